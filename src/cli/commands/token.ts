@@ -1,0 +1,40 @@
+import { resolveCredential } from "../../auth/resolver.ts";
+import { parseDuration } from "../../core/duration.ts";
+import { EXIT } from "../../core/errors.ts";
+import { storePath } from "../../core/paths.ts";
+import { PROVIDERS, findProvider } from "../../providers/registry.ts";
+import { CredentialStore } from "../../store/credential-store.ts";
+import type { PiCommand } from "../command.ts";
+
+const command: PiCommand = {
+  meta: {
+    name: "token",
+    description: "Print the credential a provider would use, refreshed if needed, and nothing else",
+  },
+  args: {
+    provider: { type: "positional", description: `Provider id (default: ${PROVIDERS[0]!.id})`, required: false },
+    "min-validity": {
+      type: "string",
+      description: "Refresh first unless the token stays valid at least this long",
+      valueHint: "30m",
+    },
+  },
+  examples: [
+    "pi token",
+    "pi token anthropic --min-validity 30m",
+    'curl -H "Authorization: Bearer $(pi token)" …',
+  ],
+  async run(args) {
+    const provider = findProvider((args.provider as string | undefined) ?? PROVIDERS[0]!.id);
+    const minValidity = args["min-validity"] as string | undefined;
+    const resolved = await resolveCredential(provider, {
+      store: new CredentialStore(storePath()),
+      minValidityMs: minValidity === undefined ? 0 : parseDuration(minValidity, "--min-validity"),
+    });
+    // The one place pi prints a secret, by design: stdout holds the token and a newline only.
+    process.stdout.write(`${resolved.token}\n`);
+    return EXIT.ok;
+  },
+};
+
+export default command;

@@ -1,0 +1,91 @@
+/**
+ * One error family for everything pi reports to a person. `code` is stable (tests and
+ * scripts branch on it); `message` is one line that says what happened and what to do next.
+ */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  noCredential: 3,
+  rejected: 4,
+  temporary: 5,
+  interrupted: 130,
+} as const;
+
+export type ErrorCode =
+  | "usage"
+  | "unknown_provider"
+  | "bad_paste"
+  | "state_mismatch"
+  | "consent_denied"
+  | "no_credential"
+  | "not_logged_in"
+  | "store_corrupt"
+  | "store_io"
+  | "lock_timeout"
+  | "refresh_rejected"
+  | "login_rejected"
+  | "provider_refused"
+  | "rate_limited"
+  | "network"
+  | "timeout"
+  | "server_error"
+  | "bad_response"
+  | "interrupted"
+  | "internal";
+
+const EXIT_FOR: Record<ErrorCode, number> = {
+  usage: EXIT.usage,
+  unknown_provider: EXIT.usage,
+  bad_paste: EXIT.usage,
+  state_mismatch: EXIT.usage,
+  consent_denied: EXIT.rejected,
+  no_credential: EXIT.noCredential,
+  not_logged_in: EXIT.noCredential,
+  store_corrupt: EXIT.noCredential,
+  store_io: EXIT.failure,
+  lock_timeout: EXIT.temporary,
+  refresh_rejected: EXIT.rejected,
+  login_rejected: EXIT.rejected,
+  provider_refused: EXIT.rejected,
+  rate_limited: EXIT.temporary,
+  network: EXIT.temporary,
+  timeout: EXIT.temporary,
+  server_error: EXIT.temporary,
+  bad_response: EXIT.temporary,
+  interrupted: EXIT.interrupted,
+  internal: EXIT.failure,
+};
+
+export interface PiErrorDetails {
+  /** HTTP status behind the error, when there was one. */
+  status?: number;
+  /** Epoch ms before which the same call should not be repeated (429 Retry-After). */
+  retryAt?: number;
+  /** The OAuth `error` field of a provider answer, e.g. `invalid_grant`. */
+  oauthError?: string;
+  cause?: unknown;
+}
+
+export class PiError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+  readonly details: PiErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: PiErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = "PiError";
+    this.code = code;
+    this.exitCode = EXIT_FOR[code];
+    this.details = details;
+  }
+}
+
+export function isPiError(error: unknown, code?: ErrorCode): error is PiError {
+  return error instanceof PiError && (code === undefined || error.code === code);
+}
+
+/** Errors whose cause is passing (network, limits, server trouble): a stored login must survive them. */
+export function isTemporary(error: unknown): boolean {
+  return error instanceof PiError && error.exitCode === EXIT.temporary;
+}

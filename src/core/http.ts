@@ -1,0 +1,123 @@
+import { debug } from "./debug.ts";
+import { PiError } from "./errors.ts";
+import { USER_AGENT } from "./version.ts";
+
+/**
+ * The one HTTP path for token calls (and, later, model calls): honest User-Agent, a hard
+ * timeout, no redirects followed, a bounded body, PI_DEBUG logging without secrets, and
+ * failures turned into PiErrors that name their cause. Bun's fetch applies
+ * HTTPS_PROXY/HTTP_PROXY/NO_PROXY itself, so every call honours the same proxy.
+ */
+export interface HttpRequest {
+  method: "GET" | "POST";
+  url: string;
+  headers?: Record<string, string>;
+  /** Sent as application/json. */
+  json?: unknown;
+  /** Sent as application/x-www-form-urlencoded. */
+  form?: Record<string, string>;
+  timeoutMs?: number;
+  /** What the call is for, in words: "token refresh", "sign-in". Used in messages. */
+  purpose: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.PI_HTTP_TIMEOUT_MS;
+  const value = raw ? Number(raw) : NaN;
+  return Number.isFinite(value) && value > 0 ? value : 30_000;
+}
+
+export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
+  const timeoutMs = req.timeoutMs ?? defaultTimeoutMs();
+  const host = safeHost(req.url);
+  const headers: Record<string, string> = { "User-Agent": USER_AGENT, Accept: "application/json", ...req.headers };
+  let body: string | undefined;
+  if (req.json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(req.json);
+  } else if (req.form) {
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+    body = new URLSearchParams(req.form).toString();
+  }
+
+  const started = performance.now();
+  const signal = AbortSignal.timeout(timeoutMs);
+  const elapsed = () => `${Math.round(performance.now() - started)} ms`;
+  try {
+    const res = await fetch(req.url, { method: req.method, headers, body, signal, redirect: "manual" });
+    const text = await readBounded(res, req.purpose, host);
+    debug(`${req.method} ${req.url} → ${res.status} (${elapsed()})`);
+    return { status: res.status, headers: res.headers, text };
+  } catch (error) {
+    debug(`${req.method} ${req.url} → failed (${elapsed()}): ${describeCause(error)}`);
+    if (error instanceof PiError) throw error;
+    if (isTimeout(error)) {
+      throw new PiError("timeout", `${req.purpose} timed out: ${host} did not answer within ${Math.round(timeoutMs / 1000)} s; check your connection and try again`, { cause: error });
+    }
+    throw new PiError("network", `${req.purpose} failed: could not reach ${host} (${describeCause(error)}); check your connection or proxy settings and try again`, { cause: error });
+  }
+}
+
+async function readBounded(res: Response, purpose: string, host: string): Promise<string> {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > MAX_BODY_BYTES) {
+    await res.body?.cancel();
+    throw tooLarge(purpose, host);
+  }
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge(purpose, host);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+const tooLarge = (purpose: string, host: string) =>
+  new PiError("bad_response", `${purpose} failed: ${host} sent an answer larger than 1 MiB, which pi refuses; try again later`);
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError");
+}
+
+function describeCause(error: unknown): string {
+  if (error instanceof PiError) return error.code;
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === "string" ? code : error.name === "Error" ? error.message : error.name;
+  }
+  return String(error);
+}
+
+export function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/** Retry-After in seconds or as an HTTP date, as epoch ms; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return now + Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(date, now);
+}

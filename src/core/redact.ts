@@ -1,0 +1,36 @@
+/**
+ * Secrets must never reach a terminal or a log (only `pi token` prints one, on purpose).
+ * Every line pi writes to stderr passes through `redact`: values registered at run time
+ * (tokens, codes, verifiers, states) are replaced, and so is anything shaped like a
+ * provider token, in case a server echoes one back in an error description.
+ */
+const secrets = new Set<string>();
+
+const TOKEN_SHAPES = [
+  /sk-ant-[a-z]{2,4}\d{0,3}-[A-Za-z0-9_\-]{8,}/g,
+  /\b(?:gh[opsu]|github_pat)_[A-Za-z0-9_]{16,}/g,
+];
+
+const SECRET_QUERY_KEYS = /([?&#](?:code|state|code_verifier|code_challenge|access_token|refresh_token|token)=)[^&#\s]+/gi;
+
+export function registerSecret(value: string | undefined | null): void {
+  // Very short values would redact ordinary words; real secrets here are long.
+  if (value && value.length >= 8) secrets.add(value);
+}
+
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (out.includes(secret)) out = out.split(secret).join("[redacted]");
+  }
+  for (const shape of TOKEN_SHAPES) out = out.replace(shape, "[redacted]");
+  return out.replace(SECRET_QUERY_KEYS, "$1[redacted]");
+}
+
+/** `sk-ant-oat01-…wxyz`: enough to tell two tokens apart, never enough to use one. */
+export function maskToken(token: string): string {
+  if (token.length <= 16) return "…" + token.slice(-2);
+  const dash = token.lastIndexOf("-", 14);
+  const prefix = dash > 0 ? token.slice(0, dash + 1) : token.slice(0, 6);
+  return `${prefix}…${token.slice(-4)}`;
+}

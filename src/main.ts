@@ -1,0 +1,11 @@
+import { runCli } from "./cli/run.ts";
+import { releaseAllLocks } from "./store/lock.ts";
+
+// Ctrl+C outside a prompt: leave no lock behind and exit with the conventional code.
+process.on("SIGINT", () => {
+  releaseAllLocks();
+  process.stderr.write("\npi: interrupted\n");
+  process.exit(130);
+});
+
+process.exitCode = await runCli(process.argv.slice(2));

@@ -1,0 +1,57 @@
+import { debug } from "../core/debug.ts";
+
+/**
+ * Opening the sign-in page. It is a convenience: the URL is always printed first, and a
+ * failure here is a hint, never an error. The opener runs with an argument vector, never
+ * through a shell, so nothing in a URL can be taken for a command.
+ */
+export interface BrowserEnvironment {
+  env: NodeJS.ProcessEnv;
+  platform: NodeJS.Platform;
+  interactive: boolean;
+  noBrowser: boolean;
+}
+
+/** Why no browser will be tried, or undefined when one may be. */
+export function whyNoBrowser(where: BrowserEnvironment): string | undefined {
+  const { env } = where;
+  if (where.noBrowser) return "--no-browser was given";
+  if (env.CI) return "running in CI";
+  if (!where.interactive) return "not at a terminal";
+  if (env.SSH_CONNECTION || env.SSH_CLIENT || env.SSH_TTY) {
+    if (!env.BROWSER) return "connected over SSH";
+  }
+  if (where.platform === "linux" && !env.DISPLAY && !env.WAYLAND_DISPLAY && !env.BROWSER) return "no display";
+  return undefined;
+}
+
+/** The command that opens `url`: $BROWSER first (a `:`-separated list, `%s` for the URL), else the platform's opener. */
+export function openerCommand(url: string, env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string[] {
+  const fromEnv = env.BROWSER?.split(":").map((s) => s.trim()).find(Boolean);
+  if (fromEnv) {
+    const words = fromEnv.split(/\s+/);
+    return words.some((w) => w.includes("%s")) ? words.map((w) => w.replaceAll("%s", url)) : [...words, url];
+  }
+  if (platform === "darwin") return ["open", url];
+  if (platform === "win32") return ["rundll32", "url.dll,FileProtocolHandler", url];
+  return ["xdg-open", url];
+}
+
+export async function openBrowser(url: string, where: BrowserEnvironment): Promise<boolean> {
+  const reason = whyNoBrowser(where);
+  if (reason) {
+    debug(`not opening a browser: ${reason}`);
+    return false;
+  }
+  const argv = openerCommand(url, where.env, where.platform);
+  try {
+    const child = Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    // An opener that fails at once (not installed, no handler) counts as not opened.
+    const early = await Promise.race([child.exited, Bun.sleep(1500).then(() => undefined)]);
+    child.unref();
+    return early === undefined || early === 0;
+  } catch (error) {
+    debug(`could not start ${argv[0]}: ${String(error)}`);
+    return false;
+  }
+}
