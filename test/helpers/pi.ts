@@ -1,0 +1,137 @@
+/**
+ * Driving the compiled binary as a user would: a temp agent dir, a clean environment
+ * (nothing from the developer's shell leaks in), endpoints pointed at fake servers.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dir, "..", "..");
+export const PI_BIN = process.env.PI_BIN ?? join(ROOT, "dist", "pi");
+
+export interface PiResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface PiRun {
+  env?: Record<string, string | undefined>;
+  stdin?: string;
+  timeoutMs?: number;
+}
+
+export class Sandbox {
+  readonly root: string;
+  readonly agentDir: string;
+  readonly home: string;
+
+  constructor() {
+    this.root = mkdtempSync(join(tmpdir(), "pi-test-"));
+    this.home = join(this.root, "home");
+    this.agentDir = join(this.root, "agent");
+    mkdirSync(this.home, { recursive: true });
+  }
+
+  get storePath(): string {
+    return join(this.agentDir, "oauth.json");
+  }
+
+  baseEnv(): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: this.home,
+      PI_CODING_AGENT_DIR: this.agentDir,
+      NO_COLOR: "1",
+      TERM: "dumb",
+    };
+  }
+
+  async run(args: string[], opts: PiRun = {}): Promise<PiResult> {
+    const env = mergeEnv(this.baseEnv(), opts.env);
+    const proc = Bun.spawn([PI_BIN, ...args], {
+      env,
+      cwd: this.root,
+      stdin: opts.stdin === undefined ? "ignore" : new Blob([opts.stdin]),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    clearTimeout(timer);
+    return { code, stdout, stderr };
+  }
+
+  spawn(args: string[], env?: Record<string, string | undefined>) {
+    return Bun.spawn([PI_BIN, ...args], {
+      env: mergeEnv(this.baseEnv(), env),
+      cwd: this.root,
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+  }
+
+  writeStore(data: unknown, mode = 0o600): void {
+    mkdirSync(this.agentDir, { recursive: true, mode: 0o700 });
+    writeFileSync(this.storePath, typeof data === "string" ? data : JSON.stringify(data, null, 2));
+    chmodSync(this.storePath, mode);
+  }
+
+  readStore(): Record<string, any> {
+    return JSON.parse(readFileSync(this.storePath, "utf8"));
+  }
+
+  storeMode(): number {
+    return statSync(this.storePath).mode & 0o777;
+  }
+
+  dirMode(): number {
+    return statSync(this.agentDir).mode & 0o777;
+  }
+
+  cleanup(): void {
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+function mergeEnv(base: Record<string, string>, extra?: Record<string, string | undefined>): Record<string, string> {
+  const env: Record<string, string> = { ...base };
+  for (const [k, v] of Object.entries(extra ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+/** A stored login as oauth.json holds it. */
+export function storedLogin(tokens: { access: string; refresh: string }, expiresInMs: number) {
+  return { type: "oauth", refresh: tokens.refresh, access: tokens.access, expires: Date.now() + expiresInMs };
+}
+
+/** Read a stream until `pattern` appears; returns everything read so far. */
+export async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp, timeoutMs = 10_000): Promise<{ text: string; rest: () => Promise<string> }> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(text)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; got: ${text}`);
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`stream ended before ${pattern}; got: ${text}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  const rest = async () => {
+    let more = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return text + more;
+      more += decoder.decode(value, { stream: true });
+    }
+  };
+  return { text, rest };
+}

@@ -1,0 +1,164 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PiError } from "../../src/core/errors.ts";
+import { CredentialStore } from "../../src/store/credential-store.ts";
+import { readEntry } from "../../src/store/schema.ts";
+
+let dir: string;
+let path: string;
+let store: CredentialStore;
+
+beforeEach(() => {
+  dir = join(mkdtempSync(join(tmpdir(), "pi-store-")), "agent");
+  path = join(dir, "oauth.json");
+  store = new CredentialStore(path);
+});
+afterEach(() => rmSync(join(dir, ".."), { recursive: true, force: true }));
+
+const login = { type: "oauth", refresh: "sk-ant-ort01-r", access: "sk-ant-oat01-a", expires: 1764000000000 };
+
+async function put(key: string, value: unknown) {
+  await store.update(async (data) => {
+    data[key] = value;
+    return { value: undefined, changed: true };
+  });
+}
+
+async function corruptError(): Promise<PiError> {
+  try {
+    await store.read();
+  } catch (error) {
+    if (error instanceof PiError) return error;
+    throw error;
+  }
+  throw new Error("read succeeded");
+}
+
+describe("the credential store", () => {
+  test("reads a missing file as empty without creating anything", async () => {
+    const snap = await store.read();
+    expect(snap.exists).toBe(false);
+    expect(snap.data).toEqual({});
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  test("creates the directory 0700 and the file 0600, even under umask 000", async () => {
+    const old = process.umask(0);
+    try {
+      await put("anthropic", login);
+    } finally {
+      process.umask(old);
+    }
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ anthropic: login });
+  });
+
+  test("leaves no temp or lock file behind after a write", async () => {
+    await put("anthropic", login);
+    expect(readdirSync(dir)).toEqual(["oauth.json"]);
+  });
+
+  test("keeps entries it does not know, fields and all, when it changes another", async () => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const foreign = { "github-copilot": { type: "oauth", refresh: "g", access: "c", expires: 5, enterpriseUrl: "ghe.example" }, note: [1, { a: null }] };
+    writeFileSync(path, JSON.stringify(foreign), { mode: 0o600 });
+    await put("anthropic", login);
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ ...foreign, anthropic: login });
+  });
+
+  test("tightens a 0644 file and a 0755 directory when it reads them", async () => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path, JSON.stringify({ anthropic: login }));
+    chmodSync(path, 0o644);
+    chmodSync(dir, 0o755);
+    expect(store.permissions().ok).toBe(false);
+    await store.read();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(store.permissions().ok).toBe(true);
+  });
+
+  test("treats an empty file as an empty store", async () => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(path, "", { mode: 0o600 });
+    expect((await store.read()).data).toEqual({});
+  });
+
+  test("reports invalid JSON with the path, and never overwrites it on an ordinary update", async () => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(path, "{ nope", { mode: 0o600 });
+    const error = await corruptError();
+    expect(error.code).toBe("store_corrupt");
+    expect(error.message).toContain(path);
+    expect(error.message).toContain("not valid JSON");
+    await expect(put("anthropic", login)).rejects.toThrow("not valid JSON");
+    expect(readFileSync(path, "utf8")).toBe("{ nope");
+  });
+
+  test("reports a JSON array as the wrong shape", async () => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(path, "[1,2]", { mode: 0o600 });
+    expect((await corruptError()).message).toContain("a list instead of an object");
+  });
+
+  test("reports a directory where the file should be", async () => {
+    mkdirSync(path, { recursive: true });
+    expect((await corruptError()).message).toContain("directory");
+  });
+
+  test("moves a corrupt file aside, 0600, when asked to (login)", async () => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(path, "garbage", { mode: 0o644 });
+    await store.update(
+      async (data) => {
+        data.anthropic = login;
+        return { value: undefined, changed: true };
+      },
+      { onCorrupt: "move-aside" },
+    );
+    const aside = readdirSync(dir).find((f) => f.startsWith("oauth.json.corrupt-"))!;
+    expect(readFileSync(join(dir, aside), "utf8")).toBe("garbage");
+    expect(statSync(join(dir, aside)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ anthropic: login });
+  });
+
+  test("writes through a symlink to the real file and keeps the link", async () => {
+    const realDir = join(dir, "..", "real");
+    mkdirSync(realDir, { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(realDir, "creds.json"), "{}", { mode: 0o600 });
+    symlinkSync(join(realDir, "creds.json"), path);
+    await put("anthropic", login);
+    expect(JSON.parse(readFileSync(join(realDir, "creds.json"), "utf8"))).toEqual({ anthropic: login });
+    expect(statSync(path).isFile()).toBe(true);
+    expect(require("node:fs").lstatSync(path).isSymbolicLink()).toBe(true);
+  });
+
+  test("does not write when the mutation reports no change", async () => {
+    await put("anthropic", login);
+    const before = statSync(path).mtimeMs;
+    await Bun.sleep(20);
+    const r = await store.update(async () => ({ value: 1, changed: false }));
+    expect(r.written).toBe(false);
+    expect(statSync(path).mtimeMs).toBe(before);
+  });
+});
+
+describe("reading one provider's entry", () => {
+  test("validates a well-formed login", () => {
+    expect(readEntry({ anthropic: login }, "anthropic")).toEqual({ kind: "valid", credential: login });
+  });
+
+  test("names the fields that are wrong", () => {
+    const state = readEntry({ anthropic: { type: "oauth", refresh: "", access: 5 } }, "anthropic");
+    expect(state.kind).toBe("invalid");
+    if (state.kind === "invalid") expect(state.problem).toMatch(/refresh, access, expires/);
+  });
+
+  test("says absent when there is none", () => {
+    expect(readEntry({}, "anthropic").kind).toBe("absent");
+  });
+});
