@@ -254,6 +254,7 @@ describe("pi logout", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("not revoked at the provider");
     expect(r.stdout).toContain("deleted from");
+    expect(r.stdout).toContain("stays valid there until it expires");
     expect(box.readStore()).toEqual({});
   });
 

@@ -17,7 +17,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(join(dir, ".."), { recursive: true, force: true }));
 
-const login = { type: "oauth", refresh: "sk-ant-ort01-r", access: "sk-ant-oat01-a", expires: 1764000000000 };
+const login = { type: "oauth" as const, refresh: "sk-ant-ort01-r", access: "sk-ant-oat01-a", expires: 1764000000000 };
 
 async function put(key: string, value: unknown) {
   await store.update(async (data) => {

@@ -57,25 +57,31 @@ async function logoutOne(store: CredentialStore, provider: ProviderInfo): Promis
   const flows = await provider.load();
   const { value: revocation } = await store.update(async (current) => {
     const entry = readEntry(current, provider.id);
-    if (entry.kind === "absent") return { value: "gone" as const, changed: false };
-    let outcome: string;
+    if (entry.kind === "absent") return { value: { gone: true } as Revocation, changed: false };
+    let outcome: Revocation;
     if (entry.kind === "invalid" || !flows.revoke) {
-      outcome = "not revoked (nothing usable to revoke)";
+      outcome = { revoked: false, why: "the stored entry held nothing to revoke" };
     } else {
       try {
         await flows.revoke(entry.credential);
-        outcome = "revoked at the provider";
+        outcome = { revoked: true };
       } catch (error) {
-        const why = error instanceof PiError ? error.message.replace(/;.*$/, "") : String(error);
-        outcome = `not revoked at the provider (${why}); it stays valid there until it expires`;
+        outcome = { revoked: false, why: error instanceof PiError ? error.message.replace(/;.*$/, "") : String(error) };
       }
     }
     delete current[provider.id];
     return { value: outcome, changed: true };
   });
-  if (revocation === "gone") return `Not logged in to ${provider.displayName} (another pi process logged out); nothing to do.`;
-  return `Logged out of ${provider.displayName}: ${revocation}, and deleted from ${displayPath(store.path)}.${envNote(provider)}`;
+  const where = displayPath(store.path);
+  if ("gone" in revocation) return `Not logged in to ${provider.displayName} (another pi process logged out); nothing to do.`;
+  if (revocation.revoked) return `Logged out of ${provider.displayName}: revoked at the provider and deleted from ${where}.${envNote(provider)}`;
+  return (
+    `Logged out of ${provider.displayName}: deleted from ${where}, but not revoked at the provider (${revocation.why}); ` +
+    `that login stays valid there until it expires.${envNote(provider)}`
+  );
 }
+
+type Revocation = { gone: true } | { revoked: true } | { revoked: false; why: string };
 
 function envNote(provider: ProviderInfo): string {
   const set = provider.sources.filter((s) => s.type === "env" && process.env[s.variable]?.trim());

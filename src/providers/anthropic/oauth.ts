@@ -61,9 +61,9 @@ export function parsePastedAnswer(input: string, expectedState: string): PastedA
   const text = input.trim();
   if (text === "") throw badPaste(`nothing was pasted; ${EXPECTED}`);
   if (text.length > MAX_PASTE) throw badPaste(`the paste is ${text.length} characters long, far more than a code; ${EXPECTED}`);
+  if (/\s/.test(text)) throw badPaste(`the paste contains spaces or line breaks, which a code never has; copy the code alone and paste it again`);
   if (/[\u0000-\u001f\u007f]/.test(text)) throw badPaste(`the paste contains control characters or escape sequences; ${EXPECTED}`);
   if (/[^\u0020-\u007e]/.test(text)) throw badPaste(`the paste contains non-ASCII characters, which a code never has; ${EXPECTED}`);
-  if (/\s/.test(text)) throw badPaste(`the paste contains spaces or line breaks, which a code never has; copy the code alone and paste it again`);
 
   if (/^https?:\/\//i.test(text)) return fromRedirectUrl(text, expectedState);
 

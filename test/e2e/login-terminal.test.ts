@@ -1,0 +1,101 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { PI_BIN, Sandbox } from "../helpers/pi.ts";
+import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
+
+let fake: FakeAnthropic;
+let box: Sandbox;
+let term: TmuxSession;
+
+beforeAll(() => {
+  fake = new FakeAnthropic().start();
+});
+afterAll(() => fake.stop());
+beforeEach(() => {
+  box = new Sandbox();
+  term = new TmuxSession(box.root);
+  fake.requests.length = 0;
+});
+afterEach(() => {
+  term.stop();
+  box.cleanup();
+});
+
+const URL_LINE = /(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)/;
+
+function env(extra: Record<string, string> = {}) {
+  const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
+  return { ...base, ...fake.env(), TERM: "xterm-256color", ...extra };
+}
+
+describe.skipIf(!hasTmux)("pi login anthropic on a terminal", () => {
+  setDefaultTimeout(20_000);
+  test("a bracketed paste of code#state logs in, and the screen never shows the code", async () => {
+    term.start([PI_BIN, "login", "anthropic"], env());
+    const screen = await term.waitFor(/Paste the code here:/);
+    const url = URL_LINE.exec(screen)![1]!;
+    const { code, state } = fake.approve(url);
+    term.paste(`${code}#${state}`);
+    const typed = await term.waitFor(/\(\d+ characters\)/);
+    expect(typed).not.toContain(code);
+    // The paste did not submit by itself: nothing was exchanged yet.
+    expect(fake.tokenRequests("authorization_code")).toHaveLength(0);
+    term.send("Enter");
+    const done = await term.waitFor(/\[exit \d+\]/);
+    expect(done).toContain("Logged in to Anthropic");
+    expect(done).toContain("[exit 0]");
+    expect(box.readStore().anthropic.type).toBe("oauth");
+  });
+
+  test("a paste with a newline inside does not submit early, and a malformed answer gets another try", async () => {
+    term.start([PI_BIN, "login", "anthropic"], env());
+    const screen = await term.waitFor(/Paste the code here:/);
+    const url = URL_LINE.exec(screen)![1]!;
+    term.paste("first part\nsecond part");
+    // tmux turns the newline into CR, as a terminal paste does: one character either way.
+    await term.waitFor(/\(22 characters\)/);
+    term.send("Enter");
+    await term.waitFor(/spaces or line breaks.*Try again/);
+    const { code, state } = fake.approve(url);
+    term.paste(`${code}#${state}`);
+    term.send("Enter");
+    const done = await term.waitFor(/\[exit \d+\]/);
+    expect(done).toContain("[exit 0]");
+    expect(fake.tokenRequests("authorization_code")).toHaveLength(1);
+  });
+
+  test("Ctrl+C at the paste prompt exits 130 and writes nothing", async () => {
+    term.start([PI_BIN, "login", "anthropic"], env());
+    await term.waitFor(/Paste the code here:/);
+    term.send("C-c");
+    const done = await term.waitFor(/\[exit \d+\]/);
+    expect(done).toContain("[exit 130]");
+    expect(existsSync(box.storePath)).toBe(false);
+  });
+
+  test("opens $BROWSER with the URL as one argument when a display is available", async () => {
+    const script = `${box.root}/browser.sh`;
+    const record = `${box.root}/browser-args`;
+    writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$@" > '${record}'\n`);
+    chmodSync(script, 0o755);
+    term.start([PI_BIN, "login", "anthropic"], env({ BROWSER: script, DISPLAY: ":0" }));
+    const screen = await term.waitFor(/Paste the code here:/);
+    const url = URL_LINE.exec(screen)![1]!;
+    for (let i = 0; i < 50 && !existsSync(record); i++) await Bun.sleep(20);
+    expect(readFileSync(record, "utf8")).toBe(`${url}\n`);
+    expect(screen).toContain("A browser window should have opened");
+  });
+
+  test("--no-browser prints the URL and opens nothing", async () => {
+    const script = `${box.root}/browser.sh`;
+    const record = `${box.root}/browser-args`;
+    writeFileSync(script, `#!/bin/sh\ntouch '${record}'\n`);
+    chmodSync(script, 0o755);
+    term.start([PI_BIN, "login", "anthropic", "--no-browser"], env({ BROWSER: script, DISPLAY: ":0" }));
+    const screen = await term.waitFor(/Paste the code here:/);
+    expect(screen).toMatch(URL_LINE);
+    await Bun.sleep(200);
+    expect(existsSync(record)).toBe(false);
+  });
+});

@@ -1,0 +1,54 @@
+/** Driving pi on a real terminal: tmux runs it, send-keys types, capture-pane reads the screen. */
+export const hasTmux = Bun.spawnSync(["sh", "-c", "command -v tmux"]).success;
+
+export class TmuxSession {
+  private readonly name = `pi-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private readonly socket: string[];
+
+  constructor(socketDir: string) {
+    this.socket = ["-S", `${socketDir}/tmux.sock`];
+  }
+
+  start(command: string[], env: Record<string, string>, size = { width: 160, height: 50 }): void {
+    const envArgs = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    const quoted = command.map((c) => `'${c.replaceAll("'", `'\\''`)}'`).join(" ");
+    const script = `${quoted}; echo "[exit $?]"; sleep 600`;
+    this.tmux(["new-session", "-d", "-s", this.name, "-x", String(size.width), "-y", String(size.height), ...envArgs, "sh", "-c", script]);
+  }
+
+  /** The screen, wrapped lines joined. */
+  screen(): string {
+    return this.tmux(["capture-pane", "-p", "-J", "-t", this.name]);
+  }
+
+  async waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = this.screen();
+      if (pattern.test(text)) return text;
+      if (Date.now() > deadline) throw new Error(`screen never showed ${pattern}:\n${text}`);
+      await Bun.sleep(50);
+    }
+  }
+
+  /** Keys by tmux name (Enter, C-c, Escape) or literal text with literal=true. */
+  send(keys: string, literal = false): void {
+    this.tmux(["send-keys", "-t", this.name, ...(literal ? ["-l"] : []), keys]);
+  }
+
+  /** A real paste: tmux wraps it in bracketed-paste markers when the program asked for them. */
+  paste(text: string): void {
+    this.tmux(["set-buffer", "--", text]);
+    this.tmux(["paste-buffer", "-p", "-t", this.name]);
+  }
+
+  stop(): void {
+    Bun.spawnSync(["tmux", ...this.socket, "kill-server"]);
+  }
+
+  private tmux(args: string[]): string {
+    const r = Bun.spawnSync(["tmux", ...this.socket, ...args], { stderr: "pipe" });
+    if (!r.success) throw new Error(`tmux ${args[0]} failed: ${r.stderr.toString()}`);
+    return r.stdout.toString();
+  }
+}
