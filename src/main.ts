@@ -1,10 +1,10 @@
 import { runCli } from "./cli/run.ts";
-import { releaseAllLocks } from "./store/lock.ts";
+import { releaseAllLocks } from "./store/lock-registry.ts";
 
 // Ctrl+C outside a prompt: leave no lock behind and exit with the conventional code.
 process.on("SIGINT", () => {
   releaseAllLocks();
-  process.stderr.write("\npi: interrupted\n");
+  console.error("\npi: interrupted");
   process.exit(130);
 });
 

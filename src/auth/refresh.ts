@@ -3,6 +3,7 @@ import { defaultTimeoutMs } from "../core/http.ts";
 import type { CredentialStore } from "../store/credential-store.ts";
 import { type OAuthCredential, readEntry } from "../store/schema.ts";
 import type { ProviderInfo } from "../providers/types.ts";
+import { needsRefresh } from "./refresh-policy.ts";
 
 /**
  * Single-flight refresh across every pi process on the machine.
@@ -23,9 +24,6 @@ export interface RefreshOptions {
   now?: () => number;
 }
 
-export function needsRefresh(credential: OAuthCredential, minValidityMs: number, now = Date.now()): boolean {
-  return now + minValidityMs >= credential.expires;
-}
 
 export async function refreshCredential(
   store: CredentialStore,

@@ -4,7 +4,7 @@ import type { CredentialStore } from "../store/credential-store.ts";
 import { type OAuthCredential, type StoreData, readEntry } from "../store/schema.ts";
 import type { CredentialKind, ProviderInfo, SourceSpec } from "../providers/types.ts";
 import { warn } from "../terminal/output.ts";
-import { needsRefresh, refreshCredential } from "./refresh.ts";
+import { needsRefresh } from "./refresh-policy.ts";
 
 /**
  * The one place that answers "which credential does this provider use, and from where".
@@ -87,6 +87,8 @@ export async function resolveCredential(provider: ProviderInfo, options: Resolve
       return { provider, source: "stored", kind: "oauth", token: state.stored.access, expires: state.stored.expires };
     }
     try {
+      // Loaded only now: a valid token never pays for the refresh machinery.
+      const { refreshCredential } = await import("./refresh.ts");
       const fresh = await refreshCredential(options.store, provider, state.stored, { minValidityMs });
       if (needsRefresh(fresh, minValidityMs)) {
         warn(`${provider.displayName} issued a token that stays valid for less than the time asked for`);

@@ -10,7 +10,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   try {
     const [first, ...rest] = argv;
     if (first === "--version" || first === "-v" || first === "version") {
-      process.stdout.write(`pi ${VERSION} (commit ${COMMIT}, ${TARGET})\n`);
+      console.log(`pi ${VERSION} (commit ${COMMIT}, ${TARGET})`);
       return EXIT.ok;
     }
     if (first === undefined || first === "--help" || first === "-h" || first === "help") {
@@ -47,6 +47,6 @@ export function reportError(error: unknown): number {
     return error.exitCode;
   }
   printError(`unexpected failure: ${error instanceof Error ? error.message : String(error)}; run again with PI_DEBUG=1 and report it`);
-  if (debugEnabled() && error instanceof Error && error.stack) process.stderr.write(error.stack + "\n");
+  if (debugEnabled() && error instanceof Error && error.stack) console.error(error.stack);
   return EXIT.failure;
 }

@@ -7,5 +7,5 @@ export const debugEnabled = (): boolean => {
 
 /** One line on stderr when PI_DEBUG is set; every secret is redacted before it is written. */
 export function debug(message: string): void {
-  if (debugEnabled()) process.stderr.write(redact(`[pi debug] ${message}`) + "\n");
+  if (debugEnabled()) console.error(redact(`[pi debug] ${message}`));
 }

@@ -1,16 +1,31 @@
-import { homedir } from "node:os";
-import { join } from "node:path";
+/**
+ * Where pi keeps its files. Plain string work on purpose: node:path and node:os cost
+ * start-up time on the hot paths, and these paths are always POSIX-or-Windows absolute.
+ */
+const SEP = process.platform === "win32" ? "\\" : "/";
+
+export function joinPath(...parts: string[]): string {
+  return parts.map((p, i) => (i === 0 ? p.replace(/[\\/]+$/, "") : p.replace(/^[\\/]+|[\\/]+$/g, ""))).join(SEP);
+}
+
+export function dirnameOf(path: string): string {
+  const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return cut <= 0 ? (cut === 0 ? path.slice(0, 1) : ".") : path.slice(0, cut);
+}
+
+function homeDir(env: NodeJS.ProcessEnv): string {
+  return env.HOME || env.USERPROFILE || (require("node:os") as typeof import("node:os")).homedir();
+}
 
 /** `$PI_CODING_AGENT_DIR`, else `~/.pi/agent`. A leading `~/` in the variable is expanded. */
 export function agentDir(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.PI_CODING_AGENT_DIR?.trim();
-  const home = env.HOME || homedir();
-  if (fromEnv) return fromEnv.startsWith("~/") ? join(home, fromEnv.slice(2)) : fromEnv;
-  return join(home, ".pi", "agent");
+  if (fromEnv) return fromEnv.startsWith("~/") ? joinPath(homeDir(env), fromEnv.slice(2)) : fromEnv;
+  return joinPath(homeDir(env), ".pi", "agent");
 }
 
 export function storePath(env: NodeJS.ProcessEnv = process.env): string {
-  return join(agentDir(env), "oauth.json");
+  return joinPath(agentDir(env), "oauth.json");
 }
 
 /** `/home/ann/.pi/agent/oauth.json` → `~/.pi/agent/oauth.json`, for messages. */

@@ -1,21 +1,16 @@
-import { chmodSync, lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import { PiError } from "../core/errors.ts";
-import { displayPath } from "../core/paths.ts";
+import { dirnameOf, displayPath } from "../core/paths.ts";
 import { warn } from "../terminal/output.ts";
-import { writeFileAtomic } from "./atomic-write.ts";
-import { errno, withLock } from "./lock.ts";
 import type { StoreData } from "./schema.ts";
 
 /**
- * oauth.json: reading it (fast, no lock), and changing it (under the cross-process lock,
- * always re-reading first, so a change never rests on what another process has replaced).
+ * oauth.json. Reading is the hot path (`pi token`, `pi status`) and uses Bun's own file
+ * API only; changing the file (lock, atomic write, moving a broken file aside) lives in
+ * store-writer.ts, loaded on first use, because node:fs alone costs more start-up time
+ * and memory than `pi token` may add to a bare binary.
  */
 export interface StoreSnapshot {
-  /** The path people know (may be a symlink). */
   path: string;
-  /** The file actually read and written; the lock sits beside it. */
-  realPath: string;
   exists: boolean;
   data: StoreData;
 }
@@ -35,154 +30,70 @@ export interface UpdateOptions {
 
 export interface UpdateResult<T> {
   value: T;
-  /** Set when the mutation returned changed=false, so nothing was written. */
+  /** False when the mutation reported no change, so nothing was written. */
   written: boolean;
 }
 
+/** Sees the file as it is under the lock; mutates `data` in place and says whether it changed it. */
 export type Mutation<T> = (data: StoreData) => Promise<{ value: T; changed: boolean }>;
-
-const DEFAULT_LOCK_WAIT_MS = 60_000;
 
 export class CredentialStore {
   constructor(readonly path: string) {}
 
-  /** The file behind a symlink; locks and temp files must sit beside the real file. */
-  realPath(): string {
-    try {
-      return realpathSync(this.path);
-    } catch (error) {
-      if (errno(error) === "ENOENT") {
-        // A dangling symlink: write to where it points.
-        try {
-          if (lstatSync(this.path).isSymbolicLink()) {
-            return resolve(dirname(this.path), readlinkSync(this.path));
-          }
-        } catch {
-          // not there at all
-        }
-        return this.path;
-      }
-      throw this.ioError("read", error);
-    }
-  }
-
   async read(): Promise<StoreSnapshot> {
-    const realPath = this.realPath();
-    const file = Bun.file(realPath);
     let text: string;
     try {
-      text = await file.text();
+      // Bun.file follows a symlink, as reading should.
+      text = await Bun.file(this.path).text();
     } catch (error) {
-      const code = errno(error);
-      if (code === "ENOENT") return { path: this.path, realPath, exists: false, data: {} };
-      if (code === "EISDIR") throw this.corrupt("it is a directory, not a file");
-      throw this.ioError("read", error);
+      const code = errnoOf(error);
+      if (code === "ENOENT") return { path: this.path, exists: false, data: {} };
+      if (code === "EISDIR") throw new StoreCorruptError(this.path, "it is a directory, not a file");
+      throw storeIoError(this.path, "read", error);
     }
-    this.tighten(realPath);
-    return { path: this.path, realPath, exists: true, data: this.parse(text) };
+    await this.tighten();
+    return { path: this.path, exists: true, data: parseStore(this.path, text) };
   }
 
   /**
-   * Read-modify-write under the lock. The mutation sees the file as it is now, after any
-   * other process's change, and says whether it changed anything.
+   * Read-modify-write under the cross-process lock. The mutation sees the file as it is
+   * now, after any other process's change; a change never rests on an earlier read.
    */
   async update<T>(mutate: Mutation<T>, options: UpdateOptions = {}): Promise<UpdateResult<T>> {
-    const realPath = this.realPath();
-    this.ensureDirectory(dirname(realPath));
-    return withLock(`${realPath}.lock`, { waitMs: options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS }, async () => {
-      let data: StoreData;
-      try {
-        data = (await this.read()).data;
-      } catch (error) {
-        if (!(error instanceof StoreCorruptError) || options.onCorrupt !== "move-aside") throw error;
-        const aside = this.moveAside(realPath);
-        warn(`${displayPath(this.path)} could not be used (${error.problem}); kept it as ${displayPath(aside)} and started a new one`);
-        data = {};
-      }
-      const { value, changed } = await mutate(data);
-      if (changed) this.write(realPath, data);
-      return { value, written: changed };
-    });
+    const { updateStore } = await import("./store-writer.ts");
+    return updateStore(this, mutate, options);
   }
 
-  permissions(): StorePermissions {
-    const realPath = this.realPath();
-    const fileMode = modeOf(realPath);
-    const dirMode = modeOf(dirname(realPath));
+  async permissions(): Promise<StorePermissions> {
+    const fileMode = await modeOf(this.path);
+    const dirMode = await modeOf(dirnameOf(this.path));
     const ok = (fileMode === undefined || (fileMode & 0o077) === 0) && (dirMode === undefined || (dirMode & 0o077) === 0);
     return { fileMode, dirMode, ok };
   }
 
-  private parse(text: string): StoreData {
-    if (text.trim() === "") return {};
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw this.corrupt("it is not valid JSON");
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw this.corrupt(`it holds ${Array.isArray(value) ? "a list" : typeof value} instead of an object keyed by provider`);
-    }
-    return value as StoreData;
-  }
-
-  private write(realPath: string, data: StoreData): void {
-    try {
-      writeFileAtomic(realPath, JSON.stringify(data, null, 2) + "\n");
-    } catch (error) {
-      throw this.ioError("write", error);
-    }
-  }
-
-  private ensureDirectory(dir: string): void {
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-    } catch (error) {
-      throw new PiError("store_io", `cannot create ${displayPath(dir)} (${errno(error) ?? String(error)}); check that you can write there or set PI_CODING_AGENT_DIR`, { cause: error });
-    }
-    this.tightenOne(dir, 0o700, "directory");
-  }
-
   /** A store found readable by others is repaired at once, with a warning. */
-  private tighten(realPath: string): void {
-    this.tightenOne(realPath, 0o600, "file");
-    this.tightenOne(dirname(realPath), 0o700, "directory");
-  }
-
-  private tightenOne(path: string, wanted: number, what: string): void {
+  async tighten(): Promise<void> {
     if (process.platform === "win32") return;
-    const mode = modeOf(path);
-    if (mode === undefined || (mode & 0o077) === 0) return;
-    try {
-      chmodSync(path, wanted);
-      warn(`the credential ${what} ${displayPath(path)} was open to other users (${octal(mode)}); changed it to ${octal(wanted)}`);
-    } catch {
-      warn(`the credential ${what} ${displayPath(path)} is open to other users (${octal(mode)}) and pi could not change it; run: chmod ${octal(wanted)} ${path}`);
-    }
+    const perms = await this.permissions();
+    if (perms.ok) return;
+    const { tightenMode } = await import("./store-writer.ts");
+    if (perms.fileMode !== undefined && perms.fileMode & 0o077) tightenMode(this.path, perms.fileMode, 0o600, "file");
+    if (perms.dirMode !== undefined && perms.dirMode & 0o077) tightenMode(dirnameOf(this.path), perms.dirMode, 0o700, "directory");
   }
+}
 
-  private moveAside(realPath: string): string {
-    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-    const aside = `${realPath}.corrupt-${stamp}`;
-    try {
-      renameSync(realPath, aside);
-      chmodSync(aside, 0o600);
-    } catch (error) {
-      throw this.ioError("move aside", error);
-    }
-    return aside;
+export function parseStore(path: string, text: string): StoreData {
+  if (text.trim() === "") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new StoreCorruptError(path, "it is not valid JSON");
   }
-
-  private corrupt(problem: string): StoreCorruptError {
-    return new StoreCorruptError(this.path, problem);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new StoreCorruptError(path, `it holds ${Array.isArray(value) ? "a list" : typeof value} instead of an object keyed by provider`);
   }
-
-  private ioError(action: string, error: unknown): PiError {
-    const code = errno(error);
-    const why = code === "EACCES" || code === "EPERM" ? "permission denied" : (code ?? String(error));
-    return new PiError("store_io", `cannot ${action} ${displayPath(this.path)} (${why}); check its owner and permissions (ls -l ${this.path})`, { cause: error });
-  }
+  return value as StoreData;
 }
 
 export class StoreCorruptError extends PiError {
@@ -194,12 +105,27 @@ export class StoreCorruptError extends PiError {
   }
 }
 
-function modeOf(path: string): number | undefined {
+export function storeIoError(path: string, action: string, error: unknown): PiError {
+  const code = errnoOf(error);
+  const why = code === "EACCES" || code === "EPERM" ? "permission denied" : (code ?? String(error));
+  return new PiError("store_io", `cannot ${action} ${displayPath(path)} (${why}); check its owner and permissions (ls -l ${path})`, { cause: error });
+}
+
+export function errnoOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+async function modeOf(path: string): Promise<number | undefined> {
   try {
-    return statSync(path).mode & 0o777;
+    return (await Bun.file(path).stat()).mode & 0o777;
   } catch {
     return undefined;
   }
 }
 
-const octal = (mode: number): string => "0" + mode.toString(8);
+export function warnTightened(path: string, what: string, from: number, to: number, done: boolean): void {
+  const octal = (m: number) => "0" + m.toString(8);
+  if (done) warn(`the credential ${what} ${displayPath(path)} was open to other users (${octal(from)}); changed it to ${octal(to)}`);
+  else warn(`the credential ${what} ${displayPath(path)} is open to other users (${octal(from)}) and pi could not change it; run: chmod ${octal(to)} ${path}`);
+}

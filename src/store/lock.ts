@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { debug } from "../core/debug.ts";
 import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
+import { trackLock, untrackLock } from "./lock-registry.ts";
 
 /**
  * A cross-process lock: an exclusive lock file beside the store, created with O_EXCL.
@@ -28,13 +29,6 @@ interface Holder {
   pid: number;
   host: string;
   nonce: string;
-}
-
-const held = new Set<() => void>();
-
-/** For an exit in the middle of a locked section (Ctrl+C): let waiting processes go on at once. */
-export function releaseAllLocks(): void {
-  for (const release of [...held]) release();
 }
 
 export async function withLock<T>(lockPath: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
@@ -75,12 +69,12 @@ async function acquire(lockPath: string, { waitMs }: LockOptions): Promise<() =>
   heartbeat.unref();
 
   const release = () => {
-    held.delete(release);
+    untrackLock(release);
     clearInterval(heartbeat);
     // Remove the file only while it is still ours: after a takeover it belongs to someone else.
     if (readHolder(lockPath)?.nonce === me.nonce) unlinkQuiet(lockPath);
   };
-  held.add(release);
+  trackLock(release);
   return release;
 }
 

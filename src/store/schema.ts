@@ -1,18 +1,20 @@
-import * as z from "zod/mini";
-
 /**
  * The seed's credential format, kept compatible: `{"<provider>": {"type":"oauth", ...}}`.
- * Entries are loose objects so fields pi does not know (enterpriseUrl, accountId, fields a
- * newer pi writes) survive every rewrite. zod/mini keeps validation off the start-up bill.
+ *
+ * Two checks of one shape. `checkEntry` is hand-written because it runs on every
+ * `pi token`, and loading zod costs that command more start-up time than everything else
+ * it does; `oauthCredentialSchema` (zod, in credential-schema.ts) validates every entry
+ * pi writes. A unit test holds the two to the same verdict on a table of shapes.
+ * Entries keep fields pi does not know (enterpriseUrl, accountId, a newer pi's fields).
  */
-export const oauthCredentialSchema = z.looseObject({
-  type: z.literal("oauth"),
-  refresh: z.string().check(z.minLength(1)),
-  access: z.string().check(z.minLength(1)),
-  expires: z.number().check(z.refine(Number.isFinite)),
-});
-
-export type OAuthCredential = z.infer<typeof oauthCredentialSchema>;
+export interface OAuthCredential {
+  type: "oauth";
+  refresh: string;
+  access: string;
+  /** Epoch ms, with the 5-minute margin already subtracted. */
+  expires: number;
+  [extra: string]: unknown;
+}
 
 export type StoreData = Record<string, unknown>;
 
@@ -21,10 +23,22 @@ export type EntryState =
   | { kind: "valid"; credential: OAuthCredential }
   | { kind: "invalid"; problem: string };
 
+/** The names of the fields that are missing or wrong; empty when the entry is a valid login. */
+export function wrongFields(value: unknown): string[] {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return ["entry"];
+  const v = value as Record<string, unknown>;
+  const wrong: string[] = [];
+  if (v.type !== "oauth") wrong.push("type");
+  if (typeof v.refresh !== "string" || v.refresh === "") wrong.push("refresh");
+  if (typeof v.access !== "string" || v.access === "") wrong.push("access");
+  if (typeof v.expires !== "number" || !Number.isFinite(v.expires)) wrong.push("expires");
+  return wrong;
+}
+
 export function readEntry(data: StoreData, providerId: string): EntryState {
   if (!Object.hasOwn(data, providerId)) return { kind: "absent" };
-  const parsed = oauthCredentialSchema.safeParse(data[providerId]);
-  if (parsed.success) return { kind: "valid", credential: parsed.data };
-  const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join(".") || "entry"))];
-  return { kind: "invalid", problem: `the "${providerId}" entry has a missing or wrong ${fields.join(", ")}` };
+  const value = data[providerId];
+  const wrong = wrongFields(value);
+  if (wrong.length === 0) return { kind: "valid", credential: value as OAuthCredential };
+  return { kind: "invalid", problem: `the "${providerId}" entry has a missing or wrong ${wrong.join(", ")}` };
 }

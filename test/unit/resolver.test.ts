@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { refreshCredential } from "../../src/auth/refresh.ts";
@@ -33,7 +33,7 @@ let stderr: ReturnType<typeof spyOn>;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "pi-resolver-"));
   store = new CredentialStore(join(dir, "oauth.json"));
-  stderr = spyOn(process.stderr, "write").mockImplementation(() => true);
+  stderr = spyOn(console, "error").mockImplementation(() => {});
 });
 afterEach(() => {
   stderr.mockRestore();
@@ -192,10 +192,7 @@ describe("refresh decisions", () => {
   });
 
   test("a broken stored entry falls back to the API key and says what is wrong with it", async () => {
-    await store.update(async (data) => {
-      data.anthropic = { type: "oauth", access: 42 };
-      return { value: undefined, changed: true };
-    });
+    writeFileSync(store.path, JSON.stringify({ anthropic: { type: "oauth", access: 42 } }), { mode: 0o600 });
     const resolved = await resolveCredential(providerWith(rotate), { store, env: { ANTHROPIC_API_KEY: "sk-ant-api03-key" } });
     expect(resolved.source).toBe("ANTHROPIC_API_KEY");
     expect(stderrText()).toContain("anthropic");

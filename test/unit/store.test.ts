@@ -74,11 +74,11 @@ describe("the credential store", () => {
     writeFileSync(path, JSON.stringify({ anthropic: login }));
     chmodSync(path, 0o644);
     chmodSync(dir, 0o755);
-    expect(store.permissions().ok).toBe(false);
+    expect((await store.permissions()).ok).toBe(false);
     await store.read();
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
-    expect(store.permissions().ok).toBe(true);
+    expect((await store.permissions()).ok).toBe(true);
   });
 
   test("treats an empty file as an empty store", async () => {
@@ -137,6 +137,19 @@ describe("the credential store", () => {
     expect(require("node:fs").lstatSync(path).isSymbolicLink()).toBe(true);
   });
 
+  test("refuses to write a malformed login for a known provider, and leaves the file as it was", async () => {
+    await put("anthropic", login);
+    await expect(put("anthropic", { type: "oauth", access: "" })).rejects.toThrow("refusing to store a malformed");
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ anthropic: login });
+  });
+
+  test("a broken entry left by someone else does not block changing another entry", async () => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(path, JSON.stringify({ anthropic: { type: "oauth" } }), { mode: 0o600 });
+    await put("other", { x: 1 });
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ anthropic: { type: "oauth" }, other: { x: 1 } });
+  });
+
   test("does not write when the mutation reports no change", async () => {
     await put("anthropic", login);
     const before = statSync(path).mtimeMs;
@@ -161,4 +174,30 @@ describe("reading one provider's entry", () => {
   test("says absent when there is none", () => {
     expect(readEntry({}, "anthropic").kind).toBe("absent");
   });
+});
+
+describe("the two checks of a stored login", () => {
+  const { oauthCredentialSchema } = require("../../src/store/credential-schema.ts");
+  const { wrongFields } = require("../../src/store/schema.ts");
+  const good = { type: "oauth", refresh: "r", access: "a", expires: 1 };
+  const shapes: unknown[] = [
+    good,
+    { ...good, enterpriseUrl: "x", nested: { a: 1 } },
+    { ...good, type: "api" },
+    { ...good, refresh: "" },
+    { ...good, access: 5 },
+    { ...good, expires: "1" },
+    { ...good, expires: Number.NaN },
+    { ...good, expires: Number.POSITIVE_INFINITY },
+    { type: "oauth" },
+    null,
+    [],
+    "oauth",
+    42,
+  ];
+  for (const shape of shapes) {
+    test(`the hot-path check and the zod schema agree on ${JSON.stringify(shape)}`, () => {
+      expect(wrongFields(shape).length === 0).toBe(oauthCredentialSchema.safeParse(shape).success);
+    });
+  }
 });

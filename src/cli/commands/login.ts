@@ -61,7 +61,7 @@ function loginContext(interactive: boolean, browserWanted: boolean): LoginContex
     interactive,
     say: (line) => writeErr(line),
     // Written raw: the URL must stay one unbroken, undecorated line that can be copied whole.
-    showUrl: (url) => process.stderr.write(`\n${url}\n\n`),
+    showUrl: (url) => console.error(`\n${url}\n`),
     openBrowser: (url) => openBrowser(url, { env: process.env, platform: process.platform, interactive, noBrowser: !browserWanted }),
     readAnswer: (prompt) => (interactive ? readMaskedLine(prompt) : readLineFromStdin()),
   };

@@ -6,7 +6,6 @@ import { maskToken } from "../../core/redact.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import type { ProviderInfo } from "../../providers/types.ts";
 import { CredentialStore, type StorePermissions } from "../../store/credential-store.ts";
-import { style } from "../../terminal/output.ts";
 import type { PiCommand } from "../command.ts";
 
 /**
@@ -50,7 +49,7 @@ const command: PiCommand = {
     const providers = args.provider ? [findProvider(args.provider as string)] : [...PROVIDERS];
     const store = new CredentialStore(storePath());
     // Modes as found, before reading repairs them (the repair warns on stderr).
-    const found = store.permissions();
+    const found = await store.permissions();
     let view: StoreView;
     let exists = false;
     try {
@@ -66,9 +65,9 @@ const command: PiCommand = {
     const statuses = providers.map((p) => describeProvider(p, view));
 
     if (args.json) {
-      process.stdout.write(JSON.stringify({ store: storeStatus, providers: statuses }, null, 2) + "\n");
+      console.log(JSON.stringify({ store: storeStatus, providers: statuses }, null, 2));
     } else {
-      process.stdout.write(renderText(storeStatus, statuses));
+      console.log(renderText(storeStatus, statuses));
     }
     return statuses.some((s) => s.usable) ? EXIT.ok : EXIT.noCredential;
   },
@@ -116,19 +115,19 @@ const indexOf = (sources: SourceState[], s: SourceState) => sources.indexOf(s);
 function renderText(store: StoreStatus, statuses: ProviderStatus[]): string {
   const lines: string[] = [];
   for (const s of statuses) {
-    lines.push(style.bold(s.name) + ` (${s.id})`);
+    lines.push(`${s.name} (${s.id})`);
     if (!s.usable) {
-      lines.push(`  ${style.red("not logged in")} — run \`pi login ${s.id}\`, or set ${s.sources.filter((x) => x.source !== "stored").map((x) => x.source).join(" or ")}`);
+      lines.push(`  not logged in — run \`pi login ${s.id}\`, or set ${s.sources.filter((x) => x.source !== "stored").map((x) => x.source).join(" or ")}`);
     } else {
       lines.push(`  source:   ${s.source} (${s.kind === "api_key" ? "API key" : "OAuth"})`);
       lines.push(`  token:    ${s.token}`);
       if (s.expiresIn) {
-        lines.push(`  expires:  ${s.expired ? style.yellow(`${s.expiresIn} — refreshed on next use`) : s.expiresIn}`);
+        lines.push(`  expires:  ${s.expired ? `${s.expiresIn} — refreshed on next use` : s.expiresIn}`);
       } else {
         lines.push(`  expires:  unknown (set in the environment)`);
       }
     }
-    for (const w of s.warnings) lines.push(`  ${style.yellow("warning:")} ${w}`);
+    for (const w of s.warnings) lines.push(`  warning: ${w}`);
     lines.push("");
   }
   const where = displayPath(store.path);
@@ -136,9 +135,9 @@ function renderText(store: StoreStatus, statuses: ProviderStatus[]): string {
     lines.push(`Store: ${where} (not created yet)`);
   } else {
     const perms = `file ${store.fileMode ?? "?"}, directory ${store.dirMode ?? "?"}`;
-    lines.push(`Store: ${where} (${perms}${store.permissionsOk ? ", private" : ` — ${style.yellow("too open")}, tightened to 0600/0700`})`);
+    lines.push(`Store: ${where} (${perms}${store.permissionsOk ? ", private" : ` — too open, tightened to 0600/0700`})`);
   }
-  return lines.join("\n") + "\n";
+  return lines.join("\n");
 }
 
 export default command;

@@ -32,7 +32,7 @@ const command: PiCommand = {
       minValidityMs: minValidity === undefined ? 0 : parseDuration(minValidity, "--min-validity"),
     });
     // The one place pi prints a secret, by design: stdout holds the token and a newline only.
-    process.stdout.write(`${resolved.token}\n`);
+    console.log(resolved.token);
     return EXIT.ok;
   },
 };

@@ -1,0 +1,117 @@
+/**
+ * Start-up benchmark: pi's hot paths against a hello-world binary built by the same Bun,
+ * with the same flags, in the same run (ratios, not absolute times, are what carry over
+ * between machines).
+ *
+ *   bun run scripts/bench.ts [--runs 200]
+ *
+ * Prints median wall time and median peak RSS for each command, and their ratio to the
+ * hello-world binary. Target (issue #2): `pi token` ≤ 1.5× on both. Exits 1 if missed.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "..");
+const runsIndex = process.argv.indexOf("--runs");
+const runs = runsIndex > 0 ? Number(process.argv[runsIndex + 1]) : 200;
+const work = mkdtempSync(join(tmpdir(), "pi-bench-"));
+
+const FLAGS = [
+  "--compile",
+  "--bytecode",
+  "--format=esm",
+  "--minify",
+  "--production",
+  "--no-compile-autoload-bunfig",
+  "--no-compile-autoload-dotenv",
+];
+
+function must(result: ReturnType<typeof Bun.spawnSync>, what: string): void {
+  if (!result.success) {
+    process.stderr.write(`${what} failed:\n${result.stderr?.toString() ?? ""}\n`);
+    process.exit(1);
+  }
+}
+
+try {
+  // Both binaries are built now, so neither has an advantage from the page cache.
+  const helloSrc = join(work, "hello.ts");
+  writeFileSync(helloSrc, 'console.log("hello");\n');
+  const hello = join(work, "hello");
+  must(Bun.spawnSync([process.execPath, "build", ...FLAGS, helloSrc, "--outfile", hello], { stderr: "pipe" }), "building hello-world");
+  const pi = join(work, "pi");
+  must(Bun.spawnSync([process.execPath, "run", join(root, "scripts", "build.ts"), "--outfile", pi], { stderr: "pipe" }), "building pi");
+
+  const agentDir = join(work, "agent");
+  mkdirSync(agentDir, { mode: 0o700 });
+  const login = { type: "oauth", refresh: "sk-ant-ort01-bench", access: "sk-ant-oat01-bench-token", expires: Date.now() + 8 * 3600_000 };
+  writeFileSync(join(agentDir, "oauth.json"), JSON.stringify({ anthropic: login }), { mode: 0o600 });
+  const env = { PATH: process.env.PATH ?? "", HOME: work, PI_CODING_AGENT_DIR: agentDir };
+
+  const cases: { name: string; argv: string[] }[] = [
+    { name: "hello-world", argv: [hello] },
+    { name: "pi token", argv: [pi, "token"] },
+    { name: "pi status", argv: [pi, "status"] },
+    { name: "pi --version", argv: [pi, "--version"] },
+  ];
+  const samples = new Map(cases.map((c) => [c.name, { ms: [] as number[], rss: [] as number[] }]));
+
+  for (const c of cases) for (let i = 0; i < 10; i++) Bun.spawnSync(c.argv, { env }); // warm-up
+  // Interleaved rounds: drift in machine load hits every command alike.
+  for (let i = 0; i < runs; i++) {
+    for (const c of cases) {
+      const started = performance.now();
+      const r = Bun.spawnSync(c.argv, { env, stdout: "ignore", stderr: "ignore" });
+      const ms = performance.now() - started;
+      if (!r.success) {
+        process.stderr.write(`${c.name} exited ${r.exitCode}\n`);
+        process.exit(1);
+      }
+      samples.get(c.name)!.ms.push(ms);
+    }
+  }
+  // Peak RSS through GNU time: the rusage of a direct child also counts the pages of the
+  // forked parent (this Bun) before exec, which would drown the difference.
+  const gnuTime = ["/usr/bin/time", "/bin/time"].find((p) => Bun.spawnSync(["test", "-x", p]).success);
+  const rssRuns = Math.min(runs, 40);
+  for (let i = 0; i < rssRuns; i++) {
+    for (const c of cases) {
+      const r = gnuTime
+        ? Bun.spawnSync([gnuTime, "-f", "%M", ...c.argv], { env, stdout: "ignore", stderr: "pipe" })
+        : Bun.spawnSync(c.argv, { env, stdout: "ignore", stderr: "ignore" });
+      const kib = gnuTime ? Number((r.stderr ?? "").toString().trim().split("\n").pop()) : r.resourceUsage.maxRSS / 1024;
+      samples.get(c.name)!.rss.push(kib * 1024);
+    }
+  }
+  if (!gnuTime) console.log("note: /usr/bin/time not found (apt-get install time); peak RSS includes the forked parent\n");
+
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)]!;
+  };
+  const base = samples.get("hello-world")!;
+  const baseMs = median(base.ms);
+  const baseRss = median(base.rss);
+  const rows = cases.map((c) => {
+    const s = samples.get(c.name)!;
+    const ms = median(s.ms);
+    const rss = median(s.rss);
+    return { name: c.name, ms, rss, msRatio: ms / baseMs, rssRatio: rss / baseRss };
+  });
+
+  const mib = (b: number) => (b / 1024 / 1024).toFixed(1);
+  console.log(`bun ${Bun.version}, ${process.platform}-${process.arch}, ${runs} runs each, medians\n`);
+  console.log("command          wall ms   × hello   peak RSS MiB   × hello");
+  for (const r of rows) {
+    console.log(
+      `${r.name.padEnd(15)} ${r.ms.toFixed(2).padStart(8)} ${r.msRatio.toFixed(2).padStart(8)}x ${mib(r.rss).padStart(13)} ${r.rssRatio.toFixed(2).padStart(8)}x`,
+    );
+  }
+  const token = rows.find((r) => r.name === "pi token")!;
+  const ok = token.msRatio <= 1.5 && token.rssRatio <= 1.5;
+  console.log(`\ntarget: pi token ≤ 1.5x hello-world in wall time and peak RSS — ${ok ? "met" : "MISSED"}`);
+  process.exitCode = ok ? 0 : 1;
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

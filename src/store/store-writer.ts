@@ -1,0 +1,120 @@
+import { chmodSync, lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync } from "node:fs";
+import { resolve } from "node:path";
+import { PiError } from "../core/errors.ts";
+import { dirnameOf, displayPath } from "../core/paths.ts";
+import { warn } from "../terminal/output.ts";
+import { PROVIDERS } from "../providers/registry.ts";
+import { writeFileAtomic } from "./atomic-write.ts";
+import { oauthCredentialSchema } from "./credential-schema.ts";
+import {
+  type CredentialStore,
+  type Mutation,
+  StoreCorruptError,
+  type UpdateOptions,
+  type UpdateResult,
+  errnoOf,
+  parseStore,
+  storeIoError,
+  warnTightened,
+} from "./credential-store.ts";
+import { withLock } from "./lock.ts";
+import type { StoreData } from "./schema.ts";
+
+/** The write side of the store: lock, re-read, mutate, atomic replace. */
+const DEFAULT_LOCK_WAIT_MS = 60_000;
+
+export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>, options: UpdateOptions): Promise<UpdateResult<T>> {
+  const realPath = resolveRealPath(store.path);
+  ensureDirectory(dirnameOf(realPath));
+  await store.tighten();
+  return withLock(`${realPath}.lock`, { waitMs: options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS }, async () => {
+    let data: StoreData;
+    try {
+      data = (await store.read()).data;
+    } catch (error) {
+      if (!(error instanceof StoreCorruptError) || options.onCorrupt !== "move-aside") throw error;
+      const aside = moveAside(store.path, realPath);
+      warn(`${displayPath(store.path)} could not be used (${error.problem}); kept it as ${displayPath(aside)} and started a new one`);
+      data = {};
+    }
+    const before = snapshotKnown(data);
+    const { value, changed } = await mutate(data);
+    if (changed) {
+      assertWritable(data, before);
+      try {
+        writeFileAtomic(realPath, JSON.stringify(data, null, 2) + "\n");
+      } catch (error) {
+        throw storeIoError(store.path, "write", error);
+      }
+    }
+    return { value, written: changed };
+  });
+}
+
+function snapshotKnown(data: StoreData): Map<string, string> {
+  return new Map(PROVIDERS.filter((p) => Object.hasOwn(data, p.id)).map((p) => [p.id, JSON.stringify(data[p.id])]));
+}
+
+/**
+ * Never write a malformed login for a provider pi knows (it would be unusable on the next
+ * read). Only entries this change touched are checked: a broken entry someone else left
+ * must not block logging in or out of another provider.
+ */
+function assertWritable(data: StoreData, before: Map<string, string>): void {
+  for (const provider of PROVIDERS) {
+    if (!Object.hasOwn(data, provider.id)) continue;
+    if (before.get(provider.id) === JSON.stringify(data[provider.id])) continue;
+    const parsed = oauthCredentialSchema.safeParse(data[provider.id]);
+    if (!parsed.success) {
+      throw new PiError("internal", `refusing to store a malformed ${provider.displayName} login (${parsed.error.issues.map((i) => i.path.join(".")).join(", ")}); nothing was written`);
+    }
+  }
+}
+
+/**
+ * The file behind a symlink: the lock and the temp file must sit beside the real file,
+ * and the rename must replace it, not the link.
+ */
+export function resolveRealPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch (error) {
+    if (errnoOf(error) !== "ENOENT") throw storeIoError(path, "read", error);
+    try {
+      // A dangling symlink: write where it points.
+      if (lstatSync(path).isSymbolicLink()) return resolve(dirnameOf(path), readlinkSync(path));
+    } catch {
+      // Nothing there at all.
+    }
+    return path;
+  }
+}
+
+function ensureDirectory(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new PiError("store_io", `cannot create ${displayPath(dir)} (${errnoOf(error) ?? String(error)}); check that you can write there or set PI_CODING_AGENT_DIR`, { cause: error });
+  }
+}
+
+export function tightenMode(path: string, found: number, wanted: number, what: string): void {
+  try {
+    chmodSync(path, wanted);
+    warnTightened(path, what, found, wanted, true);
+  } catch {
+    warnTightened(path, what, found, wanted, false);
+  }
+}
+
+function moveAside(path: string, realPath: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const aside = `${realPath}.corrupt-${stamp}`;
+  try {
+    renameSync(realPath, aside);
+    chmodSync(aside, 0o600);
+  } catch (error) {
+    throw storeIoError(path, "move aside", error);
+  }
+  return aside;
+}
