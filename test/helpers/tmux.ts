@@ -10,10 +10,11 @@ export class TmuxSession {
   }
 
   start(command: string[], env: Record<string, string>, size = { width: 160, height: 50 }): void {
-    const envArgs = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-    const quoted = command.map((c) => `'${c.replaceAll("'", `'\\''`)}'`).join(" ");
+    // env -i: the program sees exactly `env`, not what the tmux server inherited (CI=true, say).
+    const argv = ["env", "-i", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...command];
+    const quoted = argv.map((c) => `'${c.replaceAll("'", `'\\''`)}'`).join(" ");
     const script = `${quoted}; echo "[exit $?]"; sleep 600`;
-    this.tmux(["new-session", "-d", "-s", this.name, "-x", String(size.width), "-y", String(size.height), ...envArgs, "sh", "-c", script]);
+    this.tmux(["new-session", "-d", "-s", this.name, "-x", String(size.width), "-y", String(size.height), "sh", "-c", script]);
   }
 
   /** The screen, wrapped lines joined. */
