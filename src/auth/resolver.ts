@@ -21,10 +21,12 @@ export interface SourceState {
   stored?: OAuthCredential;
   /** Why this source cannot be used although something is there (a broken entry or file). */
   problem?: string;
+  /** The error behind `problem`, when reading the store failed (keeps its exit code). */
+  error?: PiError;
 }
 
 /** The store as the resolver sees it: its data, or why it could not be read. */
-export type StoreView = { data: StoreData } | { problem: string };
+export type StoreView = { data: StoreData } | { problem: string; error?: PiError };
 
 export interface Resolved {
   provider: ProviderInfo;
@@ -46,7 +48,7 @@ function describeSource(provider: ProviderInfo, spec: SourceSpec, store: StoreVi
     const kind = (token && provider.kindOfToken?.(token)) || spec.kind;
     return { source: spec.variable, kind, present: token !== undefined, token };
   }
-  if ("problem" in store) return { source: "stored", kind: "oauth", present: false, problem: store.problem };
+  if ("problem" in store) return { source: "stored", kind: "oauth", present: false, problem: store.problem, error: store.error };
   const entry = readEntry(store.data, provider.id);
   if (entry.kind === "valid") {
     return { source: "stored", kind: "oauth", present: true, token: entry.credential.access, stored: entry.credential };
@@ -58,7 +60,7 @@ export async function readStoreView(store: CredentialStore): Promise<StoreView> 
   try {
     return { data: (await store.read()).data };
   } catch (error) {
-    if (error instanceof PiError) return { problem: error.message };
+    if (error instanceof PiError) return { problem: error.message, error };
     throw error;
   }
 }
@@ -77,7 +79,7 @@ export async function resolveCredential(provider: ProviderInfo, options: Resolve
 
   for (const state of states) {
     if (!state.present) {
-      if (state.problem && !failure) failure = new PiError("store_corrupt", state.problem);
+      if (state.problem && !failure) failure = state.error ?? new PiError("store_corrupt", state.problem);
       continue;
     }
     if (failure) warn(`${failure.message} — using ${state.source} meanwhile`);

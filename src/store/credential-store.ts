@@ -105,10 +105,19 @@ export class StoreCorruptError extends PiError {
   }
 }
 
+const IO_REASONS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ENOTDIR: "a part of its path is a file, not a directory",
+  ENOSPC: "the disk is full",
+  EROFS: "the filesystem is read-only",
+};
+
 export function storeIoError(path: string, action: string, error: unknown): PiError {
   const code = errnoOf(error);
-  const why = code === "EACCES" || code === "EPERM" ? "permission denied" : (code ?? String(error));
-  return new PiError("store_io", `cannot ${action} ${displayPath(path)} (${why}); check its owner and permissions (ls -l ${path})`, { cause: error });
+  const why = code ? (IO_REASONS[code] ?? code) : String(error);
+  const next = code === "ENOTDIR" || code === "ENOSPC" || code === "EROFS" ? "fix that or set PI_CODING_AGENT_DIR" : `check its owner and permissions (ls -l ${path})`;
+  return new PiError("store_io", `cannot ${action} ${displayPath(path)} (${why}); ${next}`, { cause: error });
 }
 
 export function errnoOf(error: unknown): string | undefined {

@@ -87,6 +87,24 @@ describe.skipIf(!hasTmux)("pi login anthropic on a terminal", () => {
     expect(screen).toContain("A browser window should have opened");
   });
 
+  test("without a provider, a selector offers the providers and Enter starts that provider's sign-in", async () => {
+    term.start([PI_BIN, "login"], env());
+    await term.waitFor(/Sign in to which provider\?[\s\S]*Anthropic \(Claude Pro\/Max\)/);
+    term.send("Enter");
+    const screen = await term.waitFor(/Paste the code here:/);
+    expect(screen).toMatch(URL_LINE);
+  });
+
+  test("Escape in the provider selector cancels with exit 130 and writes nothing", async () => {
+    term.start([PI_BIN, "login"], env());
+    await term.waitFor(/Sign in to which provider\?/);
+    term.send("Escape");
+    const done = await term.waitFor(/\[exit \d+\]/);
+    expect(done).toContain("cancelled");
+    expect(done).toContain("[exit 130]");
+    expect(existsSync(box.agentDir)).toBe(false);
+  });
+
   test("--no-browser prints the URL and opens nothing", async () => {
     const script = `${box.root}/browser.sh`;
     const record = `${box.root}/browser-args`;

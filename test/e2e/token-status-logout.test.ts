@@ -303,6 +303,15 @@ describe("the command line", () => {
     expect(r.stderr).toContain("unknown option --jsn");
   });
 
+  test("a credential directory that cannot be used is a local failure (exit 1) that names the path", async () => {
+    const blocker = `${box.root}/not-a-directory`;
+    await Bun.write(blocker, "x");
+    const r = await box.run(["logout", "anthropic"], { env: { PI_CODING_AGENT_DIR: `${blocker}/agent` } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${blocker}/agent/oauth.json`);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
   test("PI_DEBUG=1 logs each HTTP call with method, URL, status and time, and no secret", async () => {
     const tokens = fake.issueFamily();
     box.writeStore({ anthropic: storedLogin(tokens, -1000) });
