@@ -51,6 +51,18 @@ describe("pi token", () => {
     expect(readdirSync(box.agentDir).sort()).toEqual(["oauth.json"]);
   });
 
+  test("keeps the stored refresh token when the refresh answer carries none", async () => {
+    const tokens = fake.issueFamily();
+    box.writeStore({ anthropic: storedLogin(tokens, -1000) });
+    fake.sendRefreshToken = false;
+    const r = await box.run(["token"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    const stored = box.readStore().anthropic;
+    expect(stored.refresh).toBe(tokens.refresh);
+    expect(r.stdout).toBe(`${stored.access}\n`);
+    expect(stored.access).not.toBe(tokens.access);
+  });
+
   test("--min-validity 30m refreshes a token that has only 10 minutes left", async () => {
     const tokens = fake.issueFamily();
     box.writeStore({ anthropic: storedLogin(tokens, 10 * 60_000) });
