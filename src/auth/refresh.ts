@@ -1,4 +1,5 @@
-import { PiError, isPiError } from "../core/errors.ts";
+import { PiError, callFailed, isPiError } from "../core/errors.ts";
+import { retryHint } from "./token-endpoint.ts";
 import { defaultTimeoutMs } from "../core/http.ts";
 import type { CredentialStore } from "../store/credential-store.ts";
 import { type OAuthCredential, readEntry } from "../store/schema.ts";
@@ -13,6 +14,13 @@ import { needsRefresh } from "./refresh-policy.ts";
  * `invalid_grant` answer clears the login, and only because, under the lock, the file
  * provably still holds the refresh token that was rejected (compare-and-swap).
  */
+/** Field of a stored login (pi's own, kept by every writer) holding "no refresh before" in epoch ms. */
+export const RATE_LIMIT_FIELD = "rateLimitedUntil";
+/** A 429 without Retry-After still holds every process back this long. */
+const DEFAULT_WAIT_MS = 60_000;
+/** A Retry-After beyond this is taken as a server mistake, not a reason to stop for days. */
+const MAX_WAIT_MS = 24 * 3600_000;
+
 export interface RefreshOptions {
   /** The token must stay valid at least this long after it is handed out. */
   minValidityMs: number;
@@ -52,14 +60,27 @@ export async function refreshCredential(
       return { value: current, changed: false };
     }
 
+    // Another process was told to wait: honour it without asking the server again.
+    const waitUntil = current[RATE_LIMIT_FIELD];
+    if (typeof waitUntil === "number" && waitUntil > now()) {
+      throw callFailed("rate_limited", "token refresh", `${provider.displayName} limited token refreshes a moment ago`, retryHint(waitUntil), { retryAt: waitUntil });
+    }
+
+    const { [RATE_LIMIT_FIELD]: _cleared, ...rest } = current;
     try {
       const next = await flows.refresh(current);
-      data[provider.id] = { ...current, ...next };
+      data[provider.id] = { ...rest, ...next };
       return { value: data[provider.id] as OAuthCredential, changed: true };
     } catch (error) {
       if (isPiError(error) && error.details.oauthError === "invalid_grant") {
         // Compare-and-swap holds: under the lock, the file still has the token the provider rejected.
         delete data[provider.id];
+        return { value: error, changed: true };
+      }
+      if (isPiError(error, "rate_limited")) {
+        // Remembered on disk, so other and later runs wait too instead of deepening the limit.
+        const retryAt = Math.min(error.details.retryAt ?? now() + DEFAULT_WAIT_MS, now() + MAX_WAIT_MS);
+        data[provider.id] = { ...current, [RATE_LIMIT_FIELD]: retryAt };
         return { value: error, changed: true };
       }
       throw error;

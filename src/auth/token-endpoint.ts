@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { PiError } from "../core/errors.ts";
+import { describeExpiry } from "../core/duration.ts";
+import { type PiError, callFailed } from "../core/errors.ts";
 import { type HttpResponse, parseRetryAfter, safeHost } from "../core/http.ts";
 
 /**
@@ -63,28 +64,30 @@ export function classifyFailure(res: HttpResponse, ctx: TokenCallContext): PiErr
   const oauth = oauthErrorSchema.safeParse(parseJson(res.text));
   const oauthError = oauth.success ? oauth.data.error : undefined;
   const said = oauth.success ? providerSaid(oauth.data.error, oauth.data.error_description) : "";
+  const details = { status, oauthError };
 
   if (status >= 300 && status < 400) {
     const to = res.headers.get("location");
-    return new PiError("bad_response", `${ctx.purpose} failed: ${host} redirected to ${to ? safeHost(to) : "another address"}, which pi does not follow for token calls; check the endpoint settings`, { status });
+    return callFailed("bad_response", ctx.purpose, `${host} redirected to ${to ? safeHost(to) : "another address"}, which pi does not follow for token calls`, "check the endpoint settings", details);
   }
   if (status === 429) {
     const retryAt = parseRetryAfter(res.headers.get("retry-after"));
-    const when = retryAt ? `try again after ${new Date(retryAt).toLocaleTimeString()}` : "wait a few minutes and try again";
-    return new PiError("rate_limited", `${ctx.purpose} was rate-limited by ${host} (HTTP 429); ${when}`, { status, retryAt, oauthError });
+    return callFailed("rate_limited", ctx.purpose, `${host} answered HTTP 429${said}`, retryHint(retryAt), { ...details, retryAt });
   }
   if (status >= 500) {
-    return new PiError("server_error", `${ctx.purpose} failed: ${host} had a server error (HTTP ${status}); try again in a few minutes`, { status, oauthError });
+    return callFailed("server_error", ctx.purpose, `${host} answered HTTP ${status}${said}`, "try again in a few minutes", details);
   }
-  if (oauthError === "invalid_grant") {
+  if (oauthError === "invalid_grant" || status === 400 || status === 401 || status === 403) {
     const code = ctx.purpose === "token refresh" ? "refresh_rejected" : "login_rejected";
-    return new PiError(code, `${ctx.purpose} was rejected by ${host}${said}; run \`${ctx.loginHint}\` to sign in again`, { status, oauthError });
+    return callFailed(code, ctx.purpose, `${host} answered HTTP ${status}${said}`, `run \`${ctx.loginHint}\` to sign in again`, details);
   }
-  if (status === 400 || status === 401 || status === 403) {
-    const code = ctx.purpose === "token refresh" ? "refresh_rejected" : "login_rejected";
-    return new PiError(code, `${ctx.purpose} was refused by ${host} (HTTP ${status})${said}; run \`${ctx.loginHint}\` to sign in again`, { status, oauthError });
-  }
-  return new PiError("bad_response", `${ctx.purpose} failed: ${host} answered HTTP ${status}${said}; try again later`, { status, oauthError });
+  return callFailed("bad_response", ctx.purpose, `${host} answered HTTP ${status}${said}`, "try again later", details);
+}
+
+/** "try again after 14:05:10 (in 2 minutes)", or a general hint when the server gave no time. */
+export function retryHint(retryAt: number | undefined, now = Date.now()): string {
+  if (retryAt === undefined) return "wait a few minutes and try again";
+  return `try again after ${new Date(retryAt).toLocaleTimeString()} (${describeExpiry(retryAt, now)})`;
 }
 
 function providerSaid(error: string, description?: string): string {
@@ -94,7 +97,7 @@ function providerSaid(error: string, description?: string): string {
 }
 
 function badResponse(ctx: TokenCallContext, what: string): PiError {
-  return new PiError("bad_response", `${ctx.purpose} failed: ${safeHost(ctx.url)} sent ${what}; try again later, and report it if it persists`);
+  return callFailed("bad_response", ctx.purpose, `${safeHost(ctx.url)} sent ${what}`, "try again later, and report it if it persists");
 }
 
 export function parseJson(text: string): unknown {

@@ -89,3 +89,23 @@ export function isPiError(error: unknown, code?: ErrorCode): error is PiError {
 export function isTemporary(error: unknown): boolean {
   return error instanceof PiError && error.exitCode === EXIT.temporary;
 }
+
+const CAUSE_CLASS: Partial<Record<ErrorCode, string>> = {
+  refresh_rejected: "rejected",
+  login_rejected: "rejected",
+  provider_refused: "rejected",
+  rate_limited: "rate-limited",
+  network: "network error",
+  timeout: "timeout",
+  server_error: "server error",
+  bad_response: "bad response",
+};
+
+/**
+ * A failed call to a provider, in one shape everywhere:
+ * "token refresh failed (rate-limited): api.example answered HTTP 429; try again after 14:05".
+ * The class in brackets is what a person (and a script reading stderr) branches on.
+ */
+export function callFailed(code: ErrorCode, purpose: string, detail: string, next: string, details: PiErrorDetails = {}): PiError {
+  return new PiError(code, `${purpose} failed (${CAUSE_CLASS[code] ?? code}): ${detail}; ${next}`, details);
+}

@@ -1,5 +1,5 @@
 import { debug } from "./debug.ts";
-import { PiError } from "./errors.ts";
+import { PiError, callFailed } from "./errors.ts";
 import { USER_AGENT } from "./version.ts";
 
 /**
@@ -60,9 +60,9 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     debug(`${req.method} ${req.url} → failed (${elapsed()}): ${describeCause(error)}`);
     if (error instanceof PiError) throw error;
     if (isTimeout(error)) {
-      throw new PiError("timeout", `${req.purpose} timed out: ${host} did not answer within ${Math.round(timeoutMs / 1000)} s; check your connection and try again`, { cause: error });
+      throw callFailed("timeout", req.purpose, `${host} did not answer within ${formatSeconds(timeoutMs)}`, "check your connection and try again", { cause: error });
     }
-    throw new PiError("network", `${req.purpose} failed: could not reach ${host} (${describeCause(error)}); check your connection or proxy settings and try again`, { cause: error });
+    throw callFailed("network", req.purpose, `could not reach ${host} (${describeCause(error)})`, "check your connection or proxy settings and try again", { cause: error });
   }
 }
 
@@ -90,7 +90,9 @@ async function readBounded(res: Response, purpose: string, host: string): Promis
 }
 
 const tooLarge = (purpose: string, host: string) =>
-  new PiError("bad_response", `${purpose} failed: ${host} sent an answer larger than 1 MiB, which pi refuses; try again later`);
+  callFailed("bad_response", purpose, `${host} sent an answer larger than 1 MiB, which pi refuses`, "try again later");
+
+const formatSeconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
 
 function isTimeout(error: unknown): boolean {
   return error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError");

@@ -113,7 +113,7 @@ describe("pi token", () => {
     fake.faults.push(() => new Promise<Response>(() => {}));
     const r = await box.run(["token"], { env: { ...fake.env(), PI_HTTP_TIMEOUT_MS: "300" } });
     expect(r.code).toBe(5);
-    expect(r.stderr).toContain("timed out");
+    expect(r.stderr).toContain("failed (timeout)");
     expect(box.readStore().anthropic).toEqual(login);
   });
 

@@ -167,7 +167,7 @@ describe("refresh decisions", () => {
     expect(provider.calls[0]!.refresh).toBe("sk-ant-ort01-newer");
   });
 
-  for (const [code, status] of [["network", undefined], ["timeout", undefined], ["rate_limited", 429], ["server_error", 500]] as const) {
+  for (const [code, status] of [["network", undefined], ["timeout", undefined], ["server_error", 500], ["bad_response", 200]] as const) {
     test(`a ${code} failure keeps the stored login untouched`, async () => {
       const login = await seed(-1);
       const provider = providerWith(async () => {
@@ -179,6 +179,32 @@ describe("refresh decisions", () => {
       expect(JSON.parse(readFileSync(store.path, "utf8")).anthropic).toEqual(login);
     });
   }
+
+  test("a 429 keeps the login, and remembers on disk until when no refresh may be tried", async () => {
+    const login = await seed(-1);
+    const retryAt = Date.now() + 120_000;
+    const provider = providerWith(async () => {
+      throw new PiError("rate_limited", "token refresh failed (rate-limited)", { status: 429, retryAt });
+    });
+    expect((await resolveCredential(provider, { store, env: {} }).catch((e) => e)).code).toBe("rate_limited");
+    expect(JSON.parse(readFileSync(store.path, "utf8")).anthropic).toEqual({ ...login, rateLimitedUntil: retryAt });
+
+    // The next run does not call the provider at all before that time, and says when to retry.
+    const again = await resolveCredential(provider, { store, env: {} }).catch((e) => e);
+    expect(again.code).toBe("rate_limited");
+    expect(again.message).toContain("try again after");
+    expect(provider.calls).toHaveLength(1);
+  });
+
+  test("a successful refresh clears a rate limit that has passed", async () => {
+    await seed(-1, {});
+    await store.update(async (data) => {
+      (data.anthropic as Record<string, unknown>).rateLimitedUntil = Date.now() - 1;
+      return { value: undefined, changed: true };
+    });
+    await resolveCredential(providerWith(rotate), { store, env: {} });
+    expect(JSON.parse(readFileSync(store.path, "utf8")).anthropic.rateLimitedUntil).toBeUndefined();
+  });
 
   test("a failed refresh falls back to ANTHROPIC_API_KEY with a warning that says why", async () => {
     await seed(-1);

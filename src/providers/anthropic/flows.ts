@@ -1,6 +1,6 @@
 import { createPkce, randomToken } from "../../auth/pkce.ts";
 import { type TokenCallContext, classifyFailure, expiresAtFor, parseTokenResponse } from "../../auth/token-endpoint.ts";
-import { PiError, isPiError } from "../../core/errors.ts";
+import { PiError, callFailed, isPiError } from "../../core/errors.ts";
 import { httpRequest } from "../../core/http.ts";
 import { registerSecret } from "../../core/redact.ts";
 import type { OAuthCredential } from "../../store/schema.ts";
@@ -49,7 +49,7 @@ async function login(ctx: LoginContext): Promise<OAuthCredential> {
   const grant = parseTokenResponse(res, call);
   registerSecret(grant.access);
   if (!grant.refresh) {
-    throw new PiError("bad_response", "sign-in failed: the provider sent no refresh token, so the login could not be kept; try `pi login anthropic` again");
+    throw callFailed("bad_response", "sign-in", "the provider sent no refresh token, so the login could not be kept", "try `pi login anthropic` again");
   }
   registerSecret(grant.refresh);
   return { type: "oauth", refresh: grant.refresh, access: grant.access, expires: expiresAtFor(grant) };
