@@ -1,0 +1,149 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { type Fault, FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { closingServer, faults } from "../fakes/faults.ts";
+import { Sandbox, storedLogin } from "../helpers/pi.ts";
+
+/**
+ * Every way the token endpoint can fail a refresh: pi exits with the documented code, says
+ * the cause class in one line, keeps the stored login (only invalid_grant clears it), and
+ * falls back to ANTHROPIC_API_KEY when one is set.
+ */
+let fake: FakeAnthropic;
+let closing: ReturnType<typeof closingServer>;
+let box: Sandbox;
+
+beforeAll(() => {
+  fake = new FakeAnthropic().start();
+  closing = closingServer();
+});
+afterAll(() => {
+  fake.stop();
+  closing.stop();
+});
+beforeEach(() => {
+  box = new Sandbox();
+  fake.faults.length = 0;
+  fake.requests.length = 0;
+});
+afterEach(() => box.cleanup());
+
+interface FaultCase {
+  name: string;
+  fault?: () => Fault;
+  env?: () => Record<string, string>;
+  exit: number;
+  cause: string;
+  says?: RegExp;
+  clears?: boolean;
+}
+
+const CASES: FaultCase[] = [
+  { name: "400 invalid_grant", fault: faults.invalidGrant, exit: 4, cause: "rejected", says: /pi login anthropic/, clears: true },
+  { name: "400 invalid_request", fault: faults.invalidRequest, exit: 4, cause: "rejected", says: /invalid_request/ },
+  { name: "401", fault: faults.unauthorized, exit: 4, cause: "rejected", says: /HTTP 401/ },
+  { name: "403 with a policy message", fault: faults.policy, exit: 4, cause: "rejected", says: /only authorized for use with Claude Code/ },
+  { name: "429 with Retry-After in seconds", fault: () => faults.rateLimitedSeconds(90), exit: 5, cause: "rate-limited", says: /try again after .* \(in (1 minute|2 minutes|90 seconds)\)/ },
+  { name: "429 with Retry-After as an HTTP date", fault: () => faults.rateLimitedDate(new Date(Date.now() + 3 * 3600_000)), exit: 5, cause: "rate-limited", says: /in (2|3) hours/ },
+  { name: "500", fault: faults.serverError, exit: 5, cause: "server error", says: /HTTP 500/ },
+  { name: "502 with an HTML body", fault: faults.badGatewayHtml, exit: 5, cause: "server error", says: /HTTP 502/ },
+  { name: "200 with a body that is not JSON", fault: faults.okNotJson, exit: 5, cause: "bad response", says: /not JSON/ },
+  { name: "200 JSON without access_token", fault: () => faults.okJson({ refresh_token: "sk-ant-ort01-x", expires_in: 3600 }), exit: 5, cause: "bad response", says: /access_token/ },
+  { name: "200 JSON without expires_in", fault: () => faults.okJson({ access_token: "sk-ant-oat01-x", refresh_token: "sk-ant-ort01-x" }), exit: 5, cause: "bad response", says: /expires_in/ },
+  { name: "expires_in as a string", fault: () => faults.okJson({ access_token: "sk-ant-oat01-x", expires_in: "3600" }), exit: 5, cause: "bad response", says: /expires_in/ },
+  { name: "a negative expires_in", fault: () => faults.okJson({ access_token: "sk-ant-oat01-x", expires_in: -60 }), exit: 5, cause: "bad response", says: /expires_in/ },
+  { name: "an absurdly large expires_in", fault: () => faults.okJson({ access_token: "sk-ant-oat01-x", expires_in: 1e15 }), exit: 5, cause: "bad response", says: /expires_in/ },
+  { name: "a response that never ends", fault: faults.hang, env: () => ({ PI_HTTP_TIMEOUT_MS: "300" }), exit: 5, cause: "timeout", says: /300 ms/ },
+  { name: "a body cut off mid-way", fault: faults.cutOff, exit: 5, cause: "network error" },
+  { name: "a connection closed before any answer", env: () => ({ PI_ANTHROPIC_TOKEN_URL: closing.url }), exit: 5, cause: "network error" },
+  { name: "nothing listening", env: () => ({ PI_ANTHROPIC_TOKEN_URL: "http://127.0.0.1:9/v1/oauth/token" }), exit: 5, cause: "network error", says: /ECONNREFUSED|could not reach/ },
+  { name: "a redirect to another origin", fault: () => faults.redirect("https://elsewhere.example/steal"), exit: 5, cause: "bad response", says: /elsewhere\.example.*not follow/ },
+  { name: "a body larger than 1 MiB", fault: faults.huge, exit: 5, cause: "bad response", says: /larger than 1 MiB/ },
+  { name: "an endless body without Content-Length", fault: faults.hugeChunked, exit: 5, cause: "bad response", says: /larger than 1 MiB/ },
+];
+
+function setUp(c: FaultCase) {
+  const login = storedLogin(fake.issueFamily(), -1000);
+  box.writeStore({ anthropic: login, "other-provider": { type: "oauth", refresh: "r", access: "a", expires: 1 } });
+  if (c.fault) fake.faults.push(c.fault());
+  return { login, env: { ...fake.env(), ...(c.env?.() ?? {}) } };
+}
+
+describe("a refresh that fails", () => {
+  for (const c of CASES) {
+    test(`${c.name}: exit ${c.exit}, one line naming "${c.cause}", login ${c.clears ? "cleared" : "kept"}`, async () => {
+      const { login, env } = setUp(c);
+      const r = await box.run(["token"], { env });
+      expect(r.code).toBe(c.exit);
+      expect(r.stdout).toBe("");
+      const lines = r.stderr.trimEnd().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toStartWith("pi: error: token refresh failed");
+      expect(lines[0]).toContain(`(${c.cause})`);
+      if (c.says) expect(lines[0]).toMatch(c.says);
+      const data = box.readStore();
+      expect(data["other-provider"]).toEqual({ type: "oauth", refresh: "r", access: "a", expires: 1 });
+      if (c.clears) {
+        expect(data.anthropic).toBeUndefined();
+      } else {
+        const { rateLimitedUntil, ...rest } = data.anthropic;
+        expect(rest).toEqual(login);
+        if (c.cause === "rate-limited") expect(rateLimitedUntil).toBeGreaterThan(Date.now());
+        else expect(rateLimitedUntil).toBeUndefined();
+      }
+      expect(box.storeMode()).toBe(0o600);
+    });
+
+    test(`${c.name}: with ANTHROPIC_API_KEY set, pi uses the key and warns once`, async () => {
+      const { env } = setUp(c);
+      const r = await box.run(["token"], { env: { ...env, ANTHROPIC_API_KEY: "sk-ant-api03-fallback-key" } });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe("sk-ant-api03-fallback-key\n");
+      const lines = r.stderr.trimEnd().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toStartWith("pi: warning:");
+      expect(lines[0]).toContain(`(${c.cause})`);
+      expect(lines[0]).toContain("using ANTHROPIC_API_KEY");
+    });
+  }
+});
+
+describe("remembered rate limits", () => {
+  test("after a 429, later runs do not call the token endpoint until Retry-After passes, and say when", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    fake.faults.push(faults.rateLimitedSeconds(600));
+    const first = await box.run(["token"], { env: fake.env() });
+    expect(first.stderr).toContain("(rate-limited)");
+    expect(first.code).toBe(5);
+    const calls = fake.tokenRequests().length;
+    const results = await Promise.all(Array.from({ length: 5 }, () => box.run(["token"], { env: fake.env() })));
+    for (const r of results) {
+      expect(r.code).toBe(5);
+      expect(r.stderr).toContain("(rate-limited)");
+      expect(r.stderr).toMatch(/try again after .*\(in 10 minutes\)/);
+    }
+    expect(fake.tokenRequests()).toHaveLength(calls);
+  });
+
+  test("once Retry-After has passed, the next run refreshes and clears the mark", async () => {
+    const login = { ...storedLogin(fake.issueFamily(), -1000), rateLimitedUntil: Date.now() - 1000 };
+    box.writeStore({ anthropic: login });
+    const r = await box.run(["token"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(box.readStore().anthropic.rateLimitedUntil).toBeUndefined();
+  });
+
+  test("a new login clears the mark", async () => {
+    box.writeStore({ anthropic: { ...storedLogin(fake.issueFamily(), -1000), rateLimitedUntil: Date.now() + 3600_000 } });
+    const proc = box.spawn(["login", "anthropic"], fake.env());
+    let screen = "";
+    const reader = proc.stderr.getReader();
+    while (!/authorize\?\S+/.test(screen)) screen += new TextDecoder().decode((await reader.read()).value);
+    const url = /(http:\/\/\S+\/oauth\/authorize\?\S+)/.exec(screen)![1]!;
+    const { code, state } = fake.approve(url);
+    proc.stdin.write(`${code}#${state}\n`);
+    await proc.stdin.end();
+    expect(await proc.exited).toBe(0);
+    expect(box.readStore().anthropic.rateLimitedUntil).toBeUndefined();
+  });
+});
