@@ -66,8 +66,8 @@ export class Sandbox {
     return { code, stdout, stderr };
   }
 
-  spawn(args: string[], env?: Record<string, string | undefined>) {
-    return Bun.spawn([PI_BIN, ...args], {
+  spawn(args: string[], env?: Record<string, string | undefined>, wrapper: string[] = []) {
+    return Bun.spawn([...wrapper, PI_BIN, ...args], {
       env: mergeEnv(this.baseEnv(), env),
       cwd: this.root,
       stdin: "pipe",
@@ -134,4 +134,24 @@ export async function readUntil(stream: ReadableStream<Uint8Array>, pattern: Reg
     }
   };
   return { text, rest };
+}
+
+/**
+ * `pi login <provider>` as a person at a pipe would do it: wait for the URL on stderr,
+ * answer with whatever `answer` makes of it, and collect the outcome.
+ */
+export async function loginThroughStdin(
+  box: Sandbox,
+  env: Record<string, string | undefined>,
+  answer: (url: string) => string,
+  options: { args?: string[]; wrapper?: string[] } = {},
+): Promise<PiResult & { url: string }> {
+  const proc = box.spawn(options.args ?? ["login", "anthropic"], env, options.wrapper);
+  const urlLine = /^(https?:\/\/\S+\/oauth\/authorize\?\S+)$/m;
+  const seen = await readUntil(proc.stderr, urlLine);
+  const url = urlLine.exec(seen.text)![1]!;
+  proc.stdin.write(answer(url) + "\n");
+  await proc.stdin.end();
+  const [stderr, stdout, code] = await Promise.all([seen.rest(), new Response(proc.stdout).text(), proc.exited]);
+  return { url, code, stdout, stderr };
 }
