@@ -1,6 +1,7 @@
 import { PiError, callFailed, isPiError } from "../core/errors.ts";
 import { retryHint } from "./token-endpoint.ts";
 import { defaultTimeoutMs } from "../core/http.ts";
+import { whileCritical } from "../core/shutdown.ts";
 import type { CredentialStore } from "../store/credential-store.ts";
 import { type OAuthCredential, readEntry } from "../store/schema.ts";
 import type { ProviderInfo } from "../providers/types.ts";
@@ -43,7 +44,8 @@ export async function refreshCredential(
   const flows = await provider.load();
   const lockWaitMs = defaultTimeoutMs() + 15_000;
 
-  const outcome = await store.update<OAuthCredential | PiError>(async (data) => {
+  // Critical from the request to the write: see core/shutdown.ts.
+  const outcome = await whileCritical(() => store.update<OAuthCredential | PiError>(async (data) => {
     const entry = readEntry(data, provider.id);
     if (entry.kind === "absent") {
       throw new PiError("not_logged_in", `the ${provider.displayName} login was removed by another pi process; run \`pi login ${provider.id}\``);
@@ -85,7 +87,7 @@ export async function refreshCredential(
       }
       throw error;
     }
-  }, { lockWaitMs });
+  }, { lockWaitMs }));
 
   if (outcome.value instanceof PiError) throw outcome.value;
   return outcome.value;

@@ -146,16 +146,43 @@ describe("pi token", () => {
     expect(r.stderr).toContain("known providers: anthropic");
   });
 
-  test("exits 130 when interrupted during a refresh, leaving the login and no lock behind", async () => {
+  test("Ctrl+C during a refresh lets the answer be stored first, then exits 130", async () => {
+    const tokens = fake.issueFamily();
+    box.writeStore({ anthropic: storedLogin(tokens, -1000) });
+    fake.latencyMs = [400, 400];
+    const proc = box.spawn(["token"], fake.env());
+    while (fake.tokenRequests().length === 0) await Bun.sleep(5);
+    proc.kill("SIGINT");
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(code).toBe(130);
+    expect(stderr).toContain("finishing the token refresh");
+    // The rotated pair reached the file: the login survives the interruption.
+    const stored = box.readStore().anthropic;
+    expect(stored.refresh).not.toBe(tokens.refresh);
+    expect(fake.isValidAccess(stored.access)).toBe(true);
+    expect(existsSync(`${box.storePath}.lock`)).toBe(false);
+  });
+
+  test("a second Ctrl+C stops at once, leaving the login as it was and no lock behind", async () => {
     const login = storedLogin(fake.issueFamily(), -1000);
     box.writeStore({ anthropic: login });
     fake.faults.push(() => new Promise<Response>(() => {}));
     const proc = box.spawn(["token"], fake.env());
-    while (fake.tokenRequests().length === 0) await Bun.sleep(10);
+    while (fake.tokenRequests().length === 0) await Bun.sleep(5);
+    proc.kill("SIGINT");
+    await Bun.sleep(100);
     proc.kill("SIGINT");
     expect(await proc.exited).toBe(130);
     expect(box.readStore().anthropic).toEqual(login);
     expect(existsSync(`${box.storePath}.lock`)).toBe(false);
+  });
+
+  test("SIGTERM outside a refresh stops at once with 143", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000) });
+    const proc = box.spawn(["login", "anthropic"], fake.env());
+    await Bun.sleep(300);
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(143);
   });
 
   test("20 processes started together on an expired token make exactly one refresh and all print the same new token", async () => {

@@ -1,0 +1,40 @@
+import { releaseAllLocks } from "../store/lock-registry.ts";
+
+/**
+ * Ctrl+C and SIGTERM. Outside a critical section pi stops at once, releasing its locks.
+ * Inside one — a token refresh, from the request to the write of its answer — the first
+ * signal is deferred: the provider may already have rotated the refresh token, and
+ * dropping its answer would leave a token in the file that can never be used again (a
+ * replay that revokes the login). A second signal stops at once.
+ */
+let critical = 0;
+let deferredExit: number | undefined;
+
+export function installSignalHandlers(): void {
+  const onSignal = (code: number) => () => {
+    if (critical > 0 && deferredExit === undefined) {
+      deferredExit = code;
+      console.error("\npi: finishing the token refresh so the login is not lost; press Ctrl+C again to stop now");
+      return;
+    }
+    exitNow(code);
+  };
+  process.on("SIGINT", onSignal(130));
+  process.on("SIGTERM", onSignal(143));
+}
+
+export async function whileCritical<T>(work: () => Promise<T>): Promise<T> {
+  critical++;
+  try {
+    return await work();
+  } finally {
+    critical--;
+    if (critical === 0 && deferredExit !== undefined) exitNow(deferredExit);
+  }
+}
+
+function exitNow(code: number): never {
+  releaseAllLocks();
+  console.error("\npi: interrupted");
+  process.exit(code);
+}
