@@ -1,5 +1,5 @@
-import { chmodSync, lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync } from "node:fs";
-import { resolve } from "node:path";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { basename, resolve } from "node:path";
 import { PiError } from "../core/errors.ts";
 import { dirnameOf, displayPath } from "../core/paths.ts";
 import { warn } from "../terminal/output.ts";
@@ -37,6 +37,7 @@ export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>
       warn(`${displayPath(store.path)} could not be used (${error.problem}); kept it as ${displayPath(aside)} and started a new one`);
       data = {};
     }
+    removeStrandedTempFiles(realPath);
     const before = snapshotKnown(data);
     const { value, changed } = await mutate(data);
     if (changed) {
@@ -49,6 +50,23 @@ export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>
     }
     return { value, written: changed };
   });
+}
+
+/**
+ * Temp files are written only under the lock, so any found while holding it belong to a
+ * writer that was killed between creating and renaming one. They hold a copy of the
+ * credentials: remove them.
+ */
+function removeStrandedTempFiles(realPath: string): void {
+  const dir = dirnameOf(realPath);
+  const prefix = `.${basename(realPath)}.`;
+  try {
+    for (const name of readdirSync(dir)) {
+      if (name.startsWith(prefix) && name.endsWith(".tmp")) rmSync(resolve(dir, name), { force: true });
+    }
+  } catch {
+    // Listing can fail on odd filesystems; a leftover temp file is untidy, not dangerous (0600).
+  }
 }
 
 function snapshotKnown(data: StoreData): Map<string, string> {

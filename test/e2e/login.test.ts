@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { FakeAnthropic, CLIENT_ID } from "../fakes/anthropic-server.ts";
-import { Sandbox, readUntil } from "../helpers/pi.ts";
+import { Sandbox, loginThroughStdin } from "../helpers/pi.ts";
 
 let fake: FakeAnthropic;
 let box: Sandbox;
@@ -17,18 +17,9 @@ beforeEach(() => {
 });
 afterEach(() => box.cleanup());
 
-const URL_LINE = /^(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)$/m;
-
 /** Run `pi login anthropic` with stdin piped, answer like a user pasting from the browser. */
-async function login(answer: (url: string) => string, env: Record<string, string> = {}) {
-  const proc = box.spawn(["login", "anthropic"], { ...fake.env(), ...env });
-  const seen = await readUntil(proc.stderr, URL_LINE);
-  const url = URL_LINE.exec(seen.text)![1]!;
-  proc.stdin.write(answer(url) + "\n");
-  await proc.stdin.end();
-  const [stderr, stdout, code] = await Promise.all([seen.rest(), new Response(proc.stdout).text(), proc.exited]);
-  return { url, code, stdout, stderr };
-}
+const login = (answer: (url: string) => string, env: Record<string, string> = {}) =>
+  loginThroughStdin(box, { ...fake.env(), ...env }, answer);
 
 describe("pi login anthropic (stdin)", () => {
   test("prints the authorize URL alone on its line with every parameter in the documented order", async () => {

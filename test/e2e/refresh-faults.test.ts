@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { type Fault, FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { closingServer, faults } from "../fakes/faults.ts";
-import { Sandbox, storedLogin } from "../helpers/pi.ts";
+import { Sandbox, loginThroughStdin, storedLogin } from "../helpers/pi.ts";
 
 /**
  * Every way the token endpoint can fail a refresh: pi exits with the documented code, says
@@ -135,15 +135,11 @@ describe("remembered rate limits", () => {
 
   test("a new login clears the mark", async () => {
     box.writeStore({ anthropic: { ...storedLogin(fake.issueFamily(), -1000), rateLimitedUntil: Date.now() + 3600_000 } });
-    const proc = box.spawn(["login", "anthropic"], fake.env());
-    let screen = "";
-    const reader = proc.stderr.getReader();
-    while (!/authorize\?\S+/.test(screen)) screen += new TextDecoder().decode((await reader.read()).value);
-    const url = /(http:\/\/\S+\/oauth\/authorize\?\S+)/.exec(screen)![1]!;
-    const { code, state } = fake.approve(url);
-    proc.stdin.write(`${code}#${state}\n`);
-    await proc.stdin.end();
-    expect(await proc.exited).toBe(0);
+    const r = await loginThroughStdin(box, fake.env(), (url) => {
+      const { code, state } = fake.approve(url);
+      return `${code}#${state}`;
+    });
+    expect(r.code).toBe(0);
     expect(box.readStore().anthropic.rateLimitedUntil).toBeUndefined();
   });
 });

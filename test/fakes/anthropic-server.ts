@@ -6,6 +6,7 @@
  * so a test can assert both what pi sent and how it copes.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { rememberSecret } from "../helpers/secrets.ts";
 
 export const CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
 
@@ -90,6 +91,8 @@ export class FakeAnthropic {
     const url = new URL(authorizeUrl);
     const p = url.searchParams;
     const code = `code-${++this.counter}-${randomBytes(12).toString("hex")}`;
+    rememberSecret(code);
+    rememberSecret(p.get("state"));
     this.codes.set(code, {
       challenge: p.get("code_challenge") ?? "",
       state: p.get("state") ?? "",
@@ -111,6 +114,12 @@ export class FakeAnthropic {
   }
 
 
+  /** The refresh token the server would accept now (not used, not revoked). */
+  isCurrentRefresh(token: string): boolean {
+    const family = this.byRefresh.get(token);
+    return family !== undefined && !family.revoked && family.current === token;
+  }
+
   isValidAccess(token: string): boolean {
     return this.validAccess.has(token);
   }
@@ -123,6 +132,8 @@ export class FakeAnthropic {
     family.current = refresh;
     this.byRefresh.set(refresh, family);
     this.validAccess.add(access);
+    rememberSecret(access);
+    rememberSecret(refresh);
     return { access, refresh };
   }
 
@@ -171,6 +182,9 @@ export class FakeAnthropic {
   private exchangeCode(body: Record<string, unknown>): Response {
     const expectedKeys = ["client_id", "code", "code_verifier", "grant_type", "redirect_uri", "state"];
     if (Object.keys(body).sort().join() !== expectedKeys.join()) return oauthError(400, "invalid_request", "unexpected fields");
+    rememberSecret(body.code_verifier);
+    rememberSecret(body.state);
+    rememberSecret(body.code);
     const pending = this.codes.get(String(body.code));
     if (!pending || pending.used) return oauthError(400, "invalid_grant", "Invalid authorization code");
     pending.used = true;
@@ -186,6 +200,7 @@ export class FakeAnthropic {
   private refresh(body: Record<string, unknown>): Response {
     if ("scope" in body) return oauthError(400, "invalid_scope", "scope not allowed on refresh");
     const token = String(body.refresh_token);
+    rememberSecret(token);
     const family = this.byRefresh.get(token);
     if (!family || family.revoked) return oauthError(400, "invalid_grant", "Refresh token not found or invalid");
     if (family.current !== token) {

@@ -5,6 +5,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { assertNoLeaks, debugPass, rememberSecret, withoutDebugLines } from "./secrets.ts";
 
 export const ROOT = join(import.meta.dir, "..", "..");
 export const PI_BIN = process.env.PI_BIN ?? join(ROOT, "dist", "pi");
@@ -47,8 +48,22 @@ export class Sandbox {
     };
   }
 
+  /** The environment of one run; in the suite's debug pass, PI_DEBUG=1 unless the test set it. */
+  private envFor(extra?: Record<string, string | undefined>): { env: Record<string, string>; stripDebug: boolean } {
+    for (const name of ["ANTHROPIC_OAUTH_TOKEN", "ANTHROPIC_API_KEY"]) rememberSecret(extra?.[name]);
+    const stripDebug = debugPass && extra?.PI_DEBUG === undefined;
+    return { env: mergeEnv(this.baseEnv(), { ...(stripDebug ? { PI_DEBUG: "1" } : {}), ...extra }), stripDebug };
+  }
+
+  /** Leak check on everything pi printed; returns stderr as the test expects to see it. */
+  audit(args: string[], result: PiResult, stripDebug: boolean): PiResult {
+    const printsToken = args[0] === "token" && result.code === 0;
+    assertNoLeaks(`pi ${args.join(" ")}`, result.stdout, result.stderr, printsToken ? [result.stdout.trim()] : []);
+    return stripDebug ? { ...result, stderr: withoutDebugLines(result.stderr) } : result;
+  }
+
   async run(args: string[], opts: PiRun = {}): Promise<PiResult> {
-    const env = mergeEnv(this.baseEnv(), opts.env);
+    const { env, stripDebug } = this.envFor(opts.env);
     const proc = Bun.spawn([PI_BIN, ...args], {
       env,
       cwd: this.root,
@@ -63,12 +78,12 @@ export class Sandbox {
       proc.exited,
     ]);
     clearTimeout(timer);
-    return { code, stdout, stderr };
+    return this.audit(args, { code, stdout, stderr }, stripDebug);
   }
 
   spawn(args: string[], env?: Record<string, string | undefined>, wrapper: string[] = []) {
     return Bun.spawn([...wrapper, PI_BIN, ...args], {
-      env: mergeEnv(this.baseEnv(), env),
+      env: this.envFor(env).env,
       cwd: this.root,
       stdin: "pipe",
       stdout: "pipe",
@@ -153,5 +168,6 @@ export async function loginThroughStdin(
   proc.stdin.write(answer(url) + "\n");
   await proc.stdin.end();
   const [stderr, stdout, code] = await Promise.all([seen.rest(), new Response(proc.stdout).text(), proc.exited]);
-  return { url, code, stdout, stderr };
+  const args = options.args ?? ["login", "anthropic"];
+  return { url, ...box.audit(args, { code, stdout, stderr }, debugPass && env.PI_DEBUG === undefined) };
 }
