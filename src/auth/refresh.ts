@@ -87,8 +87,28 @@ export async function refreshCredential(
       }
       throw error;
     }
-  }, { lockWaitMs }));
+  }, { lockWaitMs, whileWaiting: () => refreshedMeanwhile(store, provider, observed, options) }));
 
   if (outcome.value instanceof PiError) throw outcome.value;
   return outcome.value;
+}
+
+/** Without the lock (reads are atomic): has another process stored a token we can use? */
+async function refreshedMeanwhile(
+  store: CredentialStore,
+  provider: ProviderInfo,
+  observed: OAuthCredential,
+  options: RefreshOptions,
+): Promise<OAuthCredential | undefined> {
+  const now = (options.now ?? Date.now)();
+  try {
+    const entry = readEntry((await store.read()).data, provider.id);
+    if (entry.kind !== "valid") return undefined;
+    const current = entry.credential;
+    if (current.access === observed.access || now >= current.expires) return undefined;
+    if (options.rejectedAccess !== undefined && current.access === options.rejectedAccess) return undefined;
+    return current;
+  } catch {
+    return undefined;
+  }
 }

@@ -21,9 +21,11 @@ export interface StorePermissions {
   ok: boolean;
 }
 
-export interface UpdateOptions {
+export interface UpdateOptions<T = unknown> {
   /** Waiting time for the lock; must outlast a holder's slowest network call. */
   lockWaitMs?: number;
+  /** Checked while another process holds the lock; a value ends the update without it (see lock.ts). */
+  whileWaiting?: () => Promise<T | undefined>;
   /** Login may move an unreadable file aside and start afresh; every other writer refuses. */
   onCorrupt?: "refuse" | "move-aside";
 }
@@ -59,7 +61,7 @@ export class CredentialStore {
    * Read-modify-write under the cross-process lock. The mutation sees the file as it is
    * now, after any other process's change; a change never rests on an earlier read.
    */
-  async update<T>(mutate: Mutation<T>, options: UpdateOptions = {}): Promise<UpdateResult<T>> {
+  async update<T>(mutate: Mutation<T>, options: UpdateOptions<T> = {}): Promise<UpdateResult<T>> {
     const { updateStore } = await import("./store-writer.ts");
     return updateStore(this, mutate, options);
   }

@@ -20,9 +20,15 @@ export const STALE_MS = 10_000;
 const HEARTBEAT_MS = 1_000;
 const TAKEOVER_STALE_MS = 2_000;
 
-export interface LockOptions {
+export interface LockOptions<T> {
   /** How long to wait for another holder before giving up. */
   waitMs: number;
+  /**
+   * Asked between attempts while another process holds the lock: a value means "what I
+   * wanted is already done" (another process refreshed), and the lock is not taken at all.
+   * Waiters then finish together instead of queueing for a lock they no longer need.
+   */
+  whileWaiting?: () => Promise<T | undefined>;
 }
 
 interface Holder {
@@ -31,8 +37,10 @@ interface Holder {
   nonce: string;
 }
 
-export async function withLock<T>(lockPath: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
-  const release = await acquire(lockPath, options);
+export async function withLock<T>(lockPath: string, options: LockOptions<T>, fn: () => Promise<T>): Promise<T> {
+  const acquired = await acquire(lockPath, options);
+  if ("done" in acquired) return acquired.done;
+  const release = acquired.release;
   try {
     return await fn();
   } finally {
@@ -40,7 +48,7 @@ export async function withLock<T>(lockPath: string, options: LockOptions, fn: ()
   }
 }
 
-async function acquire(lockPath: string, { waitMs }: LockOptions): Promise<() => void> {
+async function acquire<T>(lockPath: string, { waitMs, whileWaiting }: LockOptions<T>): Promise<{ release: () => void } | { done: T }> {
   const me: Holder = { pid: process.pid, host: hostname(), nonce: crypto.randomUUID() };
   const deadline = Date.now() + waitMs;
   let delay = 5;
@@ -56,6 +64,8 @@ async function acquire(lockPath: string, { waitMs }: LockOptions): Promise<() =>
     }
     await Bun.sleep(delay + Math.random() * delay);
     delay = Math.min(delay * 2, 100);
+    const done = await whileWaiting?.();
+    if (done !== undefined) return { done };
   }
 
   const heartbeat = setInterval(() => {
@@ -75,7 +85,7 @@ async function acquire(lockPath: string, { waitMs }: LockOptions): Promise<() =>
     if (readHolder(lockPath)?.nonce === me.nonce) unlinkQuiet(lockPath);
   };
   trackLock(release);
-  return release;
+  return { release };
 }
 
 function tryCreate(path: string, holder: Holder): boolean {

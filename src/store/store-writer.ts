@@ -23,11 +23,19 @@ import type { StoreData } from "./schema.ts";
 /** The write side of the store: lock, re-read, mutate, atomic replace. */
 const DEFAULT_LOCK_WAIT_MS = 60_000;
 
-export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>, options: UpdateOptions): Promise<UpdateResult<T>> {
+export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
   const realPath = resolveRealPath(store.path);
   ensureDirectory(dirnameOf(realPath));
   await store.tighten();
-  return withLock(`${realPath}.lock`, { waitMs: options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS }, async () => {
+  const whileWaiting = options.whileWaiting;
+  const lockOptions = {
+    waitMs: options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+    whileWaiting: whileWaiting && (async () => {
+      const value = await whileWaiting();
+      return value === undefined ? undefined : { value, written: false };
+    }),
+  };
+  return withLock<UpdateResult<T>>(`${realPath}.lock`, lockOptions, async () => {
     let data: StoreData;
     try {
       data = (await store.read()).data;

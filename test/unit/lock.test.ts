@@ -56,6 +56,19 @@ describe("the store lock", () => {
     expect(existsSync(lock)).toBe(true);
   });
 
+  test("a waiter whose work another process has done stops waiting without taking the lock", async () => {
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), nonce: "busy" }));
+    let checks = 0;
+    let ran = false;
+    const result = await withLock(lock, { waitMs: 5000, whileWaiting: async () => (++checks >= 2 ? "theirs" : undefined) }, async () => {
+      ran = true;
+      return "mine";
+    });
+    expect(result).toBe("theirs");
+    expect(ran).toBe(false);
+    expect(JSON.parse(require("node:fs").readFileSync(lock, "utf8")).nonce).toBe("busy");
+  });
+
   test("releases the lock when the locked work throws", async () => {
     await expect(withLock(lock, { waitMs: 1000 }, async () => { throw new Error("boom"); })).rejects.toThrow("boom");
     expect(existsSync(lock)).toBe(false);
