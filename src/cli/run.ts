@@ -19,6 +19,13 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       await help.printRootHelp(first === undefined ? process.stderr : process.stdout);
       return first === undefined ? EXIT.usage : EXIT.ok;
     }
+    // Print mode is a flag, as in the original pi: `pi -p "question"`, options in any order.
+    const beforeDashes = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
+    if (beforeDashes.includes("-p") || beforeDashes.includes("--print")) {
+      const print = await COMMANDS.print!.load();
+      if (beforeDashes.includes("--help") || beforeDashes.includes("-h")) return await (await loadHelp()).printCommandHelp("print");
+      return await print.run(parseArgv(argv, print.args, "-p"));
+    }
     const entry = COMMANDS[first];
     if (!entry) {
       throw new PiError("usage", `unknown command "${first}"; commands: ${Object.keys(COMMANDS).join(", ")} (see \`pi --help\`)`);

@@ -26,6 +26,11 @@ export type ErrorCode =
   | "refresh_rejected"
   | "login_rejected"
   | "provider_refused"
+  | "unauthorized"
+  | "invalid_request"
+  | "model_not_found"
+  | "overloaded"
+  | "stream_cut"
   | "rate_limited"
   | "network"
   | "timeout"
@@ -48,6 +53,11 @@ const EXIT_FOR: Record<ErrorCode, number> = {
   refresh_rejected: EXIT.rejected,
   login_rejected: EXIT.rejected,
   provider_refused: EXIT.rejected,
+  unauthorized: EXIT.rejected,
+  invalid_request: EXIT.usage,
+  model_not_found: EXIT.usage,
+  overloaded: EXIT.temporary,
+  stream_cut: EXIT.temporary,
   rate_limited: EXIT.temporary,
   network: EXIT.temporary,
   timeout: EXIT.temporary,
@@ -93,7 +103,12 @@ export function isTemporary(error: unknown): boolean {
 const CAUSE_CLASS: Partial<Record<ErrorCode, string>> = {
   refresh_rejected: "rejected",
   login_rejected: "rejected",
-  provider_refused: "rejected",
+  provider_refused: "refused",
+  unauthorized: "unauthorized",
+  invalid_request: "invalid request",
+  model_not_found: "unknown model",
+  overloaded: "overloaded",
+  stream_cut: "cut off",
   rate_limited: "rate-limited",
   network: "network error",
   timeout: "timeout",

@@ -123,3 +123,100 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(date, now);
 }
+
+export interface StreamingResponse {
+  status: number;
+  headers: Headers;
+  /** The body as text chunks, as they arrive; for a non-2xx answer use `text()`. */
+  chunks(): AsyncGenerator<string>;
+  /** The whole (bounded) body, for error answers. */
+  text(): Promise<string>;
+}
+
+/**
+ * A request whose answer is read as it arrives (server-sent events). The timeout covers
+ * the wait for the headers and then each silence between chunks, so a long answer that
+ * keeps streaming is never cut, but a stalled one is. `signal` stops it early (Ctrl+C).
+ */
+export async function httpStream(req: HttpRequest & { signal?: AbortSignal }): Promise<StreamingResponse> {
+  const timeoutMs = req.timeoutMs ?? defaultTimeoutMs();
+  const host = safeHost(req.url);
+  const controller = new AbortController();
+  let timedOut = false;
+  let timer: Timer | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+  };
+  const onAbort = () => controller.abort();
+  req.signal?.addEventListener("abort", onAbort, { once: true });
+  const cleanup = () => {
+    clearTimeout(timer);
+    req.signal?.removeEventListener("abort", onAbort);
+  };
+  const fail = (error: unknown): never => {
+    cleanup();
+    if (req.signal?.aborted) throw new PiError("interrupted", "interrupted; the answer was stopped");
+    if (timedOut) {
+      throw callFailed("timeout", req.purpose, `${host} went silent for ${formatSeconds(timeoutMs)}`, "try again", { cause: error });
+    }
+    if (error instanceof PiError) throw error;
+    throw callFailed("network", req.purpose, `the connection to ${host} failed (${describeCause(error)})`, "check your connection and try again", { cause: error });
+  };
+
+  const headers: Record<string, string> = { "User-Agent": USER_AGENT, ...req.headers };
+  let body: string | undefined;
+  if (req.json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(req.json);
+  }
+  const started = performance.now();
+  arm();
+  let res: Response;
+  try {
+    res = await fetch(req.url, { method: req.method, headers, body, signal: controller.signal, redirect: "manual" });
+  } catch (error) {
+    debug(`${req.method} ${req.url} → failed (${Math.round(performance.now() - started)} ms): ${describeCause(error)}`);
+    return fail(error);
+  }
+  debug(`${req.method} ${req.url} → ${res.status} (${Math.round(performance.now() - started)} ms to headers)`);
+
+  return {
+    status: res.status,
+    headers: res.headers,
+    async *chunks() {
+      if (!res.body) return cleanup();
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      let finished = false;
+      try {
+        for (;;) {
+          arm();
+          const { done, value } = await reader.read();
+          if (done) break;
+          yield decoder.decode(value, { stream: true });
+        }
+        finished = true;
+      } catch (error) {
+        fail(error);
+      } finally {
+        cleanup();
+        // The reader stopped early (an error event, Ctrl+C): close the connection too.
+        if (!finished) controller.abort();
+        reader.releaseLock();
+      }
+    },
+    async text() {
+      try {
+        return await readBounded(res, req.purpose, host);
+      } catch (error) {
+        return fail(error);
+      } finally {
+        cleanup();
+      }
+    },
+  };
+}

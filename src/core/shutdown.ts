@@ -8,6 +8,13 @@ import { releaseAllLocks } from "../store/lock-registry.ts";
  * replay that revokes the login). A second signal stops at once.
  */
 let critical = 0;
+const interruptHooks = new Set<() => void>();
+
+/** Run `hook` if the process is stopped by a signal (e.g. end a half-printed line). */
+export function onInterrupt(hook: () => void): () => void {
+  interruptHooks.add(hook);
+  return () => interruptHooks.delete(hook);
+}
 let deferredExit: number | undefined;
 
 export function installSignalHandlers(): void {
@@ -34,6 +41,7 @@ export async function whileCritical<T>(work: () => Promise<T>): Promise<T> {
 }
 
 function exitNow(code: number): never {
+  for (const hook of interruptHooks) hook();
   releaseAllLocks();
   console.error("\npi: interrupted");
   process.exit(code);

@@ -13,6 +13,7 @@ export const PROVIDERS: readonly ProviderInfo[] = [
     ],
     kindOfToken: (token) => (token.startsWith("sk-ant-oat") ? "oauth" : token.startsWith("sk-ant-api") ? "api_key" : undefined),
     load: () => import("./anthropic/flows.ts").then((m) => m.anthropicFlows),
+    loadModels: () => import("./anthropic/messages.ts").then((m) => m.anthropicModels),
   },
 ];
 

@@ -1,3 +1,4 @@
+import type { ModelClient } from "../models/types.ts";
 import type { OAuthCredential } from "../store/schema.ts";
 
 /**
@@ -22,6 +23,8 @@ export interface ProviderInfo {
   /** Recognise a token's kind from its shape, where the provider makes that possible. */
   kindOfToken?(token: string): CredentialKind | undefined;
   load(): Promise<ProviderFlows>;
+  /** The model client (chat, model listing), loaded only by commands that talk to models. */
+  loadModels(): Promise<ModelClient>;
 }
 
 /** The network side of a provider, loaded only when a command needs it. */

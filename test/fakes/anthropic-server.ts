@@ -19,13 +19,14 @@ export interface RecordedRequest {
 }
 
 /** Answer this request yourself (return a Response), or let the normal logic run (undefined). */
-export type Fault = (req: RecordedRequest) => Response | Promise<Response> | undefined;
+export type Fault = (req: RecordedRequest) => Response | undefined | Promise<Response | undefined>;
 
 interface Family {
   id: number;
   revoked: boolean;
   current: string;
   used: Set<string>;
+  access?: string;
 }
 
 interface PendingCode {
@@ -48,6 +49,16 @@ export class FakeAnthropic {
   /** Refresh requests that replayed a used token (each one revoked a whole login). */
   replays = 0;
   redirectUri = "https://platform.claude.com/oauth/code/callback";
+  /** When a login's tokens rotate, its previous access token stops working (a 401 for a stale process). */
+  revokeOldAccessOnRotate = false;
+  /** The Messages API: API keys it accepts, models it knows, the answer it streams. */
+  readonly apiKeys = new Set<string>();
+  readonly models = new Set(["claude-sonnet-4-5", "claude-opus-4-5", "claude-haiku-4-5", "claude-opus-4-1", "claude-sonnet-4-0", "claude-3-7-sonnet-latest", "claude-3-5-haiku-latest", "claude-fake-new-1"]);
+  reply = "Hello from the fake Anthropic. This answer arrives in pieces.";
+  chunkSize = 7;
+  chunkDelayMs = 0;
+  /** Faults for the Messages API, applied once each, in order. */
+  readonly messageFaults: Fault[] = [];
 
   private server!: ReturnType<typeof Bun.serve>;
   private families: Family[] = [];
@@ -120,11 +131,21 @@ export class FakeAnthropic {
     return family !== undefined && !family.revoked && family.current === token;
   }
 
+  /** The server stops accepting this access token (revoked on its side, before expiry). */
+  invalidateAccess(token: string): void {
+    this.validAccess.delete(token);
+  }
+
+  messageRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === "/v1/messages");
+  }
+
   isValidAccess(token: string): boolean {
     return this.validAccess.has(token);
   }
 
   private rotate(family: Family): { access: string; refresh: string } {
+    if (this.revokeOldAccessOnRotate && family.access) this.validAccess.delete(family.access);
     const n = ++this.counter;
     const access = `sk-ant-oat01-fam${family.id}-n${n}-${randomBytes(16).toString("hex")}`;
     const refresh = `sk-ant-ort01-fam${family.id}-n${n}-${randomBytes(16).toString("hex")}`;
@@ -132,6 +153,7 @@ export class FakeAnthropic {
     family.current = refresh;
     this.byRefresh.set(refresh, family);
     this.validAccess.add(access);
+    family.access = access;
     rememberSecret(access);
     rememberSecret(refresh);
     return { access, refresh };
@@ -163,6 +185,12 @@ export class FakeAnthropic {
       const faulted = fault ? await fault(recorded) : undefined;
       if (faulted) return faulted;
     }
+    if (req.method === "POST" && url.pathname === "/v1/messages") {
+      const fault = this.messageFaults.shift();
+      const faulted = fault ? await fault(recorded) : undefined;
+      return faulted ?? this.messages(recorded);
+    }
+    if (req.method === "GET" && url.pathname === "/v1/models") return this.listModels(recorded);
     if (req.method === "POST" && url.pathname === "/v1/oauth/token") return this.token(recorded);
     if (req.method === "POST" && url.pathname === "/v1/oauth/token/revoke") return this.revoke(recorded);
     return Response.json({ error: "not_found" }, { status: 404 });
@@ -219,6 +247,88 @@ export class FakeAnthropic {
     return Response.json(body);
   }
 
+  /** Who the request authenticates as, judged the way the real API does. */
+  private authenticate(req: RecordedRequest): Response | undefined {
+    const h = req.headers;
+    if (!h["user-agent"]?.startsWith("pi/")) return apiError(400, "invalid_request_error", "expected User-Agent pi/<version>");
+    if (h["anthropic-version"] !== "2023-06-01") return apiError(400, "invalid_request_error", "anthropic-version header is required");
+    const bearer = h.authorization?.startsWith("Bearer ") ? h.authorization.slice(7) : undefined;
+    const key = h["x-api-key"];
+    if (bearer && key) return apiError(400, "invalid_request_error", "send either Authorization or x-api-key, not both");
+    if (bearer) {
+      if (!h["anthropic-beta"]?.split(",").includes("oauth-2025-04-20")) return apiError(401, "authentication_error", "OAuth authentication is currently not supported.");
+      if (!this.validAccess.has(bearer)) return apiError(401, "authentication_error", "Invalid bearer token");
+      return undefined;
+    }
+    if (key) {
+      if (h["anthropic-beta"]?.includes("oauth")) return apiError(400, "invalid_request_error", "oauth beta with an API key");
+      if (!this.apiKeys.has(key)) return apiError(401, "authentication_error", "invalid x-api-key");
+      return undefined;
+    }
+    return apiError(401, "authentication_error", "x-api-key header is required");
+  }
+
+  private messages(req: RecordedRequest): Response {
+    const denied = this.authenticate(req);
+    if (denied) return denied;
+    const body = req.json;
+    if (!body || typeof body.model !== "string" || typeof body.max_tokens !== "number" || !Array.isArray(body.messages) || body.stream !== true) {
+      return apiError(400, "invalid_request_error", "model, max_tokens, messages and stream are required");
+    }
+    if (!this.models.has(body.model)) return apiError(404, "not_found_error", `model: ${body.model}`);
+    return this.stream(body.model, this.reply);
+  }
+
+  /**
+   * An answer with the event sequence of the real API, pings included. `cutAfter` ends the
+   * stream after that many text deltas without finishing the message; `errorAfter` sends an
+   * error event after that many deltas instead.
+   */
+  stream(model: string, text: string, options: { cutAfter?: number; errorAfter?: { deltas: number; type: string; message: string } } = {}): Response {
+    const chunks = text.match(new RegExp(`[\\s\\S]{1,${this.chunkSize}}`, "g")) ?? [];
+    const limit = options.cutAfter ?? options.errorAfter?.deltas ?? chunks.length;
+    const frames: string[] = [
+      sseFrame("message_start", { type: "message_start", message: { id: "msg_fake", type: "message", role: "assistant", content: [], model, stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 } } }),
+      sseFrame("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
+      sseFrame("ping", { type: "ping" }),
+    ];
+    chunks.slice(0, limit).forEach((chunk, i) => {
+      frames.push(sseFrame("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: chunk } }));
+      if (i % 3 === 2) frames.push(sseFrame("ping", { type: "ping" }));
+    });
+    if (options.errorAfter) {
+      frames.push(sseFrame("error", { type: "error", error: { type: options.errorAfter.type, message: options.errorAfter.message } }));
+    } else if (options.cutAfter === undefined) {
+      frames.push(
+        sseFrame("content_block_stop", { type: "content_block_stop", index: 0 }),
+        sseFrame("message_delta", { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: chunks.length } }),
+        sseFrame("message_stop", { type: "message_stop" }),
+      );
+    }
+    const delay = this.chunkDelayMs;
+    return new Response(
+      new ReadableStream({
+        async start(controller) {
+          for (const frame of frames) {
+            controller.enqueue(new TextEncoder().encode(frame));
+            if (delay) await Bun.sleep(delay);
+          }
+          controller.close();
+        },
+      }),
+      { headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" } },
+    );
+  }
+
+  private listModels(req: RecordedRequest): Response {
+    const denied = this.authenticate(req);
+    if (denied) return denied;
+    return Response.json({
+      data: [...this.models].map((id) => ({ type: "model", id, display_name: id.replace(/-/g, " "), created_at: "2026-01-01T00:00:00Z" })),
+      has_more: false,
+    });
+  }
+
   private revoke(req: RecordedRequest): Response {
     const token = String(req.json?.token ?? "");
     const family = this.byRefresh.get(token);
@@ -227,6 +337,15 @@ export class FakeAnthropic {
     this.revocations++;
     return new Response(null, { status: 200 });
   }
+}
+
+export function apiError(status: number, type: string, message: string, headers: Record<string, string> = {}): Response {
+  return Response.json({ type: "error", error: { type, message } }, { status, headers });
+}
+
+/** One SSE frame exactly as the Messages API writes it. */
+export function sseFrame(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 export function oauthError(status: number, error: string, description: string, headers: Record<string, string> = {}): Response {

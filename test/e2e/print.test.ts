@@ -1,0 +1,265 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { FakeAnthropic, apiError } from "../fakes/anthropic-server.ts";
+import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
+
+let fake: FakeAnthropic;
+let box: Sandbox;
+const API_KEY = "sk-ant-api03-print-test-key";
+const REPLY = "Hello from the fake Anthropic. This answer arrives in pieces.";
+
+beforeAll(() => {
+  fake = new FakeAnthropic().start();
+  fake.apiKeys.add(API_KEY);
+});
+afterAll(() => fake.stop());
+beforeEach(() => {
+  box = new Sandbox();
+  fake.requests.length = 0;
+  fake.faults.length = 0;
+  fake.messageFaults.length = 0;
+  fake.chunkDelayMs = 0;
+  fake.revokeOldAccessOnRotate = false;
+});
+afterEach(() => box.cleanup());
+
+const HOUR = 3600_000;
+
+describe("pi -p with each credential source", () => {
+  test("an API key goes as x-api-key, and the streamed text is exactly what the server sent", async () => {
+    const r = await box.run(["-p", "Say hello"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${REPLY}\n`);
+    const [req] = fake.messageRequests();
+    expect(req!.headers["x-api-key"]).toBe(API_KEY);
+    expect(req!.headers.authorization).toBeUndefined();
+    expect(req!.headers["anthropic-beta"]).toBeUndefined();
+    expect(req!.headers["anthropic-version"]).toBe("2023-06-01");
+    expect(req!.headers["user-agent"]).toMatch(/^pi\/\d+\.\d+\.\d+$/);
+    expect(req!.json).toEqual({ model: "claude-sonnet-4-5", max_tokens: 4096, messages: [{ role: "user", content: "Say hello" }], stream: true });
+  });
+
+  test("a stored login goes as a Bearer token with the oauth beta header", async () => {
+    const tokens = fake.issueFamily();
+    box.writeStore({ anthropic: storedLogin(tokens, HOUR) });
+    const r = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${REPLY}\n`);
+    const [req] = fake.messageRequests();
+    expect(req!.headers.authorization).toBe(`Bearer ${tokens.access}`);
+    expect(req!.headers["anthropic-beta"]).toBe("oauth-2025-04-20");
+    expect(req!.headers["x-api-key"]).toBeUndefined();
+  });
+
+  test("ANTHROPIC_OAUTH_TOKEN goes as a Bearer token too", async () => {
+    const tokens = fake.issueFamily();
+    const r = await box.run(["-p", "hi"], { env: { ...fake.env(), ANTHROPIC_OAUTH_TOKEN: tokens.access } });
+    expect(r.code).toBe(0);
+    expect(fake.messageRequests()[0]!.headers.authorization).toBe(`Bearer ${tokens.access}`);
+  });
+
+  test("an expired stored login is refreshed before the request", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    const r = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(fake.messageRequests()[0]!.headers.authorization).toBe(`Bearer ${box.readStore().anthropic.access}`);
+  });
+
+  test("--model, --system and --max-tokens reach the request", async () => {
+    const r = await box.run(["-p", "--model", "haiku-4", "--system", "Be brief.", "--max-tokens", "100", "q"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    expect(r.code).toBe(0);
+    expect(fake.messageRequests()[0]!.json).toMatchObject({ model: "claude-haiku-4-5", system: "Be brief.", max_tokens: 100 });
+  });
+
+  test("the question comes from stdin when -p has none and stdin is piped", async () => {
+    const r = await box.run(["-p"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY }, stdin: "a question\nover two lines\n" });
+    expect(r.code).toBe(0);
+    expect(fake.messageRequests()[0]!.json!.messages).toEqual([{ role: "user", content: "a question\nover two lines\n" }]);
+  });
+
+  test("--json prints one JSON event per line: start, the text, stop", async () => {
+    const r = await box.run(["-p", "--json", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    expect(r.code).toBe(0);
+    const events = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(events[0]).toEqual({ type: "start", model: "claude-sonnet-4-5", provider: "anthropic" });
+    expect(events.filter((e) => e.type === "text").map((e) => e.text).join("")).toBe(REPLY);
+    expect(events.at(-1)).toMatchObject({ type: "stop", reason: "end_turn" });
+  });
+
+  test("without any credential it exits 3 naming the three ways to get one", async () => {
+    const r = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("pi login anthropic");
+    expect(fake.messageRequests()).toHaveLength(0);
+  });
+
+  test("an empty question or none at all is a usage error", async () => {
+    expect((await box.run(["-p", "   "], { env: { ANTHROPIC_API_KEY: API_KEY } })).code).toBe(2);
+    expect((await box.run(["-p"], { env: { ANTHROPIC_API_KEY: API_KEY }, stdin: "" })).code).toBe(2);
+  });
+});
+
+describe("a 401 from the model API", () => {
+  test("after another process rotated the token: re-read the store and retry with its token, without refreshing", async () => {
+    fake.revokeOldAccessOnRotate = true;
+    const tokens = fake.issueFamily();
+    box.writeStore({ anthropic: storedLogin(tokens, HOUR) });
+    // While pi -p's request is on its way, a second pi process rotates the login.
+    fake.messageFaults.push(async () => {
+      const other = Bun.spawn([PI_BIN, "token", "--min-validity", "9999h"], { env: { ...box.baseEnv(), ...fake.env() }, stdout: "ignore", stderr: "ignore" });
+      await other.exited;
+      return undefined;
+    });
+    const r = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${REPLY}\n`);
+    const [first, second] = fake.messageRequests();
+    expect(first!.headers.authorization).toBe(`Bearer ${tokens.access}`);
+    expect(second!.headers.authorization).toBe(`Bearer ${box.readStore().anthropic.access}`);
+    // The only refresh was the other process's.
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(fake.replays).toBe(0);
+  });
+
+  test("when nobody refreshed: force one refresh and retry once", async () => {
+    const tokens = fake.issueFamily();
+    box.writeStore({ anthropic: storedLogin(tokens, HOUR) });
+    fake.invalidateAccess(tokens.access);
+    const r = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(fake.messageRequests()).toHaveLength(2);
+    expect(box.readStore().anthropic.access).not.toBe(tokens.access);
+  });
+
+  test("a second 401 stops, naming the source, after exactly one retry", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), HOUR) });
+    fake.messageFaults.push(
+      () => apiError(401, "authentication_error", "invalid bearer token"),
+      () => apiError(401, "authentication_error", "invalid bearer token"),
+    );
+    const r = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(r.code).toBe(4);
+    expect(fake.messageRequests()).toHaveLength(2);
+    expect(r.stderr).toContain("from stored");
+    expect(r.stderr).toContain("pi login anthropic");
+  });
+
+  test("with an environment token there is nothing to recover: one request, exit 4, the variable named", async () => {
+    const r = await box.run(["-p", "hi"], { env: { ...fake.env(), ANTHROPIC_OAUTH_TOKEN: "sk-ant-oat01-not-a-valid-token-at-all" } });
+    expect(r.code).toBe(4);
+    expect(fake.messageRequests()).toHaveLength(1);
+    expect(r.stderr).toContain("ANTHROPIC_OAUTH_TOKEN");
+  });
+});
+
+describe("provider errors", () => {
+  const cases: [string, () => Response, number, RegExp][] = [
+    ["400 invalid request shows the provider's message", () => apiError(400, "invalid_request_error", "max_tokens: 999999 > 64000, which is the maximum"), 2, /invalid request.*max_tokens: 999999 > 64000/],
+    ["403 says what to check", () => apiError(403, "permission_error", "Your account does not have access to this model"), 4, /HTTP 403.*does not have access/],
+    ["429 says when to retry", () => apiError(429, "rate_limit_error", "Number of requests has exceeded your rate limit", { "retry-after": "30" }), 5, /rate-limited.*try again after .*\(in 30 seconds\)/],
+    ["529 says Anthropic is overloaded", () => apiError(529, "overloaded_error", "Overloaded"), 5, /overloaded/],
+    ["500 is a server error", () => apiError(500, "api_error", "Internal server error"), 5, /server error.*HTTP 500/],
+  ];
+  for (const [name, fault, exit, message] of cases) {
+    test(`${name} (exit ${exit})`, async () => {
+      fake.messageFaults.push(fault);
+      const r = await box.run(["-p", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+      expect(r.code).toBe(exit);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    });
+  }
+
+  test("a refusal of the subscription token is shown as is, with the API key as the way out", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), HOUR) });
+    const words = "This credential is only authorized for use with Claude Code and cannot be used for other API requests.";
+    fake.messageFaults.push(() => apiError(400, "invalid_request_error", words));
+    const r = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(words);
+    expect(r.stderr).toContain("an API key works: set ANTHROPIC_API_KEY");
+  });
+
+  test("an unknown model lists close matches", async () => {
+    const r = await box.run(["-p", "--model", "anthropic/claude-sonet-4-5", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("did you mean anthropic/claude-sonnet-4-5");
+  });
+
+  test("a stream cut off mid-answer says so and exits 5, keeping what arrived", async () => {
+    fake.messageFaults.push(() => fake.stream("claude-sonnet-4-5", REPLY, { cutAfter: 3 }));
+    const r = await box.run(["-p", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    expect(r.code).toBe(5);
+    expect(r.stdout).toBe(`${REPLY.slice(0, 21)}\n`);
+    expect(r.stderr).toContain("cut off after 21 characters");
+  });
+
+  test("an error event mid-stream stops with its type and exits 5", async () => {
+    fake.messageFaults.push(() => fake.stream("claude-sonnet-4-5", REPLY, { errorAfter: { deltas: 2, type: "overloaded_error", message: "Overloaded" } }));
+    const r = await box.run(["-p", "--json", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    expect(r.code).toBe(5);
+    const last = JSON.parse(r.stdout.trimEnd().split("\n").at(-1)!);
+    expect(last).toMatchObject({ type: "error", code: "overloaded" });
+    expect(r.stderr).toContain("overloaded_error");
+  });
+
+  test("Ctrl+C stops the answer cleanly with exit 130", async () => {
+    fake.chunkDelayMs = 100;
+    const proc = box.spawn(["-p", "hi"], { ...fake.env(), ANTHROPIC_API_KEY: API_KEY });
+    const reader = proc.stdout.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toStartWith("Hello");
+    proc.kill("SIGINT");
+    expect(await proc.exited).toBe(130);
+  });
+});
+
+describe("pi models", () => {
+  const sourceOf = async (env: Record<string, string>) => {
+    const r = await box.run(["models", "--json"], { env: { ...fake.env(), ...env } });
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as { id: string; usable: boolean; source: string | null; kind: string | null; default: boolean }[];
+    expect(new Set(rows.map((m) => `${m.usable}/${m.source}/${m.kind}`)).size).toBe(1);
+    return rows;
+  };
+
+  test("with no credential, every model is listed as not usable", async () => {
+    const rows = await sourceOf({});
+    expect(rows[0]).toMatchObject({ usable: false, source: null });
+    expect(rows.find((m) => m.default)?.id).toBe("claude-sonnet-4-5");
+  });
+
+  test("with an API key only, through ANTHROPIC_API_KEY", async () => {
+    expect((await sourceOf({ ANTHROPIC_API_KEY: API_KEY }))[0]).toMatchObject({ usable: true, source: "ANTHROPIC_API_KEY", kind: "api_key" });
+  });
+
+  test("with a stored login (even an expired one), through it, and without refreshing it", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    expect((await sourceOf({ ANTHROPIC_API_KEY: API_KEY }))[0]).toMatchObject({ usable: true, source: "stored", kind: "oauth" });
+    expect(fake.tokenRequests()).toHaveLength(0);
+  });
+
+  test("with ANTHROPIC_OAUTH_TOKEN, through it, ahead of a stored login", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), HOUR) });
+    expect((await sourceOf({ ANTHROPIC_OAUTH_TOKEN: "sk-ant-oat01-from-the-environment" }))[0]).toMatchObject({ source: "ANTHROPIC_OAUTH_TOKEN", kind: "oauth" });
+  });
+
+  test("--refresh fetches the provider's list, caches it, and shows models pi did not know", async () => {
+    const r = await box.run(["models", "--refresh"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("anthropic/claude-fake-new-1");
+    expect(await Bun.file(`${box.agentDir}/models.json`).exists()).toBe(true);
+    const again = await box.run(["models"], { env: fake.env() });
+    expect(again.stdout).toContain("anthropic/claude-fake-new-1");
+    const viaCache = await box.run(["-p", "--model", "fake-new", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    expect(viaCache.code).toBe(0);
+  });
+
+  test("--refresh without a credential warns and exits 3, still listing the embedded models", async () => {
+    const r = await box.run(["models", "--refresh"], { env: fake.env() });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain("anthropic/claude-sonnet-4-5");
+    expect(r.stderr).toContain("could not refresh");
+  });
+});

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { closeMatches, selectModel } from "../../src/models/select.ts";
+import { SseParser } from "../../src/models/sse.ts";
+
+describe("the SSE parser", () => {
+  test("reads events with their names and data", () => {
+    const p = new SseParser();
+    expect(p.push('event: ping\ndata: {"type":"ping"}\n\n')).toEqual([{ event: "ping", data: '{"type":"ping"}', id: undefined }]);
+  });
+
+  test("joins an event split across chunks at any byte, CRLF included", () => {
+    const text = 'event: a\r\ndata: one\r\n\r\nevent: b\r\ndata: two\r\n\r\n';
+    for (let cut = 1; cut < text.length; cut++) {
+      const p = new SseParser();
+      const events = [...p.push(text.slice(0, cut)), ...p.push(text.slice(cut))];
+      expect(events.map((e) => `${e.event}=${e.data}`)).toEqual(["a=one", "b=two"]);
+    }
+  });
+
+  test("joins multi-line data, skips comments, and defaults the name to message", () => {
+    const p = new SseParser();
+    expect(p.push(": keep-alive\ndata: line 1\ndata: line 2\n\n")).toEqual([{ event: "message", data: "line 1\nline 2", id: undefined }]);
+  });
+
+  test("reports an unfinished event at the end of the stream", () => {
+    const p = new SseParser();
+    p.push("event: x\ndata: half");
+    expect(p.end()).toBe(false);
+  });
+});
+
+describe("choosing a model", () => {
+  let dir: string;
+  const saved = process.env.PI_CODING_AGENT_DIR;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "pi-models-"));
+    process.env.PI_CODING_AGENT_DIR = dir;
+  });
+  afterAll(() => {
+    process.env.PI_CODING_AGENT_DIR = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("takes a provider's default when nothing is named", async () => {
+    expect((await selectModel({ fallbackProvider: "anthropic" })).id).toBe("claude-sonnet-4-5");
+  });
+
+  test("takes provider/id as given, even an id the catalog does not list", async () => {
+    expect(await selectModel({ model: "anthropic/claude-next-9", fallbackProvider: "anthropic" })).toMatchObject({ provider: "anthropic", id: "claude-next-9" });
+  });
+
+  test("takes a unique part of an id", async () => {
+    expect((await selectModel({ model: "haiku-4", fallbackProvider: "anthropic" })).id).toBe("claude-haiku-4-5");
+  });
+
+  test("refuses an ambiguous part, listing what it matches", async () => {
+    await expect(selectModel({ model: "sonnet", fallbackProvider: "anthropic" })).rejects.toThrow(/matches .*claude-sonnet-4-5.*be more specific/);
+  });
+
+  test("refuses an unknown model, suggesting close ones", async () => {
+    await expect(selectModel({ model: "claude-sonet-4-5", fallbackProvider: "anthropic" })).rejects.toThrow("did you mean anthropic/claude-sonnet-4-5");
+  });
+
+  test("refuses a provider/id that contradicts --provider", async () => {
+    await expect(selectModel({ model: "anthropic/x", provider: "other", fallbackProvider: "anthropic" })).rejects.toThrow("belongs to anthropic");
+  });
+
+  test("close matches are ranked by edit distance", () => {
+    expect(closeMatches("claude-opus-4-6", ["a/claude-opus-4-5", "a/claude-haiku-4-5", "a/unrelated"])[0]).toBe("a/claude-opus-4-5");
+  });
+});
