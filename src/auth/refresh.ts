@@ -74,7 +74,7 @@ export async function refreshCredential(
       data[provider.id] = { ...rest, ...next };
       return { value: data[provider.id] as OAuthCredential, changed: true };
     } catch (error) {
-      if (isPiError(error) && error.details.oauthError === "invalid_grant") {
+      if (isPiError(error) && error.details.loginRevoked) {
         // Compare-and-swap holds: under the lock, the file still has the token the provider rejected.
         delete data[provider.id];
         return { value: error, changed: true };

@@ -23,6 +23,8 @@ export interface SourceState {
   problem?: string;
   /** The error behind `problem`, when reading the store failed (keeps its exit code). */
   error?: PiError;
+  /** An environment token that is exchanged for the credential on use (COPILOT_GITHUB_TOKEN). */
+  exchange?: boolean;
 }
 
 /** The store as the resolver sees it: its data, or why it could not be read. */
@@ -46,7 +48,7 @@ function describeSource(provider: ProviderInfo, spec: SourceSpec, store: StoreVi
   if (spec.type === "env") {
     const token = env[spec.variable]?.trim() || undefined;
     const kind = (token && provider.kindOfToken?.(token)) || spec.kind;
-    return { source: spec.variable, kind, present: token !== undefined, token };
+    return { source: spec.variable, kind, present: token !== undefined, token, exchange: spec.exchange };
   }
   if ("problem" in store) return { source: "stored", kind: "oauth", present: false, problem: store.problem, error: store.error };
   const entry = readEntry(store.data, provider.id);
@@ -83,7 +85,17 @@ export async function resolveCredential(provider: ProviderInfo, options: Resolve
       continue;
     }
     if (failure) warn(`${failure.message} — using ${state.source} meanwhile`);
-    if (!state.stored) return { provider, source: state.source, kind: state.kind, token: state.token! };
+    if (!state.stored && !state.exchange) return { provider, source: state.source, kind: state.kind, token: state.token! };
+    if (!state.stored) {
+      try {
+        const exchanged = await (await provider.load()).exchange!(state.token!);
+        return { provider, source: state.source, kind: state.kind, token: exchanged.access, expires: exchanged.expires };
+      } catch (error) {
+        if (!(error instanceof PiError)) throw error;
+        failure = error;
+        continue;
+      }
+    }
 
     if (!needsRefresh(state.stored, minValidityMs)) {
       return { provider, source: "stored", kind: "oauth", token: state.stored.access, expires: state.stored.expires };

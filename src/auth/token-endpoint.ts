@@ -79,7 +79,8 @@ export function classifyFailure(res: HttpResponse, ctx: TokenCallContext): PiErr
   }
   if (oauthError === "invalid_grant" || status === 400 || status === 401 || status === 403) {
     const code = ctx.purpose === "token refresh" ? "refresh_rejected" : "login_rejected";
-    return callFailed(code, ctx.purpose, `${host} answered HTTP ${status}${said}`, `run \`${ctx.loginHint}\` to sign in again`, details);
+    const loginRevoked = oauthError === "invalid_grant";
+    return callFailed(code, ctx.purpose, `${host} answered HTTP ${status}${said}`, `run \`${ctx.loginHint}\` to sign in again`, { ...details, loginRevoked });
   }
   return callFailed("bad_response", ctx.purpose, `${host} answered HTTP ${status}${said}`, "try again later", details);
 }

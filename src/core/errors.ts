@@ -72,6 +72,11 @@ export interface PiErrorDetails {
   status?: number;
   /** Epoch ms before which the same call should not be repeated (429 Retry-After). */
   retryAt?: number;
+  /**
+   * The provider said the stored grant itself is dead (OAuth `invalid_grant`, or a 401 on
+   * the Copilot token exchange): the one case where a refresh failure clears the login.
+   */
+  loginRevoked?: boolean;
   /** The OAuth `error` field of a provider answer, e.g. `invalid_grant`. */
   oauthError?: string;
   cause?: unknown;

@@ -20,6 +20,16 @@ export const EMBEDDED: Record<string, { default: string; models: ModelInfo[] }> 
       { provider: "anthropic", id: "claude-3-5-haiku-latest", name: "Claude Haiku 3.5", contextWindow: 200_000, images: false },
     ],
   },
+  // What a Copilot plan offers varies by plan and policy: `pi models --refresh` asks the account.
+  "github-copilot": {
+    default: "gpt-4.1",
+    models: [
+      { provider: "github-copilot", id: "gpt-4.1", name: "GPT-4.1", contextWindow: 128_000, images: true },
+      { provider: "github-copilot", id: "gpt-4o", name: "GPT-4o", contextWindow: 128_000, images: true },
+      { provider: "github-copilot", id: "claude-sonnet-4", name: "Claude Sonnet 4 (Copilot)", contextWindow: 128_000, images: true },
+      { provider: "github-copilot", id: "gemini-2.5-pro", name: "Gemini 2.5 Pro (Copilot)", contextWindow: 128_000, images: true },
+    ],
+  },
 };
 
 export interface CachedListing {

@@ -1,4 +1,4 @@
-import { type Resolved } from "../auth/resolver.ts";
+import { type Resolved, resolveCredential } from "../auth/resolver.ts";
 import { PiError, isPiError } from "../core/errors.ts";
 import type { CredentialStore } from "../store/credential-store.ts";
 import { readEntry } from "../store/schema.ts";
@@ -26,8 +26,15 @@ export async function* chatWithRecovery(
       }
       return;
     } catch (error) {
-      if (!isPiError(error, "unauthorized") || current.source !== "stored" || attempt > 0 || started) throw error;
-      current = await recoverFrom401(current, store);
+      if (!isPiError(error, "unauthorized") || attempt > 0 || started) throw error;
+      if (current.source === "stored") {
+        current = await recoverFrom401(current, store);
+      } else if (exchangesOnUse(current)) {
+        // A short-lived token exchanged from the environment: exchange once more.
+        current = await resolveCredential(current.provider, { store });
+      } else {
+        throw error;
+      }
     }
   }
 }
@@ -46,4 +53,8 @@ export async function recoverFrom401(rejected: Resolved, store: CredentialStore)
   const { refreshCredential } = await import("../auth/refresh.ts");
   const fresh = await refreshCredential(store, provider, stored, { minValidityMs: 0, rejectedAccess: rejected.token });
   return { ...rejected, token: fresh.access, expires: fresh.expires };
+}
+
+function exchangesOnUse(credential: Resolved): boolean {
+  return credential.provider.sources.some((s) => s.type === "env" && s.variable === credential.source && s.exchange === true);
 }

@@ -15,6 +15,16 @@ export const PROVIDERS: readonly ProviderInfo[] = [
     load: () => import("./anthropic/flows.ts").then((m) => m.anthropicFlows),
     loadModels: () => import("./anthropic/messages.ts").then((m) => m.anthropicModels),
   },
+  {
+    id: "github-copilot",
+    displayName: "GitHub Copilot",
+    sources: [
+      { type: "env", variable: "COPILOT_GITHUB_TOKEN", kind: "oauth", exchange: true },
+      { type: "stored" },
+    ],
+    load: () => import("./github-copilot/flows.ts").then((m) => m.copilotFlows),
+    loadModels: () => import("./github-copilot/chat.ts").then((m) => m.copilotModels),
+  },
 ];
 
 export function findProvider(id: string): ProviderInfo {

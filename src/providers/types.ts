@@ -6,7 +6,13 @@ import type { OAuthCredential } from "../store/schema.ts";
  * plain names ("ANTHROPIC_OAUTH_TOKEN", "stored") so status can print them as they are.
  */
 export type SourceSpec =
-  | { type: "env"; variable: string; kind: CredentialKind }
+  | {
+      type: "env";
+      variable: string;
+      kind: CredentialKind;
+      /** The variable holds a longer-lived token that the provider exchanges, in memory, for the one to use. */
+      exchange?: boolean;
+    }
   | { type: "stored" };
 
 export type CredentialKind = "oauth" | "api_key";
@@ -34,6 +40,10 @@ export interface ProviderFlows {
   refresh(credential: OAuthCredential): Promise<Partial<OAuthCredential> & Pick<OAuthCredential, "access" | "expires">>;
   /** Best-effort revocation at the provider; throws PiError when it did not happen. */
   revoke?(credential: OAuthCredential): Promise<void>;
+  /** For providers with nothing to revoke: what logout tells the user instead. */
+  revokeNote?: string;
+  /** Exchange an environment token (a source with `exchange`) for the credential to use. */
+  exchange?(token: string): Promise<{ access: string; expires: number }>;
   /** HTTP headers a model call needs for this credential. */
   authHeaders(token: string, kind: CredentialKind): Record<string, string>;
 }
@@ -42,6 +52,8 @@ export interface ProviderFlows {
 export interface LoginContext {
   /** Whether a person is at a terminal (raw keys, prompts, another try after a typo). */
   interactive: boolean;
+  /** Provider-specific options from the command line (e.g. `enterprise`). */
+  options: Record<string, string | boolean | undefined>;
   /** Show a line of instructions (stderr). */
   say(line: string): void;
   /** Show a URL on its own line, exactly as it must be copied. */
@@ -50,4 +62,14 @@ export interface LoginContext {
   openBrowser(url: string): Promise<boolean>;
   /** Ask for the pasted answer; `undefined` when the input ended. */
   readAnswer(prompt: string): Promise<string | undefined>;
+  /** A one-of-many choice (terminal only). */
+  choose(question: string, choices: { value: string; label: string; hint?: string }[]): Promise<string>;
+  /** One visible line of text (terminal only); `undefined` when the input ended. */
+  askLine(prompt: string): Promise<string | undefined>;
+  /** Show a one-time code large and alone on its line; copy it to the clipboard where the terminal allows. Returns whether it was copied. */
+  showCode(code: string): boolean;
+  /** A status line that replaces itself (a countdown); nothing without a terminal. */
+  status(line: string): void;
+  /** Remove the status line. */
+  clearStatus(): void;
 }

@@ -1,17 +1,23 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { FakeGitHub } from "../fakes/github-server.ts";
 import { PI_BIN, Sandbox } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
 let fake: FakeAnthropic;
+let gh: FakeGitHub;
 let box: Sandbox;
 let term: TmuxSession;
 
 beforeAll(() => {
   fake = new FakeAnthropic().start();
+  gh = new FakeGitHub().start();
 });
-afterAll(() => fake.stop());
+afterAll(() => {
+  fake.stop();
+  gh.stop();
+});
 beforeEach(() => {
   box = new Sandbox();
   term = new TmuxSession(box.root);
@@ -115,5 +121,52 @@ describe.skipIf(!hasTmux)("pi login anthropic on a terminal", () => {
     expect(screen).toMatch(URL_LINE);
     await Bun.sleep(200);
     expect(existsSync(record)).toBe(false);
+  });
+});
+
+describe.skipIf(!hasTmux)("pi login github-copilot on a terminal", () => {
+  setDefaultTimeout(20_000);
+
+  test("the selector offers GitHub.com or Enterprise; the code stands alone with a live countdown", async () => {
+    gh.reset();
+    gh.intervalSeconds = 1;
+    term.start([PI_BIN, "login", "github-copilot"], env(gh.env()));
+    await term.waitFor(/Sign in to which GitHub\?[\s\S]*GitHub Enterprise/);
+    term.send("Enter");
+    const screen = await term.waitFor(/Waiting for approval at .* left/);
+    const code = /^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m.exec(screen)![1]!;
+    const first = /(\d+) seconds? left/.exec(screen)?.[1];
+    await Bun.sleep(1100);
+    expect(/(\d+) seconds? left/.exec(term.screen())?.[1]).not.toBe(first);
+    gh.enterCode(code);
+    const done = await term.waitFor(/\[exit \d+\]/);
+    expect(done).toContain("Logged in to GitHub Copilot");
+    expect(done).toContain("[exit 0]");
+  });
+
+  test("choosing Enterprise asks for the host and uses it", async () => {
+    gh.reset();
+    term.start([PI_BIN, "login", "github-copilot"], env(gh.env()));
+    await term.waitFor(/Sign in to which GitHub\?/);
+    term.send("Down");
+    term.send("Enter");
+    await term.waitFor(/Enterprise host/);
+    term.send("https://Company.GHE.com/", true);
+    term.send("Enter");
+    const screen = await term.waitFor(/Waiting for approval/);
+    expect(screen).toContain("(on company.ghe.com)");
+    gh.enterCode(/^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m.exec(screen)![1]!);
+    await term.waitFor(/\[exit 0\]/);
+    expect(box.readStore()["github-copilot"].enterpriseUrl).toBe("company.ghe.com");
+  });
+
+  test("Ctrl+C while waiting for approval stops with exit 130 and stores nothing", async () => {
+    gh.reset();
+    term.start([PI_BIN, "login", "github-copilot", "--enterprise", "company.ghe.com"], env(gh.env()));
+    await term.waitFor(/Waiting for approval/);
+    term.send("C-c");
+    const done = await term.waitFor(/\[exit \d+\]/);
+    expect(done).toContain("[exit 130]");
+    expect(existsSync(box.storePath)).toBe(false);
   });
 });

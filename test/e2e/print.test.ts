@@ -217,7 +217,7 @@ describe("provider errors", () => {
 
 describe("pi models", () => {
   const sourceOf = async (env: Record<string, string>) => {
-    const r = await box.run(["models", "--json"], { env: { ...fake.env(), ...env } });
+    const r = await box.run(["models", "anthropic", "--json"], { env: { ...fake.env(), ...env } });
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as { id: string; usable: boolean; source: string | null; kind: string | null; default: boolean }[];
     expect(new Set(rows.map((m) => `${m.usable}/${m.source}/${m.kind}`)).size).toBe(1);
@@ -246,7 +246,7 @@ describe("pi models", () => {
   });
 
   test("--refresh fetches the provider's list, caches it, and shows models pi did not know", async () => {
-    const r = await box.run(["models", "--refresh"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    const r = await box.run(["models", "anthropic", "--refresh"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("anthropic/claude-fake-new-1");
     expect(await Bun.file(`${box.agentDir}/models.json`).exists()).toBe(true);
@@ -254,6 +254,16 @@ describe("pi models", () => {
     expect(again.stdout).toContain("anthropic/claude-fake-new-1");
     const viaCache = await box.run(["-p", "--model", "fake-new", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
     expect(viaCache.code).toBe(0);
+  });
+
+  test("every provider is listed with its own credential: Anthropic via an API key, Copilot via COPILOT_GITHUB_TOKEN or not at all", async () => {
+    const r = await box.run(["models", "--json"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    const rows = JSON.parse(r.stdout) as { provider: string; usable: boolean; source: string | null }[];
+    expect(rows.filter((m) => m.provider === "anthropic").every((m) => m.source === "ANTHROPIC_API_KEY")).toBe(true);
+    expect(rows.filter((m) => m.provider === "github-copilot").every((m) => !m.usable)).toBe(true);
+    const withCopilot = await box.run(["models", "--json"], { env: { ...fake.env(), COPILOT_GITHUB_TOKEN: "ghu_someGitHubTokenValue" } });
+    const copilotRows = (JSON.parse(withCopilot.stdout) as { provider: string; source: string | null }[]).filter((m) => m.provider === "github-copilot");
+    expect(copilotRows.every((m) => m.source === "COPILOT_GITHUB_TOKEN")).toBe(true);
   });
 
   test("--refresh without a credential warns and exits 3, still listing the embedded models", async () => {

@@ -13,8 +13,12 @@ export class TmuxSession {
     // env -i: the program sees exactly `env`, not what the tmux server inherited (CI=true, say).
     const argv = ["env", "-i", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...command];
     const quoted = argv.map((c) => `'${c.replaceAll("'", `'\\''`)}'`).join(" ");
-    const script = `${quoted}; echo "[exit $?]"; sleep 600`;
-    this.tmux(["new-session", "-d", "-s", this.name, "-x", String(size.width), "-y", String(size.height), "sh", "-c", script]);
+    // The wrapper shell traps (not ignores) SIGINT, so Ctrl+C reaches pi but does not end the
+    // shell that reports pi's exit code; a trapped signal is reset to default in pi itself.
+    const script = `trap : INT; ${quoted}; echo "[exit $?]"; sleep 600`;
+    // No user config, and OSC 52 (clipboard) kept away from tmux: tmux 3.3 has crashed here when
+    // a program wrote one while the screen was being captured.
+    this.tmux(["-f", "/dev/null", "new-session", "-d", "-s", this.name, "-x", String(size.width), "-y", String(size.height), "sh", "-c", script, ";", "set-option", "-g", "set-clipboard", "off"]);
   }
 
   /** The screen, wrapped lines joined. */

@@ -146,7 +146,7 @@ describe("refresh decisions", () => {
   test("invalid_grant clears the login when the file still holds the rejected refresh token", async () => {
     await seed(-1, { other: { keep: true } });
     const provider = providerWith(async () => {
-      throw new PiError("refresh_rejected", "rejected", { oauthError: "invalid_grant" });
+      throw new PiError("refresh_rejected", "rejected", { oauthError: "invalid_grant", loginRevoked: true });
     });
     const error = await resolveCredential(provider, { store, env: {} }).catch((e) => e);
     expect(error.code).toBe("refresh_rejected");
@@ -156,7 +156,7 @@ describe("refresh decisions", () => {
   test("under the lock, a refresh sends the refresh token the file holds now, never an older one read before", async () => {
     const stale = await seed(-1);
     const provider = providerWith(async () => {
-      throw new PiError("refresh_rejected", "rejected", { oauthError: "invalid_grant" });
+      throw new PiError("refresh_rejected", "rejected", { oauthError: "invalid_grant", loginRevoked: true });
     });
     // Someone stored a different, expired login meanwhile: the rejection is about the old token only.
     await store.update(async (data) => {

@@ -57,6 +57,7 @@ describe("failed token calls", () => {
     const e = failure(400, { error: "invalid_grant", error_description: "Refresh token revoked" });
     expect(e.code).toBe("refresh_rejected");
     expect(e.details.oauthError).toBe("invalid_grant");
+    expect(e.details.loginRevoked).toBe(true);
     expect(e.exitCode).toBe(4);
     expect(e.message).toContain("pi login anthropic");
     expect(e.message).toContain("Refresh token revoked");

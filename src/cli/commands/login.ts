@@ -7,12 +7,18 @@ import { openBrowser } from "../../terminal/browser.ts";
 import { warn, writeErr, writeOut } from "../../terminal/output.ts";
 import { readLineFromStdin, readMaskedLine } from "../../terminal/prompt.ts";
 import { isInteractive, selectOne } from "../../terminal/select.ts";
+import { askLine, clearStatusLine, showCode, statusLine } from "../../terminal/terminal-io.ts";
 import type { PiCommand } from "../command.ts";
 
 const command: PiCommand = {
   meta: { name: "login", description: "Sign in to a provider and store the login for every pi process" },
   args: {
     provider: { type: "positional", description: `Provider id: ${PROVIDERS.map((p) => p.id).join(", ")}`, required: false },
+    enterprise: {
+      type: "string",
+      description: "GitHub Copilot: sign in on this GitHub Enterprise host (e.g. company.ghe.com)",
+      valueHint: "host",
+    },
     browser: {
       type: "boolean",
       description: "Try to open a browser",
@@ -20,12 +26,22 @@ const command: PiCommand = {
       default: true,
     },
   },
-  examples: ["pi login", "pi login anthropic", "pi login anthropic --no-browser", "pi login anthropic < code.txt"],
+  examples: [
+    "pi login",
+    "pi login anthropic",
+    "pi login anthropic --no-browser",
+    "pi login anthropic < code.txt",
+    "pi login github-copilot",
+    "pi login github-copilot --enterprise company.ghe.com",
+  ],
   async run(args) {
     const interactive = isInteractive();
     const provider = args.provider ? findProvider(args.provider as string) : await chooseProvider(interactive);
     const flows = await provider.load();
-    const ctx = loginContext(interactive, args.browser !== false);
+    if (args.enterprise !== undefined && provider.id !== "github-copilot") {
+      throw new PiError("usage", "--enterprise is for `pi login github-copilot`");
+    }
+    const ctx = loginContext(interactive, args.browser !== false, { enterprise: args.enterprise });
     const credential = await flows.login(ctx);
 
     const store = new CredentialStore(storePath());
@@ -56,14 +72,20 @@ async function chooseProvider(interactive: boolean): Promise<ProviderInfo> {
   return findProvider(id);
 }
 
-function loginContext(interactive: boolean, browserWanted: boolean): LoginContext {
+function loginContext(interactive: boolean, browserWanted: boolean, options: LoginContext["options"]): LoginContext {
   return {
     interactive,
+    options,
     say: (line) => writeErr(line),
     // Written raw: the URL must stay one unbroken, undecorated line that can be copied whole.
     showUrl: (url) => console.error(`\n${url}\n`),
     openBrowser: (url) => openBrowser(url, { env: process.env, platform: process.platform, interactive, noBrowser: !browserWanted }),
     readAnswer: (prompt) => (interactive ? readMaskedLine(prompt) : readLineFromStdin()),
+    choose: (question, choices) => selectOne(question, choices),
+    askLine: (prompt) => askLine(prompt),
+    showCode,
+    status: statusLine,
+    clearStatus: clearStatusLine,
   };
 }
 

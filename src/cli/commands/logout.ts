@@ -59,7 +59,9 @@ async function logoutOne(store: CredentialStore, provider: ProviderInfo): Promis
     const entry = readEntry(current, provider.id);
     if (entry.kind === "absent") return { value: { gone: true } as Revocation, changed: false };
     let outcome: Revocation;
-    if (entry.kind === "invalid" || !flows.revoke) {
+    if (!flows.revoke) {
+      outcome = { nothingToRevoke: flows.revokeNote ?? "this provider has nothing to revoke" };
+    } else if (entry.kind === "invalid") {
       outcome = { revoked: false, why: "the stored entry held nothing to revoke" };
     } else {
       try {
@@ -74,6 +76,7 @@ async function logoutOne(store: CredentialStore, provider: ProviderInfo): Promis
   });
   const where = displayPath(store.path);
   if ("gone" in revocation) return `Not logged in to ${provider.displayName} (another pi process logged out); nothing to do.`;
+  if ("nothingToRevoke" in revocation) return `Logged out of ${provider.displayName}: deleted from ${where}. ${revocation.nothingToRevoke}.${envNote(provider)}`;
   if (revocation.revoked) return `Logged out of ${provider.displayName}: revoked at the provider and deleted from ${where}.${envNote(provider)}`;
   return (
     `Logged out of ${provider.displayName}: deleted from ${where}, but not revoked at the provider (${revocation.why}); ` +
@@ -81,7 +84,7 @@ async function logoutOne(store: CredentialStore, provider: ProviderInfo): Promis
   );
 }
 
-type Revocation = { gone: true } | { revoked: true } | { revoked: false; why: string };
+type Revocation = { gone: true } | { nothingToRevoke: string } | { revoked: true } | { revoked: false; why: string };
 
 function envNote(provider: ProviderInfo): string {
   const set = provider.sources.filter((s) => s.type === "env" && process.env[s.variable]?.trim());

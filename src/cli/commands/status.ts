@@ -15,6 +15,8 @@ import type { PiCommand } from "../command.ts";
 interface ProviderStatus {
   id: string;
   name: string;
+  /** The GitHub Enterprise host of a stored Copilot login; null for github.com and other providers. */
+  host: string | null;
   usable: boolean;
   source: string | null;
   kind: string | null;
@@ -23,7 +25,7 @@ interface ProviderStatus {
   expiresIn: string | null;
   expired: boolean | null;
   warnings: string[];
-  sources: { source: string; kind: string; present: boolean; problem: string | null }[];
+  sources: { source: string; kind: string; present: boolean; problem: string | null; exchange: boolean }[];
 }
 
 interface StoreStatus {
@@ -95,9 +97,11 @@ function describeProvider(provider: ProviderInfo, view: StoreView): ProviderStat
   }
   if (stored?.problem) warnings.push(stored.problem);
   const expires = active?.stored?.expires;
+  const host = active?.stored && typeof active.stored.enterpriseUrl === "string" ? active.stored.enterpriseUrl : null;
   return {
     id: provider.id,
     name: provider.displayName,
+    host,
     usable: active !== undefined,
     source: active?.source ?? null,
     kind: active?.kind ?? null,
@@ -106,7 +110,7 @@ function describeProvider(provider: ProviderInfo, view: StoreView): ProviderStat
     expiresIn: expires === undefined ? null : describeExpiry(expires),
     expired: expires === undefined ? null : Date.now() >= expires,
     warnings,
-    sources: sources.map((s) => ({ source: s.source, kind: s.kind, present: s.present, problem: s.problem ?? null })),
+    sources: sources.map((s) => ({ source: s.source, kind: s.kind, present: s.present, problem: s.problem ?? null, exchange: s.exchange === true })),
   };
 }
 
@@ -119,8 +123,10 @@ function renderText(store: StoreStatus, statuses: ProviderStatus[]): string {
     if (!s.usable) {
       lines.push(`  not logged in — run \`pi login ${s.id}\`, or set ${s.sources.filter((x) => x.source !== "stored").map((x) => x.source).join(" or ")}`);
     } else {
-      lines.push(`  source:   ${s.source} (${s.kind === "api_key" ? "API key" : "OAuth"})`);
+      const exchanged = s.sources.find((x) => x.source === s.source)?.exchange;
+      lines.push(`  source:   ${s.source} (${exchanged ? "a GitHub token, exchanged for a Copilot token on each use" : s.kind === "api_key" ? "API key" : "OAuth"})`);
       lines.push(`  token:    ${s.token}`);
+      if (s.host) lines.push(`  host:     ${s.host}`);
       if (s.expiresIn) {
         lines.push(`  expires:  ${s.expired ? `${s.expiresIn} — refreshed on next use` : s.expiresIn}`);
       } else {

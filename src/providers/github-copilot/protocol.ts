@@ -1,0 +1,114 @@
+import { PiError } from "../../core/errors.ts";
+import { VERSION } from "../../core/version.ts";
+
+/**
+ * GitHub Copilot as pure functions: host normalisation, endpoints, the headers, the device
+ * flow's poll answers (RFC 8628) and the Copilot token (shared/docs/protocols.md).
+ */
+export const CLIENT_ID = "Iv1.b507a08c87ecfe98";
+export const SCOPE = "read:user";
+export const DEFAULT_API_BASE = "https://api.individual.githubcopilot.com";
+
+/**
+ * `https://Company.GHE.com/`, `company.ghe.com`, `company.ghe.com/login` → `company.ghe.com`.
+ * A port is kept (GitHub Enterprise Server may listen on one); anything else is refused.
+ */
+export function normalizeHost(input: string): string {
+  let text = input.trim();
+  if (text === "") throw new PiError("usage", "the enterprise host is empty; give it like company.ghe.com");
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) text = `https://${text}`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new PiError("usage", `"${input.trim()}" is not a host name; give it like company.ghe.com`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new PiError("usage", `"${input.trim()}" is not a web address; give the host like company.ghe.com`);
+  }
+  if (!url.hostname.includes(".") && url.hostname !== "localhost") {
+    throw new PiError("usage", `"${url.hostname}" is not a full host name; give it like company.ghe.com`);
+  }
+  return url.host.toLowerCase();
+}
+
+export interface GitHubEndpoints {
+  /** The host every call is for: github.com or the enterprise host. */
+  domain: string;
+  deviceCodeUrl: string;
+  accessTokenUrl: string;
+  copilotTokenUrl: string;
+  verificationUrl: string;
+}
+
+/** One normalised host for every call; PI_GITHUB_URL / PI_GITHUB_API_URL replace them for tests and proxies. */
+export function githubEndpoints(domain: string | undefined, env: NodeJS.ProcessEnv = process.env): GitHubEndpoints {
+  const host = domain ?? "github.com";
+  const web = (env.PI_GITHUB_URL || `https://${host}`).replace(/\/+$/, "");
+  const api = (env.PI_GITHUB_API_URL || `https://api.${host}`).replace(/\/+$/, "");
+  return {
+    domain: host,
+    deviceCodeUrl: `${web}/login/device/code`,
+    accessTokenUrl: `${web}/login/oauth/access_token`,
+    copilotTokenUrl: `${api}/copilot_internal/v2/token`,
+    verificationUrl: `https://${host}/login/device`,
+  };
+}
+
+/**
+ * Headers the Copilot API asks of a client. pi says who it is in each of them: it does not
+ * send the VS Code editor's User-Agent or Editor-Version (see docs/security.md). The
+ * integration id is the API's routing value for chat clients.
+ */
+export function copilotHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return {
+    "User-Agent": `pi/${VERSION}`,
+    "Editor-Version": `pi/${VERSION}`,
+    "Editor-Plugin-Version": `pi/${VERSION}`,
+    "Copilot-Integration-Id": env.PI_COPILOT_INTEGRATION_ID || "vscode-chat",
+  };
+}
+
+/** `…;proxy-ep=proxy.business.githubcopilot.com;…` → `https://api.business.githubcopilot.com`. */
+export function apiBaseFromToken(token: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PI_COPILOT_API_URL) return env.PI_COPILOT_API_URL.replace(/\/+$/, "");
+  const proxy = /(?:^|;)\s*proxy-ep=([^;\s]+)/.exec(token)?.[1];
+  if (!proxy) return DEFAULT_API_BASE;
+  // Real tokens carry a bare host; one with a scheme (a local test server) is taken as is.
+  if (/^https?:\/\//.test(proxy)) return proxy.replace(/\/+$/, "");
+  return `https://${proxy.replace(/^proxy\./, "api.")}`;
+}
+
+export type PollAnswer =
+  | { kind: "token"; accessToken: string }
+  | { kind: "pending" }
+  | { kind: "slow_down"; intervalSeconds?: number }
+  | { kind: "expired" }
+  | { kind: "denied" }
+  | { kind: "incorrect" }
+  | { kind: "error"; error: string; description?: string };
+
+/** One answer of the access-token poll, classified (RFC 8628 §3.5). */
+export function classifyPoll(body: unknown): PollAnswer {
+  const b = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+  if (typeof b.access_token === "string" && b.access_token !== "") return { kind: "token", accessToken: b.access_token };
+  switch (b.error) {
+    case "authorization_pending":
+      return { kind: "pending" };
+    case "slow_down":
+      return { kind: "slow_down", intervalSeconds: typeof b.interval === "number" && b.interval > 0 ? b.interval : undefined };
+    case "expired_token":
+      return { kind: "expired" };
+    case "access_denied":
+      return { kind: "denied" };
+    case "incorrect_device_code":
+      return { kind: "incorrect" };
+    default:
+      return { kind: "error", error: typeof b.error === "string" ? b.error : "no access_token", description: typeof b.error_description === "string" ? b.error_description : undefined };
+  }
+}
+
+/** The poll interval after a slow_down: the server's new interval, else 5 seconds more (RFC 8628 §3.5). */
+export function nextInterval(currentSeconds: number, answer: { intervalSeconds?: number }): number {
+  return answer.intervalSeconds ?? currentSeconds + 5;
+}

@@ -1,0 +1,38 @@
+import { PiError } from "../core/errors.ts";
+
+/**
+ * Small pieces of terminal behaviour for login flows: a visible line of input, a status
+ * line that rewrites itself, a one-time code shown large and copied via OSC 52.
+ * Used only on interactive paths (never by `pi token` or `pi status`).
+ */
+export async function askLine(prompt: string): Promise<string | undefined> {
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    return await new Promise<string | undefined>((resolve, reject) => {
+      rl.on("SIGINT", () => reject(new PiError("interrupted", "interrupted; nothing was changed")));
+      rl.on("close", () => resolve(undefined));
+      rl.question(prompt).then(resolve, reject);
+    });
+  } finally {
+    rl.close();
+  }
+}
+
+export function statusLine(line: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 80) - 1)}`);
+}
+
+export function clearStatusLine(): void {
+  if (process.stderr.isTTY) process.stderr.write("\r\x1b[2K");
+}
+
+/** The code alone on its line, spaced out and bold on a terminal; copied with OSC 52 there. */
+export function showCode(code: string): boolean {
+  const tty = Boolean(process.stderr.isTTY);
+  const bold = tty && !process.env.NO_COLOR;
+  console.error(`\n    ${bold ? `\x1b[1m${code}\x1b[0m` : code}\n`);
+  if (!tty || process.env.TERM === "dumb") return false;
+  process.stderr.write(`\x1b]52;c;${Buffer.from(code).toString("base64")}\x07`);
+  return true;
+}
