@@ -7,6 +7,11 @@ export type KeyEvent =
   | { type: "text"; text: string }
   | { type: "paste"; text: string }
   | { type: "enter" }
+  | { type: "newline" }
+  | { type: "tab" }
+  | { type: "word-left" }
+  | { type: "word-right" }
+  | { type: "delete-word" }
   | { type: "backspace" }
   | { type: "delete" }
   | { type: "clear-line" }
@@ -92,7 +97,10 @@ export class KeyDecoder {
       if (s[1] === "[") {
         const m = /^\x1b\[([0-9;]*)([@-~])/.exec(s);
         if (!m) return /^\x1b\[[0-9;]*$/.test(s) ? 0 : skipUnknown(events, s, 2);
-        const key = CSI_KEYS[m[2] === "~" ? `${m[1]!.split(";")[0]}~` : m[2]!];
+        let key = CSI_KEYS[m[2] === "~" ? `${m[1]!.split(";")[0]}~` : m[2]!];
+        // Ctrl or Alt with an arrow ("1;5C", "1;3D") moves by word.
+        const modifier = Number(m[1]!.split(";")[1] ?? 1);
+        if (modifier > 1 && (key === "left" || key === "right")) key = key === "left" ? "word-left" : "word-right";
         events.push(key ? ({ type: key } as KeyEvent) : { type: "unknown", sequence: m[0] });
         return m[0].length;
       }
@@ -106,13 +114,23 @@ export class KeyDecoder {
         events.push({ type: "escape" });
         return 1;
       }
+      // Alt+key arrives as ESC then the key.
+      const alt: Record<string, KeyEvent["type"]> = { "\r": "newline", "\n": "newline", b: "word-left", f: "word-right", "\x7f": "delete-word", "\b": "delete-word" };
+      const altKey = alt[s[1]!];
+      if (altKey) return push(events, { type: altKey } as KeyEvent) + 1;
       return skipUnknown(events, s, 2);
     }
-    if (c === "\r" || c === "\n") {
+    if (c === "\r") {
       events.push({ type: "enter" });
       // A terminal may send CR LF for one Enter.
-      return c === "\r" && s[1] === "\n" ? 2 : 1;
+      return s[1] === "\n" ? 2 : 1;
     }
+    // A lone LF is Ctrl+J: a line break inside the input, not a submit.
+    if (c === "\n") return push(events, { type: "newline" });
+    if (c === "\t") return push(events, { type: "tab" });
+    if (c === "\x01") return push(events, { type: "home" });
+    if (c === "\x05") return push(events, { type: "end" });
+    if (c === "\x17") return push(events, { type: "delete-word" });
     if (c === "\x7f" || c === "\b") return push(events, { type: "backspace" });
     if (c === "\x03") return push(events, { type: "interrupt" });
     if (c === "\x04") return push(events, { type: "eof" });

@@ -49,6 +49,7 @@ export async function readMaskedLine(prompt: string): Promise<string | undefined
           value = "";
           return false;
         case "enter":
+        case "newline":
           finish(() => resolve(value));
           return true;
         case "eof":

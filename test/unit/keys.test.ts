@@ -44,7 +44,7 @@ describe("key decoding", () => {
       "home",
       "end",
       "delete",
-      "right",
+      "word-right",
     ]);
   });
 
@@ -56,5 +56,22 @@ describe("key decoding", () => {
 
   test("CR LF from one Enter is a single enter", () => {
     expect(decode("a\r\nb")).toEqual([{ type: "text", text: "a" }, { type: "enter" }, { type: "text", text: "b" }]);
+  });
+
+  test("Ctrl+J and Alt+Enter insert a line break; Tab completes", () => {
+    expect(decode("\n\x1b\r\t").map((e) => e.type)).toEqual(["newline", "newline", "tab"]);
+  });
+
+  test("Ctrl+arrows, Alt+b/f move by word; Ctrl+W and Alt+Backspace delete a word; Ctrl+A/E go home/end", () => {
+    expect(decode("\x1b[1;5D\x1b[1;5C\x1bb\x1bf\x17\x1b\x7f\x01\x05").map((e) => e.type)).toEqual([
+      "word-left",
+      "word-right",
+      "word-left",
+      "word-right",
+      "delete-word",
+      "delete-word",
+      "home",
+      "end",
+    ]);
   });
 });
