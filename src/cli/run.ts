@@ -13,11 +13,19 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       console.log(`pi ${VERSION} (commit ${COMMIT}, ${TARGET})`);
       return EXIT.ok;
     }
-    if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    if (first === undefined && process.stdin.isTTY && process.stdout.isTTY) {
+      const { runSession } = await import("../tui/session.ts");
+      return await runSession();
+    }
+    if (first === undefined) {
+      console.error("pi: the interactive session needs a terminal; for scripts use `pi -p \"question\"` (see `pi --help`)");
+      return EXIT.usage;
+    }
+    if (first === "--help" || first === "-h" || first === "help") {
       const help = await loadHelp();
       if (first === "help" && rest[0]) return await help.printCommandHelp(rest[0]);
-      await help.printRootHelp(first === undefined ? process.stderr : process.stdout);
-      return first === undefined ? EXIT.usage : EXIT.ok;
+      await help.printRootHelp(process.stdout);
+      return EXIT.ok;
     }
     // Print mode is a flag, as in the original pi: `pi -p "question"`, options in any order.
     const beforeDashes = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;

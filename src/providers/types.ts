@@ -54,6 +54,8 @@ export interface LoginContext {
   interactive: boolean;
   /** Provider-specific options from the command line (e.g. `enterprise`). */
   options: Record<string, string | boolean | undefined>;
+  /** Aborted when the person cancels the login (Escape in the session); waits end at once. */
+  signal?: AbortSignal;
   /** Show a line of instructions (stderr). */
   say(line: string): void;
   /** Show a URL on its own line, exactly as it must be copied. */

@@ -26,6 +26,15 @@ export class TmuxSession {
     return this.tmux(["capture-pane", "-p", "-J", "-t", this.name]);
   }
 
+  /** The screen with its colour codes, to check what NO_COLOR leaves out. */
+  screenWithEscapes(): string {
+    return this.tmux(["capture-pane", "-p", "-e", "-t", this.name]);
+  }
+
+  resize(width: number, height: number): void {
+    this.tmux(["resize-window", "-t", this.name, "-x", String(width), "-y", String(height)]);
+  }
+
   async waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

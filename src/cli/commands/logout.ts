@@ -44,13 +44,13 @@ const command: PiCommand = {
   },
 };
 
-async function loggedInProviders(store: CredentialStore): Promise<ProviderInfo[]> {
+export async function loggedInProviders(store: CredentialStore): Promise<ProviderInfo[]> {
   const { data } = await store.read();
   return PROVIDERS.filter((p) => Object.hasOwn(data, p.id));
 }
 
 /** Revoke first (under the lock, so it is the current token that gets revoked), then delete. */
-async function logoutOne(store: CredentialStore, provider: ProviderInfo): Promise<string> {
+export async function logoutOne(store: CredentialStore, provider: ProviderInfo): Promise<string> {
   const { data } = await store.read();
   if (!Object.hasOwn(data, provider.id)) return `Not logged in to ${provider.displayName}; nothing to do.${envNote(provider)}`;
 

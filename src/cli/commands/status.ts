@@ -12,7 +12,7 @@ import type { PiCommand } from "../command.ts";
  * What each provider would use right now, and from where. Refreshes nothing and calls no
  * server: an expired stored login is reported as "will be refreshed on next use".
  */
-interface ProviderStatus {
+export interface ProviderStatus {
   id: string;
   name: string;
   /** The GitHub Enterprise host of a stored Copilot login; null for github.com and other providers. */
@@ -28,7 +28,7 @@ interface ProviderStatus {
   sources: { source: string; kind: string; present: boolean; problem: string | null; exchange: boolean }[];
 }
 
-interface StoreStatus {
+export interface StoreStatus {
   path: string;
   exists: boolean;
   fileMode: string | null;
@@ -49,31 +49,34 @@ const command: PiCommand = {
   examples: ["pi status", "pi status anthropic", "pi status --json | jq '.providers[0].source'"],
   async run(args) {
     const providers = args.provider ? [findProvider(args.provider as string)] : [...PROVIDERS];
-    const store = new CredentialStore(storePath());
-    // Modes as found, before reading repairs them (the repair warns on stderr).
-    const found = await store.permissions();
-    let view: StoreView;
-    let exists = false;
-    try {
-      const snapshot = await store.read();
-      exists = snapshot.exists;
-      view = { data: snapshot.data };
-    } catch (error) {
-      if (!(error instanceof PiError)) throw error;
-      exists = true;
-      view = { problem: error.message };
-    }
-    const storeStatus = describeStore(store.path, exists, found, view);
-    const statuses = providers.map((p) => describeProvider(p, view));
-
+    const { store, providers: statuses } = await collectStatus(providers);
     if (args.json) {
-      console.log(JSON.stringify({ store: storeStatus, providers: statuses }, null, 2));
+      console.log(JSON.stringify({ store, providers: statuses }, null, 2));
     } else {
-      console.log(renderText(storeStatus, statuses));
+      console.log(renderText(store, statuses));
     }
     return statuses.some((s) => s.usable) ? EXIT.ok : EXIT.noCredential;
   },
 };
+
+/** What status shows, without printing it: also used by the session's /status. */
+export async function collectStatus(providers: readonly ProviderInfo[]): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
+  const store = new CredentialStore(storePath());
+  // Modes as found, before reading repairs them (the repair warns on stderr).
+  const found = await store.permissions();
+  let view: StoreView;
+  let exists = false;
+  try {
+    const snapshot = await store.read();
+    exists = snapshot.exists;
+    view = { data: snapshot.data };
+  } catch (error) {
+    if (!(error instanceof PiError)) throw error;
+    exists = true;
+    view = { problem: error.message };
+  }
+  return { store: describeStore(store.path, exists, found, view), providers: providers.map((p) => describeProvider(p, view)) };
+}
 
 function describeStore(path: string, exists: boolean, perms: StorePermissions, view: StoreView): StoreStatus {
   const mode = (m?: number) => (m === undefined ? null : "0" + m.toString(8));
@@ -116,7 +119,7 @@ function describeProvider(provider: ProviderInfo, view: StoreView): ProviderStat
 
 const indexOf = (sources: SourceState[], s: SourceState) => sources.indexOf(s);
 
-function renderText(store: StoreStatus, statuses: ProviderStatus[]): string {
+export function renderText(store: StoreStatus, statuses: ProviderStatus[]): string {
   const lines: string[] = [];
   for (const s of statuses) {
     lines.push(`${s.name} (${s.id})`);

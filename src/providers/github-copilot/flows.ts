@@ -142,12 +142,32 @@ async function deviceFlow(ctx: LoginContext, domain: string): Promise<string> {
 async function waitWithCountdown(ctx: LoginContext, ms: number, deadline: number, url: string): Promise<void> {
   const until = Math.min(Date.now() + ms, deadline);
   for (;;) {
+    throwIfCancelled(ctx);
     const left = deadline - Date.now();
-    ctx.status(`Waiting for approval at ${url} … ${describeSpan(Math.max(left, 0))} left (Ctrl+C to stop)`);
+    ctx.status(`Waiting for approval at ${url} … ${describeSpan(Math.max(left, 0))} left (${ctx.signal ? "Esc" : "Ctrl+C"} to stop)`);
     const rest = until - Date.now();
     if (rest <= 0) return;
-    await Bun.sleep(Math.min(rest, 1000));
+    await sleepUnlessCancelled(Math.min(rest, 1000), ctx.signal);
   }
+}
+
+function throwIfCancelled(ctx: LoginContext): void {
+  if (ctx.signal?.aborted) {
+    ctx.clearStatus();
+    throw new PiError("interrupted", "login cancelled; nothing was changed");
+  }
+}
+
+function sleepUnlessCancelled(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
 }
 
 /** GitHub token → Copilot token (about 30 minutes). Also what "refresh" means for Copilot. */

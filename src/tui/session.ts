@@ -1,0 +1,531 @@
+import { describeSources, readStoreView, resolveCredential } from "../auth/resolver.ts";
+import { loggedInProviders, logoutOne } from "../cli/commands/logout.ts";
+import { collectStatus, renderText } from "../cli/commands/status.ts";
+import { PiError } from "../core/errors.ts";
+import { displayPath, storePath } from "../core/paths.ts";
+import { VERSION } from "../core/version.ts";
+import { catalog, defaultModel } from "../models/catalog.ts";
+import { chatWithRecovery } from "../models/recovery.ts";
+import { qualified, selectModel } from "../models/select.ts";
+import type { ChatMessage, ModelInfo } from "../models/types.ts";
+import { PROVIDERS, findProvider } from "../providers/registry.ts";
+import type { LoginContext, ProviderInfo } from "../providers/types.ts";
+import { CredentialStore } from "../store/credential-store.ts";
+import { openBrowser } from "../terminal/browser.ts";
+import { KeyDecoder, type KeyEvent } from "../terminal/keys.ts";
+import { Editor } from "./editor.ts";
+import { Screen } from "./screen.ts";
+import { Selector, type SelectorItem } from "./selector.ts";
+import { SLASH_COMMANDS, complete, matchingCommands, parseSlash } from "./slash-commands.ts";
+import { style } from "./style.ts";
+
+/**
+ * The interactive session: a conversation with the current model, and /login, /logout,
+ * /model without leaving it. Keys arrive through the same decoder as the paste prompt;
+ * what the bottom of the screen shows depends on the mode (typing, choosing from a list,
+ * a masked paste, a line of text, or waiting on something that Esc/Ctrl+C cancels).
+ * Every message resolves its credential afresh, so a login or logout in the session — or
+ * in another pi process — applies to the very next message.
+ */
+type Mode =
+  | { kind: "input" }
+  | { kind: "select"; selector: Selector; resolve: (value: string | undefined) => void }
+  | { kind: "secret"; prompt: string; value: string; resolve: (value: string | undefined) => void }
+  | { kind: "line"; prompt: string; editor: Editor; resolve: (value: string | undefined) => void }
+  | { kind: "busy"; cancel: () => void; streaming: boolean };
+
+const BRACKETED_ON = "\x1b[?2004h";
+const BRACKETED_OFF = "\x1b[?2004l";
+const MAX_TOKENS = 4096;
+
+export async function runSession(): Promise<number> {
+  const session = new Session();
+  return session.run();
+}
+
+class Session {
+  private readonly screen = new Screen();
+  private readonly editor = new Editor();
+  private readonly decoder = new KeyDecoder();
+  private readonly store = new CredentialStore(storePath());
+  private mode: Mode = { kind: "input" };
+  private conversation: ChatMessage[] = [];
+  private model!: ModelInfo;
+  private status = "";
+  private notice = "";
+  private armedQuit = false;
+  private finished: ((code: number) => void) | undefined;
+  private escTimer: Timer | undefined;
+
+  async run(): Promise<number> {
+    this.model = await selectModel({ fallbackProvider: await this.firstUsableProvider() });
+    process.stdin.setRawMode(true);
+    process.stdin.resume();
+    process.stdout.write(BRACKETED_ON);
+    process.stdin.on("data", this.onData);
+    await this.printHeader();
+    this.say(style.dim("/help for commands and keys · Ctrl+D to quit"));
+    this.render();
+    const code = await new Promise<number>((resolve) => (this.finished = resolve));
+    this.screen.clear();
+    process.stdin.off("data", this.onData);
+    process.stdout.write(BRACKETED_OFF);
+    process.stdin.setRawMode(false);
+    process.stdin.pause();
+    return code;
+  }
+
+  private readonly onData = (chunk: Buffer | string) => {
+    clearTimeout(this.escTimer);
+    for (const event of this.decoder.push(chunk.toString())) this.onKey(event);
+    // A lone ESC is the Escape key once nothing follows it.
+    this.escTimer = setTimeout(() => {
+      for (const event of this.decoder.flush()) this.onKey(event);
+    }, 30);
+  };
+
+  private quit(code = 0): void {
+    this.finished?.(code);
+  }
+
+  // ── keys ────────────────────────────────────────────────────────────────────────────
+
+  private onKey(key: KeyEvent): void {
+    const mode = this.mode;
+    if (key.type !== "interrupt") this.armedQuit = false;
+    switch (mode.kind) {
+      case "input":
+        this.inputKey(key);
+        break;
+      case "select":
+        this.selectKey(mode, key);
+        break;
+      case "secret":
+        this.secretKey(mode, key);
+        break;
+      case "line":
+        this.lineKey(mode, key);
+        break;
+      case "busy":
+        if (key.type === "interrupt" || key.type === "escape") mode.cancel();
+        return;
+    }
+    this.render();
+  }
+
+  private inputKey(key: KeyEvent): void {
+    const e = this.editor;
+    this.notice = "";
+    switch (key.type) {
+      case "text":
+      case "paste":
+        e.insert(key.text);
+        break;
+      case "newline":
+        e.insert("\n");
+        break;
+      case "enter":
+        if (e.text.endsWith("\\")) {
+          // A trailing backslash continues the message on a new line.
+          e.backspace();
+          e.insert("\n");
+        } else {
+          void this.submit(e.submit());
+        }
+        break;
+      case "backspace":
+        e.backspace();
+        break;
+      case "delete":
+        e.delete();
+        break;
+      case "delete-word":
+        e.deleteWord();
+        break;
+      case "left":
+        e.left();
+        break;
+      case "right":
+        e.right();
+        break;
+      case "home":
+        e.home();
+        break;
+      case "end":
+        e.end();
+        break;
+      case "word-left":
+        e.wordLeft();
+        break;
+      case "word-right":
+        e.wordRight();
+        break;
+      case "up":
+        if (!e.onFirstLine() || !e.historyPrev()) moveLine(e, -1);
+        break;
+      case "down":
+        if (!e.onLastLine() || !e.historyNext()) moveLine(e, 1);
+        break;
+      case "tab":
+        e.set(complete(e.text));
+        break;
+      case "clear-line":
+        e.clear();
+        break;
+      case "interrupt":
+        if (e.text !== "") {
+          e.clear();
+        } else if (this.armedQuit) {
+          this.quit();
+        } else {
+          this.armedQuit = true;
+          this.notice = "Press Ctrl+C again (or Ctrl+D) to quit.";
+        }
+        break;
+      case "eof":
+        if (e.text === "") this.quit();
+        else e.delete();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private selectKey(mode: Extract<Mode, { kind: "select" }>, key: KeyEvent): void {
+    if (key.type === "up" || (key.type === "text" && key.text === "k")) mode.selector.up();
+    else if (key.type === "down" || (key.type === "text" && key.text === "j")) mode.selector.down();
+    else if (key.type === "enter") mode.resolve(mode.selector.selected()?.value);
+    else if (key.type === "escape" || key.type === "interrupt") mode.resolve(undefined);
+  }
+
+  private secretKey(mode: Extract<Mode, { kind: "secret" }>, key: KeyEvent): void {
+    if (key.type === "text" || key.type === "paste") mode.value += key.text;
+    else if (key.type === "backspace") mode.value = mode.value.slice(0, -1);
+    else if (key.type === "clear-line") mode.value = "";
+    else if (key.type === "enter") mode.resolve(mode.value);
+    else if (key.type === "escape" || key.type === "interrupt") mode.resolve(undefined);
+  }
+
+  private lineKey(mode: Extract<Mode, { kind: "line" }>, key: KeyEvent): void {
+    const e = mode.editor;
+    if (key.type === "text" || key.type === "paste") e.insert(key.text.replace(/\n/g, ""));
+    else if (key.type === "backspace") e.backspace();
+    else if (key.type === "left") e.left();
+    else if (key.type === "right") e.right();
+    else if (key.type === "home") e.home();
+    else if (key.type === "end") e.end();
+    else if (key.type === "enter") mode.resolve(e.text);
+    else if (key.type === "escape" || key.type === "interrupt") mode.resolve(undefined);
+  }
+
+  // ── drawing ─────────────────────────────────────────────────────────────────────────
+
+  private render(): void {
+    const mode = this.mode;
+    const statusLines = this.status ? [style.dim(this.status)] : [];
+    switch (mode.kind) {
+      case "input": {
+        const lines = this.editor.text.split("\n");
+        const shown = lines.map((l, i) => (i === 0 ? style.cyan("› ") : "  ") + l);
+        const before = this.editor.text.slice(0, this.editor.cursor).split("\n");
+        const cursor = { line: before.length - 1, col: 2 + Bun.stringWidth(before.at(-1)!) };
+        const hints = matchingCommands(this.editor.text).map((c) => style.dim(`  ${c.name} ${c.args}`.padEnd(22) + c.help));
+        const notice = this.notice ? [style.yellow(this.notice)] : [];
+        this.screen.draw([...shown, ...hints, ...notice], cursor);
+        return;
+      }
+      case "select": {
+        const lines = mode.selector.lines(style);
+        this.screen.draw(lines, { line: 1 + mode.selector.index, col: 0 });
+        return;
+      }
+      case "secret": {
+        const dots = "•".repeat(Math.min(mode.value.length, 32));
+        const count = mode.value.length ? style.dim(` (${mode.value.length} characters)`) : "";
+        const line = `${mode.prompt}${dots}${count}`;
+        this.screen.draw([line, style.dim("  Esc to cancel")], { line: 0, col: Bun.stringWidth(mode.prompt) + dots.length });
+        return;
+      }
+      case "line": {
+        const line = mode.prompt + mode.editor.text;
+        this.screen.draw([line, style.dim("  Esc to cancel")], { line: 0, col: Bun.stringWidth(mode.prompt) + mode.editor.cursor });
+        return;
+      }
+      case "busy":
+        if (mode.streaming) return;
+        this.screen.draw(statusLines.length ? statusLines : [style.dim("Working… (Esc to cancel)")], { line: 0, col: 0 });
+        return;
+    }
+  }
+
+  private say(text: string): void {
+    this.screen.print(text);
+  }
+
+  private async printHeader(): Promise<void> {
+    const source = await this.sourceOf(findProvider(this.model.provider));
+    const via = source ? style.dim(`(via ${source})`) : style.yellow(`(not signed in: /login ${this.model.provider})`);
+    this.say(`${style.bold(`pi ${VERSION}`)} · ${qualified(this.model)} ${via}`);
+  }
+
+  // ── what the person asked for ───────────────────────────────────────────────────────
+
+  private async submit(text: string): Promise<void> {
+    if (text.trim() === "") return;
+    const slash = parseSlash(text);
+    if (slash && SLASH_COMMANDS.some((c) => c.name === slash.name)) {
+      this.say(style.dim(`› ${text.trim()}`));
+      await this.runSlash(slash.name, slash.arg);
+    } else if (slash && !text.includes("\n") && /^\/\w+$/.test(slash.name)) {
+      this.say(style.red(`Unknown command ${slash.name}. /help lists the commands.`));
+    } else {
+      await this.chat(text);
+    }
+    this.render();
+  }
+
+  private async runSlash(name: string, arg?: string): Promise<void> {
+    try {
+      switch (name) {
+        case "/login":
+          return await this.login(arg);
+        case "/logout":
+          return await this.logout(arg);
+        case "/model":
+          return await this.chooseModel(arg);
+        case "/status": {
+          const { store, providers } = await collectStatus(PROVIDERS);
+          return this.say(renderText(store, providers).trimEnd());
+        }
+        case "/clear":
+          this.conversation = [];
+          process.stdout.write("\x1b[2J\x1b[H");
+          return this.say(style.dim("New conversation."));
+        case "/help":
+          return this.say(helpText());
+        case "/quit":
+          return this.quit();
+      }
+    } catch (error) {
+      this.say(style.red(`✗ ${error instanceof PiError ? error.message : String(error)}`));
+    } finally {
+      this.mode = { kind: "input" };
+      this.status = "";
+    }
+  }
+
+  private async chat(text: string): Promise<void> {
+    this.say(`${style.cyan("›")} ${text.replace(/\n/g, "\n  ")}`);
+    this.conversation.push({ role: "user", content: text });
+    const abort = new AbortController();
+    this.mode = { kind: "busy", streaming: true, cancel: () => abort.abort() };
+    this.screen.clear();
+    let answer = "";
+    try {
+      const provider = findProvider(this.model.provider);
+      const credential = await resolveCredential(provider, { store: this.store });
+      const client = await provider.loadModels();
+      const request = { model: this.model.id, messages: this.conversation, maxTokens: MAX_TOKENS, signal: abort.signal };
+      for await (const event of chatWithRecovery(client, request, credential, this.store)) {
+        if (event.type === "text") {
+          this.screen.write(event.text);
+          answer += event.text;
+        }
+      }
+      this.screen.write(answer.endsWith("\n") ? "\n" : "\n\n");
+      this.conversation.push({ role: "assistant", content: answer });
+    } catch (error) {
+      if (answer !== "") this.screen.write("\n");
+      if (abort.signal.aborted) {
+        if (answer !== "") this.conversation.push({ role: "assistant", content: answer });
+        else this.conversation.pop();
+        this.say(style.dim("(stopped)"));
+      } else {
+        // The question got no answer: drop it, so the conversation stays user/assistant pairs.
+        this.conversation.pop();
+        const message = error instanceof PiError ? error.message : String(error);
+        const hint = error instanceof PiError && error.exitCode === 3 ? ` (or /login ${this.model.provider})` : "";
+        this.say(style.red(`✗ ${message}${hint}`));
+      }
+    } finally {
+      this.mode = { kind: "input" };
+    }
+  }
+
+  private async login(arg?: string): Promise<void> {
+    const provider = arg ? findProvider(arg) : await this.pickProvider("Sign in to which provider?", PROVIDERS);
+    if (!provider) return this.say(style.dim("Login cancelled; nothing changed."));
+    const abort = new AbortController();
+    const busy = () => {
+      this.mode = { kind: "busy", streaming: false, cancel: () => abort.abort() };
+      this.render();
+    };
+    busy();
+    const ctx: LoginContext = {
+      interactive: true,
+      options: {},
+      signal: abort.signal,
+      say: (line) => this.say(line),
+      showUrl: (url) => this.say(`\n${url}\n`),
+      openBrowser: (url) => openBrowser(url, { env: process.env, platform: process.platform, interactive: true, noBrowser: false }),
+      readAnswer: async (prompt) => {
+        const value = await this.ask<string>((resolve) => ({ kind: "secret", prompt, value: "", resolve }));
+        busy();
+        if (value === undefined) throw new PiError("interrupted", "login cancelled; nothing was changed");
+        return value;
+      },
+      choose: async (question, choices) => {
+        const value = await this.ask<string>((resolve) => ({ kind: "select", selector: new Selector(question, choices.map((c) => ({ value: c.value, label: c.label, detail: c.hint }))), resolve }));
+        busy();
+        if (value === undefined) throw new PiError("interrupted", "login cancelled; nothing was changed");
+        return value;
+      },
+      askLine: async (prompt) => {
+        const value = await this.ask<string>((resolve) => ({ kind: "line", prompt, editor: new Editor(), resolve }));
+        busy();
+        if (value === undefined) throw new PiError("interrupted", "login cancelled; nothing was changed");
+        return value;
+      },
+      showCode: (code) => {
+        this.say(`\n    ${style.bold(code)}\n`);
+        process.stdout.write(`\x1b]52;c;${Buffer.from(code).toString("base64")}\x07`);
+        return true;
+      },
+      status: (line) => {
+        this.status = line.replace("(Ctrl+C to stop)", "(Esc to cancel)");
+        this.render();
+      },
+      clearStatus: () => {
+        this.status = "";
+      },
+    };
+    try {
+      const credential = await (await provider.load()).login(ctx);
+      await this.store.update(async (data) => {
+        data[provider.id] = credential;
+        return { value: undefined, changed: true };
+      }, { onCorrupt: "move-aside" });
+      this.say(style.green(`✓ Logged in to ${provider.displayName}. Stored in ${displayPath(this.store.path)}.`));
+    } catch (error) {
+      if (error instanceof PiError && error.code === "interrupted") this.say(style.dim("Login cancelled; nothing changed."));
+      else this.say(style.red(`✗ Login failed: ${error instanceof PiError ? error.message : String(error)}`));
+    }
+  }
+
+  private async logout(arg?: string): Promise<void> {
+    let provider: ProviderInfo | undefined;
+    if (arg) {
+      provider = findProvider(arg);
+    } else {
+      const loggedIn = await loggedInProviders(this.store);
+      if (loggedIn.length === 0) return this.say("Not logged in to any provider; nothing to log out of.");
+      provider = await this.pickProvider("Log out of which provider?", loggedIn);
+      if (!provider) return this.say(style.dim("Logout cancelled; nothing changed."));
+    }
+    this.mode = { kind: "busy", streaming: false, cancel: () => {} };
+    this.status = `Logging out of ${provider.displayName}…`;
+    this.render();
+    this.say(await logoutOne(this.store, provider));
+  }
+
+  private async chooseModel(arg?: string): Promise<void> {
+    if (arg) {
+      this.model = await selectModel({ model: arg, fallbackProvider: this.model.provider });
+      return this.printHeader();
+    }
+    const models = await catalog();
+    const items = (detail: (m: ModelInfo) => string): SelectorItem[] =>
+      models.map((m) => ({
+        value: qualified(m),
+        label: `${qualified(m)}${defaultModel(m.provider) === m.id ? " (default)" : ""}`,
+        detail: detail(m),
+        current: m.provider === this.model.provider && m.id === this.model.id,
+      }));
+    const selector = new Selector("Choose a model", items(() => "checking…"));
+    // Availability arrives while the list is already usable.
+    void this.availability().then((usable) => {
+      selector.update(items((m) => usable.get(m.provider) ?? `not usable: /login ${m.provider}`));
+      if (this.mode.kind === "select" && this.mode.selector === selector) this.render();
+    });
+    const value = await this.ask<string>((resolve) => ({ kind: "select", selector, resolve }));
+    if (!value) return this.say(style.dim("Model unchanged."));
+    this.model = await selectModel({ model: value, fallbackProvider: this.model.provider });
+    await this.printHeader();
+  }
+
+  // ── helpers ─────────────────────────────────────────────────────────────────────────
+
+  /** Switch to a mode that ends with an answer, and wait for it. */
+  private ask<T>(make: (resolve: (value: T | undefined) => void) => Mode): Promise<T | undefined> {
+    return new Promise((resolve) => {
+      this.mode = make((value) => {
+        this.mode = { kind: "input" };
+        resolve(value);
+      });
+      this.render();
+    });
+  }
+
+  private async pickProvider(title: string, providers: readonly ProviderInfo[]): Promise<ProviderInfo | undefined> {
+    const usable = await this.availability();
+    const value = await this.ask<string>((resolve) => ({
+      kind: "select",
+      selector: new Selector(
+        title,
+        providers.map((p) => ({ value: p.id, label: p.displayName, detail: usable.get(p.id) ?? "not logged in" })),
+      ),
+      resolve,
+    }));
+    return value ? findProvider(value) : undefined;
+  }
+
+  /** Provider id → "logged in" / "via ANTHROPIC_API_KEY", for those with a credential. */
+  private async availability(): Promise<Map<string, string>> {
+    const view = await readStoreView(this.store);
+    const out = new Map<string, string>();
+    for (const p of PROVIDERS) {
+      const source = describeSources(p, view).find((s) => s.present);
+      if (source) out.set(p.id, source.source === "stored" ? "logged in" : `via ${source.source}`);
+    }
+    return out;
+  }
+
+  private async sourceOf(provider: ProviderInfo): Promise<string | undefined> {
+    const view = await readStoreView(this.store);
+    return describeSources(provider, view).find((s) => s.present)?.source;
+  }
+
+  private async firstUsableProvider(): Promise<string> {
+    const view = await readStoreView(this.store);
+    return (PROVIDERS.find((p) => describeSources(p, view).some((s) => s.present)) ?? PROVIDERS[0]!).id;
+  }
+}
+
+/** Up/Down inside a multi-line input: same column on the line above or below. */
+function moveLine(e: Editor, direction: -1 | 1): void {
+  const lines = e.text.split("\n");
+  const before = e.text.slice(0, e.cursor).split("\n");
+  const row = before.length - 1;
+  const col = before.at(-1)!.length;
+  const target = row + direction;
+  if (target < 0 || target >= lines.length) return;
+  let index = 0;
+  for (let i = 0; i < target; i++) index += lines[i]!.length + 1;
+  e.cursor = index + Math.min(col, lines[target]!.length);
+}
+
+function helpText(): string {
+  const commands = SLASH_COMMANDS.map((c) => `  ${`${c.name} ${c.args}`.padEnd(20)}${c.help}`);
+  const keys = [
+    "  Enter                       send",
+    "  Alt+Enter, Ctrl+J, \\+Enter  new line",
+    "  Tab                         complete a /command",
+    "  ↑ / ↓                       history (or move between lines)",
+    "  Ctrl+← / →, Alt+B / F       move by word",
+    "  Ctrl+A / E                  start / end of the line",
+    "  Ctrl+W, Ctrl+U              delete a word, clear the input",
+    "  Ctrl+C                      stop an answer; clear the input; twice: quit",
+    "  Ctrl+D                      quit",
+  ];
+  return [style.bold("Commands"), ...commands, style.bold("Keys"), ...keys].join("\n");
+}

@@ -1,0 +1,201 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
+
+/** The interactive session, driven through tmux as a person would: keys in, screen out. */
+let fake: FakeAnthropic;
+let box: Sandbox;
+let term: TmuxSession;
+const API_KEY = "sk-ant-api03-session-test-key";
+const REPLY = "Hello from the fake Anthropic. This answer arrives in pieces.";
+const URL_LINE = /(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)/;
+
+beforeAll(() => {
+  fake = new FakeAnthropic().start();
+  fake.apiKeys.add(API_KEY);
+});
+afterAll(() => fake.stop());
+beforeEach(() => {
+  box = new Sandbox();
+  term = new TmuxSession(box.root);
+  fake.requests.length = 0;
+  fake.messageFaults.length = 0;
+  fake.chunkDelayMs = 0;
+});
+afterEach(() => {
+  term.stop();
+  box.cleanup();
+});
+
+function start(extra: Record<string, string> = {}, size = { width: 80, height: 40 }) {
+  const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
+  term.start([PI_BIN], { ...base, ...fake.env(), TERM: "xterm-256color", ...extra }, size);
+}
+
+async function type(text: string, then = "Enter") {
+  term.send(text, true);
+  if (then) term.send(then);
+}
+
+describe.skipIf(!hasTmux)("the interactive session", () => {
+  setDefaultTimeout(30_000);
+
+  test("/login, Escape, /login, Anthropic, a bracketed paste of code#state: logged in, then a message streams", async () => {
+    start();
+    await term.waitFor(/not signed in: \/login anthropic/);
+    await type("/login");
+    await term.waitFor(/Sign in to which provider\?[\s\S]*Anthropic \(Claude Pro\/Max\)\s+not logged in/);
+    term.send("Escape");
+    await term.waitFor(/Login cancelled; nothing changed\./);
+    expect(await Bun.file(box.storePath).exists()).toBe(false);
+
+    await type("/login");
+    await term.waitFor(/Sign in to which provider\?/);
+    term.send("Enter");
+    const screen = await term.waitFor(/Paste the code here:/);
+    const { code, state } = fake.approve(URL_LINE.exec(screen)![1]!);
+    term.paste(`${code}#${state}`);
+    const masked = await term.waitFor(/\(\d+ characters\)/);
+    expect(masked).not.toContain(code);
+    term.send("Enter");
+    await term.waitFor(/✓ Logged in to Anthropic/);
+    expect(box.readStore().anthropic.type).toBe("oauth");
+
+    await type("Say hello");
+    await term.waitFor(new RegExp(REPLY.replace(/[.]/g, "\\.")));
+    const [req] = fake.messageRequests();
+    expect(req!.headers.authorization).toBe(`Bearer ${box.readStore().anthropic.access}`);
+  });
+
+  test("the conversation so far goes with each message", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    await type("first question");
+    await term.waitFor(/arrives in pieces\.[\s\S]*›/);
+    await type("second question");
+    await Bun.sleep(100);
+    await term.waitFor(/second question[\s\S]*arrives in pieces\./);
+    const second = fake.messageRequests()[1]!;
+    expect(second.json!.messages).toEqual([
+      { role: "user", content: "first question" },
+      { role: "assistant", content: REPLY },
+      { role: "user", content: "second question" },
+    ]);
+  });
+
+  test("/model with an id switches the model; /model opens a selector marking the current one", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY });
+    await term.waitFor(/claude-sonnet-4-5/);
+    await type("/model haiku-4");
+    await term.waitFor(/anthropic\/claude-haiku-4-5 \(via ANTHROPIC_API_KEY\)/);
+    await type("/model");
+    const list = await term.waitFor(/Choose a model[\s\S]*via ANTHROPIC_API_KEY/);
+    expect(list).toMatch(/❯ anthropic\/claude-haiku-4-5 \(current\)/);
+    expect(list).toMatch(/github-copilot\/gpt-4\.1.*not usable: \/login github-copilot/);
+    term.send("Down");
+    term.send("Enter");
+    await term.waitFor(/anthropic\/claude-opus-4-1 \(via ANTHROPIC_API_KEY\)/);
+    await type("hi");
+    await term.waitFor(/arrives in pieces/);
+    expect(fake.messageRequests()[0]!.json!.model).toBe("claude-opus-4-1");
+  });
+
+  test("/logout lists only logged-in providers, and the next message uses what is left", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000) });
+    start({ ANTHROPIC_API_KEY: API_KEY });
+    await term.waitFor(/via stored/);
+    await type("/logout");
+    const list = await term.waitFor(/Log out of which provider\?/);
+    expect(list).not.toContain("GitHub Copilot");
+    term.send("Enter");
+    await term.waitFor(/Logged out of Anthropic/);
+    expect(box.readStore().anthropic).toBeUndefined();
+    await type("hi");
+    await term.waitFor(/arrives in pieces/);
+    expect(fake.messageRequests()[0]!.headers["x-api-key"]).toBe(API_KEY);
+    await type("/logout");
+    await term.waitFor(/Not logged in to any provider/);
+  });
+
+  test("Ctrl+C stops a streaming answer and the session goes on", async () => {
+    fake.chunkDelayMs = 150;
+    start({ ANTHROPIC_API_KEY: API_KEY });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    await type("tell me a long story");
+    await term.waitFor(/Hello f/);
+    term.send("C-c");
+    await term.waitFor(/\(stopped\)/);
+    fake.chunkDelayMs = 0;
+    await type("still there?");
+    await term.waitFor(/still there\?[\s\S]*arrives in pieces/);
+    expect(term.screen()).not.toContain("[exit");
+  });
+
+  test("a 2 KB paste with line breaks stays in the input, unsent, until Enter", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY }, { width: 80, height: 60 });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    const lines = Array.from({ length: 20 }, (_, i) => `line ${String(i).padStart(2, "0")} ${"x".repeat(92)}`);
+    const paste = lines.join("\n");
+    expect(paste.length).toBeGreaterThan(2000);
+    term.paste(paste);
+    await term.waitFor(/line 19 x+/);
+    await Bun.sleep(200);
+    expect(fake.messageRequests()).toHaveLength(0);
+    term.send("Enter");
+    await term.waitFor(/arrives in pieces/);
+    const sent = fake.messageRequests()[0]!.json!.messages as { content: string }[];
+    // tmux pastes line breaks as CR, as terminals do; the session keeps them as line breaks.
+    expect(sent[0]!.content).toBe(paste);
+  });
+
+  test("errors appear inline and the session continues", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    fake.messageFaults.push(() => new Response(JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }), { status: 529 }));
+    await type("hi");
+    await term.waitFor(/✗ the request to Anthropic failed \(overloaded\)/);
+    await type("hi again");
+    await term.waitFor(/arrives in pieces/);
+    // The failed question was dropped, so the conversation stays in pairs.
+    expect(fake.messageRequests().at(-1)!.json!.messages).toEqual([{ role: "user", content: "hi again" }]);
+  });
+
+  test("Tab completes a command and the hint says what it does", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    term.send("/st", true);
+    await term.waitFor(/\/status\s+show credentials/);
+    term.send("Tab");
+    term.send("Enter");
+    await term.waitFor(/source:\s+ANTHROPIC_API_KEY \(API key\)/);
+  });
+
+  test("Ctrl+C twice on an empty input quits; so does Ctrl+D", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    term.send("C-c");
+    await term.waitFor(/Press Ctrl\+C again/);
+    term.send("C-c");
+    await term.waitFor(/\[exit 0\]/);
+  });
+
+  test("NO_COLOR gives a screen without colour codes, and 80 columns stay readable after a resize", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY, NO_COLOR: "1" }, { width: 100, height: 30 });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    term.send("some text typed before the resize", true);
+    term.resize(80, 30);
+    await Bun.sleep(300);
+    const screen = term.screen();
+    expect(screen.match(/some text typed before the resize/g)).toHaveLength(1);
+    expect(term.screenWithEscapes()).not.toMatch(/\x1b\[3\dm/);
+  });
+});
+
+describe("pi without arguments", () => {
+  test("without a terminal, prints a hint and exits 2", async () => {
+    const r = await box.run([]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("needs a terminal");
+  });
+});
