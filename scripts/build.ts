@@ -1,8 +1,10 @@
 /**
- * Compiles pi into one executable for this machine: dist/pi.
+ * Compiles pi into single-file executables.
  *
- *   bun run scripts/build.ts            # host build
- *   bun run scripts/build.ts --outfile /tmp/pi
+ *   bun run scripts/build.ts                    # dist/pi for this machine
+ *   bun run scripts/build.ts --outfile /tmp/pi  # the same, elsewhere
+ *   bun run scripts/build.ts --all              # every release target, packed, with SHA256SUMS
+ *   bun run scripts/build.ts --all --targets linux-x64,windows-arm64 --outdir /tmp/release
  *
  * Flags, and why (shared/docs/bun-notes.md):
  *  --bytecode --format=esm   start-up: bytecode needs ESM output, or the binary dies at start
@@ -10,30 +12,27 @@
  *  --production              NODE_ENV=production baked in (otherwise "development")
  *  --no-compile-autoload-*   a compiled binary would otherwise load ./bunfig.toml and ./.env
  *                            from the current directory: a preload there runs inside pi
+ * Release targets for x64 use Bun's "baseline" runtime, which runs on CPUs without AVX2.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { sha256, tarGz, zip } from "./lib/archive.ts";
 
 const root = join(import.meta.dir, "..");
-const args = process.argv.slice(2);
-const outIndex = args.indexOf("--outfile");
-const outfile = outIndex >= 0 ? args[outIndex + 1]! : join(root, "dist", "pi");
 
-function gitCommit(): string {
-  const r = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: root, stderr: "ignore" });
-  const sha = r.success ? r.stdout.toString().trim() : "";
-  if (!sha) return "unknown";
-  const dirty = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=no"], { cwd: root }).stdout.toString().trim();
-  return dirty ? `${sha}-dirty` : sha;
-}
+/** Release target name (also the artefact suffix) → Bun's compile target. */
+export const TARGETS: Record<string, string> = {
+  "linux-x64": "bun-linux-x64-baseline",
+  "linux-arm64": "bun-linux-arm64",
+  "linux-x64-musl": "bun-linux-x64-musl-baseline",
+  "linux-arm64-musl": "bun-linux-arm64-musl",
+  "darwin-x64": "bun-darwin-x64-baseline",
+  "darwin-arm64": "bun-darwin-arm64",
+  "windows-x64": "bun-windows-x64-baseline",
+  "windows-arm64": "bun-windows-arm64",
+};
 
-const target = `${process.platform}-${process.arch}`;
-mkdirSync(dirname(outfile), { recursive: true });
-
-const cmd = [
-  process.execPath,
-  "build",
-  join(root, "src", "main.ts"),
+const FLAGS = [
   "--compile",
   "--bytecode",
   "--format=esm",
@@ -42,26 +41,105 @@ const cmd = [
   "--production",
   "--no-compile-autoload-bunfig",
   "--no-compile-autoload-dotenv",
-  "--define",
-  `PI_BUILD_COMMIT=${JSON.stringify(gitCommit())}`,
-  "--define",
-  `PI_BUILD_TARGET=${JSON.stringify(target)}`,
-  "--outfile",
-  outfile,
 ];
 
-const started = performance.now();
-const result = Bun.spawnSync(cmd, { cwd: root, stdout: "pipe", stderr: "pipe" });
-const output = result.stdout.toString() + result.stderr.toString();
-// `bun build` can print an error and still exit 0 (bytecode without ESM does): check both.
-if (!result.success || /\berror\b/i.test(result.stderr.toString())) {
-  process.stderr.write(output);
-  process.stderr.write("build failed\n");
-  process.exit(1);
+function git(args: string[]): string {
+  const r = Bun.spawnSync(["git", ...args], { cwd: root, stderr: "ignore" });
+  return r.success ? r.stdout.toString().trim() : "";
 }
-const check = Bun.spawnSync([outfile, "--version"]);
-if (!check.success) {
-  process.stderr.write(`built ${outfile}, but it does not start: ${check.stderr.toString()}\n`);
-  process.exit(1);
+
+function gitCommit(): string {
+  const sha = git(["rev-parse", "--short=12", "HEAD"]);
+  if (!sha) return "unknown";
+  return git(["status", "--porcelain", "--untracked-files=no"]) ? `${sha}-dirty` : sha;
 }
-process.stderr.write(`built ${outfile} (${check.stdout.toString().trim()}) in ${Math.round(performance.now() - started)} ms\n`);
+
+/** The commit's time, so archives of the same commit are byte-for-byte the same. */
+function commitTime(): Date {
+  const seconds = Number(git(["log", "-1", "--format=%ct"]));
+  return Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000) : new Date(0);
+}
+
+function hostTarget(): string {
+  const os = process.platform === "win32" ? "windows" : process.platform;
+  return `${os}-${process.arch}`;
+}
+
+/** Compile one executable; throws with bun's output when the build fails or the binary is broken. */
+export function compile(outfile: string, targetName: string, bunTarget?: string): void {
+  mkdirSync(dirname(outfile), { recursive: true });
+  const cmd = [
+    process.execPath,
+    "build",
+    join(root, "src", "main.ts"),
+    ...FLAGS,
+    ...(bunTarget ? [`--target=${bunTarget}`] : []),
+    "--define",
+    `PI_BUILD_COMMIT=${JSON.stringify(gitCommit())}`,
+    "--define",
+    `PI_BUILD_TARGET=${JSON.stringify(targetName)}`,
+    "--outfile",
+    outfile,
+  ];
+  const result = Bun.spawnSync(cmd, { cwd: root, stdout: "pipe", stderr: "pipe" });
+  // `bun build` can print an error and still exit 0 (bytecode without ESM does): check both.
+  if (!result.success || /\berror\b/i.test(result.stderr.toString())) {
+    throw new Error(`building ${targetName} failed:\n${result.stdout.toString()}${result.stderr.toString()}`);
+  }
+}
+
+function buildHost(outfile: string): void {
+  const started = performance.now();
+  compile(outfile, hostTarget());
+  const check = Bun.spawnSync([outfile, "--version"]);
+  if (!check.success) throw new Error(`built ${outfile}, but it does not start: ${check.stderr.toString()}`);
+  process.stderr.write(`built ${outfile} (${check.stdout.toString().trim()}) in ${Math.round(performance.now() - started)} ms\n`);
+}
+
+/** Every release target into `outdir`: binaries, archives, SHA256SUMS. Returns the artefact names. */
+export function buildAll(outdir: string, only?: string[]): string[] {
+  const names = only ?? Object.keys(TARGETS);
+  for (const name of names) if (!TARGETS[name]) throw new Error(`unknown target ${name}; known: ${Object.keys(TARGETS).join(", ")}`);
+  mkdirSync(outdir, { recursive: true });
+  const mtime = commitTime();
+  const artefacts: string[] = [];
+  for (const name of names) {
+    const started = performance.now();
+    const windows = name.startsWith("windows-");
+    const binary = `pi-${name}${windows ? ".exe" : ""}`;
+    const path = join(outdir, binary);
+    rmSync(path, { force: true });
+    compile(path, name, TARGETS[name]);
+    const data = new Uint8Array(readFileSync(path));
+    const archive = windows ? `pi-${name}.zip` : `pi-${name}.tar.gz`;
+    writeFileSync(join(outdir, archive), windows ? zip("pi.exe", data, mtime) : tarGz("pi", data, Math.floor(mtime.getTime() / 1000)));
+    artefacts.push(binary, archive);
+    process.stderr.write(`built ${binary} and ${archive} in ${Math.round(performance.now() - started)} ms\n`);
+  }
+  // The installers travel with the release, so the one-line install fetches matching archives.
+  for (const script of ["install.sh", "install.ps1"]) writeFileSync(join(outdir, script), readFileSync(join(root, "scripts", script)));
+  const sums = artefacts.map((file) => `${sha256(new Uint8Array(readFileSync(join(outdir, file))))}  ${file}`).join("\n") + "\n";
+  writeFileSync(join(outdir, "SHA256SUMS"), sums);
+  return artefacts;
+}
+
+if (import.meta.main) {
+  const args = process.argv.slice(2);
+  const value = (flag: string) => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  try {
+    if (args.includes("--all")) {
+      const outdir = value("--outdir") ?? join(root, "dist");
+      const targets = value("--targets")?.split(",").map((t) => t.trim());
+      const artefacts = buildAll(outdir, targets);
+      process.stderr.write(`${artefacts.length} artefacts and SHA256SUMS in ${outdir}\n`);
+    } else {
+      buildHost(value("--outfile") ?? join(root, "dist", "pi"));
+    }
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}

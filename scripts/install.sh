@@ -1,0 +1,122 @@
+#!/bin/sh
+# Installs pi: downloads the release archive for this machine and SHA256SUMS, checks the
+# archive against it, and puts the binary in place atomically. Re-running upgrades.
+#
+#   curl -fsSL <release location>/install.sh | sh
+#
+# PI_INSTALL_BASE_URL   where the archives and SHA256SUMS are (default: the project's releases)
+# PI_INSTALL_DIR        where pi goes (default: ~/.local/bin)
+# PI_INSTALL_VERSION    a release tag instead of the latest (e.g. v0.2.0)
+# PI_INSTALL_OS / PI_INSTALL_ARCH / PI_INSTALL_LIBC   override detection (uname -s / uname -m / musl|glibc)
+set -eu
+
+RELEASES="https://github.com/pi-coding-agent/pi/releases"
+if [ -n "${PI_INSTALL_VERSION:-}" ]; then
+  DEFAULT_BASE="$RELEASES/download/$PI_INSTALL_VERSION"
+else
+  DEFAULT_BASE="$RELEASES/latest/download"
+fi
+BASE_URL="${PI_INSTALL_BASE_URL:-$DEFAULT_BASE}"
+INSTALL_DIR="${PI_INSTALL_DIR:-${HOME:?HOME is not set; set PI_INSTALL_DIR}/.local/bin}"
+
+fail() {
+  printf 'pi install: %s\n' "$1" >&2
+  exit 1
+}
+
+say() {
+  printf '%s\n' "$1"
+}
+
+os_name="${PI_INSTALL_OS:-$(uname -s)}"
+case "$os_name" in
+  Linux | linux) os=linux ;;
+  Darwin | darwin) os=darwin ;;
+  MINGW* | MSYS* | CYGWIN* | Windows*) fail "on Windows, use PowerShell: irm $RELEASES/latest/download/install.ps1 | iex" ;;
+  *) fail "no pi build for $os_name; pi is built for Linux, macOS and Windows (build from source: see the README)" ;;
+esac
+
+machine="${PI_INSTALL_ARCH:-$(uname -m)}"
+case "$machine" in
+  x86_64 | amd64 | x64) arch=x64 ;;
+  aarch64 | arm64) arch=arm64 ;;
+  *) fail "no pi build for the $machine processor; pi is built for x64 and arm64 (build from source: see the README)" ;;
+esac
+
+# An x64 shell under Rosetta on Apple silicon: the native build is the better one.
+if [ "$os" = darwin ] && [ "$arch" = x64 ] && [ -z "${PI_INSTALL_ARCH:-}" ]; then
+  if [ "$(sysctl -n sysctl.proc_translated 2>/dev/null || echo 0)" = 1 ]; then arch=arm64; fi
+fi
+
+suffix=""
+if [ "$os" = linux ]; then
+  libc="${PI_INSTALL_LIBC:-}"
+  if [ -z "$libc" ]; then
+    if ls /lib/ld-musl-* >/dev/null 2>&1 || (ldd --version 2>&1 | grep -qi musl); then libc=musl; else libc=glibc; fi
+  fi
+  case "$libc" in
+    musl) suffix="-musl" ;;
+    glibc | gnu) suffix="" ;;
+    *) fail "PI_INSTALL_LIBC must be musl or glibc, not $libc" ;;
+  esac
+fi
+
+name="pi-$os-$arch$suffix"
+archive="$name.tar.gz"
+
+if command -v curl >/dev/null 2>&1; then
+  fetch() { curl -fsSL --retry 2 -o "$2" "$1"; }
+elif command -v wget >/dev/null 2>&1; then
+  fetch() { wget -q -O "$2" "$1"; }
+else
+  fail "neither curl nor wget is installed; install one of them and run this again"
+fi
+
+if command -v sha256sum >/dev/null 2>&1; then
+  sha256() { sha256sum "$1" | awk '{print $1}'; }
+elif command -v shasum >/dev/null 2>&1; then
+  sha256() { shasum -a 256 "$1" | awk '{print $1}'; }
+else
+  fail "neither sha256sum nor shasum is installed, so the download cannot be checked; install one and run this again"
+fi
+
+tmp="$(mktemp -d 2>/dev/null || mktemp -d -t pi-install)"
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+say "Downloading $archive from $BASE_URL"
+fetch "$BASE_URL/$archive" "$tmp/$archive" || fail "could not download $BASE_URL/$archive; check the address and your connection"
+fetch "$BASE_URL/SHA256SUMS" "$tmp/SHA256SUMS" || fail "could not download $BASE_URL/SHA256SUMS; check the address and your connection"
+
+expected="$(awk -v f="$archive" '$2 == f || $2 == "*" f {print $1}' "$tmp/SHA256SUMS")"
+[ -n "$expected" ] || fail "SHA256SUMS lists no $archive; nothing was installed"
+actual="$(sha256 "$tmp/$archive")"
+if [ "$expected" != "$actual" ]; then
+  rm -f "$tmp/$archive"
+  fail "checksum mismatch for $archive (expected $expected, got $actual): the download is damaged or was tampered with; it was deleted and nothing was installed"
+fi
+
+tar -xzf "$tmp/$archive" -C "$tmp" pi || fail "$archive could not be unpacked; nothing was installed"
+[ -f "$tmp/pi" ] || fail "$archive holds no pi; nothing was installed"
+
+mkdir -p "$INSTALL_DIR" || fail "cannot create $INSTALL_DIR; set PI_INSTALL_DIR to a directory you can write"
+# Copy beside the target, then rename over it: a running pi, or an interrupted install,
+# never sees a half-written file.
+staged="$INSTALL_DIR/.pi.install.$$"
+cp "$tmp/pi" "$staged" || fail "cannot write to $INSTALL_DIR; set PI_INSTALL_DIR to a directory you can write"
+chmod 755 "$staged"
+# Try it before it replaces anything: a build that cannot run here must not displace a working pi.
+if ! version="$("$staged" --version 2>/dev/null)"; then
+  rm -f "$staged"
+  fail "the $name build does not run on this machine (wrong C library? set PI_INSTALL_LIBC=musl or glibc); nothing was installed"
+fi
+mv -f "$staged" "$INSTALL_DIR/pi" || { rm -f "$staged"; fail "cannot replace $INSTALL_DIR/pi"; }
+say "Installed $version to $INSTALL_DIR/pi"
+
+case ":${PATH:-}:" in
+  *":$INSTALL_DIR:"*) ;;
+  *)
+    say ""
+    say "$INSTALL_DIR is not on your PATH. Add it, for example:"
+    say "  echo 'export PATH=\"$INSTALL_DIR:\$PATH\"' >> ~/.profile && . ~/.profile"
+    ;;
+esac

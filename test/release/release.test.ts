@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TARGETS, buildAll } from "../../scripts/build.ts";
+import { sha256 } from "../../scripts/lib/archive.ts";
+import { ROOT } from "../helpers/pi.ts";
+
+/**
+ * The release: every target compiled and packed in one run, with SHA256SUMS; each artefact
+ * the right executable for its platform; install.sh against a local server serving it.
+ */
+let work: string;
+let dist: string;
+let server: ReturnType<typeof Bun.serve>;
+let tamper = false;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "pi-release-"));
+  dist = join(work, "dist");
+  buildAll(dist);
+  server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      const name = new URL(req.url).pathname.slice(1);
+      const path = join(dist, name);
+      if (!/^[\w.-]+$/.test(name) || !existsSync(path)) return new Response("not found", { status: 404 });
+      const bytes = new Uint8Array(readFileSync(path));
+      if (tamper && name.endsWith(".tar.gz")) bytes[bytes.length - 100]! ^= 0xff;
+      return new Response(bytes);
+    },
+  });
+}, 600_000);
+
+afterAll(() => {
+  server?.stop(true);
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** What a file's first bytes say it is: format, processor, and for ELF whether it wants musl. */
+function inspect(bytes: Uint8Array): { format: string; arch: string; musl?: boolean } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
+    const machine = view.getUint16(18, true);
+    const text = new TextDecoder("latin1").decode(bytes.subarray(0, 4096));
+    return { format: "ELF", arch: machine === 0x3e ? "x64" : machine === 0xb7 ? "arm64" : `0x${machine.toString(16)}`, musl: text.includes("ld-musl") };
+  }
+  if (view.getUint32(0, true) === 0xfeedfacf) {
+    const cpu = view.getUint32(4, true);
+    return { format: "Mach-O", arch: cpu === 0x01000007 ? "x64" : cpu === 0x0100000c ? "arm64" : `0x${cpu.toString(16)}` };
+  }
+  if (bytes[0] === 0x4d && bytes[1] === 0x5a) {
+    const pe = view.getUint32(0x3c, true);
+    const machine = view.getUint16(pe + 4, true);
+    return { format: "PE", arch: machine === 0x8664 ? "x64" : machine === 0xaa64 ? "arm64" : `0x${machine.toString(16)}` };
+  }
+  return { format: "unknown", arch: "unknown" };
+}
+
+describe("scripts/build.ts --all", () => {
+  test("produces a binary and an archive for every target, named pi-<os>-<arch>[-musl][.exe]", () => {
+    const files = readdirSync(dist);
+    for (const name of Object.keys(TARGETS)) {
+      const windows = name.startsWith("windows-");
+      expect(files).toContain(`pi-${name}${windows ? ".exe" : ""}`);
+      expect(files).toContain(`pi-${name}${windows ? ".zip" : ".tar.gz"}`);
+    }
+    expect(files).toContain("SHA256SUMS");
+    expect(files).toContain("install.sh");
+  });
+
+  test("the host binary runs and names its version, commit and target", () => {
+    const host = `${process.platform}-${process.arch}`;
+    const r = Bun.spawnSync([join(dist, `pi-${host}`), "--version"]);
+    expect(r.success).toBe(true);
+    const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
+    expect(r.stdout.toString()).toMatch(new RegExp(`^pi ${version.replace(/\./g, "\\.")} \\(commit [0-9a-f]{12}(-dirty)?, ${host}\\)\\n$`));
+  });
+
+  for (const name of Object.keys(TARGETS)) {
+    test(`pi-${name} is the right kind of executable`, () => {
+      const [os, arch, libc] = name.split("-") as [string, string, string | undefined];
+      const file = join(dist, `pi-${name}${os === "windows" ? ".exe" : ""}`);
+      const info = inspect(new Uint8Array(readFileSync(file)).subarray(0, 65536));
+      expect(info.format).toBe(os === "linux" ? "ELF" : os === "darwin" ? "Mach-O" : "PE");
+      expect(info.arch).toBe(arch);
+      if (os === "linux") expect(info.musl).toBe(libc === "musl");
+    });
+  }
+
+  test("SHA256SUMS holds the right hash of every artefact", () => {
+    const lines = readFileSync(join(dist, "SHA256SUMS"), "utf8").trim().split("\n");
+    expect(lines).toHaveLength(Object.keys(TARGETS).length * 2);
+    for (const line of lines) {
+      const [hash, file] = line.split(/\s+/) as [string, string];
+      expect(sha256(new Uint8Array(readFileSync(join(dist, file))))).toBe(hash);
+    }
+  });
+
+  test("a .tar.gz unpacks with tar to an executable pi identical to the binary", () => {
+    const out = join(work, "untar");
+    mkdirSync(out);
+    const r = Bun.spawnSync(["tar", "-xzf", join(dist, "pi-linux-arm64.tar.gz"), "-C", out]);
+    expect(r.success).toBe(true);
+    expect(statSync(join(out, "pi")).mode & 0o777).toBe(0o755);
+    expect(sha256(new Uint8Array(readFileSync(join(out, "pi"))))).toBe(sha256(new Uint8Array(readFileSync(join(dist, "pi-linux-arm64")))));
+  });
+
+  test("a .zip unpacks to pi.exe identical to the binary", () => {
+    const out = join(work, "unzip");
+    mkdirSync(out);
+    // Python's zipfile is a strict, independent reader of the format.
+    const r = Bun.spawnSync(["python3", "-c", "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; z.extractall(sys.argv[2])", join(dist, "pi-windows-x64.zip"), out]);
+    expect(r.stderr.toString()).toBe("");
+    expect(sha256(new Uint8Array(readFileSync(join(out, "pi.exe"))))).toBe(sha256(new Uint8Array(readFileSync(join(dist, "pi-windows-x64.exe")))));
+  });
+});
+
+describe("scripts/install.sh", () => {
+  // Spawned asynchronously: the server answering the downloads lives in this process.
+  const install = async (env: Record<string, string>) => {
+    const dir = env.PI_INSTALL_DIR ?? join(work, `installed-${Math.random().toString(36).slice(2)}`);
+    const proc = Bun.spawn(["sh", join(ROOT, "scripts", "install.sh")], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work, PI_INSTALL_BASE_URL: `http://127.0.0.1:${server.port}`, PI_INSTALL_DIR: dir, ...env },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    return { code, out, err, dir };
+  };
+
+  test("installs the build for this machine, runs it, and says how to put it on PATH", async () => {
+    tamper = false;
+    const r = await install({});
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Installed pi `);
+    expect(r.out).toContain("is not on your PATH");
+    const v = Bun.spawnSync([join(r.dir, "pi"), "--version"]);
+    expect(v.stdout.toString()).toContain(`${process.platform}-${process.arch}`);
+    expect(readdirSync(r.dir)).toEqual(["pi"]);
+  });
+
+  test("running it again upgrades in place by replacing the file, not rewriting it", async () => {
+    tamper = false;
+    const dir = join(work, "upgrade");
+    const first = await install({ PI_INSTALL_DIR: dir });
+    expect(first.code).toBe(0);
+    const before = statSync(join(dir, "pi")).ino;
+    const second = await install({ PI_INSTALL_DIR: dir, PATH: `${dir}:${process.env.PATH}` });
+    expect(second.code).toBe(0);
+    expect(statSync(join(dir, "pi")).ino).not.toBe(before);
+    expect(second.out).not.toContain("is not on your PATH");
+    expect(readdirSync(dir)).toEqual(["pi"]);
+  });
+
+  test("refuses a tampered archive: non-zero exit, nothing installed", async () => {
+    tamper = true;
+    const r = await install({});
+    tamper = false;
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain("checksum mismatch");
+    expect(existsSync(join(r.dir, "pi"))).toBe(false);
+  });
+
+  test("fetches the musl build where the C library is musl", async () => {
+    tamper = false;
+    const r = await install({ PI_INSTALL_LIBC: "musl" });
+    expect(r.out).toContain(`Downloading pi-linux-${process.arch}-musl.tar.gz`);
+    // This machine has no musl loader, so the musl build cannot run here: install.sh says so.
+    const hasMusl = readdirSync("/lib").some((f) => f.startsWith("ld-musl"));
+    if (!hasMusl) {
+      expect(r.err).toContain("does not run on this machine");
+      expect(existsSync(join(r.dir, "pi"))).toBe(false);
+    }
+  });
+
+  for (const [what, env, message] of [
+    ["an unsupported operating system", { PI_INSTALL_OS: "FreeBSD" }, "no pi build for FreeBSD"],
+    ["an unsupported processor", { PI_INSTALL_ARCH: "riscv64" }, "no pi build for the riscv64 processor"],
+    ["Windows", { PI_INSTALL_OS: "MINGW64_NT-10.0" }, "on Windows, use PowerShell"],
+  ] as const) {
+    test(`says clearly that ${what} needs something else`, async () => {
+      const r = await install(env);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(message);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+    });
+  }
+
+  test("reports a missing release clearly", async () => {
+    const r = await install({ PI_INSTALL_BASE_URL: `http://127.0.0.1:${server.port}/nothing-here` });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("could not download");
+  });
+});
