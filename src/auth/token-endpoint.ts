@@ -2,6 +2,7 @@ import { z } from "zod";
 import { describeExpiry } from "../core/duration.ts";
 import { type PiError, callFailed } from "../core/errors.ts";
 import { type HttpResponse, parseRetryAfter, safeHost } from "../core/http.ts";
+import { parseJson } from "../core/json.ts";
 
 /**
  * Validation of OAuth token-endpoint answers, shared by every provider: a 2xx must carry
@@ -101,10 +102,3 @@ function badResponse(ctx: TokenCallContext, what: string): PiError {
   return callFailed("bad_response", ctx.purpose, `${safeHost(ctx.url)} sent ${what}`, "try again later, and report it if it persists");
 }
 
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

@@ -7,16 +7,11 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
+import { type RecordedRequest, recordRequest } from "./record.ts";
 
 export const CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-  json?: Record<string, unknown>;
-}
+export type { RecordedRequest };
 
 /** Answer this request yourself (return a Response), or let the normal logic run (undefined). */
 export type Fault = (req: RecordedRequest) => Response | undefined | Promise<Response | undefined>;
@@ -161,20 +156,7 @@ export class FakeAnthropic {
 
   private async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
-    const body = await req.text();
-    let json: Record<string, unknown> | undefined;
-    try {
-      json = JSON.parse(body);
-    } catch {
-      json = undefined;
-    }
-    const recorded: RecordedRequest = {
-      method: req.method,
-      path: url.pathname,
-      headers: Object.fromEntries(req.headers.entries()),
-      body,
-      json,
-    };
+    const recorded = await recordRequest(req);
     this.requests.push(recorded);
 
     const [lo, hi] = this.latencyMs;

@@ -5,7 +5,8 @@
  * back at this server, so the API base pi derives from the token is exercised for real.
  */
 import { randomBytes } from "node:crypto";
-import type { Fault, RecordedRequest } from "./anthropic-server.ts";
+import type { Fault } from "./anthropic-server.ts";
+import { type RecordedRequest, recordRequest } from "./record.ts";
 import { sseFrame } from "./anthropic-server.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 
@@ -103,21 +104,11 @@ export class FakeGitHub {
 
   private async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
-    const body = await req.text();
-    let json: Record<string, unknown> | undefined;
-    try {
-      json = JSON.parse(body);
-    } catch {
-      json = undefined;
-    }
+    const base = await recordRequest(req);
     const recorded: GitHubRequest = {
-      method: req.method,
-      path: url.pathname,
-      headers: Object.fromEntries(req.headers.entries()),
-      body,
-      json,
+      ...base,
       at: performance.now(),
-      form: req.headers.get("content-type")?.startsWith("application/x-www-form-urlencoded") ? new URLSearchParams(body) : undefined,
+      form: req.headers.get("content-type")?.startsWith("application/x-www-form-urlencoded") ? new URLSearchParams(base.body) : undefined,
     };
     this.requests.push(recorded);
 

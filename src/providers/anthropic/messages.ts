@@ -3,6 +3,7 @@ import type { Resolved } from "../../auth/resolver.ts";
 import { retryHint } from "../../auth/token-endpoint.ts";
 import { type ErrorCode, type PiError, callFailed } from "../../core/errors.ts";
 import { httpRequest, httpStream, parseRetryAfter, safeHost } from "../../core/http.ts";
+import { parseJson } from "../../core/json.ts";
 import { catalog } from "../../models/catalog.ts";
 import { closeMatches, qualified } from "../../models/select.ts";
 import { SseParser } from "../../models/sse.ts";
@@ -48,7 +49,7 @@ async function* chat(request: ChatRequest, credential: Resolved): AsyncGenerator
   let received = 0;
   for await (const chunk of res.chunks()) {
     for (const sse of parser.push(chunk)) {
-      const data = parseData(sse.data);
+      const data = parseJson(sse.data) as any;
       switch (data?.type) {
         case "message_start":
           usage.inputTokens = data.message?.usage?.input_tokens;
@@ -87,7 +88,7 @@ async function listModels(credential: Resolved): Promise<ModelInfo[]> {
     purpose: "listing Anthropic's models",
   });
   if (res.status !== 200) throw await failure(res.status, res.text, res.headers, url, credential);
-  const parsed = modelList.safeParse(safeJson(res.text));
+  const parsed = modelList.safeParse(parseJson(res.text));
   if (!parsed.success) throw callFailed("bad_response", "listing Anthropic's models", `${safeHost(url)} sent a listing pi cannot read`, "try again later");
   return parsed.data.data.map((m) => ({ provider: "anthropic", id: m.id, name: m.display_name ?? m.id }));
 }
@@ -96,7 +97,7 @@ async function listModels(credential: Resolved): Promise<ModelInfo[]> {
 const POLICY = /only authorized for use with|third-party|extra usage|not (?:allowed|permitted) to use this credential/i;
 
 async function failure(status: number, text: string, headers: Headers, url: string, credential: Resolved, model?: string): Promise<PiError> {
-  const parsed = errorBody.safeParse(safeJson(text));
+  const parsed = errorBody.safeParse(parseJson(text));
   const message = parsed.success ? parsed.data.error.message.replace(/\s+/g, " ").slice(0, 400) : undefined;
   const said = message ? `: "${message}"` : "";
   const host = safeHost(url);
@@ -138,16 +139,5 @@ function loginHint(credential: Resolved): string {
   return credential.source === "stored" ? "run `pi login anthropic`" : `check or unset ${credential.source}`;
 }
 
-function parseData(data: string): any {
-  return safeJson(data);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 export const anthropicModels: ModelClient = { chat, listModels };

@@ -3,6 +3,7 @@ import type { Resolved } from "../../auth/resolver.ts";
 import { retryHint } from "../../auth/token-endpoint.ts";
 import { type PiError, callFailed } from "../../core/errors.ts";
 import { httpRequest, httpStream, parseRetryAfter, safeHost } from "../../core/http.ts";
+import { parseJson } from "../../core/json.ts";
 import { catalog } from "../../models/catalog.ts";
 import { closeMatches, qualified } from "../../models/select.ts";
 import { SseParser } from "../../models/sse.ts";
@@ -62,7 +63,7 @@ async function* chat(request: ChatRequest, credential: Resolved): AsyncGenerator
         yield { type: "stop", reason: finish ?? "stop", ...(usage ? { usage } : {}) };
         return;
       }
-      const data = safeJson(sse.data) as any;
+      const data = parseJson(sse.data) as any;
       if (data?.error) throw callFailed("server_error", PURPOSE, `${safeHost(url)} stopped the answer: "${String(data.error.message ?? data.error).slice(0, 300)}"`, "try again");
       if (!started && data) {
         started = true;
@@ -90,7 +91,7 @@ async function listModels(credential: Resolved): Promise<ModelInfo[]> {
   const url = `${apiBaseFromToken(credential.token)}/models`;
   const res = await httpRequest({ method: "GET", url, headers: copilotFlows.authHeaders(credential.token, credential.kind), purpose: "listing Copilot's models" });
   if (res.status !== 200) throw await failure(res.status, res.text, res.headers, url, credential);
-  const parsed = modelList.safeParse(safeJson(res.text));
+  const parsed = modelList.safeParse(parseJson(res.text));
   if (!parsed.success) throw callFailed("bad_response", "listing Copilot's models", `${safeHost(url)} sent a listing pi cannot read`, "try again later");
   return parsed.data.data
     .filter((m) => m.capabilities?.type === undefined || m.capabilities.type === "chat")
@@ -104,7 +105,7 @@ async function listModels(credential: Resolved): Promise<ModelInfo[]> {
 }
 
 async function failure(status: number, text: string, headers: Headers, url: string, credential: Resolved, model?: string): Promise<PiError> {
-  const parsed = errorBody.safeParse(safeJson(text));
+  const parsed = errorBody.safeParse(parseJson(text));
   const message = parsed.success ? ("error" in parsed.data ? parsed.data.error.message : parsed.data.message) : undefined;
   const said = message ? `: "${message.replace(/\s+/g, " ").slice(0, 400)}"` : "";
   const host = safeHost(url);
@@ -130,12 +131,5 @@ async function failure(status: number, text: string, headers: Headers, url: stri
   return callFailed("bad_response", PURPOSE, `${host} answered HTTP ${status}${said}`, "try again later", details);
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 export const copilotModels: ModelClient = { chat, listModels };

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { type TokenCallContext, classifyFailure, parseJson } from "../../auth/token-endpoint.ts";
+import { type TokenCallContext, classifyFailure } from "../../auth/token-endpoint.ts";
+import { parseJson } from "../../core/json.ts";
 import { describeSpan } from "../../core/duration.ts";
 import { PiError, callFailed, isPiError, isTemporary } from "../../core/errors.ts";
 import { type HttpResponse, httpRequest, safeHost } from "../../core/http.ts";
