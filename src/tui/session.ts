@@ -392,7 +392,7 @@ class Session {
         return true;
       },
       status: (line) => {
-        this.status = line.replace("(Ctrl+C to stop)", "(Esc to cancel)");
+        this.status = line;
         this.render();
       },
       clearStatus: () => {

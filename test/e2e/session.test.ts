@@ -1,10 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { FakeGitHub } from "../fakes/github-server.ts";
 import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
 /** The interactive session, driven through tmux as a person would: keys in, screen out. */
 let fake: FakeAnthropic;
+let gh: FakeGitHub;
 let box: Sandbox;
 let term: TmuxSession;
 const API_KEY = "sk-ant-api03-session-test-key";
@@ -14,8 +16,12 @@ const URL_LINE = /(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)/;
 beforeAll(() => {
   fake = new FakeAnthropic().start();
   fake.apiKeys.add(API_KEY);
+  gh = new FakeGitHub().start();
 });
-afterAll(() => fake.stop());
+afterAll(() => {
+  fake.stop();
+  gh.stop();
+});
 beforeEach(() => {
   box = new Sandbox();
   term = new TmuxSession(box.root);
@@ -66,6 +72,39 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     await term.waitFor(new RegExp(REPLY.replace(/[.]/g, "\\.")));
     const [req] = fake.messageRequests();
     expect(req!.headers.authorization).toBe(`Bearer ${box.readStore().anthropic.access}`);
+  });
+
+  test("Escape in the paste box cancels the login and the session goes on", async () => {
+    start();
+    await term.waitFor(/not signed in/);
+    await type("/login anthropic");
+    await term.waitFor(/Paste the code here:/);
+    term.send("abc", true);
+    term.send("Escape");
+    await term.waitFor(/Login cancelled; nothing changed\.[\s\S]*›/);
+    expect(await Bun.file(box.storePath).exists()).toBe(false);
+    expect(fake.tokenRequests()).toHaveLength(0);
+  });
+
+  test("/login GitHub Copilot shows the code and a countdown inside the session, then chats through Copilot", async () => {
+    gh.reset();
+    gh.intervalSeconds = 0.5;
+    start(gh.env());
+    await term.waitFor(/not signed in/);
+    await type("/login");
+    await term.waitFor(/Sign in to which provider\?/);
+    term.send("Down");
+    term.send("Enter");
+    await term.waitFor(/Sign in to which GitHub\?/);
+    term.send("Enter");
+    const screen = await term.waitFor(/Waiting for approval at .* left \(Esc to stop\)/);
+    const code = /^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m.exec(screen)![1]!;
+    gh.enterCode(code);
+    await term.waitFor(/✓ Logged in to GitHub Copilot/);
+    await type("/model github-copilot/gpt-4.1");
+    await term.waitFor(/github-copilot\/gpt-4\.1 \(via stored\)/);
+    await type("hi copilot");
+    await term.waitFor(/Hello from the fake Copilot\./);
   });
 
   test("the conversation so far goes with each message", async () => {
