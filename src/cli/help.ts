@@ -30,7 +30,11 @@ export async function printRootHelp(stream: NodeJS.WriteStream): Promise<void> {
   };
   const text = await renderUsage(root);
   stream.write(
-    `${text}\n\nEnvironment: PI_CODING_AGENT_DIR, ANTHROPIC_OAUTH_TOKEN, ANTHROPIC_API_KEY, PI_DEBUG=1 (see the README).\nExit codes: ${EXIT_CODES.join("\n            ")}\n`,
+    `${text}\n\n` +
+      `pi                  start the interactive session (on a terminal)\n` +
+      `pi -p "question"    print mode: stream one answer to stdout (see pi -p --help)\n\n` +
+      `Environment: PI_CODING_AGENT_DIR, ANTHROPIC_OAUTH_TOKEN, ANTHROPIC_API_KEY, COPILOT_GITHUB_TOKEN, PI_DEBUG=1 (see the README).\n` +
+      `Exit codes: ${EXIT_CODES.join("\n            ")}\n`,
   );
 }
 
