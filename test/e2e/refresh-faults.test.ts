@@ -122,6 +122,8 @@ describe("remembered rate limits", () => {
       expect(r.stderr).toMatch(/try again after .*\(in 10 minutes\)/);
     }
     expect(fake.tokenRequests()).toHaveLength(calls);
+    const status = await box.run(["status", "anthropic"], { env: fake.env() });
+    expect(status.stdout).toMatch(/rate-limited token refreshes; no pi process will ask again before .* \(in 10 minutes\)/);
   });
 
   test("once Retry-After has passed, the next run refreshes and clears the mark", async () => {

@@ -99,6 +99,10 @@ function describeProvider(provider: ProviderInfo, view: StoreView): ProviderStat
     warnings.push(`${active.source} is set and hides the stored login; unset it to use the stored one`);
   }
   if (stored?.problem) warnings.push(stored.problem);
+  const pausedUntil = stored?.stored?.rateLimitedUntil;
+  if (typeof pausedUntil === "number" && pausedUntil > Date.now()) {
+    warnings.push(`the provider rate-limited token refreshes; no pi process will ask again before ${new Date(pausedUntil).toLocaleTimeString()} (${describeExpiry(pausedUntil)})`);
+  }
   const expires = active?.stored?.expires;
   const host = active?.stored && typeof active.stored.enterpriseUrl === "string" ? active.stored.enterpriseUrl : null;
   return {
