@@ -108,6 +108,9 @@ class Session {
         break;
       case "busy":
         if (key.type === "interrupt" || key.type === "escape") mode.cancel();
+        // While an answer streams, typing goes into the input (shown when the answer ends);
+        // Enter waits for the answer to finish.
+        else if (mode.streaming && key.type !== "enter") this.inputKey(key);
         return;
     }
     this.render();

@@ -171,6 +171,17 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     expect(term.screen()).not.toContain("[exit");
   });
 
+  test("typing while an answer streams lands in the input once it ends", async () => {
+    fake.chunkDelayMs = 60;
+    start({ ANTHROPIC_API_KEY: API_KEY });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    await type("first");
+    await term.waitFor(/Hello f/);
+    term.send("next question", true);
+    await term.waitFor(/arrives in pieces\.\s*\n› next question/);
+    expect(fake.messageRequests()).toHaveLength(1);
+  });
+
   test("a 2 KB paste with line breaks stays in the input, unsent, until Enter", async () => {
     start({ ANTHROPIC_API_KEY: API_KEY }, { width: 80, height: 60 });
     await term.waitFor(/via ANTHROPIC_API_KEY/);
