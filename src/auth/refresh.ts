@@ -1,20 +1,12 @@
 import { PiError, callFailed, isPiError } from "../core/errors.ts";
-import { retryHint } from "./token-endpoint.ts";
 import { defaultTimeoutMs } from "../core/http.ts";
 import { whileCritical } from "../core/shutdown.ts";
+import type { ProviderInfo } from "../providers/types.ts";
 import type { CredentialStore } from "../store/credential-store.ts";
 import { type OAuthCredential, readEntry } from "../store/schema.ts";
-import type { ProviderInfo } from "../providers/types.ts";
 import { needsRefresh } from "./refresh-policy.ts";
+import { retryHint } from "./token-endpoint.ts";
 
-/**
- * Single-flight refresh across every pi process on the machine.
- *
- * Under the store lock the file is read again; if another process refreshed meanwhile its
- * token is used as is, so a rotating refresh token is sent exactly once. Only an
- * `invalid_grant` answer clears the login, and only because, under the lock, the file
- * provably still holds the refresh token that was rejected (compare-and-swap).
- */
 /** Field of a stored login (pi's own, kept by every writer) holding "no refresh before" in epoch ms. */
 export const RATE_LIMIT_FIELD = "rateLimitedUntil";
 /** A 429 without Retry-After still holds every process back this long. */
@@ -33,7 +25,14 @@ export interface RefreshOptions {
   now?: () => number;
 }
 
-
+/**
+ * Single-flight refresh across every pi process on the machine.
+ *
+ * Under the store lock the file is read again; if another process refreshed meanwhile its
+ * token is used as is, so a rotating refresh token is sent exactly once. Only an answer
+ * saying the grant itself is dead clears the login, and only because, under the lock, the
+ * file provably still holds the refresh token that was rejected (compare-and-swap).
+ */
 export async function refreshCredential(
   store: CredentialStore,
   provider: ProviderInfo,
@@ -54,10 +53,8 @@ export async function refreshCredential(
       throw new PiError("store_corrupt", `cannot use the stored ${provider.displayName} login: ${entry.problem}; run \`pi login ${provider.id}\``);
     }
     const current = entry.credential;
-    const replaced = current.refresh !== observed.refresh || current.access !== observed.access;
-    if (options.rejectedAccess !== undefined) {
-      if (current.access !== options.rejectedAccess && now() < current.expires) return { value: current, changed: false };
-    } else if (!needsRefresh(current, options.minValidityMs, now()) || (replaced && now() < current.expires)) {
+    const stillValid = options.rejectedAccess === undefined && !needsRefresh(current, options.minValidityMs, now());
+    if (stillValid || refreshedByOther(current, observed, options, now())) {
       // Someone else refreshed while we waited for the lock: use theirs, send nothing.
       return { value: current, changed: false };
     }
@@ -93,21 +90,24 @@ export async function refreshCredential(
   return outcome.value;
 }
 
-/** Without the lock (reads are atomic): has another process stored a token we can use? */
+/** Another process has stored a token that can be used instead of refreshing: another, unexpired one. */
+function refreshedByOther(current: OAuthCredential, observed: OAuthCredential, options: RefreshOptions, now: number): boolean {
+  if (now >= current.expires) return false;
+  if (options.rejectedAccess !== undefined) return current.access !== options.rejectedAccess;
+  return current.refresh !== observed.refresh || current.access !== observed.access;
+}
+
+/** Asked while another process holds the lock (reads need none: writes are atomic renames). */
 async function refreshedMeanwhile(
   store: CredentialStore,
   provider: ProviderInfo,
   observed: OAuthCredential,
   options: RefreshOptions,
 ): Promise<OAuthCredential | undefined> {
-  const now = (options.now ?? Date.now)();
   try {
     const entry = readEntry((await store.read()).data, provider.id);
     if (entry.kind !== "valid") return undefined;
-    const current = entry.credential;
-    if (current.access === observed.access || now >= current.expires) return undefined;
-    if (options.rejectedAccess !== undefined && current.access === options.rejectedAccess) return undefined;
-    return current;
+    return refreshedByOther(entry.credential, observed, options, (options.now ?? Date.now)()) ? entry.credential : undefined;
   } catch {
     return undefined;
   }

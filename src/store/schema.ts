@@ -1,7 +1,7 @@
 /**
  * The seed's credential format, kept compatible: `{"<provider>": {"type":"oauth", ...}}`.
  *
- * Two checks of one shape. `checkEntry` is hand-written because it runs on every
+ * Two checks of one shape. `wrongFields` is hand-written because it runs on every
  * `pi token`, and loading zod costs that command more start-up time than everything else
  * it does; `oauthCredentialSchema` (zod, in credential-schema.ts) validates every entry
  * pi writes. A unit test holds the two to the same verdict on a table of shapes.
