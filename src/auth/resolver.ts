@@ -58,6 +58,16 @@ function describeSource(provider: ProviderInfo, spec: SourceSpec, store: StoreVi
   return { source: "stored", kind: "oauth", present: false, problem: entry.kind === "invalid" ? entry.problem : undefined };
 }
 
+/** The source the resolver would take first, refreshing nothing; undefined when there is none. */
+export function activeSource(provider: ProviderInfo, store: StoreView, env: NodeJS.ProcessEnv = process.env): SourceState | undefined {
+  return describeSources(provider, store, env).find((s) => s.present);
+}
+
+/** Without a model named: the first provider that has any credential, else the first one. */
+export function firstUsableProvider(providers: readonly ProviderInfo[], store: StoreView): ProviderInfo {
+  return providers.find((p) => activeSource(p, store) !== undefined) ?? providers[0]!;
+}
+
 export async function readStoreView(store: CredentialStore): Promise<StoreView> {
   try {
     return { data: (await store.read()).data };

@@ -1,4 +1,4 @@
-import { describeSources, readStoreView, resolveCredential } from "../auth/resolver.ts";
+import { activeSource, firstUsableProvider, readStoreView, resolveCredential } from "../auth/resolver.ts";
 import { loggedInProviders, logoutOne } from "../cli/commands/logout.ts";
 import { collectStatus, renderText } from "../cli/commands/status.ts";
 import { PiError } from "../core/errors.ts";
@@ -58,7 +58,7 @@ class Session {
   private escTimer: Timer | undefined;
 
   async run(): Promise<number> {
-    this.model = await selectModel({ fallbackProvider: await this.firstUsableProvider() });
+    this.model = await selectModel({ fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(this.store)).id });
     process.stdin.setRawMode(true);
     process.stdin.resume();
     process.stdout.write(BRACKETED_ON);
@@ -487,20 +487,14 @@ class Session {
     const view = await readStoreView(this.store);
     const out = new Map<string, string>();
     for (const p of PROVIDERS) {
-      const source = describeSources(p, view).find((s) => s.present);
+      const source = activeSource(p, view);
       if (source) out.set(p.id, source.source === "stored" ? "logged in" : `via ${source.source}`);
     }
     return out;
   }
 
   private async sourceOf(provider: ProviderInfo): Promise<string | undefined> {
-    const view = await readStoreView(this.store);
-    return describeSources(provider, view).find((s) => s.present)?.source;
-  }
-
-  private async firstUsableProvider(): Promise<string> {
-    const view = await readStoreView(this.store);
-    return (PROVIDERS.find((p) => describeSources(p, view).some((s) => s.present)) ?? PROVIDERS[0]!).id;
+    return activeSource(provider, await readStoreView(this.store))?.source;
   }
 }
 

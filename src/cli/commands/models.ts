@@ -1,4 +1,4 @@
-import { describeSources, readStoreView, resolveCredential } from "../../auth/resolver.ts";
+import { activeSource, readStoreView, resolveCredential } from "../../auth/resolver.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { storePath } from "../../core/paths.ts";
 import { catalog, defaultModel, writeCache } from "../../models/catalog.ts";
@@ -42,7 +42,7 @@ const command: PiCommand = {
     const view = await readStoreView(store);
     const rows = [];
     for (const provider of providers) {
-      const source = describeSources(provider, view).find((s) => s.present);
+      const source = activeSource(provider, view);
       for (const m of await catalog(provider.id)) {
         rows.push({
           provider: provider.id,

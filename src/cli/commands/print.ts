@@ -1,4 +1,4 @@
-import { describeSources, readStoreView, resolveCredential } from "../../auth/resolver.ts";
+import { firstUsableProvider, readStoreView, resolveCredential } from "../../auth/resolver.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { storePath } from "../../core/paths.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
@@ -37,7 +37,7 @@ const command: PiCommand = {
     const model = await selectModel({
       model: args.model as string | undefined,
       provider: args.provider === undefined ? undefined : findProvider(args.provider as string).id,
-      fallbackProvider: await firstUsableProvider(store),
+      fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(store)).id,
     });
     const provider = findProvider(model.provider);
     const credential = await resolveCredential(provider, { store });
@@ -86,12 +86,6 @@ function parseMaxTokens(raw: string | undefined): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new PiError("usage", `--max-tokens takes a whole number above 0 (got "${raw}")`);
   return n;
-}
-
-/** Without --model or --provider: the first provider that has any credential, else the first one. */
-async function firstUsableProvider(store: CredentialStore): Promise<string> {
-  const view = await readStoreView(store);
-  return (PROVIDERS.find((p) => describeSources(p, view).some((s) => s.present)) ?? PROVIDERS[0]!).id;
 }
 
 export default command;
