@@ -1,11 +1,9 @@
 import { z } from "zod";
 import type { Resolved } from "../../auth/resolver.ts";
-import { retryHint } from "../../auth/token-endpoint.ts";
 import { type ErrorCode, type PiError, callFailed } from "../../core/errors.ts";
-import { httpRequest, httpStream, parseRetryAfter, safeHost } from "../../core/http.ts";
+import { httpRequest, httpStream, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
-import { catalog } from "../../models/catalog.ts";
-import { closeMatches, qualified } from "../../models/select.ts";
+import { type ModelProviderWords, modelCallFailure, oneLine, providerWords } from "../../models/call-failure.ts";
 import { SseParser } from "../../models/sse.ts";
 import type { ChatEvent, ChatRequest, ModelClient, ModelInfo } from "../../models/types.ts";
 import { anthropicFlows } from "./flows.ts";
@@ -96,36 +94,24 @@ async function listModels(credential: Resolved): Promise<ModelInfo[]> {
 /** A policy refusal of subscription tokens outside the provider's own apps, as Anthropic words it. */
 const POLICY = /only authorized for use with|third-party|extra usage|not (?:allowed|permitted) to use this credential/i;
 
+const WORDS: ModelProviderWords = {
+  purpose: PURPOSE,
+  name: "Anthropic",
+  providerId: "anthropic",
+  credential: "credential",
+  unknownModel: "does not know",
+  modelsHint: "see `pi models`",
+  forbiddenHint: "check what this account may use, or use an API key (ANTHROPIC_API_KEY)",
+};
+
 async function failure(status: number, text: string, headers: Headers, url: string, credential: Resolved, model?: string): Promise<PiError> {
   const parsed = errorBody.safeParse(parseJson(text));
-  const message = parsed.success ? parsed.data.error.message.replace(/\s+/g, " ").slice(0, 400) : undefined;
-  const said = message ? `: "${message}"` : "";
-  const host = safeHost(url);
-  const details = { status };
-
-  if (credential.kind === "oauth" && (status === 400 || status === 403) && message && POLICY.test(message)) {
-    return callFailed("provider_refused", PURPOSE, `Anthropic refused the subscription token${said}`, "an API key works: set ANTHROPIC_API_KEY (see `pi status`)", details);
+  const message = parsed.success ? parsed.data.error.message : undefined;
+  if (credential.kind === "oauth" && (status === 400 || status === 403) && message && POLICY.test(oneLine(message))) {
+    return callFailed("provider_refused", PURPOSE, `Anthropic refused the subscription token${providerWords(message)}`, "an API key works: set ANTHROPIC_API_KEY (see `pi status`)", { status });
   }
-  if (status === 401) {
-    return callFailed("unauthorized", PURPOSE, `${host} did not accept the credential from ${credential.source} (HTTP 401)${said}`, loginHint(credential), details);
-  }
-  if (status === 403) {
-    return callFailed("provider_refused", PURPOSE, `${host} answered HTTP 403${said}`, "check what this account may use, or use an API key (ANTHROPIC_API_KEY)", details);
-  }
-  if (status === 404 && model) {
-    const close = closeMatches(model, (await catalog("anthropic")).map(qualified));
-    return callFailed("model_not_found", PURPOSE, `Anthropic does not know the model "${model}"${said}`, close.length ? `did you mean ${close.join(", ")}?` : "see `pi models`", details);
-  }
-  if (status === 400 || status === 413 || status === 422) {
-    return callFailed("invalid_request", PURPOSE, `Anthropic rejected the request (HTTP ${status})${said}`, "change the request and try again", details);
-  }
-  if (status === 429) {
-    const retryAt = parseRetryAfter(headers.get("retry-after"));
-    return callFailed("rate_limited", PURPOSE, `${host} answered HTTP 429${said}`, retryHint(retryAt), { ...details, retryAt });
-  }
-  if (status === 529) return callFailed("overloaded", PURPOSE, `Anthropic is overloaded (HTTP 529)${said}`, "try again in a minute", details);
-  if (status >= 500) return callFailed("server_error", PURPOSE, `${host} answered HTTP ${status}${said}`, "try again in a few minutes", details);
-  return callFailed("bad_response", PURPOSE, `${host} answered HTTP ${status}${said}`, "try again later", details);
+  if (status === 529) return callFailed("overloaded", PURPOSE, `Anthropic is overloaded (HTTP 529)${providerWords(message)}`, "try again in a minute", { status });
+  return modelCallFailure(WORDS, { status, headers, url, message }, credential, model);
 }
 
 function streamError(type: string | undefined, message: string | undefined, url: string, received: number): PiError {
@@ -134,10 +120,5 @@ function streamError(type: string | undefined, message: string | undefined, url:
   const code: ErrorCode = type === "overloaded_error" ? "overloaded" : type === "rate_limit_error" ? "rate_limited" : type === "api_error" ? "server_error" : "stream_cut";
   return callFailed(code, PURPOSE, `${safeHost(url)} stopped the answer${where} with ${type ?? "an error"}${said}`, "try again");
 }
-
-function loginHint(credential: Resolved): string {
-  return credential.source === "stored" ? "run `pi login anthropic`" : `check or unset ${credential.source}`;
-}
-
 
 export const anthropicModels: ModelClient = { chat, listModels };

@@ -1,11 +1,9 @@
 import { z } from "zod";
 import type { Resolved } from "../../auth/resolver.ts";
-import { retryHint } from "../../auth/token-endpoint.ts";
 import { type PiError, callFailed } from "../../core/errors.ts";
-import { httpRequest, httpStream, parseRetryAfter, safeHost } from "../../core/http.ts";
+import { httpRequest, httpStream, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
-import { catalog } from "../../models/catalog.ts";
-import { closeMatches, qualified } from "../../models/select.ts";
+import { type ModelProviderWords, modelCallFailure, providerWords } from "../../models/call-failure.ts";
 import { SseParser } from "../../models/sse.ts";
 import type { ChatEvent, ChatRequest, ModelClient, ModelInfo } from "../../models/types.ts";
 import { copilotFlows } from "./flows.ts";
@@ -104,32 +102,23 @@ async function listModels(credential: Resolved): Promise<ModelInfo[]> {
     }));
 }
 
+const WORDS: ModelProviderWords = {
+  purpose: PURPOSE,
+  name: "Copilot",
+  providerId: "github-copilot",
+  credential: "Copilot token",
+  unknownModel: "does not offer",
+  modelsHint: "see `pi models github-copilot --refresh`",
+  forbiddenHint: "check that the account may use Copilot chat and this model",
+};
+
 async function failure(status: number, text: string, headers: Headers, url: string, credential: Resolved, model?: string): Promise<PiError> {
   const parsed = errorBody.safeParse(parseJson(text));
   const message = parsed.success ? ("error" in parsed.data ? parsed.data.error.message : parsed.data.message) : undefined;
-  const said = message ? `: "${message.replace(/\s+/g, " ").slice(0, 400)}"` : "";
-  const host = safeHost(url);
-  const details = { status };
-  if (status === 401) {
-    const next = credential.source === "stored" ? "run `pi login github-copilot`" : `check or unset ${credential.source}`;
-    return callFailed("unauthorized", PURPOSE, `${host} did not accept the Copilot token from ${credential.source} (HTTP 401)${said}`, next, details);
-  }
   if (status === 421) {
-    return callFailed("bad_response", PURPOSE, `${host} is not this account's Copilot API (HTTP 421)${said}`, "check PI_COPILOT_API_URL, or sign in again so the token names the right host", details);
+    return callFailed("bad_response", PURPOSE, `${safeHost(url)} is not this account's Copilot API (HTTP 421)${providerWords(message)}`, "check PI_COPILOT_API_URL, or sign in again so the token names the right host", { status });
   }
-  if (status === 403) return callFailed("provider_refused", PURPOSE, `${host} answered HTTP 403${said}`, "check that the account may use Copilot chat and this model", details);
-  if (status === 404 && model) {
-    const close = closeMatches(model, (await catalog("github-copilot")).map(qualified));
-    return callFailed("model_not_found", PURPOSE, `Copilot does not offer the model "${model}"${said}`, close.length ? `did you mean ${close.join(", ")}?` : "see `pi models github-copilot --refresh`", details);
-  }
-  if (status === 400 || status === 413 || status === 422) return callFailed("invalid_request", PURPOSE, `Copilot rejected the request (HTTP ${status})${said}`, "change the request and try again", details);
-  if (status === 429) {
-    const retryAt = parseRetryAfter(headers.get("retry-after"));
-    return callFailed("rate_limited", PURPOSE, `${host} answered HTTP 429${said}`, retryHint(retryAt), { ...details, retryAt });
-  }
-  if (status >= 500) return callFailed("server_error", PURPOSE, `${host} answered HTTP ${status}${said}`, "try again in a few minutes", details);
-  return callFailed("bad_response", PURPOSE, `${host} answered HTTP ${status}${said}`, "try again later", details);
+  return modelCallFailure(WORDS, { status, headers, url, message }, credential, model);
 }
-
 
 export const copilotModels: ModelClient = { chat, listModels };
