@@ -101,6 +101,12 @@ export function isPiError(error: unknown, code?: ErrorCode): error is PiError {
 }
 
 /** Errors whose cause is passing (network, limits, server trouble): a stored login must survive them. */
+/** The errno code of a filesystem error (`ENOENT`, `EACCES`…), if it has one. */
+export function errnoOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
 export function isTemporary(error: unknown): boolean {
   return error instanceof PiError && error.exitCode === EXIT.temporary;
 }

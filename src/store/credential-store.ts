@@ -1,4 +1,4 @@
-import { PiError } from "../core/errors.ts";
+import { PiError, errnoOf } from "../core/errors.ts";
 import { dirnameOf, displayPath } from "../core/paths.ts";
 import { warn } from "../terminal/output.ts";
 import type { StoreData } from "./schema.ts";
@@ -120,11 +120,6 @@ export function storeIoError(path: string, action: string, error: unknown): PiEr
   const why = code ? (IO_REASONS[code] ?? code) : String(error);
   const next = code === "ENOTDIR" || code === "ENOSPC" || code === "EROFS" ? "fix that or set PI_CODING_AGENT_DIR" : `check its owner and permissions (ls -l ${path})`;
   return new PiError("store_io", `cannot ${action} ${displayPath(path)} (${why}); ${next}`, { cause: error });
-}
-
-export function errnoOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
 }
 
 async function modeOf(path: string): Promise<number | undefined> {

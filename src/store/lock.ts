@@ -1,7 +1,7 @@
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { debug } from "../core/debug.ts";
-import { PiError } from "../core/errors.ts";
+import { PiError, errnoOf } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import { trackLock, untrackLock } from "./lock-registry.ts";
 
@@ -93,8 +93,8 @@ function tryCreate(path: string, holder: Holder): boolean {
   try {
     fd = openSync(path, "wx", 0o600);
   } catch (error) {
-    if (errno(error) === "EEXIST") return false;
-    throw new PiError("store_io", `cannot create the lock file ${displayPath(path)} (${errno(error) ?? String(error)}); check that the directory is writable`, { cause: error });
+    if (errnoOf(error) === "EEXIST") return false;
+    throw new PiError("store_io", `cannot create the lock file ${displayPath(path)} (${errnoOf(error) ?? String(error)}); check that the directory is writable`, { cause: error });
   }
   try {
     writeSync(fd, JSON.stringify(holder));
@@ -172,7 +172,7 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     // EPERM: the process exists but belongs to someone else.
-    return errno(error) === "EPERM";
+    return errnoOf(error) === "EPERM";
   }
 }
 
@@ -182,9 +182,4 @@ function unlinkQuiet(path: string): void {
   } catch {
     // Already gone.
   }
-}
-
-export function errno(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
 }

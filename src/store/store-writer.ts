@@ -1,6 +1,6 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { PiError } from "../core/errors.ts";
+import { PiError, errnoOf } from "../core/errors.ts";
 import { dirnameOf, displayPath } from "../core/paths.ts";
 import { warn } from "../terminal/output.ts";
 import { PROVIDERS } from "../providers/registry.ts";
@@ -12,7 +12,6 @@ import {
   StoreCorruptError,
   type UpdateOptions,
   type UpdateResult,
-  errnoOf,
   parseStore,
   storeIoError,
   warnTightened,
