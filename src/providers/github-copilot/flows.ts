@@ -70,7 +70,6 @@ async function deviceFlow(ctx: LoginContext, domain: string): Promise<string> {
     method: "POST",
     url: endpoints.deviceCodeUrl,
     form: { client_id: CLIENT_ID, scope: SCOPE },
-    headers: { "User-Agent": copilotHeaders()["User-Agent"]! },
     purpose: "sign-in",
   });
   if (res.status !== 200) throw classifyFailure(res, call);
@@ -103,7 +102,6 @@ async function deviceFlow(ctx: LoginContext, domain: string): Promise<string> {
         method: "POST",
         url: endpoints.accessTokenUrl,
         form: { client_id: CLIENT_ID, device_code: device.device_code, grant_type: "urn:ietf:params:oauth:grant-type:device_code" },
-        headers: { "User-Agent": copilotHeaders()["User-Agent"]! },
         purpose: "sign-in",
       });
       if (poll.status !== 200 && poll.status !== 400) throw classifyFailure(poll, { ...call, url: endpoints.accessTokenUrl });
