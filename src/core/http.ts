@@ -38,16 +38,7 @@ export function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const timeoutMs = req.timeoutMs ?? defaultTimeoutMs();
   const host = safeHost(req.url);
-  const headers: Record<string, string> = { "User-Agent": USER_AGENT, Accept: "application/json", ...req.headers };
-  let body: string | undefined;
-  if (req.json !== undefined) {
-    headers["Content-Type"] = "application/json";
-    body = JSON.stringify(req.json);
-  } else if (req.form) {
-    headers["Content-Type"] = "application/x-www-form-urlencoded";
-    body = new URLSearchParams(req.form).toString();
-  }
-
+  const { headers, body } = encode(req);
   const started = performance.now();
   const signal = AbortSignal.timeout(timeoutMs);
   const elapsed = () => `${Math.round(performance.now() - started)} ms`;
@@ -64,6 +55,20 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     }
     throw callFailed("network", req.purpose, `could not reach ${host} (${describeCause(error)})`, "check your connection or proxy settings and try again", { cause: error });
   }
+}
+
+/** Headers and body of a request: pi's User-Agent always, and the body in the form asked for. */
+function encode(req: HttpRequest): { headers: Record<string, string>; body?: string } {
+  const headers: Record<string, string> = { "User-Agent": USER_AGENT, Accept: "application/json", ...req.headers };
+  if (req.json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    return { headers, body: JSON.stringify(req.json) };
+  }
+  if (req.form) {
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+    return { headers, body: new URLSearchParams(req.form).toString() };
+  }
+  return { headers };
 }
 
 async function readBounded(res: Response, purpose: string, host: string): Promise<string> {
@@ -167,12 +172,7 @@ export async function httpStream(req: HttpRequest & { signal?: AbortSignal }): P
     throw callFailed("network", req.purpose, `the connection to ${host} failed (${describeCause(error)})`, "check your connection and try again", { cause: error });
   };
 
-  const headers: Record<string, string> = { "User-Agent": USER_AGENT, ...req.headers };
-  let body: string | undefined;
-  if (req.json !== undefined) {
-    headers["Content-Type"] = "application/json";
-    body = JSON.stringify(req.json);
-  }
+  const { headers, body } = encode(req);
   const started = performance.now();
   arm();
   let res: Response;
