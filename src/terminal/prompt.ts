@@ -14,6 +14,14 @@ export function stdinIsTerminal(): boolean {
   return Boolean(process.stdin.isTTY);
 }
 
+/** How a secret being typed is shown: a dot a character (at most 32), and the count. */
+export function masked(value: string): { dots: string; count: string } {
+  return {
+    dots: "•".repeat(Math.min(value.length, SHOWN_DOTS)),
+    count: value.length > 0 ? ` (${value.length} characters)` : "",
+  };
+}
+
 export async function readMaskedLine(prompt: string): Promise<string | undefined> {
   const stdin = process.stdin;
   const out = process.stderr;
@@ -21,8 +29,7 @@ export async function readMaskedLine(prompt: string): Promise<string | undefined
   let value = "";
 
   const render = () => {
-    const dots = "•".repeat(Math.min(value.length, SHOWN_DOTS));
-    const count = value.length > 0 ? ` (${value.length} characters)` : "";
+    const { dots, count } = masked(value);
     out.write(`\r\x1b[2K${prompt}${dots}${count}`);
   };
 

@@ -33,6 +33,11 @@ export function showCode(code: string): boolean {
   const bold = tty && !process.env.NO_COLOR;
   console.error(`\n    ${bold ? `\x1b[1m${code}\x1b[0m` : code}\n`);
   if (!tty || process.env.TERM === "dumb") return false;
-  process.stderr.write(`\x1b]52;c;${Buffer.from(code).toString("base64")}\x07`);
+  process.stderr.write(osc52(code));
   return true;
+}
+
+/** The terminal sequence that puts `text` on the clipboard (OSC 52), where the terminal allows it. */
+export function osc52(text: string): string {
+  return `\x1b]52;c;${Buffer.from(text).toString("base64")}\x07`;
 }

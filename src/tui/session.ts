@@ -13,6 +13,8 @@ import type { LoginContext, ProviderInfo } from "../providers/types.ts";
 import { CredentialStore } from "../store/credential-store.ts";
 import { openBrowser } from "../terminal/browser.ts";
 import { KeyDecoder, type KeyEvent } from "../terminal/keys.ts";
+import { masked } from "../terminal/prompt.ts";
+import { osc52 } from "../terminal/terminal-io.ts";
 import { Editor } from "./editor.ts";
 import { Screen } from "./screen.ts";
 import { Selector, type SelectorItem } from "./selector.ts";
@@ -243,9 +245,8 @@ class Session {
         return;
       }
       case "secret": {
-        const dots = "•".repeat(Math.min(mode.value.length, 32));
-        const count = mode.value.length ? style.dim(` (${mode.value.length} characters)`) : "";
-        const line = `${mode.prompt}${dots}${count}`;
+        const { dots, count } = masked(mode.value);
+        const line = `${mode.prompt}${dots}${count && style.dim(count)}`;
         this.screen.draw([line, style.dim("  Esc to cancel")], { line: 0, col: Bun.stringWidth(mode.prompt) + dots.length });
         return;
       }
@@ -391,7 +392,7 @@ class Session {
       },
       showCode: (code) => {
         this.say(`\n    ${style.bold(code)}\n`);
-        process.stdout.write(`\x1b]52;c;${Buffer.from(code).toString("base64")}\x07`);
+        process.stdout.write(osc52(code));
         return true;
       },
       status: (line) => {
