@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
+import { LoopbackServer } from "./loopback-server.ts";
 import { type RecordedRequest, recordRequest } from "./record.ts";
 
 export const CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
@@ -31,7 +32,7 @@ interface PendingCode {
   used: boolean;
 }
 
-export class FakeAnthropic {
+export class FakeAnthropic extends LoopbackServer {
   readonly requests: RecordedRequest[] = [];
   /** Faults applied once each, in order, before the normal logic. */
   readonly faults: Fault[] = [];
@@ -55,25 +56,11 @@ export class FakeAnthropic {
   /** Faults for the Messages API, applied once each, in order. */
   readonly messageFaults: Fault[] = [];
 
-  private server!: ReturnType<typeof Bun.serve>;
   private families: Family[] = [];
   private byRefresh = new Map<string, Family>();
   private codes = new Map<string, PendingCode>();
   private validAccess = new Set<string>();
   private counter = 0;
-
-  start(): this {
-    this.server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => this.handle(req) });
-    return this;
-  }
-
-  stop(): void {
-    this.server.stop(true);
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.server.port}`;
-  }
 
   get tokenUrl(): string {
     return `${this.url}/v1/oauth/token`;
@@ -154,7 +141,7 @@ export class FakeAnthropic {
     return { access, refresh };
   }
 
-  private async handle(req: Request): Promise<Response> {
+  protected async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const recorded = await recordRequest(req);
     this.requests.push(recorded);

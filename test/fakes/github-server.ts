@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Fault } from "./anthropic-server.ts";
+import { LoopbackServer } from "./loopback-server.ts";
 import { type RecordedRequest, recordRequest } from "./record.ts";
 import { sseFrame } from "./anthropic-server.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
@@ -16,7 +17,7 @@ export type GitHubRequest = RecordedRequest & { at: number; form?: URLSearchPara
 
 export type PollStep = "pending" | "slow_down" | "success" | "expired" | "denied" | "incorrect";
 
-export class FakeGitHub {
+export class FakeGitHub extends LoopbackServer {
   readonly requests: GitHubRequest[] = [];
   /** One answer per poll, in order; after it runs out: success once the code was entered. */
   pollScript: PollStep[] = [];
@@ -28,25 +29,11 @@ export class FakeGitHub {
   readonly chatFaults: Fault[] = [];
   reply = "Hello from the fake Copilot.";
 
-  private server!: ReturnType<typeof Bun.serve>;
   private userCode = "";
   private deviceCode = "";
   private entered = false;
   private githubTokens = new Set<string>();
   private copilotTokens = new Map<string, number>();
-
-  start(): this {
-    this.server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => this.handle(req) });
-    return this;
-  }
-
-  stop(): void {
-    this.server.stop(true);
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.server.port}`;
-  }
 
   env(): Record<string, string> {
     return { PI_GITHUB_URL: this.url, PI_GITHUB_API_URL: this.url };
@@ -102,7 +89,7 @@ export class FakeGitHub {
     return this.requests.filter((r) => r.path === "/chat/completions");
   }
 
-  private async handle(req: Request): Promise<Response> {
+  protected async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const base = await recordRequest(req);
     const recorded: GitHubRequest = {
