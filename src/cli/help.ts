@@ -1,6 +1,7 @@
 import { type CommandDef, renderUsage } from "citty";
 import { EXIT } from "../core/errors.ts";
 import { VERSION } from "../core/version.ts";
+import { PROVIDERS } from "../providers/registry.ts";
 import { writeErr } from "../terminal/output.ts";
 import type { PiCommand } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
@@ -33,9 +34,15 @@ export async function printRootHelp(stream: NodeJS.WriteStream): Promise<void> {
     `${text}\n\n` +
       `pi                  start the interactive session (on a terminal)\n` +
       `pi -p "question"    print mode: stream one answer to stdout (see pi -p --help)\n\n` +
-      `Environment: PI_CODING_AGENT_DIR, ANTHROPIC_OAUTH_TOKEN, ANTHROPIC_API_KEY, COPILOT_GITHUB_TOKEN, PI_DEBUG=1 (see the README).\n` +
+      `Environment: ${environment().join(", ")} (see the README).\n` +
       `Exit codes: ${EXIT_CODES.join("\n            ")}\n`,
   );
+}
+
+/** The variables pi reads: its own, then every provider's credential sources, in the providers' order. */
+function environment(): string[] {
+  const credentials = PROVIDERS.flatMap((p) => p.sources.flatMap((s) => (s.type === "env" ? [s.variable] : [])));
+  return ["PI_CODING_AGENT_DIR", ...credentials, "PI_DEBUG=1"];
 }
 
 export async function printCommandHelp(name: string): Promise<number> {

@@ -32,3 +32,9 @@ export function describeSpan(ms: number): string {
 }
 
 const plural = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? "" : "s"}`;
+
+/** "try again after 14:05:10 (in 2 minutes)", or a general hint when the server gave no time. */
+export function retryHint(retryAt: number | undefined, now = Date.now()): string {
+  if (retryAt === undefined) return "wait a few minutes and try again";
+  return `try again after ${new Date(retryAt).toLocaleTimeString()} (${describeExpiry(retryAt, now)})`;
+}

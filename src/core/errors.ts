@@ -79,6 +79,10 @@ export interface PiErrorDetails {
   loginRevoked?: boolean;
   /** The OAuth `error` field of a provider answer, e.g. `invalid_grant`. */
   oauthError?: string;
+  /** What happened, without the next step: for messages that quote this one inside another. */
+  what?: string;
+  /** The model a model_not_found error is about. */
+  model?: string;
   cause?: unknown;
 }
 
@@ -100,13 +104,13 @@ export function isPiError(error: unknown, code?: ErrorCode): error is PiError {
   return error instanceof PiError && (code === undefined || error.code === code);
 }
 
-/** Errors whose cause is passing (network, limits, server trouble): a stored login must survive them. */
 /** The errno code of a filesystem error (`ENOENT`, `EACCES`…), if it has one. */
 export function errnoOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : undefined;
 }
 
+/** Errors whose cause is passing (network, limits, server trouble): a stored login must survive them. */
 export function isTemporary(error: unknown): boolean {
   return error instanceof PiError && error.exitCode === EXIT.temporary;
 }
@@ -133,5 +137,6 @@ const CAUSE_CLASS: Partial<Record<ErrorCode, string>> = {
  * The class in brackets is what a person (and a script reading stderr) branches on.
  */
 export function callFailed(code: ErrorCode, purpose: string, detail: string, next: string, details: PiErrorDetails = {}): PiError {
-  return new PiError(code, `${purpose} failed (${CAUSE_CLASS[code] ?? code}): ${detail}; ${next}`, details);
+  const what = `${purpose} failed (${CAUSE_CLASS[code] ?? code}): ${detail}`;
+  return new PiError(code, `${what}; ${next}`, { what, ...details });
 }

@@ -6,10 +6,8 @@
  */
 const secrets = new Set<string>();
 
-const TOKEN_SHAPES = [
-  /sk-ant-[a-z]{2,4}\d{0,3}-[A-Za-z0-9_\-]{8,}/g,
-  /\b(?:gh[opsu]|github_pat)_[A-Za-z0-9_]{16,}/g,
-];
+/** Shapes of provider tokens; each provider's descriptor declares its own (see providers/registry.ts). */
+const tokenShapes: RegExp[] = [];
 
 const SECRET_QUERY_KEYS = /([?&#](?:code|state|code_verifier|code_challenge|access_token|refresh_token|token)=)[^&#\s]+/gi;
 
@@ -18,12 +16,16 @@ export function registerSecret(value: string | undefined | null): void {
   if (value && value.length >= 8) secrets.add(value);
 }
 
+export function registerTokenShapes(shapes: readonly RegExp[]): void {
+  for (const shape of shapes) tokenShapes.push(new RegExp(shape.source, shape.flags.includes("g") ? shape.flags : shape.flags + "g"));
+}
+
 export function redact(text: string): string {
   let out = text;
   for (const secret of secrets) {
     if (out.includes(secret)) out = out.split(secret).join("[redacted]");
   }
-  for (const shape of TOKEN_SHAPES) out = out.replace(shape, "[redacted]");
+  for (const shape of tokenShapes) out = out.replace(shape, "[redacted]");
   return out.replace(SECRET_QUERY_KEYS, "$1[redacted]");
 }
 

@@ -1,33 +1,19 @@
 import { PiError } from "../core/errors.ts";
-import type { ProviderInfo } from "./types.ts";
+import { registerTokenShapes } from "../core/redact.ts";
+import { anthropic } from "./anthropic/index.ts";
+import { githubCopilot } from "./github-copilot/index.ts";
+import type { ProviderDescriptor } from "./types.ts";
 
-/** Every provider pi knows. Adding one is a module under providers/ and a line here. */
-export const PROVIDERS: readonly ProviderInfo[] = [
-  {
-    id: "anthropic",
-    displayName: "Anthropic (Claude Pro/Max)",
-    sources: [
-      { type: "env", variable: "ANTHROPIC_OAUTH_TOKEN", kind: "oauth" },
-      { type: "stored" },
-      { type: "env", variable: "ANTHROPIC_API_KEY", kind: "api_key" },
-    ],
-    kindOfToken: (token) => (token.startsWith("sk-ant-oat") ? "oauth" : token.startsWith("sk-ant-api") ? "api_key" : undefined),
-    load: () => import("./anthropic/flows.ts").then((m) => m.anthropicFlows),
-    loadModels: () => import("./anthropic/messages.ts").then((m) => m.anthropicModels),
-  },
-  {
-    id: "github-copilot",
-    displayName: "GitHub Copilot",
-    sources: [
-      { type: "env", variable: "COPILOT_GITHUB_TOKEN", kind: "oauth", exchange: true },
-      { type: "stored" },
-    ],
-    load: () => import("./github-copilot/flows.ts").then((m) => m.copilotFlows),
-    loadModels: () => import("./github-copilot/chat.ts").then((m) => m.copilotModels),
-  },
+/** Every provider pi knows, in the order pi offers them. Adding one is a folder beside this file and a line here. */
+export const PROVIDERS: readonly ProviderDescriptor[] = [
+  anthropic,
+  githubCopilot,
 ];
 
-export function findProvider(id: string): ProviderInfo {
+// Whatever prints, prints through redact(): every provider's token shapes are known from the start.
+for (const provider of PROVIDERS) registerTokenShapes(provider.tokenShapes);
+
+export function findProvider(id: string): ProviderDescriptor {
   const wanted = id.trim().toLowerCase();
   const found = PROVIDERS.find((p) => p.id === wanted);
   if (!found) {

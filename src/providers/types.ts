@@ -1,5 +1,13 @@
-import type { ModelClient } from "../models/types.ts";
-import type { OAuthCredential } from "../store/schema.ts";
+import type { RefreshableLogin, StoredLogin } from "../store/schema.ts";
+
+/**
+ * The seam between pi and each service it signs in to. A provider is one folder under
+ * providers/ with a cheap descriptor (its index.ts: names, sources, catalog, options) and a
+ * runtime it loads lazily (login methods, refresh, revoke, model client). Everything
+ * outside providers/ works from these types alone and never names a provider.
+ */
+
+export type CredentialKind = "oauth" | "api_key";
 
 /**
  * Where a credential can come from, in the order the resolver tries them. Sources are
@@ -12,66 +20,190 @@ export type SourceSpec =
       kind: CredentialKind;
       /** The variable holds a longer-lived token that the provider exchanges, in memory, for the one to use. */
       exchange?: boolean;
+      /** What status says this source is, when the kind alone does not say it. */
+      describe?: string;
     }
   | { type: "stored" };
 
-export type CredentialKind = "oauth" | "api_key";
+/** One model pi knows of. */
+export interface ModelInfo {
+  provider: string;
+  id: string;
+  name: string;
+  /** Tokens; undefined when the provider's listing does not say. */
+  contextWindow?: number;
+  images?: boolean;
+  /** The wire format this model is called with, for providers that serve several. */
+  api?: string;
+}
+
+/** A command-line option of `pi login` that only some providers take (e.g. `--enterprise`). */
+export interface LoginOption {
+  description: string;
+  valueHint: string;
+}
+
+export type LoginMethodId = "browser" | "copy-code" | "device-code";
+
+export interface LoginMethod {
+  id: LoginMethodId;
+  /** "Browser login", as a selector shows it. */
+  label: string;
+  hint: string;
+  /**
+   * Whether this method is the default here: `browser` where a browser can be opened on
+   * this machine, else the first method that does not need one.
+   */
+  needsBrowser?: boolean;
+}
 
 /**
- * What every provider declares up front. It is cheap to import (no protocol code), so
- * `pi token` and `pi status` can list providers without paying for any of their flows.
+ * What every provider declares up front. Cheap to import (no protocol code), so `pi token`
+ * and `pi status` can list providers without paying for any of their flows.
  */
-export interface ProviderInfo {
+export interface ProviderDescriptor {
   id: string;
   displayName: string;
-  /** Resolver order; see DEVELOPERS.md/README for each provider's. */
+  /** Resolver order. */
   sources: readonly SourceSpec[];
   /** Recognise a token's kind from its shape, where the provider makes that possible. */
   kindOfToken?(token: string): CredentialKind | undefined;
-  load(): Promise<ProviderFlows>;
-  /** The model client (chat, model listing), loaded only by commands that talk to models. */
-  loadModels(): Promise<ModelClient>;
+  /** Shapes of this provider's tokens, redacted wherever they appear (a server may echo one). */
+  tokenShapes: readonly RegExp[];
+  /** The embedded catalog, and the model used when none is named. */
+  models: { default: string; embedded: readonly ModelInfo[] };
+  /** Sign-in methods in the order a selector offers them. */
+  loginMethods: readonly LoginMethod[];
+  /** Provider-only options of `pi login`, by flag name. */
+  loginOptions?: Readonly<Record<string, LoginOption>>;
+  /** `pi login <id> --start` / `--finish` are possible (an authorization code pasted later). */
+  twoStep?: boolean;
+  /** What `pi login <id> --with-token` expects on stdin, e.g. "an API key (sk-ant-api…)". */
+  withToken?: string;
+  /** Rows `pi status` shows for a stored login (account, host, plan); never a secret. */
+  describe?(login: StoredLogin): Record<string, string>;
+  load(): Promise<ProviderRuntime>;
+}
+
+/** A login as it is handed back to be stored: fields of the entry, extras included. */
+export type NewLogin = StoredLogin;
+
+/** What the provider sends back on refresh; fields it does not return are kept. */
+export type RefreshedLogin = Partial<StoredLogin> & { access: string };
+
+export type RevokeOutcome = { revoked: true } | { revoked: false; note: string };
+
+/** A login started in one process and finished in another (`--start`, `--finish`). */
+export interface PendingLogin {
+  /** The URL the person opens. */
+  url: string;
+  /** Everything the finish step needs (verifier, state, redirect): kept 0600 in the agent dir. */
+  secrets: Record<string, string>;
 }
 
 /** The network side of a provider, loaded only when a command needs it. */
-export interface ProviderFlows {
-  login(ctx: LoginContext): Promise<OAuthCredential>;
-  /** Exchange the stored refresh token; fields not returned are kept by the caller. */
-  refresh(credential: OAuthCredential): Promise<Partial<OAuthCredential> & Pick<OAuthCredential, "access" | "expires">>;
-  /** Best-effort revocation at the provider; throws PiError when it did not happen. */
-  revoke?(credential: OAuthCredential): Promise<void>;
-  /** For providers with nothing to revoke: what logout tells the user instead. */
-  revokeNote?: string;
+export interface ProviderRuntime {
+  login(method: LoginMethodId, ui: LoginUI, options: Readonly<Record<string, string>>): Promise<NewLogin>;
+  /** Exchange the stored refresh token for a new access token. */
+  refresh(login: RefreshableLogin): Promise<RefreshedLogin>;
+  /**
+   * Withdraw the login at the provider (best effort, short timeout). Throws PiError when a
+   * revocation was tried and failed; `revoked: false` says why there was nothing to try.
+   */
+  revoke(login: StoredLogin): Promise<RevokeOutcome>;
   /** Exchange an environment token (a source with `exchange`) for the credential to use. */
-  exchange?(token: string): Promise<{ access: string; expires: number }>;
-  /** HTTP headers a model call needs for this credential. */
-  authHeaders(token: string, kind: CredentialKind): Record<string, string>;
+  exchange?(token: string): Promise<{ access: string; expires: number; extras?: Record<string, string> }>;
+  /** `--with-token`: turn a token the person already has into a login to store. */
+  loginWithToken?(token: string, options: Readonly<Record<string, string>>): Promise<NewLogin>;
+  startLogin?(options: Readonly<Record<string, string>>): Promise<PendingLogin>;
+  finishLogin?(pending: Readonly<Record<string, string>>, answer: string): Promise<NewLogin>;
+  client: ModelClient;
 }
 
-/** What a login flow may do to the person in front of it; injected so tests can play the user. */
-export interface LoginContext {
-  /** Whether a person is at a terminal (raw keys, prompts, another try after a typo). */
-  interactive: boolean;
-  /** Provider-specific options from the command line (e.g. `enterprise`). */
-  options: Record<string, string | boolean | undefined>;
-  /** Aborted when the person cancels the login (Escape in the session); waits end at once. */
+/**
+ * A credential ready for a model call: the token, where it came from, and the stored
+ * extras the provider needs beside it (account id, enterprise host, API base).
+ */
+export interface Credential {
+  providerId: string;
+  /** "stored", or the environment variable's name. */
+  source: string;
+  kind: CredentialKind;
+  token: string;
+  /** Epoch ms (margin included) when known. */
+  expires?: number;
+  extras: Readonly<Record<string, string>>;
+}
+
+export interface ChatMessage {
+  role: "user" | "assistant";
+  content: string;
+}
+
+export interface ChatRequest {
+  model: string;
+  /** The model's catalog entry, when pi knows it (its `api` picks the wire format). */
+  info?: ModelInfo;
+  system?: string;
+  messages: ChatMessage[];
+  maxTokens: number;
   signal?: AbortSignal;
-  /** Show a line of instructions (stderr). */
-  say(line: string): void;
-  /** Show a URL on its own line, exactly as it must be copied. */
+}
+
+/**
+ * What every model client yields, whatever the provider's wire format: `pi -p --json`
+ * prints these, one per line, so scripts see one shape for every provider.
+ */
+export type ChatEvent =
+  | { type: "start"; model: string; provider: string }
+  | { type: "text"; text: string }
+  | { type: "stop"; reason: string; usage?: { inputTokens?: number; outputTokens?: number } };
+
+/** The model side of a provider: streaming chat, and its model listing. */
+export interface ModelClient {
+  chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent>;
+  listModels(credential: Credential): Promise<ModelInfo[]>;
+}
+
+export interface Choice {
+  value: string;
+  label: string;
+  hint?: string;
+}
+
+export type Question =
+  /** Pasted and shown masked: a code, a redirect URL, a token. */
+  | { type: "secret"; prompt: string }
+  /** One visible line (an enterprise host). */
+  | { type: "line"; prompt: string }
+  | { type: "choice"; prompt: string; choices: readonly Choice[] };
+
+/**
+ * The one port through which a login talks to the person: the line terminal (and plain
+ * pipes) and the full-screen session each implement it. Injected, so tests play the user.
+ */
+export interface LoginUI {
+  /** A person at a terminal: prompts can be repeated after a typo, choices can be asked. */
+  interactive: boolean;
+  /** Aborted when the person cancels the whole login (Ctrl+C, Esc). */
+  signal: AbortSignal;
+  /** The key that cancels, for messages: "Ctrl+C" on a line terminal, "Esc" in the session. */
+  cancelKey: string;
+  info(line: string): void;
+  /** A URL on its own line, exactly as it must be copied. */
   showUrl(url: string): void;
-  /** Try to open a browser; returns false when it did not (the URL is already shown). */
-  openBrowser(url: string): Promise<boolean>;
-  /** Ask for the pasted answer; `undefined` when the input ended. */
-  readAnswer(prompt: string): Promise<string | undefined>;
-  /** A one-of-many choice (terminal only). */
-  choose(question: string, choices: { value: string; label: string; hint?: string }[]): Promise<string>;
-  /** One visible line of text (terminal only); `undefined` when the input ended. */
-  askLine(prompt: string): Promise<string | undefined>;
-  /** Show a one-time code large and alone on its line; copy it to the clipboard where the terminal allows. Returns whether it was copied. */
+  /** A one-time code alone on its line, copied to the clipboard where possible; says whether it was. */
   showCode(code: string): boolean;
-  /** A status line that replaces itself (a countdown); nothing without a terminal. */
-  status(line: string): void;
-  /** Remove the status line. */
-  clearStatus(): void;
+  /** Tries a browser; false when none was opened (the URL is already shown). */
+  openBrowser(url: string): Promise<boolean>;
+  /** Whether a browser can be opened here at all: decides the default sign-in method. */
+  canOpenBrowser(): boolean;
+  /** A status line that replaces itself (a countdown); no argument clears it. */
+  progress(line?: string): void;
+  /**
+   * Ask something. Resolves `undefined` when the input ended (a closed stdin); throws
+   * PiError("interrupted") when the person cancels. `signal` withdraws the question
+   * (another way won the race), which also resolves `undefined`.
+   */
+  ask(question: Question, signal?: AbortSignal): Promise<string | undefined>;
 }

@@ -1,12 +1,14 @@
 import * as z from "zod/mini";
 
 /**
- * The credential entry as zod sees it: the authority for what pi writes. Loose, so fields
- * pi does not know survive. schema.ts holds the hand-written twin used on the hot path.
+ * A stored login as zod sees it: the authority for what pi writes. Loose, so fields pi
+ * does not know survive. schema.ts holds the hand-written twin used on the hot path.
  */
-export const oauthCredentialSchema = z.looseObject({
-  type: z.literal("oauth"),
-  refresh: z.string().check(z.minLength(1)),
-  access: z.string().check(z.minLength(1)),
-  expires: z.number().check(z.refine(Number.isFinite)),
-});
+const nonEmpty = z.string().check(z.minLength(1));
+const finite = z.number().check(z.refine(Number.isFinite));
+
+export const storedLoginSchema = z.union([
+  z.looseObject({ type: z.literal("api_key"), key: nonEmpty }),
+  z.looseObject({ type: z.literal("oauth"), access: nonEmpty, refresh: nonEmpty, expires: finite }),
+  z.looseObject({ type: z.literal("oauth"), access: nonEmpty, refresh: z.optional(z.undefined()), expires: z.optional(finite) }),
+]);

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { debug } from "../core/debug.ts";
 import { PiError, errnoOf } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
-import { trackLock, untrackLock } from "./lock-registry.ts";
+import { onExitCleanup } from "../core/shutdown.ts";
 
 /**
  * A cross-process lock: an exclusive lock file beside the store, created with O_EXCL.
@@ -78,13 +78,15 @@ async function acquire<T>(lockPath: string, { waitMs, whileWaiting }: LockOption
   }, HEARTBEAT_MS);
   heartbeat.unref();
 
+  let forget = () => {};
   const release = () => {
-    untrackLock(release);
+    forget();
     clearInterval(heartbeat);
     // Remove the file only while it is still ours: after a takeover it belongs to someone else.
     if (readHolder(lockPath)?.nonce === me.nonce) unlinkQuiet(lockPath);
   };
-  trackLock(release);
+  // Ctrl+C in the middle of a locked section releases it, so waiting processes go on at once.
+  forget = onExitCleanup(release);
   return { release };
 }
 

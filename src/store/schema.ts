@@ -1,37 +1,63 @@
 /**
- * The seed's credential format, kept compatible: `{"<provider>": {"type":"oauth", ...}}`.
+ * The stored login entries, kept compatible with the seed's format:
+ * `{"<provider>": {"type":"oauth", "access", "refresh", "expires", …}}`, plus
+ * `{"type":"api_key","key"}` (the reference program's shape for a key) and an OAuth entry
+ * without a refresh token (a long-lived token the person brought with `--with-token`).
  *
  * Two checks of one shape. `wrongFields` is hand-written because it runs on every
  * `pi token`, and loading zod costs that command more start-up time than everything else
- * it does; `oauthCredentialSchema` (zod, in credential-schema.ts) validates every entry
- * pi writes. A unit test holds the two to the same verdict on a table of shapes.
+ * it does; `storedLoginSchema` (zod, in credential-schema.ts) validates every entry pi
+ * writes. A unit test holds the two to the same verdict on a table of shapes.
  * Entries keep fields pi does not know (enterpriseUrl, accountId, a newer pi's fields).
+ * The store knows these shapes, never which provider an entry belongs to.
  */
-export interface OAuthCredential {
+export interface OAuthLogin {
   type: "oauth";
-  refresh: string;
   access: string;
-  /** Epoch ms, with the 5-minute margin already subtracted. */
-  expires: number;
+  /** Absent for a token that cannot be renewed (brought with `--with-token`). */
+  refresh?: string;
+  /** Epoch ms, with the provider's safety margin already subtracted; absent when unknown. */
+  expires?: number;
   [extra: string]: unknown;
 }
+
+export interface ApiKeyLogin {
+  type: "api_key";
+  key: string;
+  [extra: string]: unknown;
+}
+
+export type StoredLogin = OAuthLogin | ApiKeyLogin;
+
+/** An OAuth login that can be renewed: what refresh works on. */
+export type RefreshableLogin = OAuthLogin & { refresh: string; expires: number };
 
 export type StoreData = Record<string, unknown>;
 
 export type EntryState =
   | { kind: "absent" }
-  | { kind: "valid"; credential: OAuthCredential }
+  | { kind: "valid"; login: StoredLogin }
   | { kind: "invalid"; problem: string };
+
+/** Field of a stored login (pi's own, kept by every writer) holding "no refresh before" in epoch ms. */
+export const RATE_LIMIT_FIELD = "rateLimitedUntil";
+
+/** Fields of an entry that are not extras handed to the provider's model calls. */
+const CORE_FIELDS = new Set(["type", "access", "refresh", "expires", "key", RATE_LIMIT_FIELD]);
 
 /** The names of the fields that are missing or wrong; empty when the entry is a valid login. */
 export function wrongFields(value: unknown): string[] {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return ["entry"];
   const v = value as Record<string, unknown>;
+  const nonEmpty = (x: unknown) => typeof x === "string" && x !== "";
+  if (v.type === "api_key") return nonEmpty(v.key) ? [] : ["key"];
   const wrong: string[] = [];
   if (v.type !== "oauth") wrong.push("type");
-  if (typeof v.refresh !== "string" || v.refresh === "") wrong.push("refresh");
-  if (typeof v.access !== "string" || v.access === "") wrong.push("access");
-  if (typeof v.expires !== "number" || !Number.isFinite(v.expires)) wrong.push("expires");
+  if (v.refresh !== undefined && !nonEmpty(v.refresh)) wrong.push("refresh");
+  if (!nonEmpty(v.access)) wrong.push("access");
+  const expiresOk = typeof v.expires === "number" && Number.isFinite(v.expires);
+  // A login that can be renewed must say when: that is when it is renewed.
+  if (v.expires === undefined ? v.refresh !== undefined : !expiresOk) wrong.push("expires");
   return wrong;
 }
 
@@ -39,6 +65,24 @@ export function readEntry(data: StoreData, providerId: string): EntryState {
   if (!Object.hasOwn(data, providerId)) return { kind: "absent" };
   const value = data[providerId];
   const wrong = wrongFields(value);
-  if (wrong.length === 0) return { kind: "valid", credential: value as OAuthCredential };
+  if (wrong.length === 0) return { kind: "valid", login: value as StoredLogin };
   return { kind: "invalid", problem: `the "${providerId}" entry has a missing or wrong ${wrong.join(", ")}` };
+}
+
+export function isRefreshable(login: StoredLogin): login is RefreshableLogin {
+  return login.type === "oauth" && typeof login.refresh === "string" && typeof login.expires === "number";
+}
+
+/** The secret a model call uses: the access token, or the key. */
+export function secretOf(login: StoredLogin): string {
+  return login.type === "api_key" ? login.key : login.access;
+}
+
+/** String fields beyond the credential itself (account id, enterprise host): handed to model calls. */
+export function extrasOf(login: StoredLogin): Record<string, string> {
+  const extras: Record<string, string> = {};
+  for (const [name, value] of Object.entries(login)) {
+    if (!CORE_FIELDS.has(name) && typeof value === "string") extras[name] = value;
+  }
+  return extras;
 }

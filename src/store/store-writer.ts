@@ -3,9 +3,8 @@ import { basename, resolve } from "node:path";
 import { PiError, errnoOf } from "../core/errors.ts";
 import { dirnameOf, displayPath } from "../core/paths.ts";
 import { warn } from "../terminal/output.ts";
-import { PROVIDERS } from "../providers/registry.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
-import { oauthCredentialSchema } from "./credential-schema.ts";
+import { storedLoginSchema } from "./credential-schema.ts";
 import {
   type CredentialStore,
   type Mutation,
@@ -45,7 +44,7 @@ export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>
       data = {};
     }
     removeStrandedTempFiles(realPath);
-    const before = snapshotKnown(data);
+    const before = snapshotEntries(data);
     const { value, changed } = await mutate(data);
     if (changed) {
       assertWritable(data, before);
@@ -76,22 +75,24 @@ function removeStrandedTempFiles(realPath: string): void {
   }
 }
 
-function snapshotKnown(data: StoreData): Map<string, string> {
-  return new Map(PROVIDERS.filter((p) => Object.hasOwn(data, p.id)).map((p) => [p.id, JSON.stringify(data[p.id])]));
+function snapshotEntries(data: StoreData): Map<string, string> {
+  return new Map(Object.keys(data).map((id) => [id, JSON.stringify(data[id])]));
 }
 
 /**
- * Never write a malformed login for a provider pi knows (it would be unusable on the next
- * read). Only entries this change touched are checked: a broken entry someone else left
- * must not block logging in or out of another provider.
+ * Never write a malformed login (it would be unusable on the next read): an entry that
+ * says it is a login (`type`) must be a whole one. Only entries this change touched are
+ * checked: a broken entry someone else left must not block logging in or out of another
+ * provider, and entries of other programs' shapes pass through untouched.
  */
 function assertWritable(data: StoreData, before: Map<string, string>): void {
-  for (const provider of PROVIDERS) {
-    if (!Object.hasOwn(data, provider.id)) continue;
-    if (before.get(provider.id) === JSON.stringify(data[provider.id])) continue;
-    const parsed = oauthCredentialSchema.safeParse(data[provider.id]);
+  for (const id of Object.keys(data)) {
+    if (before.get(id) === JSON.stringify(data[id])) continue;
+    const entry = data[id];
+    if (typeof entry !== "object" || entry === null || !("type" in entry)) continue;
+    const parsed = storedLoginSchema.safeParse(data[id]);
     if (!parsed.success) {
-      throw new PiError("internal", `refusing to store a malformed ${provider.displayName} login (${parsed.error.issues.map((i) => i.path.join(".")).join(", ")}); nothing was written`);
+      throw new PiError("internal", `refusing to store a malformed "${id}" login (${parsed.error.issues.map((i) => i.path.join(".") || i.message).join(", ")}); nothing was written`);
     }
   }
 }

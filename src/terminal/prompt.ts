@@ -4,7 +4,7 @@ import { KeyDecoder, type KeyEvent } from "./keys.ts";
 /**
  * Reading what a person pastes. On a terminal: raw mode with bracketed paste, so a long
  * paste arrives whole and a newline inside it does not submit; the text is shown masked
- * (it is a secret). Without a terminal: one line from stdin, so `pi login < file` works.
+ * (it is a secret). Without a terminal: one line from stdin, for scripts that drive a sign-in.
  */
 const BRACKETED_ON = "\x1b[?2004h";
 const BRACKETED_OFF = "\x1b[?2004l";
@@ -22,7 +22,12 @@ export function masked(value: string): { dots: string; count: string } {
   };
 }
 
-export async function readMaskedLine(prompt: string): Promise<string | undefined> {
+/**
+ * A masked line on a raw terminal. Resolves `undefined` on Ctrl+D with nothing typed, or
+ * when `signal` withdraws the question (the browser came back first); rejects on Ctrl+C.
+ * The terminal is put back however it ends.
+ */
+export async function readMaskedLine(prompt: string, signal?: AbortSignal): Promise<string | undefined> {
   const stdin = process.stdin;
   const out = process.stderr;
   const decoder = new KeyDecoder();
@@ -35,8 +40,10 @@ export async function readMaskedLine(prompt: string): Promise<string | undefined
 
   return new Promise<string | undefined>((resolve, reject) => {
     let escTimer: Timer | undefined;
+    const onAbort = () => finish(() => resolve(undefined));
     const finish = (outcome: () => void) => {
       clearTimeout(escTimer);
+      signal?.removeEventListener("abort", onAbort);
       stdin.off("data", onData);
       stdin.setRawMode(false);
       stdin.pause();
@@ -77,6 +84,8 @@ export async function readMaskedLine(prompt: string): Promise<string | undefined
       escTimer = setTimeout(() => decoder.flush(), 50);
     };
 
+    if (signal?.aborted) return resolve(undefined);
+    signal?.addEventListener("abort", onAbort, { once: true });
     stdin.setRawMode(true);
     stdin.resume();
     stdin.on("data", onData);
@@ -85,19 +94,43 @@ export async function readMaskedLine(prompt: string): Promise<string | undefined
   });
 }
 
-/** One line from a non-terminal stdin; undefined when stdin ends before anything arrives. */
-export async function readLineFromStdin(): Promise<string | undefined> {
-  const decoder = new TextDecoder();
-  let text = "";
-  for await (const chunk of process.stdin) {
-    text += decoder.decode(chunk as Buffer, { stream: true });
-    const newline = text.indexOf("\n");
-    if (newline !== -1) {
-      process.stdin.pause();
-      return text.slice(0, newline);
-    }
-    // Past any plausible paste: stop reading rather than buffer an endless stream.
-    if (text.length > 64 * 1024) return text;
-  }
-  return text === "" ? undefined : text;
+const MAX_LINE = 64 * 1024;
+
+/**
+ * One line from a non-terminal stdin; `undefined` when stdin ends before anything arrives,
+ * or when `signal` withdraws the question. Past any plausible paste it stops reading
+ * rather than buffer an endless stream.
+ */
+export function readLineFromStdin(signal?: AbortSignal): Promise<string | undefined> {
+  const stdin = process.stdin;
+  return new Promise((resolve) => {
+    const decoder = new TextDecoder();
+    let text = "";
+    const done = (value: string | undefined) => {
+      stdin.off("data", onData);
+      stdin.off("end", onEnd);
+      stdin.off("error", onEnd);
+      signal?.removeEventListener("abort", onAbort);
+      stdin.pause();
+      resolve(value);
+    };
+    const onData = (chunk: Buffer | string) => {
+      text += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+      const newline = text.indexOf("\n");
+      if (newline !== -1) done(text.slice(0, newline).replace(/\r$/, ""));
+      else if (text.length > MAX_LINE) done(text);
+    };
+    const onEnd = () => done(text === "" ? undefined : text);
+    const onAbort = () => {
+      done(undefined);
+      // Nothing else reads stdin in this process: let go of it, so a pipe left open cannot keep pi alive.
+      stdin.destroy();
+    };
+    if (signal?.aborted) return resolve(undefined);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    stdin.on("data", onData);
+    stdin.on("end", onEnd);
+    stdin.on("error", onEnd);
+    stdin.resume();
+  });
 }

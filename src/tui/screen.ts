@@ -19,6 +19,10 @@ export class Screen {
     out.on("resize", () => this.redrawAfterResize());
   }
 
+  get rows(): number {
+    return Math.max(6, this.out.rows || 24);
+  }
+
   get columns(): number {
     return Math.max(20, this.out.columns || 80);
   }

@@ -10,12 +10,14 @@ export interface SelectorItem {
 export class Selector {
   index = 0;
 
+  /** Starts on `highlight` when given, else on the current item. */
   constructor(
     readonly title: string,
     public items: SelectorItem[],
+    highlight?: string,
   ) {
-    const current = items.findIndex((i) => i.current);
-    if (current >= 0) this.index = current;
+    const start = items.findIndex((i) => (highlight === undefined ? i.current : i.value === highlight));
+    if (start >= 0) this.index = start;
   }
 
   up(): void {
@@ -38,15 +40,29 @@ export class Selector {
     return this.items[this.index];
   }
 
-  lines(style: { dim: (s: string) => string; bold: (s: string) => string }): string[] {
-    return [
-      style.bold(this.title) + style.dim("  (↑/↓ or j/k, Enter to choose, Esc to cancel)"),
-      ...this.items.map((item, i) => {
-        const pointer = i === this.index ? "❯ " : "  ";
-        const label = i === this.index ? style.bold(item.label) : item.label;
-        const current = item.current ? " (current)" : "";
-        return `${pointer}${label}${current}${item.detail ? style.dim(`  ${item.detail}`) : ""}`;
-      }),
-    ];
+  /**
+   * The title and at most `maxItems` items around the highlighted one (a long list scrolls
+   * rather than running off the terminal), with the row the highlight is on.
+   */
+  view(style: { dim: (s: string) => string; bold: (s: string) => string }, maxItems = Infinity): { lines: string[]; cursorLine: number } {
+    const room = Math.max(3, maxItems);
+    const fits = this.items.length <= room;
+    // Two rows go to the "more above/below" marks when the list does not fit.
+    const shown = fits ? this.items.length : room - 2;
+    const first = fits ? 0 : Math.min(Math.max(0, this.index - Math.floor(shown / 2)), this.items.length - shown);
+    const rows = this.items.slice(first, first + shown).map((item, offset) => {
+      const i = first + offset;
+      const pointer = i === this.index ? "❯ " : "  ";
+      const label = i === this.index ? style.bold(item.label) : item.label;
+      const current = item.current ? " (current)" : "";
+      return `${pointer}${label}${current}${item.detail ? style.dim(`  ${item.detail}`) : ""}`;
+    });
+    const above = fits ? [] : [style.dim(first > 0 ? `  ↑ ${first} more` : "")];
+    const belowCount = this.items.length - first - shown;
+    const below = fits ? [] : [style.dim(belowCount > 0 ? `  ↓ ${belowCount} more` : "")];
+    return {
+      lines: [style.bold(this.title) + style.dim("  (↑/↓ or j/k, Enter to choose, Esc to cancel)"), ...above, ...rows, ...below],
+      cursorLine: 1 + above.length + (this.index - first),
+    };
   }
 }

@@ -1,21 +1,21 @@
-import { activeSource, firstUsableProvider, readStoreView, resolveCredential } from "../auth/resolver.ts";
-import { loggedInProviders, logoutOne } from "../cli/commands/logout.ts";
-import { collectStatus, renderText } from "../cli/commands/status.ts";
+import { catalog, defaultModel } from "../app/catalog.ts";
+import { chatWithRecovery } from "../app/chat.ts";
+import { activeSource, firstUsableProvider, readStoreView, resolveCredential } from "../app/credentials.ts";
+import { chooseMethod, loginAndStore } from "../app/login.ts";
+import { loggedInProviders, logoutOne } from "../app/logout.ts";
+import { collectStatus, renderStatusText } from "../app/status.ts";
+import { qualified, selectModel } from "../app/select-model.ts";
 import { PiError } from "../core/errors.ts";
 import { displayPath, storePath } from "../core/paths.ts";
 import { VERSION } from "../core/version.ts";
-import { catalog, defaultModel } from "../models/catalog.ts";
-import { chatWithRecovery } from "../models/recovery.ts";
-import { qualified, selectModel } from "../models/select.ts";
-import type { ChatMessage, ModelInfo } from "../models/types.ts";
 import { PROVIDERS, findProvider } from "../providers/registry.ts";
-import type { LoginContext, ProviderInfo } from "../providers/types.ts";
+import type { ChatMessage, ModelInfo, ProviderDescriptor } from "../providers/types.ts";
 import { CredentialStore } from "../store/credential-store.ts";
-import { openBrowser } from "../terminal/browser.ts";
+import { whyNoBrowser } from "../terminal/browser.ts";
 import { KeyDecoder, type KeyEvent } from "../terminal/keys.ts";
 import { masked } from "../terminal/prompt.ts";
-import { osc52 } from "../terminal/terminal-io.ts";
 import { Editor } from "./editor.ts";
+import { type SessionQuestion, type SessionSurface, sessionLoginUI } from "./login-ui.ts";
 import { Screen } from "./screen.ts";
 import { Selector, type SelectorItem } from "./selector.ts";
 import { SLASH_COMMANDS, complete, matchingCommands, parseSlash } from "./slash-commands.ts";
@@ -58,6 +58,8 @@ class Session {
   private armedQuit = false;
   private finished: ((code: number) => void) | undefined;
   private escTimer: Timer | undefined;
+  /** The login in progress, which Esc cancels. */
+  private activeLogin: AbortController | undefined;
 
   async run(): Promise<number> {
     this.model = await selectModel({ fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(this.store)).id });
@@ -240,8 +242,9 @@ class Session {
         return;
       }
       case "select": {
-        const lines = mode.selector.lines(style);
-        this.screen.draw(lines, { line: 1 + mode.selector.index, col: 0 });
+        // Room for the list below what is already on the screen: a long list scrolls.
+        const { lines, cursorLine } = mode.selector.view(style, this.screen.rows - 3);
+        this.screen.draw(lines, { line: cursorLine, col: 0 });
         return;
       }
       case "secret": {
@@ -299,7 +302,7 @@ class Session {
           return await this.chooseModel(arg);
         case "/status": {
           const { store, providers } = await collectStatus(PROVIDERS);
-          return this.say(renderText(store, providers).trimEnd());
+          return this.say(renderStatusText(store, providers).trimEnd());
         }
         case "/clear":
           this.conversation = [];
@@ -328,9 +331,8 @@ class Session {
     try {
       const provider = findProvider(this.model.provider);
       const credential = await resolveCredential(provider, { store: this.store });
-      const client = await provider.loadModels();
-      const request = { model: this.model.id, messages: this.conversation, maxTokens: MAX_TOKENS, signal: abort.signal };
-      for await (const event of chatWithRecovery(client, request, credential, this.store)) {
+      const request = { model: this.model.id, info: this.model, messages: this.conversation, maxTokens: MAX_TOKENS, signal: abort.signal };
+      for await (const event of chatWithRecovery(request, credential, this.store)) {
         if (event.type === "text") {
           this.screen.write(event.text);
           answer += event.text;
@@ -357,67 +359,57 @@ class Session {
   }
 
   private async login(arg?: string): Promise<void> {
-    const provider = arg ? findProvider(arg) : await this.pickProvider("Sign in to which provider?", PROVIDERS);
+    const [providerArg, methodArg] = arg?.split(/\s+/) ?? [];
+    const provider = providerArg ? findProvider(providerArg) : await this.pickProvider("Sign in to which provider?", PROVIDERS);
     if (!provider) return this.say(style.dim("Login cancelled; nothing changed."));
-    const abort = new AbortController();
-    const busy = () => {
-      this.mode = { kind: "busy", streaming: false, cancel: () => abort.abort() };
-      this.render();
-    };
-    busy();
-    const ctx: LoginContext = {
-      interactive: true,
-      options: {},
-      signal: abort.signal,
-      say: (line) => this.say(line),
-      showUrl: (url) => this.say(`\n${url}\n`),
-      openBrowser: (url) => openBrowser(url, { env: process.env, platform: process.platform, interactive: true, noBrowser: false }),
-      readAnswer: async (prompt) => {
-        const value = await this.ask<string>((resolve) => ({ kind: "secret", prompt, value: "", resolve }));
-        busy();
-        if (value === undefined) throw new PiError("interrupted", "login cancelled; nothing was changed");
-        return value;
-      },
-      choose: async (question, choices) => {
-        const value = await this.ask<string>((resolve) => ({ kind: "select", selector: new Selector(question, choices.map((c) => ({ value: c.value, label: c.label, detail: c.hint }))), resolve }));
-        busy();
-        if (value === undefined) throw new PiError("interrupted", "login cancelled; nothing was changed");
-        return value;
-      },
-      askLine: async (prompt) => {
-        const value = await this.ask<string>((resolve) => ({ kind: "line", prompt, editor: new Editor(), resolve }));
-        busy();
-        if (value === undefined) throw new PiError("interrupted", "login cancelled; nothing was changed");
-        return value;
-      },
-      showCode: (code) => {
-        this.say(`\n    ${style.bold(code)}\n`);
-        process.stdout.write(osc52(code));
-        return true;
-      },
-      status: (line) => {
-        this.status = line;
-        this.render();
-      },
-      clearStatus: () => {
-        this.status = "";
-      },
-    };
+    const canOpen = whyNoBrowser({ env: process.env, platform: process.platform, interactive: true, noBrowser: false }) === undefined;
+    let method = chooseMethod(provider, methodArg, canOpen);
+    if (!methodArg && provider.loginMethods.length > 1) {
+      const chosen = await this.ask({
+        kind: "select",
+        selector: new Selector(
+          `Sign in to ${provider.displayName} how?`,
+          provider.loginMethods.map((m) => ({ value: m.id, label: `${m.label}${m.id === method.id ? " (default)" : ""}`, detail: m.hint })),
+          method.id,
+        ),
+      });
+      if (!chosen) return this.say(style.dim("Login cancelled; nothing changed."));
+      method = chooseMethod(provider, chosen, canOpen);
+    }
+    const cancel = new AbortController();
+    this.busyLogin(cancel);
     try {
-      const credential = await (await provider.load()).login(ctx);
-      await this.store.update(async (data) => {
-        data[provider.id] = credential;
-        return { value: undefined, changed: true };
-      }, { onCorrupt: "move-aside" });
-      this.say(style.green(`✓ Logged in to ${provider.displayName}. Stored in ${displayPath(this.store.path)}.`));
+      const result = await loginAndStore(provider, method, sessionLoginUI(this.surface, cancel), {});
+      this.say(style.green(`✓ Logged in to ${provider.displayName}. Stored in ${displayPath(result.storePath)}.`));
+      if (result.hiddenBy) this.say(style.yellow(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one.`));
     } catch (error) {
       if (error instanceof PiError && error.code === "interrupted") this.say(style.dim("Login cancelled; nothing changed."));
       else this.say(style.red(`✗ Login failed: ${error instanceof PiError ? error.message : String(error)}`));
+    } finally {
+      cancel.abort();
     }
   }
 
+  /** "Working… (Esc to cancel)" for a login: Esc or Ctrl+C aborts it. */
+  private busyLogin(cancel: AbortController): void {
+    this.activeLogin = cancel;
+    this.mode = { kind: "busy", streaming: false, cancel: () => cancel.abort() };
+    this.render();
+  }
+
+  /** What the login UI sees of the session. */
+  private readonly surface: SessionSurface = {
+    say: (text) => this.say(text),
+    ask: (question, signal) => this.ask(question, signal),
+    busy: (cancel) => this.busyLogin(cancel),
+    progress: (line) => {
+      this.status = line ?? "";
+      this.render();
+    },
+  };
+
   private async logout(arg?: string): Promise<void> {
-    let provider: ProviderInfo | undefined;
+    let provider: ProviderDescriptor | undefined;
     if (arg) {
       provider = findProvider(arg);
     } else {
@@ -451,7 +443,7 @@ class Session {
       selector.update(items((m) => usable.get(m.provider) ?? `not usable: /login ${m.provider}`));
       if (this.mode.kind === "select" && this.mode.selector === selector) this.render();
     });
-    const value = await this.ask<string>((resolve) => ({ kind: "select", selector, resolve }));
+    const value = await this.ask({ kind: "select", selector });
     if (!value) return this.say(style.dim("Model unchanged."));
     this.model = await selectModel({ model: value, fallbackProvider: this.model.provider });
     await this.printHeader();
@@ -459,27 +451,50 @@ class Session {
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────
 
-  /** Switch to a mode that ends with an answer, and wait for it. */
-  private ask<T>(make: (resolve: (value: T | undefined) => void) => Mode): Promise<T | undefined> {
+  /**
+   * Switch to a mode that ends with an answer, and wait for it. `signal` withdraws the
+   * question (a login's browser came back first): the login goes on working at once.
+   */
+  private ask(question: SessionQuestion, signal?: AbortSignal): Promise<string | undefined> {
     return new Promise((resolve) => {
-      this.mode = make((value) => {
-        this.mode = { kind: "input" };
+      let settled = false;
+      const settle = (value: string | undefined, next: Mode) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener("abort", withdraw);
+        this.mode = next;
         resolve(value);
-      });
+      };
+      const answer = (value: string | undefined) => settle(value, { kind: "input" });
+      const withdraw = () => {
+        settle(undefined, { kind: "busy", streaming: false, cancel: () => this.activeLogin?.abort() });
+        this.render();
+      };
+      switch (question.kind) {
+        case "select":
+          this.mode = { kind: "select", selector: question.selector, resolve: answer };
+          break;
+        case "secret":
+          this.mode = { kind: "secret", prompt: question.prompt, value: "", resolve: answer };
+          break;
+        case "line":
+          this.mode = { kind: "line", prompt: question.prompt, editor: question.editor, resolve: answer };
+          break;
+      }
+      signal?.addEventListener("abort", withdraw, { once: true });
       this.render();
     });
   }
 
-  private async pickProvider(title: string, providers: readonly ProviderInfo[]): Promise<ProviderInfo | undefined> {
+  private async pickProvider(title: string, providers: readonly ProviderDescriptor[]): Promise<ProviderDescriptor | undefined> {
     const usable = await this.availability();
-    const value = await this.ask<string>((resolve) => ({
+    const value = await this.ask({
       kind: "select",
       selector: new Selector(
         title,
         providers.map((p) => ({ value: p.id, label: p.displayName, detail: usable.get(p.id) ?? "not logged in" })),
       ),
-      resolve,
-    }));
+    });
     return value ? findProvider(value) : undefined;
   }
 
@@ -494,7 +509,7 @@ class Session {
     return out;
   }
 
-  private async sourceOf(provider: ProviderInfo): Promise<string | undefined> {
+  private async sourceOf(provider: ProviderDescriptor): Promise<string | undefined> {
     return activeSource(provider, await readStoreView(this.store))?.source;
   }
 }

@@ -173,32 +173,64 @@ describe("the Copilot token", () => {
 });
 
 describe("chat and models through Copilot", () => {
-  test("pi -p streams from the base URL in the token, with the Copilot headers", async () => {
+  test("pi -p sends the default model (a Responses model) to /responses under the base URL in the token, with the Copilot headers", async () => {
     box.writeStore({ "github-copilot": storedCopilot(gh.grantGitHubToken(), 3600_000) });
     const r = await box.run(["-p", "--provider", "github-copilot", "--system", "Be brief.", "hi"], { env: gh.env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("Hello from the fake Copilot.\n");
     const [chat] = gh.chats();
+    expect(chat!.path).toBe("/responses");
     const stored = box.readStore()["github-copilot"];
     expect(chat!.headers.authorization).toBe(`Bearer ${stored.access}`);
     expect(chat!.headers["openai-intent"]).toBe("conversation-edits");
     expect(chat!.headers["x-initiator"]).toBe("user");
     expect(chat!.headers["copilot-integration-id"]).toBe("vscode-chat");
     expect(chat!.json).toEqual({
-      model: "gpt-4.1",
+      model: "gpt-6.1-sol",
+      instructions: "Be brief.",
+      input: [{ role: "user", content: [{ type: "input_text", text: "hi" }] }],
+      max_output_tokens: 4096,
+      stream: true,
+    });
+  });
+
+  test("a Chat Completions model goes to /chat/completions with the system prompt as the first message", async () => {
+    box.writeStore({ "github-copilot": storedCopilot(gh.grantGitHubToken(), 3600_000) });
+    const r = await box.run(["-p", "--model", "github-copilot/gemini-4-argon", "--system", "Be brief.", "hi"], { env: gh.env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("Hello from the fake Copilot.\n");
+    const [chat] = gh.chats();
+    expect(chat!.path).toBe("/chat/completions");
+    expect(chat!.json).toEqual({
+      model: "gemini-4-argon",
       messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "hi" }],
       max_tokens: 4096,
       stream: true,
     });
   });
 
-  test("--json gives the same event shapes as for Anthropic", async () => {
+  test("a Claude model goes to /v1/messages in the Messages format", async () => {
     box.writeStore({ "github-copilot": storedCopilot(gh.grantGitHubToken(), 3600_000) });
-    const r = await box.run(["-p", "--json", "--model", "github-copilot/gpt-4o", "hi"], { env: gh.env() });
-    const events = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
-    expect(events[0]).toEqual({ type: "start", model: "gpt-4o", provider: "github-copilot" });
-    expect(events.at(-1)).toMatchObject({ type: "stop", reason: "stop" });
+    const r = await box.run(["-p", "--model", "github-copilot/claude-sonnet-5.5", "hi"], { env: gh.env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("Hello from the fake Copilot.\n");
+    const [chat] = gh.chats();
+    expect(chat!.path).toBe("/v1/messages");
+    expect(chat!.headers["anthropic-version"]).toBe("2023-06-01");
+    expect(chat!.json).toEqual({ model: "claude-sonnet-5.5", max_tokens: 4096, messages: [{ role: "user", content: "hi" }], stream: true });
   });
+
+  for (const model of ["gpt-6.2-sol", "gemini-4-argon", "claude-opus-5.5"]) {
+    test(`--json gives the same event shapes as for Anthropic (${model})`, async () => {
+      box.writeStore({ "github-copilot": storedCopilot(gh.grantGitHubToken(), 3600_000) });
+      const r = await box.run(["-p", "--json", "--model", `github-copilot/${model}`, "hi"], { env: gh.env() });
+      expect(r.code).toBe(0);
+      const events = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+      expect(events[0]).toEqual({ type: "start", model, provider: "github-copilot" });
+      expect(events.slice(1, -1).map((e) => e.text).join("")).toBe("Hello from the fake Copilot.");
+      expect(events.at(-1)).toMatchObject({ type: "stop" });
+    });
+  }
 
   test("a 401 from the chat API renews the Copilot token once and retries", async () => {
     box.writeStore({ "github-copilot": storedCopilot(gh.grantGitHubToken(), 3600_000) });

@@ -80,17 +80,24 @@ describe.skipIf(!hasTmux)("pi login anthropic on a terminal", () => {
     expect(existsSync(box.storePath)).toBe(false);
   });
 
-  test("opens $BROWSER with the URL as one argument when a display is available", async () => {
+  test("where a browser can be opened, signs in through it: $BROWSER gets the URL as one argument, and its return logs in", async () => {
     const script = `${box.root}/browser.sh`;
     const record = `${box.root}/browser-args`;
     writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$@" > '${record}'\n`);
     chmodSync(script, 0o755);
-    term.start([PI_BIN, "login", "anthropic"], env({ BROWSER: script, DISPLAY: ":0" }));
-    const screen = await term.waitFor(/Paste the code here:/);
+    term.start([PI_BIN, "login", "anthropic"], env({ BROWSER: script, DISPLAY: ":0", PI_OAUTH_CALLBACK_PORT: "0" }));
+    const screen = await term.waitFor(/Paste the redirect URL \(or wait for the browser\):/);
     const url = URL_LINE.exec(screen)![1]!;
+    expect(new URL(url).searchParams.get("redirect_uri")).toMatch(/^http:\/\/localhost:\d+\/callback$/);
     for (let i = 0; i < 50 && !existsSync(record); i++) await Bun.sleep(20);
     expect(readFileSync(record, "utf8")).toBe(`${url}\n`);
     expect(screen).toContain("A browser window should have opened");
+    // The browser follows the consent page's redirect back to pi.
+    expect((await fetch(url)).status).toBe(200);
+    const done = await term.waitFor(/\[exit \d+\]/);
+    expect(done).toContain("Logged in to Anthropic");
+    expect(done).toContain("[exit 0]");
+    expect(done).not.toContain("Paste the redirect URL (or wait for the browser): •");
   });
 
   test("without a provider, a selector offers the providers and Enter starts that provider's sign-in", async () => {

@@ -35,7 +35,7 @@ describe("pi -p with each credential source", () => {
     expect(req!.headers["anthropic-beta"]).toBeUndefined();
     expect(req!.headers["anthropic-version"]).toBe("2023-06-01");
     expect(req!.headers["user-agent"]).toMatch(/^pi\/\d+\.\d+\.\d+$/);
-    expect(req!.json).toEqual({ model: "claude-sonnet-4-5", max_tokens: 4096, messages: [{ role: "user", content: "Say hello" }], stream: true });
+    expect(req!.json).toEqual({ model: "claude-opus-5-5", max_tokens: 4096, messages: [{ role: "user", content: "Say hello" }], stream: true });
   });
 
   test("a stored login goes as a Bearer token with the oauth beta header", async () => {
@@ -66,9 +66,9 @@ describe("pi -p with each credential source", () => {
   });
 
   test("--model, --system and --max-tokens reach the request", async () => {
-    const r = await box.run(["-p", "--model", "haiku-4", "--system", "Be brief.", "--max-tokens", "100", "q"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    const r = await box.run(["-p", "--model", "fable-5-1", "--system", "Be brief.", "--max-tokens", "100", "q"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
     expect(r.code).toBe(0);
-    expect(fake.messageRequests()[0]!.json).toMatchObject({ model: "claude-haiku-4-5", system: "Be brief.", max_tokens: 100 });
+    expect(fake.messageRequests()[0]!.json).toMatchObject({ model: "claude-fable-5-1", system: "Be brief.", max_tokens: 100 });
   });
 
   test("the question comes from stdin when -p has none and stdin is piped", async () => {
@@ -81,7 +81,7 @@ describe("pi -p with each credential source", () => {
     const r = await box.run(["-p", "--json", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
     expect(r.code).toBe(0);
     const events = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
-    expect(events[0]).toEqual({ type: "start", model: "claude-sonnet-4-5", provider: "anthropic" });
+    expect(events[0]).toEqual({ type: "start", model: "claude-opus-5-5", provider: "anthropic" });
     expect(events.filter((e) => e.type === "text").map((e) => e.text).join("")).toBe(REPLY);
     expect(events.at(-1)).toMatchObject({ type: "stop", reason: "end_turn" });
   });
@@ -188,7 +188,7 @@ describe("provider errors", () => {
   });
 
   test("a stream cut off mid-answer says so and exits 5, keeping what arrived", async () => {
-    fake.messageFaults.push(() => fake.stream("claude-sonnet-4-5", REPLY, { cutAfter: 3 }));
+    fake.messageFaults.push(() => fake.stream("claude-opus-5-5", REPLY, { cutAfter: 3 }));
     const r = await box.run(["-p", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
     expect(r.code).toBe(5);
     expect(r.stdout).toBe(`${REPLY.slice(0, 21)}\n`);
@@ -196,7 +196,7 @@ describe("provider errors", () => {
   });
 
   test("an error event mid-stream stops with its type and exits 5", async () => {
-    fake.messageFaults.push(() => fake.stream("claude-sonnet-4-5", REPLY, { errorAfter: { deltas: 2, type: "overloaded_error", message: "Overloaded" } }));
+    fake.messageFaults.push(() => fake.stream("claude-opus-5-5", REPLY, { errorAfter: { deltas: 2, type: "overloaded_error", message: "Overloaded" } }));
     const r = await box.run(["-p", "--json", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
     expect(r.code).toBe(5);
     const last = JSON.parse(r.stdout.trimEnd().split("\n").at(-1)!);
@@ -227,7 +227,7 @@ describe("pi models", () => {
   test("with no credential, every model is listed as not usable", async () => {
     const rows = await sourceOf({});
     expect(rows[0]).toMatchObject({ usable: false, source: null });
-    expect(rows.find((m) => m.default)?.id).toBe("claude-sonnet-4-5");
+    expect(rows.find((m) => m.default)?.id).toBe("claude-opus-5-5");
   });
 
   test("with an API key only, through ANTHROPIC_API_KEY", async () => {

@@ -59,7 +59,13 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     await type("/login");
     await term.waitFor(/Sign in to which provider\?/);
     term.send("Enter");
+    // No display in this terminal: copy-code is the default, marked and highlighted.
+    const methods = await term.waitFor(/Sign in to Anthropic \(Claude Pro\/Max\) how\?/);
+    expect(methods).toMatch(/❯ Copy code login \(default\) {2}paste the code/);
+    expect(methods).toMatch(/ {2}Browser login/);
+    term.send("Enter");
     const screen = await term.waitFor(/Paste the code here:/);
+    expect(new URL(URL_LINE.exec(screen)![1]!).searchParams.get("redirect_uri")).toBe(fake.redirectUri);
     const { code, state } = fake.approve(URL_LINE.exec(screen)![1]!);
     term.paste(`${code}#${state}`);
     const masked = await term.waitFor(/\(\d+ characters\)/);
@@ -74,10 +80,47 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     expect(req!.headers.authorization).toBe(`Bearer ${box.readStore().anthropic.access}`);
   });
 
+  test("/login anthropic, Browser login: the browser's return to the listener logs in, and the paste box goes away", async () => {
+    start({ PI_OAUTH_CALLBACK_PORT: "0" });
+    await term.waitFor(/not signed in/);
+    await type("/login anthropic");
+    await term.waitFor(/Sign in to Anthropic \(Claude Pro\/Max\) how\?/);
+    term.send("Up");
+    term.send("Enter");
+    const screen = await term.waitFor(/Paste the redirect URL \(or wait for the browser\):/);
+    const url = URL_LINE.exec(screen)![1]!;
+    const redirect = new URL(url).searchParams.get("redirect_uri")!;
+    expect(redirect).toMatch(/^http:\/\/localhost:\d+\/callback$/);
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    const after = await term.waitFor(/✓ Logged in to Anthropic/);
+    expect(after).not.toMatch(/Paste the redirect URL \(or wait for the browser\):\s*$/m);
+    expect(fake.tokenRequests("authorization_code")[0]!.json!.redirect_uri).toBe(redirect);
+    expect(box.readStore().anthropic.type).toBe("oauth");
+    await type("hi");
+    await term.waitFor(/arrives in pieces/);
+  });
+
+  test("/login anthropic browser, then Escape: the login is cancelled, the listener closed, and the session goes on", async () => {
+    start({ PI_OAUTH_CALLBACK_PORT: "0" });
+    await term.waitFor(/not signed in/);
+    await type("/login anthropic browser");
+    const screen = await term.waitFor(/Paste the redirect URL \(or wait for the browser\):/);
+    const redirect = new URL(URL_LINE.exec(screen)![1]!).searchParams.get("redirect_uri")!.replace("localhost", "127.0.0.1");
+    expect((await fetch(`${redirect}?state=x`)).status).toBe(400);
+    term.send("Escape");
+    await term.waitFor(/Login cancelled; nothing changed\.[\s\S]*›/);
+    const closed = await fetch(redirect, { signal: AbortSignal.timeout(2000) }).then(() => false, () => true);
+    expect(closed).toBe(true);
+    expect(await Bun.file(box.storePath).exists()).toBe(false);
+    await type("/status");
+    await term.waitFor(/Store: /);
+  });
+
   test("Escape in the paste box cancels the login and the session goes on", async () => {
     start();
     await term.waitFor(/not signed in/);
-    await type("/login anthropic");
+    await type("/login anthropic copy-code");
     await term.waitFor(/Paste the code here:/);
     term.send("abc", true);
     term.send("Escape");
@@ -101,8 +144,8 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     const code = /^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m.exec(screen)![1]!;
     gh.enterCode(code);
     await term.waitFor(/✓ Logged in to GitHub Copilot/);
-    await type("/model github-copilot/gpt-4.1");
-    await term.waitFor(/github-copilot\/gpt-4\.1 \(via stored\)/);
+    await type("/model github-copilot/gemini-4-argon");
+    await term.waitFor(/github-copilot\/gemini-4-argon \(via stored\)/);
     await type("hi copilot");
     await term.waitFor(/Hello from the fake Copilot\./);
   });
@@ -125,19 +168,18 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
 
   test("/model with an id switches the model; /model opens a selector marking the current one", async () => {
     start({ ANTHROPIC_API_KEY: API_KEY });
-    await term.waitFor(/claude-sonnet-4-5/);
-    await type("/model haiku-4");
-    await term.waitFor(/anthropic\/claude-haiku-4-5 \(via ANTHROPIC_API_KEY\)/);
+    await term.waitFor(/claude-opus-5-5/);
+    await type("/model haiku-5-5");
+    await term.waitFor(/anthropic\/claude-haiku-5-5 \(via ANTHROPIC_API_KEY\)/);
     await type("/model");
     const list = await term.waitFor(/Choose a model[\s\S]*via ANTHROPIC_API_KEY/);
-    expect(list).toMatch(/❯ anthropic\/claude-haiku-4-5 \(current\)/);
-    expect(list).toMatch(/github-copilot\/gpt-4\.1.*not usable: \/login github-copilot/);
+    expect(list).toMatch(/❯ anthropic\/claude-haiku-5-5 \(current\)/);
     term.send("Down");
     term.send("Enter");
-    await term.waitFor(/anthropic\/claude-opus-4-1 \(via ANTHROPIC_API_KEY\)/);
+    await term.waitFor(/anthropic\/claude-opus-4-5 \(via ANTHROPIC_API_KEY\)/);
     await type("hi");
     await term.waitFor(/arrives in pieces/);
-    expect(fake.messageRequests()[0]!.json!.model).toBe("claude-opus-4-1");
+    expect(fake.messageRequests()[0]!.json!.model).toBe("claude-opus-4-5");
   });
 
   test("/logout lists only logged-in providers, and the next message uses what is left", async () => {

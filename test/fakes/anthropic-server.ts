@@ -47,9 +47,17 @@ export class FakeAnthropic extends LoopbackServer {
   redirectUri = "https://platform.claude.com/oauth/code/callback";
   /** When a login's tokens rotate, its previous access token stops working (a 401 for a stale process). */
   revokeOldAccessOnRotate = false;
+  /** What the person does on the authorize page when a browser visits it. */
+  consent: "approve" | "deny" = "approve";
   /** The Messages API: API keys it accepts, models it knows, the answer it streams. */
   readonly apiKeys = new Set<string>();
-  readonly models = new Set(["claude-sonnet-4-5", "claude-opus-4-5", "claude-haiku-4-5", "claude-opus-4-1", "claude-sonnet-4-0", "claude-3-7-sonnet-latest", "claude-3-5-haiku-latest", "claude-fake-new-1"]);
+  /** The current models (reference-providers.md §D), and one pi's catalog does not know yet. */
+  readonly models = new Set([
+    "claude-fable-5", "claude-fable-5-1", "claude-fable-5-2", "claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-haiku-5-5",
+    "claude-opus-4-5", "claude-opus-4-5-20251101", "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8", "claude-opus-5", "claude-opus-5-5",
+    "claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "claude-sonnet-4-6", "claude-sonnet-5", "claude-sonnet-5-5",
+    "claude-fake-new-1",
+  ]);
   reply = "Hello from the fake Anthropic. This answer arrives in pieces.";
   chunkSize = 7;
   chunkDelayMs = 0;
@@ -160,9 +168,29 @@ export class FakeAnthropic extends LoopbackServer {
       return faulted ?? this.messages(recorded);
     }
     if (req.method === "GET" && url.pathname === "/v1/models") return this.listModels(recorded);
+    if (req.method === "GET" && url.pathname === "/oauth/authorize") return this.authorize(url);
     if (req.method === "POST" && url.pathname === "/v1/oauth/token") return this.token(recorded);
     if (req.method === "POST" && url.pathname === "/v1/oauth/token/revoke") return this.revoke(recorded);
     return Response.json({ error: "not_found" }, { status: 404 });
+  }
+
+  /**
+   * The consent page, as a browser meets it: the person approves (or, with
+   * `consent = "deny"`, refuses) and is redirected to the redirect_uri pi asked for.
+   */
+  private authorize(url: URL): Response {
+    const redirect = url.searchParams.get("redirect_uri");
+    const state = url.searchParams.get("state") ?? "";
+    if (!redirect) return Response.json({ error: "invalid_request", error_description: "redirect_uri is required" }, { status: 400 });
+    const to = new URL(redirect);
+    if (this.consent === "deny") {
+      to.searchParams.set("error", "access_denied");
+      to.searchParams.set("error_description", "The user declined to authorize pi");
+    } else {
+      to.searchParams.set("code", this.approve(url.toString()).code);
+    }
+    to.searchParams.set("state", state);
+    return new Response(null, { status: 302, headers: { location: to.toString() } });
   }
 
   private token(req: RecordedRequest): Response {

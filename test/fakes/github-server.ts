@@ -85,10 +85,6 @@ export class FakeGitHub extends LoopbackServer {
     return this.requests.filter((r) => r.path === "/copilot_internal/v2/token");
   }
 
-  chats(): RecordedRequest[] {
-    return this.requests.filter((r) => r.path === "/chat/completions");
-  }
-
   protected async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const base = await recordRequest(req);
@@ -105,9 +101,10 @@ export class FakeGitHub extends LoopbackServer {
       const fault = this.exchangeFaults.shift();
       return (fault && (await fault(recorded))) || this.exchange(recorded);
     }
-    if (req.method === "POST" && url.pathname === "/chat/completions") {
+    const api = CHAT_PATHS[url.pathname];
+    if (req.method === "POST" && api) {
       const fault = this.chatFaults.shift();
-      return (fault && (await fault(recorded))) || this.chat(recorded);
+      return (fault && (await fault(recorded))) || this.chat(recorded, api);
     }
     if (req.method === "GET" && url.pathname === "/models") return this.models(recorded);
     return Response.json({ message: "Not Found" }, { status: 404 });
@@ -182,23 +179,31 @@ export class FakeGitHub extends LoopbackServer {
     return undefined;
   }
 
-  private chat(req: RecordedRequest): Response {
+  /** Every chat request, whichever endpoint it went to. */
+  chats(): GitHubRequest[] {
+    return this.requests.filter((r) => CHAT_PATHS[r.path] !== undefined);
+  }
+
+  private chat(req: RecordedRequest, api: Api): Response {
     const denied = this.copilotAuth(req);
     if (denied) return denied;
     if (req.headers["openai-intent"] !== "conversation-edits" || req.headers["x-initiator"] !== "user") {
       return Response.json({ error: { message: "missing Openai-Intent or X-Initiator" } }, { status: 400 });
     }
     const body = req.json;
-    if (!body || typeof body.model !== "string" || !Array.isArray(body.messages) || body.stream !== true) {
-      return Response.json({ error: { message: "model, messages and stream are required" } }, { status: 400 });
+    const conversation = api === "responses" ? body?.input : body?.messages;
+    if (!body || typeof body.model !== "string" || !Array.isArray(conversation) || body.stream !== true) {
+      return Response.json({ error: { message: "model, messages (input) and stream are required" } }, { status: 400 });
     }
-    if (!["gpt-4.1", "gpt-4o", "claude-sonnet-4", "o3-mini"].includes(body.model)) {
-      return Response.json({ error: { message: `The requested model is not supported: ${body.model}` } }, { status: 404 });
+    const model = String(body.model);
+    const served = Object.entries(MODELS).find(([, ids]) => ids.includes(model))?.[0];
+    if (!served) return Response.json({ error: { message: `The requested model is not supported: ${body.model}` } }, { status: 404 });
+    if (served !== api) {
+      return Response.json({ error: { message: `model ${body.model} is not accessible via the ${req.path} endpoint`, code: "unsupported_api_for_model" } }, { status: 400 });
     }
     const pieces = this.reply.match(/[\s\S]{1,5}/g) ?? [];
-    const frames = pieces.map((text, i) => `data: ${JSON.stringify({ id: "c1", model: body.model, choices: [{ index: 0, delta: i === 0 ? { role: "assistant", content: text } : { content: text }, finish_reason: null }] })}\n\n`);
-    frames.push(`data: ${JSON.stringify({ id: "c1", model: body.model, choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: { prompt_tokens: 9, completion_tokens: pieces.length } })}\n\n`);
-    frames.push("data: [DONE]\n\n");
+    const frames =
+      api === "completions" ? completionFrames(body.model, pieces) : api === "responses" ? responseFrames(body.model, pieces) : messageFrames(body.model, pieces);
     return new Response(frames.join(""), { headers: { "Content-Type": "text/event-stream" } });
   }
 
@@ -207,8 +212,8 @@ export class FakeGitHub extends LoopbackServer {
     if (denied) return denied;
     return Response.json({
       data: [
-        { id: "gpt-4.1", name: "GPT-4.1", capabilities: { type: "chat", limits: { max_context_window_tokens: 128000 }, supports: { vision: true } } },
-        { id: "o3-mini", name: "o3-mini", capabilities: { type: "chat", limits: { max_context_window_tokens: 200000 }, supports: {} } },
+        { id: "gpt-6.1-sol", name: "GPT-6.1 Sol", supported_endpoints: ["/responses"], capabilities: { type: "chat", limits: { max_context_window_tokens: 1050000 }, supports: { vision: true } } },
+        { id: "o3-mini", name: "o3-mini", supported_endpoints: ["/chat/completions"], capabilities: { type: "chat", limits: { max_context_window_tokens: 200000 }, supports: {} } },
         { id: "text-embedding-3-small", name: "Embedding V3 small", capabilities: { type: "embeddings" } },
       ],
     });
@@ -216,3 +221,42 @@ export class FakeGitHub extends LoopbackServer {
 }
 
 export { sseFrame };
+
+type Api = "completions" | "responses" | "messages";
+
+const CHAT_PATHS: Record<string, Api | undefined> = { "/chat/completions": "completions", "/responses": "responses", "/v1/messages": "messages" };
+
+/** Which models the fake serves, by wire format, as reference-providers.md §D assigns them (a few of each). */
+const MODELS: Record<Api, string[]> = {
+  completions: ["gemini-4-argon", "gemini-3.8-flash", "kimi-k3", "o3-mini"],
+  responses: ["gpt-6.1-sol", "gpt-6.2-sol", "gpt-5.4-nano", "grok-4.7"],
+  messages: ["claude-sonnet-5.5", "claude-opus-5.5", "claude-haiku-5.5"],
+};
+
+function completionFrames(model: string, pieces: string[]): string[] {
+  const frames = pieces.map((text, i) => `data: ${JSON.stringify({ id: "c1", model, choices: [{ index: 0, delta: i === 0 ? { role: "assistant", content: text } : { content: text }, finish_reason: null }] })}\n\n`);
+  frames.push(`data: ${JSON.stringify({ id: "c1", model, choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: { prompt_tokens: 9, completion_tokens: pieces.length } })}\n\n`);
+  frames.push("data: [DONE]\n\n");
+  return frames;
+}
+
+function responseFrames(model: string, pieces: string[]): string[] {
+  const response = { id: "resp_1", object: "response", model, status: "in_progress" };
+  return [
+    sseFrame("response.created", { type: "response.created", response }),
+    sseFrame("response.output_item.added", { type: "response.output_item.added", output_index: 0, item: { type: "message", role: "assistant", content: [] } }),
+    ...pieces.map((delta) => sseFrame("response.output_text.delta", { type: "response.output_text.delta", output_index: 0, content_index: 0, delta })),
+    sseFrame("response.completed", { type: "response.completed", response: { ...response, status: "completed", usage: { input_tokens: 9, output_tokens: pieces.length } } }),
+  ];
+}
+
+function messageFrames(model: string, pieces: string[]): string[] {
+  return [
+    sseFrame("message_start", { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", content: [], model, usage: { input_tokens: 9, output_tokens: 1 } } }),
+    sseFrame("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
+    ...pieces.map((text) => sseFrame("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } })),
+    sseFrame("content_block_stop", { type: "content_block_stop", index: 0 }),
+    sseFrame("message_delta", { type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: pieces.length } }),
+    sseFrame("message_stop", { type: "message_stop" }),
+  ];
+}

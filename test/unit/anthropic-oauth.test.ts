@@ -5,9 +5,11 @@ import {
   anthropicEndpoints,
   authorizationCodeBody,
   buildAuthorizeUrl,
-  parsePastedAnswer,
   refreshBody,
 } from "../../src/providers/anthropic/oauth.ts";
+import { parsePastedCode } from "../../src/providers/shared/paste.ts";
+
+const parsePastedAnswer = (input: string, state: string) => parsePastedCode(input, state, "pi login anthropic");
 
 const STATE = "S".repeat(43);
 
@@ -42,13 +44,19 @@ describe("Anthropic endpoints", () => {
 
 describe("the authorize URL", () => {
   test("carries the documented parameters in the documented order", () => {
-    const url = buildAuthorizeUrl(anthropicEndpoints({}), "CHALLENGE", STATE);
+    const endpoints = anthropicEndpoints({});
+    const url = buildAuthorizeUrl(endpoints, endpoints.redirectUri, "CHALLENGE", STATE);
     expect(url).toBe(
       "https://claude.ai/oauth/authorize?code=true&client_id=9d1c250a-e61b-44d9-88ed-5944d1962f5e&response_type=code" +
         "&redirect_uri=https%3A%2F%2Fplatform.claude.com%2Foauth%2Fcode%2Fcallback" +
         "&scope=org%3Acreate_api_key+user%3Aprofile+user%3Ainference&code_challenge=CHALLENGE&code_challenge_method=S256" +
         `&state=${STATE}`,
     );
+  });
+
+  test("carries the loopback redirect URI of a browser sign-in", () => {
+    const url = new URL(buildAuthorizeUrl(anthropicEndpoints({}), "http://localhost:53692/callback", "CHALLENGE", STATE));
+    expect(url.searchParams.get("redirect_uri")).toBe("http://localhost:53692/callback");
   });
 });
 
@@ -105,7 +113,7 @@ describe("reading the pasted answer", () => {
 
 describe("token request bodies", () => {
   test("the code exchange sends exactly grant_type, client_id, code, state, redirect_uri and code_verifier", () => {
-    const body = authorizationCodeBody(anthropicEndpoints({}), { code: "c", state: STATE }, STATE, "v");
+    const body = authorizationCodeBody(anthropicEndpoints({}).redirectUri, { code: "c", state: STATE }, STATE, "v");
     expect(body).toEqual({
       grant_type: "authorization_code",
       client_id: CLIENT_ID,

@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { parseArgv } from "../../src/cli/argv.ts";
 import { describeExpiry, parseDuration } from "../../src/core/duration.ts";
 import { maskToken, redact, registerSecret } from "../../src/core/redact.ts";
+// Loading the registry registers every provider's token shapes, as it does in the binary.
+import "../../src/providers/registry.ts";
 import { openerCommand, whyNoBrowser } from "../../src/terminal/browser.ts";
 
 const spec = {

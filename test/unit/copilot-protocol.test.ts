@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { apiBaseFromToken, classifyPoll, copilotHeaders, githubEndpoints, nextInterval, normalizeHost } from "../../src/providers/github-copilot/protocol.ts";
+import { apiBaseFromToken, classifyPoll, copilotHeaders, githubEndpoints, normalizeHost } from "../../src/providers/github-copilot/protocol.ts";
+import { nextInterval } from "../../src/providers/shared/device-code.ts";
 
 describe("enterprise hosts", () => {
   for (const typed of ["company.ghe.com", "Company.GHE.com", "https://company.ghe.com/", "HTTPS://company.ghe.com/login/device?x=1", "  company.ghe.com  "]) {

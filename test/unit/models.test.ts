@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { closeMatches, selectModel } from "../../src/models/select.ts";
-import { SseParser } from "../../src/models/sse.ts";
+import { closeMatches, selectModel } from "../../src/app/select-model.ts";
+import { SseParser } from "../../src/providers/shared/sse.ts";
 
 describe("the SSE parser", () => {
   test("reads events with their names and data", () => {
@@ -45,7 +45,8 @@ describe("choosing a model", () => {
   });
 
   test("takes a provider's default when nothing is named", async () => {
-    expect((await selectModel({ fallbackProvider: "anthropic" })).id).toBe("claude-sonnet-4-5");
+    expect((await selectModel({ fallbackProvider: "anthropic" })).id).toBe("claude-opus-5-5");
+    expect((await selectModel({ fallbackProvider: "github-copilot" })).id).toBe("gpt-6.1-sol");
   });
 
   test("takes provider/id as given, even an id the catalog does not list", async () => {
@@ -53,11 +54,16 @@ describe("choosing a model", () => {
   });
 
   test("takes a unique part of an id", async () => {
-    expect((await selectModel({ model: "haiku-4", fallbackProvider: "anthropic" })).id).toBe("claude-haiku-4-5");
+    expect((await selectModel({ model: "fable-5-2", fallbackProvider: "anthropic" })).id).toBe("claude-fable-5-2");
+  });
+
+  test("takes the alias when a part matches it and only its dated snapshots", async () => {
+    expect((await selectModel({ model: "haiku-4-5-2", fallbackProvider: "anthropic" })).id).toBe("claude-haiku-4-5-20251001");
+    expect((await selectModel({ model: "opus-4-5", provider: "anthropic", fallbackProvider: "anthropic" })).id).toBe("claude-opus-4-5");
   });
 
   test("refuses an ambiguous part, listing what it matches", async () => {
-    await expect(selectModel({ model: "sonnet", fallbackProvider: "anthropic" })).rejects.toThrow(/matches .*claude-sonnet-4-5.*be more specific/);
+    await expect(selectModel({ model: "sonnet", fallbackProvider: "anthropic" })).rejects.toThrow(/matches .*claude-sonnet-4-5.*claude-sonnet-5-5.*be more specific/);
   });
 
   test("refuses an unknown model, suggesting close ones", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { challengeFor, createPkce, randomToken } from "../../src/auth/pkce.ts";
+import { challengeFor, createPkce, randomToken } from "../../src/providers/shared/pkce.ts";
 
 describe("PKCE", () => {
   test("derives the RFC 7636 appendix B challenge from its verifier", async () => {

@@ -2,29 +2,30 @@ import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { refreshCredential } from "../../src/auth/refresh.ts";
-import { resolveCredential } from "../../src/auth/resolver.ts";
+import { resolveCredential } from "../../src/app/credentials.ts";
+import { refreshLogin as refreshCredential } from "../../src/app/refresh.ts";
 import { PiError } from "../../src/core/errors.ts";
 import { PROVIDERS } from "../../src/providers/registry.ts";
-import type { ProviderFlows, ProviderInfo } from "../../src/providers/types.ts";
+import type { ProviderDescriptor, ProviderRuntime } from "../../src/providers/types.ts";
 import { CredentialStore } from "../../src/store/credential-store.ts";
-import type { OAuthCredential } from "../../src/store/schema.ts";
+import type { RefreshableLogin } from "../../src/store/schema.ts";
 
 /** Anthropic's source order, with refresh played by the test. */
-function providerWith(refresh: ProviderFlows["refresh"]): ProviderInfo & { calls: OAuthCredential[] } {
-  const calls: OAuthCredential[] = [];
-  const flows: ProviderFlows = {
+function providerWith(refresh: ProviderRuntime["refresh"]): ProviderDescriptor & { calls: RefreshableLogin[] } {
+  const calls: RefreshableLogin[] = [];
+  const runtime: ProviderRuntime = {
     login: async () => { throw new Error("not used"); },
     refresh: async (c) => {
       calls.push(c);
       return refresh(c);
     },
-    authHeaders: () => ({}),
+    revoke: async () => ({ revoked: false, note: "not used" }),
+    client: { chat: () => { throw new Error("not used"); }, listModels: async () => [] },
   };
-  return { ...PROVIDERS[0]!, load: async () => flows, calls };
+  return { ...PROVIDERS[0]!, load: async () => runtime, calls };
 }
 
-const rotate = async (c: OAuthCredential) => ({ access: `${c.access}+`, refresh: `${c.refresh}+`, expires: Date.now() + 3600_000 });
+const rotate = async (c: RefreshableLogin) => ({ access: `${c.access}+`, refresh: `${c.refresh}+`, expires: Date.now() + 3600_000 });
 
 let dir: string;
 let store: CredentialStore;
@@ -74,7 +75,7 @@ describe("resolver order", () => {
       if (apiKey) env.ANTHROPIC_API_KEY = ENV_KEY;
       const provider = providerWith(rotate);
       if (expected === null) {
-        const error = await resolveCredential(provider, { store, env }).catch((e) => e);
+        const error = await resolveCredential(provider, { store, env }).catch((e: any) => e);
         expect(error).toBeInstanceOf(PiError);
         expect(error.exitCode).toBe(3);
         expect(error.message).toContain("pi login anthropic");
@@ -138,7 +139,7 @@ describe("refresh decisions", () => {
       return { value: undefined, changed: true };
     });
     const provider = providerWith(rotate);
-    const fresh = await refreshCredential(store, provider, stale as OAuthCredential, { minValidityMs: 0 });
+    const fresh = await refreshCredential(store, provider, stale as RefreshableLogin, { minValidityMs: 0 });
     expect(fresh.access).toBe("sk-ant-oat01-theirs");
     expect(provider.calls).toHaveLength(0);
   });
@@ -148,7 +149,7 @@ describe("refresh decisions", () => {
     const provider = providerWith(async () => {
       throw new PiError("refresh_rejected", "rejected", { oauthError: "invalid_grant", loginRevoked: true });
     });
-    const error = await resolveCredential(provider, { store, env: {} }).catch((e) => e);
+    const error = await resolveCredential(provider, { store, env: {} }).catch((e: any) => e);
     expect(error.code).toBe("refresh_rejected");
     expect(JSON.parse(readFileSync(store.path, "utf8"))).toEqual({ other: { keep: true } });
   });
@@ -163,7 +164,7 @@ describe("refresh decisions", () => {
       data.anthropic = { ...stale, refresh: "sk-ant-ort01-newer", access: "sk-ant-oat01-newer" };
       return { value: undefined, changed: true };
     });
-    await refreshCredential(store, provider, stale as OAuthCredential, { minValidityMs: 0 }).catch(() => {});
+    await refreshCredential(store, provider, stale as RefreshableLogin, { minValidityMs: 0 }).catch(() => {});
     expect(provider.calls[0]!.refresh).toBe("sk-ant-ort01-newer");
   });
 
@@ -173,7 +174,7 @@ describe("refresh decisions", () => {
       const provider = providerWith(async () => {
         throw new PiError(code, `${code} happened`, { status });
       });
-      const error = await resolveCredential(provider, { store, env: {} }).catch((e) => e);
+      const error = await resolveCredential(provider, { store, env: {} }).catch((e: any) => e);
       expect(error.code).toBe(code);
       expect(error.exitCode).toBe(5);
       expect(JSON.parse(readFileSync(store.path, "utf8")).anthropic).toEqual(login);
@@ -186,11 +187,11 @@ describe("refresh decisions", () => {
     const provider = providerWith(async () => {
       throw new PiError("rate_limited", "token refresh failed (rate-limited)", { status: 429, retryAt });
     });
-    expect((await resolveCredential(provider, { store, env: {} }).catch((e) => e)).code).toBe("rate_limited");
+    expect((await resolveCredential(provider, { store, env: {} }).catch((e: any) => e)).code).toBe("rate_limited");
     expect(JSON.parse(readFileSync(store.path, "utf8")).anthropic).toEqual({ ...login, rateLimitedUntil: retryAt });
 
     // The next run does not call the provider at all before that time, and says when to retry.
-    const again = await resolveCredential(provider, { store, env: {} }).catch((e) => e);
+    const again = await resolveCredential(provider, { store, env: {} }).catch((e: any) => e);
     expect(again.code).toBe("rate_limited");
     expect(again.message).toContain("try again after");
     expect(provider.calls).toHaveLength(1);

@@ -162,7 +162,7 @@ describe("the credential store", () => {
 
 describe("reading one provider's entry", () => {
   test("validates a well-formed login", () => {
-    expect(readEntry({ anthropic: login }, "anthropic")).toEqual({ kind: "valid", credential: login });
+    expect(readEntry({ anthropic: login }, "anthropic")).toEqual({ kind: "valid", login: login as never });
   });
 
   test("names the fields that are wrong", () => {
@@ -177,7 +177,7 @@ describe("reading one provider's entry", () => {
 });
 
 describe("the two checks of a stored login", () => {
-  const { oauthCredentialSchema } = require("../../src/store/credential-schema.ts");
+  const { storedLoginSchema } = require("../../src/store/credential-schema.ts");
   const { wrongFields } = require("../../src/store/schema.ts");
   const good = { type: "oauth", refresh: "r", access: "a", expires: 1 };
   const shapes: unknown[] = [
@@ -190,6 +190,16 @@ describe("the two checks of a stored login", () => {
     { ...good, expires: Number.NaN },
     { ...good, expires: Number.POSITIVE_INFINITY },
     { type: "oauth" },
+    { type: "oauth", access: "a" },
+    { type: "oauth", access: "a", expires: 5 },
+    { type: "oauth", access: "a", refresh: "r" },
+    { type: "oauth", access: "", expires: 5 },
+    { type: "oauth", access: "a", expires: "soon" },
+    { type: "api_key", key: "k" },
+    { type: "api_key", key: "k", env: { A: "b" } },
+    { type: "api_key", key: "" },
+    { type: "api_key" },
+    { type: "api_key", key: 5 },
     null,
     [],
     "oauth",
@@ -197,7 +207,7 @@ describe("the two checks of a stored login", () => {
   ];
   for (const shape of shapes) {
     test(`the hot-path check and the zod schema agree on ${JSON.stringify(shape)}`, () => {
-      expect(wrongFields(shape).length === 0).toBe(oauthCredentialSchema.safeParse(shape).success);
+      expect(wrongFields(shape).length === 0).toBe(storedLoginSchema.safeParse(shape).success);
     });
   }
 });

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { classifyFailure, expiresAtFor, parseTokenResponse } from "../../src/auth/token-endpoint.ts";
+import { classifyFailure, expiresAtFor, parseTokenResponse } from "../../src/providers/shared/token-endpoint.ts";
 import { PiError } from "../../src/core/errors.ts";
 
-const ctx = { purpose: "token refresh", url: "https://auth.example/v1/oauth/token", loginHint: "pi login anthropic" };
+const ctx = { step: "token refresh" as const, url: "https://auth.example/v1/oauth/token", loginHint: "pi login anthropic" };
 
 function response(status: number, body: unknown, headers: Record<string, string> = {}) {
   return { status, headers: new Headers(headers), text: typeof body === "string" ? body : JSON.stringify(body) };
@@ -20,7 +20,7 @@ function failure(status: number, body: unknown, headers: Record<string, string> 
 
 describe("token responses", () => {
   test("a complete answer gives the access token, refresh token and lifetime", () => {
-    expect(parseTokenResponse(response(200, { access_token: "a", refresh_token: "r", expires_in: 3600 }), ctx)).toEqual({
+    expect(parseTokenResponse(response(200, { access_token: "a", refresh_token: "r", expires_in: 3600 }), ctx)).toMatchObject({
       access: "a",
       refresh: "r",
       expiresInSeconds: 3600,
@@ -32,7 +32,7 @@ describe("token responses", () => {
   });
 
   test("expiry is the lifetime minus the five-minute margin", () => {
-    expect(expiresAtFor({ access: "a", expiresInSeconds: 3600 }, 1_000_000)).toBe(1_000_000 + 3600_000 - 300_000);
+    expect(expiresAtFor({ access: "a", expiresInSeconds: 3600, body: {} }, 1_000_000)).toBe(1_000_000 + 3600_000 - 300_000);
   });
 
   const bad: [string, unknown][] = [

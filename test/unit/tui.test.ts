@@ -107,8 +107,22 @@ describe("the selector", () => {
 
   test("renders a pointer, the current mark and the details", () => {
     const plain = { dim: (x: string) => x, bold: (x: string) => x };
-    const lines = new Selector("Pick", [{ value: "x", label: "X", detail: "why", current: true }]).lines(plain);
+    const { lines, cursorLine } = new Selector("Pick", [{ value: "x", label: "X", detail: "why", current: true }]).view(plain);
     expect(lines[1]).toBe("❯ X (current)  why");
+    expect(cursorLine).toBe(1);
+  });
+
+  test("a list longer than the room scrolls around the highlight and says how many are above and below", () => {
+    const plain = { dim: (x: string) => x, bold: (x: string) => x };
+    const many = Array.from({ length: 50 }, (_, i) => ({ value: `m${i}`, label: `M${i}`, current: i === 30 }));
+    const { lines, cursorLine } = new Selector("Pick", many).view(plain, 10);
+    expect(lines).toHaveLength(11);
+    expect(lines[cursorLine]).toBe("❯ M30 (current)");
+    expect(lines[1]).toMatch(/↑ \d+ more/);
+    expect(lines.at(-1)).toMatch(/↓ \d+ more/);
+    const first = new Selector("Pick", many.map((m, i) => ({ ...m, current: i === 0 }))).view(plain, 10);
+    expect(first.lines[first.cursorLine]).toBe("❯ M0 (current)");
+    expect(first.lines[1]).toBe("");
   });
 });
 

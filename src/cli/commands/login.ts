@@ -1,92 +1,137 @@
+import type { ArgsDef } from "citty";
+import { chooseMethod, checkLoginOptions, finishLogin, loginAndStore, loginWithToken, startLogin, type LoginResult } from "../../app/login.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
-import { displayPath, storePath } from "../../core/paths.ts";
+import { displayPath } from "../../core/paths.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
-import type { LoginContext, ProviderInfo } from "../../providers/types.ts";
-import { CredentialStore } from "../../store/credential-store.ts";
-import { openBrowser } from "../../terminal/browser.ts";
+import type { ProviderDescriptor } from "../../providers/types.ts";
 import { warn, writeErr, writeOut } from "../../terminal/output.ts";
 import { readLineFromStdin, readMaskedLine } from "../../terminal/prompt.ts";
 import { isInteractive, selectOne } from "../../terminal/select.ts";
-import { askLine, clearStatusLine, showCode, statusLine } from "../../terminal/terminal-io.ts";
+import type { ParsedArgs } from "../argv.ts";
 import type { PiCommand } from "../command.ts";
+import { lineLoginUI } from "../login-ui.ts";
+
+/** Options only some providers take (`--enterprise`), gathered from every provider's descriptor. */
+const providerOptions = new Map<string, string[]>();
+for (const p of PROVIDERS) {
+  for (const name of Object.keys(p.loginOptions ?? {})) providerOptions.set(name, [...(providerOptions.get(name) ?? []), p.displayName]);
+}
+
+const methodIds = [...new Set(PROVIDERS.flatMap((p) => p.loginMethods.map((m) => m.id)))];
+const twoStep = PROVIDERS.filter((p) => p.twoStep);
+const first = PROVIDERS[0]!;
+
+const args: ArgsDef = {
+  provider: { type: "positional", description: `Provider id: ${PROVIDERS.map((p) => p.id).join(", ")}`, required: false },
+  answer: { type: "positional", description: "With --finish: the code#state or redirect URL (read from stdin when omitted)", required: false },
+  method: { type: "string", description: `How to sign in: ${methodIds.join(", ")} (default: browser where one can be opened)`, valueHint: "method" },
+  browser: {
+    type: "boolean",
+    description: "Try to open a browser",
+    negativeDescription: "Only print the sign-in URL, never open a browser",
+    default: true,
+  },
+  start: { type: "boolean", description: "Print the sign-in URL and keep the pending sign-in for --finish (10 minutes)" },
+  finish: { type: "boolean", description: "Complete a sign-in begun with --start" },
+  "with-token": { type: "boolean", description: "Store a token you already have, read as one line from stdin" },
+  json: { type: "boolean", description: "With --start, --finish or --with-token: print JSON on stdout" },
+  ...Object.fromEntries(
+    PROVIDERS.flatMap((p) =>
+      Object.entries(p.loginOptions ?? {}).map(([name, option]) => [name, { type: "string", description: `${p.displayName}: ${option.description}`, valueHint: option.valueHint }]),
+    ),
+  ),
+};
 
 const command: PiCommand = {
   meta: { name: "login", description: "Sign in to a provider and store the login for every pi process" },
-  args: {
-    provider: { type: "positional", description: `Provider id: ${PROVIDERS.map((p) => p.id).join(", ")}`, required: false },
-    enterprise: {
-      type: "string",
-      description: "GitHub Copilot: sign in on this GitHub Enterprise host (e.g. company.ghe.com)",
-      valueHint: "host",
-    },
-    browser: {
-      type: "boolean",
-      description: "Try to open a browser",
-      negativeDescription: "Only print the sign-in URL, never open a browser",
-      default: true,
-    },
-  },
+  args,
   examples: [
     "pi login",
-    "pi login anthropic",
-    "pi login anthropic --no-browser",
-    "pi login anthropic < code.txt",
-    "pi login github-copilot",
-    "pi login github-copilot --enterprise company.ghe.com",
+    ...PROVIDERS.map((p) => `pi login ${p.id}`),
+    ...PROVIDERS.flatMap((p) => (p.loginMethods.length > 1 ? p.loginMethods.map((m) => `pi login ${p.id} --method ${m.id}`) : [])),
+    ...twoStep.flatMap((p) => [`pi login ${p.id} --start --json`, `pi login ${p.id} --finish 'CODE#STATE'`]),
+    ...PROVIDERS.filter((p) => p.withToken).map((p) => `printf '%s\\n' "$TOKEN" | pi login ${p.id} --with-token`),
+    ...PROVIDERS.flatMap((p) => Object.entries(p.loginOptions ?? {}).map(([name, o]) => `pi login ${p.id} --${name} <${o.valueHint}>`)),
   ],
-  async run(args) {
-    const interactive = isInteractive();
-    const provider = args.provider ? findProvider(args.provider as string) : await chooseProvider(interactive);
-    const flows = await provider.load();
-    if (args.enterprise !== undefined && provider.id !== "github-copilot") {
-      throw new PiError("usage", "--enterprise is for `pi login github-copilot`");
-    }
-    const ctx = loginContext(interactive, args.browser !== false, { enterprise: args.enterprise });
-    const credential = await flows.login(ctx);
+  async run(parsed) {
+    const modes = (["start", "finish", "with-token"] as const).filter((m) => parsed[m] === true);
+    if (modes.length > 1) throw new PiError("usage", `--${modes[0]} and --${modes[1]} cannot be used together; see \`pi login --help\``);
+    const mode = modes[0];
+    if (parsed.answer !== undefined && mode !== "finish") throw new PiError("usage", `unexpected argument "${parsed.answer}"; see \`pi login --help\``);
+    if (parsed.json && mode === undefined) throw new PiError("usage", "--json goes with --start, --finish or --with-token; see `pi login --help`");
+    if (mode && parsed.method !== undefined) throw new PiError("usage", `--method does not go with --${mode}`);
 
-    const store = new CredentialStore(storePath());
-    await store.update(
-      async (data) => {
-        data[provider.id] = credential;
-        return { value: undefined, changed: true };
-      },
-      { onCorrupt: "move-aside" },
-    );
-    writeOut(`Logged in to ${provider.displayName}. Stored in ${displayPath(store.path)} (readable only by you).`);
-    const hiding = provider.sources.find((s) => s.type === "env" && process.env[s.variable]?.trim());
-    if (hiding && hiding.type === "env" && provider.sources.indexOf(hiding) < provider.sources.findIndex((s) => s.type === "stored")) {
-      warn(`${hiding.variable} is set and takes precedence over this login; unset it to use the stored one`);
+    const interactive = isInteractive();
+    const options = optionsOf(parsed);
+    const provider = parsed.provider ? findProvider(parsed.provider as string) : await chooseProvider(interactive, mode);
+    checkLoginOptions(provider, options, PROVIDERS);
+    const json = parsed.json === true;
+
+    if (mode === "with-token") return report(await loginWithToken(provider, await tokenFromStdin(provider), options), json);
+    if (mode === "finish") return report(await finishLogin(provider, await finishAnswer(provider, parsed.answer as string | undefined)), json);
+    if (mode === "start") {
+      const started = await startLogin(provider, options);
+      if (json) {
+        console.log(JSON.stringify({ provider: provider.id, url: started.url, expiresAt: new Date(started.expiresAt).toISOString() }));
+      } else {
+        writeErr(`Open this URL in a browser and approve pi; then run \`pi login ${provider.id} --finish '<the code the page shows>'\` within 10 minutes:`);
+        // The URL alone on stdout, so a script can take it: url=$(pi login … --start)
+        console.log(started.url);
+      }
+      return EXIT.ok;
     }
-    return EXIT.ok;
+
+    const ui = lineLoginUI({ interactive, browserWanted: parsed.browser !== false });
+    const method = chooseMethod(provider, parsed.method as string | undefined, ui.canOpenBrowser());
+    return report(await loginAndStore(provider, method, ui, options), false);
   },
 };
 
-async function chooseProvider(interactive: boolean): Promise<ProviderInfo> {
-  if (!interactive) {
-    throw new PiError("usage", `name a provider, e.g. \`pi login ${PROVIDERS[0]!.id}\` (known: ${PROVIDERS.map((p) => p.id).join(", ")})`);
+function optionsOf(parsed: ParsedArgs): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of providerOptions.keys()) {
+    const value = parsed[name];
+    if (typeof value === "string") out[name] = value;
   }
-  const id = await selectOne(
-    "Sign in to which provider?",
-    PROVIDERS.map((p) => ({ value: p.id, label: p.displayName })),
-  );
+  return out;
+}
+
+async function chooseProvider(interactive: boolean, mode: string | undefined): Promise<ProviderDescriptor> {
+  if (!interactive || mode) {
+    const example = mode ? `pi login ${(mode === "with-token" ? first : (twoStep[0] ?? first)).id} --${mode}` : `pi login ${first.id}`;
+    throw new PiError("usage", `name a provider, e.g. \`${example}\` (known: ${PROVIDERS.map((p) => p.id).join(", ")})`);
+  }
+  const id = await selectOne("Sign in to which provider?", PROVIDERS.map((p) => ({ value: p.id, label: p.displayName })));
   return findProvider(id);
 }
 
-function loginContext(interactive: boolean, browserWanted: boolean, options: LoginContext["options"]): LoginContext {
-  return {
-    interactive,
-    options,
-    say: (line) => writeErr(line),
-    // Written raw: the URL must stay one unbroken, undecorated line that can be copied whole.
-    showUrl: (url) => console.error(`\n${url}\n`),
-    openBrowser: (url) => openBrowser(url, { env: process.env, platform: process.platform, interactive, noBrowser: !browserWanted }),
-    readAnswer: (prompt) => (interactive ? readMaskedLine(prompt) : readLineFromStdin()),
-    choose: (question, choices) => selectOne(question, choices),
-    askLine: (prompt) => askLine(prompt),
-    showCode,
-    status: statusLine,
-    clearStatus: clearStatusLine,
-  };
+async function tokenFromStdin(provider: ProviderDescriptor): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new PiError("usage", `--with-token reads the token from stdin, not from a terminal (it would stay in your shell history otherwise); e.g. \`pi login ${provider.id} --with-token < token.txt\``);
+  }
+  const line = await readLineFromStdin();
+  if (line === undefined || line.trim() === "") throw new PiError("usage", `stdin held no token; pipe in ${provider.withToken ?? "the token"}`);
+  return line;
+}
+
+async function finishAnswer(provider: ProviderDescriptor, given: string | undefined): Promise<string> {
+  if (given !== undefined) return given;
+  const answer = process.stdin.isTTY ? await readMaskedLine("Paste the code here: ") : await readLineFromStdin();
+  if (answer === undefined || answer.trim() === "") {
+    throw new PiError("bad_paste", `no code was given; run \`pi login ${provider.id} --finish 'CODE#STATE'\`, or pipe the code in`);
+  }
+  return answer;
+}
+
+function report(result: LoginResult, json: boolean): number {
+  if (json) {
+    console.log(JSON.stringify({ provider: result.provider.id, stored: result.storePath, kind: result.kind }));
+  } else {
+    const what = result.kind === "api_key" ? "Stored the API key for" : "Logged in to";
+    writeOut(`${what} ${result.provider.displayName}. Stored in ${displayPath(result.storePath)} (readable only by you).`);
+  }
+  if (result.hiddenBy) warn(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one`);
+  return EXIT.ok;
 }
 
 export default command;

@@ -1,7 +1,7 @@
-import { activeSource, readStoreView, resolveCredential } from "../../auth/resolver.ts";
+import { catalog, defaultModel, writeCache } from "../../app/catalog.ts";
+import { activeSource, readStoreView, resolveCredential } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { storePath } from "../../core/paths.ts";
-import { catalog, defaultModel, writeCache } from "../../models/catalog.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { CredentialStore } from "../../store/credential-store.ts";
 import { warn, writeOut } from "../../terminal/output.ts";
@@ -19,7 +19,7 @@ const command: PiCommand = {
     json: { type: "boolean", description: "Print JSON", default: false },
     refresh: { type: "boolean", description: "Fetch each provider's current model list first (cached in the agent dir)", default: false },
   },
-  examples: ["pi models", "pi models anthropic --json", "pi models --refresh"],
+  examples: ["pi models", `pi models ${PROVIDERS[0]!.id} --json`, "pi models --refresh"],
   async run(args) {
     const providers = args.provider ? [findProvider(args.provider as string)] : [...PROVIDERS];
     const store = new CredentialStore(storePath());
@@ -29,7 +29,7 @@ const command: PiCommand = {
       for (const provider of providers) {
         try {
           const credential = await resolveCredential(provider, { store });
-          const models = await (await provider.loadModels()).listModels(credential);
+          const models = await (await provider.load()).client.listModels(credential);
           await writeCache(provider.id, models);
         } catch (error) {
           if (!(error instanceof PiError)) throw error;

@@ -1,9 +1,9 @@
-import { firstUsableProvider, readStoreView, resolveCredential } from "../../auth/resolver.ts";
+import { chatWithRecovery } from "../../app/chat.ts";
+import { firstUsableProvider, readStoreView, resolveCredential } from "../../app/credentials.ts";
+import { selectModel } from "../../app/select-model.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { storePath } from "../../core/paths.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
-import { chatWithRecovery } from "../../models/recovery.ts";
-import { selectModel } from "../../models/select.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { CredentialStore } from "../../store/credential-store.ts";
 import type { PiCommand } from "../command.ts";
@@ -25,8 +25,8 @@ const command: PiCommand = {
   examples: [
     'pi -p "Explain PKCE in two sentences"',
     'git diff | pi -p --system "Review this diff"',
-    'pi -p --model haiku "Name three prime numbers"',
-    'pi -p --model anthropic/claude-opus-4-5 --max-tokens 200 "…"',
+    `pi -p --model ${PROVIDERS[0]!.models.default} "Name three prime numbers"`,
+    `pi -p --model ${PROVIDERS[0]!.id}/${PROVIDERS[0]!.models.default} --max-tokens 200 "…"`,
     'pi -p --json "hi" | jq -r \'select(.type == "text") | .text\'',
   ],
   async run(args) {
@@ -41,7 +41,6 @@ const command: PiCommand = {
     });
     const provider = findProvider(model.provider);
     const credential = await resolveCredential(provider, { store });
-    const client = await provider.loadModels();
 
     const abort = new AbortController();
     let midLine = false;
@@ -50,8 +49,8 @@ const command: PiCommand = {
       if (midLine && !json) process.stdout.write("\n");
     });
     try {
-      const request = { model: model.id, system: args.system as string | undefined, messages: [{ role: "user" as const, content: question }], maxTokens, signal: abort.signal };
-      for await (const event of chatWithRecovery(client, request, credential, store)) {
+      const request = { model: model.id, info: model, system: args.system as string | undefined, messages: [{ role: "user" as const, content: question }], maxTokens, signal: abort.signal };
+      for await (const event of chatWithRecovery(request, credential, store)) {
         if (json) {
           process.stdout.write(JSON.stringify(event) + "\n");
         } else if (event.type === "text") {

@@ -1,4 +1,4 @@
-import { resolveCredential } from "../../auth/resolver.ts";
+import { resolveCredential } from "../../app/credentials.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { EXIT } from "../../core/errors.ts";
 import { storePath } from "../../core/paths.ts";
@@ -21,7 +21,7 @@ const command: PiCommand = {
   },
   examples: [
     "pi token",
-    "pi token anthropic --min-validity 30m",
+    `pi token ${PROVIDERS[0]!.id} --min-validity 30m`,
     'curl -H "Authorization: Bearer $(pi token)" …',
   ],
   async run(args) {

@@ -1,22 +1,27 @@
 import { z } from "zod";
-import type { Resolved } from "../../auth/resolver.ts";
 import { type PiError, callFailed } from "../../core/errors.ts";
-import { httpRequest, httpStream, safeHost } from "../../core/http.ts";
+import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
-import { type ModelProviderWords, modelCallFailure, providerWords } from "../../models/call-failure.ts";
-import { SseParser } from "../../models/sse.ts";
-import type { ChatEvent, ChatRequest, ModelClient, ModelInfo } from "../../models/types.ts";
-import { copilotFlows } from "./flows.ts";
-import { apiBaseFromToken } from "./protocol.ts";
+import { messagesBody, messagesErrorText, streamMessages } from "../shared/anthropic-messages.ts";
+import { type ModelProviderWords, modelCallFailure, providerWords } from "../shared/call-failure.ts";
+import { chatCompletionsBody, openaiErrorText, streamChatCompletions } from "../shared/chat-completions.ts";
+import { responsesBody, streamResponses } from "../shared/responses.ts";
+import type { StreamCall } from "../shared/stream-call.ts";
+import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
+import { apiBaseFromToken, copilotHeaders } from "./protocol.ts";
 
 /**
- * Chat through Copilot's OpenAI-compatible API. The base URL comes from the Copilot token
- * (`proxy-ep`) and is used for every request: Business and Enterprise accounts get 421
- * from any other host.
+ * Chat through Copilot. The base URL comes from the Copilot token (`proxy-ep`) and is used
+ * for every request: Business and Enterprise accounts get 421 from any other host. Each
+ * model is called in its own wire format (the catalog's `api`): Claude models through
+ * Messages, GPT and Grok models through Responses, the rest through Chat Completions.
  */
 const PURPOSE = "the request to GitHub Copilot";
 
-const errorBody = z.object({ error: z.object({ message: z.string() }).passthrough() }).or(z.object({ message: z.string() }));
+function authHeaders(credential: Credential): Record<string, string> {
+  return { ...copilotHeaders(), Authorization: `Bearer ${credential.token}`, "Openai-Intent": "conversation-edits", "X-Initiator": "user" };
+}
+
 const modelList = z.object({
   data: z.array(
     z
@@ -24,6 +29,7 @@ const modelList = z.object({
         id: z.string(),
         name: z.string().optional(),
         model_picker_enabled: z.boolean().optional(),
+        supported_endpoints: z.array(z.string()).optional(),
         capabilities: z
           .object({
             type: z.string().optional(),
@@ -37,58 +43,29 @@ const modelList = z.object({
   ),
 });
 
-async function* chat(request: ChatRequest, credential: Resolved): AsyncGenerator<ChatEvent> {
-  const url = `${apiBaseFromToken(credential.token)}/chat/completions`;
-  const messages = [...(request.system ? [{ role: "system", content: request.system }] : []), ...request.messages];
-  const res = await httpStream({
-    method: "POST",
-    url,
-    headers: { ...copilotFlows.authHeaders(credential.token, credential.kind), Accept: "text/event-stream" },
-    json: { model: request.model, messages, max_tokens: request.maxTokens, stream: true },
+function chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
+  const base = apiBaseFromToken(credential.token);
+  const api = request.info?.api ?? "openai-completions";
+  const call = (path: string, body: unknown, errorText: (text: string) => string | undefined): StreamCall => ({
+    url: `${base}${path}`,
+    headers: { ...authHeaders(credential), ...(api === "anthropic-messages" ? { "anthropic-version": "2023-06-01" } : {}) },
+    body,
     purpose: PURPOSE,
+    name: "Copilot",
+    providerId: "github-copilot",
+    model: request.model,
     signal: request.signal,
+    failure: (answer) => failure({ ...answer, message: errorText(answer.text) }, credential, request.model),
   });
-  if (res.status !== 200) throw await failure(res.status, await res.text(), res.headers, url, credential, request.model);
-
-  const parser = new SseParser();
-  let started = false;
-  let finish: string | undefined;
-  let usage: { inputTokens?: number; outputTokens?: number } | undefined;
-  let received = 0;
-  for await (const chunk of res.chunks()) {
-    for (const sse of parser.push(chunk)) {
-      if (sse.data === "[DONE]") {
-        yield { type: "stop", reason: finish ?? "stop", ...(usage ? { usage } : {}) };
-        return;
-      }
-      const data = parseJson(sse.data) as any;
-      if (data?.error) throw callFailed("server_error", PURPOSE, `${safeHost(url)} stopped the answer: "${String(data.error.message ?? data.error).slice(0, 300)}"`, "try again");
-      if (!started && data) {
-        started = true;
-        yield { type: "start", model: typeof data.model === "string" && data.model ? data.model : request.model, provider: "github-copilot" };
-      }
-      for (const choice of Array.isArray(data?.choices) ? data.choices : []) {
-        const text = choice?.delta?.content;
-        if (typeof text === "string" && text !== "") {
-          received += text.length;
-          yield { type: "text", text };
-        }
-        if (typeof choice?.finish_reason === "string") finish = choice.finish_reason;
-      }
-      if (data?.usage) usage = { inputTokens: data.usage.prompt_tokens, outputTokens: data.usage.completion_tokens };
-    }
-  }
-  if (finish) {
-    yield { type: "stop", reason: finish, ...(usage ? { usage } : {}) };
-    return;
-  }
-  throw callFailed("stream_cut", PURPOSE, `the answer was cut off after ${received} characters, before Copilot said it was complete`, "try again");
+  if (api === "anthropic-messages") return streamMessages(call("/v1/messages", messagesBody(request), messagesErrorText));
+  if (api === "openai-responses") return streamResponses(call("/responses", responsesBody(request), openaiErrorText));
+  return streamChatCompletions(call("/chat/completions", chatCompletionsBody(request), openaiErrorText));
 }
 
-async function listModels(credential: Resolved): Promise<ModelInfo[]> {
+async function listModels(credential: Credential): Promise<ModelInfo[]> {
   const url = `${apiBaseFromToken(credential.token)}/models`;
-  const res = await httpRequest({ method: "GET", url, headers: copilotFlows.authHeaders(credential.token, credential.kind), purpose: "listing Copilot's models" });
-  if (res.status !== 200) throw await failure(res.status, res.text, res.headers, url, credential);
+  const res = await httpRequest({ method: "GET", url, headers: authHeaders(credential), purpose: "listing Copilot's models" });
+  if (res.status !== 200) throw failure({ status: res.status, headers: res.headers, url, message: openaiErrorText(res.text) }, credential);
   const parsed = modelList.safeParse(parseJson(res.text));
   if (!parsed.success) throw callFailed("bad_response", "listing Copilot's models", `${safeHost(url)} sent a listing pi cannot read`, "try again later");
   return parsed.data.data
@@ -99,7 +76,17 @@ async function listModels(credential: Resolved): Promise<ModelInfo[]> {
       name: m.name ?? m.id,
       contextWindow: m.capabilities?.limits?.max_context_window_tokens,
       images: m.capabilities?.supports?.vision,
+      api: apiFromEndpoints(m.supported_endpoints),
     }));
+}
+
+/** The wire format a listed model says it speaks, when it says. */
+function apiFromEndpoints(endpoints: readonly string[] | undefined): string | undefined {
+  if (!endpoints) return undefined;
+  if (endpoints.includes("/v1/messages")) return "anthropic-messages";
+  if (endpoints.includes("/chat/completions")) return "openai-completions";
+  if (endpoints.includes("/responses")) return "openai-responses";
+  return undefined;
 }
 
 const WORDS: ModelProviderWords = {
@@ -112,13 +99,11 @@ const WORDS: ModelProviderWords = {
   forbiddenHint: "check that the account may use Copilot chat and this model",
 };
 
-async function failure(status: number, text: string, headers: Headers, url: string, credential: Resolved, model?: string): Promise<PiError> {
-  const parsed = errorBody.safeParse(parseJson(text));
-  const message = parsed.success ? ("error" in parsed.data ? parsed.data.error.message : parsed.data.message) : undefined;
-  if (status === 421) {
-    return callFailed("bad_response", PURPOSE, `${safeHost(url)} is not this account's Copilot API (HTTP 421)${providerWords(message)}`, "check PI_COPILOT_API_URL, or sign in again so the token names the right host", { status });
+function failure(answer: { status: number; headers: Headers; url: string; message?: string }, credential: Credential, model?: string): PiError {
+  if (answer.status === 421) {
+    return callFailed("bad_response", PURPOSE, `${safeHost(answer.url)} is not this account's Copilot API (HTTP 421)${providerWords(answer.message)}`, "check PI_COPILOT_API_URL, or sign in again so the token names the right host", { status: 421 });
   }
-  return modelCallFailure(WORDS, { status, headers, url, message }, credential, model);
+  return modelCallFailure(WORDS, answer, credential, model);
 }
 
-export const copilotModels: ModelClient = { chat, listModels };
+export const copilotClient: ModelClient = { chat, listModels };

@@ -107,8 +107,3 @@ export function classifyPoll(body: unknown): PollAnswer {
       return { kind: "error", error: typeof b.error === "string" ? b.error : "no access_token", description: typeof b.error_description === "string" ? b.error_description : undefined };
   }
 }
-
-/** The poll interval after a slow_down: the server's new interval, else 5 seconds more (RFC 8628 §3.5). */
-export function nextInterval(currentSeconds: number, answer: { intervalSeconds?: number }): number {
-  return answer.intervalSeconds ?? currentSeconds + 5;
-}

@@ -1,14 +1,12 @@
+import { retryHint } from "../core/duration.ts";
 import { PiError, callFailed, isPiError } from "../core/errors.ts";
 import { defaultTimeoutMs } from "../core/http.ts";
 import { whileCritical } from "../core/shutdown.ts";
-import type { ProviderInfo } from "../providers/types.ts";
+import type { ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/credential-store.ts";
-import { type OAuthCredential, readEntry } from "../store/schema.ts";
+import { RATE_LIMIT_FIELD, type RefreshableLogin, isRefreshable, readEntry } from "../store/schema.ts";
 import { needsRefresh } from "./refresh-policy.ts";
-import { retryHint } from "./token-endpoint.ts";
 
-/** Field of a stored login (pi's own, kept by every writer) holding "no refresh before" in epoch ms. */
-export const RATE_LIMIT_FIELD = "rateLimitedUntil";
 /** A 429 without Retry-After still holds every process back this long. */
 const DEFAULT_WAIT_MS = 60_000;
 /** A Retry-After beyond this is taken as a server mistake, not a reason to stop for days. */
@@ -33,18 +31,18 @@ export interface RefreshOptions {
  * saying the grant itself is dead clears the login, and only because, under the lock, the
  * file provably still holds the refresh token that was rejected (compare-and-swap).
  */
-export async function refreshCredential(
+export async function refreshLogin(
   store: CredentialStore,
-  provider: ProviderInfo,
-  observed: OAuthCredential,
+  provider: ProviderDescriptor,
+  observed: RefreshableLogin,
   options: RefreshOptions,
-): Promise<OAuthCredential> {
+): Promise<RefreshableLogin> {
   const now = options.now ?? Date.now;
-  const flows = await provider.load();
+  const runtime = await provider.load();
   const lockWaitMs = defaultTimeoutMs() + 15_000;
 
   // Critical from the request to the write: see core/shutdown.ts.
-  const outcome = await whileCritical(() => store.update<OAuthCredential | PiError>(async (data) => {
+  const outcome = await whileCritical(() => store.update<RefreshableLogin | PiError>(async (data) => {
     const entry = readEntry(data, provider.id);
     if (entry.kind === "absent") {
       throw new PiError("not_logged_in", `the ${provider.displayName} login was removed by another pi process; run \`pi login ${provider.id}\``);
@@ -52,7 +50,10 @@ export async function refreshCredential(
     if (entry.kind === "invalid") {
       throw new PiError("store_corrupt", `cannot use the stored ${provider.displayName} login: ${entry.problem}; run \`pi login ${provider.id}\``);
     }
-    const current = entry.credential;
+    if (!isRefreshable(entry.login)) {
+      throw new PiError("not_logged_in", `the ${provider.displayName} login was replaced by one that cannot be renewed; run \`pi login ${provider.id}\``);
+    }
+    const current = entry.login;
     const stillValid = options.rejectedAccess === undefined && !needsRefresh(current, options.minValidityMs, now());
     if (stillValid || refreshedByOther(current, observed, options, now())) {
       // Someone else refreshed while we waited for the lock: use theirs, send nothing.
@@ -67,9 +68,10 @@ export async function refreshCredential(
 
     const { [RATE_LIMIT_FIELD]: _cleared, ...rest } = current;
     try {
-      const next = await flows.refresh(current);
-      data[provider.id] = { ...rest, ...next };
-      return { value: data[provider.id] as OAuthCredential, changed: true };
+      const next = await runtime.refresh(current);
+      const refreshed = { ...rest, ...next } as RefreshableLogin;
+      data[provider.id] = refreshed;
+      return { value: refreshed, changed: true };
     } catch (error) {
       if (isPiError(error) && error.details.loginRevoked) {
         // Compare-and-swap holds: under the lock, the file still has the token the provider rejected.
@@ -91,7 +93,7 @@ export async function refreshCredential(
 }
 
 /** Another process has stored a token that can be used instead of refreshing: another, unexpired one. */
-function refreshedByOther(current: OAuthCredential, observed: OAuthCredential, options: RefreshOptions, now: number): boolean {
+function refreshedByOther(current: RefreshableLogin, observed: RefreshableLogin, options: RefreshOptions, now: number): boolean {
   if (now >= current.expires) return false;
   if (options.rejectedAccess !== undefined) return current.access !== options.rejectedAccess;
   return current.refresh !== observed.refresh || current.access !== observed.access;
@@ -100,14 +102,14 @@ function refreshedByOther(current: OAuthCredential, observed: OAuthCredential, o
 /** Asked while another process holds the lock (reads need none: writes are atomic renames). */
 async function refreshedMeanwhile(
   store: CredentialStore,
-  provider: ProviderInfo,
-  observed: OAuthCredential,
+  provider: ProviderDescriptor,
+  observed: RefreshableLogin,
   options: RefreshOptions,
-): Promise<OAuthCredential | undefined> {
+): Promise<RefreshableLogin | undefined> {
   try {
     const entry = readEntry((await store.read()).data, provider.id);
-    if (entry.kind !== "valid") return undefined;
-    return refreshedByOther(entry.credential, observed, options, (options.now ?? Date.now)()) ? entry.credential : undefined;
+    if (entry.kind !== "valid" || !isRefreshable(entry.login)) return undefined;
+    return refreshedByOther(entry.login, observed, options, (options.now ?? Date.now)()) ? entry.login : undefined;
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import { PiError } from "../core/errors.ts";
 import { catalog, defaultModel } from "./catalog.ts";
-import type { ModelInfo } from "./types.ts";
+import type { ModelInfo } from "../providers/types.ts";
 
 /**
  * `--model` and `--provider` → one model. `provider/id` names it exactly (even one the
@@ -35,6 +35,9 @@ export async function selectModel(wanted: { model?: string; provider?: string; f
   if (exact.length === 1) return exact[0]!;
   const partial = exact.length > 1 ? exact : pool.filter((m) => m.id.includes(query!));
   if (partial.length === 1) return partial[0]!;
+  // "haiku-4" matches claude-haiku-4-5 and its dated snapshot claude-haiku-4-5-20251001: the alias is meant.
+  const shortest = [...partial].sort((a, b) => a.id.length - b.id.length)[0];
+  if (shortest && partial.every((m) => m.provider === shortest.provider && m.id.startsWith(shortest.id))) return shortest;
   if (partial.length > 1) {
     throw new PiError("usage", `--model ${query} matches ${partial.map(qualified).join(", ")}; be more specific`);
   }

@@ -1,9 +1,8 @@
-import type { Resolved } from "../auth/resolver.ts";
-import { retryHint } from "../auth/token-endpoint.ts";
-import { type PiError, callFailed } from "../core/errors.ts";
-import { parseRetryAfter, safeHost } from "../core/http.ts";
-import { catalog } from "./catalog.ts";
-import { closeMatches, qualified } from "./select.ts";
+import { retryHint } from "../../core/duration.ts";
+import { type PiError, callFailed } from "../../core/errors.ts";
+import { parseRetryAfter, safeHost } from "../../core/http.ts";
+import { quoteOneLine } from "../../core/text.ts";
+import type { Credential } from "../types.ts";
 
 /**
  * A failed model call (chat or model listing) as a PiError, the same way for every
@@ -36,14 +35,10 @@ export interface FailedAnswer {
 
 /** `: "the provider's words"`, one line and bounded, or nothing. */
 export function providerWords(message: string | undefined): string {
-  return message ? `: "${oneLine(message)}"` : "";
+  return message ? `: ${quoteOneLine(message, 400)}` : "";
 }
 
-export function oneLine(message: string): string {
-  return message.replace(/\s+/g, " ").slice(0, 400);
-}
-
-export async function modelCallFailure(words: ModelProviderWords, answer: FailedAnswer, credential: Resolved, model?: string): Promise<PiError> {
+export function modelCallFailure(words: ModelProviderWords, answer: FailedAnswer, credential: Credential, model?: string): PiError {
   const { status } = answer;
   const said = providerWords(answer.message);
   const host = safeHost(answer.url);
@@ -54,8 +49,8 @@ export async function modelCallFailure(words: ModelProviderWords, answer: Failed
   }
   if (status === 403) return callFailed("provider_refused", words.purpose, `${host} answered HTTP 403${said}`, words.forbiddenHint, details);
   if (status === 404 && model) {
-    const close = closeMatches(model, (await catalog(words.providerId)).map(qualified));
-    return callFailed("model_not_found", words.purpose, `${words.name} ${words.unknownModel} the model "${model}"${said}`, close.length ? `did you mean ${close.join(", ")}?` : words.modelsHint, details);
+    // The app layer replaces the hint with close matches from the catalog, when there are any.
+    return callFailed("model_not_found", words.purpose, `${words.name} ${words.unknownModel} the model "${model}"${said}`, words.modelsHint, { ...details, model });
   }
   if (status === 400 || status === 413 || status === 422) {
     return callFailed("invalid_request", words.purpose, `${words.name} rejected the request (HTTP ${status})${said}`, "change the request and try again", details);

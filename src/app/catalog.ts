@@ -1,0 +1,61 @@
+import { agentDir, joinPath } from "../core/paths.ts";
+import { PROVIDERS } from "../providers/registry.ts";
+import type { ModelInfo } from "../providers/types.ts";
+
+/**
+ * The models pi knows without asking anyone (each provider's embedded catalog), merged with
+ * what `pi models --refresh` last fetched from the providers' model listings (models.json
+ * in the agent dir). Embedded entries win on the facts a listing does not give (context
+ * window, images, wire format); the listing adds models pi has not heard of yet.
+ */
+export interface CachedListing {
+  fetchedAt: number;
+  models: ModelInfo[];
+}
+
+export function cachePath(env: NodeJS.ProcessEnv = process.env): string {
+  return joinPath(agentDir(env), "models.json");
+}
+
+export async function readCache(): Promise<Record<string, CachedListing>> {
+  try {
+    const value = JSON.parse(await Bun.file(cachePath()).text());
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : {};
+  } catch {
+    // Missing or damaged: the embedded catalog is enough; a refresh rewrites it.
+    return {};
+  }
+}
+
+export async function writeCache(provider: string, models: ModelInfo[]): Promise<void> {
+  const cache = await readCache();
+  cache[provider] = { fetchedAt: Date.now(), models };
+  const { writeFileAtomic } = await import("../store/atomic-write.ts");
+  const { mkdirSync } = await import("node:fs");
+  mkdirSync(agentDir(), { recursive: true, mode: 0o700 });
+  writeFileAtomic(cachePath(), JSON.stringify(cache, null, 2) + "\n");
+}
+
+/** Every model of every provider (or of one), embedded first, then those only the listing knows. */
+export async function catalog(provider?: string): Promise<ModelInfo[]> {
+  const cache = await readCache();
+  const known = PROVIDERS.map((p) => p.id);
+  const ids = provider ? [provider] : [...new Set([...known, ...Object.keys(cache).filter((id) => known.includes(id))])];
+  const out: ModelInfo[] = [];
+  for (const id of ids) {
+    const embedded = PROVIDERS.find((p) => p.id === id)?.models.embedded ?? [];
+    const listed = Array.isArray(cache[id]?.models) ? cache[id]!.models.filter(isModelInfo) : [];
+    const seen = new Set(embedded.map((m) => m.id));
+    out.push(...embedded, ...listed.filter((m) => !seen.has(m.id)).map((m) => ({ ...m, provider: id })));
+  }
+  return out;
+}
+
+export function defaultModel(provider: string): string | undefined {
+  return PROVIDERS.find((p) => p.id === provider)?.models.default;
+}
+
+function isModelInfo(value: unknown): value is ModelInfo {
+  const v = value as ModelInfo;
+  return typeof v === "object" && v !== null && typeof v.id === "string" && typeof v.name === "string";
+}

@@ -1,0 +1,73 @@
+import { PiError, isPiError } from "../core/errors.ts";
+import { findProvider } from "../providers/registry.ts";
+import type { ChatEvent, ChatRequest, Credential, ProviderDescriptor } from "../providers/types.ts";
+import type { CredentialStore } from "../store/credential-store.ts";
+import { isRefreshable, readEntry } from "../store/schema.ts";
+import { catalog } from "./catalog.ts";
+import { credentialFrom, resolveCredential } from "./credentials.ts";
+import { closeMatches, qualified } from "./select-model.ts";
+
+/**
+ * A chat call that survives a token rotated under it. On a 401 with a stored login:
+ * re-read the store; if another process has put a newer token there, retry with it;
+ * otherwise force one refresh and retry once. A second 401 stops, naming the source.
+ * Never more than one retry, never a loop.
+ */
+export async function* chatWithRecovery(request: ChatRequest, credential: Credential, store: CredentialStore): AsyncGenerator<ChatEvent> {
+  const provider = findProvider(credential.providerId);
+  const { client } = await provider.load();
+  let current = credential;
+  for (let attempt = 0; ; attempt++) {
+    let started = false;
+    try {
+      for await (const event of client.chat(request, current)) {
+        started = true;
+        yield event;
+      }
+      return;
+    } catch (error) {
+      if (isPiError(error, "model_not_found")) throw await withCloseMatches(error, provider);
+      if (!isPiError(error, "unauthorized") || attempt > 0 || started) throw error;
+      if (current.source === "stored") {
+        current = await recoverFrom401(provider, current, store);
+      } else if (exchangesOnUse(provider, current)) {
+        // A short-lived token exchanged from the environment: exchange once more.
+        current = await resolveCredential(provider, { store });
+      } else {
+        throw error;
+      }
+    }
+  }
+}
+
+export async function recoverFrom401(provider: ProviderDescriptor, rejected: Credential, store: CredentialStore): Promise<Credential> {
+  const entry = readEntry((await store.read()).data, provider.id);
+  if (entry.kind !== "valid") {
+    throw new PiError("not_logged_in", `the ${provider.displayName} token was rejected (HTTP 401) and the stored login is gone; run \`pi login ${provider.id}\``);
+  }
+  const stored = entry.login;
+  if (!isRefreshable(stored)) {
+    const what = stored.type === "api_key" ? "stored API key" : "stored token (which cannot be renewed)";
+    throw new PiError("unauthorized", `${provider.displayName} rejected the ${what} (HTTP 401); run \`pi login ${provider.id}\` to sign in again`);
+  }
+  if (stored.access !== rejected.token && Date.now() < stored.expires) {
+    // Another process refreshed since this one read the store.
+    return credentialFrom(provider, "stored", stored);
+  }
+  const { refreshLogin } = await import("./refresh.ts");
+  const fresh = await refreshLogin(store, provider, stored, { minValidityMs: 0, rejectedAccess: rejected.token });
+  return credentialFrom(provider, "stored", fresh);
+}
+
+function exchangesOnUse(provider: ProviderDescriptor, credential: Credential): boolean {
+  return provider.sources.some((s) => s.type === "env" && s.variable === credential.source && s.exchange === true);
+}
+
+/** "did you mean …?" from the catalog, when a model the provider does not know is close to one it does. */
+async function withCloseMatches(error: PiError, provider: ProviderDescriptor): Promise<PiError> {
+  const model = error.details.model;
+  if (!model || !error.details.what) return error;
+  const close = closeMatches(model, (await catalog(provider.id)).map(qualified)).filter((c) => c !== `${provider.id}/${model}`);
+  if (close.length === 0) return error;
+  return new PiError(error.code, `${error.details.what}; did you mean ${close.join(", ")}?`, error.details);
+}

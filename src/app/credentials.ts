@@ -1,0 +1,141 @@
+import { PiError } from "../core/errors.ts";
+import { displayPath } from "../core/paths.ts";
+import type { Credential, CredentialKind, ProviderDescriptor, SourceSpec } from "../providers/types.ts";
+import type { CredentialStore } from "../store/credential-store.ts";
+import { type StoreData, type StoredLogin, extrasOf, isRefreshable, readEntry, secretOf } from "../store/schema.ts";
+import { warn } from "../terminal/output.ts";
+import { needsRefresh } from "./refresh-policy.ts";
+
+/**
+ * The one place that answers "which credential does this provider use, and from where".
+ * Sources are tried in the provider's declared order; a stored login that cannot be
+ * refreshed gives way to a later source (the API key) with a warning, never silently.
+ */
+export interface SourceState {
+  /** "stored", or the environment variable's name. */
+  source: string;
+  kind: CredentialKind;
+  /** There is a credential here (a stored login counts when expired: it can be refreshed). */
+  present: boolean;
+  token?: string;
+  stored?: StoredLogin;
+  /** Why this source cannot be used although something is there (a broken entry or file). */
+  problem?: string;
+  /** The error behind `problem`, when reading the store failed (keeps its exit code). */
+  error?: PiError;
+  /** The spec this state comes from (its `exchange`, its `describe`). */
+  spec: SourceSpec;
+}
+
+/** The store as the resolver sees it: its data, or why it could not be read. */
+export type StoreView = { data: StoreData } | { problem: string; error?: PiError };
+
+/** What every source holds right now, refreshing nothing. */
+export function describeSources(provider: ProviderDescriptor, store: StoreView, env: NodeJS.ProcessEnv = process.env): SourceState[] {
+  return provider.sources.map((spec) => describeSource(provider, spec, store, env));
+}
+
+function describeSource(provider: ProviderDescriptor, spec: SourceSpec, store: StoreView, env: NodeJS.ProcessEnv): SourceState {
+  if (spec.type === "env") {
+    const token = env[spec.variable]?.trim() || undefined;
+    const kind = (token && provider.kindOfToken?.(token)) || spec.kind;
+    return { source: spec.variable, kind, present: token !== undefined, token, spec };
+  }
+  if ("problem" in store) return { source: "stored", kind: "oauth", present: false, problem: store.problem, error: store.error, spec };
+  const entry = readEntry(store.data, provider.id);
+  if (entry.kind === "valid") {
+    const login = entry.login;
+    return { source: "stored", kind: login.type, present: true, token: secretOf(login), stored: login, spec };
+  }
+  return { source: "stored", kind: "oauth", present: false, problem: entry.kind === "invalid" ? entry.problem : undefined, spec };
+}
+
+/** The source the resolver would take first, refreshing nothing; undefined when there is none. */
+export function activeSource(provider: ProviderDescriptor, store: StoreView, env: NodeJS.ProcessEnv = process.env): SourceState | undefined {
+  return describeSources(provider, store, env).find((s) => s.present);
+}
+
+/** Without a model named: the first provider that has any credential, else the first one. */
+export function firstUsableProvider(providers: readonly ProviderDescriptor[], store: StoreView): ProviderDescriptor {
+  return providers.find((p) => activeSource(p, store) !== undefined) ?? providers[0]!;
+}
+
+export async function readStoreView(store: CredentialStore): Promise<StoreView> {
+  try {
+    return { data: (await store.read()).data };
+  } catch (error) {
+    if (error instanceof PiError) return { problem: error.message, error };
+    throw error;
+  }
+}
+
+export interface ResolveOptions {
+  store: CredentialStore;
+  env?: NodeJS.ProcessEnv;
+  /** The token must stay valid at least this long (`pi token --min-validity`). */
+  minValidityMs?: number;
+}
+
+export function credentialFrom(provider: ProviderDescriptor, source: string, login: StoredLogin): Credential {
+  return {
+    providerId: provider.id,
+    source,
+    kind: login.type,
+    token: secretOf(login),
+    expires: login.type === "oauth" ? login.expires : undefined,
+    extras: extrasOf(login),
+  };
+}
+
+export async function resolveCredential(provider: ProviderDescriptor, options: ResolveOptions): Promise<Credential> {
+  const minValidityMs = options.minValidityMs ?? 0;
+  const states = describeSources(provider, await readStoreView(options.store), options.env);
+  let failure: PiError | undefined;
+
+  for (const state of states) {
+    if (!state.present) {
+      if (state.problem && !failure) failure = state.error ?? new PiError("store_corrupt", state.problem);
+      continue;
+    }
+    if (failure) warn(`${failure.message} — using ${state.source} meanwhile`);
+    try {
+      return await use(provider, state, options, minValidityMs);
+    } catch (error) {
+      if (!(error instanceof PiError)) throw error;
+      failure = error;
+    }
+  }
+  throw failure ?? noCredential(provider, options.store.path);
+}
+
+async function use(provider: ProviderDescriptor, state: SourceState, options: ResolveOptions, minValidityMs: number): Promise<Credential> {
+  const base = { providerId: provider.id, source: state.source, kind: state.kind };
+  if (state.spec.type === "env") {
+    if (!state.spec.exchange) return { ...base, token: state.token!, extras: {} };
+    const exchanged = await (await provider.load()).exchange!(state.token!);
+    return { ...base, token: exchanged.access, expires: exchanged.expires, extras: exchanged.extras ?? {} };
+  }
+  const login = state.stored!;
+  if (login.type === "api_key" || !isRefreshable(login)) {
+    if (login.type === "oauth" && login.expires !== undefined && needsRefresh({ expires: login.expires }, minValidityMs)) {
+      throw new PiError("not_logged_in", `the stored ${provider.displayName} token has expired and cannot be renewed (it came without a refresh token); run \`pi login ${provider.id}\``);
+    }
+    return credentialFrom(provider, "stored", login);
+  }
+  if (!needsRefresh(login, minValidityMs)) return credentialFrom(provider, "stored", login);
+  // Loaded only now: a valid token never pays for the refresh machinery.
+  const { refreshLogin } = await import("./refresh.ts");
+  const fresh = await refreshLogin(options.store, provider, login, { minValidityMs });
+  if (needsRefresh(fresh, minValidityMs)) {
+    warn(`${provider.displayName} issued a token that stays valid for less than the time asked for`);
+  }
+  return credentialFrom(provider, "stored", fresh);
+}
+
+/** The error for "nothing to use", listing every way to fix it in the resolver's order. */
+export function noCredential(provider: ProviderDescriptor, storePath: string): PiError {
+  const ways = provider.sources.map((spec) =>
+    spec.type === "stored" ? `run \`pi login ${provider.id}\` (stored in ${displayPath(storePath)})` : `set ${spec.variable}`,
+  );
+  return new PiError("no_credential", `no credential for ${provider.displayName}; ${ways.join(", or ")}`);
+}

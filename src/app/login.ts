@@ -1,0 +1,183 @@
+import { PiError } from "../core/errors.ts";
+import { agentDir, joinPath, storePath } from "../core/paths.ts";
+import { registerSecret } from "../core/redact.ts";
+import type { LoginMethod, LoginUI, ProviderDescriptor } from "../providers/types.ts";
+import { CredentialStore } from "../store/credential-store.ts";
+import type { StoredLogin } from "../store/schema.ts";
+
+/**
+ * Signing in, for the CLI and the session alike: choose the method, run the provider's
+ * flow through the login UI they pass in, check what came back, and store it. Also the two
+ * halves of a sign-in split across processes (`--start`, `--finish`), and storing a token
+ * the person already has (`--with-token`).
+ */
+export interface LoginResult {
+  provider: ProviderDescriptor;
+  storePath: string;
+  kind: StoredLogin["type"];
+  /** An environment variable that takes precedence over the login just stored. */
+  hiddenBy?: string;
+}
+
+/** `--method`, or the default: a browser method where a browser can be opened, else the first that needs none. */
+export function chooseMethod(provider: ProviderDescriptor, wanted: string | undefined, canOpenBrowser: boolean): LoginMethod {
+  const methods = provider.loginMethods;
+  if (wanted !== undefined) {
+    const found = methods.find((m) => m.id === wanted);
+    if (!found) {
+      throw new PiError("usage", `${provider.displayName} has no "${wanted}" sign-in; use --method ${methods.map((m) => m.id).join(" or --method ")}`);
+    }
+    return found;
+  }
+  return methods.find((m) => (m.needsBrowser ? canOpenBrowser : true)) ?? methods[0]!;
+}
+
+/** Options given on the command line that this provider does not take are a usage error, never ignored. */
+export function checkLoginOptions(provider: ProviderDescriptor, options: Readonly<Record<string, string>>, all: readonly ProviderDescriptor[]): void {
+  for (const name of Object.keys(options)) {
+    if (provider.loginOptions?.[name]) continue;
+    const owners = all.filter((p) => p.loginOptions?.[name]).map((p) => `\`pi login ${p.id}\``);
+    throw new PiError("usage", `--${name} is for ${owners.join(" and ") || "no provider"}, not for ${provider.id}`);
+  }
+}
+
+export async function loginAndStore(provider: ProviderDescriptor, method: LoginMethod, ui: LoginUI, options: Readonly<Record<string, string>>): Promise<LoginResult> {
+  const runtime = await provider.load();
+  const login = await runtime.login(method.id, ui, options);
+  if (ui.signal.aborted) throw new PiError("interrupted", "login cancelled; nothing was changed");
+  return store(provider, login);
+}
+
+export async function loginWithToken(provider: ProviderDescriptor, token: string, options: Readonly<Record<string, string>>): Promise<LoginResult> {
+  const runtime = await provider.load();
+  if (!runtime.loginWithToken || !provider.withToken) {
+    throw new PiError("usage", `${provider.displayName} cannot store a token you bring; run \`pi login ${provider.id}\``);
+  }
+  const value = token.trim();
+  registerSecret(value);
+  if (value === "") throw new PiError("usage", `stdin held no token; pipe in ${provider.withToken}`);
+  checkTokenCharacters(value, "the token on stdin");
+  return store(provider, await runtime.loginWithToken(value, options));
+}
+
+async function store(provider: ProviderDescriptor, login: StoredLogin): Promise<LoginResult> {
+  for (const field of ["access", "refresh", "key"] as const) {
+    const value = login[field];
+    if (typeof value === "string") checkTokenCharacters(value, `the ${field} token ${provider.displayName} issued`);
+  }
+  const credentials = new CredentialStore(storePath());
+  await credentials.update(
+    async (data) => {
+      data[provider.id] = login;
+      return { value: undefined, changed: true };
+    },
+    { onCorrupt: "move-aside" },
+  );
+  return { provider, storePath: credentials.path, kind: login.type, hiddenBy: hidingVariable(provider) };
+}
+
+/** RFC 6750's token characters, roughly: visible ASCII. Anything else could inject a header line. */
+function checkTokenCharacters(value: string, what: string): void {
+  if (!/^[\x21-\x7e]+$/.test(value)) {
+    throw new PiError("bad_response", `${what} contains spaces, control or non-ASCII characters, which no token has; nothing was stored`);
+  }
+}
+
+function hidingVariable(provider: ProviderDescriptor, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const storedAt = provider.sources.findIndex((s) => s.type === "stored");
+  const hiding = provider.sources.slice(0, storedAt).find((s) => s.type === "env" && env[s.variable]?.trim());
+  return hiding?.type === "env" ? hiding.variable : undefined;
+}
+
+// ── two steps: --start in one process, --finish in another ──────────────────────────────
+
+const PENDING_TTL_MS = 10 * 60_000;
+
+interface PendingEntry {
+  createdAt: number;
+  expiresAt: number;
+  secrets: Record<string, string>;
+}
+
+export function pendingPath(env: NodeJS.ProcessEnv = process.env): string {
+  return joinPath(agentDir(env), "pending-login.json");
+}
+
+export interface StartedLogin {
+  url: string;
+  expiresAt: number;
+  pendingPath: string;
+}
+
+export async function startLogin(provider: ProviderDescriptor, options: Readonly<Record<string, string>>): Promise<StartedLogin> {
+  const runtime = await provider.load();
+  if (!provider.twoStep || !runtime.startLogin) {
+    throw new PiError("usage", `${provider.displayName} has no two-step sign-in; run \`pi login ${provider.id}\``);
+  }
+  const pending = await runtime.startLogin(options);
+  for (const value of Object.values(pending.secrets)) registerSecret(value);
+  const now = Date.now();
+  const entry: PendingEntry = { createdAt: now, expiresAt: now + PENDING_TTL_MS, secrets: pending.secrets };
+  const all = await readPending();
+  all[provider.id] = entry;
+  await writePending(all);
+  return { url: pending.url, expiresAt: entry.expiresAt, pendingPath: pendingPath() };
+}
+
+export async function finishLogin(provider: ProviderDescriptor, answer: string): Promise<LoginResult> {
+  const runtime = await provider.load();
+  if (!provider.twoStep || !runtime.finishLogin) {
+    throw new PiError("usage", `${provider.displayName} has no two-step sign-in; run \`pi login ${provider.id}\``);
+  }
+  const all = await readPending();
+  const entry = all[provider.id];
+  if (!entry) throw new PiError("usage", `no sign-in to ${provider.displayName} was started here; run \`pi login ${provider.id} --start\` first`);
+  for (const value of Object.values(entry.secrets)) registerSecret(value);
+  if (Date.now() >= entry.expiresAt) {
+    delete all[provider.id];
+    await writePending(all);
+    throw new PiError("usage", `the sign-in started with --start expired (after 10 minutes); run \`pi login ${provider.id} --start\` again`);
+  }
+  // A wrong state or a bad paste is refused before anything is sent, and the pending sign-in stays for another try.
+  const login = await runtime.finishLogin(entry.secrets, answer);
+  const result = await store(provider, login);
+  delete all[provider.id];
+  await writePending(all);
+  return result;
+}
+
+async function readPending(): Promise<Record<string, PendingEntry>> {
+  let text: string;
+  try {
+    text = await Bun.file(pendingPath()).text();
+  } catch {
+    return {};
+  }
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+    const out: Record<string, PendingEntry> = {};
+    for (const [id, entry] of Object.entries(value as Record<string, unknown>)) {
+      const e = entry as Partial<PendingEntry>;
+      if (typeof e?.expiresAt === "number" && typeof e.createdAt === "number" && typeof e.secrets === "object" && e.secrets !== null) {
+        out[id] = e as PendingEntry;
+      }
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** 0600 like the store: the pending entry holds a PKCE verifier. Removed once nothing is pending. */
+async function writePending(all: Record<string, PendingEntry>): Promise<void> {
+  const { mkdirSync, rmSync } = await import("node:fs");
+  const path = pendingPath();
+  if (Object.keys(all).length === 0) {
+    rmSync(path, { force: true });
+    return;
+  }
+  mkdirSync(agentDir(), { recursive: true, mode: 0o700 });
+  const { writeFileAtomic } = await import("../store/atomic-write.ts");
+  writeFileAtomic(path, JSON.stringify(all, null, 2) + "\n");
+}

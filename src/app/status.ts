@@ -1,0 +1,147 @@
+import { describeExpiry } from "../core/duration.ts";
+import { PiError } from "../core/errors.ts";
+import { displayPath, storePath } from "../core/paths.ts";
+import { maskToken } from "../core/redact.ts";
+import type { ProviderDescriptor } from "../providers/types.ts";
+import { CredentialStore, type StorePermissions } from "../store/credential-store.ts";
+import { RATE_LIMIT_FIELD } from "../store/schema.ts";
+import { type StoreView, describeSources } from "./credentials.ts";
+
+/**
+ * What each provider would use right now, and from where: for `pi status` and the
+ * session's /status. Refreshes nothing and calls no server: an expired stored login is
+ * reported as "will be refreshed on next use".
+ */
+export interface ProviderStatus {
+  id: string;
+  name: string;
+  usable: boolean;
+  source: string | null;
+  kind: string | null;
+  /** What the source is, in words, when the kind alone does not say it. */
+  sourceNote: string | null;
+  token: string | null;
+  expires: string | null;
+  expiresIn: string | null;
+  expired: boolean | null;
+  /** Whether the stored login renews itself (false for a token brought with --with-token). */
+  renewable: boolean | null;
+  /** The provider's own rows for a stored login (host, account); never a secret. */
+  details: Record<string, string>;
+  warnings: string[];
+  sources: { source: string; kind: string; present: boolean; problem: string | null; exchange: boolean }[];
+}
+
+export interface StoreStatus {
+  path: string;
+  exists: boolean;
+  fileMode: string | null;
+  dirMode: string | null;
+  permissionsOk: boolean;
+  problem: string | null;
+}
+
+export async function collectStatus(providers: readonly ProviderDescriptor[]): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
+  const store = new CredentialStore(storePath());
+  // Modes as found, before reading repairs them (the repair warns on stderr).
+  const found = await store.permissions();
+  let view: StoreView;
+  let exists = false;
+  try {
+    const snapshot = await store.read();
+    exists = snapshot.exists;
+    view = { data: snapshot.data };
+  } catch (error) {
+    if (!(error instanceof PiError)) throw error;
+    exists = true;
+    view = { problem: error.message };
+  }
+  return { store: describeStore(store.path, exists, found, view), providers: providers.map((p) => describeProvider(p, view)) };
+}
+
+function describeStore(path: string, exists: boolean, perms: StorePermissions, view: StoreView): StoreStatus {
+  const mode = (m?: number) => (m === undefined ? null : "0" + m.toString(8));
+  return {
+    path,
+    exists,
+    fileMode: mode(perms.fileMode),
+    dirMode: mode(perms.dirMode),
+    permissionsOk: perms.ok,
+    problem: "problem" in view ? view.problem : null,
+  };
+}
+
+function describeProvider(provider: ProviderDescriptor, view: StoreView): ProviderStatus {
+  const sources = describeSources(provider, view);
+  const active = sources.find((s) => s.present);
+  const stored = sources.find((s) => s.source === "stored");
+  const warnings: string[] = [];
+  if (active && stored?.present && active !== stored && sources.indexOf(active) < sources.indexOf(stored)) {
+    warnings.push(`${active.source} is set and hides the stored login; unset it to use the stored one`);
+  }
+  if (stored?.problem) warnings.push(stored.problem);
+  const pausedUntil = stored?.stored?.[RATE_LIMIT_FIELD];
+  if (typeof pausedUntil === "number" && pausedUntil > Date.now()) {
+    warnings.push(`the provider rate-limited token refreshes; no pi process will ask again before ${new Date(pausedUntil).toLocaleTimeString()} (${describeExpiry(pausedUntil)})`);
+  }
+  const login = active?.stored;
+  const expires = login?.type === "oauth" ? login.expires : undefined;
+  const spec = active?.spec;
+  return {
+    id: provider.id,
+    name: provider.displayName,
+    usable: active !== undefined,
+    source: active?.source ?? null,
+    kind: active?.kind ?? null,
+    sourceNote: spec?.type === "env" ? (spec.describe ?? null) : null,
+    token: active?.token ? maskToken(active.token) : null,
+    expires: expires === undefined ? null : new Date(expires).toISOString(),
+    expiresIn: expires === undefined ? null : describeExpiry(expires),
+    expired: expires === undefined ? null : Date.now() >= expires,
+    renewable: login ? login.type === "oauth" && typeof login.refresh === "string" : null,
+    details: login && provider.describe ? provider.describe(login) : {},
+    warnings,
+    sources: sources.map((s) => ({
+      source: s.source,
+      kind: s.kind,
+      present: s.present,
+      problem: s.problem ?? null,
+      exchange: s.spec.type === "env" && s.spec.exchange === true,
+    })),
+  };
+}
+
+export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[]): string {
+  const lines: string[] = [];
+  for (const s of statuses) {
+    lines.push(`${s.name} (${s.id})`);
+    if (!s.usable) {
+      const env = s.sources.filter((x) => x.source !== "stored").map((x) => x.source);
+      lines.push(`  not logged in — run \`pi login ${s.id}\`${env.length ? `, or set ${env.join(" or ")}` : ""}`);
+    } else {
+      lines.push(`  source:   ${s.source} (${s.sourceNote ?? (s.kind === "api_key" ? "API key" : "OAuth")})`);
+      lines.push(`  token:    ${s.token}`);
+      for (const [name, value] of Object.entries(s.details)) lines.push(`  ${`${name}:`.padEnd(10)}${value}`);
+      lines.push(`  expires:  ${expiryText(s)}`);
+    }
+    for (const w of s.warnings) lines.push(`  warning: ${w}`);
+    lines.push("");
+  }
+  const where = displayPath(store.path);
+  if (!store.exists) {
+    lines.push(`Store: ${where} (not created yet)`);
+  } else {
+    const perms = `file ${store.fileMode ?? "?"}, directory ${store.dirMode ?? "?"}`;
+    lines.push(`Store: ${where} (${perms}${store.permissionsOk ? ", private" : ` — too open, tightened to 0600/0700`})`);
+  }
+  return lines.join("\n");
+}
+
+function expiryText(s: ProviderStatus): string {
+  if (s.expiresIn) {
+    if (!s.expired) return s.expiresIn;
+    return s.renewable ? `${s.expiresIn} — refreshed on next use` : `${s.expiresIn} — cannot be renewed; run \`pi login ${s.id}\``;
+  }
+  if (s.source !== "stored") return "unknown (set in the environment)";
+  return s.kind === "api_key" ? "never (an API key)" : "unknown (a token without expiry information)";
+}

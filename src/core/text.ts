@@ -1,0 +1,33 @@
+/** Text from elsewhere (a server, a validator) made fit for one line of a message. */
+
+const MAX_QUOTED = 300;
+
+/** Whitespace folded to single spaces, bounded: a server's words inside one line of pi's. */
+export function oneLine(text: string, max = MAX_QUOTED): string {
+  const folded = stripControls(text).replace(/\s+/g, " ").trim();
+  return folded.length > max ? `${folded.slice(0, max)}…` : folded;
+}
+
+/** `"the provider's words"`, one line and bounded. */
+export function quoteOneLine(text: string, max = MAX_QUOTED): string {
+  return `"${oneLine(text, max)}"`;
+}
+
+/** The fields a validator complained about, once each: "access_token, expires_in". */
+export function issuePaths(issues: readonly { path: readonly PropertyKey[] }[]): string {
+  return [...new Set(issues.map((i) => i.path.map(String).join(".") || "body"))].join(", ");
+}
+
+/**
+ * Text from the network made safe for a terminal: escape sequences and other control
+ * characters (which could move the cursor, retitle the window or write the clipboard)
+ * removed; newlines and tabs kept only where `keepLines` says so.
+ */
+export function stripControls(text: string, keepLines = false): string {
+  const sequences = text
+    // CSI, OSC (ending in BEL or ST), and other ESC-introduced sequences.
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, "")
+    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?/g, "")
+    .replace(/\x1b[@-_]?/g, "");
+  return keepLines ? sequences.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, "") : sequences.replace(/[\x00-\x1f\x7f-\x9f]/g, " ");
+}

@@ -1,0 +1,23 @@
+import type { ProviderDescriptor } from "../types.ts";
+import { DEFAULT_MODEL, MODELS } from "./models.ts";
+
+/** Anthropic: Claude Pro/Max through OAuth + PKCE, or an API key. */
+export const anthropic: ProviderDescriptor = {
+  id: "anthropic",
+  displayName: "Anthropic (Claude Pro/Max)",
+  sources: [
+    { type: "env", variable: "ANTHROPIC_OAUTH_TOKEN", kind: "oauth" },
+    { type: "stored" },
+    { type: "env", variable: "ANTHROPIC_API_KEY", kind: "api_key" },
+  ],
+  kindOfToken: (token) => (token.startsWith("sk-ant-oat") ? "oauth" : token.startsWith("sk-ant-api") ? "api_key" : undefined),
+  tokenShapes: [/sk-ant-[a-z]{2,4}\d{0,3}-[A-Za-z0-9_\-]{8,}/g],
+  models: { default: DEFAULT_MODEL, embedded: MODELS },
+  loginMethods: [
+    { id: "browser", label: "Browser login", hint: "the browser returns to pi on this machine", needsBrowser: true },
+    { id: "copy-code", label: "Copy code login", hint: "paste the code the page shows (SSH, containers)" },
+  ],
+  twoStep: true,
+  withToken: "an API key (sk-ant-api…) or a long-lived OAuth token (sk-ant-oat…, e.g. from `claude setup-token`)",
+  load: () => import("./runtime.ts").then((m) => m.runtime),
+};

@@ -1,0 +1,146 @@
+import { PiError, callFailed } from "../../core/errors.ts";
+import { registerSecret } from "../../core/redact.ts";
+import type { StoredLogin } from "../../store/schema.ts";
+import { type PastedCode, raceForCode } from "../shared/code-race.ts";
+import { startCallbackListener } from "../shared/loopback.ts";
+import { parsePastedCode } from "../shared/paste.ts";
+import { createPkce, randomToken } from "../shared/pkce.ts";
+import { type TokenGrant, expiresAtFor, requestTokens } from "../shared/token-endpoint.ts";
+import type { LoginMethodId, LoginUI, PendingLogin } from "../types.ts";
+import {
+  type AnthropicEndpoints,
+  CALLBACK_HOST,
+  CALLBACK_PATH,
+  CALLBACK_PORTS,
+  anthropicEndpoints,
+  authorizationCodeBody,
+  buildAuthorizeUrl,
+} from "./oauth.ts";
+
+/**
+ * Signing in to Claude: browser (a loopback listener, with a paste racing it for a browser
+ * on another machine), copy-code (the hosted page shows `code#state` to paste), the two
+ * steps of that for scripts, and a token the person already has.
+ */
+export const LOGIN_HINT = "pi login anthropic";
+
+interface Attempt {
+  endpoints: AnthropicEndpoints;
+  verifier: string;
+  challenge: string;
+  /** Its own random value: the verifier must never travel through the browser. */
+  state: string;
+}
+
+async function newAttempt(): Promise<Attempt> {
+  const pkce = await createPkce();
+  const state = randomToken();
+  registerSecret(pkce.verifier);
+  registerSecret(state);
+  return { endpoints: anthropicEndpoints(), verifier: pkce.verifier, challenge: pkce.challenge, state };
+}
+
+export async function login(method: LoginMethodId, ui: LoginUI): Promise<StoredLogin> {
+  const attempt = await newAttempt();
+  if (method === "browser") return browserLogin(ui, attempt);
+  if (method === "copy-code") return copyCodeLogin(ui, attempt);
+  throw new PiError("usage", `Anthropic has no ${method} sign-in; use --method browser or --method copy-code`);
+}
+
+async function browserLogin(ui: LoginUI, attempt: Attempt): Promise<StoredLogin> {
+  let redirectUri = "";
+  const started = startCallbackListener({
+    providerName: "Anthropic",
+    ports: CALLBACK_PORTS,
+    path: CALLBACK_PATH,
+    expectedState: attempt.state,
+    redirectHost: CALLBACK_HOST,
+    complete: (code) => exchangeCode(attempt, redirectUri, { code }),
+  });
+  if ("busy" in started) {
+    ui.info(`pi cannot listen for the browser's return (${started.reason}); signing in with a code to paste instead.`);
+    return copyCodeLogin(ui, attempt);
+  }
+  const listener = started.listener;
+  redirectUri = listener.redirectUri;
+  const url = buildAuthorizeUrl(attempt.endpoints, redirectUri, attempt.challenge, attempt.state);
+  ui.info("Open this URL in a browser, sign in to Claude and approve pi:");
+  ui.showUrl(url);
+  const opened = await ui.openBrowser(url);
+  ui.info(
+    `${opened ? "A browser window should have opened; " : ""}pi continues by itself once you approve. ` +
+      "If the browser runs on another machine, paste the address of the page it ends on here.",
+  );
+  return raceForCode({
+    ui,
+    listener,
+    prompt: "Paste the redirect URL (or wait for the browser): ",
+    parsePaste: (raw) => parsePastedCode(raw, attempt.state, LOGIN_HINT),
+    complete: (pasted) => exchangeCode(attempt, redirectUri, pasted),
+    loginHint: LOGIN_HINT,
+  });
+}
+
+async function copyCodeLogin(ui: LoginUI, attempt: Attempt): Promise<StoredLogin> {
+  const redirectUri = attempt.endpoints.redirectUri;
+  const url = buildAuthorizeUrl(attempt.endpoints, redirectUri, attempt.challenge, attempt.state);
+  ui.info("Open this URL in a browser, sign in to Claude and approve pi:");
+  ui.showUrl(url);
+  const opened = await ui.openBrowser(url);
+  ui.info(
+    opened
+      ? "A browser window should have opened. After approving, copy the code the page shows and paste it here."
+      : "After approving, copy the code the page shows (code#state) and paste it here.",
+  );
+  return raceForCode({
+    ui,
+    prompt: "Paste the code here: ",
+    parsePaste: (raw) => parsePastedCode(raw, attempt.state, LOGIN_HINT),
+    complete: (pasted) => exchangeCode(attempt, redirectUri, pasted),
+    loginHint: LOGIN_HINT,
+  });
+}
+
+/** `--start`: the copy-code URL, and what `--finish` needs to complete it in another process. */
+export async function startLogin(): Promise<PendingLogin> {
+  const attempt = await newAttempt();
+  const redirectUri = attempt.endpoints.redirectUri;
+  return {
+    url: buildAuthorizeUrl(attempt.endpoints, redirectUri, attempt.challenge, attempt.state),
+    secrets: { verifier: attempt.verifier, state: attempt.state, redirectUri },
+  };
+}
+
+export async function finishLogin(pending: Readonly<Record<string, string>>, answer: string): Promise<StoredLogin> {
+  const { verifier, state, redirectUri } = pending;
+  if (!verifier || !state || !redirectUri) {
+    throw new PiError("usage", "the pending sign-in is incomplete; run `pi login anthropic --start` again");
+  }
+  registerSecret(verifier);
+  registerSecret(state);
+  const pasted = parsePastedCode(answer, state, `${LOGIN_HINT} --start`);
+  return exchangeCode({ endpoints: anthropicEndpoints(), verifier, state, challenge: "" }, redirectUri, pasted);
+}
+
+/** `--with-token`: an API key, or an OAuth token that lives long without a refresh token. */
+export async function loginWithToken(token: string): Promise<StoredLogin> {
+  if (token.startsWith("sk-ant-api")) return { type: "api_key", key: token };
+  if (token.startsWith("sk-ant-oat")) return { type: "oauth", access: token };
+  throw new PiError("usage", "that is not an Anthropic API key (sk-ant-api…) or OAuth token (sk-ant-oat…); check what you piped in");
+}
+
+async function exchangeCode(attempt: Attempt, redirectUri: string, pasted: PastedCode): Promise<StoredLogin> {
+  registerSecret(pasted.code);
+  const grant = await requestTokens(
+    { step: "sign-in", url: attempt.endpoints.tokenUrl, loginHint: LOGIN_HINT },
+    { json: authorizationCodeBody(redirectUri, pasted, attempt.state, attempt.verifier) },
+  );
+  return loginFromGrant(grant);
+}
+
+function loginFromGrant(grant: TokenGrant): StoredLogin {
+  if (!grant.refresh) {
+    throw callFailed("bad_response", "sign-in", "the provider sent no refresh token, so the login could not be kept", `try \`${LOGIN_HINT}\` again`);
+  }
+  return { type: "oauth", refresh: grant.refresh, access: grant.access, expires: expiresAtFor(grant) };
+}

@@ -1,0 +1,28 @@
+import type { StoredLogin } from "../../store/schema.ts";
+import type { ProviderDescriptor } from "../types.ts";
+import { DEFAULT_MODEL, MODELS } from "./models.ts";
+
+/** GitHub Copilot: a GitHub device-flow login, exchanged for short-lived Copilot tokens. */
+export const githubCopilot: ProviderDescriptor = {
+  id: "github-copilot",
+  displayName: "GitHub Copilot",
+  sources: [
+    {
+      type: "env",
+      variable: "COPILOT_GITHUB_TOKEN",
+      kind: "oauth",
+      exchange: true,
+      describe: "a GitHub token, exchanged for a Copilot token on each use",
+    },
+    { type: "stored" },
+  ],
+  tokenShapes: [/\b(?:gh[opsu]|github_pat)_[A-Za-z0-9_]{16,}/g, /\btid=[^;\s]+;[^\s"']*/g],
+  models: { default: DEFAULT_MODEL, embedded: MODELS },
+  loginMethods: [{ id: "device-code", label: "Device code", hint: "enter a code on GitHub's page" }],
+  loginOptions: {
+    enterprise: { description: "Sign in on this GitHub Enterprise host (e.g. company.ghe.com)", valueHint: "host" },
+  },
+  withToken: "a GitHub token (gho_…, ghu_… or github_pat_…) of an account with Copilot",
+  describe: (login: StoredLogin): Record<string, string> => (typeof login.enterpriseUrl === "string" ? { host: login.enterpriseUrl } : {}),
+  load: () => import("./runtime.ts").then((m) => m.runtime),
+};

@@ -1,0 +1,72 @@
+import { type ErrorCode, type PiError, callFailed } from "../../core/errors.ts";
+import { safeHost } from "../../core/http.ts";
+import { parseJson } from "../../core/json.ts";
+import { quoteOneLine } from "../../core/text.ts";
+import type { ChatEvent, ChatRequest } from "../types.ts";
+import { SseParser } from "./sse.ts";
+import { type StreamCall, openStream } from "./stream-call.ts";
+
+/**
+ * The Anthropic Messages wire format (`POST …/v1/messages`, server-sent events), spoken by
+ * Anthropic itself and by Copilot for its Claude models.
+ */
+export function messagesBody(request: ChatRequest): Record<string, unknown> {
+  return {
+    model: request.model,
+    max_tokens: request.maxTokens,
+    ...(request.system ? { system: request.system } : {}),
+    messages: request.messages,
+    stream: true,
+  };
+}
+
+/** The `error.message` of an Anthropic-style error body. */
+export function messagesErrorText(text: string): string | undefined {
+  const body = parseJson(text) as { error?: { message?: unknown } } | undefined;
+  return typeof body?.error?.message === "string" ? body.error.message : undefined;
+}
+
+export async function* streamMessages(call: StreamCall): AsyncGenerator<ChatEvent> {
+  const res = await openStream(call);
+  const parser = new SseParser();
+  let stopReason: string | undefined;
+  let usage: { inputTokens?: number; outputTokens?: number } = {};
+  let received = 0;
+  for await (const chunk of res.chunks()) {
+    for (const sse of parser.push(chunk)) {
+      const data = parseJson(sse.data) as any;
+      switch (data?.type) {
+        case "message_start":
+          usage.inputTokens = data.message?.usage?.input_tokens;
+          yield { type: "start", model: data.message?.model ?? call.model, provider: call.providerId };
+          break;
+        case "content_block_delta":
+          if (data.delta?.type === "text_delta" && typeof data.delta.text === "string") {
+            received += data.delta.text.length;
+            yield { type: "text", text: data.delta.text };
+          }
+          break;
+        case "message_delta":
+          stopReason = data.delta?.stop_reason ?? stopReason;
+          usage = { ...usage, outputTokens: data.usage?.output_tokens ?? usage.outputTokens };
+          break;
+        case "message_stop":
+          yield { type: "stop", reason: stopReason ?? "end_turn", usage };
+          return;
+        case "error":
+          throw streamError(call, data.error?.type, data.error?.message, received);
+        default:
+          // ping, content_block_start/stop, and event types added later: nothing to show.
+          break;
+      }
+    }
+  }
+  throw callFailed("stream_cut", call.purpose, `the answer was cut off after ${received} characters, before ${call.name} said it was complete`, "try again");
+}
+
+function streamError(call: StreamCall, type: string | undefined, message: unknown, received: number): PiError {
+  const said = typeof message === "string" ? `: ${quoteOneLine(message)}` : "";
+  const where = received > 0 ? ` after ${received} characters` : "";
+  const code: ErrorCode = type === "overloaded_error" ? "overloaded" : type === "rate_limit_error" ? "rate_limited" : type === "api_error" ? "server_error" : "stream_cut";
+  return callFailed(code, call.purpose, `${safeHost(call.url)} stopped the answer${where} with ${type ?? "an error"}${said}`, "try again");
+}

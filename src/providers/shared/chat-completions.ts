@@ -1,0 +1,61 @@
+import { callFailed } from "../../core/errors.ts";
+import { safeHost } from "../../core/http.ts";
+import { parseJson } from "../../core/json.ts";
+import { quoteOneLine } from "../../core/text.ts";
+import type { ChatEvent, ChatRequest } from "../types.ts";
+import { SseParser } from "./sse.ts";
+import { type StreamCall, openStream } from "./stream-call.ts";
+
+/** The OpenAI Chat Completions wire format (`POST …/chat/completions`, server-sent events). */
+export function chatCompletionsBody(request: ChatRequest): Record<string, unknown> {
+  const messages = [...(request.system ? [{ role: "system", content: request.system }] : []), ...request.messages];
+  return { model: request.model, messages, max_tokens: request.maxTokens, stream: true };
+}
+
+/** The message of an OpenAI-style error body: `{"error":{"message"}}` or `{"message"}`. */
+export function openaiErrorText(text: string): string | undefined {
+  const body = parseJson(text) as { error?: { message?: unknown } | string; message?: unknown } | undefined;
+  if (typeof body?.error === "object" && typeof body.error?.message === "string") return body.error.message;
+  if (typeof body?.error === "string") return body.error;
+  return typeof body?.message === "string" ? body.message : undefined;
+}
+
+export async function* streamChatCompletions(call: StreamCall): AsyncGenerator<ChatEvent> {
+  const res = await openStream(call);
+  const parser = new SseParser();
+  let started = false;
+  let finish: string | undefined;
+  let usage: { inputTokens?: number; outputTokens?: number } | undefined;
+  let received = 0;
+  for await (const chunk of res.chunks()) {
+    for (const sse of parser.push(chunk)) {
+      if (sse.data === "[DONE]") {
+        yield { type: "stop", reason: finish ?? "stop", ...(usage ? { usage } : {}) };
+        return;
+      }
+      const data = parseJson(sse.data) as any;
+      if (data?.error) {
+        const message = typeof data.error.message === "string" ? data.error.message : String(data.error);
+        throw callFailed("server_error", call.purpose, `${safeHost(call.url)} stopped the answer: ${quoteOneLine(message)}`, "try again");
+      }
+      if (!started && data) {
+        started = true;
+        yield { type: "start", model: typeof data.model === "string" && data.model ? data.model : call.model, provider: call.providerId };
+      }
+      for (const choice of Array.isArray(data?.choices) ? data.choices : []) {
+        const text = choice?.delta?.content;
+        if (typeof text === "string" && text !== "") {
+          received += text.length;
+          yield { type: "text", text };
+        }
+        if (typeof choice?.finish_reason === "string") finish = choice.finish_reason;
+      }
+      if (data?.usage) usage = { inputTokens: data.usage.prompt_tokens, outputTokens: data.usage.completion_tokens };
+    }
+  }
+  if (finish) {
+    yield { type: "stop", reason: finish, ...(usage ? { usage } : {}) };
+    return;
+  }
+  throw callFailed("stream_cut", call.purpose, `the answer was cut off after ${received} characters, before ${call.name} said it was complete`, "try again");
+}

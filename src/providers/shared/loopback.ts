@@ -1,0 +1,154 @@
+import { debug } from "../../core/debug.ts";
+import { PiError, isPiError } from "../../core/errors.ts";
+import { redact } from "../../core/redact.ts";
+import { onExitCleanup } from "../../core/shutdown.ts";
+import { oneLine } from "../../core/text.ts";
+
+/**
+ * The loopback listener a browser sign-in returns to (RFC 8252 §7.3). It answers, in this
+ * order: another path or method 404; a wrong `state` 400 (and keeps waiting: a stale tab or
+ * another site must not end the sign-in); a second hit after a code was taken 409; `error=`
+ * ends the sign-in with the provider's words; no code 400 (keeps waiting). The first good
+ * code is handed to `complete` (the token exchange), and the page says how that went —
+ * never showing the code or a token.
+ */
+export interface ListenerOptions<T> {
+  /** "Anthropic": used on the pages and in messages. */
+  providerName: string;
+  /** Ports to try in order; 0 = any free port. */
+  ports: readonly number[];
+  /** The exact callback path, e.g. "/callback". */
+  path: string;
+  expectedState: string;
+  /** Host in the redirect URI; the provider's registered value ("localhost"). */
+  redirectHost: string;
+  complete(code: string): Promise<T>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface CallbackListener<T> {
+  redirectUri: string;
+  port: number;
+  /** Settles when a callback has been completed (or ended the sign-in with an error). */
+  result: Promise<T>;
+  /** Whether a code has already been taken (a pasted code must then give way). */
+  readonly claimed: boolean;
+  /** A paste won: later hits get 409. False when the listener had already taken a code. */
+  cancel(): boolean;
+  close(): void;
+}
+
+export type ListenerStart<T> = { listener: CallbackListener<T> } | { busy: readonly number[]; reason: string };
+
+/** The bind host: `PI_OAUTH_CALLBACK_HOST`, else 127.0.0.1 (never every interface). */
+export function callbackHost(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PI_OAUTH_CALLBACK_HOST?.trim() || "127.0.0.1";
+}
+
+/**
+ * `PI_OAUTH_CALLBACK_PORT` forces one port (0 = any free one) for tests and port forwarding;
+ * otherwise the provider's own order.
+ */
+export function callbackPorts(preferred: readonly number[], env: NodeJS.ProcessEnv = process.env): number[] {
+  const forced = env.PI_OAUTH_CALLBACK_PORT?.trim();
+  if (forced === undefined || forced === "") return [...preferred];
+  const port = Number(forced);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new PiError("usage", `PI_OAUTH_CALLBACK_PORT must be a port number from 0 to 65535 (got "${forced}")`);
+  }
+  return [port];
+}
+
+export function startCallbackListener<T>(options: ListenerOptions<T>): ListenerStart<T> {
+  const host = callbackHost(options.env);
+  const ports = callbackPorts(options.ports, options.env);
+  let claimed = false;
+  let finished = false;
+  let settle!: { resolve: (value: T) => void; reject: (error: unknown) => void };
+  const result = new Promise<T>((resolve, reject) => (settle = { resolve, reject }));
+  // The caller may stop listening before anything arrives; nothing then waits on this.
+  result.catch(() => {});
+
+  const handle = async (req: Request): Promise<Response> => {
+    const url = new URL(req.url);
+    if (req.method !== "GET" || url.pathname !== options.path) return page(404, "Not found", "Callback route not found.");
+    const q = url.searchParams;
+    if (q.get("state") !== options.expectedState) {
+      debug("the sign-in callback carried a state that is not this sign-in's; still waiting");
+      return page(400, "Authentication failed", "State mismatch: this page does not belong to the sign-in pi is waiting for.");
+    }
+    if (claimed || finished) return page(409, "Already handled", "This sign-in has already been handled.");
+    const error = q.get("error");
+    if (error) {
+      finished = true;
+      const detail = oneLine(q.get("error_description") || error);
+      settle.reject(new PiError(error === "access_denied" ? "consent_denied" : "login_rejected", `${options.providerName} authorization failed: ${detail}; run the sign-in again and choose to allow access`));
+      return page(400, "Authentication failed", `${options.providerName} authorization failed.`, detail);
+    }
+    const code = q.get("code");
+    if (!code) return page(400, "Authentication failed", "Missing authorization code.");
+    claimed = true;
+    try {
+      const value = await options.complete(code);
+      finished = true;
+      settle.resolve(value);
+      return page(200, "Authentication successful", `Signed in to ${options.providerName}. You may now close this page and return to the terminal.`);
+    } catch (err) {
+      finished = true;
+      settle.reject(err);
+      const why = isPiError(err) ? redact(err.message) : "an unexpected failure";
+      return page(502, "Authentication failed", `${options.providerName} sign-in failed.`, why);
+    }
+  };
+
+  const busy: number[] = [];
+  for (const port of ports) {
+    let server: ReturnType<typeof Bun.serve>;
+    try {
+      server = Bun.serve({ hostname: host, port, fetch: handle });
+    } catch (error) {
+      debug(`cannot listen on ${host}:${port}: ${String((error as Error)?.message ?? error)}`);
+      busy.push(port);
+      continue;
+    }
+    const bound = server.port ?? port;
+    // Stops listening at once; a page still being answered (the outcome of this sign-in) is sent first.
+    const forgetCleanup = onExitCleanup(() => server.stop(true));
+    const close = () => {
+      forgetCleanup();
+      void server.stop(false);
+    };
+    const redirectHost = options.redirectHost.includes(":") ? `[${options.redirectHost}]` : options.redirectHost;
+    return {
+      listener: {
+        redirectUri: `http://${redirectHost}:${bound}${options.path}`,
+        port: bound,
+        result,
+        get claimed() {
+          return claimed;
+        },
+        cancel() {
+          if (claimed) return false;
+          finished = true;
+          return true;
+        },
+        close,
+      },
+    };
+  }
+  return { busy, reason: `port${busy.length === 1 ? "" : "s"} ${busy.join(", ")} on ${host} ${busy.length === 1 ? "is" : "are"} not available` };
+}
+
+function page(status: number, title: string, message: string, detail?: string): Response {
+  const body =
+    `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` +
+    `<body style="font-family:system-ui,sans-serif;max-width:40em;margin:4em auto">` +
+    `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>` +
+    (detail ? `<pre style="white-space:pre-wrap">${escapeHtml(detail)}</pre>` : "") +
+    `</body></html>`;
+  return new Response(body, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

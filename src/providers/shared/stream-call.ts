@@ -1,0 +1,35 @@
+import type { PiError } from "../../core/errors.ts";
+import { type StreamingResponse, httpStream } from "../../core/http.ts";
+
+/**
+ * One streaming model call, in whatever wire format: where it goes, what it sends, and how
+ * the provider words a failed answer. The format modules (anthropic-messages,
+ * chat-completions, responses) read the stream; the provider supplies the rest.
+ */
+export interface StreamCall {
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+  /** "the request to Anthropic": the start of every message. */
+  purpose: string;
+  /** The provider's display word in messages ("Anthropic", "Copilot"). */
+  name: string;
+  providerId: string;
+  model: string;
+  signal?: AbortSignal;
+  /** A non-2xx answer as a PiError (the provider's special cases, then the shared ones). */
+  failure(answer: { status: number; text: string; headers: Headers; url: string }): PiError;
+}
+
+export async function openStream(call: StreamCall): Promise<StreamingResponse> {
+  const res = await httpStream({
+    method: "POST",
+    url: call.url,
+    headers: { ...call.headers, Accept: "text/event-stream" },
+    json: call.body,
+    purpose: call.purpose,
+    signal: call.signal,
+  });
+  if (res.status !== 200) throw call.failure({ status: res.status, text: await res.text(), headers: res.headers, url: call.url });
+  return res;
+}

@@ -1,0 +1,100 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync, readdirSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { PROVIDERS } from "../../src/providers/registry.ts";
+
+/**
+ * The seams, checked: a provider is its folder plus a registry line, so nothing outside
+ * src/providers/ may name one or reach into one; the store knows files, not providers; the
+ * CLI and the session sit on the application layer, not on each other.
+ */
+const SRC = join(import.meta.dir, "..", "..", "src");
+
+interface SourceFile {
+  /** Path below src/, with forward slashes: "cli/commands/login.ts". */
+  path: string;
+  text: string;
+  /** Every module it imports (static or dynamic), as paths below src/. */
+  imports: string[];
+}
+
+function sourceFiles(dir = SRC): SourceFile[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(full);
+    if (!entry.name.endsWith(".ts")) return [];
+    const text = readFileSync(full, "utf8");
+    // `from "…"`, `import("…")` and a bare `import "…"`.
+    const specifiers = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(?\s*)["']([^"']+)["']/g)].map((m) => m[1]!);
+    const imports = specifiers.filter((s) => s.startsWith(".")).map((s) => relative(SRC, resolve(dirname(full), s)).replaceAll("\\", "/"));
+    return [{ path: relative(SRC, full).replaceAll("\\", "/"), text, imports }];
+  });
+}
+
+const files = sourceFiles();
+const outside = (folder: string) => files.filter((f) => !f.path.startsWith(`${folder}/`));
+const inside = (folder: string) => files.filter((f) => f.path.startsWith(`${folder}/`));
+
+function violations(of: SourceFile[], forbidden: (imported: string, file: SourceFile) => boolean): string[] {
+  return of.flatMap((f) => f.imports.filter((i) => forbidden(i, f)).map((i) => `${f.path} imports ${i}`));
+}
+
+describe("the provider seam", () => {
+  test("the source tree was found and every provider is registered", () => {
+    expect(files.length).toBeGreaterThan(40);
+    expect(PROVIDERS.length).toBeGreaterThan(1);
+  });
+
+  for (const provider of PROVIDERS) {
+    test(`"${provider.id}" appears nowhere in src/ outside src/providers/`, () => {
+      const word = new RegExp(`(?<![\\w-])${provider.id.replace(/[-]/g, "\\-")}(?![\\w-])`);
+      const found = outside("providers").filter((f) => word.test(f.text)).map((f) => f.path);
+      expect(found).toEqual([]);
+    });
+  }
+
+  test("outside src/providers/, only the registry and the types are imported from it", () => {
+    const allowed = new Set(["providers/registry.ts", "providers/types.ts"]);
+    expect(violations(outside("providers"), (i) => i.startsWith("providers/") && !allowed.has(i))).toEqual([]);
+  });
+
+  test("only the registry imports a provider's folder, and provider folders do not import each other", () => {
+    const folderOf = (path: string) => (/^providers\/([^/]+)\//.exec(path)?.[1]);
+    const bad = violations(files, (i, f) => {
+      const target = folderOf(i);
+      if (target === undefined || target === "shared") return false;
+      return f.path !== "providers/registry.ts" && folderOf(f.path) !== target;
+    });
+    expect(bad).toEqual([]);
+  });
+
+  test("provider code does not reach into the application, the CLI, the session or the terminal", () => {
+    expect(violations(inside("providers"), (i) => /^(app|cli|tui|terminal)\//.test(i))).toEqual([]);
+  });
+
+  test("providers use the store's entry shapes as types only", () => {
+    const bad = inside("providers").flatMap((f) =>
+      [...f.text.matchAll(/^import (?!type )[^;]*from\s+["']([^"']*store\/[^"']+)["']/gm)].map((m) => `${f.path}: ${m[0]}`),
+    );
+    expect(bad).toEqual([]);
+  });
+});
+
+describe("the layers", () => {
+  test("the store knows files and locks: it imports nothing of providers, the application, the CLI or the session", () => {
+    expect(violations(inside("store"), (i) => /^(providers|app|cli|tui)\//.test(i))).toEqual([]);
+  });
+
+  test("core imports nothing outside core", () => {
+    expect(violations(inside("core"), (i) => !i.startsWith("core/") && !i.endsWith("package.json"))).toEqual([]);
+  });
+
+  test("the application layer does not depend on the CLI or the session", () => {
+    expect(violations(inside("app"), (i) => /^(cli|tui)\//.test(i))).toEqual([]);
+  });
+
+  test("the session does not import CLI commands, nor the CLI the session's internals", () => {
+    expect(violations(inside("tui"), (i) => i.startsWith("cli/"))).toEqual([]);
+    expect(violations(inside("cli"), (i) => i.startsWith("tui/") && i !== "tui/session.ts")).toEqual([]);
+  });
+});
