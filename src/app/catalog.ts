@@ -43,7 +43,7 @@ export async function catalog(provider?: string): Promise<ModelInfo[]> {
   const ids = provider ? [provider] : [...new Set([...known, ...Object.keys(cache).filter((id) => known.includes(id))])];
   const out: ModelInfo[] = [];
   for (const id of ids) {
-    const embedded = PROVIDERS.find((p) => p.id === id)?.models.embedded ?? [];
+    const embedded = (await PROVIDERS.find((p) => p.id === id)?.models.embedded()) ?? [];
     const listed = Array.isArray(cache[id]?.models) ? cache[id]!.models.filter(isModelInfo) : [];
     const seen = new Set(embedded.map((m) => m.id));
     out.push(...embedded, ...listed.filter((m) => !seen.has(m.id)).map((m) => ({ ...m, provider: id })));

@@ -70,8 +70,8 @@ export interface ProviderDescriptor {
   kindOfToken?(token: string): CredentialKind | undefined;
   /** Shapes of this provider's tokens, redacted wherever they appear (a server may echo one). */
   tokenShapes: readonly RegExp[];
-  /** The embedded catalog, and the model used when none is named. */
-  models: { default: string; embedded: readonly ModelInfo[] };
+  /** The model used when none is named, and the embedded catalog (loaded only by commands that list models). */
+  models: { default: string; embedded(): Promise<readonly ModelInfo[]> };
   /** Sign-in methods in the order a selector offers them. */
   loginMethods: readonly LoginMethod[];
   /** Provider-only options of `pi login`, by flag name. */

@@ -1,5 +1,7 @@
 import type { ProviderDescriptor } from "../types.ts";
-import { DEFAULT_MODEL, MODELS } from "./models.ts";
+
+/** The model used when none is named (the reference program 1.6's default). */
+const DEFAULT_MODEL = "claude-opus-5-5";
 
 /** Anthropic: Claude Pro/Max through OAuth + PKCE, or an API key. */
 export const anthropic: ProviderDescriptor = {
@@ -12,7 +14,7 @@ export const anthropic: ProviderDescriptor = {
   ],
   kindOfToken: (token) => (token.startsWith("sk-ant-oat") ? "oauth" : token.startsWith("sk-ant-api") ? "api_key" : undefined),
   tokenShapes: [/sk-ant-[a-z]{2,4}\d{0,3}-[A-Za-z0-9_\-]{8,}/g],
-  models: { default: DEFAULT_MODEL, embedded: MODELS },
+  models: { default: DEFAULT_MODEL, embedded: () => import("./models.ts").then((m) => m.MODELS) },
   loginMethods: [
     { id: "browser", label: "Browser login", hint: "the browser returns to pi on this machine", needsBrowser: true },
     { id: "copy-code", label: "Copy code login", hint: "paste the code the page shows (SSH, containers)" },

@@ -4,8 +4,6 @@ import type { ModelInfo } from "../types.ts";
  * The Claude models a Pro/Max subscription reaches, as the reference program 1.6 lists them
  * (its catalog of 2026-11-20); `pi models --refresh` asks the account for its own list.
  */
-export const DEFAULT_MODEL = "claude-opus-5-5";
-
 export const MODELS: readonly ModelInfo[] = [
   { provider: "anthropic", id: "claude-fable-5", name: "Claude Fable 5", contextWindow: 1_000_000, images: true },
   { provider: "anthropic", id: "claude-fable-5-1", name: "Claude Fable 5.1", contextWindow: 1_000_000, images: true },

@@ -1,6 +1,8 @@
 import type { StoredLogin } from "../../store/schema.ts";
 import type { ProviderDescriptor } from "../types.ts";
-import { DEFAULT_MODEL, MODELS } from "./models.ts";
+
+/** The model used when none is named (the reference program 1.6's default). */
+const DEFAULT_MODEL = "gpt-6.1-sol";
 
 /** GitHub Copilot: a GitHub device-flow login, exchanged for short-lived Copilot tokens. */
 export const githubCopilot: ProviderDescriptor = {
@@ -17,7 +19,7 @@ export const githubCopilot: ProviderDescriptor = {
     { type: "stored" },
   ],
   tokenShapes: [/\b(?:gh[opsu]|github_pat)_[A-Za-z0-9_]{16,}/g, /\btid=[^;\s]+;[^\s"']*/g],
-  models: { default: DEFAULT_MODEL, embedded: MODELS },
+  models: { default: DEFAULT_MODEL, embedded: () => import("./models.ts").then((m) => m.MODELS) },
   loginMethods: [{ id: "device-code", label: "Device code", hint: "enter a code on GitHub's page" }],
   loginOptions: {
     enterprise: { description: "Sign in on this GitHub Enterprise host (e.g. company.ghe.com)", valueHint: "host" },

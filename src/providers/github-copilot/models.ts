@@ -5,8 +5,6 @@ import type { ModelInfo } from "../types.ts";
  * 2026-11-20). `api` is the wire format each one is called with. What a plan may use varies
  * by plan and policy: `pi models github-copilot --refresh` asks the account.
  */
-export const DEFAULT_MODEL = "gpt-6.1-sol";
-
 export const MODELS: readonly ModelInfo[] = [
   { provider: "github-copilot", id: "claude-fable-5", name: "Claude Fable 5", contextWindow: 1_000_000, images: true, api: "anthropic-messages" },
   { provider: "github-copilot", id: "claude-fable-5.1", name: "Claude Fable 5.1", contextWindow: 1_000_000, images: true, api: "anthropic-messages" },
