@@ -118,6 +118,14 @@ describe.skipIf(!hasTmux)("pi login anthropic on a terminal", () => {
     expect(existsSync(box.agentDir)).toBe(false);
   });
 
+  test("--with-token refuses to read a token from the terminal, where it would be typed in the clear", async () => {
+    term.start([PI_BIN, "login", "anthropic", "--with-token"], env());
+    const done = await term.waitFor(/\[exit \d+\]/);
+    expect(done).toContain("--with-token reads the token from stdin, not from a terminal");
+    expect(done).toContain("[exit 2]");
+    expect(existsSync(box.agentDir)).toBe(false);
+  });
+
   test("--no-browser prints the URL and opens nothing", async () => {
     const script = `${box.root}/browser.sh`;
     const record = `${box.root}/browser-args`;

@@ -22,7 +22,7 @@ export const githubCopilot: ProviderDescriptor = {
   models: { default: DEFAULT_MODEL, embedded: () => import("./models.ts").then((m) => m.MODELS) },
   loginMethods: [{ id: "device-code", label: "Device code", hint: "enter a code on GitHub's page" }],
   loginOptions: {
-    enterprise: { description: "Sign in on this GitHub Enterprise host (e.g. company.ghe.com)", valueHint: "host" },
+    enterprise: { description: "sign in on this GitHub Enterprise host (e.g. company.ghe.com)", valueHint: "host" },
   },
   withToken: "a GitHub token (gho_…, ghu_… or github_pat_…) of an account with Copilot",
   describe: (login: StoredLogin): Record<string, string> => (typeof login.enterpriseUrl === "string" ? { host: login.enterpriseUrl } : {}),
