@@ -71,7 +71,7 @@ async function store(provider: ProviderDescriptor, login: StoredLogin): Promise<
       data[provider.id] = login;
       return { value: undefined, changed: true };
     },
-    { onCorrupt: "move-aside" },
+    { onCorrupt: "move-aside", purpose: "storing a login" },
   );
   return { provider, storePath: credentials.path, kind: login.type, hiddenBy: hidingVariable(provider) };
 }

@@ -34,7 +34,7 @@ export async function logoutOne(store: CredentialStore, provider: ProviderDescri
     }
     delete current[provider.id];
     return { value: outcome, changed: true };
-  });
+  }, { purpose: "logging out" });
   const where = displayPath(store.path);
   const note = envNote(provider, env);
   if ("gone" in revocation) return `Not logged in to ${provider.displayName} (another pi process logged out); nothing to do.`;

@@ -1,7 +1,6 @@
 import { retryHint } from "../core/duration.ts";
 import { PiError, callFailed, isPiError } from "../core/errors.ts";
 import { defaultTimeoutMs } from "../core/http.ts";
-import { whileCritical } from "../core/shutdown.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/credential-store.ts";
 import { RATE_LIMIT_FIELD, type RefreshableLogin, isRefreshable, readEntry } from "../store/schema.ts";
@@ -41,8 +40,8 @@ export async function refreshLogin(
   const runtime = await provider.load();
   const lockWaitMs = defaultTimeoutMs() + 15_000;
 
-  // Critical from the request to the write: see core/shutdown.ts.
-  const outcome = await whileCritical(() => store.update<RefreshableLogin | PiError>(async (data) => {
+  // Critical from the lock to the write (see core/shutdown.ts); waiting for the lock is not.
+  const outcome = await store.update<RefreshableLogin | PiError>(async (data) => {
     const entry = readEntry(data, provider.id);
     if (entry.kind === "absent") {
       throw new PiError("not_logged_in", `the ${provider.displayName} login was removed by another pi process; run \`pi login ${provider.id}\``);
@@ -86,7 +85,7 @@ export async function refreshLogin(
       }
       throw error;
     }
-  }, { lockWaitMs, whileWaiting: () => refreshedMeanwhile(store, provider, observed, options) }));
+  }, { lockWaitMs, critical: true, purpose: "refreshing the token", whileWaiting: () => refreshedMeanwhile(store, provider, observed, options) });
 
   if (outcome.value instanceof PiError) throw outcome.value;
   return outcome.value;

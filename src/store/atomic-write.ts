@@ -1,38 +1,75 @@
-import { chmodSync, closeSync, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, fsyncSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 /**
- * Replace `path` with `content` so that a reader sees either the old file or the new one,
- * never a torn or world-readable one: a temp file created 0600 from its first byte
- * (Bun.write would ignore the mode), written, fsynced, renamed over the target, then the
- * directory fsynced so the rename itself survives a crash.
+ * Replacing a file so that a reader sees either the old file or the new one, never a torn
+ * or world-readable one: a temp file created 0600 from its first byte (Bun.write would
+ * ignore the mode), written, fsynced, renamed over the target, then the directory fsynced
+ * so the rename itself survives a crash.
+ *
+ * The space is taken first (`reserve`): before a refresh token is spent at the provider,
+ * the file that will hold its successor is already allocated on disk, so a full disk is
+ * found out while nothing has happened yet, not after the provider rotated the token.
  */
-export function writeFileAtomic(path: string, content: string): void {
+export interface PendingWrite {
+  /** Writes `content` into the reserved file and renames it over the target. */
+  commit(content: string): void;
+  /** Gives the space back; nothing at the target changes. */
+  abandon(): void;
+}
+
+/** Reserves `bytes` (zeros, fsynced) in a 0600 temp file beside `path`. Throws the errno error (ENOSPC) if it cannot. */
+export function reserveWrite(path: string, bytes: number): PendingWrite {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
   const fd = openSync(tmp, "wx", 0o600);
-  try {
-    try {
-      fchmodSync(fd, 0o600);
-      const bytes = Buffer.from(content, "utf8");
-      let offset = 0;
-      while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-    // Already 0600 from the temp file; said again so no umask or filesystem quirk can widen it.
-    chmodSync(path, 0o600);
-  } catch (error) {
+  let open = true;
+  const closeAndRemove = () => {
+    if (open) closeSync(fd);
+    open = false;
     try {
       unlinkSync(tmp);
     } catch {
       // Never created, or already renamed.
     }
+  };
+  try {
+    fchmodSync(fd, 0o600);
+    writeAll(fd, Buffer.alloc(bytes), 0);
+    fsyncSync(fd);
+  } catch (error) {
+    closeAndRemove();
     throw error;
   }
-  fsyncDirectory(dir);
+  return {
+    commit(content) {
+      try {
+        const data = Buffer.from(content, "utf8");
+        // Over the reserved zeros: allocated blocks are rewritten, none is asked for.
+        writeAll(fd, data, 0);
+        ftruncateSync(fd, data.length);
+        fsyncSync(fd);
+        closeSync(fd);
+        open = false;
+        // 0600 since its creation (fchmod on the descriptor, so no umask can widen it).
+        renameSync(tmp, path);
+      } catch (error) {
+        closeAndRemove();
+        throw error;
+      }
+      fsyncDirectory(dir);
+    },
+    abandon: closeAndRemove,
+  };
+}
+
+export function writeFileAtomic(path: string, content: string): void {
+  reserveWrite(path, Buffer.byteLength(content, "utf8")).commit(content);
+}
+
+function writeAll(fd: number, data: Buffer, position: number): void {
+  let offset = 0;
+  while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset, position + offset);
 }
 
 function fsyncDirectory(dir: string): void {

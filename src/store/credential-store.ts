@@ -28,6 +28,13 @@ export interface UpdateOptions<T = unknown> {
   whileWaiting?: () => Promise<T | undefined>;
   /** Login may move an unreadable file aside and start afresh; every other writer refuses. */
   onCorrupt?: "refuse" | "move-aside";
+  /** What this change is, for the messages of processes waiting for it: "refreshing the token". */
+  purpose?: string;
+  /**
+   * From the moment the lock is held to the write: a signal is deferred (core/shutdown.ts).
+   * For a refresh, whose answer must be stored once the provider has rotated the token.
+   */
+  critical?: boolean;
 }
 
 export interface UpdateResult<T> {

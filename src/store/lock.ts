@@ -1,25 +1,19 @@
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { debug } from "../core/debug.ts";
 import { PiError, errnoOf } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import { onExitCleanup } from "../core/shutdown.ts";
+import { writeErr } from "../terminal/output.ts";
+import { withExclusiveFileLock } from "./exclusive-file-lock.ts";
+import { type KernelLock, kernelLock } from "./kernel-lock.ts";
 
 /**
- * A cross-process lock: an exclusive lock file beside the store, created with O_EXCL.
- *
- * A holder that dies leaves its file behind, so a waiter takes it over when
- *  - the holder ran on this host and its pid no longer exists (immediate), or
- *  - the file has not been touched for STALE_MS (the holder refreshes the mtime every
- *    HEARTBEAT_MS while it works, so a slow refresh is never mistaken for a dead one;
- *    this also covers a holder on another host sharing the directory).
- * Takeover itself is guarded by a short-lived second lock, so two waiters that both see
- * the same stale file cannot delete a lock a third process has just created.
+ * The cross-process lock around every change of the store: a kernel lock (flock) on
+ * `oauth.json.lock`. It cannot be stolen from a live process, however long it is stopped or
+ * wherever its pid lives, and it is free the instant its holder dies. The file also carries a
+ * note (pid, host, what the holder is doing), read only for the messages of those waiting.
  */
-export const STALE_MS = 10_000;
-const HEARTBEAT_MS = 1_000;
-const TAKEOVER_STALE_MS = 2_000;
-
 export interface LockOptions<T> {
   /** How long to wait for another holder before giving up. */
   waitMs: number;
@@ -29,159 +23,163 @@ export interface LockOptions<T> {
    * Waiters then finish together instead of queueing for a lock they no longer need.
    */
   whileWaiting?: () => Promise<T | undefined>;
+  /** What the holder does, for the messages of processes waiting for it: "refreshing the token". */
+  purpose?: string;
 }
 
-interface Holder {
-  pid: number;
-  host: string;
-  nonce: string;
+/** Handed to the locked work: whether the lock is still this process's, checked before a write. */
+export interface HeldLock {
+  stillHeld(): boolean;
 }
 
-export async function withLock<T>(lockPath: string, options: LockOptions<T>, fn: () => Promise<T>): Promise<T> {
-  const acquired = await acquire(lockPath, options);
+/** After this long, a waiting process says what it is waiting for. */
+const TELL_AFTER_MS = 1_000;
+
+export async function withLock<T>(lockPath: string, options: LockOptions<T>, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
+  const kernel = kernelLock();
+  if (!kernel) return withExclusiveFileLock(lockPath, options, () => fn({ stillHeld: () => true }));
+  const acquired = await acquire(kernel, lockPath, options);
   if ("done" in acquired) return acquired.done;
-  const release = acquired.release;
   try {
-    return await fn();
+    return await fn(acquired.held);
   } finally {
-    release();
+    acquired.release();
   }
 }
 
-async function acquire<T>(lockPath: string, { waitMs, whileWaiting }: LockOptions<T>): Promise<{ release: () => void } | { done: T }> {
-  const me: Holder = { pid: process.pid, host: hostname(), nonce: crypto.randomUUID() };
-  const deadline = Date.now() + waitMs;
+interface Note {
+  pid?: number;
+  host?: string;
+  purpose?: string;
+}
+
+async function acquire<T>(kernel: KernelLock, lockPath: string, options: LockOptions<T>): Promise<{ held: HeldLock; release: () => void } | { done: T }> {
+  const started = Date.now();
+  const deadline = started + options.waitMs;
+  let told = false;
   let delay = 5;
   for (;;) {
-    if (tryCreate(lockPath, me)) break;
-    if (takeOverIfStale(lockPath)) continue;
-    if (Date.now() >= deadline) {
-      const holder = readHolder(lockPath);
-      throw new PiError(
-        "lock_timeout",
-        `another pi process (pid ${holder?.pid ?? "unknown"}) has held ${displayPath(lockPath)} for over ${Math.round(waitMs / 1000)} s; try again, or delete that file if no pi is running`,
-      );
-    }
-    await Bun.sleep(delay + Math.random() * delay);
-    delay = Math.min(delay * 2, 100);
-    const done = await whileWaiting?.();
-    if (done !== undefined) return { done };
-  }
-
-  const heartbeat = setInterval(() => {
+    const fd = openLockFile(lockPath);
+    let keep = false;
     try {
-      const now = new Date();
-      utimesSync(lockPath, now, now);
-    } catch {
-      // The file is gone only if someone judged us dead; the final release check handles it.
+      for (;;) {
+        if (kernel.tryLock(fd)) {
+          // Locked — but the file may have been removed by the holder we waited for: then
+          // the lock that counts is on whatever file is at the path now.
+          if (!sameFile(fd, lockPath)) break;
+          keep = true;
+          return { held: { stillHeld: () => sameFile(fd, lockPath) }, release: holdingRelease(kernel, fd, lockPath, options.purpose) };
+        }
+        if (Date.now() >= deadline) throw lockTimeout(lockPath, options.waitMs);
+        if (!told && Date.now() - started >= TELL_AFTER_MS) {
+          told = true;
+          writeErr(`pi: waiting for ${describeHolder(readNote(lockPath))} to finish…`);
+        }
+        await Bun.sleep(delay + Math.random() * delay);
+        delay = Math.min(delay * 2, 100);
+        const done = await options.whileWaiting?.();
+        if (done !== undefined) return { done };
+      }
+    } finally {
+      if (!keep) closeSync(fd);
     }
-  }, HEARTBEAT_MS);
-  heartbeat.unref();
+  }
+}
 
-  let forget = () => {};
+/** Writes the note, and returns the release: remove the file while still holding it, then unlock. */
+function holdingRelease(kernel: KernelLock, fd: number, lockPath: string, purpose: string | undefined): () => void {
+  try {
+    const note = JSON.stringify({ pid: process.pid, host: hostname(), purpose, since: new Date().toISOString() });
+    ftruncateSync(fd, 0);
+    writeSync(fd, note, 0);
+  } catch (error) {
+    // The note is for messages only; a full disk must not stop the lock from working.
+    debug(`cannot write the lock note: ${errnoOf(error) ?? String(error)}`);
+  }
+  let released = false;
   const release = () => {
+    if (released) return;
+    released = true;
     forget();
-    clearInterval(heartbeat);
-    // Remove the file only while it is still ours: after a takeover it belongs to someone else.
-    if (readHolder(lockPath)?.nonce === me.nonce) unlinkQuiet(lockPath);
-  };
-  // Ctrl+C in the middle of a locked section releases it, so waiting processes go on at once.
-  forget = onExitCleanup(release);
-  return { release };
-}
-
-function tryCreate(path: string, holder: Holder): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, "wx", 0o600);
-  } catch (error) {
-    if (errnoOf(error) === "EEXIST") return false;
-    throw new PiError("store_io", `cannot create the lock file ${displayPath(path)} (${errnoOf(error) ?? String(error)}); check that the directory is writable`, { cause: error });
-  }
-  try {
-    writeSync(fd, JSON.stringify(holder));
-  } finally {
+    // Removed while locked, so nobody can lock a file that is about to vanish without noticing (sameFile).
+    try {
+      if (sameFile(fd, lockPath)) unlinkSync(lockPath);
+    } catch {
+      // Already gone.
+    }
+    kernel.unlock(fd);
     closeSync(fd);
-  }
-  return true;
+  };
+  // Ctrl+C in the middle of a locked section releases it at once (the kernel would too, at exit).
+  const forget = onExitCleanup(release);
+  return release;
 }
 
-/** True when a stale lock was removed (the caller retries at once). */
-function takeOverIfStale(lockPath: string): boolean {
-  const seen = inspect(lockPath);
-  if (!seen || !seen.stale) return false;
-  const guard = `${lockPath}.takeover`;
-  const guardHolder: Holder = { pid: process.pid, host: hostname(), nonce: crypto.randomUUID() };
-  if (!tryCreate(guard, guardHolder)) {
-    const guardSeen = inspect(guard, TAKEOVER_STALE_MS);
-    if (guardSeen?.stale) unlinkQuiet(guard);
+/**
+ * The lock file, created 0600 if need be, never through a symlink: one there (left by
+ * anything) is removed, since only pi's own lock file belongs at that path.
+ */
+function openLockFile(lockPath: string): number {
+  const flags = constants.O_RDWR | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return openSync(lockPath, flags, 0o600);
+    } catch (error) {
+      const code = errnoOf(error);
+      if ((code === "ELOOP" || code === "EMLINK") && attempt === 0 && isSymlink(lockPath)) {
+        debug(`removing a symlink found at ${lockPath}`);
+        unlinkSync(lockPath);
+        continue;
+      }
+      throw new PiError("store_io", `cannot create the lock file ${displayPath(lockPath)} (${LOCK_REASONS[code ?? ""] ?? code ?? String(error)}); ${code === "ENOSPC" ? "free some space" : "check that the directory is writable"}, then try again`, { cause: error });
+    }
+  }
+}
+
+const LOCK_REASONS: Record<string, string> = {
+  ENOSPC: "the disk is full",
+  EROFS: "the filesystem is read-only",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EDQUOT: "the disk quota is exhausted",
+};
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
     return false;
   }
+}
+
+function sameFile(fd: number, path: string): boolean {
   try {
-    // Re-check under the guard: the file must still be the very one judged stale.
-    const now = inspect(lockPath);
-    if (now?.stale && now.raw === seen.raw) {
-      debug(`taking over a stale lock from pid ${now.holder?.pid ?? "unknown"}`);
-      unlinkQuiet(lockPath);
-      return true;
-    }
+    const open = fstatSync(fd);
+    const there = lstatSync(path);
+    return open.ino === there.ino && open.dev === there.dev;
+  } catch {
     return false;
-  } finally {
-    unlinkQuiet(guard);
   }
 }
 
-function inspect(path: string, staleMs = STALE_MS): { raw: string; holder?: Holder; stale: boolean } | undefined {
-  let raw: string;
-  let mtimeMs: number;
+function readNote(lockPath: string): Note {
   try {
-    mtimeMs = statSync(path).mtimeMs;
-    raw = readFileSync(path, "utf8");
+    const value = JSON.parse(readFileSync(lockPath, "utf8")) as Note;
+    return typeof value === "object" && value !== null ? value : {};
   } catch {
-    return undefined;
-  }
-  const holder = parseHolder(raw);
-  const old = Date.now() - mtimeMs > staleMs;
-  // An empty or half-written file: its creator died between open and write, or is about to write.
-  if (!holder) return { raw, stale: old };
-  const dead = holder.host === hostname() && !isAlive(holder.pid);
-  return { raw, holder, stale: dead || old };
-}
-
-function readHolder(path: string): Holder | undefined {
-  try {
-    return parseHolder(readFileSync(path, "utf8"));
-  } catch {
-    return undefined;
+    return {};
   }
 }
 
-function parseHolder(raw: string): Holder | undefined {
-  try {
-    const value = JSON.parse(raw) as Partial<Holder>;
-    if (typeof value.pid === "number" && typeof value.host === "string" && typeof value.nonce === "string") {
-      return value as Holder;
-    }
-  } catch {
-    // fall through
-  }
-  return undefined;
+function describeHolder(note: Note): string {
+  const who = typeof note.pid === "number" ? `pi (pid ${note.pid}${note.host && note.host !== hostname() ? ` on ${note.host}` : ""})` : "another pi process";
+  return typeof note.purpose === "string" ? `${who}, ${note.purpose}` : who;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return errnoOf(error) === "EPERM";
-  }
-}
-
-function unlinkQuiet(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Already gone.
-  }
+function lockTimeout(lockPath: string, waitMs: number): PiError {
+  const holder = describeHolder(readNote(lockPath));
+  return new PiError(
+    "lock_timeout",
+    `${holder} has held ${displayPath(lockPath)} for over ${Math.round(waitMs / 1000)} s, so this one changed nothing; try again when it is done (a stopped pi: \`fg\` or \`kill -CONT\` it)`,
+  );
 }

@@ -1,9 +1,10 @@
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { PiError, errnoOf } from "../core/errors.ts";
+import { whileCritical } from "../core/shutdown.ts";
 import { dirnameOf, displayPath } from "../core/paths.ts";
 import { warn } from "../terminal/output.ts";
-import { writeFileAtomic } from "./atomic-write.ts";
+import { type PendingWrite, reserveWrite } from "./atomic-write.ts";
 import { storedLoginSchema } from "./credential-schema.ts";
 import {
   type CredentialStore,
@@ -18,8 +19,16 @@ import {
 import { withLock } from "./lock.ts";
 import type { StoreData } from "./schema.ts";
 
-/** The write side of the store: lock, re-read, mutate, atomic replace. */
+/** The write side of the store: lock, re-read, reserve the space, mutate, atomic replace. */
 const DEFAULT_LOCK_WAIT_MS = 60_000;
+/** Room for the store to grow by in one change (new tokens are a few KiB at most). */
+const RESERVE_SLACK_BYTES = 64 * 1024;
+
+/** `PI_LOCK_TIMEOUT_MS`: how long any change waits for another pi's lock. */
+function lockWaitFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = Number(env.PI_LOCK_TIMEOUT_MS);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
 
 export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
   const realPath = resolveRealPath(store.path);
@@ -27,13 +36,14 @@ export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>
   await store.tighten();
   const whileWaiting = options.whileWaiting;
   const lockOptions = {
-    waitMs: options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+    waitMs: lockWaitFromEnv() ?? options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+    purpose: options.purpose,
     whileWaiting: whileWaiting && (async () => {
       const value = await whileWaiting();
       return value === undefined ? undefined : { value, written: false };
     }),
   };
-  return withLock<UpdateResult<T>>(`${realPath}.lock`, lockOptions, async () => {
+  return withLock<UpdateResult<T>>(`${realPath}.lock`, lockOptions, async (lock) => {
     let data: StoreData;
     try {
       data = (await store.read()).data;
@@ -44,18 +54,50 @@ export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>
       data = {};
     }
     removeStrandedTempFiles(realPath);
-    const before = snapshotEntries(data);
-    const { value, changed } = await mutate(data);
-    if (changed) {
+    const pending = reserve(store.path, realPath);
+    const run = async (): Promise<UpdateResult<T>> => {
+      const before = snapshotEntries(data);
+      const { value, changed } = await mutate(data);
+      if (!changed) return { value, written: false };
       assertWritable(data, before);
+      if (!lock.stillHeld()) {
+        throw new PiError("lock_timeout", `the lock file beside ${displayPath(store.path)} was removed while this pi held it, so nothing was written; try again`);
+      }
       try {
-        writeFileAtomic(realPath, JSON.stringify(data, null, 2) + "\n");
+        pending.commit(JSON.stringify(data, null, 2) + "\n");
       } catch (error) {
         throw storeIoError(store.path, "write", error);
       }
+      return { value, written: true };
+    };
+    try {
+      return await (options.critical ? whileCritical(run) : run());
+    } finally {
+      pending.abandon();
     }
-    return { value, written: changed };
   });
+}
+
+/**
+ * The space for the new file, taken before the mutation runs: a refresh must not spend
+ * the refresh token at the provider when its successor could not be written.
+ */
+function reserve(path: string, realPath: string): PendingWrite {
+  let size = 0;
+  try {
+    size = statSync(realPath).size;
+  } catch {
+    // No file yet.
+  }
+  try {
+    return reserveWrite(realPath, size + RESERVE_SLACK_BYTES);
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === "ENOSPC" || code === "EDQUOT") {
+      throw new PiError("store_io", `the disk holding ${displayPath(path)} is full, so pi changed nothing and asked the provider for nothing; free some space and try again`, { cause: error });
+    }
+    throw storeIoError(path, "write", error);
+  }
 }
 
 /**

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { STALE_MS, withLock } from "../../src/store/lock.ts";
+import { kernelLock } from "../../src/store/kernel-lock.ts";
+import { withLock } from "../../src/store/lock.ts";
 
 let dir: string;
 let lock: string;
@@ -12,13 +13,19 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A pid that is certainly not running: a child that has already exited. */
-function deadPid(): number {
-  const child = Bun.spawnSync(["true"]);
-  return child.pid;
+/** Another holder: a descriptor of this process with the kernel lock on the file, and the note a pi would write. */
+function holdElsewhere(note = { pid: 4242, host: require("node:os").hostname(), purpose: "refreshing the token" }): () => void {
+  writeFileSync(lock, JSON.stringify(note));
+  const fd = openSync(lock, "r+");
+  expect(kernelLock()!.tryLock(fd)).toBe(true);
+  return () => closeSync(fd);
 }
 
 describe("the store lock", () => {
+  test("is a kernel lock on this platform", () => {
+    expect(kernelLock()).toBeDefined();
+  });
+
   test("lets one holder in at a time", async () => {
     let inside = 0;
     let maxInside = 0;
@@ -36,41 +43,70 @@ describe("the store lock", () => {
     expect(existsSync(lock)).toBe(false);
   });
 
-  test("takes over at once a lock whose holder on this host has died", async () => {
-    writeFileSync(lock, JSON.stringify({ pid: deadPid(), host: hostname(), nonce: "dead" }));
+  test("a lock file left by a process that died is free at once: nobody holds it", async () => {
+    writeFileSync(lock, JSON.stringify({ pid: 999_999, host: "anywhere" }));
     const started = Date.now();
     await withLock(lock, { waitMs: 5000 }, async () => {});
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(200);
   });
 
-  test("takes over a lock nobody has touched for longer than the stale limit", async () => {
-    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: "another-host", nonce: "x" }));
-    const old = new Date(Date.now() - STALE_MS - 1000);
-    utimesSync(lock, old, old);
-    await withLock(lock, { waitMs: 2000 }, async () => {});
+  test("a live holder keeps it however old its file is; the waiter gives up naming the holder and what it does", async () => {
+    const release = holdElsewhere();
+    const old = new Date(Date.now() - 3600_000);
+    require("node:fs").utimesSync(lock, old, old);
+    try {
+      const error = await withLock(lock, { waitMs: 300 }, async () => "ran").catch((e: Error) => e);
+      expect(String(error)).toContain("pi (pid 4242), refreshing the token");
+      expect((error as { code?: string }).code).toBe("lock_timeout");
+    } finally {
+      release();
+    }
   });
 
-  test("waits for a live holder and gives up with a lock_timeout naming its pid", async () => {
-    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), nonce: "alive" }));
-    await expect(withLock(lock, { waitMs: 300 }, async () => {})).rejects.toThrow(`pid ${process.pid}`);
-    expect(existsSync(lock)).toBe(true);
+  test("a waiter gets the lock the moment the holder lets go", async () => {
+    const release = holdElsewhere();
+    setTimeout(release, 150);
+    const started = Date.now();
+    expect(await withLock(lock, { waitMs: 5000 }, async () => "mine")).toBe("mine");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   });
 
   test("a waiter whose work another process has done stops waiting without taking the lock", async () => {
-    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), nonce: "busy" }));
-    let checks = 0;
-    let ran = false;
-    const result = await withLock(lock, { waitMs: 5000, whileWaiting: async () => (++checks >= 2 ? "theirs" : undefined) }, async () => {
-      ran = true;
-      return "mine";
-    });
-    expect(result).toBe("theirs");
-    expect(ran).toBe(false);
-    expect(JSON.parse(require("node:fs").readFileSync(lock, "utf8")).nonce).toBe("busy");
+    const release = holdElsewhere();
+    try {
+      let checks = 0;
+      let ran = false;
+      const result = await withLock(lock, { waitMs: 5000, whileWaiting: async () => (++checks >= 2 ? "theirs" : undefined) }, async () => {
+        ran = true;
+        return "mine";
+      });
+      expect(result).toBe("theirs");
+      expect(ran).toBe(false);
+    } finally {
+      release();
+    }
   });
 
   test("releases the lock when the locked work throws", async () => {
     await expect(withLock(lock, { waitMs: 1000 }, async () => { throw new Error("boom"); })).rejects.toThrow("boom");
     expect(existsSync(lock)).toBe(false);
+  });
+
+  test("a symlink at the lock path is removed, never followed", async () => {
+    const target = join(dir, "elsewhere");
+    writeFileSync(target, "keep me");
+    symlinkSync(target, lock);
+    await withLock(lock, { waitMs: 1000 }, async () => {
+      expect(lstatSync(lock).isSymbolicLink()).toBe(false);
+    });
+    expect(require("node:fs").readFileSync(target, "utf8")).toBe("keep me");
+  });
+
+  test("the holder learns when its lock file was removed under it, so it writes nothing", async () => {
+    await withLock(lock, { waitMs: 1000 }, async (held) => {
+      expect(held.stillHeld()).toBe(true);
+      unlinkSync(lock);
+      expect(held.stillHeld()).toBe(false);
+    });
   });
 });
