@@ -22,6 +22,7 @@ export type ErrorCode =
   | "not_logged_in"
   | "store_corrupt"
   | "store_io"
+  | "unsafe_store"
   | "lock_timeout"
   | "refresh_rejected"
   | "login_rejected"
@@ -49,6 +50,7 @@ const EXIT_FOR: Record<ErrorCode, number> = {
   not_logged_in: EXIT.noCredential,
   store_corrupt: EXIT.noCredential,
   store_io: EXIT.failure,
+  unsafe_store: EXIT.failure,
   lock_timeout: EXIT.temporary,
   refresh_rejected: EXIT.rejected,
   login_rejected: EXIT.rejected,

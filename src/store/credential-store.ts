@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import { PiError, errnoOf } from "../core/errors.ts";
 import { dirnameOf, displayPath } from "../core/paths.ts";
 import { warn } from "../terminal/output.ts";
@@ -50,6 +51,7 @@ export class CredentialStore {
   constructor(readonly path: string) {}
 
   async read(): Promise<StoreSnapshot> {
+    await this.checkPlace();
     let text: string;
     try {
       // Bun.file follows a symlink, as reading should.
@@ -60,8 +62,22 @@ export class CredentialStore {
       if (code === "EISDIR") throw new StoreCorruptError(this.path, "it is a directory, not a file");
       throw storeIoError(this.path, "read", error);
     }
-    await this.tighten();
     return { path: this.path, exists: true, data: parseStore(this.path, text) };
+  }
+
+  /**
+   * The quick look (Bun.file only, for the hot paths): a private directory and a small
+   * regular file, both yours, need nothing more. Anything else gets the full check of
+   * place.ts, which tightens what is yours and refuses what others could have planted.
+   */
+  private async checkPlace(): Promise<void> {
+    const uid = process.getuid?.();
+    if (uid === undefined) return;
+    const [dir, file] = await Promise.all([statOf(dirnameOf(this.path)), statOf(this.path)]);
+    const fine = (s: Stats | undefined) => s === undefined || ((s.uid === uid || s.uid === 0) && (s.mode & 0o077) === 0);
+    if (fine(dir) && fine(file) && (file === undefined || (file.isFile() && file.size <= QUICK_MAX_BYTES))) return;
+    const { checkStorePlace } = await import("./place.ts");
+    checkStorePlace(this.path);
   }
 
   /**
@@ -73,23 +89,25 @@ export class CredentialStore {
     return updateStore(this, mutate, options);
   }
 
+  /** The modes of the real file and of the directory it really is in (a symlink is followed). */
   async permissions(): Promise<StorePermissions> {
-    const fileMode = await modeOf(this.path);
-    const dirMode = await modeOf(dirnameOf(this.path));
+    const { realpathSync } = await import("node:fs");
+    let real = this.path;
+    try {
+      real = realpathSync(this.path);
+    } catch {
+      // Not there yet: its directory is the agent directory.
+    }
+    const fileMode = (await statOf(real))?.mode;
+    const dirMode = (await statOf(dirnameOf(real)))?.mode;
+    const bits = (m?: number) => (m === undefined ? undefined : m & 0o777);
     const ok = (fileMode === undefined || (fileMode & 0o077) === 0) && (dirMode === undefined || (dirMode & 0o077) === 0);
-    return { fileMode, dirMode, ok };
-  }
-
-  /** A store found readable by others is repaired at once, with a warning. */
-  async tighten(): Promise<void> {
-    if (process.platform === "win32") return;
-    const perms = await this.permissions();
-    if (perms.ok) return;
-    const { tightenMode } = await import("./store-writer.ts");
-    if (perms.fileMode !== undefined && perms.fileMode & 0o077) tightenMode(this.path, perms.fileMode, 0o600, "file");
-    if (perms.dirMode !== undefined && perms.dirMode & 0o077) tightenMode(dirnameOf(this.path), perms.dirMode, 0o700, "directory");
+    return { fileMode: bits(fileMode), dirMode: bits(dirMode), ok };
   }
 }
+
+/** Larger than this, a store is looked at by the full check (which refuses over 1 MiB). */
+const QUICK_MAX_BYTES = 1024 * 1024;
 
 export function parseStore(path: string, text: string): StoreData {
   if (text.trim() === "") return {};
@@ -129,9 +147,10 @@ export function storeIoError(path: string, action: string, error: unknown): PiEr
   return new PiError("store_io", `cannot ${action} ${displayPath(path)} (${why}); ${next}`, { cause: error });
 }
 
-async function modeOf(path: string): Promise<number | undefined> {
+/** Follows a symlink, as reading does. */
+async function statOf(path: string): Promise<Stats | undefined> {
   try {
-    return (await Bun.file(path).stat()).mode & 0o777;
+    return await Bun.file(path).stat();
   } catch {
     return undefined;
   }

@@ -17,6 +17,7 @@ import {
   warnTightened,
 } from "./credential-store.ts";
 import { withLock } from "./lock.ts";
+import { checkStorePlace } from "./place.ts";
 import type { StoreData } from "./schema.ts";
 
 /** The write side of the store: lock, re-read, reserve the space, mutate, atomic replace. */
@@ -31,9 +32,15 @@ function lockWaitFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefin
 }
 
 export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
+  // Every writer gets the full check: nothing is created or replaced in a place others control.
+  try {
+    checkStorePlace(store.path);
+  } catch (error) {
+    // An unusable file (not a regular file, too large) is for the locked read below to move aside, when allowed.
+    if (!(error instanceof StoreCorruptError) || options.onCorrupt !== "move-aside") throw error;
+  }
   const realPath = resolveRealPath(store.path);
   ensureDirectory(dirnameOf(realPath));
-  await store.tighten();
   const whileWaiting = options.whileWaiting;
   const lockOptions = {
     waitMs: lockWaitFromEnv() ?? options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
@@ -166,14 +173,6 @@ function ensureDirectory(dir: string): void {
   }
 }
 
-export function tightenMode(path: string, found: number, wanted: number, what: string): void {
-  try {
-    chmodSync(path, wanted);
-    warnTightened(path, what, found, wanted, true);
-  } catch {
-    warnTightened(path, what, found, wanted, false);
-  }
-}
 
 function moveAside(path: string, realPath: string): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");

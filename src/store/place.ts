@@ -1,0 +1,127 @@
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, realpathSync, statSync, type Stats } from "node:fs";
+import { dirname } from "node:path";
+import { PiError, errnoOf } from "../core/errors.ts";
+import { displayPath } from "../core/paths.ts";
+import { StoreCorruptError, warnTightened } from "./credential-store.ts";
+
+/**
+ * Where the store lives, checked like OpenSSH's StrictModes before anything is read or
+ * written there: a directory someone else can write to could hold a symlink that turns a
+ * write of oauth.json into a write of ~/.bashrc, or a FIFO that hangs every pi. So:
+ *  - the agent directory, and a symlink to it, must belong to you (or root);
+ *  - it must not be writable by others, unless it is yours, without the sticky bit: then pi
+ *    made it or you did, and it is tightened to 0700 with a warning;
+ *  - its parent must not be writable by everyone (without the sticky bit), or the directory
+ *    itself could be swapped;
+ *  - oauth.json, and a symlink to it, must belong to you (or root) and be a regular file of
+ *    at most 1 MiB; one found readable by others is tightened through its own descriptor,
+ *    never through a path a symlink could redirect.
+ * Loaded only when the quick check in credential-store.ts finds something to look at, and
+ * by every writer.
+ */
+export const MAX_STORE_BYTES = 1024 * 1024;
+const STICKY = 0o1000;
+
+export function checkStorePlace(path: string): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  const trusted = (owner: number) => owner === uid || owner === 0;
+  const dir = dirname(path);
+
+  const dirLink = lstatOrUndefined(dir);
+  if (!dirLink) {
+    // Not made yet: it will be made 0700, in a parent that must not let others swap it.
+    checkParent(dir, trusted);
+    return;
+  }
+  if (dirLink.isSymbolicLink() && !trusted(dirLink.uid)) refuse(dir, "is a symlink that belongs to another user");
+  const real = statOrUndefined(dir);
+  if (!real) refuse(dir, "is a symlink to nothing");
+  checkDirectory(dir, real, uid, trusted, true);
+  checkParent(realpathSync(dir), trusted);
+
+  const fileLink = lstatOrUndefined(path);
+  if (!fileLink) return;
+  if (fileLink.isSymbolicLink() && !trusted(fileLink.uid)) refuse(path, "is a symlink that belongs to another user");
+  const file = statOrUndefined(path);
+  if (!file) return;
+  if (file.isDirectory()) throw new StoreCorruptError(path, "it is a directory, not a file");
+  if (!file.isFile()) throw new StoreCorruptError(path, `it is ${file.isFIFO() ? "a FIFO" : "a device or socket"}, not a regular file`);
+  if (!trusted(file.uid)) refuse(path, "belongs to another user");
+  if (file.size > MAX_STORE_BYTES) throw new StoreCorruptError(path, `it is ${Math.round(file.size / 1024)} KiB, far more than a store of logins (at most 1 MiB)`);
+  if (fileLink.isSymbolicLink()) {
+    // The real file's own directory must be as safe as the agent directory.
+    const realDir = dirname(realpathSync(path));
+    checkDirectory(realDir, statSync(realDir), uid, trusted, false);
+  }
+  if (file.mode & 0o077) tightenThroughDescriptor(path, "file", file.mode & 0o777, 0o600, uid);
+}
+
+function checkDirectory(dir: string, st: Stats, uid: number, trusted: (owner: number) => boolean, mayTighten: boolean): void {
+  if (!st.isDirectory()) refuse(dir, "is not a directory");
+  if (!trusted(st.uid)) refuse(dir, "belongs to another user");
+  if ((st.mode & 0o077) === 0) return;
+  const writableByOthers = (st.mode & 0o022) !== 0;
+  const sticky = (st.mode & STICKY) !== 0;
+  if (writableByOthers && (sticky || st.uid !== uid || !mayTighten)) {
+    refuse(dir, `is writable by other users (${octal(st.mode)}), so anyone could replace what pi keeps there`);
+  }
+  // Yours and not shared (no sticky bit): pi, or you, made it too open.
+  if (mayTighten && st.uid === uid) tightenThroughDescriptor(dir, "directory", st.mode & 0o777, 0o700, uid);
+}
+
+function checkParent(realDir: string, trusted: (owner: number) => boolean): void {
+  const parent = dirname(realDir);
+  if (parent === realDir) return;
+  const st = statOrUndefined(parent);
+  if (!st) return;
+  const worldWritable = (st.mode & 0o002) !== 0;
+  const sticky = (st.mode & STICKY) !== 0;
+  if (worldWritable && !sticky && !trusted(st.uid)) {
+    refuse(realDir, `sits in ${displayPath(parent)}, which anyone can write to, so the directory itself could be replaced`);
+  }
+}
+
+/** chmod through an open descriptor: the file or directory pi checked is the one that changes. */
+function tightenThroughDescriptor(path: string, what: "file" | "directory", found: number, wanted: number, uid: number): void {
+  let fd: number | undefined;
+  try {
+    const flags = what === "file" ? constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOCTTY ?? 0) : constants.O_RDONLY | (constants.O_DIRECTORY ?? 0);
+    fd = openSync(path, flags);
+    const st = fstatSync(fd);
+    if (st.uid !== uid || (what === "file" ? !st.isFile() : !st.isDirectory())) return;
+    fchmodSync(fd, wanted);
+    warnTightened(path, what, found, wanted, true);
+  } catch {
+    warnTightened(path, what, found, wanted, false);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function refuse(path: string, why: string): never {
+  throw new PiError(
+    "unsafe_store",
+    `${displayPath(path)} ${why}; pi reads and writes nothing there. Use a directory only you can write to (set PI_CODING_AGENT_DIR), or fix its owner and mode`,
+  );
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+const octal = (mode: number) => "0" + (mode & 0o7777).toString(8);
