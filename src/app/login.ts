@@ -1,6 +1,7 @@
 import { PiError } from "../core/errors.ts";
 import { agentDir, joinPath, storePath } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
+import { isTokenText } from "../core/text.ts";
 import type { LoginMethod, LoginUI, ProviderDescriptor } from "../providers/types.ts";
 import { CredentialStore } from "../store/credential-store.ts";
 import type { StoredLogin } from "../store/schema.ts";
@@ -78,7 +79,7 @@ async function store(provider: ProviderDescriptor, login: StoredLogin): Promise<
 
 /** RFC 6750's token characters, roughly: visible ASCII. Anything else could inject a header line. */
 function checkTokenCharacters(value: string, what: string): void {
-  if (!/^[\x21-\x7e]+$/.test(value)) {
+  if (!isTokenText(value)) {
     throw new PiError("bad_response", `${what} contains spaces, control or non-ASCII characters, which no token has; nothing was stored`);
   }
 }

@@ -1,15 +1,19 @@
 import { retryHint } from "../core/duration.ts";
 import { PiError, callFailed, isPiError } from "../core/errors.ts";
-import { defaultTimeoutMs } from "../core/http.ts";
+import { MAX_RETRY_AFTER_MS, defaultTimeoutMs } from "../core/http.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/credential-store.ts";
-import { RATE_LIMIT_FIELD, type RefreshableLogin, isRefreshable, readEntry } from "../store/schema.ts";
+import { RATE_LIMIT_FIELD, type RefreshableLogin, UNANSWERED_FIELD, isRefreshable, readEntry } from "../store/schema.ts";
 import { needsRefresh } from "./refresh-policy.ts";
 
 /** A 429 without Retry-After still holds every process back this long. */
 const DEFAULT_WAIT_MS = 60_000;
-/** A Retry-After beyond this is taken as a server mistake, not a reason to stop for days. */
-const MAX_WAIT_MS = 24 * 3600_000;
+/**
+ * A refresh that got no answer may have rotated the token at the provider; sending the same
+ * refresh token again then is a replay. One more attempt is allowed (the provider may simply
+ * not have received it); after that, pi sends it no more.
+ */
+const MAX_UNANSWERED = 2;
 
 export interface RefreshOptions {
   /** The token must stay valid at least this long after it is handed out. */
@@ -65,7 +69,15 @@ export async function refreshLogin(
       throw callFailed("rate_limited", "token refresh", `${provider.displayName} limited token refreshes a moment ago`, retryHint(waitUntil), { retryAt: waitUntil });
     }
 
-    const { [RATE_LIMIT_FIELD]: _cleared, ...rest } = current;
+    const unanswered = typeof current[UNANSWERED_FIELD] === "number" ? current[UNANSWERED_FIELD] : 0;
+    if (unanswered >= MAX_UNANSWERED) {
+      throw new PiError(
+        "refresh_unanswered",
+        `the last ${unanswered} refreshes of the ${provider.displayName} login got no answer, so the provider may have rotated its token already and pi will not send the old one again; run \`pi login ${provider.id}\``,
+      );
+    }
+
+    const { [RATE_LIMIT_FIELD]: _cleared, [UNANSWERED_FIELD]: _unanswered, ...rest } = current;
     try {
       const next = await runtime.refresh(current);
       const refreshed = { ...rest, ...next } as RefreshableLogin;
@@ -77,9 +89,15 @@ export async function refreshLogin(
         delete data[provider.id];
         return { value: error, changed: true };
       }
+      if (isPiError(error) && error.details.afterSending) {
+        // Sent, and no answer: remembered, so neither the processes waiting now nor later ones all resend it.
+        data[provider.id] = { ...current, [UNANSWERED_FIELD]: unanswered + 1 };
+        const next = unanswered + 1 < MAX_UNANSWERED ? "pi will try once more on the next use" : `run \`pi login ${provider.id}\``;
+        return { value: new PiError(error.code, `${error.details.what ?? error.message}; the provider may have rotated the token without pi hearing of it: ${next}`, error.details), changed: true };
+      }
       if (isPiError(error, "rate_limited")) {
         // Remembered on disk, so other and later runs wait too instead of deepening the limit.
-        const retryAt = Math.min(error.details.retryAt ?? now() + DEFAULT_WAIT_MS, now() + MAX_WAIT_MS);
+        const retryAt = Math.min(error.details.retryAt ?? now() + DEFAULT_WAIT_MS, now() + MAX_RETRY_AFTER_MS);
         data[provider.id] = { ...current, [RATE_LIMIT_FIELD]: retryAt };
         return { value: error, changed: true };
       }

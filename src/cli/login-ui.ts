@@ -1,4 +1,5 @@
 import { PiError } from "../core/errors.ts";
+import { stripControls } from "../core/text.ts";
 import type { LoginUI, Question } from "../providers/types.ts";
 import { openBrowser, whyNoBrowser } from "../terminal/browser.ts";
 import { writeErr } from "../terminal/output.ts";
@@ -41,7 +42,7 @@ export function lineLoginUI(options: { interactive: boolean; browserWanted: bool
     cancelKey: "Ctrl+C",
     info: (line) => writeErr(line),
     // Written raw: the URL must stay one unbroken, undecorated line that can be copied whole.
-    showUrl: (url) => console.error(`\n${url}\n`),
+    showUrl: (url) => console.error(`\n${stripControls(url)}\n`),
     showCode,
     openBrowser: (url) => openBrowser(url, where),
     canOpenBrowser: () => whyNoBrowser(where) === undefined,

@@ -1,7 +1,7 @@
 import { EXIT, PiError } from "../core/errors.ts";
 import { debugEnabled } from "../core/debug.ts";
 import { COMMIT, TARGET, VERSION } from "../core/version.ts";
-import { printError } from "../terminal/output.ts";
+import { printError, writeErr } from "../terminal/output.ts";
 import { parseArgv } from "./argv.ts";
 import { COMMANDS } from "./commands.ts";
 
@@ -62,6 +62,6 @@ export function reportError(error: unknown): number {
     return error.exitCode;
   }
   printError(`unexpected failure: ${error instanceof Error ? error.message : String(error)}; run again with PI_DEBUG=1 and report it`);
-  if (debugEnabled() && error instanceof Error && error.stack) console.error(error.stack);
+  if (debugEnabled() && error instanceof Error && error.stack) writeErr(error.stack);
   return EXIT.failure;
 }

@@ -1,4 +1,5 @@
 import { redact } from "./redact.ts";
+import { stripControls } from "./text.ts";
 
 export const debugEnabled = (): boolean => {
   const v = process.env.PI_DEBUG;
@@ -7,5 +8,5 @@ export const debugEnabled = (): boolean => {
 
 /** One line on stderr when PI_DEBUG is set; every secret is redacted before it is written. */
 export function debug(message: string): void {
-  if (debugEnabled()) console.error(redact(`[pi debug] ${message}`));
+  if (debugEnabled()) console.error(stripControls(redact(`[pi debug] ${message}`), true));
 }

@@ -14,6 +14,7 @@ export const EXIT = {
 
 export type ErrorCode =
   | "usage"
+  | "insecure_endpoint"
   | "unknown_provider"
   | "bad_paste"
   | "state_mismatch"
@@ -25,6 +26,7 @@ export type ErrorCode =
   | "unsafe_store"
   | "lock_timeout"
   | "refresh_rejected"
+  | "refresh_unanswered"
   | "login_rejected"
   | "provider_refused"
   | "unauthorized"
@@ -42,6 +44,7 @@ export type ErrorCode =
 
 const EXIT_FOR: Record<ErrorCode, number> = {
   usage: EXIT.usage,
+  insecure_endpoint: EXIT.usage,
   unknown_provider: EXIT.usage,
   bad_paste: EXIT.usage,
   state_mismatch: EXIT.usage,
@@ -53,6 +56,7 @@ const EXIT_FOR: Record<ErrorCode, number> = {
   unsafe_store: EXIT.failure,
   lock_timeout: EXIT.temporary,
   refresh_rejected: EXIT.rejected,
+  refresh_unanswered: EXIT.rejected,
   login_rejected: EXIT.rejected,
   provider_refused: EXIT.rejected,
   unauthorized: EXIT.rejected,
@@ -83,6 +87,8 @@ export interface PiErrorDetails {
   oauthError?: string;
   /** What happened, without the next step: for messages that quote this one inside another. */
   what?: string;
+  /** The request may have reached the server and been acted on (a timeout, an answer that broke off). */
+  afterSending?: boolean;
   /** The model a model_not_found error is about. */
   model?: string;
   cause?: unknown;

@@ -42,19 +42,48 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const started = performance.now();
   const signal = AbortSignal.timeout(timeoutMs);
   const elapsed = () => `${Math.round(performance.now() - started)} ms`;
+  assertSafeEndpoint(req.url, req.purpose);
+  let answered = false;
   try {
     const res = await fetch(req.url, { method: req.method, headers, body, signal, redirect: "manual" });
+    answered = true;
     const text = await readBounded(res, req.purpose, host);
     debug(`${req.method} ${req.url} → ${res.status} (${elapsed()})`);
     return { status: res.status, headers: res.headers, text };
   } catch (error) {
     debug(`${req.method} ${req.url} → failed (${elapsed()}): ${describeCause(error)}`);
     if (error instanceof PiError) throw error;
+    // Without an answer, or with half of one, the server may have acted on the request all the same.
     if (isTimeout(error)) {
-      throw callFailed("timeout", req.purpose, `${host} did not answer within ${formatSeconds(timeoutMs)}`, "check your connection and try again", { cause: error });
+      throw callFailed("timeout", req.purpose, `${host} did not answer within ${formatSeconds(timeoutMs)}`, "check your connection and try again", { cause: error, afterSending: true });
     }
-    throw callFailed("network", req.purpose, `could not reach ${host} (${describeCause(error)})`, "check your connection or proxy settings and try again", { cause: error });
+    const what = answered ? `the answer from ${host} broke off (${describeCause(error)})` : `could not reach ${host} (${describeCause(error)})`;
+    throw callFailed("network", req.purpose, what, "check your connection or proxy settings and try again", { cause: error, afterSending: answered });
   }
+}
+
+/**
+ * A token is never sent in clear text by mistake: only https://, or http:// to this machine
+ * (tests, a local proxy), unless PI_ALLOW_INSECURE_HTTP=1 says otherwise.
+ */
+export function assertSafeEndpoint(url: string, purpose: string, env: NodeJS.ProcessEnv = process.env): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new PiError("insecure_endpoint", `${purpose}: "${url}" is not a valid URL; check the endpoint settings`);
+  }
+  if (parsed.protocol === "https:") return;
+  if (parsed.protocol === "http:" && (isLoopback(parsed.hostname) || env.PI_ALLOW_INSECURE_HTTP === "1")) return;
+  throw new PiError(
+    "insecure_endpoint",
+    `${purpose}: refusing to send credentials to ${parsed.protocol}//${parsed.host} without TLS; use https:// (or, if you really mean it, set PI_ALLOW_INSECURE_HTTP=1)`,
+  );
+}
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** Headers and body of a request: pi's User-Agent always, and the body in the form asked for. */
@@ -120,13 +149,15 @@ export function safeHost(url: string): string {
   }
 }
 
-/** Retry-After in seconds or as an HTTP date, as epoch ms; undefined when absent or unreadable. */
+/** A Retry-After beyond this is taken as a server mistake, not a reason to stop for days. */
+export const MAX_RETRY_AFTER_MS = 24 * 3600_000;
+
+/** Retry-After in seconds or as an HTTP date, as epoch ms (at most a day away); undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return now + Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(date, now);
+  const at = /^\d+$/.test(trimmed) ? now + Number(trimmed) * 1000 : Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.min(Math.max(at, now), now + MAX_RETRY_AFTER_MS);
 }
 
 export interface StreamingResponse {
@@ -172,6 +203,7 @@ export async function httpStream(req: HttpRequest & { signal?: AbortSignal }): P
     throw callFailed("network", req.purpose, `the connection to ${host} failed (${describeCause(error)})`, "check your connection and try again", { cause: error });
   };
 
+  assertSafeEndpoint(req.url, req.purpose);
   const { headers, body } = encode(req);
   const started = performance.now();
   arm();

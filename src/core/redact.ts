@@ -11,9 +11,12 @@ const tokenShapes: RegExp[] = [];
 
 const SECRET_QUERY_KEYS = /([?&#](?:code|state|code_verifier|code_challenge|access_token|refresh_token|token)=)[^&#\s]+/gi;
 
-export function registerSecret(value: string | undefined | null): void {
+/** `https://user:password@proxy:8080`: whatever stands before the @ of a URL. */
+const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
+
+export function registerSecret(value: unknown): void {
   // Very short values would redact ordinary words; real secrets here are long.
-  if (value && value.length >= 8) secrets.add(value);
+  if (typeof value === "string" && value.length >= 8) secrets.add(value);
 }
 
 export function registerTokenShapes(shapes: readonly RegExp[]): void {
@@ -26,7 +29,7 @@ export function redact(text: string): string {
     if (out.includes(secret)) out = out.split(secret).join("[redacted]");
   }
   for (const shape of tokenShapes) out = out.replace(shape, "[redacted]");
-  return out.replace(SECRET_QUERY_KEYS, "$1[redacted]");
+  return out.replace(SECRET_QUERY_KEYS, "$1[redacted]").replace(URL_USERINFO, "$1[redacted]@");
 }
 
 /** `sk-ant-oat01-…wxyz`: enough to tell two tokens apart, never enough to use one. */

@@ -1,11 +1,20 @@
 /**
- * Ctrl+C and SIGTERM. Outside a critical section pi stops at once, after running the
- * cleanup hooks that whoever holds something registered (a lock, a listening socket, a
- * terminal mode). Inside one — a token refresh, from the request to the write of its
- * answer — the first signal is deferred: the provider may already have rotated the refresh
- * token, and dropping its answer would leave a token in the file that can never be used
- * again (a replay that revokes the login). A second signal stops at once.
+ * Every signal that would end pi: Ctrl+C, SIGTERM, a closed terminal or dropped SSH
+ * connection (SIGHUP), SIGQUIT, SIGUSR1/2. Outside a critical section pi stops at once,
+ * after running the cleanup hooks that whoever holds something registered (a lock, a
+ * listening socket, a terminal mode). Inside one — a token refresh, from the lock to the
+ * write of its answer — the first signal is deferred: the provider may already have rotated
+ * the refresh token, and dropping its answer would leave a token in the file that can never
+ * be used again (a replay that revokes the login). A second signal stops at once.
  */
+const SIGNALS: readonly [NodeJS.Signals, number][] = [
+  ["SIGINT", 2],
+  ["SIGTERM", 15],
+  ["SIGHUP", 1],
+  ["SIGQUIT", 3],
+  ["SIGUSR1", process.platform === "darwin" ? 30 : 10],
+  ["SIGUSR2", process.platform === "darwin" ? 31 : 12],
+];
 let critical = 0;
 const interruptHooks = new Set<() => void>();
 const cleanupHooks = new Set<() => void>();
@@ -25,16 +34,30 @@ export function onExitCleanup(hook: () => void): () => void {
 let deferredExit: number | undefined;
 
 export function installSignalHandlers(): void {
-  const onSignal = (code: number) => () => {
-    if (critical > 0 && deferredExit === undefined) {
-      deferredExit = code;
-      console.error("\npi: finishing the token refresh so the login is not lost; press Ctrl+C again to stop now");
-      return;
-    }
-    exitNow(code);
-  };
-  process.on("SIGINT", onSignal(130));
-  process.on("SIGTERM", onSignal(143));
+  if (process.platform === "win32") {
+    process.on("SIGINT", () => exitNow(130));
+    return;
+  }
+  for (const [signal, number] of SIGNALS) {
+    process.on(signal, () => {
+      const code = 128 + number;
+      if (critical > 0 && deferredExit === undefined) {
+        deferredExit = code;
+        say(`\npi: finishing the token refresh so the login is not lost; ${signal === "SIGINT" ? "press Ctrl+C again" : `send ${signal} again`} to stop now`);
+        return;
+      }
+      exitNow(code);
+    });
+  }
+}
+
+/** The terminal may be gone (SIGHUP): a message that cannot be written is not worth dying for. */
+function say(line: string): void {
+  try {
+    console.error(line);
+  } catch {
+    // No terminal any more.
+  }
 }
 
 export async function whileCritical<T>(work: () => Promise<T>): Promise<T> {
@@ -56,6 +79,6 @@ function exitNow(code: number): never {
       // Best effort: the process is ending either way.
     }
   }
-  console.error("\npi: interrupted");
+  say("\npi: interrupted");
   process.exit(code);
 }

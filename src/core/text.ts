@@ -31,3 +31,12 @@ export function stripControls(text: string, keepLines = false): string {
     .replace(/\x1b[@-_]?/g, "");
   return keepLines ? sequences.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, "") : sequences.replace(/[\x00-\x1f\x7f-\x9f]/g, " ");
 }
+
+/**
+ * RFC 6750 §2.1's token characters, more or less: visible ASCII. A token with a newline or
+ * an ESC in it could add a header line to `curl -H "Authorization: Bearer $(pi token)"`, or
+ * a sequence to a terminal.
+ */
+export function isTokenText(value: string): boolean {
+  return /^[\x21-\x7e]+$/.test(value);
+}

@@ -1,5 +1,5 @@
 import { PiError } from "../core/errors.ts";
-import { registerTokenShapes } from "../core/redact.ts";
+import { registerSecret, registerTokenShapes } from "../core/redact.ts";
 import { anthropic } from "./anthropic/index.ts";
 import { githubCopilot } from "./github-copilot/index.ts";
 import type { ProviderDescriptor } from "./types.ts";
@@ -10,8 +10,12 @@ export const PROVIDERS: readonly ProviderDescriptor[] = [
   githubCopilot,
 ];
 
-// Whatever prints, prints through redact(): every provider's token shapes are known from the start.
-for (const provider of PROVIDERS) registerTokenShapes(provider.tokenShapes);
+// Whatever prints, prints through redact(): every provider's token shapes, and every
+// credential in the environment whatever its shape, are known from the start.
+for (const provider of PROVIDERS) {
+  registerTokenShapes(provider.tokenShapes);
+  for (const source of provider.sources) if (source.type === "env") registerSecret(process.env[source.variable]?.trim());
+}
 
 export function findProvider(id: string): ProviderDescriptor {
   const wanted = id.trim().toLowerCase();

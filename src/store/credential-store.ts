@@ -1,6 +1,7 @@
 import type { Stats } from "node:fs";
 import { PiError, errnoOf } from "../core/errors.ts";
 import { dirnameOf, displayPath } from "../core/paths.ts";
+import { registerSecret } from "../core/redact.ts";
 import { warn } from "../terminal/output.ts";
 import type { StoreData } from "./schema.ts";
 
@@ -62,7 +63,9 @@ export class CredentialStore {
       if (code === "EISDIR") throw new StoreCorruptError(this.path, "it is a directory, not a file");
       throw storeIoError(this.path, "read", error);
     }
-    return { path: this.path, exists: true, data: parseStore(this.path, text) };
+    const data = parseStore(this.path, text);
+    registerStoredSecrets(data);
+    return { path: this.path, exists: true, data };
   }
 
   /**
@@ -108,6 +111,14 @@ export class CredentialStore {
 
 /** Larger than this, a store is looked at by the full check (which refuses over 1 MiB). */
 const QUICK_MAX_BYTES = 1024 * 1024;
+
+/** Every token in the file, of every entry, is kept out of what pi prints (a server may echo one back). */
+function registerStoredSecrets(data: StoreData): void {
+  for (const entry of Object.values(data)) {
+    if (typeof entry !== "object" || entry === null) continue;
+    for (const field of ["access", "refresh", "key"]) registerSecret((entry as Record<string, unknown>)[field] as string | undefined);
+  }
+}
 
 export function parseStore(path: string, text: string): StoreData {
   if (text.trim() === "") return {};

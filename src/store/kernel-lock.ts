@@ -1,14 +1,14 @@
-import { debug } from "../core/debug.ts";
+import { openLibc } from "../core/libc.ts";
 
 /**
- * A lock the kernel holds for the process: `flock(2)` on the lock file's descriptor,
- * reached through bun:ffi. The kernel releases it the moment its holder dies, and only
- * then — a holder that is stopped (Ctrl+Z, SIGSTOP), slow, or in another PID namespace or
- * container keeps it, so nobody can judge it dead by its pid or its age and replay its
- * refresh token. Loaded only by writers: the hot read path never takes a lock.
+ * A lock the kernel holds for the process: `flock(2)` on the lock file's descriptor. The
+ * kernel releases it the moment its holder dies, and only then — a holder that is stopped
+ * (Ctrl+Z, SIGSTOP), slow, or in another PID namespace or container keeps it, so nobody
+ * can judge it dead by its pid or its age and replay its refresh token. Loaded only by
+ * writers: the hot read path never takes a lock.
  *
- * `undefined` where the C library cannot be reached (Windows, an exotic libc): the caller
- * then falls back to an exclusive lock file.
+ * `undefined` where the C library cannot be reached (Windows): the caller then falls back
+ * to an exclusive lock file.
  */
 export interface KernelLock {
   /** True when the lock was taken; false when another descriptor holds it. Throws on anything else. */
@@ -30,36 +30,20 @@ export function kernelLock(): KernelLock | undefined {
 }
 
 function load(): KernelLock | undefined {
-  if (process.platform === "win32") return undefined;
-  const { dlopen, read } = require("bun:ffi") as typeof import("bun:ffi");
-  const errnoSymbol = process.platform === "darwin" ? "__error" : "__errno_location";
-  // musl answers to the glibc soname too (it will not load a second libc).
-  const names = process.platform === "darwin" ? ["libSystem.B.dylib", "/usr/lib/libSystem.B.dylib"] : ["libc.so.6", "libc.so"];
-  for (const name of names) {
-    try {
-      const lib = dlopen(name, {
-        flock: { args: ["i32", "i32"], returns: "i32" },
-        [errnoSymbol]: { args: [], returns: "ptr" },
-      });
-      const flock = lib.symbols.flock as (fd: number, op: number) => number;
-      const errnoPtr = lib.symbols[errnoSymbol] as () => number;
-      const errno = () => read.i32(errnoPtr() as never, 0);
-      return {
-        tryLock(fd) {
-          for (;;) {
-            if (flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
-            const code = errno();
-            if (EWOULDBLOCK.has(code)) return false;
-            if (code !== EINTR) throw Object.assign(new Error(`flock failed (errno ${code})`), { code: `errno ${code}` });
-          }
-        },
-        unlock(fd) {
-          flock(fd, LOCK_UN);
-        },
-      };
-    } catch (error) {
-      debug(`cannot load ${name} for flock: ${String((error as Error)?.message ?? error)}`);
-    }
-  }
-  return undefined;
+  const libc = openLibc({ flock: { args: ["i32", "i32"], returns: "i32" } });
+  if (!libc) return undefined;
+  const flock = libc.symbols.flock as (fd: number, op: number) => number;
+  return {
+    tryLock(fd) {
+      for (;;) {
+        if (flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+        const code = libc.errno();
+        if (EWOULDBLOCK.has(code)) return false;
+        if (code !== EINTR) throw Object.assign(new Error(`flock failed (errno ${code})`), { code: `errno ${code}` });
+      }
+    },
+    unlock(fd) {
+      flock(fd, LOCK_UN);
+    },
+  };
 }

@@ -42,8 +42,14 @@ export type EntryState =
 /** Field of a stored login (pi's own, kept by every writer) holding "no refresh before" in epoch ms. */
 export const RATE_LIMIT_FIELD = "rateLimitedUntil";
 
+/**
+ * Field of a stored login (pi's own): how many refreshes in a row got no answer (a timeout
+ * after sending), so the provider may or may not have rotated the refresh token.
+ */
+export const UNANSWERED_FIELD = "unansweredRefreshes";
+
 /** Fields of an entry that are not extras handed to the provider's model calls. */
-const CORE_FIELDS = new Set(["type", "access", "refresh", "expires", "key", RATE_LIMIT_FIELD]);
+const CORE_FIELDS = new Set(["type", "access", "refresh", "expires", "key", RATE_LIMIT_FIELD, UNANSWERED_FIELD]);
 
 /** The names of the fields that are missing or wrong; empty when the entry is a valid login. */
 export function wrongFields(value: unknown): string[] {

@@ -37,6 +37,15 @@ export function openerCommand(url: string, env: NodeJS.ProcessEnv, platform: Nod
   return ["xdg-open", url];
 }
 
+/** The browser (and whatever $BROWSER runs) gets no token, key or password from pi's environment. */
+export function withoutCredentials(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && !/TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL/i.test(name)) out[name] = value;
+  }
+  return out;
+}
+
 export async function openBrowser(url: string, where: BrowserEnvironment): Promise<boolean> {
   const reason = whyNoBrowser(where);
   if (reason) {
@@ -45,7 +54,7 @@ export async function openBrowser(url: string, where: BrowserEnvironment): Promi
   }
   const argv = openerCommand(url, where.env, where.platform);
   try {
-    const child = Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    const child = Bun.spawn(argv, { env: withoutCredentials(where.env), stdin: "ignore", stdout: "ignore", stderr: "ignore" });
     // An opener that fails at once (not installed, no handler) counts as not opened.
     const early = await Promise.race([child.exited, Bun.sleep(1500).then(() => undefined)]);
     child.unref();

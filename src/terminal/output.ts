@@ -1,17 +1,19 @@
 import { redact } from "../core/redact.ts";
+import { stripControls } from "../core/text.ts";
 
 /**
- * Lines for people, on stderr, secrets redacted. console.error, not process.stderr:
+ * Lines for people, on stderr, secrets redacted and control sequences removed (a server's
+ * words inside a message must not move the cursor, retitle the window or write the clipboard). console.error, not process.stderr:
  * touching process.stdout/stderr builds Node streams, which costs the hot paths
  * (`pi token`, `pi status`) more start-up time and memory than all their own work.
  * Output is plain text for the same reason (deciding on colour needs a TTY check).
  */
 export function writeErr(line: string): void {
-  console.error(redact(line));
+  console.error(stripControls(redact(line), true));
 }
 
 export function writeOut(line: string): void {
-  console.log(redact(line));
+  console.log(stripControls(redact(line), true));
 }
 
 const warned = new Set<string>();

@@ -1,13 +1,12 @@
 import { PiError } from "../core/errors.ts";
 import { KeyDecoder, type KeyEvent } from "./keys.ts";
+import { BRACKETED_PASTE_ON, guardTerminal } from "./restore.ts";
 
 /**
  * Reading what a person pastes. On a terminal: raw mode with bracketed paste, so a long
  * paste arrives whole and a newline inside it does not submit; the text is shown masked
  * (it is a secret). Without a terminal: one line from stdin, for scripts that drive a sign-in.
  */
-const BRACKETED_ON = "\x1b[?2004h";
-const BRACKETED_OFF = "\x1b[?2004l";
 const SHOWN_DOTS = 32;
 
 export function stdinIsTerminal(): boolean {
@@ -40,14 +39,15 @@ export async function readMaskedLine(prompt: string, signal?: AbortSignal): Prom
 
   return new Promise<string | undefined>((resolve, reject) => {
     let escTimer: Timer | undefined;
+    let restore = () => {};
     const onAbort = () => finish(() => resolve(undefined));
     const finish = (outcome: () => void) => {
       clearTimeout(escTimer);
       signal?.removeEventListener("abort", onAbort);
       stdin.off("data", onData);
-      stdin.setRawMode(false);
+      restore();
       stdin.pause();
-      out.write(BRACKETED_OFF + "\n");
+      out.write("\n");
       outcome();
     };
     const handle = (event: KeyEvent): boolean => {
@@ -86,10 +86,11 @@ export async function readMaskedLine(prompt: string, signal?: AbortSignal): Prom
 
     if (signal?.aborted) return resolve(undefined);
     signal?.addEventListener("abort", onAbort, { once: true });
+    restore = guardTerminal({ raw: true }, out);
     stdin.setRawMode(true);
     stdin.resume();
     stdin.on("data", onData);
-    out.write(BRACKETED_ON);
+    out.write(BRACKETED_PASTE_ON);
     render();
   });
 }

@@ -1,4 +1,5 @@
 import { PiError } from "../core/errors.ts";
+import { stripControls } from "../core/text.ts";
 
 /**
  * Small pieces of terminal behaviour for login flows: a visible line of input, a status
@@ -20,7 +21,7 @@ export async function askLine(prompt: string): Promise<string | undefined> {
 }
 
 export function statusLine(line: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 80) - 1)}`);
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${stripControls(line).slice(0, (process.stderr.columns || 80) - 1)}`);
 }
 
 export function clearStatusLine(): void {
@@ -28,7 +29,8 @@ export function clearStatusLine(): void {
 }
 
 /** The code alone on its line, spaced out and bold on a terminal; copied with OSC 52 there. */
-export function showCode(code: string): boolean {
+export function showCode(raw: string): boolean {
+  const code = stripControls(raw);
   const tty = Boolean(process.stderr.isTTY);
   const bold = tty && !process.env.NO_COLOR;
   console.error(`\n    ${bold ? `\x1b[1m${code}\x1b[0m` : code}\n`);

@@ -1,4 +1,6 @@
 import { PiError } from "../core/errors.ts";
+import { redact } from "../core/redact.ts";
+import { stripControls } from "../core/text.ts";
 import type { LoginUI, Question } from "../providers/types.ts";
 import { openBrowser, whyNoBrowser } from "../terminal/browser.ts";
 import { osc52 } from "../terminal/terminal-io.ts";
@@ -28,6 +30,9 @@ export interface SessionSurface {
   progress(line?: string): void;
 }
 
+/** What a login shows may quote a server: redacted and without control sequences. */
+const plain = (text: string) => stripControls(redact(text), true);
+
 export function sessionLoginUI(surface: SessionSurface, cancel: AbortController): LoginUI {
   const where = { env: process.env, platform: process.platform, interactive: true, noBrowser: false };
   const toMode = (question: Question): SessionQuestion => {
@@ -44,16 +49,18 @@ export function sessionLoginUI(surface: SessionSurface, cancel: AbortController)
     interactive: true,
     signal: cancel.signal,
     cancelKey: "Esc",
-    info: (line) => surface.say(line),
-    showUrl: (url) => surface.say(`\n${url}\n`),
-    showCode: (code) => {
+    info: (line) => surface.say(plain(line)),
+    // Not redacted: the URL must carry its state, or the sign-in cannot complete.
+    showUrl: (url) => surface.say(`\n${stripControls(url)}\n`),
+    showCode: (raw) => {
+      const code = plain(raw);
       surface.say(`\n    ${style.bold(code)}\n`);
       process.stdout.write(osc52(code));
       return true;
     },
     openBrowser: (url) => openBrowser(url, where),
     canOpenBrowser: () => whyNoBrowser(where) === undefined,
-    progress: (line) => surface.progress(line),
+    progress: (line) => surface.progress(line === undefined ? undefined : plain(line)),
     async ask(question, signal) {
       if (signal?.aborted || cancel.signal.aborted) return undefined;
       const value = await surface.ask(toMode(question), signal);

@@ -6,6 +6,8 @@ import { loggedInProviders, logoutOne } from "../app/logout.ts";
 import { collectStatus, renderStatusText } from "../app/status.ts";
 import { qualified, selectModel } from "../app/select-model.ts";
 import { PiError } from "../core/errors.ts";
+import { redact } from "../core/redact.ts";
+import { stripControls } from "../core/text.ts";
 import { displayPath, storePath } from "../core/paths.ts";
 import { VERSION } from "../core/version.ts";
 import { PROVIDERS, findProvider } from "../providers/registry.ts";
@@ -14,6 +16,7 @@ import { CredentialStore } from "../store/credential-store.ts";
 import { whyNoBrowser } from "../terminal/browser.ts";
 import { KeyDecoder, type KeyEvent } from "../terminal/keys.ts";
 import { masked } from "../terminal/prompt.ts";
+import { BRACKETED_PASTE_ON, guardTerminal } from "../terminal/restore.ts";
 import { Editor } from "./editor.ts";
 import { type SessionQuestion, type SessionSurface, sessionLoginUI } from "./login-ui.ts";
 import { Screen } from "./screen.ts";
@@ -36,8 +39,6 @@ type Mode =
   | { kind: "line"; prompt: string; editor: Editor; resolve: (value: string | undefined) => void }
   | { kind: "busy"; cancel: () => void; streaming: boolean };
 
-const BRACKETED_ON = "\x1b[?2004h";
-const BRACKETED_OFF = "\x1b[?2004l";
 const MAX_TOKENS = 4096;
 
 export async function runSession(): Promise<number> {
@@ -63,9 +64,10 @@ class Session {
 
   async run(): Promise<number> {
     this.model = await selectModel({ fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(this.store)).id });
+    const restore = guardTerminal({ raw: true });
     process.stdin.setRawMode(true);
     process.stdin.resume();
-    process.stdout.write(BRACKETED_ON);
+    process.stdout.write(BRACKETED_PASTE_ON);
     process.stdin.on("data", this.onData);
     await this.printHeader();
     this.say(style.dim("/help for commands and keys · Ctrl+D to quit"));
@@ -73,8 +75,7 @@ class Session {
     const code = await new Promise<number>((resolve) => (this.finished = resolve));
     this.screen.clear();
     process.stdin.off("data", this.onData);
-    process.stdout.write(BRACKETED_OFF);
-    process.stdin.setRawMode(false);
+    restore();
     process.stdin.pause();
     return code;
   }
@@ -265,6 +266,7 @@ class Session {
     }
   }
 
+  /** pi's own lines (styled here); network text inside them was already made plain by message(). */
   private say(text: string): void {
     this.screen.print(text);
   }
@@ -314,7 +316,7 @@ class Session {
           return this.quit();
       }
     } catch (error) {
-      this.say(style.red(`✗ ${error instanceof PiError ? error.message : String(error)}`));
+      this.say(style.red(`✗ ${message(error)}`));
     } finally {
       this.mode = { kind: "input" };
       this.status = "";
@@ -334,7 +336,8 @@ class Session {
       const request = { model: this.model.id, info: this.model, messages: this.conversation, maxTokens: MAX_TOKENS, signal: abort.signal };
       for await (const event of chatWithRecovery(request, credential, this.store)) {
         if (event.type === "text") {
-          this.screen.write(event.text);
+          // Model text can be steered by what it read: shown without control sequences.
+          this.screen.write(stripControls(event.text, true));
           answer += event.text;
         }
       }
@@ -349,9 +352,8 @@ class Session {
       } else {
         // The question got no answer: drop it, so the conversation stays user/assistant pairs.
         this.conversation.pop();
-        const message = error instanceof PiError ? error.message : String(error);
         const hint = error instanceof PiError && error.exitCode === 3 ? ` (or /login ${this.model.provider})` : "";
-        this.say(style.red(`✗ ${message}${hint}`));
+        this.say(style.red(`✗ ${message(error)}${hint}`));
       }
     } finally {
       this.mode = { kind: "input" };
@@ -384,7 +386,7 @@ class Session {
       if (result.hiddenBy) this.say(style.yellow(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one.`));
     } catch (error) {
       if (error instanceof PiError && error.code === "interrupted") this.say(style.dim("Login cancelled; nothing changed."));
-      else this.say(style.red(`✗ Login failed: ${error instanceof PiError ? error.message : String(error)}`));
+      else this.say(style.red(`✗ Login failed: ${message(error)}`));
     } finally {
       cancel.abort();
     }
@@ -512,6 +514,11 @@ class Session {
   private async sourceOf(provider: ProviderDescriptor): Promise<string | undefined> {
     return activeSource(provider, await readStoreView(this.store))?.source;
   }
+}
+
+/** An error as the session shows it: secrets redacted, control sequences from the network removed. */
+function message(error: unknown): string {
+  return stripControls(redact(error instanceof PiError ? error.message : String(error)), true);
 }
 
 /** Up/Down inside a multi-line input: same column on the line above or below. */

@@ -35,6 +35,8 @@ interface FaultCase {
   cause: string;
   says?: RegExp;
   clears?: boolean;
+  /** The request may have been acted on: the login is kept and marked, so nobody resends in a burst. */
+  unanswered?: boolean;
 }
 
 const CASES: FaultCase[] = [
@@ -48,12 +50,9 @@ const CASES: FaultCase[] = [
   { name: "502 with an HTML body", fault: faults.badGatewayHtml, exit: 5, cause: "server error", says: /HTTP 502/ },
   { name: "200 with a body that is not JSON", fault: faults.okNotJson, exit: 5, cause: "bad response", says: /not JSON/ },
   { name: "200 JSON without access_token", fault: () => faults.okJson({ refresh_token: "sk-ant-ort01-x", expires_in: 3600 }), exit: 5, cause: "bad response", says: /access_token/ },
-  { name: "200 JSON without expires_in", fault: () => faults.okJson({ access_token: "sk-ant-oat01-x", refresh_token: "sk-ant-ort01-x" }), exit: 5, cause: "bad response", says: /expires_in/ },
-  { name: "expires_in as a string", fault: () => faults.okJson({ access_token: "sk-ant-oat01-x", expires_in: "3600" }), exit: 5, cause: "bad response", says: /expires_in/ },
-  { name: "a negative expires_in", fault: () => faults.okJson({ access_token: "sk-ant-oat01-x", expires_in: -60 }), exit: 5, cause: "bad response", says: /expires_in/ },
-  { name: "an absurdly large expires_in", fault: () => faults.okJson({ access_token: "sk-ant-oat01-x", expires_in: 1e15 }), exit: 5, cause: "bad response", says: /expires_in/ },
-  { name: "a response that never ends", fault: faults.hang, env: () => ({ PI_HTTP_TIMEOUT_MS: "300" }), exit: 5, cause: "timeout", says: /300 ms/ },
-  { name: "a body cut off mid-way", fault: faults.cutOff, exit: 5, cause: "network error" },
+  { name: "an access_token with a newline and ESC in it", fault: () => faults.okJson({ access_token: "sk-ant-oat01-x\n\u001b[31mX-Injected: yes", refresh_token: "sk-ant-ort01-x", expires_in: 3600 }), exit: 5, cause: "bad response", says: /access_token/ },
+  { name: "a response that never ends", fault: faults.hang, env: () => ({ PI_HTTP_TIMEOUT_MS: "300" }), exit: 5, cause: "timeout", says: /300 ms.*may have rotated the token/, unanswered: true },
+  { name: "a body cut off mid-way", fault: faults.cutOff, exit: 5, cause: "network error", says: /broke off.*may have rotated the token/, unanswered: true },
   { name: "a connection closed before any answer", env: () => ({ PI_ANTHROPIC_TOKEN_URL: closing.url }), exit: 5, cause: "network error" },
   { name: "nothing listening", env: () => ({ PI_ANTHROPIC_TOKEN_URL: "http://127.0.0.1:9/v1/oauth/token" }), exit: 5, cause: "network error", says: /ECONNREFUSED|could not reach/ },
   { name: "a redirect to another origin", fault: () => faults.redirect("https://elsewhere.example/steal"), exit: 5, cause: "bad response", says: /elsewhere\.example.*not follow/ },
@@ -85,10 +84,11 @@ describe("a refresh that fails", () => {
       if (c.clears) {
         expect(data.anthropic).toBeUndefined();
       } else {
-        const { rateLimitedUntil, ...rest } = data.anthropic;
+        const { rateLimitedUntil, unansweredRefreshes, ...rest } = data.anthropic;
         expect(rest).toEqual(login);
         if (c.cause === "rate-limited") expect(rateLimitedUntil).toBeGreaterThan(Date.now());
         else expect(rateLimitedUntil).toBeUndefined();
+        expect(unansweredRefreshes).toBe(c.unanswered ? 1 : undefined);
       }
       expect(box.storeMode()).toBe(0o600);
     });
@@ -103,6 +103,23 @@ describe("a refresh that fails", () => {
       expect(lines[0]).toStartWith("pi: warning:");
       expect(lines[0]).toContain(`(${c.cause})`);
       expect(lines[0]).toContain("using ANTHROPIC_API_KEY");
+    });
+  }
+});
+
+describe("a 2xx whose lifetime is unusable still keeps the new tokens (the old refresh token is spent)", () => {
+  for (const [name, expiresIn] of [["without expires_in", undefined], ["with expires_in as a string", "3600"], ["with a negative expires_in", -60], ["with an absurd expires_in", 1e15]] as const) {
+    test(name, async () => {
+      box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+      const access = "sk-ant-oat01-lenient-0123456789abcdef";
+      const refresh = "sk-ant-ort01-lenient-0123456789abcdef";
+      fake.faults.push(faults.okJson({ access_token: access, refresh_token: refresh, ...(expiresIn === undefined ? {} : { expires_in: expiresIn }) }));
+      const r = await box.run(["token"], { env: fake.env() });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`${access}\n`);
+      const stored = box.readStore().anthropic;
+      expect(stored).toMatchObject({ access, refresh });
+      expect(stored.expires).toBeGreaterThan(Date.now());
     });
   }
 });

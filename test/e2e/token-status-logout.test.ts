@@ -114,7 +114,7 @@ describe("pi token", () => {
     const r = await box.run(["token"], { env: { ...fake.env(), PI_HTTP_TIMEOUT_MS: "300" } });
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("failed (timeout)");
-    expect(box.readStore().anthropic).toEqual(login);
+    expect(box.readStore().anthropic).toEqual({ ...login, unansweredRefreshes: 1 });
   });
 
   test("exits 5 with a network message when nothing listens at the token URL", async () => {

@@ -38,16 +38,31 @@ describe("token responses", () => {
   const bad: [string, unknown][] = [
     ["non-JSON", "<html>oops</html>"],
     ["no access_token", { refresh_token: "r", expires_in: 10 }],
-    ["no expires_in", { access_token: "a" }],
-    ["expires_in as a string", { access_token: "a", expires_in: "3600" }],
-    ["negative expires_in", { access_token: "a", expires_in: -5 }],
-    ["absurd expires_in", { access_token: "a", expires_in: 1e12 }],
+    ["an access_token with a newline and ESC", { access_token: "a\n\u001b[31mX-Injected: 1", expires_in: 10 }],
+    ["a refresh_token with a space", { access_token: "a", refresh_token: "r r", expires_in: 10 }],
+    ["a non-ASCII access_token", { access_token: "tökén", expires_in: 10 }],
   ];
   for (const [name, body] of bad) {
     test(`a 200 with ${name} is a bad response`, () => {
       const e = failure(200, body);
       expect(e.code).toBe("bad_response");
       expect(e.exitCode).toBe(5);
+    });
+  }
+});
+
+describe("an unusable lifetime does not throw the new tokens away (the refresh token may have rotated)", () => {
+  const cases: [string, unknown, number][] = [
+    ["no expires_in", undefined, 3600],
+    ["expires_in as a numeric string", "7200", 7200],
+    ["a negative expires_in", -5, 3600],
+    ["a non-numeric string", "soon", 3600],
+    ["an absurd expires_in", 1e12, 366 * 24 * 3600],
+  ];
+  for (const [name, expiresIn, seconds] of cases) {
+    test(`${name} gives a lifetime of ${seconds} s`, () => {
+      const grant = parseTokenResponse(response(200, { access_token: "a", refresh_token: "r", expires_in: expiresIn }), ctx);
+      expect(grant).toMatchObject({ access: "a", refresh: "r", expiresInSeconds: seconds });
     });
   }
 });

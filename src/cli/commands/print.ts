@@ -3,6 +3,8 @@ import { firstUsableProvider, readStoreView, resolveCredential } from "../../app
 import { selectModel } from "../../app/select-model.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { storePath } from "../../core/paths.ts";
+import { redact } from "../../core/redact.ts";
+import { stripControls } from "../../core/text.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { CredentialStore } from "../../store/credential-store.ts";
@@ -43,6 +45,9 @@ const command: PiCommand = {
     const credential = await resolveCredential(provider, { store });
 
     const abort = new AbortController();
+    // Model text can be steered by what it reads (prompt injection): on a terminal it is shown
+    // without control sequences; into a pipe it stays byte-exact.
+    const toTerminal = Boolean(process.stdout.isTTY);
     let midLine = false;
     const forget = onInterrupt(() => {
       abort.abort();
@@ -54,7 +59,7 @@ const command: PiCommand = {
         if (json) {
           process.stdout.write(JSON.stringify(event) + "\n");
         } else if (event.type === "text") {
-          process.stdout.write(event.text);
+          process.stdout.write(toTerminal ? stripControls(event.text, true) : event.text);
           midLine = !event.text.endsWith("\n");
         }
       }
@@ -63,7 +68,7 @@ const command: PiCommand = {
     } catch (error) {
       if (midLine && !json) process.stdout.write("\n");
       if (json && error instanceof PiError) {
-        process.stdout.write(JSON.stringify({ type: "error", code: error.code, message: error.message }) + "\n");
+        process.stdout.write(JSON.stringify({ type: "error", code: error.code, message: stripControls(redact(error.message)) }) + "\n");
       }
       throw error;
     } finally {

@@ -1,6 +1,7 @@
 import { collectStatus, renderStatusText } from "../../app/status.ts";
 import { EXIT } from "../../core/errors.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
+import { writeOut } from "../../terminal/output.ts";
 import type { PiCommand } from "../command.ts";
 
 /**
@@ -23,7 +24,7 @@ const command: PiCommand = {
     if (args.json) {
       console.log(JSON.stringify({ store, providers: statuses }, null, 2));
     } else {
-      console.log(renderStatusText(store, statuses));
+      writeOut(renderStatusText(store, statuses));
     }
     return statuses.some((s) => s.usable) ? EXIT.ok : EXIT.noCredential;
   },

@@ -1,6 +1,7 @@
 import { resolveCredential } from "../../app/credentials.ts";
 import { parseDuration } from "../../core/duration.ts";
-import { EXIT } from "../../core/errors.ts";
+import { EXIT, PiError } from "../../core/errors.ts";
+import { isTokenText } from "../../core/text.ts";
 import { storePath } from "../../core/paths.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { CredentialStore } from "../../store/credential-store.ts";
@@ -31,6 +32,9 @@ const command: PiCommand = {
       store: new CredentialStore(storePath()),
       minValidityMs: minValidity === undefined ? 0 : parseDuration(minValidity, "--min-validity"),
     });
+    if (!isTokenText(resolved.token)) {
+      throw new PiError("bad_response", `the ${provider.displayName} credential from ${resolved.source} contains spaces, control or non-ASCII characters, which no token has, so pi will not print it; ${resolved.source === "stored" ? `run \`pi login ${provider.id}\`` : `check ${resolved.source}`}`);
+    }
     // The one place pi prints a secret, by design: stdout holds the token and a newline only.
     console.log(resolved.token);
     return EXIT.ok;

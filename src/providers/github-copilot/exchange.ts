@@ -3,7 +3,7 @@ import { type PiError, callFailed } from "../../core/errors.ts";
 import { type HttpResponse, httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { registerSecret } from "../../core/redact.ts";
-import { issuePaths, quoteOneLine } from "../../core/text.ts";
+import { isTokenText, issuePaths, quoteOneLine } from "../../core/text.ts";
 import { EXPIRY_MARGIN_MS, type TokenStep, classifyFailure } from "../shared/token-endpoint.ts";
 import { copilotHeaders, githubEndpoints } from "./protocol.ts";
 
@@ -11,7 +11,7 @@ import { copilotHeaders, githubEndpoints } from "./protocol.ts";
 const LOGIN_HINT = "pi login github-copilot";
 
 const copilotTokenSchema = z.object({
-  token: z.string().min(1),
+  token: z.string().min(1).refine(isTokenText, "characters no token has"),
   expires_at: z.number().positive(),
   refresh_in: z.number().optional(),
 });

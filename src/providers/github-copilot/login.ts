@@ -15,8 +15,13 @@ export const LOGIN_HINT = "pi login github-copilot";
 
 const deviceCodeSchema = z.object({
   device_code: z.string().min(1),
-  user_code: z.string().min(1),
-  verification_uri: z.string().url(),
+  // Shown large on the terminal and typed by a person: letters, digits and dashes only.
+  user_code: z.string().regex(/^[A-Za-z0-9-]{4,32}$/),
+  // Shown and opened: a web page, nothing else (javascript:, file:, a terminal sequence).
+  verification_uri: z
+    .string()
+    .url()
+    .refine((u) => /^https?:$/.test(new URL(u).protocol), "a web address"),
   interval: z.number().positive().optional(),
   expires_in: z.number().positive(),
 });
@@ -79,7 +84,7 @@ async function deviceFlow(ui: LoginUI, domain: string): Promise<string> {
   if (res.status !== 200) throw classifyFailure(res, call);
   const parsed = deviceCodeSchema.safeParse(parseJson(res.text));
   if (!parsed.success) throw callFailed("bad_response", "sign-in", `${safeHost(endpoints.deviceCodeUrl)} sent a device code pi cannot read`, "try again later");
-  const device = parsed.data;
+  const device = { ...parsed.data, verification_uri: new URL(parsed.data.verification_uri).href };
   registerSecret(device.device_code);
 
   ui.info(`Open ${device.verification_uri} and enter this code${domain === "github.com" ? "" : ` (on ${domain})`}:`);

@@ -4,6 +4,11 @@
  * dependencies to keep current, and its edge cases (CRLF, a field split across chunks,
  * multi-line data, comments) are covered by unit tests.
  */
+import { PiError } from "../../core/errors.ts";
+
+/** No line, and no event, may grow past this: a stream that never ends a line must not eat memory. */
+const MAX_EVENT_CHARS = 1024 * 1024;
+
 export interface SseEvent {
   event: string;
   data: string;
@@ -14,10 +19,14 @@ export class SseParser {
   private buffer = "";
   private event = "";
   private data: string[] = [];
+  private dataSize = 0;
   private id: string | undefined;
 
   push(chunk: string): SseEvent[] {
     this.buffer += chunk;
+    if (this.buffer.length > MAX_EVENT_CHARS || this.dataSize > MAX_EVENT_CHARS) {
+      throw new PiError("bad_response", "the answer stream sent a line or an event larger than 1 MiB, which pi refuses; try again");
+    }
     const events: SseEvent[] = [];
     for (;;) {
       const match = /\r\n|\r|\n/.exec(this.buffer);
@@ -46,6 +55,7 @@ export class SseParser {
       const event: SseEvent = { event: this.event || "message", data: this.data.join("\n"), id: this.id };
       this.event = "";
       this.data = [];
+      this.dataSize = 0;
       return event;
     }
     if (line.startsWith(":")) return undefined;
@@ -54,7 +64,10 @@ export class SseParser {
     let value = colon === -1 ? "" : line.slice(colon + 1);
     if (value.startsWith(" ")) value = value.slice(1);
     if (field === "event") this.event = value;
-    else if (field === "data") this.data.push(value);
+    else if (field === "data") {
+      this.data.push(value);
+      this.dataSize += value.length;
+    }
     else if (field === "id") this.id = value;
     return undefined;
   }

@@ -4,7 +4,7 @@ import { type PiError, callFailed } from "../../core/errors.ts";
 import { type HttpRequest, type HttpResponse, httpRequest, parseRetryAfter, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { registerSecret } from "../../core/redact.ts";
-import { issuePaths, quoteOneLine } from "../../core/text.ts";
+import { isTokenText, issuePaths, quoteOneLine } from "../../core/text.ts";
 
 /**
  * OAuth token-endpoint calls, shared by every provider: send a grant, and validate the
@@ -14,12 +14,21 @@ import { issuePaths, quoteOneLine } from "../../core/text.ts";
  */
 const MAX_LIFETIME_S = 366 * 24 * 3600;
 
+/** Visible ASCII only (core/text.ts): anything else is a bad answer, and the stored login stays. */
+const token = z.string().refine(isTokenText, "characters no token has");
+
 const tokenResponseSchema = z.object({
-  access_token: z.string().min(1),
-  refresh_token: z.string().min(1).optional(),
-  expires_in: z.number().positive().max(MAX_LIFETIME_S),
-  id_token: z.string().optional(),
+  access_token: token,
+  refresh_token: token.optional(),
+  id_token: token.optional(),
 });
+
+/**
+ * When a 2xx carries tokens but no usable lifetime, the tokens are kept all the same — the
+ * refresh token may already have rotated, so throwing the answer away would lose the login —
+ * and the access token is treated as living this long (a 401 before then is recovered).
+ */
+const ASSUMED_LIFETIME_S = 3600;
 
 const oauthErrorSchema = z.object({
   error: z.string(),
@@ -75,10 +84,17 @@ export function parseTokenResponse(res: HttpResponse, ctx: TokenCallContext): To
   return {
     access: parsed.data.access_token,
     refresh: parsed.data.refresh_token,
-    expiresInSeconds: parsed.data.expires_in,
+    expiresInSeconds: lifetimeOf((body as Record<string, unknown>).expires_in),
     idToken: parsed.data.id_token,
     body: body as Record<string, unknown>,
   };
+}
+
+/** `expires_in` as a number or a numeric string, capped; anything else gets the assumed lifetime. */
+function lifetimeOf(value: unknown): number {
+  const seconds = typeof value === "string" && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds <= 0) return ASSUMED_LIFETIME_S;
+  return Math.min(seconds, MAX_LIFETIME_S);
 }
 
 export function classifyFailure(res: HttpResponse, ctx: TokenCallContext): PiError {
