@@ -132,7 +132,7 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
     lines.push(`Store: ${where} (not created yet)`);
   } else {
     const perms = `file ${store.fileMode ?? "?"}, directory ${store.dirMode ?? "?"}`;
-    lines.push(`Store: ${where} (${perms}${store.permissionsOk ? ", private" : ` — too open, tightened to 0600/0700`})`);
+    lines.push(`Store: ${where} (${perms}${store.permissionsOk ? ", private" : " — open to other users"})`);
   }
   return lines.join("\n");
 }

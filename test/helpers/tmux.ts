@@ -9,13 +9,17 @@ export class TmuxSession {
     this.socket = ["-S", `${socketDir}/tmux.sock`];
   }
 
-  start(command: string[], env: Record<string, string>, size = { width: 160, height: 50 }): void {
+  /**
+   * Runs `command` in a new pane; `then` is what the pane's shell runs after it (by default it
+   * waits, so the last screen stays readable).
+   */
+  start(command: string[], env: Record<string, string>, size = { width: 160, height: 50 }, then = "sleep 600"): void {
     // env -i: the program sees exactly `env`, not what the tmux server inherited (CI=true, say).
     const argv = ["env", "-i", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...command];
     const quoted = argv.map((c) => `'${c.replaceAll("'", `'\\''`)}'`).join(" ");
     // The wrapper shell traps (not ignores) SIGINT, so Ctrl+C reaches pi but does not end the
     // shell that reports pi's exit code; a trapped signal is reset to default in pi itself.
-    const script = `trap : INT; ${quoted}; echo "[exit $?]"; sleep 600`;
+    const script = `trap : INT; ${quoted}; echo "[exit $?]"; ${then}`;
     // No user config, and OSC 52 (clipboard) kept away from tmux: tmux 3.3 has crashed here when
     // a program wrote one while the screen was being captured.
     this.tmux(["-f", "/dev/null", "new-session", "-d", "-s", this.name, "-x", String(size.width), "-y", String(size.height), "sh", "-c", script, ";", "set-option", "-g", "set-clipboard", "off"]);
@@ -54,6 +58,18 @@ export class TmuxSession {
   paste(text: string): void {
     this.tmux(["set-buffer", "--", text]);
     this.tmux(["paste-buffer", "-p", "-t", this.name]);
+  }
+
+  /** The pid of the program started in the pane (a child of the pane's shell). */
+  programPid(): number | undefined {
+    const shell = this.tmux(["display", "-p", "-t", this.name, "#{pane_pid}"]).trim();
+    const child = Bun.spawnSync(["pgrep", "-P", shell], { stdout: "pipe" }).stdout.toString().trim().split("\n")[0];
+    return child ? Number(child) : undefined;
+  }
+
+  /** Whether the terminal shows its cursor (a program may have hidden it). */
+  cursorVisible(): boolean {
+    return this.tmux(["display", "-p", "-t", this.name, "#{cursor_flag}"]).trim() === "1";
   }
 
   stop(): void {

@@ -1,0 +1,152 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { type PiResult, Sandbox, storedLogin } from "../helpers/pi.ts";
+
+/**
+ * A directory someone else controls must not turn pi against its user (OpenSSH's
+ * StrictModes): pi refuses it, reads and writes nothing there, and never chmods through a
+ * symlink. Files that are not regular files, or huge, are refused without hanging.
+ * The tests run as root and play the other user with uid 65534 (nobody).
+ */
+let fake: FakeAnthropic;
+let box: Sandbox;
+const isRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+const API_KEY = "sk-ant-api03-hostile-paths-key-0123456789";
+
+beforeAll(() => {
+  fake = new FakeAnthropic().start();
+});
+afterAll(() => fake.stop());
+beforeEach(() => {
+  box = new Sandbox();
+  fake.requests.length = 0;
+});
+afterEach(() => box.cleanup());
+
+function expectRefused(r: PiResult, what: RegExp): void {
+  expect(r.code).toBe(1);
+  expect(r.stdout).toBe("");
+  expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+  expect(r.stderr).toMatch(what);
+  expect(r.stderr).toContain("pi reads and writes nothing there");
+}
+
+/** ~/.bashrc, and an agent dir that another user owns and anyone can write to, holding their symlink to it. */
+function plantedSymlink(): { bashrc: string; before: string } {
+  const bashrc = join(box.home, ".bashrc");
+  writeFileSync(bashrc, "export PATH=$HOME/bin:$PATH\n");
+  chmodSync(bashrc, 0o644);
+  mkdirSync(box.agentDir);
+  chownSync(box.agentDir, NOBODY, NOBODY);
+  chmodSync(box.agentDir, 0o777);
+  symlinkSync(bashrc, box.storePath);
+  lchownSync(box.storePath, NOBODY, NOBODY);
+  return { bashrc, before: readFileSync(bashrc, "utf8") };
+}
+
+describe.skipIf(!isRoot)("a place another user controls", () => {
+  test("pi login refuses an agent dir of another user holding a symlink to ~/.bashrc, and .bashrc stays as it was", async () => {
+    const { bashrc, before } = plantedSymlink();
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: `${API_KEY}\n` });
+    expectRefused(r, /belongs to another user/);
+    expect(readFileSync(bashrc, "utf8")).toBe(before);
+    expect(statSync(bashrc).mode & 0o777).toBe(0o644);
+    expect(existsSync(`${bashrc}.corrupt`)).toBe(false);
+  });
+
+  test("a read-only pi token there never chmods the symlink's target", async () => {
+    const { bashrc } = plantedSymlink();
+    const r = await box.run(["token"], { env: fake.env() });
+    expectRefused(r, /belongs to another user/);
+    expect(statSync(bashrc).mode & 0o777).toBe(0o644);
+  });
+
+  test("a symlink to the agent dir owned by another user is refused", async () => {
+    const real = join(box.root, "real-agent");
+    mkdirSync(real, { mode: 0o700 });
+    symlinkSync(real, box.agentDir);
+    lchownSync(box.agentDir, NOBODY, NOBODY);
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: `${API_KEY}\n` });
+    expectRefused(r, /is a symlink that belongs to another user/);
+    expect(existsSync(join(real, "oauth.json"))).toBe(false);
+  });
+
+  test("as root, a shared sticky directory (like /tmp) is refused and never chmodded to 0700", async () => {
+    const shared = join(box.root, "shared-tmp");
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: { ...fake.env(), PI_CODING_AGENT_DIR: shared }, stdin: `${API_KEY}\n` });
+    expectRefused(r, /is writable by other users \(01777\)/);
+    expect(statSync(shared).mode & 0o7777).toBe(0o1777);
+    expect(existsSync(join(shared, "oauth.json"))).toBe(false);
+    const token = await box.run(["token"], { env: { ...fake.env(), PI_CODING_AGENT_DIR: shared } });
+    expect(token.code).toBe(1);
+    expect(statSync(shared).mode & 0o7777).toBe(0o1777);
+  });
+
+  test("an agent dir in a directory anyone can write to (no sticky bit), owned by another user, is refused", async () => {
+    const open = join(box.root, "open");
+    mkdirSync(open);
+    chownSync(open, NOBODY, NOBODY);
+    chmodSync(open, 0o777);
+    const agent = join(open, "agent");
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: { ...fake.env(), PI_CODING_AGENT_DIR: agent }, stdin: `${API_KEY}\n` });
+    expectRefused(r, /anyone can write to/);
+    expect(existsSync(agent)).toBe(false);
+  });
+
+  test("your own too-open directory is tightened to 0700 with a warning, as before", async () => {
+    mkdirSync(box.agentDir, { mode: 0o700 });
+    chmodSync(box.agentDir, 0o777);
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: `${API_KEY}\n` });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("was open to other users (0777); changed it to 0700");
+    expect(box.dirMode()).toBe(0o700);
+  });
+});
+
+describe("pi status and the real place of the store", () => {
+  test("a store symlinked into a directory others can write to is reported as open, from the real path", async () => {
+    const elsewhere = join(box.root, "elsewhere");
+    mkdirSync(elsewhere);
+    chmodSync(elsewhere, 0o777);
+    writeFileSync(join(elsewhere, "oauth.json"), JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), 3600_000) }));
+    chmodSync(join(elsewhere, "oauth.json"), 0o600);
+    mkdirSync(box.agentDir, { mode: 0o700 });
+    symlinkSync(join(elsewhere, "oauth.json"), box.storePath);
+    const r = await box.run(["status", "--json"], { env: fake.env() });
+    const store = JSON.parse(r.stdout).store;
+    expect(store.dirMode).toBe("0777");
+    expect(store.permissionsOk).toBe(false);
+    const text = await box.run(["status"], { env: fake.env() });
+    expect(text.stdout).not.toContain(", private)");
+    // And nothing is written into that directory.
+    const login = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: `${API_KEY}\n` });
+    expect(login.code).toBe(1);
+    expect(login.stderr).toContain("is writable by other users");
+  });
+});
+
+describe("files that are not a store", () => {
+  const cases: [string, () => void, RegExp][] = [
+    ["a FIFO", () => Bun.spawnSync(["mkfifo", box.storePath]), /it is a FIFO, not a regular file/],
+    ["a symlink to /dev/zero", () => symlinkSync("/dev/zero", box.storePath), /it is a device or socket, not a regular file/],
+    ["a 2 MiB file", () => writeFileSync(box.storePath, " ".repeat(2 * 1024 * 1024), { mode: 0o600 }), /far more than a store of logins/],
+  ];
+  for (const [name, make, says] of cases) {
+    test(`${name} at oauth.json: pi token and pi status answer at once (exit 3), reading nothing`, async () => {
+      mkdirSync(box.agentDir, { mode: 0o700 });
+      make();
+      for (const args of [["token"], ["status"]]) {
+        const started = Date.now();
+        const r = await box.run(args, { env: fake.env(), timeoutMs: 5000 });
+        expect(Date.now() - started).toBeLessThan(3000);
+        expect(r.code).toBe(3);
+        expect(r.stdout + r.stderr).toMatch(says);
+      }
+    });
+  }
+});
