@@ -1,7 +1,7 @@
 import { runCli } from "./cli/run.ts";
-import { disableCoreDumps } from "./core/harden.ts";
+import { excludeMemoryFromCoreDumps } from "./core/harden.ts";
 import { installSignalHandlers } from "./core/shutdown.ts";
 
-disableCoreDumps();
+excludeMemoryFromCoreDumps();
 installSignalHandlers();
 process.exitCode = await runCli(process.argv.slice(2));

@@ -1,4 +1,5 @@
 import { PiError } from "../core/errors.ts";
+import { disableCoreDumps } from "../core/harden.ts";
 import { agentDir, joinPath, storePath } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
 import { isTokenText } from "../core/text.ts";
@@ -43,6 +44,7 @@ export function checkLoginOptions(provider: ProviderDescriptor, options: Readonl
 }
 
 export async function loginAndStore(provider: ProviderDescriptor, method: LoginMethod, ui: LoginUI, options: Readonly<Record<string, string>>): Promise<LoginResult> {
+  disableCoreDumps();
   const runtime = await provider.load();
   const login = await runtime.login(method.id, ui, options);
   if (ui.signal.aborted) throw new PiError("interrupted", "login cancelled; nothing was changed");

@@ -2,14 +2,29 @@ import { openLibc } from "./libc.ts";
 
 /**
  * No core dumps: a crashing pi must not leave its memory — refresh tokens included — in a
- * core file or a crash collector. RLIMIT_CORE 0 everywhere the OS has it; on Linux also
- * PR_SET_DUMPABLE 0, which keeps other processes of the same user from attaching to pi and
- * reading its memory. Best effort: where it cannot be done, pi runs on.
+ * core file or a crash collector.
+ *
+ * Two steps, because loading the C library costs `pi token` about a millisecond:
+ *  - at start (`excludeMemoryFromCoreDumps`), on Linux, /proc/self/coredump_filter is set to 0,
+ *    so a core file of any pi holds no anonymous memory (heap, stacks: where tokens live);
+ *  - before pi asks a provider for new tokens or changes the store (`disableCoreDumps`),
+ *    RLIMIT_CORE 0, and on Linux PR_SET_DUMPABLE 0, which also keeps other processes of the
+ *    same user from attaching to pi and reading its memory.
+ * Best effort: where it cannot be done, pi runs on.
  */
 const RLIMIT_CORE = 4;
 const PR_SET_DUMPABLE = 4;
+let disabled = false;
+
+export function excludeMemoryFromCoreDumps(): void {
+  if (process.platform !== "linux") return;
+  // Not awaited: it completes long before anything secret is read, and nobody waits for it.
+  Bun.write("/proc/self/coredump_filter", "0").catch(() => {});
+}
 
 export function disableCoreDumps(): void {
+  if (disabled) return;
+  disabled = true;
   try {
     const libc = openLibc({
       setrlimit: { args: ["i32", "ptr"], returns: "i32" },

@@ -1,6 +1,7 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { PiError, errnoOf } from "../core/errors.ts";
+import { disableCoreDumps } from "../core/harden.ts";
 import { whileCritical } from "../core/shutdown.ts";
 import { dirnameOf, displayPath } from "../core/paths.ts";
 import { warn } from "../terminal/output.ts";
@@ -32,6 +33,8 @@ function lockWaitFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefin
 }
 
 export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
+  // New tokens are about to be in memory (a refresh, a login): no core dump may hold them.
+  disableCoreDumps();
   // Every writer gets the full check: nothing is created or replaced in a place others control.
   try {
     checkStorePlace(store.path);

@@ -252,8 +252,10 @@ describe("smaller things", () => {
     const reader = proc.stderr.getReader();
     await reader.read();
     const limits = readFileSync(`/proc/${proc.pid}/limits`, "utf8");
+    const filter = readFileSync(`/proc/${proc.pid}/coredump_filter`, "utf8");
     proc.kill();
     await proc.exited;
     expect(limits).toMatch(/Max core file size\s+0\s+0/);
+    expect(Number.parseInt(filter, 16)).toBe(0);
   });
 });
