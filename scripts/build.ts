@@ -65,6 +65,21 @@ function hostTarget(): string {
   return `${os}-${process.arch}`;
 }
 
+/**
+ * Where releases are published: `--releases <url>` or PI_RELEASES (the release workflow passes
+ * https://github.com/<owner>/<repo>/releases for the repository it runs in), else the git
+ * remote `origin` when it is a GitHub repository; empty when unknown. Baked into the binary
+ * (for `pi update`) and into the installers, so neither points anywhere else.
+ */
+export function releasesUrl(argv: string[] = process.argv): string {
+  const i = argv.indexOf("--releases");
+  const given = (i >= 0 ? argv[i + 1] : undefined) ?? process.env.PI_RELEASES;
+  if (given) return given.replace(/\/+$/, "");
+  const origin = git(["remote", "get-url", "origin"]);
+  const m = /github\.com[:/]([^/]+)\/([^/]+?)(?:\.git)?$/.exec(origin);
+  return m ? `https://github.com/${m[1]}/${m[2]}/releases` : "";
+}
+
 /** Compile one executable; throws with bun's output when the build fails or the binary is broken. */
 export function compile(outfile: string, targetName: string, bunTarget?: string): void {
   mkdirSync(dirname(outfile), { recursive: true });
@@ -78,6 +93,8 @@ export function compile(outfile: string, targetName: string, bunTarget?: string)
     `PI_BUILD_COMMIT=${JSON.stringify(gitCommit())}`,
     "--define",
     `PI_BUILD_TARGET=${JSON.stringify(targetName)}`,
+    "--define",
+    `PI_BUILD_RELEASES=${JSON.stringify(releasesUrl())}`,
     "--outfile",
     outfile,
   ];
@@ -117,7 +134,11 @@ export function buildAll(outdir: string, only?: string[]): string[] {
     process.stderr.write(`built ${binary} and ${archive} in ${Math.round(performance.now() - started)} ms\n`);
   }
   // The installers travel with the release, so the one-line install fetches matching archives.
-  for (const script of ["install.sh", "install.ps1"]) writeFileSync(join(outdir, script), readFileSync(join(root, "scripts", script)));
+  // With the releases' address filled in, which only the build knows.
+  const releases = releasesUrl();
+  for (const script of ["install.sh", "install.ps1"]) {
+    writeFileSync(join(outdir, script), readFileSync(join(root, "scripts", script), "utf8").replaceAll("@RELEASES@", releases));
+  }
   const sums = artefacts.map((file) => `${sha256(new Uint8Array(readFileSync(join(outdir, file))))}  ${file}`).join("\n") + "\n";
   writeFileSync(join(outdir, "SHA256SUMS"), sums);
   return artefacts;

@@ -13,7 +13,9 @@ function Fail($message) {
   exit 1
 }
 
-$releases = 'https://github.com/pi-coding-agent/pi/releases'
+# Filled in by scripts/build.ts with where this release is published.
+$releases = '@RELEASES@'
+if ($releases.StartsWith('@') -and -not $env:PI_INSTALL_BASE_URL) { Fail 'this copy of install.ps1 does not know where releases are; set PI_INSTALL_BASE_URL' }
 $defaultBase = if ($env:PI_INSTALL_VERSION) { "$releases/download/$($env:PI_INSTALL_VERSION)" } else { "$releases/latest/download" }
 $baseUrl = if ($env:PI_INSTALL_BASE_URL) { $env:PI_INSTALL_BASE_URL } else { $defaultBase }
 $installDir = if ($env:PI_INSTALL_DIR) { $env:PI_INSTALL_DIR } else { Join-Path $env:LOCALAPPDATA 'pi\bin' }

@@ -10,7 +10,12 @@
 # PI_INSTALL_OS / PI_INSTALL_ARCH / PI_INSTALL_LIBC   override detection (uname -s / uname -m / musl|glibc)
 set -eu
 
-RELEASES="https://github.com/pi-coding-agent/pi/releases"
+# Filled in by scripts/build.ts with where this release is published; unfilled (a copy from
+# the source tree), PI_INSTALL_BASE_URL must say where the archives are.
+RELEASES="@RELEASES@"
+case "$RELEASES" in
+  "" | @*) [ -n "${PI_INSTALL_BASE_URL:-}" ] || { printf 'pi install: this copy of install.sh does not know where releases are; set PI_INSTALL_BASE_URL\n' >&2; exit 1; } ;;
+esac
 if [ -n "${PI_INSTALL_VERSION:-}" ]; then
   DEFAULT_BASE="$RELEASES/download/$PI_INSTALL_VERSION"
 else

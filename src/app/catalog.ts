@@ -51,6 +51,12 @@ export async function catalog(provider?: string): Promise<ModelInfo[]> {
   return out;
 }
 
+/** The ids the provider's own listing named at the last `pi models --refresh`; undefined when it was never asked. */
+export async function offeredModels(provider: string): Promise<Set<string> | undefined> {
+  const listed = (await readCache())[provider]?.models;
+  return Array.isArray(listed) ? new Set(listed.filter(isModelInfo).map((m) => m.id)) : undefined;
+}
+
 export function defaultModel(provider: string): string | undefined {
   return PROVIDERS.find((p) => p.id === provider)?.models.default;
 }

@@ -132,10 +132,9 @@ async function use(provider: ProviderDescriptor, state: SourceState, options: Re
   return credentialFrom(provider, "stored", fresh);
 }
 
-/** The error for "nothing to use", listing every way to fix it in the resolver's order. */
+/** The error for "nothing to use": signing in first (what most people want), then the variables. */
 export function noCredential(provider: ProviderDescriptor, storePath: string): PiError {
-  const ways = provider.sources.map((spec) =>
-    spec.type === "stored" ? `run \`pi login ${provider.id}\` (stored in ${displayPath(storePath)})` : `set ${spec.variable}`,
-  );
-  return new PiError("no_credential", `no credential for ${provider.displayName}; ${ways.join(", or ")}`);
+  const variables = provider.sources.flatMap((spec) => (spec.type === "env" ? [spec.variable] : []));
+  const login = `run \`pi login ${provider.id}\` (stored in ${displayPath(storePath)})`;
+  return new PiError("no_credential", `no credential for ${provider.displayName}; ${login}${variables.length ? `, or set ${variables.join(" or ")}` : ""}`);
 }

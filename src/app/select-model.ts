@@ -1,21 +1,31 @@
 import { PiError } from "../core/errors.ts";
-import { catalog, defaultModel } from "./catalog.ts";
+import { editDistance, substringDistance } from "../core/suggest.ts";
 import type { ModelInfo } from "../providers/types.ts";
+import { catalog, defaultModel } from "./catalog.ts";
 
 /**
- * `--model` and `--provider` → one model. `provider/id` names it exactly (even one the
- * catalog does not list yet: the provider decides); a bare word must match one id exactly
- * or be part of exactly one id.
+ * `--model` and `--provider` (or the session's `/model`) → one model. `provider/id` names it
+ * exactly (even one the catalog does not list yet: the provider decides); a bare word must
+ * match one id exactly or be part of exactly one id (a dated snapshot gives way to its alias).
  */
-export async function selectModel(wanted: { model?: string; provider?: string; fallbackProvider: string }): Promise<ModelInfo> {
+export interface ModelWanted {
+  model?: string;
+  provider?: string;
+  fallbackProvider: string;
+  /** How the person named the model, for messages: "--model" (default) or "/model". */
+  via?: string;
+}
+
+export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
   const models = await catalog();
+  const via = wanted.via ?? "--model";
   let provider = wanted.provider;
   let query = wanted.model?.trim();
 
   if (query?.includes("/")) {
     const [p, ...rest] = query.split("/");
     if (provider && provider !== p) {
-      throw new PiError("usage", `--model ${query} belongs to ${p}, not to --provider ${provider}; drop one of them`);
+      throw new PiError("usage", `${via} ${query} belongs to ${p}, not to --provider ${provider}; drop one of them`);
     }
     provider = p;
     query = rest.join("/");
@@ -27,7 +37,7 @@ export async function selectModel(wanted: { model?: string; provider?: string; f
   if (!query) {
     const p = provider ?? wanted.fallbackProvider;
     const id = defaultModel(p) ?? models.find((m) => m.provider === p)?.id;
-    if (!id) throw new PiError("usage", `no default model for ${p}; name one with --model (see \`pi models\`)`);
+    if (!id) throw new PiError("usage", `no default model for ${p}; name one with ${via} (see \`pi models\`)`);
     return models.find((m) => m.provider === p && m.id === id) ?? { provider: p, id, name: id };
   }
 
@@ -39,7 +49,8 @@ export async function selectModel(wanted: { model?: string; provider?: string; f
   const shortest = [...partial].sort((a, b) => a.id.length - b.id.length)[0];
   if (shortest && partial.every((m) => m.provider === shortest.provider && m.id.startsWith(shortest.id))) return shortest;
   if (partial.length > 1) {
-    throw new PiError("usage", `--model ${query} matches ${partial.map(qualified).join(", ")}; be more specific`);
+    const shown = partial.slice(0, 6).map(qualified).join(", ") + (partial.length > 6 ? `, and ${partial.length - 6} more` : "");
+    throw new PiError("usage", `${via} ${query} matches ${shown}; be more specific (provider/id names one exactly)`);
   }
   const close = closeMatches(query, pool.map(qualified));
   throw new PiError("usage", `no model matches "${query}"${close.length ? `; did you mean ${close.join(", ")}?` : ""} (see \`pi models\`)`);
@@ -47,27 +58,23 @@ export async function selectModel(wanted: { model?: string; provider?: string; f
 
 export const qualified = (m: Pick<ModelInfo, "provider" | "id">) => `${m.provider}/${m.id}`;
 
-/** Up to three candidates nearest to `query` by edit distance, nearest first. */
+/**
+ * Up to three candidates nearest to `query`, nearest first: by edit distance to the whole id,
+ * or to the part of the id the query nearly is ("sonet" → claude-sonnet-4-5).
+ */
 export function closeMatches(query: string, candidates: string[]): string[] {
   const q = query.toLowerCase();
   return candidates
-    .map((c) => ({ c, d: distance(q, (c.split("/").pop() ?? c).toLowerCase()) }))
-    .filter(({ c, d }) => d <= Math.max(3, Math.floor((c.split("/").pop() ?? c).length / 3)))
-    .sort((a, b) => a.d - b.d)
+    .map((c) => {
+      const id = (c.split("/").pop() ?? c).toLowerCase();
+      const whole = editDistance(q, id);
+      const part = substringDistance(q, id);
+      const limit = Math.max(1, Math.floor(q.length / 4));
+      const d = Math.min(whole <= Math.max(3, Math.floor(id.length / 3)) ? whole : Infinity, part <= limit ? part + 0.5 : Infinity);
+      return { c, d, length: id.length };
+    })
+    .filter(({ d }) => Number.isFinite(d))
+    .sort((a, b) => a.d - b.d || a.length - b.length)
     .slice(0, 3)
     .map(({ c }) => c);
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }

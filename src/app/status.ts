@@ -139,8 +139,9 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
 
 function expiryText(s: ProviderStatus): string {
   if (s.expiresIn) {
-    if (!s.expired) return s.expiresIn;
-    return s.renewable ? `${s.expiresIn} — refreshed on next use` : `${s.expiresIn} — cannot be renewed; run \`pi login ${s.id}\``;
+    // A renewable login outlives its access token: say which of the two expires.
+    if (!s.expired) return s.renewable ? `the access token ${s.expiresIn} (renewed automatically; the login stays)` : s.expiresIn;
+    return s.renewable ? `the access token ${s.expiresIn} — renewed on next use` : `${s.expiresIn} — cannot be renewed; run \`pi login ${s.id}\``;
   }
   if (s.source !== "stored") return "unknown (set in the environment)";
   return s.kind === "api_key" ? "never (an API key)" : "unknown (a token without expiry information)";

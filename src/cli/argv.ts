@@ -1,24 +1,21 @@
-import type { ArgsDef } from "citty";
 import { PiError } from "../core/errors.ts";
+import { closest } from "../core/suggest.ts";
+import type { ArgsDef } from "./command.ts";
 
 /**
- * Parses argv against a citty ArgsDef. pi declares its commands in citty's shape (and
- * citty renders their help), but parses them here: citty's parser pulls in node:util
- * and costs more start-up time than `pi token` is allowed to take. This parser is also
- * strict where citty is lenient: an unknown flag or an extra argument is a usage error,
- * because a mistyped `--min-valdity` must not be silently ignored.
+ * Parses argv against a command's ArgsDef, strictly: an unknown flag or an extra argument is
+ * a usage error naming the nearest flag, because a mistyped `--min-valdity` must not be
+ * silently ignored. Booleans take `--flag`, `--no-flag`, `--flag=true|false`.
  */
 export type ParsedArgs = Record<string, string | boolean | undefined>;
 
 export function parseArgv(argv: readonly string[], spec: ArgsDef, command: string): ParsedArgs {
   const out: ParsedArgs = {};
-  const byName = new Map<string, { name: string; type: string | undefined }>();
+  const byName = new Map<string, { name: string; type: "boolean" | "string" }>();
   for (const [name, def] of Object.entries(spec)) {
     if (def.type === "positional") continue;
-    const alias = "alias" in def ? def.alias : undefined;
-    const names = [name, ...(alias === undefined ? [] : Array.isArray(alias) ? alias : [alias])];
-    for (const n of names) byName.set(n, { name, type: def.type });
-    if (def.default !== undefined) out[name] = def.default as string | boolean;
+    for (const n of [name, ...(def.alias ? [def.alias] : [])]) byName.set(n, { name, type: def.type });
+    if (def.type === "boolean" && def.default !== undefined) out[name] = def.default;
   }
 
   const positionals: string[] = [];
@@ -35,26 +32,32 @@ export function parseArgv(argv: readonly string[], spec: ArgsDef, command: strin
     const [flag, inline] = splitInline(arg);
     const negated = flag.startsWith("no-") && !byName.has(flag) ? flag.slice(3) : undefined;
     const option = byName.get(negated ?? flag);
-    if (!option) throw usage(`unknown option ${arg.split("=")[0]}`, command);
+    if (!option || (negated !== undefined && option.type !== "boolean")) throw unknownOption(arg, byName, command);
     if (option.type === "boolean") {
-      if (inline !== undefined) throw usage(`--${flag} takes no value`, command);
-      out[option.name] = negated === undefined;
+      out[option.name] = booleanValue(flag, inline, negated !== undefined, command);
       continue;
     }
-    if (negated !== undefined) throw usage(`unknown option --${flag}`, command);
     const value = inline ?? argv[++i];
     if (value === undefined || (inline === undefined && value.startsWith("--"))) throw usage(`--${flag} needs a value`, command);
     out[option.name] = value;
   }
 
-  const named = Object.entries(spec).filter(([, def]) => def.type === "positional");
-  for (const [name, def] of named) {
-    const value = positionals.shift();
+  for (const [name, def] of Object.entries(spec)) {
+    if (def.type !== "positional") continue;
+    const value = def.variadic ? (positionals.length > 0 ? positionals.splice(0).join(" ") : undefined) : positionals.shift();
     if (value === undefined && def.required) throw usage(`missing ${name.toUpperCase()}`, command);
-    out[name] = value ?? (def.default as string | undefined);
+    out[name] = value;
   }
   if (positionals.length > 0) throw usage(`unexpected argument "${positionals[0]}"`, command);
   return out;
+}
+
+function booleanValue(flag: string, inline: string | undefined, negated: boolean, command: string): boolean {
+  if (inline === undefined) return !negated;
+  if (negated) throw usage(`--${flag} takes no value`, command);
+  if (/^(true|yes|1)$/i.test(inline)) return true;
+  if (/^(false|no|0)$/i.test(inline)) return false;
+  throw usage(`--${flag} is on or off: --${flag}, --no-${flag}, or --${flag}=true|false (got "${inline}")`, command);
 }
 
 function splitInline(arg: string): [string, string | undefined] {
@@ -63,5 +66,11 @@ function splitInline(arg: string): [string, string | undefined] {
   return eq === -1 ? [body, undefined] : [body.slice(0, eq), body.slice(eq + 1)];
 }
 
-const usage = (what: string, command: string) =>
-  new PiError("usage", `${what}; see \`pi ${command} --help\``);
+function unknownOption(arg: string, known: Map<string, unknown>, command: string): PiError {
+  const typed = arg.split("=")[0]!;
+  const flags = [...known.keys()].map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
+  const near = closest(typed, [...flags, "--help"]);
+  return usage(`unknown option ${typed}${near ? `; did you mean ${near}?` : ""}`, command);
+}
+
+const usage = (what: string, command: string) => new PiError("usage", `${what}; see \`pi ${command === "-p" ? "-p" : command} --help\``);

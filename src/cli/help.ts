@@ -1,42 +1,79 @@
-import { type CommandDef, renderUsage } from "citty";
 import { EXIT } from "../core/errors.ts";
 import { VERSION } from "../core/version.ts";
 import { PROVIDERS } from "../providers/registry.ts";
-import { writeErr } from "../terminal/output.ts";
-import type { PiCommand } from "./command.ts";
+import { printError } from "../terminal/output.ts";
+import { closest } from "../core/suggest.ts";
+import type { ArgDef, PiCommand } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
 
-/** Help text, rendered by citty from the same definitions the commands parse with. */
-const ROOT_META = {
-  name: "pi",
-  version: VERSION,
-  description: "Sign in to your AI subscriptions, keep the credentials fresh, and use them from any machine.",
-};
-
+/**
+ * Help, rendered from the same definitions the commands parse with: every flag once,
+ * left-aligned, a default only where it says something, `--no-x` where x is on by default.
+ */
 const EXIT_CODES = [
   "0 success · 1 local failure · 2 usage error · 3 no usable credential",
   "4 rejected by the provider (sign in again) · 5 temporary failure (network, timeout, rate limit, server) · 130 interrupted",
 ];
 
-function toCitty(command: PiCommand): CommandDef {
-  return { meta: command.meta, args: command.args };
+export function rootHelp(): string {
+  const commands = Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([name, c]) => [name, c.summary] as const);
+  return [
+    `pi ${VERSION} — sign in to your AI subscriptions, keep the credentials fresh, and use them from any machine.`,
+    "",
+    "Usage:",
+    ...table([
+      ["pi", "start the interactive session (on a terminal)"],
+      ['pi "question"', "start the session with a first message"],
+      ['pi -p "question"', "print mode: stream one answer to stdout (see `pi -p --help`)"],
+      ["pi <command> [options]", ""],
+    ]),
+    "",
+    "Commands:",
+    ...table(commands),
+    "",
+    "Options:",
+    ...table([
+      ["-m, --model <id>", "the session's model (provider/id, or a unique part of an id)"],
+      ["-h, --help", "show help (also: pi <command> --help)"],
+      ["-v, --version", "show the version, commit and build target"],
+    ]),
+    "",
+    `Environment: ${environment().join(", ")} (see the README).`,
+    `Exit codes: ${EXIT_CODES.join("\n            ")}`,
+    "",
+  ].join("\n");
 }
 
-export async function printRootHelp(stream: NodeJS.WriteStream): Promise<void> {
-  const root: CommandDef = {
-    meta: ROOT_META,
-    subCommands: Object.fromEntries(
-      Object.entries(COMMANDS).map(([name, entry]) => [name, () => entry.load().then(toCitty)]),
-    ),
-  };
-  const text = await renderUsage(root);
-  stream.write(
-    `${text}\n\n` +
-      `pi                  start the interactive session (on a terminal)\n` +
-      `pi -p "question"    print mode: stream one answer to stdout (see pi -p --help)\n\n` +
-      `Environment: ${environment().join(", ")} (see the README).\n` +
-      `Exit codes: ${EXIT_CODES.join("\n            ")}\n`,
-  );
+export function commandHelp(command: PiCommand, usageName = `pi ${command.meta.name}`): string {
+  const positionals = Object.entries(command.args).filter((e): e is [string, ArgDef & { type: "positional" }] => e[1].type === "positional");
+  const options = Object.entries(command.args).filter(([, d]) => d.type !== "positional");
+  const usage = [usageName, ...positionals.map(([name, d]) => positionalUsage(name, d)), options.length ? "[options]" : ""].filter(Boolean).join(" ");
+  return [
+    `${command.meta.description}.`,
+    "",
+    "Usage:",
+    `  ${usage}`,
+    ...(positionals.length ? ["", "Arguments:", ...table(positionals.map(([name, d]) => [name, d.description]))] : []),
+    "",
+    "Options:",
+    ...table([...options.map(([name, d]) => [flagLabel(name, d), flagDescription(d)] as const), ["-h, --help", "show this help"]]),
+    "",
+    "Examples:",
+    ...command.examples.map((e) => `  ${e}`),
+    "",
+  ].join("\n");
+}
+
+export async function printCommandHelp(name: string): Promise<number> {
+  const entry = COMMANDS[name];
+  if (!entry) {
+    const near = closest(name, Object.keys(COMMANDS));
+    const names = Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([n]) => n);
+    printError(`unknown command "${name}"${near ? `; did you mean ${near}?` : `; commands: ${names.join(", ")}`}`);
+    return EXIT.usage;
+  }
+  process.stdout.write(commandHelp(await entry.load(), name === "print" ? "pi -p" : undefined));
+  return EXIT.ok;
 }
 
 /** The variables pi reads: its own, then every provider's credential sources, in the providers' order. */
@@ -45,15 +82,23 @@ function environment(): string[] {
   return ["PI_CODING_AGENT_DIR", ...credentials, "PI_DEBUG=1"];
 }
 
-export async function printCommandHelp(name: string): Promise<number> {
-  const entry = COMMANDS[name];
-  if (!entry) {
-    writeErr(`pi: error: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(", ")}`);
-    return EXIT.usage;
-  }
-  const command = await entry.load();
-  const text = await renderUsage(toCitty(command), { meta: ROOT_META });
-  const examples = command.examples.map((e) => `  ${e}`).join("\n");
-  process.stdout.write(`${text}\n\nEXAMPLES\n\n${examples}\n`);
-  return EXIT.ok;
+function positionalUsage(name: string, def: ArgDef & { type: "positional" }): string {
+  const word = def.variadic ? `${name}...` : name;
+  return def.required ? `<${word}>` : `[${word}]`;
+}
+
+function flagLabel(name: string, def: ArgDef): string {
+  if (def.type === "boolean" && def.default === true) return `--no-${name}`;
+  const alias = def.type !== "positional" && def.alias ? `-${def.alias}, ` : "";
+  return `${alias}--${name}${def.type === "string" ? ` <${def.valueHint}>` : ""}`;
+}
+
+function flagDescription(def: ArgDef): string {
+  return def.type === "boolean" && def.default === true ? (def.negativeDescription ?? def.description) : def.description;
+}
+
+/** Two columns, the first padded to the widest entry; no trailing spaces. */
+function table(rows: readonly (readonly [string, string])[]): string[] {
+  const width = Math.min(Math.max(...rows.map(([a]) => a.length)), 28);
+  return rows.map(([a, b]) => (b ? `  ${a.padEnd(width)}  ${b}` : `  ${a}`).trimEnd());
 }

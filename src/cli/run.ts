@@ -1,67 +1,101 @@
 import { EXIT, PiError } from "../core/errors.ts";
 import { debugEnabled } from "../core/debug.ts";
+import { redact } from "../core/redact.ts";
+import { closest } from "../core/suggest.ts";
+import { stripControls } from "../core/text.ts";
 import { COMMIT, TARGET, VERSION } from "../core/version.ts";
 import { printError, writeErr } from "../terminal/output.ts";
 import { parseArgv } from "./argv.ts";
+import type { ArgsDef } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
 
-/** Dispatch argv to a command; returns the process exit code. Nothing here imports a flow. */
+/**
+ * Dispatch argv: `pi` and `pi "question"` / `pi --model x` start the session, `pi -p` is
+ * print mode, anything else a command. Returns the process exit code. Nothing here imports
+ * a flow.
+ */
+const SESSION_ARGS: ArgsDef = {
+  model: { type: "string", alias: "m", description: "the session's model", valueHint: "id" },
+  message: { type: "positional", variadic: true, description: "a first message" },
+};
+
 export async function runCli(argv: readonly string[]): Promise<number> {
+  const beforeDashes = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
+  const json = beforeDashes.includes("--json");
   try {
     const [first, ...rest] = argv;
     if (first === "--version" || first === "-v" || first === "version") {
       console.log(`pi ${VERSION} (commit ${COMMIT}, ${TARGET})`);
       return EXIT.ok;
     }
-    if (first === undefined && process.stdin.isTTY && process.stdout.isTTY) {
-      const { runSession } = await import("../tui/session.ts");
-      return await runSession();
-    }
-    if (first === undefined) {
-      console.error("pi: the interactive session needs a terminal; for scripts use `pi -p \"question\"` (see `pi --help`)");
-      return EXIT.usage;
-    }
     if (first === "--help" || first === "-h" || first === "help") {
-      const help = await loadHelp();
+      const help = await import("./help.ts");
       if (first === "help" && rest[0]) return await help.printCommandHelp(rest[0]);
-      await help.printRootHelp(process.stdout);
+      process.stdout.write(help.rootHelp());
       return EXIT.ok;
     }
     // Print mode is a flag, as in the original pi: `pi -p "question"`, options in any order.
-    const beforeDashes = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
     if (beforeDashes.includes("-p") || beforeDashes.includes("--print")) {
+      if (beforeDashes.includes("--help") || beforeDashes.includes("-h")) return await (await import("./help.ts")).printCommandHelp("print");
       const print = await COMMANDS.print!.load();
-      if (beforeDashes.includes("--help") || beforeDashes.includes("-h")) return await (await loadHelp()).printCommandHelp("print");
       return await print.run(parseArgv(argv, print.args, "-p"));
     }
-    const entry = COMMANDS[first];
-    if (!entry) {
-      throw new PiError("usage", `unknown command "${first}"; commands: ${Object.keys(COMMANDS).join(", ")} (see \`pi --help\`)`);
+    const entry = first === undefined ? undefined : COMMANDS[first];
+    if (entry && !entry.hidden) {
+      const command = await entry.load();
+      const beforeSeparator = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+      if (beforeSeparator.includes("--help") || beforeSeparator.includes("-h")) return await (await import("./help.ts")).printCommandHelp(first!);
+      return await command.run(parseArgv(rest, command.args, first!));
     }
-    const command = await entry.load();
-    const beforeSeparator = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
-    if (beforeSeparator.includes("--help") || beforeSeparator.includes("-h")) {
-      const help = await loadHelp();
-      return await help.printCommandHelp(first);
-    }
-    return await command.run(parseArgv(rest, command.args, first));
+    return await session(argv);
   } catch (error) {
-    return reportError(error);
+    return reportError(error, json);
   }
 }
 
-/** citty colours help even into a pipe; it reads NO_COLOR once, when it is first imported. */
-function loadHelp() {
-  if (!process.stdout.isTTY) process.env.NO_COLOR ||= "1";
-  return import("./help.ts");
+/** `pi`, `pi "question"`, `pi --model x`: the interactive session, which needs a terminal. */
+async function session(argv: readonly string[]): Promise<number> {
+  const [first] = argv;
+  // One word close to a command is a typo, not a question.
+  if (argv.length === 1 && first && !first.startsWith("-") && !/\s/.test(first)) {
+    const near = closest(first, Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([n]) => n));
+    if (near) throw new PiError("usage", `unknown command "${first}"; did you mean \`pi ${near}\`? (see \`pi --help\`)`);
+  }
+  const args = parseRootArgs(argv);
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    const hint = args.message ? `pi -p ${JSON.stringify(args.message)}` : 'pi -p "question"';
+    throw new PiError("usage", `the interactive session needs a terminal; for scripts use \`${hint}\` (see \`pi --help\`)`);
+  }
+  const { runSession } = await import("../tui/session.ts");
+  return runSession({ model: args.model as string | undefined, firstMessage: args.message as string | undefined });
 }
 
-export function reportError(error: unknown): number {
-  if (error instanceof PiError) {
-    printError(error.message);
-    return error.exitCode;
+function parseRootArgs(argv: readonly string[]) {
+  try {
+    return parseArgv(argv, SESSION_ARGS, "");
+  } catch (error) {
+    // Root flags are few: name them with the suggestion instead of a `pi  --help` that reads oddly.
+    if (error instanceof PiError) {
+      const typed = argv.find((a) => a.startsWith("-") && !["-m", "--model"].includes(a.split("=")[0]!));
+      if (typed) {
+        const near = closest(typed.split("=")[0]!, ["--model", "-m", "--help", "-h", "--version", "-v", "-p", "--print"]);
+        throw new PiError("usage", `unknown option ${typed.split("=")[0]}${near ? `; did you mean ${near}?` : ""} (see \`pi --help\`)`);
+      }
+    }
+    throw error;
   }
-  printError(`unexpected failure: ${error instanceof Error ? error.message : String(error)}; run again with PI_DEBUG=1 and report it`);
-  if (debugEnabled() && error instanceof Error && error.stack) writeErr(error.stack);
-  return EXIT.failure;
+}
+
+export function reportError(error: unknown, json = false): number {
+  const known = error instanceof PiError;
+  const message = known ? error.message : `unexpected failure: ${error instanceof Error ? error.message : String(error)}; run again with PI_DEBUG=1 and report it`;
+  const exit = known ? error.exitCode : EXIT.failure;
+  printError(message);
+  if (json) {
+    // Scripts that asked for JSON get the failure as JSON too, on stdout.
+    const code = known ? error.code : "internal";
+    console.log(JSON.stringify({ type: "error", code, message: stripControls(redact(message)), exit }));
+  }
+  if (!known && debugEnabled() && error instanceof Error && error.stack) writeErr(error.stack);
+  return exit;
 }

@@ -8,12 +8,14 @@ import { stripControls } from "../core/text.ts";
  * (`pi token`, `pi status`) more start-up time and memory than all their own work.
  * Output is plain text for the same reason (deciding on colour needs a TTY check).
  */
+const clean = (text: string) => stripControls(redact(text), true);
+
 export function writeErr(line: string): void {
-  console.error(stripControls(redact(line), true));
+  console.error(clean(line));
 }
 
 export function writeOut(line: string): void {
-  console.log(stripControls(redact(line), true));
+  console.log(clean(line));
 }
 
 const warned = new Set<string>();
@@ -22,9 +24,21 @@ const warned = new Set<string>();
 export function warn(message: string): void {
   if (warned.has(message)) return;
   warned.add(message);
-  writeErr(`pi: warning: ${message}`);
+  console.error(`${paint("33", "pi: warning:")} ${clean(message)}`);
 }
 
+/** The one line of a failure: `pi: <what happened>; <what to do>`. */
 export function printError(message: string): void {
-  writeErr(`pi: error: ${message}`);
+  console.error(`${paint("31", "pi:")} ${clean(message)}`);
+}
+
+/**
+ * Colour on stderr only where it is a terminal (and NO_COLOR is unset), or where FORCE_COLOR
+ * asks for it. Asked only on these paths: looking at process.stderr costs start-up time the
+ * hot paths do not spend when all goes well.
+ */
+function paint(code: string, text: string): string {
+  const env = process.env;
+  const on = env.FORCE_COLOR && env.FORCE_COLOR !== "0" ? true : !env.NO_COLOR && env.TERM !== "dumb" && Boolean(process.stderr.isTTY);
+  return on ? `\x1b[${code}m${text}\x1b[0m` : text;
 }

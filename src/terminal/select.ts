@@ -1,9 +1,13 @@
 import { PiError } from "../core/errors.ts";
+import { KeyDecoder } from "./keys.ts";
 import { guardTerminal } from "./restore.ts";
+import { Selector } from "./selector.ts";
 
 /**
- * A one-of-many choice on a terminal (consola's select works under Bun; its text prompt
- * does not, see bun-notes.md). consola is loaded here only, never on the hot paths.
+ * A one-of-many choice on the line terminal (`pi login`, `pi logout`): the list is drawn on
+ * stderr and redrawn in place on every key — the region is measured in rows of the terminal's
+ * width, so long labels cannot leave copies behind — and when it ends, the region is replaced
+ * by one line: what was chosen, or nothing at all when it was cancelled.
  */
 export interface Choice {
   value: string;
@@ -11,24 +15,90 @@ export interface Choice {
   hint?: string;
 }
 
-export async function selectOne(message: string, choices: Choice[]): Promise<string> {
-  const { consola } = await import("consola");
-  // consola hides the cursor while it asks; a signal meanwhile must not leave it hidden.
-  const restore = guardTerminal({ raw: true });
-  let picked: unknown;
-  try {
-    picked = await consola.prompt(message, {
-      type: "select",
-      options: choices.map((c) => ({ value: c.value, label: c.label, hint: c.hint })),
-      cancel: "symbol",
-    });
-  } finally {
-    restore();
-  }
-  if (typeof picked === "symbol") throw new PiError("interrupted", "cancelled; nothing was changed");
-  return typeof picked === "string" ? picked : (picked as { value: string }).value;
+const HIDE_CURSOR = "\x1b[?25l";
+const SHOW_CURSOR = "\x1b[?25h";
+const colour = () => Boolean(process.stderr.isTTY) && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+const paint = (code: string) => (text: string) => (colour() ? `\x1b[${code}m${text}\x1b[0m` : text);
+const style = { bold: paint("1"), dim: paint("2"), green: paint("32") };
+
+export function selectOne(message: string, choices: Choice[], initial?: string): Promise<string> {
+  const out = process.stderr;
+  const stdin = process.stdin;
+  const selector = new Selector(message, choices.map((c) => ({ value: c.value, label: c.label, detail: c.hint })), initial);
+  const decoder = new KeyDecoder();
+  let drawnRows = 0;
+
+  const draw = () => {
+    const width = Math.max(20, out.columns || 80);
+    const rows = Math.max(4, (out.rows || 24) - 2);
+    // Each line cut to the width: a wrapped line would make the region taller than counted.
+    const lines = selector.view(style, rows - 1).lines.map((l) => cut(l, width - 1));
+    out.write(`${up(drawnRows)}\r\x1b[J${lines.join("\r\n")}`);
+    drawnRows = lines.length - 1;
+  };
+
+  return new Promise<string>((resolve, reject) => {
+    const restore = guardTerminal({ raw: true }, out);
+    let escTimer: Timer | undefined;
+    const finish = (line: string | undefined, outcome: () => void) => {
+      clearTimeout(escTimer);
+      stdin.off("data", onData);
+      out.write(`${up(drawnRows)}\r\x1b[J${line === undefined ? "" : `${line}\r\n`}${SHOW_CURSOR}`);
+      restore();
+      stdin.pause();
+      outcome();
+    };
+    const onKey = (type: string, text?: string): boolean => {
+      if (type === "up" || (type === "text" && text === "k")) selector.up();
+      else if (type === "down" || (type === "text" && text === "j")) selector.down();
+      else if (type === "enter") {
+        const chosen = selector.selected()!;
+        finish(`${style.green("✔")} ${message} ${style.bold(chosen.label)}`, () => resolve(chosen.value));
+        return true;
+      } else if (type === "escape" || type === "interrupt" || type === "eof") {
+        finish(undefined, () => reject(new PiError("interrupted", "cancelled; nothing was changed")));
+        return true;
+      }
+      return false;
+    };
+    const onData = (chunk: Buffer | string) => {
+      clearTimeout(escTimer);
+      for (const event of decoder.push(chunk.toString())) if (onKey(event.type, "text" in event ? event.text : undefined)) return;
+      draw();
+      escTimer = setTimeout(() => {
+        for (const event of decoder.flush()) if (onKey(event.type)) return;
+      }, 50);
+    };
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on("data", onData);
+    out.write(HIDE_CURSOR);
+    draw();
+  });
 }
 
 export function isInteractive(): boolean {
   return Boolean(process.stdin.isTTY && process.stdout.isTTY);
+}
+
+const up = (rows: number) => (rows > 0 ? `\x1b[${rows}A` : "");
+
+/** `text` cut to `width` visible columns; escape sequences (colour) kept. */
+function cut(text: string, width: number): string {
+  if (Bun.stringWidth(text) <= width) return text;
+  let out = "";
+  let seen = 0;
+  for (const part of text.split(/(\x1b\[[0-9;]*m)/)) {
+    if (part.startsWith("\x1b[")) {
+      out += part;
+      continue;
+    }
+    for (const ch of part) {
+      const w = Bun.stringWidth(ch);
+      if (seen + w > width - 1) return `${out}…${colour() ? "\x1b[0m" : ""}`;
+      out += ch;
+      seen += w;
+    }
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ import type { LoginUI, Question } from "../providers/types.ts";
 import { openBrowser, whyNoBrowser } from "../terminal/browser.ts";
 import { osc52 } from "../terminal/terminal-io.ts";
 import { Editor } from "./editor.ts";
-import { Selector } from "./selector.ts";
+import { Selector } from "../terminal/selector.ts";
 import { style } from "./style.ts";
 
 /**

@@ -5,6 +5,7 @@ import { chooseMethod, loginAndStore } from "../app/login.ts";
 import { loggedInProviders, logoutOne } from "../app/logout.ts";
 import { collectStatus, renderStatusText } from "../app/status.ts";
 import { qualified, selectModel } from "../app/select-model.ts";
+import { readSettings, writeSettings } from "../app/settings.ts";
 import { PiError } from "../core/errors.ts";
 import { redact } from "../core/redact.ts";
 import { stripControls } from "../core/text.ts";
@@ -20,7 +21,8 @@ import { BRACKETED_PASTE_ON, guardTerminal } from "../terminal/restore.ts";
 import { Editor } from "./editor.ts";
 import { type SessionQuestion, type SessionSurface, sessionLoginUI } from "./login-ui.ts";
 import { Screen } from "./screen.ts";
-import { Selector, type SelectorItem } from "./selector.ts";
+import { WordWrap } from "./wrap.ts";
+import { Selector, type SelectorItem } from "../terminal/selector.ts";
 import { SLASH_COMMANDS, complete, matchingCommands, parseSlash } from "./slash-commands.ts";
 import { style } from "./style.ts";
 
@@ -41,9 +43,16 @@ type Mode =
 
 const MAX_TOKENS = 4096;
 
-export async function runSession(): Promise<number> {
+export interface SessionOptions {
+  /** `pi --model x`: this model, and remembered. */
+  model?: string;
+  /** `pi "question"`: sent as soon as the session is up. */
+  firstMessage?: string;
+}
+
+export async function runSession(options: SessionOptions = {}): Promise<number> {
   const session = new Session();
-  return session.run();
+  return session.run(options);
 }
 
 class Session {
@@ -62,8 +71,10 @@ class Session {
   /** The login in progress, which Esc cancels. */
   private activeLogin: AbortController | undefined;
 
-  async run(): Promise<number> {
-    this.model = await selectModel({ fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(this.store)).id });
+  async run(options: SessionOptions): Promise<number> {
+    // A model named on the command line must exist (its error goes to the shell, before the screen is taken).
+    this.model = options.model ? await selectModel({ model: options.model, fallbackProvider: "" }) : await this.startingModel();
+    if (options.model) await writeSettings({ model: qualified(this.model) });
     const restore = guardTerminal({ raw: true });
     process.stdin.setRawMode(true);
     process.stdin.resume();
@@ -72,7 +83,9 @@ class Session {
     await this.printHeader();
     this.say(style.dim("/help for commands and keys · Ctrl+D to quit"));
     this.render();
-    const code = await new Promise<number>((resolve) => (this.finished = resolve));
+    const ended = new Promise<number>((resolve) => (this.finished = resolve));
+    if (options.firstMessage?.trim()) void this.submit(options.firstMessage);
+    const code = await ended;
     this.screen.clear();
     process.stdin.off("data", this.onData);
     restore();
@@ -88,6 +101,19 @@ class Session {
       for (const event of this.decoder.flush()) this.onKey(event);
     }, 30);
   };
+
+  /** The model chosen last time (settings.json), else the first usable provider's default. */
+  private async startingModel(): Promise<ModelInfo> {
+    const remembered = (await readSettings()).model;
+    if (remembered) {
+      try {
+        return await selectModel({ model: remembered, fallbackProvider: "" });
+      } catch {
+        // A model pi no longer knows: fall back to the default, as on a first run.
+      }
+    }
+    return selectModel({ fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(this.store)).id });
+  }
 
   private quit(code = 0): void {
     this.finished?.(code);
@@ -330,21 +356,22 @@ class Session {
     this.mode = { kind: "busy", streaming: true, cancel: () => abort.abort() };
     this.screen.clear();
     let answer = "";
+    const wrap = new WordWrap(() => this.screen.columns);
     try {
       const provider = findProvider(this.model.provider);
       const credential = await resolveCredential(provider, { store: this.store });
       const request = { model: this.model.id, info: this.model, messages: this.conversation, maxTokens: MAX_TOKENS, signal: abort.signal };
       for await (const event of chatWithRecovery(request, credential, this.store)) {
         if (event.type === "text") {
-          // Model text can be steered by what it read: shown without control sequences.
-          this.screen.write(stripControls(event.text, true));
+          // Model text can be steered by what it read: shown without control sequences, wrapped at words.
+          this.screen.write(wrap.push(stripControls(event.text, true)));
           answer += event.text;
         }
       }
-      this.screen.write(answer.endsWith("\n") ? "\n" : "\n\n");
+      this.screen.write(wrap.flush() + (answer.endsWith("\n") ? "\n" : "\n\n"));
       this.conversation.push({ role: "assistant", content: answer });
     } catch (error) {
-      if (answer !== "") this.screen.write("\n");
+      if (answer !== "") this.screen.write(wrap.flush() + "\n");
       if (abort.signal.aborted) {
         if (answer !== "") this.conversation.push({ role: "assistant", content: answer });
         else this.conversation.pop();
@@ -352,8 +379,7 @@ class Session {
       } else {
         // The question got no answer: drop it, so the conversation stays user/assistant pairs.
         this.conversation.pop();
-        const hint = error instanceof PiError && error.exitCode === 3 ? ` (or /login ${this.model.provider})` : "";
-        this.say(style.red(`✗ ${message(error)}${hint}`));
+        this.say(style.red(`✗ ${message(error)}`));
       }
     } finally {
       this.mode = { kind: "input" };
@@ -428,7 +454,8 @@ class Session {
 
   private async chooseModel(arg?: string): Promise<void> {
     if (arg) {
-      this.model = await selectModel({ model: arg, fallbackProvider: this.model.provider });
+      this.model = await selectModel({ model: arg, fallbackProvider: this.model.provider, via: "/model" });
+      await writeSettings({ model: qualified(this.model) });
       return this.printHeader();
     }
     const models = await catalog();
@@ -447,7 +474,8 @@ class Session {
     });
     const value = await this.ask({ kind: "select", selector });
     if (!value) return this.say(style.dim("Model unchanged."));
-    this.model = await selectModel({ model: value, fallbackProvider: this.model.provider });
+    this.model = await selectModel({ model: value, fallbackProvider: this.model.provider, via: "/model" });
+    await writeSettings({ model: qualified(this.model) });
     await this.printHeader();
   }
 
@@ -516,9 +544,13 @@ class Session {
   }
 }
 
-/** An error as the session shows it: secrets redacted, control sequences from the network removed. */
+/**
+ * An error as the session shows it: secrets redacted, control sequences from the network
+ * removed, and the shell's way of doing things (`pi login x`) said the session's way.
+ */
 function message(error: unknown): string {
-  return stripControls(redact(error instanceof PiError ? error.message : String(error)), true);
+  const text = stripControls(redact(error instanceof PiError ? error.message : String(error)), true);
+  return text.replace(/`pi (login|logout)( [\w-]+)?`/g, (_, command: string, provider = "") => `/${command}${provider}`).replace(/\(see `pi models`\)/g, "(see /model)");
 }
 
 /** Up/Down inside a multi-line input: same column on the line above or below. */

@@ -49,7 +49,7 @@ describe("hostile pastes", () => {
       box.writeStore({ kept: { x: 1 } });
       const r = await loginThroughStdin(box, fake.env(), answer);
       expect(r.code).toBe(exit);
-      const errors = r.stderr.split("\n").filter((l) => l.startsWith("pi: error:"));
+      const errors = r.stderr.split("\n").filter((l) => l.startsWith("pi: ") && !l.startsWith("pi: warning:"));
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatch(message);
       expect(fake.tokenRequests()).toHaveLength(0);

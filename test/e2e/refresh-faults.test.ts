@@ -76,7 +76,7 @@ describe("a refresh that fails", () => {
       expect(r.stdout).toBe("");
       const lines = r.stderr.trimEnd().split("\n");
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toStartWith("pi: error: token refresh failed");
+      expect(lines[0]).toStartWith("pi: token refresh failed");
       expect(lines[0]).toContain(`(${c.cause})`);
       if (c.says) expect(lines[0]).toMatch(c.says);
       const data = box.readStore();

@@ -207,7 +207,7 @@ describe("pi status", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("source:   stored (OAuth)");
     expect(r.stdout).toContain(`sk-ant-oat01-…${tokens.access.slice(-4)}`);
-    expect(r.stdout).toMatch(/expires: +in (1 hour 59 minutes|2 hours)/);
+    expect(r.stdout).toMatch(/expires: +the access token in (1 hour 59 minutes|2 hours) \(renewed automatically; the login stays\)/);
     expect(r.stdout).toContain(box.storePath);
     expect(r.stdout).toContain("private");
     expect(r.stdout + r.stderr).not.toContain(tokens.access);
@@ -311,11 +311,19 @@ describe("pi logout", () => {
     expect(box.readStore()).toEqual({ unknown: { x: 1 } });
   });
 
-  test("without a provider and without a terminal, it is a usage error", async () => {
+  test("without a provider and without a terminal, it logs out of the one login there is", async () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), HOUR) });
     const r = await box.run(["logout"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Logged out of Anthropic");
+    expect(box.readStore().anthropic).toBeUndefined();
+  });
+
+  test("without a provider and without a terminal, with two logins it is a usage error naming them", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), HOUR), "github-copilot": storedLogin({ access: "tid=x;proxy-ep=y", refresh: "ghu_0123456789abcdef0123" }, HOUR) });
+    const r = await box.run(["logout"], { env: fake.env() });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("logged in: anthropic");
+    expect(r.stderr).toContain("logged in: anthropic, github-copilot");
   });
 });
 
@@ -331,7 +339,7 @@ describe("the command line", () => {
       const r = await box.run([cmd, "--help"]);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`pi ${cmd}`);
-      expect(r.stdout).toContain("EXAMPLES");
+      expect(r.stdout).toContain("Examples:");
     }
   });
 

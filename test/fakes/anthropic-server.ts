@@ -47,6 +47,8 @@ export class FakeAnthropic extends LoopbackServer {
   redirectUri = "https://platform.claude.com/oauth/code/callback";
   /** When a login's tokens rotate, its previous access token stops working (a 401 for a stale process). */
   revokeOldAccessOnRotate = false;
+  /** The account a sign-in names. */
+  accountEmail = "ada@example.com";
   /** What the person does on the authorize page when a browser visits it. */
   consent: "approve" | "deny" = "approve";
   /** The Messages API: API keys it accepts, models it knows, the answer it streams. */
@@ -219,7 +221,8 @@ export class FakeAnthropic extends LoopbackServer {
     if (challenge !== pending.challenge) return oauthError(400, "invalid_grant", "code_verifier does not match");
     const family: Family = { id: this.families.length + 1, revoked: false, current: "", used: new Set() };
     this.families.push(family);
-    return this.grant(this.rotate(family));
+    // The real answer to a sign-in names the account and its organization.
+    return this.grant(this.rotate(family), { account: { uuid: "acc-1", email_address: this.accountEmail }, organization: { uuid: "org-1", name: "Example Org" } });
   }
 
   private refresh(body: Record<string, unknown>): Response {
@@ -237,8 +240,8 @@ export class FakeAnthropic extends LoopbackServer {
     return this.grant(this.rotate(family));
   }
 
-  private grant(tokens: { access: string; refresh: string }): Response {
-    const body: Record<string, unknown> = { token_type: "Bearer", access_token: tokens.access };
+  private grant(tokens: { access: string; refresh: string }, extra: Record<string, unknown> = {}): Response {
+    const body: Record<string, unknown> = { token_type: "Bearer", access_token: tokens.access, ...extra };
     if (this.sendRefreshToken) body.refresh_token = tokens.refresh;
     if (this.expiresIn !== undefined) body.expires_in = this.expiresIn;
     return Response.json(body);

@@ -107,6 +107,10 @@ export class FakeGitHub extends LoopbackServer {
       return (fault && (await fault(recorded))) || this.chat(recorded, api);
     }
     if (req.method === "GET" && url.pathname === "/models") return this.models(recorded);
+    if (req.method === "GET" && url.pathname === "/user") {
+      const auth = recorded.headers.authorization ?? "";
+      return this.githubTokens.has(auth.replace(/^Bearer /, "")) ? Response.json({ login: "octocat", id: 1 }) : Response.json({ message: "Bad credentials" }, { status: 401 });
+    }
     return Response.json({ message: "Not Found" }, { status: 404 });
   }
 

@@ -1,17 +1,19 @@
 import { describe, expect, test } from "bun:test";
 import { parseArgv } from "../../src/cli/argv.ts";
+import type { ArgsDef } from "../../src/cli/command.ts";
 import { describeExpiry, parseDuration } from "../../src/core/duration.ts";
 import { maskToken, redact, registerSecret } from "../../src/core/redact.ts";
 // Loading the registry registers every provider's token shapes, as it does in the binary.
 import "../../src/providers/registry.ts";
 import { openerCommand, whyNoBrowser } from "../../src/terminal/browser.ts";
 
-const spec = {
-  provider: { type: "positional", required: false },
-  json: { type: "boolean", default: false },
-  browser: { type: "boolean", default: true },
-  "min-validity": { type: "string" },
-} as const;
+const spec: ArgsDef = {
+  provider: { type: "positional", required: false, description: "p" },
+  json: { type: "boolean", default: false, description: "j" },
+  browser: { type: "boolean", default: true, description: "b" },
+  "min-validity": { type: "string", description: "m", valueHint: "30m" },
+  words: { type: "positional", variadic: true, description: "w" },
+};
 
 describe("argument parsing", () => {
   test("reads positionals, booleans, negated booleans and values in both forms", () => {
@@ -24,10 +26,21 @@ describe("argument parsing", () => {
     expect(parseArgv(["--min-validity=1h"], spec, "x")["min-validity"]).toBe("1h");
   });
 
-  test("refuses unknown options, missing values and extra arguments with the command's help", () => {
+  test("refuses unknown options and missing values with the command's help, suggesting the nearest flag", () => {
     expect(() => parseArgv(["--nope"], spec, "token")).toThrow("unknown option --nope; see `pi token --help`");
+    expect(() => parseArgv(["--jsn"], spec, "token")).toThrow("unknown option --jsn; did you mean --json?");
+    expect(() => parseArgv(["--min-valdity=1h"], spec, "token")).toThrow("did you mean --min-validity?");
     expect(() => parseArgv(["--min-validity"], spec, "token")).toThrow("--min-validity needs a value");
-    expect(() => parseArgv(["a", "b"], spec, "token")).toThrow('unexpected argument "b"');
+  });
+
+  test("a variadic positional takes the rest of the words", () => {
+    expect(parseArgv(["a", "what", "is", "PKCE"], spec, "x")).toMatchObject({ provider: "a", words: "what is PKCE" });
+  });
+
+  test("booleans take =true and =false, and refuse other values", () => {
+    expect(parseArgv(["--browser=false"], spec, "x").browser).toBe(false);
+    expect(parseArgv(["--browser=true", "--json=yes"], spec, "x")).toMatchObject({ browser: true, json: true });
+    expect(() => parseArgv(["--browser=maybe"], spec, "x")).toThrow("--browser is on or off");
   });
 });
 

@@ -26,6 +26,7 @@ describe("enterprise hosts", () => {
       deviceCodeUrl: "https://company.ghe.com/login/device/code",
       accessTokenUrl: "https://company.ghe.com/login/oauth/access_token",
       copilotTokenUrl: "https://api.company.ghe.com/copilot_internal/v2/token",
+      userUrl: "https://api.company.ghe.com/user",
       verificationUrl: "https://company.ghe.com/login/device",
     });
   });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Editor } from "../../src/tui/editor.ts";
-import { Selector } from "../../src/tui/selector.ts";
+import { Selector } from "../../src/terminal/selector.ts";
 import { complete, matchingCommands, parseSlash } from "../../src/tui/slash-commands.ts";
 
 describe("the input editor", () => {

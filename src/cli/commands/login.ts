@@ -1,6 +1,8 @@
-import type { ArgsDef } from "citty";
 import { chooseMethod, checkLoginOptions, finishLogin, loginAndStore, loginWithToken, startLogin, type LoginResult } from "../../app/login.ts";
+import { describeSources, readStoreView } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
+import { storePath } from "../../core/paths.ts";
+import { CredentialStore } from "../../store/credential-store.ts";
 import { displayPath } from "../../core/paths.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import type { ProviderDescriptor } from "../../providers/types.ts";
@@ -8,7 +10,7 @@ import { warn, writeErr, writeOut } from "../../terminal/output.ts";
 import { readLineFromStdin, readMaskedLine } from "../../terminal/prompt.ts";
 import { isInteractive, selectOne } from "../../terminal/select.ts";
 import type { ParsedArgs } from "../argv.ts";
-import type { PiCommand } from "../command.ts";
+import type { ArgsDef, PiCommand } from "../command.ts";
 import { lineLoginUI } from "../login-ui.ts";
 
 /** Options only some providers take (`--enterprise`), gathered from every provider's descriptor. */
@@ -22,8 +24,8 @@ const twoStep = PROVIDERS.filter((p) => p.twoStep);
 const first = PROVIDERS[0]!;
 
 const args: ArgsDef = {
-  provider: { type: "positional", description: `Provider id: ${PROVIDERS.map((p) => p.id).join(", ")}`, required: false },
-  answer: { type: "positional", description: "With --finish: the code#state or redirect URL (read from stdin when omitted)", required: false },
+  provider: { type: "positional", description: `${PROVIDERS.map((p) => p.id).join(", ")} (asked on a terminal when omitted)`, required: false },
+  answer: { type: "positional", description: "with --finish: the code#state or redirect URL (read from stdin when omitted)", required: false },
   method: { type: "string", description: `How to sign in: ${methodIds.join(", ")} (default: browser where one can be opened)`, valueHint: "method" },
   browser: {
     type: "boolean",
@@ -37,7 +39,7 @@ const args: ArgsDef = {
   json: { type: "boolean", description: "With --start, --finish or --with-token: print JSON on stdout" },
   ...Object.fromEntries(
     PROVIDERS.flatMap((p) =>
-      Object.entries(p.loginOptions ?? {}).map(([name, option]) => [name, { type: "string", description: `${p.displayName}: ${option.description}`, valueHint: option.valueHint }]),
+      Object.entries(p.loginOptions ?? {}).map(([name, option]) => [name, { type: "string" as const, description: `${p.displayName}: ${option.description}`, valueHint: option.valueHint }]),
     ),
   ),
 };
@@ -83,9 +85,23 @@ const command: PiCommand = {
 
     const ui = lineLoginUI({ interactive, browserWanted: parsed.browser !== false });
     const method = chooseMethod(provider, parsed.method as string | undefined, ui.canOpenBrowser());
+    const already = await existingLogin(provider);
+    if (already) writeErr(`Already logged in to ${provider.displayName} (${already}); signing in again replaces that login.`);
     return report(await loginAndStore(provider, method, ui, options), false);
   },
 };
+
+/** How the stored login of this provider looks now, when there is one: "stored", "expires in 7 hours". */
+async function existingLogin(provider: ProviderDescriptor): Promise<string | undefined> {
+  try {
+    const view = await readStoreView(new CredentialStore(storePath()));
+    const stored = describeSources(provider, view).find((s) => s.source === "stored")?.stored;
+    if (!stored) return undefined;
+    return stored.type === "api_key" ? "with an API key" : typeof stored.email === "string" ? `as ${stored.email}` : "stored";
+  } catch {
+    return undefined;
+  }
+}
 
 function optionsOf(parsed: ParsedArgs): Record<string, string> {
   const out: Record<string, string> = {};

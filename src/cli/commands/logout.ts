@@ -27,8 +27,9 @@ const command: PiCommand = {
       targets = loggedIn;
     } else if (args.provider) {
       targets = [findProvider(args.provider as string)];
-    } else if (loggedIn.length === 0) {
-      targets = [];
+    } else if (loggedIn.length <= 1) {
+      // Nothing, or only one, to choose from: no question to ask.
+      targets = loggedIn;
     } else if (isInteractive()) {
       const id = await selectOne("Log out of which provider?", loggedIn.map((p) => ({ value: p.id, label: p.displayName })));
       targets = [findProvider(id)];

@@ -1,4 +1,4 @@
-import { catalog, defaultModel, writeCache } from "../../app/catalog.ts";
+import { catalog, defaultModel, offeredModels, writeCache } from "../../app/catalog.ts";
 import { activeSource, readStoreView, resolveCredential } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { storePath } from "../../core/paths.ts";
@@ -43,7 +43,10 @@ const command: PiCommand = {
     const rows = [];
     for (const provider of providers) {
       const source = activeSource(provider, view);
+      // After --refresh, what the account's own listing did not name is not offered to it.
+      const offered = await offeredModels(provider.id);
       for (const m of await catalog(provider.id)) {
+        const notOffered = offered !== undefined && !offered.has(m.id);
         rows.push({
           provider: provider.id,
           id: m.id,
@@ -51,7 +54,8 @@ const command: PiCommand = {
           contextWindow: m.contextWindow ?? null,
           images: m.images ?? null,
           default: defaultModel(provider.id) === m.id,
-          usable: source !== undefined,
+          offered: offered === undefined ? null : !notOffered,
+          usable: source !== undefined && !notOffered,
           source: source?.source ?? null,
           kind: source?.kind ?? null,
         });
@@ -62,14 +66,24 @@ const command: PiCommand = {
       console.log(JSON.stringify(rows, null, 2));
       return exit;
     }
-    const width = Math.max(...rows.map((r) => `${r.provider}/${r.id}`.length), 10);
-    writeOut(`${"MODEL".padEnd(width)}  ${"NAME".padEnd(20)}  CONTEXT  IMAGES  USABLE`);
-    for (const r of rows) {
-      const ctx = r.contextWindow ? `${Math.round(r.contextWindow / 1000)}k` : "?";
-      const img = r.images === null ? "?" : r.images ? "yes" : "no";
-      const usable = r.usable ? `yes, via ${r.source} (${r.kind === "api_key" ? "API key" : "OAuth"})` : `no: run \`pi login ${r.provider}\``;
-      writeOut(`${`${r.provider}/${r.id}`.padEnd(width)}  ${r.name.padEnd(20)}  ${ctx.padStart(7)}  ${img.padEnd(6)}  ${usable}${r.default ? "  [default]" : ""}`);
-    }
+    const table = rows.map((r) => [
+      `${r.provider}/${r.id}${r.default ? " *" : ""}`,
+      r.name,
+      r.contextWindow ? `${Math.round(r.contextWindow / 1000)}k` : "?",
+      r.images === null ? "?" : r.images ? "yes" : "no",
+      r.offered === false
+        ? "no: not offered to this account"
+        : r.usable
+          ? `yes, via ${r.source} (${r.kind === "api_key" ? "API key" : "OAuth"})`
+          : `no: run \`pi login ${r.provider}\``,
+    ]);
+    const header = ["MODEL", "NAME", "CONTEXT", "IMAGES", "USABLE"];
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => Bun.stringWidth(row[i]!))));
+    const line = (cells: string[]) =>
+      cells.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : i === cells.length - 1 ? c : c + " ".repeat(widths[i]! - Bun.stringWidth(c)))).join("  ");
+    writeOut(line(header));
+    for (const row of table) writeOut(line(row));
+    if (rows.some((r) => r.default)) writeOut("\n* the provider's default model: used when no --model is given");
     return exit;
   },
 };

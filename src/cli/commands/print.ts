@@ -1,9 +1,9 @@
+import { fstatSync } from "node:fs";
 import { chatWithRecovery } from "../../app/chat.ts";
 import { firstUsableProvider, readStoreView, resolveCredential } from "../../app/credentials.ts";
 import { selectModel } from "../../app/select-model.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { storePath } from "../../core/paths.ts";
-import { redact } from "../../core/redact.ts";
 import { stripControls } from "../../core/text.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
@@ -17,7 +17,7 @@ const command: PiCommand = {
   meta: { name: "-p", description: "Ask one question and stream the answer to stdout (print mode)" },
   args: {
     print: { type: "boolean", alias: "p", description: "Print mode (this command)" },
-    question: { type: "positional", description: "The question; read from stdin when omitted and stdin is piped", required: false },
+    question: { type: "positional", variadic: true, description: "The question (quotes optional); text piped to stdin is added after it", required: false },
     model: { type: "string", alias: "m", description: "provider/id, or a unique part of an id (see `pi models`)", valueHint: "id" },
     provider: { type: "string", description: "Use this provider's default model", valueHint: "id" },
     system: { type: "string", description: "A system prompt", valueHint: "text" },
@@ -26,7 +26,8 @@ const command: PiCommand = {
   },
   examples: [
     'pi -p "Explain PKCE in two sentences"',
-    'git diff | pi -p --system "Review this diff"',
+    'git diff | pi -p "Review this diff"',
+    "pi -p what is PKCE",
     `pi -p --model ${PROVIDERS[0]!.models.default} "Name three prime numbers"`,
     `pi -p --model ${PROVIDERS[0]!.id}/${PROVIDERS[0]!.models.default} --max-tokens 200 "…"`,
     'pi -p --json "hi" | jq -r \'select(.type == "text") | .text\'',
@@ -45,6 +46,10 @@ const command: PiCommand = {
     const credential = await resolveCredential(provider, { store });
 
     const abort = new AbortController();
+    // A reader that stops reading (`pi -p … | head -1`) is a normal end, not a failure.
+    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(EXIT.ok);
+    });
     // Model text can be steered by what it reads (prompt injection): on a terminal it is shown
     // without control sequences; into a pipe it stays byte-exact.
     const toTerminal = Boolean(process.stdout.isTTY);
@@ -67,9 +72,7 @@ const command: PiCommand = {
       return EXIT.ok;
     } catch (error) {
       if (midLine && !json) process.stdout.write("\n");
-      if (json && error instanceof PiError) {
-        process.stdout.write(JSON.stringify({ type: "error", code: error.code, message: stripControls(redact(error.message)) }) + "\n");
-      }
+      // With --json, the CLI prints the error as a JSON event too (cli/run.ts).
       throw error;
     } finally {
       forget();
@@ -77,12 +80,62 @@ const command: PiCommand = {
   },
 };
 
+/**
+ * The argument, and what is piped in after it (`git diff | pi -p "Review this diff"` sends
+ * both, as the instruction and then the material). Only a pipe or a file is read: a terminal
+ * or /dev/null has nothing to add.
+ */
 async function readQuestion(fromArgs: string | undefined): Promise<string> {
-  let question = fromArgs;
-  if (question === undefined && !process.stdin.isTTY) question = await Bun.stdin.text();
-  if (question === undefined) throw new PiError("usage", 'give a question: pi -p "…", or pipe one in: echo "…" | pi -p');
-  if (question.trim() === "") throw new PiError("usage", "the question is empty; give one as an argument or on stdin");
-  return question;
+  const piped = stdinIsPipeOrFile() ? await readPiped(fromArgs === undefined ? undefined : FIRST_BYTE_GRACE_MS) : undefined;
+  const parts = [fromArgs, piped].filter((p): p is string => p !== undefined && p.trim() !== "");
+  if (parts.length === 0) {
+    if (fromArgs === undefined && piped === undefined) throw new PiError("usage", 'give a question: pi -p "…", or pipe one in: echo "…" | pi -p');
+    throw new PiError("usage", "the question is empty; give one as an argument or on stdin");
+  }
+  return parts.join("\n\n");
+}
+
+/**
+ * With a question given, a pipe that stays silent this long is taken for one its parent
+ * never closes (a program spawning pi with a default stdin), not for material: pi goes on
+ * without it rather than hang.
+ */
+const FIRST_BYTE_GRACE_MS = 1000;
+
+function readPiped(graceMs: number | undefined): Promise<string | undefined> {
+  const stdin = process.stdin;
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let timer: Timer | undefined;
+    const done = (value: string | undefined) => {
+      clearTimeout(timer);
+      stdin.off("data", onData);
+      stdin.off("end", onEnd);
+      stdin.off("error", onEnd);
+      if (value === undefined) stdin.destroy();
+      resolve(value);
+    };
+    const onData = (chunk: Buffer | string) => {
+      clearTimeout(timer);
+      chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+    };
+    const onEnd = () => done(Buffer.concat(chunks).toString("utf8"));
+    if (graceMs !== undefined) timer = setTimeout(() => done(undefined), graceMs);
+    stdin.on("data", onData);
+    stdin.on("end", onEnd);
+    stdin.on("error", onEnd);
+    stdin.resume();
+  });
+}
+
+function stdinIsPipeOrFile(): boolean {
+  if (process.stdin.isTTY) return false;
+  try {
+    const st = fstatSync(0);
+    return st.isFIFO() || st.isFile() || st.isSocket();
+  } catch {
+    return false;
+  }
 }
 
 function parseMaxTokens(raw: string | undefined): number {

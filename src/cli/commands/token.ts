@@ -1,8 +1,8 @@
 import { resolveCredential } from "../../app/credentials.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
-import { isTokenText } from "../../core/text.ts";
 import { storePath } from "../../core/paths.ts";
+import { isTokenText } from "../../core/text.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { CredentialStore } from "../../store/credential-store.ts";
 import type { PiCommand } from "../command.ts";
@@ -13,17 +13,15 @@ const command: PiCommand = {
     description: "Print the credential a provider would use, refreshed if needed, and nothing else",
   },
   args: {
-    provider: { type: "positional", description: `Provider id (default: ${PROVIDERS[0]!.id})`, required: false },
-    "min-validity": {
-      type: "string",
-      description: "Refresh first unless the token stays valid at least this long",
-      valueHint: "30m",
-    },
+    provider: { type: "positional", description: `${PROVIDERS.map((p) => p.id).join(", ")} (default: ${PROVIDERS[0]!.id})`, required: false },
+    "min-validity": { type: "string", description: "refresh first unless the token stays valid at least this long", valueHint: "duration" },
+    json: { type: "boolean", description: "print {token, expires, source, kind} as JSON", default: false },
   },
   examples: [
     "pi token",
     `pi token ${PROVIDERS[0]!.id} --min-validity 30m`,
     'curl -H "Authorization: Bearer $(pi token)" …',
+    "pi token --json | jq -r .expires",
   ],
   async run(args) {
     const provider = findProvider((args.provider as string | undefined) ?? PROVIDERS[0]!.id);
@@ -35,8 +33,13 @@ const command: PiCommand = {
     if (!isTokenText(resolved.token)) {
       throw new PiError("bad_response", `the ${provider.displayName} credential from ${resolved.source} contains spaces, control or non-ASCII characters, which no token has, so pi will not print it; ${resolved.source === "stored" ? `run \`pi login ${provider.id}\`` : `check ${resolved.source}`}`);
     }
-    // The one place pi prints a secret, by design: stdout holds the token and a newline only.
-    console.log(resolved.token);
+    // The one place pi prints a secret, by design: stdout holds the token (and a newline) only.
+    if (args.json) {
+      const expires = resolved.expires === undefined ? null : new Date(resolved.expires).toISOString();
+      console.log(JSON.stringify({ provider: provider.id, token: resolved.token, expires, source: resolved.source, kind: resolved.kind }));
+    } else {
+      console.log(resolved.token);
+    }
     return EXIT.ok;
   },
 };

@@ -1,4 +1,5 @@
 import { PiError, callFailed } from "../../core/errors.ts";
+import { oneLine } from "../../core/text.ts";
 import { registerSecret } from "../../core/redact.ts";
 import type { StoredLogin } from "../../store/schema.ts";
 import { type PastedCode, raceForCode } from "../shared/code-race.ts";
@@ -142,5 +143,22 @@ function loginFromGrant(grant: TokenGrant): StoredLogin {
   if (!grant.refresh) {
     throw callFailed("bad_response", "sign-in", "the provider sent no refresh token, so the login could not be kept", `try \`${LOGIN_HINT}\` again`);
   }
-  return { type: "oauth", refresh: grant.refresh, access: grant.access, expires: expiresAtFor(grant) };
+  // Which account this is, where the answer says (for `pi status`); never required.
+  const account = grant.body.account as { email_address?: unknown } | undefined;
+  const organization = grant.body.organization as { name?: unknown } | undefined;
+  return {
+    type: "oauth",
+    refresh: grant.refresh,
+    access: grant.access,
+    expires: expiresAtFor(grant),
+    ...label("email", account?.email_address),
+    ...label("organization", organization?.name),
+  };
+}
+
+/** A short, plain label from a server, or nothing. */
+function label(field: string, value: unknown): Record<string, string> {
+  if (typeof value !== "string") return {};
+  const text = oneLine(value, 120);
+  return text ? { [field]: text } : {};
 }

@@ -42,13 +42,26 @@ export async function loginWithToken(token: string, options: Readonly<Record<str
 
 async function loginFor(githubToken: string, domain: string): Promise<StoredLogin> {
   const copilot = await exchangeFor(githubToken, domain, { step: "sign-in", purpose: "sign-in" });
+  const user = await githubUser(githubToken, domain);
   return {
     type: "oauth",
     refresh: githubToken,
     access: copilot.access,
     expires: copilot.expires,
     ...(domain === "github.com" ? {} : { enterpriseUrl: domain }),
+    ...(user ? { githubUser: user } : {}),
   };
+}
+
+/** The account's login name, for `pi status`; a sign-in never fails for want of it. */
+async function githubUser(githubToken: string, domain: string): Promise<string | undefined> {
+  try {
+    const res = await httpRequest({ method: "GET", url: githubEndpoints(domain).userUrl, headers: { Authorization: `Bearer ${githubToken}` }, purpose: "sign-in", timeoutMs: 5_000 });
+    const login = (parseJson(res.text) as { login?: unknown } | undefined)?.login;
+    return res.status === 200 && typeof login === "string" && /^[A-Za-z0-9-]{1,39}$/.test(login) ? login : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** github.com unless the person asks for an enterprise host (flag, or a choice on a terminal). */
@@ -90,7 +103,10 @@ async function deviceFlow(ui: LoginUI, domain: string): Promise<string> {
   ui.info(`Open ${device.verification_uri} and enter this code${domain === "github.com" ? "" : ` (on ${domain})`}:`);
   const copied = ui.showCode(device.user_code);
   const opened = await ui.openBrowser(device.verification_uri);
-  ui.info([copied ? "The code is on your clipboard." : "", opened ? "A browser window should have opened." : ""].filter(Boolean).join(" ") || "Waiting for you to approve pi in the browser.");
+  ui.info(
+    [copied ? "Where the terminal allows it, the code is on your clipboard too." : "", opened ? "A browser window should have opened." : ""].filter(Boolean).join(" ") ||
+      "Waiting for you to approve pi in the browser.",
+  );
 
   return pollDeviceCode({
     ui,

@@ -38,6 +38,8 @@ export interface GitHubEndpoints {
   deviceCodeUrl: string;
   accessTokenUrl: string;
   copilotTokenUrl: string;
+  /** The signed-in account (`login`), for `pi status`. */
+  userUrl: string;
   verificationUrl: string;
 }
 
@@ -51,6 +53,7 @@ export function githubEndpoints(domain: string | undefined, env: NodeJS.ProcessE
     deviceCodeUrl: `${web}/login/device/code`,
     accessTokenUrl: `${web}/login/oauth/access_token`,
     copilotTokenUrl: `${api}/copilot_internal/v2/token`,
+    userUrl: `${api}/user`,
     verificationUrl: `https://${host}/login/device`,
   };
 }
