@@ -42,7 +42,7 @@ export function lineLoginUI(options: { interactive: boolean; browserWanted: bool
     cancelKey: "Ctrl+C",
     info: (line) => writeErr(line),
     // Written raw: the URL must stay one unbroken, undecorated line that can be copied whole.
-    showUrl: (url) => console.error(`\n${stripControls(url)}\n`),
+    showUrl: (url) => process.stderr.write(`\n${stripControls(url)}\n\n`),
     showCode,
     openBrowser: (url) => openBrowser(url, where),
     canOpenBrowser: () => whyNoBrowser(where) === undefined,

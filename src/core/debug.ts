@@ -8,5 +8,5 @@ export const debugEnabled = (): boolean => {
 
 /** One line on stderr when PI_DEBUG is set; every secret is redacted before it is written. */
 export function debug(message: string): void {
-  if (debugEnabled()) console.error(stripControls(redact(`[pi debug] ${message}`), true));
+  if (debugEnabled()) process.stderr.write(`${stripControls(redact(`[pi debug] ${message}`), true)}\n`);
 }

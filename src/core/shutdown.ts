@@ -54,7 +54,7 @@ export function installSignalHandlers(): void {
 /** The terminal may be gone (SIGHUP): a message that cannot be written is not worth dying for. */
 function say(line: string): void {
   try {
-    console.error(line);
+    process.stderr.write(`${line}\n`);
   } catch {
     // No terminal any more.
   }

@@ -2,16 +2,20 @@ import { redact } from "../core/redact.ts";
 import { stripControls } from "../core/text.ts";
 
 /**
- * Lines for people, on stderr, secrets redacted and control sequences removed (a server's
- * words inside a message must not move the cursor, retitle the window or write the clipboard). console.error, not process.stderr:
- * touching process.stdout/stderr builds Node streams, which costs the hot paths
- * (`pi token`, `pi status`) more start-up time and memory than all their own work.
- * Output is plain text for the same reason (deciding on colour needs a TTY check).
+ * Lines for people, secrets redacted and control sequences removed (a server's words inside
+ * a message must not move the cursor, retitle the window or write the clipboard). stdout
+ * goes through console.log: touching process.stdout builds a Node stream, which costs the hot
+ * paths (`pi token`, `pi status`) more start-up time than their own work. stderr is written
+ * only when something is to be said, which a successful `pi token` never does.
  */
 const clean = (text: string) => stripControls(redact(text), true);
 
+/**
+ * process.stderr, not console.error: Bun paints everything console.error writes to a terminal
+ * red, so instructions would read as errors.
+ */
 export function writeErr(line: string): void {
-  console.error(clean(line));
+  process.stderr.write(`${clean(line)}\n`);
 }
 
 export function writeOut(line: string): void {
@@ -24,12 +28,12 @@ const warned = new Set<string>();
 export function warn(message: string): void {
   if (warned.has(message)) return;
   warned.add(message);
-  console.error(`${paint("33", "pi: warning:")} ${clean(message)}`);
+  process.stderr.write(`${paint("33", "pi: warning:")} ${clean(message)}\n`);
 }
 
 /** The one line of a failure: `pi: <what happened>; <what to do>`. */
 export function printError(message: string): void {
-  console.error(`${paint("31", "pi:")} ${clean(message)}`);
+  process.stderr.write(`${paint("31", "pi:")} ${clean(message)}\n`);
 }
 
 /**

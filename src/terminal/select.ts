@@ -2,6 +2,7 @@ import { PiError } from "../core/errors.ts";
 import { KeyDecoder } from "./keys.ts";
 import { guardTerminal } from "./restore.ts";
 import { Selector } from "./selector.ts";
+import { cutToWidth } from "./width.ts";
 
 /**
  * A one-of-many choice on the line terminal (`pi login`, `pi logout`): the list is drawn on
@@ -32,7 +33,7 @@ export function selectOne(message: string, choices: Choice[], initial?: string):
     const width = Math.max(20, out.columns || 80);
     const rows = Math.max(4, (out.rows || 24) - 2);
     // Each line cut to the width: a wrapped line would make the region taller than counted.
-    const lines = selector.view(style, rows - 1).lines.map((l) => cut(l, width - 1));
+    const lines = selector.view(style, rows - 1).lines.map((l) => cutToWidth(l, width - 1));
     out.write(`${up(drawnRows)}\r\x1b[J${lines.join("\r\n")}`);
     drawnRows = lines.length - 1;
   };
@@ -82,23 +83,3 @@ export function isInteractive(): boolean {
 }
 
 const up = (rows: number) => (rows > 0 ? `\x1b[${rows}A` : "");
-
-/** `text` cut to `width` visible columns; escape sequences (colour) kept. */
-function cut(text: string, width: number): string {
-  if (Bun.stringWidth(text) <= width) return text;
-  let out = "";
-  let seen = 0;
-  for (const part of text.split(/(\x1b\[[0-9;]*m)/)) {
-    if (part.startsWith("\x1b[")) {
-      out += part;
-      continue;
-    }
-    for (const ch of part) {
-      const w = Bun.stringWidth(ch);
-      if (seen + w > width - 1) return `${out}…${colour() ? "\x1b[0m" : ""}`;
-      out += ch;
-      seen += w;
-    }
-  }
-  return out;
-}

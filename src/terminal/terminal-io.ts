@@ -33,7 +33,7 @@ export function showCode(raw: string): boolean {
   const code = stripControls(raw);
   const tty = Boolean(process.stderr.isTTY);
   const bold = tty && !process.env.NO_COLOR;
-  console.error(`\n    ${bold ? `\x1b[1m${code}\x1b[0m` : code}\n`);
+  process.stderr.write(`\n    ${bold ? `\x1b[1m${code}\x1b[0m` : code}\n\n`);
   if (!tty || process.env.TERM === "dumb") return false;
   process.stderr.write(osc52(code));
   return true;

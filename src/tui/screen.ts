@@ -15,8 +15,15 @@ export class Screen {
   private cursor: Cursor = { line: 0, col: 0 };
   private drawn = false;
 
-  constructor(private readonly out: NodeJS.WriteStream = process.stdout) {
-    out.on("resize", () => this.redrawAfterResize());
+  /** `onResize` lets the owner draw again for the new width (lines cut or wrapped to the old one would be wrong). */
+  constructor(
+    private readonly out: NodeJS.WriteStream = process.stdout,
+    private readonly onResize?: () => void,
+  ) {
+    out.on("resize", () => {
+      this.redrawAfterResize();
+      this.onResize?.();
+    });
   }
 
   get rows(): number {

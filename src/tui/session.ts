@@ -17,6 +17,7 @@ import { CredentialStore } from "../store/credential-store.ts";
 import { whyNoBrowser } from "../terminal/browser.ts";
 import { KeyDecoder, type KeyEvent } from "../terminal/keys.ts";
 import { masked } from "../terminal/prompt.ts";
+import { cutToWidth } from "../terminal/width.ts";
 import { BRACKETED_PASTE_ON, guardTerminal } from "../terminal/restore.ts";
 import { Editor } from "./editor.ts";
 import { type SessionQuestion, type SessionSurface, sessionLoginUI } from "./login-ui.ts";
@@ -56,7 +57,7 @@ export async function runSession(options: SessionOptions = {}): Promise<number> 
 }
 
 class Session {
-  private readonly screen = new Screen();
+  private readonly screen = new Screen(process.stdout, () => this.render());
   private readonly editor = new Editor();
   private readonly decoder = new KeyDecoder();
   private readonly store = new CredentialStore(storePath());
@@ -270,8 +271,9 @@ class Session {
       }
       case "select": {
         // Room for the list below what is already on the screen: a long list scrolls.
+        // Each row cut to the width: a wrapped row would make the list taller than the room counted.
         const { lines, cursorLine } = mode.selector.view(style, this.screen.rows - 3);
-        this.screen.draw(lines, { line: cursorLine, col: 0 });
+        this.screen.draw(lines.map((l) => cutToWidth(l, this.screen.columns - 1)), { line: cursorLine, col: 0 });
         return;
       }
       case "secret": {
@@ -292,9 +294,10 @@ class Session {
     }
   }
 
-  /** pi's own lines (styled here); network text inside them was already made plain by message(). */
+  /** pi's own lines (styled here; network text inside them was already made plain by message()), wrapped at words. */
   private say(text: string): void {
-    this.screen.print(text);
+    const wrap = new WordWrap(() => this.screen.columns);
+    this.screen.print(wrap.push(text) + wrap.flush());
   }
 
   private async printHeader(): Promise<void> {

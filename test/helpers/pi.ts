@@ -58,7 +58,8 @@ export class Sandbox {
   /** Leak check on everything pi printed; returns stderr as the test expects to see it. */
   audit(args: string[], result: PiResult, stripDebug: boolean): PiResult {
     const printsToken = args[0] === "token" && result.code === 0;
-    assertNoLeaks(`pi ${args.join(" ")}`, result.stdout, result.stderr, printsToken ? [result.stdout.trim()] : []);
+    const printed = printsToken ? (args.includes("--json") ? String(JSON.parse(result.stdout).token) : result.stdout.trim()) : undefined;
+    assertNoLeaks(`pi ${args.join(" ")}`, result.stdout, result.stderr, printed ? [printed] : []);
     return stripDebug ? { ...result, stderr: withoutDebugLines(result.stderr) } : result;
   }
 

@@ -34,7 +34,7 @@ let stderr: ReturnType<typeof spyOn>;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "pi-resolver-"));
   store = new CredentialStore(join(dir, "oauth.json"));
-  stderr = spyOn(console, "error").mockImplementation(() => {});
+  stderr = spyOn(process.stderr, "write").mockImplementation(() => true);
 });
 afterEach(() => {
   stderr.mockRestore();

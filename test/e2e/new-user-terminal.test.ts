@@ -1,0 +1,177 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { FakeGitHub } from "../fakes/github-server.ts";
+import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
+
+/** On a real terminal: what the screen shows after each key, not what was printed. */
+let fake: FakeAnthropic;
+let gh: FakeGitHub;
+let box: Sandbox;
+let term: TmuxSession;
+const API_KEY = "sk-ant-api03-terminal-user-0123456789";
+
+beforeAll(() => {
+  fake = new FakeAnthropic().start();
+  fake.apiKeys.add(API_KEY);
+  gh = new FakeGitHub().start();
+});
+afterAll(() => {
+  fake.stop();
+  gh.stop();
+});
+beforeEach(() => {
+  box = new Sandbox();
+  term = new TmuxSession(box.root);
+  fake.requests.length = 0;
+  fake.messageFaults.length = 0;
+});
+afterEach(() => {
+  term.stop();
+  box.cleanup();
+});
+
+function env(extra: Record<string, string> = {}) {
+  const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
+  return { ...base, ...fake.env(), ...gh.env(), TERM: "xterm-256color", ...extra };
+}
+
+/** The screen's lines that are not blank. */
+const visible = (screen: string) => screen.split("\n").filter((l) => l.trim() !== "");
+
+describe.skipIf(!hasTmux)("the line-terminal selectors", () => {
+  setDefaultTimeout(30_000);
+
+  test("pi login: after each key, one list with one pointer; after Enter, one line saying what was chosen", async () => {
+    term.start([PI_BIN, "login"], env(), { width: 80, height: 24 });
+    let screen = await term.waitFor(/Sign in to which provider\?/);
+    const count = (s: string, text: string) => s.split("\n").filter((l) => l.includes(text)).length;
+    expect(count(screen, "❯")).toBe(1);
+    expect(count(screen, "Anthropic (Claude Pro/Max)")).toBe(1);
+    for (const key of ["Down", "Down", "Up"]) {
+      term.send(key);
+      await Bun.sleep(150);
+      screen = term.screen();
+      expect(count(screen, "❯")).toBe(1);
+      expect(count(screen, "Anthropic (Claude Pro/Max)")).toBe(1);
+      expect(count(screen, "GitHub Copilot")).toBe(1);
+      expect(count(screen, "Sign in to which provider?")).toBe(1);
+    }
+    expect(screen).toMatch(/❯ GitHub Copilot/);
+    term.send("Enter");
+    screen = await term.waitFor(/Sign in to which GitHub\?/);
+    expect(count(screen, "✔ Sign in to which provider? GitHub Copilot")).toBe(1);
+    expect(screen).not.toMatch(/❯ (Anthropic|GitHub Copilot)$/m);
+    expect(count(screen, "Anthropic (Claude Pro/Max)")).toBe(0);
+  });
+
+  test("pi logout: Esc leaves no provider on screen as if chosen, and says it was cancelled", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000), "github-copilot": storedLogin({ access: "tid=x;proxy-ep=y", refresh: gh.grantGitHubToken() }, 3600_000) });
+    term.start([PI_BIN, "logout"], env(), { width: 80, height: 24 });
+    await term.waitFor(/Log out of which provider\?/);
+    term.send("Escape");
+    const screen = await term.waitFor(/\[exit \d+\]/);
+    expect(screen).toContain("[exit 130]");
+    expect(screen).toContain("cancelled; nothing was changed");
+    expect(screen).not.toContain("✔");
+    expect(visible(screen).filter((l) => /Anthropic|GitHub Copilot/.test(l))).toEqual([]);
+    expect(Object.keys(box.readStore()).sort()).toEqual(["anthropic", "github-copilot"]);
+  });
+
+  test("pi logout with one login on a terminal asks nothing", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000) });
+    term.start([PI_BIN, "logout"], env());
+    const screen = await term.waitFor(/\[exit \d+\]/);
+    expect(screen).toContain("Logged out of Anthropic");
+    expect(screen).not.toContain("Log out of which provider?");
+  });
+});
+
+describe.skipIf(!hasTmux)("the session for a new user", () => {
+  setDefaultTimeout(30_000);
+
+  test("an answer wraps at words, not in the middle of them", async () => {
+    const reply = "Tokens rotate whenever refreshed; replaying an outdated refresh credential revokes everything immediately and permanently.";
+    fake.messageFaults.push(() => fake.stream("claude-opus-5-5", reply));
+    term.start([PI_BIN], env({ ANTHROPIC_API_KEY: API_KEY }), { width: 40, height: 20 });
+    await term.waitFor(/›/);
+    term.send("hi", true);
+    term.send("Enter");
+    // Captured without joining wrapped lines: every row must end where a word ends.
+    await term.waitFor(/permanently\./);
+    const rows = Bun.spawnSync(["tmux", "-S", `${box.root}/tmux.sock`, "capture-pane", "-p"]).stdout.toString().split("\n");
+    const words = new Set(reply.split(/\s+/));
+    const answerRows = rows.filter((r) => r.trim() && reply.includes(r.trim()));
+    expect(answerRows.length).toBeGreaterThan(2);
+    for (const row of answerRows) for (const piece of row.trim().split(" ")) expect(words.has(piece)).toBe(true);
+  });
+
+  test("the title stays readable at 40 columns, also with the model list open", async () => {
+    term.start([PI_BIN], env({ ANTHROPIC_API_KEY: API_KEY }), { width: 40, height: 20 });
+    await term.waitFor(/›/);
+    term.send("/model", true);
+    term.send("Enter");
+    const screen = await term.waitFor(/Choose a model/);
+    expect(screen).toMatch(/^Choose a model/m);
+    for (const line of screen.split("\n")) expect(Bun.stringWidth(line)).toBeLessThanOrEqual(40);
+  });
+
+  test("after a resize the model list is drawn anew for the new width, with nothing stale left", async () => {
+    term.start([PI_BIN], env({ ANTHROPIC_API_KEY: API_KEY }), { width: 100, height: 24 });
+    await term.waitFor(/›/);
+    term.send("/model", true);
+    term.send("Enter");
+    await term.waitFor(/Choose a model[\s\S]*via ANTHROPIC_API_KEY/);
+    term.resize(50, 24);
+    await Bun.sleep(400);
+    const screen = term.screen();
+    expect(screen.split("\n").filter((l) => l.startsWith("Choose a model"))).toHaveLength(1);
+    expect(screen).not.toContain("checking…");
+    for (const line of screen.split("\n")) expect(Bun.stringWidth(line)).toBeLessThanOrEqual(50);
+    term.send("Escape");
+    await term.waitFor(/Model unchanged/);
+  });
+
+  test("the session talks in its own words: /model and /login, not CLI flags", async () => {
+    term.start([PI_BIN], env(), { width: 120, height: 30 });
+    await term.waitFor(/›/);
+    term.send("/model sonnet", true);
+    term.send("Enter");
+    let screen = await term.waitFor(/matches/);
+    expect(screen).toContain("/model sonnet matches");
+    expect(screen).not.toContain("--model");
+    term.send("hello", true);
+    term.send("Enter");
+    screen = await term.waitFor(/no credential/);
+    expect(screen).toContain("/login anthropic");
+    expect(screen).not.toContain("`pi login anthropic`");
+  });
+
+  test("the chosen model is remembered for the next session (settings.json, 0600)", async () => {
+    term.start([PI_BIN], env({ ANTHROPIC_API_KEY: API_KEY }));
+    await term.waitFor(/›/);
+    term.send("/model fable-5-1", true);
+    term.send("Enter");
+    await term.waitFor(/anthropic\/claude-fable-5-1 \(via ANTHROPIC_API_KEY\)/);
+    term.send("C-d");
+    await term.waitFor(/\[exit 0\]/);
+    expect(statSync(join(box.agentDir, "settings.json")).mode & 0o777).toBe(0o600);
+    term.stop();
+    // A fresh tmux server of its own for the second run.
+    mkdirSync(join(box.root, "second"));
+    term = new TmuxSession(join(box.root, "second"));
+    term.start([PI_BIN], env({ ANTHROPIC_API_KEY: API_KEY }));
+    await term.waitFor(/anthropic\/claude-fable-5-1 \(via ANTHROPIC_API_KEY\)/);
+  });
+
+  test("pi --model starts with that model; pi \"question\" sends it as the first message", async () => {
+    term.start([PI_BIN, "--model", "haiku-5-5", "What is PKCE?"], env({ ANTHROPIC_API_KEY: API_KEY }));
+    await term.waitFor(/anthropic\/claude-haiku-5-5 \(via ANTHROPIC_API_KEY\)/);
+    await term.waitFor(/arrives in pieces/);
+    const [request] = fake.messageRequests();
+    expect(request!.json!.model).toBe("claude-haiku-5-5");
+    expect((request!.json!.messages as { content: string }[])[0]!.content).toBe("What is PKCE?");
+  });
+});

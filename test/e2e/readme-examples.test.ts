@@ -1,0 +1,74 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { FakeGitHub } from "../fakes/github-server.ts";
+import { PI_BIN, ROOT, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { assertNoLeaks } from "../helpers/secrets.ts";
+
+/**
+ * Every example in the README's shell blocks that runs pi is run here, as written, against
+ * the fake servers: a README change cannot drift from what pi does. Read from the README
+ * itself, so a new example is tested the day it is written.
+ *
+ * Not run: the set-up commands (CI runs those), lines with a placeholder (`<releases>`,
+ * `CODE#STATE`), and lines that need the internet or the machine's package manager.
+ */
+const SKIP = [/^(npm|npx|apt-get|curl|tar|sha256sum|install)\b/, /<[a-z]+>|CODE#STATE|\.\.\.$/, /^PATH=/];
+
+function readmeExamples(): string[] {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const lines: string[] = [];
+  for (const block of readme.matchAll(/```(?:sh|bash)\n([\s\S]*?)```/g)) {
+    for (const raw of block[1]!.split("\n")) {
+      const line = raw.replace(/\s+#\s.*$/, "").trim();
+      if (!line || line.startsWith("#") || !/(^|\||\$\()\s*pi\b/.test(line) || SKIP.some((re) => re.test(line))) continue;
+      lines.push(line);
+    }
+  }
+  return lines;
+}
+
+let fake: FakeAnthropic;
+let gh: FakeGitHub;
+let box: Sandbox;
+const API_KEY = "sk-ant-api03-readme-examples-0123456789";
+
+beforeAll(() => {
+  fake = new FakeAnthropic().start();
+  fake.apiKeys.add(API_KEY);
+  gh = new FakeGitHub().start();
+});
+afterAll(() => {
+  fake.stop();
+  gh.stop();
+});
+beforeEach(() => {
+  box = new Sandbox();
+});
+afterEach(() => box.cleanup());
+
+const examples = readmeExamples();
+const hasJq = Bun.spawnSync(["sh", "-c", "command -v jq"]).success;
+
+describe("the README's examples", () => {
+  test("there are examples to run", () => {
+    expect(examples.length).toBeGreaterThan(10);
+  });
+
+  for (const example of examples) {
+    test.skipIf(example.includes("jq") && !hasJq)(`\`${example}\` runs and exits 0`, async () => {
+      // A login that works, `pi` on PATH, and the files the examples read.
+      box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000) });
+      writeFileSync(join(box.root, "key.txt"), `${API_KEY}\n`);
+      const bin = join(box.root, "bin");
+      mkdirSync(bin);
+      symlinkSync(PI_BIN, join(bin, "pi"));
+      const env = { ...box.baseEnv(), ...fake.env(), ...gh.env(), PATH: `${bin}:${dirname(process.execPath)}:${process.env.PATH}` };
+      const proc = Bun.spawn(["bash", "-c", example], { env, cwd: box.root, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+      if (!/^pi token\b/.test(example)) assertNoLeaks(example, stdout, stderr);
+      expect({ example, code, stderr: code === 0 ? "" : stderr }).toEqual({ example, code: 0, stderr: "" });
+    });
+  }
+});
