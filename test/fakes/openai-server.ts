@@ -1,0 +1,274 @@
+/**
+ * A fake OpenAI for tests, written from reference-providers.md §P2: the authorize page (a
+ * browser that follows it is redirected with a code), the token endpoint (form-encoded
+ * authorization_code and refresh_token grants; refresh tokens rotate, and a replay revokes
+ * the whole login), the device-code endpoints, revoke, and the Codex Responses endpoint.
+ * Access tokens are JWTs naming the ChatGPT account, as the real ones are. Every request is
+ * recorded so a test can assert what pi sent.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { rememberSecret } from "../helpers/secrets.ts";
+import type { Fault } from "./anthropic-server.ts";
+import { sseFrame } from "./anthropic-server.ts";
+import { LoopbackServer } from "./loopback-server.ts";
+import { type RecordedRequest, recordRequest } from "./record.ts";
+
+export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
+const AUTH_CLAIM = "https://api.openai.com/auth";
+
+export type OpenAIRequest = RecordedRequest & { form?: URLSearchParams };
+
+interface Family {
+  id: number;
+  revoked: boolean;
+  current: string;
+  access?: string;
+}
+
+export type DeviceStep = "pending403" | "pending404" | "pending" | "slow_down" | "approve";
+
+export class FakeOpenAI extends LoopbackServer {
+  readonly requests: OpenAIRequest[] = [];
+  /** Faults applied once each, in order, to token requests. */
+  readonly faults: Fault[] = [];
+  readonly responseFaults: Fault[] = [];
+  persistentFault: Fault | undefined;
+  latencyMs: [number, number] = [0, 0];
+  replays = 0;
+  revocations = 0;
+  /** The account id in the tokens; one whose base64url form has "-" and "_" by default. */
+  accountId = "acct-???>>>???>>>~~~";
+  email = "grace@example.com";
+  plan = "pro";
+  reply = "Hello from the fake OpenAI. Streamed as Responses events.";
+  /** Answers to the device poll, in order; after them: approved once the code was entered. */
+  deviceScript: DeviceStep[] = [];
+  deviceUserCodeEnabled = true;
+  consent: "approve" | "deny" = "approve";
+
+  private families: Family[] = [];
+  private byRefresh = new Map<string, Family>();
+  private codes = new Map<string, { challenge: string; redirectUri: string; used: boolean }>();
+  private validAccess = new Set<string>();
+  private counter = 0;
+  private device: { id: string; userCode: string; entered: boolean; verifier: string } | undefined;
+
+  env(): Record<string, string> {
+    return { PI_OPENAI_AUTH_URL: this.url, PI_CODEX_API_URL: this.url };
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.faults.length = 0;
+    this.responseFaults.length = 0;
+    this.persistentFault = undefined;
+    this.latencyMs = [0, 0];
+    this.deviceScript = [];
+    this.deviceUserCodeEnabled = true;
+    this.consent = "approve";
+    this.device = undefined;
+  }
+
+  tokenRequests(grant?: string): OpenAIRequest[] {
+    return this.requests.filter((r) => r.path === "/oauth/token" && (!grant || r.form?.get("grant_type") === grant));
+  }
+
+  responseRequests(): OpenAIRequest[] {
+    return this.requests.filter((r) => r.path === "/codex/responses");
+  }
+
+  isValidAccess(token: string): boolean {
+    return this.validAccess.has(token);
+  }
+
+  isCurrentRefresh(token: string): boolean {
+    const family = this.byRefresh.get(token);
+    return family !== undefined && !family.revoked && family.current === token;
+  }
+
+  /** A login as if made earlier, for seeding oauth.json. */
+  issueFamily(): { access: string; refresh: string; accountId: string } {
+    const family: Family = { id: this.families.length + 1, revoked: false, current: "" };
+    this.families.push(family);
+    return { ...this.rotate(family), accountId: this.accountId };
+  }
+
+  /** The person types the device code into the verification page. */
+  enterCode(code: string): boolean {
+    if (!this.device || this.device.userCode !== code) return false;
+    this.device.entered = true;
+    return true;
+  }
+
+  /** A JWT as OpenAI's look: header.payload.signature, the payload naming the account. */
+  jwt(claims: Record<string, unknown>): string {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    return `${part({ alg: "RS256", typ: "JWT" })}.${part(claims)}.${randomBytes(24).toString("base64url")}`;
+  }
+
+  private rotate(family: Family): { access: string; refresh: string } {
+    const n = ++this.counter;
+    const access = this.jwt({ sub: `user-${family.id}`, n, exp: Math.floor(Date.now() / 1000) + 3600, [AUTH_CLAIM]: { chatgpt_account_id: this.accountId, chatgpt_plan_type: this.plan } });
+    const refresh = `rt_fam${family.id}_n${n}_${randomBytes(16).toString("hex")}`;
+    family.current = refresh;
+    family.access = access;
+    this.byRefresh.set(refresh, family);
+    this.validAccess.add(access);
+    rememberSecret(access);
+    rememberSecret(refresh);
+    return { access, refresh };
+  }
+
+  protected async handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const recorded: OpenAIRequest = await recordRequest(req);
+    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) recorded.form = new URLSearchParams(recorded.body);
+    this.requests.push(recorded);
+    const [lo, hi] = this.latencyMs;
+    if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
+
+    if (url.pathname === "/oauth/token") {
+      const fault = this.faults.shift() ?? this.persistentFault;
+      const faulted = fault ? await fault(recorded) : undefined;
+      if (faulted) return faulted;
+      return this.token(recorded);
+    }
+    if (req.method === "GET" && url.pathname === "/oauth/authorize") return this.authorize(url);
+    if (req.method === "POST" && url.pathname === "/oauth/revoke") return this.revoke(recorded);
+    if (req.method === "POST" && url.pathname === "/api/accounts/deviceauth/usercode") return this.userCode(recorded);
+    if (req.method === "POST" && url.pathname === "/api/accounts/deviceauth/token") return this.devicePoll(recorded);
+    if (req.method === "POST" && url.pathname === "/codex/responses") {
+      const fault = this.responseFaults.shift();
+      return (fault && (await fault(recorded))) || this.responses(recorded);
+    }
+    return Response.json({ error: "not_found" }, { status: 404 });
+  }
+
+  private authorize(url: URL): Response {
+    const p = url.searchParams;
+    const redirect = p.get("redirect_uri");
+    if (!redirect || p.get("client_id") !== CODEX_CLIENT_ID) return Response.json({ error: "invalid_request" }, { status: 400 });
+    const to = new URL(redirect);
+    if (this.consent === "deny") {
+      to.searchParams.set("error", "access_denied");
+      to.searchParams.set("error_description", "The user declined");
+    } else {
+      const code = `oc_${++this.counter}_${randomBytes(12).toString("hex")}`;
+      rememberSecret(code);
+      this.codes.set(code, { challenge: p.get("code_challenge") ?? "", redirectUri: redirect, used: false });
+      to.searchParams.set("code", code);
+    }
+    to.searchParams.set("state", p.get("state") ?? "");
+    return new Response(null, { status: 302, headers: { location: to.toString() } });
+  }
+
+  private token(req: OpenAIRequest): Response {
+    const form = req.form;
+    if (!form) return oauthError(400, "invalid_request", "expected a form body");
+    if (form.get("client_id") !== CODEX_CLIENT_ID) return oauthError(401, "invalid_client", "unknown client");
+    if (form.get("grant_type") === "authorization_code") return this.exchange(form);
+    if (form.get("grant_type") === "refresh_token") return this.refresh(form);
+    return oauthError(400, "unsupported_grant_type", String(form.get("grant_type")));
+  }
+
+  private exchange(form: URLSearchParams): Response {
+    const keys = [...form.keys()].sort().join();
+    if (keys !== "client_id,code,code_verifier,grant_type,redirect_uri") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+    const code = form.get("code") ?? "";
+    const verifier = form.get("code_verifier") ?? "";
+    rememberSecret(verifier);
+    const pending = this.codes.get(code);
+    if (!pending || pending.used) return oauthError(400, "invalid_grant", "Invalid authorization code");
+    pending.used = true;
+    if (form.get("redirect_uri") !== pending.redirectUri) return oauthError(400, "invalid_grant", "redirect_uri mismatch");
+    if (createHash("sha256").update(verifier).digest("base64url") !== pending.challenge) return oauthError(400, "invalid_grant", "code_verifier does not match");
+    const family: Family = { id: this.families.length + 1, revoked: false, current: "" };
+    this.families.push(family);
+    return this.grant(this.rotate(family), true);
+  }
+
+  private refresh(form: URLSearchParams): Response {
+    const keys = [...form.keys()].sort().join();
+    if (keys !== "client_id,grant_type,refresh_token") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+    const token = form.get("refresh_token") ?? "";
+    const family = this.byRefresh.get(token);
+    if (!family || family.revoked) return oauthError(400, "invalid_grant", "Refresh token not found or invalid");
+    if (family.current !== token) {
+      family.revoked = true;
+      this.replays++;
+      return oauthError(400, "invalid_grant", "Refresh token reuse detected");
+    }
+    return this.grant(this.rotate(family), false);
+  }
+
+  private grant(tokens: { access: string; refresh: string }, withIdToken: boolean): Response {
+    const idToken = withIdToken ? this.jwt({ email: this.email, [AUTH_CLAIM]: { chatgpt_plan_type: this.plan, chatgpt_account_id: this.accountId } }) : undefined;
+    if (idToken) rememberSecret(idToken);
+    return Response.json({ access_token: tokens.access, refresh_token: tokens.refresh, expires_in: 3600, token_type: "Bearer", ...(idToken ? { id_token: idToken } : {}) });
+  }
+
+  private revoke(req: OpenAIRequest): Response {
+    if (req.form?.get("client_id") !== CODEX_CLIENT_ID || !req.form.get("token")) return oauthError(400, "invalid_request", "token and client_id are required");
+    const family = this.byRefresh.get(req.form.get("token")!);
+    if (family) family.revoked = true;
+    this.revocations++;
+    return new Response(null, { status: 200 });
+  }
+
+  private userCode(req: OpenAIRequest): Response {
+    if (!this.deviceUserCodeEnabled) return Response.json({ error: "not_found" }, { status: 404 });
+    if (req.json?.client_id !== CODEX_CLIENT_ID) return Response.json({ error: "invalid_client" }, { status: 400 });
+    const letters = () => randomBytes(3).toString("hex").slice(0, 4).toUpperCase();
+    this.device = { id: `deviceauth_${randomBytes(12).toString("hex")}`, userCode: `${letters()}-${letters()}`, entered: false, verifier: randomBytes(32).toString("base64url") };
+    rememberSecret(this.device.id);
+    rememberSecret(this.device.verifier);
+    return Response.json({ device_auth_id: this.device.id, user_code: this.device.userCode, interval: "0.05" });
+  }
+
+  private devicePoll(req: OpenAIRequest): Response {
+    const d = this.device;
+    if (!d || req.json?.device_auth_id !== d.id || req.json?.user_code !== d.userCode) return Response.json({ error: "invalid_request" }, { status: 400 });
+    const step = this.deviceScript.shift() ?? (d.entered ? "approve" : "pending403");
+    switch (step) {
+      case "pending403":
+        return Response.json({ error: { code: "deviceauth_authorization_unknown" } }, { status: 403 });
+      case "pending404":
+        return Response.json({ error: "not_found" }, { status: 404 });
+      case "pending":
+        return Response.json({ error: { code: "deviceauth_authorization_pending" } }, { status: 400 });
+      case "slow_down":
+        return Response.json({ error: "slow_down" }, { status: 400 });
+      case "approve": {
+        const code = `oc_dev_${randomBytes(12).toString("hex")}`;
+        rememberSecret(code);
+        this.codes.set(code, { challenge: createHash("sha256").update(d.verifier).digest("base64url"), redirectUri: `${this.url}/deviceauth/callback`, used: false });
+        return Response.json({ authorization_code: code, code_verifier: d.verifier, code_challenge: "unused" });
+      }
+    }
+  }
+
+  private responses(req: OpenAIRequest): Response {
+    const auth = req.headers.authorization ?? "";
+    if (!auth.startsWith("Bearer ") || !this.validAccess.has(auth.slice(7))) return Response.json({ error: { message: "Invalid token", code: "invalid_token" } }, { status: 401 });
+    const h = req.headers;
+    if (h["chatgpt-account-id"] !== this.accountId || h["openai-beta"] !== "responses=experimental" || h.originator !== "pi" || !h["user-agent"]?.startsWith("pi/")) {
+      return Response.json({ error: { message: "missing or wrong chatgpt-account-id, OpenAI-Beta, originator or User-Agent" } }, { status: 400 });
+    }
+    const body = req.json;
+    if (!body || body.store !== false || body.stream !== true || !Array.isArray(body.input) || typeof body.model !== "string") {
+      return Response.json({ error: { message: "model, input, store:false and stream:true are required" } }, { status: 400 });
+    }
+    const pieces = this.reply.match(/[\s\S]{1,6}/g) ?? [];
+    const response = { id: "resp_1", model: body.model, status: "in_progress" };
+    const frames = [
+      sseFrame("response.created", { type: "response.created", response }),
+      ...pieces.map((delta) => sseFrame("response.output_text.delta", { type: "response.output_text.delta", delta })),
+      sseFrame("response.completed", { type: "response.completed", response: { ...response, status: "completed", usage: { input_tokens: 5, output_tokens: pieces.length } } }),
+    ];
+    return new Response(frames.join(""), { headers: { "Content-Type": "text/event-stream" } });
+  }
+}
+
+function oauthError(status: number, error: string, description: string): Response {
+  return Response.json({ error, error_description: description }, { status });
+}
