@@ -5,8 +5,8 @@ import { openLibc } from "./libc.ts";
  * core file or a crash collector.
  *
  * Two steps, because loading the C library costs `pi token` about a millisecond:
- *  - at start (`excludeMemoryFromCoreDumps`), on Linux, /proc/self/coredump_filter is set to 0,
- *    so a core file of any pi holds no anonymous memory (heap, stacks: where tokens live);
+ *  - at start (main.ts), on Linux, /proc/self/coredump_filter is set to 0, so a core file of
+ *    any pi holds no anonymous memory (heap, stacks: where tokens live);
  *  - before pi asks a provider for new tokens or changes the store (`disableCoreDumps`),
  *    RLIMIT_CORE 0, and on Linux PR_SET_DUMPABLE 0, which also keeps other processes of the
  *    same user from attaching to pi and reading its memory.
@@ -15,12 +15,6 @@ import { openLibc } from "./libc.ts";
 const RLIMIT_CORE = 4;
 const PR_SET_DUMPABLE = 4;
 let disabled = false;
-
-export function excludeMemoryFromCoreDumps(): void {
-  if (process.platform !== "linux") return;
-  // Not awaited: it completes long before anything secret is read, and nobody waits for it.
-  Bun.write("/proc/self/coredump_filter", "0").catch(() => {});
-}
 
 export function disableCoreDumps(): void {
   if (disabled) return;
