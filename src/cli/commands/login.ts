@@ -26,17 +26,17 @@ const first = PROVIDERS[0]!;
 const args: ArgsDef = {
   provider: { type: "positional", description: `${PROVIDERS.map((p) => p.id).join(", ")} (asked on a terminal when omitted)`, required: false },
   answer: { type: "positional", description: "with --finish: the code#state or redirect URL (read from stdin when omitted)", required: false },
-  method: { type: "string", description: `How to sign in: ${methodIds.join(", ")} (default: browser where one can be opened)`, valueHint: "method" },
+  method: { type: "string", description: `how to sign in: ${methodIds.join(", ")} (default: browser where one can be opened)`, valueHint: "method" },
   browser: {
     type: "boolean",
-    description: "Try to open a browser",
-    negativeDescription: "Only print the sign-in URL, never open a browser",
+    description: "try to open a browser",
+    negativeDescription: "only print the sign-in URL, never open a browser",
     default: true,
   },
-  start: { type: "boolean", description: "Print the sign-in URL and keep the pending sign-in for --finish (10 minutes)" },
-  finish: { type: "boolean", description: "Complete a sign-in begun with --start" },
-  "with-token": { type: "boolean", description: "Store a token you already have, read as one line from stdin" },
-  json: { type: "boolean", description: "With --start, --finish or --with-token: print JSON on stdout" },
+  start: { type: "boolean", description: "print the sign-in URL and keep the pending sign-in for --finish (10 minutes)" },
+  finish: { type: "boolean", description: "complete a sign-in begun with --start" },
+  "with-token": { type: "boolean", description: "store a token you already have, read as one line from stdin" },
+  json: { type: "boolean", description: "with --start, --finish or --with-token: print JSON on stdout" },
   ...Object.fromEntries(
     PROVIDERS.flatMap((p) =>
       Object.entries(p.loginOptions ?? {}).map(([name, option]) => [name, { type: "string" as const, description: `${p.displayName}: ${option.description}`, valueHint: option.valueHint }]),

@@ -14,8 +14,8 @@ const command: PiCommand = {
     description: "Revoke a stored login at the provider (best effort) and delete it from this machine",
   },
   args: {
-    provider: { type: "positional", description: "Provider id", required: false },
-    all: { type: "boolean", description: "Log out of every provider", default: false },
+    provider: { type: "positional", description: "provider id", required: false },
+    all: { type: "boolean", description: "log out of every provider", default: false },
   },
   examples: [`pi logout ${PROVIDERS[0]!.id}`, "pi logout --all", "pi logout"],
   async run(args) {

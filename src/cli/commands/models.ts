@@ -15,9 +15,9 @@ import type { PiCommand } from "../command.ts";
 const command: PiCommand = {
   meta: { name: "models", description: "List the models pi knows, and which credential each would use" },
   args: {
-    provider: { type: "positional", description: "Only this provider", required: false },
-    json: { type: "boolean", description: "Print JSON", default: false },
-    refresh: { type: "boolean", description: "Fetch each provider's current model list first (cached in the agent dir)", default: false },
+    provider: { type: "positional", description: "only this provider", required: false },
+    json: { type: "boolean", description: "print JSON", default: false },
+    refresh: { type: "boolean", description: "fetch each provider's current model list first (cached in the agent dir)", default: false },
   },
   examples: ["pi models", `pi models ${PROVIDERS[0]!.id} --json`, "pi models --refresh"],
   async run(args) {

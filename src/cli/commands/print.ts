@@ -16,13 +16,13 @@ const DEFAULT_MAX_TOKENS = 4096;
 const command: PiCommand = {
   meta: { name: "-p", description: "Ask one question and stream the answer to stdout (print mode)" },
   args: {
-    print: { type: "boolean", alias: "p", description: "Print mode (this command)" },
-    question: { type: "positional", variadic: true, description: "The question (quotes optional); text piped to stdin is added after it", required: false },
+    print: { type: "boolean", alias: "p", description: "print mode (this command)" },
+    question: { type: "positional", variadic: true, description: "the question (quotes optional); text piped to stdin is added after it", required: false },
     model: { type: "string", alias: "m", description: "provider/id, or a unique part of an id (see `pi models`)", valueHint: "id" },
-    provider: { type: "string", description: "Use this provider's default model", valueHint: "id" },
-    system: { type: "string", description: "A system prompt", valueHint: "text" },
+    provider: { type: "string", description: "use this provider's default model", valueHint: "id" },
+    system: { type: "string", description: "a system prompt", valueHint: "text" },
     "max-tokens": { type: "string", description: `Longest answer, in tokens (default ${DEFAULT_MAX_TOKENS})`, valueHint: "n" },
-    json: { type: "boolean", description: "Print the stream as newline-delimited JSON events", default: false },
+    json: { type: "boolean", description: "print the stream as newline-delimited JSON events", default: false },
   },
   examples: [
     'pi -p "Explain PKCE in two sentences"',

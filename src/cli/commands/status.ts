@@ -14,8 +14,8 @@ const command: PiCommand = {
     description: "Show the credential each provider uses, where it comes from, and when it expires",
   },
   args: {
-    provider: { type: "positional", description: "Only this provider", required: false },
-    json: { type: "boolean", description: "Print stable JSON instead of text", default: false },
+    provider: { type: "positional", description: "only this provider", required: false },
+    json: { type: "boolean", description: "print stable JSON instead of text", default: false },
   },
   examples: ["pi status", `pi status ${PROVIDERS[0]!.id}`, "pi status --json | jq '.providers[0].source'"],
   async run(args) {

@@ -1,13 +1,10 @@
-import { httpRequest } from "../../core/http.ts";
 import { registerSecret } from "../../core/redact.ts";
 import type { RefreshableLogin, StoredLogin } from "../../store/schema.ts";
-import { classifyFailure, expiresAtFor, requestTokens } from "../shared/token-endpoint.ts";
+import { expiresAtFor, requestTokens, revokeAt } from "../shared/token-endpoint.ts";
 import type { ProviderRuntime, RevokeOutcome } from "../types.ts";
 import { LOGIN_HINT, finishLogin, login, loginWithToken, startLogin } from "./login.ts";
 import { messagesClient } from "./messages.ts";
 import { anthropicEndpoints, refreshBody, revokeBody } from "./oauth.ts";
-
-const REVOKE_TIMEOUT_MS = 5_000;
 
 async function refresh(stored: RefreshableLogin) {
   registerSecret(stored.refresh);
@@ -20,17 +17,8 @@ async function revoke(stored: StoredLogin): Promise<RevokeOutcome> {
   if (stored.type === "api_key") {
     return { revoked: false, note: "an API key is revoked in the Anthropic Console (Settings → API keys), not by pi" };
   }
-  const { revokeUrl } = anthropicEndpoints();
   const token = stored.refresh ?? stored.access;
-  const res = await httpRequest({
-    method: "POST",
-    url: revokeUrl,
-    json: revokeBody(token, stored.refresh ? "refresh_token" : "access_token"),
-    timeoutMs: REVOKE_TIMEOUT_MS,
-    purpose: "revocation",
-  });
-  if (res.status < 200 || res.status >= 300) throw classifyFailure(res, { step: "revocation", url: revokeUrl, loginHint: LOGIN_HINT });
-  return { revoked: true };
+  return revokeAt(anthropicEndpoints().revokeUrl, { json: revokeBody(token, stored.refresh ? "refresh_token" : "access_token") }, LOGIN_HINT);
 }
 
 export const runtime: ProviderRuntime = {

@@ -1,13 +1,10 @@
-import { httpRequest } from "../../core/http.ts";
 import { registerSecret } from "../../core/redact.ts";
 import type { RefreshableLogin, StoredLogin } from "../../store/schema.ts";
-import { classifyFailure, requestTokens } from "../shared/token-endpoint.ts";
+import { requestTokens, revokeAt } from "../shared/token-endpoint.ts";
 import type { ProviderRuntime, RevokeOutcome } from "../types.ts";
 import { responsesClient } from "./client.ts";
 import { LOGIN_HINT, login, loginFromGrant } from "./login.ts";
 import { openaiEndpoints, refreshForm, revokeForm } from "./oauth.ts";
-
-const REVOKE_TIMEOUT_MS = 5_000;
 
 async function refresh(stored: RefreshableLogin) {
   registerSecret(stored.refresh);
@@ -19,10 +16,7 @@ async function refresh(stored: RefreshableLogin) {
 
 async function revoke(stored: StoredLogin): Promise<RevokeOutcome> {
   if (stored.type !== "oauth") return { revoked: false, note: "there is nothing to revoke at OpenAI for this entry" };
-  const { revokeUrl } = openaiEndpoints();
-  const res = await httpRequest({ method: "POST", url: revokeUrl, form: revokeForm(stored.refresh ?? stored.access), timeoutMs: REVOKE_TIMEOUT_MS, purpose: "revocation" });
-  if (res.status < 200 || res.status >= 300) throw classifyFailure(res, { step: "revocation", url: revokeUrl, loginHint: LOGIN_HINT });
-  return { revoked: true };
+  return revokeAt(openaiEndpoints().revokeUrl, { form: revokeForm(stored.refresh ?? stored.access) }, LOGIN_HINT);
 }
 
 export const runtime: ProviderRuntime = {

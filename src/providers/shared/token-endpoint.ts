@@ -75,6 +75,15 @@ export async function requestTokens(
   return grant;
 }
 
+/** Logout's revocation (RFC 7009): best effort, a short timeout; a PiError when it did not happen. */
+const REVOKE_TIMEOUT_MS = 5_000;
+
+export async function revokeAt(url: string, body: { json: unknown } | { form: Record<string, string> }, loginHint: string): Promise<{ revoked: true }> {
+  const res = await httpRequest({ method: "POST", url, ...body, timeoutMs: REVOKE_TIMEOUT_MS, purpose: "revocation" });
+  if (res.status < 200 || res.status >= 300) throw classifyFailure(res, { step: "revocation", url, loginHint });
+  return { revoked: true };
+}
+
 export function parseTokenResponse(res: HttpResponse, ctx: TokenCallContext): TokenGrant {
   if (res.status < 200 || res.status >= 300) throw classifyFailure(res, ctx);
   const body = parseJson(res.text);
