@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeAnthropic } from "../test/fakes/anthropic-server.ts";
+import { DEVICE_PROFILES, FakeDeviceProvider } from "../test/fakes/device-provider-server.ts";
 import { FakeOpenAI } from "../test/fakes/openai-server.ts";
 
 /** The providers whose refresh tokens rotate, each with its fake and how pi stores its login. */
@@ -33,6 +34,14 @@ const TARGETS = {
   "openai-codex": () => {
     const fake = new FakeOpenAI().start();
     return { fake, entry: (expires: number) => ({ type: "oauth", ...pick(fake.issueFamily()), expires, accountId: fake.accountId }) };
+  },
+  xai: () => {
+    const fake = new FakeDeviceProvider(DEVICE_PROFILES.xai).start();
+    return { fake, entry: (expires: number) => ({ type: "oauth", ...pick(fake.storedLogin(0)), expires }) };
+  },
+  "kimi-coding": () => {
+    const fake = new FakeDeviceProvider(DEVICE_PROFILES["kimi-coding"]).start();
+    return { fake, entry: (expires: number) => ({ type: "oauth", ...pick(fake.storedLogin(0)), expires }) };
   },
 } as const;
 

@@ -22,7 +22,14 @@ export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
   let provider = wanted.provider;
   let query = wanted.model?.trim();
 
-  if (query?.includes("/")) {
+  // With --provider given, where that provider's ids have slashes of their own (OpenRouter's
+  // "anthropic/claude-…"), a slashed id is that provider's, catalogued or not, whatever its
+  // first part names.
+  if (provider && query?.includes("/") && !query.startsWith(`${provider}/`) && models.some((m) => m.provider === provider && m.id.includes("/"))) {
+    return models.find((m) => m.provider === provider && m.id === query) ?? { provider, id: query, name: query };
+  }
+  // provider/id names one exactly; an id with a slash of its own (OpenRouter's "vendor/model") is a query.
+  if (query?.includes("/") && models.some((m) => m.provider === query!.split("/")[0])) {
     const [p, ...rest] = query.split("/");
     if (provider && provider !== p) {
       throw new PiError("usage", `${via} ${query} belongs to ${p}, not to --provider ${provider}; drop one of them`);

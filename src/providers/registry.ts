@@ -2,7 +2,11 @@ import { PiError } from "../core/errors.ts";
 import { registerSecret, registerTokenShapes } from "../core/redact.ts";
 import { anthropic } from "./anthropic/index.ts";
 import { githubCopilot } from "./github-copilot/index.ts";
+import { kimiCoding } from "./kimi-coding/index.ts";
+import { meta } from "./meta/index.ts";
 import { openaiCodex } from "./openai-codex/index.ts";
+import { openrouter } from "./openrouter/index.ts";
+import { xai } from "./xai/index.ts";
 import type { ProviderDescriptor } from "./types.ts";
 
 /** Every provider pi knows, in the order pi offers them. Adding one is a folder beside this file and a line here. */
@@ -10,6 +14,10 @@ export const PROVIDERS: readonly ProviderDescriptor[] = [
   anthropic,
   githubCopilot,
   openaiCodex,
+  xai,
+  kimiCoding,
+  meta,
+  openrouter,
 ];
 
 // Whatever prints, prints through redact(): every provider's token shapes, and every

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
+import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
 import { PI_BIN, ROOT, Sandbox, storedLogin } from "../helpers/pi.ts";
 import { assertNoLeaks } from "../helpers/secrets.ts";
 
@@ -31,6 +32,7 @@ function readmeExamples(): string[] {
 
 let fake: FakeAnthropic;
 let gh: FakeGitHub;
+let openrouter: FakeOpenRouter;
 let box: Sandbox;
 const API_KEY = "sk-ant-api03-readme-examples-0123456789";
 
@@ -38,10 +40,12 @@ beforeAll(() => {
   fake = new FakeAnthropic().start();
   fake.apiKeys.add(API_KEY);
   gh = new FakeGitHub().start();
+  openrouter = new FakeOpenRouter().start();
 });
 afterAll(() => {
   fake.stop();
   gh.stop();
+  openrouter.stop();
 });
 beforeEach(() => {
   box = new Sandbox();
@@ -59,12 +63,12 @@ describe("the README's examples", () => {
   for (const example of examples) {
     test.skipIf(example.includes("jq") && !hasJq)(`\`${example}\` runs and exits 0`, async () => {
       // A login that works, `pi` on PATH, and the files the examples read.
-      box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000) });
+      box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000), openrouter: { type: "api_key", key: openrouter.issueKey() } });
       writeFileSync(join(box.root, "key.txt"), `${API_KEY}\n`);
       const bin = join(box.root, "bin");
       mkdirSync(bin);
       symlinkSync(PI_BIN, join(bin, "pi"));
-      const env = { ...box.baseEnv(), ...fake.env(), ...gh.env(), PATH: `${bin}:${dirname(process.execPath)}:${process.env.PATH}` };
+      const env = { ...box.baseEnv(), ...fake.env(), ...gh.env(), ...openrouter.env(), PATH: `${bin}:${dirname(process.execPath)}:${process.env.PATH}` };
       const proc = Bun.spawn(["bash", "-c", example], { env, cwd: box.root, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
       const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
       if (!/^pi token\b/.test(example)) assertNoLeaks(example, stdout, stderr);

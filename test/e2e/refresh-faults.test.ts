@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { type Fault, FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { closingServer, faults } from "../fakes/faults.ts";
+import { DEVICE_PROFILES, FakeDeviceProvider } from "../fakes/device-provider-server.ts";
 import { FakeOpenAI } from "../fakes/openai-server.ts";
 import { Sandbox, loginThroughStdin, storedLogin } from "../helpers/pi.ts";
 
@@ -23,6 +24,7 @@ interface RotatingProvider {
 
 let anthropicFake: FakeAnthropic;
 let openaiFake: FakeOpenAI;
+let xaiFake: FakeDeviceProvider;
 const PROVIDERS: RotatingProvider[] = [
   {
     id: "anthropic",
@@ -39,6 +41,13 @@ const PROVIDERS: RotatingProvider[] = [
       return { type: "oauth", access: t.access, refresh: t.refresh, expires: Date.now() - 1000, accountId: t.accountId };
     },
     tokenUrlEnv: (url) => ({ PI_OPENAI_AUTH_URL: url }),
+  },
+  {
+    id: "xai",
+    start: () => (xaiFake = new FakeDeviceProvider(DEVICE_PROFILES.xai).start()),
+    expiredLogin: () => xaiFake.storedLogin(-1000),
+    tokenUrlEnv: (url) => ({ PI_XAI_AUTH_URL: url }),
+    apiKeyVariable: "XAI_API_KEY",
   },
 ];
 

@@ -237,14 +237,14 @@ const MODELS: Record<Api, string[]> = {
   messages: ["claude-sonnet-5.5", "claude-opus-5.5", "claude-haiku-5.5"],
 };
 
-function completionFrames(model: string, pieces: string[]): string[] {
+export function completionFrames(model: string, pieces: string[]): string[] {
   const frames = pieces.map((text, i) => `data: ${JSON.stringify({ id: "c1", model, choices: [{ index: 0, delta: i === 0 ? { role: "assistant", content: text } : { content: text }, finish_reason: null }] })}\n\n`);
   frames.push(`data: ${JSON.stringify({ id: "c1", model, choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: { prompt_tokens: 9, completion_tokens: pieces.length } })}\n\n`);
   frames.push("data: [DONE]\n\n");
   return frames;
 }
 
-function responseFrames(model: string, pieces: string[]): string[] {
+export function responseFrames(model: string, pieces: string[]): string[] {
   const response = { id: "resp_1", object: "response", model, status: "in_progress" };
   return [
     sseFrame("response.created", { type: "response.created", response }),

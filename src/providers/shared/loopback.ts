@@ -19,7 +19,8 @@ export interface ListenerOptions<T> {
   ports: readonly number[];
   /** The exact callback path, e.g. "/callback". */
   path: string;
-  expectedState: string;
+  /** The state this sign-in sent; undefined for a provider that sends none (the path is then the secret). */
+  expectedState?: string;
   /** Host in the redirect URI; the provider's registered value ("localhost"). */
   redirectHost: string;
   complete(code: string): Promise<T>;
@@ -73,7 +74,7 @@ export function startCallbackListener<T>(options: ListenerOptions<T>): ListenerS
     const url = new URL(req.url);
     if (req.method !== "GET" || url.pathname !== options.path) return page(404, "Not found", "Callback route not found.");
     const q = url.searchParams;
-    if (q.get("state") !== options.expectedState) {
+    if (options.expectedState !== undefined && q.get("state") !== options.expectedState) {
       debug("the sign-in callback carried a state that is not this sign-in's; still waiting");
       return page(400, "Authentication failed", "State mismatch: this page does not belong to the sign-in pi is waiting for.");
     }

@@ -84,6 +84,14 @@ export async function revokeAt(url: string, body: { json: unknown } | { form: Re
   return { revoked: true };
 }
 
+/** The tokens of an answer already read (a device flow's last poll), validated like any other. */
+export function grantFromBody(body: Record<string, unknown>, ctx: TokenCallContext): TokenGrant {
+  const grant = parseTokenResponse({ status: 200, headers: new Headers(), text: JSON.stringify(body) }, ctx);
+  registerSecret(grant.access);
+  registerSecret(grant.refresh);
+  return grant;
+}
+
 export function parseTokenResponse(res: HttpResponse, ctx: TokenCallContext): TokenGrant {
   if (res.status < 200 || res.status >= 300) throw classifyFailure(res, ctx);
   const body = parseJson(res.text);
@@ -111,7 +119,7 @@ export function classifyFailure(res: HttpResponse, ctx: TokenCallContext): PiErr
   const status = res.status;
   const oauth = oauthErrorSchema.safeParse(parseJson(res.text));
   const oauthError = oauth.success ? oauth.data.error : undefined;
-  const said = oauth.success ? providerSaid(oauth.data.error, oauth.data.error_description) : "";
+  const said = oauth.success ? providerSaid(oauth.data.error, oauth.data.error_description) : plainSaid(parseJson(res.text));
   const details = { status, oauthError };
   const purpose = ctx.step;
 
@@ -136,6 +144,15 @@ export function classifyFailure(res: HttpResponse, ctx: TokenCallContext): PiErr
 
 function providerSaid(error: string, description?: string): string {
   return ` (${quoteOneLine(description ? `${error}: ${description}` : error)})`;
+}
+
+/** Words from a non-OAuth error body: `message`, `detail` (Meta) or `error.message` (OpenRouter). */
+function plainSaid(body: unknown): string {
+  if (!body || typeof body !== "object") return "";
+  const b = body as Record<string, unknown>;
+  const nested = b.error && typeof b.error === "object" ? (b.error as Record<string, unknown>).message : undefined;
+  const text = [b.message, b.detail, nested].find((v): v is string => typeof v === "string" && v.trim() !== "");
+  return text ? ` (${quoteOneLine(text)})` : "";
 }
 
 function badResponse(ctx: TokenCallContext, what: string): PiError {

@@ -1,0 +1,65 @@
+import { PiError, callFailed, isPiError, isTemporary } from "../../core/errors.ts";
+import { registerSecret } from "../../core/redact.ts";
+import type { RefreshableLogin, StoredLogin } from "../../store/schema.ts";
+import { bearerClient } from "../shared/bearer-client.ts";
+import { runDeviceFlow } from "../shared/device-flow.ts";
+import { type TokenGrant, expiresAtFor, grantFromBody, requestTokens } from "../shared/token-endpoint.ts";
+import type { LoginUI, ProviderRuntime } from "../types.ts";
+import { CLIENT_ID, LOGIN_HINT, kimiEndpoints } from "./oauth.ts";
+
+const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+/** Kimi's refresh is retried on passing failures: after 1, 2 and 4 seconds. */
+const RETRY_DELAYS_MS = [1000, 2000, 4000];
+
+async function login(ui: LoginUI): Promise<StoredLogin> {
+  const { deviceUrl, tokenUrl } = kimiEndpoints();
+  const body = await runDeviceFlow(ui, {
+    name: "Kimi Code",
+    loginHint: LOGIN_HINT,
+    deviceUrl,
+    tokenUrl,
+    request: { client_id: CLIENT_ID },
+    pollForm: (deviceCode) => ({ client_id: CLIENT_ID, device_code: deviceCode, grant_type: DEVICE_GRANT }),
+    waitBeforeFirstPoll: true,
+    defaultExpiresInSeconds: 900,
+  });
+  return loginFrom(grantFromBody(body, { step: "sign-in", url: tokenUrl, loginHint: LOGIN_HINT }), "sign-in");
+}
+
+function loginFrom(grant: TokenGrant, step: "sign-in" | "token refresh"): RefreshableLogin {
+  // Kimi's refresh tokens rotate: an answer without one would strand the login.
+  if (!grant.refresh) throw callFailed("bad_response", step, "Kimi Code sent no refresh token, so the login could not be kept", `run \`${LOGIN_HINT}\` again`);
+  return { type: "oauth", access: grant.access, refresh: grant.refresh, expires: expiresAtFor(grant) };
+}
+
+async function refresh(stored: RefreshableLogin) {
+  registerSecret(stored.refresh);
+  const { tokenUrl } = kimiEndpoints();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const grant = await requestTokens({ step: "token refresh", url: tokenUrl, loginHint: LOGIN_HINT }, { form: { client_id: CLIENT_ID, grant_type: "refresh_token", refresh_token: stored.refresh } });
+      return loginFrom(grant, "token refresh");
+    } catch (error) {
+      // 401 and 403 mean the session is dead at Kimi, as invalid_grant does: the login is cleared.
+      if (isPiError(error, "refresh_rejected") && (error.details.status === 401 || error.details.status === 403)) {
+        throw new PiError(error.code, error.message, { ...error.details, loginRevoked: true });
+      }
+      // A passing failure that was not sent into the void is tried again; an unanswered one is not (it may have rotated).
+      if (!isTemporary(error) || (error as PiError).details.afterSending || attempt >= RETRY_DELAYS_MS.length) throw error;
+      await Bun.sleep(RETRY_DELAYS_MS[attempt]!);
+    }
+  }
+}
+
+export const runtime: ProviderRuntime = {
+  login: (_method, ui) => login(ui),
+  refresh,
+  revoke: async () => ({ revoked: false, note: "Kimi Code has no revocation endpoint; to withdraw the sign-in, remove pi from your Kimi account" }),
+  client: bearerClient({
+    providerId: "kimi-coding",
+    name: "Kimi Code",
+    api: "openai-completions",
+    url: () => `${kimiEndpoints().apiBase}/chat/completions`,
+    body: { stream_options: { include_usage: true } },
+  }),
+};

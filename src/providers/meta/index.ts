@@ -1,0 +1,12 @@
+import type { ProviderDescriptor } from "../types.ts";
+
+/** Meta: a Muse subscription through a device code (and a minted Model API key), or an API key. */
+export const meta: ProviderDescriptor = {
+  id: "meta",
+  displayName: "Meta (Muse subscription)",
+  sources: [{ type: "stored" }, { type: "env", variable: "META_API_KEY", kind: "api_key" }],
+  tokenShapes: [],
+  models: { default: "muse-spark-1.3", embedded: () => import("./models.ts").then((m) => m.MODELS) },
+  loginMethods: [{ id: "device-code", label: "Device code", hint: "enter a code on Meta's page" }],
+  load: () => import("./runtime.ts").then((m) => m.runtime),
+};

@@ -1,0 +1,15 @@
+/** Meta's sign-in (Muse) as constants: reference-providers.md §P7. */
+export const CLIENT_ID = "1031625952748946";
+export const LOGIN_HINT = "pi login meta";
+
+export function metaEndpoints(env: NodeJS.ProcessEnv = process.env) {
+  const auth = (env.PI_META_AUTH_URL || "https://auth.meta.com").replace(/\/+$/, "");
+  const api = (env.PI_META_API_URL || "https://api.meta.ai").replace(/\/+$/, "");
+  return {
+    // The trailing slashes are Meta's.
+    deviceUrl: `${auth}/oidc/device/authorization/`,
+    tokenUrl: `${auth}/oidc/device/token/`,
+    mintUrl: `${api}/muse-code/key`,
+    responsesUrl: `${api}/v1/responses`,
+  };
+}

@@ -1,0 +1,117 @@
+import { z } from "zod";
+import { PiError, callFailed } from "../../core/errors.ts";
+import { httpRequest, safeHost } from "../../core/http.ts";
+import { parseJson } from "../../core/json.ts";
+import { registerSecret } from "../../core/redact.ts";
+import { isTokenText } from "../../core/text.ts";
+import type { StoredLogin } from "../../store/schema.ts";
+import { bearerClient, fetchListing } from "../shared/bearer-client.ts";
+import { raceForCode } from "../shared/code-race.ts";
+import { callbackHost, startCallbackListener } from "../shared/loopback.ts";
+import { createPkce } from "../shared/pkce.ts";
+import { classifyFailure } from "../shared/token-endpoint.ts";
+import type { Credential, LoginUI, ModelInfo, ProviderRuntime } from "../types.ts";
+
+/**
+ * OpenRouter: a browser sign-in that ends in a permanent API key (reference-providers.md §P5).
+ * OpenRouter sends no `state`: a random callback path stands in for it, so only the
+ * browser that went through this sign-in can reach the listener. The key is stored as an
+ * API key; there is nothing to refresh.
+ */
+const LOGIN_HINT = "pi login openrouter";
+
+export function openrouterUrls(env: NodeJS.ProcessEnv = process.env) {
+  const base = (env.PI_OPENROUTER_URL || "https://openrouter.ai").replace(/\/+$/, "");
+  return { authUrl: `${base}/auth`, keysUrl: `${base}/api/v1/auth/keys`, apiBase: `${base}/api/v1` };
+}
+
+const keySchema = z.object({ key: z.string().min(1).refine(isTokenText) });
+
+async function login(ui: LoginUI): Promise<StoredLogin> {
+  const urls = openrouterUrls();
+  const pkce = await createPkce();
+  registerSecret(pkce.verifier);
+  const path = `/oauth/callback/${crypto.randomUUID()}`;
+  let redirectUri = "";
+  const started = startCallbackListener({
+    providerName: "OpenRouter",
+    ports: [0],
+    path,
+    redirectHost: callbackHost(),
+    complete: (code) => exchange(code, pkce.verifier),
+  });
+  if (!("listener" in started)) {
+    throw new PiError("store_io", `pi cannot listen for the browser's return (${started.reason}); free it, or set PI_OAUTH_CALLBACK_PORT to another port`);
+  }
+  const listener = started.listener;
+  redirectUri = listener.redirectUri;
+  const url = new URL(urls.authUrl);
+  url.searchParams.append("callback_url", redirectUri);
+  url.searchParams.append("code_challenge", pkce.challenge);
+  url.searchParams.append("code_challenge_method", "S256");
+  ui.info("Open this URL in a browser, sign in to OpenRouter and approve pi:");
+  ui.showUrl(url.toString());
+  const opened = await ui.openBrowser(url.toString());
+  ui.info(`${opened ? "A browser window should have opened; " : ""}pi continues by itself once you approve. If the browser runs on another machine, paste the address of the page it ends on here.`);
+  return raceForCode({
+    ui,
+    listener,
+    prompt: "Paste the redirect URL (or wait for the browser): ",
+    parsePaste: (raw) => ({ code: pastedCode(raw, path) }),
+    complete: (pasted) => exchange(pasted.code, pkce.verifier),
+    loginHint: LOGIN_HINT,
+  });
+}
+
+/** The code of a pasted redirect URL — which must be this sign-in's own path — or a bare code. */
+function pastedCode(raw: string, path: string): string {
+  const text = raw.trim();
+  if (/^https?:\/\//i.test(text)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new PiError("bad_paste", "the pasted URL is not valid; paste the address of the page the browser ended on");
+    }
+    if (url.pathname !== path) throw new PiError("state_mismatch", `the pasted URL belongs to a different sign-in; use the URL pi printed this time, or run \`${LOGIN_HINT}\` again`);
+    const code = url.searchParams.get("code");
+    if (!code) throw new PiError("bad_paste", "the pasted URL has no code in it; paste the address of the page the browser ended on");
+    return code;
+  }
+  const code = text.includes("code=") ? new URLSearchParams(text.replace(/^[^?]*\?/, "")).get("code") ?? "" : text;
+  if (!/^[A-Za-z0-9._~-]{1,512}$/.test(code)) throw new PiError("bad_paste", "that is not a code; paste the address of the page the browser ended on");
+  return code;
+}
+
+async function exchange(code: string, verifier: string): Promise<StoredLogin> {
+  registerSecret(code);
+  const { keysUrl } = openrouterUrls();
+  const res = await httpRequest({ method: "POST", url: keysUrl, json: { code, code_verifier: verifier, code_challenge_method: "S256" }, purpose: "sign-in" });
+  if (res.status < 200 || res.status >= 300) throw classifyFailure(res, { step: "sign-in", url: keysUrl, loginHint: LOGIN_HINT });
+  const parsed = keySchema.safeParse(parseJson(res.text));
+  if (!parsed.success) throw callFailed("bad_response", "sign-in", `${safeHost(keysUrl)} sent no usable API key`, `run \`${LOGIN_HINT}\` again`);
+  registerSecret(parsed.data.key);
+  return { type: "api_key", key: parsed.data.key };
+}
+
+const listingSchema = z.object({
+  data: z.array(
+    z.object({ id: z.string().min(1), name: z.string().optional(), context_length: z.number().optional(), top_provider: z.object({ context_length: z.number().nullish() }).partial().nullish() }).passthrough(),
+  ),
+});
+
+async function listModels(credential: Credential): Promise<ModelInfo[]> {
+  const url = `${openrouterUrls().apiBase}/models/user`;
+  const parsed = listingSchema.safeParse(await fetchListing(url, credential, "OpenRouter", "openrouter"));
+  if (!parsed.success) throw callFailed("bad_response", "listing OpenRouter's models", `${safeHost(url)} sent a listing pi cannot read`, "try again later");
+  return parsed.data.data.map((m) => ({ provider: "openrouter", id: m.id, name: m.name ?? m.id, contextWindow: m.top_provider?.context_length ?? m.context_length }));
+}
+
+export const runtime: ProviderRuntime = {
+  login: (_method, ui) => login(ui),
+  refresh: async () => {
+    throw new PiError("internal", "an OpenRouter key does not expire and has nothing to refresh");
+  },
+  revoke: async () => ({ revoked: false, note: "an OpenRouter key is revoked on the account's keys page (openrouter.ai/settings/keys), not by pi" }),
+  client: bearerClient({ providerId: "openrouter", name: "OpenRouter", api: "openai-completions", url: () => `${openrouterUrls().apiBase}/chat/completions`, listModels }),
+};

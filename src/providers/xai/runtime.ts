@@ -1,0 +1,44 @@
+import { callFailed } from "../../core/errors.ts";
+import { registerSecret } from "../../core/redact.ts";
+import type { RefreshableLogin, StoredLogin } from "../../store/schema.ts";
+import { bearerClient } from "../shared/bearer-client.ts";
+import { runDeviceFlow } from "../shared/device-flow.ts";
+import { expiresAtFor, grantFromBody, requestTokens } from "../shared/token-endpoint.ts";
+import type { LoginUI, ProviderRuntime } from "../types.ts";
+import { CLIENT_ID, LOGIN_HINT, SCOPE, xaiEndpoints } from "./oauth.ts";
+
+const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+
+async function login(ui: LoginUI): Promise<StoredLogin> {
+  const { deviceUrl, tokenUrl } = xaiEndpoints();
+  const body = await runDeviceFlow(ui, {
+    name: "xAI",
+    loginHint: LOGIN_HINT,
+    deviceUrl,
+    tokenUrl,
+    request: { client_id: CLIENT_ID, scope: SCOPE, referrer: "pi" },
+    pollForm: (deviceCode) => ({ grant_type: DEVICE_GRANT, client_id: CLIENT_ID, device_code: deviceCode }),
+    waitBeforeFirstPoll: true,
+    defaultExpiresInSeconds: 900,
+    // xAI's own client accepts only https pages; so does pi.
+    httpsOnly: true,
+  });
+  const grant = grantFromBody(body, { step: "sign-in", url: tokenUrl, loginHint: LOGIN_HINT });
+  if (!grant.refresh) throw callFailed("bad_response", "sign-in", "xAI sent no refresh token, so the login could not be kept", `run \`${LOGIN_HINT}\` again`);
+  return { type: "oauth", access: grant.access, refresh: grant.refresh, expires: expiresAtFor(grant) };
+}
+
+async function refresh(stored: RefreshableLogin) {
+  registerSecret(stored.refresh);
+  const { tokenUrl } = xaiEndpoints();
+  const grant = await requestTokens({ step: "token refresh", url: tokenUrl, loginHint: LOGIN_HINT }, { form: { grant_type: "refresh_token", client_id: CLIENT_ID, refresh_token: stored.refresh } });
+  // Rotation is optional at xAI: without a new refresh token the old one stays.
+  return { access: grant.access, refresh: grant.refresh ?? stored.refresh, expires: expiresAtFor(grant) };
+}
+
+export const runtime: ProviderRuntime = {
+  login: (_method, ui) => login(ui),
+  refresh,
+  revoke: async () => ({ revoked: false, note: "xAI has no revocation endpoint for this sign-in; to withdraw it, remove pi from your xAI account's connected apps" }),
+  client: bearerClient({ providerId: "xai", name: "xAI", api: "openai-responses", url: () => `${xaiEndpoints().apiBase}/responses` }),
+};

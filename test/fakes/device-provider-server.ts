@@ -1,0 +1,311 @@
+/**
+ * One fake for the providers that sign in with a plain RFC 8628 device code — xAI, Kimi Code
+ * and Meta — written from reference-providers.md §P6–§P8 and configured by a profile: where
+ * the endpoints are, which client id and form fields each request must carry, whether
+ * refresh tokens rotate (a replay revokes the whole login) or, for Meta, whether a key is
+ * minted with the identity token instead. It serves the provider's model endpoint
+ * (Responses or Chat Completions) too, and records every request.
+ */
+import { randomBytes } from "node:crypto";
+import { rememberSecret } from "../helpers/secrets.ts";
+import type { Fault } from "./anthropic-server.ts";
+import { completionFrames, responseFrames } from "./github-server.ts";
+import { LoopbackServer } from "./loopback-server.ts";
+import { type RecordedRequest, recordRequest } from "./record.ts";
+
+export interface DeviceProfile {
+  id: "xai" | "kimi-coding" | "meta";
+  clientId: string;
+  devicePath: string;
+  tokenPath: string;
+  /** The exact device-authorization form. */
+  deviceForm: Record<string, string>;
+  /** Refresh: rotating refresh tokens at tokenPath, or a key minted at mintPath with the identity token. */
+  renewal: "rotating-refresh" | "mint";
+  mintPath?: string;
+  api: "responses" | "completions";
+  apiPath: string;
+  /** A token shaped as the provider's are. */
+  token(kind: "access" | "refresh", n: number): string;
+  env(url: string): Record<string, string>;
+  /** The verification page the fake names (xAI's must be https). */
+  page: string;
+}
+
+export const DEVICE_PROFILES: Record<DeviceProfile["id"], DeviceProfile> = {
+  xai: {
+    id: "xai",
+    clientId: "b1a00492-073a-47ea-816f-4c329264a828",
+    devicePath: "/oauth2/device/code",
+    tokenPath: "/oauth2/token",
+    deviceForm: { client_id: "b1a00492-073a-47ea-816f-4c329264a828", scope: "openid profile email offline_access grok-cli:access api:access", referrer: "pi" },
+    renewal: "rotating-refresh",
+    api: "responses",
+    apiPath: "/v1/responses",
+    token: (kind, n) => `xai-${kind === "access" ? "at" : "rt"}${n}${randomBytes(16).toString("hex")}`,
+    env: (url) => ({ PI_XAI_AUTH_URL: url, XAI_BASE_URL: `${url}/v1` }),
+    page: "https://accounts.x.example/device",
+  },
+  "kimi-coding": {
+    id: "kimi-coding",
+    clientId: "17e5f671-d194-4dfb-9706-5516cb48c098",
+    devicePath: "/api/oauth/device_authorization",
+    tokenPath: "/api/oauth/token",
+    deviceForm: { client_id: "17e5f671-d194-4dfb-9706-5516cb48c098" },
+    renewal: "rotating-refresh",
+    api: "completions",
+    apiPath: "/coding/v1/chat/completions",
+    token: (kind, n) => `kimi.${kind}.${n}.${randomBytes(16).toString("base64url")}`,
+    env: (url) => ({ PI_KIMI_AUTH_URL: url, PI_KIMI_API_URL: `${url}/coding/v1` }),
+    page: "https://www.kimi.example/code/authorize_device",
+  },
+  meta: {
+    id: "meta",
+    clientId: "1031625952748946",
+    devicePath: "/oidc/device/authorization/",
+    tokenPath: "/oidc/device/token/",
+    deviceForm: { client_id: "1031625952748946" },
+    renewal: "mint",
+    mintPath: "/muse-code/key",
+    api: "responses",
+    apiPath: "/v1/responses",
+    token: (kind, n) => `${kind === "access" ? "mk" : "mid"}_${n}_${randomBytes(16).toString("hex")}`,
+    env: (url) => ({ PI_META_AUTH_URL: url, PI_META_API_URL: url }),
+    page: "https://auth.meta.example/device",
+  },
+};
+
+export type DevicePoll = "pending" | "slow_down" | "denied" | "expired" | "approve";
+
+interface Family {
+  revoked: boolean;
+  current: string;
+}
+
+export class FakeDeviceProvider extends LoopbackServer {
+  readonly requests: (RecordedRequest & { form?: URLSearchParams })[] = [];
+  /** Faults applied once each, in order, to token (or, for Meta, mint) requests. */
+  readonly faults: Fault[] = [];
+  readonly apiFaults: Fault[] = [];
+  latencyMs: [number, number] = [0, 0];
+  replays = 0;
+  mints = 0;
+  reply = "Hello from the fake device provider.";
+  /** Answers to the device poll, in order; after them: approved once the code was entered. */
+  pollScript: DevicePoll[] = [];
+  /** Overrides of the device-authorization answer (a hostile page, no expiry…). */
+  deviceAnswer: Record<string, unknown> = {};
+  /** Whether a refresh answer carries a new refresh token (xAI's rotation is optional). */
+  rotates = true;
+
+  private families = new Map<string, Family>();
+  private valid = new Set<string>();
+  private identities = new Set<string>();
+  private counter = 0;
+  private device: { code: string; userCode: string; entered: boolean } | undefined;
+
+  constructor(readonly profile: DeviceProfile) {
+    super();
+  }
+
+  env(): Record<string, string> {
+    return this.profile.env(this.url);
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.faults.length = 0;
+    this.apiFaults.length = 0;
+    this.latencyMs = [0, 0];
+    this.pollScript = [];
+    this.deviceAnswer = {};
+    this.rotates = true;
+    this.device = undefined;
+    this.replays = 0;
+    this.mints = 0;
+  }
+
+  tokenRequests(grant?: string): (RecordedRequest & { form?: URLSearchParams })[] {
+    return this.requests.filter((r) => r.path === this.profile.tokenPath && (!grant || r.form?.get("grant_type") === grant));
+  }
+
+  /** The requests that renew a login: refresh grants, or Meta's mints. */
+  renewals(): (RecordedRequest & { form?: URLSearchParams })[] {
+    return this.profile.renewal === "mint" ? this.requests.filter((r) => r.path === this.profile.mintPath) : this.tokenRequests("refresh_token");
+  }
+
+  apiRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === this.profile.apiPath);
+  }
+
+  isValidAccess(token: string): boolean {
+    return this.valid.has(token);
+  }
+
+  isCurrentRefresh(token: string): boolean {
+    if (this.profile.renewal === "mint") return this.identities.has(token);
+    const family = this.families.get(token);
+    return family !== undefined && !family.revoked && family.current === token;
+  }
+
+  /** A login as if made earlier, as oauth.json holds it, expiring in `inMs`. */
+  storedLogin(inMs: number): { type: "oauth"; access: string; refresh: string; expires: number } {
+    const { access, refresh } = this.profile.renewal === "mint" ? { access: this.mintKey(), refresh: this.identity() } : this.rotate({ revoked: false, current: "" });
+    return { type: "oauth", access, refresh, expires: Date.now() + inMs };
+  }
+
+  /** The person types the code into the verification page. */
+  enterCode(code: string): boolean {
+    if (!this.device || this.device.userCode !== code) return false;
+    this.device.entered = true;
+    return true;
+  }
+
+  private rotate(family: Family): { access: string; refresh: string } {
+    const n = ++this.counter;
+    const access = this.profile.token("access", n);
+    const refresh = this.profile.token("refresh", n);
+    family.current = refresh;
+    this.families.set(refresh, family);
+    this.valid.add(access);
+    rememberSecret(access);
+    rememberSecret(refresh);
+    return { access, refresh };
+  }
+
+  private identity(): string {
+    const id = this.profile.token("refresh", ++this.counter);
+    this.identities.add(id);
+    rememberSecret(id);
+    return id;
+  }
+
+  private mintKey(): string {
+    const key = this.profile.token("access", ++this.counter);
+    this.valid.add(key);
+    rememberSecret(key);
+    return key;
+  }
+
+  protected async handle(req: Request): Promise<Response> {
+    const recorded: RecordedRequest & { form?: URLSearchParams } = await recordRequest(req);
+    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) recorded.form = new URLSearchParams(recorded.body);
+    this.requests.push(recorded);
+    const [lo, hi] = this.latencyMs;
+    if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
+    const p = this.profile;
+    if (req.method !== "POST") return Response.json({ error: "not_found" }, { status: 404 });
+    if (!recorded.headers["user-agent"]?.startsWith("pi/")) return Response.json({ error: "bad_user_agent" }, { status: 400 });
+    switch (recorded.path) {
+      case p.devicePath:
+        return this.authorizeDevice(recorded);
+      case p.tokenPath: {
+        const fault = recorded.form?.get("grant_type") === "refresh_token" ? this.faults.shift() : undefined;
+        return (fault && (await fault(recorded))) || this.token(recorded);
+      }
+      case p.mintPath: {
+        const fault = this.faults.shift();
+        return (fault && (await fault(recorded))) || this.mint(recorded);
+      }
+      case p.apiPath: {
+        const fault = this.apiFaults.shift();
+        return (fault && (await fault(recorded))) || this.model(recorded);
+      }
+    }
+    return Response.json({ error: "not_found" }, { status: 404 });
+  }
+
+  private authorizeDevice(req: RecordedRequest & { form?: URLSearchParams }): Response {
+    if (!req.form || JSON.stringify(Object.fromEntries(req.form)) !== JSON.stringify(this.profile.deviceForm)) {
+      return Response.json({ error: "invalid_request", error_description: `unexpected form ${req.body}` }, { status: 400 });
+    }
+    const letters = () => randomBytes(3).toString("hex").slice(0, 4).toUpperCase();
+    this.device = { code: `dc_${randomBytes(16).toString("hex")}`, userCode: `${letters()}-${letters()}`, entered: false };
+    rememberSecret(this.device.code);
+    return Response.json({
+      device_code: this.device.code,
+      user_code: this.device.userCode,
+      verification_uri: this.profile.page,
+      verification_uri_complete: `${this.profile.page}?user_code=${this.device.userCode}`,
+      interval: 0.05,
+      expires_in: 600,
+      ...this.deviceAnswer,
+    });
+  }
+
+  private token(req: RecordedRequest & { form?: URLSearchParams }): Response {
+    const form = req.form;
+    if (!form || form.get("client_id") !== this.profile.clientId) return oauthError(401, "invalid_client", "unknown client");
+    const grant = form.get("grant_type");
+    const keys = [...form.keys()].sort().join();
+    if (grant === "urn:ietf:params:oauth:grant-type:device_code") {
+      if (keys !== "client_id,device_code,grant_type") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+      return this.poll(form.get("device_code") ?? "");
+    }
+    if (grant === "refresh_token" && this.profile.renewal === "rotating-refresh") {
+      if (keys !== "client_id,grant_type,refresh_token") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+      const token = form.get("refresh_token") ?? "";
+      const family = this.families.get(token);
+      if (!family || family.revoked) return oauthError(400, "invalid_grant", "Refresh token not found or invalid");
+      if (family.current !== token) {
+        family.revoked = true;
+        this.replays++;
+        return oauthError(400, "invalid_grant", "Refresh token reuse detected");
+      }
+      if (!this.rotates) {
+        const access = this.profile.token("access", ++this.counter);
+        this.valid.add(access);
+        rememberSecret(access);
+        return Response.json({ access_token: access, expires_in: 3600, token_type: "Bearer" });
+      }
+      const tokens = this.rotate(family);
+      return Response.json({ access_token: tokens.access, refresh_token: tokens.refresh, expires_in: 3600, token_type: "Bearer" });
+    }
+    return oauthError(400, "unsupported_grant_type", String(grant));
+  }
+
+  private poll(code: string): Response {
+    const d = this.device;
+    if (!d || d.code !== code) return oauthError(400, "invalid_grant", "unknown device code");
+    const step = this.pollScript.shift() ?? (d.entered ? "approve" : "pending");
+    switch (step) {
+      case "pending":
+        return oauthError(400, "authorization_pending", "waiting for the user");
+      case "slow_down":
+        return Response.json({ error: "slow_down", interval: 0.3 }, { status: 400 });
+      case "denied":
+        return oauthError(400, "access_denied", "the user said no");
+      case "expired":
+        return oauthError(400, "expired_token", "the code expired");
+      case "approve": {
+        this.device = undefined;
+        if (this.profile.renewal === "mint") return Response.json({ access_token: this.identity(), token_type: "Bearer", expires_in: 3600 });
+        const tokens = this.rotate({ revoked: false, current: "" });
+        return Response.json({ access_token: tokens.access, refresh_token: tokens.refresh, expires_in: 3600, token_type: "Bearer" });
+      }
+    }
+  }
+
+  private mint(req: RecordedRequest): Response {
+    const h = req.headers;
+    const identity = h.authorization?.startsWith("Bearer ") ? h.authorization.slice(7) : "";
+    if (req.body !== "{}" || h["content-type"] !== "application/json" || h["x-api-version"] !== "1.0.0") return Response.json({ detail: "bad mint request" }, { status: 400 });
+    if (!this.identities.has(identity)) return Response.json({ detail: "session expired" }, { status: 401 });
+    this.mints++;
+    return Response.json({ api_key: this.mintKey() });
+  }
+
+  private model(req: RecordedRequest): Response {
+    const auth = req.headers.authorization ?? "";
+    if (!auth.startsWith("Bearer ") || !this.valid.has(auth.slice(7))) return Response.json({ error: { message: "Invalid token" } }, { status: 401 });
+    const body = req.json;
+    if (!body || body.stream !== true || typeof body.model !== "string") return Response.json({ error: { message: "model and stream:true are required" } }, { status: 400 });
+    const pieces = this.reply.match(/[\s\S]{1,6}/g) ?? [];
+    const frames = this.profile.api === "responses" ? responseFrames(body.model, pieces) : completionFrames(body.model, pieces);
+    return new Response(frames.join(""), { headers: { "Content-Type": "text/event-stream" } });
+  }
+}
+
+function oauthError(status: number, error: string, description: string): Response {
+  return Response.json({ error, error_description: description }, { status });
+}
