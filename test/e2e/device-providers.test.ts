@@ -166,7 +166,7 @@ describe("what sets the three apart", () => {
     expect(r.stderr).not.toMatch(/[A-Z0-9]{4}-[A-Z0-9]{4}/);
   });
 
-  test("xAI: a refresh answer without a new refresh token keeps the old one", async () => {
+  test("xAI: a refresh answer without a new refresh token keeps the old one, and the lifetime loses xAI's margin and pi's", async () => {
     const x = fake("xai");
     const login = x.storedLogin(-1000);
     box.writeStore({ xai: login });
@@ -177,6 +177,9 @@ describe("what sets the three apart", () => {
     expect(stored.refresh).toBe(login.refresh);
     expect(stored.access).not.toBe(login.access);
     expect(r.stdout).toBe(`${stored.access}\n`);
+    // An hour's token is stored as lasting 50 minutes: xAI's own 5-minute margin and pi's.
+    expect(stored.expires).toBeGreaterThan(Date.now() + 49 * 60_000);
+    expect(stored.expires).toBeLessThanOrEqual(Date.now() + 50 * 60_000);
   });
 
   test("Kimi Code: a refresh that meets a 503 is tried again after a second, and succeeds", async () => {

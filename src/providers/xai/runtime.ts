@@ -3,11 +3,17 @@ import { registerSecret } from "../../core/redact.ts";
 import type { RefreshableLogin, StoredLogin } from "../../store/schema.ts";
 import { bearerClient } from "../shared/bearer-client.ts";
 import { runDeviceFlow } from "../shared/device-flow.ts";
-import { expiresAtFor, grantFromBody, requestTokens } from "../shared/token-endpoint.ts";
+import { EXPIRY_MARGIN_MS, type TokenGrant, expiresAtFor, grantFromBody, requestTokens } from "../shared/token-endpoint.ts";
 import type { LoginUI, ProviderRuntime } from "../types.ts";
 import { CLIENT_ID, LOGIN_HINT, SCOPE, xaiEndpoints } from "./oauth.ts";
 
 const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+
+/**
+ * xAI takes 5 minutes off every lifetime (§E) on top of the 5-minute window pi keeps for all
+ * providers (stored in `expires`), so its tokens are renewed 10 minutes early, as the reference does.
+ */
+const xaiExpiry = (grant: TokenGrant) => expiresAtFor(grant, Date.now(), 2 * EXPIRY_MARGIN_MS);
 
 async function login(ui: LoginUI): Promise<StoredLogin> {
   const { deviceUrl, tokenUrl } = xaiEndpoints();
@@ -25,7 +31,7 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
   });
   const grant = grantFromBody(body, { step: "sign-in", url: tokenUrl, loginHint: LOGIN_HINT });
   if (!grant.refresh) throw callFailed("bad_response", "sign-in", "xAI sent no refresh token, so the login could not be kept", `run \`${LOGIN_HINT}\` again`);
-  return { type: "oauth", access: grant.access, refresh: grant.refresh, expires: expiresAtFor(grant) };
+  return { type: "oauth", access: grant.access, refresh: grant.refresh, expires: xaiExpiry(grant) };
 }
 
 async function refresh(stored: RefreshableLogin) {
@@ -33,7 +39,7 @@ async function refresh(stored: RefreshableLogin) {
   const { tokenUrl } = xaiEndpoints();
   const grant = await requestTokens({ step: "token refresh", url: tokenUrl, loginHint: LOGIN_HINT }, { form: { grant_type: "refresh_token", client_id: CLIENT_ID, refresh_token: stored.refresh } });
   // Rotation is optional at xAI: without a new refresh token the old one stays.
-  return { access: grant.access, refresh: grant.refresh ?? stored.refresh, expires: expiresAtFor(grant) };
+  return { access: grant.access, refresh: grant.refresh ?? stored.refresh, expires: xaiExpiry(grant) };
 }
 
 export const runtime: ProviderRuntime = {
