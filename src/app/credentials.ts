@@ -120,6 +120,8 @@ async function use(provider: ProviderDescriptor, state: SourceState, options: Re
     if (login.type === "oauth" && login.expires !== undefined && needsRefresh({ expires: login.expires }, minValidityMs)) {
       throw new PiError("not_logged_in", `the stored ${provider.displayName} token has expired and cannot be renewed (it came without a refresh token); run \`pi login ${provider.id}\``);
     }
+    // auth.json keys are templates (a command, a variable); the store resolves them on use.
+    if (login.type === "api_key") return credentialFrom(provider, "stored", { ...login, key: await options.store.resolveKey(login.key) });
     return credentialFrom(provider, "stored", login);
   }
   if (!needsRefresh(login, minValidityMs)) return credentialFrom(provider, "stored", login);

@@ -1,10 +1,10 @@
 import { PiError } from "../core/errors.ts";
 import { disableCoreDumps } from "../core/harden.ts";
-import { agentDir, joinPath, storePath } from "../core/paths.ts";
+import { agentDir, joinPath } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
 import { isTokenText } from "../core/text.ts";
 import type { LoginMethod, LoginUI, ProviderDescriptor } from "../providers/types.ts";
-import { CredentialStore } from "../store/credential-store.ts";
+import { openAgentStore } from "../store/credential-store.ts";
 import type { StoredLogin } from "../store/schema.ts";
 
 /**
@@ -68,7 +68,7 @@ async function store(provider: ProviderDescriptor, login: StoredLogin): Promise<
     const value = login[field];
     if (typeof value === "string") checkTokenCharacters(value, `the ${field} token ${provider.displayName} issued`);
   }
-  const credentials = new CredentialStore(storePath());
+  const credentials = (await openAgentStore());
   await credentials.update(
     async (data) => {
       data[provider.id] = login;

@@ -1,9 +1,9 @@
 import { describeExpiry } from "../core/duration.ts";
 import { PiError } from "../core/errors.ts";
-import { displayPath, storePath } from "../core/paths.ts";
+import { displayPath } from "../core/paths.ts";
 import { maskToken } from "../core/redact.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
-import { CredentialStore, type StorePermissions } from "../store/credential-store.ts";
+import { openAgentStore, type StorePermissions } from "../store/credential-store.ts";
 import { RATE_LIMIT_FIELD } from "../store/schema.ts";
 import { type StoreView, describeSources } from "./credentials.ts";
 
@@ -42,7 +42,7 @@ export interface StoreStatus {
 }
 
 export async function collectStatus(providers: readonly ProviderDescriptor[]): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
-  const store = new CredentialStore(storePath());
+  const store = (await openAgentStore());
   // Modes as found, before reading repairs them (the repair warns on stderr).
   const found = await store.permissions();
   let view: StoreView;

@@ -28,6 +28,11 @@ export function storePath(env: NodeJS.ProcessEnv = process.env): string {
   return joinPath(agentDir(env), "oauth.json");
 }
 
+/** The reference program's store (pi-coding-agent 1.6), which pi uses whenever it exists. */
+export function authJsonPath(env: NodeJS.ProcessEnv = process.env): string {
+  return joinPath(agentDir(env), "auth.json");
+}
+
 /** `/home/ann/.pi/agent/oauth.json` → `~/.pi/agent/oauth.json`, for messages. */
 export function displayPath(path: string, env: NodeJS.ProcessEnv = process.env): string {
   const home = env.HOME;

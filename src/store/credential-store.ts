@@ -1,6 +1,6 @@
 import type { Stats } from "node:fs";
 import { PiError, errnoOf } from "../core/errors.ts";
-import { dirnameOf, displayPath } from "../core/paths.ts";
+import { authJsonPath, dirnameOf, displayPath, storePath } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
 import { warn } from "../terminal/output.ts";
 import type { StoreData } from "./schema.ts";
@@ -48,24 +48,63 @@ export interface UpdateResult<T> {
 /** Sees the file as it is under the lock; mutates `data` in place and says whether it changed it. */
 export type Mutation<T> = (data: StoreData) => Promise<{ value: T; changed: boolean }>;
 
+/**
+ * The agent directory's store: the reference program's auth.json whenever it exists — made
+ * by the reference, or by its migration of oauth.json, which pi then follows — else pi's
+ * own oauth.json. pi never migrates a lone oauth.json itself: the seed's file stays the seed's.
+ */
+export async function openAgentStore(env: NodeJS.ProcessEnv = process.env): Promise<CredentialStore> {
+  const shared = authJsonPath(env);
+  return new CredentialStore((await Bun.file(shared).exists()) ? shared : storePath(env));
+}
+
+/** How often a read that met a half-written auth.json tries again (the reference writes it in place). */
+const TORN_READ_RETRIES = 5;
+
 export class CredentialStore {
-  constructor(readonly path: string) {}
+  /** "auth.json": shared with the reference program, its lock honoured and its key templates read. */
+  readonly format: "oauth.json" | "auth.json";
+
+  constructor(readonly path: string) {
+    this.format = /(^|[\\/])auth\.json$/.test(path) ? "auth.json" : "oauth.json";
+  }
 
   async read(): Promise<StoreSnapshot> {
     await this.checkPlace();
-    let text: string;
-    try {
-      // Bun.file follows a symlink, as reading should.
-      text = await Bun.file(this.path).text();
-    } catch (error) {
-      const code = errnoOf(error);
-      if (code === "ENOENT") return { path: this.path, exists: false, data: {} };
-      if (code === "EISDIR") throw new StoreCorruptError(this.path, "it is a directory, not a file");
-      throw storeIoError(this.path, "read", error);
+    for (let attempt = 0; ; attempt++) {
+      let text: string;
+      try {
+        // Bun.file follows a symlink, as reading should.
+        text = await Bun.file(this.path).text();
+      } catch (error) {
+        const code = errnoOf(error);
+        if (code === "ENOENT") return { path: this.path, exists: false, data: {} };
+        if (code === "EISDIR") throw new StoreCorruptError(this.path, "it is a directory, not a file");
+        throw storeIoError(this.path, "read", error);
+      }
+      try {
+        // The reference truncates and rewrites auth.json in place, so a read without its lock
+        // can meet an empty or half-written file for a moment: look again before believing it.
+        if (this.format === "auth.json" && text.trim() === "" && attempt < TORN_READ_RETRIES) throw new StoreCorruptError(this.path, "it is empty");
+        const data = parseStore(this.path, text);
+        registerStoredSecrets(data);
+        return { path: this.path, exists: true, data };
+      } catch (error) {
+        if (!(error instanceof StoreCorruptError) || this.format !== "auth.json" || attempt >= TORN_READ_RETRIES) throw error;
+        await Bun.sleep(20 * (attempt + 1));
+      }
     }
-    const data = parseStore(this.path, text);
-    registerStoredSecrets(data);
-    return { path: this.path, exists: true, data };
+  }
+
+  /**
+   * The key of a stored api_key entry, as it is to be used. In auth.json a key is a template
+   * (§C.3): `!command` runs the command and takes its output, `$NAME` and `${NAME}` are
+   * environment variables, `$$` is a dollar. In oauth.json a key is just a key.
+   */
+  async resolveKey(key: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+    if (this.format !== "auth.json") return key;
+    const { resolveKeyTemplate } = await import("./key-template.ts");
+    return resolveKeyTemplate(key, env);
   }
 
   /**

@@ -18,6 +18,7 @@ import {
   warnTightened,
 } from "./credential-store.ts";
 import { withLock } from "./lock.ts";
+import { withReferenceLock } from "./reference-lock.ts";
 import { checkStorePlace } from "./place.ts";
 import type { StoreData } from "./schema.ts";
 
@@ -53,7 +54,14 @@ export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>
       return value === undefined ? undefined : { value, written: false };
     }),
   };
-  return withLock<UpdateResult<T>>(`${realPath}.lock`, lockOptions, async (lock) => {
+  // auth.json: `auth.json.lock` is the reference program's lock directory, so pi's own lock
+  // file takes another name, and the reference's lock is taken too, inside pi's.
+  const shared = store.format === "auth.json";
+  return withLock<UpdateResult<T>>(shared ? `${realPath}.pi-lock` : `${realPath}.lock`, lockOptions, (lock) =>
+    shared ? withReferenceLock(realPath, lockOptions.waitMs, () => locked(lock)) : locked(lock),
+  );
+
+  async function locked(lock: { stillHeld(): boolean }): Promise<UpdateResult<T>> {
     let data: StoreData;
     try {
       data = (await store.read()).data;
@@ -85,7 +93,7 @@ export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>
     } finally {
       pending.abandon();
     }
-  });
+  }
 }
 
 /**

@@ -9,11 +9,11 @@ import { readSettings, writeSettings } from "../app/settings.ts";
 import { PiError } from "../core/errors.ts";
 import { redact } from "../core/redact.ts";
 import { stripControls } from "../core/text.ts";
-import { displayPath, storePath } from "../core/paths.ts";
+import { displayPath } from "../core/paths.ts";
 import { VERSION } from "../core/version.ts";
 import { PROVIDERS, findProvider } from "../providers/registry.ts";
 import type { ChatMessage, ModelInfo, ProviderDescriptor } from "../providers/types.ts";
-import { CredentialStore } from "../store/credential-store.ts";
+import { openAgentStore } from "../store/credential-store.ts";
 import { whyNoBrowser } from "../terminal/browser.ts";
 import { KeyDecoder, type KeyEvent } from "../terminal/keys.ts";
 import { masked } from "../terminal/prompt.ts";
@@ -60,7 +60,6 @@ class Session {
   private readonly screen = new Screen(process.stdout, () => this.render());
   private readonly editor = new Editor();
   private readonly decoder = new KeyDecoder();
-  private readonly store = new CredentialStore(storePath());
   private mode: Mode = { kind: "input" };
   private conversation: ChatMessage[] = [];
   private model!: ModelInfo;
@@ -113,7 +112,7 @@ class Session {
         // A model pi no longer knows: fall back to the default, as on a first run.
       }
     }
-    return selectModel({ fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(this.store)).id });
+    return selectModel({ fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView((await openAgentStore()))).id });
   }
 
   private quit(code = 0): void {
@@ -362,9 +361,9 @@ class Session {
     const wrap = new WordWrap(() => this.screen.columns);
     try {
       const provider = findProvider(this.model.provider);
-      const credential = await resolveCredential(provider, { store: this.store });
+      const credential = await resolveCredential(provider, { store: (await openAgentStore()) });
       const request = { model: this.model.id, info: this.model, messages: this.conversation, maxTokens: MAX_TOKENS, signal: abort.signal };
-      for await (const event of chatWithRecovery(request, credential, this.store)) {
+      for await (const event of chatWithRecovery(request, credential, (await openAgentStore()))) {
         if (event.type === "text") {
           // Model text can be steered by what it read: shown without control sequences, wrapped at words.
           this.screen.write(wrap.push(stripControls(event.text, true)));
@@ -444,7 +443,7 @@ class Session {
     if (arg) {
       provider = findProvider(arg);
     } else {
-      const loggedIn = await loggedInProviders(this.store);
+      const loggedIn = await loggedInProviders((await openAgentStore()));
       if (loggedIn.length === 0) return this.say("Not logged in to any provider; nothing to log out of.");
       provider = await this.pickProvider("Log out of which provider?", loggedIn);
       if (!provider) return this.say(style.dim("Logout cancelled; nothing changed."));
@@ -452,7 +451,7 @@ class Session {
     this.mode = { kind: "busy", streaming: false, cancel: () => {} };
     this.status = `Logging out of ${provider.displayName}…`;
     this.render();
-    this.say(await logoutOne(this.store, provider));
+    this.say(await logoutOne((await openAgentStore()), provider));
   }
 
   private async chooseModel(arg?: string): Promise<void> {
@@ -533,7 +532,7 @@ class Session {
 
   /** Provider id → "logged in" / "via ANTHROPIC_API_KEY", for those with a credential. */
   private async availability(): Promise<Map<string, string>> {
-    const view = await readStoreView(this.store);
+    const view = await readStoreView((await openAgentStore()));
     const out = new Map<string, string>();
     for (const p of PROVIDERS) {
       const source = activeSource(p, view);
@@ -543,7 +542,7 @@ class Session {
   }
 
   private async sourceOf(provider: ProviderDescriptor): Promise<string | undefined> {
-    return activeSource(provider, await readStoreView(this.store))?.source;
+    return activeSource(provider, await readStoreView((await openAgentStore())))?.source;
   }
 }
 

@@ -1,8 +1,7 @@
 import { chooseMethod, checkLoginOptions, finishLogin, loginAndStore, loginWithToken, startLogin, type LoginResult } from "../../app/login.ts";
 import { describeSources, readStoreView } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
-import { storePath } from "../../core/paths.ts";
-import { CredentialStore } from "../../store/credential-store.ts";
+import { openAgentStore } from "../../store/credential-store.ts";
 import { displayPath } from "../../core/paths.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import type { ProviderDescriptor } from "../../providers/types.ts";
@@ -94,7 +93,7 @@ const command: PiCommand = {
 /** How the stored login of this provider looks now, when there is one: "stored", "expires in 7 hours". */
 async function existingLogin(provider: ProviderDescriptor): Promise<string | undefined> {
   try {
-    const view = await readStoreView(new CredentialStore(storePath()));
+    const view = await readStoreView((await openAgentStore()));
     const stored = describeSources(provider, view).find((s) => s.source === "stored")?.stored;
     if (!stored) return undefined;
     return stored.type === "api_key" ? "with an API key" : typeof stored.email === "string" ? `as ${stored.email}` : "stored";

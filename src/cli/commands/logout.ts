@@ -1,9 +1,9 @@
 import { loggedInProviders, logoutOne } from "../../app/logout.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
-import { storePath } from "../../core/paths.ts";
+
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import type { ProviderDescriptor } from "../../providers/types.ts";
-import { CredentialStore } from "../../store/credential-store.ts";
+import { openAgentStore } from "../../store/credential-store.ts";
 import { writeOut } from "../../terminal/output.ts";
 import { isInteractive, selectOne } from "../../terminal/select.ts";
 import type { PiCommand } from "../command.ts";
@@ -19,7 +19,7 @@ const command: PiCommand = {
   },
   examples: [`pi logout ${PROVIDERS[0]!.id}`, "pi logout --all", "pi logout"],
   async run(args) {
-    const store = new CredentialStore(storePath());
+    const store = (await openAgentStore());
     if (args.all && args.provider) throw new PiError("usage", "give a provider or --all, not both; see `pi logout --help`");
     const loggedIn = await loggedInProviders(store);
     let targets: ProviderDescriptor[];

@@ -1,9 +1,9 @@
 import { catalog, defaultModel, offeredModels, writeCache } from "../../app/catalog.ts";
 import { activeSource, readStoreView, resolveCredential } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
-import { storePath } from "../../core/paths.ts";
+
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
-import { CredentialStore } from "../../store/credential-store.ts";
+import { openAgentStore } from "../../store/credential-store.ts";
 import { warn, writeOut } from "../../terminal/output.ts";
 import type { PiCommand } from "../command.ts";
 
@@ -22,7 +22,7 @@ const command: PiCommand = {
   examples: ["pi models", `pi models ${PROVIDERS[0]!.id} --json`, "pi models --refresh"],
   async run(args) {
     const providers = args.provider ? [findProvider(args.provider as string)] : [...PROVIDERS];
-    const store = new CredentialStore(storePath());
+    const store = (await openAgentStore());
     let exit: number = EXIT.ok;
 
     if (args.refresh) {

@@ -3,11 +3,11 @@ import { chatWithRecovery } from "../../app/chat.ts";
 import { firstUsableProvider, readStoreView, resolveCredential } from "../../app/credentials.ts";
 import { selectModel } from "../../app/select-model.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
-import { storePath } from "../../core/paths.ts";
+
 import { stripControls } from "../../core/text.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
-import { CredentialStore } from "../../store/credential-store.ts";
+import { openAgentStore } from "../../store/credential-store.ts";
 import type { PiCommand } from "../command.ts";
 
 /** `pi -p "question"`: one request, the answer streamed to stdout as it arrives. */
@@ -36,7 +36,7 @@ const command: PiCommand = {
     const json = args.json === true;
     const question = await readQuestion(args.question as string | undefined);
     const maxTokens = parseMaxTokens(args["max-tokens"] as string | undefined);
-    const store = new CredentialStore(storePath());
+    const store = (await openAgentStore());
     const model = await selectModel({
       model: args.model as string | undefined,
       provider: args.provider === undefined ? undefined : findProvider(args.provider as string).id,

@@ -1,10 +1,10 @@
 import { resolveCredential } from "../../app/credentials.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
-import { storePath } from "../../core/paths.ts";
+
 import { isTokenText } from "../../core/text.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
-import { CredentialStore } from "../../store/credential-store.ts";
+import { openAgentStore } from "../../store/credential-store.ts";
 import type { PiCommand } from "../command.ts";
 
 const command: PiCommand = {
@@ -27,7 +27,7 @@ const command: PiCommand = {
     const provider = findProvider((args.provider as string | undefined) ?? PROVIDERS[0]!.id);
     const minValidity = args["min-validity"] as string | undefined;
     const resolved = await resolveCredential(provider, {
-      store: new CredentialStore(storePath()),
+      store: (await openAgentStore()),
       minValidityMs: minValidity === undefined ? 0 : parseDuration(minValidity, "--min-validity"),
     });
     if (!isTokenText(resolved.token)) {

@@ -1,0 +1,221 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { Sandbox, storedLogin } from "../helpers/pi.ts";
+import { ensureReference, runReference, spawnReference } from "../reference/reference.ts";
+
+/**
+ * Living beside the reference program (pi-coding-agent 1.6), which keeps logins in
+ * <agent dir>/auth.json, locks it with the directory auth.json.lock, and moves a lone
+ * oauth.json into it. pi uses auth.json whenever it exists, honours that lock, and reads its
+ * key templates; the last part runs the real reference program against the same fake.
+ */
+let fake: FakeAnthropic;
+let box: Sandbox;
+beforeAll(() => {
+  fake = new FakeAnthropic().start();
+});
+afterAll(() => fake.stop());
+beforeEach(() => {
+  box = new Sandbox();
+  fake.faults.length = 0;
+  fake.requests.length = 0;
+  fake.latencyMs = [0, 0];
+});
+afterEach(() => box.cleanup());
+
+const authPath = () => join(box.agentDir, "auth.json");
+const lockDir = () => `${authPath()}.lock`;
+const readAuth = () => JSON.parse(readFileSync(authPath(), "utf8"));
+function writeAuth(data: unknown) {
+  mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
+  writeFileSync(authPath(), JSON.stringify(data, null, 2), { mode: 0o600 });
+}
+
+describe("auth.json, when it exists", () => {
+  test("pi reads, refreshes and writes the login there, and leaves oauth.json alone", async () => {
+    const login = storedLogin(fake.issueFamily(), -1000);
+    writeAuth({ anthropic: login, "some-other": { type: "api_key", key: "literal" } });
+    box.writeStore({ anthropic: { type: "oauth", refresh: "old", access: "old", expires: 1 } });
+    const before = readFileSync(box.storePath, "utf8");
+    const r = await box.run(["token"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    const stored = readAuth();
+    expect(r.stdout).toBe(`${stored.anthropic.access}\n`);
+    expect(stored.anthropic.refresh).not.toBe(login.refresh);
+    expect(stored["some-other"]).toEqual({ type: "api_key", key: "literal" });
+    expect(readFileSync(box.storePath, "utf8")).toBe(before);
+    expect(existsSync(lockDir())).toBe(false);
+    const status = await box.run(["status", "anthropic"], { env: fake.env() });
+    expect(status.stdout).toContain("auth.json");
+  });
+
+  test("pi login stores into auth.json", async () => {
+    writeAuth({});
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: "sk-ant-api03-auth-json-0123456789\n" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("auth.json");
+    expect(readAuth().anthropic).toEqual({ type: "api_key", key: "sk-ant-api03-auth-json-0123456789" });
+    expect(existsSync(box.storePath)).toBe(false);
+  });
+
+  test("a lone oauth.json is not migrated by pi", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    const r = await box.run(["token"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(existsSync(authPath())).toBe(false);
+    expect(box.readStore().anthropic.access).toBe(r.stdout.trim());
+  });
+
+  test("while the reference holds its lock directory, pi waits; once it is released, pi refreshes", async () => {
+    writeAuth({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    mkdirSync(lockDir());
+    const run = box.run(["token"], { env: fake.env() });
+    await Bun.sleep(800);
+    expect(fake.tokenRequests()).toHaveLength(0);
+    rmdirSync(lockDir());
+    const r = await run;
+    expect(r.code).toBe(0);
+    expect(fake.tokenRequests()).toHaveLength(1);
+    expect(existsSync(lockDir())).toBe(false);
+  });
+
+  test("a lock directory untouched for over 30 s is abandoned, and taken over", async () => {
+    writeAuth({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    mkdirSync(lockDir());
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lockDir(), old, old);
+    const started = Date.now();
+    const r = await box.run(["token"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(existsSync(lockDir())).toBe(false);
+  });
+
+  test("pi holds the lock directory for the whole refresh, renewing it so the reference never finds it stale", async () => {
+    writeAuth({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    fake.latencyMs = [5800, 5800];
+    const run = box.run(["token"], { env: fake.env() });
+    let first: number | undefined;
+    for (let i = 0; i < 100 && first === undefined; i++) {
+      await Bun.sleep(20);
+      if (existsSync(lockDir()) && fake.requests.length > 0) first = statSync(lockDir()).mtimeMs;
+    }
+    expect(first).toBeDefined();
+    await Bun.sleep(5300);
+    expect(statSync(lockDir()).mtimeMs).toBeGreaterThan(first!);
+    expect((await run).code).toBe(0);
+    expect(existsSync(lockDir())).toBe(false);
+  }, 20_000);
+
+  test("a half-written auth.json (the reference writes in place) is read again, not taken as empty", async () => {
+    const login = storedLogin(fake.issueFamily(), 3600_000);
+    mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
+    writeFileSync(authPath(), "", { mode: 0o600 });
+    const run = box.run(["token"], { env: fake.env() });
+    await Bun.sleep(30);
+    writeFileSync(authPath(), JSON.stringify({ anthropic: login }, null, 2));
+    const r = await run;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${login.access}\n`);
+  });
+});
+
+describe("auth.json key templates", () => {
+  test("$NAME and ${NAME} are environment variables, $$ a dollar; the file keeps the template", async () => {
+    writeAuth({ anthropic: { type: "api_key", key: "${KEY_PART}-$KEY_END$$" } });
+    const r = await box.run(["token"], { env: { ...fake.env(), KEY_PART: "sk-ant-api03-from", KEY_END: "env" } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("sk-ant-api03-from-env$\n");
+    expect(readAuth().anthropic.key).toBe("${KEY_PART}-$KEY_END$$");
+  });
+
+  test("!command runs the command and takes its output", async () => {
+    writeAuth({ anthropic: { type: "api_key", key: "!printf 'sk-ant-api03-%s\\n' from-a-command" } });
+    const r = await box.run(["token"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("sk-ant-api03-from-a-command\n");
+  });
+
+  test("a failing command is one line naming the command, not its arguments", async () => {
+    writeAuth({ anthropic: { type: "api_key", key: "!false --secret-arg hunter2" } });
+    const r = await box.run(["token"], { env: fake.env() });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("the API key command in auth.json (false …) failed with exit code 1");
+    expect(r.stderr).not.toContain("hunter2");
+  });
+
+  test("in oauth.json a key is only a key", async () => {
+    box.writeStore({ anthropic: { type: "api_key", key: "sk-ant-api03-$NOT_A_VARIABLE" } });
+    const r = await box.run(["token"], { env: fake.env() });
+    expect(r.stdout).toBe("sk-ant-api03-$NOT_A_VARIABLE\n");
+  });
+});
+
+describe("with the real reference program (pi-coding-agent 1.6.0)", () => {
+  beforeAll(() => {
+    ensureReference();
+  }, 300_000);
+
+  const refEnv = () => ({ ...box.baseEnv(), PATH: process.env.PATH ?? "/usr/bin:/bin" });
+  const rewrites = () => ({ "https://platform.claude.com": fake.url });
+
+  test("after the reference moves pi's oauth.json into auth.json, pi follows: the login is still there", async () => {
+    const login = storedLogin(fake.issueFamily(), 3600_000);
+    box.writeStore({ anthropic: login });
+    const migrate = await runReference(["--help"], refEnv(), rewrites());
+    expect(migrate.code).toBe(0);
+    expect(existsSync(`${box.storePath}.migrated`)).toBe(true);
+    expect(existsSync(box.storePath)).toBe(false);
+    const r = await box.run(["token"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${login.access}\n`);
+  }, 60_000);
+
+  test("the reference uses a login pi refreshed into auth.json, and pi one the reference refreshed", async () => {
+    writeAuth({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    const mine = await box.run(["token"], { env: fake.env() });
+    expect(mine.code).toBe(0);
+    const theirs = await runReference(["auth", "print-bearer-token", "--provider", "anthropic"], refEnv(), rewrites());
+    expect(theirs.stderr).toBe("");
+    expect(theirs.stdout.trim()).toBe(mine.stdout.trim());
+    expect(fake.tokenRequests()).toHaveLength(1);
+
+    // Now the reference refreshes (its login has expired) and pi takes what it stored.
+    const data = readAuth();
+    data.anthropic.expires = Date.now() - 1000;
+    writeFileSync(authPath(), JSON.stringify(data, null, 2));
+    const refreshed = await runReference(["auth", "print-bearer-token", "--provider", "anthropic"], refEnv(), rewrites());
+    expect(refreshed.code).toBe(0);
+    expect(fake.tokenRequests()).toHaveLength(2);
+    const again = await box.run(["token"], { env: fake.env() });
+    expect(again.stdout.trim()).toBe(refreshed.stdout.trim());
+    expect(fake.tokenRequests()).toHaveLength(2);
+    expect(fake.replays).toBe(0);
+  }, 60_000);
+
+  test("20 pi and 20 reference processes on one expired login make exactly one refresh and no replay", async () => {
+    const tokens = fake.issueFamily();
+    writeAuth({ anthropic: storedLogin(tokens, -1000) });
+    // The refresh outlasts the reference's start-up (slow with 40 processes starting), so both
+    // programs are at the lock while it is held: without the interlock, refreshes replay (seen).
+    fake.latencyMs = [6000, 6000];
+    const replaysBefore = fake.replays;
+    const pis = Array.from({ length: 20 }, () => box.run(["token"], { env: fake.env(), timeoutMs: 90_000 }));
+    const refs = Array.from({ length: 20 }, async () => {
+      const proc = spawnReference(["auth", "print-bearer-token", "--provider", "anthropic"], refEnv(), rewrites());
+      const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      return { code, stdout, stderr };
+    });
+    const results = await Promise.all([...pis, ...refs]);
+    const final = readAuth().anthropic;
+    expect(results.filter((r) => r.code !== 0).map((r) => r.stderr)).toEqual([]);
+    expect(new Set(results.map((r) => r.stdout.trim()))).toEqual(new Set([final.access]));
+    expect(fake.tokenRequests()).toHaveLength(1);
+    expect(fake.replays).toBe(replaysBefore);
+    expect(fake.isCurrentRefresh(final.refresh)).toBe(true);
+    expect(existsSync(lockDir())).toBe(false);
+  }, 120_000);
+});

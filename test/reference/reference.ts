@@ -1,0 +1,37 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * The real reference program (@earendil-works/pi-coding-agent 1.6.0), for compatibility
+ * tests: installed from the npm registry on first use into test/reference/.install (kept
+ * between runs, ignored by git), and run with Bun — it needs Node ≥ 22.19 otherwise — with a
+ * preload that sends its calls to the fake servers.
+ */
+const DIR = join(import.meta.dir, ".install");
+export const REFERENCE_CLI = join(DIR, "node_modules", "@earendil-works", "pi-coding-agent", "dist", "bundle", "cli.js");
+const PRELOAD = join(import.meta.dir, "fetch-rewrite.mjs");
+
+export function ensureReference(): string {
+  if (existsSync(REFERENCE_CLI)) return REFERENCE_CLI;
+  mkdirSync(DIR, { recursive: true });
+  writeFileSync(join(DIR, "package.json"), JSON.stringify({ private: true, dependencies: { "@earendil-works/pi-coding-agent": "1.6.0" } }));
+  const install = Bun.spawnSync([process.execPath, "install", "--no-save", "--ignore-scripts"], { cwd: DIR, env: { ...process.env, BUN_BE_BUN: "1" }, stdout: "pipe", stderr: "pipe" });
+  if (!existsSync(REFERENCE_CLI)) throw new Error(`could not install the reference program: ${install.stderr.toString().slice(-2000)}`);
+  return REFERENCE_CLI;
+}
+
+/** Run the reference with `args`, its URLs rewritten by prefix. */
+export function spawnReference(args: string[], env: Record<string, string>, rewrites: Record<string, string>) {
+  return Bun.spawn([process.execPath, "--preload", PRELOAD, REFERENCE_CLI, ...args], {
+    env: { ...env, BUN_BE_BUN: "1", PI_REF_REWRITE: JSON.stringify(rewrites) },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+}
+
+export async function runReference(args: string[], env: Record<string, string>, rewrites: Record<string, string>) {
+  const proc = spawnReference(args, env, rewrites);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
