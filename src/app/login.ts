@@ -1,3 +1,4 @@
+import { accountsOf, checkAccountName, placeLogin } from "./accounts.ts";
 import { PiError } from "../core/errors.ts";
 import { disableCoreDumps } from "../core/harden.ts";
 import { agentDir, joinPath } from "../core/paths.ts";
@@ -19,6 +20,9 @@ export interface LoginResult {
   kind: StoredLogin["type"];
   /** An environment variable that takes precedence over the login just stored. */
   hiddenBy?: string;
+  /** The account it was stored as ("default" unless named), and the one it moved aside, if any. */
+  account: string;
+  movedAside?: string;
 }
 
 /** `--method`, or the default: a browser method where a browser can be opened, else the first that needs none. */
@@ -43,15 +47,17 @@ export function checkLoginOptions(provider: ProviderDescriptor, options: Readonl
   }
 }
 
-export async function loginAndStore(provider: ProviderDescriptor, method: LoginMethod, ui: LoginUI, options: Readonly<Record<string, string>>): Promise<LoginResult> {
+export async function loginAndStore(provider: ProviderDescriptor, method: LoginMethod, ui: LoginUI, options: Readonly<Record<string, string>>, account?: string): Promise<LoginResult> {
+  if (account !== undefined) checkAccountName(account);
   disableCoreDumps();
   const runtime = await provider.load();
   const login = await runtime.login(method.id, ui, options);
   if (ui.signal.aborted) throw new PiError("interrupted", "login cancelled; nothing was changed");
-  return store(provider, login);
+  return store(provider, login, account);
 }
 
-export async function loginWithToken(provider: ProviderDescriptor, token: string, options: Readonly<Record<string, string>>): Promise<LoginResult> {
+export async function loginWithToken(provider: ProviderDescriptor, token: string, options: Readonly<Record<string, string>>, account?: string): Promise<LoginResult> {
+  if (account !== undefined) checkAccountName(account);
   const runtime = await provider.load();
   if (!runtime.loginWithToken || !provider.withToken) {
     throw new PiError("usage", `${provider.displayName} cannot store a token you bring; run \`pi login ${provider.id}\``);
@@ -60,23 +66,24 @@ export async function loginWithToken(provider: ProviderDescriptor, token: string
   registerSecret(value);
   if (value === "") throw new PiError("usage", `stdin held no token; pipe in ${provider.withToken}`);
   checkTokenCharacters(value, "the token on stdin");
-  return store(provider, await runtime.loginWithToken(value, options));
+  return store(provider, await runtime.loginWithToken(value, options), account);
 }
 
-async function store(provider: ProviderDescriptor, login: StoredLogin): Promise<LoginResult> {
+async function store(provider: ProviderDescriptor, login: StoredLogin, account?: string): Promise<LoginResult> {
   for (const field of ["access", "refresh", "key"] as const) {
     const value = login[field];
     if (typeof value === "string") checkTokenCharacters(value, `the ${field} token ${provider.displayName} issued`);
   }
   const credentials = (await openAgentStore());
-  await credentials.update(
+  const { value: placed } = await credentials.update(
     async (data) => {
-      data[provider.id] = login;
-      return { value: undefined, changed: true };
+      const before = accountsOf(data, provider).find((r) => r.active)?.name;
+      const stored = placeLogin(data, provider, login as unknown as Record<string, unknown>, account);
+      return { value: { stored, movedAside: before !== undefined && before !== stored ? before : undefined }, changed: true };
     },
     { onCorrupt: "move-aside", purpose: "storing a login" },
   );
-  return { provider, storePath: credentials.path, kind: login.type, hiddenBy: hidingVariable(provider) };
+  return { provider, storePath: credentials.path, kind: login.type, hiddenBy: hidingVariable(provider), account: placed.stored, movedAside: placed.movedAside };
 }
 
 /** RFC 6750's token characters, roughly: visible ASCII. Anything else could inject a header line. */
@@ -127,7 +134,8 @@ export async function startLogin(provider: ProviderDescriptor, options: Readonly
   return { url: pending.url, expiresAt: entry.expiresAt, pendingPath: pendingPath() };
 }
 
-export async function finishLogin(provider: ProviderDescriptor, answer: string): Promise<LoginResult> {
+export async function finishLogin(provider: ProviderDescriptor, answer: string, account?: string): Promise<LoginResult> {
+  if (account !== undefined) checkAccountName(account);
   const runtime = await provider.load();
   if (!provider.twoStep || !runtime.finishLogin) {
     throw new PiError("usage", `${provider.displayName} has no two-step sign-in; run \`pi login ${provider.id}\``);
@@ -143,7 +151,7 @@ export async function finishLogin(provider: ProviderDescriptor, answer: string):
   }
   // A wrong state or a bad paste is refused before anything is sent, and the pending sign-in stays for another try.
   const login = await runtime.finishLogin(entry.secrets, answer);
-  const result = await store(provider, login);
+  const result = await store(provider, login, account);
   delete all[provider.id];
   await writePending(all);
   return result;

@@ -2,9 +2,11 @@ import { describeExpiry } from "../core/duration.ts";
 import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import { maskToken } from "../core/redact.ts";
+import { stripControls } from "../core/text.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import { openAgentStore, type StorePermissions } from "../store/credential-store.ts";
 import { RATE_LIMIT_FIELD } from "../store/schema.ts";
+import { accountsOf, checkAccountName, pictureOfAccount } from "./accounts.ts";
 import { type StoreView, describeSources } from "./credentials.ts";
 
 /**
@@ -30,6 +32,10 @@ export interface ProviderStatus {
   details: Record<string, string>;
   warnings: string[];
   sources: { source: string; kind: string; present: boolean; problem: string | null; exchange: boolean }[];
+  /** Every stored account (one login per account), with the identity the provider gave; the active one first. */
+  accounts: { name: string; active: boolean; identity: string | null }[];
+  /** The account shown above (--account), when it is not the active one. */
+  account: string | null;
 }
 
 export interface StoreStatus {
@@ -41,7 +47,11 @@ export interface StoreStatus {
   problem: string | null;
 }
 
-export async function collectStatus(providers: readonly ProviderDescriptor[]): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
+export async function collectStatus(providers: readonly ProviderDescriptor[], options: { account?: string } = {}): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
+  if (options.account !== undefined) {
+    checkAccountName(options.account);
+    if (providers.length !== 1) throw new PiError("usage", "--account goes with one provider; see `pi status --help`");
+  }
   const store = (await openAgentStore());
   // Modes as found, before reading repairs them (the repair warns on stderr).
   const found = await store.permissions();
@@ -56,7 +66,17 @@ export async function collectStatus(providers: readonly ProviderDescriptor[]): P
     exists = true;
     view = { problem: error.message };
   }
-  return { store: describeStore(store.path, exists, found, view), providers: providers.map((p) => describeProvider(p, view)) };
+  return { store: describeStore(store.path, exists, found, view), providers: providers.map((p) => describeProvider(p, accountView(p, view, options.account))) };
+}
+
+/** The view with the asked-for account in the provider's place; the accounts listed either way. */
+function accountView(provider: ProviderDescriptor, view: StoreView, account: string | undefined): StoreView & { account?: string } {
+  if (account === undefined || !("data" in view)) return view;
+  const active = accountsOf(view.data, provider).find((r) => r.active);
+  if (active?.name === account) return view;
+  const picture = pictureOfAccount(view.data, provider, account);
+  if (!picture) throw new PiError("not_logged_in", `no ${provider.displayName} account "${account}"; run \`pi login ${provider.id} --account ${account}\``);
+  return { data: picture, account };
 }
 
 function describeStore(path: string, exists: boolean, perms: StorePermissions, view: StoreView): StoreStatus {
@@ -71,7 +91,7 @@ function describeStore(path: string, exists: boolean, perms: StorePermissions, v
   };
 }
 
-function describeProvider(provider: ProviderDescriptor, view: StoreView): ProviderStatus {
+function describeProvider(provider: ProviderDescriptor, view: StoreView & { account?: string }): ProviderStatus {
   const sources = describeSources(provider, view);
   const active = sources.find((s) => s.present);
   const stored = sources.find((s) => s.source === "stored");
@@ -100,6 +120,8 @@ function describeProvider(provider: ProviderDescriptor, view: StoreView): Provid
     expired: expires === undefined ? null : Date.now() >= expires,
     renewable: login ? login.type === "oauth" && typeof login.refresh === "string" : null,
     details: login && provider.describe ? provider.describe(login) : {},
+    accounts: "data" in view ? accountsOf(view.data, provider).map((r) => ({ name: r.name, active: r.active, identity: identityOf(provider, r.entry) })) : [],
+    account: view.account ?? null,
     warnings,
     sources: sources.map((s) => ({
       source: s.source,
@@ -114,7 +136,7 @@ function describeProvider(provider: ProviderDescriptor, view: StoreView): Provid
 export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[]): string {
   const lines: string[] = [];
   for (const s of statuses) {
-    lines.push(`${s.name} (${s.id})`);
+    lines.push(`${s.name} (${s.id})${s.account ? ` — account "${s.account}"` : ""}`);
     if (!s.usable) {
       const env = s.sources.filter((x) => x.source !== "stored").map((x) => x.source);
       lines.push(`  not logged in — run \`pi login ${s.id}\`${env.length ? `, or set ${env.join(" or ")}` : ""}`);
@@ -123,6 +145,10 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
       lines.push(`  token:    ${s.token}`);
       for (const [name, value] of Object.entries(s.details)) lines.push(`  ${`${name}:`.padEnd(10)}${value}`);
       lines.push(`  expires:  ${expiryText(s)}`);
+    }
+    if (s.accounts.length > 1 || s.accounts.some((a) => a.name !== "default")) {
+      const shown = s.accounts.map((a) => `${a.name}${a.identity ? ` (${a.identity})` : ""}${a.active ? " [active]" : ""}`);
+      lines.push(`  accounts: ${shown.join(", ")} — \`pi switch ${s.id}\` changes the active one`);
     }
     for (const w of s.warnings) lines.push(`  warning: ${w}`);
     lines.push("");
@@ -145,4 +171,15 @@ function expiryText(s: ProviderStatus): string {
   }
   if (s.source !== "stored") return "unknown (set in the environment)";
   return s.kind === "api_key" ? "never (an API key)" : "unknown (a token without expiry information)";
+}
+
+/** Who an account is, as the provider told pi (an email, an organization), for the accounts line. */
+function identityOf(provider: ProviderDescriptor, entry: unknown): string | null {
+  const e = entry as Record<string, unknown> | undefined;
+  if (!e || typeof e !== "object") return null;
+  for (const field of ["email", "organization", "login", "accountId"]) {
+    const value = e[field];
+    if (typeof value === "string" && value.trim()) return stripControls(value).slice(0, 80);
+  }
+  return null;
 }

@@ -4,6 +4,7 @@ import type { PiCommand } from "./command.ts";
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<PiCommand>; hidden?: boolean }> = {
   login: { summary: "sign in to a provider and store the login", load: () => import("./commands/login.ts").then((m) => m.default) },
   logout: { summary: "revoke and delete a stored login", load: () => import("./commands/logout.ts").then((m) => m.default) },
+  switch: { summary: "change which of a provider's accounts is active", load: () => import("./commands/switch.ts").then((m) => m.default) },
   status: { summary: "show which credential each provider uses, and from where", load: () => import("./commands/status.ts").then((m) => m.default) },
   token: { summary: "print the credential a provider would use (for scripts)", load: () => import("./commands/token.ts").then((m) => m.default) },
   models: { summary: "list models and which credential each would use", load: () => import("./commands/models.ts").then((m) => m.default) },

@@ -221,7 +221,7 @@ describe("smaller things", () => {
       const { code, state } = fake.approve(url);
       return `${code}#${state}`;
     });
-    expect(second.stderr).toContain("Already logged in to Anthropic (Claude Pro/Max) (as ada@example.com); signing in again replaces that login.");
+    expect(second.stderr).toContain("Already logged in to Anthropic (Claude Pro/Max) (as ada@example.com); signing in again replaces that login (--account <name> keeps it and adds another).");
   });
 
   test("pi status names the account a sign-in returned", async () => {

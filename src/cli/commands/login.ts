@@ -1,3 +1,4 @@
+import { accountsOf, storeForAccount } from "../../app/accounts.ts";
 import { chooseMethod, checkLoginOptions, finishLogin, loginAndStore, loginWithToken, startLogin, type LoginResult } from "../../app/login.ts";
 import { describeSources, readStoreView } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
@@ -36,6 +37,7 @@ const args: ArgsDef = {
   finish: { type: "boolean", description: "complete a sign-in begun with --start" },
   "with-token": { type: "boolean", description: "store a token you already have, read as one line from stdin" },
   json: { type: "boolean", description: "with --start, --finish or --with-token: print JSON on stdout" },
+  account: { type: "string", description: "store this login as a named account beside the others and make it the active one (`pi switch` goes back)", valueHint: "name" },
   ...Object.fromEntries(
     PROVIDERS.flatMap((p) =>
       Object.entries(p.loginOptions ?? {}).map(([name, option]) => [name, { type: "string" as const, description: `${p.displayName}: ${option.description}`, valueHint: option.valueHint }]),
@@ -68,8 +70,9 @@ const command: PiCommand = {
     checkLoginOptions(provider, options, PROVIDERS);
     const json = parsed.json === true;
 
-    if (mode === "with-token") return report(await loginWithToken(provider, await tokenFromStdin(provider), options), json);
-    if (mode === "finish") return report(await finishLogin(provider, await finishAnswer(provider, parsed.answer as string | undefined)), json);
+    const account = parsed.account as string | undefined;
+    if (mode === "with-token") return report(await loginWithToken(provider, await tokenFromStdin(provider), options, account), json);
+    if (mode === "finish") return report(await finishLogin(provider, await finishAnswer(provider, parsed.answer as string | undefined), account), json);
     if (mode === "start") {
       const started = await startLogin(provider, options);
       if (json) {
@@ -84,16 +87,21 @@ const command: PiCommand = {
 
     const ui = lineLoginUI({ interactive, browserWanted: parsed.browser !== false });
     const method = chooseMethod(provider, parsed.method as string | undefined, ui.canOpenBrowser());
-    const already = await existingLogin(provider);
-    if (already) writeErr(`Already logged in to ${provider.displayName} (${already}); signing in again replaces that login.`);
-    return report(await loginAndStore(provider, method, ui, options), false);
+    const already = await existingLogin(provider, account);
+    if (already) writeErr(`Already logged in to ${provider.displayName} (${already}); signing in again replaces that login${account === undefined ? " (--account <name> keeps it and adds another)" : ""}.`);
+    return report(await loginAndStore(provider, method, ui, options, account), false);
   },
 };
 
 /** How the stored login of this provider looks now, when there is one: "stored", "expires in 7 hours". */
-async function existingLogin(provider: ProviderDescriptor): Promise<string | undefined> {
+async function existingLogin(provider: ProviderDescriptor, account: string | undefined): Promise<string | undefined> {
   try {
-    const view = await readStoreView((await openAgentStore()));
+    const agentStore = await openAgentStore();
+    const { data } = await agentStore.read();
+    const rows = accountsOf(data, provider);
+    // A named account that is not there yet replaces nothing.
+    if (account !== undefined && !rows.some((r) => r.name === account)) return undefined;
+    const view = await readStoreView(account === undefined ? agentStore : await storeForAccount(agentStore, provider, account));
     const stored = describeSources(provider, view).find((s) => s.source === "stored")?.stored;
     if (!stored) return undefined;
     return stored.type === "api_key" ? "with an API key" : typeof stored.email === "string" ? `as ${stored.email}` : "stored";
@@ -140,10 +148,12 @@ async function finishAnswer(provider: ProviderDescriptor, given: string | undefi
 
 function report(result: LoginResult, json: boolean): number {
   if (json) {
-    console.log(JSON.stringify({ provider: result.provider.id, stored: result.storePath, kind: result.kind }));
+    console.log(JSON.stringify({ provider: result.provider.id, stored: result.storePath, kind: result.kind, account: result.account }));
   } else {
     const what = result.kind === "api_key" ? "Stored the API key for" : "Logged in to";
-    writeOut(`${what} ${result.provider.displayName}. Stored in ${displayPath(result.storePath)} (readable only by you).`);
+    const as = result.account === "default" ? "" : ` as account "${result.account}"`;
+    writeOut(`${what} ${result.provider.displayName}${as}. Stored in ${displayPath(result.storePath)} (readable only by you).`);
+    if (result.movedAside) writeOut(`"${result.movedAside}" is kept beside it; \`pi switch ${result.provider.id} ${result.movedAside}\` makes it active again.`);
   }
   if (result.hiddenBy) warn(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one`);
   return EXIT.ok;

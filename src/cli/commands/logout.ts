@@ -1,3 +1,4 @@
+import { promoteNextAccount, storeForAccount } from "../../app/accounts.ts";
 import { loggedInProviders, logoutOne } from "../../app/logout.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 
@@ -16,6 +17,7 @@ const command: PiCommand = {
   args: {
     provider: { type: "positional", description: "provider id", required: false },
     all: { type: "boolean", description: "log out of every provider", default: false },
+    account: { type: "string", description: "which account of the provider (see `pi status`; default: the active one)", valueHint: "name" },
   },
   examples: [`pi logout ${PROVIDERS[0]!.id}`, "pi logout --all", "pi logout"],
   async run(args) {
@@ -40,7 +42,17 @@ const command: PiCommand = {
       writeOut("Not logged in to any provider; nothing to do.");
       return EXIT.ok;
     }
-    for (const provider of targets) writeOut(await logoutOne(store, provider));
+    const account = args.account as string | undefined;
+    if (account !== undefined && targets.length !== 1) throw new PiError("usage", "--account goes with one provider; see `pi logout --help`");
+    for (const provider of targets) {
+      const target = await storeForAccount(store, provider, account);
+      writeOut(await logoutOne(target, provider));
+      // The active account went: the next one takes its place.
+      if (target === store) {
+        const next = await promoteNextAccount(store, provider);
+        if (next) writeOut(`${provider.displayName}: "${next}" is now the active account.`);
+      }
+    }
     return EXIT.ok;
   },
 };

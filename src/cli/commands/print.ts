@@ -1,9 +1,9 @@
 import { fstatSync } from "node:fs";
+import { storeForAccount } from "../../app/accounts.ts";
 import { chatWithRecovery } from "../../app/chat.ts";
 import { firstUsableProvider, readStoreView, resolveCredential } from "../../app/credentials.ts";
 import { selectModel } from "../../app/select-model.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
-
 import { stripControls } from "../../core/text.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
@@ -23,6 +23,7 @@ const command: PiCommand = {
     system: { type: "string", description: "a system prompt", valueHint: "text" },
     "max-tokens": { type: "string", description: `Longest answer, in tokens (default ${DEFAULT_MAX_TOKENS})`, valueHint: "n" },
     json: { type: "boolean", description: "print the stream as newline-delimited JSON events", default: false },
+    account: { type: "string", description: "which account of the provider (see `pi status`; default: the active one)", valueHint: "name" },
   },
   examples: [
     'pi -p "Explain PKCE in two sentences"',
@@ -36,13 +37,14 @@ const command: PiCommand = {
     const json = args.json === true;
     const question = await readQuestion(args.question as string | undefined);
     const maxTokens = parseMaxTokens(args["max-tokens"] as string | undefined);
-    const store = (await openAgentStore());
+    const agentStore = await openAgentStore();
     const model = await selectModel({
       model: args.model as string | undefined,
       provider: args.provider === undefined ? undefined : findProvider(args.provider as string).id,
-      fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(store)).id,
+      fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(agentStore)).id,
     });
     const provider = findProvider(model.provider);
+    const store = await storeForAccount(agentStore, provider, args.account as string | undefined);
     const credential = await resolveCredential(provider, { store });
 
     const abort = new AbortController();

@@ -16,11 +16,12 @@ const command: PiCommand = {
   args: {
     provider: { type: "positional", description: "only this provider", required: false },
     json: { type: "boolean", description: "print stable JSON instead of text", default: false },
+    account: { type: "string", description: "show this account of the provider instead of the active one", valueHint: "name" },
   },
   examples: ["pi status", `pi status ${PROVIDERS[0]!.id}`, "pi status --json | jq '.providers[0].source'"],
   async run(args) {
     const providers = args.provider ? [findProvider(args.provider as string)] : [...PROVIDERS];
-    const { store, providers: statuses } = await collectStatus(providers);
+    const { store, providers: statuses } = await collectStatus(providers, { account: args.account as string | undefined });
     if (args.json) {
       console.log(JSON.stringify({ store, providers: statuses }, null, 2));
     } else {

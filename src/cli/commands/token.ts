@@ -1,7 +1,7 @@
+import { storeForAccount } from "../../app/accounts.ts";
 import { resolveCredential } from "../../app/credentials.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
-
 import { isTokenText } from "../../core/text.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { openAgentStore } from "../../store/credential-store.ts";
@@ -16,6 +16,7 @@ const command: PiCommand = {
     provider: { type: "positional", description: `${PROVIDERS.map((p) => p.id).join(", ")} (default: ${PROVIDERS[0]!.id})`, required: false },
     "min-validity": { type: "string", description: "refresh first unless the token stays valid at least this long", valueHint: "duration" },
     json: { type: "boolean", description: "print {token, expires, source, kind} as JSON", default: false },
+    account: { type: "string", description: "which account of the provider (see `pi status`; default: the active one)", valueHint: "name" },
   },
   examples: [
     "pi token",
@@ -27,7 +28,7 @@ const command: PiCommand = {
     const provider = findProvider((args.provider as string | undefined) ?? PROVIDERS[0]!.id);
     const minValidity = args["min-validity"] as string | undefined;
     const resolved = await resolveCredential(provider, {
-      store: (await openAgentStore()),
+      store: await storeForAccount(await openAgentStore(), provider, args.account as string | undefined),
       minValidityMs: minValidity === undefined ? 0 : parseDuration(minValidity, "--min-validity"),
     });
     if (!isTokenText(resolved.token)) {
