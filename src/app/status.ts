@@ -4,7 +4,7 @@ import { displayPath } from "../core/paths.ts";
 import { maskToken } from "../core/redact.ts";
 import { stripControls } from "../core/text.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
-import { openAgentStore, type StorePermissions } from "../store/credential-store.ts";
+import { type CredentialStore, openAgentStore, secretsPreference, type StorePermissions } from "../store/credential-store.ts";
 import { RATE_LIMIT_FIELD } from "../store/schema.ts";
 import { accountsOf, checkAccountName, pictureOfAccount } from "./accounts.ts";
 import { type StoreView, describeSources } from "./credentials.ts";
@@ -45,6 +45,10 @@ export interface StoreStatus {
   dirMode: string | null;
   permissionsOk: boolean;
   problem: string | null;
+  /** Where the secrets are: "keyring" (the OS keychain) or "file". */
+  secrets: "keyring" | "file";
+  /** Why, in words: the preference, or why the keychain is not used. */
+  secretsNote: string;
 }
 
 export async function collectStatus(providers: readonly ProviderDescriptor[], options: { account?: string } = {}): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
@@ -66,7 +70,8 @@ export async function collectStatus(providers: readonly ProviderDescriptor[], op
     exists = true;
     view = { problem: error.message };
   }
-  return { store: describeStore(store.path, exists, found, view), providers: providers.map((p) => describeProvider(p, accountView(p, view, options.account))) };
+  const secrets = await describeSecrets(store, view);
+  return { store: { ...describeStore(store.path, exists, found, view), ...secrets }, providers: providers.map((p) => describeProvider(p, accountView(p, view, options.account))) };
 }
 
 /** The view with the asked-for account in the provider's place; the accounts listed either way. */
@@ -79,7 +84,21 @@ function accountView(provider: ProviderDescriptor, view: StoreView, account: str
   return { data: picture, account };
 }
 
-function describeStore(path: string, exists: boolean, perms: StorePermissions, view: StoreView): StoreStatus {
+/** Where the secrets are and why; in auto mode this asks the keychain (3 s at most) whether it is there. */
+async function describeSecrets(store: CredentialStore, view: StoreView): Promise<Pick<StoreStatus, "secrets" | "secretsNote">> {
+  if (store.format === "auth.json") return { secrets: "file", secretsNote: "auth.json is shared with the original pi, which reads them there" };
+  const marked = "data" in view && Object.values(view.data).some((e) => Array.isArray((e as { keyring?: unknown } | null)?.keyring));
+  const { from } = await secretsPreference();
+  const chosen = from ? ` (${from}=${store.secretsIn})` : "";
+  if (store.secretsIn === "file") return { secrets: marked ? "keyring" : "file", secretsNote: `the file${chosen}` };
+  const { probeKeyring } = await import("../store/keyring.ts");
+  const probe = await probeKeyring();
+  if (marked) return { secrets: "keyring", secretsNote: `the OS keychain, service "pi"${chosen}${probe.ok ? "" : `, which is not answering now (${probe.reason})`}` };
+  if (probe.ok) return { secrets: "file", secretsNote: `the file for now; the OS keychain answers, so the next login or refresh moves them there${chosen}` };
+  return { secrets: "file", secretsNote: `the file: the OS keychain is not available (${probe.reason})${chosen}` };
+}
+
+function describeStore(path: string, exists: boolean, perms: StorePermissions, view: StoreView): Omit<StoreStatus, "secrets" | "secretsNote"> {
   const mode = (m?: number) => (m === undefined ? null : "0" + m.toString(8));
   return {
     path,
@@ -159,6 +178,7 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
   } else {
     const perms = `file ${store.fileMode ?? "?"}, directory ${store.dirMode ?? "?"}`;
     lines.push(`Store: ${where} (${perms}${store.permissionsOk ? ", private" : " — open to other users"})`);
+    lines.push(`Secrets: in ${store.secretsNote}`);
   }
   return lines.join("\n");
 }

@@ -82,3 +82,15 @@ function exitNow(code: number): never {
   say("\npi: interrupted");
   process.exit(code);
 }
+
+/**
+ * Work that cannot be cancelled and may never end (a keychain call that hung, abandoned after
+ * its timeout) would keep pi alive after the command is done: main exits regardless.
+ */
+let abandoned = false;
+export function abandonedWork(): void {
+  abandoned = true;
+}
+export function hasAbandonedWork(): boolean {
+  return abandoned;
+}

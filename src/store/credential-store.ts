@@ -1,6 +1,6 @@
 import type { Stats } from "node:fs";
 import { PiError, errnoOf } from "../core/errors.ts";
-import { authJsonPath, dirnameOf, displayPath, storePath } from "../core/paths.ts";
+import { authJsonPath, dirnameOf, displayPath, joinPath, storePath } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
 import { warn } from "../terminal/output.ts";
 import type { StoreData } from "./schema.ts";
@@ -55,7 +55,37 @@ export type Mutation<T> = (data: StoreData) => Promise<{ value: T; changed: bool
  */
 export async function openAgentStore(env: NodeJS.ProcessEnv = process.env): Promise<CredentialStore> {
   const shared = authJsonPath(env);
-  return new CredentialStore((await Bun.file(shared).exists()) ? shared : storePath(env));
+  if (await Bun.file(shared).exists()) return new CredentialStore(shared);
+  const { preference, explicit } = await secretsPreference(env);
+  const store = new CredentialStore(storePath(env), preference);
+  // A backend chosen on purpose takes the logins already stored, at once (under the lock).
+  if (explicit) await store.reconcile();
+  return store;
+}
+
+/** Where secrets go: "auto" (the keychain when it answers within 3 s, else the file), "keyring" or "file". */
+export type SecretsPreference = "auto" | "keyring" | "file";
+
+/** `PI_CREDENTIAL_STORE`, else `credentialStore` in settings.json, else auto. */
+export async function secretsPreference(env: NodeJS.ProcessEnv = process.env): Promise<{ preference: SecretsPreference; explicit: boolean; from?: string }> {
+  const valid = (v: unknown): v is SecretsPreference => v === "auto" || v === "keyring" || v === "file";
+  const fromEnv = env.PI_CREDENTIAL_STORE?.trim();
+  if (fromEnv) {
+    if (!valid(fromEnv)) throw new PiError("usage", `PI_CREDENTIAL_STORE is "${fromEnv.slice(0, 20)}"; use auto, keyring or file`);
+    return { preference: fromEnv, explicit: fromEnv !== "auto", from: "PI_CREDENTIAL_STORE" };
+  }
+  try {
+    const settings = JSON.parse(await Bun.file(joinPath(dirnameOf(storePath(env)), "settings.json")).text()) as Record<string, unknown>;
+    const chosen = settings?.credentialStore;
+    if (chosen !== undefined) {
+      if (!valid(chosen)) throw new PiError("usage", `credentialStore in settings.json is ${JSON.stringify(chosen).slice(0, 20)}; use "auto", "keyring" or "file"`);
+      return { preference: chosen, explicit: chosen !== "auto", from: "settings.json" };
+    }
+  } catch (error) {
+    if (error instanceof PiError) throw error;
+    // No settings, or unreadable: preferences, not credentials — the default applies.
+  }
+  return { preference: "auto", explicit: false };
 }
 
 /** How often a read that met a half-written auth.json tries again (the reference writes it in place). */
@@ -65,8 +95,41 @@ export class CredentialStore {
   /** "auth.json": shared with the reference program, its lock honoured and its key templates read. */
   readonly format: "oauth.json" | "auth.json";
 
-  constructor(readonly path: string) {
+  /** Where secrets go on the next write (auth.json keeps them: the reference reads them there). */
+  readonly secretsIn: SecretsPreference;
+
+  constructor(
+    readonly path: string,
+    secretsIn: SecretsPreference = "file",
+  ) {
     this.format = /(^|[\\/])auth\.json$/.test(path) ? "auth.json" : "oauth.json";
+    this.secretsIn = this.format === "auth.json" ? "file" : secretsIn;
+  }
+
+  /**
+   * Moves the stored secrets to where the preference says, when some are elsewhere: a no-op
+   * write under the lock, which puts every entry in its place (store-writer.ts). Interrupted,
+   * it loses nothing: the new place is written before the old one is cleared.
+   */
+  async reconcile(): Promise<void> {
+    let text: string;
+    try {
+      text = await Bun.file(this.path).text();
+    } catch {
+      return;
+    }
+    let data: StoreData;
+    try {
+      data = parseStore(this.path, text);
+    } catch {
+      return; // The command that reads it reports the problem.
+    }
+    const entries = Object.values(data).filter((e): e is Record<string, unknown> => typeof e === "object" && e !== null);
+    const inKeyring = entries.some((e) => Array.isArray(e.keyring));
+    const inFile = entries.some((e) => ["access", "refresh", "key"].some((f) => typeof e[f] === "string" && e[f] !== ""));
+    if ((this.secretsIn === "file" && inKeyring) || (this.secretsIn === "keyring" && inFile)) {
+      await this.update(async () => ({ value: undefined, changed: true }), { purpose: "moving the stored secrets" });
+    }
   }
 
   async read(): Promise<StoreSnapshot> {
@@ -87,6 +150,11 @@ export class CredentialStore {
         // can meet an empty or half-written file for a moment: look again before believing it.
         if (this.format === "auth.json" && text.trim() === "" && attempt < TORN_READ_RETRIES) throw new StoreCorruptError(this.path, "it is empty");
         const data = parseStore(this.path, text);
+        if (Object.values(data).some((e) => Array.isArray((e as { keyring?: unknown } | null)?.keyring))) {
+          // Loaded only when some secret is in the keychain: the file-only hot path pays nothing.
+          const { fillFromKeyring } = await import("./keyring-entries.ts");
+          await fillFromKeyring(this.path, data);
+        }
         registerStoredSecrets(data);
         return { path: this.path, exists: true, data };
       } catch (error) {

@@ -72,6 +72,11 @@ export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>
       data = {};
     }
     removeStrandedTempFiles(realPath);
+    // Where the secrets go is settled before the mutation: a refresh must not spend a token
+    // for a keychain that is not there.
+    const keyring = store.secretsIn !== "file" || hasKeyringMarkers(data) ? await import("./keyring-entries.ts") : undefined;
+    const itemsBefore = keyring?.keyringItems(data);
+    const { backend } = keyring ? await keyring.chooseBackend(store.secretsIn) : { backend: "file" as const };
     const pending = reserve(store.path, realPath);
     const run = async (): Promise<UpdateResult<T>> => {
       const before = snapshotEntries(data);
@@ -81,11 +86,14 @@ export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>
       if (!lock.stillHeld()) {
         throw new PiError("lock_timeout", `the lock file beside ${displayPath(store.path)} was removed while this pi held it, so nothing was written; try again`);
       }
+      const written = keyring ? await keyring.fileForm(store.path, data, backend) : data;
       try {
-        pending.commit(JSON.stringify(data, null, 2) + "\n");
+        pending.commit(JSON.stringify(written, null, 2) + "\n");
       } catch (error) {
         throw storeIoError(store.path, "write", error);
       }
+      // Only once the file no longer refers to them: items of deleted logins, or of a move to the file.
+      if (keyring && itemsBefore) await keyring.removeStaleItems(store.path, itemsBefore, keyring.keyringItems(written));
       return { value, written: true };
     };
     try {
@@ -195,4 +203,8 @@ function moveAside(path: string, realPath: string): string {
     throw storeIoError(path, "move aside", error);
   }
   return aside;
+}
+
+function hasKeyringMarkers(data: StoreData): boolean {
+  return Object.values(data).some((e) => typeof e === "object" && e !== null && Array.isArray((e as Record<string, unknown>).keyring));
 }

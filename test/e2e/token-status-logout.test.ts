@@ -221,7 +221,17 @@ describe("pi status", () => {
     const r = await box.run(["status", "--json"], { env: fake.env() });
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
-    expect(json.store).toEqual({ path: box.storePath, exists: true, fileMode: "0600", dirMode: "0700", permissionsOk: true, problem: null });
+    expect(json.store).toEqual({
+      path: box.storePath,
+      exists: true,
+      fileMode: "0600",
+      dirMode: "0700",
+      permissionsOk: true,
+      problem: null,
+      // No keychain in this sandbox (no D-Bus session): the file, and why.
+      secrets: "file",
+      secretsNote: expect.stringMatching(/^the file: the OS keychain is not available \(.+\)$/),
+    });
     expect(json.providers[0]).toMatchObject({
       id: "anthropic",
       usable: true,

@@ -1,0 +1,89 @@
+import { warn } from "../terminal/output.ts";
+import { KEYRING_FIELD, SECRET_FIELDS, itemName, keyringDelete, keyringGet, keyringSet, probeKeyring } from "./keyring.ts";
+import type { SecretsPreference } from "./credential-store.ts";
+import type { StoreData } from "./schema.ts";
+
+/**
+ * Entries whose secrets live in the keychain: in the file, an entry keeps everything but its
+ * secrets, plus `"keyring": ["access", "refresh"]` naming the fields that are in the
+ * keychain — so locking, expiry, status and the rate-limit memo work on the file as before.
+ */
+type Entry = Record<string, unknown>;
+const entriesOf = (data: StoreData) => Object.entries(data).filter((e): e is [string, Entry] => typeof e[1] === "object" && e[1] !== null && !Array.isArray(e[1]));
+
+/** Reading: each marked entry gets its secrets back from the keychain (a missing item stays missing). */
+export async function fillFromKeyring(storePath: string, data: StoreData): Promise<void> {
+  for (const [key, entry] of entriesOf(data)) {
+    const fields = entry[KEYRING_FIELD];
+    if (!Array.isArray(fields)) continue;
+    for (const field of fields) {
+      if (typeof field !== "string" || !(SECRET_FIELDS as readonly string[]).includes(field)) continue;
+      const value = await keyringGet(itemName(storePath, key, field));
+      if (value !== null) entry[field] = value;
+    }
+  }
+}
+
+/** Which keychain items the data refers to, as "key\0field". */
+export function keyringItems(data: StoreData): Set<string> {
+  const items = new Set<string>();
+  for (const [key, entry] of entriesOf(data)) {
+    const fields = entry[KEYRING_FIELD];
+    if (Array.isArray(fields)) for (const f of fields) if (typeof f === "string") items.add(`${key}\0${f}`);
+  }
+  return items;
+}
+
+/** The backend a write uses: decided before anything is sent, so a missing keychain costs no token. */
+export async function chooseBackend(preference: SecretsPreference): Promise<{ backend: "keyring" | "file"; fellBack?: string }> {
+  if (preference === "file") return { backend: "file" };
+  const probe = await probeKeyring();
+  if (probe.ok) return { backend: "keyring" };
+  if (preference === "keyring") {
+    const { KeyringUnavailable } = await import("./keyring.ts");
+    throw new KeyringUnavailable(probe.reason);
+  }
+  return { backend: "file", fellBack: probe.reason };
+}
+
+/**
+ * The file's form of the data: with the keychain, each secret is set there first, then left
+ * out of the file; without it, secrets are written in the file and no entry is marked. A
+ * keychain that fails now (after a refresh has spent the old token) does not lose the new
+ * one: that entry is written to the file, with a warning.
+ */
+export async function fileForm(storePath: string, data: StoreData, backend: "keyring" | "file"): Promise<StoreData> {
+  const out: StoreData = { ...data };
+  for (const [key, entry] of entriesOf(data)) {
+    const { [KEYRING_FIELD]: _marker, ...plain } = entry;
+    const secrets = SECRET_FIELDS.filter((f) => typeof plain[f] === "string" && plain[f] !== "");
+    if (backend === "file" || secrets.length === 0 || !("type" in plain)) {
+      out[key] = plain;
+      continue;
+    }
+    try {
+      for (const field of secrets) await keyringSet(itemName(storePath, key, field), plain[field] as string);
+      const kept: Entry = { ...plain };
+      for (const field of secrets) delete kept[field];
+      out[key] = { ...kept, [KEYRING_FIELD]: secrets };
+    } catch (error) {
+      warn(`the OS keychain failed (${error instanceof Error ? error.message : String(error)}); the ${key} login was written to the file instead, so it is not lost`);
+      out[key] = plain;
+    }
+  }
+  return out;
+}
+
+/** After the file is written: keychain items it no longer refers to are removed (best effort). */
+export async function removeStaleItems(storePath: string, before: Set<string>, after: Set<string>): Promise<void> {
+  for (const item of before) {
+    if (after.has(item)) continue;
+    const [key, field] = item.split("\0") as [string, string];
+    try {
+      await keyringDelete(itemName(storePath, key, field));
+    } catch {
+      // An orphaned item holds a secret nobody refers to; the next write tries again only if referred to. Harmless but noted.
+      warn(`could not remove the keychain item for ${key} (${field}); remove "${itemName(storePath, key, field)}" under service "pi" by hand`);
+    }
+  }
+}

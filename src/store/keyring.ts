@@ -1,0 +1,71 @@
+import { PiError } from "../core/errors.ts";
+import { abandonedWork } from "../core/shutdown.ts";
+
+/**
+ * The OS keychain (macOS Keychain, the Secret Service through libsecret on Linux, Windows
+ * Credential Manager) through Bun.secrets, which loads the platform library only when first
+ * called: a binary without one still runs. Each secret of a login is its own item (Windows
+ * holds at most 2,560 bytes in one), under service "pi", named after the store file and the
+ * entry, so two agent directories never share items.
+ */
+export const KEYRING_SERVICE = "pi";
+/** A keychain that does not answer in this time is taken as absent (a locked or hung daemon). */
+export const KEYRING_TIMEOUT_MS = 3000;
+/** The fields of an entry that are secrets, and move to the keychain. */
+export const SECRET_FIELDS = ["access", "refresh", "key"] as const;
+/** The marker an entry keeps in the file: which of its secrets are in the keychain. */
+export const KEYRING_FIELD = "keyring";
+
+export const itemName = (storePath: string, key: string, field: string) => `${key}.${field}@${storePath}`;
+
+export class KeyringUnavailable extends PiError {
+  constructor(readonly reason: string) {
+    super("store_io", `the OS keychain is not available (${reason}); run pi where one is (a desktop session, or dbus-run-session with gnome-keyring), or set PI_CREDENTIAL_STORE=file`);
+  }
+}
+
+async function withTimeout<T>(what: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // The call itself cannot be cancelled: pi must not wait for it to exit.
+      abandonedWork();
+      reject(new KeyringUnavailable(`it did not answer within ${KEYRING_TIMEOUT_MS / 1000} s`));
+    }, KEYRING_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([what, timeout]);
+  } catch (error) {
+    if (error instanceof KeyringUnavailable) throw error;
+    throw new KeyringUnavailable(reasonOf(error));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0]!.slice(0, 160) || "no reason given";
+}
+
+export function keyringGet(name: string): Promise<string | null> {
+  return withTimeout(Bun.secrets.get({ service: KEYRING_SERVICE, name }));
+}
+
+export function keyringSet(name: string, value: string): Promise<void> {
+  return withTimeout(Bun.secrets.set({ service: KEYRING_SERVICE, name, value }));
+}
+
+export async function keyringDelete(name: string): Promise<void> {
+  await withTimeout(Bun.secrets.delete({ service: KEYRING_SERVICE, name }));
+}
+
+/** Whether a keychain answers here (within 3 s); the reason when it does not. */
+export async function probeKeyring(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  try {
+    await keyringGet("probe");
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, reason: error instanceof KeyringUnavailable ? error.reason : reasonOf(error) };
+  }
+}
