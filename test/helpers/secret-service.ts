@@ -15,16 +15,18 @@ export async function startSecretService(dir: string): Promise<{ env: Record<str
   mkdirSync(home, { recursive: true });
   mkdirSync(runtime, { recursive: true, mode: 0o700 });
   const proc = Bun.spawn(
-    ["dbus-run-session", "--", "sh", "-c", 'printf pi-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; echo "$DBUS_SESSION_BUS_ADDRESS"; exec sleep 3600'],
+    ["dbus-run-session", "--", "sh", "-c", 'printf pi-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; echo "$$ $DBUS_SESSION_BUS_ADDRESS"; exec sleep 3600'],
     { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_RUNTIME_DIR: runtime }, stdout: "pipe", stderr: "ignore" },
   );
   const { value } = await proc.stdout.getReader().read();
-  const address = new TextDecoder().decode(value).trim();
+  const [child, address = ""] = new TextDecoder().decode(value).trim().split(" ");
   if (!address.startsWith("unix:")) throw new Error(`no D-Bus session came up: ${address}`);
   return {
     env: { DBUS_SESSION_BUS_ADDRESS: address },
     stop: async () => {
-      proc.kill();
+      // Ending the session's child ends the session: dbus-run-session stops the bus, and
+      // gnome-keyring, losing its bus, exits too. Killing dbus-run-session would leave both.
+      process.kill(Number(child), "SIGTERM");
       await proc.exited;
     },
   };
