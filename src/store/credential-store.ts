@@ -55,8 +55,9 @@ export type Mutation<T> = (data: StoreData) => Promise<{ value: T; changed: bool
  */
 export async function openAgentStore(env: NodeJS.ProcessEnv = process.env): Promise<CredentialStore> {
   const shared = authJsonPath(env);
-  if (await Bun.file(shared).exists()) return new CredentialStore(shared);
-  const { preference, explicit } = await secretsPreference(env);
+  // Both at once: they are the only things `pi token` waits for before reading the store.
+  const [sharedExists, { preference, explicit }] = await Promise.all([Bun.file(shared).exists(), secretsPreference(env)]);
+  if (sharedExists) return new CredentialStore(shared);
   const store = new CredentialStore(storePath(env), preference);
   // A backend chosen on purpose takes the logins already stored, at once (under the lock).
   if (explicit) await store.reconcile();
