@@ -1,4 +1,5 @@
 import { PiError } from "../core/errors.ts";
+import { stripControls } from "../core/text.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import { CredentialStore, type Mutation, type StoreSnapshot, type UpdateOptions, type UpdateResult } from "../store/credential-store.ts";
 import type { StoreData } from "../store/schema.ts";
@@ -20,6 +21,28 @@ export function checkAccountName(name: string): string {
 }
 
 export const accountKey = (provider: ProviderDescriptor, name: string) => `${provider.id}@${name}`;
+
+export function noSuchAccount(provider: ProviderDescriptor, name: string, rows: readonly AccountRow[]): PiError {
+  const known = rows.map((r) => r.name).join(", ");
+  return new PiError("not_logged_in", `no ${provider.displayName} account "${name}"${known ? ` (there are: ${known})` : ""}; run \`pi login ${provider.id} --account ${name}\``);
+}
+
+/** An entry as it sits in the provider's own place: named, unless it is the default account. */
+function asActive(entry: Record<string, unknown>, name: string): Record<string, unknown> {
+  const { account: _, ...rest } = entry;
+  return name === DEFAULT_ACCOUNT ? rest : { ...rest, account: name };
+}
+
+/** Who an account is, as the provider told pi (an email, an organization), for lists. */
+export function identityOf(entry: unknown): string | null {
+  const e = entry as Record<string, unknown> | undefined;
+  if (!e || typeof e !== "object") return null;
+  for (const field of ["email", "organization", "login", "accountId"]) {
+    const value = e[field];
+    if (typeof value === "string" && value.trim()) return stripControls(value).slice(0, 80);
+  }
+  return null;
+}
 
 function nameOf(entry: unknown): string {
   const name = (entry as { account?: unknown } | undefined)?.account;
@@ -53,10 +76,7 @@ export async function storeForAccount(store: CredentialStore, provider: Provider
   const { data } = await store.read();
   const rows = accountsOf(data, provider);
   const row = rows.find((r) => r.name === name);
-  if (!row) {
-    const known = rows.map((r) => r.name).join(", ");
-    throw new PiError("not_logged_in", `no ${provider.displayName} account "${name}"${known ? ` (there are: ${known})` : ""}; run \`pi login ${provider.id} --account ${name}\``);
-  }
+  if (!row) throw noSuchAccount(provider, name, rows);
   return row.active ? store : new AccountView(store, provider.id, accountKey(provider, name));
 }
 
@@ -78,7 +98,7 @@ export function placeLogin(data: StoreData, provider: ProviderDescriptor, login:
   const target = name ?? currentName ?? DEFAULT_ACCOUNT;
   if (current !== undefined && currentName !== target) data[accountKey(provider, currentName!)] = current;
   delete data[accountKey(provider, target)];
-  data[provider.id] = target === DEFAULT_ACCOUNT ? { ...login } : { ...login, account: target };
+  data[provider.id] = asActive(login, target);
   return target;
 }
 
@@ -90,14 +110,11 @@ export async function switchAccount(store: CredentialStore, provider: ProviderDe
     const active = rows.find((r) => r.active);
     if (active?.name === name) return { value: `${provider.displayName}: "${name}" is already the active account.`, changed: false };
     const key = accountKey(provider, name);
-    if (!Object.hasOwn(data, key)) {
-      const known = rows.map((r) => r.name).join(", ");
-      throw new PiError("not_logged_in", `no ${provider.displayName} account "${name}"${known ? ` (there are: ${known})` : ""}; run \`pi login ${provider.id} --account ${name}\``);
-    }
+    if (!Object.hasOwn(data, key)) throw noSuchAccount(provider, name, rows);
     const next = data[key] as Record<string, unknown>;
     if (active) data[accountKey(provider, active.name)] = active.entry;
     delete data[key];
-    data[provider.id] = name === DEFAULT_ACCOUNT ? withoutName(next) : { ...next, account: name };
+    data[provider.id] = asActive(next, name);
     return { value: `${provider.displayName}: "${name}" is now the active account${active ? ` ("${active.name}" is kept)` : ""}.`, changed: true };
   }, { purpose: "switching accounts" });
   return value;
@@ -110,15 +127,10 @@ export async function promoteNextAccount(store: CredentialStore, provider: Provi
     const next = accountsOf(data, provider)[0];
     if (!next) return { value: undefined, changed: false };
     delete data[accountKey(provider, next.name)];
-    data[provider.id] = next.name === DEFAULT_ACCOUNT ? withoutName(next.entry as Record<string, unknown>) : { ...(next.entry as Record<string, unknown>), account: next.name };
+    data[provider.id] = asActive(next.entry as Record<string, unknown>, next.name);
     return { value: next.name, changed: true };
   }, { purpose: "switching accounts" });
   return value;
-}
-
-function withoutName(entry: Record<string, unknown>): Record<string, unknown> {
-  const { account: _, ...rest } = entry;
-  return rest;
 }
 
 /**
@@ -132,7 +144,7 @@ class AccountView extends CredentialStore {
     private readonly providerId: string,
     private readonly key: string,
   ) {
-    super(base.path);
+    super(base.path, base.secretsIn);
   }
 
   override async read(): Promise<StoreSnapshot> {
@@ -147,10 +159,6 @@ class AccountView extends CredentialStore {
       if (result.changed) this.writeBack(data, picture);
       return result;
     }, options);
-  }
-
-  override resolveKey(key: string, env?: NodeJS.ProcessEnv): Promise<string> {
-    return this.base.resolveKey(key, env);
   }
 
   private picture(data: StoreData): StoreData {

@@ -6,7 +6,7 @@ import { registerSecret } from "../core/redact.ts";
 import { isTokenText } from "../core/text.ts";
 import type { LoginMethod, LoginUI, ProviderDescriptor } from "../providers/types.ts";
 import { openAgentStore } from "../store/credential-store.ts";
-import type { StoredLogin } from "../store/schema.ts";
+import { SECRET_FIELDS, type StoredLogin } from "../store/schema.ts";
 
 /**
  * Signing in, for the CLI and the session alike: choose the method, run the provider's
@@ -70,11 +70,11 @@ export async function loginWithToken(provider: ProviderDescriptor, token: string
 }
 
 async function store(provider: ProviderDescriptor, login: StoredLogin, account?: string): Promise<LoginResult> {
-  for (const field of ["access", "refresh", "key"] as const) {
+  for (const field of SECRET_FIELDS) {
     const value = login[field];
     if (typeof value === "string") checkTokenCharacters(value, `the ${field} token ${provider.displayName} issued`);
   }
-  const credentials = (await openAgentStore());
+  const credentials = await openAgentStore();
   const { value: placed } = await credentials.update(
     async (data) => {
       const before = accountsOf(data, provider).find((r) => r.active)?.name;

@@ -2,11 +2,10 @@ import { describeExpiry } from "../core/duration.ts";
 import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import { maskToken } from "../core/redact.ts";
-import { stripControls } from "../core/text.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import { type CredentialStore, openAgentStore, secretsPreference, type StorePermissions } from "../store/credential-store.ts";
-import { RATE_LIMIT_FIELD } from "../store/schema.ts";
-import { accountsOf, checkAccountName, pictureOfAccount } from "./accounts.ts";
+import { RATE_LIMIT_FIELD, hasKeyringMarkers } from "../store/schema.ts";
+import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
 import { type StoreView, describeSources } from "./credentials.ts";
 
 /**
@@ -56,7 +55,7 @@ export async function collectStatus(providers: readonly ProviderDescriptor[], op
     checkAccountName(options.account);
     if (providers.length !== 1) throw new PiError("usage", "--account goes with one provider; see `pi status --help`");
   }
-  const store = (await openAgentStore());
+  const store = await openAgentStore();
   // Modes as found, before reading repairs them (the repair warns on stderr).
   const found = await store.permissions();
   let view: StoreView;
@@ -80,14 +79,14 @@ function accountView(provider: ProviderDescriptor, view: StoreView, account: str
   const active = accountsOf(view.data, provider).find((r) => r.active);
   if (active?.name === account) return view;
   const picture = pictureOfAccount(view.data, provider, account);
-  if (!picture) throw new PiError("not_logged_in", `no ${provider.displayName} account "${account}"; run \`pi login ${provider.id} --account ${account}\``);
+  if (!picture) throw noSuchAccount(provider, account, accountsOf(view.data, provider));
   return { data: picture, account };
 }
 
 /** Where the secrets are and why; in auto mode this asks the keychain (3 s at most) whether it is there. */
 async function describeSecrets(store: CredentialStore, view: StoreView): Promise<Pick<StoreStatus, "secrets" | "secretsNote">> {
   if (store.format === "auth.json") return { secrets: "file", secretsNote: "auth.json is shared with the original pi, which reads them there" };
-  const marked = "data" in view && Object.values(view.data).some((e) => Array.isArray((e as { keyring?: unknown } | null)?.keyring));
+  const marked = "data" in view && hasKeyringMarkers(view.data);
   const { from } = await secretsPreference();
   const chosen = from ? ` (${from}=${store.secretsIn})` : "";
   if (store.secretsIn === "file") return { secrets: marked ? "keyring" : "file", secretsNote: `the file${chosen}` };
@@ -139,7 +138,7 @@ function describeProvider(provider: ProviderDescriptor, view: StoreView & { acco
     expired: expires === undefined ? null : Date.now() >= expires,
     renewable: login ? login.type === "oauth" && typeof login.refresh === "string" : null,
     details: login && provider.describe ? provider.describe(login) : {},
-    accounts: "data" in view ? accountsOf(view.data, provider).map((r) => ({ name: r.name, active: r.active, identity: identityOf(provider, r.entry) })) : [],
+    accounts: "data" in view ? accountsOf(view.data, provider).map((r) => ({ name: r.name, active: r.active, identity: identityOf(r.entry) })) : [],
     account: view.account ?? null,
     warnings,
     sources: sources.map((s) => ({
@@ -191,15 +190,4 @@ function expiryText(s: ProviderStatus): string {
   }
   if (s.source !== "stored") return "unknown (set in the environment)";
   return s.kind === "api_key" ? "never (an API key)" : "unknown (a token without expiry information)";
-}
-
-/** Who an account is, as the provider told pi (an email, an organization), for the accounts line. */
-function identityOf(provider: ProviderDescriptor, entry: unknown): string | null {
-  const e = entry as Record<string, unknown> | undefined;
-  if (!e || typeof e !== "object") return null;
-  for (const field of ["email", "organization", "login", "accountId"]) {
-    const value = e[field];
-    if (typeof value === "string" && value.trim()) return stripControls(value).slice(0, 80);
-  }
-  return null;
 }

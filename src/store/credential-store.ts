@@ -3,7 +3,7 @@ import { PiError, errnoOf } from "../core/errors.ts";
 import { authJsonPath, dirnameOf, displayPath, joinPath, storePath } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
 import { warn } from "../terminal/output.ts";
-import type { StoreData } from "./schema.ts";
+import { SECRET_FIELDS, type StoreData, hasKeyringMarkers } from "./schema.ts";
 
 /**
  * oauth.json. Reading is the hot path (`pi token`, `pi status`) and uses Bun's own file
@@ -126,8 +126,8 @@ export class CredentialStore {
       return; // The command that reads it reports the problem.
     }
     const entries = Object.values(data).filter((e): e is Record<string, unknown> => typeof e === "object" && e !== null);
-    const inKeyring = entries.some((e) => Array.isArray(e.keyring));
-    const inFile = entries.some((e) => ["access", "refresh", "key"].some((f) => typeof e[f] === "string" && e[f] !== ""));
+    const inKeyring = hasKeyringMarkers(data);
+    const inFile = entries.some((e) => SECRET_FIELDS.some((f) => typeof e[f] === "string" && e[f] !== ""));
     if ((this.secretsIn === "file" && inKeyring) || (this.secretsIn === "keyring" && inFile)) {
       await this.update(async () => ({ value: undefined, changed: true }), { purpose: "moving the stored secrets" });
     }
@@ -151,7 +151,7 @@ export class CredentialStore {
         // can meet an empty or half-written file for a moment: look again before believing it.
         if (this.format === "auth.json" && text.trim() === "" && attempt < TORN_READ_RETRIES) throw new StoreCorruptError(this.path, "it is empty");
         const data = parseStore(this.path, text);
-        if (Object.values(data).some((e) => Array.isArray((e as { keyring?: unknown } | null)?.keyring))) {
+        if (hasKeyringMarkers(data)) {
           // Loaded only when some secret is in the keychain: the file-only hot path pays nothing.
           const { fillFromKeyring } = await import("./keyring-entries.ts");
           await fillFromKeyring(this.path, data);
@@ -224,7 +224,7 @@ const QUICK_MAX_BYTES = 1024 * 1024;
 function registerStoredSecrets(data: StoreData): void {
   for (const entry of Object.values(data)) {
     if (typeof entry !== "object" || entry === null) continue;
-    for (const field of ["access", "refresh", "key"]) registerSecret((entry as Record<string, unknown>)[field] as string | undefined);
+    for (const field of SECRET_FIELDS) registerSecret((entry as Record<string, unknown>)[field] as string | undefined);
   }
 }
 

@@ -1,7 +1,7 @@
 import { warn } from "../terminal/output.ts";
-import { KEYRING_FIELD, SECRET_FIELDS, itemName, keyringDelete, keyringGet, keyringSet, probeKeyring } from "./keyring.ts";
+import { itemName, keyringDelete, keyringGet, keyringSet, probeKeyring } from "./keyring.ts";
 import type { SecretsPreference } from "./credential-store.ts";
-import type { StoreData } from "./schema.ts";
+import { KEYRING_FIELD, SECRET_FIELDS, type StoreData } from "./schema.ts";
 
 /**
  * Entries whose secrets live in the keychain: in the file, an entry keeps everything but its

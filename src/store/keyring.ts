@@ -11,10 +11,6 @@ import { abandonedWork } from "../core/shutdown.ts";
 export const KEYRING_SERVICE = "pi";
 /** A keychain that does not answer in this time is taken as absent (a locked or hung daemon). */
 export const KEYRING_TIMEOUT_MS = 3000;
-/** The fields of an entry that are secrets, and move to the keychain. */
-export const SECRET_FIELDS = ["access", "refresh", "key"] as const;
-/** The marker an entry keeps in the file: which of its secrets are in the keychain. */
-export const KEYRING_FIELD = "keyring";
 
 export const itemName = (storePath: string, key: string, field: string) => `${key}.${field}@${storePath}`;
 

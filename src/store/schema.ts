@@ -48,6 +48,16 @@ export const RATE_LIMIT_FIELD = "rateLimitedUntil";
  */
 export const UNANSWERED_FIELD = "unansweredRefreshes";
 
+/** The fields of an entry that are secrets (and go to the keychain when it is used). */
+export const SECRET_FIELDS = ["access", "refresh", "key"] as const;
+/** What an entry keeps in the file when its secrets are in the keychain: which fields are there. */
+export const KEYRING_FIELD = "keyring";
+
+/** Whether some entry has its secrets in the keychain. */
+export function hasKeyringMarkers(data: StoreData): boolean {
+  return Object.values(data).some((e) => typeof e === "object" && e !== null && Array.isArray((e as Record<string, unknown>)[KEYRING_FIELD]));
+}
+
 /** Fields of an entry that are not extras handed to the provider's model calls. */
 const CORE_FIELDS = new Set(["type", "access", "refresh", "expires", "key", RATE_LIMIT_FIELD, UNANSWERED_FIELD]);
 

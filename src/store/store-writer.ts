@@ -20,7 +20,7 @@ import {
 import { withLock } from "./lock.ts";
 import { withReferenceLock } from "./reference-lock.ts";
 import { checkStorePlace } from "./place.ts";
-import type { StoreData } from "./schema.ts";
+import { type StoreData, hasKeyringMarkers } from "./schema.ts";
 
 /** The write side of the store: lock, re-read, reserve the space, mutate, atomic replace. */
 const DEFAULT_LOCK_WAIT_MS = 60_000;
@@ -203,8 +203,4 @@ function moveAside(path: string, realPath: string): string {
     throw storeIoError(path, "move aside", error);
   }
   return aside;
-}
-
-function hasKeyringMarkers(data: StoreData): boolean {
-  return Object.values(data).some((e) => typeof e === "object" && e !== null && Array.isArray((e as Record<string, unknown>).keyring));
 }

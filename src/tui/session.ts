@@ -112,7 +112,7 @@ class Session {
         // A model pi no longer knows: fall back to the default, as on a first run.
       }
     }
-    return selectModel({ fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView((await openAgentStore()))).id });
+    return selectModel({ fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(await openAgentStore())).id });
   }
 
   private quit(code = 0): void {
@@ -361,9 +361,10 @@ class Session {
     const wrap = new WordWrap(() => this.screen.columns);
     try {
       const provider = findProvider(this.model.provider);
-      const credential = await resolveCredential(provider, { store: (await openAgentStore()) });
+      const store = await openAgentStore();
+      const credential = await resolveCredential(provider, { store });
       const request = { model: this.model.id, info: this.model, messages: this.conversation, maxTokens: MAX_TOKENS, signal: abort.signal };
-      for await (const event of chatWithRecovery(request, credential, (await openAgentStore()))) {
+      for await (const event of chatWithRecovery(request, credential, store)) {
         if (event.type === "text") {
           // Model text can be steered by what it read: shown without control sequences, wrapped at words.
           this.screen.write(wrap.push(stripControls(event.text, true)));
@@ -443,7 +444,7 @@ class Session {
     if (arg) {
       provider = findProvider(arg);
     } else {
-      const loggedIn = await loggedInProviders((await openAgentStore()));
+      const loggedIn = await loggedInProviders(await openAgentStore());
       if (loggedIn.length === 0) return this.say("Not logged in to any provider; nothing to log out of.");
       provider = await this.pickProvider("Log out of which provider?", loggedIn);
       if (!provider) return this.say(style.dim("Logout cancelled; nothing changed."));
@@ -532,7 +533,7 @@ class Session {
 
   /** Provider id → "logged in" / "via ANTHROPIC_API_KEY", for those with a credential. */
   private async availability(): Promise<Map<string, string>> {
-    const view = await readStoreView((await openAgentStore()));
+    const view = await readStoreView(await openAgentStore());
     const out = new Map<string, string>();
     for (const p of PROVIDERS) {
       const source = activeSource(p, view);
@@ -542,7 +543,7 @@ class Session {
   }
 
   private async sourceOf(provider: ProviderDescriptor): Promise<string | undefined> {
-    return activeSource(provider, await readStoreView((await openAgentStore())))?.source;
+    return activeSource(provider, await readStoreView(await openAgentStore()))?.source;
   }
 }
 

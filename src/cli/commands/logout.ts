@@ -21,7 +21,7 @@ const command: PiCommand = {
   },
   examples: [`pi logout ${PROVIDERS[0]!.id}`, "pi logout --all", "pi logout"],
   async run(args) {
-    const store = (await openAgentStore());
+    const store = await openAgentStore();
     if (args.all && args.provider) throw new PiError("usage", "give a provider or --all, not both; see `pi logout --help`");
     const loggedIn = await loggedInProviders(store);
     let targets: ProviderDescriptor[];

@@ -22,7 +22,7 @@ const command: PiCommand = {
   examples: ["pi models", `pi models ${PROVIDERS[0]!.id} --json`, "pi models --refresh"],
   async run(args) {
     const providers = args.provider ? [findProvider(args.provider as string)] : [...PROVIDERS];
-    const store = (await openAgentStore());
+    const store = await openAgentStore();
     let exit: number = EXIT.ok;
 
     if (args.refresh) {

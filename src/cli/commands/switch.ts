@@ -1,6 +1,5 @@
-import { accountsOf, switchAccount } from "../../app/accounts.ts";
+import { accountsOf, identityOf, switchAccount } from "../../app/accounts.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
-import { stripControls } from "../../core/text.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { openAgentStore } from "../../store/credential-store.ts";
 import { writeOut } from "../../terminal/output.ts";
@@ -35,8 +34,8 @@ const command: PiCommand = {
         name = others[0]!.name;
       } else if (isInteractive()) {
         const label = (r: (typeof rows)[number]) => {
-          const identity = (r.entry as { email?: unknown }).email;
-          return `${r.name}${typeof identity === "string" ? ` (${stripControls(identity)})` : ""}${r.active ? " — active" : ""}`;
+          const identity = identityOf(r.entry);
+          return `${r.name}${identity ? ` (${identity})` : ""}${r.active ? " — active" : ""}`;
         };
         name = await selectOne(`Which ${provider.displayName} account?`, rows.map((r) => ({ value: r.name, label: label(r) })), rows.find((r) => r.active)?.name);
       } else {
