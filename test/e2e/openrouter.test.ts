@@ -78,6 +78,14 @@ describe("OpenRouter sign-in", () => {
     expect(box.readStore().openrouter.type).toBe("api_key");
   });
 
+  test("the redirect's query alone (code=…) completes it too, as OpenRouter's own client takes it", async () => {
+    const s = await startLogin();
+    const location = (await fetch(s.url, { redirect: "manual" })).headers.get("location")!;
+    const r = await finish(s, new URL(location).search.slice(1));
+    expect(r.code).toBe(0);
+    expect(box.readStore().openrouter.type).toBe("api_key");
+  });
+
   test("a pasted URL from another sign-in is refused with what to do", async () => {
     const s = await startLogin();
     const r = await finish(s, "http://127.0.0.1:1/oauth/callback/00000000-0000-4000-8000-000000000000?code=orc_x");

@@ -9,7 +9,7 @@ import {
 } from "../../src/providers/anthropic/oauth.ts";
 import { parsePastedCode } from "../../src/providers/shared/paste.ts";
 
-const parsePastedAnswer = (input: string, state: string) => parsePastedCode(input, state, "pi login anthropic");
+const parsePastedAnswer = (input: string, state: string) => parsePastedCode(input, { state }, "pi login anthropic");
 
 const STATE = "S".repeat(43);
 

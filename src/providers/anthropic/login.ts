@@ -76,7 +76,7 @@ async function browserLogin(ui: LoginUI, attempt: Attempt): Promise<StoredLogin>
     ui,
     listener,
     prompt: "Paste the redirect URL (or wait for the browser): ",
-    parsePaste: (raw) => parsePastedCode(raw, attempt.state, LOGIN_HINT),
+    parsePaste: (raw) => parsePastedCode(raw, { state: attempt.state }, LOGIN_HINT),
     complete: (pasted) => exchangeCode(attempt, redirectUri, pasted),
     loginHint: LOGIN_HINT,
   });
@@ -96,7 +96,7 @@ async function copyCodeLogin(ui: LoginUI, attempt: Attempt): Promise<StoredLogin
   return raceForCode({
     ui,
     prompt: "Paste the code here: ",
-    parsePaste: (raw) => parsePastedCode(raw, attempt.state, LOGIN_HINT),
+    parsePaste: (raw) => parsePastedCode(raw, { state: attempt.state }, LOGIN_HINT),
     complete: (pasted) => exchangeCode(attempt, redirectUri, pasted),
     loginHint: LOGIN_HINT,
   });
@@ -119,7 +119,7 @@ export async function finishLogin(pending: Readonly<Record<string, string>>, ans
   }
   registerSecret(verifier);
   registerSecret(state);
-  const pasted = parsePastedCode(answer, state, `${LOGIN_HINT} --start`);
+  const pasted = parsePastedCode(answer, { state }, `${LOGIN_HINT} --start`);
   return exchangeCode({ endpoints: anthropicEndpoints(), verifier, state, challenge: "" }, redirectUri, pasted);
 }
 

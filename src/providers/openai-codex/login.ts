@@ -69,7 +69,7 @@ async function browserLogin(ui: LoginUI): Promise<StoredLogin> {
     ui,
     listener,
     prompt: listener ? "Paste the redirect URL (or wait for the browser): " : "Paste the redirect URL: ",
-    parsePaste: (raw) => parsePastedCode(raw, state, LOGIN_HINT),
+    parsePaste: (raw) => parsePastedCode(raw, { state }, LOGIN_HINT),
     complete: (pasted) => exchange(endpoints, pasted.code, pkce.verifier, redirectUri),
     loginHint: LOGIN_HINT,
   });

@@ -8,6 +8,7 @@ import type { StoredLogin } from "../../store/schema.ts";
 import { bearerClient, fetchListing } from "../shared/bearer-client.ts";
 import { raceForCode } from "../shared/code-race.ts";
 import { callbackHost, startCallbackListener } from "../shared/loopback.ts";
+import { parsePastedCode } from "../shared/paste.ts";
 import { createPkce } from "../shared/pkce.ts";
 import { classifyFailure } from "../shared/token-endpoint.ts";
 import type { Credential, LoginUI, ModelInfo, ProviderRuntime } from "../types.ts";
@@ -57,30 +58,10 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
     ui,
     listener,
     prompt: "Paste the redirect URL (or wait for the browser): ",
-    parsePaste: (raw) => ({ code: pastedCode(raw, path) }),
+    parsePaste: (raw) => parsePastedCode(raw, { path }, LOGIN_HINT),
     complete: (pasted) => exchange(pasted.code, pkce.verifier),
     loginHint: LOGIN_HINT,
   });
-}
-
-/** The code of a pasted redirect URL — which must be this sign-in's own path — or a bare code. */
-function pastedCode(raw: string, path: string): string {
-  const text = raw.trim();
-  if (/^https?:\/\//i.test(text)) {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      throw new PiError("bad_paste", "the pasted URL is not valid; paste the address of the page the browser ended on");
-    }
-    if (url.pathname !== path) throw new PiError("state_mismatch", `the pasted URL belongs to a different sign-in; use the URL pi printed this time, or run \`${LOGIN_HINT}\` again`);
-    const code = url.searchParams.get("code");
-    if (!code) throw new PiError("bad_paste", "the pasted URL has no code in it; paste the address of the page the browser ended on");
-    return code;
-  }
-  const code = text.includes("code=") ? new URLSearchParams(text.replace(/^[^?]*\?/, "")).get("code") ?? "" : text;
-  if (!/^[A-Za-z0-9._~-]{1,512}$/.test(code)) throw new PiError("bad_paste", "that is not a code; paste the address of the page the browser ended on");
-  return code;
 }
 
 async function exchange(code: string, verifier: string): Promise<StoredLogin> {

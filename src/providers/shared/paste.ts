@@ -9,11 +9,20 @@ import type { PastedCode } from "./code-race.ts";
  */
 
 const MAX_PASTE = 4096;
-const CODE_CHARS = /^[A-Za-z0-9._~-]+$/;
+const CODE_CHARS = /^[A-Za-z0-9._~-]{1,512}$/;
 const EXPECTED = "paste the code shown after you approve (it looks like code#state)";
 
+/**
+ * What ties a paste to this sign-in: its `state`, or — for a provider that sends none
+ * (OpenRouter) — the random path of its callback, which a pasted URL must have.
+ */
+export interface PasteBinding {
+  state?: string;
+  path?: string;
+}
+
 /** `loginHint` is what to run again, for the messages. */
-export function parsePastedCode(input: string, expectedState: string, loginHint: string): PastedCode {
+export function parsePastedCode(input: string, expected: PasteBinding, loginHint: string): PastedCode {
   const text = input.trim();
   if (text === "") throw badPaste(`nothing was pasted; ${EXPECTED}`);
   if (text.length > MAX_PASTE) throw badPaste(`the paste is ${text.length} characters long, far more than a code; ${EXPECTED}`);
@@ -21,7 +30,9 @@ export function parsePastedCode(input: string, expectedState: string, loginHint:
   if (/[\u0000-\u001f\u007f]/.test(text)) throw badPaste(`the paste contains control characters or escape sequences; ${EXPECTED}`);
   if (/[^\u0020-\u007e]/.test(text)) throw badPaste(`the paste contains non-ASCII characters, which a code never has; ${EXPECTED}`);
 
-  if (/^https?:\/\//i.test(text)) return fromRedirectUrl(text, expectedState, loginHint);
+  if (/^https?:\/\//i.test(text)) return fromRedirectUrl(text, expected, loginHint);
+  // The query of the redirect without its address ("code=…&…"), taken where no state binds the paste (OpenRouter).
+  if (expected.state === undefined && /^\??code=/.test(text)) return fromParams(new URLSearchParams(text.replace(/^\?/, "")), expected, loginHint);
 
   if (text.includes("#")) {
     const parts = text.split("#");
@@ -30,7 +41,7 @@ export function parsePastedCode(input: string, expectedState: string, loginHint:
     if (!code) throw badPaste(`the paste has nothing before "#"; ${EXPECTED}`);
     if (!state) throw badPaste(`the paste has nothing after "#"; ${EXPECTED}`);
     checkCode(code);
-    checkState(state, expectedState, loginHint);
+    checkState(state, expected, loginHint);
     return { code, state };
   }
 
@@ -38,14 +49,20 @@ export function parsePastedCode(input: string, expectedState: string, loginHint:
   return { code: text };
 }
 
-function fromRedirectUrl(text: string, expectedState: string, loginHint: string): PastedCode {
+function fromRedirectUrl(text: string, expected: PasteBinding, loginHint: string): PastedCode {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     throw badPaste(`the pasted URL is not valid; ${EXPECTED}`);
   }
-  const params = url.searchParams;
+  if (expected.path !== undefined && url.pathname !== expected.path) {
+    throw new PiError("state_mismatch", `the pasted URL belongs to a different sign-in; use the URL pi printed this time, or run \`${loginHint}\` again`);
+  }
+  return fromParams(url.searchParams, expected, loginHint);
+}
+
+function fromParams(params: URLSearchParams, expected: PasteBinding, loginHint: string): PastedCode {
   const error = params.get("error");
   if (error) {
     const description = params.get("error_description");
@@ -60,7 +77,7 @@ function fromRedirectUrl(text: string, expectedState: string, loginHint: string)
   // Some callback pages put "code#state" into the code parameter itself.
   if (!state && code.includes("#")) [code, state] = code.split("#", 2) as [string, string];
   checkCode(code);
-  if (state !== undefined) checkState(state, expectedState, loginHint);
+  if (state !== undefined) checkState(state, expected, loginHint);
   return { code, state };
 }
 
@@ -68,8 +85,8 @@ function checkCode(code: string): void {
   if (!CODE_CHARS.test(code)) throw badPaste(`the code contains characters a code never has; ${EXPECTED}`);
 }
 
-function checkState(state: string, expected: string, loginHint: string): void {
-  if (state !== expected) {
+function checkState(state: string, expected: PasteBinding, loginHint: string): void {
+  if (state !== expected.state) {
     throw new PiError(
       "state_mismatch",
       `the pasted code belongs to a different sign-in (its state does not match); use the URL pi printed this time, or run \`${loginHint}\` again`,
