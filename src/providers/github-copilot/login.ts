@@ -4,7 +4,7 @@ import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { registerSecret } from "../../core/redact.ts";
 import type { StoredLogin } from "../../store/schema.ts";
-import { type PollAnswer, pollDeviceCode } from "../shared/device-code.ts";
+import { DEVICE_CODE_GRANT, type PollAnswer, pollDeviceCode } from "../shared/device-code.ts";
 import { classifyFailure } from "../shared/token-endpoint.ts";
 import type { LoginUI } from "../types.ts";
 import { exchangeFor } from "./exchange.ts";
@@ -124,7 +124,7 @@ async function deviceFlow(ui: LoginUI, domain: string): Promise<string> {
       const poll = await httpRequest({
         method: "POST",
         url: endpoints.accessTokenUrl,
-        form: { client_id: CLIENT_ID, device_code: device.device_code, grant_type: "urn:ietf:params:oauth:grant-type:device_code" },
+        form: { client_id: CLIENT_ID, device_code: device.device_code, grant_type: DEVICE_CODE_GRANT },
         purpose: "sign-in",
       });
       if (poll.status !== 200 && poll.status !== 400) throw classifyFailure(poll, { ...call, url: endpoints.accessTokenUrl });

@@ -2,12 +2,12 @@ import { PiError, callFailed, isPiError, isTemporary } from "../../core/errors.t
 import { registerSecret } from "../../core/redact.ts";
 import type { RefreshableLogin, StoredLogin } from "../../store/schema.ts";
 import { bearerClient } from "../shared/bearer-client.ts";
+import { DEVICE_CODE_GRANT } from "../shared/device-code.ts";
 import { runDeviceFlow } from "../shared/device-flow.ts";
 import { type TokenGrant, expiresAtFor, grantFromBody, requestTokens } from "../shared/token-endpoint.ts";
 import type { LoginUI, ProviderRuntime } from "../types.ts";
 import { CLIENT_ID, LOGIN_HINT, kimiEndpoints } from "./oauth.ts";
 
-const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 /** Kimi's refresh is retried on passing failures: after 1, 2 and 4 seconds. */
 const RETRY_DELAYS_MS = [1000, 2000, 4000];
 
@@ -19,7 +19,7 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
     deviceUrl,
     tokenUrl,
     request: { client_id: CLIENT_ID },
-    pollForm: (deviceCode) => ({ client_id: CLIENT_ID, device_code: deviceCode, grant_type: DEVICE_GRANT }),
+    pollForm: (deviceCode) => ({ client_id: CLIENT_ID, device_code: deviceCode, grant_type: DEVICE_CODE_GRANT }),
     waitBeforeFirstPoll: true,
     defaultExpiresInSeconds: 900,
   });

@@ -6,6 +6,7 @@ import { registerSecret } from "../../core/redact.ts";
 import { isTokenText } from "../../core/text.ts";
 import type { RefreshableLogin, StoredLogin } from "../../store/schema.ts";
 import { bearerClient } from "../shared/bearer-client.ts";
+import { DEVICE_CODE_GRANT } from "../shared/device-code.ts";
 import { runDeviceFlow, trustedPage } from "../shared/device-flow.ts";
 import { EXPIRY_MARGIN_MS, classifyFailure } from "../shared/token-endpoint.ts";
 import type { LoginUI, ProviderRuntime } from "../types.ts";
@@ -17,7 +18,6 @@ import { CLIENT_ID, LOGIN_HINT, metaEndpoints } from "./oauth.ts";
  * the key is the ordinary single-flight refresh, and a mint Meta refuses (401/403) means the
  * session is over.
  */
-const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 /** Meta's keys live a day, whatever the answer says. */
 const KEY_LIFETIME_MS = 24 * 3600_000;
 
@@ -31,7 +31,7 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
     deviceUrl,
     tokenUrl,
     request: { client_id: CLIENT_ID },
-    pollForm: (deviceCode) => ({ grant_type: DEVICE_GRANT, device_code: deviceCode, client_id: CLIENT_ID }),
+    pollForm: (deviceCode) => ({ grant_type: DEVICE_CODE_GRANT, device_code: deviceCode, client_id: CLIENT_ID }),
     waitBeforeFirstPoll: true,
     // Unlike the reference, a code without expires_in still runs out: 15 minutes.
     defaultExpiresInSeconds: 900,

@@ -27,6 +27,9 @@ export interface DevicePollOptions<T> {
   expired(slowDowns: number): PiError;
 }
 
+/** RFC 8628's grant type, for the token polls. */
+export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+
 const MAX_TRANSIENT_FAILURES = 3;
 
 /** The interval after a slow_down: the server's new one, else 5 seconds more (RFC 8628 §3.5). */

@@ -2,12 +2,12 @@ import { callFailed } from "../../core/errors.ts";
 import { registerSecret } from "../../core/redact.ts";
 import type { RefreshableLogin, StoredLogin } from "../../store/schema.ts";
 import { bearerClient } from "../shared/bearer-client.ts";
+import { DEVICE_CODE_GRANT } from "../shared/device-code.ts";
 import { runDeviceFlow } from "../shared/device-flow.ts";
 import { EXPIRY_MARGIN_MS, type TokenGrant, expiresAtFor, grantFromBody, requestTokens } from "../shared/token-endpoint.ts";
 import type { LoginUI, ProviderRuntime } from "../types.ts";
 import { CLIENT_ID, LOGIN_HINT, SCOPE, xaiEndpoints } from "./oauth.ts";
 
-const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 
 /**
  * xAI takes 5 minutes off every lifetime (§E) on top of the 5-minute window pi keeps for all
@@ -23,7 +23,7 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
     deviceUrl,
     tokenUrl,
     request: { client_id: CLIENT_ID, scope: SCOPE, referrer: "pi" },
-    pollForm: (deviceCode) => ({ grant_type: DEVICE_GRANT, client_id: CLIENT_ID, device_code: deviceCode }),
+    pollForm: (deviceCode) => ({ grant_type: DEVICE_CODE_GRANT, client_id: CLIENT_ID, device_code: deviceCode }),
     waitBeforeFirstPoll: true,
     defaultExpiresInSeconds: 900,
     // xAI's own client accepts only https pages; so does pi.
