@@ -144,7 +144,7 @@ class AccountView extends CredentialStore {
     private readonly providerId: string,
     private readonly key: string,
   ) {
-    super(base.path, base.secretsIn);
+    super(base.path, base.secretsIn, base.secretsFrom);
   }
 
   override async read(): Promise<StoreSnapshot> {

@@ -1,4 +1,6 @@
-import { agentDir, joinPath } from "../core/paths.ts";
+import { agentDir, settingsPath } from "../core/paths.ts";
+
+export { settingsPath };
 
 /**
  * What the session remembers between runs (the last model chosen), in settings.json beside
@@ -8,10 +10,6 @@ import { agentDir, joinPath } from "../core/paths.ts";
 export interface Settings {
   /** "provider/id". */
   model?: string;
-}
-
-export function settingsPath(env: NodeJS.ProcessEnv = process.env): string {
-  return joinPath(agentDir(env), "settings.json");
 }
 
 export async function readSettings(): Promise<Settings> {

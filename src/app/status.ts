@@ -3,7 +3,7 @@ import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import { maskToken } from "../core/redact.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
-import { type CredentialStore, openAgentStore, secretsPreference, type StorePermissions } from "../store/credential-store.ts";
+import { type CredentialStore, openAgentStore, type StorePermissions } from "../store/credential-store.ts";
 import { RATE_LIMIT_FIELD, hasKeyringMarkers } from "../store/schema.ts";
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
 import { type StoreView, describeSources } from "./credentials.ts";
@@ -87,8 +87,7 @@ function accountView(provider: ProviderDescriptor, view: StoreView, account: str
 async function describeSecrets(store: CredentialStore, view: StoreView): Promise<Pick<StoreStatus, "secrets" | "secretsNote">> {
   if (store.format === "auth.json") return { secrets: "file", secretsNote: "auth.json is shared with the original pi, which reads them there" };
   const marked = "data" in view && hasKeyringMarkers(view.data);
-  const { from } = await secretsPreference();
-  const chosen = from ? ` (${from}=${store.secretsIn})` : "";
+  const chosen = store.secretsFrom ? ` (${store.secretsFrom}=${store.secretsIn})` : "";
   if (store.secretsIn === "file") return { secrets: marked ? "keyring" : "file", secretsNote: `the file${chosen}` };
   const { probeKeyring } = await import("../store/keyring.ts");
   const probe = await probeKeyring();

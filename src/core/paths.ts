@@ -28,6 +28,11 @@ export function storePath(env: NodeJS.ProcessEnv = process.env): string {
   return joinPath(agentDir(env), "oauth.json");
 }
 
+/** Preferences (the session's model, where secrets go) beside the store. */
+export function settingsPath(env: NodeJS.ProcessEnv = process.env): string {
+  return joinPath(agentDir(env), "settings.json");
+}
+
 /** The reference program's store (pi-coding-agent 1.6), which pi uses whenever it exists. */
 export function authJsonPath(env: NodeJS.ProcessEnv = process.env): string {
   return joinPath(agentDir(env), "auth.json");

@@ -1,6 +1,6 @@
 import type { Stats } from "node:fs";
 import { PiError, errnoOf } from "../core/errors.ts";
-import { authJsonPath, dirnameOf, displayPath, joinPath, storePath } from "../core/paths.ts";
+import { authJsonPath, dirnameOf, displayPath, settingsPath, storePath } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
 import { warn } from "../terminal/output.ts";
 import { SECRET_FIELDS, type StoreData, hasKeyringMarkers } from "./schema.ts";
@@ -56,9 +56,9 @@ export type Mutation<T> = (data: StoreData) => Promise<{ value: T; changed: bool
 export async function openAgentStore(env: NodeJS.ProcessEnv = process.env): Promise<CredentialStore> {
   const shared = authJsonPath(env);
   // Both at once: they are the only things `pi token` waits for before reading the store.
-  const [sharedExists, { preference, explicit }] = await Promise.all([Bun.file(shared).exists(), secretsPreference(env)]);
+  const [sharedExists, { preference, explicit, from }] = await Promise.all([Bun.file(shared).exists(), secretsPreference(env)]);
   if (sharedExists) return new CredentialStore(shared);
-  const store = new CredentialStore(storePath(env), preference);
+  const store = new CredentialStore(storePath(env), preference, from);
   // A backend chosen on purpose takes the logins already stored, at once (under the lock).
   if (explicit) await store.reconcile();
   return store;
@@ -76,7 +76,7 @@ export async function secretsPreference(env: NodeJS.ProcessEnv = process.env): P
     return { preference: fromEnv, explicit: fromEnv !== "auto", from: "PI_CREDENTIAL_STORE" };
   }
   try {
-    const settings = JSON.parse(await Bun.file(joinPath(dirnameOf(storePath(env)), "settings.json")).text()) as Record<string, unknown>;
+    const settings = JSON.parse(await Bun.file(settingsPath(env)).text()) as Record<string, unknown>;
     const chosen = settings?.credentialStore;
     if (chosen !== undefined) {
       if (!valid(chosen)) throw new PiError("usage", `credentialStore in settings.json is ${JSON.stringify(chosen).slice(0, 20)}; use "auto", "keyring" or "file"`);
@@ -102,6 +102,8 @@ export class CredentialStore {
   constructor(
     readonly path: string,
     secretsIn: SecretsPreference = "file",
+    /** Where that preference was set ("PI_CREDENTIAL_STORE", "settings.json"), for status; undefined for the default. */
+    readonly secretsFrom?: string,
   ) {
     this.format = /(^|[\\/])auth\.json$/.test(path) ? "auth.json" : "oauth.json";
     this.secretsIn = this.format === "auth.json" ? "file" : secretsIn;
