@@ -82,7 +82,7 @@ export async function removeStaleItems(storePath: string, before: Set<string>, a
     try {
       await keyringDelete(itemName(storePath, key, field));
     } catch {
-      // An orphaned item holds a secret nobody refers to; the next write tries again only if referred to. Harmless but noted.
+      // The file no longer refers to it, so no pi will use it; it is not retried, hence the warning.
       warn(`could not remove the keychain item for ${key} (${field}); remove "${itemName(storePath, key, field)}" under service "pi" by hand`);
     }
   }
