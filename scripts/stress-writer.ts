@@ -6,14 +6,14 @@
  *   bun scripts/stress-writer.ts <oauth.json> increment <n>      # provider "stress-b": count += 1, n times
  *   bun scripts/stress-writer.ts <oauth.json> login-logout <id>  # add "stress-c-<id>", then remove it
  */
-import { CredentialStore } from "../src/store/credential-store.ts";
+import { FileStore } from "../src/store/credential-store.ts";
 
 const [path, mode, arg] = process.argv.slice(2);
 if (!path || !mode || !arg) {
   console.error("usage: stress-writer.ts <oauth.json> increment <n> | login-logout <id>");
   process.exit(2);
 }
-const store = new CredentialStore(path);
+const store = new FileStore(path);
 
 if (mode === "increment") {
   for (let i = 0; i < Number(arg); i++) {

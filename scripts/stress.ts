@@ -118,8 +118,8 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   };
   // Expire the stored token through pi's own lock, as another pi process could.
   const expire = async () => {
-    const { CredentialStore } = await import("../src/store/credential-store.ts");
-    await new CredentialStore(storePath).update(async (data) => {
+    const { FileStore } = await import("../src/store/credential-store.ts");
+    await new FileStore(storePath).update(async (data) => {
       (data[id] as { expires: number }).expires = Date.now() - 1000;
       return { value: undefined, changed: true };
     });

@@ -1,7 +1,7 @@
 import { PiError } from "../core/errors.ts";
 import { stripControls } from "../core/text.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
-import { CredentialStore, type Mutation, type StoreSnapshot, type UpdateOptions, type UpdateResult } from "../store/credential-store.ts";
+import type { CredentialStore, Mutation, StoreSnapshot, UpdateOptions, UpdateResult } from "../store/credential-store.ts";
 import type { StoreData } from "../store/schema.ts";
 
 /**
@@ -138,21 +138,29 @@ export async function promoteNextAccount(store: CredentialStore, provider: Provi
  * runs on that picture under the real store's lock, and what the mutation did to the
  * provider's place is written back to the account's own key (everything else as it did it).
  */
-class AccountView extends CredentialStore {
+class AccountView implements CredentialStore {
+  readonly kind: CredentialStore["kind"];
+  readonly location: string;
+
   constructor(
     private readonly base: CredentialStore,
     private readonly providerId: string,
     private readonly key: string,
   ) {
-    super(base.path, base.secretsIn, base.secretsFrom);
+    this.kind = base.kind;
+    this.location = base.location;
   }
 
-  override async read(): Promise<StoreSnapshot> {
+  resolveKey(key: string, env?: NodeJS.ProcessEnv): Promise<string> {
+    return this.base.resolveKey(key, env);
+  }
+
+  async read(): Promise<StoreSnapshot> {
     const snapshot = await this.base.read();
     return { ...snapshot, data: this.picture(snapshot.data) };
   }
 
-  override async update<T>(mutate: Mutation<T>, options: UpdateOptions<T> = {}): Promise<UpdateResult<T>> {
+  async update<T>(mutate: Mutation<T>, options: UpdateOptions<T> = {}): Promise<UpdateResult<T>> {
     return this.base.update(async (data) => {
       const picture = this.picture(data);
       const result = await mutate(picture);

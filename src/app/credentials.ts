@@ -105,7 +105,7 @@ export async function resolveCredential(provider: ProviderDescriptor, options: R
       failure = error;
     }
   }
-  throw failure ?? noCredential(provider, options.store.path);
+  throw failure ?? noCredential(provider, options.store.location);
 }
 
 async function use(provider: ProviderDescriptor, state: SourceState, options: ResolveOptions, minValidityMs: number): Promise<Credential> {

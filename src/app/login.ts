@@ -17,6 +17,8 @@ import { SECRET_FIELDS, type StoredLogin } from "../store/schema.ts";
 export interface LoginResult {
   provider: ProviderDescriptor;
   storePath: string;
+  /** Whether it went to a store shared by many machines (redis), not this machine's file. */
+  shared: boolean;
   kind: StoredLogin["type"];
   /** An environment variable that takes precedence over the login just stored. */
   hiddenBy?: string;
@@ -83,7 +85,7 @@ async function store(provider: ProviderDescriptor, login: StoredLogin, account?:
     },
     { onCorrupt: "move-aside", purpose: "storing a login" },
   );
-  return { provider, storePath: credentials.path, kind: login.type, hiddenBy: hidingVariable(provider), account: placed.stored, movedAside: placed.movedAside };
+  return { provider, storePath: credentials.location, shared: credentials.kind === "redis", kind: login.type, hiddenBy: hidingVariable(provider), account: placed.stored, movedAside: placed.movedAside };
 }
 
 /** RFC 6750's token characters, roughly: visible ASCII. Anything else could inject a header line. */

@@ -35,7 +35,7 @@ export async function logoutOne(store: CredentialStore, provider: ProviderDescri
     delete current[provider.id];
     return { value: outcome, changed: true };
   }, { purpose: "logging out" });
-  const where = displayPath(store.path);
+  const where = displayPath(store.location);
   const note = envNote(provider, env);
   if ("gone" in revocation) return `Not logged in to ${provider.displayName} (another pi process logged out); nothing to do.`;
   if (revocation.revoked) return `Logged out of ${provider.displayName}: revoked at the provider and deleted from ${where}.${note}`;

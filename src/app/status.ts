@@ -3,10 +3,11 @@ import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import { maskToken } from "../core/redact.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
-import { type CredentialStore, openAgentStore, type StorePermissions } from "../store/credential-store.ts";
+import { type FileStore, openAgentStore, type StorePermissions } from "../store/credential-store.ts";
+import type { RedisStore } from "../store/redis-store.ts";
 import { RATE_LIMIT_FIELD, hasKeyringMarkers } from "../store/schema.ts";
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
-import { type StoreView, describeSources } from "./credentials.ts";
+import { type StoreView, describeSources, readStoreView } from "./credentials.ts";
 
 /**
  * What each provider would use right now, and from where: for `pi status` and the
@@ -38,16 +39,24 @@ export interface ProviderStatus {
 }
 
 export interface StoreStatus {
+  /** "file" (this machine's oauth.json or auth.json) or "redis" (a store shared by many machines). */
+  kind: "file" | "redis";
+  /** The file's path, or the shared store's address without its password. */
   path: string;
+  /** A shared store: whether it answered now, and in how many ms (null for a file). */
+  answered: boolean | null;
+  answerMs: number | null;
   exists: boolean;
   fileMode: string | null;
   dirMode: string | null;
   permissionsOk: boolean;
   problem: string | null;
-  /** Where the secrets are: "keyring" (the OS keychain) or "file". */
-  secrets: "keyring" | "file";
+  /** Where the secrets are: "keyring" (the OS keychain), "file", or "shared" (sealed in the shared store). */
+  secrets: "keyring" | "file" | "shared";
   /** Why, in words: the preference, or why the keychain is not used. */
   secretsNote: string;
+  /** A shared store: where it was chosen ("PI_CREDENTIAL_STORE" or "settings.json"). */
+  chosenIn?: string;
 }
 
 export async function collectStatus(providers: readonly ProviderDescriptor[], options: { account?: string } = {}): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
@@ -56,6 +65,7 @@ export async function collectStatus(providers: readonly ProviderDescriptor[], op
     if (providers.length !== 1) throw new PiError("usage", "--account goes with one provider; see `pi status --help`");
   }
   const store = await openAgentStore();
+  if (store.kind === "redis") return collectShared(store, providers, options);
   // Modes as found, before reading repairs them (the repair warns on stderr).
   const found = await store.permissions();
   let view: StoreView;
@@ -73,6 +83,41 @@ export async function collectStatus(providers: readonly ProviderDescriptor[], op
   return { store: { ...describeStore(store.path, exists, found, view), ...secrets }, providers: providers.map((p) => describeProvider(p, accountView(p, view, options.account))) };
 }
 
+/** A shared store: whether it answers (never a hang: each command has a time limit), and how its secrets are sealed. */
+async function collectShared(store: RedisStore, providers: readonly ProviderDescriptor[], options: { account?: string }): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
+  const probe = await store.probe();
+  let view: StoreView;
+  if (probe.answered) {
+    view = await readStoreView(store);
+  } else {
+    view = { problem: probe.why };
+  }
+  let secretsNote: string;
+  try {
+    const key = await store.sealingKey();
+    secretsNote = `the shared store, sealed with AES-256-GCM (key from ${key.from === "PI_CREDENTIAL_KEY" ? "PI_CREDENTIAL_KEY" : displayPath(key.from)}, fingerprint ${key.fingerprint})`;
+  } catch (error) {
+    secretsNote = `the shared store, which this machine cannot open: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return {
+    store: {
+      kind: "redis",
+      path: store.location,
+      answered: probe.answered,
+      answerMs: probe.answered ? probe.ms : null,
+      exists: probe.answered && probe.logins > 0,
+      fileMode: null,
+      dirMode: null,
+      permissionsOk: true,
+      problem: "problem" in view ? view.problem : null,
+      secrets: "shared",
+      secretsNote,
+      chosenIn: store.chosenIn,
+    },
+    providers: providers.map((p) => describeProvider(p, accountView(p, view, options.account))),
+  };
+}
+
 /** The view with the asked-for account in the provider's place; the accounts listed either way. */
 function accountView(provider: ProviderDescriptor, view: StoreView, account: string | undefined): StoreView & { account?: string } {
   if (account === undefined || !("data" in view)) return view;
@@ -84,7 +129,7 @@ function accountView(provider: ProviderDescriptor, view: StoreView, account: str
 }
 
 /** Where the secrets are and why; in auto mode this asks the keychain (3 s at most) whether it is there. */
-async function describeSecrets(store: CredentialStore, view: StoreView): Promise<Pick<StoreStatus, "secrets" | "secretsNote">> {
+async function describeSecrets(store: FileStore, view: StoreView): Promise<Pick<StoreStatus, "secrets" | "secretsNote">> {
   if (store.format === "auth.json") return { secrets: "file", secretsNote: "auth.json is shared with the original pi, which reads them there" };
   const marked = "data" in view && hasKeyringMarkers(view.data);
   const chosen = store.secretsFrom ? ` (${store.secretsFrom}=${store.secretsIn})` : "";
@@ -99,7 +144,10 @@ async function describeSecrets(store: CredentialStore, view: StoreView): Promise
 function describeStore(path: string, exists: boolean, perms: StorePermissions, view: StoreView): Omit<StoreStatus, "secrets" | "secretsNote"> {
   const mode = (m?: number) => (m === undefined ? null : "0" + m.toString(8));
   return {
+    kind: "file",
     path,
+    answered: null,
+    answerMs: null,
     exists,
     fileMode: mode(perms.fileMode),
     dirMode: mode(perms.dirMode),
@@ -171,7 +219,11 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
     lines.push("");
   }
   const where = displayPath(store.path);
-  if (!store.exists) {
+  if (store.kind === "redis") {
+    const state = store.answered ? `answered in ${store.answerMs} ms` : `not answering: ${store.problem ?? "no answer"}`;
+    lines.push(`Store: ${where} — shared by many machines (${store.chosenIn}); ${state}`);
+    lines.push(`Secrets: in ${store.secretsNote}`);
+  } else if (!store.exists) {
     lines.push(`Store: ${where} (not created yet)`);
   } else {
     const perms = `file ${store.fileMode ?? "?"}, directory ${store.dirMode ?? "?"}`;

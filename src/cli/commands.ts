@@ -8,6 +8,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<PiC
   status: { summary: "show which credential each provider uses, and from where", load: () => import("./commands/status.ts").then((m) => m.default) },
   token: { summary: "print the credential a provider would use (for scripts)", load: () => import("./commands/token.ts").then((m) => m.default) },
   models: { summary: "list models and which credential each would use", load: () => import("./commands/models.ts").then((m) => m.default) },
+  store: { summary: "move logins between this machine and a shared store (push, pull)", load: () => import("./commands/store.ts").then((m) => m.default) },
   completion: { summary: "print a shell completion script (bash, zsh, fish)", load: () => import("./commands/completion.ts").then((m) => m.default) },
   update: { summary: "replace this pi with the latest release", load: () => import("./commands/update.ts").then((m) => m.default) },
   print: { summary: "ask one question and stream the answer (pi -p \"…\")", load: () => import("./commands/print.ts").then((m) => m.default), hidden: true },

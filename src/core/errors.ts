@@ -25,6 +25,9 @@ export type ErrorCode =
   | "store_io"
   | "unsafe_store"
   | "lock_timeout"
+  | "store_unavailable"
+  | "store_conflict"
+  | "store_key"
   | "refresh_rejected"
   | "refresh_unanswered"
   | "login_rejected"
@@ -55,6 +58,9 @@ const EXIT_FOR: Record<ErrorCode, number> = {
   store_io: EXIT.failure,
   unsafe_store: EXIT.failure,
   lock_timeout: EXIT.temporary,
+  store_unavailable: EXIT.temporary,
+  store_conflict: EXIT.temporary,
+  store_key: EXIT.failure,
   refresh_rejected: EXIT.rejected,
   refresh_unanswered: EXIT.rejected,
   login_rejected: EXIT.rejected,

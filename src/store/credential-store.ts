@@ -1,8 +1,9 @@
 import type { Stats } from "node:fs";
 import { PiError, errnoOf } from "../core/errors.ts";
 import { authJsonPath, dirnameOf, displayPath, settingsPath, storePath } from "../core/paths.ts";
-import { registerSecret } from "../core/redact.ts";
+import { redact, registerSecret } from "../core/redact.ts";
 import { warn } from "../terminal/output.ts";
+import type { RedisStore } from "./redis-store.ts";
 import { SECRET_FIELDS, type StoreData, hasKeyringMarkers } from "./schema.ts";
 
 /**
@@ -49,50 +50,100 @@ export interface UpdateResult<T> {
 export type Mutation<T> = (data: StoreData) => Promise<{ value: T; changed: boolean }>;
 
 /**
- * The agent directory's store: the reference program's auth.json whenever it exists — made
- * by the reference, or by its migration of oauth.json, which pi then follows — else pi's
- * own oauth.json. pi never migrates a lone oauth.json itself: the seed's file stays the seed's.
+ * What every backend of the store offers; everything above the store (refresh, logout,
+ * accounts, status) is written against this and nothing else.
  */
-export async function openAgentStore(env: NodeJS.ProcessEnv = process.env): Promise<CredentialStore> {
+export interface CredentialStore {
+  readonly kind: "file" | "redis";
+  /** Where the logins are: the file's path, or the shared store's address without its password. */
+  readonly location: string;
+  read(): Promise<StoreSnapshot>;
+  /**
+   * Read-modify-write under the store's lock. The mutation sees the logins as they are now,
+   * after any other process's change; a change never rests on an earlier read.
+   */
+  update<T>(mutate: Mutation<T>, options?: UpdateOptions<T>): Promise<UpdateResult<T>>;
+  /** The key of a stored api_key entry, as it is to be used. */
+  resolveKey(key: string, env?: NodeJS.ProcessEnv): Promise<string>;
+}
+
+/**
+ * The store every command uses. A shared store (`PI_CREDENTIAL_STORE=redis://…`) when one is
+ * chosen; else the agent directory's file: the reference program's auth.json whenever it
+ * exists — made by the reference, or by its migration of oauth.json, which pi then follows —
+ * else pi's own oauth.json. pi never migrates a lone oauth.json itself: the seed's file stays the seed's.
+ */
+export async function openAgentStore(env: NodeJS.ProcessEnv = process.env): Promise<FileStore | RedisStore> {
   const shared = authJsonPath(env);
   // Both at once: they are the only things `pi token` waits for before reading the store.
-  const [sharedExists, { preference, explicit, from }] = await Promise.all([Bun.file(shared).exists(), secretsPreference(env)]);
-  if (sharedExists) return new CredentialStore(shared);
-  const store = new CredentialStore(storePath(env), preference, from);
+  const [sharedExists, choice] = await Promise.all([Bun.file(shared).exists(), storeChoice(env)]);
+  if (choice.redis !== undefined) {
+    // Loaded only for a shared store: the file's hot path pays nothing for it.
+    const { RedisStore } = await import("./redis-store.ts");
+    return new RedisStore(choice.redis, choice.from!, env, choice.keyFile);
+  }
+  return openFileStore(env, sharedExists, choice);
+}
+
+/** This machine's own store (what `pi store push` reads and `pi store pull` fills), whatever the choice. */
+export async function openLocalStore(env: NodeJS.ProcessEnv = process.env): Promise<FileStore> {
+  const [sharedExists, choice] = await Promise.all([Bun.file(authJsonPath(env)).exists(), storeChoice(env)]);
+  return openFileStore(env, sharedExists, choice.redis === undefined ? choice : { preference: "auto", explicit: false });
+}
+
+async function openFileStore(env: NodeJS.ProcessEnv, sharedExists: boolean, choice: StoreChoice): Promise<FileStore> {
+  if (sharedExists) return new FileStore(authJsonPath(env));
+  const store = new FileStore(storePath(env), choice.preference, choice.from);
   // A backend chosen on purpose takes the logins already stored, at once (under the lock).
-  if (explicit) await store.reconcile();
+  if (choice.explicit) await store.reconcile();
   return store;
 }
 
 /** Where secrets go: "auto" (the keychain when it answers within 3 s, else the file), "keyring" or "file". */
 export type SecretsPreference = "auto" | "keyring" | "file";
 
+export interface StoreChoice {
+  preference: SecretsPreference;
+  explicit: boolean;
+  from?: string;
+  /** A shared store's address (redis:// or rediss://): the logins live there, not in a file. */
+  redis?: string;
+  /** `credentialKeyFile` in settings.json: the shared store's key, when PI_CREDENTIAL_KEY is not set. */
+  keyFile?: string;
+}
+
 /** `PI_CREDENTIAL_STORE`, else `credentialStore` in settings.json, else auto. */
-export async function secretsPreference(env: NodeJS.ProcessEnv = process.env): Promise<{ preference: SecretsPreference; explicit: boolean; from?: string }> {
+export async function storeChoice(env: NodeJS.ProcessEnv = process.env): Promise<StoreChoice> {
   const valid = (v: unknown): v is SecretsPreference => v === "auto" || v === "keyring" || v === "file";
-  const fromEnv = env.PI_CREDENTIAL_STORE?.trim();
-  if (fromEnv) {
-    if (!valid(fromEnv)) throw new PiError("usage", `PI_CREDENTIAL_STORE is "${fromEnv.slice(0, 20)}"; use auto, keyring or file`);
-    return { preference: fromEnv, explicit: fromEnv !== "auto", from: "PI_CREDENTIAL_STORE" };
-  }
+  const isRedis = (v: unknown): v is string => typeof v === "string" && /^rediss?:\/\//i.test(v.trim());
+  let settings: Record<string, unknown> = {};
   try {
-    const settings = JSON.parse(await Bun.file(settingsPath(env)).text()) as Record<string, unknown>;
-    const chosen = settings?.credentialStore;
-    if (chosen !== undefined) {
-      if (!valid(chosen)) throw new PiError("usage", `credentialStore in settings.json is ${JSON.stringify(chosen).slice(0, 20)}; use "auto", "keyring" or "file"`);
-      return { preference: chosen, explicit: chosen !== "auto", from: "settings.json" };
-    }
-  } catch (error) {
-    if (error instanceof PiError) throw error;
+    const parsed = JSON.parse(await Bun.file(settingsPath(env)).text()) as unknown;
+    if (typeof parsed === "object" && parsed !== null) settings = parsed as Record<string, unknown>;
+  } catch {
     // No settings, or unreadable: preferences, not credentials — the default applies.
   }
-  return { preference: "auto", explicit: false };
+  const keyFile = typeof settings.credentialKeyFile === "string" && settings.credentialKeyFile.trim() ? settings.credentialKeyFile.trim() : undefined;
+  const fromEnv = env.PI_CREDENTIAL_STORE?.trim();
+  if (fromEnv) {
+    if (isRedis(fromEnv)) return { preference: "file", explicit: true, from: "PI_CREDENTIAL_STORE", redis: fromEnv, keyFile };
+    if (!valid(fromEnv)) throw new PiError("usage", `PI_CREDENTIAL_STORE is "${redact(fromEnv).slice(0, 30)}"; use auto, keyring, file or redis://host:port`);
+    return { preference: fromEnv, explicit: fromEnv !== "auto", from: "PI_CREDENTIAL_STORE" };
+  }
+  const chosen = settings.credentialStore;
+  if (chosen === undefined) return { preference: "auto", explicit: false };
+  if (isRedis(chosen)) return { preference: "file", explicit: true, from: "settings.json", redis: chosen.trim(), keyFile };
+  if (!valid(chosen)) throw new PiError("usage", `credentialStore in settings.json is ${redact(JSON.stringify(chosen)).slice(0, 30)}; use "auto", "keyring", "file" or "redis://host:port"`);
+  return { preference: chosen, explicit: chosen !== "auto", from: "settings.json" };
 }
 
 /** How often a read that met a half-written auth.json tries again (the reference writes it in place). */
 const TORN_READ_RETRIES = 5;
 
-export class CredentialStore {
+/** The agent directory's file: oauth.json, or the reference program's auth.json. */
+export class FileStore implements CredentialStore {
+  readonly kind = "file" as const;
+
   /** "auth.json": shared with the reference program, its lock honoured and its key templates read. */
   readonly format: "oauth.json" | "auth.json";
 
@@ -107,6 +158,10 @@ export class CredentialStore {
   ) {
     this.format = /(^|[\\/])auth\.json$/.test(path) ? "auth.json" : "oauth.json";
     this.secretsIn = this.format === "auth.json" ? "file" : secretsIn;
+  }
+
+  get location(): string {
+    return this.path;
   }
 
   /**
@@ -193,10 +248,7 @@ export class CredentialStore {
     checkStorePlace(this.path);
   }
 
-  /**
-   * Read-modify-write under the cross-process lock. The mutation sees the file as it is
-   * now, after any other process's change; a change never rests on an earlier read.
-   */
+  /** Under the kernel lock of the agent directory (store-writer.ts). */
   async update<T>(mutate: Mutation<T>, options: UpdateOptions<T> = {}): Promise<UpdateResult<T>> {
     const { updateStore } = await import("./store-writer.ts");
     return updateStore(this, mutate, options);
@@ -223,7 +275,7 @@ export class CredentialStore {
 const QUICK_MAX_BYTES = 1024 * 1024;
 
 /** Every token in the file, of every entry, is kept out of what pi prints (a server may echo one back). */
-function registerStoredSecrets(data: StoreData): void {
+export function registerStoredSecrets(data: StoreData): void {
   for (const entry of Object.values(data)) {
     if (typeof entry !== "object" || entry === null) continue;
     for (const field of SECRET_FIELDS) registerSecret((entry as Record<string, unknown>)[field] as string | undefined);

@@ -32,6 +32,12 @@ export interface HeldLock {
   stillHeld(): boolean;
 }
 
+/** `PI_LOCK_TIMEOUT_MS`: how long any change waits for another pi's lock (or the shared store's lease). */
+export function lockWaitFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = Number(env.PI_LOCK_TIMEOUT_MS);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
 /** After this long, a waiting process says what it is waiting for. */
 const TELL_AFTER_MS = 1_000;
 
@@ -47,7 +53,7 @@ export async function withLock<T>(lockPath: string, options: LockOptions<T>, fn:
   }
 }
 
-interface Note {
+export interface Note {
   pid?: number;
   host?: string;
   purpose?: string;
@@ -171,7 +177,7 @@ function readNote(lockPath: string): Note {
   }
 }
 
-function describeHolder(note: Note): string {
+export function describeHolder(note: Note): string {
   const who = typeof note.pid === "number" ? `pi (pid ${note.pid}${note.host && note.host !== hostname() ? ` on ${note.host}` : ""})` : "another pi process";
   return typeof note.purpose === "string" ? `${who}, ${note.purpose}` : who;
 }

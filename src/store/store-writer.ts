@@ -6,9 +6,9 @@ import { whileCritical } from "../core/shutdown.ts";
 import { dirnameOf, displayPath } from "../core/paths.ts";
 import { warn } from "../terminal/output.ts";
 import { type PendingWrite, reserveWrite } from "./atomic-write.ts";
-import { storedLoginSchema } from "./credential-schema.ts";
+import { assertWritable, snapshotEntries } from "./entry-check.ts";
 import {
-  type CredentialStore,
+  type FileStore,
   type Mutation,
   StoreCorruptError,
   type UpdateOptions,
@@ -17,7 +17,7 @@ import {
   storeIoError,
   warnTightened,
 } from "./credential-store.ts";
-import { withLock } from "./lock.ts";
+import { lockWaitFromEnv, withLock } from "./lock.ts";
 import { withReferenceLock } from "./reference-lock.ts";
 import { checkStorePlace } from "./place.ts";
 import { type StoreData, hasKeyringMarkers } from "./schema.ts";
@@ -27,13 +27,7 @@ const DEFAULT_LOCK_WAIT_MS = 60_000;
 /** Room for the store to grow by in one change (new tokens are a few KiB at most). */
 const RESERVE_SLACK_BYTES = 64 * 1024;
 
-/** `PI_LOCK_TIMEOUT_MS`: how long any change waits for another pi's lock. */
-function lockWaitFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const value = Number(env.PI_LOCK_TIMEOUT_MS);
-  return Number.isFinite(value) && value > 0 ? value : undefined;
-}
-
-export async function updateStore<T>(store: CredentialStore, mutate: Mutation<T>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
+export async function updateStore<T>(store: FileStore, mutate: Mutation<T>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
   // New tokens are about to be in memory (a refresh, a login): no core dump may hold them.
   disableCoreDumps();
   // Every writer gets the full check: nothing is created or replaced in a place others control.
@@ -140,28 +134,6 @@ function removeStrandedTempFiles(realPath: string): void {
     }
   } catch {
     // Listing can fail on odd filesystems; a leftover temp file is untidy, not dangerous (0600).
-  }
-}
-
-function snapshotEntries(data: StoreData): Map<string, string> {
-  return new Map(Object.keys(data).map((id) => [id, JSON.stringify(data[id])]));
-}
-
-/**
- * Never write a malformed login (it would be unusable on the next read): an entry that
- * says it is a login (`type`) must be a whole one. Only entries this change touched are
- * checked: a broken entry someone else left must not block logging in or out of another
- * provider, and entries of other programs' shapes pass through untouched.
- */
-function assertWritable(data: StoreData, before: Map<string, string>): void {
-  for (const id of Object.keys(data)) {
-    if (before.get(id) === JSON.stringify(data[id])) continue;
-    const entry = data[id];
-    if (typeof entry !== "object" || entry === null || !("type" in entry)) continue;
-    const parsed = storedLoginSchema.safeParse(data[id]);
-    if (!parsed.success) {
-      throw new PiError("internal", `refusing to store a malformed "${id}" login (${parsed.error.issues.map((i) => i.path.join(".") || i.message).join(", ")}); nothing was written`);
-    }
   }
 }
 

@@ -7,7 +7,7 @@ import { refreshLogin as refreshCredential } from "../../src/app/refresh.ts";
 import { PiError } from "../../src/core/errors.ts";
 import { PROVIDERS } from "../../src/providers/registry.ts";
 import type { ProviderDescriptor, ProviderRuntime } from "../../src/providers/types.ts";
-import { CredentialStore } from "../../src/store/credential-store.ts";
+import { FileStore } from "../../src/store/credential-store.ts";
 import type { RefreshableLogin } from "../../src/store/schema.ts";
 
 /** Anthropic's source order, with refresh played by the test. */
@@ -28,12 +28,12 @@ function providerWith(refresh: ProviderRuntime["refresh"]): ProviderDescriptor &
 const rotate = async (c: RefreshableLogin) => ({ access: `${c.access}+`, refresh: `${c.refresh}+`, expires: Date.now() + 3600_000 });
 
 let dir: string;
-let store: CredentialStore;
+let store: FileStore;
 let stderr: ReturnType<typeof spyOn>;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "pi-resolver-"));
-  store = new CredentialStore(join(dir, "oauth.json"));
+  store = new FileStore(join(dir, "oauth.json"));
   stderr = spyOn(process.stderr, "write").mockImplementation(() => true);
 });
 afterEach(() => {

@@ -3,17 +3,17 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PiError } from "../../src/core/errors.ts";
-import { CredentialStore } from "../../src/store/credential-store.ts";
+import { FileStore } from "../../src/store/credential-store.ts";
 import { readEntry } from "../../src/store/schema.ts";
 
 let dir: string;
 let path: string;
-let store: CredentialStore;
+let store: FileStore;
 
 beforeEach(() => {
   dir = join(mkdtempSync(join(tmpdir(), "pi-store-")), "agent");
   path = join(dir, "oauth.json");
-  store = new CredentialStore(path);
+  store = new FileStore(path);
 });
 afterEach(() => rmSync(join(dir, ".."), { recursive: true, force: true }));
 

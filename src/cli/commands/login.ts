@@ -152,7 +152,7 @@ function report(result: LoginResult, json: boolean): number {
   } else {
     const what = result.kind === "api_key" ? "Stored the API key for" : "Logged in to";
     const as = result.account === "default" ? "" : ` as account "${result.account}"`;
-    writeOut(`${what} ${result.provider.displayName}${as}. Stored in ${displayPath(result.storePath)} (readable only by you).`);
+    writeOut(`${what} ${result.provider.displayName}${as}. Stored in ${displayPath(result.storePath)} (${result.shared ? "the shared store, sealed with the fleet's key" : "readable only by you"}).`);
     if (result.movedAside) writeOut(`"${result.movedAside}" is kept beside it; \`pi switch ${result.provider.id} ${result.movedAside}\` makes it active again.`);
   }
   if (result.hiddenBy) warn(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one`);

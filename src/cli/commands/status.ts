@@ -27,6 +27,8 @@ const command: PiCommand = {
     } else {
       writeOut(renderStatusText(store, statuses));
     }
+    // A shared store that did not answer is an outage, not a missing login: scripts can wait and retry.
+    if (store.answered === false) return EXIT.temporary;
     return statuses.some((s) => s.usable) ? EXIT.ok : EXIT.noCredential;
   },
 };

@@ -1,0 +1,91 @@
+import { PiError } from "../core/errors.ts";
+import { displayPath } from "../core/paths.ts";
+import type { ProviderDescriptor } from "../providers/types.ts";
+import { type CredentialStore, type FileStore, openAgentStore, openLocalStore } from "../store/credential-store.ts";
+import type { RedisStore } from "../store/redis-store.ts";
+import { type StoreData, wrongFields } from "../store/schema.ts";
+
+/**
+ * Moving logins between this machine's file and the shared store. A move, not a copy: a
+ * refresh token must live in one place, or the first refresh on one side spends the other
+ * side's copy (and a provider that detects the replay revokes the login everywhere). The
+ * target is written first and the source cleared after, so an interruption leaves two copies
+ * for a moment, never none; the source loses only entries that are still what was moved.
+ */
+export interface TransferReport {
+  direction: "push" | "pull";
+  from: string;
+  to: string;
+  moved: string[];
+  /** Keys that already had a login at the target, which the moved one replaced. */
+  replaced: string[];
+  /** Keys left where they were, and why. */
+  skipped: { key: string; why: string }[];
+}
+
+export async function transferLogins(direction: "push" | "pull", provider?: ProviderDescriptor): Promise<TransferReport> {
+  const shared = await openAgentStore();
+  if (shared.kind !== "redis") {
+    throw new PiError("usage", `\`pi store ${direction}\` moves logins to and from a shared store, and none is set; set PI_CREDENTIAL_STORE=redis://host:6379 and PI_CREDENTIAL_KEY first (see \`pi store --help\`)`);
+  }
+  const local = await openLocalStore();
+  const [source, target]: [CredentialStore, CredentialStore] = direction === "push" ? [local, shared] : [shared, local];
+  const report: TransferReport = { direction, from: placeOf(source), to: placeOf(target), moved: [], replaced: [], skipped: [] };
+
+  const picked: StoreData = {};
+  for (const [key, entry] of Object.entries((await source.read()).data)) {
+    if (!belongsTo(key, provider)) continue;
+    if (wrongFields(entry).length > 0) {
+      if (typeof entry === "object" && entry !== null && "type" in entry) report.skipped.push({ key, why: "not a whole login" });
+      continue;
+    }
+    const template = local.format === "auth.json" && direction === "push" && isKeyTemplate(entry);
+    if (template) {
+      report.skipped.push({ key, why: "its key is a command or variable of auth.json, which other machines cannot run" });
+      continue;
+    }
+    picked[key] = entry;
+  }
+  const keys = Object.keys(picked);
+  if (keys.length === 0) return report;
+
+  await target.update(async (data) => {
+    for (const key of keys) {
+      if (Object.hasOwn(data, key) && JSON.stringify(data[key]) !== JSON.stringify(picked[key])) report.replaced.push(key);
+      data[key] = picked[key];
+    }
+    return { value: undefined, changed: true };
+  }, { purpose: direction === "push" ? "receiving logins from another machine" : "receiving logins from the shared store" });
+
+  await source.update(async (data) => {
+    let changed = false;
+    for (const key of keys) {
+      if (JSON.stringify(data[key]) === JSON.stringify(picked[key])) {
+        delete data[key];
+        changed = true;
+        report.moved.push(key);
+      } else if (Object.hasOwn(data, key)) {
+        report.skipped.push({ key, why: "it changed while it was being moved, so both copies are kept; run the command again" });
+      } else {
+        report.moved.push(key);
+      }
+    }
+    return { value: undefined, changed };
+  }, { purpose: "removing logins that moved" });
+  return report;
+}
+
+/** `anthropic` and its other accounts `anthropic@work`; without a provider, every login. */
+function belongsTo(key: string, provider: ProviderDescriptor | undefined): boolean {
+  if (!provider) return true;
+  return key === provider.id || key.startsWith(`${provider.id}@`);
+}
+
+function isKeyTemplate(entry: unknown): boolean {
+  const e = entry as { type?: unknown; key?: unknown };
+  return e.type === "api_key" && typeof e.key === "string" && (e.key.startsWith("!") || e.key.includes("$"));
+}
+
+function placeOf(store: FileStore | RedisStore | CredentialStore): string {
+  return store.kind === "redis" ? store.location : displayPath(store.location);
+}

@@ -1,0 +1,140 @@
+import { RedisClient } from "bun";
+import { PiError } from "../core/errors.ts";
+import { registerSecret } from "../core/redact.ts";
+import { stripControls } from "../core/text.ts";
+
+/**
+ * One connection to the shared store, through Bun's own client. Nothing is queued while it
+ * is down and nothing reconnects behind pi's back: every command either answers within the
+ * time limit or fails with an error that names the store, so a Redis that is down, restarting
+ * or failing over is an error pi reports (exit 5), never a hang.
+ */
+export interface RedisAddress {
+  url: string;
+  /** The address without its password, for messages and `pi status`. */
+  shown: string;
+}
+
+export function parseRedisAddress(text: string, from: string): RedisAddress {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new PiError("usage", `${from} is not a Redis address; use redis://[user:password@]host:port[/db] (rediss:// for TLS)`);
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new PiError("usage", `${from} names ${url.protocol.replace(/:$/, "")}://, which pi cannot use as a store; use redis:// or rediss://`);
+  }
+  const db = url.pathname.replace(/^\//, "");
+  if (db !== "" && !/^\d{1,2}$/.test(db)) throw new PiError("usage", `${from} names database "${db.slice(0, 10)}"; a Redis database is a number (redis://host:6379/0)`);
+  registerSecret(decodeURIComponent(url.password));
+  const shown = `${url.protocol}//${url.username ? `${decodeURIComponent(url.username)}@` : ""}${url.host}${db ? `/${db}` : ""}`;
+  return { url: text, shown };
+}
+
+/** How long one command may take: `PI_REDIS_TIMEOUT_MS`, default 5 s. */
+export function commandTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.PI_REDIS_TIMEOUT_MS);
+  return Number.isFinite(value) && value > 0 ? value : 5_000;
+}
+
+export class RedisConnection {
+  private client: RedisClient | undefined;
+
+  constructor(
+    readonly address: RedisAddress,
+    private readonly timeoutMs = commandTimeoutMs(),
+  ) {}
+
+  /** Sends one command; connects first when there is no open connection. */
+  async send(command: string, args: string[]): Promise<unknown> {
+    const client = await this.open();
+    try {
+      return await this.withinLimit(client.send(command, args), `${command} did not answer`);
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
+
+  /** A Lua script (run atomically by Redis). */
+  async eval(script: string, keys: string[], args: string[]): Promise<unknown> {
+    return this.send("EVAL", [script, String(keys.length), ...keys, ...args]);
+  }
+
+  close(): void {
+    const client = this.client;
+    this.client = undefined;
+    try {
+      client?.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  private async open(): Promise<RedisClient> {
+    if (this.client?.connected) return this.client;
+    this.close();
+    const client = new RedisClient(this.address.url, {
+      connectionTimeout: this.timeoutMs,
+      autoReconnect: false,
+      enableOfflineQueue: false,
+      maxRetries: 0,
+    });
+    // A dropped connection is noticed by the next command (not connected), never retried silently.
+    client.onclose = () => {};
+    try {
+      await this.withinLimit(client.connect(), "did not accept a connection");
+    } catch (error) {
+      try {
+        client.close();
+      } catch {
+        // Never opened.
+      }
+      throw this.failure(error);
+    }
+    this.client = client;
+    return client;
+  }
+
+  private async withinLimit<T>(work: Promise<T>, what: string): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreTimeout(`${what} within ${Math.round(this.timeoutMs / 100) / 10} s`)), this.timeoutMs);
+    });
+    try {
+      return await Promise.race([work, limit]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Redis's own words for what went wrong, turned into the error pi reports. */
+  private failure(error: unknown): PiError {
+    if (error instanceof PiError) return error;
+    if (error instanceof StoreTimeout) {
+      this.close();
+      return unavailable(this.address, error.message);
+    }
+    const code = (error as { code?: string }).code ?? "";
+    const message = stripControls(error instanceof Error ? error.message : String(error)).slice(0, 160);
+    if (/WRONGPASS|NOAUTH|NOPERM|invalid password|AUTH/i.test(message)) {
+      return new PiError("store_unavailable", `the shared store ${this.address.shown} refused pi (${message}); check the user and password in the address`, { cause: error });
+    }
+    if (code === "ERR_REDIS_SERVER_ERROR" && !/LOADING|READONLY|MASTERDOWN|TRYAGAIN|BUSY/.test(message)) {
+      // An answer, not an outage: Redis said no to a command.
+      return new PiError("store_unavailable", `the shared store ${this.address.shown} answered "${message}"; check that it is Redis or Valkey 6 or newer`, { cause: error });
+    }
+    this.close();
+    return unavailable(this.address, /closed|refused|ECONN/i.test(message) ? "connection refused or closed" : message, error);
+  }
+}
+
+class StoreTimeout extends Error {}
+
+export function unavailable(address: RedisAddress, why: string, cause?: unknown): PiError {
+  return new PiError(
+    "store_unavailable",
+    `the shared store ${address.shown} is not answering (${why}); nothing was changed — check that Redis runs there and try again`,
+    cause === undefined ? {} : { cause },
+  );
+}

@@ -1,0 +1,97 @@
+import { hostname } from "node:os";
+import { debug } from "../core/debug.ts";
+import { PiError } from "../core/errors.ts";
+import { onExitCleanup } from "../core/shutdown.ts";
+import { writeErr } from "../terminal/output.ts";
+import { type LockOptions, type Note, describeHolder } from "./lock.ts";
+import type { RedisConnection } from "./redis-connection.ts";
+
+/**
+ * The shared store's lock: a lease (`SET key value NX PX`) that only its holder can renew
+ * or release (compare-and-delete), so a pi on one machine cannot remove another's. It
+ * expires on its own when its holder dies or is cut off; a holder that was stopped past its
+ * expiry learns so at the next renewal — and in any case its write is a compare-and-swap
+ * (redis-store.ts), so a lost lease can never overwrite what the next holder stored.
+ */
+export interface Lease {
+  /** False once a renewal found the lease gone or someone else's. */
+  stillHeld(): boolean;
+  release(): Promise<void>;
+}
+
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+const TELL_AFTER_MS = 1_000;
+
+export async function acquireLease<T>(
+  conn: RedisConnection,
+  key: string,
+  leaseMs: number,
+  options: LockOptions<T>,
+): Promise<{ lease: Lease } | { done: T }> {
+  const value = JSON.stringify({ id: crypto.randomUUID(), pid: process.pid, host: hostname(), purpose: options.purpose, since: new Date().toISOString() });
+  const started = Date.now();
+  let told = false;
+  let delay = 5;
+  for (;;) {
+    if ((await conn.send("SET", [key, value, "NX", "PX", String(leaseMs)])) === "OK") return { lease: holding(conn, key, value, leaseMs) };
+    if (Date.now() - started >= options.waitMs) throw leaseTimeout(await holderOf(conn, key), options.waitMs);
+    if (!told && Date.now() - started >= TELL_AFTER_MS) {
+      told = true;
+      writeErr(`pi: waiting for ${describeHolder(await holderOf(conn, key))} to finish…`);
+    }
+    await Bun.sleep(delay + Math.random() * delay);
+    delay = Math.min(delay * 2, 100);
+    const done = await options.whileWaiting?.();
+    if (done !== undefined) return { done };
+  }
+}
+
+function holding(conn: RedisConnection, key: string, value: string, leaseMs: number): Lease {
+  let held = true;
+  // Renewed at a third of its length: two renewals can fail before it lapses.
+  const timer = setInterval(async () => {
+    try {
+      if ((await conn.eval(RENEW, [key], [value, String(leaseMs)])) !== 1) {
+        held = false;
+        clearInterval(timer);
+        debug("the shared store's lease was lost: another pi holds it now");
+      }
+    } catch (error) {
+      // The store is not answering: the write will say so; the lease may still be ours.
+      debug(`renewing the shared store's lease failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }, Math.max(50, Math.floor(leaseMs / 3)));
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    clearInterval(timer);
+    forget();
+    try {
+      await conn.eval(RELEASE, [key], [value]);
+    } catch {
+      // It expires by itself.
+    }
+  };
+  // Ctrl+C while holding: ask Redis to drop it now rather than make others wait for its expiry.
+  const forget = onExitCleanup(() => void release());
+  return { stillHeld: () => held, release };
+}
+
+async function holderOf(conn: RedisConnection, key: string): Promise<Note> {
+  try {
+    const raw = await conn.send("GET", [key]);
+    const note = typeof raw === "string" ? (JSON.parse(raw) as Note) : {};
+    return typeof note === "object" && note !== null ? note : {};
+  } catch {
+    return {};
+  }
+}
+
+function leaseTimeout(holder: Note, waitMs: number): PiError {
+  return new PiError(
+    "lock_timeout",
+    `${describeHolder(holder)} has held the shared store for over ${Math.round(waitMs / 1000)} s, so this one changed nothing; try again when it is done`,
+  );
+}
