@@ -86,12 +86,7 @@ export async function collectStatus(providers: readonly ProviderDescriptor[], op
 /** A shared store: whether it answers (never a hang: each command has a time limit), and how its secrets are sealed. */
 async function collectShared(store: RedisStore, providers: readonly ProviderDescriptor[], options: { account?: string }): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
   const probe = await store.probe();
-  let view: StoreView;
-  if (probe.answered) {
-    view = await readStoreView(store);
-  } else {
-    view = { problem: probe.why };
-  }
+  const view: StoreView = probe.answered ? await readStoreView(store) : { problem: probe.error instanceof Error ? probe.error.message : probe.why };
   let secretsNote: string;
   try {
     const key = await store.sealingKey();
@@ -109,7 +104,7 @@ async function collectShared(store: RedisStore, providers: readonly ProviderDesc
       fileMode: null,
       dirMode: null,
       permissionsOk: true,
-      problem: "problem" in view ? view.problem : null,
+      problem: probe.answered ? ("problem" in view ? view.problem : null) : probe.why,
       secrets: "shared",
       secretsNote,
       chosenIn: store.chosenIn,

@@ -135,6 +135,6 @@ export function unavailable(address: RedisAddress, why: string, cause?: unknown)
   return new PiError(
     "store_unavailable",
     `the shared store ${address.shown} is not answering (${why}); nothing was changed — check that Redis runs there and try again`,
-    cause === undefined ? {} : { cause },
+    cause === undefined ? { what: why } : { what: why, cause },
   );
 }

@@ -17,6 +17,8 @@ export interface Lease {
   /** False once a renewal found the lease gone or someone else's. */
   stillHeld(): boolean;
   release(): Promise<void>;
+  /** What the lease holds in Redis: with it, a later pi can drop a lease its holder could not release (releaseLease). */
+  readonly value: string;
 }
 
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
@@ -76,7 +78,12 @@ function holding(conn: RedisConnection, key: string, value: string, leaseMs: num
   };
   // Ctrl+C while holding: ask Redis to drop it now rather than make others wait for its expiry.
   const forget = onExitCleanup(() => void release());
-  return { stillHeld: () => held, release };
+  return { stillHeld: () => held, release, value };
+}
+
+/** Drops a lease whose holder gave up without reaching Redis to release it — only if it is still that one. */
+export async function releaseLease(conn: RedisConnection, key: string, value: string): Promise<void> {
+  await conn.eval(RELEASE, [key], [value]);
 }
 
 async function holderOf(conn: RedisConnection, key: string): Promise<Note> {

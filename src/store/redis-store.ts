@@ -9,7 +9,7 @@ import { type CredentialStore, FileStore, type Mutation, type StoreSnapshot, typ
 import { assertWritable, snapshotEntries } from "./entry-check.ts";
 import { lockWaitFromEnv } from "./lock.ts";
 import { type RedisAddress, RedisConnection, parseRedisAddress } from "./redis-connection.ts";
-import { type Lease, acquireLease } from "./redis-lease.ts";
+import { type Lease, acquireLease, releaseLease } from "./redis-lease.ts";
 import type { StoreData } from "./schema.ts";
 import { type SealingKey, loadSealingKey, seal, unseal } from "./seal.ts";
 
@@ -108,13 +108,13 @@ export class RedisStore implements CredentialStore {
   }
 
   /** Whether Redis answers, and how fast, for `pi status`. */
-  async probe(): Promise<{ answered: true; ms: number; logins: number } | { answered: false; why: string }> {
+  async probe(): Promise<{ answered: true; ms: number; logins: number } | { answered: false; why: string; error: unknown }> {
     const started = performance.now();
     try {
       const count = await this.connection.send("HLEN", [KEYS.logins]);
       return { answered: true, ms: Math.round(performance.now() - started), logins: Number(count) };
     } catch (error) {
-      return { answered: false, why: error instanceof Error ? error.message : String(error) };
+      return { answered: false, why: error instanceof PiError ? (error.details.what ?? error.message) : String(error), error };
     }
   }
 
@@ -289,6 +289,8 @@ export class RedisStore implements CredentialStore {
         replaced[k] = state.raw.entries[k] ?? "";
       }
       data.replaced = replaced;
+      // This pi could not release its lease either: whoever restores the login drops it, instead of waiting for it to expire.
+      data.lease = state.lease.value;
       return { value: undefined, changed: true };
     }, { purpose: "keeping a renewed login while the shared store is down" });
     return new PiError(
@@ -301,6 +303,8 @@ export class RedisStore implements CredentialStore {
   private async restoreRescued(): Promise<void> {
     if (!(await Bun.file(this.rescuePath).exists())) return;
     const rescue = new FileStore(this.rescuePath, "file");
+    const abandoned = (await rescue.read()).data.lease;
+    if (typeof abandoned === "string") await releaseLease(this.connection, KEYS.lease, abandoned);
     await this.locked(async (state) => {
       const kept = (await rescue.read()).data;
       const replaced = (kept.replaced ?? {}) as Record<string, string>;

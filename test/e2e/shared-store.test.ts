@@ -1,0 +1,280 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { type PiResult, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { REDIS_SERVER, RedisServer } from "../helpers/redis.ts";
+import { debugPass, rememberSecret, withoutDebugLines } from "../helpers/secrets.ts";
+
+/**
+ * One login for many machines: "machines" are separate agent directories and processes
+ * that share one real redis-server and one key. The fake provider's refresh tokens rotate,
+ * and a replay revokes the whole login, as real providers do.
+ */
+setDefaultTimeout(120_000);
+
+const KEY = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
+const OTHER_KEY = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
+rememberSecret(KEY);
+rememberSecret(OTHER_KEY);
+
+let fake: FakeAnthropic;
+let redis: RedisServer;
+let boxes: Sandbox[] = [];
+
+beforeAll(() => {
+  fake = new FakeAnthropic().start();
+});
+afterAll(() => fake.stop());
+beforeEach(async () => {
+  fake.requests.length = 0;
+  fake.faults.length = 0;
+  fake.latencyMs = [0, 0];
+  fake.replays = 0;
+  redis = await new RedisServer().start();
+});
+afterEach(async () => {
+  for (const box of boxes) box.cleanup();
+  boxes = [];
+  await redis.dispose();
+});
+
+/** A machine of the fleet: its own agent directory, the shared store, the fleet's key. */
+function machine(key = KEY): { box: Sandbox; env: Record<string, string> } {
+  const box = new Sandbox();
+  boxes.push(box);
+  return { box, env: { ...fake.env(), PI_CREDENTIAL_STORE: redis.url, PI_CREDENTIAL_KEY: key } };
+}
+
+async function finish(box: Sandbox, proc: ReturnType<Sandbox["spawn"]>, args: string[]): Promise<PiResult> {
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return box.audit(args, { code, stdout, stderr: debugPass ? withoutDebugLines(stderr) : stderr }, false);
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(10);
+  }
+}
+
+/** A login made on machine `m`, moved into the shared store with `pi store push`. */
+async function sharedLogin(m: { box: Sandbox; env: Record<string, string> }, expiresInMs: number) {
+  const tokens = fake.issueFamily();
+  m.box.writeStore({ anthropic: storedLogin(tokens, expiresInMs) });
+  const pushed = await m.box.run(["store", "push"], { env: m.env });
+  expect(pushed.code).toBe(0);
+  return tokens;
+}
+
+describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
+  test("three machines × 30 processes on one expired login refresh once, replay nothing, and all print the same token", async () => {
+    const fleet = [machine(), machine(), machine()];
+    await sharedLogin(fleet[0]!, -1000);
+    fake.latencyMs = [50, 300];
+    const runs = fleet.flatMap((m) => Array.from({ length: 30 }, () => ({ m, proc: m.box.spawn(["token", "anthropic"], m.env) })));
+    const results = await Promise.all(runs.map(({ m, proc }) => finish(m.box, proc, ["token", "anthropic"])));
+    expect(results.filter((r) => r.code !== 0).map((r) => r.stderr)).toEqual([]);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(fake.replays).toBe(0);
+    const printed = new Set(results.map((r) => r.stdout.trim()));
+    expect(printed.size).toBe(1);
+    expect(fake.isValidAccess([...printed][0]!)).toBe(true);
+  });
+
+  test("a holder stopped for 10 s keeps its lease: the other machines wait, and nothing is replayed", async () => {
+    const [a, b, c] = [machine(), machine(), machine()];
+    await sharedLogin(a, -1000);
+    fake.latencyMs = [800, 800];
+    const holder = a.box.spawn(["token", "anthropic"], a.env);
+    await until(() => fake.tokenRequests("refresh_token").length === 1, "the holder's refresh");
+    holder.kill("SIGSTOP");
+    const waiters = [b, c].map((m) => ({ m, proc: m.box.spawn(["token", "anthropic"], m.env) }));
+    let waitersDone = 0;
+    for (const w of waiters) void w.proc.exited.then(() => waitersDone++);
+    await Bun.sleep(10_000);
+    expect(waitersDone).toBe(0);
+    holder.kill("SIGCONT");
+    const results = await Promise.all([finish(a.box, holder, ["token"]), ...waiters.map((w) => finish(w.m.box, w.proc, ["token"]))]);
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
+    expect(new Set(results.map((r) => r.stdout.trim())).size).toBe(1);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(fake.replays).toBe(0);
+  });
+
+  test("a holder whose lease lapsed writes nothing when another machine changed the login meanwhile", async () => {
+    const [a, b] = [machine(), machine()];
+    await sharedLogin(a, -1000);
+    fake.latencyMs = [300, 300];
+    const env = { ...a.env, PI_REDIS_LEASE_MS: "1000" };
+    const holder = a.box.spawn(["token", "anthropic"], env);
+    await until(() => fake.tokenRequests("refresh_token").length === 1, "the holder's refresh");
+    holder.kill("SIGSTOP");
+    await Bun.sleep(1_500);
+    // The lease has lapsed: another machine signs in anew, with a key.
+    const apiKey = `sk-ant-api03-${"k".repeat(40)}`;
+    rememberSecret(apiKey);
+    const login = await b.box.run(["login", "anthropic", "--with-token"], { env: { ...b.env, PI_REDIS_LEASE_MS: "1000" }, stdin: apiKey });
+    expect(login.code).toBe(0);
+    holder.kill("SIGCONT");
+    const stale = await finish(a.box, holder, ["token"]);
+    expect(stale.code).toBe(5);
+    expect(stale.stderr).toContain("lost its lease on the shared store");
+    expect(stale.stderr).toContain("nothing was written");
+    const after = await b.box.run(["token", "anthropic"], { env: b.env });
+    expect(after.stdout.trim()).toBe(apiKey);
+  });
+
+  test("SCAN and GET show provider ids and expiry times but no token", async () => {
+    const [a, b] = [machine(), machine()];
+    const first = await sharedLogin(a, -1000);
+    const refreshed = await b.box.run(["token", "anthropic"], { env: b.env });
+    expect(refreshed.code).toBe(0);
+    const seen = await redis.everything();
+    expect(seen).toContain("anthropic");
+    expect(seen).toMatch(/"expires":\d{13}/);
+    const current = fake.tokenRequests("refresh_token").length;
+    expect(current).toBe(1);
+    for (const secret of [first.access, first.refresh, refreshed.stdout.trim()]) expect(seen).not.toContain(secret);
+    expect(seen).not.toMatch(/sk-ant-o(at|rt)01/);
+  });
+
+  test("a machine with the wrong key gets a clear error and changes nothing", async () => {
+    const a = machine();
+    await sharedLogin(a, 3_600_000);
+    const before = await redis.everything();
+    const wrong = machine(OTHER_KEY);
+    for (const args of [["token", "anthropic"], ["logout", "anthropic"], ["login", "anthropic", "--with-token"]]) {
+      const result = await wrong.box.run(args, { env: wrong.env, stdin: `sk-ant-api03-${"w".repeat(40)}` });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("sealed with another key than this machine's");
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    expect(await redis.everything()).toBe(before);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  test("Redis stopped: a clear error (exit 5) while it is down, and the login intact once it is back", async () => {
+    const a = machine();
+    const tokens = await sharedLogin(a, 3_600_000);
+    await redis.stop();
+    const down = await a.box.run(["token", "anthropic"], { env: a.env });
+    expect(down.code).toBe(5);
+    expect(down.stderr).toContain(`the shared store ${redis.url} is not answering`);
+    const status = await a.box.run(["status", "anthropic"], { env: a.env });
+    expect(status.code).toBe(5);
+    expect(status.stdout).toContain(`Store: ${redis.url} — shared by many machines (PI_CREDENTIAL_STORE); not answering`);
+    const login = await a.box.run(["login", "anthropic", "--with-token"], { env: a.env, stdin: `sk-ant-api03-${"d".repeat(40)}` });
+    expect(login.code).toBe(5);
+    await redis.start();
+    const back = await a.box.run(["token", "anthropic"], { env: a.env });
+    expect(back.code).toBe(0);
+    expect(back.stdout.trim()).toBe(tokens.access);
+  });
+
+  test("Redis going down in the middle of a refresh keeps the renewed login on the machine, and it goes back when Redis returns", async () => {
+    const a = machine();
+    await sharedLogin(a, -1000);
+    fake.latencyMs = [700, 700];
+    const env = { ...a.env, PI_REDIS_WRITE_RETRY_MS: "300" };
+    const proc = a.box.spawn(["token", "anthropic"], env);
+    await until(() => fake.tokenRequests("refresh_token").length === 1, "the refresh");
+    await redis.stop();
+    const cut = await finish(a.box, proc, ["token"]);
+    expect(cut.code).toBe(5);
+    expect(cut.stderr).toContain("stopped answering after the provider renewed anthropic");
+    const rescue = join(a.box.agentDir, "shared-store-rescue.json");
+    expect(statSync(rescue).mode & 0o777).toBe(0o600);
+    await redis.start();
+    const back = await a.box.run(["token", "anthropic"], { env });
+    expect(back.code).toBe(0);
+    expect(fake.isValidAccess(back.stdout.trim())).toBe(true);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(fake.replays).toBe(0);
+    expect(existsSync(rescue)).toBe(false);
+  });
+
+  test("Redis restarted within the retry window: the refresh's write lands and the command succeeds", async () => {
+    const a = machine();
+    await sharedLogin(a, -1000);
+    fake.latencyMs = [700, 700];
+    const proc = a.box.spawn(["token", "anthropic"], { ...a.env, PI_REDIS_WRITE_RETRY_MS: "15000" });
+    await until(() => fake.tokenRequests("refresh_token").length === 1, "the refresh");
+    await redis.stop();
+    await Bun.sleep(1_000);
+    await redis.start();
+    const done = await finish(a.box, proc, ["token"]);
+    expect(done.code).toBe(0);
+    const again = await a.box.run(["token", "anthropic"], { env: a.env });
+    expect(again.stdout.trim()).toBe(done.stdout.trim());
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+  });
+});
+
+describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
+  test("pi store push moves this machine's logins into the shared store and leaves no copy behind", async () => {
+    const a = machine();
+    const tokens = fake.issueFamily();
+    a.box.writeStore({ anthropic: storedLogin(tokens, 3_600_000), "anthropic@work": storedLogin(fake.issueFamily(), 3_600_000) });
+    const pushed = await a.box.run(["store", "push", "anthropic"], { env: a.env });
+    expect(pushed.code).toBe(0);
+    expect(pushed.stdout).toContain(`Moved anthropic, anthropic@work from ${a.box.storePath} to ${redis.url}.`);
+    expect(a.box.readStore()).toEqual({});
+    const other = machine();
+    const used = await other.box.run(["token", "anthropic"], { env: other.env });
+    expect(used.stdout.trim()).toBe(tokens.access);
+    const status = await other.box.run(["status", "anthropic"], { env: other.env });
+    expect(status.stdout).toContain("accounts: default [active], work");
+  });
+
+  test("pi store pull brings the shared logins to this machine and removes them from the shared store", async () => {
+    const a = machine();
+    const tokens = await sharedLogin(a, 3_600_000);
+    const b = machine();
+    const pulled = await b.box.run(["store", "pull"], { env: b.env });
+    expect(pulled.code).toBe(0);
+    expect(b.box.readStore().anthropic.refresh).toBe(tokens.refresh);
+    expect(await redis.cli("HLEN", "{pi}:logins")).toBe("0\n");
+    const fileOnly = await b.box.run(["token", "anthropic"], { env: { ...b.env, PI_CREDENTIAL_STORE: "file" } });
+    expect(fileOnly.stdout.trim()).toBe(tokens.access);
+  });
+
+  test("pi store push without a shared store says how to set one up", async () => {
+    const box = new Sandbox();
+    boxes.push(box);
+    const result = await box.run(["store", "push"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("set PI_CREDENTIAL_STORE=redis://host:6379 and PI_CREDENTIAL_KEY first");
+  });
+
+  test("the store and its key file can be named in settings.json, and a key file others can read is refused", async () => {
+    const a = machine();
+    const tokens = await sharedLogin(a, 3_600_000);
+    const box = new Sandbox();
+    boxes.push(box);
+    const keyFile = join(box.root, "fleet.key");
+    writeFileSync(keyFile, `${KEY}\n`, { mode: 0o644 });
+    box.writeStore({});
+    writeFileSync(join(box.agentDir, "settings.json"), JSON.stringify({ credentialStore: redis.url, credentialKeyFile: keyFile }));
+    const open = await box.run(["token", "anthropic"], { env: fake.env() });
+    expect(open.code).toBe(1);
+    expect(open.stderr).toContain(`can be read by other users (0644); run: chmod 600 ${keyFile}`);
+    Bun.spawnSync(["chmod", "600", keyFile]);
+    const ok = await box.run(["token", "anthropic"], { env: fake.env() });
+    expect(ok.stdout.trim()).toBe(tokens.access);
+    const status = await box.run(["status", "anthropic"], { env: fake.env() });
+    expect(status.stdout).toContain("shared by many machines (settings.json); answered in");
+  });
+
+  test("an address that is not Redis, and a key that is not 32 bytes, are refused before anything is sent", async () => {
+    const box = new Sandbox();
+    boxes.push(box);
+    const badUrl = await box.run(["token", "anthropic"], { env: { PI_CREDENTIAL_STORE: "http://127.0.0.1:6379" } });
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toContain("use auto, keyring, file or redis://host:port");
+    const badKey = await box.run(["token", "anthropic"], { env: { PI_CREDENTIAL_STORE: redis.url, PI_CREDENTIAL_KEY: "c2hvcnQ=" } });
+    expect(badKey.code).toBe(2);
+    expect(badKey.stderr).toContain("PI_CREDENTIAL_KEY is not a 32-byte key in base64 (it is 5 bytes)");
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * A real redis-server (Debian's package), on a free loopback port, with its data in a temp
+ * directory: stopped with SIGTERM it saves, and started again on the same port it comes
+ * back with what it held — as a restarted production Redis does.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+export const REDIS_SERVER = Bun.which("redis-server");
+
+export class RedisServer {
+  readonly dir = mkdtempSync(join(tmpdir(), "pi-redis-"));
+  readonly port: number;
+  private proc: Subprocess | undefined;
+
+  constructor() {
+    this.port = freePort();
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}/0`;
+  }
+
+  async start(): Promise<this> {
+    if (!REDIS_SERVER) throw new Error("redis-server is not installed (apt-get install redis-server)");
+    this.proc = Bun.spawn(
+      [REDIS_SERVER, "--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "3600 1", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
+      { stdout: "ignore", stderr: "ignore" },
+    );
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if ((await this.cli("PING")).trim() === "PONG") return this;
+      await Bun.sleep(50);
+    }
+    throw new Error(`redis-server did not start on port ${this.port}`);
+  }
+
+  /** SIGTERM: Redis saves its data and exits, as a restart or a failover does. */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    this.proc = undefined;
+    if (!proc) return;
+    proc.kill("SIGTERM");
+    await proc.exited;
+  }
+
+  async dispose(): Promise<void> {
+    this.proc?.kill("SIGKILL");
+    await this.proc?.exited;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** One redis-cli command; its output as text. */
+  async cli(...args: string[]): Promise<string> {
+    const proc = Bun.spawn(["redis-cli", "-p", String(this.port), "--raw", ...args], { stdout: "pipe", stderr: "pipe" });
+    const [out] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+    return out;
+  }
+
+  /** Everything an operator can see: every key (SCAN) and every value (GET, HGETALL). */
+  async everything(): Promise<string> {
+    const keys = (await this.cli("--scan")).split("\n").filter(Boolean).sort();
+    const parts: string[] = [];
+    for (const key of keys) {
+      const type = (await this.cli("TYPE", key)).trim();
+      if (type === "hash") parts.push(`${key} = ${await this.cli("HGETALL", key)}`);
+      else if (type === "string") parts.push(`${key} = ${await this.cli("GET", key)}`);
+      else parts.push(`${key} (${type})`);
+    }
+    return parts.join("\n");
+  }
+}
+
+function freePort(): number {
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = server.port;
+  server.stop(true);
+  return port;
+}
