@@ -79,7 +79,7 @@ export async function printCommandHelp(name: string): Promise<number> {
 /** The variables pi reads: its own, then every provider's credential sources, in the providers' order. */
 function environment(): string[] {
   const credentials = PROVIDERS.flatMap((p) => p.sources.flatMap((s) => (s.type === "env" ? [s.variable] : [])));
-  return ["PI_CODING_AGENT_DIR", ...credentials, "PI_DEBUG=1"];
+  return ["PI_CODING_AGENT_DIR", "PI_CREDENTIAL_STORE", "PI_CREDENTIAL_KEY", ...credentials, "PI_DEBUG=1"];
 }
 
 function positionalUsage(name: string, def: ArgDef & { type: "positional" }): string {

@@ -5,6 +5,7 @@ import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
 import { PI_BIN, ROOT, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { REDIS_SERVER, RedisServer } from "../helpers/redis.ts";
 import { assertNoLeaks } from "../helpers/secrets.ts";
 
 /**
@@ -34,15 +35,20 @@ let fake: FakeAnthropic;
 let gh: FakeGitHub;
 let openrouter: FakeOpenRouter;
 let box: Sandbox;
+/** For the shared-store examples (`pi store …`): a real redis-server and a fleet key. */
+let redis: RedisServer | undefined;
+const FLEET_KEY = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
 const API_KEY = "sk-ant-api03-readme-examples-0123456789";
 
-beforeAll(() => {
+beforeAll(async () => {
+  if (REDIS_SERVER) redis = await new RedisServer().start();
   fake = new FakeAnthropic().start();
   fake.apiKeys.add(API_KEY);
   gh = new FakeGitHub().start();
   openrouter = new FakeOpenRouter().start();
 });
-afterAll(() => {
+afterAll(async () => {
+  await redis?.dispose();
   fake.stop();
   gh.stop();
   openrouter.stop();
@@ -61,14 +67,17 @@ describe("the README's examples", () => {
   });
 
   for (const example of examples) {
-    test.skipIf(example.includes("jq") && !hasJq)(`\`${example}\` runs and exits 0`, async () => {
+    const shared = /\bpi store\b/.test(example);
+    test.skipIf((example.includes("jq") && !hasJq) || (shared && !REDIS_SERVER))(`\`${example}\` runs and exits 0`, async () => {
       // A login that works, `pi` on PATH, and the files the examples read.
       box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000), openrouter: { type: "api_key", key: openrouter.issueKey() } });
       writeFileSync(join(box.root, "key.txt"), `${API_KEY}\n`);
       const bin = join(box.root, "bin");
       mkdirSync(bin);
       symlinkSync(PI_BIN, join(bin, "pi"));
-      const env = { ...box.baseEnv(), ...fake.env(), ...gh.env(), ...openrouter.env(), PATH: `${bin}:${dirname(process.execPath)}:${process.env.PATH}` };
+      const sharedEnv = shared && redis ? { PI_CREDENTIAL_STORE: redis.url, PI_CREDENTIAL_KEY: FLEET_KEY } : {};
+      if (shared) await redis?.cli("FLUSHALL");
+      const env = { ...box.baseEnv(), ...fake.env(), ...gh.env(), ...openrouter.env(), ...sharedEnv, PATH: `${bin}:${dirname(process.execPath)}:${process.env.PATH}` };
       const proc = Bun.spawn(["bash", "-c", example], { env, cwd: box.root, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
       const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
       if (!/^pi token\b/.test(example)) assertNoLeaks(example, stdout, stderr);

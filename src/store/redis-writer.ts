@@ -1,0 +1,204 @@
+import { rmSync } from "node:fs";
+import { PiError } from "../core/errors.ts";
+import { disableCoreDumps } from "../core/harden.ts";
+import { defaultTimeoutMs } from "../core/http.ts";
+import { displayPath } from "../core/paths.ts";
+import { whileCritical } from "../core/shutdown.ts";
+import { warn } from "../terminal/output.ts";
+import { FileStore, type Mutation, type UpdateOptions, type UpdateResult, registerStoredSecrets } from "./credential-store.ts";
+import { assertWritable, snapshotEntries } from "./entry-check.ts";
+import { lockWaitFromEnv } from "./lock.ts";
+import { type Lease, acquireLease, releaseLease } from "./redis-lease.ts";
+import { CHECK_LABEL, CHECK_TEXT, KEYS, type RawState, type RedisStore } from "./redis-store.ts";
+import type { StoreData } from "./schema.ts";
+import { type SealingKey, seal } from "./seal.ts";
+
+/**
+ * The write side of the shared store: the lease, a compare-and-swap on every write, and what
+ * happens when Redis goes away in the middle (redis-store.ts has the layout).
+ */
+/** Applies a change only if nobody wrote since it was read: ARGV = version, key check, n, n keys to delete, then key/value pairs. */
+const WRITE = `
+if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'NX') end
+local n = tonumber(ARGV[3])
+for i = 4, 3 + n do redis.call('HDEL', KEYS[3], ARGV[i]) end
+for i = 4 + n, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
+return redis.call('INCR', KEYS[1])`;
+
+/** The fields shown in clear beside the sealed entry: never a secret. */
+const CLEAR_FIELDS = ["type", "expires", "account"] as const;
+const DEFAULT_LOCK_WAIT_MS = 60_000;
+
+/** How long a write whose answer was cut off keeps trying before it keeps the change on this machine. */
+function writeRetryMs(env: NodeJS.ProcessEnv): number {
+  const value = Number(env.PI_REDIS_WRITE_RETRY_MS);
+  return Number.isFinite(value) && value >= 0 ? value : 10_000;
+}
+
+/** The lease outlasts the slowest refresh (its timeout plus margin); `PI_REDIS_LEASE_MS` overrides it. */
+function leaseMs(env: NodeJS.ProcessEnv): number {
+  const value = Number(env.PI_REDIS_LEASE_MS);
+  return Number.isFinite(value) && value > 0 ? value : Math.max(defaultTimeoutMs(env) + 15_000, 30_000);
+}
+
+interface LockedState {
+  key: SealingKey;
+  raw: RawState;
+  data: StoreData;
+  lease: Lease;
+}
+
+export async function updateShared<T>(store: RedisStore, mutate: Mutation<T>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
+  return locked(store, async (state) => {
+    const before = snapshotEntries(state.data);
+    const { value, changed } = await mutate(state.data);
+    if (!changed) return { value, written: false };
+    assertWritable(state.data, before);
+    await commit(store, state, before, options.critical === true);
+    return { value, written: true };
+  }, options);
+}
+
+/**
+ * Under the lease: the logins as they are now, and whatever the work makes of them. A
+ * critical change (a refresh) defers signals from the read to the write, as on one machine.
+ */
+async function locked<T>(store: RedisStore, work: (state: LockedState) => Promise<UpdateResult<T>>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
+  // New tokens are about to be in memory: no core dump may hold them.
+  disableCoreDumps();
+  const key = await store.sealingKey();
+  const whileWaiting = options.whileWaiting;
+  const got = await acquireLease<UpdateResult<T>>(store.connection, KEYS.lease, leaseMs(store.env), {
+    waitMs: lockWaitFromEnv(store.env) ?? options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+    purpose: options.purpose,
+    whileWaiting: whileWaiting && (async () => {
+      const value = await whileWaiting();
+      return value === undefined ? undefined : { value, written: false };
+    }),
+  });
+  if ("done" in got) return got.done;
+  try {
+    const run = async () => {
+      const raw = await store.readRaw();
+      const data = await store.open(key, raw);
+      registerStoredSecrets(data);
+      return work({ key, raw, data, lease: got.lease });
+    };
+    return await (options.critical ? whileCritical(run) : run());
+  } finally {
+    await got.lease.release();
+  }
+}
+
+/**
+ * The write: a compare-and-swap on the version read under the lease, so a holder that
+ * stalled past its lease never overwrites what the next holder stored. When the answer is
+ * cut off (Redis restarting, failing over), it tries again for a while — the write may have
+ * landed, which the next read shows — and then keeps the change on this machine rather than
+ * lose a token the provider has already rotated.
+ */
+async function commit(store: RedisStore, state: LockedState, before: Map<string, string>, critical: boolean): Promise<void> {
+  const dels = Object.keys(state.raw.entries).filter((k) => !Object.hasOwn(state.data, k));
+  const sets: [string, string][] = [];
+  for (const entryKey of Object.keys(state.data)) {
+    if (before.get(entryKey) === JSON.stringify(state.data[entryKey]) && Object.hasOwn(state.raw.entries, entryKey)) continue;
+    sets.push([entryKey, await sealEntry(state.key, entryKey, state.data[entryKey])]);
+  }
+  if (dels.length === 0 && sets.length === 0) return;
+  const check = state.raw.check === "" ? await seal(state.key, CHECK_LABEL, CHECK_TEXT) : "";
+  const args = [state.raw.version, check, String(dels.length), ...dels, ...sets.flat()];
+  const deadline = Date.now() + writeRetryMs(store.env);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const result = await store.connection.eval(WRITE, [KEYS.version, KEYS.check, KEYS.logins], args);
+      if (result !== 0) return;
+      // Refused: unless it is our own write whose answer was lost, someone changed the logins.
+      if (attempt > 0 && (await landed(store, sets, dels))) return;
+      throw conflict(store, state.lease);
+    } catch (error) {
+      if (!(error instanceof PiError) || error.code !== "store_unavailable") throw error;
+      if (Date.now() < deadline) {
+        await Bun.sleep(Math.min(250 * (attempt + 1), 1_000));
+        continue;
+      }
+      if (sets.length === 0 || !critical) throw error;
+      throw await rescue(store, state, sets.map(([k]) => k), error);
+    }
+  }
+}
+
+/** Whether Redis holds exactly what this write sent (sealed values are unique: each has its own IV). */
+async function landed(store: RedisStore, sets: [string, string][], dels: string[]): Promise<boolean> {
+  const raw = await store.readRaw();
+  return sets.every(([k, v]) => raw.entries[k] === v) && dels.every((k) => !Object.hasOwn(raw.entries, k));
+}
+
+function conflict(store: RedisStore, lease: Lease): PiError {
+  const why = lease.stillHeld()
+    ? "another pi changed the shared logins although this one held the lease"
+    : `this pi lost its lease on the shared store (it was stopped or slow for over ${Math.round(leaseMs(store.env) / 1000)} s) and another pi changed the logins meanwhile`;
+  return new PiError("store_conflict", `${why}, so nothing was written and the newer logins stand; run the command again`);
+}
+
+/**
+ * Redis stopped answering after the provider rotated a token: the new login is kept in this
+ * machine's agent directory (0600, like oauth.json) and goes back into the shared store by
+ * itself on the next use that reaches Redis — unless the login there changed meanwhile.
+ */
+async function rescue(store: RedisStore, state: LockedState, keys: string[], cause: PiError): Promise<PiError> {
+  const rescue = new FileStore(store.rescuePath, "file");
+  await rescue.update(async (data) => {
+    const replaced = (typeof data.replaced === "object" && data.replaced !== null ? data.replaced : {}) as Record<string, string>;
+    for (const k of keys) {
+      data[`login:${k}`] = state.data[k];
+      replaced[k] = state.raw.entries[k] ?? "";
+    }
+    data.replaced = replaced;
+    // This pi could not release its lease either: whoever restores the login drops it, instead of waiting for it to expire.
+    data.lease = state.lease.value;
+    return { value: undefined, changed: true };
+  }, { purpose: "keeping a renewed login while the shared store is down" });
+  return new PiError(
+    "store_unavailable",
+    `the shared store ${store.location} stopped answering after the provider renewed ${keys.join(", ")}; the new login is kept in ${displayPath(store.rescuePath)} and goes back into the shared store on the next use once Redis answers (${cause.message.replace(/^the shared store \S+ /, "")})`,
+  );
+}
+
+/** Puts logins kept during an outage back, under the lease; a login changed meanwhile in Redis is newer and stays. */
+export async function restoreRescued(store: RedisStore): Promise<void> {
+  if (!(await Bun.file(store.rescuePath).exists())) return;
+  const rescue = new FileStore(store.rescuePath, "file");
+  const abandoned = (await rescue.read()).data.lease;
+  if (typeof abandoned === "string") await releaseLease(store.connection, KEYS.lease, abandoned);
+  await locked(store, async (state) => {
+    const kept = (await rescue.read()).data;
+    const replaced = (kept.replaced ?? {}) as Record<string, string>;
+    const before = snapshotEntries(state.data);
+    const restored: string[] = [];
+    for (const name of Object.keys(kept)) {
+      if (!name.startsWith("login:")) continue;
+      const k = name.slice("login:".length);
+      if ((state.raw.entries[k] ?? "") === replaced[k]) {
+        state.data[k] = kept[name];
+        restored.push(k);
+      } else {
+        warn(`the ${k} login kept during the shared store's outage was replaced there meanwhile; the newer one stands`);
+      }
+    }
+    if (restored.length > 0) await commit(store, state, before, false);
+    rmSync(store.rescuePath, { force: true });
+    return { value: undefined, written: restored.length > 0 };
+  }, { purpose: "restoring logins kept during an outage" });
+}
+
+async function sealEntry(key: SealingKey, entryKey: string, entry: unknown): Promise<string> {
+  const clear: Record<string, unknown> = {};
+  if (typeof entry === "object" && entry !== null) {
+    for (const field of CLEAR_FIELDS) {
+      const value = (entry as Record<string, unknown>)[field];
+      if (typeof value === "string" || typeof value === "number") clear[field] = value;
+    }
+  }
+  return JSON.stringify({ ...clear, sealed: await seal(key, entryKey, JSON.stringify(entry)) });
+}
