@@ -26,7 +26,7 @@ import { DEVICE_PROFILES, FakeDeviceProvider } from "../test/fakes/device-provid
 import { FakeOpenAI } from "../test/fakes/openai-server.ts";
 
 /** The providers whose refresh tokens rotate, each with its fake and how pi stores its login. */
-const TARGETS = {
+export const TARGETS = {
   anthropic: () => {
     const fake = new FakeAnthropic().start();
     return { fake, entry: (expires: number) => ({ type: "oauth", ...pick(fake.issueFamily()), expires }) };

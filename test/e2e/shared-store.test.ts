@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { TARGETS } from "../../scripts/stress.ts";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { type PiResult, Sandbox, storedLogin } from "../helpers/pi.ts";
 import { REDIS_SERVER, RedisServer } from "../helpers/redis.ts";
@@ -69,20 +70,6 @@ async function sharedLogin(m: { box: Sandbox; env: Record<string, string> }, exp
 }
 
 describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
-  test("three machines × 30 processes on one expired login refresh once, replay nothing, and all print the same token", async () => {
-    const fleet = [machine(), machine(), machine()];
-    await sharedLogin(fleet[0]!, -1000);
-    fake.latencyMs = [50, 300];
-    const runs = fleet.flatMap((m) => Array.from({ length: 30 }, () => ({ m, proc: m.box.spawn(["token", "anthropic"], m.env) })));
-    const results = await Promise.all(runs.map(({ m, proc }) => finish(m.box, proc, ["token", "anthropic"])));
-    expect(results.filter((r) => r.code !== 0).map((r) => r.stderr)).toEqual([]);
-    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
-    expect(fake.replays).toBe(0);
-    const printed = new Set(results.map((r) => r.stdout.trim()));
-    expect(printed.size).toBe(1);
-    expect(fake.isValidAccess([...printed][0]!)).toBe(true);
-  });
-
   test("a holder stopped for 10 s keeps its lease: the other machines wait, and nothing is replayed", async () => {
     const [a, b, c] = [machine(), machine(), machine()];
     await sharedLogin(a, -1000);
@@ -211,6 +198,36 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
   });
 });
+
+/** Every provider whose refresh tokens rotate, each with its own fake (scripts/stress.ts). */
+for (const provider of Object.keys(TARGETS) as (keyof typeof TARGETS)[]) {
+  describe.skipIf(!REDIS_SERVER)(`${provider}: one login for a fleet`, () => {
+    test("three machines × 30 processes on one expired login refresh once, replay nothing, and all print the same token", async () => {
+      const { fake: target, entry } = TARGETS[provider]();
+      try {
+        const seeded = entry(Date.now() - 1000) as { access: string };
+        const fleet = [0, 1, 2].map(() => {
+          const box = new Sandbox();
+          boxes.push(box);
+          return { box, env: { ...target.env(), PI_CREDENTIAL_STORE: redis.url, PI_CREDENTIAL_KEY: KEY } };
+        });
+        fleet[0]!.box.writeStore({ [provider]: seeded });
+        expect((await fleet[0]!.box.run(["store", "push"], { env: fleet[0]!.env })).code).toBe(0);
+        target.latencyMs = [50, 300];
+        const runs = fleet.flatMap((m) => Array.from({ length: 30 }, () => ({ m, proc: m.box.spawn(["token", provider], m.env) })));
+        const results = await Promise.all(runs.map(({ m, proc }) => finish(m.box, proc, ["token", provider])));
+        expect(results.filter((r) => r.code !== 0).map((r) => r.stderr)).toEqual([]);
+        expect(target.tokenRequests("refresh_token")).toHaveLength(1);
+        expect(target.replays).toBe(0);
+        const printed = new Set(results.map((r) => r.stdout.trim()));
+        expect(printed.size).toBe(1);
+        expect(printed.has(seeded.access)).toBe(false);
+      } finally {
+        target.stop();
+      }
+    });
+  });
+}
 
 describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
   test("pi store push moves this machine's logins into the shared store and leaves no copy behind", async () => {
