@@ -125,7 +125,8 @@ export class RedisConnection {
       return new PiError("store_unavailable", `the shared store ${this.address.shown} answered "${message}"; check that it is Redis or Valkey 6 or newer`, { cause: error });
     }
     this.close();
-    return unavailable(this.address, /closed|refused|ECONN/i.test(message) ? "connection refused or closed" : message, error);
+    const tls = this.address.url.startsWith("rediss:") ? "; with rediss://, also check that this machine trusts the server's certificate (NODE_EXTRA_CA_CERTS names a CA file)" : "";
+    return unavailable(this.address, /closed|refused|ECONN/i.test(message) ? `connection refused or closed${tls}` : message, error);
   }
 }
 

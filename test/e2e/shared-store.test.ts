@@ -229,6 +229,30 @@ for (const provider of Object.keys(TARGETS) as (keyof typeof TARGETS)[]) {
   });
 }
 
+describe.skipIf(!REDIS_SERVER)("over TLS (rediss://)", () => {
+  test("a rediss:// store whose certificate this machine trusts works, and one it does not trust is refused with a hint", async () => {
+    const secure = await new RedisServer({ tls: true }).start();
+    try {
+      const box = new Sandbox();
+      boxes.push(box);
+      const tokens = fake.issueFamily();
+      box.writeStore({ anthropic: storedLogin(tokens, 3_600_000) });
+      const env = { ...fake.env(), PI_CREDENTIAL_STORE: secure.url, PI_CREDENTIAL_KEY: KEY };
+      const untrusted = await box.run(["store", "push"], { env });
+      expect(untrusted.code).toBe(5);
+      expect(untrusted.stderr).toContain("check that this machine trusts the server's certificate (NODE_EXTRA_CA_CERTS");
+      expect(box.readStore().anthropic.access).toBe(tokens.access);
+      const trusted = { ...env, NODE_EXTRA_CA_CERTS: secure.caFile };
+      expect((await box.run(["store", "push"], { env: trusted })).code).toBe(0);
+      const token = await box.run(["token", "anthropic"], { env: trusted });
+      expect(token.stdout.trim()).toBe(tokens.access);
+      expect(await secure.everything()).not.toContain(tokens.access);
+    } finally {
+      await secure.dispose();
+    }
+  });
+});
+
 describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
   test("pi store push moves this machine's logins into the shared store and leaves no copy behind", async () => {
     const a = machine();

@@ -3,7 +3,7 @@
  * directory: stopped with SIGTERM it saves, and started again on the same port it comes
  * back with what it held — as a restarted production Redis does.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -15,19 +15,39 @@ export class RedisServer {
   readonly port: number;
   private proc: Subprocess | undefined;
 
-  constructor() {
+  /** With `tls`, it listens for TLS only, with a certificate from a CA of its own (`caFile`). */
+  constructor(private readonly options: { tls?: boolean } = {}) {
     this.port = freePort();
+    if (options.tls) this.makeCertificates();
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}/0`;
+    return `${this.options.tls ? "rediss" : "redis"}://127.0.0.1:${this.port}/0`;
+  }
+
+  get caFile(): string {
+    return join(this.dir, "ca.crt");
+  }
+
+  private makeCertificates(): void {
+    const run = (...args: string[]) => {
+      const r = Bun.spawnSync(["openssl", ...args], { cwd: this.dir, stderr: "pipe" });
+      if (!r.success) throw new Error(`openssl ${args[0]} failed: ${r.stderr.toString()}`);
+    };
+    writeFileSync(join(this.dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=pi test CA");
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf");
   }
 
   async start(): Promise<this> {
     if (!REDIS_SERVER) throw new Error("redis-server is not installed (apt-get install redis-server)");
+    const listen = this.options.tls
+      ? ["--port", "0", "--tls-port", String(this.port), "--tls-cert-file", "server.crt", "--tls-key-file", "server.key", "--tls-ca-cert-file", "ca.crt", "--tls-auth-clients", "no"]
+      : ["--port", String(this.port)];
     this.proc = Bun.spawn(
-      [REDIS_SERVER, "--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "3600 1", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
-      { stdout: "ignore", stderr: "ignore" },
+      [REDIS_SERVER, ...listen, "--bind", "127.0.0.1", "--dir", this.dir, "--save", "3600 1", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
+      { cwd: this.dir, stdout: "ignore", stderr: "ignore" },
     );
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
@@ -54,7 +74,8 @@ export class RedisServer {
 
   /** One redis-cli command; its output as text. */
   async cli(...args: string[]): Promise<string> {
-    const proc = Bun.spawn(["redis-cli", "-p", String(this.port), "--raw", ...args], { stdout: "pipe", stderr: "pipe" });
+    const tls = this.options.tls ? ["--tls", "--cacert", this.caFile] : [];
+    const proc = Bun.spawn(["redis-cli", "-p", String(this.port), ...tls, "--raw", ...args], { stdout: "pipe", stderr: "pipe" });
     const [out] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
     return out;
   }
