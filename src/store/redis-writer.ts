@@ -69,8 +69,10 @@ async function locked<T>(store: RedisStore, work: (state: LockedState) => Promis
   disableCoreDumps();
   const key = await store.sealingKey();
   const whileWaiting = options.whileWaiting;
-  const got = await acquireLease<UpdateResult<T>>(store.connection, KEYS.lease, leaseMs(store.env), {
-    waitMs: lockWaitFromEnv(store.env) ?? options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+  const lease = leaseMs(store.env);
+  const got = await acquireLease<UpdateResult<T>>(store.connection, KEYS.lease, lease, {
+    // A lease left by a holder that died expires within its length: waiting a little longer always outlasts it.
+    waitMs: lockWaitFromEnv(store.env) ?? Math.max(options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, lease + 5_000),
     purpose: options.purpose,
     whileWaiting: whileWaiting && (async () => {
       const value = await whileWaiting();

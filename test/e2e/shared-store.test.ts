@@ -113,6 +113,20 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     expect(after.stdout.trim()).toBe(apiKey);
   });
 
+  test("a lease left by a pi that died on another machine is waited for, named, and taken over once it expires", async () => {
+    const a = machine();
+    await sharedLogin(a, -1000);
+    const note = JSON.stringify({ id: "gone", pid: 4242, host: "build-7", purpose: "refreshing the token" });
+    expect((await redis.cli("SET", "{pi}:lease", note, "PX", "2500")).trim()).toBe("OK");
+    const started = Date.now();
+    const result = await a.box.run(["token", "anthropic"], { env: a.env });
+    expect(result.code).toBe(0);
+    expect(Date.now() - started).toBeGreaterThan(2000);
+    expect(result.stderr).toContain("waiting for pi (pid 4242 on build-7), refreshing the token to finish…");
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(await redis.cli("EXISTS", "{pi}:lease")).toBe("0\n");
+  });
+
   test("SCAN and GET show provider ids and expiry times but no token", async () => {
     const [a, b] = [machine(), machine()];
     const first = await sharedLogin(a, -1000);
