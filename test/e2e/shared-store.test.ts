@@ -283,6 +283,18 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
     expect(status.stdout).toContain("accounts: default [active], work");
   });
 
+  test("pi logout on one machine revokes the shared login and logs every machine out", async () => {
+    const [a, b] = [machine(), machine()];
+    await sharedLogin(a, 3_600_000);
+    const out = await b.box.run(["logout", "anthropic"], { env: b.env });
+    expect(out.code).toBe(0);
+    expect(fake.requests.some((r) => r.path === "/v1/oauth/token/revoke")).toBe(true);
+    expect(await redis.cli("HLEN", "{pi}:logins")).toBe("0\n");
+    const gone = await a.box.run(["token", "anthropic"], { env: a.env });
+    expect(gone.code).toBe(3);
+    expect(gone.stderr).toContain(`run \`pi login anthropic\` (stored in ${redis.url})`);
+  });
+
   test("pi store pull brings the shared logins to this machine and removes them from the shared store", async () => {
     const a = machine();
     const tokens = await sharedLogin(a, 3_600_000);
