@@ -332,6 +332,9 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
     expect(ok.stdout.trim()).toBe(tokens.access);
     const status = await box.run(["status", "anthropic"], { env: fake.env() });
     expect(status.stdout).toContain("shared by many machines (settings.json); answered in");
+    const json = JSON.parse((await box.run(["status", "anthropic", "--json"], { env: fake.env() })).stdout);
+    expect(json.store).toMatchObject({ kind: "redis", path: redis.url, answered: true, exists: true, secrets: "shared", chosenIn: "settings.json", problem: null });
+    expect(json.store.answerMs).toBeGreaterThanOrEqual(0);
   });
 
   test("an address that is not Redis, and a key that is not 32 bytes, are refused before anything is sent", async () => {

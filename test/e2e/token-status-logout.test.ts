@@ -222,7 +222,10 @@ describe("pi status", () => {
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json.store).toEqual({
+      kind: "file",
       path: box.storePath,
+      answered: null,
+      answerMs: null,
       exists: true,
       fileMode: "0600",
       dirMode: "0700",
