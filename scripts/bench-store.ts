@@ -13,19 +13,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REDIS_SERVER, RedisServer } from "../test/helpers/redis.ts";
+import { buildBinaries, must } from "./bench-binaries.ts";
 
-const root = join(import.meta.dir, "..");
 const runsIndex = process.argv.indexOf("--runs");
 const runs = runsIndex > 0 ? Number(process.argv[runsIndex + 1]) : 100;
 const work = mkdtempSync(join(tmpdir(), "pi-bench-store-"));
-const FLAGS = ["--compile", "--bytecode", "--format=esm", "--minify", "--production", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv"];
 
-function must(result: ReturnType<typeof Bun.spawnSync>, what: string): void {
-  if (!result.success) {
-    process.stderr.write(`${what} failed:\n${result.stderr?.toString() ?? ""}${result.stdout?.toString() ?? ""}\n`);
-    process.exit(1);
-  }
-}
 
 if (!REDIS_SERVER) {
   console.error("redis-server is not installed; apt-get install redis-server, then run this again");
@@ -33,12 +26,7 @@ if (!REDIS_SERVER) {
 }
 const redis = await new RedisServer().start();
 try {
-  const helloSrc = join(work, "hello.ts");
-  writeFileSync(helloSrc, 'console.log("hello");\n');
-  const hello = join(work, "hello");
-  must(Bun.spawnSync([process.execPath, "build", ...FLAGS, helloSrc, "--outfile", hello], { stderr: "pipe" }), "building hello-world");
-  const pi = join(work, "pi");
-  must(Bun.spawnSync([process.execPath, "run", join(root, "scripts", "build.ts"), "--outfile", pi], { stderr: "pipe" }), "building pi");
+  const { hello, pi } = buildBinaries(work);
 
   const login = { type: "oauth", refresh: "sk-ant-ort01-bench", access: "sk-ant-oat01-bench-token", expires: Date.now() + 8 * 3600_000 };
   const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");

@@ -16,37 +16,16 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildBinaries } from "./bench-binaries.ts";
 
-const root = join(import.meta.dir, "..");
 const runsIndex = process.argv.indexOf("--runs");
 const runs = runsIndex > 0 ? Number(process.argv[runsIndex + 1]) : 200;
 const work = mkdtempSync(join(tmpdir(), "pi-bench-"));
 
-const FLAGS = [
-  "--compile",
-  "--bytecode",
-  "--format=esm",
-  "--minify",
-  "--production",
-  "--no-compile-autoload-bunfig",
-  "--no-compile-autoload-dotenv",
-];
 
-function must(result: ReturnType<typeof Bun.spawnSync>, what: string): void {
-  if (!result.success) {
-    process.stderr.write(`${what} failed:\n${result.stderr?.toString() ?? ""}\n`);
-    process.exit(1);
-  }
-}
 
 try {
-  // Both binaries are built now, so neither has an advantage from the page cache.
-  const helloSrc = join(work, "hello.ts");
-  writeFileSync(helloSrc, 'console.log("hello");\n');
-  const hello = join(work, "hello");
-  must(Bun.spawnSync([process.execPath, "build", ...FLAGS, helloSrc, "--outfile", hello], { stderr: "pipe" }), "building hello-world");
-  const pi = join(work, "pi");
-  must(Bun.spawnSync([process.execPath, "run", join(root, "scripts", "build.ts"), "--outfile", pi], { stderr: "pipe" }), "building pi");
+  const { hello, pi } = buildBinaries(work);
 
   const agentDir = join(work, "agent");
   mkdirSync(agentDir, { mode: 0o700 });

@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { type PiResult, Sandbox, storedLogin } from "../helpers/pi.ts";
-import { debugPass, withoutDebugLines } from "../helpers/secrets.ts";
+import { type PiResult, Sandbox, storedLogin, until } from "../helpers/pi.ts";
 
 /**
  * The lock cannot be stolen from a live holder: not from one in another PID namespace (a
@@ -28,18 +27,7 @@ afterEach(() => box.cleanup());
 
 setDefaultTimeout(60_000);
 
-async function finish(proc: ReturnType<Sandbox["spawn"]>, args: string[]): Promise<PiResult> {
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return box.audit(args, { code, stdout, stderr: debugPass ? withoutDebugLines(stderr) : stderr }, false);
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(10);
-  }
-}
+const finish = (proc: ReturnType<Sandbox["spawn"]>, args: string[]): Promise<PiResult> => box.finish(proc, args);
 
 /** An expired login, and a refresh that takes `ms` at the provider. */
 function slowRefresh(ms: number) {

@@ -3,9 +3,9 @@ import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TARGETS } from "../../scripts/stress.ts";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { type PiResult, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { type PiResult, Sandbox, storedLogin, until } from "../helpers/pi.ts";
 import { REDIS_SERVER, RedisServer } from "../helpers/redis.ts";
-import { debugPass, rememberSecret, withoutDebugLines } from "../helpers/secrets.ts";
+import { rememberSecret } from "../helpers/secrets.ts";
 
 /**
  * One login for many machines: "machines" are separate agent directories and processes
@@ -47,18 +47,7 @@ function machine(key = KEY): { box: Sandbox; env: Record<string, string> } {
   return { box, env: { ...fake.env(), PI_CREDENTIAL_STORE: redis.url, PI_CREDENTIAL_KEY: key } };
 }
 
-async function finish(box: Sandbox, proc: ReturnType<Sandbox["spawn"]>, args: string[]): Promise<PiResult> {
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return box.audit(args, { code, stdout, stderr: debugPass ? withoutDebugLines(stderr) : stderr }, false);
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(10);
-  }
-}
+const finish = (box: Sandbox, proc: ReturnType<Sandbox["spawn"]>, args: string[]): Promise<PiResult> => box.finish(proc, args);
 
 /** A login made on machine `m`, moved into the shared store with `pi store push`. */
 async function sharedLogin(m: { box: Sandbox; env: Record<string, string> }, expiresInMs: number) {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, storedLogin, until } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
 /**
@@ -24,14 +24,6 @@ beforeEach(() => {
 });
 afterEach(() => box.cleanup());
 setDefaultTimeout(30_000);
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(10);
-  }
-}
 
 const SIGNALS: [NodeJS.Signals, number][] = [
   ["SIGHUP", 129],

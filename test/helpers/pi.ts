@@ -92,6 +92,12 @@ export class Sandbox {
     });
   }
 
+  /** What a process started with `spawn` printed and how it ended, audited for leaks as `run` is. */
+  async finish(proc: ReturnType<Sandbox["spawn"]>, args: string[]): Promise<PiResult> {
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    return this.audit(args, { code, stdout, stderr: debugPass ? withoutDebugLines(stderr) : stderr }, false);
+  }
+
   writeStore(data: unknown, mode = 0o600): void {
     mkdirSync(this.agentDir, { recursive: true, mode: 0o700 });
     writeFileSync(this.storePath, typeof data === "string" ? data : JSON.stringify(data, null, 2));
@@ -122,6 +128,15 @@ function mergeEnv(base: Record<string, string>, extra?: Record<string, string | 
     else env[k] = v;
   }
   return env;
+}
+
+/** Waits (polling every 10 ms) until `condition` holds; fails naming `what` after `timeoutMs`. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(10);
+  }
 }
 
 /** A stored login as oauth.json holds it. */
