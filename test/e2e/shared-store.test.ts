@@ -3,6 +3,7 @@ import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TARGETS } from "../../scripts/stress.ts";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { faults } from "../fakes/faults.ts";
 import { type PiResult, Sandbox, storedLogin, until } from "../helpers/pi.ts";
 import { REDIS_SERVER, RedisServer } from "../helpers/redis.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
@@ -114,6 +115,18 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     expect(result.stderr).toContain("waiting for pi (pid 4242 on build-7), refreshing the token to finish…");
     expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
     expect(await redis.cli("EXISTS", "{pi}:lease")).toBe("0\n");
+  });
+
+  test("a 429 on one machine holds every machine back until Retry-After, without asking the provider again", async () => {
+    const [a, b] = [machine(), machine()];
+    await sharedLogin(a, -1000);
+    fake.faults.push(faults.rateLimitedSeconds(90));
+    const first = await a.box.run(["token", "anthropic"], { env: a.env });
+    expect(first.code).toBe(5);
+    const other = await b.box.run(["token", "anthropic"], { env: b.env });
+    expect(other.code).toBe(5);
+    expect(other.stderr).toMatch(/limited token refreshes a moment ago.*try again after/);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
   });
 
   test("SCAN and GET show provider ids and expiry times but no token", async () => {

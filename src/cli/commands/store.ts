@@ -11,7 +11,8 @@ import type { PiCommand } from "../command.ts";
 const command: PiCommand = {
   meta: {
     name: "store",
-    description: "Move logins between this machine and the shared store: push (this machine → shared) or pull (shared → this machine)",
+    description:
+      "Move logins between this machine and the shared store named by PI_CREDENTIAL_STORE=redis://… (with the fleet's key in PI_CREDENTIAL_KEY): push (this machine → shared) or pull (shared → this machine)",
   },
   args: {
     action: { type: "positional", description: "push or pull", required: true, valueHint: "push|pull" },
