@@ -52,7 +52,7 @@ export class RedisConnection {
     try {
       return await this.withinLimit(client.send(command, args), `${command} did not answer`);
     } catch (error) {
-      throw this.failure(error);
+      throw await this.explain(error);
     }
   }
 
@@ -90,7 +90,7 @@ export class RedisConnection {
       } catch {
         // Never opened.
       }
-      throw this.failure(error);
+      throw await this.explain(error);
     }
     this.client = client;
     return client;
@@ -106,6 +106,24 @@ export class RedisConnection {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Bun's client reports a refused port, a refused password and a missing one alike
+   * ("Connection closed"): then one plain exchange with the server tells them apart.
+   */
+  private async explain(error: unknown): Promise<PiError> {
+    if ((error as { code?: string }).code !== "ERR_REDIS_CONNECTION_CLOSED") return this.failure(error);
+    const why = await diagnose(this.address, this.timeoutMs);
+    if (why?.kind === "auth") {
+      this.close();
+      return new PiError("store_unavailable", `the shared store ${this.address.shown} refused pi (${why.said}); check the user and password in the address`, { cause: error, what: "refused the password" });
+    }
+    if (why?.kind === "refused") {
+      this.close();
+      return unavailable(this.address, "connection refused", error);
+    }
+    return this.failure(error);
   }
 
   /** Redis's own words for what went wrong, turned into the error pi reports. */
@@ -131,6 +149,55 @@ export class RedisConnection {
 }
 
 class StoreTimeout extends Error {}
+
+/**
+ * What a server says to a plain PING on a fresh connection: "-NOAUTH …" when it wants a
+ * password. Only for redis:// (a rediss:// server would need the TLS handshake first), and
+ * only after a failed connection, so the hot path never pays for it.
+ */
+async function diagnose(address: RedisAddress, timeoutMs: number): Promise<{ kind: "auth"; said: string } | { kind: "refused" } | undefined> {
+  if (!address.url.startsWith("redis:")) return undefined;
+  const url = new URL(address.url);
+  const hostname = url.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(url.port || 6379);
+  return new Promise((resolve) => {
+    let answer = "";
+    let settled = false;
+    const done = (value: Awaited<ReturnType<typeof diagnose>>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(value);
+    };
+    const timer = setTimeout(() => done(undefined), Math.min(timeoutMs, 2_000));
+    Bun.connect({
+      hostname,
+      port,
+      socket: {
+        open(socket) {
+          socket.write("PING\r\n");
+        },
+        data(socket, chunk) {
+          answer += chunk.toString();
+          if (!answer.includes("\r\n")) return;
+          const line = stripControls(answer.split("\r\n")[0]!).slice(0, 120);
+          // Settled before closing: closing runs close() at once, which would settle it as "no idea".
+          done(/^-(NOAUTH|WRONGPASS|NOPERM)/.test(line) ? { kind: "auth", said: line.slice(1) } : undefined);
+          socket.end();
+        },
+        close() {
+          done(undefined);
+        },
+        error() {
+          done(undefined);
+        },
+        connectError() {
+          done({ kind: "refused" });
+        },
+      },
+    }).catch(() => done({ kind: "refused" }));
+  });
+}
 
 export function unavailable(address: RedisAddress, why: string, cause?: unknown): PiError {
   return new PiError(

@@ -245,6 +245,35 @@ for (const provider of Object.keys(TARGETS) as (keyof typeof TARGETS)[]) {
   });
 }
 
+describe.skipIf(!REDIS_SERVER)("a Redis with a password", () => {
+  test("the password in the address signs pi in; a wrong one is a clear error (exit 5) that never shows it", async () => {
+    const password = "fleet-password-0123456789";
+    const wrongPassword = "not-the-password-987654";
+    rememberSecret(password);
+    rememberSecret(wrongPassword);
+    const locked = await new RedisServer({ password }).start();
+    try {
+      const box = new Sandbox();
+      boxes.push(box);
+      const tokens = fake.issueFamily();
+      box.writeStore({ anthropic: storedLogin(tokens, 3_600_000) });
+      const env = { ...fake.env(), PI_CREDENTIAL_KEY: KEY };
+      const wrong = await box.run(["store", "push"], { env: { ...env, PI_CREDENTIAL_STORE: locked.urlWith(wrongPassword) } });
+      expect(wrong.code).toBe(5);
+      expect(wrong.stderr).toContain(`the shared store redis://127.0.0.1:${locked.port}/0 refused pi`);
+      expect(wrong.stderr).toContain("check the user and password in the address");
+      expect(box.readStore().anthropic.access).toBe(tokens.access);
+      const right = { ...env, PI_CREDENTIAL_STORE: locked.url };
+      expect((await box.run(["store", "push"], { env: right })).code).toBe(0);
+      const status = await box.run(["status", "anthropic"], { env: right });
+      expect(status.stdout).toContain(`Store: redis://127.0.0.1:${locked.port}/0 — shared`);
+      expect((await box.run(["token", "anthropic"], { env: right })).stdout.trim()).toBe(tokens.access);
+    } finally {
+      await locked.dispose();
+    }
+  });
+});
+
 describe.skipIf(!REDIS_SERVER)("over TLS (rediss://)", () => {
   test("a rediss:// store whose certificate this machine trusts works, and one it does not trust is refused with a hint", async () => {
     const secure = await new RedisServer({ tls: true }).start();

@@ -16,13 +16,18 @@ export class RedisServer {
   private proc: Subprocess | undefined;
 
   /** With `tls`, it listens for TLS only, with a certificate from a CA of its own (`caFile`). */
-  constructor(private readonly options: { tls?: boolean } = {}) {
+  constructor(private readonly options: { tls?: boolean; password?: string } = {}) {
     this.port = freePort();
     if (options.tls) this.makeCertificates();
   }
 
   get url(): string {
-    return `${this.options.tls ? "rediss" : "redis"}://127.0.0.1:${this.port}/0`;
+    return this.urlWith(this.options.password);
+  }
+
+  /** The address with a password (for a server started with one): `redis://:password@127.0.0.1:port/0`. */
+  urlWith(password: string | undefined): string {
+    return `${this.options.tls ? "rediss" : "redis"}://${password === undefined ? "" : `:${encodeURIComponent(password)}@`}127.0.0.1:${this.port}/0`;
   }
 
   get caFile(): string {
@@ -46,7 +51,7 @@ export class RedisServer {
       ? ["--port", "0", "--tls-port", String(this.port), "--tls-cert-file", "server.crt", "--tls-key-file", "server.key", "--tls-ca-cert-file", "ca.crt", "--tls-auth-clients", "no"]
       : ["--port", String(this.port)];
     this.proc = Bun.spawn(
-      [REDIS_SERVER, ...listen, "--bind", "127.0.0.1", "--dir", this.dir, "--save", "3600 1", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
+      [REDIS_SERVER, ...listen, ...(this.options.password ? ["--requirepass", this.options.password] : []), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "3600 1", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
       { cwd: this.dir, stdout: "ignore", stderr: "ignore" },
     );
     const deadline = Date.now() + 10_000;
@@ -75,7 +80,8 @@ export class RedisServer {
   /** One redis-cli command; its output as text. */
   async cli(...args: string[]): Promise<string> {
     const tls = this.options.tls ? ["--tls", "--cacert", this.caFile] : [];
-    const proc = Bun.spawn(["redis-cli", "-p", String(this.port), ...tls, "--raw", ...args], { stdout: "pipe", stderr: "pipe" });
+    const auth = this.options.password ? ["--no-auth-warning", "-a", this.options.password] : [];
+    const proc = Bun.spawn(["redis-cli", "-p", String(this.port), ...tls, ...auth, "--raw", ...args], { stdout: "pipe", stderr: "pipe" });
     const [out] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
     return out;
   }
