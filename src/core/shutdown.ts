@@ -17,7 +17,10 @@ const SIGNALS: readonly [NodeJS.Signals, number][] = [
 ];
 let critical = 0;
 const interruptHooks = new Set<() => void>();
-const cleanupHooks = new Set<() => void>();
+const cleanupHooks = new Set<() => void | Promise<void>>();
+/** How long pi waits, once interrupted, for cleanup that has to reach the network (a shared store's lease). */
+const NETWORK_CLEANUP_GRACE_MS = 300;
+let exiting = false;
 
 /** Run `hook` if the process is stopped by a signal (e.g. end a half-printed line). */
 export function onInterrupt(hook: () => void): () => void {
@@ -26,7 +29,7 @@ export function onInterrupt(hook: () => void): () => void {
 }
 
 /** Run `hook` before a signal ends the process (release a lock); the returned function withdraws it. */
-export function onExitCleanup(hook: () => void): () => void {
+export function onExitCleanup(hook: () => void | Promise<void>): () => void {
   cleanupHooks.add(hook);
   return () => cleanupHooks.delete(hook);
 }
@@ -70,17 +73,24 @@ export async function whileCritical<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function exitNow(code: number): never {
+function exitNow(code: number): void {
+  // A second signal while network cleanup is under way: stop at once.
+  if (exiting) process.exit(code);
+  exiting = true;
   for (const hook of interruptHooks) hook();
+  const pending: Promise<void>[] = [];
   for (const hook of [...cleanupHooks]) {
     try {
-      hook();
+      const result = hook();
+      if (result instanceof Promise) pending.push(result.catch(() => {}));
     } catch {
       // Best effort: the process is ending either way.
     }
   }
   say("\npi: interrupted");
-  process.exit(code);
+  if (pending.length === 0) process.exit(code);
+  // Releasing a lease in Redis takes one round trip; without it others wait for it to expire.
+  void Promise.race([Promise.all(pending), Bun.sleep(NETWORK_CLEANUP_GRACE_MS)]).then(() => process.exit(code));
 }
 
 /**

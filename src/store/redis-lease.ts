@@ -77,7 +77,7 @@ function holding(conn: RedisConnection, key: string, value: string, leaseMs: num
     }
   };
   // Ctrl+C while holding: ask Redis to drop it now rather than make others wait for its expiry.
-  const forget = onExitCleanup(() => void release());
+  const forget = onExitCleanup(release);
   return { stillHeld: () => held, release, value };
 }
 

@@ -129,6 +129,18 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
   });
 
+  test("Ctrl+C while holding the lease releases it at once, so no other machine waits for it to expire", async () => {
+    const a = machine();
+    await sharedLogin(a, 3_600_000);
+    fake.latencyMs = [3_000, 3_000];
+    const logout = a.box.spawn(["logout", "anthropic"], a.env);
+    await until(() => fake.requests.some((r) => r.path === "/v1/oauth/token/revoke"), "the revocation");
+    expect(await redis.cli("EXISTS", "{pi}:lease")).toBe("1\n");
+    logout.kill("SIGINT");
+    expect(await logout.exited).toBe(130);
+    expect(await redis.cli("EXISTS", "{pi}:lease")).toBe("0\n");
+  });
+
   test("SCAN and GET show provider ids and expiry times but no token", async () => {
     const [a, b] = [machine(), machine()];
     const first = await sharedLogin(a, -1000);
