@@ -3,7 +3,7 @@ import { agentDir, displayPath, joinPath } from "../core/paths.ts";
 import type { CredentialStore, Mutation, StoreSnapshot, UpdateOptions, UpdateResult } from "./credential-store.ts";
 import { registerStoredSecrets } from "./credential-store.ts";
 import { type RedisAddress, RedisConnection, parseRedisAddress } from "./redis-connection.ts";
-import type { StoreData } from "./schema.ts";
+import { type StoreData, UNREADABLE_FIELD } from "./schema.ts";
 import { type SealingKey, loadSealingKey, unseal } from "./seal.ts";
 
 /**
@@ -113,7 +113,7 @@ export class RedisStore implements CredentialStore {
       const entry = await unsealEntry(key, entryKey, raw.entries[entryKey]!);
       if (entry !== undefined) opened++;
       // Left as an entry that is no login: the command that needs it says so; the others work.
-      data[entryKey] = entry ?? { unreadable: "sealed with another key, or damaged" };
+      data[entryKey] = entry ?? { [UNREADABLE_FIELD]: "it was sealed with another key, or changed in Redis" };
     }
     if (raw.check === "" && keys.length > 0 && opened === 0) throw this.wrongKey(key);
     return data;

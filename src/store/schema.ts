@@ -53,6 +53,9 @@ export const SECRET_FIELDS = ["access", "refresh", "key"] as const;
 /** What an entry keeps in the file when its secrets are in the keychain: which fields are there. */
 export const KEYRING_FIELD = "keyring";
 
+/** What a backend puts in place of an entry it holds but cannot open (a sealed entry that does not unseal): why, in words. */
+export const UNREADABLE_FIELD = "unreadable";
+
 /** Whether some entry has its secrets in the keychain. */
 export function hasKeyringMarkers(data: StoreData): boolean {
   return Object.values(data).some((e) => typeof e === "object" && e !== null && Array.isArray((e as Record<string, unknown>)[KEYRING_FIELD]));
@@ -80,6 +83,8 @@ export function wrongFields(value: unknown): string[] {
 export function readEntry(data: StoreData, providerId: string): EntryState {
   if (!Object.hasOwn(data, providerId)) return { kind: "absent" };
   const value = data[providerId];
+  const unreadable = (value as Record<string, unknown> | null)?.[UNREADABLE_FIELD];
+  if (typeof unreadable === "string") return { kind: "invalid", problem: `the "${providerId}" entry cannot be opened (${unreadable})` };
   const wrong = wrongFields(value);
   if (wrong.length === 0) return { kind: "valid", login: value as StoredLogin };
   return { kind: "invalid", problem: `the "${providerId}" entry has a missing or wrong ${wrong.join(", ")}` };

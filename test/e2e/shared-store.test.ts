@@ -155,6 +155,21 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     expect(seen).not.toMatch(/sk-ant-o(at|rt)01/);
   });
 
+  test("a sealed entry moved under another provider's name in Redis does not open; the other logins work on", async () => {
+    const a = machine();
+    const tokens = fake.issueFamily();
+    a.box.writeStore({ anthropic: storedLogin(tokens, 3_600_000), openrouter: { type: "api_key", key: `sk-or-v1-${"o".repeat(40)}` } });
+    rememberSecret(`sk-or-v1-${"o".repeat(40)}`);
+    expect((await a.box.run(["store", "push"], { env: a.env })).code).toBe(0);
+    const anthropicSealed = (await redis.cli("HGET", "{pi}:logins", "anthropic")).trimEnd();
+    await redis.cli("HSET", "{pi}:logins", "openrouter", anthropicSealed);
+    const moved = await a.box.run(["token", "openrouter"], { env: a.env });
+    expect(moved.code).toBe(3);
+    expect(moved.stderr).toContain('the "openrouter" entry cannot be opened (it was sealed with another key, or changed in Redis)');
+    const intact = await a.box.run(["token", "anthropic"], { env: a.env });
+    expect(intact.stdout.trim()).toBe(tokens.access);
+  });
+
   test("a machine with the wrong key gets a clear error and changes nothing", async () => {
     const a = machine();
     await sharedLogin(a, 3_600_000);
