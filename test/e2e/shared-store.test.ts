@@ -203,6 +203,22 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     expect(back.stdout.trim()).toBe(tokens.access);
   });
 
+  test("a Redis that accepts connections but never answers is given up after PI_REDIS_TIMEOUT_MS, with exit 5", async () => {
+    const a = machine();
+    const tokens = await sharedLogin(a, 3_600_000);
+    redis.pause();
+    const started = Date.now();
+    const hung = await a.box.run(["token", "anthropic"], { env: { ...a.env, PI_REDIS_TIMEOUT_MS: "1000" } });
+    const took = Date.now() - started;
+    redis.resume();
+    expect(hung.code).toBe(5);
+    expect(hung.stderr).toContain("is not answering");
+    expect(hung.stderr).toMatch(/did not (answer|accept a connection) within 1 s/);
+    expect(took).toBeLessThan(5_000);
+    const back = await a.box.run(["token", "anthropic"], { env: a.env });
+    expect(back.stdout.trim()).toBe(tokens.access);
+  });
+
   test("Redis going down in the middle of a refresh keeps the renewed login on the machine, and it goes back when Redis returns", async () => {
     const a = machine();
     await sharedLogin(a, -1000);

@@ -71,7 +71,17 @@ export class RedisServer {
     await proc.exited;
   }
 
+  /** SIGSTOP / SIGCONT: a Redis that accepts connections (the kernel does) but never answers. */
+  pause(): void {
+    this.proc?.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    this.proc?.kill("SIGCONT");
+  }
+
   async dispose(): Promise<void> {
+    this.resume();
     this.proc?.kill("SIGKILL");
     await this.proc?.exited;
     rmSync(this.dir, { recursive: true, force: true });
