@@ -4,6 +4,7 @@ import type { ProviderDescriptor } from "../providers/types.ts";
 import { type CredentialStore, type FileStore, openAgentStore, openLocalStore } from "../store/credential-store.ts";
 import type { RedisStore } from "../store/redis-store.ts";
 import { type StoreData, wrongFields } from "../store/schema.ts";
+import { accountKey, accountsOf } from "./accounts.ts";
 
 /**
  * Moving logins between this machine's file and the shared store. A move, not a copy: a
@@ -33,8 +34,11 @@ export async function transferLogins(direction: "push" | "pull", provider?: Prov
   const report: TransferReport = { direction, from: placeOf(source), to: placeOf(target), moved: [], replaced: [], skipped: [] };
 
   const picked: StoreData = {};
-  for (const [key, entry] of Object.entries((await source.read()).data)) {
-    if (!belongsTo(key, provider)) continue;
+  const { data: held } = await source.read();
+  // A provider's logins are its active entry and its other accounts (accounts.ts keeps that rule).
+  const candidates = provider ? accountsOf(held, provider).map((r) => (r.active ? provider.id : accountKey(provider, r.name))) : Object.keys(held);
+  for (const key of candidates) {
+    const entry = held[key];
     if (wrongFields(entry).length > 0) {
       if (typeof entry === "object" && entry !== null && "type" in entry) report.skipped.push({ key, why: "not a whole login" });
       continue;
@@ -73,12 +77,6 @@ export async function transferLogins(direction: "push" | "pull", provider?: Prov
     return { value: undefined, changed };
   }, { purpose: "removing logins that moved" });
   return report;
-}
-
-/** `anthropic` and its other accounts `anthropic@work`; without a provider, every login. */
-function belongsTo(key: string, provider: ProviderDescriptor | undefined): boolean {
-  if (!provider) return true;
-  return key === provider.id || key.startsWith(`${provider.id}@`);
 }
 
 function isKeyTemplate(entry: unknown): boolean {
