@@ -19,9 +19,7 @@ beforeAll(() => {
 afterAll(() => fake.stop());
 beforeEach(() => {
   box = new Sandbox();
-  fake.faults.length = 0;
-  fake.requests.length = 0;
-  fake.latencyMs = [0, 0];
+  fake.reset();
 });
 afterEach(() => box.cleanup());
 

@@ -21,8 +21,7 @@ beforeAll(() => {
 afterAll(() => fake.stop());
 beforeEach(() => {
   box = new Sandbox();
-  fake.requests.length = 0;
-  fake.replays = 0;
+  fake.reset();
 });
 afterEach(() => box.cleanup());
 

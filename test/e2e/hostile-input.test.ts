@@ -14,8 +14,7 @@ beforeAll(() => {
 afterAll(() => fake.stop());
 beforeEach(() => {
   box = new Sandbox();
-  fake.requests.length = 0;
-  fake.faults.length = 0;
+  fake.reset();
 });
 afterEach(() => box.cleanup());
 

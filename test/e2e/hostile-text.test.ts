@@ -26,9 +26,7 @@ afterAll(() => {
 });
 beforeEach(() => {
   box = new Sandbox();
-  fake.requests.length = 0;
-  fake.faults.length = 0;
-  fake.messageFaults.length = 0;
+  fake.reset();
   gh.reset();
 });
 afterEach(() => box.cleanup());

@@ -17,9 +17,7 @@ beforeAll(() => {
 afterAll(() => fake.stop());
 beforeEach(() => {
   box = new Sandbox();
-  fake.requests.length = 0;
-  fake.consent = "approve";
-  fake.latencyMs = [0, 0];
+  fake.reset();
 });
 afterEach(() => box.cleanup());
 

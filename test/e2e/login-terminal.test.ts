@@ -21,7 +21,7 @@ afterAll(() => {
 beforeEach(() => {
   box = new Sandbox();
   term = new TmuxSession(box.root);
-  fake.requests.length = 0;
+  fake.reset();
 });
 afterEach(() => {
   term.stop();

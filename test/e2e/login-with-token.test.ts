@@ -22,7 +22,7 @@ afterAll(() => {
 });
 beforeEach(() => {
   box = new Sandbox();
-  fake.requests.length = 0;
+  fake.reset();
   gh.reset();
 });
 afterEach(() => box.cleanup());

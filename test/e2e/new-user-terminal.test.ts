@@ -25,8 +25,7 @@ afterAll(() => {
 beforeEach(() => {
   box = new Sandbox();
   term = new TmuxSession(box.root);
-  fake.requests.length = 0;
-  fake.messageFaults.length = 0;
+  fake.reset();
 });
 afterEach(() => {
   term.stop();

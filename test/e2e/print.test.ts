@@ -14,11 +14,7 @@ beforeAll(() => {
 afterAll(() => fake.stop());
 beforeEach(() => {
   box = new Sandbox();
-  fake.requests.length = 0;
-  fake.faults.length = 0;
-  fake.messageFaults.length = 0;
-  fake.chunkDelayMs = 0;
-  fake.revokeOldAccessOnRotate = false;
+  fake.reset();
 });
 afterEach(() => box.cleanup());
 

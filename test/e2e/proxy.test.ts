@@ -27,7 +27,7 @@ afterAll(() => {
 beforeEach(() => {
   box = new Sandbox();
   proxied = [];
-  fake.requests.length = 0;
+  fake.reset();
 });
 afterEach(() => box.cleanup());
 

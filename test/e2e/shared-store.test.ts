@@ -29,10 +29,7 @@ beforeAll(() => {
 });
 afterAll(() => fake.stop());
 beforeEach(async () => {
-  fake.requests.length = 0;
-  fake.faults.length = 0;
-  fake.latencyMs = [0, 0];
-  fake.replays = 0;
+  fake.reset();
   redis = await new RedisServer().start();
 });
 afterEach(async () => {

@@ -18,9 +18,7 @@ beforeAll(() => {
 afterAll(() => fake.stop());
 beforeEach(() => {
   box = new Sandbox();
-  fake.requests.length = 0;
-  fake.latencyMs = [0, 0];
-  fake.replays = 0;
+  fake.reset();
 });
 afterEach(() => box.cleanup());
 setDefaultTimeout(30_000);

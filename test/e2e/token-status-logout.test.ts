@@ -12,11 +12,7 @@ beforeAll(() => {
 afterAll(() => fake.stop());
 beforeEach(() => {
   box = new Sandbox();
-  fake.requests.length = 0;
-  fake.faults.length = 0;
-  fake.persistentFault = undefined;
-  fake.sendRefreshToken = true;
-  fake.latencyMs = [0, 0];
+  fake.reset();
 });
 afterEach(() => box.cleanup());
 

@@ -17,9 +17,7 @@ beforeAll(() => {
 afterAll(() => fake.stop());
 beforeEach(() => {
   box = new Sandbox();
-  fake.requests.length = 0;
-  fake.faults.length = 0;
-  fake.persistentFault = undefined;
+  fake.reset();
 });
 afterEach(() => {
   fake.persistentFault = undefined;

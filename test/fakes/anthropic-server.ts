@@ -72,6 +72,20 @@ export class FakeAnthropic extends LoopbackServer {
   private validAccess = new Set<string>();
   private counter = 0;
 
+  /** Back to a well-behaved server between tests: no recorded requests, faults, latency or test-set behaviour. */
+  reset(): void {
+    this.requests.length = 0;
+    this.faults.length = 0;
+    this.messageFaults.length = 0;
+    this.persistentFault = undefined;
+    this.latencyMs = [0, 0];
+    this.replays = 0;
+    this.chunkDelayMs = 0;
+    this.consent = "approve";
+    this.sendRefreshToken = true;
+    this.revokeOldAccessOnRotate = false;
+  }
+
   get tokenUrl(): string {
     return `${this.url}/v1/oauth/token`;
   }
