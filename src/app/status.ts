@@ -90,7 +90,7 @@ async function collectShared(store: RedisStore, providers: readonly ProviderDesc
   let secretsNote: string;
   try {
     const key = await store.sealingKey();
-    secretsNote = `the shared store, sealed with AES-256-GCM (key from ${key.from === "PI_CREDENTIAL_KEY" ? "PI_CREDENTIAL_KEY" : displayPath(key.from)}, fingerprint ${key.fingerprint})`;
+    secretsNote = `the shared store, sealed with AES-256-GCM (key from ${key.from}, fingerprint ${key.fingerprint})`;
   } catch (error) {
     secretsNote = `the shared store, which this machine cannot open: ${error instanceof Error ? error.message : String(error)}`;
   }

@@ -1,8 +1,7 @@
 import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
-import { type CredentialStore, type FileStore, openAgentStore, openLocalStore } from "../store/credential-store.ts";
-import type { RedisStore } from "../store/redis-store.ts";
+import { type CredentialStore, openAgentStore, openLocalStore } from "../store/credential-store.ts";
 import { type StoreData, wrongFields } from "../store/schema.ts";
 import { accountKey, accountsOf } from "./accounts.ts";
 
@@ -31,7 +30,7 @@ export async function transferLogins(direction: "push" | "pull", provider?: Prov
   }
   const local = await openLocalStore();
   const [source, target]: [CredentialStore, CredentialStore] = direction === "push" ? [local, shared] : [shared, local];
-  const report: TransferReport = { direction, from: placeOf(source), to: placeOf(target), moved: [], replaced: [], skipped: [] };
+  const report: TransferReport = { direction, from: displayPath(source.location), to: displayPath(target.location), moved: [], replaced: [], skipped: [] };
 
   const picked: StoreData = {};
   const { data: held } = await source.read();
@@ -82,8 +81,4 @@ export async function transferLogins(direction: "push" | "pull", provider?: Prov
 function isKeyTemplate(entry: unknown): boolean {
   const e = entry as { type?: unknown; key?: unknown };
   return e.type === "api_key" && typeof e.key === "string" && (e.key.startsWith("!") || e.key.includes("$"));
-}
-
-function placeOf(store: FileStore | RedisStore | CredentialStore): string {
-  return store.kind === "redis" ? store.location : displayPath(store.location);
 }

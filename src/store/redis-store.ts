@@ -1,5 +1,5 @@
 import { PiError } from "../core/errors.ts";
-import { agentDir, displayPath, joinPath } from "../core/paths.ts";
+import { agentDir, joinPath } from "../core/paths.ts";
 import type { CredentialStore, Mutation, StoreSnapshot, UpdateOptions, UpdateResult } from "./credential-store.ts";
 import { registerStoredSecrets } from "./credential-store.ts";
 import { type RedisAddress, RedisConnection, parseRedisAddress } from "./redis-connection.ts";
@@ -79,7 +79,7 @@ export class RedisStore implements CredentialStore {
 
   async update<T>(mutate: Mutation<T>, options: UpdateOptions<T> = {}): Promise<UpdateResult<T>> {
     const writer = await import("./redis-writer.ts");
-    if (await Bun.file(this.rescuePath).exists()) await writer.restoreRescued(this);
+    await writer.restoreRescued(this);
     return writer.updateShared(this, mutate, options);
   }
 
@@ -122,7 +122,7 @@ export class RedisStore implements CredentialStore {
   private wrongKey(key: SealingKey): PiError {
     return new PiError(
       "store_key",
-      `the logins in the shared store ${this.location} were sealed with another key than this machine's (${key.from === "PI_CREDENTIAL_KEY" ? "PI_CREDENTIAL_KEY" : displayPath(key.from)}, fingerprint ${key.fingerprint}); give this machine the fleet's key — nothing was read or changed`,
+      `the logins in the shared store ${this.location} were sealed with another key than this machine's (${key.from}, fingerprint ${key.fingerprint}); give this machine the fleet's key — nothing was read or changed`,
     );
   }
 }

@@ -12,7 +12,7 @@ export interface SealingKey {
   key: CryptoKey;
   /** Eight hex digits of the key's SHA-256: lets two machines compare keys without showing one. */
   fingerprint: string;
-  /** Where it came from, for messages: "PI_CREDENTIAL_KEY" or the key file's path. */
+  /** Where it came from, as messages show it: "PI_CREDENTIAL_KEY" or the key file's path (~ for home). */
   from: string;
 }
 
@@ -45,14 +45,14 @@ export async function loadSealingKey(env: NodeJS.ProcessEnv, keyFileFromSettings
     if (error instanceof PiError) throw error;
     throw new PiError("store_key", `cannot read the key file ${shown} (${(error as { code?: string }).code ?? String(error)}); check the path in ${env.PI_CREDENTIAL_KEY_FILE ? "PI_CREDENTIAL_KEY_FILE" : "settings.json (credentialKeyFile)"}`);
   }
-  return importKey(decodeKey(text, `the key file ${shown}`), file);
+  return importKey(decodeKey(text, `the key file ${shown}`), shown);
 }
 
 function decodeKey(text: string, what: string): Uint8Array<ArrayBuffer> {
   const trimmed = text.trim();
   registerSecret(trimmed);
   let bytes: Uint8Array<ArrayBuffer> | undefined;
-  if (/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) && trimmed.length % 4 === 0) bytes = Uint8Array.from(atob(trimmed), (c) => c.charCodeAt(0));
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) && trimmed.length % 4 === 0) bytes = fromBase64(trimmed);
   if (bytes?.length !== KEY_BYTES) {
     const found = bytes ? `${bytes.length} bytes` : "not base64";
     throw new PiError("usage", `${what} is not a 32-byte key in base64 (it is ${found}); ${MAKE_ONE}`);
@@ -89,4 +89,4 @@ export async function unseal(key: SealingKey, label: string, sealed: string): Pr
 
 const labelBytes = (label: string) => new TextEncoder().encode(`pi-shared-store/${FORMAT}/${label}`);
 const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
-const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+const fromBase64 = (text: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
