@@ -59,11 +59,30 @@ export interface Note {
   purpose?: string;
 }
 
-async function acquire<T>(kernel: KernelLock, lockPath: string, options: LockOptions<T>): Promise<{ held: HeldLock; release: () => void } | { done: T }> {
+/**
+ * How pi waits its turn, for the file lock and the shared store's lease alike: called after
+ * each failed attempt, it gives up (`timedOut`) once `waitMs` has passed, says whom it waits
+ * for after a second, sleeps with a growing, jittered pause, and then asks `whileWaiting`
+ * whether the wait is still needed (a value: no, here is the result).
+ */
+export function waitingTurn<T>(options: LockOptions<T>, holder: () => Note | Promise<Note>, timedOut: (holder: Note) => PiError): () => Promise<T | undefined> {
   const started = Date.now();
-  const deadline = started + options.waitMs;
   let told = false;
   let delay = 5;
+  return async () => {
+    if (Date.now() - started >= options.waitMs) throw timedOut(await holder());
+    if (!told && Date.now() - started >= TELL_AFTER_MS) {
+      told = true;
+      writeErr(`pi: waiting for ${describeHolder(await holder())} to finish…`);
+    }
+    await Bun.sleep(delay + Math.random() * delay);
+    delay = Math.min(delay * 2, 100);
+    return options.whileWaiting?.();
+  };
+}
+
+async function acquire<T>(kernel: KernelLock, lockPath: string, options: LockOptions<T>): Promise<{ held: HeldLock; release: () => void } | { done: T }> {
+  const wait = waitingTurn(options, () => readNote(lockPath), (holder) => lockTimeout(holder, lockPath, options.waitMs));
   for (;;) {
     const fd = openLockFile(lockPath);
     let keep = false;
@@ -76,14 +95,7 @@ async function acquire<T>(kernel: KernelLock, lockPath: string, options: LockOpt
           keep = true;
           return { held: { stillHeld: () => sameFile(fd, lockPath) }, release: holdingRelease(kernel, fd, lockPath, options.purpose) };
         }
-        if (Date.now() >= deadline) throw lockTimeout(lockPath, options.waitMs);
-        if (!told && Date.now() - started >= TELL_AFTER_MS) {
-          told = true;
-          writeErr(`pi: waiting for ${describeHolder(readNote(lockPath))} to finish…`);
-        }
-        await Bun.sleep(delay + Math.random() * delay);
-        delay = Math.min(delay * 2, 100);
-        const done = await options.whileWaiting?.();
+        const done = await wait();
         if (done !== undefined) return { done };
       }
     } finally {
@@ -182,8 +194,8 @@ export function describeHolder(note: Note): string {
   return typeof note.purpose === "string" ? `${who}, ${note.purpose}` : who;
 }
 
-function lockTimeout(lockPath: string, waitMs: number): PiError {
-  const holder = describeHolder(readNote(lockPath));
+function lockTimeout(note: Note, lockPath: string, waitMs: number): PiError {
+  const holder = describeHolder(note);
   return new PiError(
     "lock_timeout",
     `${holder} has held ${displayPath(lockPath)} for over ${Math.round(waitMs / 1000)} s, so this one changed nothing; try again when it is done (a stopped pi: \`fg\` or \`kill -CONT\` it)`,

@@ -2,8 +2,7 @@ import { hostname } from "node:os";
 import { debug } from "../core/debug.ts";
 import { PiError } from "../core/errors.ts";
 import { onExitCleanup } from "../core/shutdown.ts";
-import { writeErr } from "../terminal/output.ts";
-import { type LockOptions, type Note, describeHolder } from "./lock.ts";
+import { type LockOptions, type Note, describeHolder, waitingTurn } from "./lock.ts";
 import type { RedisConnection } from "./redis-connection.ts";
 
 /**
@@ -23,7 +22,6 @@ export interface Lease {
 
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
-const TELL_AFTER_MS = 1_000;
 
 export async function acquireLease<T>(
   conn: RedisConnection,
@@ -32,19 +30,10 @@ export async function acquireLease<T>(
   options: LockOptions<T>,
 ): Promise<{ lease: Lease } | { done: T }> {
   const value = JSON.stringify({ id: crypto.randomUUID(), pid: process.pid, host: hostname(), purpose: options.purpose, since: new Date().toISOString() });
-  const started = Date.now();
-  let told = false;
-  let delay = 5;
+  const wait = waitingTurn(options, () => holderOf(conn, key), (holder) => leaseTimeout(holder, options.waitMs));
   for (;;) {
     if ((await conn.send("SET", [key, value, "NX", "PX", String(leaseMs)])) === "OK") return { lease: holding(conn, key, value, leaseMs) };
-    if (Date.now() - started >= options.waitMs) throw leaseTimeout(await holderOf(conn, key), options.waitMs);
-    if (!told && Date.now() - started >= TELL_AFTER_MS) {
-      told = true;
-      writeErr(`pi: waiting for ${describeHolder(await holderOf(conn, key))} to finish…`);
-    }
-    await Bun.sleep(delay + Math.random() * delay);
-    delay = Math.min(delay * 2, 100);
-    const done = await options.whileWaiting?.();
+    const done = await wait();
     if (done !== undefined) return { done };
   }
 }
