@@ -32,6 +32,9 @@ export interface HeldLock {
   stillHeld(): boolean;
 }
 
+/** How long a change waits for another pi's lock (or lease) unless told otherwise. */
+export const DEFAULT_LOCK_WAIT_MS = 60_000;
+
 /** `PI_LOCK_TIMEOUT_MS`: how long any change waits for another pi's lock (or the shared store's lease). */
 export function lockWaitFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const value = Number(env.PI_LOCK_TIMEOUT_MS);

@@ -33,7 +33,7 @@ export function parseRedisAddress(text: string, from: string): RedisAddress {
 }
 
 /** How long one command may take: `PI_REDIS_TIMEOUT_MS`, default 5 s. */
-export function commandTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+function commandTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const value = Number(env.PI_REDIS_TIMEOUT_MS);
   return Number.isFinite(value) && value > 0 ? value : 5_000;
 }
@@ -199,7 +199,7 @@ async function diagnose(address: RedisAddress, timeoutMs: number): Promise<{ kin
   });
 }
 
-export function unavailable(address: RedisAddress, why: string, cause?: unknown): PiError {
+function unavailable(address: RedisAddress, why: string, cause?: unknown): PiError {
   return new PiError(
     "store_unavailable",
     `the shared store ${address.shown} is not answering (${why}); nothing was changed — check that Redis runs there and try again`,

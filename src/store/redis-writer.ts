@@ -7,7 +7,7 @@ import { whileCritical } from "../core/shutdown.ts";
 import { warn } from "../terminal/output.ts";
 import { FileStore, type Mutation, type UpdateOptions, type UpdateResult, registerStoredSecrets } from "./credential-store.ts";
 import { assertWritable, snapshotEntries } from "./entry-check.ts";
-import { lockWaitFromEnv } from "./lock.ts";
+import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv } from "./lock.ts";
 import { type Lease, acquireLease, releaseLease } from "./redis-lease.ts";
 import { CHECK_LABEL, CHECK_TEXT, KEYS, type RawState, type RedisStore } from "./redis-store.ts";
 import type { StoreData } from "./schema.ts";
@@ -28,7 +28,6 @@ return redis.call('INCR', KEYS[1])`;
 
 /** The fields shown in clear beside the sealed entry: never a secret. */
 const CLEAR_FIELDS = ["type", "expires", "account"] as const;
-const DEFAULT_LOCK_WAIT_MS = 60_000;
 
 /** How long a write whose answer was cut off keeps trying before it keeps the change on this machine. */
 function writeRetryMs(env: NodeJS.ProcessEnv): number {

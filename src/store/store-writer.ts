@@ -17,13 +17,13 @@ import {
   storeIoError,
   warnTightened,
 } from "./credential-store.ts";
-import { lockWaitFromEnv, withLock } from "./lock.ts";
+import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv, withLock } from "./lock.ts";
 import { withReferenceLock } from "./reference-lock.ts";
 import { checkStorePlace } from "./place.ts";
 import { type StoreData, hasKeyringMarkers } from "./schema.ts";
 
 /** The write side of the store: lock, re-read, reserve the space, mutate, atomic replace. */
-const DEFAULT_LOCK_WAIT_MS = 60_000;
+
 /** Room for the store to grow by in one change (new tokens are a few KiB at most). */
 const RESERVE_SLACK_BYTES = 64 * 1024;
 
