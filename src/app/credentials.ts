@@ -1,3 +1,4 @@
+import { knownExpiry } from "../core/duration.ts";
 import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import type { Credential, CredentialKind, ProviderDescriptor, SourceSpec } from "../providers/types.ts";
@@ -82,7 +83,7 @@ export function credentialFrom(provider: ProviderDescriptor, source: string, log
     source,
     kind: login.type,
     token: secretOf(login),
-    expires: login.type === "oauth" ? login.expires : undefined,
+    expires: login.type === "oauth" ? knownExpiry(login.expires) : undefined,
     extras: extrasOf(login),
   };
 }

@@ -52,6 +52,7 @@ export function checkLoginOptions(provider: ProviderDescriptor, options: Readonl
 export async function loginAndStore(provider: ProviderDescriptor, method: LoginMethod, ui: LoginUI, options: Readonly<Record<string, string>>, account?: string): Promise<LoginResult> {
   if (account !== undefined) checkAccountName(account);
   disableCoreDumps();
+  if (provider.signInNotice) ui.info(provider.signInNotice);
   const runtime = await provider.load();
   const login = await runtime.login(method.id, ui, options);
   if (ui.signal.aborted) throw new PiError("interrupted", "login cancelled; nothing was changed");

@@ -1,11 +1,11 @@
-import { describeExpiry } from "../core/duration.ts";
+import { describeExpiry, knownExpiry } from "../core/duration.ts";
 import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import { maskToken } from "../core/redact.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import { type FileStore, openAgentStore, type StorePermissions } from "../store/credential-store.ts";
 import type { RedisStore } from "../store/redis-store.ts";
-import { RATE_LIMIT_FIELD, hasKeyringMarkers } from "../store/schema.ts";
+import { RATE_LIMIT_FIELD, hasKeyringMarkers, isRefreshable } from "../store/schema.ts";
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
 import { type StoreView, describeSources, readStoreView } from "./credentials.ts";
 
@@ -26,6 +26,8 @@ export interface ProviderStatus {
   expires: string | null;
   expiresIn: string | null;
   expired: boolean | null;
+  /** The stored expiry is past what a date holds: the reference's mark for a key that never expires. */
+  neverExpires: boolean;
   /** Whether the stored login renews itself (false for a token brought with --with-token). */
   renewable: boolean | null;
   /** The provider's own rows for a stored login (host, account); never a secret. */
@@ -165,7 +167,7 @@ function describeProvider(provider: ProviderDescriptor, view: StoreView & { acco
     warnings.push(`the provider rate-limited token refreshes; no pi process will ask again before ${new Date(pausedUntil).toLocaleTimeString()} (${describeExpiry(pausedUntil)})`);
   }
   const login = active?.stored;
-  const expires = login?.type === "oauth" ? login.expires : undefined;
+  const expires = login?.type === "oauth" ? knownExpiry(login.expires) : undefined;
   const spec = active?.spec;
   return {
     id: provider.id,
@@ -178,7 +180,8 @@ function describeProvider(provider: ProviderDescriptor, view: StoreView & { acco
     expires: expires === undefined ? null : new Date(expires).toISOString(),
     expiresIn: expires === undefined ? null : describeExpiry(expires),
     expired: expires === undefined ? null : Date.now() >= expires,
-    renewable: login ? login.type === "oauth" && typeof login.refresh === "string" : null,
+    neverExpires: login?.type === "oauth" && login.expires !== undefined && expires === undefined,
+    renewable: login ? isRefreshable(login) : null,
     details: login && provider.describe ? provider.describe(login) : {},
     accounts: "data" in view ? accountsOf(view.data, provider).map((r) => ({ name: r.name, active: r.active, identity: identityOf(r.entry) })) : [],
     account: view.account ?? null,
@@ -235,5 +238,6 @@ function expiryText(s: ProviderStatus): string {
     return s.renewable ? `the access token ${s.expiresIn} — renewed on next use` : `${s.expiresIn} — cannot be renewed; run \`pi login ${s.id}\``;
   }
   if (s.source !== "stored") return "unknown (set in the environment)";
-  return s.kind === "api_key" ? "never (an API key)" : "unknown (a token without expiry information)";
+  if (s.kind === "api_key") return "never (an API key)";
+  return s.neverExpires ? "never (a key that does not expire)" : "unknown (a token without expiry information)";
 }

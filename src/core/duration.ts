@@ -13,6 +13,17 @@ export function parseDuration(text: string, flag: string): number {
   return parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0);
 }
 
+/** The last moment a Date can hold (±8.64e15 ms, about the year 275760). */
+const LAST_DATE_MS = 8.64e15;
+
+/**
+ * An expiry pi can show and compare, or undefined for "does not expire": the reference
+ * program stores Number.MAX_SAFE_INTEGER for keys that never do, past what a Date holds.
+ */
+export function knownExpiry(expires: number | undefined): number | undefined {
+  return expires !== undefined && Number.isFinite(expires) && Math.abs(expires) <= LAST_DATE_MS ? expires : undefined;
+}
+
 /** "in 7 hours", "in 4 minutes", "3 minutes ago": how people read an expiry. */
 export function describeExpiry(expiresAt: number, now = Date.now()): string {
   const delta = expiresAt - now;

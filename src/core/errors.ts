@@ -82,6 +82,8 @@ const EXIT_FOR: Record<ErrorCode, number> = {
 export interface PiErrorDetails {
   /** HTTP status behind the error, when there was one. */
   status?: number;
+  /** The provider's own error code (`model_not_supported`), where a provider acts on it. */
+  providerCode?: string;
   /** Epoch ms before which the same call should not be repeated (429 Retry-After). */
   retryAt?: number;
   /**

@@ -35,6 +35,11 @@ export interface ModelInfo {
   images?: boolean;
   /** The wire format this model is called with, for providers that serve several. */
   api?: string;
+  /**
+   * The longest answer the model can give, in tokens. Sent only where the wire format
+   * requires a limit (Anthropic Messages' `max_tokens`) and the person set none.
+   */
+  maxOutput?: number;
 }
 
 /** A command-line option of `pi login` that only some providers take (e.g. `--enterprise`). */
@@ -78,6 +83,12 @@ export interface ProviderDescriptor {
   loginOptions?: Readonly<Record<string, LoginOption>>;
   /** `pi login <id> --start` / `--finish` are possible (an authorization code pasted later). */
   twoStep?: boolean;
+  /**
+   * What the person should know before signing in (a provider's policy on third-party
+   * use): said once at the start of every sign-in, before any browser opens, and when a
+   * subscription token is brought with `--with-token`.
+   */
+  signInNotice?: string;
   /** What `pi login <id> --with-token` expects on stdin, e.g. "an API key (sk-ant-api…)". */
   withToken?: string;
   /** Rows `pi status` shows for a stored login (account, host, plan); never a secret. */
@@ -146,7 +157,11 @@ export interface ChatRequest {
   info?: ModelInfo;
   system?: string;
   messages: ChatMessage[];
-  maxTokens: number;
+  /**
+   * A limit the person asked for (`--max-tokens`). Without one pi sends no cap where the
+   * wire format allows it: reasoning models spend a small cap before they answer.
+   */
+  maxTokens?: number;
   signal?: AbortSignal;
 }
 
@@ -157,6 +172,8 @@ export interface ChatRequest {
 export type ChatEvent =
   | { type: "start"; model: string; provider: string }
   | { type: "text"; text: string }
+  /** Something the provider did on the person's behalf (enabled a model): told, not part of the answer. */
+  | { type: "notice"; text: string }
   | { type: "stop"; reason: string; usage?: { inputTokens?: number; outputTokens?: number } };
 
 /** The model side of a provider: streaming chat, and its model listing. */

@@ -14,7 +14,10 @@
 export interface OAuthLogin {
   type: "oauth";
   access: string;
-  /** Absent for a token that cannot be renewed (brought with `--with-token`). */
+  /**
+   * Absent for a token that cannot be renewed (brought with `--with-token`). The reference
+   * program writes `""` for the same thing (its OpenRouter logins): read alike.
+   */
   refresh?: string;
   /** Epoch ms, with the provider's safety margin already subtracted; absent when unknown. */
   expires?: number;
@@ -72,11 +75,11 @@ export function wrongFields(value: unknown): string[] {
   if (v.type === "api_key") return nonEmpty(v.key) ? [] : ["key"];
   const wrong: string[] = [];
   if (v.type !== "oauth") wrong.push("type");
-  if (v.refresh !== undefined && !nonEmpty(v.refresh)) wrong.push("refresh");
+  if (v.refresh !== undefined && typeof v.refresh !== "string") wrong.push("refresh");
   if (!nonEmpty(v.access)) wrong.push("access");
   const expiresOk = typeof v.expires === "number" && Number.isFinite(v.expires);
   // A login that can be renewed must say when: that is when it is renewed.
-  if (v.expires === undefined ? v.refresh !== undefined : !expiresOk) wrong.push("expires");
+  if (v.expires === undefined ? nonEmpty(v.refresh) : !expiresOk) wrong.push("expires");
   return wrong;
 }
 
@@ -91,7 +94,7 @@ export function readEntry(data: StoreData, providerId: string): EntryState {
 }
 
 export function isRefreshable(login: StoredLogin): login is RefreshableLogin {
-  return login.type === "oauth" && typeof login.refresh === "string" && typeof login.expires === "number";
+  return login.type === "oauth" && typeof login.refresh === "string" && login.refresh !== "" && typeof login.expires === "number";
 }
 
 /** The secret a model call uses: the access token, or the key. */

@@ -42,8 +42,6 @@ type Mode =
   | { kind: "line"; prompt: string; editor: Editor; resolve: (value: string | undefined) => void }
   | { kind: "busy"; cancel: () => void; streaming: boolean };
 
-const MAX_TOKENS = 4096;
-
 export interface SessionOptions {
   /** `pi --model x`: this model, and remembered. */
   model?: string;
@@ -363,9 +361,11 @@ class Session {
       const provider = findProvider(this.model.provider);
       const store = await openAgentStore();
       const credential = await resolveCredential(provider, { store });
-      const request = { model: this.model.id, info: this.model, messages: this.conversation, maxTokens: MAX_TOKENS, signal: abort.signal };
+      const request = { model: this.model.id, info: this.model, messages: this.conversation, signal: abort.signal };
       for await (const event of chatWithRecovery(request, credential, store)) {
-        if (event.type === "text") {
+        if (event.type === "notice") {
+          this.screen.write(wrap.flush() + style.dim(stripControls(event.text)) + "\n");
+        } else if (event.type === "text") {
           // Model text can be steered by what it read: shown without control sequences, wrapped at words.
           this.screen.write(wrap.push(stripControls(event.text, true)));
           answer += event.text;

@@ -62,15 +62,15 @@ describe("pi login github-copilot (device flow)", () => {
     expect(box.storeMode()).toBe(0o600);
   });
 
-  test("the token exchange sends every Copilot header and the GitHub token as a Bearer", async () => {
+  test("the token exchange sends pi's User-Agent, the editor headers of the integration the login is issued to, and the GitHub token as a Bearer", async () => {
     const r = await deviceLogin();
     expect(r.code).toBe(0);
     const [exchange] = gh.exchanges();
     const stored = box.readStore()["github-copilot"];
     expect(exchange!.headers.authorization).toBe(`Bearer ${stored.refresh}`);
     expect(exchange!.headers["user-agent"]).toMatch(/^pi\/\d+\.\d+\.\d+$/);
-    expect(exchange!.headers["editor-version"]).toMatch(/^pi\/\d+\.\d+\.\d+$/);
-    expect(exchange!.headers["editor-plugin-version"]).toMatch(/^pi\/\d+\.\d+\.\d+$/);
+    expect(exchange!.headers["editor-version"]).toBe("vscode/1.107.0");
+    expect(exchange!.headers["editor-plugin-version"]).toBe("copilot-chat/0.35.0");
     expect(exchange!.headers["copilot-integration-id"]).toBe("vscode-chat");
     const device = gh.requests.find((q) => q.path === "/login/device/code")!;
     expect(device.headers.accept).toBe("application/json");
@@ -189,9 +189,10 @@ describe("chat and models through Copilot", () => {
       model: "gpt-6.1-sol",
       instructions: "Be brief.",
       input: [{ role: "user", content: [{ type: "input_text", text: "hi" }] }],
-      max_output_tokens: 4096,
+      store: false,
       stream: true,
     });
+    expect(gh.storedResponses).toBe(0);
   });
 
   test("a Chat Completions model goes to /chat/completions with the system prompt as the first message", async () => {
@@ -204,7 +205,6 @@ describe("chat and models through Copilot", () => {
     expect(chat!.json).toEqual({
       model: "gemini-4-argon",
       messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "hi" }],
-      max_tokens: 4096,
       stream: true,
     });
   });
@@ -217,7 +217,8 @@ describe("chat and models through Copilot", () => {
     const [chat] = gh.chats();
     expect(chat!.path).toBe("/v1/messages");
     expect(chat!.headers["anthropic-version"]).toBe("2023-06-01");
-    expect(chat!.json).toEqual({ model: "claude-sonnet-5.5", max_tokens: 4096, messages: [{ role: "user", content: "hi" }], stream: true });
+    // Messages requires max_tokens: without --max-tokens it is the model's own maximum, which caps nothing.
+    expect(chat!.json).toEqual({ model: "claude-sonnet-5.5", max_tokens: 128000, messages: [{ role: "user", content: "hi" }], stream: true });
   });
 
   for (const model of ["gpt-6.2-sol", "gemini-4-argon", "claude-opus-5.5"]) {

@@ -122,10 +122,31 @@ describe("using OpenRouter", () => {
 
   test("a vendor/model id selects the model on OpenRouter", async () => {
     box.writeStore({ openrouter: { type: "api_key", key: fake.issueKey() } });
-    const r = await box.run(["-p", "--provider", "openrouter", "--model", "anthropic/claude-sonnet-5.5", "hi"], { env: fake.env() });
+    const r = await box.run(["-p", "--provider", "openrouter", "--model", "moonshotai/kimi-k2.7-code", "hi"], { env: fake.env() });
     expect(r.code).toBe(0);
     const [req] = fake.requests.filter((q) => q.path === "/api/v1/chat/completions");
-    expect(req!.json!.model).toBe("anthropic/claude-sonnet-5.5");
+    expect(req!.json!.model).toBe("moonshotai/kimi-k2.7-code");
+  });
+
+  test("a Claude model goes through OpenRouter's Messages endpoint with the key as x-api-key, as the reference sends it", async () => {
+    const key = fake.issueKey();
+    box.writeStore({ openrouter: { type: "api_key", key } });
+    const r = await box.run(["-p", "--model", "openrouter/anthropic/claude-sonnet-5.5", "hi"], { env: fake.env() });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${fake.reply}\n`);
+    const [req] = fake.requests.filter((q) => q.path === "/api/v1/messages");
+    expect(req!.headers["x-api-key"]).toBe(key);
+    expect(req!.headers.authorization).toBeUndefined();
+    expect(req!.json).toEqual({ model: "anthropic/claude-sonnet-5.5", max_tokens: 128000, messages: [{ role: "user", content: "hi" }], stream: true });
+  });
+
+  test("the catalog has the reference's twenty Claude models on OpenRouter", async () => {
+    const r = await box.run(["models", "openrouter", "--json"]);
+    const ids = (JSON.parse(r.stdout) as { id: string }[]).map((m) => m.id);
+    const claude = ids.filter((id) => /^~?anthropic\/claude-[a-z]+-(latest|[\d.]+)$/.test(id));
+    expect(claude).toHaveLength(20);
+    expect(claude).toContain("~anthropic/claude-sonnet-latest");
   });
 
   test("pi models openrouter --refresh takes the account's models from /models/user", async () => {

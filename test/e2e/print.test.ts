@@ -31,7 +31,8 @@ describe("pi -p with each credential source", () => {
     expect(req!.headers["anthropic-beta"]).toBeUndefined();
     expect(req!.headers["anthropic-version"]).toBe("2023-06-01");
     expect(req!.headers["user-agent"]).toMatch(/^pi\/\d+\.\d+\.\d+$/);
-    expect(req!.json).toEqual({ model: "claude-opus-5-5", max_tokens: 4096, messages: [{ role: "user", content: "Say hello" }], stream: true });
+    // Messages requires max_tokens: without --max-tokens it is the model's own maximum, as the reference sends.
+    expect(req!.json).toEqual({ model: "claude-opus-5-5", max_tokens: 128000, messages: [{ role: "user", content: "Say hello" }], stream: true });
   });
 
   test("a stored login goes as a Bearer token with the oauth beta header", async () => {

@@ -73,7 +73,17 @@ export class FakeAnthropic extends LoopbackServer {
   private counter = 0;
 
   /** Back to a well-behaved server between tests: no recorded requests, faults, latency or test-set behaviour. */
+  /**
+   * What the Messages API does with a subscription token from a client without Claude
+   * Code's identity (policy since 2026-04): serve it and bill it to extra usage, or refuse it.
+   */
+  subscriptionPolicy: "extra-usage" | "refuse" = "extra-usage";
+  /** pi's own tests expect pi's User-Agent on model calls; the conformance suite lets any client through, as the API does. */
+  expectUserAgent: RegExp | undefined = /^pi\//;
+
   reset(): void {
+    this.subscriptionPolicy = "extra-usage";
+    this.expectUserAgent = /^pi\//;
     this.requests.length = 0;
     this.faults.length = 0;
     this.messageFaults.length = 0;
@@ -174,6 +184,8 @@ export class FakeAnthropic extends LoopbackServer {
     if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
 
     if (url.pathname.startsWith("/v1/oauth/token")) {
+      // The edge turns away Claude Code's own User-Agent from other hosts before the code is looked at.
+      if (/^(claude-cli|claude-code)\//i.test(recorded.headers["user-agent"] ?? "")) return Response.json({ error: { type: "rate_limit_error", message: "Rate limited" } }, { status: 429 });
       const fault = this.faults.shift() ?? this.persistentFault;
       const faulted = fault ? await fault(recorded) : undefined;
       if (faulted) return faulted;
@@ -264,7 +276,7 @@ export class FakeAnthropic extends LoopbackServer {
   /** Who the request authenticates as, judged the way the real API does. */
   private authenticate(req: RecordedRequest): Response | undefined {
     const h = req.headers;
-    if (!h["user-agent"]?.startsWith("pi/")) return apiError(400, "invalid_request_error", "expected User-Agent pi/<version>");
+    if (this.expectUserAgent && !this.expectUserAgent.test(h["user-agent"] ?? "")) return apiError(400, "invalid_request_error", "expected User-Agent pi/<version>");
     if (h["anthropic-version"] !== "2023-06-01") return apiError(400, "invalid_request_error", "anthropic-version header is required");
     const bearer = h.authorization?.startsWith("Bearer ") ? h.authorization.slice(7) : undefined;
     const key = h["x-api-key"];
@@ -290,6 +302,9 @@ export class FakeAnthropic extends LoopbackServer {
       return apiError(400, "invalid_request_error", "model, max_tokens, messages and stream are required");
     }
     if (!this.models.has(body.model)) return apiError(404, "not_found_error", `model: ${body.model}`);
+    if (this.subscriptionPolicy === "refuse" && req.headers.authorization?.includes("sk-ant-oat") && !claudeCodeIdentity(req)) {
+      return apiError(400, "invalid_request_error", "This credential is only authorized for use with Claude Code and cannot be used for other API requests.");
+    }
     return this.stream(body.model, this.reply);
   }
 
@@ -364,4 +379,11 @@ export function sseFrame(event: string, data: unknown): string {
 
 export function oauthError(status: number, error: string, description: string, headers: Record<string, string> = {}): Response {
   return Response.json({ error, error_description: description }, { status, headers });
+}
+
+/** Claude Code's identity as the API recognises it: its User-Agent and the first line of its system prompt. */
+function claudeCodeIdentity(req: RecordedRequest): boolean {
+  const system = req.json?.system;
+  const first = Array.isArray(system) ? (system[0] as { text?: unknown } | undefined)?.text : system;
+  return /^claude-cli\//.test(req.headers["user-agent"] ?? "") && typeof first === "string" && first.startsWith("You are Claude Code");
 }

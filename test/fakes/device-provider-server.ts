@@ -75,6 +75,9 @@ export const DEVICE_PROFILES: Record<DeviceProfile["id"], DeviceProfile> = {
   },
 };
 
+/** The User-Agents Kimi Code's API lets through (pi among them, as pi). */
+const KIMI_CODING_AGENTS: readonly RegExp[] = [/^pi\//, /^KimiCLI\//, /^claude-cli\//, /^RooCode\//, /^Kilo-Code\//];
+
 export type DevicePoll = "pending" | "slow_down" | "denied" | "expired" | "approve";
 
 interface Family {
@@ -97,6 +100,15 @@ export class FakeDeviceProvider extends LoopbackServer {
   deviceAnswer: Record<string, unknown> = {};
   /** Whether a refresh answer carries a new refresh token (xAI's rotation is optional). */
   rotates = true;
+  /** pi's own tests expect pi's User-Agent everywhere; the conformance suite lets any client through, as the services do. */
+  expectUserAgent: RegExp | undefined = /^pi\//;
+  /**
+   * Kimi Code's API serves only the coding agents on its list (403 access_terminated_error
+   * to anyone else). pi is on it as pi; a test takes it off to see the refusal.
+   */
+  codingAgents: RegExp[] = [...KIMI_CODING_AGENTS];
+  /** Responses requests that did not say `store: false`: the provider kept them (xAI: 30 days). */
+  storedResponses = 0;
 
   private families = new Map<string, Family>();
   private valid = new Set<string>();
@@ -120,6 +132,9 @@ export class FakeDeviceProvider extends LoopbackServer {
     this.pollScript = [];
     this.deviceAnswer = {};
     this.rotates = true;
+    this.expectUserAgent = /^pi\//;
+    this.codingAgents = [...KIMI_CODING_AGENTS];
+    this.storedResponses = 0;
     this.device = undefined;
     this.replays = 0;
     this.mints = 0;
@@ -195,7 +210,7 @@ export class FakeDeviceProvider extends LoopbackServer {
     if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
     const p = this.profile;
     if (req.method !== "POST") return Response.json({ error: "not_found" }, { status: 404 });
-    if (!recorded.headers["user-agent"]?.startsWith("pi/")) return Response.json({ error: "bad_user_agent" }, { status: 400 });
+    if (this.expectUserAgent && !this.expectUserAgent.test(recorded.headers["user-agent"] ?? "")) return Response.json({ error: "bad_user_agent" }, { status: 400 });
     switch (recorded.path) {
       case p.devicePath:
         return this.authorizeDevice(recorded);
@@ -298,8 +313,12 @@ export class FakeDeviceProvider extends LoopbackServer {
   private model(req: RecordedRequest): Response {
     const auth = req.headers.authorization ?? "";
     if (!auth.startsWith("Bearer ") || !this.valid.has(auth.slice(7))) return Response.json({ error: { message: "Invalid token" } }, { status: 401 });
+    if (this.profile.id === "kimi-coding" && !this.codingAgents.some((agent) => agent.test(req.headers["user-agent"] ?? ""))) {
+      return Response.json({ error: { message: "Kimi For Coding is currently only available for Coding Agents such as Kimi CLI, Claude Code, Roo Code, Kilo Code, etc.", type: "access_terminated_error" } }, { status: 403 });
+    }
     const body = req.json;
     if (!body || body.stream !== true || typeof body.model !== "string") return Response.json({ error: { message: "model and stream:true are required" } }, { status: 400 });
+    if (this.profile.api === "responses" && body.store !== false) this.storedResponses++;
     const pieces = this.reply.match(/[\s\S]{1,6}/g) ?? [];
     const frames = this.profile.api === "responses" ? responseFrames(body.model, pieces) : completionFrames(body.model, pieces);
     return new Response(frames.join(""), { headers: { "Content-Type": "text/event-stream" } });

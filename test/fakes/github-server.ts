@@ -28,6 +28,17 @@ export class FakeGitHub extends LoopbackServer {
   readonly exchangeFaults: Fault[] = [];
   readonly chatFaults: Fault[] = [];
   reply = "Hello from the fake Copilot.";
+  /** pi's own tests expect pi's User-Agent; the conformance suite lets any client through, as the API does. */
+  expectUserAgent: RegExp | undefined = /^pi\//;
+  /**
+   * Each model's policy for this account, as the listing says it. An "unconfigured" model
+   * is refused (400 model_not_supported) until a POST to /models/{id}/policy enables it.
+   */
+  policies: Record<string, "enabled" | "unconfigured" | "disabled"> = {};
+  /** Whether enabling a model is refused (an organisation's policy decides it). */
+  policyLocked = false;
+  /** Responses requests that did not say `store: false`. */
+  storedResponses = 0;
 
   private userCode = "";
   private deviceCode = "";
@@ -48,6 +59,10 @@ export class FakeGitHub extends LoopbackServer {
     this.intervalSeconds = 0.05;
     this.slowDownIntervalSeconds = 0.15;
     this.expiresInSeconds = 30;
+    this.expectUserAgent = /^pi\//;
+    this.policies = {};
+    this.policyLocked = false;
+    this.storedResponses = 0;
   }
 
   /** The person types the code into the verification page. */
@@ -107,6 +122,8 @@ export class FakeGitHub extends LoopbackServer {
       return (fault && (await fault(recorded))) || this.chat(recorded, api);
     }
     if (req.method === "GET" && url.pathname === "/models") return this.models(recorded);
+    const policy = /^\/models\/([^/]+)\/policy$/.exec(url.pathname);
+    if (req.method === "POST" && policy) return this.setPolicy(recorded, decodeURIComponent(policy[1]!));
     if (req.method === "GET" && url.pathname === "/user") {
       const auth = recorded.headers.authorization ?? "";
       return this.githubTokens.has(auth.replace(/^Bearer /, "")) ? Response.json({ login: "octocat", id: 1 }) : Response.json({ message: "Bad credentials" }, { status: 401 });
@@ -155,17 +172,18 @@ export class FakeGitHub extends LoopbackServer {
     }
   }
 
-  private editorHeadersProblem(h: Record<string, string>): string | undefined {
-    if (!/^pi\/\d/.test(h["user-agent"] ?? "")) return "User-Agent";
-    if (!/^pi\/\d/.test(h["editor-version"] ?? "")) return "Editor-Version";
-    if (!/^pi\/\d/.test(h["editor-plugin-version"] ?? "")) return "Editor-Plugin-Version";
-    if (h["copilot-integration-id"] !== "vscode-chat") return "Copilot-Integration-Id";
+  /** The API accepts only editors it knows (protocols.md, "Copilot editor headers"), in its own words. */
+  private editorHeadersProblem(h: Record<string, string>): Response | undefined {
+    if (this.expectUserAgent && !this.expectUserAgent.test(h["user-agent"] ?? "")) return new Response("bad request: expected User-Agent pi/<version>\n", { status: 400 });
+    if (!KNOWN_EDITORS.test(h["editor-version"] ?? "")) return new Response("bad request: unknown Editor-Version header for IDE auth\n", { status: 400, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+    if (!/^[\w-]+\/\d/.test(h["editor-plugin-version"] ?? "")) return new Response("bad request: missing Editor-Plugin-Version header\n", { status: 400 });
+    if (h["copilot-integration-id"] !== "vscode-chat") return new Response("bad request: unknown Copilot-Integration-Id\n", { status: 400 });
     return undefined;
   }
 
   private exchange(req: RecordedRequest): Response {
     const problem = this.editorHeadersProblem(req.headers);
-    if (problem) return Response.json({ message: `missing or wrong ${problem}` }, { status: 400 });
+    if (problem) return problem;
     const auth = req.headers.authorization ?? "";
     if (!auth.startsWith("Bearer ") || !this.githubTokens.has(auth.slice(7))) return Response.json({ message: "Bad credentials" }, { status: 401 });
     const { token, expiresAt } = this.issueCopilotToken();
@@ -174,7 +192,7 @@ export class FakeGitHub extends LoopbackServer {
 
   private copilotAuth(req: RecordedRequest): Response | undefined {
     const problem = this.editorHeadersProblem(req.headers);
-    if (problem) return Response.json({ error: { message: `missing or wrong ${problem}` } }, { status: 400 });
+    if (problem) return problem;
     const auth = req.headers.authorization ?? "";
     const expiresAt = this.copilotTokens.get(auth.slice(7));
     if (!auth.startsWith("Bearer ") || expiresAt === undefined || expiresAt * 1000 < Date.now()) {
@@ -205,6 +223,13 @@ export class FakeGitHub extends LoopbackServer {
     if (served !== api) {
       return Response.json({ error: { message: `model ${body.model} is not accessible via the ${req.path} endpoint`, code: "unsupported_api_for_model" } }, { status: 400 });
     }
+    if ((this.policies[model] ?? "enabled") !== "enabled") {
+      return Response.json({ error: { message: "The requested model is not supported.", code: "model_not_supported", param: "model", type: "invalid_request_error" } }, { status: 400 });
+    }
+    if (api === "completions" && /^(gpt|o\d)/.test(model) && "max_tokens" in body) {
+      return Response.json({ error: { message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", type: "invalid_request_error", param: "max_tokens", code: "unsupported_parameter" } }, { status: 400 });
+    }
+    if (api === "responses" && body.store !== false) this.storedResponses++;
     const pieces = this.reply.match(/[\s\S]{1,5}/g) ?? [];
     const frames =
       api === "completions" ? completionFrames(body.model, pieces) : api === "responses" ? responseFrames(body.model, pieces) : messageFrames(body.model, pieces);
@@ -214,19 +239,39 @@ export class FakeGitHub extends LoopbackServer {
   private models(req: RecordedRequest): Response {
     const denied = this.copilotAuth(req);
     if (denied) return denied;
+    const policy = (id: string) => ({ state: this.policies[id] ?? "enabled", terms: "" });
+    const chatModels = [
+      { id: "gpt-6.1-sol", name: "GPT-6.1 Sol", supported_endpoints: ["/responses"], capabilities: { type: "chat", limits: { max_context_window_tokens: 1050000 }, supports: { vision: true } } },
+      { id: "o3-mini", name: "o3-mini", supported_endpoints: ["/chat/completions"], capabilities: { type: "chat", limits: { max_context_window_tokens: 200000 }, supports: {} } },
+      ...Object.keys(this.policies)
+        .filter((id) => id !== "gpt-6.1-sol" && id !== "o3-mini")
+        .map((id) => ({ id, name: id, capabilities: { type: "chat", supports: {} } })),
+    ];
     return Response.json({
       data: [
-        { id: "gpt-6.1-sol", name: "GPT-6.1 Sol", supported_endpoints: ["/responses"], capabilities: { type: "chat", limits: { max_context_window_tokens: 1050000 }, supports: { vision: true } } },
-        { id: "o3-mini", name: "o3-mini", supported_endpoints: ["/chat/completions"], capabilities: { type: "chat", limits: { max_context_window_tokens: 200000 }, supports: {} } },
+        ...chatModels.map((m) => ({ ...m, model_picker_enabled: true, policy: policy(m.id) })),
         { id: "text-embedding-3-small", name: "Embedding V3 small", capabilities: { type: "embeddings" } },
       ],
     });
+  }
+
+  /** Enabling a model for the account, as an editor does when the person accepts it. */
+  private setPolicy(req: RecordedRequest, model: string): Response {
+    const denied = this.copilotAuth(req);
+    if (denied) return denied;
+    if (req.json?.state !== "enabled") return Response.json({ error: { message: "state must be enabled" } }, { status: 400 });
+    if (this.policyLocked || this.policies[model] === "disabled") return Response.json({ error: { message: "Model policy is managed by your organization" } }, { status: 403 });
+    this.policies[model] = "enabled";
+    return Response.json({ state: "enabled" });
   }
 }
 
 export { sseFrame };
 
 type Api = "completions" | "responses" | "messages";
+
+/** Editors the Copilot API accepts in `Editor-Version` (a few of them). */
+const KNOWN_EDITORS = /^(vscode|JetBrains-[A-Z]+|Neovim|vim|Xcode|visualstudio|Eclipse)\/\d/;
 
 const CHAT_PATHS: Record<string, Api | undefined> = { "/chat/completions": "completions", "/responses": "responses", "/v1/messages": "messages" };
 
@@ -254,7 +299,7 @@ export function responseFrames(model: string, pieces: string[]): string[] {
   ];
 }
 
-function messageFrames(model: string, pieces: string[]): string[] {
+export function messageFrames(model: string, pieces: string[]): string[] {
   return [
     sseFrame("message_start", { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", content: [], model, usage: { input_tokens: 9, output_tokens: 1 } } }),
     sseFrame("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),

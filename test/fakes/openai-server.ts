@@ -45,6 +45,8 @@ export class FakeOpenAI extends LoopbackServer {
   deviceScript: DeviceStep[] = [];
   deviceUserCodeEnabled = true;
   consent: "approve" | "deny" = "approve";
+  /** pi's own tests expect pi's User-Agent and originator; the conformance suite lets any client through. */
+  expectPiIdentity = true;
 
   private families: Family[] = [];
   private byRefresh = new Map<string, Family>();
@@ -66,6 +68,7 @@ export class FakeOpenAI extends LoopbackServer {
     this.deviceScript = [];
     this.deviceUserCodeEnabled = true;
     this.consent = "approve";
+    this.expectPiIdentity = true;
     this.device = undefined;
   }
 
@@ -207,10 +210,16 @@ export class FakeOpenAI extends LoopbackServer {
     return Response.json({ access_token: tokens.access, refresh_token: tokens.refresh, expires_in: 3600, token_type: "Bearer", ...(idToken ? { id_token: idToken } : {}) });
   }
 
+  /** JSON `{token, token_type_hint, client_id}`, as the official client sends it; the hint must name the token sent. */
   private revoke(req: OpenAIRequest): Response {
-    if (req.form?.get("client_id") !== CODEX_CLIENT_ID || !req.form.get("token")) return oauthError(400, "invalid_request", "token and client_id are required");
-    const family = this.byRefresh.get(req.form.get("token")!);
+    if (!req.headers["content-type"]?.startsWith("application/json") || !req.json) return oauthError(415, "invalid_request", "expected a JSON body");
+    const { token, token_type_hint: hint, client_id: clientId } = req.json as Record<string, unknown>;
+    if (clientId !== CODEX_CLIENT_ID || typeof token !== "string" || token === "") return oauthError(400, "invalid_request", "token and client_id are required");
+    const family = this.byRefresh.get(token);
+    const kind = family ? "refresh_token" : this.validAccess.has(token) ? "access_token" : undefined;
+    if (kind && hint !== kind) return oauthError(400, "invalid_request", `token_type_hint ${String(hint)} does not match the token`);
     if (family) family.revoked = true;
+    if (kind === "access_token") this.validAccess.delete(token);
     this.revocations++;
     return new Response(null, { status: 200 });
   }
@@ -251,13 +260,19 @@ export class FakeOpenAI extends LoopbackServer {
     const auth = req.headers.authorization ?? "";
     if (!auth.startsWith("Bearer ") || !this.validAccess.has(auth.slice(7))) return Response.json({ error: { message: "Invalid token", code: "invalid_token" } }, { status: 401 });
     const h = req.headers;
-    if (h["chatgpt-account-id"] !== this.accountId || h["openai-beta"] !== "responses=experimental" || h.originator !== "pi" || !h["user-agent"]?.startsWith("pi/")) {
-      return Response.json({ error: { message: "missing or wrong chatgpt-account-id, OpenAI-Beta, originator or User-Agent" } }, { status: 400 });
+    if (h["chatgpt-account-id"] !== this.accountId || h["openai-beta"] !== "responses=experimental") {
+      return Response.json({ detail: "missing or wrong chatgpt-account-id or OpenAI-Beta" }, { status: 400 });
     }
+    if (this.expectPiIdentity && (h.originator !== "pi" || !h["user-agent"]?.startsWith("pi/"))) {
+      return Response.json({ detail: "expected originator: pi and User-Agent pi/<version>" }, { status: 400 });
+    }
+    // What the ChatGPT Codex backend refuses, in its words (protocols.md, "What the real services refuse").
     const body = req.json;
-    if (!body || body.store !== false || body.stream !== true || !Array.isArray(body.input) || typeof body.model !== "string") {
-      return Response.json({ error: { message: "model, input, store:false and stream:true are required" } }, { status: 400 });
-    }
+    if (!body || typeof body.model !== "string" || !Array.isArray(body.input)) return Response.json({ detail: "model and input are required" }, { status: 400 });
+    if ("max_output_tokens" in body) return Response.json({ detail: "Unsupported parameter: max_output_tokens" }, { status: 400 });
+    if (typeof body.instructions !== "string" || body.instructions.trim() === "") return Response.json({ detail: "Instructions are required" }, { status: 400 });
+    if (body.store !== false) return Response.json({ detail: "Store must be set to false" }, { status: 400 });
+    if (body.stream !== true) return Response.json({ detail: "Stream must be set to true" }, { status: 400 });
     const pieces = this.reply.match(/[\s\S]{1,6}/g) ?? [];
     const response = { id: "resp_1", model: body.model, status: "in_progress" };
     const frames = [

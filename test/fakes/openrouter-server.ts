@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
 import type { Fault } from "./anthropic-server.ts";
-import { completionFrames } from "./github-server.ts";
+import { completionFrames, messageFrames } from "./github-server.ts";
 import { LoopbackServer } from "./loopback-server.ts";
 import { type RecordedRequest, recordRequest } from "./record.ts";
 
@@ -52,8 +52,16 @@ export class FakeOpenRouter extends LoopbackServer {
       const fault = this.exchangeFaults.shift();
       return (fault && (await fault(recorded))) || this.exchange(recorded);
     }
-    const key = recorded.headers.authorization?.startsWith("Bearer ") ? recorded.headers.authorization.slice(7) : "";
+    // Bearer on the OpenAI-style endpoints; x-api-key on the Anthropic-style Messages endpoint.
+    const key = recorded.headers.authorization?.startsWith("Bearer ") ? recorded.headers.authorization.slice(7) : (recorded.headers["x-api-key"] ?? "");
     if (url.pathname.startsWith("/api/v1/") && !this.keys.has(key)) return Response.json({ error: { message: "No auth credentials found", code: 401 } }, { status: 401 });
+    if (req.method === "POST" && url.pathname === "/api/v1/messages") {
+      const body = recorded.json;
+      if (!body || typeof body.model !== "string" || typeof body.max_tokens !== "number" || body.stream !== true) {
+        return Response.json({ type: "error", error: { type: "invalid_request_error", message: "model, max_tokens and stream are required" } }, { status: 400 });
+      }
+      return new Response(messageFrames(body.model, this.reply.match(/[\s\S]{1,6}/g) ?? []).join(""), { headers: { "Content-Type": "text/event-stream" } });
+    }
     if (req.method === "GET" && url.pathname === "/api/v1/models/user") return Response.json({ data: this.models });
     if (req.method === "POST" && url.pathname === "/api/v1/chat/completions") {
       const model = String(recorded.json?.model ?? "");

@@ -9,14 +9,20 @@ import { join } from "node:path";
  */
 const DIR = join(import.meta.dir, ".install");
 export const REFERENCE_CLI = join(DIR, "node_modules", "@earendil-works", "pi-coding-agent", "dist", "bundle", "cli.js");
+/** The reference's provider library, whose exported functions the conformance driver calls. */
+const REFERENCE_AI = join(DIR, "node_modules", "@earendil-works", "pi-ai", "dist", "index.js");
 const PRELOAD = join(import.meta.dir, "fetch-rewrite.mjs");
+const DRIVER = join(import.meta.dir, "driver.ts");
 
 export function ensureReference(): string {
-  if (existsSync(REFERENCE_CLI)) return REFERENCE_CLI;
+  if (existsSync(REFERENCE_CLI) && existsSync(REFERENCE_AI)) return REFERENCE_CLI;
   mkdirSync(DIR, { recursive: true });
-  writeFileSync(join(DIR, "package.json"), JSON.stringify({ private: true, dependencies: { "@earendil-works/pi-coding-agent": "1.6.0" } }));
+  writeFileSync(
+    join(DIR, "package.json"),
+    JSON.stringify({ private: true, dependencies: { "@earendil-works/pi-coding-agent": "1.6.0", "@earendil-works/pi-ai": "1.6.0" } }),
+  );
   const install = Bun.spawnSync([process.execPath, "install", "--no-save", "--ignore-scripts"], { cwd: DIR, env: { ...process.env, BUN_BE_BUN: "1" }, stdout: "pipe", stderr: "pipe" });
-  if (!existsSync(REFERENCE_CLI)) throw new Error(`could not install the reference program: ${install.stderr.toString().slice(-2000)}`);
+  if (!existsSync(REFERENCE_CLI) || !existsSync(REFERENCE_AI)) throw new Error(`could not install the reference program: ${install.stderr.toString().slice(-2000)}`);
   return REFERENCE_CLI;
 }
 
@@ -34,4 +40,17 @@ export async function runReference(args: string[], env: Record<string, string>, 
   const proc = spawnReference(args, env, rewrites);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
+}
+
+/**
+ * The reference's own provider code for one step (driver.ts), its URLs rewritten by prefix.
+ * Speaks JSON lines: events on stdout, prompt answers on stdin.
+ */
+export function spawnDriver(job: Record<string, unknown>, env: Record<string, string>, rewrites: Record<string, string>) {
+  return Bun.spawn([process.execPath, "--preload", PRELOAD, DRIVER, JSON.stringify(job)], {
+    env: { ...env, BUN_BE_BUN: "1", PI_REF_REWRITE: JSON.stringify(rewrites) },
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
 }

@@ -41,15 +41,19 @@ describe("enterprise hosts", () => {
 
 describe("the Copilot API base", () => {
   test("comes from proxy-ep, proxy. becoming api.", () => {
-    expect(apiBaseFromToken("tid=1;exp=2;proxy-ep=proxy.business.githubcopilot.com;st=dotcom", {})).toBe("https://api.business.githubcopilot.com");
+    expect(apiBaseFromToken("tid=1;exp=2;proxy-ep=proxy.business.githubcopilot.com;st=dotcom", undefined, {})).toBe("https://api.business.githubcopilot.com");
   });
 
   test("falls back to the individual API without proxy-ep", () => {
-    expect(apiBaseFromToken("tid=1;exp=2", {})).toBe("https://api.individual.githubcopilot.com");
+    expect(apiBaseFromToken("tid=1;exp=2", undefined, {})).toBe("https://api.individual.githubcopilot.com");
+  });
+
+  test("an Enterprise token without proxy-ep goes to copilot-api on its own host, not the individual one", () => {
+    expect(apiBaseFromToken("tid=1;exp=2", "company.ghe.com", {})).toBe("https://copilot-api.company.ghe.com");
   });
 
   test("PI_COPILOT_API_URL wins", () => {
-    expect(apiBaseFromToken("proxy-ep=proxy.x.com", { PI_COPILOT_API_URL: "http://127.0.0.1:7/" })).toBe("http://127.0.0.1:7");
+    expect(apiBaseFromToken("proxy-ep=proxy.x.com", undefined, { PI_COPILOT_API_URL: "http://127.0.0.1:7/" })).toBe("http://127.0.0.1:7");
   });
 });
 
@@ -71,12 +75,19 @@ describe("device-flow poll answers (RFC 8628)", () => {
 });
 
 describe("the Copilot headers", () => {
-  test("name pi, not another vendor's editor", () => {
+  test("pi names itself in User-Agent; the editor headers name the integration the login is issued to", () => {
     const h = copilotHeaders({});
-    expect(h["User-Agent"]).toMatch(/^pi\//);
-    expect(h["Editor-Version"]).toMatch(/^pi\//);
-    expect(h["Editor-Plugin-Version"]).toMatch(/^pi\//);
+    expect(h["User-Agent"]).toMatch(/^pi\/\d/);
+    expect(h["Editor-Version"]).toBe("vscode/1.107.0");
+    expect(h["Editor-Plugin-Version"]).toBe("copilot-chat/0.35.0");
     expect(h["Copilot-Integration-Id"]).toBe("vscode-chat");
-    expect(JSON.stringify(h)).not.toMatch(/vscode\/|GitHubCopilotChat/);
+    expect(JSON.stringify(h)).not.toMatch(/GitHubCopilotChat/);
+  });
+
+  test("the editor versions drift, so two variables replace them; what is not a version is ignored", () => {
+    const h = copilotHeaders({ PI_COPILOT_EDITOR_VERSION: "1.110.1", PI_COPILOT_PLUGIN_VERSION: "copilot-chat/0.38.0" });
+    expect(h["Editor-Version"]).toBe("vscode/1.110.1");
+    expect(h["Editor-Plugin-Version"]).toBe("copilot-chat/0.38.0");
+    expect(copilotHeaders({ PI_COPILOT_EDITOR_VERSION: "evil\r\nX-Injected: 1" })["Editor-Version"]).toBe("vscode/1.107.0");
   });
 });

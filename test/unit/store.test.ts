@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PiError } from "../../src/core/errors.ts";
 import { FileStore } from "../../src/store/credential-store.ts";
-import { readEntry } from "../../src/store/schema.ts";
+import { isRefreshable, readEntry } from "../../src/store/schema.ts";
 
 let dir: string;
 let path: string;
@@ -166,9 +166,16 @@ describe("reading one provider's entry", () => {
   });
 
   test("names the fields that are wrong", () => {
-    const state = readEntry({ anthropic: { type: "oauth", refresh: "", access: 5 } }, "anthropic");
+    const state = readEntry({ anthropic: { type: "oauth", refresh: 7, access: 5, expires: "soon" } }, "anthropic");
     expect(state.kind).toBe("invalid");
     if (state.kind === "invalid") expect(state.problem).toMatch(/refresh, access, expires/);
+  });
+
+  test("takes the reference program's empty refresh token as none: a valid login that is not renewed", () => {
+    const entry = { type: "oauth", refresh: "", access: "sk-or-v1-abc", expires: Number.MAX_SAFE_INTEGER };
+    const state = readEntry({ openrouter: entry }, "openrouter");
+    expect(state.kind).toBe("valid");
+    if (state.kind === "valid") expect(isRefreshable(state.login)).toBe(false);
   });
 
   test("says absent when there is none", () => {
@@ -185,6 +192,8 @@ describe("the two checks of a stored login", () => {
     { ...good, enterpriseUrl: "x", nested: { a: 1 } },
     { ...good, type: "api" },
     { ...good, refresh: "" },
+    { type: "oauth", access: "a", refresh: "" },
+    { type: "oauth", access: "a", refresh: 5, expires: 1 },
     { ...good, access: 5 },
     { ...good, expires: "1" },
     { ...good, expires: Number.NaN },

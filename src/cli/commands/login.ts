@@ -71,10 +71,15 @@ const command: PiCommand = {
     const json = parsed.json === true;
 
     const account = parsed.account as string | undefined;
-    if (mode === "with-token") return report(await loginWithToken(provider, await tokenFromStdin(provider), options, account), json);
+    if (mode === "with-token") {
+      const token = await tokenFromStdin(provider);
+      if (provider.signInNotice && provider.kindOfToken?.(token.trim()) === "oauth") writeErr(provider.signInNotice);
+      return report(await loginWithToken(provider, token, options, account), json);
+    }
     if (mode === "finish") return report(await finishLogin(provider, await finishAnswer(provider, parsed.answer as string | undefined), account), json);
     if (mode === "start") {
       const started = await startLogin(provider, options);
+      if (provider.signInNotice) writeErr(provider.signInNotice);
       if (json) {
         console.log(JSON.stringify({ provider: provider.id, url: started.url, expiresAt: new Date(started.expiresAt).toISOString() }));
       } else {

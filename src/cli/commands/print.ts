@@ -11,7 +11,6 @@ import { openAgentStore } from "../../store/credential-store.ts";
 import type { PiCommand } from "../command.ts";
 
 /** `pi -p "question"`: one request, the answer streamed to stdout as it arrives. */
-const DEFAULT_MAX_TOKENS = 4096;
 
 const command: PiCommand = {
   meta: { name: "-p", description: "Ask one question and stream the answer to stdout (print mode)" },
@@ -21,7 +20,7 @@ const command: PiCommand = {
     model: { type: "string", alias: "m", description: "provider/id, or a unique part of an id (see `pi models`)", valueHint: "id" },
     provider: { type: "string", description: "use this provider's default model", valueHint: "id" },
     system: { type: "string", description: "a system prompt", valueHint: "text" },
-    "max-tokens": { type: "string", description: `Longest answer, in tokens (default ${DEFAULT_MAX_TOKENS})`, valueHint: "n" },
+    "max-tokens": { type: "string", description: "Longest answer, in tokens (default: no limit beyond the model's own)", valueHint: "n" },
     json: { type: "boolean", description: "print the stream as newline-delimited JSON events", default: false },
     account: { type: "string", description: "which account of the provider (see `pi status`; default: the active one)", valueHint: "name" },
   },
@@ -65,6 +64,8 @@ const command: PiCommand = {
       for await (const event of chatWithRecovery(request, credential, store)) {
         if (json) {
           process.stdout.write(JSON.stringify(event) + "\n");
+        } else if (event.type === "notice") {
+          process.stderr.write(`${stripControls(event.text)}\n`);
         } else if (event.type === "text") {
           process.stdout.write(toTerminal ? stripControls(event.text, true) : event.text);
           midLine = !event.text.endsWith("\n");
@@ -140,8 +141,8 @@ function stdinIsPipeOrFile(): boolean {
   }
 }
 
-function parseMaxTokens(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_MAX_TOKENS;
+function parseMaxTokens(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new PiError("usage", `--max-tokens takes a whole number above 0 (got "${raw}")`);
   return n;

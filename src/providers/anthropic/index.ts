@@ -20,6 +20,8 @@ export const anthropic: ProviderDescriptor = {
     { id: "copy-code", label: "Copy code login", hint: "paste the code the page shows (SSH, containers)" },
   ],
   twoStep: true,
+  signInNotice:
+    "Note: Anthropic limits Claude Pro/Max tokens to its own apps; use by other programs, pi among them, may be refused or billed as extra usage. An API key (ANTHROPIC_API_KEY) always works.",
   describe: (login): Record<string, string> =>
     typeof login.email === "string" ? { account: `${login.email}${typeof login.organization === "string" ? ` (${login.organization})` : ""}` } : {},
   withToken: "an API key (sk-ant-api…) or a long-lived OAuth token (sk-ant-oat…, e.g. from `claude setup-token`)",

@@ -17,7 +17,7 @@ async function revoke(stored: StoredLogin): Promise<RevokeOutcome> {
   if (stored.type === "api_key") {
     return { revoked: false, note: "an API key is revoked in the Anthropic Console (Settings → API keys), not by pi" };
   }
-  const token = stored.refresh ?? stored.access;
+  const token = stored.refresh || stored.access;
   return revokeAt(anthropicEndpoints().revokeUrl, { json: revokeBody(token, stored.refresh ? "refresh_token" : "access_token") }, LOGIN_HINT);
 }
 

@@ -1,22 +1,30 @@
 import { z } from "zod";
-import { type PiError, callFailed } from "../../core/errors.ts";
+import { PiError, callFailed, isPiError } from "../../core/errors.ts";
 import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { messagesBody, messagesErrorText, streamMessages } from "../shared/anthropic-messages.ts";
 import { type ModelProviderWords, modelCallFailure, providerWords } from "../shared/call-failure.ts";
 import { chatCompletionsBody, openaiErrorText, streamChatCompletions } from "../shared/chat-completions.ts";
+import { quoteOneLine } from "../../core/text.ts";
 import { responsesBody, streamResponses } from "../shared/responses.ts";
 import type { StreamCall } from "../shared/stream-call.ts";
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
-import { apiBaseFromToken, copilotHeaders } from "./protocol.ts";
+import { apiBaseFromToken, copilotHeaders, modelSettingsPage } from "./protocol.ts";
 
 /**
  * Chat through Copilot. The base URL comes from the Copilot token (`proxy-ep`) and is used
  * for every request: Business and Enterprise accounts get 421 from any other host. Each
  * model is called in its own wire format (the catalog's `api`): Claude models through
  * Messages, GPT and Grok models through Responses, the rest through Chat Completions.
+ * A model the account has not turned on yet (its listing says `policy.state:
+ * "unconfigured"`) is refused with `model_not_supported`; pi turns it on once, says so,
+ * and asks again — as the reference does at sign-in, but only for the model in use.
  */
 const PURPOSE = "the request to GitHub Copilot";
+
+function apiBase(credential: Credential): string {
+  return apiBaseFromToken(credential.token, credential.extras.enterpriseUrl);
+}
 
 function authHeaders(credential: Credential): Record<string, string> {
   return { ...copilotHeaders(), Authorization: `Bearer ${credential.token}`, "Openai-Intent": "conversation-edits", "X-Initiator": "user" };
@@ -30,6 +38,7 @@ const modelList = z.object({
         name: z.string().optional(),
         model_picker_enabled: z.boolean().optional(),
         supported_endpoints: z.array(z.string()).optional(),
+        policy: z.object({ state: z.string().optional() }).partial().nullish(),
         capabilities: z
           .object({
             type: z.string().optional(),
@@ -43,8 +52,21 @@ const modelList = z.object({
   ),
 });
 
-function chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
-  const base = apiBaseFromToken(credential.token);
+async function* chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
+  try {
+    yield* chatOnce(request, credential);
+    return;
+  } catch (error) {
+    if (!isPiError(error) || error.details.providerCode !== "model_not_supported") throw error;
+    if ((await policyState(request.model, credential)) !== "unconfigured") throw notEnabled(request.model, credential, error);
+    await enableModel(request.model, credential);
+    yield { type: "notice", text: `Turned on ${request.model} for this Copilot account (first use); ${modelSettingsPage(credential.extras.enterpriseUrl)} can turn it off.` };
+  }
+  yield* chatOnce(request, credential);
+}
+
+function chatOnce(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
+  const base = apiBase(credential);
   const api = request.info?.api ?? "openai-completions";
   const call = (path: string, body: unknown, errorText: (text: string) => string | undefined): StreamCall => ({
     url: `${base}${path}`,
@@ -55,20 +77,49 @@ function chat(request: ChatRequest, credential: Credential): AsyncGenerator<Chat
     providerId: "github-copilot",
     model: request.model,
     signal: request.signal,
-    failure: (answer) => failure({ ...answer, message: errorText(answer.text) }, credential, request.model),
+    failure: (answer) => failure({ ...answer, message: errorText(answer.text), providerCode: errorCode(answer.text) }, credential, request.model),
   });
   if (api === "anthropic-messages") return streamMessages(call("/v1/messages", messagesBody(request), messagesErrorText));
   if (api === "openai-responses") return streamResponses(call("/responses", responsesBody(request), openaiErrorText));
   return streamChatCompletions(call("/chat/completions", chatCompletionsBody(request), openaiErrorText));
 }
 
-async function listModels(credential: Credential): Promise<ModelInfo[]> {
-  const url = `${apiBaseFromToken(credential.token)}/models`;
+async function fetchModels(credential: Credential): Promise<z.infer<typeof modelList>["data"]> {
+  const url = `${apiBase(credential)}/models`;
   const res = await httpRequest({ method: "GET", url, headers: authHeaders(credential), purpose: "listing Copilot's models" });
   if (res.status !== 200) throw failure({ status: res.status, headers: res.headers, url, message: openaiErrorText(res.text) }, credential);
   const parsed = modelList.safeParse(parseJson(res.text));
   if (!parsed.success) throw callFailed("bad_response", "listing Copilot's models", `${safeHost(url)} sent a listing pi cannot read`, "try again later");
-  return parsed.data.data
+  return parsed.data.data;
+}
+
+/** What the account's listing says of one model's policy ("enabled", "unconfigured", "disabled"), if anything. */
+async function policyState(model: string, credential: Credential): Promise<string | undefined> {
+  return (await fetchModels(credential)).find((m) => m.id === model)?.policy?.state;
+}
+
+/** Turns a model on for the account, as an editor does when the person accepts it. */
+async function enableModel(model: string, credential: Credential): Promise<void> {
+  const url = `${apiBase(credential)}/models/${encodeURIComponent(model)}/policy`;
+  const res = await httpRequest({
+    method: "POST",
+    url,
+    headers: { ...copilotHeaders(), Authorization: `Bearer ${credential.token}`, "openai-intent": "chat-policy", "x-interaction-type": "chat-policy" },
+    json: { state: "enabled" },
+    purpose: `turning on ${model}`,
+  });
+  if (res.status < 200 || res.status >= 300) {
+    const said = openaiErrorText(res.text);
+    throw callFailed("provider_refused", PURPOSE, `Copilot would not turn on ${model} for this account (HTTP ${res.status})${said ? `: ${quoteOneLine(said, 300)}` : ""}`, `turn it on at ${modelSettingsPage(credential.extras.enterpriseUrl)}, then try again`, { status: res.status });
+  }
+}
+
+function notEnabled(model: string, credential: Credential, error: PiError): PiError {
+  return new PiError("provider_refused", `${error.details.what ?? error.message}; ${model} is not turned on for this account: turn it on at ${modelSettingsPage(credential.extras.enterpriseUrl)}, or pick another model (\`pi models github-copilot --refresh\`)`, { ...error.details, providerCode: undefined });
+}
+
+async function listModels(credential: Credential): Promise<ModelInfo[]> {
+  return (await fetchModels(credential))
     .filter((m) => m.capabilities?.type === undefined || m.capabilities.type === "chat")
     .map((m) => ({
       provider: "github-copilot",
@@ -99,7 +150,17 @@ const WORDS: ModelProviderWords = {
   forbiddenHint: "check that the account may use Copilot chat and this model",
 };
 
-function failure(answer: { status: number; headers: Headers; url: string; message?: string }, credential: Credential, model?: string): PiError {
+/** `error.code` of an OpenAI-style error body. */
+function errorCode(text: string): string | undefined {
+  const code = (parseJson(text) as { error?: { code?: unknown } } | undefined)?.error?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+function failure(answer: { status: number; headers: Headers; url: string; message?: string; providerCode?: string }, credential: Credential, model?: string): PiError {
+  if (answer.status === 400 && answer.providerCode === "model_not_supported") {
+    const base = modelCallFailure(WORDS, answer, credential, model);
+    return new PiError("provider_refused", base.message, { ...base.details, providerCode: "model_not_supported" });
+  }
   if (answer.status === 421) {
     return callFailed("bad_response", PURPOSE, `${safeHost(answer.url)} is not this account's Copilot API (HTTP 421)${providerWords(answer.message)}`, "check PI_COPILOT_API_URL, or sign in again so the token names the right host", { status: 421 });
   }

@@ -24,7 +24,7 @@ export const githubCopilot: ProviderDescriptor = {
   loginOptions: {
     enterprise: { description: "sign in on this GitHub Enterprise host (e.g. company.ghe.com)", valueHint: "host" },
   },
-  withToken: "a GitHub token (gho_…, ghu_… or github_pat_…) of an account with Copilot",
+  withToken: "a GitHub OAuth token (gho_… or ghu_…) of an account with Copilot",
   describe: (login: StoredLogin): Record<string, string> => ({
     ...(typeof login.githubUser === "string" ? { account: login.githubUser } : {}),
     ...(typeof login.enterpriseUrl === "string" ? { host: login.enterpriseUrl } : {}),

@@ -36,6 +36,10 @@ export async function login(ui: LoginUI, options: Readonly<Record<string, string
 /** `--with-token`: a GitHub token the person already has, checked by exchanging it once. */
 export async function loginWithToken(token: string, options: Readonly<Record<string, string>> = {}): Promise<StoredLogin> {
   registerSecret(token);
+  if (token.startsWith("github_pat_")) {
+    // The Copilot token exchange refuses fine-grained personal access tokens whatever their permissions.
+    throw new PiError("usage", `GitHub does not exchange fine-grained personal access tokens (github_pat_…) for Copilot tokens; run \`${LOGIN_HINT}\` to sign in with a code, or give an OAuth token (gho_… or ghu_…)`);
+  }
   const domain = options.enterprise === undefined ? "github.com" : normalizeHost(options.enterprise);
   return loginFor(token, domain);
 }

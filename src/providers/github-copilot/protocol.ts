@@ -59,27 +59,49 @@ export function githubEndpoints(domain: string | undefined, env: NodeJS.ProcessE
 }
 
 /**
- * Headers the Copilot API asks of a client. pi says who it is in each of them: it does not
- * send the VS Code editor's User-Agent or Editor-Version (see docs/security.md). The
- * integration id is the API's routing value for chat clients.
+ * The integration pi's Copilot login is issued to. pi signs in through VS Code's Copilot
+ * OAuth app (GitHub's consent page names it), and the Copilot API accepts only the editors
+ * it knows in `Editor-Version` (400 "unknown Editor-Version header for IDE auth"), so the
+ * editor headers name that integration; `User-Agent` stays pi's own (docs/security.md).
+ * Versions drift: PI_COPILOT_EDITOR_VERSION and PI_COPILOT_PLUGIN_VERSION replace them.
  */
+export const EDITOR_VERSION = "1.107.0";
+export const PLUGIN_VERSION = "0.35.0";
+export const INTEGRATION_ID = "vscode-chat";
+
 export function copilotHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   return {
     "User-Agent": `pi/${VERSION}`,
-    "Editor-Version": `pi/${VERSION}`,
-    "Editor-Plugin-Version": `pi/${VERSION}`,
-    "Copilot-Integration-Id": env.PI_COPILOT_INTEGRATION_ID || "vscode-chat",
+    "Editor-Version": `vscode/${versionOnly(env.PI_COPILOT_EDITOR_VERSION) ?? EDITOR_VERSION}`,
+    "Editor-Plugin-Version": `copilot-chat/${versionOnly(env.PI_COPILOT_PLUGIN_VERSION) ?? PLUGIN_VERSION}`,
+    "Copilot-Integration-Id": env.PI_COPILOT_INTEGRATION_ID || INTEGRATION_ID,
   };
 }
 
-/** `…;proxy-ep=proxy.business.githubcopilot.com;…` → `https://api.business.githubcopilot.com`. */
-export function apiBaseFromToken(token: string, env: NodeJS.ProcessEnv = process.env): string {
+/** `1.108.2` or `vscode/1.108.2` → `1.108.2`; anything that is not a version is ignored. */
+function versionOnly(value: string | undefined): string | undefined {
+  const version = value?.trim().replace(/^[\w-]+\//, "");
+  return version && /^\d+(?:\.\d+){0,3}(?:[-+][\w.]+)?$/.test(version) ? version : undefined;
+}
+
+/**
+ * The API base every Copilot request goes to: `…;proxy-ep=proxy.business.githubcopilot.com;…`
+ * → `https://api.business.githubcopilot.com`. A token without `proxy-ep` goes to its
+ * Enterprise host's `copilot-api.` (never to the individual host, which answers 421 to
+ * Business and Enterprise tokens), else to the individual host.
+ */
+export function apiBaseFromToken(token: string, enterpriseDomain?: string, env: NodeJS.ProcessEnv = process.env): string {
   if (env.PI_COPILOT_API_URL) return env.PI_COPILOT_API_URL.replace(/\/+$/, "");
   const proxy = /(?:^|;)\s*proxy-ep=([^;\s]+)/.exec(token)?.[1];
-  if (!proxy) return DEFAULT_API_BASE;
+  if (!proxy) return enterpriseDomain && enterpriseDomain !== "github.com" ? `https://copilot-api.${enterpriseDomain}` : DEFAULT_API_BASE;
   // Real tokens carry a bare host; one with a scheme (a local test server) is taken as is.
   if (/^https?:\/\//.test(proxy)) return proxy.replace(/\/+$/, "");
   return `https://${proxy.replace(/^proxy\./, "api.")}`;
+}
+
+/** Where a person turns Copilot models on: their own settings, or their Enterprise host's. */
+export function modelSettingsPage(enterpriseDomain?: string): string {
+  return `https://${enterpriseDomain && enterpriseDomain !== "github.com" ? enterpriseDomain : "github.com"}/settings/copilot/features`;
 }
 
 export type PollAnswer =

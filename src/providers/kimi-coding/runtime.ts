@@ -61,5 +61,10 @@ export const runtime: ProviderRuntime = {
     api: "openai-completions",
     url: () => `${kimiEndpoints().apiBase}/chat/completions`,
     body: { stream_options: { include_usage: true } },
+    // Kimi's endpoint takes the older field only.
+    maxTokensField: "max_tokens",
+    // Kimi Code answers 403 access_terminated_error to clients not on its list of coding agents.
+    forbiddenHint:
+      "Kimi Code serves only the coding agents on its own list, and pi identifies itself as pi rather than pose as one of them; a Kimi API key (KIMI_API_KEY) or another provider works",
   }),
 };

@@ -1,4 +1,4 @@
-import { type PiError, callFailed } from "../../core/errors.ts";
+import { PiError, callFailed } from "../../core/errors.ts";
 import { describeExpiry } from "../../core/duration.ts";
 import { parseJson } from "../../core/json.ts";
 import { type ModelProviderWords, modelCallFailure, providerWords } from "../shared/call-failure.ts";
@@ -20,19 +20,32 @@ export function responsesUrl(env: NodeJS.ProcessEnv = process.env): string {
   return base.endsWith("/codex") ? `${base}/responses` : `${base}/codex/responses`;
 }
 
-function body(request: ChatRequest): Record<string, unknown> {
-  // The system prompt leads the input as a developer message; Codex takes no top-level instructions.
-  const system = request.system ? [{ role: "developer", content: [{ type: "input_text", text: request.system }] }] : [];
+/**
+ * What pi says of itself when the person gave no system prompt: the endpoint refuses a
+ * request without instructions ("Instructions are required"). pi's own words, not another
+ * client's prompt.
+ */
+export const DEFAULT_INSTRUCTIONS = "You are a helpful assistant, reached through pi, a command-line client. Answer the user's request directly.";
+
+/**
+ * The endpoint's contract (protocols.md, "What the real services refuse"): a non-empty
+ * top-level `instructions`, `store: false`, and no output cap at all — it answers 400
+ * "Unsupported parameter: max_output_tokens".
+ */
+export function codexBody(request: ChatRequest): Record<string, unknown> {
   return {
     model: request.model,
+    instructions: request.system?.trim() ? request.system : DEFAULT_INSTRUCTIONS,
+    input: responsesInput(request.messages),
     store: false,
     stream: true,
-    input: [...system, ...responsesInput(request.messages)],
-    max_output_tokens: Math.max(16, request.maxTokens),
   };
 }
 
 function chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
+  if (request.maxTokens !== undefined) {
+    throw new PiError("usage", "ChatGPT's Codex endpoint takes no output limit (it refuses max_output_tokens); run again without --max-tokens");
+  }
   const accountId = credential.extras.accountId ?? accountIdOf(credential.token) ?? "";
   return streamResponses({
     url: responsesUrl(),
@@ -42,7 +55,7 @@ function chat(request: ChatRequest, credential: Credential): AsyncGenerator<Chat
       "OpenAI-Beta": "responses=experimental",
       originator: "pi",
     },
-    body: body(request),
+    body: codexBody(request),
     purpose: PURPOSE,
     name: "OpenAI",
     providerId: "openai-codex",
@@ -70,6 +83,7 @@ const WORDS: ModelProviderWords = {
 };
 
 function failure(answer: { status: number; text: string; headers: Headers; url: string }, credential: Credential, model?: string): PiError {
+  // Errors come as `{"detail": "…"}`; a usage limit as `{"error": {…}}`.
   const error = (parseJson(answer.text) as { error?: Record<string, unknown> } | undefined)?.error;
   const limited = error ? usageLimit(error, answer.status) : undefined;
   if (limited) return limited;

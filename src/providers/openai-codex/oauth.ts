@@ -65,8 +65,9 @@ export function refreshForm(refreshToken: string): Record<string, string> {
   return { grant_type: "refresh_token", refresh_token: refreshToken, client_id: CLIENT_ID };
 }
 
-export function revokeForm(token: string): Record<string, string> {
-  return { token, token_type_hint: "refresh_token", client_id: CLIENT_ID };
+/** The revocation body, JSON as the official client sends it; the hint names the kind of token sent. */
+export function revokeBody(token: string, kind: "refresh_token" | "access_token"): Record<string, string> {
+  return { token, token_type_hint: kind, client_id: CLIENT_ID };
 }
 
 /** The ChatGPT account the access token is for: every API call names it. */

@@ -4,7 +4,7 @@ import { requestTokens, revokeAt } from "../shared/token-endpoint.ts";
 import type { ProviderRuntime, RevokeOutcome } from "../types.ts";
 import { responsesClient } from "./client.ts";
 import { LOGIN_HINT, login, loginFromGrant } from "./login.ts";
-import { openaiEndpoints, refreshForm, revokeForm } from "./oauth.ts";
+import { openaiEndpoints, refreshForm, revokeBody } from "./oauth.ts";
 
 async function refresh(stored: RefreshableLogin) {
   registerSecret(stored.refresh);
@@ -16,7 +16,8 @@ async function refresh(stored: RefreshableLogin) {
 
 async function revoke(stored: StoredLogin): Promise<RevokeOutcome> {
   if (stored.type !== "oauth") return { revoked: false, note: "there is nothing to revoke at OpenAI for this entry" };
-  return revokeAt(openaiEndpoints().revokeUrl, { form: revokeForm(stored.refresh ?? stored.access) }, LOGIN_HINT);
+  const body = stored.refresh ? revokeBody(stored.refresh, "refresh_token") : revokeBody(stored.access, "access_token");
+  return revokeAt(openaiEndpoints().revokeUrl, { json: body }, LOGIN_HINT);
 }
 
 export const runtime: ProviderRuntime = {

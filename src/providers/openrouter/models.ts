@@ -1,10 +1,31 @@
 import type { ModelInfo } from "../types.ts";
 
 /**
- * OpenRouter's chat models (Chat Completions), as the reference program 1.6 lists them
- * (2026-11-20); `pi models openrouter --refresh` reads the account's own list.
+ * OpenRouter's chat models, as the reference program 1.6 lists them (2026-11-20): Chat
+ * Completions, and Anthropic's models through OpenRouter's Messages endpoint (`api`).
+ * `pi models openrouter --refresh` reads the account's own list.
  */
 export const MODELS: readonly ModelInfo[] = [
+  { provider: "openrouter", id: "~anthropic/claude-fable-latest", name: "Anthropic: Claude Fable Latest", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "~anthropic/claude-haiku-latest", name: "Anthropic: Claude Haiku Latest", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "~anthropic/claude-opus-latest", name: "Anthropic: Claude Opus Latest", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "~anthropic/claude-sonnet-latest", name: "Anthropic: Claude Sonnet Latest", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "anthropic/claude-fable-5", name: "Anthropic: Claude Fable 5", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "anthropic/claude-fable-5.1", name: "Anthropic: Claude Fable 5.1", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "anthropic/claude-fable-5.2", name: "Anthropic: Claude Fable 5.2", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "anthropic/claude-haiku-4.5", name: "Anthropic: Claude Haiku 4.5", contextWindow: 200000, images: true, api: "anthropic-messages", maxOutput: 64000 },
+  { provider: "openrouter", id: "anthropic/claude-haiku-5.5", name: "Anthropic: Claude Haiku 5.5", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "anthropic/claude-opus-4.1", name: "Anthropic: Claude Opus 4.1", contextWindow: 200000, images: true, api: "anthropic-messages", maxOutput: 32000 },
+  { provider: "openrouter", id: "anthropic/claude-opus-4.5", name: "Anthropic: Claude Opus 4.5", contextWindow: 200000, images: true, api: "anthropic-messages", maxOutput: 64000 },
+  { provider: "openrouter", id: "anthropic/claude-opus-4.6", name: "Anthropic: Claude Opus 4.6", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "anthropic/claude-opus-4.7", name: "Anthropic: Claude Opus 4.7", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "anthropic/claude-opus-4.8", name: "Anthropic: Claude Opus 4.8", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "anthropic/claude-opus-5", name: "Anthropic: Claude Opus 5", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "anthropic/claude-opus-5.5", name: "Anthropic: Claude Opus 5.5", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "anthropic/claude-sonnet-4.5", name: "Anthropic: Claude Sonnet 4.5", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 64000 },
+  { provider: "openrouter", id: "anthropic/claude-sonnet-4.6", name: "Anthropic: Claude Sonnet 4.6", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "anthropic/claude-sonnet-5", name: "Anthropic: Claude Sonnet 5", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
+  { provider: "openrouter", id: "anthropic/claude-sonnet-5.5", name: "Anthropic: Claude Sonnet 5.5", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
   { provider: "openrouter", id: "~deepseek/deepseek-flash-latest", name: "DeepSeek: DeepSeek Flash Latest", contextWindow: 1048576, images: true },
   { provider: "openrouter", id: "~deepseek/deepseek-pro-latest", name: "DeepSeek: DeepSeek Pro Latest", contextWindow: 1048576, images: false },
   { provider: "openrouter", id: "~deepseek/deepseek-v4-flash-latest", name: "DeepSeek: DeepSeek V4 Flash Latest", contextWindow: 1048576, images: false },

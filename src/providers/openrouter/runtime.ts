@@ -11,7 +11,9 @@ import { callbackHost, startCallbackListener } from "../shared/loopback.ts";
 import { parsePastedCode } from "../shared/paste.ts";
 import { createPkce } from "../shared/pkce.ts";
 import { classifyFailure } from "../shared/token-endpoint.ts";
-import type { Credential, LoginUI, ModelInfo, ProviderRuntime } from "../types.ts";
+import { messagesBody, messagesErrorText, streamMessages } from "../shared/anthropic-messages.ts";
+import { modelCallFailure } from "../shared/call-failure.ts";
+import type { ChatEvent, ChatRequest, Credential, LoginUI, ModelClient, ModelInfo, ProviderRuntime } from "../types.ts";
 
 /**
  * OpenRouter: a browser sign-in that ends in a permanent API key (reference-providers.md §P5).
@@ -88,11 +90,43 @@ async function listModels(credential: Credential): Promise<ModelInfo[]> {
   return parsed.data.data.map((m) => ({ provider: "openrouter", id: m.id, name: m.name ?? m.id, contextWindow: m.top_provider?.context_length ?? m.context_length }));
 }
 
+const completions = bearerClient({ providerId: "openrouter", name: "OpenRouter", api: "openai-completions", url: () => `${openrouterUrls().apiBase}/chat/completions`, listModels });
+
+/**
+ * Anthropic's models go through OpenRouter's Messages endpoint (as the reference sends
+ * them), the key as `x-api-key`; everything else through Chat Completions.
+ */
+function messages(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
+  const purpose = "the request to OpenRouter";
+  return streamMessages({
+    url: `${openrouterUrls().apiBase}/messages`,
+    headers: { "x-api-key": credential.token, "anthropic-version": "2023-06-01" },
+    body: messagesBody(request),
+    purpose,
+    name: "OpenRouter",
+    providerId: "openrouter",
+    model: request.model,
+    signal: request.signal,
+    failure: (answer) =>
+      modelCallFailure(
+        { purpose, name: "OpenRouter", providerId: "openrouter", credential: "credential", unknownModel: "does not offer", modelsHint: "see `pi models openrouter`", forbiddenHint: "check what this OpenRouter key may use" },
+        { ...answer, message: messagesErrorText(answer.text) },
+        credential,
+        request.model,
+      ),
+  });
+}
+
+const client: ModelClient = {
+  chat: (request, credential) => (request.info?.api === "anthropic-messages" ? messages(request, credential) : completions.chat(request, credential)),
+  listModels: (credential) => completions.listModels(credential),
+};
+
 export const runtime: ProviderRuntime = {
   login: (_method, ui) => login(ui),
   refresh: async () => {
     throw new PiError("internal", "an OpenRouter key does not expire and has nothing to refresh");
   },
   revoke: async () => ({ revoked: false, note: "an OpenRouter key is revoked on the account's keys page (openrouter.ai/settings/keys), not by pi" }),
-  client: bearerClient({ providerId: "openrouter", name: "OpenRouter", api: "openai-completions", url: () => `${openrouterUrls().apiBase}/chat/completions`, listModels }),
+  client,
 };

@@ -10,10 +10,17 @@ import { type StreamCall, openStream } from "./stream-call.ts";
  * The Anthropic Messages wire format (`POST …/v1/messages`, server-sent events), spoken by
  * Anthropic itself and by Copilot for its Claude models.
  */
+/** Messages requires `max_tokens`; for a model pi has no figure for, this one fits every current Claude. */
+const FALLBACK_MAX_OUTPUT = 32_000;
+
+/**
+ * `max_tokens` is required here, so without a limit from the person it is the model's own
+ * maximum (as the reference sends), which caps nothing.
+ */
 export function messagesBody(request: ChatRequest): Record<string, unknown> {
   return {
     model: request.model,
-    max_tokens: request.maxTokens,
+    max_tokens: request.maxTokens ?? request.info?.maxOutput ?? FALLBACK_MAX_OUTPUT,
     ...(request.system ? { system: request.system } : {}),
     messages: request.messages,
     stream: true,

@@ -3,7 +3,7 @@ import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { callFailed } from "../../core/errors.ts";
 import { type ModelProviderWords, modelCallFailure } from "./call-failure.ts";
-import { chatCompletionsBody, openaiErrorText, streamChatCompletions } from "./chat-completions.ts";
+import { type MaxTokensField, chatCompletionsBody, openaiErrorText, streamChatCompletions } from "./chat-completions.ts";
 import { responsesBody, streamResponses } from "./responses.ts";
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
 
@@ -23,6 +23,10 @@ export interface BearerClientSpec {
   headers?(credential: Credential): Record<string, string>;
   /** Fields added to the standard body (e.g. stream_options). */
   body?: Record<string, unknown>;
+  /** Chat Completions: the field of a limit the person set (default `max_completion_tokens`). */
+  maxTokensField?: MaxTokensField;
+  /** The next step on a 403, where the provider has a known reason to refuse (default: check the account). */
+  forbiddenHint?: string;
   /** Where the provider lists the account's models, if it does. */
   listModels?(credential: Credential): Promise<ModelInfo[]>;
 }
@@ -36,14 +40,14 @@ export function bearerClient(spec: BearerClientSpec): ModelClient {
     credential: "credential",
     unknownModel: "does not offer",
     modelsHint: `see \`pi models ${spec.providerId}\``,
-    forbiddenHint: `check what this ${spec.name} account may use`,
+    forbiddenHint: spec.forbiddenHint ?? `check what this ${spec.name} account may use`,
   };
   const failure = (answer: { status: number; text: string; headers: Headers; url: string }, credential: Credential, model?: string): PiError =>
     modelCallFailure(words, { ...answer, message: openaiErrorText(answer.text) }, credential, model);
 
   return {
     chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
-      const body = { ...(spec.api === "openai-responses" ? responsesBody(request) : chatCompletionsBody(request)), ...spec.body };
+      const body = { ...(spec.api === "openai-responses" ? responsesBody(request) : chatCompletionsBody(request, spec.maxTokensField)), ...spec.body };
       const call = {
         url: spec.url(),
         headers: { Authorization: `Bearer ${credential.token}`, ...spec.headers?.(credential) },

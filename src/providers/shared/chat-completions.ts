@@ -6,18 +6,36 @@ import type { ChatEvent, ChatRequest } from "../types.ts";
 import { SseParser } from "./sse.ts";
 import { type StreamCall, openStream } from "./stream-call.ts";
 
+/**
+ * Which field carries a limit the person set: OpenAI's own models refuse the older
+ * `max_tokens` (Copilot's GPT models among them); some compatible services take only it.
+ */
+export type MaxTokensField = "max_tokens" | "max_completion_tokens";
+
 /** The OpenAI Chat Completions wire format (`POST …/chat/completions`, server-sent events). */
-export function chatCompletionsBody(request: ChatRequest): Record<string, unknown> {
+export function chatCompletionsBody(request: ChatRequest, maxTokensField: MaxTokensField = "max_completion_tokens"): Record<string, unknown> {
   const messages = [...(request.system ? [{ role: "system", content: request.system }] : []), ...request.messages];
-  return { model: request.model, messages, max_tokens: request.maxTokens, stream: true };
+  return { model: request.model, messages, ...(request.maxTokens === undefined ? {} : { [maxTokensField]: request.maxTokens }), stream: true };
 }
 
-/** The message of an OpenAI-style error body: `{"error":{"message"}}` or `{"message"}`. */
+/**
+ * The provider's own words from an error body: `{"error":{"message"}}`, `{"error":"…"}`,
+ * `{"message"}`, or ChatGPT's `{"detail":"…"}`; else a short plain-text body as it is.
+ */
 export function openaiErrorText(text: string): string | undefined {
-  const body = parseJson(text) as { error?: { message?: unknown } | string; message?: unknown } | undefined;
+  const body = parseJson(text) as { error?: { message?: unknown } | string; message?: unknown; detail?: unknown } | undefined;
+  if (body === undefined) return plainText(text);
   if (typeof body?.error === "object" && typeof body.error?.message === "string") return body.error.message;
   if (typeof body?.error === "string") return body.error;
+  if (typeof body?.detail === "string") return body.detail;
   return typeof body?.message === "string" ? body.message : undefined;
+}
+
+/** A body that is a short line of text (not a page of HTML) is the provider's words too. */
+function plainText(text: string): string | undefined {
+  const trimmed = text.trim();
+  if (trimmed === "" || trimmed.length > 400 || trimmed.startsWith("<")) return undefined;
+  return trimmed;
 }
 
 export async function* streamChatCompletions(call: StreamCall): AsyncGenerator<ChatEvent> {

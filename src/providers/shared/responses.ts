@@ -18,12 +18,20 @@ export function responsesInput(messages: readonly ChatMessage[]): unknown[] {
   );
 }
 
+/** The Responses API refuses a `max_output_tokens` below 16. */
+const MIN_OUTPUT_TOKENS = 16;
+
+/**
+ * `store: false` always: without it the provider keeps the conversation (xAI: 30 days).
+ * No output cap unless the person set one.
+ */
 export function responsesBody(request: ChatRequest): Record<string, unknown> {
   return {
     model: request.model,
     ...(request.system ? { instructions: request.system } : {}),
     input: responsesInput(request.messages),
-    max_output_tokens: request.maxTokens,
+    ...(request.maxTokens === undefined ? {} : { max_output_tokens: Math.max(MIN_OUTPUT_TOKENS, request.maxTokens) }),
+    store: false,
     stream: true,
   };
 }
