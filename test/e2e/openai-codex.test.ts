@@ -147,7 +147,7 @@ describe("device-code sign-in", () => {
     const polls = fake.requests.filter((q) => q.path === "/api/accounts/deviceauth/token");
     expect(polls.length).toBeGreaterThanOrEqual(5);
     const [exchange] = fake.tokenRequests("authorization_code");
-    expect(exchange!.form!.get("redirect_uri")).toBe(`${fake.url}/deviceauth/callback`);
+    expect(exchange!.form!.get("redirect_uri")).toBe("https://auth.openai.com/deviceauth/callback");
     expect(box.readStore()["openai-codex"].accountId).toBe(fake.accountId);
   }, 20_000);
 

@@ -39,6 +39,8 @@ export class FakeGitHub extends LoopbackServer {
   policyLocked = false;
   /** Responses requests that did not say `store: false`. */
   storedResponses = 0;
+  /** The `proxy-ep` Copilot tokens name: this server (by default), or a real-looking host a client maps back here. */
+  proxyEndpoint: string | undefined;
 
   private userCode = "";
   private deviceCode = "";
@@ -86,7 +88,7 @@ export class FakeGitHub extends LoopbackServer {
   /** A Copilot token as the exchange would give it. */
   issueCopilotToken(lifetimeSeconds = this.copilotLifetimeSeconds): { token: string; expiresAt: number } {
     const expiresAt = Math.floor(Date.now() / 1000) + lifetimeSeconds;
-    const token = `tid=${randomBytes(8).toString("hex")};exp=${expiresAt};sku=free_limited_copilot;proxy-ep=${this.url};chat=1:${randomBytes(16).toString("hex")}`;
+    const token = `tid=${randomBytes(8).toString("hex")};exp=${expiresAt};sku=free_limited_copilot;proxy-ep=${this.proxyEndpoint ?? this.url};chat=1:${randomBytes(16).toString("hex")}`;
     this.copilotTokens.set(token, expiresAt);
     rememberSecret(token);
     return { token, expiresAt };

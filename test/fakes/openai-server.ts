@@ -103,10 +103,19 @@ export class FakeOpenAI extends LoopbackServer {
     return true;
   }
 
+  /**
+   * Whether JWT payloads avoid the characters base64url and base64 disagree on ("-", "_"):
+   * the reference decodes them as plain base64 (reference-providers.md §E.1), so the
+   * conformance suite, which runs it, needs payloads it can read. pi reads either.
+   */
+  plainBase64Jwt = false;
+
   /** A JWT as OpenAI's look: header.payload.signature, the payload naming the account. */
   jwt(claims: Record<string, unknown>): string {
     const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-    return `${part({ alg: "RS256", typ: "JWT" })}.${part(claims)}.${randomBytes(24).toString("base64url")}`;
+    let payload = part(claims);
+    for (let pad = ""; this.plainBase64Jwt && /[-_]/.test(payload); pad += "x") payload = part({ ...claims, pad });
+    return `${part({ alg: "RS256", typ: "JWT" })}.${payload}.${randomBytes(24).toString("base64url")}`;
   }
 
   private rotate(family: Family): { access: string; refresh: string } {
@@ -250,7 +259,7 @@ export class FakeOpenAI extends LoopbackServer {
       case "approve": {
         const code = `oc_dev_${randomBytes(12).toString("hex")}`;
         rememberSecret(code);
-        this.codes.set(code, { challenge: createHash("sha256").update(d.verifier).digest("base64url"), redirectUri: `${this.url}/deviceauth/callback`, used: false });
+        this.codes.set(code, { challenge: createHash("sha256").update(d.verifier).digest("base64url"), redirectUri: "https://auth.openai.com/deviceauth/callback", used: false });
         return Response.json({ authorization_code: code, code_verifier: d.verifier, code_challenge: "unused" });
       }
     }

@@ -2,18 +2,23 @@
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The query string's parameters, in order. */
+  query: [string, string][];
   headers: Record<string, string>;
   body: string;
   json?: Record<string, unknown>;
 }
 
 export async function recordRequest(req: Request): Promise<RecordedRequest> {
-  const body = await req.text();
+  // A client may compress what it sends (the reference's Codex requests are zstd): read it as the service would.
+  const raw = new Uint8Array(await req.arrayBuffer());
+  const body = new TextDecoder().decode(req.headers.get("content-encoding") === "zstd" ? Bun.zstdDecompressSync(raw) : raw);
   let json: Record<string, unknown> | undefined;
   try {
     json = JSON.parse(body);
   } catch {
     json = undefined;
   }
-  return { method: req.method, path: new URL(req.url).pathname, headers: Object.fromEntries(req.headers.entries()), body, json };
+  const url = new URL(req.url);
+  return { method: req.method, path: url.pathname, query: [...url.searchParams], headers: Object.fromEntries(req.headers.entries()), body, json };
 }

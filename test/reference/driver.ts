@@ -75,7 +75,8 @@ async function main(): Promise<void> {
   await store.modify(job.provider, async () => job.credential);
   const model = models.getModel(job.provider, job.model ?? "");
   if (!model) throw new Error(`the reference's catalog has no model "${job.model}" for ${job.provider}`);
-  const message = await models.complete(model, { messages: [{ role: "user", content: job.question ?? "hi", timestamp: Date.now() }] });
+  // Server-sent events, as pi speaks them (the reference tries a WebSocket first where it can).
+  const message = await models.complete(model, { messages: [{ role: "user", content: job.question ?? "hi", timestamp: Date.now() }] }, { transport: "sse" });
   say({ event: "result", stopReason: message.stopReason, error: message.errorMessage });
 }
 

@@ -22,8 +22,14 @@ export interface OpenAIEndpoints {
   deviceTokenUrl: string;
   /** Where the person types the code: a fixed page, not one the server names. */
   verificationUrl: string;
+  /**
+   * The redirect the device-code exchange names: the one OpenAI registered for it, whatever
+   * host pi talks to (a proxy in front of auth.openai.com forwards it unchanged).
+   */
   deviceRedirectUri: string;
 }
+
+const DEVICE_REDIRECT_URI = "https://auth.openai.com/deviceauth/callback";
 
 export function openaiEndpoints(env: NodeJS.ProcessEnv = process.env): OpenAIEndpoints {
   const base = (env.PI_OPENAI_AUTH_URL || "https://auth.openai.com").replace(/\/+$/, "");
@@ -34,7 +40,7 @@ export function openaiEndpoints(env: NodeJS.ProcessEnv = process.env): OpenAIEnd
     userCodeUrl: `${base}/api/accounts/deviceauth/usercode`,
     deviceTokenUrl: `${base}/api/accounts/deviceauth/token`,
     verificationUrl: `${base}/codex/device`,
-    deviceRedirectUri: `${base}/deviceauth/callback`,
+    deviceRedirectUri: DEVICE_REDIRECT_URI,
   };
 }
 

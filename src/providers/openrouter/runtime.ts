@@ -90,7 +90,15 @@ async function listModels(credential: Credential): Promise<ModelInfo[]> {
   return parsed.data.data.map((m) => ({ provider: "openrouter", id: m.id, name: m.name ?? m.id, contextWindow: m.top_provider?.context_length ?? m.context_length }));
 }
 
-const completions = bearerClient({ providerId: "openrouter", name: "OpenRouter", api: "openai-completions", url: () => `${openrouterUrls().apiBase}/chat/completions`, listModels });
+const completions = bearerClient({
+  providerId: "openrouter",
+  name: "OpenRouter",
+  api: "openai-completions",
+  url: () => `${openrouterUrls().apiBase}/chat/completions`,
+  // As the reference sends them: usage at the end of the stream, and nothing kept by the upstream provider.
+  body: { stream_options: { include_usage: true }, store: false },
+  listModels,
+});
 
 /**
  * Anthropic's models go through OpenRouter's Messages endpoint (as the reference sends

@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PROVIDERS } from "../../src/providers/registry.ts";
+import type { RecordedRequest } from "../fakes/record.ts";
+import { ROOT, Sandbox, loginThroughStdin, readUntil } from "../helpers/pi.ts";
+import { ensureReference, spawnDriver } from "../reference/reference.ts";
+import { type Explained, explain, renderDifferences } from "./reasons.ts";
+import { type ConformanceFake, HOUR, SCENARIOS, type Scenario } from "./scenarios.ts";
+import { type Difference, compare } from "./wire.ts";
+
+/**
+ * pi against the reference program's own provider code (@earendil-works/pi-ai 1.6.0), on
+ * the same recording fakes: for every provider both have, a sign-in (completed by a person
+ * as the provider's flow asks), a refresh and one streamed chat, and every request of each
+ * compared field by field. A difference is either one of the reasons in reasons.ts or a
+ * failure; docs/wire-differences.md is generated from the comparison, so it cannot go
+ * stale (PI_WRITE_WIRE_DIFFERENCES=1 rewrites it).
+ */
+const DOC = join(ROOT, "docs", "wire-differences.md");
+const STEP_DEADLINE_MS = 60_000;
+const found: Difference[] = [];
+const outcomes: { provider: string; step: string; reference: string }[] = [];
+let home: string;
+
+beforeAll(() => {
+  ensureReference();
+  home = mkdtempSync(join(tmpdir(), "pi-conformance-"));
+});
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+/** The requests `action` made the fake receive. */
+async function recording(fake: ConformanceFake, action: () => Promise<unknown>): Promise<RecordedRequest[]> {
+  fake.requests.length = 0;
+  await action();
+  return fake.requests.splice(0);
+}
+
+/** One step of the reference's own code, answering its prompts as a person would; resolves with how it ended. */
+async function reference(scenario: Scenario, fake: ConformanceFake, job: Record<string, unknown>): Promise<string> {
+  const proc = spawnDriver({ provider: scenario.provider, ...job }, { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home }, scenario.rewrites(fake));
+  const timer = setTimeout(() => proc.kill("SIGKILL"), STEP_DEADLINE_MS);
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  let pasted = "";
+  let outcome = "no answer";
+  const respond = (line: string) => {
+    proc.stdin.write(`${line}\n`);
+    proc.stdin.flush();
+  };
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffered += decoder.decode(value, { stream: true });
+      const lines = buffered.split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        const event = JSON.parse(line) as Record<string, any>;
+        const signIn = scenario.signIn;
+        if (event.event === "device_code" && signIn.kind === "device") signIn.enter(fake, event.userCode);
+        const url = typeof event.url === "string" ? rewritten(event.url, scenario.rewrites(fake)) : "";
+        if (event.event === "auth_url" && signIn.kind === "paste") pasted = signIn.answer(fake, url);
+        // The person's browser: it follows the page's redirect back to the reference's listener.
+        if (event.event === "auth_url" && signIn.kind === "browser") void fetch(url).catch(() => {});
+        if (event.event === "prompt" && event.type === "manual_code" && signIn.kind === "paste") respond(pasted);
+        // Copilot asks for an Enterprise host first: none, github.com.
+        if (event.event === "prompt" && event.type === "text") respond("");
+        if (event.event === "result") outcome = event.error ? `failed: ${event.error}` : "ok";
+        if (event.event === "error") outcome = `failed: ${event.message}`;
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    await proc.exited;
+  }
+  return outcome.replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:<port>").slice(0, 160);
+}
+
+/** A production URL the reference shows, as the fake serves it. */
+function rewritten(url: string, rewrites: Record<string, string>): string {
+  for (const [from, to] of Object.entries(rewrites)) if (url.startsWith(from)) return to + url.slice(from.length);
+  return url;
+}
+
+/** pi's sign-in through the compiled binary, completed the same way. */
+async function piSignIn(scenario: Scenario, fake: ConformanceFake, box: Sandbox): Promise<number> {
+  const env = scenario.piEnv(fake);
+  const signIn = scenario.signIn;
+  if (signIn.kind === "paste") return (await loginThroughStdin(box, env, (url) => signIn.answer(fake, url), { args: scenario.piLogin })).code;
+  const proc = box.spawn(scenario.piLogin, env);
+  const shown = signIn.kind === "device" ? /^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m : /^(https?:\/\/\S+)$/m;
+  const seen = await readUntil(proc.stderr, shown);
+  const value = shown.exec(seen.text)![1]!;
+  if (signIn.kind === "device") signIn.enter(fake, value);
+  else await fetch(value);
+  await proc.stdin.end();
+  const [stderr, stdout, code] = await Promise.all([seen.rest(), new Response(proc.stdout).text(), proc.exited]);
+  box.audit(scenario.piLogin, { code, stdout, stderr }, false);
+  return code;
+}
+
+test("every provider pi has is compared with the reference", () => {
+  expect(SCENARIOS.map((s) => s.provider).sort()).toEqual(PROVIDERS.map((p) => p.id).sort());
+});
+
+for (const scenario of SCENARIOS) {
+  describe(`${scenario.provider}: pi's requests against the reference's`, () => {
+    let fake: ConformanceFake;
+    let box: Sandbox;
+    beforeAll(() => {
+      fake = scenario.start();
+    });
+    afterAll(() => fake.stop());
+
+    const step = (name: string, run: () => Promise<{ reference: RecordedRequest[]; pi: RecordedRequest[]; outcome: string }>, piSends = true) =>
+      test(`${name}: every field pi sends is the reference's, or a listed difference`, async () => {
+        box = new Sandbox();
+        try {
+          const { reference: ref, pi, outcome } = await run();
+          if (piSends) expect(pi.length).toBeGreaterThan(0);
+          outcomes.push({ provider: scenario.provider, step: name, reference: outcome });
+          if (process.env.PI_CONFORMANCE_VERBOSE) console.log(scenario.provider, name, outcome);
+          found.push(...compare(scenario.provider, name, ref, pi));
+        } finally {
+          box.cleanup();
+        }
+      }, 120_000);
+
+    step("sign-in", async () => {
+      let outcome = "";
+      const ref = await recording(fake, async () => {
+        outcome = await reference(scenario, fake, { step: "login", ...(scenario.referenceMethod ? { method: scenario.referenceMethod } : {}) });
+      });
+      let code = -1;
+      const pi = await recording(fake, async () => {
+        code = await piSignIn(scenario, fake, box);
+      });
+      expect(code).toBe(0);
+      return { reference: ref, pi, outcome };
+    });
+
+    step("refresh", async () => {
+      let outcome = "";
+      const ref = await recording(fake, async () => {
+        outcome = await reference(scenario, fake, { step: "refresh", credential: scenario.login(fake, -1000) });
+      });
+      box.writeStore({ [scenario.provider]: scenario.login(fake, -1000) });
+      const pi = await recording(fake, async () => {
+        const r = await box.run(["token", scenario.provider], { env: scenario.piEnv(fake) });
+        expect(r.code).toBe(0);
+      });
+      return { reference: ref, pi, outcome };
+      // A login that never expires (OpenRouter's key) is not renewed by either program: nothing sent is the agreement.
+    }, false);
+
+    step("chat", async () => {
+      let outcome = "";
+      const ref = await recording(fake, async () => {
+        outcome = await reference(scenario, fake, { step: "chat", credential: scenario.login(fake, HOUR), model: scenario.model, question: "hi" });
+      });
+      box.writeStore({ [scenario.provider]: scenario.login(fake, HOUR) });
+      const pi = await recording(fake, async () => {
+        const r = await box.run(["-p", "--model", `${scenario.provider}/${scenario.model}`, "hi"], { env: scenario.piEnv(fake) });
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+      });
+      return { reference: ref, pi, outcome };
+    });
+  });
+}
+
+describe("the differences", () => {
+  test("every difference has a reason, and docs/wire-differences.md lists exactly them", () => {
+    expect(found.length).toBeGreaterThan(0);
+    const explained: Explained[] = found.map(explain);
+    const unexplained = explained.filter((d) => d.reason === undefined);
+    const doc = renderDifferences(explained, outcomes);
+    if (process.env.PI_WRITE_WIRE_DIFFERENCES === "1" && unexplained.length === 0) writeFileSync(DOC, doc);
+    expect(unexplained.map((d) => `${d.provider} ${d.step} ${d.request} ${d.where}: reference ${d.reference ?? "(none)"} / pi ${d.pi ?? "(none)"}`)).toEqual([]);
+    const committed = (() => {
+      try {
+        return readFileSync(DOC, "utf8");
+      } catch {
+        return "";
+      }
+    })();
+    // A stale list fails: PI_WRITE_WIRE_DIFFERENCES=1 bun test test/conformance rewrites it.
+    expect(committed).toBe(doc);
+  });
+});
