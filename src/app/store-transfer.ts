@@ -42,9 +42,10 @@ export async function transferLogins(direction: "push" | "pull", provider?: Prov
       if (typeof entry === "object" && entry !== null && "type" in entry) report.skipped.push({ key, why: "not a whole login" });
       continue;
     }
-    const template = local.format === "auth.json" && direction === "push" && isKeyTemplate(entry);
-    if (template) {
-      report.skipped.push({ key, why: "its key is a command or variable of auth.json, which other machines cannot run" });
+    // A key that is an auth.json command or variable runs on whichever machine uses it: never
+    // moved, either way (a pulled `!command` would run here the next time the key is used).
+    if (isKeyTemplate(entry)) {
+      report.skipped.push({ key, why: "its key is a command or variable of auth.json, which pi never moves between machines" });
       continue;
     }
     picked[key] = entry;

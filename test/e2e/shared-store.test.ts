@@ -378,6 +378,36 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
     expect(fileOnly.stdout.trim()).toBe(tokens.access);
   });
 
+  test("pi store pull never brings an auth.json key command onto this machine (issue 21, point 1)", async () => {
+    // Any machine with the fleet's key can put an entry in Redis; this one's key is a shell command.
+    const marker = join(redis.dir, "pwned");
+    const { loadSealingKey, seal } = await import("../../src/store/seal.ts");
+    const key = await loadSealingKey({ PI_CREDENTIAL_KEY: KEY }, undefined);
+    const entry = { type: "api_key", key: `!touch ${marker}; echo sk-or-v1-hostile` };
+    await redis.cli("HSET", "{pi}:logins", "openrouter", JSON.stringify({ type: "api_key", sealed: await seal(key, "openrouter", JSON.stringify(entry)) }));
+    const b = machine();
+    // This machine keeps its logins in the reference's auth.json, where such keys are run on use.
+    b.box.writeStore({});
+    writeFileSync(join(b.box.agentDir, "auth.json"), "{}", { mode: 0o600 });
+    const pulled = await b.box.run(["store", "pull"], { env: b.env });
+    expect(pulled.code).toBe(1);
+    expect(pulled.stdout).toContain("Kept openrouter in");
+    expect(pulled.stdout).toContain("its key is a command or variable of auth.json, which pi never moves between machines");
+    expect(JSON.parse(await Bun.file(join(b.box.agentDir, "auth.json")).text())).toEqual({});
+    await b.box.run(["token", "openrouter"], { env: { ...b.env, PI_CREDENTIAL_STORE: "file" } });
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  test("pi store push keeps a key command on this machine, whichever file holds it", async () => {
+    const a = machine();
+    a.box.writeStore({ openrouter: { type: "api_key", key: "!pass show openrouter" } });
+    const pushed = await a.box.run(["store", "push"], { env: a.env });
+    expect(pushed.code).toBe(1);
+    expect(pushed.stdout).toContain("Kept openrouter in");
+    expect(await redis.cli("HLEN", "{pi}:logins")).toBe("0\n");
+    expect(a.box.readStore().openrouter.key).toBe("!pass show openrouter");
+  });
+
   test("pi store push without a shared store says how to set one up", async () => {
     const box = new Sandbox();
     boxes.push(box);

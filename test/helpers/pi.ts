@@ -45,6 +45,8 @@ export class Sandbox {
       PI_CODING_AGENT_DIR: this.agentDir,
       NO_COLOR: "1",
       TERM: "dumb",
+      // The fakes' device codes ask for 50 ms between polls; pi keeps a second unless told otherwise.
+      PI_DEVICE_POLL_MIN_MS: "10",
     };
   }
 

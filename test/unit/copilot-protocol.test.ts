@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { apiBaseFromToken, classifyPoll, copilotHeaders, githubEndpoints, normalizeHost } from "../../src/providers/github-copilot/protocol.ts";
-import { nextInterval } from "../../src/providers/shared/device-code.ts";
+import { boundedInterval, nextInterval } from "../../src/providers/shared/device-code.ts";
 
 describe("enterprise hosts", () => {
   for (const typed of ["company.ghe.com", "Company.GHE.com", "https://company.ghe.com/", "HTTPS://company.ghe.com/login/device?x=1", "  company.ghe.com  "]) {
@@ -71,6 +71,14 @@ describe("device-flow poll answers (RFC 8628)", () => {
   test("slow_down uses the server's new interval, else adds five seconds", () => {
     expect(nextInterval(5, { intervalSeconds: 12 })).toBe(12);
     expect(nextInterval(5, {})).toBe(10);
+  });
+
+  test("whatever the server says, polls stay between one second and a minute apart; none said is five seconds", () => {
+    expect(boundedInterval(0.001, 1)).toBe(1);
+    expect(boundedInterval(1e9, 1)).toBe(60);
+    expect(boundedInterval(undefined, 1)).toBe(5);
+    expect(boundedInterval(Number.NaN, 1)).toBe(5);
+    expect(nextInterval(5, { intervalSeconds: 0.001 }, 1)).toBe(1);
   });
 });
 

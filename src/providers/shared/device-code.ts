@@ -32,18 +32,39 @@ export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 
 const MAX_TRANSIENT_FAILURES = 3;
 
-/** The interval after a slow_down: the server's new one, else 5 seconds more (RFC 8628 §3.5). */
-export function nextInterval(currentSeconds: number, answer: { intervalSeconds?: number }): number {
-  return answer.intervalSeconds ?? currentSeconds + 5;
+/**
+ * Bounds on what the server says, whatever it says: polls at least a second apart (an
+ * `interval` of 0.001 would otherwise be a flood) and at most a minute, and a code that
+ * lives at most 15 minutes (as long as a browser sign-in may take). PI_DEVICE_POLL_MIN_MS
+ * lowers the floor, for tests against local fakes.
+ */
+const MIN_INTERVAL_SECONDS = 1;
+const MAX_INTERVAL_SECONDS = 60;
+export const MAX_CODE_LIFETIME_SECONDS = 15 * 60;
+
+function minIntervalSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const ms = Number(env.PI_DEVICE_POLL_MIN_MS);
+  return env.PI_DEVICE_POLL_MIN_MS !== undefined && Number.isFinite(ms) && ms >= 0 ? Math.min(ms / 1000, MIN_INTERVAL_SECONDS) : MIN_INTERVAL_SECONDS;
+}
+
+/** A server's interval kept within the bounds; RFC 8628 §3.2's 5 seconds when it named none (or an unusable one). */
+export function boundedInterval(seconds: number | undefined, floor = minIntervalSeconds()): number {
+  const given = seconds !== undefined && Number.isFinite(seconds) && seconds > 0 ? seconds : 5;
+  return Math.min(Math.max(given, floor), MAX_INTERVAL_SECONDS);
+}
+
+/** The interval after a slow_down: the server's new one, else 5 seconds more (RFC 8628 §3.5), within the bounds. */
+export function nextInterval(currentSeconds: number, answer: { intervalSeconds?: number }, floor = minIntervalSeconds()): number {
+  return boundedInterval(answer.intervalSeconds ?? currentSeconds + 5, floor);
 }
 
 export async function pollDeviceCode<T>(options: DevicePollOptions<T>): Promise<T> {
   const { ui } = options;
-  // RFC 8628 §3.2: 5 seconds when the server names no interval (or an unusable one).
-  let interval = options.intervalSeconds !== undefined && options.intervalSeconds > 0 ? options.intervalSeconds : 5;
+  let interval = boundedInterval(options.intervalSeconds);
   let slowDowns = 0;
   let transient = 0;
-  const deadline = Date.now() + options.expiresInSeconds * 1000;
+  const lifetime = Number.isFinite(options.expiresInSeconds) && options.expiresInSeconds > 0 ? Math.min(options.expiresInSeconds, MAX_CODE_LIFETIME_SECONDS) : MAX_CODE_LIFETIME_SECONDS;
+  const deadline = Date.now() + lifetime * 1000;
   try {
     if (options.waitBeforeFirstPoll) await countdown(options, interval * 1000, deadline);
     for (;;) {

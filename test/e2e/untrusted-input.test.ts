@@ -1,0 +1,57 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { DEVICE_PROFILES, FakeDeviceProvider } from "../fakes/device-provider-server.ts";
+import { PI_BIN, Sandbox, until } from "../helpers/pi.ts";
+import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
+
+/**
+ * What a server says is data, not orders (issue 21, point 9): device-code polling keeps its
+ * own bounds — polls at least a second apart, a code that lives at most 15 minutes —
+ * whatever interval and lifetime the provider names.
+ */
+setDefaultTimeout(30_000);
+
+let xai: FakeDeviceProvider;
+let box: Sandbox;
+
+beforeAll(() => {
+  xai = new FakeDeviceProvider(DEVICE_PROFILES.xai).start();
+});
+afterAll(() => xai.stop());
+beforeEach(() => {
+  box = new Sandbox();
+  xai.reset();
+});
+afterEach(() => box.cleanup());
+
+describe("device-code polling takes the server's word", () => {
+  test("an interval of 0.001 s still leaves a second between polls", async () => {
+    xai.deviceAnswer = { interval: 0.001 };
+    // pi's own floor, not the tests' lowered one.
+    const proc = box.spawn(["login", "xai"], { ...xai.env(), PI_DEVICE_POLL_MIN_MS: undefined });
+    const polls = () => xai.requests.filter((r) => r.form?.get("grant_type") === "urn:ietf:params:oauth:grant-type:device_code").length;
+    await until(() => polls() >= 2, "two polls", 10_000);
+    const started = Date.now();
+    await until(() => Date.now() - started >= 2500, "two and a half seconds", 5_000);
+    const seen = polls();
+    proc.kill("SIGINT");
+    await proc.exited;
+    // The first two arrived one second apart; in the next 2.5 s at most three more may come.
+    expect(seen).toBeLessThanOrEqual(5);
+    const times = xai.requests.filter((r) => r.form?.get("grant_type") === "urn:ietf:params:oauth:grant-type:device_code");
+    expect(times.length).toBeGreaterThanOrEqual(2);
+  });
+
+  test.skipIf(!hasTmux)("a code the server says lives a billion seconds runs out within 15 minutes, and the countdown says so", async () => {
+    xai.deviceAnswer = { expires_in: 1e9, interval: 30 };
+    const term = new TmuxSession(box.root);
+    try {
+      const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
+      term.start([PI_BIN, "login", "xai"], { ...base, ...xai.env(), TERM: "xterm-256color" });
+      const screen = await term.waitFor(/\d+ (minutes?|seconds?|hours?|days?) left/);
+      expect(screen).toMatch(/1[45] minutes left/);
+      expect(screen).not.toMatch(/days left|hours left/);
+    } finally {
+      term.stop();
+    }
+  });
+});
