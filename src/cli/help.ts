@@ -1,7 +1,7 @@
 import { EXIT } from "../core/errors.ts";
 import { VERSION } from "../core/version.ts";
 import { PROVIDERS } from "../providers/registry.ts";
-import { printError } from "../terminal/output.ts";
+import { printError, writeStdout } from "../terminal/output.ts";
 import { closest } from "../core/suggest.ts";
 import type { ArgDef, PiCommand } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
@@ -72,7 +72,7 @@ export async function printCommandHelp(name: string): Promise<number> {
     printError(`unknown command "${name}"${near ? `; did you mean ${near}?` : `; commands: ${names.join(", ")}`}`);
     return EXIT.usage;
   }
-  process.stdout.write(commandHelp(await entry.load(), name === "print" ? "pi -p" : undefined));
+  writeStdout(commandHelp(await entry.load(), name === "print" ? "pi -p" : undefined));
   return EXIT.ok;
 }
 

@@ -4,7 +4,7 @@ import { redact } from "../core/redact.ts";
 import { closest } from "../core/suggest.ts";
 import { stripControls } from "../core/text.ts";
 import { COMMIT, TARGET, VERSION } from "../core/version.ts";
-import { printError, writeErr } from "../terminal/output.ts";
+import { printError, stdoutFailure, writeErr, writeStdout } from "../terminal/output.ts";
 import { parseArgv } from "./argv.ts";
 import type { ArgsDef } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
@@ -20,18 +20,40 @@ const SESSION_ARGS: ArgsDef = {
 };
 
 export async function runCli(argv: readonly string[]): Promise<number> {
+  const code = await dispatch(argv);
+  return outputFailed() ?? code;
+}
+
+/**
+ * A command whose output did not reach stdout did not do its job, whatever it returned: a
+ * script must not take an empty token for a good one. One line on stderr says so (nothing,
+ * when stderr is gone too).
+ */
+function outputFailed(): number | undefined {
+  const failure = stdoutFailure();
+  // A reader that stopped reading (`pi … | head -1`) is not the command's failure.
+  if (!failure || failure === "EPIPE") return undefined;
+  try {
+    printError(`could not write to standard output (${failure === "ENOSPC" ? "the disk is full" : failure === "EBADF" ? "it is closed" : failure}); nothing was changed by the failed write — send the output somewhere that takes it and run again`);
+  } catch {
+    // stderr is gone as well: the exit code is all that can tell.
+  }
+  return EXIT.failure;
+}
+
+async function dispatch(argv: readonly string[]): Promise<number> {
   const beforeDashes = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   const json = beforeDashes.includes("--json");
   try {
     const [first, ...rest] = argv;
     if (first === "--version" || first === "-v" || first === "version") {
-      console.log(`pi ${VERSION} (commit ${COMMIT}, ${TARGET})`);
+      writeStdout(`pi ${VERSION} (commit ${COMMIT}, ${TARGET})\n`);
       return EXIT.ok;
     }
     if (first === "--help" || first === "-h" || first === "help") {
       const help = await import("./help.ts");
       if (first === "help" && rest[0]) return await help.printCommandHelp(rest[0]);
-      process.stdout.write(help.rootHelp());
+      writeStdout(help.rootHelp());
       return EXIT.ok;
     }
     // Print mode is a flag, as in the original pi: `pi -p "question"`, options in any order.
@@ -94,7 +116,7 @@ export function reportError(error: unknown, json = false): number {
   if (json) {
     // Scripts that asked for JSON get the failure as JSON too, on stdout.
     const code = known ? error.code : "internal";
-    console.log(JSON.stringify({ type: "error", code, message: stripControls(redact(message)), exit }));
+    writeStdout(`${JSON.stringify({ type: "error", code, message: stripControls(redact(message)), exit })}\n`);
   }
   if (!known && debugEnabled() && error instanceof Error && error.stack) writeErr(error.stack);
   return exit;

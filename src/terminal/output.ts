@@ -1,12 +1,15 @@
+import { readFileSync, writeSync } from "node:fs";
+import { errnoOf } from "../core/errors.ts";
 import { redact } from "../core/redact.ts";
 import { stripControls } from "../core/text.ts";
 
 /**
  * Lines for people, secrets redacted and control sequences removed (a server's words inside
- * a message must not move the cursor, retitle the window or write the clipboard). stdout
- * goes through console.log: touching process.stdout builds a Node stream, which costs the hot
- * paths (`pi token`, `pi status`) more start-up time than their own work. stderr is written
- * only when something is to be said, which a successful `pi token` never does.
+ * a message must not move the cursor, retitle the window or write the clipboard). stdout is
+ * written to its descriptor directly: touching process.stdout builds a Node stream, which
+ * costs the hot paths (`pi token`, `pi status`) more start-up time than their own work, and
+ * console.log drops a failed write without a word. stderr is written only when something is
+ * to be said, which a successful `pi token` never does.
  */
 const clean = (text: string) => stripControls(redact(text), true);
 
@@ -19,7 +22,63 @@ export function writeErr(line: string): void {
 }
 
 export function writeOut(line: string): void {
-  console.log(clean(line));
+  writeStdout(`${clean(line)}\n`);
+}
+
+let stdoutError: string | undefined;
+/** How long a full pipe may hold pi up before the write counts as failed. */
+const STDOUT_STALL_MS = 30_000;
+
+/**
+ * Everything pi prints on stdout goes here, byte-exact. A write that fails (a full disk, a
+ * closed descriptor, a reader gone) is remembered, and the rest is skipped: the command
+ * ends with exit 1 (cli/run.ts), so a script never takes an empty token for a good one.
+ */
+export function writeStdout(text: string): void {
+  stdoutError ??= stdoutWasClosed();
+  if (stdoutError) return;
+  const bytes = Buffer.from(text);
+  let offset = 0;
+  let stalledSince: number | undefined;
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(1, bytes, offset, bytes.length - offset);
+      stalledSince = undefined;
+    } catch (error) {
+      const code = errnoOf(error) ?? "EIO";
+      // A pipe whose reader is slow: wait for it, within bounds.
+      if (code === "EAGAIN" && Date.now() - (stalledSince ??= Date.now()) < STDOUT_STALL_MS) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+        continue;
+      }
+      stdoutError = code;
+      return;
+    }
+  }
+}
+
+let checkedClosed = false;
+
+/**
+ * `pi token >&-` starts pi with no stdout; the runtime then opens /dev/null in its place, so
+ * every write "succeeds". An inherited descriptor can never be close-on-exec (exec would
+ * have closed it), so a stdout that is one was opened by the runtime: there was none. Linux
+ * only (elsewhere the runtime's stand-in cannot be told apart).
+ */
+function stdoutWasClosed(): string | undefined {
+  if (checkedClosed || process.platform !== "linux") return undefined;
+  checkedClosed = true;
+  try {
+    const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync("/proc/self/fdinfo/1", "utf8"))?.[1];
+    return flags !== undefined && (Number.parseInt(flags, 8) & 0o2000000) !== 0 ? "EBADF" : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why stdout could not be written ("ENOSPC", "EBADF", "EPIPE"), once a write has failed. */
+export function stdoutFailure(): string | undefined {
+  return stdoutError;
 }
 
 const warned = new Set<string>();

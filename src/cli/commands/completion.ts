@@ -1,5 +1,6 @@
 import { PROVIDERS } from "../../providers/registry.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
+import { writeStdout } from "../../terminal/output.ts";
 import type { ArgsDef, PiCommand } from "../command.ts";
 import { COMMANDS } from "../commands.ts";
 
@@ -26,7 +27,7 @@ const command: PiCommand = {
       throw new PiError("usage", `no completion for "${shell}"; pi completes in ${SHELLS.join(", ")}: \`pi completion bash\``);
     }
     const model = await describeCli();
-    process.stdout.write(shell === "bash" ? bash(model) : shell === "zsh" ? zsh(model) : fish(model));
+    writeStdout(shell === "bash" ? bash(model) : shell === "zsh" ? zsh(model) : fish(model));
     return EXIT.ok;
   },
 };

@@ -6,7 +6,7 @@ import { openAgentStore } from "../../store/credential-store.ts";
 import { displayPath } from "../../core/paths.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import type { ProviderDescriptor } from "../../providers/types.ts";
-import { warn, writeErr, writeOut } from "../../terminal/output.ts";
+import { warn, writeErr, writeOut, writeStdout } from "../../terminal/output.ts";
 import { readLineFromStdin, readMaskedLine } from "../../terminal/prompt.ts";
 import { isInteractive, selectOne } from "../../terminal/select.ts";
 import type { ParsedArgs } from "../argv.ts";
@@ -81,11 +81,11 @@ const command: PiCommand = {
       const started = await startLogin(provider, options);
       if (provider.signInNotice) writeErr(provider.signInNotice);
       if (json) {
-        console.log(JSON.stringify({ provider: provider.id, url: started.url, expiresAt: new Date(started.expiresAt).toISOString() }));
+        writeStdout(`${JSON.stringify({ provider: provider.id, url: started.url, expiresAt: new Date(started.expiresAt).toISOString() })}\n`);
       } else {
         writeErr(`Open this URL in a browser and approve pi; then run \`pi login ${provider.id} --finish '<the code the page shows>'\` within 10 minutes:`);
         // The URL alone on stdout, so a script can take it: url=$(pi login … --start)
-        console.log(started.url);
+        writeStdout(`${started.url}\n`);
       }
       return EXIT.ok;
     }
@@ -153,7 +153,7 @@ async function finishAnswer(provider: ProviderDescriptor, given: string | undefi
 
 function report(result: LoginResult, json: boolean): number {
   if (json) {
-    console.log(JSON.stringify({ provider: result.provider.id, stored: result.storePath, kind: result.kind, account: result.account }));
+    writeStdout(`${JSON.stringify({ provider: result.provider.id, stored: result.storePath, kind: result.kind, account: result.account })}\n`);
   } else {
     const what = result.kind === "api_key" ? "Stored the API key for" : "Logged in to";
     const as = result.account === "default" ? "" : ` as account "${result.account}"`;

@@ -4,7 +4,7 @@ import { EXIT, PiError } from "../../core/errors.ts";
 
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { openAgentStore } from "../../store/credential-store.ts";
-import { warn, writeOut } from "../../terminal/output.ts";
+import { warn, writeOut, writeStdout } from "../../terminal/output.ts";
 import type { PiCommand } from "../command.ts";
 
 /**
@@ -63,7 +63,7 @@ const command: PiCommand = {
     }
 
     if (args.json) {
-      console.log(JSON.stringify(rows, null, 2));
+      writeStdout(`${JSON.stringify(rows, null, 2)}\n`);
       return exit;
     }
     const table = rows.map((r) => [

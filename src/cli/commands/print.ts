@@ -6,6 +6,7 @@ import { selectModel } from "../../app/select-model.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { stripControls } from "../../core/text.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
+import { stdoutFailure, writeStdout } from "../../terminal/output.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { openAgentStore } from "../../store/credential-store.ts";
 import type { PiCommand } from "../command.ts";
@@ -47,34 +48,38 @@ const command: PiCommand = {
     const credential = await resolveCredential(provider, { store });
 
     const abort = new AbortController();
-    // A reader that stops reading (`pi -p … | head -1`) is a normal end, not a failure.
-    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "EPIPE") process.exit(EXIT.ok);
-    });
+    // A reader that stops reading (`pi -p … | head -1`) is a normal end; a full or closed
+    // stdout stops the answer too, and cli/run.ts reports it.
+    const write = (text: string) => {
+      writeStdout(text);
+      if (stdoutFailure()) abort.abort();
+    };
     // Model text can be steered by what it reads (prompt injection): on a terminal it is shown
     // without control sequences; into a pipe it stays byte-exact.
     const toTerminal = Boolean(process.stdout.isTTY);
     let midLine = false;
     const forget = onInterrupt(() => {
       abort.abort();
-      if (midLine && !json) process.stdout.write("\n");
+      if (midLine && !json) write("\n");
     });
     try {
       const request = { model: model.id, info: model, system: args.system as string | undefined, messages: [{ role: "user" as const, content: question }], maxTokens, signal: abort.signal };
       for await (const event of chatWithRecovery(request, credential, store)) {
+        if (stdoutFailure()) break;
         if (json) {
-          process.stdout.write(JSON.stringify(event) + "\n");
+          write(JSON.stringify(event) + "\n");
         } else if (event.type === "notice") {
           process.stderr.write(`${stripControls(event.text)}\n`);
         } else if (event.type === "text") {
-          process.stdout.write(toTerminal ? stripControls(event.text, true) : event.text);
+          write(toTerminal ? stripControls(event.text, true) : event.text);
           midLine = !event.text.endsWith("\n");
         }
       }
-      if (midLine && !json) process.stdout.write("\n");
+      if (midLine && !json) write("\n");
       return EXIT.ok;
     } catch (error) {
-      if (midLine && !json) process.stdout.write("\n");
+      if (stdoutFailure()) return EXIT.ok;
+      if (midLine && !json) write("\n");
       // With --json, the CLI prints the error as a JSON event too (cli/run.ts).
       throw error;
     } finally {

@@ -1,7 +1,7 @@
 import { collectStatus, renderStatusText } from "../../app/status.ts";
 import { EXIT } from "../../core/errors.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
-import { writeOut } from "../../terminal/output.ts";
+import { writeOut, writeStdout } from "../../terminal/output.ts";
 import type { PiCommand } from "../command.ts";
 
 /**
@@ -23,7 +23,7 @@ const command: PiCommand = {
     const providers = args.provider ? [findProvider(args.provider as string)] : [...PROVIDERS];
     const { store, providers: statuses } = await collectStatus(providers, { account: args.account as string | undefined });
     if (args.json) {
-      console.log(JSON.stringify({ store, providers: statuses }, null, 2));
+      writeStdout(`${JSON.stringify({ store, providers: statuses }, null, 2)}\n`);
     } else {
       writeOut(renderStatusText(store, statuses));
     }

@@ -5,6 +5,7 @@ import { EXIT, PiError } from "../../core/errors.ts";
 import { isTokenText } from "../../core/text.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { openAgentStore } from "../../store/credential-store.ts";
+import { writeStdout } from "../../terminal/output.ts";
 import type { PiCommand } from "../command.ts";
 
 const command: PiCommand = {
@@ -37,9 +38,9 @@ const command: PiCommand = {
     // The one place pi prints a secret, by design: stdout holds the token (and a newline) only.
     if (args.json) {
       const expires = resolved.expires === undefined ? null : new Date(resolved.expires).toISOString();
-      console.log(JSON.stringify({ provider: provider.id, token: resolved.token, expires, source: resolved.source, kind: resolved.kind }));
+      writeStdout(`${JSON.stringify({ provider: provider.id, token: resolved.token, expires, source: resolved.source, kind: resolved.kind })}\n`);
     } else {
-      console.log(resolved.token);
+      writeStdout(`${resolved.token}\n`);
     }
     return EXIT.ok;
   },
