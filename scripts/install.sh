@@ -104,10 +104,16 @@ tar -xzf "$tmp/$archive" -C "$tmp" pi || fail "$archive could not be unpacked; n
 [ -f "$tmp/pi" ] || fail "$archive holds no pi; nothing was installed"
 
 mkdir -p "$INSTALL_DIR" || fail "cannot create $INSTALL_DIR; set PI_INSTALL_DIR to a directory you can write"
-# Copy beside the target, then rename over it: a running pi, or an interrupted install,
-# never sees a half-written file.
-staged="$INSTALL_DIR/.pi.install.$$"
-cp "$tmp/pi" "$staged" || fail "cannot write to $INSTALL_DIR; set PI_INSTALL_DIR to a directory you can write"
+# A directory others may write to without the sticky bit lets them swap the file between
+# the copy and the rename: pi is not installed there.
+if [ -n "$(find "$INSTALL_DIR" -maxdepth 0 -perm -0002 ! -perm -1000 2>/dev/null)" ]; then
+  fail "$INSTALL_DIR can be written by every user, so the installed file could be swapped; set PI_INSTALL_DIR to a directory only you can write"
+fi
+# Copy beside the target under a name nobody can guess or plant (mktemp creates it, refusing
+# to follow anything already there), then rename over it: a running pi, or an interrupted
+# install, never sees a half-written file.
+staged="$(mktemp "$INSTALL_DIR/.pi.install.XXXXXXXX")" || fail "cannot write to $INSTALL_DIR; set PI_INSTALL_DIR to a directory you can write"
+cp "$tmp/pi" "$staged" || { rm -f "$staged"; fail "cannot write to $INSTALL_DIR; set PI_INSTALL_DIR to a directory you can write"; }
 chmod 755 "$staged"
 # Try it before it replaces anything: a build that cannot run here must not displace a working pi.
 if ! version="$("$staged" --version 2>/dev/null)"; then

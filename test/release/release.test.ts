@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TARGETS, buildAll } from "../../scripts/build.ts";
@@ -188,6 +188,36 @@ describe("scripts/install.sh", () => {
       expect(r.err.trim().split("\n")).toHaveLength(1);
     });
   }
+
+  test("install.sh stages through a predictable name: no more — a symlink another user planted in a shared directory is never followed (issue 21, point 8)", async () => {
+    tamper = false;
+    // Like /tmp: every user may add files, only their owner may remove them.
+    const shared = mkdtempSync(join(tmpdir(), "pi-shared-install-"));
+    chmodSync(shared, 0o1777);
+    const victim = join(work, `victim-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(victim, "not pi\n", { mode: 0o600 });
+    // As nobody, plant links on every name the old staging could take next (its shell's pid).
+    const last = Number(readFileSync("/proc/sys/kernel/ns_last_pid", "utf8"));
+    const plant = Bun.spawnSync(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "perl", "-e", `symlink($ARGV[0], "$ARGV[1]/.pi.install.$_") for ${last}..${last + 3000}`, victim, shared]);
+    expect(plant.success).toBe(true);
+    const r = await install({ PI_INSTALL_DIR: shared });
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(readFileSync(victim, "utf8")).toBe("not pi\n");
+    expect(statSync(victim).mode & 0o777).toBe(0o600);
+    expect(statSync(join(shared, "pi")).isFile()).toBe(true);
+    rmSync(shared, { recursive: true, force: true });
+  });
+
+  test("install.sh refuses a directory every user may write to without the sticky bit", async () => {
+    const open = join(work, `open-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const r = await install({ PI_INSTALL_DIR: open });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("can be written by every user");
+    expect(readdirSync(open)).toEqual([]);
+  });
 
   test("reports a missing release clearly", async () => {
     const r = await install({ PI_INSTALL_BASE_URL: `http://127.0.0.1:${server.port}/nothing-here` });
