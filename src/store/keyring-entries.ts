@@ -1,5 +1,5 @@
 import { warn } from "../terminal/output.ts";
-import { itemName, keyringDelete, keyringGet, keyringSet, probeKeyring } from "./keyring.ts";
+import { itemName, keyringDelete, keyringGet, keyringSet, legacyItemNames, probeKeyring } from "./keyring.ts";
 import type { SecretsPreference } from "./credential-store.ts";
 import { KEYRING_FIELD, SECRET_FIELDS, type StoreData } from "./schema.ts";
 
@@ -18,7 +18,8 @@ export async function fillFromKeyring(storePath: string, data: StoreData): Promi
     if (!Array.isArray(fields)) continue;
     for (const field of fields) {
       if (typeof field !== "string" || !(SECRET_FIELDS as readonly string[]).includes(field)) continue;
-      const value = await keyringGet(itemName(storePath, key, field));
+      let value = await keyringGet(itemName(storePath, key, field));
+      for (const legacy of legacyItemNames(storePath, key, field)) value ??= await keyringGet(legacy);
       if (value !== null) entry[field] = value;
     }
   }
@@ -81,6 +82,7 @@ export async function removeStaleItems(storePath: string, before: Set<string>, a
     const [key, field] = item.split("\0") as [string, string];
     try {
       await keyringDelete(itemName(storePath, key, field));
+      for (const legacy of legacyItemNames(storePath, key, field)) await keyringDelete(legacy);
     } catch {
       // The file no longer refers to it, so no pi will use it; it is not retried, hence the warning.
       warn(`could not remove the keychain item for ${key} (${field}); remove "${itemName(storePath, key, field)}" under service "pi" by hand`);

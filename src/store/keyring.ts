@@ -1,3 +1,5 @@
+import { realpathSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { PiError } from "../core/errors.ts";
 import { abandonedWork } from "../core/shutdown.ts";
 
@@ -12,7 +14,29 @@ export const KEYRING_SERVICE = "pi";
 /** A keychain that does not answer in this time is taken as absent (a locked or hung daemon). */
 export const KEYRING_TIMEOUT_MS = 3000;
 
-export const itemName = (storePath: string, key: string, field: string) => `${key}.${field}@${storePath}`;
+/**
+ * An item's name: the entry, the field, and the store file by its real path, so the same
+ * store reached through a symlinked home, `dir/.` or a relative path names the same items.
+ */
+export const itemName = (storePath: string, key: string, field: string) => `${key}.${field}@${realStorePath(storePath)}`;
+
+/**
+ * Names an older pi may have given the item (the path as it was typed): read, and removed,
+ * but never written.
+ */
+export function legacyItemNames(storePath: string, key: string, field: string): string[] {
+  const typed = `${key}.${field}@${storePath}`;
+  return typed === itemName(storePath, key, field) ? [] : [typed];
+}
+
+function realStorePath(path: string): string {
+  try {
+    return join(realpathSync(dirname(path)), basename(path));
+  } catch {
+    // The directory is not there yet: nothing in it can be named twice.
+    return resolve(path);
+  }
+}
 
 export class KeyringUnavailable extends PiError {
   constructor(readonly reason: string) {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
@@ -111,6 +111,24 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
     const status = await box.run(["status"], { env: env() });
     expect(status.stdout).toContain("Secrets: in the file (settings.json=file)");
     expect(box.readStore().anthropic.refresh).toBe(refresh);
+    expect(await lookupItem(service.env, `anthropic.refresh@${box.storePath}`)).toBeNull();
+  });
+
+  test("keychain items are named by the store's real path: through a symlinked agent dir, or dir/., the login is found and logout removes it (issue 21, point 5)", async () => {
+    await loginThroughStdin(box, env(), approve);
+    const access = await lookupItem(service.env, `anthropic.access@${box.storePath}`);
+    const link = join(box.root, "linked-agent");
+    symlinkSync(box.agentDir, link);
+    for (const dir of [link, `${box.agentDir}/.`]) {
+      const token = await box.run(["token"], { env: env({ PI_CODING_AGENT_DIR: dir }) });
+      expect(token.stderr).toBe("");
+      expect(token.code).toBe(0);
+      expect(token.stdout.trim()).toBe(access!);
+    }
+    const out = await box.run(["logout", "anthropic"], { env: env({ PI_CODING_AGENT_DIR: link }) });
+    expect(out.code).toBe(0);
+    expect(fake.requests.filter((r) => r.path === "/v1/oauth/token/revoke")).toHaveLength(1);
+    expect(await lookupItem(service.env, `anthropic.access@${box.storePath}`)).toBeNull();
     expect(await lookupItem(service.env, `anthropic.refresh@${box.storePath}`)).toBeNull();
   });
 
