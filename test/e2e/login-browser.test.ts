@@ -193,6 +193,28 @@ describe("pi login anthropic --method browser", () => {
     }
   });
 
+  test("the callback listener binds 127.0.0.1 but sends the browser to localhost — no more: another user on [::1]:53692 never sees the code (issue 21, point 6)", async () => {
+    // As nobody, hold the preferred port on IPv6 loopback, where browsers try localhost first.
+    const squatter = Bun.spawn(
+      ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "perl", "-MIO::Socket::IP", "-e", '$s = IO::Socket::IP->new(LocalHost => "::1", LocalPort => 53692, Listen => 1) or die "$@"; $| = 1; print "listening\\n"; sleep 60'],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    try {
+      await readUntil(squatter.stdout, /listening/);
+      const login = await startBrowserLogin({ PI_OAUTH_CALLBACK_PORT: "" });
+      const port = Number(new URL(login.redirectUri).port);
+      expect(new URL(login.redirectUri).hostname).toBe("localhost");
+      expect(port).not.toBe(53692);
+      // The browser goes to localhost; whichever loopback it tries first, pi answers.
+      const location = (await fetch(login.url, { redirect: "manual" })).headers.get("location")!;
+      const viaV6 = await fetch(location.replace("//localhost:", "//[::1]:"));
+      expect(viaV6.status).toBe(200);
+      expect((await login.finish()).code).toBe(0);
+    } finally {
+      squatter.kill();
+    }
+  });
+
   test("when a forced port is busy, it says why and falls back to a code to paste", async () => {
     const blocker = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("someone else") });
     try {
@@ -202,7 +224,7 @@ describe("pi login anthropic --method browser", () => {
       login.paste(`${code}#${state}`);
       const result = await login.finish();
       expect(result.code).toBe(0);
-      expect(result.stderr).toContain(`cannot listen for the browser's return (port ${blocker.port} on 127.0.0.1 is not available)`);
+      expect(result.stderr).toContain(`cannot listen for the browser's return (port ${blocker.port} on localhost (127.0.0.1 and ::1) is not available)`);
     } finally {
       blocker.stop(true);
     }

@@ -84,7 +84,7 @@ describe("browser sign-in", () => {
     expect(fake.tokenRequests("authorization_code")[0]!.form!.get("redirect_uri")).toBe(b.redirectUri);
   });
 
-  test("port 1455 busy → it listens on 1457; both busy → the paste alone, saying why", async () => {
+  test("port 1455 busy → it listens on 1457; both busy → a device code instead, saying why, and no browser is sent to a port another program holds", async () => {
     const first = await occupy(1455);
     try {
       const b = await startBrowser();
@@ -94,13 +94,15 @@ describe("browser sign-in", () => {
 
       const second = await occupy(1457);
       try {
-        const c = await startBrowser();
-        expect(c.redirectUri).toBe("http://localhost:1455/auth/callback");
-        const location = (await fetch(c.url, { redirect: "manual" })).headers.get("location")!;
-        c.proc.stdin.write(`${location}\n`);
-        const r = await finish(c.proc, c.args, c.seen);
+        const args = ["login", "openai-codex", "--method", "browser"];
+        const proc = box.spawn(args, fake.env());
+        const seen = await readUntil(proc.stderr, /^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m);
+        expect(seen.text).toContain("pi cannot listen for the browser's return (ports 1455, 1457 on localhost (127.0.0.1 and ::1) are not available");
+        expect(seen.text).toContain("signs in with a device code instead");
+        expect(seen.text).not.toContain("/oauth/authorize?");
+        fake.enterCode(/^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m.exec(seen.text)![1]!);
+        const r = await finish(proc, args, seen);
         expect(r.code).toBe(0);
-        expect(r.stderr).toContain("pi cannot listen for the browser's return (ports 1455, 1457 on 127.0.0.1 are not available");
       } finally {
         second?.stop(true);
       }

@@ -42,8 +42,8 @@ async function browserLogin(ui: LoginUI): Promise<StoredLogin> {
   const state = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex");
   registerSecret(pkce.verifier);
   registerSecret(state);
-  const fallbackRedirect = `http://${CALLBACK_HOST}:${CALLBACK_PORTS[0]}${CALLBACK_PATH}`;
-  let redirectUri = fallbackRedirect;
+  // Set once the listener is up; the exchange names exactly the redirect that was authorized.
+  let redirectUri = "";
   const started = startCallbackListener({
     providerName: "OpenAI",
     ports: CALLBACK_PORTS,
@@ -52,23 +52,23 @@ async function browserLogin(ui: LoginUI): Promise<StoredLogin> {
     redirectHost: CALLBACK_HOST,
     complete: (code) => exchange(endpoints, code, pkce.verifier, redirectUri),
   });
-  const listener = "listener" in started ? started.listener : undefined;
-  if (listener) redirectUri = listener.redirectUri;
-  else if ("reason" in started) {
-    // OpenAI accepts only its registered ports: without one, the browser cannot come back, but a paste still can.
-    ui.info(`pi cannot listen for the browser's return (${started.reason}; another sign-in or the Codex CLI may be using it). After approving, paste the address of the page the browser ends on.`);
+  if (!("listener" in started)) {
+    // OpenAI accepts only its registered ports, and another program holds both: a browser
+    // sent there would hand it the code. A device code needs no port.
+    ui.info(`pi cannot listen for the browser's return (${started.reason}; another sign-in or the Codex CLI may be using them), so it signs in with a device code instead.`);
+    return deviceLogin(ui);
   }
+  const listener = started.listener;
+  redirectUri = listener.redirectUri;
   const url = buildAuthorizeUrl(endpoints, redirectUri, pkce.challenge, state);
   ui.info("Open this URL in a browser, sign in to ChatGPT and approve pi:");
   ui.showUrl(url);
   const opened = await ui.openBrowser(url);
-  if (listener) {
-    ui.info(`${opened ? "A browser window should have opened; " : ""}pi continues by itself once you approve. If the browser runs on another machine, paste the address of the page it ends on here.`);
-  }
+  ui.info(`${opened ? "A browser window should have opened; " : ""}pi continues by itself once you approve. If the browser runs on another machine, paste the address of the page it ends on here.`);
   return raceForCode({
     ui,
     listener,
-    prompt: listener ? "Paste the redirect URL (or wait for the browser): " : "Paste the redirect URL: ",
+    prompt: "Paste the redirect URL (or wait for the browser): ",
     parsePaste: (raw) => parsePastedCode(raw, { state }, LOGIN_HINT),
     complete: (pasted) => exchange(endpoints, pasted.code, pkce.verifier, redirectUri),
     loginHint: LOGIN_HINT,

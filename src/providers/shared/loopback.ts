@@ -102,22 +102,24 @@ export function startCallbackListener<T>(options: ListenerOptions<T>): ListenerS
     }
   };
 
+  // A redirect to `localhost` reaches whichever of 127.0.0.1 and [::1] the browser tries
+  // first (usually ::1): pi holds the port on both, so no other program can take the code.
+  const dual = options.redirectHost === "localhost" && host === "127.0.0.1";
   const busy: number[] = [];
   for (const port of ports) {
-    let server: ReturnType<typeof Bun.serve>;
-    try {
-      server = Bun.serve({ hostname: host, port, fetch: handle });
-    } catch (error) {
-      debug(`cannot listen on ${host}:${port}: ${String((error as Error)?.message ?? error)}`);
+    const servers = bindLoopback(host, port, dual, handle);
+    if (!servers) {
       busy.push(port);
       continue;
     }
-    const bound = server.port ?? port;
+    const bound = servers[0]!.port ?? port;
     // Stops listening at once; a page still being answered (the outcome of this sign-in) is sent first.
-    const forgetCleanup = onExitCleanup(() => server.stop(true));
+    const forgetCleanup = onExitCleanup(() => {
+      for (const server of servers) server.stop(true);
+    });
     const close = () => {
       forgetCleanup();
-      void server.stop(false);
+      for (const server of servers) void server.stop(false);
     };
     const redirectHost = options.redirectHost.includes(":") ? `[${options.redirectHost}]` : options.redirectHost;
     return {
@@ -137,7 +139,38 @@ export function startCallbackListener<T>(options: ListenerOptions<T>): ListenerS
       },
     };
   }
-  return { busy, reason: `port${busy.length === 1 ? "" : "s"} ${busy.join(", ")} on ${host} ${busy.length === 1 ? "is" : "are"} not available` };
+  const where = dual ? "localhost (127.0.0.1 and ::1)" : host;
+  return { busy, reason: `port${busy.length === 1 ? "" : "s"} ${busy.join(", ")} on ${where} ${busy.length === 1 ? "is" : "are"} not available` };
+}
+
+type Server = ReturnType<typeof Bun.serve>;
+
+/**
+ * Listens on host:port and, with `dual`, on [::1] at the same port. A port another program
+ * holds on either address is busy; a machine without IPv6 loopback needs only the first
+ * (its browsers cannot reach ::1 either). Port 0 takes a free port on 127.0.0.1 and tries it
+ * on ::1, a few times over.
+ */
+function bindLoopback(host: string, port: number, dual: boolean, fetch: (req: Request) => Promise<Response>): Server[] | undefined {
+  for (let attempt = 0; attempt < (port === 0 ? 5 : 1); attempt++) {
+    let first: Server;
+    try {
+      first = Bun.serve({ hostname: host, port, fetch });
+    } catch (error) {
+      debug(`cannot listen on ${host}:${port}: ${String((error as Error)?.message ?? error)}`);
+      return undefined;
+    }
+    if (!dual) return [first];
+    try {
+      return [first, Bun.serve({ hostname: "::1", port: first.port!, fetch })];
+    } catch (error) {
+      const code = (error as { code?: string } | null)?.code;
+      if (code === "EADDRNOTAVAIL" || code === "EAFNOSUPPORT") return [first];
+      debug(`cannot listen on [::1]:${first.port}: ${String((error as Error)?.message ?? error)}`);
+      first.stop(true);
+    }
+  }
+  return undefined;
 }
 
 function page(status: number, title: string, message: string, detail?: string): Response {
