@@ -4,7 +4,7 @@ import { redact } from "../core/redact.ts";
 import { closest } from "../core/suggest.ts";
 import { stripControls } from "../core/text.ts";
 import { COMMIT, TARGET, VERSION } from "../core/version.ts";
-import { printError, stdoutFailure, writeErr, writeStdout } from "../terminal/output.ts";
+import { printError, stdoutFailure, warn, writeErr, writeStdout } from "../terminal/output.ts";
 import { parseArgv } from "./argv.ts";
 import type { ArgsDef } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
@@ -20,8 +20,21 @@ const SESSION_ARGS: ArgsDef = {
 };
 
 export async function runCli(argv: readonly string[]): Promise<number> {
+  ignoreInsecureTls();
   const code = await dispatch(argv);
   return outputFailed() ?? code;
+}
+
+/**
+ * NODE_TLS_REJECT_UNAUTHORIZED=0 (common in CI) would turn off certificate checks for every
+ * token call and a `rediss://` store. pi does not take it: it is removed before anything
+ * connects, and a warning names it.
+ */
+function ignoreInsecureTls(): void {
+  const value = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+  if (value === undefined || value.trim() === "1") return;
+  delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+  warn(`pi ignores NODE_TLS_REJECT_UNAUTHORIZED=${value}: it always checks certificates, so no token goes to a server that only claims the name; for a private CA, set NODE_EXTRA_CA_CERTS`);
 }
 
 /**

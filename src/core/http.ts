@@ -45,7 +45,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   assertSafeEndpoint(req.url, req.purpose);
   let answered = false;
   try {
-    const res = await fetch(req.url, { method: req.method, headers, body, signal, redirect: "manual" });
+    const res = await fetch(req.url, { method: req.method, headers, body, signal, redirect: "manual", tls: VERIFIED });
     answered = true;
     const text = await readBounded(res, req.purpose, host);
     debug(`${req.method} ${req.url} → ${res.status} (${elapsed()})`);
@@ -99,6 +99,13 @@ function encode(req: HttpRequest): { headers: Record<string, string>; body?: str
   }
   return { headers };
 }
+
+/**
+ * Certificates are always checked, whatever NODE_TLS_REJECT_UNAUTHORIZED says (cli/run.ts
+ * warns when it is set): a refresh token must not go to a server that only claims the name.
+ * A private CA goes in NODE_EXTRA_CA_CERTS.
+ */
+const VERIFIED = { rejectUnauthorized: true } as const;
 
 async function readBounded(res: Response, purpose: string, host: string): Promise<string> {
   const declared = Number(res.headers.get("content-length") ?? NaN);
@@ -209,7 +216,7 @@ export async function httpStream(req: HttpRequest & { signal?: AbortSignal }): P
   arm();
   let res: Response;
   try {
-    res = await fetch(req.url, { method: req.method, headers, body, signal: controller.signal, redirect: "manual" });
+    res = await fetch(req.url, { method: req.method, headers, body, signal: controller.signal, redirect: "manual", tls: VERIFIED });
   } catch (error) {
     debug(`${req.method} ${req.url} → failed (${Math.round(performance.now() - started)} ms): ${describeCause(error)}`);
     return fail(error);

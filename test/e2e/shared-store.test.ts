@@ -327,6 +327,11 @@ describe.skipIf(!REDIS_SERVER)("over TLS (rediss://)", () => {
       expect(untrusted.code).toBe(5);
       expect(untrusted.stderr).toContain("check that this machine trusts the server's certificate (NODE_EXTRA_CA_CERTS");
       expect(box.readStore().anthropic.access).toBe(tokens.access);
+      // NODE_TLS_REJECT_UNAUTHORIZED=0 does not let an untrusted store through either (issue 21, point 11).
+      const careless = await box.run(["store", "push"], { env: { ...env, NODE_TLS_REJECT_UNAUTHORIZED: "0" } });
+      expect(careless.code).toBe(5);
+      expect(careless.stderr).toContain("pi ignores NODE_TLS_REJECT_UNAUTHORIZED=0");
+      expect(box.readStore().anthropic.access).toBe(tokens.access);
       const trusted = { ...env, NODE_EXTRA_CA_CERTS: secure.caFile };
       expect((await box.run(["store", "push"], { env: trusted })).code).toBe(0);
       const token = await box.run(["token", "anthropic"], { env: trusted });

@@ -55,3 +55,31 @@ describe("device-code polling takes the server's word", () => {
     }
   });
 });
+
+describe("NODE_TLS_REJECT_UNAUTHORIZED=0", () => {
+  test("does not turn off certificate checks: the refresh token never reaches a server whose certificate is for another name, and a warning names the variable", async () => {
+    const dir = box.root;
+    const made = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${dir}/key.pem`, "-out", `${dir}/cert.pem`, "-days", "1", "-subj", "/CN=other.example"], { stderr: "pipe" });
+    expect(made.success).toBe(true);
+    const received: string[] = [];
+    const impostor = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      tls: { key: Bun.file(`${dir}/key.pem`), cert: Bun.file(`${dir}/cert.pem`) },
+      fetch: async (req) => {
+        received.push(await req.text());
+        return Response.json({ access_token: "sk-ant-oat01-impostor-000000000000", refresh_token: "sk-ant-ort01-impostor-00000000000", expires_in: 3600 });
+      },
+    });
+    try {
+      box.writeStore({ anthropic: { type: "oauth", access: "sk-ant-oat01-old-0123456789abcdef", refresh: "sk-ant-ort01-secret-0123456789abcdef", expires: Date.now() - 1000 } });
+      const r = await box.run(["token"], { env: { PI_ANTHROPIC_TOKEN_URL: `https://127.0.0.1:${impostor.port}/v1/oauth/token`, NODE_TLS_REJECT_UNAUTHORIZED: "0" } });
+      expect(r.code).toBe(5);
+      expect(received).toEqual([]);
+      expect(r.stderr).toContain("pi ignores NODE_TLS_REJECT_UNAUTHORIZED=0: it always checks certificates");
+      expect(box.readStore().anthropic.refresh).toBe("sk-ant-ort01-secret-0123456789abcdef");
+    } finally {
+      impostor.stop(true);
+    }
+  });
+});
