@@ -28,7 +28,11 @@ export function parseRedisAddress(text: string, from: string): RedisAddress {
   const db = url.pathname.replace(/^\//, "");
   if (db !== "" && !/^\d{1,2}$/.test(db)) throw new PiError("usage", `${from} names database "${db.slice(0, 10)}"; a Redis database is a number (redis://host:6379/0)`);
   registerSecret(decodeURIComponent(url.password));
-  const shown = `${url.protocol}//${url.username ? `${decodeURIComponent(url.username)}@` : ""}${url.host}${db ? `/${db}` : ""}`;
+  // `redis://secret@host`: a lone userinfo is taken as the password by Redis clients, so it is shown as one.
+  const lone = url.username !== "" && url.password === "";
+  if (lone) registerSecret(decodeURIComponent(url.username));
+  const user = url.username === "" ? "" : lone ? "[redacted]@" : `${decodeURIComponent(url.username)}@`;
+  const shown = `${url.protocol}//${user}${url.host}${db ? `/${db}` : ""}`;
   return { url: text, shown };
 }
 

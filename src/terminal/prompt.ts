@@ -104,24 +104,33 @@ const MAX_LINE = 64 * 1024;
  */
 export function readLineFromStdin(signal?: AbortSignal): Promise<string | undefined> {
   const stdin = process.stdin;
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const decoder = new TextDecoder();
     let text = "";
-    const done = (value: string | undefined) => {
+    const stop = () => {
       stdin.off("data", onData);
       stdin.off("end", onEnd);
       stdin.off("error", onEnd);
       signal?.removeEventListener("abort", onAbort);
       stdin.pause();
+    };
+    const done = (value: string | undefined) => {
+      stop();
       resolve(value);
+    };
+    const tooLong = () => {
+      // Never cut a line and take a part for the whole: a token cut short is not the token.
+      stop();
+      stdin.destroy();
+      reject(new PiError("usage", `the line on stdin is longer than ${Math.round(MAX_LINE / 1024)} KiB, more than any code or token; nothing was stored`));
     };
     const onData = (chunk: Buffer | string) => {
       text += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
       const newline = text.indexOf("\n");
-      if (newline !== -1) done(text.slice(0, newline).replace(/\r$/, ""));
-      else if (text.length > MAX_LINE) done(text);
+      if (newline > MAX_LINE || (newline === -1 && text.length > MAX_LINE)) tooLong();
+      else if (newline !== -1) done(text.slice(0, newline).replace(/\r$/, ""));
     };
-    const onEnd = () => done(text === "" ? undefined : text);
+    const onEnd = () => (text.length > MAX_LINE ? tooLong() : done(text === "" ? undefined : text));
     const onAbort = () => {
       done(undefined);
       // Nothing else reads stdin in this process: let go of it, so a pipe left open cannot keep pi alive.

@@ -308,6 +308,11 @@ describe.skipIf(!REDIS_SERVER)("a Redis with a password", () => {
       const status = await box.run(["status", "anthropic"], { env: right });
       expect(status.stdout).toContain(`Store: redis://127.0.0.1:${locked.port}/0 — shared`);
       expect((await box.run(["token", "anthropic"], { env: right })).stdout.trim()).toBe(tokens.access);
+      // An address whose userinfo is the password alone: status, text and JSON, never shows it (issue 21, point 14).
+      const lone = { ...env, PI_CREDENTIAL_STORE: `redis://${password}@127.0.0.1:${locked.port}/0` };
+      const json = await box.run(["status", "--json"], { env: lone });
+      expect(JSON.parse(json.stdout).store.path).toBe(`redis://[redacted]@127.0.0.1:${locked.port}/0`);
+      expect(json.stdout + json.stderr).not.toContain(password);
     } finally {
       await locked.dispose();
     }

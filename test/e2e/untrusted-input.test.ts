@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DEVICE_PROFILES, FakeDeviceProvider } from "../fakes/device-provider-server.ts";
+import { existsSync } from "node:fs";
 import { PI_BIN, Sandbox, until } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
@@ -81,5 +82,14 @@ describe("NODE_TLS_REJECT_UNAUTHORIZED=0", () => {
     } finally {
       impostor.stop(true);
     }
+  });
+});
+
+describe("--with-token and a line over 64 KiB", () => {
+  test("is refused whole, never cut at a pipe chunk and stored", async () => {
+    const r = await box.run(["login", "anthropic", "--with-token"], { stdin: `sk-ant-api03-${"a".repeat(70 * 1024)}\n` });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("longer than 64 KiB, more than any code or token; nothing was stored");
+    expect(existsSync(box.storePath)).toBe(false);
   });
 });
