@@ -4,6 +4,7 @@ import { PiError } from "../core/errors.ts";
 import { onExitCleanup } from "../core/shutdown.ts";
 import { type LockOptions, type Note, describeHolder, waitingTurn } from "./lock.ts";
 import type { RedisConnection } from "./redis-connection.ts";
+import { type SealingKey, seal, unseal } from "./seal.ts";
 
 /**
  * The shared store's lock: a lease (`SET key value NX PX`) that only its holder can renew
@@ -11,6 +12,8 @@ import type { RedisConnection } from "./redis-connection.ts";
  * expires on its own when its holder dies or is cut off; a holder that was stopped past its
  * expiry learns so at the next renewal — and in any case its write is a compare-and-swap
  * (redis-store.ts), so a lost lease can never overwrite what the next holder stored.
+ * Who holds it (pid, host, purpose) is sealed with the fleet's key, as the logins are: Redis
+ * and its operators see a random id and an expiry, the fleet's machines see whom they wait for.
  */
 export interface Lease {
   /** False once a renewal found the lease gone or someone else's. */
@@ -23,14 +26,18 @@ export interface Lease {
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
+const NOTE_LABEL = "lease holder";
+
 export async function acquireLease<T>(
   conn: RedisConnection,
   key: string,
   leaseMs: number,
+  sealing: SealingKey,
   options: LockOptions<T>,
 ): Promise<{ lease: Lease } | { done: T }> {
-  const value = JSON.stringify({ id: crypto.randomUUID(), pid: process.pid, host: hostname(), purpose: options.purpose, since: new Date().toISOString() });
-  const wait = waitingTurn(options, () => holderOf(conn, key), (holder) => leaseTimeout(holder, options.waitMs));
+  const note = JSON.stringify({ pid: process.pid, host: hostname(), purpose: options.purpose, since: new Date().toISOString() });
+  const value = JSON.stringify({ id: crypto.randomUUID(), note: await seal(sealing, NOTE_LABEL, note) });
+  const wait = waitingTurn(options, () => holderOf(conn, key, sealing), (holder) => leaseTimeout(holder, options.waitMs));
   for (;;) {
     if ((await conn.send("SET", [key, value, "NX", "PX", String(leaseMs)])) === "OK") return { lease: holding(conn, key, value, leaseMs) };
     const done = await wait();
@@ -75,10 +82,12 @@ export async function releaseLease(conn: RedisConnection, key: string, value: st
   await conn.eval(RELEASE, [key], [value]);
 }
 
-async function holderOf(conn: RedisConnection, key: string): Promise<Note> {
+async function holderOf(conn: RedisConnection, key: string, sealing: SealingKey): Promise<Note> {
   try {
     const raw = await conn.send("GET", [key]);
-    const note = typeof raw === "string" ? (JSON.parse(raw) as Note) : {};
+    const sealed = typeof raw === "string" ? (JSON.parse(raw) as { note?: unknown }).note : undefined;
+    const plain = typeof sealed === "string" ? await unseal(sealing, NOTE_LABEL, sealed) : undefined;
+    const note = plain === undefined ? {} : (JSON.parse(plain) as Note);
     return typeof note === "object" && note !== null ? note : {};
   } catch {
     return {};

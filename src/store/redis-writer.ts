@@ -69,7 +69,7 @@ async function locked<T>(store: RedisStore, work: (state: LockedState) => Promis
   const key = await store.sealingKey();
   const whileWaiting = options.whileWaiting;
   const lease = leaseMs(store.env);
-  const got = await acquireLease<UpdateResult<T>>(store.connection, KEYS.lease, lease, {
+  const got = await acquireLease<UpdateResult<T>>(store.connection, KEYS.lease, lease, key, {
     // A lease left by a holder that died expires within its length: waiting a little longer always outlasts it.
     waitMs: lockWaitFromEnv(store.env) ?? Math.max(options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, lease + 5_000),
     purpose: options.purpose,

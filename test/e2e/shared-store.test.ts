@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, statSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { TARGETS } from "../../scripts/stress.ts";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
@@ -103,8 +104,9 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
   test("a lease left by a pi that died on another machine is waited for, named, and taken over once it expires", async () => {
     const a = machine();
     await sharedLogin(a, -1000);
-    const note = JSON.stringify({ id: "gone", pid: 4242, host: "build-7", purpose: "refreshing the token" });
-    expect((await redis.cli("SET", "{pi}:lease", note, "PX", "2500")).trim()).toBe("OK");
+    const { loadSealingKey, seal } = await import("../../src/store/seal.ts");
+    const sealed = await seal(await loadSealingKey({ PI_CREDENTIAL_KEY: KEY }, undefined), "lease holder", JSON.stringify({ pid: 4242, host: "build-7", purpose: "refreshing the token" }));
+    expect((await redis.cli("SET", "{pi}:lease", JSON.stringify({ id: "gone", note: sealed }), "PX", "2500")).trim()).toBe("OK");
     const started = Date.now();
     const result = await a.box.run(["token", "anthropic"], { env: a.env });
     expect(result.code).toBe(0);
@@ -112,6 +114,23 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     expect(result.stderr).toContain("waiting for pi (pid 4242 on build-7), refreshing the token to finish…");
     expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
     expect(await redis.cli("EXISTS", "{pi}:lease")).toBe("0\n");
+  });
+
+  test("Redis holds the lease's hostname, pid and purpose in clear — no more: only an id and a sealed note, which the other machines open to say whom they wait for (issue 21, point 14)", async () => {
+    const [a, b] = [machine(), machine()];
+    await sharedLogin(a, -1000);
+    fake.latencyMs = [1500, 1500];
+    const holder = a.box.spawn(["token", "anthropic"], a.env);
+    await until(() => fake.tokenRequests("refresh_token").length === 1, "the holder's refresh");
+    const lease = await redis.cli("GET", "{pi}:lease");
+    expect(lease).not.toContain(String(holder.pid));
+    expect(lease).not.toContain(hostname());
+    expect(lease).not.toMatch(/refresh/i);
+    expect(Object.keys(JSON.parse(lease)).sort()).toEqual(["id", "note"]);
+    const waiter = await b.box.run(["token", "anthropic"], { env: b.env });
+    expect(waiter.code).toBe(0);
+    expect(waiter.stderr).toContain(`waiting for pi (pid ${holder.pid}), refreshing`);
+    expect((await finish(a.box, holder, ["token"])).code).toBe(0);
   });
 
   test("a 429 on one machine holds every machine back until Retry-After, without asking the provider again", async () => {
