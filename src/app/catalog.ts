@@ -1,4 +1,5 @@
 import { agentDir, joinPath } from "../core/paths.ts";
+import { checkAgentFile } from "../store/credential-store.ts";
 import { PROVIDERS } from "../providers/registry.ts";
 import type { ModelInfo } from "../providers/types.ts";
 
@@ -18,6 +19,7 @@ export function cachePath(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export async function readCache(): Promise<Record<string, CachedListing>> {
+  await checkAgentFile(cachePath(), { secret: false });
   try {
     const value = JSON.parse(await Bun.file(cachePath()).text());
     return typeof value === "object" && value !== null && !Array.isArray(value) ? value : {};

@@ -5,7 +5,7 @@ import { agentDir, joinPath } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
 import { isTokenText } from "../core/text.ts";
 import type { LoginMethod, LoginUI, ProviderDescriptor } from "../providers/types.ts";
-import { openAgentStore } from "../store/credential-store.ts";
+import { checkAgentFile, openAgentStore } from "../store/credential-store.ts";
 import { SECRET_FIELDS, type StoredLogin } from "../store/schema.ts";
 
 /**
@@ -161,6 +161,8 @@ export async function finishLogin(provider: ProviderDescriptor, answer: string, 
 }
 
 async function readPending(): Promise<Record<string, PendingEntry>> {
+  // It holds the PKCE verifier: read only from a place nobody else controls (a FIFO must not hang pi).
+  await checkAgentFile(pendingPath());
   let text: string;
   try {
     text = await Bun.file(pendingPath()).text();
@@ -187,6 +189,7 @@ async function readPending(): Promise<Record<string, PendingEntry>> {
 async function writePending(all: Record<string, PendingEntry>): Promise<void> {
   const { mkdirSync, rmSync } = await import("node:fs");
   const path = pendingPath();
+  await checkAgentFile(path);
   if (Object.keys(all).length === 0) {
     rmSync(path, { force: true });
     return;

@@ -1,4 +1,5 @@
 import { agentDir, settingsPath } from "../core/paths.ts";
+import { checkAgentFile } from "../store/credential-store.ts";
 
 export { settingsPath };
 
@@ -13,6 +14,7 @@ export interface Settings {
 }
 
 export async function readSettings(): Promise<Settings> {
+  await checkAgentFile(settingsPath(), { secret: false });
   try {
     const value = JSON.parse(await Bun.file(settingsPath()).text()) as Record<string, unknown>;
     return typeof value === "object" && value !== null && typeof value.model === "string" ? { model: value.model } : {};
@@ -32,6 +34,7 @@ export async function writeSettings(change: Settings): Promise<void> {
 
 /** The whole file, so keys another program (or a newer pi) put there survive a write. */
 async function readRaw(): Promise<Record<string, unknown>> {
+  await checkAgentFile(settingsPath(), { secret: false });
   try {
     const value = JSON.parse(await Bun.file(settingsPath()).text());
     return typeof value === "object" && value !== null && !Array.isArray(value) ? value : {};

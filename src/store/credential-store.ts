@@ -117,6 +117,8 @@ export async function storeChoice(env: NodeJS.ProcessEnv = process.env): Promise
   const valid = (v: unknown): v is SecretsPreference => v === "auto" || v === "keyring" || v === "file";
   const isRedis = (v: unknown): v is string => typeof v === "string" && /^rediss?:\/\//i.test(v.trim());
   let settings: Record<string, unknown> = {};
+  // It can name the store and its key: read only from a place nobody else controls.
+  await checkAgentFile(settingsPath(env), { secret: false });
   try {
     const parsed = JSON.parse(await Bun.file(settingsPath(env)).text()) as unknown;
     if (typeof parsed === "object" && parsed !== null) settings = parsed as Record<string, unknown>;
@@ -170,6 +172,8 @@ export class FileStore implements CredentialStore {
    * it loses nothing: the new place is written before the old one is cleared.
    */
   async reconcile(): Promise<void> {
+    // Checked before it is read: a FIFO or a link to /dev/zero there must not hang or flood pi.
+    await this.checkPlace();
     let text: string;
     try {
       text = await Bun.file(this.path).text();
@@ -233,19 +237,8 @@ export class FileStore implements CredentialStore {
     return resolveKeyTemplate(key, env);
   }
 
-  /**
-   * The quick look (Bun.file only, for the hot paths): a private directory and a small
-   * regular file, both yours, need nothing more. Anything else gets the full check of
-   * place.ts, which tightens what is yours and refuses what others could have planted.
-   */
-  private async checkPlace(): Promise<void> {
-    const uid = process.getuid?.();
-    if (uid === undefined) return;
-    const [dir, file] = await Promise.all([statOf(dirnameOf(this.path)), statOf(this.path)]);
-    const fine = (s: Stats | undefined) => s === undefined || ((s.uid === uid || s.uid === 0) && (s.mode & 0o077) === 0);
-    if (fine(dir) && fine(file) && (file === undefined || (file.isFile() && file.size <= QUICK_MAX_BYTES))) return;
-    const { checkStorePlace } = await import("./place.ts");
-    checkStorePlace(this.path);
+  private checkPlace(): Promise<void> {
+    return checkAgentFile(this.path);
   }
 
   /** Under the kernel lock of the agent directory (store-writer.ts). */
@@ -273,6 +266,27 @@ export class FileStore implements CredentialStore {
 
 /** Larger than this, a store is looked at by the full check (which refuses over 1 MiB). */
 const QUICK_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Every file pi reads or writes in the agent directory (the store, settings.json, the
+ * pending sign-in, the model cache, the rescue file) is checked first, whichever store is in
+ * use. The quick look (Bun.file only, for the hot paths): a private directory and a small
+ * regular file, both yours, need nothing more. Anything else gets the full check of place.ts,
+ * which tightens what is yours and refuses what others could have planted (a settings.json
+ * naming their Redis, a FIFO that hangs every pi, a link to /dev/zero).
+ */
+export async function checkAgentFile(path: string, options: { secret?: boolean } = {}): Promise<void> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  const [dir, file] = await Promise.all([statOf(dirnameOf(path)), statOf(path)]);
+  const owned = (s: Stats) => s.uid === uid || s.uid === 0;
+  const dirFine = dir === undefined || (owned(dir) && (dir.mode & 0o077) === 0);
+  const openBits = options.secret === false ? 0o022 : 0o077;
+  const fileFine = file === undefined || (owned(file) && (file.mode & openBits) === 0 && file.isFile() && file.size <= QUICK_MAX_BYTES);
+  if (dirFine && fileFine) return;
+  const { checkStorePlace } = await import("./place.ts");
+  checkStorePlace(path, options);
+}
 
 /** Every token in the file, of every entry, is kept out of what pi prints (a server may echo one back). */
 export function registerStoredSecrets(data: StoreData): void {

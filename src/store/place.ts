@@ -22,7 +22,11 @@ import { StoreCorruptError, warnTightened } from "./credential-store.ts";
 export const MAX_STORE_BYTES = 1024 * 1024;
 const STICKY = 0o1000;
 
-export function checkStorePlace(path: string): void {
+/**
+ * `secret: false` for a file that holds no secret (settings.json, the model cache): others
+ * may read it, but not write it, and it is not tightened.
+ */
+export function checkStorePlace(path: string, options: { secret?: boolean } = {}): void {
   const uid = process.getuid?.();
   if (uid === undefined) return;
   const trusted = (owner: number) => owner === uid || owner === 0;
@@ -53,6 +57,10 @@ export function checkStorePlace(path: string): void {
     // The real file's own directory must be as safe as the agent directory.
     const realDir = dirname(realpathSync(path));
     checkDirectory(realDir, statSync(realDir), uid, trusted, false);
+  }
+  if (options.secret === false) {
+    if (file.mode & 0o022) refuse(path, `can be written by other users (${octal(file.mode)})`);
+    return;
   }
   if (file.mode & 0o077) tightenThroughDescriptor(path, "file", file.mode & 0o777, 0o600, uid);
 }

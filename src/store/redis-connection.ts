@@ -87,7 +87,7 @@ export class RedisConnection {
     // A dropped connection is noticed by the next command (not connected), never retried silently.
     client.onclose = () => {};
     try {
-      await this.withinLimit(client.connect(), "did not accept a connection");
+      await this.withinLimit(client.connect(), "did not answer pi's connection");
     } catch (error) {
       try {
         client.close();
@@ -127,6 +127,10 @@ export class RedisConnection {
       this.close();
       return unavailable(this.address, "connection refused", error);
     }
+    if (why?.kind === "silent") {
+      this.close();
+      return unavailable(this.address, `it accepted the connection but did not answer within ${Math.round(why.ms / 100) / 10} s`, error);
+    }
     return this.failure(error);
   }
 
@@ -159,7 +163,7 @@ class StoreTimeout extends Error {}
  * password. Only for redis:// (a rediss:// server would need the TLS handshake first), and
  * only after a failed connection, so the hot path never pays for it.
  */
-async function diagnose(address: RedisAddress, timeoutMs: number): Promise<{ kind: "auth"; said: string } | { kind: "refused" } | undefined> {
+async function diagnose(address: RedisAddress, timeoutMs: number): Promise<{ kind: "auth"; said: string } | { kind: "refused" } | { kind: "silent"; ms: number } | undefined> {
   if (!address.url.startsWith("redis:")) return undefined;
   const url = new URL(address.url);
   const hostname = url.hostname.replace(/^\[|\]$/g, "");
@@ -167,18 +171,24 @@ async function diagnose(address: RedisAddress, timeoutMs: number): Promise<{ kin
   return new Promise((resolve) => {
     let answer = "";
     let settled = false;
+    let opened: { terminate(): void } | undefined;
     const done = (value: Awaited<ReturnType<typeof diagnose>>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      // A server that accepted and never answers must not keep pi alive: the socket goes too.
+      opened?.terminate();
       resolve(value);
     };
-    const timer = setTimeout(() => done(undefined), Math.min(timeoutMs, 2_000));
+    let accepted = false;
+    const waitMs = Math.min(timeoutMs, 2_000);
+    const timer = setTimeout(() => done(accepted ? { kind: "silent", ms: waitMs } : undefined), waitMs);
     Bun.connect({
       hostname,
       port,
       socket: {
         open(socket) {
+          accepted = true;
           socket.write("PING\r\n");
         },
         data(socket, chunk) {
@@ -199,7 +209,12 @@ async function diagnose(address: RedisAddress, timeoutMs: number): Promise<{ kin
           done({ kind: "refused" });
         },
       },
-    }).catch(() => done({ kind: "refused" }));
+    })
+      .then((socket) => {
+        opened = socket;
+        if (settled) socket.terminate();
+      })
+      .catch(() => done({ kind: "refused" }));
   });
 }
 

@@ -71,7 +71,9 @@ export class RedisStore implements CredentialStore {
   async read(): Promise<StoreSnapshot> {
     // A login kept during an outage goes back first (rare: one stat when there is none).
     if (await Bun.file(this.rescuePath).exists()) await (await import("./redis-writer.ts")).restoreRescued(this);
-    const [key, raw] = await Promise.all([this.sealingKey(), this.readRaw()]);
+    // The key first: a key pi cannot use (missing, another user's file) stops it before it connects.
+    const key = await this.sealingKey();
+    const raw = await this.readRaw();
     const data = await this.open(key, raw);
     registerStoredSecrets(data);
     return { path: this.location, exists: raw.version !== "0" || Object.keys(raw.entries).length > 0, data };

@@ -36,9 +36,14 @@ export async function loadSealingKey(env: NodeJS.ProcessEnv, keyFileFromSettings
   let text: string;
   try {
     const handle = Bun.file(file);
-    const mode = (await handle.stat()).mode;
-    if (process.platform !== "win32" && (mode & 0o077) !== 0) {
-      throw new PiError("store_key", `the key file ${shown} can be read by other users (0${(mode & 0o777).toString(8)}); run: chmod 600 ${file}`);
+    const st = await handle.stat();
+    const mode = st.mode;
+    if (process.platform !== "win32") {
+      // Whoever owns the key file chooses the fleet pi writes logins for: only you (or root).
+      const uid = process.getuid?.();
+      if (uid !== undefined && st.uid !== uid && st.uid !== 0) throw new PiError("store_key", `the key file ${shown} belongs to another user (uid ${st.uid}); use a key file of your own`);
+      if (!st.isFile() || st.size > 4096) throw new PiError("store_key", `the key file ${shown} is not a small regular file; it should hold one line, the key in base64`);
+      if ((mode & 0o077) !== 0) throw new PiError("store_key", `the key file ${shown} can be read by other users (0${(mode & 0o777).toString(8)}); run: chmod 600 ${file}`);
     }
     text = await handle.text();
   } catch (error) {

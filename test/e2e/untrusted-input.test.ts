@@ -93,3 +93,26 @@ describe("--with-token and a line over 64 KiB", () => {
     expect(existsSync(box.storePath)).toBe(false);
   });
 });
+
+describe("a Redis that accepts connections but never answers", () => {
+  test("is given up after PI_REDIS_TIMEOUT_MS every time (exit 5), never said to have refused, and pi exits", async () => {
+    // Accepts every connection and never says a word.
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open() {}, data() {} } });
+    try {
+      const env = { PI_CREDENTIAL_STORE: `redis://127.0.0.1:${silent.port}`, PI_CREDENTIAL_KEY: Buffer.alloc(32, 3).toString("base64"), PI_REDIS_TIMEOUT_MS: "1000" };
+      const runs = await Promise.all(Array.from({ length: 8 }, async () => {
+        const started = Date.now();
+        const r = await box.run(["token", "anthropic"], { env, timeoutMs: 10_000 });
+        return { ...r, ms: Date.now() - started };
+      }));
+      for (const r of runs) {
+        expect(r.code).toBe(5);
+        expect(r.ms).toBeLessThan(8_000);
+        expect(r.stderr).toContain("is not answering");
+        expect(r.stderr).not.toContain("refused");
+      }
+    } finally {
+      silent.stop(true);
+    }
+  });
+});

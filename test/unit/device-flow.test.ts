@@ -6,6 +6,9 @@ import type { LoginUI } from "../../src/providers/types.ts";
  * The shared device flow on its own: a code whose answer names no lifetime still runs out
  * (the reference polls forever for Meta), and pages are checked before they are shown.
  */
+// The fake asks for 50 ms between polls; pi keeps a second unless told otherwise.
+process.env.PI_DEVICE_POLL_MIN_MS = "10";
+
 let server: ReturnType<typeof Bun.serve>;
 let polls = 0;
 beforeAll(() => {
