@@ -9,8 +9,9 @@ import { accountKey, accountsOf } from "./accounts.ts";
  * Moving logins between this machine's file and the shared store. A move, not a copy: a
  * refresh token must live in one place, or the first refresh on one side spends the other
  * side's copy (and a provider that detects the replay revokes the login everywhere). The
- * target is written first and the source cleared after, so an interruption leaves two copies
- * for a moment, never none; the source loses only entries that are still what was moved.
+ * source is held locked from the read until it is cleared, and the target is written in
+ * between, so an interruption leaves two copies for a moment, never none, and no refresh can
+ * run on either copy meanwhile.
  */
 export interface TransferReport {
   direction: "push" | "pull";
@@ -32,50 +33,49 @@ export async function transferLogins(direction: "push" | "pull", provider?: Prov
   const [source, target]: [CredentialStore, CredentialStore] = direction === "push" ? [local, shared] : [shared, local];
   const report: TransferReport = { direction, from: displayPath(source.location), to: displayPath(target.location), moved: [], replaced: [], skipped: [] };
 
-  const picked: StoreData = {};
-  const { data: held } = await source.read();
-  // A provider's logins are its active entry and its other accounts (accounts.ts keeps that rule).
-  const candidates = provider ? accountsOf(held, provider).map((r) => (r.active ? provider.id : accountKey(provider, r.name))) : Object.keys(held);
-  for (const key of candidates) {
-    const entry = held[key];
-    if (wrongFields(entry).length > 0) {
-      if (typeof entry === "object" && entry !== null && "type" in entry) report.skipped.push({ key, why: "not a whole login" });
-      continue;
-    }
-    // A key that is an auth.json command or variable runs on whichever machine uses it: never
-    // moved, either way (a pulled `!command` would run here the next time the key is used).
-    if (isKeyTemplate(entry)) {
-      report.skipped.push({ key, why: "its key is a command or variable of auth.json, which pi never moves between machines" });
-      continue;
-    }
-    picked[key] = entry;
-  }
-  const keys = Object.keys(picked);
-  if (keys.length === 0) return report;
-
-  await target.update(async (data) => {
-    for (const key of keys) {
-      if (Object.hasOwn(data, key) && JSON.stringify(data[key]) !== JSON.stringify(picked[key])) report.replaced.push(key);
-      data[key] = picked[key];
-    }
-    return { value: undefined, changed: true };
-  }, { purpose: direction === "push" ? "receiving logins from another machine" : "receiving logins from the shared store" });
-
-  await source.update(async (data) => {
-    let changed = false;
-    for (const key of keys) {
-      if (JSON.stringify(data[key]) === JSON.stringify(picked[key])) {
-        delete data[key];
-        changed = true;
-        report.moved.push(key);
-      } else if (Object.hasOwn(data, key)) {
-        report.skipped.push({ key, why: "it changed while it was being moved, so both copies are kept; run the command again" });
-      } else {
+  // The source stays locked (its flock, or the shared store's lease) from the read until the
+  // moved entries are gone from it: a refresh cannot spend a token while it is being copied,
+  // and no other machine can use the copy before this one lets go of its own.
+  await source.update(
+    async (held) => {
+      const picked: StoreData = {};
+      // A provider's logins are its active entry and its other accounts (accounts.ts keeps that rule).
+      const candidates = provider ? accountsOf(held, provider).map((r) => (r.active ? provider.id : accountKey(provider, r.name))) : Object.keys(held);
+      for (const key of candidates) {
+        const entry = held[key];
+        if (wrongFields(entry).length > 0) {
+          if (typeof entry === "object" && entry !== null && "type" in entry) report.skipped.push({ key, why: "not a whole login" });
+          continue;
+        }
+        // A key that is an auth.json command or variable runs on whichever machine uses it: never
+        // moved, either way (a pulled `!command` would run here the next time the key is used).
+        if (isKeyTemplate(entry)) {
+          report.skipped.push({ key, why: "its key is a command or variable of auth.json, which pi never moves between machines" });
+          continue;
+        }
+        picked[key] = entry;
+      }
+      const keys = Object.keys(picked);
+      if (keys.length === 0) return { value: undefined, changed: false };
+      // The target first: interrupted here, the login is in both places for a moment, never in none.
+      await target.update(
+        async (data) => {
+          for (const key of keys) {
+            if (Object.hasOwn(data, key) && JSON.stringify(data[key]) !== JSON.stringify(picked[key])) report.replaced.push(key);
+            data[key] = picked[key];
+          }
+          return { value: undefined, changed: true };
+        },
+        { purpose: direction === "push" ? "receiving logins from another machine" : "receiving logins from the shared store" },
+      );
+      for (const key of keys) {
+        delete held[key];
         report.moved.push(key);
       }
-    }
-    return { value: undefined, changed };
-  }, { purpose: "removing logins that moved" });
+      return { value: undefined, changed: true };
+    },
+    { purpose: direction === "push" ? "moving logins to the shared store" : "moving logins to this machine" },
+  );
   return report;
 }
 

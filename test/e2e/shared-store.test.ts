@@ -427,6 +427,26 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  test("pi store push reads without the lock — no more: pushed while a local refresh is in flight, it moves the renewed login, and no machine replays the spent one (issue 21, point 3)", async () => {
+    const [a, b] = [machine(), machine()];
+    a.box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    fake.latencyMs = [1500, 1500];
+    // A refresh on this machine alone (its own file), in flight…
+    const local = a.box.spawn(["token", "anthropic"], { ...a.env, PI_CREDENTIAL_STORE: "file" });
+    await until(() => fake.tokenRequests("refresh_token").length === 1, "the local refresh");
+    // …while the login is pushed to the fleet.
+    const pushed = await a.box.run(["store", "push"], { env: a.env });
+    expect(pushed.code).toBe(0);
+    const renewed = (await finish(a.box, local, ["token"])).stdout.trim();
+    fake.latencyMs = [0, 0];
+    const used = await b.box.run(["token", "anthropic"], { env: b.env });
+    expect(used.code).toBe(0);
+    expect(used.stdout.trim()).toBe(renewed);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(fake.replays).toBe(0);
+    expect(a.box.readStore()).toEqual({});
+  });
+
   test("pi store push keeps a key command on this machine, whichever file holds it", async () => {
     const a = machine();
     a.box.writeStore({ openrouter: { type: "api_key", key: "!pass show openrouter" } });
