@@ -13,14 +13,52 @@ const STALE_MS = 30_000;
 /** Renewed well inside the stale limit, as proper-lockfile does (it renews at half of it). */
 const RENEW_MS = 5_000;
 
-export async function withReferenceLock<T>(realPath: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
+/** The lock as its holder sees it: whether it is still this pi's, by the mtime this pi last gave it. */
+export interface ReferenceLock {
+  stillOurs(): boolean;
+}
+
+/**
+ * Takes the lock (waiting at most `waitMs`), runs `fn`, and lets go. While held, the lock's
+ * mtime is renewed — but only while it is still the mtime this pi gave it: a pi stopped past
+ * the 30 s stale limit finds another holder's lock in its place, and then neither renews,
+ * writes under (`stillOurs()` is false), nor removes it.
+ */
+export async function withReferenceLock<T>(realPath: string, waitMs: number, fn: (lock: ReferenceLock) => Promise<T>): Promise<T> {
+  const dir = await takeReferenceLock(realPath, waitMs);
+  let ours = stamp(dir);
+  const stillOurs = () => ours !== undefined && mtimeOf(dir) === ours;
+  const renew = setInterval(() => {
+    if (!stillOurs()) {
+      ours = undefined;
+      clearInterval(renew);
+      return;
+    }
+    ours = stamp(dir);
+  }, RENEW_MS);
+  try {
+    return await fn({ stillOurs });
+  } finally {
+    clearInterval(renew);
+    // Another holder's lock (taken over while this pi was stopped) is theirs to remove.
+    if (stillOurs()) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}
+
+async function takeReferenceLock(realPath: string, waitMs: number): Promise<string> {
   const dir = `${realPath}.lock`;
   const deadline = Date.now() + waitMs;
   let delay = 10;
   for (;;) {
     try {
       mkdirSync(dir, { mode: 0o700 });
-      break;
+      return dir;
     } catch (error) {
       if (errnoOf(error) !== "EEXIST") throw new PiError("store_io", `cannot take the lock ${displayPath(dir)} (${errnoOf(error) ?? String(error)}); check the agent directory's permissions`, { cause: error });
     }
@@ -41,30 +79,28 @@ export async function withReferenceLock<T>(realPath: string, waitMs: number, fn:
     await Bun.sleep(delay * (1 + Math.random()));
     delay = Math.min(delay * 2, 500);
   }
-  const renew = setInterval(() => {
-    const now = new Date();
-    try {
-      utimesSync(dir, now, now);
-    } catch {
-      // Gone: the write below still happens under pi's own lock; the reference re-reads under its lock.
-    }
-  }, RENEW_MS);
+}
+
+/** Sets the lock's mtime to now and returns it as the file system keeps it (undefined if it is gone). */
+function stamp(dir: string): number | undefined {
+  const now = new Date();
   try {
-    return await fn();
-  } finally {
-    clearInterval(renew);
-    try {
-      rmdirSync(dir);
-    } catch {
-      // Already removed (taken over as stale while this pi was stopped): nothing to release.
-    }
+    utimesSync(dir, now, now);
+  } catch {
+    return undefined;
+  }
+  return mtimeOf(dir);
+}
+
+function mtimeOf(dir: string): number | undefined {
+  try {
+    return statSync(dir).mtimeMs;
+  } catch {
+    return undefined;
   }
 }
 
 function ageOf(dir: string): number | undefined {
-  try {
-    return Date.now() - statSync(dir).mtimeMs;
-  } catch {
-    return undefined;
-  }
+  const mtime = mtimeOf(dir);
+  return mtime === undefined ? undefined : Date.now() - mtime;
 }

@@ -18,7 +18,7 @@ import {
   warnTightened,
 } from "./credential-store.ts";
 import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv, withLock } from "./lock.ts";
-import { withReferenceLock } from "./reference-lock.ts";
+import { type ReferenceLock, withReferenceLock } from "./reference-lock.ts";
 import { checkStorePlace } from "./place.ts";
 import { type StoreData, hasKeyringMarkers } from "./schema.ts";
 
@@ -52,10 +52,10 @@ export async function updateStore<T>(store: FileStore, mutate: Mutation<T>, opti
   // file takes another name, and the reference's lock is taken too, inside pi's.
   const shared = store.format === "auth.json";
   return withLock<UpdateResult<T>>(shared ? `${realPath}.pi-lock` : `${realPath}.lock`, lockOptions, (lock) =>
-    shared ? withReferenceLock(realPath, lockOptions.waitMs, () => locked(lock)) : locked(lock),
+    shared ? withReferenceLock(realPath, lockOptions.waitMs, (reference) => locked(lock, reference)) : locked(lock),
   );
 
-  async function locked(lock: { stillHeld(): boolean }): Promise<UpdateResult<T>> {
+  async function locked(lock: { stillHeld(): boolean }, reference?: ReferenceLock): Promise<UpdateResult<T>> {
     let data: StoreData;
     try {
       data = (await store.read()).data;
@@ -80,6 +80,12 @@ export async function updateStore<T>(store: FileStore, mutate: Mutation<T>, opti
       if (!lock.stillHeld()) {
         throw new PiError("lock_timeout", `the lock file beside ${displayPath(store.path)} was removed while this pi held it, so nothing was written; try again`);
       }
+      if (reference && !reference.stillOurs()) {
+        // Stopped past the reference's 30 s stale limit, this pi lost auth.json's lock to
+        // another holder, who may have written since: its change goes in under the lock taken
+        // again, on what the file holds now, and only where that is still what it changed.
+        return { value, written: await reapplyUnderReferenceLock(store, realPath, lockOptions.waitMs, before, data, pending) };
+      }
       const written = keyring ? await keyring.fileForm(store.path, data, backend) : data;
       try {
         pending.commit(JSON.stringify(written, null, 2) + "\n");
@@ -96,6 +102,37 @@ export async function updateStore<T>(store: FileStore, mutate: Mutation<T>, opti
       pending.abandon();
     }
   }
+}
+
+/**
+ * A change made while auth.json's lock was lost: each entry it changed is written on a fresh
+ * read, under the lock taken again, if that entry is still what the change started from;
+ * otherwise nothing is written and pi says so (the other holder's version stands).
+ */
+async function reapplyUnderReferenceLock(store: FileStore, realPath: string, waitMs: number, before: Map<string, string>, after: StoreData, pending: PendingWrite): Promise<boolean> {
+  const changed = [...new Set([...before.keys(), ...Object.keys(after)])].filter((id) => before.get(id) !== JSON.stringify(after[id]));
+  return withReferenceLock(realPath, waitMs, async (reference) => {
+    const now = (await store.read()).data;
+    const moved = changed.filter((id) => JSON.stringify(now[id]) !== before.get(id));
+    if (moved.length > 0) {
+      throw new PiError(
+        "store_conflict",
+        `another program took over ${displayPath(store.path)}'s lock while this pi was stopped and changed ${moved.join(", ")}; this pi wrote nothing over it — run the command again`,
+      );
+    }
+    for (const id of changed) {
+      if (Object.hasOwn(after, id)) now[id] = after[id];
+      else delete now[id];
+    }
+    if (!reference.stillOurs()) throw new PiError("store_conflict", `${displayPath(store.path)}'s lock was taken over again while this pi wrote; nothing was written — run the command again`);
+    // The space reserved before the refresh was sent: the write cannot fail for want of it now.
+    try {
+      pending.commit(JSON.stringify(now, null, 2) + "\n");
+    } catch (error) {
+      throw storeIoError(store.path, "write", error);
+    }
+    return true;
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { Sandbox, storedLogin } from "../helpers/pi.ts";
+import { Sandbox, storedLogin, until } from "../helpers/pi.ts";
 import { ensureReference, runReference, spawnReference } from "../reference/reference.ts";
 
 /**
@@ -106,6 +106,32 @@ describe("auth.json, when it exists", () => {
     expect((await run).code).toBe(0);
     expect(existsSync(lockDir())).toBe(false);
   }, 20_000);
+
+  test("pi renews and removes an auth.json.lock it no longer owns — no more: stopped past the stale limit, it finds another holder's lock, waits for it, and writes its refresh over what that holder wrote (issue 21, point 10)", async () => {
+    writeAuth({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    fake.latencyMs = [1200, 1200];
+    const proc = box.spawn(["token"], fake.env());
+    await until(() => fake.tokenRequests("refresh_token").length === 1 && existsSync(lockDir()), "pi's refresh under the lock");
+    proc.kill("SIGSTOP");
+    const stoppedAt = Date.now();
+    // What the reference does with a lock it finds older than 30 s: takes it over, and writes.
+    rmdirSync(lockDir());
+    mkdirSync(lockDir());
+    const apiKey = "sk-or-v1-written-by-the-reference-0123";
+    writeAuth({ ...JSON.parse(readFileSync(authPath(), "utf8")), openrouter: { type: "api_key", key: apiKey } });
+    proc.kill("SIGCONT");
+    // Whenever pi gets to its write (the answer takes 1.2 s), the outcome below must be the same.
+    await until(() => Date.now() - stoppedAt > 1500, "the refresh answer to be on its way", 10_000);
+    // The reference is done: it lets go of its lock (this fails if pi removed it).
+    rmdirSync(lockDir());
+    const r = await box.finish(proc, ["token"]);
+    expect(r.code).toBe(0);
+    const now = JSON.parse(readFileSync(authPath(), "utf8"));
+    expect(now.openrouter).toEqual({ type: "api_key", key: apiKey });
+    expect(now.anthropic.access).toBe(r.stdout.trim());
+    expect(fake.isCurrentRefresh(now.anthropic.refresh)).toBe(true);
+    expect(existsSync(lockDir())).toBe(false);
+  });
 
   test("a half-written auth.json (the reference writes in place) is read again, not taken as empty", async () => {
     const login = storedLogin(fake.issueFamily(), 3600_000);
