@@ -6,6 +6,11 @@
  *   bun run scripts/build.ts --all              # every release target, packed, with SHA256SUMS
  *   bun run scripts/build.ts --all --targets linux-x64,windows-arm64 --outdir /tmp/release
  *
+ * The release public key (scripts/release-key.pub, or the file in PI_RELEASE_KEY_FILE) is built
+ * into the binary and the installers: `pi update` and install.sh accept only a SHA256SUMS it
+ * signed. With PI_RELEASE_SIGNING_KEY set (the release workflow's secret), --all signs
+ * SHA256SUMS into SHA256SUMS.sig.
+ *
  * Flags, and why (shared/docs/bun-notes.md):
  *  --bytecode --format=esm   start-up: bytecode needs ESM output, or the binary dies at start
  *  --splitting               lazy import() of each command stays a separate, unparsed chunk
@@ -16,7 +21,9 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { existsSync } from "node:fs";
 import { sha256, tarGz, zip } from "./lib/archive.ts";
+import { publicKeyPem, signRelease } from "./release-key.ts";
 
 const root = join(import.meta.dir, "..");
 
@@ -80,6 +87,15 @@ export function releasesUrl(argv: string[] = process.argv): string {
   return m ? `https://github.com/${m[1]}/${m[2]}/releases` : "";
 }
 
+/** The release public key (base64 of 32 bytes) the build trusts, or "" when there is none. */
+export function releaseKey(): string {
+  const file = process.env.PI_RELEASE_KEY_FILE || join(root, "scripts", "release-key.pub");
+  if (!existsSync(file)) return "";
+  const key = readFileSync(file, "utf8").trim();
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(key)) throw new Error(`${file} does not hold an Ed25519 public key (base64 of 32 bytes)`);
+  return key;
+}
+
 /** Compile one executable; throws with bun's output when the build fails or the binary is broken. */
 export function compile(outfile: string, targetName: string, bunTarget?: string): void {
   mkdirSync(dirname(outfile), { recursive: true });
@@ -95,6 +111,8 @@ export function compile(outfile: string, targetName: string, bunTarget?: string)
     `PI_BUILD_TARGET=${JSON.stringify(targetName)}`,
     "--define",
     `PI_BUILD_RELEASES=${JSON.stringify(releasesUrl())}`,
+    "--define",
+    `PI_BUILD_RELEASE_KEY=${JSON.stringify(releaseKey())}`,
     "--outfile",
     outfile,
   ];
@@ -114,7 +132,7 @@ function buildHost(outfile: string): void {
 }
 
 /** Every release target into `outdir`: binaries, archives, SHA256SUMS. Returns the artefact names. */
-export function buildAll(outdir: string, only?: string[]): string[] {
+export async function buildAll(outdir: string, only?: string[]): Promise<string[]> {
   const names = only ?? Object.keys(TARGETS);
   for (const name of names) if (!TARGETS[name]) throw new Error(`unknown target ${name}; known: ${Object.keys(TARGETS).join(", ")}`);
   mkdirSync(outdir, { recursive: true });
@@ -136,11 +154,15 @@ export function buildAll(outdir: string, only?: string[]): string[] {
   // The installers travel with the release, so the one-line install fetches matching archives.
   // With the releases' address filled in, which only the build knows.
   const releases = releasesUrl();
+  const key = releaseKey();
   for (const script of ["install.sh", "install.ps1"]) {
-    writeFileSync(join(outdir, script), readFileSync(join(root, "scripts", script), "utf8").replaceAll("@RELEASES@", releases));
+    const text = readFileSync(join(root, "scripts", script), "utf8").replaceAll("@RELEASES@", releases).replaceAll("@RELEASE_KEY_PEM@", key ? publicKeyPem(key).trim() : "");
+    writeFileSync(join(outdir, script), text);
   }
   const sums = artefacts.map((file) => `${sha256(new Uint8Array(readFileSync(join(outdir, file))))}  ${file}`).join("\n") + "\n";
   writeFileSync(join(outdir, "SHA256SUMS"), sums);
+  const secret = process.env.PI_RELEASE_SIGNING_KEY;
+  if (secret) writeFileSync(join(outdir, "SHA256SUMS.sig"), await signRelease(new TextEncoder().encode(sums), secret));
   return artefacts;
 }
 
@@ -154,7 +176,7 @@ if (import.meta.main) {
     if (args.includes("--all")) {
       const outdir = value("--outdir") ?? join(root, "dist");
       const targets = value("--targets")?.split(",").map((t) => t.trim());
-      const artefacts = buildAll(outdir, targets);
+      const artefacts = await buildAll(outdir, targets);
       process.stderr.write(`${artefacts.length} artefacts and SHA256SUMS in ${outdir}\n`);
     } else {
       buildHost(value("--outfile") ?? join(root, "dist", "pi"));

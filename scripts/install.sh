@@ -1,6 +1,7 @@
 #!/bin/sh
-# Installs pi: downloads the release archive for this machine and SHA256SUMS, checks the
-# archive against it, and puts the binary in place atomically. Re-running upgrades.
+# Installs pi: downloads the release archive for this machine, SHA256SUMS and its signature,
+# checks the signature with the release key below (where openssl is installed) and the
+# archive against SHA256SUMS, and puts the binary in place atomically. Re-running upgrades.
 #
 #   curl -fsSL <release location>/install.sh | sh
 #
@@ -22,6 +23,8 @@ else
   DEFAULT_BASE="$RELEASES/latest/download"
 fi
 BASE_URL="${PI_INSTALL_BASE_URL:-$DEFAULT_BASE}"
+# The release public key (Ed25519), filled in by scripts/build.ts: SHA256SUMS must carry its signature.
+RELEASE_KEY_PEM="@RELEASE_KEY_PEM@"
 INSTALL_DIR="${PI_INSTALL_DIR:-${HOME:?HOME is not set; set PI_INSTALL_DIR}/.local/bin}"
 
 fail() {
@@ -91,6 +94,23 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 say "Downloading $archive from $BASE_URL"
 fetch "$BASE_URL/$archive" "$tmp/$archive" || fail "could not download $BASE_URL/$archive; check the address and your connection"
 fetch "$BASE_URL/SHA256SUMS" "$tmp/SHA256SUMS" || fail "could not download $BASE_URL/SHA256SUMS; check the address and your connection"
+
+# The signature proves who made SHA256SUMS; the checksum below only that the download matches it.
+case "$RELEASE_KEY_PEM" in
+  "" | @*) say "This copy of install.sh carries no release key, so the signature of SHA256SUMS was not checked." ;;
+  *)
+    fetch "$BASE_URL/SHA256SUMS.sig" "$tmp/SHA256SUMS.sig" || fail "could not download $BASE_URL/SHA256SUMS.sig; a release without its signature is not installed"
+    if command -v openssl >/dev/null 2>&1; then
+      printf '%s\n' "$RELEASE_KEY_PEM" > "$tmp/release-key.pem"
+      openssl base64 -d -A -in "$tmp/SHA256SUMS.sig" -out "$tmp/SHA256SUMS.sig.bin" 2>/dev/null || fail "SHA256SUMS.sig is not a signature; nothing was installed"
+      openssl pkeyutl -verify -pubin -inkey "$tmp/release-key.pem" -rawin -in "$tmp/SHA256SUMS" -sigfile "$tmp/SHA256SUMS.sig.bin" >/dev/null 2>&1 ||
+        fail "SHA256SUMS is not signed by pi's release key: it may have been tampered with; nothing was installed"
+      say "Signature of SHA256SUMS checked."
+    else
+      say "openssl is not installed, so the signature of SHA256SUMS could not be checked (the checksum still is); install openssl to check it."
+    fi
+    ;;
+esac
 
 expected="$(awk -v f="$archive" '$2 == f || $2 == "*" f {print $1}' "$tmp/SHA256SUMS")"
 [ -n "$expected" ] || fail "SHA256SUMS lists no $archive; nothing was installed"

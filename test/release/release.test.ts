@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TARGETS, buildAll } from "../../scripts/build.ts";
+import { generateKeyPair } from "../../scripts/release-key.ts";
 import { sha256 } from "../../scripts/lib/archive.ts";
 import { ROOT } from "../helpers/pi.ts";
 
@@ -15,10 +16,25 @@ let dist: string;
 let server: ReturnType<typeof Bun.serve>;
 let tamper = false;
 
-beforeAll(() => {
+let forgeSums = false;
+
+beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "pi-release-"));
   dist = join(work, "dist");
-  buildAll(dist);
+  // Signed as the release workflow signs, with a key of the tests' own.
+  const keys = await generateKeyPair();
+  writeFileSync(join(work, "release-key.pub"), `${keys.publicKey}\n`);
+  const saved = { file: process.env.PI_RELEASE_KEY_FILE, secret: process.env.PI_RELEASE_SIGNING_KEY };
+  process.env.PI_RELEASE_KEY_FILE = join(work, "release-key.pub");
+  process.env.PI_RELEASE_SIGNING_KEY = keys.privateKey;
+  try {
+    await buildAll(dist);
+  } finally {
+    process.env.PI_RELEASE_KEY_FILE = saved.file;
+    process.env.PI_RELEASE_SIGNING_KEY = saved.secret;
+    if (saved.file === undefined) delete process.env.PI_RELEASE_KEY_FILE;
+    if (saved.secret === undefined) delete process.env.PI_RELEASE_SIGNING_KEY;
+  }
   server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
@@ -27,6 +43,8 @@ beforeAll(() => {
       const path = join(dist, name);
       if (!/^[\w.-]+$/.test(name) || !existsSync(path)) return new Response("not found", { status: 404 });
       const bytes = new Uint8Array(readFileSync(path));
+      // A download host that hands out its own SHA256SUMS (and a matching archive would follow).
+      if (forgeSums && name === "SHA256SUMS") return new Response(`${"1".repeat(64)}  pi-${process.platform}-${process.arch}.tar.gz\n`);
       if (tamper && name.endsWith(".tar.gz")) bytes[bytes.length - 100]! ^= 0xff;
       return new Response(bytes);
     },
@@ -121,7 +139,8 @@ describe("scripts/install.sh", () => {
   // Spawned asynchronously: the server answering the downloads lives in this process.
   const install = async (env: Record<string, string>) => {
     const dir = env.PI_INSTALL_DIR ?? join(work, `installed-${Math.random().toString(36).slice(2)}`);
-    const proc = Bun.spawn(["sh", join(ROOT, "scripts", "install.sh")], {
+    // The installer as the release ships it: its release key filled in by the build.
+    const proc = Bun.spawn(["sh", join(dist, "install.sh")], {
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work, PI_INSTALL_BASE_URL: `http://127.0.0.1:${server.port}`, PI_INSTALL_DIR: dir, ...env },
       stdout: "pipe",
       stderr: "pipe",
@@ -217,6 +236,22 @@ describe("scripts/install.sh", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain("can be written by every user");
     expect(readdirSync(open)).toEqual([]);
+  });
+
+  test("checks the signature of SHA256SUMS with the release key built into it, and refuses a SHA256SUMS the key did not sign (issue 21, point 7)", async () => {
+    tamper = false;
+    const good = await install({});
+    expect(good.code).toBe(0);
+    expect(good.out).toContain("Signature of SHA256SUMS checked.");
+    forgeSums = true;
+    try {
+      const forged = await install({});
+      expect(forged.code).toBe(1);
+      expect(forged.err).toContain("SHA256SUMS is not signed by pi's release key");
+      expect(existsSync(join(forged.dir, "pi"))).toBe(false);
+    } finally {
+      forgeSums = false;
+    }
   });
 
   test("reports a missing release clearly", async () => {

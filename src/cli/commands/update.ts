@@ -1,18 +1,22 @@
 import { chmodSync, closeSync, constants, accessSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { EXIT, PiError, callFailed } from "../../core/errors.ts";
-import { assertSafeEndpoint, defaultTimeoutMs, safeHost } from "../../core/http.ts";
-import { RELEASES, TARGET, USER_AGENT, VERSION } from "../../core/version.ts";
+import { defaultTimeoutMs, safeHost } from "../../core/http.ts";
+import { RELEASES, RELEASE_KEY, TARGET, USER_AGENT, VERSION } from "../../core/version.ts";
 import { writeErr, writeOut } from "../../terminal/output.ts";
 import type { PiCommand } from "../command.ts";
 
 /**
- * `pi update`: the install script's rules, from inside pi. Download the archive for this
- * build's target and SHA256SUMS from where releases are published, refuse a mismatch, try the
- * new binary, and rename it over this one (the old one stays if anything fails). A pi that a
- * package manager installed is left to that package manager.
+ * `pi update`: the install script's rules, from inside pi. Download SHA256SUMS and its
+ * signature from where releases are published, check the signature against the release key
+ * built into this pi, then the archive for this build's target against SHA256SUMS; try the
+ * new binary, refuse an older version unless it was asked for, and rename it over this one
+ * (the old one stays if anything fails). Every hop is https (or this machine), every
+ * download bounded as it arrives. A pi that a package manager installed is left to it.
  */
 const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
+const MAX_SUMS_BYTES = 64 * 1024;
+const MAX_REDIRECTS = 5;
 
 const command: PiCommand = {
   meta: { name: "update", description: "Replace this pi with the latest release (or --version <tag>)" },
@@ -34,8 +38,16 @@ const command: PiCommand = {
     const base = releaseBase(args.version as string | undefined);
     const windows = TARGET.startsWith("windows-");
     const archive = `pi-${TARGET}${windows ? ".zip" : ".tar.gz"}`;
+    if (!RELEASE_KEY) {
+      throw new PiError("usage", "this build of pi carries no release signing key, so it cannot check an update; download the release yourself and check it against SHA256SUMS and SHA256SUMS.sig");
+    }
     writeErr(`Downloading ${archive} from ${base}`);
-    const sums = new TextDecoder().decode(await download(`${base}/SHA256SUMS`, 1024 * 1024));
+    const sumsBytes = await download(`${base}/SHA256SUMS`, MAX_SUMS_BYTES);
+    const signature = new TextDecoder().decode(await download(`${base}/SHA256SUMS.sig`, 4096));
+    if (!(await signedByRelease(sumsBytes, signature))) {
+      throw new PiError("bad_response", `SHA256SUMS at ${base} is not signed by pi's release key (SHA256SUMS.sig does not match); it may have been tampered with — nothing was changed`);
+    }
+    const sums = new TextDecoder().decode(sumsBytes);
     const expected = sums.split("\n").map((l) => l.trim().split(/\s+\*?/)).find(([, file]) => file === archive)?.[0];
     if (!expected) throw new PiError("bad_response", `SHA256SUMS at ${base} lists no ${archive}; nothing was changed`);
     const data = await download(`${base}/${archive}`, MAX_ARCHIVE_BYTES);
@@ -58,10 +70,13 @@ const command: PiCommand = {
       const tried = Bun.spawnSync([staged, "--version"], { stdout: "pipe", stderr: "pipe" });
       const version = tried.stdout.toString().trim();
       if (!tried.success || !/^pi \d/.test(version)) throw new PiError("bad_response", `the downloaded ${archive} does not run on this machine; nothing was changed`);
-      const next = version.split(" ")[1];
+      const next = version.split(" ")[1] ?? "";
       if (next === VERSION && args.version === undefined) {
         writeOut(`pi ${VERSION} is the latest release; nothing to do.`);
         return EXIT.ok;
+      }
+      if (compareVersions(next, VERSION) < 0 && args.version === undefined) {
+        throw new PiError("usage", `the release at ${base} is pi ${next}, older than this pi ${VERSION}; nothing was changed (to go back on purpose: pi update --version v${next})`);
       }
       if (windows) renameSync(target, `${target}.old`);
       renameSync(staged, target);
@@ -97,19 +112,80 @@ function refuseManaged(path: string): void {
   if (found) throw new PiError("usage", `this pi (${path}) was installed by ${found[1]}; update it that way, not with pi update`);
 }
 
-async function download(url: string, limit: number): Promise<Uint8Array> {
-  assertSafeEndpoint(url, "the update");
-  let res: Response;
+/** Whether `signature` (SHA256SUMS.sig: base64 on one line) is the release key's Ed25519 signature of `data`. */
+async function signedByRelease(data: Uint8Array, signature: string): Promise<boolean> {
   try {
-    // Releases redirect to a download host: followed here (there is no credential in these requests).
-    res = await fetch(url, { headers: { "User-Agent": USER_AGENT }, signal: AbortSignal.timeout(defaultTimeoutMs() * 10) });
-  } catch (error) {
-    throw callFailed("network", "the update", `could not download ${url} (${(error as Error).message})`, "check the address and your connection; nothing was changed");
+    const key = await crypto.subtle.importKey("raw", Buffer.from(RELEASE_KEY, "base64"), { name: "Ed25519" }, false, ["verify"]);
+    const sig = Buffer.from(signature.trim(), "base64");
+    return sig.length === 64 && (await crypto.subtle.verify({ name: "Ed25519" }, key, sig, new Uint8Array(data)));
+  } catch {
+    return false;
   }
-  if (!res.ok) throw callFailed(res.status >= 500 ? "server_error" : "bad_response", "the update", `${safeHost(url)} answered HTTP ${res.status} for ${basename(new URL(url).pathname)}`, "check the address (PI_INSTALL_BASE_URL) and try again; nothing was changed");
-  const body = new Uint8Array(await res.arrayBuffer());
-  if (body.length > limit) throw callFailed("bad_response", "the update", `${basename(new URL(url).pathname)} is larger than pi accepts`, "nothing was changed");
-  return body;
+}
+
+/** `0.10.0` > `0.9.1`: numeric parts compared in order, a pre-release below its release. */
+export function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => v.replace(/^v/, "").split(/[-+]/)[0]!.split(".").map((n) => Number.parseInt(n, 10) || 0);
+  const [pa, pb] = [parts(a), parts(b)];
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return (a.includes("-") ? -1 : 0) - (b.includes("-") ? -1 : 0);
+}
+
+/**
+ * One file, following the release host's redirects by hand: each hop must be https (or this
+ * machine, for tests and local mirrors), and the body is counted as it arrives, so an endless
+ * answer is cut at `limit` instead of filling memory.
+ */
+async function download(url: string, limit: number): Promise<Uint8Array> {
+  const name = basename(new URL(url).pathname);
+  let at = url;
+  let res: Response | undefined;
+  for (let hop = 0; ; hop++) {
+    checkHop(at, url);
+    try {
+      res = await fetch(at, { headers: { "User-Agent": USER_AGENT }, redirect: "manual", signal: AbortSignal.timeout(defaultTimeoutMs() * 10), tls: { rejectUnauthorized: true } });
+    } catch (error) {
+      throw callFailed("network", "the update", `could not download ${name} from ${safeHost(at)} (${(error as Error).message})`, "check the address and your connection; nothing was changed");
+    }
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
+    if (!location) break;
+    await res.body?.cancel();
+    if (hop >= MAX_REDIRECTS) throw callFailed("bad_response", "the update", `${name} was redirected more than ${MAX_REDIRECTS} times`, "nothing was changed");
+    at = new URL(location, at).href;
+  }
+  if (!res.ok) throw callFailed(res.status >= 500 ? "server_error" : "bad_response", "the update", `${safeHost(at)} answered HTTP ${res.status} for ${name}`, "check the address (PI_INSTALL_BASE_URL) and try again; nothing was changed");
+  const declared = Number(res.headers.get("content-length") ?? Number.NaN);
+  const tooLarge = () => callFailed("bad_response", "the update", `${name} is larger than pi accepts (${Math.round(limit / 1024)} KiB at most)`, "nothing was changed");
+  if (declared > limit) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body?.getReader();
+  for (;;) {
+    const chunk = reader ? await reader.read() : { done: true as const, value: undefined };
+    if (chunk.done) break;
+    size += chunk.value.byteLength;
+    if (size > limit) {
+      await reader!.cancel();
+      throw tooLarge();
+    }
+    chunks.push(chunk.value);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** https, or a loopback address (tests, a mirror on this machine); `file:` and plain http elsewhere are refused. */
+function checkHop(at: string, asked: string): void {
+  const url = new URL(at);
+  const loopback = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/.test(url.hostname);
+  if (url.protocol === "https:" || (url.protocol === "http:" && loopback)) return;
+  const how = at === asked ? "is" : `was redirected to ${url.protocol}//${url.host}, which is`;
+  throw new PiError("bad_response", `the update ${how} not https; pi downloads releases over https only (or from this machine) — nothing was changed`);
 }
 
 /** The one file of a release .tar.gz (POSIX ustar, as scripts/lib/archive.ts writes it). */
