@@ -161,9 +161,9 @@ class AccountView implements CredentialStore {
   }
 
   async update<T>(mutate: Mutation<T>, options: UpdateOptions<T> = {}): Promise<UpdateResult<T>> {
-    return this.base.update(async (data) => {
+    return this.base.update(async (data, tools) => {
       const picture = this.picture(data);
-      const result = await mutate(picture);
+      const result = await mutate(picture, { markSending: (key) => tools.markSending(key === this.providerId ? this.key : key) });
       if (result.changed) this.writeBack(data, picture);
       return result;
     }, options);

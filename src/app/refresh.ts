@@ -3,7 +3,7 @@ import { PiError, callFailed, isPiError } from "../core/errors.ts";
 import { MAX_RETRY_AFTER_MS, defaultTimeoutMs } from "../core/http.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/credential-store.ts";
-import { RATE_LIMIT_FIELD, type RefreshableLogin, UNANSWERED_FIELD, isRefreshable, readEntry } from "../store/schema.ts";
+import { RATE_LIMIT_FIELD, REFRESH_SENT_FIELD, type RefreshableLogin, UNANSWERED_FIELD, isRefreshable, readEntry } from "../store/schema.ts";
 import { needsRefresh } from "./refresh-policy.ts";
 
 /** A 429 without Retry-After still holds every process back this long. */
@@ -45,7 +45,7 @@ export async function refreshLogin(
   const lockWaitMs = defaultTimeoutMs() + 15_000;
 
   // Critical from the lock to the write (see core/shutdown.ts); waiting for the lock is not.
-  const outcome = await store.update<RefreshableLogin | PiError>(async (data) => {
+  const outcome = await store.update<RefreshableLogin | PiError>(async (data, tools) => {
     const entry = readEntry(data, provider.id);
     if (entry.kind === "absent") {
       throw new PiError("not_logged_in", `the ${provider.displayName} login was removed by another pi process; run \`pi login ${provider.id}\``);
@@ -77,7 +77,19 @@ export async function refreshLogin(
       );
     }
 
+    const sentAt = current[REFRESH_SENT_FIELD];
+    if (typeof sentAt === "number") {
+      // Another machine sent this refresh token and its answer never reached the shared store:
+      // the provider may have rotated it, so sending it again could revoke the login everywhere.
+      throw new PiError(
+        "store_conflict",
+        `another machine sent the ${provider.displayName} login's refresh at ${new Date(sentAt).toLocaleTimeString()} and its result has not reached the shared store; it is kept on that machine and goes back by itself when that machine next reaches the store — try again then (if that machine is gone for good, run \`pi login ${provider.id}\`)`,
+      );
+    }
+
     const { [RATE_LIMIT_FIELD]: _cleared, [UNANSWERED_FIELD]: _unanswered, ...rest } = current;
+    // Said where other machines can see it before the token leaves (the shared store).
+    await tools.markSending(provider.id);
     try {
       const next = await runtime.refresh(current);
       const refreshed = { ...rest, ...next } as RefreshableLogin;

@@ -2,7 +2,7 @@ import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import { type CredentialStore, openAgentStore, openLocalStore } from "../store/credential-store.ts";
-import { type StoreData, wrongFields } from "../store/schema.ts";
+import { REFRESH_SENT_FIELD, type StoreData, wrongFields } from "../store/schema.ts";
 import { accountKey, accountsOf } from "./accounts.ts";
 
 /**
@@ -49,6 +49,10 @@ export async function transferLogins(direction: "push" | "pull", provider?: Prov
         }
         // A key that is an auth.json command or variable runs on whichever machine uses it: never
         // moved, either way (a pulled `!command` would run here the next time the key is used).
+        if (typeof (entry as Record<string, unknown>)[REFRESH_SENT_FIELD] === "number") {
+          report.skipped.push({ key, why: "a machine sent its refresh and has not written the result yet; it is moved once that machine has" });
+          continue;
+        }
         if (isKeyTemplate(entry)) {
           report.skipped.push({ key, why: "its key is a command or variable of auth.json, which pi never moves between machines" });
           continue;

@@ -47,7 +47,20 @@ export interface UpdateResult<T> {
 }
 
 /** Sees the file as it is under the lock; mutates `data` in place and says whether it changed it. */
-export type Mutation<T> = (data: StoreData) => Promise<{ value: T; changed: boolean }>;
+export type Mutation<T> = (data: StoreData, tools: MutationTools) => Promise<{ value: T; changed: boolean }>;
+
+/** What a mutation may ask of the backend while it holds the lock. */
+export interface MutationTools {
+  /**
+   * Records, where other machines can see it, that a refresh of this entry is about to be
+   * sent (`REFRESH_SENT_FIELD`): if its answer never reaches the store, no machine sends the
+   * possibly spent token again. The shared store writes it; on one machine, under the kernel
+   * lock, nobody else can be half-way, and it is a no-op.
+   */
+  markSending(entryKey: string): Promise<void>;
+}
+
+export const LOCAL_TOOLS: MutationTools = { markSending: async () => {} };
 
 /**
  * What every backend of the store offers; everything above the store (refresh, logout,

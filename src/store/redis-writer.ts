@@ -7,6 +7,7 @@ import { whileCritical } from "../core/shutdown.ts";
 import { warn } from "../terminal/output.ts";
 import { FileStore, type Mutation, type UpdateOptions, type UpdateResult, registerStoredSecrets } from "./credential-store.ts";
 import { assertWritable, snapshotEntries } from "./entry-check.ts";
+import { REFRESH_SENT_FIELD } from "./schema.ts";
 import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv } from "./lock.ts";
 import { type Lease, acquireLease, releaseLease } from "./redis-lease.ts";
 import { CHECK_LABEL, CHECK_TEXT, KEYS, type RawState, type RedisStore } from "./redis-store.ts";
@@ -51,11 +52,21 @@ interface LockedState {
 export async function updateShared<T>(store: RedisStore, mutate: Mutation<T>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
   return locked(store, async (state) => {
     const before = snapshotEntries(state.data);
-    const { value, changed } = await mutate(state.data);
-    if (!changed) return { value, written: false };
-    assertWritable(state.data, before);
-    await commit(store, state, before, options.critical === true);
-    return { value, written: true };
+    const marked = new Set<string>();
+    const tools = { markSending: (entryKey: string) => markSending(store, state, before, entryKey).then(() => void marked.add(entryKey)) };
+    let committed = false;
+    try {
+      const { value, changed } = await mutate(state.data, tools);
+      if (!changed) return { value, written: false };
+      assertWritable(state.data, before);
+      await commit(store, state, before, options.critical === true);
+      committed = true;
+      return { value, written: true };
+    } finally {
+      // Marked and not written (the refresh failed before anything was sent, or changed
+      // nothing): the mark goes, so the login stays usable. Best effort: Redis may be gone.
+      if (marked.size > 0 && !committed) await unmark(store, state, before, marked);
+    }
   }, options);
 }
 
@@ -129,6 +140,32 @@ async function commit(store: RedisStore, state: LockedState, before: Map<string,
   }
 }
 
+/**
+ * Before a refresh token is sent: the entry says so in Redis (compare-and-swap, like every
+ * write), so a machine that takes the lease after this one was cut off never sends the token
+ * this one may have spent. The write of the refreshed login replaces the entry, mark and all.
+ */
+async function markSending(store: RedisStore, state: LockedState, before: Map<string, string>, entryKey: string): Promise<void> {
+  const original = before.get(entryKey);
+  if (original === undefined) return;
+  const entry = { ...(JSON.parse(original) as Record<string, unknown>), [REFRESH_SENT_FIELD]: Date.now() };
+  const value = await sealEntry(state.key, entryKey, entry);
+  const result = await store.connection.eval(WRITE, [KEYS.version, KEYS.check, KEYS.logins], [state.raw.version, "", "0", entryKey, value]);
+  if (result === 0) throw conflict(store, state.lease);
+  state.raw = { ...state.raw, version: String(result), entries: { ...state.raw.entries, [entryKey]: value } };
+}
+
+async function unmark(store: RedisStore, state: LockedState, before: Map<string, string>, keys: Set<string>): Promise<void> {
+  try {
+    const sets: string[] = [];
+    for (const k of keys) sets.push(k, await sealEntry(state.key, k, JSON.parse(before.get(k)!)));
+    const result = await store.connection.eval(WRITE, [KEYS.version, KEYS.check, KEYS.logins], [state.raw.version, "", "0", ...sets]);
+    if (result !== 0) state.raw = { ...state.raw, version: String(result) };
+  } catch {
+    // Redis is gone: the mark stays, and says a refresh may have been sent — the safe side.
+  }
+}
+
 /** Whether Redis holds exactly what this write sent (sealed values are unique: each has its own IV). */
 async function landed(store: RedisStore, sets: [string, string][], dels: string[]): Promise<boolean> {
   const raw = await store.readRaw();
@@ -156,6 +193,9 @@ async function rescue(store: RedisStore, state: LockedState, keys: string[], cau
       replaced[k] = state.raw.entries[k] ?? "";
     }
     data.replaced = replaced;
+    // Bound to this store and this fleet's key: never judged against another store or database.
+    data.store = store.location;
+    data.keyFingerprint = state.key.fingerprint;
     // This pi could not release its lease either: whoever restores the login drops it, instead of waiting for it to expire.
     data.lease = state.lease.value;
     return { value: undefined, changed: true };
@@ -170,7 +210,14 @@ async function rescue(store: RedisStore, state: LockedState, keys: string[], cau
 export async function restoreRescued(store: RedisStore): Promise<void> {
   if (!(await Bun.file(store.rescuePath).exists())) return;
   const rescue = new FileStore(store.rescuePath, "file");
-  const abandoned = (await rescue.read()).data.lease;
+  const held = (await rescue.read()).data;
+  const key = await store.sealingKey();
+  if ((typeof held.store === "string" && held.store !== store.location) || (typeof held.keyFingerprint === "string" && held.keyFingerprint !== key.fingerprint)) {
+    // Kept for another store (or another fleet's key): it waits for that one, untouched.
+    warn(`${displayPath(store.rescuePath)} holds logins kept during an outage of ${typeof held.store === "string" ? held.store : "another shared store"}; they go back when pi next uses that store`);
+    return;
+  }
+  const abandoned = held.lease;
   if (typeof abandoned === "string") await releaseLease(store.connection, KEYS.lease, abandoned);
   await locked(store, async (state) => {
     const kept = (await rescue.read()).data;

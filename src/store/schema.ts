@@ -51,6 +51,13 @@ export const RATE_LIMIT_FIELD = "rateLimitedUntil";
  */
 export const UNANSWERED_FIELD = "unansweredRefreshes";
 
+/**
+ * Field of a stored login (pi's own, on the shared store): when a refresh of it was sent by
+ * a machine whose result has not been written. Cleared by that write; while it stands, no
+ * machine sends the refresh token again.
+ */
+export const REFRESH_SENT_FIELD = "refreshSentAt";
+
 /** The fields of an entry that are secrets (and go to the keychain when it is used). */
 export const SECRET_FIELDS = ["access", "refresh", "key"] as const;
 /** What an entry keeps in the file when its secrets are in the keychain: which fields are there. */
@@ -65,7 +72,7 @@ export function hasKeyringMarkers(data: StoreData): boolean {
 }
 
 /** Fields of an entry that are not extras handed to the provider's model calls. */
-const CORE_FIELDS = new Set(["type", "access", "refresh", "expires", "key", RATE_LIMIT_FIELD, UNANSWERED_FIELD]);
+const CORE_FIELDS = new Set(["type", "access", "refresh", "expires", "key", RATE_LIMIT_FIELD, UNANSWERED_FIELD, REFRESH_SENT_FIELD]);
 
 /** The names of the fields that are missing or wrong; empty when the entry is a valid login. */
 export function wrongFields(value: unknown): string[] {

@@ -9,6 +9,7 @@ import { type PendingWrite, reserveWrite } from "./atomic-write.ts";
 import { assertWritable, snapshotEntries } from "./entry-check.ts";
 import {
   type FileStore,
+  LOCAL_TOOLS,
   type Mutation,
   StoreCorruptError,
   type UpdateOptions,
@@ -74,7 +75,7 @@ export async function updateStore<T>(store: FileStore, mutate: Mutation<T>, opti
     const pending = reserve(store.path, realPath);
     const run = async (): Promise<UpdateResult<T>> => {
       const before = snapshotEntries(data);
-      const { value, changed } = await mutate(data);
+      const { value, changed } = await mutate(data, LOCAL_TOOLS);
       if (!changed) return { value, written: false };
       assertWritable(data, before);
       if (!lock.stillHeld()) {

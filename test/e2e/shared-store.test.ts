@@ -257,6 +257,70 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     expect(existsSync(rescue)).toBe(false);
   });
 
+  for (const outage of ["paused", "stopped"] as const) {
+    for (const order of ["the machine that refreshed", "the waiting machine"] as const) {
+      test(`Redis ${outage} mid-refresh with a second machine waiting: the login stays alive everywhere and nothing is replayed, when ${order} comes back first (issue 21, point 4)`, async () => {
+        const [a, b] = [machine(), machine()];
+        await sharedLogin(a, -1000);
+        const quick = { PI_REDIS_TIMEOUT_MS: "1000", PI_REDIS_WRITE_RETRY_MS: "300", PI_REDIS_LEASE_MS: "3000" };
+        fake.latencyMs = [800, 800];
+        const refresher = a.box.spawn(["token", "anthropic"], { ...a.env, ...quick });
+        await until(() => fake.tokenRequests("refresh_token").length === 1, "the refresh");
+        const waiter = b.box.spawn(["token", "anthropic"], { ...b.env, ...quick });
+        if (outage === "paused") redis.pause();
+        else await redis.stop();
+        const [cut, waited] = await Promise.all([finish(a.box, refresher, ["token"]), finish(b.box, waiter, ["token"])]);
+        expect(cut.code).toBe(5);
+        expect(waited.code).toBe(5);
+        if (outage === "paused") redis.resume();
+        else await redis.start();
+        const machines = order === "the machine that refreshed" ? [a, b] : [b, a, b];
+        const outcomes: PiResult[] = [];
+        for (const m of machines) {
+          // The refresher's lease lapses by itself (it could not release it while Redis was away).
+          await until(() => Bun.spawnSync(["redis-cli", "-p", String(redis.port), "EXISTS", "{pi}:lease"]).stdout.toString().trim() === "0", "the old lease to lapse", 10_000);
+          outcomes.push(await m.box.run(["token", "anthropic"], { env: { ...m.env, ...quick } }));
+        }
+        const refused = outcomes.filter((r) => r.code !== 0);
+        // Only the waiting machine, before the refresher came back, may be refused; it says why and sends nothing.
+        for (const r of refused) {
+          expect(r.code).toBe(5);
+          expect(r.stderr).toContain("its result has not reached the shared store");
+        }
+        // Stopped, Redis lost the refresher's write: the waiting machine, first back, must be refused.
+        if (outage === "stopped" && order === "the waiting machine") expect(refused).toHaveLength(1);
+        if (order === "the machine that refreshed") expect(refused).toHaveLength(0);
+        const served = outcomes.filter((r) => r.code === 0);
+        expect(served.length).toBeGreaterThanOrEqual(2);
+        expect(new Set(served.map((r) => r.stdout.trim())).size).toBe(1);
+        expect(fake.isValidAccess(served[0]!.stdout.trim())).toBe(true);
+        expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+        expect(fake.replays).toBe(0);
+      });
+    }
+  }
+
+  test("the rescue file is bound to its store: pi status against another Redis database leaves it alone (issue 21, point 4)", async () => {
+    const a = machine();
+    await sharedLogin(a, -1000);
+    fake.latencyMs = [700, 700];
+    const env = { ...a.env, PI_REDIS_WRITE_RETRY_MS: "300" };
+    const proc = a.box.spawn(["token", "anthropic"], env);
+    await until(() => fake.tokenRequests("refresh_token").length === 1, "the refresh");
+    await redis.stop();
+    expect((await finish(a.box, proc, ["token"])).code).toBe(5);
+    await redis.start();
+    const rescue = join(a.box.agentDir, "shared-store-rescue.json");
+    const other = await a.box.run(["status"], { env: { ...a.env, PI_CREDENTIAL_STORE: redis.url.replace(/\/0$/, "/5") } });
+    expect(other.stderr).toContain("holds logins kept during an outage of");
+    expect(existsSync(rescue)).toBe(true);
+    const back = await a.box.run(["token", "anthropic"], { env });
+    expect(back.code).toBe(0);
+    expect(fake.isValidAccess(back.stdout.trim())).toBe(true);
+    expect(fake.replays).toBe(0);
+    expect(existsSync(rescue)).toBe(false);
+  });
+
   test("Redis restarted within the retry window: the refresh's write lands and the command succeeds", async () => {
     const a = machine();
     await sharedLogin(a, -1000);
