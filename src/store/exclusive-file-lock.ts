@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { debug } from "../core/debug.ts";
 import { PiError, errnoOf } from "../core/errors.ts";
@@ -12,7 +12,9 @@ import type { LockOptions } from "./lock.ts";
  * Unlike a kernel lock it must guess when a holder is gone:
  *
  * A holder that dies leaves its file behind, so a waiter takes it over when
- *  - the holder ran on this host and its pid no longer exists (immediate), or
+ *  - the holder ran on this host, in this PID namespace and since this boot, and its pid no
+ *    longer exists (immediate) — a pid is only a name inside its namespace: a holder in a
+ *    container sharing the hostname may be alive under a pid that is free here; or
  *  - the file has not been touched for STALE_MS (the holder refreshes the mtime every
  *    HEARTBEAT_MS while it works, so a slow refresh is never mistaken for a dead one;
  *    this also covers a holder on another host sharing the directory).
@@ -27,21 +29,40 @@ interface Holder {
   pid: number;
   host: string;
   nonce: string;
+  /** Where the pid means something: the PID namespace and the boot ("" where the platform has no such thing). */
+  space?: string;
 }
 
-export async function withExclusiveFileLock<T>(lockPath: string, options: LockOptions<T>, fn: () => Promise<T>): Promise<T> {
+/** The lock as its holder sees it: held while the file is still the one it created. */
+export interface FileLockHeld {
+  stillHeld(): boolean;
+}
+
+export async function withExclusiveFileLock<T>(lockPath: string, options: LockOptions<T>, fn: (held: FileLockHeld) => Promise<T>): Promise<T> {
   const acquired = await acquire(lockPath, options);
   if ("done" in acquired) return acquired.done;
-  const release = acquired.release;
+  const { release, nonce } = acquired;
   try {
-    return await fn();
+    return await fn({ stillHeld: () => readHolder(lockPath)?.nonce === nonce });
   } finally {
     release();
   }
 }
 
-async function acquire<T>(lockPath: string, { waitMs, whileWaiting }: LockOptions<T>): Promise<{ release: () => void } | { done: T }> {
-  const me: Holder = { pid: process.pid, host: hostname(), nonce: crypto.randomUUID() };
+/** This process's PID namespace and boot, where they can be read (Linux); "" elsewhere. */
+let space: string | undefined;
+function pidSpace(): string {
+  if (space !== undefined) return space;
+  try {
+    space = `${readlinkSync("/proc/self/ns/pid")}/${readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()}`;
+  } catch {
+    space = "";
+  }
+  return space;
+}
+
+async function acquire<T>(lockPath: string, { waitMs, whileWaiting }: LockOptions<T>): Promise<{ release: () => void; nonce: string } | { done: T }> {
+  const me: Holder = { pid: process.pid, host: hostname(), nonce: crypto.randomUUID(), space: pidSpace() };
   const deadline = Date.now() + waitMs;
   let delay = 5;
   for (;;) {
@@ -79,7 +100,7 @@ async function acquire<T>(lockPath: string, { waitMs, whileWaiting }: LockOption
   };
   // Ctrl+C in the middle of a locked section releases it, so waiting processes go on at once.
   forget = onExitCleanup(release);
-  return { release };
+  return { release, nonce: me.nonce };
 }
 
 function tryCreate(path: string, holder: Holder): boolean {
@@ -136,7 +157,8 @@ function inspect(path: string, staleMs = STALE_MS): { raw: string; holder?: Hold
   const old = Date.now() - mtimeMs > staleMs;
   // An empty or half-written file: its creator died between open and write, or is about to write.
   if (!holder) return { raw, stale: old };
-  const dead = holder.host === hostname() && !isAlive(holder.pid);
+  // Its pid is judged only where it names the same process it named for the holder.
+  const dead = holder.host === hostname() && (holder.space ?? "") === pidSpace() && !isAlive(holder.pid);
   return { raw, holder, stale: dead || old };
 }
 

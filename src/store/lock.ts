@@ -46,7 +46,7 @@ const TELL_AFTER_MS = 1_000;
 
 export async function withLock<T>(lockPath: string, options: LockOptions<T>, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
   const kernel = kernelLock();
-  if (!kernel) return withExclusiveFileLock(lockPath, options, () => fn({ stillHeld: () => true }));
+  if (!kernel) return withExclusiveFileLock(lockPath, options, (held) => fn(held));
   const acquired = await acquire(kernel, lockPath, options);
   if ("done" in acquired) return acquired.done;
   try {
