@@ -235,7 +235,8 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     expect(back.stdout.trim()).toBe(tokens.access);
   });
 
-  test("Redis going down in the middle of a refresh keeps the renewed login on the machine, and it goes back when Redis returns", async () => {
+  /** Machine `a` refreshes an expired shared login, and Redis stops while the provider answers. */
+  async function refreshCutOff(): Promise<{ a: ReturnType<typeof machine>; env: Record<string, string>; cut: PiResult }> {
     const a = machine();
     await sharedLogin(a, -1000);
     fake.latencyMs = [700, 700];
@@ -243,7 +244,11 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     const proc = a.box.spawn(["token", "anthropic"], env);
     await until(() => fake.tokenRequests("refresh_token").length === 1, "the refresh");
     await redis.stop();
-    const cut = await finish(a.box, proc, ["token"]);
+    return { a, env, cut: await finish(a.box, proc, ["token"]) };
+  }
+
+  test("Redis going down in the middle of a refresh keeps the renewed login on the machine, and it goes back when Redis returns", async () => {
+    const { a, env, cut } = await refreshCutOff();
     expect(cut.code).toBe(5);
     expect(cut.stderr).toContain("stopped answering after the provider renewed anthropic");
     const rescue = join(a.box.agentDir, "shared-store-rescue.json");
@@ -301,14 +306,8 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
   }
 
   test("the rescue file is bound to its store: pi status against another Redis database leaves it alone (issue 21, point 4)", async () => {
-    const a = machine();
-    await sharedLogin(a, -1000);
-    fake.latencyMs = [700, 700];
-    const env = { ...a.env, PI_REDIS_WRITE_RETRY_MS: "300" };
-    const proc = a.box.spawn(["token", "anthropic"], env);
-    await until(() => fake.tokenRequests("refresh_token").length === 1, "the refresh");
-    await redis.stop();
-    expect((await finish(a.box, proc, ["token"])).code).toBe(5);
+    const { a, env, cut } = await refreshCutOff();
+    expect(cut.code).toBe(5);
     await redis.start();
     const rescue = join(a.box.agentDir, "shared-store-rescue.json");
     const other = await a.box.run(["status"], { env: { ...a.env, PI_CREDENTIAL_STORE: redis.url.replace(/\/0$/, "/5") } });
