@@ -4,7 +4,7 @@ import { redact } from "../core/redact.ts";
 import { closest } from "../core/suggest.ts";
 import { stripControls } from "../core/text.ts";
 import { COMMIT, TARGET, VERSION } from "../core/version.ts";
-import { printError, stdoutFailure, warn, writeErr, writeStdout } from "../terminal/output.ts";
+import { flushStdout, printError, warn, writeErr, writeStdout } from "../terminal/output.ts";
 import { parseArgv } from "./argv.ts";
 import type { ArgsDef } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
@@ -22,7 +22,7 @@ const SESSION_ARGS: ArgsDef = {
 export async function runCli(argv: readonly string[]): Promise<number> {
   ignoreInsecureTls();
   const code = await dispatch(argv);
-  return outputFailed() ?? code;
+  return outputFailed(await flushStdout()) ?? code;
 }
 
 /**
@@ -42,8 +42,7 @@ function ignoreInsecureTls(): void {
  * script must not take an empty token for a good one. One line on stderr says so (nothing,
  * when stderr is gone too).
  */
-function outputFailed(): number | undefined {
-  const failure = stdoutFailure();
+function outputFailed(failure: string | undefined): number | undefined {
   // A reader that stopped reading (`pi … | head -1`) is not the command's failure.
   if (!failure || failure === "EPIPE") return undefined;
   try {

@@ -1,4 +1,3 @@
-import { readFileSync, writeSync } from "node:fs";
 import { errnoOf } from "../core/errors.ts";
 import { redact } from "../core/redact.ts";
 import { stripControls } from "../core/text.ts";
@@ -26,35 +25,33 @@ export function writeOut(line: string): void {
 }
 
 let stdoutError: string | undefined;
-/** How long a full pipe may hold pi up before the write counts as failed. */
-const STDOUT_STALL_MS = 30_000;
+let pending: Promise<void> = Promise.resolve();
 
 /**
- * Everything pi prints on stdout goes here, byte-exact. A write that fails (a full disk, a
- * closed descriptor, a reader gone) is remembered, and the rest is skipped: the command
- * ends with exit 1 (cli/run.ts), so a script never takes an empty token for a good one.
+ * Everything pi prints on stdout goes here, byte-exact and in order. A write that fails (a
+ * full disk, a closed descriptor, a reader gone) is remembered, and the rest is skipped: the
+ * command ends with exit 1 (cli/run.ts, after `flushStdout`), so a script never takes an
+ * empty token for a good one. Bun.write reports what console.log swallows, and loads nothing
+ * the hot paths do not already have (node:fs would cost `pi token` a fifth of its start-up).
  */
 export function writeStdout(text: string): void {
-  stdoutError ??= stdoutWasClosed();
   if (stdoutError) return;
-  const bytes = Buffer.from(text);
-  let offset = 0;
-  let stalledSince: number | undefined;
-  while (offset < bytes.length) {
+  pending = pending.then(async () => {
+    if (stdoutError) return;
+    stdoutError ??= await stdoutWasClosed();
+    if (stdoutError) return;
     try {
-      offset += writeSync(1, bytes, offset, bytes.length - offset);
-      stalledSince = undefined;
+      await Bun.write(Bun.stdout, text);
     } catch (error) {
-      const code = errnoOf(error) ?? "EIO";
-      // A pipe whose reader is slow: wait for it, within bounds.
-      if (code === "EAGAIN" && Date.now() - (stalledSince ??= Date.now()) < STDOUT_STALL_MS) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-        continue;
-      }
-      stdoutError = code;
-      return;
+      stdoutError = errnoOf(error) ?? "EIO";
     }
-  }
+  });
+}
+
+/** Waits for every write so far; why stdout failed, if it did. */
+export async function flushStdout(): Promise<string | undefined> {
+  await pending;
+  return stdoutError;
 }
 
 let checkedClosed = false;
@@ -65,11 +62,11 @@ let checkedClosed = false;
  * have closed it), so a stdout that is one was opened by the runtime: there was none. Linux
  * only (elsewhere the runtime's stand-in cannot be told apart).
  */
-function stdoutWasClosed(): string | undefined {
+async function stdoutWasClosed(): Promise<string | undefined> {
   if (checkedClosed || process.platform !== "linux") return undefined;
   checkedClosed = true;
   try {
-    const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync("/proc/self/fdinfo/1", "utf8"))?.[1];
+    const flags = /^flags:\s*([0-7]+)$/m.exec(await Bun.file("/proc/self/fdinfo/1").text())?.[1];
     return flags !== undefined && (Number.parseInt(flags, 8) & 0o2000000) !== 0 ? "EBADF" : undefined;
   } catch {
     return undefined;
