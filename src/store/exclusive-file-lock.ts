@@ -43,7 +43,7 @@ export async function withExclusiveFileLock<T>(lockPath: string, options: LockOp
   if ("done" in acquired) return acquired.done;
   const { release, nonce } = acquired;
   try {
-    return await fn({ stillHeld: () => readHolder(lockPath)?.nonce === nonce });
+    return await fn({ stillHeld: () => stillOurs(lockPath, nonce) });
   } finally {
     release();
   }
@@ -96,7 +96,7 @@ async function acquire<T>(lockPath: string, { waitMs, whileWaiting }: LockOption
     forget();
     clearInterval(heartbeat);
     // Remove the file only while it is still ours: after a takeover it belongs to someone else.
-    if (readHolder(lockPath)?.nonce === me.nonce) unlinkQuiet(lockPath);
+    if (stillOurs(lockPath, me.nonce)) unlinkQuiet(lockPath);
   };
   // Ctrl+C in the middle of a locked section releases it, so waiting processes go on at once.
   forget = onExitCleanup(release);
@@ -160,6 +160,11 @@ function inspect(path: string, staleMs = STALE_MS): { raw: string; holder?: Hold
   // Its pid is judged only where it names the same process it named for the holder.
   const dead = holder.host === hostname() && (holder.space ?? "") === pidSpace() && !isAlive(holder.pid);
   return { raw, holder, stale: dead || old };
+}
+
+/** Whether the lock file is still the one this holder created (not taken over since). */
+function stillOurs(path: string, nonce: string): boolean {
+  return readHolder(path)?.nonce === nonce;
 }
 
 function readHolder(path: string): Holder | undefined {
