@@ -6,7 +6,7 @@
  *   bun scripts/stress-writer.ts <oauth.json> increment <n>      # provider "stress-b": count += 1, n times
  *   bun scripts/stress-writer.ts <oauth.json> login-logout <id>  # add "stress-c-<id>", then remove it
  */
-import { FileStore } from "../src/store/credential-store.ts";
+import { FileStore } from "../src/store/file/store.ts";
 
 const [path, mode, arg] = process.argv.slice(2);
 if (!path || !mode || !arg) {

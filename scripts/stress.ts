@@ -21,31 +21,18 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FakeAnthropic } from "../test/fakes/anthropic-server.ts";
-import { DEVICE_PROFILES, FakeDeviceProvider } from "../test/fakes/device-provider-server.ts";
-import { FakeOpenAI } from "../test/fakes/openai-server.ts";
+import { type RotatingFake, rotatingFakes } from "../test/fakes/registry.ts";
 
-/** The providers whose refresh tokens rotate, each with its fake and how pi stores its login. */
-export const TARGETS = {
-  anthropic: () => {
-    const fake = new FakeAnthropic().start();
-    return { fake, entry: (expires: number) => ({ type: "oauth", ...pick(fake.issueFamily()), expires }) };
-  },
-  "openai-codex": () => {
-    const fake = new FakeOpenAI().start();
-    return { fake, entry: (expires: number) => ({ type: "oauth", ...pick(fake.issueFamily()), expires, accountId: fake.accountId }) };
-  },
-  xai: () => {
-    const fake = new FakeDeviceProvider(DEVICE_PROFILES.xai).start();
-    return { fake, entry: (expires: number) => ({ type: "oauth", ...pick(fake.storedLogin(0)), expires }) };
-  },
-  "kimi-coding": () => {
-    const fake = new FakeDeviceProvider(DEVICE_PROFILES["kimi-coding"]).start();
-    return { fake, entry: (expires: number) => ({ type: "oauth", ...pick(fake.storedLogin(0)), expires }) };
-  },
-} as const;
-
-const pick = (t: { access: string; refresh: string }) => ({ access: t.access, refresh: t.refresh });
+/** The providers whose refresh tokens rotate (test/fakes/registry.ts), each with its fake and how pi stores its login. */
+export const TARGETS: Readonly<Record<string, () => { fake: RotatingFake; entry: (expires: number) => Record<string, unknown> }>> = Object.fromEntries(
+  rotatingFakes().map((target) => [
+    target.id,
+    () => {
+      const fake = target.start();
+      return { fake, entry: (expires: number) => ({ ...target.storedLogin(fake, 0), expires }) };
+    },
+  ]),
+);
 
 export interface StressOptions {
   procs: number;
@@ -55,7 +42,7 @@ export interface StressOptions {
   latencyMs: [number, number];
   bin: string;
   /** Which provider's login is under stress (default anthropic). */
-  provider?: keyof typeof TARGETS;
+  provider?: string;
   log?: (line: string) => void;
 }
 
@@ -86,7 +73,9 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   const agentDir = join(work, "agent");
   const storePath = join(agentDir, "oauth.json");
   const id = opts.provider ?? "anthropic";
-  const { fake, entry } = TARGETS[id]();
+  const target = TARGETS[id];
+  if (!target) throw new Error(`no rotating fake for ${id}; known: ${Object.keys(TARGETS).join(", ")}`);
+  const { fake, entry } = target();
   fake.latencyMs = opts.latencyMs;
   const env = { PATH: process.env.PATH ?? "", HOME: work, PI_CODING_AGENT_DIR: agentDir, ...fake.env() };
   const report: StressReport = {
@@ -118,7 +107,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   };
   // Expire the stored token through pi's own lock, as another pi process could.
   const expire = async () => {
-    const { FileStore } = await import("../src/store/credential-store.ts");
+    const { FileStore } = await import("../src/store/file/store.ts");
     await new FileStore(storePath).update(async (data) => {
       (data[id] as { expires: number }).expires = Date.now() - 1000;
       return { value: undefined, changed: true };
@@ -273,14 +262,14 @@ function flag(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-function providerFlag(): keyof typeof TARGETS {
+function providerFlag(): string {
   const i = process.argv.indexOf("--provider");
   const value = i > 0 ? process.argv[i + 1] : "anthropic";
   if (!value || !(value in TARGETS)) {
     console.error(`--provider takes one of: ${Object.keys(TARGETS).join(", ")}`);
     process.exit(2);
   }
-  return value as keyof typeof TARGETS;
+  return value;
 }
 
 if (import.meta.main) {

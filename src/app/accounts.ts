@@ -1,7 +1,7 @@
 import { PiError } from "../core/errors.ts";
 import { stripControls } from "../core/text.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
-import type { CredentialStore, Mutation, StoreSnapshot, UpdateOptions, UpdateResult } from "../store/credential-store.ts";
+import type { CredentialStore, StoreDescription, Mutation, StoreSnapshot, UpdateOptions, UpdateResult } from "../store/contract.ts";
 import type { StoreData } from "../store/schema.ts";
 
 /**
@@ -140,6 +140,7 @@ export async function promoteNextAccount(store: CredentialStore, provider: Provi
  */
 class AccountView implements CredentialStore {
   readonly kind: CredentialStore["kind"];
+  readonly shared: boolean;
   readonly location: string;
 
   constructor(
@@ -148,7 +149,13 @@ class AccountView implements CredentialStore {
     private readonly key: string,
   ) {
     this.kind = base.kind;
+    this.shared = base.shared;
     this.location = base.location;
+  }
+
+  async describe(): Promise<StoreDescription> {
+    const described = await this.base.describe();
+    return described.data ? { ...described, data: this.picture(described.data) } : described;
   }
 
   resolveKey(key: string, env?: NodeJS.ProcessEnv): Promise<string> {

@@ -1,5 +1,5 @@
 import { agentDir, joinPath } from "../core/paths.ts";
-import { checkAgentFile } from "../store/credential-store.ts";
+import { checkAgentFile } from "../store/agent-file.ts";
 import { PROVIDERS } from "../providers/registry.ts";
 import type { ModelInfo } from "../providers/types.ts";
 

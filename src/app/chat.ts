@@ -1,7 +1,7 @@
 import { PiError, isPiError } from "../core/errors.ts";
 import { findProvider } from "../providers/registry.ts";
 import type { ChatEvent, ChatRequest, Credential, ProviderDescriptor } from "../providers/types.ts";
-import type { CredentialStore } from "../store/credential-store.ts";
+import type { CredentialStore } from "../store/contract.ts";
 import { isRefreshable, readEntry } from "../store/schema.ts";
 import { catalog } from "./catalog.ts";
 import { credentialFrom, resolveCredential } from "./credentials.ts";

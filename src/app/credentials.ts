@@ -2,9 +2,9 @@ import { knownExpiry } from "../core/duration.ts";
 import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import type { Credential, CredentialKind, ProviderDescriptor, SourceSpec } from "../providers/types.ts";
-import type { CredentialStore } from "../store/credential-store.ts";
+import type { CredentialStore } from "../store/contract.ts";
 import { type StoreData, type StoredLogin, extrasOf, isRefreshable, readEntry, secretOf } from "../store/schema.ts";
-import { warn } from "../terminal/output.ts";
+import { warnNotice } from "../core/notice.ts";
 import { needsRefresh } from "./refresh-policy.ts";
 
 /**
@@ -98,7 +98,7 @@ export async function resolveCredential(provider: ProviderDescriptor, options: R
       if (state.problem && !failure) failure = state.error ?? new PiError("store_corrupt", state.problem);
       continue;
     }
-    if (failure) warn(`${failure.message} — using ${state.source} meanwhile`);
+    if (failure) warnNotice(`${failure.message} — using ${state.source} meanwhile`);
     try {
       return await use(provider, state, options, minValidityMs);
     } catch (error) {
@@ -130,7 +130,7 @@ async function use(provider: ProviderDescriptor, state: SourceState, options: Re
   const { refreshLogin } = await import("./refresh.ts");
   const fresh = await refreshLogin(options.store, provider, login, { minValidityMs });
   if (needsRefresh(fresh, minValidityMs)) {
-    warn(`${provider.displayName} issued a token that stays valid for less than the time asked for`);
+    warnNotice(`${provider.displayName} issued a token that stays valid for less than the time asked for`);
   }
   return credentialFrom(provider, "stored", fresh);
 }

@@ -5,7 +5,8 @@ import { agentDir, joinPath } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
 import { isTokenText } from "../core/text.ts";
 import type { LoginMethod, LoginUI, ProviderDescriptor } from "../providers/types.ts";
-import { checkAgentFile, openAgentStore } from "../store/credential-store.ts";
+import { checkAgentFile } from "../store/agent-file.ts";
+import type { CredentialStore } from "../store/contract.ts";
 import { SECRET_FIELDS, type StoredLogin } from "../store/schema.ts";
 
 /**
@@ -49,17 +50,17 @@ export function checkLoginOptions(provider: ProviderDescriptor, options: Readonl
   }
 }
 
-export async function loginAndStore(provider: ProviderDescriptor, method: LoginMethod, ui: LoginUI, options: Readonly<Record<string, string>>, account?: string): Promise<LoginResult> {
+export async function loginAndStore(target: CredentialStore, provider: ProviderDescriptor, method: LoginMethod, ui: LoginUI, options: Readonly<Record<string, string>>, account?: string): Promise<LoginResult> {
   if (account !== undefined) checkAccountName(account);
   disableCoreDumps();
   if (provider.signInNotice) ui.info(provider.signInNotice);
   const runtime = await provider.load();
   const login = await runtime.login(method.id, ui, options);
   if (ui.signal.aborted) throw new PiError("interrupted", "login cancelled; nothing was changed");
-  return store(provider, login, account);
+  return keep(target, provider, login, account);
 }
 
-export async function loginWithToken(provider: ProviderDescriptor, token: string, options: Readonly<Record<string, string>>, account?: string): Promise<LoginResult> {
+export async function loginWithToken(target: CredentialStore, provider: ProviderDescriptor, token: string, options: Readonly<Record<string, string>>, account?: string): Promise<LoginResult> {
   if (account !== undefined) checkAccountName(account);
   const runtime = await provider.load();
   if (!runtime.loginWithToken || !provider.withToken) {
@@ -69,15 +70,15 @@ export async function loginWithToken(provider: ProviderDescriptor, token: string
   registerSecret(value);
   if (value === "") throw new PiError("usage", `stdin held no token; pipe in ${provider.withToken}`);
   checkTokenCharacters(value, "the token on stdin");
-  return store(provider, await runtime.loginWithToken(value, options), account);
+  return keep(target, provider, await runtime.loginWithToken(value, options), account);
 }
 
-async function store(provider: ProviderDescriptor, login: StoredLogin, account?: string): Promise<LoginResult> {
+/** The new login into the store, in the account's place. */
+async function keep(credentials: CredentialStore, provider: ProviderDescriptor, login: StoredLogin, account?: string): Promise<LoginResult> {
   for (const field of SECRET_FIELDS) {
     const value = login[field];
     if (typeof value === "string") checkTokenCharacters(value, `the ${field} token ${provider.displayName} issued`);
   }
-  const credentials = await openAgentStore();
   const { value: placed } = await credentials.update(
     async (data) => {
       const before = accountsOf(data, provider).find((r) => r.active)?.name;
@@ -86,7 +87,7 @@ async function store(provider: ProviderDescriptor, login: StoredLogin, account?:
     },
     { onCorrupt: "move-aside", purpose: "storing a login" },
   );
-  return { provider, storePath: credentials.location, shared: credentials.kind === "redis", kind: login.type, hiddenBy: hidingVariable(provider), account: placed.stored, movedAside: placed.movedAside };
+  return { provider, storePath: credentials.location, shared: credentials.shared, kind: login.type, hiddenBy: hidingVariable(provider), account: placed.stored, movedAside: placed.movedAside };
 }
 
 /** RFC 6750's token characters, roughly: visible ASCII. Anything else could inject a header line. */
@@ -137,7 +138,7 @@ export async function startLogin(provider: ProviderDescriptor, options: Readonly
   return { url: pending.url, expiresAt: entry.expiresAt, pendingPath: pendingPath() };
 }
 
-export async function finishLogin(provider: ProviderDescriptor, answer: string, account?: string): Promise<LoginResult> {
+export async function finishLogin(target: CredentialStore, provider: ProviderDescriptor, answer: string, account?: string): Promise<LoginResult> {
   if (account !== undefined) checkAccountName(account);
   const runtime = await provider.load();
   if (!provider.twoStep || !runtime.finishLogin) {
@@ -154,7 +155,7 @@ export async function finishLogin(provider: ProviderDescriptor, answer: string, 
   }
   // A wrong state or a bad paste is refused before anything is sent, and the pending sign-in stays for another try.
   const login = await runtime.finishLogin(entry.secrets, answer);
-  const result = await store(provider, login, account);
+  const result = await keep(target, provider, login, account);
   delete all[provider.id];
   await writePending(all);
   return result;

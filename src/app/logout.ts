@@ -2,7 +2,7 @@ import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import { PROVIDERS } from "../providers/registry.ts";
 import type { ProviderDescriptor, RevokeOutcome } from "../providers/types.ts";
-import type { CredentialStore } from "../store/credential-store.ts";
+import type { CredentialStore } from "../store/contract.ts";
 import { readEntry } from "../store/schema.ts";
 
 /** Logging out, for the CLI and the session alike: revoke where the provider can, then delete. */

@@ -2,7 +2,7 @@ import { retryHint } from "../core/duration.ts";
 import { PiError, callFailed, isPiError } from "../core/errors.ts";
 import { MAX_RETRY_AFTER_MS, defaultTimeoutMs } from "../core/http.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
-import type { CredentialStore } from "../store/credential-store.ts";
+import type { CredentialStore } from "../store/contract.ts";
 import { RATE_LIMIT_FIELD, REFRESH_SENT_FIELD, type RefreshableLogin, UNANSWERED_FIELD, isRefreshable, readEntry } from "../store/schema.ts";
 import { needsRefresh } from "./refresh-policy.ts";
 

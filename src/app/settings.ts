@@ -1,44 +1,37 @@
 import { agentDir, settingsPath } from "../core/paths.ts";
-import { checkAgentFile } from "../store/credential-store.ts";
-
-export { settingsPath };
+import { checkAgentFile } from "../store/agent-file.ts";
 
 /**
- * What the session remembers between runs (the last model chosen), in settings.json beside
- * the store: 0600 like everything pi writes there. A damaged or foreign file is ignored,
+ * settings.json beside the store: what the session remembers between runs (the last model
+ * chosen) and the store's choice (`credentialStore`, `credentialKeyFile`). Read once per run
+ * (app/context.ts); 0600 like everything pi writes there. A damaged file reads as empty,
  * never an error: it holds preferences, not credentials.
  */
-export interface Settings {
-  /** "provider/id". */
-  model?: string;
-}
-
-export async function readSettings(): Promise<Settings> {
-  await checkAgentFile(settingsPath(), { secret: false });
-  try {
-    const value = JSON.parse(await Bun.file(settingsPath()).text()) as Record<string, unknown>;
-    return typeof value === "object" && value !== null && typeof value.model === "string" ? { model: value.model } : {};
-  } catch {
-    return {};
-  }
-}
-
-export async function writeSettings(change: Settings): Promise<void> {
-  const current = await readRaw();
-  const next = { ...current, ...change };
-  const { mkdirSync } = await import("node:fs");
-  const { writeFileAtomic } = await import("../store/atomic-write.ts");
-  mkdirSync(agentDir(), { recursive: true, mode: 0o700 });
-  writeFileAtomic(settingsPath(), JSON.stringify(next, null, 2) + "\n");
-}
+export type SettingsFile = Record<string, unknown>;
 
 /** The whole file, so keys another program (or a newer pi) put there survive a write. */
-async function readRaw(): Promise<Record<string, unknown>> {
-  await checkAgentFile(settingsPath(), { secret: false });
+export async function readSettingsFile(env: NodeJS.ProcessEnv): Promise<SettingsFile> {
+  // It can name the store and its key: read only from a place nobody else controls.
+  await checkAgentFile(settingsPath(env), { secret: false });
   try {
-    const value = JSON.parse(await Bun.file(settingsPath()).text());
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : {};
+    const value = JSON.parse(await Bun.file(settingsPath(env)).text()) as unknown;
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as SettingsFile) : {};
   } catch {
     return {};
   }
+}
+
+/** The session's last model, "provider/id". */
+export function rememberedModel(settings: SettingsFile): string | undefined {
+  return typeof settings.model === "string" ? settings.model : undefined;
+}
+
+/** Writes `change` over the file as it is now on disk; returns the file as written. */
+export async function writeSettings(env: NodeJS.ProcessEnv, change: SettingsFile): Promise<SettingsFile> {
+  const next = { ...(await readSettingsFile(env)), ...change };
+  const { mkdirSync } = await import("node:fs");
+  const { writeFileAtomic } = await import("../store/atomic-write.ts");
+  mkdirSync(agentDir(env), { recursive: true, mode: 0o700 });
+  writeFileAtomic(settingsPath(env), JSON.stringify(next, null, 2) + "\n");
+  return next;
 }

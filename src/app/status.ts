@@ -3,11 +3,10 @@ import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import { maskToken } from "../core/redact.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
-import { type FileStore, openAgentStore, type StorePermissions } from "../store/credential-store.ts";
-import type { RedisStore } from "../store/redis-store.ts";
-import { RATE_LIMIT_FIELD, hasKeyringMarkers, isRefreshable } from "../store/schema.ts";
+import type { CredentialStore, StoreDescription } from "../store/contract.ts";
+import { RATE_LIMIT_FIELD, isRefreshable } from "../store/schema.ts";
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
-import { type StoreView, describeSources, readStoreView } from "./credentials.ts";
+import { type StoreView, describeSources } from "./credentials.ts";
 
 /**
  * What each provider would use right now, and from where: for `pi status` and the
@@ -40,79 +39,17 @@ export interface ProviderStatus {
   account: string | null;
 }
 
-export interface StoreStatus {
-  /** "file" (this machine's oauth.json or auth.json) or "redis" (a store shared by many machines). */
-  kind: "file" | "redis";
-  /** The file's path, or the shared store's address without its password. */
-  path: string;
-  /** A shared store: whether it answered now, and in how many ms (null for a file). */
-  answered: boolean | null;
-  answerMs: number | null;
-  exists: boolean;
-  fileMode: string | null;
-  dirMode: string | null;
-  permissionsOk: boolean;
-  problem: string | null;
-  /** Where the secrets are: "keyring" (the OS keychain), "file", or "shared" (sealed in the shared store). */
-  secrets: "keyring" | "file" | "shared";
-  /** Why, in words: the preference, or why the keychain is not used. */
-  secretsNote: string;
-  /** A shared store: where it was chosen ("PI_CREDENTIAL_STORE" or "settings.json"). */
-  chosenIn?: string;
-}
+/** The store as `pi status` shows it: its own description, without the logins it read. */
+export type StoreStatus = Omit<StoreDescription, "data" | "location"> & { path: string };
 
-export async function collectStatus(providers: readonly ProviderDescriptor[], options: { account?: string } = {}): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
+export async function collectStatus(store: CredentialStore, providers: readonly ProviderDescriptor[], options: { account?: string } = {}): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
   if (options.account !== undefined) {
     checkAccountName(options.account);
     if (providers.length !== 1) throw new PiError("usage", "--account goes with one provider; see `pi status --help`");
   }
-  const store = await openAgentStore();
-  if (store.kind === "redis") return collectShared(store, providers, options);
-  // Modes as found, before reading repairs them (the repair warns on stderr).
-  const found = await store.permissions();
-  let view: StoreView;
-  let exists = false;
-  try {
-    const snapshot = await store.read();
-    exists = snapshot.exists;
-    view = { data: snapshot.data };
-  } catch (error) {
-    if (!(error instanceof PiError)) throw error;
-    exists = true;
-    view = { problem: error.message };
-  }
-  const secrets = await describeSecrets(store, view);
-  return { store: { ...describeStore(store.path, exists, found, view), ...secrets }, providers: providers.map((p) => describeProvider(p, accountView(p, view, options.account))) };
-}
-
-/** A shared store: whether it answers (never a hang: each command has a time limit), and how its secrets are sealed. */
-async function collectShared(store: RedisStore, providers: readonly ProviderDescriptor[], options: { account?: string }): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
-  const probe = await store.probe();
-  const view: StoreView = probe.answered ? await readStoreView(store) : { problem: probe.error instanceof Error ? probe.error.message : probe.why };
-  let secretsNote: string;
-  try {
-    const key = await store.sealingKey();
-    secretsNote = `the shared store, sealed with AES-256-GCM (key from ${key.from}, fingerprint ${key.fingerprint})`;
-  } catch (error) {
-    secretsNote = `the shared store, which this machine cannot open: ${error instanceof Error ? error.message : String(error)}`;
-  }
-  return {
-    store: {
-      kind: "redis",
-      path: store.location,
-      answered: probe.answered,
-      answerMs: probe.answered ? probe.ms : null,
-      exists: probe.answered && probe.logins > 0,
-      fileMode: null,
-      dirMode: null,
-      permissionsOk: true,
-      problem: probe.answered ? ("problem" in view ? view.problem : null) : probe.why,
-      secrets: "shared",
-      secretsNote,
-      chosenIn: store.chosenIn,
-    },
-    providers: providers.map((p) => describeProvider(p, accountView(p, view, options.account))),
-  };
+  const { data, location, ...described } = await store.describe();
+  const view: StoreView = data ? { data } : { problem: described.problem ?? "the logins could not be read" };
+  return { store: { ...described, path: location }, providers: providers.map((p) => describeProvider(p, accountView(p, view, options.account))) };
 }
 
 /** The view with the asked-for account in the provider's place; the accounts listed either way. */
@@ -123,34 +60,6 @@ function accountView(provider: ProviderDescriptor, view: StoreView, account: str
   const picture = pictureOfAccount(view.data, provider, account);
   if (!picture) throw noSuchAccount(provider, account, accountsOf(view.data, provider));
   return { data: picture, account };
-}
-
-/** Where the secrets are and why; in auto mode this asks the keychain (3 s at most) whether it is there. */
-async function describeSecrets(store: FileStore, view: StoreView): Promise<Pick<StoreStatus, "secrets" | "secretsNote">> {
-  if (store.format === "auth.json") return { secrets: "file", secretsNote: "auth.json is shared with the original pi, which reads them there" };
-  const marked = "data" in view && hasKeyringMarkers(view.data);
-  const chosen = store.secretsFrom ? ` (${store.secretsFrom}=${store.secretsIn})` : "";
-  if (store.secretsIn === "file") return { secrets: marked ? "keyring" : "file", secretsNote: `the file${chosen}` };
-  const { probeKeyring } = await import("../store/keyring.ts");
-  const probe = await probeKeyring();
-  if (marked) return { secrets: "keyring", secretsNote: `the OS keychain, service "pi"${chosen}${probe.ok ? "" : `, which is not answering now (${probe.reason})`}` };
-  if (probe.ok) return { secrets: "file", secretsNote: `the file for now; the OS keychain answers, so the next login or refresh moves them there${chosen}` };
-  return { secrets: "file", secretsNote: `the file: the OS keychain is not available (${probe.reason})${chosen}` };
-}
-
-function describeStore(path: string, exists: boolean, perms: StorePermissions, view: StoreView): Omit<StoreStatus, "secrets" | "secretsNote"> {
-  const mode = (m?: number) => (m === undefined ? null : "0" + m.toString(8));
-  return {
-    kind: "file",
-    path,
-    answered: null,
-    answerMs: null,
-    exists,
-    fileMode: mode(perms.fileMode),
-    dirMode: mode(perms.dirMode),
-    permissionsOk: perms.ok,
-    problem: "problem" in view ? view.problem : null,
-  };
 }
 
 function describeProvider(provider: ProviderDescriptor, view: StoreView & { account?: string }): ProviderStatus {
@@ -216,18 +125,9 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
     for (const w of s.warnings) lines.push(`  warning: ${w}`);
     lines.push("");
   }
-  const where = displayPath(store.path);
-  if (store.kind === "redis") {
-    const state = store.answered ? `answered in ${store.answerMs} ms` : `not answering: ${store.problem ?? "no answer"}`;
-    lines.push(`Store: ${where} — shared by many machines (${store.chosenIn}); ${state}`);
-    lines.push(`Secrets: in ${store.secretsNote}`);
-  } else if (!store.exists) {
-    lines.push(`Store: ${where} (not created yet)`);
-  } else {
-    const perms = `file ${store.fileMode ?? "?"}, directory ${store.dirMode ?? "?"}`;
-    lines.push(`Store: ${where} (${perms}${store.permissionsOk ? ", private" : " — open to other users"})`);
-    lines.push(`Secrets: in ${store.secretsNote}`);
-  }
+  lines.push(`Store: ${store.summary}`);
+  // A store not made yet has no secrets to place; a shared store that does not answer still says how it seals them.
+  if (store.exists || store.answered !== null) lines.push(`Secrets: in ${store.secretsNote}`);
   return lines.join("\n");
 }
 

@@ -1,7 +1,7 @@
 import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
-import { type CredentialStore, openAgentStore, openLocalStore } from "../store/credential-store.ts";
+import type { CredentialStore } from "../store/contract.ts";
 import { REFRESH_SENT_FIELD, type StoreData, wrongFields } from "../store/schema.ts";
 import { accountKey, accountsOf } from "./accounts.ts";
 
@@ -24,12 +24,11 @@ export interface TransferReport {
   skipped: { key: string; why: string }[];
 }
 
-export async function transferLogins(direction: "push" | "pull", provider?: ProviderDescriptor): Promise<TransferReport> {
-  const shared = await openAgentStore();
-  if (shared.kind !== "redis") {
+/** `shared`: the store in use; `local`: this machine's own store, which exists beside it only when the store in use is shared. */
+export async function transferLogins(shared: CredentialStore, local: CredentialStore | undefined, direction: "push" | "pull", provider?: ProviderDescriptor): Promise<TransferReport> {
+  if (!shared.shared || local === undefined) {
     throw new PiError("usage", `\`pi store ${direction}\` moves logins to and from a shared store, and none is set; set PI_CREDENTIAL_STORE=redis://host:6379 and PI_CREDENTIAL_KEY first (see \`pi store --help\`)`);
   }
-  const local = await openLocalStore();
   const [source, target]: [CredentialStore, CredentialStore] = direction === "push" ? [local, shared] : [shared, local];
   const report: TransferReport = { direction, from: displayPath(source.location), to: displayPath(target.location), moved: [], replaced: [], skipped: [] };
 

@@ -1,16 +1,14 @@
 import { PiError } from "../core/errors.ts";
 import { closest } from "../core/suggest.ts";
-import type { ArgsDef } from "./command.ts";
+import type { ArgsDef, ParsedArgs } from "./command.ts";
 
 /**
  * Parses argv against a command's ArgsDef, strictly: an unknown flag or an extra argument is
  * a usage error naming the nearest flag, because a mistyped `--min-valdity` must not be
  * silently ignored. Booleans take `--flag`, `--no-flag`, `--flag=true|false`.
  */
-export type ParsedArgs = Record<string, string | boolean | undefined>;
-
-export function parseArgv(argv: readonly string[], spec: ArgsDef, command: string): ParsedArgs {
-  const out: ParsedArgs = {};
+export function parseArgv<A extends ArgsDef>(argv: readonly string[], spec: A, command: string): ParsedArgs<A> {
+  const out: Record<string, string | boolean | undefined> = {};
   const byName = new Map<string, { name: string; type: "boolean" | "string" }>();
   for (const [name, def] of Object.entries(spec)) {
     if (def.type === "positional") continue;
@@ -49,7 +47,8 @@ export function parseArgv(argv: readonly string[], spec: ArgsDef, command: strin
     out[name] = value;
   }
   if (positionals.length > 0) throw usage(`unexpected argument "${positionals[0]}"`, command);
-  return out;
+  // Every declared name was set above with its declared kind: the shape ParsedArgs<A> infers.
+  return out as ParsedArgs<A>;
 }
 
 function booleanValue(flag: string, inline: string | undefined, negated: boolean, command: string): boolean {

@@ -1,8 +1,10 @@
-import type { ParsedArgs } from "./argv.ts";
+import type { RunContext } from "../app/context.ts";
 
 /**
  * How a command declares its arguments: parsed by argv.ts, rendered by help.ts, so the help
- * can never describe a flag the parser does not take.
+ * can never describe a flag the parser does not take. The parsed arguments' type is inferred
+ * from the declaration (`defineCommand`), so a command reads `args.account` as the string or
+ * undefined it is, with no cast.
  */
 export type ArgDef =
   | { type: "positional"; description: string; required?: boolean; /** Takes the rest of the words. */ variadic?: boolean; valueHint?: string }
@@ -11,10 +13,30 @@ export type ArgDef =
 
 export type ArgsDef = Record<string, ArgDef>;
 
+/** What one declared argument parses to. */
+type ArgValue<D extends ArgDef> = D extends { type: "boolean" }
+  ? D extends { default: boolean } ? boolean : boolean | undefined
+  : D extends { type: "positional"; required: true } ? string : string | undefined;
+
+export type ParsedArgs<A extends ArgsDef = ArgsDef> = { [K in keyof A]: ArgValue<A[K]> };
+
 /** A pi command: what it is, its arguments, examples, and what it does. Returns the exit code. */
-export interface PiCommand {
+export interface PiCommand<A extends ArgsDef = ArgsDef> {
   meta: { name: string; description: string };
-  args: ArgsDef;
+  args: A;
   examples: readonly string[];
-  run(args: ParsedArgs): Promise<number>;
+  run(args: ParsedArgs<A>, context: CommandContext): Promise<number>;
+}
+
+/** Command name → module, loaded only when that command runs (commands.ts holds pi's). */
+export type CommandTable = Readonly<Record<string, { summary: string; load: () => Promise<PiCommand>; hidden?: boolean }>>;
+
+/** What a command runs with: the run's context, and the table of commands (for completion). */
+export interface CommandContext extends RunContext {
+  readonly commands: CommandTable;
+}
+
+/** Declares a command with its arguments' types inferred from `args`. */
+export function defineCommand<const A extends ArgsDef>(command: PiCommand<A>): PiCommand<A> {
+  return command;
 }

@@ -1,7 +1,7 @@
-import type { PiCommand } from "./command.ts";
+import type { CommandTable } from "./command.ts";
 
 /** Command name → module, loaded only when that command runs. `print` is `pi -p`, not listed as a command. */
-export const COMMANDS: Record<string, { summary: string; load: () => Promise<PiCommand>; hidden?: boolean }> = {
+export const COMMANDS: CommandTable = {
   login: { summary: "sign in to a provider and store the login", load: () => import("./commands/login.ts").then((m) => m.default) },
   logout: { summary: "revoke and delete a stored login", load: () => import("./commands/logout.ts").then((m) => m.default) },
   switch: { summary: "change which of a provider's accounts is active", load: () => import("./commands/switch.ts").then((m) => m.default) },

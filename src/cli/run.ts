@@ -5,8 +5,10 @@ import { closest } from "../core/suggest.ts";
 import { stripControls } from "../core/text.ts";
 import { COMMIT, TARGET, VERSION } from "../core/version.ts";
 import { flushStdout, printError, warn, writeErr, writeStdout } from "../terminal/output.ts";
+import { createRunContext } from "../app/context.ts";
+import type { Notice } from "../core/notice.ts";
 import { parseArgv } from "./argv.ts";
-import type { ArgsDef } from "./command.ts";
+import type { ArgsDef, CommandContext } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
 
 /**
@@ -14,15 +16,24 @@ import { COMMANDS } from "./commands.ts";
  * print mode, anything else a command. Returns the process exit code. Nothing here imports
  * a flow.
  */
-const SESSION_ARGS: ArgsDef = {
+const SESSION_ARGS = {
   model: { type: "string", alias: "m", description: "the session's model", valueHint: "id" },
   message: { type: "positional", variadic: true, description: "a first message" },
-};
+} satisfies ArgsDef;
 
 export async function runCli(argv: readonly string[]): Promise<number> {
+  // The one context of this run: every command, and the session, work with it.
+  const context: CommandContext = { ...createRunContext(process.env), commands: COMMANDS };
+  context.listen(printNotice);
   ignoreInsecureTls();
-  const code = await dispatch(argv);
+  const code = await dispatch(argv, context);
   return outputFailed(await flushStdout()) ?? code;
+}
+
+/** On the command line a notice is a line on stderr (a warning once per run); the session shows them its own way. */
+function printNotice(notice: Notice): void {
+  if (notice.kind === "warning") warn(notice.text);
+  else writeErr(`pi: ${notice.text}`);
 }
 
 /**
@@ -53,7 +64,7 @@ function outputFailed(failure: string | undefined): number | undefined {
   return EXIT.failure;
 }
 
-async function dispatch(argv: readonly string[]): Promise<number> {
+async function dispatch(argv: readonly string[], context: CommandContext): Promise<number> {
   const beforeDashes = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   const json = beforeDashes.includes("--json");
   try {
@@ -72,23 +83,23 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     if (beforeDashes.includes("-p") || beforeDashes.includes("--print")) {
       if (beforeDashes.includes("--help") || beforeDashes.includes("-h")) return await (await import("./help.ts")).printCommandHelp("print");
       const print = await COMMANDS.print!.load();
-      return await print.run(parseArgv(argv, print.args, "-p"));
+      return await print.run(parseArgv(argv, print.args, "-p"), context);
     }
     const entry = first === undefined ? undefined : COMMANDS[first];
     if (entry && !entry.hidden) {
       const command = await entry.load();
       const beforeSeparator = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
       if (beforeSeparator.includes("--help") || beforeSeparator.includes("-h")) return await (await import("./help.ts")).printCommandHelp(first!);
-      return await command.run(parseArgv(rest, command.args, first!));
+      return await command.run(parseArgv(rest, command.args, first!), context);
     }
-    return await session(argv);
+    return await session(argv, context);
   } catch (error) {
     return reportError(error, json);
   }
 }
 
 /** `pi`, `pi "question"`, `pi --model x`: the interactive session, which needs a terminal. */
-async function session(argv: readonly string[]): Promise<number> {
+async function session(argv: readonly string[], context: CommandContext): Promise<number> {
   const [first] = argv;
   // One word close to a command is a typo, not a question.
   if (argv.length === 1 && first && !first.startsWith("-") && !/\s/.test(first)) {
@@ -101,7 +112,7 @@ async function session(argv: readonly string[]): Promise<number> {
     throw new PiError("usage", `the interactive session needs a terminal; for scripts use \`${hint}\` (see \`pi --help\`)`);
   }
   const { runSession } = await import("../tui/session.ts");
-  return runSession({ model: args.model as string | undefined, firstMessage: args.message as string | undefined });
+  return runSession(context, { model: args.model, firstMessage: args.message });
 }
 
 function parseRootArgs(argv: readonly string[]) {

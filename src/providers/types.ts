@@ -1,4 +1,4 @@
-import type { RefreshableLogin, StoredLogin } from "../store/schema.ts";
+import type { RefreshableLogin, StoredLogin } from "../core/login.ts";
 
 /**
  * The seam between pi and each service it signs in to. A provider is one folder under

@@ -2,7 +2,8 @@ import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, realp
 import { dirname } from "node:path";
 import { PiError, errnoOf } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
-import { StoreCorruptError, warnTightened } from "./credential-store.ts";
+import { warnNotice } from "../core/notice.ts";
+import { StoreCorruptError } from "./contract.ts";
 
 /**
  * Where the store lives, checked like OpenSSH's StrictModes before anything is read or
@@ -16,7 +17,7 @@ import { StoreCorruptError, warnTightened } from "./credential-store.ts";
  *  - oauth.json, and a symlink to it, must belong to you (or root) and be a regular file of
  *    at most 1 MiB; one found readable by others is tightened through its own descriptor,
  *    never through a path a symlink could redirect.
- * Loaded only when the quick check in credential-store.ts finds something to look at, and
+ * Loaded only when the quick check in agent-file.ts finds something to look at, and
  * by every writer.
  */
 export const MAX_STORE_BYTES = 1024 * 1024;
@@ -133,3 +134,9 @@ function statOrUndefined(path: string): Stats | undefined {
 }
 
 const octal = (mode: number) => "0" + (mode & 0o7777).toString(8);
+
+export function warnTightened(path: string, what: string, from: number, to: number, done: boolean): void {
+  const octal = (m: number) => "0" + m.toString(8);
+  if (done) warnNotice(`the credential ${what} ${displayPath(path)} was open to other users (${octal(from)}); changed it to ${octal(to)}`);
+  else warnNotice(`the credential ${what} ${displayPath(path)} is open to other users (${octal(from)}) and pi could not change it; run: chmod ${octal(to)} ${path}`);
+}

@@ -1,8 +1,5 @@
 /**
- * The stored login entries, kept compatible with the seed's format:
- * `{"<provider>": {"type":"oauth", "access", "refresh", "expires", …}}`, plus
- * `{"type":"api_key","key"}` (the reference program's shape for a key) and an OAuth entry
- * without a refresh token (a long-lived token the person brought with `--with-token`).
+ * The stored entries, `{"<key>": <login>}` with a login's shape from core/login.ts.
  *
  * Two checks of one shape. `wrongFields` is hand-written because it runs on every
  * `pi token`, and loading zod costs that command more start-up time than everything else
@@ -11,29 +8,10 @@
  * Entries keep fields pi does not know (enterpriseUrl, accountId, a newer pi's fields).
  * The store knows these shapes, never which provider an entry belongs to.
  */
-export interface OAuthLogin {
-  type: "oauth";
-  access: string;
-  /**
-   * Absent for a token that cannot be renewed (brought with `--with-token`). The reference
-   * program writes `""` for the same thing (its OpenRouter logins): read alike.
-   */
-  refresh?: string;
-  /** Epoch ms, with the provider's safety margin already subtracted; absent when unknown. */
-  expires?: number;
-  [extra: string]: unknown;
-}
 
-export interface ApiKeyLogin {
-  type: "api_key";
-  key: string;
-  [extra: string]: unknown;
-}
+import type { RefreshableLogin, StoredLogin } from "../core/login.ts";
 
-export type StoredLogin = OAuthLogin | ApiKeyLogin;
-
-/** An OAuth login that can be renewed: what refresh works on. */
-export type RefreshableLogin = OAuthLogin & { refresh: string; expires: number };
+export type { ApiKeyLogin, OAuthLogin, RefreshableLogin, StoredLogin } from "../core/login.ts";
 
 export type StoreData = Record<string, unknown>;
 

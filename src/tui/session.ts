@@ -5,26 +5,28 @@ import { chooseMethod, loginAndStore } from "../app/login.ts";
 import { loggedInProviders, logoutOne } from "../app/logout.ts";
 import { collectStatus, renderStatusText } from "../app/status.ts";
 import { qualified, selectModel } from "../app/select-model.ts";
-import { readSettings, writeSettings } from "../app/settings.ts";
+import type { RunContext } from "../app/context.ts";
+import { rememberedModel } from "../app/settings.ts";
 import { PiError } from "../core/errors.ts";
+import type { Notice } from "../core/notice.ts";
 import { redact } from "../core/redact.ts";
 import { stripControls } from "../core/text.ts";
 import { displayPath } from "../core/paths.ts";
 import { VERSION } from "../core/version.ts";
 import { PROVIDERS, findProvider } from "../providers/registry.ts";
 import type { ChatMessage, ModelInfo, ProviderDescriptor } from "../providers/types.ts";
-import { openAgentStore } from "../store/credential-store.ts";
 import { whyNoBrowser } from "../terminal/browser.ts";
 import { KeyDecoder, type KeyEvent } from "../terminal/keys.ts";
 import { masked } from "../terminal/prompt.ts";
 import { cutToWidth } from "../terminal/width.ts";
 import { BRACKETED_PASTE_ON, guardTerminal } from "../terminal/restore.ts";
 import { Editor } from "./editor.ts";
+import { type AnswerEffect, type InputEffect, type InputState, busyKey, inputKey, lineKey, secretKey, selectKey } from "./keymap.ts";
 import { type SessionQuestion, type SessionSurface, sessionLoginUI } from "./login-ui.ts";
 import { Screen } from "./screen.ts";
 import { WordWrap } from "./wrap.ts";
 import { Selector, type SelectorItem } from "../terminal/selector.ts";
-import { SLASH_COMMANDS, complete, matchingCommands, parseSlash } from "./slash-commands.ts";
+import { SLASH_COMMANDS, matchingCommands, parseSlash } from "./slash-commands.ts";
 import { style } from "./style.ts";
 
 /**
@@ -49,8 +51,8 @@ export interface SessionOptions {
   firstMessage?: string;
 }
 
-export async function runSession(options: SessionOptions = {}): Promise<number> {
-  const session = new Session();
+export async function runSession(context: RunContext, options: SessionOptions = {}): Promise<number> {
+  const session = new Session(context);
   return session.run(options);
 }
 
@@ -62,28 +64,32 @@ class Session {
   private conversation: ChatMessage[] = [];
   private model!: ModelInfo;
   private status = "";
-  private notice = "";
-  private armedQuit = false;
+  private readonly input: InputState = { editor: this.editor, armedQuit: false, notice: "" };
   private finished: ((code: number) => void) | undefined;
   private escTimer: Timer | undefined;
   /** The login in progress, which Esc cancels. */
   private activeLogin: AbortController | undefined;
 
+  constructor(private readonly context: RunContext) {}
+
   async run(options: SessionOptions): Promise<number> {
     // A model named on the command line must exist (its error goes to the shell, before the screen is taken).
     this.model = options.model ? await selectModel({ model: options.model, fallbackProvider: "" }) : await this.startingModel();
-    if (options.model) await writeSettings({ model: qualified(this.model) });
+    if (options.model) await this.context.updateSettings({ model: qualified(this.model) });
     const restore = guardTerminal({ raw: true });
     process.stdin.setRawMode(true);
     process.stdin.resume();
     process.stdout.write(BRACKETED_PASTE_ON);
     process.stdin.on("data", this.onData);
+    // From here the store's and the application's notices are lines of the transcript, in the session's words.
+    const stopListening = this.context.listen((notice) => this.sayNotice(notice));
     await this.printHeader();
     this.say(style.dim("/help for commands and keys · Ctrl+D to quit"));
     this.render();
     const ended = new Promise<number>((resolve) => (this.finished = resolve));
     if (options.firstMessage?.trim()) void this.submit(options.firstMessage);
     const code = await ended;
+    stopListening();
     this.screen.clear();
     process.stdin.off("data", this.onData);
     restore();
@@ -102,7 +108,7 @@ class Session {
 
   /** The model chosen last time (settings.json), else the first usable provider's default. */
   private async startingModel(): Promise<ModelInfo> {
-    const remembered = (await readSettings()).model;
+    const remembered = rememberedModel(await this.context.settings());
     if (remembered) {
       try {
         return await selectModel({ model: remembered, fallbackProvider: "" });
@@ -110,7 +116,7 @@ class Session {
         // A model pi no longer knows: fall back to the default, as on a first run.
       }
     }
-    return selectModel({ fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(await openAgentStore())).id });
+    return selectModel({ fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(await this.context.store())).id });
   }
 
   private quit(code = 0): void {
@@ -119,135 +125,40 @@ class Session {
 
   // ── keys ────────────────────────────────────────────────────────────────────────────
 
+  /** The mode's pure key function (keymap.ts) says what the key means; this applies it. */
   private onKey(key: KeyEvent): void {
     const mode = this.mode;
-    if (key.type !== "interrupt") this.armedQuit = false;
+    if (key.type !== "interrupt") this.input.armedQuit = false;
     switch (mode.kind) {
       case "input":
-        this.inputKey(key);
+        this.apply(inputKey(this.input, key));
         break;
       case "select":
-        this.selectKey(mode, key);
+        this.answer(mode, selectKey(mode.selector, key));
         break;
       case "secret":
-        this.secretKey(mode, key);
+        this.answer(mode, secretKey(mode, key));
         break;
       case "line":
-        this.lineKey(mode, key);
+        this.answer(mode, lineKey(mode.editor, key));
         break;
-      case "busy":
-        if (key.type === "interrupt" || key.type === "escape") mode.cancel();
-        // While an answer streams, typing goes into the input (shown when the answer ends);
-        // Enter waits for the answer to finish.
-        else if (mode.streaming && key.type !== "enter") this.inputKey(key);
+      case "busy": {
+        const meaning = busyKey(mode.streaming, key);
+        if (meaning === "cancel") mode.cancel();
+        else if (meaning === "type") this.apply(inputKey(this.input, key));
         return;
+      }
     }
     this.render();
   }
 
-  private inputKey(key: KeyEvent): void {
-    const e = this.editor;
-    this.notice = "";
-    switch (key.type) {
-      case "text":
-      case "paste":
-        e.insert(key.text);
-        break;
-      case "newline":
-        e.insert("\n");
-        break;
-      case "enter":
-        if (e.text.endsWith("\\")) {
-          // A trailing backslash continues the message on a new line.
-          e.backspace();
-          e.insert("\n");
-        } else {
-          void this.submit(e.submit());
-        }
-        break;
-      case "backspace":
-        e.backspace();
-        break;
-      case "delete":
-        e.delete();
-        break;
-      case "delete-word":
-        e.deleteWord();
-        break;
-      case "left":
-        e.left();
-        break;
-      case "right":
-        e.right();
-        break;
-      case "home":
-        e.home();
-        break;
-      case "end":
-        e.end();
-        break;
-      case "word-left":
-        e.wordLeft();
-        break;
-      case "word-right":
-        e.wordRight();
-        break;
-      case "up":
-        if (!e.onFirstLine() || !e.historyPrev()) moveLine(e, -1);
-        break;
-      case "down":
-        if (!e.onLastLine() || !e.historyNext()) moveLine(e, 1);
-        break;
-      case "tab":
-        e.set(complete(e.text));
-        break;
-      case "clear-line":
-        e.clear();
-        break;
-      case "interrupt":
-        if (e.text !== "") {
-          e.clear();
-        } else if (this.armedQuit) {
-          this.quit();
-        } else {
-          this.armedQuit = true;
-          this.notice = "Press Ctrl+C again (or Ctrl+D) to quit.";
-        }
-        break;
-      case "eof":
-        if (e.text === "") this.quit();
-        else e.delete();
-        break;
-      default:
-        break;
-    }
+  private apply(effect: InputEffect): void {
+    if (effect.kind === "submit") void this.submit(effect.text);
+    else if (effect.kind === "quit") this.quit();
   }
 
-  private selectKey(mode: Extract<Mode, { kind: "select" }>, key: KeyEvent): void {
-    if (key.type === "up" || (key.type === "text" && key.text === "k")) mode.selector.up();
-    else if (key.type === "down" || (key.type === "text" && key.text === "j")) mode.selector.down();
-    else if (key.type === "enter") mode.resolve(mode.selector.selected()?.value);
-    else if (key.type === "escape" || key.type === "interrupt") mode.resolve(undefined);
-  }
-
-  private secretKey(mode: Extract<Mode, { kind: "secret" }>, key: KeyEvent): void {
-    if (key.type === "text" || key.type === "paste") mode.value += key.text;
-    else if (key.type === "backspace") mode.value = mode.value.slice(0, -1);
-    else if (key.type === "clear-line") mode.value = "";
-    else if (key.type === "enter") mode.resolve(mode.value);
-    else if (key.type === "escape" || key.type === "interrupt") mode.resolve(undefined);
-  }
-
-  private lineKey(mode: Extract<Mode, { kind: "line" }>, key: KeyEvent): void {
-    const e = mode.editor;
-    if (key.type === "text" || key.type === "paste") e.insert(key.text.replace(/\n/g, ""));
-    else if (key.type === "backspace") e.backspace();
-    else if (key.type === "left") e.left();
-    else if (key.type === "right") e.right();
-    else if (key.type === "home") e.home();
-    else if (key.type === "end") e.end();
-    else if (key.type === "enter") mode.resolve(e.text);
-    else if (key.type === "escape" || key.type === "interrupt") mode.resolve(undefined);
+  private answer(mode: { resolve: (value: string | undefined) => void }, effect: AnswerEffect): void {
+    if (effect.kind === "answer") mode.resolve(effect.value);
   }
 
   // ── drawing ─────────────────────────────────────────────────────────────────────────
@@ -262,7 +173,7 @@ class Session {
         const before = this.editor.text.slice(0, this.editor.cursor).split("\n");
         const cursor = { line: before.length - 1, col: 2 + Bun.stringWidth(before.at(-1)!) };
         const hints = matchingCommands(this.editor.text).map((c) => style.dim(`  ${c.name} ${c.args}`.padEnd(22) + c.help));
-        const notice = this.notice ? [style.yellow(this.notice)] : [];
+        const notice = this.input.notice ? [style.yellow(this.input.notice)] : [];
         this.screen.draw([...shown, ...hints, ...notice], cursor);
         return;
       }
@@ -289,6 +200,16 @@ class Session {
         this.screen.draw(statusLines.length ? statusLines : [style.dim("Working… (Esc to cancel)")], { line: 0, col: 0 });
         return;
     }
+  }
+
+  /** A warning once per session (however many paths notice the same thing); a wait as it happens. */
+  private readonly warned = new Set<string>();
+  private sayNotice(notice: Notice): void {
+    const text = message(notice.text);
+    if (notice.kind === "waiting") return this.say(style.dim(text));
+    if (this.warned.has(text)) return;
+    this.warned.add(text);
+    this.say(style.yellow(`warning: ${text}`));
   }
 
   /** pi's own lines (styled here; network text inside them was already made plain by message()), wrapped at words. */
@@ -329,7 +250,7 @@ class Session {
         case "/model":
           return await this.chooseModel(arg);
         case "/status": {
-          const { store, providers } = await collectStatus(PROVIDERS);
+          const { store, providers } = await collectStatus(await this.context.store(), PROVIDERS);
           return this.say(renderStatusText(store, providers).trimEnd());
         }
         case "/clear":
@@ -359,7 +280,7 @@ class Session {
     const wrap = new WordWrap(() => this.screen.columns);
     try {
       const provider = findProvider(this.model.provider);
-      const store = await openAgentStore();
+      const store = await this.context.store();
       const credential = await resolveCredential(provider, { store });
       const request = { model: this.model.id, info: this.model, messages: this.conversation, signal: abort.signal };
       for await (const event of chatWithRecovery(request, credential, store)) {
@@ -410,7 +331,7 @@ class Session {
     const cancel = new AbortController();
     this.busyLogin(cancel);
     try {
-      const result = await loginAndStore(provider, method, sessionLoginUI(this.surface, cancel), {});
+      const result = await loginAndStore(await this.context.store(), provider, method, sessionLoginUI(this.surface, cancel), {});
       this.say(style.green(`✓ Logged in to ${provider.displayName}. Stored in ${displayPath(result.storePath)}.`));
       if (result.hiddenBy) this.say(style.yellow(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one.`));
     } catch (error) {
@@ -444,7 +365,7 @@ class Session {
     if (arg) {
       provider = findProvider(arg);
     } else {
-      const loggedIn = await loggedInProviders(await openAgentStore());
+      const loggedIn = await loggedInProviders(await this.context.store());
       if (loggedIn.length === 0) return this.say("Not logged in to any provider; nothing to log out of.");
       provider = await this.pickProvider("Log out of which provider?", loggedIn);
       if (!provider) return this.say(style.dim("Logout cancelled; nothing changed."));
@@ -452,13 +373,13 @@ class Session {
     this.mode = { kind: "busy", streaming: false, cancel: () => {} };
     this.status = `Logging out of ${provider.displayName}…`;
     this.render();
-    this.say(await logoutOne((await openAgentStore()), provider));
+    this.say(await logoutOne(await this.context.store(), provider));
   }
 
   private async chooseModel(arg?: string): Promise<void> {
     if (arg) {
       this.model = await selectModel({ model: arg, fallbackProvider: this.model.provider, via: "/model" });
-      await writeSettings({ model: qualified(this.model) });
+      await this.context.updateSettings({ model: qualified(this.model) });
       return this.printHeader();
     }
     const models = await catalog();
@@ -478,7 +399,7 @@ class Session {
     const value = await this.ask({ kind: "select", selector });
     if (!value) return this.say(style.dim("Model unchanged."));
     this.model = await selectModel({ model: value, fallbackProvider: this.model.provider, via: "/model" });
-    await writeSettings({ model: qualified(this.model) });
+    await this.context.updateSettings({ model: qualified(this.model) });
     await this.printHeader();
   }
 
@@ -533,7 +454,7 @@ class Session {
 
   /** Provider id → "logged in" / "via ANTHROPIC_API_KEY", for those with a credential. */
   private async availability(): Promise<Map<string, string>> {
-    const view = await readStoreView(await openAgentStore());
+    const view = await readStoreView(await this.context.store());
     const out = new Map<string, string>();
     for (const p of PROVIDERS) {
       const source = activeSource(p, view);
@@ -543,7 +464,7 @@ class Session {
   }
 
   private async sourceOf(provider: ProviderDescriptor): Promise<string | undefined> {
-    return activeSource(provider, await readStoreView(await openAgentStore()))?.source;
+    return activeSource(provider, await readStoreView(await this.context.store()))?.source;
   }
 }
 
@@ -554,19 +475,6 @@ class Session {
 function message(error: unknown): string {
   const text = stripControls(redact(error instanceof PiError ? error.message : String(error)), true);
   return text.replace(/`pi (login|logout)( [\w-]+)?`/g, (_, command: string, provider = "") => `/${command}${provider}`).replace(/\(see `pi models`\)/g, "(see /model)");
-}
-
-/** Up/Down inside a multi-line input: same column on the line above or below. */
-function moveLine(e: Editor, direction: -1 | 1): void {
-  const lines = e.text.split("\n");
-  const before = e.text.slice(0, e.cursor).split("\n");
-  const row = before.length - 1;
-  const col = before.at(-1)!.length;
-  const target = row + direction;
-  if (target < 0 || target >= lines.length) return;
-  let index = 0;
-  for (let i = 0; i < target; i++) index += lines[i]!.length + 1;
-  e.cursor = index + Math.min(col, lines[target]!.length);
 }
 
 function helpText(): string {

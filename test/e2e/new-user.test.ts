@@ -260,14 +260,10 @@ describe("smaller things", () => {
 
   test("the session's remembered model lives in settings.json, 0600", async () => {
     // Written by the session (see the terminal tests); here: the file pi makes is private.
-    const { writeSettings, settingsPath } = await import("../../src/app/settings.ts");
-    const saved = process.env.PI_CODING_AGENT_DIR;
-    process.env.PI_CODING_AGENT_DIR = box.agentDir;
-    try {
-      await writeSettings({ model: "anthropic/claude-fable-5" });
-      expect(statSync(settingsPath()).mode & 0o777).toBe(0o600);
-    } finally {
-      process.env.PI_CODING_AGENT_DIR = saved;
-    }
+    const { writeSettings } = await import("../../src/app/settings.ts");
+    const { settingsPath } = await import("../../src/core/paths.ts");
+    const env = { PI_CODING_AGENT_DIR: box.agentDir };
+    await writeSettings(env, { model: "anthropic/claude-fable-5" });
+    expect(statSync(settingsPath(env)).mode & 0o777).toBe(0o600);
   });
 });

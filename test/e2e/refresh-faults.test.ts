@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { type Fault, FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { closingServer, faults } from "../fakes/faults.ts";
-import { DEVICE_PROFILES, FakeDeviceProvider } from "../fakes/device-provider-server.ts";
-import { FakeOpenAI } from "../fakes/openai-server.ts";
+import { type RotatingFake, rotatingFakes } from "../fakes/registry.ts";
 import { Sandbox, loginThroughStdin, storedLogin } from "../helpers/pi.ts";
 
 /**
@@ -11,45 +10,8 @@ import { Sandbox, loginThroughStdin, storedLogin } from "../helpers/pi.ts";
  * stored login (only invalid_grant clears it), and falls back to an API key where the
  * provider has one.
  */
-interface RotatingProvider {
-  id: string;
-  start(): { faults: Fault[]; requests: unknown[]; tokenRequests(grant?: string): unknown[]; env(): Record<string, string>; stop(): void };
-  /** A stored login (as oauth.json holds it) from tokens the fake issued, expired. */
-  expiredLogin(): Record<string, unknown>;
-  /** Environment that points the token endpoint at `tokenUrl` (a closing server, a closed port). */
-  tokenUrlEnv(tokenUrl: string): Record<string, string>;
-  /** The provider's API-key variable, where it has one. */
-  apiKeyVariable?: string;
-}
-
-let anthropicFake: FakeAnthropic;
-let openaiFake: FakeOpenAI;
-let xaiFake: FakeDeviceProvider;
-const PROVIDERS: RotatingProvider[] = [
-  {
-    id: "anthropic",
-    start: () => (anthropicFake = new FakeAnthropic().start()),
-    expiredLogin: () => storedLogin(anthropicFake.issueFamily(), -1000),
-    tokenUrlEnv: (url) => ({ PI_ANTHROPIC_TOKEN_URL: `${url}/v1/oauth/token` }),
-    apiKeyVariable: "ANTHROPIC_API_KEY",
-  },
-  {
-    id: "openai-codex",
-    start: () => (openaiFake = new FakeOpenAI().start()),
-    expiredLogin: () => {
-      const t = openaiFake.issueFamily();
-      return { type: "oauth", access: t.access, refresh: t.refresh, expires: Date.now() - 1000, accountId: t.accountId };
-    },
-    tokenUrlEnv: (url) => ({ PI_OPENAI_AUTH_URL: url }),
-  },
-  {
-    id: "xai",
-    start: () => (xaiFake = new FakeDeviceProvider(DEVICE_PROFILES.xai).start()),
-    expiredLogin: () => xaiFake.storedLogin(-1000),
-    tokenUrlEnv: (url) => ({ PI_XAI_AUTH_URL: url }),
-    apiKeyVariable: "XAI_API_KEY",
-  },
-];
+/** Every provider whose refresh tokens rotate, from the one registry of fakes. */
+const PROVIDERS = rotatingFakes();
 
 let closing: ReturnType<typeof closingServer>;
 let box: Sandbox;
@@ -68,13 +30,21 @@ interface FaultCase {
   clears?: boolean;
   /** The request may have been acted on: the login is kept and marked, so nobody resends in a burst. */
   unanswered?: boolean;
+  /** The HTTP status of a rejection, for providers that end the login on it (refreshRule.revokedBy). */
+  status?: number;
 }
 
-const CASES = (id: string): FaultCase[] => [
+/** The cases as this provider meets them: a login its rule ends on a status is cleared, as on invalid_grant. */
+const CASES = (id: string): FaultCase[] => {
+  const rule = target(id).refreshRule;
+  return COMMON_CASES(id).map((c) => (c.status !== undefined && rule?.revokedBy.includes(c.status) ? { ...c, clears: true } : c));
+};
+
+const COMMON_CASES = (id: string): FaultCase[] => [
   { name: "400 invalid_grant", fault: faults.invalidGrant, exit: 4, cause: "rejected", says: new RegExp(`pi login ${id}`), clears: true },
   { name: "400 invalid_request", fault: faults.invalidRequest, exit: 4, cause: "rejected", says: /invalid_request/ },
-  { name: "401", fault: faults.unauthorized, exit: 4, cause: "rejected", says: /HTTP 401/ },
-  { name: "403 with a policy message", fault: faults.policy, exit: 4, cause: "rejected", says: /only authorized for use with Claude Code/ },
+  { name: "401", fault: faults.unauthorized, exit: 4, cause: "rejected", says: /HTTP 401/, status: 401 },
+  { name: "403 with a policy message", fault: faults.policy, exit: 4, cause: "rejected", says: /only authorized for use with Claude Code/, status: 403 },
   { name: "429 with Retry-After in seconds", fault: () => faults.rateLimitedSeconds(90), exit: 5, cause: "rate-limited", says: /try again after .* \(in (1 minute|2 minutes|90 seconds)\)/ },
   { name: "429 with Retry-After as an HTTP date", fault: () => faults.rateLimitedDate(new Date(Date.now() + 3 * 3600_000)), exit: 5, cause: "rate-limited", says: /in (2|3) hours/ },
   { name: "500", fault: faults.serverError, exit: 5, cause: "server error", says: /HTTP 500/ },
@@ -95,7 +65,7 @@ const target = (id: string) => PROVIDERS.find((p) => p.id === id)!;
 
 for (const provider of PROVIDERS) {
   describe(`a ${provider.id} refresh that fails`, () => {
-    let fake: ReturnType<RotatingProvider["start"]>;
+    let fake: RotatingFake;
     beforeAll(() => {
       fake = provider.start();
     });
@@ -108,10 +78,11 @@ for (const provider of PROVIDERS) {
     afterEach(() => box.cleanup());
 
     function setUp(c: FaultCase) {
-      const login = provider.expiredLogin();
+      const login = provider.storedLogin(fake, -1000);
       box.writeStore({ [provider.id]: login, "other-provider": { type: "oauth", refresh: "r", access: "a", expires: 1 } });
-      if (c.fault) fake.faults.push(c.fault());
-      return { login, env: { ...fake.env(), ...(c.env?.() ?? {}) } };
+      // A provider that retries passing failures meets the fault on every try.
+      for (let i = 0; c.fault && i <= (provider.refreshRule?.retries ?? 0); i++) fake.faults.push(c.fault());
+      return { login, env: { ...fake.env(), ...provider.refreshRule?.env, ...(c.env?.() ?? {}) } };
     }
 
     for (const c of CASES(provider.id)) {

@@ -104,7 +104,7 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
   test("a lease left by a pi that died on another machine is waited for, named, and taken over once it expires", async () => {
     const a = machine();
     await sharedLogin(a, -1000);
-    const { loadSealingKey, seal } = await import("../../src/store/seal.ts");
+    const { loadSealingKey, seal } = await import("../../src/store/redis/seal.ts");
     const sealed = await seal(await loadSealingKey({ PI_CREDENTIAL_KEY: KEY }, undefined), "lease holder", JSON.stringify({ pid: 4242, host: "build-7", purpose: "refreshing the token" }));
     expect((await redis.cli("SET", "{pi}:lease", JSON.stringify({ id: "gone", note: sealed }), "PX", "2500")).trim()).toBe("OK");
     const started = Date.now();
@@ -338,10 +338,10 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
 });
 
 /** Every provider whose refresh tokens rotate, each with its own fake (scripts/stress.ts). */
-for (const provider of Object.keys(TARGETS) as (keyof typeof TARGETS)[]) {
+for (const provider of Object.keys(TARGETS)) {
   describe.skipIf(!REDIS_SERVER)(`${provider}: one login for a fleet`, () => {
     test("three machines × 30 processes on one expired login refresh once, replay nothing, and all print the same token", async () => {
-      const { fake: target, entry } = TARGETS[provider]();
+      const { fake: target, entry } = TARGETS[provider]!();
       try {
         const seeded = entry(Date.now() - 1000) as { access: string };
         const fleet = [0, 1, 2].map(() => {
@@ -473,7 +473,7 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
   test("pi store pull never brings an auth.json key command onto this machine (issue 21, point 1)", async () => {
     // Any machine with the fleet's key can put an entry in Redis; this one's key is a shell command.
     const marker = join(redis.dir, "pwned");
-    const { loadSealingKey, seal } = await import("../../src/store/seal.ts");
+    const { loadSealingKey, seal } = await import("../../src/store/redis/seal.ts");
     const key = await loadSealingKey({ PI_CREDENTIAL_KEY: KEY }, undefined);
     const entry = { type: "api_key", key: `!touch ${marker}; echo sk-or-v1-hostile` };
     await redis.cli("HSET", "{pi}:logins", "openrouter", JSON.stringify({ type: "api_key", sealed: await seal(key, "openrouter", JSON.stringify(entry)) }));

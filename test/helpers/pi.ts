@@ -5,7 +5,11 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { apiKeyVariables } from "../fakes/registry.ts";
 import { assertNoLeaks, debugPass, rememberSecret, withoutDebugLines } from "./secrets.ts";
+
+/** Whatever a test puts in a provider's key or token variable is a secret no output may show. */
+const WATCHED_VARIABLES = ["ANTHROPIC_OAUTH_TOKEN", ...apiKeyVariables()];
 
 export const ROOT = join(import.meta.dir, "..", "..");
 export const PI_BIN = process.env.PI_BIN ?? join(ROOT, "dist", "pi");
@@ -52,7 +56,7 @@ export class Sandbox {
 
   /** The environment of one run; in the suite's debug pass, PI_DEBUG=1 unless the test set it. */
   private envFor(extra?: Record<string, string | undefined>): { env: Record<string, string>; stripDebug: boolean } {
-    for (const name of ["ANTHROPIC_OAUTH_TOKEN", "ANTHROPIC_API_KEY"]) rememberSecret(extra?.[name]);
+    for (const name of WATCHED_VARIABLES) rememberSecret(extra?.[name]);
     const stripDebug = debugPass && extra?.PI_DEBUG === undefined;
     return { env: mergeEnv(this.baseEnv(), { ...(stripDebug ? { PI_DEBUG: "1" } : {}), ...extra }), stripDebug };
   }

@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { runStress } from "../../scripts/stress.ts";
+import { rotatingFakes } from "../fakes/registry.ts";
 import { PI_BIN } from "../helpers/pi.ts";
 
 /** A small run of scripts/stress.ts: the same requirements, fewer processes and rounds. */
-for (const provider of ["anthropic", "openai-codex", "xai", "kimi-coding"] as const) {
+for (const provider of rotatingFakes().map((f) => f.id)) {
 describe(`${provider}: a login under load, concurrent writers and SIGKILL`, () => {
   test(
     "10 processes × 3 rounds refresh once per round, lose no update, and 20 kills never leave an unreadable file",

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { STALE_MS, withExclusiveFileLock } from "../../src/store/exclusive-file-lock.ts";
+import { STALE_MS, withExclusiveFileLock } from "../../src/store/file/exclusive-lock.ts";
 
 /**
  * The fallback lock (where flock cannot be had: Windows): an O_EXCL file beside the store,

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kernelLock } from "../../src/store/kernel-lock.ts";
-import { withLock } from "../../src/store/lock.ts";
+import { kernelLock } from "../../src/store/file/kernel-lock.ts";
+import { withLock } from "../../src/store/file/lock.ts";
 
 let dir: string;
 let lock: string;

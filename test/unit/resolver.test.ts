@@ -7,7 +7,7 @@ import { refreshLogin as refreshCredential } from "../../src/app/refresh.ts";
 import { PiError } from "../../src/core/errors.ts";
 import { PROVIDERS } from "../../src/providers/registry.ts";
 import type { ProviderDescriptor, ProviderRuntime } from "../../src/providers/types.ts";
-import { FileStore } from "../../src/store/credential-store.ts";
+import { FileStore } from "../../src/store/file/store.ts";
 import type { RefreshableLogin } from "../../src/store/schema.ts";
 
 /** Anthropic's source order, with refresh played by the test. */

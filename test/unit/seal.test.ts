@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadSealingKey, seal, unseal } from "../../src/store/seal.ts";
+import { loadSealingKey, seal, unseal } from "../../src/store/redis/seal.ts";
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const fleetKey = b64(crypto.getRandomValues(new Uint8Array(32)));

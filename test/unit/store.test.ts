@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PiError } from "../../src/core/errors.ts";
-import { FileStore } from "../../src/store/credential-store.ts";
+import { FileStore } from "../../src/store/file/store.ts";
 import { isRefreshable, readEntry } from "../../src/store/schema.ts";
 
 let dir: string;
@@ -74,11 +74,11 @@ describe("the credential store", () => {
     writeFileSync(path, JSON.stringify({ anthropic: login }));
     chmodSync(path, 0o644);
     chmodSync(dir, 0o755);
-    expect((await store.permissions()).ok).toBe(false);
-    await store.read();
+    // Described as found, then repaired by the read the description makes.
+    expect((await store.describe()).permissionsOk).toBe(false);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
-    expect((await store.permissions()).ok).toBe(true);
+    expect((await store.describe()).permissionsOk).toBe(true);
   });
 
   test("treats an empty file as an empty store", async () => {

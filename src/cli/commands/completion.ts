@@ -1,8 +1,7 @@
 import { PROVIDERS } from "../../providers/registry.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { writeStdout } from "../../terminal/output.ts";
-import type { ArgsDef, PiCommand } from "../command.ts";
-import { COMMANDS } from "../commands.ts";
+import { type ArgsDef, type CommandTable, defineCommand } from "../command.ts";
 
 /**
  * Shell completion, generated from the same definitions the parser uses: the commands, each
@@ -11,7 +10,7 @@ import { COMMANDS } from "../commands.ts";
  */
 const SHELLS = ["bash", "zsh", "fish"] as const;
 
-const command: PiCommand = {
+const command = defineCommand({
   meta: { name: "completion", description: "Print a completion script for bash, zsh or fish" },
   args: {
     shell: { type: "positional", description: SHELLS.join(", "), required: true },
@@ -21,16 +20,16 @@ const command: PiCommand = {
     "pi completion zsh > \"${fpath[1]}/_pi\"     # then restart zsh",
     "pi completion fish > ~/.config/fish/completions/pi.fish",
   ],
-  async run(args) {
-    const shell = String(args.shell);
+  async run(args, context) {
+    const shell = args.shell;
     if (!(SHELLS as readonly string[]).includes(shell)) {
       throw new PiError("usage", `no completion for "${shell}"; pi completes in ${SHELLS.join(", ")}: \`pi completion bash\``);
     }
-    const model = await describeCli();
+    const model = await describeCli(context.commands);
     writeStdout(shell === "bash" ? bash(model) : shell === "zsh" ? zsh(model) : fish(model));
     return EXIT.ok;
   },
-};
+});
 
 interface CliModel {
   commands: { name: string; summary: string; flags: string[]; takesProvider: boolean }[];
@@ -38,9 +37,9 @@ interface CliModel {
   methods: string[];
 }
 
-async function describeCli(): Promise<CliModel> {
+async function describeCli(table: CommandTable): Promise<CliModel> {
   const commands = [];
-  for (const [name, entry] of Object.entries(COMMANDS)) {
+  for (const [name, entry] of Object.entries(table)) {
     if (entry.hidden) continue;
     const cmd = await entry.load();
     commands.push({ name, summary: entry.summary, flags: flagsOf(cmd.args), takesProvider: "provider" in cmd.args });

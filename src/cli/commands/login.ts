@@ -2,15 +2,14 @@ import { accountsOf, storeForAccount } from "../../app/accounts.ts";
 import { chooseMethod, checkLoginOptions, finishLogin, loginAndStore, loginWithToken, startLogin, type LoginResult } from "../../app/login.ts";
 import { describeSources, readStoreView } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
-import { openAgentStore } from "../../store/credential-store.ts";
 import { displayPath } from "../../core/paths.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import type { ProviderDescriptor } from "../../providers/types.ts";
+import type { CredentialStore } from "../../store/contract.ts";
 import { warn, writeErr, writeOut, writeStdout } from "../../terminal/output.ts";
 import { readLineFromStdin, readMaskedLine } from "../../terminal/prompt.ts";
 import { isInteractive, selectOne } from "../../terminal/select.ts";
-import type { ParsedArgs } from "../argv.ts";
-import type { ArgsDef, PiCommand } from "../command.ts";
+import { type ArgsDef, defineCommand } from "../command.ts";
 import { lineLoginUI } from "../login-ui.ts";
 
 /** Options only some providers take (`--enterprise`), gathered from every provider's descriptor. */
@@ -23,7 +22,7 @@ const methodIds = [...new Set(PROVIDERS.flatMap((p) => p.loginMethods.map((m) =>
 const twoStep = PROVIDERS.filter((p) => p.twoStep);
 const first = PROVIDERS[0]!;
 
-const args: ArgsDef = {
+const args = {
   provider: { type: "positional", description: `${PROVIDERS.map((p) => p.id).join(", ")} (asked on a terminal when omitted)`, required: false },
   answer: { type: "positional", description: "with --finish: the code#state or redirect URL (read from stdin when omitted)", required: false },
   method: { type: "string", description: `how to sign in: ${methodIds.join(", ")} (default: browser where one can be opened)`, valueHint: "method" },
@@ -43,9 +42,9 @@ const args: ArgsDef = {
       Object.entries(p.loginOptions ?? {}).map(([name, option]) => [name, { type: "string" as const, description: `${p.displayName}: ${option.description}`, valueHint: option.valueHint }]),
     ),
   ),
-};
+} satisfies ArgsDef;
 
-const command: PiCommand = {
+const command = defineCommand({
   meta: { name: "login", description: "Sign in to a provider and store the login for every pi process" },
   args,
   examples: [
@@ -56,7 +55,7 @@ const command: PiCommand = {
     ...PROVIDERS.filter((p) => p.withToken).map((p) => `printf '%s\\n' "$TOKEN" | pi login ${p.id} --with-token`),
     ...PROVIDERS.flatMap((p) => Object.entries(p.loginOptions ?? {}).map(([name, o]) => `pi login ${p.id} --${name} <${o.valueHint}>`)),
   ],
-  async run(parsed) {
+  async run(parsed, context) {
     const modes = (["start", "finish", "with-token"] as const).filter((m) => parsed[m] === true);
     if (modes.length > 1) throw new PiError("usage", `--${modes[0]} and --${modes[1]} cannot be used together; see \`pi login --help\``);
     const mode = modes[0];
@@ -66,17 +65,17 @@ const command: PiCommand = {
 
     const interactive = isInteractive();
     const options = optionsOf(parsed);
-    const provider = parsed.provider ? findProvider(parsed.provider as string) : await chooseProvider(interactive, mode);
+    const provider = parsed.provider ? findProvider(parsed.provider) : await chooseProvider(interactive, mode);
     checkLoginOptions(provider, options, PROVIDERS);
     const json = parsed.json === true;
 
-    const account = parsed.account as string | undefined;
+    const account = parsed.account;
     if (mode === "with-token") {
       const token = await tokenFromStdin(provider);
       if (provider.signInNotice && provider.kindOfToken?.(token.trim()) === "oauth") writeErr(provider.signInNotice);
-      return report(await loginWithToken(provider, token, options, account), json);
+      return report(await loginWithToken(await context.store(), provider, token, options, account), json);
     }
-    if (mode === "finish") return report(await finishLogin(provider, await finishAnswer(provider, parsed.answer as string | undefined), account), json);
+    if (mode === "finish") return report(await finishLogin(await context.store(), provider, await finishAnswer(provider, parsed.answer), account), json);
     if (mode === "start") {
       const started = await startLogin(provider, options);
       if (provider.signInNotice) writeErr(provider.signInNotice);
@@ -91,17 +90,17 @@ const command: PiCommand = {
     }
 
     const ui = lineLoginUI({ interactive, browserWanted: parsed.browser !== false });
-    const method = chooseMethod(provider, parsed.method as string | undefined, ui.canOpenBrowser());
-    const already = await existingLogin(provider, account);
+    const method = chooseMethod(provider, parsed.method, ui.canOpenBrowser());
+    const store = await context.store();
+    const already = await existingLogin(store, provider, account);
     if (already) writeErr(`Already logged in to ${provider.displayName} (${already}); signing in again replaces that login${account === undefined ? " (--account <name> keeps it and adds another)" : ""}.`);
-    return report(await loginAndStore(provider, method, ui, options, account), false);
+    return report(await loginAndStore(store, provider, method, ui, options, account), false);
   },
-};
+});
 
 /** How the stored login of this provider looks now, when there is one: "stored", "expires in 7 hours". */
-async function existingLogin(provider: ProviderDescriptor, account: string | undefined): Promise<string | undefined> {
+async function existingLogin(agentStore: CredentialStore, provider: ProviderDescriptor, account: string | undefined): Promise<string | undefined> {
   try {
-    const agentStore = await openAgentStore();
     const { data } = await agentStore.read();
     const rows = accountsOf(data, provider);
     // A named account that is not there yet replaces nothing.
@@ -115,7 +114,8 @@ async function existingLogin(provider: ProviderDescriptor, account: string | und
   }
 }
 
-function optionsOf(parsed: ParsedArgs): Record<string, string> {
+/** The provider-only options (declared from the registry, so not in the inferred type), as given. */
+function optionsOf(parsed: Readonly<Record<string, unknown>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of providerOptions.keys()) {
     const value = parsed[name];

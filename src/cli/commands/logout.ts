@@ -4,12 +4,11 @@ import { EXIT, PiError } from "../../core/errors.ts";
 
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import type { ProviderDescriptor } from "../../providers/types.ts";
-import { openAgentStore } from "../../store/credential-store.ts";
 import { writeOut } from "../../terminal/output.ts";
 import { isInteractive, selectOne } from "../../terminal/select.ts";
-import type { PiCommand } from "../command.ts";
+import { defineCommand } from "../command.ts";
 
-const command: PiCommand = {
+const command = defineCommand({
   meta: {
     name: "logout",
     description: "Revoke a stored login at the provider (best effort) and delete it from this machine",
@@ -20,15 +19,15 @@ const command: PiCommand = {
     account: { type: "string", description: "which account of the provider (see `pi status`; default: the active one)", valueHint: "name" },
   },
   examples: [`pi logout ${PROVIDERS[0]!.id}`, "pi logout --all", "pi logout"],
-  async run(args) {
-    const store = await openAgentStore();
+  async run(args, context) {
+    const store = await context.store();
     if (args.all && args.provider) throw new PiError("usage", "give a provider or --all, not both; see `pi logout --help`");
     const loggedIn = await loggedInProviders(store);
     let targets: ProviderDescriptor[];
     if (args.all) {
       targets = loggedIn;
     } else if (args.provider) {
-      targets = [findProvider(args.provider as string)];
+      targets = [findProvider(args.provider)];
     } else if (loggedIn.length <= 1) {
       // Nothing, or only one, to choose from: no question to ask.
       targets = loggedIn;
@@ -42,7 +41,7 @@ const command: PiCommand = {
       writeOut("Not logged in to any provider; nothing to do.");
       return EXIT.ok;
     }
-    const account = args.account as string | undefined;
+    const account = args.account;
     if (account !== undefined && targets.length !== 1) throw new PiError("usage", "--account goes with one provider; see `pi logout --help`");
     for (const provider of targets) {
       const target = await storeForAccount(store, provider, account);
@@ -55,6 +54,6 @@ const command: PiCommand = {
     }
     return EXIT.ok;
   },
-};
+});
 
 export default command;

@@ -3,16 +3,15 @@ import { activeSource, readStoreView, resolveCredential } from "../../app/creden
 import { EXIT, PiError } from "../../core/errors.ts";
 
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
-import { openAgentStore } from "../../store/credential-store.ts";
 import { warn, writeOut, writeStdout } from "../../terminal/output.ts";
-import type { PiCommand } from "../command.ts";
+import { defineCommand } from "../command.ts";
 
 /**
  * The models pi knows, and whether each is usable now and through which credential.
  * Listing checks only that a credential exists; it refreshes nothing. `--refresh` asks each
  * provider for its current model list (that may refresh a token) and caches it.
  */
-const command: PiCommand = {
+const command = defineCommand({
   meta: { name: "models", description: "List the models pi knows, and which credential each would use" },
   args: {
     provider: { type: "positional", description: "only this provider", required: false },
@@ -20,9 +19,9 @@ const command: PiCommand = {
     refresh: { type: "boolean", description: "fetch each provider's current model list first (cached in the agent dir)", default: false },
   },
   examples: ["pi models", `pi models ${PROVIDERS[0]!.id} --json`, "pi models --refresh"],
-  async run(args) {
-    const providers = args.provider ? [findProvider(args.provider as string)] : [...PROVIDERS];
-    const store = await openAgentStore();
+  async run(args, context) {
+    const providers = args.provider ? [findProvider(args.provider)] : [...PROVIDERS];
+    const store = await context.store();
     let exit: number = EXIT.ok;
 
     if (args.refresh) {
@@ -86,6 +85,6 @@ const command: PiCommand = {
     if (rows.some((r) => r.default)) writeOut("\n* the provider's default model: used when no --model is given");
     return exit;
   },
-};
+});
 
 export default command;

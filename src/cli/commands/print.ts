@@ -8,12 +8,11 @@ import { stripControls } from "../../core/text.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
 import { stdoutFailure, writeStdout } from "../../terminal/output.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
-import { openAgentStore } from "../../store/credential-store.ts";
-import type { PiCommand } from "../command.ts";
+import { defineCommand } from "../command.ts";
 
 /** `pi -p "question"`: one request, the answer streamed to stdout as it arrives. */
 
-const command: PiCommand = {
+const command = defineCommand({
   meta: { name: "-p", description: "Ask one question and stream the answer to stdout (print mode)" },
   args: {
     print: { type: "boolean", alias: "p", description: "print mode (this command)" },
@@ -33,18 +32,18 @@ const command: PiCommand = {
     `pi -p --model ${PROVIDERS[0]!.id}/${PROVIDERS[0]!.models.default} --max-tokens 200 "…"`,
     'pi -p --json "hi" | jq -r \'select(.type == "text") | .text\'',
   ],
-  async run(args) {
+  async run(args, context) {
     const json = args.json === true;
-    const question = await readQuestion(args.question as string | undefined);
-    const maxTokens = parseMaxTokens(args["max-tokens"] as string | undefined);
-    const agentStore = await openAgentStore();
+    const question = await readQuestion(args.question);
+    const maxTokens = parseMaxTokens(args["max-tokens"]);
+    const agentStore = await context.store();
     const model = await selectModel({
-      model: args.model as string | undefined,
-      provider: args.provider === undefined ? undefined : findProvider(args.provider as string).id,
+      model: args.model,
+      provider: args.provider === undefined ? undefined : findProvider(args.provider).id,
       fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(agentStore)).id,
     });
     const provider = findProvider(model.provider);
-    const store = await storeForAccount(agentStore, provider, args.account as string | undefined);
+    const store = await storeForAccount(agentStore, provider, args.account);
     const credential = await resolveCredential(provider, { store });
 
     const abort = new AbortController();
@@ -63,7 +62,7 @@ const command: PiCommand = {
       if (midLine && !json) write("\n");
     });
     try {
-      const request = { model: model.id, info: model, system: args.system as string | undefined, messages: [{ role: "user" as const, content: question }], maxTokens, signal: abort.signal };
+      const request = { model: model.id, info: model, system: args.system, messages: [{ role: "user" as const, content: question }], maxTokens, signal: abort.signal };
       for await (const event of chatWithRecovery(request, credential, store)) {
         if (stdoutFailure()) break;
         if (json) {
@@ -86,7 +85,7 @@ const command: PiCommand = {
       forget();
     }
   },
-};
+});
 
 /**
  * The argument, and what is piped in after it (`git diff | pi -p "Review this diff"` sends

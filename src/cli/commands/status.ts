@@ -2,13 +2,13 @@ import { collectStatus, renderStatusText } from "../../app/status.ts";
 import { EXIT } from "../../core/errors.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { writeOut, writeStdout } from "../../terminal/output.ts";
-import type { PiCommand } from "../command.ts";
+import { defineCommand } from "../command.ts";
 
 /**
  * What each provider would use right now, and from where. Refreshes nothing and calls no
  * server: an expired stored login is reported as "will be refreshed on next use".
  */
-const command: PiCommand = {
+const command = defineCommand({
   meta: {
     name: "status",
     description: "Show the credential each provider uses, where it comes from, and when it expires",
@@ -19,11 +19,13 @@ const command: PiCommand = {
     account: { type: "string", description: "show this account of the provider instead of the active one", valueHint: "name" },
   },
   examples: ["pi status", `pi status ${PROVIDERS[0]!.id}`, "pi status --json | jq '.providers[0].source'"],
-  async run(args) {
-    const providers = args.provider ? [findProvider(args.provider as string)] : [...PROVIDERS];
-    const { store, providers: statuses } = await collectStatus(providers, { account: args.account as string | undefined });
+  async run(args, context) {
+    const providers = args.provider ? [findProvider(args.provider)] : [...PROVIDERS];
+    const { store, providers: statuses } = await collectStatus(await context.store(), providers, { account: args.account });
     if (args.json) {
-      writeStdout(`${JSON.stringify({ store, providers: statuses }, null, 2)}\n`);
+      // The JSON keeps its fields as they were; the summary line is the text form's.
+      const { summary: _, ...facts } = store;
+      writeStdout(`${JSON.stringify({ store: facts, providers: statuses }, null, 2)}\n`);
     } else {
       writeOut(renderStatusText(store, statuses));
     }
@@ -31,6 +33,6 @@ const command: PiCommand = {
     if (store.answered === false) return EXIT.temporary;
     return statuses.some((s) => s.usable) ? EXIT.ok : EXIT.noCredential;
   },
-};
+});
 
 export default command;

@@ -1,26 +1,25 @@
 import { accountsOf, identityOf, switchAccount } from "../../app/accounts.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
-import { openAgentStore } from "../../store/credential-store.ts";
 import { writeOut } from "../../terminal/output.ts";
 import { isInteractive, selectOne } from "../../terminal/select.ts";
-import type { PiCommand } from "../command.ts";
+import { defineCommand } from "../command.ts";
 
 /**
  * Which of a provider's accounts is the active one: the one `pi token`, `pi -p` and the
  * session use unless told `--account`. The others keep their logins, and their refreshes.
  */
-const command: PiCommand = {
+const command = defineCommand({
   meta: { name: "switch", description: "Change which of a provider's accounts is active" },
   args: {
     provider: { type: "positional", description: "provider id", required: true },
     account: { type: "positional", description: "the account to make active (on a terminal, pi asks when it is left out)", required: false },
   },
   examples: [`pi switch ${PROVIDERS[0]!.id} work`, `pi switch ${PROVIDERS[0]!.id}`, `pi login ${PROVIDERS[0]!.id} --account work`],
-  async run(args) {
-    const provider = findProvider(args.provider as string);
-    const store = await openAgentStore();
-    let name = args.account as string | undefined;
+  async run(args, context) {
+    const provider = findProvider(args.provider);
+    const store = await context.store();
+    let name = args.account;
     if (name === undefined) {
       const rows = accountsOf((await store.read()).data, provider);
       if (rows.length === 0) throw new PiError("not_logged_in", `not logged in to ${provider.displayName}; run \`pi login ${provider.id}\``);
@@ -45,6 +44,6 @@ const command: PiCommand = {
     writeOut(await switchAccount(store, provider, name));
     return EXIT.ok;
   },
-};
+});
 
 export default command;

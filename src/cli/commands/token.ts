@@ -4,11 +4,10 @@ import { parseDuration } from "../../core/duration.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { isTokenText } from "../../core/text.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
-import { openAgentStore } from "../../store/credential-store.ts";
 import { writeStdout } from "../../terminal/output.ts";
-import type { PiCommand } from "../command.ts";
+import { defineCommand } from "../command.ts";
 
-const command: PiCommand = {
+const command = defineCommand({
   meta: {
     name: "token",
     description: "Print the credential a provider would use, refreshed if needed, and nothing else",
@@ -25,11 +24,11 @@ const command: PiCommand = {
     'curl -H "Authorization: Bearer $(pi token)" …',
     "pi token --json | jq -r .expires",
   ],
-  async run(args) {
-    const provider = findProvider((args.provider as string | undefined) ?? PROVIDERS[0]!.id);
-    const minValidity = args["min-validity"] as string | undefined;
+  async run(args, context) {
+    const provider = findProvider(args.provider ?? PROVIDERS[0]!.id);
+    const minValidity = args["min-validity"];
     const resolved = await resolveCredential(provider, {
-      store: await storeForAccount(await openAgentStore(), provider, args.account as string | undefined),
+      store: await storeForAccount(await context.store(), provider, args.account),
       minValidityMs: minValidity === undefined ? 0 : parseDuration(minValidity, "--min-validity"),
     });
     if (!isTokenText(resolved.token)) {
@@ -44,6 +43,6 @@ const command: PiCommand = {
     }
     return EXIT.ok;
   },
-};
+});
 
 export default command;

@@ -4,7 +4,7 @@ import { EXIT, PiError, callFailed } from "../../core/errors.ts";
 import { defaultTimeoutMs, safeHost } from "../../core/http.ts";
 import { RELEASES, RELEASE_KEY, TARGET, USER_AGENT, VERSION } from "../../core/version.ts";
 import { writeErr, writeOut } from "../../terminal/output.ts";
-import type { PiCommand } from "../command.ts";
+import { defineCommand } from "../command.ts";
 
 /**
  * `pi update`: the install script's rules, from inside pi. Download SHA256SUMS and its
@@ -18,13 +18,13 @@ const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
 const MAX_SUMS_BYTES = 64 * 1024;
 const MAX_REDIRECTS = 5;
 
-const command: PiCommand = {
+const command = defineCommand({
   meta: { name: "update", description: "Replace this pi with the latest release (or --version <tag>)" },
   args: {
     version: { type: "string", description: "install this release instead of the latest, e.g. v0.2.0", valueHint: "tag" },
   },
   examples: ["pi update", "pi update --version v0.2.0", "PI_INSTALL_BASE_URL=https://mirror.example/pi pi update"],
-  async run(args) {
+  async run(args, context) {
     const target = process.execPath;
     if (TARGET === "source") throw new PiError("usage", "this pi runs from source, not from a downloaded binary; update it with `git pull && npx bun run scripts/build.ts`");
     refuseManaged(target);
@@ -35,7 +35,7 @@ const command: PiCommand = {
       throw new PiError("usage", `pi cannot write to ${dir}, where it is installed; run \`sudo pi update\`, or reinstall it to a directory of yours (PI_INSTALL_DIR=~/.local/bin)`);
     }
 
-    const base = releaseBase(args.version as string | undefined);
+    const base = releaseBase(args.version);
     const windows = TARGET.startsWith("windows-");
     const archive = `pi-${TARGET}${windows ? ".zip" : ".tar.gz"}`;
     if (!RELEASE_KEY) {
@@ -86,7 +86,7 @@ const command: PiCommand = {
       rmSync(staged, { force: true });
     }
   },
-};
+});
 
 /** PI_INSTALL_BASE_URL, else the releases this build was made for. */
 function releaseBase(version: string | undefined): string {

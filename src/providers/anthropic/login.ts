@@ -1,7 +1,7 @@
 import { PiError, callFailed } from "../../core/errors.ts";
 import { oneLine } from "../../core/text.ts";
 import { registerSecret } from "../../core/redact.ts";
-import type { StoredLogin } from "../../store/schema.ts";
+import type { StoredLogin } from "../../core/login.ts";
 import { type PastedCode, raceForCode } from "../shared/code-race.ts";
 import { startCallbackListener } from "../shared/loopback.ts";
 import { parsePastedCode } from "../shared/paste.ts";

@@ -1,4 +1,4 @@
-import type { StoredLogin } from "../../store/schema.ts";
+import type { StoredLogin } from "../../core/login.ts";
 import type { ProviderDescriptor } from "../types.ts";
 
 /** The model used when none is named (the reference program 1.6's default). */

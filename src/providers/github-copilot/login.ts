@@ -3,7 +3,7 @@ import { PiError, callFailed, isPiError } from "../../core/errors.ts";
 import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { registerSecret } from "../../core/redact.ts";
-import type { StoredLogin } from "../../store/schema.ts";
+import type { StoredLogin } from "../../core/login.ts";
 import { DEVICE_CODE_GRANT, type PollAnswer, pollDeviceCode } from "../shared/device-code.ts";
 import { classifyFailure } from "../shared/token-endpoint.ts";
 import type { LoginUI } from "../types.ts";

@@ -1,5 +1,5 @@
 import { registerSecret } from "../../core/redact.ts";
-import type { RefreshableLogin } from "../../store/schema.ts";
+import type { RefreshableLogin } from "../../core/login.ts";
 import type { ProviderRuntime } from "../types.ts";
 import { copilotClient } from "./chat.ts";
 import { exchangeFor } from "./exchange.ts";

@@ -1,6 +1,6 @@
 import { PiError, callFailed, isPiError, isTemporary } from "../../core/errors.ts";
 import { registerSecret } from "../../core/redact.ts";
-import type { RefreshableLogin, StoredLogin } from "../../store/schema.ts";
+import type { RefreshableLogin, StoredLogin } from "../../core/login.ts";
 import { bearerClient } from "../shared/bearer-client.ts";
 import { DEVICE_CODE_GRANT } from "../shared/device-code.ts";
 import { runDeviceFlow } from "../shared/device-flow.ts";
@@ -8,8 +8,16 @@ import { type TokenGrant, expiresAtFor, grantFromBody, requestTokens } from "../
 import type { LoginUI, ProviderRuntime } from "../types.ts";
 import { CLIENT_ID, LOGIN_HINT, kimiEndpoints } from "./oauth.ts";
 
-/** Kimi's refresh is retried on passing failures: after 1, 2 and 4 seconds. */
-const RETRY_DELAYS_MS = [1000, 2000, 4000];
+/**
+ * Kimi's refresh is retried on passing failures: after 1, 2 and 4 seconds, as Kimi's own
+ * client does. `PI_KIMI_RETRY_DELAYS_MS` ("10,20,40") shortens them (tests, impatient scripts),
+ * each bounded to a minute.
+ */
+function retryDelays(env: NodeJS.ProcessEnv = process.env): number[] {
+  const given = env.PI_KIMI_RETRY_DELAYS_MS?.split(",").map((v) => Number(v.trim()));
+  if (!given || given.length === 0 || given.some((v) => !Number.isFinite(v) || v < 0)) return [1000, 2000, 4000];
+  return given.map((v) => Math.min(v, 60_000));
+}
 
 async function login(ui: LoginUI): Promise<StoredLogin> {
   const { deviceUrl, tokenUrl } = kimiEndpoints();
@@ -35,6 +43,7 @@ function loginFrom(grant: TokenGrant, step: "sign-in" | "token refresh"): Refres
 async function refresh(stored: RefreshableLogin) {
   registerSecret(stored.refresh);
   const { tokenUrl } = kimiEndpoints();
+  const delays = retryDelays();
   for (let attempt = 0; ; attempt++) {
     try {
       const grant = await requestTokens({ step: "token refresh", url: tokenUrl, loginHint: LOGIN_HINT }, { form: { client_id: CLIENT_ID, grant_type: "refresh_token", refresh_token: stored.refresh } });
@@ -45,8 +54,8 @@ async function refresh(stored: RefreshableLogin) {
         throw new PiError(error.code, error.message, { ...error.details, loginRevoked: true });
       }
       // A passing failure that was not sent into the void is tried again; an unanswered one is not (it may have rotated).
-      if (!isTemporary(error) || (error as PiError).details.afterSending || attempt >= RETRY_DELAYS_MS.length) throw error;
-      await Bun.sleep(RETRY_DELAYS_MS[attempt]!);
+      if (!isTemporary(error) || (error as PiError).details.afterSending || attempt >= delays.length) throw error;
+      await Bun.sleep(delays[attempt]!);
     }
   }
 }

@@ -4,7 +4,7 @@ import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { registerSecret } from "../../core/redact.ts";
 import { isTokenText } from "../../core/text.ts";
-import type { RefreshableLogin, StoredLogin } from "../../store/schema.ts";
+import type { RefreshableLogin, StoredLogin } from "../../core/login.ts";
 import { bearerClient } from "../shared/bearer-client.ts";
 import { DEVICE_CODE_GRANT } from "../shared/device-code.ts";
 import { runDeviceFlow, trustedPage } from "../shared/device-flow.ts";

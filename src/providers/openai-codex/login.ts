@@ -3,7 +3,7 @@ import { PiError, callFailed } from "../../core/errors.ts";
 import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { registerSecret } from "../../core/redact.ts";
-import type { OAuthLogin, StoredLogin } from "../../store/schema.ts";
+import type { OAuthLogin, StoredLogin } from "../../core/login.ts";
 import { raceForCode } from "../shared/code-race.ts";
 import { type PollAnswer, pollDeviceCode } from "../shared/device-code.ts";
 import { startCallbackListener } from "../shared/loopback.ts";

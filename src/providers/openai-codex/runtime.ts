@@ -1,5 +1,5 @@
 import { registerSecret } from "../../core/redact.ts";
-import type { RefreshableLogin, StoredLogin } from "../../store/schema.ts";
+import type { RefreshableLogin, StoredLogin } from "../../core/login.ts";
 import { requestTokens, revokeAt } from "../shared/token-endpoint.ts";
 import type { ProviderRuntime, RevokeOutcome } from "../types.ts";
 import { responsesClient } from "./client.ts";

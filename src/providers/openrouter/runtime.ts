@@ -4,7 +4,7 @@ import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { registerSecret } from "../../core/redact.ts";
 import { isTokenText } from "../../core/text.ts";
-import type { StoredLogin } from "../../store/schema.ts";
+import type { StoredLogin } from "../../core/login.ts";
 import { bearerClient, fetchListing } from "../shared/bearer-client.ts";
 import { raceForCode } from "../shared/code-race.ts";
 import { callbackHost, startCallbackListener } from "../shared/loopback.ts";

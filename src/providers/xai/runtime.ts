@@ -1,6 +1,6 @@
 import { callFailed } from "../../core/errors.ts";
 import { registerSecret } from "../../core/redact.ts";
-import type { RefreshableLogin, StoredLogin } from "../../store/schema.ts";
+import type { RefreshableLogin, StoredLogin } from "../../core/login.ts";
 import { bearerClient } from "../shared/bearer-client.ts";
 import { DEVICE_CODE_GRANT } from "../shared/device-code.ts";
 import { runDeviceFlow } from "../shared/device-flow.ts";

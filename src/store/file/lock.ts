@@ -1,48 +1,19 @@
-import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
-import { hostname } from "node:os";
-import { debug } from "../core/debug.ts";
-import { PiError, errnoOf } from "../core/errors.ts";
-import { displayPath } from "../core/paths.ts";
-import { onExitCleanup } from "../core/shutdown.ts";
-import { writeErr } from "../terminal/output.ts";
-import { withExclusiveFileLock } from "./exclusive-file-lock.ts";
-import { type KernelLock, kernelLock } from "./kernel-lock.ts";
-
 /**
  * The cross-process lock around every change of the store: a kernel lock (flock) on
  * `oauth.json.lock`. It cannot be stolen from a live process, however long it is stopped or
  * wherever its pid lives, and it is free the instant its holder dies. The file also carries a
  * note (pid, host, what the holder is doing), read only for the messages of those waiting.
  */
-export interface LockOptions<T> {
-  /** How long to wait for another holder before giving up. */
-  waitMs: number;
-  /**
-   * Asked between attempts while another process holds the lock: a value means "what I
-   * wanted is already done" (another process refreshed), and the lock is not taken at all.
-   * Waiters then finish together instead of queueing for a lock they no longer need.
-   */
-  whileWaiting?: () => Promise<T | undefined>;
-  /** What the holder does, for the messages of processes waiting for it: "refreshing the token". */
-  purpose?: string;
-}
 
-/** Handed to the locked work: whether the lock is still this process's, checked before a write. */
-export interface HeldLock {
-  stillHeld(): boolean;
-}
-
-/** How long a change waits for another pi's lock (or lease) unless told otherwise. */
-export const DEFAULT_LOCK_WAIT_MS = 60_000;
-
-/** `PI_LOCK_TIMEOUT_MS`: how long any change waits for another pi's lock (or the shared store's lease). */
-export function lockWaitFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const value = Number(env.PI_LOCK_TIMEOUT_MS);
-  return Number.isFinite(value) && value > 0 ? value : undefined;
-}
-
-/** After this long, a waiting process says what it is waiting for. */
-const TELL_AFTER_MS = 1_000;
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
+import { debug } from "../../core/debug.ts";
+import { PiError, errnoOf } from "../../core/errors.ts";
+import { displayPath } from "../../core/paths.ts";
+import { onExitCleanup } from "../../core/shutdown.ts";
+import { type HeldLock, type LockOptions, type Note, describeHolder, waitingTurn } from "../waiting.ts";
+import { withExclusiveFileLock } from "./exclusive-lock.ts";
+import { type KernelLock, kernelLock } from "./kernel-lock.ts";
 
 export async function withLock<T>(lockPath: string, options: LockOptions<T>, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
   const kernel = kernelLock();
@@ -54,34 +25,6 @@ export async function withLock<T>(lockPath: string, options: LockOptions<T>, fn:
   } finally {
     acquired.release();
   }
-}
-
-export interface Note {
-  pid?: number;
-  host?: string;
-  purpose?: string;
-}
-
-/**
- * How pi waits its turn, for the file lock and the shared store's lease alike: called after
- * each failed attempt, it gives up (`timedOut`) once `waitMs` has passed, says whom it waits
- * for after a second, sleeps with a growing, jittered pause, and then asks `whileWaiting`
- * whether the wait is still needed (a value: no, here is the result).
- */
-export function waitingTurn<T>(options: LockOptions<T>, holder: () => Note | Promise<Note>, timedOut: (holder: Note) => PiError): () => Promise<T | undefined> {
-  const started = Date.now();
-  let told = false;
-  let delay = 5;
-  return async () => {
-    if (Date.now() - started >= options.waitMs) throw timedOut(await holder());
-    if (!told && Date.now() - started >= TELL_AFTER_MS) {
-      told = true;
-      writeErr(`pi: waiting for ${describeHolder(await holder())} to finish…`);
-    }
-    await Bun.sleep(delay + Math.random() * delay);
-    delay = Math.min(delay * 2, 100);
-    return options.whileWaiting?.();
-  };
 }
 
 async function acquire<T>(kernel: KernelLock, lockPath: string, options: LockOptions<T>): Promise<{ held: HeldLock; release: () => void } | { done: T }> {
@@ -190,11 +133,6 @@ function readNote(lockPath: string): Note {
   } catch {
     return {};
   }
-}
-
-export function describeHolder(note: Note): string {
-  const who = typeof note.pid === "number" ? `pi (pid ${note.pid}${note.host && note.host !== hostname() ? ` on ${note.host}` : ""})` : "another pi process";
-  return typeof note.purpose === "string" ? `${who}, ${note.purpose}` : who;
 }
 
 function lockTimeout(note: Note, lockPath: string, waitMs: number): PiError {

@@ -1,6 +1,6 @@
 import { mkdirSync, rmdirSync, statSync, utimesSync } from "node:fs";
-import { PiError, errnoOf } from "../core/errors.ts";
-import { displayPath } from "../core/paths.ts";
+import { PiError, errnoOf } from "../../core/errors.ts";
+import { displayPath } from "../../core/paths.ts";
 
 /**
  * The reference program's lock on auth.json, honoured so pi and it never refresh the same

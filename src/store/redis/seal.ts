@@ -1,6 +1,6 @@
-import { PiError } from "../core/errors.ts";
-import { displayPath } from "../core/paths.ts";
-import { registerSecret } from "../core/redact.ts";
+import { PiError } from "../../core/errors.ts";
+import { displayPath } from "../../core/paths.ts";
+import { registerSecret } from "../../core/redact.ts";
 
 /**
  * Entries of the shared store are sealed with AES-256-GCM under a key every machine of the

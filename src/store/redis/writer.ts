@@ -1,31 +1,24 @@
 import { rmSync } from "node:fs";
-import { PiError } from "../core/errors.ts";
-import { disableCoreDumps } from "../core/harden.ts";
-import { defaultTimeoutMs } from "../core/http.ts";
-import { displayPath } from "../core/paths.ts";
-import { whileCritical } from "../core/shutdown.ts";
-import { warn } from "../terminal/output.ts";
-import { FileStore, type Mutation, type UpdateOptions, type UpdateResult, registerStoredSecrets } from "./credential-store.ts";
-import { assertWritable, snapshotEntries } from "./entry-check.ts";
-import { REFRESH_SENT_FIELD } from "./schema.ts";
-import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv } from "./lock.ts";
-import { type Lease, acquireLease, releaseLease } from "./redis-lease.ts";
-import { CHECK_LABEL, CHECK_TEXT, KEYS, type RawState, type RedisStore } from "./redis-store.ts";
-import type { StoreData } from "./schema.ts";
+import { PiError } from "../../core/errors.ts";
+import { disableCoreDumps } from "../../core/harden.ts";
+import { defaultTimeoutMs } from "../../core/http.ts";
+import { displayPath } from "../../core/paths.ts";
+import { whileCritical } from "../../core/shutdown.ts";
+import { warnNotice } from "../../core/notice.ts";
+import { FileStore } from "../file/store.ts";
+import { type Mutation, type UpdateOptions, type UpdateResult, registerStoredSecrets } from "../contract.ts";
+import { assertWritable, snapshotEntries } from "../entry-check.ts";
+import { REFRESH_SENT_FIELD } from "../schema.ts";
+import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv } from "../waiting.ts";
+import { type Lease, acquireLease, releaseLease } from "./lease.ts";
+import { CHECK_LABEL, CHECK_TEXT, KEYS, type RawState, type SharedStoreHandle, WRITE } from "./layout.ts";
+import type { StoreData } from "../schema.ts";
 import { type SealingKey, seal } from "./seal.ts";
 
 /**
  * The write side of the shared store: the lease, a compare-and-swap on every write, and what
- * happens when Redis goes away in the middle (redis-store.ts has the layout).
+ * happens when Redis goes away in the middle (layout.ts has the keys and scripts).
  */
-/** Applies a change only if nobody wrote since it was read: ARGV = version, key check, n, n keys to delete, then key/value pairs. */
-const WRITE = `
-if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
-if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'NX') end
-local n = tonumber(ARGV[3])
-for i = 4, 3 + n do redis.call('HDEL', KEYS[3], ARGV[i]) end
-for i = 4 + n, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
-return redis.call('INCR', KEYS[1])`;
 
 /** The fields shown in clear beside the sealed entry: never a secret. */
 const CLEAR_FIELDS = ["type", "expires", "account"] as const;
@@ -49,7 +42,7 @@ interface LockedState {
   lease: Lease;
 }
 
-export async function updateShared<T>(store: RedisStore, mutate: Mutation<T>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
+export async function updateShared<T>(store: SharedStoreHandle, mutate: Mutation<T>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
   return locked(store, async (state) => {
     const before = snapshotEntries(state.data);
     const marked = new Set<string>();
@@ -74,7 +67,7 @@ export async function updateShared<T>(store: RedisStore, mutate: Mutation<T>, op
  * Under the lease: the logins as they are now, and whatever the work makes of them. A
  * critical change (a refresh) defers signals from the read to the write, as on one machine.
  */
-async function locked<T>(store: RedisStore, work: (state: LockedState) => Promise<UpdateResult<T>>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
+async function locked<T>(store: SharedStoreHandle, work: (state: LockedState) => Promise<UpdateResult<T>>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
   // New tokens are about to be in memory: no core dump may hold them.
   disableCoreDumps();
   const key = await store.sealingKey();
@@ -110,7 +103,7 @@ async function locked<T>(store: RedisStore, work: (state: LockedState) => Promis
  * landed, which the next read shows — and then keeps the change on this machine rather than
  * lose a token the provider has already rotated.
  */
-async function commit(store: RedisStore, state: LockedState, before: Map<string, string>, critical: boolean): Promise<void> {
+async function commit(store: SharedStoreHandle, state: LockedState, before: Map<string, string>, critical: boolean): Promise<void> {
   const dels = Object.keys(state.raw.entries).filter((k) => !Object.hasOwn(state.data, k));
   const sets: [string, string][] = [];
   for (const entryKey of Object.keys(state.data)) {
@@ -145,7 +138,7 @@ async function commit(store: RedisStore, state: LockedState, before: Map<string,
  * write), so a machine that takes the lease after this one was cut off never sends the token
  * this one may have spent. The write of the refreshed login replaces the entry, mark and all.
  */
-async function markSending(store: RedisStore, state: LockedState, before: Map<string, string>, entryKey: string): Promise<void> {
+async function markSending(store: SharedStoreHandle, state: LockedState, before: Map<string, string>, entryKey: string): Promise<void> {
   const original = before.get(entryKey);
   if (original === undefined) return;
   const entry = { ...(JSON.parse(original) as Record<string, unknown>), [REFRESH_SENT_FIELD]: Date.now() };
@@ -155,7 +148,7 @@ async function markSending(store: RedisStore, state: LockedState, before: Map<st
   state.raw = { ...state.raw, version: String(result), entries: { ...state.raw.entries, [entryKey]: value } };
 }
 
-async function unmark(store: RedisStore, state: LockedState, before: Map<string, string>, keys: Set<string>): Promise<void> {
+async function unmark(store: SharedStoreHandle, state: LockedState, before: Map<string, string>, keys: Set<string>): Promise<void> {
   try {
     const sets: string[] = [];
     for (const k of keys) sets.push(k, await sealEntry(state.key, k, JSON.parse(before.get(k)!)));
@@ -167,12 +160,12 @@ async function unmark(store: RedisStore, state: LockedState, before: Map<string,
 }
 
 /** Whether Redis holds exactly what this write sent (sealed values are unique: each has its own IV). */
-async function landed(store: RedisStore, sets: [string, string][], dels: string[]): Promise<boolean> {
+async function landed(store: SharedStoreHandle, sets: [string, string][], dels: string[]): Promise<boolean> {
   const raw = await store.readRaw();
   return sets.every(([k, v]) => raw.entries[k] === v) && dels.every((k) => !Object.hasOwn(raw.entries, k));
 }
 
-function conflict(store: RedisStore, lease: Lease): PiError {
+function conflict(store: SharedStoreHandle, lease: Lease): PiError {
   const why = lease.stillHeld()
     ? "another pi changed the shared logins although this one held the lease"
     : `this pi lost its lease on the shared store (it was stopped or slow for over ${Math.round(leaseMs(store.env) / 1000)} s) and another pi changed the logins meanwhile`;
@@ -184,7 +177,7 @@ function conflict(store: RedisStore, lease: Lease): PiError {
  * machine's agent directory (0600, like oauth.json) and goes back into the shared store by
  * itself on the next use that reaches Redis — unless the login there changed meanwhile.
  */
-async function rescue(store: RedisStore, state: LockedState, keys: string[], cause: PiError): Promise<PiError> {
+async function rescue(store: SharedStoreHandle, state: LockedState, keys: string[], cause: PiError): Promise<PiError> {
   const rescue = new FileStore(store.rescuePath, "file");
   await rescue.update(async (data) => {
     const replaced = (typeof data.replaced === "object" && data.replaced !== null ? data.replaced : {}) as Record<string, string>;
@@ -207,14 +200,14 @@ async function rescue(store: RedisStore, state: LockedState, keys: string[], cau
 }
 
 /** Puts logins kept during an outage back, under the lease; a login changed meanwhile in Redis is newer and stays. */
-export async function restoreRescued(store: RedisStore): Promise<void> {
+export async function restoreRescued(store: SharedStoreHandle): Promise<void> {
   if (!(await Bun.file(store.rescuePath).exists())) return;
   const rescue = new FileStore(store.rescuePath, "file");
   const held = (await rescue.read()).data;
   const key = await store.sealingKey();
   if ((typeof held.store === "string" && held.store !== store.location) || (typeof held.keyFingerprint === "string" && held.keyFingerprint !== key.fingerprint)) {
     // Kept for another store (or another fleet's key): it waits for that one, untouched.
-    warn(`${displayPath(store.rescuePath)} holds logins kept during an outage of ${typeof held.store === "string" ? held.store : "another shared store"}; they go back when pi next uses that store`);
+    warnNotice(`${displayPath(store.rescuePath)} holds logins kept during an outage of ${typeof held.store === "string" ? held.store : "another shared store"}; they go back when pi next uses that store`);
     return;
   }
   const abandoned = held.lease;
@@ -231,7 +224,7 @@ export async function restoreRescued(store: RedisStore): Promise<void> {
         state.data[k] = kept[name];
         restored.push(k);
       } else {
-        warn(`the ${k} login kept during the shared store's outage was replaced there meanwhile; the newer one stands`);
+        warnNotice(`the ${k} login kept during the shared store's outage was replaced there meanwhile; the newer one stands`);
       }
     }
     if (restored.length > 0) await commit(store, state, before, false);

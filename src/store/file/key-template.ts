@@ -1,5 +1,5 @@
-import { PiError } from "../core/errors.ts";
-import { registerSecret } from "../core/redact.ts";
+import { PiError } from "../../core/errors.ts";
+import { registerSecret } from "../../core/redact.ts";
 
 /**
  * auth.json's api_key values are templates (reference-providers.md §C.3), resolved on use:

@@ -1,10 +1,10 @@
 import { closeSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
-import { debug } from "../core/debug.ts";
-import { PiError, errnoOf } from "../core/errors.ts";
-import { displayPath } from "../core/paths.ts";
-import { onExitCleanup } from "../core/shutdown.ts";
-import type { LockOptions } from "./lock.ts";
+import { debug } from "../../core/debug.ts";
+import { PiError, errnoOf } from "../../core/errors.ts";
+import { displayPath } from "../../core/paths.ts";
+import { onExitCleanup } from "../../core/shutdown.ts";
+import type { LockOptions } from "../waiting.ts";
 
 /**
  * The fallback lock where the kernel's flock cannot be reached (Windows, see

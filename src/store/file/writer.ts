@@ -1,34 +1,29 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { PiError, errnoOf } from "../core/errors.ts";
-import { disableCoreDumps } from "../core/harden.ts";
-import { whileCritical } from "../core/shutdown.ts";
-import { dirnameOf, displayPath } from "../core/paths.ts";
-import { warn } from "../terminal/output.ts";
-import { type PendingWrite, reserveWrite } from "./atomic-write.ts";
-import { assertWritable, snapshotEntries } from "./entry-check.ts";
-import {
-  type FileStore,
-  LOCAL_TOOLS,
-  type Mutation,
-  StoreCorruptError,
-  type UpdateOptions,
-  type UpdateResult,
-  parseStore,
-  storeIoError,
-  warnTightened,
-} from "./credential-store.ts";
-import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv, withLock } from "./lock.ts";
+import { PiError, errnoOf } from "../../core/errors.ts";
+import { disableCoreDumps } from "../../core/harden.ts";
+import { whileCritical } from "../../core/shutdown.ts";
+import { dirnameOf, displayPath } from "../../core/paths.ts";
+import { warnNotice } from "../../core/notice.ts";
+import { type PendingWrite, reserveWrite } from "../atomic-write.ts";
+import { assertWritable, snapshotEntries } from "../entry-check.ts";
+import { LOCAL_TOOLS, type Mutation, StoreCorruptError, type UpdateOptions, type UpdateResult, storeIoError } from "../contract.ts";
+import { checkStorePlace, warnTightened } from "../place.ts";
+import { type StoreData, hasKeyringMarkers } from "../schema.ts";
+import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv } from "../waiting.ts";
+import { type StoreFile, parseStore } from "./format.ts";
+import { withLock } from "./lock.ts";
 import { type ReferenceLock, withReferenceLock } from "./reference-lock.ts";
-import { checkStorePlace } from "./place.ts";
-import { type StoreData, hasKeyringMarkers } from "./schema.ts";
 
-/** The write side of the store: lock, re-read, reserve the space, mutate, atomic replace. */
+/**
+ * The file's write side: lock, re-read, reserve the space, mutate, atomic replace. It knows
+ * the file through `StoreFile` (format.ts), so the reader that loads it is not imported back.
+ */
 
 /** Room for the store to grow by in one change (new tokens are a few KiB at most). */
 const RESERVE_SLACK_BYTES = 64 * 1024;
 
-export async function updateStore<T>(store: FileStore, mutate: Mutation<T>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
+export async function updateStore<T>(store: StoreFile, mutate: Mutation<T>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
   // New tokens are about to be in memory (a refresh, a login): no core dump may hold them.
   disableCoreDumps();
   // Every writer gets the full check: nothing is created or replaced in a place others control.
@@ -63,13 +58,13 @@ export async function updateStore<T>(store: FileStore, mutate: Mutation<T>, opti
     } catch (error) {
       if (!(error instanceof StoreCorruptError) || options.onCorrupt !== "move-aside") throw error;
       const aside = moveAside(store.path, realPath);
-      warn(`${displayPath(store.path)} could not be used (${error.problem}); kept it as ${displayPath(aside)} and started a new one`);
+      warnNotice(`${displayPath(store.path)} could not be used (${error.problem}); kept it as ${displayPath(aside)} and started a new one`);
       data = {};
     }
     removeStrandedTempFiles(realPath);
     // Where the secrets go is settled before the mutation: a refresh must not spend a token
     // for a keychain that is not there.
-    const keyring = store.secretsIn !== "file" || hasKeyringMarkers(data) ? await import("./keyring-entries.ts") : undefined;
+    const keyring = store.secretsIn !== "file" || hasKeyringMarkers(data) ? await import("../keyring/entries.ts") : undefined;
     const itemsBefore = keyring?.keyringItems(data);
     const { backend } = keyring ? await keyring.chooseBackend(store.secretsIn) : { backend: "file" as const };
     const pending = reserve(store.path, realPath);
@@ -110,7 +105,7 @@ export async function updateStore<T>(store: FileStore, mutate: Mutation<T>, opti
  * read, under the lock taken again, if that entry is still what the change started from;
  * otherwise nothing is written and pi says so (the other holder's version stands).
  */
-async function reapplyUnderReferenceLock(store: FileStore, realPath: string, waitMs: number, before: Map<string, string>, after: StoreData, pending: PendingWrite): Promise<boolean> {
+async function reapplyUnderReferenceLock(store: StoreFile, realPath: string, waitMs: number, before: Map<string, string>, after: StoreData, pending: PendingWrite): Promise<boolean> {
   const changed = [...new Set([...before.keys(), ...Object.keys(after)])].filter((id) => before.get(id) !== JSON.stringify(after[id]));
   return withReferenceLock(realPath, waitMs, async (reference) => {
     const now = (await store.read()).data;

@@ -1,7 +1,7 @@
 import { RedisClient } from "bun";
-import { PiError } from "../core/errors.ts";
-import { registerSecret } from "../core/redact.ts";
-import { stripControls } from "../core/text.ts";
+import { PiError } from "../../core/errors.ts";
+import { registerSecret } from "../../core/redact.ts";
+import { stripControls } from "../../core/text.ts";
 
 /**
  * One connection to the shared store, through Bun's own client. Nothing is queued while it

@@ -1,9 +1,9 @@
 import { hostname } from "node:os";
-import { debug } from "../core/debug.ts";
-import { PiError } from "../core/errors.ts";
-import { onExitCleanup } from "../core/shutdown.ts";
-import { type LockOptions, type Note, describeHolder, waitingTurn } from "./lock.ts";
-import type { RedisConnection } from "./redis-connection.ts";
+import { debug } from "../../core/debug.ts";
+import { PiError } from "../../core/errors.ts";
+import { onExitCleanup } from "../../core/shutdown.ts";
+import { type LockOptions, type Note, describeHolder, waitingTurn } from "../waiting.ts";
+import type { RedisConnection } from "./connection.ts";
 import { type SealingKey, seal, unseal } from "./seal.ts";
 
 /**
@@ -11,7 +11,7 @@ import { type SealingKey, seal, unseal } from "./seal.ts";
  * or release (compare-and-delete), so a pi on one machine cannot remove another's. It
  * expires on its own when its holder dies or is cut off; a holder that was stopped past its
  * expiry learns so at the next renewal — and in any case its write is a compare-and-swap
- * (redis-store.ts), so a lost lease can never overwrite what the next holder stored.
+ * (writer.ts), so a lost lease can never overwrite what the next holder stored.
  * Who holds it (pid, host, purpose) is sealed with the fleet's key, as the logins are: Redis
  * and its operators see a random id and an expiry, the fleet's machines see whom they wait for.
  */

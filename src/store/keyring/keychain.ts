@@ -1,7 +1,7 @@
 import { realpathSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { PiError } from "../core/errors.ts";
-import { abandonedWork } from "../core/shutdown.ts";
+import { PiError } from "../../core/errors.ts";
+import { abandonedWork } from "../../core/shutdown.ts";
 
 /**
  * The OS keychain (macOS Keychain, the Secret Service through libsecret on Linux, Windows

@@ -1,40 +1,19 @@
-import { PiError } from "../core/errors.ts";
-import { agentDir, joinPath } from "../core/paths.ts";
-import type { CredentialStore, Mutation, StoreSnapshot, UpdateOptions, UpdateResult } from "./credential-store.ts";
-import { registerStoredSecrets } from "./credential-store.ts";
-import { type RedisAddress, RedisConnection, parseRedisAddress } from "./redis-connection.ts";
-import { type StoreData, UNREADABLE_FIELD } from "./schema.ts";
+import { PiError } from "../../core/errors.ts";
+import { agentDir, joinPath } from "../../core/paths.ts";
+import type { CredentialStore, StoreDescription, Mutation, StoreSnapshot, UpdateOptions, UpdateResult } from "../contract.ts";
+import { registerStoredSecrets } from "../contract.ts";
+import { type RedisAddress, RedisConnection, parseRedisAddress } from "./connection.ts";
+import { type StoreData, UNREADABLE_FIELD } from "../schema.ts";
 import { type SealingKey, loadSealingKey, unseal } from "./seal.ts";
+import { CHECK_LABEL, CHECK_TEXT, KEYS, READ, type RawState, type SharedStoreHandle } from "./layout.ts";
 
 /**
- * The shared store: the logins of a fleet (containers, dev servers, CI runners) in Redis or
- * Valkey, so every machine uses one login and a rotating refresh token is sent exactly once.
- *
- *   {pi}:logins     hash: entry key ("anthropic", "anthropic@work") → {"type","expires","account","sealed"}
- *   {pi}:version    counter, raised by every write: the compare-and-swap every write rests on
- *   {pi}:key-check  a known text sealed with the fleet's key: a wrong key is found before anything is written
- *   {pi}:lease      who may change the logins now (redis-lease.ts)
- *
- * Every entry is sealed whole (seal.ts); only its type, expiry and account name are in clear,
- * for whoever looks after Redis. The hash tag {pi} keeps every key in one slot, so the
- * scripts also run on a cluster. Reading (the hot path of `pi token`) lives here; changing
- * (lease, compare-and-swap, outages) in redis-writer.ts, loaded on first use.
+ * The shared store's reader: `pi token` reads the logins from Redis in one step and unseals
+ * them; every change goes through writer.ts, loaded on first use.
  */
-export const KEYS = { version: "{pi}:version", check: "{pi}:key-check", logins: "{pi}:logins", lease: "{pi}:lease" } as const;
-export const CHECK_TEXT = "pi shared store";
-export const CHECK_LABEL = "key-check";
-
-const READ = `return {redis.call('GET', KEYS[1]) or '0', redis.call('GET', KEYS[2]) or '', redis.call('HGETALL', KEYS[3])}`;
-
-/** What Redis holds, as read in one step. */
-export interface RawState {
-  version: string;
-  check: string;
-  entries: Record<string, string>;
-}
-
-export class RedisStore implements CredentialStore {
+export class RedisStore implements CredentialStore, SharedStoreHandle {
   readonly kind = "redis" as const;
+  readonly shared = true;
   readonly address: RedisAddress;
   readonly connection: RedisConnection;
   private keyPromise: Promise<SealingKey> | undefined;
@@ -70,7 +49,7 @@ export class RedisStore implements CredentialStore {
 
   async read(): Promise<StoreSnapshot> {
     // A login kept during an outage goes back first (rare: one stat when there is none).
-    if (await Bun.file(this.rescuePath).exists()) await (await import("./redis-writer.ts")).restoreRescued(this);
+    if (await Bun.file(this.rescuePath).exists()) await (await import("./writer.ts")).restoreRescued(this);
     // The key first: a key pi cannot use (missing, another user's file) stops it before it connects.
     const key = await this.sealingKey();
     const raw = await this.readRaw();
@@ -80,9 +59,48 @@ export class RedisStore implements CredentialStore {
   }
 
   async update<T>(mutate: Mutation<T>, options: UpdateOptions<T> = {}): Promise<UpdateResult<T>> {
-    const writer = await import("./redis-writer.ts");
+    const writer = await import("./writer.ts");
     await writer.restoreRescued(this);
     return writer.updateShared(this, mutate, options);
+  }
+
+  /** Whether it answers (never a hang: each command has a time limit), and how its secrets are sealed. */
+  async describe(): Promise<StoreDescription> {
+    const probe = await this.probe();
+    let data: StoreData | undefined;
+    let problem: string | null = probe.answered ? null : probe.why;
+    if (probe.answered) {
+      try {
+        data = (await this.read()).data;
+      } catch (error) {
+        if (!(error instanceof PiError)) throw error;
+        problem = error.message;
+      }
+    }
+    let secretsNote: string;
+    try {
+      const key = await this.sealingKey();
+      secretsNote = `the shared store, sealed with AES-256-GCM (key from ${key.from}, fingerprint ${key.fingerprint})`;
+    } catch (error) {
+      secretsNote = `the shared store, which this machine cannot open: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    const state = probe.answered ? `answered in ${probe.ms} ms` : `not answering: ${problem ?? "no answer"}`;
+    return {
+      kind: this.kind,
+      location: this.location,
+      summary: `${this.location} — shared by many machines (${this.chosenIn}); ${state}`,
+      answered: probe.answered,
+      answerMs: probe.answered ? probe.ms : null,
+      exists: probe.answered && probe.logins > 0,
+      fileMode: null,
+      dirMode: null,
+      permissionsOk: true,
+      problem,
+      secrets: "shared",
+      secretsNote,
+      chosenIn: this.chosenIn,
+      data,
+    };
   }
 
   /** Whether Redis answers, and how fast, for `pi status`. */

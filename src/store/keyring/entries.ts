@@ -1,7 +1,7 @@
-import { warn } from "../terminal/output.ts";
-import { itemName, keyringDelete, keyringGet, keyringSet, legacyItemNames, probeKeyring } from "./keyring.ts";
-import type { SecretsPreference } from "./credential-store.ts";
-import { KEYRING_FIELD, SECRET_FIELDS, type StoreData } from "./schema.ts";
+import { warnNotice } from "../../core/notice.ts";
+import { itemName, keyringDelete, keyringGet, keyringSet, legacyItemNames, probeKeyring } from "./keychain.ts";
+import type { SecretsPreference } from "../contract.ts";
+import { KEYRING_FIELD, SECRET_FIELDS, type StoreData } from "../schema.ts";
 
 /**
  * Entries whose secrets live in the keychain: in the file, an entry keeps everything but its
@@ -41,7 +41,7 @@ export async function chooseBackend(preference: SecretsPreference): Promise<{ ba
   const probe = await probeKeyring();
   if (probe.ok) return { backend: "keyring" };
   if (preference === "keyring") {
-    const { KeyringUnavailable } = await import("./keyring.ts");
+    const { KeyringUnavailable } = await import("./keychain.ts");
     throw new KeyringUnavailable(probe.reason);
   }
   return { backend: "file", fellBack: probe.reason };
@@ -68,7 +68,7 @@ export async function fileForm(storePath: string, data: StoreData, backend: "key
       for (const field of secrets) delete kept[field];
       out[key] = { ...kept, [KEYRING_FIELD]: secrets };
     } catch (error) {
-      warn(`the OS keychain failed (${error instanceof Error ? error.message : String(error)}); the ${key} login was written to the file instead, so it is not lost`);
+      warnNotice(`the OS keychain failed (${error instanceof Error ? error.message : String(error)}); the ${key} login was written to the file instead, so it is not lost`);
       out[key] = plain;
     }
   }
@@ -85,7 +85,7 @@ export async function removeStaleItems(storePath: string, before: Set<string>, a
       for (const legacy of legacyItemNames(storePath, key, field)) await keyringDelete(legacy);
     } catch {
       // The file no longer refers to it, so no pi will use it; it is not retried, hence the warning.
-      warn(`could not remove the keychain item for ${key} (${field}); remove "${itemName(storePath, key, field)}" under service "pi" by hand`);
+      warnNotice(`could not remove the keychain item for ${key} (${field}); remove "${itemName(storePath, key, field)}" under service "pi" by hand`);
     }
   }
 }

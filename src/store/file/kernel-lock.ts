@@ -1,4 +1,4 @@
-import { openLibc } from "../core/libc.ts";
+import { openLibc } from "../../core/libc.ts";
 
 /**
  * A lock the kernel holds for the process: `flock(2)` on the lock file's descriptor. The

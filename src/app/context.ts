@@ -1,0 +1,45 @@
+import { type NoticeListener, listenToNotices } from "../core/notice.ts";
+import type { CredentialStore } from "../store/contract.ts";
+import { type SettingsFile, readSettingsFile, writeSettings } from "./settings.ts";
+
+/**
+ * What one run of pi works with, made once by whoever runs it (cli/run.ts) and handed to the
+ * command or the session, as gh's Factory is: the environment, settings.json (read once),
+ * the credential store (opened once, on first use: `pi --version` never opens it) and the
+ * notice channel, which each interface renders in its own words.
+ */
+export interface RunContext {
+  readonly env: NodeJS.ProcessEnv;
+  settings(): Promise<SettingsFile>;
+  /** Writes a change to settings.json; later `settings()` calls see it. */
+  updateSettings(change: SettingsFile): Promise<void>;
+  /** The store this run uses: a shared store when one is chosen, else the agent directory's file. */
+  store(): Promise<CredentialStore>;
+  /** This machine's own store while a shared store is in use (`pi store push|pull`); else undefined. */
+  localStore(): Promise<CredentialStore | undefined>;
+  /** Sends the notices of the store and the application to `listener` until the returned function is called. */
+  listen(listener: NoticeListener): () => void;
+}
+
+export function createRunContext(env: NodeJS.ProcessEnv = process.env): RunContext {
+  let settings: Promise<SettingsFile> | undefined;
+  let store: Promise<CredentialStore> | undefined;
+  const readSettings = () => (settings ??= readSettingsFile(env));
+  return {
+    env,
+    settings: readSettings,
+    async updateSettings(change) {
+      settings = Promise.resolve(await writeSettings(env, change));
+    },
+    store() {
+      // Loaded here, not at the top: `pi --version` and `pi --help` never touch the store.
+      store ??= Promise.all([import("../store/open.ts"), readSettings()]).then(([{ openStore }, s]) => openStore(env, s));
+      return store;
+    },
+    async localStore() {
+      const { openLocalStore } = await import("../store/open.ts");
+      return openLocalStore(env, await readSettings());
+    },
+    listen: listenToNotices,
+  };
+}

@@ -1,0 +1,191 @@
+import { PiError, errnoOf } from "../../core/errors.ts";
+import { dirnameOf, displayPath } from "../../core/paths.ts";
+import { checkAgentFile, statOf } from "../agent-file.ts";
+import { type CredentialStore, type Mutation, type SecretsPreference, type StoreDescription, StoreCorruptError, type StoreSnapshot, type UpdateOptions, type UpdateResult, registerStoredSecrets, storeIoError } from "../contract.ts";
+import { SECRET_FIELDS, type StoreData, hasKeyringMarkers } from "../schema.ts";
+import { parseStore } from "./format.ts";
+
+/**
+ * The file backend: oauth.json, or the reference program's auth.json. Reading is the hot
+ * path (`pi token`, `pi status`) and uses Bun's own file API only; changing the file (lock,
+ * atomic write, moving a broken file aside) lives in writer.ts, loaded on first use, because
+ * node:fs alone costs more start-up time and memory than `pi token` may add to a bare binary.
+ */
+
+/** How often a read that met a half-written auth.json tries again (the reference writes it in place). */
+const TORN_READ_RETRIES = 5;
+
+/** The agent directory's file: oauth.json, or the reference program's auth.json. */
+export class FileStore implements CredentialStore {
+  readonly kind = "file" as const;
+  readonly shared = false;
+
+  /** "auth.json": shared with the reference program, its lock honoured and its key templates read. */
+  readonly format: "oauth.json" | "auth.json";
+
+  /** Where secrets go on the next write (auth.json keeps them: the reference reads them there). */
+  readonly secretsIn: SecretsPreference;
+
+  constructor(
+    readonly path: string,
+    secretsIn: SecretsPreference = "file",
+    /** Where that preference was set ("PI_CREDENTIAL_STORE", "settings.json"), for status; undefined for the default. */
+    readonly secretsFrom?: string,
+  ) {
+    this.format = /(^|[\\/])auth\.json$/.test(path) ? "auth.json" : "oauth.json";
+    this.secretsIn = this.format === "auth.json" ? "file" : secretsIn;
+  }
+
+  get location(): string {
+    return this.path;
+  }
+
+  /**
+   * Moves the stored secrets to where the preference says, when some are elsewhere: a no-op
+   * write under the lock, which puts every entry in its place (writer.ts). Interrupted,
+   * it loses nothing: the new place is written before the old one is cleared.
+   */
+  async reconcile(): Promise<void> {
+    // Checked before it is read: a FIFO or a link to /dev/zero there must not hang or flood pi.
+    await this.checkPlace();
+    let text: string;
+    try {
+      text = await Bun.file(this.path).text();
+    } catch {
+      return;
+    }
+    let data: StoreData;
+    try {
+      data = parseStore(this.path, text);
+    } catch {
+      return; // The command that reads it reports the problem.
+    }
+    const entries = Object.values(data).filter((e): e is Record<string, unknown> => typeof e === "object" && e !== null);
+    const inKeyring = hasKeyringMarkers(data);
+    const inFile = entries.some((e) => SECRET_FIELDS.some((f) => typeof e[f] === "string" && e[f] !== ""));
+    if ((this.secretsIn === "file" && inKeyring) || (this.secretsIn === "keyring" && inFile)) {
+      await this.update(async () => ({ value: undefined, changed: true }), { purpose: "moving the stored secrets" });
+    }
+  }
+
+  async read(): Promise<StoreSnapshot> {
+    await this.checkPlace();
+    for (let attempt = 0; ; attempt++) {
+      let text: string;
+      try {
+        // Bun.file follows a symlink, as reading should.
+        text = await Bun.file(this.path).text();
+      } catch (error) {
+        const code = errnoOf(error);
+        if (code === "ENOENT") return { path: this.path, exists: false, data: {} };
+        if (code === "EISDIR") throw new StoreCorruptError(this.path, "it is a directory, not a file");
+        throw storeIoError(this.path, "read", error);
+      }
+      try {
+        // The reference truncates and rewrites auth.json in place, so a read without its lock
+        // can meet an empty or half-written file for a moment: look again before believing it.
+        if (this.format === "auth.json" && text.trim() === "" && attempt < TORN_READ_RETRIES) throw new StoreCorruptError(this.path, "it is empty");
+        const data = parseStore(this.path, text);
+        if (hasKeyringMarkers(data)) {
+          // Loaded only when some secret is in the keychain: the file-only hot path pays nothing.
+          const { fillFromKeyring } = await import("../keyring/entries.ts");
+          await fillFromKeyring(this.path, data);
+        }
+        registerStoredSecrets(data);
+        return { path: this.path, exists: true, data };
+      } catch (error) {
+        if (!(error instanceof StoreCorruptError) || this.format !== "auth.json" || attempt >= TORN_READ_RETRIES) throw error;
+        await Bun.sleep(20 * (attempt + 1));
+      }
+    }
+  }
+
+  /**
+   * The key of a stored api_key entry, as it is to be used. In auth.json a key is a template
+   * (§C.3): `!command` runs the command and takes its output, `$NAME` and `${NAME}` are
+   * environment variables, `$$` is a dollar. In oauth.json a key is just a key.
+   */
+  async resolveKey(key: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+    if (this.format !== "auth.json") return key;
+    const { resolveKeyTemplate } = await import("./key-template.ts");
+    return resolveKeyTemplate(key, env);
+  }
+
+  private checkPlace(): Promise<void> {
+    return checkAgentFile(this.path);
+  }
+
+  /** Under the kernel lock of the agent directory (writer.ts). */
+  async update<T>(mutate: Mutation<T>, options: UpdateOptions<T> = {}): Promise<UpdateResult<T>> {
+    const { updateStore } = await import("./writer.ts");
+    return updateStore(this, mutate, options);
+  }
+
+  /** The modes of the real file and of the directory it really is in (a symlink is followed), as found. */
+  private async permissions(): Promise<{ fileMode?: number; dirMode?: number; ok: boolean }> {
+    const { realpathSync } = await import("node:fs");
+    let real = this.path;
+    try {
+      real = realpathSync(this.path);
+    } catch {
+      // Not there yet: its directory is the agent directory.
+    }
+    const fileMode = (await statOf(real))?.mode;
+    const dirMode = (await statOf(dirnameOf(real)))?.mode;
+    const bits = (m?: number) => (m === undefined ? undefined : m & 0o777);
+    const ok = (fileMode === undefined || (fileMode & 0o077) === 0) && (dirMode === undefined || (dirMode & 0o077) === 0);
+    return { fileMode: bits(fileMode), dirMode: bits(dirMode), ok };
+  }
+
+  async describe(): Promise<StoreDescription> {
+    // Modes as found, before reading repairs them (the repair is a notice of its own).
+    const perms = await this.permissions();
+    let data: StoreData | undefined;
+    let problem: string | null = null;
+    let exists = false;
+    try {
+      const snapshot = await this.read();
+      exists = snapshot.exists;
+      data = snapshot.data;
+    } catch (error) {
+      if (!(error instanceof PiError)) throw error;
+      exists = true;
+      problem = error.message;
+    }
+    const mode = (m?: number) => (m === undefined ? null : "0" + m.toString(8));
+    const where = displayPath(this.path);
+    const summary = !exists
+      ? `${where} (not created yet)`
+      : `${where} (file ${mode(perms.fileMode) ?? "?"}, directory ${mode(perms.dirMode) ?? "?"}${perms.ok ? ", private" : " — open to other users"})`;
+    return {
+      kind: this.kind,
+      location: this.path,
+      summary,
+      answered: null,
+      answerMs: null,
+      exists,
+      fileMode: mode(perms.fileMode),
+      dirMode: mode(perms.dirMode),
+      permissionsOk: perms.ok,
+      problem,
+      ...(await this.describeSecrets(data)),
+      data,
+    };
+  }
+
+  /** Where the secrets are and why; in auto mode this asks the keychain (3 s at most) whether it is there. */
+  private async describeSecrets(data: StoreData | undefined): Promise<Pick<StoreDescription, "secrets" | "secretsNote">> {
+    if (this.format === "auth.json") return { secrets: "file", secretsNote: "auth.json is shared with the original pi, which reads them there" };
+    const marked = data !== undefined && hasKeyringMarkers(data);
+    const chosen = this.secretsFrom ? ` (${this.secretsFrom}=${this.secretsIn})` : "";
+    if (this.secretsIn === "file") return { secrets: marked ? "keyring" : "file", secretsNote: `the file${chosen}` };
+    const { probeKeyring } = await import("../keyring/keychain.ts");
+    const probe = await probeKeyring();
+    if (marked) return { secrets: "keyring", secretsNote: `the OS keychain, service "pi"${chosen}${probe.ok ? "" : `, which is not answering now (${probe.reason})`}` };
+    if (probe.ok) return { secrets: "file", secretsNote: `the file for now; the OS keychain answers, so the next login or refresh moves them there${chosen}` };
+    return { secrets: "file", secretsNote: `the file: the OS keychain is not available (${probe.reason})${chosen}` };
+  }
+}
+
+
+

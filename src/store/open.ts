@@ -1,0 +1,76 @@
+import { PiError } from "../core/errors.ts";
+import { authJsonPath, storePath } from "../core/paths.ts";
+import { redact } from "../core/redact.ts";
+import type { CredentialStore, SecretsPreference } from "./contract.ts";
+import { FileStore } from "./file/store.ts";
+
+/**
+ * Which store a run uses, and the one place that names the backends. A shared store
+ * (`PI_CREDENTIAL_STORE=redis://…`) when one is chosen; else the agent directory's file: the
+ * reference program's auth.json whenever it exists — made by the reference, or by its
+ * migration of oauth.json, which pi then follows — else pi's own oauth.json. pi never
+ * migrates a lone oauth.json itself: the seed's file stays the seed's. Everything above gets
+ * the contract (contract.ts), never a backend.
+ */
+
+/** What settings.json says about the store; read once per run by whoever runs pi (cli/context.ts). */
+export interface StoreSettings {
+  credentialStore?: unknown;
+  credentialKeyFile?: unknown;
+}
+
+export interface StoreChoice {
+  preference: SecretsPreference;
+  explicit: boolean;
+  from?: string;
+  /** A shared store's address (redis:// or rediss://): the logins live there, not in a file. */
+  redis?: string;
+  /** `credentialKeyFile` in settings.json: the shared store's key, when PI_CREDENTIAL_KEY is not set. */
+  keyFile?: string;
+}
+
+export async function openStore(env: NodeJS.ProcessEnv, settings: StoreSettings): Promise<CredentialStore> {
+  const choice = storeChoice(env, settings);
+  if (choice.redis !== undefined) {
+    // Loaded only for a shared store: the file's hot path pays nothing for it.
+    const { RedisStore } = await import("./redis/store.ts");
+    return new RedisStore(choice.redis, choice.from!, env, choice.keyFile);
+  }
+  return openFileStore(env, choice);
+}
+
+/**
+ * This machine's own store (what `pi store push` reads and `pi store pull` fills), whatever
+ * the choice; undefined when the store in use is already this machine's.
+ */
+export async function openLocalStore(env: NodeJS.ProcessEnv, settings: StoreSettings): Promise<CredentialStore | undefined> {
+  const choice = storeChoice(env, settings);
+  if (choice.redis === undefined) return undefined;
+  return openFileStore(env, { preference: "auto", explicit: false });
+}
+
+async function openFileStore(env: NodeJS.ProcessEnv, choice: StoreChoice): Promise<FileStore> {
+  if (await Bun.file(authJsonPath(env)).exists()) return new FileStore(authJsonPath(env));
+  const store = new FileStore(storePath(env), choice.preference, choice.from);
+  // A backend chosen on purpose takes the logins already stored, at once (under the lock).
+  if (choice.explicit) await store.reconcile();
+  return store;
+}
+
+/** `PI_CREDENTIAL_STORE`, else `credentialStore` in settings.json, else auto. */
+export function storeChoice(env: NodeJS.ProcessEnv, settings: StoreSettings): StoreChoice {
+  const valid = (v: unknown): v is SecretsPreference => v === "auto" || v === "keyring" || v === "file";
+  const isRedis = (v: unknown): v is string => typeof v === "string" && /^rediss?:\/\//i.test(v.trim());
+  const keyFile = typeof settings.credentialKeyFile === "string" && settings.credentialKeyFile.trim() ? settings.credentialKeyFile.trim() : undefined;
+  const fromEnv = env.PI_CREDENTIAL_STORE?.trim();
+  if (fromEnv) {
+    if (isRedis(fromEnv)) return { preference: "file", explicit: true, from: "PI_CREDENTIAL_STORE", redis: fromEnv, keyFile };
+    if (!valid(fromEnv)) throw new PiError("usage", `PI_CREDENTIAL_STORE is "${redact(fromEnv).slice(0, 30)}"; use auto, keyring, file or redis://host:port`);
+    return { preference: fromEnv, explicit: fromEnv !== "auto", from: "PI_CREDENTIAL_STORE" };
+  }
+  const chosen = settings.credentialStore;
+  if (chosen === undefined) return { preference: "auto", explicit: false };
+  if (isRedis(chosen)) return { preference: "file", explicit: true, from: "settings.json", redis: chosen.trim(), keyFile };
+  if (!valid(chosen)) throw new PiError("usage", `credentialStore in settings.json is ${redact(JSON.stringify(chosen)).slice(0, 30)}; use "auto", "keyring", "file" or "redis://host:port"`);
+  return { preference: chosen, explicit: chosen !== "auto", from: "settings.json" };
+}
