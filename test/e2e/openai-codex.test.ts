@@ -128,8 +128,7 @@ describe("browser sign-in", () => {
 });
 
 describe("device-code sign-in", () => {
-  async function deviceLogin(env: Record<string, string> = {}) {
-    const args = ["login", "openai-codex", "--method", "device-code"];
+  async function deviceLogin(env: Record<string, string> = {}, args = ["login", "openai-codex", "--method", "device-code"]) {
     const proc = box.spawn(args, { ...fake.env(), ...env });
     const seen = await readUntil(proc.stderr, /^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m);
     const code = /^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m.exec(seen.text)![1]!;
@@ -169,7 +168,11 @@ describe("device-code sign-in", () => {
   });
 
   test("without a terminal and without --method, device code is the default", async () => {
-    const d = await deviceLogin();
+    const d = await deviceLogin({}, ["login", "openai-codex"]);
+    // The device page and a code, not a browser URL with a loopback redirect.
+    expect(d.seen.text).toContain(`Open ${fake.url}/codex/device and enter this code:`);
+    expect(d.seen.text).not.toContain("/oauth/authorize");
+    expect(fake.requests.some((q) => q.path === "/api/accounts/deviceauth/usercode")).toBe(true);
     d.proc.kill();
     await d.proc.exited;
   });

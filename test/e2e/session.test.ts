@@ -261,13 +261,21 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     await term.waitFor(/source:\s+ANTHROPIC_API_KEY \(API key\)/);
   });
 
-  test("Ctrl+C twice on an empty input quits; so does Ctrl+D", async () => {
+  test("Ctrl+C twice on an empty input quits", async () => {
     start({ ANTHROPIC_API_KEY: API_KEY });
     await term.waitFor(/via ANTHROPIC_API_KEY/);
     term.send("C-c");
     await term.waitFor(/Press Ctrl\+C again/);
     term.send("C-c");
     await term.waitFor(/\[exit 0\]/);
+  });
+
+  test("Ctrl+D on an empty input quits at once", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    term.send("C-d");
+    await term.waitFor(/\[exit 0\]/);
+    expect(term.screen()).not.toContain("Press Ctrl+C again");
   });
 
   test("NO_COLOR gives a screen without colour codes, and 80 columns stay readable after a resize", async () => {

@@ -359,6 +359,11 @@ export class FakeAnthropic extends LoopbackServer {
   }
 
   private revoke(req: RecordedRequest): Response {
+    // As the token endpoint: JSON only, and only from the registered client.
+    if (!req.headers["content-type"]?.startsWith("application/json") || !req.json) {
+      return oauthError(400, "invalid_request", "expected a JSON body");
+    }
+    if (req.json.client_id !== CLIENT_ID) return oauthError(401, "invalid_client", "unknown client");
     const token = String(req.json?.token ?? "");
     const family = this.byRefresh.get(token);
     if (!family) return oauthError(400, "invalid_request", "unknown token");

@@ -25,8 +25,12 @@ export function assertNoLeaks(what: string, stdout: string, stderr: string, allo
   }
 }
 
-/** Set by the second pass of the suite: every pi run gets PI_DEBUG=1. */
-export const debugPass = process.env.PI_TEST_DEBUG === "1";
+/**
+ * Every pi run of the suite gets PI_DEBUG=1 (unless the test sets PI_DEBUG itself): the debug
+ * lines, which say the most, are audited for secrets with the rest, then stripped, so a test
+ * sees what a person would. PI_TEST_DEBUG=0 turns it off (to read a failure without them).
+ */
+export const debugPass = process.env.PI_TEST_DEBUG !== "0";
 
 export function withoutDebugLines(stderr: string): string {
   return stderr
