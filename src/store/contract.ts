@@ -4,7 +4,7 @@ import { registerSecret } from "../core/redact.ts";
 import { SECRET_FIELDS, type StoreData } from "./schema.ts";
 
 /**
- * The store's contract: what every backend (file/, redis/, memory.ts) offers and everything
+ * The store's contract: what every backend (file/, redis/) offers and everything
  * above the store is written against, the errors they share, and the secret registry every
  * read feeds. It names no backend; open.ts alone does.
  */
@@ -13,12 +13,6 @@ export interface StoreSnapshot {
   path: string;
   exists: boolean;
   data: StoreData;
-}
-
-export interface StorePermissions {
-  fileMode?: number;
-  dirMode?: number;
-  ok: boolean;
 }
 
 export interface UpdateOptions<T = unknown> {
@@ -65,7 +59,7 @@ export const LOCAL_TOOLS: MutationTools = { markSending: async () => {} };
  */
 export interface CredentialStore {
   /** Which backend: data for `pi status --json`; nothing above the store branches on it. */
-  readonly kind: "file" | "redis" | "memory";
+  readonly kind: "file" | "redis";
   /** Whether many machines use these logins (a shared store), so a login here reaches all of them. */
   readonly shared: boolean;
   /** Where the logins are: the file's path, or the shared store's address without its password. */
@@ -78,7 +72,7 @@ export interface CredentialStore {
   update<T>(mutate: Mutation<T>, options?: UpdateOptions<T>): Promise<UpdateResult<T>>;
   /** The key of a stored api_key entry, as it is to be used. */
   resolveKey(key: string, env?: NodeJS.ProcessEnv): Promise<string>;
-  /** What the store is and its state, for `pi status`; reads it, repairs nothing, never a secret. */
+  /** What the store is and its state, for `pi status`: it reads the logins as any command does (a read tightens modes it may), and says no secret. */
   describe(): Promise<StoreDescription>;
 }
 

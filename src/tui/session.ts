@@ -128,7 +128,6 @@ class Session {
   /** The mode's pure key function (keymap.ts) says what the key means; this applies it. */
   private onKey(key: KeyEvent): void {
     const mode = this.mode;
-    if (key.type !== "interrupt") this.input.armedQuit = false;
     switch (mode.kind) {
       case "input":
         this.apply(inputKey(this.input, key));

@@ -1,4 +1,4 @@
-import { StoreCorruptError } from "../contract.ts";
+import { type SecretsPreference, StoreCorruptError } from "../contract.ts";
 import type { StoreData } from "../schema.ts";
 
 /**
@@ -10,7 +10,7 @@ import type { StoreData } from "../schema.ts";
 export interface StoreFile {
   readonly path: string;
   readonly format: "oauth.json" | "auth.json";
-  readonly secretsIn: "auto" | "keyring" | "file";
+  readonly secretsIn: SecretsPreference;
   read(): Promise<{ exists: boolean; data: StoreData }>;
 }
 
