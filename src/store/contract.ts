@@ -4,7 +4,7 @@ import { registerSecret } from "../core/redact.ts";
 import { SECRET_FIELDS, type StoreData } from "./schema.ts";
 
 /**
- * The store's contract: what every backend (file/, redis/) offers and everything
+ * The store's contract: what every backend (file/, redis/, memory.ts) offers and everything
  * above the store is written against, the errors they share, and the secret registry every
  * read feeds. It names no backend; open.ts alone does.
  */
@@ -59,7 +59,7 @@ export const LOCAL_TOOLS: MutationTools = { markSending: async () => {} };
  */
 export interface CredentialStore {
   /** Which backend: data for `pi status --json`; nothing above the store branches on it. */
-  readonly kind: "file" | "redis";
+  readonly kind: "file" | "redis" | "memory";
   /** Whether many machines use these logins (a shared store), so a login here reaches all of them. */
   readonly shared: boolean;
   /** Where the logins are: the file's path, or the shared store's address without its password. */
@@ -92,8 +92,8 @@ export interface StoreDescription {
   permissionsOk: boolean;
   /** Why the logins could not be read, if they could not. */
   problem: string | null;
-  /** Where the secrets are: "keyring" (the OS keychain), "file", or "shared" (sealed in the shared store). */
-  secrets: "keyring" | "file" | "shared";
+  /** Where the secrets are: "keyring" (the OS keychain), "file", "shared" (sealed in the shared store) or "memory". */
+  secrets: "keyring" | "file" | "shared" | "memory";
   /** Why, in words: the preference, or why the keychain is not used. */
   secretsNote: string;
   /** Where the store was chosen ("PI_CREDENTIAL_STORE" or "settings.json"), when it was. */
