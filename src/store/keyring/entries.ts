@@ -1,5 +1,6 @@
 import { warnNotice } from "../../core/notice.ts";
-import { itemName, keyringDelete, keyringGet, keyringSet, legacyItemNames, probeKeyring } from "./keychain.ts";
+import { itemName, keychainVault, legacyItemNames } from "./keychain.ts";
+import type { SecretVault } from "./vault.ts";
 import type { SecretsPreference } from "../contract.ts";
 import { KEYRING_FIELD, SECRET_FIELDS, type StoreData } from "../schema.ts";
 
@@ -12,14 +13,14 @@ type Entry = Record<string, unknown>;
 const entriesOf = (data: StoreData) => Object.entries(data).filter((e): e is [string, Entry] => typeof e[1] === "object" && e[1] !== null && !Array.isArray(e[1]));
 
 /** Reading: each marked entry gets its secrets back from the keychain (a missing item stays missing). */
-export async function fillFromKeyring(storePath: string, data: StoreData): Promise<void> {
+export async function fillFromKeyring(storePath: string, data: StoreData, vault: SecretVault = keychainVault): Promise<void> {
   for (const [key, entry] of entriesOf(data)) {
     const fields = entry[KEYRING_FIELD];
     if (!Array.isArray(fields)) continue;
     for (const field of fields) {
       if (typeof field !== "string" || !(SECRET_FIELDS as readonly string[]).includes(field)) continue;
-      let value = await keyringGet(itemName(storePath, key, field));
-      for (const legacy of legacyItemNames(storePath, key, field)) value ??= await keyringGet(legacy);
+      let value = await vault.get(itemName(storePath, key, field));
+      for (const legacy of legacyItemNames(storePath, key, field)) value ??= await vault.get(legacy);
       if (value !== null) entry[field] = value;
     }
   }
@@ -36,9 +37,9 @@ export function keyringItems(data: StoreData): Set<string> {
 }
 
 /** The backend a write uses: decided before anything is sent, so a missing keychain costs no token. */
-export async function chooseBackend(preference: SecretsPreference): Promise<{ backend: "keyring" | "file"; fellBack?: string }> {
+export async function chooseBackend(preference: SecretsPreference, vault: SecretVault = keychainVault): Promise<{ backend: "keyring" | "file"; fellBack?: string }> {
   if (preference === "file") return { backend: "file" };
-  const probe = await probeKeyring();
+  const probe = await vault.probe();
   if (probe.ok) return { backend: "keyring" };
   if (preference === "keyring") {
     const { KeyringUnavailable } = await import("./keychain.ts");
@@ -53,7 +54,7 @@ export async function chooseBackend(preference: SecretsPreference): Promise<{ ba
  * keychain that fails now (after a refresh has spent the old token) does not lose the new
  * one: that entry is written to the file, with a warning.
  */
-export async function fileForm(storePath: string, data: StoreData, backend: "keyring" | "file"): Promise<StoreData> {
+export async function fileForm(storePath: string, data: StoreData, backend: "keyring" | "file", vault: SecretVault = keychainVault): Promise<StoreData> {
   const out: StoreData = { ...data };
   for (const [key, entry] of entriesOf(data)) {
     const { [KEYRING_FIELD]: _marker, ...plain } = entry;
@@ -63,7 +64,7 @@ export async function fileForm(storePath: string, data: StoreData, backend: "key
       continue;
     }
     try {
-      for (const field of secrets) await keyringSet(itemName(storePath, key, field), plain[field] as string);
+      for (const field of secrets) await vault.set(itemName(storePath, key, field), plain[field] as string);
       const kept: Entry = { ...plain };
       for (const field of secrets) delete kept[field];
       out[key] = { ...kept, [KEYRING_FIELD]: secrets };
@@ -76,13 +77,13 @@ export async function fileForm(storePath: string, data: StoreData, backend: "key
 }
 
 /** After the file is written: keychain items it no longer refers to are removed (best effort). */
-export async function removeStaleItems(storePath: string, before: Set<string>, after: Set<string>): Promise<void> {
+export async function removeStaleItems(storePath: string, before: Set<string>, after: Set<string>, vault: SecretVault = keychainVault): Promise<void> {
   for (const item of before) {
     if (after.has(item)) continue;
     const [key, field] = item.split("\0") as [string, string];
     try {
-      await keyringDelete(itemName(storePath, key, field));
-      for (const legacy of legacyItemNames(storePath, key, field)) await keyringDelete(legacy);
+      await vault.delete(itemName(storePath, key, field));
+      for (const legacy of legacyItemNames(storePath, key, field)) await vault.delete(legacy);
     } catch {
       // The file no longer refers to it, so no pi will use it; it is not retried, hence the warning.
       warnNotice(`could not remove the keychain item for ${key} (${field}); remove "${itemName(storePath, key, field)}" under service "pi" by hand`);

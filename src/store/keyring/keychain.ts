@@ -2,6 +2,7 @@ import { realpathSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { PiError } from "../../core/errors.ts";
 import { abandonedWork } from "../../core/shutdown.ts";
+import type { SecretVault } from "./vault.ts";
 
 /**
  * The OS keychain (macOS Keychain, the Secret Service through libsecret on Linux, Windows
@@ -89,3 +90,6 @@ export async function probeKeyring(): Promise<{ ok: true } | { ok: false; reason
     return { ok: false, reason: error instanceof KeyringUnavailable ? error.reason : reasonOf(error) };
   }
 }
+
+/** The OS keychain as the vault entries.ts writes to. */
+export const keychainVault: SecretVault = { get: keyringGet, set: keyringSet, delete: keyringDelete, probe: probeKeyring };
