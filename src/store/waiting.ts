@@ -36,7 +36,7 @@ export function lockWaitFromEnv(env: NodeJS.ProcessEnv = process.env): number | 
 }
 
 /** After this long, a waiting process says what it is waiting for. */
-const TELL_AFTER_MS = 1_000;
+export const TELL_AFTER_MS = 1_000;
 
 export interface Note {
   pid?: number;

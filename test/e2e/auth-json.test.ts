@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { Sandbox, storedLogin, until } from "../helpers/pi.ts";
+import { Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
+import { debugPass } from "../helpers/secrets.ts";
 import { ensureReference, runReference, spawnReference } from "../reference/reference.ts";
 
 /**
@@ -11,6 +12,12 @@ import { ensureReference, runReference, spawnReference } from "../reference/refe
  * oauth.json into it. pi uses auth.json whenever it exists, honours that lock, and reads its
  * key templates; the last part runs the real reference program against the same fake.
  */
+/** A spawned `pi token` whose stderr a test has been reading: its outcome, audited for leaks as every run is. */
+async function finishReading(proc: ReturnType<Sandbox["spawn"]>, read: Awaited<ReturnType<typeof readUntil>>) {
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), read.rest(), proc.exited]);
+  return box.audit(["token"], { code, stdout, stderr }, debugPass);
+}
+
 let fake: FakeAnthropic;
 let box: Sandbox;
 beforeAll(() => {
@@ -69,11 +76,12 @@ describe("auth.json, when it exists", () => {
   test("while the reference holds its lock directory, pi waits; once it is released, pi refreshes", async () => {
     writeAuth({ anthropic: storedLogin(fake.issueFamily(), -1000) });
     mkdirSync(lockDir());
-    const run = box.run(["token"], { env: fake.env() });
-    await Bun.sleep(800);
+    const proc = box.spawn(["token"], fake.env());
+    // pi says whose lock it waits for (after a second), and has sent nothing meanwhile.
+    const waiting = await readUntil(proc.stderr, /waiting for the original pi to let go of auth\.json/);
     expect(fake.tokenRequests()).toHaveLength(0);
     rmdirSync(lockDir());
-    const r = await run;
+    const r = await finishReading(proc, waiting);
     expect(r.code).toBe(0);
     expect(fake.tokenRequests()).toHaveLength(1);
     expect(existsSync(lockDir())).toBe(false);
@@ -95,14 +103,10 @@ describe("auth.json, when it exists", () => {
     writeAuth({ anthropic: storedLogin(fake.issueFamily(), -1000) });
     fake.latencyMs = [5800, 5800];
     const run = box.run(["token"], { env: fake.env() });
-    let first: number | undefined;
-    for (let i = 0; i < 100 && first === undefined; i++) {
-      await Bun.sleep(20);
-      if (existsSync(lockDir()) && fake.requests.length > 0) first = statSync(lockDir()).mtimeMs;
-    }
-    expect(first).toBeDefined();
-    await Bun.sleep(5300);
-    expect(statSync(lockDir()).mtimeMs).toBeGreaterThan(first!);
+    await until(() => existsSync(lockDir()) && fake.requests.length > 0, "pi's refresh under the lock directory");
+    const first = statSync(lockDir()).mtimeMs;
+    // Renewed every 5 s while the 5.8 s answer is awaited.
+    await until(() => existsSync(lockDir()) && statSync(lockDir()).mtimeMs > first, "the lock directory's renewal", 5_700);
     expect((await run).code).toBe(0);
     expect(existsSync(lockDir())).toBe(false);
   }, 20_000);
@@ -113,18 +117,17 @@ describe("auth.json, when it exists", () => {
     const proc = box.spawn(["token"], fake.env());
     await until(() => fake.tokenRequests("refresh_token").length === 1 && existsSync(lockDir()), "pi's refresh under the lock");
     proc.kill("SIGSTOP");
-    const stoppedAt = Date.now();
     // What the reference does with a lock it finds older than 30 s: takes it over, and writes.
     rmdirSync(lockDir());
     mkdirSync(lockDir());
     const apiKey = "sk-or-v1-written-by-the-reference-0123";
     writeAuth({ ...JSON.parse(readFileSync(authPath(), "utf8")), openrouter: { type: "api_key", key: apiKey } });
     proc.kill("SIGCONT");
-    // Whenever pi gets to its write (the answer takes 1.2 s), the outcome below must be the same.
-    await until(() => Date.now() - stoppedAt > 1500, "the refresh answer to be on its way", 10_000);
+    // At its write pi finds the reference's lock in place of its own, and waits for it.
+    const waiting = await readUntil(proc.stderr, /waiting for the original pi to let go of auth\.json/);
     // The reference is done: it lets go of its lock (this fails if pi removed it).
     rmdirSync(lockDir());
-    const r = await box.finish(proc, ["token"]);
+    const r = await finishReading(proc, waiting);
     expect(r.code).toBe(0);
     const now = JSON.parse(readFileSync(authPath(), "utf8"));
     expect(now.openrouter).toEqual({ type: "api_key", key: apiKey });
@@ -137,10 +140,11 @@ describe("auth.json, when it exists", () => {
     const login = storedLogin(fake.issueFamily(), 3600_000);
     mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
     writeFileSync(authPath(), "", { mode: 0o600 });
-    const run = box.run(["token"], { env: fake.env() });
-    await Bun.sleep(30);
+    const proc = box.spawn(["token"], { ...fake.env(), PI_DEBUG: "1" });
+    // Written only once pi has met the empty file and said it reads it again.
+    const retrying = await readUntil(proc.stderr, /auth\.json: it is empty; reading it again/);
     writeFileSync(authPath(), JSON.stringify({ anthropic: login }, null, 2));
-    const r = await run;
+    const r = await finishReading(proc, retrying);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${login.access}\n`);
   });

@@ -53,6 +53,7 @@ describe("pi login github-copilot (device flow)", () => {
     expect(gaps[1]).toBeGreaterThanOrEqual(45);
     // After slow_down, the new interval (0.15 s) applies.
     expect(gaps[2]).toBeGreaterThanOrEqual(140);
+    expect(gh.pace.tooEarly).toBe(0);
     const stored = box.readStore()["github-copilot"];
     expect(stored.refresh).toStartWith("ghu_");
     expect(stored.access).toContain("proxy-ep=");

@@ -51,6 +51,8 @@ for (const profile of Object.values(DEVICE_PROFILES)) {
       expect(Object.fromEntries(device!.form!)).toEqual(profile.deviceForm);
       const polls = fake.tokenRequests("urn:ietf:params:oauth:grant-type:device_code");
       expect(polls.length).toBeGreaterThanOrEqual(4);
+      // Never sooner than the interval (the last slow_down's included): the fake would have said slow_down.
+      expect(fake.pace.tooEarly).toBe(0);
       expect(polls[0]!.form!.get("client_id")).toBe(profile.clientId);
       const login = box.readStore()[id];
       expect(login.type).toBe("oauth");

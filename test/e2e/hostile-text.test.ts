@@ -3,7 +3,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { faults } from "../fakes/faults.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
-import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, storedLogin, until } from "../helpers/pi.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
@@ -198,7 +198,8 @@ describe.skipIf(!hasTmux)("on a terminal", () => {
     chmodSync(script, 0o755);
     term.start([PI_BIN, "login", "anthropic"], env({ BROWSER: script, DISPLAY: ":0", PI_OAUTH_CALLBACK_PORT: "0", ANTHROPIC_API_KEY: "sk-ant-api03-not-for-browsers-0123", COPILOT_GITHUB_TOKEN: "ghu_notforbrowsers0123456789abcdef", MY_SERVICE_PASSWORD: "hunter2hunter2" }));
     await term.waitFor(/Paste the redirect URL/);
-    for (let i = 0; i < 100 && !existsSync(record); i++) await Bun.sleep(20);
+    // The script writes `env` in one go; wait for the last variable line it always has.
+    await until(() => existsSync(record) && /^PATH=/m.test(readFileSync(record, "utf8")), "the browser script's record of its environment");
     const seen = readFileSync(record, "utf8");
     expect(seen).toContain("DISPLAY=:0");
     expect(seen).not.toContain("ANTHROPIC_API_KEY");

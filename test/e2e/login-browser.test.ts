@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { type PiResult, Sandbox, readUntil } from "../helpers/pi.ts";
+import { type PiResult, Sandbox, readUntil, until } from "../helpers/pi.ts";
 import { debugPass } from "../helpers/secrets.ts";
 
 /**
@@ -141,7 +141,8 @@ describe("pi login anthropic --method browser", () => {
     const login = await startBrowserLogin();
     const target = (await redirectTarget(login.url)).replace("localhost", "127.0.0.1");
     const first = fetch(target);
-    await Bun.sleep(100);
+    // The first hit's code is being exchanged (the answer takes 400 ms) when the second arrives.
+    await until(() => fake.tokenRequests("authorization_code").length === 1, "the first hit's exchange");
     const second = await fetch(target);
     expect(second.status).toBe(409);
     expect(await second.text()).toContain("already been handled");
@@ -254,6 +255,9 @@ describe("pi login anthropic --method browser", () => {
     login.proc.kill("SIGINT");
     const result = await login.finish();
     expect(result.code).toBe(130);
+    // pi's own exit, not the signal's default: it said so and closed its listener itself.
+    expect(login.proc.signalCode).toBeNull();
+    expect(result.stderr).toContain("pi: interrupted");
     expect(await Bun.file(box.storePath).exists()).toBe(false);
     expect(await refused(login.redirectUri.replace("localhost", "127.0.0.1"))).toBe(true);
   });

@@ -3,7 +3,7 @@ import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
-import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, storedLogin, until } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
 /** On a real terminal: what the screen shows after each key, not what was printed. */
@@ -50,8 +50,10 @@ describe.skipIf(!hasTmux)("the line-terminal selectors", () => {
     expect(count(screen, "❯")).toBe(1);
     expect(count(screen, "Anthropic (Claude Pro/Max)")).toBe(1);
     for (const key of ["Down", "Down", "Up"]) {
+      const before = screen;
       term.send(key);
-      await Bun.sleep(150);
+      // The pointer moved: the selector redrew.
+      await until(() => term.screen() !== before, `the selector to answer ${key}`);
       screen = term.screen();
       expect(count(screen, "❯")).toBe(1);
       expect(count(screen, "Anthropic (Claude Pro/Max)")).toBe(1);
@@ -124,7 +126,12 @@ describe.skipIf(!hasTmux)("the session for a new user", () => {
     term.send("Enter");
     await term.waitFor(/Choose a model[\s\S]*via ANTHROPIC_API_KEY/);
     term.resize(50, 24);
-    await Bun.sleep(400);
+    // Redrawn for 50 columns: one title, the list's sources looked up, and still one after a key.
+    const drawnOnce = (s: string) => s.split("\n").filter((l) => l.startsWith("Choose a model")).length === 1 && !s.includes("checking…");
+    await until(() => drawnOnce(term.screen()), "the list drawn once for the new width");
+    const before = term.screen();
+    term.send("Down");
+    await until(() => term.screen() !== before, "the list to answer Down");
     const screen = term.screen();
     expect(screen.split("\n").filter((l) => l.startsWith("Choose a model"))).toHaveLength(1);
     expect(screen).not.toContain("checking…");

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { FakeOpenAI } from "../fakes/openai-server.ts";
-import { type PiResult, Sandbox, readUntil } from "../helpers/pi.ts";
+import { type PiResult, Sandbox, readUntil, until } from "../helpers/pi.ts";
 import { debugPass, withoutDebugLines } from "../helpers/secrets.ts";
 
 /** OpenAI Codex (ChatGPT Plus/Pro) end to end against a fake OpenAI written from reference-providers.md §P2. */
@@ -153,9 +153,10 @@ describe("device-code sign-in", () => {
   }, 20_000);
 
   test("polls at once, without waiting an interval first", async () => {
+    // A 3 s interval: a pi that waited one first would not have polled within 1.5 s.
+    fake.deviceIntervalSeconds = "3";
     const d = await deviceLogin();
-    await Bun.sleep(30);
-    expect(fake.requests.filter((q) => q.path === "/api/accounts/deviceauth/token").length).toBeGreaterThanOrEqual(1);
+    await until(() => fake.requests.some((q) => q.path === "/api/accounts/deviceauth/token"), "the first poll", 1_500);
     d.proc.kill();
     await d.proc.exited;
   });

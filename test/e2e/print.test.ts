@@ -208,7 +208,11 @@ describe("provider errors", () => {
     const first = await reader.read();
     expect(new TextDecoder().decode(first.value)).toStartWith("Hello");
     proc.kill("SIGINT");
-    expect(await proc.exited).toBe(130);
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    // pi's own exit (a process the signal simply killed reports 130 too, with signalCode set).
+    expect(code).toBe(130);
+    expect(proc.signalCode).toBeNull();
+    expect(stderr).toContain("pi: interrupted");
   });
 });
 

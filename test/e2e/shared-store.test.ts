@@ -86,7 +86,7 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     const holder = a.box.spawn(["token", "anthropic"], env);
     await until(() => fake.tokenRequests("refresh_token").length === 1, "the holder's refresh");
     holder.kill("SIGSTOP");
-    await Bun.sleep(1_500);
+    await until(async () => (await redis.cli("EXISTS", "{pi}:lease")) === "0\n", "the stopped holder's lease to lapse");
     // The lease has lapsed: another machine signs in anew, with a key.
     const apiKey = `sk-ant-api03-${"k".repeat(40)}`;
     rememberSecret(apiKey);
@@ -154,6 +154,7 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     expect(await redis.cli("EXISTS", "{pi}:lease")).toBe("1\n");
     logout.kill("SIGINT");
     expect(await logout.exited).toBe(130);
+    expect(logout.signalCode).toBeNull();
     expect(await redis.cli("EXISTS", "{pi}:lease")).toBe("0\n");
   });
 

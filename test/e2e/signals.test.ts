@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { PI_BIN, Sandbox, storedLogin, until } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
 /**
@@ -42,6 +42,7 @@ describe("a signal during a refresh", () => {
       proc.kill(signal);
       const [stderr, exit] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
       expect(exit).toBe(code);
+      expect(proc.signalCode).toBeNull();
       expect(stderr).toContain("finishing the token refresh so the login is not lost");
       const stored = box.readStore().anthropic;
       // What the provider issued is what the file holds: the rotation was not lost.
@@ -58,17 +59,19 @@ describe("a signal during a refresh", () => {
 
   test("a signal while only waiting for another pi's lock ends at once, and says nothing about finishing a refresh", async () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
-    fake.latencyMs = [1500, 1500];
+    fake.latencyMs = [5000, 5000];
     const holder = box.spawn(["token"], fake.env());
     await until(() => fake.tokenRequests("refresh_token").length === 1, "the holder's refresh");
     const waiter = box.spawn(["token"], fake.env());
-    await Bun.sleep(300);
-    const killedAt = Date.now();
+    // Killed only once it says it waits for the holder: the code under test was reached.
+    const waiting = await readUntil(waiter.stderr, /waiting for pi \(pid/);
     waiter.kill("SIGINT");
-    const [stderr, exit] = await Promise.all([new Response(waiter.stderr).text(), waiter.exited]);
-    expect(Date.now() - killedAt).toBeLessThan(1000);
+    const exit = await waiter.exited;
+    // At once: while the holder still waits for the provider's answer.
+    expect(holder.exitCode).toBeNull();
     expect(exit).toBe(130);
-    expect(stderr).not.toContain("finishing the token refresh");
+    expect(waiter.signalCode).toBeNull();
+    expect(await waiting.rest()).not.toContain("finishing the token refresh");
     expect(await holder.exited).toBe(0);
     expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
   });

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { FakeAnthropic, oauthError } from "../fakes/anthropic-server.ts";
-import { Sandbox, storedLogin } from "../helpers/pi.ts";
+import { Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
 
 let fake: FakeAnthropic;
 let box: Sandbox;
@@ -147,10 +147,11 @@ describe("pi token", () => {
     box.writeStore({ anthropic: storedLogin(tokens, -1000) });
     fake.latencyMs = [400, 400];
     const proc = box.spawn(["token"], fake.env());
-    while (fake.tokenRequests().length === 0) await Bun.sleep(5);
+    await until(() => fake.tokenRequests().length > 0, "the refresh request");
     proc.kill("SIGINT");
     const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     expect(code).toBe(130);
+    expect(proc.signalCode).toBeNull();
     expect(stderr).toContain("finishing the token refresh");
     // The rotated pair reached the file: the login survives the interruption.
     const stored = box.readStore().anthropic;
@@ -164,11 +165,13 @@ describe("pi token", () => {
     box.writeStore({ anthropic: login });
     fake.faults.push(() => new Promise<Response>(() => {}));
     const proc = box.spawn(["token"], fake.env());
-    while (fake.tokenRequests().length === 0) await Bun.sleep(5);
+    await until(() => fake.tokenRequests().length > 0, "the refresh request");
     proc.kill("SIGINT");
-    await Bun.sleep(100);
+    // The first Ctrl+C was taken (pi says it is finishing the refresh) before the second is sent.
+    await readUntil(proc.stderr, /finishing the token refresh/);
     proc.kill("SIGINT");
     expect(await proc.exited).toBe(130);
+    expect(proc.signalCode).toBeNull();
     expect(box.readStore().anthropic).toEqual(login);
     expect(existsSync(`${box.storePath}.lock`)).toBe(false);
   });
@@ -176,9 +179,11 @@ describe("pi token", () => {
   test("SIGTERM outside a refresh stops at once with 143", async () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000) });
     const proc = box.spawn(["login", "anthropic"], fake.env());
-    await Bun.sleep(300);
+    // Killed once it waits for the code (it has printed the sign-in URL).
+    await readUntil(proc.stderr, /oauth\/authorize\?/);
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(143);
+    expect(proc.signalCode).toBeNull();
   });
 
   test("20 processes started together on an expired token make exactly one refresh and all print the same new token", async () => {

@@ -12,6 +12,7 @@ import type { Fault } from "./anthropic-server.ts";
 import { completionFrames, responseFrames } from "./github-server.ts";
 import { LoopbackServer } from "./loopback-server.ts";
 import { type RecordedRequest, recordRequest } from "./record.ts";
+import { PollPace } from "./poll-pace.ts";
 
 export interface DeviceProfile {
   id: "xai" | "kimi-coding" | "meta";
@@ -98,6 +99,8 @@ export class FakeDeviceProvider extends LoopbackServer {
   pollScript: DevicePoll[] = [];
   /** Overrides of the device-authorization answer (a hostile page, no expiry…). */
   deviceAnswer: Record<string, unknown> = {};
+  /** One poll per interval (RFC 8628 §3.5); sooner gets slow_down. */
+  readonly pace = new PollPace();
   /** Whether a refresh answer carries a new refresh token (xAI's rotation is optional). */
   rotates = true;
   /** pi's own tests expect pi's User-Agent everywhere; the conformance suite lets any client through, as the services do. */
@@ -131,6 +134,7 @@ export class FakeDeviceProvider extends LoopbackServer {
     this.latencyMs = [0, 0];
     this.pollScript = [];
     this.deviceAnswer = {};
+    this.pace.reset();
     this.rotates = true;
     this.expectUserAgent = /^pi\//;
     this.codingAgents = [...KIMI_CODING_AGENTS];
@@ -237,7 +241,7 @@ export class FakeDeviceProvider extends LoopbackServer {
     const letters = () => randomBytes(3).toString("hex").slice(0, 4).toUpperCase();
     this.device = { code: `dc_${randomBytes(16).toString("hex")}`, userCode: `${letters()}-${letters()}`, entered: false };
     rememberSecret(this.device.code);
-    return Response.json({
+    const answer = {
       device_code: this.device.code,
       user_code: this.device.userCode,
       verification_uri: this.profile.page,
@@ -245,7 +249,11 @@ export class FakeDeviceProvider extends LoopbackServer {
       interval: 0.05,
       expires_in: 600,
       ...this.deviceAnswer,
-    });
+    };
+    // A test's odd interval (none, a string, an hour) is pi's to bound; the pace keeps the default then.
+    const interval = typeof answer.interval === "number" && answer.interval > 0 && answer.interval <= 60 ? answer.interval : 0.05;
+    this.pace.start(interval, false);
+    return Response.json(answer);
   }
 
   private token(req: RecordedRequest & { form?: URLSearchParams }): Response {
@@ -282,11 +290,14 @@ export class FakeDeviceProvider extends LoopbackServer {
   private poll(code: string): Response {
     const d = this.device;
     if (!d || d.code !== code) return oauthError(400, "invalid_grant", "unknown device code");
+    const slower = this.pace.check();
+    if (slower !== undefined) return Response.json({ error: "slow_down", interval: slower }, { status: 400 });
     const step = this.pollScript.shift() ?? (d.entered ? "approve" : "pending");
     switch (step) {
       case "pending":
         return oauthError(400, "authorization_pending", "waiting for the user");
       case "slow_down":
+        this.pace.slowedTo(0.3);
         return Response.json({ error: "slow_down", interval: 0.3 }, { status: 400 });
       case "denied":
         return oauthError(400, "access_denied", "the user said no");

@@ -10,6 +10,7 @@ import { LoopbackServer } from "./loopback-server.ts";
 import { type RecordedRequest, recordRequest } from "./record.ts";
 import { sseFrame } from "./anthropic-server.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
+import { PollPace } from "./poll-pace.ts";
 
 export const COPILOT_CLIENT_ID = "Iv1.b507a08c87ecfe98";
 
@@ -23,6 +24,8 @@ export class FakeGitHub extends LoopbackServer {
   pollScript: PollStep[] = [];
   intervalSeconds = 0.05;
   slowDownIntervalSeconds: number | undefined = 0.15;
+  /** One poll per interval, the first one after an interval too (protocols.md); sooner gets slow_down. */
+  readonly pace = new PollPace();
   expiresInSeconds = 30;
   copilotLifetimeSeconds = 1800;
   readonly exchangeFaults: Fault[] = [];
@@ -60,6 +63,7 @@ export class FakeGitHub extends LoopbackServer {
     this.chatFaults.length = 0;
     this.intervalSeconds = 0.05;
     this.slowDownIntervalSeconds = 0.15;
+    this.pace.reset();
     this.expiresInSeconds = 30;
     this.expectUserAgent = /^pi\//;
     this.policies = {};
@@ -142,6 +146,7 @@ export class FakeGitHub extends LoopbackServer {
     this.userCode = `${letters()}-${letters()}`;
     this.entered = false;
     rememberSecret(this.deviceCode);
+    this.pace.start(this.intervalSeconds, true);
     return Response.json({
       device_code: this.deviceCode,
       user_code: this.userCode,
@@ -156,11 +161,14 @@ export class FakeGitHub extends LoopbackServer {
       return Response.json({ error: "invalid_request" }, { status: 400 });
     }
     if (form.get("device_code") !== this.deviceCode) return Response.json({ error: "incorrect_device_code" }, { status: 400 });
+    const slower = this.pace.check();
+    if (slower !== undefined) return Response.json({ error: "slow_down", interval: slower, error_description: "Too many requests have been made in the same timeframe." });
     const step = this.pollScript.shift() ?? "success";
     switch (step) {
       case "pending":
         return Response.json({ error: "authorization_pending" });
       case "slow_down":
+        this.pace.slowedTo(this.slowDownIntervalSeconds ?? this.intervalSeconds + 5);
         return Response.json({ error: "slow_down", ...(this.slowDownIntervalSeconds ? { interval: this.slowDownIntervalSeconds } : {}) });
       case "expired":
         return Response.json({ error: "expired_token" });

@@ -44,6 +44,8 @@ export class FakeOpenAI extends LoopbackServer {
   /** Answers to the device poll, in order; after them: approved once the code was entered. */
   deviceScript: DeviceStep[] = [];
   deviceUserCodeEnabled = true;
+  /** The poll interval the user-code answer names (OpenAI sends it as a string). */
+  deviceIntervalSeconds = "0.05";
   consent: "approve" | "deny" = "approve";
   /** pi's own tests expect pi's User-Agent and originator; the conformance suite lets any client through. */
   expectPiIdentity = true;
@@ -67,6 +69,7 @@ export class FakeOpenAI extends LoopbackServer {
     this.latencyMs = [0, 0];
     this.deviceScript = [];
     this.deviceUserCodeEnabled = true;
+    this.deviceIntervalSeconds = "0.05";
     this.consent = "approve";
     this.expectPiIdentity = true;
     this.device = undefined;
@@ -240,7 +243,7 @@ export class FakeOpenAI extends LoopbackServer {
     this.device = { id: `deviceauth_${randomBytes(12).toString("hex")}`, userCode: `${letters()}-${letters()}`, entered: false, verifier: randomBytes(32).toString("base64url") };
     rememberSecret(this.device.id);
     rememberSecret(this.device.verifier);
-    return Response.json({ device_auth_id: this.device.id, user_code: this.device.userCode, interval: "0.05" });
+    return Response.json({ device_auth_id: this.device.id, user_code: this.device.userCode, interval: this.deviceIntervalSeconds });
   }
 
   private devicePoll(req: OpenAIRequest): Response {

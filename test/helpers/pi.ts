@@ -137,9 +137,9 @@ function mergeEnv(base: Record<string, string>, extra?: Record<string, string | 
 }
 
 /** Waits (polling every 10 ms) until `condition` holds; fails naming `what` after `timeoutMs`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(10);
   }
@@ -157,8 +157,13 @@ export async function readUntil(stream: ReadableStream<Uint8Array>, pattern: Reg
   let text = "";
   const deadline = Date.now() + timeoutMs;
   while (!pattern.test(text)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; got: ${text}`);
-    const { done, value } = await reader.read();
+    const left = deadline - Date.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // A read that never returns is bounded too, not only the loop between reads.
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got: ${text}`)), Math.max(left, 0));
+    });
+    const { done, value } = await Promise.race([reader.read(), timedOut]).finally(() => clearTimeout(timer));
     if (done) throw new Error(`stream ended before ${pattern}; got: ${text}`);
     text += decoder.decode(value, { stream: true });
   }

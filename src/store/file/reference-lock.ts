@@ -1,6 +1,8 @@
 import { mkdirSync, rmdirSync, statSync, utimesSync } from "node:fs";
 import { PiError, errnoOf } from "../../core/errors.ts";
+import { notify } from "../../core/notice.ts";
 import { displayPath } from "../../core/paths.ts";
+import { TELL_AFTER_MS } from "../waiting.ts";
 
 /**
  * The reference program's lock on auth.json, honoured so pi and it never refresh the same
@@ -53,8 +55,10 @@ export async function withReferenceLock<T>(realPath: string, waitMs: number, fn:
 
 async function takeReferenceLock(realPath: string, waitMs: number): Promise<string> {
   const dir = `${realPath}.lock`;
-  const deadline = Date.now() + waitMs;
+  const started = Date.now();
+  const deadline = started + waitMs;
   let delay = 10;
+  let told = false;
   for (;;) {
     try {
       mkdirSync(dir, { mode: 0o700 });
@@ -74,6 +78,10 @@ async function takeReferenceLock(realPath: string, waitMs: number): Promise<stri
     }
     if (Date.now() >= deadline) {
       throw new PiError("lock_timeout", `another program (the reference pi, by its lock ${displayPath(dir)}) kept auth.json locked for over ${Math.round(waitMs / 1000)} s; try again`);
+    }
+    if (!told && Date.now() - started >= TELL_AFTER_MS) {
+      told = true;
+      notify({ kind: "waiting", text: `waiting for the original pi to let go of auth.json (its lock ${displayPath(dir)})…` });
     }
     // proper-lockfile's back-off: doubling from 10 ms, with jitter, capped.
     await Bun.sleep(delay * (1 + Math.random()));

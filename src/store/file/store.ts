@@ -1,3 +1,4 @@
+import { debug } from "../../core/debug.ts";
 import { PiError, errnoOf } from "../../core/errors.ts";
 import { dirnameOf, displayPath } from "../../core/paths.ts";
 import { checkAgentFile, statOf } from "../agent-file.ts";
@@ -95,6 +96,7 @@ export class FileStore implements CredentialStore {
         return { path: this.path, exists: true, data };
       } catch (error) {
         if (!(error instanceof StoreCorruptError) || this.format !== "auth.json" || attempt >= TORN_READ_RETRIES) throw error;
+        debug(`${displayPath(this.path)}: ${error.problem}; reading it again (attempt ${attempt + 2})`);
         await Bun.sleep(20 * (attempt + 1));
       }
     }
