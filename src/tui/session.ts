@@ -1,33 +1,28 @@
-import { catalog, defaultModel } from "../app/catalog.ts";
 import { chatWithRecovery } from "../app/chat.ts";
-import { activeSource, firstUsableProvider, readStoreView, resolveCredential } from "../app/credentials.ts";
-import { chooseMethod, loginAndStore } from "../app/login.ts";
-import { loggedInProviders, logoutOne } from "../app/logout.ts";
-import { collectStatus, renderStatusText } from "../app/status.ts";
-import { qualified, selectModel } from "../app/select-model.ts";
 import type { RunContext } from "../app/context.ts";
+import { activeSource, firstUsableProvider, readStoreView, resolveCredential } from "../app/credentials.ts";
+import { qualified, selectModel } from "../app/select-model.ts";
 import { rememberedModel } from "../app/settings.ts";
-import { PiError } from "../core/errors.ts";
 import type { Notice } from "../core/notice.ts";
-import { redact } from "../core/redact.ts";
-import { stripControls } from "../core/text.ts";
-import { displayPath } from "../core/paths.ts";
 import { VERSION } from "../core/version.ts";
 import { PROVIDERS, findProvider } from "../providers/registry.ts";
 import type { ChatMessage, ModelInfo, ProviderDescriptor } from "../providers/types.ts";
-import { whyNoBrowser } from "../terminal/browser.ts";
 import { KeyDecoder, type KeyEvent } from "../terminal/keys.ts";
 import { masked } from "../terminal/prompt.ts";
-import { cutToWidth } from "../terminal/width.ts";
 import { BRACKETED_PASTE_ON, guardTerminal } from "../terminal/restore.ts";
+import { Selector } from "../terminal/selector.ts";
+import { cutToWidth } from "../terminal/width.ts";
+import { ChatView } from "./chat-view.ts";
+import { SLASH_HANDLERS } from "./commands/index.ts";
 import { Editor } from "./editor.ts";
+import type { SessionHost } from "./host.ts";
 import { type AnswerEffect, type InputEffect, type InputState, busyKey, inputKey, lineKey, secretKey, selectKey } from "./keymap.ts";
-import { type SessionQuestion, type SessionSurface, sessionLoginUI } from "./login-ui.ts";
+import type { SessionQuestion } from "./login-ui.ts";
 import { Screen } from "./screen.ts";
-import { WordWrap } from "./wrap.ts";
-import { Selector, type SelectorItem } from "../terminal/selector.ts";
 import { SLASH_COMMANDS, matchingCommands, parseSlash } from "./slash-commands.ts";
 import { style } from "./style.ts";
+import { message } from "./words.ts";
+import { WordWrap } from "./wrap.ts";
 
 /**
  * The interactive session: a conversation with the current model, and /login, /logout,
@@ -56,13 +51,13 @@ export async function runSession(context: RunContext, options: SessionOptions = 
   return session.run(options);
 }
 
-class Session {
+class Session implements SessionHost {
   private readonly screen = new Screen(process.stdout, () => this.render());
   private readonly editor = new Editor();
   private readonly decoder = new KeyDecoder();
   private mode: Mode = { kind: "input" };
   private conversation: ChatMessage[] = [];
-  private model!: ModelInfo;
+  model!: ModelInfo;
   private status = "";
   private readonly input: InputState = { editor: this.editor, armedQuit: false, notice: "" };
   private finished: ((code: number) => void) | undefined;
@@ -70,7 +65,7 @@ class Session {
   /** The login in progress, which Esc cancels. */
   private activeLogin: AbortController | undefined;
 
-  constructor(private readonly context: RunContext) {}
+  constructor(readonly context: RunContext) {}
 
   async run(options: SessionOptions): Promise<number> {
     // A model named on the command line must exist (its error goes to the shell, before the screen is taken).
@@ -119,7 +114,7 @@ class Session {
     return selectModel({ fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(await this.context.store())).id });
   }
 
-  private quit(code = 0): void {
+  quit(code = 0): void {
     this.finished?.(code);
   }
 
@@ -212,12 +207,12 @@ class Session {
   }
 
   /** pi's own lines (styled here; network text inside them was already made plain by message()), wrapped at words. */
-  private say(text: string): void {
+  say(text: string): void {
     const wrap = new WordWrap(() => this.screen.columns);
     this.screen.print(wrap.push(text) + wrap.flush());
   }
 
-  private async printHeader(): Promise<void> {
+  async printHeader(): Promise<void> {
     const source = await this.sourceOf(findProvider(this.model.provider));
     const via = source ? style.dim(`(via ${source})`) : style.yellow(`(not signed in: /login ${this.model.provider})`);
     this.say(`${style.bold(`pi ${VERSION}`)} · ${qualified(this.model)} ${via}`);
@@ -228,9 +223,10 @@ class Session {
   private async submit(text: string): Promise<void> {
     if (text.trim() === "") return;
     const slash = parseSlash(text);
-    if (slash && SLASH_COMMANDS.some((c) => c.name === slash.name)) {
+    const known = slash && SLASH_COMMANDS.find((c) => c.name === slash.name);
+    if (slash && known) {
       this.say(style.dim(`› ${text.trim()}`));
-      await this.runSlash(slash.name, slash.arg);
+      await this.runSlash(known.name, slash.arg);
     } else if (slash && !text.includes("\n") && /^\/\w+$/.test(slash.name)) {
       this.say(style.red(`Unknown command ${slash.name}. /help lists the commands.`));
     } else {
@@ -239,28 +235,9 @@ class Session {
     this.render();
   }
 
-  private async runSlash(name: string, arg?: string): Promise<void> {
+  private async runSlash(name: keyof typeof SLASH_HANDLERS, arg?: string): Promise<void> {
     try {
-      switch (name) {
-        case "/login":
-          return await this.login(arg);
-        case "/logout":
-          return await this.logout(arg);
-        case "/model":
-          return await this.chooseModel(arg);
-        case "/status": {
-          const { store, providers } = await collectStatus(await this.context.store(), PROVIDERS);
-          return this.say(renderStatusText(store, providers).trimEnd());
-        }
-        case "/clear":
-          this.conversation = [];
-          process.stdout.write("\x1b[2J\x1b[H");
-          return this.say(style.dim("New conversation."));
-        case "/help":
-          return this.say(helpText());
-        case "/quit":
-          return this.quit();
-      }
+      await SLASH_HANDLERS[name](this, arg);
     } catch (error) {
       this.say(style.red(`✗ ${message(error)}`));
     } finally {
@@ -275,28 +252,22 @@ class Session {
     const abort = new AbortController();
     this.mode = { kind: "busy", streaming: true, cancel: () => abort.abort() };
     this.screen.clear();
-    let answer = "";
-    const wrap = new WordWrap(() => this.screen.columns);
+    const view = new ChatView(this.screen);
     try {
       const provider = findProvider(this.model.provider);
       const store = await this.context.store();
       const credential = await resolveCredential(provider, { store });
       const request = { model: this.model.id, info: this.model, messages: this.conversation, signal: abort.signal };
       for await (const event of chatWithRecovery(request, credential, store)) {
-        if (event.type === "notice") {
-          this.screen.write(wrap.flush() + style.dim(stripControls(event.text)) + "\n");
-        } else if (event.type === "text") {
-          // Model text can be steered by what it read: shown without control sequences, wrapped at words.
-          this.screen.write(wrap.push(stripControls(event.text, true)));
-          answer += event.text;
-        }
+        if (event.type === "notice") view.notice(event.text);
+        else if (event.type === "text") view.append(event.text);
       }
-      this.screen.write(wrap.flush() + (answer.endsWith("\n") ? "\n" : "\n\n"));
-      this.conversation.push({ role: "assistant", content: answer });
+      view.finish();
+      this.conversation.push({ role: "assistant", content: view.text });
     } catch (error) {
-      if (answer !== "") this.screen.write(wrap.flush() + "\n");
+      view.breakOff();
       if (abort.signal.aborted) {
-        if (answer !== "") this.conversation.push({ role: "assistant", content: answer });
+        if (view.text !== "") this.conversation.push({ role: "assistant", content: view.text });
         else this.conversation.pop();
         this.say(style.dim("(stopped)"));
       } else {
@@ -309,97 +280,33 @@ class Session {
     }
   }
 
-  private async login(arg?: string): Promise<void> {
-    const [providerArg, methodArg] = arg?.split(/\s+/) ?? [];
-    const provider = providerArg ? findProvider(providerArg) : await this.pickProvider("Sign in to which provider?", PROVIDERS);
-    if (!provider) return this.say(style.dim("Login cancelled; nothing changed."));
-    const canOpen = whyNoBrowser({ env: process.env, platform: process.platform, interactive: true, noBrowser: false }) === undefined;
-    let method = chooseMethod(provider, methodArg, canOpen);
-    if (!methodArg && provider.loginMethods.length > 1) {
-      const chosen = await this.ask({
-        kind: "select",
-        selector: new Selector(
-          `Sign in to ${provider.displayName} how?`,
-          provider.loginMethods.map((m) => ({ value: m.id, label: `${m.label}${m.id === method.id ? " (default)" : ""}`, detail: m.hint })),
-          method.id,
-        ),
-      });
-      if (!chosen) return this.say(style.dim("Login cancelled; nothing changed."));
-      method = chooseMethod(provider, chosen, canOpen);
-    }
-    const cancel = new AbortController();
-    this.busyLogin(cancel);
-    try {
-      const result = await loginAndStore(await this.context.store(), provider, method, sessionLoginUI(this.surface, cancel), {});
-      this.say(style.green(`✓ Logged in to ${provider.displayName}. Stored in ${displayPath(result.storePath)}.`));
-      if (result.hiddenBy) this.say(style.yellow(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one.`));
-    } catch (error) {
-      if (error instanceof PiError && error.code === "interrupted") this.say(style.dim("Login cancelled; nothing changed."));
-      else this.say(style.red(`✗ Login failed: ${message(error)}`));
-    } finally {
-      cancel.abort();
-    }
-  }
+  // ── what slash commands use (SessionHost) ──────────────────────────────────────────
 
   /** "Working… (Esc to cancel)" for a login: Esc or Ctrl+C aborts it. */
-  private busyLogin(cancel: AbortController): void {
+  busy(cancel: AbortController): void {
     this.activeLogin = cancel;
     this.mode = { kind: "busy", streaming: false, cancel: () => cancel.abort() };
     this.render();
   }
 
-  /** What the login UI sees of the session. */
-  private readonly surface: SessionSurface = {
-    say: (text) => this.say(text),
-    ask: (question, signal) => this.ask(question, signal),
-    busy: (cancel) => this.busyLogin(cancel),
-    progress: (line) => {
-      this.status = line ?? "";
-      this.render();
-    },
-  };
-
-  private async logout(arg?: string): Promise<void> {
-    let provider: ProviderDescriptor | undefined;
-    if (arg) {
-      provider = findProvider(arg);
-    } else {
-      const loggedIn = await loggedInProviders(await this.context.store());
-      if (loggedIn.length === 0) return this.say("Not logged in to any provider; nothing to log out of.");
-      provider = await this.pickProvider("Log out of which provider?", loggedIn);
-      if (!provider) return this.say(style.dim("Logout cancelled; nothing changed."));
-    }
-    this.mode = { kind: "busy", streaming: false, cancel: () => {} };
-    this.status = `Logging out of ${provider.displayName}…`;
+  progress(line?: string): void {
+    this.status = line ?? "";
     this.render();
-    this.say(await logoutOne(await this.context.store(), provider));
   }
 
-  private async chooseModel(arg?: string): Promise<void> {
-    if (arg) {
-      this.model = await selectModel({ model: arg, fallbackProvider: this.model.provider, via: "/model" });
-      await this.context.updateSettings({ model: qualified(this.model) });
-      return this.printHeader();
-    }
-    const models = await catalog();
-    const items = (detail: (m: ModelInfo) => string): SelectorItem[] =>
-      models.map((m) => ({
-        value: qualified(m),
-        label: `${qualified(m)}${defaultModel(m.provider) === m.id ? " (default)" : ""}`,
-        detail: detail(m),
-        current: m.provider === this.model.provider && m.id === this.model.id,
-      }));
-    const selector = new Selector("Choose a model", items(() => "checking…"));
-    // Availability arrives while the list is already usable.
-    void this.availability().then((usable) => {
-      selector.update(items((m) => usable.get(m.provider) ?? `not usable: /login ${m.provider}`));
-      if (this.mode.kind === "select" && this.mode.selector === selector) this.render();
-    });
-    const value = await this.ask({ kind: "select", selector });
-    if (!value) return this.say(style.dim("Model unchanged."));
-    this.model = await selectModel({ model: value, fallbackProvider: this.model.provider, via: "/model" });
-    await this.context.updateSettings({ model: qualified(this.model) });
-    await this.printHeader();
+  working(status: string): void {
+    this.mode = { kind: "busy", streaming: false, cancel: () => {} };
+    this.status = status;
+    this.render();
+  }
+
+  redraw(): void {
+    this.render();
+  }
+
+  newConversation(): void {
+    this.conversation = [];
+    process.stdout.write("\x1b[2J\x1b[H");
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────
@@ -408,7 +315,7 @@ class Session {
    * Switch to a mode that ends with an answer, and wait for it. `signal` withdraws the
    * question (a login's browser came back first): the login goes on working at once.
    */
-  private ask(question: SessionQuestion, signal?: AbortSignal): Promise<string | undefined> {
+  ask(question: SessionQuestion, signal?: AbortSignal): Promise<string | undefined> {
     return new Promise((resolve) => {
       let settled = false;
       const settle = (value: string | undefined, next: Mode) => {
@@ -439,7 +346,7 @@ class Session {
     });
   }
 
-  private async pickProvider(title: string, providers: readonly ProviderDescriptor[]): Promise<ProviderDescriptor | undefined> {
+  async pickProvider(title: string, providers: readonly ProviderDescriptor[]): Promise<ProviderDescriptor | undefined> {
     const usable = await this.availability();
     const value = await this.ask({
       kind: "select",
@@ -452,7 +359,7 @@ class Session {
   }
 
   /** Provider id → "logged in" / "via ANTHROPIC_API_KEY", for those with a credential. */
-  private async availability(): Promise<Map<string, string>> {
+  async availability(): Promise<Map<string, string>> {
     const view = await readStoreView(await this.context.store());
     const out = new Map<string, string>();
     for (const p of PROVIDERS) {
@@ -465,29 +372,4 @@ class Session {
   private async sourceOf(provider: ProviderDescriptor): Promise<string | undefined> {
     return activeSource(provider, await readStoreView(await this.context.store()))?.source;
   }
-}
-
-/**
- * An error as the session shows it: secrets redacted, control sequences from the network
- * removed, and the shell's way of doing things (`pi login x`) said the session's way.
- */
-function message(error: unknown): string {
-  const text = stripControls(redact(error instanceof PiError ? error.message : String(error)), true);
-  return text.replace(/`pi (login|logout)( [\w-]+)?`/g, (_, command: string, provider = "") => `/${command}${provider}`).replace(/\(see `pi models`\)/g, "(see /model)");
-}
-
-function helpText(): string {
-  const commands = SLASH_COMMANDS.map((c) => `  ${`${c.name} ${c.args}`.padEnd(20)}${c.help}`);
-  const keys = [
-    "  Enter                       send",
-    "  Alt+Enter, Ctrl+J, \\+Enter  new line",
-    "  Tab                         complete a /command",
-    "  ↑ / ↓                       history (or move between lines)",
-    "  Ctrl+← / →, Alt+B / F       move by word",
-    "  Ctrl+A / E                  start / end of the line",
-    "  Ctrl+W, Ctrl+U              delete a word, clear the input",
-    "  Ctrl+C                      stop an answer; clear the input; twice: quit",
-    "  Ctrl+D                      quit",
-  ];
-  return [style.bold("Commands"), ...commands, style.bold("Keys"), ...keys].join("\n");
 }

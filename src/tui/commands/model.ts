@@ -1,0 +1,35 @@
+import { catalog, defaultModel } from "../../app/catalog.ts";
+import { qualified, selectModel } from "../../app/select-model.ts";
+import type { ModelInfo } from "../../providers/types.ts";
+import { Selector, type SelectorItem } from "../../terminal/selector.ts";
+import type { SessionHost, SlashCommand } from "../host.ts";
+import { style } from "../style.ts";
+
+/** `/model [id]`: the model for the next message, named or chosen from the catalog, and remembered. */
+export const model: SlashCommand = async (host, arg) => {
+  if (arg) return use(host, arg);
+  const models = await catalog();
+  const current = host.model;
+  const items = (detail: (m: ModelInfo) => string): SelectorItem[] =>
+    models.map((m) => ({
+      value: qualified(m),
+      label: `${qualified(m)}${defaultModel(m.provider) === m.id ? " (default)" : ""}`,
+      detail: detail(m),
+      current: m.provider === current.provider && m.id === current.id,
+    }));
+  const selector = new Selector("Choose a model", items(() => "checking…"));
+  // Availability arrives while the list is already usable.
+  void host.availability().then((usable) => {
+    selector.update(items((m) => usable.get(m.provider) ?? `not usable: /login ${m.provider}`));
+    host.redraw();
+  });
+  const value = await host.ask({ kind: "select", selector });
+  if (!value) return host.say(style.dim("Model unchanged."));
+  await use(host, value);
+};
+
+async function use(host: SessionHost, name: string): Promise<void> {
+  host.model = await selectModel({ model: name, fallbackProvider: host.model.provider, via: "/model" });
+  await host.context.updateSettings({ model: qualified(host.model) });
+  await host.printHeader();
+}

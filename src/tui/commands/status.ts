@@ -1,0 +1,9 @@
+import { collectStatus, renderStatusText } from "../../app/status.ts";
+import { PROVIDERS } from "../../providers/registry.ts";
+import type { SlashCommand } from "../host.ts";
+
+/** `/status`: what `pi status` shows, in the transcript. */
+export const status: SlashCommand = async (host) => {
+  const { store, providers } = await collectStatus(await host.context.store(), PROVIDERS);
+  host.say(renderStatusText(store, providers).trimEnd());
+};
