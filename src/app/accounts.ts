@@ -1,9 +1,3 @@
-import { PiError } from "../core/errors.ts";
-import { stripControls } from "../core/text.ts";
-import type { ProviderDescriptor } from "../providers/types.ts";
-import type { CredentialStore, StoreDescription, Mutation, StoreSnapshot, UpdateOptions, UpdateResult } from "../store/contract.ts";
-import type { StoreData } from "../store/schema.ts";
-
 /**
  * More than one login per provider (work and personal). The active account stays under the
  * provider's own key, so the reference program and older pi see it; the others wait under
@@ -12,6 +6,13 @@ import type { StoreData } from "../store/schema.ts";
  * account's entry sits under the provider's key — so refresh, logout and status, written for
  * one login per provider, work on it unchanged, with every guarantee of the store.
  */
+
+import { PiError } from "../core/errors.ts";
+import { stripControls } from "../core/text.ts";
+import type { ProviderDescriptor } from "../providers/types.ts";
+import type { CredentialStore, StoreDescription, Mutation, StoreSnapshot, UpdateOptions, UpdateResult } from "../store/contract.ts";
+import type { StoreData } from "../store/schema.ts";
+
 export const DEFAULT_ACCOUNT = "default";
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
 

@@ -1,14 +1,15 @@
-import { agentDir, joinPath } from "../core/paths.ts";
-import { checkAgentFile } from "../store/agent-file.ts";
-import { PROVIDERS } from "../providers/registry.ts";
-import type { ModelInfo } from "../providers/types.ts";
-
 /**
  * The models pi knows without asking anyone (each provider's embedded catalog), merged with
  * what `pi models --refresh` last fetched from the providers' model listings (models.json
  * in the agent dir). Embedded entries win on the facts a listing does not give (context
  * window, images, wire format); the listing adds models pi has not heard of yet.
  */
+
+import { agentDir, joinPath } from "../core/paths.ts";
+import { checkAgentFile } from "../store/agent-file.ts";
+import { PROVIDERS } from "../providers/registry.ts";
+import type { ModelInfo } from "../providers/types.ts";
+
 export interface CachedListing {
   fetchedAt: number;
   models: ModelInfo[];

@@ -1,3 +1,10 @@
+/**
+ * A chat call that survives a token rotated under it. On a 401 with a stored login:
+ * re-read the store; if another process has put a newer token there, retry with it;
+ * otherwise force one refresh and retry once. A second 401 stops, naming the source.
+ * Never more than one retry, never a loop.
+ */
+
 import { PiError, isPiError } from "../core/errors.ts";
 import { findProvider } from "../providers/registry.ts";
 import type { ChatEvent, ChatRequest, Credential, ProviderDescriptor } from "../providers/types.ts";
@@ -7,12 +14,6 @@ import { catalog } from "./catalog.ts";
 import { credentialFrom, resolveCredential } from "./credentials.ts";
 import { closeMatches, qualified } from "./select-model.ts";
 
-/**
- * A chat call that survives a token rotated under it. On a 401 with a stored login:
- * re-read the store; if another process has put a newer token there, retry with it;
- * otherwise force one refresh and retry once. A second 401 stops, naming the source.
- * Never more than one retry, never a loop.
- */
 export async function* chatWithRecovery(request: ChatRequest, credential: Credential, store: CredentialStore): AsyncGenerator<ChatEvent> {
   const provider = findProvider(credential.providerId);
   const { client } = await provider.load();

@@ -1,13 +1,14 @@
-import { type NoticeListener, listenToNotices } from "../core/notice.ts";
-import type { CredentialStore } from "../store/contract.ts";
-import { type SettingsFile, readSettingsFile, writeSettings } from "./settings.ts";
-
 /**
  * What one run of pi works with, made once by whoever runs it (cli/run.ts) and handed to the
  * command or the session, as gh's Factory is: the environment, settings.json (read once),
  * the credential store (opened once, on first use: `pi --version` never opens it) and the
  * notice channel, which each interface renders in its own words.
  */
+
+import { type NoticeListener, listenToNotices } from "../core/notice.ts";
+import type { CredentialStore } from "../store/contract.ts";
+import { type SettingsFile, readSettingsFile, writeSettings } from "./settings.ts";
+
 export interface RunContext {
   readonly env: NodeJS.ProcessEnv;
   settings(): Promise<SettingsFile>;

@@ -1,3 +1,9 @@
+/**
+ * The one place that answers "which credential does this provider use, and from where".
+ * Sources are tried in the provider's declared order; a stored login that cannot be
+ * refreshed gives way to a later source (the API key) with a warning, never silently.
+ */
+
 import { knownExpiry } from "../core/duration.ts";
 import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
@@ -7,11 +13,6 @@ import { type StoreData, type StoredLogin, extrasOf, isRefreshable, readEntry, s
 import { warnNotice } from "../core/notice.ts";
 import { needsRefresh } from "./refresh-policy.ts";
 
-/**
- * The one place that answers "which credential does this provider use, and from where".
- * Sources are tried in the provider's declared order; a stored login that cannot be
- * refreshed gives way to a later source (the API key) with a warning, never silently.
- */
 export interface SourceState {
   /** "stored", or the environment variable's name. */
   source: string;

@@ -1,3 +1,10 @@
+/**
+ * Signing in, for the CLI and the session alike: choose the method, run the provider's
+ * flow through the login UI they pass in, check what came back, and store it. Also the two
+ * halves of a sign-in split across processes (`--start`, `--finish`), and storing a token
+ * the person already has (`--with-token`).
+ */
+
 import { accountsOf, checkAccountName, placeLogin } from "./accounts.ts";
 import { PiError } from "../core/errors.ts";
 import { disableCoreDumps } from "../core/harden.ts";
@@ -9,12 +16,6 @@ import { checkAgentFile } from "../store/agent-file.ts";
 import type { CredentialStore } from "../store/contract.ts";
 import { SECRET_FIELDS, type StoredLogin } from "../store/schema.ts";
 
-/**
- * Signing in, for the CLI and the session alike: choose the method, run the provider's
- * flow through the login UI they pass in, check what came back, and store it. Also the two
- * halves of a sign-in split across processes (`--start`, `--finish`), and storing a token
- * the person already has (`--with-token`).
- */
 export interface LoginResult {
   provider: ProviderDescriptor;
   storePath: string;

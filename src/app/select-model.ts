@@ -1,13 +1,14 @@
-import { PiError } from "../core/errors.ts";
-import { editDistance, substringDistance } from "../core/suggest.ts";
-import type { ModelInfo } from "../providers/types.ts";
-import { catalog, defaultModel } from "./catalog.ts";
-
 /**
  * `--model` and `--provider` (or the session's `/model`) → one model. `provider/id` names it
  * exactly (even one the catalog does not list yet: the provider decides); a bare word must
  * match one id exactly or be part of exactly one id (a dated snapshot gives way to its alias).
  */
+
+import { PiError } from "../core/errors.ts";
+import { editDistance, substringDistance } from "../core/suggest.ts";
+import type { ModelInfo } from "../providers/types.ts";
+import { catalog, defaultModel } from "./catalog.ts";
+
 export interface ModelWanted {
   model?: string;
   provider?: string;

@@ -1,12 +1,13 @@
-import { agentDir, settingsPath } from "../core/paths.ts";
-import { checkAgentFile } from "../store/agent-file.ts";
-
 /**
  * settings.json beside the store: what the session remembers between runs (the last model
  * chosen) and the store's choice (`credentialStore`, `credentialKeyFile`). Read once per run
  * (app/context.ts); 0600 like everything pi writes there. A damaged file reads as empty,
  * never an error: it holds preferences, not credentials.
  */
+
+import { agentDir, settingsPath } from "../core/paths.ts";
+import { checkAgentFile } from "../store/agent-file.ts";
+
 export type SettingsFile = Record<string, unknown>;
 
 /** The whole file, so keys another program (or a newer pi) put there survive a write. */

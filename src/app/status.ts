@@ -1,3 +1,9 @@
+/**
+ * What each provider would use right now, and from where: for `pi status` and the
+ * session's /status. Refreshes nothing and calls no server: an expired stored login is
+ * reported as "will be refreshed on next use".
+ */
+
 import { describeExpiry, knownExpiry } from "../core/duration.ts";
 import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
@@ -8,11 +14,6 @@ import { RATE_LIMIT_FIELD, isRefreshable } from "../store/schema.ts";
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
 import { type StoreView, describeSources } from "./credentials.ts";
 
-/**
- * What each provider would use right now, and from where: for `pi status` and the
- * session's /status. Refreshes nothing and calls no server: an expired stored login is
- * reported as "will be refreshed on next use".
- */
 export interface ProviderStatus {
   id: string;
   name: string;

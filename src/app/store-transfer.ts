@@ -1,10 +1,3 @@
-import { PiError } from "../core/errors.ts";
-import { displayPath } from "../core/paths.ts";
-import type { ProviderDescriptor } from "../providers/types.ts";
-import type { CredentialStore } from "../store/contract.ts";
-import { REFRESH_SENT_FIELD, type StoreData, wrongFields } from "../store/schema.ts";
-import { accountKey, accountsOf } from "./accounts.ts";
-
 /**
  * Moving logins between this machine's file and the shared store. A move, not a copy: a
  * refresh token must live in one place, or the first refresh on one side spends the other
@@ -13,6 +6,14 @@ import { accountKey, accountsOf } from "./accounts.ts";
  * between, so an interruption leaves two copies for a moment, never none, and no refresh can
  * run on either copy meanwhile.
  */
+
+import { PiError } from "../core/errors.ts";
+import { displayPath } from "../core/paths.ts";
+import type { ProviderDescriptor } from "../providers/types.ts";
+import type { CredentialStore } from "../store/contract.ts";
+import { REFRESH_SENT_FIELD, type StoreData, wrongFields } from "../store/schema.ts";
+import { accountKey, accountsOf } from "./accounts.ts";
+
 export interface TransferReport {
   direction: "push" | "pull";
   from: string;

@@ -1,11 +1,12 @@
-import type { RunContext } from "../app/context.ts";
-
 /**
  * How a command declares its arguments: parsed by argv.ts, rendered by help.ts, so the help
  * can never describe a flag the parser does not take. The parsed arguments' type is inferred
  * from the declaration (`defineCommand`), so a command reads `args.account` as the string or
  * undefined it is, with no cast.
  */
+
+import type { RunContext } from "../app/context.ts";
+
 export type ArgDef =
   | { type: "positional"; description: string; required?: boolean; /** Takes the rest of the words. */ variadic?: boolean; valueHint?: string }
   | { type: "boolean"; description: string; /** Shown as --no-<name> when the flag is on by default. */ negativeDescription?: string; default?: boolean; alias?: string }

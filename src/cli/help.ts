@@ -1,3 +1,8 @@
+/**
+ * Help, rendered from the same definitions the commands parse with: every flag once,
+ * left-aligned, a default only where it says something, `--no-x` where x is on by default.
+ */
+
 import { EXIT } from "../core/errors.ts";
 import { VERSION } from "../core/version.ts";
 import { PROVIDERS } from "../providers/registry.ts";
@@ -6,10 +11,6 @@ import { closest } from "../core/suggest.ts";
 import type { ArgDef, PiCommand } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
 
-/**
- * Help, rendered from the same definitions the commands parse with: every flag once,
- * left-aligned, a default only where it says something, `--no-x` where x is on by default.
- */
 const EXIT_CODES = [
   "0 success · 1 local failure · 2 usage error · 3 no usable credential",
   "4 rejected by the provider (sign in again) · 5 temporary failure (network, timeout, rate limit, server) · 130 interrupted",

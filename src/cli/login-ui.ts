@@ -1,3 +1,10 @@
+/**
+ * The login UI of the line terminal (and of plain pipes): instructions on stderr, the URL
+ * alone on its line, a masked paste prompt in raw mode on a terminal, one line of stdin
+ * otherwise. Ctrl+C in a prompt cancels the login; elsewhere it ends the process, which
+ * closes any listener through the shutdown hooks.
+ */
+
 import { PiError } from "../core/errors.ts";
 import { stripControls } from "../core/text.ts";
 import type { LoginUI, Question } from "../providers/types.ts";
@@ -7,12 +14,6 @@ import { readLineFromStdin, readMaskedLine } from "../terminal/prompt.ts";
 import { selectOne } from "../terminal/select.ts";
 import { askLine, clearStatusLine, showCode, statusLine } from "../terminal/terminal-io.ts";
 
-/**
- * The login UI of the line terminal (and of plain pipes): instructions on stderr, the URL
- * alone on its line, a masked paste prompt in raw mode on a terminal, one line of stdin
- * otherwise. Ctrl+C in a prompt cancels the login; elsewhere it ends the process, which
- * closes any listener through the shutdown hooks.
- */
 export function lineLoginUI(options: { interactive: boolean; browserWanted: boolean; env?: NodeJS.ProcessEnv }): LoginUI {
   const { interactive } = options;
   const env = options.env ?? process.env;

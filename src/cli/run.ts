@@ -1,3 +1,9 @@
+/**
+ * Dispatch argv: `pi` and `pi "question"` / `pi --model x` start the session, `pi -p` is
+ * print mode, anything else a command. Returns the process exit code. Nothing here imports
+ * a flow.
+ */
+
 import { EXIT, PiError } from "../core/errors.ts";
 import { debugEnabled } from "../core/debug.ts";
 import { redact } from "../core/redact.ts";
@@ -11,11 +17,6 @@ import { parseArgv } from "./argv.ts";
 import type { ArgsDef, CommandContext } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
 
-/**
- * Dispatch argv: `pi` and `pi "question"` / `pi --model x` start the session, `pi -p` is
- * print mode, anything else a command. Returns the process exit code. Nothing here imports
- * a flow.
- */
 const SESSION_ARGS = {
   model: { type: "string", alias: "m", description: "the session's model", valueHint: "id" },
   message: { type: "positional", variadic: true, description: "a first message" },

@@ -1,5 +1,3 @@
-import { openLibc } from "./libc.ts";
-
 /**
  * No core dumps: a crashing pi must not leave its memory — refresh tokens included — in a
  * core file or a crash collector.
@@ -12,6 +10,9 @@ import { openLibc } from "./libc.ts";
  *    same user from attaching to pi and reading its memory.
  * Best effort: where it cannot be done, pi runs on.
  */
+
+import { openLibc } from "./libc.ts";
+
 const RLIMIT_CORE = 4;
 const PR_SET_DUMPABLE = 4;
 let disabled = false;

@@ -1,13 +1,14 @@
-import { debug } from "./debug.ts";
-import { PiError, callFailed } from "./errors.ts";
-import { USER_AGENT } from "./version.ts";
-
 /**
  * The one HTTP path for token calls (and, later, model calls): honest User-Agent, a hard
  * timeout, no redirects followed, a bounded body, PI_DEBUG logging without secrets, and
  * failures turned into PiErrors that name their cause. Bun's fetch applies
  * HTTPS_PROXY/HTTP_PROXY/NO_PROXY itself, so every call honours the same proxy.
  */
+
+import { debug } from "./debug.ts";
+import { PiError, callFailed } from "./errors.ts";
+import { USER_AGENT } from "./version.ts";
+
 export interface HttpRequest {
   method: "GET" | "POST";
   url: string;

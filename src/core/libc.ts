@@ -1,10 +1,11 @@
-import { debug } from "./debug.ts";
-
 /**
  * The C library, through bun:ffi, for the few calls Bun does not offer (flock, setrlimit,
  * prctl). `undefined` where it cannot be loaded (Windows, an unusual libc): callers then do
  * without. Loading it costs well under a millisecond (measured against a hello-world).
  */
+
+import { debug } from "./debug.ts";
+
 type Definitions = Record<string, { args: readonly string[]; returns: string }>;
 
 export function openLibc<T extends Definitions>(definitions: T): { symbols: Record<keyof T, (...args: any[]) => any>; errno(): number } | undefined {

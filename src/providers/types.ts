@@ -1,11 +1,11 @@
-import type { RefreshableLogin, StoredLogin } from "../core/login.ts";
-
 /**
  * The seam between pi and each service it signs in to. A provider is one folder under
  * providers/ with a cheap descriptor (its index.ts: names, sources, catalog, options) and a
  * runtime it loads lazily (login methods, refresh, revoke, model client). Everything
  * outside providers/ works from these types alone and never names a provider.
  */
+
+import type { RefreshableLogin, StoredLogin } from "../core/login.ts";
 
 export type CredentialKind = "oauth" | "api_key";
 

@@ -1,6 +1,3 @@
-import { closeSync, fchmodSync, fsyncSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-
 /**
  * Replacing a file so that a reader sees either the old file or the new one, never a torn
  * or world-readable one: a temp file created 0600 from its first byte (Bun.write would
@@ -11,6 +8,10 @@ import { basename, dirname, join } from "node:path";
  * the file that will hold its successor is already allocated on disk, so a full disk is
  * found out while nothing has happened yet, not after the provider rotated the token.
  */
+
+import { closeSync, fchmodSync, fsyncSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+
 export interface PendingWrite {
   /** Writes `content` into the reserved file and renames it over the target. */
   commit(content: string): void;

@@ -1,13 +1,13 @@
-import { PiError, errnoOf } from "../core/errors.ts";
-import { displayPath } from "../core/paths.ts";
-import { registerSecret } from "../core/redact.ts";
-import { SECRET_FIELDS, type StoreData } from "./schema.ts";
-
 /**
  * The store's contract: what every backend (file/, redis/, memory.ts) offers and everything
  * above the store is written against, the errors they share, and the secret registry every
  * read feeds. It names no backend; open.ts alone does.
  */
+
+import { PiError, errnoOf } from "../core/errors.ts";
+import { displayPath } from "../core/paths.ts";
+import { registerSecret } from "../core/redact.ts";
+import { SECRET_FIELDS, type StoreData } from "./schema.ts";
 
 export interface StoreSnapshot {
   path: string;

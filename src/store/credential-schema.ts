@@ -1,9 +1,10 @@
-import * as z from "zod/mini";
-
 /**
  * A stored login as zod sees it: the authority for what pi writes. Loose, so fields pi
  * does not know survive. schema.ts holds the hand-written twin used on the hot path.
  */
+
+import * as z from "zod/mini";
+
 const nonEmpty = z.string().check(z.minLength(1));
 const finite = z.number().check(z.refine(Number.isFinite));
 

@@ -1,6 +1,3 @@
-import { type CredentialStore, LOCAL_TOOLS, type Mutation, type StoreDescription, type StoreSnapshot, type UpdateOptions, type UpdateResult, registerStoredSecrets } from "./contract.ts";
-import type { StoreData } from "./schema.ts";
-
 /**
  * The in-memory backend: the contract with nothing behind it but this process's memory, so
  * the application layer (refresh, accounts, logout, status) runs against a store without a
@@ -8,6 +5,10 @@ import type { StoreData } from "./schema.ts";
  * Changes are serialised as the file's kernel lock serialises processes: one at a time, each
  * seeing the last one's result.
  */
+
+import { type CredentialStore, LOCAL_TOOLS, type Mutation, type StoreDescription, type StoreSnapshot, type UpdateOptions, type UpdateResult, registerStoredSecrets } from "./contract.ts";
+import type { StoreData } from "./schema.ts";
+
 export class MemoryStore implements CredentialStore {
   readonly kind = "memory" as const;
   readonly shared = false;

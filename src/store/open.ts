@@ -1,9 +1,3 @@
-import { PiError } from "../core/errors.ts";
-import { authJsonPath, storePath } from "../core/paths.ts";
-import { redact } from "../core/redact.ts";
-import type { CredentialStore, SecretsPreference } from "./contract.ts";
-import { FileStore } from "./file/store.ts";
-
 /**
  * Which store a run uses, and the one place that names the backends. A shared store
  * (`PI_CREDENTIAL_STORE=redis://…`) when one is chosen; else the agent directory's file: the
@@ -12,6 +6,12 @@ import { FileStore } from "./file/store.ts";
  * migrates a lone oauth.json itself: the seed's file stays the seed's. Everything above gets
  * the contract (contract.ts), never a backend.
  */
+
+import { PiError } from "../core/errors.ts";
+import { authJsonPath, storePath } from "../core/paths.ts";
+import { redact } from "../core/redact.ts";
+import type { CredentialStore, SecretsPreference } from "./contract.ts";
+import { FileStore } from "./file/store.ts";
 
 /** What settings.json says about the store; read once per run by whoever runs pi (cli/context.ts). */
 export interface StoreSettings {

@@ -1,10 +1,3 @@
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, realpathSync, statSync, type Stats } from "node:fs";
-import { dirname } from "node:path";
-import { PiError, errnoOf } from "../core/errors.ts";
-import { displayPath } from "../core/paths.ts";
-import { warnNotice } from "../core/notice.ts";
-import { StoreCorruptError } from "./contract.ts";
-
 /**
  * Where the store lives, checked like OpenSSH's StrictModes before anything is read or
  * written there: a directory someone else can write to could hold a symlink that turns a
@@ -20,6 +13,14 @@ import { StoreCorruptError } from "./contract.ts";
  * Loaded only when the quick check in agent-file.ts finds something to look at, and
  * by every writer.
  */
+
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, realpathSync, statSync, type Stats } from "node:fs";
+import { dirname } from "node:path";
+import { PiError, errnoOf } from "../core/errors.ts";
+import { displayPath } from "../core/paths.ts";
+import { warnNotice } from "../core/notice.ts";
+import { StoreCorruptError } from "./contract.ts";
+
 export const MAX_STORE_BYTES = 1024 * 1024;
 const STICKY = 0o1000;
 

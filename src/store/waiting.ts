@@ -1,12 +1,12 @@
-import { hostname } from "node:os";
-import type { PiError } from "../core/errors.ts";
-import { notify } from "../core/notice.ts";
-
 /**
  * How a change of the store waits for another process's hold on it (the file's lock, the
  * shared store's lease): the options every backend takes, how long by default, and the
  * waiting itself, which says after a second whom it waits for.
  */
+
+import { hostname } from "node:os";
+import type { PiError } from "../core/errors.ts";
+import { notify } from "../core/notice.ts";
 
 export interface LockOptions<T> {
   /** How long to wait for another holder before giving up. */

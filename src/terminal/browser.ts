@@ -1,10 +1,11 @@
-import { debug } from "../core/debug.ts";
-
 /**
  * Opening the sign-in page. It is a convenience: the URL is always printed first, and a
  * failure here is a hint, never an error. The opener runs with an argument vector, never
  * through a shell, so nothing in a URL can be taken for a command.
  */
+
+import { debug } from "../core/debug.ts";
+
 export interface BrowserEnvironment {
   env: NodeJS.ProcessEnv;
   platform: NodeJS.Platform;

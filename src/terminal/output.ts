@@ -1,7 +1,3 @@
-import { errnoOf } from "../core/errors.ts";
-import { redact } from "../core/redact.ts";
-import { stripControls } from "../core/text.ts";
-
 /**
  * Lines for people, secrets redacted and control sequences removed (a server's words inside
  * a message must not move the cursor, retitle the window or write the clipboard). stdout is
@@ -10,6 +6,11 @@ import { stripControls } from "../core/text.ts";
  * console.log drops a failed write without a word. stderr is written only when something is
  * to be said, which a successful `pi token` never does.
  */
+
+import { errnoOf } from "../core/errors.ts";
+import { redact } from "../core/redact.ts";
+import { stripControls } from "../core/text.ts";
+
 const clean = (text: string) => stripControls(redact(text), true);
 
 /**

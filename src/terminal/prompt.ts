@@ -1,12 +1,13 @@
-import { PiError } from "../core/errors.ts";
-import { KeyDecoder, type KeyEvent } from "./keys.ts";
-import { BRACKETED_PASTE_ON, guardTerminal } from "./restore.ts";
-
 /**
  * Reading what a person pastes. On a terminal: raw mode with bracketed paste, so a long
  * paste arrives whole and a newline inside it does not submit; the text is shown masked
  * (it is a secret). Without a terminal: one line from stdin, for scripts that drive a sign-in.
  */
+
+import { PiError } from "../core/errors.ts";
+import { KeyDecoder, type KeyEvent } from "./keys.ts";
+import { BRACKETED_PASTE_ON, guardTerminal } from "./restore.ts";
+
 const SHOWN_DOTS = 32;
 
 export function stdinIsTerminal(): boolean {

@@ -1,11 +1,12 @@
-import { onExitCleanup } from "../core/shutdown.ts";
-
 /**
  * Terminal modes pi turns on (raw input, bracketed paste, a hidden cursor, the alternate
  * screen) are turned off however pi ends: normally through the returned function, and on a
  * signal (SIGTERM, SIGHUP, Ctrl+C outside a prompt) through the shutdown hooks. A shell left
  * in raw mode or with bracketed paste on is broken for whoever uses it next.
  */
+
+import { onExitCleanup } from "../core/shutdown.ts";
+
 export const BRACKETED_PASTE_ON = "\x1b[?2004h";
 const RESET = "\x1b[?2004l" + "\x1b[?25h";
 const LEAVE_ALTERNATE_SCREEN = "\x1b[?1049l";

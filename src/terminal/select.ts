@@ -1,15 +1,16 @@
-import { PiError } from "../core/errors.ts";
-import { KeyDecoder } from "./keys.ts";
-import { guardTerminal } from "./restore.ts";
-import { Selector } from "./selector.ts";
-import { cutToWidth } from "./width.ts";
-
 /**
  * A one-of-many choice on the line terminal (`pi login`, `pi logout`): the list is drawn on
  * stderr and redrawn in place on every key — the region is measured in rows of the terminal's
  * width, so long labels cannot leave copies behind — and when it ends, the region is replaced
  * by one line: what was chosen, or nothing at all when it was cancelled.
  */
+
+import { PiError } from "../core/errors.ts";
+import { KeyDecoder } from "./keys.ts";
+import { guardTerminal } from "./restore.ts";
+import { Selector } from "./selector.ts";
+import { cutToWidth } from "./width.ts";
+
 export interface Choice {
   value: string;
   label: string;

@@ -1,11 +1,12 @@
-import { PiError } from "../core/errors.ts";
-import { stripControls } from "../core/text.ts";
-
 /**
  * Small pieces of terminal behaviour for login flows: a visible line of input, a status
  * line that rewrites itself, a one-time code shown large and copied via OSC 52.
  * Used only on interactive paths (never by `pi token` or `pi status`).
  */
+
+import { PiError } from "../core/errors.ts";
+import { stripControls } from "../core/text.ts";
+
 export async function askLine(prompt: string): Promise<string | undefined> {
   const { createInterface } = await import("node:readline/promises");
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });

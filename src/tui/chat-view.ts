@@ -1,13 +1,14 @@
-import { stripControls } from "../core/text.ts";
-import type { Screen } from "./screen.ts";
-import { style } from "./style.ts";
-import { WordWrap } from "./wrap.ts";
-
 /**
  * One answer as it streams onto the screen: wrapped at words for the terminal's width as it
  * is now, the model's text without control sequences (what it read can steer it), the
  * provider's notices dimmed on lines of their own, and the answer ended with a blank line.
  */
+
+import { stripControls } from "../core/text.ts";
+import type { Screen } from "./screen.ts";
+import { style } from "./style.ts";
+import { WordWrap } from "./wrap.ts";
+
 export class ChatView {
   private readonly wrap: WordWrap;
   private answer = "";

@@ -1,12 +1,13 @@
-import type { RunContext } from "../app/context.ts";
-import type { ModelInfo, ProviderDescriptor } from "../providers/types.ts";
-import type { SessionSurface } from "./login-ui.ts";
-
 /**
  * What a slash command (commands/) sees of the session: the run's context, the transcript,
  * questions, the busy line, the current model, and the pickers. The session implements it;
  * a command never touches the screen or the keys itself.
  */
+
+import type { RunContext } from "../app/context.ts";
+import type { ModelInfo, ProviderDescriptor } from "../providers/types.ts";
+import type { SessionSurface } from "./login-ui.ts";
+
 export interface SessionHost extends SessionSurface {
   readonly context: RunContext;
   /** The model the next message goes to. */

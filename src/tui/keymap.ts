@@ -1,13 +1,13 @@
-import type { KeyEvent } from "../terminal/keys.ts";
-import type { Editor } from "./editor.ts";
-import { complete } from "./slash-commands.ts";
-
 /**
  * What a key does in each of the session's modes, as pure functions: they change the state
  * they are given (an Editor, a masked value, a selector) and say what the session must do
  * next. The session applies the effect (send, quit, resolve a question, cancel); unit tests
  * drive these directly, without a terminal.
  */
+
+import type { KeyEvent } from "../terminal/keys.ts";
+import type { Editor } from "./editor.ts";
+import { complete } from "./slash-commands.ts";
 
 /** The input line's state beyond the editor: whether one more Ctrl+C quits, and the hint below the input. */
 export interface InputState {

@@ -1,3 +1,9 @@
+/**
+ * The login UI inside the full-screen session: questions become input modes of the
+ * session (a selector, a masked paste box, a line), Esc or Ctrl+C cancels the whole login,
+ * and a question that another way answered first (the browser came back) is withdrawn.
+ */
+
 import { PiError } from "../core/errors.ts";
 import { redact } from "../core/redact.ts";
 import { stripControls } from "../core/text.ts";
@@ -8,11 +14,6 @@ import { Editor } from "./editor.ts";
 import { Selector } from "../terminal/selector.ts";
 import { style } from "./style.ts";
 
-/**
- * The login UI inside the full-screen session: questions become input modes of the
- * session (a selector, a masked paste box, a line), Esc or Ctrl+C cancels the whole login,
- * and a question that another way answered first (the browser came back) is withdrawn.
- */
 export type SessionQuestion =
   | { kind: "select"; selector: Selector }
   | { kind: "secret"; prompt: string }

@@ -1,3 +1,12 @@
+/**
+ * The interactive session: a conversation with the current model, and /login, /logout,
+ * /model without leaving it. Keys arrive through the same decoder as the paste prompt;
+ * what the bottom of the screen shows depends on the mode (typing, choosing from a list,
+ * a masked paste, a line of text, or waiting on something that Esc/Ctrl+C cancels).
+ * Every message resolves its credential afresh, so a login or logout in the session — or
+ * in another pi process — applies to the very next message.
+ */
+
 import { chatWithRecovery } from "../app/chat.ts";
 import type { RunContext } from "../app/context.ts";
 import { activeSource, firstUsableProvider, readStoreView, resolveCredential } from "../app/credentials.ts";
@@ -24,14 +33,6 @@ import { style } from "./style.ts";
 import { message } from "./words.ts";
 import { WordWrap } from "./wrap.ts";
 
-/**
- * The interactive session: a conversation with the current model, and /login, /logout,
- * /model without leaving it. Keys arrive through the same decoder as the paste prompt;
- * what the bottom of the screen shows depends on the mode (typing, choosing from a list,
- * a masked paste, a line of text, or waiting on something that Esc/Ctrl+C cancels).
- * Every message resolves its credential afresh, so a login or logout in the session — or
- * in another pi process — applies to the very next message.
- */
 type Mode =
   | { kind: "input" }
   | { kind: "select"; selector: Selector; resolve: (value: string | undefined) => void }

@@ -1,14 +1,15 @@
+/**
+ * The session's own words: an error or a notice as the session shows it (secrets redacted,
+ * control sequences from the network removed, the shell's `pi login x` said as `/login x`),
+ * and the help text.
+ */
+
 import { PiError } from "../core/errors.ts";
 import { redact } from "../core/redact.ts";
 import { stripControls } from "../core/text.ts";
 import { SLASH_COMMANDS } from "./slash-commands.ts";
 import { style } from "./style.ts";
 
-/**
- * The session's own words: an error or a notice as the session shows it (secrets redacted,
- * control sequences from the network removed, the shell's `pi login x` said as `/login x`),
- * and the help text.
- */
 export function message(error: unknown): string {
   const text = stripControls(redact(error instanceof PiError ? error.message : String(error)), true);
   return text.replace(/`pi (login|logout)( [\w-]+)?`/g, (_, command: string, provider = "") => `/${command}${provider}`).replace(/\(see `pi models`\)/g, "(see /model)");

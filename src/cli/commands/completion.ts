@@ -1,13 +1,14 @@
-import { PROVIDERS } from "../../providers/registry.ts";
-import { EXIT, PiError } from "../../core/errors.ts";
-import { writeStdout } from "../../terminal/output.ts";
-import { type ArgsDef, type CommandTable, defineCommand } from "../command.ts";
-
 /**
  * Shell completion, generated from the same definitions the parser uses: the commands, each
  * command's flags, the provider ids, sign-in methods, and the shells. Printed, to be sourced
  * or saved where the shell looks for completions.
  */
+
+import { PROVIDERS } from "../../providers/registry.ts";
+import { EXIT, PiError } from "../../core/errors.ts";
+import { writeStdout } from "../../terminal/output.ts";
+import { type ArgsDef, type CommandTable, defineCommand } from "../command.ts";
+
 const SHELLS = ["bash", "zsh", "fish"] as const;
 
 const command = defineCommand({

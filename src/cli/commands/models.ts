@@ -1,3 +1,9 @@
+/**
+ * The models pi knows, and whether each is usable now and through which credential.
+ * Listing checks only that a credential exists; it refreshes nothing. `--refresh` asks each
+ * provider for its current model list (that may refresh a token) and caches it.
+ */
+
 import { catalog, defaultModel, offeredModels, writeCache } from "../../app/catalog.ts";
 import { activeSource, readStoreView, resolveCredential } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
@@ -6,11 +12,6 @@ import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { warn, writeOut, writeStdout } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
 
-/**
- * The models pi knows, and whether each is usable now and through which credential.
- * Listing checks only that a credential exists; it refreshes nothing. `--refresh` asks each
- * provider for its current model list (that may refresh a token) and caches it.
- */
 const command = defineCommand({
   meta: { name: "models", description: "List the models pi knows, and which credential each would use" },
   args: {

@@ -1,13 +1,14 @@
+/**
+ * What each provider would use right now, and from where. Refreshes nothing and calls no
+ * server: an expired stored login is reported as "will be refreshed on next use".
+ */
+
 import { collectStatus, renderStatusText } from "../../app/status.ts";
 import { EXIT } from "../../core/errors.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { writeOut, writeStdout } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
 
-/**
- * What each provider would use right now, and from where. Refreshes nothing and calls no
- * server: an expired stored login is reported as "will be refreshed on next use".
- */
 const command = defineCommand({
   meta: {
     name: "status",

@@ -1,13 +1,14 @@
+/**
+ * `pi store push` / `pi store pull`: move logins between this machine's file and the shared
+ * store (PI_CREDENTIAL_STORE=redis://…). A move: no second copy of a refresh token survives.
+ */
+
 import { transferLogins } from "../../app/store-transfer.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { writeOut } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
 
-/**
- * `pi store push` / `pi store pull`: move logins between this machine's file and the shared
- * store (PI_CREDENTIAL_STORE=redis://…). A move: no second copy of a refresh token survives.
- */
 const command = defineCommand({
   meta: {
     name: "store",

@@ -1,3 +1,8 @@
+/**
+ * Which of a provider's accounts is the active one: the one `pi token`, `pi -p` and the
+ * session use unless told `--account`. The others keep their logins, and their refreshes.
+ */
+
 import { accountsOf, identityOf, switchAccount } from "../../app/accounts.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
@@ -5,10 +10,6 @@ import { writeOut } from "../../terminal/output.ts";
 import { isInteractive, selectOne } from "../../terminal/select.ts";
 import { defineCommand } from "../command.ts";
 
-/**
- * Which of a provider's accounts is the active one: the one `pi token`, `pi -p` and the
- * session use unless told `--account`. The others keep their logins, and their refreshes.
- */
 const command = defineCommand({
   meta: { name: "switch", description: "Change which of a provider's accounts is active" },
   args: {

@@ -1,11 +1,3 @@
-import { chmodSync, closeSync, constants, accessSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { EXIT, PiError, callFailed } from "../../core/errors.ts";
-import { defaultTimeoutMs, safeHost } from "../../core/http.ts";
-import { RELEASES, RELEASE_KEY, TARGET, USER_AGENT, VERSION } from "../../core/version.ts";
-import { writeErr, writeOut } from "../../terminal/output.ts";
-import { defineCommand } from "../command.ts";
-
 /**
  * `pi update`: the install script's rules, from inside pi. Download SHA256SUMS and its
  * signature from where releases are published, check the signature against the release key
@@ -14,6 +6,15 @@ import { defineCommand } from "../command.ts";
  * (the old one stays if anything fails). Every hop is https (or this machine), every
  * download bounded as it arrives. A pi that a package manager installed is left to it.
  */
+
+import { chmodSync, closeSync, constants, accessSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { EXIT, PiError, callFailed } from "../../core/errors.ts";
+import { defaultTimeoutMs, safeHost } from "../../core/http.ts";
+import { RELEASES, RELEASE_KEY, TARGET, USER_AGENT, VERSION } from "../../core/version.ts";
+import { writeErr, writeOut } from "../../terminal/output.ts";
+import { defineCommand } from "../command.ts";
+
 const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
 const MAX_SUMS_BYTES = 64 * 1024;
 const MAX_REDIRECTS = 5;

@@ -1,3 +1,9 @@
+/**
+ * Signing in to Claude: browser (a loopback listener, with a paste racing it for a browser
+ * on another machine), copy-code (the hosted page shows `code#state` to paste), the two
+ * steps of that for scripts, and a token the person already has.
+ */
+
 import { PiError, callFailed } from "../../core/errors.ts";
 import { oneLine } from "../../core/text.ts";
 import { registerSecret } from "../../core/redact.ts";
@@ -18,11 +24,6 @@ import {
   buildAuthorizeUrl,
 } from "./oauth.ts";
 
-/**
- * Signing in to Claude: browser (a loopback listener, with a paste racing it for a browser
- * on another machine), copy-code (the hosted page shows `code#state` to paste), the two
- * steps of that for scripts, and a token the person already has.
- */
 export const LOGIN_HINT = "pi login anthropic";
 
 interface Attempt {

@@ -1,3 +1,9 @@
+/**
+ * The Anthropic Messages API: streaming chat and the model listing. An OAuth token goes as
+ * a Bearer token with the oauth beta header, an API key as x-api-key; pi names itself in
+ * the User-Agent and nowhere pretends to be another client.
+ */
+
 import { z } from "zod";
 import { type PiError, callFailed } from "../../core/errors.ts";
 import { httpRequest, safeHost } from "../../core/http.ts";
@@ -7,11 +13,6 @@ import { messagesBody, messagesErrorText, streamMessages } from "../shared/anthr
 import { type ModelProviderWords, modelCallFailure, providerWords } from "../shared/call-failure.ts";
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
 
-/**
- * The Anthropic Messages API: streaming chat and the model listing. An OAuth token goes as
- * a Bearer token with the oauth beta header, an API key as x-api-key; pi names itself in
- * the User-Agent and nowhere pretends to be another client.
- */
 const PURPOSE = "the request to Anthropic";
 
 export function messagesBase(env: NodeJS.ProcessEnv = process.env): string {

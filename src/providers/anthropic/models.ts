@@ -1,9 +1,10 @@
-import type { ModelInfo } from "../types.ts";
-
 /**
  * The Claude models a Pro/Max subscription reaches, as the reference program 1.6 lists them
  * (its catalog of 2026-11-20); `pi models --refresh` asks the account for its own list.
  */
+
+import type { ModelInfo } from "../types.ts";
+
 export const MODELS: readonly ModelInfo[] = [
   { provider: "anthropic", id: "claude-fable-5", name: "Claude Fable 5", contextWindow: 1_000_000, images: true, maxOutput: 128000 },
   { provider: "anthropic", id: "claude-fable-5-1", name: "Claude Fable 5.1", contextWindow: 1_000_000, images: true, maxOutput: 128000 },

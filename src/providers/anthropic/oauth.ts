@@ -1,10 +1,11 @@
-import type { PastedCode } from "../shared/code-race.ts";
-
 /**
  * The Anthropic authorization-code + PKCE protocol as pure functions: endpoints, the
  * authorize URL, reading what the user pastes, and the token request bodies.
  * Values marked "drifts" in shared/docs/protocols.md live here once, each overridable.
  */
+
+import type { PastedCode } from "../shared/code-race.ts";
+
 export const CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
 export const SCOPES = "org:create_api_key user:profile user:inference";
 

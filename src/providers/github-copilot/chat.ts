@@ -1,3 +1,13 @@
+/**
+ * Chat through Copilot. The base URL comes from the Copilot token (`proxy-ep`) and is used
+ * for every request: Business and Enterprise accounts get 421 from any other host. Each
+ * model is called in its own wire format (the catalog's `api`): Claude models through
+ * Messages, GPT and Grok models through Responses, the rest through Chat Completions.
+ * A model the account has not turned on yet (its listing says `policy.state:
+ * "unconfigured"`) is refused with `model_not_supported`; pi turns it on once, says so,
+ * and asks again — as the reference does at sign-in, but only for the model in use.
+ */
+
 import { z } from "zod";
 import { PiError, callFailed, isPiError } from "../../core/errors.ts";
 import { httpRequest, safeHost } from "../../core/http.ts";
@@ -11,15 +21,6 @@ import type { StreamCall } from "../shared/stream-call.ts";
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
 import { apiBaseFromToken, copilotHeaders, modelSettingsPage } from "./protocol.ts";
 
-/**
- * Chat through Copilot. The base URL comes from the Copilot token (`proxy-ep`) and is used
- * for every request: Business and Enterprise accounts get 421 from any other host. Each
- * model is called in its own wire format (the catalog's `api`): Claude models through
- * Messages, GPT and Grok models through Responses, the rest through Chat Completions.
- * A model the account has not turned on yet (its listing says `policy.state:
- * "unconfigured"`) is refused with `model_not_supported`; pi turns it on once, says so,
- * and asks again — as the reference does at sign-in, but only for the model in use.
- */
 const PURPOSE = "the request to GitHub Copilot";
 
 function apiBase(credential: Credential): string {

@@ -1,10 +1,11 @@
-import type { ModelInfo } from "../types.ts";
-
 /**
  * The chat models Copilot serves, as the reference program 1.6 lists them (its catalog of
  * 2026-11-20). `api` is the wire format each one is called with. What a plan may use varies
  * by plan and policy: `pi models github-copilot --refresh` asks the account.
  */
+
+import type { ModelInfo } from "../types.ts";
+
 export const MODELS: readonly ModelInfo[] = [
   { provider: "github-copilot", id: "claude-fable-5", name: "Claude Fable 5", contextWindow: 1_000_000, images: true, api: "anthropic-messages", maxOutput: 128000 },
   { provider: "github-copilot", id: "claude-fable-5.1", name: "Claude Fable 5.1", contextWindow: 1_000_000, images: true, api: "anthropic-messages", maxOutput: 128000 },

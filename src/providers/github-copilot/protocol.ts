@@ -1,10 +1,11 @@
-import { PiError } from "../../core/errors.ts";
-import { VERSION } from "../../core/version.ts";
-
 /**
  * GitHub Copilot as pure functions: host normalisation, endpoints, the headers, the device
  * flow's poll answers (RFC 8628) and the Copilot token (shared/docs/protocols.md).
  */
+
+import { PiError } from "../../core/errors.ts";
+import { VERSION } from "../../core/version.ts";
+
 export const CLIENT_ID = "Iv1.b507a08c87ecfe98";
 export const SCOPE = "read:user";
 export const DEFAULT_API_BASE = "https://api.individual.githubcopilot.com";

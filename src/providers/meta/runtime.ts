@@ -1,3 +1,10 @@
+/**
+ * Meta signs in with a device code for an identity token, then mints a Model API key with
+ * it. The identity token is kept as the `refresh`, the key (a day) as the `access`: renewing
+ * the key is the ordinary single-flight refresh, and a mint Meta refuses (401/403) means the
+ * session is over.
+ */
+
 import { z } from "zod";
 import { callFailed } from "../../core/errors.ts";
 import { httpRequest, safeHost } from "../../core/http.ts";
@@ -12,12 +19,6 @@ import { EXPIRY_MARGIN_MS, classifyFailure } from "../shared/token-endpoint.ts";
 import type { LoginUI, ProviderRuntime } from "../types.ts";
 import { CLIENT_ID, LOGIN_HINT, metaEndpoints } from "./oauth.ts";
 
-/**
- * Meta signs in with a device code for an identity token, then mints a Model API key with
- * it. The identity token is kept as the `refresh`, the key (a day) as the `access`: renewing
- * the key is the ordinary single-flight refresh, and a mint Meta refuses (401/403) means the
- * session is over.
- */
 /** Meta's keys live a day, whatever the answer says. */
 const KEY_LIFETIME_MS = 24 * 3600_000;
 

@@ -1,3 +1,8 @@
+/**
+ * The Codex Responses endpoint of ChatGPT, over server-sent events. pi says who it is
+ * (`originator: pi`, its own User-Agent); the account goes in `chatgpt-account-id`.
+ */
+
 import { PiError, callFailed } from "../../core/errors.ts";
 import { describeExpiry } from "../../core/duration.ts";
 import { parseJson } from "../../core/json.ts";
@@ -7,10 +12,6 @@ import { responsesInput, streamResponses } from "../shared/responses.ts";
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
 import { accountIdOf } from "./oauth.ts";
 
-/**
- * The Codex Responses endpoint of ChatGPT, over server-sent events. pi says who it is
- * (`originator: pi`, its own User-Agent); the account goes in `chatgpt-account-id`.
- */
 const PURPOSE = "the request to OpenAI";
 
 /** `PI_CODEX_API_URL`, else ChatGPT's backend; `/codex/responses` under it (a base that already ends so is kept). */

@@ -1,10 +1,11 @@
-import { jwtClaims } from "../shared/jwt.ts";
-
 /**
  * OpenAI's sign-in for ChatGPT Plus/Pro (the Codex client) as pure functions: endpoints, the
  * authorize URL, request bodies, and what the tokens say about the account.
  * reference-providers.md §P2; PI_OPENAI_AUTH_URL replaces the auth host, for tests and proxies.
  */
+
+import { jwtClaims } from "../shared/jwt.ts";
+
 export const CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
 export const SCOPE = "openid profile email offline_access";
 /** Both ports are registered for the client; 1455 is also the Codex CLI's, so 1457 stands in. */

@@ -1,10 +1,11 @@
-import type { ModelInfo } from "../types.ts";
-
 /**
  * OpenRouter's chat models, as the reference program 1.6 lists them (2026-11-20): Chat
  * Completions, and Anthropic's models through OpenRouter's Messages endpoint (`api`).
  * `pi models openrouter --refresh` reads the account's own list.
  */
+
+import type { ModelInfo } from "../types.ts";
+
 export const MODELS: readonly ModelInfo[] = [
   { provider: "openrouter", id: "~anthropic/claude-fable-latest", name: "Anthropic: Claude Fable Latest", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },
   { provider: "openrouter", id: "~anthropic/claude-haiku-latest", name: "Anthropic: Claude Haiku Latest", contextWindow: 1000000, images: true, api: "anthropic-messages", maxOutput: 128000 },

@@ -1,3 +1,10 @@
+/**
+ * OpenRouter: a browser sign-in that ends in a permanent API key (reference-providers.md §P5).
+ * OpenRouter sends no `state`: a random callback path stands in for it, so only the
+ * browser that went through this sign-in can reach the listener. The key is stored as an
+ * API key; there is nothing to refresh.
+ */
+
 import { z } from "zod";
 import { PiError, callFailed } from "../../core/errors.ts";
 import { httpRequest, safeHost } from "../../core/http.ts";
@@ -15,12 +22,6 @@ import { messagesBody, messagesErrorText, streamMessages } from "../shared/anthr
 import { modelCallFailure } from "../shared/call-failure.ts";
 import type { ChatEvent, ChatRequest, Credential, LoginUI, ModelClient, ModelInfo, ProviderRuntime } from "../types.ts";
 
-/**
- * OpenRouter: a browser sign-in that ends in a permanent API key (reference-providers.md §P5).
- * OpenRouter sends no `state`: a random callback path stands in for it, so only the
- * browser that went through this sign-in can reach the listener. The key is stored as an
- * API key; there is nothing to refresh.
- */
 const LOGIN_HINT = "pi login openrouter";
 
 export function openrouterUrls(env: NodeJS.ProcessEnv = process.env) {

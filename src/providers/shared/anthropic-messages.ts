@@ -1,3 +1,8 @@
+/**
+ * The Anthropic Messages wire format (`POST …/v1/messages`, server-sent events), spoken by
+ * Anthropic itself and by Copilot for its Claude models.
+ */
+
 import { type ErrorCode, type PiError, callFailed } from "../../core/errors.ts";
 import { safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
@@ -6,10 +11,6 @@ import type { ChatEvent, ChatRequest } from "../types.ts";
 import { SseParser } from "./sse.ts";
 import { type StreamCall, openStream } from "./stream-call.ts";
 
-/**
- * The Anthropic Messages wire format (`POST …/v1/messages`, server-sent events), spoken by
- * Anthropic itself and by Copilot for its Claude models.
- */
 /** Messages requires `max_tokens`; for a model pi has no figure for, this one fits every current Claude. */
 const FALLBACK_MAX_OUTPUT = 32_000;
 

@@ -1,3 +1,10 @@
+/**
+ * The model client most providers need and nothing more: a Bearer token (login or API key)
+ * on an OpenAI-style endpoint — Responses or Chat Completions — with pi's own User-Agent,
+ * and the shared wording of failures. Extra headers, body fields and a model listing are
+ * the provider's to add.
+ */
+
 import type { PiError } from "../../core/errors.ts";
 import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
@@ -7,12 +14,6 @@ import { type MaxTokensField, chatCompletionsBody, openaiErrorText, streamChatCo
 import { responsesBody, streamResponses } from "./responses.ts";
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
 
-/**
- * The model client most providers need and nothing more: a Bearer token (login or API key)
- * on an OpenAI-style endpoint — Responses or Chat Completions — with pi's own User-Agent,
- * and the shared wording of failures. Extra headers, body fields and a model listing are
- * the provider's to add.
- */
 export interface BearerClientSpec {
   providerId: string;
   /** "xAI": in messages. */

@@ -1,14 +1,15 @@
+/**
+ * A failed model call (chat or model listing) as a PiError, the same way for every
+ * provider. A provider checks its own special answers first (a policy refusal, a 421, a
+ * 529) and hands everything else here.
+ */
+
 import { retryHint } from "../../core/duration.ts";
 import { type PiError, callFailed } from "../../core/errors.ts";
 import { parseRetryAfter, safeHost } from "../../core/http.ts";
 import { quoteOneLine } from "../../core/text.ts";
 import type { Credential } from "../types.ts";
 
-/**
- * A failed model call (chat or model listing) as a PiError, the same way for every
- * provider. A provider checks its own special answers first (a policy refusal, a 421, a
- * 529) and hands everything else here.
- */
 export interface ModelProviderWords {
   /** "the request to Anthropic": the start of every message. */
   purpose: string;

@@ -1,7 +1,3 @@
-import { PiError, isPiError } from "../../core/errors.ts";
-import type { LoginUI } from "../types.ts";
-import type { CallbackListener } from "./loopback.ts";
-
 /**
  * The authorization code arrives one of two ways, and whichever comes first wins (the
  * reference's "callback or manual input" race): the browser's redirect to the loopback
@@ -10,6 +6,11 @@ import type { CallbackListener } from "./loopback.ts";
  * exchanging its code gives way; the prompt is withdrawn when the listener wins.
  * Without a listener it is the paste alone (copy-code, or no port to listen on).
  */
+
+import { PiError, isPiError } from "../../core/errors.ts";
+import type { LoginUI } from "../types.ts";
+import type { CallbackListener } from "./loopback.ts";
+
 export interface PastedCode {
   code: string;
   state?: string;

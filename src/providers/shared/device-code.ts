@@ -1,7 +1,3 @@
-import { describeSpan } from "../../core/duration.ts";
-import { PiError, isTemporary } from "../../core/errors.ts";
-import type { LoginUI } from "../types.ts";
-
 /**
  * The device authorization grant's polling loop (RFC 8628 §3.4–3.5), shared by every
  * provider that signs in with a code typed on another device. The provider classifies each
@@ -9,6 +5,11 @@ import type { LoginUI } from "../types.ts";
  * provider wants it, `slow_down` taking the server's new interval or adding 5 s, a
  * countdown, a few passing network failures forgiven, the deadline, and cancellation.
  */
+
+import { describeSpan } from "../../core/duration.ts";
+import { PiError, isTemporary } from "../../core/errors.ts";
+import type { LoginUI } from "../types.ts";
+
 export type PollAnswer<T> =
   | { kind: "complete"; value: T }
   | { kind: "pending" }

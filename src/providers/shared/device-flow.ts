@@ -1,3 +1,10 @@
+/**
+ * The standard device authorization grant (RFC 8628) for providers that speak it plainly:
+ * form requests, JSON answers, the usual poll errors. The provider says where and with what;
+ * this asks for a code, shows it with the verification page (the "complete" one when the
+ * server offers it), and polls until it answers with tokens, whose body it returns.
+ */
+
 import { z } from "zod";
 import { PiError, callFailed } from "../../core/errors.ts";
 import { httpRequest, safeHost } from "../../core/http.ts";
@@ -7,12 +14,6 @@ import type { LoginUI } from "../types.ts";
 import { type PollAnswer, pollDeviceCode } from "./device-code.ts";
 import { classifyFailure } from "./token-endpoint.ts";
 
-/**
- * The standard device authorization grant (RFC 8628) for providers that speak it plainly:
- * form requests, JSON answers, the usual poll errors. The provider says where and with what;
- * this asks for a code, shows it with the verification page (the "complete" one when the
- * server offers it), and polls until it answers with tokens, whose body it returns.
- */
 export interface DeviceFlowSpec {
   /** "xAI": in messages. */
   name: string;

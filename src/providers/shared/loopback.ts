@@ -1,9 +1,3 @@
-import { debug } from "../../core/debug.ts";
-import { PiError, isPiError } from "../../core/errors.ts";
-import { redact } from "../../core/redact.ts";
-import { onExitCleanup } from "../../core/shutdown.ts";
-import { oneLine } from "../../core/text.ts";
-
 /**
  * The loopback listener a browser sign-in returns to (RFC 8252 §7.3). It answers, in this
  * order: another path or method 404; a wrong `state` 400 (and keeps waiting: a stale tab or
@@ -12,6 +6,13 @@ import { oneLine } from "../../core/text.ts";
  * code is handed to `complete` (the token exchange), and the page says how that went —
  * never showing the code or a token.
  */
+
+import { debug } from "../../core/debug.ts";
+import { PiError, isPiError } from "../../core/errors.ts";
+import { redact } from "../../core/redact.ts";
+import { onExitCleanup } from "../../core/shutdown.ts";
+import { oneLine } from "../../core/text.ts";
+
 export interface ListenerOptions<T> {
   /** "Anthropic": used on the pages and in messages. */
   providerName: string;

@@ -1,12 +1,12 @@
-import { PiError } from "../../core/errors.ts";
-import type { PastedCode } from "./code-race.ts";
-
 /**
  * What a person pastes after approving in a browser: `code#state` (a hosted callback page),
  * the whole redirect URL (the browser ran on another machine), or the bare code. A state
  * that does not match this sign-in's is refused before anything is sent: the code would
  * belong to another sign-in, or to someone else.
  */
+
+import { PiError } from "../../core/errors.ts";
+import type { PastedCode } from "./code-race.ts";
 
 const MAX_PASTE = 4096;
 const CODE_CHARS = /^[A-Za-z0-9._~-]{1,512}$/;

@@ -1,3 +1,8 @@
+/**
+ * The OpenAI Responses wire format (`POST …/responses`, server-sent events with typed
+ * events), spoken by Copilot for its GPT and Grok models and by the next providers.
+ */
+
 import { type ErrorCode, callFailed } from "../../core/errors.ts";
 import { safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
@@ -6,10 +11,6 @@ import type { ChatEvent, ChatMessage, ChatRequest } from "../types.ts";
 import { SseParser } from "./sse.ts";
 import { type StreamCall, openStream } from "./stream-call.ts";
 
-/**
- * The OpenAI Responses wire format (`POST …/responses`, server-sent events with typed
- * events), spoken by Copilot for its GPT and Grok models and by the next providers.
- */
 export function responsesInput(messages: readonly ChatMessage[]): unknown[] {
   return messages.map((m) =>
     m.role === "user"

@@ -1,11 +1,12 @@
-import type { PiError } from "../../core/errors.ts";
-import { type StreamingResponse, httpStream } from "../../core/http.ts";
-
 /**
  * One streaming model call, in whatever wire format: where it goes, what it sends, and how
  * the provider words a failed answer. The format modules (anthropic-messages,
  * chat-completions, responses) read the stream; the provider supplies the rest.
  */
+
+import type { PiError } from "../../core/errors.ts";
+import { type StreamingResponse, httpStream } from "../../core/http.ts";
+
 export interface StreamCall {
   url: string;
   headers: Record<string, string>;

@@ -1,3 +1,10 @@
+/**
+ * OAuth token-endpoint calls, shared by every provider: send a grant, and validate the
+ * answer — a 2xx must carry a usable token; anything else becomes a PiError that names its
+ * cause class. The validation is a pure function of a response, so tests feed it
+ * hand-made answers.
+ */
+
 import { z } from "zod";
 import { retryHint } from "../../core/duration.ts";
 import { type PiError, callFailed } from "../../core/errors.ts";
@@ -6,12 +13,6 @@ import { parseJson } from "../../core/json.ts";
 import { registerSecret } from "../../core/redact.ts";
 import { isTokenText, issuePaths, quoteOneLine } from "../../core/text.ts";
 
-/**
- * OAuth token-endpoint calls, shared by every provider: send a grant, and validate the
- * answer — a 2xx must carry a usable token; anything else becomes a PiError that names its
- * cause class. The validation is a pure function of a response, so tests feed it
- * hand-made answers.
- */
 const MAX_LIFETIME_S = 366 * 24 * 3600;
 
 /** Visible ASCII only (core/text.ts): anything else is a bad answer, and the stored login stays. */

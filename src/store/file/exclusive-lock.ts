@@ -1,11 +1,3 @@
-import { closeSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
-import { hostname } from "node:os";
-import { debug } from "../../core/debug.ts";
-import { PiError, errnoOf } from "../../core/errors.ts";
-import { displayPath } from "../../core/paths.ts";
-import { onExitCleanup } from "../../core/shutdown.ts";
-import type { LockOptions } from "../waiting.ts";
-
 /**
  * The fallback lock where the kernel's flock cannot be reached (Windows, see
  * kernel-lock.ts): an exclusive lock file beside the store, created with O_EXCL.
@@ -21,6 +13,15 @@ import type { LockOptions } from "../waiting.ts";
  * Takeover itself is guarded by a short-lived second lock, so two waiters that both see
  * the same stale file cannot delete a lock a third process has just created.
  */
+
+import { closeSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
+import { debug } from "../../core/debug.ts";
+import { PiError, errnoOf } from "../../core/errors.ts";
+import { displayPath } from "../../core/paths.ts";
+import { onExitCleanup } from "../../core/shutdown.ts";
+import type { LockOptions } from "../waiting.ts";
+
 export const STALE_MS = 10_000;
 const HEARTBEAT_MS = 1_000;
 const TAKEOVER_STALE_MS = 2_000;

@@ -1,10 +1,10 @@
-import { type SecretsPreference, StoreCorruptError } from "../contract.ts";
-import type { StoreData } from "../schema.ts";
-
 /**
  * The file's format, shared by its reader (store.ts) and its writer (writer.ts): the JSON
  * object keyed by provider, and what the writer needs to know of the file it changes.
  */
+
+import { type SecretsPreference, StoreCorruptError } from "../contract.ts";
+import type { StoreData } from "../schema.ts";
 
 /** The file as the writer sees it (FileStore is one). */
 export interface StoreFile {

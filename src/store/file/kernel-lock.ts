@@ -1,5 +1,3 @@
-import { openLibc } from "../../core/libc.ts";
-
 /**
  * A lock the kernel holds for the process: `flock(2)` on the lock file's descriptor. The
  * kernel releases it the moment its holder dies, and only then — a holder that is stopped
@@ -10,6 +8,9 @@ import { openLibc } from "../../core/libc.ts";
  * `undefined` where the C library cannot be reached (Windows): the caller then falls back
  * to an exclusive lock file.
  */
+
+import { openLibc } from "../../core/libc.ts";
+
 export interface KernelLock {
   /** True when the lock was taken; false when another descriptor holds it. Throws on anything else. */
   tryLock(fd: number): boolean;

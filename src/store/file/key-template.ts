@@ -1,12 +1,13 @@
-import { PiError } from "../../core/errors.ts";
-import { registerSecret } from "../../core/redact.ts";
-
 /**
  * auth.json's api_key values are templates (reference-providers.md §C.3), resolved on use:
  * a leading `!` runs the rest as a shell command and takes its output (a password manager's
  * CLI, typically); `$NAME` and `${NAME}` are environment variables; `$$` and `$!` are a
  * literal `$` and `!`; anything else is literal. The resolved key is never written back.
  */
+
+import { PiError } from "../../core/errors.ts";
+import { registerSecret } from "../../core/redact.ts";
+
 const COMMAND_TIMEOUT_MS = 10_000;
 
 export function resolveKeyTemplate(template: string, env: NodeJS.ProcessEnv): string {

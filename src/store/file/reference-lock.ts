@@ -1,9 +1,3 @@
-import { mkdirSync, rmdirSync, statSync, utimesSync } from "node:fs";
-import { PiError, errnoOf } from "../../core/errors.ts";
-import { notify } from "../../core/notice.ts";
-import { displayPath } from "../../core/paths.ts";
-import { TELL_AFTER_MS } from "../waiting.ts";
-
 /**
  * The reference program's lock on auth.json, honoured so pi and it never refresh the same
  * token at once. It is proper-lockfile 4.x's: the directory `<real path>.lock`, made with
@@ -11,6 +5,13 @@ import { TELL_AFTER_MS } from "../waiting.ts";
  * than 30 s (reference-providers.md §C.3). pi takes it inside its own kernel lock, so only
  * one pi at a time ever contends for it.
  */
+
+import { mkdirSync, rmdirSync, statSync, utimesSync } from "node:fs";
+import { PiError, errnoOf } from "../../core/errors.ts";
+import { notify } from "../../core/notice.ts";
+import { displayPath } from "../../core/paths.ts";
+import { TELL_AFTER_MS } from "../waiting.ts";
+
 const STALE_MS = 30_000;
 /** Renewed well inside the stale limit, as proper-lockfile does (it renews at half of it). */
 const RENEW_MS = 5_000;

@@ -1,3 +1,10 @@
+/**
+ * The file backend: oauth.json, or the reference program's auth.json. Reading is the hot
+ * path (`pi token`, `pi status`) and uses Bun's own file API only; changing the file (lock,
+ * atomic write, moving a broken file aside) lives in writer.ts, loaded on first use, because
+ * node:fs alone costs more start-up time and memory than `pi token` may add to a bare binary.
+ */
+
 import { debug } from "../../core/debug.ts";
 import { PiError, errnoOf } from "../../core/errors.ts";
 import { dirnameOf, displayPath } from "../../core/paths.ts";
@@ -5,13 +12,6 @@ import { checkAgentFile, statOf } from "../agent-file.ts";
 import { type CredentialStore, type Mutation, type SecretsPreference, type StoreDescription, StoreCorruptError, type StoreSnapshot, type UpdateOptions, type UpdateResult, registerStoredSecrets, storeIoError } from "../contract.ts";
 import { SECRET_FIELDS, type StoreData, hasKeyringMarkers } from "../schema.ts";
 import { parseStore } from "./format.ts";
-
-/**
- * The file backend: oauth.json, or the reference program's auth.json. Reading is the hot
- * path (`pi token`, `pi status`) and uses Bun's own file API only; changing the file (lock,
- * atomic write, moving a broken file aside) lives in writer.ts, loaded on first use, because
- * node:fs alone costs more start-up time and memory than `pi token` may add to a bare binary.
- */
 
 /** How often a read that met a half-written auth.json tries again (the reference writes it in place). */
 const TORN_READ_RETRIES = 5;
@@ -188,6 +188,4 @@ export class FileStore implements CredentialStore {
     return { secrets: "file", secretsNote: `the file: the OS keychain is not available (${probe.reason})${chosen}` };
   }
 }
-
-
 

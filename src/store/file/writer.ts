@@ -1,3 +1,8 @@
+/**
+ * The file's write side: lock, re-read, reserve the space, mutate, atomic replace. It knows
+ * the file through `StoreFile` (format.ts), so the reader that loads it is not imported back.
+ */
+
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { PiError, errnoOf } from "../../core/errors.ts";
@@ -14,11 +19,6 @@ import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv } from "../waiting.ts";
 import { type StoreFile, parseStore } from "./format.ts";
 import { withLock } from "./lock.ts";
 import { type ReferenceLock, withReferenceLock } from "./reference-lock.ts";
-
-/**
- * The file's write side: lock, re-read, reserve the space, mutate, atomic replace. It knows
- * the file through `StoreFile` (format.ts), so the reader that loads it is not imported back.
- */
 
 /** Room for the store to grow by in one change (new tokens are a few KiB at most). */
 const RESERVE_SLACK_BYTES = 64 * 1024;
@@ -196,7 +196,6 @@ function ensureDirectory(dir: string): void {
     throw new PiError("store_io", `cannot create ${displayPath(dir)} (${errnoOf(error) ?? String(error)}); check that you can write there or set PI_CODING_AGENT_DIR`, { cause: error });
   }
 }
-
 
 function moveAside(path: string, realPath: string): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");

@@ -1,14 +1,15 @@
+/**
+ * Entries whose secrets live in the keychain: in the file, an entry keeps everything but its
+ * secrets, plus `"keyring": ["access", "refresh"]` naming the fields that are in the
+ * keychain — so locking, expiry, status and the rate-limit memo work on the file as before.
+ */
+
 import { warnNotice } from "../../core/notice.ts";
 import { itemName, keychainVault, legacyItemNames } from "./keychain.ts";
 import type { SecretVault } from "./vault.ts";
 import type { SecretsPreference } from "../contract.ts";
 import { KEYRING_FIELD, SECRET_FIELDS, type StoreData } from "../schema.ts";
 
-/**
- * Entries whose secrets live in the keychain: in the file, an entry keeps everything but its
- * secrets, plus `"keyring": ["access", "refresh"]` naming the fields that are in the
- * keychain — so locking, expiry, status and the rate-limit memo work on the file as before.
- */
 type Entry = Record<string, unknown>;
 const entriesOf = (data: StoreData) => Object.entries(data).filter((e): e is [string, Entry] => typeof e[1] === "object" && e[1] !== null && !Array.isArray(e[1]));
 

@@ -1,9 +1,3 @@
-import { realpathSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
-import { PiError } from "../../core/errors.ts";
-import { abandonedWork } from "../../core/shutdown.ts";
-import type { SecretVault } from "./vault.ts";
-
 /**
  * The OS keychain (macOS Keychain, the Secret Service through libsecret on Linux, Windows
  * Credential Manager) through Bun.secrets, which loads the platform library only when first
@@ -11,6 +5,13 @@ import type { SecretVault } from "./vault.ts";
  * holds at most 2,560 bytes in one), under service "pi", named after the store file and the
  * entry, so two agent directories never share items.
  */
+
+import { realpathSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { PiError } from "../../core/errors.ts";
+import { abandonedWork } from "../../core/shutdown.ts";
+import type { SecretVault } from "./vault.ts";
+
 export const KEYRING_SERVICE = "pi";
 /** A keychain that does not answer in this time is taken as absent (a locked or hung daemon). */
 export const KEYRING_TIMEOUT_MS = 3000;

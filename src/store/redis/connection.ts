@@ -1,14 +1,15 @@
-import { RedisClient } from "bun";
-import { PiError } from "../../core/errors.ts";
-import { registerSecret } from "../../core/redact.ts";
-import { stripControls } from "../../core/text.ts";
-
 /**
  * One connection to the shared store, through Bun's own client. Nothing is queued while it
  * is down and nothing reconnects behind pi's back: every command either answers within the
  * time limit or fails with an error that names the store, so a Redis that is down, restarting
  * or failing over is an error pi reports (exit 5), never a hang.
  */
+
+import { RedisClient } from "bun";
+import { PiError } from "../../core/errors.ts";
+import { registerSecret } from "../../core/redact.ts";
+import { stripControls } from "../../core/text.ts";
+
 export interface RedisAddress {
   url: string;
   /** The address without its password, for messages and `pi status`. */

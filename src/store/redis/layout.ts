@@ -1,7 +1,3 @@
-import type { StoreData } from "../schema.ts";
-import type { RedisConnection } from "./connection.ts";
-import type { SealingKey } from "./seal.ts";
-
 /**
  * The shared store: the logins of a fleet (containers, dev servers, CI runners) in Redis or
  * Valkey, so every machine uses one login and a rotating refresh token is sent exactly once.
@@ -18,6 +14,10 @@ import type { SealingKey } from "./seal.ts";
  * loaded on first use.
  */
 
+import type { StoreData } from "../schema.ts";
+import type { RedisConnection } from "./connection.ts";
+import type { SealingKey } from "./seal.ts";
+
 export const KEYS = { version: "{pi}:version", check: "{pi}:key-check", logins: "{pi}:logins", lease: "{pi}:lease" } as const;
 export const CHECK_TEXT = "pi shared store";
 export const CHECK_LABEL = "key-check";
@@ -30,7 +30,6 @@ export interface RawState {
   check: string;
   entries: Record<string, string>;
 }
-
 
 /** Applies a change only if nobody wrote since it was read: ARGV = version, key check, n, n keys to delete, then key/value pairs. */
 export const WRITE = `

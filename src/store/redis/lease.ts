@@ -1,11 +1,3 @@
-import { hostname } from "node:os";
-import { debug } from "../../core/debug.ts";
-import { PiError } from "../../core/errors.ts";
-import { onExitCleanup } from "../../core/shutdown.ts";
-import { type LockOptions, type Note, describeHolder, waitingTurn } from "../waiting.ts";
-import type { RedisConnection } from "./connection.ts";
-import { type SealingKey, seal, unseal } from "./seal.ts";
-
 /**
  * The shared store's lock: a lease (`SET key value NX PX`) that only its holder can renew
  * or release (compare-and-delete), so a pi on one machine cannot remove another's. It
@@ -15,6 +7,15 @@ import { type SealingKey, seal, unseal } from "./seal.ts";
  * Who holds it (pid, host, purpose) is sealed with the fleet's key, as the logins are: Redis
  * and its operators see a random id and an expiry, the fleet's machines see whom they wait for.
  */
+
+import { hostname } from "node:os";
+import { debug } from "../../core/debug.ts";
+import { PiError } from "../../core/errors.ts";
+import { onExitCleanup } from "../../core/shutdown.ts";
+import { type LockOptions, type Note, describeHolder, waitingTurn } from "../waiting.ts";
+import type { RedisConnection } from "./connection.ts";
+import { type SealingKey, seal, unseal } from "./seal.ts";
+
 export interface Lease {
   /** False once a renewal found the lease gone or someone else's. */
   stillHeld(): boolean;

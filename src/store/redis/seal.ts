@@ -1,13 +1,14 @@
-import { PiError } from "../../core/errors.ts";
-import { displayPath } from "../../core/paths.ts";
-import { registerSecret } from "../../core/redact.ts";
-
 /**
  * Entries of the shared store are sealed with AES-256-GCM under a key every machine of the
  * fleet shares, so whoever runs Redis sees provider ids and expiry times, never a token.
  * Each entry is bound to its own key in the store (the additional data), so a sealed entry
  * moved under another provider's name does not open.
  */
+
+import { PiError } from "../../core/errors.ts";
+import { displayPath } from "../../core/paths.ts";
+import { registerSecret } from "../../core/redact.ts";
+
 export interface SealingKey {
   key: CryptoKey;
   /** Eight hex digits of the key's SHA-256: lets two machines compare keys without showing one. */

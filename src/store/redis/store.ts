@@ -1,3 +1,8 @@
+/**
+ * The shared store's reader: `pi token` reads the logins from Redis in one step and unseals
+ * them; every change goes through writer.ts, loaded on first use.
+ */
+
 import { PiError } from "../../core/errors.ts";
 import { agentDir, joinPath } from "../../core/paths.ts";
 import type { CredentialStore, StoreDescription, Mutation, StoreSnapshot, UpdateOptions, UpdateResult } from "../contract.ts";
@@ -7,10 +12,6 @@ import { type StoreData, UNREADABLE_FIELD } from "../schema.ts";
 import { type SealingKey, loadSealingKey, unseal } from "./seal.ts";
 import { CHECK_LABEL, CHECK_TEXT, KEYS, READ, type RawState, type SharedStoreHandle } from "./layout.ts";
 
-/**
- * The shared store's reader: `pi token` reads the logins from Redis in one step and unseals
- * them; every change goes through writer.ts, loaded on first use.
- */
 export class RedisStore implements CredentialStore, SharedStoreHandle {
   readonly kind = "redis" as const;
   readonly shared = true;

@@ -1,3 +1,8 @@
+/**
+ * The write side of the shared store: the lease, a compare-and-swap on every write, and what
+ * happens when Redis goes away in the middle (layout.ts has the keys and scripts).
+ */
+
 import { rmSync } from "node:fs";
 import { PiError } from "../../core/errors.ts";
 import { disableCoreDumps } from "../../core/harden.ts";
@@ -14,11 +19,6 @@ import { type Lease, acquireLease, releaseLease } from "./lease.ts";
 import { CHECK_LABEL, CHECK_TEXT, KEYS, type RawState, type SharedStoreHandle, WRITE } from "./layout.ts";
 import type { StoreData } from "../schema.ts";
 import { type SealingKey, seal } from "./seal.ts";
-
-/**
- * The write side of the shared store: the lease, a compare-and-swap on every write, and what
- * happens when Redis goes away in the middle (layout.ts has the keys and scripts).
- */
 
 /** The fields shown in clear beside the sealed entry: never a secret. */
 const CLEAR_FIELDS = ["type", "expires", "account"] as const;
