@@ -34,7 +34,7 @@ export function createRunContext(env: NodeJS.ProcessEnv = process.env): RunConte
     },
     store() {
       // Loaded here, not at the top: `pi --version` and `pi --help` never touch the store.
-      store ??= Promise.all([import("../store/open.ts"), readSettings()]).then(([{ openStore }, s]) => openStore(env, s));
+      store ??= import("../store/open.ts").then(({ openStore }) => openStore(env, readSettings()));
       return store;
     },
     async localStore() {

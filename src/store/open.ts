@@ -29,14 +29,16 @@ export interface StoreChoice {
   keyFile?: string;
 }
 
-export async function openStore(env: NodeJS.ProcessEnv, settings: StoreSettings): Promise<CredentialStore> {
-  const choice = storeChoice(env, settings);
+/** `settings` may still be on its way: it is read while pi looks for auth.json, the two things `pi token` waits for first. */
+export async function openStore(env: NodeJS.ProcessEnv, settings: StoreSettings | Promise<StoreSettings>): Promise<CredentialStore> {
+  const [authJsonExists, read] = await Promise.all([Bun.file(authJsonPath(env)).exists(), settings]);
+  const choice = storeChoice(env, read);
   if (choice.redis !== undefined) {
     // Loaded only for a shared store: the file's hot path pays nothing for it.
     const { RedisStore } = await import("./redis/store.ts");
     return new RedisStore(choice.redis, choice.from!, env, choice.keyFile);
   }
-  return openFileStore(env, choice);
+  return openFileStore(env, choice, authJsonExists);
 }
 
 /**
@@ -46,11 +48,11 @@ export async function openStore(env: NodeJS.ProcessEnv, settings: StoreSettings)
 export async function openLocalStore(env: NodeJS.ProcessEnv, settings: StoreSettings): Promise<CredentialStore | undefined> {
   const choice = storeChoice(env, settings);
   if (choice.redis === undefined) return undefined;
-  return openFileStore(env, { preference: "auto", explicit: false });
+  return openFileStore(env, { preference: "auto", explicit: false }, await Bun.file(authJsonPath(env)).exists());
 }
 
-async function openFileStore(env: NodeJS.ProcessEnv, choice: StoreChoice): Promise<FileStore> {
-  if (await Bun.file(authJsonPath(env)).exists()) return new FileStore(authJsonPath(env));
+async function openFileStore(env: NodeJS.ProcessEnv, choice: StoreChoice, authJsonExists: boolean): Promise<FileStore> {
+  if (authJsonExists) return new FileStore(authJsonPath(env));
   const store = new FileStore(storePath(env), choice.preference, choice.from);
   // A backend chosen on purpose takes the logins already stored, at once (under the lock).
   if (choice.explicit) await store.reconcile();

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { TARGETS } from "../../scripts/stress.ts";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { faults } from "../fakes/faults.ts";
-import { type PiResult, Sandbox, storedLogin, until } from "../helpers/pi.ts";
+import { type PiResult, Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
 import { REDIS_SERVER, RedisServer } from "../helpers/redis.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 
@@ -127,10 +127,20 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     expect(lease).not.toContain(hostname());
     expect(lease).not.toMatch(/refresh/i);
     expect(Object.keys(JSON.parse(lease)).sort()).toEqual(["id", "note"]);
-    const waiter = await b.box.run(["token", "anthropic"], { env: b.env });
-    expect(waiter.code).toBe(0);
-    expect(waiter.stderr).toContain(`waiting for pi (pid ${holder.pid}), refreshing`);
-    expect((await finish(a.box, holder, ["token"])).code).toBe(0);
+    // The holder stays in the middle of its refresh until the other machine has said whom it waits for.
+    holder.kill("SIGSTOP");
+    const waiter = b.box.spawn(["token", "anthropic"], b.env);
+    const said = await readUntil(waiter.stderr, /waiting for pi \(pid \d+\)[^\n]*/);
+    expect(said.text).toContain(`waiting for pi (pid ${holder.pid}), refreshing`);
+    holder.kill("SIGCONT");
+    const held = await finish(a.box, holder, ["token"]);
+    expect(held.code).toBe(0);
+    const [stdout, code, stderr] = await Promise.all([new Response(waiter.stdout).text(), waiter.exited, said.rest()]);
+    b.box.audit(["token"], { code, stdout, stderr }, false);
+    // The waiter used the login the holder renewed: one refresh for both machines.
+    expect(code).toBe(0);
+    expect(stdout).toBe(held.stdout);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
   });
 
   test("a 429 on one machine holds every machine back until Retry-After, without asking the provider again", async () => {

@@ -50,3 +50,11 @@ describe("a login's secrets in a vault", () => {
     expect([...vault.items.keys()].sort()).toEqual([itemName(STORE, "anthropic", "access"), itemName(STORE, "anthropic", "refresh")].sort());
   });
 });
+
+describe("the OS keychain on Linux", () => {
+  test.skipIf(process.platform !== "linux")("without a session bus, a socket or a display, it is not available, and says why without asking libsecret", async () => {
+    const { probeKeyring } = await import("../../src/store/keyring/keychain.ts");
+    const probe = await probeKeyring({ PATH: "/usr/bin:/bin", XDG_RUNTIME_DIR: "/nonexistent-pi-test" });
+    expect(probe).toEqual({ ok: false, reason: "no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set, and there is neither $XDG_RUNTIME_DIR/bus nor a display" });
+  });
+});

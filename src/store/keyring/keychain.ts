@@ -83,7 +83,9 @@ export async function keyringDelete(name: string): Promise<void> {
 }
 
 /** Whether a keychain answers here (within 3 s); the reason when it does not. */
-export async function probeKeyring(): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function probeKeyring(env: NodeJS.ProcessEnv = process.env): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const noBus = await noSessionBus(env);
+  if (noBus) return { ok: false, reason: noBus };
   try {
     await keyringGet("probe");
     return { ok: true };
@@ -94,3 +96,22 @@ export async function probeKeyring(): Promise<{ ok: true } | { ok: false; reason
 
 /** The OS keychain as the vault entries.ts writes to. */
 export const keychainVault: SecretVault = { get: keyringGet, set: keyringSet, delete: keyringDelete, probe: probeKeyring };
+
+/**
+ * On Linux the keychain is the Secret Service, reached over the D-Bus session bus: through
+ * DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus, else a bus launched for the X11
+ * display. With none of the three (a server, a container, an SSH session) it cannot answer,
+ * and asking libsecret only costs the load of the library to learn that: said at once instead.
+ */
+async function noSessionBus(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (process.platform !== "linux" || env.DBUS_SESSION_BUS_ADDRESS || env.DISPLAY) return undefined;
+  if (env.XDG_RUNTIME_DIR) {
+    try {
+      await Bun.file(join(env.XDG_RUNTIME_DIR, "bus")).stat();
+      return undefined;
+    } catch {
+      // No bus socket there.
+    }
+  }
+  return "no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set, and there is neither $XDG_RUNTIME_DIR/bus nor a display";
+}
