@@ -13,7 +13,7 @@ if (!path || !mode || !arg) {
   console.error("usage: stress-writer.ts <oauth.json> increment <n> | login-logout <id>");
   process.exit(2);
 }
-const store = new FileStore(path);
+const store = new FileStore(path, process.env);
 
 if (mode === "increment") {
   for (let i = 0; i < Number(arg); i++) {

@@ -108,7 +108,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   // Expire the stored token through pi's own lock, as another pi process could.
   const expire = async () => {
     const { FileStore } = await import("../src/store/file/store.ts");
-    await new FileStore(storePath).update(async (data) => {
+    await new FileStore(storePath, env).update(async (data) => {
       (data[id] as { expires: number }).expires = Date.now() - 1000;
       return { value: undefined, changed: true };
     });

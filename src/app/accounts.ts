@@ -159,8 +159,8 @@ class AccountView implements CredentialStore {
     return described.data ? { ...described, data: this.picture(described.data) } : described;
   }
 
-  resolveKey(key: string, env?: NodeJS.ProcessEnv): Promise<string> {
-    return this.base.resolveKey(key, env);
+  resolveKey(key: string): Promise<string> {
+    return this.base.resolveKey(key);
   }
 
   async read(): Promise<StoreSnapshot> {

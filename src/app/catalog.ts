@@ -15,14 +15,14 @@ export interface CachedListing {
   models: ModelInfo[];
 }
 
-export function cachePath(env: NodeJS.ProcessEnv = process.env): string {
+export function cachePath(env: NodeJS.ProcessEnv): string {
   return joinPath(agentDir(env), "models.json");
 }
 
-export async function readCache(): Promise<Record<string, CachedListing>> {
-  await checkAgentFile(cachePath(), { secret: false });
+export async function readCache(env: NodeJS.ProcessEnv): Promise<Record<string, CachedListing>> {
+  await checkAgentFile(cachePath(env), { secret: false });
   try {
-    const value = JSON.parse(await Bun.file(cachePath()).text());
+    const value = JSON.parse(await Bun.file(cachePath(env)).text());
     return typeof value === "object" && value !== null && !Array.isArray(value) ? value : {};
   } catch {
     // Missing or damaged: the embedded catalog is enough; a refresh rewrites it.
@@ -30,18 +30,18 @@ export async function readCache(): Promise<Record<string, CachedListing>> {
   }
 }
 
-export async function writeCache(provider: string, models: ModelInfo[]): Promise<void> {
-  const cache = await readCache();
+export async function writeCache(env: NodeJS.ProcessEnv, provider: string, models: ModelInfo[]): Promise<void> {
+  const cache = await readCache(env);
   cache[provider] = { fetchedAt: Date.now(), models };
   const { writeFileAtomic } = await import("../store/atomic-write.ts");
   const { mkdirSync } = await import("node:fs");
-  mkdirSync(agentDir(), { recursive: true, mode: 0o700 });
-  writeFileAtomic(cachePath(), JSON.stringify(cache, null, 2) + "\n");
+  mkdirSync(agentDir(env), { recursive: true, mode: 0o700 });
+  writeFileAtomic(cachePath(env), JSON.stringify(cache, null, 2) + "\n");
 }
 
 /** Every model of every provider (or of one), embedded first, then those only the listing knows. */
-export async function catalog(provider?: string): Promise<ModelInfo[]> {
-  const cache = await readCache();
+export async function catalog(env: NodeJS.ProcessEnv, provider?: string): Promise<ModelInfo[]> {
+  const cache = await readCache(env);
   const known = PROVIDERS.map((p) => p.id);
   const ids = provider ? [provider] : [...new Set([...known, ...Object.keys(cache).filter((id) => known.includes(id))])];
   const out: ModelInfo[] = [];
@@ -55,8 +55,8 @@ export async function catalog(provider?: string): Promise<ModelInfo[]> {
 }
 
 /** The ids the provider's own listing named at the last `pi models --refresh`; undefined when it was never asked. */
-export async function offeredModels(provider: string): Promise<Set<string> | undefined> {
-  const listed = (await readCache())[provider]?.models;
+export async function offeredModels(env: NodeJS.ProcessEnv, provider: string): Promise<Set<string> | undefined> {
+  const listed = (await readCache(env))[provider]?.models;
   return Array.isArray(listed) ? new Set(listed.filter(isModelInfo).map((m) => m.id)) : undefined;
 }
 

@@ -14,7 +14,7 @@ import { catalog } from "./catalog.ts";
 import { credentialFrom, resolveCredential } from "./credentials.ts";
 import { closeMatches, qualified } from "./select-model.ts";
 
-export async function* chatWithRecovery(request: ChatRequest, credential: Credential, store: CredentialStore): AsyncGenerator<ChatEvent> {
+export async function* chatWithRecovery(request: ChatRequest, credential: Credential, store: CredentialStore, env: NodeJS.ProcessEnv): AsyncGenerator<ChatEvent> {
   const provider = findProvider(credential.providerId);
   const { client } = await provider.load();
   let current = credential;
@@ -27,13 +27,13 @@ export async function* chatWithRecovery(request: ChatRequest, credential: Creden
       }
       return;
     } catch (error) {
-      if (isPiError(error, "model_not_found")) throw await withCloseMatches(error, provider);
+      if (isPiError(error, "model_not_found")) throw await withCloseMatches(error, provider, env);
       if (!isPiError(error, "unauthorized") || attempt > 0 || started) throw error;
       if (current.source === "stored") {
         current = await recoverFrom401(provider, current, store);
       } else if (exchangesOnUse(provider, current)) {
         // A short-lived token exchanged from the environment: exchange once more.
-        current = await resolveCredential(provider, { store });
+        current = await resolveCredential(provider, { store, env });
       } else {
         throw error;
       }
@@ -65,10 +65,10 @@ function exchangesOnUse(provider: ProviderDescriptor, credential: Credential): b
 }
 
 /** "did you mean …?" from the catalog, when a model the provider does not know is close to one it does. */
-async function withCloseMatches(error: PiError, provider: ProviderDescriptor): Promise<PiError> {
+async function withCloseMatches(error: PiError, provider: ProviderDescriptor, env: NodeJS.ProcessEnv): Promise<PiError> {
   const model = error.details.model;
   if (!model || !error.details.what) return error;
-  const close = closeMatches(model, (await catalog(provider.id)).map(qualified)).filter((c) => c !== `${provider.id}/${model}`);
+  const close = closeMatches(model, (await catalog(env, provider.id)).map(qualified)).filter((c) => c !== `${provider.id}/${model}`);
   if (close.length === 0) return error;
   return new PiError(error.code, `${error.details.what}; did you mean ${close.join(", ")}?`, error.details);
 }

@@ -33,7 +33,7 @@ export interface SourceState {
 export type StoreView = { data: StoreData } | { problem: string; error?: PiError };
 
 /** What every source holds right now, refreshing nothing. */
-export function describeSources(provider: ProviderDescriptor, store: StoreView, env: NodeJS.ProcessEnv = process.env): SourceState[] {
+export function describeSources(provider: ProviderDescriptor, store: StoreView, env: NodeJS.ProcessEnv): SourceState[] {
   return provider.sources.map((spec) => describeSource(provider, spec, store, env));
 }
 
@@ -53,13 +53,13 @@ function describeSource(provider: ProviderDescriptor, spec: SourceSpec, store: S
 }
 
 /** The source the resolver would take first, refreshing nothing; undefined when there is none. */
-export function activeSource(provider: ProviderDescriptor, store: StoreView, env: NodeJS.ProcessEnv = process.env): SourceState | undefined {
+export function activeSource(provider: ProviderDescriptor, store: StoreView, env: NodeJS.ProcessEnv): SourceState | undefined {
   return describeSources(provider, store, env).find((s) => s.present);
 }
 
 /** Without a model named: the first provider that has any credential, else the first one. */
-export function firstUsableProvider(providers: readonly ProviderDescriptor[], store: StoreView): ProviderDescriptor {
-  return providers.find((p) => activeSource(p, store) !== undefined) ?? providers[0]!;
+export function firstUsableProvider(providers: readonly ProviderDescriptor[], store: StoreView, env: NodeJS.ProcessEnv): ProviderDescriptor {
+  return providers.find((p) => activeSource(p, store, env) !== undefined) ?? providers[0]!;
 }
 
 export async function readStoreView(store: CredentialStore): Promise<StoreView> {
@@ -73,7 +73,8 @@ export async function readStoreView(store: CredentialStore): Promise<StoreView> 
 
 export interface ResolveOptions {
   store: CredentialStore;
-  env?: NodeJS.ProcessEnv;
+  /** Where the credential variables are read: the run's environment. */
+  env: NodeJS.ProcessEnv;
   /** The token must stay valid at least this long (`pi token --min-validity`). */
   minValidityMs?: number;
 }

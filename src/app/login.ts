@@ -16,6 +16,12 @@ import { checkAgentFile } from "../store/agent-file.ts";
 import type { CredentialStore } from "../store/contract.ts";
 import { SECRET_FIELDS, type StoredLogin } from "../store/schema.ts";
 
+/** Where a login goes: the run's store, and its environment (whose variables may take precedence over the login). */
+export interface LoginPlace {
+  store: CredentialStore;
+  env: NodeJS.ProcessEnv;
+}
+
 export interface LoginResult {
   provider: ProviderDescriptor;
   storePath: string;
@@ -51,7 +57,7 @@ export function checkLoginOptions(provider: ProviderDescriptor, options: Readonl
   }
 }
 
-export async function loginAndStore(target: CredentialStore, provider: ProviderDescriptor, method: LoginMethod, ui: LoginUI, options: Readonly<Record<string, string>>, account?: string): Promise<LoginResult> {
+export async function loginAndStore(target: LoginPlace, provider: ProviderDescriptor, method: LoginMethod, ui: LoginUI, options: Readonly<Record<string, string>>, account?: string): Promise<LoginResult> {
   if (account !== undefined) checkAccountName(account);
   disableCoreDumps();
   if (provider.signInNotice) ui.info(provider.signInNotice);
@@ -61,7 +67,7 @@ export async function loginAndStore(target: CredentialStore, provider: ProviderD
   return keep(target, provider, login, account);
 }
 
-export async function loginWithToken(target: CredentialStore, provider: ProviderDescriptor, token: string, options: Readonly<Record<string, string>>, account?: string): Promise<LoginResult> {
+export async function loginWithToken(target: LoginPlace, provider: ProviderDescriptor, token: string, options: Readonly<Record<string, string>>, account?: string): Promise<LoginResult> {
   if (account !== undefined) checkAccountName(account);
   const runtime = await provider.load();
   if (!runtime.loginWithToken || !provider.withToken) {
@@ -75,7 +81,7 @@ export async function loginWithToken(target: CredentialStore, provider: Provider
 }
 
 /** The new login into the store, in the account's place. */
-async function keep(credentials: CredentialStore, provider: ProviderDescriptor, login: StoredLogin, account?: string): Promise<LoginResult> {
+async function keep({ store: credentials, env }: LoginPlace, provider: ProviderDescriptor, login: StoredLogin, account?: string): Promise<LoginResult> {
   for (const field of SECRET_FIELDS) {
     const value = login[field];
     if (typeof value === "string") checkTokenCharacters(value, `the ${field} token ${provider.displayName} issued`);
@@ -88,7 +94,7 @@ async function keep(credentials: CredentialStore, provider: ProviderDescriptor, 
     },
     { onCorrupt: "move-aside", purpose: "storing a login" },
   );
-  return { provider, storePath: credentials.location, shared: credentials.shared, kind: login.type, hiddenBy: hidingVariable(provider), account: placed.stored, movedAside: placed.movedAside };
+  return { provider, storePath: credentials.location, shared: credentials.shared, kind: login.type, hiddenBy: hidingVariable(provider, env), account: placed.stored, movedAside: placed.movedAside };
 }
 
 /** RFC 6750's token characters, roughly: visible ASCII. Anything else could inject a header line. */
@@ -98,7 +104,7 @@ function checkTokenCharacters(value: string, what: string): void {
   }
 }
 
-function hidingVariable(provider: ProviderDescriptor, env: NodeJS.ProcessEnv = process.env): string | undefined {
+function hidingVariable(provider: ProviderDescriptor, env: NodeJS.ProcessEnv): string | undefined {
   const storedAt = provider.sources.findIndex((s) => s.type === "stored");
   const hiding = provider.sources.slice(0, storedAt).find((s) => s.type === "env" && env[s.variable]?.trim());
   return hiding?.type === "env" ? hiding.variable : undefined;
@@ -114,7 +120,7 @@ interface PendingEntry {
   secrets: Record<string, string>;
 }
 
-export function pendingPath(env: NodeJS.ProcessEnv = process.env): string {
+export function pendingPath(env: NodeJS.ProcessEnv): string {
   return joinPath(agentDir(env), "pending-login.json");
 }
 
@@ -124,7 +130,7 @@ export interface StartedLogin {
   pendingPath: string;
 }
 
-export async function startLogin(provider: ProviderDescriptor, options: Readonly<Record<string, string>>): Promise<StartedLogin> {
+export async function startLogin(env: NodeJS.ProcessEnv, provider: ProviderDescriptor, options: Readonly<Record<string, string>>): Promise<StartedLogin> {
   const runtime = await provider.load();
   if (!provider.twoStep || !runtime.startLogin) {
     throw new PiError("usage", `${provider.displayName} has no two-step sign-in; run \`pi login ${provider.id}\``);
@@ -133,41 +139,42 @@ export async function startLogin(provider: ProviderDescriptor, options: Readonly
   for (const value of Object.values(pending.secrets)) registerSecret(value);
   const now = Date.now();
   const entry: PendingEntry = { createdAt: now, expiresAt: now + PENDING_TTL_MS, secrets: pending.secrets };
-  const all = await readPending();
+  const all = await readPending(env);
   all[provider.id] = entry;
-  await writePending(all);
-  return { url: pending.url, expiresAt: entry.expiresAt, pendingPath: pendingPath() };
+  await writePending(env, all);
+  return { url: pending.url, expiresAt: entry.expiresAt, pendingPath: pendingPath(env) };
 }
 
-export async function finishLogin(target: CredentialStore, provider: ProviderDescriptor, answer: string, account?: string): Promise<LoginResult> {
+export async function finishLogin(target: LoginPlace, provider: ProviderDescriptor, answer: string, account?: string): Promise<LoginResult> {
+  const { env } = target;
   if (account !== undefined) checkAccountName(account);
   const runtime = await provider.load();
   if (!provider.twoStep || !runtime.finishLogin) {
     throw new PiError("usage", `${provider.displayName} has no two-step sign-in; run \`pi login ${provider.id}\``);
   }
-  const all = await readPending();
+  const all = await readPending(env);
   const entry = all[provider.id];
   if (!entry) throw new PiError("usage", `no sign-in to ${provider.displayName} was started here; run \`pi login ${provider.id} --start\` first`);
   for (const value of Object.values(entry.secrets)) registerSecret(value);
   if (Date.now() >= entry.expiresAt) {
     delete all[provider.id];
-    await writePending(all);
+    await writePending(env, all);
     throw new PiError("usage", `the sign-in started with --start expired (after 10 minutes); run \`pi login ${provider.id} --start\` again`);
   }
   // A wrong state or a bad paste is refused before anything is sent, and the pending sign-in stays for another try.
   const login = await runtime.finishLogin(entry.secrets, answer);
   const result = await keep(target, provider, login, account);
   delete all[provider.id];
-  await writePending(all);
+  await writePending(env, all);
   return result;
 }
 
-async function readPending(): Promise<Record<string, PendingEntry>> {
+async function readPending(env: NodeJS.ProcessEnv): Promise<Record<string, PendingEntry>> {
   // It holds the PKCE verifier: read only from a place nobody else controls (a FIFO must not hang pi).
-  await checkAgentFile(pendingPath());
+  await checkAgentFile(pendingPath(env));
   let text: string;
   try {
-    text = await Bun.file(pendingPath()).text();
+    text = await Bun.file(pendingPath(env)).text();
   } catch {
     return {};
   }
@@ -188,9 +195,9 @@ async function readPending(): Promise<Record<string, PendingEntry>> {
 }
 
 /** 0600 like the store: the pending entry holds a PKCE verifier. Removed once nothing is pending. */
-async function writePending(all: Record<string, PendingEntry>): Promise<void> {
+async function writePending(env: NodeJS.ProcessEnv, all: Record<string, PendingEntry>): Promise<void> {
   const { mkdirSync, rmSync } = await import("node:fs");
-  const path = pendingPath();
+  const path = pendingPath(env);
   await checkAgentFile(path);
   if (Object.keys(all).length === 0) {
     rmSync(path, { force: true });

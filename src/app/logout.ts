@@ -14,7 +14,7 @@ export async function loggedInProviders(store: CredentialStore): Promise<Provide
 type Revocation = { gone: true } | RevokeOutcome | { revoked: false; failed: string };
 
 /** Revoke first (under the lock, so it is the current token that gets revoked), then delete. Returns what to tell the person. */
-export async function logoutOne(store: CredentialStore, provider: ProviderDescriptor, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function logoutOne(store: CredentialStore, provider: ProviderDescriptor, env: NodeJS.ProcessEnv): Promise<string> {
   const { data } = await store.read();
   if (!Object.hasOwn(data, provider.id)) return `Not logged in to ${provider.displayName}; nothing to do.${envNote(provider, env)}`;
 

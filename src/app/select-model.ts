@@ -15,10 +15,12 @@ export interface ModelWanted {
   fallbackProvider: string;
   /** How the person named the model, for messages: "--model" (default) or "/model". */
   via?: string;
+  /** The run's environment (where the model cache is). */
+  env: NodeJS.ProcessEnv;
 }
 
 export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
-  const models = await catalog();
+  const models = await catalog(wanted.env);
   const via = wanted.via ?? "--model";
   let provider = wanted.provider;
   let query = wanted.model?.trim();

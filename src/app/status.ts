@@ -43,14 +43,15 @@ export interface ProviderStatus {
 /** The store as `pi status` shows it: its own description, without the logins it read. */
 export type StoreStatus = Omit<StoreDescription, "data" | "location"> & { path: string };
 
-export async function collectStatus(store: CredentialStore, providers: readonly ProviderDescriptor[], options: { account?: string } = {}): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
+/** `env`: where the credential variables are read (the run's environment). */
+export async function collectStatus(store: CredentialStore, env: NodeJS.ProcessEnv, providers: readonly ProviderDescriptor[], options: { account?: string } = {}): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
   if (options.account !== undefined) {
     checkAccountName(options.account);
     if (providers.length !== 1) throw new PiError("usage", "--account goes with one provider; see `pi status --help`");
   }
   const { data, location, ...described } = await store.describe();
   const view: StoreView = data ? { data } : { problem: described.problem ?? "the logins could not be read" };
-  return { store: { ...described, path: location }, providers: providers.map((p) => describeProvider(p, accountView(p, view, options.account))) };
+  return { store: { ...described, path: location }, providers: providers.map((p) => describeProvider(p, accountView(p, view, options.account), env)) };
 }
 
 /** The view with the asked-for account in the provider's place; the accounts listed either way. */
@@ -63,8 +64,8 @@ function accountView(provider: ProviderDescriptor, view: StoreView, account: str
   return { data: picture, account };
 }
 
-function describeProvider(provider: ProviderDescriptor, view: StoreView & { account?: string }): ProviderStatus {
-  const sources = describeSources(provider, view);
+function describeProvider(provider: ProviderDescriptor, view: StoreView & { account?: string }, env: NodeJS.ProcessEnv): ProviderStatus {
+  const sources = describeSources(provider, view, env);
   const active = sources.find((s) => s.present);
   const stored = sources.find((s) => s.source === "stored");
   const warnings: string[] = [];

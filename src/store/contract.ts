@@ -70,8 +70,8 @@ export interface CredentialStore {
    * after any other process's change; a change never rests on an earlier read.
    */
   update<T>(mutate: Mutation<T>, options?: UpdateOptions<T>): Promise<UpdateResult<T>>;
-  /** The key of a stored api_key entry, as it is to be used. */
-  resolveKey(key: string, env?: NodeJS.ProcessEnv): Promise<string>;
+  /** The key of a stored api_key entry, as it is to be used (with the environment the store was opened with). */
+  resolveKey(key: string): Promise<string>;
   /** What the store is and its state, for `pi status`: it reads the logins as any command does (a read tightens modes it may), and says no secret. */
   describe(): Promise<StoreDescription>;
 }

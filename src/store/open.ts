@@ -52,8 +52,8 @@ export async function openLocalStore(env: NodeJS.ProcessEnv, settings: StoreSett
 }
 
 async function openFileStore(env: NodeJS.ProcessEnv, choice: StoreChoice, authJsonExists: boolean): Promise<FileStore> {
-  if (authJsonExists) return new FileStore(authJsonPath(env));
-  const store = new FileStore(storePath(env), choice.preference, choice.from);
+  if (authJsonExists) return new FileStore(authJsonPath(env), env);
+  const store = new FileStore(storePath(env), env, choice.preference, choice.from);
   // A backend chosen on purpose takes the logins already stored, at once (under the lock).
   if (choice.explicit) await store.reconcile();
   return store;

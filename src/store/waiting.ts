@@ -30,7 +30,7 @@ export interface HeldLock {
 export const DEFAULT_LOCK_WAIT_MS = 60_000;
 
 /** `PI_LOCK_TIMEOUT_MS`: how long any change waits for another pi's lock (or the shared store's lease). */
-export function lockWaitFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+export function lockWaitFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   const value = Number(env.PI_LOCK_TIMEOUT_MS);
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }

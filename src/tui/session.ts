@@ -70,7 +70,7 @@ class Session implements SessionHost {
 
   async run(options: SessionOptions): Promise<number> {
     // A model named on the command line must exist (its error goes to the shell, before the screen is taken).
-    this.model = options.model ? await selectModel({ model: options.model, fallbackProvider: "" }) : await this.startingModel();
+    this.model = options.model ? await selectModel({ model: options.model, fallbackProvider: "", env: this.context.env }) : await this.startingModel();
     if (options.model) await this.context.updateSettings({ model: qualified(this.model) });
     const restore = guardTerminal({ raw: true });
     process.stdin.setRawMode(true);
@@ -107,12 +107,12 @@ class Session implements SessionHost {
     const remembered = rememberedModel(await this.context.settings());
     if (remembered) {
       try {
-        return await selectModel({ model: remembered, fallbackProvider: "" });
+        return await selectModel({ model: remembered, fallbackProvider: "", env: this.context.env });
       } catch {
         // A model pi no longer knows: fall back to the default, as on a first run.
       }
     }
-    return selectModel({ fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(await this.context.store())).id });
+    return selectModel({ env: this.context.env, fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(await this.context.store()), this.context.env).id });
   }
 
   quit(code = 0): void {
@@ -257,9 +257,9 @@ class Session implements SessionHost {
     try {
       const provider = findProvider(this.model.provider);
       const store = await this.context.store();
-      const credential = await resolveCredential(provider, { store });
+      const credential = await resolveCredential(provider, { store, env: this.context.env });
       const request = { model: this.model.id, info: this.model, messages: this.conversation, signal: abort.signal };
-      for await (const event of chatWithRecovery(request, credential, store)) {
+      for await (const event of chatWithRecovery(request, credential, store, this.context.env)) {
         if (event.type === "notice") view.notice(event.text);
         else if (event.type === "text") view.append(event.text);
       }
@@ -364,13 +364,13 @@ class Session implements SessionHost {
     const view = await readStoreView(await this.context.store());
     const out = new Map<string, string>();
     for (const p of PROVIDERS) {
-      const source = activeSource(p, view);
+      const source = activeSource(p, view, this.context.env);
       if (source) out.set(p.id, source.source === "stored" ? "logged in" : `via ${source.source}`);
     }
     return out;
   }
 
   private async sourceOf(provider: ProviderDescriptor): Promise<string | undefined> {
-    return activeSource(provider, await readStoreView(await this.context.store()))?.source;
+    return activeSource(provider, await readStoreView(await this.context.store()), this.context.env)?.source;
   }
 }

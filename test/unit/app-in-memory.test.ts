@@ -80,7 +80,7 @@ describe("the application layer over the in-memory store", () => {
 
   test("status composes the backend's own description", async () => {
     const store = new MemoryStore({ [PROVIDERS[0]!.id]: login("s", 3600_000) });
-    const { store: described, providers } = await collectStatus(store, PROVIDERS);
+    const { store: described, providers } = await collectStatus(store, {}, PROVIDERS);
     expect(described.kind).toBe("memory");
     expect(providers[0]!.usable).toBe(true);
     expect(renderStatusText(described, providers)).toContain("Store: in memory (nothing is kept after this process)\nSecrets: in this process's memory");

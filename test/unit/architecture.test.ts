@@ -92,6 +92,11 @@ describe("the layers", () => {
     expect(violations(outside("store"), (i) => backend(i) || i === "store/open.ts").filter((v) => v !== "app/context.ts imports store/open.ts")).toEqual([]);
   });
 
+  test("the store and the application read no environment of their own: the run context hands it to them", () => {
+    const reads = [...inside("store"), ...inside("app")].filter((f) => f.path !== "app/context.ts" && /\bprocess\.env\b/.test(f.text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "")));
+    expect(reads.map((f) => f.path)).toEqual([]);
+  });
+
   test("no code outside the store asks which backend it has", () => {
     expect(backendQuestions(outside("store"))).toEqual([]);
   });

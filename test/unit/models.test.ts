@@ -34,44 +34,44 @@ describe("the SSE parser", () => {
 
 describe("choosing a model", () => {
   let dir: string;
-  const saved = process.env.PI_CODING_AGENT_DIR;
+  // The run's environment, handed in: no test changes process.env for another.
+  let env: NodeJS.ProcessEnv;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "pi-models-"));
-    process.env.PI_CODING_AGENT_DIR = dir;
+    env = { PI_CODING_AGENT_DIR: dir };
   });
   afterAll(() => {
-    process.env.PI_CODING_AGENT_DIR = saved;
     rmSync(dir, { recursive: true, force: true });
   });
 
   test("takes a provider's default when nothing is named", async () => {
-    expect((await selectModel({ fallbackProvider: "anthropic" })).id).toBe("claude-opus-5-5");
-    expect((await selectModel({ fallbackProvider: "github-copilot" })).id).toBe("gpt-6.1-sol");
+    expect((await selectModel({ env, fallbackProvider: "anthropic" })).id).toBe("claude-opus-5-5");
+    expect((await selectModel({ env, fallbackProvider: "github-copilot" })).id).toBe("gpt-6.1-sol");
   });
 
   test("takes provider/id as given, even an id the catalog does not list", async () => {
-    expect(await selectModel({ model: "anthropic/claude-next-9", fallbackProvider: "anthropic" })).toMatchObject({ provider: "anthropic", id: "claude-next-9" });
+    expect(await selectModel({ env, model: "anthropic/claude-next-9", fallbackProvider: "anthropic" })).toMatchObject({ provider: "anthropic", id: "claude-next-9" });
   });
 
   test("takes a unique part of an id", async () => {
-    expect((await selectModel({ model: "fable-5-2", fallbackProvider: "anthropic" })).id).toBe("claude-fable-5-2");
+    expect((await selectModel({ env, model: "fable-5-2", fallbackProvider: "anthropic" })).id).toBe("claude-fable-5-2");
   });
 
   test("takes the alias when a part matches it and only its dated snapshots", async () => {
-    expect((await selectModel({ model: "haiku-4-5-2", fallbackProvider: "anthropic" })).id).toBe("claude-haiku-4-5-20251001");
-    expect((await selectModel({ model: "opus-4-5", provider: "anthropic", fallbackProvider: "anthropic" })).id).toBe("claude-opus-4-5");
+    expect((await selectModel({ env, model: "haiku-4-5-2", fallbackProvider: "anthropic" })).id).toBe("claude-haiku-4-5-20251001");
+    expect((await selectModel({ env, model: "opus-4-5", provider: "anthropic", fallbackProvider: "anthropic" })).id).toBe("claude-opus-4-5");
   });
 
   test("refuses an ambiguous part, listing what it matches", async () => {
-    await expect(selectModel({ model: "sonnet", fallbackProvider: "anthropic" })).rejects.toThrow(/matches .*claude-sonnet-4-5.*claude-sonnet-5-5.*be more specific/);
+    await expect(selectModel({ env, model: "sonnet", fallbackProvider: "anthropic" })).rejects.toThrow(/matches .*claude-sonnet-4-5.*claude-sonnet-5-5.*be more specific/);
   });
 
   test("refuses an unknown model, suggesting close ones", async () => {
-    await expect(selectModel({ model: "claude-sonet-4-5", fallbackProvider: "anthropic" })).rejects.toThrow("did you mean anthropic/claude-sonnet-4-5");
+    await expect(selectModel({ env, model: "claude-sonet-4-5", fallbackProvider: "anthropic" })).rejects.toThrow("did you mean anthropic/claude-sonnet-4-5");
   });
 
   test("refuses a provider/id that contradicts --provider", async () => {
-    await expect(selectModel({ model: "anthropic/x", provider: "other", fallbackProvider: "anthropic" })).rejects.toThrow("belongs to anthropic");
+    await expect(selectModel({ env, model: "anthropic/x", provider: "other", fallbackProvider: "anthropic" })).rejects.toThrow("belongs to anthropic");
   });
 
   test("close matches are ranked by edit distance", () => {

@@ -33,7 +33,7 @@ let stderr: ReturnType<typeof spyOn>;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "pi-resolver-"));
-  store = new FileStore(join(dir, "oauth.json"));
+  store = new FileStore(join(dir, "oauth.json"), process.env);
   stderr = spyOn(process.stderr, "write").mockImplementation(() => true);
 });
 afterEach(() => {

@@ -13,7 +13,7 @@ let store: FileStore;
 beforeEach(() => {
   dir = join(mkdtempSync(join(tmpdir(), "pi-store-")), "agent");
   path = join(dir, "oauth.json");
-  store = new FileStore(path);
+  store = new FileStore(path, process.env);
 });
 afterEach(() => rmSync(join(dir, ".."), { recursive: true, force: true }));
 

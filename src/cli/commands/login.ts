@@ -73,11 +73,11 @@ const command = defineCommand({
     if (mode === "with-token") {
       const token = await tokenFromStdin(provider);
       if (provider.signInNotice && provider.kindOfToken?.(token.trim()) === "oauth") writeErr(provider.signInNotice);
-      return report(await loginWithToken(await context.store(), provider, token, options, account), json);
+      return report(await loginWithToken({ store: await context.store(), env: context.env }, provider, token, options, account), json);
     }
-    if (mode === "finish") return report(await finishLogin(await context.store(), provider, await finishAnswer(provider, parsed.answer), account), json);
+    if (mode === "finish") return report(await finishLogin({ store: await context.store(), env: context.env }, provider, await finishAnswer(provider, parsed.answer), account), json);
     if (mode === "start") {
-      const started = await startLogin(provider, options);
+      const started = await startLogin(context.env, provider, options);
       if (provider.signInNotice) writeErr(provider.signInNotice);
       if (json) {
         writeStdout(`${JSON.stringify({ provider: provider.id, url: started.url, expiresAt: new Date(started.expiresAt).toISOString() })}\n`);
@@ -92,21 +92,21 @@ const command = defineCommand({
     const ui = lineLoginUI({ interactive, browserWanted: parsed.browser !== false });
     const method = chooseMethod(provider, parsed.method, ui.canOpenBrowser());
     const store = await context.store();
-    const already = await existingLogin(store, provider, account);
+    const already = await existingLogin(store, context.env, provider, account);
     if (already) writeErr(`Already logged in to ${provider.displayName} (${already}); signing in again replaces that login${account === undefined ? " (--account <name> keeps it and adds another)" : ""}.`);
-    return report(await loginAndStore(store, provider, method, ui, options, account), false);
+    return report(await loginAndStore({ store, env: context.env }, provider, method, ui, options, account), false);
   },
 });
 
 /** How the stored login of this provider looks now, when there is one: "stored", "expires in 7 hours". */
-async function existingLogin(agentStore: CredentialStore, provider: ProviderDescriptor, account: string | undefined): Promise<string | undefined> {
+async function existingLogin(agentStore: CredentialStore, env: NodeJS.ProcessEnv, provider: ProviderDescriptor, account: string | undefined): Promise<string | undefined> {
   try {
     const { data } = await agentStore.read();
     const rows = accountsOf(data, provider);
     // A named account that is not there yet replaces nothing.
     if (account !== undefined && !rows.some((r) => r.name === account)) return undefined;
     const view = await readStoreView(account === undefined ? agentStore : await storeForAccount(agentStore, provider, account));
-    const stored = describeSources(provider, view).find((s) => s.source === "stored")?.stored;
+    const stored = describeSources(provider, view, env).find((s) => s.source === "stored")?.stored;
     if (!stored) return undefined;
     return stored.type === "api_key" ? "with an API key" : typeof stored.email === "string" ? `as ${stored.email}` : "stored";
   } catch {

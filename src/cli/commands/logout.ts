@@ -45,7 +45,7 @@ const command = defineCommand({
     if (account !== undefined && targets.length !== 1) throw new PiError("usage", "--account goes with one provider; see `pi logout --help`");
     for (const provider of targets) {
       const target = await storeForAccount(store, provider, account);
-      writeOut(await logoutOne(target, provider));
+      writeOut(await logoutOne(target, provider, context.env));
       // The active account went: the next one takes its place.
       if (target === store) {
         const next = await promoteNextAccount(store, provider);

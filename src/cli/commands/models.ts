@@ -28,9 +28,9 @@ const command = defineCommand({
     if (args.refresh) {
       for (const provider of providers) {
         try {
-          const credential = await resolveCredential(provider, { store });
+          const credential = await resolveCredential(provider, { store, env: context.env });
           const models = await (await provider.load()).client.listModels(credential);
-          await writeCache(provider.id, models);
+          await writeCache(context.env, provider.id, models);
         } catch (error) {
           if (!(error instanceof PiError)) throw error;
           warn(`could not refresh the ${provider.displayName} model list: ${error.message}`);
@@ -42,10 +42,10 @@ const command = defineCommand({
     const view = await readStoreView(store);
     const rows = [];
     for (const provider of providers) {
-      const source = activeSource(provider, view);
+      const source = activeSource(provider, view, context.env);
       // After --refresh, what the account's own listing did not name is not offered to it.
-      const offered = await offeredModels(provider.id);
-      for (const m of await catalog(provider.id)) {
+      const offered = await offeredModels(context.env, provider.id);
+      for (const m of await catalog(context.env, provider.id)) {
         const notOffered = offered !== undefined && !offered.has(m.id);
         rows.push({
           provider: provider.id,

@@ -38,13 +38,14 @@ const command = defineCommand({
     const maxTokens = parseMaxTokens(args["max-tokens"]);
     const agentStore = await context.store();
     const model = await selectModel({
+      env: context.env,
       model: args.model,
       provider: args.provider === undefined ? undefined : findProvider(args.provider).id,
-      fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(agentStore)).id,
+      fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(agentStore), context.env).id,
     });
     const provider = findProvider(model.provider);
     const store = await storeForAccount(agentStore, provider, args.account);
-    const credential = await resolveCredential(provider, { store });
+    const credential = await resolveCredential(provider, { store, env: context.env });
 
     const abort = new AbortController();
     // A reader that stops reading (`pi -p … | head -1`) is a normal end; a full or closed
@@ -63,7 +64,7 @@ const command = defineCommand({
     });
     try {
       const request = { model: model.id, info: model, system: args.system, messages: [{ role: "user" as const, content: question }], maxTokens, signal: abort.signal };
-      for await (const event of chatWithRecovery(request, credential, store)) {
+      for await (const event of chatWithRecovery(request, credential, store, context.env)) {
         if (stdoutFailure()) break;
         if (json) {
           write(JSON.stringify(event) + "\n");

@@ -22,7 +22,7 @@ const command = defineCommand({
   examples: ["pi status", `pi status ${PROVIDERS[0]!.id}`, "pi status --json | jq '.providers[0].source'"],
   async run(args, context) {
     const providers = args.provider ? [findProvider(args.provider)] : [...PROVIDERS];
-    const { store, providers: statuses } = await collectStatus(await context.store(), providers, { account: args.account });
+    const { store, providers: statuses } = await collectStatus(await context.store(), context.env, providers, { account: args.account });
     if (args.json) {
       // The JSON keeps its fields as they were; the summary line is the text form's.
       const { summary: _, ...facts } = store;

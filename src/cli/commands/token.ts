@@ -28,6 +28,7 @@ const command = defineCommand({
     const provider = findProvider(args.provider ?? PROVIDERS[0]!.id);
     const minValidity = args["min-validity"];
     const resolved = await resolveCredential(provider, {
+      env: context.env,
       store: await storeForAccount(await context.store(), provider, args.account),
       minValidityMs: minValidity === undefined ? 0 : parseDuration(minValidity, "--min-validity"),
     });

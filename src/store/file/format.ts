@@ -11,6 +11,7 @@ export interface StoreFile {
   readonly path: string;
   readonly format: "oauth.json" | "auth.json";
   readonly secretsIn: SecretsPreference;
+  readonly env: NodeJS.ProcessEnv;
   read(): Promise<{ exists: boolean; data: StoreData }>;
 }
 

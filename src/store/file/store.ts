@@ -29,6 +29,8 @@ export class FileStore implements CredentialStore {
 
   constructor(
     readonly path: string,
+    /** The run's environment: key templates, the lock's wait and the keychain read it. */
+    readonly env: NodeJS.ProcessEnv,
     secretsIn: SecretsPreference = "file",
     /** Where that preference was set ("PI_CREDENTIAL_STORE", "settings.json"), for status; undefined for the default. */
     readonly secretsFrom?: string,
@@ -89,8 +91,8 @@ export class FileStore implements CredentialStore {
         const data = parseStore(this.path, text);
         if (hasKeyringMarkers(data)) {
           // Loaded only when some secret is in the keychain: the file-only hot path pays nothing.
-          const { fillFromKeyring } = await import("../keyring/entries.ts");
-          await fillFromKeyring(this.path, data);
+          const [{ fillFromKeyring }, { keychainVault }] = await Promise.all([import("../keyring/entries.ts"), import("../keyring/keychain.ts")]);
+          await fillFromKeyring(this.path, data, keychainVault(this.env));
         }
         registerStoredSecrets(data);
         return { path: this.path, exists: true, data };
@@ -107,10 +109,10 @@ export class FileStore implements CredentialStore {
    * (§C.3): `!command` runs the command and takes its output, `$NAME` and `${NAME}` are
    * environment variables, `$$` is a dollar. In oauth.json a key is just a key.
    */
-  async resolveKey(key: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  async resolveKey(key: string): Promise<string> {
     if (this.format !== "auth.json") return key;
     const { resolveKeyTemplate } = await import("./key-template.ts");
-    return resolveKeyTemplate(key, env);
+    return resolveKeyTemplate(key, this.env);
   }
 
   private checkPlace(): Promise<void> {
@@ -182,7 +184,7 @@ export class FileStore implements CredentialStore {
     const chosen = this.secretsFrom ? ` (${this.secretsFrom}=${this.secretsIn})` : "";
     if (this.secretsIn === "file") return { secrets: marked ? "keyring" : "file", secretsNote: `the file${chosen}` };
     const { probeKeyring } = await import("../keyring/keychain.ts");
-    const probe = await probeKeyring();
+    const probe = await probeKeyring(this.env);
     if (marked) return { secrets: "keyring", secretsNote: `the OS keychain, service "pi"${chosen}${probe.ok ? "" : `, which is not answering now (${probe.reason})`}` };
     if (probe.ok) return { secrets: "file", secretsNote: `the file for now; the OS keychain answers, so the next login or refresh moves them there${chosen}` };
     return { secrets: "file", secretsNote: `the file: the OS keychain is not available (${probe.reason})${chosen}` };

@@ -37,7 +37,7 @@ export async function updateStore<T>(store: StoreFile, mutate: Mutation<T>, opti
   ensureDirectory(dirnameOf(realPath));
   const whileWaiting = options.whileWaiting;
   const lockOptions = {
-    waitMs: lockWaitFromEnv() ?? options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+    waitMs: lockWaitFromEnv(store.env) ?? options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
     purpose: options.purpose,
     whileWaiting: whileWaiting && (async () => {
       const value = await whileWaiting();
@@ -66,7 +66,8 @@ export async function updateStore<T>(store: StoreFile, mutate: Mutation<T>, opti
     // for a keychain that is not there.
     const keyring = store.secretsIn !== "file" || hasKeyringMarkers(data) ? await import("../keyring/entries.ts") : undefined;
     const itemsBefore = keyring?.keyringItems(data);
-    const { backend } = keyring ? await keyring.chooseBackend(store.secretsIn) : { backend: "file" as const };
+    const vault = keyring ? (await import("../keyring/keychain.ts")).keychainVault(store.env) : undefined;
+    const { backend } = keyring && vault ? await keyring.chooseBackend(store.secretsIn, vault) : { backend: "file" as const };
     const pending = reserve(store.path, realPath);
     const run = async (): Promise<UpdateResult<T>> => {
       const before = snapshotEntries(data);
@@ -82,14 +83,14 @@ export async function updateStore<T>(store: StoreFile, mutate: Mutation<T>, opti
         // again, on what the file holds now, and only where that is still what it changed.
         return { value, written: await reapplyUnderReferenceLock(store, realPath, lockOptions.waitMs, before, data, pending) };
       }
-      const written = keyring ? await keyring.fileForm(store.path, data, backend) : data;
+      const written = keyring && vault ? await keyring.fileForm(store.path, data, backend, vault) : data;
       try {
         pending.commit(JSON.stringify(written, null, 2) + "\n");
       } catch (error) {
         throw storeIoError(store.path, "write", error);
       }
       // Only once the file no longer refers to them: items of deleted logins, or of a move to the file.
-      if (keyring && itemsBefore) await keyring.removeStaleItems(store.path, itemsBefore, keyring.keyringItems(written));
+      if (keyring && vault && itemsBefore) await keyring.removeStaleItems(store.path, itemsBefore, keyring.keyringItems(written), vault);
       return { value, written: true };
     };
     try {

@@ -5,7 +5,7 @@
  */
 
 import { warnNotice } from "../../core/notice.ts";
-import { itemName, keychainVault, legacyItemNames } from "./keychain.ts";
+import { itemName, legacyItemNames } from "./keychain.ts";
 import type { SecretVault } from "./vault.ts";
 import type { SecretsPreference } from "../contract.ts";
 import { KEYRING_FIELD, SECRET_FIELDS, type StoreData } from "../schema.ts";
@@ -14,7 +14,7 @@ type Entry = Record<string, unknown>;
 const entriesOf = (data: StoreData) => Object.entries(data).filter((e): e is [string, Entry] => typeof e[1] === "object" && e[1] !== null && !Array.isArray(e[1]));
 
 /** Reading: each marked entry gets its secrets back from the keychain (a missing item stays missing). */
-export async function fillFromKeyring(storePath: string, data: StoreData, vault: SecretVault = keychainVault): Promise<void> {
+export async function fillFromKeyring(storePath: string, data: StoreData, vault: SecretVault): Promise<void> {
   for (const [key, entry] of entriesOf(data)) {
     const fields = entry[KEYRING_FIELD];
     if (!Array.isArray(fields)) continue;
@@ -38,7 +38,7 @@ export function keyringItems(data: StoreData): Set<string> {
 }
 
 /** The backend a write uses: decided before anything is sent, so a missing keychain costs no token. */
-export async function chooseBackend(preference: SecretsPreference, vault: SecretVault = keychainVault): Promise<{ backend: "keyring" | "file"; fellBack?: string }> {
+export async function chooseBackend(preference: SecretsPreference, vault: SecretVault): Promise<{ backend: "keyring" | "file"; fellBack?: string }> {
   if (preference === "file") return { backend: "file" };
   const probe = await vault.probe();
   if (probe.ok) return { backend: "keyring" };
@@ -55,7 +55,7 @@ export async function chooseBackend(preference: SecretsPreference, vault: Secret
  * keychain that fails now (after a refresh has spent the old token) does not lose the new
  * one: that entry is written to the file, with a warning.
  */
-export async function fileForm(storePath: string, data: StoreData, backend: "keyring" | "file", vault: SecretVault = keychainVault): Promise<StoreData> {
+export async function fileForm(storePath: string, data: StoreData, backend: "keyring" | "file", vault: SecretVault): Promise<StoreData> {
   const out: StoreData = { ...data };
   for (const [key, entry] of entriesOf(data)) {
     const { [KEYRING_FIELD]: _marker, ...plain } = entry;
@@ -78,7 +78,7 @@ export async function fileForm(storePath: string, data: StoreData, backend: "key
 }
 
 /** After the file is written: keychain items it no longer refers to are removed (best effort). */
-export async function removeStaleItems(storePath: string, before: Set<string>, after: Set<string>, vault: SecretVault = keychainVault): Promise<void> {
+export async function removeStaleItems(storePath: string, before: Set<string>, after: Set<string>, vault: SecretVault): Promise<void> {
   for (const item of before) {
     if (after.has(item)) continue;
     const [key, field] = item.split("\0") as [string, string];

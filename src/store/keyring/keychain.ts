@@ -83,7 +83,7 @@ export async function keyringDelete(name: string): Promise<void> {
 }
 
 /** Whether a keychain answers here (within 3 s); the reason when it does not. */
-export async function probeKeyring(env: NodeJS.ProcessEnv = process.env): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function probeKeyring(env: NodeJS.ProcessEnv): Promise<{ ok: true } | { ok: false; reason: string }> {
   const noBus = await noSessionBus(env);
   if (noBus) return { ok: false, reason: noBus };
   try {
@@ -94,8 +94,10 @@ export async function probeKeyring(env: NodeJS.ProcessEnv = process.env): Promis
   }
 }
 
-/** The OS keychain as the vault entries.ts writes to. */
-export const keychainVault: SecretVault = { get: keyringGet, set: keyringSet, delete: keyringDelete, probe: probeKeyring };
+/** The OS keychain as the vault entries.ts writes to, asked whether it answers with the run's environment. */
+export function keychainVault(env: NodeJS.ProcessEnv): SecretVault {
+  return { get: keyringGet, set: keyringSet, delete: keyringDelete, probe: () => probeKeyring(env) };
+}
 
 /**
  * On Linux the keychain is the Secret Service, reached over the D-Bus session bus: through

@@ -38,7 +38,7 @@ export function parseRedisAddress(text: string, from: string): RedisAddress {
 }
 
 /** How long one command may take: `PI_REDIS_TIMEOUT_MS`, default 5 s. */
-function commandTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+export function commandTimeoutMs(env: NodeJS.ProcessEnv): number {
   const value = Number(env.PI_REDIS_TIMEOUT_MS);
   return Number.isFinite(value) && value > 0 ? value : 5_000;
 }
@@ -48,7 +48,7 @@ export class RedisConnection {
 
   constructor(
     readonly address: RedisAddress,
-    private readonly timeoutMs = commandTimeoutMs(),
+    private readonly timeoutMs: number,
   ) {}
 
   /** Sends one command; connects first when there is no open connection. */

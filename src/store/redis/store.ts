@@ -7,7 +7,7 @@ import { PiError } from "../../core/errors.ts";
 import { agentDir, joinPath } from "../../core/paths.ts";
 import type { CredentialStore, StoreDescription, Mutation, StoreSnapshot, UpdateOptions, UpdateResult } from "../contract.ts";
 import { registerStoredSecrets } from "../contract.ts";
-import { type RedisAddress, RedisConnection, parseRedisAddress } from "./connection.ts";
+import { type RedisAddress, RedisConnection, commandTimeoutMs, parseRedisAddress } from "./connection.ts";
 import { type StoreData, UNREADABLE_FIELD } from "../schema.ts";
 import { type SealingKey, loadSealingKey, unseal } from "./seal.ts";
 import { CHECK_LABEL, CHECK_TEXT, KEYS, READ, type RawState, type SharedStoreHandle } from "./layout.ts";
@@ -23,11 +23,11 @@ export class RedisStore implements CredentialStore, SharedStoreHandle {
     url: string,
     /** Where the choice was made: "PI_CREDENTIAL_STORE" or "settings.json". */
     readonly chosenIn: string,
-    readonly env: NodeJS.ProcessEnv = process.env,
+    readonly env: NodeJS.ProcessEnv,
     private readonly keyFile?: string,
   ) {
     this.address = parseRedisAddress(url, chosenIn);
-    this.connection = new RedisConnection(this.address);
+    this.connection = new RedisConnection(this.address, commandTimeoutMs(env));
   }
 
   get location(): string {

@@ -178,7 +178,7 @@ function conflict(store: SharedStoreHandle, lease: Lease): PiError {
  * itself on the next use that reaches Redis — unless the login there changed meanwhile.
  */
 async function rescue(store: SharedStoreHandle, state: LockedState, keys: string[], cause: PiError): Promise<PiError> {
-  const rescue = new FileStore(store.rescuePath, "file");
+  const rescue = new FileStore(store.rescuePath, store.env, "file");
   await rescue.update(async (data) => {
     const replaced = (typeof data.replaced === "object" && data.replaced !== null ? data.replaced : {}) as Record<string, string>;
     for (const k of keys) {
@@ -202,7 +202,7 @@ async function rescue(store: SharedStoreHandle, state: LockedState, keys: string
 /** Puts logins kept during an outage back, under the lease; a login changed meanwhile in Redis is newer and stays. */
 export async function restoreRescued(store: SharedStoreHandle): Promise<void> {
   if (!(await Bun.file(store.rescuePath).exists())) return;
-  const rescue = new FileStore(store.rescuePath, "file");
+  const rescue = new FileStore(store.rescuePath, store.env, "file");
   const held = (await rescue.read()).data;
   const key = await store.sealingKey();
   if ((typeof held.store === "string" && held.store !== store.location) || (typeof held.keyFingerprint === "string" && held.keyFingerprint !== key.fingerprint)) {

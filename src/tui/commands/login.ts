@@ -31,7 +31,7 @@ export const login: SlashCommand = async (host, arg) => {
   const cancel = new AbortController();
   host.busy(cancel);
   try {
-    const result = await loginAndStore(await host.context.store(), provider, method, sessionLoginUI(host, cancel), {});
+    const result = await loginAndStore({ store: await host.context.store(), env: host.context.env }, provider, method, sessionLoginUI(host, cancel), {});
     host.say(style.green(`✓ Logged in to ${provider.displayName}. Stored in ${displayPath(result.storePath)}.`));
     if (result.hiddenBy) host.say(style.yellow(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one.`));
   } catch (error) {

@@ -17,5 +17,5 @@ export const logout: SlashCommand = async (host, arg) => {
     if (!provider) return host.say(style.dim("Logout cancelled; nothing changed."));
   }
   host.working(`Logging out of ${provider.displayName}…`);
-  host.say(await logoutOne(store, provider));
+  host.say(await logoutOne(store, provider, host.context.env));
 };

@@ -8,7 +8,7 @@ import { style } from "../style.ts";
 /** `/model [id]`: the model for the next message, named or chosen from the catalog, and remembered. */
 export const model: SlashCommand = async (host, arg) => {
   if (arg) return use(host, arg);
-  const models = await catalog();
+  const models = await catalog(host.context.env);
   const current = host.model;
   const items = (detail: (m: ModelInfo) => string): SelectorItem[] =>
     models.map((m) => ({
@@ -29,7 +29,7 @@ export const model: SlashCommand = async (host, arg) => {
 };
 
 async function use(host: SessionHost, name: string): Promise<void> {
-  host.model = await selectModel({ model: name, fallbackProvider: host.model.provider, via: "/model" });
+  host.model = await selectModel({ model: name, fallbackProvider: host.model.provider, via: "/model", env: host.context.env });
   await host.context.updateSettings({ model: qualified(host.model) });
   await host.printHeader();
 }
