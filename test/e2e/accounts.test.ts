@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { PI_BIN, Sandbox, loginThroughStdin, storedLogin } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, loginThroughStdin, storedLogin, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
 /**
@@ -9,15 +9,7 @@ import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
  */
 let fake: FakeAnthropic;
 let box: Sandbox;
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => box.cleanup());
+fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
 
 const approve = (url: string) => {
   const { code, state } = fake.approve(url);

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
+import { Sandbox, readUntil, storedLogin, until, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 import { debugPass } from "../helpers/secrets.ts";
 import { ensureReference, runReference, spawnReference } from "../reference/reference.ts";
 
@@ -20,15 +20,7 @@ async function finishReading(proc: ReturnType<Sandbox["spawn"]>, read: Awaited<R
 
 let fake: FakeAnthropic;
 let box: Sandbox;
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => box.cleanup());
+fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
 
 const authPath = () => join(box.agentDir, "auth.json");
 const lockDir = () => `${authPath()}.lock`;

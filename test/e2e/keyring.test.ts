@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { Sandbox, loginThroughStdin, storedLogin } from "../helpers/pi.ts";
+import { Sandbox, loginThroughStdin, storedLogin, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 import { hasSecretService, lookupItem, startSecretService } from "../helpers/secret-service.ts";
 
 /**
@@ -14,15 +14,7 @@ import { hasSecretService, lookupItem, startSecretService } from "../helpers/sec
  */
 let fake: FakeAnthropic;
 let box: Sandbox;
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => box.cleanup());
+fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
 
 const approve = (url: string) => {
   const { code, state } = fake.approve(url);

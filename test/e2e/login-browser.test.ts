@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { type PiResult, Sandbox, readUntil, until } from "../helpers/pi.ts";
+import { type PiResult, Sandbox, readUntil, until, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 import { debugPass } from "../helpers/secrets.ts";
 
 /**
@@ -10,16 +10,7 @@ import { debugPass } from "../helpers/secrets.ts";
  */
 let fake: FakeAnthropic;
 let box: Sandbox;
-
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => box.cleanup());
+fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
 
 const URL_LINE = /^(https?:\/\/\S+\/oauth\/authorize\?\S+)$/m;
 

@@ -1,23 +1,14 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { Sandbox } from "../helpers/pi.ts";
+import { Sandbox, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 
 /** `pi login anthropic --start` in one process, `--finish` in another: for scripts, remote UIs and agents. */
 let fake: FakeAnthropic;
 let box: Sandbox;
-
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => box.cleanup());
+fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
 
 const pendingFile = () => join(box.agentDir, "pending-login.json");
 

@@ -1,21 +1,12 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { FakeAnthropic, CLIENT_ID } from "../fakes/anthropic-server.ts";
-import { Sandbox, loginThroughStdin } from "../helpers/pi.ts";
+import { Sandbox, loginThroughStdin, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 
 let fake: FakeAnthropic;
 let box: Sandbox;
-
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => box.cleanup());
+fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
 
 /** Run `pi login anthropic` with stdin piped, answer like a user pasting from the browser. */
 const login = (answer: (url: string) => string, env: Record<string, string> = {}) =>

@@ -1,22 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { FakeOpenAI } from "../fakes/openai-server.ts";
-import { type PiResult, Sandbox, readUntil, until } from "../helpers/pi.ts";
+import { type PiResult, Sandbox, readUntil, until, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 import { debugPass, withoutDebugLines } from "../helpers/secrets.ts";
 
 /** OpenAI Codex (ChatGPT Plus/Pro) end to end against a fake OpenAI written from reference-providers.md §P2. */
 let fake: FakeOpenAI;
 let box: Sandbox;
-
-beforeAll(() => {
-  fake = new FakeOpenAI().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => box.cleanup());
+fakeAndSandboxPerTest(() => new FakeOpenAI(), (f) => (fake = f), (b) => (box = b));
 
 const URL_LINE = /^(https?:\/\/\S+\/oauth\/authorize\?\S+)$/m;
 

@@ -1,21 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
-import { type PiResult, Sandbox, readUntil } from "../helpers/pi.ts";
+import { type PiResult, Sandbox, readUntil, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 import { debugPass, withoutDebugLines } from "../helpers/secrets.ts";
 
 /** OpenRouter end to end against a fake written from reference-providers.md §P5. */
 let fake: FakeOpenRouter;
 let box: Sandbox;
-beforeAll(() => {
-  fake = new FakeOpenRouter().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => box.cleanup());
+fakeAndSandboxPerTest(() => new FakeOpenRouter(), (f) => (fake = f), (b) => (box = b));
 
 const URL_LINE = /^(https?:\/\/\S+\/auth\?\S+)$/m;
 

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { Sandbox, storedLogin } from "../helpers/pi.ts";
+import { Sandbox, storedLogin, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 
 /**
  * New files and settings skip the ownership and mode check — no more (issue 21, point 2):
@@ -16,15 +16,7 @@ const canTest = process.getuid?.() === 0 && Number.isInteger(NOBODY);
 
 let fake: FakeAnthropic;
 let box: Sandbox;
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => box.cleanup());
+fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
 
 /** A TCP listener that only counts who connects: where a planted settings.json would send pi. */
 function listener() {

@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { PI_BIN, Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, readUntil, storedLogin, until, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
 /**
@@ -11,16 +11,7 @@ import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
  */
 let fake: FakeAnthropic;
 let box: Sandbox;
-
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => box.cleanup());
+fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
 setDefaultTimeout(30_000);
 
 const SIGNALS: [NodeJS.Signals, number][] = [

@@ -1,20 +1,11 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { FakeAnthropic, oauthError } from "../fakes/anthropic-server.ts";
-import { Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
+import { Sandbox, readUntil, storedLogin, until, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 
 let fake: FakeAnthropic;
 let box: Sandbox;
-
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => box.cleanup());
+fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
 
 const HOUR = 3600_000;
 
