@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeEach, describe, expect, test } from "bun:test";
 import { closeSync, openSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, storedLogin, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 
 /**
  * A failed write to stdout is a failure (issue 21, point 13): a full disk or a closed
@@ -10,17 +10,8 @@ import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
  */
 let fake: FakeAnthropic;
 let box: Sandbox;
-
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-  box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
-});
-afterEach(() => box.cleanup());
+fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+beforeEach(() => box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) }));
 
 /** Runs pi with stdout on /dev/full (or, with `closed`, with no stdout at all), stderr captured. */
 async function withBrokenStdout(args: string[], closed = false): Promise<{ code: number; stderr: string }> {
