@@ -99,14 +99,38 @@ async function dispatch(argv: readonly string[], context: CommandContext): Promi
   }
 }
 
+/**
+ * Commands of gh, Claude Code and Codex that people type at pi, with pi's own for the same
+ * thing. Like a typo of pi's commands, they are never sent to a model as a question.
+ */
+const FOREIGN_COMMANDS: Record<string, string> = {
+  auth: "`pi login`, `pi status`, `pi token` and `pi logout` (pi has no `auth` command)",
+  whoami: "`pi status` (who is signed in, to what)",
+  "setup-token": "`pi login` to sign in, and `pi token` to print the token a script needs",
+  signin: "`pi login`",
+  signout: "`pi logout`",
+};
+
+/**
+ * A first word that is a command mistyped (two edits at most, a swapped pair counting one) or
+ * another tool's command: an error saying what was meant, because a session would send it to
+ * the model and spend the person's quota on a typo. `pi -- <words>` asks anyway.
+ */
+function refuseCommandLikeWords(argv: readonly string[]): void {
+  const [first] = argv;
+  if (!first || first.startsWith("-") || /\s/.test(first)) return;
+  const word = first.toLowerCase();
+  // After `--`, words are the question whatever they look like.
+  const asQuestion = `to ask the model, put -- first: pi -- ${argv.join(" ")}`;
+  const foreign = FOREIGN_COMMANDS[word];
+  if (foreign) throw new PiError("usage", `"${first}" is not a pi command; pi's are ${foreign}; ${asQuestion}`);
+  const near = closest(word, Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([n]) => n), 2);
+  if (near) throw new PiError("usage", `unknown command "${first}"; did you mean \`pi ${near}\`? (${asQuestion})`);
+}
+
 /** `pi`, `pi "question"`, `pi --model x`: the interactive session, which needs a terminal. */
 async function session(argv: readonly string[], context: CommandContext): Promise<number> {
-  const [first] = argv;
-  // One word close to a command is a typo, not a question.
-  if (argv.length === 1 && first && !first.startsWith("-") && !/\s/.test(first)) {
-    const near = closest(first, Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([n]) => n));
-    if (near) throw new PiError("usage", `unknown command "${first}"; did you mean \`pi ${near}\`? (see \`pi --help\`)`);
-  }
+  refuseCommandLikeWords(argv);
   const args = parseRootArgs(argv);
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     const hint = args.message ? `pi -p ${JSON.stringify(args.message)}` : 'pi -p "question"';

@@ -32,9 +32,9 @@ afterEach(() => {
   box.cleanup();
 });
 
-function start(extra: Record<string, string> = {}, size = { width: 80, height: 40 }) {
+function start(extra: Record<string, string> = {}, size = { width: 80, height: 40 }, args: string[] = []) {
   const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
-  term.start([PI_BIN], { ...base, ...fake.env(), TERM: "xterm-256color", ...extra }, size);
+  term.start([PI_BIN, ...args], { ...base, ...fake.env(), TERM: "xterm-256color", ...extra }, size);
 }
 
 async function type(text: string, then = "Enter") {
@@ -288,6 +288,35 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     const screen = term.screen();
     expect(screen.match(/some text typed before the resize/g)).toHaveLength(1);
     expect(term.screenWithEscapes()).not.toMatch(/\x1b\[3\dm/);
+  });
+});
+
+describe.skipIf(!hasTmux)("words that look like commands, on a terminal", () => {
+  setDefaultTimeout(30_000);
+
+  for (const [args, says] of [
+    [["logni"], "did you mean `pi login`?"],
+    [["tokne"], "did you mean `pi token`?"],
+    [["loign"], "did you mean `pi login`?"],
+    [["sttaus", "anthropic"], "did you mean `pi status`?"],
+    [["auth", "login"], '"auth" is not a pi command; pi\'s are `pi login`'],
+    [["whoami"], "`pi status`"],
+    [["setup-token"], "`pi login` to sign in"],
+  ] as const) {
+    test(`pi ${args.join(" ")} says what was meant, exits 2, and sends nothing to the model`, async () => {
+      start({ ANTHROPIC_API_KEY: API_KEY }, undefined, [...args]);
+      const screen = await term.waitFor(/\[exit \d+\]/);
+      expect(screen).toContain("[exit 2]");
+      expect(screen.replace(/\n/g, "")).toContain(says);
+      expect(screen.replace(/\n/g, "")).toContain(`pi -- ${args.join(" ")}`);
+      expect(fake.messageRequests()).toHaveLength(0);
+    });
+  }
+
+  test("pi -- logni asks the model anyway", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY }, undefined, ["--", "logni"]);
+    await term.waitFor(/arrives in pieces/);
+    expect((fake.messageRequests()[0]!.json!.messages as { content: string }[])[0]!.content).toBe("logni");
   });
 });
 

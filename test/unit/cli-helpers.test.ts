@@ -102,3 +102,14 @@ describe("opening a browser", () => {
     expect(openerCommand(url, {}, "win32")).toEqual(["rundll32", "url.dll,FileProtocolHandler", url]);
   });
 });
+
+describe("what was meant", () => {
+  test("a swapped pair of letters is one edit, so `logni` and `loign` are one from `login`", async () => {
+    const { closest, editDistance } = await import("../../src/core/suggest.ts");
+    expect(editDistance("logni", "login")).toBe(1);
+    expect(editDistance("loign", "login")).toBe(1);
+    expect(editDistance("kitten", "sitting")).toBe(3);
+    expect(closest("sttaus", ["status", "switch"], 2)).toBe("status");
+    expect(closest("hello", ["login", "logout", "token"], 2)).toBeUndefined();
+  });
+});
