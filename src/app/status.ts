@@ -10,7 +10,7 @@ import { displayPath } from "../core/paths.ts";
 import { maskToken } from "../core/redact.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore, StoreDescription } from "../store/contract.ts";
-import { RATE_LIMIT_FIELD, isRefreshable } from "../store/schema.ts";
+import { RATE_LIMIT_FIELD, type StoreData, isRefreshable } from "../store/schema.ts";
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
 import { type StoreView, describeSources } from "./credentials.ts";
 
@@ -55,16 +55,20 @@ export async function collectStatus(store: CredentialStore, env: NodeJS.ProcessE
 }
 
 /** The view with the asked-for account in the provider's place; the accounts listed either way. */
-function accountView(provider: ProviderDescriptor, view: StoreView, account: string | undefined): StoreView & { account?: string } {
+function accountView(provider: ProviderDescriptor, view: StoreView, account: string | undefined): ShownView {
   if (account === undefined || !("data" in view)) return view;
   const active = accountsOf(view.data, provider).find((r) => r.active);
   if (active?.name === account) return view;
   const picture = pictureOfAccount(view.data, provider, account);
   if (!picture) throw noSuchAccount(provider, account, accountsOf(view.data, provider));
-  return { data: picture, account };
+  // The accounts are listed as they are stored, whichever one is shown.
+  return { data: picture, account, stored: view.data };
 }
 
-function describeProvider(provider: ProviderDescriptor, view: StoreView & { account?: string }, env: NodeJS.ProcessEnv): ProviderStatus {
+/** What status shows of a provider: the active account's picture, or (`--account`) another's, and the logins as stored. */
+type ShownView = StoreView & { account?: string; stored?: StoreData };
+
+function describeProvider(provider: ProviderDescriptor, view: ShownView, env: NodeJS.ProcessEnv): ProviderStatus {
   const sources = describeSources(provider, view, env);
   const active = sources.find((s) => s.present);
   const stored = sources.find((s) => s.source === "stored");
@@ -94,7 +98,7 @@ function describeProvider(provider: ProviderDescriptor, view: StoreView & { acco
     neverExpires: login?.type === "oauth" && login.expires !== undefined && expires === undefined,
     renewable: login ? isRefreshable(login) : null,
     details: login && provider.describe ? provider.describe(login) : {},
-    accounts: "data" in view ? accountsOf(view.data, provider).map((r) => ({ name: r.name, active: r.active, identity: identityOf(r.entry) })) : [],
+    accounts: "data" in view ? accountsOf(view.stored ?? view.data, provider).map((r) => ({ name: r.name, active: r.active, identity: identityOf(r.entry) })) : [],
     account: view.account ?? null,
     warnings,
     sources: sources.map((s) => ({

@@ -52,6 +52,14 @@ describe("accounts", () => {
     expect(status.stdout).toContain("accounts: work (ada@work.example) [active], home (ada@home.example) — `pi switch anthropic` changes the active one");
     const homeStatus = await box.run(["status", "anthropic", "--account", "home"], { env: fake.env() });
     expect(homeStatus.stdout).toContain('Anthropic (Claude Pro/Max) (anthropic) — account "home"');
+    // The accounts as stored, whichever one is shown: the active one is still work.
+    expect(homeStatus.stdout).toContain("accounts: work (ada@work.example) [active], home (ada@home.example) —");
+    const homeJson = JSON.parse((await box.run(["status", "anthropic", "--account", "home", "--json"], { env: fake.env() })).stdout);
+    expect(homeJson.providers[0].account).toBe("home");
+    expect(homeJson.providers[0].accounts).toEqual([
+      { name: "work", active: true, identity: "ada@work.example" },
+      { name: "home", active: false, identity: "ada@home.example" },
+    ]);
     const json = JSON.parse((await box.run(["status", "anthropic", "--json"], { env: fake.env() })).stdout);
     expect(json.providers[0].accounts).toEqual([
       { name: "work", active: true, identity: "ada@work.example" },
