@@ -76,7 +76,11 @@ export async function loginWithToken(target: LoginPlace, provider: ProviderDescr
   const value = token.trim();
   registerSecret(value);
   if (value === "") throw new PiError("usage", `stdin held no token; pipe in ${provider.withToken}`);
-  checkTokenCharacters(value, "the token on stdin");
+  // What the person brought is a usage error (exit 2), not a provider's bad answer: a script must not retry it.
+  if (/^bearer\s/i.test(value)) throw new PiError("usage", `pipe in the token alone, without "Bearer " before it; nothing was stored`);
+  if (!isTokenText(value)) {
+    throw new PiError("usage", `the token on stdin contains spaces, tabs, control or non-ASCII characters, which no token has; pipe in ${provider.withToken} alone; nothing was stored`);
+  }
   return keep(target, provider, await runtime.loginWithToken(value, options), account);
 }
 

@@ -109,10 +109,14 @@ describe("pi login anthropic --with-token", () => {
     ["an empty stdin", "", "stdin held no token"],
     ["a token of another vendor", "ghp_0123456789abcdef0123456789abcdef\n", "not an Anthropic API key"],
     ["a token with a control character", "sk-ant-api03-abc\u001b[31mdef\n", "control or non-ASCII characters"],
+    ["two words", "hello world\n", "contains spaces, tabs, control or non-ASCII characters"],
+    ["a token after Bearer", "Bearer sk-ant-oat01-pasted-with-its-header-0123\n", 'without "Bearer " before it'],
+    ["a token with a tab in it", "sk-ant-api03-abc\tdef\n", "contains spaces, tabs"],
+    ["a token with a non-ASCII letter", "sk-ant-api03-abcdéf\n", "non-ASCII characters"],
   ] as const) {
-    test(`${name} is refused with a usage message and nothing is stored`, async () => {
+    test(`${name} is refused with a usage message (exit 2: not worth a retry) and nothing is stored`, async () => {
       const r = await box.run(["login", "anthropic", "--with-token"], { env: env(), stdin });
-      expect(r.code).not.toBe(0);
+      expect(r.code).toBe(2);
       expect(r.stderr).toContain(message);
       expect(await Bun.file(box.storePath).exists()).toBe(false);
     });
