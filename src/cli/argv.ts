@@ -69,7 +69,7 @@ function unknownOption(arg: string, known: Map<string, unknown>, command: string
   const typed = arg.split("=")[0]!;
   const flags = [...known.keys()].map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
   const near = closest(typed, [...flags, "--help"]);
-  return usage(`unknown option ${typed}${near ? `; did you mean ${near}?` : ""}`, command);
+  return usage(`unknown option ${typed}${near ? ` (did you mean ${near}?)` : ""}`, command);
 }
 
 const usage = (what: string, command: string) => new PiError("usage", `${what}; see \`pi ${command === "-p" ? "-p" : command} --help\``);

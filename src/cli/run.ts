@@ -149,7 +149,7 @@ function parseRootArgs(argv: readonly string[]) {
       const typed = argv.find((a) => a.startsWith("-") && !["-m", "--model"].includes(a.split("=")[0]!));
       if (typed) {
         const near = closest(typed.split("=")[0]!, ["--model", "-m", "--help", "-h", "--version", "-v", "-p", "--print"]);
-        throw new PiError("usage", `unknown option ${typed.split("=")[0]}${near ? `; did you mean ${near}?` : ""} (see \`pi --help\`)`);
+        throw new PiError("usage", `unknown option ${typed.split("=")[0]}${near ? ` (did you mean ${near}?)` : ""}; see \`pi --help\``);
       }
     }
     throw error;

@@ -103,10 +103,13 @@ describe("pi login anthropic --start / --finish", () => {
     expect(fake.tokenRequests()).toHaveLength(0);
   });
 
-  test("a provider without two-step sign-in says so", async () => {
-    const r = await box.run(["login", "github-copilot", "--start"], { env: fake.env() });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("has no two-step sign-in");
+  test("a provider without two-step sign-in says so, for --start and --finish alike, before asking for any code", async () => {
+    for (const mode of ["--start", "--finish"]) {
+      const r = await box.run(["login", "github-copilot", mode], { env: fake.env() });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trimEnd()).toBe(`pi: GitHub Copilot has no two-step sign-in (${mode}); run \`pi login github-copilot\``);
+      expect(r.stderr).not.toContain("CODE#STATE");
+    }
   });
 
   test("--start and --finish together are a usage error", async () => {

@@ -145,8 +145,8 @@ describe("mistakes", () => {
   for (const [typed, says] of [
     [["logn"], "did you mean `pi login`?"],
     [["--foo"], "unknown option --foo"],
-    [["-V"], "unknown option -V; did you mean -v?"],
-    [["status", "--jsn"], "unknown option --jsn; did you mean --json?"],
+    [["-V"], "unknown option -V (did you mean -v?); see `pi --help`"],
+    [["status", "--jsn"], "unknown option --jsn (did you mean --json?); see `pi status --help`"],
     [["help", "staus"], 'unknown command "staus"; did you mean status?'],
   ] as const) {
     test(`pi ${typed.join(" ")} says what was meant (exit 2)`, async () => {

@@ -28,7 +28,7 @@ describe("argument parsing", () => {
 
   test("refuses unknown options and missing values with the command's help, suggesting the nearest flag", () => {
     expect(() => parseArgv(["--nope"], spec, "token")).toThrow("unknown option --nope; see `pi token --help`");
-    expect(() => parseArgv(["--jsn"], spec, "token")).toThrow("unknown option --jsn; did you mean --json?");
+    expect(() => parseArgv(["--jsn"], spec, "token")).toThrow("unknown option --jsn (did you mean --json?); see `pi token --help`");
     expect(() => parseArgv(["--min-valdity=1h"], spec, "token")).toThrow("did you mean --min-validity?");
     expect(() => parseArgv(["--min-validity"], spec, "token")).toThrow("--min-validity needs a value");
   });

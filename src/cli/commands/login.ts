@@ -70,6 +70,13 @@ const command = defineCommand({
     const json = parsed.json === true;
 
     const account = parsed.account;
+    // Said before anything is read: a provider without the mode gets no question about a code or a token.
+    if ((mode === "start" || mode === "finish") && !provider.twoStep) {
+      throw new PiError("usage", `${provider.displayName} has no two-step sign-in (--${mode}); run \`pi login ${provider.id}\``);
+    }
+    if (mode === "with-token" && !provider.withToken) {
+      throw new PiError("usage", `${provider.displayName} cannot store a token you bring; run \`pi login ${provider.id}\``);
+    }
     if (mode === "with-token") {
       const token = await tokenFromStdin(provider);
       if (provider.signInNotice && provider.kindOfToken?.(token.trim()) === "oauth") writeErr(provider.signInNotice);
