@@ -126,7 +126,7 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
     }
     if (s.accounts.length > 1 || s.accounts.some((a) => a.name !== "default")) {
       const shown = s.accounts.map((a) => `${a.name}${a.identity ? ` (${a.identity})` : ""}${a.active ? " [active]" : ""}`);
-      lines.push(`  accounts: ${shown.join(", ")} — \`pi switch ${s.id}\` changes the active one`);
+      lines.push(`  accounts: ${shown.join(", ")} — ${switchHint(s)}`);
     }
     for (const w of s.warnings) lines.push(`  warning: ${w}`);
     lines.push("");
@@ -135,6 +135,12 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
   // A store not made yet has no secrets to place; a shared store that does not answer still says how it seals them.
   if (store.exists || store.answered !== null) lines.push(`Secrets: in ${store.secretsNote}`);
   return lines.join("\n");
+}
+
+/** What `pi switch` does here: change the active account, or (the provider ended the active login) make one active. */
+function switchHint(s: ProviderStatus): string {
+  if (s.accounts.some((a) => a.active)) return `\`pi switch ${s.id}\` changes the active one`;
+  return s.accounts.length === 1 ? `none is active: \`pi switch ${s.id}\` makes it active` : `none is active: \`pi switch ${s.id} <account>\` makes one active`;
 }
 
 function expiryText(s: ProviderStatus): string {

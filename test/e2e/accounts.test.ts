@@ -94,6 +94,17 @@ describe("accounts", () => {
     expect((await box.run(["token"], { env: fake.env() })).stdout).toBe(`${work.access}\n`);
   });
 
+  test("when the provider ended the active login and one account is left, status says none is active and pi switch makes it active", async () => {
+    const work = storedLogin(fake.issueFamily(), 3600_000);
+    box.writeStore({ "anthropic@work": { ...work, email: "ada@work.example" } });
+    const status = await box.run(["status", "anthropic"], { env: fake.env() });
+    expect(status.stdout).toContain("accounts: work (ada@work.example) — none is active: `pi switch anthropic` makes it active");
+    const s = await box.run(["switch", "anthropic"], { env: fake.env() });
+    expect(s.code).toBe(0);
+    expect(s.stdout).toContain('"work" is now the active account');
+    expect((await box.run(["token", "anthropic"], { env: fake.env() })).stdout).toBe(`${work.access}\n`);
+  });
+
   test("pi switch to an account that does not exist names the ones that do, and changes nothing", async () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000) });
     const before = box.readStore();

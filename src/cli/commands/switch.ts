@@ -24,13 +24,13 @@ const command = defineCommand({
     if (name === undefined) {
       const rows = accountsOf((await store.read()).data, provider);
       if (rows.length === 0) throw new PiError("not_logged_in", `not logged in to ${provider.displayName}; run \`pi login ${provider.id}\``);
-      if (rows.length === 1) {
+      const others = rows.filter((r) => !r.active);
+      if (rows.length === 1 && others.length === 0) {
         writeOut(`${provider.displayName} has one account, "${rows[0]!.name}"; \`pi login ${provider.id} --account <name>\` adds another.`);
         return EXIT.ok;
       }
-      const others = rows.filter((r) => !r.active);
-      if (rows.length === 2 && others.length === 1 && !isInteractive()) {
-        // Two accounts: switching can only mean the other one.
+      if (others.length === 1 && !isInteractive()) {
+        // Switching can only mean the one that is not active (also when none is: the provider ended the active login).
         name = others[0]!.name;
       } else if (isInteractive()) {
         const label = (r: (typeof rows)[number]) => {
