@@ -33,10 +33,8 @@ export async function readCache(env: NodeJS.ProcessEnv): Promise<Record<string, 
 export async function writeCache(env: NodeJS.ProcessEnv, provider: string, models: ModelInfo[]): Promise<void> {
   const cache = await readCache(env);
   cache[provider] = { fetchedAt: Date.now(), models };
-  const { writeFileAtomic } = await import("../store/atomic-write.ts");
-  const { mkdirSync } = await import("node:fs");
-  mkdirSync(agentDir(env), { recursive: true, mode: 0o700 });
-  writeFileAtomic(cachePath(env), JSON.stringify(cache, null, 2) + "\n");
+  const { writeAgentFile } = await import("../store/atomic-write.ts");
+  writeAgentFile(cachePath(env), JSON.stringify(cache, null, 2) + "\n");
 }
 
 /** Every model of every provider (or of one), embedded first, then those only the listing knows. */

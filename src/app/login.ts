@@ -200,14 +200,18 @@ async function readPending(env: NodeJS.ProcessEnv): Promise<Record<string, Pendi
 
 /** 0600 like the store: the pending entry holds a PKCE verifier. Removed once nothing is pending. */
 async function writePending(env: NodeJS.ProcessEnv, all: Record<string, PendingEntry>): Promise<void> {
-  const { mkdirSync, rmSync } = await import("node:fs");
+  const { rmSync } = await import("node:fs");
   const path = pendingPath(env);
   await checkAgentFile(path);
   if (Object.keys(all).length === 0) {
-    rmSync(path, { force: true });
+    try {
+      rmSync(path, { force: true });
+    } catch (error) {
+      const { storeIoError } = await import("../store/contract.ts");
+      throw storeIoError(path, "remove", error);
+    }
     return;
   }
-  mkdirSync(agentDir(), { recursive: true, mode: 0o700 });
-  const { writeFileAtomic } = await import("../store/atomic-write.ts");
-  writeFileAtomic(path, JSON.stringify(all, null, 2) + "\n");
+  const { writeAgentFile } = await import("../store/atomic-write.ts");
+  writeAgentFile(path, JSON.stringify(all, null, 2) + "\n");
 }

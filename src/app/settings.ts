@@ -5,7 +5,7 @@
  * never an error: it holds preferences, not credentials.
  */
 
-import { agentDir, settingsPath } from "../core/paths.ts";
+import { settingsPath } from "../core/paths.ts";
 import { checkAgentFile } from "../store/agent-file.ts";
 
 export type SettingsFile = Record<string, unknown>;
@@ -30,9 +30,7 @@ export function rememberedModel(settings: SettingsFile): string | undefined {
 /** Writes `change` over the file as it is now on disk; returns the file as written. */
 export async function writeSettings(env: NodeJS.ProcessEnv, change: SettingsFile): Promise<SettingsFile> {
   const next = { ...(await readSettingsFile(env)), ...change };
-  const { mkdirSync } = await import("node:fs");
-  const { writeFileAtomic } = await import("../store/atomic-write.ts");
-  mkdirSync(agentDir(env), { recursive: true, mode: 0o700 });
-  writeFileAtomic(settingsPath(env), JSON.stringify(next, null, 2) + "\n");
+  const { writeAgentFile } = await import("../store/atomic-write.ts");
+  writeAgentFile(settingsPath(env), JSON.stringify(next, null, 2) + "\n");
   return next;
 }

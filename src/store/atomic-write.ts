@@ -9,8 +9,9 @@
  * found out while nothing has happened yet, not after the provider rotated the token.
  */
 
-import { closeSync, fchmodSync, fsyncSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { storeIoError } from "./contract.ts";
 
 export interface PendingWrite {
   /** Writes `content` into the reserved file and renames it over the target. */
@@ -66,6 +67,20 @@ export function reserveWrite(path: string, bytes: number): PendingWrite {
 
 export function writeFileAtomic(path: string, content: string): void {
   reserveWrite(path, Buffer.byteLength(content, "utf8")).commit(content);
+}
+
+/**
+ * A file of the agent directory beside the store (settings, the model cache, a pending
+ * sign-in), its directory made 0700 if need be, written atomically — or one line saying why
+ * it could not be (a read-only directory, a full disk: exit 1), never an "unexpected failure".
+ */
+export function writeAgentFile(path: string, content: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    writeFileAtomic(path, content);
+  } catch (error) {
+    throw storeIoError(path, "write", error);
+  }
 }
 
 function writeAll(fd: number, data: Buffer, position: number): void {

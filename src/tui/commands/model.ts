@@ -4,6 +4,8 @@ import type { ModelInfo } from "../../providers/types.ts";
 import { Selector, type SelectorItem } from "../../terminal/selector.ts";
 import type { SessionHost, SlashCommand } from "../host.ts";
 import { style } from "../style.ts";
+import { message } from "../words.ts";
+import { PiError } from "../../core/errors.ts";
 
 /** `/model [id]`: the model for the next message, named or chosen from the catalog, and remembered. */
 export const model: SlashCommand = async (host, arg) => {
@@ -30,6 +32,12 @@ export const model: SlashCommand = async (host, arg) => {
 
 async function use(host: SessionHost, name: string): Promise<void> {
   host.model = await selectModel({ model: name, fallbackProvider: host.model.provider, via: "/model", env: host.context.env });
-  await host.context.updateSettings({ model: qualified(host.model) });
+  try {
+    await host.context.updateSettings({ model: qualified(host.model) });
+  } catch (error) {
+    if (!(error instanceof PiError)) throw error;
+    // The switch stands for this session; only remembering it failed.
+    host.say(style.yellow(`This session uses ${qualified(host.model)}; it could not be remembered for the next one: ${message(error)}`));
+  }
   await host.printHeader();
 }
