@@ -211,6 +211,33 @@ describe("pi update", () => {
     expect(readFileSync(bin).equals(before)).toBe(true);
   });
 
+  test("--version names what must be installed: a base address holding another release is refused, and the same version is nothing to do", async () => {
+    const bin = installed();
+    const before = readFileSync(bin);
+    await publish(newer());
+    const other = await update(bin, {}, ["--version", "v9.9.9"]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain("is pi 99.0.0, not v9.9.9; nothing was changed");
+    expect(readFileSync(bin).equals(before)).toBe(true);
+    await publish(new Uint8Array(readFileSync(signedPi)));
+    const same = await update(bin, {}, ["--version", `v${Bun.spawnSync([bin, "--version"]).stdout.toString().split(" ")[1]}`]);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain("is already this pi; nothing to do");
+    expect(same.stdout).not.toContain("Updated");
+  });
+
+  test("a file:// base address (a release directory on this machine) is read and checked like a download", async () => {
+    const bin = installed();
+    await publish(newer());
+    const r = await update(bin, { PI_INSTALL_BASE_URL: `file://${releaseDir}` });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("→ 99.0.0");
+    expect(Bun.spawnSync([bin, "--version"]).stdout.toString()).toContain("pi 99.0.0");
+    const missing = await update(installed(), { PI_INSTALL_BASE_URL: `file://${box.root}/nowhere` });
+    expect(missing.code).toBe(5);
+    expect(missing.stderr).toContain("there is no SHA256SUMS at file://");
+  });
+
   test("an older version is not installed without --version, and is with it", async () => {
     const bin = installed();
     await publish(new TextEncoder().encode('#!/bin/sh\necho "pi 0.0.1 (commit old, test)"\n'));

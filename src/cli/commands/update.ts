@@ -72,8 +72,12 @@ const command = defineCommand({
       const version = tried.stdout.toString().trim();
       if (!tried.success || !/^pi \d/.test(version)) throw new PiError("bad_response", `the downloaded ${archive} does not run on this machine; nothing was changed`);
       const next = version.split(" ")[1] ?? "";
-      if (next === VERSION && args.version === undefined) {
-        writeOut(`pi ${VERSION} is the latest release; nothing to do.`);
+      // A version asked for is what must be installed: a base address (PI_INSTALL_BASE_URL) holds whatever it holds.
+      if (args.version !== undefined && args.version.replace(/^v/, "") !== next) {
+        throw new PiError("usage", `the release at ${base} is pi ${next}, not ${args.version}; nothing was changed (PI_INSTALL_BASE_URL names one release: point it at ${args.version}'s)`);
+      }
+      if (next === VERSION) {
+        writeOut(args.version === undefined ? `pi ${VERSION} is the latest release; nothing to do.` : `pi ${VERSION} is already this pi; nothing to do.`);
         return EXIT.ok;
       }
       if (compareVersions(next, VERSION) < 0 && args.version === undefined) {
@@ -142,6 +146,8 @@ export function compareVersions(a: string, b: string): number {
  */
 async function download(url: string, limit: number): Promise<Uint8Array> {
   const name = basename(new URL(url).pathname);
+  // A release directory on this machine (PI_INSTALL_BASE_URL=file:///…), as install.sh takes it.
+  if (url.startsWith("file:")) return readLocal(url, name, limit);
   let at = url;
   let res: Response | undefined;
   for (let hop = 0; ; hop++) {
@@ -180,7 +186,20 @@ async function download(url: string, limit: number): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-/** https, or a loopback address (tests, a mirror on this machine); `file:` and plain http elsewhere are refused. */
+/** A release file on this machine, bounded like a download. */
+async function readLocal(url: string, name: string, limit: number): Promise<Uint8Array> {
+  const file = Bun.file(new URL(url));
+  let size: number;
+  try {
+    size = (await file.stat()).size;
+  } catch {
+    throw new PiError("bad_response", `there is no ${name} at ${url}; check PI_INSTALL_BASE_URL — nothing was changed`);
+  }
+  if (size > limit) throw callFailed("bad_response", "the update", `${name} is larger than pi accepts (${Math.round(limit / 1024)} KiB at most)`, "nothing was changed");
+  return new Uint8Array(await file.arrayBuffer());
+}
+
+/** https, or a loopback address (tests, a mirror on this machine); plain http elsewhere is refused, and so is a redirect to `file:`. */
 function checkHop(at: string, asked: string): void {
   const url = new URL(at);
   const loopback = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/.test(url.hostname);
