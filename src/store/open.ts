@@ -62,15 +62,17 @@ async function openFileStore(env: NodeJS.ProcessEnv, choice: StoreChoice, authJs
 /** `PI_CREDENTIAL_STORE`, else `credentialStore` in settings.json, else auto. */
 export function storeChoice(env: NodeJS.ProcessEnv, settings: StoreSettings): StoreChoice {
   const valid = (v: unknown): v is SecretsPreference => v === "auto" || v === "keyring" || v === "file";
+  // "keychain" is what people call it (the README does too): the same as "keyring".
+  const named = (v: unknown) => (typeof v === "string" && v.trim().toLowerCase() === "keychain" ? "keyring" : v);
   const isRedis = (v: unknown): v is string => typeof v === "string" && /^rediss?:\/\//i.test(v.trim());
   const keyFile = typeof settings.credentialKeyFile === "string" && settings.credentialKeyFile.trim() ? settings.credentialKeyFile.trim() : undefined;
-  const fromEnv = env.PI_CREDENTIAL_STORE?.trim();
+  const fromEnv = named(env.PI_CREDENTIAL_STORE?.trim()) as string | undefined;
   if (fromEnv) {
     if (isRedis(fromEnv)) return { preference: "file", explicit: true, from: "PI_CREDENTIAL_STORE", redis: fromEnv, keyFile };
-    if (!valid(fromEnv)) throw new PiError("usage", `PI_CREDENTIAL_STORE is "${redact(fromEnv).slice(0, 30)}"; use auto, keyring, file or redis://host:port`);
+    if (!valid(fromEnv)) throw new PiError("usage", `PI_CREDENTIAL_STORE is "${redact(fromEnv).slice(0, 30)}"; use auto, keyring (or keychain), file or redis://host:port`);
     return { preference: fromEnv, explicit: fromEnv !== "auto", from: "PI_CREDENTIAL_STORE" };
   }
-  const chosen = settings.credentialStore;
+  const chosen = named(settings.credentialStore);
   if (chosen === undefined) return { preference: "auto", explicit: false };
   if (isRedis(chosen)) return { preference: "file", explicit: true, from: "settings.json", redis: chosen.trim(), keyFile };
   if (!valid(chosen)) throw new PiError("usage", `credentialStore in settings.json is ${redact(JSON.stringify(chosen)).slice(0, 30)}; use "auto", "keyring", "file" or "redis://host:port"`);

@@ -96,6 +96,15 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
     expect(box.storeMode()).toBe(0o600);
   });
 
+  test("PI_CREDENTIAL_STORE=keychain is the keyring, by the name people use for it", async () => {
+    await loginThroughStdin(box, env({ PI_CREDENTIAL_STORE: "file" }), approve);
+    expect(box.readStore().anthropic.refresh).toBeString();
+    const r = await box.run(["status"], { env: env({ PI_CREDENTIAL_STORE: "keychain" }) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Secrets: in the OS keychain, service "pi" (PI_CREDENTIAL_STORE=keyring)');
+    expect(box.readStore().anthropic.refresh).toBeUndefined();
+  });
+
   test("credentialStore in settings.json chooses as PI_CREDENTIAL_STORE does", async () => {
     await loginThroughStdin(box, env(), approve);
     const refresh = await lookupItem(service.env, `anthropic.refresh@${box.storePath}`);
