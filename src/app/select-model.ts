@@ -1,7 +1,10 @@
 /**
- * `--model` and `--provider` (or the session's `/model`) → one model. `provider/id` names it
- * exactly (even one the catalog does not list yet: the provider decides); a bare word must
- * match one id exactly or be part of exactly one id (a dated snapshot gives way to its alias).
+ * `--model` and `--provider` (or the session's `/model`) → one model, as the reference
+ * program resolves a name. `provider/id` names it exactly (even one the catalog does not list
+ * yet: the provider decides). A bare word is an id, or part of ids or names ("haiku"): among
+ * the matches, those of providers the person can use now come first; then an alias beats a
+ * dated snapshot (`claude-haiku-4-5` over `claude-haiku-4-5-20251001`), and the newest id wins.
+ * It is ambiguous only when that id is on two such providers.
  */
 
 import { PiError } from "../core/errors.ts";
@@ -17,6 +20,10 @@ export interface ModelWanted {
   via?: string;
   /** The run's environment (where the model cache is). */
   env: NodeJS.ProcessEnv;
+  /** Whether a provider has a credential now: its models are meant first. Without it, all count alike. */
+  usable?: (provider: string) => boolean;
+  /** Told the model a partial name resolved to, so the person sees which one it is. */
+  resolved?: (model: ModelInfo, name: string) => void;
 }
 
 export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
@@ -51,22 +58,42 @@ export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
     return models.find((m) => m.provider === p && m.id === id) ?? { provider: p, id, name: id };
   }
 
-  const exact = pool.filter((m) => m.id === query);
+  const usable = wanted.usable ?? (() => true);
+  const lower = query.toLowerCase();
+  // The id itself, on one provider, or on several of which one is usable.
+  const exact = pool.filter((m) => m.id.toLowerCase() === lower);
+  const exactUsable = exact.filter((m) => usable(m.provider));
   if (exact.length === 1) return exact[0]!;
-  const partial = exact.length > 1 ? exact : pool.filter((m) => m.id.includes(query!));
-  if (partial.length === 1) return partial[0]!;
-  // "haiku-4" matches claude-haiku-4-5 and its dated snapshot claude-haiku-4-5-20251001: the alias is meant.
-  const shortest = [...partial].sort((a, b) => a.id.length - b.id.length)[0];
-  if (shortest && partial.every((m) => m.provider === shortest.provider && m.id.startsWith(shortest.id))) return shortest;
-  if (partial.length > 1) {
-    const shown = partial.slice(0, 6).map(qualified).join(", ") + (partial.length > 6 ? `, and ${partial.length - 6} more` : "");
-    throw new PiError("usage", `${via} ${query} matches ${shown}; be more specific (provider/id names one exactly)`);
+  if (exactUsable.length === 1) return exactUsable[0]!;
+  if (exact.length > 1) throw ambiguous(via, query, exactUsable.length > 0 ? exactUsable : exact);
+
+  const partial = pool.filter((m) => m.id.toLowerCase().includes(lower) || m.name.toLowerCase().includes(lower));
+  if (partial.length > 0) {
+    const fromUsable = new Set(partial.map((m) => m.provider)).size > 1 ? partial.filter((m) => usable(m.provider)) : [];
+    const candidates = fromUsable.length > 0 ? fromUsable : partial;
+    const best = newestAlias(candidates);
+    const tied = candidates.filter((m) => m.id === best.id);
+    if (new Set(tied.map((m) => m.provider)).size > 1) throw ambiguous(via, query, tied);
+    wanted.resolved?.(best, query);
+    return best;
   }
   const close = closeMatches(query, pool.map(qualified));
   throw new PiError("usage", `no model matches "${query}"${close.length ? `; did you mean ${close.join(", ")}?` : ""} (see \`pi models\`)`);
 }
 
 export const qualified = (m: Pick<ModelInfo, "provider" | "id">) => `${m.provider}/${m.id}`;
+
+/** Aliases (`claude-sonnet-4-5`, `…-latest`) before dated snapshots (`…-20250929`), then the newest id. */
+function newestAlias(models: readonly ModelInfo[]): ModelInfo {
+  const isAlias = (id: string) => id.endsWith("-latest") || !/-\d{8}$/.test(id);
+  const aliases = models.filter((m) => isAlias(m.id));
+  return [...(aliases.length > 0 ? aliases : models)].sort((a, b) => b.id.localeCompare(a.id))[0]!;
+}
+
+function ambiguous(via: string, query: string, models: readonly ModelInfo[]): PiError {
+  const shown = models.slice(0, 6).map(qualified).join(", ") + (models.length > 6 ? `, and ${models.length - 6} more` : "");
+  return new PiError("usage", `${via} ${query} is ${shown}; name one as provider/id (or add --provider)`);
+}
 
 /**
  * Up to three candidates nearest to `query`, nearest first: by edit distance to the whole id,

@@ -143,10 +143,11 @@ describe.skipIf(!hasTmux)("the session for a new user", () => {
   test("the session talks in its own words: /model and /login, not CLI flags", async () => {
     term.start([PI_BIN], env(), { width: 120, height: 30 });
     await term.waitFor(/›/);
-    term.send("/model sonnet", true);
+    // The same id on two providers, neither signed in: ambiguous, in the session's words.
+    term.send("/model claude-sonnet-5", true);
     term.send("Enter");
-    let screen = await term.waitFor(/matches/);
-    expect(screen).toContain("/model sonnet matches");
+    let screen = await term.waitFor(/name one as provider\/id/);
+    expect(screen).toContain("/model claude-sonnet-5 is anthropic/claude-sonnet-5, github-copilot/claude-sonnet-5");
     expect(screen).not.toContain("--model");
     term.send("hello", true);
     term.send("Enter");

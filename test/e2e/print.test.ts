@@ -96,6 +96,38 @@ describe("pi -p with each credential source", () => {
   });
 });
 
+describe("names of models people type", () => {
+  test("--model haiku with only Anthropic signed in asks for the newest Claude Haiku alias, and says which", async () => {
+    const r = await box.run(["-p", "--model", "haiku", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("Using anthropic/claude-haiku-5-5 for --model haiku.");
+    expect(fake.messageRequests()[0]!.json!.model).toBe("claude-haiku-5-5");
+  });
+
+  test("--model haiku with Anthropic and Copilot signed in is still one model, the newest alias of the two", async () => {
+    // Copilot's API is a closed port here: what counts is the one model named before the call.
+    const r = await box.run(["-p", "--model", "haiku", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY, COPILOT_GITHUB_TOKEN: "ghu_print0123456789abcdefghijklmnopqrs", PI_GITHUB_API_URL: "http://127.0.0.1:9" } });
+    expect(r.stderr).toContain("Using github-copilot/claude-haiku-5.5 for --model haiku.");
+    expect(r.stderr).not.toContain("is anthropic/");
+    expect(fake.messageRequests()).toHaveLength(0);
+  });
+
+  test("the same id on two providers, both signed in, is a clear ambiguity naming both; exit 2, nothing sent", async () => {
+    const r = await box.run(["-p", "--model", "claude-sonnet-5", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY, COPILOT_GITHUB_TOKEN: "ghu_print0123456789abcdefghijklmnopqrs", PI_GITHUB_API_URL: "http://127.0.0.1:9" } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--model claude-sonnet-5 is anthropic/claude-sonnet-5, github-copilot/claude-sonnet-5; name one as provider/id");
+    expect(fake.messageRequests()).toHaveLength(0);
+  });
+
+  test("without --model, pi -p uses the model the session last chose (settings.json)", async () => {
+    const { writeSettings } = await import("../../src/app/settings.ts");
+    await writeSettings({ PI_CODING_AGENT_DIR: box.agentDir }, { model: "anthropic/claude-sonnet-4-6" });
+    const r = await box.run(["-p", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    expect(r.code).toBe(0);
+    expect(fake.messageRequests()[0]!.json!.model).toBe("claude-sonnet-4-6");
+  });
+});
+
 describe("a 401 from the model API", () => {
   test("after another process rotated the token: re-read the store and retry with its token, without refreshing", async () => {
     fake.revokeOldAccessOnRotate = true;

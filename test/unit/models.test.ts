@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { closeMatches, selectModel } from "../../src/app/select-model.ts";
+import { closeMatches, qualified, selectModel } from "../../src/app/select-model.ts";
 import { SseParser } from "../../src/providers/shared/sse.ts";
 
 describe("the SSE parser", () => {
@@ -62,8 +62,23 @@ describe("choosing a model", () => {
     expect((await selectModel({ env, model: "opus-4-5", provider: "anthropic", fallbackProvider: "anthropic" })).id).toBe("claude-opus-4-5");
   });
 
-  test("refuses an ambiguous part, listing what it matches", async () => {
-    await expect(selectModel({ env, model: "sonnet", fallbackProvider: "anthropic" })).rejects.toThrow(/matches .*claude-sonnet-4-5.*claude-sonnet-5-5.*be more specific/);
+  test("a part of a name resolves as the reference's does: usable providers first, an alias over a dated snapshot, the newest", async () => {
+    const only = (...ids: string[]) => (p: string) => ids.includes(p);
+    const seen: string[] = [];
+    const resolved = (m: { provider: string; id: string }, name: string) => seen.push(`${name} → ${m.provider}/${m.id}`);
+    expect(qualified(await selectModel({ env, model: "sonnet", fallbackProvider: "anthropic", usable: only("anthropic"), resolved }))).toBe("anthropic/claude-sonnet-5-5");
+    expect(qualified(await selectModel({ env, model: "haiku", fallbackProvider: "anthropic", usable: only("anthropic"), resolved }))).toBe("anthropic/claude-haiku-5-5");
+    expect(seen).toEqual(["sonnet → anthropic/claude-sonnet-5-5", "haiku → anthropic/claude-haiku-5-5"]);
+    // Anthropic and Copilot both signed in: still one model, the newest alias of the two.
+    const both = qualified(await selectModel({ env, model: "haiku", fallbackProvider: "anthropic", usable: only("anthropic", "github-copilot") }));
+    expect(["anthropic/claude-haiku-5-5", "github-copilot/claude-haiku-5.5"]).toContain(both);
+  });
+
+  test("the same id on two usable providers is ambiguous, naming both; with one of them usable it is that one", async () => {
+    await expect(selectModel({ env, model: "claude-sonnet-5", fallbackProvider: "anthropic", usable: (p) => p === "anthropic" || p === "github-copilot" })).rejects.toThrow(
+      "--model claude-sonnet-5 is anthropic/claude-sonnet-5, github-copilot/claude-sonnet-5; name one as provider/id",
+    );
+    expect(qualified(await selectModel({ env, model: "claude-sonnet-5", fallbackProvider: "anthropic", usable: (p) => p === "github-copilot" }))).toBe("github-copilot/claude-sonnet-5");
   });
 
   test("refuses an unknown model, suggesting close ones", async () => {

@@ -1,12 +1,14 @@
 import { fstatSync } from "node:fs";
 import { storeForAccount } from "../../app/accounts.ts";
 import { chatWithRecovery } from "../../app/chat.ts";
-import { firstUsableProvider, readStoreView, resolveCredential } from "../../app/credentials.ts";
-import { selectModel } from "../../app/select-model.ts";
+import { activeSource, firstUsableProvider, readStoreView, resolveCredential } from "../../app/credentials.ts";
+import { qualified, selectModel } from "../../app/select-model.ts";
+import { rememberedModel } from "../../app/settings.ts";
+import type { ModelInfo } from "../../providers/types.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { stripControls } from "../../core/text.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
-import { stdoutFailure, writeStdout } from "../../terminal/output.ts";
+import { stdoutFailure, writeErr, writeStdout } from "../../terminal/output.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { defineCommand } from "../command.ts";
 
@@ -37,12 +39,17 @@ const command = defineCommand({
     const question = await readQuestion(args.question);
     const maxTokens = parseMaxTokens(args["max-tokens"]);
     const agentStore = await context.store();
-    const model = await selectModel({
+    const view = await readStoreView(agentStore);
+    const wanted = {
       env: context.env,
-      model: args.model,
       provider: args.provider === undefined ? undefined : findProvider(args.provider).id,
-      fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(agentStore), context.env).id,
-    });
+      fallbackProvider: firstUsableProvider(PROVIDERS, view, context.env).id,
+      usable: (id: string) => activeSource(findProvider(id), view, context.env) !== undefined,
+      resolved: (m: ModelInfo, name: string) => writeErr(`Using ${qualified(m)} for --model ${name}.`),
+    };
+    // Nothing named: the model the session last chose (settings.json), as the session starts with; one pi no longer knows gives way to the default.
+    const remembered = args.model === undefined && args.provider === undefined ? rememberedModel(await context.settings()) : undefined;
+    const model = (remembered ? await selectModel({ ...wanted, model: remembered }).catch(() => undefined) : undefined) ?? (await selectModel({ ...wanted, model: args.model }));
     const provider = findProvider(model.provider);
     const store = await storeForAccount(agentStore, provider, args.account);
     const credential = await resolveCredential(provider, { store, env: context.env });

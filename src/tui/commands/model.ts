@@ -31,7 +31,15 @@ export const model: SlashCommand = async (host, arg) => {
 };
 
 async function use(host: SessionHost, name: string): Promise<void> {
-  host.model = await selectModel({ model: name, fallbackProvider: host.model.provider, via: "/model", env: host.context.env });
+  const usable = await host.availability();
+  host.model = await selectModel({
+    model: name,
+    fallbackProvider: host.model.provider,
+    via: "/model",
+    env: host.context.env,
+    usable: (provider) => usable.has(provider),
+    resolved: (m, typed) => host.say(style.dim(`Using ${qualified(m)} for /model ${typed}.`)),
+  });
   try {
     await host.context.updateSettings({ model: qualified(host.model) });
   } catch (error) {
