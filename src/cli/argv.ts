@@ -65,8 +65,21 @@ function splitInline(arg: string): [string, string | undefined] {
   return eq === -1 ? [body, undefined] : [body.slice(0, eq), body.slice(eq + 1)];
 }
 
+/**
+ * Flags people bring from gh and Codex, with pi's own for the same thing, offered where the
+ * command has that flag: `--web` (gh auth login), `--device-auth` and `--with-api-key` (codex login).
+ */
+const FOREIGN_FLAGS: Record<string, { flag: string; say: string }> = {
+  "--web": { flag: "method", say: "--method browser" },
+  "--device-auth": { flag: "method", say: "--method device-code" },
+  "--device": { flag: "method", say: "--method device-code" },
+  "--with-api-key": { flag: "with-token", say: "--with-token, the key on stdin" },
+};
+
 function unknownOption(arg: string, known: Map<string, unknown>, command: string): PiError {
   const typed = arg.split("=")[0]!;
+  const foreign = FOREIGN_FLAGS[typed];
+  if (foreign && known.has(foreign.flag)) return usage(`unknown option ${typed} (pi's is ${foreign.say})`, command);
   const flags = [...known.keys()].map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
   const near = closest(typed, [...flags, "--help"]);
   return usage(`unknown option ${typed}${near ? ` (did you mean ${near}?)` : ""}`, command);

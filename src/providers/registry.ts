@@ -1,4 +1,5 @@
 import { PiError } from "../core/errors.ts";
+import { closest } from "../core/suggest.ts";
 import { registerSecret, registerTokenShapes } from "../core/redact.ts";
 import { anthropic } from "./anthropic/index.ts";
 import { githubCopilot } from "./github-copilot/index.ts";
@@ -31,7 +32,16 @@ export function findProvider(id: string): ProviderDescriptor {
   const wanted = id.trim().toLowerCase();
   const found = PROVIDERS.find((p) => p.id === wanted);
   if (!found) {
-    throw new PiError("unknown_provider", `unknown provider "${id}"; known providers: ${PROVIDERS.map((p) => p.id).join(", ")}`);
+    // A name people say ("claude", "copilot"), or a typo of an id or such a name ("antropic"): pointed to, not taken.
+    const meant = PROVIDERS.find((p) => p.aliases?.includes(wanted)) ?? nearestProvider(wanted);
+    const hint = meant ? `; did you mean ${meant.id}?` : "";
+    throw new PiError("unknown_provider", `unknown provider "${id}"${hint} (known providers: ${PROVIDERS.map((p) => p.id).join(", ")})`);
   }
   return found;
+}
+
+function nearestProvider(wanted: string): ProviderDescriptor | undefined {
+  const names = PROVIDERS.flatMap((p) => [p.id, ...(p.aliases ?? [])].map((name) => ({ name, p })));
+  const near = closest(wanted, names.map((n) => n.name));
+  return names.find((n) => n.name === near)?.p;
 }

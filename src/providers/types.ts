@@ -69,6 +69,8 @@ export interface LoginMethod {
 export interface ProviderDescriptor {
   id: string;
   displayName: string;
+  /** Names people say for it ("claude", "copilot"): pi points them to the id, never takes them for it. */
+  aliases?: readonly string[];
   /** Resolver order. */
   sources: readonly SourceSpec[];
   /** Recognise a token's kind from its shape, where the provider makes that possible. */

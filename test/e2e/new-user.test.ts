@@ -148,6 +148,17 @@ describe("mistakes", () => {
     [["-V"], "unknown option -V (did you mean -v?); see `pi --help`"],
     [["status", "--jsn"], "unknown option --jsn (did you mean --json?); see `pi status --help`"],
     [["help", "staus"], 'unknown command "staus"; did you mean status?'],
+    [["login", "claude"], 'unknown provider "claude"; did you mean anthropic?'],
+    [["status", "copilot"], 'unknown provider "copilot"; did you mean github-copilot?'],
+    [["token", "github"], "did you mean github-copilot?"],
+    [["login", "codex"], "did you mean openai-codex?"],
+    [["login", "chatgpt"], "did you mean openai-codex?"],
+    [["status", "grok"], "did you mean xai?"],
+    [["status", "kimi"], "did you mean kimi-coding?"],
+    [["login", "antropic"], 'unknown provider "antropic"; did you mean anthropic?'],
+    [["login", "anthropic", "--web"], "unknown option --web (pi's is --method browser)"],
+    [["login", "openai-codex", "--device-auth"], "unknown option --device-auth (pi's is --method device-code)"],
+    [["login", "anthropic", "--with-api-key"], "unknown option --with-api-key (pi's is --with-token, the key on stdin)"],
   ] as const) {
     test(`pi ${typed.join(" ")} says what was meant (exit 2)`, async () => {
       const r = await box.run([...typed]);

@@ -7,6 +7,7 @@ const DEFAULT_MODEL = "claude-opus-5-5";
 export const anthropic: ProviderDescriptor = {
   id: "anthropic",
   displayName: "Anthropic (Claude Pro/Max)",
+  aliases: ["claude", "claude-code", "claude-pro", "claude-max"],
   sources: [
     { type: "env", variable: "ANTHROPIC_OAUTH_TOKEN", kind: "oauth" },
     { type: "stored" },

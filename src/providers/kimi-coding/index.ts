@@ -4,6 +4,7 @@ import type { ProviderDescriptor } from "../types.ts";
 export const kimiCoding: ProviderDescriptor = {
   id: "kimi-coding",
   displayName: "Kimi Code (subscription)",
+  aliases: ["kimi", "moonshot", "kimi-code"],
   sources: [{ type: "stored" }, { type: "env", variable: "KIMI_API_KEY", kind: "api_key" }],
   tokenShapes: [],
   models: { default: "kimi-for-coding", embedded: () => import("./models.ts").then((m) => m.MODELS) },

@@ -4,6 +4,7 @@ import type { ProviderDescriptor } from "../types.ts";
 export const meta: ProviderDescriptor = {
   id: "meta",
   displayName: "Meta (Muse subscription)",
+  aliases: ["llama", "muse"],
   sources: [{ type: "stored" }, { type: "env", variable: "META_API_KEY", kind: "api_key" }],
   tokenShapes: [],
   models: { default: "muse-spark-1.3", embedded: () => import("./models.ts").then((m) => m.MODELS) },

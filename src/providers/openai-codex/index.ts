@@ -8,6 +8,7 @@ const DEFAULT_MODEL = "gpt-6.2-sol";
 export const openaiCodex: ProviderDescriptor = {
   id: "openai-codex",
   displayName: "OpenAI (ChatGPT Plus/Pro)",
+  aliases: ["codex", "chatgpt", "openai"],
   sources: [{ type: "stored" }],
   // OpenAI's tokens are JWTs (and opaque refresh tokens, registered as they are seen).
   tokenShapes: [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g],

@@ -4,6 +4,7 @@ import type { ProviderDescriptor } from "../types.ts";
 export const openrouter: ProviderDescriptor = {
   id: "openrouter",
   displayName: "OpenRouter",
+  aliases: ["open-router"],
   sources: [{ type: "stored" }, { type: "env", variable: "OPENROUTER_API_KEY", kind: "api_key" }],
   tokenShapes: [/\bsk-or-v1-[a-f0-9]{16,}/g],
   models: { default: "moonshotai/kimi-k2.7-code", embedded: () => import("./models.ts").then((m) => m.MODELS) },
