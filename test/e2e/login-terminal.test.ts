@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { PI_BIN, Sandbox, until } from "../helpers/pi.ts";
+import { rememberSecret } from "../helpers/secrets.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
 let fake: FakeAnthropic;
@@ -118,12 +119,29 @@ describe.skipIf(!hasTmux)("pi login anthropic on a terminal", () => {
     expect(existsSync(box.agentDir)).toBe(false);
   });
 
-  test("--with-token refuses to read a token from the terminal, where it would be typed in the clear", async () => {
+  test("--with-token on a terminal reads the token from a hidden prompt: dots on the screen, the key stored, nothing in the clear", async () => {
+    const key = "sk-ant-api03-typed-at-a-hidden-prompt-0123456789";
+    rememberSecret(key);
     term.start([PI_BIN, "login", "anthropic", "--with-token"], env());
+    await term.waitFor(/Paste an API key \(sk-ant-api…\) or a long-lived OAuth token .* \(hidden\): /);
+    term.paste(key);
+    await term.waitFor(/•/);
+    expect(term.screen()).not.toContain(key);
+    term.send("Enter");
     const done = await term.waitFor(/\[exit \d+\]/);
-    expect(done).toContain("--with-token reads the token from stdin, not from a terminal");
-    expect(done).toContain("[exit 2]");
-    expect(existsSync(box.agentDir)).toBe(false);
+    expect(done).toContain("[exit 0]");
+    expect(done).not.toContain(key);
+    expect(box.readStore().anthropic).toEqual({ type: "api_key", key });
+  });
+
+  test("the provider picker says which providers are signed in already", async () => {
+    box.writeStore({ anthropic: { type: "api_key", key: "sk-ant-api03-picker-0123456789abcdef" } });
+    term.start([PI_BIN, "login"], env({ XAI_API_KEY: "xai-picker-0123456789abcdefghijklmnop" }));
+    const screen = await term.waitFor(/Sign in to which provider\?[\s\S]*OpenRouter/);
+    expect(screen).toMatch(/Anthropic \(Claude Pro\/Max\)\s+logged in/);
+    expect(screen).toMatch(/xAI.*\s+via XAI_API_KEY/);
+    expect(screen).not.toMatch(/GitHub Copilot\s+(logged in|via)/);
+    term.send("Escape");
   });
 
   test("--no-browser prints the URL and opens nothing", async () => {

@@ -249,6 +249,22 @@ describe("provider errors", () => {
 });
 
 describe("pi models", () => {
+  test("--available lists only the models usable now; with none usable it says how to get some (exit 3)", async () => {
+    const all = JSON.parse((await box.run(["models", "--json"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } })).stdout) as { provider: string; usable: boolean }[];
+    const r = await box.run(["models", "--available", "--json"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as { provider: string; usable: boolean }[];
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.length).toBe(all.filter((m) => m.usable).length);
+    expect(rows.every((m) => m.usable && m.provider === "anthropic")).toBe(true);
+    const text = await box.run(["models", "--available"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    expect(text.stdout).toContain("anthropic/claude-opus-5-5 *");
+    expect(text.stdout).not.toContain("github-copilot/");
+    const none = await box.run(["models", "--available"], { env: fake.env() });
+    expect(none.code).toBe(3);
+    expect(none.stdout).toContain("No model is usable now: sign in with `pi login`");
+  });
+
   const sourceOf = async (env: Record<string, string>) => {
     const r = await box.run(["models", "anthropic", "--json"], { env: { ...fake.env(), ...env } });
     expect(r.code).toBe(0);

@@ -1,6 +1,6 @@
 import { accountsOf, storeForAccount } from "../../app/accounts.ts";
 import { chooseMethod, checkLoginOptions, finishLogin, loginAndStore, loginWithToken, startLogin, type LoginResult } from "../../app/login.ts";
-import { describeSources, readStoreView } from "../../app/credentials.ts";
+import { activeSource, describeSources, readStoreView } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { displayPath } from "../../core/paths.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
@@ -9,7 +9,7 @@ import type { CredentialStore } from "../../store/contract.ts";
 import { warn, writeErr, writeOut, writeStdout } from "../../terminal/output.ts";
 import { readLineFromStdin, readMaskedLine } from "../../terminal/prompt.ts";
 import { isInteractive, selectOne } from "../../terminal/select.ts";
-import { type ArgsDef, defineCommand } from "../command.ts";
+import { type ArgsDef, type CommandContext, defineCommand } from "../command.ts";
 import { lineLoginUI } from "../login-ui.ts";
 
 /** Options only some providers take (`--enterprise`), gathered from every provider's descriptor. */
@@ -65,7 +65,7 @@ const command = defineCommand({
 
     const interactive = isInteractive();
     const options = optionsOf(parsed);
-    const provider = parsed.provider ? findProvider(parsed.provider) : await chooseProvider(interactive, mode);
+    const provider = parsed.provider ? findProvider(parsed.provider) : await chooseProvider(interactive, mode, context);
     checkLoginOptions(provider, options, PROVIDERS);
     const json = parsed.json === true;
 
@@ -131,18 +131,36 @@ function optionsOf(parsed: Readonly<Record<string, unknown>>): Record<string, st
   return out;
 }
 
-async function chooseProvider(interactive: boolean, mode: string | undefined): Promise<ProviderDescriptor> {
+/** Provider id → "logged in" / "via ANTHROPIC_API_KEY", for those with a credential now. */
+async function signedIn(store: CredentialStore, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
+  const view = await readStoreView(store);
+  const out = new Map<string, string>();
+  for (const p of PROVIDERS) {
+    const source = activeSource(p, view, env);
+    if (source) out.set(p.id, source.source === "stored" ? "logged in" : `via ${source.source}`);
+  }
+  return out;
+}
+
+async function chooseProvider(interactive: boolean, mode: string | undefined, context: CommandContext): Promise<ProviderDescriptor> {
   if (!interactive || mode) {
     const example = mode ? `pi login ${(mode === "with-token" ? first : (twoStep[0] ?? first)).id} --${mode}` : `pi login ${first.id}`;
     throw new PiError("usage", `name a provider, e.g. \`${example}\` (known: ${PROVIDERS.map((p) => p.id).join(", ")})`);
   }
-  const id = await selectOne("Sign in to which provider?", PROVIDERS.map((p) => ({ value: p.id, label: p.displayName })));
+  const already = await signedIn(await context.store(), context.env);
+  const id = await selectOne("Sign in to which provider?", PROVIDERS.map((p) => ({ value: p.id, label: p.displayName, hint: already.get(p.id) })));
   return findProvider(id);
 }
 
+/**
+ * The token: from a pipe or a file as it is, or on a terminal from a hidden prompt (shown as
+ * dots), so it never lands in the shell's history as an `echo … |` would.
+ */
 async function tokenFromStdin(provider: ProviderDescriptor): Promise<string> {
   if (process.stdin.isTTY) {
-    throw new PiError("usage", `--with-token reads the token from stdin, not from a terminal (it would stay in your shell history otherwise); e.g. \`pi login ${provider.id} --with-token < token.txt\``);
+    const typed = await readMaskedLine(`Paste ${provider.withToken ?? "the token"} (hidden): `);
+    if (typed === undefined || typed.trim() === "") throw new PiError("usage", `no token was given; paste ${provider.withToken ?? "the token"}, or pipe it in`);
+    return typed;
   }
   const line = await readLineFromStdin();
   if (line === undefined || line.trim() === "") throw new PiError("usage", `stdin held no token; pipe in ${provider.withToken ?? "the token"}`);

@@ -18,8 +18,9 @@ const command = defineCommand({
     provider: { type: "positional", description: "only this provider", required: false },
     json: { type: "boolean", description: "print JSON", default: false },
     refresh: { type: "boolean", description: "fetch each provider's current model list first (cached in the agent dir)", default: false },
+    available: { type: "boolean", description: "only the models usable now (a credential, and offered to the account)", default: false },
   },
-  examples: ["pi models", `pi models ${PROVIDERS[0]!.id} --json`, "pi models --refresh"],
+  examples: ["pi models", "pi models --available", `pi models ${PROVIDERS[0]!.id} --json`, "pi models --refresh"],
   async run(args, context) {
     const providers = args.provider ? [findProvider(args.provider)] : [...PROVIDERS];
     const store = await context.store();
@@ -62,6 +63,14 @@ const command = defineCommand({
       }
     }
 
+    if (args.available) {
+      const usable = rows.filter((r) => r.usable);
+      rows.splice(0, rows.length, ...usable);
+      if (rows.length === 0 && !args.json) {
+        writeOut(`No model is usable now: sign in with \`pi login\` (see \`pi status\`).`);
+        return EXIT.noCredential;
+      }
+    }
     if (args.json) {
       writeStdout(`${JSON.stringify(rows, null, 2)}\n`);
       return exit;
