@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { PI_BIN, Sandbox, loginThroughStdin, storedLogin, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
@@ -158,6 +160,64 @@ describe.skipIf(!hasTmux)("pi switch on a terminal", () => {
       expect(done).toContain('"lab" is now the active account ("work" is kept)');
       expect(done).toContain("[exit 0]");
       expect(box.readStore().anthropic.account).toBe("lab");
+    } finally {
+      term.stop();
+    }
+  });
+});
+
+describe.skipIf(!hasTmux)("pi logout on a terminal", () => {
+  /** Each session on a tmux server of its own (a socket in its own directory): one ends before the next starts. */
+  function start(args: string[]): TmuxSession {
+    const dir = mkdtempSync(join(box.root, "tmux-"));
+    const term = new TmuxSession(dir);
+    const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
+    term.start([PI_BIN, ...args], { ...base, ...fake.env(), TERM: "xterm-256color" });
+    return term;
+  }
+
+  test("with one provider signed in and none named, it asks first; anything but yes changes nothing", async () => {
+    const login = storedLogin(fake.issueFamily(), 3600_000);
+    box.writeStore({ anthropic: login });
+    const no = start(["logout"]);
+    try {
+      await no.waitFor(/Log out of Anthropic \(Claude Pro\/Max\)\? \[y\/N\]/);
+      no.send("n", true);
+      no.send("Enter");
+      const done = await no.waitFor(/\[exit \d+\]/);
+      expect(done).toContain("Logout cancelled; nothing changed.");
+      expect(done).toContain("[exit 0]");
+      expect(box.readStore()).toEqual({ anthropic: login });
+      expect(fake.requests.filter((q) => q.path.endsWith("/revoke"))).toHaveLength(0);
+    } finally {
+      no.stop();
+    }
+    const yes = start(["logout"]);
+    try {
+      await yes.waitFor(/\[y\/N\]/);
+      yes.send("y", true);
+      yes.send("Enter");
+      const done = await yes.waitFor(/\[exit \d+\]/);
+      expect(done).toContain("[exit 0]");
+      expect(box.readStore().anthropic).toBeUndefined();
+    } finally {
+      yes.stop();
+    }
+  });
+
+  test("a provider with several accounts asks which one, the active one marked; the other stays active", async () => {
+    const work = storedLogin(fake.issueFamily(), 3600_000);
+    const home = storedLogin(fake.issueFamily(), 3600_000);
+    box.writeStore({ anthropic: { ...work, account: "work" }, "anthropic@home": home });
+    const term = start(["logout", "anthropic"]);
+    try {
+      const screen = await term.waitFor(/Log out of which Anthropic \(Claude Pro\/Max\) account\?/);
+      expect(screen).toContain("work — active");
+      term.send("Down");
+      term.send("Enter");
+      const done = await term.waitFor(/\[exit \d+\]/);
+      expect(done).toContain("[exit 0]");
+      expect(box.readStore()).toEqual({ anthropic: { ...work, account: "work" } });
     } finally {
       term.stop();
     }

@@ -81,9 +81,12 @@ describe.skipIf(!hasTmux)("the line-terminal selectors", () => {
     expect(Object.keys(box.readStore()).sort()).toEqual(["anthropic", "github-copilot"]);
   });
 
-  test("pi logout with one login on a terminal asks nothing", async () => {
+  test("pi logout with one login on a terminal asks to confirm, not which provider", async () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000) });
     term.start([PI_BIN, "logout"], env());
+    await term.waitFor(/Log out of Anthropic \(Claude Pro\/Max\)\? \[y\/N\]/);
+    term.send("yes", true);
+    term.send("Enter");
     const screen = await term.waitFor(/\[exit \d+\]/);
     expect(screen).toContain("Logged out of Anthropic");
     expect(screen).not.toContain("Log out of which provider?");

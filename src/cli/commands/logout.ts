@@ -1,4 +1,4 @@
-import { promoteNextAccount, storeForAccount } from "../../app/accounts.ts";
+import { accountsOf, identityOf, promoteNextAccount, storeForAccount } from "../../app/accounts.ts";
 import { loggedInProviders, logoutOne } from "../../app/logout.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 
@@ -28,8 +28,15 @@ const command = defineCommand({
       targets = loggedIn;
     } else if (args.provider) {
       targets = [findProvider(args.provider)];
+    } else if (loggedIn.length === 1 && isInteractive()) {
+      // One to choose from, not named: asked before it is revoked, as gh asks.
+      if (!(await confirm(`Log out of ${loggedIn[0]!.displayName}? [y/N] `))) {
+        writeOut("Logout cancelled; nothing changed.");
+        return EXIT.ok;
+      }
+      targets = loggedIn;
     } else if (loggedIn.length <= 1) {
-      // Nothing, or only one, to choose from: no question to ask.
+      // Nothing, or only one, to choose from, and no terminal to ask on.
       targets = loggedIn;
     } else if (isInteractive()) {
       const id = await selectOne("Log out of which provider?", loggedIn.map((p) => ({ value: p.id, label: p.displayName })));
@@ -41,8 +48,17 @@ const command = defineCommand({
       writeOut("Not logged in to any provider; nothing to do.");
       return EXIT.ok;
     }
-    const account = args.account;
+    let account = args.account;
     if (account !== undefined && targets.length !== 1) throw new PiError("usage", "--account goes with one provider; see `pi logout --help`");
+    // Several accounts of the one provider, none named, on a terminal: which one.
+    if (account === undefined && targets.length === 1 && !args.all && isInteractive()) {
+      const provider = targets[0]!;
+      const rows = accountsOf((await store.read()).data, provider);
+      if (rows.length > 1) {
+        const label = (r: (typeof rows)[number]) => `${r.name}${identityOf(r.entry) ? ` (${identityOf(r.entry)})` : ""}${r.active ? " — active" : ""}`;
+        account = await selectOne(`Log out of which ${provider.displayName} account?`, rows.map((r) => ({ value: r.name, label: label(r) })), rows.find((r) => r.active)?.name);
+      }
+    }
     for (const provider of targets) {
       const target = await storeForAccount(store, provider, account);
       writeOut(await logoutOne(target, provider, context.env));
@@ -55,5 +71,12 @@ const command = defineCommand({
     return EXIT.ok;
   },
 });
+
+/** A yes-or-no question on the terminal; anything but y or yes is no. */
+async function confirm(question: string): Promise<boolean> {
+  const { askLine } = await import("../../terminal/terminal-io.ts");
+  const answer = await askLine(question);
+  return /^\s*y(es)?\s*$/i.test(answer ?? "");
+}
 
 export default command;
