@@ -76,7 +76,8 @@ function describeProvider(provider: ProviderDescriptor, view: ShownView, env: No
   if (active && stored?.present && active !== stored && sources.indexOf(active) < sources.indexOf(stored)) {
     warnings.push(`${active.source} is set and hides the stored login; unset it to use the stored one`);
   }
-  if (stored?.problem) warnings.push(stored.problem);
+  // A problem of the whole store is said once, under the store (renderStatusText), not under every provider.
+  if (stored?.problem && "data" in view) warnings.push(stored.problem);
   const pausedUntil = stored?.stored?.[RATE_LIMIT_FIELD];
   if (typeof pausedUntil === "number" && pausedUntil > Date.now()) {
     warnings.push(`the provider rate-limited token refreshes; no pi process will ask again before ${new Date(pausedUntil).toLocaleTimeString()} (${describeExpiry(pausedUntil)})`);
@@ -132,6 +133,7 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
     lines.push("");
   }
   lines.push(`Store: ${store.summary}`);
+  if (store.problem) lines.push(`  warning: ${store.problem}`);
   // A store not made yet has no secrets to place; a shared store that does not answer still says how it seals them.
   if (store.exists || store.answered !== null) lines.push(`Secrets: in ${store.secretsNote}`);
   return lines.join("\n");

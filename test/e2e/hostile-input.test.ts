@@ -73,6 +73,10 @@ describe("a hostile or damaged store", () => {
         expect(r.stdout + r.stderr).toContain(problem);
         expect(readFileSync(box.storePath, "utf8")).toBe(content);
       }
+      // Said once, under the store, not under each of the providers.
+      const status = await box.run(["status"], { env: fake.env() });
+      expect(status.stdout.split(problem).length - 1).toBe(1);
+      expect(status.stdout).toMatch(new RegExp(`^Store: .*\n  warning: .*${problem}`, "m"));
       const login = await loginThroughStdin(box, fake.env(), approve);
       expect(login.code).toBe(0);
       expect(login.stderr).toContain("oauth.json.corrupt-");

@@ -566,7 +566,7 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
     boxes.push(box);
     const badUrl = await box.run(["token", "anthropic"], { env: { PI_CREDENTIAL_STORE: "http://127.0.0.1:6379" } });
     expect(badUrl.code).toBe(2);
-    expect(badUrl.stderr).toContain("use auto, keyring, file or redis://host:port");
+    expect(badUrl.stderr).toContain("use auto, keyring (or keychain), file or redis://host:port");
     const badKey = await box.run(["token", "anthropic"], { env: { PI_CREDENTIAL_STORE: redis.url, PI_CREDENTIAL_KEY: "c2hvcnQ=" } });
     expect(badKey.code).toBe(2);
     expect(badKey.stderr).toContain("PI_CREDENTIAL_KEY is not a 32-byte key in base64 (it is 5 bytes)");
