@@ -188,7 +188,7 @@ describe("without a keychain", () => {
   test("a bad PI_CREDENTIAL_STORE is one line naming the choices", async () => {
     const r = await box.run(["token"], { env: { ...fake.env(), PI_CREDENTIAL_STORE: "vault" } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('PI_CREDENTIAL_STORE is "vault"; use auto, keyring, file or redis://host:port');
+    expect(r.stderr).toContain('PI_CREDENTIAL_STORE is "vault"; use auto, keyring (or keychain), file or redis://host:port');
     expect(statSync(box.root).isDirectory()).toBe(true);
   });
 });
