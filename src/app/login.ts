@@ -5,8 +5,9 @@
  * the person already has (`--with-token`).
  */
 
-import { accountsOf, checkAccountName, placeLogin } from "./accounts.ts";
-import { PiError } from "../core/errors.ts";
+import { DEFAULT_ACCOUNT, accountsOf, checkAccountName, placeLogin, storeForAccount } from "./accounts.ts";
+import { describeSources, readStoreView } from "./credentials.ts";
+import { PiError, isPiError } from "../core/errors.ts";
 import { disableCoreDumps } from "../core/harden.ts";
 import { agentDir, joinPath } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
@@ -14,7 +15,7 @@ import { isTokenText } from "../core/text.ts";
 import type { LoginMethod, LoginUI, ProviderDescriptor } from "../providers/types.ts";
 import { checkAgentFile } from "../store/agent-file.ts";
 import type { CredentialStore } from "../store/contract.ts";
-import { SECRET_FIELDS, type StoredLogin } from "../store/schema.ts";
+import { SECRET_FIELDS, type StoredLogin, readEntry } from "../store/schema.ts";
 
 /** Where a login goes: the run's store, and its environment (whose variables may take precedence over the login). */
 export interface LoginPlace {
@@ -33,7 +34,12 @@ export interface LoginResult {
   /** The account it was stored as ("default" unless named), and the one it moved aside, if any. */
   account: string;
   movedAside?: string;
+  /** The login this one took the place of (same account), and what became of it at the provider. */
+  replaced?: Replaced;
 }
+
+/** A replaced login is withdrawn at the provider where it can be: no longer stored, it should not stay valid either. */
+export type Replaced = { revoked: true } | { revoked: false; note: string } | { revoked: false; failed: string };
 
 /** `--method`, or the default: a browser method where a browser can be opened, else the first that needs none. */
 export function chooseMethod(provider: ProviderDescriptor, wanted: string | undefined, canOpenBrowser: boolean): LoginMethod {
@@ -75,6 +81,7 @@ export async function loginWithToken(target: LoginPlace, provider: ProviderDescr
   }
   const value = token.trim();
   registerSecret(value);
+  await checkStoreFirst(target.store);
   if (value === "") throw new PiError("usage", `stdin held no token; pipe in ${provider.withToken}`);
   // What the person brought is a usage error (exit 2), not a provider's bad answer: a script must not retry it.
   if (/^bearer\s/i.test(value)) throw new PiError("usage", `pipe in the token alone, without "Bearer " before it; nothing was stored`);
@@ -84,7 +91,20 @@ export async function loginWithToken(target: LoginPlace, provider: ProviderDescr
   return keep(target, provider, await runtime.loginWithToken(value, options), account);
 }
 
-/** The new login into the store, in the account's place. */
+/**
+ * A store pi could not write to (another user's directory, a shared store that is down) is
+ * said before the token is shown to the provider: the check would be wasted. A damaged file
+ * is no reason to stop here; storing moves it aside.
+ */
+async function checkStoreFirst(store: CredentialStore): Promise<void> {
+  try {
+    await store.read();
+  } catch (error) {
+    if (!isPiError(error, "store_corrupt")) throw error;
+  }
+}
+
+/** The new login into the store, in the account's place; the login it replaced is revoked. */
 async function keep({ store: credentials, env }: LoginPlace, provider: ProviderDescriptor, login: StoredLogin, account?: string): Promise<LoginResult> {
   for (const field of SECRET_FIELDS) {
     const value = login[field];
@@ -92,13 +112,35 @@ async function keep({ store: credentials, env }: LoginPlace, provider: ProviderD
   }
   const { value: placed } = await credentials.update(
     async (data) => {
-      const before = accountsOf(data, provider).find((r) => r.active)?.name;
+      const rows = accountsOf(data, provider);
+      const before = rows.find((r) => r.active)?.name;
+      const target = account ?? before ?? DEFAULT_ACCOUNT;
+      const old = rows.find((r) => r.name === target)?.entry;
       const stored = placeLogin(data, provider, login as unknown as Record<string, unknown>, account);
-      return { value: { stored, movedAside: before !== undefined && before !== stored ? before : undefined }, changed: true };
+      return { value: { stored, old, movedAside: before !== undefined && before !== stored ? before : undefined }, changed: true };
     },
     { onCorrupt: "move-aside", purpose: "storing a login" },
   );
-  return { provider, storePath: credentials.location, shared: credentials.shared, kind: login.type, hiddenBy: hidingVariable(provider, env), account: placed.stored, movedAside: placed.movedAside };
+  const replaced = placed.old === undefined ? undefined : await revokeReplaced(provider, placed.old, login);
+  return { provider, storePath: credentials.location, shared: credentials.shared, kind: login.type, hiddenBy: hidingVariable(provider, env), account: placed.stored, movedAside: placed.movedAside, replaced };
+}
+
+/**
+ * Withdraw the login that was just replaced, after the new one is safely stored. Not when
+ * the two share a token (the same key or GitHub token brought again): revoking the old
+ * would revoke the new.
+ */
+async function revokeReplaced(provider: ProviderDescriptor, old: unknown, now: StoredLogin): Promise<Replaced | undefined> {
+  const entry = readEntry({ [provider.id]: old }, provider.id);
+  if (entry.kind !== "valid") return undefined;
+  const shares = SECRET_FIELDS.some((a) => SECRET_FIELDS.some((b) => typeof entry.login[a] === "string" && entry.login[a] === now[b]));
+  if (shares) return undefined;
+  try {
+    const runtime = await provider.load();
+    return await runtime.revoke(entry.login);
+  } catch (error) {
+    return { revoked: false, failed: error instanceof PiError ? (error.details.what ?? error.message) : String(error) };
+  }
 }
 
 /** RFC 6750's token characters, roughly: visible ASCII. Anything else could inject a header line. */
@@ -112,6 +154,31 @@ function hidingVariable(provider: ProviderDescriptor, env: NodeJS.ProcessEnv): s
   const storedAt = provider.sources.findIndex((s) => s.type === "stored");
   const hiding = provider.sources.slice(0, storedAt).find((s) => s.type === "env" && env[s.variable]?.trim());
   return hiding?.type === "env" ? hiding.variable : undefined;
+}
+
+/** Who the stored login of this provider (or of the named account) is, when there is one: "as ada@example.com", "with an API key", "with a stored login". */
+export async function existingLogin(agentStore: CredentialStore, env: NodeJS.ProcessEnv, provider: ProviderDescriptor, account: string | undefined): Promise<string | undefined> {
+  try {
+    const { data } = await agentStore.read();
+    const rows = accountsOf(data, provider);
+    // A named account that is not there yet replaces nothing.
+    if (account !== undefined && !rows.some((r) => r.name === account)) return undefined;
+    const view = await readStoreView(account === undefined ? agentStore : await storeForAccount(agentStore, provider, account));
+    const stored = describeSources(provider, view, env).find((s) => s.source === "stored")?.stored;
+    if (!stored) return undefined;
+    return stored.type === "api_key" ? "with an API key" : typeof stored.email === "string" ? `as ${stored.email}` : "with a stored login";
+  } catch {
+    return undefined;
+  }
+}
+
+/** What became of the login a new one replaced, for the person; nothing when there was none to revoke. */
+export function replacedWords(result: LoginResult): string | undefined {
+  const r = result.replaced;
+  if (!r) return undefined;
+  if (r.revoked) return `The login it replaced was revoked at ${result.provider.displayName}.`;
+  if ("note" in r) return `The login it replaced is no longer stored; ${r.note}.`;
+  return `The login it replaced is no longer stored but could not be revoked (${r.failed}); it stays valid at ${result.provider.displayName} until it expires.`;
 }
 
 // ── two steps: --start in one process, --finish in another ──────────────────────────────

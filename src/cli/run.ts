@@ -4,6 +4,7 @@
  * a flow.
  */
 
+import { isDumbTerminal } from "../terminal/restore.ts";
 import { EXIT, PiError } from "../core/errors.ts";
 import { debugEnabled } from "../core/debug.ts";
 import { redact } from "../core/redact.ts";
@@ -136,6 +137,10 @@ async function session(argv: readonly string[], context: CommandContext): Promis
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     const hint = args.message ? `pi -p ${JSON.stringify(args.message)}` : 'pi -p "question"';
     throw new PiError("usage", `the interactive session needs a terminal; for scripts use \`${hint}\` (see \`pi --help\`)`);
+  }
+  if (isDumbTerminal(context.env)) {
+    const hint = args.message ? `pi -p ${JSON.stringify(args.message)}` : 'pi -p "question"';
+    throw new PiError("usage", `the interactive session draws on the screen, which TERM=dumb cannot; ask with \`${hint}\`, or run pi in a terminal with a TERM such as xterm-256color`);
   }
   const { runSession } = await import("../tui/session.ts");
   return runSession(context, { model: args.model, firstMessage: args.message });

@@ -6,7 +6,7 @@
 
 import { PiError } from "../core/errors.ts";
 import { KeyDecoder, type KeyEvent } from "./keys.ts";
-import { BRACKETED_PASTE_ON, guardTerminal } from "./restore.ts";
+import { BRACKETED_PASTE_ON, guardTerminal, isDumbTerminal } from "./restore.ts";
 
 const SHOWN_DOTS = 32;
 
@@ -33,7 +33,15 @@ export async function readMaskedLine(prompt: string, signal?: AbortSignal): Prom
   const decoder = new KeyDecoder();
   let value = "";
 
+  const dumb = isDumbTerminal();
+  let prompted = false;
   const render = () => {
+    // Without control sequences nothing can be redrawn: the prompt once, and no echo (as ssh asks for a password).
+    if (dumb) {
+      if (!prompted) out.write(prompt);
+      prompted = true;
+      return;
+    }
     const { dots, count } = masked(value);
     out.write(`\r\x1b[2K${prompt}${dots}${count}`);
   };
@@ -91,7 +99,7 @@ export async function readMaskedLine(prompt: string, signal?: AbortSignal): Prom
     stdin.setRawMode(true);
     stdin.resume();
     stdin.on("data", onData);
-    out.write(BRACKETED_PASTE_ON);
+    if (!dumb) out.write(BRACKETED_PASTE_ON);
     render();
   });
 }

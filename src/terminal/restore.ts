@@ -16,6 +16,15 @@ export interface TerminalModes {
   alternateScreen?: boolean;
 }
 
+/**
+ * A terminal that takes no control sequences (TERM=dumb: Emacs' shell, some CI logs): pi
+ * writes it no cursor movement, no paste mode, no colour, and so does not offer it anything
+ * drawn in place.
+ */
+export function isDumbTerminal(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.TERM === "dumb";
+}
+
 /** Call the returned function to put the terminal back; a signal does it too. */
 export function guardTerminal(modes: TerminalModes = {}, out: NodeJS.WriteStream = process.stdout): () => void {
   let done = false;
@@ -25,7 +34,7 @@ export function guardTerminal(modes: TerminalModes = {}, out: NodeJS.WriteStream
     forget();
     try {
       if (modes.raw && process.stdin.isTTY) process.stdin.setRawMode(false);
-      out.write((modes.alternateScreen ? LEAVE_ALTERNATE_SCREEN : "") + RESET);
+      if (!isDumbTerminal()) out.write((modes.alternateScreen ? LEAVE_ALTERNATE_SCREEN : "") + RESET);
     } catch {
       // The terminal is gone (SIGHUP): there is nothing left to restore.
     }

@@ -7,7 +7,7 @@
 
 import { PiError } from "../core/errors.ts";
 import { KeyDecoder } from "./keys.ts";
-import { guardTerminal } from "./restore.ts";
+import { guardTerminal, isDumbTerminal } from "./restore.ts";
 import { Selector } from "./selector.ts";
 import { cutToWidth } from "./width.ts";
 
@@ -24,6 +24,7 @@ const paint = (code: string) => (text: string) => (colour() ? `\x1b[${code}m${te
 const style = { bold: paint("1"), dim: paint("2"), green: paint("32") };
 
 export function selectOne(message: string, choices: Choice[], initial?: string): Promise<string> {
+  if (isDumbTerminal()) return selectByNumber(message, choices, initial);
   const out = process.stderr;
   const stdin = process.stdin;
   const selector = new Selector(message, choices.map((c) => ({ value: c.value, label: c.label, detail: c.hint })), initial);
@@ -84,3 +85,22 @@ export function isInteractive(): boolean {
 }
 
 const up = (rows: number) => (rows > 0 ? `\x1b[${rows}A` : "");
+
+/**
+ * The same choice where nothing can be drawn in place (TERM=dumb): the choices numbered, one
+ * a line, and a number typed on an ordinary line. Enter alone takes the marked default.
+ */
+async function selectByNumber(message: string, choices: Choice[], initial?: string): Promise<string> {
+  const { askLine } = await import("./terminal-io.ts");
+  const start = Math.max(0, choices.findIndex((c) => c.value === initial));
+  const lines = choices.map((c, i) => `  ${i + 1}) ${c.label}${c.hint ? `  ${c.hint}` : ""}${i === start ? "  (default)" : ""}`);
+  process.stderr.write(`${message}\n${lines.join("\n")}\n`);
+  for (;;) {
+    const answer = await askLine(`Choose 1-${choices.length} (Enter for ${start + 1}): `);
+    if (answer === undefined) throw new PiError("interrupted", "cancelled; nothing was changed");
+    const n = answer.trim() === "" ? start + 1 : Number(answer.trim());
+    const chosen = Number.isInteger(n) ? choices[n - 1] : undefined;
+    if (chosen) return chosen.value;
+    process.stderr.write(`"${answer.trim().slice(0, 20)}" is not one of 1-${choices.length}\n`);
+  }
+}

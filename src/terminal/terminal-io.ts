@@ -6,10 +6,12 @@
 
 import { PiError } from "../core/errors.ts";
 import { stripControls } from "../core/text.ts";
+import { isDumbTerminal } from "./restore.ts";
 
 export async function askLine(prompt: string): Promise<string | undefined> {
   const { createInterface } = await import("node:readline/promises");
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  // A dumb terminal gets the line as it is typed, echoed by the terminal, with no sequences to redraw it.
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: !isDumbTerminal() });
   try {
     return await new Promise<string | undefined>((resolve, reject) => {
       rl.on("SIGINT", () => reject(new PiError("interrupted", "interrupted; nothing was changed")));
@@ -22,11 +24,11 @@ export async function askLine(prompt: string): Promise<string | undefined> {
 }
 
 export function statusLine(line: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${stripControls(line).slice(0, (process.stderr.columns || 80) - 1)}`);
+  if (process.stderr.isTTY && !isDumbTerminal()) process.stderr.write(`\r\x1b[2K${stripControls(line).slice(0, (process.stderr.columns || 80) - 1)}`);
 }
 
 export function clearStatusLine(): void {
-  if (process.stderr.isTTY) process.stderr.write("\r\x1b[2K");
+  if (process.stderr.isTTY && !isDumbTerminal()) process.stderr.write("\r\x1b[2K");
 }
 
 /** The code alone on its line, spaced out and bold on a terminal; copied with OSC 52 there. */

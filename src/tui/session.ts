@@ -65,6 +65,7 @@ class Session implements SessionHost {
   private escTimer: Timer | undefined;
   /** The login in progress, which Esc cancels. */
   private activeLogin: AbortController | undefined;
+  private closing = false;
 
   constructor(readonly context: RunContext) {}
 
@@ -116,6 +117,8 @@ class Session implements SessionHost {
   }
 
   quit(code = 0): void {
+    // Nothing is drawn after this: a redraw racing the goodbye would leave a stray "› " for the shell's prompt to land on.
+    this.closing = true;
     this.finished?.(code);
   }
 
@@ -159,6 +162,7 @@ class Session implements SessionHost {
   // ── drawing ─────────────────────────────────────────────────────────────────────────
 
   private render(): void {
+    if (this.closing) return;
     const mode = this.mode;
     const statusLines = this.status ? [style.dim(this.status)] : [];
     switch (mode.kind) {
@@ -307,6 +311,8 @@ class Session implements SessionHost {
 
   newConversation(): void {
     this.conversation = [];
+    // The region (the input still showing "/clear") goes first: cleared with the rest, it would reach the scrollback a second time.
+    this.screen.clear();
     process.stdout.write("\x1b[2J\x1b[H");
   }
 

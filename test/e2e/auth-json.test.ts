@@ -50,6 +50,7 @@ describe("auth.json, when it exists", () => {
 
   test("pi login stores into auth.json", async () => {
     writeAuth({});
+    fake.apiKeys.add("sk-ant-api03-auth-json-0123456789");
     const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: "sk-ant-api03-auth-json-0123456789\n" });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("auth.json");

@@ -18,6 +18,7 @@ const API_KEY = "sk-ant-api03-hostile-paths-key-0123456789";
 
 beforeAll(() => {
   fake = new FakeAnthropic().start();
+  fake.apiKeys.add(API_KEY);
 });
 afterAll(() => fake.stop());
 beforeEach(() => {

@@ -122,6 +122,7 @@ describe.skipIf(!hasTmux)("pi login anthropic on a terminal", () => {
   test("--with-token on a terminal reads the token from a hidden prompt: dots on the screen, the key stored, nothing in the clear", async () => {
     const key = "sk-ant-api03-typed-at-a-hidden-prompt-0123456789";
     rememberSecret(key);
+    fake.apiKeys.add(key);
     term.start([PI_BIN, "login", "anthropic", "--with-token"], env());
     await term.waitFor(/Paste an API key \(sk-ant-api…\) or a long-lived OAuth token .* \(hidden\): /);
     term.paste(key);

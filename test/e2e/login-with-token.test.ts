@@ -1,13 +1,15 @@
+import { existsSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
-import { Sandbox } from "../helpers/pi.ts";
+import { Sandbox, storedLogin } from "../helpers/pi.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 
 /** `pi login <provider> --with-token`: a token the person already has, read from stdin. */
 let fake: FakeAnthropic;
 let gh: FakeGitHub;
 let box: Sandbox;
+const HOUR = 3_600_000;
 const API_KEY = "sk-ant-api03-with-token-test-key-0123456789";
 rememberSecret(API_KEY);
 
@@ -36,7 +38,9 @@ describe("pi login anthropic --with-token", () => {
     expect(r.stdout).toContain("Stored the API key for Anthropic");
     expect(box.readStore().anthropic).toEqual({ type: "api_key", key: API_KEY });
     expect(box.storeMode()).toBe(0o600);
-    expect(fake.requests).toHaveLength(0);
+    // Checked once before it was stored, by the one call that spends no quota.
+    expect(fake.requests.map((q) => `${q.method} ${q.path}`)).toEqual(["GET /v1/models"]);
+    expect(fake.requests[0]!.headers["x-api-key"]).toBe(API_KEY);
 
     const token = await box.run(["token"], { env: env() });
     expect(token.stdout).toBe(`${API_KEY}\n`);
@@ -103,6 +107,68 @@ describe("pi login anthropic --with-token", () => {
     expect(r.code).toBe(0);
     const [revoke] = fake.requests.filter((q) => q.path.endsWith("/revoke"));
     expect(revoke!.json).toMatchObject({ token: access, token_type_hint: "access_token" });
+  });
+
+  test("a key Anthropic does not take is refused with Anthropic's words (exit 4), after one check, and nothing is stored", async () => {
+    const unknown = "sk-ant-api03-cut-short-in-the-copy";
+    rememberSecret(unknown);
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: env(), stdin: `${unknown}\n` });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('Anthropic did not accept this API key (HTTP 401: "invalid x-api-key")');
+    expect(r.stderr).toContain("nothing was stored");
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(fake.requests.map((q) => `${q.method} ${q.path}`)).toEqual(["GET /v1/models"]);
+    expect(existsSync(box.storePath)).toBe(false);
+  });
+
+  test("an OAuth token Anthropic does not take is refused the same way, pointing to claude setup-token", async () => {
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: env(), stdin: "sk-ant-oat01-expired-long-ago-0123456789\n" });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('Anthropic did not accept this OAuth token (HTTP 401: "Invalid bearer token")');
+    expect(r.stderr).toContain("claude setup-token");
+    expect(existsSync(box.storePath)).toBe(false);
+  });
+
+  test("when Anthropic cannot answer the check (503), nothing is stored and pi says to try again (exit 5)", async () => {
+    fake.listFaults.push(() => Response.json({ type: "error", error: { type: "api_error", message: "Service Unavailable" } }, { status: 503 }));
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: env(), stdin: `${API_KEY}\n` });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("could not check this API key with Anthropic (HTTP 503");
+    expect(r.stderr).toContain("try again later");
+    expect(existsSync(box.storePath)).toBe(false);
+  });
+
+  test("a token brought over an OAuth login of the same account replaces it: pi says so first, and revokes the old login at Anthropic", async () => {
+    const old = fake.issueFamily();
+    box.writeStore({ anthropic: storedLogin(old, HOUR) });
+    const r = await box.run(["login", "anthropic", "--with-token", "--account", "default"], { env: env(), stdin: `${API_KEY}\n` });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("Already logged in to Anthropic");
+    expect(r.stderr).toContain("this token replaces that login");
+    expect(r.stdout).toContain("The login it replaced was revoked at Anthropic");
+    expect(fake.isRevoked(old.refresh)).toBe(true);
+    expect(box.readStore().anthropic).toEqual({ type: "api_key", key: API_KEY });
+  });
+
+  test("bringing the same token again revokes nothing, since it is the one now stored", async () => {
+    const access = fake.acceptLongLived("sk-ant-oat01-brought-twice-0123456789");
+    for (let i = 0; i < 2; i++) {
+      const r = await box.run(["login", "anthropic", "--with-token"], { env: env(), stdin: `${access}\n` });
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain("revoked");
+    }
+    expect(fake.requests.filter((q) => q.path.endsWith("/revoke"))).toHaveLength(0);
+    expect((await box.run(["token"], { env: env() })).stdout).toBe(`${access}\n`);
+  });
+
+  test("adding a token as another account keeps the OAuth login beside it, unrevoked", async () => {
+    const old = fake.issueFamily();
+    box.writeStore({ anthropic: storedLogin(old, HOUR) });
+    const r = await box.run(["login", "anthropic", "--with-token", "--account", "ci"], { env: env(), stdin: `${API_KEY}\n` });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain("Already logged in");
+    expect(r.stdout).toContain('"default" is kept beside it');
+    expect(fake.isRevoked(old.refresh)).toBe(false);
   });
 
   for (const [name, stdin, message] of [

@@ -81,6 +81,24 @@ describe.skipIf(!hasTmux)("the line-terminal selectors", () => {
     expect(Object.keys(box.readStore()).sort()).toEqual(["anthropic", "github-copilot"]);
   });
 
+  test("TERM=dumb: the provider list is numbered and chosen by typing a number, with no control sequence written", async () => {
+    const err = join(box.root, "stderr.txt");
+    term.start(["sh", "-c", `${PI_BIN} login --no-browser 2>${err}`], env({ TERM: "dumb", PI_OAUTH_CALLBACK_PORT: "0" }));
+    await until(async () => (await Bun.file(err).exists()) && (await Bun.file(err).text()).includes("Choose 1-7"), "the numbered list");
+    term.send("9", true);
+    term.send("Enter");
+    await until(async () => (await Bun.file(err).text()).includes('"9" is not one of 1-7'), "the refusal of 9");
+    term.send("7", true);
+    term.send("Enter");
+    await until(async () => (await Bun.file(err).text()).includes("openrouter.ai/auth"), "OpenRouter's sign-in");
+    term.send("C-c");
+    await term.waitFor(/\[exit \d+\]/);
+    const text = await Bun.file(err).text();
+    expect(text).toContain("Sign in to which provider?\n  1) Anthropic (Claude Pro/Max)");
+    expect(text).toContain("  7) OpenRouter");
+    expect(text).not.toContain("\x1b");
+  });
+
   test("pi logout with one login on a terminal asks to confirm, not which provider", async () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000) });
     term.start([PI_BIN, "logout"], env());
@@ -90,6 +108,27 @@ describe.skipIf(!hasTmux)("the line-terminal selectors", () => {
     const screen = await term.waitFor(/\[exit \d+\]/);
     expect(screen).toContain("Logged out of Anthropic");
     expect(screen).not.toContain("Log out of which provider?");
+  });
+});
+
+describe.skipIf(!hasTmux)("pi models on a terminal", () => {
+  setDefaultTimeout(30_000);
+
+  test("at 80 columns no line is wider than the terminal, ids are whole, and a long one takes a line of its own", async () => {
+    term.start(["bash", "-c", `${PI_BIN} models openrouter > /dev/tty; ${PI_BIN} models --json > ${box.root}/models.json; sleep 60`], env({ OPENROUTER_API_KEY: "sk-or-v1-terminal-0123456789abcdef" }), { width: 80, height: 400 });
+    await term.waitFor(/Not signed in|usable via/);
+    const rows = Bun.spawnSync(["tmux", "-S", `${box.root}/tmux.sock`, "capture-pane", "-p", "-S", "-", "-E", "-"]).stdout.toString().split("\n");
+    for (const row of rows) expect(Bun.stringWidth(row)).toBeLessThanOrEqual(80);
+    await until(() => Bun.file(join(box.root, "models.json")).size > 0, "the JSON listing");
+    const ids = (JSON.parse(await Bun.file(join(box.root, "models.json")).text()) as { provider: string; id: string }[])
+      .filter((m) => m.provider === "openrouter")
+      .map((m) => `openrouter/${m.id}`);
+    const shown = rows.map((r) => r.split(/\s+/)[0]!).filter((w) => w.startsWith("openrouter/"));
+    expect(new Set(shown)).toEqual(new Set(ids));
+    const long = ids.find((id) => id.length > 60)!;
+    const at = rows.findIndex((r) => r.trim() === long);
+    expect(at).toBeGreaterThan(0);
+    expect(rows[at + 1]).toMatch(/^\s+\d+k\s+(yes|no)\s+yes\s+\S/);
   });
 });
 

@@ -126,6 +126,14 @@ describe("pi models", () => {
     expect(r.stdout).toContain("* the provider's default model: used when no --model is given");
   });
 
+  test("which credential a provider's models use is said once below the table, not on every row", async () => {
+    const r = await box.run(["models"], { env: withKey() });
+    expect(r.stdout).not.toContain("via ANTHROPIC_API_KEY (API key)\nanthropic/");
+    expect(r.stdout.match(/via ANTHROPIC_API_KEY/g)).toHaveLength(1);
+    expect(r.stdout).toContain("anthropic: usable via ANTHROPIC_API_KEY (API key)");
+    expect(r.stdout).toMatch(/Not signed in: github-copilot, .*openrouter; `pi login <provider>` makes their models usable/);
+  });
+
   test("after --refresh, models the account's listing did not name are marked as not offered", async () => {
     const r = await box.run(["models", "anthropic", "--refresh", "--json"], { env: withKey() });
     expect(r.code).toBe(0);
@@ -134,7 +142,8 @@ describe("pi models", () => {
     fake.models.delete("claude-fable-5");
     try {
       const again = await box.run(["models", "anthropic", "--refresh"], { env: withKey() });
-      expect(again.stdout).toMatch(/anthropic\/claude-fable-5 .*no: not offered to this account/);
+      expect(again.stdout).toMatch(/anthropic\/claude-fable-5 .*not offered/);
+      expect(again.stdout).toContain("not offered: the account's own model list (pi models --refresh) did not name it");
     } finally {
       fake.models.add("claude-fable-5");
     }

@@ -278,9 +278,10 @@ describe("Anthropic's policy on subscription tokens", () => {
     const start = await box.run(["login", "anthropic", "--start"], { env: anthropic.env() });
     expect(start.code).toBe(0);
     expect(start.stderr.match(NOTICE)).toHaveLength(1);
-    const oat = await box.run(["login", "anthropic", "--with-token"], { env: anthropic.env(), stdin: "sk-ant-oat01-long-lived-token-0123456789\n" });
+    const oat = await box.run(["login", "anthropic", "--with-token"], { env: anthropic.env(), stdin: `${anthropic.acceptLongLived("sk-ant-oat01-long-lived-token-0123456789")}\n` });
     expect(oat.code).toBe(0);
     expect(oat.stderr.match(NOTICE)).toHaveLength(1);
+    anthropic.apiKeys.add("sk-ant-api03-key-0123456789abcdef");
     const key = await box.run(["login", "anthropic", "--with-token"], { env: anthropic.env(), stdin: "sk-ant-api03-key-0123456789abcdef\n" });
     expect(key.code).toBe(0);
     expect(key.stderr).not.toMatch(NOTICE);

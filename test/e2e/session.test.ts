@@ -78,6 +78,34 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     expect(req!.headers.authorization).toBe(`Bearer ${box.readStore().anthropic.access}`);
   });
 
+  test("/login when already signed in says so and can add another account beside the first, which stays unrevoked", async () => {
+    const first = fake.issueFamily();
+    box.writeStore({ anthropic: { ...storedLogin(first, 3_600_000), email: "ada@example.com" } });
+    start();
+    await term.waitFor(/\/help for commands/);
+    await type("/login anthropic copy-code");
+    const asked = await term.waitFor(/Already logged in to Anthropic \(Claude Pro\/Max\) as ada@example\.com\./);
+    expect(asked).toMatch(/❯ Sign in again, in place of "default"/);
+    expect(asked).toContain("Add another account");
+    term.send("Down");
+    term.send("Enter");
+    await term.waitFor(/Name for the new account \(e\.g\. work\):/);
+    await type("not a name!");
+    await term.waitFor(/is not an account name/);
+    await term.waitFor(/Name for the new account/);
+    await type("work");
+    const screen = await term.waitFor(/Paste the code here:/);
+    const { code, state } = fake.approve(URL_LINE.exec(screen)![1]!);
+    term.paste(`${code}#${state}`);
+    term.send("Enter");
+    const done = await term.waitFor(/✓ Logged in to Anthropic \(Claude Pro\/Max\) as account "work"[\s\S]*"default" is kept beside it/);
+    expect(done).not.toContain("replaced");
+    const stored = box.readStore();
+    expect(stored.anthropic.account).toBe("work");
+    expect(stored["anthropic@default"].refresh).toBe(first.refresh);
+    expect(fake.isRevoked(first.refresh)).toBe(false);
+  });
+
   test("/login anthropic, Browser login: the browser's return to the listener logs in, and the paste box goes away", async () => {
     start({ PI_OAUTH_CALLBACK_PORT: "0" });
     await term.waitFor(/not signed in/);
@@ -275,6 +303,35 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     term.send("C-d");
     await term.waitFor(/\[exit 0\]/);
     expect(term.screen()).not.toContain("Press Ctrl+C again");
+  });
+
+  test("/quit leaves no prompt behind: what the shell prints next starts a line of its own", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    await type("/quit");
+    const screen = await term.waitFor(/\[exit \d+\]/);
+    expect(screen).toMatch(/^\[exit 0\]$/m);
+    expect(screen).not.toMatch(/› *\[exit/);
+  });
+
+  test("/clear puts the typed /clear in the scrollback once, not twice, and leaves a fresh screen", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    await type("Say hello");
+    await term.waitFor(/arrives in pieces/);
+    await type("/clear");
+    const screen = await term.waitFor(/New conversation\./);
+    expect(screen).not.toContain("arrives in pieces");
+    const all = Bun.spawnSync(["tmux", "-S", `${box.root}/tmux.sock`, "capture-pane", "-p", "-S", "-", "-E", "-"]).stdout.toString();
+    expect(all.match(/^› \/clear\s*$/gm)).toHaveLength(1);
+    expect(all).not.toContain("start a new conversation");
+  });
+
+  test("TERM=dumb: no session drawn on a screen that cannot take it, but one line saying what works, exit 2", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY, TERM: "dumb" });
+    const screen = await term.waitFor(/\[exit \d+\]/);
+    expect(screen).toContain("[exit 2]");
+    expect(screen.replace(/\n/g, "")).toContain("TERM=dumb cannot; ask with `pi -p \"question\"`");
   });
 
   test("NO_COLOR gives a screen without colour codes, and 80 columns stay readable after a resize", async () => {

@@ -90,6 +90,7 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     // The lease has lapsed: another machine signs in anew, with a key.
     const apiKey = `sk-ant-api03-${"k".repeat(40)}`;
     rememberSecret(apiKey);
+    fake.apiKeys.add(apiKey);
     const login = await b.box.run(["login", "anthropic", "--with-token"], { env: { ...b.env, PI_REDIS_LEASE_MS: "1000" }, stdin: apiKey });
     expect(login.code).toBe(0);
     holder.kill("SIGCONT");
@@ -222,6 +223,7 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     const status = await a.box.run(["status", "anthropic"], { env: a.env });
     expect(status.code).toBe(5);
     expect(status.stdout).toContain(`Store: ${redis.url} — shared by many machines (PI_CREDENTIAL_STORE); not answering`);
+    fake.apiKeys.add(`sk-ant-api03-${"d".repeat(40)}`);
     const login = await a.box.run(["login", "anthropic", "--with-token"], { env: a.env, stdin: `sk-ant-api03-${"d".repeat(40)}` });
     expect(login.code).toBe(5);
     await redis.start();

@@ -65,6 +65,8 @@ export class FakeAnthropic extends LoopbackServer {
   chunkDelayMs = 0;
   /** Faults for the Messages API, applied once each, in order. */
   readonly messageFaults: Fault[] = [];
+  /** Faults for the model listing, applied once each, in order. */
+  readonly listFaults: Fault[] = [];
 
   private families: Family[] = [];
   private byRefresh = new Map<string, Family>();
@@ -87,6 +89,7 @@ export class FakeAnthropic extends LoopbackServer {
     this.requests.length = 0;
     this.faults.length = 0;
     this.messageFaults.length = 0;
+    this.listFaults.length = 0;
     this.persistentFault = undefined;
     this.latencyMs = [0, 0];
     this.replays = 0;
@@ -134,6 +137,12 @@ export class FakeAnthropic extends LoopbackServer {
     const family: Family = { id: this.families.length + 1, revoked: false, current: "", used: new Set() };
     this.families.push(family);
     return this.rotate(family);
+  }
+
+  /** A long-lived OAuth token, as `claude setup-token` makes: valid for the API, with no refresh token behind it. */
+  acceptLongLived(access: string): string {
+    this.validAccess.add(access);
+    return access;
   }
 
   isRevoked(refresh: string): boolean {
@@ -195,7 +204,11 @@ export class FakeAnthropic extends LoopbackServer {
       const faulted = fault ? await fault(recorded) : undefined;
       return faulted ?? this.messages(recorded);
     }
-    if (req.method === "GET" && url.pathname === "/v1/models") return this.listModels(recorded);
+    if (req.method === "GET" && url.pathname === "/v1/models") {
+      const fault = this.listFaults.shift();
+      const faulted = fault ? await fault(recorded) : undefined;
+      return faulted ?? this.listModels(recorded);
+    }
     if (req.method === "GET" && url.pathname === "/oauth/authorize") return this.authorize(url);
     if (req.method === "POST" && url.pathname === "/v1/oauth/token") return this.token(recorded);
     if (req.method === "POST" && url.pathname === "/v1/oauth/token/revoke") return this.revoke(recorded);

@@ -1,6 +1,5 @@
-import { accountsOf, storeForAccount } from "../../app/accounts.ts";
-import { chooseMethod, checkLoginOptions, finishLogin, loginAndStore, loginWithToken, startLogin, type LoginResult } from "../../app/login.ts";
-import { activeSource, describeSources, readStoreView } from "../../app/credentials.ts";
+import { chooseMethod, checkLoginOptions, existingLogin, finishLogin, loginAndStore, loginWithToken, replacedWords, startLogin, type LoginResult } from "../../app/login.ts";
+import { activeSource, readStoreView } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { displayPath } from "../../core/paths.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
@@ -78,6 +77,8 @@ const command = defineCommand({
       throw new PiError("usage", `${provider.displayName} cannot store a token you bring; run \`pi login ${provider.id}\``);
     }
     if (mode === "with-token") {
+      const already = await existingLogin(await context.store(), context.env, provider, account);
+      if (already) writeErr(`Already logged in to ${provider.displayName} (${already}); this token replaces that login${account === undefined ? " (--account <name> keeps it and adds another)" : ""}.`);
       const token = await tokenFromStdin(provider);
       if (provider.signInNotice && provider.kindOfToken?.(token.trim()) === "oauth") writeErr(provider.signInNotice);
       return report(await loginWithToken({ store: await context.store(), env: context.env }, provider, token, options, account), json);
@@ -104,22 +105,6 @@ const command = defineCommand({
     return report(await loginAndStore({ store, env: context.env }, provider, method, ui, options, account), false);
   },
 });
-
-/** How the stored login of this provider looks now, when there is one: "stored", "expires in 7 hours". */
-async function existingLogin(agentStore: CredentialStore, env: NodeJS.ProcessEnv, provider: ProviderDescriptor, account: string | undefined): Promise<string | undefined> {
-  try {
-    const { data } = await agentStore.read();
-    const rows = accountsOf(data, provider);
-    // A named account that is not there yet replaces nothing.
-    if (account !== undefined && !rows.some((r) => r.name === account)) return undefined;
-    const view = await readStoreView(account === undefined ? agentStore : await storeForAccount(agentStore, provider, account));
-    const stored = describeSources(provider, view, env).find((s) => s.source === "stored")?.stored;
-    if (!stored) return undefined;
-    return stored.type === "api_key" ? "with an API key" : typeof stored.email === "string" ? `as ${stored.email}` : "stored";
-  } catch {
-    return undefined;
-  }
-}
 
 /** The provider-only options (declared from the registry, so not in the inferred type), as given. */
 function optionsOf(parsed: Readonly<Record<string, unknown>>): Record<string, string> {
@@ -183,6 +168,8 @@ function report(result: LoginResult, json: boolean): number {
     const what = result.kind === "api_key" ? "Stored the API key for" : "Logged in to";
     const as = result.account === "default" ? "" : ` as account "${result.account}"`;
     writeOut(`${what} ${result.provider.displayName}${as}. Stored in ${displayPath(result.storePath)} (${result.shared ? "the shared store, sealed with the fleet's key" : "readable only by you"}).`);
+    const replaced = replacedWords(result);
+    if (replaced) writeOut(replaced);
     if (result.movedAside) writeOut(`"${result.movedAside}" is kept beside it; \`pi switch ${result.provider.id} ${result.movedAside}\` makes it active again.`);
   }
   if (result.hiddenBy) warn(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one`);

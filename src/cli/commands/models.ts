@@ -75,26 +75,83 @@ const command = defineCommand({
       writeStdout(`${JSON.stringify(rows, null, 2)}\n`);
       return exit;
     }
-    const table = rows.map((r) => [
-      `${r.provider}/${r.id}${r.default ? " *" : ""}`,
-      r.name,
-      r.contextWindow ? `${Math.round(r.contextWindow / 1000)}k` : "?",
-      r.images === null ? "?" : r.images ? "yes" : "no",
-      r.offered === false
-        ? "no: not offered to this account"
-        : r.usable
-          ? `yes, via ${r.source} (${r.kind === "api_key" ? "API key" : "OAuth"})`
-          : `no: run \`pi login ${r.provider}\``,
-    ]);
-    const header = ["MODEL", "NAME", "CONTEXT", "IMAGES", "USABLE"];
-    const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => Bun.stringWidth(row[i]!))));
-    const line = (cells: string[]) =>
-      cells.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : i === cells.length - 1 ? c : c + " ".repeat(widths[i]! - Bun.stringWidth(c)))).join("  ");
-    writeOut(line(header));
-    for (const row of table) writeOut(line(row));
+    const width = process.stdout.isTTY ? process.stdout.columns : undefined;
+    for (const text of modelTable(rows, width)) writeOut(text);
     if (rows.some((r) => r.default)) writeOut("\n* the provider's default model: used when no --model is given");
+    for (const text of credentialFooter(rows)) writeOut(text);
     return exit;
   },
 });
 
 export default command;
+
+interface Row {
+  provider: string;
+  id: string;
+  name: string;
+  contextWindow: number | null;
+  images: boolean | null;
+  default: boolean;
+  offered: boolean | null;
+  usable: boolean;
+  source: string | null;
+  kind: string | null;
+}
+
+/**
+ * One line per model. The name goes last, so that on a terminal narrower than the table it
+ * is the name that is cut (with "…"), never the id a person types; an id too long for the
+ * terminal's share of it takes a line of its own, with its row below. Which credential each
+ * provider's models use is said once below the table, not on every row.
+ */
+function modelTable(rows: readonly Row[], width: number | undefined): string[] {
+  const header = ["MODEL", "CONTEXT", "IMAGES", "USABLE", "NAME"];
+  const table = rows.map((r) => [
+    `${r.provider}/${r.id}${r.default ? " *" : ""}`,
+    r.contextWindow ? `${Math.round(r.contextWindow / 1000)}k` : "?",
+    r.images === null ? "?" : r.images ? "yes" : "no",
+    r.offered === false ? "not offered" : r.usable ? "yes" : "no",
+    r.name,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => Bun.stringWidth(row[i]!))));
+  const middle = widths.slice(1, -1).reduce((sum, w) => sum + w + 2, 2);
+  if (width !== undefined) widths[0] = Math.max(header[0]!.length, Math.min(widths[0]!, width - middle - MIN_NAME));
+  const nameRoom = width === undefined ? Infinity : width - widths[0]! - middle;
+  const showName = nameRoom >= MIN_NAME;
+  const line = (cells: string[]) => {
+    const left = cells.slice(0, -1).map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c + " ".repeat(Math.max(0, widths[i]! - Bun.stringWidth(c)))));
+    return (showName ? [...left, cut(cells.at(-1)!, nameRoom)] : left).join("  ").trimEnd();
+  };
+  const out = [line(header)];
+  for (const row of table) {
+    if (Bun.stringWidth(row[0]!) > widths[0]!) out.push(row[0]!, line(["", ...row.slice(1)]));
+    else out.push(line(row));
+  }
+  return out;
+}
+
+/** The fewest columns a name is given before the NAME column is left out. */
+const MIN_NAME = 18;
+
+function cut(text: string, room: number): string {
+  if (Bun.stringWidth(text) <= room) return text;
+  let out = "";
+  for (const ch of text) {
+    if (Bun.stringWidth(out + ch) > room - 1) break;
+    out += ch;
+  }
+  return `${out}…`;
+}
+
+/** Below the table: through which credential each provider's models are usable, and how to make the others so. */
+function credentialFooter(rows: readonly Row[]): string[] {
+  const providers = [...new Map(rows.map((r) => [r.provider, r])).values()];
+  const lines: string[] = [];
+  for (const r of providers.filter((p) => p.source !== null)) {
+    lines.push(`${r.provider}: usable via ${r.source === "stored" ? "the stored login" : r.source} (${r.kind === "api_key" ? "API key" : "OAuth"})`);
+  }
+  const missing = providers.filter((p) => p.source === null).map((p) => p.provider);
+  if (missing.length > 0) lines.push(`Not signed in: ${missing.join(", ")}; \`pi login <provider>\` makes their models usable`);
+  if (rows.some((r) => r.offered === false)) lines.push("not offered: the account's own model list (pi models --refresh) did not name it");
+  return lines.length === 0 ? [] : ["", ...lines];
+}

@@ -14,6 +14,7 @@ import { parsePastedCode } from "../shared/paste.ts";
 import { createPkce, randomToken } from "../shared/pkce.ts";
 import { type TokenGrant, expiresAtFor, requestTokens } from "../shared/token-endpoint.ts";
 import type { LoginMethodId, LoginUI, PendingLogin } from "../types.ts";
+import { askAboutCredential } from "./messages.ts";
 import {
   type AnthropicEndpoints,
   CALLBACK_HOST,
@@ -126,9 +127,31 @@ export async function finishLogin(pending: Readonly<Record<string, string>>, ans
 
 /** `--with-token`: an API key, or an OAuth token that lives long without a refresh token. */
 export async function loginWithToken(token: string): Promise<StoredLogin> {
-  if (token.startsWith("sk-ant-api")) return { type: "api_key", key: token };
-  if (token.startsWith("sk-ant-oat")) return { type: "oauth", access: token };
-  throw new PiError("usage", "that is not an Anthropic API key (sk-ant-api…) or OAuth token (sk-ant-oat…); check what you piped in");
+  const login: StoredLogin | undefined = token.startsWith("sk-ant-api")
+    ? { type: "api_key", key: token }
+    : token.startsWith("sk-ant-oat")
+      ? { type: "oauth", access: token }
+      : undefined;
+  if (!login) throw new PiError("usage", "that is not an Anthropic API key (sk-ant-api…) or OAuth token (sk-ant-oat…); check what you piped in");
+  await checkWithAnthropic(token, login.type === "api_key" ? "api_key" : "oauth");
+  return login;
+}
+
+/**
+ * A brought token is asked about once before it is stored, as gh does: a key cut short in
+ * the copy fails here, with Anthropic's words, not at the first model call.
+ */
+async function checkWithAnthropic(token: string, kind: "api_key" | "oauth"): Promise<void> {
+  const what = kind === "api_key" ? "API key" : "OAuth token";
+  const answer = await askAboutCredential({ providerId: "anthropic", source: "--with-token", kind, token, extras: {} });
+  if (answer.accepted) return;
+  const said = `HTTP ${answer.status}${answer.words ? `: "${answer.words}"` : ""}`;
+  if (answer.status === 401 || answer.status === 403) {
+    const next = kind === "api_key" ? "check that you copied all of it and that it is active in the Console" : "check that you copied all of it, or make a new one with `claude setup-token`";
+    throw new PiError("login_rejected", `Anthropic did not accept this ${what} (${said}); ${next}; nothing was stored`, { status: answer.status });
+  }
+  const code = answer.status === 429 ? "rate_limited" : answer.status >= 500 ? "server_error" : "bad_response";
+  throw new PiError(code, `could not check this ${what} with Anthropic (${said}); nothing was stored, try again later`, { status: answer.status });
 }
 
 async function exchangeCode(attempt: Attempt, redirectUri: string, pasted: PastedCode): Promise<StoredLogin> {

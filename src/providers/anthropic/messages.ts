@@ -51,6 +51,17 @@ async function listModels(credential: Credential): Promise<ModelInfo[]> {
   return parsed.data.data.map((m) => ({ provider: "anthropic", id: m.id, name: m.display_name ?? m.id }));
 }
 
+/**
+ * Whether Anthropic takes this credential, asked by listing models (no quota spent): the
+ * HTTP status and Anthropic's own words when it does not. A network failure throws.
+ */
+export async function askAboutCredential(credential: Credential): Promise<{ accepted: true } | { accepted: false; status: number; words: string }> {
+  const url = `${messagesBase()}/v1/models?limit=1`;
+  const res = await httpRequest({ method: "GET", url, headers: authHeaders(credential), purpose: "checking the token with Anthropic" });
+  if (res.status === 200) return { accepted: true };
+  return { accepted: false, status: res.status, words: oneLine(messagesErrorText(res.text) ?? "", 200) };
+}
+
 /** A policy refusal of subscription tokens outside the provider's own apps, as Anthropic words it. */
 const POLICY = /only authorized for use with|third-party|extra usage|not (?:allowed|permitted) to use this credential/i;
 

@@ -1,10 +1,13 @@
-import { chooseMethod, loginAndStore } from "../../app/login.ts";
+import { DEFAULT_ACCOUNT, accountsOf, checkAccountName } from "../../app/accounts.ts";
+import { chooseMethod, existingLogin, loginAndStore, replacedWords } from "../../app/login.ts";
 import { PiError } from "../../core/errors.ts";
 import { displayPath } from "../../core/paths.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
+import type { ProviderDescriptor } from "../../providers/types.ts";
 import { whyNoBrowser } from "../../terminal/browser.ts";
 import { Selector } from "../../terminal/selector.ts";
 import type { SlashCommand } from "../host.ts";
+import { Editor } from "../editor.ts";
 import { sessionLoginUI } from "../login-ui.ts";
 import { style } from "../style.ts";
 import { message } from "../words.ts";
@@ -14,6 +17,8 @@ export const login: SlashCommand = async (host, arg) => {
   const [providerArg, methodArg] = arg?.split(/\s+/) ?? [];
   const provider = providerArg ? findProvider(providerArg) : await host.pickProvider("Sign in to which provider?", PROVIDERS);
   if (!provider) return host.say(style.dim("Login cancelled; nothing changed."));
+  const account = await whichAccount(host, provider);
+  if (account === null) return host.say(style.dim("Login cancelled; nothing changed."));
   const canOpen = whyNoBrowser({ env: process.env, platform: process.platform, interactive: true, noBrowser: false }) === undefined;
   let method = chooseMethod(provider, methodArg, canOpen);
   if (!methodArg && provider.loginMethods.length > 1) {
@@ -31,8 +36,12 @@ export const login: SlashCommand = async (host, arg) => {
   const cancel = new AbortController();
   host.busy(cancel);
   try {
-    const result = await loginAndStore({ store: await host.context.store(), env: host.context.env }, provider, method, sessionLoginUI(host, cancel), {});
-    host.say(style.green(`✓ Logged in to ${provider.displayName}. Stored in ${displayPath(result.storePath)}.`));
+    const result = await loginAndStore({ store: await host.context.store(), env: host.context.env }, provider, method, sessionLoginUI(host, cancel), {}, account);
+    const as = result.account === DEFAULT_ACCOUNT ? "" : ` as account "${result.account}"`;
+    host.say(style.green(`✓ Logged in to ${provider.displayName}${as}. Stored in ${displayPath(result.storePath)}.`));
+    const replaced = replacedWords(result);
+    if (replaced) host.say(replaced);
+    if (result.movedAside) host.say(`"${result.movedAside}" is kept beside it; \`pi switch ${provider.id} ${result.movedAside}\` makes it active again.`);
     if (result.hiddenBy) host.say(style.yellow(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one.`));
   } catch (error) {
     if (error instanceof PiError && error.code === "interrupted") host.say(style.dim("Login cancelled; nothing changed."));
@@ -41,3 +50,32 @@ export const login: SlashCommand = async (host, arg) => {
     cancel.abort();
   }
 };
+
+/**
+ * Signed in already: sign in again in the active account's place, or add another account
+ * beside it, as `pi login --account` does. `undefined` is the active account; `null` is cancel.
+ */
+async function whichAccount(host: Parameters<SlashCommand>[0], provider: ProviderDescriptor): Promise<string | undefined | null> {
+  const store = await host.context.store();
+  const who = await existingLogin(store, host.context.env, provider, undefined);
+  if (!who) return undefined;
+  const active = accountsOf((await store.read()).data, provider).find((r) => r.active)?.name ?? DEFAULT_ACCOUNT;
+  const choice = await host.ask({
+    kind: "select",
+    selector: new Selector(`Already logged in to ${provider.displayName} ${who}.`, [
+      { value: "replace", label: `Sign in again, in place of "${active}"`, detail: "the login it replaces is revoked" },
+      { value: "add", label: "Add another account", detail: "keeps this one; `pi switch` changes which is used" },
+    ]),
+  });
+  if (choice === undefined) return null;
+  if (choice === "replace") return active === DEFAULT_ACCOUNT ? undefined : active;
+  for (;;) {
+    const name = await host.ask({ kind: "line", prompt: "Name for the new account (e.g. work): ", editor: new Editor() });
+    if (name === undefined || name.trim() === "") return null;
+    try {
+      return checkAccountName(name.trim());
+    } catch (error) {
+      host.say(style.red(`✗ ${message(error)}`));
+    }
+  }
+}
