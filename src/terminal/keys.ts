@@ -17,6 +17,7 @@ export type KeyEvent =
   | { type: "clear-line" }
   | { type: "interrupt" }
   | { type: "eof" }
+  | { type: "suspend" }
   | { type: "escape" }
   | { type: "up" }
   | { type: "down" }
@@ -134,6 +135,7 @@ export class KeyDecoder {
     if (c === "\x7f" || c === "\b") return push(events, { type: "backspace" });
     if (c === "\x03") return push(events, { type: "interrupt" });
     if (c === "\x04") return push(events, { type: "eof" });
+    if (c === "\x1a") return push(events, { type: "suspend" });
     if (c === "\x15") return push(events, { type: "clear-line" });
     if (c < " ") return push(events, { type: "unknown", sequence: c });
     // A run of ordinary characters is one event: typing is cheap to render.

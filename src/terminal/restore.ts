@@ -8,7 +8,8 @@
 import { onExitCleanup } from "../core/shutdown.ts";
 
 export const BRACKETED_PASTE_ON = "\x1b[?2004h";
-const RESET = "\x1b[?2004l" + "\x1b[?25h";
+export const BRACKETED_PASTE_OFF = "\x1b[?2004l";
+const RESET = BRACKETED_PASTE_OFF + "\x1b[?25h";
 const LEAVE_ALTERNATE_SCREEN = "\x1b[?1049l";
 
 export interface TerminalModes {

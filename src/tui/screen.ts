@@ -4,16 +4,23 @@
  * redrawn as a whole, and its height is computed from the terminal's width, so a resize
  * or a long wrapped input does not leave pieces behind.
  */
+import { onExitCleanup } from "../core/shutdown.ts";
+
 export interface Cursor {
   line: number;
   col: number;
 }
+
+const ENTER_ALTERNATE = "\x1b[?1049h";
+const LEAVE_ALTERNATE = "\x1b[?1049l";
 
 export class Screen {
   private cursorRow = 0;
   private lines: string[] = [];
   private cursor: Cursor = { line: 0, col: 0 };
   private drawn = false;
+  /** While on the alternate screen: what takes pi back if it ends there. */
+  private overlay: (() => void) | undefined;
 
   /** `onResize` lets the owner draw again for the new width (lines cut or wrapped to the old one would be wrong). */
   constructor(
@@ -40,6 +47,33 @@ export class Screen {
     this.cursor = cursor;
     this.out.write(this.toStart() + this.render());
     this.drawn = true;
+  }
+
+  /**
+   * Draw on the terminal's alternate screen from now on (a list taller than the room below
+   * the conversation), so that closing it brings the conversation back exactly as it was,
+   * instead of leaving it scrolled away above an emptied screen.
+   */
+  enterOverlay(): void {
+    if (this.overlay) return;
+    this.clear();
+    this.out.write(`${ENTER_ALTERNATE}\x1b[H\x1b[J`);
+    this.overlay = onExitCleanup(() => {
+      this.out.write(LEAVE_ALTERNATE);
+    });
+  }
+
+  /** Back to the conversation's screen, where the region is drawn again on the next draw. */
+  leaveOverlay(): void {
+    if (!this.overlay) return;
+    this.clear();
+    this.out.write(LEAVE_ALTERNATE);
+    this.overlay();
+    this.overlay = undefined;
+  }
+
+  get inOverlay(): boolean {
+    return this.overlay !== undefined;
   }
 
   /** Remove the region; the cursor is left where it began. */

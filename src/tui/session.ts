@@ -18,7 +18,7 @@ import { PROVIDERS, findProvider } from "../providers/registry.ts";
 import type { ChatMessage, ModelInfo, ProviderDescriptor } from "../providers/types.ts";
 import { KeyDecoder, type KeyEvent } from "../terminal/keys.ts";
 import { masked } from "../terminal/prompt.ts";
-import { BRACKETED_PASTE_ON, guardTerminal } from "../terminal/restore.ts";
+import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, guardTerminal } from "../terminal/restore.ts";
 import { Selector } from "../terminal/selector.ts";
 import { cutToWidth } from "../terminal/width.ts";
 import { ChatView } from "./chat-view.ts";
@@ -87,6 +87,7 @@ class Session implements SessionHost {
     if (options.firstMessage?.trim()) void this.submit(options.firstMessage);
     const code = await ended;
     stopListening();
+    this.screen.leaveOverlay();
     this.screen.clear();
     process.stdin.off("data", this.onData);
     restore();
@@ -116,6 +117,23 @@ class Session implements SessionHost {
     return selectModel({ env: this.context.env, fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(await this.context.store()), this.context.env).id });
   }
 
+  /**
+   * Ctrl+Z, as in any program run from a shell: the terminal put back as pi found it, pi
+   * stopped (SIGTSTP), and on `fg` (SIGCONT) raw input, paste mode and the screen restored.
+   */
+  private suspend(): void {
+    this.screen.leaveOverlay();
+    this.screen.clear();
+    process.stdout.write(BRACKETED_PASTE_OFF);
+    process.stdin.setRawMode(false);
+    process.once("SIGCONT", () => {
+      process.stdin.setRawMode(true);
+      process.stdout.write(BRACKETED_PASTE_ON);
+      this.render();
+    });
+    process.kill(process.pid, "SIGTSTP");
+  }
+
   quit(code = 0): void {
     // Nothing is drawn after this: a redraw racing the goodbye would leave a stray "› " for the shell's prompt to land on.
     this.closing = true;
@@ -126,6 +144,7 @@ class Session implements SessionHost {
 
   /** The mode's pure key function (keymap.ts) says what the key means; this applies it. */
   private onKey(key: KeyEvent): void {
+    if (key.type === "suspend") return this.suspend();
     const mode = this.mode;
     switch (mode.kind) {
       case "input":
@@ -164,6 +183,7 @@ class Session implements SessionHost {
   private render(): void {
     if (this.closing) return;
     const mode = this.mode;
+    if (mode.kind !== "select") this.screen.leaveOverlay();
     const statusLines = this.status ? [style.dim(this.status)] : [];
     switch (mode.kind) {
       case "input": {
@@ -180,6 +200,7 @@ class Session implements SessionHost {
         // Room for the list below what is already on the screen: a long list scrolls.
         // Each row cut to the width: a wrapped row would make the list taller than the room counted.
         const { lines, cursorLine } = mode.selector.view(style, this.screen.rows - 3);
+        if (lines.length > this.screen.rows / 2) this.screen.enterOverlay();
         this.screen.draw(lines.map((l) => cutToWidth(l, this.screen.columns - 1)), { line: cursorLine, col: 0 });
         return;
       }

@@ -305,6 +305,63 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     expect(term.screen()).not.toContain("Press Ctrl+C again");
   });
 
+  test("Esc on a /model list taller than the room leaves the conversation where it was on the screen", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY }, { width: 80, height: 20 });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    await type("Say hello");
+    await term.waitFor(/arrives in pieces/);
+    await type("/model");
+    const list = await term.waitFor(/Choose a model/);
+    expect(list).not.toContain("arrives in pieces");
+    term.send("Escape");
+    const after = await term.waitFor(/Model unchanged\./);
+    expect(after).toContain("› Say hello");
+    expect(after).toContain(REPLY);
+    expect(after).not.toContain("Choose a model");
+  });
+
+  test("/model marks as not offered the models the account's own listing left out", async () => {
+    fake.models.delete("claude-fable-5");
+    try {
+      const refresh = await box.run(["models", "anthropic", "--refresh"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+      expect(refresh.code).toBe(0);
+    } finally {
+      fake.models.add("claude-fable-5");
+    }
+    start({ ANTHROPIC_API_KEY: API_KEY }, { width: 100, height: 40 });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    await type("/model");
+    await term.waitFor(/Choose a model/);
+    // From the current model (the default, claude-opus-5-5) up to the top of the list.
+    for (let i = 0; i < 12; i++) term.send("Up");
+    const screen = await term.waitFor(/anthropic\/claude-fable-5-1 +via ANTHROPIC_API_KEY/);
+    expect(screen).toMatch(/anthropic\/claude-fable-5 +not offered to this account/);
+    term.send("Escape");
+  });
+
+  test("Ctrl+Z suspends pi to the shell, and fg brings the session back with what was typed", async () => {
+    const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
+    term.start(["bash", "--norc", "--noprofile", "-i"], { ...base, ...fake.env(), ANTHROPIC_API_KEY: API_KEY, TERM: "xterm-256color", PS1: "shell$ " }, { width: 80, height: 30 });
+    await term.waitFor(/shell\$/);
+    term.send(`'${PI_BIN}'`, true);
+    term.send("Enter");
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    term.send("half a question", true);
+    await term.waitFor(/› half a question/);
+    term.send("C-z");
+    await term.waitFor(/Stopped[\s\S]*shell\$ $/m);
+    term.send("echo the shell answers", true);
+    term.send("Enter");
+    await term.waitFor(/^the shell answers$/m);
+    term.send("fg", true);
+    term.send("Enter");
+    term.send(", finished", true);
+    await term.waitFor(/› half a question, finished/);
+    term.send("C-u");
+    term.send("C-d");
+    await term.waitFor(/shell\$ $/m);
+  });
+
   test("/quit leaves no prompt behind: what the shell prints next starts a line of its own", async () => {
     start({ ANTHROPIC_API_KEY: API_KEY });
     await term.waitFor(/via ANTHROPIC_API_KEY/);

@@ -1,4 +1,4 @@
-import { catalog, defaultModel } from "../../app/catalog.ts";
+import { catalog, defaultModel, offeredModels } from "../../app/catalog.ts";
 import { qualified, selectModel } from "../../app/select-model.ts";
 import type { ModelInfo } from "../../providers/types.ts";
 import { Selector, type SelectorItem } from "../../terminal/selector.ts";
@@ -21,8 +21,14 @@ export const model: SlashCommand = async (host, arg) => {
     }));
   const selector = new Selector("Choose a model", items(() => "checking…"));
   // Availability arrives while the list is already usable.
-  void host.availability().then((usable) => {
-    selector.update(items((m) => usable.get(m.provider) ?? `not usable: /login ${m.provider}`));
+  void Promise.all([host.availability(), offeredByProvider(host, models)]).then(([usable, offered]) => {
+    selector.update(
+      items((m) =>
+        offered.get(m.provider)?.has(m.id) === false
+          ? "not offered to this account"
+          : (usable.get(m.provider) ?? `not usable: /login ${m.provider}`),
+      ),
+    );
     host.redraw();
   });
   const value = await host.ask({ kind: "select", selector });
@@ -48,4 +54,14 @@ async function use(host: SessionHost, name: string): Promise<void> {
     host.say(style.yellow(`This session uses ${qualified(host.model)}; it could not be remembered for the next one: ${message(error)}`));
   }
   await host.printHeader();
+}
+
+/** What each provider's own model listing named (`pi models --refresh`), where pi has one. */
+async function offeredByProvider(host: SessionHost, models: readonly ModelInfo[]): Promise<Map<string, ReadonlySet<string>>> {
+  const out = new Map<string, ReadonlySet<string>>();
+  for (const provider of new Set(models.map((m) => m.provider))) {
+    const offered = await offeredModels(host.context.env, provider);
+    if (offered) out.set(provider, offered);
+  }
+  return out;
 }
