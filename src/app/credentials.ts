@@ -4,12 +4,12 @@
  * refreshed gives way to a later source (the API key) with a warning, never silently.
  */
 
-import { knownExpiry } from "../core/duration.ts";
+import { describeSpan, knownExpiry } from "../core/duration.ts";
 import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import type { Credential, CredentialKind, ProviderDescriptor, SourceSpec } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
-import { type StoreData, type StoredLogin, extrasOf, isRefreshable, readEntry, secretOf } from "../store/schema.ts";
+import { LIFETIME_FIELD, type StoreData, type StoredLogin, extrasOf, isRefreshable, readEntry, secretOf } from "../store/schema.ts";
 import { warnNotice } from "../core/notice.ts";
 import { needsRefresh } from "./refresh-policy.ts";
 
@@ -128,13 +128,26 @@ async function use(provider: ProviderDescriptor, state: SourceState, options: Re
     return credentialFrom(provider, "stored", login);
   }
   if (!needsRefresh(login, minValidityMs)) return credentialFrom(provider, "stored", login);
+  const lifetime = login[LIFETIME_FIELD];
+  if (typeof lifetime === "number" && minValidityMs > 0 && minValidityMs >= lifetime) throw neverValidLongEnough(provider, lifetime, minValidityMs);
   // Loaded only now: a valid token never pays for the refresh machinery.
   const { refreshLogin } = await import("./refresh.ts");
   const fresh = await refreshLogin(options.store, provider, login, { minValidityMs });
-  if (needsRefresh(fresh, minValidityMs)) {
-    warnNotice(`${provider.displayName} issued a token that stays valid for less than the time asked for`);
+  if (minValidityMs > 0 && needsRefresh(fresh, minValidityMs)) {
+    throw neverValidLongEnough(provider, typeof fresh[LIFETIME_FIELD] === "number" ? fresh[LIFETIME_FIELD] : Math.max(0, fresh.expires - Date.now()), minValidityMs);
   }
   return credentialFrom(provider, "stored", fresh);
+}
+
+/**
+ * A validity asked for that no token of this provider has: a usage error, said before any
+ * refresh once pi has seen a token's lifetime — not a refresh on every call, none enough.
+ */
+function neverValidLongEnough(provider: ProviderDescriptor, lifetimeMs: number, minValidityMs: number): PiError {
+  return new PiError(
+    "usage",
+    `${provider.displayName} issues tokens that stay valid for about ${describeSpan(lifetimeMs)}, so --min-validity ${describeSpan(minValidityMs)} can never be met; ask for less than ${describeSpan(lifetimeMs)} (pi refreshes when less than that is left)`,
+  );
 }
 
 /** The error for "nothing to use": signing in first (what most people want), then the variables. */

@@ -3,7 +3,7 @@ import { PiError, callFailed, isPiError } from "../core/errors.ts";
 import { MAX_RETRY_AFTER_MS, defaultTimeoutMs } from "../core/http.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
-import { RATE_LIMIT_FIELD, REFRESH_SENT_FIELD, type RefreshableLogin, UNANSWERED_FIELD, isRefreshable, readEntry } from "../store/schema.ts";
+import { LIFETIME_FIELD, RATE_LIMIT_FIELD, REFRESH_SENT_FIELD, type RefreshableLogin, UNANSWERED_FIELD, isRefreshable, readEntry } from "../store/schema.ts";
 import { needsRefresh } from "./refresh-policy.ts";
 
 /** A 429 without Retry-After still holds every process back this long. */
@@ -92,7 +92,8 @@ export async function refreshLogin(
     await tools.markSending(provider.id);
     try {
       const next = await runtime.refresh(current);
-      const refreshed = { ...rest, ...next } as RefreshableLogin;
+      const lifetime = typeof next.expires === "number" ? { [LIFETIME_FIELD]: Math.max(0, next.expires - now()) } : {};
+      const refreshed = { ...rest, ...next, ...lifetime } as RefreshableLogin;
       data[provider.id] = refreshed;
       return { value: refreshed, changed: true };
     } catch (error) {

@@ -36,6 +36,13 @@ export const UNANSWERED_FIELD = "unansweredRefreshes";
  */
 export const REFRESH_SENT_FIELD = "refreshSentAt";
 
+/**
+ * Field of a stored login (pi's own): how long the last token the provider issued stayed
+ * valid, in ms, so that a `--min-validity` no token can meet is said at once instead of
+ * refreshing on every call.
+ */
+export const LIFETIME_FIELD = "issuedLifetimeMs";
+
 /** The fields of an entry that are secrets (and go to the keychain when it is used). */
 export const SECRET_FIELDS = ["access", "refresh", "key"] as const;
 /** What an entry keeps in the file when its secrets are in the keychain: which fields are there. */

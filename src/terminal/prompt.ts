@@ -23,6 +23,15 @@ export function masked(value: string): { dots: string; count: string } {
 }
 
 /**
+ * What a paste adds to a secret: without the line breaks around it (a copied line often ends
+ * with one), which no code or token has. One inside is kept, for the check to refuse: two
+ * pieces joined would look like one code.
+ */
+export function secretPiece(text: string): string {
+  return text.replace(/^[\r\n]+|[\r\n]+$/g, "");
+}
+
+/**
  * A masked line on a raw terminal. Resolves `undefined` on Ctrl+D with nothing typed, or
  * when `signal` withdraws the question (the browser came back first); rejects on Ctrl+C.
  * The terminal is put back however it ends.
@@ -63,7 +72,7 @@ export async function readMaskedLine(prompt: string, signal?: AbortSignal): Prom
       switch (event.type) {
         case "text":
         case "paste":
-          value += event.text;
+          value += secretPiece(event.text);
           return false;
         case "backspace":
           value = value.slice(0, -1);

@@ -6,6 +6,7 @@
  */
 
 import type { KeyEvent } from "../terminal/keys.ts";
+import { secretPiece } from "../terminal/prompt.ts";
 import type { Editor } from "./editor.ts";
 import { complete } from "./slash-commands.ts";
 
@@ -111,7 +112,7 @@ export function selectKey(selector: { up(): void; down(): void; selected(): { va
 
 /** A masked paste (a code, a key): typed or pasted text is kept, never shown. */
 export function secretKey(state: { value: string }, key: KeyEvent): AnswerEffect {
-  if (key.type === "text" || key.type === "paste") state.value += key.text;
+  if (key.type === "text" || key.type === "paste") state.value += secretPiece(key.text);
   else if (key.type === "backspace") state.value = state.value.slice(0, -1);
   else if (key.type === "clear-line") state.value = "";
   else if (key.type === "enter") return { kind: "answer", value: state.value };

@@ -92,6 +92,14 @@ describe("pi login github-copilot (device flow)", () => {
     });
   }
 
+  test("a refusal names the page where the person was sent (the endpoint in use), not github.com", async () => {
+    gh.pollScript = ["pending", "denied"];
+    const r = await deviceLogin([], { enter: false });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`sign-in was not approved at ${new URL(gh.url).host}`);
+    expect(r.stderr).not.toContain("github.com");
+  });
+
   test("gives up at expires_in, hinting at clock drift after slow-downs", async () => {
     gh.expiresInSeconds = 0.6;
     gh.pollScript = ["slow_down", "pending", "pending", "pending", "pending", "pending"];

@@ -55,6 +55,18 @@ describe.skipIf(!hasTmux)("pi login anthropic on a terminal", () => {
     expect(box.readStore().anthropic.type).toBe("oauth");
   });
 
+  test("a paste of code#state that ends with a newline is counted without it, as the characters of the code", async () => {
+    term.start([PI_BIN, "login", "anthropic"], env());
+    const screen = await term.waitFor(/Paste the code here:/);
+    const { code, state } = fake.approve(URL_LINE.exec(screen)![1]!);
+    const pasted = `${code}#${state}`;
+    term.paste(`${pasted}\n`);
+    await term.waitFor(new RegExp(`\\(${pasted.length} characters\\)`));
+    term.send("Enter");
+    const done = await term.waitFor(/\[exit \d+\]/);
+    expect(done).toContain("[exit 0]");
+  });
+
   test("a paste with a newline inside does not submit early, and a malformed answer gets another try", async () => {
     term.start([PI_BIN, "login", "anthropic"], env());
     const screen = await term.waitFor(/Paste the code here:/);

@@ -123,6 +123,20 @@ describe("refresh decisions", () => {
     expect(provider.calls).toHaveLength(1);
   });
 
+  test("a --min-validity longer than the provider's tokens live is refused after one refresh, and later calls refresh nothing", async () => {
+    await seed(10 * 60_000);
+    const provider = providerWith(rotate);
+    const asked = { store, env: {}, minValidityMs: 2 * 3600_000 };
+    await expect(resolveCredential(provider, asked)).rejects.toThrow(/stay valid for about 1 hour, so --min-validity 2 hours can never be met; ask for less than 1 hour/);
+    expect(provider.calls).toHaveLength(1);
+    for (let i = 0; i < 3; i++) await expect(resolveCredential(provider, asked)).rejects.toMatchObject({ code: "usage" });
+    expect(provider.calls).toHaveLength(1);
+    // What can be met still works, from the token the one refresh brought.
+    const resolved = await resolveCredential(provider, { store, env: {}, minValidityMs: 30 * 60_000 });
+    expect(resolved.token).toBe("sk-ant-oat01-stored+");
+    expect(provider.calls).toHaveLength(1);
+  });
+
   test("a refresh answer without a refresh token keeps the old one", async () => {
     await seed(-1);
     const provider = providerWith(async () => ({ access: "sk-ant-oat01-new", expires: Date.now() + 3600_000 }));

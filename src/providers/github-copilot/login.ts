@@ -143,7 +143,7 @@ async function deviceFlow(ui: LoginUI, domain: string): Promise<string> {
         case "expired":
           return { kind: "failed", error: new PiError("login_rejected", `the code expired before it was approved; run \`${LOGIN_HINT}\` again`) };
         case "denied":
-          return { kind: "failed", error: new PiError("consent_denied", `sign-in was not approved at ${domain}; run \`${LOGIN_HINT}\` again and choose Authorize`) };
+          return { kind: "failed", error: new PiError("consent_denied", `sign-in was not approved at ${safeHost(device.verification_uri)}; run \`${LOGIN_HINT}\` again and choose Authorize`) };
         case "incorrect":
           return { kind: "failed", error: new PiError("login_rejected", `GitHub did not recognise the device code; run \`${LOGIN_HINT}\` again`) };
         case "error":
