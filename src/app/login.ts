@@ -12,7 +12,8 @@ import { disableCoreDumps } from "../core/harden.ts";
 import { agentDir, joinPath } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
 import { isTokenText } from "../core/text.ts";
-import type { LoginMethod, LoginUI, ProviderDescriptor } from "../providers/types.ts";
+import type { LoginContext, LoginMethod, LoginUI, ProviderDescriptor } from "../providers/types.ts";
+import { installationId, readSettingsFile } from "./settings.ts";
 import { checkAgentFile } from "../store/agent-file.ts";
 import type { CredentialStore } from "../store/contract.ts";
 import { SECRET_FIELDS, type StoredLogin, readEntry } from "../store/schema.ts";
@@ -63,12 +64,21 @@ export function checkLoginOptions(provider: ProviderDescriptor, options: Readonl
   }
 }
 
+/** What a provider's sign-in may ask of this installation (providers read no files themselves). */
+export function loginContext(env: NodeJS.ProcessEnv): LoginContext {
+  return {
+    env,
+    installationId: () => installationId(env),
+    setting: async (name) => (await readSettingsFile(env))[name],
+  };
+}
+
 export async function loginAndStore(target: LoginPlace, provider: ProviderDescriptor, method: LoginMethod, ui: LoginUI, options: Readonly<Record<string, string>>, account?: string): Promise<LoginResult> {
   if (account !== undefined) checkAccountName(account);
   disableCoreDumps();
   if (provider.signInNotice) ui.info(provider.signInNotice);
   const runtime = await provider.load();
-  const login = await runtime.login(method.id, ui, options);
+  const login = await runtime.login(method.id, ui, options, loginContext(target.env));
   if (ui.signal.aborted) throw new PiError("interrupted", "login cancelled; nothing was changed");
   return keep(target, provider, login, account);
 }
@@ -88,7 +98,7 @@ export async function loginWithToken(target: LoginPlace, provider: ProviderDescr
   if (!isTokenText(value)) {
     throw new PiError("usage", `the token on stdin contains spaces, tabs, control or non-ASCII characters, which no token has; pipe in ${provider.withToken} alone; nothing was stored`);
   }
-  return keep(target, provider, await runtime.loginWithToken(value, options), account);
+  return keep(target, provider, await runtime.loginWithToken(value, options, loginContext(target.env)), account);
 }
 
 /**
@@ -206,7 +216,7 @@ export async function startLogin(env: NodeJS.ProcessEnv, provider: ProviderDescr
   if (!provider.twoStep || !runtime.startLogin) {
     throw new PiError("usage", `${provider.displayName} has no two-step sign-in; run \`pi login ${provider.id}\``);
   }
-  const pending = await runtime.startLogin(options);
+  const pending = await runtime.startLogin(options, loginContext(env));
   for (const value of Object.values(pending.secrets)) registerSecret(value);
   const now = Date.now();
   const entry: PendingEntry = { createdAt: now, expiresAt: now + PENDING_TTL_MS, secrets: pending.secrets };
@@ -233,7 +243,7 @@ export async function finishLogin(target: LoginPlace, provider: ProviderDescript
     throw new PiError("usage", `the sign-in started with --start expired (after 10 minutes); run \`pi login ${provider.id} --start\` again`);
   }
   // A wrong state or a bad paste is refused before anything is sent, and the pending sign-in stays for another try.
-  const login = await runtime.finishLogin(entry.secrets, answer);
+  const login = await runtime.finishLogin(entry.secrets, answer, loginContext(target.env));
   const result = await keep(target, provider, login, account);
   delete all[provider.id];
   await writePending(env, all);

@@ -34,3 +34,18 @@ export async function writeSettings(env: NodeJS.ProcessEnv, change: SettingsFile
   writeAgentFile(settingsPath(env), JSON.stringify(next, null, 2) + "\n");
   return next;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * This installation's id: made once (a random UUID) and kept in settings.json as `deviceId`,
+ * the reference's own field, so both programs name the same installation to a provider that
+ * asks (Sign in with ChatGPT). Not a secret; not derived from anything on the machine.
+ */
+export async function installationId(env: NodeJS.ProcessEnv): Promise<string> {
+  const kept = (await readSettingsFile(env)).deviceId;
+  if (typeof kept === "string" && UUID.test(kept)) return kept.toLowerCase();
+  const made = crypto.randomUUID();
+  await writeSettings(env, { deviceId: made });
+  return made;
+}

@@ -5,6 +5,7 @@ import { anthropic } from "./anthropic/index.ts";
 import { githubCopilot } from "./github-copilot/index.ts";
 import { kimiCoding } from "./kimi-coding/index.ts";
 import { meta } from "./meta/index.ts";
+import { openai } from "./openai/index.ts";
 import { openaiCodex } from "./openai-codex/index.ts";
 import { openrouter } from "./openrouter/index.ts";
 import { xai } from "./xai/index.ts";
@@ -15,6 +16,7 @@ export const PROVIDERS: readonly ProviderDescriptor[] = [
   anthropic,
   githubCopilot,
   openaiCodex,
+  openai,
   xai,
   kimiCoding,
   meta,

@@ -93,6 +93,8 @@ export interface ProviderDescriptor {
   signInNotice?: string;
   /** What `pi login <id> --with-token` expects on stdin, e.g. "an API key (sk-ant-api…)". */
   withToken?: string;
+  /** For a provider without `withToken`: where a token the person has goes instead. */
+  noWithToken?: string;
   /** Rows `pi status` shows for a stored login (account, host, plan); never a secret. */
   describe?(login: StoredLogin): Record<string, string>;
   load(): Promise<ProviderRuntime>;
@@ -114,9 +116,22 @@ export interface PendingLogin {
   secrets: Record<string, string>;
 }
 
+/**
+ * What a sign-in may need of this installation beyond the person's answers, given by the
+ * application layer (a provider reads no files): its environment, its stable id, and its
+ * settings.
+ */
+export interface LoginContext {
+  env: NodeJS.ProcessEnv;
+  /** This installation's id, a UUID made once and kept (settings.json `deviceId`, as the reference keeps it). */
+  installationId(): Promise<string>;
+  /** A value from settings.json (e.g. `radiusUrl`), or undefined. */
+  setting(name: string): Promise<unknown>;
+}
+
 /** The network side of a provider, loaded only when a command needs it. */
 export interface ProviderRuntime {
-  login(method: LoginMethodId, ui: LoginUI, options: Readonly<Record<string, string>>): Promise<NewLogin>;
+  login(method: LoginMethodId, ui: LoginUI, options: Readonly<Record<string, string>>, context: LoginContext): Promise<NewLogin>;
   /** Exchange the stored refresh token for a new access token. */
   refresh(login: RefreshableLogin): Promise<RefreshedLogin>;
   /**
@@ -127,9 +142,9 @@ export interface ProviderRuntime {
   /** Exchange an environment token (a source with `exchange`) for the credential to use. */
   exchange?(token: string): Promise<{ access: string; expires: number; extras?: Record<string, string> }>;
   /** `--with-token`: turn a token the person already has into a login to store. */
-  loginWithToken?(token: string, options: Readonly<Record<string, string>>): Promise<NewLogin>;
-  startLogin?(options: Readonly<Record<string, string>>): Promise<PendingLogin>;
-  finishLogin?(pending: Readonly<Record<string, string>>, answer: string): Promise<NewLogin>;
+  loginWithToken?(token: string, options: Readonly<Record<string, string>>, context: LoginContext): Promise<NewLogin>;
+  startLogin?(options: Readonly<Record<string, string>>, context: LoginContext): Promise<PendingLogin>;
+  finishLogin?(pending: Readonly<Record<string, string>>, answer: string, context: LoginContext): Promise<NewLogin>;
   client: ModelClient;
 }
 

@@ -37,6 +37,13 @@ const REASONS: Reason[] = [
     where: /^header\.anthropic-beta$/,
     why: "pi sends only the OAuth beta; the reference adds Claude Code's own beta and its reasoning-control betas",
   },
+  {
+    provider: "openai",
+    step: "sign-in",
+    request: /\/api\/accounts\/authorize$/,
+    where: /^query\.agent_name_hint$/,
+    why: "the name OpenAI's consent page shows for the client being registered: pi's own name, as it writes it",
+  },
   // The SDKs the reference uses.
   { provider: "*", step: "chat", request: ANY, where: /^header\.x-stainless-/, why: "telemetry headers of the vendor SDKs the reference is built on; pi uses no SDK" },
   { provider: "*", step: "chat", request: ANY, where: /^query\.beta$/, why: "the Anthropic SDK's beta endpoint (`?beta=true`); pi calls `/v1/messages` with the beta header alone" },

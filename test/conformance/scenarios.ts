@@ -4,6 +4,7 @@
  * start from, and the model asked. The conformance suite runs every entry the same way.
  */
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { FakeChatGPT } from "../fakes/chatgpt-api-server.ts";
 import { DEVICE_PROFILES, FakeDeviceProvider } from "../fakes/device-provider-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { FakeOpenAI } from "../fakes/openai-server.ts";
@@ -99,6 +100,17 @@ export const SCENARIOS: readonly Scenario[] = [
       const tokens = (fake as FakeOpenAI).issueFamily();
       return { type: "oauth", access: tokens.access, refresh: tokens.refresh, expires: Date.now() + inMs, accountId: tokens.accountId };
     },
+    model: "gpt-6.2-sol",
+  },
+  {
+    provider: "openai",
+    start: () => new FakeChatGPT().start(),
+    // Both programs listen on the registered 127.0.0.1:1455, one after the other.
+    piEnv: (fake) => (fake as FakeChatGPT).env(),
+    rewrites: (fake) => ({ "https://auth.openai.com": fake.url, "https://api.openai.com": fake.url }),
+    piLogin: ["login", "openai", "--no-browser"],
+    signIn: { kind: "browser" },
+    login: (fake, inMs) => (fake as FakeChatGPT).storedLogin(inMs),
     model: "gpt-6.2-sol",
   },
   {

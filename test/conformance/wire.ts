@@ -15,6 +15,7 @@ const VOLATILE = new Set([
   "code_verifier",
   "code_challenge",
   "state",
+  "nonce",
   "device_code",
   "device_auth_id",
   "user_code",

@@ -5,6 +5,7 @@ import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { PI_BIN, Sandbox, storedLogin, until } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
+import { PROVIDERS } from "../../src/providers/registry.ts";
 
 /** On a real terminal: what the screen shows after each key, not what was printed. */
 let fake: FakeAnthropic;
@@ -84,18 +85,18 @@ describe.skipIf(!hasTmux)("the line-terminal selectors", () => {
   test("TERM=dumb: the provider list is numbered and chosen by typing a number, with no control sequence written", async () => {
     const err = join(box.root, "stderr.txt");
     term.start(["sh", "-c", `${PI_BIN} login --no-browser 2>${err}`], env({ TERM: "dumb", PI_OAUTH_CALLBACK_PORT: "0" }));
-    await until(async () => (await Bun.file(err).exists()) && (await Bun.file(err).text()).includes("Choose 1-7"), "the numbered list");
-    term.send("9", true);
+    await until(async () => (await Bun.file(err).exists()) && (await Bun.file(err).text()).includes(`Choose 1-${PROVIDERS.length}`), "the numbered list");
+    term.send(String(PROVIDERS.length + 1), true);
     term.send("Enter");
-    await until(async () => (await Bun.file(err).text()).includes('"9" is not one of 1-7'), "the refusal of 9");
-    term.send("7", true);
+    await until(async () => (await Bun.file(err).text()).includes(`"${PROVIDERS.length + 1}" is not one of 1-${PROVIDERS.length}`), "the refusal of a number past the list");
+    term.send(String(PROVIDERS.findIndex((p) => p.id === "openrouter") + 1), true);
     term.send("Enter");
     await until(async () => (await Bun.file(err).text()).includes("openrouter.ai/auth"), "OpenRouter's sign-in");
     term.send("C-c");
     await term.waitFor(/\[exit \d+\]/);
     const text = await Bun.file(err).text();
     expect(text).toContain("Sign in to which provider?\n  1) Anthropic (Claude Pro/Max)");
-    expect(text).toContain("  7) OpenRouter");
+    expect(text).toContain(`  ${PROVIDERS.findIndex((p) => p.id === "openrouter") + 1}) OpenRouter`);
     expect(text).not.toContain("\x1b");
   });
 

@@ -1,5 +1,6 @@
 import type { Fault } from "./anthropic-server.ts";
 import { FakeAnthropic } from "./anthropic-server.ts";
+import { FakeChatGPT } from "./chatgpt-api-server.ts";
 import { DEVICE_PROFILES, FakeDeviceProvider } from "./device-provider-server.ts";
 import { FakeGitHub } from "./github-server.ts";
 import { FakeOpenAI } from "./openai-server.ts";
@@ -88,6 +89,13 @@ export const FAKES: readonly ProviderFake[] = [
       return { type: "oauth", access: t.access, refresh: t.refresh, expires: Date.now() + inMs, accountId: t.accountId };
     },
     tokenUrlEnv: (url) => ({ PI_OPENAI_AUTH_URL: url }),
+  }),
+  rotating({
+    id: "openai",
+    start: () => new FakeChatGPT().start(),
+    storedLogin: (fake, inMs) => (fake as FakeChatGPT).storedLogin(inMs),
+    tokenUrlEnv: (url) => ({ PI_OPENAI_AUTH_URL: url }),
+    apiKeyVariable: "OPENAI_API_KEY",
   }),
   rotating({
     id: "xai",

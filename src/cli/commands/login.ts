@@ -74,6 +74,7 @@ const command = defineCommand({
       throw new PiError("usage", `${provider.displayName} has no two-step sign-in (--${mode}); run \`pi login ${provider.id}\``);
     }
     if (mode === "with-token" && !provider.withToken) {
+      if (provider.noWithToken) throw new PiError("usage", `${provider.displayName} cannot store a token you bring: ${provider.noWithToken}; or sign in with \`pi login ${provider.id}\``);
       throw new PiError("usage", `${provider.displayName} cannot store a token you bring; run \`pi login ${provider.id}\``);
     }
     if (mode === "with-token") {

@@ -8,7 +8,7 @@ const DEFAULT_MODEL = "gpt-6.2-sol";
 export const openaiCodex: ProviderDescriptor = {
   id: "openai-codex",
   displayName: "OpenAI (ChatGPT Plus/Pro)",
-  aliases: ["codex", "chatgpt", "openai"],
+  aliases: ["codex", "chatgpt"],
   sources: [{ type: "stored" }],
   // OpenAI's tokens are JWTs (and opaque refresh tokens, registered as they are seen).
   tokenShapes: [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g],
@@ -17,6 +17,7 @@ export const openaiCodex: ProviderDescriptor = {
     { id: "browser", label: "Browser login", hint: "the browser returns to pi on this machine", needsBrowser: true },
     { id: "device-code", label: "Device code", hint: "enter a code on OpenAI's page (SSH, containers)" },
   ],
+  noWithToken: "ChatGPT's Codex endpoint takes only a ChatGPT sign-in, no API key; an OpenAI API key goes to the OpenAI API: `pi login openai --with-token`",
   describe: (login: StoredLogin): Record<string, string> =>
     typeof login.email === "string" ? { account: `${login.email}${typeof login.plan === "string" ? ` (${login.plan})` : ""}` } : {},
   load: () => import("./runtime.ts").then((m) => m.runtime),

@@ -14,6 +14,8 @@ import type { CallbackListener } from "./loopback.ts";
 export interface PastedCode {
   code: string;
   state?: string;
+  /** The binding's required parameters, as the pasted redirect URL carried them. */
+  extras?: Readonly<Record<string, string>>;
 }
 
 export interface CodeRaceOptions<T> {

@@ -24,7 +24,12 @@ export interface ListenerOptions<T> {
   expectedState?: string;
   /** Host in the redirect URI; the provider's registered value ("localhost"). */
   redirectHost: string;
-  complete(code: string): Promise<T>;
+  /**
+   * Parameters the callback must carry beside the code (ChatGPT's issued `client_id`): one
+   * without them gets a 400 page and the listener keeps waiting. Handed to `complete`.
+   */
+  required?: readonly string[];
+  complete(code: string, extras: Readonly<Record<string, string>>): Promise<T>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -89,9 +94,18 @@ export function startCallbackListener<T>(options: ListenerOptions<T>): ListenerS
     }
     const code = q.get("code");
     if (!code) return page(400, "Authentication failed", "Missing authorization code.");
+    const extras: Record<string, string> = {};
+    for (const name of options.required ?? []) {
+      const value = q.get(name)?.trim();
+      if (!value) {
+        debug(`the sign-in callback carried no ${name}; still waiting`);
+        return page(400, "Authentication failed", `The callback carries no ${name}, which ${options.providerName} sends with every sign-in; pi is still waiting.`);
+      }
+      extras[name] = value;
+    }
     claimed = true;
     try {
-      const value = await options.complete(code);
+      const value = await options.complete(code, extras);
       finished = true;
       settle.resolve(value);
       return page(200, "Authentication successful", `Signed in to ${options.providerName}. You may now close this page and return to the terminal.`);

@@ -19,6 +19,13 @@ const EXPECTED = "paste the code shown after you approve (it looks like code#sta
 export interface PasteBinding {
   state?: string;
   path?: string;
+  /**
+   * Only the whole redirect URL will do, and it must start with this (ChatGPT's sign-in: the
+   * code alone lacks the client id issued with it).
+   */
+  redirectUri?: string;
+  /** Parameters the pasted URL must carry beside the code (`client_id`). */
+  required?: readonly string[];
 }
 
 /** `loginHint` is what to run again, for the messages. */
@@ -31,6 +38,7 @@ export function parsePastedCode(input: string, expected: PasteBinding, loginHint
   if (/[^\u0020-\u007e]/.test(text)) throw badPaste(`the paste contains non-ASCII characters, which a code never has; ${EXPECTED}`);
 
   if (/^https?:\/\//i.test(text)) return fromRedirectUrl(text, expected, loginHint);
+  if (expected.redirectUri !== undefined) throw badPaste(`paste the whole address of the page the browser ended on (it starts with ${expected.redirectUri})`);
   // The query of the redirect without its address ("code=…&…"), taken where no state binds the paste (OpenRouter).
   if (expected.state === undefined && /^\??code=/.test(text)) return fromParams(new URLSearchParams(text.replace(/^\?/, "")), expected, loginHint);
 
@@ -59,7 +67,21 @@ function fromRedirectUrl(text: string, expected: PasteBinding, loginHint: string
   if (expected.path !== undefined && url.pathname !== expected.path) {
     throw new PiError("state_mismatch", `the pasted URL belongs to a different sign-in; use the URL pi printed this time, or run \`${loginHint}\` again`);
   }
-  return fromParams(url.searchParams, expected, loginHint);
+  if (expected.redirectUri !== undefined) {
+    const want = new URL(expected.redirectUri);
+    if (url.origin !== want.origin || url.pathname !== want.pathname) throw badPaste(`the pasted address must start with ${expected.redirectUri}; paste the address of the page the browser ended on`);
+  }
+  const pasted = fromParams(url.searchParams, expected, loginHint);
+  if (expected.required === undefined) return pasted;
+  // Checked like the listener checks a callback: the state first, then what must come with the code.
+  if (expected.state !== undefined && pasted.state === undefined) throw badPaste("the pasted address carries no state; paste the whole address of the page the browser ended on");
+  const extras: Record<string, string> = {};
+  for (const name of expected.required) {
+    const value = url.searchParams.get(name)?.trim();
+    if (!value || !/^[\x21-\x7e]{1,256}$/.test(value)) throw badPaste(`the pasted address carries no ${name}, which the sign-in needs; paste the whole address of the page the browser ended on`);
+    extras[name] = value;
+  }
+  return { ...pasted, extras };
 }
 
 function fromParams(params: URLSearchParams, expected: PasteBinding, loginHint: string): PastedCode {
