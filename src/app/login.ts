@@ -16,7 +16,7 @@ import type { LoginContext, LoginMethod, LoginUI, ProviderDescriptor } from "../
 import { installationId, readSettingsFile } from "./settings.ts";
 import { checkAgentFile } from "../store/agent-file.ts";
 import type { CredentialStore } from "../store/contract.ts";
-import { SECRET_FIELDS, type StoredLogin, readEntry } from "../store/schema.ts";
+import { SECRET_FIELDS, type StoredLogin, extrasOf, readEntry } from "../store/schema.ts";
 
 /** Where a login goes: the run's store, and its environment (whose variables may take precedence over the login). */
 export interface LoginPlace {
@@ -37,6 +37,8 @@ export interface LoginResult {
   movedAside?: string;
   /** The login this one took the place of (same account), and what became of it at the provider. */
   replaced?: Replaced;
+  /** A provider that serves its own catalog: how many models it listed, or why that failed (the login stands either way). */
+  catalog?: { models: number } | { failed: string };
 }
 
 /** A replaced login is withdrawn at the provider where it can be: no longer stored, it should not stay valid either. */
@@ -132,7 +134,24 @@ async function keep({ store: credentials, env }: LoginPlace, provider: ProviderD
     { onCorrupt: "move-aside", purpose: "storing a login" },
   );
   const replaced = placed.old === undefined ? undefined : await revokeReplaced(provider, placed.old, login);
-  return { provider, storePath: credentials.location, shared: credentials.shared, kind: login.type, hiddenBy: hidingVariable(provider, env), account: placed.stored, movedAside: placed.movedAside, replaced };
+  const catalog = provider.models.fromProvider ? await fetchCatalog(env, provider, login) : undefined;
+  return { provider, storePath: credentials.location, shared: credentials.shared, kind: login.type, hiddenBy: hidingVariable(provider, env), account: placed.stored, movedAside: placed.movedAside, replaced, catalog };
+}
+
+/**
+ * A provider whose catalog is its own (a gateway) has nothing to offer until it is asked:
+ * asked right after sign-in, and cached as `pi models --refresh` caches it.
+ */
+async function fetchCatalog(env: NodeJS.ProcessEnv, provider: ProviderDescriptor, login: StoredLogin): Promise<LoginResult["catalog"]> {
+  try {
+    const token = login.type === "api_key" ? login.key : login.access;
+    const models = await (await provider.load()).client.listModels({ providerId: provider.id, source: "stored", kind: login.type === "api_key" ? "api_key" : "oauth", token, extras: extrasOf(login) });
+    const { writeCache } = await import("./catalog.ts");
+    await writeCache(env, provider.id, models);
+    return { models: models.length };
+  } catch (error) {
+    return { failed: error instanceof PiError ? (error.details.what ?? error.message) : String(error) };
+  }
 }
 
 /**
@@ -180,6 +199,14 @@ export async function existingLogin(agentStore: CredentialStore, env: NodeJS.Pro
   } catch {
     return undefined;
   }
+}
+
+/** What pi fetched of a provider's own catalog after the sign-in, for the person. */
+export function catalogWords(result: LoginResult): string | undefined {
+  const c = result.catalog;
+  if (!c) return undefined;
+  if ("models" in c) return `${result.provider.displayName} offers ${c.models} model${c.models === 1 ? "" : "s"}: \`pi models ${result.provider.id}\` lists them.`;
+  return `The login is stored, but ${result.provider.displayName}'s model catalog could not be fetched (${c.failed}); \`pi models ${result.provider.id} --refresh\` tries again.`;
 }
 
 /** What became of the login a new one replaced, for the person; nothing when there was none to revoke. */

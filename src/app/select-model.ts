@@ -8,6 +8,7 @@
  */
 
 import { PiError } from "../core/errors.ts";
+import { PROVIDERS } from "../providers/registry.ts";
 import { editDistance, substringDistance } from "../core/suggest.ts";
 import type { ModelInfo } from "../providers/types.ts";
 import { catalog, defaultModel } from "./catalog.ts";
@@ -39,7 +40,8 @@ export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
     return models.find((m) => m.provider === provider && m.id === query) ?? { provider, id: query, name: query };
   }
   // provider/id names one exactly; an id with a slash of its own (OpenRouter's "vendor/model") is a query.
-  if (query?.includes("/") && models.some((m) => m.provider === query!.split("/")[0])) {
+  // (A provider whose catalog comes from itself may have none cached yet: its id still names it.)
+  if (query?.includes("/") && (models.some((m) => m.provider === query!.split("/")[0]) || PROVIDERS.some((p) => p.id === query!.split("/")[0]))) {
     const [p, ...rest] = query.split("/");
     if (provider && provider !== p) {
       throw new PiError("usage", `${via} ${query} belongs to ${p}, not to --provider ${provider}; drop one of them`);

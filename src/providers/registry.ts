@@ -8,6 +8,7 @@ import { meta } from "./meta/index.ts";
 import { openai } from "./openai/index.ts";
 import { openaiCodex } from "./openai-codex/index.ts";
 import { openrouter } from "./openrouter/index.ts";
+import { radius } from "./radius/index.ts";
 import { xai } from "./xai/index.ts";
 import type { ProviderDescriptor } from "./types.ts";
 
@@ -21,6 +22,7 @@ export const PROVIDERS: readonly ProviderDescriptor[] = [
   kimiCoding,
   meta,
   openrouter,
+  radius,
 ];
 
 // Whatever prints, prints through redact(): every provider's token shapes, and every

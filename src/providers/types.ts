@@ -35,6 +35,8 @@ export interface ModelInfo {
   images?: boolean;
   /** The wire format this model is called with, for providers that serve several. */
   api?: string;
+  /** Where the model is served, when the provider's own catalog says so (a gateway's `baseUrl`). */
+  baseUrl?: string;
   /**
    * The longest answer the model can give, in tokens. Sent only where the wire format
    * requires a limit (Anthropic Messages' `max_tokens`) and the person set none.
@@ -77,8 +79,12 @@ export interface ProviderDescriptor {
   kindOfToken?(token: string): CredentialKind | undefined;
   /** Shapes of this provider's tokens, redacted wherever they appear (a server may echo one). */
   tokenShapes: readonly RegExp[];
-  /** The model used when none is named, and the embedded catalog (loaded only by commands that list models). */
-  models: { default: string; embedded(): Promise<readonly ModelInfo[]> };
+  /**
+   * The model used when none is named, and the embedded catalog (loaded only by commands that
+   * list models). `fromProvider`: the provider serves the catalog itself (a gateway), so pi
+   * fetches it after every sign-in, as `pi models --refresh` does.
+   */
+  models: { default: string; embedded(): Promise<readonly ModelInfo[]>; fromProvider?: boolean };
   /** Sign-in methods in the order a selector offers them. */
   loginMethods: readonly LoginMethod[];
   /** Provider-only options of `pi login`, by flag name. */

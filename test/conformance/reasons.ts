@@ -44,6 +44,13 @@ const REASONS: Reason[] = [
     where: /^query\.agent_name_hint$/,
     why: "the name OpenAI's consent page shows for the client being registered: pi's own name, as it writes it",
   },
+  {
+    provider: "radius",
+    step: "sign-in",
+    request: /^GET \/v1\/config$/,
+    where: /^request$/,
+    why: "pi asks the gateway for its catalog right after sign-in, since a gateway's models are known only from it; the reference asks when it next refreshes its model list",
+  },
   // The SDKs the reference uses.
   { provider: "*", step: "chat", request: ANY, where: /^header\.x-stainless-/, why: "telemetry headers of the vendor SDKs the reference is built on; pi uses no SDK" },
   { provider: "*", step: "chat", request: ANY, where: /^query\.beta$/, why: "the Anthropic SDK's beta endpoint (`?beta=true`); pi calls `/v1/messages` with the beta header alone" },

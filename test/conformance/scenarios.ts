@@ -9,6 +9,7 @@ import { DEVICE_PROFILES, FakeDeviceProvider } from "../fakes/device-provider-se
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { FakeOpenAI } from "../fakes/openai-server.ts";
 import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
+import { FakeRadius } from "../fakes/radius-server.ts";
 import type { RecordedRequest } from "../fakes/record.ts";
 import { storedLogin } from "../helpers/pi.ts";
 
@@ -146,6 +147,18 @@ export const SCENARIOS: readonly Scenario[] = [
     // The reference's own shape for an OpenRouter login: a key that never expires, no refresh token.
     login: (fake) => ({ type: "oauth", refresh: "", access: (fake as FakeOpenRouter).issueKey(), expires: Number.MAX_SAFE_INTEGER }),
     model: "moonshotai/kimi-k2.7-code",
+  },
+  {
+    provider: "radius",
+    start: () => new FakeRadius().start(),
+    // pi names the gateway; the reference's default gateway is sent to the fake.
+    piEnv: (fake) => (fake as FakeRadius).env(),
+    rewrites: (fake) => ({ "https://radius.pi.dev": fake.url }),
+    piLogin: ["login", "radius", "--method", "device-code"],
+    referenceMethod: "device-code",
+    signIn: { kind: "device", enter: (fake, code) => (fake as FakeRadius).enterCode(code) },
+    login: (fake, inMs) => (fake as FakeRadius).storedLogin(inMs, true),
+    model: "balanced",
   },
 ];
 

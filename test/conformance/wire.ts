@@ -16,6 +16,7 @@ const VOLATILE = new Set([
   "code_challenge",
   "state",
   "nonce",
+  "timestamp",
   "device_code",
   "device_auth_id",
   "user_code",

@@ -5,6 +5,7 @@ import { DEVICE_PROFILES, FakeDeviceProvider } from "./device-provider-server.ts
 import { FakeGitHub } from "./github-server.ts";
 import { FakeOpenAI } from "./openai-server.ts";
 import { FakeOpenRouter } from "./openrouter-server.ts";
+import { FakeRadius } from "./radius-server.ts";
 
 /**
  * One fake per provider, and what the suites that cover every provider need to know of it:
@@ -126,6 +127,14 @@ export const FAKES: readonly ProviderFake[] = [
     storedLogin: (fake) => ({ type: "api_key", key: (fake as FakeOpenRouter).issueKey() }),
     tokenUrlEnv: (url) => ({ PI_OPENROUTER_URL: url }),
     apiKeyVariable: "OPENROUTER_API_KEY",
+  }),
+  rotating({
+    id: "radius",
+    start: () => new FakeRadius().start(),
+    // As the reference writes it (no gateway named in the login), so the configured gateway is used, and can be moved.
+    storedLogin: (fake, inMs) => (fake as FakeRadius).storedLogin(inMs, true),
+    tokenUrlEnv: (url) => ({ PI_RADIUS_URL: url }),
+    apiKeyVariable: "RADIUS_API_KEY",
   }),
 ];
 

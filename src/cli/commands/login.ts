@@ -1,4 +1,4 @@
-import { chooseMethod, checkLoginOptions, existingLogin, finishLogin, loginAndStore, loginWithToken, replacedWords, startLogin, type LoginResult } from "../../app/login.ts";
+import { catalogWords, chooseMethod, checkLoginOptions, existingLogin, finishLogin, loginAndStore, loginWithToken, replacedWords, startLogin, type LoginResult } from "../../app/login.ts";
 import { activeSource, readStoreView } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { displayPath } from "../../core/paths.ts";
@@ -171,6 +171,8 @@ function report(result: LoginResult, json: boolean): number {
     writeOut(`${what} ${result.provider.displayName}${as}. Stored in ${displayPath(result.storePath)} (${result.shared ? "the shared store, sealed with the fleet's key" : "readable only by you"}).`);
     const replaced = replacedWords(result);
     if (replaced) writeOut(replaced);
+    const catalog = catalogWords(result);
+    if (catalog) writeOut(catalog);
     if (result.movedAside) writeOut(`"${result.movedAside}" is kept beside it; \`pi switch ${result.provider.id} ${result.movedAside}\` makes it active again.`);
   }
   if (result.hiddenBy) warn(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one`);

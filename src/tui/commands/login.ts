@@ -1,5 +1,5 @@
 import { DEFAULT_ACCOUNT, accountsOf, checkAccountName } from "../../app/accounts.ts";
-import { chooseMethod, existingLogin, loginAndStore, replacedWords } from "../../app/login.ts";
+import { catalogWords, chooseMethod, existingLogin, loginAndStore, replacedWords } from "../../app/login.ts";
 import { PiError } from "../../core/errors.ts";
 import { displayPath } from "../../core/paths.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
@@ -41,6 +41,8 @@ export const login: SlashCommand = async (host, arg) => {
     host.say(style.green(`✓ Logged in to ${provider.displayName}${as}. Stored in ${displayPath(result.storePath)}.`));
     const replaced = replacedWords(result);
     if (replaced) host.say(replaced);
+    const catalog = catalogWords(result);
+    if (catalog) host.say(catalog);
     if (result.movedAside) host.say(`"${result.movedAside}" is kept beside it; \`pi switch ${provider.id} ${result.movedAside}\` makes it active again.`);
     if (result.hiddenBy) host.say(style.yellow(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one.`));
   } catch (error) {

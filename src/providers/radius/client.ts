@@ -1,0 +1,133 @@
+/**
+ * The gateway's model side: its catalog (`/v1/config`: where models are served, and which)
+ * and `pi-messages`, pi's own message protocol: one POST of `{model, context, options}` to
+ * `<baseUrl>/messages`, answered by server-sent events of pi's assistant-message events and a
+ * terminal `done` or `error`. A stream without one is cut off, never taken as complete.
+ */
+
+import { z } from "zod";
+import { type ErrorCode, PiError, callFailed } from "../../core/errors.ts";
+import { httpRequest, safeHost } from "../../core/http.ts";
+import { parseJson } from "../../core/json.ts";
+import { quoteOneLine } from "../../core/text.ts";
+import { type ModelProviderWords, modelCallFailure } from "../shared/call-failure.ts";
+import { SseParser } from "../shared/sse.ts";
+import { openStream } from "../shared/stream-call.ts";
+import type { ChatEvent, ChatMessage, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
+import { configuredGateway, gatewayEndpoints } from "./oauth.ts";
+
+const PURPOSE = "the request to the gateway";
+
+const WORDS: ModelProviderWords = {
+  purpose: PURPOSE,
+  name: "the gateway",
+  providerId: "radius",
+  credential: "credential",
+  unknownModel: "does not offer",
+  modelsHint: "see `pi models radius --refresh`",
+  forbiddenHint: "check what this gateway account may use",
+};
+
+/** The gateway a login was made at; for an API key (or a login the reference wrote) the configured one. */
+function gatewayOf(credential: Credential): string {
+  return credential.extras.gateway ?? configuredGateway(process.env, undefined);
+}
+
+/** Gateway errors: `{"error": {"message", "code"}}`. */
+function gatewayErrorText(text: string): string | undefined {
+  const error = (parseJson(text) as { error?: { message?: unknown } } | undefined)?.error;
+  return typeof error?.message === "string" ? error.message : undefined;
+}
+
+function failure(answer: { status: number; text: string; headers: Headers; url: string }, credential: Credential, model?: string): PiError {
+  return modelCallFailure(WORDS, { ...answer, message: gatewayErrorText(answer.text) }, credential, model);
+}
+
+/** pi's own Context: the system prompt and the messages, each with its time; an answer as an assistant message with its text. */
+export function piMessagesBody(request: ChatRequest): Record<string, unknown> {
+  const now = Date.now();
+  const message = (m: ChatMessage) =>
+    m.role === "user"
+      ? { role: "user", content: m.content, timestamp: now }
+      : { role: "assistant", content: [{ type: "text", text: m.content }], api: "pi-messages", provider: "radius", model: request.model, stopReason: "stop", timestamp: now };
+  return {
+    model: request.model,
+    context: { ...(request.system ? { systemPrompt: request.system } : {}), messages: request.messages.map(message) },
+    options: request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens },
+  };
+}
+
+async function* chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
+  const base = (request.info?.baseUrl ?? `${gatewayOf(credential)}/v1`).replace(/\/+$/, "");
+  const url = `${base}/messages`;
+  const res = await openStream({
+    url,
+    headers: { Authorization: `Bearer ${credential.token}`, Accept: "text/event-stream" },
+    body: piMessagesBody(request),
+    purpose: PURPOSE,
+    name: "the gateway",
+    providerId: "radius",
+    model: request.model,
+    signal: request.signal,
+    failure: (answer) => failure(answer, credential, request.model),
+  });
+  const parser = new SseParser();
+  let started = false;
+  let received = 0;
+  for await (const chunk of res.chunks()) {
+    for (const sse of parser.push(chunk)) {
+      if (sse.data.trim() === "[DONE]") continue;
+      const event = parseJson(sse.data) as Record<string, unknown> | undefined;
+      if (!event || typeof event.type !== "string") continue;
+      if (!started) {
+        started = true;
+        yield { type: "start", model: request.model, provider: "radius" };
+      }
+      if (event.type === "text_delta" && typeof event.delta === "string" && event.delta !== "") {
+        received += event.delta.length;
+        yield { type: "text", text: event.delta };
+      } else if (event.type === "done") {
+        const usage = event.usage as { input?: unknown; output?: unknown } | undefined;
+        const tokens = typeof usage?.input === "number" || typeof usage?.output === "number" ? { usage: { inputTokens: Number(usage?.input ?? 0), outputTokens: Number(usage?.output ?? 0) } } : {};
+        yield { type: "stop", reason: typeof event.reason === "string" ? event.reason : "stop", ...tokens };
+        return;
+      } else if (event.type === "error") {
+        const said = typeof event.errorMessage === "string" ? `: ${quoteOneLine(event.errorMessage)}` : "";
+        const kind: ErrorCode = event.reason === "aborted" ? "interrupted" : "stream_cut";
+        throw callFailed(kind, PURPOSE, `${safeHost(url)} stopped the answer${received ? ` after ${received} characters` : ""}${said}`, "try again");
+      }
+    }
+  }
+  throw callFailed("stream_cut", PURPOSE, `the answer was cut off after ${received} characters, before the gateway said it was complete`, "try again");
+}
+
+const gatewayModel = z.object({
+  id: z.string().regex(/^[\w.:/@~-]{1,128}$/),
+  name: z.string().max(200),
+  input: z.array(z.string()),
+  contextWindow: z.number().positive().finite(),
+  maxTokens: z.number().positive().finite(),
+});
+const gatewayConfig = z.object({ baseUrl: z.string(), models: z.array(z.unknown()) });
+
+/** The gateway's catalog: entries it does not describe fully are left out, as the reference leaves them. */
+async function listModels(credential: Credential): Promise<ModelInfo[]> {
+  const url = gatewayEndpoints(gatewayOf(credential)).configUrl;
+  const res = await httpRequest({ method: "GET", url, headers: { Authorization: `Bearer ${credential.token}` }, purpose: "listing the gateway's models" });
+  if (res.status !== 200) throw failure({ status: res.status, text: res.text, headers: res.headers, url }, credential);
+  const config = gatewayConfig.safeParse(parseJson(res.text));
+  let baseUrl: string | undefined;
+  try {
+    baseUrl = config.success ? new URL(config.data.baseUrl).href.replace(/\/+$/, "") : undefined;
+  } catch {
+    baseUrl = undefined;
+  }
+  if (!config.success || !baseUrl) throw callFailed("bad_response", "listing the gateway's models", `${safeHost(url)} sent a catalog pi cannot read`, "try again later");
+  return config.data.models.flatMap((raw) => {
+    const m = gatewayModel.safeParse(raw);
+    if (!m.success) return [];
+    return [{ provider: "radius", id: m.data.id, name: m.data.name, contextWindow: m.data.contextWindow, images: m.data.input.includes("image"), maxOutput: m.data.maxTokens, api: "pi-messages", baseUrl }];
+  });
+}
+
+export const radiusClient: ModelClient = { chat, listModels };

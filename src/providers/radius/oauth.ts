@@ -1,0 +1,79 @@
+/**
+ * The gateway's sign-in as pure functions: where the gateway is, its endpoints (every path
+ * resolved against its origin; only the browser's authorization page is discovered), and
+ * the request bodies. reference-providers.md §P9.
+ */
+
+import { PiError } from "../../core/errors.ts";
+
+export const CLIENT_ID = "pi-gateway";
+export const SCOPE = "gateway offline_access";
+export const CALLBACK_HOST = "127.0.0.1";
+export const CALLBACK_PORT = 1456;
+export const CALLBACK_PATH = "/oauth/callback";
+export const LOGIN_HINT = "pi login radius";
+
+/** "gw.example.com" → "https://gw.example.com"; the origin only, since every path is the gateway's own. */
+export function normalizeGateway(value: string): string {
+  const text = value.trim();
+  const withScheme = /^https?:\/\//i.test(text) ? text : `https://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new PiError("usage", `"${text.slice(0, 80)}" is not a gateway address; give it like https://gateway.example.com`);
+  }
+  return url.origin;
+}
+
+/** PI_RADIUS_URL, else radiusUrl from settings.json; pi names no gateway of its own. */
+export function configuredGateway(env: NodeJS.ProcessEnv, setting: unknown): string {
+  const named = env.PI_RADIUS_URL?.trim() || (typeof setting === "string" ? setting.trim() : "");
+  if (!named) {
+    throw new PiError("usage", "Radius needs the address of a gateway: set PI_RADIUS_URL (or \"radiusUrl\" in settings.json) to the gateway you use; pi ships no default");
+  }
+  return normalizeGateway(named);
+}
+
+export interface GatewayEndpoints {
+  gateway: string;
+  discoveryUrl: string;
+  tokenUrl: string;
+  deviceUrl: string;
+  configUrl: string;
+}
+
+export function gatewayEndpoints(gateway: string): GatewayEndpoints {
+  return {
+    gateway,
+    discoveryUrl: `${gateway}/v1/oauth`,
+    tokenUrl: `${gateway}/v1/oauth/token`,
+    deviceUrl: `${gateway}/v1/oauth/device`,
+    configUrl: `${gateway}/v1/config`,
+  };
+}
+
+/** Query parameters in the order the reference sends them (`handoff=url` included). */
+export function buildAuthorizeUrl(authorizationEndpoint: string, redirectUri: string, challenge: string, state: string): string {
+  const url = new URL(authorizationEndpoint);
+  const params: [string, string][] = [
+    ["response_type", "code"],
+    ["client_id", CLIENT_ID],
+    ["redirect_uri", redirectUri],
+    ["scope", SCOPE],
+    ["code_challenge", challenge],
+    ["code_challenge_method", "S256"],
+    ["handoff", "url"],
+    ["state", state],
+  ];
+  for (const [key, value] of params) url.searchParams.append(key, value);
+  return url.toString();
+}
+
+export function authorizationCodeForm(code: string, verifier: string, redirectUri: string): Record<string, string> {
+  return { grant_type: "authorization_code", client_id: CLIENT_ID, redirect_uri: redirectUri, code, code_verifier: verifier };
+}
+
+export function refreshForm(refreshToken: string): Record<string, string> {
+  return { grant_type: "refresh_token", client_id: CLIENT_ID, refresh_token: refreshToken };
+}

@@ -1,0 +1,146 @@
+import { describe, expect, test } from "bun:test";
+import { writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { FakeRadius } from "../fakes/radius-server.ts";
+import { type PiResult, Sandbox, fakeAndSandboxPerTest, readUntil } from "../helpers/pi.ts";
+
+/** `radius`: a pi gateway at an address the person names; browser or device-code sign-in, its own catalog, pi-messages. */
+let fake: FakeRadius;
+let box: Sandbox;
+fakeAndSandboxPerTest(() => new FakeRadius(), (f) => (fake = f), (b) => (box = b));
+
+const HOUR = 3_600_000;
+const env = (extra: Record<string, string> = {}) => ({ ...fake.env(), PI_OAUTH_CALLBACK_PORT: "0", ...extra });
+
+async function signIn(args: string[], shown: RegExp, act: (value: string, proc: ReturnType<Sandbox["spawn"]>) => Promise<void>, extra: Record<string, string> = {}): Promise<PiResult> {
+  const command = ["login", "radius", "--no-browser", ...args];
+  const proc = box.spawn(command, env(extra));
+  const seen = await readUntil(proc.stderr, shown);
+  await act(shown.exec(seen.text)![1]!, proc);
+  const [stderr, stdout, code] = await Promise.all([seen.rest(), new Response(proc.stdout).text(), proc.exited]);
+  return box.audit(command, { code, stdout, stderr }, false);
+}
+
+const AUTHORIZE = /^(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m;
+const DEVICE_CODE = /^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m;
+
+describe("pi login radius", () => {
+  test("by browser: discovery, the page, the return to the listener; the login names its gateway and the gateway's catalog is cached", async () => {
+    const r = await signIn(["--method", "browser"], AUTHORIZE, async (url, proc) => {
+      const q = new URL(url).searchParams;
+      expect([...q.keys()]).toEqual(["response_type", "client_id", "redirect_uri", "scope", "code_challenge", "code_challenge_method", "handoff", "state"]);
+      expect(q.get("state")).not.toBe(q.get("code_challenge"));
+      expect((await fetch(url)).status).toBe(200);
+      await proc.stdin.end();
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Logged in to Radius (pi gateway)");
+    expect(r.stdout).toContain("Radius (pi gateway) offers 3 models: `pi models radius` lists them.");
+    expect(box.readStore().radius).toMatchObject({ type: "oauth", gateway: fake.url, scope: "gateway offline_access" });
+    expect(fake.requests.map((q) => `${q.method} ${q.path}`)).toEqual(["GET /v1/oauth", "GET /authorize", "POST /v1/oauth/token", "GET /v1/config"]);
+    const models = await box.run(["models", "radius", "--json"], { env: env() });
+    const listed = JSON.parse(models.stdout) as { id: string; usable: boolean }[];
+    expect(listed.map((m) => m.id)).toEqual(["balanced", "cheap", "precise"]);
+    expect(listed.every((m) => m.usable)).toBe(true);
+  });
+
+  test("by device code: the code shown, polled until entered, then signed in", async () => {
+    const r = await signIn(["--method", "device-code"], DEVICE_CODE, async (code, proc) => {
+      expect(fake.enterCode(code)).toBe(true);
+      await proc.stdin.end();
+    });
+    expect(r.code).toBe(0);
+    expect(fake.tokenRequests("urn:ietf:params:oauth:grant-type:device_code").length).toBeGreaterThanOrEqual(1);
+    expect(box.readStore().radius.gateway).toBe(fake.url);
+  });
+
+  test("the redirect address pasted signs in (the browser elsewhere)", async () => {
+    const r = await signIn(["--method", "browser"], AUTHORIZE, async (url, proc) => {
+      proc.stdin.write(`${await fake.approve(url)}\n`);
+      await proc.stdin.end();
+    });
+    expect(r.code).toBe(0);
+    expect(fake.tokenRequests("authorization_code")).toHaveLength(1);
+  });
+
+  test("--start, then --finish with the redirect address", async () => {
+    const start = await box.run(["login", "radius", "--start"], { env: env() });
+    expect(start.code).toBe(0);
+    const finish = await box.run(["login", "radius", "--finish", await fake.approve(start.stdout.trim())], { env: env() });
+    expect(finish.code).toBe(0);
+    expect(box.readStore().radius.gateway).toBe(fake.url);
+  });
+
+  test("without a gateway address: one line saying how to name one, exit 2, nothing asked of anyone", async () => {
+    const r = await box.run(["login", "radius"], { env: { PI_OAUTH_CALLBACK_PORT: "0" } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Radius needs the address of a gateway: set PI_RADIUS_URL");
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  test("radiusUrl in settings.json names the gateway when PI_RADIUS_URL is not set", async () => {
+    mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(box.agentDir, "settings.json"), JSON.stringify({ radiusUrl: fake.url }), { mode: 0o600 });
+    const proc = box.spawn(["login", "radius", "--method", "device-code"], { PI_OAUTH_CALLBACK_PORT: "0" });
+    const seen = await readUntil(proc.stderr, DEVICE_CODE);
+    fake.enterCode(DEVICE_CODE.exec(seen.text)![1]!);
+    await proc.stdin.end();
+    expect(await proc.exited).toBe(0);
+    expect(box.readStore().radius.gateway).toBe(fake.url);
+  });
+});
+
+describe("using the radius login", () => {
+  test("pi -p streams through pi-messages at the catalog's baseUrl, with pi's Context", async () => {
+    box.writeStore({ radius: fake.storedLogin(HOUR) });
+    const r = await box.run(["-p", "--model", "radius/balanced", "hi"], { env: env() });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${fake.reply}\n`);
+    const [req] = fake.messageRequests();
+    expect(req!.headers.authorization).toBe(`Bearer ${box.readStore().radius.access}`);
+    expect(req!.headers.accept).toBe("text/event-stream");
+    expect(req!.json).toMatchObject({ model: "balanced", context: { messages: [{ role: "user", content: "hi" }] }, options: {} });
+  });
+
+  test("a stream that ends without done or error is cut off (exit 5), never taken as a whole answer", async () => {
+    box.writeStore({ radius: fake.storedLogin(HOUR) });
+    fake.ending = "none";
+    const r = await box.run(["-p", "--model", "radius/balanced", "hi"], { env: env() });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("before the gateway said it was complete");
+  });
+
+  test("an error event ends the answer with the gateway's words (exit 5)", async () => {
+    box.writeStore({ radius: fake.storedLogin(HOUR) });
+    fake.ending = "error";
+    const r = await box.run(["-p", "--model", "radius/balanced", "hi"], { env: env() });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("upstream provider failed");
+  });
+
+  test("a refresh goes to the gateway the login names, even when PI_RADIUS_URL names another", async () => {
+    box.writeStore({ radius: fake.storedLogin(-1000) });
+    const r = await box.run(["token", "radius"], { env: env({ PI_RADIUS_URL: "https://elsewhere.example" }) });
+    expect(r.code).toBe(0);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(box.readStore().radius.gateway).toBe(fake.url);
+  });
+
+  test("a login the reference wrote (no gateway in it) is renewed at the configured gateway", async () => {
+    box.writeStore({ radius: fake.storedLogin(-1000, true) });
+    const r = await box.run(["token", "radius"], { env: env() });
+    expect(r.code).toBe(0);
+    expect(fake.tokenRequests("refresh_token")[0]!.form!.get("client_id")).toBe("pi-gateway");
+  });
+
+  test("pi models radius --refresh asks the gateway again; pi status names the gateway", async () => {
+    box.writeStore({ radius: fake.storedLogin(HOUR) });
+    const models = await box.run(["models", "radius", "--refresh"], { env: env() });
+    expect(models.code).toBe(0);
+    expect(models.stdout).toMatch(/^radius\/balanced \*/m);
+    expect(models.stdout).not.toContain("half-described");
+    const status = await box.run(["status", "radius"], { env: env() });
+    expect(status.stdout).toContain(`gateway:  ${fake.url}`);
+  });
+});

@@ -1,0 +1,262 @@
+/**
+ * A fake Radius gateway for tests, written from reference-providers.md §P9: discovery of its
+ * authorization page, that page (a browser following it is sent back with a code), the
+ * token endpoint (code, device and refresh grants, form-encoded; refresh tokens rotate and a
+ * replay revokes the login), device authorization, the catalog (/v1/config) and pi-messages
+ * streaming. It refuses what a gateway refuses: an unknown client, a missing field, a token
+ * it did not issue, a model it does not serve. Every request is recorded.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { rememberSecret } from "../helpers/secrets.ts";
+import type { Fault } from "./anthropic-server.ts";
+import { oauthError } from "./anthropic-server.ts";
+import { LoopbackServer } from "./loopback-server.ts";
+import { type RecordedRequest, recordRequest } from "./record.ts";
+
+const CLIENT_ID = "pi-gateway";
+const SCOPE = "gateway offline_access";
+const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+
+type RadiusRequest = RecordedRequest & { form?: URLSearchParams };
+
+interface Family {
+  id: number;
+  revoked: boolean;
+  current: string;
+}
+
+export interface GatewayModel {
+  id: string;
+  name: string;
+  reasoning: boolean;
+  input: string[];
+  cost: Record<string, number>;
+  contextWindow: number;
+  maxTokens: number;
+}
+
+export class FakeRadius extends LoopbackServer {
+  readonly requests: RadiusRequest[] = [];
+  readonly faults: Fault[] = [];
+  persistentFault: Fault | undefined;
+  latencyMs: [number, number] = [0, 0];
+  replays = 0;
+  reply = "Hello from the fake gateway, in pi's own events.";
+  /** What a device poll answers before the code is entered. */
+  deviceIntervalSeconds = 0.05;
+  /** The catalog; one entry is incomplete on purpose (a gateway's catalog may hold entries pi must leave out). */
+  models: (GatewayModel | Record<string, unknown>)[] = [
+    { id: "balanced", name: "Balanced", reasoning: true, input: ["text", "image"], cost: { input: 3, output: 15 }, contextWindow: 1_048_576, maxTokens: 262_144 },
+    { id: "cheap", name: "Cheap", reasoning: false, input: ["text"], cost: { input: 0.1, output: 0.4 }, contextWindow: 131_072, maxTokens: 32_768 },
+    { id: "precise", name: "Precise", reasoning: true, input: ["text", "image"], cost: { input: 5, output: 25 }, contextWindow: 1_000_000, maxTokens: 128_000 },
+    { id: "half-described", name: "No sizes" },
+  ];
+  /** Answers a stream ends with: "done", "error" (a terminal error event) or "none" (cut off). */
+  ending: "done" | "error" | "none" = "done";
+
+  private families: Family[] = [];
+  private byRefresh = new Map<string, Family>();
+  private codes = new Map<string, { challenge: string; redirectUri: string; used: boolean }>();
+  private validAccess = new Set<string>();
+  private device: { code: string; userCode: string; entered: boolean } | undefined;
+  private counter = 0;
+
+  env(): Record<string, string> {
+    return { PI_RADIUS_URL: this.url };
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.faults.length = 0;
+    this.persistentFault = undefined;
+    this.latencyMs = [0, 0];
+    this.ending = "done";
+    this.device = undefined;
+  }
+
+  tokenRequests(grant?: string): RadiusRequest[] {
+    return this.requests.filter((r) => r.path === "/v1/oauth/token" && (!grant || r.form?.get("grant_type") === grant));
+  }
+
+  messageRequests(): RadiusRequest[] {
+    return this.requests.filter((r) => r.path === "/v1/messages");
+  }
+
+  isValidAccess(token: string): boolean {
+    return this.validAccess.has(token);
+  }
+
+  isCurrentRefresh(token: string): boolean {
+    const family = this.byRefresh.get(token);
+    return family !== undefined && !family.revoked && family.current === token;
+  }
+
+  issueFamily(): { access: string; refresh: string } {
+    const family: Family = { id: this.families.length + 1, revoked: false, current: "" };
+    this.families.push(family);
+    return this.rotate(family);
+  }
+
+  /** A stored login as pi keeps it (the gateway named); `asReference` leaves the gateway out, as the reference writes it. */
+  storedLogin(inMs: number, asReference = false): Record<string, unknown> {
+    const t = this.issueFamily();
+    return { type: "oauth", access: t.access, refresh: t.refresh, expires: Date.now() + inMs, scope: SCOPE, ...(asReference ? {} : { gateway: this.url }) };
+  }
+
+  enterCode(code: string): boolean {
+    if (!this.device || this.device.userCode !== code) return false;
+    this.device.entered = true;
+    return true;
+  }
+
+  private rotate(family: Family): { access: string; refresh: string } {
+    const n = ++this.counter;
+    const access = `rad_at_${family.id}_${n}_${randomBytes(16).toString("hex")}`;
+    const refresh = `rad_rt_${family.id}_${n}_${randomBytes(16).toString("hex")}`;
+    family.current = refresh;
+    this.byRefresh.set(refresh, family);
+    this.validAccess.add(access);
+    rememberSecret(access);
+    rememberSecret(refresh);
+    return { access, refresh };
+  }
+
+  protected async handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const recorded: RadiusRequest = await recordRequest(req);
+    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) recorded.form = new URLSearchParams(recorded.body);
+    this.requests.push(recorded);
+    const [lo, hi] = this.latencyMs;
+    if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
+
+    if (url.pathname === "/v1/oauth/token") {
+      const fault = this.faults.shift() ?? this.persistentFault;
+      const faulted = fault ? await fault(recorded) : undefined;
+      if (faulted) return faulted;
+      return this.token(recorded);
+    }
+    if (req.method === "GET" && url.pathname === "/v1/oauth") return Response.json({ authorizationEndpoint: `${this.url}/authorize` });
+    if (req.method === "GET" && url.pathname === "/authorize") return this.authorize(url);
+    if (req.method === "POST" && url.pathname === "/v1/oauth/device") return this.deviceAuthorization(recorded);
+    if (req.method === "GET" && url.pathname === "/v1/config") return this.config(recorded);
+    if (req.method === "POST" && url.pathname === "/v1/messages") return this.messages(recorded);
+    return gatewayError(404, "not found", "not_found");
+  }
+
+  private authorize(url: URL): Response {
+    const p = url.searchParams;
+    const redirect = p.get("redirect_uri") ?? "";
+    const wrong = [
+      p.get("client_id") !== CLIENT_ID && "client_id",
+      p.get("response_type") !== "code" && "response_type",
+      p.get("scope") !== SCOPE && "scope",
+      p.get("code_challenge_method") !== "S256" && "code_challenge_method",
+      !p.get("code_challenge") && "code_challenge",
+      p.get("handoff") !== "url" && "handoff",
+      !p.get("state") && "state",
+      !/^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/.test(redirect) && "redirect_uri",
+    ].filter(Boolean);
+    if (wrong.length > 0) return Response.json({ error: "invalid_request", error_description: `bad ${wrong.join(", ")}` }, { status: 400 });
+    const code = `rad_code_${++this.counter}_${randomBytes(10).toString("hex")}`;
+    rememberSecret(code);
+    this.codes.set(code, { challenge: p.get("code_challenge")!, redirectUri: redirect, used: false });
+    const to = new URL(redirect);
+    to.searchParams.set("code", code);
+    to.searchParams.set("state", p.get("state")!);
+    return new Response(null, { status: 302, headers: { location: to.toString() } });
+  }
+
+  /** Where the consent page would send the browser, without following it (for a paste). */
+  async approve(authorizeUrl: string): Promise<string> {
+    const res = await fetch(authorizeUrl, { redirect: "manual" });
+    const location = res.headers.get("location");
+    if (!location) throw new Error(`the fake gateway's page refused: ${await res.text()}`);
+    return location;
+  }
+
+  private token(req: RadiusRequest): Response {
+    const form = req.form;
+    if (!form) return oauthError(400, "invalid_request", "expected a form body");
+    if (form.get("client_id") !== CLIENT_ID) return oauthError(401, "invalid_client", "unknown client");
+    const keys = [...form.keys()].sort().join();
+    switch (form.get("grant_type")) {
+      case "authorization_code": {
+        if (keys !== "client_id,code,code_verifier,grant_type,redirect_uri") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+        const pending = this.codes.get(form.get("code") ?? "");
+        if (!pending || pending.used) return oauthError(400, "invalid_grant", "invalid code");
+        pending.used = true;
+        if (form.get("redirect_uri") !== pending.redirectUri) return oauthError(400, "invalid_grant", "redirect_uri mismatch");
+        if (createHash("sha256").update(form.get("code_verifier") ?? "").digest("base64url") !== pending.challenge) return oauthError(400, "invalid_grant", "code_verifier does not match");
+        return this.grant(this.issueFamily());
+      }
+      case DEVICE_GRANT: {
+        if (keys !== "client_id,device_code,grant_type") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+        const d = this.device;
+        if (!d || form.get("device_code") !== d.code) return oauthError(400, "invalid_grant", "unknown device code");
+        if (!d.entered) return oauthError(400, "authorization_pending", "waiting for the user");
+        this.device = undefined;
+        return this.grant(this.issueFamily());
+      }
+      case "refresh_token": {
+        if (keys !== "client_id,grant_type,refresh_token") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+        const token = form.get("refresh_token") ?? "";
+        const family = this.byRefresh.get(token);
+        if (!family || family.revoked) return oauthError(400, "invalid_grant", "refresh token not found");
+        if (family.current !== token) {
+          family.revoked = true;
+          this.replays++;
+          return oauthError(400, "invalid_grant", "refresh token reuse detected");
+        }
+        return this.grant(this.rotate(family));
+      }
+      default:
+        return oauthError(400, "unsupported_grant_type", String(form.get("grant_type")));
+    }
+  }
+
+  private grant(tokens: { access: string; refresh: string }): Response {
+    return Response.json({ access_token: tokens.access, refresh_token: tokens.refresh, expires_in: 3600, scope: SCOPE, token_type: "Bearer" });
+  }
+
+  private deviceAuthorization(req: RadiusRequest): Response {
+    const form = req.form;
+    if (form?.get("client_id") !== CLIENT_ID || form?.get("scope") !== SCOPE) return oauthError(400, "invalid_request", "client_id and scope are required");
+    const letters = () => randomBytes(3).toString("hex").slice(0, 4).toUpperCase();
+    this.device = { code: `rad_dev_${randomBytes(12).toString("hex")}`, userCode: `${letters()}-${letters()}`, entered: false };
+    rememberSecret(this.device.code);
+    return Response.json({ device_code: this.device.code, user_code: this.device.userCode, verification_uri: `${this.url}/device`, expires_in: 600, interval: this.deviceIntervalSeconds });
+  }
+
+  private authorized(req: RadiusRequest): boolean {
+    const auth = req.headers.authorization ?? "";
+    return auth.startsWith("Bearer ") && this.validAccess.has(auth.slice(7));
+  }
+
+  private config(req: RadiusRequest): Response {
+    if (!this.authorized(req)) return gatewayError(401, "sign in to the gateway", "unauthorized");
+    return Response.json({ baseUrl: `${this.url}/v1`, models: this.models });
+  }
+
+  private messages(req: RadiusRequest): Response {
+    if (!this.authorized(req)) return gatewayError(401, "invalid or expired token", "unauthorized");
+    if (req.headers.accept !== "text/event-stream") return gatewayError(406, "pi-messages streams: accept text/event-stream", "not_acceptable");
+    const body = req.json as { model?: unknown; context?: { messages?: unknown }; options?: unknown } | undefined;
+    if (!body || typeof body.model !== "string" || !Array.isArray(body.context?.messages) || typeof body.options !== "object") {
+      return gatewayError(400, "model, context.messages and options are required", "invalid_request");
+    }
+    if (!this.models.some((m) => m.id === body.model && "contextWindow" in m)) return gatewayError(404, `unknown model ${body.model}`, "model_not_found");
+    const pieces = this.reply.match(/[\s\S]{1,6}/g) ?? [];
+    const frame = (event: Record<string, unknown>) => `data: ${JSON.stringify(event)}\n\n`;
+    const frames = [frame({ type: "start" }), frame({ type: "text_start", contentIndex: 0 })];
+    for (const delta of pieces) frames.push(frame({ type: "text_delta", contentIndex: 0, delta }));
+    frames.push(frame({ type: "text_end", contentIndex: 0, content: this.reply }));
+    if (this.ending === "done") frames.push(frame({ type: "done", reason: "stop", usage: { input: 5, output: pieces.length, cacheRead: 0, cacheWrite: 0, totalTokens: 5 + pieces.length }, responseId: "rsp_1" }));
+    if (this.ending === "error") frames.push(frame({ type: "error", reason: "error", errorMessage: "upstream provider failed" }));
+    frames.push("data: [DONE]\n\n");
+    return new Response(frames.join(""), { headers: { "Content-Type": "text/event-stream" } });
+  }
+}
+
+function gatewayError(status: number, message: string, code: string): Response {
+  return Response.json({ error: { message, code } }, { status });
+}
