@@ -7,6 +7,7 @@
 
 import { PiError, isPiError } from "../core/errors.ts";
 import { findProvider } from "../providers/registry.ts";
+import type { UsageReading } from "../core/usage.ts";
 import type { ChatEvent, ChatRequest, Credential, ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
 import { isRefreshable, readEntry } from "../store/schema.ts";
@@ -20,11 +21,14 @@ export async function* chatWithRecovery(request: ChatRequest, credential: Creden
   let current = credential;
   for (let attempt = 0; ; attempt++) {
     let started = false;
+    let quota: UsageReading | undefined;
     try {
       for await (const event of client.chat(request, current)) {
-        started = true;
+        if (event.type === "quota") quota = event.reading;
+        else started = true;
         yield event;
       }
+      if (quota) await keepQuota(store, provider, current, quota);
       return;
     } catch (error) {
       if (isPiError(error, "model_not_found")) throw await withCloseMatches(error, provider, env);
@@ -71,4 +75,14 @@ async function withCloseMatches(error: PiError, provider: ProviderDescriptor, en
   const close = closeMatches(model, (await catalog(env, provider.id)).map(qualified)).filter((c) => c !== `${provider.id}/${model}`);
   if (close.length === 0) return error;
   return new PiError(error.code, `${error.details.what}; did you mean ${close.join(", ")}?`, error.details);
+}
+
+/** The answer's figures kept for `pi usage` and other processes; a store that cannot take them now costs the answer nothing. */
+async function keepQuota(store: CredentialStore, provider: ProviderDescriptor, credential: Credential, reading: UsageReading): Promise<void> {
+  try {
+    const { recordQuota } = await import("./usage.ts");
+    await recordQuota(store, provider, credential, reading);
+  } catch (error) {
+    if (!(error instanceof PiError)) throw error;
+  }
 }

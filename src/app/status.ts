@@ -4,6 +4,9 @@
  * reported as "will be refreshed on next use".
  */
 
+import type { UsageReport } from "../core/usage.ts";
+import { keptUsage } from "./usage.ts";
+import { statusLine } from "./usage-words.ts";
 import { describeExpiry, knownExpiry } from "../core/duration.ts";
 import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
@@ -38,6 +41,8 @@ export interface ProviderStatus {
   accounts: { name: string; active: boolean; identity: string | null }[];
   /** The account shown above (--account), when it is not the active one. */
   account: string | null;
+  /** The subscription's last-known usage, when pi has fresh figures (status asks no one for them). */
+  usage: UsageReport | null;
 }
 
 /** The store as `pi status` shows it: its own description, without the logins it read. */
@@ -101,6 +106,7 @@ function describeProvider(provider: ProviderDescriptor, view: ShownView, env: No
     details: login && provider.describe ? provider.describe(login) : {},
     accounts: "data" in view ? accountsOf(view.stored ?? view.data, provider).map((r) => ({ name: r.name, active: r.active, identity: identityOf(r.entry) })) : [],
     account: view.account ?? null,
+    usage: active?.source === "stored" && login ? (keptUsage(provider, login) ?? null) : null,
     warnings,
     sources: sources.map((s) => ({
       source: s.source,
@@ -124,6 +130,8 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
       lines.push(`  token:    ${s.token}`);
       for (const [name, value] of Object.entries(s.details)) lines.push(`  ${`${name}:`.padEnd(10)}${value}`);
       lines.push(`  expires:  ${expiryText(s)}`);
+      const usage = s.usage ? statusLine(s.usage) : undefined;
+      if (usage) lines.push(`  usage:    ${usage} (\`pi usage ${s.id}\` for all of it)`);
     }
     if (s.accounts.length > 1 || s.accounts.some((a) => a.name !== "default")) {
       const shown = s.accounts.map((a) => `${a.name}${a.identity ? ` (${a.identity})` : ""}${a.active ? " [active]" : ""}`);

@@ -7,6 +7,7 @@ export const COMMANDS: CommandTable = {
   switch: { summary: "change which of a provider's accounts is active", load: () => import("./commands/switch.ts").then((m) => m.default) },
   status: { summary: "show which credential each provider uses, and from where", load: () => import("./commands/status.ts").then((m) => m.default) },
   token: { summary: "print the credential a provider would use (for scripts)", load: () => import("./commands/token.ts").then((m) => m.default) },
+  usage: { summary: "show how much of each subscription is left", load: () => import("./commands/usage.ts").then((m) => m.default) },
   models: { summary: "list models and which credential each would use", load: () => import("./commands/models.ts").then((m) => m.default) },
   store: { summary: "move logins between this machine and a shared store (push, pull)", load: () => import("./commands/store.ts").then((m) => m.default) },
   completion: { summary: "print a shell completion script (bash, zsh, fish)", load: () => import("./commands/completion.ts").then((m) => m.default) },

@@ -9,6 +9,8 @@ export const EXIT = {
   noCredential: 3,
   rejected: 4,
   temporary: 5,
+  /** `--min-left`: a subscription window has less left than asked for. */
+  quotaLow: 6,
   interrupted: 130,
 } as const;
 
@@ -38,6 +40,7 @@ export type ErrorCode =
   | "overloaded"
   | "stream_cut"
   | "rate_limited"
+  | "quota_low"
   | "network"
   | "timeout"
   | "server_error"
@@ -71,6 +74,7 @@ const EXIT_FOR: Record<ErrorCode, number> = {
   overloaded: EXIT.temporary,
   stream_cut: EXIT.temporary,
   rate_limited: EXIT.temporary,
+  quota_low: EXIT.quotaLow,
   network: EXIT.temporary,
   timeout: EXIT.temporary,
   server_error: EXIT.temporary,

@@ -6,6 +6,7 @@
  */
 
 import type { RefreshableLogin, StoredLogin } from "../core/login.ts";
+import type { UsageReading } from "../core/usage.ts";
 
 export type CredentialKind = "oauth" | "api_key";
 
@@ -101,6 +102,8 @@ export interface ProviderDescriptor {
   withToken?: string;
   /** For a provider without `withToken`: where a token the person has goes instead. */
   noWithToken?: string;
+  /** For a provider whose runtime has no `usage`: why `pi usage` has no figures for it. */
+  noUsage?: string;
   /** Rows `pi status` shows for a stored login (account, host, plan); never a secret. */
   describe?(login: StoredLogin): Record<string, string>;
   load(): Promise<ProviderRuntime>;
@@ -149,6 +152,13 @@ export interface ProviderRuntime {
   exchange?(token: string): Promise<{ access: string; expires: number; extras?: Record<string, string> }>;
   /** `--with-token`: turn a token the person already has into a login to store. */
   loginWithToken?(token: string, options: Readonly<Record<string, string>>, context: LoginContext): Promise<NewLogin>;
+  /**
+   * The subscription's remaining quota from the provider's usage endpoint. `login` is the
+   * stored login the credential came from (Copilot asks with its GitHub token), when it did.
+   * Throws PiError: `provider_refused` when this credential may not see it (the message says
+   * which sign-in may), `rate_limited` with `retryAt`, others as any call.
+   */
+  usage?(request: { credential: Credential; login?: StoredLogin; env: NodeJS.ProcessEnv }): Promise<UsageReading>;
   startLogin?(options: Readonly<Record<string, string>>, context: LoginContext): Promise<PendingLogin>;
   finishLogin?(pending: Readonly<Record<string, string>>, answer: string, context: LoginContext): Promise<NewLogin>;
   client: ModelClient;
@@ -197,7 +207,9 @@ export type ChatEvent =
   | { type: "text"; text: string }
   /** Something the provider did on the person's behalf (enabled a model): told, not part of the answer. */
   | { type: "notice"; text: string }
-  | { type: "stop"; reason: string; usage?: { inputTokens?: number; outputTokens?: number } };
+  | { type: "stop"; reason: string; usage?: { inputTokens?: number; outputTokens?: number } }
+  /** What the answer's headers said of the subscription's quota (recorded as the provider's last-known usage). */
+  | { type: "quota"; reading: UsageReading };
 
 /** The model side of a provider: streaming chat, and its model listing. */
 export interface ModelClient {

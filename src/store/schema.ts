@@ -43,6 +43,13 @@ export const REFRESH_SENT_FIELD = "refreshSentAt";
  */
 export const LIFETIME_FIELD = "issuedLifetimeMs";
 
+/**
+ * Field of a stored login (pi's own): the subscription's last-known usage — figures and when
+ * they were taken, from the usage endpoint or a model answer's headers, and until when no
+ * process may ask again. Never a token.
+ */
+export const USAGE_FIELD = "usage";
+
 /** The fields of an entry that are secrets (and go to the keychain when it is used). */
 export const SECRET_FIELDS = ["access", "refresh", "key"] as const;
 /** What an entry keeps in the file when its secrets are in the keychain: which fields are there. */

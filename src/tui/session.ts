@@ -7,6 +7,9 @@
  * in another pi process — applies to the very next message.
  */
 
+import { type UsageReading, bindingWindow } from "../core/usage.ts";
+import { windowLine } from "../app/usage-words.ts";
+import { describeExpiry } from "../core/duration.ts";
 import { chatWithRecovery } from "../app/chat.ts";
 import type { RunContext } from "../app/context.ts";
 import { activeSource, firstUsableProvider, readStoreView, resolveCredential } from "../app/credentials.ts";
@@ -66,6 +69,10 @@ class Session implements SessionHost {
   /** The login in progress, which Esc cancels. */
   private activeLogin: AbortController | undefined;
   private closing = false;
+  /** The binding window after the last answer, shown under the input. */
+  private quotaLine = "";
+  /** "provider:threshold" already warned about this session. */
+  private readonly quotaWarned = new Set<string>();
 
   constructor(readonly context: RunContext) {}
 
@@ -193,7 +200,8 @@ class Session implements SessionHost {
         const cursor = { line: before.length - 1, col: 2 + Bun.stringWidth(before.at(-1)!) };
         const hints = matchingCommands(this.editor.text).map((c) => style.dim(`  ${c.name} ${c.args}`.padEnd(22) + c.help));
         const notice = this.input.notice ? [style.yellow(this.input.notice)] : [];
-        this.screen.draw([...shown, ...hints, ...notice], cursor);
+        const quota = this.quotaLine && hints.length === 0 ? [style.dim(cutToWidth(this.quotaLine, this.screen.columns - 1))] : [];
+        this.screen.draw([...shown, ...hints, ...notice, ...quota], cursor);
         return;
       }
       case "select": {
@@ -284,12 +292,15 @@ class Session implements SessionHost {
       const store = await this.context.store();
       const credential = await resolveCredential(provider, { store, env: this.context.env });
       const request = { model: this.model.id, info: this.model, messages: this.conversation, signal: abort.signal };
+      let quota: UsageReading | undefined;
       for await (const event of chatWithRecovery(request, credential, store, this.context.env)) {
         if (event.type === "notice") view.notice(event.text);
         else if (event.type === "text") view.append(event.text);
+        else if (event.type === "quota") quota = event.reading;
       }
       view.finish();
       this.conversation.push({ role: "assistant", content: view.text });
+      if (quota) this.showQuota(provider.id, quota);
     } catch (error) {
       view.breakOff();
       if (abort.signal.aborted) {
@@ -304,6 +315,24 @@ class Session implements SessionHost {
     } finally {
       this.mode = { kind: "input" };
     }
+  }
+
+  /**
+   * The window that binds now, under the input after each answer; and a warning, once a
+   * session for each, when it passes 80 % and 95 %.
+   */
+  private showQuota(providerId: string, reading: UsageReading): void {
+    const w = bindingWindow(reading);
+    if (!w || w.usedPercent === null) return;
+    this.quotaLine = `${providerId} ${windowLine(w, { bars: true, binding: false }).replace(/ {2,}/g, " ")}`;
+    for (const threshold of [95, 80]) {
+      if (w.usedPercent < threshold || this.quotaWarned.has(`${providerId}:${threshold}`)) continue;
+      // Past 95 the 80 warning would come too late to matter: both are said.
+      for (const t of [95, 80]) if (t <= threshold) this.quotaWarned.add(`${providerId}:${t}`);
+      this.say(style.yellow(`⚠ ${w.usedPercent}% of the ${w.label} window of ${providerId} is used${w.resetsAt ? `; it resets ${describeExpiry(Date.parse(w.resetsAt))}` : ""} (\`pi usage\` for all of it)`));
+      break;
+    }
+    this.render();
   }
 
   // ── what slash commands use (SessionHost) ──────────────────────────────────────────

@@ -67,7 +67,16 @@ export class FakeAnthropic extends LoopbackServer {
   readonly messageFaults: Fault[] = [];
   /** Faults for the model listing, applied once each, in order. */
   readonly listFaults: Fault[] = [];
+  /** The usage endpoint's answer (percentages used), and faults for it, applied once each. */
+  usageAnswer: Record<string, unknown> = defaultUsage();
+  readonly usageFaults: Fault[] = [];
+  /** Whether sign-ins' tokens carry user:profile, which the usage endpoint needs (a setup-token has none). */
+  profileScope = true;
+  /** The unified headers a subscription's answers carry (fractions 0–1); empty: none. */
+  quotaHeaders: Record<string, string> = defaultQuotaHeaders();
 
+  /** Headers the next streamed answer carries beside its own (a subscription's quota headers). */
+  private answerHeaders: Record<string, string> = {};
   private families: Family[] = [];
   private byRefresh = new Map<string, Family>();
   private codes = new Map<string, PendingCode>();
@@ -90,6 +99,10 @@ export class FakeAnthropic extends LoopbackServer {
     this.faults.length = 0;
     this.messageFaults.length = 0;
     this.listFaults.length = 0;
+    this.usageAnswer = defaultUsage();
+    this.usageFaults.length = 0;
+    this.profileScope = true;
+    this.quotaHeaders = defaultQuotaHeaders();
     this.persistentFault = undefined;
     this.latencyMs = [0, 0];
     this.replays = 0;
@@ -204,6 +217,11 @@ export class FakeAnthropic extends LoopbackServer {
       const faulted = fault ? await fault(recorded) : undefined;
       return faulted ?? this.messages(recorded);
     }
+    if (req.method === "GET" && url.pathname === "/api/oauth/usage") {
+      const fault = this.usageFaults.shift();
+      const faulted = fault ? await fault(recorded) : undefined;
+      return faulted ?? this.usage(recorded);
+    }
     if (req.method === "GET" && url.pathname === "/v1/models") {
       const fault = this.listFaults.shift();
       const faulted = fault ? await fault(recorded) : undefined;
@@ -307,9 +325,19 @@ export class FakeAnthropic extends LoopbackServer {
     return apiError(401, "authentication_error", "x-api-key header is required");
   }
 
+  /** The OAuth usage endpoint: a subscription's bearer token with the oauth beta, and the user:profile scope. */
+  private usage(req: RecordedRequest): Response {
+    const bearer = req.headers.authorization?.startsWith("Bearer ") ? req.headers.authorization.slice(7) : undefined;
+    if (!bearer || !this.validAccess.has(bearer)) return apiError(401, "authentication_error", "Invalid bearer token");
+    if (!req.headers["anthropic-beta"]?.split(",").includes("oauth-2025-04-20")) return apiError(401, "authentication_error", "OAuth authentication is currently not supported.");
+    if (!this.profileScope) return apiError(403, "permission_error", "OAuth token does not meet scope requirement user:profile");
+    return Response.json(this.usageAnswer);
+  }
+
   private messages(req: RecordedRequest): Response {
     const denied = this.authenticate(req);
     if (denied) return denied;
+    this.answerHeaders = req.headers.authorization ? this.quotaHeaders : {};
     const body = req.json;
     if (!body || typeof body.model !== "string" || typeof body.max_tokens !== "number" || !Array.isArray(body.messages) || body.stream !== true) {
       return apiError(400, "invalid_request_error", "model, max_tokens, messages and stream are required");
@@ -358,7 +386,7 @@ export class FakeAnthropic extends LoopbackServer {
           controller.close();
         },
       }),
-      { headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" } },
+      { headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", ...this.answerHeaders } },
     );
   }
 
@@ -404,4 +432,30 @@ function claudeCodeIdentity(req: RecordedRequest): boolean {
   const system = req.json?.system;
   const first = Array.isArray(system) ? (system[0] as { text?: unknown } | undefined)?.text : system;
   return /^claude-cli\//.test(req.headers["user-agent"] ?? "") && typeof first === "string" && first.startsWith("You are Claude Code");
+}
+
+/** A Pro account two hours into its 5-hour window: percentages used, as the endpoint answers. */
+export function defaultUsage(): Record<string, unknown> {
+  const at = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
+  return {
+    five_hour: { utilization: 52.0, resets_at: at(1.2) },
+    seven_day: { utilization: 31.0, resets_at: at(72) },
+    seven_day_opus: null,
+    extra_usage: { is_enabled: true, used_credits: 1250, monthly_limit: 5000, utilization: 25.0, currency: "USD" },
+  };
+}
+
+/** What a subscription's answers carry: fractions, unix seconds, and the window that binds. */
+export function defaultQuotaHeaders(): Record<string, string> {
+  const at = (h: number) => String(Math.floor(Date.now() / 1000 + h * 3600));
+  return {
+    "anthropic-ratelimit-unified-status": "allowed",
+    "anthropic-ratelimit-unified-5h-utilization": "0.64",
+    "anthropic-ratelimit-unified-5h-reset": at(1),
+    "anthropic-ratelimit-unified-5h-status": "allowed",
+    "anthropic-ratelimit-unified-7d-utilization": "0.33",
+    "anthropic-ratelimit-unified-7d-reset": at(70),
+    "anthropic-ratelimit-unified-7d-status": "allowed",
+    "anthropic-ratelimit-unified-representative-claim": "five_hour",
+  };
 }

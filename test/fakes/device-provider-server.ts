@@ -31,6 +31,10 @@ export interface DeviceProfile {
   env(url: string): Record<string, string>;
   /** The verification page the fake names (xAI's must be https). */
   page: string;
+  /** Where the subscription's usage is read (GET, with the access token), where the provider has such a place. */
+  usagePath?: string;
+  /** The usage answer in the provider's own shape. */
+  usage?(): Record<string, unknown>;
 }
 
 export const DEVICE_PROFILES: Record<DeviceProfile["id"], DeviceProfile> = {
@@ -44,7 +48,9 @@ export const DEVICE_PROFILES: Record<DeviceProfile["id"], DeviceProfile> = {
     api: "responses",
     apiPath: "/v1/responses",
     token: (kind, n) => `xai-${kind === "access" ? "at" : "rt"}${n}${randomBytes(16).toString("hex")}`,
-    env: (url) => ({ PI_XAI_AUTH_URL: url, XAI_BASE_URL: `${url}/v1` }),
+    env: (url) => ({ PI_XAI_AUTH_URL: url, XAI_BASE_URL: `${url}/v1`, PI_XAI_BILLING_URL: `${url}/v1/billing?format=credits` }),
+    usagePath: "/v1/billing",
+    usage: () => ({ credits: { used: 120, limit: 1000, remaining: 880, reset_at: new Date(Date.now() + 3 * 86_400_000).toISOString() } }),
     page: "https://accounts.x.example/device",
   },
   "kimi-coding": {
@@ -58,6 +64,13 @@ export const DEVICE_PROFILES: Record<DeviceProfile["id"], DeviceProfile> = {
     apiPath: "/coding/v1/chat/completions",
     token: (kind, n) => `kimi.${kind}.${n}.${randomBytes(16).toString("base64url")}`,
     env: (url) => ({ PI_KIMI_AUTH_URL: url, PI_KIMI_API_URL: `${url}/coding/v1` }),
+    usagePath: "/coding/v1/usages",
+    // Every number a string, as Kimi sends them.
+    usage: () => ({
+      usage: { limit: "2000", used: "500", remaining: "1500", resetTime: new Date(Date.now() + 4 * 86_400_000).toISOString() },
+      limits: [{ window: { duration: "300", timeUnit: "TIME_UNIT_MINUTE" }, detail: { limit: "200", used: "150", remaining: "50", resetTime: new Date(Date.now() + 2 * 3_600_000).toISOString() } }],
+      user: { membership: { level: "LEVEL_BASIC" } },
+    }),
     page: "https://www.kimi.example/code/authorize_device",
   },
   meta: {
@@ -112,6 +125,8 @@ export class FakeDeviceProvider extends LoopbackServer {
   codingAgents: RegExp[] = [...KIMI_CODING_AGENTS];
   /** Responses requests that did not say `store: false`: the provider kept them (xAI: 30 days). */
   storedResponses = 0;
+  /** Usage answers replaced for a test (a refusal, an unreadable answer); undefined: the profile's own. */
+  usageAnswer: (() => Response) | undefined;
 
   private families = new Map<string, Family>();
   private valid = new Set<string>();
@@ -139,6 +154,7 @@ export class FakeDeviceProvider extends LoopbackServer {
     this.expectUserAgent = /^pi\//;
     this.codingAgents = [...KIMI_CODING_AGENTS];
     this.storedResponses = 0;
+    this.usageAnswer = undefined;
     this.device = undefined;
     this.replays = 0;
     this.mints = 0;
@@ -213,6 +229,7 @@ export class FakeDeviceProvider extends LoopbackServer {
     const [lo, hi] = this.latencyMs;
     if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
     const p = this.profile;
+    if (req.method === "GET" && p.usagePath && recorded.path === p.usagePath) return this.usage(recorded);
     if (req.method !== "POST") return Response.json({ error: "not_found" }, { status: 404 });
     if (this.expectUserAgent && !this.expectUserAgent.test(recorded.headers["user-agent"] ?? "")) return Response.json({ error: "bad_user_agent" }, { status: 400 });
     switch (recorded.path) {
@@ -319,6 +336,12 @@ export class FakeDeviceProvider extends LoopbackServer {
     if (!this.identities.has(identity)) return Response.json({ detail: "session expired" }, { status: 401 });
     this.mints++;
     return Response.json({ api_key: this.mintKey() });
+  }
+
+  private usage(req: RecordedRequest): Response {
+    const auth = req.headers.authorization ?? "";
+    if (!auth.startsWith("Bearer ") || !this.valid.has(auth.slice(7))) return Response.json({ error: { message: "Invalid token" } }, { status: 401 });
+    return this.usageAnswer?.() ?? Response.json(this.profile.usage!());
   }
 
   private model(req: RecordedRequest): Response {

@@ -49,6 +49,8 @@ export class FakeGitHub extends LoopbackServer {
   private deviceCode = "";
   private entered = false;
   private githubTokens = new Set<string>();
+  /** What /copilot_internal/user answers: a paid plan's remaining quotas, or the free plan's. */
+  copilotPlan: "pro" | "free" = "pro";
   private copilotTokens = new Map<string, number>();
 
   env(): Record<string, string> {
@@ -130,6 +132,12 @@ export class FakeGitHub extends LoopbackServer {
     if (req.method === "GET" && url.pathname === "/models") return this.models(recorded);
     const policy = /^\/models\/([^/]+)\/policy$/.exec(url.pathname);
     if (req.method === "POST" && policy) return this.setPolicy(recorded, decodeURIComponent(policy[1]!));
+    if (req.method === "GET" && url.pathname === "/copilot_internal/user") {
+      const auth = recorded.headers.authorization ?? "";
+      // Asked with the GitHub token ("token …"), never the Copilot token.
+      if (!auth.startsWith("token ") || !this.githubTokens.has(auth.slice(6))) return Response.json({ message: "Bad credentials" }, { status: 401 });
+      return Response.json(this.copilotPlan === "free" ? freeQuota() : paidQuota());
+    }
     if (req.method === "GET" && url.pathname === "/user") {
       const auth = recorded.headers.authorization ?? "";
       return this.githubTokens.has(auth.replace(/^Bearer /, "")) ? Response.json({ login: "octocat", id: 1 }) : Response.json({ message: "Bad credentials" }, { status: 401 });
@@ -318,4 +326,27 @@ export function messageFrames(model: string, pieces: string[]): string[] {
     sseFrame("message_delta", { type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: pieces.length } }),
     sseFrame("message_stop", { type: "message_stop" }),
   ];
+}
+
+/** A Pro plan: what *remains* of each monthly quota. */
+export function paidQuota(): Record<string, unknown> {
+  return {
+    copilot_plan: "pro",
+    quota_reset_date: new Date(Date.now() + 12 * 86_400_000).toISOString(),
+    quota_snapshots: {
+      premium_interactions: { entitlement: 300, remaining: 240, percent_remaining: 80, unlimited: false, overage_permitted: false },
+      chat: { entitlement: 0, remaining: 0, percent_remaining: 100, unlimited: true },
+      completions: { entitlement: 0, remaining: 0, percent_remaining: 100, unlimited: true },
+    },
+  };
+}
+
+/** The free plan: what is left of the month's quotas, and the month's. */
+export function freeQuota(): Record<string, unknown> {
+  return {
+    access_type_sku: "free_limited_copilot",
+    limited_user_quotas: { chat: 410, completions: 4000 },
+    monthly_quotas: { chat: 500, completions: 4000 },
+    limited_user_reset_date: new Date(Date.now() + 9 * 86_400_000).toISOString().slice(0, 10),
+  };
 }

@@ -49,6 +49,9 @@ export class FakeOpenAI extends LoopbackServer {
   consent: "approve" | "deny" = "approve";
   /** pi's own tests expect pi's User-Agent and originator; the conformance suite lets any client through. */
   expectPiIdentity = true;
+  /** /wham/usage's answer, and the x-codex-* headers each Codex answer carries; a Response replaces the answer. */
+  usageAnswer: Record<string, unknown> | (() => Response) = codexUsage();
+  quotaHeaders: Record<string, string> = codexQuotaHeaders();
 
   private families: Family[] = [];
   private byRefresh = new Map<string, Family>();
@@ -72,6 +75,8 @@ export class FakeOpenAI extends LoopbackServer {
     this.deviceIntervalSeconds = "0.05";
     this.consent = "approve";
     this.expectPiIdentity = true;
+    this.usageAnswer = codexUsage();
+    this.quotaHeaders = codexQuotaHeaders();
     this.device = undefined;
   }
 
@@ -152,6 +157,7 @@ export class FakeOpenAI extends LoopbackServer {
     if (req.method === "POST" && url.pathname === "/oauth/revoke") return this.revoke(recorded);
     if (req.method === "POST" && url.pathname === "/api/accounts/deviceauth/usercode") return this.userCode(recorded);
     if (req.method === "POST" && url.pathname === "/api/accounts/deviceauth/token") return this.devicePoll(recorded);
+    if (req.method === "GET" && url.pathname === "/wham/usage") return this.usage(recorded);
     if (req.method === "POST" && url.pathname === "/codex/responses") {
       const fault = this.responseFaults.shift();
       return (fault && (await fault(recorded))) || this.responses(recorded);
@@ -268,6 +274,13 @@ export class FakeOpenAI extends LoopbackServer {
     }
   }
 
+  private usage(req: OpenAIRequest): Response {
+    const auth = req.headers.authorization ?? "";
+    if (!auth.startsWith("Bearer ") || !this.validAccess.has(auth.slice(7))) return Response.json({ detail: "Unauthorized" }, { status: 401 });
+    if (req.headers["chatgpt-account-id"] !== this.accountId) return Response.json({ detail: "missing or wrong ChatGPT-Account-Id" }, { status: 400 });
+    return typeof this.usageAnswer === "function" ? this.usageAnswer() : Response.json(this.usageAnswer);
+  }
+
   private responses(req: OpenAIRequest): Response {
     const auth = req.headers.authorization ?? "";
     if (!auth.startsWith("Bearer ") || !this.validAccess.has(auth.slice(7))) return Response.json({ error: { message: "Invalid token", code: "invalid_token" } }, { status: 401 });
@@ -292,8 +305,32 @@ export class FakeOpenAI extends LoopbackServer {
       ...pieces.map((delta) => sseFrame("response.output_text.delta", { type: "response.output_text.delta", delta })),
       sseFrame("response.completed", { type: "response.completed", response: { ...response, status: "completed", usage: { input_tokens: 5, output_tokens: pieces.length } } }),
     ];
-    return new Response(frames.join(""), { headers: { "Content-Type": "text/event-stream" } });
+    return new Response(frames.join(""), { headers: { "Content-Type": "text/event-stream", ...this.quotaHeaders } });
   }
+}
+
+/** A Plus plan: unix seconds, window lengths in seconds, as /wham/usage answers. */
+export function codexUsage(): Record<string, unknown> {
+  const at = (s: number) => Math.floor(Date.now() / 1000) + s;
+  return {
+    plan_type: "plus",
+    rate_limit: {
+      primary_window: { used_percent: 6, reset_at: at(3_600), limit_window_seconds: 18_000 },
+      secondary_window: { used_percent: 40, reset_at: at(5 * 86_400), limit_window_seconds: 604_800 },
+    },
+    credits: { has_credits: false, unlimited: false, balance: "0" },
+  };
+}
+
+export function codexQuotaHeaders(): Record<string, string> {
+  return {
+    "x-codex-primary-used-percent": "12",
+    "x-codex-primary-window-minutes": "300",
+    "x-codex-primary-reset-after-seconds": "3000",
+    "x-codex-secondary-used-percent": "41",
+    "x-codex-secondary-window-minutes": "10080",
+    "x-codex-secondary-reset-at": String(Math.floor(Date.now() / 1000) + 5 * 86_400),
+  };
 }
 
 function oauthError(status: number, error: string, description: string): Response {

@@ -19,6 +19,9 @@ export class FakeOpenRouter extends LoopbackServer {
     { id: "moonshotai/kimi-k2.7-code", name: "Kimi K2.7 Code", context_length: 262144, top_provider: { context_length: 200000 } },
     { id: "anthropic/claude-sonnet-5.5", name: "Claude Sonnet 5.5", context_length: 1000000 },
   ];
+  /** The key's own spending limit in dollars (null: none), and whether /credits refuses this kind of key. */
+  keyLimit: number | null = 10;
+  creditsForbidden = false;
   private codes = new Map<string, { challenge: string; used: boolean }>();
   private keys = new Set<string>();
 
@@ -29,6 +32,8 @@ export class FakeOpenRouter extends LoopbackServer {
   reset(): void {
     this.requests.length = 0;
     this.exchangeFaults.length = 0;
+    this.keyLimit = 10;
+    this.creditsForbidden = false;
   }
 
   isKey(key: string): boolean {
@@ -63,6 +68,13 @@ export class FakeOpenRouter extends LoopbackServer {
       return new Response(messageFrames(body.model, this.reply.match(/[\s\S]{1,6}/g) ?? []).join(""), { headers: { "Content-Type": "text/event-stream" } });
     }
     if (req.method === "GET" && url.pathname === "/api/v1/models/user") return Response.json({ data: this.models });
+    if (req.method === "GET" && url.pathname === "/api/v1/key") {
+      return Response.json({ data: { label: "sk-or-v1-…", usage: 3.25, limit: this.keyLimit, limit_remaining: this.keyLimit === null ? null : this.keyLimit - 3.25, is_free_tier: false } });
+    }
+    if (req.method === "GET" && url.pathname === "/api/v1/credits") {
+      if (this.creditsForbidden) return Response.json({ error: { message: "Only management keys can fetch credits", code: 403 } }, { status: 403 });
+      return Response.json({ data: { total_credits: 20, total_usage: 7.5 } });
+    }
     if (req.method === "POST" && url.pathname === "/api/v1/chat/completions") {
       const model = String(recorded.json?.model ?? "");
       if (recorded.json?.stream !== true || !model) return Response.json({ error: { message: "model and stream are required" } }, { status: 400 });

@@ -27,6 +27,7 @@ describe("enterprise hosts", () => {
       accessTokenUrl: "https://company.ghe.com/login/oauth/access_token",
       copilotTokenUrl: "https://api.company.ghe.com/copilot_internal/v2/token",
       userUrl: "https://api.company.ghe.com/user",
+      usageUrl: "https://api.company.ghe.com/copilot_internal/user",
       verificationUrl: "https://company.ghe.com/login/device",
     });
   });

@@ -4,7 +4,8 @@ import { chatWithRecovery } from "../../app/chat.ts";
 import { activeSource, firstUsableProvider, readStoreView, resolveCredential } from "../../app/credentials.ts";
 import { qualified, selectModel } from "../../app/select-model.ts";
 import { rememberedModel } from "../../app/settings.ts";
-import type { ModelInfo } from "../../providers/types.ts";
+import type { ModelInfo, ProviderDescriptor } from "../../providers/types.ts";
+import type { CredentialStore } from "../../store/contract.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { stripControls } from "../../core/text.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
@@ -25,6 +26,7 @@ const command = defineCommand({
     "max-tokens": { type: "string", description: "Longest answer, in tokens (default: no limit beyond the model's own)", valueHint: "n" },
     json: { type: "boolean", description: "print the stream as newline-delimited JSON events", default: false },
     account: { type: "string", description: "which account of the provider (see `pi status`; default: the active one)", valueHint: "name" },
+    "min-left": { type: "string", description: "send nothing (exit 6) when a subscription window has less than this % left", valueHint: "percent" },
   },
   examples: [
     'pi -p "Explain PKCE in two sentences"',
@@ -38,6 +40,7 @@ const command = defineCommand({
     const json = args.json === true;
     const question = await readQuestion(args.question);
     const maxTokens = parseMaxTokens(args["max-tokens"]);
+    const minLeft = args["min-left"] === undefined ? undefined : (await import("../../app/usage-words.ts")).parsePercent(args["min-left"], "--min-left");
     const agentStore = await context.store();
     const view = await readStoreView(agentStore);
     const wanted = {
@@ -53,6 +56,7 @@ const command = defineCommand({
     const provider = findProvider(model.provider);
     const store = await storeForAccount(agentStore, provider, args.account);
     const credential = await resolveCredential(provider, { store, env: context.env });
+    if (minLeft !== undefined) await guardQuota(agentStore, provider, minLeft, context.env, args.account);
 
     const abort = new AbortController();
     // A reader that stops reading (`pi -p … | head -1`) is a normal end; a full or closed
@@ -73,6 +77,8 @@ const command = defineCommand({
       const request = { model: model.id, info: model, system: args.system, messages: [{ role: "user" as const, content: question }], maxTokens, signal: abort.signal };
       for await (const event of chatWithRecovery(request, credential, store, context.env)) {
         if (stdoutFailure()) break;
+        // The quota an answer's headers gave is kept for `pi usage`, not part of the answer.
+        if (event.type === "quota") continue;
         if (json) {
           write(JSON.stringify(event) + "\n");
         } else if (event.type === "notice") {
@@ -161,3 +167,12 @@ function parseMaxTokens(raw: string | undefined): number | undefined {
 }
 
 export default command;
+
+/** `--min-left`: nothing is sent when a window of the subscription has less left, or when pi cannot tell. */
+async function guardQuota(store: CredentialStore, provider: ProviderDescriptor, minLeft: number, env: NodeJS.ProcessEnv, account: string | undefined): Promise<void> {
+  const { usageOf } = await import("../../app/usage.ts");
+  const { belowThreshold } = await import("../../app/usage-words.ts");
+  const verdict = belowThreshold(await usageOf(store, provider, { env, account }), minLeft);
+  if ("cannotTell" in verdict) throw new PiError("bad_response", `cannot tell whether ${minLeft}% is left (${verdict.cannotTell}); nothing was sent — run without --min-left to ask anyway`);
+  if (verdict.below.length > 0) throw new PiError("quota_low", `less than ${minLeft}% left: ${verdict.below.join("; ")}; nothing was sent`);
+}

@@ -12,6 +12,7 @@ import { oneLine } from "../../core/text.ts";
 import { messagesBody, messagesErrorText, streamMessages } from "../shared/anthropic-messages.ts";
 import { type ModelProviderWords, modelCallFailure, providerWords } from "../shared/call-failure.ts";
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
+import { quotaFromHeaders } from "./quota-headers.ts";
 
 const PURPOSE = "the request to Anthropic";
 
@@ -39,6 +40,7 @@ function chat(request: ChatRequest, credential: Credential): AsyncGenerator<Chat
     model: request.model,
     signal: request.signal,
     failure: (answer) => failure(answer, credential, request.model),
+    quota: credential.kind === "oauth" ? quotaFromHeaders : undefined,
   });
 }
 

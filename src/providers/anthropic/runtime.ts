@@ -29,6 +29,7 @@ export const runtime: ProviderRuntime = {
   startLogin: () => startLogin(),
   finishLogin,
   client: messagesClient,
+  usage: (request) => import("./usage.ts").then((m) => m.anthropicUsage(request)),
 };
 
 

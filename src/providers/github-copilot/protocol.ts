@@ -41,6 +41,8 @@ export interface GitHubEndpoints {
   copilotTokenUrl: string;
   /** The signed-in account (`login`), for `pi status`. */
   userUrl: string;
+  /** What is left of the account's Copilot quotas (asked with the GitHub token). */
+  usageUrl: string;
   verificationUrl: string;
 }
 
@@ -55,6 +57,7 @@ export function githubEndpoints(domain: string | undefined, env: NodeJS.ProcessE
     accessTokenUrl: `${web}/login/oauth/access_token`,
     copilotTokenUrl: `${api}/copilot_internal/v2/token`,
     userUrl: `${api}/user`,
+    usageUrl: `${api}/copilot_internal/user`,
     verificationUrl: `https://${host}/login/device`,
   };
 }

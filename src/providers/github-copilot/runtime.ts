@@ -25,4 +25,5 @@ export const runtime: ProviderRuntime = {
     return exchangeFor(githubToken, "github.com", { step: "sign-in", purpose: "exchanging COPILOT_GITHUB_TOKEN" });
   },
   client: copilotClient,
+  usage: (request) => import("./usage.ts").then((m) => m.copilotUsage(request)),
 };

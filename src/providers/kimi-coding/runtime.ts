@@ -64,6 +64,7 @@ export const runtime: ProviderRuntime = {
   login: (_method, ui) => login(ui),
   refresh,
   revoke: async () => ({ revoked: false, note: "Kimi Code has no revocation endpoint; to withdraw the sign-in, remove pi from your Kimi account" }),
+  usage: (request) => import("./usage.ts").then((m) => m.kimiUsage(request)),
   client: bearerClient({
     providerId: "kimi-coding",
     name: "Kimi Code",

@@ -9,5 +9,6 @@ export const meta: ProviderDescriptor = {
   tokenShapes: [],
   models: { default: "muse-spark-1.3", embedded: () => import("./models.ts").then((m) => m.MODELS) },
   loginMethods: [{ id: "device-code", label: "Device code", hint: "enter a code on Meta's page" }],
+  noUsage: "Meta publishes no usage figures for Muse subscriptions",
   load: () => import("./runtime.ts").then((m) => m.runtime),
 };

@@ -11,6 +11,7 @@ import { openaiErrorText } from "../shared/chat-completions.ts";
 import { responsesInput, streamResponses } from "../shared/responses.ts";
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
 import { accountIdOf } from "./oauth.ts";
+import { quotaFromHeaders } from "./usage.ts";
 
 const PURPOSE = "the request to OpenAI";
 
@@ -64,6 +65,7 @@ function chat(request: ChatRequest, credential: Credential): AsyncGenerator<Chat
     signal: request.signal,
     failure: (answer) => failure(answer, credential, request.model),
     eventFailure: (error) => usageLimit(error),
+    quota: quotaFromHeaders,
   });
 }
 

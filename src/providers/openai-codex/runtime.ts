@@ -25,4 +25,5 @@ export const runtime: ProviderRuntime = {
   refresh,
   revoke,
   client: responsesClient,
+  usage: (request) => import("./usage.ts").then((m) => m.codexUsage(request)),
 };

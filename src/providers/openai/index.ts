@@ -22,5 +22,6 @@ export const openai: ProviderDescriptor = {
   withToken: "an OpenAI API key (sk-…)",
   kindOfToken: (token) => (token.startsWith("sk-") ? "api_key" : "oauth"),
   describe: (login: StoredLogin): Record<string, string> => (typeof login.email === "string" ? { account: login.email } : {}),
+  noUsage: "OpenAI publishes no usage figures for the API through a ChatGPT sign-in (ChatGPT's own page: https://chatgpt.com/settings/usage); an API key's spending is at platform.openai.com/usage",
   load: () => import("./runtime.ts").then((m) => m.runtime),
 };

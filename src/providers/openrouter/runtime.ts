@@ -5,6 +5,7 @@
  * API key; there is nothing to refresh.
  */
 
+import { openrouterUrls } from "./urls.ts";
 import { z } from "zod";
 import { PiError, callFailed } from "../../core/errors.ts";
 import { httpRequest, safeHost } from "../../core/http.ts";
@@ -24,10 +25,6 @@ import type { ChatEvent, ChatRequest, Credential, LoginUI, ModelClient, ModelInf
 
 const LOGIN_HINT = "pi login openrouter";
 
-export function openrouterUrls(env: NodeJS.ProcessEnv = process.env) {
-  const base = (env.PI_OPENROUTER_URL || "https://openrouter.ai").replace(/\/+$/, "");
-  return { authUrl: `${base}/auth`, keysUrl: `${base}/api/v1/auth/keys`, apiBase: `${base}/api/v1` };
-}
 
 const keySchema = z.object({ key: z.string().min(1).refine(isTokenText) });
 
@@ -137,5 +134,6 @@ export const runtime: ProviderRuntime = {
     throw new PiError("internal", "an OpenRouter key does not expire and has nothing to refresh");
   },
   revoke: async () => ({ revoked: false, note: "an OpenRouter key is revoked on the account's keys page (openrouter.ai/settings/keys), not by pi" }),
+  usage: (request) => import("./usage.ts").then((m) => m.openrouterUsage(request)),
   client,
 };

@@ -21,5 +21,6 @@ export const radius: ProviderDescriptor = {
   ],
   twoStep: true,
   describe: (login: StoredLogin): Record<string, string> => (typeof login.gateway === "string" ? { gateway: login.gateway } : {}),
+  noUsage: "the gateway publishes no usage figures",
   load: () => import("./runtime.ts").then((m) => m.runtime),
 };

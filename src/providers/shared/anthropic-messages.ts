@@ -36,6 +36,8 @@ export function messagesErrorText(text: string): string | undefined {
 
 export async function* streamMessages(call: StreamCall): AsyncGenerator<ChatEvent> {
   const res = await openStream(call);
+  const quota = call.quota?.(res.headers);
+  if (quota) yield { type: "quota", reading: quota };
   const parser = new SseParser();
   let stopReason: string | undefined;
   let usage: { inputTokens?: number; outputTokens?: number } = {};

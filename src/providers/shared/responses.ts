@@ -39,6 +39,8 @@ export function responsesBody(request: ChatRequest): Record<string, unknown> {
 
 export async function* streamResponses(call: StreamCall): AsyncGenerator<ChatEvent> {
   const res = await openStream(call);
+  const quota = call.quota?.(res.headers);
+  if (quota) yield { type: "quota", reading: quota };
   const parser = new SseParser();
   let started = false;
   let received = 0;

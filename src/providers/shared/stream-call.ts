@@ -4,6 +4,7 @@
  * chat-completions, responses) read the stream; the provider supplies the rest.
  */
 
+import type { UsageReading } from "../../core/usage.ts";
 import type { PiError } from "../../core/errors.ts";
 import { type StreamingResponse, httpStream } from "../../core/http.ts";
 
@@ -22,6 +23,8 @@ export interface StreamCall {
   failure(answer: { status: number; text: string; headers: Headers; url: string }): PiError;
   /** An error event inside the stream, where the provider words some itself (a usage limit); undefined for the shared wording. */
   eventFailure?(error: Record<string, unknown>): PiError | undefined;
+  /** What the answer's headers say of the subscription's quota, where the provider sends such headers. */
+  quota?(headers: Headers): UsageReading | undefined;
 }
 
 export async function openStream(call: StreamCall): Promise<StreamingResponse> {

@@ -46,5 +46,6 @@ export const runtime: ProviderRuntime = {
   login: (_method, ui) => login(ui),
   refresh,
   revoke: async () => ({ revoked: false, note: "xAI has no revocation endpoint for this sign-in; to withdraw it, remove pi from your xAI account's connected apps" }),
+  usage: (request) => import("./usage.ts").then((m) => m.xaiUsage(request)),
   client: bearerClient({ providerId: "xai", name: "xAI", api: "openai-responses", url: () => `${xaiEndpoints().apiBase}/responses` }),
 };

@@ -1,0 +1,157 @@
+/**
+ * How much of each subscription is left, for `pi usage`, `pi -p --min-left`, `pi status` and
+ * the session. Free figures first: what the headers of the last model answer said (recorded
+ * beside the login), while fresh; else the provider's usage endpoint, asked at most once a
+ * minute per login across every process (and machine, on a shared store) — under the
+ * store's lock, as a refresh is — with a 429's Retry-After honoured by all of them.
+ * The record lives in the login's entry (pi's own field, never a token).
+ */
+
+import { PiError, isPiError } from "../core/errors.ts";
+import { type UsageReading, type UsageReport, bindingWindow } from "../core/usage.ts";
+import type { Credential, ProviderDescriptor } from "../providers/types.ts";
+import type { CredentialStore } from "../store/contract.ts";
+import { type StoredLogin, USAGE_FIELD, readEntry } from "../store/schema.ts";
+import { storeForAccount } from "./accounts.ts";
+import { resolveCredential } from "./credentials.ts";
+
+/** An endpoint's answer is reused for this long; every process asks at most this often per login. */
+export const ENDPOINT_MEMO_MS = 60_000;
+/** Figures from a model answer's headers stand in for the endpoint while they are this young. */
+export const HEADERS_FRESH_MS = 5 * 60_000;
+/** A 429 without Retry-After holds every process back this long. */
+const DEFAULT_BACKOFF_MS = 60_000;
+
+/** What is kept beside the login. */
+interface UsageRecord {
+  takenAt: number;
+  source: "endpoint" | "headers";
+  reading: UsageReading;
+  /** Not before this (a 429's Retry-After). */
+  retryAt?: number;
+}
+
+function recordOf(entry: unknown): UsageRecord | undefined {
+  const r = (entry as Record<string, unknown> | undefined)?.[USAGE_FIELD] as UsageRecord | undefined;
+  return r && typeof r.takenAt === "number" && Array.isArray(r.reading?.windows) ? r : undefined;
+}
+
+export interface UsageOptions {
+  env: NodeJS.ProcessEnv;
+  account?: string;
+  /** Ask the endpoint even when recorded figures are fresh (a 429's wait is still honoured). */
+  refresh?: boolean;
+}
+
+export async function usageOf(store: CredentialStore, provider: ProviderDescriptor, options: UsageOptions): Promise<UsageReport> {
+  const base = { provider: provider.id, account: options.account ?? null };
+  const empty = { ...base, plan: null, source: null, takenAt: null, windows: [], binding: null, credits: null };
+  if (provider.noUsage) return { ...empty, status: "unavailable", note: provider.noUsage };
+  const target = await storeForAccount(store, provider, options.account);
+  let credential: Credential;
+  try {
+    credential = await resolveCredential(provider, { store: target, env: options.env });
+  } catch (error) {
+    if (isPiError(error, "no_credential") || isPiError(error, "not_logged_in")) return { ...empty, status: "not_signed_in", note: `not signed in: \`pi login ${provider.id}\`` };
+    return { ...empty, status: "error", note: messageOf(error) };
+  }
+  const runtime = await provider.load();
+  if (!runtime.usage) return { ...empty, status: "unavailable", note: `${provider.displayName} publishes no usage figures` };
+  const ask = (login?: StoredLogin) => runtime.usage!({ credential, env: options.env, login });
+
+  // A credential from the environment has no entry to keep figures in: asked each time.
+  if (credential.source !== "stored") return fromAsking(empty, () => ask());
+
+  const now = Date.now();
+  const { value } = await target.update<UsageReport>(
+    async (data) => {
+      const entry = readEntry(data, provider.id);
+      if (entry.kind !== "valid") return { value: { ...empty, status: "not_signed_in", note: `not signed in: \`pi login ${provider.id}\`` }, changed: false };
+      const kept = recordOf(entry.login);
+      if (kept?.retryAt !== undefined && kept.retryAt > now) {
+        const wait = `${provider.displayName} asked for fewer usage requests; pi asks again after ${new Date(kept.retryAt).toLocaleTimeString()}`;
+        return { value: kept.takenAt > 0 ? report(empty, kept, wait) : { ...empty, status: "error", note: wait }, changed: false };
+      }
+      const fresh = kept && now - kept.takenAt < (kept.source === "headers" ? HEADERS_FRESH_MS : ENDPOINT_MEMO_MS);
+      if (kept && fresh && !options.refresh) return { value: report(empty, kept), changed: false };
+      try {
+        const reading = await ask(entry.login);
+        const record: UsageRecord = { takenAt: Date.now(), source: "endpoint", reading };
+        data[provider.id] = { ...entry.login, [USAGE_FIELD]: record };
+        return { value: report(empty, record), changed: true };
+      } catch (error) {
+        if (isPiError(error, "rate_limited")) {
+          const retryAt = Math.min(error.details.retryAt ?? now + DEFAULT_BACKOFF_MS, now + 60 * 60_000);
+          data[provider.id] = { ...entry.login, [USAGE_FIELD]: { ...(kept ?? { takenAt: 0, source: "endpoint", reading: { windows: [] } }), retryAt } };
+          return { value: kept ? report(empty, kept, messageOf(error)) : { ...empty, status: "error", note: messageOf(error) }, changed: true };
+        }
+        return { value: failed(empty, error), changed: false };
+      }
+    },
+    { purpose: "recording usage" },
+  );
+  return value;
+}
+
+/** The figures a model answer's headers gave, kept beside the login for `pi usage` and the next processes. */
+export async function recordQuota(store: CredentialStore, provider: ProviderDescriptor, credential: Credential, reading: UsageReading): Promise<void> {
+  if (credential.source !== "stored") return;
+  await store.update(
+    async (data) => {
+      const entry = readEntry(data, provider.id);
+      // Only onto the login the answer was for: another process may have replaced it meanwhile.
+      if (entry.kind !== "valid" || (entry.login.type === "oauth" ? entry.login.access : entry.login.key) !== credential.token) return { value: undefined, changed: false };
+      const kept = recordOf(entry.login);
+      data[provider.id] = { ...entry.login, [USAGE_FIELD]: { takenAt: Date.now(), source: "headers", reading, ...(kept?.retryAt ? { retryAt: kept.retryAt } : {}) } };
+      return { value: undefined, changed: true };
+    },
+    { purpose: "recording usage" },
+  );
+}
+
+/** The figures pi has kept for a login, without asking anyone (for `pi status` and the session): undefined when none are fresh. */
+export function keptUsage(provider: ProviderDescriptor, entry: unknown, now = Date.now()): UsageReport | undefined {
+  const kept = recordOf(entry);
+  if (!kept || kept.takenAt <= 0 || now - kept.takenAt > HEADERS_FRESH_MS) return undefined;
+  return report({ provider: provider.id, account: null, plan: null, source: null, takenAt: null, windows: [], binding: null, credits: null }, kept);
+}
+
+/** The least left across a report's windows and credits, in percent; undefined when nothing is known. */
+export function leftPercent(r: Pick<UsageReport, "windows" | "credits">): number | undefined {
+  const lefts = r.windows.flatMap((w) => (w.usedPercent === null ? [] : [100 - w.usedPercent]));
+  const c = r.credits;
+  if (c && c.unlimited !== true && c.limit !== null && c.limit > 0 && c.remaining !== null) lefts.push((100 * c.remaining) / c.limit);
+  return lefts.length === 0 ? undefined : Math.max(0, Math.min(...lefts));
+}
+
+function report(empty: Omit<UsageReport, "status" | "note">, kept: UsageRecord, note?: string): UsageReport {
+  const r = kept.reading;
+  if (r.unreadable) return { ...empty, status: "unknown", note: note ?? "the provider answered, but not with figures pi can read", source: kept.source, takenAt: new Date(kept.takenAt).toISOString() };
+  return {
+    ...empty,
+    status: "ok",
+    note: note ?? null,
+    plan: r.plan ?? null,
+    source: kept.source,
+    takenAt: new Date(kept.takenAt).toISOString(),
+    windows: r.windows,
+    binding: bindingWindow(r)?.name ?? null,
+    credits: r.credits ?? null,
+  };
+}
+
+async function fromAsking(empty: Omit<UsageReport, "status" | "note">, ask: () => Promise<UsageReading>): Promise<UsageReport> {
+  try {
+    return report(empty, { takenAt: Date.now(), source: "endpoint", reading: await ask() });
+  } catch (error) {
+    return failed(empty, error);
+  }
+}
+
+/** A refusal says what would see the figures (unavailable); anything else is this time's failure (error). */
+function failed(empty: Omit<UsageReport, "status" | "note">, error: unknown): UsageReport {
+  if (!(error instanceof PiError)) throw error;
+  return { ...empty, status: error.code === "provider_refused" ? "unavailable" : "error", note: messageOf(error) };
+}
+
+const messageOf = (error: unknown) => (error instanceof PiError ? error.message : String(error));

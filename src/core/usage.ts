@@ -1,0 +1,101 @@
+/**
+ * How much of a subscription is left: what a provider reads from its usage endpoint or from
+ * the headers of a model answer (a reading), and what pi reports for every provider alike
+ * (one zod schema, the JSON `pi usage --json` prints). A figure pi could not read is null,
+ * never 0: "unknown" is not "nothing used".
+ */
+
+import { z } from "zod";
+
+export const usageWindowSchema = z.object({
+  /** Stable key: "5h", "7d", "7d-opus", "month", "premium"… */
+  name: z.string(),
+  /** What a person reads: "5-hour", "weekly", "premium requests (month)". */
+  label: z.string(),
+  /** 0–100, used; null when the provider did not say. */
+  usedPercent: z.number().min(0).max(100).nullable(),
+  /** ISO 8601; null when the provider did not say. */
+  resetsAt: z.string().nullable(),
+  /** The window's length, when known. */
+  windowSeconds: z.number().positive().nullable(),
+});
+
+export const usageCreditsSchema = z.object({
+  /** "USD", "credits", "requests". */
+  unit: z.string(),
+  used: z.number().nullable(),
+  limit: z.number().nullable(),
+  remaining: z.number().nullable(),
+  unlimited: z.boolean().nullable(),
+});
+
+export const usageReportSchema = z.object({
+  provider: z.string(),
+  /** The account shown (accounts of one provider are asked one at a time), when it is known. */
+  account: z.string().nullable(),
+  /**
+   * ok: figures below. unavailable: the provider publishes none for this credential (note
+   * says why and what would). unknown: it answered, but not in a way pi can read. error:
+   * asking failed this time (note says why). not_signed_in: nothing to ask with.
+   */
+  status: z.enum(["ok", "unavailable", "unknown", "error", "not_signed_in"]),
+  note: z.string().nullable(),
+  plan: z.string().nullable(),
+  /** Where the figures come from: the usage endpoint, or the headers of the last model answer. */
+  source: z.enum(["endpoint", "headers"]).nullable(),
+  /** When the figures were taken (ISO 8601). */
+  takenAt: z.string().nullable(),
+  windows: z.array(usageWindowSchema),
+  /** The window that binds now (the provider's word where it says, else the fullest). */
+  binding: z.string().nullable(),
+  credits: usageCreditsSchema.nullable(),
+});
+
+export const usageOutputSchema = z.object({ providers: z.array(usageReportSchema) });
+
+export type UsageWindow = z.infer<typeof usageWindowSchema>;
+export type UsageCredits = z.infer<typeof usageCreditsSchema>;
+export type UsageReport = z.infer<typeof usageReportSchema>;
+
+/** What a provider reads: the figures, without who and when (the application adds those). */
+export interface UsageReading {
+  windows: UsageWindow[];
+  /** The window the provider says binds now, by name. */
+  binding?: string;
+  plan?: string;
+  credits?: UsageCredits;
+  /** The provider answered, but with nothing pi can read as figures. */
+  unreadable?: boolean;
+}
+
+/** The window that binds: the provider's word where it gave one, else the one with the least left. */
+export function bindingWindow(reading: Pick<UsageReading, "windows" | "binding">): UsageWindow | undefined {
+  const named = reading.binding ? reading.windows.find((w) => w.name === reading.binding) : undefined;
+  if (named) return named;
+  const known = reading.windows.filter((w) => w.usedPercent !== null);
+  return known.sort((a, b) => b.usedPercent! - a.usedPercent!)[0];
+}
+
+/** A percentage from a provider, kept only when it is one: 0–100 (a fraction 0–1 is scaled by the caller). */
+export function percent(value: unknown): number | null {
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isFinite(n)) return null;
+  return Math.min(100, Math.max(0, Math.round(n * 10) / 10));
+}
+
+/** A number a provider may send as a string (Kimi sends them all so). */
+export function numberOf(value: unknown): number | null {
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  return typeof n === "number" && Number.isFinite(n) ? n : null;
+}
+
+/** An instant as ISO 8601, from unix seconds, unix ms or a date string; null when it is none of them. */
+export function instant(value: unknown): string | null {
+  if (typeof value === "number" && Number.isFinite(value) && value > 0) return new Date(value < 1e11 ? value * 1000 : value).toISOString();
+  if (typeof value === "string" && value.trim() !== "") {
+    if (/^\d+(\.\d+)?$/.test(value.trim())) return instant(Number(value));
+    const t = Date.parse(value);
+    return Number.isFinite(t) ? new Date(t).toISOString() : null;
+  }
+  return null;
+}

@@ -1,0 +1,251 @@
+import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, test } from "bun:test";
+import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { DEVICE_PROFILES, FakeDeviceProvider } from "../fakes/device-provider-server.ts";
+import { FakeGitHub } from "../fakes/github-server.ts";
+import { FakeOpenAI } from "../fakes/openai-server.ts";
+import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
+import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
+import { usageOutputSchema } from "../../src/core/usage.ts";
+
+/** `pi usage`: every subscription's remaining quota, for people (bars) and scripts (JSON, the guard). */
+let anthropic: FakeAnthropic;
+let codex: FakeOpenAI;
+let gh: FakeGitHub;
+let kimi: FakeDeviceProvider;
+let xai: FakeDeviceProvider;
+let openrouter: FakeOpenRouter;
+let box: Sandbox;
+const HOUR = 3_600_000;
+
+beforeAll(() => {
+  anthropic = new FakeAnthropic().start();
+  codex = new FakeOpenAI().start();
+  gh = new FakeGitHub().start();
+  kimi = new FakeDeviceProvider(DEVICE_PROFILES["kimi-coding"]).start();
+  xai = new FakeDeviceProvider(DEVICE_PROFILES.xai).start();
+  openrouter = new FakeOpenRouter().start();
+});
+afterAll(() => {
+  for (const f of [anthropic, codex, gh, kimi, xai, openrouter]) f.stop();
+});
+beforeEach(() => {
+  box = new Sandbox();
+  for (const f of [anthropic, codex, gh, kimi, xai, openrouter]) f.reset();
+  gh.copilotPlan = "pro";
+});
+afterEach(() => box.cleanup());
+
+const env = () => ({ ...anthropic.env(), ...codex.env(), ...gh.env(), ...kimi.env(), ...xai.env(), ...openrouter.env() });
+const usageCalls = (fake: { requests: { path: string }[] }, path: string) => fake.requests.filter((r) => r.path === path).length;
+
+async function usageJson(args: string[] = []) {
+  const r = await box.run(["usage", ...args, "--json"], { env: env() });
+  return { r, out: usageOutputSchema.parse(JSON.parse(r.stdout)) };
+}
+
+describe("pi usage for Anthropic", () => {
+  test("the windows, the binding one, extra usage and when the figures were taken; JSON in the one schema", async () => {
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    const { r, out } = await usageJson(["anthropic"]);
+    expect(r.code).toBe(0);
+    const a = out.providers[0]!;
+    expect(a).toMatchObject({ provider: "anthropic", status: "ok", source: "endpoint", binding: "5h" });
+    expect(a.windows.map((w) => [w.name, w.usedPercent, w.windowSeconds])).toEqual([["5h", 52, 18000], ["7d", 31, 604800]]);
+    expect(a.credits).toEqual({ unit: "USD", used: 12.5, limit: 50, remaining: 37.5, unlimited: false });
+    const [ask] = anthropic.requests.filter((q) => q.path === "/api/oauth/usage");
+    expect(ask!.headers["anthropic-beta"]).toBe("oauth-2025-04-20");
+    expect(ask!.headers.authorization).toBe(`Bearer ${box.readStore().anthropic.access}`);
+
+    const text = await box.run(["usage"], { env: env() });
+    expect(text.stdout).toContain("5-hour     52% used · resets at ");
+    expect(text.stdout).toContain("(binding)");
+    expect(text.stdout).toContain("credits    $37.50 left of $50.00 ($12.50 used)");
+  });
+
+  test("--min-left: exit 0 above the threshold; exit 6 below it, naming the window and when it resets", async () => {
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    expect((await box.run(["usage", "anthropic", "--min-left", "40"], { env: env() })).code).toBe(0);
+    const low = await box.run(["usage", "anthropic", "--min-left", "60%"], { env: env() });
+    expect(low.code).toBe(6);
+    expect(low.stderr).toMatch(/less than 60% left: anthropic 5-hour: 48% left, resets in 1 hour/);
+    const bad = await box.run(["usage", "anthropic", "--min-left", "lots"], { env: env() });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--min-left takes a percentage from 0 to 100");
+  });
+
+  test("a login without user:profile says which sign-in shows usage, and is not an error", async () => {
+    anthropic.profileScope = false;
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    const { r, out } = await usageJson(["anthropic"]);
+    expect(r.code).toBe(0);
+    expect(out.providers[0]).toMatchObject({ status: "unavailable" });
+    expect(out.providers[0]!.note).toContain("user:profile");
+    expect(out.providers[0]!.note).toContain("pi login anthropic");
+  });
+
+  test("an answer pi cannot read is unknown, never 0%", async () => {
+    anthropic.usageAnswer = { something_new: { value: 3 } };
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    const { out } = await usageJson(["anthropic"]);
+    expect(out.providers[0]).toMatchObject({ status: "unknown", windows: [] });
+    const guard = await box.run(["usage", "anthropic", "--min-left", "10"], { env: env() });
+    expect(guard.code).toBe(5);
+    expect(guard.stderr).toContain("cannot tell whether 10% is left");
+  });
+
+  test("a 429 with Retry-After holds every process back: the next pi usage does not ask", async () => {
+    anthropic.usageFaults.push(() => Response.json({ type: "error", error: { type: "rate_limit_error", message: "Rate limited" } }, { status: 429, headers: { "Retry-After": "120" } }));
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    const first = await usageJson(["anthropic"]);
+    expect(first.out.providers[0]!.status).toBe("error");
+    expect(first.out.providers[0]!.note).toContain("HTTP 429");
+    const second = await usageJson(["anthropic", "--refresh"]);
+    expect(second.out.providers[0]!.note).toContain("pi asks again after");
+    expect(usageCalls(anthropic, "/api/oauth/usage")).toBe(1);
+  });
+
+  test("an API key has no subscription quota, and says so", async () => {
+    const { out } = await box.run(["usage", "anthropic", "--json"], { env: { ...env(), ANTHROPIC_API_KEY: "sk-ant-api03-usage-0123456789" } }).then((r) => ({ out: usageOutputSchema.parse(JSON.parse(r.stdout)) }));
+    expect(out.providers[0]).toMatchObject({ status: "unavailable" });
+    expect(out.providers[0]!.note).toContain("no subscription quota");
+  });
+});
+
+describe("free figures first, and one call per minute for everyone", () => {
+  test("after one pi -p through Anthropic and one through Codex, pi usage answers from the recorded headers without asking", async () => {
+    const t = codex.issueFamily();
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR), "openai-codex": { type: "oauth", access: t.access, refresh: t.refresh, expires: Date.now() + HOUR, accountId: t.accountId } });
+    expect((await box.run(["-p", "--model", "anthropic/claude-opus-5-5", "hi"], { env: env() })).code).toBe(0);
+    expect((await box.run(["-p", "--model", "openai-codex/gpt-6.2-sol", "hi"], { env: env() })).code).toBe(0);
+    const { out } = await usageJson(["anthropic"]);
+    expect(out.providers[0]).toMatchObject({ source: "headers", binding: "5h" });
+    expect(out.providers[0]!.windows.map((w) => w.usedPercent)).toEqual([64, 33]);
+    const c = (await usageJson(["openai-codex"])).out.providers[0]!;
+    expect(c).toMatchObject({ source: "headers" });
+    expect(c.windows.map((w) => [w.name, w.usedPercent])).toEqual([["5h", 12], ["7d", 41]]);
+    expect(usageCalls(anthropic, "/api/oauth/usage")).toBe(0);
+    expect(usageCalls(codex, "/wham/usage")).toBe(0);
+    // pi status shows the fresh figures too, asking no one.
+    const status = await box.run(["status", "anthropic"], { env: env() });
+    expect(status.stdout).toMatch(/usage: {4}5-hour 64% used · resets in /);
+  });
+
+  test("20 concurrent pi usage make at most one call per provider", async () => {
+    const t = codex.issueFamily();
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR), "openai-codex": { type: "oauth", access: t.access, refresh: t.refresh, expires: Date.now() + HOUR, accountId: t.accountId } });
+    anthropic.latencyMs = [100, 100];
+    const runs = await Promise.all(Array.from({ length: 20 }, () => box.run(["usage", "--json"], { env: env() })));
+    for (const r of runs) expect(r.code).toBe(0);
+    expect(usageCalls(anthropic, "/api/oauth/usage")).toBe(1);
+    expect(usageCalls(codex, "/wham/usage")).toBe(1);
+  }, 60_000);
+});
+
+describe("pi usage for the other providers", () => {
+  test("Codex: both windows from /wham/usage (the account named), the plan, the fullest window binding", async () => {
+    const t = codex.issueFamily();
+    box.writeStore({ "openai-codex": { type: "oauth", access: t.access, refresh: t.refresh, expires: Date.now() + HOUR, accountId: t.accountId } });
+    const c = (await usageJson(["openai-codex"])).out.providers[0]!;
+    expect(c).toMatchObject({ status: "ok", plan: "plus", binding: "7d" });
+    expect(c.windows.map((w) => [w.name, w.usedPercent, w.windowSeconds])).toEqual([["5h", 6, 18000], ["7d", 40, 604800]]);
+  });
+
+  test("Copilot, paid: premium requests from what remains; free: chat and completions from the month's quotas", async () => {
+    const copilot = gh.issueCopilotToken();
+    box.writeStore({ "github-copilot": { type: "oauth", refresh: gh.grantGitHubToken(), access: copilot.token, expires: Date.now() + HOUR } });
+    const paid = (await usageJson(["github-copilot"])).out.providers[0]!;
+    expect(paid).toMatchObject({ status: "ok", plan: "pro", binding: "premium" });
+    expect(paid.windows.map((w) => [w.name, w.usedPercent])).toEqual([["premium", 20]]);
+    const asked = gh.requests.find((q) => q.path === "/copilot_internal/user")!;
+    expect(asked.headers.authorization).toBe(`token ${box.readStore()["github-copilot"].refresh}`);
+    gh.copilotPlan = "free";
+    const free = (await usageJson(["github-copilot", "--refresh"])).out.providers[0]!;
+    expect(free).toMatchObject({ status: "ok", plan: "free" });
+    expect(free.windows.map((w) => [w.name, w.usedPercent])).toEqual([["chat", 18], ["completions", 0]]);
+  });
+
+  test("Kimi: numbers sent as strings are read, the 300-minute window and the weekly allowance", async () => {
+    box.writeStore({ "kimi-coding": kimi.storedLogin(HOUR) });
+    const k = (await usageJson(["kimi-coding"])).out.providers[0]!;
+    expect(k.windows.map((w) => [w.name, w.usedPercent])).toEqual([["5h", 75], ["7d", 25]]);
+    expect(k.binding).toBe("5h");
+  });
+
+  test("OpenRouter: the key's limit in dollars; without a limit, the account's credits; a refused /credits is no failure", async () => {
+    box.writeStore({ openrouter: { type: "api_key", key: openrouter.issueKey() } });
+    const limited = (await usageJson(["openrouter"])).out.providers[0]!;
+    expect(limited.credits).toEqual({ unit: "USD", used: 3.25, limit: 10, remaining: 6.75, unlimited: false });
+    // From here a key in the environment, asked each time (no login to keep figures beside).
+    box.writeStore({});
+    openrouter.keyLimit = null;
+    const account = (await box.run(["usage", "openrouter", "--json"], { env: { ...env(), OPENROUTER_API_KEY: openrouter.issueKey() } })).stdout;
+    expect(usageOutputSchema.parse(JSON.parse(account)).providers[0]!.credits).toMatchObject({ limit: 20, remaining: 12.5 });
+    openrouter.creditsForbidden = true;
+    const keyOnly = await box.run(["usage", "openrouter", "--json"], { env: { ...env(), OPENROUTER_API_KEY: openrouter.issueKey() } });
+    expect(usageOutputSchema.parse(JSON.parse(keyOnly.stdout)).providers[0]!).toMatchObject({ status: "ok", credits: { unlimited: true } });
+  });
+
+  test("xAI: the weekly credit pool where the account has one; a refusal says it has none, without failing", async () => {
+    box.writeStore({ xai: xai.storedLogin(HOUR) });
+    const x = (await usageJson(["xai"])).out.providers[0]!;
+    expect(x).toMatchObject({ status: "ok", credits: { used: 120, limit: 1000, remaining: 880 } });
+    xai.usageAnswer = () => Response.json({ error: "forbidden" }, { status: 403 });
+    const refused = await box.run(["usage", "xai", "--json", "--refresh"], { env: env() });
+    expect(refused.code).toBe(0);
+    expect(usageOutputSchema.parse(JSON.parse(refused.stdout)).providers[0]).toMatchObject({ status: "unavailable" });
+  });
+
+  test("Meta says no usage is published; a provider not signed in says how to sign in (exit 3)", async () => {
+    const meta = await box.run(["usage", "meta"], { env: { ...env(), META_API_KEY: "meta-key-0123456789abcdef" } });
+    expect(meta.stdout).toContain("Meta publishes no usage figures");
+    const none = await box.run(["usage", "anthropic"], { env: env() });
+    expect(none.code).toBe(3);
+    expect(none.stdout).toContain("pi login anthropic");
+  });
+});
+
+describe("pi -p --min-left", () => {
+  test("sends nothing (exit 6) below the threshold, and asks as usual above it", async () => {
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    const refused = await box.run(["-p", "--min-left", "50", "hi"], { env: env() });
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toContain("less than 50% left: anthropic 5-hour: 48% left");
+    expect(refused.stderr).toContain("nothing was sent");
+    expect(anthropic.messageRequests()).toHaveLength(0);
+    const asked = await box.run(["-p", "--min-left", "40", "hi"], { env: env() });
+    expect(asked.code).toBe(0);
+    expect(anthropic.messageRequests()).toHaveLength(1);
+  });
+});
+
+describe.skipIf(!hasTmux)("on a terminal", () => {
+  let term: TmuxSession;
+  beforeEach(() => (term = new TmuxSession(box.root)));
+  afterEach(() => term.stop());
+
+  test("pi usage draws bars with a reset countdown", async () => {
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
+    term.start([PI_BIN, "usage"], { ...base, ...env(), TERM: "xterm-256color" }, { width: 100, height: 20 });
+    const screen = await term.waitFor(/\[exit \d+\]/);
+    expect(screen).toMatch(/5-hour {5}████░░░░ 52% used · resets in 1 hour 1\d minutes \(binding\)/);
+    expect(screen).toMatch(/weekly {5}██░░░░░░ 31% used · resets in 3 days/);
+  });
+
+  test("the session shows the binding window after an answer, and warns once past 80%", async () => {
+    anthropic.quotaHeaders = { ...anthropic.quotaHeaders, "anthropic-ratelimit-unified-5h-utilization": "0.86" };
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
+    term.start([PI_BIN], { ...base, ...env(), TERM: "xterm-256color" }, { width: 100, height: 30 });
+    await term.waitFor(/\/help for commands/);
+    for (const question of ["hi", "again"]) {
+      term.send(question, true);
+      term.send("Enter");
+      await term.waitFor(new RegExp(`› ${question}[\\s\\S]*arrives in pieces[\\s\\S]*anthropic 5-hour`));
+    }
+    const screen = term.screen();
+    expect(screen).toMatch(/anthropic 5-hour ███████░ 86% used · resets in /);
+    expect(screen.match(/⚠ 86% of the 5-hour window of anthropic is used/g)).toHaveLength(1);
+  });
+});
