@@ -2,60 +2,55 @@
  * How much of a subscription is left: what a provider reads from its usage endpoint or from
  * the headers of a model answer (a reading), and what pi reports for every provider alike
  * (one zod schema, the JSON `pi usage --json` prints). A figure pi could not read is null,
- * never 0: "unknown" is not "nothing used".
+ * never 0: "unknown" is not "nothing used". Plain types here (the hot paths read them);
+ * the zod schema of the JSON is usage-schema.ts, loaded only by `pi usage`.
  */
 
-import { z } from "zod";
-
-export const usageWindowSchema = z.object({
-  /** Stable key: "5h", "7d", "7d-opus", "month", "premium"… */
-  name: z.string(),
+/** One window of a subscription's quota. */
+export interface UsageWindow {
+  /** Stable key: "5h", "7d", "7d-opus", "premium"… */
+  name: string;
   /** What a person reads: "5-hour", "weekly", "premium requests (month)". */
-  label: z.string(),
+  label: string;
   /** 0–100, used; null when the provider did not say. */
-  usedPercent: z.number().min(0).max(100).nullable(),
+  usedPercent: number | null;
   /** ISO 8601; null when the provider did not say. */
-  resetsAt: z.string().nullable(),
+  resetsAt: string | null;
   /** The window's length, when known. */
-  windowSeconds: z.number().positive().nullable(),
-});
+  windowSeconds: number | null;
+}
 
-export const usageCreditsSchema = z.object({
-  /** "USD", "credits", "requests". */
-  unit: z.string(),
-  used: z.number().nullable(),
-  limit: z.number().nullable(),
-  remaining: z.number().nullable(),
-  unlimited: z.boolean().nullable(),
-});
+export interface UsageCredits {
+  /** "USD", "credits". */
+  unit: string;
+  used: number | null;
+  limit: number | null;
+  remaining: number | null;
+  unlimited: boolean | null;
+}
 
-export const usageReportSchema = z.object({
-  provider: z.string(),
-  /** The account shown (accounts of one provider are asked one at a time), when it is known. */
-  account: z.string().nullable(),
+/** What pi reports for a provider, alike for all (its JSON schema: usage-schema.ts). */
+export interface UsageReport {
+  provider: string;
+  /** The account shown, when one was named. */
+  account: string | null;
   /**
    * ok: figures below. unavailable: the provider publishes none for this credential (note
    * says why and what would). unknown: it answered, but not in a way pi can read. error:
    * asking failed this time (note says why). not_signed_in: nothing to ask with.
    */
-  status: z.enum(["ok", "unavailable", "unknown", "error", "not_signed_in"]),
-  note: z.string().nullable(),
-  plan: z.string().nullable(),
+  status: "ok" | "unavailable" | "unknown" | "error" | "not_signed_in";
+  note: string | null;
+  plan: string | null;
   /** Where the figures come from: the usage endpoint, or the headers of the last model answer. */
-  source: z.enum(["endpoint", "headers"]).nullable(),
+  source: "endpoint" | "headers" | null;
   /** When the figures were taken (ISO 8601). */
-  takenAt: z.string().nullable(),
-  windows: z.array(usageWindowSchema),
+  takenAt: string | null;
+  windows: UsageWindow[];
   /** The window that binds now (the provider's word where it says, else the fullest). */
-  binding: z.string().nullable(),
-  credits: usageCreditsSchema.nullable(),
-});
-
-export const usageOutputSchema = z.object({ providers: z.array(usageReportSchema) });
-
-export type UsageWindow = z.infer<typeof usageWindowSchema>;
-export type UsageCredits = z.infer<typeof usageCreditsSchema>;
-export type UsageReport = z.infer<typeof usageReportSchema>;
+  binding: string | null;
+  credits: UsageCredits | null;
+}
 
 /** What a provider reads: the figures, without who and when (the application adds those). */
 export interface UsageReading {

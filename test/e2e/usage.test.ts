@@ -6,7 +6,7 @@ import { FakeOpenAI } from "../fakes/openai-server.ts";
 import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
 import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
-import { usageOutputSchema } from "../../src/core/usage.ts";
+import { usageOutputSchema } from "../../src/core/usage-schema.ts";
 
 /** `pi usage`: every subscription's remaining quota, for people (bars) and scripts (JSON, the guard). */
 let anthropic: FakeAnthropic;
