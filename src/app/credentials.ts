@@ -77,6 +77,26 @@ export interface ResolveOptions {
   env: NodeJS.ProcessEnv;
   /** The token must stay valid at least this long (`pi token --min-validity`). */
   minValidityMs?: number;
+  /** Ask the agent at PI_AGENT_SOCK before any local credential (`--agent`); without it, only when there is none. */
+  preferAgent?: boolean;
+}
+
+/** The agent's socket, when this run may use one. */
+export function agentSocket(env: NodeJS.ProcessEnv): string | undefined {
+  return env.PI_AGENT_SOCK?.trim() || undefined;
+}
+
+/**
+ * A credential from the pi agent (another machine's logins, forwarded): used as it comes,
+ * never stored — the far side writes nothing secret to disk.
+ */
+async function fromAgent(provider: ProviderDescriptor, socket: string, minValidityMs: number): Promise<Credential> {
+  const { askAgent, agentRefusal } = await import("../agent/client.ts");
+  const answer = await askAgent(socket, { v: 1, op: "token", provider: provider.id, ...(minValidityMs > 0 ? { minValidityMs } : {}) });
+  if (!answer.ok) throw agentRefusal(answer);
+  if (!("credential" in answer)) throw new PiError("bad_response", `the pi agent at ${socket} answered a token request with something else`);
+  const c = answer.credential;
+  return { providerId: provider.id, source: "agent", kind: c.kind, token: c.token, expires: c.expires ?? undefined, extras: c.extras };
 }
 
 export function credentialFrom(provider: ProviderDescriptor, source: string, login: StoredLogin): Credential {
@@ -92,6 +112,9 @@ export function credentialFrom(provider: ProviderDescriptor, source: string, log
 
 export async function resolveCredential(provider: ProviderDescriptor, options: ResolveOptions): Promise<Credential> {
   const minValidityMs = options.minValidityMs ?? 0;
+  const socket = agentSocket(options.env);
+  if (socket && options.preferAgent) return fromAgent(provider, socket, minValidityMs);
+  if (!socket && options.preferAgent) throw new PiError("usage", "--agent needs PI_AGENT_SOCK: start `pi agent` on the machine that holds the logins and set what it prints");
   const states = describeSources(provider, await readStoreView(options.store), options.env);
   let failure: PiError | undefined;
 
@@ -108,6 +131,8 @@ export async function resolveCredential(provider: ProviderDescriptor, options: R
       failure = error;
     }
   }
+  // Nothing here: the agent, where one is reachable, holds the logins for this machine.
+  if (!failure && socket) return fromAgent(provider, socket, minValidityMs);
   throw failure ?? noCredential(provider, options.store.location);
 }
 

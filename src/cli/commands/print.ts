@@ -26,6 +26,7 @@ const command = defineCommand({
     "max-tokens": { type: "string", description: "Longest answer, in tokens (default: no limit beyond the model's own)", valueHint: "n" },
     json: { type: "boolean", description: "print the stream as newline-delimited JSON events", default: false },
     account: { type: "string", description: "which account of the provider (see `pi status`; default: the active one)", valueHint: "name" },
+    agent: { type: "boolean", description: "use the pi agent at PI_AGENT_SOCK even when a login is stored here", default: false },
     "min-left": { type: "string", description: "send nothing (exit 6) when a subscription window has less than this % left", valueHint: "percent" },
   },
   examples: [
@@ -55,7 +56,7 @@ const command = defineCommand({
     const model = (remembered ? await selectModel({ ...wanted, model: remembered }).catch(() => undefined) : undefined) ?? (await selectModel({ ...wanted, model: args.model }));
     const provider = findProvider(model.provider);
     const store = await storeForAccount(agentStore, provider, args.account);
-    const credential = await resolveCredential(provider, { store, env: context.env });
+    const credential = await resolveCredential(provider, { store, env: context.env, preferAgent: args.agent === true });
     if (minLeft !== undefined) await guardQuota(agentStore, provider, minLeft, context.env, args.account);
 
     const abort = new AbortController();

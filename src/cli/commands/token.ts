@@ -17,6 +17,7 @@ const command = defineCommand({
     "min-validity": { type: "string", description: "refresh first unless the token stays valid at least this long", valueHint: "duration" },
     json: { type: "boolean", description: "print {token, expires, source, kind} as JSON", default: false },
     account: { type: "string", description: "which account of the provider (see `pi status`; default: the active one)", valueHint: "name" },
+    agent: { type: "boolean", description: "ask the pi agent at PI_AGENT_SOCK even when a login is stored here", default: false },
   },
   examples: [
     "pi token",
@@ -31,6 +32,7 @@ const command = defineCommand({
       env: context.env,
       store: await storeForAccount(await context.store(), provider, args.account),
       minValidityMs: minValidity === undefined ? 0 : parseDuration(minValidity, "--min-validity"),
+      preferAgent: args.agent,
     });
     if (!isTokenText(resolved.token)) {
       throw new PiError("bad_response", `the ${provider.displayName} credential from ${resolved.source} contains spaces, control or non-ASCII characters, which no token has, so pi will not print it; ${resolved.source === "stored" ? `run \`pi login ${provider.id}\`` : `check ${resolved.source}`}`);

@@ -1,0 +1,74 @@
+/**
+ * The agent's line protocol, version 1: one request per connection, one JSON line each way.
+ * Small and strict on purpose (the socket is the trust boundary): a request longer than
+ * MAX_REQUEST bytes, of another version, or with an operation or field pi does not know is
+ * refused, never guessed at. What crosses is what a caller needs now: an access token or API
+ * key, its expiry, and the provider's non-secret extras — never a refresh token.
+ */
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_REQUEST = 4096;
+export const MAX_RESPONSE = 64 * 1024;
+/** How long the agent waits for a request line, and a client for its answer (a refresh included). */
+export const REQUEST_TIMEOUT_MS = 5_000;
+export const ANSWER_TIMEOUT_MS = 60_000;
+
+export type AgentRequest =
+  | { v: 1; op: "token"; provider: string; minValidityMs?: number }
+  | { v: 1; op: "status" }
+  | { v: 1; op: "stop" };
+
+export interface ServedCredential {
+  provider: string;
+  token: string;
+  kind: "oauth" | "api_key";
+  /** Epoch ms, when known. */
+  expires: number | null;
+  /** Where the agent took it from ("stored", "ANTHROPIC_API_KEY"). */
+  source: string;
+  /** The provider's non-secret fields (account id, enterprise host, gateway). */
+  extras: Record<string, string>;
+}
+
+export interface AgentStatus {
+  providers: { provider: string; kind: "oauth" | "api_key"; expires: number | null; source: string }[];
+  /** Epoch ms after which the agent serves nothing, when it was started with --for. */
+  until: number | null;
+}
+
+export type AgentAnswer =
+  | { v: 1; ok: true; credential: ServedCredential }
+  | { v: 1; ok: true; status: AgentStatus }
+  | { v: 1; ok: true; stopping: true }
+  | { v: 1; ok: false; code: string; message: string };
+
+const PROVIDER_ID = /^[a-z][a-z0-9-]{0,39}$/;
+
+/** A request line as the agent accepts it, or the reason it does not. */
+export function parseRequest(line: string): AgentRequest | { refused: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { refused: "the request is not JSON" };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return { refused: "the request is not a JSON object" };
+  const r = value as Record<string, unknown>;
+  if (r.v !== PROTOCOL_VERSION) return { refused: `protocol version ${JSON.stringify(r.v)} is not spoken here (this agent speaks ${PROTOCOL_VERSION})` };
+  const keys = Object.keys(r).sort().join(",");
+  switch (r.op) {
+    case "token": {
+      if (typeof r.provider !== "string" || !PROVIDER_ID.test(r.provider)) return { refused: "a token request names a provider" };
+      const min = r.minValidityMs;
+      if (min !== undefined && (typeof min !== "number" || !Number.isFinite(min) || min < 0 || min > 7 * 86_400_000)) return { refused: "minValidityMs is a number of milliseconds" };
+      if (keys !== (min === undefined ? "op,provider,v" : "minValidityMs,op,provider,v")) return { refused: `unknown fields in a token request (${keys})` };
+      return { v: 1, op: "token", provider: r.provider, ...(min === undefined ? {} : { minValidityMs: min as number }) };
+    }
+    case "status":
+    case "stop":
+      if (keys !== "op,v") return { refused: `unknown fields in a ${r.op} request (${keys})` };
+      return { v: 1, op: r.op };
+    default:
+      return { refused: `unknown operation ${JSON.stringify(r.op).slice(0, 40)}` };
+  }
+}

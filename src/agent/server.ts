@@ -1,0 +1,158 @@
+/**
+ * The agent: serves this machine's logins on a Unix socket to machines that must not hold
+ * them (an SSH session it is forwarded to, a container it is mounted into). It hands out
+ * what a caller needs now — an access token or API key, with its expiry — and refreshes in
+ * this process, under the store's lock and single-flight rule like every local pi, so a local
+ * `pi token` and a forwarded one share one refresh. It serves no sign-in.
+ *
+ * The socket is the trust boundary: the kernel's word on the peer's uid on every connection,
+ * one bounded request per connection with a time limit, a versioned protocol, and a line in
+ * the log for every request (provider, peer, outcome; never a secret).
+ */
+
+import { resolveCredential } from "../app/credentials.ts";
+import { PiError } from "../core/errors.ts";
+import { PROVIDERS, findProvider } from "../providers/registry.ts";
+import type { CredentialStore } from "../store/contract.ts";
+import { type AgentAnswer, type AgentRequest, MAX_REQUEST, REQUEST_TIMEOUT_MS, type ServedCredential, parseRequest } from "./protocol.ts";
+import { type Peer, peerOf } from "./peer.ts";
+import { activeSource, readStoreView } from "../app/credentials.ts";
+
+export interface AgentOptions {
+  socketPath: string;
+  store: CredentialStore;
+  env: NodeJS.ProcessEnv;
+  /** The providers served; undefined: every one. */
+  providers?: ReadonlySet<string>;
+  /** Epoch ms after which nothing is served. */
+  until?: number;
+  /** Asked for each new client (by pid, where known) before it is served; undefined: no question. */
+  confirm?(peer: Peer | undefined, provider: string): Promise<boolean>;
+  log(line: string): void;
+  onStop(): void;
+}
+
+type Conn = { buffer: string; done: boolean; timer?: Timer; peer?: Peer };
+
+export function serveAgent(options: AgentOptions): { stop(): void } {
+  const myUid = process.getuid?.();
+  const approved = new Set<number>();
+  let confirming: Promise<unknown> = Promise.resolve();
+
+  const who = (peer: Peer | undefined) => (peer ? `uid ${peer.uid}${peer.pid ? ` pid ${peer.pid}` : ""}` : "an unknown peer");
+
+  async function answer(request: AgentRequest, peer: Peer | undefined): Promise<AgentAnswer> {
+    if (request.op === "stop") return { v: 1, ok: true, stopping: true };
+    if (options.until !== undefined && Date.now() >= options.until) {
+      return refuse("expired", `this agent's lifetime ended at ${new Date(options.until).toLocaleTimeString()}; start another with \`pi agent\` on the machine that holds the logins`);
+    }
+    if (request.op === "status") {
+      const view = await readStoreView(options.store);
+      const providers = [];
+      for (const id of options.providers ?? PROVIDERS.map((p) => p.id)) {
+        const provider = findProvider(id);
+        const source = activeSource(provider, view, options.env);
+        if (!source) continue;
+        const login = source.stored;
+        providers.push({ provider: id, kind: source.kind, expires: login?.type === "oauth" && typeof login.expires === "number" ? login.expires : null, source: source.source });
+      }
+      return { v: 1, ok: true, status: { providers, until: options.until ?? null } };
+    }
+    if (options.providers && !options.providers.has(request.provider)) {
+      return refuse("not_served", `this agent does not serve ${request.provider} (it serves: ${[...options.providers].join(", ") || "nothing"})`);
+    }
+    if (options.confirm && !(peer?.pid !== undefined && approved.has(peer.pid))) {
+      // One question at a time on the one terminal.
+      const asked = confirming.then(() => options.confirm!(peer, request.provider));
+      confirming = asked.catch(() => false);
+      if (!(await asked)) return refuse("refused", `the agent's owner did not allow this client (${who(peer)}) to use ${request.provider}`);
+      if (peer?.pid !== undefined) approved.add(peer.pid);
+    }
+    const provider = findProvider(request.provider);
+    const credential = await resolveCredential(provider, { store: options.store, env: options.env, minValidityMs: request.minValidityMs ?? 0 });
+    const served: ServedCredential = {
+      provider: provider.id,
+      token: credential.token,
+      kind: credential.kind === "api_key" ? "api_key" : "oauth",
+      expires: credential.expires ?? null,
+      source: credential.source,
+      extras: { ...credential.extras },
+    };
+    return { v: 1, ok: true, credential: served };
+  }
+
+  const server = Bun.listen<Conn>({
+    unix: options.socketPath,
+    socket: {
+      open(socket) {
+        const conn: Conn = { buffer: "", done: false, peer: peerOf((socket as unknown as { fd?: number }).fd) };
+        socket.data = conn;
+        if (myUid !== undefined && conn.peer && conn.peer.uid !== myUid) {
+          options.log(`refused ${who(conn.peer)}: another user`);
+          finish(socket, refuse("forbidden", "this agent serves only the user who started it"));
+          return;
+        }
+        conn.timer = setTimeout(() => {
+          options.log(`dropped ${who(conn.peer)}: no request within ${REQUEST_TIMEOUT_MS / 1000} s`);
+          finish(socket, refuse("timeout", `no request within ${REQUEST_TIMEOUT_MS / 1000} s`));
+        }, REQUEST_TIMEOUT_MS);
+      },
+      data(socket, chunk) {
+        const conn = socket.data;
+        if (conn.done) return;
+        conn.buffer += chunk.toString();
+        const newline = conn.buffer.indexOf("\n");
+        if (newline < 0 && conn.buffer.length <= MAX_REQUEST) return;
+        if (newline < 0 || newline > MAX_REQUEST) {
+          options.log(`refused ${who(conn.peer)}: a request over ${MAX_REQUEST} bytes`);
+          finish(socket, refuse("too_large", `a request is one line of at most ${MAX_REQUEST} bytes`));
+          return;
+        }
+        clearTimeout(conn.timer);
+        conn.done = true;
+        const parsed = parseRequest(conn.buffer.slice(0, newline));
+        if ("refused" in parsed) {
+          options.log(`refused ${who(conn.peer)}: ${parsed.refused}`);
+          finish(socket, refuse("bad_request", parsed.refused));
+          return;
+        }
+        answer(parsed, conn.peer).then(
+          (reply) => {
+            const what = parsed.op === "token" ? `token ${parsed.provider}` : parsed.op;
+            options.log(`${what} for ${who(conn.peer)}: ${reply.ok ? "served" : `refused (${reply.code})`}`);
+            finish(socket, reply, true);
+            if (parsed.op === "stop") options.onStop();
+          },
+          (error: unknown) => {
+            const message = error instanceof PiError ? error.message : String(error);
+            options.log(`${parsed.op === "token" ? `token ${parsed.provider}` : parsed.op} for ${who(conn.peer)}: failed (${error instanceof PiError ? error.code : "internal"})`);
+            finish(socket, { v: 1, ok: false, code: error instanceof PiError ? error.code : "internal", message }, true);
+          },
+        );
+      },
+      close(socket) {
+        clearTimeout(socket.data?.timer);
+      },
+      error(socket) {
+        clearTimeout(socket.data?.timer);
+      },
+    },
+  });
+
+  return {
+    stop() {
+      server.stop(true);
+    },
+  };
+}
+
+function refuse(code: string, message: string): AgentAnswer {
+  return { v: 1, ok: false, code, message };
+}
+
+function finish(socket: { write(data: string): number; end(): void; data: Conn }, reply: AgentAnswer, already = false): void {
+  if (!already) socket.data.done = true;
+  clearTimeout(socket.data.timer);
+  socket.write(`${JSON.stringify(reply)}\n`);
+  socket.end();
+}

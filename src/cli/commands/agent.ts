@@ -1,0 +1,158 @@
+/**
+ * `pi agent`: serve this machine's logins on a Unix socket, as ssh-agent serves keys. By
+ * default it goes to the background and prints the lines a shell evaluates
+ * (`eval "$(pi agent)"`); it ends with the shell that started it unless told to stay.
+ */
+
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { agentSocket } from "../../app/credentials.ts";
+import { parseDuration } from "../../core/duration.ts";
+import { EXIT, PiError } from "../../core/errors.ts";
+import { PROVIDERS, findProvider } from "../../providers/registry.ts";
+import { writeErr, writeStdout } from "../../terminal/output.ts";
+import { defineCommand } from "../command.ts";
+
+const command = defineCommand({
+  meta: { name: "agent", description: "Serve this machine's logins on a socket to machines that must not hold them" },
+  args: {
+    providers: { type: "string", description: "serve only these providers (comma-separated; default: all)", valueHint: "ids" },
+    for: { type: "string", description: "stop serving after this long (e.g. 8h)", valueHint: "duration" },
+    confirm: { type: "boolean", description: "ask on this terminal before serving each new client (stays in the foreground)", default: false },
+    stay: { type: "boolean", description: "keep running after the shell that started it ends", default: false },
+    foreground: { type: "boolean", description: "serve in this process instead of the background (logs on stderr)", default: false },
+    socket: { type: "string", description: "where to listen (default: a new 0700 directory under the runtime dir)", valueHint: "path" },
+    stop: { type: "boolean", description: "stop the agent at PI_AGENT_SOCK", default: false },
+    parent: { type: "string", description: "the pid whose end ends the agent (set by pi itself)", valueHint: "pid", hidden: true },
+  },
+  examples: ['eval "$(pi agent)"', "pi agent --providers anthropic --for 8h", "ssh -R /tmp/pi-$USER.sock:$PI_AGENT_SOCK host", "pi agent --stop"],
+  async run(args, context) {
+    if (args.stop) return stopAgent(context.env);
+    const providers = args.providers === undefined ? undefined : new Set(args.providers.split(",").map((id) => findProvider(id.trim()).id));
+    const until = args.for === undefined ? undefined : Date.now() + parseDuration(args.for, "--for");
+    const socketPath = args.socket ?? join(privateDir(context.env), "agent.sock");
+    if (args.socket && existsSync(args.socket)) throw new PiError("usage", `${args.socket} already exists; stop the agent there (\`PI_AGENT_SOCK=${args.socket} pi agent --stop\`) or remove it`);
+    const parent = args.stay ? undefined : Number(args.parent ?? process.ppid);
+
+    if (!args.foreground && !args.confirm) return startInBackground(socketPath, { ...args, parent });
+
+    const store = await context.store();
+    const { serveAgent } = await import("../../agent/server.ts");
+    const log = (line: string) => writeErr(`pi agent: ${line}`);
+    let stopped = false;
+    const served = await listenPrivately(socketPath, () =>
+      serveAgent({
+        socketPath,
+        store,
+        env: context.env,
+        providers: providers ?? new Set(PROVIDERS.map((p) => p.id)),
+        until,
+        confirm: args.confirm ? confirmOnTerminal : undefined,
+        log,
+        onStop: () => finish("stopped by `pi agent --stop`"),
+      }),
+    );
+    const finish = (why: string) => {
+      if (stopped) return;
+      stopped = true;
+      served.stop();
+      rmSync(socketPath, { force: true });
+      if (!args.socket) rmSync(dirname(socketPath), { recursive: true, force: true });
+      log(`${why}; the socket is gone`);
+      resolveDone();
+    };
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    if (args.foreground || args.confirm) writeStdout(shellLines(socketPath, process.pid));
+    log(`serving ${[...(providers ?? PROVIDERS.map((p) => p.id))].join(", ")} on ${socketPath}${until ? ` until ${new Date(until).toLocaleTimeString()}` : ""}`);
+    const watch = setInterval(() => {
+      if (until !== undefined && Date.now() >= until) finish("its lifetime ended");
+      if (parent !== undefined && !alive(parent)) finish("the shell that started it ended");
+    }, 1000);
+    for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(signal, () => finish(`${signal} received`));
+    await done;
+    clearInterval(watch);
+    return EXIT.ok;
+  },
+});
+
+/** `PI_AGENT_SOCK=…; export PI_AGENT_SOCK;` as ssh-agent prints them, for `eval`. */
+function shellLines(socketPath: string, pid: number): string {
+  const quoted = `'${socketPath.replaceAll("'", `'\\''`)}'`;
+  return `PI_AGENT_SOCK=${quoted}; export PI_AGENT_SOCK;\necho pi agent pid ${pid};\n`;
+}
+
+/** A new 0700 directory for the socket: under XDG_RUNTIME_DIR where there is one, else the temporary directory. */
+function privateDir(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_RUNTIME_DIR && existsSync(env.XDG_RUNTIME_DIR) ? env.XDG_RUNTIME_DIR : tmpdir();
+  const dir = mkdtempSync(join(base, "pi-agent-"));
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** The socket made 0600 from its first moment (no window in which another user could connect). */
+async function listenPrivately<T>(socketPath: string, listen: () => T): Promise<T> {
+  const before = process.umask(0o177);
+  try {
+    return listen();
+  } finally {
+    process.umask(before);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
+  }
+}
+
+/** Starts the agent as its own process, waits until it answers, and prints the lines to eval. */
+async function startInBackground(socketPath: string, args: Record<string, unknown> & { parent?: number }): Promise<number> {
+  const argv = [process.execPath, "agent", "--foreground", "--socket", socketPath];
+  if (typeof args.providers === "string") argv.push("--providers", args.providers);
+  if (typeof args.for === "string") argv.push("--for", args.for);
+  if (args.parent === undefined) argv.push("--stay");
+  else argv.push("--parent", String(args.parent));
+  const logPath = join(dirname(socketPath), "agent.log");
+  const child = Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: Bun.file(logPath), detached: true, env: process.env });
+  child.unref();
+  const deadline = Date.now() + 10_000;
+  const { askAgent } = await import("../../agent/client.ts");
+  for (;;) {
+    if (existsSync(socketPath)) {
+      const answer = await askAgent(socketPath, { v: 1, op: "status" }, 2_000).catch(() => undefined);
+      if (answer?.ok) break;
+    }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      throw new PiError("internal", `the agent did not start (see ${logPath})`);
+    }
+    await Bun.sleep(25);
+  }
+  writeStdout(shellLines(socketPath, child.pid));
+  writeErr(`pi agent: serving on ${socketPath}; its log is ${logPath}`);
+  return EXIT.ok;
+}
+
+async function stopAgent(env: NodeJS.ProcessEnv): Promise<number> {
+  const socket = agentSocket(env);
+  if (!socket) throw new PiError("usage", "PI_AGENT_SOCK is not set: there is no agent to stop here");
+  const { askAgent } = await import("../../agent/client.ts");
+  const answer = await askAgent(socket, { v: 1, op: "stop" }, 5_000);
+  if (!answer.ok) throw new PiError("provider_refused", `the agent at ${socket} did not stop: ${answer.message}`);
+  writeStdout("unset PI_AGENT_SOCK;\necho pi agent stopped;\n");
+  return EXIT.ok;
+}
+
+/** `--confirm`: one y/N question on this terminal per new client. */
+async function confirmOnTerminal(peer: { uid: number; pid?: number } | undefined, provider: string): Promise<boolean> {
+  const { askLine } = await import("../../terminal/terminal-io.ts");
+  const who = peer ? `pid ${peer.pid ?? "?"} (uid ${peer.uid})` : "a client";
+  const answer = await askLine(`pi agent: serve ${provider} to ${who}? [y/N] `).catch(() => undefined);
+  return /^\s*y(es)?\s*$/i.test(answer ?? "");
+}
+
+export default command;

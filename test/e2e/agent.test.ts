@@ -1,0 +1,237 @@
+import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { FakeGitHub } from "../fakes/github-server.ts";
+import { PI_BIN, Sandbox, storedLogin, until } from "../helpers/pi.ts";
+import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
+
+/**
+ * `pi agent`: the logins stay on the machine that holds them (`home`); another place
+ * (`far`: its own HOME and agent dir, no login) uses them through the socket.
+ */
+let fake: FakeAnthropic;
+let gh: FakeGitHub;
+let home: Sandbox;
+let far: Sandbox;
+const started: number[] = [];
+const cleanups: (() => void)[] = [];
+const isRoot = process.getuid?.() === 0;
+const NOBODY = Number(Bun.spawnSync(["id", "-u", "nobody"]).stdout.toString().trim());
+const canMount = isRoot && Bun.spawnSync(["unshare", "--mount", "true"]).success;
+setDefaultTimeout(60_000);
+
+beforeAll(() => {
+  fake = new FakeAnthropic().start();
+  gh = new FakeGitHub().start();
+});
+afterAll(() => {
+  fake.stop();
+  gh.stop();
+});
+beforeEach(() => {
+  fake.reset();
+  home = new Sandbox();
+  far = new Sandbox();
+});
+afterEach(() => {
+  for (const pid of started.splice(0)) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {}
+  }
+  for (const clean of cleanups.splice(0)) clean();
+  home.cleanup();
+  far.cleanup();
+});
+
+/** `eval "$(pi agent …)"` on the holding machine: the socket and the agent's pid. */
+async function startAgent(args: string[] = []): Promise<{ sock: string; pid: number }> {
+  const r = await home.run(["agent", ...args], { env: fake.env() });
+  expect(r.code).toBe(0);
+  const sock = /PI_AGENT_SOCK='([^']+)'/.exec(r.stdout)![1]!;
+  const pid = Number(/pi agent pid (\d+)/.exec(r.stdout)![1]);
+  started.push(pid);
+  return { sock, pid };
+}
+
+const farEnv = (sock: string) => ({ ...fake.env(), ...gh.env(), PI_AGENT_SOCK: sock });
+
+/** Every file under a directory, read whole: nothing secret may be among them. */
+function everyFile(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) continue;
+    if (st.isDirectory()) out.push(...everyFile(path));
+    else if (st.isFile()) out.push(readFileSync(path, "utf8"));
+  }
+  return out;
+}
+
+/** One raw request line on the socket, and the agent's answer. */
+async function raw(sock: string, line: string): Promise<Record<string, unknown>> {
+  let text = "";
+  await new Promise<void>((resolve) => {
+    void Bun.connect({ unix: sock, socket: { open: (s) => void s.write(line), data: (_s, d) => void (text += d.toString()), close: () => resolve(), error: () => resolve() } });
+  });
+  return JSON.parse(text.split("\n")[0]!);
+}
+
+describe("the far side uses the agent", () => {
+  test("pi token and pi -p work with no login there, and nothing secret is written there", async () => {
+    const tokens = fake.issueFamily();
+    home.writeStore({ anthropic: storedLogin(tokens, 3_600_000) });
+    const { sock } = await startAgent();
+    expect(statSync(sock).mode & 0o777).toBe(0o600);
+    expect(statSync(join(sock, "..")).mode & 0o777).toBe(0o700);
+    const token = await far.run(["token", "anthropic"], { env: farEnv(sock) });
+    expect(token.code).toBe(0);
+    expect(token.stdout).toBe(`${tokens.access}\n`);
+    const chat = await far.run(["-p", "hi"], { env: farEnv(sock) });
+    expect(chat.code).toBe(0);
+    expect(chat.stdout).toContain("arrives in pieces");
+    const usage = await far.run(["usage", "anthropic", "--json"], { env: farEnv(sock) });
+    expect(JSON.parse(usage.stdout).providers[0].status).toBe("ok");
+    const store = home.readStore().anthropic;
+    for (const text of everyFile(far.root)) {
+      expect(text).not.toContain(tokens.access);
+      expect(text).not.toContain(store.refresh);
+    }
+  });
+
+  test("30 far-side and 10 local pi token on an expired login make exactly one refresh and no replay", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    const { sock } = await startAgent();
+    fake.latencyMs = [150, 150];
+    const runs = await Promise.all([
+      ...Array.from({ length: 30 }, () => far.run(["token", "anthropic"], { env: farEnv(sock) })),
+      ...Array.from({ length: 10 }, () => home.run(["token", "anthropic"], { env: fake.env() })),
+    ]);
+    for (const r of runs) expect(r.code).toBe(0);
+    expect(new Set(runs.map((r) => r.stdout)).size).toBe(1);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(fake.replays).toBe(0);
+  });
+
+  test("a refresh token, or the GitHub token behind Copilot, never crosses the socket", async () => {
+    const copilot = gh.issueCopilotToken();
+    const githubToken = gh.grantGitHubToken();
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000), "github-copilot": { type: "oauth", refresh: githubToken, access: copilot.token, expires: Date.now() + 3_600_000 } });
+    const { sock } = await startAgent();
+    for (const provider of ["anthropic", "github-copilot"]) {
+      const answer = await raw(sock, `${JSON.stringify({ v: 1, op: "token", provider })}\n`);
+      expect(answer.ok).toBe(true);
+      const text = JSON.stringify(answer);
+      expect(text).not.toContain(home.readStore().anthropic.refresh);
+      expect(text).not.toContain(githubToken);
+    }
+  });
+
+  test("once the agent is gone the far side says so at once (exit 5), naming the socket", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const { sock, pid } = await startAgent();
+    process.kill(pid, "SIGKILL");
+    const t0 = Date.now();
+    const r = await far.run(["token", "anthropic"], { env: farEnv(sock) });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain(`the pi agent at ${sock}`);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
+  test("pi agent --stop ends it and removes the socket; the lines it prints unset the variable", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const { sock } = await startAgent();
+    const stop = await far.run(["agent", "--stop"], { env: { PI_AGENT_SOCK: sock } });
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toContain("unset PI_AGENT_SOCK;");
+    await until(() => !Bun.file(sock).size && !statSync(sock, { throwIfNoEntry: false }), "the socket to go");
+  });
+
+  test.skipIf(!canMount)("in its own mount namespace with only the socket bind-mounted (a container), pi token works", async () => {
+    const tokens = fake.issueFamily();
+    home.writeStore({ anthropic: storedLogin(tokens, 3_600_000) });
+    const { sock } = await startAgent();
+    const run = join(far.root, "run");
+    mkdirSync(run);
+    const script = `mount -t tmpfs none "$RUN" && touch "$RUN/agent.sock" && mount --bind "$SOCK" "$RUN/agent.sock" && PI_AGENT_SOCK="$RUN/agent.sock" exec "$PI" token anthropic`;
+    const proc = Bun.spawn(["unshare", "--mount", "--propagation", "private", "sh", "-c", script], { env: { ...far.baseEnv(), ...fake.env(), RUN: run, SOCK: sock, PI: PI_BIN }, stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    expect({ code, err }).toEqual({ code: 0, err: "" });
+    expect(out).toBe(`${tokens.access}\n`);
+  });
+});
+
+describe("the limits its owner sets", () => {
+  test("--providers: a provider not served is refused, saying which are", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const { sock } = await startAgent(["--providers", "anthropic"]);
+    const r = await far.run(["token", "github-copilot"], { env: farEnv(sock) });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("this agent does not serve github-copilot (it serves: anthropic)");
+  });
+
+  test("--for: after its lifetime the agent serves nothing, and goes", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const { sock } = await startAgent(["--for", "1s"]);
+    expect((await far.run(["token", "anthropic"], { env: farEnv(sock) })).code).toBe(0);
+    await until(async () => (await far.run(["token", "anthropic"], { env: farEnv(sock) })).code !== 0, "the lifetime to end");
+    const r = await far.run(["token", "anthropic"], { env: farEnv(sock) });
+    expect(r.stderr).toMatch(/lifetime ended|not answering/);
+  });
+
+  test("a request that is too long, of another version, or an unknown operation is refused and changes nothing", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    const { sock } = await startAgent();
+    expect(await raw(sock, `${"x".repeat(5000)}\n`)).toMatchObject({ ok: false, code: "too_large" });
+    expect(await raw(sock, `${JSON.stringify({ v: 2, op: "token", provider: "anthropic" })}\n`)).toMatchObject({ ok: false, code: "bad_request" });
+    expect(await raw(sock, `${JSON.stringify({ v: 1, op: "refresh_token", provider: "anthropic" })}\n`)).toMatchObject({ ok: false, code: "bad_request" });
+    expect(await raw(sock, `${JSON.stringify({ v: 1, op: "token", provider: "anthropic", give: "refresh" })}\n`)).toMatchObject({ ok: false, code: "bad_request" });
+    expect(fake.tokenRequests()).toHaveLength(0);
+  });
+
+  test.skipIf(!isRoot || !Number.isInteger(NOBODY))("another user's connection is refused by the kernel's word on the peer, even through an open socket", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    // A directory nobody can reach (the sandboxes are 0700 and root's).
+    const open = mkdtempSync(join(tmpdir(), "pi-agent-open-"));
+    chmodSync(open, 0o755);
+    cleanups.push(() => rmSync(open, { recursive: true, force: true }));
+    const sock = join(open, "agent.sock");
+    await startAgent(["--socket", sock]);
+    // The owner's mistake, made on purpose: a socket anyone could reach.
+    chmodSync(sock, 0o666);
+    const r = Bun.spawnSync(["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", PI_BIN, "token", "anthropic"], { env: { PATH: process.env.PATH ?? "", HOME: open, PI_CODING_AGENT_DIR: join(open, "nobody-agent"), PI_AGENT_SOCK: sock, ...fake.env() } });
+    expect(r.stderr.toString()).toContain("this agent serves only the user who started it");
+    expect(r.exitCode).toBe(4);
+  });
+
+  test.skipIf(!hasTmux)("--confirm asks on the agent's terminal; a refusal is a clear error on the far side", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const term = new TmuxSession(home.root);
+    try {
+      const sock = join(home.root, "confirm.sock");
+      term.start([PI_BIN, "agent", "--confirm", "--socket", sock], { ...home.baseEnv(), ...fake.env(), TERM: "xterm-256color" }, { width: 120, height: 20 });
+      await until(() => statSync(sock, { throwIfNoEntry: false }) !== undefined, "the agent's socket");
+      const asking = far.run(["token", "anthropic"], { env: farEnv(sock) });
+      await term.waitFor(/serve anthropic to pid \d+ \(uid \d+\)\? \[y\/N\]/);
+      term.send("n", true);
+      term.send("Enter");
+      const r = await asking;
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain("did not allow this client");
+      const next = far.run(["token", "anthropic"], { env: farEnv(sock) });
+      await term.waitFor(/serve anthropic to pid \d+ \(uid \d+\)\? \[y\/N\] n[\s\S]*serve anthropic/);
+      term.send("y", true);
+      term.send("Enter");
+      expect((await next).code).toBe(0);
+      const screen = term.screen();
+      expect(screen).toMatch(/token anthropic for uid \d+ pid \d+: refused \(refused\)/);
+      expect(screen).toMatch(/token anthropic for uid \d+ pid \d+: served/);
+    } finally {
+      term.stop();
+    }
+  });
+});
+
