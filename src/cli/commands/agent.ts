@@ -26,7 +26,7 @@ const command = defineCommand({
     stop: { type: "boolean", description: "stop the agent at PI_AGENT_SOCK", default: false },
     parent: { type: "string", description: "the pid whose end ends the agent (set by pi itself)", valueHint: "pid", hidden: true },
   },
-  examples: ['eval "$(pi agent)"', "pi agent --providers anthropic --for 8h", "ssh -R /tmp/pi-$USER.sock:$PI_AGENT_SOCK host", "pi agent --stop"],
+  examples: ['eval "$(pi agent)"', `pi agent --providers ${PROVIDERS[0]!.id} --for 8h`, "ssh -R /tmp/pi-$USER.sock:$PI_AGENT_SOCK host", "pi agent --stop"],
   async run(args, context) {
     if (args.stop) return stopAgent(context.env);
     const providers = args.providers === undefined ? undefined : new Set(args.providers.split(",").map((id) => findProvider(id.trim()).id));
