@@ -15,7 +15,7 @@ import type { ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore, StoreDescription } from "../store/contract.ts";
 import { RATE_LIMIT_FIELD, type StoreData, isRefreshable } from "../store/schema.ts";
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
-import { type StoreView, describeSources } from "./credentials.ts";
+import { type StoreView, agentSocket, describeSources } from "./credentials.ts";
 
 export interface ProviderStatus {
   id: string;
@@ -56,7 +56,40 @@ export async function collectStatus(store: CredentialStore, env: NodeJS.ProcessE
   }
   const { data, location, ...described } = await store.describe();
   const view: StoreView = data ? { data } : { problem: described.problem ?? "the logins could not be read" };
-  return { store: { ...described, path: location }, providers: providers.map((p) => describeProvider(p, accountView(p, view, options.account), env)) };
+  const statuses = providers.map((p) => describeProvider(p, accountView(p, view, options.account), env));
+  return { store: { ...described, path: location }, providers: await withAgent(statuses, env) };
+}
+
+/**
+ * Providers with nothing here that the pi agent at PI_AGENT_SOCK serves: usable "via agent".
+ * One status request (no token crosses for it); an agent that does not answer is a warning.
+ */
+async function withAgent(statuses: ProviderStatus[], env: NodeJS.ProcessEnv): Promise<ProviderStatus[]> {
+  const socket = agentSocket(env);
+  if (!socket || statuses.every((s) => s.usable)) return statuses;
+  const { askAgent } = await import("../agent/client.ts");
+  const answer = await askAgent(socket, { v: 1, op: "status" }, 5_000).catch((error: unknown) => error as PiError);
+  if (answer instanceof PiError || !answer.ok || !("status" in answer)) {
+    const why = answer instanceof PiError ? answer.message : answer.ok ? "an answer pi cannot read" : answer.message;
+    return statuses.map((s) => (s.usable ? s : { ...s, warnings: [...s.warnings, why] }));
+  }
+  const served = new Map(answer.status.providers.map((p) => [p.provider, p]));
+  return statuses.map((s) => {
+    const p = served.get(s.id);
+    if (s.usable || !p) return s;
+    const expires = p.expires === null ? undefined : p.expires;
+    return {
+      ...s,
+      usable: true,
+      source: "agent",
+      kind: p.kind,
+      sourceNote: `socket ${socket}`,
+      expires: expires === undefined ? null : new Date(expires).toISOString(),
+      expiresIn: expires === undefined ? null : describeExpiry(expires),
+      expired: expires === undefined ? null : Date.now() >= expires,
+      renewable: true,
+    };
+  });
 }
 
 /** The view with the asked-for account in the provider's place; the accounts listed either way. */
@@ -127,7 +160,7 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
       lines.push(`  not logged in — run \`pi login ${s.id}\`${env.length ? `, or set ${env.join(" or ")}` : ""}`);
     } else {
       lines.push(`  source:   ${s.source} (${s.sourceNote ?? (s.kind === "api_key" ? "API key" : "OAuth")})`);
-      lines.push(`  token:    ${s.token}`);
+      lines.push(`  token:    ${s.token ?? "held by the agent, not on this machine"}`);
       for (const [name, value] of Object.entries(s.details)) lines.push(`  ${`${name}:`.padEnd(10)}${value}`);
       lines.push(`  expires:  ${expiryText(s)}`);
       const usage = s.usage ? statusLine(s.usage) : undefined;

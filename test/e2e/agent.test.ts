@@ -93,6 +93,12 @@ describe("the far side uses the agent", () => {
     const chat = await far.run(["-p", "hi"], { env: farEnv(sock) });
     expect(chat.code).toBe(0);
     expect(chat.stdout).toContain("arrives in pieces");
+    const status = await far.run(["status", "anthropic"], { env: farEnv(sock) });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`source:   agent (socket ${sock})`);
+    expect(status.stdout).toContain("token:    held by the agent, not on this machine");
+    const json = JSON.parse((await far.run(["status", "--json"], { env: farEnv(sock) })).stdout);
+    expect(json.providers.find((p: { id: string }) => p.id === "anthropic")).toMatchObject({ usable: true, source: "agent", token: null });
     const usage = await far.run(["usage", "anthropic", "--json"], { env: farEnv(sock) });
     expect(JSON.parse(usage.stdout).providers[0].status).toBe("ok");
     const store = home.readStore().anthropic;
