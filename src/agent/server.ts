@@ -32,7 +32,7 @@ export interface AgentOptions {
   onStop(): void;
 }
 
-type Conn = { buffer: string; done: boolean; timer?: Timer; peer?: Peer };
+type Conn = { buffer: string; done: boolean; timer?: Timer; peer?: Peer; refusal?: AgentAnswer };
 
 export function serveAgent(options: AgentOptions): { stop(): void } {
   const myUid = process.getuid?.();
@@ -89,8 +89,8 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
         socket.data = conn;
         if (myUid !== undefined && conn.peer && conn.peer.uid !== myUid) {
           options.log(`refused ${who(conn.peer)}: another user`);
-          finish(socket, refuse("forbidden", "this agent serves only the user who started it"));
-          return;
+          // Answered once its request is in (closing on unread data would reset the connection, and the refusal be lost).
+          conn.refusal = refuse("forbidden", "this agent serves only the user who started it");
         }
         conn.timer = setTimeout(() => {
           options.log(`dropped ${who(conn.peer)}: no request within ${REQUEST_TIMEOUT_MS / 1000} s`);
@@ -101,6 +101,11 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
         const conn = socket.data;
         if (conn.done) return;
         conn.buffer += chunk.toString();
+        if (conn.refusal && (conn.buffer.includes("\n") || conn.buffer.length > MAX_REQUEST)) {
+          finish(socket, conn.refusal);
+          return;
+        }
+        if (conn.refusal) return;
         const newline = conn.buffer.indexOf("\n");
         if (newline < 0 && conn.buffer.length <= MAX_REQUEST) return;
         if (newline < 0 || newline > MAX_REQUEST) {
