@@ -13,7 +13,7 @@
  *   gh auth token        (Debian: apt-get install gh)                 prints the stored token
  *   claude auth status   (npm: npm install @anthropic-ai/claude-code) shows the auth state
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBinaries } from "./bench-binaries.ts";
@@ -39,6 +39,13 @@ try {
     { name: "pi status", argv: [pi, "status"] },
     { name: "pi --version", argv: [pi, "--version"] },
   ];
+  // The agent (issue 26): the same login served over its socket to a far side that holds none.
+  const farDir = join(work, "far");
+  mkdirSync(farDir, { mode: 0o700 });
+  const agentSock = join(work, "agent.sock");
+  const agent = Bun.spawn([pi, "agent", "--foreground", "--stay", "--socket", agentSock], { env, stdout: "ignore", stderr: "ignore" });
+  for (let i = 0; i < 200 && !existsSync(agentSock); i++) Bun.sleepSync(25);
+  cases.push({ name: "pi token (agent)", argv: [pi, "token"], env: { PI_CODING_AGENT_DIR: farDir, PI_AGENT_SOCK: agentSock } });
   const gh = Bun.which("gh");
   if (gh) {
     const config = join(work, "gh");
@@ -111,7 +118,12 @@ try {
   const token = rows.find((r) => r.name === "pi token")!;
   const ok = token.msRatio <= 1.5 && token.rssRatio <= 1.5;
   console.log(`\ntarget: pi token ≤ 1.5x hello-world in wall time and peak RSS — ${ok ? "met" : "MISSED"}`);
-  process.exitCode = ok ? 0 : 1;
+  const viaAgent = rows.find((r) => r.name === "pi token (agent)")!;
+  const agentRatio = viaAgent.ms / token.ms;
+  const agentOk = agentRatio <= 1.5;
+  console.log(`target: pi token through the agent ≤ 1.5x a local pi token — ${agentRatio.toFixed(2)}x, ${agentOk ? "met" : "MISSED"}`);
+  agent.kill();
+  process.exitCode = ok && agentOk ? 0 : 1;
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
