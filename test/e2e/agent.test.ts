@@ -156,6 +156,22 @@ describe("the far side uses the agent", () => {
     await until(() => !Bun.file(sock).size && !statSync(sock, { throwIfNoEntry: false }), "the socket to go");
   });
 
+  test("it ends with the shell that started it, taking its socket along; --stay keeps it", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const shell = (args: string) => Bun.spawnSync(["sh", "-c", `'${PI_BIN}' agent ${args}`], { env: { ...home.baseEnv(), ...fake.env() } }).stdout.toString();
+    // The one that stays starts first: by the time the other has seen its shell gone, it has had as long to do the same.
+    const stays = shell("--stay");
+    const stayPid = Number(/pi agent pid (\d+)/.exec(stays)![1]);
+    const staySock = /PI_AGENT_SOCK='([^']+)'/.exec(stays)![1]!;
+    started.push(stayPid);
+    const ended = shell("");
+    const pid = Number(/pi agent pid (\d+)/.exec(ended)![1]);
+    const sock = /PI_AGENT_SOCK='([^']+)'/.exec(ended)![1]!;
+    await until(() => !alive(pid), "the agent to end with its shell");
+    expect(statSync(sock, { throwIfNoEntry: false })).toBeUndefined();
+    expect((await far.run(["token", "anthropic"], { env: farEnv(staySock) })).code).toBe(0);
+  });
+
   test.skipIf(!canMount)("in its own mount namespace with only the socket bind-mounted (a container), pi token works", async () => {
     const tokens = fake.issueFamily();
     home.writeStore({ anthropic: storedLogin(tokens, 3_600_000) });
@@ -241,3 +257,12 @@ describe("the limits its owner sets", () => {
   });
 });
 
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
