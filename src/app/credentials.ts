@@ -87,6 +87,21 @@ export function agentSocket(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /**
+ * What the pi agent at PI_AGENT_SOCK serves (provider → kind and expiry), for the commands
+ * that say what is usable (`pi status`, `pi models`, the session); no token crosses for it.
+ * Undefined without an agent; a PiError when it does not answer.
+ */
+export async function agentServes(env: NodeJS.ProcessEnv): Promise<Map<string, { kind: "oauth" | "api_key"; expires: number | null }> | undefined> {
+  const socket = agentSocket(env);
+  if (!socket) return undefined;
+  const { askAgent } = await import("../agent/client.ts");
+  const answer = await askAgent(socket, { v: 1, op: "status" }, 5_000);
+  if (!answer.ok) throw new PiError("provider_refused", `the pi agent: ${answer.message}`);
+  if (!("status" in answer)) throw new PiError("bad_response", `the pi agent at ${socket} answered a status request with something else`);
+  return new Map(answer.status.providers.map((p) => [p.provider, { kind: p.kind, expires: p.expires }]));
+}
+
+/**
  * A credential from the pi agent (another machine's logins, forwarded): used as it comes,
  * never stored — the far side writes nothing secret to disk.
  */

@@ -15,7 +15,7 @@ import type { ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore, StoreDescription } from "../store/contract.ts";
 import { RATE_LIMIT_FIELD, type StoreData, isRefreshable } from "../store/schema.ts";
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
-import { type StoreView, agentSocket, describeSources } from "./credentials.ts";
+import { type StoreView, agentServes, agentSocket, describeSources } from "./credentials.ts";
 
 export interface ProviderStatus {
   id: string;
@@ -67,15 +67,15 @@ export async function collectStatus(store: CredentialStore, env: NodeJS.ProcessE
 async function withAgent(statuses: ProviderStatus[], env: NodeJS.ProcessEnv): Promise<ProviderStatus[]> {
   const socket = agentSocket(env);
   if (!socket || statuses.every((s) => s.usable)) return statuses;
-  const { askAgent } = await import("../agent/client.ts");
-  const answer = await askAgent(socket, { v: 1, op: "status" }, 5_000).catch((error: unknown) => error as PiError);
-  if (answer instanceof PiError || !answer.ok || !("status" in answer)) {
-    const why = answer instanceof PiError ? answer.message : answer.ok ? "an answer pi cannot read" : answer.message;
+  let served: Awaited<ReturnType<typeof agentServes>>;
+  try {
+    served = await agentServes(env);
+  } catch (error) {
+    const why = error instanceof PiError ? error.message : String(error);
     return statuses.map((s) => (s.usable ? s : { ...s, warnings: [...s.warnings, why] }));
   }
-  const served = new Map(answer.status.providers.map((p) => [p.provider, p]));
   return statuses.map((s) => {
-    const p = served.get(s.id);
+    const p = served?.get(s.id);
     if (s.usable || !p) return s;
     const expires = p.expires === null ? undefined : p.expires;
     return {

@@ -12,7 +12,7 @@ import { windowLine } from "../app/usage-words.ts";
 import { describeExpiry } from "../core/duration.ts";
 import { chatWithRecovery } from "../app/chat.ts";
 import type { RunContext } from "../app/context.ts";
-import { activeSource, firstUsableProvider, readStoreView, resolveCredential } from "../app/credentials.ts";
+import { activeSource, agentServes, firstUsableProvider, readStoreView, resolveCredential } from "../app/credentials.ts";
 import { qualified, selectModel } from "../app/select-model.ts";
 import { rememberedModel } from "../app/settings.ts";
 import type { Notice } from "../core/notice.ts";
@@ -422,6 +422,10 @@ class Session implements SessionHost {
     for (const p of PROVIDERS) {
       const source = activeSource(p, view, this.context.env);
       if (source) out.set(p.id, source.source === "stored" ? "logged in" : `via ${source.source}`);
+    }
+    if (out.size < PROVIDERS.length) {
+      const lent = await agentServes(this.context.env).catch(() => undefined);
+      for (const id of lent?.keys() ?? []) if (!out.has(id)) out.set(id, "via agent");
     }
     return out;
   }

@@ -108,6 +108,19 @@ describe("the far side uses the agent", () => {
     }
   });
 
+  test("pi models on the far side marks the agent's providers usable; --agent asks the agent even with a login here", async () => {
+    const tokens = fake.issueFamily();
+    home.writeStore({ anthropic: storedLogin(tokens, 3_600_000) });
+    const { sock } = await startAgent(["--providers", "anthropic"]);
+    const models = await far.run(["models", "anthropic"], { env: farEnv(sock) });
+    expect(models.stdout).toContain("anthropic: usable via agent (OAuth)");
+    const available = JSON.parse((await far.run(["models", "--available", "--json"], { env: farEnv(sock) })).stdout) as { provider: string }[];
+    expect(new Set(available.map((m) => m.provider))).toEqual(new Set(["anthropic"]));
+    far.writeStore({ anthropic: { type: "api_key", key: "sk-ant-api03-far-local-0123456789" } });
+    expect((await far.run(["token", "anthropic"], { env: farEnv(sock) })).stdout).toBe("sk-ant-api03-far-local-0123456789\n");
+    expect((await far.run(["token", "anthropic", "--agent"], { env: farEnv(sock) })).stdout).toBe(`${tokens.access}\n`);
+  });
+
   test("30 far-side and 10 local pi token on an expired login make exactly one refresh and no replay", async () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
     const { sock } = await startAgent();

@@ -5,7 +5,7 @@
  */
 
 import { catalog, defaultModel, offeredModels, writeCache } from "../../app/catalog.ts";
-import { activeSource, readStoreView, resolveCredential } from "../../app/credentials.ts";
+import { activeSource, agentServes, readStoreView, resolveCredential } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
@@ -41,9 +41,13 @@ const command = defineCommand({
     }
 
     const view = await readStoreView(store);
+    // Providers with nothing here are usable through the pi agent, where one serves them.
+    const viaAgent = providers.every((p) => activeSource(p, view, context.env)) ? undefined : await agentServes(context.env).catch(() => undefined);
     const rows = [];
     for (const provider of providers) {
-      const source = activeSource(provider, view, context.env);
+      const local = activeSource(provider, view, context.env);
+      const lent = local ? undefined : viaAgent?.get(provider.id);
+      const source = local ?? (lent ? { source: "agent", kind: lent.kind } : undefined);
       // After --refresh, what the account's own listing did not name is not offered to it.
       const offered = await offeredModels(context.env, provider.id);
       for (const m of await catalog(context.env, provider.id)) {
