@@ -102,6 +102,11 @@ describe("the far side uses the agent", () => {
     const usage = await far.run(["usage", "anthropic", "--json"], { env: farEnv(sock) });
     expect(JSON.parse(usage.stdout).providers[0].status).toBe("ok");
     const store = home.readStore().anthropic;
+    // Every request is in the agent's log, with its peer and outcome, and no secret.
+    const log = readFileSync(join(sock, "..", "agent.log"), "utf8");
+    expect(log).toMatch(/pi agent: token anthropic for uid \d+ pid \d+: served/);
+    expect(log).not.toContain(tokens.access);
+    expect(log).not.toContain(store.refresh);
     for (const text of everyFile(far.root)) {
       expect(text).not.toContain(tokens.access);
       expect(text).not.toContain(store.refresh);
@@ -119,6 +124,22 @@ describe("the far side uses the agent", () => {
     far.writeStore({ anthropic: { type: "api_key", key: "sk-ant-api03-far-local-0123456789" } });
     expect((await far.run(["token", "anthropic"], { env: farEnv(sock) })).stdout).toBe("sk-ant-api03-far-local-0123456789\n");
     expect((await far.run(["token", "anthropic", "--agent"], { env: farEnv(sock) })).stdout).toBe(`${tokens.access}\n`);
+  });
+
+  test.skipIf(!hasTmux)("the session on the far side talks through the agent", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const { sock } = await startAgent();
+    const term = new TmuxSession(far.root);
+    try {
+      const { NO_COLOR: _n, TERM: _t, ...base } = far.baseEnv();
+      term.start([PI_BIN], { ...base, ...farEnv(sock), TERM: "xterm-256color" }, { width: 100, height: 30 });
+      await term.waitFor(/\/help for commands/);
+      term.send("hi", true);
+      term.send("Enter");
+      await term.waitFor(/arrives in pieces/);
+    } finally {
+      term.stop();
+    }
   });
 
   test("30 far-side and 10 local pi token on an expired login make exactly one refresh and no replay", async () => {
