@@ -61,6 +61,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "pi-ssh-"));
   chmodSync(dir, 0o755);
   user = `pifar${process.pid % 100000}`;
+  run(["userdel", user]); // left over from a run that was killed, if any
   expect(run(["useradd", "--no-create-home", "--home-dir", join(dir, "far"), "--shell", "/bin/sh", user]).code).toBe(0);
   // No password, but not locked either (sshd refuses a locked account even with a key).
   expect(run(["usermod", "-p", "*", user]).code).toBe(0);
