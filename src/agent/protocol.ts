@@ -6,6 +6,8 @@
  * key, its expiry, and the provider's non-secret extras — never a refresh token.
  */
 
+import type { UsageReport } from "../core/usage.ts";
+
 export const PROTOCOL_VERSION = 1;
 export const MAX_REQUEST = 4096;
 export const MAX_RESPONSE = 64 * 1024;
@@ -15,6 +17,8 @@ export const ANSWER_TIMEOUT_MS = 60_000;
 
 export type AgentRequest =
   | { v: 1; op: "token"; provider: string; minValidityMs?: number }
+  /** The provider's usage, from the agent's record (so its once-a-minute memo holds for the far side too). */
+  | { v: 1; op: "usage"; provider: string; refresh?: boolean }
   | { v: 1; op: "status" }
   | { v: 1; op: "stop" };
 
@@ -40,6 +44,7 @@ export type AgentAnswer =
   | { v: 1; ok: true; credential: ServedCredential }
   | { v: 1; ok: true; status: AgentStatus }
   | { v: 1; ok: true; stopping: true }
+  | { v: 1; ok: true; usage: UsageReport }
   | { v: 1; ok: false; code: string; message: string };
 
 const PROVIDER_ID = /^[a-z][a-z0-9-]{0,39}$/;
@@ -63,6 +68,12 @@ export function parseRequest(line: string): AgentRequest | { refused: string } {
       if (min !== undefined && (typeof min !== "number" || !Number.isFinite(min) || min < 0 || min > 7 * 86_400_000)) return { refused: "minValidityMs is a number of milliseconds" };
       if (keys !== (min === undefined ? "op,provider,v" : "minValidityMs,op,provider,v")) return { refused: `unknown fields in a token request (${keys})` };
       return { v: 1, op: "token", provider: r.provider, ...(min === undefined ? {} : { minValidityMs: min as number }) };
+    }
+    case "usage": {
+      if (typeof r.provider !== "string" || !PROVIDER_ID.test(r.provider)) return { refused: "a usage request names a provider" };
+      if (r.refresh !== undefined && typeof r.refresh !== "boolean") return { refused: "refresh is true or false" };
+      if (keys !== (r.refresh === undefined ? "op,provider,v" : "op,provider,refresh,v")) return { refused: `unknown fields in a usage request (${keys})` };
+      return { v: 1, op: "usage", provider: r.provider, ...(r.refresh === undefined ? {} : { refresh: r.refresh as boolean }) };
     }
     case "status":
     case "stop":

@@ -58,6 +58,11 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
       }
       return { v: 1, ok: true, status: { providers, until: options.until ?? null } };
     }
+    if (request.op === "usage") {
+      if (options.providers && !options.providers.has(request.provider)) return refuse("not_served", `this agent does not serve ${request.provider} (it serves: ${[...options.providers].join(", ") || "nothing"})`);
+      const { usageOf } = await import("../app/usage.ts");
+      return { v: 1, ok: true, usage: await usageOf(options.store, findProvider(request.provider), { env: options.env, refresh: request.refresh }) };
+    }
     if (options.providers && !options.providers.has(request.provider)) {
       return refuse("not_served", `this agent does not serve ${request.provider} (it serves: ${[...options.providers].join(", ") || "nothing"})`);
     }
@@ -123,14 +128,14 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
         }
         answer(parsed, conn.peer).then(
           (reply) => {
-            const what = parsed.op === "token" ? `token ${parsed.provider}` : parsed.op;
+            const what = parsed.op === "token" || parsed.op === "usage" ? `${parsed.op} ${parsed.provider}` : parsed.op;
             options.log(`${what} for ${who(conn.peer)}: ${reply.ok ? "served" : `refused (${reply.code})`}`);
             finish(socket, reply, true);
             if (parsed.op === "stop") options.onStop();
           },
           (error: unknown) => {
             const message = error instanceof PiError ? error.message : String(error);
-            options.log(`${parsed.op === "token" ? `token ${parsed.provider}` : parsed.op} for ${who(conn.peer)}: failed (${error instanceof PiError ? error.code : "internal"})`);
+            options.log(`${parsed.op === "token" || parsed.op === "usage" ? `${parsed.op} ${parsed.provider}` : parsed.op} for ${who(conn.peer)}: failed (${error instanceof PiError ? error.code : "internal"})`);
             finish(socket, { v: 1, ok: false, code: error instanceof PiError ? error.code : "internal", message }, true);
           },
         );

@@ -55,6 +55,8 @@ export async function usageOf(store: CredentialStore, provider: ProviderDescript
     if (isPiError(error, "no_credential") || isPiError(error, "not_logged_in")) return { ...empty, status: "not_signed_in", note: `not signed in: \`pi login ${provider.id}\`` };
     return { ...empty, status: "error", note: messageOf(error) };
   }
+  // Lent by the pi agent: its record and its once-a-minute memo answer, for every machine it serves.
+  if (credential.source === "agent") return usageFromAgent(provider, options, empty);
   const runtime = await provider.load();
   if (!runtime.usage) return { ...empty, status: "unavailable", note: `${provider.displayName} publishes no usage figures` };
   const ask = (login?: StoredLogin) => runtime.usage!({ credential, env: options.env, login });
@@ -155,3 +157,15 @@ function failed(empty: Omit<UsageReport, "status" | "note">, error: unknown): Us
 }
 
 const messageOf = (error: unknown) => (error instanceof PiError ? error.message : String(error));
+
+async function usageFromAgent(provider: ProviderDescriptor, options: UsageOptions, empty: Omit<UsageReport, "status" | "note">): Promise<UsageReport> {
+  const socket = options.env.PI_AGENT_SOCK?.trim() ?? "";
+  const { askAgent } = await import("../agent/client.ts");
+  try {
+    const answer = await askAgent(socket, { v: 1, op: "usage", provider: provider.id, ...(options.refresh ? { refresh: true } : {}) });
+    if (answer.ok && "usage" in answer) return { ...answer.usage, account: options.account ?? null };
+    return { ...empty, status: "error", note: answer.ok ? "the pi agent answered a usage request with something else" : `the pi agent: ${answer.message}` };
+  } catch (error) {
+    return failed(empty, error);
+  }
+}

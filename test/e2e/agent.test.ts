@@ -142,6 +142,17 @@ describe("the far side uses the agent", () => {
     }
   });
 
+  test("pi usage on the far side reads the agent's record: far and local askers together make one call to the usage endpoint", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const { sock } = await startAgent();
+    const runs = await Promise.all([
+      ...Array.from({ length: 5 }, () => far.run(["usage", "anthropic", "--json"], { env: farEnv(sock) })),
+      ...Array.from({ length: 3 }, () => home.run(["usage", "anthropic", "--json"], { env: fake.env() })),
+    ]);
+    for (const r of runs) expect(JSON.parse(r.stdout).providers[0]).toMatchObject({ status: "ok", binding: "5h" });
+    expect(fake.requests.filter((q) => q.path === "/api/oauth/usage")).toHaveLength(1);
+  });
+
   test("30 far-side and 10 local pi token on an expired login make exactly one refresh and no replay", async () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
     const { sock } = await startAgent();
