@@ -58,13 +58,12 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
       }
       return { v: 1, ok: true, status: { providers, until: options.until ?? null } };
     }
-    if (request.op === "usage") {
-      if (options.providers && !options.providers.has(request.provider)) return refuse("not_served", `this agent does not serve ${request.provider} (it serves: ${[...options.providers].join(", ") || "nothing"})`);
-      const { usageOf } = await import("../app/usage.ts");
-      return { v: 1, ok: true, usage: await usageOf(options.store, findProvider(request.provider), { env: options.env, refresh: request.refresh }) };
-    }
     if (options.providers && !options.providers.has(request.provider)) {
       return refuse("not_served", `this agent does not serve ${request.provider} (it serves: ${[...options.providers].join(", ") || "nothing"})`);
+    }
+    if (request.op === "usage") {
+      const { usageOf } = await import("../app/usage.ts");
+      return { v: 1, ok: true, usage: await usageOf(options.store, findProvider(request.provider), { env: options.env, refresh: request.refresh }) };
     }
     if (options.confirm && !(peer?.pid !== undefined && approved.has(peer.pid))) {
       // One question at a time on the one terminal.
@@ -128,14 +127,13 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
         }
         answer(parsed, conn.peer).then(
           (reply) => {
-            const what = parsed.op === "token" || parsed.op === "usage" ? `${parsed.op} ${parsed.provider}` : parsed.op;
-            options.log(`${what} for ${who(conn.peer)}: ${reply.ok ? "served" : `refused (${reply.code})`}`);
+            options.log(`${describe(parsed)} for ${who(conn.peer)}: ${reply.ok ? "served" : `refused (${reply.code})`}`);
             finish(socket, reply, true);
             if (parsed.op === "stop") options.onStop();
           },
           (error: unknown) => {
             const message = error instanceof PiError ? error.message : String(error);
-            options.log(`${parsed.op === "token" || parsed.op === "usage" ? `${parsed.op} ${parsed.provider}` : parsed.op} for ${who(conn.peer)}: failed (${error instanceof PiError ? error.code : "internal"})`);
+            options.log(`${describe(parsed)} for ${who(conn.peer)}: failed (${error instanceof PiError ? error.code : "internal"})`);
             finish(socket, { v: 1, ok: false, code: error instanceof PiError ? error.code : "internal", message }, true);
           },
         );
@@ -155,6 +153,9 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
     },
   };
 }
+
+/** A request as the log names it: "token anthropic", "status". */
+const describe = (request: AgentRequest) => ("provider" in request ? `${request.op} ${request.provider}` : request.op);
 
 function refuse(code: string, message: string): AgentAnswer {
   return { v: 1, ok: false, code, message };

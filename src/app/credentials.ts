@@ -102,6 +102,34 @@ export async function agentServes(env: NodeJS.ProcessEnv): Promise<Map<string, {
 }
 
 /**
+ * Where each of these providers' credential would come from now, without using it: the
+ * active local source, else "agent" for what the pi agent lends (asked once, only when some
+ * provider has nothing here; an agent that does not answer lends nothing). For lists that say
+ * what is usable: `pi models`, `pi usage`, the login pickers.
+ */
+export async function usableSources(providers: readonly ProviderDescriptor[], store: CredentialStore, env: NodeJS.ProcessEnv): Promise<Map<string, { source: string; kind: CredentialKind }>> {
+  const view = await readStoreView(store);
+  const out = new Map<string, { source: string; kind: CredentialKind }>();
+  for (const p of providers) {
+    const local = activeSource(p, view, env);
+    if (local) out.set(p.id, { source: local.source, kind: local.kind });
+  }
+  if (out.size < providers.length) {
+    const lent = await agentServes(env).catch(() => undefined);
+    for (const p of providers) {
+      const served = lent?.get(p.id);
+      if (served && !out.has(p.id)) out.set(p.id, { source: "agent", kind: served.kind });
+    }
+  }
+  return out;
+}
+
+/** "logged in", "via ANTHROPIC_API_KEY", "via agent": a picker's hint for a usable provider. */
+export function sourceHint(source: string): string {
+  return source === "stored" ? "logged in" : `via ${source}`;
+}
+
+/**
  * A credential from the pi agent (another machine's logins, forwarded): used as it comes,
  * never stored — the far side writes nothing secret to disk.
  */

@@ -6,7 +6,7 @@
  */
 
 import { DEFAULT_ACCOUNT, accountsOf, checkAccountName, placeLogin, storeForAccount } from "./accounts.ts";
-import { describeSources, readStoreView } from "./credentials.ts";
+import { credentialFrom, describeSources, readStoreView } from "./credentials.ts";
 import { PiError, isPiError } from "../core/errors.ts";
 import { disableCoreDumps } from "../core/harden.ts";
 import { agentDir, joinPath } from "../core/paths.ts";
@@ -16,7 +16,7 @@ import type { LoginContext, LoginMethod, LoginUI, ProviderDescriptor } from "../
 import { installationId, readSettingsFile } from "./settings.ts";
 import { checkAgentFile } from "../store/agent-file.ts";
 import type { CredentialStore } from "../store/contract.ts";
-import { SECRET_FIELDS, type StoredLogin, extrasOf, readEntry } from "../store/schema.ts";
+import { SECRET_FIELDS, type StoredLogin, readEntry } from "../store/schema.ts";
 
 /** Where a login goes: the run's store, and its environment (whose variables may take precedence over the login). */
 export interface LoginPlace {
@@ -104,9 +104,10 @@ export async function loginWithToken(target: LoginPlace, provider: ProviderDescr
 }
 
 /**
- * A store pi could not write to (another user's directory, a shared store that is down) is
- * said before the token is shown to the provider: the check would be wasted. A damaged file
- * is no reason to stop here; storing moves it aside.
+ * A store pi cannot even read (a shared store that is down, a file it refuses to read) is
+ * said before the token is shown to the provider: the check would be wasted. What only a
+ * write finds (a directory another user owns) comes after it. A damaged file is no reason to
+ * stop here; storing moves it aside.
  */
 async function checkStoreFirst(store: CredentialStore): Promise<void> {
   try {
@@ -144,8 +145,7 @@ async function keep({ store: credentials, env }: LoginPlace, provider: ProviderD
  */
 async function fetchCatalog(env: NodeJS.ProcessEnv, provider: ProviderDescriptor, login: StoredLogin): Promise<LoginResult["catalog"]> {
   try {
-    const token = login.type === "api_key" ? login.key : login.access;
-    const models = await (await provider.load()).client.listModels({ providerId: provider.id, source: "stored", kind: login.type === "api_key" ? "api_key" : "oauth", token, extras: extrasOf(login) });
+    const models = await (await provider.load()).client.listModels(credentialFrom(provider, "stored", login));
     const { writeCache } = await import("./catalog.ts");
     await writeCache(env, provider.id, models);
     return { models: models.length };

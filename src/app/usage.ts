@@ -11,9 +11,9 @@ import { PiError, isPiError } from "../core/errors.ts";
 import { type UsageReading, type UsageReport, bindingWindow } from "../core/usage.ts";
 import type { Credential, ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
-import { type StoredLogin, USAGE_FIELD, readEntry } from "../store/schema.ts";
+import { type StoredLogin, USAGE_FIELD, readEntry, secretOf } from "../store/schema.ts";
 import { storeForAccount } from "./accounts.ts";
-import { resolveCredential } from "./credentials.ts";
+import { activeSource, agentSocket, readStoreView, resolveCredential } from "./credentials.ts";
 
 /** An endpoint's answer is reused for this long; every process asks at most this often per login. */
 export const ENDPOINT_MEMO_MS = 60_000;
@@ -43,11 +43,16 @@ export interface UsageOptions {
   refresh?: boolean;
 }
 
+/** A report with no figures yet: who it is about. */
+const noFigures = (provider: ProviderDescriptor, account: string | null): Omit<UsageReport, "status" | "note"> =>
+  ({ provider: provider.id, account, plan: null, source: null, takenAt: null, windows: [], binding: null, credits: null });
+
 export async function usageOf(store: CredentialStore, provider: ProviderDescriptor, options: UsageOptions): Promise<UsageReport> {
-  const base = { provider: provider.id, account: options.account ?? null };
-  const empty = { ...base, plan: null, source: null, takenAt: null, windows: [], binding: null, credits: null };
+  const empty = noFigures(provider, options.account ?? null);
   if (provider.noUsage) return { ...empty, status: "unavailable", note: provider.noUsage };
   const target = await storeForAccount(store, provider, options.account);
+  // Nothing here, and an agent lends this provider: its record and once-a-minute memo answer, with no token lent for it.
+  if (agentSocket(options.env) && !activeSource(provider, await readStoreView(target), options.env)) return usageFromAgent(provider, options, empty);
   let credential: Credential;
   try {
     credential = await resolveCredential(provider, { store: target, env: options.env });
@@ -55,8 +60,6 @@ export async function usageOf(store: CredentialStore, provider: ProviderDescript
     if (isPiError(error, "no_credential") || isPiError(error, "not_logged_in")) return { ...empty, status: "not_signed_in", note: `not signed in: \`pi login ${provider.id}\`` };
     return { ...empty, status: "error", note: messageOf(error) };
   }
-  // Lent by the pi agent: its record and its once-a-minute memo answer, for every machine it serves.
-  if (credential.source === "agent") return usageFromAgent(provider, options, empty);
   const runtime = await provider.load();
   if (!runtime.usage) return { ...empty, status: "unavailable", note: `${provider.displayName} publishes no usage figures` };
   const ask = (login?: StoredLogin) => runtime.usage!({ credential, env: options.env, login });
@@ -102,7 +105,7 @@ export async function recordQuota(store: CredentialStore, provider: ProviderDesc
     async (data) => {
       const entry = readEntry(data, provider.id);
       // Only onto the login the answer was for: another process may have replaced it meanwhile.
-      if (entry.kind !== "valid" || (entry.login.type === "oauth" ? entry.login.access : entry.login.key) !== credential.token) return { value: undefined, changed: false };
+      if (entry.kind !== "valid" || secretOf(entry.login) !== credential.token) return { value: undefined, changed: false };
       const kept = recordOf(entry.login);
       data[provider.id] = { ...entry.login, [USAGE_FIELD]: { takenAt: Date.now(), source: "headers", reading, ...(kept?.retryAt ? { retryAt: kept.retryAt } : {}) } };
       return { value: undefined, changed: true };
@@ -115,7 +118,7 @@ export async function recordQuota(store: CredentialStore, provider: ProviderDesc
 export function keptUsage(provider: ProviderDescriptor, entry: unknown, now = Date.now()): UsageReport | undefined {
   const kept = recordOf(entry);
   if (!kept || kept.takenAt <= 0 || now - kept.takenAt > HEADERS_FRESH_MS) return undefined;
-  return report({ provider: provider.id, account: null, plan: null, source: null, takenAt: null, windows: [], binding: null, credits: null }, kept);
+  return report(noFigures(provider, null), kept);
 }
 
 /** The least left across a report's windows and credits, in percent; undefined when nothing is known. */
@@ -159,10 +162,9 @@ function failed(empty: Omit<UsageReport, "status" | "note">, error: unknown): Us
 const messageOf = (error: unknown) => (error instanceof PiError ? error.message : String(error));
 
 async function usageFromAgent(provider: ProviderDescriptor, options: UsageOptions, empty: Omit<UsageReport, "status" | "note">): Promise<UsageReport> {
-  const socket = options.env.PI_AGENT_SOCK?.trim() ?? "";
   const { askAgent } = await import("../agent/client.ts");
   try {
-    const answer = await askAgent(socket, { v: 1, op: "usage", provider: provider.id, ...(options.refresh ? { refresh: true } : {}) });
+    const answer = await askAgent(agentSocket(options.env)!, { v: 1, op: "usage", provider: provider.id, ...(options.refresh ? { refresh: true } : {}) });
     if (answer.ok && "usage" in answer) return { ...answer.usage, account: options.account ?? null };
     return { ...empty, status: "error", note: answer.ok ? "the pi agent answered a usage request with something else" : `the pi agent: ${answer.message}` };
   } catch (error) {

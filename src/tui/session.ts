@@ -12,7 +12,7 @@ import { windowLine } from "../app/usage-words.ts";
 import { describeExpiry } from "../core/duration.ts";
 import { chatWithRecovery } from "../app/chat.ts";
 import type { RunContext } from "../app/context.ts";
-import { activeSource, agentServes, firstUsableProvider, readStoreView, resolveCredential } from "../app/credentials.ts";
+import { activeSource, firstUsableProvider, readStoreView, resolveCredential, sourceHint, usableSources } from "../app/credentials.ts";
 import { qualified, selectModel } from "../app/select-model.ts";
 import { rememberedModel } from "../app/settings.ts";
 import type { Notice } from "../core/notice.ts";
@@ -417,17 +417,8 @@ class Session implements SessionHost {
 
   /** Provider id → "logged in" / "via ANTHROPIC_API_KEY", for those with a credential. */
   async availability(): Promise<Map<string, string>> {
-    const view = await readStoreView(await this.context.store());
-    const out = new Map<string, string>();
-    for (const p of PROVIDERS) {
-      const source = activeSource(p, view, this.context.env);
-      if (source) out.set(p.id, source.source === "stored" ? "logged in" : `via ${source.source}`);
-    }
-    if (out.size < PROVIDERS.length) {
-      const lent = await agentServes(this.context.env).catch(() => undefined);
-      for (const id of lent?.keys() ?? []) if (!out.has(id)) out.set(id, "via agent");
-    }
-    return out;
+    const usable = await usableSources(PROVIDERS, await this.context.store(), this.context.env);
+    return new Map([...usable].map(([id, u]) => [id, sourceHint(u.source)]));
   }
 
   private async sourceOf(provider: ProviderDescriptor): Promise<string | undefined> {

@@ -1,10 +1,9 @@
 import { catalogWords, chooseMethod, checkLoginOptions, existingLogin, finishLogin, loginAndStore, loginWithToken, replacedWords, startLogin, type LoginResult } from "../../app/login.ts";
-import { activeSource, readStoreView } from "../../app/credentials.ts";
+import { sourceHint, usableSources } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { displayPath } from "../../core/paths.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import type { ProviderDescriptor } from "../../providers/types.ts";
-import type { CredentialStore } from "../../store/contract.ts";
 import { warn, writeErr, writeOut, writeStdout } from "../../terminal/output.ts";
 import { readLineFromStdin, readMaskedLine } from "../../terminal/prompt.ts";
 import { isInteractive, selectOne } from "../../terminal/select.ts";
@@ -117,23 +116,12 @@ function optionsOf(parsed: Readonly<Record<string, unknown>>): Record<string, st
   return out;
 }
 
-/** Provider id → "logged in" / "via ANTHROPIC_API_KEY", for those with a credential now. */
-async function signedIn(store: CredentialStore, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
-  const view = await readStoreView(store);
-  const out = new Map<string, string>();
-  for (const p of PROVIDERS) {
-    const source = activeSource(p, view, env);
-    if (source) out.set(p.id, source.source === "stored" ? "logged in" : `via ${source.source}`);
-  }
-  return out;
-}
-
 async function chooseProvider(interactive: boolean, mode: string | undefined, context: CommandContext): Promise<ProviderDescriptor> {
   if (!interactive || mode) {
     const example = mode ? `pi login ${(mode === "with-token" ? first : (twoStep[0] ?? first)).id} --${mode}` : `pi login ${first.id}`;
     throw new PiError("usage", `name a provider, e.g. \`${example}\` (known: ${PROVIDERS.map((p) => p.id).join(", ")})`);
   }
-  const already = await signedIn(await context.store(), context.env);
+  const already = new Map([...(await usableSources(PROVIDERS, await context.store(), context.env))].map(([id, u]) => [id, sourceHint(u.source)]));
   const id = await selectOne("Sign in to which provider?", PROVIDERS.map((p) => ({ value: p.id, label: p.displayName, hint: already.get(p.id) })));
   return findProvider(id);
 }

@@ -5,7 +5,7 @@
  */
 
 import { catalog, defaultModel, offeredModels, writeCache } from "../../app/catalog.ts";
-import { activeSource, agentServes, readStoreView, resolveCredential } from "../../app/credentials.ts";
+import { resolveCredential, usableSources } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
@@ -40,14 +40,11 @@ const command = defineCommand({
       }
     }
 
-    const view = await readStoreView(store);
     // Providers with nothing here are usable through the pi agent, where one serves them.
-    const viaAgent = providers.every((p) => activeSource(p, view, context.env)) ? undefined : await agentServes(context.env).catch(() => undefined);
+    const usable = await usableSources(providers, store, context.env);
     const rows = [];
     for (const provider of providers) {
-      const local = activeSource(provider, view, context.env);
-      const lent = local ? undefined : viaAgent?.get(provider.id);
-      const source = local ?? (lent ? { source: "agent", kind: lent.kind } : undefined);
+      const source = usable.get(provider.id);
       // After --refresh, what the account's own listing did not name is not offered to it.
       const offered = await offeredModels(context.env, provider.id);
       for (const m of await catalog(context.env, provider.id)) {

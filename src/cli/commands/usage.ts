@@ -4,7 +4,7 @@
  * makes it a guard for scripts: exit 6 when a window has less left than asked.
  */
 
-import { activeSource, agentServes, readStoreView } from "../../app/credentials.ts";
+import { usableSources } from "../../app/credentials.ts";
 import { usageOf } from "../../app/usage.ts";
 import { belowThreshold, parsePercent, reportLines } from "../../app/usage-words.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
@@ -30,10 +30,9 @@ const command = defineCommand({
     const store = await context.store();
     let providers = args.provider ? [findProvider(args.provider)] : [...PROVIDERS];
     if (!args.provider) {
-      const view = await readStoreView(store);
       // Signed in here, or lent by the pi agent at PI_AGENT_SOCK.
-      const lent = providers.every((p) => activeSource(p, view, context.env)) ? undefined : await agentServes(context.env).catch(() => undefined);
-      providers = providers.filter((p) => activeSource(p, view, context.env) || lent?.has(p.id));
+      const usable = await usableSources(providers, store, context.env);
+      providers = providers.filter((p) => usable.has(p.id));
       if (providers.length === 0) {
         if (args.json) writeStdout(`${JSON.stringify({ providers: [] }, null, 2)}\n`);
         else writeOut("Not signed in to any provider: `pi login` first; `pi usage` then shows what each subscription has left.");
