@@ -249,6 +249,16 @@ describe("the limits its owner sets", () => {
     expect(r.stderr).toMatch(/lifetime ended|not answering/);
   });
 
+  test("--socket in a directory others can write to is refused before anything is created there", async () => {
+    const shared = mkdtempSync(join(tmpdir(), "pi-agent-shared-"));
+    chmodSync(shared, 0o1777);
+    cleanups.push(() => rmSync(shared, { recursive: true, force: true }));
+    const r = await home.run(["agent", "--socket", join(shared, "agent.sock")], { env: fake.env() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("others can write to it (01777)");
+    expect(readdirSync(shared)).toEqual([]);
+  });
+
   test("a request that is too long, of another version, or an unknown operation is refused and changes nothing", async () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
     const { sock } = await startAgent();

@@ -4,7 +4,7 @@
  * (`eval "$(pi agent)"`); it ends with the shell that started it unless told to stay.
  */
 
-import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { agentSocket } from "../../app/credentials.ts";
@@ -33,6 +33,7 @@ const command = defineCommand({
     const until = args.for === undefined ? undefined : Date.now() + parseDuration(args.for, "--for");
     const socketPath = args.socket ?? join(privateDir(context.env), "agent.sock");
     if (args.socket && existsSync(args.socket)) throw new PiError("usage", `${args.socket} already exists; stop the agent there (\`PI_AGENT_SOCK=${args.socket} pi agent --stop\`) or remove it`);
+    if (args.socket) checkSocketDir(dirname(args.socket));
     const parent = args.stay ? undefined : Number(args.parent ?? process.ppid);
 
     if (!args.foreground && !args.confirm) return startInBackground(socketPath, { ...args, parent });
@@ -98,6 +99,19 @@ async function listenPrivately<T>(socketPath: string, listen: () => T): Promise<
     return listen();
   } finally {
     process.umask(before);
+  }
+}
+
+/**
+ * The socket and the agent's log go beside each other: nowhere another user could plant or
+ * swap a file (a shared /tmp), so the directory must be this user's and writable by no one else.
+ */
+function checkSocketDir(dir: string): void {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st?.isDirectory()) throw new PiError("usage", `${dir} is not a directory; give --socket a path in a directory of yours`);
+  const uid = process.getuid?.();
+  if ((uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) {
+    throw new PiError("usage", `${dir} belongs to another user or others can write to it (0${(st.mode & 0o7777).toString(8)}); give --socket a path in a directory only you can write to, or leave --socket out`);
   }
 }
 
