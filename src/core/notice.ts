@@ -13,7 +13,9 @@ export type Notice =
   /** Something went wrong or is unsafe, and pi carried on: a person should act on it. */
   | { kind: "warning"; text: string }
   /** pi is waiting on something outside it (another process's lock): why the wait. */
-  | { kind: "waiting"; text: string };
+  | { kind: "waiting"; text: string }
+  /** pi did something on its own that a person should hear of once (a file moved): no action needed. */
+  | { kind: "info"; text: string };
 
 export type NoticeListener = (notice: Notice) => void;
 
@@ -22,6 +24,10 @@ let listener: NoticeListener | undefined;
 export function notify(notice: Notice): void {
   if (listener) return listener(notice);
   process.stderr.write(`pi: ${notice.kind === "warning" ? "warning: " : ""}${stripControls(redact(notice.text), true)}\n`);
+}
+
+export function infoNotice(text: string): void {
+  notify({ kind: "info", text });
 }
 
 export function warnNotice(text: string): void {

@@ -24,8 +24,20 @@ export function agentDir(env: NodeJS.ProcessEnv = process.env): string {
   return joinPath(homeDir(env), ".pi", "agent");
 }
 
-export function storePath(env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * pi's store before it shared the reference program's: the reference migrates a lone one into
+ * auth.json at its start-up, and so does pi (store/file/migrate.ts).
+ */
+export function legacyStorePath(env: NodeJS.ProcessEnv = process.env): string {
   return joinPath(agentDir(env), "oauth.json");
+}
+
+/**
+ * pi's own index of the logins whose secrets are in the OS keychain (only when the keychain is
+ * chosen): a file the reference never reads, so its markers can break nothing.
+ */
+export function keychainIndexPath(env: NodeJS.ProcessEnv = process.env): string {
+  return joinPath(agentDir(env), "pi-keychain.json");
 }
 
 /** Preferences (the session's model, where secrets go) beside the store. */
@@ -33,7 +45,7 @@ export function settingsPath(env: NodeJS.ProcessEnv = process.env): string {
   return joinPath(agentDir(env), "settings.json");
 }
 
-/** The reference program's store (pi-coding-agent 1.6), which pi uses whenever it exists. */
+/** The reference program's store (pi-coding-agent 1.6), and pi's: both programs keep their logins there. */
 export function authJsonPath(env: NodeJS.ProcessEnv = process.env): string {
   return joinPath(agentDir(env), "auth.json");
 }

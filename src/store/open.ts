@@ -1,14 +1,16 @@
 /**
  * Which store a run uses, and the one place that names the backends. A shared store
- * (`PI_CREDENTIAL_STORE=redis://…`) when one is chosen; else the agent directory's file: the
- * reference program's auth.json whenever it exists — made by the reference, or by its
- * migration of oauth.json, which pi then follows — else pi's own oauth.json. pi never
- * migrates a lone oauth.json itself: the seed's file stays the seed's. Everything above gets
- * the contract (contract.ts), never a backend.
+ * (`PI_CREDENTIAL_STORE=redis://…`) when one is chosen; else the agent directory's auth.json,
+ * the reference program's store and pi's alike, with the secrets in it, where the reference
+ * reads them. The OS keychain holds secrets only when it is chosen on purpose (`keyring`):
+ * then pi's logins are indexed in pi-keychain.json, a file the reference never reads, since a
+ * keychain marker in auth.json is a login the reference cannot use. A lone oauth.json (pi's
+ * store before) is migrated as the reference migrates it (file/migrate.ts). Everything above
+ * gets the contract (contract.ts), never a backend.
  */
 
 import { PiError } from "../core/errors.ts";
-import { authJsonPath, storePath } from "../core/paths.ts";
+import { authJsonPath, keychainIndexPath, legacyStorePath } from "../core/paths.ts";
 import { redact } from "../core/redact.ts";
 import type { CredentialStore, SecretsPreference } from "./contract.ts";
 import { FileStore } from "./file/store.ts";
@@ -48,14 +50,20 @@ export async function openStore(env: NodeJS.ProcessEnv, settings: StoreSettings 
 export async function openLocalStore(env: NodeJS.ProcessEnv, settings: StoreSettings): Promise<CredentialStore | undefined> {
   const choice = storeChoice(env, settings);
   if (choice.redis === undefined) return undefined;
-  return openFileStore(env, { preference: "auto", explicit: false }, await Bun.file(authJsonPath(env)).exists());
+  return openFileStore(env, { preference: "file", explicit: false }, await Bun.file(authJsonPath(env)).exists());
 }
 
 async function openFileStore(env: NodeJS.ProcessEnv, choice: StoreChoice, authJsonExists: boolean): Promise<FileStore> {
-  if (authJsonExists) return new FileStore(authJsonPath(env), env);
-  const store = new FileStore(storePath(env), env, choice.preference, choice.from);
-  // A backend chosen on purpose takes the logins already stored, at once (under the lock).
-  if (choice.explicit) await store.reconcile();
+  const keychain = choice.preference === "keyring";
+  const store = keychain ? new FileStore(keychainIndexPath(env), env, "keyring", choice.from) : new FileStore(authJsonPath(env), env, "file", choice.from);
+  // pi's store before this one: moved into the store in use, as the reference would move it.
+  if ((keychain || !authJsonExists) && (await Bun.file(legacyStorePath(env)).exists())) {
+    const { migrateLegacyStore } = await import("./file/migrate.ts");
+    const kept = await migrateLegacyStore(store, legacyStorePath(env), env);
+    if (kept) return kept;
+  }
+  // The keychain chosen on purpose takes the logins of its index at once (under the lock).
+  if (keychain) await store.reconcile();
   return store;
 }
 

@@ -234,7 +234,7 @@ class Session implements SessionHost {
   private readonly warned = new Set<string>();
   private sayNotice(notice: Notice): void {
     const text = message(notice.text);
-    if (notice.kind === "waiting") return this.say(style.dim(text));
+    if (notice.kind !== "warning") return this.say(style.dim(text));
     if (this.warned.has(text)) return;
     this.warned.add(text);
     this.say(style.yellow(`warning: ${text}`));

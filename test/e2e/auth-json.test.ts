@@ -23,6 +23,11 @@ let box: Sandbox;
 fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
 
 const authPath = () => join(box.agentDir, "auth.json");
+const legacyPath = () => join(box.agentDir, "oauth.json");
+function writeLegacy(data: unknown) {
+  mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
+  writeFileSync(legacyPath(), JSON.stringify(data, null, 2), { mode: 0o600 });
+}
 const lockDir = () => `${authPath()}.lock`;
 const readAuth = () => JSON.parse(readFileSync(authPath(), "utf8"));
 function writeAuth(data: unknown) {
@@ -34,36 +39,52 @@ describe("auth.json, when it exists", () => {
   test("pi reads, refreshes and writes the login there, and leaves oauth.json alone", async () => {
     const login = storedLogin(fake.issueFamily(), -1000);
     writeAuth({ anthropic: login, "some-other": { type: "api_key", key: "literal" } });
-    box.writeStore({ anthropic: { type: "oauth", refresh: "old", access: "old", expires: 1 } });
-    const before = readFileSync(box.storePath, "utf8");
+    writeLegacy({ anthropic: { type: "oauth", refresh: "old", access: "old", expires: 1 } });
+    const before = readFileSync(legacyPath(), "utf8");
     const r = await box.run(["token"], { env: fake.env() });
     expect(r.code).toBe(0);
     const stored = readAuth();
     expect(r.stdout).toBe(`${stored.anthropic.access}\n`);
     expect(stored.anthropic.refresh).not.toBe(login.refresh);
     expect(stored["some-other"]).toEqual({ type: "api_key", key: "literal" });
-    expect(readFileSync(box.storePath, "utf8")).toBe(before);
+    expect(readFileSync(legacyPath(), "utf8")).toBe(before);
     expect(existsSync(lockDir())).toBe(false);
     const status = await box.run(["status", "anthropic"], { env: fake.env() });
     expect(status.stdout).toContain("auth.json");
   });
 
-  test("pi login stores into auth.json", async () => {
-    writeAuth({});
+  test("pi login stores into auth.json, made if need be", async () => {
     fake.apiKeys.add("sk-ant-api03-auth-json-0123456789");
     const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: "sk-ant-api03-auth-json-0123456789\n" });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("auth.json");
     expect(readAuth().anthropic).toEqual({ type: "api_key", key: "sk-ant-api03-auth-json-0123456789" });
-    expect(existsSync(box.storePath)).toBe(false);
+    expect(existsSync(legacyPath())).toBe(false);
   });
 
-  test("a lone oauth.json is not migrated by pi", async () => {
-    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+  test("a lone oauth.json is migrated as the reference migrates it: into auth.json, the old file kept as oauth.json.migrated", async () => {
+    const login = storedLogin(fake.issueFamily(), -1000);
+    const { type: _type, ...untyped } = login;
+    writeLegacy({ anthropic: login, "github-copilot": { ...untyped, access: "ghu_untyped0123456789", enterpriseUrl: "ghe.example.com" } });
     const r = await box.run(["token"], { env: fake.env() });
     expect(r.code).toBe(0);
-    expect(existsSync(authPath())).toBe(false);
-    expect(box.readStore().anthropic.access).toBe(r.stdout.trim());
+    expect(r.stderr).toContain("moved the logins of");
+    expect(existsSync(legacyPath())).toBe(false);
+    expect(JSON.parse(readFileSync(`${legacyPath()}.migrated`, "utf8")).anthropic.refresh).toBe(login.refresh);
+    expect(readAuth().anthropic.access).toBe(r.stdout.trim());
+    // An entry without a type becomes an OAuth login, as the reference makes it; unknown fields stay.
+    expect(readAuth()["github-copilot"]).toMatchObject({ type: "oauth", access: "ghu_untyped0123456789", enterpriseUrl: "ghe.example.com" });
+    const again = await box.run(["token"], { env: fake.env() });
+    expect(again.stderr).not.toContain("moved");
+  });
+
+  test("oauth.json beside an auth.json is left alone, as the reference leaves it", async () => {
+    writeAuth({});
+    writeLegacy({ anthropic: storedLogin(fake.issueFamily(), 3600_000) });
+    const r = await box.run(["token"], { env: fake.env() });
+    expect(r.code).toBe(3);
+    expect(existsSync(legacyPath())).toBe(true);
+    expect(readAuth()).toEqual({});
   });
 
   test("while the reference holds its lock directory, pi waits; once it is released, pi refreshes", async () => {
@@ -168,11 +189,6 @@ describe("auth.json key templates", () => {
     expect(r.stderr).not.toContain("hunter2");
   });
 
-  test("in oauth.json a key is only a key", async () => {
-    box.writeStore({ anthropic: { type: "api_key", key: "sk-ant-api03-$NOT_A_VARIABLE" } });
-    const r = await box.run(["token"], { env: fake.env() });
-    expect(r.stdout).toBe("sk-ant-api03-$NOT_A_VARIABLE\n");
-  });
 });
 
 describe("with the real reference program (pi-coding-agent 1.6.0)", () => {
@@ -185,11 +201,11 @@ describe("with the real reference program (pi-coding-agent 1.6.0)", () => {
 
   test("after the reference moves pi's oauth.json into auth.json, pi follows: the login is still there", async () => {
     const login = storedLogin(fake.issueFamily(), 3600_000);
-    box.writeStore({ anthropic: login });
+    writeLegacy({ anthropic: login });
     const migrate = await runReference(["--help"], refEnv(), rewrites());
     expect(migrate.code).toBe(0);
-    expect(existsSync(`${box.storePath}.migrated`)).toBe(true);
-    expect(existsSync(box.storePath)).toBe(false);
+    expect(existsSync(`${legacyPath()}.migrated`)).toBe(true);
+    expect(existsSync(legacyPath())).toBe(false);
     const r = await box.run(["token"], { env: fake.env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${login.access}\n`);

@@ -47,10 +47,10 @@ function runOnFullDisk(args: string[], store: unknown, options: { inodes?: numbe
   const mountOptions = `size=256k,mode=0700${options.inodes ? `,nr_inodes=${options.inodes}` : ""}`;
   const script = [
     `mount -t tmpfs -o ${mountOptions} tmpfs "$AGENT"`,
-    `install -m 600 "$ROOT/seed.json" "$AGENT/oauth.json"`,
+    `install -m 600 "$ROOT/seed.json" "$AGENT/auth.json"`,
     `dd if=/dev/zero of="$AGENT/filler" bs=4k 2>/dev/null || true`,
     `"$PI" "$@" > "$OUT/stdout" 2> "$OUT/stderr"; echo $? > "$OUT/code"`,
-    `cp "$AGENT/oauth.json" "$OUT/after.json"`,
+    `cp "$AGENT/auth.json" "$OUT/after.json"`,
     `ls -A "$AGENT" > "$OUT/files"`,
   ].join("\n");
   const env = { ...box.baseEnv(), ...fake.env(), AGENT: agent, OUT: out, ROOT: box.root, PI: PI_BIN, ...(debugPass ? { PI_DEBUG: "1" } : {}) };
@@ -75,7 +75,7 @@ describe.skipIf(!canMount)("a full disk", () => {
     expect(r.stderr).toContain("is full, so pi changed nothing and asked the provider for nothing");
     expect(fake.tokenRequests()).toHaveLength(0);
     expect(JSON.parse(r.after)).toEqual({ anthropic: login });
-    expect(r.files.sort()).toEqual(["filler", "oauth.json"]);
+    expect(r.files.sort()).toEqual(["auth.json", "filler"]);
     expect(fake.isCurrentRefresh(login.refresh)).toBe(true);
   });
 
@@ -88,7 +88,7 @@ describe.skipIf(!canMount)("a full disk", () => {
     expect(r.stderr).not.toContain("unexpected failure");
     expect(fake.tokenRequests()).toHaveLength(0);
     expect(JSON.parse(r.after)).toEqual({ anthropic: login });
-    expect(r.files.sort()).toEqual(["filler", "oauth.json"]);
+    expect(r.files.sort()).toEqual(["auth.json", "filler"]);
   });
 
   test("a valid token is still served: reading needs no space", () => {

@@ -79,8 +79,8 @@ describe("a hostile or damaged store", () => {
       expect(status.stdout).toMatch(new RegExp(`^Store: .*\n  warning: .*${problem}`, "m"));
       const login = await loginThroughStdin(box, fake.env(), approve);
       expect(login.code).toBe(0);
-      expect(login.stderr).toContain("oauth.json.corrupt-");
-      const aside = readdirSync(box.agentDir).find((f) => f.startsWith("oauth.json.corrupt-"))!;
+      expect(login.stderr).toContain("auth.json.corrupt-");
+      const aside = readdirSync(box.agentDir).find((f) => f.startsWith("auth.json.corrupt-"))!;
       expect(readFileSync(join(box.agentDir, aside), "utf8")).toBe(content);
       expect(statSync(join(box.agentDir, aside)).mode & 0o777).toBe(0o600);
     });
@@ -141,7 +141,7 @@ describe("a hostile or damaged store", () => {
     expect(results[0]!.stdout).toBe(`${data.anthropic.access}\n`);
     expect(data.other).toEqual(other);
     expect(readdirSync(realDir)).toEqual(["creds.json"]);
-    expect(readdirSync(box.agentDir)).toEqual(["oauth.json"]);
+    expect(readdirSync(box.agentDir)).toEqual(["auth.json"]);
   });
 
   test("a 0644 file in a 0755 directory is tightened to 0600/0700 with a warning for each", async () => {
@@ -160,6 +160,6 @@ describe("a hostile or damaged store", () => {
     expect(r.code).toBe(0);
     expect(box.dirMode()).toBe(0o700);
     expect(box.storeMode()).toBe(0o600);
-    expect(existsSync(`${box.storePath}.lock`)).toBe(false);
+    expect(existsSync(`${box.storePath}.pi-lock`)).toBe(false);
   });
 });

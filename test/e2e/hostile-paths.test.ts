@@ -72,7 +72,7 @@ describe.skipIf(!isRoot)("a place another user controls", () => {
     lchownSync(box.agentDir, NOBODY, NOBODY);
     const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: `${API_KEY}\n` });
     expectRefused(r, /is a symlink that belongs to another user/);
-    expect(existsSync(join(real, "oauth.json"))).toBe(false);
+    expect(existsSync(join(real, "auth.json"))).toBe(false);
   });
 
   test("as root, a shared sticky directory (like /tmp) is refused and never chmodded to 0700", async () => {
@@ -82,7 +82,7 @@ describe.skipIf(!isRoot)("a place another user controls", () => {
     const r = await box.run(["login", "anthropic", "--with-token"], { env: { ...fake.env(), PI_CODING_AGENT_DIR: shared }, stdin: `${API_KEY}\n` });
     expectRefused(r, /is writable by other users \(01777\)/);
     expect(statSync(shared).mode & 0o7777).toBe(0o1777);
-    expect(existsSync(join(shared, "oauth.json"))).toBe(false);
+    expect(existsSync(join(shared, "auth.json"))).toBe(false);
     const token = await box.run(["token"], { env: { ...fake.env(), PI_CODING_AGENT_DIR: shared } });
     expect(token.code).toBe(1);
     expect(statSync(shared).mode & 0o7777).toBe(0o1777);
@@ -114,10 +114,10 @@ describe("pi status and the real place of the store", () => {
     const elsewhere = join(box.root, "elsewhere");
     mkdirSync(elsewhere);
     chmodSync(elsewhere, 0o777);
-    writeFileSync(join(elsewhere, "oauth.json"), JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), 3600_000) }));
-    chmodSync(join(elsewhere, "oauth.json"), 0o600);
+    writeFileSync(join(elsewhere, "auth.json"), JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), 3600_000) }));
+    chmodSync(join(elsewhere, "auth.json"), 0o600);
     mkdirSync(box.agentDir, { mode: 0o700 });
-    symlinkSync(join(elsewhere, "oauth.json"), box.storePath);
+    symlinkSync(join(elsewhere, "auth.json"), box.storePath);
     const r = await box.run(["status", "--json"], { env: fake.env() });
     const store = JSON.parse(r.stdout).store;
     expect(store.dirMode).toBe("0777");

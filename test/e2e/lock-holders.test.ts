@@ -85,7 +85,7 @@ describe("a stopped holder (SIGSTOP, Ctrl+Z)", () => {
     expect(result.stdout).toBe(`${stored.access}\n`);
     expect(fake.isCurrentRefresh(stored.refresh)).toBe(true);
     expect(fake.replays).toBe(0);
-    expect(readdirSync(box.agentDir).filter((f) => f !== "oauth.json")).toEqual([]);
+    expect(readdirSync(box.agentDir).filter((f) => f !== "auth.json")).toEqual([]);
 
     const logout = await box.run(["logout", "anthropic"], { env: fake.env() });
     expect(logout.code).toBe(0);
@@ -100,7 +100,7 @@ describe("a dead holder", () => {
     await until(() => fake.tokenRequests("refresh_token").length === 1, "the holder's refresh");
     holder.kill("SIGKILL");
     await holder.exited;
-    expect(existsSync(`${box.storePath}.lock`)).toBe(true);
+    expect(existsSync(`${box.storePath}.pi-lock`)).toBe(true);
     fake.latencyMs = [0, 0];
     const started = Date.now();
     const next = await box.run(["status"], { env: fake.env() });
@@ -108,12 +108,12 @@ describe("a dead holder", () => {
     const logout = await box.run(["logout", "anthropic"], { env: fake.env() });
     expect(logout.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(existsSync(`${box.storePath}.lock`)).toBe(false);
+    expect(existsSync(`${box.storePath}.pi-lock`)).toBe(false);
   });
 
   test("a symlink at the lock path (left by anything) is removed, not followed, and does not stall anyone", async () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
-    require("node:fs").symlinkSync("/nonexistent/target", `${box.storePath}.lock`);
+    require("node:fs").symlinkSync("/nonexistent/target", `${box.storePath}.pi-lock`);
     const started = Date.now();
     const r = await box.run(["token"], { env: fake.env() });
     expect(r.code).toBe(0);

@@ -145,8 +145,8 @@ describe("pi login anthropic (stdin)", () => {
       return `${code}#${state}`;
     });
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain("oauth.json.corrupt-");
-    const aside = readdirSync(box.agentDir).filter((f) => f.startsWith("oauth.json.corrupt-"));
+    expect(result.stderr).toContain("auth.json.corrupt-");
+    const aside = readdirSync(box.agentDir).filter((f) => f.startsWith("auth.json.corrupt-"));
     expect(aside).toHaveLength(1);
     expect(box.readStore().anthropic.type).toBe("oauth");
   });

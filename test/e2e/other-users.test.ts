@@ -85,17 +85,19 @@ describe.skipIf(!canTest)("new files and settings skip the ownership and mode ch
 
 describe("files that are not files", () => {
   for (const choice of ["file", "keyring"]) {
-    test(`with PI_CREDENTIAL_STORE=${choice}, a FIFO in place of oauth.json is refused at once, not waited on`, async () => {
+    test(`with PI_CREDENTIAL_STORE=${choice}, a FIFO in place of the store is refused at once, not waited on`, async () => {
+      // The keychain's logins are indexed in pi's own file; the file's are in auth.json.
+      const store = choice === "keyring" ? join(box.agentDir, "pi-keychain.json") : box.storePath;
       box.writeStore({});
       Bun.spawnSync(["rm", box.storePath]);
-      Bun.spawnSync(["mkfifo", "-m", "600", box.storePath]);
+      Bun.spawnSync(["mkfifo", "-m", "600", store]);
       const r = await box.run(["token"], { env: { PI_CREDENTIAL_STORE: choice }, timeoutMs: QUICK });
       expect(r.code).toBe(3);
       expect(r.stderr).toContain("a FIFO, not a regular file");
     });
   }
 
-  test("a symlink from oauth.json to /dev/zero is refused at once, with no read of it", async () => {
+  test("a symlink from auth.json to /dev/zero is refused at once, with no read of it", async () => {
     box.writeStore({});
     Bun.spawnSync(["rm", box.storePath]);
     symlinkSync("/dev/zero", box.storePath);

@@ -39,7 +39,7 @@ describe("a signal during a refresh", () => {
       // What the provider issued is what the file holds: the rotation was not lost.
       expect(fake.isCurrentRefresh(stored.refresh)).toBe(true);
       expect(fake.isValidAccess(stored.access)).toBe(true);
-      expect(existsSync(`${box.storePath}.lock`)).toBe(false);
+      expect(existsSync(`${box.storePath}.pi-lock`)).toBe(false);
       // The next run uses it without refreshing, and nothing was replayed.
       const next = await box.run(["token"], { env: fake.env() });
       expect(next.stdout).toBe(`${stored.access}\n`);

@@ -35,7 +35,7 @@ describe("pi token", () => {
     expect(data.anthropic.refresh).not.toBe(tokens.refresh);
     expect(data.other).toEqual({ kept: true });
     expect(box.storeMode()).toBe(0o600);
-    expect(readdirSync(box.agentDir).sort()).toEqual(["oauth.json"]);
+    expect(readdirSync(box.agentDir).sort()).toEqual(["auth.json"]);
   });
 
   test("keeps the stored refresh token when the refresh answer carries none", async () => {
@@ -148,7 +148,7 @@ describe("pi token", () => {
     const stored = box.readStore().anthropic;
     expect(stored.refresh).not.toBe(tokens.refresh);
     expect(fake.isValidAccess(stored.access)).toBe(true);
-    expect(existsSync(`${box.storePath}.lock`)).toBe(false);
+    expect(existsSync(`${box.storePath}.pi-lock`)).toBe(false);
   });
 
   test("a second Ctrl+C stops at once, leaving the login as it was and no lock behind", async () => {
@@ -164,7 +164,7 @@ describe("pi token", () => {
     expect(await proc.exited).toBe(130);
     expect(proc.signalCode).toBeNull();
     expect(box.readStore().anthropic).toEqual(login);
-    expect(existsSync(`${box.storePath}.lock`)).toBe(false);
+    expect(existsSync(`${box.storePath}.pi-lock`)).toBe(false);
   });
 
   test("SIGTERM outside a refresh stops at once with 143", async () => {
@@ -187,7 +187,7 @@ describe("pi token", () => {
     const printed = new Set(results.map((r) => r.stdout));
     expect(printed.size).toBe(1);
     expect([...printed][0]).toBe(`${box.readStore().anthropic.access}\n`);
-    expect(readdirSync(box.agentDir)).toEqual(["oauth.json"]);
+    expect(readdirSync(box.agentDir)).toEqual(["auth.json"]);
   }, 60_000);
 });
 
@@ -225,7 +225,7 @@ describe("pi status", () => {
       problem: null,
       // No keychain in this sandbox (no D-Bus session): the file, and why.
       secrets: "file",
-      secretsNote: expect.stringMatching(/^the file: the OS keychain is not available \(.+\)$/),
+      secretsNote: "the file, shared with the reference program, which reads them there",
     });
     expect(json.providers[0]).toMatchObject({
       id: "anthropic",
@@ -360,7 +360,7 @@ describe("the command line", () => {
     await Bun.write(blocker, "x");
     const r = await box.run(["logout", "anthropic"], { env: { PI_CODING_AGENT_DIR: `${blocker}/agent` } });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${blocker}/agent/oauth.json`);
+    expect(r.stderr).toContain(`${blocker}/agent/auth.json`);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 

@@ -39,8 +39,9 @@ export class Sandbox {
     mkdirSync(this.home, { recursive: true });
   }
 
+  /** Where pi keeps its logins: the reference program's auth.json, which both programs share. */
   get storePath(): string {
-    return join(this.agentDir, "oauth.json");
+    return join(this.agentDir, "auth.json");
   }
 
   baseEnv(): Record<string, string> {
@@ -146,7 +147,7 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
   }
 }
 
-/** A stored login as oauth.json holds it. */
+/** A stored login as auth.json holds it. */
 export function storedLogin(tokens: { access: string; refresh: string }, expiresInMs: number) {
   return { type: "oauth", refresh: tokens.refresh, access: tokens.access, expires: Date.now() + expiresInMs };
 }

@@ -43,3 +43,13 @@ export async function lookupItem(env: Record<string, string>, name: string): Pro
   if (code !== 0) throw new Error("could not ask the Secret Service");
   return JSON.parse(out);
 }
+
+/** Puts an item in the Secret Service (service "pi") as an earlier pi would have. */
+export async function storeItem(env: Record<string, string>, name: string, value: string): Promise<void> {
+  const proc = Bun.spawn([process.execPath, "-e", `await Bun.secrets.set({ service: "pi", name: ${JSON.stringify(name)}, value: ${JSON.stringify(value)} })`], {
+    env: { PATH: process.env.PATH ?? "", BUN_BE_BUN: "1", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  if ((await proc.exited) !== 0) throw new Error("could not write to the Secret Service");
+}

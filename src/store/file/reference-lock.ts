@@ -4,9 +4,15 @@
  * mkdir (atomic), its mtime renewed while held, and taken over by anyone once it is older
  * than 30 s (reference-providers.md §C.3). pi takes it inside its own kernel lock, so only
  * one pi at a time ever contends for it.
+ *
+ * A pi killed while holding it would leave the directory for 30 s, and every program would
+ * wait. So while it holds the directory, pi notes the directory's inode and the mtime it last
+ * gave it in `<real path>.pi-refdir`. The next pi, holding the kernel lock, knows no live pi
+ * holds the directory: if the note still describes it exactly (no one renewed or remade it
+ * since), it was a dead pi's, and is taken over at once.
  */
 
-import { mkdirSync, rmdirSync, statSync, utimesSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, rmdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { PiError, errnoOf } from "../../core/errors.ts";
 import { notify } from "../../core/notice.ts";
 import { displayPath } from "../../core/paths.ts";
@@ -29,7 +35,8 @@ export interface ReferenceLock {
  */
 export async function withReferenceLock<T>(realPath: string, waitMs: number, fn: (lock: ReferenceLock) => Promise<T>): Promise<T> {
   const dir = await takeReferenceLock(realPath, waitMs);
-  let ours = stamp(dir);
+  const note = `${realPath}.pi-refdir`;
+  let ours = stamp(dir, note);
   const stillOurs = () => ours !== undefined && mtimeOf(dir) === ours;
   const renew = setInterval(() => {
     if (!stillOurs()) {
@@ -37,7 +44,7 @@ export async function withReferenceLock<T>(realPath: string, waitMs: number, fn:
       clearInterval(renew);
       return;
     }
-    ours = stamp(dir);
+    ours = stamp(dir, note);
   }, RENEW_MS);
   try {
     return await fn({ stillOurs });
@@ -51,6 +58,7 @@ export async function withReferenceLock<T>(realPath: string, waitMs: number, fn:
         // Already gone.
       }
     }
+    rmSync(note, { force: true });
   }
 }
 
@@ -68,7 +76,7 @@ async function takeReferenceLock(realPath: string, waitMs: number): Promise<stri
       if (errnoOf(error) !== "EEXIST") throw new PiError("store_io", `cannot take the lock ${displayPath(dir)} (${errnoOf(error) ?? String(error)}); check the agent directory's permissions`, { cause: error });
     }
     const age = ageOf(dir);
-    if (age !== undefined && age > STALE_MS) {
+    if ((age !== undefined && age > STALE_MS) || leftByDeadPi(dir, `${realPath}.pi-refdir`)) {
       // Abandoned by a process that died: proper-lockfile's own rule lets anyone take it over.
       try {
         rmdirSync(dir);
@@ -90,15 +98,28 @@ async function takeReferenceLock(realPath: string, waitMs: number): Promise<stri
   }
 }
 
-/** Sets the lock's mtime to now and returns it as the file system keeps it (undefined if it is gone). */
-function stamp(dir: string): number | undefined {
+/** Sets the lock's mtime to now and returns it as the file system keeps it (undefined if it is gone); notes both. */
+function stamp(dir: string, note: string): number | undefined {
   const now = new Date();
   try {
     utimesSync(dir, now, now);
+    const st = statSync(dir);
+    writeFileSync(note, JSON.stringify({ ino: st.ino, mtimeMs: st.mtimeMs }), { mode: 0o600 });
+    return st.mtimeMs;
   } catch {
-    return undefined;
+    return mtimeOf(dir);
   }
-  return mtimeOf(dir);
+}
+
+/** Called under pi's kernel lock: no live pi holds the directory, so one that is exactly as a pi left it is a dead pi's. */
+function leftByDeadPi(dir: string, note: string): boolean {
+  try {
+    const left = JSON.parse(readFileSync(note, "utf8")) as { ino?: unknown; mtimeMs?: unknown };
+    const st = statSync(dir);
+    return left.ino === st.ino && left.mtimeMs === st.mtimeMs;
+  } catch {
+    return false;
+  }
 }
 
 function mtimeOf(dir: string): number | undefined {

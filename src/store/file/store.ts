@@ -1,5 +1,7 @@
 /**
- * The file backend: oauth.json, or the reference program's auth.json. Reading is the hot
+ * The file backend: the reference program's auth.json, which pi shares, or pi's own index of
+ * the logins kept in the keychain (pi-keychain.json; oauth.json, pi's store before, until it
+ * is migrated). Reading is the hot
  * path (`pi token`, `pi status`) and uses Bun's own file API only; changing the file (lock,
  * atomic write, moving a broken file aside) lives in writer.ts, loaded on first use, because
  * node:fs alone costs more start-up time and memory than `pi token` may add to a bare binary.
@@ -16,7 +18,7 @@ import { parseStore } from "./format.ts";
 /** How often a read that met a half-written auth.json tries again (the reference writes it in place). */
 const TORN_READ_RETRIES = 5;
 
-/** The agent directory's file: oauth.json, or the reference program's auth.json. */
+/** The agent directory's file: auth.json, or pi's own pi-keychain.json (or a legacy oauth.json). */
 export class FileStore implements CredentialStore {
   readonly kind = "file" as const;
   readonly shared = false;
@@ -177,17 +179,17 @@ export class FileStore implements CredentialStore {
     };
   }
 
-  /** Where the secrets are and why; in auto mode this asks the keychain (3 s at most) whether it is there. */
+  /** Where the secrets are and why; with the keychain chosen, this asks it (3 s at most) whether it is there. */
   private async describeSecrets(data: StoreData | undefined): Promise<Pick<StoreDescription, "secrets" | "secretsNote">> {
-    if (this.format === "auth.json") return { secrets: "file", secretsNote: "auth.json is shared with the original pi, which reads them there" };
     const marked = data !== undefined && hasKeyringMarkers(data);
+    if (this.format === "auth.json") return { secrets: "file", secretsNote: "the file, shared with the reference program, which reads them there" };
     const chosen = this.secretsFrom ? ` (${this.secretsFrom}=${this.secretsIn})` : "";
+    const unseen = `; the reference program does not see the logins of ${displayPath(this.path)}`;
     if (this.secretsIn === "file") return { secrets: marked ? "keyring" : "file", secretsNote: `the file${chosen}` };
     const { probeKeyring } = await import("../keyring/keychain.ts");
     const probe = await probeKeyring(this.env);
-    if (marked) return { secrets: "keyring", secretsNote: `the OS keychain, service "pi"${chosen}${probe.ok ? "" : `, which is not answering now (${probe.reason})`}` };
-    if (probe.ok) return { secrets: "file", secretsNote: `the file for now; the OS keychain answers, so the next login or refresh moves them there${chosen}` };
-    return { secrets: "file", secretsNote: `the file: the OS keychain is not available (${probe.reason})${chosen}` };
+    if (marked) return { secrets: "keyring", secretsNote: `the OS keychain, service "pi"${chosen}${probe.ok ? "" : `, which is not answering now (${probe.reason})`}${unseen}` };
+    if (probe.ok) return { secrets: "file", secretsNote: `the file for now; the OS keychain answers, so the next login or refresh moves them there${chosen}${unseen}` };
+    return { secrets: "file", secretsNote: `the file: the OS keychain is not available (${probe.reason})${chosen}${unseen}` };
   }
 }
-
