@@ -142,6 +142,7 @@ export async function promoteNextAccount(store: CredentialStore, provider: Provi
 class AccountView implements CredentialStore {
   readonly kind: CredentialStore["kind"];
   readonly shared: boolean;
+  readonly sharedWithReference: boolean;
   readonly location: string;
 
   constructor(
@@ -150,6 +151,7 @@ class AccountView implements CredentialStore {
     private readonly key: string,
   ) {
     this.kind = base.kind;
+    this.sharedWithReference = base.sharedWithReference;
     this.shared = base.shared;
     this.location = base.location;
   }
@@ -159,8 +161,8 @@ class AccountView implements CredentialStore {
     return described.data ? { ...described, data: this.picture(described.data) } : described;
   }
 
-  resolveKey(key: string): Promise<string> {
-    return this.base.resolveKey(key);
+  resolveKey(key: string, entryEnv?: unknown): Promise<string> {
+    return this.base.resolveKey(key, entryEnv);
   }
 
   async read(): Promise<StoreSnapshot> {

@@ -1,11 +1,17 @@
 /**
  * The models pi knows without asking anyone (each provider's embedded catalog), merged with
- * what `pi models --refresh` last fetched from the providers' model listings (models.json
- * in the agent dir). Embedded entries win on the facts a listing does not give (context
- * window, images, wire format); the listing adds models pi has not heard of yet.
+ * what `pi models --refresh` last fetched from the providers' model listings (pi-models.json
+ * in the agent dir, pi's own file). Embedded entries win on the facts a listing does not give
+ * (context window, images, wire format); the listing adds models pi has not heard of yet.
+ *
+ * models.json in the same directory is the person's configuration of the reference program
+ * (custom providers, gateways): pi reads it (app/models-config.ts) and never writes it. An
+ * earlier pi kept its cache there, which the reference then refused at every start; such a
+ * file — nothing in it but pi's listings — is moved to pi-models.json when first seen.
  */
 
-import { agentDir, joinPath } from "../core/paths.ts";
+import { infoNotice } from "../core/notice.ts";
+import { agentDir, displayPath, joinPath } from "../core/paths.ts";
 import { checkAgentFile } from "../store/agent-file.ts";
 import { PROVIDERS } from "../providers/registry.ts";
 import type { ModelInfo } from "../providers/types.ts";
@@ -16,11 +22,12 @@ export interface CachedListing {
 }
 
 export function cachePath(env: NodeJS.ProcessEnv): string {
-  return joinPath(agentDir(env), "models.json");
+  return joinPath(agentDir(env), "pi-models.json");
 }
 
 export async function readCache(env: NodeJS.ProcessEnv): Promise<Record<string, CachedListing>> {
   await checkAgentFile(cachePath(env), { secret: false });
+  if (!(await Bun.file(cachePath(env)).exists())) await adoptEarlierCache(env);
   try {
     const value = JSON.parse(await Bun.file(cachePath(env)).text());
     return typeof value === "object" && value !== null && !Array.isArray(value) ? value : {};
@@ -35,6 +42,33 @@ export async function writeCache(env: NodeJS.ProcessEnv, provider: string, model
   cache[provider] = { fetchedAt: Date.now(), models };
   const { writeAgentFile } = await import("../store/atomic-write.ts");
   writeAgentFile(cachePath(env), JSON.stringify(cache, null, 2) + "\n");
+}
+
+/** An earlier pi's cache at models.json (every key a provider's listing, nothing else) moves to pi-models.json. */
+async function adoptEarlierCache(env: NodeJS.ProcessEnv): Promise<void> {
+  const earlier = joinPath(agentDir(env), "models.json");
+  let value: unknown;
+  try {
+    await checkAgentFile(earlier, { secret: false });
+    value = JSON.parse(await Bun.file(earlier).text());
+  } catch {
+    return;
+  }
+  if (!isEarlierCache(value)) return;
+  const { renameSync } = await import("node:fs");
+  try {
+    renameSync(earlier, cachePath(env));
+    infoNotice(`moved pi's model cache from ${displayPath(earlier)} to ${displayPath(cachePath(env))}: models.json is the reference program's configuration`);
+  } catch {
+    // Moved by another pi meanwhile, or not movable: the embedded catalog is enough.
+  }
+}
+
+/** pi's old cache: a non-empty object of listings (`fetchedAt`, `models`), and not the reference's `providers`. */
+export function isEarlierCache(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const entries = Object.entries(value);
+  return entries.length > 0 && entries.every(([key, v]) => key !== "providers" && typeof v === "object" && v !== null && typeof (v as CachedListing).fetchedAt === "number" && Array.isArray((v as CachedListing).models));
 }
 
 /** Every model of every provider (or of one), embedded first, then those only the listing knows. */

@@ -25,12 +25,12 @@ export interface RunContext {
 export function createRunContext(env: NodeJS.ProcessEnv = process.env): RunContext {
   let settings: Promise<SettingsFile> | undefined;
   let store: Promise<CredentialStore> | undefined;
-  const readSettings = () => (settings ??= readSettingsFile(env));
+  const readSettings = () => (settings ??= readSettingsFile(env).then((read) => applyHttpProxy(env, read)));
   return {
     env,
     settings: readSettings,
     async updateSettings(change) {
-      settings = Promise.resolve(await writeSettings(env, change));
+      settings = Promise.resolve(applyHttpProxy(env, await writeSettings(env, change)));
     },
     store() {
       // Loaded here, not at the top: `pi --version` and `pi --help` never touch the store.
@@ -43,4 +43,17 @@ export function createRunContext(env: NodeJS.ProcessEnv = process.env): RunConte
     },
     listen: listenToNotices,
   };
+}
+
+/**
+ * settings.json's `httpProxy`, as the reference applies it: the proxy of every call when
+ * HTTP_PROXY and HTTPS_PROXY are not set (a variable set for the run wins).
+ */
+function applyHttpProxy(env: NodeJS.ProcessEnv, settings: SettingsFile): SettingsFile {
+  const proxy = typeof settings.httpProxy === "string" ? settings.httpProxy.trim() : "";
+  if (proxy) {
+    env.HTTP_PROXY ??= proxy;
+    env.HTTPS_PROXY ??= proxy;
+  }
+  return settings;
 }

@@ -171,6 +171,12 @@ export async function resolveCredential(provider: ProviderDescriptor, options: R
       return await use(provider, state, options, minValidityMs);
     } catch (error) {
       if (!(error instanceof PiError)) throw error;
+      // A subscription login that failed is not quietly replaced by a key billed per token
+      // (the reference never does it either): say so, and how to choose the key on purpose.
+      const paidKey = states.slice(states.indexOf(state) + 1).find((s) => s.present && s.kind === "api_key");
+      if (state.source === "stored" && state.stored?.type === "oauth" && paidKey) {
+        throw new PiError(error.code, `${error.message} (pi did not switch to ${paidKey.source}, which is billed per token: to use it instead, run \`pi logout ${provider.id}\`)`, error.details);
+      }
       failure = error;
     }
   }
@@ -192,7 +198,7 @@ async function use(provider: ProviderDescriptor, state: SourceState, options: Re
       throw new PiError("not_logged_in", `the stored ${provider.displayName} token has expired and cannot be renewed (it came without a refresh token); run \`pi login ${provider.id}\``);
     }
     // auth.json keys are templates (a command, a variable); the store resolves them on use.
-    if (login.type === "api_key") return credentialFrom(provider, "stored", { ...login, key: await options.store.resolveKey(login.key) });
+    if (login.type === "api_key") return credentialFrom(provider, "stored", { ...login, key: await options.store.resolveKey(login.key, login.env) });
     return credentialFrom(provider, "stored", login);
   }
   if (!needsRefresh(login, minValidityMs)) return credentialFrom(provider, "stored", login);

@@ -1,9 +1,10 @@
 import { retryHint } from "../core/duration.ts";
 import { PiError, callFailed, isPiError } from "../core/errors.ts";
 import { MAX_RETRY_AFTER_MS, defaultTimeoutMs } from "../core/http.ts";
+import { displayPath } from "../core/paths.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
-import { LIFETIME_FIELD, RATE_LIMIT_FIELD, REFRESH_SENT_FIELD, type RefreshableLogin, UNANSWERED_FIELD, isRefreshable, readEntry } from "../store/schema.ts";
+import { LIFETIME_FIELD, RATE_LIMIT_FIELD, REFRESH_SENT_FIELD, REFUSED_FIELD, type RefreshableLogin, UNANSWERED_FIELD, isRefreshable, readEntry } from "../store/schema.ts";
 import { needsRefresh } from "./refresh-policy.ts";
 
 /** A 429 without Retry-After still holds every process back this long. */
@@ -63,6 +64,10 @@ export async function refreshLogin(
       return { value: current, changed: false };
     }
 
+    if (typeof current[REFUSED_FIELD] === "number") {
+      throw new PiError("refresh_rejected", `${provider.displayName} refused this login's refresh at ${new Date(current[REFUSED_FIELD]).toLocaleString()}, so pi does not send it again; run \`pi login ${provider.id}\` to sign in again`, { loginRevoked: true });
+    }
+
     // Another process was told to wait: honour it without asking the server again.
     const waitUntil = current[RATE_LIMIT_FIELD];
     if (typeof waitUntil === "number" && waitUntil > now()) {
@@ -98,6 +103,12 @@ export async function refreshLogin(
       return { value: refreshed, changed: true };
     } catch (error) {
       if (isPiError(error) && error.details.loginRevoked) {
+        if (store.sharedWithReference) {
+          // auth.json is the reference program's too: the login stays for it to see and replace,
+          // as the reference itself leaves it; marked, so no pi sends the dead token again.
+          data[provider.id] = { ...current, [REFUSED_FIELD]: now() };
+          return { value: new PiError(error.code, `${error.message} (the login stays in ${displayPath(store.location)}, which the reference program shares)`, error.details), changed: true };
+        }
         // Compare-and-swap holds: under the lock, the file still has the token the provider rejected.
         delete data[provider.id];
         return { value: error, changed: true };

@@ -114,6 +114,13 @@ const FOREIGN_COMMANDS: Record<string, string> = {
 };
 
 /**
+ * Subcommands of the reference program (the Node coding agent) that manage the agent itself:
+ * packages, its configuration, MCP servers. pi shares its agent directory but is not it; `update`
+ * is pi's own (it updates pi).
+ */
+const CODING_AGENT_COMMANDS = new Set(["install", "remove", "uninstall", "list", "config", "mcp"]);
+
+/**
  * A first word that is a command mistyped (two edits at most, a swapped pair counting one) or
  * another tool's command: an error saying what was meant, because a session would send it to
  * the model and spend the person's quota on a typo. `pi -- <words>` asks anyway.
@@ -124,6 +131,10 @@ function refuseCommandLikeWords(argv: readonly string[]): void {
   const word = first.toLowerCase();
   // After `--`, words are the question whatever they look like.
   const asQuestion = `to ask the model, put -- first: pi -- ${argv.join(" ")}`;
+  if (CODING_AGENT_COMMANDS.has(word)) {
+    // The rest is not repeated: `mcp add … --header Authorization=…` carries a token.
+    throw new PiError("usage", `\`pi ${word}\` is the coding agent's (the reference program's); pi is its sign-in and model layer and does not manage its packages, settings or MCP servers — run it with the coding agent, or see \`pi --help\` for pi's commands`);
+  }
   const foreign = FOREIGN_COMMANDS[word];
   if (foreign) throw new PiError("usage", `"${first}" is not a pi command; pi's are ${foreign}; ${asQuestion}`);
   const near = closest(word, Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([n]) => n), 2);

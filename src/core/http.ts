@@ -1,8 +1,8 @@
 /**
  * The one HTTP path for token calls (and, later, model calls): honest User-Agent, a hard
  * timeout, no redirects followed, a bounded body, PI_DEBUG logging without secrets, and
- * failures turned into PiErrors that name their cause. Bun's fetch applies
- * HTTPS_PROXY/HTTP_PROXY/NO_PROXY itself, so every call honours the same proxy.
+ * failures turned into PiErrors that name their cause. Every call goes through the same
+ * proxy, chosen here as the reference program chooses it (proxyFor).
  */
 
 import { debug } from "./debug.ts";
@@ -36,6 +36,41 @@ export function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(value) && value > 0 ? value : 30_000;
 }
 
+/**
+ * The proxy for a URL: for https, HTTPS_PROXY, else HTTP_PROXY (set alone, it serves https
+ * too, as in the reference program and curl's users' expectations); for http, HTTP_PROXY;
+ * none for a host NO_PROXY names (a name, a `.domain` or `domain` suffix, `host:port`, or `*`).
+ * The run context puts settings.json's `httpProxy` in these variables when they are unset.
+ */
+export function proxyFor(url: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const pick = (...names: string[]) => names.map((n) => env[n]?.trim()).find((v) => v) || undefined;
+  const proxy = target.protocol === "https:" ? pick("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy") : pick("HTTP_PROXY", "http_proxy");
+  if (!proxy) return undefined;
+  const noProxy = pick("NO_PROXY", "no_proxy");
+  if (noProxy && bypassesProxy(target, noProxy)) return undefined;
+  return proxy;
+}
+
+function bypassesProxy(target: URL, noProxy: string): boolean {
+  const host = target.hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  const port = target.port || (target.protocol === "https:" ? "443" : "80");
+  return noProxy.split(/[,\s]+/).some((raw) => {
+    const rule = raw.trim().toLowerCase();
+    if (!rule) return false;
+    if (rule === "*") return true;
+    const [name, rulePort] = rule.startsWith("[") ? [rule.slice(1, rule.indexOf("]")), rule.split("]:")[1]] : (rule.split(":") as [string, string | undefined]);
+    if (rulePort && rulePort !== port) return false;
+    const bare = name!.replace(/^\*?\./, "");
+    return host === bare || host.endsWith(`.${bare}`);
+  });
+}
+
 export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const timeoutMs = req.timeoutMs ?? defaultTimeoutMs();
   const host = safeHost(req.url);
@@ -46,7 +81,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   assertSafeEndpoint(req.url, req.purpose);
   let answered = false;
   try {
-    const res = await fetch(req.url, { method: req.method, headers, body, signal, redirect: "manual", tls: VERIFIED });
+    const res = await fetch(req.url, { method: req.method, headers, body, signal, redirect: "manual", tls: VERIFIED, proxy: proxyFor(req.url) });
     answered = true;
     const text = await readBounded(res, req.purpose, host);
     debug(`${req.method} ${req.url} → ${res.status} (${elapsed()})`);
@@ -217,7 +252,7 @@ export async function httpStream(req: HttpRequest & { signal?: AbortSignal }): P
   arm();
   let res: Response;
   try {
-    res = await fetch(req.url, { method: req.method, headers, body, signal: controller.signal, redirect: "manual", tls: VERIFIED });
+    res = await fetch(req.url, { method: req.method, headers, body, signal: controller.signal, redirect: "manual", tls: VERIFIED, proxy: proxyFor(req.url) });
   } catch (error) {
     debug(`${req.method} ${req.url} → failed (${Math.round(performance.now() - started)} ms): ${describeCause(error)}`);
     return fail(error);

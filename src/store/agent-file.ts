@@ -1,5 +1,8 @@
 import type { Stats } from "node:fs";
 import { dirnameOf } from "../core/paths.ts";
+import type { FileTrust } from "./place.ts";
+
+export type { FileTrust } from "./place.ts";
 
 /** Larger than this, a store is looked at by the full check (which refuses over 1 MiB). */
 const QUICK_MAX_BYTES = 1024 * 1024;
@@ -12,17 +15,17 @@ const QUICK_MAX_BYTES = 1024 * 1024;
  * which tightens what is yours and refuses what others could have planted (a settings.json
  * naming their Redis, a FIFO that hangs every pi, a link to /dev/zero).
  */
-export async function checkAgentFile(path: string, options: { secret?: boolean } = {}): Promise<void> {
+export async function checkAgentFile(path: string, options: { secret?: boolean } = {}): Promise<FileTrust> {
   const uid = process.getuid?.();
-  if (uid === undefined) return;
+  if (uid === undefined) return "private";
   const [dir, file] = await Promise.all([statOf(dirnameOf(path)), statOf(path)]);
   const owned = (s: Stats) => s.uid === uid || s.uid === 0;
   const dirFine = dir === undefined || (owned(dir) && (dir.mode & 0o077) === 0);
   const openBits = options.secret === false ? 0o022 : 0o077;
   const fileFine = file === undefined || (owned(file) && (file.mode & openBits) === 0 && file.isFile() && file.size <= QUICK_MAX_BYTES);
-  if (dirFine && fileFine) return;
+  if (dirFine && fileFine) return "private";
   const { checkStorePlace } = await import("./place.ts");
-  checkStorePlace(path, options);
+  return checkStorePlace(path, options);
 }
 
 /** Follows a symlink, as reading does. */

@@ -62,6 +62,11 @@ export interface CredentialStore {
   readonly kind: "file" | "redis" | "memory";
   /** Whether many machines use these logins (a shared store), so a login here reaches all of them. */
   readonly shared: boolean;
+  /**
+   * Whether the reference program reads and writes these logins too (auth.json): a login it
+   * may still hold is never deleted because a refresh was refused.
+   */
+  readonly sharedWithReference: boolean;
   /** Where the logins are: the file's path, or the shared store's address without its password. */
   readonly location: string;
   read(): Promise<StoreSnapshot>;
@@ -70,8 +75,11 @@ export interface CredentialStore {
    * after any other process's change; a change never rests on an earlier read.
    */
   update<T>(mutate: Mutation<T>, options?: UpdateOptions<T>): Promise<UpdateResult<T>>;
-  /** The key of a stored api_key entry, as it is to be used (with the environment the store was opened with). */
-  resolveKey(key: string): Promise<string>;
+  /**
+   * The key of a stored api_key entry, as it is to be used (with the environment the store was
+   * opened with, under the entry's own `env` object where it has one).
+   */
+  resolveKey(key: string, entryEnv?: unknown): Promise<string>;
   /** What the store is and its state, for `pi status`: it reads the logins as any command does (a read tightens modes it may), and says no secret. */
   describe(): Promise<StoreDescription>;
 }

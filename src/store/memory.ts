@@ -12,6 +12,7 @@ import type { StoreData } from "./schema.ts";
 export class MemoryStore implements CredentialStore {
   readonly kind = "memory" as const;
   readonly shared = false;
+  readonly sharedWithReference: boolean = false;
   readonly location = "(in memory)";
   private data: StoreData;
   private turn: Promise<unknown> = Promise.resolve();

@@ -14,7 +14,7 @@
  * by every writer.
  */
 
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, realpathSync, statSync, type Stats } from "node:fs";
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readFileSync, realpathSync, statSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
 import { PiError, errnoOf } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
@@ -25,12 +25,20 @@ export const MAX_STORE_BYTES = 1024 * 1024;
 const STICKY = 0o1000;
 
 /**
- * `secret: false` for a file that holds no secret (settings.json, the model cache): others
- * may read it, but not write it, and it is not tightened.
+ * How far a file that holds no secret can be trusted: "private" (nobody else can write it), or
+ * "group" (your own private group can write it, as files made under umask 002 are): read, but
+ * nothing in it may redirect a login (the caller drops such keys and says so).
  */
-export function checkStorePlace(path: string, options: { secret?: boolean } = {}): void {
+export type FileTrust = "private" | "group";
+
+/**
+ * `secret: false` for a file that holds no secret (settings.json, models.json, the model
+ * cache): others may read it, and it is not tightened; others may not write it, except your
+ * own private group (then it is "group" trust).
+ */
+export function checkStorePlace(path: string, options: { secret?: boolean } = {}): FileTrust {
   const uid = process.getuid?.();
-  if (uid === undefined) return;
+  if (uid === undefined) return "private";
   const trusted = (owner: number) => owner === uid || owner === 0;
   const dir = dirname(path);
 
@@ -38,7 +46,7 @@ export function checkStorePlace(path: string, options: { secret?: boolean } = {}
   if (!dirLink) {
     // Not made yet: it will be made 0700, in a parent that must not let others swap it.
     checkParent(dir, trusted);
-    return;
+    return "private";
   }
   if (dirLink.isSymbolicLink() && !trusted(dirLink.uid)) refuse(dir, "is a symlink that belongs to another user");
   const real = statOrUndefined(dir);
@@ -47,10 +55,10 @@ export function checkStorePlace(path: string, options: { secret?: boolean } = {}
   checkParent(realpathSync(dir), trusted);
 
   const fileLink = lstatOrUndefined(path);
-  if (!fileLink) return;
+  if (!fileLink) return "private";
   if (fileLink.isSymbolicLink() && !trusted(fileLink.uid)) refuse(path, "is a symlink that belongs to another user");
   const file = statOrUndefined(path);
-  if (!file) return;
+  if (!file) return "private";
   if (file.isDirectory()) throw new StoreCorruptError(path, "it is a directory, not a file");
   if (!file.isFile()) throw new StoreCorruptError(path, `it is ${file.isFIFO() ? "a FIFO" : "a device or socket"}, not a regular file`);
   if (!trusted(file.uid)) refuse(path, "belongs to another user");
@@ -61,10 +69,33 @@ export function checkStorePlace(path: string, options: { secret?: boolean } = {}
     checkDirectory(realDir, statSync(realDir), uid, trusted, false);
   }
   if (options.secret === false) {
-    if (file.mode & 0o022) refuse(path, `can be written by other users (${octal(file.mode)})`);
-    return;
+    if (file.mode & 0o002) refuse(path, `can be written by other users (${octal(file.mode)})`);
+    if (file.mode & 0o020) {
+      if (file.uid === uid && isOwnPrivateGroup(file.gid)) return "group";
+      refuse(path, `can be written by group ${file.gid}, which has other members (${octal(file.mode)})`);
+    }
+    return "private";
   }
   if (file.mode & 0o077) tightenThroughDescriptor(path, "file", file.mode & 0o777, 0o600, uid);
+  return "private";
+}
+
+/**
+ * Your primary group, with no other member (the user private group of Debian, Ubuntu and
+ * Fedora, where umask 002 is the default): named in /etc/group with no members listed, and
+ * no one else's primary group in /etc/passwd.
+ */
+function isOwnPrivateGroup(gid: number): boolean {
+  if (gid !== process.getgid?.()) return false;
+  const uid = process.getuid?.();
+  try {
+    const group = readFileSync("/etc/group", "utf8").split("\n").map((l) => l.split(":")).find((f) => Number(f[2]) === gid && f[2] !== "");
+    if (group && (group[3] ?? "").trim() !== "") return false;
+    const others = readFileSync("/etc/passwd", "utf8").split("\n").map((l) => l.split(":")).filter((f) => f.length > 3 && Number(f[3]) === gid && Number(f[2]) !== uid);
+    return others.length === 0;
+  } catch {
+    return false;
+  }
 }
 
 function checkDirectory(dir: string, st: Stats, uid: number, trusted: (owner: number) => boolean, mayTighten: boolean): void {

@@ -50,6 +50,13 @@ export const LIFETIME_FIELD = "issuedLifetimeMs";
  */
 export const USAGE_FIELD = "usage";
 
+/**
+ * Field of a stored login (pi's own, in auth.json): when the provider refused its refresh
+ * token. The login is kept (the reference program shares the file and leaves it too), but no
+ * pi sends that token again; a new login replaces the whole entry.
+ */
+export const REFUSED_FIELD = "refreshRefusedAt";
+
 /** The fields of an entry that are secrets (and go to the keychain when it is used). */
 export const SECRET_FIELDS = ["access", "refresh", "key"] as const;
 /** What an entry keeps in the file when its secrets are in the keychain: which fields are there. */
@@ -64,7 +71,7 @@ export function hasKeyringMarkers(data: StoreData): boolean {
 }
 
 /** Fields of an entry that are not extras handed to the provider's model calls. */
-const CORE_FIELDS = new Set(["type", "access", "refresh", "expires", "key", RATE_LIMIT_FIELD, UNANSWERED_FIELD, REFRESH_SENT_FIELD]);
+const CORE_FIELDS = new Set(["type", "access", "refresh", "expires", "key", RATE_LIMIT_FIELD, UNANSWERED_FIELD, REFRESH_SENT_FIELD, REFUSED_FIELD]);
 
 /** The names of the fields that are missing or wrong; empty when the entry is a valid login. */
 export function wrongFields(value: unknown): string[] {

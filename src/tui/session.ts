@@ -77,9 +77,10 @@ class Session implements SessionHost {
   constructor(readonly context: RunContext) {}
 
   async run(options: SessionOptions): Promise<number> {
-    // A model named on the command line must exist (its error goes to the shell, before the screen is taken).
-    this.model = options.model ? await selectModel({ model: options.model, fallbackProvider: "", env: this.context.env }) : await this.startingModel();
-    if (options.model) await this.context.updateSettings({ model: qualified(this.model) });
+    // A model named on the command line must exist (its error goes to the shell, before the
+    // screen is taken). It is for this session only: as in the reference, `--model` never
+    // changes the saved start-up model (`/model` does).
+    this.model = options.model ? await this.namedModel(options.model) : await this.startingModel();
     const restore = guardTerminal({ raw: true });
     process.stdin.setRawMode(true);
     process.stdin.resume();
@@ -111,7 +112,14 @@ class Session implements SessionHost {
     }, 30);
   };
 
-  /** The model chosen last time (settings.json), else the first usable provider's default. */
+  /** `--model`: among matches, a provider the person can use now comes first. */
+  private async namedModel(name: string): Promise<ModelInfo> {
+    const view = await readStoreView(await this.context.store());
+    const usable = (id: string) => activeSource(findProvider(id), view, this.context.env) !== undefined;
+    return selectModel({ model: name, fallbackProvider: firstUsableProvider(PROVIDERS, view, this.context.env).id, env: this.context.env, usable });
+  }
+
+  /** The start-up model of settings.json (the reference's `defaultProvider`/`defaultModel`), else the first usable provider's default. */
   private async startingModel(): Promise<ModelInfo> {
     const remembered = rememberedModel(await this.context.settings());
     if (remembered) {

@@ -148,14 +148,14 @@ describe("the Copilot token", () => {
     expect(new Set(results.map((r) => r.stdout)).size).toBe(1);
   }, 60_000);
 
-  test("a 401 on the exchange means the GitHub authorization was revoked: the login is cleared, exit 4", async () => {
+  test("a 401 on the exchange means the GitHub authorization was revoked: the login is marked refused, exit 4", async () => {
     const githubToken = gh.grantGitHubToken();
     box.writeStore({ "github-copilot": storedCopilot(githubToken, -1000), anthropic: { type: "oauth", refresh: "r", access: "a", expires: 1 } });
     gh.revokeGitHubToken(githubToken);
     const r = await box.run(["token", "github-copilot"], { env: gh.env() });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("pi login github-copilot");
-    expect(box.readStore()["github-copilot"]).toBeUndefined();
+    expect(box.readStore()["github-copilot"].refreshRefusedAt).toBeNumber();
     expect(box.readStore().anthropic).toBeDefined();
   });
 

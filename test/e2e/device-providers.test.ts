@@ -195,14 +195,14 @@ describe("what sets the three apart", () => {
     expect(k.tokenRequests("refresh_token")).toHaveLength(2);
   });
 
-  test("Kimi Code: a 401 on refresh means the session is over: the login is cleared and the way back named", async () => {
+  test("Kimi Code: a 401 on refresh means the session is over: the login is marked refused (kept in auth.json for the reference) and the way back named", async () => {
     const k = fake("kimi-coding");
     box.writeStore({ "kimi-coding": k.storedLogin(-1000) });
     k.faults.push(() => Response.json({ error: "unauthorized" }, { status: 401 }));
     const r = await box.run(["token", "kimi-coding"], { env: k.env() });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("pi login kimi-coding");
-    expect(box.readStore()["kimi-coding"]).toBeUndefined();
+    expect(box.readStore()["kimi-coding"].refreshRefusedAt).toBeNumber();
     expect(k.tokenRequests("refresh_token")).toHaveLength(1);
   });
 
@@ -229,7 +229,7 @@ describe("what sets the three apart", () => {
     expect(stored.expires).toBeLessThanOrEqual(Date.now() + 24 * 3600_000);
   });
 
-  test("Meta: a mint refused with 401 ends the session: the login is cleared and `pi login meta` named", async () => {
+  test("Meta: a mint refused with 401 ends the session: the login is marked refused and `pi login meta` named", async () => {
     const m = fake("meta");
     box.writeStore({ meta: m.storedLogin(-1000) });
     m.faults.push(() => Response.json({ detail: "session expired" }, { status: 401 }));
@@ -237,7 +237,7 @@ describe("what sets the three apart", () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("Meta no longer accepts this session (HTTP 401)");
     expect(r.stderr).toContain("pi login meta");
-    expect(box.readStore().meta).toBeUndefined();
+    expect(box.readStore().meta.refreshRefusedAt).toBeNumber();
   });
 
   test("Meta: a mint without a key but with a setup page sends the person there", async () => {

@@ -298,7 +298,9 @@ describe("pi models", () => {
     const r = await box.run(["models", "anthropic", "--refresh"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("anthropic/claude-fake-new-1");
-    expect(await Bun.file(`${box.agentDir}/models.json`).exists()).toBe(true);
+    expect(await Bun.file(`${box.agentDir}/pi-models.json`).exists()).toBe(true);
+    // models.json is the reference program's configuration: pi never writes it.
+    expect(await Bun.file(`${box.agentDir}/models.json`).exists()).toBe(false);
     const again = await box.run(["models"], { env: fake.env() });
     expect(again.stdout).toContain("anthropic/claude-fake-new-1");
     const viaCache = await box.run(["-p", "--model", "fake-new", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });

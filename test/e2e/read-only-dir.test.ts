@@ -52,7 +52,7 @@ describe.skipIf(!canMount)("an agent directory pi cannot write", () => {
     const r = await runReadOnly(["models", "anthropic", "--refresh"]);
     expect(r.code).toBe(1);
     expect(r.stderr).not.toContain("unexpected failure");
-    expect(r.stderr).toContain(`could not refresh the Anthropic (Claude Pro/Max) model list: cannot write ${join(box.agentDir, "models.json")} (the filesystem is read-only)`);
+    expect(r.stderr).toContain(`could not refresh the Anthropic (Claude Pro/Max) model list: cannot write ${join(box.agentDir, "pi-models.json")} (the filesystem is read-only)`);
     expect(r.stdout).toContain("MODEL");
     expect(r.stdout).toMatch(/^anthropic\//m);
   });

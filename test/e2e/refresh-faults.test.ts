@@ -86,7 +86,7 @@ for (const provider of PROVIDERS) {
     }
 
     for (const c of CASES(provider.id)) {
-      test(`${c.name}: exit ${c.exit}, one line naming "${c.cause}", login ${c.clears ? "cleared" : "kept"}`, async () => {
+      test(`${c.name}: exit ${c.exit}, one line naming "${c.cause}", login kept${c.clears ? " (auth.json is the reference's too) and its dead token never sent again" : ""}`, async () => {
         const { login, env } = setUp(c);
         const r = await box.run(["token", provider.id], { env });
         expect(r.code).toBe(c.exit);
@@ -99,7 +99,15 @@ for (const provider of PROVIDERS) {
         const data = box.readStore();
         expect(data["other-provider"]).toEqual({ type: "oauth", refresh: "r", access: "a", expires: 1 });
         if (c.clears) {
-          expect(data[provider.id]).toBeUndefined();
+          const { refreshRefusedAt, ...rest } = data[provider.id];
+          expect(rest).toEqual(login);
+          expect(refreshRefusedAt).toBeGreaterThan(Date.now() - 60_000);
+          expect(lines[0]).toContain("the login stays in");
+          const sent = fake.requests.length;
+          const again = await box.run(["token", provider.id], { env });
+          expect(again.code).toBe(c.exit);
+          expect(again.stderr).toContain(`run \`pi login ${provider.id}\``);
+          expect(fake.requests.length).toBe(sent);
         } else {
           const { rateLimitedUntil, unansweredRefreshes, ...rest } = data[provider.id];
           expect(rest).toEqual(login);
@@ -110,16 +118,16 @@ for (const provider of PROVIDERS) {
         expect(box.storeMode()).toBe(0o600);
       });
 
-      if (provider.apiKeyVariable) test(`${c.name}: with an API key set, pi uses the key and warns once`, async () => {
+      if (provider.apiKeyVariable) test(`${c.name}: with an API key set, pi does not switch to the key billed per token, and says how to choose it`, async () => {
         const { env } = setUp(c);
         const r = await box.run(["token", provider.id], { env: { ...env, [provider.apiKeyVariable!]: "sk-ant-api03-fallback-key" } });
-        expect(r.code).toBe(0);
-        expect(r.stdout).toBe("sk-ant-api03-fallback-key\n");
+        expect(r.code).toBe(c.exit);
+        expect(r.stdout).toBe("");
         const lines = r.stderr.trimEnd().split("\n");
         expect(lines).toHaveLength(1);
-        expect(lines[0]).toStartWith("pi: warning:");
         expect(lines[0]).toContain(`(${c.cause})`);
-        expect(lines[0]).toContain(`using ${provider.apiKeyVariable}`);
+        expect(lines[0]).toContain(`pi did not switch to ${provider.apiKeyVariable}`);
+        expect(lines[0]).toContain(`pi logout ${provider.id}`);
       });
     }
   });

@@ -73,15 +73,17 @@ describe("pi token", () => {
     expect(r.stderr).toContain("ANTHROPIC_API_KEY");
   });
 
-  test("exits 4 and clears the login when the provider answers invalid_grant", async () => {
+  test("exits 4 on invalid_grant and keeps the login in auth.json, which the reference shares, marked so it is not sent again (issue 31, point 7)", async () => {
     const tokens = fake.issueFamily();
-    box.writeStore({ anthropic: storedLogin(tokens, -1000), other: { kept: true } });
+    const login = storedLogin(tokens, -1000);
+    box.writeStore({ anthropic: login, other: { kept: true } });
     fake.faults.push(() => oauthError(400, "invalid_grant", "Refresh token revoked"));
     const r = await box.run(["token"], { env: fake.env() });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("pi login anthropic");
+    expect(r.stderr).toContain("Refresh token revoked");
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(box.readStore()).toEqual({ other: { kept: true } });
+    expect(box.readStore()).toEqual({ anthropic: { ...login, refreshRefusedAt: expect.any(Number) }, other: { kept: true } });
   });
 
   test("exits 5 and keeps the login when the server fails", async () => {
@@ -111,14 +113,15 @@ describe("pi token", () => {
     expect(r.stderr).toContain("could not reach 127.0.0.1:9");
   });
 
-  test("falls back to ANTHROPIC_API_KEY with a warning when the refresh fails", async () => {
+  test("does not fall back to ANTHROPIC_API_KEY, billed per token, when the refresh fails: it says what happened and how to choose the key (issue 31, point 7)", async () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
     fake.faults.push(() => new Response("busy", { status: 503 }));
     const r = await box.run(["token"], { env: { ...fake.env(), ANTHROPIC_API_KEY: "sk-ant-api03-fallback" } });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe("sk-ant-api03-fallback\n");
+    expect(r.code).toBe(5);
+    expect(r.stdout).toBe("");
     expect(r.stderr).toContain("HTTP 503");
-    expect(r.stderr).toContain("ANTHROPIC_API_KEY");
+    expect(r.stderr).toContain("pi did not switch to ANTHROPIC_API_KEY");
+    expect(r.stderr).toContain("pi logout anthropic");
   });
 
   test("exits 2 on a malformed duration", async () => {

@@ -70,12 +70,12 @@ describe("a refresh whose outcome is unknown", () => {
     expect(box.readStore().anthropic.unansweredRefreshes).toBeUndefined();
   });
 
-  test("with an API key to fall back on, pi uses it and says why", async () => {
+  test("with an API key set, pi does not switch to it on its own, and sends nothing", async () => {
     box.writeStore({ anthropic: { ...storedLogin(fake.issueFamily(), -1000), unansweredRefreshes: 2 } });
     const r = await box.run(["token"], { env: { ...env(), ANTHROPIC_API_KEY: "sk-ant-api03-fallback-unanswered" } });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe("sk-ant-api03-fallback-unanswered\n");
-    expect(r.stderr).toContain("using ANTHROPIC_API_KEY meanwhile");
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("pi did not switch to ANTHROPIC_API_KEY");
     expect(fake.tokenRequests()).toHaveLength(0);
   });
 });

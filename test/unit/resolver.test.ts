@@ -221,15 +221,15 @@ describe("refresh decisions", () => {
     expect(JSON.parse(readFileSync(store.path, "utf8")).anthropic.rateLimitedUntil).toBeUndefined();
   });
 
-  test("a failed refresh falls back to ANTHROPIC_API_KEY with a warning that says why", async () => {
+  test("a failed refresh does not fall back to ANTHROPIC_API_KEY, billed per token: the error says so and how to choose it", async () => {
     await seed(-1);
     const provider = providerWith(async () => {
       throw new PiError("server_error", "token refresh failed: server error (HTTP 500)");
     });
-    const resolved = await resolveCredential(provider, { store, env: { ANTHROPIC_API_KEY: "sk-ant-api03-key" } });
-    expect(resolved.source).toBe("ANTHROPIC_API_KEY");
-    expect(stderrText()).toContain("HTTP 500");
-    expect(stderrText()).toContain("using ANTHROPIC_API_KEY");
+    const error = await resolveCredential(provider, { store, env: { ANTHROPIC_API_KEY: "sk-ant-api03-key" } }).catch((e) => e);
+    expect(error).toBeInstanceOf(PiError);
+    expect(error.message).toContain("HTTP 500");
+    expect(error.message).toContain("pi did not switch to ANTHROPIC_API_KEY");
   });
 
   test("a broken stored entry falls back to the API key and says what is wrong with it", async () => {

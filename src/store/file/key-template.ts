@@ -1,26 +1,81 @@
 /**
- * auth.json's api_key values are templates (reference-providers.md §C.3), resolved on use:
- * a leading `!` runs the rest as a shell command and takes its output (a password manager's
- * CLI, typically); `$NAME` and `${NAME}` are environment variables; `$$` and `$!` are a
- * literal `$` and `!`; anything else is literal. The resolved key is never written back.
+ * auth.json's api_key values are templates, resolved on use as the reference program resolves
+ * them: a leading `!` runs the rest as a shell command and takes its output (a password
+ * manager's CLI, typically); `$NAME` and `${NAME}` are variables, looked up in the entry's own
+ * `env` object first, then in the environment — one that is unset or empty means the key is
+ * not configured (never an empty or partial key sent); `$$` and `$!` are a literal `$` and
+ * `!`; anything else is literal. The resolved key is never written back.
  */
 
 import { PiError } from "../../core/errors.ts";
 import { registerSecret } from "../../core/redact.ts";
 
 const COMMAND_TIMEOUT_MS = 10_000;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
-export function resolveKeyTemplate(template: string, env: NodeJS.ProcessEnv): string {
-  const key = template.startsWith("!") ? runKeyCommand(template.slice(1), env) : interpolate(template, env);
+export function resolveKeyTemplate(template: string, env: NodeJS.ProcessEnv, entryEnv?: unknown): string {
+  const own = typeof entryEnv === "object" && entryEnv !== null && !Array.isArray(entryEnv) ? (entryEnv as Record<string, unknown>) : {};
+  const lookup = (name: string): string | undefined => {
+    const value = typeof own[name] === "string" ? (own[name] as string) : undefined;
+    return value || env[name] || undefined;
+  };
+  const key = template.startsWith("!") ? runKeyCommand(template.slice(1), { ...env, ...stringsOf(own) }) : interpolate(template, lookup);
   registerSecret(key);
   return key;
 }
 
-function interpolate(template: string, env: NodeJS.ProcessEnv): string {
-  return template.replace(/\$(\$|!|\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (_, escape: string, braced?: string, bare?: string) => {
-    if (escape === "$" || escape === "!") return escape;
-    return env[braced ?? bare ?? ""] ?? "";
-  });
+function stringsOf(values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => typeof e[1] === "string"));
+}
+
+function interpolate(template: string, lookup: (name: string) => string | undefined): string {
+  let out = "";
+  let i = 0;
+  while (i < template.length) {
+    const dollar = template.indexOf("$", i);
+    if (dollar < 0) {
+      out += template.slice(i);
+      break;
+    }
+    out += template.slice(i, dollar);
+    const next = template[dollar + 1];
+    if (next === "$" || next === "!") {
+      out += next;
+      i = dollar + 2;
+      continue;
+    }
+    let name: string | undefined;
+    let end = dollar + 1;
+    if (next === "{") {
+      const close = template.indexOf("}", dollar + 2);
+      const inner = close < 0 ? "" : template.slice(dollar + 2, close);
+      if (close >= 0 && NAME.exec(inner)?.[0] === inner) {
+        name = inner;
+        end = close + 1;
+      } else {
+        // `${` without a name and `}`: literal, as the reference reads it.
+        out += close < 0 ? "$" : template.slice(dollar, close + 1);
+        i = close < 0 ? dollar + 1 : close + 1;
+        continue;
+      }
+    } else {
+      const match = NAME.exec(template.slice(dollar + 1));
+      if (!match) {
+        out += "$";
+        i = dollar + 1;
+        continue;
+      }
+      name = match[0];
+      end = dollar + 1 + name.length;
+    }
+    const value = lookup(name);
+    if (value === undefined) {
+      throw new PiError("no_credential", `the API key in auth.json names $${name}, which is not set, so the key is not configured; set ${name} (or put it in the entry's "env"), or run \`pi login\` to store the key itself`);
+    }
+    out += value;
+    i = end;
+  }
+  return out;
 }
 
 function runKeyCommand(command: string, env: NodeJS.ProcessEnv): string {

@@ -22,6 +22,8 @@ const TORN_READ_RETRIES = 5;
 export class FileStore implements CredentialStore {
   readonly kind = "file" as const;
   readonly shared = false;
+  /** auth.json is the reference program's store as well as pi's. */
+  readonly sharedWithReference: boolean;
 
   /** "auth.json": shared with the reference program, its lock honoured and its key templates read. */
   readonly format: "oauth.json" | "auth.json";
@@ -39,6 +41,7 @@ export class FileStore implements CredentialStore {
   ) {
     this.format = /(^|[\\/])auth\.json$/.test(path) ? "auth.json" : "oauth.json";
     this.secretsIn = this.format === "auth.json" ? "file" : secretsIn;
+    this.sharedWithReference = this.format === "auth.json";
   }
 
   get location(): string {
@@ -111,14 +114,14 @@ export class FileStore implements CredentialStore {
    * (§C.3): `!command` runs the command and takes its output, `$NAME` and `${NAME}` are
    * environment variables, `$$` is a dollar. In oauth.json a key is just a key.
    */
-  async resolveKey(key: string): Promise<string> {
+  async resolveKey(key: string, entryEnv?: unknown): Promise<string> {
     if (this.format !== "auth.json") return key;
     const { resolveKeyTemplate } = await import("./key-template.ts");
-    return resolveKeyTemplate(key, this.env);
+    return resolveKeyTemplate(key, this.env, entryEnv);
   }
 
-  private checkPlace(): Promise<void> {
-    return checkAgentFile(this.path);
+  private async checkPlace(): Promise<void> {
+    await checkAgentFile(this.path);
   }
 
   /** Under the kernel lock of the agent directory (writer.ts). */

@@ -15,6 +15,7 @@ import { CHECK_LABEL, CHECK_TEXT, KEYS, READ, type RawState, type SharedStoreHan
 export class RedisStore implements CredentialStore, SharedStoreHandle {
   readonly kind = "redis" as const;
   readonly shared = true;
+  readonly sharedWithReference = false;
   readonly address: RedisAddress;
   readonly connection: RedisConnection;
   private keyPromise: Promise<SealingKey> | undefined;

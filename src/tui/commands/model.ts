@@ -1,4 +1,5 @@
 import { catalog, defaultModel, offeredModels } from "../../app/catalog.ts";
+import { startupModelChange } from "../../app/settings.ts";
 import { qualified, selectModel } from "../../app/select-model.ts";
 import type { ModelInfo } from "../../providers/types.ts";
 import { Selector, type SelectorItem } from "../../terminal/selector.ts";
@@ -47,7 +48,7 @@ async function use(host: SessionHost, name: string): Promise<void> {
     resolved: (m, typed) => host.say(style.dim(`Using ${qualified(m)} for /model ${typed}.`)),
   });
   try {
-    await host.context.updateSettings({ model: qualified(host.model) });
+    await host.context.updateSettings(startupModelChange(host.model.provider, host.model.id));
   } catch (error) {
     if (!(error instanceof PiError)) throw error;
     // The switch stands for this session; only remembering it failed.
