@@ -47,7 +47,7 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
       return refuse("expired", `this agent's lifetime ended at ${new Date(options.until).toLocaleTimeString()}; start another with \`pi agent\` on the machine that holds the logins`);
     }
     if (request.op === "status") {
-      const view = await readStoreView(options.store);
+      const view = await readStoreView(options.store, options.env);
       const providers = [];
       for (const id of options.providers ?? PROVIDERS.map((p) => p.id)) {
         const provider = findProvider(id);

@@ -15,6 +15,7 @@ import { agentDir, displayPath, joinPath } from "../core/paths.ts";
 import { checkAgentFile } from "../store/agent-file.ts";
 import { PROVIDERS } from "../providers/registry.ts";
 import type { ModelInfo } from "../providers/types.ts";
+import { type ModelOverride, type ProviderConfig, readModelsConfig } from "./models-config.ts";
 
 export interface CachedListing {
   fetchedAt: number;
@@ -77,12 +78,35 @@ export async function catalog(env: NodeJS.ProcessEnv, provider?: string): Promis
   const known = PROVIDERS.map((p) => p.id);
   const ids = provider ? [provider] : [...new Set([...known, ...Object.keys(cache).filter((id) => known.includes(id))])];
   const out: ModelInfo[] = [];
+  const config = (await readModelsConfig(env)).providers;
   for (const id of ids) {
     const embedded = (await PROVIDERS.find((p) => p.id === id)?.models.embedded()) ?? [];
     const listed = Array.isArray(cache[id]?.models) ? cache[id]!.models.filter(isModelInfo) : [];
     const seen = new Set(embedded.map((m) => m.id));
-    out.push(...embedded, ...listed.filter((m) => !seen.has(m.id)).map((m) => ({ ...m, provider: id })));
+    const models = [...embedded, ...listed.filter((m) => !seen.has(m.id)).map((m) => ({ ...m, provider: id }))];
+    out.push(...(config[id] ? configured(id, models, config[id]!) : models));
   }
+  return out;
+}
+
+/** A provider's models as models.json adds to and overrides them (its own models win over pi's of the same id). */
+function configured(provider: string, models: ModelInfo[], config: ProviderConfig): ModelInfo[] {
+  const own = config.models.map((m) => ({ ...fromConfig(m), provider, id: m.id, name: m.name ?? m.id }));
+  const ownIds = new Set(own.map((m) => m.id));
+  return [...models.filter((m) => !ownIds.has(m.id)), ...own].map((m) => {
+    const override = config.modelOverrides[m.id];
+    return override ? { ...m, ...fromConfig(override), name: override.name ?? m.name } : m;
+  });
+}
+
+function fromConfig(m: ModelOverride & { api?: string; baseUrl?: string }): Partial<ModelInfo> {
+  const out: Partial<ModelInfo> = {};
+  if (m.contextWindow !== undefined) out.contextWindow = m.contextWindow;
+  if (m.maxTokens !== undefined) out.maxOutput = m.maxTokens;
+  if (m.input !== undefined) out.images = m.input.includes("image");
+  if (m.api !== undefined) out.api = m.api;
+  if (m.baseUrl !== undefined) out.baseUrl = m.baseUrl;
+  if (m.headers !== undefined) out.headers = m.headers;
   return out;
 }
 

@@ -12,12 +12,13 @@ import type { ChatEvent, ChatRequest, Credential, ProviderDescriptor } from "../
 import type { CredentialStore } from "../store/contract.ts";
 import { isRefreshable, readEntry } from "../store/schema.ts";
 import { catalog } from "./catalog.ts";
+import { readModelsConfig } from "./models-config.ts";
 import { credentialFrom, resolveCredential } from "./credentials.ts";
 import { closeMatches, qualified } from "./select-model.ts";
 
-export async function* chatWithRecovery(request: ChatRequest, credential: Credential, store: CredentialStore, env: NodeJS.ProcessEnv): AsyncGenerator<ChatEvent> {
+export async function* chatWithRecovery(original: ChatRequest, credential: Credential, store: CredentialStore, env: NodeJS.ProcessEnv): AsyncGenerator<ChatEvent> {
   const provider = findProvider(credential.providerId);
-  const { client } = await provider.load();
+  const [{ client }, request] = await Promise.all([provider.load(), routed(original, provider.id, env)]);
   let current = credential;
   for (let attempt = 0; ; attempt++) {
     let started = false;
@@ -43,6 +44,22 @@ export async function* chatWithRecovery(request: ChatRequest, credential: Creden
       }
     }
   }
+}
+
+/**
+ * The request as the person's models.json routes it: the provider's (or the model's) gateway
+ * as the base, and the configured headers with their values resolved now (`$VAR`, `!command`),
+ * so a company gateway is never bypassed, whatever model id was typed.
+ */
+async function routed(request: ChatRequest, providerId: string, env: NodeJS.ProcessEnv): Promise<ChatRequest> {
+  const config = (await readModelsConfig(env)).providers[providerId];
+  const info = request.info ?? { provider: providerId, id: request.model, name: request.model };
+  const templates = { ...config?.headers, ...info.headers };
+  const baseUrl = info.baseUrl ?? config?.baseUrl;
+  if (baseUrl === info.baseUrl && Object.keys(templates).length === 0) return request;
+  const { resolveConfigValue } = await import("../core/config-value.ts");
+  const headers = Object.fromEntries(Object.entries(templates).map(([name, value]) => [name, resolveConfigValue(value, env, undefined, `the header ${name} in models.json`)]));
+  return { ...request, info: { ...info, baseUrl, headers } };
 }
 
 export async function recoverFrom401(provider: ProviderDescriptor, rejected: Credential, store: CredentialStore): Promise<Credential> {

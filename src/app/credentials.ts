@@ -11,6 +11,7 @@ import type { Credential, CredentialKind, ProviderDescriptor, SourceSpec } from 
 import type { CredentialStore } from "../store/contract.ts";
 import { LIFETIME_FIELD, type StoreData, type StoredLogin, extrasOf, isRefreshable, readEntry, secretOf } from "../store/schema.ts";
 import { warnNotice } from "../core/notice.ts";
+import { resolveConfigValue, templateVariables } from "../core/config-value.ts";
 import { needsRefresh } from "./refresh-policy.ts";
 
 export interface SourceState {
@@ -29,12 +30,23 @@ export interface SourceState {
   spec: SourceSpec;
 }
 
-/** The store as the resolver sees it: its data, or why it could not be read. */
-export type StoreView = { data: StoreData } | { problem: string; error?: PiError };
+/**
+ * The store as the resolver sees it: its data, or why it could not be read; with the keys
+ * models.json configures per provider (their templates), when it was read with them.
+ */
+export type StoreView = ({ data: StoreData } | { problem: string; error?: PiError }) & { configured?: Record<string, string> };
 
 /** What every source holds right now, refreshing nothing. */
 export function describeSources(provider: ProviderDescriptor, store: StoreView, env: NodeJS.ProcessEnv): SourceState[] {
-  return provider.sources.map((spec) => describeSource(provider, spec, store, env));
+  return sourcesOf(provider, store).map((spec) => describeSource(provider, spec, store, env));
+}
+
+/** The provider's sources, with models.json's key right after the stored login, as the reference orders them. */
+function sourcesOf(provider: ProviderDescriptor, store: StoreView): readonly SourceSpec[] {
+  const template = store.configured?.[provider.id];
+  if (template === undefined) return provider.sources;
+  const at = provider.sources.findIndex((s) => s.type === "stored") + 1;
+  return [...provider.sources.slice(0, at), { type: "configured", template, file: "models.json" }, ...provider.sources.slice(at)];
 }
 
 function describeSource(provider: ProviderDescriptor, spec: SourceSpec, store: StoreView, env: NodeJS.ProcessEnv): SourceState {
@@ -42,6 +54,10 @@ function describeSource(provider: ProviderDescriptor, spec: SourceSpec, store: S
     const token = env[spec.variable]?.trim() || undefined;
     const kind = (token && provider.kindOfToken?.(token)) || spec.kind;
     return { source: spec.variable, kind, present: token !== undefined, token, spec };
+  }
+  if (spec.type === "configured") {
+    // A template naming an unset variable is not configured, as the reference sees it.
+    return { source: spec.file, kind: "api_key", present: templateVariables(spec.template).every((name) => Boolean(env[name])), spec };
   }
   if ("problem" in store) return { source: "stored", kind: "oauth", present: false, problem: store.problem, error: store.error, spec };
   const entry = readEntry(store.data, provider.id);
@@ -62,13 +78,28 @@ export function firstUsableProvider(providers: readonly ProviderDescriptor[], st
   return providers.find((p) => activeSource(p, store, env) !== undefined) ?? providers[0]!;
 }
 
-export async function readStoreView(store: CredentialStore): Promise<StoreView> {
+/** With `env`, the keys models.json configures come too (what resolving a credential needs). */
+export async function readStoreView(store: CredentialStore, env?: NodeJS.ProcessEnv): Promise<StoreView> {
+  const configured = env ? configuredKeys(env) : undefined;
   try {
-    return { data: (await store.read()).data };
+    return { data: (await store.read()).data, configured: await configured };
   } catch (error) {
-    if (error instanceof PiError) return { problem: error.message, error };
+    if (error instanceof PiError) return { problem: error.message, error, configured: await configured };
     throw error;
   }
+}
+
+/** Only the keys models.json configures (for a view built from something else, such as a store's description). */
+export async function configuredKeysView(env: NodeJS.ProcessEnv): Promise<{ configured?: Record<string, string> }> {
+  return { configured: await configuredKeys(env) };
+}
+
+/** models.json's `apiKey` of each provider pi has (a custom provider's key is its own business). */
+async function configuredKeys(env: NodeJS.ProcessEnv): Promise<Record<string, string> | undefined> {
+  const { readModelsConfig } = await import("./models-config.ts");
+  const providers = (await readModelsConfig(env)).providers;
+  const keys = Object.entries(providers).filter(([, p]) => p.apiKey !== undefined);
+  return keys.length > 0 ? Object.fromEntries(keys.map(([id, p]) => [id, p.apiKey!])) : undefined;
 }
 
 export interface ResolveOptions {
@@ -108,7 +139,7 @@ export async function agentServes(env: NodeJS.ProcessEnv): Promise<Map<string, {
  * what is usable: `pi models`, `pi usage`, the login pickers.
  */
 export async function usableSources(providers: readonly ProviderDescriptor[], store: CredentialStore, env: NodeJS.ProcessEnv): Promise<Map<string, { source: string; kind: CredentialKind }>> {
-  const view = await readStoreView(store);
+  const view = await readStoreView(store, env);
   const out = new Map<string, { source: string; kind: CredentialKind }>();
   for (const p of providers) {
     const local = activeSource(p, view, env);
@@ -158,7 +189,7 @@ export async function resolveCredential(provider: ProviderDescriptor, options: R
   const socket = agentSocket(options.env);
   if (socket && options.preferAgent) return fromAgent(provider, socket, minValidityMs);
   if (!socket && options.preferAgent) throw new PiError("usage", "--agent needs PI_AGENT_SOCK: start `pi agent` on the machine that holds the logins and set what it prints");
-  const states = describeSources(provider, await readStoreView(options.store), options.env);
+  const states = describeSources(provider, await readStoreView(options.store, options.env), options.env);
   let failure: PiError | undefined;
 
   for (const state of states) {
@@ -187,6 +218,10 @@ export async function resolveCredential(provider: ProviderDescriptor, options: R
 
 async function use(provider: ProviderDescriptor, state: SourceState, options: ResolveOptions, minValidityMs: number): Promise<Credential> {
   const base = { providerId: provider.id, source: state.source, kind: state.kind };
+  if (state.spec.type === "configured") {
+    const token = resolveConfigValue(state.spec.template, options.env, undefined, `the apiKey of ${provider.id} in models.json`);
+    return { ...base, token, extras: {} };
+  }
   if (state.spec.type === "env") {
     if (!state.spec.exchange) return { ...base, token: state.token!, extras: {} };
     const exchanged = await (await provider.load()).exchange!(state.token!);

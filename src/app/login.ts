@@ -192,7 +192,7 @@ export async function existingLogin(agentStore: CredentialStore, env: NodeJS.Pro
     const rows = accountsOf(data, provider);
     // A named account that is not there yet replaces nothing.
     if (account !== undefined && !rows.some((r) => r.name === account)) return undefined;
-    const view = await readStoreView(account === undefined ? agentStore : await storeForAccount(agentStore, provider, account));
+    const view = await readStoreView(account === undefined ? agentStore : await storeForAccount(agentStore, provider, account), env);
     const stored = describeSources(provider, view, env).find((s) => s.source === "stored")?.stored;
     if (!stored) return undefined;
     return stored.type === "api_key" ? "with an API key" : typeof stored.email === "string" ? `as ${stored.email}` : "with a stored login";

@@ -13,9 +13,9 @@ import { displayPath } from "../core/paths.ts";
 import { maskToken } from "../core/redact.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore, StoreDescription } from "../store/contract.ts";
-import { RATE_LIMIT_FIELD, type StoreData, isRefreshable } from "../store/schema.ts";
+import { RATE_LIMIT_FIELD, REFUSED_FIELD, type StoreData, isRefreshable } from "../store/schema.ts";
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
-import { type StoreView, agentServes, agentSocket, describeSources } from "./credentials.ts";
+import { type StoreView, agentServes, agentSocket, configuredKeysView, describeSources } from "./credentials.ts";
 
 export interface ProviderStatus {
   id: string;
@@ -54,8 +54,8 @@ export async function collectStatus(store: CredentialStore, env: NodeJS.ProcessE
     checkAccountName(options.account);
     if (providers.length !== 1) throw new PiError("usage", "--account goes with one provider; see `pi status --help`");
   }
-  const { data, location, ...described } = await store.describe();
-  const view: StoreView = data ? { data } : { problem: described.problem ?? "the logins could not be read" };
+  const [{ data, location, ...described }, { configured }] = await Promise.all([store.describe(), configuredKeysView(env)]);
+  const view: StoreView = data ? { data, configured } : { problem: described.problem ?? "the logins could not be read", configured };
   const statuses = providers.map((p) => describeProvider(p, accountView(p, view, options.account), env));
   return { store: { ...described, path: location }, providers: await withAgent(statuses, env) };
 }
@@ -116,6 +116,10 @@ function describeProvider(provider: ProviderDescriptor, view: ShownView, env: No
   }
   // A problem of the whole store is said once, under the store (renderStatusText), not under every provider.
   if (stored?.problem && "data" in view) warnings.push(stored.problem);
+  const refusedAt = stored?.stored?.[REFUSED_FIELD];
+  if (typeof refusedAt === "number") {
+    warnings.push(`the provider refused this login's refresh at ${new Date(refusedAt).toLocaleString()}; run \`pi login ${provider.id}\` to sign in again`);
+  }
   const pausedUntil = stored?.stored?.[RATE_LIMIT_FIELD];
   if (typeof pausedUntil === "number" && pausedUntil > Date.now()) {
     warnings.push(`the provider rate-limited token refreshes; no pi process will ask again before ${new Date(pausedUntil).toLocaleTimeString()} (${describeExpiry(pausedUntil)})`);
@@ -129,7 +133,7 @@ function describeProvider(provider: ProviderDescriptor, view: ShownView, env: No
     usable: active !== undefined,
     source: active?.source ?? null,
     kind: active?.kind ?? null,
-    sourceNote: spec?.type === "env" ? (spec.describe ?? null) : null,
+    sourceNote: spec?.type === "env" ? (spec.describe ?? null) : spec?.type === "configured" ? `its apiKey for ${provider.id}, resolved on use` : null,
     token: active?.token ? maskToken(active.token) : null,
     expires: expires === undefined ? null : new Date(expires).toISOString(),
     expiresIn: expires === undefined ? null : describeExpiry(expires),
@@ -160,7 +164,7 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
       lines.push(`  not logged in — run \`pi login ${s.id}\`${env.length ? `, or set ${env.join(" or ")}` : ""}`);
     } else {
       lines.push(`  source:   ${s.source} (${s.sourceNote ?? (s.kind === "api_key" ? "API key" : "OAuth")})`);
-      lines.push(`  token:    ${s.token ?? "held by the agent, not on this machine"}`);
+      lines.push(`  token:    ${s.token ?? (s.source === "agent" ? "held by the agent, not on this machine" : "not read until it is used")}`);
       for (const [name, value] of Object.entries(s.details)) lines.push(`  ${`${name}:`.padEnd(10)}${value}`);
       lines.push(`  expires:  ${expiryText(s)}`);
       const usage = s.usage ? statusLine(s.usage) : undefined;
@@ -192,6 +196,7 @@ function expiryText(s: ProviderStatus): string {
     if (!s.expired) return s.renewable ? `the access token ${s.expiresIn} (renewed automatically; the login stays)` : s.expiresIn;
     return s.renewable ? `the access token ${s.expiresIn} — renewed on next use` : `${s.expiresIn} — cannot be renewed; run \`pi login ${s.id}\``;
   }
+  if (s.source === "models.json") return "never (an API key)";
   if (s.source !== "stored") return "unknown (set in the environment)";
   if (s.kind === "api_key") return "never (an API key)";
   return s.neverExpires ? "never (a key that does not expire)" : "unknown (a token without expiry information)";

@@ -52,7 +52,7 @@ export async function usageOf(store: CredentialStore, provider: ProviderDescript
   if (provider.noUsage) return { ...empty, status: "unavailable", note: provider.noUsage };
   const target = await storeForAccount(store, provider, options.account);
   // Nothing here, and an agent lends this provider: its record and once-a-minute memo answer, with no token lent for it.
-  if (agentSocket(options.env) && !activeSource(provider, await readStoreView(target), options.env)) return usageFromAgent(provider, options, empty);
+  if (agentSocket(options.env) && !activeSource(provider, await readStoreView(target, options.env), options.env)) return usageFromAgent(provider, options, empty);
   let credential: Credential;
   try {
     credential = await resolveCredential(provider, { store: target, env: options.env });

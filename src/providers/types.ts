@@ -24,7 +24,13 @@ export type SourceSpec =
       /** What status says this source is, when the kind alone does not say it. */
       describe?: string;
     }
-  | { type: "stored" };
+  | { type: "stored" }
+  /**
+   * A key the person's models.json gives the provider (`apiKey`: literal, `$VAR` or
+   * `!command`), tried right after the stored login as the reference tries it. Not declared
+   * by providers: the application adds it where models.json has one.
+   */
+  | { type: "configured"; template: string; file: string };
 
 /** One model pi knows of. */
 export interface ModelInfo {
@@ -36,8 +42,14 @@ export interface ModelInfo {
   images?: boolean;
   /** The wire format this model is called with, for providers that serve several. */
   api?: string;
-  /** Where the model is served, when the provider's own catalog says so (a gateway's `baseUrl`). */
+  /**
+   * Where the model is served, when the provider's own catalog says so (a gateway's `baseUrl`)
+   * or the person's models.json does (a company gateway): the client's base instead of the
+   * vendor's, unless the provider's endpoint variable is set for the run.
+   */
   baseUrl?: string;
+  /** Headers the person configured for this model (models.json), already resolved when a client sees them. */
+  headers?: Record<string, string>;
   /**
    * The longest answer the model can give, in tokens. Sent only where the wire format
    * requires a limit (Anthropic Messages' `max_tokens`) and the person set none.

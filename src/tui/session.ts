@@ -114,7 +114,7 @@ class Session implements SessionHost {
 
   /** `--model`: among matches, a provider the person can use now comes first. */
   private async namedModel(name: string): Promise<ModelInfo> {
-    const view = await readStoreView(await this.context.store());
+    const view = await readStoreView(await this.context.store(), this.context.env);
     const usable = (id: string) => activeSource(findProvider(id), view, this.context.env) !== undefined;
     return selectModel({ model: name, fallbackProvider: firstUsableProvider(PROVIDERS, view, this.context.env).id, env: this.context.env, usable });
   }
@@ -129,7 +129,7 @@ class Session implements SessionHost {
         // A model pi no longer knows: fall back to the default, as on a first run.
       }
     }
-    return selectModel({ env: this.context.env, fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(await this.context.store()), this.context.env).id });
+    return selectModel({ env: this.context.env, fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(await this.context.store(), this.context.env), this.context.env).id });
   }
 
   /**
@@ -430,6 +430,6 @@ class Session implements SessionHost {
   }
 
   private async sourceOf(provider: ProviderDescriptor): Promise<string | undefined> {
-    return activeSource(provider, await readStoreView(await this.context.store()), this.context.env)?.source;
+    return activeSource(provider, await readStoreView(await this.context.store(), this.context.env), this.context.env)?.source;
   }
 }

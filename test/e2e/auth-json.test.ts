@@ -185,7 +185,7 @@ describe("auth.json key templates", () => {
     const r = await box.run(["token"], { env: fake.env() });
     expect(r.code).not.toBe(0);
     expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-    expect(r.stderr).toContain("the API key command in auth.json (false …) failed with exit code 1");
+    expect(r.stderr).toContain("the command of the API key in auth.json (false …) failed with exit code 1");
     expect(r.stderr).not.toContain("hunter2");
   });
 

@@ -26,9 +26,9 @@ export function ensureReference(): string {
   return REFERENCE_CLI;
 }
 
-/** Run the reference with `args`, its URLs rewritten by prefix. */
-export function spawnReference(args: string[], env: Record<string, string>, rewrites: Record<string, string>) {
-  return Bun.spawn([process.execPath, "--preload", PRELOAD, REFERENCE_CLI, ...args], {
+/** Run the reference with `args`, its URLs rewritten by prefix; `wrapper` goes first (`sh -c 'umask 002; exec "$@"' sh`). */
+export function spawnReference(args: string[], env: Record<string, string>, rewrites: Record<string, string>, wrapper: string[] = []) {
+  return Bun.spawn([...wrapper, process.execPath, "--preload", PRELOAD, REFERENCE_CLI, ...args], {
     env: { ...env, BUN_BE_BUN: "1", PI_REF_REWRITE: JSON.stringify(rewrites) },
     stdin: "ignore",
     stdout: "pipe",
@@ -36,8 +36,8 @@ export function spawnReference(args: string[], env: Record<string, string>, rewr
   });
 }
 
-export async function runReference(args: string[], env: Record<string, string>, rewrites: Record<string, string>) {
-  const proc = spawnReference(args, env, rewrites);
+export async function runReference(args: string[], env: Record<string, string>, rewrites: Record<string, string>, wrapper: string[] = []) {
+  const proc = spawnReference(args, env, rewrites, wrapper);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
 }

@@ -43,7 +43,7 @@ const command = defineCommand({
     const maxTokens = parseMaxTokens(args["max-tokens"]);
     const minLeft = args["min-left"] === undefined ? undefined : (await import("../../app/usage-words.ts")).parsePercent(args["min-left"], "--min-left");
     const agentStore = await context.store();
-    const view = await readStoreView(agentStore);
+    const view = await readStoreView(agentStore, context.env);
     const wanted = {
       env: context.env,
       provider: args.provider === undefined ? undefined : findProvider(args.provider).id,

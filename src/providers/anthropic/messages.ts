@@ -16,8 +16,9 @@ import { quotaFromHeaders } from "./quota-headers.ts";
 
 const PURPOSE = "the request to Anthropic";
 
-export function messagesBase(env: NodeJS.ProcessEnv = process.env): string {
-  return (env.ANTHROPIC_BASE_URL || "https://api.anthropic.com").replace(/\/+$/, "");
+/** ANTHROPIC_BASE_URL (set for the run), else the configured gateway (models.json `baseUrl`), else Anthropic's API. */
+export function messagesBase(env: NodeJS.ProcessEnv = process.env, configured?: string): string {
+  return (env.ANTHROPIC_BASE_URL || configured || "https://api.anthropic.com").replace(/\/+$/, "");
 }
 
 function authHeaders(credential: Credential): Record<string, string> {
@@ -31,8 +32,8 @@ const modelList = z.object({ data: z.array(z.object({ id: z.string(), display_na
 
 function chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
   return streamMessages({
-    url: `${messagesBase()}/v1/messages`,
-    headers: authHeaders(credential),
+    url: `${messagesBase(process.env, request.info?.baseUrl)}/v1/messages`,
+    headers: { ...request.info?.headers, ...authHeaders(credential) },
     body: messagesBody(request),
     purpose: PURPOSE,
     name: "Anthropic",

@@ -67,11 +67,12 @@ async function* chat(request: ChatRequest, credential: Credential): AsyncGenerat
 }
 
 function chatOnce(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
-  const base = apiBase(credential);
+  // The token names its API host; a gateway in models.json goes first, PI_COPILOT_API_URL before both.
+  const base = process.env.PI_COPILOT_API_URL || !request.info?.baseUrl ? apiBase(credential) : request.info.baseUrl;
   const api = request.info?.api ?? "openai-completions";
   const call = (path: string, body: unknown, errorText: (text: string) => string | undefined): StreamCall => ({
     url: `${base}${path}`,
-    headers: { ...authHeaders(credential), ...(api === "anthropic-messages" ? { "anthropic-version": "2023-06-01" } : {}) },
+    headers: { ...request.info?.headers, ...authHeaders(credential), ...(api === "anthropic-messages" ? { "anthropic-version": "2023-06-01" } : {}) },
     body,
     purpose: PURPOSE,
     name: "Copilot",

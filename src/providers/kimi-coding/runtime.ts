@@ -69,7 +69,7 @@ export const runtime: ProviderRuntime = {
     providerId: "kimi-coding",
     name: "Kimi Code",
     api: "openai-completions",
-    url: () => `${kimiEndpoints().apiBase}/chat/completions`,
+    url: (configured) => `${process.env.PI_KIMI_API_URL || !configured ? kimiEndpoints().apiBase : configured}/chat/completions`,
     body: { stream_options: { include_usage: true } },
     // Kimi's endpoint takes the older field only.
     maxTokensField: "max_tokens",

@@ -81,5 +81,5 @@ export const runtime: ProviderRuntime = {
   login: (_method, ui) => login(ui),
   refresh,
   revoke: async () => ({ revoked: false, note: "Meta has no revocation endpoint for this sign-in; the key lapses within a day" }),
-  client: bearerClient({ providerId: "meta", name: "Meta", api: "openai-responses", url: () => metaEndpoints().responsesUrl }),
+  client: bearerClient({ providerId: "meta", name: "Meta", api: "openai-responses", url: (configured) => (process.env.PI_META_API_URL || !configured ? metaEndpoints().responsesUrl : `${configured}/responses`) }),
 };

@@ -16,8 +16,8 @@ import { quotaFromHeaders } from "./usage.ts";
 const PURPOSE = "the request to OpenAI";
 
 /** `PI_CODEX_API_URL`, else ChatGPT's backend; `/codex/responses` under it (a base that already ends so is kept). */
-export function responsesUrl(env: NodeJS.ProcessEnv = process.env): string {
-  const base = (env.PI_CODEX_API_URL || "https://chatgpt.com/backend-api").replace(/\/+$/, "");
+export function responsesUrl(env: NodeJS.ProcessEnv = process.env, configured?: string): string {
+  const base = (env.PI_CODEX_API_URL || configured || "https://chatgpt.com/backend-api").replace(/\/+$/, "");
   if (base.endsWith("/codex/responses")) return base;
   return base.endsWith("/codex") ? `${base}/responses` : `${base}/codex/responses`;
 }
@@ -50,8 +50,9 @@ function chat(request: ChatRequest, credential: Credential): AsyncGenerator<Chat
   }
   const accountId = credential.extras.accountId ?? accountIdOf(credential.token) ?? "";
   return streamResponses({
-    url: responsesUrl(),
+    url: responsesUrl(process.env, request.info?.baseUrl),
     headers: {
+      ...request.info?.headers,
       Authorization: `Bearer ${credential.token}`,
       "chatgpt-account-id": accountId,
       "OpenAI-Beta": "responses=experimental",

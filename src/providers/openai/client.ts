@@ -42,8 +42,8 @@ function chat(request: ChatRequest, credential: Credential): AsyncGenerator<Chat
     throw new PiError("usage", "a ChatGPT sign-in's requests take no output limit (the API refuses one for subscription tokens); run again without --max-tokens, or use an OpenAI API key");
   }
   return streamResponses({
-    url: `${apiBase()}/responses`,
-    headers: { Authorization: `Bearer ${credential.token}` },
+    url: `${process.env.PI_OPENAI_API_URL || !request.info?.baseUrl ? apiBase() : request.info.baseUrl}/responses`,
+    headers: { ...request.info?.headers, Authorization: `Bearer ${credential.token}` },
     body: openaiBody(request, chatgpt),
     purpose: PURPOSE,
     name: "OpenAI",

@@ -92,7 +92,7 @@ const completions = bearerClient({
   providerId: "openrouter",
   name: "OpenRouter",
   api: "openai-completions",
-  url: () => `${openrouterUrls().apiBase}/chat/completions`,
+  url: (configured) => `${process.env.PI_OPENROUTER_URL || !configured ? openrouterUrls().apiBase : configured}/chat/completions`,
   // As the reference sends them: usage at the end of the stream, and nothing kept by the upstream provider.
   body: { stream_options: { include_usage: true }, store: false },
   listModels,
@@ -105,8 +105,8 @@ const completions = bearerClient({
 function messages(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
   const purpose = "the request to OpenRouter";
   return streamMessages({
-    url: `${openrouterUrls().apiBase}/messages`,
-    headers: { "x-api-key": credential.token, "anthropic-version": "2023-06-01" },
+    url: `${process.env.PI_OPENROUTER_URL || !request.info?.baseUrl ? openrouterUrls().apiBase : request.info.baseUrl}/messages`,
+    headers: { ...request.info?.headers, "x-api-key": credential.token, "anthropic-version": "2023-06-01" },
     body: messagesBody(request),
     purpose,
     name: "OpenRouter",

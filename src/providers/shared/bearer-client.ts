@@ -19,8 +19,12 @@ export interface BearerClientSpec {
   /** "xAI": in messages. */
   name: string;
   api: "openai-responses" | "openai-completions";
-  /** The endpoint (read at call time, so the environment's override applies). */
-  url(): string;
+  /**
+   * The endpoint, read at call time: the environment's override, else under `configured` (a
+   * gateway the person's models.json names, with the reference's meaning of the provider's
+   * `baseUrl`), else the provider's own.
+   */
+  url(configured?: string): string;
   headers?(credential: Credential): Record<string, string>;
   /** Fields added to the standard body (e.g. stream_options). */
   body?: Record<string, unknown>;
@@ -50,8 +54,8 @@ export function bearerClient(spec: BearerClientSpec): ModelClient {
     chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
       const body = { ...(spec.api === "openai-responses" ? responsesBody(request) : chatCompletionsBody(request, spec.maxTokensField)), ...spec.body };
       const call = {
-        url: spec.url(),
-        headers: { Authorization: `Bearer ${credential.token}`, ...spec.headers?.(credential) },
+        url: spec.url(request.info?.baseUrl),
+        headers: { ...request.info?.headers, Authorization: `Bearer ${credential.token}`, ...spec.headers?.(credential) },
         body,
         purpose,
         name: spec.name,

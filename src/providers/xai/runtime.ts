@@ -47,5 +47,5 @@ export const runtime: ProviderRuntime = {
   refresh,
   revoke: async () => ({ revoked: false, note: "xAI has no revocation endpoint for this sign-in; to withdraw it, remove pi from your xAI account's connected apps" }),
   usage: (request) => import("./usage.ts").then((m) => m.xaiUsage(request)),
-  client: bearerClient({ providerId: "xai", name: "xAI", api: "openai-responses", url: () => `${xaiEndpoints().apiBase}/responses` }),
+  client: bearerClient({ providerId: "xai", name: "xAI", api: "openai-responses", url: (configured) => `${process.env.XAI_BASE_URL || !configured ? xaiEndpoints().apiBase : configured}/responses` }),
 };

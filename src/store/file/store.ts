@@ -116,8 +116,8 @@ export class FileStore implements CredentialStore {
    */
   async resolveKey(key: string, entryEnv?: unknown): Promise<string> {
     if (this.format !== "auth.json") return key;
-    const { resolveKeyTemplate } = await import("./key-template.ts");
-    return resolveKeyTemplate(key, this.env, entryEnv);
+    const { resolveConfigValue } = await import("../../core/config-value.ts");
+    return resolveConfigValue(key, this.env, entryEnv);
   }
 
   private async checkPlace(): Promise<void> {

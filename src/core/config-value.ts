@@ -1,25 +1,27 @@
 /**
- * auth.json's api_key values are templates, resolved on use as the reference program resolves
- * them: a leading `!` runs the rest as a shell command and takes its output (a password
+ * Configuration values of the reference program's files — auth.json's api_key values,
+ * models.json's `apiKey` and `headers` — are templates, resolved on use as the reference
+ * resolves them: a leading `!` runs the rest as a shell command and takes its output (a password
  * manager's CLI, typically); `$NAME` and `${NAME}` are variables, looked up in the entry's own
  * `env` object first, then in the environment — one that is unset or empty means the key is
  * not configured (never an empty or partial key sent); `$$` and `$!` are a literal `$` and
  * `!`; anything else is literal. The resolved key is never written back.
  */
 
-import { PiError } from "../../core/errors.ts";
-import { registerSecret } from "../../core/redact.ts";
+import { PiError } from "./errors.ts";
+import { registerSecret } from "./redact.ts";
 
 const COMMAND_TIMEOUT_MS = 10_000;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
-export function resolveKeyTemplate(template: string, env: NodeJS.ProcessEnv, entryEnv?: unknown): string {
+/** `where` names the value in messages: "the API key in auth.json", "a header of models.json". */
+export function resolveConfigValue(template: string, env: NodeJS.ProcessEnv, entryEnv?: unknown, where = "the API key in auth.json"): string {
   const own = typeof entryEnv === "object" && entryEnv !== null && !Array.isArray(entryEnv) ? (entryEnv as Record<string, unknown>) : {};
   const lookup = (name: string): string | undefined => {
     const value = typeof own[name] === "string" ? (own[name] as string) : undefined;
     return value || env[name] || undefined;
   };
-  const key = template.startsWith("!") ? runKeyCommand(template.slice(1), { ...env, ...stringsOf(own) }) : interpolate(template, lookup);
+  const key = template.startsWith("!") ? runKeyCommand(template.slice(1), { ...env, ...stringsOf(own) }, where) : interpolate(template, lookup, where);
   registerSecret(key);
   return key;
 }
@@ -28,7 +30,18 @@ function stringsOf(values: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => typeof e[1] === "string"));
 }
 
-function interpolate(template: string, lookup: (name: string) => string | undefined): string {
+/** The variables a template names (none for a command): to say a value is not configured without resolving it. */
+export function templateVariables(template: string): string[] {
+  if (template.startsWith("!")) return [];
+  const names: string[] = [];
+  interpolate(template, (name) => {
+    names.push(name);
+    return "";
+  }, "");
+  return names;
+}
+
+function interpolate(template: string, lookup: (name: string) => string | undefined, where: string): string {
   let out = "";
   let i = 0;
   while (i < template.length) {
@@ -70,7 +83,7 @@ function interpolate(template: string, lookup: (name: string) => string | undefi
     }
     const value = lookup(name);
     if (value === undefined) {
-      throw new PiError("no_credential", `the API key in auth.json names $${name}, which is not set, so the key is not configured; set ${name} (or put it in the entry's "env"), or run \`pi login\` to store the key itself`);
+      throw new PiError("no_credential", `${where} names $${name}, which is not set, so it is not configured; set ${name}${where.includes("auth.json") ? ` (or put it in the entry's "env"), or run \`pi login\` to store the key itself` : ""}`);
     }
     out += value;
     i = end;
@@ -78,15 +91,15 @@ function interpolate(template: string, lookup: (name: string) => string | undefi
   return out;
 }
 
-function runKeyCommand(command: string, env: NodeJS.ProcessEnv): string {
+function runKeyCommand(command: string, env: NodeJS.ProcessEnv, where: string): string {
   const shell = process.platform === "win32" ? ["cmd.exe", "/d", "/s", "/c", command] : ["/bin/sh", "-c", command];
   const result = Bun.spawnSync(shell, { env, stdin: "ignore", stdout: "pipe", stderr: "ignore", timeout: COMMAND_TIMEOUT_MS });
   // Only the command's first words go into messages: the rest may carry an argument that is a secret.
   const shown = command.trim().split(/\s+/)[0] ?? "";
   if (!result.success) {
-    throw new PiError("no_credential", `the API key command in auth.json (${shown} …) ${result.exitCode === null ? `did not finish within ${COMMAND_TIMEOUT_MS / 1000} s` : `failed with exit code ${result.exitCode}`}; run it yourself to see why`);
+    throw new PiError("no_credential", `the command of ${where} (${shown} …) ${result.exitCode === null ? `did not finish within ${COMMAND_TIMEOUT_MS / 1000} s` : `failed with exit code ${result.exitCode}`}; run it yourself to see why`);
   }
   const key = result.stdout.toString().trim();
-  if (!key) throw new PiError("no_credential", `the API key command in auth.json (${shown} …) printed nothing; run it yourself to see why`);
+  if (!key) throw new PiError("no_credential", `the command of ${where} (${shown} …) printed nothing; run it yourself to see why`);
   return key;
 }

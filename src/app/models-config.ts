@@ -1,0 +1,164 @@
+/**
+ * models.json in the agent directory: the person's configuration of the reference program's
+ * providers and models (docs/models-configuration.md in its package), which pi honours and
+ * never writes. JSONC as the reference reads it (`//` comments, trailing commas). What pi
+ * takes from it:
+ *  - for a provider pi has: `baseUrl` (a company gateway: model calls go there, not to the
+ *    vendor), `headers` (values resolved like keys: `$VAR`, `!command`), `apiKey` (a key used
+ *    when nothing else is configured, as the reference uses it), custom `models`, and
+ *    `modelOverrides` (name, context window, output limit, image input);
+ *  - a provider pi does not have: listed with its models, served through its `api`
+ *    (app/custom-providers.ts).
+ * A file your own group can write is read, but nothing in it that could send a credential
+ * elsewhere (base URLs, headers, keys, custom providers) is used, and pi says so once.
+ */
+
+import { warnNotice } from "../core/notice.ts";
+import { agentDir, displayPath, joinPath } from "../core/paths.ts";
+import { checkAgentFile } from "../store/agent-file.ts";
+
+export interface ConfiguredModel {
+  id: string;
+  name?: string;
+  api?: string;
+  baseUrl?: string;
+  reasoning?: boolean;
+  input?: string[];
+  contextWindow?: number;
+  maxTokens?: number;
+  headers?: Record<string, string>;
+}
+
+export type ModelOverride = Omit<ConfiguredModel, "id" | "api" | "baseUrl">;
+
+export interface ProviderConfig {
+  name?: string;
+  baseUrl?: string;
+  apiKey?: string;
+  api?: string;
+  headers?: Record<string, string>;
+  authHeader?: boolean;
+  models: ConfiguredModel[];
+  modelOverrides: Record<string, ModelOverride>;
+}
+
+export interface ModelsConfig {
+  /** Where it was read from, for messages. */
+  path: string;
+  providers: Record<string, ProviderConfig>;
+}
+
+export function modelsConfigPath(env: NodeJS.ProcessEnv): string {
+  return joinPath(agentDir(env), "models.json");
+}
+
+const loaded = new Map<string, Promise<ModelsConfig>>();
+
+/** Read once per run (per agent directory); an absent or unusable file is an empty configuration. */
+export function readModelsConfig(env: NodeJS.ProcessEnv): Promise<ModelsConfig> {
+  const path = modelsConfigPath(env);
+  let config = loaded.get(path);
+  if (!config) {
+    config = load(path, env);
+    loaded.set(path, config);
+  }
+  return config;
+}
+
+async function load(path: string, env: NodeJS.ProcessEnv): Promise<ModelsConfig> {
+  const empty: ModelsConfig = { path, providers: {} };
+  const trust = await checkAgentFile(path, { secret: false });
+  let text: string;
+  try {
+    text = await Bun.file(path).text();
+  } catch {
+    return empty;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(stripJsonComments(text.replace(/^\uFEFF/, "")));
+  } catch (error) {
+    warnNotice(`${displayPath(path, env)} could not be read (${error instanceof Error ? error.message : String(error)}); pi uses none of it, and neither does the reference program until it is fixed`);
+    return empty;
+  }
+  const providers = (value as { providers?: unknown } | null)?.providers;
+  if (typeof value !== "object" || value === null || typeof providers !== "object" || providers === null || Array.isArray(providers)) {
+    warnNotice(`${displayPath(path, env)} has no "providers" object, so pi uses none of it (the reference program refuses it too)`);
+    return empty;
+  }
+  const out: Record<string, ProviderConfig> = {};
+  for (const [id, raw] of Object.entries(providers as Record<string, unknown>)) {
+    const config = providerConfig(raw);
+    if (config) out[id] = config;
+  }
+  return { path, providers: trust === "group" ? withoutRedirections(out, path, env) : out };
+}
+
+/** What a file others may write cannot be trusted with: where credentials go, and what runs. */
+function withoutRedirections(providers: Record<string, ProviderConfig>, path: string, env: NodeJS.ProcessEnv): Record<string, ProviderConfig> {
+  let dropped = false;
+  const out: Record<string, ProviderConfig> = {};
+  for (const [id, p] of Object.entries(providers)) {
+    if (p.baseUrl || p.apiKey || p.headers || p.models.some((m) => m.baseUrl || m.headers)) dropped = true;
+    out[id] = { ...p, baseUrl: undefined, apiKey: undefined, headers: undefined, models: p.models.map(({ baseUrl: _b, headers: _h, ...m }) => m) };
+  }
+  if (dropped) warnNotice(`${displayPath(path, env)} can be written by your group, so pi ignores its base URLs, headers and keys; to use them, run: chmod g-w ${path}`);
+  return out;
+}
+
+function providerConfig(raw: unknown): ProviderConfig | undefined {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return undefined;
+  const r = raw as Record<string, unknown>;
+  const models = Array.isArray(r.models) ? r.models.map(modelEntry).filter((m): m is ConfiguredModel => m !== undefined) : [];
+  const overrides: Record<string, ModelOverride> = {};
+  if (typeof r.modelOverrides === "object" && r.modelOverrides !== null) {
+    for (const [id, o] of Object.entries(r.modelOverrides as Record<string, unknown>)) {
+      const entry = modelEntry({ ...(o as object), id });
+      if (entry) overrides[id] = entry;
+    }
+  }
+  return {
+    name: text(r.name),
+    baseUrl: text(r.baseUrl)?.replace(/\/+$/, ""),
+    apiKey: text(r.apiKey),
+    api: text(r.api),
+    headers: headers(r.headers),
+    authHeader: r.authHeader === true,
+    models,
+    modelOverrides: overrides,
+  };
+}
+
+function modelEntry(raw: unknown): ConfiguredModel | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const r = raw as Record<string, unknown>;
+  const id = text(r.id);
+  if (!id) return undefined;
+  const positive = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? v : undefined);
+  return {
+    id,
+    name: text(r.name),
+    api: text(r.api),
+    baseUrl: text(r.baseUrl)?.replace(/\/+$/, ""),
+    reasoning: typeof r.reasoning === "boolean" ? r.reasoning : undefined,
+    input: Array.isArray(r.input) ? r.input.filter((x): x is string => typeof x === "string") : undefined,
+    contextWindow: positive(r.contextWindow),
+    maxTokens: positive(r.maxTokens),
+    headers: headers(r.headers),
+  };
+}
+
+const text = (v: unknown) => (typeof v === "string" && v.trim() !== "" ? v.trim() : undefined);
+
+function headers(v: unknown): Record<string, string> | undefined {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
+  const out = Object.fromEntries(Object.entries(v as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string"));
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** `//` comments and trailing commas out, string literals untouched: the reference's JSONC. */
+export function stripJsonComments(input: string): string {
+  return input
+    .replace(/"(?:\\.|[^"\\])*"|\/\/[^\n]*/g, (m) => (m[0] === '"' ? m : ""))
+    .replace(/"(?:\\.|[^"\\])*"|,(\s*[}\]])/g, (m, tail?: string) => tail ?? (m[0] === '"' ? m : ""));
+}

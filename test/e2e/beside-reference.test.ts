@@ -1,0 +1,341 @@
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { PI_BIN, Sandbox, fakeAndSandboxPerTest, readUntil, storedLogin } from "../helpers/pi.ts";
+import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
+import { ensureReference, runReference } from "../reference/reference.ts";
+
+/**
+ * pi and the reference program (pi-coding-agent 1.6, its real CLI) on one agent directory, as
+ * their users share it (issue 31): pi never harms the reference's auth.json, settings.json or
+ * models.json, and honours what they say.
+ */
+setDefaultTimeout(120_000);
+
+let fake: FakeAnthropic;
+let box: Sandbox;
+fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+
+beforeAll(() => {
+  ensureReference();
+}, 300_000);
+
+const KEY = "sk-ant-api03-beside-the-reference-0123456789";
+const file = (name: string) => join(box.agentDir, name);
+const read = (name: string) => readFileSync(file(name), "utf8");
+function put(name: string, text: string, mode = 0o600) {
+  mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
+  writeFileSync(file(name), text);
+  chmodSync(file(name), mode);
+}
+/** The reference, its Anthropic calls sent to the fake. */
+const reference = (args: string[], extra: Record<string, string> = {}, wrapper: string[] = []) =>
+  runReference(args, { ...box.baseEnv(), ...extra }, { "https://api.anthropic.com": fake.url, "https://platform.claude.com": fake.url }, wrapper);
+const UMASK_002 = ["sh", "-c", 'umask 002 && exec "$@"', "sh"];
+/** A package the reference can install from this machine: installing it is how the reference writes settings.json. */
+function localPackage(): string {
+  const dir = join(box.root, "ext");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "index.ts"), "export default function () {}\n");
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "ext", version: "1.0.0", pi: { extensions: ["./index.ts"] } }));
+  return dir;
+}
+/** A hand-written models.json: comments, trailing commas, a custom provider. */
+const HAND_WRITTEN = `{
+  // The company's own gateway, written by hand
+  "providers": {
+    "corp": {
+      "baseUrl": "http://127.0.0.1:9/v1",
+      "api": "openai-completions",
+      "apiKey": "$CORP_KEY",
+      "models": [{ "id": "corp-large", "name": "Corp Large", "contextWindow": 64000, "maxTokens": 4000 },],
+    },
+  },
+}
+`;
+
+describe("auth.json (point 1)", () => {
+  test("a first login in a fresh directory goes to auth.json, never oauth.json, and the reference prints the key pi stored", async () => {
+    fake.apiKeys.add(KEY);
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: `${KEY}\n` });
+    expect(r.code).toBe(0);
+    expect(existsSync(file("oauth.json"))).toBe(false);
+    expect(JSON.parse(read("auth.json")).anthropic).toEqual({ type: "api_key", key: KEY });
+    const theirs = await reference(["auth", "print-api-key", "--provider", "anthropic"]);
+    expect(theirs.stdout.trim()).toBe(KEY);
+  });
+});
+
+describe("models.json is the reference's, and read-only to pi (point 2)", () => {
+  test("pi models --refresh leaves a hand-written, commented models.json byte for byte, and the reference still reads its custom provider", async () => {
+    put("models.json", HAND_WRITTEN);
+    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
+    fake.apiKeys.add(KEY);
+    const r = await box.run(["models", "anthropic", "--refresh"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(read("models.json")).toBe(HAND_WRITTEN);
+    expect(existsSync(file("pi-models.json"))).toBe(true);
+    const theirs = await reference(["--list-models"], { CORP_KEY: "corp-key" });
+    expect(theirs.stderr).not.toContain("models.json");
+    expect(theirs.stdout).toContain("corp-large");
+  });
+
+  test("in a directory without models.json, pi creates none, and the reference starts without refusing one", async () => {
+    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
+    fake.apiKeys.add(KEY);
+    expect((await box.run(["models", "anthropic", "--refresh"], { env: fake.env() })).code).toBe(0);
+    expect(existsSync(file("models.json"))).toBe(false);
+    const theirs = await reference(["--list-models"]);
+    expect(theirs.stderr).not.toContain("Invalid models.json");
+  });
+
+  test("an earlier pi's model cache in models.json is moved to pi-models.json once, and the reference stops refusing the directory", async () => {
+    const cache = JSON.stringify({ anthropic: { fetchedAt: 1, models: [{ provider: "anthropic", id: "claude-fake-new-1", name: "Fake New" }] } });
+    put("models.json", cache);
+    const r = await box.run(["models", "anthropic"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("claude-fake-new-1");
+    expect(r.stderr).toContain("moved pi's model cache");
+    expect(existsSync(file("models.json"))).toBe(false);
+    expect(read("pi-models.json")).toBe(cache);
+    const theirs = await reference(["--list-models"]);
+    expect(theirs.stderr).not.toContain("Invalid models.json");
+  });
+});
+
+describe("umask 002 (point 3)", () => {
+  test("after the reference writes settings.json 0664 under umask 002, pi token, pi status and pi -p work", async () => {
+    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
+    fake.apiKeys.add(KEY);
+    const installed = await reference(["install", localPackage()], {}, UMASK_002);
+    expect(installed.code).toBe(0);
+    expect(statSync(file("settings.json")).mode & 0o777).toBe(0o664);
+    const token = await box.run(["token", "anthropic"], { env: fake.env() });
+    expect(token.stderr).toBe("");
+    expect(token.stdout).toBe(`${KEY}\n`);
+    const status = await box.run(["status", "anthropic"], { env: fake.env() });
+    expect(status.code).toBe(0);
+    const ask = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(ask.code).toBe(0);
+    expect(ask.stdout).toContain("Hello from the fake Anthropic");
+    // The reference's file is as it wrote it.
+    expect(JSON.parse(read("settings.json")).packages).toEqual(["../ext"]);
+  });
+
+  test("a models.json edited under umask 002 is read; a settings.json key that could redirect a login is ignored, said in one line, never a lockout", async () => {
+    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
+    fake.apiKeys.add(KEY);
+    put("models.json", JSON.stringify({ providers: { anthropic: { modelOverrides: { "claude-haiku-4-5": { name: "Haiku, as we call it" } } } } }), 0o664);
+    put("settings.json", JSON.stringify({ credentialStore: "redis://127.0.0.1:1", defaultProvider: "anthropic", defaultModel: "claude-haiku-4-5" }), 0o664);
+    const ask = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(ask.code).toBe(0);
+    expect(fake.messageRequests().at(-1)?.json?.model).toBe("claude-haiku-4-5");
+    expect(ask.stderr).toContain("can be written by your group, so pi ignores credentialStore in it");
+    const models = await box.run(["models", "anthropic"], { env: fake.env() });
+    expect(models.stdout).toContain("Haiku, as we call it");
+  });
+});
+
+describe("settings.json is written as the reference writes it (point 4)", () => {
+  test("a settings.json with a trailing comma, which the reference tolerates, is never written over: pi says so", async () => {
+    const text = '{\n  "theme": "dark",\n  "packages": ["../ext"],\n}\n';
+    put("settings.json", text);
+    const theirs = await reference(["--list-models"]);
+    expect(read("settings.json")).toBe(text);
+    expect(theirs.code).toBe(0);
+    const r = await box.run(["login", "openai", "--start"], { env: fake.env() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("settings.json is not valid JSON");
+    expect(r.stderr).toContain("so pi did not change it");
+    expect(read("settings.json")).toBe(text);
+  });
+
+  test("a symlinked settings.json (dotfiles under stow) stays a link: pi writes through it, keeping every key", async () => {
+    const dotfiles = join(box.root, "dotfiles");
+    mkdirSync(dotfiles, { recursive: true });
+    writeFileSync(join(dotfiles, "settings.json"), JSON.stringify({ theme: "dark", packages: ["../ext"] }, null, 2));
+    mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
+    symlinkSync(join(dotfiles, "settings.json"), file("settings.json"));
+    const r = await box.run(["login", "openai", "--start"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(lstatSync(file("settings.json")).isSymbolicLink()).toBe(true);
+    const written = JSON.parse(readFileSync(join(dotfiles, "settings.json"), "utf8"));
+    expect(written).toMatchObject({ theme: "dark", packages: ["../ext"] });
+    expect(written.deviceId).toMatch(/^[0-9a-f-]{36}$/);
+    // The reference adds to the same file, through the same link.
+    expect((await reference(["install", localPackage()])).code).toBe(0);
+    expect(lstatSync(file("settings.json")).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(join(dotfiles, "settings.json"), "utf8")).deviceId).toBe(written.deviceId);
+  });
+
+  test("pi takes the reference's lock (settings.json.lock): while the reference holds it, pi waits and writes nothing", async () => {
+    put("settings.json", JSON.stringify({ theme: "dark" }));
+    mkdirSync(file("settings.json.lock"));
+    const proc = box.spawn(["login", "openai", "--start"], fake.env());
+    const waiting = await readUntil(proc.stderr, /waiting for the original pi to let go/);
+    expect(JSON.parse(read("settings.json")).deviceId).toBeUndefined();
+    rmdirSync(file("settings.json.lock"));
+    await waiting.rest();
+    expect(await proc.exited).toBe(0);
+    expect(JSON.parse(read("settings.json"))).toMatchObject({ theme: "dark", deviceId: expect.any(String) });
+    expect(existsSync(file("settings.json.lock"))).toBe(false);
+  });
+});
+
+describe.skipIf(!hasTmux)("--model on the command line (point 5)", () => {
+  test("pi --model sonnet with only Anthropic signed in uses Anthropic's model for the session and saves nothing; the saved default still starts pi -p", async () => {
+    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
+    fake.apiKeys.add(KEY);
+    const saved = JSON.stringify({ defaultProvider: "anthropic", defaultModel: "claude-haiku-4-5" });
+    put("settings.json", saved);
+    const term = new TmuxSession(box.root);
+    try {
+      const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
+      term.start([PI_BIN, "--model", "sonnet"], { ...base, ...fake.env(), TERM: "xterm-256color" }, { width: 120, height: 30 });
+      const screen = await term.waitFor(/· anthropic\/claude-sonnet-[\w-]+/);
+      expect(screen).not.toContain("github-copilot");
+      term.send("/quit", true);
+      term.send("Enter");
+      await term.waitFor(/\[exit 0\]/);
+    } finally {
+      term.stop();
+    }
+    expect(read("settings.json")).toBe(saved);
+    const ask = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(ask.code).toBe(0);
+    expect(fake.messageRequests().at(-1)?.json?.model).toBe("claude-haiku-4-5");
+  });
+});
+
+describe("the reference's configuration is honoured (point 6)", () => {
+  test("the start-up model the reference saved (defaultProvider, defaultModel) is the one pi -p uses", async () => {
+    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
+    fake.apiKeys.add(KEY);
+    put("settings.json", JSON.stringify({ defaultProvider: "anthropic", defaultModel: "claude-haiku-4-5" }));
+    const r = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(fake.messageRequests().map((q) => q.json?.model)).toEqual(["claude-haiku-4-5"]);
+  });
+
+  test("a company gateway in models.json (baseUrl, headers) gets the model calls; the vendor gets nothing", async () => {
+    const gateway = new FakeAnthropic().start();
+    try {
+      gateway.apiKeys.add(KEY);
+      put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
+      put("models.json", JSON.stringify({ providers: { anthropic: { baseUrl: gateway.url, headers: { "X-Corp-Team": "$CORP_TEAM" } } } }));
+      const { ANTHROPIC_BASE_URL: _vendor, ...env } = fake.env();
+      const r = await box.run(["-p", "--model", "anthropic/claude-haiku-4-5", "hi"], { env: { ...env, CORP_TEAM: "platform" } });
+      expect(r.code).toBe(0);
+      expect(fake.requests).toHaveLength(0);
+      const [call] = gateway.messageRequests();
+      expect(call?.headers["x-corp-team"]).toBe("platform");
+      expect(call?.headers["x-api-key"]).toBe(KEY);
+    } finally {
+      gateway.stop();
+    }
+  });
+
+  test("models.json's apiKey (a command) is used when nothing is stored, as the reference uses it; pi status names it", async () => {
+    put("models.json", JSON.stringify({ providers: { anthropic: { apiKey: `!echo ${KEY}` } } }));
+    fake.apiKeys.add(KEY);
+    const token = await box.run(["token", "anthropic"], { env: fake.env() });
+    expect(token.stdout).toBe(`${KEY}\n`);
+    const status = await box.run(["status", "anthropic"], { env: fake.env() });
+    expect(status.stdout).toContain("source:   models.json");
+    expect(status.stdout).not.toContain(KEY);
+    const theirs = await reference(["auth", "check", "--provider", "anthropic", "--json"]);
+    expect(JSON.parse(theirs.stdout).status).toBe("ready");
+  });
+
+  test("an auth.json key's env object is read, and a template naming an unset variable is not configured: nothing is sent", async () => {
+    fake.apiKeys.add(KEY);
+    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: "$ANTHROPIC_TEAM_KEY", env: { ANTHROPIC_TEAM_KEY: KEY } }, xai: { type: "api_key", key: "${XAI_TEAM_KEY}" } }));
+    const token = await box.run(["token", "anthropic"], { env: fake.env() });
+    expect(token.stdout).toBe(`${KEY}\n`);
+    const theirs = await reference(["auth", "print-api-key", "--provider", "anthropic"]);
+    expect(theirs.stdout.trim()).toBe(KEY);
+    const unset = await box.run(["token", "xai"], { env: fake.env() });
+    expect(unset.code).toBe(3);
+    expect(unset.stdout).toBe("");
+    expect(unset.stderr).toContain("names $XAI_TEAM_KEY, which is not set, so it is not configured");
+  });
+
+  test("HTTP_PROXY alone carries https calls too, as the reference's users expect", async () => {
+    const seen: string[] = [];
+    const proxy = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(socket, chunk) {
+          seen.push(chunk.toString().split("\r\n")[0]!);
+          socket.end("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+        },
+      },
+    });
+    try {
+      put("auth.json", JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000) }));
+      const r = await box.run(["token", "anthropic"], { env: { ...fake.env(), PI_ANTHROPIC_TOKEN_URL: "https://login.example.test/v1/oauth/token", HTTP_PROXY: `http://127.0.0.1:${proxy.port}` } });
+      expect(r.code).not.toBe(0);
+      expect(seen[0]).toStartWith("CONNECT login.example.test:443");
+    } finally {
+      proxy.stop(true);
+    }
+  });
+
+  test("settings.json's httpProxy carries pi's calls when no proxy variable is set", async () => {
+    const proxied: string[] = [];
+    const proxy = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => (proxied.push(`${req.method} ${req.url}`), new Response("proxy says no", { status: 503 })) });
+    try {
+      put("auth.json", JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000) }));
+      put("settings.json", JSON.stringify({ httpProxy: `http://127.0.0.1:${proxy.port}` }));
+      const r = await box.run(["token", "anthropic"], { env: fake.env() });
+      expect(r.code).toBe(5);
+      expect(proxied).toEqual([`POST ${fake.tokenUrl}`]);
+      expect(fake.requests).toHaveLength(0);
+    } finally {
+      proxy.stop(true);
+    }
+  });
+});
+
+describe("a refused refresh (point 7)", () => {
+  test("with ANTHROPIC_API_KEY exported, pi neither answers on the paid key nor deletes the login the reference still holds", async () => {
+    const login = storedLogin(fake.issueFamily(), -1000);
+    put("auth.json", JSON.stringify({ anthropic: login }));
+    fake.faults.push(() => Response.json({ error: "invalid_grant", error_description: "Refresh token revoked" }, { status: 400 }));
+    fake.apiKeys.add(KEY);
+    const r = await box.run(["-p", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: KEY } });
+    expect(r.code).toBe(4);
+    expect(fake.messageRequests()).toHaveLength(0);
+    expect(r.stderr).toContain("pi did not switch to ANTHROPIC_API_KEY");
+    expect(r.stderr).toContain("pi login anthropic");
+    expect(JSON.parse(read("auth.json")).anthropic).toMatchObject({ type: "oauth", refresh: login.refresh });
+    const theirs = await reference(["auth", "check", "--provider", "anthropic", "--no-refresh", "--json"]);
+    expect(JSON.parse(theirs.stdout).reason).not.toBe("credentials_not_configured");
+  });
+});
+
+describe.skipIf(!hasTmux)("the coding agent's own subcommands (point 8)", () => {
+  test("typed on a terminal, pi install and pi mcp add … --header get one line and exit 2; nothing is sent, no token shown; the reference's list still works", async () => {
+    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
+    fake.apiKeys.add(KEY);
+    const secret = "sk-mcp-secret-header-value-0123456789";
+    const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
+    for (const args of [["install", "npm:@corp/pi-tools"], ["mcp", "add", "corp", "https://mcp.example.test", "--header", `Authorization=Bearer ${secret}`], ["config"]]) {
+      const term = new TmuxSession(join(box.root));
+      try {
+        term.start([PI_BIN, ...args], { ...base, ...fake.env(), TERM: "xterm-256color" }, { width: 200, height: 20 });
+        const screen = await term.waitFor(/\[exit \d+\]/);
+        expect(screen).toContain("[exit 2]");
+        expect(screen).toContain(`\`pi ${args[0]}\` is the coding agent's`);
+        expect(screen).not.toContain(secret);
+      } finally {
+        term.stop();
+      }
+    }
+    expect(fake.requests).toHaveLength(0);
+    const theirs = await reference(["list"]);
+    expect(theirs.code).toBe(0);
+  });
+});
