@@ -322,8 +322,12 @@ describe.skipIf(!hasTmux)("the coding agent's own subcommands (point 8)", () => 
     fake.apiKeys.add(KEY);
     const secret = "sk-mcp-secret-header-value-0123456789";
     const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
-    for (const args of [["install", "npm:@corp/pi-tools"], ["mcp", "add", "corp", "https://mcp.example.test", "--header", `Authorization=Bearer ${secret}`], ["config"]]) {
-      const term = new TmuxSession(join(box.root));
+    const commands = [["install", "npm:@corp/pi-tools"], ["mcp", "add", "corp", "https://mcp.example.test", "--header", `Authorization=Bearer ${secret}`], ["config"]];
+    for (const [i, args] of commands.entries()) {
+      // A tmux server of its own for each, on a socket of its own.
+      const socketDir = join(box.root, `term-${i}`);
+      mkdirSync(socketDir, { recursive: true });
+      const term = new TmuxSession(socketDir);
       try {
         term.start([PI_BIN, ...args], { ...base, ...fake.env(), TERM: "xterm-256color" }, { width: 200, height: 20 });
         const screen = await term.waitFor(/\[exit \d+\]/);
