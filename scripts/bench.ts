@@ -30,7 +30,16 @@ try {
   const agentDir = join(work, "agent");
   mkdirSync(agentDir, { mode: 0o700 });
   const login = { type: "oauth", refresh: "sk-ant-ort01-bench", access: "sk-ant-oat01-bench-token", expires: Date.now() + 8 * 3600_000 };
-  writeFileSync(join(agentDir, "oauth.json"), JSON.stringify({ anthropic: login }), { mode: 0o600 });
+  // The directory as the reference program leaves it (issue 31): its auth.json beside pi's
+  // login, its settings.json and a hand-written models.json, all of which pi reads.
+  writeFileSync(join(agentDir, "auth.json"), JSON.stringify({ anthropic: login, groq: { type: "api_key", key: "$GROQ_KEY" } }, null, 2), { mode: 0o600 });
+  writeFileSync(join(agentDir, "settings.json"), JSON.stringify({ defaultProvider: "anthropic", defaultModel: "claude-haiku-4-5", theme: "dark", packages: ["npm:@corp/tools"] }, null, 2), { mode: 0o600 });
+  writeFileSync(
+    join(agentDir, "models.json"),
+    '{\n  // the company gateway\n  "providers": {\n    "corp": { "baseUrl": "https://llm.corp.example/v1", "api": "openai-completions", "apiKey": "$CORP_KEY", "models": [{ "id": "corp-large" },] },\n  },\n}\n',
+    { mode: 0o600 },
+  );
+  writeFileSync(join(agentDir, "models-store.json"), "{}", { mode: 0o600 });
   const env = { PATH: process.env.PATH ?? "", HOME: work, PI_CODING_AGENT_DIR: agentDir };
 
   const cases: { name: string; argv: string[]; env?: Record<string, string>; peer?: boolean }[] = [

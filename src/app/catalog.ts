@@ -72,6 +72,18 @@ export function isEarlierCache(value: unknown): boolean {
   return entries.length > 0 && entries.every(([key, v]) => key !== "providers" && typeof v === "object" && v !== null && typeof (v as CachedListing).fetchedAt === "number" && Array.isArray((v as CachedListing).models));
 }
 
+/** A listing found elsewhere (a reference login's catalog) kept as the provider's, when pi has none; a cache that cannot be written costs nothing. */
+export async function adoptListing(env: NodeJS.ProcessEnv, provider: string, listing: () => Promise<ModelInfo[] | undefined>): Promise<void> {
+  if ((await readCache(env))[provider]) return;
+  const models = await listing();
+  if (!models || models.length === 0) return;
+  try {
+    await writeCache(env, provider, models);
+  } catch {
+    // The catalog is a convenience: the login works without it.
+  }
+}
+
 /** Every model of every provider (or of one), embedded first, then those only the listing knows. */
 export async function catalog(env: NodeJS.ProcessEnv, provider?: string): Promise<ModelInfo[]> {
   const cache = await readCache(env);

@@ -9,6 +9,7 @@ import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import type { Credential, CredentialKind, ProviderDescriptor, SourceSpec } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
+import { PROVIDERS } from "../providers/registry.ts";
 import { LIFETIME_FIELD, type StoreData, type StoredLogin, extrasOf, isRefreshable, readEntry, secretOf } from "../store/schema.ts";
 import { warnNotice } from "../core/notice.ts";
 import { resolveConfigValue, templateVariables } from "../core/config-value.ts";
@@ -82,10 +83,23 @@ export function firstUsableProvider(providers: readonly ProviderDescriptor[], st
 export async function readStoreView(store: CredentialStore, env?: NodeJS.ProcessEnv): Promise<StoreView> {
   const configured = env ? configuredKeys(env) : undefined;
   try {
-    return { data: (await store.read()).data, configured: await configured };
+    const { data } = await store.read();
+    if (env) await adoptLegacyCatalogs(env, data);
+    return { data, configured: await configured };
   } catch (error) {
     if (error instanceof PiError) return { problem: error.message, error, configured: await configured };
     throw error;
+  }
+}
+
+/** A catalog a reference login carries (Radius's `gatewayConfig`) becomes the provider's listing, once. */
+async function adoptLegacyCatalogs(env: NodeJS.ProcessEnv, data: StoreData): Promise<void> {
+  for (const provider of PROVIDERS) {
+    const legacy = provider.models.legacyCatalog;
+    const entry = data[provider.id] as Record<string, unknown> | undefined;
+    if (!legacy || typeof entry !== "object" || entry === null || entry[legacy.field] === undefined) continue;
+    const { adoptListing } = await import("./catalog.ts");
+    await adoptListing(env, provider.id, () => legacy.read(entry[legacy.field]));
   }
 }
 

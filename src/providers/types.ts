@@ -97,7 +97,16 @@ export interface ProviderDescriptor {
    * list models). `fromProvider`: the provider serves the catalog itself (a gateway), so pi
    * fetches it after every sign-in, as `pi models --refresh` does.
    */
-  models: { default: string; embedded(): Promise<readonly ModelInfo[]>; fromProvider?: boolean };
+  models: {
+    default: string;
+    embedded(): Promise<readonly ModelInfo[]>;
+    fromProvider?: boolean;
+    /**
+     * A catalog a login of the reference keeps in one of its fields (Radius's legacy
+     * `gatewayConfig`): taken as the provider's listing once, when pi has none yet.
+     */
+    legacyCatalog?: { field: string; read(value: unknown): Promise<ModelInfo[] | undefined> };
+  };
   /** Sign-in methods in the order a selector offers them. */
   loginMethods: readonly LoginMethod[];
   /** Provider-only options of `pi login`, by flag name. */

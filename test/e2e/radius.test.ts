@@ -71,11 +71,11 @@ describe("pi login radius", () => {
     expect(box.readStore().radius.gateway).toBe(fake.url);
   });
 
-  test("without a gateway address: one line saying how to name one, exit 2, nothing asked of anyone", async () => {
-    const r = await box.run(["login", "radius"], { env: { PI_OAUTH_CALLBACK_PORT: "0" } });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("Radius needs the address of a gateway: set PI_RADIUS_URL");
-    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+  test("without a gateway address, pi signs in at the reference program's gateway and says so, with how to name another", async () => {
+    // A proxy that refuses: the sign-in goes nowhere, but it is plain where it was going.
+    const r = await box.run(["login", "radius", "--method", "device-code"], { env: { PI_OAUTH_CALLBACK_PORT: "0", HTTPS_PROXY: "http://127.0.0.1:1" } });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("Signing in at https://radius.pi.dev, the reference program's gateway (set PI_RADIUS_URL");
   });
 
   test("radiusUrl in settings.json names the gateway when PI_RADIUS_URL is not set", async () => {
@@ -117,6 +117,23 @@ describe("using the radius login", () => {
     const r = await box.run(["-p", "--model", "radius/balanced", "hi"], { env: env() });
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("upstream provider failed");
+  });
+
+  test("a login the reference made (no gateway named, its catalog in gatewayConfig) lists that catalog and answers through its baseUrl, asking the gateway for no listing (issue 31)", async () => {
+    const { PI_RADIUS_URL: _gateway, ...noGateway } = env();
+    const gatewayConfig = { baseUrl: `${fake.url}/v1`, models: fake.models };
+    box.writeStore({ radius: { ...fake.storedLogin(HOUR, true), gatewayConfig } });
+    const listed = await box.run(["models", "radius"], { env: noGateway });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain("balanced");
+    expect(listed.stdout).toContain("precise");
+    expect(listed.stdout).not.toContain("half-described");
+    const r = await box.run(["-p", "--model", "radius/balanced", "hi"], { env: noGateway });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(`${fake.reply}\n`);
+    expect(fake.requests.filter((q) => q.path === "/v1/config")).toHaveLength(0);
+    // The login itself is left as the reference wrote it.
+    expect(box.readStore().radius.gatewayConfig).toEqual(gatewayConfig);
   });
 
   test("a refresh goes to the gateway the login names, even when PI_RADIUS_URL names another", async () => {

@@ -115,14 +115,24 @@ async function listModels(credential: Credential): Promise<ModelInfo[]> {
   const url = gatewayEndpoints(gatewayOf(credential)).configUrl;
   const res = await httpRequest({ method: "GET", url, headers: { Authorization: `Bearer ${credential.token}` }, purpose: "listing the gateway's models" });
   if (res.status !== 200) throw failure({ status: res.status, text: res.text, headers: res.headers, url }, credential);
-  const config = gatewayConfig.safeParse(parseJson(res.text));
+  const models = catalogFromConfig(parseJson(res.text));
+  if (!models) throw callFailed("bad_response", "listing the gateway's models", `${safeHost(url)} sent a catalog pi cannot read`, "try again later");
+  return models;
+}
+
+/**
+ * A gateway's catalog (`{baseUrl, models}`), from `/v1/config` or from the `gatewayConfig` a
+ * reference login keeps; undefined when it is not one.
+ */
+export function catalogFromConfig(value: unknown): ModelInfo[] | undefined {
+  const config = gatewayConfig.safeParse(value);
   let baseUrl: string | undefined;
   try {
     baseUrl = config.success ? new URL(config.data.baseUrl).href.replace(/\/+$/, "") : undefined;
   } catch {
     baseUrl = undefined;
   }
-  if (!config.success || !baseUrl) throw callFailed("bad_response", "listing the gateway's models", `${safeHost(url)} sent a catalog pi cannot read`, "try again later");
+  if (!config.success || !baseUrl) return undefined;
   return config.data.models.flatMap((raw) => {
     const m = gatewayModel.safeParse(raw);
     if (!m.success) return [];

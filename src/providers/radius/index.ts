@@ -3,7 +3,8 @@ import type { ProviderDescriptor } from "../types.ts";
 
 /**
  * Radius: a pi gateway (reference-providers.md §P9) at an address the person names
- * (PI_RADIUS_URL, or radiusUrl in settings.json; pi ships none). It signs in by browser or
+ * (PI_RADIUS_URL, or radiusUrl in settings.json), else the reference's own (radius.pi.dev,
+ * where the reference's logins, which name no gateway, were made). It signs in by browser or
  * device code, serves its own model catalog (/v1/config) and streams pi's own message
  * events (`pi-messages`).
  */
@@ -14,7 +15,12 @@ export const radius: ProviderDescriptor = {
   sources: [{ type: "stored" }, { type: "env", variable: "RADIUS_API_KEY", kind: "api_key" }],
   tokenShapes: [],
   // The reference's default for the gateway; its catalog comes from the gateway itself.
-  models: { default: "balanced", embedded: async () => [], fromProvider: true },
+  models: {
+    default: "balanced",
+    embedded: async () => [],
+    fromProvider: true,
+    legacyCatalog: { field: "gatewayConfig", read: (value) => import("./client.ts").then((m) => m.catalogFromConfig(value)) },
+  },
   loginMethods: [
     { id: "browser", label: "Sign in with browser", hint: "the browser returns to pi on this machine", needsBrowser: true },
     { id: "device-code", label: "Sign in with device code", hint: "enter a code on the gateway's page (SSH, containers)" },

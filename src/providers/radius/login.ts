@@ -22,6 +22,7 @@ import {
   SCOPE,
   authorizationCodeForm,
   buildAuthorizeUrl,
+  DEFAULT_GATEWAY,
   configuredGateway,
   gatewayEndpoints,
 } from "./oauth.ts";
@@ -34,6 +35,8 @@ async function endpointsFor(context: LoginContext): Promise<GatewayEndpoints> {
 
 export async function login(method: LoginMethodId, ui: LoginUI, context: LoginContext): Promise<StoredLogin> {
   const endpoints = await endpointsFor(context);
+  // Said, since nothing named it: the reference's own gateway (PI_RADIUS_URL or radiusUrl name another).
+  if (endpoints.gateway === DEFAULT_GATEWAY) ui.info(`Signing in at ${DEFAULT_GATEWAY}, the reference program's gateway (set PI_RADIUS_URL, or "radiusUrl" in settings.json, for another).`);
   if (method === "device-code") return deviceLogin(ui, endpoints);
   if (method === "browser") return browserLogin(ui, endpoints, context);
   throw new PiError("usage", `Radius has no ${method} sign-in; use --method browser or --method device-code`);

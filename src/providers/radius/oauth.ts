@@ -26,13 +26,13 @@ export function normalizeGateway(value: string): string {
   return url.origin;
 }
 
-/** PI_RADIUS_URL, else radiusUrl from settings.json; pi names no gateway of its own. */
+/** The reference program's gateway when none is named: its logins (which name none) were made there. */
+export const DEFAULT_GATEWAY = "https://radius.pi.dev";
+
+/** PI_RADIUS_URL, else radiusUrl from settings.json, else the reference's default gateway. */
 export function configuredGateway(env: NodeJS.ProcessEnv, setting: unknown): string {
   const named = env.PI_RADIUS_URL?.trim() || (typeof setting === "string" ? setting.trim() : "");
-  if (!named) {
-    throw new PiError("usage", "Radius needs the address of a gateway: set PI_RADIUS_URL (or \"radiusUrl\" in settings.json) to the gateway you use; pi ships no default");
-  }
-  return normalizeGateway(named);
+  return named ? normalizeGateway(named) : DEFAULT_GATEWAY;
 }
 
 export interface GatewayEndpoints {
