@@ -15,7 +15,7 @@ import { agentDir, displayPath, joinPath } from "../core/paths.ts";
 import { checkAgentFile } from "../store/agent-file.ts";
 import { PROVIDERS } from "../providers/registry.ts";
 import type { ModelInfo } from "../providers/types.ts";
-import { type ModelOverride, type ProviderConfig, readModelsConfig } from "./models-config.ts";
+import { type ModelOverride, type ProviderConfig, configuredProviders, readModelsConfig } from "./models-config.ts";
 
 export interface CachedListing {
   fetchedAt: number;
@@ -97,6 +97,10 @@ export async function catalog(env: NodeJS.ProcessEnv, provider?: string): Promis
     const seen = new Set(embedded.map((m) => m.id));
     const models = [...embedded, ...listed.filter((m) => !seen.has(m.id)).map((m) => ({ ...m, provider: id }))];
     out.push(...(config[id] ? configured(id, models, config[id]!) : models));
+  }
+  // Then the providers models.json defines (pi has no catalog of theirs): their own models.
+  for (const custom of await configuredProviders(env)) {
+    if (!provider || provider === custom.id) out.push(...(await custom.models.embedded()));
   }
   return out;
 }

@@ -6,18 +6,17 @@
  */
 
 import { PiError, isPiError } from "../core/errors.ts";
-import { findProvider } from "../providers/registry.ts";
 import type { UsageReading } from "../core/usage.ts";
 import type { ChatEvent, ChatRequest, Credential, ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
 import { isRefreshable, readEntry } from "../store/schema.ts";
 import { catalog } from "./catalog.ts";
-import { readModelsConfig } from "./models-config.ts";
+import { providerById, readModelsConfig } from "./models-config.ts";
 import { credentialFrom, resolveCredential } from "./credentials.ts";
 import { closeMatches, qualified } from "./select-model.ts";
 
 export async function* chatWithRecovery(original: ChatRequest, credential: Credential, store: CredentialStore, env: NodeJS.ProcessEnv): AsyncGenerator<ChatEvent> {
-  const provider = findProvider(credential.providerId);
+  const provider = await providerById(credential.providerId, env);
   const [{ client }, request] = await Promise.all([provider.load(), routed(original, provider.id, env)]);
   let current = credential;
   for (let attempt = 0; ; attempt++) {

@@ -14,6 +14,8 @@
  */
 
 import { warnNotice } from "../core/notice.ts";
+import { PROVIDERS, configuredProvider, findProvider } from "../providers/registry.ts";
+import type { ModelInfo, ProviderDescriptor } from "../providers/types.ts";
 import { agentDir, displayPath, joinPath } from "../core/paths.ts";
 import { checkAgentFile } from "../store/agent-file.ts";
 
@@ -154,6 +156,42 @@ function headers(v: unknown): Record<string, string> | undefined {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
   const out = Object.fromEntries(Object.entries(v as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string"));
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** The providers models.json defines that pi does not have itself (a company gateway, a local server). */
+export async function configuredProviders(env: NodeJS.ProcessEnv): Promise<ProviderDescriptor[]> {
+  const builtIn = new Set(PROVIDERS.map((p) => p.id));
+  return Object.entries((await readModelsConfig(env)).providers)
+    .filter(([id, p]) => !builtIn.has(id) && (p.baseUrl !== undefined || p.models.some((m) => m.baseUrl)))
+    .map(([id, p]) =>
+      configuredProvider({ id, name: p.name, baseUrl: p.baseUrl, api: p.api, authHeader: p.authHeader === true, models: p.models.map((m) => configuredModelInfo(id, m, p)) }),
+    );
+}
+
+/** Every provider: pi's own, then those of models.json. */
+export async function allProviders(env: NodeJS.ProcessEnv): Promise<ProviderDescriptor[]> {
+  return [...PROVIDERS, ...(await configuredProviders(env))];
+}
+
+/** A provider by id, pi's own or one of models.json; an unknown id is findProvider's error. */
+export async function providerById(id: string, env: NodeJS.ProcessEnv): Promise<ProviderDescriptor> {
+  const wanted = id.trim().toLowerCase();
+  if (PROVIDERS.some((p) => p.id === wanted)) return findProvider(wanted);
+  return (await configuredProviders(env)).find((p) => p.id === id.trim()) ?? findProvider(id);
+}
+
+export function configuredModelInfo(provider: string, m: ConfiguredModel, p?: ProviderConfig): ModelInfo {
+  return {
+    provider,
+    id: m.id,
+    name: m.name ?? m.id,
+    contextWindow: m.contextWindow ?? (p ? 128_000 : undefined),
+    maxOutput: m.maxTokens ?? (p ? 16_384 : undefined),
+    images: m.input ? m.input.includes("image") : undefined,
+    ...(m.api ? { api: m.api } : p?.api ? { api: p.api } : {}),
+    ...(m.baseUrl ? { baseUrl: m.baseUrl } : {}),
+    ...(m.headers ? { headers: m.headers } : {}),
+  };
 }
 
 /** `//` comments and trailing commas out, string literals untouched: the reference's JSONC. */

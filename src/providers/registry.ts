@@ -12,6 +12,10 @@ import { radius } from "./radius/index.ts";
 import { xai } from "./xai/index.ts";
 import type { ProviderDescriptor } from "./types.ts";
 
+/** A provider the person defines in models.json: built from its configuration, on demand (the application reads the file). */
+export { configuredProvider } from "./configured/index.ts";
+export type { ConfiguredProviderSpec } from "./configured/index.ts";
+
 /** Every provider pi knows, in the order pi offers them. Adding one is a folder beside this file and a line here. */
 export const PROVIDERS: readonly ProviderDescriptor[] = [
   anthropic,

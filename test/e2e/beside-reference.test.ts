@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
 import { PI_BIN, Sandbox, fakeAndSandboxPerTest, readUntil, storedLogin } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 import { ensureReference, runReference } from "../reference/reference.ts";
@@ -231,6 +232,67 @@ describe("the reference's configuration is honoured (point 6)", () => {
       const [call] = gateway.messageRequests();
       expect(call?.headers["x-corp-team"]).toBe("platform");
       expect(call?.headers["x-api-key"]).toBe(KEY);
+    } finally {
+      gateway.stop();
+    }
+  });
+
+  test("a custom provider of models.json (an OpenAI-compatible gateway) is listed by pi as by the reference, and pi -p answers through it with its key", async () => {
+    const gateway = new FakeOpenRouter().start();
+    try {
+      const key = gateway.issueKey();
+      put("models.json", `{
+  // our gateway
+  "providers": {
+    "corp": {
+      "name": "Corp gateway",
+      "baseUrl": "${gateway.url}/api/v1",
+      "api": "openai-completions",
+      "apiKey": "$CORP_KEY",
+      "models": [{ "id": "corp-large", "name": "Corp Large", "contextWindow": 64000, "maxTokens": 4000 },],
+    },
+  },
+}
+`);
+      const env = { ...fake.env(), CORP_KEY: key };
+      const listed = await box.run(["models", "corp"], { env });
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toContain("corp-large");
+      const theirs = await reference(["--list-models", "corp"], { CORP_KEY: key });
+      expect(theirs.stdout).toContain("corp-large");
+      const r = await box.run(["-p", "--model", "corp/corp-large", "hi"], { env });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(gateway.reply);
+      const [call] = gateway.requests.filter((q) => q.path === "/api/v1/chat/completions");
+      expect(call?.headers.authorization).toBe(`Bearer ${key}`);
+      expect(call?.json?.model).toBe("corp-large");
+      expect((await box.run(["token", "corp"], { env })).stdout).toBe(`${key}\n`);
+      // Without its variable the key is not configured, as the reference sees it: nothing is sent.
+      const unset = await box.run(["-p", "--model", "corp/corp-large", "hi"], { env: fake.env() });
+      expect(unset.code).toBe(3);
+      expect(gateway.requests.filter((q) => q.path === "/api/v1/chat/completions")).toHaveLength(1);
+      // A key stored as the reference stores one for its own custom providers, and read by it.
+      const stored = await box.run(["login", "corp", "--with-token"], { env: fake.env(), stdin: `${key}\n` });
+      expect(stored.code).toBe(0);
+      expect(JSON.parse(read("auth.json")).corp).toEqual({ type: "api_key", key });
+      expect((await reference(["auth", "print-api-key", "--provider", "corp"])).stdout.trim()).toBe(key);
+      expect((await box.run(["-p", "--model", "corp/corp-large", "hi"], { env: fake.env() })).code).toBe(0);
+    } finally {
+      gateway.stop();
+    }
+  });
+
+  test("a custom provider in Anthropic's format sends its key as x-api-key, or as a bearer token with authHeader", async () => {
+    const gateway = new FakeAnthropic().start();
+    try {
+      gateway.apiKeys.add(KEY);
+      put("models.json", JSON.stringify({ providers: { "corp-claude": { baseUrl: gateway.url, api: "anthropic-messages", apiKey: KEY, models: [{ id: "claude-haiku-4-5" }] } } }));
+      const r = await box.run(["-p", "--model", "corp-claude/claude-haiku-4-5", "hi"], { env: fake.env() });
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toContain("Hello from the fake Anthropic");
+      expect(gateway.messageRequests()[0]?.headers["x-api-key"]).toBe(KEY);
+      expect(fake.requests).toHaveLength(0);
     } finally {
       gateway.stop();
     }

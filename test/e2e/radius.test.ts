@@ -120,7 +120,7 @@ describe("using the radius login", () => {
   });
 
   test("a login the reference made (no gateway named, its catalog in gatewayConfig) lists that catalog and answers through its baseUrl, asking the gateway for no listing (issue 31)", async () => {
-    const { PI_RADIUS_URL: _gateway, ...noGateway } = env();
+    const { PI_RADIUS_URL: _gateway, ...noGateway }: Record<string, string> = env();
     const gatewayConfig = { baseUrl: `${fake.url}/v1`, models: fake.models };
     box.writeStore({ radius: { ...fake.storedLogin(HOUR, true), gatewayConfig } });
     const listed = await box.run(["models", "radius"], { env: noGateway });

@@ -63,7 +63,10 @@ const command = defineCommand({
 
     const interactive = isInteractive();
     const options = optionsOf(parsed);
-    const provider = parsed.provider ? findProvider(parsed.provider) : await chooseProvider(interactive, mode, context);
+    const provider = parsed.provider ? await loginProvider(parsed.provider, context.env) : await chooseProvider(interactive, mode, context);
+    if (provider.loginMethods.length === 0 && mode !== "with-token") {
+      throw new PiError("usage", `${provider.displayName} takes an API key: run \`pi login ${provider.id} --with-token\` and give it on standard input`);
+    }
     checkLoginOptions(provider, options, PROVIDERS);
     const json = parsed.json === true;
 
@@ -105,6 +108,13 @@ const command = defineCommand({
     return report(await loginAndStore({ store, env: context.env }, provider, method, ui, options, account), false);
   },
 });
+
+/** pi's own provider, or one that models.json defines (looked up only then). */
+async function loginProvider(id: string, env: NodeJS.ProcessEnv) {
+  if (PROVIDERS.some((p) => p.id === id.trim().toLowerCase())) return findProvider(id);
+  const { providerById } = await import("../../app/models-config.ts");
+  return providerById(id, env);
+}
 
 /** The provider-only options (declared from the registry, so not in the inferred type), as given. */
 function optionsOf(parsed: Readonly<Record<string, unknown>>): Record<string, string> {

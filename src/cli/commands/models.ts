@@ -6,9 +6,10 @@
 
 import { catalog, defaultModel, offeredModels, writeCache } from "../../app/catalog.ts";
 import { resolveCredential, usableSources } from "../../app/credentials.ts";
+import { allProviders, providerById } from "../../app/models-config.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 
-import { PROVIDERS, findProvider } from "../../providers/registry.ts";
+import { PROVIDERS } from "../../providers/registry.ts";
 import { warn, writeOut, writeStdout } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
 
@@ -22,7 +23,7 @@ const command = defineCommand({
   },
   examples: ["pi models", "pi models --available", `pi models ${PROVIDERS[0]!.id} --json`, "pi models --refresh"],
   async run(args, context) {
-    const providers = args.provider ? [findProvider(args.provider)] : [...PROVIDERS];
+    const providers = args.provider ? [await providerById(args.provider, context.env)] : await allProviders(context.env);
     const store = await context.store();
     let exit: number = EXIT.ok;
 

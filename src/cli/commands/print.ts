@@ -11,6 +11,7 @@ import { stripControls } from "../../core/text.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
 import { stdoutFailure, writeErr, writeStdout } from "../../terminal/output.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
+import { providerById } from "../../app/models-config.ts";
 import { defineCommand } from "../command.ts";
 
 /** `pi -p "question"`: one request, the answer streamed to stdout as it arrives. */
@@ -46,15 +47,15 @@ const command = defineCommand({
     const view = await readStoreView(agentStore, context.env);
     const wanted = {
       env: context.env,
-      provider: args.provider === undefined ? undefined : findProvider(args.provider).id,
+      provider: args.provider === undefined ? undefined : (await providerById(args.provider, context.env)).id,
       fallbackProvider: firstUsableProvider(PROVIDERS, view, context.env).id,
-      usable: (id: string) => activeSource(findProvider(id), view, context.env) !== undefined,
+      usable: (id: string) => PROVIDERS.some((p) => p.id === id) && activeSource(findProvider(id), view, context.env) !== undefined,
       resolved: (m: ModelInfo, name: string) => writeErr(`Using ${qualified(m)} for --model ${name}.`),
     };
     // Nothing named: the model the session last chose (settings.json), as the session starts with; one pi no longer knows gives way to the default.
     const remembered = args.model === undefined && args.provider === undefined ? rememberedModel(await context.settings()) : undefined;
     const model = (remembered ? await selectModel({ ...wanted, model: remembered }).catch(() => undefined) : undefined) ?? (await selectModel({ ...wanted, model: args.model }));
-    const provider = findProvider(model.provider);
+    const provider = await providerById(model.provider, context.env);
     const store = await storeForAccount(agentStore, provider, args.account);
     const credential = await resolveCredential(provider, { store, env: context.env, preferAgent: args.agent === true });
     if (minLeft !== undefined) await guardQuota(agentStore, provider, minLeft, context.env, args.account);

@@ -5,7 +5,7 @@
 
 import { collectStatus, renderStatusText } from "../../app/status.ts";
 import { EXIT } from "../../core/errors.ts";
-import { PROVIDERS, findProvider } from "../../providers/registry.ts";
+import { PROVIDERS } from "../../providers/registry.ts";
 import { writeOut, writeStdout } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
 
@@ -21,7 +21,8 @@ const command = defineCommand({
   },
   examples: ["pi status", `pi status ${PROVIDERS[0]!.id}`, "pi status --json | jq '.providers[0].source'"],
   async run(args, context) {
-    const providers = args.provider ? [findProvider(args.provider)] : [...PROVIDERS];
+    const { allProviders, providerById } = await import("../../app/models-config.ts");
+    const providers = args.provider ? [await providerById(args.provider, context.env)] : await allProviders(context.env);
     const { store, providers: statuses } = await collectStatus(await context.store(), context.env, providers, { account: args.account });
     if (args.json) {
       // The JSON keeps its fields as they were; the summary line is the text form's.

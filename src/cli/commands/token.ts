@@ -26,7 +26,9 @@ const command = defineCommand({
     "pi token --json | jq -r .expires",
   ],
   async run(args, context) {
-    const provider = findProvider(args.provider ?? PROVIDERS[0]!.id);
+    const id = args.provider ?? PROVIDERS[0]!.id;
+    // One of models.json's providers is looked up only when the id is none of pi's own (the hot path stays as it is).
+    const provider = PROVIDERS.some((p) => p.id === id.trim().toLowerCase()) ? findProvider(id) : await (await import("../../app/models-config.ts")).providerById(id, context.env);
     const minValidity = args["min-validity"];
     const resolved = await resolveCredential(provider, {
       env: context.env,
