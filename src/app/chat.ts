@@ -6,6 +6,7 @@
  */
 
 import { PiError, isPiError } from "../core/errors.ts";
+import { infoNotice } from "../core/notice.ts";
 import type { UsageReading } from "../core/usage.ts";
 import type { ChatEvent, ChatRequest, Credential, ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
@@ -15,10 +16,35 @@ import { providerById, readModelsConfig } from "./models-config.ts";
 import { credentialFrom, resolveCredential } from "./credentials.ts";
 import { closeMatches, qualified } from "./select-model.ts";
 
-export async function* chatWithRecovery(original: ChatRequest, credential: Credential, store: CredentialStore, env: NodeJS.ProcessEnv): AsyncGenerator<ChatEvent> {
+/**
+ * settings.json's `retry` (the reference's): a call that failed for a passing reason (rate
+ * limit, overload, a server error, the network) before anything was answered is sent again,
+ * up to `maxRetries` times, after `baseDelayMs` doubling each time — or after the server's
+ * Retry-After — and not when that wait is longer than `maxAgentDelayMs`. Without the key, pi
+ * sends a failed call once, as it always has.
+ */
+export interface RetryPolicy {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export function retryPolicy(settings: Record<string, unknown>): RetryPolicy | undefined {
+  const retry = settings.retry;
+  if (typeof retry !== "object" || retry === null) return undefined;
+  const r = retry as Record<string, unknown>;
+  if (r.enabled === false) return undefined;
+  const count = (v: unknown, fallback: number) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : fallback);
+  return { maxRetries: Math.min(count(r.maxRetries, 3), 10), baseDelayMs: count(r.baseDelayMs, 2000), maxDelayMs: count(r.maxAgentDelayMs, 60_000) };
+}
+
+const PASSING: readonly string[] = ["rate_limited", "overloaded", "server_error", "network", "timeout"];
+
+export async function* chatWithRecovery(original: ChatRequest, credential: Credential, store: CredentialStore, env: NodeJS.ProcessEnv, retry?: RetryPolicy): AsyncGenerator<ChatEvent> {
   const provider = await providerById(credential.providerId, env);
   const [{ client }, request] = await Promise.all([provider.load(), routed(original, provider.id, env)]);
   let current = credential;
+  let retries = 0;
   for (let attempt = 0; ; attempt++) {
     let started = false;
     let quota: UsageReading | undefined;
@@ -32,6 +58,16 @@ export async function* chatWithRecovery(original: ChatRequest, credential: Crede
       return;
     } catch (error) {
       if (isPiError(error, "model_not_found")) throw await withCloseMatches(error, provider, env);
+      if (retry && !started && isPiError(error) && PASSING.includes(error.code) && retries < retry.maxRetries) {
+        const waitMs = error.details.retryAt !== undefined ? Math.max(0, error.details.retryAt - Date.now()) : retry.baseDelayMs * 2 ** retries;
+        if (waitMs <= retry.maxDelayMs) {
+          retries++;
+          infoNotice(`${error.message}; trying again in ${Math.ceil(waitMs / 1000)} s (${retries} of ${retry.maxRetries}, as settings.json's retry says)`);
+          await pause(waitMs, request.signal);
+          attempt--;
+          continue;
+        }
+      }
       if (!isPiError(error, "unauthorized") || attempt > 0 || started) throw error;
       if (current.source === "stored") {
         current = await recoverFrom401(provider, current, store);
@@ -43,6 +79,23 @@ export async function* chatWithRecovery(original: ChatRequest, credential: Crede
       }
     }
   }
+}
+
+/** A wait that an interrupt (the request's signal) ends at once. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new PiError("interrupted", "interrupted"));
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener("abort", stop);
+      resolve();
+    }
+    function stop() {
+      clearTimeout(timer);
+      reject(new PiError("interrupted", "interrupted"));
+    }
+    signal?.addEventListener("abort", stop, { once: true });
+  });
 }
 
 /**

@@ -74,6 +74,20 @@ export function activeSource(provider: ProviderDescriptor, store: StoreView, env
   return describeSources(provider, store, env).find((s) => s.present);
 }
 
+/**
+ * Whether a provider has a credential in this view: pi's own by its sources; one that
+ * models.json defines by a key there or in the store.
+ */
+export function usableIn(view: StoreView, env: NodeJS.ProcessEnv): (providerId: string) => boolean {
+  return (id) => {
+    const own = PROVIDERS.find((p) => p.id === id);
+    if (own) return activeSource(own, view, env) !== undefined;
+    const template = view.configured?.[id];
+    if (template !== undefined && templateVariables(template).every((name) => Boolean(env[name]))) return true;
+    return "data" in view && typeof view.data[id] === "object" && view.data[id] !== null;
+  };
+}
+
 /** Without a model named: the first provider that has any credential, else the first one. */
 export function firstUsableProvider(providers: readonly ProviderDescriptor[], store: StoreView, env: NodeJS.ProcessEnv): ProviderDescriptor {
   return providers.find((p) => activeSource(p, store, env) !== undefined) ?? providers[0]!;

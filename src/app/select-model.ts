@@ -85,6 +85,43 @@ export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
 
 export const qualified = (m: Pick<ModelInfo, "provider" | "id">) => `${m.provider}/${m.id}`;
 
+/**
+ * The model a run starts with when none is named, as the reference chooses it: with
+ * `enabledModels` (patterns: `provider/id`, an id or part of one, globs such as
+ * `anthropic/*` or `*sonnet*`, an optional `:level`), the saved default when it is among them,
+ * else the first of them a credential serves; without, the saved default. Undefined: nothing
+ * saved or enabled can be used, and the caller falls back to a provider's default.
+ */
+export async function startupModel(options: { saved?: string; enabled?: unknown; env: NodeJS.ProcessEnv; usable: (provider: string) => boolean; fallbackProvider: string }): Promise<ModelInfo | undefined> {
+  const saved = options.saved ? await selectModel({ model: options.saved, fallbackProvider: options.fallbackProvider, env: options.env }).catch(() => undefined) : undefined;
+  const patterns = Array.isArray(options.enabled) ? options.enabled.filter((p): p is string => typeof p === "string" && p.trim() !== "") : [];
+  if (patterns.length === 0) return saved;
+  const scoped = await modelsMatching(patterns, options.env, options.usable);
+  if (saved && scoped.some((m) => m.provider === saved.provider && m.id === saved.id)) return saved;
+  return scoped[0] ?? saved;
+}
+
+/** The usable models the patterns name, in the patterns' order, each once. */
+export async function modelsMatching(patterns: readonly string[], env: NodeJS.ProcessEnv, usable: (provider: string) => boolean): Promise<ModelInfo[]> {
+  const models = (await catalog(env)).filter((m) => usable(m.provider));
+  const out: ModelInfo[] = [];
+  const add = (m: ModelInfo) => {
+    if (!out.some((o) => o.provider === m.provider && o.id === m.id)) out.push(m);
+  };
+  for (const raw of patterns) {
+    // A thinking level after the last colon (`sonnet:high`) says how much to think, not which model.
+    const pattern = raw.trim().replace(/:(off|minimal|low|medium|high|xhigh|max)$/i, "");
+    if (/[*?]/.test(pattern)) {
+      const glob = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
+      for (const m of models) if (glob.test(qualified(m)) || glob.test(m.id)) add(m);
+      continue;
+    }
+    const found = await selectModel({ model: pattern, fallbackProvider: "", env, usable }).catch(() => undefined);
+    if (found && usable(found.provider)) add(models.find((m) => m.provider === found.provider && m.id === found.id) ?? found);
+  }
+  return out;
+}
+
 /** Aliases (`claude-sonnet-4-5`, `…-latest`) before dated snapshots (`…-20250929`), then the newest id. */
 function newestAlias(models: readonly ModelInfo[]): ModelInfo {
   const isAlias = (id: string) => id.endsWith("-latest") || !/-\d{8}$/.test(id);

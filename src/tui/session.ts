@@ -10,10 +10,10 @@
 import { type UsageReading, bindingWindow } from "../core/usage.ts";
 import { windowLine } from "../app/usage-words.ts";
 import { describeExpiry } from "../core/duration.ts";
-import { chatWithRecovery } from "../app/chat.ts";
+import { chatWithRecovery, retryPolicy } from "../app/chat.ts";
 import type { RunContext } from "../app/context.ts";
-import { activeSource, firstUsableProvider, readStoreView, resolveCredential, sourceHint, usableSources } from "../app/credentials.ts";
-import { qualified, selectModel } from "../app/select-model.ts";
+import { activeSource, firstUsableProvider, readStoreView, resolveCredential, sourceHint, usableIn, usableSources } from "../app/credentials.ts";
+import { qualified, selectModel, startupModel } from "../app/select-model.ts";
 import { rememberedModel } from "../app/settings.ts";
 import type { Notice } from "../core/notice.ts";
 import { VERSION } from "../core/version.ts";
@@ -115,21 +115,18 @@ class Session implements SessionHost {
   /** `--model`: among matches, a provider the person can use now comes first. */
   private async namedModel(name: string): Promise<ModelInfo> {
     const view = await readStoreView(await this.context.store(), this.context.env);
-    const usable = (id: string) => activeSource(findProvider(id), view, this.context.env) !== undefined;
-    return selectModel({ model: name, fallbackProvider: firstUsableProvider(PROVIDERS, view, this.context.env).id, env: this.context.env, usable });
+    return selectModel({ model: name, fallbackProvider: firstUsableProvider(PROVIDERS, view, this.context.env).id, env: this.context.env, usable: usableIn(view, this.context.env) });
   }
 
   /** The start-up model of settings.json (the reference's `defaultProvider`/`defaultModel`), else the first usable provider's default. */
   private async startingModel(): Promise<ModelInfo> {
-    const remembered = rememberedModel(await this.context.settings());
-    if (remembered) {
-      try {
-        return await selectModel({ model: remembered, fallbackProvider: "", env: this.context.env });
-      } catch {
-        // A model pi no longer knows: fall back to the default, as on a first run.
-      }
-    }
-    return selectModel({ env: this.context.env, fallbackProvider: firstUsableProvider(PROVIDERS, await readStoreView(await this.context.store(), this.context.env), this.context.env).id });
+    const settings = await this.context.settings();
+    const view = await readStoreView(await this.context.store(), this.context.env);
+    const usable = usableIn(view, this.context.env);
+    const fallbackProvider = firstUsableProvider(PROVIDERS, view, this.context.env).id;
+    // A saved model pi no longer knows gives way to the default, as on a first run.
+    const started = await startupModel({ saved: rememberedModel(settings), enabled: settings.enabledModels, env: this.context.env, usable, fallbackProvider });
+    return started ?? selectModel({ env: this.context.env, fallbackProvider });
   }
 
   /**
@@ -301,7 +298,7 @@ class Session implements SessionHost {
       const credential = await resolveCredential(provider, { store, env: this.context.env });
       const request = { model: this.model.id, info: this.model, messages: this.conversation, signal: abort.signal };
       let quota: UsageReading | undefined;
-      for await (const event of chatWithRecovery(request, credential, store, this.context.env)) {
+      for await (const event of chatWithRecovery(request, credential, store, this.context.env, retryPolicy(await this.context.settings()))) {
         if (event.type === "notice") view.notice(event.text);
         else if (event.type === "text") view.append(event.text);
         else if (event.type === "quota") quota = event.reading;

@@ -219,6 +219,44 @@ describe("the reference's configuration is honoured (point 6)", () => {
     expect(fake.messageRequests().map((q) => q.json?.model)).toEqual(["claude-haiku-4-5"]);
   });
 
+  test("enabledModels picks the start-up model as in the reference: the saved default when it is enabled, else the first enabled one a credential serves", async () => {
+    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
+    fake.apiKeys.add(KEY);
+    put("settings.json", JSON.stringify({ enabledModels: ["github-copilot/*", "*sonnet-4-5:high", "anthropic/claude-haiku-4-5"] }));
+    expect((await box.run(["-p", "hi"], { env: fake.env() })).code).toBe(0);
+    put("settings.json", JSON.stringify({ enabledModels: ["*sonnet-4-5:high", "anthropic/claude-haiku-4-5"], defaultProvider: "anthropic", defaultModel: "claude-haiku-4-5" }));
+    expect((await box.run(["-p", "hi"], { env: fake.env() })).code).toBe(0);
+    put("settings.json", JSON.stringify({ enabledModels: ["anthropic/claude-haiku-4-5"], defaultProvider: "anthropic", defaultModel: "claude-opus-4-5" }));
+    expect((await box.run(["-p", "hi"], { env: fake.env() })).code).toBe(0);
+    expect(fake.messageRequests().map((q) => q.json?.model)).toEqual(["claude-sonnet-4-5", "claude-haiku-4-5", "claude-haiku-4-5"]);
+  });
+
+  test("settings.json's retry sends a call that met a passing failure again, after Retry-After; without it pi sends it once", async () => {
+    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
+    fake.apiKeys.add(KEY);
+    const overloaded = () => Response.json({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }, { status: 529 });
+    const limited = () => Response.json({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }, { status: 429, headers: { "retry-after": "1" } });
+    fake.messageFaults.push(overloaded);
+    const once = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(once.code).toBe(5);
+    expect(fake.messageRequests()).toHaveLength(1);
+    put("settings.json", JSON.stringify({ retry: { maxRetries: 2, baseDelayMs: 50, maxAgentDelayMs: 5000 } }));
+    fake.messageFaults.push(overloaded, limited);
+    const started = Date.now();
+    const retried = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(retried.code).toBe(0);
+    expect(retried.stdout).toContain("Hello from the fake Anthropic");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(retried.stderr).toContain("trying again in 1 s (2 of 2");
+    expect(fake.messageRequests()).toHaveLength(4);
+    // A Retry-After longer than maxAgentDelayMs is not waited for.
+    put("settings.json", JSON.stringify({ retry: { maxRetries: 2, baseDelayMs: 50, maxAgentDelayMs: 500 } }));
+    fake.messageFaults.push(limited);
+    const gaveUp = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(gaveUp.code).toBe(5);
+    expect(fake.messageRequests()).toHaveLength(5);
+  });
+
   test("a company gateway in models.json (baseUrl, headers) gets the model calls; the vendor gets nothing", async () => {
     const gateway = new FakeAnthropic().start();
     try {

@@ -1,8 +1,8 @@
 import { fstatSync } from "node:fs";
 import { storeForAccount } from "../../app/accounts.ts";
-import { chatWithRecovery } from "../../app/chat.ts";
-import { activeSource, firstUsableProvider, readStoreView, resolveCredential } from "../../app/credentials.ts";
-import { qualified, selectModel } from "../../app/select-model.ts";
+import { chatWithRecovery, retryPolicy } from "../../app/chat.ts";
+import { firstUsableProvider, readStoreView, resolveCredential, usableIn } from "../../app/credentials.ts";
+import { qualified, selectModel, startupModel } from "../../app/select-model.ts";
 import { rememberedModel } from "../../app/settings.ts";
 import type { ModelInfo, ProviderDescriptor } from "../../providers/types.ts";
 import type { CredentialStore } from "../../store/contract.ts";
@@ -10,7 +10,7 @@ import { EXIT, PiError } from "../../core/errors.ts";
 import { stripControls } from "../../core/text.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
 import { stdoutFailure, writeErr, writeStdout } from "../../terminal/output.ts";
-import { PROVIDERS, findProvider } from "../../providers/registry.ts";
+import { PROVIDERS } from "../../providers/registry.ts";
 import { providerById } from "../../app/models-config.ts";
 import { defineCommand } from "../command.ts";
 
@@ -49,12 +49,13 @@ const command = defineCommand({
       env: context.env,
       provider: args.provider === undefined ? undefined : (await providerById(args.provider, context.env)).id,
       fallbackProvider: firstUsableProvider(PROVIDERS, view, context.env).id,
-      usable: (id: string) => PROVIDERS.some((p) => p.id === id) && activeSource(findProvider(id), view, context.env) !== undefined,
+      usable: usableIn(view, context.env),
       resolved: (m: ModelInfo, name: string) => writeErr(`Using ${qualified(m)} for --model ${name}.`),
     };
-    // Nothing named: the model the session last chose (settings.json), as the session starts with; one pi no longer knows gives way to the default.
-    const remembered = args.model === undefined && args.provider === undefined ? rememberedModel(await context.settings()) : undefined;
-    const model = (remembered ? await selectModel({ ...wanted, model: remembered }).catch(() => undefined) : undefined) ?? (await selectModel({ ...wanted, model: args.model }));
+    // Nothing named: the start-up model of settings.json (the saved default, enabledModels), as the session starts with; one pi no longer knows gives way to the default.
+    const settings = await context.settings();
+    const started = args.model === undefined && args.provider === undefined ? await startupModel({ saved: rememberedModel(settings), enabled: settings.enabledModels, ...wanted }) : undefined;
+    const model = started ?? (await selectModel({ ...wanted, model: args.model }));
     const provider = await providerById(model.provider, context.env);
     const store = await storeForAccount(agentStore, provider, args.account);
     const credential = await resolveCredential(provider, { store, env: context.env, preferAgent: args.agent === true });
@@ -77,7 +78,7 @@ const command = defineCommand({
     });
     try {
       const request = { model: model.id, info: model, system: args.system, messages: [{ role: "user" as const, content: question }], maxTokens, signal: abort.signal };
-      for await (const event of chatWithRecovery(request, credential, store, context.env)) {
+      for await (const event of chatWithRecovery(request, credential, store, context.env, retryPolicy(settings))) {
         if (stdoutFailure()) break;
         // The quota an answer's headers gave is kept for `pi usage`, not part of the answer.
         if (event.type === "quota") continue;
