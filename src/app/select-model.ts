@@ -10,7 +10,8 @@
 import { PiError } from "../core/errors.ts";
 import { PROVIDERS } from "../providers/registry.ts";
 import { editDistance, substringDistance } from "../core/suggest.ts";
-import type { ModelInfo } from "../providers/types.ts";
+import type { ModelInfo, ThinkingLevel } from "../providers/types.ts";
+import { splitThinkingSuffix } from "./thinking.ts";
 import { catalog, defaultModel } from "./catalog.ts";
 
 export interface ModelWanted {
@@ -92,32 +93,38 @@ export const qualified = (m: Pick<ModelInfo, "provider" | "id">) => `${m.provide
  * else the first of them a credential serves; without, the saved default. Undefined: nothing
  * saved or enabled can be used, and the caller falls back to a provider's default.
  */
-export async function startupModel(options: { saved?: string; enabled?: unknown; env: NodeJS.ProcessEnv; usable: (provider: string) => boolean; fallbackProvider: string }): Promise<ModelInfo | undefined> {
+export async function startupModel(options: { saved?: string; enabled?: unknown; env: NodeJS.ProcessEnv; usable: (provider: string) => boolean; fallbackProvider: string }): Promise<ScopedModel | undefined> {
   const saved = options.saved ? await selectModel({ model: options.saved, fallbackProvider: options.fallbackProvider, env: options.env }).catch(() => undefined) : undefined;
   const patterns = Array.isArray(options.enabled) ? options.enabled.filter((p): p is string => typeof p === "string" && p.trim() !== "") : [];
-  if (patterns.length === 0) return saved;
+  if (patterns.length === 0) return saved && { model: saved };
   const scoped = await modelsMatching(patterns, options.env, options.usable);
-  if (saved && scoped.some((m) => m.provider === saved.provider && m.id === saved.id)) return saved;
-  return scoped[0] ?? saved;
+  const savedInScope = saved && scoped.find((s) => s.model.provider === saved.provider && s.model.id === saved.id);
+  return savedInScope ?? scoped[0] ?? (saved && { model: saved });
+}
+
+/** A model an `enabledModels` pattern names, with the level its `:level` says, if it says one. */
+export interface ScopedModel {
+  model: ModelInfo;
+  level?: ThinkingLevel;
 }
 
 /** The usable models the patterns name, in the patterns' order, each once. */
-export async function modelsMatching(patterns: readonly string[], env: NodeJS.ProcessEnv, usable: (provider: string) => boolean): Promise<ModelInfo[]> {
+export async function modelsMatching(patterns: readonly string[], env: NodeJS.ProcessEnv, usable: (provider: string) => boolean): Promise<ScopedModel[]> {
   const models = (await catalog(env)).filter((m) => usable(m.provider));
-  const out: ModelInfo[] = [];
-  const add = (m: ModelInfo) => {
-    if (!out.some((o) => o.provider === m.provider && o.id === m.id)) out.push(m);
+  const out: ScopedModel[] = [];
+  const add = (model: ModelInfo, level?: ThinkingLevel) => {
+    if (!out.some((o) => o.model.provider === model.provider && o.model.id === model.id)) out.push({ model, level });
   };
   for (const raw of patterns) {
     // A thinking level after the last colon (`sonnet:high`) says how much to think, not which model.
-    const pattern = raw.trim().replace(/:(off|minimal|low|medium|high|xhigh|max)$/i, "");
+    const { name: pattern, level } = splitThinkingSuffix(raw);
     if (/[*?]/.test(pattern)) {
       const glob = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
-      for (const m of models) if (glob.test(qualified(m)) || glob.test(m.id)) add(m);
+      for (const m of models) if (glob.test(qualified(m)) || glob.test(m.id)) add(m, level);
       continue;
     }
     const found = await selectModel({ model: pattern, fallbackProvider: "", env, usable }).catch(() => undefined);
-    if (found && usable(found.provider)) add(models.find((m) => m.provider === found.provider && m.id === found.id) ?? found);
+    if (found && usable(found.provider)) add(models.find((m) => m.provider === found.provider && m.id === found.id) ?? found, level);
   }
   return out;
 }

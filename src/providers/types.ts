@@ -32,6 +32,10 @@ export type SourceSpec =
    */
   | { type: "configured"; template: string; file: string };
 
+/** How much a model thinks before it answers: the reference's levels, which each provider maps to its own knob. */
+export const THINKING_LEVELS = ["off", "minimal", "low", "medium", "high", "xhigh", "max"] as const;
+export type ThinkingLevel = (typeof THINKING_LEVELS)[number];
+
 /** One model pi knows of. */
 export interface ModelInfo {
   provider: string;
@@ -50,6 +54,14 @@ export interface ModelInfo {
   baseUrl?: string;
   /** Headers the person configured for this model (models.json), already resolved when a client sees them. */
   headers?: Record<string, string>;
+  /** Whether the model thinks before answering, and so takes a thinking level. */
+  reasoning?: boolean;
+  /**
+   * How it takes one: `adaptive` thinking with an effort (Claude's newer models) instead of a
+   * token budget, and the provider's name for a level where it differs (`null`: not offered;
+   * `xhigh` and `max` are offered only where named).
+   */
+  thinking?: { adaptive?: boolean; levels?: Partial<Record<ThinkingLevel, string | null>> };
   /**
    * The longest answer the model can give, in tokens. Sent only where the wire format
    * requires a limit (Anthropic Messages' `max_tokens`) and the person set none.
@@ -216,6 +228,13 @@ export interface ChatRequest {
    * wire format allows it: reasoning models spend a small cap before they answer.
    */
   maxTokens?: number;
+  /**
+   * How much to think, already fitted to the model (app/thinking.ts); undefined sends no
+   * thinking setting, so the provider's default applies.
+   */
+  thinking?: ThinkingLevel;
+  /** Token budgets per level for budget-based thinking (settings.json `thinkingBudgets`). */
+  thinkingBudgets?: Partial<Record<ThinkingLevel, number>>;
   signal?: AbortSignal;
 }
 

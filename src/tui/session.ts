@@ -15,10 +15,11 @@ import type { RunContext } from "../app/context.ts";
 import { activeSource, firstUsableProvider, readStoreView, resolveCredential, sourceHint, usableIn, usableSources } from "../app/credentials.ts";
 import { qualified, selectModel, startupModel } from "../app/select-model.ts";
 import { rememberedModel } from "../app/settings.ts";
+import { splitThinkingSuffix, thinkingBudgets, thinkingFor } from "../app/thinking.ts";
 import type { Notice } from "../core/notice.ts";
 import { VERSION } from "../core/version.ts";
 import { PROVIDERS, findProvider } from "../providers/registry.ts";
-import type { ChatMessage, ModelInfo, ProviderDescriptor } from "../providers/types.ts";
+import type { ChatMessage, ModelInfo, ProviderDescriptor, ThinkingLevel } from "../providers/types.ts";
 import { KeyDecoder, type KeyEvent } from "../terminal/keys.ts";
 import { masked } from "../terminal/prompt.ts";
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, guardTerminal } from "../terminal/restore.ts";
@@ -112,10 +113,23 @@ class Session implements SessionHost {
     }, 30);
   };
 
-  /** `--model`: among matches, a provider the person can use now comes first. */
-  private async namedModel(name: string): Promise<ModelInfo> {
+  /** `--model` (with its `:level`, if any): among matches, a provider the person can use now comes first. */
+  private async namedModel(typed: string): Promise<ModelInfo> {
+    const { name, level } = splitThinkingSuffix(typed);
     const view = await readStoreView(await this.context.store(), this.context.env);
-    return selectModel({ model: name, fallbackProvider: firstUsableProvider(PROVIDERS, view, this.context.env).id, env: this.context.env, usable: usableIn(view, this.context.env) });
+    const model = await selectModel({ model: name, fallbackProvider: firstUsableProvider(PROVIDERS, view, this.context.env).id, env: this.context.env, usable: usableIn(view, this.context.env) });
+    this.askedThinking = level && { model: qualified(model), level };
+    return model;
+  }
+
+  /** A level named with the start-up model (`--model x:high`, an enabledModels pattern): for that model only. */
+  private askedThinking: { model: string; level: ThinkingLevel } | undefined;
+
+  /** The level of the next request: the one asked with this model, else settings.json's (app/thinking.ts). */
+  private async thinkingNow(): Promise<{ thinking?: ThinkingLevel; thinkingBudgets?: Partial<Record<ThinkingLevel, number>> }> {
+    const settings = await this.context.settings();
+    const suffix = this.askedThinking?.model === qualified(this.model) ? this.askedThinking.level : undefined;
+    return { thinking: thinkingFor(this.model, { suffix, settings }), thinkingBudgets: thinkingBudgets(settings) };
   }
 
   /** The start-up model of settings.json (the reference's `defaultProvider`/`defaultModel`), else the first usable provider's default. */
@@ -126,7 +140,9 @@ class Session implements SessionHost {
     const fallbackProvider = firstUsableProvider(PROVIDERS, view, this.context.env).id;
     // A saved model pi no longer knows gives way to the default, as on a first run.
     const started = await startupModel({ saved: rememberedModel(settings), enabled: settings.enabledModels, env: this.context.env, usable, fallbackProvider });
-    return started ?? selectModel({ env: this.context.env, fallbackProvider });
+    if (!started) return selectModel({ env: this.context.env, fallbackProvider });
+    this.askedThinking = started.level && { model: qualified(started.model), level: started.level };
+    return started.model;
   }
 
   /**
@@ -296,7 +312,7 @@ class Session implements SessionHost {
       const provider = findProvider(this.model.provider);
       const store = await this.context.store();
       const credential = await resolveCredential(provider, { store, env: this.context.env });
-      const request = { model: this.model.id, info: this.model, messages: this.conversation, signal: abort.signal };
+      const request = { model: this.model.id, info: this.model, messages: this.conversation, ...(await this.thinkingNow()), signal: abort.signal };
       let quota: UsageReading | undefined;
       for await (const event of chatWithRecovery(request, credential, store, this.context.env, retryPolicy(await this.context.settings()))) {
         if (event.type === "notice") view.notice(event.text);

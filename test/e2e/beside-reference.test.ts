@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { FakeAnthropic, THOUGHT } from "../fakes/anthropic-server.ts";
 import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
 import { PI_BIN, Sandbox, fakeAndSandboxPerTest, readUntil, storedLogin } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
@@ -255,6 +255,25 @@ describe("the reference's configuration is honoured (point 6)", () => {
     const gaveUp = await box.run(["-p", "hi"], { env: fake.env() });
     expect(gaveUp.code).toBe(5);
     expect(fake.messageRequests()).toHaveLength(5);
+  });
+
+  test("defaultThinkingLevel, modelThinkingLevels and thinkingBudgets are sent as each model takes them: a budget, or adaptive thinking with an effort; the thought is never printed", async () => {
+    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
+    fake.apiKeys.add(KEY);
+    put("settings.json", JSON.stringify({ defaultThinkingLevel: "low", modelThinkingLevels: { "anthropic/claude-sonnet-5": "xhigh" }, thinkingBudgets: { low: 3000 } }));
+    const budget = await box.run(["-p", "--model", "anthropic/claude-haiku-4-5", "hi"], { env: fake.env() });
+    expect(budget.stderr).toBe("");
+    expect(budget.stdout).toBe(`${fake.reply}\n`);
+    expect(budget.stdout).not.toContain(THOUGHT);
+    const adaptive = await box.run(["-p", "--model", "anthropic/claude-sonnet-5", "hi"], { env: fake.env() });
+    expect(adaptive.code).toBe(0);
+    const [first, second] = fake.messageRequests().map((q) => q.json!);
+    expect(first).toMatchObject({ max_tokens: 64000, thinking: { type: "enabled", budget_tokens: 3000 } });
+    expect(second).toMatchObject({ thinking: { type: "adaptive" }, output_config: { effort: "xhigh" } });
+    // Without any of the three, no thinking setting is sent: the provider's default applies.
+    put("settings.json", "{}");
+    expect((await box.run(["-p", "--model", "anthropic/claude-haiku-4-5", "hi"], { env: fake.env() })).code).toBe(0);
+    expect(fake.messageRequests()[2]!.json!.thinking).toBeUndefined();
   });
 
   test("a company gateway in models.json (baseUrl, headers) gets the model calls; the vendor gets nothing", async () => {

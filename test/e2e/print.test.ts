@@ -128,6 +128,28 @@ describe("names of models people type", () => {
   });
 });
 
+describe("thinking levels", () => {
+  const env = () => ({ ...fake.env(), ANTHROPIC_API_KEY: API_KEY });
+
+  test("`model:level` and --thinking ask each model the way it takes a level; --thinking wins over the suffix", async () => {
+    expect((await box.run(["-p", "--model", "claude-sonnet-5:high", "hi"], { env: env() })).code).toBe(0);
+    expect((await box.run(["-p", "--model", "anthropic/claude-opus-4-5:medium", "--thinking", "minimal", "hi"], { env: env() })).code).toBe(0);
+    // Opus 5.5 cannot stop thinking (its `off` is not offered): off becomes its lowest level, low.
+    expect((await box.run(["-p", "--model", "anthropic/claude-opus-5-5", "--thinking", "off", "hi"], { env: env() })).code).toBe(0);
+    const [sonnet, opus, opus55] = fake.messageRequests().map((r) => r.json!);
+    expect(sonnet).toMatchObject({ model: "claude-sonnet-5", thinking: { type: "adaptive" }, output_config: { effort: "high" } });
+    expect(opus).toMatchObject({ model: "claude-opus-4-5", thinking: { type: "enabled", budget_tokens: 1024 } });
+    expect(opus55).toMatchObject({ thinking: { type: "adaptive" }, output_config: { effort: "low" } });
+  });
+
+  test("a level that is none of the seven is a usage error naming them, and nothing is sent", async () => {
+    const r = await box.run(["-p", "--thinking", "hard", "hi"], { env: env() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--thinking hard is not a level; use one of off, minimal, low, medium, high, xhigh, max");
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
 describe("a 401 from the model API", () => {
   test("after another process rotated the token: re-read the store and retry with its token, without refreshing", async () => {
     fake.revokeOldAccessOnRotate = true;

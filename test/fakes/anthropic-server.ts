@@ -343,10 +343,13 @@ export class FakeAnthropic extends LoopbackServer {
       return apiError(400, "invalid_request_error", "model, max_tokens, messages and stream are required");
     }
     if (!this.models.has(body.model)) return apiError(404, "not_found_error", `model: ${body.model}`);
+    const refusedThinking = thinkingRefusal(body);
+    if (refusedThinking) return refusedThinking;
     if (this.subscriptionPolicy === "refuse" && req.headers.authorization?.includes("sk-ant-oat") && !claudeCodeIdentity(req)) {
       return apiError(400, "invalid_request_error", "This credential is only authorized for use with Claude Code and cannot be used for other API requests.");
     }
-    return this.stream(body.model, this.reply);
+    const thinks = (body.thinking as { type?: string } | undefined)?.type === "enabled" || (body.thinking as { type?: string } | undefined)?.type === "adaptive";
+    return this.stream(body.model, this.reply, { thought: thinks ? THOUGHT : undefined });
   }
 
   /**
@@ -354,23 +357,33 @@ export class FakeAnthropic extends LoopbackServer {
    * stream after that many text deltas without finishing the message; `errorAfter` sends an
    * error event after that many deltas instead.
    */
-  stream(model: string, text: string, options: { cutAfter?: number; errorAfter?: { deltas: number; type: string; message: string } } = {}): Response {
+  stream(model: string, text: string, options: { cutAfter?: number; errorAfter?: { deltas: number; type: string; message: string }; thought?: string } = {}): Response {
     const chunks = text.match(new RegExp(`[\\s\\S]{1,${this.chunkSize}}`, "g")) ?? [];
     const limit = options.cutAfter ?? options.errorAfter?.deltas ?? chunks.length;
+    const textIndex = options.thought ? 1 : 0;
     const frames: string[] = [
       sseFrame("message_start", { type: "message_start", message: { id: "msg_fake", type: "message", role: "assistant", content: [], model, stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 } } }),
-      sseFrame("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
+      // Thinking comes first, as its own block: a client shows the answer, not the thought.
+      ...(options.thought
+        ? [
+            sseFrame("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "" } }),
+            sseFrame("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: options.thought } }),
+            sseFrame("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: "sig-fake" } }),
+            sseFrame("content_block_stop", { type: "content_block_stop", index: 0 }),
+          ]
+        : []),
+      sseFrame("content_block_start", { type: "content_block_start", index: textIndex, content_block: { type: "text", text: "" } }),
       sseFrame("ping", { type: "ping" }),
     ];
     chunks.slice(0, limit).forEach((chunk, i) => {
-      frames.push(sseFrame("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: chunk } }));
+      frames.push(sseFrame("content_block_delta", { type: "content_block_delta", index: textIndex, delta: { type: "text_delta", text: chunk } }));
       if (i % 3 === 2) frames.push(sseFrame("ping", { type: "ping" }));
     });
     if (options.errorAfter) {
       frames.push(sseFrame("error", { type: "error", error: { type: options.errorAfter.type, message: options.errorAfter.message } }));
     } else if (options.cutAfter === undefined) {
       frames.push(
-        sseFrame("content_block_stop", { type: "content_block_stop", index: 0 }),
+        sseFrame("content_block_stop", { type: "content_block_stop", index: textIndex }),
         sseFrame("message_delta", { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: chunks.length } }),
         sseFrame("message_stop", { type: "message_stop" }),
       );
@@ -458,4 +471,36 @@ export function defaultQuotaHeaders(): Record<string, string> {
     "anthropic-ratelimit-unified-7d-status": "allowed",
     "anthropic-ratelimit-unified-representative-claim": "five_hour",
   };
+}
+
+/** What a thinking model writes before its answer in this fake (never to be shown as the answer). */
+export const THOUGHT = "Let me think this through before answering.";
+
+/** Claude's models that take adaptive thinking (an effort) rather than a budget, as Anthropic serves them. */
+const ADAPTIVE = /^claude-(fable-5|opus-4-[6-9]|opus-5|sonnet-4-6|sonnet-5|haiku-5)/;
+const EFFORTS = ["low", "medium", "high", "xhigh", "max"];
+
+/** The Messages API's refusals of a thinking setting, in its words. */
+function thinkingRefusal(body: Record<string, unknown>): Response | undefined {
+  const thinking = body.thinking as { type?: unknown; budget_tokens?: unknown; display?: unknown } | undefined;
+  const effort = (body.output_config as { effort?: unknown } | undefined)?.effort;
+  if (effort !== undefined && !EFFORTS.includes(String(effort))) return apiError(400, "invalid_request_error", `output_config.effort: Input should be ${EFFORTS.map((e) => `'${e}'`).join(", ")}`);
+  if (thinking === undefined) return undefined;
+  if (body.temperature !== undefined && thinking.type !== "disabled") return apiError(400, "invalid_request_error", "`temperature` may only be set to 1 when thinking is enabled");
+  if (thinking.display !== undefined && thinking.display !== "summarized" && thinking.display !== "omitted") return apiError(400, "invalid_request_error", "thinking.display: Input should be 'summarized' or 'omitted'");
+  switch (thinking.type) {
+    case "disabled":
+      return undefined;
+    case "adaptive":
+      if (!ADAPTIVE.test(String(body.model))) return apiError(400, "invalid_request_error", `adaptive thinking is not supported on ${String(body.model)}; use thinking.type "enabled" with a budget_tokens`);
+      return undefined;
+    case "enabled": {
+      const budget = thinking.budget_tokens;
+      if (typeof budget !== "number" || !Number.isInteger(budget) || budget < 1024) return apiError(400, "invalid_request_error", "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024");
+      if (typeof body.max_tokens === "number" && body.max_tokens <= budget) return apiError(400, "invalid_request_error", "`max_tokens` must be greater than `thinking.budget_tokens`");
+      return undefined;
+    }
+    default:
+      return apiError(400, "invalid_request_error", "thinking.type: Input tag does not match any of the expected tags: 'enabled', 'disabled', 'adaptive'");
+  }
 }

@@ -267,6 +267,10 @@ export class FakeChatGPT extends LoopbackServer {
       }
     }
     if (body.stream !== true) return apiError(400, "this fake streams only", "unsupported_value");
+    const effort = (body.reasoning as { effort?: unknown } | undefined)?.effort;
+    if (body.reasoning !== undefined && !["none", "minimal", "low", "medium", "high", "xhigh", "max"].includes(String(effort))) {
+      return apiError(400, `Invalid value: '${String(effort)}'. Supported values are: 'none', 'minimal', 'low', 'medium', 'high', 'xhigh' and 'max'.`, "invalid_value");
+    }
     if (!this.models.includes(body.model)) return apiError(404, `The model \`${body.model}\` does not exist or you do not have access to it.`, "model_not_found");
     const pieces = this.reply.match(/[\s\S]{1,6}/g) ?? [];
     const response = { id: "resp_1", model: body.model, status: "in_progress" };

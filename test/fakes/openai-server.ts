@@ -298,6 +298,10 @@ export class FakeOpenAI extends LoopbackServer {
     if (typeof body.instructions !== "string" || body.instructions.trim() === "") return Response.json({ detail: "Instructions are required" }, { status: 400 });
     if (body.store !== false) return Response.json({ detail: "Store must be set to false" }, { status: 400 });
     if (body.stream !== true) return Response.json({ detail: "Stream must be set to true" }, { status: 400 });
+    const effort = (body.reasoning as { effort?: unknown } | undefined)?.effort;
+    if (body.reasoning !== undefined && !["none", "low", "medium", "high", "xhigh", "max"].includes(String(effort))) {
+      return Response.json({ detail: `Unsupported value: '${String(effort)}' is not supported with the '${body.model}' model. Supported values are: 'none', 'low', 'medium', 'high', 'xhigh' and 'max'.` }, { status: 400 });
+    }
     const pieces = this.reply.match(/[\s\S]{1,6}/g) ?? [];
     const response = { id: "resp_1", model: body.model, status: "in_progress" };
     const frames = [

@@ -1,6 +1,7 @@
 import { fstatSync } from "node:fs";
 import { storeForAccount } from "../../app/accounts.ts";
 import { chatWithRecovery, retryPolicy } from "../../app/chat.ts";
+import { parseThinkingLevel, splitThinkingSuffix, thinkingBudgets, thinkingFor } from "../../app/thinking.ts";
 import { firstUsableProvider, readStoreView, resolveCredential, usableIn } from "../../app/credentials.ts";
 import { qualified, selectModel, startupModel } from "../../app/select-model.ts";
 import { rememberedModel } from "../../app/settings.ts";
@@ -21,7 +22,8 @@ const command = defineCommand({
   args: {
     print: { type: "boolean", alias: "p", description: "print mode (this command)" },
     question: { type: "positional", variadic: true, description: "the question (quotes optional); text piped to stdin is added after it", required: false },
-    model: { type: "string", alias: "m", description: "provider/id, or a unique part of an id (see `pi models`)", valueHint: "id" },
+    model: { type: "string", alias: "m", description: "provider/id, or a unique part of an id (see `pi models`); `:level` after it sets the thinking level", valueHint: "id" },
+    thinking: { type: "string", description: "how much the model thinks: off, minimal, low, medium, high, xhigh, max (each provider's own knob)", valueHint: "level" },
     provider: { type: "string", description: "use this provider's default model", valueHint: "id" },
     system: { type: "string", description: "a system prompt", valueHint: "text" },
     "max-tokens": { type: "string", description: "Longest answer, in tokens (default: no limit beyond the model's own)", valueHint: "n" },
@@ -54,8 +56,11 @@ const command = defineCommand({
     };
     // Nothing named: the start-up model of settings.json (the saved default, enabledModels), as the session starts with; one pi no longer knows gives way to the default.
     const settings = await context.settings();
+    const flag = args.thinking === undefined ? undefined : parseThinkingLevel(args.thinking);
+    const named = args.model === undefined ? undefined : splitThinkingSuffix(args.model);
     const started = args.model === undefined && args.provider === undefined ? await startupModel({ saved: rememberedModel(settings), enabled: settings.enabledModels, ...wanted }) : undefined;
-    const model = started ?? (await selectModel({ ...wanted, model: args.model }));
+    const model = started?.model ?? (await selectModel({ ...wanted, model: named?.name }));
+    const thinking = thinkingFor(model, { flag, suffix: named?.level ?? started?.level, settings });
     const provider = await providerById(model.provider, context.env);
     const store = await storeForAccount(agentStore, provider, args.account);
     const credential = await resolveCredential(provider, { store, env: context.env, preferAgent: args.agent === true });
@@ -77,7 +82,7 @@ const command = defineCommand({
       if (midLine && !json) write("\n");
     });
     try {
-      const request = { model: model.id, info: model, system: args.system, messages: [{ role: "user" as const, content: question }], maxTokens, signal: abort.signal };
+      const request = { model: model.id, info: model, system: args.system, messages: [{ role: "user" as const, content: question }], maxTokens, thinking, thinkingBudgets: thinkingBudgets(settings), signal: abort.signal };
       for await (const event of chatWithRecovery(request, credential, store, context.env, retryPolicy(settings))) {
         if (stdoutFailure()) break;
         // The quota an answer's headers gave is kept for `pi usage`, not part of the answer.

@@ -8,7 +8,7 @@ import { describeExpiry } from "../../core/duration.ts";
 import { parseJson } from "../../core/json.ts";
 import { type ModelProviderWords, modelCallFailure, providerWords } from "../shared/call-failure.ts";
 import { openaiErrorText } from "../shared/chat-completions.ts";
-import { responsesInput, streamResponses } from "../shared/responses.ts";
+import { reasoningOf, responsesInput, streamResponses } from "../shared/responses.ts";
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
 import { accountIdOf } from "./oauth.ts";
 import { quotaFromHeaders } from "./usage.ts";
@@ -39,6 +39,7 @@ export function codexBody(request: ChatRequest): Record<string, unknown> {
     model: request.model,
     instructions: request.system?.trim() ? request.system : DEFAULT_INSTRUCTIONS,
     input: responsesInput(request.messages),
+    ...reasoningOf(request),
     store: false,
     stream: true,
   };

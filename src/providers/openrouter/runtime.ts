@@ -95,6 +95,7 @@ const completions = bearerClient({
   url: (configured) => `${process.env.PI_OPENROUTER_URL || !configured ? openrouterUrls().apiBase : configured}/chat/completions`,
   // As the reference sends them: usage at the end of the stream, and nothing kept by the upstream provider.
   body: { stream_options: { include_usage: true }, store: false },
+  reasoningField: "reasoning",
   listModels,
 });
 

@@ -10,6 +10,7 @@ import { quoteOneLine } from "../../core/text.ts";
 import type { ChatEvent, ChatRequest } from "../types.ts";
 import { SseParser } from "./sse.ts";
 import { type StreamCall, openStream } from "./stream-call.ts";
+import { anthropicThinking } from "./thinking.ts";
 
 /** Messages requires `max_tokens`; for a model pi has no figure for, this one fits every current Claude. */
 const FALLBACK_MAX_OUTPUT = 32_000;
@@ -19,12 +20,14 @@ const FALLBACK_MAX_OUTPUT = 32_000;
  * maximum (as the reference sends), which caps nothing.
  */
 export function messagesBody(request: ChatRequest): Record<string, unknown> {
+  const thinking = anthropicThinking(request, request.maxTokens ?? request.info?.maxOutput ?? FALLBACK_MAX_OUTPUT);
   return {
     model: request.model,
-    max_tokens: request.maxTokens ?? request.info?.maxOutput ?? FALLBACK_MAX_OUTPUT,
+    max_tokens: thinking.maxTokens,
     ...(request.system ? { system: request.system } : {}),
     messages: request.messages,
     stream: true,
+    ...thinking.fields,
   };
 }
 

@@ -10,7 +10,7 @@ import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { callFailed } from "../../core/errors.ts";
 import { type ModelProviderWords, modelCallFailure } from "./call-failure.ts";
-import { type MaxTokensField, chatCompletionsBody, openaiErrorText, streamChatCompletions } from "./chat-completions.ts";
+import { type MaxTokensField, type ReasoningField, chatCompletionsBody, openaiErrorText, streamChatCompletions } from "./chat-completions.ts";
 import { responsesBody, streamResponses } from "./responses.ts";
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
 
@@ -30,6 +30,8 @@ export interface BearerClientSpec {
   body?: Record<string, unknown>;
   /** Chat Completions: the field of a limit the person set (default `max_completion_tokens`). */
   maxTokensField?: MaxTokensField;
+  /** Chat Completions: how a thinking level is sent (default `reasoning_effort`). */
+  reasoningField?: ReasoningField;
   /** The next step on a 403, where the provider has a known reason to refuse (default: check the account). */
   forbiddenHint?: string;
   /** Where the provider lists the account's models, if it does. */
@@ -52,7 +54,7 @@ export function bearerClient(spec: BearerClientSpec): ModelClient {
 
   return {
     chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
-      const body = { ...(spec.api === "openai-responses" ? responsesBody(request) : chatCompletionsBody(request, spec.maxTokensField)), ...spec.body };
+      const body = { ...(spec.api === "openai-responses" ? responsesBody(request) : chatCompletionsBody(request, spec.maxTokensField, spec.reasoningField)), ...spec.body };
       const call = {
         url: spec.url(request.info?.baseUrl),
         headers: { ...request.info?.headers, Authorization: `Bearer ${credential.token}`, ...spec.headers?.(credential) },

@@ -5,6 +5,7 @@ import { quoteOneLine } from "../../core/text.ts";
 import type { ChatEvent, ChatRequest } from "../types.ts";
 import { SseParser } from "./sse.ts";
 import { type StreamCall, openStream } from "./stream-call.ts";
+import { reasoningEffort } from "./thinking.ts";
 
 /**
  * Which field carries a limit the person set: OpenAI's own models refuse the older
@@ -13,9 +14,14 @@ import { type StreamCall, openStream } from "./stream-call.ts";
 export type MaxTokensField = "max_tokens" | "max_completion_tokens";
 
 /** The OpenAI Chat Completions wire format (`POST …/chat/completions`, server-sent events). */
-export function chatCompletionsBody(request: ChatRequest, maxTokensField: MaxTokensField = "max_completion_tokens"): Record<string, unknown> {
+/** How a Chat Completions API takes a thinking level: OpenAI's `reasoning_effort`, or OpenRouter's `reasoning: {effort}`. */
+export type ReasoningField = "reasoning_effort" | "reasoning";
+
+export function chatCompletionsBody(request: ChatRequest, maxTokensField: MaxTokensField = "max_completion_tokens", reasoningField: ReasoningField = "reasoning_effort"): Record<string, unknown> {
   const messages = [...(request.system ? [{ role: "system", content: request.system }] : []), ...request.messages];
-  return { model: request.model, messages, ...(request.maxTokens === undefined ? {} : { [maxTokensField]: request.maxTokens }), stream: true };
+  const effort = reasoningEffort(request);
+  const reasoning = effort === undefined ? {} : reasoningField === "reasoning" ? { reasoning: { effort } } : { reasoning_effort: effort };
+  return { model: request.model, messages, ...(request.maxTokens === undefined ? {} : { [maxTokensField]: request.maxTokens }), ...reasoning, stream: true };
 }
 
 /**

@@ -10,6 +10,7 @@ import { quoteOneLine } from "../../core/text.ts";
 import type { ChatEvent, ChatMessage, ChatRequest } from "../types.ts";
 import { SseParser } from "./sse.ts";
 import { type StreamCall, openStream } from "./stream-call.ts";
+import { reasoningEffort } from "./thinking.ts";
 
 export function responsesInput(messages: readonly ChatMessage[]): unknown[] {
   return messages.map((m) =>
@@ -32,9 +33,16 @@ export function responsesBody(request: ChatRequest): Record<string, unknown> {
     ...(request.system ? { instructions: request.system } : {}),
     input: responsesInput(request.messages),
     ...(request.maxTokens === undefined ? {} : { max_output_tokens: Math.max(MIN_OUTPUT_TOKENS, request.maxTokens) }),
+    ...reasoningOf(request),
     store: false,
     stream: true,
   };
+}
+
+/** `reasoning: {effort}` for a thinking level, where the model reasons. */
+export function reasoningOf(request: ChatRequest): Record<string, unknown> {
+  const effort = reasoningEffort(request);
+  return effort === undefined ? {} : { reasoning: { effort } };
 }
 
 export async function* streamResponses(call: StreamCall): AsyncGenerator<ChatEvent> {
