@@ -49,14 +49,16 @@ export interface ProviderStatus {
 export type StoreStatus = Omit<StoreDescription, "data" | "location"> & { path: string };
 
 /** `env`: where the credential variables are read (the run's environment). */
-export async function collectStatus(store: CredentialStore, env: NodeJS.ProcessEnv, providers: readonly ProviderDescriptor[], options: { account?: string } = {}): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
+export async function collectStatus(store: CredentialStore, env: NodeJS.ProcessEnv, providers: readonly ProviderDescriptor[], options: { account?: string; alsoWhenConfigured?: readonly ProviderDescriptor[] } = {}): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
   if (options.account !== undefined) {
     checkAccountName(options.account);
     if (providers.length !== 1) throw new PiError("usage", "--account goes with one provider; see `pi status --help`");
   }
   const [{ data, location, ...described }, { configured }] = await Promise.all([store.describe(), configuredKeysView(env)]);
   const view: StoreView = data ? { data, configured } : { problem: described.problem ?? "the logins could not be read", configured };
-  const statuses = providers.map((p) => describeProvider(p, accountView(p, view, options.account), env));
+  // The reference's API-key providers are many: each is shown where it has a key.
+  const keyed = (options.alsoWhenConfigured ?? []).filter((p) => describeSources(p, view, env).some((s) => s.present || s.problem));
+  const statuses = [...providers, ...keyed].map((p) => describeProvider(p, accountView(p, view, options.account), env));
   return { store: { ...described, path: location }, providers: await withAgent(statuses, env) };
 }
 

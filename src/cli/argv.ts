@@ -8,7 +8,7 @@ import type { ArgsDef, ParsedArgs } from "./command.ts";
  * silently ignored. Booleans take `--flag`, `--no-flag`, `--flag=true|false`.
  */
 export function parseArgv<A extends ArgsDef>(argv: readonly string[], spec: A, command: string): ParsedArgs<A> {
-  const out: Record<string, string | boolean | undefined> = {};
+  const out: Record<string, string | string[] | boolean | undefined> = {};
   const byName = new Map<string, { name: string; type: "boolean" | "string" }>();
   for (const [name, def] of Object.entries(spec)) {
     if (def.type === "positional") continue;
@@ -42,7 +42,8 @@ export function parseArgv<A extends ArgsDef>(argv: readonly string[], spec: A, c
 
   for (const [name, def] of Object.entries(spec)) {
     if (def.type !== "positional") continue;
-    const value = def.variadic ? (positionals.length > 0 ? positionals.splice(0).join(" ") : undefined) : positionals.shift();
+    const rest = () => (positionals.length > 0 ? positionals.splice(0) : undefined);
+    const value = def.variadic ? (def.list ? rest() : rest()?.join(" ")) : positionals.shift();
     if (value === undefined && def.required) throw usage(`missing ${name.toUpperCase()}`, command);
     out[name] = value;
   }

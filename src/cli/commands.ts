@@ -3,6 +3,7 @@ import type { CommandTable } from "./command.ts";
 /** Command name → module, loaded only when that command runs. `print` is `pi -p`, not listed as a command. */
 export const COMMANDS: CommandTable = {
   login: { summary: "sign in to a provider and store the login", load: () => import("./commands/login.ts").then((m) => m.default) },
+  auth: { summary: "the original pi's credential commands (login, logout, print-api-key, print-bearer-token, check)", load: () => import("./commands/auth.ts").then((m) => m.default), ownHelp: true },
   logout: { summary: "revoke and delete a stored login", load: () => import("./commands/logout.ts").then((m) => m.default) },
   switch: { summary: "change which of a provider's accounts is active", load: () => import("./commands/switch.ts").then((m) => m.default) },
   status: { summary: "show which credential each provider uses, and from where", load: () => import("./commands/status.ts").then((m) => m.default) },

@@ -81,18 +81,36 @@ async function dispatch(argv: readonly string[], context: CommandContext): Promi
       writeStdout(help.rootHelp());
       return EXIT.ok;
     }
-    // Print mode is a flag, as in the original pi: `pi -p "question"`, options in any order.
-    if (beforeDashes.includes("-p") || beforeDashes.includes("--print")) {
-      if (beforeDashes.includes("--help") || beforeDashes.includes("-h")) return await (await import("./help.ts")).printCommandHelp("print");
-      const print = await COMMANDS.print!.load();
-      return await print.run(parseArgv(argv, print.args, "-p"), context);
-    }
     const entry = first === undefined ? undefined : COMMANDS[first];
+    if (!entry || (entry.hidden && !first!.startsWith("__"))) {
+      // The original's flags and idioms: --list-models, print mode implied without a terminal, …
+      const { readReferenceArgs } = await import("./reference-args.ts");
+      const asReference = readReferenceArgs(argv, Boolean(process.stdin.isTTY && process.stdout.isTTY));
+      if (asReference.kind === "list-models") return await listModelsCommand(asReference.search, context);
+      if (asReference.kind === "print") {
+        if (asReference.argv.includes("--help") || asReference.argv.includes("-h")) return await (await import("./help.ts")).printCommandHelp("print");
+        // A typo of a command is not sent as a question, in print mode either (unless -p or -- says so).
+        if (!beforeDashes.includes("-p") && !beforeDashes.includes("--print")) refuseCommandLikeWords(argv);
+        const print = await COMMANDS.print!.load();
+        try {
+          return await print.run(parseArgv(asReference.argv, print.args, "-p"), context);
+        } catch (error) {
+          // Print mode only implied (no terminal) and nothing to ask: what was wanted is the session.
+          if (asReference.implied && error instanceof PiError && error.code === "usage" && /^give a question/.test(error.message)) {
+            throw new PiError("usage", 'the interactive session needs a terminal; for scripts use `pi -p "question"` (see `pi --help`)');
+          }
+          throw error;
+        }
+      }
+    }
     // Hidden commands run by their exact name when it starts with "__" (the shell completion's helpers).
     if (entry && (!entry.hidden || first!.startsWith("__"))) {
       const command = await entry.load();
       const beforeSeparator = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
-      if (beforeSeparator.includes("--help") || beforeSeparator.includes("-h")) return await (await import("./help.ts")).printCommandHelp(first!);
+      if (beforeSeparator.includes("--help") || beforeSeparator.includes("-h")) {
+        if (!entry.ownHelp) return await (await import("./help.ts")).printCommandHelp(first!);
+        return await command.run(parseArgv(["help"], command.args, first!), context);
+      }
       return await command.run(parseArgv(rest, command.args, first!), context);
     }
     return await session(argv, context);
@@ -106,7 +124,6 @@ async function dispatch(argv: readonly string[], context: CommandContext): Promi
  * thing. Like a typo of pi's commands, they are never sent to a model as a question.
  */
 const FOREIGN_COMMANDS: Record<string, string> = {
-  auth: "`pi login`, `pi status`, `pi token` and `pi logout` (pi has no `auth` command)",
   whoami: "`pi status` (who is signed in, to what)",
   "setup-token": "`pi login` to sign in, and `pi token` to print the token a script needs",
   signin: "`pi login`",
@@ -139,6 +156,16 @@ function refuseCommandLikeWords(argv: readonly string[]): void {
   if (foreign) throw new PiError("usage", `"${first}" is not a pi command; pi's are ${foreign}; ${asQuestion}`);
   const near = closest(word, Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([n]) => n), 2);
   if (near) throw new PiError("usage", `unknown command "${first}"; did you mean \`pi ${near}\`? (${asQuestion})`);
+}
+
+/** `pi --list-models [search]`, in the original's table. */
+async function listModelsCommand(search: string | undefined, context: CommandContext): Promise<number> {
+  const { listModels } = await import("../app/list-models.ts");
+  const listing = await listModels(await context.store(), context.env, search);
+  if (listing.kind === "none") writeStdout("No models available. Sign in with `pi login` (or `pi auth login <provider>`), or set a provider's API key; see `pi status`.\n");
+  else if (listing.kind === "no-match") writeStdout(`No models matching "${stripControls(listing.search)}"\n`);
+  else writeStdout(listing.lines.map((l) => `${l}\n`).join(""));
+  return EXIT.ok;
 }
 
 /** `pi`, `pi "question"`, `pi --model x`: the interactive session, which needs a terminal. */

@@ -11,6 +11,7 @@ import { openrouter } from "./openrouter/index.ts";
 import { radius } from "./radius/index.ts";
 import { xai } from "./xai/index.ts";
 import type { ProviderDescriptor } from "./types.ts";
+import { API_KEY_PROVIDERS } from "./api-keys/index.ts";
 
 /** A provider the person defines in models.json: built from its configuration, on demand (the application reads the file). */
 export { configuredProvider } from "./configured/index.ts";
@@ -31,19 +32,28 @@ export const PROVIDERS: readonly ProviderDescriptor[] = [
 
 // Whatever prints, prints through redact(): every provider's token shapes, and every
 // credential in the environment whatever its shape, are known from the start.
-for (const provider of PROVIDERS) {
+/**
+ * The reference's API-key providers (groq, mistral, …): pi keeps, checks nothing of, and
+ * serves their keys. Found by id like the nine, but not listed where the nine are, unless a key is there.
+ */
+export const KEY_PROVIDERS: readonly ProviderDescriptor[] = API_KEY_PROVIDERS;
+
+/** Every provider an id can name. */
+export const ALL_PROVIDERS: readonly ProviderDescriptor[] = [...PROVIDERS, ...KEY_PROVIDERS];
+
+for (const provider of ALL_PROVIDERS) {
   registerTokenShapes(provider.tokenShapes);
   for (const source of provider.sources) if (source.type === "env") registerSecret(process.env[source.variable]?.trim());
 }
 
 export function findProvider(id: string): ProviderDescriptor {
   const wanted = id.trim().toLowerCase();
-  const found = PROVIDERS.find((p) => p.id === wanted);
+  const found = ALL_PROVIDERS.find((p) => p.id === wanted);
   if (!found) {
     // A name people say ("claude", "copilot"), or a typo of an id or such a name ("antropic"): pointed to, not taken.
     const meant = PROVIDERS.find((p) => p.aliases?.includes(wanted)) ?? nearestProvider(wanted);
     const hint = meant ? `; did you mean ${meant.id}?` : "";
-    throw new PiError("unknown_provider", `unknown provider "${id}"${hint} (known providers: ${PROVIDERS.map((p) => p.id).join(", ")})`);
+    throw new PiError("unknown_provider", `unknown provider "${id}"${hint} (known providers: ${PROVIDERS.map((p) => p.id).join(", ")}; and, for an API key, ${KEY_PROVIDERS.length} more: \`pi auth login --help\`)`);
   }
   return found;
 }

@@ -133,6 +133,8 @@ export interface ProviderDescriptor {
   signInNotice?: string;
   /** What `pi login <id> --with-token` expects on stdin, e.g. "an API key (sk-ant-api…)". */
   withToken?: string;
+  /** A provider pi only keeps an API key for (the reference's API-key providers): no sign-in, no chat. */
+  keyOnly?: boolean;
   /** For a provider without `withToken`: where a token the person has goes instead. */
   noWithToken?: string;
   /** For a provider whose runtime has no `usage`: why `pi usage` has no figures for it. */

@@ -413,7 +413,6 @@ describe.skipIf(!hasTmux)("words that look like commands, on a terminal", () => 
     [["tokne"], "did you mean `pi token`?"],
     [["loign"], "did you mean `pi login`?"],
     [["sttaus", "anthropic"], "did you mean `pi status`?"],
-    [["auth", "login"], '"auth" is not a pi command; pi\'s are `pi login`'],
     [["whoami"], "`pi status`"],
     [["setup-token"], "`pi login` to sign in"],
   ] as const) {

@@ -352,7 +352,7 @@ describe("the command line", () => {
   });
 
   test("an unknown command or option is a usage error (exit 2)", async () => {
-    expect((await box.run(["frobnicate"])).code).toBe(2);
+    expect((await box.run(["statsu"])).code).toBe(2);
     const r = await box.run(["status", "--jsn"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("unknown option --jsn");

@@ -65,8 +65,11 @@ export class Sandbox {
 
   /** Leak check on everything pi printed; returns stderr as the test expects to see it. */
   audit(args: string[], result: PiResult, stripDebug: boolean): PiResult {
-    const printsToken = args[0] === "token" && result.code === 0;
-    const printed = printsToken ? (args.includes("--json") ? String(JSON.parse(result.stdout).token) : result.stdout.trim()) : undefined;
+    // The commands that exist to print a credential: pi token, and the original's pi auth print-… and check --credentials.
+    const printing = args[0] === "token" || (args[0] === "auth" && (args[1] === "print-api-key" || args[1] === "print-bearer-token" || (args[1] === "check" && args.includes("--credentials"))));
+    const printsToken = printing && result.code === 0;
+    const json = printsToken && args.includes("--json") ? JSON.parse(result.stdout) : undefined;
+    const printed = printsToken ? (json ? String(json.token ?? json.credentials) : result.stdout.trim()) : undefined;
     assertNoLeaks(`pi ${args.join(" ")}`, result.stdout, result.stderr, printed ? [printed] : []);
     return stripDebug ? { ...result, stderr: withoutDebugLines(result.stderr) } : result;
   }

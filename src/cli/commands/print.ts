@@ -5,10 +5,11 @@ import { parseThinkingLevel, splitThinkingSuffix, thinkingBudgets, thinkingFor }
 import { firstUsableProvider, readStoreView, resolveCredential, usableIn } from "../../app/credentials.ts";
 import { qualified, selectModel, startupModel } from "../../app/select-model.ts";
 import { rememberedModel } from "../../app/settings.ts";
-import type { ModelInfo, ProviderDescriptor } from "../../providers/types.ts";
+import type { ChatMessage, ModelInfo, ProviderDescriptor } from "../../providers/types.ts";
 import type { CredentialStore } from "../../store/contract.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { stripControls } from "../../core/text.ts";
+import { registerSecret } from "../../core/redact.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
 import { stdoutFailure, writeErr, writeStdout } from "../../terminal/output.ts";
 import { PROVIDERS } from "../../providers/registry.ts";
@@ -21,10 +22,18 @@ const command = defineCommand({
   meta: { name: "-p", description: "Ask one question and stream the answer to stdout (print mode)" },
   args: {
     print: { type: "boolean", alias: "p", description: "print mode (this command)" },
-    question: { type: "positional", variadic: true, description: "the question (quotes optional); text piped to stdin is added after it", required: false },
+    question: {
+      type: "positional",
+      variadic: true,
+      list: true,
+      description: "the question (quotes optional); text piped to stdin is added after it; @file adds a file; several quoted messages are sent in turn, as the original sends them",
+      required: false,
+    },
     model: { type: "string", alias: "m", description: "provider/id, or a unique part of an id (see `pi models`); `:level` after it sets the thinking level", valueHint: "id" },
     thinking: { type: "string", description: "how much the model thinks: off, minimal, low, medium, high, xhigh, max (each provider's own knob)", valueHint: "level" },
     provider: { type: "string", description: "use this provider's default model", valueHint: "id" },
+    "api-key": { type: "string", description: "an API key for this run only (never stored): it goes to the provider the model resolves to", valueHint: "key" },
+    models: { type: "string", description: "model patterns (comma-separated, globs allowed) to choose the model from when none is named, as settings.json's enabledModels", valueHint: "patterns" },
     system: { type: "string", description: "a system prompt", valueHint: "text" },
     "max-tokens": { type: "string", description: "Longest answer, in tokens (default: no limit beyond the model's own)", valueHint: "n" },
     json: { type: "boolean", description: "print the stream as newline-delimited JSON events", default: false },
@@ -42,7 +51,10 @@ const command = defineCommand({
   ],
   async run(args, context) {
     const json = args.json === true;
-    const question = await readQuestion(args.question);
+    const messages = await readMessages(args.question ?? [], context.env.HOME);
+    const oneRunKey = args["api-key"]?.trim() || undefined;
+    if (args["api-key"] !== undefined && !oneRunKey) throw new PiError("usage", "--api-key needs a key");
+    if (oneRunKey) registerSecret(oneRunKey);
     const maxTokens = parseMaxTokens(args["max-tokens"]);
     const minLeft = args["min-left"] === undefined ? undefined : (await import("../../app/usage-words.ts")).parsePercent(args["min-left"], "--min-left");
     const agentStore = await context.store();
@@ -50,20 +62,24 @@ const command = defineCommand({
     const wanted = {
       env: context.env,
       provider: args.provider === undefined ? undefined : (await providerById(args.provider, context.env)).id,
-      fallbackProvider: firstUsableProvider(PROVIDERS, view, context.env).id,
-      usable: usableIn(view, context.env),
+      // A key for this run names no provider: stored credentials do not pick one either.
+      fallbackProvider: oneRunKey ? PROVIDERS[0]!.id : firstUsableProvider(PROVIDERS, view, context.env).id,
+      usable: oneRunKey ? () => true : usableIn(view, context.env),
       resolved: (m: ModelInfo, name: string) => writeErr(`Using ${qualified(m)} for --model ${name}.`),
     };
     // Nothing named: the start-up model of settings.json (the saved default, enabledModels), as the session starts with; one pi no longer knows gives way to the default.
     const settings = await context.settings();
     const flag = args.thinking === undefined ? undefined : parseThinkingLevel(args.thinking);
     const named = args.model === undefined ? undefined : splitThinkingSuffix(args.model);
-    const started = args.model === undefined && args.provider === undefined ? await startupModel({ saved: rememberedModel(settings), enabled: settings.enabledModels, ...wanted }) : undefined;
+    const enabled = args.models === undefined ? settings.enabledModels : args.models.split(",").map((p) => p.trim()).filter(Boolean);
+    const started = args.model === undefined && args.provider === undefined ? await startupModel({ saved: rememberedModel(settings), enabled, ...wanted }) : undefined;
     const model = started?.model ?? (await selectModel({ ...wanted, model: named?.name }));
     const thinking = thinkingFor(model, { flag, suffix: named?.level ?? started?.level, settings });
     const provider = await providerById(model.provider, context.env);
     const store = await storeForAccount(agentStore, provider, args.account);
-    const credential = await resolveCredential(provider, { store, env: context.env, preferAgent: args.agent === true });
+    const credential = oneRunKey
+      ? { providerId: provider.id, source: "--api-key", kind: provider.kindOfToken?.(oneRunKey) ?? ("api_key" as const), token: oneRunKey, extras: {} }
+      : await resolveCredential(provider, { store, env: context.env, preferAgent: args.agent === true });
     if (minLeft !== undefined) await guardQuota(agentStore, provider, minLeft, context.env, args.account);
 
     const abort = new AbortController();
@@ -82,19 +98,29 @@ const command = defineCommand({
       if (midLine && !json) write("\n");
     });
     try {
-      const request = { model: model.id, info: model, system: args.system, messages: [{ role: "user" as const, content: question }], maxTokens, thinking, thinkingBudgets: thinkingBudgets(settings), signal: abort.signal };
-      for await (const event of chatWithRecovery(request, credential, store, context.env, retryPolicy(settings))) {
-        if (stdoutFailure()) break;
-        // The quota an answer's headers gave is kept for `pi usage`, not part of the answer.
-        if (event.type === "quota") continue;
-        if (json) {
-          write(JSON.stringify(event) + "\n");
-        } else if (event.type === "notice") {
-          process.stderr.write(`${stripControls(event.text)}\n`);
-        } else if (event.type === "text") {
-          write(toTerminal ? stripControls(event.text, true) : event.text);
-          midLine = !event.text.endsWith("\n");
+      // Several messages go in turn, one conversation; as in the original, the last answer is the one printed.
+      const conversation: ChatMessage[] = [];
+      for (const [turn, content] of messages.entries()) {
+        const last = turn === messages.length - 1;
+        conversation.push({ role: "user", content });
+        const request = { model: model.id, info: model, system: args.system, messages: [...conversation], maxTokens, thinking, thinkingBudgets: thinkingBudgets(settings), signal: abort.signal };
+        let answer = "";
+        for await (const event of chatWithRecovery(request, credential, store, context.env, retryPolicy(settings))) {
+          if (stdoutFailure()) break;
+          // The quota an answer's headers gave is kept for `pi usage`, not part of the answer.
+          if (event.type === "quota") continue;
+          if (event.type === "text") answer += event.text;
+          if (json) {
+            write(JSON.stringify(event) + "\n");
+          } else if (event.type === "notice") {
+            process.stderr.write(`${stripControls(event.text)}\n`);
+          } else if (event.type === "text" && last) {
+            write(toTerminal ? stripControls(event.text, true) : event.text);
+            midLine = !event.text.endsWith("\n");
+          }
         }
+        if (stdoutFailure()) break;
+        conversation.push({ role: "assistant", content: answer });
       }
       if (midLine && !json) write("\n");
       return EXIT.ok;
@@ -108,6 +134,38 @@ const command = defineCommand({
     }
   },
 });
+
+/**
+ * The messages to send. Words of one question (`pi -p what is PKCE`) are one message; several
+ * quoted messages (`pi -p "first" "then this"`) are sent in turn, as the original sends them.
+ * `@file` adds the file as the original adds it (`<file name="/abs/path">…</file>`), before
+ * the first message; what is piped in comes after the first message (`git diff | pi -p
+ * "Review this diff"` sends the instruction, then the material).
+ */
+async function readMessages(words: readonly string[], home: string | undefined): Promise<string[]> {
+  const files = words.filter((w) => w.length > 1 && w.startsWith("@"));
+  const texts = words.filter((w) => !(w.length > 1 && w.startsWith("@")));
+  const separate = texts.length > 1 && texts.some((t) => /\s/.test(t));
+  const messages = separate ? [...texts] : texts.length > 0 ? [texts.join(" ")] : [];
+  const fileText = files.length > 0 ? await readFileArguments(files.map((f) => f.slice(1)), home) : "";
+  const first = await readQuestion(messages[0] === undefined && !fileText ? undefined : `${fileText}${messages[0] ?? ""}`);
+  return [first, ...messages.slice(1)];
+}
+
+/** Each file's text as the original sends it; an empty file is skipped, a missing one is a usage error. */
+async function readFileArguments(paths: readonly string[], home: string | undefined): Promise<string> {
+  const { resolve } = await import("node:path");
+  let text = "";
+  for (const path of paths) {
+    const absolute = resolve(path.startsWith("~/") && home ? `${home}/${path.slice(2)}` : path);
+    const file = Bun.file(absolute);
+    if (!(await file.exists())) throw new PiError("usage", `File not found: ${absolute}`);
+    if (file.size === 0) continue;
+    const content = (await file.text()).replace(/^\uFEFF/, "");
+    text += `<file name="${absolute}">\n${content}\n</file>\n`;
+  }
+  return text;
+}
 
 /**
  * The argument, and what is piped in after it (`git diff | pi -p "Review this diff"` sends

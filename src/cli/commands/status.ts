@@ -5,7 +5,7 @@
 
 import { collectStatus, renderStatusText } from "../../app/status.ts";
 import { EXIT } from "../../core/errors.ts";
-import { PROVIDERS } from "../../providers/registry.ts";
+import { KEY_PROVIDERS, PROVIDERS } from "../../providers/registry.ts";
 import { writeOut, writeStdout } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
 
@@ -23,7 +23,8 @@ const command = defineCommand({
   async run(args, context) {
     const { allProviders, providerById } = await import("../../app/models-config.ts");
     const providers = args.provider ? [await providerById(args.provider, context.env)] : await allProviders(context.env);
-    const { store, providers: statuses } = await collectStatus(await context.store(), context.env, providers, { account: args.account });
+    const alsoWhenConfigured = args.provider ? [] : KEY_PROVIDERS;
+    const { store, providers: statuses } = await collectStatus(await context.store(), context.env, providers, { account: args.account, alsoWhenConfigured });
     if (args.json) {
       // The JSON keeps its fields as they were; the summary line is the text form's.
       const { summary: _, ...facts } = store;
