@@ -51,6 +51,10 @@ function sourcesOf(provider: ProviderDescriptor, store: StoreView): readonly Sou
 }
 
 function describeSource(provider: ProviderDescriptor, spec: SourceSpec, store: StoreView, env: NodeJS.ProcessEnv): SourceState {
+  if (spec.type === "workload") {
+    const present = spec.variables.every((name) => Boolean(env[name]?.trim()));
+    return { source: spec.describe, kind: "oauth", present, spec };
+  }
   if (spec.type === "env") {
     const token = env[spec.variable]?.trim() || undefined;
     const kind = (token && provider.kindOfToken?.(token)) || spec.kind;
@@ -250,8 +254,12 @@ async function use(provider: ProviderDescriptor, state: SourceState, options: Re
     const token = resolveConfigValue(state.spec.template, options.env, undefined, `the apiKey of ${provider.id} in models.json`);
     return { ...base, token, extras: {} };
   }
+  if (state.spec.type === "workload") {
+    const { federatedCredential } = await import("./federation.ts");
+    return federatedCredential(provider, state.spec, options.env, minValidityMs);
+  }
   if (state.spec.type === "env") {
-    if (!state.spec.exchange) return { ...base, token: state.token!, extras: {} };
+    if (!state.spec.exchange) return { ...base, token: state.token!, extras: state.spec.bearer ? { authorization: "bearer" } : {} };
     const exchanged = await (await provider.load()).exchange!(state.token!);
     return { ...base, token: exchanged.access, expires: exchanged.expires, extras: exchanged.extras ?? {} };
   }

@@ -40,6 +40,14 @@ export function keychainIndexPath(env: NodeJS.ProcessEnv = process.env): string 
   return joinPath(agentDir(env), "pi-keychain.json");
 }
 
+/**
+ * pi's own cache of tokens exchanged for a workload's identity (workload identity federation):
+ * a secret, 0600 like the store, kept apart from auth.json, which the reference validates entry by entry.
+ */
+export function federationCachePath(env: NodeJS.ProcessEnv = process.env): string {
+  return joinPath(agentDir(env), "pi-federation.json");
+}
+
 /** Preferences (the session's model, where secrets go) beside the store. */
 export function settingsPath(env: NodeJS.ProcessEnv = process.env): string {
   return joinPath(agentDir(env), "settings.json");

@@ -23,7 +23,19 @@ export type SourceSpec =
       exchange?: boolean;
       /** What status says this source is, when the kind alone does not say it. */
       describe?: string;
+      /**
+       * The token goes as `Authorization: Bearer` and nothing else (a gateway's token, as the
+       * reference sends `ANTHROPIC_AUTH_TOKEN`): handed to the client as the `authorization: "bearer"` extra.
+       */
+      bearer?: boolean;
     }
+  /**
+   * Workload identity federation: a short-lived token exchanged for the identity token a
+   * platform gives a workload (CI's OIDC token), present when every variable named is set.
+   * The runtime's `federate` makes the exchange; the application caches the token, one
+   * exchange for every process, as a refresh.
+   */
+  | { type: "workload"; variables: readonly string[]; /** Set or not, they change what the token is for. */ scope?: readonly string[]; describe: string }
   | { type: "stored" }
   /**
    * A key the person's models.json gives the provider (`apiKey`: literal, `$VAR` or
@@ -183,6 +195,8 @@ export interface ProviderRuntime {
    * revocation was tried and failed; `revoked: false` says why there was nothing to try.
    */
   revoke(login: StoredLogin): Promise<RevokeOutcome>;
+  /** Workload identity: exchange the identity token the environment names for an access token (no refresh token). */
+  federate?(env: NodeJS.ProcessEnv): Promise<{ access: string; expires: number }>;
   /** Exchange an environment token (a source with `exchange`) for the credential to use. */
   exchange?(token: string): Promise<{ access: string; expires: number; extras?: Record<string, string> }>;
   /** `--with-token`: turn a token the person already has into a login to store. */

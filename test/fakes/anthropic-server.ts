@@ -53,6 +53,12 @@ export class FakeAnthropic extends LoopbackServer {
   consent: "approve" | "deny" = "approve";
   /** The Messages API: API keys it accepts, models it knows, the answer it streams. */
   readonly apiKeys = new Set<string>();
+  /** Workload identity: rule id → the organisation, identity token (and workspace) it matches. */
+  readonly federationRules = new Map<string, { organization: string; identityToken: string; workspace?: string }>();
+  federationExchanges = 0;
+  federationLifetimeSeconds = 600;
+  /** Tokens a gateway would take as a plain bearer (ANTHROPIC_AUTH_TOKEN), without the OAuth beta. */
+  readonly bearerTokens = new Set<string>();
   /** The current models (reference-providers.md §D), and one pi's catalog does not know yet. */
   readonly models = new Set([
     "claude-fable-5", "claude-fable-5-1", "claude-fable-5-2", "claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-haiku-5-5",
@@ -93,6 +99,10 @@ export class FakeAnthropic extends LoopbackServer {
   expectUserAgent: RegExp | undefined = /^pi\//;
 
   reset(): void {
+    this.federationRules.clear();
+    this.federationExchanges = 0;
+    this.federationLifetimeSeconds = 600;
+    this.bearerTokens.clear();
     this.subscriptionPolicy = "extra-usage";
     this.expectUserAgent = /^pi\//;
     this.requests.length = 0;
@@ -257,10 +267,33 @@ export class FakeAnthropic extends LoopbackServer {
       return oauthError(400, "invalid_request", "expected a JSON body");
     }
     const body = req.json;
+    if (body.grant_type === "urn:ietf:params:oauth:grant-type:jwt-bearer") return this.federate(req, body);
     if (body.client_id !== CLIENT_ID) return oauthError(401, "invalid_client", "unknown client");
     if (body.grant_type === "authorization_code") return this.exchangeCode(body);
     if (body.grant_type === "refresh_token") return this.refresh(body);
     return oauthError(400, "unsupported_grant_type", String(body.grant_type));
+  }
+
+  /**
+   * Workload identity federation (RFC 7523 jwt-bearer), as the API answers it: both betas, no
+   * client id, the rule matching the identity token (else 401 with a request id), no refresh token.
+   */
+  private federate(req: RecordedRequest, body: Record<string, unknown>): Response {
+    this.federationExchanges++;
+    const betas = (req.headers["anthropic-beta"] ?? "").split(",").map((b) => b.trim());
+    if (!betas.includes("oauth-2025-04-20") || !betas.includes("oidc-federation-2026-04-01")) return oauthError(400, "invalid_request", "the jwt-bearer grant needs the oidc-federation-2026-04-01 beta");
+    if ("client_id" in body) return oauthError(400, "invalid_request", "client_id is not accepted with the jwt-bearer grant");
+    for (const field of ["assertion", "federation_rule_id", "organization_id"]) if (typeof body[field] !== "string" || body[field] === "") return oauthError(400, "invalid_request", `${field} is required`);
+    rememberSecret(body.assertion);
+    const rule = this.federationRules.get(String(body.federation_rule_id));
+    const matches = rule && rule.organization === body.organization_id && rule.identityToken === body.assertion && (rule.workspace === undefined || rule.workspace === body.workspace_id);
+    if (!matches) {
+      return Response.json({ error: "invalid_grant", error_description: "The federation rule does not match the identity token" }, { status: 401, headers: { "request-id": "req_fake_federation_01" } });
+    }
+    const access = `sk-ant-oat01-federated-${randomBytes(16).toString("hex")}`;
+    rememberSecret(access);
+    this.validAccess.add(access);
+    return Response.json({ access_token: access, token_type: "Bearer", expires_in: this.federationLifetimeSeconds });
   }
 
   private exchangeCode(body: Record<string, unknown>): Response {
@@ -313,6 +346,7 @@ export class FakeAnthropic extends LoopbackServer {
     const key = h["x-api-key"];
     if (bearer && key) return apiError(400, "invalid_request_error", "send either Authorization or x-api-key, not both");
     if (bearer) {
+      if (this.bearerTokens.has(bearer) && !h["anthropic-beta"]) return undefined;
       if (!h["anthropic-beta"]?.split(",").includes("oauth-2025-04-20")) return apiError(401, "authentication_error", "OAuth authentication is currently not supported.");
       if (!this.validAccess.has(bearer)) return apiError(401, "authentication_error", "Invalid bearer token");
       return undefined;

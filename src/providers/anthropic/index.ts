@@ -8,10 +8,19 @@ export const anthropic: ProviderDescriptor = {
   id: "anthropic",
   displayName: "Anthropic (Claude Pro/Max)",
   aliases: ["claude", "claude-code", "claude-pro", "claude-max"],
+  // The reference's order after the stored login: ANTHROPIC_AUTH_TOKEN, the keys, then workload
+  // identity (last, as in the SDK); pi keeps ANTHROPIC_OAUTH_TOKEN first, as an override for one run.
   sources: [
     { type: "env", variable: "ANTHROPIC_OAUTH_TOKEN", kind: "oauth" },
     { type: "stored" },
+    { type: "env", variable: "ANTHROPIC_AUTH_TOKEN", kind: "oauth", bearer: true, describe: "a bearer token" },
     { type: "env", variable: "ANTHROPIC_API_KEY", kind: "api_key" },
+    {
+      type: "workload",
+      variables: ["ANTHROPIC_FEDERATION_RULE_ID", "ANTHROPIC_ORGANIZATION_ID", "ANTHROPIC_IDENTITY_TOKEN_FILE"],
+      scope: ["ANTHROPIC_SERVICE_ACCOUNT_ID", "ANTHROPIC_WORKSPACE_ID"],
+      describe: "workload identity federation",
+    },
   ],
   kindOfToken: (token) => (token.startsWith("sk-ant-oat") ? "oauth" : token.startsWith("sk-ant-api") ? "api_key" : undefined),
   tokenShapes: [/sk-ant-[a-z]{2,4}\d{0,3}-[A-Za-z0-9_\-]{8,}/g],

@@ -23,6 +23,8 @@ export function messagesBase(env: NodeJS.ProcessEnv = process.env, configured?: 
 
 function authHeaders(credential: Credential): Record<string, string> {
   const common = { "anthropic-version": "2023-06-01" };
+  // ANTHROPIC_AUTH_TOKEN: a bearer token and nothing more (a gateway's), unless it is a subscription's.
+  if (credential.extras.authorization === "bearer" && !credential.token.startsWith("sk-ant-oat")) return { ...common, Authorization: `Bearer ${credential.token}` };
   return credential.kind === "oauth"
     ? { ...common, Authorization: `Bearer ${credential.token}`, "anthropic-beta": "oauth-2025-04-20" }
     : { ...common, "x-api-key": credential.token };

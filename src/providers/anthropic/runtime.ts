@@ -29,6 +29,7 @@ export const runtime: ProviderRuntime = {
   startLogin: () => startLogin(),
   finishLogin,
   client: messagesClient,
+  federate: (env) => import("./federation.ts").then((m) => m.federate(env)),
   usage: (request) => import("./usage.ts").then((m) => m.anthropicUsage(request)),
 };
 
