@@ -42,7 +42,8 @@ const PASSING: readonly string[] = ["rate_limited", "overloaded", "server_error"
 
 export async function* chatWithRecovery(original: ChatRequest, credential: Credential, store: CredentialStore, env: NodeJS.ProcessEnv, retry?: RetryPolicy): AsyncGenerator<ChatEvent> {
   const provider = await providerById(credential.providerId, env);
-  const [{ client }, request] = await Promise.all([provider.load(), routed(original, provider.id, env)]);
+  const [{ client }, routedRequest] = await Promise.all([provider.load(), routed(original, provider.id, env)]);
+  const request = { ...routedRequest, cacheRetention: routedRequest.cacheRetention ?? cacheRetentionOf(env) };
   let current = credential;
   let retries = 0;
   for (let attempt = 0; ; attempt++) {
@@ -79,6 +80,12 @@ export async function* chatWithRecovery(original: ChatRequest, credential: Crede
       }
     }
   }
+}
+
+/** `PI_CACHE_RETENTION` as the reference reads it: "long" asks for the long cache, "none" for none, anything else the default. */
+function cacheRetentionOf(env: NodeJS.ProcessEnv): "none" | "short" | "long" {
+  const value = env.PI_CACHE_RETENTION?.trim().toLowerCase();
+  return value === "long" || value === "none" ? value : "short";
 }
 
 /** A wait that an interrupt (the request's signal) ends at once. */

@@ -251,6 +251,12 @@ export interface ChatRequest {
   thinking?: ThinkingLevel;
   /** Token budgets per level for budget-based thinking (settings.json `thinkingBudgets`). */
   thinkingBudgets?: Partial<Record<ThinkingLevel, number>>;
+  /**
+   * How long the provider should keep the prompt cached (`PI_CACHE_RETENTION`, as the reference
+   * reads it): "short" (the default: the provider's ephemeral cache), "long" (an hour where the
+   * provider offers it), "none".
+   */
+  cacheRetention?: "none" | "short" | "long";
   signal?: AbortSignal;
 }
 

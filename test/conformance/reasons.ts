@@ -62,7 +62,7 @@ const REASONS: Reason[] = [
     step: "chat",
     request: /\/v1\/messages$/,
     where: /^json\.(messages\[\d\]\.|thinking\.|output_config\.)/,
-    why: "the reference sends content as blocks with prompt-cache marks, adaptive thinking and effort settings (one as a mid-conversation system message); pi sends the text and no reasoning settings, so the model's own defaults apply",
+    why: "the reference thinks at its default level when none is asked for (adaptive thinking with an effort, one as a mid-conversation system message); pi sends a thinking level only when one is asked for (--thinking, model:level, settings.json), so the model's own default applies",
   },
   { provider: "*", step: "chat", request: /\/responses$/, where: /^json\.include\[0\]$/, why: "the reference keeps encrypted reasoning between turns for its tool loop; pi keeps no reasoning state, so it does not ask for it" },
   { provider: "*", step: "chat", request: /\/responses$/, where: /^json\.(parallel_tool_calls|tool_choice)$/, why: "the reference's tool-loop settings; pi sends no tools" },

@@ -227,7 +227,7 @@ describe("chat and models through Copilot", () => {
     expect(chat!.path).toBe("/v1/messages");
     expect(chat!.headers["anthropic-version"]).toBe("2023-06-01");
     // Messages requires max_tokens: without --max-tokens it is the model's own maximum, which caps nothing.
-    expect(chat!.json).toEqual({ model: "claude-sonnet-5.5", max_tokens: 128000, messages: [{ role: "user", content: "hi" }], stream: true });
+    expect(chat!.json).toEqual({ model: "claude-sonnet-5.5", max_tokens: 128000, messages: [{ role: "user", content: [{ type: "text", text: "hi", cache_control: { type: "ephemeral" } }] }], stream: true });
   });
 
   for (const model of ["gpt-6.2-sol", "gemini-4-argon", "claude-opus-5.5"]) {

@@ -3,7 +3,7 @@ import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
-import { PI_BIN, Sandbox, storedLogin, until } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, storedLogin, until, plainMessages } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 import { PROVIDERS } from "../../src/providers/registry.ts";
 
@@ -222,6 +222,6 @@ describe.skipIf(!hasTmux)("the session for a new user", () => {
     await term.waitFor(/arrives in pieces/);
     const [request] = fake.messageRequests();
     expect(request!.json!.model).toBe("claude-haiku-5-5");
-    expect((request!.json!.messages as { content: string }[])[0]!.content).toBe("What is PKCE?");
+    expect(plainMessages(request!.json!.messages)[0]!.content).toBe("What is PKCE?");
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { statSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
-import { PI_BIN, Sandbox, loginThroughStdin, storedLogin } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, loginThroughStdin, storedLogin, plainMessages } from "../helpers/pi.ts";
 
 /** What a new user trips over, tried as one would: input, output, help, mistakes, scripts. */
 let fake: FakeAnthropic;
@@ -27,7 +27,7 @@ beforeEach(() => {
 afterEach(() => box.cleanup());
 
 const withKey = () => ({ ...fake.env(), ANTHROPIC_API_KEY: API_KEY });
-const question = () => (fake.messageRequests()[0]!.json!.messages as { content: string }[])[0]!.content;
+const question = () => plainMessages(fake.messageRequests()[0]!.json!.messages)[0]!.content;
 
 describe("pi -p input", () => {
   test("text piped in goes with the question: the instruction first, then the material", async () => {
@@ -225,7 +225,7 @@ describe("smaller things", () => {
   test("no credential: signing in is named first, then the variables", async () => {
     const r = await box.run(["token"], { env: fake.env() });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/run `pi login anthropic` .*, or set ANTHROPIC_OAUTH_TOKEN or ANTHROPIC_API_KEY/);
+    expect(r.stderr).toMatch(/run `pi login anthropic` .*, or set ANTHROPIC_OAUTH_TOKEN or ANTHROPIC_AUTH_TOKEN or ANTHROPIC_API_KEY/);
   });
 
   test("pi login says when you are already logged in, and which account", async () => {

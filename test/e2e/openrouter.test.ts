@@ -130,7 +130,7 @@ describe("using OpenRouter", () => {
     const [req] = fake.requests.filter((q) => q.path === "/api/v1/messages");
     expect(req!.headers["x-api-key"]).toBe(key);
     expect(req!.headers.authorization).toBeUndefined();
-    expect(req!.json).toEqual({ model: "anthropic/claude-sonnet-5.5", max_tokens: 128000, messages: [{ role: "user", content: "hi" }], stream: true });
+    expect(req!.json).toEqual({ model: "anthropic/claude-sonnet-5.5", max_tokens: 128000, messages: [{ role: "user", content: [{ type: "text", text: "hi", cache_control: { type: "ephemeral" } }] }], stream: true });
   });
 
   test("the catalog has the reference's twenty Claude models on OpenRouter", async () => {

@@ -32,7 +32,8 @@ describe("pi -p with each credential source", () => {
     expect(req!.headers["anthropic-version"]).toBe("2023-06-01");
     expect(req!.headers["user-agent"]).toMatch(/^pi\/\d+\.\d+\.\d+$/);
     // Messages requires max_tokens: without --max-tokens it is the model's own maximum, as the reference sends.
-    expect(req!.json).toEqual({ model: "claude-opus-5-5", max_tokens: 128000, messages: [{ role: "user", content: "Say hello" }], stream: true });
+    // The message carries the cache breakpoint the reference puts on the last user message.
+    expect(req!.json).toEqual({ model: "claude-opus-5-5", max_tokens: 128000, messages: [{ role: "user", content: [{ type: "text", text: "Say hello", cache_control: { type: "ephemeral" } }] }], stream: true });
   });
 
   test("a stored login goes as a Bearer token with the oauth beta header", async () => {
@@ -65,13 +66,13 @@ describe("pi -p with each credential source", () => {
   test("--model, --system and --max-tokens reach the request", async () => {
     const r = await box.run(["-p", "--model", "fable-5-1", "--system", "Be brief.", "--max-tokens", "100", "q"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
     expect(r.code).toBe(0);
-    expect(fake.messageRequests()[0]!.json).toMatchObject({ model: "claude-fable-5-1", system: "Be brief.", max_tokens: 100 });
+    expect(fake.messageRequests()[0]!.json).toMatchObject({ model: "claude-fable-5-1", system: [{ type: "text", text: "Be brief." }], max_tokens: 100 });
   });
 
   test("the question comes from stdin when -p has none and stdin is piped", async () => {
     const r = await box.run(["-p"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY }, stdin: "a question\nover two lines\n" });
     expect(r.code).toBe(0);
-    expect(fake.messageRequests()[0]!.json!.messages).toEqual([{ role: "user", content: "a question\nover two lines\n" }]);
+    expect(fake.messageRequests()[0]!.json!.messages).toEqual([{ role: "user", content: [{ type: "text", text: "a question\nover two lines\n", cache_control: { type: "ephemeral" } }] }]);
   });
 
   test("--json prints one JSON event per line: start, the text, stop", async () => {
@@ -147,6 +148,29 @@ describe("thinking levels", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--thinking hard is not a level; use one of off, minimal, low, medium, high, xhigh, max");
     expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe("prompt caching, as the reference asks for it", () => {
+  const env = (extra: Record<string, string> = {}) => ({ ...fake.env(), ANTHROPIC_API_KEY: API_KEY, ...extra });
+
+  test("breakpoints on the system text and the last user message; PI_CACHE_RETENTION=long asks for an hour, none for no cache", async () => {
+    expect((await box.run(["-p", "--system", "Be brief.", "hi"], { env: env() })).code).toBe(0);
+    expect((await box.run(["-p", "--system", "Be brief.", "hi"], { env: env({ PI_CACHE_RETENTION: "long" }) })).code).toBe(0);
+    expect((await box.run(["-p", "--system", "Be brief.", "hi"], { env: env({ PI_CACHE_RETENTION: "none" }) })).code).toBe(0);
+    const [short, long, none] = fake.messageRequests().map((r) => r.json!);
+    expect(short).toMatchObject({ system: [{ type: "text", text: "Be brief.", cache_control: { type: "ephemeral" } }], messages: [{ role: "user", content: [{ type: "text", text: "hi", cache_control: { type: "ephemeral" } }] }] });
+    expect(long).toMatchObject({ system: [{ cache_control: { type: "ephemeral", ttl: "1h" } }], messages: [{ content: [{ cache_control: { type: "ephemeral", ttl: "1h" } }] }] });
+    expect(JSON.stringify(none)).not.toContain("cache_control");
+  });
+
+  test("in a conversation only the last user message carries the breakpoint, the earlier turns being what it reads", async () => {
+    expect((await box.run(["-p", "first question", "second question"], { env: env() })).code).toBe(0);
+    const [, second] = fake.messageRequests().map((r) => r.json!);
+    const messages = second!.messages as { role: string; content: unknown }[];
+    expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+    expect(messages[0]!.content).toBe("first question");
+    expect(messages[2]!.content).toEqual([{ type: "text", text: "second question", cache_control: { type: "ephemeral" } }]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
-import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, storedLogin, plainMessages } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
 /** The interactive session, driven through tmux as a person would: keys in, screen out. */
@@ -184,7 +184,9 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     await type("second question");
     await term.waitFor(/second question[\s\S]*arrives in pieces\./);
     const second = fake.messageRequests()[1]!;
-    expect(second.json!.messages).toEqual([
+    // The last user message carries the prompt-cache breakpoint; the earlier turns go as they were.
+    expect((second.json!.messages as { content: unknown }[])[2]!.content).toEqual([{ type: "text", text: "second question", cache_control: { type: "ephemeral" } }]);
+    expect(plainMessages(second.json!.messages)).toEqual([
       { role: "user", content: "first question" },
       { role: "assistant", content: REPLY },
       { role: "user", content: "second question" },
@@ -261,7 +263,7 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     await term.waitFor(/arrives in pieces/);
     // One message for the whole paste: none of its line breaks sent anything on its own.
     expect(fake.messageRequests()).toHaveLength(1);
-    const sent = fake.messageRequests()[0]!.json!.messages as { content: string }[];
+    const sent = plainMessages(fake.messageRequests()[0]!.json!.messages);
     // tmux pastes line breaks as CR, as terminals do; the session keeps them as line breaks.
     expect(sent[0]!.content).toBe(paste);
   });
@@ -275,7 +277,7 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     await type("hi again");
     await term.waitFor(/arrives in pieces/);
     // The failed question was dropped, so the conversation stays in pairs.
-    expect(fake.messageRequests().at(-1)!.json!.messages).toEqual([{ role: "user", content: "hi again" }]);
+    expect(plainMessages(fake.messageRequests().at(-1)!.json!.messages)).toEqual([{ role: "user", content: "hi again" }]);
   });
 
   test("Tab completes a command and the hint says what it does", async () => {
@@ -429,7 +431,7 @@ describe.skipIf(!hasTmux)("words that look like commands, on a terminal", () => 
   test("pi -- logni asks the model anyway", async () => {
     start({ ANTHROPIC_API_KEY: API_KEY }, undefined, ["--", "logni"]);
     await term.waitFor(/arrives in pieces/);
-    expect((fake.messageRequests()[0]!.json!.messages as { content: string }[])[0]!.content).toBe("logni");
+    expect(plainMessages(fake.messageRequests()[0]!.json!.messages)[0]!.content).toBe("logni");
   });
 });
 

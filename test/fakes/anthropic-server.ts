@@ -379,6 +379,13 @@ export class FakeAnthropic extends LoopbackServer {
     if (!this.models.has(body.model)) return apiError(404, "not_found_error", `model: ${body.model}`);
     const refusedThinking = thinkingRefusal(body);
     if (refusedThinking) return refusedThinking;
+    // The API takes at most four cache breakpoints, each `{"type":"ephemeral"}` with an optional ttl of 5m or 1h.
+    const breakpoints = JSON.stringify(body).match(/"cache_control":\{[^}]*\}/g) ?? [];
+    if (breakpoints.length > 4) return apiError(400, "invalid_request_error", `A maximum of 4 blocks with cache_control may be provided. Found ${breakpoints.length}.`);
+    for (const b of breakpoints) {
+      const control = JSON.parse(b.slice(b.indexOf("{"))) as { type?: unknown; ttl?: unknown };
+      if (control.type !== "ephemeral" || (control.ttl !== undefined && control.ttl !== "5m" && control.ttl !== "1h")) return apiError(400, "invalid_request_error", "cache_control: Input should be {'type': 'ephemeral', 'ttl': '5m' | '1h'}");
+    }
     if (this.subscriptionPolicy === "refuse" && req.headers.authorization?.includes("sk-ant-oat") && !claudeCodeIdentity(req)) {
       return apiError(400, "invalid_request_error", "This credential is only authorized for use with Claude Code and cannot be used for other API requests.");
     }

@@ -220,3 +220,14 @@ export function fakeAndSandboxPerTest<F extends { start(): F; stop(): void; rese
   });
   afterEach(() => box.cleanup());
 }
+
+/**
+ * The messages of an Anthropic-format request as plain text: a message whose content is text
+ * blocks (the last user message carries the prompt-cache breakpoint) reads as its text.
+ */
+export function plainMessages(messages: unknown): { role: string; content: string }[] {
+  return (messages as { role: string; content: unknown }[]).map((m) => ({
+    role: m.role,
+    content: typeof m.content === "string" ? m.content : (m.content as { text?: string }[]).map((b) => b.text ?? "").join(""),
+  }));
+}

@@ -36,7 +36,8 @@ function chat(request: ChatRequest, credential: Credential): AsyncGenerator<Chat
   return streamMessages({
     url: `${messagesBase(process.env, request.info?.baseUrl)}/v1/messages`,
     headers: { ...request.info?.headers, ...authHeaders(credential) },
-    body: messagesBody(request),
+    // Anthropic's own API keeps a cache for an hour when asked.
+    body: messagesBody(request, { longCache: true }),
     purpose: PURPOSE,
     name: "Anthropic",
     providerId: "anthropic",

@@ -19,16 +19,32 @@ const FALLBACK_MAX_OUTPUT = 32_000;
  * `max_tokens` is required here, so without a limit from the person it is the model's own
  * maximum (as the reference sends), which caps nothing.
  */
-export function messagesBody(request: ChatRequest): Record<string, unknown> {
+export function messagesBody(request: ChatRequest, options: { longCache?: boolean } = {}): Record<string, unknown> {
   const thinking = anthropicThinking(request, request.maxTokens ?? request.info?.maxOutput ?? FALLBACK_MAX_OUTPUT);
+  const cache = cacheControl(request.cacheRetention, options.longCache === true);
   return {
     model: request.model,
     max_tokens: thinking.maxTokens,
-    ...(request.system ? { system: request.system } : {}),
-    messages: request.messages,
+    ...(request.system ? { system: cache ? [{ type: "text", text: request.system, cache_control: cache }] : request.system } : {}),
+    messages: cache ? withCacheBreakpoint(request.messages, cache) : request.messages,
     stream: true,
     ...thinking.fields,
   };
+}
+
+/**
+ * Prompt caching as the reference asks for it: breakpoints on the system text and on the last
+ * user message, so each turn of a conversation reads what the last one cached. "long" keeps it an
+ * hour where the provider offers that; "none" asks for no cache.
+ */
+function cacheControl(retention: ChatRequest["cacheRetention"], longOffered: boolean): Record<string, string> | undefined {
+  if (retention === "none") return undefined;
+  return retention === "long" && longOffered ? { type: "ephemeral", ttl: "1h" } : { type: "ephemeral" };
+}
+
+function withCacheBreakpoint(messages: ChatRequest["messages"], cache: Record<string, string>): unknown[] {
+  const last = messages.length - 1;
+  return messages.map((m, i) => (i === last && m.role === "user" ? { role: "user", content: [{ type: "text", text: m.content, cache_control: cache }] } : m));
 }
 
 /** The `error.message` of an Anthropic-style error body. */
