@@ -128,6 +128,19 @@ describe("pi login github-copilot (device flow)", () => {
 });
 
 describe("the Copilot token", () => {
+  test("a renewal keeps every field pi does not know, as the reference 1.6.1 writes them (availableClassifierModelIds, availableModelIds, a newer one)", async () => {
+    const githubToken = gh.grantGitHubToken();
+    const extra = { availableModelIds: ["claude-sonnet-5.5", "gpt-6-sol"], availableClassifierModelIds: ["copilot-classifier-1"], enterpriseUrl: undefined, somethingNewer: { nested: [1, 2] } };
+    box.writeStore({ "github-copilot": storedCopilot(githubToken, -1000, extra) });
+    const r = await box.run(["token", "github-copilot"], { env: gh.env() });
+    expect(r.code).toBe(0);
+    const stored = box.readStore()["github-copilot"];
+    expect(stored.availableClassifierModelIds).toEqual(["copilot-classifier-1"]);
+    expect(stored.availableModelIds).toEqual(["claude-sonnet-5.5", "gpt-6-sol"]);
+    expect(stored.somethingNewer).toEqual({ nested: [1, 2] });
+    expect(stored.access).not.toBe(undefined);
+  });
+
   test("an expired Copilot token is renewed by repeating the exchange; the GitHub token stays", async () => {
     const githubToken = gh.grantGitHubToken();
     box.writeStore({ "github-copilot": storedCopilot(githubToken, -1000) });

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
- * The real reference program (@earendil-works/pi-coding-agent 1.6.0), for compatibility
+ * The real reference program (@earendil-works/pi-coding-agent 1.6.0 with pi-ai 1.6.1), for compatibility
  * tests: installed from the npm registry on first use into test/reference/.install (kept
  * between runs, ignored by git), and run with Bun — it needs Node ≥ 22.19 otherwise — with a
  * preload that sends its calls to the fake servers.
@@ -14,13 +14,22 @@ const REFERENCE_AI = join(DIR, "node_modules", "@earendil-works", "pi-ai", "dist
 const PRELOAD = join(import.meta.dir, "fetch-rewrite.mjs");
 const DRIVER = join(import.meta.dir, "driver.ts");
 
+/** The versions compared against: the coding agent 1.6.0 and its provider library 1.6.1 (2026-11-25, Copilot's classifier models). */
+const VERSIONS = { "@earendil-works/pi-coding-agent": "1.6.0", "@earendil-works/pi-ai": "1.6.1" };
+
+function installedVersion(name: string): string | undefined {
+  try {
+    return JSON.parse(readFileSync(join(DIR, "node_modules", name, "package.json"), "utf8")).version;
+  } catch {
+    return undefined;
+  }
+}
+
 export function ensureReference(): string {
-  if (existsSync(REFERENCE_CLI) && existsSync(REFERENCE_AI)) return REFERENCE_CLI;
+  const current = Object.entries(VERSIONS).every(([name, version]) => installedVersion(name) === version);
+  if (current && existsSync(REFERENCE_CLI) && existsSync(REFERENCE_AI)) return REFERENCE_CLI;
   mkdirSync(DIR, { recursive: true });
-  writeFileSync(
-    join(DIR, "package.json"),
-    JSON.stringify({ private: true, dependencies: { "@earendil-works/pi-coding-agent": "1.6.0", "@earendil-works/pi-ai": "1.6.0" } }),
-  );
+  writeFileSync(join(DIR, "package.json"), JSON.stringify({ private: true, dependencies: VERSIONS }));
   const install = Bun.spawnSync([process.execPath, "install", "--no-save", "--ignore-scripts"], { cwd: DIR, env: { ...process.env, BUN_BE_BUN: "1" }, stdout: "pipe", stderr: "pipe" });
   if (!existsSync(REFERENCE_CLI) || !existsSync(REFERENCE_AI)) throw new Error(`could not install the reference program: ${install.stderr.toString().slice(-2000)}`);
   return REFERENCE_CLI;
