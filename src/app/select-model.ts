@@ -50,7 +50,16 @@ export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
     provider = p;
     query = rest.join("/");
     const exact = models.find((m) => m.provider === provider && m.id === query);
-    return exact ?? { provider: provider!, id: query, name: query };
+    if (exact) return exact;
+    // `anthropic/haiku`: a part of that provider's ids, as the reference takes it; else the id as typed (the provider decides).
+    const lower = query.toLowerCase();
+    const partial = models.filter((m) => m.provider === provider && (m.id.toLowerCase().includes(lower) || m.name.toLowerCase().includes(lower)));
+    if (partial.length > 0) {
+      const best = newestAlias(partial);
+      wanted.resolved?.(best, `${provider}/${query}`);
+      return best;
+    }
+    return { provider: provider!, id: query, name: query };
   }
 
   const pool = provider ? models.filter((m) => m.provider === provider) : models;

@@ -105,6 +105,13 @@ describe("names of models people type", () => {
     expect(fake.messageRequests()[0]!.json!.model).toBe("claude-haiku-5-5");
   });
 
+  test("--model anthropic/haiku is a part of that provider's ids, as the reference takes `provider/part`", async () => {
+    const r = await box.run(["-p", "--model", "anthropic/haiku", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("Using anthropic/claude-haiku-5-5 for --model anthropic/haiku.");
+    expect(fake.messageRequests()[0]!.json!.model).toBe("claude-haiku-5-5");
+  });
+
   test("--model haiku with Anthropic and Copilot signed in is still one model, the newest alias of the two", async () => {
     // Copilot's API is a closed port here: what counts is the one model named before the call.
     const r = await box.run(["-p", "--model", "haiku", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY, COPILOT_GITHUB_TOKEN: "ghu_print0123456789abcdefghijklmnopqrs", PI_GITHUB_API_URL: "http://127.0.0.1:9" } });
