@@ -66,7 +66,7 @@ export function readReferenceArgs(argv: readonly string[], terminal: boolean): R
       const mode = value();
       if (mode === "text") continue;
       if (mode === "json") {
-        out.push("--json-events");
+        out.push("--mode", "json");
         print = true;
         continue;
       }
@@ -98,7 +98,7 @@ export function readReferenceArgs(argv: readonly string[], terminal: boolean): R
     throw new PiError("usage", "those flags are for print mode: add -p (pi -p \"question\"), or pipe the answer somewhere");
   }
   if (!print) return { kind: "pi" };
-  return { kind: "print", argv: [...(out.includes("-p") ? [] : ["-p"]), ...out, ...after], implied: !explicit && !out.includes("--json-events") };
+  return { kind: "print", argv: [...(out.includes("-p") ? [] : ["-p"]), ...out, ...after], implied: !explicit && !out.includes("--mode") };
 }
 
 /** The original's rule: the text names a file → that file's contents; else the text itself. */

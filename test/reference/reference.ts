@@ -36,17 +36,17 @@ export function ensureReference(): string {
 }
 
 /** Run the reference with `args`, its URLs rewritten by prefix; `wrapper` goes first (`sh -c 'umask 002; exec "$@"' sh`). */
-export function spawnReference(args: string[], env: Record<string, string>, rewrites: Record<string, string>, wrapper: string[] = []) {
+export function spawnReference(args: string[], env: Record<string, string>, rewrites: Record<string, string>, wrapper: string[] = [], stdin?: string) {
   return Bun.spawn([...wrapper, process.execPath, "--preload", PRELOAD, REFERENCE_CLI, ...args], {
     env: { ...env, BUN_BE_BUN: "1", PI_REF_REWRITE: JSON.stringify(rewrites) },
-    stdin: "ignore",
+    stdin: stdin === undefined ? "ignore" : new Blob([stdin]),
     stdout: "pipe",
     stderr: "pipe",
   });
 }
 
-export async function runReference(args: string[], env: Record<string, string>, rewrites: Record<string, string>, wrapper: string[] = []) {
-  const proc = spawnReference(args, env, rewrites, wrapper);
+export async function runReference(args: string[], env: Record<string, string>, rewrites: Record<string, string>, wrapper: string[] = [], stdin?: string) {
+  const proc = spawnReference(args, env, rewrites, wrapper, stdin);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
 }

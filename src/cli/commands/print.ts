@@ -5,7 +5,7 @@ import { parseThinkingLevel, splitThinkingSuffix, thinkingBudgets, thinkingFor }
 import { firstUsableProvider, readStoreView, resolveCredential, usableIn } from "../../app/credentials.ts";
 import { qualified, selectModel, startupModel } from "../../app/select-model.ts";
 import { rememberedModel } from "../../app/settings.ts";
-import type { ChatMessage, ModelInfo, ProviderDescriptor } from "../../providers/types.ts";
+import type { ChatEvent, ChatMessage, ModelInfo, ProviderDescriptor } from "../../providers/types.ts";
 import type { CredentialStore } from "../../store/contract.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { stripControls } from "../../core/text.ts";
@@ -37,6 +37,7 @@ const command = defineCommand({
     system: { type: "string", description: "a system prompt", valueHint: "text" },
     "max-tokens": { type: "string", description: "Longest answer, in tokens (default: no limit beyond the model's own)", valueHint: "n" },
     json: { type: "boolean", description: "print the stream as newline-delimited JSON events", default: false },
+    mode: { type: "string", description: "text (the answer), or json: the original pi's event lines for each turn (agent_start … agent_end)", valueHint: "mode" },
     account: { type: "string", description: "which account of the provider (see `pi status`; default: the active one)", valueHint: "name" },
     agent: { type: "boolean", description: "use the pi agent at PI_AGENT_SOCK even when a login is stored here", default: false },
     "min-left": { type: "string", description: "send nothing (exit 6) when a subscription window has less than this % left", valueHint: "percent" },
@@ -51,6 +52,8 @@ const command = defineCommand({
   ],
   async run(args, context) {
     const json = args.json === true;
+    if (args.mode !== undefined && args.mode !== "text" && args.mode !== "json") throw new PiError("usage", `--mode ${args.mode} is not pi's: print mode takes --mode text or --mode json`);
+    const events = args.mode === "json" ? referenceEvents() : undefined;
     const messages = await readMessages(args.question ?? [], context.env.HOME);
     const oneRunKey = args["api-key"]?.trim() || undefined;
     if (args["api-key"] !== undefined && !oneRunKey) throw new PiError("usage", "--api-key needs a key");
@@ -100,17 +103,21 @@ const command = defineCommand({
     try {
       // Several messages go in turn, one conversation; as in the original, the last answer is the one printed.
       const conversation: ChatMessage[] = [];
+      if (events) write(events.start());
       for (const [turn, content] of messages.entries()) {
         const last = turn === messages.length - 1;
         conversation.push({ role: "user", content });
         const request = { model: model.id, info: model, system: args.system, messages: [...conversation], maxTokens, thinking, thinkingBudgets: thinkingBudgets(settings), signal: abort.signal };
         let answer = "";
+        if (events) write(events.turnStart(content, { api: model.api ?? provider.id, provider: provider.id, model: model.id }));
         for await (const event of chatWithRecovery(request, credential, store, context.env, retryPolicy(settings))) {
           if (stdoutFailure()) break;
           // The quota an answer's headers gave is kept for `pi usage`, not part of the answer.
           if (event.type === "quota") continue;
           if (event.type === "text") answer += event.text;
-          if (json) {
+          if (events) {
+            write(events.of(event));
+          } else if (json) {
             write(JSON.stringify(event) + "\n");
           } else if (event.type === "notice") {
             process.stderr.write(`${stripControls(event.text)}\n`);
@@ -122,7 +129,8 @@ const command = defineCommand({
         if (stdoutFailure()) break;
         conversation.push({ role: "assistant", content: answer });
       }
-      if (midLine && !json) write("\n");
+      if (events) write(events.end());
+      if (midLine && !json && !events) write("\n");
       return EXIT.ok;
     } catch (error) {
       if (stdoutFailure()) return EXIT.ok;
@@ -134,6 +142,57 @@ const command = defineCommand({
     }
   },
 });
+
+/**
+ * `--mode json`: the original pi's event lines for each turn (reference-cli.md), from pi's own
+ * events — agent_start, turn_start, the user message, the assistant message as it streams
+ * (text_start, text_delta, text_end), turn_end, agent_end. pi has no session file, system
+ * preamble or price list, so the original's `session` line, its system message and its costs are
+ * not among them.
+ */
+function referenceEvents() {
+  const line = (value: unknown) => `${JSON.stringify(value)}\n`;
+  const messages: unknown[] = [];
+  let assistant: { role: "assistant"; content: { type: "text"; text: string }[]; api: string; provider: string; model: string; usage: Record<string, number>; stopReason: string; timestamp: number } | undefined;
+  let started = false;
+  const usageOf = (u?: { inputTokens?: number; outputTokens?: number }) => {
+    const input = u?.inputTokens ?? 0;
+    const output = u?.outputTokens ?? 0;
+    return { input, output, cacheRead: 0, cacheWrite: 0, totalTokens: input + output };
+  };
+  return {
+    start: () => line({ type: "agent_start" }),
+    turnStart(text: string, who: { api: string; provider: string; model: string }) {
+      const user = { role: "user", content: [{ type: "text", text }], timestamp: Date.now() };
+      messages.push(user);
+      assistant = { role: "assistant", content: [], ...who, usage: usageOf(), stopReason: "pending", timestamp: Date.now() };
+      started = false;
+      return line({ type: "turn_start" }) + line({ type: "message_start", message: user }) + line({ type: "message_end", message: user });
+    },
+    of(event: ChatEvent): string {
+      if (!assistant) return "";
+      if (event.type === "start") return line({ type: "message_start", message: assistant });
+      if (event.type === "text") {
+        const opening = started ? "" : line({ type: "message_update", usage: assistant.usage, assistantMessageEvent: { type: "text_start", contentIndex: 0 } });
+        if (!started) assistant.content.push({ type: "text", text: "" });
+        started = true;
+        assistant.content[0]!.text += event.text;
+        return opening + line({ type: "message_update", usage: assistant.usage, assistantMessageEvent: { type: "text_delta", contentIndex: 0, delta: event.text } });
+      }
+      if (event.type === "stop") {
+        assistant.usage = usageOf(event.usage);
+        assistant.stopReason = event.reason === "max_tokens" || event.reason === "length" ? "length" : "stop";
+        const closing = started ? line({ type: "message_update", usage: assistant.usage, assistantMessageEvent: { type: "text_end", contentIndex: 0, content: assistant.content[0]!.text } }) : "";
+        messages.push(assistant);
+        const done = closing + line({ type: "message_end", message: assistant }) + line({ type: "turn_end", message: assistant, toolResults: [] });
+        assistant = undefined;
+        return done;
+      }
+      return "";
+    },
+    end: () => line({ type: "agent_end", messages }) + line({ type: "agent_settled", aborted: false }),
+  };
+}
 
 /**
  * The messages to send. Words of one question (`pi -p what is PKCE`) are one message; several
