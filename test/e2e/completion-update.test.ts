@@ -58,7 +58,7 @@ describe.skipIf(!hasBash)("pi completion", () => {
     expect(complete(file, ["pi", "switch", "anthropic", ""], env).sort()).toEqual(["home", "work"]);
     expect(complete(file, ["pi", "switch", "anthropic", "w"], env)).toEqual(["work"]);
     expect(complete(file, ["pi", "token", "anthropic", "--account", ""], env).sort()).toEqual(["home", "work"]);
-    expect(complete(file, ["pi", "-p", "--mo"])).toEqual(["--model", "--models"]);
+    expect(complete(file, ["pi", "-p", "--mo"]).sort()).toEqual(["--mode", "--model", "--models"]);
     expect(complete(file, ["pi", "-p", "--model", "anthropic/claude-sonnet-4-5"])).toContain("anthropic/claude-sonnet-4-5");
     expect(complete(file, ["pi", "models", "--json", ""]).sort()).toEqual(PROVIDERS.map((p) => p.id).sort());
   });
