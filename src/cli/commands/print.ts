@@ -65,9 +65,9 @@ const command = defineCommand({
     const wanted = {
       env: context.env,
       provider: args.provider === undefined ? undefined : (await providerById(args.provider, context.env)).id,
-      // A key for this run names no provider: stored credentials do not pick one either.
-      fallbackProvider: oneRunKey ? PROVIDERS[0]!.id : firstUsableProvider(PROVIDERS, view, context.env).id,
-      usable: oneRunKey ? () => true : usableIn(view, context.env),
+      // A key for this run: stored credentials do not pick the provider; the key's own shape may (sk-ant-… is Anthropic's).
+      fallbackProvider: oneRunKey ? (keyOwner(oneRunKey) ?? PROVIDERS[0]!.id) : firstUsableProvider(PROVIDERS, view, context.env).id,
+      usable: oneRunKey ? (id: string) => keyOwner(oneRunKey) === undefined || keyOwner(oneRunKey) === id : usableIn(view, context.env),
       resolved: (m: ModelInfo, name: string) => writeErr(`Using ${qualified(m)} for --model ${name}.`),
     };
     // Nothing named: the start-up model of settings.json (the saved default, enabledModels), as the session starts with; one pi no longer knows gives way to the default.
@@ -142,6 +142,18 @@ const command = defineCommand({
     }
   },
 });
+
+/**
+ * The provider whose tokens have this key's shape: of those whose shapes match it, the one whose
+ * shape names the longest fixed start (`sk-ant-` over OpenAI's `sk-`); none when that is a tie.
+ */
+function keyOwner(key: string): string | undefined {
+  const fixedStart = (source: string) => /^[A-Za-z0-9_-]*/.exec(source.replace(/^(\\b|\^)+/, ""))![0].length;
+  const owners = PROVIDERS.flatMap((p) => p.tokenShapes.filter((shape) => new RegExp(`^(?:${shape.source})$`).test(key)).map((shape) => ({ id: p.id, start: fixedStart(shape.source) })));
+  const best = Math.max(...owners.map((o) => o.start));
+  const top = [...new Set(owners.filter((o) => o.start === best).map((o) => o.id))];
+  return top.length === 1 ? top[0] : undefined;
+}
 
 /**
  * `--mode json`: the original pi's event lines for each turn (reference-cli.md), from pi's own
