@@ -1,6 +1,6 @@
 /**
  * The shared store's cost on the hot path: `pi token` and `pi status` reading a login from
- * Redis (connect, one script, unseal) against reading it from oauth.json, and both against
+ * Redis (connect, one script, unseal) against reading it from auth.json, and both against
  * a hello-world binary built by the same Bun — all in the same run, interleaved.
  *
  *   bun run scripts/bench-store.ts [--runs 100]
@@ -34,7 +34,7 @@ try {
   const sharedDir = join(work, "shared-agent");
   for (const dir of [fileDir, sharedDir]) {
     mkdirSync(dir, { mode: 0o700 });
-    writeFileSync(join(dir, "oauth.json"), JSON.stringify({ anthropic: login }), { mode: 0o600 });
+    writeFileSync(join(dir, "auth.json"), JSON.stringify({ anthropic: login }), { mode: 0o600 });
   }
   const base = { PATH: process.env.PATH ?? "", HOME: work, PI_CREDENTIAL_STORE: "file" };
   const fileEnv = { ...base, PI_CODING_AGENT_DIR: fileDir };

@@ -3,14 +3,14 @@
  * providers' entries in the same store, through pi's own store code (same lock, same
  * atomic write), while `pi token` processes refresh. Any lost update shows in the counts.
  *
- *   bun scripts/stress-writer.ts <oauth.json> increment <n>      # provider "stress-b": count += 1, n times
- *   bun scripts/stress-writer.ts <oauth.json> login-logout <id>  # add "stress-c-<id>", then remove it
+ *   bun scripts/stress-writer.ts <auth.json> increment <n>      # provider "stress-b": count += 1, n times
+ *   bun scripts/stress-writer.ts <auth.json> login-logout <id>  # add "stress-c-<id>", then remove it
  */
 import { FileStore } from "../src/store/file/store.ts";
 
 const [path, mode, arg] = process.argv.slice(2);
 if (!path || !mode || !arg) {
-  console.error("usage: stress-writer.ts <oauth.json> increment <n> | login-logout <id>");
+  console.error("usage: stress-writer.ts <auth.json> increment <n> | login-logout <id>");
   process.exit(2);
 }
 const store = new FileStore(path, process.env);

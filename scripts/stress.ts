@@ -9,11 +9,11 @@
  * whole login, and random latency:
  *  1. load:   each round expires the token and starts N `pi token` at once. Required: one
  *             refresh request per round, every process exits 0 printing that round's token,
- *             no revocation, oauth.json valid and 0600, no temp or lock file left.
+ *             no revocation, auth.json valid and 0600, no temp or lock file left.
  *  2. mixed:  the same while other processes add, change and remove other entries under the
  *             same lock. Required as in 1, and no update of theirs lost.
  *  3. kills:  `pi token` processes killed with SIGKILL at random points of refreshes and
- *             writes. Required: oauth.json always parses and holds the old or the new
+ *             writes. Required: auth.json always parses and holds the old or the new
  *             login; the lock of a killed process is free at once (the kernel drops it), and
  *             its lock file is no obstacle to the next pi.
  * Prints its figures and exits 1 when a requirement fails.
@@ -71,7 +71,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   const log = opts.log ?? (() => {});
   const work = mkdtempSync(join(tmpdir(), "pi-stress-"));
   const agentDir = join(work, "agent");
-  const storePath = join(agentDir, "oauth.json");
+  const storePath = join(agentDir, "auth.json");
   const id = opts.provider ?? "anthropic";
   const target = TARGETS[id];
   if (!target) throw new Error(`no rotating fake for ${id}; known: ${Object.keys(TARGETS).join(", ")}`);
@@ -167,8 +167,8 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
     const count = (final["stress-b"] as { count?: number } | undefined)?.count ?? 0;
     report.lostUpdates = increments - count + Object.keys(final).filter((k) => k.startsWith("stress-c-")).length;
     if (loginLogouts + increments > 0 && report.lostUpdates !== 0) report.failures.push(`lost updates: ${report.lostUpdates}`);
-    if ((statSync(storePath).mode & 0o777) !== 0o600) report.failures.push("oauth.json is not 0600 after the load phases");
-    report.leftovers = readdirSync(agentDir).filter((f) => f !== "oauth.json");
+    if ((statSync(storePath).mode & 0o777) !== 0o600) report.failures.push("auth.json is not 0600 after the load phases");
+    report.leftovers = readdirSync(agentDir).filter((f) => f !== "auth.json");
 
     // 3: kills at random moments of refreshes and writes.
     for (let i = 0; i < opts.kills; i++) {
@@ -180,7 +180,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
       await Bun.sleep(Math.random() * (opts.latencyMs[1] + 40));
       const victim = procs[Math.floor(Math.random() * procs.length)]!;
       const midRefresh = fake.tokenRequests("refresh_token").length > requestsBefore;
-      const heldByVictim = lockHolder(`${storePath}.lock`) === victim.pid;
+      const heldByVictim = lockHolder(`${storePath}.pi-lock`) === victim.pid;
       victim.kill("SIGKILL");
       const killedAt = performance.now();
       report.kills++;
@@ -199,7 +199,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
         data = readStore();
       } catch {
         report.invalidFiles++;
-        report.failures.push(`kill ${i}: oauth.json does not parse`);
+        report.failures.push(`kill ${i}: auth.json does not parse`);
         seedLogin();
         continue;
       }
@@ -208,11 +208,11 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
       const isNew = now !== undefined && fake.isValidAccess(now.access);
       if (now && !isOld && !isNew) {
         report.invalidFiles++;
-        report.failures.push(`kill ${i}: oauth.json holds neither the old nor a new login`);
+        report.failures.push(`kill ${i}: auth.json holds neither the old nor a new login`);
       }
 
       // A lock file left by the killed process: the next pi must go on at once (nobody holds it).
-      if (existsSync(`${storePath}.lock`)) {
+      if (existsSync(`${storePath}.pi-lock`)) {
         report.staleLocksFound++;
         const started = performance.now();
         await piToken();
@@ -227,7 +227,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
         seedLogin(Object.fromEntries(Object.entries(readStore()).filter(([k]) => k !== id)));
       }
     }
-    const afterKills = readdirSync(agentDir).filter((f) => f !== "oauth.json" && !f.endsWith(".lock"));
+    const afterKills = readdirSync(agentDir).filter((f) => f !== "auth.json" && !/\.(pi-lock|lock|pi-refdir)$/.test(f));
     if (afterKills.some((f) => f.endsWith(".tmp"))) {
       // A run after the kills cleans temp files of dead writers; check that it did.
       await piToken();
@@ -298,7 +298,7 @@ if (import.meta.main) {
   console.log(`lost updates              ${r.lostUpdates}`);
   console.log(`pi token latency          p50 ${ms(r.latencyP50)}, p99 ${ms(r.latencyP99)}`);
   console.log(`SIGKILLs                  ${r.kills} (${r.killsMidRefresh} during a refresh request)`);
-  console.log(`oauth.json invalid after  ${r.invalidFiles}`);
+  console.log(`auth.json invalid after  ${r.invalidFiles}`);
   console.log(`logins lost to kills      ${r.loginsLostToKills} (killed after the provider rotated, before the write)`);
   console.log(`locks of killed holders   ${r.staleLocksFound}, slowest ${ms(r.takeoverMaxMs)} from the kill to the next process's exit (its own refresh included)`);
   for (const f of r.failures.slice(0, 20)) console.log(`FAIL ${f}`);
