@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -26,13 +26,33 @@ function installedVersion(name: string): string | undefined {
 }
 
 export function ensureReference(): string {
-  const current = Object.entries(VERSIONS).every(([name, version]) => installedVersion(name) === version);
-  if (current && existsSync(REFERENCE_CLI) && existsSync(REFERENCE_AI)) return REFERENCE_CLI;
+  const current = () => Object.entries(VERSIONS).every(([name, version]) => installedVersion(name) === version) && existsSync(REFERENCE_CLI) && existsSync(REFERENCE_AI);
+  if (current()) return REFERENCE_CLI;
+  // Test files run in parallel: one installs, the others wait for it (a lock left by a killed run is old, and taken over).
   mkdirSync(DIR, { recursive: true });
-  writeFileSync(join(DIR, "package.json"), JSON.stringify({ private: true, dependencies: VERSIONS }));
-  const install = Bun.spawnSync([process.execPath, "install", "--no-save", "--ignore-scripts"], { cwd: DIR, env: { ...process.env, BUN_BE_BUN: "1" }, stdout: "pipe", stderr: "pipe" });
-  if (!existsSync(REFERENCE_CLI) || !existsSync(REFERENCE_AI)) throw new Error(`could not install the reference program: ${install.stderr.toString().slice(-2000)}`);
-  return REFERENCE_CLI;
+  const lock = join(DIR, ".installing");
+  const deadline = Date.now() + 280_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (current()) return REFERENCE_CLI;
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 300_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error("another test run is installing the reference program and has not finished");
+      Bun.sleepSync(250);
+    }
+  }
+  try {
+    if (current()) return REFERENCE_CLI;
+    writeFileSync(join(DIR, "package.json"), JSON.stringify({ private: true, dependencies: VERSIONS }));
+    const install = Bun.spawnSync([process.execPath, "install", "--no-save", "--ignore-scripts"], { cwd: DIR, env: { ...process.env, BUN_BE_BUN: "1" }, stdout: "pipe", stderr: "pipe" });
+    if (!current()) throw new Error(`could not install the reference program: ${install.stderr.toString().slice(-2000)}`);
+    return REFERENCE_CLI;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** Run the reference with `args`, its URLs rewritten by prefix; `wrapper` goes first (`sh -c 'umask 002; exec "$@"' sh`). */
