@@ -103,6 +103,15 @@ describe("using the radius login", () => {
     expect(req!.json).toMatchObject({ model: "balanced", context: { messages: [{ role: "user", content: "hi" }] }, options: {} });
   });
 
+  test("--system goes as the leading system message, as the reference sends it, never as a systemPrompt a gateway drops (issue 33, point 3)", async () => {
+    box.writeStore({ radius: fake.storedLogin(HOUR) });
+    const r = await box.run(["-p", "--model", "radius/balanced", "--system", "Answer in French.", "hi"], { env: env() });
+    expect(r.code).toBe(0);
+    const context = fake.messageRequests()[0]!.json!.context as Record<string, unknown>;
+    expect(context.systemPrompt).toBeUndefined();
+    expect(context.messages).toMatchObject([{ role: "system", content: "Answer in French.", timestamp: 0 }, { role: "user", content: "hi" }]);
+  });
+
   test("a stream that ends without done or error is cut off (exit 5), never taken as a whole answer", async () => {
     box.writeStore({ radius: fake.storedLogin(HOUR) });
     fake.ending = "none";

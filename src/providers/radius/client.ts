@@ -43,7 +43,12 @@ function failure(answer: { status: number; text: string; headers: Headers; url: 
   return modelCallFailure(WORDS, { ...answer, message: gatewayErrorText(answer.text) }, credential, model);
 }
 
-/** pi's own Context: the system prompt and the messages, each with its time; an answer as an assistant message with its text. */
+/**
+ * pi's own Context as the reference sends it: the system prompt as a leading `role: "system"`
+ * message (its transcript types give a gateway only `messages`, so a gateway built on them
+ * reads nothing else), then the messages, each with its time; an answer as an assistant
+ * message with its text.
+ */
 export function piMessagesBody(request: ChatRequest): Record<string, unknown> {
   const now = Date.now();
   const message = (m: ChatMessage) =>
@@ -52,7 +57,7 @@ export function piMessagesBody(request: ChatRequest): Record<string, unknown> {
       : { role: "assistant", content: [{ type: "text", text: m.content }], api: "pi-messages", provider: "radius", model: request.model, stopReason: "stop", timestamp: now };
   return {
     model: request.model,
-    context: { ...(request.system ? { systemPrompt: request.system } : {}), messages: request.messages.map(message) },
+    context: { messages: [...(request.system ? [{ role: "system", content: request.system, timestamp: 0 }] : []), ...request.messages.map(message)] },
     options: request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens },
   };
 }
