@@ -228,11 +228,16 @@ export class FakeOpenAI extends LoopbackServer {
     return Response.json({ access_token: tokens.access, refresh_token: tokens.refresh, expires_in: 3600, token_type: "Bearer", ...(idToken ? { id_token: idToken } : {}) });
   }
 
-  /** JSON `{token, token_type_hint, client_id}`, as the official client sends it; the hint must name the token sent. */
+  /**
+   * JSON `{token, token_type_hint}`, as the official client sends it, with its `client_id` beside
+   * a refresh token (and only there); the hint must name the token sent. A client id, when sent, must be this client's.
+   */
   private revoke(req: OpenAIRequest): Response {
     if (!req.headers["content-type"]?.startsWith("application/json") || !req.json) return oauthError(415, "invalid_request", "expected a JSON body");
     const { token, token_type_hint: hint, client_id: clientId } = req.json as Record<string, unknown>;
-    if (clientId !== CODEX_CLIENT_ID || typeof token !== "string" || token === "") return oauthError(400, "invalid_request", "token and client_id are required");
+    if (typeof token !== "string" || token === "") return oauthError(400, "invalid_request", "token is required");
+    if (clientId !== undefined && clientId !== CODEX_CLIENT_ID) return oauthError(401, "invalid_client", "unknown client");
+    if (hint === "refresh_token" && clientId === undefined) return oauthError(400, "invalid_request", "client_id is required to revoke a refresh token");
     const family = this.byRefresh.get(token);
     const kind = family ? "refresh_token" : this.validAccess.has(token) ? "access_token" : undefined;
     if (kind && hint !== kind) return oauthError(400, "invalid_request", `token_type_hint ${String(hint)} does not match the token`);

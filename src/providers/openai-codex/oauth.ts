@@ -73,8 +73,9 @@ export function refreshForm(refreshToken: string): Record<string, string> {
 }
 
 /** The revocation body, JSON as the official client sends it; the hint names the kind of token sent. */
+/** As the official client's revoke sends it: the client id only with a refresh token. */
 export function revokeBody(token: string, kind: "refresh_token" | "access_token"): Record<string, string> {
-  return { token, token_type_hint: kind, client_id: CLIENT_ID };
+  return kind === "refresh_token" ? { token, token_type_hint: kind, client_id: CLIENT_ID } : { token, token_type_hint: kind };
 }
 
 /** The ChatGPT account the access token is for: every API call names it. */
