@@ -129,6 +129,24 @@ describe("pi login anthropic --with-token", () => {
     expect(existsSync(box.storePath)).toBe(false);
   });
 
+  test("a setup token (inference scope only) is checked where OAuth tokens are taken, never by the model listing that refuses them, and stored (issue 33, point 2)", async () => {
+    const access = fake.acceptLongLived("sk-ant-oat01-setup-token-inference-only-0123");
+    fake.profileScope = false;
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: env(), stdin: `${access}\n` });
+    expect(r.code).toBe(0);
+    expect(fake.requests.map((q) => `${q.method} ${q.path}`)).toEqual(["GET /api/oauth/usage"]);
+    expect(box.readStore().anthropic).toEqual({ type: "oauth", access });
+  });
+
+  test("an OAuth token Anthropic cannot be asked about now is stored unchecked, with a note, not refused", async () => {
+    const access = fake.acceptLongLived("sk-ant-oat01-unchecked-for-now-0123456789");
+    fake.usageFaults.push(() => Response.json({ type: "error", error: { type: "api_error", message: "Service Unavailable" } }, { status: 503 }));
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: env(), stdin: `${access}\n` });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("it is stored unchecked");
+    expect(box.readStore().anthropic).toEqual({ type: "oauth", access });
+  });
+
   test("when Anthropic cannot answer the check (503), nothing is stored and pi says to try again (exit 5)", async () => {
     fake.listFaults.push(() => Response.json({ type: "error", error: { type: "api_error", message: "Service Unavailable" } }, { status: 503 }));
     const r = await box.run(["login", "anthropic", "--with-token"], { env: env(), stdin: `${API_KEY}\n` });

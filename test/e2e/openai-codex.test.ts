@@ -247,16 +247,6 @@ describe("refresh, logout and use", () => {
     expect(box.readStore()["openai-codex"]).toBeUndefined();
   });
 
-  test("a login without a refresh token is revoked by its access token, without the client id, as the official client sends it (issue 33, point 6)", async () => {
-    const tokens = fake.issueFamily();
-    box.writeStore({ "openai-codex": { type: "oauth", access: tokens.access, expires: Date.now() + 3600_000, accountId: "acc-1" } });
-    const r = await box.run(["logout", "openai-codex"], { env: fake.env() });
-    expect(r.code).toBe(0);
-    const [revoke] = fake.requests.filter((q) => q.path === "/oauth/revoke");
-    expect(revoke!.json).toEqual({ token: tokens.access, token_type_hint: "access_token" });
-    expect(r.stdout).toContain("revoked at the provider");
-  });
-
   test("pi models lists the Codex catalog with its default; pi status names the account and plan", async () => {
     const models = await box.run(["models", "openai-codex", "--json"], { env: fake.env() });
     const rows = JSON.parse(models.stdout) as { id: string; default: boolean }[];

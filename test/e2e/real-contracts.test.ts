@@ -95,7 +95,7 @@ describe("ChatGPT's Codex endpoint", () => {
 });
 
 describe("OpenAI revocation", () => {
-  test("a login without a refresh token is revoked with its access token, as JSON whose hint names that kind", async () => {
+  test("a login without a refresh token is revoked with its access token, as JSON whose hint names that kind, without the client id the official client sends only with a refresh token (issue 33, point 6)", async () => {
     const login = storedCodex();
     box.writeStore({ "openai-codex": { ...login, refresh: "" } });
     const r = await box.run(["logout", "openai-codex"], { env: openai.env() });
@@ -103,7 +103,7 @@ describe("OpenAI revocation", () => {
     expect(r.code).toBe(0);
     const revoke = openai.requests.find((q) => q.path === "/oauth/revoke")!;
     expect(revoke.headers["content-type"]).toStartWith("application/json");
-    expect(revoke.json).toEqual({ token: login.access, token_type_hint: "access_token", client_id: "app_EMoamEEZ73f0CkXaXp7hrann" });
+    expect(revoke.json).toEqual({ token: login.access, token_type_hint: "access_token" });
     expect(openai.isValidAccess(login.access)).toBe(false);
   });
 });

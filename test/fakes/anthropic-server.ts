@@ -445,6 +445,8 @@ export class FakeAnthropic extends LoopbackServer {
   }
 
   private listModels(req: RecordedRequest): Response {
+    // As reported of the real API: the listing takes keys, not OAuth tokens.
+    if (req.headers.authorization?.startsWith("Bearer sk-ant-oat")) return apiError(401, "authentication_error", "OAuth authentication is currently not supported.");
     const denied = this.authenticate(req);
     if (denied) return denied;
     return Response.json({

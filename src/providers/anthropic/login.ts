@@ -15,6 +15,7 @@ import { createPkce, randomToken } from "../shared/pkce.ts";
 import { type TokenGrant, expiresAtFor, requestTokens } from "../shared/token-endpoint.ts";
 import type { LoginMethodId, LoginUI, PendingLogin } from "../types.ts";
 import { askAboutCredential } from "./messages.ts";
+import { warnNotice } from "../../core/notice.ts";
 import {
   type AnthropicEndpoints,
   CALLBACK_HOST,
@@ -143,8 +144,22 @@ export async function loginWithToken(token: string): Promise<StoredLogin> {
  */
 async function checkWithAnthropic(token: string, kind: "api_key" | "oauth"): Promise<void> {
   const what = kind === "api_key" ? "API key" : "OAuth token";
-  const answer = await askAboutCredential({ providerId: "anthropic", source: "--with-token", kind, token, extras: {} });
+  let answer: Awaited<ReturnType<typeof askAboutCredential>>;
+  try {
+    answer = await askAboutCredential({ providerId: "anthropic", source: "--with-token", kind, token, extras: {} });
+  } catch (error) {
+    // A working OAuth token is never refused for want of an answer: kept, and said so.
+    if (kind === "oauth" && error instanceof PiError) {
+      warnNotice(`pi could not check this OAuth token with Anthropic now (${error.message}); it is stored unchecked — \`pi token anthropic\` or a question will show whether it works`);
+      return;
+    }
+    throw error;
+  }
   if (answer.accepted) return;
+  if (kind === "oauth" && answer.status !== 401) {
+    warnNotice(`Anthropic gave no clear answer about this OAuth token (HTTP ${answer.status}); it is stored unchecked — \`pi token anthropic\` or a question will show whether it works`);
+    return;
+  }
   const said = `HTTP ${answer.status}${answer.words ? `: "${answer.words}"` : ""}`;
   if (answer.status === 401 || answer.status === 403) {
     const next = kind === "api_key" ? "check that you copied all of it and that it is active in the Console" : "check that you copied all of it, or make a new one with `claude setup-token`";

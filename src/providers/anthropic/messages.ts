@@ -49,6 +49,9 @@ function chat(request: ChatRequest, credential: Credential): AsyncGenerator<Chat
 }
 
 async function listModels(credential: Credential): Promise<ModelInfo[]> {
+  // The listing refuses subscription tokens ("OAuth authentication is currently not supported"):
+  // for them the catalog is pi's own, which follows the reference's.
+  if (credential.kind === "oauth" && credential.extras.authorization !== "bearer") return [...(await import("./models.ts")).MODELS];
   const url = `${messagesBase()}/v1/models?limit=1000`;
   const res = await httpRequest({ method: "GET", url, headers: authHeaders(credential), purpose: "listing Anthropic's models" });
   if (res.status !== 200) throw failure({ status: res.status, text: res.text, headers: res.headers, url }, credential);
@@ -58,13 +61,16 @@ async function listModels(credential: Credential): Promise<ModelInfo[]> {
 }
 
 /**
- * Whether Anthropic takes this credential, asked by listing models (no quota spent): the
- * HTTP status and Anthropic's own words when it does not. A network failure throws.
+ * Whether Anthropic takes this credential, asked where it takes that kind (no quota spent):
+ * an API key by listing models, an OAuth token at the OAuth usage endpoint, since the listing
+ * refuses OAuth tokens. A 403 there only says the token lacks the profile scope (a
+ * `claude setup-token` token has inference alone): it was recognised. A network failure throws.
  */
 export async function askAboutCredential(credential: Credential): Promise<{ accepted: true } | { accepted: false; status: number; words: string }> {
-  const url = `${messagesBase()}/v1/models?limit=1`;
+  const oauth = credential.kind === "oauth";
+  const url = oauth ? `${messagesBase()}/api/oauth/usage` : `${messagesBase()}/v1/models?limit=1`;
   const res = await httpRequest({ method: "GET", url, headers: authHeaders(credential), purpose: "checking the token with Anthropic" });
-  if (res.status === 200) return { accepted: true };
+  if (res.status === 200 || (oauth && res.status === 403)) return { accepted: true };
   return { accepted: false, status: res.status, words: oneLine(messagesErrorText(res.text) ?? "", 200) };
 }
 
