@@ -66,6 +66,8 @@ export const SCENARIOS: readonly Scenario[] = [
     start() {
       const fake = new FakeAnthropic().start();
       fake.expectUserAgent = undefined;
+      // The reference's chat poses as Claude Code and is served; pi's is served as extra usage, so both requests are compared.
+      fake.subscriptionPolicy = "extra-usage";
       return fake;
     },
     piEnv: (fake) => (fake as FakeAnthropic).env(),

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, beforeEach } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
@@ -12,6 +12,10 @@ import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 let fake: FakeAnthropic;
 let box: Sandbox;
 fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+beforeEach(() => {
+  // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
+  fake.subscriptionPolicy = "extra-usage";
+});
 
 const approve = (url: string) => {
   const { code, state } = fake.approve(url);

@@ -57,6 +57,8 @@ async function overSsh(command: string, farSock = join(farHome, "agent.sock")) {
 beforeAll(async () => {
   if (!canRun) return;
   fake = new FakeAnthropic().start();
+  // This account has extra usage: Anthropic serves its subscription token outside its own apps.
+  fake.subscriptionPolicy = "extra-usage";
   home = new Sandbox();
   dir = mkdtempSync(join(tmpdir(), "pi-ssh-"));
   chmodSync(dir, 0o755);

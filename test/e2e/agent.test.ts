@@ -32,6 +32,8 @@ afterAll(() => {
 });
 beforeEach(() => {
   fake.reset();
+  // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
+  fake.subscriptionPolicy = "extra-usage";
   home = new Sandbox();
   far = new Sandbox();
 });

@@ -25,6 +25,8 @@ afterAll(() => {
 beforeEach(() => {
   box = new Sandbox();
   fake.reset();
+  // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
+  fake.subscriptionPolicy = "extra-usage";
   gh.reset();
 });
 afterEach(() => box.cleanup());

@@ -11,6 +11,10 @@ import { PI_BIN, Sandbox, storedLogin, fakeAndSandboxPerTest } from "../helpers/
 let fake: FakeAnthropic;
 let box: Sandbox;
 fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+beforeEach(() => {
+  // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
+  fake.subscriptionPolicy = "extra-usage";
+});
 beforeEach(() => box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) }));
 
 /** Runs pi with stdout on /dev/full (or, with `closed`, with no stdout at all), stderr captured. */

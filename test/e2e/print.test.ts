@@ -15,6 +15,9 @@ afterAll(() => fake.stop());
 beforeEach(() => {
   box = new Sandbox();
   fake.reset();
+  // This account has extra usage: Anthropic serves its subscription token outside its own apps.
+  // The refusal every other account meets is tested on its own below, with the policy restored.
+  fake.subscriptionPolicy = "extra-usage";
 });
 afterEach(() => box.cleanup());
 
@@ -133,6 +136,22 @@ describe("names of models people type", () => {
     const r = await box.run(["-p", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
     expect(r.code).toBe(0);
     expect(fake.messageRequests()[0]!.json!.model).toBe("claude-sonnet-4-6");
+  });
+});
+
+describe("Anthropic's refusal of a subscription token outside its apps (issue 33, point 1)", () => {
+  test("a 400 whose message is just \"Error\" is the policy refusal: pi says so in one line with what works (exit 4); Haiku still answers", async () => {
+    fake.subscriptionPolicy = "bare";
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), HOUR) });
+    const r = await box.run(["-p", "--model", "claude-sonnet-5", "hi"], { env: fake.env() });
+    expect(r.code).toBe(4);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain('Anthropic refuses this subscription token outside its own apps for the model claude-sonnet-5 (HTTP 400: "Error")');
+    expect(r.stderr).toContain("Claude Haiku still answers it (--model haiku); an API key (ANTHROPIC_API_KEY) or workload identity works");
+    expect(r.stderr).not.toContain("change the request");
+    const haiku = await box.run(["-p", "--model", "claude-haiku-4-5", "hi"], { env: fake.env() });
+    expect(haiku.code).toBe(0);
+    expect(haiku.stdout).toBe(`${REPLY}\n`);
   });
 });
 

@@ -55,6 +55,8 @@ afterAll(async () => {
 });
 beforeEach(() => {
   box = new Sandbox();
+  // The README's examples chat on a subscription login: an account with extra usage, which Anthropic serves.
+  fake.subscriptionPolicy = "extra-usage";
 });
 afterEach(() => box.cleanup());
 

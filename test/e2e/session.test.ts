@@ -26,6 +26,8 @@ beforeEach(() => {
   box = new Sandbox();
   term = new TmuxSession(box.root);
   fake.reset();
+  // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
+  fake.subscriptionPolicy = "extra-usage";
 });
 afterEach(() => {
   term.stop();

@@ -33,6 +33,8 @@ beforeEach(() => {
   box = new Sandbox();
   for (const f of [anthropic, codex, gh, kimi, xai, openrouter]) f.reset();
   gh.copilotPlan = "pro";
+  // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
+  anthropic.subscriptionPolicy = "extra-usage";
 });
 afterEach(() => box.cleanup());
 

@@ -59,6 +59,8 @@ export class FakeAnthropic extends LoopbackServer {
   federationLifetimeSeconds = 600;
   /** Tokens a gateway would take as a plain bearer (ANTHROPIC_AUTH_TOKEN), without the OAuth beta. */
   readonly bearerTokens = new Set<string>();
+  /** Access tokens of workload identity: OAuth-shaped, but the organisation's API usage. */
+  readonly federatedAccess = new Set<string>();
   /** The current models (reference-providers.md §D), and one pi's catalog does not know yet. */
   readonly models = new Set([
     "claude-fable-5", "claude-fable-5-1", "claude-fable-5-2", "claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-haiku-5-5",
@@ -94,7 +96,12 @@ export class FakeAnthropic extends LoopbackServer {
    * What the Messages API does with a subscription token from a client without Claude
    * Code's identity (policy since 2026-04): serve it and bill it to extra usage, or refuse it.
    */
-  subscriptionPolicy: "extra-usage" | "refuse" = "extra-usage";
+  /**
+   * How a subscription (Pro/Max) token is answered outside Anthropic's own apps, on any model
+   * but Haiku: "bare" is the live API's answer since 2026 (400 with the message "Error"), the
+   * default; "refuse" its worded refusal; "extra-usage" serves it (billed as extra usage).
+   */
+  subscriptionPolicy: "bare" | "extra-usage" | "refuse" = "bare";
   /** pi's own tests expect pi's User-Agent on model calls; the conformance suite lets any client through, as the API does. */
   expectUserAgent: RegExp | undefined = /^pi\//;
 
@@ -103,7 +110,8 @@ export class FakeAnthropic extends LoopbackServer {
     this.federationExchanges = 0;
     this.federationLifetimeSeconds = 600;
     this.bearerTokens.clear();
-    this.subscriptionPolicy = "extra-usage";
+    this.subscriptionPolicy = "bare";
+    this.federatedAccess.clear();
     this.expectUserAgent = /^pi\//;
     this.requests.length = 0;
     this.faults.length = 0;
@@ -293,6 +301,8 @@ export class FakeAnthropic extends LoopbackServer {
     const access = `sk-ant-oat01-federated-${randomBytes(16).toString("hex")}`;
     rememberSecret(access);
     this.validAccess.add(access);
+    // Billed to the organisation as API usage: not a subscription token.
+    this.federatedAccess.add(access);
     return Response.json({ access_token: access, token_type: "Bearer", expires_in: this.federationLifetimeSeconds });
   }
 
@@ -386,7 +396,10 @@ export class FakeAnthropic extends LoopbackServer {
       const control = JSON.parse(b.slice(b.indexOf("{"))) as { type?: unknown; ttl?: unknown };
       if (control.type !== "ephemeral" || (control.ttl !== undefined && control.ttl !== "5m" && control.ttl !== "1h")) return apiError(400, "invalid_request_error", "cache_control: Input should be {'type': 'ephemeral', 'ttl': '5m' | '1h'}");
     }
-    if (this.subscriptionPolicy === "refuse" && req.headers.authorization?.includes("sk-ant-oat") && !claudeCodeIdentity(req)) {
+    const bearer = req.headers.authorization?.startsWith("Bearer ") ? req.headers.authorization.slice(7) : "";
+    const subscription = bearer.startsWith("sk-ant-oat") && !this.federatedAccess.has(bearer) && !claudeCodeIdentity(req) && !/haiku/.test(String(body.model));
+    if (subscription && this.subscriptionPolicy === "bare") return apiError(400, "invalid_request_error", "Error");
+    if (subscription && this.subscriptionPolicy === "refuse") {
       return apiError(400, "invalid_request_error", "This credential is only authorized for use with Claude Code and cannot be used for other API requests.");
     }
     const thinks = (body.thinking as { type?: string } | undefined)?.type === "enabled" || (body.thinking as { type?: string } | undefined)?.type === "adaptive";

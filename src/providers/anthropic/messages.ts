@@ -90,6 +90,16 @@ const WORDS: ModelProviderWords = {
 function failure(answer: { status: number; text: string; headers: Headers; url: string }, credential: Credential, model?: string): PiError {
   const { status } = answer;
   const message = messagesErrorText(answer.text);
+  // Since 2026 the live API refuses a subscription token outside Anthropic's apps with a bare "Error" (Haiku excepted).
+  if (credential.kind === "oauth" && status === 400 && message?.trim() === "Error" && credential.token.startsWith("sk-ant-oat")) {
+    return callFailed(
+      "provider_refused",
+      PURPOSE,
+      `Anthropic refuses this subscription token outside its own apps for ${model ? `the model ${model}` : "this model"} (HTTP 400: "Error")`,
+      "Claude Haiku still answers it (--model haiku); an API key (ANTHROPIC_API_KEY) or workload identity works for every model",
+      { status },
+    );
+  }
   if (credential.kind === "oauth" && (status === 400 || status === 403) && message && POLICY.test(oneLine(message))) {
     return callFailed("provider_refused", PURPOSE, `Anthropic refused the subscription token${providerWords(message)}`, "an API key works: set ANTHROPIC_API_KEY (see `pi status`)", { status });
   }
