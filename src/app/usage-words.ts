@@ -25,9 +25,10 @@ export function windowLine(w: UsageWindow, options: { bars: boolean; binding: bo
   return `${w.label.padEnd(10)} ${shown}${reset}${options.binding ? " (binding)" : ""}`;
 }
 
-function money(value: number | null, unit: string): string {
+function money(value: number | null, unit: string, usdEach?: number | null): string {
   if (value === null) return "unknown";
-  return unit === "USD" ? `$${value.toFixed(2)}` : `${Math.round(value * 100) / 100} ${unit}`;
+  if (unit === "USD") return `$${value.toFixed(2)}`;
+  return `${Math.round(value * 100) / 100} ${unit}${usdEach ? ` ($${(value * usdEach).toFixed(2)})` : ""}`;
 }
 
 /** The lines of one provider's report. */
@@ -38,7 +39,9 @@ export function reportLines(r: UsageReport, options: { bars: boolean; displayNam
   for (const w of r.windows) lines.push(`  ${windowLine(w, { bars: options.bars, binding: w.name === r.binding && r.windows.length > 1 }, now)}`);
   const c = r.credits;
   if (c) {
-    const parts = c.unlimited ? ["unlimited"] : [`${money(c.remaining, c.unit)} left`, ...(c.limit !== null ? [`of ${money(c.limit, c.unit)}`] : []), ...(c.used !== null ? [`(${money(c.used, c.unit)} used)`] : [])];
+    const parts = c.unlimited
+      ? ["unlimited"]
+      : [`${money(c.remaining, c.unit, c.usdEach)} left`, ...(c.limit !== null ? [`of ${money(c.limit, c.unit, c.usdEach)}`] : []), ...(c.used !== null ? [`(${money(c.used, c.unit, c.usdEach)} used)`] : [])];
     lines.push(`  ${"credits".padEnd(10)} ${parts.join(" ")}`);
   }
   if (r.takenAt) {

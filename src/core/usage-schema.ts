@@ -28,6 +28,8 @@ export const usageCreditsSchema = z.object({
   limit: z.number().nullable(),
   remaining: z.number().nullable(),
   unlimited: z.boolean().nullable(),
+  /** What one unit is worth in US dollars, where the provider says (Copilot's AI credit: 0.01); null otherwise. */
+  usdEach: z.number().positive().nullable().optional(),
 });
 
 export const usageReportSchema = z.object({

@@ -27,6 +27,8 @@ export interface UsageCredits {
   limit: number | null;
   remaining: number | null;
   unlimited: boolean | null;
+  /** What one unit is worth in US dollars, where the provider says; null otherwise. */
+  usdEach?: number | null;
 }
 
 /** What pi reports for a provider, alike for all (its JSON schema: usage-schema.ts). */

@@ -167,6 +167,19 @@ describe("pi usage for the other providers", () => {
     expect(free.windows.map((w) => [w.name, w.usedPercent])).toEqual([["chat", 18], ["completions", 0]]);
   });
 
+  test("Copilot billed in AI credits (since 2026-06-01): credits used, left, of the month's, with their reset; the JSON says the unit (issue 33, point 4)", async () => {
+    gh.copilotPlan = "credits";
+    const copilot = gh.issueCopilotToken();
+    box.writeStore({ "github-copilot": { type: "oauth", refresh: gh.grantGitHubToken(), access: copilot.token, expires: Date.now() + HOUR } });
+    const report = (await usageJson(["github-copilot"])).out.providers[0]!;
+    expect(report).toMatchObject({ status: "ok", plan: "pro", binding: "credits", credits: { unit: "AI credits", used: 1250, limit: 3000, remaining: 1750, unlimited: false, usdEach: 0.01 } });
+    expect(report.windows.map((w) => [w.name, w.usedPercent])).toEqual([["credits", 41.7]]);
+    expect(Date.parse(report.windows[0]!.resetsAt!)).toBeGreaterThan(Date.now() + 8 * 86_400_000);
+    const text = await box.run(["usage", "github-copilot"], { env: env() });
+    expect(text.stdout).toContain("1750 AI credits ($17.50) left of 3000 AI credits ($30.00) (1250 AI credits ($12.50) used)");
+    expect(text.stdout).not.toContain("premium");
+  });
+
   test("Kimi: numbers sent as strings are read, the 300-minute window and the weekly allowance", async () => {
     box.writeStore({ "kimi-coding": kimi.storedLogin(HOUR) });
     const k = (await usageJson(["kimi-coding"])).out.providers[0]!;

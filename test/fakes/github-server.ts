@@ -50,7 +50,8 @@ export class FakeGitHub extends LoopbackServer {
   private entered = false;
   private githubTokens = new Set<string>();
   /** What /copilot_internal/user answers: a paid plan's remaining quotas, or the free plan's. */
-  copilotPlan: "pro" | "free" = "pro";
+  /** "credits": the answer since 2026-06-01 (AI credits); "pro": an annual plan still on premium requests; "free". */
+  copilotPlan: "pro" | "free" | "credits" = "pro";
   private copilotTokens = new Map<string, number>();
 
   env(): Record<string, string> {
@@ -136,7 +137,7 @@ export class FakeGitHub extends LoopbackServer {
       const auth = recorded.headers.authorization ?? "";
       // Asked with the GitHub token ("token …"), never the Copilot token.
       if (!auth.startsWith("token ") || !this.githubTokens.has(auth.slice(6))) return Response.json({ message: "Bad credentials" }, { status: 401 });
-      return Response.json(this.copilotPlan === "free" ? freeQuota() : paidQuota());
+      return Response.json(this.copilotPlan === "free" ? freeQuota() : this.copilotPlan === "credits" ? creditsQuota() : paidQuota());
     }
     if (req.method === "GET" && url.pathname === "/user") {
       const auth = recorded.headers.authorization ?? "";
@@ -335,6 +336,18 @@ export function paidQuota(): Record<string, unknown> {
     quota_reset_date: new Date(Date.now() + 12 * 86_400_000).toISOString(),
     quota_snapshots: {
       premium_interactions: { entitlement: 300, remaining: 240, percent_remaining: 80, unlimited: false, overage_permitted: false },
+      chat: { entitlement: 0, remaining: 0, percent_remaining: 100, unlimited: true },
+      completions: { entitlement: 0, remaining: 0, percent_remaining: 100, unlimited: true },
+    },
+  };
+}
+
+/** A plan billed in AI credits (since 2026-06-01): the premium snapshot carries credits used and left. */
+export function creditsQuota(): Record<string, unknown> {
+  return {
+    copilot_plan: "pro",
+    quota_snapshots: {
+      premium_interactions: { credits_used: 1250, entitlement: 3000, remaining: 1750, quota_remaining: 1750, unlimited: false, quota_reset_date_utc: new Date(Date.now() + 9 * 86_400_000).toISOString() },
       chat: { entitlement: 0, remaining: 0, percent_remaining: 100, unlimited: true },
       completions: { entitlement: 0, remaining: 0, percent_remaining: 100, unlimited: true },
     },

@@ -30,9 +30,35 @@ export async function copilotUsage({ credential, login, env }: { credential: Cre
   return paid(body) ?? free(body) ?? { windows: [], unreadable: true };
 }
 
+/**
+ * Since 2026-06-01 Copilot bills in AI credits (1 credit = $0.01): the premium snapshot then
+ * carries `credits_used` beside its entitlement and what remains, reset at `quota_reset_date_utc`.
+ * Reported as credits (and the month's window of them); annual plans still on premium requests
+ * keep the old answer, read below.
+ */
+function credits(body: unknown, snapshots: Record<string, unknown>): UsageReading | undefined {
+  const premium = objectAt(snapshots, "premium_interactions");
+  const used = numberOf(premium?.credits_used);
+  if (!premium || used === null) return undefined;
+  const limit = numberOf(premium.entitlement);
+  const remaining = numberOf(premium.remaining) ?? numberOf(premium.quota_remaining) ?? (limit !== null ? Math.max(0, limit - used) : null);
+  const unlimited = premium.unlimited === true;
+  const resetsAt = instant(premium.quota_reset_date_utc) ?? instant((body as { quota_reset_date?: unknown }).quota_reset_date);
+  const windows: UsageWindow[] = unlimited || !limit ? [] : [{ name: "credits", label: "AI credits (month)", usedPercent: percent((100 * used) / limit), resetsAt, windowSeconds: null }];
+  const plan = (body as { copilot_plan?: unknown }).copilot_plan;
+  return {
+    windows,
+    credits: { unit: "AI credits", used, limit, remaining, unlimited, usdEach: 0.01 },
+    ...(typeof plan === "string" && /^[\w-]{1,32}$/.test(plan) ? { plan } : {}),
+    ...(windows.length ? { binding: "credits" } : {}),
+  };
+}
+
 function paid(body: unknown): UsageReading | undefined {
   const snapshots = objectAt(body, "quota_snapshots");
   if (!snapshots) return undefined;
+  const inCredits = credits(body, snapshots);
+  if (inCredits) return inCredits;
   const resetsAt = instant((body as { quota_reset_date?: unknown }).quota_reset_date);
   const windows: UsageWindow[] = [];
   for (const [key, label] of QUOTAS) {
