@@ -198,7 +198,7 @@ export interface ProviderRuntime {
   /** Workload identity: exchange the identity token the environment names for an access token (no refresh token). */
   federate?(env: NodeJS.ProcessEnv): Promise<{ access: string; expires: number }>;
   /** Exchange an environment token (a source with `exchange`) for the credential to use. */
-  exchange?(token: string): Promise<{ access: string; expires: number; extras?: Record<string, string> }>;
+  exchange?(token: string): Promise<{ access: string; /** Absent for a token that does not expire. */ expires?: number; extras?: Record<string, string> }>;
   /** `--with-token`: turn a token the person already has into a login to store. */
   loginWithToken?(token: string, options: Readonly<Record<string, string>>, context: LoginContext): Promise<NewLogin>;
   /**

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { FakeOpenAI } from "../fakes/openai-server.ts";
 import { type PiResult, Sandbox, readUntil, until, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 import { debugPass, withoutDebugLines } from "../helpers/secrets.ts";
@@ -255,5 +256,67 @@ describe("refresh, logout and use", () => {
     box.writeStore({ "openai-codex": { ...stored(fake.issueFamily(), 3600_000), email: "grace@example.com", plan: "pro" } });
     const status = await box.run(["status", "openai-codex"], { env: fake.env() });
     expect(status.stdout).toContain("account:  grace@example.com (pro)");
+  });
+});
+
+describe("personal access tokens (at-…)", () => {
+  test("--with-token stores an at- token with the account whoami names, and pi -p sends it with that account", async () => {
+    const token = fake.issueAccessToken();
+    const login = await box.run(["login", "openai-codex", "--with-token"], { env: fake.env(), stdin: `${token}\n` });
+    expect(login.code).toBe(0);
+    const [who] = fake.requests.filter((q) => q.path === "/api/accounts/v1/user-auth-credential/whoami");
+    expect(who!.method).toBe("GET");
+    expect(who!.headers.authorization).toBe(`Bearer ${token}`);
+    const entry = box.readStore()["openai-codex"];
+    expect(entry).toEqual({ type: "oauth", access: token, accountId: fake.accountId, email: fake.email, plan: fake.plan });
+
+    const r = await box.run(["-p", "--provider", "openai-codex", "hi"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    const [req] = fake.responseRequests();
+    expect(req!.headers.authorization).toBe(`Bearer ${token}`);
+    expect(req!.headers["chatgpt-account-id"]).toBe(fake.accountId);
+    expect(fake.tokenRequests()).toHaveLength(0);
+    const status = await box.run(["status", "openai-codex"], { env: fake.env() });
+    expect(status.stdout).toContain(`account:  ${fake.email} (${fake.plan})`);
+  });
+
+  test("an at- token OpenAI does not know is refused with its words, and nothing is stored", async () => {
+    const r = await box.run(["login", "openai-codex", "--with-token"], { env: fake.env(), stdin: "at-not-a-real-token-0123456789\n" });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('OpenAI did not accept the Codex access token (HTTP 401: "Could not validate credentials")');
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(existsSync(box.storePath)).toBe(false);
+  });
+
+  test("CODEX_ACCESS_TOKEN is used without a stored login; its account is asked of OpenAI and the token printed by pi token", async () => {
+    const token = fake.issueAccessToken();
+    const r = await box.run(["-p", "--provider", "openai-codex", "hi"], { env: { ...fake.env(), CODEX_ACCESS_TOKEN: token } });
+    expect(r.code).toBe(0);
+    expect(fake.responseRequests()[0]!.headers["chatgpt-account-id"]).toBe(fake.accountId);
+    const printed = await box.run(["token", "openai-codex"], { env: { ...fake.env(), CODEX_ACCESS_TOKEN: token } });
+    expect(printed.stdout).toBe(`${token}\n`);
+    const status = await box.run(["status", "openai-codex"], { env: { ...fake.env(), CODEX_ACCESS_TOKEN: token } });
+    expect(status.stdout).toContain("CODEX_ACCESS_TOKEN");
+    expect(status.stdout).not.toContain(token);
+  });
+
+  test("a withdrawn token says so on use, and logout deletes it without calling /oauth/revoke", async () => {
+    const token = fake.issueAccessToken();
+    expect((await box.run(["login", "openai-codex", "--with-token"], { env: fake.env(), stdin: `${token}\n` })).code).toBe(0);
+    fake.withdrawAccessToken(token);
+    const r = await box.run(["-p", "--provider", "openai-codex", "hi"], { env: fake.env() });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("cannot be renewed");
+    const out = await box.run(["logout", "openai-codex"], { env: fake.env() });
+    expect(out.code).toBe(0);
+    expect(out.stdout + out.stderr).toContain("revoked in ChatGPT's settings");
+    expect(fake.requests.filter((q) => q.path === "/oauth/revoke")).toHaveLength(0);
+    expect(box.readStore()["openai-codex"]).toBeUndefined();
+  });
+
+  test("CODEX_ACCESS_TOKEN holding something else is a one-line usage error", async () => {
+    const r = await box.run(["token", "openai-codex"], { env: { ...fake.env(), CODEX_ACCESS_TOKEN: "sk-proj-abcdefghijklmnop" } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("CODEX_ACCESS_TOKEN holds something other than a Codex personal access token (at-…)");
   });
 });

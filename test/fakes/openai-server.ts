@@ -57,6 +57,7 @@ export class FakeOpenAI extends LoopbackServer {
   private byRefresh = new Map<string, Family>();
   private codes = new Map<string, { challenge: string; redirectUri: string; used: boolean }>();
   private validAccess = new Set<string>();
+  private personalTokens = new Set<string>();
   private counter = 0;
   private device: { id: string; userCode: string; entered: boolean; verifier: string } | undefined;
 
@@ -102,6 +103,24 @@ export class FakeOpenAI extends LoopbackServer {
     const family: Family = { id: this.families.length + 1, revoked: false, current: "" };
     this.families.push(family);
     return { ...this.rotate(family), accountId: this.accountId };
+  }
+
+  /**
+   * A Codex personal access token (`at-…`), as made in ChatGPT's settings: a bearer for the
+   * Codex backend that never rotates, whose account only whoami tells.
+   */
+  issueAccessToken(): string {
+    const token = `at-${randomBytes(24).toString("base64url")}`;
+    this.personalTokens.add(token);
+    this.validAccess.add(token);
+    rememberSecret(token);
+    return token;
+  }
+
+  /** The person deletes the token in ChatGPT's settings. */
+  withdrawAccessToken(token: string): void {
+    this.personalTokens.delete(token);
+    this.validAccess.delete(token);
   }
 
   /** The person types the device code into the verification page. */
@@ -158,11 +177,19 @@ export class FakeOpenAI extends LoopbackServer {
     if (req.method === "POST" && url.pathname === "/api/accounts/deviceauth/usercode") return this.userCode(recorded);
     if (req.method === "POST" && url.pathname === "/api/accounts/deviceauth/token") return this.devicePoll(recorded);
     if (req.method === "GET" && url.pathname === "/wham/usage") return this.usage(recorded);
+    if (req.method === "GET" && url.pathname === "/api/accounts/v1/user-auth-credential/whoami") return this.whoami(recorded);
     if (req.method === "POST" && url.pathname === "/codex/responses") {
       const fault = this.responseFaults.shift();
       return (fault && (await fault(recorded))) || this.responses(recorded);
     }
     return Response.json({ error: "not_found" }, { status: 404 });
+  }
+
+  /** What codex-rs asks of a personal access token: whose it is. Anything else is refused. */
+  private whoami(req: OpenAIRequest): Response {
+    const auth = req.headers.authorization ?? "";
+    if (!auth.startsWith("Bearer ") || !this.personalTokens.has(auth.slice(7))) return Response.json({ detail: "Could not validate credentials" }, { status: 401 });
+    return Response.json({ chatgpt_account_id: this.accountId, email: this.email, chatgpt_plan_type: this.plan });
   }
 
   private authorize(url: URL): Response {

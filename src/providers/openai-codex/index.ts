@@ -9,7 +9,11 @@ export const openaiCodex: ProviderDescriptor = {
   id: "openai-codex",
   displayName: "OpenAI (ChatGPT Plus/Pro)",
   aliases: ["codex", "chatgpt"],
-  sources: [{ type: "stored" }],
+  sources: [
+    // A personal access token (`at-…`) for CI and fleets, the variable the Codex CLI reads.
+    { type: "env", variable: "CODEX_ACCESS_TOKEN", kind: "oauth", exchange: true, describe: "a Codex personal access token; its account is asked of OpenAI on each use" },
+    { type: "stored" },
+  ],
   // OpenAI's tokens are JWTs (and opaque refresh tokens, registered as they are seen).
   tokenShapes: [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g],
   models: { default: DEFAULT_MODEL, embedded: () => import("./models.ts").then((m) => m.MODELS) },
@@ -17,7 +21,8 @@ export const openaiCodex: ProviderDescriptor = {
     { id: "browser", label: "Browser login", hint: "the browser returns to pi on this machine", needsBrowser: true },
     { id: "device-code", label: "Device code", hint: "enter a code on OpenAI's page (SSH, containers)" },
   ],
-  noWithToken: "ChatGPT's Codex endpoint takes only a ChatGPT sign-in, no API key; an OpenAI API key goes to the OpenAI API: `pi login openai --with-token`",
+  // Not an API key: ChatGPT's Codex endpoint takes none (an OpenAI API key goes to `pi login openai --with-token`).
+  withToken: "a Codex personal access token (at-…)",
   describe: (login: StoredLogin): Record<string, string> =>
     typeof login.email === "string" ? { account: `${login.email}${typeof login.plan === "string" ? ` (${login.plan})` : ""}` } : {},
   load: () => import("./runtime.ts").then((m) => m.runtime),

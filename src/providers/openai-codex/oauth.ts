@@ -23,6 +23,8 @@ export interface OpenAIEndpoints {
   deviceTokenUrl: string;
   /** Where the person types the code: a fixed page, not one the server names. */
   verificationUrl: string;
+  /** Names the account a personal access token (`at-…`) belongs to. */
+  whoamiUrl: string;
   /**
    * The redirect the device-code exchange names: the one OpenAI registered for it, whatever
    * host pi talks to (a proxy in front of auth.openai.com forwards it unchanged).
@@ -41,6 +43,7 @@ export function openaiEndpoints(env: NodeJS.ProcessEnv = process.env): OpenAIEnd
     userCodeUrl: `${base}/api/accounts/deviceauth/usercode`,
     deviceTokenUrl: `${base}/api/accounts/deviceauth/token`,
     verificationUrl: `${base}/codex/device`,
+    whoamiUrl: `${base}/api/accounts/v1/user-auth-credential/whoami`,
     deviceRedirectUri: DEVICE_REDIRECT_URI,
   };
 }
