@@ -6,12 +6,12 @@ import { PROVIDERS } from "../../src/providers/registry.ts";
 import type { RecordedRequest } from "../fakes/record.ts";
 import { ROOT, Sandbox, loginThroughStdin, readUntil } from "../helpers/pi.ts";
 import { ensureReference, spawnDriver } from "../reference/reference.ts";
-import { type Explained, explain, renderDifferences } from "./reasons.ts";
+import { type Explained, explain, renderDifferences, unusedReasons } from "./reasons.ts";
 import { type ConformanceFake, HOUR, SCENARIOS, type Scenario } from "./scenarios.ts";
 import { type Difference, compare } from "./wire.ts";
 
 /**
- * pi against the reference program's own provider code (@earendil-works/pi-ai 1.6.0), on
+ * pi against the reference program's own provider code (@earendil-works/pi-ai 1.6.1), on
  * the same recording fakes: for every provider both have, a sign-in (completed by a person
  * as the provider's flow asks), a refresh and one streamed chat, and every request of each
  * compared field by field. A difference is either one of the reasons in reasons.ts or a
@@ -77,6 +77,13 @@ async function reference(scenario: Scenario, fake: ConformanceFake, job: Record<
     await proc.exited;
   }
   return outcome.replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:<port>").slice(0, 160);
+}
+
+/** The last request of each kind (method and path): a later turn's, where a first turn came before it. */
+function lastOfEach(requests: RecordedRequest[]): RecordedRequest[] {
+  const last = new Map<string, RecordedRequest>();
+  for (const r of requests) last.set(`${r.method} ${r.path}`, r);
+  return [...last.values()];
 }
 
 /** A production URL the reference shows, as the fake serves it. */
@@ -156,19 +163,34 @@ for (const scenario of SCENARIOS) {
       // A login that never expires (OpenRouter's key) is not renewed by either program: nothing sent is the agreement.
     }, false);
 
-    step("chat", async () => {
-      let outcome = "";
-      const ref = await recording(fake, async () => {
-        outcome = await reference(scenario, fake, { step: "chat", credential: scenario.login(fake, HOUR), model: scenario.model, question: "hi" });
+    /** One chat of both programs from the same kind of login: `piArgs` before the message(s), `job` the reference's same request. */
+    const chat = (name: string, piArgs: string[], job: Record<string, unknown>, options: { model?: string; login?: () => Record<string, unknown>; turns?: string[] } = {}) =>
+      step(name, async () => {
+        const model = options.model ?? scenario.model;
+        const login = options.login ?? (() => scenario.login(fake, HOUR));
+        const [question, followUp] = options.turns ?? ["hi"];
+        let outcome = "";
+        const ref = await recording(fake, async () => {
+          outcome = await reference(scenario, fake, { step: "chat", credential: login(), model, question, ...(followUp ? { followUp } : {}), ...job });
+        });
+        box.writeStore({ [scenario.provider]: login() });
+        const pi = await recording(fake, async () => {
+          const r = await box.run(["-p", "--model", `${scenario.provider}/${model}`, ...piArgs, ...(options.turns ?? ["hi"])], { env: scenario.piEnv(fake) });
+          expect(r.stderr).toBe("");
+          expect(r.code).toBe(0);
+        });
+        // A second turn is compared on its own request: the one that carries the conversation.
+        return followUp ? { reference: lastOfEach(ref), pi: lastOfEach(pi), outcome } : { reference: ref, pi, outcome };
       });
-      box.writeStore({ [scenario.provider]: scenario.login(fake, HOUR) });
-      const pi = await recording(fake, async () => {
-        const r = await box.run(["-p", "--model", `${scenario.provider}/${scenario.model}`, "hi"], { env: scenario.piEnv(fake) });
-        expect(r.stderr).toBe("");
-        expect(r.code).toBe(0);
-      });
-      return { reference: ref, pi, outcome };
-    });
+
+    chat("chat", [], {});
+    chat("chat with a system prompt", ["--system", "Answer in one word."], { systemPrompt: "Answer in one word." });
+    if (scenario.capsOutput !== false) chat("chat with an output cap", ["--max-tokens", "256"], { maxTokens: 256 });
+    chat("a second turn", [], {}, { turns: ["hi", "and again?"] });
+    if (scenario.apiKey) {
+      chat("chat with an API key", [], {}, { login: () => ({ type: "api_key", key: scenario.apiKey!(fake) }) });
+    }
+    for (const model of scenario.otherModels ?? []) chat(`chat with ${model}`, [], {}, { model });
   });
 }
 
@@ -180,6 +202,8 @@ describe("the differences", () => {
     const doc = renderDifferences(explained, outcomes);
     if (process.env.PI_WRITE_WIRE_DIFFERENCES === "1" && unexplained.length === 0) writeFileSync(DOC, doc);
     expect(unexplained.map((d) => `${d.provider} ${d.step} ${d.request} ${d.where}: reference ${d.reference ?? "(none)"} / pi ${d.pi ?? "(none)"}`)).toEqual([]);
+    // A reason that explains nothing is a claim about the programs that no longer holds.
+    expect(unusedReasons(explained)).toEqual([]);
     const committed = (() => {
       try {
         return readFileSync(DOC, "utf8");

@@ -8,34 +8,54 @@ import type { Difference } from "./wire.ts";
 interface Reason {
   /** "*" or a provider id. */
   provider: string;
-  /** "*" or "sign-in", "refresh", "chat". */
+  /** "*" or "sign-in", "refresh", "chat" (every chat step: with a system prompt, a second turn, …), or one step's whole name. */
   step: string;
   /** A pattern on "METHOD /path". */
   request: RegExp;
   /** A pattern on the field ("header.user-agent", "json.max_tokens", "request"). */
   where: RegExp;
-  why: string;
+  /** The reason, or a function that gives it for the values seen (undefined: this difference is not the one explained). */
+  why: string | ((d: Difference) => string | undefined);
 }
 
 const ANY = /./;
-const HONEST = "pi names itself on every request (`User-Agent: pi/<version>`), never another vendor's client; the reference sends its runtime's default on sign-in calls, and its own detailed string elsewhere";
+
+/**
+ * pi names itself on every request; the rule holds only when pi's value is `pi/…`, and the
+ * reason said is the one that fits what the reference sent.
+ */
+function honestUserAgent(d: Difference): string | undefined {
+  if (!d.pi?.startsWith("pi/")) return undefined;
+  const ref = d.reference ?? "";
+  const own = "pi names itself (`User-Agent: pi/<version>`)";
+  if (/^(Bun|node|undici)\b/i.test(ref)) return `${own}; the reference's sign-in calls send its runtime's default`;
+  if (ref.startsWith("pi/")) return "both name pi; the reference adds its platform and runtime, pi sends its name and version alone";
+  if (ref.startsWith("GitHubCopilotChat/")) return `${own}; the reference borrows the VS Code Copilot Chat extension's; the editor headers, which GitHub requires, name the integration the person authorised (protocols.md)`;
+  if (ref.startsWith("claude-cli/")) return `${own}; the reference borrows Claude Code's, as part of posing as it`;
+  return undefined;
+}
 
 const REASONS: Reason[] = [
   // Identity: pi says who it is.
-  { provider: "*", step: "*", request: ANY, where: /^header\.user-agent$/, why: HONEST },
+  { provider: "*", step: "*", request: ANY, where: /^header\.user-agent$/, why: honestUserAgent },
   {
     provider: "anthropic",
     step: "chat",
     request: /\/v1\/messages$/,
-    where: /^(header\.x-app|header\.anthropic-dangerous-direct-browser-access|json\.system\[0\]\.(text|type|cache_control\.type))$/,
-    why: "the reference poses as Claude Code (its system-prompt line, `x-app: cli`, the browser-access header); pi does not, and warns at sign-in that Anthropic may refuse or bill subscription tokens used outside its apps",
+    where: /^(header\.x-app|json\.system\[0\]\.(text|type|cache_control\.type))$/,
+    why: "the reference poses as Claude Code (its system-prompt line, `x-app: cli`); pi does not, and warns at sign-in that Anthropic may refuse or bill subscription tokens used outside its apps",
   },
   {
     provider: "anthropic",
     step: "chat",
     request: /\/v1\/messages$/,
     where: /^header\.anthropic-beta$/,
-    why: "pi sends only the OAuth beta; the reference adds Claude Code's own beta and its reasoning-control betas",
+    why: (d) =>
+      d.pi === "oauth-2025-04-20" && d.reference?.includes("claude-code-")
+        ? "pi sends only the OAuth beta; the reference adds Claude Code's own beta and its reasoning-control betas"
+        : d.pi === undefined && !d.reference?.includes("oauth-")
+          ? "with an API key pi needs no beta; the reference asks for its reasoning-control betas"
+          : undefined,
   },
   {
     provider: "openai",
@@ -75,14 +95,63 @@ const REASONS: Reason[] = [
     why: 'the endpoint refuses a request without instructions (400 "Instructions are required", which the reference gets here); pi sends --system, or its own one-line description of itself',
   },
   { provider: "openai-codex", step: "chat", request: /\/codex\/responses$/, where: /^header\.content-encoding$/, why: "the reference compresses the body with zstd; pi sends plain JSON, which the endpoint takes too" },
-  // Sign-in and refresh.
+  {
+    provider: "anthropic",
+    step: "chat with a system prompt",
+    request: /\/v1\/messages$/,
+    where: /^json\.system\[1\]\./,
+    why: "the reference's system prompt is two blocks, its Claude Code line and then the one asked for; pi sends only the one asked for, as the first block",
+  },
+  {
+    provider: "*",
+    step: "chat with a system prompt",
+    request: /\/responses$/,
+    where: /^json\.(instructions|input\[[01]\]\.)/,
+    why: "pi sends the system prompt as the Responses API's top-level `instructions` (which ChatGPT's Codex endpoint requires: it refuses the reference's request, whose prompt is a leading `developer` message)",
+  },
+  {
+    provider: "*",
+    step: "a second turn",
+    request: /\/responses$/,
+    where: /^json\.input\[1\]\.(id|status|type|content\[0\]\.annotations)$/,
+    why: "the reference sends its first answer back as the Responses output item it received (`type`, `id`, `status`, `annotations`); pi sends the answer's role and text, all the API needs of an earlier turn",
+  },
+  {
+    provider: "openai",
+    step: "a second turn",
+    request: /\/responses$/,
+    where: /^json\.input\[[12]\]\./,
+    why: "the reference leaves its first answer out of the second request (the model sees two questions in a row); pi sends the whole conversation",
+  },
   {
     provider: "openai-codex",
-    step: "sign-in",
-    request: /\/oauth\/token$/,
-    where: /^form\.redirect_uri$/,
-    why: "pi builds the device-code callback from PI_OPENAI_AUTH_URL (here, the fake); with the production host both send https://auth.openai.com/deviceauth/callback",
+    step: "a second turn",
+    request: /\/codex\/responses$/,
+    where: /^json\.input\[[12]\]\./,
+    why: "the endpoint refused the reference's first turn (no instructions), so it never asked a second; pi's second request carries the whole conversation",
   },
+  {
+    provider: "kimi-coding",
+    step: "a second turn",
+    request: /\/chat\/completions$/,
+    where: /^json\.messages\[1\]\.reasoning_content$/,
+    why: "the reference sends back an earlier answer's thinking (`reasoning_content`, empty here); pi keeps no thinking between turns, and Kimi asks for it only around tool calls, which pi does not make",
+  },
+  {
+    provider: "radius",
+    step: "a second turn",
+    request: /\/v1\/messages$/,
+    where: /^json\.context\.messages\[1\]\.(durationMs|responseId|usage\.)/,
+    why: "the reference sends back its own record of the first answer (timing, token counts, response id); pi sends the answer itself, all the gateway needs of an earlier turn",
+  },
+  {
+    provider: "*",
+    step: "chat",
+    request: /\/v1\/messages$/,
+    where: /^header\.anthropic-dangerous-direct-browser-access$/,
+    why: "the Anthropic SDK's header for calls made from a web page, which the reference sends; pi is not one",
+  },
+  // Sign-in and refresh.
   {
     provider: "github-copilot",
     step: "*",
@@ -93,27 +162,43 @@ const REASONS: Reason[] = [
   { provider: "github-copilot", step: "sign-in", request: /^GET \/user$/, where: /^request$/, why: "pi asks GitHub which account signed in, so `pi status` can name it" },
 ];
 
-export type Explained = Difference & { reason?: string };
+export type Explained = Difference & { reason?: string; reasonIndex?: number };
 
 export function explain(d: Difference): Explained {
-  const reason = REASONS.find(
-    (r) => (r.provider === "*" || r.provider === d.provider) && (r.step === "*" || r.step === d.step) && r.request.test(d.request) && r.where.test(d.where),
-  );
-  return { ...d, reason: reason?.why };
+  for (const [index, r] of REASONS.entries()) {
+    const kind = d.step === "sign-in" || d.step === "refresh" ? d.step : "chat";
+    if (!((r.provider === "*" || r.provider === d.provider) && (r.step === "*" || r.step === kind || r.step === d.step) && r.request.test(d.request) && r.where.test(d.where))) continue;
+    const why = typeof r.why === "string" ? r.why : r.why(d);
+    if (why !== undefined) return { ...d, reason: why, reasonIndex: index };
+  }
+  return { ...d };
 }
 
-const cell = (value: string | undefined) => (value === undefined ? "—" : `\`${value.replace(/\|/g, "\\|").slice(0, 80)}\``);
+/** Reasons no difference needed: each one is a claim about the programs that no longer holds (or never did). */
+export function unusedReasons(explained: Explained[]): string[] {
+  const used = new Set(explained.map((d) => d.reasonIndex));
+  return REASONS.flatMap((r, i) => (used.has(i) ? [] : [`${r.provider} ${r.step} ${r.request} ${r.where}`]));
+}
+
+/** A value whole, as Markdown code; a very long one cut with a visible mark that says how much. */
+export function cell(value: string | undefined, limit = 400): string {
+  if (value === undefined) return "—";
+  const whole = value.length <= limit ? value : `${value.slice(0, limit)}… (${value.length - limit} more characters)`;
+  return `\`${whole.replace(/\|/g, "\\|").replace(/`/g, "'")}\``;
+}
 
 export function renderDifferences(differences: Explained[], outcomes: { provider: string; step: string; reference: string }[]): string {
   const lines = [
     "# How pi's requests differ from the reference program's",
     "",
     "Generated by `test/conformance/conformance.test.ts` (do not edit by hand): pi (the compiled",
-    "binary) and the reference program's own provider code (`@earendil-works/pi-ai` 1.6.0) are run",
-    "against the same recording fakes — a sign-in, a refresh and one streamed chat per provider —",
+    "binary) and the reference program's own provider code (`@earendil-works/pi-ai` 1.6.1) are run",
+    "against the same recording fakes — per provider a sign-in, a refresh, and streamed chats: plain,",
+    "with a system prompt, with an output cap (where pi sends one), a second turn (its request compared),",
+    "with an API key (where the provider takes one), and each other wire format the provider serves —",
     "and every request is compared field by field (method, path, query, headers, body). Values that",
     "differ on every run (tokens, codes, ports, versions) are compared by kind. Each difference below",
-    "has its reason; a difference without one fails the suite, and so does this file when it no",
+    "has its reason; a difference without one fails the suite, as does a reason that explains nothing, and so does this file when it no",
     "longer matches the comparison (`PI_WRITE_WIRE_DIFFERENCES=1 bun test test/conformance` rewrites it).",
     "",
   ];

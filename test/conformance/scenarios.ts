@@ -39,6 +39,15 @@ export interface Scenario {
   /** A login as both programs store it: expired (for a refresh) or fresh (for a chat). */
   login(fake: ConformanceFake, expiresInMs: number): Record<string, unknown>;
   model: string;
+  /** An API key the provider's chat takes (made valid at the fake), where it takes one. */
+  apiKey?(fake: ConformanceFake): string;
+  /**
+   * Whether pi sends an output cap on this login: not on a ChatGPT token (the endpoints refuse
+   * one, protocols.md), where pi refuses `--max-tokens` before anything is sent.
+   */
+  capsOutput?: false;
+  /** Models of other wire formats the provider serves, each chatted with too. */
+  otherModels?: string[];
 }
 
 const HOUR = 3600_000;
@@ -83,6 +92,11 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     login: (fake, inMs) => storedLogin((fake as FakeAnthropic).issueFamily(), inMs),
     model: "claude-opus-5-5",
+    apiKey: (fake) => {
+      const key = "sk-ant-api03-conformance-0123456789abcdefghijklmnop";
+      (fake as FakeAnthropic).apiKeys.add(key);
+      return key;
+    },
   },
   {
     provider: "openai-codex",
@@ -104,6 +118,7 @@ export const SCENARIOS: readonly Scenario[] = [
       return { type: "oauth", access: tokens.access, refresh: tokens.refresh, expires: Date.now() + inMs, accountId: tokens.accountId };
     },
     model: "gpt-6.2-sol",
+    capsOutput: false,
   },
   {
     provider: "openai",
@@ -115,6 +130,12 @@ export const SCENARIOS: readonly Scenario[] = [
     signIn: { kind: "browser" },
     login: (fake, inMs) => (fake as FakeChatGPT).storedLogin(inMs),
     model: "gpt-6.2-sol",
+    capsOutput: false,
+    apiKey: (fake) => {
+      const key = "sk-proj-conformance0123456789abcdefghijklmnop";
+      (fake as FakeChatGPT).apiKeys.add(key);
+      return key;
+    },
   },
   {
     provider: "github-copilot",
@@ -135,6 +156,8 @@ export const SCENARIOS: readonly Scenario[] = [
       return { type: "oauth", refresh: gh.grantGitHubToken(), access: copilot.token, expires: Date.now() + inMs };
     },
     model: "gpt-6.1-sol",
+    // Claude models go to Copilot's Messages endpoint, Gemini to Chat Completions.
+    otherModels: ["claude-opus-5.5", "gemini-4-argon"],
   },
   device("xai", "grok-4.7", { "https://auth.x.ai": "", "https://api.x.ai": "" }),
   device("kimi-coding", "kimi-for-coding", { "https://auth.kimi.com": "", "https://api.kimi.com": "" }),

@@ -30,6 +30,7 @@ const VOLATILE = new Set([
   "x-session-id",
   "x-stainless-retry-count",
   "x-stainless-timeout",
+  "durationMs",
 ]);
 
 function mask(name: string, value: string): string {

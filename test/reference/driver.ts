@@ -1,5 +1,5 @@
 /**
- * Drives the reference program's own provider code (@earendil-works/pi-ai 1.6.0) through its
+ * Drives the reference program's own provider code (@earendil-works/pi-ai 1.6.1) through its
  * exported functions, for the conformance suite: one step per run — "login", "refresh" or
  * "chat" — for one provider, with fetch sent to the fakes by the fetch-rewrite preload.
  *
@@ -21,6 +21,11 @@ interface Job {
   /** Login method where the provider asks for one (`copy_code`, `device_code`). */
   method?: string;
   question?: string;
+  /** The chat's system prompt and output cap, where the step asks for them. */
+  systemPrompt?: string;
+  maxTokens?: number;
+  /** A second question asked after the first answer, with the conversation so far. */
+  followUp?: string;
 }
 
 const PI_AI = join(import.meta.dir, ".install", "node_modules", "@earendil-works", "pi-ai", "dist");
@@ -48,7 +53,7 @@ async function main(): Promise<void> {
   const models = createModels({ credentials: store });
   for (const provider of builtinProviders()) models.setProvider(provider);
   const provider = models.getProvider(job.provider);
-  if (!provider?.auth?.oauth) throw new Error(`the reference has no OAuth provider "${job.provider}"`);
+  if (!provider?.auth?.oauth && job.credential?.type !== "api_key") throw new Error(`the reference has no OAuth provider "${job.provider}"`);
   const signal = new AbortController().signal;
 
   if (job.step === "login") {
@@ -76,7 +81,14 @@ async function main(): Promise<void> {
   const model = models.getModel(job.provider, job.model ?? "");
   if (!model) throw new Error(`the reference's catalog has no model "${job.model}" for ${job.provider}`);
   // Server-sent events, as pi speaks them (the reference tries a WebSocket first where it can).
-  const message = await models.complete(model, { messages: [{ role: "user", content: job.question ?? "hi", timestamp: Date.now() }] }, { transport: "sse" });
+  const options = { transport: "sse", ...(job.maxTokens ? { maxTokens: job.maxTokens } : {}) };
+  const system = job.systemPrompt ? { systemPrompt: job.systemPrompt } : {};
+  const messages: Record<string, unknown>[] = [{ role: "user", content: job.question ?? "hi", timestamp: Date.now() }];
+  let message = await models.complete(model, { ...system, messages }, options);
+  if (job.followUp && !message.errorMessage) {
+    messages.push(message, { role: "user", content: job.followUp, timestamp: Date.now() });
+    message = await models.complete(model, { ...system, messages }, options);
+  }
   say({ event: "result", stopReason: message.stopReason, error: message.errorMessage });
 }
 

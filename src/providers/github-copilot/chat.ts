@@ -83,7 +83,8 @@ function chatOnce(request: ChatRequest, credential: Credential): AsyncGenerator<
   });
   if (api === "anthropic-messages") return streamMessages(call("/v1/messages", messagesBody(request), messagesErrorText));
   if (api === "openai-responses") return streamResponses(call("/responses", responsesBody(request), openaiErrorText));
-  return streamChatCompletions(call("/chat/completions", chatCompletionsBody(request), openaiErrorText));
+  // The usage arrives in a last chunk only when asked for, as the editors ask.
+  return streamChatCompletions(call("/chat/completions", { ...chatCompletionsBody(request), stream_options: { include_usage: true } }, openaiErrorText));
 }
 
 async function fetchModels(credential: Credential): Promise<z.infer<typeof modelList>["data"]> {
