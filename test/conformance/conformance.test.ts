@@ -7,7 +7,7 @@ import type { RecordedRequest } from "../fakes/record.ts";
 import { ROOT, Sandbox, loginThroughStdin, readUntil } from "../helpers/pi.ts";
 import { ensureReference, spawnDriver } from "../reference/reference.ts";
 import { type Explained, explain, renderDifferences, unusedReasons } from "./reasons.ts";
-import { type ConformanceFake, HOUR, SCENARIOS, type Scenario } from "./scenarios.ts";
+import { type ConformanceFake, HOUR, SCENARIOS, type Scenario, type SignIn } from "./scenarios.ts";
 import { type Difference, compare } from "./wire.ts";
 
 /**
@@ -38,7 +38,7 @@ async function recording(fake: ConformanceFake, action: () => Promise<unknown>):
 }
 
 /** One step of the reference's own code, answering its prompts as a person would; resolves with how it ended. */
-async function reference(scenario: Scenario, fake: ConformanceFake, job: Record<string, unknown>): Promise<string> {
+async function reference(scenario: Scenario, fake: ConformanceFake, job: Record<string, unknown>, signIn: SignIn = scenario.signIn): Promise<string> {
   const proc = spawnDriver({ provider: scenario.provider, ...job }, { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home }, scenario.rewrites(fake));
   const timer = setTimeout(() => proc.kill("SIGKILL"), STEP_DEADLINE_MS);
   const reader = proc.stdout.getReader();
@@ -59,7 +59,6 @@ async function reference(scenario: Scenario, fake: ConformanceFake, job: Record<
       buffered = lines.pop()!;
       for (const line of lines) {
         const event = JSON.parse(line) as Record<string, any>;
-        const signIn = scenario.signIn;
         if (event.event === "device_code" && signIn.kind === "device") signIn.enter(fake, event.userCode);
         const url = typeof event.url === "string" ? rewritten(event.url, scenario.rewrites(fake)) : "";
         if (event.event === "auth_url" && signIn.kind === "paste") pasted = signIn.answer(fake, url);
@@ -93,11 +92,10 @@ function rewritten(url: string, rewrites: Record<string, string>): string {
 }
 
 /** pi's sign-in through the compiled binary, completed the same way. */
-async function piSignIn(scenario: Scenario, fake: ConformanceFake, box: Sandbox): Promise<number> {
+async function piSignIn(scenario: Scenario, fake: ConformanceFake, box: Sandbox, signIn: SignIn = scenario.signIn, args: string[] = scenario.piLogin): Promise<number> {
   const env = scenario.piEnv(fake);
-  const signIn = scenario.signIn;
-  if (signIn.kind === "paste") return (await loginThroughStdin(box, env, (url) => signIn.answer(fake, url), { args: scenario.piLogin })).code;
-  const proc = box.spawn(scenario.piLogin, env);
+  if (signIn.kind === "paste") return (await loginThroughStdin(box, env, (url) => signIn.answer(fake, url), { args })).code;
+  const proc = box.spawn(args, env);
   const shown = signIn.kind === "device" ? /^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m : /^(https?:\/\/\S+)$/m;
   const seen = await readUntil(proc.stderr, shown);
   const value = shown.exec(seen.text)![1]!;
@@ -105,7 +103,7 @@ async function piSignIn(scenario: Scenario, fake: ConformanceFake, box: Sandbox)
   else await fetch(value);
   await proc.stdin.end();
   const [stderr, stdout, code] = await Promise.all([seen.rest(), new Response(proc.stdout).text(), proc.exited]);
-  box.audit(scenario.piLogin, { code, stdout, stderr }, false);
+  box.audit(args, { code, stdout, stderr }, false);
   return code;
 }
 
@@ -136,18 +134,22 @@ for (const scenario of SCENARIOS) {
         }
       }, 120_000);
 
-    step("sign-in", async () => {
-      let outcome = "";
-      const ref = await recording(fake, async () => {
-        outcome = await reference(scenario, fake, { step: "login", ...(scenario.referenceMethod ? { method: scenario.referenceMethod } : {}) });
+    const signInStep = (name: string, signIn: SignIn, piLogin: string[], referenceMethod?: string) =>
+      step(name, async () => {
+        let outcome = "";
+        const ref = await recording(fake, async () => {
+          outcome = await reference(scenario, fake, { step: "login", ...(referenceMethod ? { method: referenceMethod } : {}) }, signIn);
+        });
+        let code = -1;
+        const pi = await recording(fake, async () => {
+          code = await piSignIn(scenario, fake, box, signIn, piLogin);
+        });
+        expect(code).toBe(0);
+        return { reference: ref, pi, outcome };
       });
-      let code = -1;
-      const pi = await recording(fake, async () => {
-        code = await piSignIn(scenario, fake, box);
-      });
-      expect(code).toBe(0);
-      return { reference: ref, pi, outcome };
-    });
+
+    signInStep("sign-in", scenario.signIn, scenario.piLogin, scenario.referenceMethod);
+    if (scenario.browser) signInStep("browser sign-in", { kind: "browser" }, scenario.browser.piLogin, scenario.browser.referenceMethod);
 
     step("refresh", async () => {
       let outcome = "";

@@ -74,7 +74,13 @@ const REASONS: Reason[] = [
   // The SDKs the reference uses.
   { provider: "*", step: "chat", request: ANY, where: /^header\.x-stainless-/, why: "telemetry headers of the vendor SDKs the reference is built on; pi uses no SDK" },
   { provider: "*", step: "chat", request: ANY, where: /^query\.beta$/, why: "the Anthropic SDK's beta endpoint (`?beta=true`); pi calls `/v1/messages` with the beta header alone" },
-  { provider: "*", step: "chat", request: ANY, where: /^header\.accept$/, why: "pi asks for the event stream it reads (`text/event-stream`); the SDK sends its default `application/json` although it streams" },
+  {
+    provider: "*",
+    step: "chat",
+    request: ANY,
+    where: /^header\.accept$/,
+    why: (d) => (d.pi === "text/event-stream" ? "pi asks for the event stream it reads (`text/event-stream`); the SDK sends its default `application/json` although it streams" : undefined),
+  },
   { provider: "*", step: "*", request: /\/(oauth|api\/accounts)\//, where: /^header\.accept$/, why: "pi asks for the JSON it reads (`Accept: application/json`); the reference's fetch sends the default `*/*`" },
   // What the conversation carries.
   {
@@ -166,7 +172,7 @@ export type Explained = Difference & { reason?: string; reasonIndex?: number };
 
 export function explain(d: Difference): Explained {
   for (const [index, r] of REASONS.entries()) {
-    const kind = d.step === "sign-in" || d.step === "refresh" ? d.step : "chat";
+    const kind = d.step.endsWith("sign-in") ? "sign-in" : d.step === "refresh" ? "refresh" : "chat";
     if (!((r.provider === "*" || r.provider === d.provider) && (r.step === "*" || r.step === kind || r.step === d.step) && r.request.test(d.request) && r.where.test(d.where))) continue;
     const why = typeof r.why === "string" ? r.why : r.why(d);
     if (why !== undefined) return { ...d, reason: why, reasonIndex: index };

@@ -46,6 +46,8 @@ export interface Scenario {
    * one, protocols.md), where pi refuses `--max-tokens` before anything is sent.
    */
   capsOutput?: false;
+  /** A browser sign-in too, where the usual one is another kind. */
+  browser?: { piLogin: string[]; referenceMethod?: string };
   /** Models of other wire formats the provider serves, each chatted with too. */
   otherModels?: string[];
 }
@@ -112,6 +114,8 @@ export const SCENARIOS: readonly Scenario[] = [
     rewrites: (fake) => ({ "https://auth.openai.com": fake.url, "https://chatgpt.com/backend-api": fake.url }),
     piLogin: ["login", "openai-codex", "--method", "device-code"],
     referenceMethod: "device_code",
+    // Both programs listen on the registered localhost:1455, one after the other.
+    browser: { piLogin: ["login", "openai-codex", "--method", "browser", "--no-browser"], referenceMethod: "browser" },
     signIn: { kind: "device", enter: (fake, code) => (fake as FakeOpenAI).enterCode(code) },
     login: (fake, inMs) => {
       const tokens = (fake as FakeOpenAI).issueFamily();
