@@ -166,7 +166,12 @@ for (const scenario of SCENARIOS) {
     }, false);
 
     /** One chat of both programs from the same kind of login: `piArgs` before the message(s), `job` the reference's same request. */
-    const chat = (name: string, piArgs: string[], job: Record<string, unknown>, options: { model?: string; login?: () => Record<string, unknown>; turns?: string[] } = {}) =>
+    const chat = (
+      name: string,
+      piArgs: string[],
+      job: Record<string, unknown>,
+      options: { model?: string; login?: () => Record<string, unknown>; piLogin?: () => Record<string, unknown>; piEnv?: () => Record<string, string>; turns?: string[] } = {},
+    ) =>
       step(name, async () => {
         const model = options.model ?? scenario.model;
         const login = options.login ?? (() => scenario.login(fake, HOUR));
@@ -175,9 +180,9 @@ for (const scenario of SCENARIOS) {
         const ref = await recording(fake, async () => {
           outcome = await reference(scenario, fake, { step: "chat", credential: login(), model, question, ...(followUp ? { followUp } : {}), ...job });
         });
-        box.writeStore({ [scenario.provider]: login() });
+        box.writeStore({ [scenario.provider]: (options.piLogin ?? login)() });
         const pi = await recording(fake, async () => {
-          const r = await box.run(["-p", "--model", `${scenario.provider}/${model}`, ...piArgs, ...(options.turns ?? ["hi"])], { env: scenario.piEnv(fake) });
+          const r = await box.run(["-p", "--model", `${scenario.provider}/${model}`, ...piArgs, ...(options.turns ?? ["hi"])], { env: options.piEnv ? options.piEnv() : scenario.piEnv(fake) });
           expect(r.stderr).toBe("");
           expect(r.code).toBe(0);
         });
@@ -193,6 +198,26 @@ for (const scenario of SCENARIOS) {
       chat("chat with an API key", [], {}, { login: () => ({ type: "api_key", key: scenario.apiKey!(fake) }) });
     }
     for (const model of scenario.otherModels ?? []) chat(`chat with ${model}`, [], {}, { model });
+    const host = scenario.hostFromToken;
+    if (host) chat("chat on the host the token names", [], {}, { piLogin: () => host.login(fake, HOUR), piEnv: () => host.piEnv(fake) });
+
+    // What the reference never sends: pi's revocation and usage call, each against the fake
+    // that refuses what the provider refuses, listed so that what pi adds is visible.
+    const piOnly = (name: string, args: string[], acceptExit: (code: number) => boolean, what: string) =>
+      step(
+        name,
+        async () => {
+          box.writeStore({ [scenario.provider]: scenario.login(fake, HOUR) });
+          const pi = await recording(fake, async () => {
+            const r = await box.run([...args, scenario.provider], { env: scenario.piEnv(fake) });
+            expect(acceptExit(r.code)).toBe(true);
+          });
+          return { reference: [], pi, outcome: `none: ${what}` };
+        },
+        false,
+      );
+    piOnly("logout", ["logout"], (code) => code === 0, "the reference's logout deletes the login and calls nothing");
+    piOnly("usage", ["usage", "--json"], (code) => code !== 1, "the reference has no usage command");
   });
 }
 

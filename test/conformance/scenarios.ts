@@ -46,6 +46,11 @@ export interface Scenario {
    * one, protocols.md), where pi refuses `--max-tokens` before anything is sent.
    */
   capsOutput?: false;
+  /**
+   * pi finding the API host the credential names (Copilot's `proxy-ep`) rather than an
+   * endpoint variable: its environment and login for that chat. The reference's login is the usual one.
+   */
+  hostFromToken?: { piEnv(fake: ConformanceFake): Record<string, string>; login(fake: ConformanceFake, expiresInMs: number): Record<string, unknown> };
   /** A browser sign-in too, where the usual one is another kind. */
   browser?: { piLogin: string[]; referenceMethod?: string };
   /** Models of other wire formats the provider serves, each chatted with too. */
@@ -160,6 +165,21 @@ export const SCENARIOS: readonly Scenario[] = [
       return { type: "oauth", refresh: gh.grantGitHubToken(), access: copilot.token, expires: Date.now() + inMs };
     },
     model: "gpt-6.1-sol",
+    hostFromToken: {
+      piEnv: (fake) => (fake as FakeGitHub).env(),
+      login: (fake, inMs) => {
+        const gh = fake as FakeGitHub;
+        // The token's proxy-ep names this server itself (a scheme is taken as is), so pi goes where the token says.
+        const named = gh.proxyEndpoint;
+        gh.proxyEndpoint = undefined;
+        try {
+          const copilot = gh.issueCopilotToken();
+          return { type: "oauth", refresh: gh.grantGitHubToken(), access: copilot.token, expires: Date.now() + inMs };
+        } finally {
+          gh.proxyEndpoint = named;
+        }
+      },
+    },
     // Claude models go to Copilot's Messages endpoint, Gemini to Chat Completions.
     otherModels: ["claude-opus-5.5", "gemini-4-argon"],
   },
