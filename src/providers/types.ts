@@ -145,6 +145,11 @@ export interface ProviderDescriptor {
   signInNotice?: string;
   /** What `pi login <id> --with-token` expects on stdin, e.g. "an API key (sk-ant-api…)". */
   withToken?: string;
+  /**
+   * What `--with-token` takes is not an API key (a Codex access token): `pi auth login --api-key`,
+   * the reference's key login, says the provider has none, as the reference does.
+   */
+  withTokenIsNotKey?: true;
   /** A provider pi only keeps an API key for (the reference's API-key providers): no sign-in, no chat. */
   keyOnly?: boolean;
   /** For a provider without `withToken`: where a token the person has goes instead. */

@@ -228,6 +228,7 @@ describe("chat and models through Copilot", () => {
       model: "gemini-4-argon",
       messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "hi" }],
       stream: true,
+      stream_options: { include_usage: true },
     });
   });
 

@@ -204,7 +204,7 @@ async function login(target: string | undefined, apiKey: boolean, browser: boole
     return 1;
   }
   const keyOnly = provider.loginMethods.length === 0;
-  if (apiKey && !provider.withToken) return fail(`${provider.displayName} has no API key login. Omit --api-key to sign in.`, 1);
+  if (apiKey && (!provider.withToken || provider.withTokenIsNotKey)) return fail(`${provider.displayName} has no API key login. Omit --api-key to sign in.`, 1);
   // One login, pi's own: an account sign-in (browser first, or the other way with --no-browser), or a key.
   const login = await context.commands.login!.load();
   const argv = apiKey || keyOnly ? [provider.id, "--with-token"] : [provider.id, ...(browser ? [] : ["--no-browser"])];

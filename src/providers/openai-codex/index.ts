@@ -23,6 +23,7 @@ export const openaiCodex: ProviderDescriptor = {
   ],
   // Not an API key: ChatGPT's Codex endpoint takes none (an OpenAI API key goes to `pi login openai --with-token`).
   withToken: "a Codex personal access token (at-…)",
+  withTokenIsNotKey: true,
   describe: (login: StoredLogin): Record<string, string> =>
     typeof login.email === "string" ? { account: `${login.email}${typeof login.plan === "string" ? ` (${login.plan})` : ""}` } : {},
   load: () => import("./runtime.ts").then((m) => m.runtime),
