@@ -12,6 +12,7 @@
 
 import { resolveCredential } from "../app/credentials.ts";
 import { PiError } from "../core/errors.ts";
+import { redact } from "../core/redact.ts";
 import { PROVIDERS, findProvider } from "../providers/registry.ts";
 import type { CredentialStore } from "../store/contract.ts";
 import { type AgentAnswer, type AgentRequest, MAX_REQUEST, REQUEST_TIMEOUT_MS, type ServedCredential, parseRequest } from "./protocol.ts";
@@ -132,7 +133,8 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
             if (parsed.op === "stop") options.onStop();
           },
           (error: unknown) => {
-            const message = error instanceof PiError ? error.message : String(error);
+            // A provider's words may quote what it was sent: nothing secret leaves through the socket.
+            const message = redact(error instanceof PiError ? error.message : String(error));
             options.log(`${describe(parsed)} for ${who(conn.peer)}: failed (${error instanceof PiError ? error.code : "internal"})`);
             finish(socket, { v: 1, ok: false, code: error instanceof PiError ? error.code : "internal", message }, true);
           },

@@ -183,6 +183,22 @@ describe("the far side uses the agent", () => {
     }
   });
 
+  test("a failed refresh's error reaches the far side without the refresh token a token endpoint quoted in it", async () => {
+    const tokens = fake.issueFamily();
+    home.writeStore({ anthropic: storedLogin(tokens, -1000) });
+    // A careless token endpoint that repeats the token it was sent in its error.
+    fake.persistentFault = () => Response.json({ error: "invalid_request", error_description: `refresh_token ${tokens.refresh} is malformed` }, { status: 400 });
+    const { sock } = await startAgent();
+    const answer = await raw(sock, `${JSON.stringify({ v: 1, op: "token", provider: "anthropic" })}\n`);
+    expect(answer.ok).toBe(false);
+    expect(fake.tokenRequests("refresh_token").length).toBeGreaterThan(0);
+    expect(JSON.stringify(answer)).not.toContain(tokens.refresh);
+    const r = await far.run(["token", "anthropic"], { env: farEnv(sock) });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).not.toContain(tokens.refresh);
+    expect(r.stderr).toContain("[redacted]");
+  });
+
   test("once the agent is gone the far side says so at once (exit 5), naming the socket", async () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
     const { sock, pid } = await startAgent();
