@@ -8,7 +8,7 @@
  */
 
 import { PiError, isPiError } from "../core/errors.ts";
-import { type UsageReading, type UsageReport, bindingWindow } from "../core/usage.ts";
+import { type UsageReading, type UsageReport, bindingWindow, boundedReading } from "../core/usage.ts";
 import type { Credential, ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
 import { type StoredLogin, USAGE_FIELD, readEntry, secretOf } from "../store/schema.ts";
@@ -80,7 +80,7 @@ export async function usageOf(store: CredentialStore, provider: ProviderDescript
       const fresh = kept && now - kept.takenAt < (kept.source === "headers" ? HEADERS_FRESH_MS : ENDPOINT_MEMO_MS);
       if (kept && fresh && !options.refresh) return { value: report(empty, kept), changed: false };
       try {
-        const reading = await ask(entry.login);
+        const reading = boundedReading(await ask(entry.login));
         const record: UsageRecord = { takenAt: Date.now(), source: "endpoint", reading };
         data[provider.id] = { ...entry.login, [USAGE_FIELD]: record };
         return { value: report(empty, record), changed: true };
@@ -107,7 +107,7 @@ export async function recordQuota(store: CredentialStore, provider: ProviderDesc
       // Only onto the login the answer was for: another process may have replaced it meanwhile.
       if (entry.kind !== "valid" || secretOf(entry.login) !== credential.token) return { value: undefined, changed: false };
       const kept = recordOf(entry.login);
-      data[provider.id] = { ...entry.login, [USAGE_FIELD]: { takenAt: Date.now(), source: "headers", reading, ...(kept?.retryAt ? { retryAt: kept.retryAt } : {}) } };
+      data[provider.id] = { ...entry.login, [USAGE_FIELD]: { takenAt: Date.now(), source: "headers", reading: boundedReading(reading), ...(kept?.retryAt ? { retryAt: kept.retryAt } : {}) } };
       return { value: undefined, changed: true };
     },
     { purpose: "recording usage" },
@@ -147,7 +147,7 @@ function report(empty: Omit<UsageReport, "status" | "note">, kept: UsageRecord, 
 
 async function fromAsking(empty: Omit<UsageReport, "status" | "note">, ask: () => Promise<UsageReading>): Promise<UsageReport> {
   try {
-    return report(empty, { takenAt: Date.now(), source: "endpoint", reading: await ask() });
+    return report(empty, { takenAt: Date.now(), source: "endpoint", reading: boundedReading(await ask()) });
   } catch (error) {
     return failed(empty, error);
   }

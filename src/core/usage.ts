@@ -88,11 +88,27 @@ export function numberOf(value: unknown): number | null {
 
 /** An instant as ISO 8601, from unix seconds, unix ms or a date string; null when it is none of them. */
 export function instant(value: unknown): string | null {
-  if (typeof value === "number" && Number.isFinite(value) && value > 0) return new Date(value < 1e11 ? value * 1000 : value).toISOString();
+  if (typeof value === "number" && Number.isFinite(value) && value > 0) return isoAt(value < 1e11 ? value * 1000 : value);
   if (typeof value === "string" && value.trim() !== "") {
     if (/^\d+(\.\d+)?$/.test(value.trim())) return instant(Number(value));
-    const t = Date.parse(value);
-    return Number.isFinite(t) ? new Date(t).toISOString() : null;
+    return isoAt(Date.parse(value));
   }
   return null;
+}
+
+/** The latest instant a reset can sensibly be: a server's far-off number is no reset at all. */
+const LATEST_MS = Date.UTC(9999, 11, 31);
+
+/** Epoch ms as ISO 8601; null for what no date holds (a server may send anything). */
+export function isoAt(ms: number): string | null {
+  return Number.isFinite(ms) && ms >= 0 && ms <= LATEST_MS ? new Date(ms).toISOString() : null;
+}
+
+/** Windows kept of one reading: a provider's list is the provider's to make long, the store's size is pi's. */
+export const MAX_WINDOWS = 16;
+
+/** A reading cut to what pi keeps and shows: at most MAX_WINDOWS windows, names and labels short. */
+export function boundedReading<T extends { windows: UsageWindow[] }>(reading: T): T {
+  if (reading.windows.length <= MAX_WINDOWS && reading.windows.every((w) => w.name.length <= 64 && w.label.length <= 64)) return reading;
+  return { ...reading, windows: reading.windows.slice(0, MAX_WINDOWS).map((w) => ({ ...w, name: w.name.slice(0, 64), label: w.label.slice(0, 64) })) };
 }

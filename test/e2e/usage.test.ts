@@ -264,3 +264,30 @@ describe.skipIf(!hasTmux)("on a terminal", () => {
     expect(screen.match(/⚠ 86% of the 5-hour window of anthropic is used/g)).toHaveLength(1);
   });
 });
+
+describe("figures no date can hold, and answers without end (issue 34, point 10)", () => {
+  test("a reset past what a date holds keeps the answer (pi -p, at once) and pi usage reads the rest, the reset unknown", async () => {
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    anthropic.quotaHeaders = { ...anthropic.quotaHeaders, "anthropic-ratelimit-unified-5h-reset": "99999999999999999" };
+    const started = Date.now();
+    const r = await box.run(["-p", "hi"], { env: env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    anthropic.usageAnswer = { five_hour: { utilization: 10, resets_at: 99999999999999999 }, seven_day: { utilization: 20, resets_at: "+275760-09-14T00:00:00.001Z" } };
+    const { r: u, out } = await usageJson(["anthropic", "--refresh"]);
+    expect(u.code).toBe(0);
+    const windows = out.providers[0]!.windows;
+    expect(windows.map((w) => [w.name, w.usedPercent, w.resetsAt])).toEqual([["5h", 10, null], ["7d", 20, null]]);
+  });
+
+  test("a usage answer with thousands of windows keeps a bounded few in the store", async () => {
+    box.writeStore({ "kimi-coding": kimi.storedLogin(HOUR) });
+    const limits = Array.from({ length: 5000 }, (_, i) => ({ window: { duration: String(300 + i), timeUnit: "TIME_UNIT_MINUTE" }, detail: { limit: "200", used: "150", remaining: "50", resetTime: new Date(Date.now() + HOUR).toISOString() } }));
+    kimi.usageAnswer = () => Response.json({ usage: { limit: "100", used: "25", remaining: "75" }, limits });
+    const { r, out } = await usageJson(["kimi-coding"]);
+    expect(r.code).toBe(0);
+    expect(out.providers[0]!.windows.length).toBeLessThanOrEqual(16);
+    expect(Bun.file(box.storePath).size).toBeLessThan(20_000);
+  });
+});

@@ -4,7 +4,7 @@
  * by their length (5h, 7d): some plans no longer have the 5-hour one.
  */
 
-import { type UsageCredits, type UsageReading, type UsageWindow, instant, numberOf, percent } from "../../core/usage.ts";
+import { type UsageCredits, type UsageReading, type UsageWindow, instant, isoAt, numberOf, percent } from "../../core/usage.ts";
 import { fetchUsageJson, objectAt, windowLabel, windowName } from "../shared/usage-call.ts";
 import type { Credential } from "../types.ts";
 import { accountIdOf } from "./oauth.ts";
@@ -48,7 +48,7 @@ export function quotaFromHeaders(headers: Headers): UsageReading | undefined {
     const minutes = numberOf(h("window-minutes"));
     const seconds = minutes === null ? null : minutes * 60;
     const after = numberOf(h("reset-after-seconds"));
-    const resetsAt = instant(h("reset-at")) ?? (after === null ? null : new Date(Date.now() + after * 1000).toISOString());
+    const resetsAt = instant(h("reset-at")) ?? (after === null ? null : isoAt(Date.now() + after * 1000));
     windows.push({ name: windowName(seconds), label: windowLabel(seconds), usedPercent: used, resetsAt, windowSeconds: seconds });
   }
   if (windows.length === 0) return undefined;
