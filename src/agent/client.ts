@@ -13,10 +13,14 @@ export async function askAgent(socketPath: string, request: AgentRequest, timeou
   return new Promise<AgentAnswer>((resolve, reject) => {
     let text = "";
     let settled = false;
+    // Held so that an answer that never comes does not keep the connection, and the process, alive.
+    let connection: { end(): void; terminate?(): void } | undefined;
     const settle = (fn: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      if (connection?.terminate) connection.terminate();
+      else connection?.end();
       fn();
     };
     const timer = setTimeout(() => settle(() => reject(unreachable(`gave no answer within ${Math.round(timeoutMs / 1000)} s`))), timeoutMs);
@@ -24,6 +28,7 @@ export async function askAgent(socketPath: string, request: AgentRequest, timeou
       unix: socketPath,
       socket: {
         open(socket) {
+          connection = socket;
           socket.write(`${JSON.stringify(request)}\n`);
         },
         data(socket, chunk) {
@@ -53,7 +58,12 @@ export async function askAgent(socketPath: string, request: AgentRequest, timeou
           settle(() => reject(unreachable(`is not answering (${(error as { code?: string }).code ?? error.message})`)));
         },
       },
-    }).catch((error: { code?: string; message?: string }) => settle(() => reject(unreachable(`is not answering (${error.code ?? error.message})`))));
+    })
+      .then((socket) => {
+        connection = socket;
+        if (settled) socket.terminate();
+      })
+      .catch((error: { code?: string; message?: string }) => settle(() => reject(unreachable(`is not answering (${error.code ?? error.message})`))));
   });
 }
 
