@@ -44,6 +44,16 @@ describe("pi login radius", () => {
     expect(listed.every((m) => m.usable)).toBe(true);
   });
 
+  test("a plain-http page on a host that only begins with 127. is no loopback address: refused before any browser is sent there (issue 34, point 2)", async () => {
+    for (const page of ["http://127.attacker.example/authorize", "http://127.0.0.1.attacker.example/authorize", "http://localhost.attacker.example/authorize"]) {
+      fake.authorizationPage = page;
+      const r = await box.run(["login", "radius", "--method", "browser", "--no-browser"], { env: env() });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain("named no https authorization page");
+      expect(r.stderr).not.toContain("attacker.example");
+    }
+  });
+
   test("by device code: the code shown, polled until entered, then signed in", async () => {
     const r = await signIn(["--method", "device-code"], DEVICE_CODE, async (code, proc) => {
       expect(fake.enterCode(code)).toBe(true);

@@ -36,6 +36,8 @@ export interface GatewayModel {
 }
 
 export class FakeRadius extends LoopbackServer {
+  /** The authorization page discovery names: this server's by default, or what a hostile gateway names. */
+  authorizationPage: string | undefined;
   readonly requests: RadiusRequest[] = [];
   readonly faults: Fault[] = [];
   persistentFault: Fault | undefined;
@@ -66,6 +68,7 @@ export class FakeRadius extends LoopbackServer {
   }
 
   reset(): void {
+    this.authorizationPage = undefined;
     this.requests.length = 0;
     this.faults.length = 0;
     this.persistentFault = undefined;
@@ -135,7 +138,7 @@ export class FakeRadius extends LoopbackServer {
       if (faulted) return faulted;
       return this.token(recorded);
     }
-    if (req.method === "GET" && url.pathname === "/v1/oauth") return Response.json({ authorizationEndpoint: `${this.url}/authorize` });
+    if (req.method === "GET" && url.pathname === "/v1/oauth") return Response.json({ authorizationEndpoint: this.authorizationPage ?? `${this.url}/authorize` });
     if (req.method === "GET" && url.pathname === "/authorize") return this.authorize(url);
     if (req.method === "POST" && url.pathname === "/v1/oauth/device") return this.deviceAuthorization(recorded);
     if (req.method === "GET" && url.pathname === "/v1/config") return this.config(recorded);

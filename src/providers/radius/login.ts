@@ -56,7 +56,8 @@ async function authorizationEndpoint(endpoints: GatewayEndpoints): Promise<strin
   return page;
 }
 
-const isLoopback = (host: string) => host === "localhost" || host === "[::1]" || /^127\./.test(host);
+/** An address of this machine itself: `127.x.y.z` in full (never a name that only begins so), `[::1]`, `localhost`. */
+const isLoopback = (host: string) => host === "localhost" || host === "[::1]" || (/^127(\.\d{1,3}){3}$/.test(host) && host.split(".").every((part) => Number(part) <= 255));
 
 async function browserLogin(ui: LoginUI, endpoints: GatewayEndpoints, context: LoginContext): Promise<StoredLogin> {
   const page = await authorizationEndpoint(endpoints);
