@@ -1,3 +1,4 @@
+import { accountsOf } from "./accounts.ts";
 import { PiError } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import { PROVIDERS } from "../providers/registry.ts";
@@ -9,6 +10,15 @@ import { readEntry } from "../store/schema.ts";
 export async function loggedInProviders(store: CredentialStore): Promise<ProviderDescriptor[]> {
   const { data } = await store.read();
   return PROVIDERS.filter((p) => Object.hasOwn(data, p.id));
+}
+
+/** Providers with any account in the store, active or not: what `pi logout --all` goes through. */
+export async function providersWithAnyAccount(store: CredentialStore): Promise<{ provider: ProviderDescriptor; accounts: { name: string; active: boolean }[] }[]> {
+  const { data } = await store.read();
+  return PROVIDERS.flatMap((provider) => {
+    const accounts = accountsOf(data, provider).map((r) => ({ name: r.name, active: r.active }));
+    return accounts.length === 0 ? [] : [{ provider, accounts }];
+  });
 }
 
 type Revocation = { gone: true } | RevokeOutcome | { revoked: false; failed: string };

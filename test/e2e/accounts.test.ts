@@ -73,6 +73,20 @@ describe("accounts", () => {
     ]);
   });
 
+  test("pi logout --all logs out every account of every provider, the inactive ones and a provider with no active one too (issue 34, point 16)", async () => {
+    const work = storedLogin(fake.issueFamily(), 3600_000);
+    const home = storedLogin(fake.issueFamily(), 3600_000);
+    const spare = { type: "api_key", key: "sk-or-v1-0123456789abcdef0123456789abcdef" };
+    box.writeStore({ anthropic: { ...work, account: "work" }, "anthropic@home": home, "openrouter@spare": spare });
+    const r = await box.run(["logout", "--all"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(fake.revocations).toBe(2);
+    expect(fake.isCurrentRefresh(home.refresh)).toBe(false);
+    const left = box.readStore();
+    expect(Object.keys(left).filter((k) => k.startsWith("anthropic") || k.startsWith("openrouter"))).toEqual([]);
+    expect(r.stdout).not.toContain("is now the active account");
+  });
+
   test("an expired account that is not active is refreshed in its own place; the active one is untouched", async () => {
     const work = storedLogin(fake.issueFamily(), 3600_000);
     const home = storedLogin(fake.issueFamily(), -1000);

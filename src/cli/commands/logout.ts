@@ -1,5 +1,5 @@
 import { accountsOf, identityOf, promoteNextAccount, storeForAccount } from "../../app/accounts.ts";
-import { loggedInProviders, logoutOne } from "../../app/logout.ts";
+import { loggedInProviders, logoutOne, providersWithAnyAccount } from "../../app/logout.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
@@ -25,7 +25,20 @@ const command = defineCommand({
     const loggedIn = await loggedInProviders(store);
     let targets: ProviderDescriptor[];
     if (args.all) {
-      targets = loggedIn;
+      // Every account of every provider: an inactive one keeps a live refresh token too.
+      const all = await providersWithAnyAccount(store);
+      if (all.length === 0) {
+        writeOut("Not logged in to any provider; nothing to do.");
+        return EXIT.ok;
+      }
+      for (const { provider, accounts } of all) {
+        for (const { name, active } of accounts) {
+          const target = active ? store : await storeForAccount(store, provider, name);
+          const said = await logoutOne(target, provider, context.env);
+          writeOut(accounts.length > 1 || !active ? said.replace(provider.displayName, `${provider.displayName} (account "${name}")`) : said);
+        }
+      }
+      return EXIT.ok;
     } else if (args.provider) {
       targets = [findProvider(args.provider)];
     } else if (loggedIn.length === 1 && isInteractive()) {
