@@ -8,6 +8,7 @@
  */
 
 import { PiError } from "../core/errors.ts";
+import { warnNotice } from "../core/notice.ts";
 import { PROVIDERS } from "../providers/registry.ts";
 import { editDistance, substringDistance } from "../core/suggest.ts";
 import type { ModelInfo, ThinkingLevel } from "../providers/types.ts";
@@ -103,18 +104,27 @@ export const qualified = (m: Pick<ModelInfo, "provider" | "id">) => `${m.provide
  * saved or enabled can be used, and the caller falls back to a provider's default.
  */
 export async function startupModel(options: { saved?: string; enabled?: unknown; env: NodeJS.ProcessEnv; usable: (provider: string) => boolean; fallbackProvider: string }): Promise<ScopedModel | undefined> {
-  const saved = options.saved ? await selectModel({ model: options.saved, fallbackProvider: options.fallbackProvider, env: options.env }).catch(() => undefined) : undefined;
+  let saved = options.saved ? await selectModel({ model: options.saved, fallbackProvider: options.fallbackProvider, env: options.env }).catch(() => undefined) : undefined;
+  // A default whose provider was signed out of gives way to one that is signed in, saying so
+  // (settings.json keeps it: signing in again brings it back). With nothing signed in, it
+  // stays, and the error for it says where it came from.
+  if (saved && !options.usable(saved.provider) && options.usable(options.fallbackProvider)) {
+    warnNotice(`the default model in settings.json, ${saved.provider}/${saved.id}, has no credential here (\`pi login ${saved.provider}\` signs in again); using ${options.fallbackProvider} meanwhile`);
+    saved = undefined;
+  }
   const patterns = Array.isArray(options.enabled) ? options.enabled.filter((p): p is string => typeof p === "string" && p.trim() !== "") : [];
-  if (patterns.length === 0) return saved && { model: saved };
+  if (patterns.length === 0) return saved && { model: saved, fromSettings: true };
   const scoped = await modelsMatching(patterns, options.env, options.usable);
   const savedInScope = saved && scoped.find((s) => s.model.provider === saved.provider && s.model.id === saved.id);
-  return savedInScope ?? scoped[0] ?? (saved && { model: saved });
+  return savedInScope ? { ...savedInScope, fromSettings: true } : (scoped[0] ?? (saved && { model: saved, fromSettings: true }));
 }
 
 /** A model an `enabledModels` pattern names, with the level its `:level` says, if it says one. */
 export interface ScopedModel {
   model: ModelInfo;
   level?: ThinkingLevel;
+  /** It is the default model settings.json names. */
+  fromSettings?: boolean;
 }
 
 /** The usable models the patterns name, in the patterns' order, each once. */

@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { FakeAnthropic, apiError } from "../fakes/anthropic-server.ts";
 import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 let fake: FakeAnthropic;
 let box: Sandbox;
@@ -394,5 +396,29 @@ describe("pi models", () => {
     expect(r.code).toBe(3);
     expect(r.stdout).toContain("anthropic/claude-sonnet-4-5");
     expect(r.stderr).toContain("could not refresh");
+  });
+});
+
+describe("a default model whose provider is no longer signed in (issue 34, point 17)", () => {
+  test("pi -p says which default it passed over and why, and answers through the provider that is signed in", async () => {
+    box.writeStore({ anthropic: { type: "api_key", key: API_KEY } });
+    writeFileSync(join(box.agentDir, "settings.json"), JSON.stringify({ defaultProvider: "meta", defaultModel: "muse-spark-1.3" }));
+    const r = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${REPLY}\n`);
+    expect(r.stderr).toContain("meta/muse-spark-1.3");
+    expect(r.stderr).toContain("settings.json");
+    expect(r.stderr).toContain("pi login meta");
+    // The person's choice stays theirs: signing in again brings it back.
+    expect(JSON.parse(readFileSync(join(box.agentDir, "settings.json"), "utf8")).defaultProvider).toBe("meta");
+  });
+
+  test("with nothing signed in at all, the error names the default of settings.json as the reason for Meta", async () => {
+    mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(box.agentDir, "settings.json"), JSON.stringify({ defaultProvider: "meta", defaultModel: "muse-spark-1.3" }));
+    const r = await box.run(["-p", "hi"], { env: fake.env() });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("no credential for Meta");
+    expect(r.stderr).toContain("settings.json");
   });
 });

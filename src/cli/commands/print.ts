@@ -7,7 +7,7 @@ import { qualified, selectModel, startupModel } from "../../app/select-model.ts"
 import { rememberedModel } from "../../app/settings.ts";
 import type { ChatEvent, ChatMessage, ModelInfo, ProviderDescriptor } from "../../providers/types.ts";
 import type { CredentialStore } from "../../store/contract.ts";
-import { EXIT, PiError } from "../../core/errors.ts";
+import { EXIT, PiError, isPiError } from "../../core/errors.ts";
 import { stripControls } from "../../core/text.ts";
 import { registerSecret } from "../../core/redact.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
@@ -82,7 +82,13 @@ const command = defineCommand({
     const store = await storeForAccount(agentStore, provider, args.account);
     const credential = oneRunKey
       ? { providerId: provider.id, source: "--api-key", kind: provider.kindOfToken?.(oneRunKey) ?? ("api_key" as const), token: oneRunKey, extras: {} }
-      : await resolveCredential(provider, { store, env: context.env, preferAgent: args.agent === true });
+      : await resolveCredential(provider, { store, env: context.env, preferAgent: args.agent === true }).catch((error: unknown) => {
+          // Why this provider at all, when nothing named it: the default model of settings.json.
+          if (started?.fromSettings && (isPiError(error, "no_credential") || isPiError(error, "not_logged_in"))) {
+            throw new PiError(error.code, `${error.message} (${qualified(model)} is the default model in settings.json; choose another with --model, or /model in the session)`, error.details);
+          }
+          throw error;
+        });
     if (minLeft !== undefined) await guardQuota(agentStore, provider, minLeft, context.env, args.account);
 
     const abort = new AbortController();
