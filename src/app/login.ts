@@ -5,7 +5,7 @@
  * the person already has (`--with-token`).
  */
 
-import { DEFAULT_ACCOUNT, accountsOf, checkAccountName, placeLogin, storeForAccount } from "./accounts.ts";
+import { DEFAULT_ACCOUNT, accountsOf, checkAccountName, identityOf, placeLogin, storeForAccount } from "./accounts.ts";
 import { credentialFrom, describeSources, readStoreView } from "./credentials.ts";
 import { PiError, isPiError } from "../core/errors.ts";
 import { disableCoreDumps } from "../core/harden.ts";
@@ -127,10 +127,21 @@ async function keep({ store: credentials, env }: LoginPlace, provider: ProviderD
     async (data) => {
       const rows = accountsOf(data, provider);
       const before = rows.find((r) => r.active)?.name;
-      const target = account ?? before ?? DEFAULT_ACCOUNT;
+      let name = account;
+      let target = account ?? before ?? DEFAULT_ACCOUNT;
+      // No account named and none active: an inactive account of that name is somebody's
+      // login, kept unless it is this same identity signing in again.
+      const resting = account === undefined && before === undefined ? rows.find((r) => r.name === target) : undefined;
+      let kept: string | undefined;
+      if (resting && (identityOf(resting.entry) === null || identityOf(resting.entry) !== identityOf(login))) {
+        let n = 2;
+        while (rows.some((r) => r.name === `${target}-${n}`)) n++;
+        kept = target;
+        name = target = `${target}-${n}`;
+      }
       const old = rows.find((r) => r.name === target)?.entry;
-      const stored = placeLogin(data, provider, login as unknown as Record<string, unknown>, account);
-      return { value: { stored, old, movedAside: before !== undefined && before !== stored ? before : undefined }, changed: true };
+      const stored = placeLogin(data, provider, login as unknown as Record<string, unknown>, name);
+      return { value: { stored, old, movedAside: kept ?? (before !== undefined && before !== stored ? before : undefined) }, changed: true };
     },
     { onCorrupt: "move-aside", purpose: "storing a login" },
   );

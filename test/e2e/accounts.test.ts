@@ -73,6 +73,19 @@ describe("accounts", () => {
     ]);
   });
 
+  test("with no active account, pi login keeps the inactive \"default\" of another identity and stores the new one beside it (issue 34, point 15)", async () => {
+    const old = { ...storedLogin(fake.issueFamily(), 3600_000), email: "ada@home.example" };
+    box.writeStore({ "anthropic@default": old });
+    fake.apiKeys.add("sk-ant-api03-fifteen-0123456789abcdefghijklmnop");
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: "sk-ant-api03-fifteen-0123456789abcdefghijklmnop\n" });
+    expect(r.code).toBe(0);
+    expect(fake.revocations).toBe(0);
+    const data = box.readStore();
+    expect(data["anthropic@default"]).toEqual(old);
+    expect(data.anthropic).toMatchObject({ type: "api_key", account: "default-2" });
+    expect(r.stdout).toContain('"default" is kept');
+  });
+
   test("pi logout --all logs out every account of every provider, the inactive ones and a provider with no active one too (issue 34, point 16)", async () => {
     const work = storedLogin(fake.issueFamily(), 3600_000);
     const home = storedLogin(fake.issueFamily(), 3600_000);
