@@ -11,6 +11,7 @@
  */
 
 import { infoNotice } from "../core/notice.ts";
+import { stripControls } from "../core/text.ts";
 import { agentDir, displayPath, joinPath } from "../core/paths.ts";
 import { checkAgentFile } from "../store/agent-file.ts";
 import { PROVIDERS } from "../providers/registry.ts";
@@ -93,7 +94,7 @@ export async function catalog(env: NodeJS.ProcessEnv, provider?: string): Promis
   const config = (await readModelsConfig(env)).providers;
   for (const id of ids) {
     const embedded = (await PROVIDERS.find((p) => p.id === id)?.models.embedded()) ?? [];
-    const listed = Array.isArray(cache[id]?.models) ? cache[id]!.models.filter(isModelInfo) : [];
+    const listed = Array.isArray(cache[id]?.models) ? cache[id]!.models.filter(isModelInfo).map(plainName) : [];
     const seen = new Set(embedded.map((m) => m.id));
     const models = [...embedded, ...listed.filter((m) => !seen.has(m.id)).map((m) => ({ ...m, provider: id }))];
     out.push(...(config[id] ? configured(id, models, config[id]!) : models));
@@ -136,7 +137,14 @@ export function defaultModel(provider: string): string | undefined {
   return PROVIDERS.find((p) => p.id === provider)?.models.default;
 }
 
+/** A listed model pi can name: an id a person can type (no spaces, no control characters), and a name. */
 function isModelInfo(value: unknown): value is ModelInfo {
   const v = value as ModelInfo;
-  return typeof v === "object" && v !== null && typeof v.id === "string" && typeof v.name === "string";
+  return typeof v === "object" && v !== null && typeof v.id === "string" && /^[^\s\x00-\x1f\x7f-\x9f]{1,200}$/.test(v.id) && typeof v.name === "string";
+}
+
+/** A provider's name for a model is its text, on one line: it is drawn in tables, lists and the session. */
+function plainName(m: ModelInfo): ModelInfo {
+  const name = stripControls(m.name).replace(/\s+/g, " ").trim().slice(0, 120);
+  return name === m.name ? m : { ...m, name: name || m.id };
 }

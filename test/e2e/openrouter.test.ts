@@ -154,6 +154,21 @@ describe("using OpenRouter", () => {
     expect(rows.filter((m) => m.offered !== false).map((m) => m.id).sort()).toEqual(["anthropic/claude-sonnet-5.5", "moonshotai/kimi-k2.7-code"]);
   });
 
+  test("a listing's hostile names and ids reach pi models as plain one-line text (issue 34, point 12)", async () => {
+    box.writeStore({ openrouter: { type: "api_key", key: fake.issueKey() } });
+    fake.models.push(
+      { id: "evil/one", name: "Evil\nINJECTED ROW\u001b]52;c;cGk=\u0007\u001b[31mred", context_length: 1000 },
+      { id: "evil/two\nmoonshotai/fake-row", name: "Two", context_length: 1000 },
+    );
+    const r = await box.run(["models", "openrouter", "--refresh"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain("\u001b");
+    expect(r.stdout).not.toContain("\u0007");
+    expect(r.stdout.split("\n").some((line) => line.startsWith("INJECTED ROW"))).toBe(false);
+    expect(r.stdout.split("\n").some((line) => line.startsWith("moonshotai/fake-row"))).toBe(false);
+    expect(r.stdout).toContain("openrouter/evil/one");
+  });
+
   test("OPENROUTER_API_KEY is used when nobody signed in; pi logout says where a key is revoked", async () => {
     const env = { ...fake.env(), OPENROUTER_API_KEY: "sk-or-v1-0123456789abcdef0123456789abcdef" };
     const token = await box.run(["token", "openrouter"], { env });
