@@ -2,11 +2,13 @@
  * How much of each subscription is left, for `pi usage`, `pi -p --min-left`, `pi status` and
  * the session. Free figures first: what the headers of the last model answer said (recorded
  * beside the login), while fresh; else the provider's usage endpoint, asked at most once a
- * minute per login across every process (and machine, on a shared store) — under the
- * store's lock, as a refresh is — with a 429's Retry-After honoured by all of them.
+ * minute per login across every process (and machine, on a shared store) — one asker at a
+ * time, by a lease in the record, never holding the store's lock across the call — with a
+ * 429's Retry-After honoured by all of them.
  * The record lives in the login's entry (pi's own field, never a token).
  */
 
+import { hostname } from "node:os";
 import { PiError, isPiError } from "../core/errors.ts";
 import { type UsageReading, type UsageReport, bindingWindow, boundedReading } from "../core/usage.ts";
 import type { Credential, ProviderDescriptor } from "../providers/types.ts";
@@ -29,7 +31,19 @@ interface UsageRecord {
   reading: UsageReading;
   /** Not before this (a 429's Retry-After). */
   retryAt?: number;
+  /** A process is asking the endpoint until then: the others wait for its answer. */
+  askingUntil?: number;
+  /** Which asking: its answer is kept only where its lease still is (a refresh keeps it; a new login does not). */
+  askingId?: string;
+  /** The asker, so that one that died on this machine does not keep the others waiting. */
+  askingPid?: number;
+  askingHost?: string;
 }
+
+/** How long one process may take asking the endpoint before another asks instead (the call's own bound is shorter). */
+const ASK_LEASE_MS = 45_000;
+/** How often a waiting process looks for the asker's answer. */
+const WAIT_POLL_MS = 100;
 
 function recordOf(entry: unknown): UsageRecord | undefined {
   const r = (entry as Record<string, unknown> | undefined)?.[USAGE_FIELD] as UsageRecord | undefined;
@@ -67,31 +81,108 @@ export async function usageOf(store: CredentialStore, provider: ProviderDescript
   // A credential from the environment has no entry to keep figures in: asked each time.
   if (credential.source !== "stored") return fromAsking(empty, () => ask());
 
+  return askOnce(target, provider, options, empty, ask);
+}
+
+/**
+ * The endpoint asked by one process at a time per login, without holding the store's lock
+ * across the call (a slow usage endpoint must never hold up a refresh): the asker leaves a
+ * lease in the record; the others wait for its answer, as long as the lease lasts.
+ */
+async function askOnce(
+  target: CredentialStore,
+  provider: ProviderDescriptor,
+  options: UsageOptions,
+  empty: Omit<UsageReport, "status" | "note">,
+  ask: (login?: StoredLogin) => Promise<UsageReading>,
+): Promise<UsageReport> {
+  const notSignedIn: UsageReport = { ...empty, status: "not_signed_in", note: `not signed in: \`pi login ${provider.id}\`` };
+  type Step = { done: UsageReport } | { wait: number } | { ask: StoredLogin; id: string };
+  const started = Date.now();
+  for (;;) {
+    const now = Date.now();
+    const { value: step } = await target.update<Step>(
+      async (data) => {
+        const entry = readEntry(data, provider.id);
+        if (entry.kind !== "valid") return { value: { done: notSignedIn }, changed: false };
+        const kept = recordOf(entry.login);
+        if (kept?.retryAt !== undefined && kept.retryAt > now) {
+          const wait = `${provider.displayName} asked for fewer usage requests; pi asks again after ${new Date(kept.retryAt).toLocaleTimeString()}`;
+          return { value: { done: kept.takenAt > 0 ? report(empty, kept, wait) : { ...empty, status: "error", note: wait } }, changed: false };
+        }
+        const fresh = kept && now - kept.takenAt < (kept.source === "headers" ? HEADERS_FRESH_MS : ENDPOINT_MEMO_MS);
+        // Fresh figures answer; so do the ones another process just brought, whatever was asked for.
+        if (kept && ((fresh && !options.refresh) || kept.takenAt >= started)) return { value: { done: report(empty, kept) }, changed: false };
+        if (kept?.askingUntil !== undefined && kept.askingUntil > now && askerAlive(kept)) return { value: { wait: kept.askingUntil }, changed: false };
+        const id = crypto.randomUUID();
+        const lease: UsageRecord = { ...(kept ?? { takenAt: 0, source: "endpoint", reading: { windows: [] } }), askingUntil: now + ASK_LEASE_MS, askingId: id, askingPid: process.pid, askingHost: hostname() };
+        data[provider.id] = { ...entry.login, [USAGE_FIELD]: lease };
+        return { value: { ask: entry.login, id }, changed: true };
+      },
+      { purpose: "recording usage" },
+    );
+    if ("done" in step) return step.done;
+    if ("wait" in step) {
+      // Another process is asking: its answer lands in the store (or its lease runs out).
+      await Bun.sleep(Math.min(WAIT_POLL_MS, Math.max(0, step.wait - Date.now())));
+      continue;
+    }
+    let outcome: { reading: UsageReading } | { error: unknown };
+    try {
+      outcome = { reading: boundedReading(await ask(step.ask)) };
+    } catch (error) {
+      outcome = { error };
+    }
+    return keepAnswer(target, provider, empty, step.id, outcome);
+  }
+}
+
+/** Whether the process holding a lease can still answer: one on this machine that is gone cannot. */
+function askerAlive(record: UsageRecord): boolean {
+  if (record.askingHost !== hostname() || typeof record.askingPid !== "number") return true;
+  try {
+    process.kill(record.askingPid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
+  }
+}
+
+function withoutLease(record: UsageRecord): UsageRecord {
+  const { askingUntil: _until, askingId: _id, askingPid: _pid, askingHost: _host, ...rest } = record;
+  return rest;
+}
+
+/** What the endpoint answered, kept onto the login it was asked for (if it is still there), the lease given back. */
+async function keepAnswer(
+  target: CredentialStore,
+  provider: ProviderDescriptor,
+  empty: Omit<UsageReport, "status" | "note">,
+  leaseId: string,
+  outcome: { reading: UsageReading } | { error: unknown },
+): Promise<UsageReport> {
   const now = Date.now();
   const { value } = await target.update<UsageReport>(
     async (data) => {
       const entry = readEntry(data, provider.id);
-      if (entry.kind !== "valid") return { value: { ...empty, status: "not_signed_in", note: `not signed in: \`pi login ${provider.id}\`` }, changed: false };
-      const kept = recordOf(entry.login);
-      if (kept?.retryAt !== undefined && kept.retryAt > now) {
-        const wait = `${provider.displayName} asked for fewer usage requests; pi asks again after ${new Date(kept.retryAt).toLocaleTimeString()}`;
-        return { value: kept.takenAt > 0 ? report(empty, kept, wait) : { ...empty, status: "error", note: wait }, changed: false };
+      // The login the figures were asked for, renewed or not: its entry still holds this lease.
+      const kept = entry.kind === "valid" ? recordOf(entry.login) : undefined;
+      const same = kept?.askingId === leaseId;
+      const base = same && kept ? withoutLease(kept) : undefined;
+      if ("reading" in outcome) {
+        const record: UsageRecord = { takenAt: Date.now(), source: "endpoint", reading: outcome.reading };
+        if (same && entry.kind === "valid") data[provider.id] = { ...entry.login, [USAGE_FIELD]: record };
+        return { value: report(empty, record), changed: same };
       }
-      const fresh = kept && now - kept.takenAt < (kept.source === "headers" ? HEADERS_FRESH_MS : ENDPOINT_MEMO_MS);
-      if (kept && fresh && !options.refresh) return { value: report(empty, kept), changed: false };
-      try {
-        const reading = boundedReading(await ask(entry.login));
-        const record: UsageRecord = { takenAt: Date.now(), source: "endpoint", reading };
-        data[provider.id] = { ...entry.login, [USAGE_FIELD]: record };
-        return { value: report(empty, record), changed: true };
-      } catch (error) {
-        if (isPiError(error, "rate_limited")) {
-          const retryAt = Math.min(error.details.retryAt ?? now + DEFAULT_BACKOFF_MS, now + 60 * 60_000);
-          data[provider.id] = { ...entry.login, [USAGE_FIELD]: { ...(kept ?? { takenAt: 0, source: "endpoint", reading: { windows: [] } }), retryAt } };
-          return { value: kept ? report(empty, kept, messageOf(error)) : { ...empty, status: "error", note: messageOf(error) }, changed: true };
-        }
-        return { value: failed(empty, error), changed: false };
+      const error = outcome.error;
+      if (isPiError(error, "rate_limited")) {
+        const retryAt = Math.min(error.details.retryAt ?? now + DEFAULT_BACKOFF_MS, now + 60 * 60_000);
+        if (same && entry.kind === "valid") data[provider.id] = { ...entry.login, [USAGE_FIELD]: { ...(base ?? { takenAt: 0, source: "endpoint", reading: { windows: [] } }), retryAt } };
+        return { value: base && base.takenAt > 0 ? report(empty, base, messageOf(error)) : { ...empty, status: "error", note: messageOf(error) }, changed: same };
       }
+      // A failure is this time's: the lease goes, so the next process asks again.
+      if (same && base && entry.kind === "valid") data[provider.id] = { ...entry.login, [USAGE_FIELD]: base };
+      return { value: failed(empty, error), changed: same && base !== undefined };
     },
     { purpose: "recording usage" },
   );

@@ -291,3 +291,22 @@ describe("figures no date can hold, and answers without end (issue 34, point 10)
     expect(Bun.file(box.storePath).size).toBeLessThan(20_000);
   });
 });
+
+describe("a slow usage endpoint holds nobody up (issue 34, point 8)", () => {
+  test("while pi usage waits on it, a refresh of the same login goes through at once; and concurrent pi usage still ask once", async () => {
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), 3 * 60_000) });
+    anthropic.usageDelayMs = 4000;
+    const usages = Array.from({ length: 5 }, () => box.run(["usage", "anthropic", "--json"], { env: env() }));
+    await Bun.sleep(500);
+    const started = Date.now();
+    // A token that must stay valid 10 minutes: this login has 3, so it is refreshed now.
+    const token = await box.run(["token", "anthropic", "--min-validity", "10m"], { env: env() });
+    const took = Date.now() - started;
+    expect(token.code).toBe(0);
+    expect(anthropic.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(took).toBeLessThan(2500);
+    const results = await Promise.all(usages);
+    for (const r of results) expect(r.code).toBe(0);
+    expect(usageCalls(anthropic, "/api/oauth/usage")).toBe(1);
+  });
+});

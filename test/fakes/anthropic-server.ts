@@ -77,6 +77,8 @@ export class FakeAnthropic extends LoopbackServer {
   readonly listFaults: Fault[] = [];
   /** The usage endpoint's answer (percentages used), and faults for it, applied once each. */
   usageAnswer: Record<string, unknown> = defaultUsage();
+  /** How long the usage endpoint takes to answer (a slow one must hold nobody else up). */
+  usageDelayMs = 0;
   readonly usageFaults: Fault[] = [];
   /** Whether sign-ins' tokens carry user:profile, which the usage endpoint needs (a setup-token has none). */
   profileScope = true;
@@ -118,6 +120,7 @@ export class FakeAnthropic extends LoopbackServer {
     this.messageFaults.length = 0;
     this.listFaults.length = 0;
     this.usageAnswer = defaultUsage();
+    this.usageDelayMs = 0;
     this.usageFaults.length = 0;
     this.profileScope = true;
     this.quotaHeaders = defaultQuotaHeaders();
@@ -370,7 +373,8 @@ export class FakeAnthropic extends LoopbackServer {
   }
 
   /** The OAuth usage endpoint: a subscription's bearer token with the oauth beta, and the user:profile scope. */
-  private usage(req: RecordedRequest): Response {
+  private async usage(req: RecordedRequest): Promise<Response> {
+    if (this.usageDelayMs > 0) await Bun.sleep(this.usageDelayMs);
     const bearer = req.headers.authorization?.startsWith("Bearer ") ? req.headers.authorization.slice(7) : undefined;
     if (!bearer || !this.validAccess.has(bearer)) return apiError(401, "authentication_error", "Invalid bearer token");
     if (!req.headers["anthropic-beta"]?.split(",").includes("oauth-2025-04-20")) return apiError(401, "authentication_error", "OAuth authentication is currently not supported.");
