@@ -3,6 +3,8 @@
  * size and time. An agent that is gone or silent is a clear error (exit 5), never a hang.
  */
 
+import { type Stats, lstatSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { PiError } from "../core/errors.ts";
 import { registerSecret } from "../core/redact.ts";
 import { ANSWER_TIMEOUT_MS, type AgentAnswer, type AgentRequest, MAX_RESPONSE } from "./protocol.ts";
@@ -10,6 +12,7 @@ import { ANSWER_TIMEOUT_MS, type AgentAnswer, type AgentRequest, MAX_RESPONSE } 
 export async function askAgent(socketPath: string, request: AgentRequest, timeoutMs = ANSWER_TIMEOUT_MS): Promise<AgentAnswer> {
   const unreachable = (why: string) =>
     new PiError("network", `the pi agent at ${socketPath} ${why}; start it again on the machine that holds the logins (\`eval "$(pi agent)"\`), or unset PI_AGENT_SOCK`);
+  checkSocketOwner(socketPath);
   return new Promise<AgentAnswer>((resolve, reject) => {
     let text = "";
     let settled = false;
@@ -65,6 +68,31 @@ export async function askAgent(socketPath: string, request: AgentRequest, timeou
       })
       .catch((error: { code?: string; message?: string }) => settle(() => reject(unreachable(`is not answering (${error.code ?? error.message})`))));
   });
+}
+
+/**
+ * Whoever listens on the socket hands out tokens and receives prompts: it must be this user's
+ * (or root's), or sit in a directory only they can write — never a socket another user put in
+ * a shared place such as /tmp first (an `ssh -R` to a path taken already only warns).
+ */
+export function checkSocketOwner(socketPath: string): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  const trusted = (owner: number) => owner === uid || owner === 0;
+  let st: Stats;
+  try {
+    st = lstatSync(socketPath);
+  } catch {
+    return; // Not there: connecting says so, in the usual words.
+  }
+  if (!st.isSocket()) throw new PiError("usage", `PI_AGENT_SOCK names ${socketPath}, which is not a socket; point it at the pi agent's socket`);
+  if (trusted(st.uid)) return;
+  const dir = statSync(dirname(socketPath), { throwIfNoEntry: false });
+  if (dir && trusted(dir.uid) && (dir.mode & 0o022) === 0) return;
+  throw new PiError(
+    "unsafe_store",
+    `the socket ${socketPath} belongs to another user (uid ${st.uid}), so pi does not ask it for logins or send it prompts; forward the agent to a path of your own (a directory only you can write), or remove it and forward again`,
+  );
 }
 
 /** An agent's refusal as the error a local command would give. */

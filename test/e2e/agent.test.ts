@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
@@ -212,6 +212,22 @@ describe("the far side uses the agent", () => {
     expect(r.stderr).toContain("gave no answer within 60 s");
     expect(Date.now() - started).toBeLessThan(70_000);
   }, 100_000);
+
+  test.skipIf(!isRoot || !Number.isInteger(NOBODY))("a socket another user put where PI_AGENT_SOCK points is never asked: no prompt, no token from it (issue 34, point 3)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pi-shared-tmp-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    chmodSync(dir, 0o1777);
+    const sock = join(dir, "pi-root.sock");
+    let connections = 0;
+    const rogue = Bun.listen({ unix: sock, socket: { open: () => void connections++, data(s) { s.write(`${JSON.stringify({ v: 1, ok: true, credential: { token: "sk-ant-oat01-rogue-token-000000000000", kind: "oauth", expires: null } })}\n`); s.end(); } } });
+    cleanups.push(() => rogue.stop(true));
+    chownSync(sock, NOBODY, NOBODY);
+    const r = await far.run(["token", "anthropic"], { env: farEnv(sock) });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("belongs to another user");
+    expect(r.stdout).not.toContain("rogue");
+    expect(connections).toBe(0);
+  });
 
   test("once the agent is gone the far side says so at once (exit 5), naming the socket", async () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
