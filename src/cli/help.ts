@@ -13,7 +13,8 @@ import { COMMANDS } from "./commands.ts";
 
 const EXIT_CODES = [
   "0 success · 1 local failure · 2 usage error · 3 no usable credential",
-  "4 rejected by the provider (sign in again) · 5 temporary failure (network, timeout, rate limit, server) · 130 interrupted",
+  "4 rejected by the provider (sign in again) · 5 temporary failure (network, timeout, rate limit, server)",
+  "6 less quota left than --min-left asked for · 130 interrupted",
 ];
 
 export function rootHelp(): string {

@@ -162,3 +162,40 @@ export function readLineFromStdin(signal?: AbortSignal): Promise<string | undefi
     stdin.resume();
   });
 }
+
+/**
+ * A token piped in: the whole of stdin (bounded), which must be one line. Two lines are two
+ * things, and pi cannot know which is the token: it takes neither (as `gh auth login
+ * --with-token` reads all of stdin). `undefined` when stdin held nothing.
+ */
+export function readTokenFromStdin(): Promise<string | undefined> {
+  const stdin = process.stdin;
+  return new Promise((resolve, reject) => {
+    const decoder = new TextDecoder();
+    let text = "";
+    const stop = () => {
+      stdin.off("data", onData);
+      stdin.off("end", onEnd);
+      stdin.off("error", onEnd);
+      stdin.pause();
+    };
+    const onData = (chunk: Buffer | string) => {
+      text += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+      if (text.length > MAX_LINE) {
+        stop();
+        stdin.destroy();
+        reject(new PiError("usage", `stdin held more than ${Math.round(MAX_LINE / 1024)} KiB, more than any token; nothing was stored`));
+      }
+    };
+    const onEnd = () => {
+      stop();
+      const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
+      if (lines.length > 1) return reject(new PiError("usage", `stdin held ${lines.length} lines; pipe in the token alone, on one line; nothing was stored`));
+      resolve(lines[0]);
+    };
+    stdin.on("data", onData);
+    stdin.on("end", onEnd);
+    stdin.on("error", onEnd);
+    stdin.resume();
+  });
+}

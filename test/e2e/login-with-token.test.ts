@@ -227,3 +227,27 @@ describe("pi login github-copilot --with-token", () => {
     expect(await Bun.file(box.storePath).exists()).toBe(false);
   });
 });
+
+describe("small things that bite (issue 34, point 18)", () => {
+  test("two lines on stdin are two things: --with-token stores neither and says so", async () => {
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: `${API_KEY}\nsk-ant-api03-second-line-0123456789\n` });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("stdin held 2 lines; pipe in the token alone");
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  test("one line with a trailing blank line is still one token", async () => {
+    const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: `${API_KEY}\n\n` });
+    expect(r.code).toBe(0);
+    expect(box.readStore().anthropic).toMatchObject({ type: "api_key", key: API_KEY });
+  });
+
+  test("pi --help names exit code 6, and pi agent --for 0s is a usage error, not an agent", async () => {
+    const help = await box.run(["--help"]);
+    expect(help.stdout).toContain("6 less quota left than --min-left asked for");
+    const agent = await box.run(["agent", "--for", "0s"]);
+    expect(agent.code).toBe(2);
+    expect(agent.stderr).toContain("--for 0s is no time to serve anything");
+    expect(agent.stdout).not.toContain("PI_AGENT_SOCK");
+  });
+});

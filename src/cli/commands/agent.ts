@@ -30,7 +30,10 @@ const command = defineCommand({
   async run(args, context) {
     if (args.stop) return stopAgent(context.env);
     const providers = args.providers === undefined ? undefined : new Set(args.providers.split(",").map((id) => findProvider(id.trim()).id));
-    const until = args.for === undefined ? undefined : Date.now() + parseDuration(args.for, "--for");
+    const lifetime = args.for === undefined ? undefined : parseDuration(args.for, "--for");
+    // An agent that serves for no time serves nothing: a mistake to say, not an agent to start.
+    if (lifetime !== undefined && lifetime < 1000) throw new PiError("usage", `--for ${args.for} is no time to serve anything; give a lifetime such as --for 8h, or leave it out`);
+    const until = lifetime === undefined ? undefined : Date.now() + lifetime;
     const socketPath = args.socket ?? join(privateDir(context.env), "agent.sock");
     if (args.socket && existsSync(args.socket)) throw new PiError("usage", `${args.socket} already exists; stop the agent there (\`PI_AGENT_SOCK=${args.socket} pi agent --stop\`) or remove it`);
     if (args.socket) checkSocketDir(dirname(args.socket));

@@ -5,7 +5,7 @@ import { displayPath } from "../../core/paths.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import type { ProviderDescriptor } from "../../providers/types.ts";
 import { warn, writeErr, writeOut, writeStdout } from "../../terminal/output.ts";
-import { readLineFromStdin, readMaskedLine } from "../../terminal/prompt.ts";
+import { readLineFromStdin, readMaskedLine, readTokenFromStdin } from "../../terminal/prompt.ts";
 import { isInteractive, selectOne } from "../../terminal/select.ts";
 import { type ArgsDef, type CommandContext, defineCommand } from "../command.ts";
 import { lineLoginUI } from "../login-ui.ts";
@@ -146,7 +146,7 @@ async function tokenFromStdin(provider: ProviderDescriptor): Promise<string> {
     if (typed === undefined || typed.trim() === "") throw new PiError("usage", `no token was given; paste ${provider.withToken ?? "the token"}, or pipe it in`);
     return typed;
   }
-  const line = await readLineFromStdin();
+  const line = await readTokenFromStdin();
   if (line === undefined || line.trim() === "") throw new PiError("usage", `stdin held no token; pipe in ${provider.withToken ?? "the token"}`);
   return line;
 }
