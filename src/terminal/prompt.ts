@@ -184,7 +184,7 @@ export function readTokenFromStdin(): Promise<string | undefined> {
       if (text.length > MAX_LINE) {
         stop();
         stdin.destroy();
-        reject(new PiError("usage", `stdin held more than ${Math.round(MAX_LINE / 1024)} KiB, more than any token; nothing was stored`));
+        reject(new PiError("usage", `the line on stdin is longer than ${Math.round(MAX_LINE / 1024)} KiB, more than any code or token; nothing was stored`));
       }
     };
     const onEnd = () => {
