@@ -229,6 +229,20 @@ describe("the far side uses the agent", () => {
     expect(connections).toBe(0);
   });
 
+  test("agent.log lines carry the time, and a flood of requests cannot grow it past its bound (issue 34, points 9 and 18)", async () => {
+    const { sock } = await startAgent();
+    const logPath = join(sock, "..", "agent.log");
+    // Each refused request is one line of about 90 bytes: 15000 of them pass the 1 MiB bound.
+    const junk = `${JSON.stringify({ v: 1, op: "token", provider: "x".repeat(120) })}\n`;
+    for (let round = 0; round < 150; round++) await Promise.all(Array.from({ length: 100 }, () => raw(sock, junk)));
+    await until(() => readFileSync(logPath, "utf8").includes("further lines are dropped"), 10_000);
+    const log = readFileSync(logPath, "utf8");
+    expect(log.length).toBeLessThan(1024 * 1024 + 4096);
+    expect(log.split("\n")[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z pi agent: serving/);
+    // It goes on serving.
+    expect((await raw(sock, `${JSON.stringify({ v: 1, op: "status" })}\n`)).ok).toBe(true);
+  }, 120_000);
+
   test("once the agent is gone the far side says so at once (exit 5), naming the socket", async () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
     const { sock, pid } = await startAgent();

@@ -43,7 +43,7 @@ const command = defineCommand({
 
     const store = await context.store();
     const { serveAgent } = await import("../../agent/server.ts");
-    const log = (line: string) => writeErr(`pi agent: ${line}`);
+    const log = agentLog(Boolean(process.stderr.isTTY));
     let stopped = false;
     const served = await listenPrivately(socketPath, () =>
       serveAgent({
@@ -125,6 +125,29 @@ function alive(pid: number): boolean {
   } catch (error) {
     return (error as { code?: string }).code === "EPERM";
   }
+}
+
+/** What agent.log may grow to: a flood of requests costs the disk this much, no more. */
+export const LOG_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The agent's log lines: timestamped when they go to its log file (a terminal shows them as
+ * they happen), and bounded — past LOG_LIMIT_BYTES one line says so and the rest are dropped.
+ */
+function agentLog(toTerminal: boolean): (line: string) => void {
+  let written = 0;
+  let full = false;
+  return (line: string) => {
+    if (full) return;
+    const text = `${toTerminal ? "" : `${new Date().toISOString()} `}pi agent: ${line}`;
+    written += text.length + 1;
+    if (written > LOG_LIMIT_BYTES) {
+      full = true;
+      writeErr(`${toTerminal ? "" : `${new Date().toISOString()} `}pi agent: the log reached ${LOG_LIMIT_BYTES / 1024 / 1024} MiB; further lines are dropped (the agent goes on serving)`);
+      return;
+    }
+    writeErr(text);
+  };
 }
 
 /** Starts the agent as its own process, waits until it answers, and prints the lines to eval. */
