@@ -235,7 +235,7 @@ describe("the far side uses the agent", () => {
     // Each refused request is one line of about 90 bytes: 15000 of them pass the 1 MiB bound.
     const junk = `${JSON.stringify({ v: 1, op: "token", provider: "x".repeat(120) })}\n`;
     for (let round = 0; round < 150; round++) await Promise.all(Array.from({ length: 100 }, () => raw(sock, junk)));
-    await until(() => readFileSync(logPath, "utf8").includes("further lines are dropped"), 10_000);
+    await until(() => readFileSync(logPath, "utf8").includes("further lines are dropped"), "the line that says the log is full", 10_000);
     const log = readFileSync(logPath, "utf8");
     expect(log.length).toBeLessThan(1024 * 1024 + 4096);
     expect(log.split("\n")[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z pi agent: serving/);
