@@ -243,6 +243,26 @@ describe("the far side uses the agent", () => {
     expect((await raw(sock, `${JSON.stringify({ v: 1, op: "status" })}\n`)).ok).toBe(true);
   }, 120_000);
 
+  test.skipIf(!isRoot || !Number.isInteger(NOBODY))("an XDG_RUNTIME_DIR or TMPDIR another user owns (su without -) is not where the agent's directory goes (issue 34, point 5)", async () => {
+    const theirs = mkdtempSync(join(tmpdir(), "pi-their-runtime-"));
+    const theirTmp = mkdtempSync(join(tmpdir(), "pi-their-tmp-"));
+    cleanups.push(() => rmSync(theirs, { recursive: true, force: true }), () => rmSync(theirTmp, { recursive: true, force: true }));
+    for (const dir of [theirs, theirTmp]) {
+      chmodSync(dir, 0o700);
+      chownSync(dir, NOBODY, NOBODY);
+    }
+    const r = await home.run(["agent"], { env: { ...fake.env(), XDG_RUNTIME_DIR: theirs, TMPDIR: theirTmp } });
+    expect(r.code).toBe(0);
+    const sock = /PI_AGENT_SOCK='([^']+)'/.exec(r.stdout)![1]!;
+    started.push(Number(/pi agent pid (\d+)/.exec(r.stdout)![1]));
+    expect(sock.startsWith(theirs)).toBe(false);
+    expect(sock.startsWith(theirTmp)).toBe(false);
+    expect(readdirSync(theirs)).toEqual([]);
+    expect(readdirSync(theirTmp)).toEqual([]);
+    expect(r.stderr).toContain("belongs to another user");
+    expect(statSync(join(sock, "..")).uid).toBe(process.getuid!());
+  });
+
   test("once the agent is gone the far side says so at once (exit 5), naming the socket", async () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
     const { sock, pid } = await startAgent();

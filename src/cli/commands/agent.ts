@@ -4,7 +4,7 @@
  * (`eval "$(pi agent)"`); it ends with the shell that started it unless told to stay.
  */
 
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { agentSocket } from "../../app/credentials.ts";
@@ -87,12 +87,34 @@ function shellLines(socketPath: string, pid: number): string {
   return `PI_AGENT_SOCK=${quoted}; export PI_AGENT_SOCK;\necho pi agent pid ${pid};\n`;
 }
 
-/** A new 0700 directory for the socket: under XDG_RUNTIME_DIR where there is one, else the temporary directory. */
+/**
+ * A new 0700 directory for the socket: under XDG_RUNTIME_DIR where there is one, else the
+ * temporary directory — each only if its owner is this user or root and nobody else could
+ * move what is in it (after `su` without `-`, both may still be another user's, who could
+ * swap the directory for a rogue agent's or plant a link where the log is written).
+ */
 function privateDir(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_RUNTIME_DIR && existsSync(env.XDG_RUNTIME_DIR) ? env.XDG_RUNTIME_DIR : tmpdir();
+  const candidates = [env.XDG_RUNTIME_DIR, tmpdir(), "/tmp"].filter((d): d is string => Boolean(d));
+  const base = candidates.find(safeBase);
+  if (!base) throw new PiError("usage", `none of ${candidates.join(", ")} is a directory only you (or root) control; give --socket a path in a directory of yours`);
+  if (env.XDG_RUNTIME_DIR && base !== env.XDG_RUNTIME_DIR && existsSync(env.XDG_RUNTIME_DIR)) {
+    writeErr(`pi agent: XDG_RUNTIME_DIR (${env.XDG_RUNTIME_DIR}) belongs to another user or others can write to it; the socket goes under ${base}`);
+  }
   const dir = mkdtempSync(join(base, "pi-agent-"));
   chmodSync(dir, 0o700);
+  const made = lstatSync(dir);
+  if (!made.isDirectory() || made.uid !== process.getuid?.()) throw new PiError("usage", `${dir} was taken by another user as it was made; give --socket a path in a directory of yours`);
   return dir;
+}
+
+/** A directory to make the agent's own directory in: this user's or root's, and others may at most add to it (sticky). */
+function safeBase(dir: string): boolean {
+  const st = lstatSync(dir, { throwIfNoEntry: false });
+  if (!st?.isDirectory()) return false;
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid && st.uid !== 0) return false;
+  const othersWrite = (st.mode & 0o022) !== 0;
+  return !othersWrite || (st.mode & 0o1000) !== 0;
 }
 
 /** The socket made 0600 from its first moment (no window in which another user could connect). */
