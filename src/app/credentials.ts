@@ -47,7 +47,7 @@ function sourcesOf(provider: ProviderDescriptor, store: StoreView): readonly Sou
   const template = store.configured?.[provider.id];
   if (template === undefined) return provider.sources;
   const at = provider.sources.findIndex((s) => s.type === "stored") + 1;
-  return [...provider.sources.slice(0, at), { type: "configured", template, file: "models.json" }, ...provider.sources.slice(at)];
+  return [...provider.sources.slice(0, at), { type: "models-json-key", template, file: "models.json" }, ...provider.sources.slice(at)];
 }
 
 function describeSource(provider: ProviderDescriptor, spec: SourceSpec, store: StoreView, env: NodeJS.ProcessEnv): SourceState {
@@ -60,7 +60,7 @@ function describeSource(provider: ProviderDescriptor, spec: SourceSpec, store: S
     const kind = (token && provider.kindOfToken?.(token)) || spec.kind;
     return { source: spec.variable, kind, present: token !== undefined, token, spec };
   }
-  if (spec.type === "configured") {
+  if (spec.type === "models-json-key") {
     // A template naming an unset variable is not configured, as the reference sees it.
     return { source: spec.file, kind: "api_key", present: templateVariables(spec.template).every((name) => Boolean(env[name])), spec };
   }
@@ -250,7 +250,7 @@ export async function resolveCredential(provider: ProviderDescriptor, options: R
 
 async function use(provider: ProviderDescriptor, state: SourceState, options: ResolveOptions, minValidityMs: number): Promise<Credential> {
   const base = { providerId: provider.id, source: state.source, kind: state.kind };
-  if (state.spec.type === "configured") {
+  if (state.spec.type === "models-json-key") {
     const token = resolveConfigValue(state.spec.template, options.env, undefined, `the apiKey of ${provider.id} in models.json`);
     return { ...base, token, extras: {} };
   }

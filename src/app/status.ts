@@ -135,7 +135,7 @@ function describeProvider(provider: ProviderDescriptor, view: ShownView, env: No
     usable: active !== undefined,
     source: active?.source ?? null,
     kind: active?.kind ?? null,
-    sourceNote: spec?.type === "env" ? (spec.describe ?? null) : spec?.type === "configured" ? `its apiKey for ${provider.id}, resolved on use` : null,
+    sourceNote: spec?.type === "env" ? (spec.describe ?? null) : spec?.type === "models-json-key" ? `its apiKey for ${provider.id}, resolved on use` : null,
     token: active?.token ? maskToken(active.token) : null,
     expires: expires === undefined ? null : new Date(expires).toISOString(),
     expiresIn: expires === undefined ? null : describeExpiry(expires),

@@ -42,7 +42,7 @@ export type SourceSpec =
    * `!command`), tried right after the stored login as the reference tries it. Not declared
    * by providers: the application adds it where models.json has one.
    */
-  | { type: "configured"; template: string; file: string };
+  | { type: "models-json-key"; template: string; file: string };
 
 /** How much a model thinks before it answers: the reference's levels, which each provider maps to its own knob. */
 export const THINKING_LEVELS = ["off", "minimal", "low", "medium", "high", "xhigh", "max"] as const;
