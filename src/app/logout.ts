@@ -24,9 +24,11 @@ export async function providersWithAnyAccount(store: CredentialStore): Promise<{
 type Revocation = { gone: true } | RevokeOutcome | { revoked: false; failed: string };
 
 /** Revoke first (under the lock, so it is the current token that gets revoked), then delete. Returns what to tell the person. */
-export async function logoutOne(store: CredentialStore, provider: ProviderDescriptor, env: NodeJS.ProcessEnv): Promise<string> {
+/** `name` says which of several accounts, when that needs saying. */
+export async function logoutOne(store: CredentialStore, provider: ProviderDescriptor, env: NodeJS.ProcessEnv, name?: string): Promise<string> {
+  const who = name === undefined ? provider.displayName : `${provider.displayName} (account "${name}")`;
   const { data } = await store.read();
-  if (!Object.hasOwn(data, provider.id)) return `Not logged in to ${provider.displayName}; nothing to do.${envNote(provider, env)}`;
+  if (!Object.hasOwn(data, provider.id)) return `Not logged in to ${who}; nothing to do.${envNote(provider, env)}`;
 
   const runtime = await provider.load();
   const { value: revocation } = await store.update<Revocation>(async (current) => {
@@ -47,11 +49,11 @@ export async function logoutOne(store: CredentialStore, provider: ProviderDescri
   }, { purpose: "logging out" });
   const where = displayPath(store.location);
   const note = envNote(provider, env);
-  if ("gone" in revocation) return `Not logged in to ${provider.displayName} (another pi process logged out); nothing to do.`;
-  if (revocation.revoked) return `Logged out of ${provider.displayName}: revoked at the provider and deleted from ${where}.${note}`;
-  if ("note" in revocation) return `Logged out of ${provider.displayName}: deleted from ${where}. ${capitalise(revocation.note)}.${note}`;
+  if ("gone" in revocation) return `Not logged in to ${who} (another pi process logged out); nothing to do.`;
+  if (revocation.revoked) return `Logged out of ${who}: revoked at the provider and deleted from ${where}.${note}`;
+  if ("note" in revocation) return `Logged out of ${who}: deleted from ${where}. ${capitalise(revocation.note)}.${note}`;
   return (
-    `Logged out of ${provider.displayName}: deleted from ${where}, but not revoked at the provider (${revocation.failed}); ` +
+    `Logged out of ${who}: deleted from ${where}, but not revoked at the provider (${revocation.failed}); ` +
     `that login stays valid there until it expires.${note}`
   );
 }

@@ -57,6 +57,9 @@ export interface UsageOptions {
   refresh?: boolean;
 }
 
+/** What `pi usage` says of a provider with no login to ask for. */
+const notSignedIn = (empty: Omit<UsageReport, "status" | "note">, provider: ProviderDescriptor): UsageReport => ({ ...empty, status: "not_signed_in", note: `not signed in: \`pi login ${provider.id}\`` });
+
 /** A report with no figures yet: who it is about. */
 const noFigures = (provider: ProviderDescriptor, account: string | null): Omit<UsageReport, "status" | "note"> =>
   ({ provider: provider.id, account, plan: null, source: null, takenAt: null, windows: [], binding: null, credits: null });
@@ -71,7 +74,7 @@ export async function usageOf(store: CredentialStore, provider: ProviderDescript
   try {
     credential = await resolveCredential(provider, { store: target, env: options.env });
   } catch (error) {
-    if (isPiError(error, "no_credential") || isPiError(error, "not_logged_in")) return { ...empty, status: "not_signed_in", note: `not signed in: \`pi login ${provider.id}\`` };
+    if (isPiError(error, "no_credential") || isPiError(error, "not_logged_in")) return notSignedIn(empty, provider);
     return { ...empty, status: "error", note: messageOf(error) };
   }
   const runtime = await provider.load();
@@ -96,7 +99,6 @@ async function askOnce(
   empty: Omit<UsageReport, "status" | "note">,
   ask: (login?: StoredLogin) => Promise<UsageReading>,
 ): Promise<UsageReport> {
-  const notSignedIn: UsageReport = { ...empty, status: "not_signed_in", note: `not signed in: \`pi login ${provider.id}\`` };
   type Step = { done: UsageReport } | { wait: number } | { ask: StoredLogin; id: string };
   const started = Date.now();
   for (;;) {
@@ -104,7 +106,7 @@ async function askOnce(
     const { value: step } = await target.update<Step>(
       async (data) => {
         const entry = readEntry(data, provider.id);
-        if (entry.kind !== "valid") return { value: { done: notSignedIn }, changed: false };
+        if (entry.kind !== "valid") return { value: { done: notSignedIn(empty, provider) }, changed: false };
         const kept = recordOf(entry.login);
         if (kept?.retryAt !== undefined && kept.retryAt > now) {
           const wait = `${provider.displayName} asked for fewer usage requests; pi asks again after ${new Date(kept.retryAt).toLocaleTimeString()}`;

@@ -118,9 +118,10 @@ const MAX_LINE = 64 * 1024;
 /**
  * One line from a non-terminal stdin; `undefined` when stdin ends before anything arrives,
  * or when `signal` withdraws the question. Past any plausible paste it stops reading
- * rather than buffer an endless stream.
+ * rather than buffer an endless stream. With `whole`, it reads to the end and the one
+ * non-empty line there is the answer; more than one is refused.
  */
-export function readLineFromStdin(signal?: AbortSignal): Promise<string | undefined> {
+export function readLineFromStdin(signal?: AbortSignal, options: { whole?: boolean } = {}): Promise<string | undefined> {
   const stdin = process.stdin;
   return new Promise((resolve, reject) => {
     const decoder = new TextDecoder();
@@ -144,11 +145,18 @@ export function readLineFromStdin(signal?: AbortSignal): Promise<string | undefi
     };
     const onData = (chunk: Buffer | string) => {
       text += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-      const newline = text.indexOf("\n");
+      const newline = options.whole ? -1 : text.indexOf("\n");
       if (newline > MAX_LINE || (newline === -1 && text.length > MAX_LINE)) tooLong();
       else if (newline !== -1) done(text.slice(0, newline).replace(/\r$/, ""));
     };
-    const onEnd = () => (text.length > MAX_LINE ? tooLong() : done(text === "" ? undefined : text));
+    const onEnd = () => {
+      if (text.length > MAX_LINE) return tooLong();
+      if (!options.whole) return done(text === "" ? undefined : text);
+      const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
+      if (lines.length <= 1) return done(lines[0]);
+      stop();
+      reject(new PiError("usage", `stdin held ${lines.length} lines; pipe in the token alone, on one line; nothing was stored`));
+    };
     const onAbort = () => {
       done(undefined);
       // Nothing else reads stdin in this process: let go of it, so a pipe left open cannot keep pi alive.
@@ -169,33 +177,5 @@ export function readLineFromStdin(signal?: AbortSignal): Promise<string | undefi
  * --with-token` reads all of stdin). `undefined` when stdin held nothing.
  */
 export function readTokenFromStdin(): Promise<string | undefined> {
-  const stdin = process.stdin;
-  return new Promise((resolve, reject) => {
-    const decoder = new TextDecoder();
-    let text = "";
-    const stop = () => {
-      stdin.off("data", onData);
-      stdin.off("end", onEnd);
-      stdin.off("error", onEnd);
-      stdin.pause();
-    };
-    const onData = (chunk: Buffer | string) => {
-      text += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-      if (text.length > MAX_LINE) {
-        stop();
-        stdin.destroy();
-        reject(new PiError("usage", `the line on stdin is longer than ${Math.round(MAX_LINE / 1024)} KiB, more than any code or token; nothing was stored`));
-      }
-    };
-    const onEnd = () => {
-      stop();
-      const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
-      if (lines.length > 1) return reject(new PiError("usage", `stdin held ${lines.length} lines; pipe in the token alone, on one line; nothing was stored`));
-      resolve(lines[0]);
-    };
-    stdin.on("data", onData);
-    stdin.on("end", onEnd);
-    stdin.on("error", onEnd);
-    stdin.resume();
-  });
+  return readLineFromStdin(undefined, { whole: true });
 }

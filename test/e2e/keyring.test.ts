@@ -110,13 +110,7 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
   });
 
   test("an earlier pi's oauth.json with its secrets in the keychain is moved into auth.json with them, the old items removed, and the reference uses it", async () => {
-    const tokens = fake.issueFamily();
-    const legacy = join(box.agentDir, "oauth.json");
-    box.writeStore({});
-    rmSync(box.storePath);
-    writeFileSync(legacy, JSON.stringify({ anthropic: { type: "oauth", expires: Date.now() + 3600_000, keyring: ["access", "refresh"] } }), { mode: 0o600 });
-    await storeItem(service.env, `anthropic.access@${legacy}`, tokens.access);
-    await storeItem(service.env, `anthropic.refresh@${legacy}`, tokens.refresh);
+    const { tokens, legacy } = await plantEarlierKeychainLogin(service.env);
     const r = await box.run(["token"], { env: env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${tokens.access}\n`);
@@ -132,13 +126,7 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
   }, 300_000);
 
   test("with the keychain chosen, an earlier pi's oauth.json moves into pi-keychain.json, its secrets staying in the keychain", async () => {
-    const tokens = fake.issueFamily();
-    const legacy = join(box.agentDir, "oauth.json");
-    box.writeStore({});
-    rmSync(box.storePath);
-    writeFileSync(legacy, JSON.stringify({ anthropic: { type: "oauth", expires: Date.now() + 3600_000, keyring: ["access", "refresh"] } }), { mode: 0o600 });
-    await storeItem(service.env, `anthropic.access@${legacy}`, tokens.access);
-    await storeItem(service.env, `anthropic.refresh@${legacy}`, tokens.refresh);
+    const { tokens, legacy } = await plantEarlierKeychainLogin(service.env);
     const r = await box.run(["token"], { env: env(KEYRING) });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${tokens.access}\n`);
@@ -206,6 +194,18 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
     expect(await lookupItem(service.env, `anthropic.access@${indexPath()}`)).toBeNull();
   });
 });
+
+/** An earlier pi's oauth.json alone in the agent dir, its secrets in the keychain. */
+async function plantEarlierKeychainLogin(keychain: Record<string, string>) {
+  const tokens = fake.issueFamily();
+  const legacy = join(box.agentDir, "oauth.json");
+  box.writeStore({});
+  rmSync(box.storePath);
+  writeFileSync(legacy, JSON.stringify({ anthropic: { type: "oauth", expires: Date.now() + 3600_000, keyring: ["access", "refresh"] } }), { mode: 0o600 });
+  await storeItem(keychain, `anthropic.access@${legacy}`, tokens.access);
+  await storeItem(keychain, `anthropic.refresh@${legacy}`, tokens.refresh);
+  return { tokens, legacy };
+}
 
 describe("without a keychain", () => {
   test("auto never asks a keychain: the login is in auth.json at once", async () => {

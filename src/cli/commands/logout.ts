@@ -34,8 +34,7 @@ const command = defineCommand({
       for (const { provider, accounts } of all) {
         for (const { name, active } of accounts) {
           const target = active ? store : await storeForAccount(store, provider, name);
-          const said = await logoutOne(target, provider, context.env);
-          writeOut(accounts.length > 1 || !active ? said.replace(provider.displayName, `${provider.displayName} (account "${name}")`) : said);
+          writeOut(await logoutOne(target, provider, context.env, accounts.length > 1 || !active ? name : undefined));
         }
       }
       return EXIT.ok;
