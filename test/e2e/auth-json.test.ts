@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { Sandbox, readUntil, storedLogin, until, fakeAndSandboxPerTest } from "../helpers/pi.ts";
@@ -112,6 +112,23 @@ describe("auth.json, when it exists", () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(existsSync(lockDir())).toBe(false);
   });
+
+  test("a pi killed in the instant after it made the lock directory, before noting it anywhere, leaves it for the next pi to take over at once — not after 30 s", async () => {
+    writeAuth({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    fake.latencyMs = [20_000, 20_000];
+    const victim = box.spawn(["token"], fake.env());
+    await until(() => existsSync(lockDir()) && fake.requests.length > 0, "the first pi's refresh under the lock directory");
+    victim.kill("SIGKILL");
+    await victim.exited;
+    // What a kill between mkdir and any later write leaves: the directory alone.
+    rmSync(`${authPath()}.pi-refdir`, { force: true });
+    fake.latencyMs = [0, 0];
+    const started = Date.now();
+    const r = await box.run(["token"], { env: fake.env(), timeoutMs: 40_000 });
+    expect(r.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(existsSync(lockDir())).toBe(false);
+  }, 60_000);
 
   test("pi holds the lock directory for the whole refresh, renewing it so the reference never finds it stale", async () => {
     writeAuth({ anthropic: storedLogin(fake.issueFamily(), -1000) });

@@ -6,10 +6,14 @@
  * one pi at a time ever contends for it.
  *
  * A pi killed while holding it would leave the directory for 30 s, and every program would
- * wait. So while it holds the directory, pi notes the directory's inode and the mtime it last
- * gave it in `<real path>.pi-refdir`. The next pi, holding the kernel lock, knows no live pi
- * holds the directory: if the note still describes it exactly (no one renewed or remade it
- * since), it was a dead pi's, and is taken over at once.
+ * wait. The next pi, holding the kernel lock, knows no live pi holds the directory; it only
+ * needs to tell a dead pi's directory from the reference's, and takes a dead pi's over at once:
+ *  - pi makes its directory with the sticky bit, in the one mkdir that makes it (so no kill
+ *    can fall between making and marking); proper-lockfile's mkdir never sets it, and a
+ *    reference that takes over a stale pi directory removes it and makes its own;
+ *  - where a file system drops the bit, pi also notes the directory's inode and the mtime it
+ *    last gave it in `<real path>.pi-refdir`; a directory that note still describes exactly
+ *    (no one renewed or remade it since) was a dead pi's.
  */
 
 import { mkdirSync, readFileSync, rmSync, rmdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
@@ -19,6 +23,9 @@ import { displayPath } from "../../core/paths.ts";
 import { TELL_AFTER_MS } from "../waiting.ts";
 
 const STALE_MS = 30_000;
+/** pi's own lock directories: owner-only, with the sticky bit no mkdir of proper-lockfile's sets. */
+const PI_DIRECTORY_MODE = 0o1700;
+const STICKY = 0o1000;
 /** Renewed well inside the stale limit, as proper-lockfile does (it renews at half of it). */
 const RENEW_MS = 5_000;
 
@@ -70,7 +77,7 @@ async function takeReferenceLock(realPath: string, waitMs: number): Promise<stri
   let told = false;
   for (;;) {
     try {
-      mkdirSync(dir, { mode: 0o700 });
+      mkdirSync(dir, { mode: PI_DIRECTORY_MODE });
       return dir;
     } catch (error) {
       if (errnoOf(error) !== "EEXIST") throw new PiError("store_io", `cannot take the lock ${displayPath(dir)} (${errnoOf(error) ?? String(error)}); check the agent directory's permissions`, { cause: error });
@@ -111,11 +118,17 @@ function stamp(dir: string, note: string): number | undefined {
   }
 }
 
-/** Called under pi's kernel lock: no live pi holds the directory, so one that is exactly as a pi left it is a dead pi's. */
+/** Called under pi's kernel lock: no live pi holds the directory, so one that is as a pi left it is a dead pi's. */
 function leftByDeadPi(dir: string, note: string): boolean {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(dir);
+  } catch {
+    return false;
+  }
+  if ((st.mode & STICKY) !== 0 && st.uid === process.getuid?.()) return true;
   try {
     const left = JSON.parse(readFileSync(note, "utf8")) as { ino?: unknown; mtimeMs?: unknown };
-    const st = statSync(dir);
     return left.ino === st.ino && left.mtimeMs === st.mtimeMs;
   } catch {
     return false;
