@@ -21,6 +21,12 @@ import { activeSource, agentSocket, readStoreView, resolveCredential } from "./c
 export const ENDPOINT_MEMO_MS = 60_000;
 /** Figures from a model answer's headers stand in for the endpoint while they are this young. */
 export const HEADERS_FRESH_MS = 5 * 60_000;
+/**
+ * An answer's headers name fewer windows than the endpoint (Anthropic's: the 5-hour and weekly
+ * ones, not Opus's nor the credits), so they refine the endpoint's last answer rather than
+ * replace it — but only while that answer is this young; older, the endpoint is asked again.
+ */
+export const ENDPOINT_STANDS_MS = 30 * 60_000;
 /** A 429 without Retry-After holds every process back this long. */
 const DEFAULT_BACKOFF_MS = 60_000;
 
@@ -28,7 +34,10 @@ const DEFAULT_BACKOFF_MS = 60_000;
 interface UsageRecord {
   takenAt: number;
   source: "endpoint" | "headers";
+  /** For headers: the endpoint's answer merged with them (what is reported). */
   reading: UsageReading;
+  /** For headers: the endpoint's last answer they refine, kept to merge the next headers onto. */
+  endpoint?: { takenAt: number; reading: UsageReading };
   /** Not before this (a 429's Retry-After). */
   retryAt?: number;
   /** A process is asking the endpoint until then: the others wait for its answer. */
@@ -112,7 +121,7 @@ async function askOnce(
           const wait = `${provider.displayName} asked for fewer usage requests; pi asks again after ${new Date(kept.retryAt).toLocaleTimeString()}`;
           return { value: { done: kept.takenAt > 0 ? report(empty, kept, wait) : { ...empty, status: "error", note: wait } }, changed: false };
         }
-        const fresh = kept && now - kept.takenAt < (kept.source === "headers" ? HEADERS_FRESH_MS : ENDPOINT_MEMO_MS);
+        const fresh = kept && isFresh(kept, now);
         // Fresh figures answer; so do the ones another process just brought, whatever was asked for.
         if (kept && ((fresh && !options.refresh) || kept.takenAt >= started)) return { value: { done: report(empty, kept) }, changed: false };
         if (kept?.askingUntil !== undefined && kept.askingUntil > now && askerAlive(kept)) return { value: { wait: kept.askingUntil }, changed: false };
@@ -200,11 +209,52 @@ export async function recordQuota(store: CredentialStore, provider: ProviderDesc
       // Only onto the login the answer was for: another process may have replaced it meanwhile.
       if (entry.kind !== "valid" || secretOf(entry.login) !== credential.token) return { value: undefined, changed: false };
       const kept = recordOf(entry.login);
-      data[provider.id] = { ...entry.login, [USAGE_FIELD]: { takenAt: Date.now(), source: "headers", reading: boundedReading(reading), ...(kept?.retryAt ? { retryAt: kept.retryAt } : {}) } };
+      const now = Date.now();
+      const endpoint = endpointPart(kept, now);
+      const headers = boundedReading(reading);
+      const record: UsageRecord = {
+        takenAt: now,
+        source: "headers",
+        reading: endpoint ? mergeReadings(endpoint.reading, headers, now) : headers,
+        ...(endpoint ? { endpoint } : {}),
+        ...(kept?.retryAt ? { retryAt: kept.retryAt } : {}),
+      };
+      data[provider.id] = { ...entry.login, [USAGE_FIELD]: record };
       return { value: undefined, changed: true };
     },
     { purpose: "recording usage" },
   );
+}
+
+/** Whether a record answers without asking: an endpoint's for a minute; headers for 5, while what they refine is young enough. */
+function isFresh(kept: UsageRecord, now: number): boolean {
+  if (kept.source === "endpoint") return now - kept.takenAt < ENDPOINT_MEMO_MS;
+  if (now - kept.takenAt >= HEADERS_FRESH_MS) return false;
+  return kept.endpoint === undefined || now - kept.endpoint.takenAt < ENDPOINT_STANDS_MS;
+}
+
+/** The endpoint's last answer a record holds (itself, or the one its headers refine), while young enough to refine. */
+function endpointPart(kept: UsageRecord | undefined, now: number): { takenAt: number; reading: UsageReading } | undefined {
+  const part = kept?.source === "endpoint" ? (kept.takenAt > 0 ? { takenAt: kept.takenAt, reading: kept.reading } : undefined) : kept?.endpoint;
+  return part && !part.reading.unreadable && now - part.takenAt < ENDPOINT_STANDS_MS ? part : undefined;
+}
+
+/**
+ * The endpoint's answer with the headers' newer figures: a window both name is the headers';
+ * one only the endpoint named stays until its reset; plan and credits are the endpoint's.
+ */
+function mergeReadings(endpoint: UsageReading, headers: UsageReading, now: number): UsageReading {
+  const named = new Set(headers.windows.map((w) => w.name));
+  const stillRunning = (resetsAt: string | null) => resetsAt === null || Date.parse(resetsAt) > now;
+  const windows = endpoint.windows.flatMap((w) => (named.has(w.name) ? [headers.windows.find((h) => h.name === w.name)!] : stillRunning(w.resetsAt) ? [w] : []));
+  for (const w of headers.windows) if (!endpoint.windows.some((e) => e.name === w.name)) windows.push(w);
+  const binding = headers.binding ?? (endpoint.binding && windows.some((w) => w.name === endpoint.binding) ? endpoint.binding : undefined);
+  return boundedReading({
+    windows,
+    ...(binding ? { binding } : {}),
+    ...(headers.plan ?? endpoint.plan ? { plan: headers.plan ?? endpoint.plan } : {}),
+    ...(headers.credits ?? endpoint.credits ? { credits: headers.credits ?? endpoint.credits } : {}),
+  });
 }
 
 /** The figures pi has kept for a login, without asking anyone (for `pi status` and the session): undefined when none are fresh. */

@@ -234,6 +234,45 @@ describe("pi -p --min-left", () => {
   });
 });
 
+describe("an answer's headers refine the usage endpoint's record, never forget it (issue 34, point 11)", () => {
+  test("after a model answer, the Opus weekly window at 99% and the credits at 0.2% still fail --min-left, in pi usage and pi -p", async () => {
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    const at = (h: number) => new Date(Date.now() + h * HOUR).toISOString();
+    anthropic.usageAnswer = {
+      five_hour: { utilization: 10, resets_at: at(2) },
+      seven_day: { utilization: 20, resets_at: at(72) },
+      seven_day_opus: { utilization: 99, resets_at: at(72) },
+      extra_usage: { is_enabled: true, used_credits: 4990, monthly_limit: 5000, utilization: 99.8, currency: "USD" },
+    };
+    expect((await box.run(["usage", "anthropic", "--min-left", "5"], { env: env() })).code).toBe(6);
+    // The answer's headers say 5-hour 64%, weekly 33%: nothing about Opus or the credits.
+    const answer = await box.run(["-p", "hi"], { env: env() });
+    expect(answer.code).toBe(0);
+    const guard = await box.run(["usage", "anthropic", "--min-left", "5"], { env: env() });
+    expect(guard.code).toBe(6);
+    expect(guard.stderr).toContain("weekly (Opus): 1% left");
+    const { out } = await usageJson(["anthropic"]);
+    const a = out.providers[0]!;
+    expect(a.windows.map((w) => [w.name, w.usedPercent])).toEqual([["5h", 64], ["7d", 33], ["7d-opus", 99]]);
+    expect(a.credits?.remaining).toBeCloseTo(0.1, 6);
+    const refused = await box.run(["-p", "--min-left", "5", "hi"], { env: env() });
+    expect(refused.code).toBe(6);
+    expect(anthropic.messageRequests()).toHaveLength(1);
+  });
+
+  test("a window the endpoint named whose reset has passed is not kept past it", async () => {
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    anthropic.usageAnswer = {
+      five_hour: { utilization: 10, resets_at: new Date(Date.now() + 2 * HOUR).toISOString() },
+      seven_day_opus: { utilization: 99, resets_at: new Date(Date.now() - 1000).toISOString() },
+    };
+    expect((await box.run(["usage", "anthropic"], { env: env() })).code).toBe(0);
+    expect((await box.run(["-p", "hi"], { env: env() })).code).toBe(0);
+    const { out } = await usageJson(["anthropic"]);
+    expect(out.providers[0]!.windows.map((w) => w.name)).toEqual(["5h", "7d"]);
+  });
+});
+
 describe.skipIf(!hasTmux)("on a terminal", () => {
   let term: TmuxSession;
   beforeEach(() => (term = new TmuxSession(box.root)));
