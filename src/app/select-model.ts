@@ -2,9 +2,11 @@
  * `--model` and `--provider` (or the session's `/model`) → one model, as the reference
  * program resolves a name. `provider/id` names it exactly (even one the catalog does not list
  * yet: the provider decides). A bare word is an id, or part of ids or names ("haiku"): among
- * the matches, those of providers the person can use now come first; then an alias beats a
- * dated snapshot (`claude-haiku-4-5` over `claude-haiku-4-5-20251001`), and the newest id wins.
- * It is ambiguous only when that id is on two such providers.
+ * the matches, those of providers the person can use now come first, then models offered to
+ * the account, then the maker's own (model-names.ts has how pi reads versions, unlike the
+ * reference's string order); an alias beats a dated snapshot (`claude-haiku-4-5` over
+ * `claude-haiku-4-5-20251001`), a variant (`:batch`) counts only when named, and the newest
+ * version wins. It is ambiguous when that version is on two such providers.
  */
 
 import { PiError } from "../core/errors.ts";
@@ -13,7 +15,8 @@ import { PROVIDERS } from "../providers/registry.ts";
 import { editDistance, substringDistance } from "../core/suggest.ts";
 import type { ModelInfo, ThinkingLevel } from "../providers/types.ts";
 import { splitThinkingSuffix } from "./thinking.ts";
-import { catalog, defaultModel } from "./catalog.ts";
+import { catalog, defaultModel, offeredModels } from "./catalog.ts";
+import { isDatedSnapshot, isVariant, modelPart, namesVariant, newerFirst } from "./model-names.ts";
 
 export interface ModelWanted {
   model?: string;
@@ -54,7 +57,7 @@ export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
     if (exact) return exact;
     // `anthropic/haiku`: a part of that provider's ids, as the reference takes it; else the id as typed (the provider decides).
     const lower = query.toLowerCase();
-    const partial = models.filter((m) => m.provider === provider && (m.id.toLowerCase().includes(lower) || m.name.toLowerCase().includes(lower)));
+    const partial = models.filter((m) => m.provider === provider && (m.id.toLowerCase().includes(lower) || m.name.toLowerCase().includes(lower)) && (!isVariant(m.id) || namesVariant(m.id, lower)));
     if (partial.length > 0) {
       const best = newestAlias(partial);
       wanted.resolved?.(best, `${provider}/${query}`);
@@ -73,25 +76,58 @@ export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
 
   const usable = wanted.usable ?? (() => true);
   const lower = query.toLowerCase();
-  // The id itself, on one provider, or on several of which one is usable.
+  // The id itself: on one provider it is that one; on several, the one the person can use, then the maker's.
   const exact = pool.filter((m) => m.id.toLowerCase() === lower);
-  const exactUsable = exact.filter((m) => usable(m.provider));
   if (exact.length === 1) return exact[0]!;
-  if (exactUsable.length === 1) return exactUsable[0]!;
-  if (exact.length > 1) throw ambiguous(via, query, exactUsable.length > 0 ? exactUsable : exact);
+  if (exact.length > 1) {
+    const preferred = await preferredOf(exact, usable, wanted.env);
+    if (new Set(preferred.map((m) => m.provider)).size === 1) return preferred[0]!;
+    throw ambiguous(via, query, preferred);
+  }
 
   const partial = pool.filter((m) => m.id.toLowerCase().includes(lower) || m.name.toLowerCase().includes(lower));
-  if (partial.length > 0) {
-    const fromUsable = new Set(partial.map((m) => m.provider)).size > 1 ? partial.filter((m) => usable(m.provider)) : [];
-    const candidates = fromUsable.length > 0 ? fromUsable : partial;
-    const best = newestAlias(candidates);
-    const tied = candidates.filter((m) => m.id === best.id);
-    if (new Set(tied.map((m) => m.provider)).size > 1) throw ambiguous(via, query, tied);
+  // A variant (`:batch`) only when the name names it; where only variants match, the person picks one.
+  const plain = partial.filter((m) => !isVariant(m.id) || namesVariant(m.id, lower));
+  if (plain.length === 0 && partial.length > 0) throw ambiguous(via, query, partial);
+  if (plain.length > 0) {
+    const preferred = await preferredOf(plain, usable, wanted.env);
+    // A name in the id before one only in the model's long name; aliases before dated snapshots.
+    const inId = preferred.filter((m) => modelPart(m.id).toLowerCase().includes(lower));
+    const named = inId.length > 0 ? inId : preferred;
+    const aliases = named.filter((m) => !isDatedSnapshot(m.id));
+    const ranked = [...(aliases.length > 0 ? aliases : named)].sort((a, b) => newerFirst(a.id, b.id));
+    const best = ranked[0]!;
+    const tied = ranked.filter((m) => newerFirst(m.id, best.id) === 0 && m.provider !== best.provider);
+    if (tied.length > 0) throw ambiguous(via, query, [best, ...tied]);
     wanted.resolved?.(best, query);
     return best;
   }
   const close = closeMatches(query, pool.map(qualified));
   throw new PiError("usage", `no model matches "${query}"${close.length ? `; did you mean ${close.join(", ")}?` : ""} (see \`pi models\`)`);
+}
+
+/**
+ * Of the models a name matches, the ones meant first: those of providers the person can use
+ * now; of those, the ones offered to the account (where its listing said); of those, the
+ * maker's (Anthropic's Claude before Copilot's, xAI's Grok before OpenRouter's). Each step
+ * narrows only where something is left.
+ */
+async function preferredOf(models: readonly ModelInfo[], usable: (provider: string) => boolean, env: NodeJS.ProcessEnv): Promise<ModelInfo[]> {
+  const narrow = (list: ModelInfo[], keep: (m: ModelInfo) => boolean) => {
+    const kept = list.filter(keep);
+    return kept.length > 0 ? kept : list;
+  };
+  let out = narrow([...models], (m) => usable(m.provider));
+  const offered = new Map<string, Set<string> | undefined>();
+  for (const provider of new Set(out.map((m) => m.provider))) offered.set(provider, await offeredModels(env, provider));
+  out = narrow(out, (m) => offered.get(m.provider)?.has(m.id) !== false);
+  return narrow(out, (m) => isMaker(m.provider));
+}
+
+/** A provider that serves its own models: one of pi's, not a gateway (a models.json provider may serve anything). */
+function isMaker(provider: string): boolean {
+  const descriptor = PROVIDERS.find((p) => p.id === provider);
+  return descriptor !== undefined && descriptor.gateway !== true && descriptor.keyOnly !== true;
 }
 
 export const qualified = (m: Pick<ModelInfo, "provider" | "id">) => `${m.provider}/${m.id}`;
@@ -148,11 +184,10 @@ export async function modelsMatching(patterns: readonly string[], env: NodeJS.Pr
   return out;
 }
 
-/** Aliases (`claude-sonnet-4-5`, `…-latest`) before dated snapshots (`…-20250929`), then the newest id. */
+/** Aliases (`claude-sonnet-4-5`, `…-latest`) before dated snapshots (`…-20250929`), then the newest by version. */
 function newestAlias(models: readonly ModelInfo[]): ModelInfo {
-  const isAlias = (id: string) => id.endsWith("-latest") || !/-\d{8}$/.test(id);
-  const aliases = models.filter((m) => isAlias(m.id));
-  return [...(aliases.length > 0 ? aliases : models)].sort((a, b) => b.id.localeCompare(a.id))[0]!;
+  const aliases = models.filter((m) => !isDatedSnapshot(m.id));
+  return [...(aliases.length > 0 ? aliases : models)].sort((a, b) => newerFirst(a.id, b.id))[0]!;
 }
 
 function ambiguous(via: string, query: string, models: readonly ModelInfo[]): PiError {

@@ -108,6 +108,11 @@ export interface LoginMethod {
 export interface ProviderDescriptor {
   id: string;
   displayName: string;
+  /**
+   * It serves other makers' models (Copilot, OpenRouter, a gateway): a model name both it and
+   * a signed-in maker serve goes to the maker.
+   */
+  gateway?: boolean;
   /** Names people say for it ("claude", "copilot"): pi points them to the id, never takes them for it. */
   aliases?: readonly string[];
   /** Resolver order. */

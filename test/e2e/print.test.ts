@@ -117,21 +117,52 @@ describe("names of models people type", () => {
     expect(fake.messageRequests()[0]!.json!.model).toBe("claude-haiku-5-5");
   });
 
-  test("--model haiku with Anthropic and Copilot signed in is still one model, the newest alias of the two", async () => {
-    // Copilot's API is a closed port here: what counts is the one model named before the call.
-    const r = await box.run(["-p", "--model", "haiku", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY, COPILOT_GITHUB_TOKEN: "ghu_print0123456789abcdefghijklmnopqrs", PI_GITHUB_API_URL: "http://127.0.0.1:9" } });
-    expect(r.stderr).toContain("Using github-copilot/claude-haiku-5.5 for --model haiku.");
-    expect(r.stderr).not.toContain("is anthropic/");
-    expect(fake.messageRequests()).toHaveLength(0);
-  });
-
-  test("the same id on two providers, both signed in, is a clear ambiguity naming both; exit 2, nothing sent", async () => {
-    const r = await box.run(["-p", "--model", "claude-sonnet-5", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY, COPILOT_GITHUB_TOKEN: "ghu_print0123456789abcdefghijklmnopqrs", PI_GITHUB_API_URL: "http://127.0.0.1:9" } });
+  test("the same id on two makers' providers, both signed in, is a clear ambiguity naming both; exit 2, nothing sent", async () => {
+    const r = await box.run(["-p", "--model", "gpt-6.2-sol", "hi"], { env: { ...CLOSED, OPENAI_API_KEY: "sk-proj-print0123456789abcdefghij", CODEX_ACCESS_TOKEN: "codex-print-0123456789abcdefghij" } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--model claude-sonnet-5 is anthropic/claude-sonnet-5, github-copilot/claude-sonnet-5; name one as provider/id");
-    expect(fake.messageRequests()).toHaveLength(0);
+    expect(r.stderr).toContain("--model gpt-6.2-sol is openai-codex/gpt-6.2-sol, openai/gpt-6.2-sol; name one as provider/id");
+  });
+});
+
+/** Every other provider's API is a closed port here: what counts is the one model named before the call. */
+const CLOSED = { PI_GITHUB_API_URL: "http://127.0.0.1:9", PI_COPILOT_API_URL: "http://127.0.0.1:9", PI_OPENROUTER_URL: "http://127.0.0.1:9", XAI_BASE_URL: "http://127.0.0.1:9", PI_KIMI_API_URL: "http://127.0.0.1:9", PI_CODEX_API_URL: "http://127.0.0.1:9", PI_OPENAI_API_URL: "http://127.0.0.1:9", PI_OPENAI_AUTH_URL: "http://127.0.0.1:9" };
+const COPILOT = { COPILOT_GITHUB_TOKEN: "ghu_print0123456789abcdefghijklmnopqrs" };
+const OPENROUTER = { OPENROUTER_API_KEY: "sk-or-v1-print0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdef" };
+
+describe("a name goes to the provider that makes the model, the newest version, never a variant unless named (issue 34, point 13)", () => {
+  const cases: [what: string, name: string, env: Record<string, string>, chosen: string][] = [
+    ["opus, with Anthropic and Copilot signed in, is Anthropic's", "opus", { ANTHROPIC_API_KEY: API_KEY, ...COPILOT }, "anthropic/claude-opus-5-5"],
+    ["haiku, with Anthropic and Copilot signed in, is Anthropic's", "haiku", { ANTHROPIC_API_KEY: API_KEY, ...COPILOT }, "anthropic/claude-haiku-5-5"],
+    ["grok, with xAI and OpenRouter signed in, is xAI's newest", "grok", { XAI_API_KEY: "xai-print0123456789abcdefghijklmnopqrstuvwxyz", ...OPENROUTER }, "xai/grok-4.7"],
+    ["kimi, with Kimi and OpenRouter signed in, is Kimi's", "kimi", { KIMI_API_KEY: "sk-kimi-print0123456789abcdefghijklmnop", ...OPENROUTER }, "kimi-coding/kimi-for-coding"],
+    ["gpt, with Codex and OpenRouter signed in, is Codex's newest", "gpt", { CODEX_ACCESS_TOKEN: "codex-print-0123456789abcdefghij", ...OPENROUTER }, "openai-codex/gpt-6.2-sol"],
+    ["grok, with only OpenRouter, is the newest by version and not a :batch variant", "grok", OPENROUTER, "openrouter/x-ai/grok-4.20"],
+    ["opus, with only OpenRouter, is not a :batch variant", "opus", OPENROUTER, "openrouter/anthropic/claude-opus-5.5"],
+    ["a variant named is that variant", "grok-4.7:bat", OPENROUTER, "openrouter/x-ai/grok-4.7:batch"],
+  ];
+  test("claude-sonnet-5, an id both Anthropic and Copilot serve, both signed in, is Anthropic's", async () => {
+    const r = await box.run(["-p", "--model", "claude-sonnet-5", "hi"], { env: { ...fake.env(), ...CLOSED, ANTHROPIC_API_KEY: API_KEY, ...COPILOT } });
+    expect(r.code).toBe(0);
+    expect(fake.messageRequests()[0]!.json!.model).toBe("claude-sonnet-5");
   });
 
+  test("a model the account's own listing left out (pi models --refresh) is passed over for the newest it offers", async () => {
+    fake.models.delete("claude-opus-5-5");
+    try {
+      expect((await box.run(["models", "anthropic", "--refresh"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } })).code).toBe(0);
+      const r = await box.run(["-p", "--model", "opus", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+      expect(r.stderr).toContain("Using anthropic/claude-opus-5 for --model opus.");
+    } finally {
+      fake.models.add("claude-opus-5-5");
+    }
+  });
+
+  for (const [what, name, env, chosen] of cases) {
+    test(`${what} (--model ${name})`, async () => {
+      const r = await box.run(["-p", "--model", name, "hi"], { env: { ...fake.env(), ...CLOSED, ...env } });
+      expect(r.stderr.match(/Using (\S+) for --model/)?.[1] ?? `exit ${r.code}: ${r.stderr.trim()}`).toBe(chosen);
+    });
+  }
   test("without --model, pi -p uses the model the session last chose (settings.json)", async () => {
     const { writeSettings } = await import("../../src/app/settings.ts");
     await writeSettings({ PI_CODING_AGENT_DIR: box.agentDir }, { model: "anthropic/claude-sonnet-4-6" });

@@ -74,10 +74,11 @@ describe("choosing a model", () => {
     expect(["anthropic/claude-haiku-5-5", "github-copilot/claude-haiku-5.5"]).toContain(both);
   });
 
-  test("the same id on two usable providers is ambiguous, naming both; with one of them usable it is that one", async () => {
-    await expect(selectModel({ env, model: "claude-sonnet-5", fallbackProvider: "anthropic", usable: (p) => p === "anthropic" || p === "github-copilot" })).rejects.toThrow(
-      "--model claude-sonnet-5 is anthropic/claude-sonnet-5, github-copilot/claude-sonnet-5; name one as provider/id",
+  test("the same id on two usable makers' providers is ambiguous, naming both; on a maker and a gateway it is the maker's; with one of them usable it is that one", async () => {
+    await expect(selectModel({ env, model: "gpt-6.2-sol", fallbackProvider: "anthropic", usable: (p) => p === "openai" || p === "openai-codex" })).rejects.toThrow(
+      "--model gpt-6.2-sol is openai-codex/gpt-6.2-sol, openai/gpt-6.2-sol; name one as provider/id",
     );
+    expect(qualified(await selectModel({ env, model: "claude-sonnet-5", fallbackProvider: "anthropic", usable: (p) => p === "anthropic" || p === "github-copilot" }))).toBe("anthropic/claude-sonnet-5");
     expect(qualified(await selectModel({ env, model: "claude-sonnet-5", fallbackProvider: "anthropic", usable: (p) => p === "github-copilot" }))).toBe("github-copilot/claude-sonnet-5");
   });
 

@@ -8,6 +8,7 @@ const DEFAULT_MODEL = "gpt-6.1-sol";
 export const githubCopilot: ProviderDescriptor = {
   id: "github-copilot",
   displayName: "GitHub Copilot",
+  gateway: true,
   aliases: ["copilot", "github", "gh"],
   sources: [
     {

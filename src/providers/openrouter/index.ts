@@ -4,6 +4,7 @@ import type { ProviderDescriptor } from "../types.ts";
 export const openrouter: ProviderDescriptor = {
   id: "openrouter",
   displayName: "OpenRouter",
+  gateway: true,
   aliases: ["open-router"],
   sources: [{ type: "stored" }, { type: "env", variable: "OPENROUTER_API_KEY", kind: "api_key" }],
   tokenShapes: [/\bsk-or-v1-[a-f0-9]{16,}/g],

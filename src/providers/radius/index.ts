@@ -11,6 +11,7 @@ import type { ProviderDescriptor } from "../types.ts";
 export const radius: ProviderDescriptor = {
   id: "radius",
   displayName: "Radius (pi gateway)",
+  gateway: true,
   aliases: ["gateway", "pi-gateway"],
   sources: [{ type: "stored" }, { type: "env", variable: "RADIUS_API_KEY", kind: "api_key" }],
   tokenShapes: [],
