@@ -186,11 +186,11 @@ describe.skipIf(!hasTmux)("the session for a new user", () => {
   test("the session talks in its own words: /model and /login, not CLI flags", async () => {
     term.start([PI_BIN], env(), { width: 120, height: 30 });
     await term.waitFor(/›/);
-    // The same id on two providers, neither signed in: ambiguous, in the session's words.
-    term.send("/model claude-sonnet-5", true);
+    // The same id on two makers' providers, neither signed in: ambiguous, in the session's words.
+    term.send("/model gpt-6.2-sol", true);
     term.send("Enter");
     let screen = await term.waitFor(/name one as provider\/id/);
-    expect(screen).toContain("/model claude-sonnet-5 is anthropic/claude-sonnet-5, github-copilot/claude-sonnet-5");
+    expect(screen).toContain("/model gpt-6.2-sol is openai-codex/gpt-6.2-sol, openai/gpt-6.2-sol");
     expect(screen).not.toContain("--model");
     term.send("hello", true);
     term.send("Enter");
