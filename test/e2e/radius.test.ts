@@ -139,7 +139,8 @@ describe("using the radius login", () => {
   });
 
   test("a login the reference made (no gateway named, its catalog in gatewayConfig) lists that catalog and answers through its baseUrl, asking the gateway for no listing (issue 31)", async () => {
-    const { PI_RADIUS_URL: _gateway, ...noGateway }: Record<string, string> = env();
+    // The reference's login names no gateway: it was made at the configured one, where its catalog's base is.
+    const noGateway: Record<string, string> = env();
     const gatewayConfig = { baseUrl: `${fake.url}/v1`, models: fake.models };
     box.writeStore({ radius: { ...fake.storedLogin(HOUR, true), gatewayConfig } });
     const listed = await box.run(["models", "radius"], { env: noGateway });
@@ -153,6 +154,39 @@ describe("using the radius login", () => {
     expect(fake.requests.filter((q) => q.path === "/v1/config")).toHaveLength(0);
     // The login itself is left as the reference wrote it.
     expect(box.readStore().radius.gatewayConfig).toEqual(gatewayConfig);
+  });
+
+  test("a catalog whose baseUrl names another host gets no token: the models are asked at the gateway itself (issue 34, point 2)", async () => {
+    const elsewhere = new FakeRadius().start();
+    try {
+      fake.servedAt = `${elsewhere.url}/v1`;
+      box.writeStore({ radius: fake.storedLogin(HOUR) });
+      expect((await box.run(["models", "radius", "--refresh"], { env: env() })).code).toBe(0);
+      const r = await box.run(["-p", "--model", "radius/balanced", "hi"], { env: env() });
+      expect(r.code).toBe(0);
+      expect(elsewhere.requests).toHaveLength(0);
+      expect(fake.messageRequests()).toHaveLength(1);
+    } finally {
+      elsewhere.stop();
+    }
+  });
+
+  test("models listed by gateway A, then a login at gateway B: B's token goes only to B, and A's refusal makes no refresh at B (issue 34, point 2)", async () => {
+    const gatewayA = new FakeRadius().start();
+    try {
+      box.writeStore({ radius: gatewayA.storedLogin(HOUR) });
+      expect((await box.run(["models", "radius", "--refresh"], { env: env({ PI_RADIUS_URL: gatewayA.url }) })).code).toBe(0);
+      // Now signed in at B (this test's fake); pi-models.json still holds A's catalog.
+      box.writeStore({ radius: fake.storedLogin(HOUR) });
+      const r = await box.run(["-p", "--model", "radius/balanced", "hi"], { env: env() });
+      expect(r.code).toBe(0);
+      expect(gatewayA.messageRequests()).toHaveLength(0);
+      expect(fake.messageRequests()).toHaveLength(1);
+      expect(fake.tokenRequests()).toHaveLength(0);
+      expect(gatewayA.requests.filter((q) => q.headers.authorization?.includes(box.readStore().radius.access))).toHaveLength(0);
+    } finally {
+      gatewayA.stop();
+    }
   });
 
   test("a refresh goes to the gateway the login names, even when PI_RADIUS_URL names another", async () => {

@@ -38,6 +38,8 @@ export interface GatewayModel {
 export class FakeRadius extends LoopbackServer {
   /** The authorization page discovery names: this server's by default, or what a hostile gateway names. */
   authorizationPage: string | undefined;
+  /** Where the catalog says models are served (default: this gateway's /v1). */
+  servedAt: string | undefined;
   readonly requests: RadiusRequest[] = [];
   readonly faults: Fault[] = [];
   persistentFault: Fault | undefined;
@@ -69,6 +71,7 @@ export class FakeRadius extends LoopbackServer {
 
   reset(): void {
     this.authorizationPage = undefined;
+    this.servedAt = undefined;
     this.requests.length = 0;
     this.faults.length = 0;
     this.persistentFault = undefined;
@@ -237,7 +240,7 @@ export class FakeRadius extends LoopbackServer {
 
   private config(req: RadiusRequest): Response {
     if (!this.authorized(req)) return gatewayError(401, "sign in to the gateway", "unauthorized");
-    return Response.json({ baseUrl: `${this.url}/v1`, models: this.models });
+    return Response.json({ baseUrl: this.servedAt ?? `${this.url}/v1`, models: this.models });
   }
 
   private messages(req: RadiusRequest): Response {

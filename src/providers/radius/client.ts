@@ -62,8 +62,27 @@ export function piMessagesBody(request: ChatRequest): Record<string, unknown> {
   };
 }
 
+/**
+ * Where a model is asked: the catalog's base when it is on the credential's own gateway, else
+ * that gateway's `/v1`. A token is only ever sent to the gateway that issued it (or, for an
+ * API key, the one it was set for): a catalog may name any host, and pi keeps one catalog per
+ * provider, so it may be another gateway's.
+ */
+function servedAt(listed: string | undefined, gateway: string): string {
+  const own = `${gateway}/v1`;
+  return (listed && sameOrigin(listed, gateway) ? listed : own).replace(/\/+$/, "");
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
 async function* chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
-  const base = (request.info?.baseUrl ?? `${gatewayOf(credential)}/v1`).replace(/\/+$/, "");
+  const base = servedAt(request.info?.baseUrl, gatewayOf(credential));
   const url = `${base}/messages`;
   const res = await openStream({
     url,
@@ -120,16 +139,17 @@ async function listModels(credential: Credential): Promise<ModelInfo[]> {
   const url = gatewayEndpoints(gatewayOf(credential)).configUrl;
   const res = await httpRequest({ method: "GET", url, headers: { Authorization: `Bearer ${credential.token}` }, purpose: "listing the gateway's models" });
   if (res.status !== 200) throw failure({ status: res.status, text: res.text, headers: res.headers, url }, credential);
-  const models = catalogFromConfig(parseJson(res.text));
+  const models = catalogFromConfig(parseJson(res.text), gatewayOf(credential));
   if (!models) throw callFailed("bad_response", "listing the gateway's models", `${safeHost(url)} sent a catalog pi cannot read`, "try again later");
   return models;
 }
 
 /**
  * A gateway's catalog (`{baseUrl, models}`), from `/v1/config` or from the `gatewayConfig` a
- * reference login keeps; undefined when it is not one.
+ * reference login keeps; undefined when it is not one. A base on another host than the
+ * gateway that sent the catalog is not taken: its models are the gateway's own `/v1`.
  */
-export function catalogFromConfig(value: unknown): ModelInfo[] | undefined {
+export function catalogFromConfig(value: unknown, gateway?: string): ModelInfo[] | undefined {
   const config = gatewayConfig.safeParse(value);
   let baseUrl: string | undefined;
   try {
@@ -138,6 +158,7 @@ export function catalogFromConfig(value: unknown): ModelInfo[] | undefined {
     baseUrl = undefined;
   }
   if (!config.success || !baseUrl) return undefined;
+  if (gateway && !sameOrigin(baseUrl, gateway)) baseUrl = `${gateway}/v1`;
   return config.data.models.flatMap((raw) => {
     const m = gatewayModel.safeParse(raw);
     if (!m.success) return [];
