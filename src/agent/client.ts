@@ -6,8 +6,12 @@
 import { type Stats, lstatSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { PiError } from "../core/errors.ts";
+import { notify } from "../core/notice.ts";
 import { registerSecret } from "../core/redact.ts";
 import { ANSWER_TIMEOUT_MS, type AgentAnswer, type AgentRequest, MAX_RESPONSE } from "./protocol.ts";
+
+/** After this long without an answer, the far side says what it waits for. */
+const TELL_AFTER_MS = 1_000;
 
 export async function askAgent(socketPath: string, request: AgentRequest, timeoutMs = ANSWER_TIMEOUT_MS): Promise<AgentAnswer> {
   const unreachable = (why: string) =>
@@ -27,6 +31,11 @@ export async function askAgent(socketPath: string, request: AgentRequest, timeou
       fn();
     };
     const timer = setTimeout(() => settle(() => reject(unreachable(`gave no answer within ${Math.round(timeoutMs / 1000)} s`))), timeoutMs);
+    // Silence while the agent's owner is asked (`--confirm`) would look like a hang.
+    const tell = setTimeout(() => {
+      if (!settled) notify({ kind: "waiting", text: `waiting for the pi agent at ${socketPath} to answer (with --confirm, its owner is asked first)…` });
+    }, TELL_AFTER_MS);
+    tell.unref();
     Bun.connect({
       unix: socketPath,
       socket: {

@@ -4,7 +4,9 @@
  * platform cannot say; the agent then relies on the socket's 0700 directory alone.
  */
 
+import { readFileSync } from "node:fs";
 import { openLibc } from "../core/libc.ts";
+import { stripControls } from "../core/text.ts";
 
 export interface Peer {
   uid: number;
@@ -36,4 +38,15 @@ export function peerOf(fd: number | undefined): Peer | undefined {
   const SO_PEERCRED = 17;
   if (libc.symbols.getsockopt!(fd, SOL_SOCKET, SO_PEERCRED, cred, len) !== 0) return undefined;
   return { pid: cred[0]!, uid: cred[1]! >>> 0 };
+}
+
+/** The peer's program name (Linux's /proc/<pid>/comm: "ssh" for a forwarded socket), for the owner's question; undefined elsewhere. */
+export function processName(pid: number | undefined): string | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const name = stripControls(readFileSync(`/proc/${pid}/comm`, "utf8")).trim().slice(0, 32);
+    return name || undefined;
+  } catch {
+    return undefined;
+  }
 }

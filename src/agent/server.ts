@@ -27,8 +27,12 @@ export interface AgentOptions {
   providers?: ReadonlySet<string>;
   /** Epoch ms after which nothing is served. */
   until?: number;
-  /** Asked for each new client (by pid, where known) before it is served; undefined: no question. */
-  confirm?(peer: Peer | undefined, provider: string): Promise<boolean>;
+  /**
+   * Asked before every request is served (what it is for: "anthropic token"), as ssh-agent -c
+   * asks for every signature: a pid is no client's identity — over `ssh -R` every far process
+   * is the one local ssh. Undefined: no question.
+   */
+  confirm?(peer: Peer | undefined, what: string): Promise<boolean>;
   log(line: string): void;
   onStop(): void;
 }
@@ -37,7 +41,6 @@ type Conn = { buffer: string; done: boolean; timer?: Timer; peer?: Peer; refusal
 
 export function serveAgent(options: AgentOptions): { stop(): void } {
   const myUid = process.getuid?.();
-  const approved = new Set<number>();
   let confirming: Promise<unknown> = Promise.resolve();
 
   const who = (peer: Peer | undefined) => (peer ? `uid ${peer.uid}${peer.pid ? ` pid ${peer.pid}` : ""}` : "an unknown peer");
@@ -46,6 +49,16 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
     if (request.op === "stop") return { v: 1, ok: true, stopping: true };
     if (options.until !== undefined && Date.now() >= options.until) {
       return refuse("expired", `this agent's lifetime ended at ${new Date(options.until).toLocaleTimeString()}; start another with \`pi agent\` on the machine that holds the logins`);
+    }
+    if (request.op !== "status" && options.providers && !options.providers.has(request.provider)) {
+      return refuse("not_served", `this agent does not serve ${request.provider} (it serves: ${[...options.providers].join(", ") || "nothing"})`);
+    }
+    if (options.confirm) {
+      const what = request.op === "status" ? "which logins it holds" : request.op === "usage" ? `${request.provider} usage figures` : `${request.provider} token`;
+      // One question at a time on the one terminal.
+      const asked = confirming.then(() => options.confirm!(peer, what));
+      confirming = asked.catch(() => false);
+      if (!(await asked)) return refuse("refused", `the agent's owner did not allow this client (${who(peer)}) ${request.op === "status" ? "to see which logins it holds" : `to use ${request.provider}`}`);
     }
     if (request.op === "status") {
       const view = await readStoreView(options.store, options.env);
@@ -59,19 +72,9 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
       }
       return { v: 1, ok: true, status: { providers, until: options.until ?? null } };
     }
-    if (options.providers && !options.providers.has(request.provider)) {
-      return refuse("not_served", `this agent does not serve ${request.provider} (it serves: ${[...options.providers].join(", ") || "nothing"})`);
-    }
     if (request.op === "usage") {
       const { usageOf } = await import("../app/usage.ts");
       return { v: 1, ok: true, usage: await usageOf(options.store, findProvider(request.provider), { env: options.env, refresh: request.refresh }) };
-    }
-    if (options.confirm && !(peer?.pid !== undefined && approved.has(peer.pid))) {
-      // One question at a time on the one terminal.
-      const asked = confirming.then(() => options.confirm!(peer, request.provider));
-      confirming = asked.catch(() => false);
-      if (!(await asked)) return refuse("refused", `the agent's owner did not allow this client (${who(peer)}) to use ${request.provider}`);
-      if (peer?.pid !== undefined) approved.add(peer.pid);
     }
     const provider = findProvider(request.provider);
     const credential = await resolveCredential(provider, { store: options.store, env: options.env, minValidityMs: request.minValidityMs ?? 0 });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
-import { PI_BIN, Sandbox, storedLogin, until } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
 /**
@@ -366,6 +366,41 @@ describe("the limits its owner sets", () => {
     expect(r.exitCode).toBe(4);
   });
 
+  test.skipIf(!hasTmux)("--confirm asks for every request, as ssh-agent -c does — a second token from the same pid (all of ssh -R's far processes are one), a usage and a status request; the far side says it waits (issue 34, point 4)", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const term = new TmuxSession(home.root);
+    try {
+      const sock = join(home.root, "confirm-each.sock");
+      term.start([PI_BIN, "agent", "--confirm", "--socket", sock], { ...home.baseEnv(), ...fake.env(), TERM: "xterm-256color" }, { width: 140, height: 30 });
+      await until(() => statSync(sock, { throwIfNoEntry: false }) !== undefined, "the agent's socket");
+      // This test process is the one peer pid of every request, as ssh is for a forwarded socket.
+      const first = raw(sock, `${JSON.stringify({ v: 1, op: "token", provider: "anthropic" })}\n`);
+      await term.waitFor(/anthropic token to pid \d+ .*\? \[y\/N\]/);
+      term.send("y", true);
+      term.send("Enter");
+      expect((await first).ok).toBe(true);
+      const second = raw(sock, `${JSON.stringify({ v: 1, op: "token", provider: "anthropic" })}\n`);
+      await term.waitFor(/\[y\/N\] y[\s\S]*anthropic token to pid \d+ .*\? \[y\/N\] *$/m);
+      term.send("n", true);
+      term.send("Enter");
+      expect(await second).toMatchObject({ ok: false, code: "refused" });
+      const usage = raw(sock, `${JSON.stringify({ v: 1, op: "usage", provider: "anthropic" })}\n`);
+      await term.waitFor(/anthropic usage figures to pid \d+ .*\? \[y\/N\]/);
+      term.send("n", true);
+      term.send("Enter");
+      expect(await usage).toMatchObject({ ok: false, code: "refused" });
+      const status = far.spawn(["status"], farEnv(sock));
+      const waiting = await readUntil(status.stderr, /waiting for the pi agent.*--confirm/);
+      await term.waitFor(/which logins it holds to pid \d+ .*\? \[y\/N\]/);
+      term.send("y", true);
+      term.send("Enter");
+      await waiting.rest();
+      expect(await status.exited).toBe(0);
+    } finally {
+      term.stop();
+    }
+  });
+
   test.skipIf(!hasTmux)("--confirm asks on the agent's terminal; a refusal is a clear error on the far side", async () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
     const term = new TmuxSession(home.root);
@@ -374,14 +409,14 @@ describe("the limits its owner sets", () => {
       term.start([PI_BIN, "agent", "--confirm", "--socket", sock], { ...home.baseEnv(), ...fake.env(), TERM: "xterm-256color" }, { width: 120, height: 20 });
       await until(() => statSync(sock, { throwIfNoEntry: false }) !== undefined, "the agent's socket");
       const asking = far.run(["token", "anthropic"], { env: farEnv(sock) });
-      await term.waitFor(/serve anthropic to pid \d+ \(uid \d+\)\? \[y\/N\]/);
+      await term.waitFor(/serve the anthropic token to pid \d+ \(pi, uid \d+\)\? \[y\/N\]/);
       term.send("n", true);
       term.send("Enter");
       const r = await asking;
       expect(r.code).toBe(4);
       expect(r.stderr).toContain("did not allow this client");
       const next = far.run(["token", "anthropic"], { env: farEnv(sock) });
-      await term.waitFor(/serve anthropic to pid \d+ \(uid \d+\)\? \[y\/N\] n[\s\S]*serve anthropic/);
+      await term.waitFor(/serve the anthropic token to pid \d+ \(pi, uid \d+\)\? \[y\/N\] n[\s\S]*serve the anthropic token/);
       term.send("y", true);
       term.send("Enter");
       expect((await next).code).toBe(0);

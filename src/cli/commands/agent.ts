@@ -19,7 +19,7 @@ const command = defineCommand({
   args: {
     providers: { type: "string", description: "serve only these providers (comma-separated; default: all)", valueHint: "ids" },
     for: { type: "string", description: "stop serving after this long (e.g. 8h)", valueHint: "duration" },
-    confirm: { type: "boolean", description: "ask on this terminal before serving each new client (stays in the foreground)", default: false },
+    confirm: { type: "boolean", description: "ask on this terminal before serving each request (stays in the foreground)", default: false },
     stay: { type: "boolean", description: "keep running after the shell that started it ends", default: false },
     foreground: { type: "boolean", description: "serve in this process instead of the background (logs on stderr)", default: false },
     socket: { type: "string", description: "where to listen (default: a new 0700 directory under the runtime dir)", valueHint: "path" },
@@ -209,11 +209,13 @@ async function stopAgent(env: NodeJS.ProcessEnv): Promise<number> {
   return EXIT.ok;
 }
 
-/** `--confirm`: one y/N question on this terminal per new client. */
-async function confirmOnTerminal(peer: { uid: number; pid?: number } | undefined, provider: string): Promise<boolean> {
+/** `--confirm`: one y/N question on this terminal for every request, naming what it is for and who asks. */
+async function confirmOnTerminal(peer: { uid: number; pid?: number } | undefined, what: string): Promise<boolean> {
   const { askLine } = await import("../../terminal/terminal-io.ts");
-  const who = peer ? `pid ${peer.pid ?? "?"} (uid ${peer.uid})` : "a client";
-  const answer = await askLine(`pi agent: serve ${provider} to ${who}? [y/N] `).catch(() => undefined);
+  const { processName } = await import("../../agent/peer.ts");
+  const name = processName(peer?.pid);
+  const who = peer ? `pid ${peer.pid ?? "?"} (${name ? `${name}, ` : ""}uid ${peer.uid})` : "a client";
+  const answer = await askLine(`pi agent: serve the ${what} to ${who}? [y/N] `).catch(() => undefined);
   return /^\s*y(es)?\s*$/i.test(answer ?? "");
 }
 
