@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs pi: downloads the release archive for this machine, SHA256SUMS and its signature,
-# checks the signature with the release key below (where openssl is installed) and the
-# archive against SHA256SUMS, and puts the binary in place atomically. Re-running upgrades.
+# checks the signature with the release key below (openssl is required) and the archive
+# against SHA256SUMS, and puts the binary in place atomically. Re-running upgrades; it never
+# replaces a newer pi with an older release unless PI_INSTALL_VERSION names it.
 #
 #   curl -fsSL <release location>/install.sh | sh
 #
@@ -107,7 +108,9 @@ case "$RELEASE_KEY_PEM" in
         fail "SHA256SUMS is not signed by pi's release key: it may have been tampered with; nothing was installed"
       say "Signature of SHA256SUMS checked."
     else
-      say "openssl is not installed, so the signature of SHA256SUMS could not be checked (the checksum still is); install openssl to check it."
+      # A checksum from the same server proves nothing about who made the binary: without the
+      # signature checked, nothing is installed.
+      fail "openssl is not installed, so the signature of SHA256SUMS cannot be checked and nothing was installed; install openssl (apt-get install openssl, apk add openssl, dnf install openssl) and run this again"
     fi
     ;;
 esac
@@ -139,6 +142,19 @@ chmod 755 "$staged"
 if ! version="$("$staged" --version 2>/dev/null)"; then
   rm -f "$staged"
   fail "the $name build does not run on this machine (wrong C library? set PI_INSTALL_LIBC=musl or glibc); nothing was installed"
+fi
+# A mirror may keep serving an older signed release as the latest: it never replaces a newer
+# pi unless PI_INSTALL_VERSION asks for that release by name.
+numbers() { printf '%s\n' "$1" | awk '{ v = $2; sub(/^v/, "", v); sub(/[-+].*/, "", v); print v }'; }
+older() {
+  awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, "."); m = split(b, y, "."); k = n > m ? n : m;
+    for (i = 1; i <= k; i++) { if ((x[i] + 0) < (y[i] + 0)) exit 0; if ((x[i] + 0) > (y[i] + 0)) exit 1 } exit 1 }'
+}
+if [ -z "${PI_INSTALL_VERSION:-}" ] && [ -x "$INSTALL_DIR/pi" ] && current="$("$INSTALL_DIR/pi" --version 2>/dev/null)"; then
+  if older "$(numbers "$version")" "$(numbers "$current")"; then
+    rm -f "$staged"
+    fail "$BASE_URL offers $(numbers "$version") as the latest, older than the $(numbers "$current") in $INSTALL_DIR; nothing was installed (set PI_INSTALL_VERSION=v$(numbers "$version") to go back on purpose)"
+  fi
 fi
 mv -f "$staged" "$INSTALL_DIR/pi" || { rm -f "$staged"; fail "cannot replace $INSTALL_DIR/pi"; }
 say "Installed $version to $INSTALL_DIR/pi"

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TARGETS, buildAll } from "../../scripts/build.ts";
@@ -172,6 +172,39 @@ describe("scripts/install.sh", () => {
     expect(statSync(join(dir, "pi")).ino).not.toBe(before);
     expect(second.out).not.toContain("is not on your PATH");
     expect(readdirSync(dir)).toEqual(["pi"]);
+  });
+
+  test("without openssl to check the signature, nothing is installed, and it says how to get openssl (issue 34, point 6)", async () => {
+    tamper = false;
+    // Every tool install.sh uses, but no openssl: a slim image.
+    const bin = join(work, "no-openssl-bin");
+    mkdirSync(bin, { recursive: true });
+    for (const tool of ["sh", "uname", "mktemp", "curl", "wget", "sha256sum", "shasum", "awk", "tar", "gzip", "mkdir", "find", "cp", "chmod", "mv", "rm", "ls", "ldd", "grep", "cat", "printf", "dirname", "basename"]) {
+      const found = Bun.which(tool);
+      if (found && !existsSync(join(bin, tool))) symlinkSync(found, join(bin, tool));
+    }
+    const r = await install({ PATH: bin });
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain("openssl is not installed, so the signature of SHA256SUMS cannot be checked and nothing was installed");
+    expect(r.err).toContain("apt-get install openssl");
+    expect(existsSync(join(r.dir, "pi"))).toBe(false);
+  });
+
+  test("an older signed release offered as the latest never replaces a newer pi, unless PI_INSTALL_VERSION names it (issue 34, point 6)", async () => {
+    tamper = false;
+    const dir = join(work, "newer");
+    mkdirSync(dir, { recursive: true });
+    const newer = "#!/bin/sh\necho 'pi 99.1.0 (commit 0123456789ab, linux-x64)'\n";
+    writeFileSync(join(dir, "pi"), newer, { mode: 0o755 });
+    const r = await install({ PI_INSTALL_DIR: dir });
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain("older than the 99.1.0 in");
+    expect(r.err).toContain("PI_INSTALL_VERSION=v");
+    expect(readFileSync(join(dir, "pi"), "utf8")).toBe(newer);
+    expect(readdirSync(dir)).toEqual(["pi"]);
+    const named = await install({ PI_INSTALL_DIR: dir, PI_INSTALL_VERSION: "v0.1.0" });
+    expect(named.code).toBe(0);
+    expect(readFileSync(join(dir, "pi"), "utf8")).not.toBe(newer);
   });
 
   test("refuses a tampered archive: non-zero exit, nothing installed", async () => {
