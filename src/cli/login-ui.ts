@@ -8,7 +8,7 @@
 import { PiError } from "../core/errors.ts";
 import { stripControls } from "../core/text.ts";
 import type { LoginUI, Question } from "../providers/types.ts";
-import { openBrowser, whyNoBrowser } from "../terminal/browser.ts";
+import { LINK_OPENED_TWICE, openBrowser, whyNoBrowser } from "../terminal/browser.ts";
 import { writeErr } from "../terminal/output.ts";
 import { readLineFromStdin, readMaskedLine } from "../terminal/prompt.ts";
 import { selectOne } from "../terminal/select.ts";
@@ -45,7 +45,7 @@ export function lineLoginUI(options: { interactive: boolean; browserWanted: bool
     // Written raw: the URL must stay one unbroken, undecorated line that can be copied whole.
     showUrl: (url) => process.stderr.write(`\n${stripControls(url)}\n\n`),
     showCode,
-    openBrowser: (url) => openBrowser(url, where),
+    openBrowser: (url) => openBrowser(url, where, () => cancel.abort(new PiError("interrupted", LINK_OPENED_TWICE))),
     canOpenBrowser: () => whyNoBrowser(where) === undefined,
     progress: (line) => (line === undefined ? clearStatusLine() : statusLine(line)),
     ask,

@@ -47,21 +47,35 @@ export function withoutCredentials(env: NodeJS.ProcessEnv): Record<string, strin
   return out;
 }
 
-export async function openBrowser(url: string, where: BrowserEnvironment): Promise<boolean> {
+/**
+ * Opens `url` in a browser. On this machine's own desktop the browser gets a one-time local
+ * link to it (launch-link.ts: a command line is readable by every local user); `onStolen` is
+ * called if that link is opened twice. Over SSH, $BROWSER may hand the URL to another
+ * machine, where this machine's loopback means nothing: it gets the URL itself.
+ */
+export async function openBrowser(url: string, where: BrowserEnvironment, onStolen: () => void = () => {}): Promise<boolean> {
   const reason = whyNoBrowser(where);
   if (reason) {
     debug(`not opening a browser: ${reason}`);
     return false;
   }
-  const argv = openerCommand(url, where.env, where.platform);
+  const remote = Boolean(where.env.SSH_CONNECTION || where.env.SSH_CLIENT || where.env.SSH_TTY);
+  const link = remote ? undefined : (await import("./launch-link.ts")).oneTimeLink(url, onStolen);
+  const argv = openerCommand(link?.url ?? url, where.env, where.platform);
   try {
     const child = Bun.spawn(argv, { env: withoutCredentials(where.env), stdin: "ignore", stdout: "ignore", stderr: "ignore" });
     // An opener that fails at once (not installed, no handler) counts as not opened.
     const early = await Promise.race([child.exited, Bun.sleep(1500).then(() => undefined)]);
     child.unref();
-    return early === undefined || early === 0;
+    const opened = early === undefined || early === 0;
+    if (!opened) link?.close();
+    return opened;
   } catch (error) {
     debug(`could not start ${argv[0]}: ${String(error)}`);
+    link?.close();
     return false;
   }
 }
+
+/** Why a sign-in is cancelled when its one-time link was opened twice. */
+export const LINK_OPENED_TWICE = "the sign-in link was opened twice, so someone else on this computer may have it; the sign-in was cancelled and nothing was changed — run it again";

@@ -8,7 +8,7 @@ import { PiError } from "../core/errors.ts";
 import { redact } from "../core/redact.ts";
 import { stripControls } from "../core/text.ts";
 import type { LoginUI, Question } from "../providers/types.ts";
-import { openBrowser, whyNoBrowser } from "../terminal/browser.ts";
+import { LINK_OPENED_TWICE, openBrowser, whyNoBrowser } from "../terminal/browser.ts";
 import { osc52 } from "../terminal/terminal-io.ts";
 import { Editor } from "./editor.ts";
 import { Selector } from "../terminal/selector.ts";
@@ -59,7 +59,7 @@ export function sessionLoginUI(surface: SessionSurface, cancel: AbortController)
       process.stdout.write(osc52(code));
       return true;
     },
-    openBrowser: (url) => openBrowser(url, where),
+    openBrowser: (url) => openBrowser(url, where, () => cancel.abort(new PiError("interrupted", LINK_OPENED_TWICE))),
     canOpenBrowser: () => whyNoBrowser(where) === undefined,
     progress: (line) => surface.progress(line === undefined ? undefined : plain(line)),
     async ask(question, signal) {

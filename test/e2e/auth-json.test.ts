@@ -114,20 +114,27 @@ describe("auth.json, when it exists", () => {
   });
 
   test("a pi killed in the instant after it made the lock directory, before noting it anywhere, leaves it for the next pi to take over at once — not after 30 s", async () => {
-    writeAuth({ anthropic: storedLogin(fake.issueFamily(), -1000) });
-    fake.latencyMs = [20_000, 20_000];
-    const victim = box.spawn(["token"], fake.env());
-    await until(() => existsSync(lockDir()) && fake.requests.length > 0, "the first pi's refresh under the lock directory");
-    victim.kill("SIGKILL");
-    await victim.exited;
-    // What a kill between mkdir and any later write leaves: the directory alone.
-    rmSync(`${authPath()}.pi-refdir`, { force: true });
-    fake.latencyMs = [0, 0];
-    const started = Date.now();
-    const r = await box.run(["token"], { env: fake.env(), timeoutMs: 40_000 });
-    expect(r.code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(5000);
-    expect(existsSync(lockDir())).toBe(false);
+    // A fake of its own: the killed pi's refresh stays asleep in it for 20 s, and must not
+    // land (as a replay) in whichever test runs then.
+    const slow = new FakeAnthropic().start();
+    try {
+      writeAuth({ anthropic: storedLogin(slow.issueFamily(), -1000) });
+      slow.latencyMs = [20_000, 20_000];
+      const victim = box.spawn(["token"], slow.env());
+      await until(() => existsSync(lockDir()) && slow.requests.length > 0, "the first pi's refresh under the lock directory");
+      victim.kill("SIGKILL");
+      await victim.exited;
+      // What a kill between mkdir and any later write leaves: the directory alone.
+      rmSync(`${authPath()}.pi-refdir`, { force: true });
+      slow.latencyMs = [0, 0];
+      const started = Date.now();
+      const r = await box.run(["token"], { env: slow.env(), timeoutMs: 40_000 });
+      expect(r.code).toBe(0);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(existsSync(lockDir())).toBe(false);
+    } finally {
+      slow.stop();
+    }
   }, 60_000);
 
   test("pi holds the lock directory for the whole refresh, renewing it so the reference never finds it stale", async () => {

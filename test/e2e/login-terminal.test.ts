@@ -103,7 +103,14 @@ describe.skipIf(!hasTmux)("pi login anthropic on a terminal", () => {
     const url = URL_LINE.exec(screen)![1]!;
     expect(new URL(url).searchParams.get("redirect_uri")).toMatch(/^http:\/\/localhost:\d+\/callback$/);
     await until(() => existsSync(record) && readFileSync(record, "utf8").endsWith("\n"), "the browser script's record");
-    expect(readFileSync(record, "utf8")).toBe(`${url}\n`);
+    // The browser's command line (which every local user can read in /proc) carries a one-time
+    // local link, not the sign-in URL with its state and PKCE challenge (issue 34, point 7).
+    const link = readFileSync(record, "utf8").trim();
+    expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/open\/[\w-]{32,}$/);
+    expect(link).not.toContain(new URL(url).searchParams.get("state")!);
+    const opened = await fetch(link, { redirect: "manual" });
+    expect(opened.status).toBe(302);
+    expect(opened.headers.get("location")).toBe(url);
     expect(screen).toContain("A browser window should have opened");
     // The browser follows the consent page's redirect back to pi.
     expect((await fetch(url)).status).toBe(200);
@@ -111,6 +118,25 @@ describe.skipIf(!hasTmux)("pi login anthropic on a terminal", () => {
     expect(done).toContain("Logged in to Anthropic");
     expect(done).toContain("[exit 0]");
     expect(done).not.toContain("Paste the redirect URL (or wait for the browser): •");
+  });
+
+  test("a one-time link opened a second time (someone read it from the browser's command line and went first) cancels the sign-in, saying why (issue 34, point 7)", async () => {
+    const script = `${box.root}/browser.sh`;
+    const record = `${box.root}/browser-args`;
+    writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$@" > '${record}'\n`);
+    chmodSync(script, 0o755);
+    term.start([PI_BIN, "login", "anthropic"], env({ BROWSER: script, DISPLAY: ":0", PI_OAUTH_CALLBACK_PORT: "0" }));
+    await term.waitFor(/Paste the redirect URL \(or wait for the browser\):/);
+    await until(() => existsSync(record) && readFileSync(record, "utf8").endsWith("\n"), "the browser script's record");
+    const link = readFileSync(record, "utf8").trim();
+    expect((await fetch(link, { redirect: "manual" })).status).toBe(302);
+    const second = await fetch(link, { redirect: "manual" });
+    expect(second.status).toBe(410);
+    expect(second.headers.get("location")).toBeNull();
+    const done = await term.waitFor(/\[exit \d+\]/);
+    expect(done).toContain("the sign-in link was opened twice");
+    expect(done).not.toContain("[exit 0]");
+    expect(existsSync(box.storePath)).toBe(false);
   });
 
   test("without a provider, a selector offers the providers and Enter starts that provider's sign-in", async () => {

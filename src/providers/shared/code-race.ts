@@ -48,7 +48,8 @@ export async function raceForCode<T>(options: CodeRaceOptions<T>): Promise<T> {
     stop.timer = setTimeout(() => {
       reject(new PiError("timeout", `no sign-in arrived within ${Math.round(timeoutMs / 60_000) || 1} minute(s); run \`${options.loginHint}\` again`));
     }, timeoutMs);
-    stop.onAbort = () => reject(new PiError("interrupted", "login cancelled; nothing was changed"));
+    // The UI may say why it cancelled (a sign-in link opened twice); else the person did.
+    stop.onAbort = () => reject(ui.signal.reason instanceof PiError ? ui.signal.reason : new PiError("interrupted", "login cancelled; nothing was changed"));
     if (ui.signal.aborted) stop.onAbort();
     else ui.signal.addEventListener("abort", stop.onAbort, { once: true });
   });

@@ -101,7 +101,7 @@ async function countdown<T>(options: DevicePollOptions<T>, ms: number, deadline:
   const { ui } = options;
   const until = Math.min(Date.now() + ms, deadline);
   for (;;) {
-    if (ui.signal.aborted) throw new PiError("interrupted", "login cancelled; nothing was changed");
+    if (ui.signal.aborted) throw ui.signal.reason instanceof PiError ? ui.signal.reason : new PiError("interrupted", "login cancelled; nothing was changed");
     const left = Math.max(deadline - Date.now(), 0);
     ui.progress(`Waiting for approval at ${options.verificationUri} … ${describeSpan(left)} left (${ui.cancelKey} to stop)`);
     const rest = until - Date.now();
