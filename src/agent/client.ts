@@ -5,7 +5,7 @@
 
 import { type Stats, lstatSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { PiError } from "../core/errors.ts";
+import { type ErrorCode, PiError } from "../core/errors.ts";
 import { notify } from "../core/notice.ts";
 import { registerSecret } from "../core/redact.ts";
 import { ANSWER_TIMEOUT_MS, type AgentAnswer, type AgentRequest, MAX_RESPONSE } from "./protocol.ts";
@@ -106,6 +106,31 @@ export function checkSocketOwner(socketPath: string): void {
 
 /** An agent's refusal as the error a local command would give. */
 export function agentRefusal(answer: Extract<AgentAnswer, { ok: false }>): PiError {
-  const code = answer.code === "not_logged_in" || answer.code === "no_credential" ? answer.code : answer.code === "network" || answer.code === "timeout" || answer.code === "rate_limited" || answer.code === "server_error" ? "network" : "provider_refused";
-  return new PiError(code, `the pi agent: ${answer.message.slice(0, 400)}`);
+  return new PiError(farSideCode(answer.code), `the pi agent: ${answer.message.slice(0, 400)}`);
+}
+
+/**
+ * What an agent's refusal is on this side, so its exit code means what it means locally: a
+ * provider it does not serve, or a login it lacks, is "no credential" (3); a request no token
+ * can meet is the caller's to change (2); an agent at the end of its time, or one that cannot
+ * reach the provider now, is temporary (5); a refusal by the provider or the agent's owner is 4.
+ */
+function farSideCode(code: string): ErrorCode {
+  switch (code) {
+    case "not_logged_in":
+    case "no_credential":
+    case "not_served":
+      return "no_credential";
+    case "usage":
+      return "usage";
+    case "expired":
+    case "network":
+    case "timeout":
+    case "rate_limited":
+    case "server_error":
+    case "lock_timeout":
+      return "network";
+    default:
+      return "provider_refused";
+  }
 }

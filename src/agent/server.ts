@@ -10,6 +10,7 @@
  * the log for every request (provider, peer, outcome; never a secret).
  */
 
+import { readFileSync } from "node:fs";
 import { resolveCredential } from "../app/credentials.ts";
 import { PiError } from "../core/errors.ts";
 import { redact } from "../core/redact.ts";
@@ -38,9 +39,31 @@ export interface AgentOptions {
 }
 
 type Conn = { buffer: string; done: boolean; timer?: Timer; peer?: Peer; refusal?: AgentAnswer };
+type Socket = { write(data: string): number; end(): void; data: Conn };
+
+/**
+ * How many connections are open at once, at most: well inside the process's descriptor limit,
+ * so a client holding idle connections can never take the last descriptor (a refresh needs
+ * some: the store, its lock, the network). When full, the connection idle longest — one that
+ * sent no request — makes way for the new one; a client that asks at once is never the one.
+ */
+function connectionLimit(): number {
+  let soft = 1024;
+  try {
+    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
+    const n = Number(line?.split(/\s{2,}/)[1]);
+    if (Number.isFinite(n) && n > 0) soft = n;
+  } catch {
+    // Not Linux: the usual limit.
+  }
+  return Math.max(4, Math.min(256, Math.floor(soft / 4)));
+}
 
 export function serveAgent(options: AgentOptions): { stop(): void } {
   const myUid = process.getuid?.();
+  const limit = connectionLimit();
+  /** Open connections in the order they came; those without a request yet may be dropped for a new one. */
+  const open = new Set<Socket>();
   let confirming: Promise<unknown> = Promise.resolve();
 
   const who = (peer: Peer | undefined) => (peer ? `uid ${peer.uid}${peer.pid ? ` pid ${peer.pid}` : ""}` : "an unknown peer");
@@ -51,7 +74,8 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
       return refuse("expired", `this agent's lifetime ended at ${new Date(options.until).toLocaleTimeString()}; start another with \`pi agent\` on the machine that holds the logins`);
     }
     if (request.op !== "status" && options.providers && !options.providers.has(request.provider)) {
-      return refuse("not_served", `this agent does not serve ${request.provider} (it serves: ${[...options.providers].join(", ") || "nothing"})`);
+      const served = [...options.providers];
+      return refuse("not_served", `this agent does not serve ${request.provider} (it serves: ${served.join(", ") || "nothing"}); on the machine that holds the logins, start one with \`pi agent --providers ${[...served, request.provider].join(",")}\``);
     }
     if (options.confirm) {
       const what = request.op === "status" ? "which logins it holds" : request.op === "usage" ? `${request.provider} usage figures` : `${request.provider} token`;
@@ -95,6 +119,19 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
       open(socket) {
         const conn: Conn = { buffer: "", done: false, peer: peerOf((socket as unknown as { fd?: number }).fd) };
         socket.data = conn;
+        if (open.size >= limit) {
+          const idle = [...open].find((s) => !s.data.done && s.data.buffer === "");
+          if (idle) {
+            options.log(`dropped ${who(idle.data.peer)}: idle while ${limit} connections were open`);
+            finish(idle, refuse("busy", `no request, while ${limit} connections were open`));
+            open.delete(idle);
+          } else {
+            options.log(`refused ${who(conn.peer)}: ${limit} connections already open`);
+            socket.end();
+            return;
+          }
+        }
+        open.add(socket);
         if (myUid !== undefined && conn.peer && conn.peer.uid !== myUid) {
           options.log(`refused ${who(conn.peer)}: another user`);
           // Answered once its request is in (closing on unread data would reset the connection, and the refusal be lost).
@@ -137,7 +174,9 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
           },
           (error: unknown) => {
             // A provider's words may quote what it was sent: nothing secret leaves through the socket.
-            const message = redact(error instanceof PiError ? error.message : String(error));
+            let message = redact(error instanceof PiError ? error.message : String(error));
+            // Advice to sign in is for the agent's machine, not the far one that reads it.
+            if (error instanceof PiError && (error.code === "no_credential" || error.code === "not_logged_in")) message = `on the machine running this agent: ${message}`;
             options.log(`${describe(parsed)} for ${who(conn.peer)}: failed (${error instanceof PiError ? error.code : "internal"})`);
             finish(socket, { v: 1, ok: false, code: error instanceof PiError ? error.code : "internal", message }, true);
           },
@@ -145,9 +184,11 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
       },
       close(socket) {
         clearTimeout(socket.data?.timer);
+        open.delete(socket);
       },
       error(socket) {
         clearTimeout(socket.data?.timer);
+        open.delete(socket);
       },
     },
   });
@@ -166,7 +207,7 @@ function refuse(code: string, message: string): AgentAnswer {
   return { v: 1, ok: false, code, message };
 }
 
-function finish(socket: { write(data: string): number; end(): void; data: Conn }, reply: AgentAnswer, already = false): void {
+function finish(socket: Socket, reply: AgentAnswer, already = false): void {
   if (!already) socket.data.done = true;
   clearTimeout(socket.data.timer);
   socket.write(`${JSON.stringify(reply)}\n`);

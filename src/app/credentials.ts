@@ -274,7 +274,7 @@ async function use(provider: ProviderDescriptor, state: SourceState, options: Re
   }
   if (!needsRefresh(login, minValidityMs)) return credentialFrom(provider, "stored", login);
   const lifetime = login[LIFETIME_FIELD];
-  if (typeof lifetime === "number" && minValidityMs > 0 && minValidityMs >= lifetime) throw neverValidLongEnough(provider, lifetime, minValidityMs);
+  if (typeof lifetime === "number" && minValidityMs > 0 && minValidityMs > longestValidity(lifetime)) throw neverValidLongEnough(provider, lifetime, minValidityMs);
   // Loaded only now: a valid token never pays for the refresh machinery.
   const { refreshLogin } = await import("./refresh.ts");
   const fresh = await refreshLogin(options.store, provider, login, { minValidityMs });
@@ -285,13 +285,22 @@ async function use(provider: ProviderDescriptor, state: SourceState, options: Re
 }
 
 /**
- * A validity asked for that no token of this provider has: a usage error, said before any
+ * The most validity pi will refresh for, given the lifetime of the provider's tokens: a
+ * minute or a tenth of it short. Asked for more, a new token would meet it only for moments,
+ * and every request a little later would refresh again.
+ */
+function longestValidity(lifetimeMs: number): number {
+  return Math.max(0, lifetimeMs - Math.max(60_000, lifetimeMs / 10));
+}
+
+/**
+ * A validity asked for that no token of this provider keeps: a usage error, said before any
  * refresh once pi has seen a token's lifetime — not a refresh on every call, none enough.
  */
 function neverValidLongEnough(provider: ProviderDescriptor, lifetimeMs: number, minValidityMs: number): PiError {
   return new PiError(
     "usage",
-    `${provider.displayName} issues tokens that stay valid for about ${describeSpan(lifetimeMs)}, so --min-validity ${describeSpan(minValidityMs)} can never be met; ask for less than ${describeSpan(lifetimeMs)} (pi refreshes when less than that is left)`,
+    `${provider.displayName} issues tokens that stay valid for about ${describeSpan(lifetimeMs)}, so --min-validity ${describeSpan(minValidityMs)} cannot be kept up; ask for at most ${describeSpan(longestValidity(lifetimeMs))} (pi refreshes when less than that is left)`,
   );
 }
 

@@ -89,7 +89,7 @@ async function withAgent(statuses: ProviderStatus[], env: NodeJS.ProcessEnv): Pr
       expires: expires === undefined ? null : new Date(expires).toISOString(),
       expiresIn: expires === undefined ? null : describeExpiry(expires),
       expired: expires === undefined ? null : Date.now() >= expires,
-      renewable: true,
+      renewable: p.kind !== "api_key",
     };
   });
 }
@@ -199,6 +199,7 @@ function expiryText(s: ProviderStatus): string {
     return s.renewable ? `the access token ${s.expiresIn} — renewed on next use` : `${s.expiresIn} — cannot be renewed; run \`pi login ${s.id}\``;
   }
   if (s.source === "models.json") return "never (an API key)";
+  if (s.source === "agent") return s.kind === "api_key" ? "never (an API key, held by the agent)" : "unknown (held by the agent)";
   if (s.source !== "stored") return "unknown (set in the environment)";
   if (s.kind === "api_key") return "never (an API key)";
   return s.neverExpires ? "never (a key that does not expire)" : "unknown (a token without expiry information)";

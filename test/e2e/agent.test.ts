@@ -83,6 +83,27 @@ async function raw(sock: string, line: string): Promise<Record<string, unknown>>
 }
 
 describe("the far side uses the agent", () => {
+  test("a validity asked for just under a token's lifetime makes one refresh, then a clear error — not a refresh on every request (issue 34, point 9)", async () => {
+    // Tokens live 10 minutes; pi counts 5 of them (its margin): a lifetime of 5 minutes.
+    fake.expiresIn = 600;
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    const { sock } = await startAgent();
+    const codes: number[] = [];
+    let said = "";
+    for (let i = 0; i < 5; i++) {
+      const r = await far.run(["token", "anthropic", "--min-validity", "298s"], { env: farEnv(sock) });
+      codes.push(r.code);
+      said ||= r.code === 0 ? "" : r.stderr;
+      await Bun.sleep(700); // time passing, so the token has less than 298 s left at the next request
+    }
+    expect(fake.tokenRequests()).toHaveLength(1);
+    // Served while the one new token meets it (a second or two), then refused, never refreshed again.
+    expect(codes[0]).toBe(0);
+    expect(codes.at(-1)).toBe(2);
+    expect(codes.every((c) => c === 0 || c === 2)).toBe(true);
+    expect(said).toContain("ask for at most 4 minutes");
+  });
+
   test("pi token and pi -p work with no login there, and nothing secret is written there", async () => {
     const tokens = fake.issueFamily();
     home.writeStore({ anthropic: storedLogin(tokens, 3_600_000) });
@@ -314,12 +335,47 @@ describe("the far side uses the agent", () => {
 });
 
 describe("the limits its owner sets", () => {
+  test("a client holding idle connections never takes the agent's last descriptors: a real request still goes through at once (issue 34, point 9)", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const sock = join(home.root, "flood.sock");
+    // A small descriptor limit, so the flood reaches it.
+    const agent = Bun.spawn(["prlimit", "--nofile=48:48", PI_BIN, "agent", "--foreground", "--socket", sock], { env: { ...home.baseEnv(), ...fake.env() }, stdout: "pipe", stderr: "pipe" });
+    const idle: { end(): void }[] = [];
+    try {
+      await until(() => statSync(sock, { throwIfNoEntry: false }) !== undefined, "the agent's socket");
+      for (let i = 0; i < 80; i++) {
+        idle.push(await Bun.connect({ unix: sock, socket: { data() {}, error() {}, close() {} } }).catch(() => ({ end() {} })));
+      }
+      const started = Date.now();
+      const r = await far.run(["token", "anthropic"], { env: farEnv(sock) });
+      expect(r.code).toBe(0);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(agent.exitCode).toBeNull();
+    } finally {
+      for (const c of idle) c.end();
+      agent.kill();
+      await agent.exited;
+    }
+  });
+
   test("--providers: a provider not served is refused, saying which are", async () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
     const { sock } = await startAgent(["--providers", "anthropic"]);
     const r = await far.run(["token", "github-copilot"], { env: farEnv(sock) });
-    expect(r.code).toBe(4);
-    expect(r.stderr).toContain("this agent does not serve github-copilot (it serves: anthropic)");
+    // As a provider with no credential here: exit 3, with what would serve it.
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("this agent does not serve github-copilot (it serves: anthropic); on the machine that holds the logins, start one with `pi agent --providers anthropic,github-copilot`");
+  });
+
+  test("far-side words name the agent's machine: an API key it holds is not \"set in the environment\", and a missing login is to be made there (issue 34, point 18)", async () => {
+    home.writeStore({ anthropic: { type: "api_key", key: "sk-ant-api03-held-by-the-agent-0123456789" } });
+    const { sock } = await startAgent();
+    const status = await far.run(["status", "anthropic"], { env: farEnv(sock) });
+    expect(status.stdout).toContain("never (an API key, held by the agent)");
+    expect(status.stdout).not.toContain("set in the environment");
+    const missing = await far.run(["token", "openai-codex"], { env: farEnv(sock) });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain("on the machine running this agent:");
   });
 
   test("--for: after its lifetime the agent serves nothing, and goes", async () => {
