@@ -11,7 +11,7 @@ import { PiError, isPiError } from "../core/errors.ts";
 import { disableCoreDumps } from "../core/harden.ts";
 import { agentDir, joinPath } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
-import { isTokenText } from "../core/text.ts";
+import { isTokenText, stripControls } from "../core/text.ts";
 import type { LoginContext, LoginMethod, LoginUI, ProviderDescriptor } from "../providers/types.ts";
 import { installationId, readSettingsFile } from "./settings.ts";
 import { checkAgentFile } from "../store/agent-file.ts";
@@ -206,7 +206,9 @@ export async function existingLogin(agentStore: CredentialStore, env: NodeJS.Pro
     const view = await readStoreView(account === undefined ? agentStore : await storeForAccount(agentStore, provider, account), env);
     const stored = describeSources(provider, view, env).find((s) => s.source === "stored")?.stored;
     if (!stored) return undefined;
-    return stored.type === "api_key" ? "with an API key" : typeof stored.email === "string" ? `as ${stored.email}` : "with a stored login";
+    // The email is the provider's text (from an ID token): one line of it, no control sequences.
+    const email = typeof stored.email === "string" ? stripControls(stored.email).replace(/\s+/g, " ").trim().slice(0, 80) : "";
+    return stored.type === "api_key" ? "with an API key" : email ? `as ${email}` : "with a stored login";
   } catch {
     return undefined;
   }

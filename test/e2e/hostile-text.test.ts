@@ -191,6 +191,21 @@ describe.skipIf(!hasTmux)("on a terminal", () => {
     expect(title()).not.toContain("pwned");
   });
 
+  test("an email an ID token named, drawn by /login in the session, keeps its text and loses its control sequences: no colours, no title, no clipboard (issue 34, point 12)", async () => {
+    // As a stored login holds it when it came before pi checked emails' shape.
+    box.writeStore({ openai: { type: "oauth", access: "oai-access-hostile-email-0123456789", refresh: "oai-refresh-hostile-email-0123456789", expires: Date.now() + 3_600_000, email: `ada${HOSTILE}@example.com` } });
+    term.start([PI_BIN], env({ ANTHROPIC_API_KEY: "sk-ant-api03-hostile-email-0123456789" }), { width: 140, height: 30 });
+    await term.waitFor(/\/help for commands/);
+    term.send("/login openai", true);
+    term.send("Enter");
+    const screen = await term.waitFor(/Already logged in to .* as ada/);
+    expect(screen).toMatch(/as ada.*red.*@example\.com/);
+    expect(title()).not.toContain("pwned");
+    const raw = Bun.spawnSync(["tmux", "-S", `${box.root}/tmux.sock`, "capture-pane", "-p", "-e"]).stdout.toString();
+    expect(raw).not.toMatch(/\x1b\[(?:31|41)m/);
+    term.send("Escape");
+  });
+
   test("the browser pi opens gets no credential from pi's environment", async () => {
     const script = `${box.root}/browser.sh`;
     const record = `${box.root}/browser-env`;

@@ -94,7 +94,7 @@ export function accountOf(idToken: string | undefined): { email?: string; plan?:
   const claims = idToken ? jwtClaims(idToken) : undefined;
   if (!claims) return {};
   const auth = claims[AUTH_CLAIM] as { chatgpt_plan_type?: unknown } | undefined;
-  const email = typeof claims.email === "string" && /^[^\s@]{1,64}@[^\s@]{1,255}$/.test(claims.email) ? claims.email : undefined;
+  const email = typeof claims.email === "string" && /^[^\s@\x00-\x1f\x7f-\x9f]{1,64}@[^\s@\x00-\x1f\x7f-\x9f]{1,255}$/.test(claims.email) ? claims.email : undefined;
   const plan = typeof auth?.chatgpt_plan_type === "string" && /^[\w-]{1,32}$/.test(auth.chatgpt_plan_type) ? auth.chatgpt_plan_type : undefined;
   return { ...(email ? { email } : {}), ...(plan ? { plan } : {}) };
 }

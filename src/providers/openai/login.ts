@@ -133,5 +133,5 @@ export async function loginWithToken(token: string, context: LoginContext): Prom
 /** The email the ID token names, for `pi status`; only its shape is trusted, nothing else is read from it. */
 function emailOf(idToken: string | undefined): string | undefined {
   const email = idToken ? jwtClaims(idToken)?.email : undefined;
-  return typeof email === "string" && /^[^\s@]{1,64}@[^\s@]{1,255}$/.test(email) ? email : undefined;
+  return typeof email === "string" && /^[^\s@\x00-\x1f\x7f-\x9f]{1,64}@[^\s@\x00-\x1f\x7f-\x9f]{1,255}$/.test(email) ? email : undefined;
 }
