@@ -128,6 +128,13 @@ const FOREIGN_COMMANDS: Record<string, string> = {
   "setup-token": "`pi login` to sign in, and `pi token` to print the token a script needs",
   signin: "`pi login`",
   signout: "`pi logout`",
+  upgrade: "`pi update` (replaces a downloaded pi with the latest release)",
+  doctor: "`pi status` (what is signed in, where it is kept, what is wrong)",
+};
+
+/** Commands pi is expected to have one day: said so, with what serves meanwhile. */
+const NOT_YET: Record<string, string> = {
+  exec: "`pi token`, which prints a fresh credential for another program: `ANTHROPIC_API_KEY=$(pi token anthropic) your-command`",
 };
 
 /**
@@ -153,7 +160,9 @@ function refuseCommandLikeWords(argv: readonly string[]): void {
     throw new PiError("usage", `\`pi ${word}\` is the coding agent's (the reference program's); pi is its sign-in and model layer and does not manage its packages, settings or MCP servers — run it with the coding agent, or see \`pi --help\` for pi's commands`);
   }
   const foreign = FOREIGN_COMMANDS[word];
-  if (foreign) throw new PiError("usage", `"${first}" is not a pi command; pi's are ${foreign}; ${asQuestion}`);
+  if (foreign) throw new PiError("usage", `"${first}" is not a pi command; pi's ${foreign.includes(" and ") ? "are" : "is"} ${foreign}; ${asQuestion}`);
+  const later = NOT_YET[word];
+  if (later) throw new PiError("usage", `"${first}" is not a pi command yet; pi's is ${later}; ${asQuestion}`);
   const near = closest(word, Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([n]) => n), 2);
   if (near) throw new PiError("usage", `unknown command "${first}"; did you mean \`pi ${near}\`? (${asQuestion})`);
 }

@@ -33,6 +33,30 @@ afterEach(() => box.cleanup());
 
 const env = () => ({ ...fake.env(), ...gh.env() });
 
+describe("API keys for the providers that also take one (issue 34, point 18)", () => {
+  for (const [id, key, name] of [
+    ["xai", "xai-withtoken0123456789abcdefghijklmnop", "xAI"],
+    ["kimi-coding", "sk-kimi-withtoken0123456789abcdefghij", "Kimi Code"],
+    ["meta", "meta-withtoken0123456789abcdefghijklmn", "Meta"],
+  ] as const) {
+    test(`pi login ${id} --with-token stores the key as the reference stores one, said once`, async () => {
+      const r = await box.run(["login", id, "--with-token"], { stdin: `${key}\n` });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Stored the API key for ${name}[^\n]* in \\S*auth\\.json \\(readable only by you\\)\\.\\n$`));
+      expect(box.readStore()[id]).toEqual({ type: "api_key", key });
+      const token = await box.run(["token", id]);
+      expect(token.stdout).toBe(`${key}\n`);
+    });
+  }
+
+  test("a key of xAI's known shape is checked for it: anything else is refused, nothing stored", async () => {
+    const r = await box.run(["login", "xai", "--with-token"], { stdin: "sk-ant-api03-not-an-xai-key-0123456789\n" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("that is not an xAI API key (they begin xai-); nothing was stored");
+    expect(existsSync(box.storePath)).toBe(false);
+  });
+});
+
 describe("pi login anthropic --with-token", () => {
   test("an API key is stored as an api_key entry, served by pi token, and sent as x-api-key", async () => {
     const r = await box.run(["login", "anthropic", "--with-token"], { env: env(), stdin: `${API_KEY}\n` });

@@ -168,6 +168,11 @@ describe("mistakes", () => {
     [["login", "anthropic", "--web"], "unknown option --web (pi's is --method browser)"],
     [["login", "openai-codex", "--device-auth"], "unknown option --device-auth (pi's is --method device-code)"],
     [["login", "anthropic", "--with-api-key"], "unknown option --with-api-key (pi's is --with-token, the key on stdin)"],
+    // Other tools' words, which a session would send to the model (issue 34, point 18).
+    [["upgrade"], '"upgrade" is not a pi command; pi\'s is `pi update`'],
+    [["doctor"], '"doctor" is not a pi command; pi\'s is `pi status`'],
+    [["exec"], '"exec" is not a pi command yet; pi\'s is `pi token`'],
+    [["switch", "anthropik"], 'unknown provider "anthropik"; did you mean anthropic?'],
   ] as const) {
     test(`pi ${typed.join(" ")} says what was meant (exit 2)`, async () => {
       const r = await box.run([...typed]);

@@ -164,9 +164,9 @@ function report(result: LoginResult, json: boolean): number {
   if (json) {
     writeStdout(`${JSON.stringify({ provider: result.provider.id, stored: result.storePath, kind: result.kind, account: result.account })}\n`);
   } else {
-    const what = result.kind === "api_key" ? "Stored the API key for" : "Logged in to";
     const as = result.account === "default" ? "" : ` as account "${result.account}"`;
-    writeOut(`${what} ${result.provider.displayName}${as}. Stored in ${displayPath(result.storePath)} (${result.shared ? "the shared store, sealed with the fleet's key" : "readable only by you"}).`);
+    const where = `${displayPath(result.storePath)} (${result.shared ? "the shared store, sealed with the fleet's key" : "readable only by you"})`;
+    writeOut(result.kind === "api_key" ? `Stored the API key for ${result.provider.displayName}${as} in ${where}.` : `Logged in to ${result.provider.displayName}${as}. Stored in ${where}.`);
     const replaced = replacedWords(result);
     if (replaced) writeOut(replaced);
     const catalog = catalogWords(result);

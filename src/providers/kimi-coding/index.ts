@@ -8,6 +8,7 @@ export const kimiCoding: ProviderDescriptor = {
   sources: [{ type: "stored" }, { type: "env", variable: "KIMI_API_KEY", kind: "api_key" }],
   tokenShapes: [],
   models: { default: "kimi-for-coding", embedded: () => import("./models.ts").then((m) => m.MODELS) },
+  withToken: "a Kimi Code API key",
   loginMethods: [{ id: "device-code", label: "Device code", hint: "enter a code on Kimi's page" }],
   load: () => import("./runtime.ts").then((m) => m.runtime),
 };

@@ -1,3 +1,4 @@
+import { apiKeyLogin } from "../shared/api-key-login.ts";
 import { PiError, callFailed, isPiError, isTemporary } from "../../core/errors.ts";
 import { registerSecret } from "../../core/redact.ts";
 import type { RefreshableLogin, StoredLogin } from "../../core/login.ts";
@@ -61,6 +62,7 @@ async function refresh(stored: RefreshableLogin) {
 }
 
 export const runtime: ProviderRuntime = {
+  loginWithToken: apiKeyLogin("a Kimi Code"),
   login: (_method, ui) => login(ui),
   refresh,
   revoke: async () => ({ revoked: false, note: "Kimi Code has no revocation endpoint; to withdraw the sign-in, remove pi from your Kimi account" }),

@@ -8,6 +8,7 @@ export const meta: ProviderDescriptor = {
   sources: [{ type: "stored" }, { type: "env", variable: "META_API_KEY", kind: "api_key" }],
   tokenShapes: [],
   models: { default: "muse-spark-1.3", embedded: () => import("./models.ts").then((m) => m.MODELS) },
+  withToken: "a Meta API key",
   loginMethods: [{ id: "device-code", label: "Device code", hint: "enter a code on Meta's page" }],
   noUsage: "Meta publishes no usage figures for Muse subscriptions",
   load: () => import("./runtime.ts").then((m) => m.runtime),

@@ -5,6 +5,7 @@
  * session is over.
  */
 
+import { apiKeyLogin } from "../shared/api-key-login.ts";
 import { z } from "zod";
 import { callFailed } from "../../core/errors.ts";
 import { httpRequest, safeHost } from "../../core/http.ts";
@@ -78,6 +79,7 @@ async function refresh(stored: RefreshableLogin) {
 }
 
 export const runtime: ProviderRuntime = {
+  loginWithToken: apiKeyLogin("a Meta"),
   login: (_method, ui) => login(ui),
   refresh,
   revoke: async () => ({ revoked: false, note: "Meta has no revocation endpoint for this sign-in; the key lapses within a day" }),

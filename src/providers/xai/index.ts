@@ -8,6 +8,7 @@ export const xai: ProviderDescriptor = {
   sources: [{ type: "stored" }, { type: "env", variable: "XAI_API_KEY", kind: "api_key" }],
   tokenShapes: [/\bxai-[A-Za-z0-9]{20,}/g],
   models: { default: "grok-4.7", embedded: () => import("./models.ts").then((m) => m.MODELS) },
+  withToken: "an xAI API key (xai-…)",
   loginMethods: [{ id: "device-code", label: "Device code", hint: "enter a code on xAI's page" }],
   load: () => import("./runtime.ts").then((m) => m.runtime),
 };

@@ -1,3 +1,4 @@
+import { apiKeyLogin } from "../shared/api-key-login.ts";
 import { callFailed } from "../../core/errors.ts";
 import { registerSecret } from "../../core/redact.ts";
 import type { RefreshableLogin, StoredLogin } from "../../core/login.ts";
@@ -43,6 +44,7 @@ async function refresh(stored: RefreshableLogin) {
 }
 
 export const runtime: ProviderRuntime = {
+  loginWithToken: apiKeyLogin("an xAI", { pattern: /^xai-[A-Za-z0-9]{20,}$/, begins: "xai-" }),
   login: (_method, ui) => login(ui),
   refresh,
   revoke: async () => ({ revoked: false, note: "xAI has no revocation endpoint for this sign-in; to withdraw it, remove pi from your xAI account's connected apps" }),
