@@ -63,4 +63,5 @@ function envNote(provider: ProviderDescriptor, env: NodeJS.ProcessEnv): string {
   return set.length === 0 ? "" : ` Note: ${set.join(" and ")} still set in the environment.`;
 }
 
-const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+/** A sentence's first letter up — not a name's that is spelt with a small one ("xAI"). */
+const capitalise = (text: string) => (/^[a-z][A-Z]/.test(text) ? text : text.charAt(0).toUpperCase() + text.slice(1));

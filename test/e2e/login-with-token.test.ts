@@ -49,6 +49,16 @@ describe("API keys for the providers that also take one (issue 34, point 18)", (
     });
   }
 
+  test("logging out of an xAI key says where a key is withdrawn, and a sign-in's note keeps xAI's name as it is spelt", async () => {
+    expect((await box.run(["login", "xai", "--with-token"], { stdin: "xai-logout0123456789abcdefghijklmnopqrs\n" })).code).toBe(0);
+    const key = await box.run(["logout", "xai"]);
+    expect(key.stdout).toContain("An API key is withdrawn at console.x.ai, where it was made, not by pi.");
+    box.writeStore({ xai: { type: "oauth", access: "xai-oauth-access-0123456789abcdefghij", refresh: "xai-oauth-refresh-0123456789abcdefghij", expires: Date.now() + 3_600_000 } });
+    const signIn = await box.run(["logout", "xai"]);
+    expect(signIn.stdout).toContain(". xAI has no revocation endpoint");
+    expect(signIn.stdout).not.toContain("XAI");
+  });
+
   test("a key of xAI's known shape is checked for it: anything else is refused, nothing stored", async () => {
     const r = await box.run(["login", "xai", "--with-token"], { stdin: "sk-ant-api03-not-an-xai-key-0123456789\n" });
     expect(r.code).toBe(2);

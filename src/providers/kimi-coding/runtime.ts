@@ -65,7 +65,7 @@ export const runtime: ProviderRuntime = {
   loginWithToken: apiKeyLogin("a Kimi Code"),
   login: (_method, ui) => login(ui),
   refresh,
-  revoke: async () => ({ revoked: false, note: "Kimi Code has no revocation endpoint; to withdraw the sign-in, remove pi from your Kimi account" }),
+  revoke: async (stored) => (stored.type === "api_key" ? { revoked: false, note: "an API key is withdrawn at Kimi Code's console, where it was made, not by pi" } : { revoked: false, note: "Kimi Code has no revocation endpoint; to withdraw the sign-in, remove pi from your Kimi account" }),
   usage: (request) => import("./usage.ts").then((m) => m.kimiUsage(request)),
   client: bearerClient({
     providerId: "kimi-coding",

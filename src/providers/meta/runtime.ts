@@ -82,6 +82,6 @@ export const runtime: ProviderRuntime = {
   loginWithToken: apiKeyLogin("a Meta"),
   login: (_method, ui) => login(ui),
   refresh,
-  revoke: async () => ({ revoked: false, note: "Meta has no revocation endpoint for this sign-in; the key lapses within a day" }),
+  revoke: async (stored) => (stored.type === "api_key" ? { revoked: false, note: "an API key is withdrawn at Meta's developer console, where it was made, not by pi" } : { revoked: false, note: "Meta has no revocation endpoint for this sign-in; the key lapses within a day" }),
   client: bearerClient({ providerId: "meta", name: "Meta", api: "openai-responses", url: (configured) => (process.env.PI_META_API_URL || !configured ? metaEndpoints().responsesUrl : `${configured}/responses`) }),
 };

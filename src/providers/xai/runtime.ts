@@ -47,7 +47,7 @@ export const runtime: ProviderRuntime = {
   loginWithToken: apiKeyLogin("an xAI", { pattern: /^xai-[A-Za-z0-9]{20,}$/, begins: "xai-" }),
   login: (_method, ui) => login(ui),
   refresh,
-  revoke: async () => ({ revoked: false, note: "xAI has no revocation endpoint for this sign-in; to withdraw it, remove pi from your xAI account's connected apps" }),
+  revoke: async (stored) => (stored.type === "api_key" ? { revoked: false, note: "an API key is withdrawn at console.x.ai, where it was made, not by pi" } : { revoked: false, note: "xAI has no revocation endpoint for this sign-in; to withdraw it, remove pi from your xAI account's connected apps" }),
   usage: (request) => import("./usage.ts").then((m) => m.xaiUsage(request)),
   client: bearerClient({ providerId: "xai", name: "xAI", api: "openai-responses", url: (configured) => `${process.env.XAI_BASE_URL || !configured ? xaiEndpoints().apiBase : configured}/responses` }),
 };
