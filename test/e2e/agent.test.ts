@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
@@ -300,7 +300,7 @@ describe("the far side uses the agent", () => {
     const { sock } = await startAgent();
     const stop = await far.run(["agent", "--stop"], { env: { PI_AGENT_SOCK: sock } });
     expect(stop.code).toBe(0);
-    expect(stop.stdout).toContain("unset PI_AGENT_SOCK;");
+    expect(stop.stdout).toContain("unset PI_AGENT_SOCK PI_AGENT_PID;");
     await until(() => !Bun.file(sock).size && !statSync(sock, { throwIfNoEntry: false }), "the socket to go");
   });
 
@@ -331,6 +331,50 @@ describe("the far side uses the agent", () => {
     const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     expect({ code, err }).toEqual({ code: 0, err: "" });
     expect(out).toBe(`${tokens.access}\n`);
+  });
+});
+
+describe("starting and stopping it as a shell does (issue 34, point 18)", () => {
+  test.skipIf(!hasTmux)("Ctrl+C ends an agent in the terminal with its socket and its directory gone", async () => {
+    const tmp = join(home.root, "tmp");
+    mkdirSync(tmp, { mode: 0o700 });
+    const term = new TmuxSession(home.root);
+    try {
+      term.start([PI_BIN, "agent", "--confirm"], { ...home.baseEnv(), ...fake.env(), TMPDIR: tmp, XDG_RUNTIME_DIR: "", TERM: "xterm-256color" }, { width: 160, height: 20 });
+      const screen = await term.waitFor(/PI_AGENT_SOCK='([^']+)'/);
+      const sock = /PI_AGENT_SOCK='([^']+)'/.exec(screen.replace(/\n/g, ""))![1]!;
+      expect(existsSync(sock)).toBe(true);
+      term.send("C-c");
+      await term.waitFor(/\[exit \d+\]/);
+      expect(existsSync(sock)).toBe(false);
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      term.stop();
+    }
+  });
+
+  test("eval \"$(pi agent)\" exports PI_AGENT_PID; a second one in a shell it serves uses that agent; --stop unsets both and the agent's directory goes", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const first = await home.run(["agent"], { env: fake.env() });
+    expect(first.code).toBe(0);
+    const sock = /PI_AGENT_SOCK='([^']+)'/.exec(first.stdout)![1]!;
+    const pid = Number(/PI_AGENT_PID=(\d+); export PI_AGENT_PID;/.exec(first.stdout)![1]);
+    started.push(pid);
+    const served = { ...fake.env(), PI_AGENT_SOCK: sock, PI_AGENT_PID: String(pid) };
+    const again = await home.run(["agent"], { env: served });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`PI_AGENT_SOCK='${sock}'`);
+    expect(again.stdout).toContain(`PI_AGENT_PID=${pid};`);
+    expect(again.stderr).toContain(`already serving this shell on ${sock}; using that one`);
+    const other = await home.run(["agent", "--for", "1h"], { env: served });
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('stop it first (`eval "$(pi agent --stop)"`)');
+    const stop = await home.run(["agent", "--stop"], { env: served });
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toContain("unset PI_AGENT_SOCK PI_AGENT_PID;");
+    await until(() => !existsSync(join(sock, "..")), "the agent's directory to go");
+    const help = await home.run(["agent", "--help"]);
+    expect(help.stdout).toContain('eval "$(pi agent --stop)"');
   });
 });
 

@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { agentSocket } from "../../app/credentials.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
+import { onExitCleanup } from "../../core/shutdown.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { writeErr, writeStdout } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
@@ -25,10 +26,21 @@ const command = defineCommand({
     socket: { type: "string", description: "where to listen (default: a new 0700 directory under the runtime dir)", valueHint: "path" },
     stop: { type: "boolean", description: "stop the agent at PI_AGENT_SOCK", default: false },
     parent: { type: "string", description: "the pid whose end ends the agent (set by pi itself)", valueHint: "pid", hidden: true },
+    "own-dir": { type: "boolean", description: "the socket's directory is the agent's own, removed when it ends (set by pi itself)", default: false, hidden: true },
   },
-  examples: ['eval "$(pi agent)"', `pi agent --providers ${PROVIDERS[0]!.id} --for 8h`, "ssh -R /tmp/pi-$USER.sock:$PI_AGENT_SOCK host", "pi agent --stop"],
+  examples: ['eval "$(pi agent)"', `eval "$(pi agent --providers ${PROVIDERS[0]!.id} --for 8h)"`, 'ssh -R "/run/user/$(ssh host id -u)/pi-agent.sock:$PI_AGENT_SOCK" host', 'eval "$(pi agent --stop)"'],
   async run(args, context) {
     if (args.stop) return stopAgent(context.env);
+    // This shell is served already: a second `eval "$(pi agent)"` (a nested shell, a re-read
+    // profile) uses that agent rather than start another beside it.
+    const serving = await agentServingHere(context.env);
+    if (serving) {
+      const asked = args.providers !== undefined || args.for !== undefined || args.socket !== undefined || args.confirm || args.foreground || args.stay;
+      if (asked) throw new PiError("usage", `an agent already serves this shell at ${serving.socket}${serving.pid ? ` (pid ${serving.pid})` : ""}; stop it first (\`eval "$(pi agent --stop)"\`), or unset PI_AGENT_SOCK to start another beside it`);
+      writeStdout(shellLines(serving.socket, serving.pid));
+      writeErr(`pi agent: already serving this shell on ${serving.socket}; using that one`);
+      return EXIT.ok;
+    }
     const providers = args.providers === undefined ? undefined : new Set(args.providers.split(",").map((id) => findProvider(id.trim()).id));
     const lifetime = args.for === undefined ? undefined : parseDuration(args.for, "--for");
     // An agent that serves for no time serves nothing: a mistake to say, not an agent to start.
@@ -45,6 +57,11 @@ const command = defineCommand({
     const { serveAgent } = await import("../../agent/server.ts");
     const log = agentLog(Boolean(process.stderr.isTTY));
     let stopped = false;
+    const ownsDir = !args.socket || args["own-dir"];
+    const removeAll = () => {
+      rmSync(socketPath, { force: true });
+      if (ownsDir) rmSync(dirname(socketPath), { recursive: true, force: true });
+    };
     const served = await listenPrivately(socketPath, () =>
       serveAgent({
         socketPath,
@@ -61,11 +78,18 @@ const command = defineCommand({
       if (stopped) return;
       stopped = true;
       served.stop();
-      rmSync(socketPath, { force: true });
-      if (!args.socket) rmSync(dirname(socketPath), { recursive: true, force: true });
       log(`${why}; the socket is gone`);
+      removeAll();
+      forget();
       resolveDone();
     };
+    // Ctrl+C, SIGTERM, a closed terminal: the socket and the agent's directory go with it, so
+    // no far side finds a dead socket and `pi agent` starts cleanly next time.
+    const forget = onExitCleanup(() => {
+      log("stopped by a signal; the socket is gone");
+      served.stop();
+      removeAll();
+    });
     let resolveDone!: () => void;
     const done = new Promise<void>((resolve) => (resolveDone = resolve));
     if (args.foreground || args.confirm) writeStdout(shellLines(socketPath, process.pid));
@@ -74,17 +98,28 @@ const command = defineCommand({
       if (until !== undefined && Date.now() >= until) finish("its lifetime ended");
       if (parent !== undefined && !alive(parent)) finish("the shell that started it ended");
     }, 1000);
-    for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(signal, () => finish(`${signal} received`));
     await done;
     clearInterval(watch);
     return EXIT.ok;
   },
 });
 
-/** `PI_AGENT_SOCK=…; export PI_AGENT_SOCK;` as ssh-agent prints them, for `eval`. */
-function shellLines(socketPath: string, pid: number): string {
+/** `PI_AGENT_SOCK=…; export PI_AGENT_SOCK;` and its pid, as ssh-agent prints them, for `eval`. */
+function shellLines(socketPath: string, pid: number | undefined): string {
   const quoted = `'${socketPath.replaceAll("'", `'\\''`)}'`;
-  return `PI_AGENT_SOCK=${quoted}; export PI_AGENT_SOCK;\necho pi agent pid ${pid};\n`;
+  const pidLines = pid === undefined ? "" : `PI_AGENT_PID=${pid}; export PI_AGENT_PID;\necho pi agent pid ${pid};\n`;
+  return `PI_AGENT_SOCK=${quoted}; export PI_AGENT_SOCK;\n${pidLines}`;
+}
+
+/** The agent PI_AGENT_SOCK names, when one answers there: this shell is served already. */
+async function agentServingHere(env: NodeJS.ProcessEnv): Promise<{ socket: string; pid: number | undefined } | undefined> {
+  const socket = agentSocket(env);
+  if (!socket || !existsSync(socket)) return undefined;
+  const { askAgent } = await import("../../agent/client.ts");
+  const answer = await askAgent(socket, { v: 1, op: "status" }, 2_000).catch(() => undefined);
+  if (!answer?.ok) return undefined;
+  const pid = Number(env.PI_AGENT_PID);
+  return { socket, pid: Number.isInteger(pid) && pid > 0 ? pid : undefined };
 }
 
 /**
@@ -174,7 +209,7 @@ function agentLog(toTerminal: boolean): (line: string) => void {
 
 /** Starts the agent as its own process, waits until it answers, and prints the lines to eval. */
 async function startInBackground(socketPath: string, args: Record<string, unknown> & { parent?: number }): Promise<number> {
-  const argv = [process.execPath, "agent", "--foreground", "--socket", socketPath];
+  const argv = [process.execPath, "agent", "--foreground", "--socket", socketPath, "--own-dir"];
   if (typeof args.providers === "string") argv.push("--providers", args.providers);
   if (typeof args.for === "string") argv.push("--for", args.for);
   if (args.parent === undefined) argv.push("--stay");
@@ -205,7 +240,12 @@ async function stopAgent(env: NodeJS.ProcessEnv): Promise<number> {
   const { askAgent } = await import("../../agent/client.ts");
   const answer = await askAgent(socket, { v: 1, op: "stop" }, 5_000);
   if (!answer.ok) throw new PiError("provider_refused", `the agent at ${socket} did not stop: ${answer.message}`);
-  writeStdout("unset PI_AGENT_SOCK;\necho pi agent stopped;\n");
+  if (process.stdout.isTTY) {
+    // Not being eval'd: the lines would only be shown. Say what they would have done.
+    writeErr(`pi agent at ${socket} stopped. This shell still names it: \`unset PI_AGENT_SOCK PI_AGENT_PID\` (next time, \`eval "$(pi agent --stop)"\` does that too)`);
+  } else {
+    writeStdout("unset PI_AGENT_SOCK PI_AGENT_PID;\necho pi agent stopped;\n");
+  }
   return EXIT.ok;
 }
 
