@@ -40,10 +40,19 @@ for (const profile of Object.values(DEVICE_PROFILES)) {
       return debugPass ? { ...result, stderr: withoutDebugLines(result.stderr) } : result;
     }
 
+    test("a page whose address carries the code as code= is shown whole, on its own line — the code is for the person to see (issue 34, point 18)", async () => {
+      fake.deviceAnswer = { user_code: "WXYZ-2345", verification_uri_complete: `${profile.page}?code=WXYZ-2345` };
+      const d = await deviceLogin();
+      d.proc.kill();
+      await d.proc.exited;
+      expect(d.seen.text).toContain(`\n${profile.page}?code=WXYZ-2345\n`);
+      expect(d.seen.text).not.toContain("code=[");
+    });
+
     test("signs in with a device code: the exact device form, the page that fills the code in, pending and slow_down ridden out, the login stored 0600", async () => {
       fake.pollScript = ["pending", "slow_down", "pending"];
       const d = await deviceLogin();
-      expect(d.seen.text).toContain(`Open ${profile.page}?user_code=${d.code} and enter this code (the page may fill it in for you):`);
+      expect(d.seen.text).toContain(`Open this page and enter this code (the page may fill it in for you):\n\n${profile.page}?user_code=${d.code}\n`);
       expect(fake.enterCode(d.code)).toBe(true);
       const r = await finish(d);
       expect(r.code).toBe(0);

@@ -55,7 +55,9 @@ export async function runDeviceFlow(ui: LoginUI, spec: DeviceFlowSpec): Promise<
     throw callFailed("bad_response", "sign-in", `${safeHost(spec.deviceUrl)} named no ${spec.httpsOnly ? "https" : "web"} page to approve the code on`, "try again later, and report it if it persists");
   }
 
-  ui.info(`Open ${page} and enter this code${page === trustedPage(device.verification_uri_complete, spec) ? " (the page may fill it in for you)" : ""}:`);
+  // The page on its own line, whole: a `code=` in it is the code shown below, for the person.
+  ui.info(`Open this page and enter this code${page === trustedPage(device.verification_uri_complete, spec) ? " (the page may fill it in for you)" : ""}:`);
+  ui.showUrl(page);
   const copied = ui.showCode(device.user_code);
   const opened = await ui.openBrowser(page);
   ui.info([copied ? "Where the terminal allows it, the code is on your clipboard too." : "", opened ? "A browser window should have opened." : ""].filter(Boolean).join(" ") || `Waiting for you to approve pi at ${spec.name}.`);
