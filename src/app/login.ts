@@ -249,7 +249,12 @@ export interface StartedLogin {
   url: string;
   expiresAt: number;
   pendingPath: string;
+  /** Earlier sign-ins of this provider still pending (each still finishable): when they were started. */
+  alsoPending: number[];
 }
+
+/** Sign-ins of one provider kept pending at once: a second `--start` never drops the first. */
+const MAX_PENDING = 5;
 
 export async function startLogin(env: NodeJS.ProcessEnv, provider: ProviderDescriptor, options: Readonly<Record<string, string>>): Promise<StartedLogin> {
   const runtime = await provider.load();
@@ -261,9 +266,10 @@ export async function startLogin(env: NodeJS.ProcessEnv, provider: ProviderDescr
   const now = Date.now();
   const entry: PendingEntry = { createdAt: now, expiresAt: now + PENDING_TTL_MS, secrets: pending.secrets };
   const all = await readPending(env);
-  all[provider.id] = entry;
+  const earlier = (all[provider.id] ?? []).filter((e) => e.expiresAt > now).slice(-(MAX_PENDING - 1));
+  all[provider.id] = [...earlier, entry];
   await writePending(env, all);
-  return { url: pending.url, expiresAt: entry.expiresAt, pendingPath: pendingPath(env) };
+  return { url: pending.url, expiresAt: entry.expiresAt, pendingPath: pendingPath(env), alsoPending: earlier.map((e) => e.createdAt) };
 }
 
 export async function finishLogin(target: LoginPlace, provider: ProviderDescriptor, answer: string, account?: string): Promise<LoginResult> {
@@ -274,23 +280,40 @@ export async function finishLogin(target: LoginPlace, provider: ProviderDescript
     throw new PiError("usage", `${provider.displayName} has no two-step sign-in; run \`pi login ${provider.id}\``);
   }
   const all = await readPending(env);
-  const entry = all[provider.id];
-  if (!entry) throw new PiError("usage", `no sign-in to ${provider.displayName} was started here; run \`pi login ${provider.id} --start\` first`);
-  for (const value of Object.values(entry.secrets)) registerSecret(value);
-  if (Date.now() >= entry.expiresAt) {
+  const entries = all[provider.id] ?? [];
+  if (entries.length === 0) throw new PiError("usage", `no sign-in to ${provider.displayName} was started here; run \`pi login ${provider.id} --start\` first`);
+  for (const e of entries) for (const value of Object.values(e.secrets)) registerSecret(value);
+  const live = entries.filter((e) => Date.now() < e.expiresAt);
+  if (live.length === 0) {
     delete all[provider.id];
     await writePending(env, all);
     throw new PiError("usage", `the sign-in started with --start expired (after 10 minutes); run \`pi login ${provider.id} --start\` again`);
   }
-  // A wrong state or a bad paste is refused before anything is sent, and the pending sign-in stays for another try.
-  const login = await runtime.finishLogin(entry.secrets, answer, loginContext(target.env));
+  // The newest first; the paste's state says which sign-in it finishes. A wrong state or a bad
+  // paste is refused before anything is sent, and the pending sign-ins stay for another try.
+  let login: StoredLogin | undefined;
+  let used: PendingEntry | undefined;
+  let mismatch: unknown;
+  for (const entry of [...live].reverse()) {
+    try {
+      login = await runtime.finishLogin(entry.secrets, answer, loginContext(target.env));
+      used = entry;
+      break;
+    } catch (error) {
+      if (!isPiError(error, "state_mismatch")) throw error;
+      mismatch = error;
+    }
+  }
+  if (!login || !used) throw mismatch;
   const result = await keep(target, provider, login, account);
-  delete all[provider.id];
+  const rest = live.filter((e) => e !== used);
+  if (rest.length > 0) all[provider.id] = rest;
+  else delete all[provider.id];
   await writePending(env, all);
   return result;
 }
 
-async function readPending(env: NodeJS.ProcessEnv): Promise<Record<string, PendingEntry>> {
+async function readPending(env: NodeJS.ProcessEnv): Promise<Record<string, PendingEntry[]>> {
   // It holds the PKCE verifier: read only from a place nobody else controls (a FIFO must not hang pi).
   await checkAgentFile(pendingPath(env));
   let text: string;
@@ -302,12 +325,14 @@ async function readPending(env: NodeJS.ProcessEnv): Promise<Record<string, Pendi
   try {
     const value = JSON.parse(text) as unknown;
     if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
-    const out: Record<string, PendingEntry> = {};
-    for (const [id, entry] of Object.entries(value as Record<string, unknown>)) {
-      const e = entry as Partial<PendingEntry>;
-      if (typeof e?.expiresAt === "number" && typeof e.createdAt === "number" && typeof e.secrets === "object" && e.secrets !== null) {
-        out[id] = e as PendingEntry;
-      }
+    const out: Record<string, PendingEntry[]> = {};
+    const isEntry = (e: Partial<PendingEntry> | undefined): e is PendingEntry =>
+      typeof e?.expiresAt === "number" && typeof e.createdAt === "number" && typeof e.secrets === "object" && e.secrets !== null;
+    for (const [id, entries] of Object.entries(value as Record<string, unknown>)) {
+      // One entry (as pi kept them before several could be pending), or a list.
+      const list = (Array.isArray(entries) ? entries : [entries]) as Partial<PendingEntry>[];
+      const kept = list.filter(isEntry).slice(-MAX_PENDING);
+      if (kept.length > 0) out[id] = kept;
     }
     return out;
   } catch {
@@ -316,7 +341,7 @@ async function readPending(env: NodeJS.ProcessEnv): Promise<Record<string, Pendi
 }
 
 /** 0600 like the store: the pending entry holds a PKCE verifier. Removed once nothing is pending. */
-async function writePending(env: NodeJS.ProcessEnv, all: Record<string, PendingEntry>): Promise<void> {
+async function writePending(env: NodeJS.ProcessEnv, all: Record<string, PendingEntry[]>): Promise<void> {
   const { rmSync } = await import("node:fs");
   const path = pendingPath(env);
   await checkAgentFile(path);

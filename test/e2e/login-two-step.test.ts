@@ -53,6 +53,22 @@ describe("pi login anthropic --start / --finish", () => {
     expect(existsSync(pendingFile())).toBe(false);
   });
 
+  test("a second --start keeps the first: it says the first still waits, and the first's code finishes it (issue 34, point 18)", async () => {
+    const first = await start();
+    const second = await box.run(["login", "anthropic", "--start"], { env: fake.env() });
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/The sign-in started at .+ still waits too: --finish takes the code of any of them/);
+    const { code, state } = fake.approve(first.url);
+    const r = await box.run(["login", "anthropic", "--finish", `${code}#${state}`], { env: fake.env() });
+    expect(r.code).toBe(0);
+    expect(fake.tokenRequests("authorization_code")[0]!.json!.state).toBe(state);
+    // The second still waits, and is finished by its own code.
+    const again = fake.approve(second.stdout.trim());
+    const r2 = await box.run(["login", "anthropic", "--finish", `${again.code}#${again.state}`, "--account", "other"], { env: fake.env() });
+    expect(r2.code).toBe(0);
+    expect(existsSync(pendingFile())).toBe(false);
+  });
+
   test("--finish reads the redirect URL from stdin when no value is given, and --json reports what was stored", async () => {
     const started = await start();
     const { code, state } = fake.approve(started.url);
@@ -83,7 +99,7 @@ describe("pi login anthropic --start / --finish", () => {
   test("an expired pending sign-in says to start again, sends nothing, and is removed", async () => {
     const started = await start();
     const pending = JSON.parse(readFileSync(pendingFile(), "utf8"));
-    pending.anthropic.expiresAt = Date.now() - 1000;
+    pending.anthropic[0].expiresAt = Date.now() - 1000;
     writeFileSync(pendingFile(), JSON.stringify(pending));
     const { code, state } = fake.approve(started.url);
     const r = await box.run(["login", "anthropic", "--finish", `${code}#${state}`], { env: fake.env() });
@@ -92,15 +108,6 @@ describe("pi login anthropic --start / --finish", () => {
     expect(r.stderr).toContain("--start` again");
     expect(fake.tokenRequests()).toHaveLength(0);
     expect(existsSync(pendingFile())).toBe(false);
-  });
-
-  test("a second --start replaces the first: the first one's code no longer fits", async () => {
-    const first = await start();
-    await start();
-    const { code, state } = fake.approve(first.url);
-    const r = await box.run(["login", "anthropic", "--finish", `${code}#${state}`], { env: fake.env() });
-    expect(r.code).toBe(2);
-    expect(fake.tokenRequests()).toHaveLength(0);
   });
 
   test("a provider without two-step sign-in says so, for --start and --finish alike, before asking for any code", async () => {

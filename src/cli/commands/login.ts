@@ -93,6 +93,10 @@ const command = defineCommand({
       if (json) {
         writeStdout(`${JSON.stringify({ provider: provider.id, url: started.url, expiresAt: new Date(started.expiresAt).toISOString() })}\n`);
       } else {
+        if (started.alsoPending.length > 0) {
+          const when = started.alsoPending.map((t) => new Date(t).toLocaleTimeString()).join(", ");
+          writeErr(`The sign-in${started.alsoPending.length > 1 ? "s" : ""} started at ${when} still wait${started.alsoPending.length > 1 ? "" : "s"} too: --finish takes the code of any of them (the code says which).`);
+        }
         writeErr(`Open this URL in a browser and approve pi; then run \`pi login ${provider.id} --finish '<the code the page shows>'\` within 10 minutes:`);
         // The URL alone on stdout, so a script can take it: url=$(pi login … --start)
         writeStdout(`${started.url}\n`);
