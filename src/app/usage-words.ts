@@ -21,7 +21,8 @@ export function windowLine(w: UsageWindow, options: { bars: boolean; binding: bo
   const used = w.usedPercent === null ? "unknown" : `${w.usedPercent}% used`;
   const shown = options.bars && w.usedPercent !== null ? `${bar(w.usedPercent)} ${used}` : used;
   const countdown = options.countdown ?? options.bars;
-  const reset = w.resetsAt ? ` · resets ${countdown ? describeExpiry(Date.parse(w.resetsAt), now) : `at ${w.resetsAt}`}` : "";
+  // Piped: the instant to the second, as a script reads one (no milliseconds a reset never has).
+  const reset = w.resetsAt ? ` · resets ${countdown ? describeExpiry(Date.parse(w.resetsAt), now) : `at ${w.resetsAt.replace(/\.\d+Z$/, "Z")}`}` : "";
   return `${w.label.padEnd(10)} ${shown}${reset}${options.binding ? " (binding)" : ""}`;
 }
 
@@ -34,7 +35,11 @@ function money(value: number | null, unit: string, usdEach?: number | null): str
 /** The lines of one provider's report. */
 export function reportLines(r: UsageReport, options: { bars: boolean; displayName: string }, now = Date.now()): string[] {
   const head = `${options.displayName}${r.account ? ` (account "${r.account}")` : ""}${r.plan ? ` — ${r.plan}` : ""}`;
-  if (r.status !== "ok") return [head, `  ${r.status === "unknown" ? "usage unknown" : r.status === "not_signed_in" ? "not signed in" : r.status === "error" ? "could not ask" : "no usage figures"}: ${r.note ?? ""}`.trimEnd()];
+  if (r.status !== "ok") {
+    const what = r.status === "unknown" ? "usage unknown" : r.status === "not_signed_in" ? "not signed in" : r.status === "error" ? "could not ask" : "no usage figures";
+    // The note says it whole where there is one ("not signed in: `pi login x`"); else the state alone.
+    return [head, `  ${r.note ? (r.note.startsWith(what) ? r.note : `${what}: ${r.note}`) : what}`];
+  }
   const lines = [head];
   for (const w of r.windows) lines.push(`  ${windowLine(w, { bars: options.bars, binding: w.name === r.binding && r.windows.length > 1 }, now)}`);
   const c = r.credits;

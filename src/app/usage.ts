@@ -93,7 +93,16 @@ export async function usageOf(store: CredentialStore, provider: ProviderDescript
   // A credential from the environment has no entry to keep figures in: asked each time.
   if (credential.source !== "stored") return fromAsking(empty, () => ask());
 
-  return askOnce(target, provider, options, empty, ask);
+  try {
+    return await askOnce(target, provider, options, empty, ask);
+  } catch (error) {
+    if (!isPiError(error, "store_io")) throw error;
+    // A store pi cannot write (a read-only home, a full disk): the figures are still asked and
+    // shown, only not kept for the next process.
+    const entry = readEntry((await target.read()).data, provider.id);
+    const asked = await fromAsking(empty, () => ask(entry.kind === "valid" ? entry.login : undefined));
+    return { ...asked, note: [asked.note, "not kept for the next process: the store cannot be written"].filter(Boolean).join("; ") };
+  }
 }
 
 /**

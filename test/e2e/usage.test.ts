@@ -234,6 +234,32 @@ describe("pi -p --min-left", () => {
   });
 });
 
+describe("pi usage for scripts and odd homes (issue 34, point 18)", () => {
+  test("piped, a reset is an instant to the second; a provider that could not be asked makes the exit 5, the others still shown", async () => {
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR), "kimi-coding": kimi.storedLogin(HOUR) });
+    anthropic.usageFaults.push(() => new Response("upstream down", { status: 503 }));
+    const r = await box.run(["usage"], { env: env() });
+    expect(r.code).toBe(5);
+    expect(r.stdout).toContain("could not ask");
+    expect(r.stdout).toMatch(/resets at \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z/);
+    expect(r.stdout).not.toMatch(/resets at \S+\.\d{3}Z/);
+  });
+
+  test.skipIf(process.getuid?.() !== 0)("on a read-only home, the figures are still asked and shown (exit 0), saying they are not kept", async () => {
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    const e = { ...box.baseEnv(), ...env() };
+    const vars = Object.entries(e).map(([k, v]) => `${k}='${String(v).replaceAll("'", "'\\''")}'`).join(" ");
+    const script = `mount --bind '${box.agentDir}' '${box.agentDir}' && mount -o remount,ro,bind '${box.agentDir}' && env ${vars} '${PI_BIN}' usage anthropic`;
+    // Spawned, not run synchronously: the fake answering it lives in this process.
+    const proc = Bun.spawn(["unshare", "-m", "sh", "-c", script], { stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    expect(out).toContain("5-hour     52% used");
+    expect(out).toContain("not kept for the next process: the store cannot be written");
+  });
+});
+
 describe("an answer's headers refine the usage endpoint's record, never forget it (issue 34, point 11)", () => {
   test("after a model answer, the Opus weekly window at 99% and the credits at 0.2% still fail --min-left, in pi usage and pi -p", async () => {
     box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });

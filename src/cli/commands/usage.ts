@@ -61,7 +61,8 @@ const command = defineCommand({
       return EXIT.ok;
     }
     if (args.provider && reports[0]!.status === "not_signed_in") return EXIT.noCredential;
-    return reports.every((r) => r.status === "error") ? EXIT.temporary : EXIT.ok;
+    // Every figure shown, but a provider that could not be asked makes it a failure a script sees.
+    return reports.some((r) => r.status === "error") ? EXIT.temporary : EXIT.ok;
   },
 });
 
