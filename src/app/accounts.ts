@@ -7,6 +7,7 @@
  * one login per provider, work on it unchanged, with every guarantee of the store.
  */
 
+import { closest } from "../core/suggest.ts";
 import { PiError } from "../core/errors.ts";
 import { stripControls } from "../core/text.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
@@ -25,6 +26,9 @@ export const accountKey = (provider: ProviderDescriptor, name: string) => `${pro
 
 export function noSuchAccount(provider: ProviderDescriptor, name: string, rows: readonly AccountRow[]): PiError {
   const known = rows.map((r) => r.name).join(", ");
+  // A name one or two letters off one that exists is a typo, not a new account to sign in to.
+  const near = closest(name, rows.map((r) => r.name), 2);
+  if (near) return new PiError("not_logged_in", `no ${provider.displayName} account "${name}"; did you mean "${near}"? (there are: ${known})`);
   return new PiError("not_logged_in", `no ${provider.displayName} account "${name}"${known ? ` (there are: ${known})` : ""}; run \`pi login ${provider.id} --account ${name}\``);
 }
 

@@ -147,6 +147,16 @@ describe("accounts", () => {
     expect(box.readStore()).toEqual(before);
   });
 
+  test("pi switch to a name a letter or two off an existing account suggests it, rather than a new sign-in (issue 34, point 18)", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000), "anthropic@work": storedLogin(fake.issueFamily(), 3600_000) });
+    const before = box.readStore();
+    const r = await box.run(["switch", "anthropic", "wrok"], { env: fake.env() });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('no Anthropic (Claude Pro/Max) account "wrok"; did you mean "work"? (there are: default, work)');
+    expect(r.stderr).not.toContain("--account wrok");
+    expect(box.readStore()).toEqual(before);
+  });
+
   test("logging out of one account keeps the other; logging out of the active one makes the other active", async () => {
     const work = storedLogin(fake.issueFamily(), 3600_000);
     const home = storedLogin(fake.issueFamily(), 3600_000);
