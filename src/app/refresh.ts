@@ -1,10 +1,11 @@
+import { accountsOf } from "./accounts.ts";
 import { retryHint } from "../core/duration.ts";
 import { PiError, callFailed, isPiError } from "../core/errors.ts";
 import { MAX_RETRY_AFTER_MS, defaultTimeoutMs } from "../core/http.ts";
 import { displayPath } from "../core/paths.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
-import { LIFETIME_FIELD, RATE_LIMIT_FIELD, REFRESH_SENT_FIELD, REFUSED_FIELD, type RefreshableLogin, UNANSWERED_FIELD, isRefreshable, readEntry } from "../store/schema.ts";
+import { LIFETIME_FIELD, RATE_LIMIT_FIELD, REFRESH_SENT_FIELD, REFUSED_FIELD, type RefreshableLogin, type StoreData, UNANSWERED_FIELD, isRefreshable, readEntry } from "../store/schema.ts";
 import { needsRefresh } from "./refresh-policy.ts";
 
 /** A 429 without Retry-After still holds every process back this long. */
@@ -65,7 +66,7 @@ export async function refreshLogin(
     }
 
     if (typeof current[REFUSED_FIELD] === "number") {
-      throw new PiError("refresh_rejected", `${provider.displayName} refused this login's refresh at ${new Date(current[REFUSED_FIELD]).toLocaleString()}, so pi does not send it again; run \`pi login ${provider.id}\` to sign in again`, { loginRevoked: true });
+      throw new PiError("refresh_rejected", `${provider.displayName} refused this login's refresh at ${new Date(current[REFUSED_FIELD]).toLocaleString()}, so pi does not send it again; run \`pi login ${provider.id}\` to sign in again${otherAccounts(data, provider)}`, { loginRevoked: true });
     }
 
     // Another process was told to wait: honour it without asking the server again.
@@ -107,11 +108,12 @@ export async function refreshLogin(
           // auth.json is the reference program's too: the login stays for it to see and replace,
           // as the reference itself leaves it; marked, so no pi sends the dead token again.
           data[provider.id] = { ...current, [REFUSED_FIELD]: now() };
-          return { value: new PiError(error.code, `${error.message} (the login stays in ${displayPath(store.location)}, which the reference program shares)`, error.details), changed: true };
+          return { value: new PiError(error.code, `${error.message} (the login stays in ${displayPath(store.location)}, which the reference program shares)${otherAccounts(data, provider)}`, error.details), changed: true };
         }
         // Compare-and-swap holds: under the lock, the file still has the token the provider rejected.
+        const others = otherAccounts(data, provider);
         delete data[provider.id];
-        return { value: error, changed: true };
+        return { value: others ? new PiError(error.code, `${error.message}${others}`, error.details) : error, changed: true };
       }
       if (isPiError(error) && error.details.afterSending) {
         // Sent, and no answer: remembered, so neither the processes waiting now nor later ones all resend it.
@@ -154,4 +156,10 @@ async function refreshedMeanwhile(
   } catch {
     return undefined;
   }
+}
+
+/** A dead login's other way out: another account of the provider, where there is one. */
+function otherAccounts(data: StoreData, provider: ProviderDescriptor): string {
+  const others = accountsOf(data, provider).filter((r) => !r.active).map((r) => r.name);
+  return others.length === 0 ? "" : `; or use another account: \`pi switch ${provider.id} ${others[0]}\`${others.length > 1 ? ` (there are: ${others.join(", ")})` : ""}`;
 }

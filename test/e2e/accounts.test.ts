@@ -157,6 +157,14 @@ describe("accounts", () => {
     expect(box.readStore()).toEqual(before);
   });
 
+  test("a dead login's error names the other account to switch to (issue 34, point 18)", async () => {
+    const dead = { type: "oauth", access: "sk-ant-oat01-dead-0123456789abcdef", refresh: "sk-ant-ort01-dead-0123456789abcdef", expires: Date.now() - 1000 };
+    box.writeStore({ anthropic: dead, "anthropic@work": storedLogin(fake.issueFamily(), 3600_000) });
+    const r = await box.run(["token", "anthropic"], { env: fake.env() });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("or use another account: `pi switch anthropic work`");
+  });
+
   test("logging out of one account keeps the other; logging out of the active one makes the other active", async () => {
     const work = storedLogin(fake.issueFamily(), 3600_000);
     const home = storedLogin(fake.issueFamily(), 3600_000);
