@@ -204,3 +204,18 @@ function expiryText(s: ProviderStatus): string {
   if (s.kind === "api_key") return "never (an API key)";
   return s.neverExpires ? "never (a key that does not expire)" : "unknown (a token without expiry information)";
 }
+
+/**
+ * Under a shared store, the logins still in this machine's own file: pi does not use them
+ * (the shared store is the store), so `pi status` points to `pi store push`. Empty where the
+ * file holds none or cannot be read.
+ */
+export async function loginsLeftLocal(local: CredentialStore, providers: readonly ProviderDescriptor[]): Promise<string[]> {
+  try {
+    const { data } = await local.read();
+    const ids = new Set(providers.map((p) => p.id));
+    return Object.keys(data).filter((key) => ids.has(key.split("@")[0]!)).sort();
+  } catch {
+    return [];
+  }
+}

@@ -459,6 +459,17 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
     expect(status.stdout).toContain("accounts: default [active], work");
   });
 
+  test("pi status under a shared store names the logins still in this machine's own file, and points to pi store push (issue 34, point 18)", async () => {
+    const a = machine();
+    a.box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const status = await a.box.run(["status"], { env: a.env });
+    expect(status.stdout).toContain(`Not in the shared store: anthropic in ${a.box.storePath}`);
+    expect(status.stdout).toContain("`pi store push` moves them there.");
+    expect((await a.box.run(["store", "push"], { env: a.env })).code).toBe(0);
+    const after = await a.box.run(["status"], { env: a.env });
+    expect(after.stdout).not.toContain("Not in the shared store");
+  });
+
   test("pi logout on one machine revokes the shared login and logs every machine out", async () => {
     const [a, b] = [machine(), machine()];
     await sharedLogin(a, 3_600_000);

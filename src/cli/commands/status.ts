@@ -3,7 +3,8 @@
  * server: an expired stored login is reported as "will be refreshed on next use".
  */
 
-import { collectStatus, renderStatusText } from "../../app/status.ts";
+import { collectStatus, loginsLeftLocal, renderStatusText } from "../../app/status.ts";
+import { displayPath } from "../../core/paths.ts";
 import { EXIT } from "../../core/errors.ts";
 import { KEY_PROVIDERS, PROVIDERS } from "../../providers/registry.ts";
 import { writeOut, writeStdout } from "../../terminal/output.ts";
@@ -31,6 +32,9 @@ const command = defineCommand({
       writeStdout(`${JSON.stringify({ store: facts, providers: statuses }, null, 2)}\n`);
     } else {
       writeOut(renderStatusText(store, statuses));
+      const local = await context.localStore();
+      const left = local ? await loginsLeftLocal(local, providers) : [];
+      if (left.length > 0) writeOut(`Not in the shared store: ${left.join(", ")} in ${displayPath(local!.location)} (this machine's own file, which pi does not use while the shared store is set); \`pi store push\` moves them there.`);
     }
     // A shared store that did not answer is an outage, not a missing login: scripts can wait and retry.
     if (store.answered === false) return EXIT.temporary;
