@@ -102,8 +102,11 @@ export type AnswerEffect = { kind: "none" } | { kind: "answer"; value: string | 
 const cancelled = (key: KeyEvent) => key.type === "escape" || key.type === "interrupt";
 
 /** A list to choose from: arrows or j/k move, Enter chooses. */
-export function selectKey(selector: { up(): void; down(): void; selected(): { value: string } | undefined }, key: KeyEvent): AnswerEffect {
-  if (key.type === "up" || (key.type === "text" && key.text === "k")) selector.up();
+export function selectKey(selector: { up(): void; down(): void; selected(): { value: string } | undefined; filterable?: boolean; type?(text: string): void; erase?(): void }, key: KeyEvent): AnswerEffect {
+  // A filterable list takes letters as its filter (j and k among them); arrows move.
+  if (selector.filterable && (key.type === "text" || key.type === "paste")) selector.type?.(key.text);
+  else if (selector.filterable && key.type === "backspace") selector.erase?.();
+  else if (key.type === "up" || (key.type === "text" && key.text === "k")) selector.up();
   else if (key.type === "down" || (key.type === "text" && key.text === "j")) selector.down();
   else if (key.type === "enter") return { kind: "answer", value: selector.selected()?.value };
   else if (cancelled(key)) return { kind: "answer", value: undefined };

@@ -324,6 +324,19 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     expect(after).not.toContain("Choose a model");
   });
 
+  test("/model narrows its hundreds of rows as you type, and Enter takes the highlighted match (issue 34, point 18)", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY }, { width: 100, height: 30 });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    await type("/model");
+    await term.waitFor(/Choose a model.*type to filter/);
+    term.send("sonnet 4-6", true);
+    const narrowed = await term.waitFor(/filter: sonnet 4-6 +— \d+ of \d+/);
+    expect(narrowed).toMatch(/❯ anthropic\/claude-sonnet-4-6/);
+    expect(narrowed).not.toContain("claude-opus");
+    term.send("Enter");
+    await term.waitFor(/anthropic\/claude-sonnet-4-6 \(via ANTHROPIC_API_KEY\)/);
+  });
+
   test("/model marks as not offered the models the account's own listing left out", async () => {
     fake.models.delete("claude-fable-5");
     try {

@@ -20,7 +20,8 @@ export const model: SlashCommand = async (host, arg) => {
       detail: detail(m),
       current: m.provider === current.provider && m.id === current.id,
     }));
-  const selector = new Selector("Choose a model", items(() => "checking…"));
+  // Hundreds of models: typing narrows the list ("opus 5", "grok").
+  const selector = new Selector("Choose a model", items(() => "checking…"), undefined, true);
   // Availability arrives while the list is already usable.
   void Promise.all([host.availability(), offeredByProvider(host, models)]).then(([usable, offered]) => {
     selector.update(
