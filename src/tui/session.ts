@@ -308,6 +308,19 @@ class Session implements SessionHost {
     this.mode = { kind: "busy", streaming: true, cancel: () => abort.abort() };
     this.screen.clear();
     const view = new ChatView(this.screen);
+    // Until the first word arrives (a cold model, a long think), a line says what is awaited
+    // and for how long; the answer takes its place.
+    const asked = Date.now();
+    const waitingLine = () => [style.dim(`waiting for ${qualified(this.model)}… ${Math.floor((Date.now() - asked) / 1000)} s (Esc to stop)`)];
+    this.screen.draw(waitingLine(), { line: 0, col: 0 });
+    const tick = setInterval(() => this.screen.draw(waitingLine(), { line: 0, col: 0 }), 1000);
+    let waiting = true;
+    const answerBegins = () => {
+      if (!waiting) return;
+      waiting = false;
+      clearInterval(tick);
+      this.screen.clear();
+    };
     try {
       const provider = findProvider(this.model.provider);
       const store = await this.context.store();
@@ -315,14 +328,17 @@ class Session implements SessionHost {
       const request = { model: this.model.id, info: this.model, messages: this.conversation, ...(await this.thinkingNow()), signal: abort.signal };
       let quota: UsageReading | undefined;
       for await (const event of chatWithRecovery(request, credential, store, this.context.env, retryPolicy(await this.context.settings()))) {
+        if (event.type === "notice" || event.type === "text") answerBegins();
         if (event.type === "notice") view.notice(event.text);
         else if (event.type === "text") view.append(event.text);
         else if (event.type === "quota") quota = event.reading;
       }
+      answerBegins();
       view.finish();
       this.conversation.push({ role: "assistant", content: view.text });
       if (quota) this.showQuota(provider.id, quota);
     } catch (error) {
+      answerBegins();
       view.breakOff();
       if (abort.signal.aborted) {
         if (view.text !== "") this.conversation.push({ role: "assistant", content: view.text });

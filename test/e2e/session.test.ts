@@ -324,6 +324,16 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     expect(after).not.toContain("Choose a model");
   });
 
+  test("while the first words are awaited, a line says which model and for how long; the answer takes its place (issue 34, point 18)", async () => {
+    start({ ANTHROPIC_API_KEY: API_KEY });
+    await term.waitFor(/via ANTHROPIC_API_KEY/);
+    fake.latencyMs = [2500, 2500];
+    await type("Say hello");
+    await term.waitFor(/waiting for anthropic\/claude-opus-5-5… [1-9] s \(Esc to stop\)/);
+    const after = await term.waitFor(new RegExp(REPLY.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+    expect(after).not.toContain("waiting for anthropic");
+  });
+
   test("/model narrows its hundreds of rows as you type, and Enter takes the highlighted match (issue 34, point 18)", async () => {
     start({ ANTHROPIC_API_KEY: API_KEY }, { width: 100, height: 30 });
     await term.waitFor(/via ANTHROPIC_API_KEY/);
