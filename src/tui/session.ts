@@ -72,6 +72,8 @@ class Session implements SessionHost {
   private closing = false;
   /** The binding window after the last answer, shown under the input. */
   private quotaLine = "";
+  /** Whose figures quotaLine holds. */
+  private quotaProvider = "";
   /** "provider:threshold" already warned about this session. */
   private readonly quotaWarned = new Set<string>();
 
@@ -221,7 +223,8 @@ class Session implements SessionHost {
         const cursor = { line: before.length - 1, col: 2 + Bun.stringWidth(before.at(-1)!) };
         const hints = matchingCommands(this.editor.text).map((c) => style.dim(`  ${c.name} ${c.args}`.padEnd(22) + c.help));
         const notice = this.input.notice ? [style.yellow(this.input.notice)] : [];
-        const quota = this.quotaLine && hints.length === 0 ? [style.dim(cutToWidth(this.quotaLine, this.screen.columns - 1))] : [];
+        // The figures of the provider in use: after /model to another one, its line is not that one's.
+        const quota = this.quotaLine && this.quotaProvider === this.model.provider && hints.length === 0 ? [style.dim(cutToWidth(this.quotaLine, this.screen.columns - 1))] : [];
         this.screen.draw([...shown, ...hints, ...notice, ...quota], cursor);
         return;
       }
@@ -362,6 +365,7 @@ class Session implements SessionHost {
     const w = bindingWindow(reading);
     if (!w || w.usedPercent === null) return;
     this.quotaLine = `${providerId} ${windowLine(w, { bars: true, binding: false }).replace(/ {2,}/g, " ")}`;
+    this.quotaProvider = providerId;
     for (const threshold of [95, 80]) {
       if (w.usedPercent < threshold || this.quotaWarned.has(`${providerId}:${threshold}`)) continue;
       // Past 95 the 80 warning would come too late to matter: both are said.

@@ -313,6 +313,25 @@ describe.skipIf(!hasTmux)("on a terminal", () => {
     expect(screen).toMatch(/weekly {5}██░░░░░░ 31% used · resets in 3 days/);
   });
 
+  test("the footer's figures are the model's provider's: after /model to another provider they go, and a resize redraws them to the new width (issue 34, point 18)", async () => {
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
+    term.start([PI_BIN], { ...base, ...env(), OPENROUTER_API_KEY: "sk-or-v1-footer0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdef", TERM: "xterm-256color" }, { width: 100, height: 30 });
+    await term.waitFor(/\/help for commands/);
+    term.send("hi", true);
+    term.send("Enter");
+    await term.waitFor(/anthropic 5-hour ████/);
+    term.resize(40, 30);
+    await term.waitFor(/anthropic 5-hour/);
+    term.resize(120, 30);
+    const wide = await term.waitFor(/anthropic 5-hour █+░+ 64% used · resets in \d hour/);
+    expect(wide.match(/anthropic 5-hour/g)).toHaveLength(1);
+    term.send("/model openrouter/moonshotai/kimi-k2.7-code", true);
+    term.send("Enter");
+    const switched = await term.waitFor(/openrouter\/moonshotai\/kimi-k2\.7-code \(via OPENROUTER_API_KEY\)/);
+    expect(switched).not.toContain("anthropic 5-hour");
+  });
+
   test("the session shows the binding window after an answer, and warns once past 80%", async () => {
     anthropic.quotaHeaders = { ...anthropic.quotaHeaders, "anthropic-ratelimit-unified-5h-utilization": "0.86" };
     box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
