@@ -324,6 +324,18 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     expect(after).not.toContain("Choose a model");
   });
 
+  test("/logout with two accounts asks which, and when the active one goes, the other takes its place (issue 34, point 18)", async () => {
+    box.writeStore({ anthropic: { ...storedLogin(fake.issueFamily(), 3_600_000), email: "ada@home.example" }, "anthropic@work": { ...storedLogin(fake.issueFamily(), 3_600_000), email: "ada@work.example" } });
+    start();
+    await term.waitFor(/\/help for commands/);
+    await type("/logout anthropic");
+    await term.waitFor(/Log out of which Anthropic \(Claude Pro\/Max\) account\?[\s\S]*❯ default \(ada@home\.example\) — active[\s\S]*work \(ada@work\.example\)/);
+    term.send("Enter");
+    await term.waitFor(/"work" is now the active account/);
+    expect(box.readStore().anthropic.email).toBe("ada@work.example");
+    expect(box.readStore()["anthropic@work"]).toBeUndefined();
+  });
+
   test("while the first words are awaited, a line says which model and for how long; the answer takes its place (issue 34, point 18)", async () => {
     start({ ANTHROPIC_API_KEY: API_KEY });
     await term.waitFor(/via ANTHROPIC_API_KEY/);
