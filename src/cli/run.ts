@@ -134,7 +134,7 @@ const FOREIGN_COMMANDS: Record<string, string> = {
 
 /** Commands pi is expected to have one day: said so, with what serves meanwhile. */
 const NOT_YET: Record<string, string> = {
-  exec: "`pi token`, which prints a fresh credential for another program: `ANTHROPIC_API_KEY=$(pi token anthropic) your-command`",
+  exec: "`pi token`, which prints a fresh credential for another program: `API_KEY=$(pi token <provider>) your-command`",
 };
 
 /**
