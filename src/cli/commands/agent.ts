@@ -54,7 +54,7 @@ const command = defineCommand({
     if (!args.foreground && !args.confirm) return startInBackground(socketPath, { ...args, parent });
 
     const store = await context.store();
-    const { serveAgent } = await import("../../agent/server.ts");
+    const { serveAgent } = await import("../agent-server.ts");
     const log = agentLog(Boolean(process.stderr.isTTY));
     let stopped = false;
     const ownsDir = !args.socket || args["own-dir"];

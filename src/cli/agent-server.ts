@@ -16,8 +16,8 @@ import { PiError } from "../core/errors.ts";
 import { redact } from "../core/redact.ts";
 import { PROVIDERS, findProvider } from "../providers/registry.ts";
 import type { CredentialStore } from "../store/contract.ts";
-import { type AgentAnswer, type AgentRequest, MAX_REQUEST, REQUEST_TIMEOUT_MS, type ServedCredential, parseRequest } from "./protocol.ts";
-import { type Peer, peerOf } from "./peer.ts";
+import { type AgentAnswer, type AgentRequest, MAX_REQUEST, REQUEST_TIMEOUT_MS, type ServedCredential, parseRequest } from "../agent/protocol.ts";
+import { type Peer, peerOf } from "../agent/peer.ts";
 import { activeSource, readStoreView } from "../app/credentials.ts";
 
 export interface AgentOptions {
