@@ -49,6 +49,8 @@ try {
     { name: "pi auth print-bearer-token", argv: [pi, "auth", "print-bearer-token", "--provider", "anthropic"] },
     { name: "pi status", argv: [pi, "status"] },
     { name: "pi --version", argv: [pi, "--version"] },
+    // Issue 35: a command run with the credentials handed over costs at most 1.5× `pi token`.
+    { name: "pi exec -- true", argv: [pi, "exec", "--provider", "anthropic", "--", "true"] },
   ];
   // The agent (issue 26): the same login served over its socket to a far side that holds none.
   const farDir = join(work, "far");
@@ -136,8 +138,12 @@ try {
   const agentRatio = viaAgent.ms / token.ms;
   const agentOk = agentRatio <= 1.5;
   console.log(`target: pi token through the agent ≤ 1.5x a local pi token — ${agentRatio.toFixed(2)}x, ${agentOk ? "met" : "MISSED"}`);
+  const exec = rows.find((r) => r.name === "pi exec -- true")!;
+  const execRatio = exec.ms / token.ms;
+  const execOk = execRatio <= 1.5;
+  console.log(`target: pi exec -- true ≤ 1.5x pi token (issue 35) — ${execRatio.toFixed(2)}x, ${execOk ? "met" : "MISSED"}`);
   agent.kill();
-  process.exitCode = ok && agentOk && bearerOk ? 0 : 1;
+  process.exitCode = ok && agentOk && bearerOk && execOk ? 0 : 1;
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

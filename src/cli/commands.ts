@@ -10,6 +10,7 @@ export const COMMANDS: CommandTable = {
   token: { summary: "print the credential a provider would use (for scripts)", load: () => import("./commands/token.ts").then((m) => m.default) },
   usage: { summary: "show how much of each subscription is left", load: () => import("./commands/usage.ts").then((m) => m.default) },
   models: { summary: "list models and which credential each would use", load: () => import("./commands/models.ts").then((m) => m.default) },
+  exec: { summary: "run a command with fresh credentials in the variables it reads (concealed in its output)", load: () => import("./commands/exec.ts").then((m) => m.default) },
   agent: { summary: "serve this machine's logins on a socket to machines that must not hold them", load: () => import("./commands/agent.ts").then((m) => m.default) },
   store: { summary: "move logins between this machine and a shared store (push, pull)", load: () => import("./commands/store.ts").then((m) => m.default) },
   completion: { summary: "print a shell completion script (bash, zsh, fish)", load: () => import("./commands/completion.ts").then((m) => m.default) },

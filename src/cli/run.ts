@@ -132,10 +132,6 @@ const FOREIGN_COMMANDS: Record<string, string> = {
   doctor: "`pi status` (what is signed in, where it is kept, what is wrong)",
 };
 
-/** Commands pi is expected to have one day: said so, with what serves meanwhile. */
-const NOT_YET: Record<string, string> = {
-  exec: "`pi token`, which prints a fresh credential for another program: `API_KEY=$(pi token <provider>) your-command`",
-};
 
 /**
  * Subcommands of the reference program (the Node coding agent) that manage the agent itself:
@@ -161,8 +157,6 @@ function refuseCommandLikeWords(argv: readonly string[]): void {
   }
   const foreign = FOREIGN_COMMANDS[word];
   if (foreign) throw new PiError("usage", `"${first}" is not a pi command; pi's ${foreign.includes(" and ") ? "are" : "is"} ${foreign}; ${asQuestion}`);
-  const later = NOT_YET[word];
-  if (later) throw new PiError("usage", `"${first}" is not a pi command yet; pi's is ${later}; ${asQuestion}`);
   const near = closest(word, Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([n]) => n), 2);
   if (near) throw new PiError("usage", `unknown command "${first}"; did you mean \`pi ${near}\`? (${asQuestion})`);
 }

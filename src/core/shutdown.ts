@@ -36,13 +36,33 @@ export function onExitCleanup(hook: () => void | Promise<void>): () => void {
 
 let deferredExit: number | undefined;
 
+/** While set (`pi exec` running a command), signals go to the command instead of ending pi. */
+let forward: ((signal: NodeJS.Signals) => void) | undefined;
+
+/**
+ * Hands every signal that would end pi to `to` (the command `pi exec` runs, which decides
+ * how to end), until the returned function is called. pi then ends as the command does.
+ */
+export function forwardSignals(to: (signal: NodeJS.Signals) => void): () => void {
+  forward = to;
+  return () => {
+    if (forward === to) forward = undefined;
+  };
+}
+
+/** A signal's number, for an exit code of 128 + n as a shell reports a command a signal ended. */
+export function signalNumber(signal: string): number | undefined {
+  return SIGNALS.find(([name]) => name === signal)?.[1] ?? (signal === "SIGKILL" ? 9 : signal === "SIGPIPE" ? 13 : signal === "SIGALRM" ? 14 : undefined);
+}
+
 export function installSignalHandlers(): void {
   if (process.platform === "win32") {
-    process.on("SIGINT", () => exitNow(130));
+    process.on("SIGINT", () => (forward ? forward("SIGINT") : exitNow(130)));
     return;
   }
   for (const [signal, number] of SIGNALS) {
     process.on(signal, () => {
+      if (forward) return forward(signal);
       const code = 128 + number;
       if (critical > 0 && deferredExit === undefined) {
         deferredExit = code;

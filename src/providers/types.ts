@@ -113,6 +113,13 @@ export interface ProviderDescriptor {
    * a signed-in maker serve goes to the maker.
    */
   gateway?: boolean;
+  /**
+   * What `pi exec` puts in a command's environment for a credential of this provider: the
+   * variables other programs read. `restricted`: why it goes only when the person names the
+   * provider (a subscription token meant for the provider's own apps); `none`: why nothing
+   * does. Without it: the credential in the provider's first API-key variable.
+   */
+  handoff?(credential: Credential): Handoff;
   /** Names people say for it ("claude", "copilot"): pi points them to the id, never takes them for it. */
   aliases?: readonly string[];
   /** Resolver order. */
@@ -227,6 +234,9 @@ export interface ProviderRuntime {
  * A credential ready for a model call: the token, where it came from, and the stored
  * extras the provider needs beside it (account id, enterprise host, API base).
  */
+/** What a credential becomes in another program's environment (`pi exec`). */
+export type Handoff = { variables: Record<string, string>; restricted?: string } | { none: string };
+
 export interface Credential {
   providerId: string;
   /** "stored", or the environment variable's name. */

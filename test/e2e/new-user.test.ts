@@ -171,7 +171,6 @@ describe("mistakes", () => {
     // Other tools' words, which a session would send to the model (issue 34, point 18).
     [["upgrade"], '"upgrade" is not a pi command; pi\'s is `pi update`'],
     [["doctor"], '"doctor" is not a pi command; pi\'s is `pi status`'],
-    [["exec"], '"exec" is not a pi command yet; pi\'s is `pi token`'],
     [["switch", "anthropik"], 'unknown provider "anthropik"; did you mean anthropic?'],
   ] as const) {
     test(`pi ${typed.join(" ")} says what was meant (exit 2)`, async () => {

@@ -25,6 +25,8 @@ export interface PiRun {
   env?: Record<string, string | undefined>;
   stdin?: string;
   timeoutMs?: number;
+  /** Secrets this run prints by design (`pi exec --no-conceal`): not counted as leaks. */
+  shownOnPurpose?: readonly string[];
 }
 
 export class Sandbox {
@@ -64,13 +66,13 @@ export class Sandbox {
   }
 
   /** Leak check on everything pi printed; returns stderr as the test expects to see it. */
-  audit(args: string[], result: PiResult, stripDebug: boolean): PiResult {
+  audit(args: string[], result: PiResult, stripDebug: boolean, shownOnPurpose: readonly string[] = []): PiResult {
     // The commands that exist to print a credential: pi token, and the original's pi auth print-… and check --credentials.
     const printing = args[0] === "token" || (args[0] === "auth" && (args[1] === "print-api-key" || args[1] === "print-bearer-token" || (args[1] === "check" && args.includes("--credentials"))));
     const printsToken = printing && result.code === 0;
     const json = printsToken && args.includes("--json") ? JSON.parse(result.stdout) : undefined;
     const printed = printsToken ? (json ? String(json.token ?? json.credentials) : result.stdout.trim()) : undefined;
-    assertNoLeaks(`pi ${args.join(" ")}`, result.stdout, result.stderr, printed ? [printed] : []);
+    assertNoLeaks(`pi ${args.join(" ")}`, result.stdout, result.stderr, [...(printed ? [printed] : []), ...shownOnPurpose]);
     return stripDebug ? { ...result, stderr: withoutDebugLines(result.stderr) } : result;
   }
 
@@ -90,7 +92,7 @@ export class Sandbox {
       proc.exited,
     ]);
     clearTimeout(timer);
-    return this.audit(args, { code, stdout, stderr }, stripDebug);
+    return this.audit(args, { code, stdout, stderr }, stripDebug, opts.shownOnPurpose);
   }
 
   spawn(args: string[], env?: Record<string, string | undefined>, wrapper: string[] = []) {

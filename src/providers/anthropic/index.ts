@@ -1,4 +1,4 @@
-import type { ProviderDescriptor } from "../types.ts";
+import type { Handoff, ProviderDescriptor } from "../types.ts";
 
 /** The model used when none is named (the reference program 1.6's default). */
 const DEFAULT_MODEL = "claude-opus-5-5";
@@ -7,6 +7,16 @@ const DEFAULT_MODEL = "claude-opus-5-5";
 export const anthropic: ProviderDescriptor = {
   id: "anthropic",
   displayName: "Anthropic (Claude Pro/Max)",
+  // Claude Code reads a subscription token from CLAUDE_CODE_OAUTH_TOKEN, the reference and SDKs from the others.
+  handoff: (c): Handoff =>
+    c.kind === "api_key"
+      ? { variables: { ANTHROPIC_API_KEY: c.token } }
+      : c.extras.authorization === "bearer"
+        ? { variables: { ANTHROPIC_AUTH_TOKEN: c.token } }
+        : {
+            variables: { CLAUDE_CODE_OAUTH_TOKEN: c.token, ANTHROPIC_OAUTH_TOKEN: c.token },
+            restricted: "Anthropic meant a Claude Pro/Max token for its own apps (Claude Code); other programs using it may be refused or billed as extra usage",
+          },
   aliases: ["claude", "claude-code", "claude-pro", "claude-max"],
   // The reference's order after the stored login: ANTHROPIC_AUTH_TOKEN, the keys, then workload
   // identity (last, as in the SDK); pi keeps ANTHROPIC_OAUTH_TOKEN first, as an override for one run.

@@ -8,6 +8,7 @@ const DEFAULT_MODEL = "gpt-6.2-sol";
 export const openaiCodex: ProviderDescriptor = {
   id: "openai-codex",
   displayName: "OpenAI (ChatGPT Plus/Pro)",
+  handoff: () => ({ none: "a ChatGPT sign-in is read by no program's variable; Codex keeps its own (`codex login`), and `pi token openai-codex` prints the access token" }),
   aliases: ["codex", "chatgpt"],
   sources: [
     // A personal access token (`at-…`) for CI and fleets, the variable the Codex CLI reads.

@@ -1,0 +1,98 @@
+/**
+ * `pi exec -- <command>`: runs a command with fresh credentials in the variables it reads
+ * (app/handoff.ts), as `op run` and `aws-vault exec` do: the credentials only in its
+ * environment, concealed in its output (core/conceal.ts), its signals and exit code passed
+ * through, 127/126 for a command that cannot start, as a shell says it.
+ */
+
+import { handOver } from "../../app/handoff.ts";
+import { Concealer } from "../../core/conceal.ts";
+import { parseDuration } from "../../core/duration.ts";
+import { PiError } from "../../core/errors.ts";
+import { registerSecret } from "../../core/redact.ts";
+import { forwardSignals, signalNumber } from "../../core/shutdown.ts";
+import { PROVIDERS, findProvider } from "../../providers/registry.ts";
+import { writeErr } from "../../terminal/output.ts";
+import { defineCommand } from "../command.ts";
+
+/** A held piece too short to be a secret goes out after this much quiet (a prompt waits for no one). */
+const QUIET_FLUSH_MS = 150;
+
+const command = defineCommand({
+  meta: { name: "exec", description: "Run a command with fresh credentials in the variables it reads, concealed in its output" },
+  args: {
+    command: { type: "positional", description: "the command and its arguments, after --", required: true, variadic: true, list: true },
+    provider: { type: "string", description: "hand over only these providers' credentials (comma-separated; default: every usable one but a subscription token meant for its provider's own apps)", valueHint: "ids" },
+    account: { type: "string", description: "which account of the provider (with one --provider)", valueHint: "name" },
+    "min-validity": { type: "string", description: "refresh first unless each credential stays valid at least this long", valueHint: "duration" },
+    conceal: { type: "boolean", description: "replace the handed-over credentials in the command's output", negativeDescription: "leave the command's output as it is", default: true },
+  },
+  examples: ["pi exec -- env", `pi exec --provider ${PROVIDERS[0]!.id} -- claude -p "hi"`, "pi exec --provider openrouter -- python script.py", "pi exec --min-validity 1h -- ./long-job.sh"],
+  async run(args, context) {
+    const named = args.provider === undefined ? undefined : args.provider.split(",").map((id) => id.trim()).filter(Boolean).map((id) => findProvider(id));
+    if (named?.length === 0) throw new PiError("usage", "--provider names no provider; give ids, e.g. --provider openrouter,xai");
+    if (args.account !== undefined && named?.length !== 1) throw new PiError("usage", "--account goes with one --provider; see `pi exec --help`");
+    const minValidityMs = args["min-validity"] === undefined ? 0 : parseDuration(args["min-validity"], "--min-validity");
+    const handed = await handOver(await context.store(), context.env, { named, account: args.account, minValidityMs });
+    for (const secret of handed.secrets) registerSecret(secret);
+    for (const line of handed.said) writeErr(`pi exec: ${line}`);
+    if (handed.secrets.length === 0) writeErr("pi exec: no credential to hand over (see `pi status`); running the command as it is");
+    const argv = args.command ?? [];
+    if (argv.length === 0) throw new PiError("usage", "name the command to run after --, e.g. `pi exec -- env`");
+    return run(argv, { ...process.env, ...handed.variables }, args.conceal ? handed.secrets : []);
+  },
+});
+
+async function run(argv: string[], env: Record<string, string | undefined>, secrets: string[]): Promise<number> {
+  const conceal = secrets.length > 0;
+  let child: ReturnType<typeof Bun.spawn>;
+  try {
+    child = Bun.spawn(argv, { env, stdin: "inherit", stdout: conceal ? "pipe" : "inherit", stderr: conceal ? "pipe" : "inherit" });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const missing = code === "ENOENT" || /not found/i.test(String(error));
+    writeErr(`pi exec: ${argv[0]}: ${missing ? "command not found" : `cannot run it (${code ?? String(error)})`}`);
+    return missing ? 127 : 126;
+  }
+  // Until the command ends, a signal pi gets is the command's to answer (Ctrl+C reaches it, as in a shell).
+  const stopForwarding = forwardSignals((signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // Already gone.
+    }
+  });
+  try {
+    const copies = conceal
+      ? [copyConcealed(child.stdout as ReadableStream<Uint8Array>, Bun.stdout, secrets), copyConcealed(child.stderr as ReadableStream<Uint8Array>, Bun.stderr, secrets)]
+      : [];
+    const exitCode = await child.exited;
+    await Promise.all(copies);
+    if (child.signalCode) return 128 + (signalNumber(String(child.signalCode)) ?? 0);
+    return exitCode;
+  } finally {
+    stopForwarding();
+  }
+}
+
+/** The command's output to pi's, with every handed-over credential replaced. */
+async function copyConcealed(from: ReadableStream<Uint8Array>, to: typeof Bun.stdout, secrets: string[]): Promise<void> {
+  const concealer = new Concealer(secrets);
+  const sink = to.writer();
+  let quiet: Timer | undefined;
+  const write = (bytes: Uint8Array) => {
+    if (bytes.length === 0) return;
+    sink.write(bytes);
+    void sink.flush();
+  };
+  for await (const chunk of from) {
+    clearTimeout(quiet);
+    write(concealer.push(chunk));
+    if (concealer.holdsOnlyAFewBytes) quiet = setTimeout(() => write(concealer.flush()), QUIET_FLUSH_MS);
+  }
+  clearTimeout(quiet);
+  write(concealer.flush());
+  await sink.end();
+}
+
+export default command;

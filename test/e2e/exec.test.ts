@@ -1,0 +1,122 @@
+import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { PI_BIN, Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
+
+/**
+ * `pi exec -- <command>` (issue 35): fresh credentials in the variables other programs read,
+ * concealed in the command's output, its signals and exit code passed through.
+ */
+let fake: FakeAnthropic;
+let box: Sandbox;
+setDefaultTimeout(60_000);
+
+beforeAll(() => {
+  fake = new FakeAnthropic().start();
+});
+afterAll(() => fake.stop());
+beforeEach(() => {
+  fake.reset();
+  box = new Sandbox();
+});
+afterEach(() => box.cleanup());
+
+const OPENROUTER_KEY = "sk-or-v1-exec0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdef";
+const script = (name: string, body: string) => {
+  const path = join(box.root, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+};
+
+describe("pi exec hands fresh credentials to a command", () => {
+  test("20 at once on an expired login make one refresh, and each command sees the fresh token in the variables Claude Code reads; pi says once what Anthropic allows", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
+    fake.latencyMs = [300, 300];
+    const runs = Array.from({ length: 20 }, (_, i) =>
+      box.run(["exec", "--provider", "anthropic", "--", "sh", "-c", `printf '%s %s' "$CLAUDE_CODE_OAUTH_TOKEN" "$ANTHROPIC_OAUTH_TOKEN" > '${box.root}/seen-${i}'`], { env: fake.env() }),
+    );
+    const results = await Promise.all(runs);
+    expect(results.map((r) => r.code)).toEqual(results.map(() => 0));
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    const fresh = box.readStore().anthropic.access;
+    expect(fake.isValidAccess(fresh)).toBe(true);
+    for (let i = 0; i < 20; i++) expect(readFileSync(join(box.root, `seen-${i}`), "utf8")).toBe(`${fresh} ${fresh}`);
+    expect(results[0]!.stderr).toContain("anthropic: Anthropic meant a Claude Pro/Max token for its own apps (Claude Code)");
+    expect(results[0]!.stderr.match(/Anthropic meant/g)).toHaveLength(1);
+  });
+
+  test("the command's output shows no credential it was handed, on stdout or stderr, a secret split across two writes included", async () => {
+    const cmd = script("leaky.sh", [
+      'echo "key: $OPENROUTER_API_KEY"',
+      'echo "on stderr: $OPENROUTER_API_KEY" >&2',
+      'printf "%s" "$OPENROUTER_API_KEY" | cut -c1-20 | tr -d "\\n"',
+      "sleep 0.05",
+      'printf "%s\\n" "$OPENROUTER_API_KEY" | cut -c21-',
+      "echo done",
+    ].join("\n"));
+    const r = await box.run(["exec", "--provider", "openrouter", "--", cmd], { env: { ...fake.env(), OPENROUTER_API_KEY: OPENROUTER_KEY } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("key: <concealed by pi>\n<concealed by pi>\ndone\n");
+    expect(r.stderr).toContain("on stderr: <concealed by pi>");
+    expect(r.stdout + r.stderr).not.toContain(OPENROUTER_KEY.slice(0, 20));
+    const plain = await box.run(["exec", "--provider", "openrouter", "--no-conceal", "--", "sh", "-c", 'echo "$OPENROUTER_API_KEY"'], { env: { ...fake.env(), OPENROUTER_API_KEY: OPENROUTER_KEY }, shownOnPurpose: [OPENROUTER_KEY] });
+    expect(plain.stdout).toBe(`${OPENROUTER_KEY}\n`);
+  });
+
+  test("without --provider, every usable credential but a subscription token meant for its provider's own apps, which pi says it left out", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const r = await box.run(["exec", "--", "sh", "-c", 'echo "claude=${CLAUDE_CODE_OAUTH_TOKEN:-none} openrouter=${OPENROUTER_API_KEY:+set}"'], { env: { ...fake.env(), OPENROUTER_API_KEY: OPENROUTER_KEY } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("claude=none openrouter=set\n");
+    expect(r.stderr).toContain("anthropic: not handed over unless named (--provider anthropic)");
+  });
+
+  test("the exit code passes through; a command a signal ends is 128+n; a missing command is 127 and one that cannot run 126, as a shell says", async () => {
+    expect((await box.run(["exec", "--", "sh", "-c", "exit 7"])).code).toBe(7);
+    expect((await box.run(["exec", "--", "sh", "-c", "kill -TERM $$"])).code).toBe(143);
+    const missing = await box.run(["exec", "--", "no-such-command-here"]);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toContain("pi exec: no-such-command-here: command not found");
+    const notExecutable = join(box.root, "plain.txt");
+    writeFileSync(notExecutable, "echo hi\n");
+    expect((await box.run(["exec", "--", notExecutable])).code).toBe(126);
+    const none = await box.run(["exec"]);
+    expect(none.code).toBe(2);
+  });
+
+  test("a signal to pi goes to the command, which decides how to end", async () => {
+    const cmd = script("trap.sh", ["trap 'echo got TERM; exit 0' TERM", "echo ready", "while :; do sleep 0.05; done"].join("\n"));
+    const proc = box.spawn(["exec", "--", cmd], fake.env());
+    const ready = await readUntil(proc.stdout, /ready/);
+    proc.kill("SIGTERM");
+    const rest = await ready.rest();
+    expect(await proc.exited).toBe(0);
+    expect(ready.text + rest).toContain("got TERM");
+  });
+});
+
+describe("pi exec through the pi agent", () => {
+  test("the far side hands over what the agent lends, and writes nothing secret", async () => {
+    const home = new Sandbox();
+    try {
+      home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+      const started = await home.run(["agent"], { env: fake.env() });
+      const sock = /PI_AGENT_SOCK='([^']+)'/.exec(started.stdout)![1]!;
+      const pid = Number(/PI_AGENT_PID=(\d+)/.exec(started.stdout)![1]);
+      try {
+        const r = await box.run(["exec", "--provider", "anthropic", "--", "sh", "-c", `printf %s "$CLAUDE_CODE_OAUTH_TOKEN" > '${box.root}/seen'`], { env: { ...fake.env(), PI_AGENT_SOCK: sock } });
+        expect(r.code).toBe(0);
+        expect(readFileSync(join(box.root, "seen"), "utf8")).toBe(home.readStore().anthropic.access);
+        const written = statSync(box.agentDir, { throwIfNoEntry: false }) ? readdirSync(box.agentDir) : [];
+        for (const name of written) expect(readFileSync(join(box.agentDir, name), "utf8")).not.toContain(home.readStore().anthropic.access);
+      } finally {
+        process.kill(pid, "SIGTERM");
+        await until(() => !statSync(sock, { throwIfNoEntry: false }), "the agent to end");
+      }
+    } finally {
+      home.cleanup();
+    }
+  });
+});
