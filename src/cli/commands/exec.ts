@@ -27,10 +27,10 @@ const command = defineCommand({
     "min-validity": { type: "string", description: "refresh first unless each credential stays valid at least this long", valueHint: "duration" },
     conceal: { type: "boolean", description: "replace the handed-over credentials in the command's output", negativeDescription: "leave the command's output as it is", default: true },
   },
-  examples: ["pi exec -- env", `pi exec --provider ${PROVIDERS[0]!.id} -- claude -p "hi"`, "pi exec --provider openrouter -- python script.py", "pi exec --min-validity 1h -- ./long-job.sh"],
+  examples: ["pi exec -- env", `pi exec --provider ${PROVIDERS[0]!.id} -- claude -p "hi"`, `pi exec --provider ${PROVIDERS.at(-2)!.id} -- python script.py`, "pi exec --min-validity 1h -- ./long-job.sh"],
   async run(args, context) {
     const named = args.provider === undefined ? undefined : args.provider.split(",").map((id) => id.trim()).filter(Boolean).map((id) => findProvider(id));
-    if (named?.length === 0) throw new PiError("usage", "--provider names no provider; give ids, e.g. --provider openrouter,xai");
+    if (named?.length === 0) throw new PiError("usage", `--provider names no provider; give ids, e.g. --provider ${PROVIDERS.slice(0, 2).map((p) => p.id).join(",")}`);
     if (args.account !== undefined && named?.length !== 1) throw new PiError("usage", "--account goes with one --provider; see `pi exec --help`");
     const minValidityMs = args["min-validity"] === undefined ? 0 : parseDuration(args["min-validity"], "--min-validity");
     const handed = await handOver(await context.store(), context.env, { named, account: args.account, minValidityMs });
