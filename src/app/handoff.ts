@@ -20,6 +20,8 @@ export interface HandedOver {
   secrets: string[];
   /** One line each, for stderr: what was handed over, left out, and why. */
   said: string[];
+  /** The providers whose credentials were handed over. */
+  providers: ProviderDescriptor[];
 }
 
 export interface HandoffOptions {
@@ -33,7 +35,7 @@ export async function handOver(store: CredentialStore, env: NodeJS.ProcessEnv, o
   const named = options.named !== undefined;
   const usable = named ? undefined : await usableSources(PROVIDERS, store, env);
   const targets = options.named ?? PROVIDERS.filter((p) => usable!.has(p.id));
-  const out: HandedOver = { variables: {}, secrets: [], said: [] };
+  const out: HandedOver = { variables: {}, secrets: [], said: [], providers: [] };
   for (const provider of targets) {
     let credential: Credential;
     try {
@@ -56,6 +58,7 @@ export async function handOver(store: CredentialStore, env: NodeJS.ProcessEnv, o
     if (handoff.restricted) out.said.push(`${provider.id}: ${handoff.restricted}; handed over as you asked`);
     Object.assign(out.variables, handoff.variables);
     out.secrets.push(credential.token);
+    out.providers.push(provider);
   }
   return out;
 }

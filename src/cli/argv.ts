@@ -9,10 +9,10 @@ import type { ArgsDef, ParsedArgs } from "./command.ts";
  */
 export function parseArgv<A extends ArgsDef>(argv: readonly string[], spec: A, command: string): ParsedArgs<A> {
   const out: Record<string, string | string[] | boolean | undefined> = {};
-  const byName = new Map<string, { name: string; type: "boolean" | "string" }>();
+  const byName = new Map<string, { name: string; type: "boolean" | "string"; optional?: { matches: RegExp; absent: string } }>();
   for (const [name, def] of Object.entries(spec)) {
     if (def.type === "positional") continue;
-    for (const n of [name, ...(def.alias ? [def.alias] : [])]) byName.set(n, { name, type: def.type });
+    for (const n of [name, ...(def.alias ? [def.alias] : [])]) byName.set(n, { name, type: def.type, ...(def.type === "string" && def.optional ? { optional: def.optional } : {}) });
     if (def.type === "boolean" && def.default !== undefined) out[name] = def.default;
   }
 
@@ -33,6 +33,10 @@ export function parseArgv<A extends ArgsDef>(argv: readonly string[], spec: A, c
     if (!option || (negated !== undefined && option.type !== "boolean")) throw unknownOption(arg, byName, command);
     if (option.type === "boolean") {
       out[option.name] = booleanValue(flag, inline, negated !== undefined, command);
+      continue;
+    }
+    if (inline === undefined && option.optional && !option.optional.matches.test(argv[i + 1] ?? "")) {
+      out[option.name] = option.optional.absent;
       continue;
     }
     const value = inline ?? argv[++i];

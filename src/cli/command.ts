@@ -18,7 +18,14 @@ export type ArgDef =
       valueHint?: string;
     }
   | { type: "boolean"; description: string; /** Shown as --no-<name> when the flag is on by default. */ negativeDescription?: string; default?: boolean; alias?: string }
-  | { type: "string"; description: string; valueHint: string; alias?: string };
+  | {
+      type: "string";
+      description: string;
+      valueHint: string;
+      alias?: string;
+      /** The value may be left out (`--wait`, `--wait 2h`): a next word it does not match is not taken, and the flag reads `absent`. */
+      optional?: { matches: RegExp; absent: string };
+    };
 
 export type ArgsDef = Record<string, ArgDef>;
 

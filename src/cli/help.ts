@@ -92,7 +92,7 @@ function positionalUsage(name: string, def: ArgDef & { type: "positional" }): st
 function flagLabel(name: string, def: ArgDef): string {
   if (def.type === "boolean" && def.default === true) return `--no-${name}`;
   const alias = def.type !== "positional" && def.alias ? `-${def.alias}, ` : "";
-  return `${alias}--${name}${def.type === "string" ? ` <${def.valueHint}>` : ""}`;
+  return `${alias}--${name}${def.type === "string" ? (def.optional ? ` [${def.valueHint}]` : ` <${def.valueHint}>`) : ""}`;
 }
 
 function flagDescription(def: ArgDef): string {

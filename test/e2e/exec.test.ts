@@ -86,6 +86,20 @@ describe("pi exec hands fresh credentials to a command", () => {
     expect(none.code).toBe(2);
   });
 
+  test("--min-left runs nothing below the floor (exit 6), and runs the command above it", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const marker = join(box.root, "ran");
+    fake.usageAnswer = { five_hour: { utilization: 95, resets_at: new Date(Date.now() + 3_600_000).toISOString() } };
+    const low = await box.run(["exec", "--provider", "anthropic", "--min-left", "10", "--", "touch", marker], { env: fake.env() });
+    expect(low.code).toBe(6);
+    expect(low.stderr).toContain("less than 10% left: anthropic 5-hour: 5% left");
+    expect(low.stderr).toContain("the command was not run");
+    expect(statSync(marker, { throwIfNoEntry: false })).toBeUndefined();
+    const ok = await box.run(["exec", "--provider", "anthropic", "--min-left", "1", "--", "touch", marker], { env: fake.env() });
+    expect(ok.code).toBe(0);
+    expect(statSync(marker, { throwIfNoEntry: false })).toBeDefined();
+  });
+
   test("a signal to pi goes to the command, which decides how to end", async () => {
     const cmd = script("trap.sh", ["trap 'echo got TERM; exit 0' TERM", "echo ready", "while :; do sleep 0.05; done"].join("\n"));
     const proc = box.spawn(["exec", "--", cmd], fake.env());
@@ -94,6 +108,17 @@ describe("pi exec hands fresh credentials to a command", () => {
     const rest = await ready.rest();
     expect(await proc.exited).toBe(0);
     expect(ready.text + rest).toContain("got TERM");
+  });
+});
+
+describe("helpers that ask pi for a credential (issue 35)", () => {
+  test("pi token --json carries expiresAt, for helpers that cache the credential until then", async () => {
+    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const r = await box.run(["token", "anthropic", "--json"], { env: fake.env() });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.expiresAt).toBe(new Date(box.readStore().anthropic.expires).toISOString());
+    expect(out.token).toBe(box.readStore().anthropic.access);
   });
 });
 

@@ -4,7 +4,7 @@ import { DEVICE_PROFILES, FakeDeviceProvider } from "../fakes/device-provider-se
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { FakeOpenAI } from "../fakes/openai-server.ts";
 import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
-import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, readUntil, storedLogin } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 import { usageOutputSchema } from "../../src/core/usage-schema.ts";
 
@@ -231,6 +231,57 @@ describe("pi -p --min-left", () => {
     const asked = await box.run(["-p", "--min-left", "40", "hi"], { env: env() });
     expect(asked.code).toBe(0);
     expect(anthropic.messageRequests()).toHaveLength(1);
+  });
+});
+
+describe("--min-left --wait: waits for the reset, then goes on (issue 35)", () => {
+  /** The 5-hour window at 99% until `resetAt`, and at 5% after it, as the service's own figures change at a reset. */
+  function resettingIn(ms: number): number {
+    const resetAt = Date.now() + ms;
+    const at = (t: number) => new Date(t).toISOString();
+    anthropic.usageAnswer = {
+      get five_hour() {
+        return Date.now() < resetAt ? { utilization: 99, resets_at: at(resetAt) } : { utilization: 5, resets_at: at(resetAt + 5 * HOUR) };
+      },
+      seven_day: { utilization: 20, resets_at: at(Date.now() + 72 * HOUR) },
+    };
+    return resetAt;
+  }
+
+  test("pi usage --min-left --wait says until when, waits for the reset a few seconds away, and then answers with the new figures (exit 0)", async () => {
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    const resetAt = resettingIn(2500);
+    const r = await box.run(["usage", "anthropic", "--min-left", "10", "--wait"], { env: env() });
+    expect(r.code).toBe(0);
+    expect(Date.now()).toBeGreaterThanOrEqual(resetAt);
+    expect(r.stderr).toMatch(/less than 10% left: anthropic 5-hour: 1% left.*; waiting until .* \(the reset\) — Ctrl\+C to stop/);
+    expect(r.stdout).toContain("5-hour     5% used");
+  });
+
+  test("pi -p --min-left --wait sends the question only after the reset", async () => {
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    const resetAt = resettingIn(2000);
+    const r = await box.run(["-p", "--min-left", "10", "--wait", "2m", "hi"], { env: env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(0);
+    expect(anthropic.messageRequests()).toHaveLength(1);
+    expect(Date.now()).toBeGreaterThanOrEqual(resetAt);
+  });
+
+  test("a reset past the --wait limit fails at once (exit 6); without --wait it fails as before; Ctrl+C ends a wait cleanly", async () => {
+    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+    resettingIn(60_000);
+    const limited = await box.run(["usage", "anthropic", "--min-left", "10", "--wait", "1s"], { env: env() });
+    expect(limited.code).toBe(6);
+    expect(limited.stderr).toContain("is past the --wait limit");
+    expect((await box.run(["-p", "--min-left", "10", "hi"], { env: env() })).code).toBe(6);
+    const waiting = box.spawn(["-p", "--min-left", "10", "--wait", "hi"], env());
+    const said = await readUntil(waiting.stderr, /waiting until/);
+    waiting.kill("SIGINT");
+    expect(await waiting.exited).toBe(130);
+    await said.rest();
+    expect(anthropic.messageRequests()).toHaveLength(0);
+    expect((await box.run(["usage", "--wait"], { env: env() })).code).toBe(2);
   });
 });
 

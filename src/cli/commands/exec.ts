@@ -14,6 +14,7 @@ import { forwardSignals, signalNumber } from "../../core/shutdown.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { writeErr } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
+import { WAIT_FLAG, waitOf } from "../wait-flag.ts";
 
 /** A held piece too short to be a secret goes out after this much quiet (a prompt waits for no one). */
 const QUIET_FLUSH_MS = 150;
@@ -26,6 +27,8 @@ const command = defineCommand({
     account: { type: "string", description: "which account of the provider (with one --provider)", valueHint: "name" },
     "min-validity": { type: "string", description: "refresh first unless each credential stays valid at least this long", valueHint: "duration" },
     conceal: { type: "boolean", description: "replace the handed-over credentials in the command's output", negativeDescription: "leave the command's output as it is", default: true },
+    "min-left": { type: "string", description: "run nothing (exit 6) when a handed-over subscription has less than this % left", valueHint: "percent" },
+    wait: WAIT_FLAG,
   },
   examples: ["pi exec -- env", `pi exec --provider ${PROVIDERS[0]!.id} -- claude -p "hi"`, `pi exec --provider ${PROVIDERS.at(-2)!.id} -- python script.py`, "pi exec --min-validity 1h -- ./long-job.sh"],
   async run(args, context) {
@@ -33,7 +36,19 @@ const command = defineCommand({
     if (named?.length === 0) throw new PiError("usage", `--provider names no provider; give ids, e.g. --provider ${PROVIDERS.slice(0, 2).map((p) => p.id).join(",")}`);
     if (args.account !== undefined && named?.length !== 1) throw new PiError("usage", "--account goes with one --provider; see `pi exec --help`");
     const minValidityMs = args["min-validity"] === undefined ? 0 : parseDuration(args["min-validity"], "--min-validity");
-    const handed = await handOver(await context.store(), context.env, { named, account: args.account, minValidityMs });
+    const minLeft = args["min-left"] === undefined ? undefined : (await import("../../app/usage-words.ts")).parsePercent(args["min-left"], "--min-left");
+    const wait = waitOf(args.wait, minLeft);
+    const store = await context.store();
+    let handed = await handOver(store, context.env, { named, account: args.account, minValidityMs });
+    if (minLeft !== undefined) {
+      const { guardQuota } = await import("../../app/quota-wait.ts");
+      let waited = false;
+      for (const provider of handed.providers) {
+        waited = (await guardQuota(store, provider, context.env, args.account, { minLeft, wait, say: writeErr, withheld: "the command was not run" })).waited || waited;
+      }
+      // After a wait the credentials are handed over fresh.
+      if (waited) handed = await handOver(store, context.env, { named, account: args.account, minValidityMs });
+    }
     for (const secret of handed.secrets) registerSecret(secret);
     for (const line of handed.said) writeErr(`pi exec: ${line}`);
     if (handed.secrets.length === 0) writeErr("pi exec: no credential to hand over (see `pi status`); running the command as it is");

@@ -5,8 +5,7 @@ import { parseThinkingLevel, splitThinkingSuffix, thinkingBudgets, thinkingFor }
 import { firstUsableProvider, readStoreView, resolveCredential, usableIn } from "../../app/credentials.ts";
 import { qualified, selectModel, startupModel } from "../../app/select-model.ts";
 import { rememberedModel } from "../../app/settings.ts";
-import type { ChatEvent, ChatMessage, ModelInfo, ProviderDescriptor } from "../../providers/types.ts";
-import type { CredentialStore } from "../../store/contract.ts";
+import type { ChatEvent, ChatMessage, ModelInfo } from "../../providers/types.ts";
 import { EXIT, PiError, isPiError } from "../../core/errors.ts";
 import { stripControls } from "../../core/text.ts";
 import { registerSecret } from "../../core/redact.ts";
@@ -15,6 +14,7 @@ import { stdoutFailure, writeErr, writeStdout } from "../../terminal/output.ts";
 import { PROVIDERS } from "../../providers/registry.ts";
 import { providerById } from "../../app/models-config.ts";
 import { defineCommand } from "../command.ts";
+import { WAIT_FLAG, waitOf } from "../wait-flag.ts";
 
 /** `pi -p "question"`: one request, the answer streamed to stdout as it arrives. */
 
@@ -41,6 +41,7 @@ const command = defineCommand({
     account: { type: "string", description: "which account of the provider (see `pi status`; default: the active one)", valueHint: "name" },
     agent: { type: "boolean", description: "use the pi agent at PI_AGENT_SOCK even when a login is stored here", default: false },
     "min-left": { type: "string", description: "send nothing (exit 6) when a subscription window has less than this % left", valueHint: "percent" },
+    wait: WAIT_FLAG,
   },
   examples: [
     'pi -p "Explain PKCE in two sentences"',
@@ -60,6 +61,7 @@ const command = defineCommand({
     if (oneRunKey) registerSecret(oneRunKey);
     const maxTokens = parseMaxTokens(args["max-tokens"]);
     const minLeft = args["min-left"] === undefined ? undefined : (await import("../../app/usage-words.ts")).parsePercent(args["min-left"], "--min-left");
+    const wait = waitOf(args.wait, minLeft);
     const agentStore = await context.store();
     const view = await readStoreView(agentStore, context.env);
     const wanted = {
@@ -80,7 +82,7 @@ const command = defineCommand({
     const thinking = thinkingFor(model, { flag, suffix: named?.level ?? started?.level, settings });
     const provider = await providerById(model.provider, context.env);
     const store = await storeForAccount(agentStore, provider, args.account);
-    const credential = oneRunKey
+    let credential = oneRunKey
       ? { providerId: provider.id, source: "--api-key", kind: provider.kindOfToken?.(oneRunKey) ?? ("api_key" as const), token: oneRunKey, extras: {} }
       : await resolveCredential(provider, { store, env: context.env, preferAgent: args.agent === true }).catch((error: unknown) => {
           // Why this provider at all, when nothing named it: the default model of settings.json.
@@ -89,7 +91,12 @@ const command = defineCommand({
           }
           throw error;
         });
-    if (minLeft !== undefined) await guardQuota(agentStore, provider, minLeft, context.env, args.account);
+    if (minLeft !== undefined) {
+      const { guardQuota } = await import("../../app/quota-wait.ts");
+      const { waited } = await guardQuota(agentStore, provider, context.env, args.account, { minLeft, wait, say: writeErr, withheld: "nothing was sent" });
+      // Hours may have passed: the credential resolved before may have expired meanwhile.
+      if (waited && !oneRunKey) credential = await resolveCredential(provider, { store, env: context.env, preferAgent: args.agent === true });
+    }
 
     const abort = new AbortController();
     // A reader that stops reading (`pi -p … | head -1`) is a normal end; a full or closed
@@ -311,11 +318,3 @@ function parseMaxTokens(raw: string | undefined): number | undefined {
 
 export default command;
 
-/** `--min-left`: nothing is sent when a window of the subscription has less left, or when pi cannot tell. */
-async function guardQuota(store: CredentialStore, provider: ProviderDescriptor, minLeft: number, env: NodeJS.ProcessEnv, account: string | undefined): Promise<void> {
-  const { usageOf } = await import("../../app/usage.ts");
-  const { belowThreshold } = await import("../../app/usage-words.ts");
-  const verdict = belowThreshold(await usageOf(store, provider, { env, account }), minLeft);
-  if ("cannotTell" in verdict) throw new PiError("bad_response", `cannot tell whether ${minLeft}% is left (${verdict.cannotTell}); nothing was sent — run without --min-left to ask anyway`);
-  if (verdict.below.length > 0) throw new PiError("quota_low", `less than ${minLeft}% left: ${verdict.below.join("; ")}; nothing was sent`);
-}

@@ -15,7 +15,7 @@ const command = defineCommand({
   args: {
     provider: { type: "positional", description: `${PROVIDERS.map((p) => p.id).join(", ")} (default: ${PROVIDERS[0]!.id})`, required: false },
     "min-validity": { type: "string", description: "refresh first unless the token stays valid at least this long", valueHint: "duration" },
-    json: { type: "boolean", description: "print {token, expires, source, kind} as JSON", default: false },
+    json: { type: "boolean", description: "print {token, expires, expiresAt, source, kind} as JSON (expiresAt: for helpers that cache until then)", default: false },
     account: { type: "string", description: "which account of the provider (see `pi status`; default: the active one)", valueHint: "name" },
     agent: { type: "boolean", description: "ask the pi agent at PI_AGENT_SOCK even when a login is stored here", default: false },
   },
@@ -42,7 +42,7 @@ const command = defineCommand({
     // The one place pi prints a secret, by design: stdout holds the token (and a newline) only.
     if (args.json) {
       const expires = resolved.expires === undefined ? null : new Date(resolved.expires).toISOString();
-      writeStdout(`${JSON.stringify({ provider: provider.id, token: resolved.token, expires, source: resolved.source, kind: resolved.kind })}\n`);
+      writeStdout(`${JSON.stringify({ provider: provider.id, token: resolved.token, expires, expiresAt: expires, source: resolved.source, kind: resolved.kind })}\n`);
     } else {
       writeStdout(`${resolved.token}\n`);
     }

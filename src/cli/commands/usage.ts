@@ -13,6 +13,7 @@ import { usageOutputSchema } from "../../core/usage-schema.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { writeErr, writeOut, writeStdout } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
+import { WAIT_FLAG, waitOf } from "../wait-flag.ts";
 
 const command = defineCommand({
   meta: { name: "usage", description: "Show how much of each subscription is left (windows, resets, credits)" },
@@ -22,10 +23,12 @@ const command = defineCommand({
     json: { type: "boolean", description: "print the figures as JSON (one schema for every provider)", default: false },
     refresh: { type: "boolean", description: "ask the provider now, even when recent figures are at hand", default: false },
     "min-left": { type: "string", description: "exit 6 unless every window has at least this % left", valueHint: "percent" },
+    wait: WAIT_FLAG,
   },
   examples: ["pi usage", `pi usage ${PROVIDERS[0]!.id} --json`, `pi usage ${PROVIDERS[0]!.id} --min-left 20 && ./long-job.sh`],
   async run(args, context) {
     const minLeft = args["min-left"] === undefined ? undefined : parsePercent(args["min-left"], "--min-left");
+    const wait = waitOf(args.wait, minLeft);
     if (args.account !== undefined && !args.provider) throw new PiError("usage", `--account goes with one provider, e.g. \`pi usage ${PROVIDERS[0]!.id} --account work\``);
     const store = await context.store();
     let providers = args.provider ? [findProvider(args.provider)] : [...PROVIDERS];
@@ -41,6 +44,15 @@ const command = defineCommand({
     }
     const reports: UsageReport[] = [];
     for (const provider of providers) reports.push(await usageOf(store, provider, { env: context.env, account: args.account, refresh: args.refresh }));
+    if (wait && minLeft !== undefined) {
+      // Each provider below the floor waited for, in turn; the figures shown are the ones after.
+      const { guardQuota } = await import("../../app/quota-wait.ts");
+      for (const [i, provider] of providers.entries()) {
+        const verdict = belowThreshold(reports[i]!, minLeft);
+        if ("cannotTell" in verdict || verdict.below.length === 0) continue;
+        reports[i] = (await guardQuota(store, provider, context.env, args.account, { minLeft, wait, say: writeErr, withheld: "pi stopped waiting" })).report;
+      }
+    }
 
     if (args.json) {
       writeStdout(`${JSON.stringify(usageOutputSchema.parse({ providers: reports }), null, 2)}\n`);
