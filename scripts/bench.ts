@@ -50,7 +50,7 @@ try {
     { name: "pi status", argv: [pi, "status"] },
     { name: "pi --version", argv: [pi, "--version"] },
     // Issue 35: a command run with the credentials handed over costs at most 1.5× `pi token`.
-    { name: "pi exec -- true", argv: [pi, "exec", "--provider", "anthropic", "--", "true"] },
+    { name: "pi exec -- true", argv: [pi, "exec", "--", "true"] },
   ];
   // The agent (issue 26): the same login served over its socket to a far side that holds none.
   const farDir = join(work, "far");

@@ -103,3 +103,16 @@ function paint(code: string, text: string): string {
   const on = env.FORCE_COLOR && env.FORCE_COLOR !== "0" ? true : !env.NO_COLOR && env.TERM !== "dumb" && Boolean(process.stderr.isTTY);
   return on ? `\x1b[${code}m${text}\x1b[0m` : text;
 }
+
+/**
+ * Lines for stderr written to its descriptor directly, as stdout is: for a command that says a
+ * line on its way (`pi exec`), where building process.stderr would cost more than its own work.
+ */
+export async function writeErrLines(lines: readonly string[]): Promise<void> {
+  if (lines.length === 0) return;
+  try {
+    await Bun.write(Bun.stderr, lines.map((l) => `${clean(l)}\n`).join(""));
+  } catch {
+    // stderr closed: the words are lost, not the command.
+  }
+}

@@ -12,7 +12,7 @@ import { PiError } from "../../core/errors.ts";
 import { registerSecret } from "../../core/redact.ts";
 import { forwardSignals, signalNumber } from "../../core/shutdown.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
-import { writeErr } from "../../terminal/output.ts";
+import { writeErr, writeErrLines } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
 import { WAIT_FLAG, waitOf } from "../wait-flag.ts";
 
@@ -50,8 +50,10 @@ const command = defineCommand({
       if (waited) handed = await handOver(store, context.env, { named, account: args.account, minValidityMs });
     }
     for (const secret of handed.secrets) registerSecret(secret);
-    for (const line of handed.said) writeErr(`pi exec: ${line}`);
-    if (handed.secrets.length === 0) writeErr("pi exec: no credential to hand over (see `pi status`); running the command as it is");
+    await writeErrLines([
+      ...handed.said.map((line) => `pi exec: ${line}`),
+      ...(handed.secrets.length === 0 ? ["pi exec: no credential to hand over (see `pi status`); running the command as it is"] : []),
+    ]);
     const argv = args.command ?? [];
     if (argv.length === 0) throw new PiError("usage", "name the command to run after --, e.g. `pi exec -- env`");
     return run(argv, { ...process.env, ...handed.variables }, args.conceal ? handed.secrets : []);
