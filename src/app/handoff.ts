@@ -2,7 +2,8 @@
  * `pi exec`: fresh credentials for another program, in the variables it reads. Each is
  * resolved as `pi token` resolves it (refreshed under the store's lock, one refresh however
  * many ask at once; through the pi agent where this machine holds no login), then put in the
- * variables the provider names (ProviderDescriptor.handoff). A subscription token meant for
+ * variables the provider names (ProviderDescriptor.handoff), with the provider's address where
+ * pi knows another (models.json's `baseUrl`). A subscription token meant for
  * the provider's own apps goes only where the person named the provider, said once.
  */
 
@@ -12,6 +13,7 @@ import type { Credential, Handoff, ProviderDescriptor } from "../providers/types
 import type { CredentialStore } from "../store/contract.ts";
 import { storeForAccount } from "./accounts.ts";
 import { resolveCredential, usableSources } from "./credentials.ts";
+import { readModelsConfig } from "./models-config.ts";
 
 export interface HandedOver {
   /** The variables to add to the command's environment. */
@@ -57,6 +59,9 @@ export async function handOver(store: CredentialStore, env: NodeJS.ProcessEnv, o
     }
     if (handoff.restricted) out.said.push(`${provider.id}: ${handoff.restricted}; handed over as you asked`);
     Object.assign(out.variables, handoff.variables);
+    // The address pi sends this provider's calls to, where it is not the provider's own (a company gateway in models.json).
+    const base = provider.baseUrlVariable ? (await readModelsConfig(env)).providers[provider.id]?.baseUrl : undefined;
+    if (base && provider.baseUrlVariable && !env[provider.baseUrlVariable]) out.variables[provider.baseUrlVariable] = base;
     out.secrets.push(credential.token);
     out.providers.push(provider);
   }

@@ -120,6 +120,11 @@ export interface ProviderDescriptor {
    * does. Without it: the credential in the provider's first API-key variable.
    */
   handoff?(credential: Credential): Handoff;
+  /**
+   * The variable SDKs read the API's address from (ANTHROPIC_BASE_URL): `pi exec` sets it where
+   * pi knows another address for the provider (models.json's `baseUrl`, a company gateway).
+   */
+  baseUrlVariable?: string;
   /** Names people say for it ("claude", "copilot"): pi points them to the id, never takes them for it. */
   aliases?: readonly string[];
   /** Resolver order. */

@@ -73,6 +73,17 @@ describe("pi exec hands fresh credentials to a command", () => {
     expect(r.stderr).toContain("anthropic: not handed over unless named (--provider anthropic)");
   });
 
+  test("where models.json sends a provider's calls to a company gateway, the command gets that address in the variable SDKs read", async () => {
+    box.writeStore({ anthropic: { type: "api_key", key: "sk-ant-api03-gateway-0123456789abcdefgh" } });
+    writeFileSync(join(box.agentDir, "models.json"), JSON.stringify({ providers: { anthropic: { baseUrl: "https://llm.corp.example/anthropic" } } }), { mode: 0o600 });
+    const r = await box.run(["exec", "--provider", "anthropic", "--", "sh", "-c", 'echo "$ANTHROPIC_BASE_URL"'], { env: { ...fake.env(), ANTHROPIC_BASE_URL: undefined } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("https://llm.corp.example/anthropic\n");
+    // One set for the run wins, as it does for pi.
+    const own = await box.run(["exec", "--provider", "anthropic", "--", "sh", "-c", 'echo "$ANTHROPIC_BASE_URL"'], { env: { ...fake.env(), ANTHROPIC_BASE_URL: "http://127.0.0.1:1" } });
+    expect(own.stdout).toBe("http://127.0.0.1:1\n");
+  });
+
   test("the exit code passes through; a command a signal ends is 128+n; a missing command is 127 and one that cannot run 126, as a shell says", async () => {
     expect((await box.run(["exec", "--", "sh", "-c", "exit 7"])).code).toBe(7);
     expect((await box.run(["exec", "--", "sh", "-c", "kill -TERM $$"])).code).toBe(143);

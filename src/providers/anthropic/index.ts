@@ -7,6 +7,7 @@ const DEFAULT_MODEL = "claude-opus-5-5";
 export const anthropic: ProviderDescriptor = {
   id: "anthropic",
   displayName: "Anthropic (Claude Pro/Max)",
+  baseUrlVariable: "ANTHROPIC_BASE_URL",
   // Claude Code reads a subscription token from CLAUDE_CODE_OAUTH_TOKEN, the reference and SDKs from the others.
   handoff: (c): Handoff =>
     c.kind === "api_key"

@@ -12,6 +12,7 @@ const DEFAULT_MODEL = "gpt-6.2-sol";
 export const openai: ProviderDescriptor = {
   id: "openai",
   displayName: "OpenAI (ChatGPT subscription)",
+  baseUrlVariable: "OPENAI_BASE_URL",
   aliases: ["openai-api"],
   sources: [{ type: "stored" }, { type: "env", variable: "OPENAI_API_KEY", kind: "api_key" }],
   // Access tokens are JWTs; API keys sk-… (sk-proj-…, sk-svcacct-…).

@@ -4,6 +4,7 @@ import type { ProviderDescriptor } from "../types.ts";
 export const xai: ProviderDescriptor = {
   id: "xai",
   displayName: "xAI (Grok/X subscription)",
+  baseUrlVariable: "XAI_BASE_URL",
   aliases: ["grok", "x.ai"],
   sources: [{ type: "stored" }, { type: "env", variable: "XAI_API_KEY", kind: "api_key" }],
   tokenShapes: [/\bxai-[A-Za-z0-9]{20,}/g],
