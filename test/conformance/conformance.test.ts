@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { PROVIDERS } from "../../src/providers/registry.ts";
 import type { RecordedRequest } from "../fakes/record.ts";
 import { ROOT, Sandbox, loginThroughStdin, readUntil } from "../helpers/pi.ts";
+import { holdPort } from "../helpers/port-lock.ts";
 import { ensureReference, spawnDriver } from "../reference/reference.ts";
 import { type Explained, explain, renderDifferences, unusedReasons } from "./reasons.ts";
 import { type ConformanceFake, HOUR, SCENARIOS, type Scenario, type SignIn } from "./scenarios.ts";
@@ -136,6 +137,16 @@ for (const scenario of SCENARIOS) {
 
     const signInStep = (name: string, signIn: SignIn, piLogin: string[], referenceMethod?: string) =>
       step(name, async () => {
+        // A browser sign-in of OpenAI's listens on its registered port, which other test files use too.
+        const release = signIn.kind === "browser" || referenceMethod === "browser" ? await holdPort(1455) : () => {};
+        try {
+          return await signInSteps(name, signIn, piLogin, referenceMethod);
+        } finally {
+          release();
+        }
+      });
+
+    const signInSteps = async (_name: string, signIn: SignIn, piLogin: string[], referenceMethod?: string) => {
         let outcome = "";
         const ref = await recording(fake, async () => {
           outcome = await reference(scenario, fake, { step: "login", ...(referenceMethod ? { method: referenceMethod } : {}) }, signIn);
@@ -146,7 +157,7 @@ for (const scenario of SCENARIOS) {
         });
         expect(code).toBe(0);
         return { reference: ref, pi, outcome };
-      });
+    };
 
     signInStep("sign-in", scenario.signIn, scenario.piLogin, scenario.referenceMethod);
     if (scenario.browser) signInStep("browser sign-in", { kind: "browser" }, scenario.browser.piLogin, scenario.browser.referenceMethod);

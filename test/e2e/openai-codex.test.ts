@@ -1,9 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { FakeOpenAI } from "../fakes/openai-server.ts";
 import { type PiResult, Sandbox, readUntil, until, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 import { debugPass, withoutDebugLines } from "../helpers/secrets.ts";
+import { holdPort } from "../helpers/port-lock.ts";
 
 /** OpenAI Codex (ChatGPT Plus/Pro) end to end against a fake OpenAI written from reference-providers.md §P2. */
 let fake: FakeOpenAI;
@@ -41,6 +42,13 @@ async function occupy(port: number) {
 }
 
 describe("browser sign-in", () => {
+  // OpenAI's registered port (1455), which other test files' sign-ins use too: one file at a time.
+  let release = () => {};
+  beforeAll(async () => {
+    release = await holdPort(1455);
+  });
+  afterAll(() => release());
+
   test("authorizes with the Codex client, PKCE, a separate state, and the §P2 parameters in order; the browser's return completes it", async () => {
     const b = await startBrowser({ PI_OAUTH_CALLBACK_PORT: "0" });
     const p = new URL(b.url).searchParams;

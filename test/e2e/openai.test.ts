@@ -1,9 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeChatGPT } from "../fakes/chatgpt-api-server.ts";
 import { type PiResult, Sandbox, fakeAndSandboxPerTest, readUntil } from "../helpers/pi.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
+import { holdPort } from "../helpers/port-lock.ts";
 
 /**
  * `openai`: Sign in with ChatGPT for the OpenAI API (a client registered for each sign-in,
@@ -32,6 +33,13 @@ async function signIn(act: (url: string, proc: ReturnType<Sandbox["spawn"]>) => 
 }
 
 describe("pi login openai (Sign in with ChatGPT)", () => {
+  // OpenAI's registered port (1455), which other test files' sign-ins use too: one file at a time.
+  let release = () => {};
+  beforeAll(async () => {
+    release = await holdPort(1455);
+  });
+  afterAll(() => release());
+
   test("the browser's return to the listener signs in: the issued client id, the scopes and the email are kept", async () => {
     const r = await signIn(async (url, proc) => {
       const page = await fetch(url);
