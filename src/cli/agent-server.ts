@@ -10,7 +10,7 @@
  * the log for every request (provider, peer, outcome; never a secret).
  */
 
-import { readFileSync } from "node:fs";
+import { readFileSync, unlinkSync } from "node:fs";
 import { resolveCredential } from "../app/credentials.ts";
 import { PiError } from "../core/errors.ts";
 import { redact } from "../core/redact.ts";
@@ -38,7 +38,7 @@ export interface AgentOptions {
   onStop(): void;
 }
 
-type Conn = { buffer: string; done: boolean; timer?: Timer; peer?: Peer; refusal?: AgentAnswer };
+type Conn = { buffer: string; done: boolean; timer?: Timer; peer?: Peer; refusal?: AgentAnswer; /** Its answer is written. */ answered?: boolean };
 type Socket = { write(data: string): number; end(): void; data: Conn };
 
 /**
@@ -59,9 +59,17 @@ function connectionLimit(): number {
   return Math.max(4, Math.min(256, Math.floor(soft / 4)));
 }
 
-export function serveAgent(options: AgentOptions): { stop(): void } {
+/** How long a stopping agent waits for the answers it owes (a refresh in flight) before it closes what is left. */
+const DRAIN_MS = 10_000;
+
+/** After the socket's name is gone, how long connections already queued have to be taken and answered. */
+const QUEUED_MS = 200;
+
+export function serveAgent(options: AgentOptions): { stop(why: string): Promise<void> } {
   const myUid = process.getuid?.();
   const limit = connectionLimit();
+  /** Why the agent is stopping, once it is: every request from then on is answered with it. */
+  let stopping: string | undefined;
   /** Open connections in the order they came; those without a request yet may be dropped for a new one. */
   const open = new Set<Socket>();
   let confirming: Promise<unknown> = Promise.resolve();
@@ -70,6 +78,7 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
 
   async function answer(request: AgentRequest, peer: Peer | undefined): Promise<AgentAnswer> {
     if (request.op === "stop") return { v: 1, ok: true, stopping: true };
+    if (stopping) return refuse("expired", stoppedWords(stopping));
     if (options.until !== undefined && Date.now() >= options.until) {
       return refuse("expired", `this agent's lifetime ended at ${new Date(options.until).toLocaleTimeString()}; start another with \`pi agent\` on the machine that holds the logins`);
     }
@@ -194,11 +203,34 @@ export function serveAgent(options: AgentOptions): { stop(): void } {
   });
 
   return {
-    stop() {
+    /**
+     * Stops accepting, then answers what it accepted: a connection with no request yet is told
+     * the agent is stopping, one whose request is being answered gets its answer (bounded by
+     * DRAIN_MS). A far side is never cut off without a word.
+     */
+    async stop(why: string) {
+      // First the name goes, so no new connection can be made; the ones the kernel already
+      // queued are still taken and answered, then the listener closes.
+      try {
+        unlinkSync(options.socketPath);
+      } catch {
+        // Gone already.
+      }
+      stopping = why;
+      await Bun.sleep(QUEUED_MS);
+      server.stop(false);
+      for (const socket of open) {
+        if (!socket.data.done && socket.data.buffer === "") finish(socket, refuse("expired", stoppedWords(why)));
+      }
+      const deadline = Date.now() + DRAIN_MS;
+      while ([...open].some((s) => !s.data.answered) && Date.now() < deadline) await Bun.sleep(10);
       server.stop(true);
     },
   };
 }
+
+/** What a far side is told once the agent is stopping: why, and what to do. */
+const stoppedWords = (why: string) => `this agent stopped (${why}); start another with \`pi agent\` on the machine that holds the logins`;
 
 /** A request as the log names it: "token anthropic", "status". */
 const describe = (request: AgentRequest) => ("provider" in request ? `${request.op} ${request.provider}` : request.op);
@@ -209,6 +241,7 @@ function refuse(code: string, message: string): AgentAnswer {
 
 function finish(socket: Socket, reply: AgentAnswer, already = false): void {
   if (!already) socket.data.done = true;
+  socket.data.answered = true;
   clearTimeout(socket.data.timer);
   socket.write(`${JSON.stringify(reply)}\n`);
   socket.end();

@@ -422,6 +422,31 @@ describe("the limits its owner sets", () => {
     expect(missing.stderr).toContain("on the machine running this agent:");
   });
 
+  test("every connection the agent accepts is answered, also while its lifetime ends: no far request is cut off without an answer", async () => {
+    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+    const { sock } = await startAgent(["--for", "2s"]);
+    const line = `${JSON.stringify({ v: 1, op: "token", provider: "anthropic" })}\n`;
+    const outcomes: string[] = [];
+    const ends = Date.now() + 4000;
+    // Requests on raw connections, many at a time, across the end of the lifetime.
+    while (Date.now() < ends) {
+      const batch = await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          let text = "";
+          let opened = false;
+          await new Promise<void>((resolve) => {
+            void Bun.connect({ unix: sock, socket: { open: (s) => { opened = true; void s.write(line); }, data: (_s, d) => void (text += d.toString()), close: () => resolve(), error: () => resolve(), connectError: () => resolve() } }).catch(() => resolve());
+          });
+          return !opened ? "not answering" : text === "" ? "accepted, no answer" : (JSON.parse(text.split("\n")[0]!).ok ? "served" : JSON.parse(text.split("\n")[0]!).code);
+        }),
+      );
+      outcomes.push(...batch);
+    }
+    expect(outcomes).toContain("served");
+    expect(outcomes.some((o) => o === "expired" || o === "not answering")).toBe(true);
+    expect(outcomes.filter((o) => o === "accepted, no answer")).toEqual([]);
+  });
+
   test("--for: after its lifetime the agent serves nothing, and goes", async () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
     const { sock } = await startAgent(["--for", "1s"]);

@@ -71,13 +71,14 @@ const command = defineCommand({
         until,
         confirm: args.confirm ? confirmOnTerminal : undefined,
         log,
-        onStop: () => finish("stopped by `pi agent --stop`"),
+        onStop: () => void finish("stopped by `pi agent --stop`"),
       }),
     );
-    const finish = (why: string) => {
+    const finish = async (why: string) => {
       if (stopped) return;
       stopped = true;
-      served.stop();
+      // No new connection from here; the ones accepted get their answers first.
+      await served.stop(why);
       log(`${why}; the socket is gone`);
       removeAll();
       forget();
@@ -87,7 +88,7 @@ const command = defineCommand({
     // no far side finds a dead socket and `pi agent` starts cleanly next time.
     const forget = onExitCleanup(() => {
       log("stopped by a signal; the socket is gone");
-      served.stop();
+      void served.stop("stopped by a signal");
       removeAll();
     });
     let resolveDone!: () => void;
@@ -95,8 +96,8 @@ const command = defineCommand({
     if (args.foreground || args.confirm) writeStdout(shellLines(socketPath, process.pid));
     log(`serving ${[...(providers ?? PROVIDERS.map((p) => p.id))].join(", ")} on ${socketPath}${until ? ` until ${new Date(until).toLocaleTimeString()}` : ""}`);
     const watch = setInterval(() => {
-      if (until !== undefined && Date.now() >= until) finish("its lifetime ended");
-      if (parent !== undefined && !alive(parent)) finish("the shell that started it ended");
+      if (until !== undefined && Date.now() >= until) void finish("its lifetime ended");
+      if (parent !== undefined && !alive(parent)) void finish("the shell that started it ended");
     }, 1000);
     await done;
     clearInterval(watch);
