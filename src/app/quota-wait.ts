@@ -11,7 +11,7 @@ import { PiError } from "../core/errors.ts";
 import type { UsageReport } from "../core/usage.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
-import { belowThreshold } from "./usage-words.ts";
+import { belowThreshold, partsBelow } from "./usage-words.ts";
 import { usageOf } from "./usage.ts";
 
 /** After a reset the provider may take a moment to show fresh figures: asked again no sooner than this. */
@@ -64,14 +64,13 @@ export async function guardQuota(store: CredentialStore, provider: ProviderDescr
 
 /** When every window below the floor has reset: the latest of their resets; undefined when one has none (or only credits are low). */
 function latestReset(report: UsageReport, minLeft: number): number | undefined {
+  const { windows, creditsLeft } = partsBelow(report, minLeft);
+  if (creditsLeft !== undefined) return undefined;
   let latest = 0;
-  for (const w of report.windows) {
-    if (w.usedPercent === null || 100 - w.usedPercent >= minLeft) continue;
+  for (const w of windows) {
     const at = w.resetsAt ? Date.parse(w.resetsAt) : Number.NaN;
     if (!Number.isFinite(at)) return undefined;
     latest = Math.max(latest, at);
   }
-  const c = report.credits;
-  if (c && !c.unlimited && c.limit && c.remaining !== null && (100 * c.remaining) / c.limit < minLeft) return undefined;
   return latest || undefined;
 }

@@ -65,17 +65,20 @@ export function statusLine(r: UsageReport, now = Date.now()): string | undefined
   return left === undefined ? undefined : `${Math.round(left)}% of the credits left`;
 }
 
+/** What of a report is under the floor: its windows, and whether its credits are (percentages left beside them). */
+export function partsBelow(r: Pick<UsageReport, "windows" | "credits">, minLeft: number): { windows: UsageWindow[]; creditsLeft?: number } {
+  const windows = r.windows.filter((w) => w.usedPercent !== null && 100 - w.usedPercent < minLeft);
+  const c = r.credits;
+  const creditsLeft = c && !c.unlimited && c.limit && c.remaining !== null ? (100 * c.remaining) / c.limit : undefined;
+  return { windows, ...(creditsLeft !== undefined && creditsLeft < minLeft ? { creditsLeft } : {}) };
+}
+
 /** The guard's verdict on one report: what is below the threshold, or why it cannot be told. */
 export function belowThreshold(r: UsageReport, minLeft: number): { below: string[] } | { cannotTell: string } {
   if (r.status !== "ok") return { cannotTell: r.note ?? `no usage figures for ${r.provider}` };
-  const below: string[] = [];
-  for (const w of r.windows) {
-    if (w.usedPercent === null) continue;
-    const left = 100 - w.usedPercent;
-    if (left < minLeft) below.push(`${r.provider} ${w.label}: ${Math.round(left * 10) / 10}% left${w.resetsAt ? `, resets ${describeExpiry(Date.parse(w.resetsAt))}` : ""}`);
-  }
-  const c = r.credits;
-  if (c && !c.unlimited && c.limit && c.remaining !== null && (100 * c.remaining) / c.limit < minLeft) below.push(`${r.provider} credits: ${Math.round((1000 * c.remaining) / c.limit) / 10}% left`);
+  const parts = partsBelow(r, minLeft);
+  const below = parts.windows.map((w) => `${r.provider} ${w.label}: ${Math.round((100 - w.usedPercent!) * 10) / 10}% left${w.resetsAt ? `, resets ${describeExpiry(Date.parse(w.resetsAt))}` : ""}`);
+  if (parts.creditsLeft !== undefined) below.push(`${r.provider} credits: ${Math.round(parts.creditsLeft * 10) / 10}% left`);
   if (below.length === 0 && leftPercent(r) === undefined) return { cannotTell: `${r.provider} gave no figures pi can read` };
   return { below };
 }

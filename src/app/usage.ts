@@ -10,6 +10,7 @@
 
 import { hostname } from "node:os";
 import { PiError, isPiError } from "../core/errors.ts";
+import { processExists } from "../core/process.ts";
 import { type UsageReading, type UsageReport, bindingWindow, boundedReading } from "../core/usage.ts";
 import type { Credential, ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
@@ -160,12 +161,7 @@ async function askOnce(
 /** Whether the process holding a lease can still answer: one on this machine that is gone cannot. */
 function askerAlive(record: UsageRecord): boolean {
   if (record.askingHost !== hostname() || typeof record.askingPid !== "number") return true;
-  try {
-    process.kill(record.askingPid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === "EPERM";
-  }
+  return processExists(record.askingPid);
 }
 
 function withoutLease(record: UsageRecord): UsageRecord {

@@ -2,6 +2,7 @@ import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, setDefaul
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { processExists } from "../../src/core/process.ts";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { PI_BIN, Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
@@ -74,6 +75,14 @@ function everyFile(dir: string): string[] {
 }
 
 /** One raw request line on the socket, and the agent's answer. */
+/** `pi agent --confirm` on a tmux terminal, listening at `name` in the home sandbox: its socket, once it is there. */
+async function startConfirming(term: TmuxSession, name: string, size: { width: number; height: number }): Promise<string> {
+  const sock = join(home.root, name);
+  term.start([PI_BIN, "agent", "--confirm", "--socket", sock], { ...home.baseEnv(), ...fake.env(), TERM: "xterm-256color" }, size);
+  await until(() => statSync(sock, { throwIfNoEntry: false }) !== undefined, "the agent's socket");
+  return sock;
+}
+
 async function raw(sock: string, line: string): Promise<Record<string, unknown>> {
   let text = "";
   await new Promise<void>((resolve) => {
@@ -315,7 +324,7 @@ describe("the far side uses the agent", () => {
     const ended = shell("");
     const pid = Number(/pi agent pid (\d+)/.exec(ended)![1]);
     const sock = /PI_AGENT_SOCK='([^']+)'/.exec(ended)![1]!;
-    await until(() => !alive(pid), "the agent to end with its shell");
+    await until(() => !processExists(pid), "the agent to end with its shell");
     expect(statSync(sock, { throwIfNoEntry: false })).toBeUndefined();
     expect((await far.run(["token", "anthropic"], { env: farEnv(staySock) })).code).toBe(0);
   });
@@ -495,9 +504,7 @@ describe("the limits its owner sets", () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
     const term = new TmuxSession(home.root);
     try {
-      const sock = join(home.root, "confirm-each.sock");
-      term.start([PI_BIN, "agent", "--confirm", "--socket", sock], { ...home.baseEnv(), ...fake.env(), TERM: "xterm-256color" }, { width: 140, height: 30 });
-      await until(() => statSync(sock, { throwIfNoEntry: false }) !== undefined, "the agent's socket");
+      const sock = await startConfirming(term, "confirm-each.sock", { width: 140, height: 30 });
       // This test process is the one peer pid of every request, as ssh is for a forwarded socket.
       const first = raw(sock, `${JSON.stringify({ v: 1, op: "token", provider: "anthropic" })}\n`);
       await term.waitFor(/anthropic token to pid \d+ .*\? \[y\/N\]/);
@@ -530,9 +537,7 @@ describe("the limits its owner sets", () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
     const term = new TmuxSession(home.root);
     try {
-      const sock = join(home.root, "confirm.sock");
-      term.start([PI_BIN, "agent", "--confirm", "--socket", sock], { ...home.baseEnv(), ...fake.env(), TERM: "xterm-256color" }, { width: 120, height: 20 });
-      await until(() => statSync(sock, { throwIfNoEntry: false }) !== undefined, "the agent's socket");
+      const sock = await startConfirming(term, "confirm.sock", { width: 120, height: 20 });
       const asking = far.run(["token", "anthropic"], { env: farEnv(sock) });
       await term.waitFor(/serve the anthropic token to pid \d+ \(pi, uid \d+\)\? \[y\/N\]/);
       term.send("n", true);
@@ -554,12 +559,3 @@ describe("the limits its owner sets", () => {
   });
 });
 
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

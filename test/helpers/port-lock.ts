@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { processExists } from "../../src/core/process.ts";
 
 /**
  * A fixed port several test files need (OpenAI's registered 127.0.0.1:1455): the files run
@@ -23,18 +24,9 @@ export async function holdPort(port: number, timeoutMs = 120_000): Promise<() =>
       } catch {
         // Being made right now.
       }
-      if (holder > 0 && !alive(holder)) rmSync(dir, { recursive: true, force: true });
+      if (holder > 0 && !processExists(holder)) rmSync(dir, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error(`port ${port} stayed held by test process ${holder} for ${timeoutMs / 1000} s`);
       await Bun.sleep(50);
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

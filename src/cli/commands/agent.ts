@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { agentSocket } from "../../app/credentials.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
+import { processExists } from "../../core/process.ts";
 import { onExitCleanup } from "../../core/shutdown.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { writeErr, writeStdout } from "../../terminal/output.ts";
@@ -97,7 +98,7 @@ const command = defineCommand({
     log(`serving ${[...(providers ?? PROVIDERS.map((p) => p.id))].join(", ")} on ${socketPath}${until ? ` until ${new Date(until).toLocaleTimeString()}` : ""}`);
     const watch = setInterval(() => {
       if (until !== undefined && Date.now() >= until) void finish("its lifetime ended");
-      if (parent !== undefined && !alive(parent)) void finish("the shell that started it ended");
+      if (parent !== undefined && !processExists(parent)) void finish("the shell that started it ended");
     }, 1000);
     await done;
     clearInterval(watch);
@@ -176,14 +177,6 @@ function checkSocketDir(dir: string): void {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === "EPERM";
-  }
-}
 
 /** What agent.log may grow to: a flood of requests costs the disk this much, no more. */
 export const LOG_LIMIT_BYTES = 1024 * 1024;

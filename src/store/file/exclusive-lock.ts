@@ -19,6 +19,7 @@ import { hostname } from "node:os";
 import { debug } from "../../core/debug.ts";
 import { PiError, errnoOf } from "../../core/errors.ts";
 import { displayPath } from "../../core/paths.ts";
+import { processExists } from "../../core/process.ts";
 import { onExitCleanup } from "../../core/shutdown.ts";
 import type { LockOptions } from "../waiting.ts";
 
@@ -159,7 +160,7 @@ function inspect(path: string, staleMs = STALE_MS): { raw: string; holder?: Hold
   // An empty or half-written file: its creator died between open and write, or is about to write.
   if (!holder) return { raw, stale: old };
   // Its pid is judged only where it names the same process it named for the holder.
-  const dead = holder.host === hostname() && (holder.space ?? "") === pidSpace() && !isAlive(holder.pid);
+  const dead = holder.host === hostname() && (holder.space ?? "") === pidSpace() && !processExists(holder.pid);
   return { raw, holder, stale: dead || old };
 }
 
@@ -188,15 +189,6 @@ function parseHolder(raw: string): Holder | undefined {
   return undefined;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return errnoOf(error) === "EPERM";
-  }
-}
 
 function unlinkQuiet(path: string): void {
   try {
