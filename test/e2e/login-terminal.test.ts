@@ -93,24 +93,32 @@ describe.skipIf(!hasTmux)("pi login anthropic on a terminal", () => {
     expect(existsSync(box.storePath)).toBe(false);
   });
 
-  test("where a browser can be opened, signs in through it: $BROWSER gets the URL as one argument, and its return logs in", async () => {
+  /** `pi login anthropic` with a $BROWSER that records the one argument it is given; resolves to that argument once given. */
+  function startWithRecordingBrowser(): () => Promise<string> {
     const script = `${box.root}/browser.sh`;
     const record = `${box.root}/browser-args`;
     writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$@" > '${record}'\n`);
     chmodSync(script, 0o755);
     term.start([PI_BIN, "login", "anthropic"], env({ BROWSER: script, DISPLAY: ":0", PI_OAUTH_CALLBACK_PORT: "0" }));
+    return async () => {
+      await until(() => existsSync(record) && readFileSync(record, "utf8").endsWith("\n"), "the browser script's record");
+      return readFileSync(record, "utf8").trim();
+    };
+  }
+
+  test("where a browser can be opened, signs in through it: $BROWSER gets the URL as one argument, and its return logs in", async () => {
+    const opened = startWithRecordingBrowser();
     const screen = await term.waitFor(/Paste the redirect URL \(or wait for the browser\):/);
     const url = URL_LINE.exec(screen)![1]!;
     expect(new URL(url).searchParams.get("redirect_uri")).toMatch(/^http:\/\/localhost:\d+\/callback$/);
-    await until(() => existsSync(record) && readFileSync(record, "utf8").endsWith("\n"), "the browser script's record");
     // The browser's command line (which every local user can read in /proc) carries a one-time
     // local link, not the sign-in URL with its state and PKCE challenge (issue 34, point 7).
-    const link = readFileSync(record, "utf8").trim();
+    const link = await opened();
     expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/open\/[\w-]{32,}$/);
     expect(link).not.toContain(new URL(url).searchParams.get("state")!);
-    const opened = await fetch(link, { redirect: "manual" });
-    expect(opened.status).toBe(302);
-    expect(opened.headers.get("location")).toBe(url);
+    const followed = await fetch(link, { redirect: "manual" });
+    expect(followed.status).toBe(302);
+    expect(followed.headers.get("location")).toBe(url);
     expect(screen).toContain("A browser window should have opened");
     // The browser follows the consent page's redirect back to pi.
     expect((await fetch(url)).status).toBe(200);
@@ -121,14 +129,9 @@ describe.skipIf(!hasTmux)("pi login anthropic on a terminal", () => {
   });
 
   test("a one-time link opened a second time (someone read it from the browser's command line and went first) cancels the sign-in, saying why (issue 34, point 7)", async () => {
-    const script = `${box.root}/browser.sh`;
-    const record = `${box.root}/browser-args`;
-    writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$@" > '${record}'\n`);
-    chmodSync(script, 0o755);
-    term.start([PI_BIN, "login", "anthropic"], env({ BROWSER: script, DISPLAY: ":0", PI_OAUTH_CALLBACK_PORT: "0" }));
+    const opened = startWithRecordingBrowser();
     await term.waitFor(/Paste the redirect URL \(or wait for the browser\):/);
-    await until(() => existsSync(record) && readFileSync(record, "utf8").endsWith("\n"), "the browser script's record");
-    const link = readFileSync(record, "utf8").trim();
+    const link = await opened();
     expect((await fetch(link, { redirect: "manual" })).status).toBe(302);
     const second = await fetch(link, { redirect: "manual" });
     expect(second.status).toBe(410);
