@@ -9,7 +9,6 @@ import { keptUsage } from "./usage.ts";
 import { statusLine } from "./usage-words.ts";
 import { describeExpiry, knownExpiry } from "../core/duration.ts";
 import { PiError } from "../core/errors.ts";
-import { displayPath } from "../core/paths.ts";
 import { maskToken } from "../core/redact.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore, StoreDescription } from "../store/contract.ts";

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, setDefaul
 import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { PI_BIN, Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
+import { Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
 
 /**
  * `pi exec -- <command>` (issue 35): fresh credentials in the variables other programs read,

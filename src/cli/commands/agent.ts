@@ -63,7 +63,7 @@ const command = defineCommand({
       rmSync(socketPath, { force: true });
       if (ownsDir) rmSync(dirname(socketPath), { recursive: true, force: true });
     };
-    const served = await listenPrivately(socketPath, () =>
+    const served = await listenPrivately(() =>
       serveAgent({
         socketPath,
         store,
@@ -155,7 +155,7 @@ function safeBase(dir: string): boolean {
 }
 
 /** The socket made 0600 from its first moment (no window in which another user could connect). */
-async function listenPrivately<T>(socketPath: string, listen: () => T): Promise<T> {
+async function listenPrivately<T>(listen: () => T): Promise<T> {
   const before = process.umask(0o177);
   try {
     return listen();

@@ -36,7 +36,7 @@ const command = defineCommand({
       throw new PiError("usage", `pi cannot write to ${dir}, where it is installed; run \`sudo pi update\`, or reinstall it to a directory of yours (PI_INSTALL_DIR=~/.local/bin)`);
     }
 
-    const base = releaseBase(args.version);
+    const base = releaseBase(context.env, args.version);
     const windows = TARGET.startsWith("windows-");
     const archive = `pi-${TARGET}${windows ? ".zip" : ".tar.gz"}`;
     if (!RELEASE_KEY) {
@@ -94,8 +94,8 @@ const command = defineCommand({
 });
 
 /** PI_INSTALL_BASE_URL, else the releases this build was made for. */
-function releaseBase(version: string | undefined): string {
-  const fromEnv = process.env.PI_INSTALL_BASE_URL?.trim();
+function releaseBase(env: NodeJS.ProcessEnv, version: string | undefined): string {
+  const fromEnv = env.PI_INSTALL_BASE_URL?.trim();
   if (fromEnv) return fromEnv.replace(/\/+$/, "");
   if (!RELEASES) {
     throw new PiError("usage", "this build of pi does not know where releases are published; set PI_INSTALL_BASE_URL to the directory that holds the archives and SHA256SUMS");

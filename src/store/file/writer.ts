@@ -13,10 +13,10 @@ import { warnNotice } from "../../core/notice.ts";
 import { type PendingWrite, reserveWrite } from "../atomic-write.ts";
 import { assertWritable, snapshotEntries } from "../entry-check.ts";
 import { LOCAL_TOOLS, type Mutation, StoreCorruptError, type UpdateOptions, type UpdateResult, storeIoError } from "../contract.ts";
-import { checkStorePlace, warnTightened } from "../place.ts";
+import { checkStorePlace } from "../place.ts";
 import { type StoreData, hasKeyringMarkers } from "../schema.ts";
 import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv } from "../waiting.ts";
-import { type StoreFile, parseStore } from "./format.ts";
+import type { StoreFile } from "./format.ts";
 import { withLock } from "./lock.ts";
 import { type ReferenceLock, withReferenceLock } from "./reference-lock.ts";
 
