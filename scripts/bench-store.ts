@@ -19,7 +19,6 @@ const runsIndex = process.argv.indexOf("--runs");
 const runs = runsIndex > 0 ? Number(process.argv[runsIndex + 1]) : 100;
 const work = mkdtempSync(join(tmpdir(), "pi-bench-store-"));
 
-
 if (!REDIS_SERVER) {
   console.error("redis-server is not installed; apt-get install redis-server, then run this again");
   process.exit(2);
@@ -28,7 +27,12 @@ const redis = await new RedisServer().start();
 try {
   const { hello, pi } = buildBinaries(work);
 
-  const login = { type: "oauth", refresh: "sk-ant-ort01-bench", access: "sk-ant-oat01-bench-token", expires: Date.now() + 8 * 3600_000 };
+  const login = {
+    type: "oauth",
+    refresh: "sk-ant-ort01-bench",
+    access: "sk-ant-oat01-bench-token",
+    expires: Date.now() + 8 * 3600_000,
+  };
   const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
   const fileDir = join(work, "file-agent");
   const sharedDir = join(work, "shared-agent");
@@ -50,7 +54,8 @@ try {
     { name: "pi status (redis)", argv: [pi, "status", "anthropic"], env: sharedEnv },
   ];
   const samples = new Map(cases.map((c) => [c.name, [] as number[]]));
-  for (const c of cases) for (let i = 0; i < 10; i++) must(Bun.spawnSync(c.argv, { env: c.env, stdout: "pipe", stderr: "pipe" }), c.name); // warm-up
+  for (const c of cases)
+    for (let i = 0; i < 10; i++) must(Bun.spawnSync(c.argv, { env: c.env, stdout: "pipe", stderr: "pipe" }), c.name); // warm-up
   for (let i = 0; i < runs; i++) {
     for (const c of cases) {
       const started = performance.now();
@@ -65,9 +70,14 @@ try {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const ms = (name: string) => median(samples.get(name)!);
   const hello0 = ms("hello-world");
-  console.log(`bun ${Bun.version}, ${process.platform}-${process.arch}, redis-server on loopback, ${runs} runs each, medians\n`);
+  console.log(
+    `bun ${Bun.version}, ${process.platform}-${process.arch}, redis-server on loopback, ${runs} runs each, medians\n`,
+  );
   console.log("command               wall ms   × hello");
-  for (const c of cases) console.log(`${c.name.padEnd(20)} ${ms(c.name).toFixed(2).padStart(8)} ${(ms(c.name) / hello0).toFixed(2).padStart(8)}x`);
+  for (const c of cases)
+    console.log(
+      `${c.name.padEnd(20)} ${ms(c.name).toFixed(2).padStart(8)} ${(ms(c.name) / hello0).toFixed(2).padStart(8)}x`,
+    );
   const tokenRatio = ms("pi token (redis)") / ms("pi token (file)");
   const statusRatio = ms("pi status (redis)") / ms("pi status (file)");
   console.log(`\nredis / file: pi token ${tokenRatio.toFixed(2)}x, pi status ${statusRatio.toFixed(2)}x`);

@@ -22,18 +22,33 @@ const runsIndex = process.argv.indexOf("--runs");
 const runs = runsIndex > 0 ? Number(process.argv[runsIndex + 1]) : 200;
 const work = mkdtempSync(join(tmpdir(), "pi-bench-"));
 
-
-
 try {
   const { hello, pi } = buildBinaries(work);
 
   const agentDir = join(work, "agent");
   mkdirSync(agentDir, { mode: 0o700 });
-  const login = { type: "oauth", refresh: "sk-ant-ort01-bench", access: "sk-ant-oat01-bench-token", expires: Date.now() + 8 * 3600_000 };
+  const login = {
+    type: "oauth",
+    refresh: "sk-ant-ort01-bench",
+    access: "sk-ant-oat01-bench-token",
+    expires: Date.now() + 8 * 3600_000,
+  };
   // The directory as the reference program leaves it (issue 31): its auth.json beside pi's
   // login, its settings.json and a hand-written models.json, all of which pi reads.
-  writeFileSync(join(agentDir, "auth.json"), JSON.stringify({ anthropic: login, groq: { type: "api_key", key: "$GROQ_KEY" } }, null, 2), { mode: 0o600 });
-  writeFileSync(join(agentDir, "settings.json"), JSON.stringify({ defaultProvider: "anthropic", defaultModel: "claude-haiku-4-5", theme: "dark", packages: ["npm:@corp/tools"] }, null, 2), { mode: 0o600 });
+  writeFileSync(
+    join(agentDir, "auth.json"),
+    JSON.stringify({ anthropic: login, groq: { type: "api_key", key: "$GROQ_KEY" } }, null, 2),
+    { mode: 0o600 },
+  );
+  writeFileSync(
+    join(agentDir, "settings.json"),
+    JSON.stringify(
+      { defaultProvider: "anthropic", defaultModel: "claude-haiku-4-5", theme: "dark", packages: ["npm:@corp/tools"] },
+      null,
+      2,
+    ),
+    { mode: 0o600 },
+  );
   writeFileSync(
     join(agentDir, "models.json"),
     '{\n  // the company gateway\n  "providers": {\n    "corp": { "baseUrl": "https://llm.corp.example/v1", "api": "openai-completions", "apiKey": "$CORP_KEY", "models": [{ "id": "corp-large" },] },\n  },\n}\n',
@@ -56,14 +71,25 @@ try {
   const farDir = join(work, "far");
   mkdirSync(farDir, { mode: 0o700 });
   const agentSock = join(work, "agent.sock");
-  const agent = Bun.spawn([pi, "agent", "--foreground", "--stay", "--socket", agentSock], { env, stdout: "ignore", stderr: "ignore" });
+  const agent = Bun.spawn([pi, "agent", "--foreground", "--stay", "--socket", agentSock], {
+    env,
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   for (let i = 0; i < 200 && !existsSync(agentSock); i++) Bun.sleepSync(25);
-  cases.push({ name: "pi token (agent)", argv: [pi, "token"], env: { PI_CODING_AGENT_DIR: farDir, PI_AGENT_SOCK: agentSock } });
+  cases.push({
+    name: "pi token (agent)",
+    argv: [pi, "token"],
+    env: { PI_CODING_AGENT_DIR: farDir, PI_AGENT_SOCK: agentSock },
+  });
   const gh = Bun.which("gh");
   if (gh) {
     const config = join(work, "gh");
     mkdirSync(config);
-    writeFileSync(join(config, "hosts.yml"), "github.com:\n    oauth_token: gho_benchbenchbenchbenchbenchbench0000\n    user: bench\n    git_protocol: https\n");
+    writeFileSync(
+      join(config, "hosts.yml"),
+      "github.com:\n    oauth_token: gho_benchbenchbenchbenchbenchbench0000\n    user: bench\n    git_protocol: https\n",
+    );
     cases.push({ name: "gh auth token", argv: [gh, "auth", "token"], env: { GH_CONFIG_DIR: config }, peer: true });
   }
   const claude = Bun.which("claude");
@@ -99,11 +125,14 @@ try {
       const r = gnuTime
         ? Bun.spawnSync([gnuTime, "-f", "%M", ...c.argv], { env: envOf(c), stdout: "ignore", stderr: "pipe" })
         : Bun.spawnSync(c.argv, { env: envOf(c), stdout: "ignore", stderr: "ignore" });
-      const kib = gnuTime ? Number((r.stderr ?? "").toString().trim().split("\n").pop()) : r.resourceUsage.maxRSS / 1024;
+      const kib = gnuTime
+        ? Number((r.stderr ?? "").toString().trim().split("\n").pop())
+        : r.resourceUsage.maxRSS / 1024;
       samples.get(c.name)!.rss.push(kib * 1024);
     }
   }
-  if (!gnuTime) console.log("note: /usr/bin/time not found (apt-get install time); peak RSS includes the forked parent\n");
+  if (!gnuTime)
+    console.log("note: /usr/bin/time not found (apt-get install time); peak RSS includes the forked parent\n");
 
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
@@ -127,21 +156,30 @@ try {
       `${r.name.padEnd(28)} ${r.ms.toFixed(2).padStart(8)} ${r.msRatio.toFixed(2).padStart(8)}x ${mib(r.rss).padStart(13)} ${r.rssRatio.toFixed(2).padStart(8)}x`,
     );
   }
-  if (!gh || !claude) console.log(`\n(not on this machine, so not compared: ${[!gh && "gh", !claude && "claude"].filter(Boolean).join(", ")})`);
+  if (!gh || !claude)
+    console.log(
+      `\n(not on this machine, so not compared: ${[!gh && "gh", !claude && "claude"].filter(Boolean).join(", ")})`,
+    );
   const token = rows.find((r) => r.name === "pi token")!;
   const ok = token.msRatio <= 1.5 && token.rssRatio <= 1.5;
   console.log(`\ntarget: pi token ≤ 1.5x hello-world in wall time and peak RSS — ${ok ? "met" : "MISSED"}`);
   const bearer = rows.find((r) => r.name === "pi auth print-bearer-token")!;
   const bearerOk = bearer.msRatio <= 1.5 && bearer.rssRatio <= 1.5;
-  console.log(`target: pi auth print-bearer-token ≤ 1.5x hello-world — ${bearer.msRatio.toFixed(2)}x wall, ${bearer.rssRatio.toFixed(2)}x RSS, ${bearerOk ? "met" : "MISSED"}`);
+  console.log(
+    `target: pi auth print-bearer-token ≤ 1.5x hello-world — ${bearer.msRatio.toFixed(2)}x wall, ${bearer.rssRatio.toFixed(2)}x RSS, ${bearerOk ? "met" : "MISSED"}`,
+  );
   const viaAgent = rows.find((r) => r.name === "pi token (agent)")!;
   const agentRatio = viaAgent.ms / token.ms;
   const agentOk = agentRatio <= 1.5;
-  console.log(`target: pi token through the agent ≤ 1.5x a local pi token — ${agentRatio.toFixed(2)}x, ${agentOk ? "met" : "MISSED"}`);
+  console.log(
+    `target: pi token through the agent ≤ 1.5x a local pi token — ${agentRatio.toFixed(2)}x, ${agentOk ? "met" : "MISSED"}`,
+  );
   const exec = rows.find((r) => r.name === "pi exec -- true")!;
   const execRatio = exec.ms / token.ms;
   const execOk = execRatio <= 1.5;
-  console.log(`target: pi exec -- true ≤ 1.5x pi token (issue 35) — ${execRatio.toFixed(2)}x, ${execOk ? "met" : "MISSED"}`);
+  console.log(
+    `target: pi exec -- true ≤ 1.5x pi token (issue 35) — ${execRatio.toFixed(2)}x, ${execOk ? "met" : "MISSED"}`,
+  );
   agent.kill();
   process.exitCode = ok && agentOk && bearerOk && execOk ? 0 : 1;
 } finally {

@@ -92,7 +92,8 @@ export function releaseKey(): string {
   const file = process.env.PI_RELEASE_KEY_FILE || join(root, "scripts", "release-key.pub");
   if (!existsSync(file)) return "";
   const key = readFileSync(file, "utf8").trim();
-  if (!/^[A-Za-z0-9+/]{43}=$/.test(key)) throw new Error(`${file} does not hold an Ed25519 public key (base64 of 32 bytes)`);
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(key))
+    throw new Error(`${file} does not hold an Ed25519 public key (base64 of 32 bytes)`);
   return key;
 }
 
@@ -128,13 +129,16 @@ function buildHost(outfile: string): void {
   compile(outfile, hostTarget());
   const check = Bun.spawnSync([outfile, "--version"]);
   if (!check.success) throw new Error(`built ${outfile}, but it does not start: ${check.stderr.toString()}`);
-  process.stderr.write(`built ${outfile} (${check.stdout.toString().trim()}) in ${Math.round(performance.now() - started)} ms\n`);
+  process.stderr.write(
+    `built ${outfile} (${check.stdout.toString().trim()}) in ${Math.round(performance.now() - started)} ms\n`,
+  );
 }
 
 /** Every release target into `outdir`: binaries, archives, SHA256SUMS. Returns the artefact names. */
 export async function buildAll(outdir: string, only?: string[]): Promise<string[]> {
   const names = only ?? Object.keys(TARGETS);
-  for (const name of names) if (!TARGETS[name]) throw new Error(`unknown target ${name}; known: ${Object.keys(TARGETS).join(", ")}`);
+  for (const name of names)
+    if (!TARGETS[name]) throw new Error(`unknown target ${name}; known: ${Object.keys(TARGETS).join(", ")}`);
   mkdirSync(outdir, { recursive: true });
   const mtime = commitTime();
   const artefacts: string[] = [];
@@ -147,7 +151,10 @@ export async function buildAll(outdir: string, only?: string[]): Promise<string[
     compile(path, name, TARGETS[name]);
     const data = new Uint8Array(readFileSync(path));
     const archive = windows ? `pi-${name}.zip` : `pi-${name}.tar.gz`;
-    writeFileSync(join(outdir, archive), windows ? zip("pi.exe", data, mtime) : tarGz("pi", data, Math.floor(mtime.getTime() / 1000)));
+    writeFileSync(
+      join(outdir, archive),
+      windows ? zip("pi.exe", data, mtime) : tarGz("pi", data, Math.floor(mtime.getTime() / 1000)),
+    );
     artefacts.push(binary, archive);
     process.stderr.write(`built ${binary} and ${archive} in ${Math.round(performance.now() - started)} ms\n`);
   }
@@ -156,10 +163,13 @@ export async function buildAll(outdir: string, only?: string[]): Promise<string[
   const releases = releasesUrl();
   const key = releaseKey();
   for (const script of ["install.sh", "install.ps1"]) {
-    const text = readFileSync(join(root, "scripts", script), "utf8").replaceAll("@RELEASES@", releases).replaceAll("@RELEASE_KEY_PEM@", key ? publicKeyPem(key).trim() : "");
+    const text = readFileSync(join(root, "scripts", script), "utf8")
+      .replaceAll("@RELEASES@", releases)
+      .replaceAll("@RELEASE_KEY_PEM@", key ? publicKeyPem(key).trim() : "");
     writeFileSync(join(outdir, script), text);
   }
-  const sums = artefacts.map((file) => `${sha256(new Uint8Array(readFileSync(join(outdir, file))))}  ${file}`).join("\n") + "\n";
+  const sums =
+    artefacts.map((file) => `${sha256(new Uint8Array(readFileSync(join(outdir, file))))}  ${file}`).join("\n") + "\n";
   writeFileSync(join(outdir, "SHA256SUMS"), sums);
   const secret = process.env.PI_RELEASE_SIGNING_KEY;
   if (secret) writeFileSync(join(outdir, "SHA256SUMS.sig"), await signRelease(new TextEncoder().encode(sums), secret));
@@ -175,7 +185,9 @@ if (import.meta.main) {
   try {
     if (args.includes("--all")) {
       const outdir = value("--outdir") ?? join(root, "dist");
-      const targets = value("--targets")?.split(",").map((t) => t.trim());
+      const targets = value("--targets")
+        ?.split(",")
+        .map((t) => t.trim());
       const artefacts = await buildAll(outdir, targets);
       process.stderr.write(`${artefacts.length} artefacts and SHA256SUMS in ${outdir}\n`);
     } else {

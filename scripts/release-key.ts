@@ -15,7 +15,10 @@ import { join } from "node:path";
 
 /** The public key as `scripts/release-key.pub` holds it: base64 of the 32 raw bytes. */
 export async function generateKeyPair(): Promise<{ publicKey: string; privateKey: string }> {
-  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
+  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
+    "sign",
+    "verify",
+  ])) as unknown as CryptoKeyPair;
   const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
   return { publicKey: Buffer.from(raw).toString("base64"), privateKey: Buffer.from(pkcs8).toString("base64") };
@@ -23,7 +26,13 @@ export async function generateKeyPair(): Promise<{ publicKey: string; privateKey
 
 /** `SHA256SUMS.sig`'s content for `data`, signed with the base64 PKCS#8 private key. */
 export async function signRelease(data: Uint8Array, privateKey: string): Promise<string> {
-  const key = await crypto.subtle.importKey("pkcs8", Buffer.from(privateKey.trim(), "base64"), { name: "Ed25519" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "pkcs8",
+    Buffer.from(privateKey.trim(), "base64"),
+    { name: "Ed25519" },
+    false,
+    ["sign"],
+  );
   const signature = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, key, new Uint8Array(data)));
   return `${Buffer.from(signature).toString("base64")}\n`;
 }
@@ -40,11 +49,14 @@ if (import.meta.main) {
     const { publicKey, privateKey } = await generateKeyPair();
     const path = join(arg ?? join(import.meta.dir), "release-key.pub");
     writeFileSync(path, `${publicKey}\n`);
-    process.stderr.write(`wrote ${path}; store the line below as the repository secret PI_RELEASE_SIGNING_KEY, and nowhere else:\n`);
+    process.stderr.write(
+      `wrote ${path}; store the line below as the repository secret PI_RELEASE_SIGNING_KEY, and nowhere else:\n`,
+    );
     process.stdout.write(`${privateKey}\n`);
   } else if (verb === "sign" && arg) {
     const secret = process.env.PI_RELEASE_SIGNING_KEY;
-    if (!secret) throw new Error("PI_RELEASE_SIGNING_KEY is not set: releases are signed with the repository's release key");
+    if (!secret)
+      throw new Error("PI_RELEASE_SIGNING_KEY is not set: releases are signed with the repository's release key");
     writeFileSync(`${arg}.sig`, await signRelease(new Uint8Array(readFileSync(arg)), secret));
   } else if (verb === "pem" && arg) {
     process.stdout.write(publicKeyPem(readFileSync(arg, "utf8")));

@@ -18,7 +18,9 @@ const store = new FileStore(path, process.env);
 if (mode === "increment") {
   for (let i = 0; i < Number(arg); i++) {
     await store.update(async (data) => {
-      const entry = (data["stress-b"] ?? { type: "oauth", refresh: "b", access: "b", expires: 0, count: 0 }) as { count: number };
+      const entry = (data["stress-b"] ?? { type: "oauth", refresh: "b", access: "b", expires: 0, count: 0 }) as {
+        count: number;
+      };
       data["stress-b"] = { ...entry, count: entry.count + 1 };
       return { value: undefined, changed: true };
     });

@@ -18,13 +18,24 @@
  *             its lock file is no obstacle to the next pi.
  * Prints its figures and exits 1 when a requirement fails.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RotatingFake, rotatingFakes } from "../test/fakes/registry.ts";
 
 /** The providers whose refresh tokens rotate (test/fakes/registry.ts), each with its fake and how pi stores its login. */
-export const TARGETS: Readonly<Record<string, () => { fake: RotatingFake; entry: (expires: number) => Record<string, unknown> }>> = Object.fromEntries(
+export const TARGETS: Readonly<
+  Record<string, () => { fake: RotatingFake; entry: (expires: number) => Record<string, unknown> }>
+> = Object.fromEntries(
   rotatingFakes().map((target) => [
     target.id,
     () => {
@@ -116,13 +127,18 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   const piToken = async () => {
     const started = performance.now();
     const proc = Bun.spawn([opts.bin, "token", id], { env, stdout: "pipe", stderr: "pipe" });
-    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     latencies.push(performance.now() - started);
     report.processes++;
     return { code, stdout, stderr };
   };
   const writer = (args: string[]) =>
-    Bun.spawn([process.execPath, join(root, "scripts", "stress-writer.ts"), storePath, ...args], { stderr: "pipe" }).exited;
+    Bun.spawn([process.execPath, join(root, "scripts", "stress-writer.ts"), storePath, ...args], { stderr: "pipe" })
+      .exited;
 
   try {
     seedLogin();
@@ -157,24 +173,31 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
         const stored = readStore()[id]?.access;
         for (const r of results) {
           if (r.code !== 0) report.failures.push(`round ${round}: pi token exited ${r.code}: ${r.stderr.trim()}`);
-          else if (r.stdout !== `${stored}\n`) report.failures.push(`round ${round}: pi token printed another token than the round's`);
+          else if (r.stdout !== `${stored}\n`)
+            report.failures.push(`round ${round}: pi token printed another token than the round's`);
         }
         writerCodes.forEach((c, i) => c !== 0 && report.failures.push(`round ${round}: writer ${i} exited ${c}`));
-        log(`${mixed ? "mixed" : "load "} round ${round}: ${refreshes} refresh, ${results.filter((r) => r.code === 0).length}/${opts.procs} ok`);
+        log(
+          `${mixed ? "mixed" : "load "} round ${round}: ${refreshes} refresh, ${results.filter((r) => r.code === 0).length}/${opts.procs} ok`,
+        );
       }
     }
     const final = readStore();
     const count = (final["stress-b"] as { count?: number } | undefined)?.count ?? 0;
     report.lostUpdates = increments - count + Object.keys(final).filter((k) => k.startsWith("stress-c-")).length;
-    if (loginLogouts + increments > 0 && report.lostUpdates !== 0) report.failures.push(`lost updates: ${report.lostUpdates}`);
-    if ((statSync(storePath).mode & 0o777) !== 0o600) report.failures.push("auth.json is not 0600 after the load phases");
+    if (loginLogouts + increments > 0 && report.lostUpdates !== 0)
+      report.failures.push(`lost updates: ${report.lostUpdates}`);
+    if ((statSync(storePath).mode & 0o777) !== 0o600)
+      report.failures.push("auth.json is not 0600 after the load phases");
     report.leftovers = readdirSync(agentDir).filter((f) => f !== "auth.json");
 
     // 3: kills at random moments of refreshes and writes.
     for (let i = 0; i < opts.kills; i++) {
-        await expire();
+      await expire();
       const before = readStore()[id] as { access: string; refresh: string };
-      const procs = Array.from({ length: 2 }, () => Bun.spawn([opts.bin, "token", id], { env, stdout: "ignore", stderr: "ignore" }));
+      const procs = Array.from({ length: 2 }, () =>
+        Bun.spawn([opts.bin, "token", id], { env, stdout: "ignore", stderr: "ignore" }),
+      );
       report.processes += procs.length;
       const requestsBefore = fake.tokenRequests("refresh_token").length;
       await Bun.sleep(Math.random() * (opts.latencyMs[1] + 40));
@@ -232,7 +255,8 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
       // A run after the kills cleans temp files of dead writers; check that it did.
       await piToken();
       const stillThere = readdirSync(agentDir).filter((f) => f.endsWith(".tmp"));
-      if (stillThere.length > 0) report.failures.push(`temp files of killed processes not cleaned: ${stillThere.join(", ")}`);
+      if (stillThere.length > 0)
+        report.failures.push(`temp files of killed processes not cleaned: ${stillThere.join(", ")}`);
     }
   } finally {
     fake.stop();
@@ -242,10 +266,12 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   const sorted = [...latencies].sort((a, b) => a - b);
   report.latencyP50 = sorted[Math.floor(sorted.length * 0.5)] ?? 0;
   report.latencyP99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
-  if (report.roundsWithOtherThanOneRefresh > 0) report.failures.push(`${report.roundsWithOtherThanOneRefresh} rounds did not make exactly one refresh`);
+  if (report.roundsWithOtherThanOneRefresh > 0)
+    report.failures.push(`${report.roundsWithOtherThanOneRefresh} rounds did not make exactly one refresh`);
   if (report.revocations > 0) report.failures.push(`${report.revocations} revocations under load`);
   if (report.leftovers.length > 0) report.failures.push(`left behind: ${report.leftovers.join(", ")}`);
-  if (report.takeoverMaxMs > 5000) report.failures.push(`a stale lock took ${Math.round(report.takeoverMaxMs)} ms to take over`);
+  if (report.takeoverMaxMs > 5000)
+    report.failures.push(`a stale lock took ${Math.round(report.takeoverMaxMs)} ms to take over`);
   return report;
 }
 
@@ -292,7 +318,9 @@ if (import.meta.main) {
   const ms = (x: number) => `${x.toFixed(1)} ms`;
   console.log(`processes started         ${r.processes}`);
   console.log(`rounds (load + mixed)     ${r.rounds}`);
-  console.log(`refresh requests          ${r.refreshRequests} (rounds with other than one: ${r.roundsWithOtherThanOneRefresh})`);
+  console.log(
+    `refresh requests          ${r.refreshRequests} (rounds with other than one: ${r.roundsWithOtherThanOneRefresh})`,
+  );
   console.log(`failures                  ${r.failures.length}`);
   console.log(`revocations under load    ${r.revocations}`);
   console.log(`lost updates              ${r.lostUpdates}`);
@@ -300,7 +328,9 @@ if (import.meta.main) {
   console.log(`SIGKILLs                  ${r.kills} (${r.killsMidRefresh} during a refresh request)`);
   console.log(`auth.json invalid after  ${r.invalidFiles}`);
   console.log(`logins lost to kills      ${r.loginsLostToKills} (killed after the provider rotated, before the write)`);
-  console.log(`locks of killed holders   ${r.staleLocksFound}, slowest ${ms(r.takeoverMaxMs)} from the kill to the next process's exit (its own refresh included)`);
+  console.log(
+    `locks of killed holders   ${r.staleLocksFound}, slowest ${ms(r.takeoverMaxMs)} from the kill to the next process's exit (its own refresh included)`,
+  );
   for (const f of r.failures.slice(0, 20)) console.log(`FAIL ${f}`);
   console.log(r.failures.length === 0 ? "all requirements met" : "REQUIREMENTS FAILED");
   process.exit(r.failures.length === 0 ? 0 : 1);

@@ -8,7 +8,8 @@ import { deflateRawSync } from "node:zlib";
 /** A gzip'd ustar archive holding one executable named `name`. */
 export function tarGz(name: string, data: Uint8Array, mtimeSeconds: number): Uint8Array {
   const header = new Uint8Array(512);
-  const put = (offset: number, length: number, text: string) => header.set(new TextEncoder().encode(text).subarray(0, length), offset);
+  const put = (offset: number, length: number, text: string) =>
+    header.set(new TextEncoder().encode(text).subarray(0, length), offset);
   const octal = (value: number, length: number) => value.toString(8).padStart(length - 1, "0") + "\0";
   put(0, 100, name);
   put(100, 8, octal(0o755, 8));

@@ -13,9 +13,16 @@ import { ANSWER_TIMEOUT_MS, type AgentAnswer, type AgentRequest, MAX_RESPONSE } 
 /** After this long without an answer, the far side says what it waits for. */
 const TELL_AFTER_MS = 1_000;
 
-export async function askAgent(socketPath: string, request: AgentRequest, timeoutMs = ANSWER_TIMEOUT_MS): Promise<AgentAnswer> {
+export async function askAgent(
+  socketPath: string,
+  request: AgentRequest,
+  timeoutMs = ANSWER_TIMEOUT_MS,
+): Promise<AgentAnswer> {
   const unreachable = (why: string) =>
-    new PiError("network", `the pi agent at ${socketPath} ${why}; start it again on the machine that holds the logins (\`eval "$(pi agent)"\`), or unset PI_AGENT_SOCK`);
+    new PiError(
+      "network",
+      `the pi agent at ${socketPath} ${why}; start it again on the machine that holds the logins (\`eval "$(pi agent)"\`), or unset PI_AGENT_SOCK`,
+    );
   checkSocketOwner(socketPath);
   return new Promise<AgentAnswer>((resolve, reject) => {
     let text = "";
@@ -30,10 +37,17 @@ export async function askAgent(socketPath: string, request: AgentRequest, timeou
       else connection?.end();
       fn();
     };
-    const timer = setTimeout(() => settle(() => reject(unreachable(`gave no answer within ${Math.round(timeoutMs / 1000)} s`))), timeoutMs);
+    const timer = setTimeout(
+      () => settle(() => reject(unreachable(`gave no answer within ${Math.round(timeoutMs / 1000)} s`))),
+      timeoutMs,
+    );
     // Silence while the agent's owner is asked (`--confirm`) would look like a hang.
     const tell = setTimeout(() => {
-      if (!settled) notify({ kind: "waiting", text: `waiting for the pi agent at ${socketPath} to answer (with --confirm, its owner is asked first)…` });
+      if (!settled)
+        notify({
+          kind: "waiting",
+          text: `waiting for the pi agent at ${socketPath} to answer (with --confirm, its owner is asked first)…`,
+        });
     }, TELL_AFTER_MS);
     tell.unref();
     Bun.connect({
@@ -47,7 +61,9 @@ export async function askAgent(socketPath: string, request: AgentRequest, timeou
           text += chunk.toString();
           if (text.length > MAX_RESPONSE) {
             socket.end();
-            settle(() => reject(new PiError("bad_response", `the pi agent at ${socketPath} sent more than any answer holds`)));
+            settle(() =>
+              reject(new PiError("bad_response", `the pi agent at ${socketPath} sent more than any answer holds`)),
+            );
           }
         },
         close() {
@@ -59,12 +75,18 @@ export async function askAgent(socketPath: string, request: AgentRequest, timeou
               if (answer.ok && "credential" in answer) registerSecret(answer.credential.token);
               resolve(answer);
             } catch {
-              reject(line === "" ? unreachable("closed the connection without an answer") : new PiError("bad_response", `the pi agent at ${socketPath} sent an answer pi cannot read`));
+              reject(
+                line === ""
+                  ? unreachable("closed the connection without an answer")
+                  : new PiError("bad_response", `the pi agent at ${socketPath} sent an answer pi cannot read`),
+              );
             }
           });
         },
         error(_socket, error) {
-          settle(() => reject(unreachable(`cannot be reached (${(error as { code?: string }).code ?? error.message})`)));
+          settle(() =>
+            reject(unreachable(`cannot be reached (${(error as { code?: string }).code ?? error.message})`)),
+          );
         },
         connectError(_socket, error) {
           settle(() => reject(unreachable(`is not answering (${(error as { code?: string }).code ?? error.message})`)));
@@ -75,7 +97,9 @@ export async function askAgent(socketPath: string, request: AgentRequest, timeou
         connection = socket;
         if (settled) socket.terminate();
       })
-      .catch((error: { code?: string; message?: string }) => settle(() => reject(unreachable(`is not answering (${error.code ?? error.message})`))));
+      .catch((error: { code?: string; message?: string }) =>
+        settle(() => reject(unreachable(`is not answering (${error.code ?? error.message})`))),
+      );
   });
 }
 
@@ -94,7 +118,11 @@ export function checkSocketOwner(socketPath: string): void {
   } catch {
     return; // Not there: connecting says so, in the usual words.
   }
-  if (!st.isSocket()) throw new PiError("usage", `PI_AGENT_SOCK names ${socketPath}, which is not a socket; point it at the pi agent's socket`);
+  if (!st.isSocket())
+    throw new PiError(
+      "usage",
+      `PI_AGENT_SOCK names ${socketPath}, which is not a socket; point it at the pi agent's socket`,
+    );
   if (trusted(st.uid)) return;
   const dir = statSync(dirname(socketPath), { throwIfNoEntry: false });
   if (dir && trusted(dir.uid) && (dir.mode & 0o022) === 0) return;

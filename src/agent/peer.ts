@@ -44,7 +44,9 @@ export function peerOf(fd: number | undefined): Peer | undefined {
 export function processName(pid: number | undefined): string | undefined {
   if (pid === undefined) return undefined;
   try {
-    const name = stripControls(readFileSync(`/proc/${pid}/comm`, "utf8")).trim().slice(0, 32);
+    const name = stripControls(readFileSync(`/proc/${pid}/comm`, "utf8"))
+      .trim()
+      .slice(0, 32);
     return name || undefined;
   } catch {
     return undefined;

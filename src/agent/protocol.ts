@@ -57,23 +57,42 @@ export function parseRequest(line: string): AgentRequest | { refused: string } {
   } catch {
     return { refused: "the request is not JSON" };
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return { refused: "the request is not a JSON object" };
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return { refused: "the request is not a JSON object" };
   const r = value as Record<string, unknown>;
-  if (r.v !== PROTOCOL_VERSION) return { refused: `protocol version ${JSON.stringify(r.v)} is not spoken here (this agent speaks ${PROTOCOL_VERSION})` };
+  if (r.v !== PROTOCOL_VERSION)
+    return {
+      refused: `protocol version ${JSON.stringify(r.v)} is not spoken here (this agent speaks ${PROTOCOL_VERSION})`,
+    };
   const keys = Object.keys(r).sort().join(",");
   switch (r.op) {
     case "token": {
-      if (typeof r.provider !== "string" || !PROVIDER_ID.test(r.provider)) return { refused: "a token request names a provider" };
+      if (typeof r.provider !== "string" || !PROVIDER_ID.test(r.provider))
+        return { refused: "a token request names a provider" };
       const min = r.minValidityMs;
-      if (min !== undefined && (typeof min !== "number" || !Number.isFinite(min) || min < 0 || min > 7 * 86_400_000)) return { refused: "minValidityMs is a number of milliseconds" };
-      if (keys !== (min === undefined ? "op,provider,v" : "minValidityMs,op,provider,v")) return { refused: `unknown fields in a token request (${keys})` };
-      return { v: 1, op: "token", provider: r.provider, ...(min === undefined ? {} : { minValidityMs: min as number }) };
+      if (min !== undefined && (typeof min !== "number" || !Number.isFinite(min) || min < 0 || min > 7 * 86_400_000))
+        return { refused: "minValidityMs is a number of milliseconds" };
+      if (keys !== (min === undefined ? "op,provider,v" : "minValidityMs,op,provider,v"))
+        return { refused: `unknown fields in a token request (${keys})` };
+      return {
+        v: 1,
+        op: "token",
+        provider: r.provider,
+        ...(min === undefined ? {} : { minValidityMs: min as number }),
+      };
     }
     case "usage": {
-      if (typeof r.provider !== "string" || !PROVIDER_ID.test(r.provider)) return { refused: "a usage request names a provider" };
+      if (typeof r.provider !== "string" || !PROVIDER_ID.test(r.provider))
+        return { refused: "a usage request names a provider" };
       if (r.refresh !== undefined && typeof r.refresh !== "boolean") return { refused: "refresh is true or false" };
-      if (keys !== (r.refresh === undefined ? "op,provider,v" : "op,provider,refresh,v")) return { refused: `unknown fields in a usage request (${keys})` };
-      return { v: 1, op: "usage", provider: r.provider, ...(r.refresh === undefined ? {} : { refresh: r.refresh as boolean }) };
+      if (keys !== (r.refresh === undefined ? "op,provider,v" : "op,provider,refresh,v"))
+        return { refused: `unknown fields in a usage request (${keys})` };
+      return {
+        v: 1,
+        op: "usage",
+        provider: r.provider,
+        ...(r.refresh === undefined ? {} : { refresh: r.refresh as boolean }),
+      };
     }
     case "status":
     case "stop":

@@ -11,14 +11,25 @@ import { closest } from "../core/suggest.ts";
 import { PiError } from "../core/errors.ts";
 import { stripControls } from "../core/text.ts";
 import type { ProviderDescriptor } from "../providers/types.ts";
-import type { CredentialStore, StoreDescription, Mutation, StoreSnapshot, UpdateOptions, UpdateResult } from "../store/contract.ts";
+import type {
+  CredentialStore,
+  StoreDescription,
+  Mutation,
+  StoreSnapshot,
+  UpdateOptions,
+  UpdateResult,
+} from "../store/contract.ts";
 import type { StoreData } from "../store/schema.ts";
 
 export const DEFAULT_ACCOUNT = "default";
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
 
 export function checkAccountName(name: string): string {
-  if (!NAME.test(name)) throw new PiError("usage", `"${name.slice(0, 40)}" is not an account name; use letters, digits, ".", "_" and "-" (up to 40), e.g. --account work`);
+  if (!NAME.test(name))
+    throw new PiError(
+      "usage",
+      `"${name.slice(0, 40)}" is not an account name; use letters, digits, ".", "_" and "-" (up to 40), e.g. --account work`,
+    );
   return name;
 }
 
@@ -27,9 +38,20 @@ export const accountKey = (provider: ProviderDescriptor, name: string) => `${pro
 export function noSuchAccount(provider: ProviderDescriptor, name: string, rows: readonly AccountRow[]): PiError {
   const known = rows.map((r) => r.name).join(", ");
   // A name one or two letters off one that exists is a typo, not a new account to sign in to.
-  const near = closest(name, rows.map((r) => r.name), 2);
-  if (near) return new PiError("not_logged_in", `no ${provider.displayName} account "${name}"; did you mean "${near}"? (there are: ${known})`);
-  return new PiError("not_logged_in", `no ${provider.displayName} account "${name}"${known ? ` (there are: ${known})` : ""}; run \`pi login ${provider.id} --account ${name}\``);
+  const near = closest(
+    name,
+    rows.map((r) => r.name),
+    2,
+  );
+  if (near)
+    return new PiError(
+      "not_logged_in",
+      `no ${provider.displayName} account "${name}"; did you mean "${near}"? (there are: ${known})`,
+    );
+  return new PiError(
+    "not_logged_in",
+    `no ${provider.displayName} account "${name}"${known ? ` (there are: ${known})` : ""}; run \`pi login ${provider.id} --account ${name}\``,
+  );
 }
 
 /** An entry as it sits in the provider's own place: named, unless it is the default account. */
@@ -63,10 +85,12 @@ export interface AccountRow {
 /** Every account of a provider in the store, the active one first. */
 export function accountsOf(data: StoreData, provider: ProviderDescriptor): AccountRow[] {
   const rows: AccountRow[] = [];
-  if (Object.hasOwn(data, provider.id)) rows.push({ name: nameOf(data[provider.id]), active: true, entry: data[provider.id] });
+  if (Object.hasOwn(data, provider.id))
+    rows.push({ name: nameOf(data[provider.id]), active: true, entry: data[provider.id] });
   const prefix = `${provider.id}@`;
   for (const key of Object.keys(data).sort()) {
-    if (key.startsWith(prefix) && NAME.test(key.slice(prefix.length))) rows.push({ name: key.slice(prefix.length), active: false, entry: data[key] });
+    if (key.startsWith(prefix) && NAME.test(key.slice(prefix.length)))
+      rows.push({ name: key.slice(prefix.length), active: false, entry: data[key] });
   }
   return rows;
 }
@@ -75,7 +99,11 @@ export function accountsOf(data: StoreData, provider: ProviderDescriptor): Accou
  * The store as a command aimed at `name` should see it: the store itself for the active
  * account (or when no account was named), else a view with that account in the active place.
  */
-export async function storeForAccount(store: CredentialStore, provider: ProviderDescriptor, name: string | undefined): Promise<CredentialStore> {
+export async function storeForAccount(
+  store: CredentialStore,
+  provider: ProviderDescriptor,
+  name: string | undefined,
+): Promise<CredentialStore> {
   if (name === undefined) return store;
   checkAccountName(name);
   const { data } = await store.read();
@@ -97,7 +125,12 @@ export function pictureOfAccount(data: StoreData, provider: ProviderDescriptor, 
  * has another name, moves aside under its own key. Unnamed: it replaces the active login and
  * keeps that account's name.
  */
-export function placeLogin(data: StoreData, provider: ProviderDescriptor, login: Record<string, unknown>, name: string | undefined): string {
+export function placeLogin(
+  data: StoreData,
+  provider: ProviderDescriptor,
+  login: Record<string, unknown>,
+  name: string | undefined,
+): string {
   const current = data[provider.id];
   const currentName = current === undefined ? undefined : nameOf(current);
   const target = name ?? currentName ?? DEFAULT_ACCOUNT;
@@ -108,33 +141,50 @@ export function placeLogin(data: StoreData, provider: ProviderDescriptor, login:
 }
 
 /** Make `name` the active account; the active one moves aside. Returns what to tell the person. */
-export async function switchAccount(store: CredentialStore, provider: ProviderDescriptor, name: string): Promise<string> {
+export async function switchAccount(
+  store: CredentialStore,
+  provider: ProviderDescriptor,
+  name: string,
+): Promise<string> {
   checkAccountName(name);
-  const { value } = await store.update<string>(async (data) => {
-    const rows = accountsOf(data, provider);
-    const active = rows.find((r) => r.active);
-    if (active?.name === name) return { value: `${provider.displayName}: "${name}" is already the active account.`, changed: false };
-    const key = accountKey(provider, name);
-    if (!Object.hasOwn(data, key)) throw noSuchAccount(provider, name, rows);
-    const next = data[key] as Record<string, unknown>;
-    if (active) data[accountKey(provider, active.name)] = active.entry;
-    delete data[key];
-    data[provider.id] = asActive(next, name);
-    return { value: `${provider.displayName}: "${name}" is now the active account${active ? ` ("${active.name}" is kept)` : ""}.`, changed: true };
-  }, { purpose: "switching accounts" });
+  const { value } = await store.update<string>(
+    async (data) => {
+      const rows = accountsOf(data, provider);
+      const active = rows.find((r) => r.active);
+      if (active?.name === name)
+        return { value: `${provider.displayName}: "${name}" is already the active account.`, changed: false };
+      const key = accountKey(provider, name);
+      if (!Object.hasOwn(data, key)) throw noSuchAccount(provider, name, rows);
+      const next = data[key] as Record<string, unknown>;
+      if (active) data[accountKey(provider, active.name)] = active.entry;
+      delete data[key];
+      data[provider.id] = asActive(next, name);
+      return {
+        value: `${provider.displayName}: "${name}" is now the active account${active ? ` ("${active.name}" is kept)` : ""}.`,
+        changed: true,
+      };
+    },
+    { purpose: "switching accounts" },
+  );
   return value;
 }
 
 /** After the active account logged out: the next one (by name) takes its place, so `pi token` goes on working. */
-export async function promoteNextAccount(store: CredentialStore, provider: ProviderDescriptor): Promise<string | undefined> {
-  const { value } = await store.update<string | undefined>(async (data) => {
-    if (Object.hasOwn(data, provider.id)) return { value: undefined, changed: false };
-    const next = accountsOf(data, provider)[0];
-    if (!next) return { value: undefined, changed: false };
-    delete data[accountKey(provider, next.name)];
-    data[provider.id] = asActive(next.entry as Record<string, unknown>, next.name);
-    return { value: next.name, changed: true };
-  }, { purpose: "switching accounts" });
+export async function promoteNextAccount(
+  store: CredentialStore,
+  provider: ProviderDescriptor,
+): Promise<string | undefined> {
+  const { value } = await store.update<string | undefined>(
+    async (data) => {
+      if (Object.hasOwn(data, provider.id)) return { value: undefined, changed: false };
+      const next = accountsOf(data, provider)[0];
+      if (!next) return { value: undefined, changed: false };
+      delete data[accountKey(provider, next.name)];
+      data[provider.id] = asActive(next.entry as Record<string, unknown>, next.name);
+      return { value: next.name, changed: true };
+    },
+    { purpose: "switching accounts" },
+  );
   return value;
 }
 
@@ -177,7 +227,9 @@ class AccountView implements CredentialStore {
   async update<T>(mutate: Mutation<T>, options: UpdateOptions<T> = {}): Promise<UpdateResult<T>> {
     return this.base.update(async (data, tools) => {
       const picture = this.picture(data);
-      const result = await mutate(picture, { markSending: (key) => tools.markSending(key === this.providerId ? this.key : key) });
+      const result = await mutate(picture, {
+        markSending: (key) => tools.markSending(key === this.providerId ? this.key : key),
+      });
       if (result.changed) this.writeBack(data, picture);
       return result;
     }, options);

@@ -60,7 +60,9 @@ async function adoptEarlierCache(env: NodeJS.ProcessEnv): Promise<void> {
   const { renameSync } = await import("node:fs");
   try {
     renameSync(earlier, cachePath(env));
-    infoNotice(`moved pi's model cache from ${displayPath(earlier)} to ${displayPath(cachePath(env))}: models.json is the reference program's configuration`);
+    infoNotice(
+      `moved pi's model cache from ${displayPath(earlier)} to ${displayPath(cachePath(env))}: models.json is the reference program's configuration`,
+    );
   } catch {
     // Moved by another pi meanwhile, or not movable: the embedded catalog is enough.
   }
@@ -70,11 +72,25 @@ async function adoptEarlierCache(env: NodeJS.ProcessEnv): Promise<void> {
 export function isEarlierCache(value: unknown): boolean {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const entries = Object.entries(value);
-  return entries.length > 0 && entries.every(([key, v]) => key !== "providers" && typeof v === "object" && v !== null && typeof (v as CachedListing).fetchedAt === "number" && Array.isArray((v as CachedListing).models));
+  return (
+    entries.length > 0 &&
+    entries.every(
+      ([key, v]) =>
+        key !== "providers" &&
+        typeof v === "object" &&
+        v !== null &&
+        typeof (v as CachedListing).fetchedAt === "number" &&
+        Array.isArray((v as CachedListing).models),
+    )
+  );
 }
 
 /** A listing found elsewhere (a reference login's catalog) kept as the provider's, when pi has none; a cache that cannot be written costs nothing. */
-export async function adoptListing(env: NodeJS.ProcessEnv, provider: string, listing: () => Promise<ModelInfo[] | undefined>): Promise<void> {
+export async function adoptListing(
+  env: NodeJS.ProcessEnv,
+  provider: string,
+  listing: () => Promise<ModelInfo[] | undefined>,
+): Promise<void> {
   if ((await readCache(env))[provider]) return;
   const models = await listing();
   if (!models || models.length === 0) return;
@@ -89,7 +105,9 @@ export async function adoptListing(env: NodeJS.ProcessEnv, provider: string, lis
 export async function catalog(env: NodeJS.ProcessEnv, provider?: string): Promise<ModelInfo[]> {
   const cache = await readCache(env);
   const known = PROVIDERS.map((p) => p.id);
-  const ids = provider ? [provider] : [...new Set([...known, ...Object.keys(cache).filter((id) => known.includes(id))])];
+  const ids = provider
+    ? [provider]
+    : [...new Set([...known, ...Object.keys(cache).filter((id) => known.includes(id))])];
   const out: ModelInfo[] = [];
   const config = (await readModelsConfig(env)).providers;
   for (const id of ids) {
@@ -140,7 +158,13 @@ export function defaultModel(provider: string): string | undefined {
 /** A listed model pi can name: an id a person can type (no spaces, no control characters), and a name. */
 function isModelInfo(value: unknown): value is ModelInfo {
   const v = value as ModelInfo;
-  return typeof v === "object" && v !== null && typeof v.id === "string" && /^[^\s\x00-\x1f\x7f-\x9f]{1,200}$/.test(v.id) && typeof v.name === "string";
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    typeof v.id === "string" &&
+    /^[^\s\x00-\x1f\x7f-\x9f]{1,200}$/.test(v.id) &&
+    typeof v.name === "string"
+  );
 }
 
 /** A provider's name for a model is its text, on one line: it is drawn in tables, lists and the session. */

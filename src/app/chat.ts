@@ -34,13 +34,24 @@ export function retryPolicy(settings: Record<string, unknown>): RetryPolicy | un
   if (typeof retry !== "object" || retry === null) return undefined;
   const r = retry as Record<string, unknown>;
   if (r.enabled === false) return undefined;
-  const count = (v: unknown, fallback: number) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : fallback);
-  return { maxRetries: Math.min(count(r.maxRetries, 3), 10), baseDelayMs: count(r.baseDelayMs, 2000), maxDelayMs: count(r.maxAgentDelayMs, 60_000) };
+  const count = (v: unknown, fallback: number) =>
+    typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : fallback;
+  return {
+    maxRetries: Math.min(count(r.maxRetries, 3), 10),
+    baseDelayMs: count(r.baseDelayMs, 2000),
+    maxDelayMs: count(r.maxAgentDelayMs, 60_000),
+  };
 }
 
 const PASSING: readonly string[] = ["rate_limited", "overloaded", "server_error", "network", "timeout"];
 
-export async function* chatWithRecovery(original: ChatRequest, credential: Credential, store: CredentialStore, env: NodeJS.ProcessEnv, retry?: RetryPolicy): AsyncGenerator<ChatEvent> {
+export async function* chatWithRecovery(
+  original: ChatRequest,
+  credential: Credential,
+  store: CredentialStore,
+  env: NodeJS.ProcessEnv,
+  retry?: RetryPolicy,
+): AsyncGenerator<ChatEvent> {
   const provider = await providerById(credential.providerId, env);
   const [{ client }, routedRequest] = await Promise.all([provider.load(), routed(original, provider.id, env)]);
   const request = { ...routedRequest, cacheRetention: routedRequest.cacheRetention ?? cacheRetentionOf(env) };
@@ -60,10 +71,15 @@ export async function* chatWithRecovery(original: ChatRequest, credential: Crede
     } catch (error) {
       if (isPiError(error, "model_not_found")) throw await withCloseMatches(error, provider, env);
       if (retry && !started && isPiError(error) && PASSING.includes(error.code) && retries < retry.maxRetries) {
-        const waitMs = error.details.retryAt !== undefined ? Math.max(0, error.details.retryAt - Date.now()) : retry.baseDelayMs * 2 ** retries;
+        const waitMs =
+          error.details.retryAt !== undefined
+            ? Math.max(0, error.details.retryAt - Date.now())
+            : retry.baseDelayMs * 2 ** retries;
         if (waitMs <= retry.maxDelayMs) {
           retries++;
-          infoNotice(`${error.message}; trying again in ${Math.ceil(waitMs / 1000)} s (${retries} of ${retry.maxRetries}, as settings.json's retry says)`);
+          infoNotice(
+            `${error.message}; trying again in ${Math.ceil(waitMs / 1000)} s (${retries} of ${retry.maxRetries}, as settings.json's retry says)`,
+          );
           await pause(waitMs, request.signal);
           attempt--;
           continue;
@@ -117,19 +133,34 @@ async function routed(request: ChatRequest, providerId: string, env: NodeJS.Proc
   const baseUrl = info.baseUrl ?? config?.baseUrl;
   if (baseUrl === info.baseUrl && Object.keys(templates).length === 0) return request;
   const { resolveConfigValue } = await import("../core/config-value.ts");
-  const headers = Object.fromEntries(Object.entries(templates).map(([name, value]) => [name, resolveConfigValue(value, env, undefined, `the header ${name} in models.json`)]));
+  const headers = Object.fromEntries(
+    Object.entries(templates).map(([name, value]) => [
+      name,
+      resolveConfigValue(value, env, undefined, `the header ${name} in models.json`),
+    ]),
+  );
   return { ...request, info: { ...info, baseUrl, headers } };
 }
 
-export async function recoverFrom401(provider: ProviderDescriptor, rejected: Credential, store: CredentialStore): Promise<Credential> {
+export async function recoverFrom401(
+  provider: ProviderDescriptor,
+  rejected: Credential,
+  store: CredentialStore,
+): Promise<Credential> {
   const entry = readEntry((await store.read()).data, provider.id);
   if (entry.kind !== "valid") {
-    throw new PiError("not_logged_in", `the ${provider.displayName} token was rejected (HTTP 401) and the stored login is gone; run \`pi login ${provider.id}\``);
+    throw new PiError(
+      "not_logged_in",
+      `the ${provider.displayName} token was rejected (HTTP 401) and the stored login is gone; run \`pi login ${provider.id}\``,
+    );
   }
   const stored = entry.login;
   if (!isRefreshable(stored)) {
     const what = stored.type === "api_key" ? "stored API key" : "stored token (which cannot be renewed)";
-    throw new PiError("unauthorized", `${provider.displayName} rejected the ${what} (HTTP 401); run \`pi login ${provider.id}\` to sign in again`);
+    throw new PiError(
+      "unauthorized",
+      `${provider.displayName} rejected the ${what} (HTTP 401); run \`pi login ${provider.id}\` to sign in again`,
+    );
   }
   if (stored.access !== rejected.token && Date.now() < stored.expires) {
     // Another process refreshed since this one read the store.
@@ -145,16 +176,27 @@ function exchangesOnUse(provider: ProviderDescriptor, credential: Credential): b
 }
 
 /** "did you mean …?" from the catalog, when a model the provider does not know is close to one it does. */
-async function withCloseMatches(error: PiError, provider: ProviderDescriptor, env: NodeJS.ProcessEnv): Promise<PiError> {
+async function withCloseMatches(
+  error: PiError,
+  provider: ProviderDescriptor,
+  env: NodeJS.ProcessEnv,
+): Promise<PiError> {
   const model = error.details.model;
   if (!model || !error.details.what) return error;
-  const close = closeMatches(model, (await catalog(env, provider.id)).map(qualified)).filter((c) => c !== `${provider.id}/${model}`);
+  const close = closeMatches(model, (await catalog(env, provider.id)).map(qualified)).filter(
+    (c) => c !== `${provider.id}/${model}`,
+  );
   if (close.length === 0) return error;
   return new PiError(error.code, `${error.details.what}; did you mean ${close.join(", ")}?`, error.details);
 }
 
 /** The answer's figures kept for `pi usage` and other processes; a store that cannot take them now costs the answer nothing. */
-async function keepQuota(store: CredentialStore, provider: ProviderDescriptor, credential: Credential, reading: UsageReading): Promise<void> {
+async function keepQuota(
+  store: CredentialStore,
+  provider: ProviderDescriptor,
+  credential: Credential,
+  reading: UsageReading,
+): Promise<void> {
   try {
     const { recordQuota } = await import("./usage.ts");
     await recordQuota(store, provider, credential, reading);

@@ -10,7 +10,15 @@ import { displayPath } from "../core/paths.ts";
 import type { Credential, CredentialKind, ProviderDescriptor, SourceSpec } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
 import { PROVIDERS } from "../providers/registry.ts";
-import { LIFETIME_FIELD, type StoreData, type StoredLogin, extrasOf, isRefreshable, readEntry, secretOf } from "../store/schema.ts";
+import {
+  LIFETIME_FIELD,
+  type StoreData,
+  type StoredLogin,
+  extrasOf,
+  isRefreshable,
+  readEntry,
+  secretOf,
+} from "../store/schema.ts";
 import { warnNotice } from "../core/notice.ts";
 import { resolveConfigValue, templateVariables } from "../core/config-value.ts";
 import { needsRefresh } from "./refresh-policy.ts";
@@ -35,7 +43,9 @@ export interface SourceState {
  * The store as the resolver sees it: its data, or why it could not be read; with the keys
  * models.json configures per provider (their templates), when it was read with them.
  */
-export type StoreView = ({ data: StoreData } | { problem: string; error?: PiError }) & { configured?: Record<string, string> };
+export type StoreView = ({ data: StoreData } | { problem: string; error?: PiError }) & {
+  configured?: Record<string, string>;
+};
 
 /** What every source holds right now, refreshing nothing. */
 export function describeSources(provider: ProviderDescriptor, store: StoreView, env: NodeJS.ProcessEnv): SourceState[] {
@@ -47,10 +57,19 @@ function sourcesOf(provider: ProviderDescriptor, store: StoreView): readonly Sou
   const template = store.configured?.[provider.id];
   if (template === undefined) return provider.sources;
   const at = provider.sources.findIndex((s) => s.type === "stored") + 1;
-  return [...provider.sources.slice(0, at), { type: "models-json-key", template, file: "models.json" }, ...provider.sources.slice(at)];
+  return [
+    ...provider.sources.slice(0, at),
+    { type: "models-json-key", template, file: "models.json" },
+    ...provider.sources.slice(at),
+  ];
 }
 
-function describeSource(provider: ProviderDescriptor, spec: SourceSpec, store: StoreView, env: NodeJS.ProcessEnv): SourceState {
+function describeSource(
+  provider: ProviderDescriptor,
+  spec: SourceSpec,
+  store: StoreView,
+  env: NodeJS.ProcessEnv,
+): SourceState {
   if (spec.type === "workload") {
     const present = spec.variables.every((name) => Boolean(env[name]?.trim()));
     return { source: spec.describe, kind: "oauth", present, spec };
@@ -62,19 +81,35 @@ function describeSource(provider: ProviderDescriptor, spec: SourceSpec, store: S
   }
   if (spec.type === "models-json-key") {
     // A template naming an unset variable is not configured, as the reference sees it.
-    return { source: spec.file, kind: "api_key", present: templateVariables(spec.template).every((name) => Boolean(env[name])), spec };
+    return {
+      source: spec.file,
+      kind: "api_key",
+      present: templateVariables(spec.template).every((name) => Boolean(env[name])),
+      spec,
+    };
   }
-  if ("problem" in store) return { source: "stored", kind: "oauth", present: false, problem: store.problem, error: store.error, spec };
+  if ("problem" in store)
+    return { source: "stored", kind: "oauth", present: false, problem: store.problem, error: store.error, spec };
   const entry = readEntry(store.data, provider.id);
   if (entry.kind === "valid") {
     const login = entry.login;
     return { source: "stored", kind: login.type, present: true, token: secretOf(login), stored: login, spec };
   }
-  return { source: "stored", kind: "oauth", present: false, problem: entry.kind === "invalid" ? entry.problem : undefined, spec };
+  return {
+    source: "stored",
+    kind: "oauth",
+    present: false,
+    problem: entry.kind === "invalid" ? entry.problem : undefined,
+    spec,
+  };
 }
 
 /** The source the resolver would take first, refreshing nothing; undefined when there is none. */
-export function activeSource(provider: ProviderDescriptor, store: StoreView, env: NodeJS.ProcessEnv): SourceState | undefined {
+export function activeSource(
+  provider: ProviderDescriptor,
+  store: StoreView,
+  env: NodeJS.ProcessEnv,
+): SourceState | undefined {
   return describeSources(provider, store, env).find((s) => s.present);
 }
 
@@ -93,7 +128,11 @@ export function usableIn(view: StoreView, env: NodeJS.ProcessEnv): (providerId: 
 }
 
 /** Without a model named: the first provider that has any credential, else the first one. */
-export function firstUsableProvider(providers: readonly ProviderDescriptor[], store: StoreView, env: NodeJS.ProcessEnv): ProviderDescriptor {
+export function firstUsableProvider(
+  providers: readonly ProviderDescriptor[],
+  store: StoreView,
+  env: NodeJS.ProcessEnv,
+): ProviderDescriptor {
   return providers.find((p) => activeSource(p, store, env) !== undefined) ?? providers[0]!;
 }
 
@@ -154,13 +193,16 @@ export function agentSocket(env: NodeJS.ProcessEnv): string | undefined {
  * that say what is usable (`pi status`, `pi models`, the session); no token crosses for it.
  * Undefined without an agent; a PiError when it does not answer.
  */
-export async function agentServes(env: NodeJS.ProcessEnv): Promise<Map<string, { kind: "oauth" | "api_key"; expires: number | null }> | undefined> {
+export async function agentServes(
+  env: NodeJS.ProcessEnv,
+): Promise<Map<string, { kind: "oauth" | "api_key"; expires: number | null }> | undefined> {
   const socket = agentSocket(env);
   if (!socket) return undefined;
   const { askAgent } = await import("../agent/client.ts");
   const answer = await askAgent(socket, { v: 1, op: "status" }, 5_000);
   if (!answer.ok) throw new PiError("provider_refused", `the pi agent: ${answer.message}`);
-  if (!("status" in answer)) throw new PiError("bad_response", `the pi agent at ${socket} answered a status request with something else`);
+  if (!("status" in answer))
+    throw new PiError("bad_response", `the pi agent at ${socket} answered a status request with something else`);
   return new Map(answer.status.providers.map((p) => [p.provider, { kind: p.kind, expires: p.expires }]));
 }
 
@@ -170,7 +212,11 @@ export async function agentServes(env: NodeJS.ProcessEnv): Promise<Map<string, {
  * provider has nothing here; an agent that does not answer lends nothing). For lists that say
  * what is usable: `pi models`, `pi usage`, the login pickers.
  */
-export async function usableSources(providers: readonly ProviderDescriptor[], store: CredentialStore, env: NodeJS.ProcessEnv): Promise<Map<string, { source: string; kind: CredentialKind }>> {
+export async function usableSources(
+  providers: readonly ProviderDescriptor[],
+  store: CredentialStore,
+  env: NodeJS.ProcessEnv,
+): Promise<Map<string, { source: string; kind: CredentialKind }>> {
   const view = await readStoreView(store, env);
   const out = new Map<string, { source: string; kind: CredentialKind }>();
   for (const p of providers) {
@@ -198,11 +244,24 @@ export function sourceHint(source: string): string {
  */
 async function fromAgent(provider: ProviderDescriptor, socket: string, minValidityMs: number): Promise<Credential> {
   const { askAgent, agentRefusal } = await import("../agent/client.ts");
-  const answer = await askAgent(socket, { v: 1, op: "token", provider: provider.id, ...(minValidityMs > 0 ? { minValidityMs } : {}) });
+  const answer = await askAgent(socket, {
+    v: 1,
+    op: "token",
+    provider: provider.id,
+    ...(minValidityMs > 0 ? { minValidityMs } : {}),
+  });
   if (!answer.ok) throw agentRefusal(answer);
-  if (!("credential" in answer)) throw new PiError("bad_response", `the pi agent at ${socket} answered a token request with something else`);
+  if (!("credential" in answer))
+    throw new PiError("bad_response", `the pi agent at ${socket} answered a token request with something else`);
   const c = answer.credential;
-  return { providerId: provider.id, source: "agent", kind: c.kind, token: c.token, expires: c.expires ?? undefined, extras: c.extras };
+  return {
+    providerId: provider.id,
+    source: "agent",
+    kind: c.kind,
+    token: c.token,
+    expires: c.expires ?? undefined,
+    extras: c.extras,
+  };
 }
 
 export function credentialFrom(provider: ProviderDescriptor, source: string, login: StoredLogin): Credential {
@@ -220,7 +279,11 @@ export async function resolveCredential(provider: ProviderDescriptor, options: R
   const minValidityMs = options.minValidityMs ?? 0;
   const socket = agentSocket(options.env);
   if (socket && options.preferAgent) return fromAgent(provider, socket, minValidityMs);
-  if (!socket && options.preferAgent) throw new PiError("usage", "--agent needs PI_AGENT_SOCK: start `pi agent` on the machine that holds the logins and set what it prints");
+  if (!socket && options.preferAgent)
+    throw new PiError(
+      "usage",
+      "--agent needs PI_AGENT_SOCK: start `pi agent` on the machine that holds the logins and set what it prints",
+    );
   const states = describeSources(provider, await readStoreView(options.store, options.env), options.env);
   let failure: PiError | undefined;
 
@@ -238,7 +301,11 @@ export async function resolveCredential(provider: ProviderDescriptor, options: R
       // (the reference never does it either): say so, and how to choose the key on purpose.
       const paidKey = states.slice(states.indexOf(state) + 1).find((s) => s.present && s.kind === "api_key");
       if (state.source === "stored" && state.stored?.type === "oauth" && paidKey) {
-        throw new PiError(error.code, `${error.message} (pi did not switch to ${paidKey.source}, which is billed per token: to use it instead, run \`pi logout ${provider.id}\`)`, error.details);
+        throw new PiError(
+          error.code,
+          `${error.message} (pi did not switch to ${paidKey.source}, which is billed per token: to use it instead, run \`pi logout ${provider.id}\`)`,
+          error.details,
+        );
       }
       failure = error;
     }
@@ -248,10 +315,20 @@ export async function resolveCredential(provider: ProviderDescriptor, options: R
   throw failure ?? noCredential(provider, options.store.location);
 }
 
-async function use(provider: ProviderDescriptor, state: SourceState, options: ResolveOptions, minValidityMs: number): Promise<Credential> {
+async function use(
+  provider: ProviderDescriptor,
+  state: SourceState,
+  options: ResolveOptions,
+  minValidityMs: number,
+): Promise<Credential> {
   const base = { providerId: provider.id, source: state.source, kind: state.kind };
   if (state.spec.type === "models-json-key") {
-    const token = resolveConfigValue(state.spec.template, options.env, undefined, `the apiKey of ${provider.id} in models.json`);
+    const token = resolveConfigValue(
+      state.spec.template,
+      options.env,
+      undefined,
+      `the apiKey of ${provider.id} in models.json`,
+    );
     return { ...base, token, extras: {} };
   }
   if (state.spec.type === "workload") {
@@ -259,27 +336,44 @@ async function use(provider: ProviderDescriptor, state: SourceState, options: Re
     return federatedCredential(provider, state.spec, options.env, minValidityMs);
   }
   if (state.spec.type === "env") {
-    if (!state.spec.exchange) return { ...base, token: state.token!, extras: state.spec.bearer ? { authorization: "bearer" } : {} };
+    if (!state.spec.exchange)
+      return { ...base, token: state.token!, extras: state.spec.bearer ? { authorization: "bearer" } : {} };
     const exchanged = await (await provider.load()).exchange!(state.token!);
     return { ...base, token: exchanged.access, expires: exchanged.expires, extras: exchanged.extras ?? {} };
   }
   const login = state.stored!;
   if (login.type === "api_key" || !isRefreshable(login)) {
-    if (login.type === "oauth" && login.expires !== undefined && needsRefresh({ expires: login.expires }, minValidityMs)) {
-      throw new PiError("not_logged_in", `the stored ${provider.displayName} token has expired and cannot be renewed (it came without a refresh token); run \`pi login ${provider.id}\``);
+    if (
+      login.type === "oauth" &&
+      login.expires !== undefined &&
+      needsRefresh({ expires: login.expires }, minValidityMs)
+    ) {
+      throw new PiError(
+        "not_logged_in",
+        `the stored ${provider.displayName} token has expired and cannot be renewed (it came without a refresh token); run \`pi login ${provider.id}\``,
+      );
     }
     // auth.json keys are templates (a command, a variable); the store resolves them on use.
-    if (login.type === "api_key") return credentialFrom(provider, "stored", { ...login, key: await options.store.resolveKey(login.key, login.env) });
+    if (login.type === "api_key")
+      return credentialFrom(provider, "stored", {
+        ...login,
+        key: await options.store.resolveKey(login.key, login.env),
+      });
     return credentialFrom(provider, "stored", login);
   }
   if (!needsRefresh(login, minValidityMs)) return credentialFrom(provider, "stored", login);
   const lifetime = login[LIFETIME_FIELD];
-  if (typeof lifetime === "number" && minValidityMs > 0 && minValidityMs > longestValidity(lifetime)) throw neverValidLongEnough(provider, lifetime, minValidityMs);
+  if (typeof lifetime === "number" && minValidityMs > 0 && minValidityMs > longestValidity(lifetime))
+    throw neverValidLongEnough(provider, lifetime, minValidityMs);
   // Loaded only now: a valid token never pays for the refresh machinery.
   const { refreshLogin } = await import("./refresh.ts");
   const fresh = await refreshLogin(options.store, provider, login, { minValidityMs });
   if (minValidityMs > 0 && needsRefresh(fresh, minValidityMs)) {
-    throw neverValidLongEnough(provider, typeof fresh[LIFETIME_FIELD] === "number" ? fresh[LIFETIME_FIELD] : Math.max(0, fresh.expires - Date.now()), minValidityMs);
+    throw neverValidLongEnough(
+      provider,
+      typeof fresh[LIFETIME_FIELD] === "number" ? fresh[LIFETIME_FIELD] : Math.max(0, fresh.expires - Date.now()),
+      minValidityMs,
+    );
   }
   return credentialFrom(provider, "stored", fresh);
 }
@@ -308,5 +402,8 @@ function neverValidLongEnough(provider: ProviderDescriptor, lifetimeMs: number, 
 export function noCredential(provider: ProviderDescriptor, storePath: string): PiError {
   const variables = provider.sources.flatMap((spec) => (spec.type === "env" ? [spec.variable] : []));
   const login = `run \`pi login ${provider.id}\` (stored in ${displayPath(storePath)})`;
-  return new PiError("no_credential", `no credential for ${provider.displayName}; ${login}${variables.length ? `, or set ${variables.join(" or ")}` : ""}`);
+  return new PiError(
+    "no_credential",
+    `no credential for ${provider.displayName}; ${login}${variables.length ? `, or set ${variables.join(" or ")}` : ""}`,
+  );
 }

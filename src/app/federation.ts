@@ -19,17 +19,28 @@ const AHEAD_MS = 120_000;
 
 type WorkloadSpec = Extract<SourceSpec, { type: "workload" }>;
 
-export async function federatedCredential(provider: ProviderDescriptor, spec: WorkloadSpec, env: NodeJS.ProcessEnv, minValidityMs: number): Promise<Credential> {
+export async function federatedCredential(
+  provider: ProviderDescriptor,
+  spec: WorkloadSpec,
+  env: NodeJS.ProcessEnv,
+  minValidityMs: number,
+): Promise<Credential> {
   const runtime = await provider.load();
   if (!runtime.federate) throw new PiError("internal", `${provider.displayName} has no workload identity exchange`);
   const cache = openCacheStore(federationCachePath(env), env);
   // One cached token per provider and identity: a change of rule, organisation or scope asks anew.
-  const key = `${provider.id}:${createHash("sha256").update(JSON.stringify([...spec.variables, ...(spec.scope ?? [])].map((name) => env[name]?.trim() ?? ""))).digest("hex").slice(0, 16)}`;
+  const key = `${provider.id}:${createHash("sha256")
+    .update(JSON.stringify([...spec.variables, ...(spec.scope ?? [])].map((name) => env[name]?.trim() ?? "")))
+    .digest("hex")
+    .slice(0, 16)}`;
   const wanted = Math.max(AHEAD_MS, minValidityMs);
   const cached = async (): Promise<{ access: string; expires: number } | undefined> => {
     const entry = readEntry((await cache.read()).data, key);
-    if (entry.kind !== "valid" || entry.login.type !== "oauth" || typeof entry.login.expires !== "number") return undefined;
-    return entry.login.expires - Date.now() > wanted ? { access: entry.login.access, expires: entry.login.expires } : undefined;
+    if (entry.kind !== "valid" || entry.login.type !== "oauth" || typeof entry.login.expires !== "number")
+      return undefined;
+    return entry.login.expires - Date.now() > wanted
+      ? { access: entry.login.access, expires: entry.login.expires }
+      : undefined;
   };
   const token =
     (await cached()) ??
@@ -37,7 +48,12 @@ export async function federatedCredential(provider: ProviderDescriptor, spec: Wo
       await cache.update<{ access: string; expires: number }>(
         async (data) => {
           const current = readEntry(data, key);
-          if (current.kind === "valid" && current.login.type === "oauth" && typeof current.login.expires === "number" && current.login.expires - Date.now() > wanted) {
+          if (
+            current.kind === "valid" &&
+            current.login.type === "oauth" &&
+            typeof current.login.expires === "number" &&
+            current.login.expires - Date.now() > wanted
+          ) {
             // Another process exchanged while this one waited for the lock.
             return { value: { access: current.login.access, expires: current.login.expires }, changed: false };
           }
@@ -49,7 +65,17 @@ export async function federatedCredential(provider: ProviderDescriptor, spec: Wo
       )
     ).value;
   if (token.expires - Date.now() < minValidityMs) {
-    throw new PiError("usage", `${provider.displayName} issued a workload token that is valid for less than the --min-validity asked; ask for less`);
+    throw new PiError(
+      "usage",
+      `${provider.displayName} issued a workload token that is valid for less than the --min-validity asked; ask for less`,
+    );
   }
-  return { providerId: provider.id, source: spec.describe, kind: "oauth", token: token.access, expires: token.expires, extras: {} };
+  return {
+    providerId: provider.id,
+    source: spec.describe,
+    kind: "oauth",
+    token: token.access,
+    expires: token.expires,
+    extras: {},
+  };
 }

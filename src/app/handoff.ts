@@ -33,7 +33,11 @@ export interface HandoffOptions {
   minValidityMs: number;
 }
 
-export async function handOver(store: CredentialStore, env: NodeJS.ProcessEnv, options: HandoffOptions): Promise<HandedOver> {
+export async function handOver(
+  store: CredentialStore,
+  env: NodeJS.ProcessEnv,
+  options: HandoffOptions,
+): Promise<HandedOver> {
   const named = options.named !== undefined;
   const usable = named ? undefined : await usableSources(PROVIDERS, store, env);
   const targets = options.named ?? PROVIDERS.filter((p) => usable!.has(p.id));
@@ -41,7 +45,11 @@ export async function handOver(store: CredentialStore, env: NodeJS.ProcessEnv, o
   for (const provider of targets) {
     let credential: Credential;
     try {
-      credential = await resolveCredential(provider, { store: await storeForAccount(store, provider, options.account), env, minValidityMs: options.minValidityMs });
+      credential = await resolveCredential(provider, {
+        store: await storeForAccount(store, provider, options.account),
+        env,
+        minValidityMs: options.minValidityMs,
+      });
     } catch (error) {
       // A provider named must be there; among all the usable ones, one that fails is said and left out.
       if (named || !isPiError(error)) throw error;
@@ -61,7 +69,8 @@ export async function handOver(store: CredentialStore, env: NodeJS.ProcessEnv, o
     Object.assign(out.variables, handoff.variables);
     // The address pi sends this provider's calls to, where it is not the provider's own (a company gateway in models.json).
     const base = provider.baseUrlVariable ? (await readModelsConfig(env)).providers[provider.id]?.baseUrl : undefined;
-    if (base && provider.baseUrlVariable && !env[provider.baseUrlVariable]) out.variables[provider.baseUrlVariable] = base;
+    if (base && provider.baseUrlVariable && !env[provider.baseUrlVariable])
+      out.variables[provider.baseUrlVariable] = base;
     out.secrets.push(credential.token);
     out.providers.push(provider);
   }
@@ -72,6 +81,9 @@ export async function handOver(store: CredentialStore, env: NodeJS.ProcessEnv, o
 function variablesFor(provider: ProviderDescriptor, credential: Credential): Handoff {
   if (provider.handoff) return provider.handoff(credential);
   const variable = provider.sources.find((s) => s.type === "env" && s.kind === "api_key");
-  if (variable?.type !== "env") return { none: `no program's variable is known for ${provider.displayName}; \`pi token ${provider.id}\` prints the credential` };
+  if (variable?.type !== "env")
+    return {
+      none: `no program's variable is known for ${provider.displayName}; \`pi token ${provider.id}\` prints the credential`,
+    };
   return { variables: { [variable.variable]: credential.token } };
 }

@@ -13,7 +13,11 @@ import { allProviders } from "./models-config.ts";
 
 export type ModelListing = { kind: "none" } | { kind: "no-match"; search: string } | { kind: "table"; lines: string[] };
 
-export async function listModels(store: CredentialStore, env: NodeJS.ProcessEnv, search?: string): Promise<ModelListing> {
+export async function listModels(
+  store: CredentialStore,
+  env: NodeJS.ProcessEnv,
+  search?: string,
+): Promise<ModelListing> {
   const providers = await allProviders(env);
   const usable = await usableSources(providers, store, env);
   const models = (await catalog(env)).filter((m) => usable.has(m.provider));
@@ -25,7 +29,14 @@ export async function listModels(store: CredentialStore, env: NodeJS.ProcessEnv,
 }
 
 function table(models: readonly ModelInfo[]): string[] {
-  const rows = models.map((m) => [m.provider, m.id, tokens(m.contextWindow), tokens(m.maxOutput), m.reasoning ? "yes" : "no", m.images ? "yes" : "no"]);
+  const rows = models.map((m) => [
+    m.provider,
+    m.id,
+    tokens(m.contextWindow),
+    tokens(m.maxOutput),
+    m.reasoning ? "yes" : "no",
+    m.images ? "yes" : "no",
+  ]);
   const header = ["provider", "model", "context", "max-out", "thinking", "images"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [header, ...rows].map((cells) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  "));
@@ -34,14 +45,18 @@ function table(models: readonly ModelInfo[]): string[] {
 /** 200000 → "200K", 1000000 → "1M", 1500000 → "1.5M"; "-" where the catalog does not say. */
 function tokens(count: number | undefined): string {
   if (count === undefined) return "-";
-  if (count >= 1_000_000) return count % 1_000_000 === 0 ? `${count / 1_000_000}M` : `${(count / 1_000_000).toFixed(1)}M`;
+  if (count >= 1_000_000)
+    return count % 1_000_000 === 0 ? `${count / 1_000_000}M` : `${(count / 1_000_000).toFixed(1)}M`;
   if (count >= 1_000) return count % 1_000 === 0 ? `${count / 1_000}K` : `${(count / 1_000).toFixed(1)}K`;
   return String(count);
 }
 
 /** Every word of the search is a subsequence of the text (or, "sonnet5" as "5sonnet", with letters and digits swapped). */
 export function fuzzyMatches(search: string, text: string): boolean {
-  const words = search.trim().split(/[\s/]+/).filter((w) => w.length > 0);
+  const words = search
+    .trim()
+    .split(/[\s/]+/)
+    .filter((w) => w.length > 0);
   const lower = text.toLowerCase();
   return words.every((word) => {
     const w = word.toLowerCase();

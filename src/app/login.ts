@@ -45,12 +45,19 @@ export interface LoginResult {
 export type Replaced = { revoked: true } | { revoked: false; note: string } | { revoked: false; failed: string };
 
 /** `--method`, or the default: a browser method where a browser can be opened, else the first that needs none. */
-export function chooseMethod(provider: ProviderDescriptor, wanted: string | undefined, canOpenBrowser: boolean): LoginMethod {
+export function chooseMethod(
+  provider: ProviderDescriptor,
+  wanted: string | undefined,
+  canOpenBrowser: boolean,
+): LoginMethod {
   const methods = provider.loginMethods;
   if (wanted !== undefined) {
     const found = methods.find((m) => m.id === wanted);
     if (!found) {
-      throw new PiError("usage", `${provider.displayName} has no "${wanted}" sign-in; use --method ${methods.map((m) => m.id).join(" or --method ")}`);
+      throw new PiError(
+        "usage",
+        `${provider.displayName} has no "${wanted}" sign-in; use --method ${methods.map((m) => m.id).join(" or --method ")}`,
+      );
     }
     return found;
   }
@@ -58,7 +65,11 @@ export function chooseMethod(provider: ProviderDescriptor, wanted: string | unde
 }
 
 /** Options given on the command line that this provider does not take are a usage error, never ignored. */
-export function checkLoginOptions(provider: ProviderDescriptor, options: Readonly<Record<string, string>>, all: readonly ProviderDescriptor[]): void {
+export function checkLoginOptions(
+  provider: ProviderDescriptor,
+  options: Readonly<Record<string, string>>,
+  all: readonly ProviderDescriptor[],
+): void {
   for (const name of Object.keys(options)) {
     if (provider.loginOptions?.[name]) continue;
     const owners = all.filter((p) => p.loginOptions?.[name]).map((p) => `\`pi login ${p.id}\``);
@@ -75,7 +86,14 @@ export function loginContext(env: NodeJS.ProcessEnv): LoginContext {
   };
 }
 
-export async function loginAndStore(target: LoginPlace, provider: ProviderDescriptor, method: LoginMethod, ui: LoginUI, options: Readonly<Record<string, string>>, account?: string): Promise<LoginResult> {
+export async function loginAndStore(
+  target: LoginPlace,
+  provider: ProviderDescriptor,
+  method: LoginMethod,
+  ui: LoginUI,
+  options: Readonly<Record<string, string>>,
+  account?: string,
+): Promise<LoginResult> {
   if (account !== undefined) checkAccountName(account);
   disableCoreDumps();
   if (provider.signInNotice) ui.info(provider.signInNotice);
@@ -85,20 +103,33 @@ export async function loginAndStore(target: LoginPlace, provider: ProviderDescri
   return keep(target, provider, login, account);
 }
 
-export async function loginWithToken(target: LoginPlace, provider: ProviderDescriptor, token: string, options: Readonly<Record<string, string>>, account?: string): Promise<LoginResult> {
+export async function loginWithToken(
+  target: LoginPlace,
+  provider: ProviderDescriptor,
+  token: string,
+  options: Readonly<Record<string, string>>,
+  account?: string,
+): Promise<LoginResult> {
   if (account !== undefined) checkAccountName(account);
   const runtime = await provider.load();
   if (!runtime.loginWithToken || !provider.withToken) {
-    throw new PiError("usage", `${provider.displayName} cannot store a token you bring; run \`pi login ${provider.id}\``);
+    throw new PiError(
+      "usage",
+      `${provider.displayName} cannot store a token you bring; run \`pi login ${provider.id}\``,
+    );
   }
   const value = token.trim();
   registerSecret(value);
   await checkStoreFirst(target.store);
   if (value === "") throw new PiError("usage", `stdin held no token; pipe in ${provider.withToken}`);
   // What the person brought is a usage error (exit 2), not a provider's bad answer: a script must not retry it.
-  if (/^bearer\s/i.test(value)) throw new PiError("usage", `pipe in the token alone, without "Bearer " before it; nothing was stored`);
+  if (/^bearer\s/i.test(value))
+    throw new PiError("usage", `pipe in the token alone, without "Bearer " before it; nothing was stored`);
   if (!isTokenText(value)) {
-    throw new PiError("usage", `the token on stdin contains spaces, tabs, control or non-ASCII characters, which no token has; pipe in ${provider.withToken} alone; nothing was stored`);
+    throw new PiError(
+      "usage",
+      `the token on stdin contains spaces, tabs, control or non-ASCII characters, which no token has; pipe in ${provider.withToken} alone; nothing was stored`,
+    );
   }
   return keep(target, provider, await runtime.loginWithToken(value, options, loginContext(target.env)), account);
 }
@@ -118,7 +149,12 @@ async function checkStoreFirst(store: CredentialStore): Promise<void> {
 }
 
 /** The new login into the store, in the account's place; the login it replaced is revoked. */
-async function keep({ store: credentials, env }: LoginPlace, provider: ProviderDescriptor, login: StoredLogin, account?: string): Promise<LoginResult> {
+async function keep(
+  { store: credentials, env }: LoginPlace,
+  provider: ProviderDescriptor,
+  login: StoredLogin,
+  account?: string,
+): Promise<LoginResult> {
   for (const field of SECRET_FIELDS) {
     const value = login[field];
     if (typeof value === "string") checkTokenCharacters(value, `the ${field} token ${provider.displayName} issued`);
@@ -141,20 +177,37 @@ async function keep({ store: credentials, env }: LoginPlace, provider: ProviderD
       }
       const old = rows.find((r) => r.name === target)?.entry;
       const stored = placeLogin(data, provider, login as unknown as Record<string, unknown>, name);
-      return { value: { stored, old, movedAside: kept ?? (before !== undefined && before !== stored ? before : undefined) }, changed: true };
+      return {
+        value: { stored, old, movedAside: kept ?? (before !== undefined && before !== stored ? before : undefined) },
+        changed: true,
+      };
     },
     { onCorrupt: "move-aside", purpose: "storing a login" },
   );
   const replaced = placed.old === undefined ? undefined : await revokeReplaced(provider, placed.old, login);
   const catalog = provider.models.fromProvider ? await fetchCatalog(env, provider, login) : undefined;
-  return { provider, storePath: credentials.location, shared: credentials.shared, kind: login.type, hiddenBy: hidingVariable(provider, env), account: placed.stored, movedAside: placed.movedAside, replaced, catalog };
+  return {
+    provider,
+    storePath: credentials.location,
+    shared: credentials.shared,
+    kind: login.type,
+    hiddenBy: hidingVariable(provider, env),
+    account: placed.stored,
+    movedAside: placed.movedAside,
+    replaced,
+    catalog,
+  };
 }
 
 /**
  * A provider whose catalog is its own (a gateway) has nothing to offer until it is asked:
  * asked right after sign-in, and cached as `pi models --refresh` caches it.
  */
-async function fetchCatalog(env: NodeJS.ProcessEnv, provider: ProviderDescriptor, login: StoredLogin): Promise<LoginResult["catalog"]> {
+async function fetchCatalog(
+  env: NodeJS.ProcessEnv,
+  provider: ProviderDescriptor,
+  login: StoredLogin,
+): Promise<LoginResult["catalog"]> {
   try {
     const models = await (await provider.load()).client.listModels(credentialFrom(provider, "stored", login));
     const { writeCache } = await import("./catalog.ts");
@@ -170,10 +223,16 @@ async function fetchCatalog(env: NodeJS.ProcessEnv, provider: ProviderDescriptor
  * the two share a token (the same key or GitHub token brought again): revoking the old
  * would revoke the new.
  */
-async function revokeReplaced(provider: ProviderDescriptor, old: unknown, now: StoredLogin): Promise<Replaced | undefined> {
+async function revokeReplaced(
+  provider: ProviderDescriptor,
+  old: unknown,
+  now: StoredLogin,
+): Promise<Replaced | undefined> {
   const entry = readEntry({ [provider.id]: old }, provider.id);
   if (entry.kind !== "valid") return undefined;
-  const shares = SECRET_FIELDS.some((a) => SECRET_FIELDS.some((b) => typeof entry.login[a] === "string" && entry.login[a] === now[b]));
+  const shares = SECRET_FIELDS.some((a) =>
+    SECRET_FIELDS.some((b) => typeof entry.login[a] === "string" && entry.login[a] === now[b]),
+  );
   if (shares) return undefined;
   try {
     const runtime = await provider.load();
@@ -186,7 +245,10 @@ async function revokeReplaced(provider: ProviderDescriptor, old: unknown, now: S
 /** RFC 6750's token characters, roughly: visible ASCII. Anything else could inject a header line. */
 function checkTokenCharacters(value: string, what: string): void {
   if (!isTokenText(value)) {
-    throw new PiError("bad_response", `${what} contains spaces, control or non-ASCII characters, which no token has; nothing was stored`);
+    throw new PiError(
+      "bad_response",
+      `${what} contains spaces, control or non-ASCII characters, which no token has; nothing was stored`,
+    );
   }
 }
 
@@ -197,17 +259,26 @@ function hidingVariable(provider: ProviderDescriptor, env: NodeJS.ProcessEnv): s
 }
 
 /** Who the stored login of this provider (or of the named account) is, when there is one: "as ada@example.com", "with an API key", "with a stored login". */
-export async function existingLogin(agentStore: CredentialStore, env: NodeJS.ProcessEnv, provider: ProviderDescriptor, account: string | undefined): Promise<string | undefined> {
+export async function existingLogin(
+  agentStore: CredentialStore,
+  env: NodeJS.ProcessEnv,
+  provider: ProviderDescriptor,
+  account: string | undefined,
+): Promise<string | undefined> {
   try {
     const { data } = await agentStore.read();
     const rows = accountsOf(data, provider);
     // A named account that is not there yet replaces nothing.
     if (account !== undefined && !rows.some((r) => r.name === account)) return undefined;
-    const view = await readStoreView(account === undefined ? agentStore : await storeForAccount(agentStore, provider, account), env);
+    const view = await readStoreView(
+      account === undefined ? agentStore : await storeForAccount(agentStore, provider, account),
+      env,
+    );
     const stored = describeSources(provider, view, env).find((s) => s.source === "stored")?.stored;
     if (!stored) return undefined;
     // The email is the provider's text (from an ID token): one line of it, no control sequences.
-    const email = typeof stored.email === "string" ? stripControls(stored.email).replace(/\s+/g, " ").trim().slice(0, 80) : "";
+    const email =
+      typeof stored.email === "string" ? stripControls(stored.email).replace(/\s+/g, " ").trim().slice(0, 80) : "";
     return stored.type === "api_key" ? "with an API key" : email ? `as ${email}` : "with a stored login";
   } catch {
     return undefined;
@@ -218,7 +289,8 @@ export async function existingLogin(agentStore: CredentialStore, env: NodeJS.Pro
 export function catalogWords(result: LoginResult): string | undefined {
   const c = result.catalog;
   if (!c) return undefined;
-  if ("models" in c) return `${result.provider.displayName} offers ${c.models} model${c.models === 1 ? "" : "s"}: \`pi models ${result.provider.id}\` lists them.`;
+  if ("models" in c)
+    return `${result.provider.displayName} offers ${c.models} model${c.models === 1 ? "" : "s"}: \`pi models ${result.provider.id}\` lists them.`;
   return `The login is stored, but ${result.provider.displayName}'s model catalog could not be fetched (${c.failed}); \`pi models ${result.provider.id} --refresh\` tries again.`;
 }
 
@@ -256,7 +328,11 @@ export interface StartedLogin {
 /** Sign-ins of one provider kept pending at once: a second `--start` never drops the first. */
 const MAX_PENDING = 5;
 
-export async function startLogin(env: NodeJS.ProcessEnv, provider: ProviderDescriptor, options: Readonly<Record<string, string>>): Promise<StartedLogin> {
+export async function startLogin(
+  env: NodeJS.ProcessEnv,
+  provider: ProviderDescriptor,
+  options: Readonly<Record<string, string>>,
+): Promise<StartedLogin> {
   const runtime = await provider.load();
   if (!provider.twoStep || !runtime.startLogin) {
     throw new PiError("usage", `${provider.displayName} has no two-step sign-in; run \`pi login ${provider.id}\``);
@@ -269,10 +345,20 @@ export async function startLogin(env: NodeJS.ProcessEnv, provider: ProviderDescr
   const earlier = (all[provider.id] ?? []).filter((e) => e.expiresAt > now).slice(-(MAX_PENDING - 1));
   all[provider.id] = [...earlier, entry];
   await writePending(env, all);
-  return { url: pending.url, expiresAt: entry.expiresAt, pendingPath: pendingPath(env), alsoPending: earlier.map((e) => e.createdAt) };
+  return {
+    url: pending.url,
+    expiresAt: entry.expiresAt,
+    pendingPath: pendingPath(env),
+    alsoPending: earlier.map((e) => e.createdAt),
+  };
 }
 
-export async function finishLogin(target: LoginPlace, provider: ProviderDescriptor, answer: string, account?: string): Promise<LoginResult> {
+export async function finishLogin(
+  target: LoginPlace,
+  provider: ProviderDescriptor,
+  answer: string,
+  account?: string,
+): Promise<LoginResult> {
   const { env } = target;
   if (account !== undefined) checkAccountName(account);
   const runtime = await provider.load();
@@ -281,13 +367,20 @@ export async function finishLogin(target: LoginPlace, provider: ProviderDescript
   }
   const all = await readPending(env);
   const entries = all[provider.id] ?? [];
-  if (entries.length === 0) throw new PiError("usage", `no sign-in to ${provider.displayName} was started here; run \`pi login ${provider.id} --start\` first`);
+  if (entries.length === 0)
+    throw new PiError(
+      "usage",
+      `no sign-in to ${provider.displayName} was started here; run \`pi login ${provider.id} --start\` first`,
+    );
   for (const e of entries) for (const value of Object.values(e.secrets)) registerSecret(value);
   const live = entries.filter((e) => Date.now() < e.expiresAt);
   if (live.length === 0) {
     delete all[provider.id];
     await writePending(env, all);
-    throw new PiError("usage", `the sign-in started with --start expired (after 10 minutes); run \`pi login ${provider.id} --start\` again`);
+    throw new PiError(
+      "usage",
+      `the sign-in started with --start expired (after 10 minutes); run \`pi login ${provider.id} --start\` again`,
+    );
   }
   // The newest first; the paste's state says which sign-in it finishes. A wrong state or a bad
   // paste is refused before anything is sent, and the pending sign-ins stay for another try.
@@ -327,7 +420,10 @@ async function readPending(env: NodeJS.ProcessEnv): Promise<Record<string, Pendi
     if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
     const out: Record<string, PendingEntry[]> = {};
     const isEntry = (e: Partial<PendingEntry> | undefined): e is PendingEntry =>
-      typeof e?.expiresAt === "number" && typeof e.createdAt === "number" && typeof e.secrets === "object" && e.secrets !== null;
+      typeof e?.expiresAt === "number" &&
+      typeof e.createdAt === "number" &&
+      typeof e.secrets === "object" &&
+      e.secrets !== null;
     for (const [id, entries] of Object.entries(value as Record<string, unknown>)) {
       // One entry (as pi kept them before several could be pending), or a list.
       const list = (Array.isArray(entries) ? entries : [entries]) as Partial<PendingEntry>[];

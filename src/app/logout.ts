@@ -13,7 +13,9 @@ export async function loggedInProviders(store: CredentialStore): Promise<Provide
 }
 
 /** Providers with any account in the store, active or not: what `pi logout --all` goes through. */
-export async function providersWithAnyAccount(store: CredentialStore): Promise<{ provider: ProviderDescriptor; accounts: { name: string; active: boolean }[] }[]> {
+export async function providersWithAnyAccount(
+  store: CredentialStore,
+): Promise<{ provider: ProviderDescriptor; accounts: { name: string; active: boolean }[] }[]> {
   const { data } = await store.read();
   return PROVIDERS.flatMap((provider) => {
     const accounts = accountsOf(data, provider).map((r) => ({ name: r.name, active: r.active }));
@@ -25,33 +27,45 @@ type Revocation = { gone: true } | RevokeOutcome | { revoked: false; failed: str
 
 /** Revoke first (under the lock, so it is the current token that gets revoked), then delete. Returns what to tell the person. */
 /** `name` says which of several accounts, when that needs saying. */
-export async function logoutOne(store: CredentialStore, provider: ProviderDescriptor, env: NodeJS.ProcessEnv, name?: string): Promise<string> {
+export async function logoutOne(
+  store: CredentialStore,
+  provider: ProviderDescriptor,
+  env: NodeJS.ProcessEnv,
+  name?: string,
+): Promise<string> {
   const who = name === undefined ? provider.displayName : `${provider.displayName} (account "${name}")`;
   const { data } = await store.read();
   if (!Object.hasOwn(data, provider.id)) return `Not logged in to ${who}; nothing to do.${envNote(provider, env)}`;
 
   const runtime = await provider.load();
-  const { value: revocation } = await store.update<Revocation>(async (current) => {
-    const entry = readEntry(current, provider.id);
-    if (entry.kind === "absent") return { value: { gone: true }, changed: false };
-    let outcome: Revocation;
-    if (entry.kind === "invalid") {
-      outcome = { revoked: false, failed: "the stored entry held nothing to revoke" };
-    } else {
-      try {
-        outcome = await runtime.revoke(entry.login);
-      } catch (error) {
-        outcome = { revoked: false, failed: error instanceof PiError ? (error.details.what ?? error.message) : String(error) };
+  const { value: revocation } = await store.update<Revocation>(
+    async (current) => {
+      const entry = readEntry(current, provider.id);
+      if (entry.kind === "absent") return { value: { gone: true }, changed: false };
+      let outcome: Revocation;
+      if (entry.kind === "invalid") {
+        outcome = { revoked: false, failed: "the stored entry held nothing to revoke" };
+      } else {
+        try {
+          outcome = await runtime.revoke(entry.login);
+        } catch (error) {
+          outcome = {
+            revoked: false,
+            failed: error instanceof PiError ? (error.details.what ?? error.message) : String(error),
+          };
+        }
       }
-    }
-    delete current[provider.id];
-    return { value: outcome, changed: true };
-  }, { purpose: "logging out" });
+      delete current[provider.id];
+      return { value: outcome, changed: true };
+    },
+    { purpose: "logging out" },
+  );
   const where = displayPath(store.location);
   const note = envNote(provider, env);
   if ("gone" in revocation) return `Not logged in to ${who} (another pi process logged out); nothing to do.`;
   if (revocation.revoked) return `Logged out of ${who}: revoked at the provider and deleted from ${where}.${note}`;
-  if ("note" in revocation) return `Logged out of ${who}: deleted from ${where}. ${capitalise(revocation.note)}.${note}`;
+  if ("note" in revocation)
+    return `Logged out of ${who}: deleted from ${where}. ${capitalise(revocation.note)}.${note}`;
   return (
     `Logged out of ${who}: deleted from ${where}, but not revoked at the provider (${revocation.failed}); ` +
     `that login stays valid there until it expires.${note}`

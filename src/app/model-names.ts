@@ -21,7 +21,14 @@ export function isVariant(id: string): boolean {
 export function namesVariant(id: string, query: string): boolean {
   const last = id.slice(id.lastIndexOf("/") + 1);
   const colon = last.indexOf(":");
-  return colon >= 0 && (query.includes(":") || last.slice(colon + 1).toLowerCase().includes(query));
+  return (
+    colon >= 0 &&
+    (query.includes(":") ||
+      last
+        .slice(colon + 1)
+        .toLowerCase()
+        .includes(query))
+  );
 }
 
 /** A dated snapshot (`claude-haiku-4-5-20251001`), which an alias of the same model comes before. */
@@ -33,7 +40,11 @@ export function isDatedSnapshot(id: string): boolean {
 type Token = { number: number } | { text: string };
 
 function tokens(id: string): Token[] {
-  return (modelPart(id).toLowerCase().match(/\d+|[a-z]+/g) ?? []).map((t) => (/^\d/.test(t) ? { number: Number(t) } : { text: t }));
+  return (
+    modelPart(id)
+      .toLowerCase()
+      .match(/\d+|[a-z]+/g) ?? []
+  ).map((t) => (/^\d/.test(t) ? { number: Number(t) } : { text: t }));
 }
 
 /**

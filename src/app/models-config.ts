@@ -80,12 +80,22 @@ async function load(path: string, env: NodeJS.ProcessEnv): Promise<ModelsConfig>
   try {
     value = JSON.parse(stripJsonComments(text.replace(/^\uFEFF/, "")));
   } catch (error) {
-    warnNotice(`${displayPath(path, env)} could not be read (${error instanceof Error ? error.message : String(error)}); pi uses none of it, and neither does the reference program until it is fixed`);
+    warnNotice(
+      `${displayPath(path, env)} could not be read (${error instanceof Error ? error.message : String(error)}); pi uses none of it, and neither does the reference program until it is fixed`,
+    );
     return empty;
   }
   const providers = (value as { providers?: unknown } | null)?.providers;
-  if (typeof value !== "object" || value === null || typeof providers !== "object" || providers === null || Array.isArray(providers)) {
-    warnNotice(`${displayPath(path, env)} has no "providers" object, so pi uses none of it (the reference program refuses it too)`);
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    typeof providers !== "object" ||
+    providers === null ||
+    Array.isArray(providers)
+  ) {
+    warnNotice(
+      `${displayPath(path, env)} has no "providers" object, so pi uses none of it (the reference program refuses it too)`,
+    );
     return empty;
   }
   const out: Record<string, ProviderConfig> = {};
@@ -97,21 +107,36 @@ async function load(path: string, env: NodeJS.ProcessEnv): Promise<ModelsConfig>
 }
 
 /** What a file others may write cannot be trusted with: where credentials go, and what runs. */
-function withoutRedirections(providers: Record<string, ProviderConfig>, path: string, env: NodeJS.ProcessEnv): Record<string, ProviderConfig> {
+function withoutRedirections(
+  providers: Record<string, ProviderConfig>,
+  path: string,
+  env: NodeJS.ProcessEnv,
+): Record<string, ProviderConfig> {
   let dropped = false;
   const out: Record<string, ProviderConfig> = {};
   for (const [id, p] of Object.entries(providers)) {
     if (p.baseUrl || p.apiKey || p.headers || p.models.some((m) => m.baseUrl || m.headers)) dropped = true;
-    out[id] = { ...p, baseUrl: undefined, apiKey: undefined, headers: undefined, models: p.models.map(({ baseUrl: _b, headers: _h, ...m }) => m) };
+    out[id] = {
+      ...p,
+      baseUrl: undefined,
+      apiKey: undefined,
+      headers: undefined,
+      models: p.models.map(({ baseUrl: _b, headers: _h, ...m }) => m),
+    };
   }
-  if (dropped) warnNotice(`${displayPath(path, env)} can be written by your group, so pi ignores its base URLs, headers and keys; to use them, run: chmod g-w ${path}`);
+  if (dropped)
+    warnNotice(
+      `${displayPath(path, env)} can be written by your group, so pi ignores its base URLs, headers and keys; to use them, run: chmod g-w ${path}`,
+    );
   return out;
 }
 
 function providerConfig(raw: unknown): ProviderConfig | undefined {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return undefined;
   const r = raw as Record<string, unknown>;
-  const models = Array.isArray(r.models) ? r.models.map(modelEntry).filter((m): m is ConfiguredModel => m !== undefined) : [];
+  const models = Array.isArray(r.models)
+    ? r.models.map(modelEntry).filter((m): m is ConfiguredModel => m !== undefined)
+    : [];
   const overrides: Record<string, ModelOverride> = {};
   if (typeof r.modelOverrides === "object" && r.modelOverrides !== null) {
     for (const [id, o] of Object.entries(r.modelOverrides as Record<string, unknown>)) {
@@ -154,7 +179,9 @@ const text = (v: unknown) => (typeof v === "string" && v.trim() !== "" ? v.trim(
 
 function headers(v: unknown): Record<string, string> | undefined {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
-  const out = Object.fromEntries(Object.entries(v as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string"));
+  const out = Object.fromEntries(
+    Object.entries(v as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string"),
+  );
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
@@ -164,7 +191,14 @@ export async function configuredProviders(env: NodeJS.ProcessEnv): Promise<Provi
   return Object.entries((await readModelsConfig(env)).providers)
     .filter(([id, p]) => !builtIn.has(id) && (p.baseUrl !== undefined || p.models.some((m) => m.baseUrl)))
     .map(([id, p]) =>
-      configuredProvider({ id, name: p.name, baseUrl: p.baseUrl, api: p.api, authHeader: p.authHeader === true, models: p.models.map((m) => configuredModelInfo(id, m, p)) }),
+      configuredProvider({
+        id,
+        name: p.name,
+        baseUrl: p.baseUrl,
+        api: p.api,
+        authHeader: p.authHeader === true,
+        models: p.models.map((m) => configuredModelInfo(id, m, p)),
+      }),
     );
 }
 

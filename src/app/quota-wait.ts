@@ -35,7 +35,13 @@ export interface GuardOutcome {
   waited: boolean;
 }
 
-export async function guardQuota(store: CredentialStore, provider: ProviderDescriptor, env: NodeJS.ProcessEnv, account: string | undefined, guard: QuotaGuard): Promise<GuardOutcome> {
+export async function guardQuota(
+  store: CredentialStore,
+  provider: ProviderDescriptor,
+  env: NodeJS.ProcessEnv,
+  account: string | undefined,
+  guard: QuotaGuard,
+): Promise<GuardOutcome> {
   const started = Date.now();
   let waited = false;
   let refresh = false;
@@ -43,19 +49,28 @@ export async function guardQuota(store: CredentialStore, provider: ProviderDescr
     const report = await usageOf(store, provider, { env, account, refresh });
     const verdict = belowThreshold(report, guard.minLeft);
     if ("cannotTell" in verdict) {
-      throw new PiError("bad_response", `cannot tell whether ${guard.minLeft}% is left (${verdict.cannotTell}); ${guard.withheld} — run without --min-left to go on anyway`);
+      throw new PiError(
+        "bad_response",
+        `cannot tell whether ${guard.minLeft}% is left (${verdict.cannotTell}); ${guard.withheld} — run without --min-left to go on anyway`,
+      );
     }
     if (verdict.below.length === 0) return { report, waited };
     const low = `less than ${guard.minLeft}% left: ${verdict.below.join("; ")}`;
     if (!guard.wait) throw new PiError("quota_low", `${low}; ${guard.withheld}`);
     const reset = latestReset(report, guard.minLeft);
-    if (reset === undefined) throw new PiError("quota_low", `${low}; pi knows no reset time to wait for, so ${guard.withheld}`);
+    if (reset === undefined)
+      throw new PiError("quota_low", `${low}; pi knows no reset time to wait for, so ${guard.withheld}`);
     const now = Date.now();
     const until = reset > now ? reset + AFTER_RESET_MS : now + STILL_LOW_PAUSE_MS;
     if (guard.wait.limitMs !== undefined && until > started + guard.wait.limitMs) {
-      throw new PiError("quota_low", `${low}; the reset at ${new Date(reset).toLocaleTimeString()} is past the --wait limit, so ${guard.withheld}`);
+      throw new PiError(
+        "quota_low",
+        `${low}; the reset at ${new Date(reset).toLocaleTimeString()} is past the --wait limit, so ${guard.withheld}`,
+      );
     }
-    guard.say(`pi: ${low}; waiting until ${new Date(until).toLocaleTimeString()}${reset > now ? " (the reset)" : " (the reset has passed; asking again)"} — Ctrl+C to stop`);
+    guard.say(
+      `pi: ${low}; waiting until ${new Date(until).toLocaleTimeString()}${reset > now ? " (the reset)" : " (the reset has passed; asking again)"} — Ctrl+C to stop`,
+    );
     await Bun.sleep(Math.max(0, until - Date.now()));
     waited = true;
     refresh = true;

@@ -41,12 +41,20 @@ export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
   // With --provider given, where that provider's ids have slashes of their own (OpenRouter's
   // "anthropic/claude-…"), a slashed id is that provider's, catalogued or not, whatever its
   // first part names.
-  if (provider && query?.includes("/") && !query.startsWith(`${provider}/`) && models.some((m) => m.provider === provider && m.id.includes("/"))) {
+  if (
+    provider &&
+    query?.includes("/") &&
+    !query.startsWith(`${provider}/`) &&
+    models.some((m) => m.provider === provider && m.id.includes("/"))
+  ) {
     return models.find((m) => m.provider === provider && m.id === query) ?? { provider, id: query, name: query };
   }
   // provider/id names one exactly; an id with a slash of its own (OpenRouter's "vendor/model") is a query.
   // (A provider whose catalog comes from itself may have none cached yet: its id still names it.)
-  if (query?.includes("/") && (models.some((m) => m.provider === query!.split("/")[0]) || PROVIDERS.some((p) => p.id === query!.split("/")[0]))) {
+  if (
+    query?.includes("/") &&
+    (models.some((m) => m.provider === query!.split("/")[0]) || PROVIDERS.some((p) => p.id === query!.split("/")[0]))
+  ) {
     const [p, ...rest] = query.split("/");
     if (provider && provider !== p) {
       throw new PiError("usage", `${via} ${query} belongs to ${p}, not to --provider ${provider}; drop one of them`);
@@ -57,7 +65,12 @@ export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
     if (exact) return exact;
     // `anthropic/haiku`: a part of that provider's ids, as the reference takes it; else the id as typed (the provider decides).
     const lower = query.toLowerCase();
-    const partial = models.filter((m) => m.provider === provider && (m.id.toLowerCase().includes(lower) || m.name.toLowerCase().includes(lower)) && (!isVariant(m.id) || namesVariant(m.id, lower)));
+    const partial = models.filter(
+      (m) =>
+        m.provider === provider &&
+        (m.id.toLowerCase().includes(lower) || m.name.toLowerCase().includes(lower)) &&
+        (!isVariant(m.id) || namesVariant(m.id, lower)),
+    );
     if (partial.length > 0) {
       const best = newestAlias(partial);
       wanted.resolved?.(best, `${provider}/${query}`);
@@ -103,7 +116,10 @@ export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
     return best;
   }
   const close = closeMatches(query, pool.map(qualified));
-  throw new PiError("usage", `no model matches "${query}"${close.length ? `; did you mean ${close.join(", ")}?` : ""} (see \`pi models\`)`);
+  throw new PiError(
+    "usage",
+    `no model matches "${query}"${close.length ? `; did you mean ${close.join(", ")}?` : ""} (see \`pi models\`)`,
+  );
 }
 
 /**
@@ -112,7 +128,11 @@ export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
  * maker's (Anthropic's Claude before Copilot's, xAI's Grok before OpenRouter's). Each step
  * narrows only where something is left.
  */
-async function preferredOf(models: readonly ModelInfo[], usable: (provider: string) => boolean, env: NodeJS.ProcessEnv): Promise<ModelInfo[]> {
+async function preferredOf(
+  models: readonly ModelInfo[],
+  usable: (provider: string) => boolean,
+  env: NodeJS.ProcessEnv,
+): Promise<ModelInfo[]> {
   const narrow = (list: ModelInfo[], keep: (m: ModelInfo) => boolean) => {
     const kept = list.filter(keep);
     return kept.length > 0 ? kept : list;
@@ -139,20 +159,36 @@ export const qualified = (m: Pick<ModelInfo, "provider" | "id">) => `${m.provide
  * else the first of them a credential serves; without, the saved default. Undefined: nothing
  * saved or enabled can be used, and the caller falls back to a provider's default.
  */
-export async function startupModel(options: { saved?: string; enabled?: unknown; env: NodeJS.ProcessEnv; usable: (provider: string) => boolean; fallbackProvider: string }): Promise<ScopedModel | undefined> {
-  let saved = options.saved ? await selectModel({ model: options.saved, fallbackProvider: options.fallbackProvider, env: options.env }).catch(() => undefined) : undefined;
+export async function startupModel(options: {
+  saved?: string;
+  enabled?: unknown;
+  env: NodeJS.ProcessEnv;
+  usable: (provider: string) => boolean;
+  fallbackProvider: string;
+}): Promise<ScopedModel | undefined> {
+  let saved = options.saved
+    ? await selectModel({ model: options.saved, fallbackProvider: options.fallbackProvider, env: options.env }).catch(
+        () => undefined,
+      )
+    : undefined;
   // A default whose provider was signed out of gives way to one that is signed in, saying so
   // (settings.json keeps it: signing in again brings it back). With nothing signed in, it
   // stays, and the error for it says where it came from.
   if (saved && !options.usable(saved.provider) && options.usable(options.fallbackProvider)) {
-    warnNotice(`the default model in settings.json, ${saved.provider}/${saved.id}, has no credential here (\`pi login ${saved.provider}\` signs in again); using ${options.fallbackProvider} meanwhile`);
+    warnNotice(
+      `the default model in settings.json, ${saved.provider}/${saved.id}, has no credential here (\`pi login ${saved.provider}\` signs in again); using ${options.fallbackProvider} meanwhile`,
+    );
     saved = undefined;
   }
-  const patterns = Array.isArray(options.enabled) ? options.enabled.filter((p): p is string => typeof p === "string" && p.trim() !== "") : [];
+  const patterns = Array.isArray(options.enabled)
+    ? options.enabled.filter((p): p is string => typeof p === "string" && p.trim() !== "")
+    : [];
   if (patterns.length === 0) return saved && { model: saved, fromSettings: true };
   const scoped = await modelsMatching(patterns, options.env, options.usable);
   const savedInScope = saved && scoped.find((s) => s.model.provider === saved.provider && s.model.id === saved.id);
-  return savedInScope ? { ...savedInScope, fromSettings: true } : (scoped[0] ?? (saved && { model: saved, fromSettings: true }));
+  return savedInScope
+    ? { ...savedInScope, fromSettings: true }
+    : (scoped[0] ?? (saved && { model: saved, fromSettings: true }));
 }
 
 /** A model an `enabledModels` pattern names, with the level its `:level` says, if it says one. */
@@ -164,7 +200,11 @@ export interface ScopedModel {
 }
 
 /** The usable models the patterns name, in the patterns' order, each once. */
-export async function modelsMatching(patterns: readonly string[], env: NodeJS.ProcessEnv, usable: (provider: string) => boolean): Promise<ScopedModel[]> {
+export async function modelsMatching(
+  patterns: readonly string[],
+  env: NodeJS.ProcessEnv,
+  usable: (provider: string) => boolean,
+): Promise<ScopedModel[]> {
   const models = (await catalog(env)).filter((m) => usable(m.provider));
   const out: ScopedModel[] = [];
   const add = (model: ModelInfo, level?: ThinkingLevel) => {
@@ -174,12 +214,19 @@ export async function modelsMatching(patterns: readonly string[], env: NodeJS.Pr
     // A thinking level after the last colon (`sonnet:high`) says how much to think, not which model.
     const { name: pattern, level } = splitThinkingSuffix(raw);
     if (/[*?]/.test(pattern)) {
-      const glob = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
+      const glob = new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+          .replace(/\*/g, ".*")
+          .replace(/\?/g, ".")}$`,
+        "i",
+      );
       for (const m of models) if (glob.test(qualified(m)) || glob.test(m.id)) add(m, level);
       continue;
     }
     const found = await selectModel({ model: pattern, fallbackProvider: "", env, usable }).catch(() => undefined);
-    if (found && usable(found.provider)) add(models.find((m) => m.provider === found.provider && m.id === found.id) ?? found, level);
+    if (found && usable(found.provider))
+      add(models.find((m) => m.provider === found.provider && m.id === found.id) ?? found, level);
   }
   return out;
 }
@@ -191,7 +238,8 @@ function newestAlias(models: readonly ModelInfo[]): ModelInfo {
 }
 
 function ambiguous(via: string, query: string, models: readonly ModelInfo[]): PiError {
-  const shown = models.slice(0, 6).map(qualified).join(", ") + (models.length > 6 ? `, and ${models.length - 6} more` : "");
+  const shown =
+    models.slice(0, 6).map(qualified).join(", ") + (models.length > 6 ? `, and ${models.length - 6} more` : "");
   return new PiError("usage", `${via} ${query} is ${shown}; name one as provider/id (or add --provider)`);
 }
 
@@ -207,7 +255,10 @@ export function closeMatches(query: string, candidates: string[]): string[] {
       const whole = editDistance(q, id);
       const part = substringDistance(q, id);
       const limit = Math.max(1, Math.floor(q.length / 4));
-      const d = Math.min(whole <= Math.max(3, Math.floor(id.length / 3)) ? whole : Infinity, part <= limit ? part + 0.5 : Infinity);
+      const d = Math.min(
+        whole <= Math.max(3, Math.floor(id.length / 3)) ? whole : Infinity,
+        part <= limit ? part + 0.5 : Infinity,
+      );
       return { c, d, length: id.length };
     })
     .filter(({ d }) => Number.isFinite(d))

@@ -48,15 +48,27 @@ export interface ProviderStatus {
 export type StoreStatus = Omit<StoreDescription, "data" | "location"> & { path: string };
 
 /** `env`: where the credential variables are read (the run's environment). */
-export async function collectStatus(store: CredentialStore, env: NodeJS.ProcessEnv, providers: readonly ProviderDescriptor[], options: { account?: string; alsoWhenConfigured?: readonly ProviderDescriptor[] } = {}): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
+export async function collectStatus(
+  store: CredentialStore,
+  env: NodeJS.ProcessEnv,
+  providers: readonly ProviderDescriptor[],
+  options: { account?: string; alsoWhenConfigured?: readonly ProviderDescriptor[] } = {},
+): Promise<{ store: StoreStatus; providers: ProviderStatus[] }> {
   if (options.account !== undefined) {
     checkAccountName(options.account);
     if (providers.length !== 1) throw new PiError("usage", "--account goes with one provider; see `pi status --help`");
   }
-  const [{ data, location, ...described }, { configured }] = await Promise.all([store.describe(), configuredKeysView(env)]);
-  const view: StoreView = data ? { data, configured } : { problem: described.problem ?? "the logins could not be read", configured };
+  const [{ data, location, ...described }, { configured }] = await Promise.all([
+    store.describe(),
+    configuredKeysView(env),
+  ]);
+  const view: StoreView = data
+    ? { data, configured }
+    : { problem: described.problem ?? "the logins could not be read", configured };
   // The reference's API-key providers are many: each is shown where it has a key.
-  const keyed = (options.alsoWhenConfigured ?? []).filter((p) => describeSources(p, view, env).some((s) => s.present || s.problem));
+  const keyed = (options.alsoWhenConfigured ?? []).filter((p) =>
+    describeSources(p, view, env).some((s) => s.present || s.problem),
+  );
   const statuses = [...providers, ...keyed].map((p) => describeProvider(p, accountView(p, view, options.account), env));
   return { store: { ...described, path: location }, providers: await withAgent(statuses, env) };
 }
@@ -119,11 +131,15 @@ function describeProvider(provider: ProviderDescriptor, view: ShownView, env: No
   if (stored?.problem && "data" in view) warnings.push(stored.problem);
   const refusedAt = stored?.stored?.[REFUSED_FIELD];
   if (typeof refusedAt === "number") {
-    warnings.push(`the provider refused this login's refresh at ${new Date(refusedAt).toLocaleString()}; run \`pi login ${provider.id}\` to sign in again`);
+    warnings.push(
+      `the provider refused this login's refresh at ${new Date(refusedAt).toLocaleString()}; run \`pi login ${provider.id}\` to sign in again`,
+    );
   }
   const pausedUntil = stored?.stored?.[RATE_LIMIT_FIELD];
   if (typeof pausedUntil === "number" && pausedUntil > Date.now()) {
-    warnings.push(`the provider rate-limited token refreshes; no pi process will ask again before ${new Date(pausedUntil).toLocaleTimeString()} (${describeExpiry(pausedUntil)})`);
+    warnings.push(
+      `the provider rate-limited token refreshes; no pi process will ask again before ${new Date(pausedUntil).toLocaleTimeString()} (${describeExpiry(pausedUntil)})`,
+    );
   }
   const login = active?.stored;
   const expires = login?.type === "oauth" ? knownExpiry(login.expires) : undefined;
@@ -134,7 +150,12 @@ function describeProvider(provider: ProviderDescriptor, view: ShownView, env: No
     usable: active !== undefined,
     source: active?.source ?? null,
     kind: active?.kind ?? null,
-    sourceNote: spec?.type === "env" ? (spec.describe ?? null) : spec?.type === "models-json-key" ? `its apiKey for ${provider.id}, resolved on use` : null,
+    sourceNote:
+      spec?.type === "env"
+        ? (spec.describe ?? null)
+        : spec?.type === "models-json-key"
+          ? `its apiKey for ${provider.id}, resolved on use`
+          : null,
     token: active?.token ? maskToken(active.token) : null,
     expires: expires === undefined ? null : new Date(expires).toISOString(),
     expiresIn: expires === undefined ? null : describeExpiry(expires),
@@ -142,7 +163,14 @@ function describeProvider(provider: ProviderDescriptor, view: ShownView, env: No
     neverExpires: login?.type === "oauth" && login.expires !== undefined && expires === undefined,
     renewable: login ? isRefreshable(login) : null,
     details: login && provider.describe ? provider.describe(login) : {},
-    accounts: "data" in view ? accountsOf(view.stored ?? view.data, provider).map((r) => ({ name: r.name, active: r.active, identity: identityOf(r.entry) })) : [],
+    accounts:
+      "data" in view
+        ? accountsOf(view.stored ?? view.data, provider).map((r) => ({
+            name: r.name,
+            active: r.active,
+            identity: identityOf(r.entry),
+          }))
+        : [],
     account: view.account ?? null,
     usage: active?.source === "stored" && login ? (keptUsage(provider, login) ?? null) : null,
     warnings,
@@ -165,14 +193,18 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
       lines.push(`  not logged in — run \`pi login ${s.id}\`${env.length ? `, or set ${env.join(" or ")}` : ""}`);
     } else {
       lines.push(`  source:   ${s.source} (${s.sourceNote ?? (s.kind === "api_key" ? "API key" : "OAuth")})`);
-      lines.push(`  token:    ${s.token ?? (s.source === "agent" ? "held by the agent, not on this machine" : "not read until it is used")}`);
+      lines.push(
+        `  token:    ${s.token ?? (s.source === "agent" ? "held by the agent, not on this machine" : "not read until it is used")}`,
+      );
       for (const [name, value] of Object.entries(s.details)) lines.push(`  ${`${name}:`.padEnd(10)}${value}`);
       lines.push(`  expires:  ${expiryText(s)}`);
       const usage = s.usage ? statusLine(s.usage) : undefined;
       if (usage) lines.push(`  usage:    ${usage} (\`pi usage ${s.id}\` for all of it)`);
     }
     if (s.accounts.length > 1 || s.accounts.some((a) => a.name !== "default")) {
-      const shown = s.accounts.map((a) => `${a.name}${a.identity ? ` (${a.identity})` : ""}${a.active ? " [active]" : ""}`);
+      const shown = s.accounts.map(
+        (a) => `${a.name}${a.identity ? ` (${a.identity})` : ""}${a.active ? " [active]" : ""}`,
+      );
       lines.push(`  accounts: ${shown.join(", ")} — ${switchHint(s)}`);
     }
     for (const w of s.warnings) lines.push(`  warning: ${w}`);
@@ -188,17 +220,23 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
 /** What `pi switch` does here: change the active account, or (the provider ended the active login) make one active. */
 function switchHint(s: ProviderStatus): string {
   if (s.accounts.some((a) => a.active)) return `\`pi switch ${s.id}\` changes the active one`;
-  return s.accounts.length === 1 ? `none is active: \`pi switch ${s.id}\` makes it active` : `none is active: \`pi switch ${s.id} <account>\` makes one active`;
+  return s.accounts.length === 1
+    ? `none is active: \`pi switch ${s.id}\` makes it active`
+    : `none is active: \`pi switch ${s.id} <account>\` makes one active`;
 }
 
 function expiryText(s: ProviderStatus): string {
   if (s.expiresIn) {
     // A renewable login outlives its access token: say which of the two expires.
-    if (!s.expired) return s.renewable ? `the access token ${s.expiresIn} (renewed automatically; the login stays)` : s.expiresIn;
-    return s.renewable ? `the access token ${s.expiresIn} — renewed on next use` : `${s.expiresIn} — cannot be renewed; run \`pi login ${s.id}\``;
+    if (!s.expired)
+      return s.renewable ? `the access token ${s.expiresIn} (renewed automatically; the login stays)` : s.expiresIn;
+    return s.renewable
+      ? `the access token ${s.expiresIn} — renewed on next use`
+      : `${s.expiresIn} — cannot be renewed; run \`pi login ${s.id}\``;
   }
   if (s.source === "models.json") return "never (an API key)";
-  if (s.source === "agent") return s.kind === "api_key" ? "never (an API key, held by the agent)" : "unknown (held by the agent)";
+  if (s.source === "agent")
+    return s.kind === "api_key" ? "never (an API key, held by the agent)" : "unknown (held by the agent)";
   if (s.source !== "stored") return "unknown (set in the environment)";
   if (s.kind === "api_key") return "never (an API key)";
   return s.neverExpires ? "never (a key that does not expire)" : "unknown (a token without expiry information)";
@@ -209,11 +247,16 @@ function expiryText(s: ProviderStatus): string {
  * (the shared store is the store), so `pi status` points to `pi store push`. Empty where the
  * file holds none or cannot be read.
  */
-export async function loginsLeftLocal(local: CredentialStore, providers: readonly ProviderDescriptor[]): Promise<string[]> {
+export async function loginsLeftLocal(
+  local: CredentialStore,
+  providers: readonly ProviderDescriptor[],
+): Promise<string[]> {
   try {
     const { data } = await local.read();
     const ids = new Set(providers.map((p) => p.id));
-    return Object.keys(data).filter((key) => ids.has(key.split("@")[0]!)).sort();
+    return Object.keys(data)
+      .filter((key) => ids.has(key.split("@")[0]!))
+      .sort();
   } catch {
     return [];
   }

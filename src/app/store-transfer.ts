@@ -26,12 +26,27 @@ export interface TransferReport {
 }
 
 /** `shared`: the store in use; `local`: this machine's own store, which exists beside it only when the store in use is shared. */
-export async function transferLogins(shared: CredentialStore, local: CredentialStore | undefined, direction: "push" | "pull", provider?: ProviderDescriptor): Promise<TransferReport> {
+export async function transferLogins(
+  shared: CredentialStore,
+  local: CredentialStore | undefined,
+  direction: "push" | "pull",
+  provider?: ProviderDescriptor,
+): Promise<TransferReport> {
   if (!shared.shared || local === undefined) {
-    throw new PiError("usage", `\`pi store ${direction}\` moves logins to and from a shared store, and none is set; set PI_CREDENTIAL_STORE=redis://host:6379 and PI_CREDENTIAL_KEY first (see \`pi store --help\`)`);
+    throw new PiError(
+      "usage",
+      `\`pi store ${direction}\` moves logins to and from a shared store, and none is set; set PI_CREDENTIAL_STORE=redis://host:6379 and PI_CREDENTIAL_KEY first (see \`pi store --help\`)`,
+    );
   }
   const [source, target]: [CredentialStore, CredentialStore] = direction === "push" ? [local, shared] : [shared, local];
-  const report: TransferReport = { direction, from: displayPath(source.location), to: displayPath(target.location), moved: [], replaced: [], skipped: [] };
+  const report: TransferReport = {
+    direction,
+    from: displayPath(source.location),
+    to: displayPath(target.location),
+    moved: [],
+    replaced: [],
+    skipped: [],
+  };
 
   // The source stays locked (its flock, or the shared store's lease) from the read until the
   // moved entries are gone from it: a refresh cannot spend a token while it is being copied,
@@ -40,21 +55,30 @@ export async function transferLogins(shared: CredentialStore, local: CredentialS
     async (held) => {
       const picked: StoreData = {};
       // A provider's logins are its active entry and its other accounts (accounts.ts keeps that rule).
-      const candidates = provider ? accountsOf(held, provider).map((r) => (r.active ? provider.id : accountKey(provider, r.name))) : Object.keys(held);
+      const candidates = provider
+        ? accountsOf(held, provider).map((r) => (r.active ? provider.id : accountKey(provider, r.name)))
+        : Object.keys(held);
       for (const key of candidates) {
         const entry = held[key];
         if (wrongFields(entry).length > 0) {
-          if (typeof entry === "object" && entry !== null && "type" in entry) report.skipped.push({ key, why: "not a whole login" });
+          if (typeof entry === "object" && entry !== null && "type" in entry)
+            report.skipped.push({ key, why: "not a whole login" });
           continue;
         }
         // A key that is an auth.json command or variable runs on whichever machine uses it: never
         // moved, either way (a pulled `!command` would run here the next time the key is used).
         if (typeof (entry as Record<string, unknown>)[REFRESH_SENT_FIELD] === "number") {
-          report.skipped.push({ key, why: "a machine sent its refresh and has not written the result yet; it is moved once that machine has" });
+          report.skipped.push({
+            key,
+            why: "a machine sent its refresh and has not written the result yet; it is moved once that machine has",
+          });
           continue;
         }
         if (isKeyTemplate(entry)) {
-          report.skipped.push({ key, why: "its key is a command or variable of auth.json, which pi never moves between machines" });
+          report.skipped.push({
+            key,
+            why: "its key is a command or variable of auth.json, which pi never moves between machines",
+          });
           continue;
         }
         picked[key] = entry;
@@ -65,12 +89,16 @@ export async function transferLogins(shared: CredentialStore, local: CredentialS
       await target.update(
         async (data) => {
           for (const key of keys) {
-            if (Object.hasOwn(data, key) && JSON.stringify(data[key]) !== JSON.stringify(picked[key])) report.replaced.push(key);
+            if (Object.hasOwn(data, key) && JSON.stringify(data[key]) !== JSON.stringify(picked[key]))
+              report.replaced.push(key);
             data[key] = picked[key];
           }
           return { value: undefined, changed: true };
         },
-        { purpose: direction === "push" ? "receiving logins from another machine" : "receiving logins from the shared store" },
+        {
+          purpose:
+            direction === "push" ? "receiving logins from another machine" : "receiving logins from the shared store",
+        },
       );
       for (const key of keys) {
         delete held[key];

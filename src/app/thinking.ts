@@ -18,7 +18,8 @@ export function isThinkingLevel(value: unknown): value is ThinkingLevel {
 /** `--thinking high` (a usage error names the levels). */
 export function parseThinkingLevel(value: string, flag = "--thinking"): ThinkingLevel {
   const level = value.trim().toLowerCase();
-  if (!isThinkingLevel(level)) throw new PiError("usage", `${flag} ${value} is not a level; use one of ${THINKING_LEVELS.join(", ")}`);
+  if (!isThinkingLevel(level))
+    throw new PiError("usage", `${flag} ${value} is not a level; use one of ${THINKING_LEVELS.join(", ")}`);
   return level;
 }
 
@@ -44,16 +45,27 @@ export function fitThinking(model: ModelInfo, level: ThinkingLevel): ThinkingLev
   const offered = offeredLevels(model);
   if (offered.includes(level)) return level;
   const at = THINKING_LEVELS.indexOf(level);
-  for (let i = at; i < THINKING_LEVELS.length; i++) if (offered.includes(THINKING_LEVELS[i]!)) return THINKING_LEVELS[i]!;
+  for (let i = at; i < THINKING_LEVELS.length; i++)
+    if (offered.includes(THINKING_LEVELS[i]!)) return THINKING_LEVELS[i]!;
   for (let i = at - 1; i >= 0; i--) if (offered.includes(THINKING_LEVELS[i]!)) return THINKING_LEVELS[i]!;
   return offered[0] ?? "off";
 }
 
 /** The request's level for `model`, from the flag, the name's suffix and settings.json; undefined sends none. */
-export function thinkingFor(model: ModelInfo, asked: { flag?: ThinkingLevel; suffix?: ThinkingLevel; settings: Record<string, unknown> }): ThinkingLevel | undefined {
+export function thinkingFor(
+  model: ModelInfo,
+  asked: { flag?: ThinkingLevel; suffix?: ThinkingLevel; settings: Record<string, unknown> },
+): ThinkingLevel | undefined {
   const perModel = asked.settings.modelThinkingLevels;
-  const fromModel = typeof perModel === "object" && perModel !== null ? (perModel as Record<string, unknown>)[`${model.provider}/${model.id}`] : undefined;
-  const level = asked.flag ?? asked.suffix ?? setting(fromModel, `modelThinkingLevels["${model.provider}/${model.id}"]`) ?? setting(asked.settings.defaultThinkingLevel, "defaultThinkingLevel");
+  const fromModel =
+    typeof perModel === "object" && perModel !== null
+      ? (perModel as Record<string, unknown>)[`${model.provider}/${model.id}`]
+      : undefined;
+  const level =
+    asked.flag ??
+    asked.suffix ??
+    setting(fromModel, `modelThinkingLevels["${model.provider}/${model.id}"]`) ??
+    setting(asked.settings.defaultThinkingLevel, "defaultThinkingLevel");
   return level === undefined ? undefined : fitThinking(model, level);
 }
 
@@ -63,7 +75,8 @@ export function thinkingBudgets(settings: Record<string, unknown>): Partial<Reco
   if (typeof raw !== "object" || raw === null) return undefined;
   const out: Partial<Record<ThinkingLevel, number>> = {};
   for (const [level, tokens] of Object.entries(raw)) {
-    if (isThinkingLevel(level) && typeof tokens === "number" && Number.isInteger(tokens) && tokens >= 1024) out[level] = tokens;
+    if (isThinkingLevel(level) && typeof tokens === "number" && Number.isInteger(tokens) && tokens >= 1024)
+      out[level] = tokens;
   }
   return out;
 }
@@ -71,6 +84,8 @@ export function thinkingBudgets(settings: Record<string, unknown>): Partial<Reco
 function setting(value: unknown, name: string): ThinkingLevel | undefined {
   if (value === undefined) return undefined;
   if (isThinkingLevel(value)) return value;
-  warnNotice(`settings.json's ${name} is ${JSON.stringify(value)}, not a level (${THINKING_LEVELS.join(", ")}); pi ignores it`);
+  warnNotice(
+    `settings.json's ${name} is ${JSON.stringify(value)}, not a level (${THINKING_LEVELS.join(", ")}); pi ignores it`,
+  );
   return undefined;
 }

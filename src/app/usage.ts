@@ -68,18 +68,35 @@ export interface UsageOptions {
 }
 
 /** What `pi usage` says of a provider with no login to ask for. */
-const notSignedIn = (empty: Omit<UsageReport, "status" | "note">, provider: ProviderDescriptor): UsageReport => ({ ...empty, status: "not_signed_in", note: `not signed in: \`pi login ${provider.id}\`` });
+const notSignedIn = (empty: Omit<UsageReport, "status" | "note">, provider: ProviderDescriptor): UsageReport => ({
+  ...empty,
+  status: "not_signed_in",
+  note: `not signed in: \`pi login ${provider.id}\``,
+});
 
 /** A report with no figures yet: who it is about. */
-const noFigures = (provider: ProviderDescriptor, account: string | null): Omit<UsageReport, "status" | "note"> =>
-  ({ provider: provider.id, account, plan: null, source: null, takenAt: null, windows: [], binding: null, credits: null });
+const noFigures = (provider: ProviderDescriptor, account: string | null): Omit<UsageReport, "status" | "note"> => ({
+  provider: provider.id,
+  account,
+  plan: null,
+  source: null,
+  takenAt: null,
+  windows: [],
+  binding: null,
+  credits: null,
+});
 
-export async function usageOf(store: CredentialStore, provider: ProviderDescriptor, options: UsageOptions): Promise<UsageReport> {
+export async function usageOf(
+  store: CredentialStore,
+  provider: ProviderDescriptor,
+  options: UsageOptions,
+): Promise<UsageReport> {
   const empty = noFigures(provider, options.account ?? null);
   if (provider.noUsage) return { ...empty, status: "unavailable", note: provider.noUsage };
   const target = await storeForAccount(store, provider, options.account);
   // Nothing here, and an agent lends this provider: its record and once-a-minute memo answer, with no token lent for it.
-  if (agentSocket(options.env) && !activeSource(provider, await readStoreView(target, options.env), options.env)) return usageFromAgent(provider, options, empty);
+  if (agentSocket(options.env) && !activeSource(provider, await readStoreView(target, options.env), options.env))
+    return usageFromAgent(provider, options, empty);
   let credential: Credential;
   try {
     credential = await resolveCredential(provider, { store: target, env: options.env });
@@ -88,7 +105,8 @@ export async function usageOf(store: CredentialStore, provider: ProviderDescript
     return { ...empty, status: "error", note: messageOf(error) };
   }
   const runtime = await provider.load();
-  if (!runtime.usage) return { ...empty, status: "unavailable", note: `${provider.displayName} publishes no usage figures` };
+  if (!runtime.usage)
+    return { ...empty, status: "unavailable", note: `${provider.displayName} publishes no usage figures` };
   const ask = (login?: StoredLogin) => runtime.usage!({ credential, env: options.env, login });
 
   // A credential from the environment has no entry to keep figures in: asked each time.
@@ -102,7 +120,10 @@ export async function usageOf(store: CredentialStore, provider: ProviderDescript
     // shown, only not kept for the next process.
     const entry = readEntry((await target.read()).data, provider.id);
     const asked = await fromAsking(empty, () => ask(entry.kind === "valid" ? entry.login : undefined));
-    return { ...asked, note: [asked.note, "not kept for the next process: the store cannot be written"].filter(Boolean).join("; ") };
+    return {
+      ...asked,
+      note: [asked.note, "not kept for the next process: the store cannot be written"].filter(Boolean).join("; "),
+    };
   }
 }
 
@@ -129,14 +150,25 @@ async function askOnce(
         const kept = recordOf(entry.login);
         if (kept?.retryAt !== undefined && kept.retryAt > now) {
           const wait = `${provider.displayName} asked for fewer usage requests; pi asks again after ${new Date(kept.retryAt).toLocaleTimeString()}`;
-          return { value: { done: kept.takenAt > 0 ? report(empty, kept, wait) : { ...empty, status: "error", note: wait } }, changed: false };
+          return {
+            value: { done: kept.takenAt > 0 ? report(empty, kept, wait) : { ...empty, status: "error", note: wait } },
+            changed: false,
+          };
         }
         const fresh = kept && isFresh(kept, now);
         // Fresh figures answer; so do the ones another process just brought, whatever was asked for.
-        if (kept && ((fresh && !options.refresh) || kept.takenAt >= started)) return { value: { done: report(empty, kept) }, changed: false };
-        if (kept?.askingUntil !== undefined && kept.askingUntil > now && askerAlive(kept)) return { value: { wait: kept.askingUntil }, changed: false };
+        if (kept && ((fresh && !options.refresh) || kept.takenAt >= started))
+          return { value: { done: report(empty, kept) }, changed: false };
+        if (kept?.askingUntil !== undefined && kept.askingUntil > now && askerAlive(kept))
+          return { value: { wait: kept.askingUntil }, changed: false };
         const id = crypto.randomUUID();
-        const lease: UsageRecord = { ...(kept ?? { takenAt: 0, source: "endpoint", reading: { windows: [] } }), askingUntil: now + ASK_LEASE_MS, askingId: id, askingPid: process.pid, askingHost: hostname() };
+        const lease: UsageRecord = {
+          ...(kept ?? { takenAt: 0, source: "endpoint", reading: { windows: [] } }),
+          askingUntil: now + ASK_LEASE_MS,
+          askingId: id,
+          askingPid: process.pid,
+          askingHost: hostname(),
+        };
         data[provider.id] = { ...entry.login, [USAGE_FIELD]: lease };
         return { value: { ask: entry.login, id }, changed: true };
       },
@@ -193,8 +225,18 @@ async function keepAnswer(
       const error = outcome.error;
       if (isPiError(error, "rate_limited")) {
         const retryAt = Math.min(error.details.retryAt ?? now + DEFAULT_BACKOFF_MS, now + 60 * 60_000);
-        if (same && entry.kind === "valid") data[provider.id] = { ...entry.login, [USAGE_FIELD]: { ...(base ?? { takenAt: 0, source: "endpoint", reading: { windows: [] } }), retryAt } };
-        return { value: base && base.takenAt > 0 ? report(empty, base, messageOf(error)) : { ...empty, status: "error", note: messageOf(error) }, changed: same };
+        if (same && entry.kind === "valid")
+          data[provider.id] = {
+            ...entry.login,
+            [USAGE_FIELD]: { ...(base ?? { takenAt: 0, source: "endpoint", reading: { windows: [] } }), retryAt },
+          };
+        return {
+          value:
+            base && base.takenAt > 0
+              ? report(empty, base, messageOf(error))
+              : { ...empty, status: "error", note: messageOf(error) },
+          changed: same,
+        };
       }
       // A failure is this time's: the lease goes, so the next process asks again.
       if (same && base && entry.kind === "valid") data[provider.id] = { ...entry.login, [USAGE_FIELD]: base };
@@ -206,13 +248,19 @@ async function keepAnswer(
 }
 
 /** The figures a model answer's headers gave, kept beside the login for `pi usage` and the next processes. */
-export async function recordQuota(store: CredentialStore, provider: ProviderDescriptor, credential: Credential, reading: UsageReading): Promise<void> {
+export async function recordQuota(
+  store: CredentialStore,
+  provider: ProviderDescriptor,
+  credential: Credential,
+  reading: UsageReading,
+): Promise<void> {
   if (credential.source !== "stored") return;
   await store.update(
     async (data) => {
       const entry = readEntry(data, provider.id);
       // Only onto the login the answer was for: another process may have replaced it meanwhile.
-      if (entry.kind !== "valid" || secretOf(entry.login) !== credential.token) return { value: undefined, changed: false };
+      if (entry.kind !== "valid" || secretOf(entry.login) !== credential.token)
+        return { value: undefined, changed: false };
       const kept = recordOf(entry.login);
       const now = Date.now();
       const endpoint = endpointPart(kept, now);
@@ -239,8 +287,16 @@ function isFresh(kept: UsageRecord, now: number): boolean {
 }
 
 /** The endpoint's last answer a record holds (itself, or the one its headers refine), while young enough to refine. */
-function endpointPart(kept: UsageRecord | undefined, now: number): { takenAt: number; reading: UsageReading } | undefined {
-  const part = kept?.source === "endpoint" ? (kept.takenAt > 0 ? { takenAt: kept.takenAt, reading: kept.reading } : undefined) : kept?.endpoint;
+function endpointPart(
+  kept: UsageRecord | undefined,
+  now: number,
+): { takenAt: number; reading: UsageReading } | undefined {
+  const part =
+    kept?.source === "endpoint"
+      ? kept.takenAt > 0
+        ? { takenAt: kept.takenAt, reading: kept.reading }
+        : undefined
+      : kept?.endpoint;
   return part && !part.reading.unreadable && now - part.takenAt < ENDPOINT_STANDS_MS ? part : undefined;
 }
 
@@ -251,14 +307,18 @@ function endpointPart(kept: UsageRecord | undefined, now: number): { takenAt: nu
 function mergeReadings(endpoint: UsageReading, headers: UsageReading, now: number): UsageReading {
   const named = new Set(headers.windows.map((w) => w.name));
   const stillRunning = (resetsAt: string | null) => resetsAt === null || Date.parse(resetsAt) > now;
-  const windows = endpoint.windows.flatMap((w) => (named.has(w.name) ? [headers.windows.find((h) => h.name === w.name)!] : stillRunning(w.resetsAt) ? [w] : []));
+  const windows = endpoint.windows.flatMap((w) =>
+    named.has(w.name) ? [headers.windows.find((h) => h.name === w.name)!] : stillRunning(w.resetsAt) ? [w] : [],
+  );
   for (const w of headers.windows) if (!endpoint.windows.some((e) => e.name === w.name)) windows.push(w);
-  const binding = headers.binding ?? (endpoint.binding && windows.some((w) => w.name === endpoint.binding) ? endpoint.binding : undefined);
+  const binding =
+    headers.binding ??
+    (endpoint.binding && windows.some((w) => w.name === endpoint.binding) ? endpoint.binding : undefined);
   return boundedReading({
     windows,
     ...(binding ? { binding } : {}),
-    ...(headers.plan ?? endpoint.plan ? { plan: headers.plan ?? endpoint.plan } : {}),
-    ...(headers.credits ?? endpoint.credits ? { credits: headers.credits ?? endpoint.credits } : {}),
+    ...((headers.plan ?? endpoint.plan) ? { plan: headers.plan ?? endpoint.plan } : {}),
+    ...((headers.credits ?? endpoint.credits) ? { credits: headers.credits ?? endpoint.credits } : {}),
   });
 }
 
@@ -273,13 +333,21 @@ export function keptUsage(provider: ProviderDescriptor, entry: unknown, now = Da
 export function leftPercent(r: Pick<UsageReport, "windows" | "credits">): number | undefined {
   const lefts = r.windows.flatMap((w) => (w.usedPercent === null ? [] : [100 - w.usedPercent]));
   const c = r.credits;
-  if (c && c.unlimited !== true && c.limit !== null && c.limit > 0 && c.remaining !== null) lefts.push((100 * c.remaining) / c.limit);
+  if (c && c.unlimited !== true && c.limit !== null && c.limit > 0 && c.remaining !== null)
+    lefts.push((100 * c.remaining) / c.limit);
   return lefts.length === 0 ? undefined : Math.max(0, Math.min(...lefts));
 }
 
 function report(empty: Omit<UsageReport, "status" | "note">, kept: UsageRecord, note?: string): UsageReport {
   const r = kept.reading;
-  if (r.unreadable) return { ...empty, status: "unknown", note: note ?? "the provider answered, but not with figures pi can read", source: kept.source, takenAt: new Date(kept.takenAt).toISOString() };
+  if (r.unreadable)
+    return {
+      ...empty,
+      status: "unknown",
+      note: note ?? "the provider answered, but not with figures pi can read",
+      source: kept.source,
+      takenAt: new Date(kept.takenAt).toISOString(),
+    };
   return {
     ...empty,
     status: "ok",
@@ -293,7 +361,10 @@ function report(empty: Omit<UsageReport, "status" | "note">, kept: UsageRecord, 
   };
 }
 
-async function fromAsking(empty: Omit<UsageReport, "status" | "note">, ask: () => Promise<UsageReading>): Promise<UsageReport> {
+async function fromAsking(
+  empty: Omit<UsageReport, "status" | "note">,
+  ask: () => Promise<UsageReading>,
+): Promise<UsageReport> {
   try {
     return report(empty, { takenAt: Date.now(), source: "endpoint", reading: boundedReading(await ask()) });
   } catch (error) {
@@ -309,12 +380,25 @@ function failed(empty: Omit<UsageReport, "status" | "note">, error: unknown): Us
 
 const messageOf = (error: unknown) => (error instanceof PiError ? error.message : String(error));
 
-async function usageFromAgent(provider: ProviderDescriptor, options: UsageOptions, empty: Omit<UsageReport, "status" | "note">): Promise<UsageReport> {
+async function usageFromAgent(
+  provider: ProviderDescriptor,
+  options: UsageOptions,
+  empty: Omit<UsageReport, "status" | "note">,
+): Promise<UsageReport> {
   const { askAgent } = await import("../agent/client.ts");
   try {
-    const answer = await askAgent(agentSocket(options.env)!, { v: 1, op: "usage", provider: provider.id, ...(options.refresh ? { refresh: true } : {}) });
+    const answer = await askAgent(agentSocket(options.env)!, {
+      v: 1,
+      op: "usage",
+      provider: provider.id,
+      ...(options.refresh ? { refresh: true } : {}),
+    });
     if (answer.ok && "usage" in answer) return { ...answer.usage, account: options.account ?? null };
-    return { ...empty, status: "error", note: answer.ok ? "the pi agent answered a usage request with something else" : `the pi agent: ${answer.message}` };
+    return {
+      ...empty,
+      status: "error",
+      note: answer.ok ? "the pi agent answered a usage request with something else" : `the pi agent: ${answer.message}`,
+    };
   } catch (error) {
     return failed(empty, error);
   }

@@ -16,7 +16,14 @@ import { PiError } from "../core/errors.ts";
 import { redact } from "../core/redact.ts";
 import { PROVIDERS, findProvider } from "../providers/registry.ts";
 import type { CredentialStore } from "../store/contract.ts";
-import { type AgentAnswer, type AgentRequest, MAX_REQUEST, REQUEST_TIMEOUT_MS, type ServedCredential, parseRequest } from "../agent/protocol.ts";
+import {
+  type AgentAnswer,
+  type AgentRequest,
+  MAX_REQUEST,
+  REQUEST_TIMEOUT_MS,
+  type ServedCredential,
+  parseRequest,
+} from "../agent/protocol.ts";
 import { type Peer, peerOf } from "../agent/peer.ts";
 import { activeSource, readStoreView } from "../app/credentials.ts";
 
@@ -38,7 +45,15 @@ export interface AgentOptions {
   onStop(): void;
 }
 
-type Conn = { buffer: string; done: boolean; timer?: Timer; peer?: Peer; refusal?: AgentAnswer; /** Its answer is written. */ answered?: boolean };
+type Conn = {
+  buffer: string;
+  done: boolean;
+  timer?: Timer;
+  peer?: Peer;
+  refusal?: AgentAnswer;
+  /** Its answer is written. */
+  answered?: boolean;
+};
 type Socket = { write(data: string): number; end(): void; data: Conn };
 
 /**
@@ -50,7 +65,9 @@ type Socket = { write(data: string): number; end(): void; data: Conn };
 function connectionLimit(): number {
   let soft = 1024;
   try {
-    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
+    const line = readFileSync("/proc/self/limits", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max open files"));
     const n = Number(line?.split(/\s{2,}/)[1]);
     if (Number.isFinite(n) && n > 0) soft = n;
   } catch {
@@ -74,24 +91,40 @@ export function serveAgent(options: AgentOptions): { stop(why: string): Promise<
   const open = new Set<Socket>();
   let confirming: Promise<unknown> = Promise.resolve();
 
-  const who = (peer: Peer | undefined) => (peer ? `uid ${peer.uid}${peer.pid ? ` pid ${peer.pid}` : ""}` : "an unknown peer");
+  const who = (peer: Peer | undefined) =>
+    peer ? `uid ${peer.uid}${peer.pid ? ` pid ${peer.pid}` : ""}` : "an unknown peer";
 
   async function answer(request: AgentRequest, peer: Peer | undefined): Promise<AgentAnswer> {
     if (request.op === "stop") return { v: 1, ok: true, stopping: true };
     if (stopping) return refuse("expired", stoppedWords(stopping));
     if (options.until !== undefined && Date.now() >= options.until) {
-      return refuse("expired", `this agent's lifetime ended at ${new Date(options.until).toLocaleTimeString()}; start another with \`pi agent\` on the machine that holds the logins`);
+      return refuse(
+        "expired",
+        `this agent's lifetime ended at ${new Date(options.until).toLocaleTimeString()}; start another with \`pi agent\` on the machine that holds the logins`,
+      );
     }
     if (request.op !== "status" && options.providers && !options.providers.has(request.provider)) {
       const served = [...options.providers];
-      return refuse("not_served", `this agent does not serve ${request.provider} (it serves: ${served.join(", ") || "nothing"}); on the machine that holds the logins, start one with \`pi agent --providers ${[...served, request.provider].join(",")}\``);
+      return refuse(
+        "not_served",
+        `this agent does not serve ${request.provider} (it serves: ${served.join(", ") || "nothing"}); on the machine that holds the logins, start one with \`pi agent --providers ${[...served, request.provider].join(",")}\``,
+      );
     }
     if (options.confirm) {
-      const what = request.op === "status" ? "which logins it holds" : request.op === "usage" ? `${request.provider} usage figures` : `${request.provider} token`;
+      const what =
+        request.op === "status"
+          ? "which logins it holds"
+          : request.op === "usage"
+            ? `${request.provider} usage figures`
+            : `${request.provider} token`;
       // One question at a time on the one terminal.
       const asked = confirming.then(() => options.confirm!(peer, what));
       confirming = asked.catch(() => false);
-      if (!(await asked)) return refuse("refused", `the agent's owner did not allow this client (${who(peer)}) ${request.op === "status" ? "to see which logins it holds" : `to use ${request.provider}`}`);
+      if (!(await asked))
+        return refuse(
+          "refused",
+          `the agent's owner did not allow this client (${who(peer)}) ${request.op === "status" ? "to see which logins it holds" : `to use ${request.provider}`}`,
+        );
     }
     if (request.op === "status") {
       const view = await readStoreView(options.store, options.env);
@@ -101,16 +134,32 @@ export function serveAgent(options: AgentOptions): { stop(why: string): Promise<
         const source = activeSource(provider, view, options.env);
         if (!source) continue;
         const login = source.stored;
-        providers.push({ provider: id, kind: source.kind, expires: login?.type === "oauth" && typeof login.expires === "number" ? login.expires : null, source: source.source });
+        providers.push({
+          provider: id,
+          kind: source.kind,
+          expires: login?.type === "oauth" && typeof login.expires === "number" ? login.expires : null,
+          source: source.source,
+        });
       }
       return { v: 1, ok: true, status: { providers, until: options.until ?? null } };
     }
     if (request.op === "usage") {
       const { usageOf } = await import("../app/usage.ts");
-      return { v: 1, ok: true, usage: await usageOf(options.store, findProvider(request.provider), { env: options.env, refresh: request.refresh }) };
+      return {
+        v: 1,
+        ok: true,
+        usage: await usageOf(options.store, findProvider(request.provider), {
+          env: options.env,
+          refresh: request.refresh,
+        }),
+      };
     }
     const provider = findProvider(request.provider);
-    const credential = await resolveCredential(provider, { store: options.store, env: options.env, minValidityMs: request.minValidityMs ?? 0 });
+    const credential = await resolveCredential(provider, {
+      store: options.store,
+      env: options.env,
+      minValidityMs: request.minValidityMs ?? 0,
+    });
     const served: ServedCredential = {
       provider: provider.id,
       token: credential.token,
@@ -177,7 +226,9 @@ export function serveAgent(options: AgentOptions): { stop(why: string): Promise<
         }
         answer(parsed, conn.peer).then(
           (reply) => {
-            options.log(`${describe(parsed)} for ${who(conn.peer)}: ${reply.ok ? "served" : `refused (${reply.code})`}`);
+            options.log(
+              `${describe(parsed)} for ${who(conn.peer)}: ${reply.ok ? "served" : `refused (${reply.code})`}`,
+            );
             finish(socket, reply, true);
             if (parsed.op === "stop") options.onStop();
           },
@@ -185,9 +236,16 @@ export function serveAgent(options: AgentOptions): { stop(why: string): Promise<
             // A provider's words may quote what it was sent: nothing secret leaves through the socket.
             let message = redact(error instanceof PiError ? error.message : String(error));
             // Advice to sign in is for the agent's machine, not the far one that reads it.
-            if (error instanceof PiError && (error.code === "no_credential" || error.code === "not_logged_in")) message = `on the machine running this agent: ${message}`;
-            options.log(`${describe(parsed)} for ${who(conn.peer)}: failed (${error instanceof PiError ? error.code : "internal"})`);
-            finish(socket, { v: 1, ok: false, code: error instanceof PiError ? error.code : "internal", message }, true);
+            if (error instanceof PiError && (error.code === "no_credential" || error.code === "not_logged_in"))
+              message = `on the machine running this agent: ${message}`;
+            options.log(
+              `${describe(parsed)} for ${who(conn.peer)}: failed (${error instanceof PiError ? error.code : "internal"})`,
+            );
+            finish(
+              socket,
+              { v: 1, ok: false, code: error instanceof PiError ? error.code : "internal", message },
+              true,
+            );
           },
         );
       },
@@ -230,7 +288,8 @@ export function serveAgent(options: AgentOptions): { stop(why: string): Promise<
 }
 
 /** What a far side is told once the agent is stopping: why, and what to do. */
-const stoppedWords = (why: string) => `this agent stopped (${why}); start another with \`pi agent\` on the machine that holds the logins`;
+const stoppedWords = (why: string) =>
+  `this agent stopped (${why}); start another with \`pi agent\` on the machine that holds the logins`;
 
 /** A request as the log names it: "token anthropic", "status". */
 const describe = (request: AgentRequest) => ("provider" in request ? `${request.op} ${request.provider}` : request.op);

@@ -9,10 +9,18 @@ import type { ArgsDef, ParsedArgs } from "./command.ts";
  */
 export function parseArgv<A extends ArgsDef>(argv: readonly string[], spec: A, command: string): ParsedArgs<A> {
   const out: Record<string, string | string[] | boolean | undefined> = {};
-  const byName = new Map<string, { name: string; type: "boolean" | "string"; optional?: { matches: RegExp; absent: string } }>();
+  const byName = new Map<
+    string,
+    { name: string; type: "boolean" | "string"; optional?: { matches: RegExp; absent: string } }
+  >();
   for (const [name, def] of Object.entries(spec)) {
     if (def.type === "positional") continue;
-    for (const n of [name, ...(def.alias ? [def.alias] : [])]) byName.set(n, { name, type: def.type, ...(def.type === "string" && def.optional ? { optional: def.optional } : {}) });
+    for (const n of [name, ...(def.alias ? [def.alias] : [])])
+      byName.set(n, {
+        name,
+        type: def.type,
+        ...(def.type === "string" && def.optional ? { optional: def.optional } : {}),
+      });
     if (def.type === "boolean" && def.default !== undefined) out[name] = def.default;
   }
 
@@ -40,7 +48,8 @@ export function parseArgv<A extends ArgsDef>(argv: readonly string[], spec: A, c
       continue;
     }
     const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith("--"))) throw usage(`--${flag} needs a value`, command);
+    if (value === undefined || (inline === undefined && value.startsWith("--")))
+      throw usage(`--${flag} needs a value`, command);
     out[option.name] = value;
   }
 
@@ -90,4 +99,5 @@ function unknownOption(arg: string, known: Map<string, unknown>, command: string
   return usage(`unknown option ${typed}${near ? ` (did you mean ${near}?)` : ""}`, command);
 }
 
-const usage = (what: string, command: string) => new PiError("usage", `${what}; see \`pi ${command === "-p" ? "-p" : command} --help\``);
+const usage = (what: string, command: string) =>
+  new PiError("usage", `${what}; see \`pi ${command === "-p" ? "-p" : command} --help\``);

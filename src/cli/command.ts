@@ -17,7 +17,14 @@ export type ArgDef =
       list?: boolean;
       valueHint?: string;
     }
-  | { type: "boolean"; description: string; /** Shown as --no-<name> when the flag is on by default. */ negativeDescription?: string; default?: boolean; alias?: string }
+  | {
+      type: "boolean";
+      description: string;
+      /** Shown as --no-<name> when the flag is on by default. */
+      negativeDescription?: string;
+      default?: boolean;
+      alias?: string;
+    }
   | {
       type: "string";
       description: string;
@@ -31,9 +38,14 @@ export type ArgsDef = Record<string, ArgDef>;
 
 /** What one declared argument parses to. */
 type ArgValue<D extends ArgDef> = D extends { type: "boolean" }
-  ? D extends { default: boolean } ? boolean : boolean | undefined
-  : D extends { type: "positional"; list: true } ? string[] | undefined
-  : D extends { type: "positional"; required: true } ? string : string | undefined;
+  ? D extends { default: boolean }
+    ? boolean
+    : boolean | undefined
+  : D extends { type: "positional"; list: true }
+    ? string[] | undefined
+    : D extends { type: "positional"; required: true }
+      ? string
+      : string | undefined;
 
 export type ParsedArgs<A extends ArgsDef = ArgsDef> = { [K in keyof A]: ArgValue<A[K]> };
 
@@ -46,7 +58,18 @@ export interface PiCommand<A extends ArgsDef = ArgsDef> {
 }
 
 /** Command name → module, loaded only when that command runs (commands.ts holds pi's). */
-export type CommandTable = Readonly<Record<string, { summary: string; load: () => Promise<PiCommand>; hidden?: boolean; /** Prints its own help (`pi auth --help` answers as the original's does). */ ownHelp?: boolean }>>;
+export type CommandTable = Readonly<
+  Record<
+    string,
+    {
+      summary: string;
+      load: () => Promise<PiCommand>;
+      hidden?: boolean;
+      /** Prints its own help (`pi auth --help` answers as the original's does). */
+      ownHelp?: boolean;
+    }
+  >
+>;
 
 /** What a command runs with: the run's context, and the table of commands (for completion). */
 export interface CommandContext extends RunContext {

@@ -18,7 +18,9 @@ const EXIT_CODES = [
 ];
 
 export function rootHelp(): string {
-  const commands = Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([name, c]) => [name, c.summary] as const);
+  const commands = Object.entries(COMMANDS)
+    .filter(([, c]) => !c.hidden)
+    .map(([name, c]) => [name, c.summary] as const);
   return [
     `pi ${VERSION} — sign in to your AI subscriptions, keep the credentials fresh, and use them from any machine.`,
     "",
@@ -47,9 +49,17 @@ export function rootHelp(): string {
 }
 
 export function commandHelp(command: PiCommand, usageName = `pi ${command.meta.name}`): string {
-  const positionals = Object.entries(command.args).filter((e): e is [string, ArgDef & { type: "positional" }] => e[1].type === "positional");
+  const positionals = Object.entries(command.args).filter(
+    (e): e is [string, ArgDef & { type: "positional" }] => e[1].type === "positional",
+  );
   const options = Object.entries(command.args).filter(([, d]) => d.type !== "positional");
-  const usage = [usageName, ...positionals.map(([name, d]) => positionalUsage(name, d)), options.length ? "[options]" : ""].filter(Boolean).join(" ");
+  const usage = [
+    usageName,
+    ...positionals.map(([name, d]) => positionalUsage(name, d)),
+    options.length ? "[options]" : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
   return [
     `${command.meta.description}.`,
     "",
@@ -58,7 +68,10 @@ export function commandHelp(command: PiCommand, usageName = `pi ${command.meta.n
     ...(positionals.length ? ["", "Arguments:", ...table(positionals.map(([name, d]) => [name, d.description]))] : []),
     "",
     "Options:",
-    ...table([...options.map(([name, d]) => [flagLabel(name, d), flagDescription(d)] as const), ["-h, --help", "show this help"]]),
+    ...table([
+      ...options.map(([name, d]) => [flagLabel(name, d), flagDescription(d)] as const),
+      ["-h, --help", "show this help"],
+    ]),
     "",
     "Examples:",
     ...command.examples.map((e) => `  ${e}`),
@@ -70,7 +83,9 @@ export async function printCommandHelp(name: string): Promise<number> {
   const entry = COMMANDS[name];
   if (!entry) {
     const near = closest(name, Object.keys(COMMANDS));
-    const names = Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([n]) => n);
+    const names = Object.entries(COMMANDS)
+      .filter(([, c]) => !c.hidden)
+      .map(([n]) => n);
     printError(`unknown command "${name}"${near ? `; did you mean ${near}?` : `; commands: ${names.join(", ")}`}`);
     return EXIT.usage;
   }
@@ -96,7 +111,9 @@ function flagLabel(name: string, def: ArgDef): string {
 }
 
 function flagDescription(def: ArgDef): string {
-  return def.type === "boolean" && def.default === true ? (def.negativeDescription ?? def.description) : def.description;
+  return def.type === "boolean" && def.default === true
+    ? (def.negativeDescription ?? def.description)
+    : def.description;
 }
 
 /** Two columns, the first padded to the widest entry; no trailing spaces. */

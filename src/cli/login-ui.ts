@@ -14,7 +14,11 @@ import { readLineFromStdin, readMaskedLine } from "../terminal/prompt.ts";
 import { selectOne } from "../terminal/select.ts";
 import { askLine, clearStatusLine, showCode, statusLine } from "../terminal/terminal-io.ts";
 
-export function lineLoginUI(options: { interactive: boolean; browserWanted: boolean; env?: NodeJS.ProcessEnv }): LoginUI {
+export function lineLoginUI(options: {
+  interactive: boolean;
+  browserWanted: boolean;
+  env?: NodeJS.ProcessEnv;
+}): LoginUI {
   const { interactive } = options;
   const env = options.env ?? process.env;
   const cancel = new AbortController();
@@ -28,7 +32,11 @@ export function lineLoginUI(options: { interactive: boolean; browserWanted: bool
         case "line":
           return interactive ? await askLine(question.prompt) : await readLineFromStdin(signal);
         case "choice":
-          if (!interactive) throw new PiError("usage", `${question.prompt} needs a terminal to choose; give the choice as an option (see \`pi login --help\`)`);
+          if (!interactive)
+            throw new PiError(
+              "usage",
+              `${question.prompt} needs a terminal to choose; give the choice as an option (see \`pi login --help\`)`,
+            );
           return await selectOne(question.prompt, [...question.choices]);
       }
     } catch (error) {

@@ -14,14 +14,49 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { PiError } from "../core/errors.ts";
 
 /** Taken and dropped: pi has no session file, tools, extensions, skills or context files, and makes no start-up calls. */
-const ALREADY_SO = new Set(["--no-session", "--no-tools", "-nt", "--no-builtin-tools", "-nbt", "--no-extensions", "-ne", "--no-skills", "-ns", "--no-context-files", "-nc", "--offline", "--no-mcp", "--no-prompt-templates", "--no-themes"]);
+const ALREADY_SO = new Set([
+  "--no-session",
+  "--no-tools",
+  "-nt",
+  "--no-builtin-tools",
+  "-nbt",
+  "--no-extensions",
+  "-ne",
+  "--no-skills",
+  "-ns",
+  "--no-context-files",
+  "-nc",
+  "--offline",
+  "--no-mcp",
+  "--no-prompt-templates",
+  "--no-themes",
+]);
 
 /** The coding agent's own flags, with whether they take a value (so the value is not read as a message). */
 const CODING_AGENT_FLAGS = new Map<string, boolean>([
-  ["--continue", false], ["-c", false], ["--resume", false], ["-r", false], ["--session", true], ["--session-id", true], ["--fork", true],
-  ["--session-dir", true], ["--name", true], ["-n", true], ["--tools", true], ["-t", true], ["--exclude-tools", true], ["-xt", true],
-  ["--extension", true], ["-e", true], ["--skill", true], ["--prompt-template", true], ["--theme", true], ["--export", true],
-  ["--mode", true], ["-a", false], ["--approve", false],
+  ["--continue", false],
+  ["-c", false],
+  ["--resume", false],
+  ["-r", false],
+  ["--session", true],
+  ["--session-id", true],
+  ["--fork", true],
+  ["--session-dir", true],
+  ["--name", true],
+  ["-n", true],
+  ["--tools", true],
+  ["-t", true],
+  ["--exclude-tools", true],
+  ["-xt", true],
+  ["--extension", true],
+  ["-e", true],
+  ["--skill", true],
+  ["--prompt-template", true],
+  ["--theme", true],
+  ["--export", true],
+  ["--mode", true],
+  ["-a", false],
+  ["--approve", false],
 ]);
 
 export type ReferenceInvocation =
@@ -52,7 +87,10 @@ export function readReferenceArgs(argv: readonly string[], terminal: boolean): R
   let replaced: string | undefined;
   for (let i = 0; i < before.length; i++) {
     const arg = before[i]!;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith("--") && arg.includes("=")
+        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+        : [arg, undefined];
     const value = () => {
       const v = inline ?? before[++i];
       if (v === undefined) throw new PiError("usage", `${flag} needs a value; see \`pi -p --help\``);
@@ -70,10 +108,16 @@ export function readReferenceArgs(argv: readonly string[], terminal: boolean): R
         print = true;
         continue;
       }
-      throw new PiError("usage", `--mode ${mode} is the coding agent's; pi is its sign-in and model layer (print mode: --mode text or json)`);
+      throw new PiError(
+        "usage",
+        `--mode ${mode} is the coding agent's; pi is its sign-in and model layer (print mode: --mode text or json)`,
+      );
     }
     if (CODING_AGENT_FLAGS.has(flag)) {
-      throw new PiError("usage", `${flag} belongs to the coding agent (the original pi); pi is its sign-in and model layer and keeps no sessions, tools or extensions — run the coding agent for it, or see \`pi --help\``);
+      throw new PiError(
+        "usage",
+        `${flag} belongs to the coding agent (the original pi); pi is its sign-in and model layer and keeps no sessions, tools or extensions — run the coding agent for it, or see \`pi --help\``,
+      );
     }
     if (flag === "--print") {
       print = true;
@@ -92,13 +136,21 @@ export function readReferenceArgs(argv: readonly string[], terminal: boolean): R
     }
     out.push(arg);
   }
-  if (replaced !== undefined || system.length > 0) out.push("--system", [replaced, ...system].filter((s) => s !== undefined && s !== "").join("\n\n"));
+  if (replaced !== undefined || system.length > 0)
+    out.push("--system", [replaced, ...system].filter((s) => s !== undefined && s !== "").join("\n\n"));
   if (!print && !terminal && (referenceOnly || out.some((a) => !a.startsWith("-")) || out.length === 0)) print = true;
   if (!print && referenceOnly) {
-    throw new PiError("usage", "those flags are for print mode: add -p (pi -p \"question\"), or pipe the answer somewhere");
+    throw new PiError(
+      "usage",
+      'those flags are for print mode: add -p (pi -p "question"), or pipe the answer somewhere',
+    );
   }
   if (!print) return { kind: "pi" };
-  return { kind: "print", argv: [...(out.includes("-p") ? [] : ["-p"]), ...out, ...after], implied: !explicit && !out.includes("--mode") };
+  return {
+    kind: "print",
+    argv: [...(out.includes("-p") ? [] : ["-p"]), ...out, ...after],
+    implied: !explicit && !out.includes("--mode"),
+  };
 }
 
 /** The original's rule: the text names a file → that file's contents; else the text itself. */

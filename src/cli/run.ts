@@ -47,7 +47,9 @@ function ignoreInsecureTls(): void {
   const value = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
   if (value === undefined || value.trim() === "1") return;
   delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-  warn(`pi ignores NODE_TLS_REJECT_UNAUTHORIZED=${value}: it always checks certificates, so no token goes to a server that only claims the name; for a private CA, set NODE_EXTRA_CA_CERTS`);
+  warn(
+    `pi ignores NODE_TLS_REJECT_UNAUTHORIZED=${value}: it always checks certificates, so no token goes to a server that only claims the name; for a private CA, set NODE_EXTRA_CA_CERTS`,
+  );
 }
 
 /**
@@ -59,7 +61,9 @@ function outputFailed(failure: string | undefined): number | undefined {
   // A reader that stopped reading (`pi … | head -1`) is not the command's failure.
   if (!failure || failure === "EPIPE") return undefined;
   try {
-    printError(`could not write to standard output (${failure === "ENOSPC" ? "the disk is full" : failure === "EBADF" ? "it is closed" : failure}); nothing was changed by the failed write — send the output somewhere that takes it and run again`);
+    printError(
+      `could not write to standard output (${failure === "ENOSPC" ? "the disk is full" : failure === "EBADF" ? "it is closed" : failure}); nothing was changed by the failed write — send the output somewhere that takes it and run again`,
+    );
   } catch {
     // stderr is gone as well: the exit code is all that can tell.
   }
@@ -88,7 +92,8 @@ async function dispatch(argv: readonly string[], context: CommandContext): Promi
       const asReference = readReferenceArgs(argv, Boolean(process.stdin.isTTY && process.stdout.isTTY));
       if (asReference.kind === "list-models") return await listModelsCommand(asReference.search, context);
       if (asReference.kind === "print") {
-        if (asReference.argv.includes("--help") || asReference.argv.includes("-h")) return await (await import("./help.ts")).printCommandHelp("print");
+        if (asReference.argv.includes("--help") || asReference.argv.includes("-h"))
+          return await (await import("./help.ts")).printCommandHelp("print");
         // A typo of a command is not sent as a question, in print mode either (unless -p or -- says so).
         if (!beforeDashes.includes("-p") && !beforeDashes.includes("--print")) refuseCommandLikeWords(argv);
         const print = await COMMANDS.print!.load();
@@ -96,8 +101,16 @@ async function dispatch(argv: readonly string[], context: CommandContext): Promi
           return await print.run(parseArgv(asReference.argv, print.args, "-p"), context);
         } catch (error) {
           // Print mode only implied (no terminal) and nothing to ask: what was wanted is the session.
-          if (asReference.implied && error instanceof PiError && error.code === "usage" && /^give a question/.test(error.message)) {
-            throw new PiError("usage", 'the interactive session needs a terminal; for scripts use `pi -p "question"` (see `pi --help`)');
+          if (
+            asReference.implied &&
+            error instanceof PiError &&
+            error.code === "usage" &&
+            /^give a question/.test(error.message)
+          ) {
+            throw new PiError(
+              "usage",
+              'the interactive session needs a terminal; for scripts use `pi -p "question"` (see `pi --help`)',
+            );
           }
           throw error;
         }
@@ -132,7 +145,6 @@ const FOREIGN_COMMANDS: Record<string, string> = {
   doctor: "`pi status` (what is signed in, where it is kept, what is wrong)",
 };
 
-
 /**
  * Subcommands of the reference program (the Node coding agent) that manage the agent itself:
  * packages, its configuration, MCP servers. pi shares its agent directory but is not it; `update`
@@ -153,11 +165,24 @@ function refuseCommandLikeWords(argv: readonly string[]): void {
   const asQuestion = `to ask the model, put -- first: pi -- ${argv.join(" ")}`;
   if (CODING_AGENT_COMMANDS.has(word)) {
     // The rest is not repeated: `mcp add … --header Authorization=…` carries a token.
-    throw new PiError("usage", `\`pi ${word}\` is the coding agent's (the reference program's); pi is its sign-in and model layer and does not manage its packages, settings or MCP servers — run it with the coding agent, or see \`pi --help\` for pi's commands`);
+    throw new PiError(
+      "usage",
+      `\`pi ${word}\` is the coding agent's (the reference program's); pi is its sign-in and model layer and does not manage its packages, settings or MCP servers — run it with the coding agent, or see \`pi --help\` for pi's commands`,
+    );
   }
   const foreign = FOREIGN_COMMANDS[word];
-  if (foreign) throw new PiError("usage", `"${first}" is not a pi command; pi's ${foreign.includes(" and ") ? "are" : "is"} ${foreign}; ${asQuestion}`);
-  const near = closest(word, Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([n]) => n), 2);
+  if (foreign)
+    throw new PiError(
+      "usage",
+      `"${first}" is not a pi command; pi's ${foreign.includes(" and ") ? "are" : "is"} ${foreign}; ${asQuestion}`,
+    );
+  const near = closest(
+    word,
+    Object.entries(COMMANDS)
+      .filter(([, c]) => !c.hidden)
+      .map(([n]) => n),
+    2,
+  );
   if (near) throw new PiError("usage", `unknown command "${first}"; did you mean \`pi ${near}\`? (${asQuestion})`);
 }
 
@@ -165,7 +190,10 @@ function refuseCommandLikeWords(argv: readonly string[]): void {
 async function listModelsCommand(search: string | undefined, context: CommandContext): Promise<number> {
   const { listModels } = await import("../app/list-models.ts");
   const listing = await listModels(await context.store(), context.env, search);
-  if (listing.kind === "none") writeStdout("No models available. Sign in with `pi login` (or `pi auth login <provider>`), or set a provider's API key; see `pi status`.\n");
+  if (listing.kind === "none")
+    writeStdout(
+      "No models available. Sign in with `pi login` (or `pi auth login <provider>`), or set a provider's API key; see `pi status`.\n",
+    );
   else if (listing.kind === "no-match") writeStdout(`No models matching "${stripControls(listing.search)}"\n`);
   else writeStdout(listing.lines.map((l) => `${l}\n`).join(""));
   return EXIT.ok;
@@ -177,11 +205,17 @@ async function session(argv: readonly string[], context: CommandContext): Promis
   const args = parseRootArgs(argv);
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     const hint = args.message ? `pi -p ${JSON.stringify(args.message)}` : 'pi -p "question"';
-    throw new PiError("usage", `the interactive session needs a terminal; for scripts use \`${hint}\` (see \`pi --help\`)`);
+    throw new PiError(
+      "usage",
+      `the interactive session needs a terminal; for scripts use \`${hint}\` (see \`pi --help\`)`,
+    );
   }
   if (isDumbTerminal(context.env)) {
     const hint = args.message ? `pi -p ${JSON.stringify(args.message)}` : 'pi -p "question"';
-    throw new PiError("usage", `the interactive session draws on the screen, which TERM=dumb cannot; ask with \`${hint}\`, or run pi in a terminal with a TERM such as xterm-256color`);
+    throw new PiError(
+      "usage",
+      `the interactive session draws on the screen, which TERM=dumb cannot; ask with \`${hint}\`, or run pi in a terminal with a TERM such as xterm-256color`,
+    );
   }
   const { runSession } = await import("../tui/session.ts");
   return runSession(context, { model: args.model, firstMessage: args.message });
@@ -195,8 +229,20 @@ function parseRootArgs(argv: readonly string[]) {
     if (error instanceof PiError) {
       const typed = argv.find((a) => a.startsWith("-") && !["-m", "--model"].includes(a.split("=")[0]!));
       if (typed) {
-        const near = closest(typed.split("=")[0]!, ["--model", "-m", "--help", "-h", "--version", "-v", "-p", "--print"]);
-        throw new PiError("usage", `unknown option ${typed.split("=")[0]}${near ? ` (did you mean ${near}?)` : ""}; see \`pi --help\``);
+        const near = closest(typed.split("=")[0]!, [
+          "--model",
+          "-m",
+          "--help",
+          "-h",
+          "--version",
+          "-v",
+          "-p",
+          "--print",
+        ]);
+        throw new PiError(
+          "usage",
+          `unknown option ${typed.split("=")[0]}${near ? ` (did you mean ${near}?)` : ""}; see \`pi --help\``,
+        );
       }
     }
     throw error;
@@ -205,7 +251,9 @@ function parseRootArgs(argv: readonly string[]) {
 
 export function reportError(error: unknown, json = false): number {
   const known = error instanceof PiError;
-  const message = known ? error.message : `unexpected failure: ${error instanceof Error ? error.message : String(error)}; run again with PI_DEBUG=1 and report it`;
+  const message = known
+    ? error.message
+    : `unexpected failure: ${error instanceof Error ? error.message : String(error)}; run again with PI_DEBUG=1 and report it`;
   const exit = known ? error.exitCode : EXIT.failure;
   printError(message);
   if (json) {

@@ -13,6 +13,7 @@ export const WAIT_FLAG = {
 /** The wait asked for: undefined (none), or its limit (undefined: as long as it takes). */
 export function waitOf(value: string | undefined, minLeft: number | undefined): { limitMs?: number } | undefined {
   if (value === undefined) return undefined;
-  if (minLeft === undefined) throw new PiError("usage", "--wait goes with --min-left: it waits until that much is left");
+  if (minLeft === undefined)
+    throw new PiError("usage", "--wait goes with --min-left: it waits until that much is left");
   return value === "" ? {} : { limitMs: parseDuration(value, "--wait") };
 }

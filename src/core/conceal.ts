@@ -16,7 +16,9 @@ export class Concealer {
 
   constructor(secrets: readonly string[]) {
     // Longest first: a secret that contains another is replaced whole.
-    this.secrets = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length).map((s) => Buffer.from(s));
+    this.secrets = [...new Set(secrets.filter((s) => s.length >= 4))]
+      .sort((a, b) => b.length - a.length)
+      .map((s) => Buffer.from(s));
   }
 
   /** What can go out now of `chunk` (with what was held); the rest is held. */

@@ -15,13 +15,23 @@ const COMMAND_TIMEOUT_MS = 10_000;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
 /** `where` names the value in messages: "the API key in auth.json", "a header of models.json". */
-export function resolveConfigValue(template: string, env: NodeJS.ProcessEnv, entryEnv?: unknown, where = "the API key in auth.json"): string {
-  const own = typeof entryEnv === "object" && entryEnv !== null && !Array.isArray(entryEnv) ? (entryEnv as Record<string, unknown>) : {};
+export function resolveConfigValue(
+  template: string,
+  env: NodeJS.ProcessEnv,
+  entryEnv?: unknown,
+  where = "the API key in auth.json",
+): string {
+  const own =
+    typeof entryEnv === "object" && entryEnv !== null && !Array.isArray(entryEnv)
+      ? (entryEnv as Record<string, unknown>)
+      : {};
   const lookup = (name: string): string | undefined => {
     const value = typeof own[name] === "string" ? (own[name] as string) : undefined;
     return value || env[name] || undefined;
   };
-  const key = template.startsWith("!") ? runKeyCommand(template.slice(1), { ...env, ...stringsOf(own) }, where) : interpolate(template, lookup, where);
+  const key = template.startsWith("!")
+    ? runKeyCommand(template.slice(1), { ...env, ...stringsOf(own) }, where)
+    : interpolate(template, lookup, where);
   registerSecret(key);
   return key;
 }
@@ -34,10 +44,14 @@ function stringsOf(values: Record<string, unknown>): Record<string, string> {
 export function templateVariables(template: string): string[] {
   if (template.startsWith("!")) return [];
   const names: string[] = [];
-  interpolate(template, (name) => {
-    names.push(name);
-    return "";
-  }, "");
+  interpolate(
+    template,
+    (name) => {
+      names.push(name);
+      return "";
+    },
+    "",
+  );
   return names;
 }
 
@@ -83,7 +97,10 @@ function interpolate(template: string, lookup: (name: string) => string | undefi
     }
     const value = lookup(name);
     if (value === undefined) {
-      throw new PiError("no_credential", `${where} names $${name}, which is not set, so it is not configured; set ${name}${where.includes("auth.json") ? ` (or put it in the entry's "env"), or run \`pi login\` to store the key itself` : ""}`);
+      throw new PiError(
+        "no_credential",
+        `${where} names $${name}, which is not set, so it is not configured; set ${name}${where.includes("auth.json") ? ` (or put it in the entry's "env"), or run \`pi login\` to store the key itself` : ""}`,
+      );
     }
     out += value;
     i = end;
@@ -93,13 +110,26 @@ function interpolate(template: string, lookup: (name: string) => string | undefi
 
 function runKeyCommand(command: string, env: NodeJS.ProcessEnv, where: string): string {
   const shell = process.platform === "win32" ? ["cmd.exe", "/d", "/s", "/c", command] : ["/bin/sh", "-c", command];
-  const result = Bun.spawnSync(shell, { env, stdin: "ignore", stdout: "pipe", stderr: "ignore", timeout: COMMAND_TIMEOUT_MS });
+  const result = Bun.spawnSync(shell, {
+    env,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "ignore",
+    timeout: COMMAND_TIMEOUT_MS,
+  });
   // Only the command's first words go into messages: the rest may carry an argument that is a secret.
   const shown = command.trim().split(/\s+/)[0] ?? "";
   if (!result.success) {
-    throw new PiError("no_credential", `the command of ${where} (${shown} …) ${result.exitCode === null ? `did not finish within ${COMMAND_TIMEOUT_MS / 1000} s` : `failed with exit code ${result.exitCode}`}; run it yourself to see why`);
+    throw new PiError(
+      "no_credential",
+      `the command of ${where} (${shown} …) ${result.exitCode === null ? `did not finish within ${COMMAND_TIMEOUT_MS / 1000} s` : `failed with exit code ${result.exitCode}`}; run it yourself to see why`,
+    );
   }
   const key = result.stdout.toString().trim();
-  if (!key) throw new PiError("no_credential", `the command of ${where} (${shown} …) printed nothing; run it yourself to see why`);
+  if (!key)
+    throw new PiError(
+      "no_credential",
+      `the command of ${where} (${shown} …) printed nothing; run it yourself to see why`,
+    );
   return key;
 }

@@ -156,7 +156,13 @@ const CAUSE_CLASS: Partial<Record<ErrorCode, string>> = {
  * "token refresh failed (rate-limited): api.example answered HTTP 429; try again after 14:05".
  * The class in brackets is what a person (and a script reading stderr) branches on.
  */
-export function callFailed(code: ErrorCode, purpose: string, detail: string, next: string, details: PiErrorDetails = {}): PiError {
+export function callFailed(
+  code: ErrorCode,
+  purpose: string,
+  detail: string,
+  next: string,
+  details: PiErrorDetails = {},
+): PiError {
   const what = `${purpose} failed (${CAUSE_CLASS[code] ?? code}): ${detail}`;
   return new PiError(code, `${what}; ${next}`, { what, ...details });
 }

@@ -50,7 +50,10 @@ export function proxyFor(url: string, env: NodeJS.ProcessEnv = process.env): str
     return undefined;
   }
   const pick = (...names: string[]) => names.map((n) => env[n]?.trim()).find((v) => v) || undefined;
-  const proxy = target.protocol === "https:" ? pick("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy") : pick("HTTP_PROXY", "http_proxy");
+  const proxy =
+    target.protocol === "https:"
+      ? pick("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+      : pick("HTTP_PROXY", "http_proxy");
   if (!proxy) return undefined;
   const noProxy = pick("NO_PROXY", "no_proxy");
   if (noProxy && bypassesProxy(target, noProxy)) return undefined;
@@ -64,7 +67,9 @@ function bypassesProxy(target: URL, noProxy: string): boolean {
     const rule = raw.trim().toLowerCase();
     if (!rule) return false;
     if (rule === "*") return true;
-    const [name, rulePort] = rule.startsWith("[") ? [rule.slice(1, rule.indexOf("]")), rule.split("]:")[1]] : (rule.split(":") as [string, string | undefined]);
+    const [name, rulePort] = rule.startsWith("[")
+      ? [rule.slice(1, rule.indexOf("]")), rule.split("]:")[1]]
+      : (rule.split(":") as [string, string | undefined]);
     if (rulePort && rulePort !== port) return false;
     const bare = name!.replace(/^\*?\./, "");
     return host === bare || host.endsWith(`.${bare}`);
@@ -81,7 +86,15 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   assertSafeEndpoint(req.url, req.purpose);
   let answered = false;
   try {
-    const res = await fetch(req.url, { method: req.method, headers, body, signal, redirect: "manual", tls: VERIFIED, proxy: proxyFor(req.url) });
+    const res = await fetch(req.url, {
+      method: req.method,
+      headers,
+      body,
+      signal,
+      redirect: "manual",
+      tls: VERIFIED,
+      proxy: proxyFor(req.url),
+    });
     answered = true;
     const text = await readBounded(res, req.purpose, host);
     debug(`${req.method} ${req.url} → ${res.status} (${elapsed()})`);
@@ -91,10 +104,21 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     if (error instanceof PiError) throw error;
     // Without an answer, or with half of one, the server may have acted on the request all the same.
     if (isTimeout(error)) {
-      throw callFailed("timeout", req.purpose, `${host} did not answer within ${formatSeconds(timeoutMs)}`, "check your connection and try again", { cause: error, afterSending: true });
+      throw callFailed(
+        "timeout",
+        req.purpose,
+        `${host} did not answer within ${formatSeconds(timeoutMs)}`,
+        "check your connection and try again",
+        { cause: error, afterSending: true },
+      );
     }
-    const what = answered ? `the answer from ${host} broke off (${describeCause(error)})` : `could not reach ${host} (${describeCause(error)})`;
-    throw callFailed("network", req.purpose, what, "check your connection or proxy settings and try again", { cause: error, afterSending: answered });
+    const what = answered
+      ? `the answer from ${host} broke off (${describeCause(error)})`
+      : `could not reach ${host} (${describeCause(error)})`;
+    throw callFailed("network", req.purpose, what, "check your connection or proxy settings and try again", {
+      cause: error,
+      afterSending: answered,
+    });
   }
 }
 
@@ -240,10 +264,18 @@ export async function httpStream(req: HttpRequest & { signal?: AbortSignal }): P
     cleanup();
     if (req.signal?.aborted) throw new PiError("interrupted", "interrupted; the answer was stopped");
     if (timedOut) {
-      throw callFailed("timeout", req.purpose, `${host} went silent for ${formatSeconds(timeoutMs)}`, "try again", { cause: error });
+      throw callFailed("timeout", req.purpose, `${host} went silent for ${formatSeconds(timeoutMs)}`, "try again", {
+        cause: error,
+      });
     }
     if (error instanceof PiError) throw error;
-    throw callFailed("network", req.purpose, `the connection to ${host} failed (${describeCause(error)})`, "check your connection and try again", { cause: error });
+    throw callFailed(
+      "network",
+      req.purpose,
+      `the connection to ${host} failed (${describeCause(error)})`,
+      "check your connection and try again",
+      { cause: error },
+    );
   };
 
   assertSafeEndpoint(req.url, req.purpose);
@@ -252,7 +284,15 @@ export async function httpStream(req: HttpRequest & { signal?: AbortSignal }): P
   arm();
   let res: Response;
   try {
-    res = await fetch(req.url, { method: req.method, headers, body, signal: controller.signal, redirect: "manual", tls: VERIFIED, proxy: proxyFor(req.url) });
+    res = await fetch(req.url, {
+      method: req.method,
+      headers,
+      body,
+      signal: controller.signal,
+      redirect: "manual",
+      tls: VERIFIED,
+      proxy: proxyFor(req.url),
+    });
   } catch (error) {
     debug(`${req.method} ${req.url} → failed (${Math.round(performance.now() - started)} ms): ${describeCause(error)}`);
     return fail(error);

@@ -23,7 +23,9 @@ let listener: NoticeListener | undefined;
 
 export function notify(notice: Notice): void {
   if (listener) return listener(notice);
-  process.stderr.write(`pi: ${notice.kind === "warning" ? "warning: " : ""}${stripControls(redact(notice.text), true)}\n`);
+  process.stderr.write(
+    `pi: ${notice.kind === "warning" ? "warning: " : ""}${stripControls(redact(notice.text), true)}\n`,
+  );
 }
 
 export function infoNotice(text: string): void {

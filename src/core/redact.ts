@@ -9,7 +9,8 @@ const secrets = new Set<string>();
 /** Shapes of provider tokens; each provider's descriptor declares its own (see providers/registry.ts). */
 const tokenShapes: RegExp[] = [];
 
-const SECRET_QUERY_KEYS = /([?&#](?:code|state|code_verifier|code_challenge|access_token|refresh_token|token)=)[^&#\s]+/gi;
+const SECRET_QUERY_KEYS =
+  /([?&#](?:code|state|code_verifier|code_challenge|access_token|refresh_token|token)=)[^&#\s]+/gi;
 
 /** `https://user:password@proxy:8080`: whatever stands before the @ of a URL. */
 const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
@@ -20,7 +21,8 @@ export function registerSecret(value: unknown): void {
 }
 
 export function registerTokenShapes(shapes: readonly RegExp[]): void {
-  for (const shape of shapes) tokenShapes.push(new RegExp(shape.source, shape.flags.includes("g") ? shape.flags : shape.flags + "g"));
+  for (const shape of shapes)
+    tokenShapes.push(new RegExp(shape.source, shape.flags.includes("g") ? shape.flags : shape.flags + "g"));
 }
 
 export function redact(text: string): string {

@@ -52,7 +52,10 @@ export function forwardSignals(to: (signal: NodeJS.Signals) => void): () => void
 
 /** A signal's number, for an exit code of 128 + n as a shell reports a command a signal ended. */
 export function signalNumber(signal: string): number | undefined {
-  return SIGNALS.find(([name]) => name === signal)?.[1] ?? (signal === "SIGKILL" ? 9 : signal === "SIGPIPE" ? 13 : signal === "SIGALRM" ? 14 : undefined);
+  return (
+    SIGNALS.find(([name]) => name === signal)?.[1] ??
+    (signal === "SIGKILL" ? 9 : signal === "SIGPIPE" ? 13 : signal === "SIGALRM" ? 14 : undefined)
+  );
 }
 
 export function installSignalHandlers(): void {
@@ -66,7 +69,9 @@ export function installSignalHandlers(): void {
       const code = 128 + number;
       if (critical > 0 && deferredExit === undefined) {
         deferredExit = code;
-        say(`\npi: finishing the token refresh so the login is not lost; ${signal === "SIGINT" ? "press Ctrl+C again" : `send ${signal} again`} to stop now`);
+        say(
+          `\npi: finishing the token refresh so the login is not lost; ${signal === "SIGINT" ? "press Ctrl+C again" : `send ${signal} again`} to stop now`,
+        );
         return;
       }
       exitNow(code);

@@ -29,7 +29,9 @@ export function stripControls(text: string, keepLines = false): string {
     .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, "")
     .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?/g, "")
     .replace(/\x1b[@-_]?/g, "");
-  return keepLines ? sequences.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, "") : sequences.replace(/[\x00-\x1f\x7f-\x9f]/g, " ");
+  return keepLines
+    ? sequences.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, "")
+    : sequences.replace(/[\x00-\x1f\x7f-\x9f]/g, " ");
 }
 
 /**

@@ -7,7 +7,6 @@
 import { z } from "zod";
 import type { UsageReport } from "./usage.ts";
 
-
 export const usageWindowSchema = z.object({
   /** Stable key: "5h", "7d", "7d-opus", "month", "premium"… */
   name: z.string(),
@@ -55,8 +54,6 @@ export const usageReportSchema = z.object({
 });
 
 export const usageOutputSchema = z.object({ providers: z.array(usageReportSchema) });
-
-
 
 /** Compile-time: the schema and the plain types say the same. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

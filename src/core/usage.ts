@@ -88,7 +88,8 @@ export function numberOf(value: unknown): number | null {
 
 /** An instant as ISO 8601, from unix seconds, unix ms or a date string; null when it is none of them. */
 export function instant(value: unknown): string | null {
-  if (typeof value === "number" && Number.isFinite(value) && value > 0) return isoAt(value < 1e11 ? value * 1000 : value);
+  if (typeof value === "number" && Number.isFinite(value) && value > 0)
+    return isoAt(value < 1e11 ? value * 1000 : value);
   if (typeof value === "string" && value.trim() !== "") {
     if (/^\d+(\.\d+)?$/.test(value.trim())) return instant(Number(value));
     return isoAt(Date.parse(value));
@@ -109,6 +110,15 @@ export const MAX_WINDOWS = 16;
 
 /** A reading cut to what pi keeps and shows: at most MAX_WINDOWS windows, names and labels short. */
 export function boundedReading<T extends { windows: UsageWindow[] }>(reading: T): T {
-  if (reading.windows.length <= MAX_WINDOWS && reading.windows.every((w) => w.name.length <= 64 && w.label.length <= 64)) return reading;
-  return { ...reading, windows: reading.windows.slice(0, MAX_WINDOWS).map((w) => ({ ...w, name: w.name.slice(0, 64), label: w.label.slice(0, 64) })) };
+  if (
+    reading.windows.length <= MAX_WINDOWS &&
+    reading.windows.every((w) => w.name.length <= 64 && w.label.length <= 64)
+  )
+    return reading;
+  return {
+    ...reading,
+    windows: reading.windows
+      .slice(0, MAX_WINDOWS)
+      .map((w) => ({ ...w, name: w.name.slice(0, 64), label: w.label.slice(0, 64) })),
+  };
 }

@@ -43,7 +43,8 @@ export const ALL_PROVIDERS: readonly ProviderDescriptor[] = [...PROVIDERS, ...KE
 
 for (const provider of ALL_PROVIDERS) {
   registerTokenShapes(provider.tokenShapes);
-  for (const source of provider.sources) if (source.type === "env") registerSecret(process.env[source.variable]?.trim());
+  for (const source of provider.sources)
+    if (source.type === "env") registerSecret(process.env[source.variable]?.trim());
 }
 
 export function findProvider(id: string): ProviderDescriptor {
@@ -53,13 +54,19 @@ export function findProvider(id: string): ProviderDescriptor {
     // A name people say ("claude", "copilot"), or a typo of an id or such a name ("antropic"): pointed to, not taken.
     const meant = PROVIDERS.find((p) => p.aliases?.includes(wanted)) ?? nearestProvider(wanted);
     const hint = meant ? `; did you mean ${meant.id}?` : "";
-    throw new PiError("unknown_provider", `unknown provider "${id}"${hint} (known providers: ${PROVIDERS.map((p) => p.id).join(", ")}; and, for an API key, ${KEY_PROVIDERS.length} more: \`pi auth login --help\`)`);
+    throw new PiError(
+      "unknown_provider",
+      `unknown provider "${id}"${hint} (known providers: ${PROVIDERS.map((p) => p.id).join(", ")}; and, for an API key, ${KEY_PROVIDERS.length} more: \`pi auth login --help\`)`,
+    );
   }
   return found;
 }
 
 function nearestProvider(wanted: string): ProviderDescriptor | undefined {
   const names = PROVIDERS.flatMap((p) => [p.id, ...(p.aliases ?? [])].map((name) => ({ name, p })));
-  const near = closest(wanted, names.map((n) => n.name));
+  const near = closest(
+    wanted,
+    names.map((n) => n.name),
+  );
   return names.find((n) => n.name === near)?.p;
 }

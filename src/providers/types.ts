@@ -35,7 +35,13 @@ export type SourceSpec =
    * The runtime's `federate` makes the exchange; the application caches the token, one
    * exchange for every process, as a refresh.
    */
-  | { type: "workload"; variables: readonly string[]; /** Set or not, they change what the token is for. */ scope?: readonly string[]; describe: string }
+  | {
+      type: "workload";
+      variables: readonly string[];
+      /** Set or not, they change what the token is for. */
+      scope?: readonly string[];
+      describe: string;
+    }
   | { type: "stored" }
   /**
    * A key the person's models.json gives the provider (`apiKey`: literal, `$VAR` or
@@ -209,7 +215,12 @@ export interface LoginContext {
 
 /** The network side of a provider, loaded only when a command needs it. */
 export interface ProviderRuntime {
-  login(method: LoginMethodId, ui: LoginUI, options: Readonly<Record<string, string>>, context: LoginContext): Promise<NewLogin>;
+  login(
+    method: LoginMethodId,
+    ui: LoginUI,
+    options: Readonly<Record<string, string>>,
+    context: LoginContext,
+  ): Promise<NewLogin>;
   /** Exchange the stored refresh token for a new access token. */
   refresh(login: RefreshableLogin): Promise<RefreshedLogin>;
   /**
@@ -220,7 +231,12 @@ export interface ProviderRuntime {
   /** Workload identity: exchange the identity token the environment names for an access token (no refresh token). */
   federate?(env: NodeJS.ProcessEnv): Promise<{ access: string; expires: number }>;
   /** Exchange an environment token (a source with `exchange`) for the credential to use. */
-  exchange?(token: string): Promise<{ access: string; /** Absent for a token that does not expire. */ expires?: number; extras?: Record<string, string> }>;
+  exchange?(token: string): Promise<{
+    access: string;
+    /** Absent for a token that does not expire. */
+    expires?: number;
+    extras?: Record<string, string>;
+  }>;
   /** `--with-token`: turn a token the person already has into a login to store. */
   loginWithToken?(token: string, options: Readonly<Record<string, string>>, context: LoginContext): Promise<NewLogin>;
   /**

@@ -22,7 +22,9 @@ export async function checkAgentFile(path: string, options: { secret?: boolean }
   const owned = (s: Stats) => s.uid === uid || s.uid === 0;
   const dirFine = dir === undefined || (owned(dir) && (dir.mode & 0o077) === 0);
   const openBits = options.secret === false ? 0o022 : 0o077;
-  const fileFine = file === undefined || (owned(file) && (file.mode & openBits) === 0 && file.isFile() && file.size <= QUICK_MAX_BYTES);
+  const fileFine =
+    file === undefined ||
+    (owned(file) && (file.mode & openBits) === 0 && file.isFile() && file.size <= QUICK_MAX_BYTES);
   if (dirFine && fileFine) return "private";
   const { checkStorePlace } = await import("./place.ts");
   return checkStorePlace(path, options);

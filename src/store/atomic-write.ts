@@ -9,7 +9,17 @@
  * found out while nothing has happened yet, not after the provider rotated the token.
  */
 
-import { closeSync, fchmodSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { storeIoError } from "./contract.ts";
 

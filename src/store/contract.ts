@@ -126,7 +126,10 @@ export class StoreCorruptError extends PiError {
     path: string,
     readonly problem: string,
   ) {
-    super("store_corrupt", `cannot use ${displayPath(path)}: ${problem}; fix or remove it, or run \`pi login\` to keep a copy of it and start a new one`);
+    super(
+      "store_corrupt",
+      `cannot use ${displayPath(path)}: ${problem}; fix or remove it, or run \`pi login\` to keep a copy of it and start a new one`,
+    );
   }
 }
 
@@ -141,6 +144,9 @@ const IO_REASONS: Record<string, string> = {
 export function storeIoError(path: string, action: string, error: unknown): PiError {
   const code = errnoOf(error);
   const why = code ? (IO_REASONS[code] ?? code) : String(error);
-  const next = code === "ENOTDIR" || code === "ENOSPC" || code === "EROFS" ? "fix that or set PI_CODING_AGENT_DIR" : `check its owner and permissions (ls -l ${path})`;
+  const next =
+    code === "ENOTDIR" || code === "ENOSPC" || code === "EROFS"
+      ? "fix that or set PI_CODING_AGENT_DIR"
+      : `check its owner and permissions (ls -l ${path})`;
   return new PiError("store_io", `cannot ${action} ${displayPath(path)} (${why}); ${next}`, { cause: error });
 }

@@ -12,5 +12,10 @@ export const storedLoginSchema = z.union([
   z.looseObject({ type: z.literal("api_key"), key: nonEmpty }),
   z.looseObject({ type: z.literal("oauth"), access: nonEmpty, refresh: nonEmpty, expires: finite }),
   // No refresh token: absent, or "" as the reference program writes it.
-  z.looseObject({ type: z.literal("oauth"), access: nonEmpty, refresh: z.optional(z.union([z.undefined(), z.literal("")])), expires: z.optional(finite) }),
+  z.looseObject({
+    type: z.literal("oauth"),
+    access: nonEmpty,
+    refresh: z.optional(z.union([z.undefined(), z.literal("")])),
+    expires: z.optional(finite),
+  }),
 ]);

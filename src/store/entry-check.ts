@@ -20,7 +20,10 @@ export function assertWritable(data: StoreData, before: Map<string, string>): vo
     if (typeof entry !== "object" || entry === null || !("type" in entry)) continue;
     const parsed = storedLoginSchema.safeParse(data[id]);
     if (!parsed.success) {
-      throw new PiError("internal", `refusing to store a malformed "${id}" login (${parsed.error.issues.map((i) => i.path.join(".") || i.message).join(", ")}); nothing was written`);
+      throw new PiError(
+        "internal",
+        `refusing to store a malformed "${id}" login (${parsed.error.issues.map((i) => i.path.join(".") || i.message).join(", ")}); nothing was written`,
+      );
     }
   }
 }

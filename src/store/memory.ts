@@ -6,7 +6,16 @@
  * seeing the last one's result.
  */
 
-import { type CredentialStore, LOCAL_TOOLS, type Mutation, type StoreDescription, type StoreSnapshot, type UpdateOptions, type UpdateResult, registerStoredSecrets } from "./contract.ts";
+import {
+  type CredentialStore,
+  LOCAL_TOOLS,
+  type Mutation,
+  type StoreDescription,
+  type StoreSnapshot,
+  type UpdateOptions,
+  type UpdateResult,
+  registerStoredSecrets,
+} from "./contract.ts";
 import type { StoreData } from "./schema.ts";
 
 export class MemoryStore implements CredentialStore {

@@ -32,7 +32,10 @@ export interface StoreChoice {
 }
 
 /** `settings` may still be on its way: it is read while pi looks for auth.json, the two things `pi token` waits for first. */
-export async function openStore(env: NodeJS.ProcessEnv, settings: StoreSettings | Promise<StoreSettings>): Promise<CredentialStore> {
+export async function openStore(
+  env: NodeJS.ProcessEnv,
+  settings: StoreSettings | Promise<StoreSettings>,
+): Promise<CredentialStore> {
   const [authJsonExists, read] = await Promise.all([Bun.file(authJsonPath(env)).exists(), settings]);
   const choice = storeChoice(env, read);
   if (choice.redis !== undefined) {
@@ -47,7 +50,10 @@ export async function openStore(env: NodeJS.ProcessEnv, settings: StoreSettings 
  * This machine's own store (what `pi store push` reads and `pi store pull` fills), whatever
  * the choice; undefined when the store in use is already this machine's.
  */
-export async function openLocalStore(env: NodeJS.ProcessEnv, settings: StoreSettings): Promise<CredentialStore | undefined> {
+export async function openLocalStore(
+  env: NodeJS.ProcessEnv,
+  settings: StoreSettings,
+): Promise<CredentialStore | undefined> {
   const choice = storeChoice(env, settings);
   if (choice.redis === undefined) return undefined;
   return openFileStore(env, { preference: "file", explicit: false }, await Bun.file(authJsonPath(env)).exists());
@@ -55,7 +61,9 @@ export async function openLocalStore(env: NodeJS.ProcessEnv, settings: StoreSett
 
 async function openFileStore(env: NodeJS.ProcessEnv, choice: StoreChoice, authJsonExists: boolean): Promise<FileStore> {
   const keychain = choice.preference === "keyring";
-  const store = keychain ? new FileStore(keychainIndexPath(env), env, "keyring", choice.from) : new FileStore(authJsonPath(env), env, "file", choice.from);
+  const store = keychain
+    ? new FileStore(keychainIndexPath(env), env, "keyring", choice.from)
+    : new FileStore(authJsonPath(env), env, "file", choice.from);
   // pi's store before this one: moved into the store in use, as the reference would move it.
   if ((keychain || !authJsonExists) && (await Bun.file(legacyStorePath(env)).exists())) {
     const { migrateLegacyStore } = await import("./file/migrate.ts");
@@ -73,16 +81,29 @@ export function storeChoice(env: NodeJS.ProcessEnv, settings: StoreSettings): St
   // "keychain" is what people call it (the README does too): the same as "keyring".
   const named = (v: unknown) => (typeof v === "string" && v.trim().toLowerCase() === "keychain" ? "keyring" : v);
   const isRedis = (v: unknown): v is string => typeof v === "string" && /^rediss?:\/\//i.test(v.trim());
-  const keyFile = typeof settings.credentialKeyFile === "string" && settings.credentialKeyFile.trim() ? settings.credentialKeyFile.trim() : undefined;
+  const keyFile =
+    typeof settings.credentialKeyFile === "string" && settings.credentialKeyFile.trim()
+      ? settings.credentialKeyFile.trim()
+      : undefined;
   const fromEnv = named(env.PI_CREDENTIAL_STORE?.trim()) as string | undefined;
   if (fromEnv) {
-    if (isRedis(fromEnv)) return { preference: "file", explicit: true, from: "PI_CREDENTIAL_STORE", redis: fromEnv, keyFile };
-    if (!valid(fromEnv)) throw new PiError("usage", `PI_CREDENTIAL_STORE is "${redact(fromEnv).slice(0, 30)}"; use auto, keyring (or keychain), file or redis://host:port`);
+    if (isRedis(fromEnv))
+      return { preference: "file", explicit: true, from: "PI_CREDENTIAL_STORE", redis: fromEnv, keyFile };
+    if (!valid(fromEnv))
+      throw new PiError(
+        "usage",
+        `PI_CREDENTIAL_STORE is "${redact(fromEnv).slice(0, 30)}"; use auto, keyring (or keychain), file or redis://host:port`,
+      );
     return { preference: fromEnv, explicit: fromEnv !== "auto", from: "PI_CREDENTIAL_STORE" };
   }
   const chosen = named(settings.credentialStore);
   if (chosen === undefined) return { preference: "auto", explicit: false };
-  if (isRedis(chosen)) return { preference: "file", explicit: true, from: "settings.json", redis: chosen.trim(), keyFile };
-  if (!valid(chosen)) throw new PiError("usage", `credentialStore in settings.json is ${redact(JSON.stringify(chosen)).slice(0, 30)}; use "auto", "keyring", "file" or "redis://host:port"`);
+  if (isRedis(chosen))
+    return { preference: "file", explicit: true, from: "settings.json", redis: chosen.trim(), keyFile };
+  if (!valid(chosen))
+    throw new PiError(
+      "usage",
+      `credentialStore in settings.json is ${redact(JSON.stringify(chosen)).slice(0, 30)}; use "auto", "keyring", "file" or "redis://host:port"`,
+    );
   return { preference: chosen, explicit: chosen !== "auto", from: "settings.json" };
 }

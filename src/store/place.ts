@@ -14,7 +14,18 @@
  * by every writer.
  */
 
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readFileSync, realpathSync, statSync, type Stats } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  type Stats,
+} from "node:fs";
 import { dirname } from "node:path";
 import { PiError, errnoOf } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
@@ -60,9 +71,14 @@ export function checkStorePlace(path: string, options: { secret?: boolean } = {}
   const file = statOrUndefined(path);
   if (!file) return "private";
   if (file.isDirectory()) throw new StoreCorruptError(path, "it is a directory, not a file");
-  if (!file.isFile()) throw new StoreCorruptError(path, `it is ${file.isFIFO() ? "a FIFO" : "a device or socket"}, not a regular file`);
+  if (!file.isFile())
+    throw new StoreCorruptError(path, `it is ${file.isFIFO() ? "a FIFO" : "a device or socket"}, not a regular file`);
   if (!trusted(file.uid)) refuse(path, "belongs to another user");
-  if (file.size > MAX_STORE_BYTES) throw new StoreCorruptError(path, `it is ${Math.round(file.size / 1024)} KiB, far more than a store of logins (at most 1 MiB)`);
+  if (file.size > MAX_STORE_BYTES)
+    throw new StoreCorruptError(
+      path,
+      `it is ${Math.round(file.size / 1024)} KiB, far more than a store of logins (at most 1 MiB)`,
+    );
   if (fileLink.isSymbolicLink()) {
     // The real file's own directory must be as safe as the agent directory.
     const realDir = dirname(realpathSync(path));
@@ -89,16 +105,28 @@ function isOwnPrivateGroup(gid: number): boolean {
   if (gid !== process.getgid?.()) return false;
   const uid = process.getuid?.();
   try {
-    const group = readFileSync("/etc/group", "utf8").split("\n").map((l) => l.split(":")).find((f) => Number(f[2]) === gid && f[2] !== "");
+    const group = readFileSync("/etc/group", "utf8")
+      .split("\n")
+      .map((l) => l.split(":"))
+      .find((f) => Number(f[2]) === gid && f[2] !== "");
     if (group && (group[3] ?? "").trim() !== "") return false;
-    const others = readFileSync("/etc/passwd", "utf8").split("\n").map((l) => l.split(":")).filter((f) => f.length > 3 && Number(f[3]) === gid && Number(f[2]) !== uid);
+    const others = readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .map((l) => l.split(":"))
+      .filter((f) => f.length > 3 && Number(f[3]) === gid && Number(f[2]) !== uid);
     return others.length === 0;
   } catch {
     return false;
   }
 }
 
-function checkDirectory(dir: string, st: Stats, uid: number, trusted: (owner: number) => boolean, mayTighten: boolean): void {
+function checkDirectory(
+  dir: string,
+  st: Stats,
+  uid: number,
+  trusted: (owner: number) => boolean,
+  mayTighten: boolean,
+): void {
   if (!st.isDirectory()) refuse(dir, "is not a directory");
   if (!trusted(st.uid)) refuse(dir, "belongs to another user");
   if ((st.mode & 0o077) === 0) return;
@@ -119,15 +147,27 @@ function checkParent(realDir: string, trusted: (owner: number) => boolean): void
   const worldWritable = (st.mode & 0o002) !== 0;
   const sticky = (st.mode & STICKY) !== 0;
   if (worldWritable && !sticky && !trusted(st.uid)) {
-    refuse(realDir, `sits in ${displayPath(parent)}, which anyone can write to, so the directory itself could be replaced`);
+    refuse(
+      realDir,
+      `sits in ${displayPath(parent)}, which anyone can write to, so the directory itself could be replaced`,
+    );
   }
 }
 
 /** chmod through an open descriptor: the file or directory pi checked is the one that changes. */
-function tightenThroughDescriptor(path: string, what: "file" | "directory", found: number, wanted: number, uid: number): void {
+function tightenThroughDescriptor(
+  path: string,
+  what: "file" | "directory",
+  found: number,
+  wanted: number,
+  uid: number,
+): void {
   let fd: number | undefined;
   try {
-    const flags = what === "file" ? constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOCTTY ?? 0) : constants.O_RDONLY | (constants.O_DIRECTORY ?? 0);
+    const flags =
+      what === "file"
+        ? constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOCTTY ?? 0)
+        : constants.O_RDONLY | (constants.O_DIRECTORY ?? 0);
     fd = openSync(path, flags);
     const st = fstatSync(fd);
     if (st.uid !== uid || (what === "file" ? !st.isFile() : !st.isDirectory())) return;
@@ -169,6 +209,12 @@ const octal = (mode: number) => "0" + (mode & 0o7777).toString(8);
 
 export function warnTightened(path: string, what: string, from: number, to: number, done: boolean): void {
   const octal = (m: number) => "0" + m.toString(8);
-  if (done) warnNotice(`the credential ${what} ${displayPath(path)} was open to other users (${octal(from)}); changed it to ${octal(to)}`);
-  else warnNotice(`the credential ${what} ${displayPath(path)} is open to other users (${octal(from)}) and pi could not change it; run: chmod ${octal(to)} ${path}`);
+  if (done)
+    warnNotice(
+      `the credential ${what} ${displayPath(path)} was open to other users (${octal(from)}); changed it to ${octal(to)}`,
+    );
+  else
+    warnNotice(
+      `the credential ${what} ${displayPath(path)} is open to other users (${octal(from)}) and pi could not change it; run: chmod ${octal(to)} ${path}`,
+    );
 }

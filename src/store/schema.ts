@@ -67,11 +67,23 @@ export const UNREADABLE_FIELD = "unreadable";
 
 /** Whether some entry has its secrets in the keychain. */
 export function hasKeyringMarkers(data: StoreData): boolean {
-  return Object.values(data).some((e) => typeof e === "object" && e !== null && Array.isArray((e as Record<string, unknown>)[KEYRING_FIELD]));
+  return Object.values(data).some(
+    (e) => typeof e === "object" && e !== null && Array.isArray((e as Record<string, unknown>)[KEYRING_FIELD]),
+  );
 }
 
 /** Fields of an entry that are not extras handed to the provider's model calls. */
-const CORE_FIELDS = new Set(["type", "access", "refresh", "expires", "key", RATE_LIMIT_FIELD, UNANSWERED_FIELD, REFRESH_SENT_FIELD, REFUSED_FIELD]);
+const CORE_FIELDS = new Set([
+  "type",
+  "access",
+  "refresh",
+  "expires",
+  "key",
+  RATE_LIMIT_FIELD,
+  UNANSWERED_FIELD,
+  REFRESH_SENT_FIELD,
+  REFUSED_FIELD,
+]);
 
 /** The names of the fields that are missing or wrong; empty when the entry is a valid login. */
 export function wrongFields(value: unknown): string[] {
@@ -93,14 +105,20 @@ export function readEntry(data: StoreData, providerId: string): EntryState {
   if (!Object.hasOwn(data, providerId)) return { kind: "absent" };
   const value = data[providerId];
   const unreadable = (value as Record<string, unknown> | null)?.[UNREADABLE_FIELD];
-  if (typeof unreadable === "string") return { kind: "invalid", problem: `the "${providerId}" entry cannot be opened (${unreadable})` };
+  if (typeof unreadable === "string")
+    return { kind: "invalid", problem: `the "${providerId}" entry cannot be opened (${unreadable})` };
   const wrong = wrongFields(value);
   if (wrong.length === 0) return { kind: "valid", login: value as StoredLogin };
   return { kind: "invalid", problem: `the "${providerId}" entry has a missing or wrong ${wrong.join(", ")}` };
 }
 
 export function isRefreshable(login: StoredLogin): login is RefreshableLogin {
-  return login.type === "oauth" && typeof login.refresh === "string" && login.refresh !== "" && typeof login.expires === "number";
+  return (
+    login.type === "oauth" &&
+    typeof login.refresh === "string" &&
+    login.refresh !== "" &&
+    typeof login.expires === "number"
+  );
 }
 
 /** The secret a model call uses: the access token, or the key. */

@@ -20,7 +20,12 @@ import { resolveRealPath } from "./file/writer.ts";
  * `change` gets the file's text as it is under the lock (undefined when there is none) and
  * returns the new text, or undefined to write nothing. It may throw to refuse.
  */
-export async function rewriteSharedFile<T>(path: string, env: NodeJS.ProcessEnv, purpose: string, change: (text: string | undefined) => { text?: string; value: T }): Promise<T> {
+export async function rewriteSharedFile<T>(
+  path: string,
+  env: NodeJS.ProcessEnv,
+  purpose: string,
+  change: (text: string | undefined) => { text?: string; value: T },
+): Promise<T> {
   checkStorePlace(path, { secret: false });
   const real = resolveRealPath(path);
   try {

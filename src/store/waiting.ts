@@ -50,7 +50,11 @@ export interface Note {
  * for after a second, sleeps with a growing, jittered pause, and then asks `whileWaiting`
  * whether the wait is still needed (a value: no, here is the result).
  */
-export function waitingTurn<T>(options: LockOptions<T>, holder: () => Note | Promise<Note>, timedOut: (holder: Note) => PiError): () => Promise<T | undefined> {
+export function waitingTurn<T>(
+  options: LockOptions<T>,
+  holder: () => Note | Promise<Note>,
+  timedOut: (holder: Note) => PiError,
+): () => Promise<T | undefined> {
   const started = Date.now();
   let told = false;
   let delay = 5;
@@ -67,7 +71,9 @@ export function waitingTurn<T>(options: LockOptions<T>, holder: () => Note | Pro
 }
 
 export function describeHolder(note: Note): string {
-  const who = typeof note.pid === "number" ? `pi (pid ${note.pid}${note.host && note.host !== hostname() ? ` on ${note.host}` : ""})` : "another pi process";
+  const who =
+    typeof note.pid === "number"
+      ? `pi (pid ${note.pid}${note.host && note.host !== hostname() ? ` on ${note.host}` : ""})`
+      : "another pi process";
   return typeof note.purpose === "string" ? `${who}, ${note.purpose}` : who;
 }
-

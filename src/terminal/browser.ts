@@ -28,7 +28,9 @@ export function whyNoBrowser(where: BrowserEnvironment): string | undefined {
 
 /** The command that opens `url`: $BROWSER first (a `:`-separated list, `%s` for the URL), else the platform's opener. */
 export function openerCommand(url: string, env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string[] {
-  const fromEnv = env.BROWSER?.split(":").map((s) => s.trim()).find(Boolean);
+  const fromEnv = env.BROWSER?.split(":")
+    .map((s) => s.trim())
+    .find(Boolean);
   if (fromEnv) {
     const words = fromEnv.split(/\s+/);
     return words.some((w) => w.includes("%s")) ? words.map((w) => w.replaceAll("%s", url)) : [...words, url];
@@ -53,7 +55,11 @@ export function withoutCredentials(env: NodeJS.ProcessEnv): Record<string, strin
  * called if that link is opened twice. Over SSH, $BROWSER may hand the URL to another
  * machine, where this machine's loopback means nothing: it gets the URL itself.
  */
-export async function openBrowser(url: string, where: BrowserEnvironment, onStolen: () => void = () => {}): Promise<boolean> {
+export async function openBrowser(
+  url: string,
+  where: BrowserEnvironment,
+  onStolen: () => void = () => {},
+): Promise<boolean> {
   const reason = whyNoBrowser(where);
   if (reason) {
     debug(`not opening a browser: ${reason}`);
@@ -63,7 +69,12 @@ export async function openBrowser(url: string, where: BrowserEnvironment, onStol
   const link = remote ? undefined : (await import("./launch-link.ts")).oneTimeLink(url, onStolen);
   const argv = openerCommand(link?.url ?? url, where.env, where.platform);
   try {
-    const child = Bun.spawn(argv, { env: withoutCredentials(where.env), stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    const child = Bun.spawn(argv, {
+      env: withoutCredentials(where.env),
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     // An opener that fails at once (not installed, no handler) counts as not opened.
     const early = await Promise.race([child.exited, Bun.sleep(1500).then(() => undefined)]);
     child.unref();
@@ -78,4 +89,5 @@ export async function openBrowser(url: string, where: BrowserEnvironment, onStol
 }
 
 /** Why a sign-in is cancelled when its one-time link was opened twice. */
-export const LINK_OPENED_TWICE = "the sign-in link was opened twice, so someone else on this computer may have it; the sign-in was cancelled and nothing was changed — run it again";
+export const LINK_OPENED_TWICE =
+  "the sign-in link was opened twice, so someone else on this computer may have it; the sign-in was cancelled and nothing was changed — run it again";

@@ -116,7 +116,14 @@ export class KeyDecoder {
         return 1;
       }
       // Alt+key arrives as ESC then the key.
-      const alt: Record<string, KeyEvent["type"]> = { "\r": "newline", "\n": "newline", b: "word-left", f: "word-right", "\x7f": "delete-word", "\b": "delete-word" };
+      const alt: Record<string, KeyEvent["type"]> = {
+        "\r": "newline",
+        "\n": "newline",
+        b: "word-left",
+        f: "word-right",
+        "\x7f": "delete-word",
+        "\b": "delete-word",
+      };
       const altKey = alt[s[1]!];
       if (altKey) return push(events, { type: altKey } as KeyEvent) + 1;
       return skipUnknown(events, s, 2);

@@ -33,10 +33,16 @@ export function oneTimeLink(target: string, onSecondVisit: () => void): LaunchLi
         if (req.method !== "GET") return new Response(null, { status: 204, headers: { "Cache-Control": "no-store" } });
         visits++;
         if (visits === 1) {
-          return new Response(null, { status: 302, headers: { Location: target, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" } });
+          return new Response(null, {
+            status: 302,
+            headers: { Location: target, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" },
+          });
         }
         if (visits === 2) queueMicrotask(onSecondVisit);
-        return new Response(PAGE_OPENED_TWICE, { status: 410, headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" } });
+        return new Response(PAGE_OPENED_TWICE, {
+          status: 410,
+          headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" },
+        });
       },
     });
   } catch {

@@ -100,7 +100,10 @@ export function printError(message: string): void {
  */
 function paint(code: string, text: string): string {
   const env = process.env;
-  const on = env.FORCE_COLOR && env.FORCE_COLOR !== "0" ? true : !env.NO_COLOR && env.TERM !== "dumb" && Boolean(process.stderr.isTTY);
+  const on =
+    env.FORCE_COLOR && env.FORCE_COLOR !== "0"
+      ? true
+      : !env.NO_COLOR && env.TERM !== "dumb" && Boolean(process.stderr.isTTY);
   return on ? `\x1b[${code}m${text}\x1b[0m` : text;
 }
 

@@ -121,7 +121,10 @@ const MAX_LINE = 64 * 1024;
  * rather than buffer an endless stream. With `whole`, it reads to the end and the one
  * non-empty line there is the answer; more than one is refused.
  */
-export function readLineFromStdin(signal?: AbortSignal, options: { whole?: boolean } = {}): Promise<string | undefined> {
+export function readLineFromStdin(
+  signal?: AbortSignal,
+  options: { whole?: boolean } = {},
+): Promise<string | undefined> {
   const stdin = process.stdin;
   return new Promise((resolve, reject) => {
     const decoder = new TextDecoder();
@@ -141,7 +144,12 @@ export function readLineFromStdin(signal?: AbortSignal, options: { whole?: boole
       // Never cut a line and take a part for the whole: a token cut short is not the token.
       stop();
       stdin.destroy();
-      reject(new PiError("usage", `the line on stdin is longer than ${Math.round(MAX_LINE / 1024)} KiB, more than any code or token; nothing was stored`));
+      reject(
+        new PiError(
+          "usage",
+          `the line on stdin is longer than ${Math.round(MAX_LINE / 1024)} KiB, more than any code or token; nothing was stored`,
+        ),
+      );
     };
     const onData = (chunk: Buffer | string) => {
       text += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
@@ -155,7 +163,12 @@ export function readLineFromStdin(signal?: AbortSignal, options: { whole?: boole
       const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
       if (lines.length <= 1) return done(lines[0]);
       stop();
-      reject(new PiError("usage", `stdin held ${lines.length} lines; pipe in the token alone, on one line; nothing was stored`));
+      reject(
+        new PiError(
+          "usage",
+          `stdin held ${lines.length} lines; pipe in the token alone, on one line; nothing was stored`,
+        ),
+      );
     };
     const onAbort = () => {
       done(undefined);

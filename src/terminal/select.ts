@@ -27,7 +27,11 @@ export function selectOne(message: string, choices: Choice[], initial?: string):
   if (isDumbTerminal()) return selectByNumber(message, choices, initial);
   const out = process.stderr;
   const stdin = process.stdin;
-  const selector = new Selector(message, choices.map((c) => ({ value: c.value, label: c.label, detail: c.hint })), initial);
+  const selector = new Selector(
+    message,
+    choices.map((c) => ({ value: c.value, label: c.label, detail: c.hint })),
+    initial,
+  );
   const decoder = new KeyDecoder();
   let drawnRows = 0;
 
@@ -66,7 +70,8 @@ export function selectOne(message: string, choices: Choice[], initial?: string):
     };
     const onData = (chunk: Buffer | string) => {
       clearTimeout(escTimer);
-      for (const event of decoder.push(chunk.toString())) if (onKey(event.type, "text" in event ? event.text : undefined)) return;
+      for (const event of decoder.push(chunk.toString()))
+        if (onKey(event.type, "text" in event ? event.text : undefined)) return;
       draw();
       escTimer = setTimeout(() => {
         for (const event of decoder.flush()) if (onKey(event.type)) return;
@@ -92,8 +97,13 @@ const up = (rows: number) => (rows > 0 ? `\x1b[${rows}A` : "");
  */
 async function selectByNumber(message: string, choices: Choice[], initial?: string): Promise<string> {
   const { askLine } = await import("./terminal-io.ts");
-  const start = Math.max(0, choices.findIndex((c) => c.value === initial));
-  const lines = choices.map((c, i) => `  ${i + 1}) ${c.label}${c.hint ? `  ${c.hint}` : ""}${i === start ? "  (default)" : ""}`);
+  const start = Math.max(
+    0,
+    choices.findIndex((c) => c.value === initial),
+  );
+  const lines = choices.map(
+    (c, i) => `  ${i + 1}) ${c.label}${c.hint ? `  ${c.hint}` : ""}${i === start ? "  (default)" : ""}`,
+  );
   process.stderr.write(`${message}\n${lines.join("\n")}\n`);
   for (;;) {
     const answer = await askLine(`Choose 1-${choices.length} (Enter for ${start + 1}): `);

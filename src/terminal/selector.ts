@@ -44,7 +44,10 @@ export class Selector {
   private refilter(toFirst: boolean): void {
     const value = this.items[this.index]?.value;
     const words = this.query.toLowerCase().split(/\s+/).filter(Boolean);
-    this.items = words.length === 0 ? this.all : this.all.filter((i) => words.every((w) => `${i.label} ${i.value}`.toLowerCase().includes(w)));
+    this.items =
+      words.length === 0
+        ? this.all
+        : this.all.filter((i) => words.every((w) => `${i.label} ${i.value}`.toLowerCase().includes(w)));
     const same = this.items.findIndex((i) => i.value === value);
     const current = this.items.findIndex((i) => i.current);
     this.index = !toFirst && same >= 0 ? same : words.length === 0 && current >= 0 ? current : 0;
@@ -72,7 +75,10 @@ export class Selector {
    * The title and at most `maxItems` items around the highlighted one (a long list scrolls
    * rather than running off the terminal), with the row the highlight is on.
    */
-  view(style: { dim: (s: string) => string; bold: (s: string) => string }, maxItems = Infinity): { lines: string[]; cursorLine: number } {
+  view(
+    style: { dim: (s: string) => string; bold: (s: string) => string },
+    maxItems = Infinity,
+  ): { lines: string[]; cursorLine: number } {
     const room = Math.max(3, maxItems);
     const fits = this.items.length <= room;
     // Two rows go to the "more above/below" marks when the list does not fit.
@@ -88,8 +94,15 @@ export class Selector {
     const above = fits ? [] : [style.dim(first > 0 ? `  ↑ ${first} more` : "")];
     const belowCount = this.items.length - first - shown;
     const below = fits ? [] : [style.dim(belowCount > 0 ? `  ↓ ${belowCount} more` : "")];
-    const hint = this.filterable ? "  (type to filter, ↑/↓, Enter to choose, Esc to cancel)" : "  (↑/↓ or j/k, Enter to choose, Esc to cancel)";
-    const filter = this.filterable && this.query ? [`filter: ${this.query}${this.items.length === 0 ? style.dim("  — nothing matches; Backspace to widen") : style.dim(`  — ${this.items.length} of ${this.all.length}`)}`] : [];
+    const hint = this.filterable
+      ? "  (type to filter, ↑/↓, Enter to choose, Esc to cancel)"
+      : "  (↑/↓ or j/k, Enter to choose, Esc to cancel)";
+    const filter =
+      this.filterable && this.query
+        ? [
+            `filter: ${this.query}${this.items.length === 0 ? style.dim("  — nothing matches; Backspace to widen") : style.dim(`  — ${this.items.length} of ${this.all.length}`)}`,
+          ]
+        : [];
     return {
       lines: [style.bold(this.title) + style.dim(hint), ...filter, ...above, ...rows, ...below],
       cursorLine: 1 + filter.length + above.length + (this.index - first),

@@ -24,7 +24,8 @@ export async function askLine(prompt: string): Promise<string | undefined> {
 }
 
 export function statusLine(line: string): void {
-  if (process.stderr.isTTY && !isDumbTerminal()) process.stderr.write(`\r\x1b[2K${stripControls(line).slice(0, (process.stderr.columns || 80) - 1)}`);
+  if (process.stderr.isTTY && !isDumbTerminal())
+    process.stderr.write(`\r\x1b[2K${stripControls(line).slice(0, (process.stderr.columns || 80) - 1)}`);
 }
 
 export function clearStatusLine(): void {

@@ -102,7 +102,17 @@ export type AnswerEffect = { kind: "none" } | { kind: "answer"; value: string | 
 const cancelled = (key: KeyEvent) => key.type === "escape" || key.type === "interrupt";
 
 /** A list to choose from: arrows or j/k move, Enter chooses. */
-export function selectKey(selector: { up(): void; down(): void; selected(): { value: string } | undefined; filterable?: boolean; type?(text: string): void; erase?(): void }, key: KeyEvent): AnswerEffect {
+export function selectKey(
+  selector: {
+    up(): void;
+    down(): void;
+    selected(): { value: string } | undefined;
+    filterable?: boolean;
+    type?(text: string): void;
+    erase?(): void;
+  },
+  key: KeyEvent,
+): AnswerEffect {
   // A filterable list takes letters as its filter (j and k among them); arrows move.
   if (selector.filterable && (key.type === "text" || key.type === "paste")) selector.type?.(key.text);
   else if (selector.filterable && key.type === "backspace") selector.erase?.();

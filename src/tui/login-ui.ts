@@ -43,7 +43,13 @@ export function sessionLoginUI(surface: SessionSurface, cancel: AbortController)
       case "line":
         return { kind: "line", prompt: question.prompt, editor: new Editor() };
       case "choice":
-        return { kind: "select", selector: new Selector(question.prompt, question.choices.map((c) => ({ value: c.value, label: c.label, detail: c.hint }))) };
+        return {
+          kind: "select",
+          selector: new Selector(
+            question.prompt,
+            question.choices.map((c) => ({ value: c.value, label: c.label, detail: c.hint })),
+          ),
+        };
     }
   };
   return {

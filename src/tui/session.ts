@@ -12,7 +12,15 @@ import { windowLine } from "../app/usage-words.ts";
 import { describeExpiry } from "../core/duration.ts";
 import { chatWithRecovery, retryPolicy } from "../app/chat.ts";
 import type { RunContext } from "../app/context.ts";
-import { activeSource, firstUsableProvider, readStoreView, resolveCredential, sourceHint, usableIn, usableSources } from "../app/credentials.ts";
+import {
+  activeSource,
+  firstUsableProvider,
+  readStoreView,
+  resolveCredential,
+  sourceHint,
+  usableIn,
+  usableSources,
+} from "../app/credentials.ts";
 import { qualified, selectModel, startupModel } from "../app/select-model.ts";
 import { rememberedModel } from "../app/settings.ts";
 import { splitThinkingSuffix, thinkingBudgets, thinkingFor } from "../app/thinking.ts";
@@ -29,7 +37,16 @@ import { ChatView } from "./chat-view.ts";
 import { SLASH_HANDLERS } from "./commands/index.ts";
 import { Editor } from "./editor.ts";
 import type { SessionHost } from "./host.ts";
-import { type AnswerEffect, type InputEffect, type InputState, busyKey, inputKey, lineKey, secretKey, selectKey } from "./keymap.ts";
+import {
+  type AnswerEffect,
+  type InputEffect,
+  type InputState,
+  busyKey,
+  inputKey,
+  lineKey,
+  secretKey,
+  selectKey,
+} from "./keymap.ts";
 import type { SessionQuestion } from "./login-ui.ts";
 import { Screen } from "./screen.ts";
 import { SLASH_COMMANDS, matchingCommands, parseSlash } from "./slash-commands.ts";
@@ -119,7 +136,12 @@ class Session implements SessionHost {
   private async namedModel(typed: string): Promise<ModelInfo> {
     const { name, level } = splitThinkingSuffix(typed);
     const view = await readStoreView(await this.context.store(), this.context.env);
-    const model = await selectModel({ model: name, fallbackProvider: firstUsableProvider(PROVIDERS, view, this.context.env).id, env: this.context.env, usable: usableIn(view, this.context.env) });
+    const model = await selectModel({
+      model: name,
+      fallbackProvider: firstUsableProvider(PROVIDERS, view, this.context.env).id,
+      env: this.context.env,
+      usable: usableIn(view, this.context.env),
+    });
     this.askedThinking = level && { model: qualified(model), level };
     return model;
   }
@@ -128,7 +150,10 @@ class Session implements SessionHost {
   private askedThinking: { model: string; level: ThinkingLevel } | undefined;
 
   /** The level of the next request: the one asked with this model, else settings.json's (app/thinking.ts). */
-  private async thinkingNow(): Promise<{ thinking?: ThinkingLevel; thinkingBudgets?: Partial<Record<ThinkingLevel, number>> }> {
+  private async thinkingNow(): Promise<{
+    thinking?: ThinkingLevel;
+    thinkingBudgets?: Partial<Record<ThinkingLevel, number>>;
+  }> {
     const settings = await this.context.settings();
     const suffix = this.askedThinking?.model === qualified(this.model) ? this.askedThinking.level : undefined;
     return { thinking: thinkingFor(this.model, { suffix, settings }), thinkingBudgets: thinkingBudgets(settings) };
@@ -141,7 +166,13 @@ class Session implements SessionHost {
     const usable = usableIn(view, this.context.env);
     const fallbackProvider = firstUsableProvider(PROVIDERS, view, this.context.env).id;
     // A saved model pi no longer knows gives way to the default, as on a first run.
-    const started = await startupModel({ saved: rememberedModel(settings), enabled: settings.enabledModels, env: this.context.env, usable, fallbackProvider });
+    const started = await startupModel({
+      saved: rememberedModel(settings),
+      enabled: settings.enabledModels,
+      env: this.context.env,
+      usable,
+      fallbackProvider,
+    });
     if (!started) return selectModel({ env: this.context.env, fallbackProvider });
     this.askedThinking = started.level && { model: qualified(started.model), level: started.level };
     return started.model;
@@ -221,10 +252,15 @@ class Session implements SessionHost {
         const shown = lines.map((l, i) => (i === 0 ? style.cyan("› ") : "  ") + l);
         const before = this.editor.text.slice(0, this.editor.cursor).split("\n");
         const cursor = { line: before.length - 1, col: 2 + Bun.stringWidth(before.at(-1)!) };
-        const hints = matchingCommands(this.editor.text).map((c) => style.dim(`  ${c.name} ${c.args}`.padEnd(22) + c.help));
+        const hints = matchingCommands(this.editor.text).map((c) =>
+          style.dim(`  ${c.name} ${c.args}`.padEnd(22) + c.help),
+        );
         const notice = this.input.notice ? [style.yellow(this.input.notice)] : [];
         // The figures of the provider in use: after /model to another one, its line is not that one's.
-        const quota = this.quotaLine && this.quotaProvider === this.model.provider && hints.length === 0 ? [style.dim(cutToWidth(this.quotaLine, this.screen.columns - 1))] : [];
+        const quota =
+          this.quotaLine && this.quotaProvider === this.model.provider && hints.length === 0
+            ? [style.dim(cutToWidth(this.quotaLine, this.screen.columns - 1))]
+            : [];
         this.screen.draw([...shown, ...hints, ...notice, ...quota], cursor);
         return;
       }
@@ -233,23 +269,35 @@ class Session implements SessionHost {
         // Each row cut to the width: a wrapped row would make the list taller than the room counted.
         const { lines, cursorLine } = mode.selector.view(style, this.screen.rows - 3);
         if (lines.length > this.screen.rows / 2) this.screen.enterOverlay();
-        this.screen.draw(lines.map((l) => cutToWidth(l, this.screen.columns - 1)), { line: cursorLine, col: 0 });
+        this.screen.draw(
+          lines.map((l) => cutToWidth(l, this.screen.columns - 1)),
+          { line: cursorLine, col: 0 },
+        );
         return;
       }
       case "secret": {
         const { dots, count } = masked(mode.value);
         const line = `${mode.prompt}${dots}${count && style.dim(count)}`;
-        this.screen.draw([line, style.dim("  Esc to cancel")], { line: 0, col: Bun.stringWidth(mode.prompt) + dots.length });
+        this.screen.draw([line, style.dim("  Esc to cancel")], {
+          line: 0,
+          col: Bun.stringWidth(mode.prompt) + dots.length,
+        });
         return;
       }
       case "line": {
         const line = mode.prompt + mode.editor.text;
-        this.screen.draw([line, style.dim("  Esc to cancel")], { line: 0, col: Bun.stringWidth(mode.prompt) + mode.editor.cursor });
+        this.screen.draw([line, style.dim("  Esc to cancel")], {
+          line: 0,
+          col: Bun.stringWidth(mode.prompt) + mode.editor.cursor,
+        });
         return;
       }
       case "busy":
         if (mode.streaming) return;
-        this.screen.draw(statusLines.length ? statusLines : [style.dim("Working… (Esc to cancel)")], { line: 0, col: 0 });
+        this.screen.draw(statusLines.length ? statusLines : [style.dim("Working… (Esc to cancel)")], {
+          line: 0,
+          col: 0,
+        });
         return;
     }
   }
@@ -314,7 +362,9 @@ class Session implements SessionHost {
     // Until the first word arrives (a cold model, a long think), a line says what is awaited
     // and for how long; the answer takes its place.
     const asked = Date.now();
-    const waitingLine = () => [style.dim(`waiting for ${qualified(this.model)}… ${Math.floor((Date.now() - asked) / 1000)} s (Esc to stop)`)];
+    const waitingLine = () => [
+      style.dim(`waiting for ${qualified(this.model)}… ${Math.floor((Date.now() - asked) / 1000)} s (Esc to stop)`),
+    ];
     this.screen.draw(waitingLine(), { line: 0, col: 0 });
     const tick = setInterval(() => this.screen.draw(waitingLine(), { line: 0, col: 0 }), 1000);
     let waiting = true;
@@ -328,9 +378,21 @@ class Session implements SessionHost {
       const provider = findProvider(this.model.provider);
       const store = await this.context.store();
       const credential = await resolveCredential(provider, { store, env: this.context.env });
-      const request = { model: this.model.id, info: this.model, messages: this.conversation, ...(await this.thinkingNow()), signal: abort.signal };
+      const request = {
+        model: this.model.id,
+        info: this.model,
+        messages: this.conversation,
+        ...(await this.thinkingNow()),
+        signal: abort.signal,
+      };
       let quota: UsageReading | undefined;
-      for await (const event of chatWithRecovery(request, credential, store, this.context.env, retryPolicy(await this.context.settings()))) {
+      for await (const event of chatWithRecovery(
+        request,
+        credential,
+        store,
+        this.context.env,
+        retryPolicy(await this.context.settings()),
+      )) {
         if (event.type === "notice" || event.type === "text") answerBegins();
         if (event.type === "notice") view.notice(event.text);
         else if (event.type === "text") view.append(event.text);
@@ -370,7 +432,11 @@ class Session implements SessionHost {
       if (w.usedPercent < threshold || this.quotaWarned.has(`${providerId}:${threshold}`)) continue;
       // Past 95 the 80 warning would come too late to matter: both are said.
       for (const t of [95, 80]) if (t <= threshold) this.quotaWarned.add(`${providerId}:${t}`);
-      this.say(style.yellow(`⚠ ${w.usedPercent}% of the ${w.label} window of ${providerId} is used${w.resetsAt ? `; it resets ${describeExpiry(Date.parse(w.resetsAt))}` : ""} (\`pi usage\` for all of it)`));
+      this.say(
+        style.yellow(
+          `⚠ ${w.usedPercent}% of the ${w.label} window of ${providerId} is used${w.resetsAt ? `; it resets ${describeExpiry(Date.parse(w.resetsAt))}` : ""} (\`pi usage\` for all of it)`,
+        ),
+      );
       break;
     }
     this.render();
@@ -463,6 +529,7 @@ class Session implements SessionHost {
   }
 
   private async sourceOf(provider: ProviderDescriptor): Promise<string | undefined> {
-    return activeSource(provider, await readStoreView(await this.context.store(), this.context.env), this.context.env)?.source;
+    return activeSource(provider, await readStoreView(await this.context.store(), this.context.env), this.context.env)
+      ?.source;
   }
 }

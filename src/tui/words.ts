@@ -12,7 +12,9 @@ import { style } from "./style.ts";
 
 export function message(error: unknown): string {
   const text = stripControls(redact(error instanceof PiError ? error.message : String(error)), true);
-  return text.replace(/`pi (login|logout)( [\w-]+)?`/g, (_, command: string, provider = "") => `/${command}${provider}`).replace(/\(see `pi models`\)/g, "(see /model)");
+  return text
+    .replace(/`pi (login|logout)( [\w-]+)?`/g, (_, command: string, provider = "") => `/${command}${provider}`)
+    .replace(/\(see `pi models`\)/g, "(see /model)");
 }
 
 export function helpText(): string {

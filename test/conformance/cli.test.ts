@@ -17,7 +17,12 @@ const FAR_FUTURE = Date.now() + 5 * 3600_000;
 const FIXTURES: Record<string, Record<string, unknown> | undefined> = {
   "an empty directory": undefined,
   "a subscription and two keys": {
-    anthropic: { type: "oauth", access: "sk-ant-oat01-cli-diff-access-0123456789", refresh: "sk-ant-ort01-cli-diff-refresh-0123456789", expires: FAR_FUTURE },
+    anthropic: {
+      type: "oauth",
+      access: "sk-ant-oat01-cli-diff-access-0123456789",
+      refresh: "sk-ant-ort01-cli-diff-refresh-0123456789",
+      expires: FAR_FUTURE,
+    },
     groq: { type: "api_key", key: "gsk_cli_diff_groq_key_0123456789" },
     openrouter: { type: "api_key", key: "sk-or-v1-cli-diff-openrouter-0123456789" },
   },
@@ -35,19 +40,30 @@ const CASES: Case[] = [
   { args: ["auth", "check", "--provider", "anthropic", "--json"], fixture: "a subscription and two keys" },
   { args: ["auth", "check", "--provider", "anthropic", "--json"], fixture: "an Anthropic API key" },
   { args: ["auth", "check", "--provider", "anthropic"], fixture: "a subscription and two keys" },
-  { args: ["auth", "check", "--provider", "anthropic", "--no-refresh", "--json"], fixture: "a subscription and two keys" },
+  {
+    args: ["auth", "check", "--provider", "anthropic", "--no-refresh", "--json"],
+    fixture: "a subscription and two keys",
+  },
   { args: ["auth", "check", "--provider", "anthropic", "--credentials"], fixture: "an Anthropic API key" },
   { args: ["auth", "check", "--provider", "github-copilot", "--json"], fixture: "an empty directory" },
   { args: ["auth", "check", "--provider", "nope", "--json"], fixture: "an empty directory" },
   { args: ["auth", "check", "--json"], fixture: "an empty directory" },
   { args: ["auth", "check", "--provider", "groq", "--json"], fixture: "a subscription and two keys" },
-  { args: ["auth", "check", "--provider", "mistral", "--json"], fixture: "an empty directory", env: { MISTRAL_API_KEY: "cli-diff-mistral-key-0123456789" } },
+  {
+    args: ["auth", "check", "--provider", "mistral", "--json"],
+    fixture: "an empty directory",
+    env: { MISTRAL_API_KEY: "cli-diff-mistral-key-0123456789" },
+  },
   { args: ["auth", "check", "--model", "claude-haiku-4-5", "--json"], fixture: "an Anthropic API key" },
   { args: ["auth", "print-api-key", "--provider", "groq"], fixture: "a subscription and two keys" },
   { args: ["auth", "print-api-key", "--provider", "openrouter"], fixture: "a subscription and two keys" },
   { args: ["auth", "print-api-key", "--provider", "anthropic"], fixture: "a subscription and two keys" },
   { args: ["auth", "print-api-key", "--provider", "anthropic"], fixture: "an Anthropic API key" },
-  { args: ["auth", "print-api-key", "--provider", "mistral"], fixture: "an empty directory", env: { MISTRAL_API_KEY: "cli-diff-mistral-key-0123456789" } },
+  {
+    args: ["auth", "print-api-key", "--provider", "mistral"],
+    fixture: "an empty directory",
+    env: { MISTRAL_API_KEY: "cli-diff-mistral-key-0123456789" },
+  },
   { args: ["auth", "print-api-key", "--provider", "xai"], fixture: "an empty directory" },
   { args: ["auth", "print-api-key", "--model", "anthropic/claude-haiku-4-5"], fixture: "an Anthropic API key" },
   { args: ["auth", "print-bearer-token", "--provider", "anthropic"], fixture: "a subscription and two keys" },
@@ -108,12 +124,26 @@ function directory(fixture: string, who: string, index: number): string {
 }
 
 function envFor(agentDir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(agentDir, ".."), PI_CODING_AGENT_DIR: agentDir, NO_COLOR: "1", TERM: "dumb", ...extra };
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: join(agentDir, ".."),
+    PI_CODING_AGENT_DIR: agentDir,
+    NO_COLOR: "1",
+    TERM: "dumb",
+    ...extra,
+  };
 }
 
 /** Paths of each program's own copy read alike; trailing spaces of the original's table cells dropped. */
 function normal(text: string, agentDir: string): string {
-  return text.split(agentDir).join("<agent dir>").split(ROOT).join("<checkout>").split("\n").map((l) => l.trimEnd()).join("\n");
+  return text
+    .split(agentDir)
+    .join("<agent dir>")
+    .split(ROOT)
+    .join("<checkout>")
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .join("\n");
 }
 
 async function runPi(args: string[], env: Record<string, string>): Promise<Outcome> {
@@ -144,7 +174,10 @@ describe("the original's command line and pi's, on one agent directory", () => {
         const a = String(reference[field]);
         const b = String(pi[field]);
         if (a === b || (field === "stdout" && sameJson(a, b))) continue;
-        const reason = REASONS.find((r) => r.field === field && r.args.test(c.args.join(" ")) && (r.fixture === undefined || r.fixture === c.fixture));
+        const reason = REASONS.find(
+          (r) =>
+            r.field === field && r.args.test(c.args.join(" ")) && (r.fixture === undefined || r.fixture === c.fixture),
+        );
         compared.push({ name, fixture: c.fixture, field, reference: a, pi: b, why: reason?.why });
       }
     }, 60_000);
@@ -154,7 +187,12 @@ describe("the original's command line and pi's, on one agent directory", () => {
     const unexplained = compared.filter((d) => d.why === undefined);
     const doc = render(compared);
     if (process.env.PI_WRITE_CLI_DIFFERENCES === "1" && unexplained.length === 0) writeFileSync(DOC, doc);
-    expect(unexplained.map((d) => `${d.name} (${d.fixture}) ${d.field}: the original ${JSON.stringify(d.reference)} / pi ${JSON.stringify(d.pi)}`)).toEqual([]);
+    expect(
+      unexplained.map(
+        (d) =>
+          `${d.name} (${d.fixture}) ${d.field}: the original ${JSON.stringify(d.reference)} / pi ${JSON.stringify(d.pi)}`,
+      ),
+    ).toEqual([]);
     // A reason that no difference needs any more is stale: it goes.
     const used = new Set(compared.map((d) => d.why));
     expect(REASONS.filter((r) => !used.has(r.why)).map((r) => r.why)).toEqual([]);
@@ -179,7 +217,10 @@ function render(differences: readonly Compared[]): string {
     "",
     "| command | directory | what | the original | pi | why |",
     "| --- | --- | --- | --- | --- | --- |",
-    ...differences.map((d) => `| \`${d.name}\` | ${d.fixture} | ${d.field} | ${cell(d.reference)} | ${cell(d.pi)} | ${d.why ?? "(no reason)"} |`),
+    ...differences.map(
+      (d) =>
+        `| \`${d.name}\` | ${d.fixture} | ${d.field} | ${cell(d.reference)} | ${cell(d.pi)} | ${d.why ?? "(no reason)"} |`,
+    ),
     "",
   ];
   return lines.join("\n");

@@ -39,8 +39,17 @@ async function recording(fake: ConformanceFake, action: () => Promise<unknown>):
 }
 
 /** One step of the reference's own code, answering its prompts as a person would; resolves with how it ended. */
-async function reference(scenario: Scenario, fake: ConformanceFake, job: Record<string, unknown>, signIn: SignIn = scenario.signIn): Promise<string> {
-  const proc = spawnDriver({ provider: scenario.provider, ...job }, { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home }, scenario.rewrites(fake));
+async function reference(
+  scenario: Scenario,
+  fake: ConformanceFake,
+  job: Record<string, unknown>,
+  signIn: SignIn = scenario.signIn,
+): Promise<string> {
+  const proc = spawnDriver(
+    { provider: scenario.provider, ...job },
+    { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
+    scenario.rewrites(fake),
+  );
   const timer = setTimeout(() => proc.kill("SIGKILL"), STEP_DEADLINE_MS);
   const reader = proc.stdout.getReader();
   const decoder = new TextDecoder();
@@ -93,9 +102,16 @@ function rewritten(url: string, rewrites: Record<string, string>): string {
 }
 
 /** pi's sign-in through the compiled binary, completed the same way. */
-async function piSignIn(scenario: Scenario, fake: ConformanceFake, box: Sandbox, signIn: SignIn = scenario.signIn, args: string[] = scenario.piLogin): Promise<number> {
+async function piSignIn(
+  scenario: Scenario,
+  fake: ConformanceFake,
+  box: Sandbox,
+  signIn: SignIn = scenario.signIn,
+  args: string[] = scenario.piLogin,
+): Promise<number> {
   const env = scenario.piEnv(fake);
-  if (signIn.kind === "paste") return (await loginThroughStdin(box, env, (url) => signIn.answer(fake, url), { args })).code;
+  if (signIn.kind === "paste")
+    return (await loginThroughStdin(box, env, (url) => signIn.answer(fake, url), { args })).code;
   const proc = box.spawn(args, env);
   const shown = signIn.kind === "device" ? /^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m : /^(https?:\/\/\S+)$/m;
   const seen = await readUntil(proc.stderr, shown);
@@ -121,7 +137,11 @@ for (const scenario of SCENARIOS) {
     });
     afterAll(() => fake.stop());
 
-    const step = (name: string, run: () => Promise<{ reference: RecordedRequest[]; pi: RecordedRequest[]; outcome: string }>, piSends = true) =>
+    const step = (
+      name: string,
+      run: () => Promise<{ reference: RecordedRequest[]; pi: RecordedRequest[]; outcome: string }>,
+      piSends = true,
+    ) =>
       test(`${name}: every field pi sends is the reference's, or a listed difference`, async () => {
         box = new Sandbox();
         try {
@@ -147,41 +167,57 @@ for (const scenario of SCENARIOS) {
       });
 
     const signInSteps = async (_name: string, signIn: SignIn, piLogin: string[], referenceMethod?: string) => {
-        let outcome = "";
-        const ref = await recording(fake, async () => {
-          outcome = await reference(scenario, fake, { step: "login", ...(referenceMethod ? { method: referenceMethod } : {}) }, signIn);
-        });
-        let code = -1;
-        const pi = await recording(fake, async () => {
-          code = await piSignIn(scenario, fake, box, signIn, piLogin);
-        });
-        expect(code).toBe(0);
-        return { reference: ref, pi, outcome };
+      let outcome = "";
+      const ref = await recording(fake, async () => {
+        outcome = await reference(
+          scenario,
+          fake,
+          { step: "login", ...(referenceMethod ? { method: referenceMethod } : {}) },
+          signIn,
+        );
+      });
+      let code = -1;
+      const pi = await recording(fake, async () => {
+        code = await piSignIn(scenario, fake, box, signIn, piLogin);
+      });
+      expect(code).toBe(0);
+      return { reference: ref, pi, outcome };
     };
 
     signInStep("sign-in", scenario.signIn, scenario.piLogin, scenario.referenceMethod);
-    if (scenario.browser) signInStep("browser sign-in", { kind: "browser" }, scenario.browser.piLogin, scenario.browser.referenceMethod);
+    if (scenario.browser)
+      signInStep("browser sign-in", { kind: "browser" }, scenario.browser.piLogin, scenario.browser.referenceMethod);
 
-    step("refresh", async () => {
-      let outcome = "";
-      const ref = await recording(fake, async () => {
-        outcome = await reference(scenario, fake, { step: "refresh", credential: scenario.login(fake, -1000) });
-      });
-      box.writeStore({ [scenario.provider]: scenario.login(fake, -1000) });
-      const pi = await recording(fake, async () => {
-        const r = await box.run(["token", scenario.provider], { env: scenario.piEnv(fake) });
-        expect(r.code).toBe(0);
-      });
-      return { reference: ref, pi, outcome };
-      // A login that never expires (OpenRouter's key) is not renewed by either program: nothing sent is the agreement.
-    }, false);
+    step(
+      "refresh",
+      async () => {
+        let outcome = "";
+        const ref = await recording(fake, async () => {
+          outcome = await reference(scenario, fake, { step: "refresh", credential: scenario.login(fake, -1000) });
+        });
+        box.writeStore({ [scenario.provider]: scenario.login(fake, -1000) });
+        const pi = await recording(fake, async () => {
+          const r = await box.run(["token", scenario.provider], { env: scenario.piEnv(fake) });
+          expect(r.code).toBe(0);
+        });
+        return { reference: ref, pi, outcome };
+        // A login that never expires (OpenRouter's key) is not renewed by either program: nothing sent is the agreement.
+      },
+      false,
+    );
 
     /** One chat of both programs from the same kind of login: `piArgs` before the message(s), `job` the reference's same request. */
     const chat = (
       name: string,
       piArgs: string[],
       job: Record<string, unknown>,
-      options: { model?: string; login?: () => Record<string, unknown>; piLogin?: () => Record<string, unknown>; piEnv?: () => Record<string, string>; turns?: string[] } = {},
+      options: {
+        model?: string;
+        login?: () => Record<string, unknown>;
+        piLogin?: () => Record<string, unknown>;
+        piEnv?: () => Record<string, string>;
+        turns?: string[];
+      } = {},
     ) =>
       step(name, async () => {
         const model = options.model ?? scenario.model;
@@ -189,11 +225,21 @@ for (const scenario of SCENARIOS) {
         const [question, followUp] = options.turns ?? ["hi"];
         let outcome = "";
         const ref = await recording(fake, async () => {
-          outcome = await reference(scenario, fake, { step: "chat", credential: login(), model, question, ...(followUp ? { followUp } : {}), ...job });
+          outcome = await reference(scenario, fake, {
+            step: "chat",
+            credential: login(),
+            model,
+            question,
+            ...(followUp ? { followUp } : {}),
+            ...job,
+          });
         });
         box.writeStore({ [scenario.provider]: (options.piLogin ?? login)() });
         const pi = await recording(fake, async () => {
-          const r = await box.run(["-p", "--model", `${scenario.provider}/${model}`, ...piArgs, ...(options.turns ?? ["hi"])], { env: options.piEnv ? options.piEnv() : scenario.piEnv(fake) });
+          const r = await box.run(
+            ["-p", "--model", `${scenario.provider}/${model}`, ...piArgs, ...(options.turns ?? ["hi"])],
+            { env: options.piEnv ? options.piEnv() : scenario.piEnv(fake) },
+          );
           expect(r.stderr).toBe("");
           expect(r.code).toBe(0);
         });
@@ -210,7 +256,13 @@ for (const scenario of SCENARIOS) {
     }
     for (const model of scenario.otherModels ?? []) chat(`chat with ${model}`, [], {}, { model });
     const host = scenario.hostFromToken;
-    if (host) chat("chat on the host the token names", [], {}, { piLogin: () => host.login(fake, HOUR), piEnv: () => host.piEnv(fake) });
+    if (host)
+      chat(
+        "chat on the host the token names",
+        [],
+        {},
+        { piLogin: () => host.login(fake, HOUR), piEnv: () => host.piEnv(fake) },
+      );
 
     // What the reference never sends: pi's revocation and usage call, each against the fake
     // that refuses what the provider refuses, listed so that what pi adds is visible.
@@ -239,7 +291,12 @@ describe("the differences", () => {
     const unexplained = explained.filter((d) => d.reason === undefined);
     const doc = renderDifferences(explained, outcomes);
     if (process.env.PI_WRITE_WIRE_DIFFERENCES === "1" && unexplained.length === 0) writeFileSync(DOC, doc);
-    expect(unexplained.map((d) => `${d.provider} ${d.step} ${d.request} ${d.where}: reference ${d.reference ?? "(none)"} / pi ${d.pi ?? "(none)"}`)).toEqual([]);
+    expect(
+      unexplained.map(
+        (d) =>
+          `${d.provider} ${d.step} ${d.request} ${d.where}: reference ${d.reference ?? "(none)"} / pi ${d.pi ?? "(none)"}`,
+      ),
+    ).toEqual([]);
     // A reason that explains nothing is a claim about the programs that no longer holds.
     expect(unusedReasons(explained)).toEqual([]);
     const committed = (() => {

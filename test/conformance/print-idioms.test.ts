@@ -37,7 +37,8 @@ async function both(args: string[], stdin?: string) {
   return { theirs, mine, sentByThem, sentByMe };
 }
 /** What the conversation said, turn by turn, as text. */
-const said = (bodies: Record<string, unknown>[]) => bodies.map((b) => plainMessages(b.messages).map((m) => `${m.role}: ${m.content}`));
+const said = (bodies: Record<string, unknown>[]) =>
+  bodies.map((b) => plainMessages(b.messages).map((m) => `${m.role}: ${m.content}`));
 
 describe("print mode, as the original and pi do it", () => {
   test("-p with --no-session: the same answer on stdout, the same question sent", async () => {
@@ -60,7 +61,9 @@ describe("print mode, as the original and pi do it", () => {
     const { theirs, mine, sentByThem, sentByMe } = await both(["-p", ...MODEL, `@${notes}`, "Summarize this."]);
     expect(mine.stdout).toBe(theirs.stdout);
     expect(said(sentByMe)).toEqual(said(sentByThem));
-    expect(said(sentByMe)[0]![0]).toBe(`user: <file name="${notes}">\nPKCE binds the code to the client.\n\n</file>\nSummarize this.`);
+    expect(said(sentByMe)[0]![0]).toBe(
+      `user: <file name="${notes}">\nPKCE binds the code to the client.\n\n</file>\nSummarize this.`,
+    );
   }, 60_000);
 
   test("several quoted messages are sent in turn; the last answer is printed", async () => {
@@ -78,10 +81,23 @@ describe("print mode, as the original and pi do it", () => {
         .split("\n")
         .map((l) => JSON.parse(l))
         .filter((e) => e.type !== "session" && e.message?.role !== "system")
-        .map((e) => (e.type === "message_update" ? `update:${e.assistantMessageEvent.type}` : e.message ? `${e.type}:${e.message.role}` : e.type));
-    const dedupe = (list: string[]) => list.filter((k, i) => k !== "update:text_delta" || list[i - 1] !== "update:text_delta");
+        .map((e) =>
+          e.type === "message_update"
+            ? `update:${e.assistantMessageEvent.type}`
+            : e.message
+              ? `${e.type}:${e.message.role}`
+              : e.type,
+        );
+    const dedupe = (list: string[]) =>
+      list.filter((k, i) => k !== "update:text_delta" || list[i - 1] !== "update:text_delta");
     expect(dedupe(kinds(mine.stdout))).toEqual(dedupe(kinds(theirs.stdout)));
-    const last = (stdout: string) => JSON.parse(stdout.trim().split("\n").find((l) => l.includes('"turn_end"'))!).message.content;
+    const last = (stdout: string) =>
+      JSON.parse(
+        stdout
+          .trim()
+          .split("\n")
+          .find((l) => l.includes('"turn_end"'))!,
+      ).message.content;
     expect(last(mine.stdout)).toEqual(last(theirs.stdout));
   }, 60_000);
 });

@@ -29,8 +29,10 @@ function honestUserAgent(d: Difference): string | undefined {
   const ref = d.reference ?? "";
   const own = "pi names itself (`User-Agent: pi/<version>`)";
   if (/^(Bun|node|undici)\b/i.test(ref)) return `${own}; the reference's sign-in calls send its runtime's default`;
-  if (ref.startsWith("pi/")) return "both name pi; the reference adds its platform and runtime, pi sends its name and version alone";
-  if (ref.startsWith("GitHubCopilotChat/")) return `${own}; the reference borrows the VS Code Copilot Chat extension's; the editor headers, which GitHub requires, name the integration the person authorised (protocols.md)`;
+  if (ref.startsWith("pi/"))
+    return "both name pi; the reference adds its platform and runtime, pi sends its name and version alone";
+  if (ref.startsWith("GitHubCopilotChat/"))
+    return `${own}; the reference borrows the VS Code Copilot Chat extension's; the editor headers, which GitHub requires, name the integration the person authorised (protocols.md)`;
   if (ref.startsWith("claude-cli/")) return `${own}; the reference borrows Claude Code's, as part of posing as it`;
   return undefined;
 }
@@ -72,16 +74,37 @@ const REASONS: Reason[] = [
     why: "pi asks the gateway for its catalog right after sign-in, since a gateway's models are known only from it; the reference asks when it next refreshes its model list",
   },
   // The SDKs the reference uses.
-  { provider: "*", step: "chat", request: ANY, where: /^header\.x-stainless-/, why: "telemetry headers of the vendor SDKs the reference is built on; pi uses no SDK" },
-  { provider: "*", step: "chat", request: ANY, where: /^query\.beta$/, why: "the Anthropic SDK's beta endpoint (`?beta=true`); pi calls `/v1/messages` with the beta header alone" },
+  {
+    provider: "*",
+    step: "chat",
+    request: ANY,
+    where: /^header\.x-stainless-/,
+    why: "telemetry headers of the vendor SDKs the reference is built on; pi uses no SDK",
+  },
+  {
+    provider: "*",
+    step: "chat",
+    request: ANY,
+    where: /^query\.beta$/,
+    why: "the Anthropic SDK's beta endpoint (`?beta=true`); pi calls `/v1/messages` with the beta header alone",
+  },
   {
     provider: "*",
     step: "chat",
     request: ANY,
     where: /^header\.accept$/,
-    why: (d) => (d.pi === "text/event-stream" ? "pi asks for the event stream it reads (`text/event-stream`); the SDK sends its default `application/json` although it streams" : undefined),
+    why: (d) =>
+      d.pi === "text/event-stream"
+        ? "pi asks for the event stream it reads (`text/event-stream`); the SDK sends its default `application/json` although it streams"
+        : undefined,
   },
-  { provider: "*", step: "*", request: /\/(oauth|api\/accounts)\//, where: /^header\.accept$/, why: "pi asks for the JSON it reads (`Accept: application/json`); the reference's fetch sends the default `*/*`" },
+  {
+    provider: "*",
+    step: "*",
+    request: /\/(oauth|api\/accounts)\//,
+    where: /^header\.accept$/,
+    why: "pi asks for the JSON it reads (`Accept: application/json`); the reference's fetch sends the default `*/*`",
+  },
   // What the conversation carries.
   {
     provider: "anthropic",
@@ -90,9 +113,27 @@ const REASONS: Reason[] = [
     where: /^json\.(messages\[\d\]\.|thinking\.|output_config\.)/,
     why: "the reference thinks at its default level when none is asked for (adaptive thinking with an effort, one as a mid-conversation system message); pi sends a thinking level only when one is asked for (--thinking, model:level, settings.json), so the model's own default applies",
   },
-  { provider: "*", step: "chat", request: /\/responses$/, where: /^json\.include\[0\]$/, why: "the reference keeps encrypted reasoning between turns for its tool loop; pi keeps no reasoning state, so it does not ask for it" },
-  { provider: "*", step: "chat", request: /\/responses$/, where: /^json\.(parallel_tool_calls|tool_choice)$/, why: "the reference's tool-loop settings; pi sends no tools" },
-  { provider: "openai-codex", step: "chat", request: /\/codex\/responses$/, where: /^json\.text\.verbosity$/, why: "the reference asks for terse answers; pi leaves the model's default" },
+  {
+    provider: "*",
+    step: "chat",
+    request: /\/responses$/,
+    where: /^json\.include\[0\]$/,
+    why: "the reference keeps encrypted reasoning between turns for its tool loop; pi keeps no reasoning state, so it does not ask for it",
+  },
+  {
+    provider: "*",
+    step: "chat",
+    request: /\/responses$/,
+    where: /^json\.(parallel_tool_calls|tool_choice)$/,
+    why: "the reference's tool-loop settings; pi sends no tools",
+  },
+  {
+    provider: "openai-codex",
+    step: "chat",
+    request: /\/codex\/responses$/,
+    where: /^json\.text\.verbosity$/,
+    why: "the reference asks for terse answers; pi leaves the model's default",
+  },
   {
     provider: "openai-codex",
     step: "chat",
@@ -100,7 +141,13 @@ const REASONS: Reason[] = [
     where: /^json\.instructions$/,
     why: 'the endpoint refuses a request without instructions (400 "Instructions are required", which the reference gets here); pi sends --system, or its own one-line description of itself',
   },
-  { provider: "openai-codex", step: "chat", request: /\/codex\/responses$/, where: /^header\.content-encoding$/, why: "the reference compresses the body with zstd; pi sends plain JSON, which the endpoint takes too" },
+  {
+    provider: "openai-codex",
+    step: "chat",
+    request: /\/codex\/responses$/,
+    where: /^header\.content-encoding$/,
+    why: "the reference compresses the body with zstd; pi sends plain JSON, which the endpoint takes too",
+  },
   {
     provider: "anthropic",
     step: "chat with a system prompt",
@@ -162,14 +209,20 @@ const REASONS: Reason[] = [
     step: "logout",
     request: ANY,
     where: /^request$/,
-    why: (d) => (d.reference === undefined ? "pi withdraws the login at the provider; the reference only deletes it, leaving the token valid" : undefined),
+    why: (d) =>
+      d.reference === undefined
+        ? "pi withdraws the login at the provider; the reference only deletes it, leaving the token valid"
+        : undefined,
   },
   {
     provider: "*",
     step: "usage",
     request: ANY,
     where: /^request$/,
-    why: (d) => (d.reference === undefined ? "`pi usage` asks the provider's usage endpoint (usage-endpoints.md); the reference has no usage command" : undefined),
+    why: (d) =>
+      d.reference === undefined
+        ? "`pi usage` asks the provider's usage endpoint (usage-endpoints.md); the reference has no usage command"
+        : undefined,
   },
   // Sign-in and refresh.
   {
@@ -179,15 +232,33 @@ const REASONS: Reason[] = [
     where: /^request$/,
     why: "the reference lists the account's models at every sign-in and refresh (so a listing outage fails its refresh) and turns unconfigured ones on; pi lists them on `pi models --refresh` and turns a model on once, when it is first used",
   },
-  { provider: "github-copilot", step: "sign-in", request: /^GET \/user$/, where: /^request$/, why: "pi asks GitHub which account signed in, so `pi status` can name it" },
+  {
+    provider: "github-copilot",
+    step: "sign-in",
+    request: /^GET \/user$/,
+    where: /^request$/,
+    why: "pi asks GitHub which account signed in, so `pi status` can name it",
+  },
 ];
 
 export type Explained = Difference & { reason?: string; reasonIndex?: number };
 
 export function explain(d: Difference): Explained {
   for (const [index, r] of REASONS.entries()) {
-    const kind = d.step.endsWith("sign-in") ? "sign-in" : ["refresh", "logout", "usage"].includes(d.step) ? d.step : "chat";
-    if (!((r.provider === "*" || r.provider === d.provider) && (r.step === "*" || r.step === kind || r.step === d.step) && r.request.test(d.request) && r.where.test(d.where))) continue;
+    const kind = d.step.endsWith("sign-in")
+      ? "sign-in"
+      : ["refresh", "logout", "usage"].includes(d.step)
+        ? d.step
+        : "chat";
+    if (
+      !(
+        (r.provider === "*" || r.provider === d.provider) &&
+        (r.step === "*" || r.step === kind || r.step === d.step) &&
+        r.request.test(d.request) &&
+        r.where.test(d.where)
+      )
+    )
+      continue;
     const why = typeof r.why === "string" ? r.why : r.why(d);
     if (why !== undefined) return { ...d, reason: why, reasonIndex: index };
   }
@@ -207,7 +278,10 @@ export function cell(value: string | undefined, limit = 400): string {
   return `\`${whole.replace(/\|/g, "\\|").replace(/`/g, "'")}\``;
 }
 
-export function renderDifferences(differences: Explained[], outcomes: { provider: string; step: string; reference: string }[]): string {
+export function renderDifferences(
+  differences: Explained[],
+  outcomes: { provider: string; step: string; reference: string }[],
+): string {
   const lines = [
     "# How pi's requests differ from the reference program's",
     "",
@@ -229,14 +303,22 @@ export function renderDifferences(differences: Explained[], outcomes: { provider
     lines.push(`## ${provider}`, "");
     for (const o of outcomes.filter((x) => x.provider === provider)) {
       const rows = differences.filter((d) => d.provider === provider && d.step === o.step);
-      const said = o.reference === "ok" ? "The reference's own request went through." : o.reference.startsWith("none: ") ? `Only pi sends this: ${o.reference.slice(6)}.` : `The reference's own request ended: ${o.reference}.`;
+      const said =
+        o.reference === "ok"
+          ? "The reference's own request went through."
+          : o.reference.startsWith("none: ")
+            ? `Only pi sends this: ${o.reference.slice(6)}.`
+            : `The reference's own request ended: ${o.reference}.`;
       lines.push(`### ${o.step}`, "", said, "");
       if (rows.length === 0) {
         lines.push("No difference.", "");
         continue;
       }
       lines.push("| request | field | reference | pi | why |", "| --- | --- | --- | --- | --- |");
-      for (const d of rows) lines.push(`| \`${d.request}\` | \`${d.where}\` | ${cell(d.reference)} | ${cell(d.pi)} | ${d.reason ?? "(no reason)"} |`);
+      for (const d of rows)
+        lines.push(
+          `| \`${d.request}\` | \`${d.where}\` | ${cell(d.reference)} | ${cell(d.pi)} | ${d.reason ?? "(no reason)"} |`,
+        );
       lines.push("");
     }
   }

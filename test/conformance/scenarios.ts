@@ -50,7 +50,10 @@ export interface Scenario {
    * pi finding the API host the credential names (Copilot's `proxy-ep`) rather than an
    * endpoint variable: its environment and login for that chat. The reference's login is the usual one.
    */
-  hostFromToken?: { piEnv(fake: ConformanceFake): Record<string, string>; login(fake: ConformanceFake, expiresInMs: number): Record<string, unknown> };
+  hostFromToken?: {
+    piEnv(fake: ConformanceFake): Record<string, string>;
+    login(fake: ConformanceFake, expiresInMs: number): Record<string, unknown>;
+  };
   /** A browser sign-in too, where the usual one is another kind. */
   browser?: { piLogin: string[]; referenceMethod?: string };
   /** Models of other wire formats the provider serves, each chatted with too. */
@@ -87,7 +90,10 @@ export const SCENARIOS: readonly Scenario[] = [
       return fake;
     },
     piEnv: (fake) => (fake as FakeAnthropic).env(),
-    rewrites: (fake) => ({ "https://platform.claude.com/v1/oauth/token": (fake as FakeAnthropic).tokenUrl, "https://api.anthropic.com": fake.url }),
+    rewrites: (fake) => ({
+      "https://platform.claude.com/v1/oauth/token": (fake as FakeAnthropic).tokenUrl,
+      "https://api.anthropic.com": fake.url,
+    }),
     piLogin: ["login", "anthropic", "--method", "copy-code"],
     referenceMethod: "copy_code",
     signIn: {
@@ -124,7 +130,13 @@ export const SCENARIOS: readonly Scenario[] = [
     signIn: { kind: "device", enter: (fake, code) => (fake as FakeOpenAI).enterCode(code) },
     login: (fake, inMs) => {
       const tokens = (fake as FakeOpenAI).issueFamily();
-      return { type: "oauth", access: tokens.access, refresh: tokens.refresh, expires: Date.now() + inMs, accountId: tokens.accountId };
+      return {
+        type: "oauth",
+        access: tokens.access,
+        refresh: tokens.refresh,
+        expires: Date.now() + inMs,
+        accountId: tokens.accountId,
+      };
     },
     model: "gpt-6.2-sol",
     capsOutput: false,
@@ -156,7 +168,11 @@ export const SCENARIOS: readonly Scenario[] = [
       return fake;
     },
     piEnv: (fake) => ({ ...(fake as FakeGitHub).env(), PI_COPILOT_API_URL: fake.url }),
-    rewrites: (fake) => ({ "https://github.com": fake.url, "https://api.github.com": fake.url, "https://api.individual.githubcopilot.com": fake.url }),
+    rewrites: (fake) => ({
+      "https://github.com": fake.url,
+      "https://api.github.com": fake.url,
+      "https://api.individual.githubcopilot.com": fake.url,
+    }),
     piLogin: ["login", "github-copilot"],
     signIn: { kind: "device", enter: (fake, code) => (fake as FakeGitHub).enterCode(code) },
     login: (fake, inMs) => {
@@ -194,7 +210,12 @@ export const SCENARIOS: readonly Scenario[] = [
     piLogin: ["login", "openrouter"],
     signIn: { kind: "browser" },
     // The reference's own shape for an OpenRouter login: a key that never expires, no refresh token.
-    login: (fake) => ({ type: "oauth", refresh: "", access: (fake as FakeOpenRouter).issueKey(), expires: Number.MAX_SAFE_INTEGER }),
+    login: (fake) => ({
+      type: "oauth",
+      refresh: "",
+      access: (fake as FakeOpenRouter).issueKey(),
+      expires: Number.MAX_SAFE_INTEGER,
+    }),
     model: "moonshotai/kimi-k2.7-code",
   },
   {

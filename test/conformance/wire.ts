@@ -7,7 +7,14 @@
 import type { RecordedRequest } from "../fakes/record.ts";
 
 /** Headers that belong to the transport, not to what a program chooses to send. */
-const TRANSPORT_HEADERS = new Set(["host", "connection", "content-length", "accept-encoding", "transfer-encoding", "keep-alive"]);
+const TRANSPORT_HEADERS = new Set([
+  "host",
+  "connection",
+  "content-length",
+  "accept-encoding",
+  "transfer-encoding",
+  "keep-alive",
+]);
 
 /** Fields whose values are secrets or random on every run: compared by presence only. */
 const VOLATILE = new Set([
@@ -90,7 +97,12 @@ export interface Difference {
 }
 
 /** Every field that differs between the two programs' requests of one step, requests paired by method and path. */
-export function compare(provider: string, step: string, reference: RecordedRequest[], pi: RecordedRequest[]): Difference[] {
+export function compare(
+  provider: string,
+  step: string,
+  reference: RecordedRequest[],
+  pi: RecordedRequest[],
+): Difference[] {
   const differences: Difference[] = [];
   const key = (r: RecordedRequest) => `${r.method} ${r.path}`;
   const grouped = (list: RecordedRequest[]) => {
@@ -106,13 +118,21 @@ export function compare(provider: string, step: string, reference: RecordedReque
     // Polls repeat as often as timing makes them: the first of each is compared, and one
     // side sending a request the other never sends is a difference.
     if (a.length === 0 || b.length === 0) {
-      differences.push({ provider, step, request, where: "request", reference: a.length ? "sent" : undefined, pi: b.length ? "sent" : undefined });
+      differences.push({
+        provider,
+        step,
+        request,
+        where: "request",
+        reference: a.length ? "sent" : undefined,
+        pi: b.length ? "sent" : undefined,
+      });
       continue;
     }
     const fa = fieldsOf(a[0]!);
     const fb = fieldsOf(b[0]!);
     for (const where of [...new Set([...fa.keys(), ...fb.keys()])].sort()) {
-      if (fa.get(where) !== fb.get(where)) differences.push({ provider, step, request, where, reference: fa.get(where), pi: fb.get(where) });
+      if (fa.get(where) !== fb.get(where))
+        differences.push({ provider, step, request, where, reference: fa.get(where), pi: fb.get(where) });
     }
   }
   return differences;

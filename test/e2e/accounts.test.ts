@@ -11,7 +11,11 @@ import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
  */
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 beforeEach(() => {
   // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
   fake.subscriptionPolicy = "extra-usage";
@@ -27,10 +31,14 @@ describe("accounts", () => {
     const first = await loginThroughStdin(box, fake.env(), approve);
     expect(first.code).toBe(0);
     const personal = box.readStore().anthropic;
-    const second = await loginThroughStdin(box, fake.env(), approve, { args: ["login", "anthropic", "--account", "work"] });
+    const second = await loginThroughStdin(box, fake.env(), approve, {
+      args: ["login", "anthropic", "--account", "work"],
+    });
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('Logged in to Anthropic (Claude Pro/Max) as account "work".');
-    expect(second.stdout).toContain('"default" is kept beside it; `pi switch anthropic default` makes it active again.');
+    expect(second.stdout).toContain(
+      '"default" is kept beside it; `pi switch anthropic default` makes it active again.',
+    );
     const data = box.readStore();
     expect(data["anthropic@default"]).toEqual(personal);
     expect(data.anthropic.account).toBe("work");
@@ -41,7 +49,10 @@ describe("accounts", () => {
   test("pi token, pi -p and pi status take --account; without it they use the active account", async () => {
     const work = storedLogin(fake.issueFamily(), 3600_000);
     const home = storedLogin(fake.issueFamily(), 3600_000);
-    box.writeStore({ anthropic: { ...work, account: "work", email: "ada@work.example" }, "anthropic@home": { ...home, email: "ada@home.example" } });
+    box.writeStore({
+      anthropic: { ...work, account: "work", email: "ada@work.example" },
+      "anthropic@home": { ...home, email: "ada@home.example" },
+    });
     const active = await box.run(["token"], { env: fake.env() });
     expect(active.stdout).toBe(`${work.access}\n`);
     const other = await box.run(["token", "anthropic", "--account", "home"], { env: fake.env() });
@@ -55,12 +66,16 @@ describe("accounts", () => {
     expect(req!.headers.authorization).toBe(`Bearer ${home.access}`);
 
     const status = await box.run(["status", "anthropic"], { env: fake.env() });
-    expect(status.stdout).toContain("accounts: work (ada@work.example) [active], home (ada@home.example) — `pi switch anthropic` changes the active one");
+    expect(status.stdout).toContain(
+      "accounts: work (ada@work.example) [active], home (ada@home.example) — `pi switch anthropic` changes the active one",
+    );
     const homeStatus = await box.run(["status", "anthropic", "--account", "home"], { env: fake.env() });
     expect(homeStatus.stdout).toContain('Anthropic (Claude Pro/Max) (anthropic) — account "home"');
     // The accounts as stored, whichever one is shown: the active one is still work.
     expect(homeStatus.stdout).toContain("accounts: work (ada@work.example) [active], home (ada@home.example) —");
-    const homeJson = JSON.parse((await box.run(["status", "anthropic", "--account", "home", "--json"], { env: fake.env() })).stdout);
+    const homeJson = JSON.parse(
+      (await box.run(["status", "anthropic", "--account", "home", "--json"], { env: fake.env() })).stdout,
+    );
     expect(homeJson.providers[0].account).toBe("home");
     expect(homeJson.providers[0].accounts).toEqual([
       { name: "work", active: true, identity: "ada@work.example" },
@@ -73,11 +88,14 @@ describe("accounts", () => {
     ]);
   });
 
-  test("with no active account, pi login keeps the inactive \"default\" of another identity and stores the new one beside it (issue 34, point 15)", async () => {
+  test('with no active account, pi login keeps the inactive "default" of another identity and stores the new one beside it (issue 34, point 15)', async () => {
     const old = { ...storedLogin(fake.issueFamily(), 3600_000), email: "ada@home.example" };
     box.writeStore({ "anthropic@default": old });
     fake.apiKeys.add("sk-ant-api03-fifteen-0123456789abcdefghijklmnop");
-    const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: "sk-ant-api03-fifteen-0123456789abcdefghijklmnop\n" });
+    const r = await box.run(["login", "anthropic", "--with-token"], {
+      env: fake.env(),
+      stdin: "sk-ant-api03-fifteen-0123456789abcdefghijklmnop\n",
+    });
     expect(r.code).toBe(0);
     expect(fake.revocations).toBe(0);
     const data = box.readStore();
@@ -104,7 +122,9 @@ describe("accounts", () => {
     const work = storedLogin(fake.issueFamily(), 3600_000);
     const home = storedLogin(fake.issueFamily(), -1000);
     box.writeStore({ anthropic: { ...work, account: "work" }, "anthropic@home": home });
-    const results = await Promise.all(Array.from({ length: 10 }, () => box.run(["token", "anthropic", "--account", "home"], { env: fake.env() })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => box.run(["token", "anthropic", "--account", "home"], { env: fake.env() })),
+    );
     const data = box.readStore();
     expect(results.filter((r) => r.code !== 0)).toEqual([]);
     expect(new Set(results.map((r) => r.stdout))).toEqual(new Set([`${data["anthropic@home"].access}\n`]));
@@ -131,7 +151,9 @@ describe("accounts", () => {
     const work = storedLogin(fake.issueFamily(), 3600_000);
     box.writeStore({ "anthropic@work": { ...work, email: "ada@work.example" } });
     const status = await box.run(["status", "anthropic"], { env: fake.env() });
-    expect(status.stdout).toContain("accounts: work (ada@work.example) — none is active: `pi switch anthropic` makes it active");
+    expect(status.stdout).toContain(
+      "accounts: work (ada@work.example) — none is active: `pi switch anthropic` makes it active",
+    );
     const s = await box.run(["switch", "anthropic"], { env: fake.env() });
     expect(s.code).toBe(0);
     expect(s.stdout).toContain('"work" is now the active account');
@@ -143,22 +165,34 @@ describe("accounts", () => {
     const before = box.readStore();
     const r = await box.run(["switch", "anthropic", "nope"], { env: fake.env() });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('no Anthropic (Claude Pro/Max) account "nope" (there are: default); run `pi login anthropic --account nope`');
+    expect(r.stderr).toContain(
+      'no Anthropic (Claude Pro/Max) account "nope" (there are: default); run `pi login anthropic --account nope`',
+    );
     expect(box.readStore()).toEqual(before);
   });
 
   test("pi switch to a name a letter or two off an existing account suggests it, rather than a new sign-in (issue 34, point 18)", async () => {
-    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000), "anthropic@work": storedLogin(fake.issueFamily(), 3600_000) });
+    box.writeStore({
+      anthropic: storedLogin(fake.issueFamily(), 3600_000),
+      "anthropic@work": storedLogin(fake.issueFamily(), 3600_000),
+    });
     const before = box.readStore();
     const r = await box.run(["switch", "anthropic", "wrok"], { env: fake.env() });
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain('no Anthropic (Claude Pro/Max) account "wrok"; did you mean "work"? (there are: default, work)');
+    expect(r.stderr).toContain(
+      'no Anthropic (Claude Pro/Max) account "wrok"; did you mean "work"? (there are: default, work)',
+    );
     expect(r.stderr).not.toContain("--account wrok");
     expect(box.readStore()).toEqual(before);
   });
 
   test("a dead login's error names the other account to switch to (issue 34, point 18)", async () => {
-    const dead = { type: "oauth", access: "sk-ant-oat01-dead-0123456789abcdef", refresh: "sk-ant-ort01-dead-0123456789abcdef", expires: Date.now() - 1000 };
+    const dead = {
+      type: "oauth",
+      access: "sk-ant-oat01-dead-0123456789abcdef",
+      refresh: "sk-ant-ort01-dead-0123456789abcdef",
+      expires: Date.now() - 1000,
+    };
     box.writeStore({ anthropic: dead, "anthropic@work": storedLogin(fake.issueFamily(), 3600_000) });
     const r = await box.run(["token", "anthropic"], { env: fake.env() });
     expect(r.code).toBe(4);

@@ -1,5 +1,16 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +23,10 @@ import { PI_BIN, Sandbox, storedLogin, until } from "../helpers/pi.ts";
  * The far side is that user, with a HOME of its own that holds no login.
  */
 const SSHD = ["/usr/sbin/sshd", "/usr/bin/sshd"].find((p) => statSync(p, { throwIfNoEntry: false }));
-const canRun = process.getuid?.() === 0 && SSHD !== undefined && Bun.spawnSync(["sh", "-c", "command -v ssh && command -v useradd"]).success;
+const canRun =
+  process.getuid?.() === 0 &&
+  SSHD !== undefined &&
+  Bun.spawnSync(["sh", "-c", "command -v ssh && command -v useradd"]).success;
 setDefaultTimeout(120_000);
 
 let fake: FakeAnthropic;
@@ -36,21 +50,51 @@ async function freePort(): Promise<number> {
 }
 
 function run(argv: string[], env: Record<string, string> = {}) {
-  const r = Bun.spawnSync(argv, { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync(argv, {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
 /** One command as the far user over SSH, with the agent's socket forwarded to `farSock`. */
 async function overSsh(command: string, farSock = join(farHome, "agent.sock")) {
   const argv = [
-    "ssh", "-F", "/dev/null", "-i", join(dir, "id_ed25519"), "-p", String(port),
-    "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
-    "-o", "ExitOnForwardFailure=yes", "-o", "StreamLocalBindUnlink=yes",
-    "-R", `${farSock}:${sock}`, `${user}@127.0.0.1`,
+    "ssh",
+    "-F",
+    "/dev/null",
+    "-i",
+    join(dir, "id_ed25519"),
+    "-p",
+    String(port),
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "LogLevel=ERROR",
+    "-o",
+    "ExitOnForwardFailure=yes",
+    "-o",
+    "StreamLocalBindUnlink=yes",
+    "-R",
+    `${farSock}:${sock}`,
+    `${user}@127.0.0.1`,
     `export HOME='${farHome}' PI_CODING_AGENT_DIR='${farHome}/.pi/agent' PI_AGENT_SOCK='${farSock}' ANTHROPIC_BASE_URL='${fake.url}' NO_COLOR=1; ${command}`,
   ];
-  const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir } });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn(argv, {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir },
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, stdout, stderr };
 }
 
@@ -81,9 +125,18 @@ beforeAll(async () => {
   chmodSync(join(dir, "authorized_keys"), 0o644);
   port = await freePort();
   const config = [
-    `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${join(dir, "host_ed25519")}`, `PidFile ${join(dir, "sshd.pid")}`,
-    `AuthorizedKeysFile ${join(dir, "authorized_keys")}`, "StrictModes no", "UsePAM no", "PasswordAuthentication no",
-    "KbdInteractiveAuthentication no", "PubkeyAuthentication yes", "AllowStreamLocalForwarding yes", "StreamLocalBindUnlink yes",
+    `Port ${port}`,
+    "ListenAddress 127.0.0.1",
+    `HostKey ${join(dir, "host_ed25519")}`,
+    `PidFile ${join(dir, "sshd.pid")}`,
+    `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+    "StrictModes no",
+    "UsePAM no",
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    "PubkeyAuthentication yes",
+    "AllowStreamLocalForwarding yes",
+    "StreamLocalBindUnlink yes",
     `AllowUsers ${user}`,
   ].join("\n");
   writeFileSync(join(dir, "sshd_config"), `${config}\n`);
@@ -98,7 +151,28 @@ beforeAll(async () => {
 });
 
 async function overSshProbe(): Promise<number> {
-  const proc = Bun.spawn(["ssh", "-F", "/dev/null", "-i", join(dir, "id_ed25519"), "-p", String(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", `${user}@127.0.0.1`, "true"], { stdout: "ignore", stderr: "ignore" });
+  const proc = Bun.spawn(
+    [
+      "ssh",
+      "-F",
+      "/dev/null",
+      "-i",
+      join(dir, "id_ed25519"),
+      "-p",
+      String(port),
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "LogLevel=ERROR",
+      `${user}@127.0.0.1`,
+      "true",
+    ],
+    { stdout: "ignore", stderr: "ignore" },
+  );
   return proc.exited;
 }
 
@@ -117,7 +191,9 @@ afterAll(() => {
 describe.skipIf(!canRun)("the agent forwarded over SSH", () => {
   test("30 far-side pi token (over SSH) and 10 local ones on an expired login: one refresh, no replay, one token", async () => {
     fake.latencyMs = [200, 200];
-    const far = overSsh(`for i in $(seq 30); do '${farPi}' token anthropic > "$HOME/out.$i" 2>"$HOME/err.$i" & done; wait; cat "$HOME"/out.* | sort -u; cat "$HOME"/err.*; rm -f "$HOME"/out.* "$HOME"/err.*`);
+    const far = overSsh(
+      `for i in $(seq 30); do '${farPi}' token anthropic > "$HOME/out.$i" 2>"$HOME/err.$i" & done; wait; cat "$HOME"/out.* | sort -u; cat "$HOME"/err.*; rm -f "$HOME"/out.* "$HOME"/err.*`,
+    );
     const local = Promise.all(Array.from({ length: 10 }, () => home.run(["token", "anthropic"], { env: fake.env() })));
     const [r, locals] = await Promise.all([far, local]);
     fake.latencyMs = [0, 0];

@@ -1,5 +1,15 @@
 import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { processExists } from "../../src/core/process.ts";
@@ -76,9 +86,17 @@ function everyFile(dir: string): string[] {
 
 /** One raw request line on the socket, and the agent's answer. */
 /** `pi agent --confirm` on a tmux terminal, listening at `name` in the home sandbox: its socket, once it is there. */
-async function startConfirming(term: TmuxSession, name: string, size: { width: number; height: number }): Promise<string> {
+async function startConfirming(
+  term: TmuxSession,
+  name: string,
+  size: { width: number; height: number },
+): Promise<string> {
   const sock = join(home.root, name);
-  term.start([PI_BIN, "agent", "--confirm", "--socket", sock], { ...home.baseEnv(), ...fake.env(), TERM: "xterm-256color" }, size);
+  term.start(
+    [PI_BIN, "agent", "--confirm", "--socket", sock],
+    { ...home.baseEnv(), ...fake.env(), TERM: "xterm-256color" },
+    size,
+  );
   await until(() => statSync(sock, { throwIfNoEntry: false }) !== undefined, "the agent's socket");
   return sock;
 }
@@ -86,7 +104,15 @@ async function startConfirming(term: TmuxSession, name: string, size: { width: n
 async function raw(sock: string, line: string): Promise<Record<string, unknown>> {
   let text = "";
   await new Promise<void>((resolve) => {
-    void Bun.connect({ unix: sock, socket: { open: (s) => void s.write(line), data: (_s, d) => void (text += d.toString()), close: () => resolve(), error: () => resolve() } });
+    void Bun.connect({
+      unix: sock,
+      socket: {
+        open: (s) => void s.write(line),
+        data: (_s, d) => void (text += d.toString()),
+        close: () => resolve(),
+        error: () => resolve(),
+      },
+    });
   });
   return JSON.parse(text.split("\n")[0]!);
 }
@@ -130,9 +156,15 @@ describe("the far side uses the agent", () => {
     expect(status.stdout).toContain(`source:   agent (socket ${sock})`);
     expect(status.stdout).toContain("token:    held by the agent, not on this machine");
     const json = JSON.parse((await far.run(["status", "--json"], { env: farEnv(sock) })).stdout);
-    expect(json.providers.find((p: { id: string }) => p.id === "anthropic")).toMatchObject({ usable: true, source: "agent", token: null });
+    expect(json.providers.find((p: { id: string }) => p.id === "anthropic")).toMatchObject({
+      usable: true,
+      source: "agent",
+      token: null,
+    });
     const usage = await far.run(["usage", "--json"], { env: farEnv(sock) });
-    expect(JSON.parse(usage.stdout).providers.map((p: { provider: string; status: string }) => [p.provider, p.status])).toContainEqual(["anthropic", "ok"]);
+    expect(
+      JSON.parse(usage.stdout).providers.map((p: { provider: string; status: string }) => [p.provider, p.status]),
+    ).toContainEqual(["anthropic", "ok"]);
     const store = home.readStore().anthropic;
     // Every request is in the agent's log, with its peer and outcome, and no secret.
     const log = readFileSync(join(sock, "..", "agent.log"), "utf8");
@@ -151,10 +183,14 @@ describe("the far side uses the agent", () => {
     const { sock } = await startAgent(["--providers", "anthropic"]);
     const models = await far.run(["models", "anthropic"], { env: farEnv(sock) });
     expect(models.stdout).toContain("anthropic: usable via agent (OAuth)");
-    const available = JSON.parse((await far.run(["models", "--available", "--json"], { env: farEnv(sock) })).stdout) as { provider: string }[];
+    const available = JSON.parse(
+      (await far.run(["models", "--available", "--json"], { env: farEnv(sock) })).stdout,
+    ) as { provider: string }[];
     expect(new Set(available.map((m) => m.provider))).toEqual(new Set(["anthropic"]));
     far.writeStore({ anthropic: { type: "api_key", key: "sk-ant-api03-far-local-0123456789" } });
-    expect((await far.run(["token", "anthropic"], { env: farEnv(sock) })).stdout).toBe("sk-ant-api03-far-local-0123456789\n");
+    expect((await far.run(["token", "anthropic"], { env: farEnv(sock) })).stdout).toBe(
+      "sk-ant-api03-far-local-0123456789\n",
+    );
     expect((await far.run(["token", "anthropic", "--agent"], { env: farEnv(sock) })).stdout).toBe(`${tokens.access}\n`);
   });
 
@@ -202,7 +238,10 @@ describe("the far side uses the agent", () => {
   test("a refresh token, or the GitHub token behind Copilot, never crosses the socket", async () => {
     const copilot = gh.issueCopilotToken();
     const githubToken = gh.grantGitHubToken();
-    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000), "github-copilot": { type: "oauth", refresh: githubToken, access: copilot.token, expires: Date.now() + 3_600_000 } });
+    home.writeStore({
+      anthropic: storedLogin(fake.issueFamily(), 3_600_000),
+      "github-copilot": { type: "oauth", refresh: githubToken, access: copilot.token, expires: Date.now() + 3_600_000 },
+    });
     const { sock } = await startAgent();
     for (const provider of ["anthropic", "github-copilot"]) {
       const answer = await raw(sock, `${JSON.stringify({ v: 1, op: "token", provider })}\n`);
@@ -217,7 +256,11 @@ describe("the far side uses the agent", () => {
     const tokens = fake.issueFamily();
     home.writeStore({ anthropic: storedLogin(tokens, -1000) });
     // A careless token endpoint that repeats the token it was sent in its error.
-    fake.persistentFault = () => Response.json({ error: "invalid_request", error_description: `refresh_token ${tokens.refresh} is malformed` }, { status: 400 });
+    fake.persistentFault = () =>
+      Response.json(
+        { error: "invalid_request", error_description: `refresh_token ${tokens.refresh} is malformed` },
+        { status: 400 },
+      );
     const { sock } = await startAgent();
     const answer = await raw(sock, `${JSON.stringify({ v: 1, op: "token", provider: "anthropic" })}\n`);
     expect(answer.ok).toBe(false);
@@ -243,21 +286,35 @@ describe("the far side uses the agent", () => {
     expect(Date.now() - started).toBeLessThan(70_000);
   }, 100_000);
 
-  test.skipIf(!isRoot || !Number.isInteger(NOBODY))("a socket another user put where PI_AGENT_SOCK points is never asked: no prompt, no token from it (issue 34, point 3)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pi-shared-tmp-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    chmodSync(dir, 0o1777);
-    const sock = join(dir, "pi-root.sock");
-    let connections = 0;
-    const rogue = Bun.listen({ unix: sock, socket: { open: () => void connections++, data(s) { s.write(`${JSON.stringify({ v: 1, ok: true, credential: { token: "sk-ant-oat01-rogue-token-000000000000", kind: "oauth", expires: null } })}\n`); s.end(); } } });
-    cleanups.push(() => rogue.stop(true));
-    chownSync(sock, NOBODY, NOBODY);
-    const r = await far.run(["token", "anthropic"], { env: farEnv(sock) });
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain("belongs to another user");
-    expect(r.stdout).not.toContain("rogue");
-    expect(connections).toBe(0);
-  });
+  test.skipIf(!isRoot || !Number.isInteger(NOBODY))(
+    "a socket another user put where PI_AGENT_SOCK points is never asked: no prompt, no token from it (issue 34, point 3)",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "pi-shared-tmp-"));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      chmodSync(dir, 0o1777);
+      const sock = join(dir, "pi-root.sock");
+      let connections = 0;
+      const rogue = Bun.listen({
+        unix: sock,
+        socket: {
+          open: () => void connections++,
+          data(s) {
+            s.write(
+              `${JSON.stringify({ v: 1, ok: true, credential: { token: "sk-ant-oat01-rogue-token-000000000000", kind: "oauth", expires: null } })}\n`,
+            );
+            s.end();
+          },
+        },
+      });
+      cleanups.push(() => rogue.stop(true));
+      chownSync(sock, NOBODY, NOBODY);
+      const r = await far.run(["token", "anthropic"], { env: farEnv(sock) });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain("belongs to another user");
+      expect(r.stdout).not.toContain("rogue");
+      expect(connections).toBe(0);
+    },
+  );
 
   test("agent.log lines carry the time, and a flood of requests cannot grow it past its bound (issue 34, points 9 and 18)", async () => {
     const { sock } = await startAgent();
@@ -265,7 +322,11 @@ describe("the far side uses the agent", () => {
     // Each refused request is one line of about 90 bytes: 15000 of them pass the 1 MiB bound.
     const junk = `${JSON.stringify({ v: 1, op: "token", provider: "x".repeat(120) })}\n`;
     for (let round = 0; round < 150; round++) await Promise.all(Array.from({ length: 100 }, () => raw(sock, junk)));
-    await until(() => readFileSync(logPath, "utf8").includes("further lines are dropped"), "the line that says the log is full", 10_000);
+    await until(
+      () => readFileSync(logPath, "utf8").includes("further lines are dropped"),
+      "the line that says the log is full",
+      10_000,
+    );
     const log = readFileSync(logPath, "utf8");
     expect(log.length).toBeLessThan(1024 * 1024 + 4096);
     expect(log.split("\n")[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z pi agent: serving/);
@@ -273,25 +334,31 @@ describe("the far side uses the agent", () => {
     expect((await raw(sock, `${JSON.stringify({ v: 1, op: "status" })}\n`)).ok).toBe(true);
   }, 120_000);
 
-  test.skipIf(!isRoot || !Number.isInteger(NOBODY))("an XDG_RUNTIME_DIR or TMPDIR another user owns (su without -) is not where the agent's directory goes (issue 34, point 5)", async () => {
-    const theirs = mkdtempSync(join(tmpdir(), "pi-their-runtime-"));
-    const theirTmp = mkdtempSync(join(tmpdir(), "pi-their-tmp-"));
-    cleanups.push(() => rmSync(theirs, { recursive: true, force: true }), () => rmSync(theirTmp, { recursive: true, force: true }));
-    for (const dir of [theirs, theirTmp]) {
-      chmodSync(dir, 0o700);
-      chownSync(dir, NOBODY, NOBODY);
-    }
-    const r = await home.run(["agent"], { env: { ...fake.env(), XDG_RUNTIME_DIR: theirs, TMPDIR: theirTmp } });
-    expect(r.code).toBe(0);
-    const sock = /PI_AGENT_SOCK='([^']+)'/.exec(r.stdout)![1]!;
-    started.push(Number(/pi agent pid (\d+)/.exec(r.stdout)![1]));
-    expect(sock.startsWith(theirs)).toBe(false);
-    expect(sock.startsWith(theirTmp)).toBe(false);
-    expect(readdirSync(theirs)).toEqual([]);
-    expect(readdirSync(theirTmp)).toEqual([]);
-    expect(r.stderr).toContain("belongs to another user");
-    expect(statSync(join(sock, "..")).uid).toBe(process.getuid!());
-  });
+  test.skipIf(!isRoot || !Number.isInteger(NOBODY))(
+    "an XDG_RUNTIME_DIR or TMPDIR another user owns (su without -) is not where the agent's directory goes (issue 34, point 5)",
+    async () => {
+      const theirs = mkdtempSync(join(tmpdir(), "pi-their-runtime-"));
+      const theirTmp = mkdtempSync(join(tmpdir(), "pi-their-tmp-"));
+      cleanups.push(
+        () => rmSync(theirs, { recursive: true, force: true }),
+        () => rmSync(theirTmp, { recursive: true, force: true }),
+      );
+      for (const dir of [theirs, theirTmp]) {
+        chmodSync(dir, 0o700);
+        chownSync(dir, NOBODY, NOBODY);
+      }
+      const r = await home.run(["agent"], { env: { ...fake.env(), XDG_RUNTIME_DIR: theirs, TMPDIR: theirTmp } });
+      expect(r.code).toBe(0);
+      const sock = /PI_AGENT_SOCK='([^']+)'/.exec(r.stdout)![1]!;
+      started.push(Number(/pi agent pid (\d+)/.exec(r.stdout)![1]));
+      expect(sock.startsWith(theirs)).toBe(false);
+      expect(sock.startsWith(theirTmp)).toBe(false);
+      expect(readdirSync(theirs)).toEqual([]);
+      expect(readdirSync(theirTmp)).toEqual([]);
+      expect(r.stderr).toContain("belongs to another user");
+      expect(statSync(join(sock, "..")).uid).toBe(process.getuid!());
+    },
+  );
 
   test("once the agent is gone the far side says so at once (exit 5), naming the socket", async () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
@@ -315,7 +382,10 @@ describe("the far side uses the agent", () => {
 
   test("it ends with the shell that started it, taking its socket along; --stay keeps it", async () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
-    const shell = (args: string) => Bun.spawnSync(["sh", "-c", `'${PI_BIN}' agent ${args}`], { env: { ...home.baseEnv(), ...fake.env() } }).stdout.toString();
+    const shell = (args: string) =>
+      Bun.spawnSync(["sh", "-c", `'${PI_BIN}' agent ${args}`], {
+        env: { ...home.baseEnv(), ...fake.env() },
+      }).stdout.toString();
     // The one that stays starts first: by the time the other has seen its shell gone, it has had as long to do the same.
     const stays = shell("--stay");
     const stayPid = Number(/pi agent pid (\d+)/.exec(stays)![1]);
@@ -329,18 +399,29 @@ describe("the far side uses the agent", () => {
     expect((await far.run(["token", "anthropic"], { env: farEnv(staySock) })).code).toBe(0);
   });
 
-  test.skipIf(!canMount)("in its own mount namespace with only the socket bind-mounted (a container), pi token works", async () => {
-    const tokens = fake.issueFamily();
-    home.writeStore({ anthropic: storedLogin(tokens, 3_600_000) });
-    const { sock } = await startAgent();
-    const run = join(far.root, "run");
-    mkdirSync(run);
-    const script = `mount -t tmpfs none "$RUN" && touch "$RUN/agent.sock" && mount --bind "$SOCK" "$RUN/agent.sock" && PI_AGENT_SOCK="$RUN/agent.sock" exec "$PI" token anthropic`;
-    const proc = Bun.spawn(["unshare", "--mount", "--propagation", "private", "sh", "-c", script], { env: { ...far.baseEnv(), ...fake.env(), RUN: run, SOCK: sock, PI: PI_BIN }, stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    expect({ code, err }).toEqual({ code: 0, err: "" });
-    expect(out).toBe(`${tokens.access}\n`);
-  });
+  test.skipIf(!canMount)(
+    "in its own mount namespace with only the socket bind-mounted (a container), pi token works",
+    async () => {
+      const tokens = fake.issueFamily();
+      home.writeStore({ anthropic: storedLogin(tokens, 3_600_000) });
+      const { sock } = await startAgent();
+      const run = join(far.root, "run");
+      mkdirSync(run);
+      const script = `mount -t tmpfs none "$RUN" && touch "$RUN/agent.sock" && mount --bind "$SOCK" "$RUN/agent.sock" && PI_AGENT_SOCK="$RUN/agent.sock" exec "$PI" token anthropic`;
+      const proc = Bun.spawn(["unshare", "--mount", "--propagation", "private", "sh", "-c", script], {
+        env: { ...far.baseEnv(), ...fake.env(), RUN: run, SOCK: sock, PI: PI_BIN },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [out, err, code] = await Promise.all([
+        new Response(proc.stdout).text(),
+        new Response(proc.stderr).text(),
+        proc.exited,
+      ]);
+      expect({ code, err }).toEqual({ code: 0, err: "" });
+      expect(out).toBe(`${tokens.access}\n`);
+    },
+  );
 });
 
 describe("starting and stopping it as a shell does (issue 34, point 18)", () => {
@@ -349,7 +430,11 @@ describe("starting and stopping it as a shell does (issue 34, point 18)", () => 
     mkdirSync(tmp, { mode: 0o700 });
     const term = new TmuxSession(home.root);
     try {
-      term.start([PI_BIN, "agent", "--confirm"], { ...home.baseEnv(), ...fake.env(), TMPDIR: tmp, XDG_RUNTIME_DIR: "", TERM: "xterm-256color" }, { width: 160, height: 20 });
+      term.start(
+        [PI_BIN, "agent", "--confirm"],
+        { ...home.baseEnv(), ...fake.env(), TMPDIR: tmp, XDG_RUNTIME_DIR: "", TERM: "xterm-256color" },
+        { width: 160, height: 20 },
+      );
       const screen = await term.waitFor(/PI_AGENT_SOCK='([^']+)'/);
       const sock = /PI_AGENT_SOCK='([^']+)'/.exec(screen.replace(/\n/g, ""))![1]!;
       expect(existsSync(sock)).toBe(true);
@@ -362,7 +447,7 @@ describe("starting and stopping it as a shell does (issue 34, point 18)", () => 
     }
   });
 
-  test("eval \"$(pi agent)\" exports PI_AGENT_PID; a second one in a shell it serves uses that agent; --stop unsets both and the agent's directory goes", async () => {
+  test('eval "$(pi agent)" exports PI_AGENT_PID; a second one in a shell it serves uses that agent; --stop unsets both and the agent\'s directory goes', async () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
     const first = await home.run(["agent"], { env: fake.env() });
     expect(first.code).toBe(0);
@@ -392,12 +477,18 @@ describe("the limits its owner sets", () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
     const sock = join(home.root, "flood.sock");
     // A small descriptor limit, so the flood reaches it.
-    const agent = Bun.spawn(["prlimit", "--nofile=48:48", PI_BIN, "agent", "--foreground", "--socket", sock], { env: { ...home.baseEnv(), ...fake.env() }, stdout: "pipe", stderr: "pipe" });
+    const agent = Bun.spawn(["prlimit", "--nofile=48:48", PI_BIN, "agent", "--foreground", "--socket", sock], {
+      env: { ...home.baseEnv(), ...fake.env() },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const idle: { end(): void }[] = [];
     try {
       await until(() => statSync(sock, { throwIfNoEntry: false }) !== undefined, "the agent's socket");
       for (let i = 0; i < 80; i++) {
-        idle.push(await Bun.connect({ unix: sock, socket: { data() {}, error() {}, close() {} } }).catch(() => ({ end() {} })));
+        idle.push(
+          await Bun.connect({ unix: sock, socket: { data() {}, error() {}, close() {} } }).catch(() => ({ end() {} })),
+        );
       }
       const started = Date.now();
       const r = await far.run(["token", "anthropic"], { env: farEnv(sock) });
@@ -417,10 +508,12 @@ describe("the limits its owner sets", () => {
     const r = await far.run(["token", "github-copilot"], { env: farEnv(sock) });
     // As a provider with no credential here: exit 3, with what would serve it.
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain("this agent does not serve github-copilot (it serves: anthropic); on the machine that holds the logins, start one with `pi agent --providers anthropic,github-copilot`");
+    expect(r.stderr).toContain(
+      "this agent does not serve github-copilot (it serves: anthropic); on the machine that holds the logins, start one with `pi agent --providers anthropic,github-copilot`",
+    );
   });
 
-  test("far-side words name the agent's machine: an API key it holds is not \"set in the environment\", and a missing login is to be made there (issue 34, point 18)", async () => {
+  test('far-side words name the agent\'s machine: an API key it holds is not "set in the environment", and a missing login is to be made there (issue 34, point 18)', async () => {
     home.writeStore({ anthropic: { type: "api_key", key: "sk-ant-api03-held-by-the-agent-0123456789" } });
     const { sock } = await startAgent();
     const status = await far.run(["status", "anthropic"], { env: farEnv(sock) });
@@ -444,9 +537,27 @@ describe("the limits its owner sets", () => {
           let text = "";
           let opened = false;
           await new Promise<void>((resolve) => {
-            void Bun.connect({ unix: sock, socket: { open: (s) => { opened = true; void s.write(line); }, data: (_s, d) => void (text += d.toString()), close: () => resolve(), error: () => resolve(), connectError: () => resolve() } }).catch(() => resolve());
+            void Bun.connect({
+              unix: sock,
+              socket: {
+                open: (s) => {
+                  opened = true;
+                  void s.write(line);
+                },
+                data: (_s, d) => void (text += d.toString()),
+                close: () => resolve(),
+                error: () => resolve(),
+                connectError: () => resolve(),
+              },
+            }).catch(() => resolve());
           });
-          return !opened ? "not answering" : text === "" ? "accepted, no answer" : (JSON.parse(text.split("\n")[0]!).ok ? "served" : JSON.parse(text.split("\n")[0]!).code);
+          return !opened
+            ? "not answering"
+            : text === ""
+              ? "accepted, no answer"
+              : JSON.parse(text.split("\n")[0]!).ok
+                ? "served"
+                : JSON.parse(text.split("\n")[0]!).code;
         }),
       );
       outcomes.push(...batch);
@@ -460,7 +571,10 @@ describe("the limits its owner sets", () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
     const { sock } = await startAgent(["--for", "1s"]);
     expect((await far.run(["token", "anthropic"], { env: farEnv(sock) })).code).toBe(0);
-    await until(async () => (await far.run(["token", "anthropic"], { env: farEnv(sock) })).code !== 0, "the lifetime to end");
+    await until(
+      async () => (await far.run(["token", "anthropic"], { env: farEnv(sock) })).code !== 0,
+      "the lifetime to end",
+    );
     const r = await far.run(["token", "anthropic"], { env: farEnv(sock) });
     expect(r.stderr).toMatch(/lifetime ended|not answering/);
   });
@@ -479,83 +593,112 @@ describe("the limits its owner sets", () => {
     home.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
     const { sock } = await startAgent();
     expect(await raw(sock, `${"x".repeat(5000)}\n`)).toMatchObject({ ok: false, code: "too_large" });
-    expect(await raw(sock, `${JSON.stringify({ v: 2, op: "token", provider: "anthropic" })}\n`)).toMatchObject({ ok: false, code: "bad_request" });
-    expect(await raw(sock, `${JSON.stringify({ v: 1, op: "refresh_token", provider: "anthropic" })}\n`)).toMatchObject({ ok: false, code: "bad_request" });
-    expect(await raw(sock, `${JSON.stringify({ v: 1, op: "token", provider: "anthropic", give: "refresh" })}\n`)).toMatchObject({ ok: false, code: "bad_request" });
+    expect(await raw(sock, `${JSON.stringify({ v: 2, op: "token", provider: "anthropic" })}\n`)).toMatchObject({
+      ok: false,
+      code: "bad_request",
+    });
+    expect(await raw(sock, `${JSON.stringify({ v: 1, op: "refresh_token", provider: "anthropic" })}\n`)).toMatchObject({
+      ok: false,
+      code: "bad_request",
+    });
+    expect(
+      await raw(sock, `${JSON.stringify({ v: 1, op: "token", provider: "anthropic", give: "refresh" })}\n`),
+    ).toMatchObject({ ok: false, code: "bad_request" });
     expect(fake.tokenRequests()).toHaveLength(0);
   });
 
-  test.skipIf(!isRoot || !Number.isInteger(NOBODY))("another user's connection is refused by the kernel's word on the peer, even through an open socket", async () => {
-    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
-    // A directory nobody can reach (the sandboxes are 0700 and root's).
-    const open = mkdtempSync(join(tmpdir(), "pi-agent-open-"));
-    chmodSync(open, 0o755);
-    cleanups.push(() => rmSync(open, { recursive: true, force: true }));
-    const sock = join(open, "agent.sock");
-    await startAgent(["--socket", sock]);
-    // The owner's mistake, made on purpose: a socket anyone could reach.
-    chmodSync(sock, 0o666);
-    const r = Bun.spawnSync(["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", PI_BIN, "token", "anthropic"], { env: { PATH: process.env.PATH ?? "", HOME: open, PI_CODING_AGENT_DIR: join(open, "nobody-agent"), PI_AGENT_SOCK: sock, ...fake.env() } });
-    expect(r.stderr.toString()).toContain("this agent serves only the user who started it");
-    expect(r.exitCode).toBe(4);
-  });
+  test.skipIf(!isRoot || !Number.isInteger(NOBODY))(
+    "another user's connection is refused by the kernel's word on the peer, even through an open socket",
+    async () => {
+      home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+      // A directory nobody can reach (the sandboxes are 0700 and root's).
+      const open = mkdtempSync(join(tmpdir(), "pi-agent-open-"));
+      chmodSync(open, 0o755);
+      cleanups.push(() => rmSync(open, { recursive: true, force: true }));
+      const sock = join(open, "agent.sock");
+      await startAgent(["--socket", sock]);
+      // The owner's mistake, made on purpose: a socket anyone could reach.
+      chmodSync(sock, 0o666);
+      const r = Bun.spawnSync(
+        ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", PI_BIN, "token", "anthropic"],
+        {
+          env: {
+            PATH: process.env.PATH ?? "",
+            HOME: open,
+            PI_CODING_AGENT_DIR: join(open, "nobody-agent"),
+            PI_AGENT_SOCK: sock,
+            ...fake.env(),
+          },
+        },
+      );
+      expect(r.stderr.toString()).toContain("this agent serves only the user who started it");
+      expect(r.exitCode).toBe(4);
+    },
+  );
 
-  test.skipIf(!hasTmux)("--confirm asks for every request, as ssh-agent -c does — a second token from the same pid (all of ssh -R's far processes are one), a usage and a status request; the far side says it waits (issue 34, point 4)", async () => {
-    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
-    const term = new TmuxSession(home.root);
-    try {
-      const sock = await startConfirming(term, "confirm-each.sock", { width: 140, height: 30 });
-      // This test process is the one peer pid of every request, as ssh is for a forwarded socket.
-      const first = raw(sock, `${JSON.stringify({ v: 1, op: "token", provider: "anthropic" })}\n`);
-      await term.waitFor(/anthropic token to pid \d+ .*\? \[y\/N\]/);
-      term.send("y", true);
-      term.send("Enter");
-      expect((await first).ok).toBe(true);
-      const second = raw(sock, `${JSON.stringify({ v: 1, op: "token", provider: "anthropic" })}\n`);
-      await term.waitFor(/\[y\/N\] y[\s\S]*anthropic token to pid \d+ .*\? \[y\/N\] *$/m);
-      term.send("n", true);
-      term.send("Enter");
-      expect(await second).toMatchObject({ ok: false, code: "refused" });
-      const usage = raw(sock, `${JSON.stringify({ v: 1, op: "usage", provider: "anthropic" })}\n`);
-      await term.waitFor(/anthropic usage figures to pid \d+ .*\? \[y\/N\]/);
-      term.send("n", true);
-      term.send("Enter");
-      expect(await usage).toMatchObject({ ok: false, code: "refused" });
-      const status = far.spawn(["status"], farEnv(sock));
-      const waiting = await readUntil(status.stderr, /waiting for the pi agent.*--confirm/);
-      await term.waitFor(/which logins it holds to pid \d+ .*\? \[y\/N\]/);
-      term.send("y", true);
-      term.send("Enter");
-      await waiting.rest();
-      expect(await status.exited).toBe(0);
-    } finally {
-      term.stop();
-    }
-  });
+  test.skipIf(!hasTmux)(
+    "--confirm asks for every request, as ssh-agent -c does — a second token from the same pid (all of ssh -R's far processes are one), a usage and a status request; the far side says it waits (issue 34, point 4)",
+    async () => {
+      home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+      const term = new TmuxSession(home.root);
+      try {
+        const sock = await startConfirming(term, "confirm-each.sock", { width: 140, height: 30 });
+        // This test process is the one peer pid of every request, as ssh is for a forwarded socket.
+        const first = raw(sock, `${JSON.stringify({ v: 1, op: "token", provider: "anthropic" })}\n`);
+        await term.waitFor(/anthropic token to pid \d+ .*\? \[y\/N\]/);
+        term.send("y", true);
+        term.send("Enter");
+        expect((await first).ok).toBe(true);
+        const second = raw(sock, `${JSON.stringify({ v: 1, op: "token", provider: "anthropic" })}\n`);
+        await term.waitFor(/\[y\/N\] y[\s\S]*anthropic token to pid \d+ .*\? \[y\/N\] *$/m);
+        term.send("n", true);
+        term.send("Enter");
+        expect(await second).toMatchObject({ ok: false, code: "refused" });
+        const usage = raw(sock, `${JSON.stringify({ v: 1, op: "usage", provider: "anthropic" })}\n`);
+        await term.waitFor(/anthropic usage figures to pid \d+ .*\? \[y\/N\]/);
+        term.send("n", true);
+        term.send("Enter");
+        expect(await usage).toMatchObject({ ok: false, code: "refused" });
+        const status = far.spawn(["status"], farEnv(sock));
+        const waiting = await readUntil(status.stderr, /waiting for the pi agent.*--confirm/);
+        await term.waitFor(/which logins it holds to pid \d+ .*\? \[y\/N\]/);
+        term.send("y", true);
+        term.send("Enter");
+        await waiting.rest();
+        expect(await status.exited).toBe(0);
+      } finally {
+        term.stop();
+      }
+    },
+  );
 
-  test.skipIf(!hasTmux)("--confirm asks on the agent's terminal; a refusal is a clear error on the far side", async () => {
-    home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
-    const term = new TmuxSession(home.root);
-    try {
-      const sock = await startConfirming(term, "confirm.sock", { width: 120, height: 20 });
-      const asking = far.run(["token", "anthropic"], { env: farEnv(sock) });
-      await term.waitFor(/serve the anthropic token to pid \d+ \(pi, uid \d+\)\? \[y\/N\]/);
-      term.send("n", true);
-      term.send("Enter");
-      const r = await asking;
-      expect(r.code).toBe(4);
-      expect(r.stderr).toContain("did not allow this client");
-      const next = far.run(["token", "anthropic"], { env: farEnv(sock) });
-      await term.waitFor(/serve the anthropic token to pid \d+ \(pi, uid \d+\)\? \[y\/N\] n[\s\S]*serve the anthropic token/);
-      term.send("y", true);
-      term.send("Enter");
-      expect((await next).code).toBe(0);
-      const screen = term.screen();
-      expect(screen).toMatch(/token anthropic for uid \d+ pid \d+: refused \(refused\)/);
-      expect(screen).toMatch(/token anthropic for uid \d+ pid \d+: served/);
-    } finally {
-      term.stop();
-    }
-  });
+  test.skipIf(!hasTmux)(
+    "--confirm asks on the agent's terminal; a refusal is a clear error on the far side",
+    async () => {
+      home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
+      const term = new TmuxSession(home.root);
+      try {
+        const sock = await startConfirming(term, "confirm.sock", { width: 120, height: 20 });
+        const asking = far.run(["token", "anthropic"], { env: farEnv(sock) });
+        await term.waitFor(/serve the anthropic token to pid \d+ \(pi, uid \d+\)\? \[y\/N\]/);
+        term.send("n", true);
+        term.send("Enter");
+        const r = await asking;
+        expect(r.code).toBe(4);
+        expect(r.stderr).toContain("did not allow this client");
+        const next = far.run(["token", "anthropic"], { env: farEnv(sock) });
+        await term.waitFor(
+          /serve the anthropic token to pid \d+ \(pi, uid \d+\)\? \[y\/N\] n[\s\S]*serve the anthropic token/,
+        );
+        term.send("y", true);
+        term.send("Enter");
+        expect((await next).code).toBe(0);
+        const screen = term.screen();
+        expect(screen).toMatch(/token anthropic for uid \d+ pid \d+: refused \(refused\)/);
+        expect(screen).toMatch(/token anthropic for uid \d+ pid \d+: served/);
+      } finally {
+        term.stop();
+      }
+    },
+  );
 });
-

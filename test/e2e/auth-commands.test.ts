@@ -13,14 +13,19 @@ import { ensureReference, runReference } from "../reference/reference.ts";
  */
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 beforeAll(() => {
   ensureReference();
 }, 300_000);
 
 const GROQ = "gsk_auth_commands_groq_key_0123456789";
 rememberSecret(GROQ);
-const reference = (args: string[]) => runReference(args, box.baseEnv(), { "https://platform.claude.com": fake.url, "https://api.anthropic.com": fake.url });
+const reference = (args: string[]) =>
+  runReference(args, box.baseEnv(), { "https://platform.claude.com": fake.url, "https://api.anthropic.com": fake.url });
 const auth = () => JSON.parse(readFileSync(join(box.agentDir, "auth.json"), "utf8"));
 
 describe("pi auth login and logout", () => {
@@ -31,7 +36,9 @@ describe("pi auth login and logout", () => {
     expect((await reference(["auth", "print-api-key", "--provider", "groq"])).stdout.trim()).toBe(GROQ);
     expect((await box.run(["token", "groq"])).stdout).toBe(`${GROQ}\n`);
     const logout = await box.run(["auth", "logout", "groq"]);
-    expect(logout.stdout).toBe("Removed stored API key for Groq. Environment variables and models.json config are unchanged.\n");
+    expect(logout.stdout).toBe(
+      "Removed stored API key for Groq. Environment variables and models.json config are unchanged.\n",
+    );
     const theirs = await reference(["auth", "print-api-key", "--provider", "groq"]);
     expect(theirs.code).toBe(1);
     expect(theirs.stderr).toContain("No usable API key is configured");
@@ -39,7 +46,9 @@ describe("pi auth login and logout", () => {
 
   test("a key the original's auth logout removed is gone for pi too", async () => {
     mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
-    writeFileSync(join(box.agentDir, "auth.json"), JSON.stringify({ groq: { type: "api_key", key: GROQ } }), { mode: 0o600 });
+    writeFileSync(join(box.agentDir, "auth.json"), JSON.stringify({ groq: { type: "api_key", key: GROQ } }), {
+      mode: 0o600,
+    });
     expect((await reference(["auth", "logout", "groq"])).code).toBe(0);
     const r = await box.run(["auth", "print-api-key", "--provider", "groq"]);
     expect(r.code).toBe(1);
@@ -80,7 +89,11 @@ describe("pi auth login and logout", () => {
 describe("pi auth print-bearer-token between the two programs", () => {
   test("an expired login is renewed once between them, and neither replays the other's spent token", async () => {
     mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
-    writeFileSync(join(box.agentDir, "auth.json"), JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000) }), { mode: 0o600 });
+    writeFileSync(
+      join(box.agentDir, "auth.json"),
+      JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000) }),
+      { mode: 0o600 },
+    );
     const mine = await box.run(["auth", "print-bearer-token", "--provider", "anthropic"], { env: fake.env() });
     expect(mine.code).toBe(0);
     expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
@@ -103,12 +116,18 @@ describe("pi auth print-bearer-token between the two programs", () => {
     const login = storedLogin(fake.issueFamily(), 40 * 60_000);
     mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
     writeFileSync(join(box.agentDir, "auth.json"), JSON.stringify({ anthropic: login }), { mode: 0o600 });
-    expect((await box.run(["auth", "print-bearer-token", "--provider", "anthropic"], { env: fake.env() })).stdout.trim()).toBe(login.access);
-    const longer = await box.run(["auth", "print-bearer-token", "--provider", "anthropic", "--min-expiry", "1h"], { env: fake.env() });
+    expect(
+      (await box.run(["auth", "print-bearer-token", "--provider", "anthropic"], { env: fake.env() })).stdout.trim(),
+    ).toBe(login.access);
+    const longer = await box.run(["auth", "print-bearer-token", "--provider", "anthropic", "--min-expiry", "1h"], {
+      env: fake.env(),
+    });
     expect(longer.code).toBe(0);
     expect(longer.stdout.trim()).not.toBe(login.access);
     expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
-    const bad = await box.run(["auth", "print-bearer-token", "--provider", "anthropic", "--min-expiry", "soon"], { env: fake.env() });
+    const bad = await box.run(["auth", "print-bearer-token", "--provider", "anthropic", "--min-expiry", "soon"], {
+      env: fake.env(),
+    });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("Error: --min-expiry must use a duration such as 30m or 1h");
   });

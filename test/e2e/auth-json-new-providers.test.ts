@@ -43,7 +43,11 @@ for (const c of cases) {
 
         const mine = await box.run(["token", c.provider], { env: fake.env() });
         expect(mine.code).toBe(0);
-        const theirs = await runReference(["auth", "print-bearer-token", "--provider", c.provider], refEnv, c.rewrites(fake));
+        const theirs = await runReference(
+          ["auth", "print-bearer-token", "--provider", c.provider],
+          refEnv,
+          c.rewrites(fake),
+        );
         expect(theirs.stderr).toBe("");
         expect(theirs.stdout.trim()).toBe(mine.stdout.trim());
         expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
@@ -51,7 +55,11 @@ for (const c of cases) {
         const data = JSON.parse(readFileSync(authPath, "utf8"));
         data[c.provider].expires = Date.now() - 1000;
         writeFileSync(authPath, JSON.stringify(data, null, 2));
-        const refreshed = await runReference(["auth", "print-bearer-token", "--provider", c.provider], refEnv, c.rewrites(fake));
+        const refreshed = await runReference(
+          ["auth", "print-bearer-token", "--provider", c.provider],
+          refEnv,
+          c.rewrites(fake),
+        );
         expect(refreshed.code).toBe(0);
         expect(fake.tokenRequests("refresh_token")).toHaveLength(2);
         const again = await box.run(["token", c.provider], { env: fake.env() });

@@ -20,7 +20,11 @@ async function finishReading(proc: ReturnType<Sandbox["spawn"]>, read: Awaited<R
 
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 const authPath = () => join(box.agentDir, "auth.json");
 const legacyPath = () => join(box.agentDir, "oauth.json");
@@ -55,7 +59,10 @@ describe("auth.json, when it exists", () => {
 
   test("pi login stores into auth.json, made if need be", async () => {
     fake.apiKeys.add("sk-ant-api03-auth-json-0123456789");
-    const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: "sk-ant-api03-auth-json-0123456789\n" });
+    const r = await box.run(["login", "anthropic", "--with-token"], {
+      env: fake.env(),
+      stdin: "sk-ant-api03-auth-json-0123456789\n",
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("auth.json");
     expect(readAuth().anthropic).toEqual({ type: "api_key", key: "sk-ant-api03-auth-json-0123456789" });
@@ -65,7 +72,10 @@ describe("auth.json, when it exists", () => {
   test("a lone oauth.json is migrated as the reference migrates it: into auth.json, the old file kept as oauth.json.migrated", async () => {
     const login = storedLogin(fake.issueFamily(), -1000);
     const { type: _type, ...untyped } = login;
-    writeLegacy({ anthropic: login, "github-copilot": { ...untyped, access: "ghu_untyped0123456789", enterpriseUrl: "ghe.example.com" } });
+    writeLegacy({
+      anthropic: login,
+      "github-copilot": { ...untyped, access: "ghu_untyped0123456789", enterpriseUrl: "ghe.example.com" },
+    });
     const r = await box.run(["token"], { env: fake.env() });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("moved the logins of");
@@ -73,7 +83,11 @@ describe("auth.json, when it exists", () => {
     expect(JSON.parse(readFileSync(`${legacyPath()}.migrated`, "utf8")).anthropic.refresh).toBe(login.refresh);
     expect(readAuth().anthropic.access).toBe(r.stdout.trim());
     // An entry without a type becomes an OAuth login, as the reference makes it; unknown fields stay.
-    expect(readAuth()["github-copilot"]).toMatchObject({ type: "oauth", access: "ghu_untyped0123456789", enterpriseUrl: "ghe.example.com" });
+    expect(readAuth()["github-copilot"]).toMatchObject({
+      type: "oauth",
+      access: "ghu_untyped0123456789",
+      enterpriseUrl: "ghe.example.com",
+    });
     const again = await box.run(["token"], { env: fake.env() });
     expect(again.stderr).not.toContain("moved");
   });
@@ -121,7 +135,10 @@ describe("auth.json, when it exists", () => {
       writeAuth({ anthropic: storedLogin(slow.issueFamily(), -1000) });
       slow.latencyMs = [20_000, 20_000];
       const victim = box.spawn(["token"], slow.env());
-      await until(() => existsSync(lockDir()) && slow.requests.length > 0, "the first pi's refresh under the lock directory");
+      await until(
+        () => existsSync(lockDir()) && slow.requests.length > 0,
+        "the first pi's refresh under the lock directory",
+      );
       victim.kill("SIGKILL");
       await victim.exited;
       // What a kill between mkdir and any later write leaves: the directory alone.
@@ -144,7 +161,11 @@ describe("auth.json, when it exists", () => {
     await until(() => existsSync(lockDir()) && fake.requests.length > 0, "pi's refresh under the lock directory");
     const first = statSync(lockDir()).mtimeMs;
     // Renewed every 5 s while the 5.8 s answer is awaited.
-    await until(() => existsSync(lockDir()) && statSync(lockDir()).mtimeMs > first, "the lock directory's renewal", 5_700);
+    await until(
+      () => existsSync(lockDir()) && statSync(lockDir()).mtimeMs > first,
+      "the lock directory's renewal",
+      5_700,
+    );
     expect((await run).code).toBe(0);
     expect(existsSync(lockDir())).toBe(false);
   }, 20_000);
@@ -153,7 +174,10 @@ describe("auth.json, when it exists", () => {
     writeAuth({ anthropic: storedLogin(fake.issueFamily(), -1000) });
     fake.latencyMs = [1200, 1200];
     const proc = box.spawn(["token"], fake.env());
-    await until(() => fake.tokenRequests("refresh_token").length === 1 && existsSync(lockDir()), "pi's refresh under the lock");
+    await until(
+      () => fake.tokenRequests("refresh_token").length === 1 && existsSync(lockDir()),
+      "pi's refresh under the lock",
+    );
     proc.kill("SIGSTOP");
     // What the reference does with a lock it finds older than 30 s: takes it over, and writes.
     rmdirSync(lockDir());
@@ -212,7 +236,6 @@ describe("auth.json key templates", () => {
     expect(r.stderr).toContain("the command of the API key in auth.json (false …) failed with exit code 1");
     expect(r.stderr).not.toContain("hunter2");
   });
-
 });
 
 describe("with the real reference program (pi-coding-agent 1.6.0)", () => {
@@ -248,7 +271,11 @@ describe("with the real reference program (pi-coding-agent 1.6.0)", () => {
     const data = readAuth();
     data.anthropic.expires = Date.now() - 1000;
     writeFileSync(authPath(), JSON.stringify(data, null, 2));
-    const refreshed = await runReference(["auth", "print-bearer-token", "--provider", "anthropic"], refEnv(), rewrites());
+    const refreshed = await runReference(
+      ["auth", "print-bearer-token", "--provider", "anthropic"],
+      refEnv(),
+      rewrites(),
+    );
     expect(refreshed.code).toBe(0);
     expect(fake.tokenRequests()).toHaveLength(2);
     const again = await box.run(["token"], { env: fake.env() });
@@ -267,7 +294,11 @@ describe("with the real reference program (pi-coding-agent 1.6.0)", () => {
     const pis = Array.from({ length: 20 }, () => box.run(["token"], { env: fake.env(), timeoutMs: 90_000 }));
     const refs = Array.from({ length: 20 }, async () => {
       const proc = spawnReference(["auth", "print-bearer-token", "--provider", "anthropic"], refEnv(), rewrites());
-      const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      const [stdout, stderr, code] = await Promise.all([
+        new Response(proc.stdout).text(),
+        new Response(proc.stderr).text(),
+        proc.exited,
+      ]);
       return { code, stdout, stderr };
     });
     const results = await Promise.all([...pis, ...refs]);

@@ -1,5 +1,15 @@
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic, THOUGHT } from "../fakes/anthropic-server.ts";
 import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
@@ -16,7 +26,11 @@ setDefaultTimeout(120_000);
 
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 beforeAll(() => {
   ensureReference();
@@ -32,14 +46,22 @@ function put(name: string, text: string, mode = 0o600) {
 }
 /** The reference, its Anthropic calls sent to the fake. */
 const reference = (args: string[], extra: Record<string, string> = {}, wrapper: string[] = []) =>
-  runReference(args, { ...box.baseEnv(), ...extra }, { "https://api.anthropic.com": fake.url, "https://platform.claude.com": fake.url }, wrapper);
+  runReference(
+    args,
+    { ...box.baseEnv(), ...extra },
+    { "https://api.anthropic.com": fake.url, "https://platform.claude.com": fake.url },
+    wrapper,
+  );
 const UMASK_002 = ["sh", "-c", 'umask 002 && exec "$@"', "sh"];
 /** A package the reference can install from this machine: installing it is how the reference writes settings.json. */
 function localPackage(): string {
   const dir = join(box.root, "ext");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "index.ts"), "export default function () {}\n");
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "ext", version: "1.0.0", pi: { extensions: ["./index.ts"] } }));
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name: "ext", version: "1.0.0", pi: { extensions: ["./index.ts"] } }),
+  );
   return dir;
 }
 /** A hand-written models.json: comments, trailing commas, a custom provider. */
@@ -92,7 +114,9 @@ describe("models.json is the reference's, and read-only to pi (point 2)", () => 
   });
 
   test("an earlier pi's model cache in models.json is moved to pi-models.json once, and the reference stops refusing the directory", async () => {
-    const cache = JSON.stringify({ anthropic: { fetchedAt: 1, models: [{ provider: "anthropic", id: "claude-fake-new-1", name: "Fake New" }] } });
+    const cache = JSON.stringify({
+      anthropic: { fetchedAt: 1, models: [{ provider: "anthropic", id: "claude-fake-new-1", name: "Fake New" }] },
+    });
     put("models.json", cache);
     const r = await box.run(["models", "anthropic"], { env: fake.env() });
     expect(r.code).toBe(0);
@@ -127,8 +151,22 @@ describe("umask 002 (point 3)", () => {
   test("a models.json edited under umask 002 is read; a settings.json key that could redirect a login is ignored, said in one line, never a lockout", async () => {
     put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
     fake.apiKeys.add(KEY);
-    put("models.json", JSON.stringify({ providers: { anthropic: { modelOverrides: { "claude-haiku-4-5": { name: "Haiku, as we call it" } } } } }), 0o664);
-    put("settings.json", JSON.stringify({ credentialStore: "redis://127.0.0.1:1", defaultProvider: "anthropic", defaultModel: "claude-haiku-4-5" }), 0o664);
+    put(
+      "models.json",
+      JSON.stringify({
+        providers: { anthropic: { modelOverrides: { "claude-haiku-4-5": { name: "Haiku, as we call it" } } } },
+      }),
+      0o664,
+    );
+    put(
+      "settings.json",
+      JSON.stringify({
+        credentialStore: "redis://127.0.0.1:1",
+        defaultProvider: "anthropic",
+        defaultModel: "claude-haiku-4-5",
+      }),
+      0o664,
+    );
     const ask = await box.run(["-p", "hi"], { env: fake.env() });
     expect(ask.code).toBe(0);
     expect(fake.messageRequests().at(-1)?.json?.model).toBe("claude-haiku-4-5");
@@ -193,7 +231,11 @@ describe.skipIf(!hasTmux)("--model on the command line (point 5)", () => {
     const term = new TmuxSession(box.root);
     try {
       const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
-      term.start([PI_BIN, "--model", "sonnet"], { ...base, ...fake.env(), TERM: "xterm-256color" }, { width: 120, height: 30 });
+      term.start(
+        [PI_BIN, "--model", "sonnet"],
+        { ...base, ...fake.env(), TERM: "xterm-256color" },
+        { width: 120, height: 30 },
+      );
       const screen = await term.waitFor(/· anthropic\/claude-sonnet-[\w-]+/);
       expect(screen).not.toContain("github-copilot");
       term.send("/quit", true);
@@ -222,20 +264,46 @@ describe("the reference's configuration is honoured (point 6)", () => {
   test("enabledModels picks the start-up model as in the reference: the saved default when it is enabled, else the first enabled one a credential serves", async () => {
     put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
     fake.apiKeys.add(KEY);
-    put("settings.json", JSON.stringify({ enabledModels: ["github-copilot/*", "*sonnet-4-5:high", "anthropic/claude-haiku-4-5"] }));
+    put(
+      "settings.json",
+      JSON.stringify({ enabledModels: ["github-copilot/*", "*sonnet-4-5:high", "anthropic/claude-haiku-4-5"] }),
+    );
     expect((await box.run(["-p", "hi"], { env: fake.env() })).code).toBe(0);
-    put("settings.json", JSON.stringify({ enabledModels: ["*sonnet-4-5:high", "anthropic/claude-haiku-4-5"], defaultProvider: "anthropic", defaultModel: "claude-haiku-4-5" }));
+    put(
+      "settings.json",
+      JSON.stringify({
+        enabledModels: ["*sonnet-4-5:high", "anthropic/claude-haiku-4-5"],
+        defaultProvider: "anthropic",
+        defaultModel: "claude-haiku-4-5",
+      }),
+    );
     expect((await box.run(["-p", "hi"], { env: fake.env() })).code).toBe(0);
-    put("settings.json", JSON.stringify({ enabledModels: ["anthropic/claude-haiku-4-5"], defaultProvider: "anthropic", defaultModel: "claude-opus-4-5" }));
+    put(
+      "settings.json",
+      JSON.stringify({
+        enabledModels: ["anthropic/claude-haiku-4-5"],
+        defaultProvider: "anthropic",
+        defaultModel: "claude-opus-4-5",
+      }),
+    );
     expect((await box.run(["-p", "hi"], { env: fake.env() })).code).toBe(0);
-    expect(fake.messageRequests().map((q) => q.json?.model)).toEqual(["claude-sonnet-4-5", "claude-haiku-4-5", "claude-haiku-4-5"]);
+    expect(fake.messageRequests().map((q) => q.json?.model)).toEqual([
+      "claude-sonnet-4-5",
+      "claude-haiku-4-5",
+      "claude-haiku-4-5",
+    ]);
   });
 
   test("settings.json's retry sends a call that met a passing failure again, after Retry-After; without it pi sends it once", async () => {
     put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
     fake.apiKeys.add(KEY);
-    const overloaded = () => Response.json({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }, { status: 529 });
-    const limited = () => Response.json({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }, { status: 429, headers: { "retry-after": "1" } });
+    const overloaded = () =>
+      Response.json({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }, { status: 529 });
+    const limited = () =>
+      Response.json(
+        { type: "error", error: { type: "rate_limit_error", message: "slow down" } },
+        { status: 429, headers: { "retry-after": "1" } },
+      );
     fake.messageFaults.push(overloaded);
     const once = await box.run(["-p", "hi"], { env: fake.env() });
     expect(once.code).toBe(5);
@@ -260,7 +328,14 @@ describe("the reference's configuration is honoured (point 6)", () => {
   test("defaultThinkingLevel, modelThinkingLevels and thinkingBudgets are sent as each model takes them: a budget, or adaptive thinking with an effort; the thought is never printed", async () => {
     put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
     fake.apiKeys.add(KEY);
-    put("settings.json", JSON.stringify({ defaultThinkingLevel: "low", modelThinkingLevels: { "anthropic/claude-sonnet-5": "xhigh" }, thinkingBudgets: { low: 3000 } }));
+    put(
+      "settings.json",
+      JSON.stringify({
+        defaultThinkingLevel: "low",
+        modelThinkingLevels: { "anthropic/claude-sonnet-5": "xhigh" },
+        thinkingBudgets: { low: 3000 },
+      }),
+    );
     const budget = await box.run(["-p", "--model", "anthropic/claude-haiku-4-5", "hi"], { env: fake.env() });
     expect(budget.stderr).toBe("");
     expect(budget.stdout).toBe(`${fake.reply}\n`);
@@ -281,9 +356,16 @@ describe("the reference's configuration is honoured (point 6)", () => {
     try {
       gateway.apiKeys.add(KEY);
       put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
-      put("models.json", JSON.stringify({ providers: { anthropic: { baseUrl: gateway.url, headers: { "X-Corp-Team": "$CORP_TEAM" } } } }));
+      put(
+        "models.json",
+        JSON.stringify({
+          providers: { anthropic: { baseUrl: gateway.url, headers: { "X-Corp-Team": "$CORP_TEAM" } } },
+        }),
+      );
       const { ANTHROPIC_BASE_URL: _vendor, ...env } = fake.env();
-      const r = await box.run(["-p", "--model", "anthropic/claude-haiku-4-5", "hi"], { env: { ...env, CORP_TEAM: "platform" } });
+      const r = await box.run(["-p", "--model", "anthropic/claude-haiku-4-5", "hi"], {
+        env: { ...env, CORP_TEAM: "platform" },
+      });
       expect(r.code).toBe(0);
       expect(fake.requests).toHaveLength(0);
       const [call] = gateway.messageRequests();
@@ -298,7 +380,9 @@ describe("the reference's configuration is honoured (point 6)", () => {
     const gateway = new FakeOpenRouter().start();
     try {
       const key = gateway.issueKey();
-      put("models.json", `{
+      put(
+        "models.json",
+        `{
   // our gateway
   "providers": {
     "corp": {
@@ -310,7 +394,8 @@ describe("the reference's configuration is honoured (point 6)", () => {
     },
   },
 }
-`);
+`,
+      );
       const env = { ...fake.env(), CORP_KEY: key };
       const listed = await box.run(["models", "corp"], { env });
       expect(listed.code).toBe(0);
@@ -344,7 +429,19 @@ describe("the reference's configuration is honoured (point 6)", () => {
     const gateway = new FakeAnthropic().start();
     try {
       gateway.apiKeys.add(KEY);
-      put("models.json", JSON.stringify({ providers: { "corp-claude": { baseUrl: gateway.url, api: "anthropic-messages", apiKey: KEY, models: [{ id: "claude-haiku-4-5" }] } } }));
+      put(
+        "models.json",
+        JSON.stringify({
+          providers: {
+            "corp-claude": {
+              baseUrl: gateway.url,
+              api: "anthropic-messages",
+              apiKey: KEY,
+              models: [{ id: "claude-haiku-4-5" }],
+            },
+          },
+        }),
+      );
       const r = await box.run(["-p", "--model", "corp-claude/claude-haiku-4-5", "hi"], { env: fake.env() });
       expect(r.stderr).toBe("");
       expect(r.stdout).toContain("Hello from the fake Anthropic");
@@ -369,7 +466,13 @@ describe("the reference's configuration is honoured (point 6)", () => {
 
   test("an auth.json key's env object is read, and a template naming an unset variable is not configured: nothing is sent", async () => {
     fake.apiKeys.add(KEY);
-    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: "$ANTHROPIC_TEAM_KEY", env: { ANTHROPIC_TEAM_KEY: KEY } }, xai: { type: "api_key", key: "${XAI_TEAM_KEY}" } }));
+    put(
+      "auth.json",
+      JSON.stringify({
+        anthropic: { type: "api_key", key: "$ANTHROPIC_TEAM_KEY", env: { ANTHROPIC_TEAM_KEY: KEY } },
+        xai: { type: "api_key", key: "${XAI_TEAM_KEY}" },
+      }),
+    );
     const token = await box.run(["token", "anthropic"], { env: fake.env() });
     expect(token.stdout).toBe(`${KEY}\n`);
     const theirs = await reference(["auth", "print-api-key", "--provider", "anthropic"]);
@@ -394,7 +497,13 @@ describe("the reference's configuration is honoured (point 6)", () => {
     });
     try {
       put("auth.json", JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000) }));
-      const r = await box.run(["token", "anthropic"], { env: { ...fake.env(), PI_ANTHROPIC_TOKEN_URL: "https://login.example.test/v1/oauth/token", HTTP_PROXY: `http://127.0.0.1:${proxy.port}` } });
+      const r = await box.run(["token", "anthropic"], {
+        env: {
+          ...fake.env(),
+          PI_ANTHROPIC_TOKEN_URL: "https://login.example.test/v1/oauth/token",
+          HTTP_PROXY: `http://127.0.0.1:${proxy.port}`,
+        },
+      });
       expect(r.code).not.toBe(0);
       expect(seen[0]).toStartWith("CONNECT login.example.test:443");
     } finally {
@@ -404,7 +513,11 @@ describe("the reference's configuration is honoured (point 6)", () => {
 
   test("settings.json's httpProxy carries pi's calls when no proxy variable is set", async () => {
     const proxied: string[] = [];
-    const proxy = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => (proxied.push(`${req.method} ${req.url}`), new Response("proxy says no", { status: 503 })) });
+    const proxy = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req) => (proxied.push(`${req.method} ${req.url}`), new Response("proxy says no", { status: 503 })),
+    });
     try {
       put("auth.json", JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000) }));
       put("settings.json", JSON.stringify({ httpProxy: `http://127.0.0.1:${proxy.port}` }));
@@ -422,7 +535,9 @@ describe("a refused refresh (point 7)", () => {
   test("with ANTHROPIC_API_KEY exported, pi neither answers on the paid key nor deletes the login the reference still holds", async () => {
     const login = storedLogin(fake.issueFamily(), -1000);
     put("auth.json", JSON.stringify({ anthropic: login }));
-    fake.faults.push(() => Response.json({ error: "invalid_grant", error_description: "Refresh token revoked" }, { status: 400 }));
+    fake.faults.push(() =>
+      Response.json({ error: "invalid_grant", error_description: "Refresh token revoked" }, { status: 400 }),
+    );
     fake.apiKeys.add(KEY);
     const r = await box.run(["-p", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: KEY } });
     expect(r.code).toBe(4);
@@ -441,7 +556,11 @@ describe.skipIf(!hasTmux)("the coding agent's own subcommands (point 8)", () => 
     fake.apiKeys.add(KEY);
     const secret = "sk-mcp-secret-header-value-0123456789";
     const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
-    const commands = [["install", "npm:@corp/pi-tools"], ["mcp", "add", "corp", "https://mcp.example.test", "--header", `Authorization=Bearer ${secret}`], ["config"]];
+    const commands = [
+      ["install", "npm:@corp/pi-tools"],
+      ["mcp", "add", "corp", "https://mcp.example.test", "--header", `Authorization=Bearer ${secret}`],
+      ["config"],
+    ];
     for (const [i, args] of commands.entries()) {
       // A tmux server of its own for each, on a socket of its own.
       const socketDir = join(box.root, `term-${i}`);

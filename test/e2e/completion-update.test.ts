@@ -1,5 +1,17 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPair, signRelease } from "../../scripts/release-key.ts";
@@ -53,13 +65,24 @@ describe.skipIf(!hasBash)("pi completion", () => {
     const bin = join(box.root, "bin");
     mkdirSync(bin, { recursive: true });
     symlinkSync(PI_BIN, join(bin, "pi"));
-    box.writeStore({ anthropic: { ...storedLogin({ access: "sk-ant-oat01-completion-a", refresh: "sk-ant-ort01-completion-a" }, 3_600_000), account: "home" }, "anthropic@work": storedLogin({ access: "sk-ant-oat01-completion-b", refresh: "sk-ant-ort01-completion-b" }, 3_600_000) });
+    box.writeStore({
+      anthropic: {
+        ...storedLogin({ access: "sk-ant-oat01-completion-a", refresh: "sk-ant-ort01-completion-a" }, 3_600_000),
+        account: "home",
+      },
+      "anthropic@work": storedLogin(
+        { access: "sk-ant-oat01-completion-b", refresh: "sk-ant-ort01-completion-b" },
+        3_600_000,
+      ),
+    });
     const env = { ...box.baseEnv(), PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}` };
     expect(complete(file, ["pi", "switch", "anthropic", ""], env).sort()).toEqual(["home", "work"]);
     expect(complete(file, ["pi", "switch", "anthropic", "w"], env)).toEqual(["work"]);
     expect(complete(file, ["pi", "token", "anthropic", "--account", ""], env).sort()).toEqual(["home", "work"]);
     expect(complete(file, ["pi", "-p", "--mo"]).sort()).toEqual(["--mode", "--model", "--models"]);
-    expect(complete(file, ["pi", "-p", "--model", "anthropic/claude-sonnet-4-5"])).toContain("anthropic/claude-sonnet-4-5");
+    expect(complete(file, ["pi", "-p", "--model", "anthropic/claude-sonnet-4-5"])).toContain(
+      "anthropic/claude-sonnet-4-5",
+    );
     expect(complete(file, ["pi", "models", "--json", ""]).sort()).toEqual(PROVIDERS.map((p) => p.id).sort());
   });
 
@@ -103,7 +126,11 @@ describe("pi update", () => {
     releaseKeys = await generateKeyPair();
     writeFileSync(join(keyDir, "release-key.pub"), `${releaseKeys.publicKey}\n`);
     signedPi = join(keyDir, "pi");
-    const built = Bun.spawnSync([process.execPath, "run", join(ROOT, "scripts", "build.ts"), "--outfile", signedPi], { cwd: ROOT, env: { ...process.env, PI_RELEASE_KEY_FILE: join(keyDir, "release-key.pub") }, stderr: "pipe" });
+    const built = Bun.spawnSync([process.execPath, "run", join(ROOT, "scripts", "build.ts"), "--outfile", signedPi], {
+      cwd: ROOT,
+      env: { ...process.env, PI_RELEASE_KEY_FILE: join(keyDir, "release-key.pub") },
+      stderr: "pipe",
+    });
     if (!built.success) throw new Error(built.stderr.toString());
   });
   afterAll(() => {
@@ -117,7 +144,10 @@ describe("pi update", () => {
   const target = () => `${process.platform}-${process.arch}`;
 
   /** A release directory holding `binary` as this target's archive, with SHA256SUMS and its signature. */
-  async function publish(binary: Uint8Array, options: { tamper?: boolean; signature?: "good" | "other-key" | "none" } = {}): Promise<void> {
+  async function publish(
+    binary: Uint8Array,
+    options: { tamper?: boolean; signature?: "good" | "other-key" | "none" } = {},
+  ): Promise<void> {
     releaseDir = join(box.root, "release");
     mkdirSync(releaseDir, { recursive: true });
     const archive = `pi-${target()}.tar.gz`;
@@ -145,8 +175,14 @@ describe("pi update", () => {
   const newer = () => new TextEncoder().encode('#!/bin/sh\necho "pi 99.0.0 (commit test, test)"\n');
 
   function update(bin: string, extra: Record<string, string> = {}, args: string[] = []) {
-    const proc = Bun.spawn([bin, "update", ...args], { env: { ...box.baseEnv(), PI_INSTALL_BASE_URL: `http://127.0.0.1:${server.port}`, ...extra }, stdout: "pipe", stderr: "pipe" });
-    return Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]).then(([code, stdout, stderr]) => ({ code, stdout, stderr }));
+    const proc = Bun.spawn([bin, "update", ...args], {
+      env: { ...box.baseEnv(), PI_INSTALL_BASE_URL: `http://127.0.0.1:${server.port}`, ...extra },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    return Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]).then(
+      ([code, stdout, stderr]) => ({ code, stdout, stderr }),
+    );
   }
 
   test("upgrades: the checked archive's binary replaces this one, by rename", async () => {
@@ -223,7 +259,8 @@ describe("pi update", () => {
     const bin = installed();
     const before = readFileSync(bin);
     await publish(newer());
-    special["/SHA256SUMS"] = () => new Response(null, { status: 302, headers: { location: "http://downloads.example/SHA256SUMS" } });
+    special["/SHA256SUMS"] = () =>
+      new Response(null, { status: 302, headers: { location: "http://downloads.example/SHA256SUMS" } });
     const r = await update(bin);
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("was redirected to http://downloads.example, which is not https");
@@ -239,7 +276,10 @@ describe("pi update", () => {
     expect(other.stderr).toContain("is pi 99.0.0, not v9.9.9; nothing was changed");
     expect(readFileSync(bin).equals(before)).toBe(true);
     await publish(new Uint8Array(readFileSync(signedPi)));
-    const same = await update(bin, {}, ["--version", `v${Bun.spawnSync([bin, "--version"]).stdout.toString().split(" ")[1]}`]);
+    const same = await update(bin, {}, [
+      "--version",
+      `v${Bun.spawnSync([bin, "--version"]).stdout.toString().split(" ")[1]}`,
+    ]);
     expect(same.code).toBe(0);
     expect(same.stdout).toContain("is already this pi; nothing to do");
     expect(same.stdout).not.toContain("Updated");
@@ -274,8 +314,15 @@ describe("pi update", () => {
     const bin = installed();
     await publish(newer());
     special["/SHA256SUMS"] = () =>
-      new Response(new ReadableStream({ pull: (controller) => controller.enqueue(new Uint8Array(64 * 1024).fill(0x61)) }), { headers: { "content-type": "text/plain" } });
-    const proc = Bun.spawn([bin, "update"], { env: { ...box.baseEnv(), PI_INSTALL_BASE_URL: `http://127.0.0.1:${server.port}` }, stdout: "pipe", stderr: "pipe" });
+      new Response(
+        new ReadableStream({ pull: (controller) => controller.enqueue(new Uint8Array(64 * 1024).fill(0x61)) }),
+        { headers: { "content-type": "text/plain" } },
+      );
+    const proc = Bun.spawn([bin, "update"], {
+      env: { ...box.baseEnv(), PI_INSTALL_BASE_URL: `http://127.0.0.1:${server.port}` },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     let peakKiB = 0;
     const watch = setInterval(() => {
       const status = Bun.spawnSync(["cat", `/proc/${proc.pid}/status`]).stdout.toString();
@@ -333,7 +380,8 @@ describe("the release workflow", () => {
     const text = readFileSync(join(ROOT, ".github", "workflows", "release.yml"), "utf8");
     expect(text).toContain('--releases "https://github.com/${GITHUB_REPOSITORY}/releases"');
     expect(text.indexOf(".ci/run")).toBeLessThan(text.indexOf("scripts/build.ts --all"));
-    for (const artefact of ["pi-*.tar.gz", "pi-*.zip", "SHA256SUMS", "SHA256SUMS.sig", "install.sh", "install.ps1"]) expect(text).toContain(artefact);
+    for (const artefact of ["pi-*.tar.gz", "pi-*.zip", "SHA256SUMS", "SHA256SUMS.sig", "install.sh", "install.ps1"])
+      expect(text).toContain(artefact);
     expect(text).toContain("secrets.PI_RELEASE_SIGNING_KEY");
   });
 });

@@ -130,7 +130,12 @@ describe("pi login github-copilot (device flow)", () => {
 describe("the Copilot token", () => {
   test("a renewal keeps every field pi does not know, as the reference 1.6.1 writes them (availableClassifierModelIds, availableModelIds, a newer one)", async () => {
     const githubToken = gh.grantGitHubToken();
-    const extra = { availableModelIds: ["claude-sonnet-5.5", "gpt-6-sol"], availableClassifierModelIds: ["copilot-classifier-1"], enterpriseUrl: undefined, somethingNewer: { nested: [1, 2] } };
+    const extra = {
+      availableModelIds: ["claude-sonnet-5.5", "gpt-6-sol"],
+      availableClassifierModelIds: ["copilot-classifier-1"],
+      enterpriseUrl: undefined,
+      somethingNewer: { nested: [1, 2] },
+    };
     box.writeStore({ "github-copilot": storedCopilot(githubToken, -1000, extra) });
     const r = await box.run(["token", "github-copilot"], { env: gh.env() });
     expect(r.code).toBe(0);
@@ -155,7 +160,9 @@ describe("the Copilot token", () => {
 
   test("20 processes on an expired Copilot token make one exchange and print the same token", async () => {
     box.writeStore({ "github-copilot": storedCopilot(gh.grantGitHubToken(), -1000) });
-    const results = await Promise.all(Array.from({ length: 20 }, () => box.run(["token", "github-copilot"], { env: gh.env() })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => box.run(["token", "github-copilot"], { env: gh.env() })),
+    );
     expect(results.map((r) => r.code)).toEqual(Array(20).fill(0));
     expect(gh.exchanges()).toHaveLength(1);
     expect(new Set(results.map((r) => r.stdout)).size).toBe(1);
@@ -163,7 +170,10 @@ describe("the Copilot token", () => {
 
   test("a 401 on the exchange means the GitHub authorization was revoked: the login is marked refused, exit 4", async () => {
     const githubToken = gh.grantGitHubToken();
-    box.writeStore({ "github-copilot": storedCopilot(githubToken, -1000), anthropic: { type: "oauth", refresh: "r", access: "a", expires: 1 } });
+    box.writeStore({
+      "github-copilot": storedCopilot(githubToken, -1000),
+      anthropic: { type: "oauth", refresh: "r", access: "a", expires: 1 },
+    });
     gh.revokeGitHubToken(githubToken);
     const r = await box.run(["token", "github-copilot"], { env: gh.env() });
     expect(r.code).toBe(4);
@@ -188,7 +198,9 @@ describe("the Copilot token", () => {
     expect(r.stdout).toContain("proxy-ep=");
     expect(gh.exchanges()[0]!.headers.authorization).toBe(`Bearer ${envToken}`);
     expect(readdirSync(box.root)).not.toContain("agent");
-    const status = await box.run(["status", "github-copilot", "--json"], { env: { ...gh.env(), COPILOT_GITHUB_TOKEN: envToken } });
+    const status = await box.run(["status", "github-copilot", "--json"], {
+      env: { ...gh.env(), COPILOT_GITHUB_TOKEN: envToken },
+    });
     expect(JSON.parse(status.stdout).providers[0]).toMatchObject({ source: "COPILOT_GITHUB_TOKEN", usable: true });
     expect(gh.exchanges()).toHaveLength(1);
   });
@@ -219,14 +231,19 @@ describe("chat and models through Copilot", () => {
 
   test("a Chat Completions model goes to /chat/completions with the system prompt as the first message", async () => {
     box.writeStore({ "github-copilot": storedCopilot(gh.grantGitHubToken(), 3600_000) });
-    const r = await box.run(["-p", "--model", "github-copilot/gemini-4-argon", "--system", "Be brief.", "hi"], { env: gh.env() });
+    const r = await box.run(["-p", "--model", "github-copilot/gemini-4-argon", "--system", "Be brief.", "hi"], {
+      env: gh.env(),
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("Hello from the fake Copilot.\n");
     const [chat] = gh.chats();
     expect(chat!.path).toBe("/chat/completions");
     expect(chat!.json).toEqual({
       model: "gemini-4-argon",
-      messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "hi" }],
+      messages: [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "hi" },
+      ],
       stream: true,
       stream_options: { include_usage: true },
     });
@@ -241,7 +258,12 @@ describe("chat and models through Copilot", () => {
     expect(chat!.path).toBe("/v1/messages");
     expect(chat!.headers["anthropic-version"]).toBe("2023-06-01");
     // Messages requires max_tokens: without --max-tokens it is the model's own maximum, which caps nothing.
-    expect(chat!.json).toEqual({ model: "claude-sonnet-5.5", max_tokens: 128000, messages: [{ role: "user", content: [{ type: "text", text: "hi", cache_control: { type: "ephemeral" } }] }], stream: true });
+    expect(chat!.json).toEqual({
+      model: "claude-sonnet-5.5",
+      max_tokens: 128000,
+      messages: [{ role: "user", content: [{ type: "text", text: "hi", cache_control: { type: "ephemeral" } }] }],
+      stream: true,
+    });
   });
 
   for (const model of ["gpt-6.2-sol", "gemini-4-argon", "claude-opus-5.5"]) {
@@ -249,9 +271,17 @@ describe("chat and models through Copilot", () => {
       box.writeStore({ "github-copilot": storedCopilot(gh.grantGitHubToken(), 3600_000) });
       const r = await box.run(["-p", "--json", "--model", `github-copilot/${model}`, "hi"], { env: gh.env() });
       expect(r.code).toBe(0);
-      const events = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+      const events = r.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l));
       expect(events[0]).toEqual({ type: "start", model, provider: "github-copilot" });
-      expect(events.slice(1, -1).map((e) => e.text).join("")).toBe("Hello from the fake Copilot.");
+      expect(
+        events
+          .slice(1, -1)
+          .map((e) => e.text)
+          .join(""),
+      ).toBe("Hello from the fake Copilot.");
       expect(events.at(-1)).toMatchObject({ type: "stop" });
     });
   }

@@ -35,7 +35,11 @@ for (const profile of Object.values(DEVICE_PROFILES)) {
 
     async function finish(d: Awaited<ReturnType<typeof deviceLogin>>): Promise<PiResult> {
       await d.proc.stdin.end();
-      const [stderr, stdout, code] = await Promise.all([d.seen.rest(), new Response(d.proc.stdout).text(), d.proc.exited]);
+      const [stderr, stdout, code] = await Promise.all([
+        d.seen.rest(),
+        new Response(d.proc.stdout).text(),
+        d.proc.exited,
+      ]);
       const result = box.audit(d.args, { code, stdout, stderr }, false);
       return debugPass ? { ...result, stderr: withoutDebugLines(result.stderr) } : result;
     }
@@ -52,7 +56,9 @@ for (const profile of Object.values(DEVICE_PROFILES)) {
     test("signs in with a device code: the exact device form, the page that fills the code in, pending and slow_down ridden out, the login stored 0600", async () => {
       fake.pollScript = ["pending", "slow_down", "pending"];
       const d = await deviceLogin();
-      expect(d.seen.text).toContain(`Open this page and enter this code (the page may fill it in for you):\n\n${profile.page}?user_code=${d.code}\n`);
+      expect(d.seen.text).toContain(
+        `Open this page and enter this code (the page may fill it in for you):\n\n${profile.page}?user_code=${d.code}\n`,
+      );
       expect(fake.enterCode(d.code)).toBe(true);
       const r = await finish(d);
       expect(r.code).toBe(0);
@@ -79,7 +85,12 @@ for (const profile of Object.values(DEVICE_PROFILES)) {
       const r = await finish(d);
       expect(r.code).toBe(4);
       expect(r.stderr).toContain(`run \`pi login ${id}\` again and approve it`);
-      expect(r.stderr.trimEnd().split("\n").filter((l) => l.startsWith("pi: "))).toHaveLength(1);
+      expect(
+        r.stderr
+          .trimEnd()
+          .split("\n")
+          .filter((l) => l.startsWith("pi: ")),
+      ).toHaveLength(1);
       expect(box.readStore()).toEqual({ other: { type: "api_key", key: "k" } });
     });
 
@@ -158,7 +169,8 @@ for (const profile of Object.values(DEVICE_PROFILES)) {
 describe("what sets the three apart", () => {
   let box: Sandbox;
   const fakes: Partial<Record<keyof typeof DEVICE_PROFILES, FakeDeviceProvider>> = {};
-  const fake = (id: keyof typeof DEVICE_PROFILES) => (fakes[id] ??= new FakeDeviceProvider(DEVICE_PROFILES[id]).start());
+  const fake = (id: keyof typeof DEVICE_PROFILES) =>
+    (fakes[id] ??= new FakeDeviceProvider(DEVICE_PROFILES[id]).start());
   beforeEach(() => {
     box = new Sandbox();
     for (const f of Object.values(fakes)) f.reset();
@@ -170,7 +182,10 @@ describe("what sets the three apart", () => {
 
   test("xAI: a verification page that is not https is refused, and the code is never shown", async () => {
     const x = fake("xai");
-    x.deviceAnswer = { verification_uri: "http://accounts.x.example/device", verification_uri_complete: "javascript:alert(1)" };
+    x.deviceAnswer = {
+      verification_uri: "http://accounts.x.example/device",
+      verification_uri_complete: "javascript:alert(1)",
+    };
     const r = await box.run(["login", "xai"], { env: x.env() });
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("named no https page to approve the code on");
@@ -216,7 +231,9 @@ describe("what sets the three apart", () => {
   });
 
   test("Kimi Code: with KIMI_API_KEY set and no login, the key is used", async () => {
-    const r = await box.run(["token", "kimi-coding"], { env: { ...fake("kimi-coding").env(), KIMI_API_KEY: "sk-kimi-test-key-0123456789" } });
+    const r = await box.run(["token", "kimi-coding"], {
+      env: { ...fake("kimi-coding").env(), KIMI_API_KEY: "sk-kimi-test-key-0123456789" },
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("sk-kimi-test-key-0123456789\n");
   });

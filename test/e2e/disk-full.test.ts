@@ -53,11 +53,27 @@ function runOnFullDisk(args: string[], store: unknown, options: { inodes?: numbe
     `cp "$AGENT/auth.json" "$OUT/after.json"`,
     `ls -A "$AGENT" > "$OUT/files"`,
   ].join("\n");
-  const env = { ...box.baseEnv(), ...fake.env(), AGENT: agent, OUT: out, ROOT: box.root, PI: PI_BIN, ...(debugPass ? { PI_DEBUG: "1" } : {}) };
+  const env = {
+    ...box.baseEnv(),
+    ...fake.env(),
+    AGENT: agent,
+    OUT: out,
+    ROOT: box.root,
+    PI: PI_BIN,
+    ...(debugPass ? { PI_DEBUG: "1" } : {}),
+  };
   const r = Bun.spawnSync(["unshare", "--mount", "sh", "-c", script, "sh", ...args], { env, stderr: "pipe" });
   if (!r.success) throw new Error(`the full-disk run failed to set up: ${r.stderr.toString()}`);
   const stderr = readFileSync(join(out, "stderr"), "utf8");
-  const result = box.audit(args, { code: Number(readFileSync(join(out, "code"), "utf8")), stdout: readFileSync(join(out, "stdout"), "utf8"), stderr }, false);
+  const result = box.audit(
+    args,
+    {
+      code: Number(readFileSync(join(out, "code"), "utf8")),
+      stdout: readFileSync(join(out, "stdout"), "utf8"),
+      stderr,
+    },
+    false,
+  );
   return {
     code: result.code,
     stderr: debugPass ? withoutDebugLines(result.stderr) : result.stderr,

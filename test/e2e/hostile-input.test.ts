@@ -1,5 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { Sandbox, loginThroughStdin, storedLogin, fakeAndSandboxPerTest } from "../helpers/pi.ts";
@@ -7,7 +17,11 @@ import { Sandbox, loginThroughStdin, storedLogin, fakeAndSandboxPerTest } from "
 /** What people paste and what they leave on disk: nothing of it crashes pi or loses a login. */
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 const approve = (url: string) => {
   const { code, state } = fake.approve(url);
@@ -27,8 +41,18 @@ describe("hostile pastes", () => {
     ["a code without #state (that is not a code either)", () => "not a code!", 2, /spaces or line breaks/],
     ["two # signs", (u) => `${approve(u)}#extra`, 2, /2 "#" signs/],
     ["a wrong state", (u) => `${fake.approve(u).code}#forged-state-value`, 2, /state does not match/],
-    ["a URL without code", (u) => `https://platform.claude.com/oauth/code/callback?state=${new URL(u).searchParams.get("state")}`, 2, /no code/],
-    ["a URL with error= (consent denied)", () => "https://platform.claude.com/oauth/code/callback?error=access_denied", 4, /not approved \(access_denied/],
+    [
+      "a URL without code",
+      (u) => `https://platform.claude.com/oauth/code/callback?state=${new URL(u).searchParams.get("state")}`,
+      2,
+      /no code/,
+    ],
+    [
+      "a URL with error= (consent denied)",
+      () => "https://platform.claude.com/oauth/code/callback?error=access_denied",
+      4,
+      /not approved \(access_denied/,
+    ],
     ["control characters", () => "abc\u0007def#x", 2, /control characters/],
     ["an escape sequence", () => "\u001b[31mabc#def", 2, /control characters/],
     ["10 KB of text", () => "A".repeat(10_240), 2, /10240 characters/],

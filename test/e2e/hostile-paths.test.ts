@@ -1,5 +1,15 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lchownSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { type PiResult, Sandbox, storedLogin } from "../helpers/pi.ts";
@@ -79,7 +89,10 @@ describe.skipIf(!isRoot)("a place another user controls", () => {
     const shared = join(box.root, "shared-tmp");
     mkdirSync(shared);
     chmodSync(shared, 0o1777);
-    const r = await box.run(["login", "anthropic", "--with-token"], { env: { ...fake.env(), PI_CODING_AGENT_DIR: shared }, stdin: `${API_KEY}\n` });
+    const r = await box.run(["login", "anthropic", "--with-token"], {
+      env: { ...fake.env(), PI_CODING_AGENT_DIR: shared },
+      stdin: `${API_KEY}\n`,
+    });
     expectRefused(r, /is writable by other users \(01777\)/);
     expect(statSync(shared).mode & 0o7777).toBe(0o1777);
     expect(existsSync(join(shared, "auth.json"))).toBe(false);
@@ -94,7 +107,10 @@ describe.skipIf(!isRoot)("a place another user controls", () => {
     chownSync(open, NOBODY, NOBODY);
     chmodSync(open, 0o777);
     const agent = join(open, "agent");
-    const r = await box.run(["login", "anthropic", "--with-token"], { env: { ...fake.env(), PI_CODING_AGENT_DIR: agent }, stdin: `${API_KEY}\n` });
+    const r = await box.run(["login", "anthropic", "--with-token"], {
+      env: { ...fake.env(), PI_CODING_AGENT_DIR: agent },
+      stdin: `${API_KEY}\n`,
+    });
     expectRefused(r, /anyone can write to/);
     expect(existsSync(agent)).toBe(false);
   });
@@ -114,7 +130,10 @@ describe("pi status and the real place of the store", () => {
     const elsewhere = join(box.root, "elsewhere");
     mkdirSync(elsewhere);
     chmodSync(elsewhere, 0o777);
-    writeFileSync(join(elsewhere, "auth.json"), JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), 3600_000) }));
+    writeFileSync(
+      join(elsewhere, "auth.json"),
+      JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), 3600_000) }),
+    );
     chmodSync(join(elsewhere, "auth.json"), 0o600);
     mkdirSync(box.agentDir, { mode: 0o700 });
     symlinkSync(join(elsewhere, "auth.json"), box.storePath);
@@ -134,8 +153,16 @@ describe("pi status and the real place of the store", () => {
 describe("files that are not a store", () => {
   const cases: [string, () => void, RegExp][] = [
     ["a FIFO", () => Bun.spawnSync(["mkfifo", box.storePath]), /it is a FIFO, not a regular file/],
-    ["a symlink to /dev/zero", () => symlinkSync("/dev/zero", box.storePath), /it is a device or socket, not a regular file/],
-    ["a 2 MiB file", () => writeFileSync(box.storePath, " ".repeat(2 * 1024 * 1024), { mode: 0o600 }), /far more than a store of logins/],
+    [
+      "a symlink to /dev/zero",
+      () => symlinkSync("/dev/zero", box.storePath),
+      /it is a device or socket, not a regular file/,
+    ],
+    [
+      "a 2 MiB file",
+      () => writeFileSync(box.storePath, " ".repeat(2 * 1024 * 1024), { mode: 0o600 }),
+      /far more than a store of logins/,
+    ],
   ];
   for (const [name, make, says] of cases) {
     test(`${name} at oauth.json: pi token and pi status answer at once (exit 3), reading nothing`, async () => {

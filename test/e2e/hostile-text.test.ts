@@ -43,7 +43,8 @@ const HOSTILE = `${ESC}[31mred${ESC}[2J${ESC}]0;pwned${ESC}\\${ESC}]52;c;cm0gLXJ
 const COLOUR = { NO_COLOR: undefined, TERM: "xterm-256color" };
 
 /** A Messages API error whose message is `text`. */
-const apiError = (status: number, text: string) => Response.json({ type: "error", error: { type: "authentication_error", message: text } }, { status });
+const apiError = (status: number, text: string) =>
+  Response.json({ type: "error", error: { type: "authentication_error", message: text } }, { status });
 
 describe("secrets a server echoes back are redacted, whatever their shape", () => {
   for (const [name, variable, header] of [
@@ -67,8 +68,17 @@ describe("secrets a server echoes back are redacted, whatever their shape", () =
   }
 
   test("a stored Copilot token echoed in a 500 is not printed", async () => {
-    box.writeStore({ "github-copilot": { type: "oauth", refresh: gh.grantGitHubToken(), access: gh.issueCopilotToken().token, expires: Date.now() + 3600_000 } });
-    gh.chatFaults.push((req) => Response.json({ error: { message: `upstream failed for ${req.headers.authorization}` } }, { status: 500 }));
+    box.writeStore({
+      "github-copilot": {
+        type: "oauth",
+        refresh: gh.grantGitHubToken(),
+        access: gh.issueCopilotToken().token,
+        expires: Date.now() + 3600_000,
+      },
+    });
+    gh.chatFaults.push((req) =>
+      Response.json({ error: { message: `upstream failed for ${req.headers.authorization}` } }, { status: 500 }),
+    );
     const r = await box.run(["-p", "--provider", "github-copilot", "hi"], { env: gh.env() });
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("[redacted]");
@@ -79,10 +89,14 @@ describe("secrets a server echoes back are redacted, whatever their shape", () =
     const password = `url-password-${crypto.randomUUID()}`;
     rememberSecret(password);
     const proxy = `http://alice:${password}@127.0.0.1:9`;
-    const viaProxy = await box.run(["token"], { env: { ...fake.env(), HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, PI_DEBUG: "1" } });
+    const viaProxy = await box.run(["token"], {
+      env: { ...fake.env(), HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, PI_DEBUG: "1" },
+    });
     expect(viaProxy.code).toBe(5);
     const tokenUrl = fake.tokenUrl.replace("http://", `http://alice:${password}@`);
-    const withUserInfo = await box.run(["token"], { env: { ...fake.env(), PI_ANTHROPIC_TOKEN_URL: tokenUrl, PI_DEBUG: "1" } });
+    const withUserInfo = await box.run(["token"], {
+      env: { ...fake.env(), PI_ANTHROPIC_TOKEN_URL: tokenUrl, PI_DEBUG: "1" },
+    });
     expect(withUserInfo.stderr).toContain("http://[redacted]@127.0.0.1");
     // (Sandbox.run fails the test if the password appears anywhere in what pi printed.)
   });
@@ -99,16 +113,26 @@ describe("control sequences from the network never reach the terminal", () => {
 
     const key = "sk-ant-api03-hostile-text-0123456789";
     fake.apiKeys.add(key);
-    fake.messageFaults.push(() => Response.json({ type: "error", error: { type: "invalid_request_error", message: HOSTILE } }, { status: 400 }));
+    fake.messageFaults.push(() =>
+      Response.json({ type: "error", error: { type: "invalid_request_error", message: HOSTILE } }, { status: 400 }),
+    );
     const api = await box.run(["-p", "hi"], { env: { ...fake.env(), ...COLOUR, ANTHROPIC_API_KEY: key } });
     expect(api.code).toBe(2);
     expect(api.stderr).not.toMatch(/[\u001b\u0007\u009b]/);
 
-    fake.messageFaults.push(() => fake.stream("claude-opus-5-5", "partial answer", { errorAfter: { deltas: 1, type: "overloaded_error", message: HOSTILE } }));
+    fake.messageFaults.push(() =>
+      fake.stream("claude-opus-5-5", "partial answer", {
+        errorAfter: { deltas: 1, type: "overloaded_error", message: HOSTILE },
+      }),
+    );
     const sse = await box.run(["-p", "hi"], { env: { ...fake.env(), ...COLOUR, ANTHROPIC_API_KEY: key } });
     expect(sse.code).toBe(5);
     expect(sse.stderr).not.toMatch(/[\u001b\u0007\u009b]/);
-    fake.messageFaults.push(() => fake.stream("claude-opus-5-5", "partial answer", { errorAfter: { deltas: 1, type: "overloaded_error", message: HOSTILE } }));
+    fake.messageFaults.push(() =>
+      fake.stream("claude-opus-5-5", "partial answer", {
+        errorAfter: { deltas: 1, type: "overloaded_error", message: HOSTILE },
+      }),
+    );
     const json = await box.run(["-p", "--json", "hi"], { env: { ...fake.env(), ...COLOUR, ANTHROPIC_API_KEY: key } });
     expect(json.stdout).toContain('"type":"error"');
     expect(json.stdout).not.toMatch(/[\u001b\u0007\u009b]/);
@@ -156,15 +180,22 @@ describe.skipIf(!hasTmux)("on a terminal", () => {
     return { ...base, ...fake.env(), TERM: "xterm-256color", ...extra };
   };
 
-  const title = () => Bun.spawnSync(["tmux", "-S", `${box.root}/tmux.sock`, "display", "-p", "#{pane_title}"]).stdout.toString();
+  const title = () =>
+    Bun.spawnSync(["tmux", "-S", `${box.root}/tmux.sock`, "display", "-p", "#{pane_title}"]).stdout.toString();
 
   test("errors quoting a server (token endpoint, API, stream error event) neither clear the screen nor retitle the window", async () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
     fake.faults.push(() => Response.json({ error: "invalid_request", error_description: HOSTILE }, { status: 400 }));
     const key = "sk-ant-api03-hostile-errors-0123456789";
     fake.apiKeys.add(key);
-    fake.messageFaults.push(() => Response.json({ type: "error", error: { type: "invalid_request_error", message: HOSTILE } }, { status: 400 }));
-    fake.messageFaults.push(() => fake.stream("claude-opus-5-5", "partial answer", { errorAfter: { deltas: 1, type: "overloaded_error", message: HOSTILE } }));
+    fake.messageFaults.push(() =>
+      Response.json({ type: "error", error: { type: "invalid_request_error", message: HOSTILE } }, { status: 400 }),
+    );
+    fake.messageFaults.push(() =>
+      fake.stream("claude-opus-5-5", "partial answer", {
+        errorAfter: { deltas: 1, type: "overloaded_error", message: HOSTILE },
+      }),
+    );
     const script = [
       "echo marker-one",
       `${PI_BIN} token`,
@@ -193,8 +224,19 @@ describe.skipIf(!hasTmux)("on a terminal", () => {
 
   test("an email an ID token named, drawn by /login in the session, keeps its text and loses its control sequences: no colours, no title, no clipboard (issue 34, point 12)", async () => {
     // As a stored login holds it when it came before pi checked emails' shape.
-    box.writeStore({ openai: { type: "oauth", access: "oai-access-hostile-email-0123456789", refresh: "oai-refresh-hostile-email-0123456789", expires: Date.now() + 3_600_000, email: `ada${HOSTILE}@example.com` } });
-    term.start([PI_BIN], env({ ANTHROPIC_API_KEY: "sk-ant-api03-hostile-email-0123456789" }), { width: 140, height: 30 });
+    box.writeStore({
+      openai: {
+        type: "oauth",
+        access: "oai-access-hostile-email-0123456789",
+        refresh: "oai-refresh-hostile-email-0123456789",
+        expires: Date.now() + 3_600_000,
+        email: `ada${HOSTILE}@example.com`,
+      },
+    });
+    term.start([PI_BIN], env({ ANTHROPIC_API_KEY: "sk-ant-api03-hostile-email-0123456789" }), {
+      width: 140,
+      height: 30,
+    });
     await term.waitFor(/\/help for commands/);
     term.send("/login openai", true);
     term.send("Enter");
@@ -211,10 +253,23 @@ describe.skipIf(!hasTmux)("on a terminal", () => {
     const record = `${box.root}/browser-env`;
     writeFileSync(script, `#!/bin/sh\nenv > '${record}'\n`);
     chmodSync(script, 0o755);
-    term.start([PI_BIN, "login", "anthropic"], env({ BROWSER: script, DISPLAY: ":0", PI_OAUTH_CALLBACK_PORT: "0", ANTHROPIC_API_KEY: "sk-ant-api03-not-for-browsers-0123", COPILOT_GITHUB_TOKEN: "ghu_notforbrowsers0123456789abcdef", MY_SERVICE_PASSWORD: "hunter2hunter2" }));
+    term.start(
+      [PI_BIN, "login", "anthropic"],
+      env({
+        BROWSER: script,
+        DISPLAY: ":0",
+        PI_OAUTH_CALLBACK_PORT: "0",
+        ANTHROPIC_API_KEY: "sk-ant-api03-not-for-browsers-0123",
+        COPILOT_GITHUB_TOKEN: "ghu_notforbrowsers0123456789abcdef",
+        MY_SERVICE_PASSWORD: "hunter2hunter2",
+      }),
+    );
     await term.waitFor(/Paste the redirect URL/);
     // The script writes `env` in one go; wait for the last variable line it always has.
-    await until(() => existsSync(record) && /^PATH=/m.test(readFileSync(record, "utf8")), "the browser script's record of its environment");
+    await until(
+      () => existsSync(record) && /^PATH=/m.test(readFileSync(record, "utf8")),
+      "the browser script's record of its environment",
+    );
     const seen = readFileSync(record, "utf8");
     expect(seen).toContain("DISPLAY=:0");
     expect(seen).not.toContain("ANTHROPIC_API_KEY");
@@ -225,7 +280,14 @@ describe.skipIf(!hasTmux)("on a terminal", () => {
 
 describe("tokens with characters no token has", () => {
   test("a stored access token with a newline and ESC is not printed by pi token (exit 5)", async () => {
-    box.writeStore({ anthropic: { type: "oauth", refresh: "sk-ant-ort01-fine-0123456789", access: "sk-ant-oat01-x\n\u001b[31mX-Injected: 1", expires: Date.now() + 3600_000 } });
+    box.writeStore({
+      anthropic: {
+        type: "oauth",
+        refresh: "sk-ant-ort01-fine-0123456789",
+        access: "sk-ant-oat01-x\n\u001b[31mX-Injected: 1",
+        expires: Date.now() + 3600_000,
+      },
+    });
     const r = await box.run(["token"], { env: fake.env() });
     expect(r.code).toBe(5);
     expect(r.stdout).toBe("");
@@ -235,7 +297,13 @@ describe("tokens with characters no token has", () => {
 
 describe("clear-text endpoints", () => {
   test("a non-loopback http:// API base is refused before anything is sent (exit 2)", async () => {
-    const r = await box.run(["-p", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: "sk-ant-api03-cleartext-0123456789", ANTHROPIC_BASE_URL: "http://api.example.invalid" } });
+    const r = await box.run(["-p", "hi"], {
+      env: {
+        ...fake.env(),
+        ANTHROPIC_API_KEY: "sk-ant-api03-cleartext-0123456789",
+        ANTHROPIC_BASE_URL: "http://api.example.invalid",
+      },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("refusing to send credentials to http://api.example.invalid without TLS");
     expect(r.stderr).toContain("PI_ALLOW_INSECURE_HTTP=1");
@@ -244,7 +312,9 @@ describe("clear-text endpoints", () => {
   test("a non-loopback http:// token URL is refused before the refresh token is sent", async () => {
     const login = storedLogin(fake.issueFamily(), -1000);
     box.writeStore({ anthropic: login });
-    const r = await box.run(["token"], { env: { ...fake.env(), PI_ANTHROPIC_TOKEN_URL: "http://auth.example.invalid/v1/oauth/token" } });
+    const r = await box.run(["token"], {
+      env: { ...fake.env(), PI_ANTHROPIC_TOKEN_URL: "http://auth.example.invalid/v1/oauth/token" },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("without TLS");
     expect(box.readStore().anthropic).toEqual(login);

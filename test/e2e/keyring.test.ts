@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
@@ -18,7 +28,11 @@ import { ensureReference, runReference } from "../reference/reference.ts";
  */
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 const approve = (url: string) => {
   const { code, state } = fake.approve(url);
@@ -65,7 +79,11 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
     expect(status.stdout).toContain("Secrets: in the file, shared with the reference program, which reads them there");
     // The reference, on the same directory with the same keychain, prints the same token.
     ensureReference();
-    const theirs = await runReference(["auth", "print-bearer-token", "--provider", "anthropic"], { ...box.baseEnv(), ...service.env }, { "https://platform.claude.com": fake.url });
+    const theirs = await runReference(
+      ["auth", "print-bearer-token", "--provider", "anthropic"],
+      { ...box.baseEnv(), ...service.env },
+      { "https://platform.claude.com": fake.url },
+    );
     expect(theirs.stderr).toBe("");
     expect(theirs.code).toBe(0);
     expect(theirs.stdout.trim()).toBe(entry.access);
@@ -90,7 +108,9 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
     expect(refresh).toStartWith("sk-ant-ort01-");
     for (const f of agentFiles(box.agentDir)) expect(f.text).not.toContain(refresh!);
     const status = await box.run(["status"], { env: env(KEYRING) });
-    expect(status.stdout).toContain('Secrets: in the OS keychain, service "pi" (PI_CREDENTIAL_STORE=keyring); the reference program does not see the logins of');
+    expect(status.stdout).toContain(
+      'Secrets: in the OS keychain, service "pi" (PI_CREDENTIAL_STORE=keyring); the reference program does not see the logins of',
+    );
   });
 
   test("20 concurrent `pi token` on an expired login in the keychain make one refresh, and the new tokens go to the keychain", async () => {
@@ -121,7 +141,11 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
     expect(existsSync(`${legacy}.migrated`)).toBe(true);
     expect(await lookupItem(service.env, `anthropic.refresh@${legacy}`)).toBeNull();
     ensureReference();
-    const theirs = await runReference(["auth", "print-bearer-token", "--provider", "anthropic"], { ...box.baseEnv(), ...service.env }, { "https://platform.claude.com": fake.url });
+    const theirs = await runReference(
+      ["auth", "print-bearer-token", "--provider", "anthropic"],
+      { ...box.baseEnv(), ...service.env },
+      { "https://platform.claude.com": fake.url },
+    );
     expect(theirs.stdout.trim()).toBe(tokens.access);
   }, 300_000);
 
@@ -141,7 +165,11 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
     const legacy = join(box.agentDir, "oauth.json");
     box.writeStore({});
     rmSync(box.storePath);
-    writeFileSync(legacy, JSON.stringify({ anthropic: { type: "oauth", expires: Date.now() + 3600_000, keyring: ["access", "refresh"] } }), { mode: 0o600 });
+    writeFileSync(
+      legacy,
+      JSON.stringify({ anthropic: { type: "oauth", expires: Date.now() + 3600_000, keyring: ["access", "refresh"] } }),
+      { mode: 0o600 },
+    );
     const before = readFileSync(legacy, "utf8");
     const r = await box.run(["token"], { env: env() });
     expect(r.code).not.toBe(0);
@@ -201,7 +229,11 @@ async function plantEarlierKeychainLogin(keychain: Record<string, string>) {
   const legacy = join(box.agentDir, "oauth.json");
   box.writeStore({});
   rmSync(box.storePath);
-  writeFileSync(legacy, JSON.stringify({ anthropic: { type: "oauth", expires: Date.now() + 3600_000, keyring: ["access", "refresh"] } }), { mode: 0o600 });
+  writeFileSync(
+    legacy,
+    JSON.stringify({ anthropic: { type: "oauth", expires: Date.now() + 3600_000, keyring: ["access", "refresh"] } }),
+    { mode: 0o600 },
+  );
   await storeItem(keychain, `anthropic.access@${legacy}`, tokens.access);
   await storeItem(keychain, `anthropic.refresh@${legacy}`, tokens.refresh);
   return { tokens, legacy };
@@ -210,11 +242,17 @@ async function plantEarlierKeychainLogin(keychain: Record<string, string>) {
 describe("without a keychain", () => {
   test("auto never asks a keychain: the login is in auth.json at once", async () => {
     const started = Date.now();
-    const r = await loginThroughStdin(box, { ...fake.env(), DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" }, approve);
+    const r = await loginThroughStdin(
+      box,
+      { ...fake.env(), DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" },
+      approve,
+    );
     expect(r.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(3000);
     expect(box.readStore().anthropic.refresh).toStartWith("sk-ant-ort01-");
-    const status = await box.run(["status"], { env: { ...fake.env(), DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" } });
+    const status = await box.run(["status"], {
+      env: { ...fake.env(), DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" },
+    });
     expect(status.stdout).toContain("Secrets: in the file, shared with the reference program");
   });
 
@@ -222,7 +260,9 @@ describe("without a keychain", () => {
     box.writeStore({});
     writeFileSync(indexPath(), JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000) }), { mode: 0o600 });
     const before = readFileSync(indexPath(), "utf8");
-    const r = await box.run(["token"], { env: { ...fake.env(), PI_CREDENTIAL_STORE: "keyring", DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" } });
+    const r = await box.run(["token"], {
+      env: { ...fake.env(), PI_CREDENTIAL_STORE: "keyring", DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" },
+    });
     expect(r.code).not.toBe(0);
     expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("the OS keychain is not available");
@@ -238,7 +278,9 @@ describe("without a keychain", () => {
     try {
       const env = { ...fake.env(), ...KEYRING, DBUS_SESSION_BUS_ADDRESS: `unix:path=${socketPath}` };
       box.writeStore({});
-      writeFileSync(indexPath(), JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000) }), { mode: 0o600 });
+      writeFileSync(indexPath(), JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000) }), {
+        mode: 0o600,
+      });
       const started = Date.now();
       const r = await box.run(["token"], { env, timeoutMs: 20_000 });
       const took = Date.now() - started;
@@ -256,7 +298,9 @@ describe("without a keychain", () => {
   test("a bad PI_CREDENTIAL_STORE is one line naming the choices", async () => {
     const r = await box.run(["token"], { env: { ...fake.env(), PI_CREDENTIAL_STORE: "vault" } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('PI_CREDENTIAL_STORE is "vault"; use auto, keyring (or keychain), file or redis://host:port');
+    expect(r.stderr).toContain(
+      'PI_CREDENTIAL_STORE is "vault"; use auto, keyring (or keychain), file or redis://host:port',
+    );
     expect(statSync(box.root).isDirectory()).toBe(true);
   });
 });

@@ -10,7 +10,11 @@ import { debugPass } from "../helpers/secrets.ts";
  */
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 const URL_LINE = /^(https?:\/\/\S+\/oauth\/authorize\?\S+)$/m;
 
@@ -155,7 +159,9 @@ describe("pi login anthropic --method browser", () => {
   });
 
   test("a rejected code is reported on the page (502) and by pi (exit 4), and the listener is closed", async () => {
-    fake.faults.push(() => Response.json({ error: "invalid_grant", error_description: "Invalid authorization code" }, { status: 400 }));
+    fake.faults.push(() =>
+      Response.json({ error: "invalid_grant", error_description: "Invalid authorization code" }, { status: 400 }),
+    );
     const login = await startBrowserLogin();
     const page = await browse(login.url);
     expect(page.status).toBe(502);
@@ -188,7 +194,16 @@ describe("pi login anthropic --method browser", () => {
   test("the callback listener binds 127.0.0.1 but sends the browser to localhost — no more: another user on [::1]:53692 never sees the code (issue 21, point 6)", async () => {
     // As nobody, hold the preferred port on IPv6 loopback, where browsers try localhost first.
     const squatter = Bun.spawn(
-      ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "perl", "-MIO::Socket::IP", "-e", '$s = IO::Socket::IP->new(LocalHost => "::1", LocalPort => 53692, Listen => 1) or die "$@"; $| = 1; print "listening\\n"; sleep 60'],
+      [
+        "setpriv",
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "perl",
+        "-MIO::Socket::IP",
+        "-e",
+        '$s = IO::Socket::IP->new(LocalHost => "::1", LocalPort => 53692, Listen => 1) or die "$@"; $| = 1; print "listening\\n"; sleep 60',
+      ],
       { stdout: "pipe", stderr: "pipe" },
     );
     try {
@@ -216,7 +231,9 @@ describe("pi login anthropic --method browser", () => {
       login.paste(`${code}#${state}`);
       const result = await login.finish();
       expect(result.code).toBe(0);
-      expect(result.stderr).toContain(`cannot listen for the browser's return (port ${blocker.port} on localhost (127.0.0.1 and ::1) is not available)`);
+      expect(result.stderr).toContain(
+        `cannot listen for the browser's return (port ${blocker.port} on localhost (127.0.0.1 and ::1) is not available)`,
+      );
     } finally {
       blocker.stop(true);
     }

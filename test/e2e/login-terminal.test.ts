@@ -101,7 +101,10 @@ describe.skipIf(!hasTmux)("pi login anthropic on a terminal", () => {
     chmodSync(script, 0o755);
     term.start([PI_BIN, "login", "anthropic"], env({ BROWSER: script, DISPLAY: ":0", PI_OAUTH_CALLBACK_PORT: "0" }));
     return async () => {
-      await until(() => existsSync(record) && readFileSync(record, "utf8").endsWith("\n"), "the browser script's record");
+      await until(
+        () => existsSync(record) && readFileSync(record, "utf8").endsWith("\n"),
+        "the browser script's record",
+      );
       return readFileSync(record, "utf8").trim();
     };
   }

@@ -8,7 +8,11 @@ import { Sandbox, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 /** `pi login anthropic --start` in one process, `--finish` in another: for scripts, remote UIs and agents. */
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 const pendingFile = () => join(box.agentDir, "pending-login.json");
 
@@ -64,7 +68,9 @@ describe("pi login anthropic --start / --finish", () => {
     expect(fake.tokenRequests("authorization_code")[0]!.json!.state).toBe(state);
     // The second still waits, and is finished by its own code.
     const again = fake.approve(second.stdout.trim());
-    const r2 = await box.run(["login", "anthropic", "--finish", `${again.code}#${again.state}`, "--account", "other"], { env: fake.env() });
+    const r2 = await box.run(["login", "anthropic", "--finish", `${again.code}#${again.state}`, "--account", "other"], {
+      env: fake.env(),
+    });
     expect(r2.code).toBe(0);
     expect(existsSync(pendingFile())).toBe(false);
   });
@@ -72,7 +78,10 @@ describe("pi login anthropic --start / --finish", () => {
   test("--finish reads the redirect URL from stdin when no value is given, and --json reports what was stored", async () => {
     const started = await start();
     const { code, state } = fake.approve(started.url);
-    const r = await box.run(["login", "anthropic", "--finish", "--json"], { env: fake.env(), stdin: `${fake.redirectUri}?code=${code}&state=${state}\n` });
+    const r = await box.run(["login", "anthropic", "--finish", "--json"], {
+      env: fake.env(),
+      stdin: `${fake.redirectUri}?code=${code}&state=${state}\n`,
+    });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ provider: "anthropic", kind: "oauth" });
     expect(existsSync(pendingFile())).toBe(false);
@@ -81,7 +90,9 @@ describe("pi login anthropic --start / --finish", () => {
   test("a foreign state is refused before anything is sent, and the pending sign-in stays for the right code", async () => {
     const started = await start();
     const { code, state } = fake.approve(started.url);
-    const wrong = await box.run(["login", "anthropic", "--finish", `${code}#another-sign-ins-state`], { env: fake.env() });
+    const wrong = await box.run(["login", "anthropic", "--finish", `${code}#another-sign-ins-state`], {
+      env: fake.env(),
+    });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain("belongs to a different sign-in");
     expect(fake.tokenRequests()).toHaveLength(0);
@@ -114,7 +125,9 @@ describe("pi login anthropic --start / --finish", () => {
     for (const mode of ["--start", "--finish"]) {
       const r = await box.run(["login", "github-copilot", mode], { env: fake.env() });
       expect(r.code).toBe(2);
-      expect(r.stderr.trimEnd()).toBe(`pi: GitHub Copilot has no two-step sign-in (${mode}); run \`pi login github-copilot\``);
+      expect(r.stderr.trimEnd()).toBe(
+        `pi: GitHub Copilot has no two-step sign-in (${mode}); run \`pi login github-copilot\``,
+      );
       expect(r.stderr).not.toContain("CODE#STATE");
     }
   });

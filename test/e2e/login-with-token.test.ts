@@ -42,7 +42,9 @@ describe("API keys for the providers that also take one (issue 34, point 18)", (
     test(`pi login ${id} --with-token stores the key as the reference stores one, said once`, async () => {
       const r = await box.run(["login", id, "--with-token"], { stdin: `${key}\n` });
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`^Stored the API key for ${name}[^\n]* in \\S*auth\\.json \\(readable only by you\\)\\.\\n$`));
+      expect(r.stdout).toMatch(
+        new RegExp(`^Stored the API key for ${name}[^\n]* in \\S*auth\\.json \\(readable only by you\\)\\.\\n$`),
+      );
       expect(box.readStore()[id]).toEqual({ type: "api_key", key });
       const token = await box.run(["token", id]);
       expect(token.stdout).toBe(`${key}\n`);
@@ -50,10 +52,19 @@ describe("API keys for the providers that also take one (issue 34, point 18)", (
   }
 
   test("logging out of an xAI key says where a key is withdrawn, and a sign-in's note keeps xAI's name as it is spelt", async () => {
-    expect((await box.run(["login", "xai", "--with-token"], { stdin: "xai-logout0123456789abcdefghijklmnopqrs\n" })).code).toBe(0);
+    expect(
+      (await box.run(["login", "xai", "--with-token"], { stdin: "xai-logout0123456789abcdefghijklmnopqrs\n" })).code,
+    ).toBe(0);
     const key = await box.run(["logout", "xai"]);
     expect(key.stdout).toContain("An API key is withdrawn at console.x.ai, where it was made, not by pi.");
-    box.writeStore({ xai: { type: "oauth", access: "xai-oauth-access-0123456789abcdefghij", refresh: "xai-oauth-refresh-0123456789abcdefghij", expires: Date.now() + 3_600_000 } });
+    box.writeStore({
+      xai: {
+        type: "oauth",
+        access: "xai-oauth-access-0123456789abcdefghij",
+        refresh: "xai-oauth-refresh-0123456789abcdefghij",
+        expires: Date.now() + 3_600_000,
+      },
+    });
     const signIn = await box.run(["logout", "xai"]);
     expect(signIn.stdout).toContain(". xAI has no revocation endpoint");
     expect(signIn.stdout).not.toContain("XAI");
@@ -81,7 +92,12 @@ describe("pi login anthropic --with-token", () => {
     const token = await box.run(["token"], { env: env() });
     expect(token.stdout).toBe(`${API_KEY}\n`);
     const status = await box.run(["status", "anthropic", "--json"], { env: env() });
-    expect(JSON.parse(status.stdout).providers[0]).toMatchObject({ source: "stored", kind: "api_key", expires: null, renewable: false });
+    expect(JSON.parse(status.stdout).providers[0]).toMatchObject({
+      source: "stored",
+      kind: "api_key",
+      expires: null,
+      renewable: false,
+    });
     const text = await box.run(["status", "anthropic"], { env: env() });
     expect(text.stdout).toContain("source:   stored (API key)");
     expect(text.stdout).toContain("expires:  never (an API key)");
@@ -120,7 +136,9 @@ describe("pi login anthropic --with-token", () => {
 
   test("the seed's entries keep working beside the new kinds", async () => {
     const seeded = fake.issueFamily();
-    box.writeStore({ anthropic: { type: "oauth", refresh: seeded.refresh, access: seeded.access, expires: Date.now() - 1 } });
+    box.writeStore({
+      anthropic: { type: "oauth", refresh: seeded.refresh, access: seeded.access, expires: Date.now() - 1 },
+    });
     const token = await box.run(["token"], { env: env() });
     expect(token.code).toBe(0);
     expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
@@ -158,7 +176,10 @@ describe("pi login anthropic --with-token", () => {
   });
 
   test("an OAuth token Anthropic does not take is refused the same way, pointing to claude setup-token", async () => {
-    const r = await box.run(["login", "anthropic", "--with-token"], { env: env(), stdin: "sk-ant-oat01-expired-long-ago-0123456789\n" });
+    const r = await box.run(["login", "anthropic", "--with-token"], {
+      env: env(),
+      stdin: "sk-ant-oat01-expired-long-ago-0123456789\n",
+    });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('Anthropic did not accept this OAuth token (HTTP 401: "Invalid bearer token")');
     expect(r.stderr).toContain("claude setup-token");
@@ -176,7 +197,9 @@ describe("pi login anthropic --with-token", () => {
 
   test("an OAuth token Anthropic cannot be asked about now is stored unchecked, with a note, not refused", async () => {
     const access = fake.acceptLongLived("sk-ant-oat01-unchecked-for-now-0123456789");
-    fake.usageFaults.push(() => Response.json({ type: "error", error: { type: "api_error", message: "Service Unavailable" } }, { status: 503 }));
+    fake.usageFaults.push(() =>
+      Response.json({ type: "error", error: { type: "api_error", message: "Service Unavailable" } }, { status: 503 }),
+    );
     const r = await box.run(["login", "anthropic", "--with-token"], { env: env(), stdin: `${access}\n` });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("it is stored unchecked");
@@ -184,7 +207,9 @@ describe("pi login anthropic --with-token", () => {
   });
 
   test("when Anthropic cannot answer the check (503), nothing is stored and pi says to try again (exit 5)", async () => {
-    fake.listFaults.push(() => Response.json({ type: "error", error: { type: "api_error", message: "Service Unavailable" } }, { status: 503 }));
+    fake.listFaults.push(() =>
+      Response.json({ type: "error", error: { type: "api_error", message: "Service Unavailable" } }, { status: 503 }),
+    );
     const r = await box.run(["login", "anthropic", "--with-token"], { env: env(), stdin: `${API_KEY}\n` });
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("could not check this API key with Anthropic (HTTP 503");
@@ -195,7 +220,10 @@ describe("pi login anthropic --with-token", () => {
   test("a token brought over an OAuth login of the same account replaces it: pi says so first, and revokes the old login at Anthropic", async () => {
     const old = fake.issueFamily();
     box.writeStore({ anthropic: storedLogin(old, HOUR) });
-    const r = await box.run(["login", "anthropic", "--with-token", "--account", "default"], { env: env(), stdin: `${API_KEY}\n` });
+    const r = await box.run(["login", "anthropic", "--with-token", "--account", "default"], {
+      env: env(),
+      stdin: `${API_KEY}\n`,
+    });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("Already logged in to Anthropic");
     expect(r.stderr).toContain("this token replaces that login");
@@ -218,7 +246,10 @@ describe("pi login anthropic --with-token", () => {
   test("adding a token as another account keeps the OAuth login beside it, unrevoked", async () => {
     const old = fake.issueFamily();
     box.writeStore({ anthropic: storedLogin(old, HOUR) });
-    const r = await box.run(["login", "anthropic", "--with-token", "--account", "ci"], { env: env(), stdin: `${API_KEY}\n` });
+    const r = await box.run(["login", "anthropic", "--with-token", "--account", "ci"], {
+      env: env(),
+      stdin: `${API_KEY}\n`,
+    });
     expect(r.code).toBe(0);
     expect(r.stderr).not.toContain("Already logged in");
     expect(r.stdout).toContain('"default" is kept beside it');
@@ -255,7 +286,10 @@ describe("pi login github-copilot --with-token", () => {
   });
 
   test("a GitHub token without Copilot access is refused with GitHub's answer, and nothing is stored", async () => {
-    const r = await box.run(["login", "github-copilot", "--with-token"], { env: env(), stdin: "ghu_notissuedbythisfakeserver0123456789\n" });
+    const r = await box.run(["login", "github-copilot", "--with-token"], {
+      env: env(),
+      stdin: "ghu_notissuedbythisfakeserver0123456789\n",
+    });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("HTTP 401");
     expect(await Bun.file(box.storePath).exists()).toBe(false);
@@ -264,7 +298,10 @@ describe("pi login github-copilot --with-token", () => {
 
 describe("small things that bite (issue 34, point 18)", () => {
   test("two lines on stdin are two things: --with-token stores neither and says so", async () => {
-    const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: `${API_KEY}\nsk-ant-api03-second-line-0123456789\n` });
+    const r = await box.run(["login", "anthropic", "--with-token"], {
+      env: fake.env(),
+      stdin: `${API_KEY}\nsk-ant-api03-second-line-0123456789\n`,
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("stdin held 2 lines; pipe in the token alone");
     expect(fake.requests).toHaveLength(0);

@@ -6,7 +6,11 @@ import { Sandbox, loginThroughStdin, fakeAndSandboxPerTest } from "../helpers/pi
 
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 /** Run `pi login anthropic` with stdin piped, answer like a user pasting from the browser. */
 const login = (answer: (url: string) => string, env: Record<string, string> = {}) =>
@@ -51,14 +55,23 @@ describe("pi login anthropic (stdin)", () => {
     expect(exchange!.headers["content-type"]).toStartWith("application/json");
     expect(exchange!.headers["user-agent"]).toMatch(/^pi\/\d+\.\d+\.\d+/);
     const body = exchange!.json!;
-    expect(Object.keys(body).sort()).toEqual(["client_id", "code", "code_verifier", "grant_type", "redirect_uri", "state"]);
+    expect(Object.keys(body).sort()).toEqual([
+      "client_id",
+      "code",
+      "code_verifier",
+      "grant_type",
+      "redirect_uri",
+      "state",
+    ]);
     expect(body.grant_type).toBe("authorization_code");
     expect(body.client_id).toBe(CLIENT_ID);
     expect(body.redirect_uri).toBe(fake.redirectUri);
     const url = new URL(result.url);
     expect(body.state).toBe(url.searchParams.get("state")!);
     // The verifier pi sent hashes to the challenge in the URL it printed, and is not the state.
-    expect(createHash("sha256").update(String(body.code_verifier)).digest("base64url")).toBe(url.searchParams.get("code_challenge")!);
+    expect(createHash("sha256").update(String(body.code_verifier)).digest("base64url")).toBe(
+      url.searchParams.get("code_challenge")!,
+    );
     expect(body.code_verifier).not.toBe(body.state);
 
     const stored = box.readStore().anthropic;
@@ -104,7 +117,14 @@ describe("pi login anthropic (stdin)", () => {
   });
 
   test("reports a rejected code as exit 4 and keeps the earlier login", async () => {
-    const earlier = { anthropic: { type: "oauth", refresh: "sk-ant-ort01-old", access: "sk-ant-oat01-old", expires: Date.now() + 3600_000 } };
+    const earlier = {
+      anthropic: {
+        type: "oauth",
+        refresh: "sk-ant-ort01-old",
+        access: "sk-ant-oat01-old",
+        expires: Date.now() + 3600_000,
+      },
+    };
     box.writeStore(earlier);
     const result = await login((u) => `wrong-code#${new URL(u).searchParams.get("state")}`);
     expect(result.code).toBe(4);
@@ -126,7 +146,9 @@ describe("pi login anthropic (stdin)", () => {
   });
 
   test("keeps every other provider's entry, unknown fields included, when it stores a login", async () => {
-    const other = { "some-future-provider": { type: "oauth", refresh: "r", access: "a", expires: 1, extra: { nested: [1, 2] } } };
+    const other = {
+      "some-future-provider": { type: "oauth", refresh: "r", access: "a", expires: 1, extra: { nested: [1, 2] } },
+    };
     box.writeStore(other);
     const result = await login((u) => {
       const { code, state } = fake.approve(u);

@@ -70,7 +70,10 @@ describe.skipIf(!hasTmux)("the line-terminal selectors", () => {
   });
 
   test("pi logout: Esc leaves no provider on screen as if chosen, and says it was cancelled", async () => {
-    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000), "github-copilot": storedLogin({ access: "tid=x;proxy-ep=y", refresh: gh.grantGitHubToken() }, 3600_000) });
+    box.writeStore({
+      anthropic: storedLogin(fake.issueFamily(), 3600_000),
+      "github-copilot": storedLogin({ access: "tid=x;proxy-ep=y", refresh: gh.grantGitHubToken() }, 3600_000),
+    });
     term.start([PI_BIN, "logout"], env(), { width: 80, height: 24 });
     await term.waitFor(/Log out of which provider\?/);
     term.send("Escape");
@@ -84,11 +87,22 @@ describe.skipIf(!hasTmux)("the line-terminal selectors", () => {
 
   test("TERM=dumb: the provider list is numbered and chosen by typing a number, with no control sequence written", async () => {
     const err = join(box.root, "stderr.txt");
-    term.start(["sh", "-c", `${PI_BIN} login --no-browser 2>${err}`], env({ TERM: "dumb", PI_OAUTH_CALLBACK_PORT: "0" }));
-    await until(async () => (await Bun.file(err).exists()) && (await Bun.file(err).text()).includes(`Choose 1-${PROVIDERS.length}`), "the numbered list");
+    term.start(
+      ["sh", "-c", `${PI_BIN} login --no-browser 2>${err}`],
+      env({ TERM: "dumb", PI_OAUTH_CALLBACK_PORT: "0" }),
+    );
+    await until(
+      async () =>
+        (await Bun.file(err).exists()) && (await Bun.file(err).text()).includes(`Choose 1-${PROVIDERS.length}`),
+      "the numbered list",
+    );
     term.send(String(PROVIDERS.length + 1), true);
     term.send("Enter");
-    await until(async () => (await Bun.file(err).text()).includes(`"${PROVIDERS.length + 1}" is not one of 1-${PROVIDERS.length}`), "the refusal of a number past the list");
+    await until(
+      async () =>
+        (await Bun.file(err).text()).includes(`"${PROVIDERS.length + 1}" is not one of 1-${PROVIDERS.length}`),
+      "the refusal of a number past the list",
+    );
     term.send(String(PROVIDERS.findIndex((p) => p.id === "openrouter") + 1), true);
     term.send("Enter");
     await until(async () => (await Bun.file(err).text()).includes("openrouter.ai/auth"), "OpenRouter's sign-in");
@@ -116,9 +130,19 @@ describe.skipIf(!hasTmux)("pi models on a terminal", () => {
   setDefaultTimeout(30_000);
 
   test("at 80 columns no line is wider than the terminal, ids are whole, and a long one takes a line of its own", async () => {
-    term.start(["bash", "-c", `${PI_BIN} models openrouter > /dev/tty; ${PI_BIN} models --json > ${box.root}/models.json; sleep 60`], env({ OPENROUTER_API_KEY: "sk-or-v1-terminal-0123456789abcdef" }), { width: 80, height: 400 });
+    term.start(
+      [
+        "bash",
+        "-c",
+        `${PI_BIN} models openrouter > /dev/tty; ${PI_BIN} models --json > ${box.root}/models.json; sleep 60`,
+      ],
+      env({ OPENROUTER_API_KEY: "sk-or-v1-terminal-0123456789abcdef" }),
+      { width: 80, height: 400 },
+    );
     await term.waitFor(/Not signed in|usable via/);
-    const rows = Bun.spawnSync(["tmux", "-S", `${box.root}/tmux.sock`, "capture-pane", "-p", "-S", "-", "-E", "-"]).stdout.toString().split("\n");
+    const rows = Bun.spawnSync(["tmux", "-S", `${box.root}/tmux.sock`, "capture-pane", "-p", "-S", "-", "-E", "-"])
+      .stdout.toString()
+      .split("\n");
     for (const row of rows) expect(Bun.stringWidth(row)).toBeLessThanOrEqual(80);
     await until(() => Bun.file(join(box.root, "models.json")).size > 0, "the JSON listing");
     const ids = (JSON.parse(await Bun.file(join(box.root, "models.json")).text()) as { provider: string; id: string }[])
@@ -137,7 +161,8 @@ describe.skipIf(!hasTmux)("the session for a new user", () => {
   setDefaultTimeout(30_000);
 
   test("an answer wraps at words, not in the middle of them", async () => {
-    const reply = "Tokens rotate whenever refreshed; replaying an outdated refresh credential revokes everything immediately and permanently.";
+    const reply =
+      "Tokens rotate whenever refreshed; replaying an outdated refresh credential revokes everything immediately and permanently.";
     fake.messageFaults.push(() => fake.stream("claude-opus-5-5", reply));
     term.start([PI_BIN], env({ ANTHROPIC_API_KEY: API_KEY }), { width: 40, height: 20 });
     await term.waitFor(/›/);
@@ -145,7 +170,9 @@ describe.skipIf(!hasTmux)("the session for a new user", () => {
     term.send("Enter");
     // Captured without joining wrapped lines: every row must end where a word ends.
     await term.waitFor(/permanently\./);
-    const rows = Bun.spawnSync(["tmux", "-S", `${box.root}/tmux.sock`, "capture-pane", "-p"]).stdout.toString().split("\n");
+    const rows = Bun.spawnSync(["tmux", "-S", `${box.root}/tmux.sock`, "capture-pane", "-p"])
+      .stdout.toString()
+      .split("\n");
     const words = new Set(reply.split(/\s+/));
     const answerRows = rows.filter((r) => r.trim() && reply.includes(r.trim()));
     expect(answerRows.length).toBeGreaterThan(2);
@@ -170,7 +197,8 @@ describe.skipIf(!hasTmux)("the session for a new user", () => {
     await term.waitFor(/Choose a model[\s\S]*via ANTHROPIC_API_KEY/);
     term.resize(50, 24);
     // Redrawn for 50 columns: one title, the list's sources looked up, and still one after a key.
-    const drawnOnce = (s: string) => s.split("\n").filter((l) => l.startsWith("Choose a model")).length === 1 && !s.includes("checking…");
+    const drawnOnce = (s: string) =>
+      s.split("\n").filter((l) => l.startsWith("Choose a model")).length === 1 && !s.includes("checking…");
     await until(() => drawnOnce(term.screen()), "the list drawn once for the new width");
     const before = term.screen();
     term.send("Down");
@@ -216,7 +244,7 @@ describe.skipIf(!hasTmux)("the session for a new user", () => {
     await term.waitFor(/anthropic\/claude-fable-5-1 \(via ANTHROPIC_API_KEY\)/);
   });
 
-  test("pi --model starts with that model; pi \"question\" sends it as the first message", async () => {
+  test('pi --model starts with that model; pi "question" sends it as the first message', async () => {
     term.start([PI_BIN, "--model", "haiku-5-5", "What is PKCE?"], env({ ANTHROPIC_API_KEY: API_KEY }));
     await term.waitFor(/anthropic\/claude-haiku-5-5 \(via ANTHROPIC_API_KEY\)/);
     await term.waitFor(/arrives in pieces/);

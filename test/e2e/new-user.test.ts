@@ -104,7 +104,12 @@ describe("choosing a model", () => {
   });
 
   test("a model the provider refuses is not suggested as its own alternative", async () => {
-    fake.messageFaults.push(() => Response.json({ type: "error", error: { type: "not_found_error", message: "model: claude-opus-4-8" } }, { status: 404 }));
+    fake.messageFaults.push(() =>
+      Response.json(
+        { type: "error", error: { type: "not_found_error", message: "model: claude-opus-4-8" } },
+        { status: 404 },
+      ),
+    );
     const r = await box.run(["-p", "--model", "anthropic/claude-opus-4-8", "hi"], { env: withKey() });
     expect(r.code).toBe(2);
     expect(r.stderr).not.toContain("did you mean anthropic/claude-opus-4-8,");
@@ -131,7 +136,9 @@ describe("pi models", () => {
     expect(r.stdout).not.toContain("via ANTHROPIC_API_KEY (API key)\nanthropic/");
     expect(r.stdout.match(/via ANTHROPIC_API_KEY/g)).toHaveLength(1);
     expect(r.stdout).toContain("anthropic: usable via ANTHROPIC_API_KEY (API key)");
-    expect(r.stdout).toMatch(/Not signed in: github-copilot, .*openrouter; `pi login <provider>` makes their models usable/);
+    expect(r.stdout).toMatch(
+      /Not signed in: github-copilot, .*openrouter; `pi login <provider>` makes their models usable/,
+    );
   });
 
   test("after --refresh, models the account's listing did not name are marked as not offered", async () => {
@@ -167,7 +174,10 @@ describe("mistakes", () => {
     [["login", "antropic"], 'unknown provider "antropic"; did you mean anthropic?'],
     [["login", "anthropic", "--web"], "unknown option --web (pi's is --method browser)"],
     [["login", "openai-codex", "--device-auth"], "unknown option --device-auth (pi's is --method device-code)"],
-    [["login", "anthropic", "--with-api-key"], "unknown option --with-api-key (pi's is --with-token, the key on stdin)"],
+    [
+      ["login", "anthropic", "--with-api-key"],
+      "unknown option --with-api-key (pi's is --with-token, the key on stdin)",
+    ],
     // Other tools' words, which a session would send to the model (issue 34, point 18).
     [["upgrade"], '"upgrade" is not a pi command; pi\'s is `pi update`'],
     [["doctor"], '"doctor" is not a pi command; pi\'s is `pi status`'],
@@ -229,7 +239,9 @@ describe("smaller things", () => {
   test("no credential: signing in is named first, then the variables", async () => {
     const r = await box.run(["token"], { env: fake.env() });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/run `pi login anthropic` .*, or set ANTHROPIC_OAUTH_TOKEN or ANTHROPIC_AUTH_TOKEN or ANTHROPIC_API_KEY/);
+    expect(r.stderr).toMatch(
+      /run `pi login anthropic` .*, or set ANTHROPIC_OAUTH_TOKEN or ANTHROPIC_AUTH_TOKEN or ANTHROPIC_API_KEY/,
+    );
   });
 
   test("pi login says when you are already logged in, and which account", async () => {
@@ -242,7 +254,9 @@ describe("smaller things", () => {
       const { code, state } = fake.approve(url);
       return `${code}#${state}`;
     });
-    expect(second.stderr).toContain("Already logged in to Anthropic (Claude Pro/Max) (as ada@example.com); signing in again replaces that login (--account <name> keeps it and adds another).");
+    expect(second.stderr).toContain(
+      "Already logged in to Anthropic (Claude Pro/Max) (as ada@example.com); signing in again replaces that login (--account <name> keeps it and adds another).",
+    );
   });
 
   test("pi status names the account a sign-in returned", async () => {
@@ -257,7 +271,10 @@ describe("smaller things", () => {
   });
 
   test("pi status names the GitHub account of a Copilot login", async () => {
-    const r = await box.run(["login", "github-copilot", "--with-token"], { env: gh.env(), stdin: `${gh.grantGitHubToken()}\n` });
+    const r = await box.run(["login", "github-copilot", "--with-token"], {
+      env: gh.env(),
+      stdin: `${gh.grantGitHubToken()}\n`,
+    });
     expect(r.code).toBe(0);
     const status = await box.run(["status", "github-copilot"], { env: gh.env() });
     expect(status.stdout).toContain("account:  octocat");
@@ -274,7 +291,9 @@ describe("smaller things", () => {
   });
 
   test("colour: FORCE_COLOR colours the error prefix, NO_COLOR (and a pipe) leave it plain", async () => {
-    const forced = await box.run(["token"], { env: { ...fake.env(), FORCE_COLOR: "1", NO_COLOR: undefined, TERM: "xterm-256color" } });
+    const forced = await box.run(["token"], {
+      env: { ...fake.env(), FORCE_COLOR: "1", NO_COLOR: undefined, TERM: "xterm-256color" },
+    });
     expect(forced.stderr).toStartWith("\u001b[31mpi:\u001b[0m no credential");
     const plain = await box.run(["token"], { env: fake.env() });
     expect(plain.stderr).toStartWith("pi: no credential");

@@ -9,17 +9,35 @@ import { holdPort } from "../helpers/port-lock.ts";
 /** OpenAI Codex (ChatGPT Plus/Pro) end to end against a fake OpenAI written from reference-providers.md §P2. */
 let fake: FakeOpenAI;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeOpenAI(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeOpenAI(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 const URL_LINE = /^(https?:\/\/\S+\/oauth\/authorize\?\S+)$/m;
 
 function stored(tokens: { access: string; refresh: string; accountId: string }, expiresInMs: number) {
-  return { type: "oauth", access: tokens.access, refresh: tokens.refresh, expires: Date.now() + expiresInMs, accountId: tokens.accountId };
+  return {
+    type: "oauth",
+    access: tokens.access,
+    refresh: tokens.refresh,
+    expires: Date.now() + expiresInMs,
+    accountId: tokens.accountId,
+  };
 }
 
-async function finish(proc: ReturnType<Sandbox["spawn"]>, args: string[], seen?: { rest: () => Promise<string> }): Promise<PiResult> {
+async function finish(
+  proc: ReturnType<Sandbox["spawn"]>,
+  args: string[],
+  seen?: { rest: () => Promise<string> },
+): Promise<PiResult> {
   await proc.stdin.end();
-  const [stderr, stdout, code] = await Promise.all([seen ? seen.rest() : new Response(proc.stderr).text(), new Response(proc.stdout).text(), proc.exited]);
+  const [stderr, stdout, code] = await Promise.all([
+    seen ? seen.rest() : new Response(proc.stderr).text(),
+    new Response(proc.stdout).text(),
+    proc.exited,
+  ]);
   const result = box.audit(args, { code, stdout, stderr }, false);
   return debugPass ? { ...result, stderr: withoutDebugLines(result.stderr) } : result;
 }
@@ -52,7 +70,18 @@ describe("browser sign-in", () => {
   test("authorizes with the Codex client, PKCE, a separate state, and the §P2 parameters in order; the browser's return completes it", async () => {
     const b = await startBrowser({ PI_OAUTH_CALLBACK_PORT: "0" });
     const p = new URL(b.url).searchParams;
-    expect([...p.keys()]).toEqual(["response_type", "client_id", "redirect_uri", "scope", "code_challenge", "code_challenge_method", "state", "id_token_add_organizations", "codex_cli_simplified_flow", "originator"]);
+    expect([...p.keys()]).toEqual([
+      "response_type",
+      "client_id",
+      "redirect_uri",
+      "scope",
+      "code_challenge",
+      "code_challenge_method",
+      "state",
+      "id_token_add_organizations",
+      "codex_cli_simplified_flow",
+      "originator",
+    ]);
     expect(p.get("client_id")).toBe("app_EMoamEEZ73f0CkXaXp7hrann");
     expect(p.get("scope")).toBe("openid profile email offline_access");
     expect(p.get("originator")).toBe("pi");
@@ -65,7 +94,9 @@ describe("browser sign-in", () => {
     const [exchange] = fake.tokenRequests("authorization_code");
     expect(exchange!.headers["content-type"]).toStartWith("application/x-www-form-urlencoded");
     expect(exchange!.form!.get("redirect_uri")).toBe(b.redirectUri);
-    expect(createHash("sha256").update(exchange!.form!.get("code_verifier")!).digest("base64url")).toBe(p.get("code_challenge")!);
+    expect(createHash("sha256").update(exchange!.form!.get("code_verifier")!).digest("base64url")).toBe(
+      p.get("code_challenge")!,
+    );
     expect(exchange!.form!.get("code_verifier")).not.toBe(p.get("state"));
     const login = box.readStore()["openai-codex"];
     expect(login).toMatchObject({ type: "oauth", accountId: fake.accountId, email: "grace@example.com", plan: "pro" });
@@ -97,7 +128,9 @@ describe("browser sign-in", () => {
         const args = ["login", "openai-codex", "--method", "browser"];
         const proc = box.spawn(args, fake.env());
         const seen = await readUntil(proc.stderr, /^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m);
-        expect(seen.text).toContain("pi cannot listen for the browser's return (ports 1455, 1457 on localhost (127.0.0.1 and ::1) are not available");
+        expect(seen.text).toContain(
+          "pi cannot listen for the browser's return (ports 1455, 1457 on localhost (127.0.0.1 and ::1) are not available",
+        );
         expect(seen.text).toContain("signs in with a device code instead");
         expect(seen.text).not.toContain("/oauth/authorize?");
         fake.enterCode(/^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m.exec(seen.text)![1]!);
@@ -128,7 +161,10 @@ describe("browser sign-in", () => {
 });
 
 describe("device-code sign-in", () => {
-  async function deviceLogin(env: Record<string, string> = {}, args = ["login", "openai-codex", "--method", "device-code"]) {
+  async function deviceLogin(
+    env: Record<string, string> = {},
+    args = ["login", "openai-codex", "--method", "device-code"],
+  ) {
     const proc = box.spawn(args, { ...fake.env(), ...env });
     const seen = await readUntil(proc.stderr, /^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m);
     const code = /^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m.exec(seen.text)![1]!;
@@ -184,13 +220,19 @@ describe("refresh, logout and use", () => {
     const tokens = fake.issueFamily();
     box.writeStore({ "openai-codex": stored(tokens, -1000) });
     fake.latencyMs = [50, 150];
-    const results = await Promise.all(Array.from({ length: 20 }, () => box.run(["token", "openai-codex"], { env: fake.env() })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => box.run(["token", "openai-codex"], { env: fake.env() })),
+    );
     const login = box.readStore()["openai-codex"];
     expect(results.filter((r) => r.code !== 0)).toEqual([]);
     expect(new Set(results.map((r) => r.stdout))).toEqual(new Set([`${login.access}\n`]));
     const refreshes = fake.tokenRequests("refresh_token");
     expect(refreshes).toHaveLength(1);
-    expect(Object.fromEntries(refreshes[0]!.form!)).toEqual({ grant_type: "refresh_token", refresh_token: tokens.refresh, client_id: "app_EMoamEEZ73f0CkXaXp7hrann" });
+    expect(Object.fromEntries(refreshes[0]!.form!)).toEqual({
+      grant_type: "refresh_token",
+      refresh_token: tokens.refresh,
+      client_id: "app_EMoamEEZ73f0CkXaXp7hrann",
+    });
     expect(fake.replays).toBe(0);
     expect(fake.isCurrentRefresh(login.refresh)).toBe(true);
     expect(login.accountId).toBe(fake.accountId);
@@ -220,15 +262,35 @@ describe("refresh, logout and use", () => {
   test("a usage limit becomes one clear message with when it resets (HTTP 429 and a response.failed event)", async () => {
     box.writeStore({ "openai-codex": stored(fake.issueFamily(), 3600_000) });
     const resetsAt = Math.floor(Date.now() / 1000) + 42 * 60;
-    fake.responseFaults.push(() => Response.json({ error: { type: "usage_limit_reached", message: "The usage limit has been reached", plan_type: "plus", resets_at: resetsAt } }, { status: 429 }));
+    fake.responseFaults.push(() =>
+      Response.json(
+        {
+          error: {
+            type: "usage_limit_reached",
+            message: "The usage limit has been reached",
+            plan_type: "plus",
+            resets_at: resetsAt,
+          },
+        },
+        { status: 429 },
+      ),
+    );
     const http = await box.run(["-p", "--provider", "openai-codex", "hi"], { env: fake.env() });
     expect(http.code).toBe(5);
-    expect(http.stderr).toMatch(/you have hit your ChatGPT usage limit \(plus plan\).*try again after .* \(in (41|42) minutes\)/);
+    expect(http.stderr).toMatch(
+      /you have hit your ChatGPT usage limit \(plus plan\).*try again after .* \(in (41|42) minutes\)/,
+    );
 
-    fake.responseFaults.push(() => new Response([
-      'event: response.created\ndata: {"type":"response.created","response":{"model":"gpt-6.2-sol"}}\n\n',
-      `event: response.failed\ndata: ${JSON.stringify({ type: "response.failed", response: { error: { code: "usage_limit_reached", message: "Limit", plan_type: "pro", resets_at: resetsAt } } })}\n\n`,
-    ].join(""), { headers: { "Content-Type": "text/event-stream" } }));
+    fake.responseFaults.push(
+      () =>
+        new Response(
+          [
+            'event: response.created\ndata: {"type":"response.created","response":{"model":"gpt-6.2-sol"}}\n\n',
+            `event: response.failed\ndata: ${JSON.stringify({ type: "response.failed", response: { error: { code: "usage_limit_reached", message: "Limit", plan_type: "pro", resets_at: resetsAt } } })}\n\n`,
+          ].join(""),
+          { headers: { "Content-Type": "text/event-stream" } },
+        ),
+    );
     const event = await box.run(["-p", "--provider", "openai-codex", "hi"], { env: fake.env() });
     expect(event.code).toBe(5);
     expect(event.stderr).toContain("usage limit (pro plan)");
@@ -252,7 +314,11 @@ describe("refresh, logout and use", () => {
     expect(r.stdout).toContain("revoked at the provider and deleted");
     const [revoke] = fake.requests.filter((q) => q.path === "/oauth/revoke");
     expect(revoke!.headers["content-type"]).toStartWith("application/json");
-    expect(revoke!.json).toEqual({ token: tokens.refresh, token_type_hint: "refresh_token", client_id: "app_EMoamEEZ73f0CkXaXp7hrann" });
+    expect(revoke!.json).toEqual({
+      token: tokens.refresh,
+      token_type_hint: "refresh_token",
+      client_id: "app_EMoamEEZ73f0CkXaXp7hrann",
+    });
     expect(box.readStore()["openai-codex"]).toBeUndefined();
   });
 
@@ -261,7 +327,9 @@ describe("refresh, logout and use", () => {
     const rows = JSON.parse(models.stdout) as { id: string; default: boolean }[];
     expect(rows).toHaveLength(10);
     expect(rows.find((m) => m.default)?.id).toBe("gpt-6.2-sol");
-    box.writeStore({ "openai-codex": { ...stored(fake.issueFamily(), 3600_000), email: "grace@example.com", plan: "pro" } });
+    box.writeStore({
+      "openai-codex": { ...stored(fake.issueFamily(), 3600_000), email: "grace@example.com", plan: "pro" },
+    });
     const status = await box.run(["status", "openai-codex"], { env: fake.env() });
     expect(status.stdout).toContain("account:  grace@example.com (pro)");
   });
@@ -276,7 +344,13 @@ describe("personal access tokens (at-…)", () => {
     expect(who!.method).toBe("GET");
     expect(who!.headers.authorization).toBe(`Bearer ${token}`);
     const entry = box.readStore()["openai-codex"];
-    expect(entry).toEqual({ type: "oauth", access: token, accountId: fake.accountId, email: fake.email, plan: fake.plan });
+    expect(entry).toEqual({
+      type: "oauth",
+      access: token,
+      accountId: fake.accountId,
+      email: fake.email,
+      plan: fake.plan,
+    });
 
     const r = await box.run(["-p", "--provider", "openai-codex", "hi"], { env: fake.env() });
     expect(r.code).toBe(0);
@@ -289,16 +363,23 @@ describe("personal access tokens (at-…)", () => {
   });
 
   test("an at- token OpenAI does not know is refused with its words, and nothing is stored", async () => {
-    const r = await box.run(["login", "openai-codex", "--with-token"], { env: fake.env(), stdin: "at-not-a-real-token-0123456789\n" });
+    const r = await box.run(["login", "openai-codex", "--with-token"], {
+      env: fake.env(),
+      stdin: "at-not-a-real-token-0123456789\n",
+    });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('OpenAI did not accept the Codex access token (HTTP 401: "Could not validate credentials")');
+    expect(r.stderr).toContain(
+      'OpenAI did not accept the Codex access token (HTTP 401: "Could not validate credentials")',
+    );
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(existsSync(box.storePath)).toBe(false);
   });
 
   test("CODEX_ACCESS_TOKEN is used without a stored login; its account is asked of OpenAI and the token printed by pi token", async () => {
     const token = fake.issueAccessToken();
-    const r = await box.run(["-p", "--provider", "openai-codex", "hi"], { env: { ...fake.env(), CODEX_ACCESS_TOKEN: token } });
+    const r = await box.run(["-p", "--provider", "openai-codex", "hi"], {
+      env: { ...fake.env(), CODEX_ACCESS_TOKEN: token },
+    });
     expect(r.code).toBe(0);
     expect(fake.responseRequests()[0]!.headers["chatgpt-account-id"]).toBe(fake.accountId);
     const printed = await box.run(["token", "openai-codex"], { env: { ...fake.env(), CODEX_ACCESS_TOKEN: token } });
@@ -310,7 +391,9 @@ describe("personal access tokens (at-…)", () => {
 
   test("a withdrawn token says so on use, and logout deletes it without calling /oauth/revoke", async () => {
     const token = fake.issueAccessToken();
-    expect((await box.run(["login", "openai-codex", "--with-token"], { env: fake.env(), stdin: `${token}\n` })).code).toBe(0);
+    expect(
+      (await box.run(["login", "openai-codex", "--with-token"], { env: fake.env(), stdin: `${token}\n` })).code,
+    ).toBe(0);
     fake.withdrawAccessToken(token);
     const r = await box.run(["-p", "--provider", "openai-codex", "hi"], { env: fake.env() });
     expect(r.code).not.toBe(0);
@@ -323,7 +406,9 @@ describe("personal access tokens (at-…)", () => {
   });
 
   test("CODEX_ACCESS_TOKEN holding something else is a one-line usage error", async () => {
-    const r = await box.run(["token", "openai-codex"], { env: { ...fake.env(), CODEX_ACCESS_TOKEN: "sk-proj-abcdefghijklmnop" } });
+    const r = await box.run(["token", "openai-codex"], {
+      env: { ...fake.env(), CODEX_ACCESS_TOKEN: "sk-proj-abcdefghijklmnop" },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("CODEX_ACCESS_TOKEN holds something other than a Codex personal access token (at-…)");
   });

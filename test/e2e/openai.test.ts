@@ -12,7 +12,11 @@ import { holdPort } from "../helpers/port-lock.ts";
  */
 let fake: FakeChatGPT;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeChatGPT(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeChatGPT(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 const HOUR = 3_600_000;
 const API_KEY = "sk-proj-openai-test-key-0123456789abcdef";
@@ -21,7 +25,10 @@ const URL_LINE = /^(http:\/\/127\.0\.0\.1:\d+\/api\/accounts\/authorize\?\S+)$/m
 const env = (extra: Record<string, string> = {}) => ({ ...fake.env(), PI_OAUTH_CALLBACK_PORT: "0", ...extra });
 
 /** `pi login openai`, the person answering as `act` says once the URL is shown. */
-async function signIn(act: (url: string, proc: ReturnType<Sandbox["spawn"]>) => Promise<void>, args: string[] = []): Promise<PiResult & { url: string }> {
+async function signIn(
+  act: (url: string, proc: ReturnType<Sandbox["spawn"]>) => Promise<void>,
+  args: string[] = [],
+): Promise<PiResult & { url: string }> {
   fake.apiKeys.add(API_KEY);
   const command = ["login", "openai", "--no-browser", ...args];
   const proc = box.spawn(command, env());
@@ -118,7 +125,9 @@ describe("pi login openai (Sign in with ChatGPT)", () => {
       await proc.stdin.end();
     });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("paste the whole address of the page the browser ended on (it starts with http://127.0.0.1:");
+    expect(r.stderr).toContain(
+      "paste the whole address of the page the browser ended on (it starts with http://127.0.0.1:",
+    );
   });
 
   test("a grant without chatgpt.tokens.use.direct is not kept, and says why", async () => {
@@ -201,7 +210,10 @@ describe("an OpenAI API key", () => {
   });
 
   test("a key OpenAI does not take is refused with its words (exit 4), and nothing is stored", async () => {
-    const r = await box.run(["login", "openai", "--with-token"], { env: env(), stdin: "sk-proj-not-a-key-this-fake-knows-0123\n" });
+    const r = await box.run(["login", "openai", "--with-token"], {
+      env: env(),
+      stdin: "sk-proj-not-a-key-this-fake-knows-0123\n",
+    });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('OpenAI did not accept this API key (HTTP 401: "Incorrect API key provided.")');
     expect(await Bun.file(box.storePath).exists()).toBe(false);
@@ -222,7 +234,9 @@ describe("an OpenAI API key", () => {
 
   test("pi models openai --refresh lists what the account's key may use", async () => {
     fake.apiKeys.add(API_KEY);
-    const r = await box.run(["models", "openai", "--refresh", "--available", "--json"], { env: env({ OPENAI_API_KEY: API_KEY }) });
+    const r = await box.run(["models", "openai", "--refresh", "--available", "--json"], {
+      env: env({ OPENAI_API_KEY: API_KEY }),
+    });
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { id: string }[]).map((m) => m.id).sort()).toEqual([...fake.models].sort());
   });

@@ -7,7 +7,11 @@ import { debugPass, withoutDebugLines } from "../helpers/secrets.ts";
 /** OpenRouter end to end against a fake written from reference-providers.md §P5. */
 let fake: FakeOpenRouter;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeOpenRouter(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeOpenRouter(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 const URL_LINE = /^(https?:\/\/\S+\/auth\?\S+)$/m;
 
@@ -39,7 +43,9 @@ describe("OpenRouter sign-in", () => {
     expect(r.code).toBe(0);
     const [exchange] = fake.requests.filter((q) => q.path === "/api/v1/auth/keys");
     expect(exchange!.headers["content-type"]).toBe("application/json");
-    expect(createHash("sha256").update(String(exchange!.json!.code_verifier)).digest("base64url")).toBe(p.get("code_challenge")!);
+    expect(createHash("sha256").update(String(exchange!.json!.code_verifier)).digest("base64url")).toBe(
+      p.get("code_challenge")!,
+    );
     const entry = box.readStore().openrouter;
     expect(entry.type).toBe("api_key");
     expect(fake.isKey(entry.key)).toBe(true);
@@ -87,7 +93,9 @@ describe("OpenRouter sign-in", () => {
   });
 
   test("a refused key exchange shows OpenRouter's words, in one line, and stores nothing", async () => {
-    fake.exchangeFaults.push(() => Response.json({ error: { message: "Invalid code_verifier \u001b[31mred" } }, { status: 403 }));
+    fake.exchangeFaults.push(() =>
+      Response.json({ error: { message: "Invalid code_verifier \u001b[31mred" } }, { status: 403 }),
+    );
     const s = await startLogin();
     await fetch(s.url);
     const r = await finish(s);
@@ -114,7 +122,9 @@ describe("using OpenRouter", () => {
 
   test("a vendor/model id selects the model on OpenRouter", async () => {
     box.writeStore({ openrouter: { type: "api_key", key: fake.issueKey() } });
-    const r = await box.run(["-p", "--provider", "openrouter", "--model", "moonshotai/kimi-k2.7-code", "hi"], { env: fake.env() });
+    const r = await box.run(["-p", "--provider", "openrouter", "--model", "moonshotai/kimi-k2.7-code", "hi"], {
+      env: fake.env(),
+    });
     expect(r.code).toBe(0);
     const [req] = fake.requests.filter((q) => q.path === "/api/v1/chat/completions");
     expect(req!.json!.model).toBe("moonshotai/kimi-k2.7-code");
@@ -130,7 +140,12 @@ describe("using OpenRouter", () => {
     const [req] = fake.requests.filter((q) => q.path === "/api/v1/messages");
     expect(req!.headers["x-api-key"]).toBe(key);
     expect(req!.headers.authorization).toBeUndefined();
-    expect(req!.json).toEqual({ model: "anthropic/claude-sonnet-5.5", max_tokens: 128000, messages: [{ role: "user", content: [{ type: "text", text: "hi", cache_control: { type: "ephemeral" } }] }], stream: true });
+    expect(req!.json).toEqual({
+      model: "anthropic/claude-sonnet-5.5",
+      max_tokens: 128000,
+      messages: [{ role: "user", content: [{ type: "text", text: "hi", cache_control: { type: "ephemeral" } }] }],
+      stream: true,
+    });
   });
 
   test("the catalog has the reference's twenty Claude models on OpenRouter", async () => {
@@ -151,7 +166,12 @@ describe("using OpenRouter", () => {
     const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
     // The embedded catalog stays; what the account cannot use is marked so.
     expect(rows.length).toBeGreaterThan(300);
-    expect(rows.filter((m) => m.offered !== false).map((m) => m.id).sort()).toEqual(["anthropic/claude-sonnet-5.5", "moonshotai/kimi-k2.7-code"]);
+    expect(
+      rows
+        .filter((m) => m.offered !== false)
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual(["anthropic/claude-sonnet-5.5", "moonshotai/kimi-k2.7-code"]);
   });
 
   test("a listing's hostile names and ids reach pi models as plain one-line text (issue 34, point 12)", async () => {

@@ -16,12 +16,20 @@ const canTest = process.getuid?.() === 0 && Number.isInteger(NOBODY);
 
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 /** A TCP listener that only counts who connects: where a planted settings.json would send pi. */
 function listener() {
   const seen: string[] = [];
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open: () => void seen.push("connected"), data() {} } });
+  const server = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: { open: () => void seen.push("connected"), data() {} },
+  });
   return { seen, url: `redis://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
 }
 
@@ -35,9 +43,16 @@ describe.skipIf(!canTest)("new files and settings skip the ownership and mode ch
     const theirs = listener();
     try {
       const settings = join(dir, "settings.json");
-      writeFileSync(settings, JSON.stringify({ credentialStore: theirs.url, credentialKeyFile: join(dir, "their.key") }));
+      writeFileSync(
+        settings,
+        JSON.stringify({ credentialStore: theirs.url, credentialKeyFile: join(dir, "their.key") }),
+      );
       chownSync(settings, NOBODY, NOGROUP);
-      const r = await box.run(["login", "anthropic", "--with-token"], { env: { PI_CODING_AGENT_DIR: dir }, stdin: "sk-ant-api03-planted-0123456789\n", timeoutMs: QUICK });
+      const r = await box.run(["login", "anthropic", "--with-token"], {
+        env: { PI_CODING_AGENT_DIR: dir },
+        stdin: "sk-ant-api03-planted-0123456789\n",
+        timeoutMs: QUICK,
+      });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("is writable by other users");
       expect(theirs.seen).toEqual([]);
@@ -52,7 +67,10 @@ describe.skipIf(!canTest)("new files and settings skip the ownership and mode ch
     const settings = join(box.agentDir, "settings.json");
     writeFileSync(settings, JSON.stringify({ credentialStore: "file" }));
     chownSync(settings, NOBODY, NOGROUP);
-    const r = await box.run(["token"], { env: { ANTHROPIC_API_KEY: "sk-ant-api03-0123456789abcdef" }, timeoutMs: QUICK });
+    const r = await box.run(["token"], {
+      env: { ANTHROPIC_API_KEY: "sk-ant-api03-0123456789abcdef" },
+      timeoutMs: QUICK,
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("settings.json belongs to another user");
   });
@@ -61,7 +79,10 @@ describe.skipIf(!canTest)("new files and settings skip the ownership and mode ch
     const dir = join(box.root, "their-agent");
     mkdirSync(dir, { mode: 0o700 });
     chownSync(dir, NOBODY, NOGROUP);
-    const r = await box.run(["login", "anthropic", "--start"], { env: { ...fake.env(), PI_CODING_AGENT_DIR: dir }, timeoutMs: QUICK });
+    const r = await box.run(["login", "anthropic", "--start"], {
+      env: { ...fake.env(), PI_CODING_AGENT_DIR: dir },
+      timeoutMs: QUICK,
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("belongs to another user");
     expect(readdirSync(dir)).toEqual([]);
@@ -73,7 +94,10 @@ describe.skipIf(!canTest)("new files and settings skip the ownership and mode ch
     chownSync(keyFile, NOBODY, NOGROUP);
     const theirs = listener();
     try {
-      const r = await box.run(["token"], { env: { PI_CREDENTIAL_STORE: theirs.url, PI_CREDENTIAL_KEY_FILE: keyFile }, timeoutMs: QUICK });
+      const r = await box.run(["token"], {
+        env: { PI_CREDENTIAL_STORE: theirs.url, PI_CREDENTIAL_KEY_FILE: keyFile },
+        timeoutMs: QUICK,
+      });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("belongs to another user");
       expect(theirs.seen).toEqual([]);

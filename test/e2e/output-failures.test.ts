@@ -10,7 +10,11 @@ import { PI_BIN, Sandbox, storedLogin, fakeAndSandboxPerTest } from "../helpers/
  */
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 beforeEach(() => {
   // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
   fake.subscriptionPolicy = "extra-usage";
@@ -21,7 +25,13 @@ beforeEach(() => box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_6
 async function withBrokenStdout(args: string[], closed = false): Promise<{ code: number; stderr: string }> {
   const env = { ...box.baseEnv(), ...fake.env() };
   if (closed) {
-    const proc = Bun.spawn(["sh", "-c", 'exec "$@" >&-', "sh", PI_BIN, ...args], { env, cwd: box.root, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(["sh", "-c", 'exec "$@" >&-', "sh", PI_BIN, ...args], {
+      env,
+      cwd: box.root,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     return { code, stderr };
   }
@@ -36,11 +46,21 @@ async function withBrokenStdout(args: string[], closed = false): Promise<{ code:
 }
 
 describe("a failed write to stdout is success", () => {
-  for (const args of [["token"], ["token", "--json"], ["-p", "hi"], ["status"], ["models", "--json"], ["completion", "bash"], ["--version"]]) {
+  for (const args of [
+    ["token"],
+    ["token", "--json"],
+    ["-p", "hi"],
+    ["status"],
+    ["models", "--json"],
+    ["completion", "bash"],
+    ["--version"],
+  ]) {
     test(`pi ${args.join(" ")} > /dev/full exits 1 with one line saying stdout could not be written`, async () => {
       const r = await withBrokenStdout(args);
       expect(r.code).toBe(1);
-      expect(r.stderr.trim().split("\n")).toEqual(["pi: could not write to standard output (the disk is full); nothing was changed by the failed write — send the output somewhere that takes it and run again"]);
+      expect(r.stderr.trim().split("\n")).toEqual([
+        "pi: could not write to standard output (the disk is full); nothing was changed by the failed write — send the output somewhere that takes it and run again",
+      ]);
     });
   }
 
@@ -51,7 +71,11 @@ describe("a failed write to stdout is success", () => {
   });
 
   test("a reader that stops early is a normal end", async () => {
-    const proc = Bun.spawn(["sh", "-c", '"$@" | head -c 1 >/dev/null', "sh", PI_BIN, "models"], { env: { ...box.baseEnv(), ...fake.env() }, stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(["sh", "-c", '"$@" | head -c 1 >/dev/null', "sh", PI_BIN, "models"], {
+      env: { ...box.baseEnv(), ...fake.env() },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const [stderr] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     expect(stderr).toBe("");
   });

@@ -42,7 +42,9 @@ describe("proxies", () => {
 
   test("NO_PROXY sends it directly", async () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
-    const r = await box.run(["token"], { env: { ...fake.env(), HTTP_PROXY: `http://127.0.0.1:${proxy.port}`, NO_PROXY: "127.0.0.1" } });
+    const r = await box.run(["token"], {
+      env: { ...fake.env(), HTTP_PROXY: `http://127.0.0.1:${proxy.port}`, NO_PROXY: "127.0.0.1" },
+    });
     expect(r.code).toBe(0);
     expect(proxied).toEqual([]);
     expect(fake.tokenRequests("refresh_token")).toHaveLength(1);

@@ -7,12 +7,21 @@ import { type PiResult, Sandbox, fakeAndSandboxPerTest, readUntil } from "../hel
 /** `radius`: a pi gateway at an address the person names; browser or device-code sign-in, its own catalog, pi-messages. */
 let fake: FakeRadius;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeRadius(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeRadius(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 const HOUR = 3_600_000;
 const env = (extra: Record<string, string> = {}) => ({ ...fake.env(), PI_OAUTH_CALLBACK_PORT: "0", ...extra });
 
-async function signIn(args: string[], shown: RegExp, act: (value: string, proc: ReturnType<Sandbox["spawn"]>) => Promise<void>, extra: Record<string, string> = {}): Promise<PiResult> {
+async function signIn(
+  args: string[],
+  shown: RegExp,
+  act: (value: string, proc: ReturnType<Sandbox["spawn"]>) => Promise<void>,
+  extra: Record<string, string> = {},
+): Promise<PiResult> {
   const command = ["login", "radius", "--no-browser", ...args];
   const proc = box.spawn(command, env(extra));
   const seen = await readUntil(proc.stderr, shown);
@@ -28,7 +37,16 @@ describe("pi login radius", () => {
   test("by browser: discovery, the page, the return to the listener; the login names its gateway and the gateway's catalog is cached", async () => {
     const r = await signIn(["--method", "browser"], AUTHORIZE, async (url, proc) => {
       const q = new URL(url).searchParams;
-      expect([...q.keys()]).toEqual(["response_type", "client_id", "redirect_uri", "scope", "code_challenge", "code_challenge_method", "handoff", "state"]);
+      expect([...q.keys()]).toEqual([
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "code_challenge",
+        "code_challenge_method",
+        "handoff",
+        "state",
+      ]);
       expect(q.get("state")).not.toBe(q.get("code_challenge"));
       expect((await fetch(url)).status).toBe(200);
       await proc.stdin.end();
@@ -37,7 +55,12 @@ describe("pi login radius", () => {
     expect(r.stdout).toContain("Logged in to Radius (pi gateway)");
     expect(r.stdout).toContain("Radius (pi gateway) offers 3 models: `pi models radius` lists them.");
     expect(box.readStore().radius).toMatchObject({ type: "oauth", gateway: fake.url, scope: "gateway offline_access" });
-    expect(fake.requests.map((q) => `${q.method} ${q.path}`)).toEqual(["GET /v1/oauth", "GET /authorize", "POST /v1/oauth/token", "GET /v1/config"]);
+    expect(fake.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
+      "GET /v1/oauth",
+      "GET /authorize",
+      "POST /v1/oauth/token",
+      "GET /v1/config",
+    ]);
     const models = await box.run(["models", "radius", "--json"], { env: env() });
     const listed = JSON.parse(models.stdout) as { id: string; usable: boolean }[];
     expect(listed.map((m) => m.id)).toEqual(["balanced", "cheap", "precise"]);
@@ -45,7 +68,11 @@ describe("pi login radius", () => {
   });
 
   test("a plain-http page on a host that only begins with 127. is no loopback address: refused before any browser is sent there (issue 34, point 2)", async () => {
-    for (const page of ["http://127.attacker.example/authorize", "http://127.0.0.1.attacker.example/authorize", "http://localhost.attacker.example/authorize"]) {
+    for (const page of [
+      "http://127.attacker.example/authorize",
+      "http://127.0.0.1.attacker.example/authorize",
+      "http://localhost.attacker.example/authorize",
+    ]) {
       fake.authorizationPage = page;
       const r = await box.run(["login", "radius", "--method", "browser", "--no-browser"], { env: env() });
       expect(r.code).not.toBe(0);
@@ -76,16 +103,22 @@ describe("pi login radius", () => {
   test("--start, then --finish with the redirect address", async () => {
     const start = await box.run(["login", "radius", "--start"], { env: env() });
     expect(start.code).toBe(0);
-    const finish = await box.run(["login", "radius", "--finish", await fake.approve(start.stdout.trim())], { env: env() });
+    const finish = await box.run(["login", "radius", "--finish", await fake.approve(start.stdout.trim())], {
+      env: env(),
+    });
     expect(finish.code).toBe(0);
     expect(box.readStore().radius.gateway).toBe(fake.url);
   });
 
   test("without a gateway address, pi signs in at the reference program's gateway and says so, with how to name another", async () => {
     // A proxy that refuses: the sign-in goes nowhere, but it is plain where it was going.
-    const r = await box.run(["login", "radius", "--method", "device-code"], { env: { PI_OAUTH_CALLBACK_PORT: "0", HTTPS_PROXY: "http://127.0.0.1:1" } });
+    const r = await box.run(["login", "radius", "--method", "device-code"], {
+      env: { PI_OAUTH_CALLBACK_PORT: "0", HTTPS_PROXY: "http://127.0.0.1:1" },
+    });
     expect(r.code).toBe(5);
-    expect(r.stderr).toContain("Signing in at https://radius.pi.dev, the reference program's gateway (set PI_RADIUS_URL");
+    expect(r.stderr).toContain(
+      "Signing in at https://radius.pi.dev, the reference program's gateway (set PI_RADIUS_URL",
+    );
   });
 
   test("radiusUrl in settings.json names the gateway when PI_RADIUS_URL is not set", async () => {
@@ -110,16 +143,25 @@ describe("using the radius login", () => {
     const [req] = fake.messageRequests();
     expect(req!.headers.authorization).toBe(`Bearer ${box.readStore().radius.access}`);
     expect(req!.headers.accept).toBe("text/event-stream");
-    expect(req!.json).toMatchObject({ model: "balanced", context: { messages: [{ role: "user", content: "hi" }] }, options: {} });
+    expect(req!.json).toMatchObject({
+      model: "balanced",
+      context: { messages: [{ role: "user", content: "hi" }] },
+      options: {},
+    });
   });
 
   test("--system goes as the leading system message, as the reference sends it, never as a systemPrompt a gateway drops (issue 33, point 3)", async () => {
     box.writeStore({ radius: fake.storedLogin(HOUR) });
-    const r = await box.run(["-p", "--model", "radius/balanced", "--system", "Answer in French.", "hi"], { env: env() });
+    const r = await box.run(["-p", "--model", "radius/balanced", "--system", "Answer in French.", "hi"], {
+      env: env(),
+    });
     expect(r.code).toBe(0);
     const context = fake.messageRequests()[0]!.json!.context as Record<string, unknown>;
     expect(context.systemPrompt).toBeUndefined();
-    expect(context.messages).toMatchObject([{ role: "system", content: "Answer in French.", timestamp: 0 }, { role: "user", content: "hi" }]);
+    expect(context.messages).toMatchObject([
+      { role: "system", content: "Answer in French.", timestamp: 0 },
+      { role: "user", content: "hi" },
+    ]);
   });
 
   test("a stream that ends without done or error is cut off (exit 5), never taken as a whole answer", async () => {
@@ -175,7 +217,9 @@ describe("using the radius login", () => {
     const gatewayA = new FakeRadius().start();
     try {
       box.writeStore({ radius: gatewayA.storedLogin(HOUR) });
-      expect((await box.run(["models", "radius", "--refresh"], { env: env({ PI_RADIUS_URL: gatewayA.url }) })).code).toBe(0);
+      expect(
+        (await box.run(["models", "radius", "--refresh"], { env: env({ PI_RADIUS_URL: gatewayA.url }) })).code,
+      ).toBe(0);
       // Now signed in at B (this test's fake); pi-models.json still holds A's catalog.
       box.writeStore({ radius: fake.storedLogin(HOUR) });
       const r = await box.run(["-p", "--model", "radius/balanced", "hi"], { env: env() });
@@ -183,7 +227,9 @@ describe("using the radius login", () => {
       expect(gatewayA.messageRequests()).toHaveLength(0);
       expect(fake.messageRequests()).toHaveLength(1);
       expect(fake.tokenRequests()).toHaveLength(0);
-      expect(gatewayA.requests.filter((q) => q.headers.authorization?.includes(box.readStore().radius.access))).toHaveLength(0);
+      expect(
+        gatewayA.requests.filter((q) => q.headers.authorization?.includes(box.readStore().radius.access)),
+      ).toHaveLength(0);
     } finally {
       gatewayA.stop();
     }

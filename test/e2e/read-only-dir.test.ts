@@ -14,7 +14,11 @@ import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
  */
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 setDefaultTimeout(30_000);
 
 const canMount = process.getuid?.() === 0 && Bun.spawnSync(["unshare", "--mount", "true"]).success;
@@ -30,11 +34,27 @@ async function runReadOnly(args: string[]): Promise<{ code: number; stdout: stri
   const out = join(box.root, "out");
   mkdirSync(out, { recursive: true });
   const script = `${READ_ONLY} && "$PI" "$@" > "$OUT/stdout" 2> "$OUT/stderr"; echo $? > "$OUT/code"`;
-  const env = { ...box.baseEnv(), ...fake.env(), ANTHROPIC_API_KEY: API_KEY, AGENT: box.agentDir, OUT: out, PI: PI_BIN, ...(debugPass ? { PI_DEBUG: "1" } : {}) };
+  const env = {
+    ...box.baseEnv(),
+    ...fake.env(),
+    ANTHROPIC_API_KEY: API_KEY,
+    AGENT: box.agentDir,
+    OUT: out,
+    PI: PI_BIN,
+    ...(debugPass ? { PI_DEBUG: "1" } : {}),
+  };
   const proc = Bun.spawn(["unshare", "--mount", "sh", "-c", script, "sh", ...args], { env, stderr: "pipe" });
   const [setup, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`the read-only run failed to set up: ${setup}`);
-  const result = box.audit(args, { code: Number(readFileSync(join(out, "code"), "utf8")), stdout: readFileSync(join(out, "stdout"), "utf8"), stderr: readFileSync(join(out, "stderr"), "utf8") }, false);
+  const result = box.audit(
+    args,
+    {
+      code: Number(readFileSync(join(out, "code"), "utf8")),
+      stdout: readFileSync(join(out, "stdout"), "utf8"),
+      stderr: readFileSync(join(out, "stderr"), "utf8"),
+    },
+    false,
+  );
   return { ...result, stderr: debugPass ? withoutDebugLines(result.stderr) : result.stderr };
 }
 
@@ -43,7 +63,9 @@ describe.skipIf(!canMount)("an agent directory pi cannot write", () => {
     const r = await runReadOnly(["login", "anthropic", "--start"]);
     expect(r.code).toBe(1);
     expect(r.stderr).not.toContain("unexpected failure");
-    expect(r.stderr.trimEnd()).toContain(`cannot write ${join(box.agentDir, "pending-login.json")} (the filesystem is read-only)`);
+    expect(r.stderr.trimEnd()).toContain(
+      `cannot write ${join(box.agentDir, "pending-login.json")} (the filesystem is read-only)`,
+    );
     expect(r.stdout).toBe("");
   });
 
@@ -52,7 +74,9 @@ describe.skipIf(!canMount)("an agent directory pi cannot write", () => {
     const r = await runReadOnly(["models", "anthropic", "--refresh"]);
     expect(r.code).toBe(1);
     expect(r.stderr).not.toContain("unexpected failure");
-    expect(r.stderr).toContain(`could not refresh the Anthropic (Claude Pro/Max) model list: cannot write ${join(box.agentDir, "pi-models.json")} (the filesystem is read-only)`);
+    expect(r.stderr).toContain(
+      `could not refresh the Anthropic (Claude Pro/Max) model list: cannot write ${join(box.agentDir, "pi-models.json")} (the filesystem is read-only)`,
+    );
     expect(r.stdout).toContain("MODEL");
     expect(r.stdout).toMatch(/^anthropic\//m);
   });
@@ -65,13 +89,22 @@ describe.skipIf(!canMount || !hasTmux)("the session in an agent directory pi can
     const term = new TmuxSession(box.root);
     try {
       const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
-      const env = { ...base, ...fake.env(), ANTHROPIC_API_KEY: API_KEY, TERM: "xterm-256color", AGENT: box.agentDir, PI: PI_BIN };
+      const env = {
+        ...base,
+        ...fake.env(),
+        ANTHROPIC_API_KEY: API_KEY,
+        TERM: "xterm-256color",
+        AGENT: box.agentDir,
+        PI: PI_BIN,
+      };
       term.start(["unshare", "--mount", "sh", "-c", `${READ_ONLY} && exec "$PI"`], env, { width: 120, height: 30 });
       await term.waitFor(/via ANTHROPIC_API_KEY/);
       term.send("/model anthropic/claude-sonnet-5", true);
       term.send("Enter");
       const screen = (await term.waitFor(/could not be remembered/)).replace(/\n/g, " ");
-      expect(screen).toContain("This session uses anthropic/claude-sonnet-5; it could not be remembered for the next one: cannot write");
+      expect(screen).toContain(
+        "This session uses anthropic/claude-sonnet-5; it could not be remembered for the next one: cannot write",
+      );
       expect(screen).toContain("(the filesystem is read-only)");
       expect(screen).not.toContain("✗");
       await term.waitFor(/· anthropic\/claude-sonnet-5/);

@@ -24,7 +24,8 @@ function readmeExamples(): string[] {
   for (const block of readme.matchAll(/```(?:sh|bash)\n([\s\S]*?)```/g)) {
     for (const raw of block[1]!.split("\n")) {
       const line = raw.replace(/\s+#\s.*$/, "").trim();
-      if (!line || line.startsWith("#") || !/(^|\||\$\()\s*pi\b/.test(line) || SKIP.some((re) => re.test(line))) continue;
+      if (!line || line.startsWith("#") || !/(^|\||\$\()\s*pi\b/.test(line) || SKIP.some((re) => re.test(line)))
+        continue;
       lines.push(line);
     }
   }
@@ -70,21 +71,44 @@ describe("the README's examples", () => {
 
   for (const example of examples) {
     const shared = /\bpi store\b/.test(example);
-    test.skipIf((example.includes("jq") && !hasJq) || (shared && !REDIS_SERVER))(`\`${example}\` runs and exits 0`, async () => {
-      // A login that works, `pi` on PATH, and the files the examples read.
-      box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000), openrouter: { type: "api_key", key: openrouter.issueKey() } });
-      writeFileSync(join(box.root, "key.txt"), `${API_KEY}\n`);
-      const bin = join(box.root, "bin");
-      mkdirSync(bin);
-      symlinkSync(PI_BIN, join(bin, "pi"));
-      const sharedEnv = shared && redis ? { PI_CREDENTIAL_STORE: redis.url, PI_CREDENTIAL_KEY: FLEET_KEY } : {};
-      if (shared) await redis?.cli("FLUSHALL");
-      const env = { ...box.baseEnv(), ...fake.env(), ...gh.env(), ...openrouter.env(), ...sharedEnv, PATH: `${bin}:${dirname(process.execPath)}:${process.env.PATH}` };
-      const proc = Bun.spawn(["bash", "-c", example], { env, cwd: box.root, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-      const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-      // The commands that exist to print a credential print one.
-      if (!/^pi (token|auth print-)/.test(example)) assertNoLeaks(example, stdout, stderr);
-      expect({ example, code, stderr: code === 0 ? "" : stderr }).toEqual({ example, code: 0, stderr: "" });
-    });
+    test.skipIf((example.includes("jq") && !hasJq) || (shared && !REDIS_SERVER))(
+      `\`${example}\` runs and exits 0`,
+      async () => {
+        // A login that works, `pi` on PATH, and the files the examples read.
+        box.writeStore({
+          anthropic: storedLogin(fake.issueFamily(), 3600_000),
+          openrouter: { type: "api_key", key: openrouter.issueKey() },
+        });
+        writeFileSync(join(box.root, "key.txt"), `${API_KEY}\n`);
+        const bin = join(box.root, "bin");
+        mkdirSync(bin);
+        symlinkSync(PI_BIN, join(bin, "pi"));
+        const sharedEnv = shared && redis ? { PI_CREDENTIAL_STORE: redis.url, PI_CREDENTIAL_KEY: FLEET_KEY } : {};
+        if (shared) await redis?.cli("FLUSHALL");
+        const env = {
+          ...box.baseEnv(),
+          ...fake.env(),
+          ...gh.env(),
+          ...openrouter.env(),
+          ...sharedEnv,
+          PATH: `${bin}:${dirname(process.execPath)}:${process.env.PATH}`,
+        };
+        const proc = Bun.spawn(["bash", "-c", example], {
+          env,
+          cwd: box.root,
+          stdin: "ignore",
+          stdout: "pipe",
+          stderr: "pipe",
+        });
+        const [code, stdout, stderr] = await Promise.all([
+          proc.exited,
+          new Response(proc.stdout).text(),
+          new Response(proc.stderr).text(),
+        ]);
+        // The commands that exist to print a credential print one.
+        if (!/^pi (token|auth print-)/.test(example)) assertNoLeaks(example, stdout, stderr);
+        expect({ example, code, stderr: code === 0 ? "" : stderr }).toEqual({ example, code: 0, stderr: "" });
+      },
+    );
   }
 });

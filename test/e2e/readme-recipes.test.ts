@@ -11,7 +11,10 @@ import { PI_BIN, ROOT, Sandbox } from "../helpers/pi.ts";
  * the README's own blocks and run as those programs run them, against the fakes.
  */
 const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-const block = (lang: string, has: string) => [...readme.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]!).find((b) => b.includes(has));
+const block = (lang: string, has: string) =>
+  [...readme.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))]
+    .map((m) => m[1]!)
+    .find((b) => b.includes(has));
 
 let anthropic: FakeAnthropic;
 let openrouter: FakeOpenRouter;
@@ -37,7 +40,11 @@ function programEnv(): Record<string, string> {
 
 async function runAs(argv: string[], env: Record<string, string>) {
   const proc = Bun.spawn(argv, { env, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { stdout, stderr, code };
 }
 
@@ -66,9 +73,14 @@ describe("the README's recipes for other programs", () => {
   });
 
   test("the pi exec recipes hand over the variables those programs read", async () => {
-    const lines = block("text", "pi exec --provider openrouter -- opencode")!.split("\n").filter((l) => l.startsWith("pi exec"));
+    const lines = block("text", "pi exec --provider openrouter -- opencode")!
+      .split("\n")
+      .filter((l) => l.startsWith("pi exec"));
     expect(lines.length).toBeGreaterThan(0);
-    box.writeStore({ openrouter: { type: "api_key", key: openrouter.issueKey() }, xai: { type: "api_key", key: "xai-recipe0123456789abcdefghijklmnop" } });
+    box.writeStore({
+      openrouter: { type: "api_key", key: openrouter.issueKey() },
+      xai: { type: "api_key", key: "xai-recipe0123456789abcdefghijklmnop" },
+    });
     const env = programEnv();
     for (const line of lines) {
       // The program itself is not installed here: a stand-in reports what it was handed.

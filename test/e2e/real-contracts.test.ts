@@ -47,13 +47,25 @@ const HOUR = 3600_000;
 
 function storedCodex() {
   const tokens = openai.issueFamily();
-  return { type: "oauth", access: tokens.access, refresh: tokens.refresh, expires: Date.now() + HOUR, accountId: tokens.accountId };
+  return {
+    type: "oauth",
+    access: tokens.access,
+    refresh: tokens.refresh,
+    expires: Date.now() + HOUR,
+    accountId: tokens.accountId,
+  };
 }
 
 function storedCopilot(extra: Record<string, unknown> = {}) {
   const github = gh.grantGitHubToken();
   const copilot = gh.issueCopilotToken();
-  return { type: "oauth", refresh: github, access: copilot.token, expires: copilot.expiresAt * 1000 - 5 * 60_000, ...extra };
+  return {
+    type: "oauth",
+    refresh: github,
+    access: copilot.token,
+    expires: copilot.expiresAt * 1000 - 5 * 60_000,
+    ...extra,
+  };
 }
 
 describe("ChatGPT's Codex endpoint", () => {
@@ -72,7 +84,9 @@ describe("ChatGPT's Codex endpoint", () => {
 
   test("with --system the system prompt is the instructions", async () => {
     box.writeStore({ "openai-codex": storedCodex() });
-    const r = await box.run(["-p", "--provider", "openai-codex", "--system", "Answer in French.", "hi"], { env: openai.env() });
+    const r = await box.run(["-p", "--provider", "openai-codex", "--system", "Answer in French.", "hi"], {
+      env: openai.env(),
+    });
     expect(r.code).toBe(0);
     expect(openai.responseRequests()[0]!.json!.instructions).toBe("Answer in French.");
   });
@@ -87,7 +101,12 @@ describe("ChatGPT's Codex endpoint", () => {
 
   test('an error the endpoint words as {"detail": …} reaches the person in its words', async () => {
     box.writeStore({ "openai-codex": storedCodex() });
-    openai.responseFaults.push(() => Response.json({ detail: "The 'gpt-6.2-sol' model is not supported when using Codex with a ChatGPT account." }, { status: 400 }));
+    openai.responseFaults.push(() =>
+      Response.json(
+        { detail: "The 'gpt-6.2-sol' model is not supported when using Codex with a ChatGPT account." },
+        { status: 400 },
+      ),
+    );
     const r = await box.run(["-p", "--provider", "openai-codex", "hi"], { env: openai.env() });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("is not supported when using Codex with a ChatGPT account");
@@ -111,7 +130,9 @@ describe("OpenAI revocation", () => {
 describe("GitHub Copilot", () => {
   test("a GPT model on /chat/completions gets --max-tokens as max_completion_tokens, which GPT models take", async () => {
     box.writeStore({ "github-copilot": storedCopilot() });
-    const r = await box.run(["-p", "--model", "github-copilot/o3-mini", "--max-tokens", "100", "hi"], { env: gh.env() });
+    const r = await box.run(["-p", "--model", "github-copilot/o3-mini", "--max-tokens", "100", "hi"], {
+      env: gh.env(),
+    });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const chat = gh.chats()[0]!;
@@ -126,7 +147,9 @@ describe("GitHub Copilot", () => {
     const first = await box.run(["-p", "--model", "github-copilot/gpt-6.2-sol", "hi"], { env: gh.env() });
     expect(first.code).toBe(0);
     expect(first.stdout).toBe(`${gh.reply}\n`);
-    expect(first.stderr).toMatch(/^Turned on gpt-6\.2-sol for this Copilot account \(first use\); https:\/\/github\.com\/settings\/copilot\/features can turn it off\.\n$/);
+    expect(first.stderr).toMatch(
+      /^Turned on gpt-6\.2-sol for this Copilot account \(first use\); https:\/\/github\.com\/settings\/copilot\/features can turn it off\.\n$/,
+    );
     const enable = gh.requests.filter((q) => q.path === "/models/gpt-6.2-sol/policy");
     expect(enable).toHaveLength(1);
     expect(enable[0]!.json).toEqual({ state: "enabled" });
@@ -144,7 +167,9 @@ describe("GitHub Copilot", () => {
     box.writeStore({ "github-copilot": storedCopilot() });
     const r = await box.run(["-p", "--model", "github-copilot/gpt-6.2-sol", "hi"], { env: gh.env() });
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/would not turn on gpt-6\.2-sol.*Model policy is managed by your organization.*turn it on at https:\/\/github\.com\/settings\/copilot\/features/);
+    expect(r.stderr).toMatch(
+      /would not turn on gpt-6\.2-sol.*Model policy is managed by your organization.*turn it on at https:\/\/github\.com\/settings\/copilot\/features/,
+    );
     expect(r.stdout).toBe("");
   });
 
@@ -153,17 +178,23 @@ describe("GitHub Copilot", () => {
     box.writeStore({ "github-copilot": storedCopilot() });
     const r = await box.run(["-p", "--model", "github-copilot/gpt-6.2-sol", "hi"], { env: gh.env() });
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/The requested model is not supported.*not turned on for this account: turn it on at https:\/\/github\.com\/settings\/copilot\/features/);
+    expect(r.stderr).toMatch(
+      /The requested model is not supported.*not turned on for this account: turn it on at https:\/\/github\.com\/settings\/copilot\/features/,
+    );
     expect(gh.requests.filter((q) => q.path.endsWith("/policy"))).toHaveLength(0);
   });
 
   test("an unknown Editor-Version is refused by the API, and pi shows its words", async () => {
     box.writeStore({ "github-copilot": storedCopilot() });
-    const r = await box.run(["-p", "--model", "github-copilot/gpt-6.1-sol", "hi"], { env: { ...gh.env(), PI_COPILOT_EDITOR_VERSION: "1.200.0" } });
+    const r = await box.run(["-p", "--model", "github-copilot/gpt-6.1-sol", "hi"], {
+      env: { ...gh.env(), PI_COPILOT_EDITOR_VERSION: "1.200.0" },
+    });
     expect(r.code).toBe(0);
     expect(gh.chats()[0]!.headers["editor-version"]).toBe("vscode/1.200.0");
     // What the API says to an editor it does not know (pi's old `pi/<version>`), in its words.
-    gh.chatFaults.push(() => new Response("bad request: unknown Editor-Version header for IDE auth\n", { status: 400 }));
+    gh.chatFaults.push(
+      () => new Response("bad request: unknown Editor-Version header for IDE auth\n", { status: 400 }),
+    );
     const refused = await box.run(["-p", "--model", "github-copilot/gpt-6.1-sol", "hi"], { env: gh.env() });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("unknown Editor-Version header for IDE auth");
@@ -183,8 +214,18 @@ describe("GitHub Copilot", () => {
     });
     try {
       const expiresAt = Math.floor(Date.now() / 1000) + 1800;
-      box.writeStore({ "github-copilot": { type: "oauth", refresh: gh.grantGitHubToken(), access: `tid=1;exp=${expiresAt};sku=copilot_enterprise;chat=1`, expires: expiresAt * 1000 - 300_000, enterpriseUrl: "company.ghe.com" } });
-      const r = await box.run(["-p", "--model", "github-copilot/gpt-6.1-sol", "hi"], { env: { HTTPS_PROXY: `http://127.0.0.1:${proxy.port}` } });
+      box.writeStore({
+        "github-copilot": {
+          type: "oauth",
+          refresh: gh.grantGitHubToken(),
+          access: `tid=1;exp=${expiresAt};sku=copilot_enterprise;chat=1`,
+          expires: expiresAt * 1000 - 300_000,
+          enterpriseUrl: "company.ghe.com",
+        },
+      });
+      const r = await box.run(["-p", "--model", "github-copilot/gpt-6.1-sol", "hi"], {
+        env: { HTTPS_PROXY: `http://127.0.0.1:${proxy.port}` },
+      });
       expect(r.code).not.toBe(0);
       await until(() => connects.length > 0, "the proxy to be asked for a tunnel");
       expect(connects[0]).toBe("CONNECT copilot-api.company.ghe.com:443 HTTP/1.1");
@@ -194,7 +235,10 @@ describe("GitHub Copilot", () => {
   });
 
   test("--with-token refuses a fine-grained personal access token before asking GitHub, saying what works", async () => {
-    const r = await box.run(["login", "github-copilot", "--with-token"], { env: gh.env(), stdin: "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz\n" });
+    const r = await box.run(["login", "github-copilot", "--with-token"], {
+      env: gh.env(),
+      stdin: "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz\n",
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/does not exchange fine-grained personal access tokens.*pi login github-copilot/);
     expect(gh.exchanges()).toHaveLength(0);
@@ -249,7 +293,15 @@ describe("a login the reference program wrote", () => {
   test('its OpenRouter entry ({"type":"oauth","refresh":""}) in auth.json works in pi: token, status and chat', async () => {
     const key = openrouter.issueKey();
     mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
-    writeFileSync(join(box.agentDir, "auth.json"), JSON.stringify({ openrouter: { type: "oauth", refresh: "", access: key, expires: Number.MAX_SAFE_INTEGER } }, null, 2), { mode: 0o600 });
+    writeFileSync(
+      join(box.agentDir, "auth.json"),
+      JSON.stringify(
+        { openrouter: { type: "oauth", refresh: "", access: key, expires: Number.MAX_SAFE_INTEGER } },
+        null,
+        2,
+      ),
+      { mode: 0o600 },
+    );
     const token = await box.run(["token", "openrouter"], { env: openrouter.env() });
     expect(token.stderr).toBe("");
     expect(token.code).toBe(0);
@@ -265,10 +317,19 @@ describe("a login the reference program wrote", () => {
 });
 
 describe("Anthropic's policy on subscription tokens", () => {
-  const NOTICE = /Anthropic limits Claude Pro\/Max tokens to its own apps.*An API key \(ANTHROPIC_API_KEY\) always works\./g;
+  const NOTICE =
+    /Anthropic limits Claude Pro\/Max tokens to its own apps.*An API key \(ANTHROPIC_API_KEY\) always works\./g;
 
   test("pi login anthropic says it once, before the sign-in page is shown", async () => {
-    const r = await loginThroughStdin(box, anthropic.env(), (url) => { const { code, state } = anthropic.approve(url); return `${code}#${state}`; }, { args: ["login", "anthropic", "--method", "copy-code"] });
+    const r = await loginThroughStdin(
+      box,
+      anthropic.env(),
+      (url) => {
+        const { code, state } = anthropic.approve(url);
+        return `${code}#${state}`;
+      },
+      { args: ["login", "anthropic", "--method", "copy-code"] },
+    );
     expect(r.code).toBe(0);
     expect(r.stderr.match(NOTICE)).toHaveLength(1);
     expect(r.stderr.search(NOTICE)).toBeLessThan(r.stderr.indexOf(r.url));
@@ -278,11 +339,17 @@ describe("Anthropic's policy on subscription tokens", () => {
     const start = await box.run(["login", "anthropic", "--start"], { env: anthropic.env() });
     expect(start.code).toBe(0);
     expect(start.stderr.match(NOTICE)).toHaveLength(1);
-    const oat = await box.run(["login", "anthropic", "--with-token"], { env: anthropic.env(), stdin: `${anthropic.acceptLongLived("sk-ant-oat01-long-lived-token-0123456789")}\n` });
+    const oat = await box.run(["login", "anthropic", "--with-token"], {
+      env: anthropic.env(),
+      stdin: `${anthropic.acceptLongLived("sk-ant-oat01-long-lived-token-0123456789")}\n`,
+    });
     expect(oat.code).toBe(0);
     expect(oat.stderr.match(NOTICE)).toHaveLength(1);
     anthropic.apiKeys.add("sk-ant-api03-key-0123456789abcdef");
-    const key = await box.run(["login", "anthropic", "--with-token"], { env: anthropic.env(), stdin: "sk-ant-api03-key-0123456789abcdef\n" });
+    const key = await box.run(["login", "anthropic", "--with-token"], {
+      env: anthropic.env(),
+      stdin: "sk-ant-api03-key-0123456789abcdef\n",
+    });
     expect(key.code).toBe(0);
     expect(key.stderr).not.toMatch(NOTICE);
   });

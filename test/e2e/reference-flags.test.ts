@@ -8,7 +8,11 @@ import { rememberSecret } from "../helpers/secrets.ts";
 /** The original's top-level flags and its API-key providers' variables (issue 32), on the compiled binary. */
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 const KEY = "sk-ant-api03-one-run-key-0123456789";
 rememberSecret(KEY);
@@ -16,7 +20,12 @@ rememberSecret(KEY);
 describe("flags of the original", () => {
   test("--api-key is for this run only: never stored, and a stored login does not pick the provider or the credential", async () => {
     fake.apiKeys.add(KEY);
-    box.writeStore({ "github-copilot": storedLogin({ access: "tid=copilot-stored-0123456789", refresh: "ghu_stored_0123456789abcdefghij" }, 3600_000) });
+    box.writeStore({
+      "github-copilot": storedLogin(
+        { access: "tid=copilot-stored-0123456789", refresh: "ghu_stored_0123456789abcdefghij" },
+        3600_000,
+      ),
+    });
     const r = await box.run(["-p", "--api-key", KEY, "--model", "haiku", "hi"], { env: fake.env() });
     expect(r.code).toBe(0);
     const [call] = fake.messageRequests();
@@ -29,13 +38,41 @@ describe("flags of the original", () => {
     fake.apiKeys.add(KEY);
     const prompt = join(box.root, "prompt.md");
     writeFileSync(prompt, "You review diffs.");
-    const r = await box.run(["--print", "--system-prompt", prompt, "--append-system-prompt", "Be brief.", "--append-system-prompt", "Answer in English.", "--no-session", "--no-tools", "--offline", "hi"], { env: { ...fake.env(), ANTHROPIC_API_KEY: KEY } });
+    const r = await box.run(
+      [
+        "--print",
+        "--system-prompt",
+        prompt,
+        "--append-system-prompt",
+        "Be brief.",
+        "--append-system-prompt",
+        "Answer in English.",
+        "--no-session",
+        "--no-tools",
+        "--offline",
+        "hi",
+      ],
+      { env: { ...fake.env(), ANTHROPIC_API_KEY: KEY } },
+    );
     expect(r.code).toBe(0);
-    expect(fake.messageRequests()[0]!.json!.system).toEqual([{ type: "text", text: "You review diffs.\n\nBe brief.\n\nAnswer in English.", cache_control: { type: "ephemeral" } }]);
+    expect(fake.messageRequests()[0]!.json!.system).toEqual([
+      {
+        type: "text",
+        text: "You review diffs.\n\nBe brief.\n\nAnswer in English.",
+        cache_control: { type: "ephemeral" },
+      },
+    ]);
   });
 
   test("the coding agent's own flags get one line and exit 2; nothing is sent, nothing waits", async () => {
-    for (const args of [["--resume"], ["-c", "hi"], ["--tools", "read,bash", "hi"], ["-e", "./ext.ts", "hi"], ["--session", "abc", "hi"], ["--mode", "rpc"]]) {
+    for (const args of [
+      ["--resume"],
+      ["-c", "hi"],
+      ["--tools", "read,bash", "hi"],
+      ["-e", "./ext.ts", "hi"],
+      ["--session", "abc", "hi"],
+      ["--mode", "rpc"],
+    ]) {
       const r = await box.run(args, { env: { ...fake.env(), ANTHROPIC_API_KEY: KEY } });
       expect(r.code).toBe(2);
       expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
@@ -46,8 +83,12 @@ describe("flags of the original", () => {
 
   test("a message that is one quoted sentence and words of a question stay one message", async () => {
     fake.apiKeys.add(KEY);
-    expect((await box.run(["-p", "what", "is", "PKCE"], { env: { ...fake.env(), ANTHROPIC_API_KEY: KEY } })).code).toBe(0);
-    expect(plainMessages(fake.messageRequests()[0]!.json!.messages)).toEqual([{ role: "user", content: "what is PKCE" }]);
+    expect((await box.run(["-p", "what", "is", "PKCE"], { env: { ...fake.env(), ANTHROPIC_API_KEY: KEY } })).code).toBe(
+      0,
+    );
+    expect(plainMessages(fake.messageRequests()[0]!.json!.messages)).toEqual([
+      { role: "user", content: "what is PKCE" },
+    ]);
   });
 });
 

@@ -100,7 +100,9 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     const { code, state } = fake.approve(URL_LINE.exec(screen)![1]!);
     term.paste(`${code}#${state}`);
     term.send("Enter");
-    const done = await term.waitFor(/✓ Logged in to Anthropic \(Claude Pro\/Max\) as account "work"[\s\S]*"default" is kept beside it/);
+    const done = await term.waitFor(
+      /✓ Logged in to Anthropic \(Claude Pro\/Max\) as account "work"[\s\S]*"default" is kept beside it/,
+    );
     expect(done).not.toContain("replaced");
     const stored = box.readStore();
     expect(stored.anthropic.account).toBe("work");
@@ -134,11 +136,16 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     await term.waitFor(/not signed in/);
     await type("/login anthropic browser");
     const screen = await term.waitFor(/Paste the redirect URL \(or wait for the browser\):/);
-    const redirect = new URL(URL_LINE.exec(screen)![1]!).searchParams.get("redirect_uri")!.replace("localhost", "127.0.0.1");
+    const redirect = new URL(URL_LINE.exec(screen)![1]!).searchParams
+      .get("redirect_uri")!
+      .replace("localhost", "127.0.0.1");
     expect((await fetch(`${redirect}?state=x`)).status).toBe(400);
     term.send("Escape");
     await term.waitFor(/Login cancelled; nothing changed\.[\s\S]*›/);
-    const closed = await fetch(redirect, { signal: AbortSignal.timeout(2000) }).then(() => false, () => true);
+    const closed = await fetch(redirect, { signal: AbortSignal.timeout(2000) }).then(
+      () => false,
+      () => true,
+    );
     expect(closed).toBe(true);
     expect(await Bun.file(box.storePath).exists()).toBe(false);
     await type("/status");
@@ -187,7 +194,9 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     await term.waitFor(/second question[\s\S]*arrives in pieces\./);
     const second = fake.messageRequests()[1]!;
     // The last user message carries the prompt-cache breakpoint; the earlier turns go as they were.
-    expect((second.json!.messages as { content: unknown }[])[2]!.content).toEqual([{ type: "text", text: "second question", cache_control: { type: "ephemeral" } }]);
+    expect((second.json!.messages as { content: unknown }[])[2]!.content).toEqual([
+      { type: "text", text: "second question", cache_control: { type: "ephemeral" } },
+    ]);
     expect(plainMessages(second.json!.messages)).toEqual([
       { role: "user", content: "first question" },
       { role: "assistant", content: REPLY },
@@ -273,13 +282,20 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
   test("errors appear inline and the session continues", async () => {
     start({ ANTHROPIC_API_KEY: API_KEY });
     await term.waitFor(/via ANTHROPIC_API_KEY/);
-    fake.messageFaults.push(() => new Response(JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }), { status: 529 }));
+    fake.messageFaults.push(
+      () =>
+        new Response(JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }), {
+          status: 529,
+        }),
+    );
     await type("hi");
     await term.waitFor(/✗ the request to Anthropic failed \(overloaded\)/);
     await type("hi again");
     await term.waitFor(/arrives in pieces/);
     // The failed question was dropped, so the conversation stays in pairs.
-    expect(plainMessages(fake.messageRequests().at(-1)!.json!.messages)).toEqual([{ role: "user", content: "hi again" }]);
+    expect(plainMessages(fake.messageRequests().at(-1)!.json!.messages)).toEqual([
+      { role: "user", content: "hi again" },
+    ]);
   });
 
   test("Tab completes a command and the hint says what it does", async () => {
@@ -325,11 +341,16 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
   });
 
   test("/logout with two accounts asks which, and when the active one goes, the other takes its place (issue 34, point 18)", async () => {
-    box.writeStore({ anthropic: { ...storedLogin(fake.issueFamily(), 3_600_000), email: "ada@home.example" }, "anthropic@work": { ...storedLogin(fake.issueFamily(), 3_600_000), email: "ada@work.example" } });
+    box.writeStore({
+      anthropic: { ...storedLogin(fake.issueFamily(), 3_600_000), email: "ada@home.example" },
+      "anthropic@work": { ...storedLogin(fake.issueFamily(), 3_600_000), email: "ada@work.example" },
+    });
     start();
     await term.waitFor(/\/help for commands/);
     await type("/logout anthropic");
-    await term.waitFor(/Log out of which Anthropic \(Claude Pro\/Max\) account\?[\s\S]*❯ default \(ada@home\.example\) — active[\s\S]*work \(ada@work\.example\)/);
+    await term.waitFor(
+      /Log out of which Anthropic \(Claude Pro\/Max\) account\?[\s\S]*❯ default \(ada@home\.example\) — active[\s\S]*work \(ada@work\.example\)/,
+    );
     term.send("Enter");
     await term.waitFor(/"work" is now the active account/);
     expect(box.readStore().anthropic.email).toBe("ada@work.example");
@@ -362,7 +383,9 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
   test("/model marks as not offered the models the account's own listing left out", async () => {
     fake.models.delete("claude-fable-5");
     try {
-      const refresh = await box.run(["models", "anthropic", "--refresh"], { env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY } });
+      const refresh = await box.run(["models", "anthropic", "--refresh"], {
+        env: { ...fake.env(), ANTHROPIC_API_KEY: API_KEY },
+      });
       expect(refresh.code).toBe(0);
     } finally {
       fake.models.add("claude-fable-5");
@@ -380,7 +403,11 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
 
   test("Ctrl+Z suspends pi to the shell, and fg brings the session back with what was typed", async () => {
     const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
-    term.start(["bash", "--norc", "--noprofile", "-i"], { ...base, ...fake.env(), ANTHROPIC_API_KEY: API_KEY, TERM: "xterm-256color", PS1: "shell$ " }, { width: 80, height: 30 });
+    term.start(
+      ["bash", "--norc", "--noprofile", "-i"],
+      { ...base, ...fake.env(), ANTHROPIC_API_KEY: API_KEY, TERM: "xterm-256color", PS1: "shell$ " },
+      { width: 80, height: 30 },
+    );
     await term.waitFor(/shell\$/);
     term.send(`'${PI_BIN}'`, true);
     term.send("Enter");
@@ -418,7 +445,17 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     await type("/clear");
     const screen = await term.waitFor(/New conversation\./);
     expect(screen).not.toContain("arrives in pieces");
-    const all = Bun.spawnSync(["tmux", "-S", `${box.root}/tmux.sock`, "capture-pane", "-p", "-S", "-", "-E", "-"]).stdout.toString();
+    const all = Bun.spawnSync([
+      "tmux",
+      "-S",
+      `${box.root}/tmux.sock`,
+      "capture-pane",
+      "-p",
+      "-S",
+      "-",
+      "-E",
+      "-",
+    ]).stdout.toString();
     expect(all.match(/^› \/clear\s*$/gm)).toHaveLength(1);
     expect(all).not.toContain("start a new conversation");
   });
@@ -427,7 +464,7 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
     start({ ANTHROPIC_API_KEY: API_KEY, TERM: "dumb" });
     const screen = await term.waitFor(/\[exit \d+\]/);
     expect(screen).toContain("[exit 2]");
-    expect(screen.replace(/\n/g, "")).toContain("TERM=dumb cannot; ask with `pi -p \"question\"`");
+    expect(screen.replace(/\n/g, "")).toContain('TERM=dumb cannot; ask with `pi -p "question"`');
   });
 
   test("NO_COLOR gives a screen without colour codes, and 80 columns stay readable after a resize", async () => {

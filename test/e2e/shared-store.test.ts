@@ -45,7 +45,8 @@ function machine(key = KEY): { box: Sandbox; env: Record<string, string> } {
   return { box, env: { ...fake.env(), PI_CREDENTIAL_STORE: redis.url, PI_CREDENTIAL_KEY: key } };
 }
 
-const finish = (box: Sandbox, proc: ReturnType<Sandbox["spawn"]>, args: string[]): Promise<PiResult> => box.finish(proc, args);
+const finish = (box: Sandbox, proc: ReturnType<Sandbox["spawn"]>, args: string[]): Promise<PiResult> =>
+  box.finish(proc, args);
 
 /** A login made on machine `m`, moved into the shared store with `pi store push`. */
 async function sharedLogin(m: { box: Sandbox; env: Record<string, string> }, expiresInMs: number) {
@@ -70,7 +71,10 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     await Bun.sleep(10_000);
     expect(waitersDone).toBe(0);
     holder.kill("SIGCONT");
-    const results = await Promise.all([finish(a.box, holder, ["token"]), ...waiters.map((w) => finish(w.m.box, w.proc, ["token"]))]);
+    const results = await Promise.all([
+      finish(a.box, holder, ["token"]),
+      ...waiters.map((w) => finish(w.m.box, w.proc, ["token"])),
+    ]);
     expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
     expect(new Set(results.map((r) => r.stdout.trim())).size).toBe(1);
     expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
@@ -90,7 +94,10 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     const apiKey = `sk-ant-api03-${"k".repeat(40)}`;
     rememberSecret(apiKey);
     fake.apiKeys.add(apiKey);
-    const login = await b.box.run(["login", "anthropic", "--with-token"], { env: { ...b.env, PI_REDIS_LEASE_MS: "1000" }, stdin: apiKey });
+    const login = await b.box.run(["login", "anthropic", "--with-token"], {
+      env: { ...b.env, PI_REDIS_LEASE_MS: "1000" },
+      stdin: apiKey,
+    });
     expect(login.code).toBe(0);
     holder.kill("SIGCONT");
     const stale = await finish(a.box, holder, ["token"]);
@@ -105,8 +112,14 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     const a = machine();
     await sharedLogin(a, -1000);
     const { loadSealingKey, seal } = await import("../../src/store/redis/seal.ts");
-    const sealed = await seal(await loadSealingKey({ PI_CREDENTIAL_KEY: KEY }, undefined), "lease holder", JSON.stringify({ pid: 4242, host: "build-7", purpose: "refreshing the token" }));
-    expect((await redis.cli("SET", "{pi}:lease", JSON.stringify({ id: "gone", note: sealed }), "PX", "2500")).trim()).toBe("OK");
+    const sealed = await seal(
+      await loadSealingKey({ PI_CREDENTIAL_KEY: KEY }, undefined),
+      "lease holder",
+      JSON.stringify({ pid: 4242, host: "build-7", purpose: "refreshing the token" }),
+    );
+    expect(
+      (await redis.cli("SET", "{pi}:lease", JSON.stringify({ id: "gone", note: sealed }), "PX", "2500")).trim(),
+    ).toBe("OK");
     const started = Date.now();
     const result = await a.box.run(["token", "anthropic"], { env: a.env });
     expect(result.code).toBe(0);
@@ -188,14 +201,19 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
   test("a sealed entry moved under another provider's name in Redis does not open; the other logins work on", async () => {
     const a = machine();
     const tokens = fake.issueFamily();
-    a.box.writeStore({ anthropic: storedLogin(tokens, 3_600_000), openrouter: { type: "api_key", key: `sk-or-v1-${"o".repeat(40)}` } });
+    a.box.writeStore({
+      anthropic: storedLogin(tokens, 3_600_000),
+      openrouter: { type: "api_key", key: `sk-or-v1-${"o".repeat(40)}` },
+    });
     rememberSecret(`sk-or-v1-${"o".repeat(40)}`);
     expect((await a.box.run(["store", "push"], { env: a.env })).code).toBe(0);
     const anthropicSealed = (await redis.cli("HGET", "{pi}:logins", "anthropic")).trimEnd();
     await redis.cli("HSET", "{pi}:logins", "openrouter", anthropicSealed);
     const moved = await a.box.run(["token", "openrouter"], { env: a.env });
     expect(moved.code).toBe(3);
-    expect(moved.stderr).toContain('the "openrouter" entry cannot be opened (it was sealed with another key, or changed in Redis)');
+    expect(moved.stderr).toContain(
+      'the "openrouter" entry cannot be opened (it was sealed with another key, or changed in Redis)',
+    );
     const intact = await a.box.run(["token", "anthropic"], { env: a.env });
     expect(intact.stdout.trim()).toBe(tokens.access);
   });
@@ -205,7 +223,11 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     await sharedLogin(a, 3_600_000);
     const before = await redis.everything();
     const wrong = machine(OTHER_KEY);
-    for (const args of [["token", "anthropic"], ["logout", "anthropic"], ["login", "anthropic", "--with-token"]]) {
+    for (const args of [
+      ["token", "anthropic"],
+      ["logout", "anthropic"],
+      ["login", "anthropic", "--with-token"],
+    ]) {
       const result = await wrong.box.run(args, { env: wrong.env, stdin: `sk-ant-api03-${"w".repeat(40)}` });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain("sealed with another key than this machine's");
@@ -224,9 +246,14 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     expect(down.stderr).toContain(`the shared store ${redis.url} is not answering`);
     const status = await a.box.run(["status", "anthropic"], { env: a.env });
     expect(status.code).toBe(5);
-    expect(status.stdout).toContain(`Store: ${redis.url} — shared by many machines (PI_CREDENTIAL_STORE); not answering`);
+    expect(status.stdout).toContain(
+      `Store: ${redis.url} — shared by many machines (PI_CREDENTIAL_STORE); not answering`,
+    );
     fake.apiKeys.add(`sk-ant-api03-${"d".repeat(40)}`);
-    const login = await a.box.run(["login", "anthropic", "--with-token"], { env: a.env, stdin: `sk-ant-api03-${"d".repeat(40)}` });
+    const login = await a.box.run(["login", "anthropic", "--with-token"], {
+      env: a.env,
+      stdin: `sk-ant-api03-${"d".repeat(40)}`,
+    });
     expect(login.code).toBe(5);
     await redis.start();
     const back = await a.box.run(["token", "anthropic"], { env: a.env });
@@ -244,14 +271,20 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     redis.resume();
     expect(hung.code).toBe(5);
     expect(hung.stderr).toContain("is not answering");
-    expect(hung.stderr).toMatch(/did not answer( pi's connection)? within 1 s|accepted the connection but did not answer within 1 s/);
+    expect(hung.stderr).toMatch(
+      /did not answer( pi's connection)? within 1 s|accepted the connection but did not answer within 1 s/,
+    );
     expect(took).toBeLessThan(5_000);
     const back = await a.box.run(["token", "anthropic"], { env: a.env });
     expect(back.stdout.trim()).toBe(tokens.access);
   });
 
   /** Machine `a` refreshes an expired shared login, and Redis stops while the provider answers. */
-  async function refreshCutOff(): Promise<{ a: ReturnType<typeof machine>; env: Record<string, string>; cut: PiResult }> {
+  async function refreshCutOff(): Promise<{
+    a: ReturnType<typeof machine>;
+    env: Record<string, string>;
+    cut: PiResult;
+  }> {
     const a = machine();
     await sharedLogin(a, -1000);
     fake.latencyMs = [700, 700];
@@ -289,7 +322,10 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
         const waiter = b.box.spawn(["token", "anthropic"], { ...b.env, ...quick });
         if (outage === "paused") redis.pause();
         else await redis.stop();
-        const [cut, waited] = await Promise.all([finish(a.box, refresher, ["token"]), finish(b.box, waiter, ["token"])]);
+        const [cut, waited] = await Promise.all([
+          finish(a.box, refresher, ["token"]),
+          finish(b.box, waiter, ["token"]),
+        ]);
         expect(cut.code).toBe(5);
         expect(waited.code).toBe(5);
         if (outage === "paused") redis.resume();
@@ -298,7 +334,14 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
         const outcomes: PiResult[] = [];
         for (const m of machines) {
           // The refresher's lease lapses by itself (it could not release it while Redis was away).
-          await until(() => Bun.spawnSync(["redis-cli", "-p", String(redis.port), "EXISTS", "{pi}:lease"]).stdout.toString().trim() === "0", "the old lease to lapse", 10_000);
+          await until(
+            () =>
+              Bun.spawnSync(["redis-cli", "-p", String(redis.port), "EXISTS", "{pi}:lease"])
+                .stdout.toString()
+                .trim() === "0",
+            "the old lease to lapse",
+            10_000,
+          );
           outcomes.push(await m.box.run(["token", "anthropic"], { env: { ...m.env, ...quick } }));
         }
         const refused = outcomes.filter((r) => r.code !== 0);
@@ -325,7 +368,9 @@ describe.skipIf(!REDIS_SERVER)("a fleet on one shared store", () => {
     expect(cut.code).toBe(5);
     await redis.start();
     const rescue = join(a.box.agentDir, "shared-store-rescue.json");
-    const other = await a.box.run(["status"], { env: { ...a.env, PI_CREDENTIAL_STORE: redis.url.replace(/\/0$/, "/5") } });
+    const other = await a.box.run(["status"], {
+      env: { ...a.env, PI_CREDENTIAL_STORE: redis.url.replace(/\/0$/, "/5") },
+    });
     expect(other.stderr).toContain("holds logins kept during an outage of");
     expect(existsSync(rescue)).toBe(true);
     const back = await a.box.run(["token", "anthropic"], { env });
@@ -367,7 +412,9 @@ for (const provider of Object.keys(TARGETS)) {
         fleet[0]!.box.writeStore({ [provider]: seeded });
         expect((await fleet[0]!.box.run(["store", "push"], { env: fleet[0]!.env })).code).toBe(0);
         target.latencyMs = [50, 300];
-        const runs = fleet.flatMap((m) => Array.from({ length: 30 }, () => ({ m, proc: m.box.spawn(["token", provider], m.env) })));
+        const runs = fleet.flatMap((m) =>
+          Array.from({ length: 30 }, () => ({ m, proc: m.box.spawn(["token", provider], m.env) })),
+        );
         const results = await Promise.all(runs.map(({ m, proc }) => finish(m.box, proc, ["token", provider])));
         expect(results.filter((r) => r.code !== 0).map((r) => r.stderr)).toEqual([]);
         expect(target.tokenRequests("refresh_token")).toHaveLength(1);
@@ -395,7 +442,9 @@ describe.skipIf(!REDIS_SERVER)("a Redis with a password", () => {
       const tokens = fake.issueFamily();
       box.writeStore({ anthropic: storedLogin(tokens, 3_600_000) });
       const env = { ...fake.env(), PI_CREDENTIAL_KEY: KEY };
-      const wrong = await box.run(["store", "push"], { env: { ...env, PI_CREDENTIAL_STORE: locked.urlWith(wrongPassword) } });
+      const wrong = await box.run(["store", "push"], {
+        env: { ...env, PI_CREDENTIAL_STORE: locked.urlWith(wrongPassword) },
+      });
       expect(wrong.code).toBe(5);
       expect(wrong.stderr).toContain(`the shared store redis://127.0.0.1:${locked.port}/0 refused pi`);
       expect(wrong.stderr).toContain("check the user and password in the address");
@@ -427,7 +476,9 @@ describe.skipIf(!REDIS_SERVER)("over TLS (rediss://)", () => {
       const env = { ...fake.env(), PI_CREDENTIAL_STORE: secure.url, PI_CREDENTIAL_KEY: KEY };
       const untrusted = await box.run(["store", "push"], { env });
       expect(untrusted.code).toBe(5);
-      expect(untrusted.stderr).toContain("check that this machine trusts the server's certificate (NODE_EXTRA_CA_CERTS");
+      expect(untrusted.stderr).toContain(
+        "check that this machine trusts the server's certificate (NODE_EXTRA_CA_CERTS",
+      );
       expect(box.readStore().anthropic.access).toBe(tokens.access);
       // NODE_TLS_REJECT_UNAUTHORIZED=0 does not let an untrusted store through either (issue 21, point 11).
       const careless = await box.run(["store", "push"], { env: { ...env, NODE_TLS_REJECT_UNAUTHORIZED: "0" } });
@@ -449,7 +500,10 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
   test("pi store push moves this machine's logins into the shared store and leaves no copy behind", async () => {
     const a = machine();
     const tokens = fake.issueFamily();
-    a.box.writeStore({ anthropic: storedLogin(tokens, 3_600_000), "anthropic@work": storedLogin(fake.issueFamily(), 3_600_000) });
+    a.box.writeStore({
+      anthropic: storedLogin(tokens, 3_600_000),
+      "anthropic@work": storedLogin(fake.issueFamily(), 3_600_000),
+    });
     const pushed = await a.box.run(["store", "push", "anthropic"], { env: a.env });
     expect(pushed.code).toBe(0);
     expect(pushed.stdout).toContain(`Moved anthropic, anthropic@work from ${a.box.storePath} to ${redis.url}.`);
@@ -502,7 +556,12 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
     const { loadSealingKey, seal } = await import("../../src/store/redis/seal.ts");
     const key = await loadSealingKey({ PI_CREDENTIAL_KEY: KEY }, undefined);
     const entry = { type: "api_key", key: `!touch ${marker}; echo sk-or-v1-hostile` };
-    await redis.cli("HSET", "{pi}:logins", "openrouter", JSON.stringify({ type: "api_key", sealed: await seal(key, "openrouter", JSON.stringify(entry)) }));
+    await redis.cli(
+      "HSET",
+      "{pi}:logins",
+      "openrouter",
+      JSON.stringify({ type: "api_key", sealed: await seal(key, "openrouter", JSON.stringify(entry)) }),
+    );
     const b = machine();
     // This machine keeps its logins in the reference's auth.json, where such keys are run on use.
     b.box.writeStore({});
@@ -510,7 +569,9 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
     const pulled = await b.box.run(["store", "pull"], { env: b.env });
     expect(pulled.code).toBe(1);
     expect(pulled.stdout).toContain("Kept openrouter in");
-    expect(pulled.stdout).toContain("its key is a command or variable of auth.json, which pi never moves between machines");
+    expect(pulled.stdout).toContain(
+      "its key is a command or variable of auth.json, which pi never moves between machines",
+    );
     expect(JSON.parse(await Bun.file(join(b.box.agentDir, "auth.json")).text())).toEqual({});
     await b.box.run(["token", "openrouter"], { env: { ...b.env, PI_CREDENTIAL_STORE: "file" } });
     expect(existsSync(marker)).toBe(false);
@@ -562,7 +623,10 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
     const keyFile = join(box.root, "fleet.key");
     writeFileSync(keyFile, `${KEY}\n`, { mode: 0o644 });
     box.writeStore({});
-    writeFileSync(join(box.agentDir, "settings.json"), JSON.stringify({ credentialStore: redis.url, credentialKeyFile: keyFile }));
+    writeFileSync(
+      join(box.agentDir, "settings.json"),
+      JSON.stringify({ credentialStore: redis.url, credentialKeyFile: keyFile }),
+    );
     const open = await box.run(["token", "anthropic"], { env: fake.env() });
     expect(open.code).toBe(1);
     expect(open.stderr).toContain(`can be read by other users (0644); run: chmod 600 ${keyFile}`);
@@ -572,7 +636,15 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
     const status = await box.run(["status", "anthropic"], { env: fake.env() });
     expect(status.stdout).toContain("shared by many machines (settings.json); answered in");
     const json = JSON.parse((await box.run(["status", "anthropic", "--json"], { env: fake.env() })).stdout);
-    expect(json.store).toMatchObject({ kind: "redis", path: redis.url, answered: true, exists: true, secrets: "shared", chosenIn: "settings.json", problem: null });
+    expect(json.store).toMatchObject({
+      kind: "redis",
+      path: redis.url,
+      answered: true,
+      exists: true,
+      secrets: "shared",
+      chosenIn: "settings.json",
+      problem: null,
+    });
     expect(json.store.answerMs).toBeGreaterThanOrEqual(0);
   });
 
@@ -582,7 +654,9 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
     const badUrl = await box.run(["token", "anthropic"], { env: { PI_CREDENTIAL_STORE: "http://127.0.0.1:6379" } });
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toContain("use auto, keyring (or keychain), file or redis://host:port");
-    const badKey = await box.run(["token", "anthropic"], { env: { PI_CREDENTIAL_STORE: redis.url, PI_CREDENTIAL_KEY: "c2hvcnQ=" } });
+    const badKey = await box.run(["token", "anthropic"], {
+      env: { PI_CREDENTIAL_STORE: redis.url, PI_CREDENTIAL_KEY: "c2hvcnQ=" },
+    });
     expect(badKey.code).toBe(2);
     expect(badKey.stderr).toContain("PI_CREDENTIAL_KEY is not a 32-byte key in base64 (it is 5 bytes)");
   });

@@ -11,7 +11,11 @@ import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
  */
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 setDefaultTimeout(30_000);
 
 const SIGNALS: [NodeJS.Signals, number][] = [

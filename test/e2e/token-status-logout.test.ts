@@ -5,7 +5,11 @@ import { Sandbox, readUntil, storedLogin, until, fakeAndSandboxPerTest } from ".
 
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 const HOUR = 3600_000;
 
@@ -27,7 +31,11 @@ describe("pi token", () => {
     expect(r.code).toBe(0);
     const [refresh] = fake.tokenRequests("refresh_token");
     expect(fake.tokenRequests()).toHaveLength(1);
-    expect(refresh!.json).toEqual({ grant_type: "refresh_token", client_id: expect.any(String), refresh_token: tokens.refresh });
+    expect(refresh!.json).toEqual({
+      grant_type: "refresh_token",
+      client_id: expect.any(String),
+      refresh_token: tokens.refresh,
+    });
     expect(refresh!.headers["content-type"]).toStartWith("application/json");
     const data = box.readStore();
     expect(r.stdout).toBe(`${data.anthropic.access}\n`);
@@ -83,7 +91,10 @@ describe("pi token", () => {
     expect(r.stderr).toContain("pi login anthropic");
     expect(r.stderr).toContain("Refresh token revoked");
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(box.readStore()).toEqual({ anthropic: { ...login, refreshRefusedAt: expect.any(Number) }, other: { kept: true } });
+    expect(box.readStore()).toEqual({
+      anthropic: { ...login, refreshRefusedAt: expect.any(Number) },
+      other: { kept: true },
+    });
   });
 
   test("exits 5 and keeps the login when the server fails", async () => {
@@ -108,7 +119,9 @@ describe("pi token", () => {
 
   test("exits 5 with a network message when nothing listens at the token URL", async () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
-    const r = await box.run(["token"], { env: { ...fake.env(), PI_ANTHROPIC_TOKEN_URL: "http://127.0.0.1:9/v1/oauth/token" } });
+    const r = await box.run(["token"], {
+      env: { ...fake.env(), PI_ANTHROPIC_TOKEN_URL: "http://127.0.0.1:9/v1/oauth/token" },
+    });
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("could not reach 127.0.0.1:9");
   });
@@ -202,7 +215,9 @@ describe("pi status", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("source:   stored (OAuth)");
     expect(r.stdout).toContain(`sk-ant-oat01-…${tokens.access.slice(-4)}`);
-    expect(r.stdout).toMatch(/expires: +the access token in (1 hour 59 minutes|2 hours) \(renewed automatically; the login stays\)/);
+    expect(r.stdout).toMatch(
+      /expires: +the access token in (1 hour 59 minutes|2 hours) \(renewed automatically; the login stays\)/,
+    );
     expect(r.stdout).toContain(box.storePath);
     expect(r.stdout).toContain("private");
     expect(r.stdout + r.stderr).not.toContain(tokens.access);
@@ -252,8 +267,14 @@ describe("pi status", () => {
   });
 
   test("shows an API key as such", async () => {
-    const r = await box.run(["status", "anthropic", "--json"], { env: { ANTHROPIC_API_KEY: "sk-ant-api03-abcdefghijkl" } });
-    expect(JSON.parse(r.stdout).providers[0]).toMatchObject({ source: "ANTHROPIC_API_KEY", kind: "api_key", token: "sk-ant-api03-…ijkl" });
+    const r = await box.run(["status", "anthropic", "--json"], {
+      env: { ANTHROPIC_API_KEY: "sk-ant-api03-abcdefghijkl" },
+    });
+    expect(JSON.parse(r.stdout).providers[0]).toMatchObject({
+      source: "ANTHROPIC_API_KEY",
+      kind: "api_key",
+      token: "sk-ant-api03-…ijkl",
+    });
   });
 
   test("exits 3 when nothing is usable", async () => {
@@ -297,7 +318,9 @@ describe("pi logout", () => {
 
   test("still deletes locally when revocation fails, and says which part failed", async () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), HOUR) });
-    const r = await box.run(["logout", "anthropic"], { env: { ...fake.env(), PI_ANTHROPIC_TOKEN_URL: "http://127.0.0.1:9/t" } });
+    const r = await box.run(["logout", "anthropic"], {
+      env: { ...fake.env(), PI_ANTHROPIC_TOKEN_URL: "http://127.0.0.1:9/t" },
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("not revoked at the provider");
     expect(r.stdout).toContain("deleted from");
@@ -328,7 +351,10 @@ describe("pi logout", () => {
   });
 
   test("without a provider and without a terminal, with two logins it is a usage error naming them", async () => {
-    box.writeStore({ anthropic: storedLogin(fake.issueFamily(), HOUR), "github-copilot": storedLogin({ access: "tid=x;proxy-ep=y", refresh: "ghu_0123456789abcdef0123" }, HOUR) });
+    box.writeStore({
+      anthropic: storedLogin(fake.issueFamily(), HOUR),
+      "github-copilot": storedLogin({ access: "tid=x;proxy-ep=y", refresh: "ghu_0123456789abcdef0123" }, HOUR),
+    });
     const r = await box.run(["logout"], { env: fake.env() });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("logged in: anthropic, github-copilot");

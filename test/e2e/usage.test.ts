@@ -38,8 +38,16 @@ beforeEach(() => {
 });
 afterEach(() => box.cleanup());
 
-const env = () => ({ ...anthropic.env(), ...codex.env(), ...gh.env(), ...kimi.env(), ...xai.env(), ...openrouter.env() });
-const usageCalls = (fake: { requests: { path: string }[] }, path: string) => fake.requests.filter((r) => r.path === path).length;
+const env = () => ({
+  ...anthropic.env(),
+  ...codex.env(),
+  ...gh.env(),
+  ...kimi.env(),
+  ...xai.env(),
+  ...openrouter.env(),
+});
+const usageCalls = (fake: { requests: { path: string }[] }, path: string) =>
+  fake.requests.filter((r) => r.path === path).length;
 
 async function usageJson(args: string[] = []) {
   const r = await box.run(["usage", ...args, "--json"], { env: env() });
@@ -53,7 +61,10 @@ describe("pi usage for Anthropic", () => {
     expect(r.code).toBe(0);
     const a = out.providers[0]!;
     expect(a).toMatchObject({ provider: "anthropic", status: "ok", source: "endpoint", binding: "5h" });
-    expect(a.windows.map((w) => [w.name, w.usedPercent, w.windowSeconds])).toEqual([["5h", 52, 18000], ["7d", 31, 604800]]);
+    expect(a.windows.map((w) => [w.name, w.usedPercent, w.windowSeconds])).toEqual([
+      ["5h", 52, 18000],
+      ["7d", 31, 604800],
+    ]);
     expect(a.credits).toEqual({ unit: "USD", used: 12.5, limit: 50, remaining: 37.5, unlimited: false });
     const [ask] = anthropic.requests.filter((q) => q.path === "/api/oauth/usage");
     expect(ask!.headers["anthropic-beta"]).toBe("oauth-2025-04-20");
@@ -97,7 +108,12 @@ describe("pi usage for Anthropic", () => {
   });
 
   test("a 429 with Retry-After holds every process back: the next pi usage does not ask", async () => {
-    anthropic.usageFaults.push(() => Response.json({ type: "error", error: { type: "rate_limit_error", message: "Rate limited" } }, { status: 429, headers: { "Retry-After": "120" } }));
+    anthropic.usageFaults.push(() =>
+      Response.json(
+        { type: "error", error: { type: "rate_limit_error", message: "Rate limited" } },
+        { status: 429, headers: { "Retry-After": "120" } },
+      ),
+    );
     box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
     const first = await usageJson(["anthropic"]);
     expect(first.out.providers[0]!.status).toBe("error");
@@ -108,7 +124,9 @@ describe("pi usage for Anthropic", () => {
   });
 
   test("an API key has no subscription quota, and says so", async () => {
-    const { out } = await box.run(["usage", "anthropic", "--json"], { env: { ...env(), ANTHROPIC_API_KEY: "sk-ant-api03-usage-0123456789" } }).then((r) => ({ out: usageOutputSchema.parse(JSON.parse(r.stdout)) }));
+    const { out } = await box
+      .run(["usage", "anthropic", "--json"], { env: { ...env(), ANTHROPIC_API_KEY: "sk-ant-api03-usage-0123456789" } })
+      .then((r) => ({ out: usageOutputSchema.parse(JSON.parse(r.stdout)) }));
     expect(out.providers[0]).toMatchObject({ status: "unavailable" });
     expect(out.providers[0]!.note).toContain("no subscription quota");
   });
@@ -117,7 +135,16 @@ describe("pi usage for Anthropic", () => {
 describe("free figures first, and one call per minute for everyone", () => {
   test("after one pi -p through Anthropic and one through Codex, pi usage answers from the recorded headers without asking", async () => {
     const t = codex.issueFamily();
-    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR), "openai-codex": { type: "oauth", access: t.access, refresh: t.refresh, expires: Date.now() + HOUR, accountId: t.accountId } });
+    box.writeStore({
+      anthropic: storedLogin(anthropic.issueFamily(), HOUR),
+      "openai-codex": {
+        type: "oauth",
+        access: t.access,
+        refresh: t.refresh,
+        expires: Date.now() + HOUR,
+        accountId: t.accountId,
+      },
+    });
     expect((await box.run(["-p", "--model", "anthropic/claude-opus-5-5", "hi"], { env: env() })).code).toBe(0);
     expect((await box.run(["-p", "--model", "openai-codex/gpt-6.2-sol", "hi"], { env: env() })).code).toBe(0);
     const { out } = await usageJson(["anthropic"]);
@@ -125,7 +152,10 @@ describe("free figures first, and one call per minute for everyone", () => {
     expect(out.providers[0]!.windows.map((w) => w.usedPercent)).toEqual([64, 33]);
     const c = (await usageJson(["openai-codex"])).out.providers[0]!;
     expect(c).toMatchObject({ source: "headers" });
-    expect(c.windows.map((w) => [w.name, w.usedPercent])).toEqual([["5h", 12], ["7d", 41]]);
+    expect(c.windows.map((w) => [w.name, w.usedPercent])).toEqual([
+      ["5h", 12],
+      ["7d", 41],
+    ]);
     expect(usageCalls(anthropic, "/api/oauth/usage")).toBe(0);
     expect(usageCalls(codex, "/wham/usage")).toBe(0);
     // pi status shows the fresh figures too, asking no one.
@@ -135,7 +165,16 @@ describe("free figures first, and one call per minute for everyone", () => {
 
   test("20 concurrent pi usage make at most one call per provider", async () => {
     const t = codex.issueFamily();
-    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR), "openai-codex": { type: "oauth", access: t.access, refresh: t.refresh, expires: Date.now() + HOUR, accountId: t.accountId } });
+    box.writeStore({
+      anthropic: storedLogin(anthropic.issueFamily(), HOUR),
+      "openai-codex": {
+        type: "oauth",
+        access: t.access,
+        refresh: t.refresh,
+        expires: Date.now() + HOUR,
+        accountId: t.accountId,
+      },
+    });
     anthropic.latencyMs = [100, 100];
     const runs = await Promise.all(Array.from({ length: 20 }, () => box.run(["usage", "--json"], { env: env() })));
     for (const r of runs) expect(r.code).toBe(0);
@@ -147,15 +186,33 @@ describe("free figures first, and one call per minute for everyone", () => {
 describe("pi usage for the other providers", () => {
   test("Codex: both windows from /wham/usage (the account named), the plan, the fullest window binding", async () => {
     const t = codex.issueFamily();
-    box.writeStore({ "openai-codex": { type: "oauth", access: t.access, refresh: t.refresh, expires: Date.now() + HOUR, accountId: t.accountId } });
+    box.writeStore({
+      "openai-codex": {
+        type: "oauth",
+        access: t.access,
+        refresh: t.refresh,
+        expires: Date.now() + HOUR,
+        accountId: t.accountId,
+      },
+    });
     const c = (await usageJson(["openai-codex"])).out.providers[0]!;
     expect(c).toMatchObject({ status: "ok", plan: "plus", binding: "7d" });
-    expect(c.windows.map((w) => [w.name, w.usedPercent, w.windowSeconds])).toEqual([["5h", 6, 18000], ["7d", 40, 604800]]);
+    expect(c.windows.map((w) => [w.name, w.usedPercent, w.windowSeconds])).toEqual([
+      ["5h", 6, 18000],
+      ["7d", 40, 604800],
+    ]);
   });
 
   test("Copilot, paid: premium requests from what remains; free: chat and completions from the month's quotas", async () => {
     const copilot = gh.issueCopilotToken();
-    box.writeStore({ "github-copilot": { type: "oauth", refresh: gh.grantGitHubToken(), access: copilot.token, expires: Date.now() + HOUR } });
+    box.writeStore({
+      "github-copilot": {
+        type: "oauth",
+        refresh: gh.grantGitHubToken(),
+        access: copilot.token,
+        expires: Date.now() + HOUR,
+      },
+    });
     const paid = (await usageJson(["github-copilot"])).out.providers[0]!;
     expect(paid).toMatchObject({ status: "ok", plan: "pro", binding: "premium" });
     expect(paid.windows.map((w) => [w.name, w.usedPercent])).toEqual([["premium", 20]]);
@@ -164,26 +221,46 @@ describe("pi usage for the other providers", () => {
     gh.copilotPlan = "free";
     const free = (await usageJson(["github-copilot", "--refresh"])).out.providers[0]!;
     expect(free).toMatchObject({ status: "ok", plan: "free" });
-    expect(free.windows.map((w) => [w.name, w.usedPercent])).toEqual([["chat", 18], ["completions", 0]]);
+    expect(free.windows.map((w) => [w.name, w.usedPercent])).toEqual([
+      ["chat", 18],
+      ["completions", 0],
+    ]);
   });
 
   test("Copilot billed in AI credits (since 2026-06-01): credits used, left, of the month's, with their reset; the JSON says the unit (issue 33, point 4)", async () => {
     gh.copilotPlan = "credits";
     const copilot = gh.issueCopilotToken();
-    box.writeStore({ "github-copilot": { type: "oauth", refresh: gh.grantGitHubToken(), access: copilot.token, expires: Date.now() + HOUR } });
+    box.writeStore({
+      "github-copilot": {
+        type: "oauth",
+        refresh: gh.grantGitHubToken(),
+        access: copilot.token,
+        expires: Date.now() + HOUR,
+      },
+    });
     const report = (await usageJson(["github-copilot"])).out.providers[0]!;
-    expect(report).toMatchObject({ status: "ok", plan: "pro", binding: "credits", credits: { unit: "AI credits", used: 1250, limit: 3000, remaining: 1750, unlimited: false, usdEach: 0.01 } });
+    expect(report).toMatchObject({
+      status: "ok",
+      plan: "pro",
+      binding: "credits",
+      credits: { unit: "AI credits", used: 1250, limit: 3000, remaining: 1750, unlimited: false, usdEach: 0.01 },
+    });
     expect(report.windows.map((w) => [w.name, w.usedPercent])).toEqual([["credits", 41.7]]);
     expect(Date.parse(report.windows[0]!.resetsAt!)).toBeGreaterThan(Date.now() + 8 * 86_400_000);
     const text = await box.run(["usage", "github-copilot"], { env: env() });
-    expect(text.stdout).toContain("1750 AI credits ($17.50) left of 3000 AI credits ($30.00) (1250 AI credits ($12.50) used)");
+    expect(text.stdout).toContain(
+      "1750 AI credits ($17.50) left of 3000 AI credits ($30.00) (1250 AI credits ($12.50) used)",
+    );
     expect(text.stdout).not.toContain("premium");
   });
 
   test("Kimi: numbers sent as strings are read, the 300-minute window and the weekly allowance", async () => {
     box.writeStore({ "kimi-coding": kimi.storedLogin(HOUR) });
     const k = (await usageJson(["kimi-coding"])).out.providers[0]!;
-    expect(k.windows.map((w) => [w.name, w.usedPercent])).toEqual([["5h", 75], ["7d", 25]]);
+    expect(k.windows.map((w) => [w.name, w.usedPercent])).toEqual([
+      ["5h", 75],
+      ["7d", 25],
+    ]);
     expect(k.binding).toBe("5h");
   });
 
@@ -194,11 +271,21 @@ describe("pi usage for the other providers", () => {
     // From here a key in the environment, asked each time (no login to keep figures beside).
     box.writeStore({});
     openrouter.keyLimit = null;
-    const account = (await box.run(["usage", "openrouter", "--json"], { env: { ...env(), OPENROUTER_API_KEY: openrouter.issueKey() } })).stdout;
-    expect(usageOutputSchema.parse(JSON.parse(account)).providers[0]!.credits).toMatchObject({ limit: 20, remaining: 12.5 });
+    const account = (
+      await box.run(["usage", "openrouter", "--json"], { env: { ...env(), OPENROUTER_API_KEY: openrouter.issueKey() } })
+    ).stdout;
+    expect(usageOutputSchema.parse(JSON.parse(account)).providers[0]!.credits).toMatchObject({
+      limit: 20,
+      remaining: 12.5,
+    });
     openrouter.creditsForbidden = true;
-    const keyOnly = await box.run(["usage", "openrouter", "--json"], { env: { ...env(), OPENROUTER_API_KEY: openrouter.issueKey() } });
-    expect(usageOutputSchema.parse(JSON.parse(keyOnly.stdout)).providers[0]!).toMatchObject({ status: "ok", credits: { unlimited: true } });
+    const keyOnly = await box.run(["usage", "openrouter", "--json"], {
+      env: { ...env(), OPENROUTER_API_KEY: openrouter.issueKey() },
+    });
+    expect(usageOutputSchema.parse(JSON.parse(keyOnly.stdout)).providers[0]!).toMatchObject({
+      status: "ok",
+      credits: { unlimited: true },
+    });
   });
 
   test("xAI: the weekly credit pool where the account has one; a refusal says it has none, without failing", async () => {
@@ -241,7 +328,9 @@ describe("--min-left --wait: waits for the reset, then goes on (issue 35)", () =
     const at = (t: number) => new Date(t).toISOString();
     anthropic.usageAnswer = {
       get five_hour() {
-        return Date.now() < resetAt ? { utilization: 99, resets_at: at(resetAt) } : { utilization: 5, resets_at: at(resetAt + 5 * HOUR) };
+        return Date.now() < resetAt
+          ? { utilization: 99, resets_at: at(resetAt) }
+          : { utilization: 5, resets_at: at(resetAt + 5 * HOUR) };
       },
       seven_day: { utilization: 20, resets_at: at(Date.now() + 72 * HOUR) },
     };
@@ -254,7 +343,9 @@ describe("--min-left --wait: waits for the reset, then goes on (issue 35)", () =
     const r = await box.run(["usage", "anthropic", "--min-left", "10", "--wait"], { env: env() });
     expect(r.code).toBe(0);
     expect(Date.now()).toBeGreaterThanOrEqual(resetAt);
-    expect(r.stderr).toMatch(/less than 10% left: anthropic 5-hour: 1% left.*; waiting until .* \(the reset\) — Ctrl\+C to stop/);
+    expect(r.stderr).toMatch(
+      /less than 10% left: anthropic 5-hour: 1% left.*; waiting until .* \(the reset\) — Ctrl\+C to stop/,
+    );
     expect(r.stdout).toContain("5-hour     5% used");
   });
 
@@ -296,19 +387,28 @@ describe("pi usage for scripts and odd homes (issue 34, point 18)", () => {
     expect(r.stdout).not.toMatch(/resets at \S+\.\d{3}Z/);
   });
 
-  test.skipIf(process.getuid?.() !== 0)("on a read-only home, the figures are still asked and shown (exit 0), saying they are not kept", async () => {
-    box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
-    const e = { ...box.baseEnv(), ...env() };
-    const vars = Object.entries(e).map(([k, v]) => `${k}='${String(v).replaceAll("'", "'\\''")}'`).join(" ");
-    const script = `mount --bind '${box.agentDir}' '${box.agentDir}' && mount -o remount,ro,bind '${box.agentDir}' && env ${vars} '${PI_BIN}' usage anthropic`;
-    // Spawned, not run synchronously: the fake answering it lives in this process.
-    const proc = Bun.spawn(["unshare", "-m", "sh", "-c", script], { stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    expect(err).toBe("");
-    expect(code).toBe(0);
-    expect(out).toContain("5-hour     52% used");
-    expect(out).toContain("not kept for the next process: the store cannot be written");
-  });
+  test.skipIf(process.getuid?.() !== 0)(
+    "on a read-only home, the figures are still asked and shown (exit 0), saying they are not kept",
+    async () => {
+      box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
+      const e = { ...box.baseEnv(), ...env() };
+      const vars = Object.entries(e)
+        .map(([k, v]) => `${k}='${String(v).replaceAll("'", "'\\''")}'`)
+        .join(" ");
+      const script = `mount --bind '${box.agentDir}' '${box.agentDir}' && mount -o remount,ro,bind '${box.agentDir}' && env ${vars} '${PI_BIN}' usage anthropic`;
+      // Spawned, not run synchronously: the fake answering it lives in this process.
+      const proc = Bun.spawn(["unshare", "-m", "sh", "-c", script], { stdout: "pipe", stderr: "pipe" });
+      const [out, err, code] = await Promise.all([
+        new Response(proc.stdout).text(),
+        new Response(proc.stderr).text(),
+        proc.exited,
+      ]);
+      expect(err).toBe("");
+      expect(code).toBe(0);
+      expect(out).toContain("5-hour     52% used");
+      expect(out).toContain("not kept for the next process: the store cannot be written");
+    },
+  );
 });
 
 describe("an answer's headers refine the usage endpoint's record, never forget it (issue 34, point 11)", () => {
@@ -330,7 +430,11 @@ describe("an answer's headers refine the usage endpoint's record, never forget i
     expect(guard.stderr).toContain("weekly (Opus): 1% left");
     const { out } = await usageJson(["anthropic"]);
     const a = out.providers[0]!;
-    expect(a.windows.map((w) => [w.name, w.usedPercent])).toEqual([["5h", 64], ["7d", 33], ["7d-opus", 99]]);
+    expect(a.windows.map((w) => [w.name, w.usedPercent])).toEqual([
+      ["5h", 64],
+      ["7d", 33],
+      ["7d-opus", 99],
+    ]);
     expect(a.credits?.remaining).toBeCloseTo(0.1, 6);
     const refused = await box.run(["-p", "--min-left", "5", "hi"], { env: env() });
     expect(refused.code).toBe(6);
@@ -367,7 +471,16 @@ describe.skipIf(!hasTmux)("on a terminal", () => {
   test("the footer's figures are the model's provider's: after /model to another provider they go, and a resize redraws them to the new width (issue 34, point 18)", async () => {
     box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR) });
     const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
-    term.start([PI_BIN], { ...base, ...env(), OPENROUTER_API_KEY: "sk-or-v1-footer0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdef", TERM: "xterm-256color" }, { width: 100, height: 30 });
+    term.start(
+      [PI_BIN],
+      {
+        ...base,
+        ...env(),
+        OPENROUTER_API_KEY: "sk-or-v1-footer0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdef",
+        TERM: "xterm-256color",
+      },
+      { width: 100, height: 30 },
+    );
     await term.waitFor(/\/help for commands/);
     term.send("hi", true);
     term.send("Enter");
@@ -409,16 +522,25 @@ describe("figures no date can hold, and answers without end (issue 34, point 10)
     expect(r.code).toBe(0);
     expect(r.stdout.length).toBeGreaterThan(0);
     expect(Date.now() - started).toBeLessThan(10_000);
-    anthropic.usageAnswer = { five_hour: { utilization: 10, resets_at: 99999999999999999 }, seven_day: { utilization: 20, resets_at: "+275760-09-14T00:00:00.001Z" } };
+    anthropic.usageAnswer = {
+      five_hour: { utilization: 10, resets_at: 99999999999999999 },
+      seven_day: { utilization: 20, resets_at: "+275760-09-14T00:00:00.001Z" },
+    };
     const { r: u, out } = await usageJson(["anthropic", "--refresh"]);
     expect(u.code).toBe(0);
     const windows = out.providers[0]!.windows;
-    expect(windows.map((w) => [w.name, w.usedPercent, w.resetsAt])).toEqual([["5h", 10, null], ["7d", 20, null]]);
+    expect(windows.map((w) => [w.name, w.usedPercent, w.resetsAt])).toEqual([
+      ["5h", 10, null],
+      ["7d", 20, null],
+    ]);
   });
 
   test("a usage answer with thousands of windows keeps a bounded few in the store", async () => {
     box.writeStore({ "kimi-coding": kimi.storedLogin(HOUR) });
-    const limits = Array.from({ length: 5000 }, (_, i) => ({ window: { duration: String(300 + i), timeUnit: "TIME_UNIT_MINUTE" }, detail: { limit: "200", used: "150", remaining: "50", resetTime: new Date(Date.now() + HOUR).toISOString() } }));
+    const limits = Array.from({ length: 5000 }, (_, i) => ({
+      window: { duration: String(300 + i), timeUnit: "TIME_UNIT_MINUTE" },
+      detail: { limit: "200", used: "150", remaining: "50", resetTime: new Date(Date.now() + HOUR).toISOString() },
+    }));
     kimi.usageAnswer = () => Response.json({ usage: { limit: "100", used: "25", remaining: "75" }, limits });
     const { r, out } = await usageJson(["kimi-coding"]);
     expect(r.code).toBe(0);

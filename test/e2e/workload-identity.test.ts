@@ -12,7 +12,11 @@ import { rememberSecret } from "../helpers/secrets.ts";
  */
 let fake: FakeAnthropic;
 let box: Sandbox;
-fakeAndSandboxPerTest(() => new FakeAnthropic(), (f) => (fake = f), (b) => (box = b));
+fakeAndSandboxPerTest(
+  () => new FakeAnthropic(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
 
 const IDENTITY = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmNvcnAvYXBwIn0.c2lnbmF0dXJlLWZha2U";
 rememberSecret(IDENTITY);
@@ -21,7 +25,13 @@ function federation(extra: Record<string, string> = {}) {
   const file = join(box.root, "identity-token");
   writeFileSync(file, `${IDENTITY}\n`);
   fake.federationRules.set("fdrl_ci", { organization: "org_corp", identityToken: IDENTITY });
-  return { ...fake.env(), ANTHROPIC_FEDERATION_RULE_ID: "fdrl_ci", ANTHROPIC_ORGANIZATION_ID: "org_corp", ANTHROPIC_IDENTITY_TOKEN_FILE: file, ...extra };
+  return {
+    ...fake.env(),
+    ANTHROPIC_FEDERATION_RULE_ID: "fdrl_ci",
+    ANTHROPIC_ORGANIZATION_ID: "org_corp",
+    ANTHROPIC_IDENTITY_TOKEN_FILE: file,
+    ...extra,
+  };
 }
 
 describe("workload identity federation", () => {
@@ -32,7 +42,12 @@ describe("workload identity federation", () => {
     expect(token.code).toBe(0);
     const [exchange] = fake.tokenRequests("urn:ietf:params:oauth:grant-type:jwt-bearer");
     expect(exchange!.headers["anthropic-beta"]).toBe("oauth-2025-04-20,oidc-federation-2026-04-01");
-    expect(exchange!.json).toEqual({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion: IDENTITY, federation_rule_id: "fdrl_ci", organization_id: "org_corp" });
+    expect(exchange!.json).toEqual({
+      grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+      assertion: IDENTITY,
+      federation_rule_id: "fdrl_ci",
+      organization_id: "org_corp",
+    });
     const ask = await box.run(["-p", "--model", "claude-haiku-4-5", "hi"], { env });
     expect(ask.code).toBe(0);
     expect(fake.messageRequests()[0]!.headers.authorization).toBe(`Bearer ${token.stdout.trim()}`);
@@ -84,11 +99,16 @@ describe("workload identity federation", () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000) });
     expect((await box.run(["status", "anthropic"], { env: federation() })).stdout).toContain("source:   stored");
     expect(fake.federationExchanges).toBe(0);
-    const missing = await box.run(["token", "anthropic"], { env: { ...federation(), ANTHROPIC_IDENTITY_TOKEN_FILE: join(box.root, "nope") }, timeoutMs: 10_000 });
+    const missing = await box.run(["token", "anthropic"], {
+      env: { ...federation(), ANTHROPIC_IDENTITY_TOKEN_FILE: join(box.root, "nope") },
+      timeoutMs: 10_000,
+    });
     // The stored login wins still; without it, the missing file is said.
     expect(missing.code).toBe(0);
     box.writeStore({});
-    const alone = await box.run(["token", "anthropic"], { env: { ...federation(), ANTHROPIC_IDENTITY_TOKEN_FILE: join(box.root, "nope") } });
+    const alone = await box.run(["token", "anthropic"], {
+      env: { ...federation(), ANTHROPIC_IDENTITY_TOKEN_FILE: join(box.root, "nope") },
+    });
     expect(alone.code).toBe(3);
     expect(alone.stderr).toContain("ANTHROPIC_IDENTITY_TOKEN_FILE names");
   });
@@ -99,7 +119,11 @@ describe("ANTHROPIC_AUTH_TOKEN", () => {
     const bearer = "corp-gateway-bearer-0123456789abcdef";
     rememberSecret(bearer);
     fake.bearerTokens.add(bearer);
-    const env = { ...fake.env(), ANTHROPIC_AUTH_TOKEN: bearer, ANTHROPIC_API_KEY: "sk-ant-api03-auth-token-later-0123" };
+    const env = {
+      ...fake.env(),
+      ANTHROPIC_AUTH_TOKEN: bearer,
+      ANTHROPIC_API_KEY: "sk-ant-api03-auth-token-later-0123",
+    };
     expect((await box.run(["token", "anthropic"], { env })).stdout).toBe(`${bearer}\n`);
     const ask = await box.run(["-p", "--model", "claude-haiku-4-5", "hi"], { env });
     expect(ask.stderr).toBe("");

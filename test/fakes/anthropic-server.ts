@@ -63,9 +63,24 @@ export class FakeAnthropic extends LoopbackServer {
   readonly federatedAccess = new Set<string>();
   /** The current models (reference-providers.md §D), and one pi's catalog does not know yet. */
   readonly models = new Set([
-    "claude-fable-5", "claude-fable-5-1", "claude-fable-5-2", "claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-haiku-5-5",
-    "claude-opus-4-5", "claude-opus-4-5-20251101", "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8", "claude-opus-5", "claude-opus-5-5",
-    "claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "claude-sonnet-4-6", "claude-sonnet-5", "claude-sonnet-5-5",
+    "claude-fable-5",
+    "claude-fable-5-1",
+    "claude-fable-5-2",
+    "claude-haiku-4-5",
+    "claude-haiku-4-5-20251001",
+    "claude-haiku-5-5",
+    "claude-opus-4-5",
+    "claude-opus-4-5-20251101",
+    "claude-opus-4-6",
+    "claude-opus-4-7",
+    "claude-opus-4-8",
+    "claude-opus-5",
+    "claude-opus-5-5",
+    "claude-sonnet-4-5",
+    "claude-sonnet-4-5-20250929",
+    "claude-sonnet-4-6",
+    "claude-sonnet-5",
+    "claude-sonnet-5-5",
     "claude-fake-new-1",
   ]);
   reply = "Hello from the fake Anthropic. This answer arrives in pieces.";
@@ -183,7 +198,6 @@ export class FakeAnthropic extends LoopbackServer {
     return this.byRefresh.get(refresh)?.revoked ?? false;
   }
 
-
   /** The refresh token the server would accept now (not used, not revoked). */
   isCurrentRefresh(token: string): boolean {
     const family = this.byRefresh.get(token);
@@ -228,7 +242,8 @@ export class FakeAnthropic extends LoopbackServer {
 
     if (url.pathname.startsWith("/v1/oauth/token")) {
       // The edge turns away Claude Code's own User-Agent from other hosts before the code is looked at.
-      if (/^(claude-cli|claude-code)\//i.test(recorded.headers["user-agent"] ?? "")) return Response.json({ error: { type: "rate_limit_error", message: "Rate limited" } }, { status: 429 });
+      if (/^(claude-cli|claude-code)\//i.test(recorded.headers["user-agent"] ?? ""))
+        return Response.json({ error: { type: "rate_limit_error", message: "Rate limited" } }, { status: 429 });
       const fault = this.faults.shift() ?? this.persistentFault;
       const faulted = fault ? await fault(recorded) : undefined;
       if (faulted) return faulted;
@@ -261,7 +276,11 @@ export class FakeAnthropic extends LoopbackServer {
   private authorize(url: URL): Response {
     const redirect = url.searchParams.get("redirect_uri");
     const state = url.searchParams.get("state") ?? "";
-    if (!redirect) return Response.json({ error: "invalid_request", error_description: "redirect_uri is required" }, { status: 400 });
+    if (!redirect)
+      return Response.json(
+        { error: "invalid_request", error_description: "redirect_uri is required" },
+        { status: 400 },
+      );
     const to = new URL(redirect);
     if (this.consent === "deny") {
       to.searchParams.set("error", "access_denied");
@@ -292,14 +311,25 @@ export class FakeAnthropic extends LoopbackServer {
   private federate(req: RecordedRequest, body: Record<string, unknown>): Response {
     this.federationExchanges++;
     const betas = (req.headers["anthropic-beta"] ?? "").split(",").map((b) => b.trim());
-    if (!betas.includes("oauth-2025-04-20") || !betas.includes("oidc-federation-2026-04-01")) return oauthError(400, "invalid_request", "the jwt-bearer grant needs the oidc-federation-2026-04-01 beta");
-    if ("client_id" in body) return oauthError(400, "invalid_request", "client_id is not accepted with the jwt-bearer grant");
-    for (const field of ["assertion", "federation_rule_id", "organization_id"]) if (typeof body[field] !== "string" || body[field] === "") return oauthError(400, "invalid_request", `${field} is required`);
+    if (!betas.includes("oauth-2025-04-20") || !betas.includes("oidc-federation-2026-04-01"))
+      return oauthError(400, "invalid_request", "the jwt-bearer grant needs the oidc-federation-2026-04-01 beta");
+    if ("client_id" in body)
+      return oauthError(400, "invalid_request", "client_id is not accepted with the jwt-bearer grant");
+    for (const field of ["assertion", "federation_rule_id", "organization_id"])
+      if (typeof body[field] !== "string" || body[field] === "")
+        return oauthError(400, "invalid_request", `${field} is required`);
     rememberSecret(body.assertion);
     const rule = this.federationRules.get(String(body.federation_rule_id));
-    const matches = rule && rule.organization === body.organization_id && rule.identityToken === body.assertion && (rule.workspace === undefined || rule.workspace === body.workspace_id);
+    const matches =
+      rule &&
+      rule.organization === body.organization_id &&
+      rule.identityToken === body.assertion &&
+      (rule.workspace === undefined || rule.workspace === body.workspace_id);
     if (!matches) {
-      return Response.json({ error: "invalid_grant", error_description: "The federation rule does not match the identity token" }, { status: 401, headers: { "request-id": "req_fake_federation_01" } });
+      return Response.json(
+        { error: "invalid_grant", error_description: "The federation rule does not match the identity token" },
+        { status: 401, headers: { "request-id": "req_fake_federation_01" } },
+      );
     }
     const access = `sk-ant-oat01-federated-${randomBytes(16).toString("hex")}`;
     rememberSecret(access);
@@ -311,7 +341,8 @@ export class FakeAnthropic extends LoopbackServer {
 
   private exchangeCode(body: Record<string, unknown>): Response {
     const expectedKeys = ["client_id", "code", "code_verifier", "grant_type", "redirect_uri", "state"];
-    if (Object.keys(body).sort().join() !== expectedKeys.join()) return oauthError(400, "invalid_request", "unexpected fields");
+    if (Object.keys(body).sort().join() !== expectedKeys.join())
+      return oauthError(400, "invalid_request", "unexpected fields");
     rememberSecret(body.code_verifier);
     rememberSecret(body.state);
     rememberSecret(body.code);
@@ -325,7 +356,10 @@ export class FakeAnthropic extends LoopbackServer {
     const family: Family = { id: this.families.length + 1, revoked: false, current: "", used: new Set() };
     this.families.push(family);
     // The real answer to a sign-in names the account and its organization.
-    return this.grant(this.rotate(family), { account: { uuid: "acc-1", email_address: this.accountEmail }, organization: { uuid: "org-1", name: "Example Org" } });
+    return this.grant(this.rotate(family), {
+      account: { uuid: "acc-1", email_address: this.accountEmail },
+      organization: { uuid: "org-1", name: "Example Org" },
+    });
   }
 
   private refresh(body: Record<string, unknown>): Response {
@@ -353,19 +387,24 @@ export class FakeAnthropic extends LoopbackServer {
   /** Who the request authenticates as, judged the way the real API does. */
   private authenticate(req: RecordedRequest): Response | undefined {
     const h = req.headers;
-    if (this.expectUserAgent && !this.expectUserAgent.test(h["user-agent"] ?? "")) return apiError(400, "invalid_request_error", "expected User-Agent pi/<version>");
-    if (h["anthropic-version"] !== "2023-06-01") return apiError(400, "invalid_request_error", "anthropic-version header is required");
+    if (this.expectUserAgent && !this.expectUserAgent.test(h["user-agent"] ?? ""))
+      return apiError(400, "invalid_request_error", "expected User-Agent pi/<version>");
+    if (h["anthropic-version"] !== "2023-06-01")
+      return apiError(400, "invalid_request_error", "anthropic-version header is required");
     const bearer = h.authorization?.startsWith("Bearer ") ? h.authorization.slice(7) : undefined;
     const key = h["x-api-key"];
-    if (bearer && key) return apiError(400, "invalid_request_error", "send either Authorization or x-api-key, not both");
+    if (bearer && key)
+      return apiError(400, "invalid_request_error", "send either Authorization or x-api-key, not both");
     if (bearer) {
       if (this.bearerTokens.has(bearer) && !h["anthropic-beta"]) return undefined;
-      if (!h["anthropic-beta"]?.split(",").includes("oauth-2025-04-20")) return apiError(401, "authentication_error", "OAuth authentication is currently not supported.");
+      if (!h["anthropic-beta"]?.split(",").includes("oauth-2025-04-20"))
+        return apiError(401, "authentication_error", "OAuth authentication is currently not supported.");
       if (!this.validAccess.has(bearer)) return apiError(401, "authentication_error", "Invalid bearer token");
       return undefined;
     }
     if (key) {
-      if (h["anthropic-beta"]?.includes("oauth")) return apiError(400, "invalid_request_error", "oauth beta with an API key");
+      if (h["anthropic-beta"]?.includes("oauth"))
+        return apiError(400, "invalid_request_error", "oauth beta with an API key");
       if (!this.apiKeys.has(key)) return apiError(401, "authentication_error", "invalid x-api-key");
       return undefined;
     }
@@ -377,8 +416,10 @@ export class FakeAnthropic extends LoopbackServer {
     if (this.usageDelayMs > 0) await Bun.sleep(this.usageDelayMs);
     const bearer = req.headers.authorization?.startsWith("Bearer ") ? req.headers.authorization.slice(7) : undefined;
     if (!bearer || !this.validAccess.has(bearer)) return apiError(401, "authentication_error", "Invalid bearer token");
-    if (!req.headers["anthropic-beta"]?.split(",").includes("oauth-2025-04-20")) return apiError(401, "authentication_error", "OAuth authentication is currently not supported.");
-    if (!this.profileScope) return apiError(403, "permission_error", "OAuth token does not meet scope requirement user:profile");
+    if (!req.headers["anthropic-beta"]?.split(",").includes("oauth-2025-04-20"))
+      return apiError(401, "authentication_error", "OAuth authentication is currently not supported.");
+    if (!this.profileScope)
+      return apiError(403, "permission_error", "OAuth token does not meet scope requirement user:profile");
     return Response.json(this.usageAnswer);
   }
 
@@ -387,7 +428,13 @@ export class FakeAnthropic extends LoopbackServer {
     if (denied) return denied;
     this.answerHeaders = req.headers.authorization ? this.quotaHeaders : {};
     const body = req.json;
-    if (!body || typeof body.model !== "string" || typeof body.max_tokens !== "number" || !Array.isArray(body.messages) || body.stream !== true) {
+    if (
+      !body ||
+      typeof body.model !== "string" ||
+      typeof body.max_tokens !== "number" ||
+      !Array.isArray(body.messages) ||
+      body.stream !== true
+    ) {
       return apiError(400, "invalid_request_error", "model, max_tokens, messages and stream are required");
     }
     if (!this.models.has(body.model)) return apiError(404, "not_found_error", `model: ${body.model}`);
@@ -395,18 +442,38 @@ export class FakeAnthropic extends LoopbackServer {
     if (refusedThinking) return refusedThinking;
     // The API takes at most four cache breakpoints, each `{"type":"ephemeral"}` with an optional ttl of 5m or 1h.
     const breakpoints = JSON.stringify(body).match(/"cache_control":\{[^}]*\}/g) ?? [];
-    if (breakpoints.length > 4) return apiError(400, "invalid_request_error", `A maximum of 4 blocks with cache_control may be provided. Found ${breakpoints.length}.`);
+    if (breakpoints.length > 4)
+      return apiError(
+        400,
+        "invalid_request_error",
+        `A maximum of 4 blocks with cache_control may be provided. Found ${breakpoints.length}.`,
+      );
     for (const b of breakpoints) {
       const control = JSON.parse(b.slice(b.indexOf("{"))) as { type?: unknown; ttl?: unknown };
-      if (control.type !== "ephemeral" || (control.ttl !== undefined && control.ttl !== "5m" && control.ttl !== "1h")) return apiError(400, "invalid_request_error", "cache_control: Input should be {'type': 'ephemeral', 'ttl': '5m' | '1h'}");
+      if (control.type !== "ephemeral" || (control.ttl !== undefined && control.ttl !== "5m" && control.ttl !== "1h"))
+        return apiError(
+          400,
+          "invalid_request_error",
+          "cache_control: Input should be {'type': 'ephemeral', 'ttl': '5m' | '1h'}",
+        );
     }
     const bearer = req.headers.authorization?.startsWith("Bearer ") ? req.headers.authorization.slice(7) : "";
-    const subscription = bearer.startsWith("sk-ant-oat") && !this.federatedAccess.has(bearer) && !claudeCodeIdentity(req) && !/haiku/.test(String(body.model));
+    const subscription =
+      bearer.startsWith("sk-ant-oat") &&
+      !this.federatedAccess.has(bearer) &&
+      !claudeCodeIdentity(req) &&
+      !/haiku/.test(String(body.model));
     if (subscription && this.subscriptionPolicy === "bare") return apiError(400, "invalid_request_error", "Error");
     if (subscription && this.subscriptionPolicy === "refuse") {
-      return apiError(400, "invalid_request_error", "This credential is only authorized for use with Claude Code and cannot be used for other API requests.");
+      return apiError(
+        400,
+        "invalid_request_error",
+        "This credential is only authorized for use with Claude Code and cannot be used for other API requests.",
+      );
     }
-    const thinks = (body.thinking as { type?: string } | undefined)?.type === "enabled" || (body.thinking as { type?: string } | undefined)?.type === "adaptive";
+    const thinks =
+      (body.thinking as { type?: string } | undefined)?.type === "enabled" ||
+      (body.thinking as { type?: string } | undefined)?.type === "adaptive";
     return this.stream(body.model, this.reply, { thought: thinks ? THOUGHT : undefined });
   }
 
@@ -415,34 +482,85 @@ export class FakeAnthropic extends LoopbackServer {
    * stream after that many text deltas without finishing the message; `errorAfter` sends an
    * error event after that many deltas instead.
    */
-  stream(model: string, text: string, options: { cutAfter?: number; errorAfter?: { deltas: number; type: string; message: string }; thought?: string } = {}): Response {
+  stream(
+    model: string,
+    text: string,
+    options: {
+      cutAfter?: number;
+      errorAfter?: { deltas: number; type: string; message: string };
+      thought?: string;
+    } = {},
+  ): Response {
     const chunks = text.match(new RegExp(`[\\s\\S]{1,${this.chunkSize}}`, "g")) ?? [];
     const limit = options.cutAfter ?? options.errorAfter?.deltas ?? chunks.length;
     const textIndex = options.thought ? 1 : 0;
     const frames: string[] = [
-      sseFrame("message_start", { type: "message_start", message: { id: "msg_fake", type: "message", role: "assistant", content: [], model, stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 } } }),
+      sseFrame("message_start", {
+        type: "message_start",
+        message: {
+          id: "msg_fake",
+          type: "message",
+          role: "assistant",
+          content: [],
+          model,
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 12, output_tokens: 1 },
+        },
+      }),
       // Thinking comes first, as its own block: a client shows the answer, not the thought.
       ...(options.thought
         ? [
-            sseFrame("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "" } }),
-            sseFrame("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: options.thought } }),
-            sseFrame("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: "sig-fake" } }),
+            sseFrame("content_block_start", {
+              type: "content_block_start",
+              index: 0,
+              content_block: { type: "thinking", thinking: "" },
+            }),
+            sseFrame("content_block_delta", {
+              type: "content_block_delta",
+              index: 0,
+              delta: { type: "thinking_delta", thinking: options.thought },
+            }),
+            sseFrame("content_block_delta", {
+              type: "content_block_delta",
+              index: 0,
+              delta: { type: "signature_delta", signature: "sig-fake" },
+            }),
             sseFrame("content_block_stop", { type: "content_block_stop", index: 0 }),
           ]
         : []),
-      sseFrame("content_block_start", { type: "content_block_start", index: textIndex, content_block: { type: "text", text: "" } }),
+      sseFrame("content_block_start", {
+        type: "content_block_start",
+        index: textIndex,
+        content_block: { type: "text", text: "" },
+      }),
       sseFrame("ping", { type: "ping" }),
     ];
     chunks.slice(0, limit).forEach((chunk, i) => {
-      frames.push(sseFrame("content_block_delta", { type: "content_block_delta", index: textIndex, delta: { type: "text_delta", text: chunk } }));
+      frames.push(
+        sseFrame("content_block_delta", {
+          type: "content_block_delta",
+          index: textIndex,
+          delta: { type: "text_delta", text: chunk },
+        }),
+      );
       if (i % 3 === 2) frames.push(sseFrame("ping", { type: "ping" }));
     });
     if (options.errorAfter) {
-      frames.push(sseFrame("error", { type: "error", error: { type: options.errorAfter.type, message: options.errorAfter.message } }));
+      frames.push(
+        sseFrame("error", {
+          type: "error",
+          error: { type: options.errorAfter.type, message: options.errorAfter.message },
+        }),
+      );
     } else if (options.cutAfter === undefined) {
       frames.push(
         sseFrame("content_block_stop", { type: "content_block_stop", index: textIndex }),
-        sseFrame("message_delta", { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: chunks.length } }),
+        sseFrame("message_delta", {
+          type: "message_delta",
+          delta: { stop_reason: "end_turn", stop_sequence: null },
+          usage: { output_tokens: chunks.length },
+        }),
         sseFrame("message_stop", { type: "message_stop" }),
       );
     }
@@ -463,11 +581,17 @@ export class FakeAnthropic extends LoopbackServer {
 
   private listModels(req: RecordedRequest): Response {
     // As reported of the real API: the listing takes keys, not OAuth tokens.
-    if (req.headers.authorization?.startsWith("Bearer sk-ant-oat")) return apiError(401, "authentication_error", "OAuth authentication is currently not supported.");
+    if (req.headers.authorization?.startsWith("Bearer sk-ant-oat"))
+      return apiError(401, "authentication_error", "OAuth authentication is currently not supported.");
     const denied = this.authenticate(req);
     if (denied) return denied;
     return Response.json({
-      data: [...this.models].map((id) => ({ type: "model", id, display_name: id.replace(/-/g, " "), created_at: "2026-01-01T00:00:00Z" })),
+      data: [...this.models].map((id) => ({
+        type: "model",
+        id,
+        display_name: id.replace(/-/g, " "),
+        created_at: "2026-01-01T00:00:00Z",
+      })),
       has_more: false,
     });
   }
@@ -487,7 +611,12 @@ export class FakeAnthropic extends LoopbackServer {
   }
 }
 
-export function apiError(status: number, type: string, message: string, headers: Record<string, string> = {}): Response {
+export function apiError(
+  status: number,
+  type: string,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
   return Response.json({ type: "error", error: { type, message } }, { status, headers });
 }
 
@@ -496,7 +625,12 @@ export function sseFrame(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export function oauthError(status: number, error: string, description: string, headers: Record<string, string> = {}): Response {
+export function oauthError(
+  status: number,
+  error: string,
+  description: string,
+  headers: Record<string, string> = {},
+): Response {
   return Response.json({ error, error_description: description }, { status, headers });
 }
 
@@ -504,7 +638,11 @@ export function oauthError(status: number, error: string, description: string, h
 function claudeCodeIdentity(req: RecordedRequest): boolean {
   const system = req.json?.system;
   const first = Array.isArray(system) ? (system[0] as { text?: unknown } | undefined)?.text : system;
-  return /^claude-cli\//.test(req.headers["user-agent"] ?? "") && typeof first === "string" && first.startsWith("You are Claude Code");
+  return (
+    /^claude-cli\//.test(req.headers["user-agent"] ?? "") &&
+    typeof first === "string" &&
+    first.startsWith("You are Claude Code")
+  );
 }
 
 /** A Pro account two hours into its 5-hour window: percentages used, as the endpoint answers. */
@@ -544,23 +682,45 @@ const EFFORTS = ["low", "medium", "high", "xhigh", "max"];
 function thinkingRefusal(body: Record<string, unknown>): Response | undefined {
   const thinking = body.thinking as { type?: unknown; budget_tokens?: unknown; display?: unknown } | undefined;
   const effort = (body.output_config as { effort?: unknown } | undefined)?.effort;
-  if (effort !== undefined && !EFFORTS.includes(String(effort))) return apiError(400, "invalid_request_error", `output_config.effort: Input should be ${EFFORTS.map((e) => `'${e}'`).join(", ")}`);
+  if (effort !== undefined && !EFFORTS.includes(String(effort)))
+    return apiError(
+      400,
+      "invalid_request_error",
+      `output_config.effort: Input should be ${EFFORTS.map((e) => `'${e}'`).join(", ")}`,
+    );
   if (thinking === undefined) return undefined;
-  if (body.temperature !== undefined && thinking.type !== "disabled") return apiError(400, "invalid_request_error", "`temperature` may only be set to 1 when thinking is enabled");
-  if (thinking.display !== undefined && thinking.display !== "summarized" && thinking.display !== "omitted") return apiError(400, "invalid_request_error", "thinking.display: Input should be 'summarized' or 'omitted'");
+  if (body.temperature !== undefined && thinking.type !== "disabled")
+    return apiError(400, "invalid_request_error", "`temperature` may only be set to 1 when thinking is enabled");
+  if (thinking.display !== undefined && thinking.display !== "summarized" && thinking.display !== "omitted")
+    return apiError(400, "invalid_request_error", "thinking.display: Input should be 'summarized' or 'omitted'");
   switch (thinking.type) {
     case "disabled":
       return undefined;
     case "adaptive":
-      if (!ADAPTIVE.test(String(body.model))) return apiError(400, "invalid_request_error", `adaptive thinking is not supported on ${String(body.model)}; use thinking.type "enabled" with a budget_tokens`);
+      if (!ADAPTIVE.test(String(body.model)))
+        return apiError(
+          400,
+          "invalid_request_error",
+          `adaptive thinking is not supported on ${String(body.model)}; use thinking.type "enabled" with a budget_tokens`,
+        );
       return undefined;
     case "enabled": {
       const budget = thinking.budget_tokens;
-      if (typeof budget !== "number" || !Number.isInteger(budget) || budget < 1024) return apiError(400, "invalid_request_error", "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024");
-      if (typeof body.max_tokens === "number" && body.max_tokens <= budget) return apiError(400, "invalid_request_error", "`max_tokens` must be greater than `thinking.budget_tokens`");
+      if (typeof budget !== "number" || !Number.isInteger(budget) || budget < 1024)
+        return apiError(
+          400,
+          "invalid_request_error",
+          "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024",
+        );
+      if (typeof body.max_tokens === "number" && body.max_tokens <= budget)
+        return apiError(400, "invalid_request_error", "`max_tokens` must be greater than `thinking.budget_tokens`");
       return undefined;
     }
     default:
-      return apiError(400, "invalid_request_error", "thinking.type: Input tag does not match any of the expected tags: 'enabled', 'disabled', 'adaptive'");
+      return apiError(
+        400,
+        "invalid_request_error",
+        "thinking.type: Input tag does not match any of the expected tags: 'enabled', 'disabled', 'adaptive'",
+      );
   }
 }

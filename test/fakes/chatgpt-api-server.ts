@@ -71,7 +71,9 @@ export class FakeChatGPT extends LoopbackServer {
   }
 
   tokenRequests(grant?: string): ChatGPTRequest[] {
-    return this.requests.filter((r) => r.path === "/api/accounts/oauth/token" && (!grant || r.form?.get("grant_type") === grant));
+    return this.requests.filter(
+      (r) => r.path === "/api/accounts/oauth/token" && (!grant || r.form?.get("grant_type") === grant),
+    );
   }
 
   responseRequests(): ChatGPTRequest[] {
@@ -98,7 +100,14 @@ export class FakeChatGPT extends LoopbackServer {
   /** The stored login of such a family, as both programs keep it. */
   storedLogin(inMs: number): Record<string, unknown> {
     const t = this.issueFamily();
-    return { type: "oauth", access: t.access, refresh: t.refresh, expires: Date.now() + inMs, clientId: t.clientId, scopes: SCOPE.split(" ") };
+    return {
+      type: "oauth",
+      access: t.access,
+      refresh: t.refresh,
+      expires: Date.now() + inMs,
+      clientId: t.clientId,
+      scopes: SCOPE.split(" "),
+    };
   }
 
   private register(): string {
@@ -115,7 +124,12 @@ export class FakeChatGPT extends LoopbackServer {
 
   private rotate(family: Family): { access: string; refresh: string } {
     const n = ++this.counter;
-    const access = this.jwt({ sub: `user-${family.id}`, n, client_id: family.clientId, exp: Math.floor(Date.now() / 1000) + 3600 });
+    const access = this.jwt({
+      sub: `user-${family.id}`,
+      n,
+      client_id: family.clientId,
+      exp: Math.floor(Date.now() / 1000) + 3600,
+    });
     const refresh = `rt_dyn${family.id}_n${n}_${randomBytes(16).toString("hex")}`;
     family.current = refresh;
     this.byRefresh.set(refresh, family);
@@ -128,7 +142,8 @@ export class FakeChatGPT extends LoopbackServer {
   protected async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const recorded: ChatGPTRequest = await recordRequest(req);
-    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) recorded.form = new URLSearchParams(recorded.body);
+    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
+      recorded.form = new URLSearchParams(recorded.body);
     this.requests.push(recorded);
     const [lo, hi] = this.latencyMs;
     if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
@@ -154,7 +169,9 @@ export class FakeChatGPT extends LoopbackServer {
     const redirect = p.get("redirect_uri") ?? "";
     const problems = [
       p.get("client_id") !== "dynamic_agent_client" && "client_id",
-      !/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(p.get("ext_agent_host_id") ?? "") && "ext_agent_host_id",
+      !/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(
+        p.get("ext_agent_host_id") ?? "",
+      ) && "ext_agent_host_id",
       !p.get("agent_name_hint") && "agent_name_hint",
       p.get("response_type") !== "code" && "response_type",
       !/^http:\/\/127\.0\.0\.1:\d+\/auth\/callback$/.test(redirect) && "redirect_uri",
@@ -165,7 +182,11 @@ export class FakeChatGPT extends LoopbackServer {
       p.get("code_challenge_method") !== "S256" && "code_challenge_method",
       !p.get("code_challenge") && "code_challenge",
     ].filter(Boolean);
-    if (problems.length > 0) return Response.json({ error: "invalid_request", error_description: `bad ${problems.join(", ")}` }, { status: 400 });
+    if (problems.length > 0)
+      return Response.json(
+        { error: "invalid_request", error_description: `bad ${problems.join(", ")}` },
+        { status: 400 },
+      );
     this.hosts.push(p.get("ext_agent_host_id")!);
     const to = new URL(redirect);
     if (this.consent === "deny") {
@@ -193,7 +214,8 @@ export class FakeChatGPT extends LoopbackServer {
   private token(req: ChatGPTRequest): Response {
     const form = req.form;
     if (!form) return oauthError(400, "invalid_request", "expected a form body");
-    if (req.headers.accept !== "application/json") return oauthError(406, "invalid_request", "expected Accept: application/json");
+    if (req.headers.accept !== "application/json")
+      return oauthError(406, "invalid_request", "expected Accept: application/json");
     const clientId = form.get("client_id") ?? "";
     if (!this.clients.has(clientId)) return oauthError(401, "invalid_client", "unknown client");
     if (form.get("resource") !== RESOURCE) return oauthError(400, "invalid_target", "resource must be the API");
@@ -204,7 +226,8 @@ export class FakeChatGPT extends LoopbackServer {
 
   private exchange(form: URLSearchParams, clientId: string): Response {
     const keys = [...form.keys()].sort().join();
-    if (keys !== "client_id,code,code_verifier,grant_type,redirect_uri,resource") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+    if (keys !== "client_id,code,code_verifier,grant_type,redirect_uri,resource")
+      return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
     const code = form.get("code") ?? "";
     const verifier = form.get("code_verifier") ?? "";
     rememberSecret(verifier);
@@ -212,8 +235,10 @@ export class FakeChatGPT extends LoopbackServer {
     if (!pending || pending.used) return oauthError(400, "invalid_grant", "Invalid authorization code");
     pending.used = true;
     if (pending.clientId !== clientId) return oauthError(400, "invalid_grant", "the code was issued to another client");
-    if (form.get("redirect_uri") !== pending.redirectUri) return oauthError(400, "invalid_grant", "redirect_uri mismatch");
-    if (createHash("sha256").update(verifier).digest("base64url") !== pending.challenge) return oauthError(400, "invalid_grant", "code_verifier does not match");
+    if (form.get("redirect_uri") !== pending.redirectUri)
+      return oauthError(400, "invalid_grant", "redirect_uri mismatch");
+    if (createHash("sha256").update(verifier).digest("base64url") !== pending.challenge)
+      return oauthError(400, "invalid_grant", "code_verifier does not match");
     const family: Family = { id: this.families.length + 1, clientId, revoked: false, current: "" };
     this.families.push(family);
     return this.grant(this.rotate(family), true);
@@ -221,11 +246,13 @@ export class FakeChatGPT extends LoopbackServer {
 
   private refresh(form: URLSearchParams, clientId: string): Response {
     const keys = [...form.keys()].sort().join();
-    if (keys !== "client_id,grant_type,refresh_token,resource") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+    if (keys !== "client_id,grant_type,refresh_token,resource")
+      return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
     const token = form.get("refresh_token") ?? "";
     const family = this.byRefresh.get(token);
     if (!family || family.revoked) return oauthError(400, "invalid_grant", "Refresh token not found or invalid");
-    if (family.clientId !== clientId) return oauthError(400, "invalid_grant", "the refresh token was issued to another client");
+    if (family.clientId !== clientId)
+      return oauthError(400, "invalid_grant", "the refresh token was issued to another client");
     if (family.current !== token) {
       family.revoked = true;
       this.replays++;
@@ -237,7 +264,14 @@ export class FakeChatGPT extends LoopbackServer {
   private grant(tokens: { access: string; refresh: string }, withIdToken: boolean): Response {
     const idToken = withIdToken ? this.jwt({ email: this.email }) : undefined;
     if (idToken) rememberSecret(idToken);
-    return Response.json({ access_token: tokens.access, refresh_token: tokens.refresh, expires_in: 3600, scope: this.scope, token_type: "Bearer", ...(idToken ? { id_token: idToken } : {}) });
+    return Response.json({
+      access_token: tokens.access,
+      refresh_token: tokens.refresh,
+      expires_in: 3600,
+      scope: this.scope,
+      token_type: "Bearer",
+      ...(idToken ? { id_token: idToken } : {}),
+    });
   }
 
   /** Who the request is: a ChatGPT token or an API key the fake knows; else the API's 401. */
@@ -246,38 +280,65 @@ export class FakeChatGPT extends LoopbackServer {
     const token = auth.startsWith("Bearer ") ? auth.slice(7) : "";
     if (this.validAccess.has(token)) return "chatgpt";
     if (this.apiKeys.has(token)) return "api_key";
-    return Response.json({ error: { message: "Incorrect API key provided.", type: "invalid_request_error", code: "invalid_api_key" } }, { status: 401 });
+    return Response.json(
+      { error: { message: "Incorrect API key provided.", type: "invalid_request_error", code: "invalid_api_key" } },
+      { status: 401 },
+    );
   }
 
   private listModels(req: ChatGPTRequest): Response {
     const who = this.caller(req);
     if (who instanceof Response) return who;
-    return Response.json({ object: "list", data: this.models.map((id) => ({ id, object: "model", created: 1_760_000_000, owned_by: "openai" })) });
+    return Response.json({
+      object: "list",
+      data: this.models.map((id) => ({ id, object: "model", created: 1_760_000_000, owned_by: "openai" })),
+    });
   }
 
   private responses(req: ChatGPTRequest): Response {
     const who = this.caller(req);
     if (who instanceof Response) return who;
     const body = req.json;
-    if (!body || typeof body.model !== "string" || !Array.isArray(body.input)) return apiError(400, "model and input are required", "missing_required_parameter");
+    if (!body || typeof body.model !== "string" || !Array.isArray(body.input))
+      return apiError(400, "model and input are required", "missing_required_parameter");
     // What the API refuses for a subscription's token (the reference leaves these out for such requests).
     if (who === "chatgpt") {
       for (const field of ["max_output_tokens", "temperature", "prompt_cache_retention"]) {
-        if (field in body) return apiError(400, `Unsupported parameter: '${field}' is not supported with ChatGPT tokens.`, "unsupported_parameter");
+        if (field in body)
+          return apiError(
+            400,
+            `Unsupported parameter: '${field}' is not supported with ChatGPT tokens.`,
+            "unsupported_parameter",
+          );
       }
     }
     if (body.stream !== true) return apiError(400, "this fake streams only", "unsupported_value");
     const effort = (body.reasoning as { effort?: unknown } | undefined)?.effort;
-    if (body.reasoning !== undefined && !["none", "minimal", "low", "medium", "high", "xhigh", "max"].includes(String(effort))) {
-      return apiError(400, `Invalid value: '${String(effort)}'. Supported values are: 'none', 'minimal', 'low', 'medium', 'high', 'xhigh' and 'max'.`, "invalid_value");
+    if (
+      body.reasoning !== undefined &&
+      !["none", "minimal", "low", "medium", "high", "xhigh", "max"].includes(String(effort))
+    ) {
+      return apiError(
+        400,
+        `Invalid value: '${String(effort)}'. Supported values are: 'none', 'minimal', 'low', 'medium', 'high', 'xhigh' and 'max'.`,
+        "invalid_value",
+      );
     }
-    if (!this.models.includes(body.model)) return apiError(404, `The model \`${body.model}\` does not exist or you do not have access to it.`, "model_not_found");
+    if (!this.models.includes(body.model))
+      return apiError(
+        404,
+        `The model \`${body.model}\` does not exist or you do not have access to it.`,
+        "model_not_found",
+      );
     const pieces = this.reply.match(/[\s\S]{1,6}/g) ?? [];
     const response = { id: "resp_1", model: body.model, status: "in_progress" };
     const frames = [
       sseFrame("response.created", { type: "response.created", response }),
       ...pieces.map((delta) => sseFrame("response.output_text.delta", { type: "response.output_text.delta", delta })),
-      sseFrame("response.completed", { type: "response.completed", response: { ...response, status: "completed", usage: { input_tokens: 5, output_tokens: pieces.length } } }),
+      sseFrame("response.completed", {
+        type: "response.completed",
+        response: { ...response, status: "completed", usage: { input_tokens: 5, output_tokens: pieces.length } },
+      }),
     ];
     return new Response(frames.join(""), { headers: { "Content-Type": "text/event-stream" } });
   }

@@ -43,14 +43,29 @@ export const DEVICE_PROFILES: Record<DeviceProfile["id"], DeviceProfile> = {
     clientId: "b1a00492-073a-47ea-816f-4c329264a828",
     devicePath: "/oauth2/device/code",
     tokenPath: "/oauth2/token",
-    deviceForm: { client_id: "b1a00492-073a-47ea-816f-4c329264a828", scope: "openid profile email offline_access grok-cli:access api:access", referrer: "pi" },
+    deviceForm: {
+      client_id: "b1a00492-073a-47ea-816f-4c329264a828",
+      scope: "openid profile email offline_access grok-cli:access api:access",
+      referrer: "pi",
+    },
     renewal: "rotating-refresh",
     api: "responses",
     apiPath: "/v1/responses",
     token: (kind, n) => `xai-${kind === "access" ? "at" : "rt"}${n}${randomBytes(16).toString("hex")}`,
-    env: (url) => ({ PI_XAI_AUTH_URL: url, XAI_BASE_URL: `${url}/v1`, PI_XAI_BILLING_URL: `${url}/v1/billing?format=credits` }),
+    env: (url) => ({
+      PI_XAI_AUTH_URL: url,
+      XAI_BASE_URL: `${url}/v1`,
+      PI_XAI_BILLING_URL: `${url}/v1/billing?format=credits`,
+    }),
     usagePath: "/v1/billing",
-    usage: () => ({ credits: { used: 120, limit: 1000, remaining: 880, reset_at: new Date(Date.now() + 3 * 86_400_000).toISOString() } }),
+    usage: () => ({
+      credits: {
+        used: 120,
+        limit: 1000,
+        remaining: 880,
+        reset_at: new Date(Date.now() + 3 * 86_400_000).toISOString(),
+      },
+    }),
     page: "https://accounts.x.example/device",
   },
   "kimi-coding": {
@@ -67,8 +82,23 @@ export const DEVICE_PROFILES: Record<DeviceProfile["id"], DeviceProfile> = {
     usagePath: "/coding/v1/usages",
     // Every number a string, as Kimi sends them.
     usage: () => ({
-      usage: { limit: "2000", used: "500", remaining: "1500", resetTime: new Date(Date.now() + 4 * 86_400_000).toISOString() },
-      limits: [{ window: { duration: "300", timeUnit: "TIME_UNIT_MINUTE" }, detail: { limit: "200", used: "150", remaining: "50", resetTime: new Date(Date.now() + 2 * 3_600_000).toISOString() } }],
+      usage: {
+        limit: "2000",
+        used: "500",
+        remaining: "1500",
+        resetTime: new Date(Date.now() + 4 * 86_400_000).toISOString(),
+      },
+      limits: [
+        {
+          window: { duration: "300", timeUnit: "TIME_UNIT_MINUTE" },
+          detail: {
+            limit: "200",
+            used: "150",
+            remaining: "50",
+            resetTime: new Date(Date.now() + 2 * 3_600_000).toISOString(),
+          },
+        },
+      ],
       user: { membership: { level: "LEVEL_BASIC" } },
     }),
     page: "https://www.kimi.example/code/authorize_device",
@@ -161,12 +191,16 @@ export class FakeDeviceProvider extends LoopbackServer {
   }
 
   tokenRequests(grant?: string): (RecordedRequest & { form?: URLSearchParams })[] {
-    return this.requests.filter((r) => r.path === this.profile.tokenPath && (!grant || r.form?.get("grant_type") === grant));
+    return this.requests.filter(
+      (r) => r.path === this.profile.tokenPath && (!grant || r.form?.get("grant_type") === grant),
+    );
   }
 
   /** The requests that renew a login: refresh grants, or Meta's mints. */
   renewals(): (RecordedRequest & { form?: URLSearchParams })[] {
-    return this.profile.renewal === "mint" ? this.requests.filter((r) => r.path === this.profile.mintPath) : this.tokenRequests("refresh_token");
+    return this.profile.renewal === "mint"
+      ? this.requests.filter((r) => r.path === this.profile.mintPath)
+      : this.tokenRequests("refresh_token");
   }
 
   apiRequests(): RecordedRequest[] {
@@ -185,7 +219,10 @@ export class FakeDeviceProvider extends LoopbackServer {
 
   /** A login as if made earlier, as oauth.json holds it, expiring in `inMs`. */
   storedLogin(inMs: number): { type: "oauth"; access: string; refresh: string; expires: number } {
-    const { access, refresh } = this.profile.renewal === "mint" ? { access: this.mintKey(), refresh: this.identity() } : this.rotate({ revoked: false, current: "" });
+    const { access, refresh } =
+      this.profile.renewal === "mint"
+        ? { access: this.mintKey(), refresh: this.identity() }
+        : this.rotate({ revoked: false, current: "" });
     return { type: "oauth", access, refresh, expires: Date.now() + inMs };
   }
 
@@ -224,14 +261,16 @@ export class FakeDeviceProvider extends LoopbackServer {
 
   protected async handle(req: Request): Promise<Response> {
     const recorded: RecordedRequest & { form?: URLSearchParams } = await recordRequest(req);
-    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) recorded.form = new URLSearchParams(recorded.body);
+    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
+      recorded.form = new URLSearchParams(recorded.body);
     this.requests.push(recorded);
     const [lo, hi] = this.latencyMs;
     if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
     const p = this.profile;
     if (req.method === "GET" && p.usagePath && recorded.path === p.usagePath) return this.usage(recorded);
     if (req.method !== "POST") return Response.json({ error: "not_found" }, { status: 404 });
-    if (this.expectUserAgent && !this.expectUserAgent.test(recorded.headers["user-agent"] ?? "")) return Response.json({ error: "bad_user_agent" }, { status: 400 });
+    if (this.expectUserAgent && !this.expectUserAgent.test(recorded.headers["user-agent"] ?? ""))
+      return Response.json({ error: "bad_user_agent" }, { status: 400 });
     switch (recorded.path) {
       case p.devicePath:
         return this.authorizeDevice(recorded);
@@ -253,10 +292,17 @@ export class FakeDeviceProvider extends LoopbackServer {
 
   private authorizeDevice(req: RecordedRequest & { form?: URLSearchParams }): Response {
     if (!req.form || JSON.stringify(Object.fromEntries(req.form)) !== JSON.stringify(this.profile.deviceForm)) {
-      return Response.json({ error: "invalid_request", error_description: `unexpected form ${req.body}` }, { status: 400 });
+      return Response.json(
+        { error: "invalid_request", error_description: `unexpected form ${req.body}` },
+        { status: 400 },
+      );
     }
     const letters = () => randomBytes(3).toString("hex").slice(0, 4).toUpperCase();
-    this.device = { code: `dc_${randomBytes(16).toString("hex")}`, userCode: `${letters()}-${letters()}`, entered: false };
+    this.device = {
+      code: `dc_${randomBytes(16).toString("hex")}`,
+      userCode: `${letters()}-${letters()}`,
+      entered: false,
+    };
     rememberSecret(this.device.code);
     const answer = {
       device_code: this.device.code,
@@ -268,22 +314,26 @@ export class FakeDeviceProvider extends LoopbackServer {
       ...this.deviceAnswer,
     };
     // A test's odd interval (none, a string, an hour) is pi's to bound; the pace keeps the default then.
-    const interval = typeof answer.interval === "number" && answer.interval > 0 && answer.interval <= 60 ? answer.interval : 0.05;
+    const interval =
+      typeof answer.interval === "number" && answer.interval > 0 && answer.interval <= 60 ? answer.interval : 0.05;
     this.pace.start(interval, false);
     return Response.json(answer);
   }
 
   private token(req: RecordedRequest & { form?: URLSearchParams }): Response {
     const form = req.form;
-    if (!form || form.get("client_id") !== this.profile.clientId) return oauthError(401, "invalid_client", "unknown client");
+    if (!form || form.get("client_id") !== this.profile.clientId)
+      return oauthError(401, "invalid_client", "unknown client");
     const grant = form.get("grant_type");
     const keys = [...form.keys()].sort().join();
     if (grant === "urn:ietf:params:oauth:grant-type:device_code") {
-      if (keys !== "client_id,device_code,grant_type") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+      if (keys !== "client_id,device_code,grant_type")
+        return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
       return this.poll(form.get("device_code") ?? "");
     }
     if (grant === "refresh_token" && this.profile.renewal === "rotating-refresh") {
-      if (keys !== "client_id,grant_type,refresh_token") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+      if (keys !== "client_id,grant_type,refresh_token")
+        return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
       const token = form.get("refresh_token") ?? "";
       const family = this.families.get(token);
       if (!family || family.revoked) return oauthError(400, "invalid_grant", "Refresh token not found or invalid");
@@ -299,7 +349,12 @@ export class FakeDeviceProvider extends LoopbackServer {
         return Response.json({ access_token: access, expires_in: 3600, token_type: "Bearer" });
       }
       const tokens = this.rotate(family);
-      return Response.json({ access_token: tokens.access, refresh_token: tokens.refresh, expires_in: 3600, token_type: "Bearer" });
+      return Response.json({
+        access_token: tokens.access,
+        refresh_token: tokens.refresh,
+        expires_in: 3600,
+        token_type: "Bearer",
+      });
     }
     return oauthError(400, "unsupported_grant_type", String(grant));
   }
@@ -322,9 +377,15 @@ export class FakeDeviceProvider extends LoopbackServer {
         return oauthError(400, "expired_token", "the code expired");
       case "approve": {
         this.device = undefined;
-        if (this.profile.renewal === "mint") return Response.json({ access_token: this.identity(), token_type: "Bearer", expires_in: 3600 });
+        if (this.profile.renewal === "mint")
+          return Response.json({ access_token: this.identity(), token_type: "Bearer", expires_in: 3600 });
         const tokens = this.rotate({ revoked: false, current: "" });
-        return Response.json({ access_token: tokens.access, refresh_token: tokens.refresh, expires_in: 3600, token_type: "Bearer" });
+        return Response.json({
+          access_token: tokens.access,
+          refresh_token: tokens.refresh,
+          expires_in: 3600,
+          token_type: "Bearer",
+        });
       }
     }
   }
@@ -332,7 +393,8 @@ export class FakeDeviceProvider extends LoopbackServer {
   private mint(req: RecordedRequest): Response {
     const h = req.headers;
     const identity = h.authorization?.startsWith("Bearer ") ? h.authorization.slice(7) : "";
-    if (req.body !== "{}" || h["content-type"] !== "application/json" || h["x-api-version"] !== "1.0.0") return Response.json({ detail: "bad mint request" }, { status: 400 });
+    if (req.body !== "{}" || h["content-type"] !== "application/json" || h["x-api-version"] !== "1.0.0")
+      return Response.json({ detail: "bad mint request" }, { status: 400 });
     if (!this.identities.has(identity)) return Response.json({ detail: "session expired" }, { status: 401 });
     this.mints++;
     return Response.json({ api_key: this.mintKey() });
@@ -340,21 +402,37 @@ export class FakeDeviceProvider extends LoopbackServer {
 
   private usage(req: RecordedRequest): Response {
     const auth = req.headers.authorization ?? "";
-    if (!auth.startsWith("Bearer ") || !this.valid.has(auth.slice(7))) return Response.json({ error: { message: "Invalid token" } }, { status: 401 });
+    if (!auth.startsWith("Bearer ") || !this.valid.has(auth.slice(7)))
+      return Response.json({ error: { message: "Invalid token" } }, { status: 401 });
     return this.usageAnswer?.() ?? Response.json(this.profile.usage!());
   }
 
   private model(req: RecordedRequest): Response {
     const auth = req.headers.authorization ?? "";
-    if (!auth.startsWith("Bearer ") || !this.valid.has(auth.slice(7))) return Response.json({ error: { message: "Invalid token" } }, { status: 401 });
-    if (this.profile.id === "kimi-coding" && !this.codingAgents.some((agent) => agent.test(req.headers["user-agent"] ?? ""))) {
-      return Response.json({ error: { message: "Kimi For Coding is currently only available for Coding Agents such as Kimi CLI, Claude Code, Roo Code, Kilo Code, etc.", type: "access_terminated_error" } }, { status: 403 });
+    if (!auth.startsWith("Bearer ") || !this.valid.has(auth.slice(7)))
+      return Response.json({ error: { message: "Invalid token" } }, { status: 401 });
+    if (
+      this.profile.id === "kimi-coding" &&
+      !this.codingAgents.some((agent) => agent.test(req.headers["user-agent"] ?? ""))
+    ) {
+      return Response.json(
+        {
+          error: {
+            message:
+              "Kimi For Coding is currently only available for Coding Agents such as Kimi CLI, Claude Code, Roo Code, Kilo Code, etc.",
+            type: "access_terminated_error",
+          },
+        },
+        { status: 403 },
+      );
     }
     const body = req.json;
-    if (!body || body.stream !== true || typeof body.model !== "string") return Response.json({ error: { message: "model and stream:true are required" } }, { status: 400 });
+    if (!body || body.stream !== true || typeof body.model !== "string")
+      return Response.json({ error: { message: "model and stream:true are required" } }, { status: 400 });
     if (this.profile.api === "responses" && body.store !== false) this.storedResponses++;
     const pieces = this.reply.match(/[\s\S]{1,6}/g) ?? [];
-    const frames = this.profile.api === "responses" ? responseFrames(body.model, pieces) : completionFrames(body.model, pieces);
+    const frames =
+      this.profile.api === "responses" ? responseFrames(body.model, pieces) : completionFrames(body.model, pieces);
     return new Response(frames.join(""), { headers: { "Content-Type": "text/event-stream" } });
   }
 }

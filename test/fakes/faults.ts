@@ -10,15 +10,31 @@ export const faults = {
   invalidRequest: (): Fault => () => oauthError(400, "invalid_request", "Malformed request"),
   unauthorized: (): Fault => () => oauthError(401, "invalid_client", "Client authentication failed"),
   policy: (): Fault => () =>
-    oauthError(403, "permission_error", "This credential is only authorized for use with Claude Code and cannot be used for other API requests."),
-  rateLimitedSeconds: (seconds: number): Fault => () =>
-    oauthError(429, "rate_limit_error", "Too many requests", { "Retry-After": String(seconds) }),
-  rateLimitedDate: (at: Date): Fault => () => oauthError(429, "rate_limit_error", "Too many requests", { "Retry-After": at.toUTCString() }),
+    oauthError(
+      403,
+      "permission_error",
+      "This credential is only authorized for use with Claude Code and cannot be used for other API requests.",
+    ),
+  rateLimitedSeconds:
+    (seconds: number): Fault =>
+    () =>
+      oauthError(429, "rate_limit_error", "Too many requests", { "Retry-After": String(seconds) }),
+  rateLimitedDate:
+    (at: Date): Fault =>
+    () =>
+      oauthError(429, "rate_limit_error", "Too many requests", { "Retry-After": at.toUTCString() }),
   serverError: (): Fault => () => new Response("Internal Server Error", { status: 500 }),
   badGatewayHtml: (): Fault => () =>
-    new Response("<html><body><h1>502 Bad Gateway</h1></body></html>", { status: 502, headers: { "Content-Type": "text/html" } }),
-  okNotJson: (): Fault => () => new Response("<html>maintenance</html>", { status: 200, headers: { "Content-Type": "text/html" } }),
-  okJson: (body: Record<string, unknown>): Fault => () => Response.json(body),
+    new Response("<html><body><h1>502 Bad Gateway</h1></body></html>", {
+      status: 502,
+      headers: { "Content-Type": "text/html" },
+    }),
+  okNotJson: (): Fault => () =>
+    new Response("<html>maintenance</html>", { status: 200, headers: { "Content-Type": "text/html" } }),
+  okJson:
+    (body: Record<string, unknown>): Fault =>
+    () =>
+      Response.json(body),
   /** Never answers: pi's timeout must fire. */
   hang: (): Fault => () => new Promise<Response>(() => {}),
   /** Sends headers and part of the body, then drops the connection. */
@@ -32,8 +48,12 @@ export const faults = {
       }),
       { status: 200, headers: { "Content-Type": "application/json", "Content-Length": "500" } },
     ),
-  redirect: (to: string): Fault => () => new Response(null, { status: 302, headers: { Location: to } }),
-  huge: (): Fault => () => new Response(JSON.stringify({ access_token: "x".repeat(2 * 1024 * 1024), expires_in: 3600 }), { status: 200 }),
+  redirect:
+    (to: string): Fault =>
+    () =>
+      new Response(null, { status: 302, headers: { Location: to } }),
+  huge: (): Fault => () =>
+    new Response(JSON.stringify({ access_token: "x".repeat(2 * 1024 * 1024), expires_in: 3600 }), { status: 200 }),
   hugeChunked: (): Fault => () =>
     new Response(
       new ReadableStream({

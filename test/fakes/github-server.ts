@@ -115,7 +115,9 @@ export class FakeGitHub extends LoopbackServer {
     const recorded: GitHubRequest = {
       ...base,
       at: performance.now(),
-      form: req.headers.get("content-type")?.startsWith("application/x-www-form-urlencoded") ? new URLSearchParams(base.body) : undefined,
+      form: req.headers.get("content-type")?.startsWith("application/x-www-form-urlencoded")
+        ? new URLSearchParams(base.body)
+        : undefined,
     };
     this.requests.push(recorded);
 
@@ -136,19 +138,27 @@ export class FakeGitHub extends LoopbackServer {
     if (req.method === "GET" && url.pathname === "/copilot_internal/user") {
       const auth = recorded.headers.authorization ?? "";
       // Asked with the GitHub token ("token …"), never the Copilot token.
-      if (!auth.startsWith("token ") || !this.githubTokens.has(auth.slice(6))) return Response.json({ message: "Bad credentials" }, { status: 401 });
-      return Response.json(this.copilotPlan === "free" ? freeQuota() : this.copilotPlan === "credits" ? creditsQuota() : paidQuota());
+      if (!auth.startsWith("token ") || !this.githubTokens.has(auth.slice(6)))
+        return Response.json({ message: "Bad credentials" }, { status: 401 });
+      return Response.json(
+        this.copilotPlan === "free" ? freeQuota() : this.copilotPlan === "credits" ? creditsQuota() : paidQuota(),
+      );
     }
     if (req.method === "GET" && url.pathname === "/user") {
       const auth = recorded.headers.authorization ?? "";
-      return this.githubTokens.has(auth.replace(/^Bearer /, "")) ? Response.json({ login: "octocat", id: 1 }) : Response.json({ message: "Bad credentials" }, { status: 401 });
+      return this.githubTokens.has(auth.replace(/^Bearer /, ""))
+        ? Response.json({ login: "octocat", id: 1 })
+        : Response.json({ message: "Bad credentials" }, { status: 401 });
     }
     return Response.json({ message: "Not Found" }, { status: 404 });
   }
 
   private deviceCodeAnswer(form?: URLSearchParams): Response {
     if (!form || form.get("client_id") !== COPILOT_CLIENT_ID || form.get("scope") !== "read:user") {
-      return Response.json({ error: "invalid_request", error_description: "client_id and scope=read:user are required" }, { status: 400 });
+      return Response.json(
+        { error: "invalid_request", error_description: "client_id and scope=read:user are required" },
+        { status: 400 },
+      );
     }
     this.deviceCode = `dc_${randomBytes(16).toString("hex")}`;
     const letters = () => randomBytes(4).toString("hex").slice(0, 4).toUpperCase();
@@ -166,19 +176,32 @@ export class FakeGitHub extends LoopbackServer {
   }
 
   private poll(form?: URLSearchParams): Response {
-    if (!form || form.get("client_id") !== COPILOT_CLIENT_ID || form.get("grant_type") !== "urn:ietf:params:oauth:grant-type:device_code") {
+    if (
+      !form ||
+      form.get("client_id") !== COPILOT_CLIENT_ID ||
+      form.get("grant_type") !== "urn:ietf:params:oauth:grant-type:device_code"
+    ) {
       return Response.json({ error: "invalid_request" }, { status: 400 });
     }
-    if (form.get("device_code") !== this.deviceCode) return Response.json({ error: "incorrect_device_code" }, { status: 400 });
+    if (form.get("device_code") !== this.deviceCode)
+      return Response.json({ error: "incorrect_device_code" }, { status: 400 });
     const slower = this.pace.check();
-    if (slower !== undefined) return Response.json({ error: "slow_down", interval: slower, error_description: "Too many requests have been made in the same timeframe." });
+    if (slower !== undefined)
+      return Response.json({
+        error: "slow_down",
+        interval: slower,
+        error_description: "Too many requests have been made in the same timeframe.",
+      });
     const step = this.pollScript.shift() ?? "success";
     switch (step) {
       case "pending":
         return Response.json({ error: "authorization_pending" });
       case "slow_down":
         this.pace.slowedTo(this.slowDownIntervalSeconds ?? this.intervalSeconds + 5);
-        return Response.json({ error: "slow_down", ...(this.slowDownIntervalSeconds ? { interval: this.slowDownIntervalSeconds } : {}) });
+        return Response.json({
+          error: "slow_down",
+          ...(this.slowDownIntervalSeconds ? { interval: this.slowDownIntervalSeconds } : {}),
+        });
       case "expired":
         return Response.json({ error: "expired_token" });
       case "denied":
@@ -193,10 +216,17 @@ export class FakeGitHub extends LoopbackServer {
 
   /** The API accepts only editors it knows (protocols.md, "Copilot editor headers"), in its own words. */
   private editorHeadersProblem(h: Record<string, string>): Response | undefined {
-    if (this.expectUserAgent && !this.expectUserAgent.test(h["user-agent"] ?? "")) return new Response("bad request: expected User-Agent pi/<version>\n", { status: 400 });
-    if (!KNOWN_EDITORS.test(h["editor-version"] ?? "")) return new Response("bad request: unknown Editor-Version header for IDE auth\n", { status: 400, headers: { "Content-Type": "text/plain; charset=utf-8" } });
-    if (!/^[\w-]+\/\d/.test(h["editor-plugin-version"] ?? "")) return new Response("bad request: missing Editor-Plugin-Version header\n", { status: 400 });
-    if (h["copilot-integration-id"] !== "vscode-chat") return new Response("bad request: unknown Copilot-Integration-Id\n", { status: 400 });
+    if (this.expectUserAgent && !this.expectUserAgent.test(h["user-agent"] ?? ""))
+      return new Response("bad request: expected User-Agent pi/<version>\n", { status: 400 });
+    if (!KNOWN_EDITORS.test(h["editor-version"] ?? ""))
+      return new Response("bad request: unknown Editor-Version header for IDE auth\n", {
+        status: 400,
+        headers: { "Content-Type": "text/plain; charset=utf-8" },
+      });
+    if (!/^[\w-]+\/\d/.test(h["editor-plugin-version"] ?? ""))
+      return new Response("bad request: missing Editor-Plugin-Version header\n", { status: 400 });
+    if (h["copilot-integration-id"] !== "vscode-chat")
+      return new Response("bad request: unknown Copilot-Integration-Id\n", { status: 400 });
     return undefined;
   }
 
@@ -204,7 +234,8 @@ export class FakeGitHub extends LoopbackServer {
     const problem = this.editorHeadersProblem(req.headers);
     if (problem) return problem;
     const auth = req.headers.authorization ?? "";
-    if (!auth.startsWith("Bearer ") || !this.githubTokens.has(auth.slice(7))) return Response.json({ message: "Bad credentials" }, { status: 401 });
+    if (!auth.startsWith("Bearer ") || !this.githubTokens.has(auth.slice(7)))
+      return Response.json({ message: "Bad credentials" }, { status: 401 });
     const { token, expiresAt } = this.issueCopilotToken();
     return Response.json({ token, expires_at: expiresAt, refresh_in: 1500, endpoints: { api: this.url } });
   }
@@ -238,20 +269,57 @@ export class FakeGitHub extends LoopbackServer {
     }
     const model = String(body.model);
     const served = Object.entries(MODELS).find(([, ids]) => ids.includes(model))?.[0];
-    if (!served) return Response.json({ error: { message: `The requested model is not supported: ${body.model}` } }, { status: 404 });
+    if (!served)
+      return Response.json(
+        { error: { message: `The requested model is not supported: ${body.model}` } },
+        { status: 404 },
+      );
     if (served !== api) {
-      return Response.json({ error: { message: `model ${body.model} is not accessible via the ${req.path} endpoint`, code: "unsupported_api_for_model" } }, { status: 400 });
+      return Response.json(
+        {
+          error: {
+            message: `model ${body.model} is not accessible via the ${req.path} endpoint`,
+            code: "unsupported_api_for_model",
+          },
+        },
+        { status: 400 },
+      );
     }
     if ((this.policies[model] ?? "enabled") !== "enabled") {
-      return Response.json({ error: { message: "The requested model is not supported.", code: "model_not_supported", param: "model", type: "invalid_request_error" } }, { status: 400 });
+      return Response.json(
+        {
+          error: {
+            message: "The requested model is not supported.",
+            code: "model_not_supported",
+            param: "model",
+            type: "invalid_request_error",
+          },
+        },
+        { status: 400 },
+      );
     }
     if (api === "completions" && /^(gpt|o\d)/.test(model) && "max_tokens" in body) {
-      return Response.json({ error: { message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", type: "invalid_request_error", param: "max_tokens", code: "unsupported_parameter" } }, { status: 400 });
+      return Response.json(
+        {
+          error: {
+            message:
+              "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+            type: "invalid_request_error",
+            param: "max_tokens",
+            code: "unsupported_parameter",
+          },
+        },
+        { status: 400 },
+      );
     }
     if (api === "responses" && body.store !== false) this.storedResponses++;
     const pieces = this.reply.match(/[\s\S]{1,5}/g) ?? [];
     const frames =
-      api === "completions" ? completionFrames(body.model, pieces) : api === "responses" ? responseFrames(body.model, pieces) : messageFrames(body.model, pieces);
+      api === "completions"
+        ? completionFrames(body.model, pieces)
+        : api === "responses"
+          ? responseFrames(body.model, pieces)
+          : messageFrames(body.model, pieces);
     return new Response(frames.join(""), { headers: { "Content-Type": "text/event-stream" } });
   }
 
@@ -260,8 +328,18 @@ export class FakeGitHub extends LoopbackServer {
     if (denied) return denied;
     const policy = (id: string) => ({ state: this.policies[id] ?? "enabled", terms: "" });
     const chatModels = [
-      { id: "gpt-6.1-sol", name: "GPT-6.1 Sol", supported_endpoints: ["/responses"], capabilities: { type: "chat", limits: { max_context_window_tokens: 1050000 }, supports: { vision: true } } },
-      { id: "o3-mini", name: "o3-mini", supported_endpoints: ["/chat/completions"], capabilities: { type: "chat", limits: { max_context_window_tokens: 200000 }, supports: {} } },
+      {
+        id: "gpt-6.1-sol",
+        name: "GPT-6.1 Sol",
+        supported_endpoints: ["/responses"],
+        capabilities: { type: "chat", limits: { max_context_window_tokens: 1050000 }, supports: { vision: true } },
+      },
+      {
+        id: "o3-mini",
+        name: "o3-mini",
+        supported_endpoints: ["/chat/completions"],
+        capabilities: { type: "chat", limits: { max_context_window_tokens: 200000 }, supports: {} },
+      },
       ...Object.keys(this.policies)
         .filter((id) => id !== "gpt-6.1-sol" && id !== "o3-mini")
         .map((id) => ({ id, name: id, capabilities: { type: "chat", supports: {} } })),
@@ -278,8 +356,10 @@ export class FakeGitHub extends LoopbackServer {
   private setPolicy(req: RecordedRequest, model: string): Response {
     const denied = this.copilotAuth(req);
     if (denied) return denied;
-    if (req.json?.state !== "enabled") return Response.json({ error: { message: "state must be enabled" } }, { status: 400 });
-    if (this.policyLocked || this.policies[model] === "disabled") return Response.json({ error: { message: "Model policy is managed by your organization" } }, { status: 403 });
+    if (req.json?.state !== "enabled")
+      return Response.json({ error: { message: "state must be enabled" } }, { status: 400 });
+    if (this.policyLocked || this.policies[model] === "disabled")
+      return Response.json({ error: { message: "Model policy is managed by your organization" } }, { status: 403 });
     this.policies[model] = "enabled";
     return Response.json({ state: "enabled" });
   }
@@ -292,7 +372,11 @@ type Api = "completions" | "responses" | "messages";
 /** Editors the Copilot API accepts in `Editor-Version` (a few of them). */
 const KNOWN_EDITORS = /^(vscode|JetBrains-[A-Z]+|Neovim|vim|Xcode|visualstudio|Eclipse)\/\d/;
 
-const CHAT_PATHS: Record<string, Api | undefined> = { "/chat/completions": "completions", "/responses": "responses", "/v1/messages": "messages" };
+const CHAT_PATHS: Record<string, Api | undefined> = {
+  "/chat/completions": "completions",
+  "/responses": "responses",
+  "/v1/messages": "messages",
+};
 
 /** Which models the fake serves, by wire format, as reference-providers.md §D assigns them (a few of each). */
 const MODELS: Record<Api, string[]> = {
@@ -302,8 +386,13 @@ const MODELS: Record<Api, string[]> = {
 };
 
 export function completionFrames(model: string, pieces: string[]): string[] {
-  const frames = pieces.map((text, i) => `data: ${JSON.stringify({ id: "c1", model, choices: [{ index: 0, delta: i === 0 ? { role: "assistant", content: text } : { content: text }, finish_reason: null }] })}\n\n`);
-  frames.push(`data: ${JSON.stringify({ id: "c1", model, choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: { prompt_tokens: 9, completion_tokens: pieces.length } })}\n\n`);
+  const frames = pieces.map(
+    (text, i) =>
+      `data: ${JSON.stringify({ id: "c1", model, choices: [{ index: 0, delta: i === 0 ? { role: "assistant", content: text } : { content: text }, finish_reason: null }] })}\n\n`,
+  );
+  frames.push(
+    `data: ${JSON.stringify({ id: "c1", model, choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: { prompt_tokens: 9, completion_tokens: pieces.length } })}\n\n`,
+  );
   frames.push("data: [DONE]\n\n");
   return frames;
 }
@@ -312,19 +401,53 @@ export function responseFrames(model: string, pieces: string[]): string[] {
   const response = { id: "resp_1", object: "response", model, status: "in_progress" };
   return [
     sseFrame("response.created", { type: "response.created", response }),
-    sseFrame("response.output_item.added", { type: "response.output_item.added", output_index: 0, item: { type: "message", role: "assistant", content: [] } }),
-    ...pieces.map((delta) => sseFrame("response.output_text.delta", { type: "response.output_text.delta", output_index: 0, content_index: 0, delta })),
-    sseFrame("response.completed", { type: "response.completed", response: { ...response, status: "completed", usage: { input_tokens: 9, output_tokens: pieces.length } } }),
+    sseFrame("response.output_item.added", {
+      type: "response.output_item.added",
+      output_index: 0,
+      item: { type: "message", role: "assistant", content: [] },
+    }),
+    ...pieces.map((delta) =>
+      sseFrame("response.output_text.delta", {
+        type: "response.output_text.delta",
+        output_index: 0,
+        content_index: 0,
+        delta,
+      }),
+    ),
+    sseFrame("response.completed", {
+      type: "response.completed",
+      response: { ...response, status: "completed", usage: { input_tokens: 9, output_tokens: pieces.length } },
+    }),
   ];
 }
 
 export function messageFrames(model: string, pieces: string[]): string[] {
   return [
-    sseFrame("message_start", { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", content: [], model, usage: { input_tokens: 9, output_tokens: 1 } } }),
-    sseFrame("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
-    ...pieces.map((text) => sseFrame("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } })),
+    sseFrame("message_start", {
+      type: "message_start",
+      message: {
+        id: "msg_1",
+        type: "message",
+        role: "assistant",
+        content: [],
+        model,
+        usage: { input_tokens: 9, output_tokens: 1 },
+      },
+    }),
+    sseFrame("content_block_start", {
+      type: "content_block_start",
+      index: 0,
+      content_block: { type: "text", text: "" },
+    }),
+    ...pieces.map((text) =>
+      sseFrame("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } }),
+    ),
     sseFrame("content_block_stop", { type: "content_block_stop", index: 0 }),
-    sseFrame("message_delta", { type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: pieces.length } }),
+    sseFrame("message_delta", {
+      type: "message_delta",
+      delta: { stop_reason: "end_turn" },
+      usage: { output_tokens: pieces.length },
+    }),
     sseFrame("message_stop", { type: "message_stop" }),
   ];
 }
@@ -335,7 +458,13 @@ export function paidQuota(): Record<string, unknown> {
     copilot_plan: "pro",
     quota_reset_date: new Date(Date.now() + 12 * 86_400_000).toISOString(),
     quota_snapshots: {
-      premium_interactions: { entitlement: 300, remaining: 240, percent_remaining: 80, unlimited: false, overage_permitted: false },
+      premium_interactions: {
+        entitlement: 300,
+        remaining: 240,
+        percent_remaining: 80,
+        unlimited: false,
+        overage_permitted: false,
+      },
       chat: { entitlement: 0, remaining: 0, percent_remaining: 100, unlimited: true },
       completions: { entitlement: 0, remaining: 0, percent_remaining: 100, unlimited: true },
     },
@@ -347,7 +476,14 @@ export function creditsQuota(): Record<string, unknown> {
   return {
     copilot_plan: "pro",
     quota_snapshots: {
-      premium_interactions: { credits_used: 1250, entitlement: 3000, remaining: 1750, quota_remaining: 1750, unlimited: false, quota_reset_date_utc: new Date(Date.now() + 9 * 86_400_000).toISOString() },
+      premium_interactions: {
+        credits_used: 1250,
+        entitlement: 3000,
+        remaining: 1750,
+        quota_remaining: 1750,
+        unlimited: false,
+        quota_reset_date_utc: new Date(Date.now() + 9 * 86_400_000).toISOString(),
+      },
       chat: { entitlement: 0, remaining: 0, percent_remaining: 100, unlimited: true },
       completions: { entitlement: 0, remaining: 0, percent_remaining: 100, unlimited: true },
     },

@@ -147,7 +147,12 @@ export class FakeOpenAI extends LoopbackServer {
 
   private rotate(family: Family): { access: string; refresh: string } {
     const n = ++this.counter;
-    const access = this.jwt({ sub: `user-${family.id}`, n, exp: Math.floor(Date.now() / 1000) + 3600, [AUTH_CLAIM]: { chatgpt_account_id: this.accountId, chatgpt_plan_type: this.plan } });
+    const access = this.jwt({
+      sub: `user-${family.id}`,
+      n,
+      exp: Math.floor(Date.now() / 1000) + 3600,
+      [AUTH_CLAIM]: { chatgpt_account_id: this.accountId, chatgpt_plan_type: this.plan },
+    });
     const refresh = `rt_fam${family.id}_n${n}_${randomBytes(16).toString("hex")}`;
     family.current = refresh;
     family.access = access;
@@ -161,7 +166,8 @@ export class FakeOpenAI extends LoopbackServer {
   protected async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const recorded: OpenAIRequest = await recordRequest(req);
-    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) recorded.form = new URLSearchParams(recorded.body);
+    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
+      recorded.form = new URLSearchParams(recorded.body);
     this.requests.push(recorded);
     const [lo, hi] = this.latencyMs;
     if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
@@ -177,7 +183,8 @@ export class FakeOpenAI extends LoopbackServer {
     if (req.method === "POST" && url.pathname === "/api/accounts/deviceauth/usercode") return this.userCode(recorded);
     if (req.method === "POST" && url.pathname === "/api/accounts/deviceauth/token") return this.devicePoll(recorded);
     if (req.method === "GET" && url.pathname === "/wham/usage") return this.usage(recorded);
-    if (req.method === "GET" && url.pathname === "/api/accounts/v1/user-auth-credential/whoami") return this.whoami(recorded);
+    if (req.method === "GET" && url.pathname === "/api/accounts/v1/user-auth-credential/whoami")
+      return this.whoami(recorded);
     if (req.method === "POST" && url.pathname === "/codex/responses") {
       const fault = this.responseFaults.shift();
       return (fault && (await fault(recorded))) || this.responses(recorded);
@@ -188,14 +195,16 @@ export class FakeOpenAI extends LoopbackServer {
   /** What codex-rs asks of a personal access token: whose it is. Anything else is refused. */
   private whoami(req: OpenAIRequest): Response {
     const auth = req.headers.authorization ?? "";
-    if (!auth.startsWith("Bearer ") || !this.personalTokens.has(auth.slice(7))) return Response.json({ detail: "Could not validate credentials" }, { status: 401 });
+    if (!auth.startsWith("Bearer ") || !this.personalTokens.has(auth.slice(7)))
+      return Response.json({ detail: "Could not validate credentials" }, { status: 401 });
     return Response.json({ chatgpt_account_id: this.accountId, email: this.email, chatgpt_plan_type: this.plan });
   }
 
   private authorize(url: URL): Response {
     const p = url.searchParams;
     const redirect = p.get("redirect_uri");
-    if (!redirect || p.get("client_id") !== CODEX_CLIENT_ID) return Response.json({ error: "invalid_request" }, { status: 400 });
+    if (!redirect || p.get("client_id") !== CODEX_CLIENT_ID)
+      return Response.json({ error: "invalid_request" }, { status: 400 });
     const to = new URL(redirect);
     if (this.consent === "deny") {
       to.searchParams.set("error", "access_denied");
@@ -221,15 +230,18 @@ export class FakeOpenAI extends LoopbackServer {
 
   private exchange(form: URLSearchParams): Response {
     const keys = [...form.keys()].sort().join();
-    if (keys !== "client_id,code,code_verifier,grant_type,redirect_uri") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+    if (keys !== "client_id,code,code_verifier,grant_type,redirect_uri")
+      return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
     const code = form.get("code") ?? "";
     const verifier = form.get("code_verifier") ?? "";
     rememberSecret(verifier);
     const pending = this.codes.get(code);
     if (!pending || pending.used) return oauthError(400, "invalid_grant", "Invalid authorization code");
     pending.used = true;
-    if (form.get("redirect_uri") !== pending.redirectUri) return oauthError(400, "invalid_grant", "redirect_uri mismatch");
-    if (createHash("sha256").update(verifier).digest("base64url") !== pending.challenge) return oauthError(400, "invalid_grant", "code_verifier does not match");
+    if (form.get("redirect_uri") !== pending.redirectUri)
+      return oauthError(400, "invalid_grant", "redirect_uri mismatch");
+    if (createHash("sha256").update(verifier).digest("base64url") !== pending.challenge)
+      return oauthError(400, "invalid_grant", "code_verifier does not match");
     const family: Family = { id: this.families.length + 1, revoked: false, current: "" };
     this.families.push(family);
     return this.grant(this.rotate(family), true);
@@ -237,7 +249,8 @@ export class FakeOpenAI extends LoopbackServer {
 
   private refresh(form: URLSearchParams): Response {
     const keys = [...form.keys()].sort().join();
-    if (keys !== "client_id,grant_type,refresh_token") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+    if (keys !== "client_id,grant_type,refresh_token")
+      return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
     const token = form.get("refresh_token") ?? "";
     const family = this.byRefresh.get(token);
     if (!family || family.revoked) return oauthError(400, "invalid_grant", "Refresh token not found or invalid");
@@ -250,9 +263,20 @@ export class FakeOpenAI extends LoopbackServer {
   }
 
   private grant(tokens: { access: string; refresh: string }, withIdToken: boolean): Response {
-    const idToken = withIdToken ? this.jwt({ email: this.email, [AUTH_CLAIM]: { chatgpt_plan_type: this.plan, chatgpt_account_id: this.accountId } }) : undefined;
+    const idToken = withIdToken
+      ? this.jwt({
+          email: this.email,
+          [AUTH_CLAIM]: { chatgpt_plan_type: this.plan, chatgpt_account_id: this.accountId },
+        })
+      : undefined;
     if (idToken) rememberSecret(idToken);
-    return Response.json({ access_token: tokens.access, refresh_token: tokens.refresh, expires_in: 3600, token_type: "Bearer", ...(idToken ? { id_token: idToken } : {}) });
+    return Response.json({
+      access_token: tokens.access,
+      refresh_token: tokens.refresh,
+      expires_in: 3600,
+      token_type: "Bearer",
+      ...(idToken ? { id_token: idToken } : {}),
+    });
   }
 
   /**
@@ -260,14 +284,18 @@ export class FakeOpenAI extends LoopbackServer {
    * a refresh token (and only there); the hint must name the token sent. A client id, when sent, must be this client's.
    */
   private revoke(req: OpenAIRequest): Response {
-    if (!req.headers["content-type"]?.startsWith("application/json") || !req.json) return oauthError(415, "invalid_request", "expected a JSON body");
+    if (!req.headers["content-type"]?.startsWith("application/json") || !req.json)
+      return oauthError(415, "invalid_request", "expected a JSON body");
     const { token, token_type_hint: hint, client_id: clientId } = req.json as Record<string, unknown>;
     if (typeof token !== "string" || token === "") return oauthError(400, "invalid_request", "token is required");
-    if (clientId !== undefined && clientId !== CODEX_CLIENT_ID) return oauthError(401, "invalid_client", "unknown client");
-    if (hint === "refresh_token" && clientId === undefined) return oauthError(400, "invalid_request", "client_id is required to revoke a refresh token");
+    if (clientId !== undefined && clientId !== CODEX_CLIENT_ID)
+      return oauthError(401, "invalid_client", "unknown client");
+    if (hint === "refresh_token" && clientId === undefined)
+      return oauthError(400, "invalid_request", "client_id is required to revoke a refresh token");
     const family = this.byRefresh.get(token);
     const kind = family ? "refresh_token" : this.validAccess.has(token) ? "access_token" : undefined;
-    if (kind && hint !== kind) return oauthError(400, "invalid_request", `token_type_hint ${String(hint)} does not match the token`);
+    if (kind && hint !== kind)
+      return oauthError(400, "invalid_request", `token_type_hint ${String(hint)} does not match the token`);
     if (family) family.revoked = true;
     if (kind === "access_token") this.validAccess.delete(token);
     this.revocations++;
@@ -278,15 +306,25 @@ export class FakeOpenAI extends LoopbackServer {
     if (!this.deviceUserCodeEnabled) return Response.json({ error: "not_found" }, { status: 404 });
     if (req.json?.client_id !== CODEX_CLIENT_ID) return Response.json({ error: "invalid_client" }, { status: 400 });
     const letters = () => randomBytes(3).toString("hex").slice(0, 4).toUpperCase();
-    this.device = { id: `deviceauth_${randomBytes(12).toString("hex")}`, userCode: `${letters()}-${letters()}`, entered: false, verifier: randomBytes(32).toString("base64url") };
+    this.device = {
+      id: `deviceauth_${randomBytes(12).toString("hex")}`,
+      userCode: `${letters()}-${letters()}`,
+      entered: false,
+      verifier: randomBytes(32).toString("base64url"),
+    };
     rememberSecret(this.device.id);
     rememberSecret(this.device.verifier);
-    return Response.json({ device_auth_id: this.device.id, user_code: this.device.userCode, interval: this.deviceIntervalSeconds });
+    return Response.json({
+      device_auth_id: this.device.id,
+      user_code: this.device.userCode,
+      interval: this.deviceIntervalSeconds,
+    });
   }
 
   private devicePoll(req: OpenAIRequest): Response {
     const d = this.device;
-    if (!d || req.json?.device_auth_id !== d.id || req.json?.user_code !== d.userCode) return Response.json({ error: "invalid_request" }, { status: 400 });
+    if (!d || req.json?.device_auth_id !== d.id || req.json?.user_code !== d.userCode)
+      return Response.json({ error: "invalid_request" }, { status: 400 });
     const step = this.deviceScript.shift() ?? (d.entered ? "approve" : "pending403");
     switch (step) {
       case "pending403":
@@ -300,7 +338,11 @@ export class FakeOpenAI extends LoopbackServer {
       case "approve": {
         const code = `oc_dev_${randomBytes(12).toString("hex")}`;
         rememberSecret(code);
-        this.codes.set(code, { challenge: createHash("sha256").update(d.verifier).digest("base64url"), redirectUri: "https://auth.openai.com/deviceauth/callback", used: false });
+        this.codes.set(code, {
+          challenge: createHash("sha256").update(d.verifier).digest("base64url"),
+          redirectUri: "https://auth.openai.com/deviceauth/callback",
+          used: false,
+        });
         return Response.json({ authorization_code: code, code_verifier: d.verifier, code_challenge: "unused" });
       }
     }
@@ -308,14 +350,17 @@ export class FakeOpenAI extends LoopbackServer {
 
   private usage(req: OpenAIRequest): Response {
     const auth = req.headers.authorization ?? "";
-    if (!auth.startsWith("Bearer ") || !this.validAccess.has(auth.slice(7))) return Response.json({ detail: "Unauthorized" }, { status: 401 });
-    if (req.headers["chatgpt-account-id"] !== this.accountId) return Response.json({ detail: "missing or wrong ChatGPT-Account-Id" }, { status: 400 });
+    if (!auth.startsWith("Bearer ") || !this.validAccess.has(auth.slice(7)))
+      return Response.json({ detail: "Unauthorized" }, { status: 401 });
+    if (req.headers["chatgpt-account-id"] !== this.accountId)
+      return Response.json({ detail: "missing or wrong ChatGPT-Account-Id" }, { status: 400 });
     return typeof this.usageAnswer === "function" ? this.usageAnswer() : Response.json(this.usageAnswer);
   }
 
   private responses(req: OpenAIRequest): Response {
     const auth = req.headers.authorization ?? "";
-    if (!auth.startsWith("Bearer ") || !this.validAccess.has(auth.slice(7))) return Response.json({ error: { message: "Invalid token", code: "invalid_token" } }, { status: 401 });
+    if (!auth.startsWith("Bearer ") || !this.validAccess.has(auth.slice(7)))
+      return Response.json({ error: { message: "Invalid token", code: "invalid_token" } }, { status: 401 });
     const h = req.headers;
     if (h["chatgpt-account-id"] !== this.accountId || h["openai-beta"] !== "responses=experimental") {
       return Response.json({ detail: "missing or wrong chatgpt-account-id or OpenAI-Beta" }, { status: 400 });
@@ -325,21 +370,32 @@ export class FakeOpenAI extends LoopbackServer {
     }
     // What the ChatGPT Codex backend refuses, in its words (protocols.md, "What the real services refuse").
     const body = req.json;
-    if (!body || typeof body.model !== "string" || !Array.isArray(body.input)) return Response.json({ detail: "model and input are required" }, { status: 400 });
-    if ("max_output_tokens" in body) return Response.json({ detail: "Unsupported parameter: max_output_tokens" }, { status: 400 });
-    if (typeof body.instructions !== "string" || body.instructions.trim() === "") return Response.json({ detail: "Instructions are required" }, { status: 400 });
+    if (!body || typeof body.model !== "string" || !Array.isArray(body.input))
+      return Response.json({ detail: "model and input are required" }, { status: 400 });
+    if ("max_output_tokens" in body)
+      return Response.json({ detail: "Unsupported parameter: max_output_tokens" }, { status: 400 });
+    if (typeof body.instructions !== "string" || body.instructions.trim() === "")
+      return Response.json({ detail: "Instructions are required" }, { status: 400 });
     if (body.store !== false) return Response.json({ detail: "Store must be set to false" }, { status: 400 });
     if (body.stream !== true) return Response.json({ detail: "Stream must be set to true" }, { status: 400 });
     const effort = (body.reasoning as { effort?: unknown } | undefined)?.effort;
     if (body.reasoning !== undefined && !["none", "low", "medium", "high", "xhigh", "max"].includes(String(effort))) {
-      return Response.json({ detail: `Unsupported value: '${String(effort)}' is not supported with the '${body.model}' model. Supported values are: 'none', 'low', 'medium', 'high', 'xhigh' and 'max'.` }, { status: 400 });
+      return Response.json(
+        {
+          detail: `Unsupported value: '${String(effort)}' is not supported with the '${body.model}' model. Supported values are: 'none', 'low', 'medium', 'high', 'xhigh' and 'max'.`,
+        },
+        { status: 400 },
+      );
     }
     const pieces = this.reply.match(/[\s\S]{1,6}/g) ?? [];
     const response = { id: "resp_1", model: body.model, status: "in_progress" };
     const frames = [
       sseFrame("response.created", { type: "response.created", response }),
       ...pieces.map((delta) => sseFrame("response.output_text.delta", { type: "response.output_text.delta", delta })),
-      sseFrame("response.completed", { type: "response.completed", response: { ...response, status: "completed", usage: { input_tokens: 5, output_tokens: pieces.length } } }),
+      sseFrame("response.completed", {
+        type: "response.completed",
+        response: { ...response, status: "completed", usage: { input_tokens: 5, output_tokens: pieces.length } },
+      }),
     ];
     return new Response(frames.join(""), { headers: { "Content-Type": "text/event-stream", ...this.quotaHeaders } });
   }

@@ -16,7 +16,12 @@ export class FakeOpenRouter extends LoopbackServer {
   readonly exchangeFaults: Fault[] = [];
   reply = "Hello from the fake OpenRouter.";
   models = [
-    { id: "moonshotai/kimi-k2.7-code", name: "Kimi K2.7 Code", context_length: 262144, top_provider: { context_length: 200000 } },
+    {
+      id: "moonshotai/kimi-k2.7-code",
+      name: "Kimi K2.7 Code",
+      context_length: 262144,
+      top_provider: { context_length: 200000 },
+    },
     { id: "anthropic/claude-sonnet-5.5", name: "Claude Sonnet 5.5", context_length: 1000000 },
   ];
   /** The key's own spending limit in dollars (null: none), and whether /credits refuses this kind of key. */
@@ -58,34 +63,61 @@ export class FakeOpenRouter extends LoopbackServer {
       return (fault && (await fault(recorded))) || this.exchange(recorded);
     }
     // Bearer on the OpenAI-style endpoints; x-api-key on the Anthropic-style Messages endpoint.
-    const key = recorded.headers.authorization?.startsWith("Bearer ") ? recorded.headers.authorization.slice(7) : (recorded.headers["x-api-key"] ?? "");
-    if (url.pathname.startsWith("/api/v1/") && !this.keys.has(key)) return Response.json({ error: { message: "No auth credentials found", code: 401 } }, { status: 401 });
+    const key = recorded.headers.authorization?.startsWith("Bearer ")
+      ? recorded.headers.authorization.slice(7)
+      : (recorded.headers["x-api-key"] ?? "");
+    if (url.pathname.startsWith("/api/v1/") && !this.keys.has(key))
+      return Response.json({ error: { message: "No auth credentials found", code: 401 } }, { status: 401 });
     if (req.method === "POST" && url.pathname === "/api/v1/messages") {
       const body = recorded.json;
       if (!body || typeof body.model !== "string" || typeof body.max_tokens !== "number" || body.stream !== true) {
-        return Response.json({ type: "error", error: { type: "invalid_request_error", message: "model, max_tokens and stream are required" } }, { status: 400 });
+        return Response.json(
+          {
+            type: "error",
+            error: { type: "invalid_request_error", message: "model, max_tokens and stream are required" },
+          },
+          { status: 400 },
+        );
       }
-      return new Response(messageFrames(body.model, this.reply.match(/[\s\S]{1,6}/g) ?? []).join(""), { headers: { "Content-Type": "text/event-stream" } });
+      return new Response(messageFrames(body.model, this.reply.match(/[\s\S]{1,6}/g) ?? []).join(""), {
+        headers: { "Content-Type": "text/event-stream" },
+      });
     }
     if (req.method === "GET" && url.pathname === "/api/v1/models/user") return Response.json({ data: this.models });
     if (req.method === "GET" && url.pathname === "/api/v1/key") {
-      return Response.json({ data: { label: "sk-or-v1-…", usage: 3.25, limit: this.keyLimit, limit_remaining: this.keyLimit === null ? null : this.keyLimit - 3.25, is_free_tier: false } });
+      return Response.json({
+        data: {
+          label: "sk-or-v1-…",
+          usage: 3.25,
+          limit: this.keyLimit,
+          limit_remaining: this.keyLimit === null ? null : this.keyLimit - 3.25,
+          is_free_tier: false,
+        },
+      });
     }
     if (req.method === "GET" && url.pathname === "/api/v1/credits") {
-      if (this.creditsForbidden) return Response.json({ error: { message: "Only management keys can fetch credits", code: 403 } }, { status: 403 });
+      if (this.creditsForbidden)
+        return Response.json(
+          { error: { message: "Only management keys can fetch credits", code: 403 } },
+          { status: 403 },
+        );
       return Response.json({ data: { total_credits: 20, total_usage: 7.5 } });
     }
     if (req.method === "POST" && url.pathname === "/api/v1/chat/completions") {
       const model = String(recorded.json?.model ?? "");
-      if (recorded.json?.stream !== true || !model) return Response.json({ error: { message: "model and stream are required" } }, { status: 400 });
-      return new Response(completionFrames(model, this.reply.match(/[\s\S]{1,6}/g) ?? []).join(""), { headers: { "Content-Type": "text/event-stream" } });
+      if (recorded.json?.stream !== true || !model)
+        return Response.json({ error: { message: "model and stream are required" } }, { status: 400 });
+      return new Response(completionFrames(model, this.reply.match(/[\s\S]{1,6}/g) ?? []).join(""), {
+        headers: { "Content-Type": "text/event-stream" },
+      });
     }
     return Response.json({ error: "not_found" }, { status: 404 });
   }
 
   private authorize(url: URL): Response {
     const callback = url.searchParams.get("callback_url");
-    if (!callback || url.searchParams.get("code_challenge_method") !== "S256") return new Response("bad request", { status: 400 });
+    if (!callback || url.searchParams.get("code_challenge_method") !== "S256")
+      return new Response("bad request", { status: 400 });
     const code = `orc_${randomBytes(12).toString("hex")}`;
     rememberSecret(code);
     this.codes.set(code, { challenge: url.searchParams.get("code_challenge") ?? "", used: false });
@@ -96,14 +128,18 @@ export class FakeOpenRouter extends LoopbackServer {
 
   private exchange(req: RecordedRequest): Response {
     const body = req.json ?? {};
-    if (req.headers["content-type"] !== "application/json" || Object.keys(body).sort().join() !== "code,code_challenge_method,code_verifier") {
+    if (
+      req.headers["content-type"] !== "application/json" ||
+      Object.keys(body).sort().join() !== "code,code_challenge_method,code_verifier"
+    ) {
       return Response.json({ error: { message: `unexpected request ${req.body}` } }, { status: 400 });
     }
     rememberSecret(body.code_verifier);
     const pending = this.codes.get(String(body.code));
     if (!pending || pending.used) return Response.json({ error: { message: "Invalid code" } }, { status: 403 });
     pending.used = true;
-    if (createHash("sha256").update(String(body.code_verifier)).digest("base64url") !== pending.challenge) return Response.json({ error: { message: "Invalid code_verifier" } }, { status: 403 });
+    if (createHash("sha256").update(String(body.code_verifier)).digest("base64url") !== pending.challenge)
+      return Response.json({ error: { message: "Invalid code_verifier" } }, { status: 403 });
     return Response.json({ key: this.issueKey(), user_id: "user_1" });
   }
 }

@@ -50,9 +50,33 @@ export class FakeRadius extends LoopbackServer {
   deviceIntervalSeconds = 0.05;
   /** The catalog; one entry is incomplete on purpose (a gateway's catalog may hold entries pi must leave out). */
   models: (GatewayModel | Record<string, unknown>)[] = [
-    { id: "balanced", name: "Balanced", reasoning: true, input: ["text", "image"], cost: { input: 3, output: 15 }, contextWindow: 1_048_576, maxTokens: 262_144 },
-    { id: "cheap", name: "Cheap", reasoning: false, input: ["text"], cost: { input: 0.1, output: 0.4 }, contextWindow: 131_072, maxTokens: 32_768 },
-    { id: "precise", name: "Precise", reasoning: true, input: ["text", "image"], cost: { input: 5, output: 25 }, contextWindow: 1_000_000, maxTokens: 128_000 },
+    {
+      id: "balanced",
+      name: "Balanced",
+      reasoning: true,
+      input: ["text", "image"],
+      cost: { input: 3, output: 15 },
+      contextWindow: 1_048_576,
+      maxTokens: 262_144,
+    },
+    {
+      id: "cheap",
+      name: "Cheap",
+      reasoning: false,
+      input: ["text"],
+      cost: { input: 0.1, output: 0.4 },
+      contextWindow: 131_072,
+      maxTokens: 32_768,
+    },
+    {
+      id: "precise",
+      name: "Precise",
+      reasoning: true,
+      input: ["text", "image"],
+      cost: { input: 5, output: 25 },
+      contextWindow: 1_000_000,
+      maxTokens: 128_000,
+    },
     { id: "half-described", name: "No sizes" },
   ];
   /** Answers a stream ends with: "done", "error" (a terminal error event) or "none" (cut off). */
@@ -106,7 +130,14 @@ export class FakeRadius extends LoopbackServer {
   /** A stored login as pi keeps it (the gateway named); `asReference` leaves the gateway out, as the reference writes it. */
   storedLogin(inMs: number, asReference = false): Record<string, unknown> {
     const t = this.issueFamily();
-    return { type: "oauth", access: t.access, refresh: t.refresh, expires: Date.now() + inMs, scope: SCOPE, ...(asReference ? {} : { gateway: this.url }) };
+    return {
+      type: "oauth",
+      access: t.access,
+      refresh: t.refresh,
+      expires: Date.now() + inMs,
+      scope: SCOPE,
+      ...(asReference ? {} : { gateway: this.url }),
+    };
   }
 
   enterCode(code: string): boolean {
@@ -130,7 +161,8 @@ export class FakeRadius extends LoopbackServer {
   protected async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const recorded: RadiusRequest = await recordRequest(req);
-    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) recorded.form = new URLSearchParams(recorded.body);
+    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
+      recorded.form = new URLSearchParams(recorded.body);
     this.requests.push(recorded);
     const [lo, hi] = this.latencyMs;
     if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
@@ -141,7 +173,8 @@ export class FakeRadius extends LoopbackServer {
       if (faulted) return faulted;
       return this.token(recorded);
     }
-    if (req.method === "GET" && url.pathname === "/v1/oauth") return Response.json({ authorizationEndpoint: this.authorizationPage ?? `${this.url}/authorize` });
+    if (req.method === "GET" && url.pathname === "/v1/oauth")
+      return Response.json({ authorizationEndpoint: this.authorizationPage ?? `${this.url}/authorize` });
     if (req.method === "GET" && url.pathname === "/authorize") return this.authorize(url);
     if (req.method === "POST" && url.pathname === "/v1/oauth/device") return this.deviceAuthorization(recorded);
     if (req.method === "GET" && url.pathname === "/v1/config") return this.config(recorded);
@@ -162,7 +195,8 @@ export class FakeRadius extends LoopbackServer {
       !p.get("state") && "state",
       !/^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/.test(redirect) && "redirect_uri",
     ].filter(Boolean);
-    if (wrong.length > 0) return Response.json({ error: "invalid_request", error_description: `bad ${wrong.join(", ")}` }, { status: 400 });
+    if (wrong.length > 0)
+      return Response.json({ error: "invalid_request", error_description: `bad ${wrong.join(", ")}` }, { status: 400 });
     const code = `rad_code_${++this.counter}_${randomBytes(10).toString("hex")}`;
     rememberSecret(code);
     this.codes.set(code, { challenge: p.get("code_challenge")!, redirectUri: redirect, used: false });
@@ -187,16 +221,24 @@ export class FakeRadius extends LoopbackServer {
     const keys = [...form.keys()].sort().join();
     switch (form.get("grant_type")) {
       case "authorization_code": {
-        if (keys !== "client_id,code,code_verifier,grant_type,redirect_uri") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+        if (keys !== "client_id,code,code_verifier,grant_type,redirect_uri")
+          return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
         const pending = this.codes.get(form.get("code") ?? "");
         if (!pending || pending.used) return oauthError(400, "invalid_grant", "invalid code");
         pending.used = true;
-        if (form.get("redirect_uri") !== pending.redirectUri) return oauthError(400, "invalid_grant", "redirect_uri mismatch");
-        if (createHash("sha256").update(form.get("code_verifier") ?? "").digest("base64url") !== pending.challenge) return oauthError(400, "invalid_grant", "code_verifier does not match");
+        if (form.get("redirect_uri") !== pending.redirectUri)
+          return oauthError(400, "invalid_grant", "redirect_uri mismatch");
+        if (
+          createHash("sha256")
+            .update(form.get("code_verifier") ?? "")
+            .digest("base64url") !== pending.challenge
+        )
+          return oauthError(400, "invalid_grant", "code_verifier does not match");
         return this.grant(this.issueFamily());
       }
       case DEVICE_GRANT: {
-        if (keys !== "client_id,device_code,grant_type") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+        if (keys !== "client_id,device_code,grant_type")
+          return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
         const d = this.device;
         if (!d || form.get("device_code") !== d.code) return oauthError(400, "invalid_grant", "unknown device code");
         if (!d.entered) return oauthError(400, "authorization_pending", "waiting for the user");
@@ -204,7 +246,8 @@ export class FakeRadius extends LoopbackServer {
         return this.grant(this.issueFamily());
       }
       case "refresh_token": {
-        if (keys !== "client_id,grant_type,refresh_token") return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
+        if (keys !== "client_id,grant_type,refresh_token")
+          return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
         const token = form.get("refresh_token") ?? "";
         const family = this.byRefresh.get(token);
         if (!family || family.revoked) return oauthError(400, "invalid_grant", "refresh token not found");
@@ -221,16 +264,33 @@ export class FakeRadius extends LoopbackServer {
   }
 
   private grant(tokens: { access: string; refresh: string }): Response {
-    return Response.json({ access_token: tokens.access, refresh_token: tokens.refresh, expires_in: 3600, scope: SCOPE, token_type: "Bearer" });
+    return Response.json({
+      access_token: tokens.access,
+      refresh_token: tokens.refresh,
+      expires_in: 3600,
+      scope: SCOPE,
+      token_type: "Bearer",
+    });
   }
 
   private deviceAuthorization(req: RadiusRequest): Response {
     const form = req.form;
-    if (form?.get("client_id") !== CLIENT_ID || form?.get("scope") !== SCOPE) return oauthError(400, "invalid_request", "client_id and scope are required");
+    if (form?.get("client_id") !== CLIENT_ID || form?.get("scope") !== SCOPE)
+      return oauthError(400, "invalid_request", "client_id and scope are required");
     const letters = () => randomBytes(3).toString("hex").slice(0, 4).toUpperCase();
-    this.device = { code: `rad_dev_${randomBytes(12).toString("hex")}`, userCode: `${letters()}-${letters()}`, entered: false };
+    this.device = {
+      code: `rad_dev_${randomBytes(12).toString("hex")}`,
+      userCode: `${letters()}-${letters()}`,
+      entered: false,
+    };
     rememberSecret(this.device.code);
-    return Response.json({ device_code: this.device.code, user_code: this.device.userCode, verification_uri: `${this.url}/device`, expires_in: 600, interval: this.deviceIntervalSeconds });
+    return Response.json({
+      device_code: this.device.code,
+      user_code: this.device.userCode,
+      verification_uri: `${this.url}/device`,
+      expires_in: 600,
+      interval: this.deviceIntervalSeconds,
+    });
   }
 
   private authorized(req: RadiusRequest): boolean {
@@ -245,19 +305,35 @@ export class FakeRadius extends LoopbackServer {
 
   private messages(req: RadiusRequest): Response {
     if (!this.authorized(req)) return gatewayError(401, "invalid or expired token", "unauthorized");
-    if (req.headers.accept !== "text/event-stream") return gatewayError(406, "pi-messages streams: accept text/event-stream", "not_acceptable");
+    if (req.headers.accept !== "text/event-stream")
+      return gatewayError(406, "pi-messages streams: accept text/event-stream", "not_acceptable");
     const body = req.json as { model?: unknown; context?: { messages?: unknown }; options?: unknown } | undefined;
-    if (!body || typeof body.model !== "string" || !Array.isArray(body.context?.messages) || typeof body.options !== "object") {
+    if (
+      !body ||
+      typeof body.model !== "string" ||
+      !Array.isArray(body.context?.messages) ||
+      typeof body.options !== "object"
+    ) {
       return gatewayError(400, "model, context.messages and options are required", "invalid_request");
     }
-    if (!this.models.some((m) => m.id === body.model && "contextWindow" in m)) return gatewayError(404, `unknown model ${body.model}`, "model_not_found");
+    if (!this.models.some((m) => m.id === body.model && "contextWindow" in m))
+      return gatewayError(404, `unknown model ${body.model}`, "model_not_found");
     const pieces = this.reply.match(/[\s\S]{1,6}/g) ?? [];
     const frame = (event: Record<string, unknown>) => `data: ${JSON.stringify(event)}\n\n`;
     const frames = [frame({ type: "start" }), frame({ type: "text_start", contentIndex: 0 })];
     for (const delta of pieces) frames.push(frame({ type: "text_delta", contentIndex: 0, delta }));
     frames.push(frame({ type: "text_end", contentIndex: 0, content: this.reply }));
-    if (this.ending === "done") frames.push(frame({ type: "done", reason: "stop", usage: { input: 5, output: pieces.length, cacheRead: 0, cacheWrite: 0, totalTokens: 5 + pieces.length }, responseId: "rsp_1" }));
-    if (this.ending === "error") frames.push(frame({ type: "error", reason: "error", errorMessage: "upstream provider failed" }));
+    if (this.ending === "done")
+      frames.push(
+        frame({
+          type: "done",
+          reason: "stop",
+          usage: { input: 5, output: pieces.length, cacheRead: 0, cacheWrite: 0, totalTokens: 5 + pieces.length },
+          responseId: "rsp_1",
+        }),
+      );
+    if (this.ending === "error")
+      frames.push(frame({ type: "error", reason: "error", errorMessage: "upstream provider failed" }));
     frames.push("data: [DONE]\n\n");
     return new Response(frames.join(""), { headers: { "Content-Type": "text/event-stream" } });
   }

@@ -12,7 +12,9 @@ export interface RecordedRequest {
 export async function recordRequest(req: Request): Promise<RecordedRequest> {
   // A client may compress what it sends (the reference's Codex requests are zstd): read it as the service would.
   const raw = new Uint8Array(await req.arrayBuffer());
-  const body = new TextDecoder().decode(req.headers.get("content-encoding") === "zstd" ? Bun.zstdDecompressSync(raw) : raw);
+  const body = new TextDecoder().decode(
+    req.headers.get("content-encoding") === "zstd" ? Bun.zstdDecompressSync(raw) : raw,
+  );
   let json: Record<string, unknown> | undefined;
   try {
     json = JSON.parse(body);
@@ -20,5 +22,12 @@ export async function recordRequest(req: Request): Promise<RecordedRequest> {
     json = undefined;
   }
   const url = new URL(req.url);
-  return { method: req.method, path: url.pathname, query: [...url.searchParams], headers: Object.fromEntries(req.headers.entries()), body, json };
+  return {
+    method: req.method,
+    path: url.pathname,
+    query: [...url.searchParams],
+    headers: Object.fromEntries(req.headers.entries()),
+    body,
+    json,
+  };
 }

@@ -61,13 +61,18 @@ export type ProviderFake =
 const rotating = (entry: FakeEntryBase<RotatingFake>): ProviderFake => ({ ...entry, rotates: true });
 const fixed = (entry: FakeEntryBase<RunningFake>): ProviderFake => ({ ...entry, rotates: false });
 
-const device = (id: "xai" | "kimi-coding") => (): FakeDeviceProvider => new FakeDeviceProvider(DEVICE_PROFILES[id]).start();
+const device = (id: "xai" | "kimi-coding") => (): FakeDeviceProvider =>
+  new FakeDeviceProvider(DEVICE_PROFILES[id]).start();
 
 export const FAKES: readonly ProviderFake[] = [
   rotating({
     id: "anthropic",
     start: () => new FakeAnthropic().start(),
-    storedLogin: (fake, inMs) => ({ type: "oauth", ...(fake as FakeAnthropic).issueFamily(), expires: Date.now() + inMs }),
+    storedLogin: (fake, inMs) => ({
+      type: "oauth",
+      ...(fake as FakeAnthropic).issueFamily(),
+      expires: Date.now() + inMs,
+    }),
     tokenUrlEnv: (url) => ({ PI_ANTHROPIC_TOKEN_URL: `${url}/v1/oauth/token` }),
     apiKeyVariable: "ANTHROPIC_API_KEY",
   }),
@@ -87,7 +92,13 @@ export const FAKES: readonly ProviderFake[] = [
     start: () => new FakeOpenAI().start(),
     storedLogin: (fake, inMs) => {
       const t = (fake as FakeOpenAI).issueFamily();
-      return { type: "oauth", access: t.access, refresh: t.refresh, expires: Date.now() + inMs, accountId: t.accountId };
+      return {
+        type: "oauth",
+        access: t.access,
+        refresh: t.refresh,
+        expires: Date.now() + inMs,
+        accountId: t.accountId,
+      };
     },
     tokenUrlEnv: (url) => ({ PI_OPENAI_AUTH_URL: url }),
   }),
@@ -139,9 +150,13 @@ export const FAKES: readonly ProviderFake[] = [
 ];
 
 /** The registered fakes of these providers, in their order; names every provider that has none. */
-export function fakesFor(providers: readonly { id: string }[], registry: readonly ProviderFake[] = FAKES): ProviderFake[] {
+export function fakesFor(
+  providers: readonly { id: string }[],
+  registry: readonly ProviderFake[] = FAKES,
+): ProviderFake[] {
   const missing = providers.filter((p) => !registry.some((f) => f.id === p.id)).map((p) => p.id);
-  if (missing.length > 0) throw new Error(`no fake in test/fakes/registry.ts for ${missing.join(", ")}: add one line there`);
+  if (missing.length > 0)
+    throw new Error(`no fake in test/fakes/registry.ts for ${missing.join(", ")}: add one line there`);
   return providers.map((p) => registry.find((f) => f.id === p.id)!);
 }
 

@@ -68,11 +68,19 @@ export class Sandbox {
   /** Leak check on everything pi printed; returns stderr as the test expects to see it. */
   audit(args: string[], result: PiResult, stripDebug: boolean, shownOnPurpose: readonly string[] = []): PiResult {
     // The commands that exist to print a credential: pi token, and the original's pi auth print-… and check --credentials.
-    const printing = args[0] === "token" || (args[0] === "auth" && (args[1] === "print-api-key" || args[1] === "print-bearer-token" || (args[1] === "check" && args.includes("--credentials"))));
+    const printing =
+      args[0] === "token" ||
+      (args[0] === "auth" &&
+        (args[1] === "print-api-key" ||
+          args[1] === "print-bearer-token" ||
+          (args[1] === "check" && args.includes("--credentials"))));
     const printsToken = printing && result.code === 0;
     const json = printsToken && args.includes("--json") ? JSON.parse(result.stdout) : undefined;
     const printed = printsToken ? (json ? String(json.token ?? json.credentials) : result.stdout.trim()) : undefined;
-    assertNoLeaks(`pi ${args.join(" ")}`, result.stdout, result.stderr, [...(printed ? [printed] : []), ...shownOnPurpose]);
+    assertNoLeaks(`pi ${args.join(" ")}`, result.stdout, result.stderr, [
+      ...(printed ? [printed] : []),
+      ...shownOnPurpose,
+    ]);
     return stripDebug ? { ...result, stderr: withoutDebugLines(result.stderr) } : result;
   }
 
@@ -107,7 +115,11 @@ export class Sandbox {
 
   /** What a process started with `spawn` printed and how it ended, audited for leaks as `run` is. */
   async finish(proc: ReturnType<Sandbox["spawn"]>, args: string[]): Promise<PiResult> {
-    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     return this.audit(args, { code, stdout, stderr: debugPass ? withoutDebugLines(stderr) : stderr }, false);
   }
 
@@ -144,7 +156,11 @@ function mergeEnv(base: Record<string, string>, extra?: Record<string, string | 
 }
 
 /** Waits (polling every 10 ms) until `condition` holds; fails naming `what` after `timeoutMs`. */
-export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -158,7 +174,11 @@ export function storedLogin(tokens: { access: string; refresh: string }, expires
 }
 
 /** Read a stream until `pattern` appears; returns everything read so far. */
-export async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp, timeoutMs = 10_000): Promise<{ text: string; rest: () => Promise<string> }> {
+export async function readUntil(
+  stream: ReadableStream<Uint8Array>,
+  pattern: RegExp,
+  timeoutMs = 10_000,
+): Promise<{ text: string; rest: () => Promise<string> }> {
   const reader = stream.getReader();
   const decoder = new TextDecoder();
   let text = "";
@@ -211,7 +231,11 @@ export async function loginThroughStdin(
  * each test) and a fresh sandbox for each test, cleaned up after it. The two setters hand
  * them to the file's own variables, so its tests read `fake` and `box` as before.
  */
-export function fakeAndSandboxPerTest<F extends { start(): F; stop(): void; reset(): void }>(make: () => F, setFake: (fake: F) => void, setBox: (box: Sandbox) => void): void {
+export function fakeAndSandboxPerTest<F extends { start(): F; stop(): void; reset(): void }>(
+  make: () => F,
+  setFake: (fake: F) => void,
+  setBox: (box: Sandbox) => void,
+): void {
   let fake: F;
   let box: Sandbox;
   beforeAll(() => setFake((fake = make().start())));
@@ -230,6 +254,7 @@ export function fakeAndSandboxPerTest<F extends { start(): F; stop(): void; rese
 export function plainMessages(messages: unknown): { role: string; content: string }[] {
   return (messages as { role: string; content: unknown }[]).map((m) => ({
     role: m.role,
-    content: typeof m.content === "string" ? m.content : (m.content as { text?: string }[]).map((b) => b.text ?? "").join(""),
+    content:
+      typeof m.content === "string" ? m.content : (m.content as { text?: string }[]).map((b) => b.text ?? "").join(""),
   }));
 }

@@ -25,7 +25,8 @@ export async function holdPort(port: number, timeoutMs = 120_000): Promise<() =>
         // Being made right now.
       }
       if (holder > 0 && !processExists(holder)) rmSync(dir, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`port ${port} stayed held by test process ${holder} for ${timeoutMs / 1000} s`);
+      if (Date.now() > deadline)
+        throw new Error(`port ${port} stayed held by test process ${holder} for ${timeoutMs / 1000} s`);
       await Bun.sleep(50);
     }
   }

@@ -40,18 +40,88 @@ export class RedisServer {
       if (!r.success) throw new Error(`openssl ${args[0]} failed: ${r.stderr.toString()}`);
     };
     writeFileSync(join(this.dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=pi test CA");
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf");
+    run(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.crt",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=pi test CA",
+    );
+    run(
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "server.key",
+      "-out",
+      "server.csr",
+      "-subj",
+      "/CN=127.0.0.1",
+    );
+    run(
+      "x509",
+      "-req",
+      "-in",
+      "server.csr",
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "server.crt",
+      "-days",
+      "2",
+      "-extfile",
+      "ext.cnf",
+    );
   }
 
   async start(): Promise<this> {
     if (!REDIS_SERVER) throw new Error("redis-server is not installed (apt-get install redis-server)");
     const listen = this.options.tls
-      ? ["--port", "0", "--tls-port", String(this.port), "--tls-cert-file", "server.crt", "--tls-key-file", "server.key", "--tls-ca-cert-file", "ca.crt", "--tls-auth-clients", "no"]
+      ? [
+          "--port",
+          "0",
+          "--tls-port",
+          String(this.port),
+          "--tls-cert-file",
+          "server.crt",
+          "--tls-key-file",
+          "server.key",
+          "--tls-ca-cert-file",
+          "ca.crt",
+          "--tls-auth-clients",
+          "no",
+        ]
       : ["--port", String(this.port)];
     this.proc = Bun.spawn(
-      [REDIS_SERVER, ...listen, ...(this.options.password ? ["--requirepass", this.options.password] : []), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "3600 1", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
+      [
+        REDIS_SERVER,
+        ...listen,
+        ...(this.options.password ? ["--requirepass", this.options.password] : []),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        this.dir,
+        "--save",
+        "3600 1",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--loglevel",
+        "warning",
+      ],
       { cwd: this.dir, stdout: "ignore", stderr: "ignore" },
     );
     const deadline = Date.now() + 10_000;
@@ -91,7 +161,10 @@ export class RedisServer {
   async cli(...args: string[]): Promise<string> {
     const tls = this.options.tls ? ["--tls", "--cacert", this.caFile] : [];
     const auth = this.options.password ? ["--no-auth-warning", "-a", this.options.password] : [];
-    const proc = Bun.spawn(["redis-cli", "-p", String(this.port), ...tls, ...auth, "--raw", ...args], { stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(["redis-cli", "-p", String(this.port), ...tls, ...auth, "--raw", ...args], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const [out] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
     return out;
   }

@@ -6,17 +6,32 @@ import { join } from "node:path";
  * gnome-keyring's secrets component, its login keyring created and unlocked, as on a desktop.
  * pi reaches it through DBUS_SESSION_BUS_ADDRESS, nothing else.
  */
-export const hasSecretService =
-  Bun.spawnSync(["sh", "-c", "command -v dbus-run-session && command -v gnome-keyring-daemon"]).success;
+export const hasSecretService = Bun.spawnSync([
+  "sh",
+  "-c",
+  "command -v dbus-run-session && command -v gnome-keyring-daemon",
+]).success;
 
-export async function startSecretService(dir: string): Promise<{ env: Record<string, string>; stop: () => Promise<void> }> {
+export async function startSecretService(
+  dir: string,
+): Promise<{ env: Record<string, string>; stop: () => Promise<void> }> {
   const home = join(dir, "keyring-home");
   const runtime = join(dir, "keyring-run");
   mkdirSync(home, { recursive: true });
   mkdirSync(runtime, { recursive: true, mode: 0o700 });
   const proc = Bun.spawn(
-    ["dbus-run-session", "--", "sh", "-c", 'printf pi-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; echo "$$ $DBUS_SESSION_BUS_ADDRESS"; exec sleep 3600'],
-    { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_RUNTIME_DIR: runtime }, stdout: "pipe", stderr: "ignore" },
+    [
+      "dbus-run-session",
+      "--",
+      "sh",
+      "-c",
+      'printf pi-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; echo "$$ $DBUS_SESSION_BUS_ADDRESS"; exec sleep 3600',
+    ],
+    {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_RUNTIME_DIR: runtime },
+      stdout: "pipe",
+      stderr: "ignore",
+    },
   );
   const { value } = await proc.stdout.getReader().read();
   const [child, address = ""] = new TextDecoder().decode(value).trim().split(" ");
@@ -34,11 +49,18 @@ export async function startSecretService(dir: string): Promise<{ env: Record<str
 
 /** An item as another program sees it in the Secret Service (service "pi"), or null. */
 export async function lookupItem(env: Record<string, string>, name: string): Promise<string | null> {
-  const proc = Bun.spawn([process.execPath, "-e", `console.log(JSON.stringify(await Bun.secrets.get({ service: "pi", name: ${JSON.stringify(name)} })))`], {
-    env: { PATH: process.env.PATH ?? "", BUN_BE_BUN: "1", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const proc = Bun.spawn(
+    [
+      process.execPath,
+      "-e",
+      `console.log(JSON.stringify(await Bun.secrets.get({ service: "pi", name: ${JSON.stringify(name)} })))`,
+    ],
+    {
+      env: { PATH: process.env.PATH ?? "", BUN_BE_BUN: "1", ...env },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
   if (code !== 0) throw new Error("could not ask the Secret Service");
   return JSON.parse(out);
@@ -46,10 +68,17 @@ export async function lookupItem(env: Record<string, string>, name: string): Pro
 
 /** Puts an item in the Secret Service (service "pi") as an earlier pi would have. */
 export async function storeItem(env: Record<string, string>, name: string, value: string): Promise<void> {
-  const proc = Bun.spawn([process.execPath, "-e", `await Bun.secrets.set({ service: "pi", name: ${JSON.stringify(name)}, value: ${JSON.stringify(value)} })`], {
-    env: { PATH: process.env.PATH ?? "", BUN_BE_BUN: "1", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const proc = Bun.spawn(
+    [
+      process.execPath,
+      "-e",
+      `await Bun.secrets.set({ service: "pi", name: ${JSON.stringify(name)}, value: ${JSON.stringify(value)} })`,
+    ],
+    {
+      env: { PATH: process.env.PATH ?? "", BUN_BE_BUN: "1", ...env },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   if ((await proc.exited) !== 0) throw new Error("could not write to the Secret Service");
 }

@@ -18,10 +18,17 @@ export function leaksIn(text: string, allowed: readonly string[] = []): string[]
   return [...known].filter((secret) => !allowed.includes(secret) && checked.includes(secret));
 }
 
-export function assertNoLeaks(what: string, stdout: string, stderr: string, allowedOnStdout: readonly string[] = []): void {
+export function assertNoLeaks(
+  what: string,
+  stdout: string,
+  stderr: string,
+  allowedOnStdout: readonly string[] = [],
+): void {
   const leaks = [...leaksIn(stdout, allowedOnStdout), ...leaksIn(stderr)];
   if (leaks.length > 0) {
-    throw new Error(`${what} printed ${leaks.length} secret(s), e.g. one ending in …${leaks[0]!.slice(-6)}:\n${stderr}`);
+    throw new Error(
+      `${what} printed ${leaks.length} secret(s), e.g. one ending in …${leaks[0]!.slice(-6)}:\n${stderr}`,
+    );
   }
 }
 

@@ -22,7 +22,26 @@ export class TmuxSession {
     const script = `trap : INT; ${quoted}; echo "[exit $?]"; ${then}`;
     // No user config, and OSC 52 (clipboard) kept away from tmux: tmux 3.3 has crashed here when
     // a program wrote one while the screen was being captured.
-    this.tmux(["-f", "/dev/null", "new-session", "-d", "-s", this.name, "-x", String(size.width), "-y", String(size.height), "sh", "-c", script, ";", "set-option", "-g", "set-clipboard", "off"]);
+    this.tmux([
+      "-f",
+      "/dev/null",
+      "new-session",
+      "-d",
+      "-s",
+      this.name,
+      "-x",
+      String(size.width),
+      "-y",
+      String(size.height),
+      "sh",
+      "-c",
+      script,
+      ";",
+      "set-option",
+      "-g",
+      "set-clipboard",
+      "off",
+    ]);
   }
 
   /** The screen, wrapped lines joined. */

@@ -53,7 +53,8 @@ async function main(): Promise<void> {
   const models = createModels({ credentials: store });
   for (const provider of builtinProviders()) models.setProvider(provider);
   const provider = models.getProvider(job.provider);
-  if (!provider?.auth?.oauth && job.credential?.type !== "api_key") throw new Error(`the reference has no OAuth provider "${job.provider}"`);
+  if (!provider?.auth?.oauth && job.credential?.type !== "api_key")
+    throw new Error(`the reference has no OAuth provider "${job.provider}"`);
   const signal = new AbortController().signal;
 
   if (job.step === "login") {
@@ -62,7 +63,8 @@ async function main(): Promise<void> {
         signal,
         notify: (event: Record<string, unknown>) => say({ event: event.type, ...event }),
         prompt: async (prompt: { type: string; message: string; options?: { id: string }[] }) => {
-          if (prompt.type === "select" && job.method && prompt.options?.some((o) => o.id === job.method)) return job.method;
+          if (prompt.type === "select" && job.method && prompt.options?.some((o) => o.id === job.method))
+            return job.method;
           say({ event: "prompt", type: prompt.type, message: prompt.message });
           return answer();
         },

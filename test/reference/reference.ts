@@ -8,7 +8,15 @@ import { join } from "node:path";
  * preload that sends its calls to the fake servers.
  */
 const DIR = join(import.meta.dir, ".install");
-export const REFERENCE_CLI = join(DIR, "node_modules", "@earendil-works", "pi-coding-agent", "dist", "bundle", "cli.js");
+export const REFERENCE_CLI = join(
+  DIR,
+  "node_modules",
+  "@earendil-works",
+  "pi-coding-agent",
+  "dist",
+  "bundle",
+  "cli.js",
+);
 /** The reference's provider library, whose exported functions the conformance driver calls. */
 const REFERENCE_AI = join(DIR, "node_modules", "@earendil-works", "pi-ai", "dist", "index.js");
 const PRELOAD = join(import.meta.dir, "fetch-rewrite.mjs");
@@ -26,7 +34,10 @@ function installedVersion(name: string): string | undefined {
 }
 
 export function ensureReference(): string {
-  const current = () => Object.entries(VERSIONS).every(([name, version]) => installedVersion(name) === version) && existsSync(REFERENCE_CLI) && existsSync(REFERENCE_AI);
+  const current = () =>
+    Object.entries(VERSIONS).every(([name, version]) => installedVersion(name) === version) &&
+    existsSync(REFERENCE_CLI) &&
+    existsSync(REFERENCE_AI);
   if (current()) return REFERENCE_CLI;
   // Test files run in parallel: one installs, the others wait for it (a lock left by a killed run is old, and taken over).
   mkdirSync(DIR, { recursive: true });
@@ -40,15 +51,22 @@ export function ensureReference(): string {
       if (current()) return REFERENCE_CLI;
       const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
       if (age > 300_000) rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error("another test run is installing the reference program and has not finished");
+      if (Date.now() > deadline)
+        throw new Error("another test run is installing the reference program and has not finished");
       Bun.sleepSync(250);
     }
   }
   try {
     if (current()) return REFERENCE_CLI;
     writeFileSync(join(DIR, "package.json"), JSON.stringify({ private: true, dependencies: VERSIONS }));
-    const install = Bun.spawnSync([process.execPath, "install", "--no-save", "--ignore-scripts"], { cwd: DIR, env: { ...process.env, BUN_BE_BUN: "1" }, stdout: "pipe", stderr: "pipe" });
-    if (!current()) throw new Error(`could not install the reference program: ${install.stderr.toString().slice(-2000)}`);
+    const install = Bun.spawnSync([process.execPath, "install", "--no-save", "--ignore-scripts"], {
+      cwd: DIR,
+      env: { ...process.env, BUN_BE_BUN: "1" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    if (!current())
+      throw new Error(`could not install the reference program: ${install.stderr.toString().slice(-2000)}`);
     return REFERENCE_CLI;
   } finally {
     rmSync(lock, { recursive: true, force: true });
@@ -56,7 +74,13 @@ export function ensureReference(): string {
 }
 
 /** Run the reference with `args`, its URLs rewritten by prefix; `wrapper` goes first (`sh -c 'umask 002; exec "$@"' sh`). */
-export function spawnReference(args: string[], env: Record<string, string>, rewrites: Record<string, string>, wrapper: string[] = [], stdin?: string) {
+export function spawnReference(
+  args: string[],
+  env: Record<string, string>,
+  rewrites: Record<string, string>,
+  wrapper: string[] = [],
+  stdin?: string,
+) {
   return Bun.spawn([...wrapper, process.execPath, "--preload", PRELOAD, REFERENCE_CLI, ...args], {
     env: { ...env, BUN_BE_BUN: "1", PI_REF_REWRITE: JSON.stringify(rewrites) },
     stdin: stdin === undefined ? "ignore" : new Blob([stdin]),
@@ -65,9 +89,19 @@ export function spawnReference(args: string[], env: Record<string, string>, rewr
   });
 }
 
-export async function runReference(args: string[], env: Record<string, string>, rewrites: Record<string, string>, wrapper: string[] = [], stdin?: string) {
+export async function runReference(
+  args: string[],
+  env: Record<string, string>,
+  rewrites: Record<string, string>,
+  wrapper: string[] = [],
+  stdin?: string,
+) {
   const proc = spawnReference(args, env, rewrites, wrapper, stdin);
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, stdout, stderr };
 }
 
@@ -75,7 +109,11 @@ export async function runReference(args: string[], env: Record<string, string>, 
  * The reference's own provider code for one step (driver.ts), its URLs rewritten by prefix.
  * Speaks JSON lines: events on stdout, prompt answers on stdin.
  */
-export function spawnDriver(job: Record<string, unknown>, env: Record<string, string>, rewrites: Record<string, string>) {
+export function spawnDriver(
+  job: Record<string, unknown>,
+  env: Record<string, string>,
+  rewrites: Record<string, string>,
+) {
   return Bun.spawn([process.execPath, "--preload", PRELOAD, DRIVER, JSON.stringify(job)], {
     env: { ...env, BUN_BE_BUN: "1", PI_REF_REWRITE: JSON.stringify(rewrites) },
     stdin: "pipe",

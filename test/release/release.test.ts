@@ -1,5 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TARGETS, buildAll } from "../../scripts/build.ts";
@@ -44,7 +55,8 @@ beforeAll(async () => {
       if (!/^[\w.-]+$/.test(name) || !existsSync(path)) return new Response("not found", { status: 404 });
       const bytes = new Uint8Array(readFileSync(path));
       // A download host that hands out its own SHA256SUMS (and a matching archive would follow).
-      if (forgeSums && name === "SHA256SUMS") return new Response(`${"1".repeat(64)}  pi-${process.platform}-${process.arch}.tar.gz\n`);
+      if (forgeSums && name === "SHA256SUMS")
+        return new Response(`${"1".repeat(64)}  pi-${process.platform}-${process.arch}.tar.gz\n`);
       if (tamper && name.endsWith(".tar.gz")) bytes[bytes.length - 100]! ^= 0xff;
       return new Response(bytes);
     },
@@ -62,16 +74,26 @@ function inspect(bytes: Uint8Array): { format: string; arch: string; musl?: bool
   if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
     const machine = view.getUint16(18, true);
     const text = new TextDecoder("latin1").decode(bytes.subarray(0, 4096));
-    return { format: "ELF", arch: machine === 0x3e ? "x64" : machine === 0xb7 ? "arm64" : `0x${machine.toString(16)}`, musl: text.includes("ld-musl") };
+    return {
+      format: "ELF",
+      arch: machine === 0x3e ? "x64" : machine === 0xb7 ? "arm64" : `0x${machine.toString(16)}`,
+      musl: text.includes("ld-musl"),
+    };
   }
   if (view.getUint32(0, true) === 0xfeedfacf) {
     const cpu = view.getUint32(4, true);
-    return { format: "Mach-O", arch: cpu === 0x01000007 ? "x64" : cpu === 0x0100000c ? "arm64" : `0x${cpu.toString(16)}` };
+    return {
+      format: "Mach-O",
+      arch: cpu === 0x01000007 ? "x64" : cpu === 0x0100000c ? "arm64" : `0x${cpu.toString(16)}`,
+    };
   }
   if (bytes[0] === 0x4d && bytes[1] === 0x5a) {
     const pe = view.getUint32(0x3c, true);
     const machine = view.getUint16(pe + 4, true);
-    return { format: "PE", arch: machine === 0x8664 ? "x64" : machine === 0xaa64 ? "arm64" : `0x${machine.toString(16)}` };
+    return {
+      format: "PE",
+      arch: machine === 0x8664 ? "x64" : machine === 0xaa64 ? "arm64" : `0x${machine.toString(16)}`,
+    };
   }
   return { format: "unknown", arch: "unknown" };
 }
@@ -93,7 +115,9 @@ describe("scripts/build.ts --all", () => {
     const r = Bun.spawnSync([join(dist, `pi-${host}`), "--version"]);
     expect(r.success).toBe(true);
     const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
-    expect(r.stdout.toString()).toMatch(new RegExp(`^pi ${version.replace(/\./g, "\\.")} \\(commit [0-9a-f]{12}(-dirty)?, ${host}\\)\\n$`));
+    expect(r.stdout.toString()).toMatch(
+      new RegExp(`^pi ${version.replace(/\./g, "\\.")} \\(commit [0-9a-f]{12}(-dirty)?, ${host}\\)\\n$`),
+    );
   });
 
   for (const name of Object.keys(TARGETS)) {
@@ -122,16 +146,26 @@ describe("scripts/build.ts --all", () => {
     const r = Bun.spawnSync(["tar", "-xzf", join(dist, "pi-linux-arm64.tar.gz"), "-C", out]);
     expect(r.success).toBe(true);
     expect(statSync(join(out, "pi")).mode & 0o777).toBe(0o755);
-    expect(sha256(new Uint8Array(readFileSync(join(out, "pi"))))).toBe(sha256(new Uint8Array(readFileSync(join(dist, "pi-linux-arm64")))));
+    expect(sha256(new Uint8Array(readFileSync(join(out, "pi"))))).toBe(
+      sha256(new Uint8Array(readFileSync(join(dist, "pi-linux-arm64")))),
+    );
   });
 
   test("a .zip unpacks to pi.exe identical to the binary", () => {
     const out = join(work, "unzip");
     mkdirSync(out);
     // Python's zipfile is a strict, independent reader of the format.
-    const r = Bun.spawnSync(["python3", "-c", "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; z.extractall(sys.argv[2])", join(dist, "pi-windows-x64.zip"), out]);
+    const r = Bun.spawnSync([
+      "python3",
+      "-c",
+      "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; z.extractall(sys.argv[2])",
+      join(dist, "pi-windows-x64.zip"),
+      out,
+    ]);
     expect(r.stderr.toString()).toBe("");
-    expect(sha256(new Uint8Array(readFileSync(join(out, "pi.exe"))))).toBe(sha256(new Uint8Array(readFileSync(join(dist, "pi-windows-x64.exe")))));
+    expect(sha256(new Uint8Array(readFileSync(join(out, "pi.exe"))))).toBe(
+      sha256(new Uint8Array(readFileSync(join(dist, "pi-windows-x64.exe")))),
+    );
   });
 });
 
@@ -141,11 +175,21 @@ describe("scripts/install.sh", () => {
     const dir = env.PI_INSTALL_DIR ?? join(work, `installed-${Math.random().toString(36).slice(2)}`);
     // The installer as the release ships it: its release key filled in by the build.
     const proc = Bun.spawn(["sh", join(dist, "install.sh")], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work, PI_INSTALL_BASE_URL: `http://127.0.0.1:${server.port}`, PI_INSTALL_DIR: dir, ...env },
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: work,
+        PI_INSTALL_BASE_URL: `http://127.0.0.1:${server.port}`,
+        PI_INSTALL_DIR: dir,
+        ...env,
+      },
       stdout: "pipe",
       stderr: "pipe",
     });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     return { code, out, err, dir };
   };
 
@@ -179,13 +223,39 @@ describe("scripts/install.sh", () => {
     // Every tool install.sh uses, but no openssl: a slim image.
     const bin = join(work, "no-openssl-bin");
     mkdirSync(bin, { recursive: true });
-    for (const tool of ["sh", "uname", "mktemp", "curl", "wget", "sha256sum", "shasum", "awk", "tar", "gzip", "mkdir", "find", "cp", "chmod", "mv", "rm", "ls", "ldd", "grep", "cat", "printf", "dirname", "basename"]) {
+    for (const tool of [
+      "sh",
+      "uname",
+      "mktemp",
+      "curl",
+      "wget",
+      "sha256sum",
+      "shasum",
+      "awk",
+      "tar",
+      "gzip",
+      "mkdir",
+      "find",
+      "cp",
+      "chmod",
+      "mv",
+      "rm",
+      "ls",
+      "ldd",
+      "grep",
+      "cat",
+      "printf",
+      "dirname",
+      "basename",
+    ]) {
       const found = Bun.which(tool);
       if (found && !existsSync(join(bin, tool))) symlinkSync(found, join(bin, tool));
     }
     const r = await install({ PATH: bin });
     expect(r.code).not.toBe(0);
-    expect(r.err).toContain("openssl is not installed, so the signature of SHA256SUMS cannot be checked and nothing was installed");
+    expect(r.err).toContain(
+      "openssl is not installed, so the signature of SHA256SUMS cannot be checked and nothing was installed",
+    );
     expect(r.err).toContain("apt-get install openssl");
     expect(existsSync(join(r.dir, "pi"))).toBe(false);
   });
@@ -250,7 +320,17 @@ describe("scripts/install.sh", () => {
     writeFileSync(victim, "not pi\n", { mode: 0o600 });
     // As nobody, plant links on every name the old staging could take next (its shell's pid).
     const last = Number(readFileSync("/proc/sys/kernel/ns_last_pid", "utf8"));
-    const plant = Bun.spawnSync(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "perl", "-e", `symlink($ARGV[0], "$ARGV[1]/.pi.install.$_") for ${last}..${last + 3000}`, victim, shared]);
+    const plant = Bun.spawnSync([
+      "setpriv",
+      "--reuid=nobody",
+      "--regid=nogroup",
+      "--clear-groups",
+      "perl",
+      "-e",
+      `symlink($ARGV[0], "$ARGV[1]/.pi.install.$_") for ${last}..${last + 3000}`,
+      victim,
+      shared,
+    ]);
     expect(plant.success).toBe(true);
     const r = await install({ PI_INSTALL_DIR: shared });
     expect(r.err).toBe("");

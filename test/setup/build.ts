@@ -6,7 +6,10 @@ import { join } from "node:path";
 
 if (!process.env.PI_BIN) {
   const root = join(import.meta.dir, "..", "..");
-  const result = Bun.spawnSync([process.execPath, "run", join(root, "scripts", "build.ts")], { cwd: root, stderr: "pipe" });
+  const result = Bun.spawnSync([process.execPath, "run", join(root, "scripts", "build.ts")], {
+    cwd: root,
+    stderr: "pipe",
+  });
   if (!result.success) {
     process.stderr.write(result.stderr.toString());
     throw new Error("building dist/pi for the tests failed");

@@ -38,7 +38,12 @@ describe("Anthropic endpoints", () => {
       PI_ANTHROPIC_TOKEN_URL: "http://t/token/",
       PI_ANTHROPIC_REDIRECT_URL: "http://r/cb",
     });
-    expect(e).toEqual({ authorizeUrl: "http://a/auth", tokenUrl: "http://t/token/", redirectUri: "http://r/cb", revokeUrl: "http://t/token/revoke" });
+    expect(e).toEqual({
+      authorizeUrl: "http://a/auth",
+      tokenUrl: "http://t/token/",
+      redirectUri: "http://r/cb",
+      revokeUrl: "http://t/token/revoke",
+    });
   });
 });
 
@@ -55,7 +60,9 @@ describe("the authorize URL", () => {
   });
 
   test("carries the loopback redirect URI of a browser sign-in", () => {
-    const url = new URL(buildAuthorizeUrl(anthropicEndpoints({}), "http://localhost:53692/callback", "CHALLENGE", STATE));
+    const url = new URL(
+      buildAuthorizeUrl(anthropicEndpoints({}), "http://localhost:53692/callback", "CHALLENGE", STATE),
+    );
     expect(url.searchParams.get("redirect_uri")).toBe("http://localhost:53692/callback");
   });
 });
@@ -66,7 +73,9 @@ describe("reading the pasted answer", () => {
   });
 
   test("accepts the full redirect URL", () => {
-    expect(parsePastedAnswer(`https://platform.claude.com/oauth/code/callback?code=abc&state=${STATE}`, STATE)).toEqual({ code: "abc", state: STATE });
+    expect(parsePastedAnswer(`https://platform.claude.com/oauth/code/callback?code=abc&state=${STATE}`, STATE)).toEqual(
+      { code: "abc", state: STATE },
+    );
   });
 
   test("accepts a redirect URL whose code parameter holds code#state", () => {

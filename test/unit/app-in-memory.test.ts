@@ -24,13 +24,27 @@ function providerWith(refresh: ProviderRuntime["refresh"]): ProviderDescriptor &
       return refresh(c);
     },
     revoke: async () => ({ revoked: false, note: "not used" }),
-    client: { chat: () => { throw new Error("not used"); }, listModels: async () => [] },
+    client: {
+      chat: () => {
+        throw new Error("not used");
+      },
+      listModels: async () => [],
+    },
   };
   return { ...PROVIDERS[0]!, load: async () => runtime, calls };
 }
 
-const rotate = async (c: RefreshableLogin) => ({ access: `${c.access}+`, refresh: `${c.refresh}+`, expires: Date.now() + 3600_000 });
-const login = (name: string, expiresInMs: number) => ({ type: "oauth", access: `sk-ant-oat01-${name}`, refresh: `sk-ant-ort01-${name}`, expires: Date.now() + expiresInMs });
+const rotate = async (c: RefreshableLogin) => ({
+  access: `${c.access}+`,
+  refresh: `${c.refresh}+`,
+  expires: Date.now() + 3600_000,
+});
+const login = (name: string, expiresInMs: number) => ({
+  type: "oauth",
+  access: `sk-ant-oat01-${name}`,
+  refresh: `sk-ant-ort01-${name}`,
+  expires: Date.now() + expiresInMs,
+});
 
 function collectNotices(): { notices: Notice[]; stop: () => void } {
   const notices: Notice[] = [];
@@ -42,7 +56,9 @@ describe("the application layer over the in-memory store", () => {
     const id = PROVIDERS[0]!.id;
     const store = new MemoryStore({ [id]: login("old", -1000) });
     const provider = providerWith(rotate);
-    const results = await Promise.all(Array.from({ length: 10 }, () => resolveCredential(provider, { store, env: {} })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => resolveCredential(provider, { store, env: {} })),
+    );
     expect(provider.calls).toHaveLength(1);
     expect(new Set(results.map((r) => r.token))).toEqual(new Set(["sk-ant-oat01-old+"]));
     const stored = (await store.read()).data[id] as RefreshableLogin;
@@ -52,7 +68,10 @@ describe("the application layer over the in-memory store", () => {
   test("an account refreshes in its own place; the active one is untouched, and switching makes it active", async () => {
     const provider = providerWith(rotate);
     const id = provider.id;
-    const store = new MemoryStore({ [id]: { ...login("home", 3600_000), account: "home" }, [`${id}@work`]: login("work", -1000) });
+    const store = new MemoryStore({
+      [id]: { ...login("home", 3600_000), account: "home" },
+      [`${id}@work`]: login("work", -1000),
+    });
     const work = await resolveCredential(provider, { store: await storeForAccount(store, provider, "work"), env: {} });
     expect(work.token).toBe("sk-ant-oat01-work+");
     const { data } = await store.read();
@@ -83,6 +102,8 @@ describe("the application layer over the in-memory store", () => {
     const { store: described, providers } = await collectStatus(store, {}, PROVIDERS);
     expect(described.kind).toBe("memory");
     expect(providers[0]!.usable).toBe(true);
-    expect(renderStatusText(described, providers)).toContain("Store: in memory (nothing is kept after this process)\nSecrets: in this process's memory");
+    expect(renderStatusText(described, providers)).toContain(
+      "Store: in memory (nothing is kept after this process)\nSecrets: in this process's memory",
+    );
   });
 });

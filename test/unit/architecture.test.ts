@@ -26,7 +26,9 @@ function sourceFiles(dir = SRC): SourceFile[] {
     const text = readFileSync(full, "utf8");
     // `from "…"`, `import("…")` and a bare `import "…"`.
     const specifiers = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(?\s*)["']([^"']+)["']/g)].map((m) => m[1]!);
-    const imports = specifiers.filter((s) => s.startsWith(".")).map((s) => relative(SRC, resolve(dirname(full), s)).replaceAll("\\", "/"));
+    const imports = specifiers
+      .filter((s) => s.startsWith("."))
+      .map((s) => relative(SRC, resolve(dirname(full), s)).replaceAll("\\", "/"));
     return [{ path: relative(SRC, full).replaceAll("\\", "/"), text, imports }];
   });
 }
@@ -47,12 +49,16 @@ describe("the provider seam", () => {
 
   /** Every string literal of a file (quotes, template literals without their `${…}` code), comments left out. */
   const strings = (text: string) =>
-    [...text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "").matchAll(/(["'`])(?:\\.|(?!\1)[^\\])*\1/g)].map((m) => m[0].replace(/\$\{[^}]*\}/g, ""));
+    [...text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "").matchAll(/(["'`])(?:\\.|(?!\1)[^\\])*\1/g)].map((m) =>
+      m[0].replace(/\$\{[^}]*\}/g, ""),
+    );
 
   for (const provider of PROVIDERS) {
     test(`"${provider.id}" appears in no string in src/ outside src/providers/`, () => {
       const word = new RegExp(`(?<![\\w-])${provider.id.replace(/[-]/g, "\\-")}(?![\\w-])`);
-      const found = outside("providers").filter((f) => strings(f.text).some((s) => word.test(s))).map((f) => f.path);
+      const found = outside("providers")
+        .filter((f) => strings(f.text).some((s) => word.test(s)))
+        .map((f) => f.path);
       expect(found).toEqual([]);
     });
   }
@@ -63,7 +69,7 @@ describe("the provider seam", () => {
   });
 
   test("only the registry imports a provider's folder, and provider folders do not import each other", () => {
-    const folderOf = (path: string) => (/^providers\/([^/]+)\//.exec(path)?.[1]);
+    const folderOf = (path: string) => /^providers\/([^/]+)\//.exec(path)?.[1];
     const bad = violations(files, (i, f) => {
       const target = folderOf(i);
       if (target === undefined || target === "shared") return false;
@@ -89,11 +95,17 @@ describe("the layers", () => {
 
   test("only the store's opener names its backends; everything above gets the contract", () => {
     const backend = (i: string) => /^store\/(file|redis|keyring)\//.test(i) || i === "store/memory.ts";
-    expect(violations(outside("store"), (i) => backend(i) || i === "store/open.ts").filter((v) => v !== "app/context.ts imports store/open.ts")).toEqual([]);
+    expect(
+      violations(outside("store"), (i) => backend(i) || i === "store/open.ts").filter(
+        (v) => v !== "app/context.ts imports store/open.ts",
+      ),
+    ).toEqual([]);
   });
 
   test("the store and the application read no environment of their own: the run context hands it to them", () => {
-    const reads = [...inside("store"), ...inside("app")].filter((f) => f.path !== "app/context.ts" && /\bprocess\.env\b/.test(f.text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "")));
+    const reads = [...inside("store"), ...inside("app")].filter(
+      (f) => f.path !== "app/context.ts" && /\bprocess\.env\b/.test(f.text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "")),
+    );
     expect(reads.map((f) => f.path)).toEqual([]);
   });
 
@@ -122,7 +134,11 @@ describe("the layers", () => {
 
 /** Files that compare a store's kind with a backend's name (status, login, transfer once did). */
 function backendQuestions(of: SourceFile[]): string[] {
-  return of.filter((f) => /\.kind\s*[!=]==?\s*["'](file|redis|memory)["']|["'](file|redis|memory)["']\s*[!=]==?\s*\w+\.kind\b/.test(f.text)).map((f) => f.path);
+  return of
+    .filter((f) =>
+      /\.kind\s*[!=]==?\s*["'](file|redis|memory)["']|["'](file|redis|memory)["']\s*[!=]==?\s*\w+\.kind\b/.test(f.text),
+    )
+    .map((f) => f.path);
 }
 
 /** Every import circle among the files: each as its files in order, the first repeated at the end. */
@@ -152,7 +168,13 @@ describe("the import graph", () => {
   });
 
   test("a planted circle is found", () => {
-    const planted = [...files, { path: "store/planted-a.ts", text: "", imports: ["store/planted-b.ts"] }, { path: "store/planted-b.ts", text: "", imports: ["store/planted-a.ts"] }];
-    expect(importCircles(planted).map((c) => c.join(" -> "))).toEqual(["store/planted-a.ts -> store/planted-b.ts -> store/planted-a.ts"]);
+    const planted = [
+      ...files,
+      { path: "store/planted-a.ts", text: "", imports: ["store/planted-b.ts"] },
+      { path: "store/planted-b.ts", text: "", imports: ["store/planted-a.ts"] },
+    ];
+    expect(importCircles(planted).map((c) => c.join(" -> "))).toEqual([
+      "store/planted-a.ts -> store/planted-b.ts -> store/planted-a.ts",
+    ]);
   });
 });

@@ -28,7 +28,9 @@ describe("argument parsing", () => {
 
   test("refuses unknown options and missing values with the command's help, suggesting the nearest flag", () => {
     expect(() => parseArgv(["--nope"], spec, "token")).toThrow("unknown option --nope; see `pi token --help`");
-    expect(() => parseArgv(["--jsn"], spec, "token")).toThrow("unknown option --jsn (did you mean --json?); see `pi token --help`");
+    expect(() => parseArgv(["--jsn"], spec, "token")).toThrow(
+      "unknown option --jsn (did you mean --json?); see `pi token --help`",
+    );
     expect(() => parseArgv(["--min-valdity=1h"], spec, "token")).toThrow("did you mean --min-validity?");
     expect(() => parseArgv(["--min-validity"], spec, "token")).toThrow("--min-validity needs a value");
   });
@@ -69,7 +71,9 @@ describe("redaction", () => {
     registerSecret("my-very-secret-value");
     expect(redact("x my-very-secret-value y")).toBe("x [redacted] y");
     expect(redact("got sk-ant-oat01-abcdefghijklmnop back")).toBe("got [redacted] back");
-    expect(redact("https://h/cb?code=abc123&state=xyz&other=1")).toBe("https://h/cb?code=[redacted]&state=[redacted]&other=1");
+    expect(redact("https://h/cb?code=abc123&state=xyz&other=1")).toBe(
+      "https://h/cb?code=[redacted]&state=[redacted]&other=1",
+    );
   });
 
   test("masks a token to its prefix and last four characters", () => {

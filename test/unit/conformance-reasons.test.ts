@@ -2,7 +2,14 @@ import { describe, expect, test } from "bun:test";
 import { cell, explain, unusedReasons } from "../conformance/reasons.ts";
 
 /** The conformance suite's own rules: what it accepts as a reason, and how it shows values. */
-const ua = (reference: string, pi: string | undefined) => ({ provider: "xai", step: "chat", request: "POST /v1/responses", where: "header.user-agent", reference, pi });
+const ua = (reference: string, pi: string | undefined) => ({
+  provider: "xai",
+  step: "chat",
+  request: "POST /v1/responses",
+  where: "header.user-agent",
+  reference,
+  pi,
+});
 
 describe("the conformance suite's reasons", () => {
   test("a User-Agent difference is explained only when pi's value names pi", () => {

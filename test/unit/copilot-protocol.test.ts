@@ -1,9 +1,21 @@
 import { describe, expect, test } from "bun:test";
-import { apiBaseFromToken, classifyPoll, copilotHeaders, githubEndpoints, normalizeHost } from "../../src/providers/github-copilot/protocol.ts";
+import {
+  apiBaseFromToken,
+  classifyPoll,
+  copilotHeaders,
+  githubEndpoints,
+  normalizeHost,
+} from "../../src/providers/github-copilot/protocol.ts";
 import { boundedInterval, nextInterval } from "../../src/providers/shared/device-code.ts";
 
 describe("enterprise hosts", () => {
-  for (const typed of ["company.ghe.com", "Company.GHE.com", "https://company.ghe.com/", "HTTPS://company.ghe.com/login/device?x=1", "  company.ghe.com  "]) {
+  for (const typed of [
+    "company.ghe.com",
+    "Company.GHE.com",
+    "https://company.ghe.com/",
+    "HTTPS://company.ghe.com/login/device?x=1",
+    "  company.ghe.com  ",
+  ]) {
     test(`"${typed}" becomes company.ghe.com`, () => {
       expect(normalizeHost(typed)).toBe("company.ghe.com");
     });
@@ -34,7 +46,10 @@ describe("enterprise hosts", () => {
 
   test("github.com is the default, and the override variables replace the bases", () => {
     expect(githubEndpoints(undefined, {}).copilotTokenUrl).toBe("https://api.github.com/copilot_internal/v2/token");
-    const e = githubEndpoints("github.com", { PI_GITHUB_URL: "http://127.0.0.1:9/", PI_GITHUB_API_URL: "http://127.0.0.1:8" });
+    const e = githubEndpoints("github.com", {
+      PI_GITHUB_URL: "http://127.0.0.1:9/",
+      PI_GITHUB_API_URL: "http://127.0.0.1:8",
+    });
     expect(e.deviceCodeUrl).toBe("http://127.0.0.1:9/login/device/code");
     expect(e.copilotTokenUrl).toBe("http://127.0.0.1:8/copilot_internal/v2/token");
   });
@@ -42,7 +57,9 @@ describe("enterprise hosts", () => {
 
 describe("the Copilot API base", () => {
   test("comes from proxy-ep, proxy. becoming api.", () => {
-    expect(apiBaseFromToken("tid=1;exp=2;proxy-ep=proxy.business.githubcopilot.com;st=dotcom", undefined, {})).toBe("https://api.business.githubcopilot.com");
+    expect(apiBaseFromToken("tid=1;exp=2;proxy-ep=proxy.business.githubcopilot.com;st=dotcom", undefined, {})).toBe(
+      "https://api.business.githubcopilot.com",
+    );
   });
 
   test("falls back to the individual API without proxy-ep", () => {
@@ -54,7 +71,9 @@ describe("the Copilot API base", () => {
   });
 
   test("PI_COPILOT_API_URL wins", () => {
-    expect(apiBaseFromToken("proxy-ep=proxy.x.com", undefined, { PI_COPILOT_API_URL: "http://127.0.0.1:7/" })).toBe("http://127.0.0.1:7");
+    expect(apiBaseFromToken("proxy-ep=proxy.x.com", undefined, { PI_COPILOT_API_URL: "http://127.0.0.1:7/" })).toBe(
+      "http://127.0.0.1:7",
+    );
   });
 });
 
@@ -94,9 +113,14 @@ describe("the Copilot headers", () => {
   });
 
   test("the editor versions drift, so two variables replace them; what is not a version is ignored", () => {
-    const h = copilotHeaders({ PI_COPILOT_EDITOR_VERSION: "1.110.1", PI_COPILOT_PLUGIN_VERSION: "copilot-chat/0.38.0" });
+    const h = copilotHeaders({
+      PI_COPILOT_EDITOR_VERSION: "1.110.1",
+      PI_COPILOT_PLUGIN_VERSION: "copilot-chat/0.38.0",
+    });
     expect(h["Editor-Version"]).toBe("vscode/1.110.1");
     expect(h["Editor-Plugin-Version"]).toBe("copilot-chat/0.38.0");
-    expect(copilotHeaders({ PI_COPILOT_EDITOR_VERSION: "evil\r\nX-Injected: 1" })["Editor-Version"]).toBe("vscode/1.107.0");
+    expect(copilotHeaders({ PI_COPILOT_EDITOR_VERSION: "evil\r\nX-Injected: 1" })["Editor-Version"]).toBe(
+      "vscode/1.107.0",
+    );
   });
 });

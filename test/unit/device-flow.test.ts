@@ -17,7 +17,13 @@ beforeAll(() => {
     port: 0,
     async fetch(req) {
       const path = new URL(req.url).pathname;
-      if (path === "/device") return Response.json({ device_code: "dc-1", user_code: "ABCD-EFGH", verification_uri: "https://example.test/device", interval: 0.05 });
+      if (path === "/device")
+        return Response.json({
+          device_code: "dc-1",
+          user_code: "ABCD-EFGH",
+          verification_uri: "https://example.test/device",
+          interval: 0.05,
+        });
       polls++;
       return Response.json({ error: "authorization_pending" }, { status: 400 });
     },

@@ -1,5 +1,14 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { STALE_MS, withExclusiveFileLock } from "../../src/store/file/exclusive-lock.ts";
@@ -17,7 +26,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const here = () => `${readlinkSync("/proc/self/ns/pid")}/${readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()}`;
+const here = () =>
+  `${readlinkSync("/proc/self/ns/pid")}/${readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()}`;
 /** A pid no process has here: beyond the kernel's highest. */
 const deadPid = () => Number(readFileSync("/proc/sys/kernel/pid_max", "utf8")) + 1;
 
@@ -48,7 +58,15 @@ describe("the fallback lock (an O_EXCL file)", () => {
   });
 
   test("takes over a holder whose pid looks dead on the same hostname — no more, when it lives in another PID namespace: it waits for the file to go stale", async () => {
-    writeFileSync(lock, JSON.stringify({ pid: deadPid(), host: hostname(), nonce: "in-a-container", space: "pid:[4026530000]/another-boot" }));
+    writeFileSync(
+      lock,
+      JSON.stringify({
+        pid: deadPid(),
+        host: hostname(),
+        nonce: "in-a-container",
+        space: "pid:[4026530000]/another-boot",
+      }),
+    );
     await expect(withExclusiveFileLock(lock, { waitMs: 600 }, async () => {})).rejects.toThrow(/has held/);
     expect(JSON.parse(readFileSync(lock, "utf8")).nonce).toBe("in-a-container");
     // Untouched past the stale limit, its holder has stopped renewing it: then it is taken over.

@@ -15,7 +15,9 @@ describe("the registry of fakes", () => {
 
   test("a provider without a fake is named, with where to add it", () => {
     const toy = { id: "toy-provider" };
-    expect(() => fakesFor([...PROVIDERS, toy])).toThrow("no fake in test/fakes/registry.ts for toy-provider: add one line there");
+    expect(() => fakesFor([...PROVIDERS, toy])).toThrow(
+      "no fake in test/fakes/registry.ts for toy-provider: add one line there",
+    );
   });
 
   test("a toy provider's one registry line puts it in the refresh-fault suite, the stress run and the leak audit", () => {

@@ -66,7 +66,11 @@ describe("questions", () => {
   test("a list moves with arrows and j/k, chooses with Enter, and Esc or Ctrl+C cancel", () => {
     const items = ["a", "b", "c"];
     let at = 0;
-    const selector = { up: () => (at = Math.max(0, at - 1)), down: () => (at = Math.min(2, at + 1)), selected: () => ({ value: items[at]! }) };
+    const selector = {
+      up: () => (at = Math.max(0, at - 1)),
+      down: () => (at = Math.min(2, at + 1)),
+      selected: () => ({ value: items[at]! }),
+    };
     expect(selectKey(selector, typed("j"))).toEqual({ kind: "none" });
     selectKey(selector, key("down"));
     selectKey(selector, typed("k"));

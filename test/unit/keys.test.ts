@@ -12,7 +12,9 @@ describe("key decoding", () => {
   });
 
   test("a bracketed paste arrives whole, newlines included, without submitting", () => {
-    expect(decode("\x1b[200~line one\nline two\r\n\x1b[201~")).toEqual([{ type: "paste", text: "line one\nline two\r\n" }]);
+    expect(decode("\x1b[200~line one\nline two\r\n\x1b[201~")).toEqual([
+      { type: "paste", text: "line one\nline two\r\n" },
+    ]);
   });
 
   test("a paste split across reads, markers included, is joined", () => {

@@ -1,5 +1,15 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kernelLock } from "../../src/store/file/kernel-lock.ts";
@@ -14,7 +24,9 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Another holder: a descriptor of this process with the kernel lock on the file, and the note a pi would write. */
-function holdElsewhere(note = { pid: 4242, host: require("node:os").hostname(), purpose: "refreshing the token" }): () => void {
+function holdElsewhere(
+  note = { pid: 4242, host: require("node:os").hostname(), purpose: "refreshing the token" },
+): () => void {
   writeFileSync(lock, JSON.stringify(note));
   const fd = openSync(lock, "r+");
   expect(kernelLock()!.tryLock(fd)).toBe(true);
@@ -77,10 +89,14 @@ describe("the store lock", () => {
     try {
       let checks = 0;
       let ran = false;
-      const result = await withLock(lock, { waitMs: 5000, whileWaiting: async () => (++checks >= 2 ? "theirs" : undefined) }, async () => {
-        ran = true;
-        return "mine";
-      });
+      const result = await withLock(
+        lock,
+        { waitMs: 5000, whileWaiting: async () => (++checks >= 2 ? "theirs" : undefined) },
+        async () => {
+          ran = true;
+          return "mine";
+        },
+      );
       expect(result).toBe("theirs");
       expect(ran).toBe(false);
     } finally {
@@ -89,7 +105,11 @@ describe("the store lock", () => {
   });
 
   test("releases the lock when the locked work throws", async () => {
-    await expect(withLock(lock, { waitMs: 1000 }, async () => { throw new Error("boom"); })).rejects.toThrow("boom");
+    await expect(
+      withLock(lock, { waitMs: 1000 }, async () => {
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
     expect(existsSync(lock)).toBe(false);
   });
 

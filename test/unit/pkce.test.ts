@@ -3,7 +3,9 @@ import { challengeFor, createPkce, randomToken } from "../../src/providers/share
 
 describe("PKCE", () => {
   test("derives the RFC 7636 appendix B challenge from its verifier", async () => {
-    expect(await challengeFor("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")).toBe("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    expect(await challengeFor("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")).toBe(
+      "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    );
   });
 
   test("makes 43-character base64url verifiers that differ every time", async () => {

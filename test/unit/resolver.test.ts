@@ -14,18 +14,29 @@ import type { RefreshableLogin } from "../../src/store/schema.ts";
 function providerWith(refresh: ProviderRuntime["refresh"]): ProviderDescriptor & { calls: RefreshableLogin[] } {
   const calls: RefreshableLogin[] = [];
   const runtime: ProviderRuntime = {
-    login: async () => { throw new Error("not used"); },
+    login: async () => {
+      throw new Error("not used");
+    },
     refresh: async (c) => {
       calls.push(c);
       return refresh(c);
     },
     revoke: async () => ({ revoked: false, note: "not used" }),
-    client: { chat: () => { throw new Error("not used"); }, listModels: async () => [] },
+    client: {
+      chat: () => {
+        throw new Error("not used");
+      },
+      listModels: async () => [],
+    },
   };
   return { ...PROVIDERS[0]!, load: async () => runtime, calls };
 }
 
-const rotate = async (c: RefreshableLogin) => ({ access: `${c.access}+`, refresh: `${c.refresh}+`, expires: Date.now() + 3600_000 });
+const rotate = async (c: RefreshableLogin) => ({
+  access: `${c.access}+`,
+  refresh: `${c.refresh}+`,
+  expires: Date.now() + 3600_000,
+});
 
 let dir: string;
 let store: FileStore;
@@ -42,7 +53,12 @@ afterEach(() => {
 });
 
 async function seed(expiresInMs: number, extra: Record<string, unknown> = {}) {
-  const login = { type: "oauth", access: "sk-ant-oat01-stored", refresh: "sk-ant-ort01-stored", expires: Date.now() + expiresInMs };
+  const login = {
+    type: "oauth",
+    access: "sk-ant-oat01-stored",
+    refresh: "sk-ant-ort01-stored",
+    expires: Date.now() + expiresInMs,
+  };
   await store.update(async (data) => {
     Object.assign(data, { anthropic: login }, extra);
     return { value: undefined, changed: true };
@@ -85,7 +101,9 @@ describe("resolver order", () => {
       }
       const resolved = await resolveCredential(provider, { store, env });
       expect(resolved.source).toBe(expected);
-      const token = { ANTHROPIC_OAUTH_TOKEN: ENV_OAUTH, stored: "sk-ant-oat01-stored", ANTHROPIC_API_KEY: ENV_KEY }[expected];
+      const token = { ANTHROPIC_OAUTH_TOKEN: ENV_OAUTH, stored: "sk-ant-oat01-stored", ANTHROPIC_API_KEY: ENV_KEY }[
+        expected
+      ];
       expect(resolved.token).toBe(token!);
       expect(resolved.kind).toBe(expected === "ANTHROPIC_API_KEY" ? "api_key" : "oauth");
       expect(provider.calls).toHaveLength(0);
@@ -93,7 +111,10 @@ describe("resolver order", () => {
   }
 
   test("an OAuth token placed in ANTHROPIC_API_KEY is still recognised as OAuth by its prefix", async () => {
-    const resolved = await resolveCredential(providerWith(rotate), { store, env: { ANTHROPIC_API_KEY: "sk-ant-oat01-x" } });
+    const resolved = await resolveCredential(providerWith(rotate), {
+      store,
+      env: { ANTHROPIC_API_KEY: "sk-ant-oat01-x" },
+    });
     expect(resolved.kind).toBe("oauth");
   });
 });
@@ -127,9 +148,12 @@ describe("refresh decisions", () => {
     await seed(10 * 60_000);
     const provider = providerWith(rotate);
     const asked = { store, env: {}, minValidityMs: 2 * 3600_000 };
-    await expect(resolveCredential(provider, asked)).rejects.toThrow(/stay valid for about 1 hour, so --min-validity 2 hours cannot be kept up; ask for at most 54 minutes/);
+    await expect(resolveCredential(provider, asked)).rejects.toThrow(
+      /stay valid for about 1 hour, so --min-validity 2 hours cannot be kept up; ask for at most 54 minutes/,
+    );
     expect(provider.calls).toHaveLength(1);
-    for (let i = 0; i < 3; i++) await expect(resolveCredential(provider, asked)).rejects.toMatchObject({ code: "usage" });
+    for (let i = 0; i < 3; i++)
+      await expect(resolveCredential(provider, asked)).rejects.toMatchObject({ code: "usage" });
     expect(provider.calls).toHaveLength(1);
     // What can be met still works, from the token the one refresh brought.
     const resolved = await resolveCredential(provider, { store, env: {}, minValidityMs: 30 * 60_000 });
@@ -149,7 +173,12 @@ describe("refresh decisions", () => {
     const stale = await seed(-1);
     // Another process rotated the tokens after we read the file.
     await store.update(async (data) => {
-      data.anthropic = { ...stale, access: "sk-ant-oat01-theirs", refresh: "sk-ant-ort01-theirs", expires: Date.now() + 3600_000 };
+      data.anthropic = {
+        ...stale,
+        access: "sk-ant-oat01-theirs",
+        refresh: "sk-ant-ort01-theirs",
+        expires: Date.now() + 3600_000,
+      };
       return { value: undefined, changed: true };
     });
     const provider = providerWith(rotate);
@@ -182,7 +211,12 @@ describe("refresh decisions", () => {
     expect(provider.calls[0]!.refresh).toBe("sk-ant-ort01-newer");
   });
 
-  for (const [code, status] of [["network", undefined], ["timeout", undefined], ["server_error", 500], ["bad_response", 200]] as const) {
+  for (const [code, status] of [
+    ["network", undefined],
+    ["timeout", undefined],
+    ["server_error", 500],
+    ["bad_response", 200],
+  ] as const) {
     test(`a ${code} failure keeps the stored login untouched`, async () => {
       const login = await seed(-1);
       const provider = providerWith(async () => {
@@ -226,7 +260,9 @@ describe("refresh decisions", () => {
     const provider = providerWith(async () => {
       throw new PiError("server_error", "token refresh failed: server error (HTTP 500)");
     });
-    const error = await resolveCredential(provider, { store, env: { ANTHROPIC_API_KEY: "sk-ant-api03-key" } }).catch((e) => e);
+    const error = await resolveCredential(provider, { store, env: { ANTHROPIC_API_KEY: "sk-ant-api03-key" } }).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(PiError);
     expect(error.message).toContain("HTTP 500");
     expect(error.message).toContain("pi did not switch to ANTHROPIC_API_KEY");
@@ -234,7 +270,10 @@ describe("refresh decisions", () => {
 
   test("a broken stored entry falls back to the API key and says what is wrong with it", async () => {
     writeFileSync(store.path, JSON.stringify({ anthropic: { type: "oauth", access: 42 } }), { mode: 0o600 });
-    const resolved = await resolveCredential(providerWith(rotate), { store, env: { ANTHROPIC_API_KEY: "sk-ant-api03-key" } });
+    const resolved = await resolveCredential(providerWith(rotate), {
+      store,
+      env: { ANTHROPIC_API_KEY: "sk-ant-api03-key" },
+    });
     expect(resolved.source).toBe("ANTHROPIC_API_KEY");
     expect(stderrText()).toContain("anthropic");
   });

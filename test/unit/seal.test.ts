@@ -61,6 +61,8 @@ describe("sealing the shared store's entries", () => {
     const fromEnv = await loadSealingKey({ PI_CREDENTIAL_KEY: fleetKey }, undefined);
     expect(fromFile.fingerprint).toBe(fromEnv.fingerprint);
     expect(fromFile.from).toBe(file);
-    await expect(loadSealingKey({ PI_CREDENTIAL_KEY_FILE: join(dir, "missing") }, undefined)).rejects.toThrow("cannot read the key file");
+    await expect(loadSealingKey({ PI_CREDENTIAL_KEY_FILE: join(dir, "missing") }, undefined)).rejects.toThrow(
+      "cannot read the key file",
+    );
   });
 });

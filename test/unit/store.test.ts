@@ -1,5 +1,16 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PiError } from "../../src/core/errors.ts";
@@ -63,7 +74,10 @@ describe("the credential store", () => {
 
   test("keeps entries it does not know, fields and all, when it changes another", async () => {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const foreign = { "github-copilot": { type: "oauth", refresh: "g", access: "c", expires: 5, enterpriseUrl: "ghe.example" }, note: [1, { a: null }] };
+    const foreign = {
+      "github-copilot": { type: "oauth", refresh: "g", access: "c", expires: 5, enterpriseUrl: "ghe.example" },
+      note: [1, { a: null }],
+    };
     writeFileSync(path, JSON.stringify(foreign), { mode: 0o600 });
     await put("anthropic", login);
     expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ ...foreign, anthropic: login });

@@ -2,7 +2,11 @@ import { describe, expect, test } from "bun:test";
 import { classifyFailure, expiresAtFor, parseTokenResponse } from "../../src/providers/shared/token-endpoint.ts";
 import { PiError } from "../../src/core/errors.ts";
 
-const ctx = { step: "token refresh" as const, url: "https://auth.example/v1/oauth/token", loginHint: "pi login anthropic" };
+const ctx = {
+  step: "token refresh" as const,
+  url: "https://auth.example/v1/oauth/token",
+  loginHint: "pi login anthropic",
+};
 
 function response(status: number, body: unknown, headers: Record<string, string> = {}) {
   return { status, headers: new Headers(headers), text: typeof body === "string" ? body : JSON.stringify(body) };
@@ -20,7 +24,9 @@ function failure(status: number, body: unknown, headers: Record<string, string> 
 
 describe("token responses", () => {
   test("a complete answer gives the access token, refresh token and lifetime", () => {
-    expect(parseTokenResponse(response(200, { access_token: "a", refresh_token: "r", expires_in: 3600 }), ctx)).toMatchObject({
+    expect(
+      parseTokenResponse(response(200, { access_token: "a", refresh_token: "r", expires_in: 3600 }), ctx),
+    ).toMatchObject({
       access: "a",
       refresh: "r",
       expiresInSeconds: 3600,
@@ -32,7 +38,9 @@ describe("token responses", () => {
   });
 
   test("expiry is the lifetime minus the five-minute margin", () => {
-    expect(expiresAtFor({ access: "a", expiresInSeconds: 3600, body: {} }, 1_000_000)).toBe(1_000_000 + 3600_000 - 300_000);
+    expect(expiresAtFor({ access: "a", expiresInSeconds: 3600, body: {} }, 1_000_000)).toBe(
+      1_000_000 + 3600_000 - 300_000,
+    );
   });
 
   const bad: [string, unknown][] = [
@@ -61,7 +69,10 @@ describe("an unusable lifetime does not throw the new tokens away (the refresh t
   ];
   for (const [name, expiresIn, seconds] of cases) {
     test(`${name} gives a lifetime of ${seconds} s`, () => {
-      const grant = parseTokenResponse(response(200, { access_token: "a", refresh_token: "r", expires_in: expiresIn }), ctx);
+      const grant = parseTokenResponse(
+        response(200, { access_token: "a", refresh_token: "r", expires_in: expiresIn }),
+        ctx,
+      );
       expect(grant).toMatchObject({ access: "a", refresh: "r", expiresInSeconds: seconds });
     });
   }
@@ -99,7 +110,10 @@ describe("failed token calls", () => {
   });
 
   test("a 403 with a policy message shows the provider's words", () => {
-    const e = failure(403, { error: "permission_error", error_description: "This credential is only authorized for use with Claude Code" });
+    const e = failure(403, {
+      error: "permission_error",
+      error_description: "This credential is only authorized for use with Claude Code",
+    });
     expect(e.exitCode).toBe(4);
     expect(e.message).toContain("only authorized for use with Claude Code");
   });

@@ -101,13 +101,18 @@ describe("the selector", () => {
   test("keeps the highlighted value when the items are updated", () => {
     const s = new Selector("t", items);
     s.down();
-    s.update([{ value: "c", label: "C", detail: "now usable" }, { value: "a", label: "A" }]);
+    s.update([
+      { value: "c", label: "C", detail: "now usable" },
+      { value: "a", label: "A" },
+    ]);
     expect(s.selected()).toEqual({ value: "c", label: "C", detail: "now usable" });
   });
 
   test("renders a pointer, the current mark and the details", () => {
     const plain = { dim: (x: string) => x, bold: (x: string) => x };
-    const { lines, cursorLine } = new Selector("Pick", [{ value: "x", label: "X", detail: "why", current: true }]).view(plain);
+    const { lines, cursorLine } = new Selector("Pick", [{ value: "x", label: "X", detail: "why", current: true }]).view(
+      plain,
+    );
     expect(lines[1]).toBe("❯ X (current)  why");
     expect(cursorLine).toBe(1);
   });
@@ -120,7 +125,10 @@ describe("the selector", () => {
     expect(lines[cursorLine]).toBe("❯ M30 (current)");
     expect(lines[1]).toMatch(/↑ \d+ more/);
     expect(lines.at(-1)).toMatch(/↓ \d+ more/);
-    const first = new Selector("Pick", many.map((m, i) => ({ ...m, current: i === 0 }))).view(plain, 10);
+    const first = new Selector(
+      "Pick",
+      many.map((m, i) => ({ ...m, current: i === 0 })),
+    ).view(plain, 10);
     expect(first.lines[first.cursorLine]).toBe("❯ M0 (current)");
     expect(first.lines[1]).toBe("");
   });

@@ -19,36 +19,88 @@ import { defineCommand } from "../command.ts";
 const command = defineCommand({
   meta: { name: "agent", description: "Serve this machine's logins on a socket to machines that must not hold them" },
   args: {
-    providers: { type: "string", description: "serve only these providers (comma-separated; default: all)", valueHint: "ids" },
+    providers: {
+      type: "string",
+      description: "serve only these providers (comma-separated; default: all)",
+      valueHint: "ids",
+    },
     for: { type: "string", description: "stop serving after this long (e.g. 8h)", valueHint: "duration" },
-    confirm: { type: "boolean", description: "ask on this terminal before serving each request (stays in the foreground)", default: false },
+    confirm: {
+      type: "boolean",
+      description: "ask on this terminal before serving each request (stays in the foreground)",
+      default: false,
+    },
     stay: { type: "boolean", description: "keep running after the shell that started it ends", default: false },
-    foreground: { type: "boolean", description: "serve in this process instead of the background (logs on stderr)", default: false },
-    socket: { type: "string", description: "where to listen (default: a new 0700 directory under the runtime dir)", valueHint: "path" },
+    foreground: {
+      type: "boolean",
+      description: "serve in this process instead of the background (logs on stderr)",
+      default: false,
+    },
+    socket: {
+      type: "string",
+      description: "where to listen (default: a new 0700 directory under the runtime dir)",
+      valueHint: "path",
+    },
     stop: { type: "boolean", description: "stop the agent at PI_AGENT_SOCK", default: false },
-    parent: { type: "string", description: "the pid whose end ends the agent (set by pi itself)", valueHint: "pid", hidden: true },
-    "own-dir": { type: "boolean", description: "the socket's directory is the agent's own, removed when it ends (set by pi itself)", default: false, hidden: true },
+    parent: {
+      type: "string",
+      description: "the pid whose end ends the agent (set by pi itself)",
+      valueHint: "pid",
+      hidden: true,
+    },
+    "own-dir": {
+      type: "boolean",
+      description: "the socket's directory is the agent's own, removed when it ends (set by pi itself)",
+      default: false,
+      hidden: true,
+    },
   },
-  examples: ['eval "$(pi agent)"', `eval "$(pi agent --providers ${PROVIDERS[0]!.id} --for 8h)"`, 'ssh -R "/run/user/$(ssh host id -u)/pi-agent.sock:$PI_AGENT_SOCK" host', 'eval "$(pi agent --stop)"'],
+  examples: [
+    'eval "$(pi agent)"',
+    `eval "$(pi agent --providers ${PROVIDERS[0]!.id} --for 8h)"`,
+    'ssh -R "/run/user/$(ssh host id -u)/pi-agent.sock:$PI_AGENT_SOCK" host',
+    'eval "$(pi agent --stop)"',
+  ],
   async run(args, context) {
     if (args.stop) return stopAgent(context.env);
     // This shell is served already: a second `eval "$(pi agent)"` (a nested shell, a re-read
     // profile) uses that agent rather than start another beside it.
     const serving = await agentServingHere(context.env);
     if (serving) {
-      const asked = args.providers !== undefined || args.for !== undefined || args.socket !== undefined || args.confirm || args.foreground || args.stay;
-      if (asked) throw new PiError("usage", `an agent already serves this shell at ${serving.socket}${serving.pid ? ` (pid ${serving.pid})` : ""}; stop it first (\`eval "$(pi agent --stop)"\`), or unset PI_AGENT_SOCK to start another beside it`);
+      const asked =
+        args.providers !== undefined ||
+        args.for !== undefined ||
+        args.socket !== undefined ||
+        args.confirm ||
+        args.foreground ||
+        args.stay;
+      if (asked)
+        throw new PiError(
+          "usage",
+          `an agent already serves this shell at ${serving.socket}${serving.pid ? ` (pid ${serving.pid})` : ""}; stop it first (\`eval "$(pi agent --stop)"\`), or unset PI_AGENT_SOCK to start another beside it`,
+        );
       writeStdout(shellLines(serving.socket, serving.pid));
       writeErr(`pi agent: already serving this shell on ${serving.socket}; using that one`);
       return EXIT.ok;
     }
-    const providers = args.providers === undefined ? undefined : new Set(args.providers.split(",").map((id) => findProvider(id.trim()).id));
+    const providers =
+      args.providers === undefined
+        ? undefined
+        : new Set(args.providers.split(",").map((id) => findProvider(id.trim()).id));
     const lifetime = args.for === undefined ? undefined : parseDuration(args.for, "--for");
     // An agent that serves for no time serves nothing: a mistake to say, not an agent to start.
-    if (lifetime !== undefined && lifetime < 1000) throw new PiError("usage", `--for ${args.for} is no time to serve anything; give a lifetime such as --for 8h, or leave it out`);
+    if (lifetime !== undefined && lifetime < 1000)
+      throw new PiError(
+        "usage",
+        `--for ${args.for} is no time to serve anything; give a lifetime such as --for 8h, or leave it out`,
+      );
     const until = lifetime === undefined ? undefined : Date.now() + lifetime;
     const socketPath = args.socket ?? join(privateDir(context.env), "agent.sock");
-    if (args.socket && existsSync(args.socket)) throw new PiError("usage", `${args.socket} already exists; stop the agent there (\`PI_AGENT_SOCK=${args.socket} pi agent --stop\`) or remove it`);
+    if (args.socket && existsSync(args.socket))
+      throw new PiError(
+        "usage",
+        `${args.socket} already exists; stop the agent there (\`PI_AGENT_SOCK=${args.socket} pi agent --stop\`) or remove it`,
+      );
     if (args.socket) checkSocketDir(dirname(args.socket));
     const parent = args.stay ? undefined : Number(args.parent ?? process.ppid);
 
@@ -95,7 +147,9 @@ const command = defineCommand({
     let resolveDone!: () => void;
     const done = new Promise<void>((resolve) => (resolveDone = resolve));
     if (args.foreground || args.confirm) writeStdout(shellLines(socketPath, process.pid));
-    log(`serving ${[...(providers ?? PROVIDERS.map((p) => p.id))].join(", ")} on ${socketPath}${until ? ` until ${new Date(until).toLocaleTimeString()}` : ""}`);
+    log(
+      `serving ${[...(providers ?? PROVIDERS.map((p) => p.id))].join(", ")} on ${socketPath}${until ? ` until ${new Date(until).toLocaleTimeString()}` : ""}`,
+    );
     const watch = setInterval(() => {
       if (until !== undefined && Date.now() >= until) void finish("its lifetime ended");
       if (parent !== undefined && !processExists(parent)) void finish("the shell that started it ended");
@@ -114,7 +168,9 @@ function shellLines(socketPath: string, pid: number | undefined): string {
 }
 
 /** The agent PI_AGENT_SOCK names, when one answers there: this shell is served already. */
-async function agentServingHere(env: NodeJS.ProcessEnv): Promise<{ socket: string; pid: number | undefined } | undefined> {
+async function agentServingHere(
+  env: NodeJS.ProcessEnv,
+): Promise<{ socket: string; pid: number | undefined } | undefined> {
   const socket = agentSocket(env);
   if (!socket || !existsSync(socket)) return undefined;
   const { askAgent } = await import("../../agent/client.ts");
@@ -133,14 +189,24 @@ async function agentServingHere(env: NodeJS.ProcessEnv): Promise<{ socket: strin
 function privateDir(env: NodeJS.ProcessEnv): string {
   const candidates = [env.XDG_RUNTIME_DIR, tmpdir(), "/tmp"].filter((d): d is string => Boolean(d));
   const base = candidates.find(safeBase);
-  if (!base) throw new PiError("usage", `none of ${candidates.join(", ")} is a directory only you (or root) control; give --socket a path in a directory of yours`);
+  if (!base)
+    throw new PiError(
+      "usage",
+      `none of ${candidates.join(", ")} is a directory only you (or root) control; give --socket a path in a directory of yours`,
+    );
   if (env.XDG_RUNTIME_DIR && base !== env.XDG_RUNTIME_DIR && existsSync(env.XDG_RUNTIME_DIR)) {
-    writeErr(`pi agent: XDG_RUNTIME_DIR (${env.XDG_RUNTIME_DIR}) belongs to another user or others can write to it; the socket goes under ${base}`);
+    writeErr(
+      `pi agent: XDG_RUNTIME_DIR (${env.XDG_RUNTIME_DIR}) belongs to another user or others can write to it; the socket goes under ${base}`,
+    );
   }
   const dir = mkdtempSync(join(base, "pi-agent-"));
   chmodSync(dir, 0o700);
   const made = lstatSync(dir);
-  if (!made.isDirectory() || made.uid !== process.getuid?.()) throw new PiError("usage", `${dir} was taken by another user as it was made; give --socket a path in a directory of yours`);
+  if (!made.isDirectory() || made.uid !== process.getuid?.())
+    throw new PiError(
+      "usage",
+      `${dir} was taken by another user as it was made; give --socket a path in a directory of yours`,
+    );
   return dir;
 }
 
@@ -170,13 +236,16 @@ async function listenPrivately<T>(listen: () => T): Promise<T> {
  */
 function checkSocketDir(dir: string): void {
   const st = statSync(dir, { throwIfNoEntry: false });
-  if (!st?.isDirectory()) throw new PiError("usage", `${dir} is not a directory; give --socket a path in a directory of yours`);
+  if (!st?.isDirectory())
+    throw new PiError("usage", `${dir} is not a directory; give --socket a path in a directory of yours`);
   const uid = process.getuid?.();
   if ((uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) {
-    throw new PiError("usage", `${dir} belongs to another user or others can write to it (0${(st.mode & 0o7777).toString(8)}); give --socket a path in a directory only you can write to, or leave --socket out`);
+    throw new PiError(
+      "usage",
+      `${dir} belongs to another user or others can write to it (0${(st.mode & 0o7777).toString(8)}); give --socket a path in a directory only you can write to, or leave --socket out`,
+    );
   }
 }
-
 
 /** What agent.log may grow to: a flood of requests costs the disk this much, no more. */
 export const LOG_LIMIT_BYTES = 1024 * 1024;
@@ -194,7 +263,9 @@ function agentLog(toTerminal: boolean): (line: string) => void {
     written += text.length + 1;
     if (written > LOG_LIMIT_BYTES) {
       full = true;
-      writeErr(`${toTerminal ? "" : `${new Date().toISOString()} `}pi agent: the log reached ${LOG_LIMIT_BYTES / 1024 / 1024} MiB; further lines are dropped (the agent goes on serving)`);
+      writeErr(
+        `${toTerminal ? "" : `${new Date().toISOString()} `}pi agent: the log reached ${LOG_LIMIT_BYTES / 1024 / 1024} MiB; further lines are dropped (the agent goes on serving)`,
+      );
       return;
     }
     writeErr(text);
@@ -202,14 +273,23 @@ function agentLog(toTerminal: boolean): (line: string) => void {
 }
 
 /** Starts the agent as its own process, waits until it answers, and prints the lines to eval. */
-async function startInBackground(socketPath: string, args: Record<string, unknown> & { parent?: number }): Promise<number> {
+async function startInBackground(
+  socketPath: string,
+  args: Record<string, unknown> & { parent?: number },
+): Promise<number> {
   const argv = [process.execPath, "agent", "--foreground", "--socket", socketPath, "--own-dir"];
   if (typeof args.providers === "string") argv.push("--providers", args.providers);
   if (typeof args.for === "string") argv.push("--for", args.for);
   if (args.parent === undefined) argv.push("--stay");
   else argv.push("--parent", String(args.parent));
   const logPath = join(dirname(socketPath), "agent.log");
-  const child = Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: Bun.file(logPath), detached: true, env: process.env });
+  const child = Bun.spawn(argv, {
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: Bun.file(logPath),
+    detached: true,
+    env: process.env,
+  });
   child.unref();
   const deadline = Date.now() + 10_000;
   const { askAgent } = await import("../../agent/client.ts");
@@ -236,7 +316,9 @@ async function stopAgent(env: NodeJS.ProcessEnv): Promise<number> {
   if (!answer.ok) throw new PiError("provider_refused", `the agent at ${socket} did not stop: ${answer.message}`);
   if (process.stdout.isTTY) {
     // Not being eval'd: the lines would only be shown. Say what they would have done.
-    writeErr(`pi agent at ${socket} stopped. This shell still names it: \`unset PI_AGENT_SOCK PI_AGENT_PID\` (next time, \`eval "$(pi agent --stop)"\` does that too)`);
+    writeErr(
+      `pi agent at ${socket} stopped. This shell still names it: \`unset PI_AGENT_SOCK PI_AGENT_PID\` (next time, \`eval "$(pi agent --stop)"\` does that too)`,
+    );
   } else {
     writeStdout("unset PI_AGENT_SOCK PI_AGENT_PID;\necho pi agent stopped;\n");
   }

@@ -17,14 +17,17 @@ const command = defineCommand({
     shell: { type: "positional", description: SHELLS.join(", "), required: true, valueHint: SHELLS.join("|") },
   },
   examples: [
-    'source <(pi completion bash)            # in ~/.bashrc',
-    "pi completion zsh > \"${fpath[1]}/_pi\"     # then restart zsh",
+    "source <(pi completion bash)            # in ~/.bashrc",
+    'pi completion zsh > "${fpath[1]}/_pi"     # then restart zsh',
     "pi completion fish > ~/.config/fish/completions/pi.fish",
   ],
   async run(args, context) {
     const shell = args.shell;
     if (!(SHELLS as readonly string[]).includes(shell)) {
-      throw new PiError("usage", `no completion for "${shell}"; pi completes in ${SHELLS.join(", ")}: \`pi completion bash\``);
+      throw new PiError(
+        "usage",
+        `no completion for "${shell}"; pi completes in ${SHELLS.join(", ")}: \`pi completion bash\``,
+      );
     }
     const model = await describeCli(context.commands);
     writeStdout(shell === "bash" ? bash(model) : shell === "zsh" ? zsh(model) : fish(model));
@@ -60,9 +63,16 @@ async function describeCli(table: CommandTable): Promise<CliModel> {
     }
     if (name === "print") printFlags = flagsOf(cmd.args).filter((f) => f !== "--print");
     if (entry.hidden) continue;
-    commands.push({ name, summary: entry.summary, flags: flagsOf(cmd.args), positionals: positionalsOf(cmd.args, providers) });
+    commands.push({
+      name,
+      summary: entry.summary,
+      flags: flagsOf(cmd.args),
+      positionals: positionalsOf(cmd.args, providers),
+    });
   }
-  const models = (await Promise.all(PROVIDERS.map(async (p) => (await p.models.embedded()).map((m) => `${p.id}/${m.id}`)))).flat();
+  const models = (
+    await Promise.all(PROVIDERS.map(async (p) => (await p.models.embedded()).map((m) => `${p.id}/${m.id}`)))
+  ).flat();
   return {
     commands,
     printFlags,
@@ -85,11 +95,13 @@ function positionalsOf(args: ArgsDef, providers: string[]): Positional[] {
 }
 
 function flagsOf(args: ArgsDef): string[] {
-  return Object.entries(args).flatMap(([name, def]) => {
-    if (def.type === "positional") return [];
-    if (def.type === "boolean" && def.default === true) return [`--no-${name}`];
-    return [`--${name}`];
-  }).concat("--help");
+  return Object.entries(args)
+    .flatMap(([name, def]) => {
+      if (def.type === "positional") return [];
+      if (def.type === "boolean" && def.default === true) return [`--no-${name}`];
+      return [`--${name}`];
+    })
+    .concat("--help");
 }
 
 function bashWords(p: Positional | undefined): string {
@@ -160,22 +172,38 @@ function fish(m: CliModel): string {
   const lines = [
     "# fish completion for pi (pi completion fish)",
     "complete -c pi -f",
-    ...m.commands.map((c) => `complete -c pi -n '__fish_use_subcommand' -a '${c.name}' -d '${c.summary.replace(/'/g, "\\'")}'`),
+    ...m.commands.map(
+      (c) => `complete -c pi -n '__fish_use_subcommand' -a '${c.name}' -d '${c.summary.replace(/'/g, "\\'")}'`,
+    ),
     ...m.commands.flatMap((c) => {
       const [first, second] = c.positionals;
       const out: string[] = [];
       if (first?.kind === "words") {
         // The first positional's words until one of them is on the line; then the second's.
-        out.push(`complete -c pi -n '${seen(c.name)}; and not ${seen(first.words.join(" "))}' -a '${first.words.join(" ")}'`);
-        if (second?.kind === "words") out.push(`complete -c pi -n '${seen(c.name)}; and ${seen(first.words.join(" "))}' -a '${second.words.join(" ")}'`);
-        if (second?.kind === "accounts") out.push(`complete -c pi -n '${seen(c.name)}; and ${seen(first.words.join(" "))}' -a '(pi __accounts (commandline -opc)[3] 2>/dev/null)'`);
+        out.push(
+          `complete -c pi -n '${seen(c.name)}; and not ${seen(first.words.join(" "))}' -a '${first.words.join(" ")}'`,
+        );
+        if (second?.kind === "words")
+          out.push(
+            `complete -c pi -n '${seen(c.name)}; and ${seen(first.words.join(" "))}' -a '${second.words.join(" ")}'`,
+          );
+        if (second?.kind === "accounts")
+          out.push(
+            `complete -c pi -n '${seen(c.name)}; and ${seen(first.words.join(" "))}' -a '(pi __accounts (commandline -opc)[3] 2>/dev/null)'`,
+          );
       }
       return [
         ...out,
-        ...c.flags.map((f) => `complete -c pi -n '${seen(c.name)}' -l '${f.slice(2)}'${f === "--method" ? ` -xa '${m.methods.join(" ")}'` : f === "--model" ? ` -xa '${m.models.join(" ")}'` : ""}`),
+        ...c.flags.map(
+          (f) =>
+            `complete -c pi -n '${seen(c.name)}' -l '${f.slice(2)}'${f === "--method" ? ` -xa '${m.methods.join(" ")}'` : f === "--model" ? ` -xa '${m.models.join(" ")}'` : ""}`,
+        ),
       ];
     }),
-    ...m.printFlags.map((f) => `complete -c pi -n '__fish_seen_argument -s p -l print' -l '${f.slice(2)}'${f === "--model" ? ` -xa '${m.models.join(" ")}'` : ""}`),
+    ...m.printFlags.map(
+      (f) =>
+        `complete -c pi -n '__fish_seen_argument -s p -l print' -l '${f.slice(2)}'${f === "--model" ? ` -xa '${m.models.join(" ")}'` : ""}`,
+    ),
   ];
   return lines.join("\n") + "\n";
 }

@@ -20,23 +20,73 @@ import { WAIT_FLAG, waitOf } from "../wait-flag.ts";
 const QUIET_FLUSH_MS = 150;
 
 const command = defineCommand({
-  meta: { name: "exec", description: "Run a command with fresh credentials in the variables it reads, concealed in its output" },
+  meta: {
+    name: "exec",
+    description: "Run a command with fresh credentials in the variables it reads, concealed in its output",
+  },
   args: {
-    command: { type: "positional", description: "the command and its arguments, after --", required: true, variadic: true, list: true },
-    provider: { type: "string", description: "hand over only these providers' credentials (comma-separated; default: every usable one but a subscription token meant for its provider's own apps)", valueHint: "ids" },
+    command: {
+      type: "positional",
+      description: "the command and its arguments, after --",
+      required: true,
+      variadic: true,
+      list: true,
+    },
+    provider: {
+      type: "string",
+      description:
+        "hand over only these providers' credentials (comma-separated; default: every usable one but a subscription token meant for its provider's own apps)",
+      valueHint: "ids",
+    },
     account: { type: "string", description: "which account of the provider (with one --provider)", valueHint: "name" },
-    "min-validity": { type: "string", description: "refresh first unless each credential stays valid at least this long", valueHint: "duration" },
-    conceal: { type: "boolean", description: "replace the handed-over credentials in the command's output", negativeDescription: "leave the command's output as it is", default: true },
-    "min-left": { type: "string", description: "run nothing (exit 6) when a handed-over subscription has less than this % left", valueHint: "percent" },
+    "min-validity": {
+      type: "string",
+      description: "refresh first unless each credential stays valid at least this long",
+      valueHint: "duration",
+    },
+    conceal: {
+      type: "boolean",
+      description: "replace the handed-over credentials in the command's output",
+      negativeDescription: "leave the command's output as it is",
+      default: true,
+    },
+    "min-left": {
+      type: "string",
+      description: "run nothing (exit 6) when a handed-over subscription has less than this % left",
+      valueHint: "percent",
+    },
     wait: WAIT_FLAG,
   },
-  examples: ["pi exec -- env", `pi exec --provider ${PROVIDERS[0]!.id} -- claude -p "hi"`, `pi exec --provider ${PROVIDERS.at(-2)!.id} -- python script.py`, "pi exec --min-validity 1h -- ./long-job.sh"],
+  examples: [
+    "pi exec -- env",
+    `pi exec --provider ${PROVIDERS[0]!.id} -- claude -p "hi"`,
+    `pi exec --provider ${PROVIDERS.at(-2)!.id} -- python script.py`,
+    "pi exec --min-validity 1h -- ./long-job.sh",
+  ],
   async run(args, context) {
-    const named = args.provider === undefined ? undefined : args.provider.split(",").map((id) => id.trim()).filter(Boolean).map((id) => findProvider(id));
-    if (named?.length === 0) throw new PiError("usage", `--provider names no provider; give ids, e.g. --provider ${PROVIDERS.slice(0, 2).map((p) => p.id).join(",")}`);
-    if (args.account !== undefined && named?.length !== 1) throw new PiError("usage", "--account goes with one --provider; see `pi exec --help`");
-    const minValidityMs = args["min-validity"] === undefined ? 0 : parseDuration(args["min-validity"], "--min-validity");
-    const minLeft = args["min-left"] === undefined ? undefined : (await import("../../app/usage-words.ts")).parsePercent(args["min-left"], "--min-left");
+    const named =
+      args.provider === undefined
+        ? undefined
+        : args.provider
+            .split(",")
+            .map((id) => id.trim())
+            .filter(Boolean)
+            .map((id) => findProvider(id));
+    if (named?.length === 0)
+      throw new PiError(
+        "usage",
+        `--provider names no provider; give ids, e.g. --provider ${PROVIDERS.slice(0, 2)
+          .map((p) => p.id)
+          .join(",")}`,
+      );
+    if (args.account !== undefined && named?.length !== 1)
+      throw new PiError("usage", "--account goes with one --provider; see `pi exec --help`");
+    const minValidityMs =
+      args["min-validity"] === undefined ? 0 : parseDuration(args["min-validity"], "--min-validity");
+    const minLeft =
+      args["min-left"] === undefined
+        ? undefined
+        : (await import("../../app/usage-words.ts")).parsePercent(args["min-left"], "--min-left");
     const wait = waitOf(args.wait, minLeft);
     const store = await context.store();
     let handed = await handOver(store, context.env, { named, account: args.account, minValidityMs });
@@ -44,7 +94,15 @@ const command = defineCommand({
       const { guardQuota } = await import("../../app/quota-wait.ts");
       let waited = false;
       for (const provider of handed.providers) {
-        waited = (await guardQuota(store, provider, context.env, args.account, { minLeft, wait, say: writeErr, withheld: "the command was not run" })).waited || waited;
+        waited =
+          (
+            await guardQuota(store, provider, context.env, args.account, {
+              minLeft,
+              wait,
+              say: writeErr,
+              withheld: "the command was not run",
+            })
+          ).waited || waited;
       }
       // After a wait the credentials are handed over fresh.
       if (waited) handed = await handOver(store, context.env, { named, account: args.account, minValidityMs });
@@ -52,7 +110,9 @@ const command = defineCommand({
     for (const secret of handed.secrets) registerSecret(secret);
     await writeErrLines([
       ...handed.said.map((line) => `pi exec: ${line}`),
-      ...(handed.secrets.length === 0 ? ["pi exec: no credential to hand over (see `pi status`); running the command as it is"] : []),
+      ...(handed.secrets.length === 0
+        ? ["pi exec: no credential to hand over (see `pi status`); running the command as it is"]
+        : []),
     ]);
     const argv = args.command ?? [];
     if (argv.length === 0) throw new PiError("usage", "name the command to run after --, e.g. `pi exec -- env`");
@@ -64,7 +124,12 @@ async function run(argv: string[], env: Record<string, string | undefined>, secr
   const conceal = secrets.length > 0;
   let child: ReturnType<typeof Bun.spawn>;
   try {
-    child = Bun.spawn(argv, { env, stdin: "inherit", stdout: conceal ? "pipe" : "inherit", stderr: conceal ? "pipe" : "inherit" });
+    child = Bun.spawn(argv, {
+      env,
+      stdin: "inherit",
+      stdout: conceal ? "pipe" : "inherit",
+      stderr: conceal ? "pipe" : "inherit",
+    });
   } catch (error) {
     const code = (error as { code?: string }).code;
     const missing = code === "ENOENT" || /not found/i.test(String(error));
@@ -81,7 +146,10 @@ async function run(argv: string[], env: Record<string, string | undefined>, secr
   });
   try {
     const copies = conceal
-      ? [copyConcealed(child.stdout as ReadableStream<Uint8Array>, Bun.stdout, secrets), copyConcealed(child.stderr as ReadableStream<Uint8Array>, Bun.stderr, secrets)]
+      ? [
+          copyConcealed(child.stdout as ReadableStream<Uint8Array>, Bun.stdout, secrets),
+          copyConcealed(child.stderr as ReadableStream<Uint8Array>, Bun.stderr, secrets),
+        ]
       : [];
     const exitCode = await child.exited;
     await Promise.all(copies);
@@ -93,7 +161,11 @@ async function run(argv: string[], env: Record<string, string | undefined>, secr
 }
 
 /** The command's output to pi's, with every handed-over credential replaced. */
-async function copyConcealed(from: ReadableStream<Uint8Array>, to: typeof Bun.stdout, secrets: string[]): Promise<void> {
+async function copyConcealed(
+  from: ReadableStream<Uint8Array>,
+  to: typeof Bun.stdout,
+  secrets: string[],
+): Promise<void> {
   const concealer = new Concealer(secrets);
   const sink = to.writer();
   let quiet: Timer | undefined;

@@ -1,4 +1,15 @@
-import { catalogWords, chooseMethod, checkLoginOptions, existingLogin, finishLogin, loginAndStore, loginWithToken, replacedWords, startLogin, type LoginResult } from "../../app/login.ts";
+import {
+  catalogWords,
+  chooseMethod,
+  checkLoginOptions,
+  existingLogin,
+  finishLogin,
+  loginAndStore,
+  loginWithToken,
+  replacedWords,
+  startLogin,
+  type LoginResult,
+} from "../../app/login.ts";
 import { sourceHint, usableSources } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { displayPath } from "../../core/paths.ts";
@@ -13,7 +24,8 @@ import { lineLoginUI } from "../login-ui.ts";
 /** Options only some providers take (`--enterprise`), gathered from every provider's descriptor. */
 const providerOptions = new Map<string, string[]>();
 for (const p of PROVIDERS) {
-  for (const name of Object.keys(p.loginOptions ?? {})) providerOptions.set(name, [...(providerOptions.get(name) ?? []), p.displayName]);
+  for (const name of Object.keys(p.loginOptions ?? {}))
+    providerOptions.set(name, [...(providerOptions.get(name) ?? []), p.displayName]);
 }
 
 const methodIds = [...new Set(PROVIDERS.flatMap((p) => p.loginMethods.map((m) => m.id)))];
@@ -21,23 +33,50 @@ const twoStep = PROVIDERS.filter((p) => p.twoStep);
 const first = PROVIDERS[0]!;
 
 const args = {
-  provider: { type: "positional", description: `${PROVIDERS.map((p) => p.id).join(", ")} (asked on a terminal when omitted)`, required: false },
-  answer: { type: "positional", description: "with --finish: the code#state or redirect URL (read from stdin when omitted)", required: false },
-  method: { type: "string", description: `how to sign in: ${methodIds.join(", ")} (default: browser where one can be opened)`, valueHint: "method" },
+  provider: {
+    type: "positional",
+    description: `${PROVIDERS.map((p) => p.id).join(", ")} (asked on a terminal when omitted)`,
+    required: false,
+  },
+  answer: {
+    type: "positional",
+    description: "with --finish: the code#state or redirect URL (read from stdin when omitted)",
+    required: false,
+  },
+  method: {
+    type: "string",
+    description: `how to sign in: ${methodIds.join(", ")} (default: browser where one can be opened)`,
+    valueHint: "method",
+  },
   browser: {
     type: "boolean",
     description: "try to open a browser",
     negativeDescription: "only print the sign-in URL, never open a browser",
     default: true,
   },
-  start: { type: "boolean", description: "print the sign-in URL and keep the pending sign-in for --finish (10 minutes)" },
+  start: {
+    type: "boolean",
+    description: "print the sign-in URL and keep the pending sign-in for --finish (10 minutes)",
+  },
   finish: { type: "boolean", description: "complete a sign-in begun with --start" },
   "with-token": { type: "boolean", description: "store a token you already have, read as one line from stdin" },
   json: { type: "boolean", description: "with --start, --finish or --with-token: print JSON on stdout" },
-  account: { type: "string", description: "store this login as a named account beside the others and make it the active one (`pi switch` goes back)", valueHint: "name" },
+  account: {
+    type: "string",
+    description:
+      "store this login as a named account beside the others and make it the active one (`pi switch` goes back)",
+    valueHint: "name",
+  },
   ...Object.fromEntries(
     PROVIDERS.flatMap((p) =>
-      Object.entries(p.loginOptions ?? {}).map(([name, option]) => [name, { type: "string" as const, description: `${p.displayName}: ${option.description}`, valueHint: option.valueHint }]),
+      Object.entries(p.loginOptions ?? {}).map(([name, option]) => [
+        name,
+        {
+          type: "string" as const,
+          description: `${p.displayName}: ${option.description}`,
+          valueHint: option.valueHint,
+        },
+      ]),
     ),
   ),
 } satisfies ArgsDef;
@@ -48,24 +87,36 @@ const command = defineCommand({
   examples: [
     "pi login",
     ...PROVIDERS.map((p) => `pi login ${p.id}`),
-    ...PROVIDERS.flatMap((p) => (p.loginMethods.length > 1 ? p.loginMethods.map((m) => `pi login ${p.id} --method ${m.id}`) : [])),
+    ...PROVIDERS.flatMap((p) =>
+      p.loginMethods.length > 1 ? p.loginMethods.map((m) => `pi login ${p.id} --method ${m.id}`) : [],
+    ),
     ...twoStep.flatMap((p) => [`pi login ${p.id} --start --json`, `pi login ${p.id} --finish 'CODE#STATE'`]),
     ...PROVIDERS.filter((p) => p.withToken).map((p) => `printf '%s\\n' "$TOKEN" | pi login ${p.id} --with-token`),
-    ...PROVIDERS.flatMap((p) => Object.entries(p.loginOptions ?? {}).map(([name, o]) => `pi login ${p.id} --${name} <${o.valueHint}>`)),
+    ...PROVIDERS.flatMap((p) =>
+      Object.entries(p.loginOptions ?? {}).map(([name, o]) => `pi login ${p.id} --${name} <${o.valueHint}>`),
+    ),
   ],
   async run(parsed, context) {
     const modes = (["start", "finish", "with-token"] as const).filter((m) => parsed[m] === true);
-    if (modes.length > 1) throw new PiError("usage", `--${modes[0]} and --${modes[1]} cannot be used together; see \`pi login --help\``);
+    if (modes.length > 1)
+      throw new PiError("usage", `--${modes[0]} and --${modes[1]} cannot be used together; see \`pi login --help\``);
     const mode = modes[0];
-    if (parsed.answer !== undefined && mode !== "finish") throw new PiError("usage", `unexpected argument "${parsed.answer}"; see \`pi login --help\``);
-    if (parsed.json && mode === undefined) throw new PiError("usage", "--json goes with --start, --finish or --with-token; see `pi login --help`");
+    if (parsed.answer !== undefined && mode !== "finish")
+      throw new PiError("usage", `unexpected argument "${parsed.answer}"; see \`pi login --help\``);
+    if (parsed.json && mode === undefined)
+      throw new PiError("usage", "--json goes with --start, --finish or --with-token; see `pi login --help`");
     if (mode && parsed.method !== undefined) throw new PiError("usage", `--method does not go with --${mode}`);
 
     const interactive = isInteractive();
     const options = optionsOf(parsed);
-    const provider = parsed.provider ? await loginProvider(parsed.provider, context.env) : await chooseProvider(interactive, mode, context);
+    const provider = parsed.provider
+      ? await loginProvider(parsed.provider, context.env)
+      : await chooseProvider(interactive, mode, context);
     if (provider.loginMethods.length === 0 && mode !== "with-token") {
-      throw new PiError("usage", `${provider.displayName} takes an API key: run \`pi login ${provider.id} --with-token\` and give it on standard input`);
+      throw new PiError(
+        "usage",
+        `${provider.displayName} takes an API key: run \`pi login ${provider.id} --with-token\` and give it on standard input`,
+      );
     }
     checkLoginOptions(provider, options, PROVIDERS);
     const json = parsed.json === true;
@@ -73,31 +124,62 @@ const command = defineCommand({
     const account = parsed.account;
     // Said before anything is read: a provider without the mode gets no question about a code or a token.
     if ((mode === "start" || mode === "finish") && !provider.twoStep) {
-      throw new PiError("usage", `${provider.displayName} has no two-step sign-in (--${mode}); run \`pi login ${provider.id}\``);
+      throw new PiError(
+        "usage",
+        `${provider.displayName} has no two-step sign-in (--${mode}); run \`pi login ${provider.id}\``,
+      );
     }
     if (mode === "with-token" && !provider.withToken) {
-      if (provider.noWithToken) throw new PiError("usage", `${provider.displayName} cannot store a token you bring: ${provider.noWithToken}; or sign in with \`pi login ${provider.id}\``);
-      throw new PiError("usage", `${provider.displayName} cannot store a token you bring; run \`pi login ${provider.id}\``);
+      if (provider.noWithToken)
+        throw new PiError(
+          "usage",
+          `${provider.displayName} cannot store a token you bring: ${provider.noWithToken}; or sign in with \`pi login ${provider.id}\``,
+        );
+      throw new PiError(
+        "usage",
+        `${provider.displayName} cannot store a token you bring; run \`pi login ${provider.id}\``,
+      );
     }
     if (mode === "with-token") {
       const already = await existingLogin(await context.store(), context.env, provider, account);
-      if (already) writeErr(`Already logged in to ${provider.displayName} (${already}); this token replaces that login${account === undefined ? " (--account <name> keeps it and adds another)" : ""}.`);
+      if (already)
+        writeErr(
+          `Already logged in to ${provider.displayName} (${already}); this token replaces that login${account === undefined ? " (--account <name> keeps it and adds another)" : ""}.`,
+        );
       const token = await tokenFromStdin(provider);
       if (provider.signInNotice && provider.kindOfToken?.(token.trim()) === "oauth") writeErr(provider.signInNotice);
-      return report(await loginWithToken({ store: await context.store(), env: context.env }, provider, token, options, account), json);
+      return report(
+        await loginWithToken({ store: await context.store(), env: context.env }, provider, token, options, account),
+        json,
+      );
     }
-    if (mode === "finish") return report(await finishLogin({ store: await context.store(), env: context.env }, provider, await finishAnswer(provider, parsed.answer), account), json);
+    if (mode === "finish")
+      return report(
+        await finishLogin(
+          { store: await context.store(), env: context.env },
+          provider,
+          await finishAnswer(provider, parsed.answer),
+          account,
+        ),
+        json,
+      );
     if (mode === "start") {
       const started = await startLogin(context.env, provider, options);
       if (provider.signInNotice) writeErr(provider.signInNotice);
       if (json) {
-        writeStdout(`${JSON.stringify({ provider: provider.id, url: started.url, expiresAt: new Date(started.expiresAt).toISOString() })}\n`);
+        writeStdout(
+          `${JSON.stringify({ provider: provider.id, url: started.url, expiresAt: new Date(started.expiresAt).toISOString() })}\n`,
+        );
       } else {
         if (started.alsoPending.length > 0) {
           const when = started.alsoPending.map((t) => new Date(t).toLocaleTimeString()).join(", ");
-          writeErr(`The sign-in${started.alsoPending.length > 1 ? "s" : ""} started at ${when} still wait${started.alsoPending.length > 1 ? "" : "s"} too: --finish takes the code of any of them (the code says which).`);
+          writeErr(
+            `The sign-in${started.alsoPending.length > 1 ? "s" : ""} started at ${when} still wait${started.alsoPending.length > 1 ? "" : "s"} too: --finish takes the code of any of them (the code says which).`,
+          );
         }
-        writeErr(`Open this URL in a browser and approve pi; then run \`pi login ${provider.id} --finish '<the code the page shows>'\` within 10 minutes:`);
+        writeErr(
+          `Open this URL in a browser and approve pi; then run \`pi login ${provider.id} --finish '<the code the page shows>'\` within 10 minutes:`,
+        );
         // The URL alone on stdout, so a script can take it: url=$(pi login … --start)
         writeStdout(`${started.url}\n`);
       }
@@ -108,7 +190,10 @@ const command = defineCommand({
     const method = chooseMethod(provider, parsed.method, ui.canOpenBrowser());
     const store = await context.store();
     const already = await existingLogin(store, context.env, provider, account);
-    if (already) writeErr(`Already logged in to ${provider.displayName} (${already}); signing in again replaces that login${account === undefined ? " (--account <name> keeps it and adds another)" : ""}.`);
+    if (already)
+      writeErr(
+        `Already logged in to ${provider.displayName} (${already}); signing in again replaces that login${account === undefined ? " (--account <name> keeps it and adds another)" : ""}.`,
+      );
     return report(await loginAndStore({ store, env: context.env }, provider, method, ui, options, account), false);
   },
 });
@@ -130,13 +215,30 @@ function optionsOf(parsed: Readonly<Record<string, unknown>>): Record<string, st
   return out;
 }
 
-async function chooseProvider(interactive: boolean, mode: string | undefined, context: CommandContext): Promise<ProviderDescriptor> {
+async function chooseProvider(
+  interactive: boolean,
+  mode: string | undefined,
+  context: CommandContext,
+): Promise<ProviderDescriptor> {
   if (!interactive || mode) {
-    const example = mode ? `pi login ${(mode === "with-token" ? first : (twoStep[0] ?? first)).id} --${mode}` : `pi login ${first.id}`;
-    throw new PiError("usage", `name a provider, e.g. \`${example}\` (known: ${PROVIDERS.map((p) => p.id).join(", ")})`);
+    const example = mode
+      ? `pi login ${(mode === "with-token" ? first : (twoStep[0] ?? first)).id} --${mode}`
+      : `pi login ${first.id}`;
+    throw new PiError(
+      "usage",
+      `name a provider, e.g. \`${example}\` (known: ${PROVIDERS.map((p) => p.id).join(", ")})`,
+    );
   }
-  const already = new Map([...(await usableSources(PROVIDERS, await context.store(), context.env))].map(([id, u]) => [id, sourceHint(u.source)]));
-  const id = await selectOne("Sign in to which provider?", PROVIDERS.map((p) => ({ value: p.id, label: p.displayName, hint: already.get(p.id) })));
+  const already = new Map(
+    [...(await usableSources(PROVIDERS, await context.store(), context.env))].map(([id, u]) => [
+      id,
+      sourceHint(u.source),
+    ]),
+  );
+  const id = await selectOne(
+    "Sign in to which provider?",
+    PROVIDERS.map((p) => ({ value: p.id, label: p.displayName, hint: already.get(p.id) })),
+  );
   return findProvider(id);
 }
 
@@ -147,11 +249,13 @@ async function chooseProvider(interactive: boolean, mode: string | undefined, co
 async function tokenFromStdin(provider: ProviderDescriptor): Promise<string> {
   if (process.stdin.isTTY) {
     const typed = await readMaskedLine(`Paste ${provider.withToken ?? "the token"} (hidden): `);
-    if (typed === undefined || typed.trim() === "") throw new PiError("usage", `no token was given; paste ${provider.withToken ?? "the token"}, or pipe it in`);
+    if (typed === undefined || typed.trim() === "")
+      throw new PiError("usage", `no token was given; paste ${provider.withToken ?? "the token"}, or pipe it in`);
     return typed;
   }
   const line = await readTokenFromStdin();
-  if (line === undefined || line.trim() === "") throw new PiError("usage", `stdin held no token; pipe in ${provider.withToken ?? "the token"}`);
+  if (line === undefined || line.trim() === "")
+    throw new PiError("usage", `stdin held no token; pipe in ${provider.withToken ?? "the token"}`);
   return line;
 }
 
@@ -159,25 +263,38 @@ async function finishAnswer(provider: ProviderDescriptor, given: string | undefi
   if (given !== undefined) return given;
   const answer = process.stdin.isTTY ? await readMaskedLine("Paste the code here: ") : await readLineFromStdin();
   if (answer === undefined || answer.trim() === "") {
-    throw new PiError("bad_paste", `no code was given; run \`pi login ${provider.id} --finish 'CODE#STATE'\`, or pipe the code in`);
+    throw new PiError(
+      "bad_paste",
+      `no code was given; run \`pi login ${provider.id} --finish 'CODE#STATE'\`, or pipe the code in`,
+    );
   }
   return answer;
 }
 
 function report(result: LoginResult, json: boolean): number {
   if (json) {
-    writeStdout(`${JSON.stringify({ provider: result.provider.id, stored: result.storePath, kind: result.kind, account: result.account })}\n`);
+    writeStdout(
+      `${JSON.stringify({ provider: result.provider.id, stored: result.storePath, kind: result.kind, account: result.account })}\n`,
+    );
   } else {
     const as = result.account === "default" ? "" : ` as account "${result.account}"`;
     const where = `${displayPath(result.storePath)} (${result.shared ? "the shared store, sealed with the fleet's key" : "readable only by you"})`;
-    writeOut(result.kind === "api_key" ? `Stored the API key for ${result.provider.displayName}${as} in ${where}.` : `Logged in to ${result.provider.displayName}${as}. Stored in ${where}.`);
+    writeOut(
+      result.kind === "api_key"
+        ? `Stored the API key for ${result.provider.displayName}${as} in ${where}.`
+        : `Logged in to ${result.provider.displayName}${as}. Stored in ${where}.`,
+    );
     const replaced = replacedWords(result);
     if (replaced) writeOut(replaced);
     const catalog = catalogWords(result);
     if (catalog) writeOut(catalog);
-    if (result.movedAside) writeOut(`"${result.movedAside}" is kept beside it; \`pi switch ${result.provider.id} ${result.movedAside}\` makes it active again.`);
+    if (result.movedAside)
+      writeOut(
+        `"${result.movedAside}" is kept beside it; \`pi switch ${result.provider.id} ${result.movedAside}\` makes it active again.`,
+      );
   }
-  if (result.hiddenBy) warn(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one`);
+  if (result.hiddenBy)
+    warn(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one`);
   return EXIT.ok;
 }
 

@@ -16,12 +16,17 @@ const command = defineCommand({
   args: {
     provider: { type: "positional", description: "provider id", required: false },
     all: { type: "boolean", description: "log out of every provider", default: false },
-    account: { type: "string", description: "which account of the provider (see `pi status`; default: the active one)", valueHint: "name" },
+    account: {
+      type: "string",
+      description: "which account of the provider (see `pi status`; default: the active one)",
+      valueHint: "name",
+    },
   },
   examples: [`pi logout ${PROVIDERS[0]!.id}`, "pi logout --all", "pi logout"],
   async run(args, context) {
     const store = await context.store();
-    if (args.all && args.provider) throw new PiError("usage", "give a provider or --all, not both; see `pi logout --help`");
+    if (args.all && args.provider)
+      throw new PiError("usage", "give a provider or --all, not both; see `pi logout --help`");
     const loggedIn = await loggedInProviders(store);
     let targets: ProviderDescriptor[];
     if (args.all) {
@@ -51,24 +56,36 @@ const command = defineCommand({
       // Nothing, or only one, to choose from, and no terminal to ask on.
       targets = loggedIn;
     } else if (isInteractive()) {
-      const id = await selectOne("Log out of which provider?", loggedIn.map((p) => ({ value: p.id, label: p.displayName })));
+      const id = await selectOne(
+        "Log out of which provider?",
+        loggedIn.map((p) => ({ value: p.id, label: p.displayName })),
+      );
       targets = [findProvider(id)];
     } else {
-      throw new PiError("usage", `name a provider (logged in: ${loggedIn.map((p) => p.id).join(", ")}) or use --all; see \`pi logout --help\``);
+      throw new PiError(
+        "usage",
+        `name a provider (logged in: ${loggedIn.map((p) => p.id).join(", ")}) or use --all; see \`pi logout --help\``,
+      );
     }
     if (targets.length === 0) {
       writeOut("Not logged in to any provider; nothing to do.");
       return EXIT.ok;
     }
     let account = args.account;
-    if (account !== undefined && targets.length !== 1) throw new PiError("usage", "--account goes with one provider; see `pi logout --help`");
+    if (account !== undefined && targets.length !== 1)
+      throw new PiError("usage", "--account goes with one provider; see `pi logout --help`");
     // Several accounts of the one provider, none named, on a terminal: which one.
     if (account === undefined && targets.length === 1 && !args.all && isInteractive()) {
       const provider = targets[0]!;
       const rows = accountsOf((await store.read()).data, provider);
       if (rows.length > 1) {
-        const label = (r: (typeof rows)[number]) => `${r.name}${identityOf(r.entry) ? ` (${identityOf(r.entry)})` : ""}${r.active ? " — active" : ""}`;
-        account = await selectOne(`Log out of which ${provider.displayName} account?`, rows.map((r) => ({ value: r.name, label: label(r) })), rows.find((r) => r.active)?.name);
+        const label = (r: (typeof rows)[number]) =>
+          `${r.name}${identityOf(r.entry) ? ` (${identityOf(r.entry)})` : ""}${r.active ? " — active" : ""}`;
+        account = await selectOne(
+          `Log out of which ${provider.displayName} account?`,
+          rows.map((r) => ({ value: r.name, label: label(r) })),
+          rows.find((r) => r.active)?.name,
+        );
       }
     }
     for (const provider of targets) {

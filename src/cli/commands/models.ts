@@ -18,12 +18,22 @@ const command = defineCommand({
   args: {
     provider: { type: "positional", description: "only this provider", required: false },
     json: { type: "boolean", description: "print JSON", default: false },
-    refresh: { type: "boolean", description: "fetch each provider's current model list first (cached in the agent dir)", default: false },
-    available: { type: "boolean", description: "only the models usable now (a credential, and offered to the account)", default: false },
+    refresh: {
+      type: "boolean",
+      description: "fetch each provider's current model list first (cached in the agent dir)",
+      default: false,
+    },
+    available: {
+      type: "boolean",
+      description: "only the models usable now (a credential, and offered to the account)",
+      default: false,
+    },
   },
   examples: ["pi models", "pi models --available", `pi models ${PROVIDERS[0]!.id} --json`, "pi models --refresh"],
   async run(args, context) {
-    const providers = args.provider ? [await providerById(args.provider, context.env)] : await allProviders(context.env);
+    const providers = args.provider
+      ? [await providerById(args.provider, context.env)]
+      : await allProviders(context.env);
     const store = await context.store();
     let exit: number = EXIT.ok;
 
@@ -121,7 +131,9 @@ function modelTable(rows: readonly Row[], width: number | undefined): string[] {
   const nameRoom = width === undefined ? Infinity : width - widths[0]! - middle;
   const showName = nameRoom >= MIN_NAME;
   const line = (cells: string[]) => {
-    const left = cells.slice(0, -1).map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c + " ".repeat(Math.max(0, widths[i]! - Bun.stringWidth(c)))));
+    const left = cells
+      .slice(0, -1)
+      .map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c + " ".repeat(Math.max(0, widths[i]! - Bun.stringWidth(c)))));
     return (showName ? [...left, cut(cells.at(-1)!, nameRoom)] : left).join("  ").trimEnd();
   };
   const out = [line(header)];
@@ -150,10 +162,14 @@ function credentialFooter(rows: readonly Row[]): string[] {
   const providers = [...new Map(rows.map((r) => [r.provider, r])).values()];
   const lines: string[] = [];
   for (const r of providers.filter((p) => p.source !== null)) {
-    lines.push(`${r.provider}: usable via ${r.source === "stored" ? "the stored login" : r.source} (${r.kind === "api_key" ? "API key" : "OAuth"})`);
+    lines.push(
+      `${r.provider}: usable via ${r.source === "stored" ? "the stored login" : r.source} (${r.kind === "api_key" ? "API key" : "OAuth"})`,
+    );
   }
   const missing = providers.filter((p) => p.source === null).map((p) => p.provider);
-  if (missing.length > 0) lines.push(`Not signed in: ${missing.join(", ")}; \`pi login <provider>\` makes their models usable`);
-  if (rows.some((r) => r.offered === false)) lines.push("not offered: the account's own model list (pi models --refresh) did not name it");
+  if (missing.length > 0)
+    lines.push(`Not signed in: ${missing.join(", ")}; \`pi login <provider>\` makes their models usable`);
+  if (rows.some((r) => r.offered === false))
+    lines.push("not offered: the account's own model list (pi models --refresh) did not name it");
   return lines.length === 0 ? [] : ["", ...lines];
 }

@@ -26,21 +26,61 @@ const command = defineCommand({
       type: "positional",
       variadic: true,
       list: true,
-      description: "the question (quotes optional); text piped to stdin is added after it; @file adds a file; several quoted messages are sent in turn, as the original sends them",
+      description:
+        "the question (quotes optional); text piped to stdin is added after it; @file adds a file; several quoted messages are sent in turn, as the original sends them",
       required: false,
     },
-    model: { type: "string", alias: "m", description: "provider/id, or a unique part of an id (see `pi models`); `:level` after it sets the thinking level", valueHint: "id" },
-    thinking: { type: "string", description: "how much the model thinks: off, minimal, low, medium, high, xhigh, max (each provider's own knob)", valueHint: "level" },
+    model: {
+      type: "string",
+      alias: "m",
+      description:
+        "provider/id, or a unique part of an id (see `pi models`); `:level` after it sets the thinking level",
+      valueHint: "id",
+    },
+    thinking: {
+      type: "string",
+      description: "how much the model thinks: off, minimal, low, medium, high, xhigh, max (each provider's own knob)",
+      valueHint: "level",
+    },
     provider: { type: "string", description: "use this provider's default model", valueHint: "id" },
-    "api-key": { type: "string", description: "an API key for this run only (never stored): it goes to the provider the model resolves to", valueHint: "key" },
-    models: { type: "string", description: "model patterns (comma-separated, globs allowed) to choose the model from when none is named, as settings.json's enabledModels", valueHint: "patterns" },
+    "api-key": {
+      type: "string",
+      description: "an API key for this run only (never stored): it goes to the provider the model resolves to",
+      valueHint: "key",
+    },
+    models: {
+      type: "string",
+      description:
+        "model patterns (comma-separated, globs allowed) to choose the model from when none is named, as settings.json's enabledModels",
+      valueHint: "patterns",
+    },
     system: { type: "string", description: "a system prompt", valueHint: "text" },
-    "max-tokens": { type: "string", description: "Longest answer, in tokens (default: no limit beyond the model's own)", valueHint: "n" },
+    "max-tokens": {
+      type: "string",
+      description: "Longest answer, in tokens (default: no limit beyond the model's own)",
+      valueHint: "n",
+    },
     json: { type: "boolean", description: "print the stream as newline-delimited JSON events", default: false },
-    mode: { type: "string", description: "text (the answer), or json: the original pi's event lines for each turn (agent_start … agent_end)", valueHint: "mode" },
-    account: { type: "string", description: "which account of the provider (see `pi status`; default: the active one)", valueHint: "name" },
-    agent: { type: "boolean", description: "use the pi agent at PI_AGENT_SOCK even when a login is stored here", default: false },
-    "min-left": { type: "string", description: "send nothing (exit 6) when a subscription window has less than this % left", valueHint: "percent" },
+    mode: {
+      type: "string",
+      description: "text (the answer), or json: the original pi's event lines for each turn (agent_start … agent_end)",
+      valueHint: "mode",
+    },
+    account: {
+      type: "string",
+      description: "which account of the provider (see `pi status`; default: the active one)",
+      valueHint: "name",
+    },
+    agent: {
+      type: "boolean",
+      description: "use the pi agent at PI_AGENT_SOCK even when a login is stored here",
+      default: false,
+    },
+    "min-left": {
+      type: "string",
+      description: "send nothing (exit 6) when a subscription window has less than this % left",
+      valueHint: "percent",
+    },
     wait: WAIT_FLAG,
   },
   examples: [
@@ -53,14 +93,18 @@ const command = defineCommand({
   ],
   async run(args, context) {
     const json = args.json === true;
-    if (args.mode !== undefined && args.mode !== "text" && args.mode !== "json") throw new PiError("usage", `--mode ${args.mode} is not pi's: print mode takes --mode text or --mode json`);
+    if (args.mode !== undefined && args.mode !== "text" && args.mode !== "json")
+      throw new PiError("usage", `--mode ${args.mode} is not pi's: print mode takes --mode text or --mode json`);
     const events = args.mode === "json" ? referenceEvents() : undefined;
     const messages = await readMessages(args.question ?? [], context.env.HOME);
     const oneRunKey = args["api-key"]?.trim() || undefined;
     if (args["api-key"] !== undefined && !oneRunKey) throw new PiError("usage", "--api-key needs a key");
     if (oneRunKey) registerSecret(oneRunKey);
     const maxTokens = parseMaxTokens(args["max-tokens"]);
-    const minLeft = args["min-left"] === undefined ? undefined : (await import("../../app/usage-words.ts")).parsePercent(args["min-left"], "--min-left");
+    const minLeft =
+      args["min-left"] === undefined
+        ? undefined
+        : (await import("../../app/usage-words.ts")).parsePercent(args["min-left"], "--min-left");
     const wait = waitOf(args.wait, minLeft);
     const agentStore = await context.store();
     const view = await readStoreView(agentStore, context.env);
@@ -68,34 +112,65 @@ const command = defineCommand({
       env: context.env,
       provider: args.provider === undefined ? undefined : (await providerById(args.provider, context.env)).id,
       // A key for this run: stored credentials do not pick the provider; the key's own shape may (sk-ant-… is Anthropic's).
-      fallbackProvider: oneRunKey ? (keyOwner(oneRunKey) ?? PROVIDERS[0]!.id) : firstUsableProvider(PROVIDERS, view, context.env).id,
-      usable: oneRunKey ? (id: string) => keyOwner(oneRunKey) === undefined || keyOwner(oneRunKey) === id : usableIn(view, context.env),
+      fallbackProvider: oneRunKey
+        ? (keyOwner(oneRunKey) ?? PROVIDERS[0]!.id)
+        : firstUsableProvider(PROVIDERS, view, context.env).id,
+      usable: oneRunKey
+        ? (id: string) => keyOwner(oneRunKey) === undefined || keyOwner(oneRunKey) === id
+        : usableIn(view, context.env),
       resolved: (m: ModelInfo, name: string) => writeErr(`Using ${qualified(m)} for --model ${name}.`),
     };
     // Nothing named: the start-up model of settings.json (the saved default, enabledModels), as the session starts with; one pi no longer knows gives way to the default.
     const settings = await context.settings();
     const flag = args.thinking === undefined ? undefined : parseThinkingLevel(args.thinking);
     const named = args.model === undefined ? undefined : splitThinkingSuffix(args.model);
-    const enabled = args.models === undefined ? settings.enabledModels : args.models.split(",").map((p) => p.trim()).filter(Boolean);
-    const started = args.model === undefined && args.provider === undefined ? await startupModel({ saved: rememberedModel(settings), enabled, ...wanted }) : undefined;
+    const enabled =
+      args.models === undefined
+        ? settings.enabledModels
+        : args.models
+            .split(",")
+            .map((p) => p.trim())
+            .filter(Boolean);
+    const started =
+      args.model === undefined && args.provider === undefined
+        ? await startupModel({ saved: rememberedModel(settings), enabled, ...wanted })
+        : undefined;
     const model = started?.model ?? (await selectModel({ ...wanted, model: named?.name }));
     const thinking = thinkingFor(model, { flag, suffix: named?.level ?? started?.level, settings });
     const provider = await providerById(model.provider, context.env);
     const store = await storeForAccount(agentStore, provider, args.account);
     let credential = oneRunKey
-      ? { providerId: provider.id, source: "--api-key", kind: provider.kindOfToken?.(oneRunKey) ?? ("api_key" as const), token: oneRunKey, extras: {} }
-      : await resolveCredential(provider, { store, env: context.env, preferAgent: args.agent === true }).catch((error: unknown) => {
-          // Why this provider at all, when nothing named it: the default model of settings.json.
-          if (started?.fromSettings && (isPiError(error, "no_credential") || isPiError(error, "not_logged_in"))) {
-            throw new PiError(error.code, `${error.message} (${qualified(model)} is the default model in settings.json; choose another with --model, or /model in the session)`, error.details);
-          }
-          throw error;
-        });
+      ? {
+          providerId: provider.id,
+          source: "--api-key",
+          kind: provider.kindOfToken?.(oneRunKey) ?? ("api_key" as const),
+          token: oneRunKey,
+          extras: {},
+        }
+      : await resolveCredential(provider, { store, env: context.env, preferAgent: args.agent === true }).catch(
+          (error: unknown) => {
+            // Why this provider at all, when nothing named it: the default model of settings.json.
+            if (started?.fromSettings && (isPiError(error, "no_credential") || isPiError(error, "not_logged_in"))) {
+              throw new PiError(
+                error.code,
+                `${error.message} (${qualified(model)} is the default model in settings.json; choose another with --model, or /model in the session)`,
+                error.details,
+              );
+            }
+            throw error;
+          },
+        );
     if (minLeft !== undefined) {
       const { guardQuota } = await import("../../app/quota-wait.ts");
-      const { waited } = await guardQuota(agentStore, provider, context.env, args.account, { minLeft, wait, say: writeErr, withheld: "nothing was sent" });
+      const { waited } = await guardQuota(agentStore, provider, context.env, args.account, {
+        minLeft,
+        wait,
+        say: writeErr,
+        withheld: "nothing was sent",
+      });
       // Hours may have passed: the credential resolved before may have expired meanwhile.
-      if (waited && !oneRunKey) credential = await resolveCredential(provider, { store, env: context.env, preferAgent: args.agent === true });
+      if (waited && !oneRunKey)
+        credential = await resolveCredential(provider, { store, env: context.env, preferAgent: args.agent === true });
     }
 
     const abort = new AbortController();
@@ -120,9 +195,19 @@ const command = defineCommand({
       for (const [turn, content] of messages.entries()) {
         const last = turn === messages.length - 1;
         conversation.push({ role: "user", content });
-        const request = { model: model.id, info: model, system: args.system, messages: [...conversation], maxTokens, thinking, thinkingBudgets: thinkingBudgets(settings), signal: abort.signal };
+        const request = {
+          model: model.id,
+          info: model,
+          system: args.system,
+          messages: [...conversation],
+          maxTokens,
+          thinking,
+          thinkingBudgets: thinkingBudgets(settings),
+          signal: abort.signal,
+        };
         let answer = "";
-        if (events) write(events.turnStart(content, { api: model.api ?? provider.id, provider: provider.id, model: model.id }));
+        if (events)
+          write(events.turnStart(content, { api: model.api ?? provider.id, provider: provider.id, model: model.id }));
         for await (const event of chatWithRecovery(request, credential, store, context.env, retryPolicy(settings))) {
           if (stdoutFailure()) break;
           // The quota an answer's headers gave is kept for `pi usage`, not part of the answer.
@@ -162,7 +247,11 @@ const command = defineCommand({
  */
 function keyOwner(key: string): string | undefined {
   const fixedStart = (source: string) => /^[A-Za-z0-9_-]*/.exec(source.replace(/^(\\b|\^)+/, ""))![0].length;
-  const owners = PROVIDERS.flatMap((p) => p.tokenShapes.filter((shape) => new RegExp(`^(?:${shape.source})$`).test(key)).map((shape) => ({ id: p.id, start: fixedStart(shape.source) })));
+  const owners = PROVIDERS.flatMap((p) =>
+    p.tokenShapes
+      .filter((shape) => new RegExp(`^(?:${shape.source})$`).test(key))
+      .map((shape) => ({ id: p.id, start: fixedStart(shape.source) })),
+  );
   const best = Math.max(...owners.map((o) => o.start));
   const top = [...new Set(owners.filter((o) => o.start === best).map((o) => o.id))];
   return top.length === 1 ? top[0] : undefined;
@@ -178,7 +267,18 @@ function keyOwner(key: string): string | undefined {
 function referenceEvents() {
   const line = (value: unknown) => `${JSON.stringify(value)}\n`;
   const messages: unknown[] = [];
-  let assistant: { role: "assistant"; content: { type: "text"; text: string }[]; api: string; provider: string; model: string; usage: Record<string, number>; stopReason: string; timestamp: number } | undefined;
+  let assistant:
+    | {
+        role: "assistant";
+        content: { type: "text"; text: string }[];
+        api: string;
+        provider: string;
+        model: string;
+        usage: Record<string, number>;
+        stopReason: string;
+        timestamp: number;
+      }
+    | undefined;
   let started = false;
   const usageOf = (u?: { inputTokens?: number; outputTokens?: number }) => {
     const input = u?.inputTokens ?? 0;
@@ -190,26 +290,59 @@ function referenceEvents() {
     turnStart(text: string, who: { api: string; provider: string; model: string }) {
       const user = { role: "user", content: [{ type: "text", text }], timestamp: Date.now() };
       messages.push(user);
-      assistant = { role: "assistant", content: [], ...who, usage: usageOf(), stopReason: "pending", timestamp: Date.now() };
+      assistant = {
+        role: "assistant",
+        content: [],
+        ...who,
+        usage: usageOf(),
+        stopReason: "pending",
+        timestamp: Date.now(),
+      };
       started = false;
-      return line({ type: "turn_start" }) + line({ type: "message_start", message: user }) + line({ type: "message_end", message: user });
+      return (
+        line({ type: "turn_start" }) +
+        line({ type: "message_start", message: user }) +
+        line({ type: "message_end", message: user })
+      );
     },
     of(event: ChatEvent): string {
       if (!assistant) return "";
       if (event.type === "start") return line({ type: "message_start", message: assistant });
       if (event.type === "text") {
-        const opening = started ? "" : line({ type: "message_update", usage: assistant.usage, assistantMessageEvent: { type: "text_start", contentIndex: 0 } });
+        const opening = started
+          ? ""
+          : line({
+              type: "message_update",
+              usage: assistant.usage,
+              assistantMessageEvent: { type: "text_start", contentIndex: 0 },
+            });
         if (!started) assistant.content.push({ type: "text", text: "" });
         started = true;
         assistant.content[0]!.text += event.text;
-        return opening + line({ type: "message_update", usage: assistant.usage, assistantMessageEvent: { type: "text_delta", contentIndex: 0, delta: event.text } });
+        return (
+          opening +
+          line({
+            type: "message_update",
+            usage: assistant.usage,
+            assistantMessageEvent: { type: "text_delta", contentIndex: 0, delta: event.text },
+          })
+        );
       }
       if (event.type === "stop") {
         assistant.usage = usageOf(event.usage);
         assistant.stopReason = event.reason === "max_tokens" || event.reason === "length" ? "length" : "stop";
-        const closing = started ? line({ type: "message_update", usage: assistant.usage, assistantMessageEvent: { type: "text_end", contentIndex: 0, content: assistant.content[0]!.text } }) : "";
+        const closing = started
+          ? line({
+              type: "message_update",
+              usage: assistant.usage,
+              assistantMessageEvent: { type: "text_end", contentIndex: 0, content: assistant.content[0]!.text },
+            })
+          : "";
         messages.push(assistant);
-        const done = closing + line({ type: "message_end", message: assistant }) + line({ type: "turn_end", message: assistant, toolResults: [] });
+        const done =
+          closing +
+          line({ type: "message_end", message: assistant }) +
+          line({ type: "turn_end", message: assistant, toolResults: [] });
         assistant = undefined;
         return done;
       }
@@ -231,8 +364,16 @@ async function readMessages(words: readonly string[], home: string | undefined):
   const texts = words.filter((w) => !(w.length > 1 && w.startsWith("@")));
   const separate = texts.length > 1 && texts.some((t) => /\s/.test(t));
   const messages = separate ? [...texts] : texts.length > 0 ? [texts.join(" ")] : [];
-  const fileText = files.length > 0 ? await readFileArguments(files.map((f) => f.slice(1)), home) : "";
-  const first = await readQuestion(messages[0] === undefined && !fileText ? undefined : `${fileText}${messages[0] ?? ""}`);
+  const fileText =
+    files.length > 0
+      ? await readFileArguments(
+          files.map((f) => f.slice(1)),
+          home,
+        )
+      : "";
+  const first = await readQuestion(
+    messages[0] === undefined && !fileText ? undefined : `${fileText}${messages[0] ?? ""}`,
+  );
   return [first, ...messages.slice(1)];
 }
 
@@ -257,10 +398,13 @@ async function readFileArguments(paths: readonly string[], home: string | undefi
  * or /dev/null has nothing to add.
  */
 async function readQuestion(fromArgs: string | undefined): Promise<string> {
-  const piped = stdinIsPipeOrFile() ? await readPiped(fromArgs === undefined ? undefined : FIRST_BYTE_GRACE_MS) : undefined;
+  const piped = stdinIsPipeOrFile()
+    ? await readPiped(fromArgs === undefined ? undefined : FIRST_BYTE_GRACE_MS)
+    : undefined;
   const parts = [fromArgs, piped].filter((p): p is string => p !== undefined && p.trim() !== "");
   if (parts.length === 0) {
-    if (fromArgs === undefined && piped === undefined) throw new PiError("usage", 'give a question: pi -p "…", or pipe one in: echo "…" | pi -p');
+    if (fromArgs === undefined && piped === undefined)
+      throw new PiError("usage", 'give a question: pi -p "…", or pipe one in: echo "…" | pi -p');
     throw new PiError("usage", "the question is empty; give one as an argument or on stdin");
   }
   return parts.join("\n\n");
@@ -312,9 +456,9 @@ function stdinIsPipeOrFile(): boolean {
 function parseMaxTokens(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new PiError("usage", `--max-tokens takes a whole number above 0 (got "${raw}")`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new PiError("usage", `--max-tokens takes a whole number above 0 (got "${raw}")`);
   return n;
 }
 
 export default command;
-

@@ -18,14 +18,23 @@ const command = defineCommand({
   args: {
     provider: { type: "positional", description: "only this provider", required: false },
     json: { type: "boolean", description: "print stable JSON instead of text", default: false },
-    account: { type: "string", description: "show this account of the provider instead of the active one", valueHint: "name" },
+    account: {
+      type: "string",
+      description: "show this account of the provider instead of the active one",
+      valueHint: "name",
+    },
   },
   examples: ["pi status", `pi status ${PROVIDERS[0]!.id}`, "pi status --json | jq '.providers[0].source'"],
   async run(args, context) {
     const { allProviders, providerById } = await import("../../app/models-config.ts");
-    const providers = args.provider ? [await providerById(args.provider, context.env)] : await allProviders(context.env);
+    const providers = args.provider
+      ? [await providerById(args.provider, context.env)]
+      : await allProviders(context.env);
     const alsoWhenConfigured = args.provider ? [] : KEY_PROVIDERS;
-    const { store, providers: statuses } = await collectStatus(await context.store(), context.env, providers, { account: args.account, alsoWhenConfigured });
+    const { store, providers: statuses } = await collectStatus(await context.store(), context.env, providers, {
+      account: args.account,
+      alsoWhenConfigured,
+    });
     if (args.json) {
       // The JSON keeps its fields as they were; the summary line is the text form's.
       const { summary: _, ...facts } = store;
@@ -34,7 +43,10 @@ const command = defineCommand({
       writeOut(renderStatusText(store, statuses));
       const local = await context.localStore();
       const left = local ? await loginsLeftLocal(local, providers) : [];
-      if (left.length > 0) writeOut(`Not in the shared store: ${left.join(", ")} in ${displayPath(local!.location)} (this machine's own file, which pi does not use while the shared store is set); \`pi store push\` moves them there.`);
+      if (left.length > 0)
+        writeOut(
+          `Not in the shared store: ${left.join(", ")} in ${displayPath(local!.location)} (this machine's own file, which pi does not use while the shared store is set); \`pi store push\` moves them there.`,
+        );
     }
     // A shared store that did not answer is an outage, not a missing login: scripts can wait and retry.
     if (store.answered === false) return EXIT.temporary;

@@ -14,19 +14,30 @@ const command = defineCommand({
   meta: { name: "switch", description: "Change which of a provider's accounts is active" },
   args: {
     provider: { type: "positional", description: "provider id", required: true },
-    account: { type: "positional", description: "the account to make active (on a terminal, pi asks when it is left out)", required: false },
+    account: {
+      type: "positional",
+      description: "the account to make active (on a terminal, pi asks when it is left out)",
+      required: false,
+    },
   },
-  examples: [`pi switch ${PROVIDERS[0]!.id} work`, `pi switch ${PROVIDERS[0]!.id}`, `pi login ${PROVIDERS[0]!.id} --account work`],
+  examples: [
+    `pi switch ${PROVIDERS[0]!.id} work`,
+    `pi switch ${PROVIDERS[0]!.id}`,
+    `pi login ${PROVIDERS[0]!.id} --account work`,
+  ],
   async run(args, context) {
     const provider = findProvider(args.provider);
     const store = await context.store();
     let name = args.account;
     if (name === undefined) {
       const rows = accountsOf((await store.read()).data, provider);
-      if (rows.length === 0) throw new PiError("not_logged_in", `not logged in to ${provider.displayName}; run \`pi login ${provider.id}\``);
+      if (rows.length === 0)
+        throw new PiError("not_logged_in", `not logged in to ${provider.displayName}; run \`pi login ${provider.id}\``);
       const others = rows.filter((r) => !r.active);
       if (rows.length === 1 && others.length === 0) {
-        writeOut(`${provider.displayName} has one account, "${rows[0]!.name}"; \`pi login ${provider.id} --account <name>\` adds another.`);
+        writeOut(
+          `${provider.displayName} has one account, "${rows[0]!.name}"; \`pi login ${provider.id} --account <name>\` adds another.`,
+        );
         return EXIT.ok;
       }
       if (others.length === 1 && !isInteractive()) {
@@ -37,9 +48,16 @@ const command = defineCommand({
           const identity = identityOf(r.entry);
           return `${r.name}${identity ? ` (${identity})` : ""}${r.active ? " — active" : ""}`;
         };
-        name = await selectOne(`Which ${provider.displayName} account?`, rows.map((r) => ({ value: r.name, label: label(r) })), rows.find((r) => r.active)?.name);
+        name = await selectOne(
+          `Which ${provider.displayName} account?`,
+          rows.map((r) => ({ value: r.name, label: label(r) })),
+          rows.find((r) => r.active)?.name,
+        );
       } else {
-        throw new PiError("usage", `name the account (${rows.map((r) => r.name).join(", ")}): pi switch ${provider.id} <account>`);
+        throw new PiError(
+          "usage",
+          `name the account (${rows.map((r) => r.name).join(", ")}): pi switch ${provider.id} <account>`,
+        );
       }
     }
     writeOut(await switchAccount(store, provider, name));

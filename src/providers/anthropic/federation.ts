@@ -32,11 +32,24 @@ export async function federate(env: NodeJS.ProcessEnv): Promise<{ access: string
   if (workspace) body.workspace_id = workspace;
   const url = `${messagesBase(env)}/v1/oauth/token`;
   const purpose = "the workload identity exchange";
-  const res = await httpRequest({ method: "POST", url, json: body, headers: { "anthropic-beta": BETAS, Accept: "application/json" }, purpose });
+  const res = await httpRequest({
+    method: "POST",
+    url,
+    json: body,
+    headers: { "anthropic-beta": BETAS, Accept: "application/json" },
+    purpose,
+  });
   const requestId = res.headers.get("request-id");
-  const answer = parseJson(res.text) as { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } | undefined;
+  const answer = parseJson(res.text) as
+    | { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown }
+    | undefined;
   if (res.status !== 200) {
-    const words = typeof answer?.error_description === "string" ? answer.error_description : typeof answer?.error === "string" ? answer.error : (answer as { error?: { message?: unknown } })?.error?.message;
+    const words =
+      typeof answer?.error_description === "string"
+        ? answer.error_description
+        : typeof answer?.error === "string"
+          ? answer.error
+          : (answer as { error?: { message?: unknown } })?.error?.message;
     const said = typeof words === "string" ? `: "${oneLine(words, 200)}"` : "";
     const id = requestId ? ` (request id ${oneLine(requestId, 80)})` : "";
     if (res.status === 401 || res.status === 403 || res.status === 400) {
@@ -45,12 +58,25 @@ export async function federate(env: NodeJS.ProcessEnv): Promise<{ access: string
         `Anthropic refused the workload identity exchange (HTTP ${res.status}${said})${id}; check that ANTHROPIC_FEDERATION_RULE_ID matches this identity token, set ANTHROPIC_WORKSPACE_ID when the rule spans several workspaces, and see the Workload identity page of the Claude Console`,
       );
     }
-    throw callFailed(res.status === 429 ? "rate_limited" : "server_error", purpose, `${safeHost(url)} answered HTTP ${res.status}${said}${id}`, "try again later");
+    throw callFailed(
+      res.status === 429 ? "rate_limited" : "server_error",
+      purpose,
+      `${safeHost(url)} answered HTTP ${res.status}${said}${id}`,
+      "try again later",
+    );
   }
   const access = typeof answer?.access_token === "string" ? answer.access_token.trim() : "";
-  const expiresIn = typeof answer?.expires_in === "number" && Number.isFinite(answer.expires_in) && answer.expires_in > 0 ? answer.expires_in : undefined;
+  const expiresIn =
+    typeof answer?.expires_in === "number" && Number.isFinite(answer.expires_in) && answer.expires_in > 0
+      ? answer.expires_in
+      : undefined;
   if (!access || /[\s\x00-\x1f\x7f]/.test(access) || expiresIn === undefined) {
-    throw callFailed("bad_response", purpose, `${safeHost(url)} answered without a usable access token and lifetime`, "try again later");
+    throw callFailed(
+      "bad_response",
+      purpose,
+      `${safeHost(url)} answered without a usable access token and lifetime`,
+      "try again later",
+    );
   }
   registerSecret(access);
   return { access, expires: Date.now() + expiresIn * 1000 };
@@ -58,9 +84,18 @@ export async function federate(env: NodeJS.ProcessEnv): Promise<{ access: string
 
 async function readIdentityToken(path: string): Promise<string> {
   const file = Bun.file(path);
-  if (!(await file.exists())) throw new PiError("no_credential", `ANTHROPIC_IDENTITY_TOKEN_FILE names ${path}, which does not exist; point it at the file your platform writes the identity token to`);
-  if (file.size > MAX_IDENTITY_BYTES) throw new PiError("no_credential", `the identity token in ${path} is over 16 KiB, far more than an identity token; check ANTHROPIC_IDENTITY_TOKEN_FILE`);
+  if (!(await file.exists()))
+    throw new PiError(
+      "no_credential",
+      `ANTHROPIC_IDENTITY_TOKEN_FILE names ${path}, which does not exist; point it at the file your platform writes the identity token to`,
+    );
+  if (file.size > MAX_IDENTITY_BYTES)
+    throw new PiError(
+      "no_credential",
+      `the identity token in ${path} is over 16 KiB, far more than an identity token; check ANTHROPIC_IDENTITY_TOKEN_FILE`,
+    );
   const token = (await file.text()).trim();
-  if (!token) throw new PiError("no_credential", `the identity token file ${path} is empty; check that your platform wrote it`);
+  if (!token)
+    throw new PiError("no_credential", `the identity token file ${path} is empty; check that your platform wrote it`);
   return token;
 }

@@ -16,7 +16,8 @@ export const anthropic: ProviderDescriptor = {
         ? { variables: { ANTHROPIC_AUTH_TOKEN: c.token } }
         : {
             variables: { CLAUDE_CODE_OAUTH_TOKEN: c.token, ANTHROPIC_OAUTH_TOKEN: c.token },
-            restricted: "Anthropic meant a Claude Pro/Max token for its own apps (Claude Code); other programs using it may be refused or billed as extra usage",
+            restricted:
+              "Anthropic meant a Claude Pro/Max token for its own apps (Claude Code); other programs using it may be refused or billed as extra usage",
           },
   aliases: ["claude", "claude-code", "claude-pro", "claude-max"],
   // The reference's order after the stored login: ANTHROPIC_AUTH_TOKEN, the keys, then workload
@@ -33,7 +34,8 @@ export const anthropic: ProviderDescriptor = {
       describe: "workload identity federation",
     },
   ],
-  kindOfToken: (token) => (token.startsWith("sk-ant-oat") ? "oauth" : token.startsWith("sk-ant-api") ? "api_key" : undefined),
+  kindOfToken: (token) =>
+    token.startsWith("sk-ant-oat") ? "oauth" : token.startsWith("sk-ant-api") ? "api_key" : undefined,
   tokenShapes: [/sk-ant-[a-z]{2,4}\d{0,3}-[A-Za-z0-9_\-]{8,}/g],
   models: { default: DEFAULT_MODEL, embedded: () => import("./models.ts").then((m) => m.MODELS) },
   loginMethods: [
@@ -44,7 +46,9 @@ export const anthropic: ProviderDescriptor = {
   signInNotice:
     "Note: Anthropic limits Claude Pro/Max tokens to its own apps; use by other programs, pi among them, may be refused or billed as extra usage. An API key (ANTHROPIC_API_KEY) always works.",
   describe: (login): Record<string, string> =>
-    typeof login.email === "string" ? { account: `${login.email}${typeof login.organization === "string" ? ` (${login.organization})` : ""}` } : {},
+    typeof login.email === "string"
+      ? { account: `${login.email}${typeof login.organization === "string" ? ` (${login.organization})` : ""}` }
+      : {},
   withToken: "an API key (sk-ant-api…) or a long-lived OAuth token (sk-ant-oat…, e.g. from `claude setup-token`)",
   load: () => import("./runtime.ts").then((m) => m.runtime),
 };

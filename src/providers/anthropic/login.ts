@@ -133,7 +133,11 @@ export async function loginWithToken(token: string): Promise<StoredLogin> {
     : token.startsWith("sk-ant-oat")
       ? { type: "oauth", access: token }
       : undefined;
-  if (!login) throw new PiError("usage", "that is not an Anthropic API key (sk-ant-api…) or OAuth token (sk-ant-oat…); check what you piped in");
+  if (!login)
+    throw new PiError(
+      "usage",
+      "that is not an Anthropic API key (sk-ant-api…) or OAuth token (sk-ant-oat…); check what you piped in",
+    );
   await checkWithAnthropic(token, login.type === "api_key" ? "api_key" : "oauth");
   return login;
 }
@@ -150,23 +154,38 @@ async function checkWithAnthropic(token: string, kind: "api_key" | "oauth"): Pro
   } catch (error) {
     // A working OAuth token is never refused for want of an answer: kept, and said so.
     if (kind === "oauth" && error instanceof PiError) {
-      warnNotice(`pi could not check this OAuth token with Anthropic now (${error.message}); it is stored unchecked — \`pi token anthropic\` or a question will show whether it works`);
+      warnNotice(
+        `pi could not check this OAuth token with Anthropic now (${error.message}); it is stored unchecked — \`pi token anthropic\` or a question will show whether it works`,
+      );
       return;
     }
     throw error;
   }
   if (answer.accepted) return;
   if (kind === "oauth" && answer.status !== 401) {
-    warnNotice(`Anthropic gave no clear answer about this OAuth token (HTTP ${answer.status}); it is stored unchecked — \`pi token anthropic\` or a question will show whether it works`);
+    warnNotice(
+      `Anthropic gave no clear answer about this OAuth token (HTTP ${answer.status}); it is stored unchecked — \`pi token anthropic\` or a question will show whether it works`,
+    );
     return;
   }
   const said = `HTTP ${answer.status}${answer.words ? `: "${answer.words}"` : ""}`;
   if (answer.status === 401 || answer.status === 403) {
-    const next = kind === "api_key" ? "check that you copied all of it and that it is active in the Console" : "check that you copied all of it, or make a new one with `claude setup-token`";
-    throw new PiError("login_rejected", `Anthropic did not accept this ${what} (${said}); ${next}; nothing was stored`, { status: answer.status });
+    const next =
+      kind === "api_key"
+        ? "check that you copied all of it and that it is active in the Console"
+        : "check that you copied all of it, or make a new one with `claude setup-token`";
+    throw new PiError(
+      "login_rejected",
+      `Anthropic did not accept this ${what} (${said}); ${next}; nothing was stored`,
+      { status: answer.status },
+    );
   }
   const code = answer.status === 429 ? "rate_limited" : answer.status >= 500 ? "server_error" : "bad_response";
-  throw new PiError(code, `could not check this ${what} with Anthropic (${said}); nothing was stored, try again later`, { status: answer.status });
+  throw new PiError(
+    code,
+    `could not check this ${what} with Anthropic (${said}); nothing was stored, try again later`,
+    { status: answer.status },
+  );
 }
 
 async function exchangeCode(attempt: Attempt, redirectUri: string, pasted: PastedCode): Promise<StoredLogin> {
@@ -180,7 +199,12 @@ async function exchangeCode(attempt: Attempt, redirectUri: string, pasted: Paste
 
 function loginFromGrant(grant: TokenGrant): StoredLogin {
   if (!grant.refresh) {
-    throw callFailed("bad_response", "sign-in", "the provider sent no refresh token, so the login could not be kept", `try \`${LOGIN_HINT}\` again`);
+    throw callFailed(
+      "bad_response",
+      "sign-in",
+      "the provider sent no refresh token, so the login could not be kept",
+      `try \`${LOGIN_HINT}\` again`,
+    );
   }
   // Which account this is, where the answer says (for `pi status`); never required.
   const account = grant.body.account as { email_address?: unknown } | undefined;

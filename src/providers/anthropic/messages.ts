@@ -24,7 +24,8 @@ export function messagesBase(env: NodeJS.ProcessEnv = process.env, configured?: 
 function authHeaders(credential: Credential): Record<string, string> {
   const common = { "anthropic-version": "2023-06-01" };
   // ANTHROPIC_AUTH_TOKEN: a bearer token and nothing more (a gateway's), unless it is a subscription's.
-  if (credential.extras.authorization === "bearer" && !credential.token.startsWith("sk-ant-oat")) return { ...common, Authorization: `Bearer ${credential.token}` };
+  if (credential.extras.authorization === "bearer" && !credential.token.startsWith("sk-ant-oat"))
+    return { ...common, Authorization: `Bearer ${credential.token}` };
   return credential.kind === "oauth"
     ? { ...common, Authorization: `Bearer ${credential.token}`, "anthropic-beta": "oauth-2025-04-20" }
     : { ...common, "x-api-key": credential.token };
@@ -51,12 +52,24 @@ function chat(request: ChatRequest, credential: Credential): AsyncGenerator<Chat
 async function listModels(credential: Credential): Promise<ModelInfo[]> {
   // The listing refuses subscription tokens ("OAuth authentication is currently not supported"):
   // for them the catalog is pi's own, which follows the reference's.
-  if (credential.kind === "oauth" && credential.extras.authorization !== "bearer") return [...(await import("./models.ts")).MODELS];
+  if (credential.kind === "oauth" && credential.extras.authorization !== "bearer")
+    return [...(await import("./models.ts")).MODELS];
   const url = `${messagesBase()}/v1/models?limit=1000`;
-  const res = await httpRequest({ method: "GET", url, headers: authHeaders(credential), purpose: "listing Anthropic's models" });
+  const res = await httpRequest({
+    method: "GET",
+    url,
+    headers: authHeaders(credential),
+    purpose: "listing Anthropic's models",
+  });
   if (res.status !== 200) throw failure({ status: res.status, text: res.text, headers: res.headers, url }, credential);
   const parsed = modelList.safeParse(parseJson(res.text));
-  if (!parsed.success) throw callFailed("bad_response", "listing Anthropic's models", `${safeHost(url)} sent a listing pi cannot read`, "try again later");
+  if (!parsed.success)
+    throw callFailed(
+      "bad_response",
+      "listing Anthropic's models",
+      `${safeHost(url)} sent a listing pi cannot read`,
+      "try again later",
+    );
   return parsed.data.data.map((m) => ({ provider: "anthropic", id: m.id, name: m.display_name ?? m.id }));
 }
 
@@ -66,10 +79,17 @@ async function listModels(credential: Credential): Promise<ModelInfo[]> {
  * refuses OAuth tokens. A 403 there only says the token lacks the profile scope (a
  * `claude setup-token` token has inference alone): it was recognised. A network failure throws.
  */
-export async function askAboutCredential(credential: Credential): Promise<{ accepted: true } | { accepted: false; status: number; words: string }> {
+export async function askAboutCredential(
+  credential: Credential,
+): Promise<{ accepted: true } | { accepted: false; status: number; words: string }> {
   const oauth = credential.kind === "oauth";
   const url = oauth ? `${messagesBase()}/api/oauth/usage` : `${messagesBase()}/v1/models?limit=1`;
-  const res = await httpRequest({ method: "GET", url, headers: authHeaders(credential), purpose: "checking the token with Anthropic" });
+  const res = await httpRequest({
+    method: "GET",
+    url,
+    headers: authHeaders(credential),
+    purpose: "checking the token with Anthropic",
+  });
   if (res.status === 200 || (oauth && res.status === 403)) return { accepted: true };
   return { accepted: false, status: res.status, words: oneLine(messagesErrorText(res.text) ?? "", 200) };
 }
@@ -87,11 +107,20 @@ const WORDS: ModelProviderWords = {
   forbiddenHint: "check what this account may use, or use an API key (ANTHROPIC_API_KEY)",
 };
 
-function failure(answer: { status: number; text: string; headers: Headers; url: string }, credential: Credential, model?: string): PiError {
+function failure(
+  answer: { status: number; text: string; headers: Headers; url: string },
+  credential: Credential,
+  model?: string,
+): PiError {
   const { status } = answer;
   const message = messagesErrorText(answer.text);
   // Since 2026 the live API refuses a subscription token outside Anthropic's apps with a bare "Error" (Haiku excepted).
-  if (credential.kind === "oauth" && status === 400 && message?.trim() === "Error" && credential.token.startsWith("sk-ant-oat")) {
+  if (
+    credential.kind === "oauth" &&
+    status === 400 &&
+    message?.trim() === "Error" &&
+    credential.token.startsWith("sk-ant-oat")
+  ) {
     return callFailed(
       "provider_refused",
       PURPOSE,
@@ -101,9 +130,22 @@ function failure(answer: { status: number; text: string; headers: Headers; url: 
     );
   }
   if (credential.kind === "oauth" && (status === 400 || status === 403) && message && POLICY.test(oneLine(message))) {
-    return callFailed("provider_refused", PURPOSE, `Anthropic refused the subscription token${providerWords(message)}`, "an API key works: set ANTHROPIC_API_KEY (see `pi status`)", { status });
+    return callFailed(
+      "provider_refused",
+      PURPOSE,
+      `Anthropic refused the subscription token${providerWords(message)}`,
+      "an API key works: set ANTHROPIC_API_KEY (see `pi status`)",
+      { status },
+    );
   }
-  if (status === 529) return callFailed("overloaded", PURPOSE, `Anthropic is overloaded (HTTP 529)${providerWords(message)}`, "try again in a minute", { status });
+  if (status === 529)
+    return callFailed(
+      "overloaded",
+      PURPOSE,
+      `Anthropic is overloaded (HTTP 529)${providerWords(message)}`,
+      "try again in a minute",
+      { status },
+    );
   return modelCallFailure(WORDS, { ...answer, message }, credential, model);
 }
 

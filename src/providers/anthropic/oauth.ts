@@ -34,7 +34,12 @@ export function anthropicEndpoints(env: NodeJS.ProcessEnv = process.env): Anthro
 }
 
 /** Query parameters in the order the provider's own clients send them. */
-export function buildAuthorizeUrl(endpoints: AnthropicEndpoints, redirectUri: string, challenge: string, state: string): string {
+export function buildAuthorizeUrl(
+  endpoints: AnthropicEndpoints,
+  redirectUri: string,
+  challenge: string,
+  state: string,
+): string {
   const url = new URL(endpoints.authorizeUrl);
   const params: [string, string][] = [
     ["code", "true"],

@@ -11,10 +11,19 @@ const CLAIMS: Record<string, string> = { five_hour: "5h", seven_day: "7d" };
 export function quotaFromHeaders(headers: Headers): UsageReading | undefined {
   const h = (name: string) => headers.get(`anthropic-ratelimit-unified-${name}`);
   const windows: UsageWindow[] = [];
-  for (const [key, name, label, seconds] of [["5h", "5h", "5-hour", 18_000], ["7d", "7d", "weekly", 604_800]] as const) {
+  for (const [key, name, label, seconds] of [
+    ["5h", "5h", "5-hour", 18_000],
+    ["7d", "7d", "weekly", 604_800],
+  ] as const) {
     const fraction = numberOf(h(`${key}-utilization`));
     if (fraction === null) continue;
-    windows.push({ name, label, usedPercent: percent(fraction * 100), resetsAt: instant(h(`${key}-reset`)), windowSeconds: seconds });
+    windows.push({
+      name,
+      label,
+      usedPercent: percent(fraction * 100),
+      resetsAt: instant(h(`${key}-reset`)),
+      windowSeconds: seconds,
+    });
   }
   if (windows.length === 0) return undefined;
   const claim = h("representative-claim");

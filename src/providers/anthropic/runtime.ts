@@ -8,7 +8,10 @@ import { anthropicEndpoints, refreshBody, revokeBody } from "./oauth.ts";
 
 async function refresh(stored: RefreshableLogin) {
   registerSecret(stored.refresh);
-  const grant = await requestTokens({ step: "token refresh", url: anthropicEndpoints().tokenUrl, loginHint: LOGIN_HINT }, { json: refreshBody(stored.refresh) });
+  const grant = await requestTokens(
+    { step: "token refresh", url: anthropicEndpoints().tokenUrl, loginHint: LOGIN_HINT },
+    { json: refreshBody(stored.refresh) },
+  );
   // Refresh tokens rotate; a provider that sends none expects the old one to be kept.
   return { access: grant.access, refresh: grant.refresh ?? stored.refresh, expires: expiresAtFor(grant) };
 }
@@ -18,7 +21,11 @@ async function revoke(stored: StoredLogin): Promise<RevokeOutcome> {
     return { revoked: false, note: "an API key is revoked in the Anthropic Console (Settings → API keys), not by pi" };
   }
   const token = stored.refresh || stored.access;
-  return revokeAt(anthropicEndpoints().revokeUrl, { json: revokeBody(token, stored.refresh ? "refresh_token" : "access_token") }, LOGIN_HINT);
+  return revokeAt(
+    anthropicEndpoints().revokeUrl,
+    { json: revokeBody(token, stored.refresh ? "refresh_token" : "access_token") },
+    LOGIN_HINT,
+  );
 }
 
 export const runtime: ProviderRuntime = {
@@ -32,5 +39,3 @@ export const runtime: ProviderRuntime = {
   federate: (env) => import("./federation.ts").then((m) => m.federate(env)),
   usage: (request) => import("./usage.ts").then((m) => m.anthropicUsage(request)),
 };
-
-

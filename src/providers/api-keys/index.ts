@@ -33,8 +33,16 @@ const TABLE: readonly [id: string, name: string, variables: readonly string[]][]
   ["opencode-go", "OpenCode Go", ["OPENCODE_API_KEY"]],
   ["qwen-token-plan", "Qwen Token Plan Team", ["QWEN_TOKEN_PLAN_TEAM_API_KEY", "QWEN_TOKEN_PLAN_API_KEY"]],
   ["qwen-token-plan-cn", "Qwen Token Plan Team CN", ["QWEN_TOKEN_PLAN_TEAM_CN_API_KEY", "QWEN_TOKEN_PLAN_CN_API_KEY"]],
-  ["qwen-token-plan-individual", "Qwen Token Plan Individual", ["QWEN_TOKEN_PLAN_INDIVIDUAL_API_KEY", "QWEN_TOKEN_PLAN_API_KEY"]],
-  ["qwen-token-plan-individual-cn", "Qwen Token Plan Individual CN", ["QWEN_TOKEN_PLAN_INDIVIDUAL_CN_API_KEY", "QWEN_TOKEN_PLAN_CN_API_KEY"]],
+  [
+    "qwen-token-plan-individual",
+    "Qwen Token Plan Individual",
+    ["QWEN_TOKEN_PLAN_INDIVIDUAL_API_KEY", "QWEN_TOKEN_PLAN_API_KEY"],
+  ],
+  [
+    "qwen-token-plan-individual-cn",
+    "Qwen Token Plan Individual CN",
+    ["QWEN_TOKEN_PLAN_INDIVIDUAL_CN_API_KEY", "QWEN_TOKEN_PLAN_CN_API_KEY"],
+  ],
   ["together", "Together", ["TOGETHER_API_KEY"]],
   ["typesafe", "TypeSafe", ["TYPESAFE_API_KEY"]],
   ["vercel-ai-gateway", "Vercel AI Gateway", ["AI_GATEWAY_API_KEY"]],
@@ -49,7 +57,10 @@ const TABLE: readonly [id: string, name: string, variables: readonly string[]][]
 export const API_KEY_PROVIDERS: readonly ProviderDescriptor[] = TABLE.map(([id, displayName, variables]) => ({
   id,
   displayName,
-  sources: [{ type: "stored" }, ...variables.map((variable) => ({ type: "env" as const, variable, kind: "api_key" as const }))],
+  sources: [
+    { type: "stored" },
+    ...variables.map((variable) => ({ type: "env" as const, variable, kind: "api_key" as const })),
+  ],
   tokenShapes: [],
   models: { default: "", embedded: async () => [] },
   loginMethods: [],
@@ -60,10 +71,17 @@ export const API_KEY_PROVIDERS: readonly ProviderDescriptor[] = TABLE.map(([id, 
 }));
 
 function runtime(id: string, name: string): ProviderRuntime {
-  const notHere = (what: string) => new PiError("usage", `pi does not ${what} through ${name}'s API: it keeps and serves its key (\`pi token ${id}\`, \`pi auth print-api-key --provider ${id}\`) for the programs that do`);
+  const notHere = (what: string) =>
+    new PiError(
+      "usage",
+      `pi does not ${what} through ${name}'s API: it keeps and serves its key (\`pi token ${id}\`, \`pi auth print-api-key --provider ${id}\`) for the programs that do`,
+    );
   return {
     login: async () => {
-      throw new PiError("usage", `${name} takes an API key: run \`pi auth login ${id}\` (or \`pi login ${id} --with-token\`)`);
+      throw new PiError(
+        "usage",
+        `${name} takes an API key: run \`pi auth login ${id}\` (or \`pi login ${id} --with-token\`)`,
+      );
     },
     loginWithToken: async (token) => ({ type: "api_key", key: token }),
     refresh: async () => {

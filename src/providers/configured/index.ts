@@ -19,4 +19,3 @@ export function configuredProvider(spec: ConfiguredProviderSpec): ProviderDescri
     load: () => import("./runtime.ts").then((m) => m.runtime(spec, displayName)),
   };
 }
-

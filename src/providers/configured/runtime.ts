@@ -10,13 +10,19 @@ import { type ConfiguredProviderSpec, SPOKEN_APIS } from "./spec.ts";
 export function runtime(spec: ConfiguredProviderSpec, name: string): ProviderRuntime {
   return {
     login: async () => {
-      throw new PiError("usage", `${name} is defined in models.json and takes an API key: put it there as "apiKey", or store it with \`pi login ${spec.id} --with-token\``);
+      throw new PiError(
+        "usage",
+        `${name} is defined in models.json and takes an API key: put it there as "apiKey", or store it with \`pi login ${spec.id} --with-token\``,
+      );
     },
     loginWithToken: async (token) => ({ type: "api_key", key: token }),
     refresh: async () => {
       throw new PiError("internal", `${name} uses an API key, which has nothing to refresh`);
     },
-    revoke: async (_login: StoredLogin) => ({ revoked: false, note: `a key of ${name} is withdrawn where it was issued, not by pi` }),
+    revoke: async (_login: StoredLogin) => ({
+      revoked: false,
+      note: `a key of ${name} is withdrawn where it was issued, not by pi`,
+    }),
     client: client(spec, name),
   };
 }
@@ -24,7 +30,11 @@ export function runtime(spec: ConfiguredProviderSpec, name: string): ProviderRun
 function client(spec: ConfiguredProviderSpec, name: string): ModelClient {
   const base = (routed?: string) => {
     const url = routed ?? spec.baseUrl;
-    if (!url) throw new PiError("usage", `${name} in models.json has no "baseUrl", so pi cannot tell where to send the request; add one`);
+    if (!url)
+      throw new PiError(
+        "usage",
+        `${name} in models.json has no "baseUrl", so pi cannot tell where to send the request; add one`,
+      );
     return url.replace(/\/+$/, "");
   };
   const noListing = async (): Promise<ModelInfo[]> => [...spec.models];
@@ -52,7 +62,9 @@ function client(spec: ConfiguredProviderSpec, name: string): ModelClient {
     };
     return {
       chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
-        const auth: Record<string, string> = spec.authHeader ? { Authorization: `Bearer ${credential.token}` } : { "x-api-key": credential.token };
+        const auth: Record<string, string> = spec.authHeader
+          ? { Authorization: `Bearer ${credential.token}` }
+          : { "x-api-key": credential.token };
         return streamMessages({
           url: `${base(request.info?.baseUrl)}/v1/messages`,
           headers: { ...request.info?.headers, ...auth, "anthropic-version": "2023-06-01" },
@@ -62,7 +74,8 @@ function client(spec: ConfiguredProviderSpec, name: string): ModelClient {
           providerId: spec.id,
           model: request.model,
           signal: request.signal,
-          failure: (answer) => modelCallFailure(words, { ...answer, message: messagesErrorText(answer.text) }, credential, request.model),
+          failure: (answer) =>
+            modelCallFailure(words, { ...answer, message: messagesErrorText(answer.text) }, credential, request.model),
         });
       },
       listModels: noListing,
@@ -70,7 +83,12 @@ function client(spec: ConfiguredProviderSpec, name: string): ModelClient {
   }
   return {
     chat() {
-      throw callFailed("usage", `the request to ${name}`, `${name} in models.json uses the "${api}" API, which pi does not speak (it speaks ${SPOKEN_APIS.join(", ")})`, "use the coding agent for it, or a provider pi speaks");
+      throw callFailed(
+        "usage",
+        `the request to ${name}`,
+        `${name} in models.json uses the "${api}" API, which pi does not speak (it speaks ${SPOKEN_APIS.join(", ")})`,
+        "use the coding agent for it, or a provider pi speaks",
+      );
     },
     listModels: noListing,
   };

@@ -18,4 +18,3 @@ export interface ConfiguredProviderSpec {
 }
 
 export const SPOKEN_APIS = ["openai-completions", "openai-responses", "anthropic-messages"] as const;
-

@@ -28,7 +28,12 @@ function apiBase(credential: Credential): string {
 }
 
 function authHeaders(credential: Credential): Record<string, string> {
-  return { ...copilotHeaders(), Authorization: `Bearer ${credential.token}`, "Openai-Intent": "conversation-edits", "X-Initiator": "user" };
+  return {
+    ...copilotHeaders(),
+    Authorization: `Bearer ${credential.token}`,
+    "Openai-Intent": "conversation-edits",
+    "X-Initiator": "user",
+  };
 }
 
 const modelList = z.object({
@@ -59,9 +64,13 @@ async function* chat(request: ChatRequest, credential: Credential): AsyncGenerat
     return;
   } catch (error) {
     if (!isPiError(error) || error.details.providerCode !== "model_not_supported") throw error;
-    if ((await policyState(request.model, credential)) !== "unconfigured") throw notEnabled(request.model, credential, error);
+    if ((await policyState(request.model, credential)) !== "unconfigured")
+      throw notEnabled(request.model, credential, error);
     await enableModel(request.model, credential);
-    yield { type: "notice", text: `Turned on ${request.model} for this Copilot account (first use); ${modelSettingsPage(credential.extras.enterpriseUrl)} can turn it off.` };
+    yield {
+      type: "notice",
+      text: `Turned on ${request.model} for this Copilot account (first use); ${modelSettingsPage(credential.extras.enterpriseUrl)} can turn it off.`,
+    };
   }
   yield* chatOnce(request, credential);
 }
@@ -72,27 +81,55 @@ function chatOnce(request: ChatRequest, credential: Credential): AsyncGenerator<
   const api = request.info?.api ?? "openai-completions";
   const call = (path: string, body: unknown, errorText: (text: string) => string | undefined): StreamCall => ({
     url: `${base}${path}`,
-    headers: { ...request.info?.headers, ...authHeaders(credential), ...(api === "anthropic-messages" ? { "anthropic-version": "2023-06-01" } : {}) },
+    headers: {
+      ...request.info?.headers,
+      ...authHeaders(credential),
+      ...(api === "anthropic-messages" ? { "anthropic-version": "2023-06-01" } : {}),
+    },
     body,
     purpose: PURPOSE,
     name: "Copilot",
     providerId: "github-copilot",
     model: request.model,
     signal: request.signal,
-    failure: (answer) => failure({ ...answer, message: errorText(answer.text), providerCode: errorCode(answer.text) }, credential, request.model),
+    failure: (answer) =>
+      failure(
+        { ...answer, message: errorText(answer.text), providerCode: errorCode(answer.text) },
+        credential,
+        request.model,
+      ),
   });
-  if (api === "anthropic-messages") return streamMessages(call("/v1/messages", messagesBody(request), messagesErrorText));
+  if (api === "anthropic-messages")
+    return streamMessages(call("/v1/messages", messagesBody(request), messagesErrorText));
   if (api === "openai-responses") return streamResponses(call("/responses", responsesBody(request), openaiErrorText));
   // The usage arrives in a last chunk only when asked for, as the editors ask.
-  return streamChatCompletions(call("/chat/completions", { ...chatCompletionsBody(request), stream_options: { include_usage: true } }, openaiErrorText));
+  return streamChatCompletions(
+    call(
+      "/chat/completions",
+      { ...chatCompletionsBody(request), stream_options: { include_usage: true } },
+      openaiErrorText,
+    ),
+  );
 }
 
 async function fetchModels(credential: Credential): Promise<z.infer<typeof modelList>["data"]> {
   const url = `${apiBase(credential)}/models`;
-  const res = await httpRequest({ method: "GET", url, headers: authHeaders(credential), purpose: "listing Copilot's models" });
-  if (res.status !== 200) throw failure({ status: res.status, headers: res.headers, url, message: openaiErrorText(res.text) }, credential);
+  const res = await httpRequest({
+    method: "GET",
+    url,
+    headers: authHeaders(credential),
+    purpose: "listing Copilot's models",
+  });
+  if (res.status !== 200)
+    throw failure({ status: res.status, headers: res.headers, url, message: openaiErrorText(res.text) }, credential);
   const parsed = modelList.safeParse(parseJson(res.text));
-  if (!parsed.success) throw callFailed("bad_response", "listing Copilot's models", `${safeHost(url)} sent a listing pi cannot read`, "try again later");
+  if (!parsed.success)
+    throw callFailed(
+      "bad_response",
+      "listing Copilot's models",
+      `${safeHost(url)} sent a listing pi cannot read`,
+      "try again later",
+    );
   return parsed.data.data;
 }
 
@@ -107,18 +144,33 @@ async function enableModel(model: string, credential: Credential): Promise<void>
   const res = await httpRequest({
     method: "POST",
     url,
-    headers: { ...copilotHeaders(), Authorization: `Bearer ${credential.token}`, "openai-intent": "chat-policy", "x-interaction-type": "chat-policy" },
+    headers: {
+      ...copilotHeaders(),
+      Authorization: `Bearer ${credential.token}`,
+      "openai-intent": "chat-policy",
+      "x-interaction-type": "chat-policy",
+    },
     json: { state: "enabled" },
     purpose: `turning on ${model}`,
   });
   if (res.status < 200 || res.status >= 300) {
     const said = openaiErrorText(res.text);
-    throw callFailed("provider_refused", PURPOSE, `Copilot would not turn on ${model} for this account (HTTP ${res.status})${said ? `: ${quoteOneLine(said, 300)}` : ""}`, `turn it on at ${modelSettingsPage(credential.extras.enterpriseUrl)}, then try again`, { status: res.status });
+    throw callFailed(
+      "provider_refused",
+      PURPOSE,
+      `Copilot would not turn on ${model} for this account (HTTP ${res.status})${said ? `: ${quoteOneLine(said, 300)}` : ""}`,
+      `turn it on at ${modelSettingsPage(credential.extras.enterpriseUrl)}, then try again`,
+      { status: res.status },
+    );
   }
 }
 
 function notEnabled(model: string, credential: Credential, error: PiError): PiError {
-  return new PiError("provider_refused", `${error.details.what ?? error.message}; ${model} is not turned on for this account: turn it on at ${modelSettingsPage(credential.extras.enterpriseUrl)}, or pick another model (\`pi models github-copilot --refresh\`)`, { ...error.details, providerCode: undefined });
+  return new PiError(
+    "provider_refused",
+    `${error.details.what ?? error.message}; ${model} is not turned on for this account: turn it on at ${modelSettingsPage(credential.extras.enterpriseUrl)}, or pick another model (\`pi models github-copilot --refresh\`)`,
+    { ...error.details, providerCode: undefined },
+  );
 }
 
 async function listModels(credential: Credential): Promise<ModelInfo[]> {
@@ -159,13 +211,23 @@ function errorCode(text: string): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-function failure(answer: { status: number; headers: Headers; url: string; message?: string; providerCode?: string }, credential: Credential, model?: string): PiError {
+function failure(
+  answer: { status: number; headers: Headers; url: string; message?: string; providerCode?: string },
+  credential: Credential,
+  model?: string,
+): PiError {
   if (answer.status === 400 && answer.providerCode === "model_not_supported") {
     const base = modelCallFailure(WORDS, answer, credential, model);
     return new PiError("provider_refused", base.message, { ...base.details, providerCode: "model_not_supported" });
   }
   if (answer.status === 421) {
-    return callFailed("bad_response", PURPOSE, `${safeHost(answer.url)} is not this account's Copilot API (HTTP 421)${providerWords(answer.message)}`, "check PI_COPILOT_API_URL, or sign in again so the token names the right host", { status: 421 });
+    return callFailed(
+      "bad_response",
+      PURPOSE,
+      `${safeHost(answer.url)} is not this account's Copilot API (HTTP 421)${providerWords(answer.message)}`,
+      "check PI_COPILOT_API_URL, or sign in again so the token names the right host",
+      { status: 421 },
+    );
   }
   return modelCallFailure(WORDS, answer, credential, model);
 }

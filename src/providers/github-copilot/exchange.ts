@@ -22,7 +22,11 @@ export interface ExchangeCall {
   purpose: string;
 }
 
-export async function exchangeFor(githubToken: string, domain: string, call: ExchangeCall): Promise<{ access: string; expires: number }> {
+export async function exchangeFor(
+  githubToken: string,
+  domain: string,
+  call: ExchangeCall,
+): Promise<{ access: string; expires: number }> {
   const { purpose } = call;
   const endpoints = githubEndpoints(domain);
   const res = await httpRequest({
@@ -34,7 +38,12 @@ export async function exchangeFor(githubToken: string, domain: string, call: Exc
   if (res.status !== 200) throw exchangeFailure(res, endpoints.copilotTokenUrl, call);
   const parsed = copilotTokenSchema.safeParse(parseJson(res.text));
   if (!parsed.success) {
-    throw callFailed("bad_response", purpose, `${safeHost(endpoints.copilotTokenUrl)} sent a Copilot token answer with a missing or invalid ${issuePaths(parsed.error.issues)}`, "try again later");
+    throw callFailed(
+      "bad_response",
+      purpose,
+      `${safeHost(endpoints.copilotTokenUrl)} sent a Copilot token answer with a missing or invalid ${issuePaths(parsed.error.issues)}`,
+      "try again later",
+    );
   }
   registerSecret(parsed.data.token);
   return { access: parsed.data.token, expires: parsed.data.expires_at * 1000 - EXPIRY_MARGIN_MS };
@@ -47,10 +56,22 @@ function exchangeFailure(res: HttpResponse, url: string, { step, purpose }: Exch
   if (res.status === 401) {
     // The GitHub authorization behind the login was revoked: the one failure that clears it.
     const code = step === "token refresh" ? "refresh_rejected" : "login_rejected";
-    return callFailed(code, purpose, `${host} no longer accepts the GitHub authorization (HTTP 401)${said}`, `run \`${LOGIN_HINT}\` to sign in again`, { status: 401, loginRevoked: true });
+    return callFailed(
+      code,
+      purpose,
+      `${host} no longer accepts the GitHub authorization (HTTP 401)${said}`,
+      `run \`${LOGIN_HINT}\` to sign in again`,
+      { status: 401, loginRevoked: true },
+    );
   }
   if (res.status === 403 || res.status === 404) {
-    return callFailed("provider_refused", purpose, `${host} gave no Copilot access to this account (HTTP ${res.status})${said}`, "check that the account has a Copilot subscription, then sign in again", { status: res.status });
+    return callFailed(
+      "provider_refused",
+      purpose,
+      `${host} gave no Copilot access to this account (HTTP ${res.status})${said}`,
+      "check that the account has a Copilot subscription, then sign in again",
+      { status: res.status },
+    );
   }
   return classifyFailure(res, { step, url, loginHint: LOGIN_HINT });
 }

@@ -8,7 +8,9 @@ const DEFAULT_MODEL = "gpt-6.1-sol";
 export const githubCopilot: ProviderDescriptor = {
   id: "github-copilot",
   displayName: "GitHub Copilot",
-  handoff: () => ({ none: "a Copilot token serves Copilot's own API only, and the GitHub token behind it is not handed out; `pi token github-copilot` prints the Copilot token" }),
+  handoff: () => ({
+    none: "a Copilot token serves Copilot's own API only, and the GitHub token behind it is not handed out; `pi token github-copilot` prints the Copilot token",
+  }),
   gateway: true,
   aliases: ["copilot", "github", "gh"],
   sources: [

@@ -34,11 +34,17 @@ export async function login(ui: LoginUI, options: Readonly<Record<string, string
 }
 
 /** `--with-token`: a GitHub token the person already has, checked by exchanging it once. */
-export async function loginWithToken(token: string, options: Readonly<Record<string, string>> = {}): Promise<StoredLogin> {
+export async function loginWithToken(
+  token: string,
+  options: Readonly<Record<string, string>> = {},
+): Promise<StoredLogin> {
   registerSecret(token);
   if (token.startsWith("github_pat_")) {
     // The Copilot token exchange refuses fine-grained personal access tokens whatever their permissions.
-    throw new PiError("usage", `GitHub does not exchange fine-grained personal access tokens (github_pat_…) for Copilot tokens; run \`${LOGIN_HINT}\` to sign in with a code, or give an OAuth token (gho_… or ghu_…)`);
+    throw new PiError(
+      "usage",
+      `GitHub does not exchange fine-grained personal access tokens (github_pat_…) for Copilot tokens; run \`${LOGIN_HINT}\` to sign in with a code, or give an OAuth token (gho_… or ghu_…)`,
+    );
   }
   const domain = options.enterprise === undefined ? "github.com" : normalizeHost(options.enterprise);
   return loginFor(token, domain);
@@ -60,7 +66,13 @@ async function loginFor(githubToken: string, domain: string): Promise<StoredLogi
 /** The account's login name, for `pi status`; a sign-in never fails for want of it. */
 async function githubUser(githubToken: string, domain: string): Promise<string | undefined> {
   try {
-    const res = await httpRequest({ method: "GET", url: githubEndpoints(domain).userUrl, headers: { Authorization: `Bearer ${githubToken}` }, purpose: "sign-in", timeoutMs: 5_000 });
+    const res = await httpRequest({
+      method: "GET",
+      url: githubEndpoints(domain).userUrl,
+      headers: { Authorization: `Bearer ${githubToken}` },
+      purpose: "sign-in",
+      timeoutMs: 5_000,
+    });
     const login = (parseJson(res.text) as { login?: unknown } | undefined)?.login;
     return res.status === 200 && typeof login === "string" && /^[A-Za-z0-9-]{1,39}$/.test(login) ? login : undefined;
   } catch {
@@ -84,7 +96,8 @@ async function chooseDomain(ui: LoginUI, flag: string | undefined): Promise<stri
   if (where === "github.com") return where;
   for (;;) {
     const answer = await ui.ask({ type: "line", prompt: "Enterprise host (e.g. company.ghe.com): " });
-    if (answer === undefined) throw new PiError("usage", "no enterprise host was given; run `pi login github-copilot --enterprise <host>`");
+    if (answer === undefined)
+      throw new PiError("usage", "no enterprise host was given; run `pi login github-copilot --enterprise <host>`");
     try {
       return normalizeHost(answer);
     } catch (error) {
@@ -97,10 +110,21 @@ async function chooseDomain(ui: LoginUI, flag: string | undefined): Promise<stri
 async function deviceFlow(ui: LoginUI, domain: string): Promise<string> {
   const endpoints = githubEndpoints(domain);
   const call = { step: "sign-in" as const, url: endpoints.deviceCodeUrl, loginHint: LOGIN_HINT };
-  const res = await httpRequest({ method: "POST", url: endpoints.deviceCodeUrl, form: { client_id: CLIENT_ID, scope: SCOPE }, purpose: "sign-in" });
+  const res = await httpRequest({
+    method: "POST",
+    url: endpoints.deviceCodeUrl,
+    form: { client_id: CLIENT_ID, scope: SCOPE },
+    purpose: "sign-in",
+  });
   if (res.status !== 200) throw classifyFailure(res, call);
   const parsed = deviceCodeSchema.safeParse(parseJson(res.text));
-  if (!parsed.success) throw callFailed("bad_response", "sign-in", `${safeHost(endpoints.deviceCodeUrl)} sent a device code pi cannot read`, "try again later");
+  if (!parsed.success)
+    throw callFailed(
+      "bad_response",
+      "sign-in",
+      `${safeHost(endpoints.deviceCodeUrl)} sent a device code pi cannot read`,
+      "try again later",
+    );
   const device = { ...parsed.data, verification_uri: new URL(parsed.data.verification_uri).href };
   registerSecret(device.device_code);
 
@@ -108,8 +132,12 @@ async function deviceFlow(ui: LoginUI, domain: string): Promise<string> {
   const copied = ui.showCode(device.user_code);
   const opened = await ui.openBrowser(device.verification_uri);
   ui.info(
-    [copied ? "Where the terminal allows it, the code is on your clipboard too." : "", opened ? "A browser window should have opened." : ""].filter(Boolean).join(" ") ||
-      "Waiting for you to approve pi in the browser.",
+    [
+      copied ? "Where the terminal allows it, the code is on your clipboard too." : "",
+      opened ? "A browser window should have opened." : "",
+    ]
+      .filter(Boolean)
+      .join(" ") || "Waiting for you to approve pi in the browser.",
   );
 
   return pollDeviceCode({
@@ -119,10 +147,14 @@ async function deviceFlow(ui: LoginUI, domain: string): Promise<string> {
     waitBeforeFirstPoll: true,
     verificationUri: device.verification_uri,
     expired: (slowDowns) => {
-      const drift = slowDowns > 0
-        ? ` GitHub asked pi to slow down ${slowDowns} time${slowDowns === 1 ? "" : "s"}: if this machine's clock is off (common under WSL and in VMs), sync it and try again.`
-        : "";
-      return new PiError("login_rejected", `the code expired before it was approved; run \`${LOGIN_HINT}\` again.${drift}`);
+      const drift =
+        slowDowns > 0
+          ? ` GitHub asked pi to slow down ${slowDowns} time${slowDowns === 1 ? "" : "s"}: if this machine's clock is off (common under WSL and in VMs), sync it and try again.`
+          : "";
+      return new PiError(
+        "login_rejected",
+        `the code expired before it was approved; run \`${LOGIN_HINT}\` again.${drift}`,
+      );
     },
     poll: async (): Promise<PollAnswer<string>> => {
       const poll = await httpRequest({
@@ -131,7 +163,8 @@ async function deviceFlow(ui: LoginUI, domain: string): Promise<string> {
         form: { client_id: CLIENT_ID, device_code: device.device_code, grant_type: DEVICE_CODE_GRANT },
         purpose: "sign-in",
       });
-      if (poll.status !== 200 && poll.status !== 400) throw classifyFailure(poll, { ...call, url: endpoints.accessTokenUrl });
+      if (poll.status !== 200 && poll.status !== 400)
+        throw classifyFailure(poll, { ...call, url: endpoints.accessTokenUrl });
       const answer = classifyPoll(parseJson(poll.text));
       switch (answer.kind) {
         case "token":
@@ -141,13 +174,37 @@ async function deviceFlow(ui: LoginUI, domain: string): Promise<string> {
         case "slow_down":
           return answer;
         case "expired":
-          return { kind: "failed", error: new PiError("login_rejected", `the code expired before it was approved; run \`${LOGIN_HINT}\` again`) };
+          return {
+            kind: "failed",
+            error: new PiError(
+              "login_rejected",
+              `the code expired before it was approved; run \`${LOGIN_HINT}\` again`,
+            ),
+          };
         case "denied":
-          return { kind: "failed", error: new PiError("consent_denied", `sign-in was not approved at ${safeHost(device.verification_uri)}; run \`${LOGIN_HINT}\` again and choose Authorize`) };
+          return {
+            kind: "failed",
+            error: new PiError(
+              "consent_denied",
+              `sign-in was not approved at ${safeHost(device.verification_uri)}; run \`${LOGIN_HINT}\` again and choose Authorize`,
+            ),
+          };
         case "incorrect":
-          return { kind: "failed", error: new PiError("login_rejected", `GitHub did not recognise the device code; run \`${LOGIN_HINT}\` again`) };
+          return {
+            kind: "failed",
+            error: new PiError(
+              "login_rejected",
+              `GitHub did not recognise the device code; run \`${LOGIN_HINT}\` again`,
+            ),
+          };
         case "error":
-          return { kind: "failed", error: new PiError("login_rejected", `sign-in failed: GitHub answered ${answer.error}${answer.description ? ` (${answer.description})` : ""}; run \`${LOGIN_HINT}\` again`) };
+          return {
+            kind: "failed",
+            error: new PiError(
+              "login_rejected",
+              `sign-in failed: GitHub answered ${answer.error}${answer.description ? ` (${answer.description})` : ""}; run \`${LOGIN_HINT}\` again`,
+            ),
+          };
       }
     },
   });

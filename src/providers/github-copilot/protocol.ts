@@ -94,10 +94,17 @@ function versionOnly(value: string | undefined): string | undefined {
  * Enterprise host's `copilot-api.` (never to the individual host, which answers 421 to
  * Business and Enterprise tokens), else to the individual host.
  */
-export function apiBaseFromToken(token: string, enterpriseDomain?: string, env: NodeJS.ProcessEnv = process.env): string {
+export function apiBaseFromToken(
+  token: string,
+  enterpriseDomain?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (env.PI_COPILOT_API_URL) return env.PI_COPILOT_API_URL.replace(/\/+$/, "");
   const proxy = /(?:^|;)\s*proxy-ep=([^;\s]+)/.exec(token)?.[1];
-  if (!proxy) return enterpriseDomain && enterpriseDomain !== "github.com" ? `https://copilot-api.${enterpriseDomain}` : DEFAULT_API_BASE;
+  if (!proxy)
+    return enterpriseDomain && enterpriseDomain !== "github.com"
+      ? `https://copilot-api.${enterpriseDomain}`
+      : DEFAULT_API_BASE;
   // Real tokens carry a bare host; one with a scheme (a local test server) is taken as is.
   if (/^https?:\/\//.test(proxy)) return proxy.replace(/\/+$/, "");
   return `https://${proxy.replace(/^proxy\./, "api.")}`;
@@ -120,12 +127,16 @@ export type PollAnswer =
 /** One answer of the access-token poll, classified (RFC 8628 §3.5). */
 export function classifyPoll(body: unknown): PollAnswer {
   const b = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
-  if (typeof b.access_token === "string" && b.access_token !== "") return { kind: "token", accessToken: b.access_token };
+  if (typeof b.access_token === "string" && b.access_token !== "")
+    return { kind: "token", accessToken: b.access_token };
   switch (b.error) {
     case "authorization_pending":
       return { kind: "pending" };
     case "slow_down":
-      return { kind: "slow_down", intervalSeconds: typeof b.interval === "number" && b.interval > 0 ? b.interval : undefined };
+      return {
+        kind: "slow_down",
+        intervalSeconds: typeof b.interval === "number" && b.interval > 0 ? b.interval : undefined,
+      };
     case "expired_token":
       return { kind: "expired" };
     case "access_denied":
@@ -133,6 +144,10 @@ export function classifyPoll(body: unknown): PollAnswer {
     case "incorrect_device_code":
       return { kind: "incorrect" };
     default:
-      return { kind: "error", error: typeof b.error === "string" ? b.error : "no access_token", description: typeof b.error_description === "string" ? b.error_description : undefined };
+      return {
+        kind: "error",
+        error: typeof b.error === "string" ? b.error : "no access_token",
+        description: typeof b.error_description === "string" ? b.error_description : undefined,
+      };
   }
 }

@@ -18,9 +18,21 @@ const QUOTAS: readonly [key: string, label: string][] = [
   ["completions", "completions (month)"],
 ];
 
-export async function copilotUsage({ credential, login, env }: { credential: Credential; login?: StoredLogin; env: NodeJS.ProcessEnv }): Promise<UsageReading> {
+export async function copilotUsage({
+  credential,
+  login,
+  env,
+}: {
+  credential: Credential;
+  login?: StoredLogin;
+  env: NodeJS.ProcessEnv;
+}): Promise<UsageReading> {
   const githubToken = login?.type === "oauth" ? login.refresh : env.COPILOT_GITHUB_TOKEN?.trim();
-  if (!githubToken) throw new PiError("provider_refused", "Copilot's usage is asked with the GitHub token behind the login, which this credential does not have; `pi login github-copilot` has it");
+  if (!githubToken)
+    throw new PiError(
+      "provider_refused",
+      "Copilot's usage is asked with the GitHub token behind the login, which this credential does not have; `pi login github-copilot` has it",
+    );
   const domain = typeof login?.enterpriseUrl === "string" ? login.enterpriseUrl : credential.extras.enterpriseUrl;
   const body = await fetchUsageJson({
     url: githubEndpoints(domain, env).usageUrl,
@@ -41,10 +53,25 @@ function credits(body: unknown, snapshots: Record<string, unknown>): UsageReadin
   const used = numberOf(premium?.credits_used);
   if (!premium || used === null) return undefined;
   const limit = numberOf(premium.entitlement);
-  const remaining = numberOf(premium.remaining) ?? numberOf(premium.quota_remaining) ?? (limit !== null ? Math.max(0, limit - used) : null);
+  const remaining =
+    numberOf(premium.remaining) ??
+    numberOf(premium.quota_remaining) ??
+    (limit !== null ? Math.max(0, limit - used) : null);
   const unlimited = premium.unlimited === true;
-  const resetsAt = instant(premium.quota_reset_date_utc) ?? instant((body as { quota_reset_date?: unknown }).quota_reset_date);
-  const windows: UsageWindow[] = unlimited || !limit ? [] : [{ name: "credits", label: "AI credits (month)", usedPercent: percent((100 * used) / limit), resetsAt, windowSeconds: null }];
+  const resetsAt =
+    instant(premium.quota_reset_date_utc) ?? instant((body as { quota_reset_date?: unknown }).quota_reset_date);
+  const windows: UsageWindow[] =
+    unlimited || !limit
+      ? []
+      : [
+          {
+            name: "credits",
+            label: "AI credits (month)",
+            usedPercent: percent((100 * used) / limit),
+            resetsAt,
+            windowSeconds: null,
+          },
+        ];
   const plan = (body as { copilot_plan?: unknown }).copilot_plan;
   return {
     windows,
@@ -67,11 +94,26 @@ function paid(body: unknown): UsageReading | undefined {
     const left = percent(q.percent_remaining);
     const entitlement = numberOf(q.entitlement);
     const remaining = numberOf(q.remaining);
-    const used = left !== null ? percent(100 - left) : entitlement && remaining !== null ? percent(100 - (100 * remaining) / entitlement) : null;
-    windows.push({ name: key === "premium_interactions" ? "premium" : key, label, usedPercent: used, resetsAt, windowSeconds: null });
+    const used =
+      left !== null
+        ? percent(100 - left)
+        : entitlement && remaining !== null
+          ? percent(100 - (100 * remaining) / entitlement)
+          : null;
+    windows.push({
+      name: key === "premium_interactions" ? "premium" : key,
+      label,
+      usedPercent: used,
+      resetsAt,
+      windowSeconds: null,
+    });
   }
   const plan = (body as { copilot_plan?: unknown }).copilot_plan;
-  return { windows, ...(typeof plan === "string" && /^[\w-]{1,32}$/.test(plan) ? { plan } : {}), ...(windows.length ? { binding: windows[0]!.name } : {}) };
+  return {
+    windows,
+    ...(typeof plan === "string" && /^[\w-]{1,32}$/.test(plan) ? { plan } : {}),
+    ...(windows.length ? { binding: windows[0]!.name } : {}),
+  };
 }
 
 function free(body: unknown): UsageReading | undefined {
@@ -84,7 +126,13 @@ function free(body: unknown): UsageReading | undefined {
     const remaining = numberOf(left[key]);
     const all = numberOf(total[key]);
     if (remaining === null || !all) continue;
-    windows.push({ name: key, label: `${key} (month)`, usedPercent: percent(100 - (100 * remaining) / all), resetsAt, windowSeconds: null });
+    windows.push({
+      name: key,
+      label: `${key} (month)`,
+      usedPercent: percent(100 - (100 * remaining) / all),
+      resetsAt,
+      windowSeconds: null,
+    });
   }
   return { windows, plan: "free", unreadable: windows.length === 0 };
 }

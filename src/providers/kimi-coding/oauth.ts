@@ -4,7 +4,12 @@ export const LOGIN_HINT = "pi login kimi-coding";
 
 export function kimiEndpoints(env: NodeJS.ProcessEnv = process.env) {
   // PI_KIMI_AUTH_URL, and the reference's own variables, in that order.
-  const auth = (env.PI_KIMI_AUTH_URL || env.KIMI_CODE_OAUTH_HOST || env.KIMI_OAUTH_HOST || "https://auth.kimi.com").replace(/\/+$/, "");
+  const auth = (
+    env.PI_KIMI_AUTH_URL ||
+    env.KIMI_CODE_OAUTH_HOST ||
+    env.KIMI_OAUTH_HOST ||
+    "https://auth.kimi.com"
+  ).replace(/\/+$/, "");
   return {
     deviceUrl: `${auth}/api/oauth/device_authorization`,
     tokenUrl: `${auth}/api/oauth/token`,

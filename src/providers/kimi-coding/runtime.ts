@@ -37,7 +37,13 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
 
 function loginFrom(grant: TokenGrant, step: "sign-in" | "token refresh"): RefreshableLogin {
   // Kimi's refresh tokens rotate: an answer without one would strand the login.
-  if (!grant.refresh) throw callFailed("bad_response", step, "Kimi Code sent no refresh token, so the login could not be kept", `run \`${LOGIN_HINT}\` again`);
+  if (!grant.refresh)
+    throw callFailed(
+      "bad_response",
+      step,
+      "Kimi Code sent no refresh token, so the login could not be kept",
+      `run \`${LOGIN_HINT}\` again`,
+    );
   return { type: "oauth", access: grant.access, refresh: grant.refresh, expires: expiresAtFor(grant) };
 }
 
@@ -47,7 +53,10 @@ async function refresh(stored: RefreshableLogin) {
   const delays = retryDelays();
   for (let attempt = 0; ; attempt++) {
     try {
-      const grant = await requestTokens({ step: "token refresh", url: tokenUrl, loginHint: LOGIN_HINT }, { form: { client_id: CLIENT_ID, grant_type: "refresh_token", refresh_token: stored.refresh } });
+      const grant = await requestTokens(
+        { step: "token refresh", url: tokenUrl, loginHint: LOGIN_HINT },
+        { form: { client_id: CLIENT_ID, grant_type: "refresh_token", refresh_token: stored.refresh } },
+      );
       return loginFrom(grant, "token refresh");
     } catch (error) {
       // 401 and 403 mean the session is dead at Kimi, as invalid_grant does: the login is cleared.
@@ -65,13 +74,20 @@ export const runtime: ProviderRuntime = {
   loginWithToken: apiKeyLogin("a Kimi Code"),
   login: (_method, ui) => login(ui),
   refresh,
-  revoke: async (stored) => (stored.type === "api_key" ? { revoked: false, note: "an API key is withdrawn at Kimi Code's console, where it was made, not by pi" } : { revoked: false, note: "Kimi Code has no revocation endpoint; to withdraw the sign-in, remove pi from your Kimi account" }),
+  revoke: async (stored) =>
+    stored.type === "api_key"
+      ? { revoked: false, note: "an API key is withdrawn at Kimi Code's console, where it was made, not by pi" }
+      : {
+          revoked: false,
+          note: "Kimi Code has no revocation endpoint; to withdraw the sign-in, remove pi from your Kimi account",
+        },
   usage: (request) => import("./usage.ts").then((m) => m.kimiUsage(request)),
   client: bearerClient({
     providerId: "kimi-coding",
     name: "Kimi Code",
     api: "openai-completions",
-    url: (configured) => `${process.env.PI_KIMI_API_URL || !configured ? kimiEndpoints().apiBase : configured}/chat/completions`,
+    url: (configured) =>
+      `${process.env.PI_KIMI_API_URL || !configured ? kimiEndpoints().apiBase : configured}/chat/completions`,
     body: { stream_options: { include_usage: true } },
     // Kimi's endpoint takes the older field only.
     maxTokensField: "max_tokens",

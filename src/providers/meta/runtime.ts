@@ -39,7 +39,13 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
     defaultExpiresInSeconds: 900,
   });
   const identity = String(body.access_token);
-  if (!isTokenText(identity)) throw callFailed("bad_response", "sign-in", "Meta sent an identity token with characters no token has", `run \`${LOGIN_HINT}\` again`);
+  if (!isTokenText(identity))
+    throw callFailed(
+      "bad_response",
+      "sign-in",
+      "Meta sent an identity token with characters no token has",
+      `run \`${LOGIN_HINT}\` again`,
+    );
   registerSecret(identity);
   ui.progress("Enabling Meta Model API access…");
   const key = await mint(identity, "sign-in");
@@ -59,14 +65,25 @@ async function mint(identity: string, step: "sign-in" | "token refresh"): Promis
   });
   if (res.status === 401 || res.status === 403) {
     const code = step === "token refresh" ? "refresh_rejected" : "login_rejected";
-    throw callFailed(code, step, `Meta no longer accepts this session (HTTP ${res.status})`, `run \`${LOGIN_HINT}\` to sign in again`, { status: res.status, loginRevoked: true });
+    throw callFailed(
+      code,
+      step,
+      `Meta no longer accepts this session (HTTP ${res.status})`,
+      `run \`${LOGIN_HINT}\` to sign in again`,
+      { status: res.status, loginRevoked: true },
+    );
   }
   if (res.status < 200 || res.status >= 300) throw classifyFailure(res, { step, url: mintUrl, loginHint: LOGIN_HINT });
   const body = parseJson(res.text) as Record<string, unknown> | undefined;
   const parsed = mintSchema.safeParse(body);
   if (!parsed.success) {
     const setup = trustedPage(body?.action_url, { httpsOnly: true });
-    throw callFailed("provider_refused", step, `${safeHost(mintUrl)} issued no API key${setup ? `; the account's setup is not finished` : ""}`, setup ? `complete it at ${setup}, then run \`${LOGIN_HINT}\` again` : "try again later");
+    throw callFailed(
+      "provider_refused",
+      step,
+      `${safeHost(mintUrl)} issued no API key${setup ? `; the account's setup is not finished` : ""}`,
+      setup ? `complete it at ${setup}, then run \`${LOGIN_HINT}\` again` : "try again later",
+    );
   }
   registerSecret(parsed.data.api_key);
   return parsed.data.api_key;
@@ -75,13 +92,25 @@ async function mint(identity: string, step: "sign-in" | "token refresh"): Promis
 async function refresh(stored: RefreshableLogin) {
   registerSecret(stored.refresh);
   // The identity token does not renew (Meta has no refresh grant): a new key is minted with it.
-  return { access: await mint(stored.refresh, "token refresh"), expires: Date.now() + KEY_LIFETIME_MS - EXPIRY_MARGIN_MS };
+  return {
+    access: await mint(stored.refresh, "token refresh"),
+    expires: Date.now() + KEY_LIFETIME_MS - EXPIRY_MARGIN_MS,
+  };
 }
 
 export const runtime: ProviderRuntime = {
   loginWithToken: apiKeyLogin("a Meta"),
   login: (_method, ui) => login(ui),
   refresh,
-  revoke: async (stored) => (stored.type === "api_key" ? { revoked: false, note: "an API key is withdrawn at Meta's developer console, where it was made, not by pi" } : { revoked: false, note: "Meta has no revocation endpoint for this sign-in; the key lapses within a day" }),
-  client: bearerClient({ providerId: "meta", name: "Meta", api: "openai-responses", url: (configured) => (process.env.PI_META_API_URL || !configured ? metaEndpoints().responsesUrl : `${configured}/responses`) }),
+  revoke: async (stored) =>
+    stored.type === "api_key"
+      ? { revoked: false, note: "an API key is withdrawn at Meta's developer console, where it was made, not by pi" }
+      : { revoked: false, note: "Meta has no revocation endpoint for this sign-in; the key lapses within a day" },
+  client: bearerClient({
+    providerId: "meta",
+    name: "Meta",
+    api: "openai-responses",
+    url: (configured) =>
+      process.env.PI_META_API_URL || !configured ? metaEndpoints().responsesUrl : `${configured}/responses`,
+  }),
 };

@@ -27,7 +27,8 @@ export function responsesUrl(env: NodeJS.ProcessEnv = process.env, configured?: 
  * request without instructions ("Instructions are required"). pi's own words, not another
  * client's prompt.
  */
-export const DEFAULT_INSTRUCTIONS = "You are a helpful assistant, reached through pi, a command-line client. Answer the user's request directly.";
+export const DEFAULT_INSTRUCTIONS =
+  "You are a helpful assistant, reached through pi, a command-line client. Answer the user's request directly.";
 
 /**
  * The endpoint's contract (protocols.md, "What the real services refuse"): a non-empty
@@ -47,7 +48,10 @@ export function codexBody(request: ChatRequest): Record<string, unknown> {
 
 function chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
   if (request.maxTokens !== undefined) {
-    throw new PiError("usage", "ChatGPT's Codex endpoint takes no output limit (it refuses max_output_tokens); run again without --max-tokens");
+    throw new PiError(
+      "usage",
+      "ChatGPT's Codex endpoint takes no output limit (it refuses max_output_tokens); run again without --max-tokens",
+    );
   }
   const accountId = credential.extras.accountId ?? accountIdOf(credential.token) ?? "";
   return streamResponses({
@@ -87,7 +91,11 @@ const WORDS: ModelProviderWords = {
   forbiddenHint: "check that the account has ChatGPT Plus or Pro",
 };
 
-function failure(answer: { status: number; text: string; headers: Headers; url: string }, credential: Credential, model?: string): PiError {
+function failure(
+  answer: { status: number; text: string; headers: Headers; url: string },
+  credential: Credential,
+  model?: string,
+): PiError {
   // Errors come as `{"detail": "…"}`; a usage limit as `{"error": {…}}`.
   const error = (parseJson(answer.text) as { error?: Record<string, unknown> } | undefined)?.error;
   const limited = error ? usageLimit(error, answer.status) : undefined;
@@ -101,12 +109,29 @@ const LIMIT_CODES = /usage_limit_reached|usage_not_included|rate_limit_exceeded/
 function usageLimit(error: Record<string, unknown>, status?: number): PiError | undefined {
   const code = String(error.code ?? error.type ?? "");
   if (!LIMIT_CODES.test(code) && status !== 429) return undefined;
-  const plan = typeof error.plan_type === "string" && /^[\w-]{1,32}$/.test(error.plan_type) ? ` (${error.plan_type} plan)` : "";
-  const resetsAt = typeof error.resets_at === "number" ? error.resets_at * 1000 : typeof error.resets_in_seconds === "number" ? Date.now() + error.resets_in_seconds * 1000 : undefined;
-  const when = resetsAt ? `try again after ${new Date(resetsAt).toLocaleTimeString()} (${describeExpiry(resetsAt)})` : "try again later";
+  const plan =
+    typeof error.plan_type === "string" && /^[\w-]{1,32}$/.test(error.plan_type) ? ` (${error.plan_type} plan)` : "";
+  const resetsAt =
+    typeof error.resets_at === "number"
+      ? error.resets_at * 1000
+      : typeof error.resets_in_seconds === "number"
+        ? Date.now() + error.resets_in_seconds * 1000
+        : undefined;
+  const when = resetsAt
+    ? `try again after ${new Date(resetsAt).toLocaleTimeString()} (${describeExpiry(resetsAt)})`
+    : "try again later";
   const message = typeof error.message === "string" ? error.message : undefined;
-  const what = code === "usage_not_included" ? `this ChatGPT plan${plan} does not include Codex${providerWords(message)}` : `you have hit your ChatGPT usage limit${plan}${providerWords(message)}`;
-  return callFailed("rate_limited", PURPOSE, what, code === "usage_not_included" ? "upgrade the plan, or use another provider" : when, resetsAt ? { retryAt: resetsAt } : {});
+  const what =
+    code === "usage_not_included"
+      ? `this ChatGPT plan${plan} does not include Codex${providerWords(message)}`
+      : `you have hit your ChatGPT usage limit${plan}${providerWords(message)}`;
+  return callFailed(
+    "rate_limited",
+    PURPOSE,
+    what,
+    code === "usage_not_included" ? "upgrade the plan, or use another provider" : when,
+    resetsAt ? { retryAt: resetsAt } : {},
+  );
 }
 
 export const responsesClient: ModelClient = { chat, listModels };

@@ -8,11 +8,19 @@ const DEFAULT_MODEL = "gpt-6.2-sol";
 export const openaiCodex: ProviderDescriptor = {
   id: "openai-codex",
   displayName: "OpenAI (ChatGPT Plus/Pro)",
-  handoff: () => ({ none: "a ChatGPT sign-in is read by no program's variable; Codex keeps its own (`codex login`), and `pi token openai-codex` prints the access token" }),
+  handoff: () => ({
+    none: "a ChatGPT sign-in is read by no program's variable; Codex keeps its own (`codex login`), and `pi token openai-codex` prints the access token",
+  }),
   aliases: ["codex", "chatgpt"],
   sources: [
     // A personal access token (`at-…`) for CI and fleets, the variable the Codex CLI reads.
-    { type: "env", variable: "CODEX_ACCESS_TOKEN", kind: "oauth", exchange: true, describe: "a Codex personal access token; its account is asked of OpenAI on each use" },
+    {
+      type: "env",
+      variable: "CODEX_ACCESS_TOKEN",
+      kind: "oauth",
+      exchange: true,
+      describe: "a Codex personal access token; its account is asked of OpenAI on each use",
+    },
     { type: "stored" },
   ],
   // OpenAI's tokens are JWTs (and opaque refresh tokens, registered as they are seen).
@@ -26,6 +34,8 @@ export const openaiCodex: ProviderDescriptor = {
   withToken: "a Codex personal access token (at-…)",
   withTokenIsNotKey: true,
   describe: (login: StoredLogin): Record<string, string> =>
-    typeof login.email === "string" ? { account: `${login.email}${typeof login.plan === "string" ? ` (${login.plan})` : ""}` } : {},
+    typeof login.email === "string"
+      ? { account: `${login.email}${typeof login.plan === "string" ? ` (${login.plan})` : ""}` }
+      : {},
   load: () => import("./runtime.ts").then((m) => m.runtime),
 };

@@ -55,7 +55,9 @@ async function browserLogin(ui: LoginUI): Promise<StoredLogin> {
   if (!("listener" in started)) {
     // OpenAI accepts only its registered ports, and another program holds both: a browser
     // sent there would hand it the code. A device code needs no port.
-    ui.info(`pi cannot listen for the browser's return (${started.reason}; another sign-in or the Codex CLI may be using them), so it signs in with a device code instead.`);
+    ui.info(
+      `pi cannot listen for the browser's return (${started.reason}; another sign-in or the Codex CLI may be using them), so it signs in with a device code instead.`,
+    );
     return deviceLogin(ui);
   }
   const listener = started.listener;
@@ -64,7 +66,9 @@ async function browserLogin(ui: LoginUI): Promise<StoredLogin> {
   ui.info("Open this URL in a browser, sign in to ChatGPT and approve pi:");
   ui.showUrl(url);
   const opened = await ui.openBrowser(url);
-  ui.info(`${opened ? "A browser window should have opened; " : ""}pi continues by itself once you approve. If the browser runs on another machine, paste the address of the page it ends on here.`);
+  ui.info(
+    `${opened ? "A browser window should have opened; " : ""}pi continues by itself once you approve. If the browser runs on another machine, paste the address of the page it ends on here.`,
+  );
   return raceForCode({
     ui,
     listener,
@@ -78,7 +82,10 @@ async function browserLogin(ui: LoginUI): Promise<StoredLogin> {
 const userCodeSchema = z.object({
   device_auth_id: z.string().min(1),
   user_code: z.string().regex(/^[A-Za-z0-9-]{4,32}$/),
-  interval: z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/)]).transform(Number).pipe(z.number().min(0)),
+  interval: z
+    .union([z.number(), z.string().regex(/^\d+(\.\d+)?$/)])
+    .transform(Number)
+    .pipe(z.number().min(0)),
 });
 
 const deviceGrantSchema = z.object({ authorization_code: z.string().min(1), code_verifier: z.string().min(1) });
@@ -86,7 +93,12 @@ const deviceGrantSchema = z.object({ authorization_code: z.string().min(1), code
 async function deviceLogin(ui: LoginUI): Promise<StoredLogin> {
   const endpoints = openaiEndpoints();
   const call = { step: "sign-in" as const, url: endpoints.userCodeUrl, loginHint: LOGIN_HINT };
-  const res = await httpRequest({ method: "POST", url: endpoints.userCodeUrl, json: { client_id: CLIENT_ID }, purpose: "sign-in" });
+  const res = await httpRequest({
+    method: "POST",
+    url: endpoints.userCodeUrl,
+    json: { client_id: CLIENT_ID },
+    purpose: "sign-in",
+  });
   if (res.status === 404) {
     throw new PiError(
       "provider_refused",
@@ -95,14 +107,27 @@ async function deviceLogin(ui: LoginUI): Promise<StoredLogin> {
   }
   if (res.status !== 200) throw classifyFailure(res, call);
   const parsed = userCodeSchema.safeParse(parseJson(res.text));
-  if (!parsed.success) throw callFailed("bad_response", "sign-in", `${safeHost(endpoints.userCodeUrl)} sent a device code pi cannot read`, "try again later");
+  if (!parsed.success)
+    throw callFailed(
+      "bad_response",
+      "sign-in",
+      `${safeHost(endpoints.userCodeUrl)} sent a device code pi cannot read`,
+      "try again later",
+    );
   const device = parsed.data;
   registerSecret(device.device_auth_id);
 
   ui.info(`Open ${endpoints.verificationUrl} and enter this code:`);
   const copied = ui.showCode(device.user_code);
   const opened = await ui.openBrowser(endpoints.verificationUrl);
-  ui.info([copied ? "Where the terminal allows it, the code is on your clipboard too." : "", opened ? "A browser window should have opened." : ""].filter(Boolean).join(" ") || "Waiting for you to approve pi in the browser.");
+  ui.info(
+    [
+      copied ? "Where the terminal allows it, the code is on your clipboard too." : "",
+      opened ? "A browser window should have opened." : "",
+    ]
+      .filter(Boolean)
+      .join(" ") || "Waiting for you to approve pi in the browser.",
+  );
 
   const grant = await pollDeviceCode({
     ui,
@@ -111,7 +136,10 @@ async function deviceLogin(ui: LoginUI): Promise<StoredLogin> {
     waitBeforeFirstPoll: false,
     verificationUri: endpoints.verificationUrl,
     expired: (slowDowns) =>
-      new PiError("login_rejected", `the code expired before it was approved (after 15 minutes); run \`${LOGIN_HINT}\` again${slowDowns ? ". OpenAI asked pi to slow down: if this machine's clock is off (common under WSL and in VMs), sync it" : ""}`),
+      new PiError(
+        "login_rejected",
+        `the code expired before it was approved (after 15 minutes); run \`${LOGIN_HINT}\` again${slowDowns ? ". OpenAI asked pi to slow down: if this machine's clock is off (common under WSL and in VMs), sync it" : ""}`,
+      ),
     poll: () => pollOnce(endpoints, device.device_auth_id, device.user_code),
   });
   registerSecret(grant.authorization_code);
@@ -120,8 +148,17 @@ async function deviceLogin(ui: LoginUI): Promise<StoredLogin> {
   return exchange(endpoints, grant.authorization_code, grant.code_verifier, endpoints.deviceRedirectUri);
 }
 
-async function pollOnce(endpoints: OpenAIEndpoints, deviceAuthId: string, userCode: string): Promise<PollAnswer<z.infer<typeof deviceGrantSchema>>> {
-  const res = await httpRequest({ method: "POST", url: endpoints.deviceTokenUrl, json: { device_auth_id: deviceAuthId, user_code: userCode }, purpose: "sign-in" });
+async function pollOnce(
+  endpoints: OpenAIEndpoints,
+  deviceAuthId: string,
+  userCode: string,
+): Promise<PollAnswer<z.infer<typeof deviceGrantSchema>>> {
+  const res = await httpRequest({
+    method: "POST",
+    url: endpoints.deviceTokenUrl,
+    json: { device_auth_id: deviceAuthId, user_code: userCode },
+    purpose: "sign-in",
+  });
   // Not approved yet: OpenAI answers 403 or 404 until it is.
   if (res.status === 403 || res.status === 404) return { kind: "pending" };
   const body = parseJson(res.text) as { error?: unknown } | undefined;
@@ -129,31 +166,80 @@ async function pollOnce(endpoints: OpenAIEndpoints, deviceAuthId: string, userCo
     const grant = deviceGrantSchema.safeParse(body);
     return grant.success
       ? { kind: "complete", value: grant.data }
-      : { kind: "failed", error: callFailed("bad_response", "sign-in", `${safeHost(endpoints.deviceTokenUrl)} approved the code but sent no authorization code`, `run \`${LOGIN_HINT}\` again`) };
+      : {
+          kind: "failed",
+          error: callFailed(
+            "bad_response",
+            "sign-in",
+            `${safeHost(endpoints.deviceTokenUrl)} approved the code but sent no authorization code`,
+            `run \`${LOGIN_HINT}\` again`,
+          ),
+        };
   }
-  if (res.status === 429 || res.status >= 500) return { kind: "failed", error: classifyFailure(res, { step: "sign-in", url: endpoints.deviceTokenUrl, loginHint: LOGIN_HINT }) };
-  const error = typeof body?.error === "string" ? body.error : ((body?.error as { code?: unknown } | undefined)?.code as string | undefined);
+  if (res.status === 429 || res.status >= 500)
+    return {
+      kind: "failed",
+      error: classifyFailure(res, { step: "sign-in", url: endpoints.deviceTokenUrl, loginHint: LOGIN_HINT }),
+    };
+  const error =
+    typeof body?.error === "string"
+      ? body.error
+      : ((body?.error as { code?: unknown } | undefined)?.code as string | undefined);
   if (error === "deviceauth_authorization_pending" || error === "authorization_pending") return { kind: "pending" };
   if (error === "slow_down") return { kind: "slow_down" };
-  return { kind: "failed", error: new PiError(error === "access_denied" ? "consent_denied" : "login_rejected", `sign-in failed: OpenAI answered ${error ?? `HTTP ${res.status}`}; run \`${LOGIN_HINT}\` again`) };
+  return {
+    kind: "failed",
+    error: new PiError(
+      error === "access_denied" ? "consent_denied" : "login_rejected",
+      `sign-in failed: OpenAI answered ${error ?? `HTTP ${res.status}`}; run \`${LOGIN_HINT}\` again`,
+    ),
+  };
 }
 
-async function exchange(endpoints: OpenAIEndpoints, code: string, verifier: string, redirectUri: string): Promise<StoredLogin> {
+async function exchange(
+  endpoints: OpenAIEndpoints,
+  code: string,
+  verifier: string,
+  redirectUri: string,
+): Promise<StoredLogin> {
   registerSecret(code);
-  const grant = await requestTokens({ step: "sign-in", url: endpoints.tokenUrl, loginHint: LOGIN_HINT }, { form: authorizationCodeForm(code, verifier, redirectUri) });
+  const grant = await requestTokens(
+    { step: "sign-in", url: endpoints.tokenUrl, loginHint: LOGIN_HINT },
+    { form: authorizationCodeForm(code, verifier, redirectUri) },
+  );
   return loginFromGrant(grant, "sign-in");
 }
 
 /** Shared by sign-in and refresh: OpenAI's answers must carry a refresh token and name the account. */
-export function loginFromGrant(grant: TokenGrant, step: "sign-in" | "token refresh"): OAuthLogin & { refresh: string; expires: number; accountId: string } {
+export function loginFromGrant(
+  grant: TokenGrant,
+  step: "sign-in" | "token refresh",
+): OAuthLogin & { refresh: string; expires: number; accountId: string } {
   if (!grant.refresh) {
-    throw callFailed("bad_response", step, "OpenAI sent no refresh token, so the login could not be kept", `run \`${LOGIN_HINT}\` again`);
+    throw callFailed(
+      "bad_response",
+      step,
+      "OpenAI sent no refresh token, so the login could not be kept",
+      `run \`${LOGIN_HINT}\` again`,
+    );
   }
   const accountId = accountIdOf(grant.access);
   if (!accountId) {
-    throw callFailed("bad_response", step, "OpenAI's access token names no ChatGPT account (no chatgpt_account_id), so nothing was stored", `run \`${LOGIN_HINT}\` again, with an account that has ChatGPT Plus or Pro`);
+    throw callFailed(
+      "bad_response",
+      step,
+      "OpenAI's access token names no ChatGPT account (no chatgpt_account_id), so nothing was stored",
+      `run \`${LOGIN_HINT}\` again, with an account that has ChatGPT Plus or Pro`,
+    );
   }
   const account = accountOf(grant.idToken);
   // The same five minutes early as every login: the reference renews that early too (its resolver adds them).
-  return { type: "oauth", access: grant.access, refresh: grant.refresh, expires: expiresAtFor(grant), accountId, ...account };
+  return {
+    type: "oauth",
+    access: grant.access,
+    refresh: grant.refresh,
+    expires: expiresAtFor(grant),
+    accountId,
+    ...account,
+  };
 }

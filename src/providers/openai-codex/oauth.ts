@@ -49,7 +49,12 @@ export function openaiEndpoints(env: NodeJS.ProcessEnv = process.env): OpenAIEnd
 }
 
 /** Query parameters in the order the provider's own client sends them; `originator` says pi. */
-export function buildAuthorizeUrl(endpoints: OpenAIEndpoints, redirectUri: string, challenge: string, state: string): string {
+export function buildAuthorizeUrl(
+  endpoints: OpenAIEndpoints,
+  redirectUri: string,
+  challenge: string,
+  state: string,
+): string {
   const url = new URL(endpoints.authorizeUrl);
   const params: [string, string][] = [
     ["response_type", "code"],
@@ -68,7 +73,13 @@ export function buildAuthorizeUrl(endpoints: OpenAIEndpoints, redirectUri: strin
 }
 
 export function authorizationCodeForm(code: string, verifier: string, redirectUri: string): Record<string, string> {
-  return { grant_type: "authorization_code", client_id: CLIENT_ID, code, code_verifier: verifier, redirect_uri: redirectUri };
+  return {
+    grant_type: "authorization_code",
+    client_id: CLIENT_ID,
+    code,
+    code_verifier: verifier,
+    redirect_uri: redirectUri,
+  };
 }
 
 export function refreshForm(refreshToken: string): Record<string, string> {
@@ -78,7 +89,9 @@ export function refreshForm(refreshToken: string): Record<string, string> {
 /** The revocation body, JSON as the official client sends it; the hint names the kind of token sent. */
 /** As the official client's revoke sends it: the client id only with a refresh token. */
 export function revokeBody(token: string, kind: "refresh_token" | "access_token"): Record<string, string> {
-  return kind === "refresh_token" ? { token, token_type_hint: kind, client_id: CLIENT_ID } : { token, token_type_hint: kind };
+  return kind === "refresh_token"
+    ? { token, token_type_hint: kind, client_id: CLIENT_ID }
+    : { token, token_type_hint: kind };
 }
 
 /** The ChatGPT account the access token is for: every API call names it. */
@@ -94,7 +107,14 @@ export function accountOf(idToken: string | undefined): { email?: string; plan?:
   const claims = idToken ? jwtClaims(idToken) : undefined;
   if (!claims) return {};
   const auth = claims[AUTH_CLAIM] as { chatgpt_plan_type?: unknown } | undefined;
-  const email = typeof claims.email === "string" && /^[^\s@\x00-\x1f\x7f-\x9f]{1,64}@[^\s@\x00-\x1f\x7f-\x9f]{1,255}$/.test(claims.email) ? claims.email : undefined;
-  const plan = typeof auth?.chatgpt_plan_type === "string" && /^[\w-]{1,32}$/.test(auth.chatgpt_plan_type) ? auth.chatgpt_plan_type : undefined;
+  const email =
+    typeof claims.email === "string" &&
+    /^[^\s@\x00-\x1f\x7f-\x9f]{1,64}@[^\s@\x00-\x1f\x7f-\x9f]{1,255}$/.test(claims.email)
+      ? claims.email
+      : undefined;
+  const plan =
+    typeof auth?.chatgpt_plan_type === "string" && /^[\w-]{1,32}$/.test(auth.chatgpt_plan_type)
+      ? auth.chatgpt_plan_type
+      : undefined;
   return { ...(email ? { email } : {}), ...(plan ? { plan } : {}) };
 }

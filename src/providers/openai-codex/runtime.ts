@@ -11,14 +11,18 @@ import { openaiEndpoints, refreshForm, revokeBody } from "./oauth.ts";
 async function refresh(stored: RefreshableLogin) {
   registerSecret(stored.refresh);
   const { tokenUrl } = openaiEndpoints();
-  const grant = await requestTokens({ step: "token refresh", url: tokenUrl, loginHint: LOGIN_HINT }, { form: refreshForm(stored.refresh) });
+  const grant = await requestTokens(
+    { step: "token refresh", url: tokenUrl, loginHint: LOGIN_HINT },
+    { form: refreshForm(stored.refresh) },
+  );
   // The refresh token rotates; the account is read again from the new access token.
   return loginFromGrant(grant, "token refresh");
 }
 
 async function revoke(stored: StoredLogin): Promise<RevokeOutcome> {
   if (stored.type !== "oauth") return { revoked: false, note: "there is nothing to revoke at OpenAI for this entry" };
-  if (isAccessToken(stored)) return { revoked: false, note: "a Codex personal access token is revoked in ChatGPT's settings, not by pi" };
+  if (isAccessToken(stored))
+    return { revoked: false, note: "a Codex personal access token is revoked in ChatGPT's settings, not by pi" };
   const body = stored.refresh ? revokeBody(stored.refresh, "refresh_token") : revokeBody(stored.access, "access_token");
   return revokeAt(openaiEndpoints().revokeUrl, { json: body }, LOGIN_HINT);
 }
@@ -30,7 +34,11 @@ export const runtime: ProviderRuntime = {
   // Personal access tokens: the account is asked of the token, once a sign-in or once a process.
   loginWithToken: (token, _options, context) => loginWithAccessToken(token, context.env),
   exchange: async (token) => {
-    if (!token.startsWith(ACCESS_TOKEN_PREFIX)) throw new PiError("usage", "CODEX_ACCESS_TOKEN holds something other than a Codex personal access token (at-…); set it to one, or unset it to use the stored login");
+    if (!token.startsWith(ACCESS_TOKEN_PREFIX))
+      throw new PiError(
+        "usage",
+        "CODEX_ACCESS_TOKEN holds something other than a Codex personal access token (at-…); set it to one, or unset it to use the stored login",
+      );
     const { accountId } = await whoami(token, process.env, "unauthorized");
     return { access: token, extras: { accountId } };
   },

@@ -39,7 +39,10 @@ export function openaiBody(request: ChatRequest, chatgpt: boolean): Record<strin
 function chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
   const chatgpt = isChatGPT(credential);
   if (chatgpt && request.maxTokens !== undefined) {
-    throw new PiError("usage", "a ChatGPT sign-in's requests take no output limit (the API refuses one for subscription tokens); run again without --max-tokens, or use an OpenAI API key");
+    throw new PiError(
+      "usage",
+      "a ChatGPT sign-in's requests take no output limit (the API refuses one for subscription tokens); run again without --max-tokens, or use an OpenAI API key",
+    );
   }
   return streamResponses({
     url: `${process.env.PI_OPENAI_API_URL || !request.info?.baseUrl ? apiBase() : request.info.baseUrl}/responses`,
@@ -59,10 +62,21 @@ const listing = (body: unknown) => (body as { data?: unknown } | undefined)?.dat
 /** The account's models (GET /models), named from the catalog where pi knows them. */
 async function listModels(credential: Credential): Promise<ModelInfo[]> {
   const url = `${apiBase()}/models`;
-  const res = await httpRequest({ method: "GET", url, headers: { Authorization: `Bearer ${credential.token}` }, purpose: "listing OpenAI's models" });
+  const res = await httpRequest({
+    method: "GET",
+    url,
+    headers: { Authorization: `Bearer ${credential.token}` },
+    purpose: "listing OpenAI's models",
+  });
   if (res.status !== 200) throw failure({ status: res.status, text: res.text, headers: res.headers, url }, credential);
   const data = listing(parseJson(res.text));
-  if (!Array.isArray(data)) throw callFailed("bad_response", "listing OpenAI's models", `${safeHost(url)} sent a listing pi cannot read`, "try again later");
+  if (!Array.isArray(data))
+    throw callFailed(
+      "bad_response",
+      "listing OpenAI's models",
+      `${safeHost(url)} sent a listing pi cannot read`,
+      "try again later",
+    );
   const { MODELS } = await import("./models.ts");
   const known = new Map(MODELS.map((m) => [m.id, m]));
   return data
@@ -74,24 +88,40 @@ async function listModels(credential: Credential): Promise<ModelInfo[]> {
 /** Whether OpenAI takes this API key (the model listing, which spends no quota); its words when it does not. */
 export async function askAboutKey(key: string, env: NodeJS.ProcessEnv): Promise<void> {
   const url = `${apiBase(env)}/models`;
-  const res = await httpRequest({ method: "GET", url, headers: { Authorization: `Bearer ${key}` }, purpose: "checking the key with OpenAI" });
+  const res = await httpRequest({
+    method: "GET",
+    url,
+    headers: { Authorization: `Bearer ${key}` },
+    purpose: "checking the key with OpenAI",
+  });
   if (res.status === 200) return;
   const words = oneLine(openaiErrorText(res.text) ?? "", 200);
   const said = `HTTP ${res.status}${words ? `: "${words}"` : ""}`;
   if (res.status === 401 || res.status === 403) {
-    throw new PiError("login_rejected", `OpenAI did not accept this API key (${said}); check that you copied all of it and that it is active at platform.openai.com; nothing was stored`, { status: res.status });
+    throw new PiError(
+      "login_rejected",
+      `OpenAI did not accept this API key (${said}); check that you copied all of it and that it is active at platform.openai.com; nothing was stored`,
+      { status: res.status },
+    );
   }
   const code = res.status === 429 ? "rate_limited" : res.status >= 500 ? "server_error" : "bad_response";
-  throw new PiError(code, `could not check this API key with OpenAI (${said}); nothing was stored, try again later`, { status: res.status });
+  throw new PiError(code, `could not check this API key with OpenAI (${said}); nothing was stored, try again later`, {
+    status: res.status,
+  });
 }
 
 /** ChatGPT's sharing limits, said with where to look (reference-providers.md §P3). */
 const USAGE_HINTS: Record<string, string> = {
   subscription_sharing_usage_limit_exceeded: "check your ChatGPT usage at https://chatgpt.com/settings/usage",
-  subscription_sharing_workplace_individual_usage_limit_exceeded: "your workspace limits each member's use of the API through ChatGPT; ask its admin",
+  subscription_sharing_workplace_individual_usage_limit_exceeded:
+    "your workspace limits each member's use of the API through ChatGPT; ask its admin",
 };
 
-function failure(answer: { status: number; text: string; headers: Headers; url: string }, credential: Credential, model?: string): PiError {
+function failure(
+  answer: { status: number; text: string; headers: Headers; url: string },
+  credential: Credential,
+  model?: string,
+): PiError {
   const error = (parseJson(answer.text) as { error?: { code?: unknown } } | undefined)?.error;
   const hint = typeof error?.code === "string" ? USAGE_HINTS[error.code] : undefined;
   const found = modelCallFailure(WORDS, { ...answer, message: openaiErrorText(answer.text) }, credential, model);

@@ -18,11 +18,19 @@ export const openai: ProviderDescriptor = {
   // Access tokens are JWTs; API keys sk-… (sk-proj-…, sk-svcacct-…).
   tokenShapes: [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, /\bsk-[A-Za-z0-9_-]{20,}/g],
   models: { default: DEFAULT_MODEL, embedded: () => import("./models.ts").then((m) => m.MODELS) },
-  loginMethods: [{ id: "browser", label: "Sign in with ChatGPT", hint: "the browser returns to pi, or paste the address it ends on" }],
+  loginMethods: [
+    {
+      id: "browser",
+      label: "Sign in with ChatGPT",
+      hint: "the browser returns to pi, or paste the address it ends on",
+    },
+  ],
   twoStep: true,
   withToken: "an OpenAI API key (sk-…)",
   kindOfToken: (token) => (token.startsWith("sk-") ? "api_key" : "oauth"),
-  describe: (login: StoredLogin): Record<string, string> => (typeof login.email === "string" ? { account: login.email } : {}),
-  noUsage: "OpenAI publishes no usage figures for the API through a ChatGPT sign-in (ChatGPT's own page: https://chatgpt.com/settings/usage); an API key's spending is at platform.openai.com/usage",
+  describe: (login: StoredLogin): Record<string, string> =>
+    typeof login.email === "string" ? { account: login.email } : {},
+  noUsage:
+    "OpenAI publishes no usage figures for the API through a ChatGPT sign-in (ChatGPT's own page: https://chatgpt.com/settings/usage); an API key's spending is at platform.openai.com/usage",
   load: () => import("./runtime.ts").then((m) => m.runtime),
 };

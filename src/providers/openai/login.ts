@@ -37,14 +37,22 @@ async function newAttempt(context: LoginContext): Promise<Attempt> {
   const installationId = await context.installationId();
   const pkce = await createPkce();
   // State and nonce each their own random value: never the verifier.
-  const attempt = { endpoints: chatgptEndpoints(context.env), verifier: pkce.verifier, challenge: pkce.challenge, state: randomToken(32), nonce: randomToken(32), installationId };
+  const attempt = {
+    endpoints: chatgptEndpoints(context.env),
+    verifier: pkce.verifier,
+    challenge: pkce.challenge,
+    state: randomToken(32),
+    nonce: randomToken(32),
+    installationId,
+  };
   registerSecret(attempt.verifier);
   registerSecret(attempt.state);
   return attempt;
 }
 
 export async function login(method: LoginMethodId, ui: LoginUI, context: LoginContext): Promise<StoredLogin> {
-  if (method !== "browser") throw new PiError("usage", "Sign in with ChatGPT has only the browser sign-in; run `pi login openai`");
+  if (method !== "browser")
+    throw new PiError("usage", "Sign in with ChatGPT has only the browser sign-in; run `pi login openai`");
   const attempt = await newAttempt(context);
   let redirectUri = REDIRECT_URI;
   const started = startCallbackListener({
@@ -70,12 +78,15 @@ export async function login(method: LoginMethodId, ui: LoginUI, context: LoginCo
   ui.info("Open this URL in a browser, sign in to ChatGPT and allow pi to use the OpenAI API:");
   ui.showUrl(url);
   const opened = await ui.openBrowser(url);
-  ui.info(`${opened ? "A browser window should have opened; " : ""}pi continues by itself once you allow it. If the browser runs on another machine, paste the whole address of the page it ends on here.`);
+  ui.info(
+    `${opened ? "A browser window should have opened; " : ""}pi continues by itself once you allow it. If the browser runs on another machine, paste the whole address of the page it ends on here.`,
+  );
   return raceForCode({
     ui,
     listener,
     prompt: "Paste the address the browser ended on (or wait for it): ",
-    parsePaste: (raw) => parsePastedCode(raw, { state: attempt.state, redirectUri, required: ["client_id"] }, LOGIN_HINT),
+    parsePaste: (raw) =>
+      parsePastedCode(raw, { state: attempt.state, redirectUri, required: ["client_id"] }, LOGIN_HINT),
     complete: (pasted) => exchange(attempt, pasted.extras!.client_id!, pasted.code, redirectUri),
     loginHint: LOGIN_HINT,
     env: context.env,
@@ -91,13 +102,29 @@ export async function startLogin(context: LoginContext): Promise<PendingLogin> {
   };
 }
 
-export async function finishLogin(pending: Readonly<Record<string, string>>, answer: string, context: LoginContext): Promise<StoredLogin> {
+export async function finishLogin(
+  pending: Readonly<Record<string, string>>,
+  answer: string,
+  context: LoginContext,
+): Promise<StoredLogin> {
   const { verifier, state } = pending;
-  if (!verifier || !state) throw new PiError("usage", `the pending sign-in is incomplete; run \`${LOGIN_HINT} --start\` again`);
+  if (!verifier || !state)
+    throw new PiError("usage", `the pending sign-in is incomplete; run \`${LOGIN_HINT} --start\` again`);
   registerSecret(verifier);
   registerSecret(state);
-  const pasted = parsePastedCode(answer, { state, redirectUri: REDIRECT_URI, required: ["client_id"] }, `${LOGIN_HINT} --start`);
-  const attempt = { endpoints: chatgptEndpoints(context.env), verifier, state, challenge: "", nonce: "", installationId: "" };
+  const pasted = parsePastedCode(
+    answer,
+    { state, redirectUri: REDIRECT_URI, required: ["client_id"] },
+    `${LOGIN_HINT} --start`,
+  );
+  const attempt = {
+    endpoints: chatgptEndpoints(context.env),
+    verifier,
+    state,
+    challenge: "",
+    nonce: "",
+    installationId: "",
+  };
   return exchange(attempt, pasted.extras!.client_id!, pasted.code, REDIRECT_URI);
 }
 
@@ -105,9 +132,10 @@ async function exchange(attempt: Attempt, clientId: string, code: string, redire
   registerSecret(code);
   const grant = await requestTokens(
     { step: "sign-in", url: attempt.endpoints.tokenUrl, loginHint: LOGIN_HINT },
-    { form: authorizationCodeForm(clientId, code, attempt.verifier, redirectUri) }
+    { form: authorizationCodeForm(clientId, code, attempt.verifier, redirectUri) },
   );
-  if (!grant.idToken) throw callFailed("bad_response", "sign-in", "OpenAI's answer carried no ID token", `run \`${LOGIN_HINT}\` again`);
+  if (!grant.idToken)
+    throw callFailed("bad_response", "sign-in", "OpenAI's answer carried no ID token", `run \`${LOGIN_HINT}\` again`);
   return loginFromGrant(grant, clientId, "sign-in");
 }
 
@@ -115,16 +143,31 @@ async function exchange(attempt: Attempt, clientId: string, code: string, redire
  * Shared by sign-in and refresh. Kept as the reference keeps it (`clientId`, `scopes`), so
  * either program can use and renew a login the other made; the email is for `pi status`.
  */
-export function loginFromGrant(grant: TokenGrant, clientId: string, step: "sign-in" | "token refresh"): OAuthLogin & { refresh: string; expires: number } {
+export function loginFromGrant(
+  grant: TokenGrant,
+  clientId: string,
+  step: "sign-in" | "token refresh",
+): OAuthLogin & { refresh: string; expires: number } {
   const scopes = checkGrant(grant, step, LOGIN_HINT);
   const email = emailOf(grant.idToken);
-  return { type: "oauth", access: grant.access, refresh: grant.refresh!, expires: expiresAtFor(grant), clientId, scopes, ...(email ? { email } : {}) };
+  return {
+    type: "oauth",
+    access: grant.access,
+    refresh: grant.refresh!,
+    expires: expiresAtFor(grant),
+    clientId,
+    scopes,
+    ...(email ? { email } : {}),
+  };
 }
 
 /** `--with-token`: an OpenAI API key, asked about once (the model listing spends no quota) before it is stored. */
 export async function loginWithToken(token: string, context: LoginContext): Promise<StoredLogin> {
   if (!token.startsWith("sk-")) {
-    throw new PiError("usage", "that is not an OpenAI API key (sk-…); a ChatGPT subscription signs in with `pi login openai` instead; nothing was stored");
+    throw new PiError(
+      "usage",
+      "that is not an OpenAI API key (sk-…); a ChatGPT subscription signs in with `pi login openai` instead; nothing was stored",
+    );
   }
   await askAboutKey(token, context.env);
   return { type: "api_key", key: token };
@@ -133,5 +176,7 @@ export async function loginWithToken(token: string, context: LoginContext): Prom
 /** The email the ID token names, for `pi status`; only its shape is trusted, nothing else is read from it. */
 function emailOf(idToken: string | undefined): string | undefined {
   const email = idToken ? jwtClaims(idToken)?.email : undefined;
-  return typeof email === "string" && /^[^\s@\x00-\x1f\x7f-\x9f]{1,64}@[^\s@\x00-\x1f\x7f-\x9f]{1,255}$/.test(email) ? email : undefined;
+  return typeof email === "string" && /^[^\s@\x00-\x1f\x7f-\x9f]{1,64}@[^\s@\x00-\x1f\x7f-\x9f]{1,255}$/.test(email)
+    ? email
+    : undefined;
 }

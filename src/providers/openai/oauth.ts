@@ -46,7 +46,10 @@ export function agentHostId(installationId: string): string {
 }
 
 /** Query parameters in the order the reference sends them; the agent name is pi's own. */
-export function buildAuthorizeUrl(endpoints: ChatGPTEndpoints, a: { redirectUri: string; installationId: string; state: string; challenge: string; nonce: string }): string {
+export function buildAuthorizeUrl(
+  endpoints: ChatGPTEndpoints,
+  a: { redirectUri: string; installationId: string; state: string; challenge: string; nonce: string },
+): string {
   const url = new URL(endpoints.authorizeUrl);
   const params: [string, string][] = [
     ["client_id", DYNAMIC_CLIENT_ID],
@@ -65,8 +68,20 @@ export function buildAuthorizeUrl(endpoints: ChatGPTEndpoints, a: { redirectUri:
   return url.toString();
 }
 
-export function authorizationCodeForm(clientId: string, code: string, verifier: string, redirectUri: string): Record<string, string> {
-  return { grant_type: "authorization_code", client_id: clientId, code, code_verifier: verifier, redirect_uri: redirectUri, resource: RESOURCE };
+export function authorizationCodeForm(
+  clientId: string,
+  code: string,
+  verifier: string,
+  redirectUri: string,
+): Record<string, string> {
+  return {
+    grant_type: "authorization_code",
+    client_id: clientId,
+    code,
+    code_verifier: verifier,
+    redirect_uri: redirectUri,
+    resource: RESOURCE,
+  };
 }
 
 export function refreshForm(clientId: string, refreshToken: string): Record<string, string> {
@@ -79,12 +94,19 @@ export function refreshForm(clientId: string, refreshToken: string): Record<stri
  */
 export function checkGrant(grant: TokenGrant, step: "sign-in" | "token refresh", loginHint: string): string[] {
   const next = `run \`${loginHint}\` again`;
-  if (!grant.refresh) throw callFailed("bad_response", step, "OpenAI sent no refresh token, so the login could not be kept", next);
+  if (!grant.refresh)
+    throw callFailed("bad_response", step, "OpenAI sent no refresh token, so the login could not be kept", next);
   const lifetime = Number(grant.body.expires_in);
-  if (!Number.isFinite(lifetime) || lifetime <= 0) throw callFailed("bad_response", step, "OpenAI's answer gave the token no lifetime (expires_in)", next);
+  if (!Number.isFinite(lifetime) || lifetime <= 0)
+    throw callFailed("bad_response", step, "OpenAI's answer gave the token no lifetime (expires_in)", next);
   const scope = typeof grant.body.scope === "string" ? grant.body.scope.trim().split(/\s+/).filter(Boolean) : [];
   if (!scope.includes(DIRECT_SCOPE)) {
-    throw callFailed("bad_response", step, `OpenAI's grant does not include ${DIRECT_SCOPE}, without which the API refuses the token`, `${next}, with an account whose ChatGPT plan allows it`);
+    throw callFailed(
+      "bad_response",
+      step,
+      `OpenAI's grant does not include ${DIRECT_SCOPE}, without which the API refuses the token`,
+      `${next}, with an account whose ChatGPT plan allows it`,
+    );
   }
   return scope;
 }

@@ -12,18 +12,26 @@ async function refresh(stored: RefreshableLogin) {
   registerSecret(stored.refresh);
   const clientId = typeof stored.clientId === "string" ? stored.clientId.trim() : "";
   if (!clientId) {
-    throw new PiError("refresh_rejected", `the stored OpenAI login has no client id issued at sign-in, so it cannot be renewed; run \`${LOGIN_HINT}\``, { loginRevoked: false });
+    throw new PiError(
+      "refresh_rejected",
+      `the stored OpenAI login has no client id issued at sign-in, so it cannot be renewed; run \`${LOGIN_HINT}\``,
+      { loginRevoked: false },
+    );
   }
   const grant = await requestTokens(
     { step: "token refresh", url: chatgptEndpoints().tokenUrl, loginHint: LOGIN_HINT },
-    { form: refreshForm(clientId, stored.refresh) }
+    { form: refreshForm(clientId, stored.refresh) },
   );
   return loginFromGrant(grant, clientId, "token refresh");
 }
 
 async function revoke(stored: { type: string }): Promise<RevokeOutcome> {
-  if (stored.type === "api_key") return { revoked: false, note: "an OpenAI API key is revoked at platform.openai.com (API keys), not by pi" };
-  return { revoked: false, note: "OpenAI has no revocation endpoint for this sign-in; to withdraw it, disconnect pi in ChatGPT's settings" };
+  if (stored.type === "api_key")
+    return { revoked: false, note: "an OpenAI API key is revoked at platform.openai.com (API keys), not by pi" };
+  return {
+    revoked: false,
+    note: "OpenAI has no revocation endpoint for this sign-in; to withdraw it, disconnect pi in ChatGPT's settings",
+  };
 }
 
 export const runtime: ProviderRuntime = {

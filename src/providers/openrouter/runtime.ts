@@ -25,7 +25,6 @@ import type { ChatEvent, ChatRequest, Credential, LoginUI, ModelClient, ModelInf
 
 const LOGIN_HINT = "pi login openrouter";
 
-
 const keySchema = z.object({ key: z.string().min(1).refine(isTokenText) });
 
 async function login(ui: LoginUI): Promise<StoredLogin> {
@@ -42,7 +41,10 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
     complete: (code) => exchange(code, pkce.verifier),
   });
   if (!("listener" in started)) {
-    throw new PiError("store_io", `pi cannot listen for the browser's return (${started.reason}); free it, or set PI_OAUTH_CALLBACK_PORT to another port`);
+    throw new PiError(
+      "store_io",
+      `pi cannot listen for the browser's return (${started.reason}); free it, or set PI_OAUTH_CALLBACK_PORT to another port`,
+    );
   }
   const listener = started.listener;
   redirectUri = listener.redirectUri;
@@ -53,7 +55,9 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
   ui.info("Open this URL in a browser, sign in to OpenRouter and approve pi:");
   ui.showUrl(url.toString());
   const opened = await ui.openBrowser(url.toString());
-  ui.info(`${opened ? "A browser window should have opened; " : ""}pi continues by itself once you approve. If the browser runs on another machine, paste the address of the page it ends on here.`);
+  ui.info(
+    `${opened ? "A browser window should have opened; " : ""}pi continues by itself once you approve. If the browser runs on another machine, paste the address of the page it ends on here.`,
+  );
   return raceForCode({
     ui,
     listener,
@@ -67,32 +71,63 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
 async function exchange(code: string, verifier: string): Promise<StoredLogin> {
   registerSecret(code);
   const { keysUrl } = openrouterUrls();
-  const res = await httpRequest({ method: "POST", url: keysUrl, json: { code, code_verifier: verifier, code_challenge_method: "S256" }, purpose: "sign-in" });
-  if (res.status < 200 || res.status >= 300) throw classifyFailure(res, { step: "sign-in", url: keysUrl, loginHint: LOGIN_HINT });
+  const res = await httpRequest({
+    method: "POST",
+    url: keysUrl,
+    json: { code, code_verifier: verifier, code_challenge_method: "S256" },
+    purpose: "sign-in",
+  });
+  if (res.status < 200 || res.status >= 300)
+    throw classifyFailure(res, { step: "sign-in", url: keysUrl, loginHint: LOGIN_HINT });
   const parsed = keySchema.safeParse(parseJson(res.text));
-  if (!parsed.success) throw callFailed("bad_response", "sign-in", `${safeHost(keysUrl)} sent no usable API key`, `run \`${LOGIN_HINT}\` again`);
+  if (!parsed.success)
+    throw callFailed(
+      "bad_response",
+      "sign-in",
+      `${safeHost(keysUrl)} sent no usable API key`,
+      `run \`${LOGIN_HINT}\` again`,
+    );
   registerSecret(parsed.data.key);
   return { type: "api_key", key: parsed.data.key };
 }
 
 const listingSchema = z.object({
   data: z.array(
-    z.object({ id: z.string().min(1), name: z.string().optional(), context_length: z.number().optional(), top_provider: z.object({ context_length: z.number().nullish() }).partial().nullish() }).passthrough(),
+    z
+      .object({
+        id: z.string().min(1),
+        name: z.string().optional(),
+        context_length: z.number().optional(),
+        top_provider: z.object({ context_length: z.number().nullish() }).partial().nullish(),
+      })
+      .passthrough(),
   ),
 });
 
 async function listModels(credential: Credential): Promise<ModelInfo[]> {
   const url = `${openrouterUrls().apiBase}/models/user`;
   const parsed = listingSchema.safeParse(await fetchListing(url, credential, "OpenRouter", "openrouter"));
-  if (!parsed.success) throw callFailed("bad_response", "listing OpenRouter's models", `${safeHost(url)} sent a listing pi cannot read`, "try again later");
-  return parsed.data.data.map((m) => ({ provider: "openrouter", id: m.id, name: m.name ?? m.id, contextWindow: m.top_provider?.context_length ?? m.context_length }));
+  if (!parsed.success)
+    throw callFailed(
+      "bad_response",
+      "listing OpenRouter's models",
+      `${safeHost(url)} sent a listing pi cannot read`,
+      "try again later",
+    );
+  return parsed.data.data.map((m) => ({
+    provider: "openrouter",
+    id: m.id,
+    name: m.name ?? m.id,
+    contextWindow: m.top_provider?.context_length ?? m.context_length,
+  }));
 }
 
 const completions = bearerClient({
   providerId: "openrouter",
   name: "OpenRouter",
   api: "openai-completions",
-  url: (configured) => `${process.env.PI_OPENROUTER_URL || !configured ? openrouterUrls().apiBase : configured}/chat/completions`,
+  url: (configured) =>
+    `${process.env.PI_OPENROUTER_URL || !configured ? openrouterUrls().apiBase : configured}/chat/completions`,
   // As the reference sends them: usage at the end of the stream, and nothing kept by the upstream provider.
   body: { stream_options: { include_usage: true }, store: false },
   reasoningField: "reasoning",
@@ -116,7 +151,15 @@ function messages(request: ChatRequest, credential: Credential): AsyncGenerator<
     signal: request.signal,
     failure: (answer) =>
       modelCallFailure(
-        { purpose, name: "OpenRouter", providerId: "openrouter", credential: "credential", unknownModel: "does not offer", modelsHint: "see `pi models openrouter`", forbiddenHint: "check what this OpenRouter key may use" },
+        {
+          purpose,
+          name: "OpenRouter",
+          providerId: "openrouter",
+          credential: "credential",
+          unknownModel: "does not offer",
+          modelsHint: "see `pi models openrouter`",
+          forbiddenHint: "check what this OpenRouter key may use",
+        },
         { ...answer, message: messagesErrorText(answer.text) },
         credential,
         request.model,
@@ -125,7 +168,8 @@ function messages(request: ChatRequest, credential: Credential): AsyncGenerator<
 }
 
 const client: ModelClient = {
-  chat: (request, credential) => (request.info?.api === "anthropic-messages" ? messages(request, credential) : completions.chat(request, credential)),
+  chat: (request, credential) =>
+    request.info?.api === "anthropic-messages" ? messages(request, credential) : completions.chat(request, credential),
   listModels: (credential) => completions.listModels(credential),
 };
 
@@ -134,7 +178,10 @@ export const runtime: ProviderRuntime = {
   refresh: async () => {
     throw new PiError("internal", "an OpenRouter key does not expire and has nothing to refresh");
   },
-  revoke: async () => ({ revoked: false, note: "an OpenRouter key is revoked on the account's keys page (openrouter.ai/settings/keys), not by pi" }),
+  revoke: async () => ({
+    revoked: false,
+    note: "an OpenRouter key is revoked on the account's keys page (openrouter.ai/settings/keys), not by pi",
+  }),
   usage: (request) => import("./usage.ts").then((m) => m.openrouterUsage(request)),
   client,
 };

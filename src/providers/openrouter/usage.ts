@@ -10,7 +10,13 @@ import { fetchUsageJson, objectAt } from "../shared/usage-call.ts";
 import type { Credential } from "../types.ts";
 import { openrouterUrls } from "./urls.ts";
 
-export async function openrouterUsage({ credential, env }: { credential: Credential; env: NodeJS.ProcessEnv }): Promise<UsageReading> {
+export async function openrouterUsage({
+  credential,
+  env,
+}: {
+  credential: Credential;
+  env: NodeJS.ProcessEnv;
+}): Promise<UsageReading> {
   const base = openrouterUrls(env).apiBase;
   const headers = { Authorization: `Bearer ${credential.token}` };
   const [key, credits] = await Promise.allSettled([
@@ -28,7 +34,13 @@ export async function openrouterUsage({ credential, env }: { credential: Credent
   } else if (c) {
     const total = numberOf(c.total_credits);
     const used = numberOf(c.total_usage);
-    money = { unit: "USD", used, limit: total, remaining: total !== null && used !== null ? Math.max(0, total - used) : null, unlimited: false };
+    money = {
+      unit: "USD",
+      used,
+      limit: total,
+      remaining: total !== null && used !== null ? Math.max(0, total - used) : null,
+      unlimited: false,
+    };
   } else if (k) {
     money = { unit: "USD", used: numberOf(k.usage), limit: null, remaining: null, unlimited: true };
   }

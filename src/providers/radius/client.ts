@@ -39,7 +39,11 @@ function gatewayErrorText(text: string): string | undefined {
   return typeof error?.message === "string" ? error.message : undefined;
 }
 
-function failure(answer: { status: number; text: string; headers: Headers; url: string }, credential: Credential, model?: string): PiError {
+function failure(
+  answer: { status: number; text: string; headers: Headers; url: string },
+  credential: Credential,
+  model?: string,
+): PiError {
   return modelCallFailure(WORDS, { ...answer, message: gatewayErrorText(answer.text) }, credential, model);
 }
 
@@ -54,10 +58,23 @@ export function piMessagesBody(request: ChatRequest): Record<string, unknown> {
   const message = (m: ChatMessage) =>
     m.role === "user"
       ? { role: "user", content: m.content, timestamp: now }
-      : { role: "assistant", content: [{ type: "text", text: m.content }], api: "pi-messages", provider: "radius", model: request.model, stopReason: "stop", timestamp: now };
+      : {
+          role: "assistant",
+          content: [{ type: "text", text: m.content }],
+          api: "pi-messages",
+          provider: "radius",
+          model: request.model,
+          stopReason: "stop",
+          timestamp: now,
+        };
   return {
     model: request.model,
-    context: { messages: [...(request.system ? [{ role: "system", content: request.system, timestamp: 0 }] : []), ...request.messages.map(message)] },
+    context: {
+      messages: [
+        ...(request.system ? [{ role: "system", content: request.system, timestamp: 0 }] : []),
+        ...request.messages.map(message),
+      ],
+    },
     options: request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens },
   };
 }
@@ -112,17 +129,30 @@ async function* chat(request: ChatRequest, credential: Credential): AsyncGenerat
         yield { type: "text", text: event.delta };
       } else if (event.type === "done") {
         const usage = event.usage as { input?: unknown; output?: unknown } | undefined;
-        const tokens = typeof usage?.input === "number" || typeof usage?.output === "number" ? { usage: { inputTokens: Number(usage?.input ?? 0), outputTokens: Number(usage?.output ?? 0) } } : {};
+        const tokens =
+          typeof usage?.input === "number" || typeof usage?.output === "number"
+            ? { usage: { inputTokens: Number(usage?.input ?? 0), outputTokens: Number(usage?.output ?? 0) } }
+            : {};
         yield { type: "stop", reason: typeof event.reason === "string" ? event.reason : "stop", ...tokens };
         return;
       } else if (event.type === "error") {
         const said = typeof event.errorMessage === "string" ? `: ${quoteOneLine(event.errorMessage)}` : "";
         const kind: ErrorCode = event.reason === "aborted" ? "interrupted" : "stream_cut";
-        throw callFailed(kind, PURPOSE, `${safeHost(url)} stopped the answer${received ? ` after ${received} characters` : ""}${said}`, "try again");
+        throw callFailed(
+          kind,
+          PURPOSE,
+          `${safeHost(url)} stopped the answer${received ? ` after ${received} characters` : ""}${said}`,
+          "try again",
+        );
       }
     }
   }
-  throw callFailed("stream_cut", PURPOSE, `the answer was cut off after ${received} characters, before the gateway said it was complete`, "try again");
+  throw callFailed(
+    "stream_cut",
+    PURPOSE,
+    `the answer was cut off after ${received} characters, before the gateway said it was complete`,
+    "try again",
+  );
 }
 
 const gatewayModel = z.object({
@@ -137,10 +167,21 @@ const gatewayConfig = z.object({ baseUrl: z.string(), models: z.array(z.unknown(
 /** The gateway's catalog: entries it does not describe fully are left out, as the reference leaves them. */
 async function listModels(credential: Credential): Promise<ModelInfo[]> {
   const url = gatewayEndpoints(gatewayOf(credential)).configUrl;
-  const res = await httpRequest({ method: "GET", url, headers: { Authorization: `Bearer ${credential.token}` }, purpose: "listing the gateway's models" });
+  const res = await httpRequest({
+    method: "GET",
+    url,
+    headers: { Authorization: `Bearer ${credential.token}` },
+    purpose: "listing the gateway's models",
+  });
   if (res.status !== 200) throw failure({ status: res.status, text: res.text, headers: res.headers, url }, credential);
   const models = catalogFromConfig(parseJson(res.text), gatewayOf(credential));
-  if (!models) throw callFailed("bad_response", "listing the gateway's models", `${safeHost(url)} sent a catalog pi cannot read`, "try again later");
+  if (!models)
+    throw callFailed(
+      "bad_response",
+      "listing the gateway's models",
+      `${safeHost(url)} sent a catalog pi cannot read`,
+      "try again later",
+    );
   return models;
 }
 
@@ -162,7 +203,18 @@ export function catalogFromConfig(value: unknown, gateway?: string): ModelInfo[]
   return config.data.models.flatMap((raw) => {
     const m = gatewayModel.safeParse(raw);
     if (!m.success) return [];
-    return [{ provider: "radius", id: m.data.id, name: m.data.name, contextWindow: m.data.contextWindow, images: m.data.input.includes("image"), maxOutput: m.data.maxTokens, api: "pi-messages", baseUrl }];
+    return [
+      {
+        provider: "radius",
+        id: m.data.id,
+        name: m.data.name,
+        contextWindow: m.data.contextWindow,
+        images: m.data.input.includes("image"),
+        maxOutput: m.data.maxTokens,
+        api: "pi-messages",
+        baseUrl,
+      },
+    ];
   });
 }
 

@@ -20,14 +20,27 @@ export const radius: ProviderDescriptor = {
     default: "balanced",
     embedded: async () => [],
     fromProvider: true,
-    legacyCatalog: { field: "gatewayConfig", read: (value) => import("./client.ts").then((m) => m.catalogFromConfig(value)) },
+    legacyCatalog: {
+      field: "gatewayConfig",
+      read: (value) => import("./client.ts").then((m) => m.catalogFromConfig(value)),
+    },
   },
   loginMethods: [
-    { id: "browser", label: "Sign in with browser", hint: "the browser returns to pi on this machine", needsBrowser: true },
-    { id: "device-code", label: "Sign in with device code", hint: "enter a code on the gateway's page (SSH, containers)" },
+    {
+      id: "browser",
+      label: "Sign in with browser",
+      hint: "the browser returns to pi on this machine",
+      needsBrowser: true,
+    },
+    {
+      id: "device-code",
+      label: "Sign in with device code",
+      hint: "enter a code on the gateway's page (SSH, containers)",
+    },
   ],
   twoStep: true,
-  describe: (login: StoredLogin): Record<string, string> => (typeof login.gateway === "string" ? { gateway: login.gateway } : {}),
+  describe: (login: StoredLogin): Record<string, string> =>
+    typeof login.gateway === "string" ? { gateway: login.gateway } : {},
   noUsage: "the gateway publishes no usage figures",
   load: () => import("./runtime.ts").then((m) => m.runtime),
 };

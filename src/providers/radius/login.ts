@@ -36,7 +36,10 @@ async function endpointsFor(context: LoginContext): Promise<GatewayEndpoints> {
 export async function login(method: LoginMethodId, ui: LoginUI, context: LoginContext): Promise<StoredLogin> {
   const endpoints = await endpointsFor(context);
   // Said, since nothing named it: the reference's own gateway (PI_RADIUS_URL or radiusUrl name another).
-  if (endpoints.gateway === DEFAULT_GATEWAY) ui.info(`Signing in at ${DEFAULT_GATEWAY}, the reference program's gateway (set PI_RADIUS_URL, or "radiusUrl" in settings.json, for another).`);
+  if (endpoints.gateway === DEFAULT_GATEWAY)
+    ui.info(
+      `Signing in at ${DEFAULT_GATEWAY}, the reference program's gateway (set PI_RADIUS_URL, or "radiusUrl" in settings.json, for another).`,
+    );
   if (method === "device-code") return deviceLogin(ui, endpoints);
   if (method === "browser") return browserLogin(ui, endpoints, context);
   throw new PiError("usage", `Radius has no ${method} sign-in; use --method browser or --method device-code`);
@@ -47,17 +50,32 @@ const discoverySchema = z.object({ authorizationEndpoint: z.string() });
 /** The one endpoint the gateway names rather than serves: its authorization page (https, or a loopback address). */
 async function authorizationEndpoint(endpoints: GatewayEndpoints): Promise<string> {
   const res = await httpRequest({ method: "GET", url: endpoints.discoveryUrl, purpose: "sign-in" });
-  if (res.status !== 200) throw callFailed(res.status >= 500 ? "server_error" : "bad_response", "sign-in", `${safeHost(endpoints.discoveryUrl)} answered HTTP ${res.status} for its sign-in settings (/v1/oauth)`, "check PI_RADIUS_URL, or try again later", { status: res.status });
+  if (res.status !== 200)
+    throw callFailed(
+      res.status >= 500 ? "server_error" : "bad_response",
+      "sign-in",
+      `${safeHost(endpoints.discoveryUrl)} answered HTTP ${res.status} for its sign-in settings (/v1/oauth)`,
+      "check PI_RADIUS_URL, or try again later",
+      { status: res.status },
+    );
   const parsed = discoverySchema.safeParse(parseJson(res.text));
   const page = parsed.success ? trustedPage(parsed.data.authorizationEndpoint, {}) : undefined;
   if (!page || (new URL(page).protocol === "http:" && !isLoopback(new URL(page).hostname))) {
-    throw callFailed("bad_response", "sign-in", `${safeHost(endpoints.discoveryUrl)} named no https authorization page`, "check PI_RADIUS_URL; pi sends no one to a page it cannot trust");
+    throw callFailed(
+      "bad_response",
+      "sign-in",
+      `${safeHost(endpoints.discoveryUrl)} named no https authorization page`,
+      "check PI_RADIUS_URL; pi sends no one to a page it cannot trust",
+    );
   }
   return page;
 }
 
 /** An address of this machine itself: `127.x.y.z` in full (never a name that only begins so), `[::1]`, `localhost`. */
-const isLoopback = (host: string) => host === "localhost" || host === "[::1]" || (/^127(\.\d{1,3}){3}$/.test(host) && host.split(".").every((part) => Number(part) <= 255));
+const isLoopback = (host: string) =>
+  host === "localhost" ||
+  host === "[::1]" ||
+  (/^127(\.\d{1,3}){3}$/.test(host) && host.split(".").every((part) => Number(part) <= 255));
 
 async function browserLogin(ui: LoginUI, endpoints: GatewayEndpoints, context: LoginContext): Promise<StoredLogin> {
   const page = await authorizationEndpoint(endpoints);
@@ -77,7 +95,9 @@ async function browserLogin(ui: LoginUI, endpoints: GatewayEndpoints, context: L
   });
   if (!("listener" in started)) {
     // The registered redirect is taken: a device code needs no port.
-    ui.info(`pi cannot listen for the browser's return (${started.reason}; another sign-in may be using it), so it signs in with a device code instead.`);
+    ui.info(
+      `pi cannot listen for the browser's return (${started.reason}; another sign-in may be using it), so it signs in with a device code instead.`,
+    );
     return deviceLogin(ui, endpoints);
   }
   const listener = started.listener;
@@ -86,7 +106,9 @@ async function browserLogin(ui: LoginUI, endpoints: GatewayEndpoints, context: L
   ui.info(`Open this URL in a browser and sign in to the gateway ${safeHost(endpoints.gateway)}:`);
   ui.showUrl(url);
   const opened = await ui.openBrowser(url);
-  ui.info(`${opened ? "A browser window should have opened; " : ""}pi continues by itself once you sign in. If the browser runs on another machine, paste the address of the page it ends on here.`);
+  ui.info(
+    `${opened ? "A browser window should have opened; " : ""}pi continues by itself once you sign in. If the browser runs on another machine, paste the address of the page it ends on here.`,
+  );
   return raceForCode({
     ui,
     listener,
@@ -110,7 +132,10 @@ async function deviceLogin(ui: LoginUI, endpoints: GatewayEndpoints): Promise<St
     waitBeforeFirstPoll: false,
     defaultExpiresInSeconds: 900,
   });
-  return loginFromGrant(grantFromBody(body, { step: "sign-in", url: endpoints.tokenUrl, loginHint: LOGIN_HINT }), endpoints.gateway);
+  return loginFromGrant(
+    grantFromBody(body, { step: "sign-in", url: endpoints.tokenUrl, loginHint: LOGIN_HINT }),
+    endpoints.gateway,
+  );
 }
 
 /** `--start`: the authorization URL (the gateway's page discovered now); `--finish` takes the redirect URL or code#state. */
@@ -119,21 +144,33 @@ export async function startLogin(context: LoginContext): Promise<PendingLogin> {
   const page = await authorizationEndpoint(endpoints);
   const pkce = await createPkce();
   const state = crypto.randomUUID();
-  return { url: buildAuthorizeUrl(page, REDIRECT_URI, pkce.challenge, state), secrets: { verifier: pkce.verifier, state, gateway: endpoints.gateway } };
+  return {
+    url: buildAuthorizeUrl(page, REDIRECT_URI, pkce.challenge, state),
+    secrets: { verifier: pkce.verifier, state, gateway: endpoints.gateway },
+  };
 }
 
 export async function finishLogin(pending: Readonly<Record<string, string>>, answer: string): Promise<StoredLogin> {
   const { verifier, state, gateway } = pending;
-  if (!verifier || !state || !gateway) throw new PiError("usage", `the pending sign-in is incomplete; run \`${LOGIN_HINT} --start\` again`);
+  if (!verifier || !state || !gateway)
+    throw new PiError("usage", `the pending sign-in is incomplete; run \`${LOGIN_HINT} --start\` again`);
   registerSecret(verifier);
   registerSecret(state);
   const pasted = parsePastedCode(answer, { state }, `${LOGIN_HINT} --start`);
   return exchange(gatewayEndpoints(gateway), pasted.code, verifier, REDIRECT_URI);
 }
 
-async function exchange(endpoints: GatewayEndpoints, code: string, verifier: string, redirectUri: string): Promise<StoredLogin> {
+async function exchange(
+  endpoints: GatewayEndpoints,
+  code: string,
+  verifier: string,
+  redirectUri: string,
+): Promise<StoredLogin> {
   registerSecret(code);
-  const grant = await requestTokens({ step: "sign-in", url: endpoints.tokenUrl, loginHint: LOGIN_HINT }, { form: authorizationCodeForm(code, verifier, redirectUri) });
+  const grant = await requestTokens(
+    { step: "sign-in", url: endpoints.tokenUrl, loginHint: LOGIN_HINT },
+    { form: authorizationCodeForm(code, verifier, redirectUri) },
+  );
   return loginFromGrant(grant, endpoints.gateway);
 }
 
@@ -142,7 +179,20 @@ async function exchange(endpoints: GatewayEndpoints, code: string, verifier: str
  * refresh and the model calls go where the login belongs whatever the settings say later.
  */
 export function loginFromGrant(grant: TokenGrant, gateway: string): OAuthLogin & { refresh: string; expires: number } {
-  if (!grant.refresh) throw callFailed("bad_response", "sign-in", "the gateway sent no refresh token, so the login could not be kept", `run \`${LOGIN_HINT}\` again`);
+  if (!grant.refresh)
+    throw callFailed(
+      "bad_response",
+      "sign-in",
+      "the gateway sent no refresh token, so the login could not be kept",
+      `run \`${LOGIN_HINT}\` again`,
+    );
   const scope = typeof grant.body.scope === "string" ? { scope: grant.body.scope.slice(0, 200) } : {};
-  return { type: "oauth", access: grant.access, refresh: grant.refresh, expires: expiresAtFor(grant), ...scope, gateway };
+  return {
+    type: "oauth",
+    access: grant.access,
+    refresh: grant.refresh,
+    expires: expiresAtFor(grant),
+    ...scope,
+    gateway,
+  };
 }

@@ -21,7 +21,10 @@ export function normalizeGateway(value: string): string {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new PiError("usage", `"${text.slice(0, 80)}" is not a gateway address; give it like https://gateway.example.com`);
+    throw new PiError(
+      "usage",
+      `"${text.slice(0, 80)}" is not a gateway address; give it like https://gateway.example.com`,
+    );
   }
   return url.origin;
 }
@@ -54,7 +57,12 @@ export function gatewayEndpoints(gateway: string): GatewayEndpoints {
 }
 
 /** Query parameters in the order the reference sends them (`handoff=url` included). */
-export function buildAuthorizeUrl(authorizationEndpoint: string, redirectUri: string, challenge: string, state: string): string {
+export function buildAuthorizeUrl(
+  authorizationEndpoint: string,
+  redirectUri: string,
+  challenge: string,
+  state: string,
+): string {
   const url = new URL(authorizationEndpoint);
   const params: [string, string][] = [
     ["response_type", "code"],
@@ -71,7 +79,13 @@ export function buildAuthorizeUrl(authorizationEndpoint: string, redirectUri: st
 }
 
 export function authorizationCodeForm(code: string, verifier: string, redirectUri: string): Record<string, string> {
-  return { grant_type: "authorization_code", client_id: CLIENT_ID, redirect_uri: redirectUri, code, code_verifier: verifier };
+  return {
+    grant_type: "authorization_code",
+    client_id: CLIENT_ID,
+    redirect_uri: redirectUri,
+    code,
+    code_verifier: verifier,
+  };
 }
 
 export function refreshForm(refreshToken: string): Record<string, string> {

@@ -9,16 +9,23 @@ import { LOGIN_HINT, configuredGateway, gatewayEndpoints, normalizeGateway, refr
 /** Renewed at the gateway the login was made at (a login the reference wrote names none: the configured one). */
 async function refresh(stored: RefreshableLogin) {
   registerSecret(stored.refresh);
-  const gateway = typeof stored.gateway === "string" ? normalizeGateway(stored.gateway) : configuredGateway(process.env, undefined);
+  const gateway =
+    typeof stored.gateway === "string" ? normalizeGateway(stored.gateway) : configuredGateway(process.env, undefined);
   const { tokenUrl } = gatewayEndpoints(gateway);
-  const grant = await requestTokens({ step: "token refresh", url: tokenUrl, loginHint: LOGIN_HINT }, { form: refreshForm(stored.refresh) });
+  const grant = await requestTokens(
+    { step: "token refresh", url: tokenUrl, loginHint: LOGIN_HINT },
+    { form: refreshForm(stored.refresh) },
+  );
   return loginFromGrant(grant, gateway);
 }
 
 export const runtime: ProviderRuntime = {
   login: (method, ui, _options, context) => login(method, ui, context),
   refresh,
-  revoke: async () => ({ revoked: false, note: "the gateway has no revocation endpoint; to withdraw the sign-in, sign pi out on the gateway's own pages" }),
+  revoke: async () => ({
+    revoked: false,
+    note: "the gateway has no revocation endpoint; to withdraw the sign-in, sign pi out on the gateway's own pages",
+  }),
   startLogin: (_options, context) => startLogin(context),
   finishLogin,
   client: radiusClient,

@@ -25,7 +25,9 @@ export function messagesBody(request: ChatRequest, options: { longCache?: boolea
   return {
     model: request.model,
     max_tokens: thinking.maxTokens,
-    ...(request.system ? { system: cache ? [{ type: "text", text: request.system, cache_control: cache }] : request.system } : {}),
+    ...(request.system
+      ? { system: cache ? [{ type: "text", text: request.system, cache_control: cache }] : request.system }
+      : {}),
     messages: cache ? withCacheBreakpoint(request.messages, cache) : request.messages,
     stream: true,
     ...thinking.fields,
@@ -37,14 +39,21 @@ export function messagesBody(request: ChatRequest, options: { longCache?: boolea
  * user message, so each turn of a conversation reads what the last one cached. "long" keeps it an
  * hour where the provider offers that; "none" asks for no cache.
  */
-function cacheControl(retention: ChatRequest["cacheRetention"], longOffered: boolean): Record<string, string> | undefined {
+function cacheControl(
+  retention: ChatRequest["cacheRetention"],
+  longOffered: boolean,
+): Record<string, string> | undefined {
   if (retention === "none") return undefined;
   return retention === "long" && longOffered ? { type: "ephemeral", ttl: "1h" } : { type: "ephemeral" };
 }
 
 function withCacheBreakpoint(messages: ChatRequest["messages"], cache: Record<string, string>): unknown[] {
   const last = messages.length - 1;
-  return messages.map((m, i) => (i === last && m.role === "user" ? { role: "user", content: [{ type: "text", text: m.content, cache_control: cache }] } : m));
+  return messages.map((m, i) =>
+    i === last && m.role === "user"
+      ? { role: "user", content: [{ type: "text", text: m.content, cache_control: cache }] }
+      : m,
+  );
 }
 
 /** The `error.message` of an Anthropic-style error body. */
@@ -90,12 +99,29 @@ export async function* streamMessages(call: StreamCall): AsyncGenerator<ChatEven
       }
     }
   }
-  throw callFailed("stream_cut", call.purpose, `the answer was cut off after ${received} characters, before ${call.name} said it was complete`, "try again");
+  throw callFailed(
+    "stream_cut",
+    call.purpose,
+    `the answer was cut off after ${received} characters, before ${call.name} said it was complete`,
+    "try again",
+  );
 }
 
 function streamError(call: StreamCall, type: string | undefined, message: unknown, received: number): PiError {
   const said = typeof message === "string" ? `: ${quoteOneLine(message)}` : "";
   const where = received > 0 ? ` after ${received} characters` : "";
-  const code: ErrorCode = type === "overloaded_error" ? "overloaded" : type === "rate_limit_error" ? "rate_limited" : type === "api_error" ? "server_error" : "stream_cut";
-  return callFailed(code, call.purpose, `${safeHost(call.url)} stopped the answer${where} with ${type ?? "an error"}${said}`, "try again");
+  const code: ErrorCode =
+    type === "overloaded_error"
+      ? "overloaded"
+      : type === "rate_limit_error"
+        ? "rate_limited"
+        : type === "api_error"
+          ? "server_error"
+          : "stream_cut";
+  return callFailed(
+    code,
+    call.purpose,
+    `${safeHost(call.url)} stopped the answer${where} with ${type ?? "an error"}${said}`,
+    "try again",
+  );
 }

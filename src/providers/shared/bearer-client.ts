@@ -10,7 +10,13 @@ import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { callFailed } from "../../core/errors.ts";
 import { type ModelProviderWords, modelCallFailure } from "./call-failure.ts";
-import { type MaxTokensField, type ReasoningField, chatCompletionsBody, openaiErrorText, streamChatCompletions } from "./chat-completions.ts";
+import {
+  type MaxTokensField,
+  type ReasoningField,
+  chatCompletionsBody,
+  openaiErrorText,
+  streamChatCompletions,
+} from "./chat-completions.ts";
 import { responsesBody, streamResponses } from "./responses.ts";
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
 
@@ -49,43 +55,85 @@ export function bearerClient(spec: BearerClientSpec): ModelClient {
     modelsHint: `see \`pi models ${spec.providerId}\``,
     forbiddenHint: spec.forbiddenHint ?? `check what this ${spec.name} account may use`,
   };
-  const failure = (answer: { status: number; text: string; headers: Headers; url: string }, credential: Credential, model?: string): PiError =>
-    modelCallFailure(words, { ...answer, message: openaiErrorText(answer.text) }, credential, model);
+  const failure = (
+    answer: { status: number; text: string; headers: Headers; url: string },
+    credential: Credential,
+    model?: string,
+  ): PiError => modelCallFailure(words, { ...answer, message: openaiErrorText(answer.text) }, credential, model);
 
   return {
     chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
-      const body = { ...(spec.api === "openai-responses" ? responsesBody(request) : chatCompletionsBody(request, spec.maxTokensField, spec.reasoningField)), ...spec.body };
+      const body = {
+        ...(spec.api === "openai-responses"
+          ? responsesBody(request)
+          : chatCompletionsBody(request, spec.maxTokensField, spec.reasoningField)),
+        ...spec.body,
+      };
       const call = {
         url: spec.url(request.info?.baseUrl),
-        headers: { ...request.info?.headers, Authorization: `Bearer ${credential.token}`, ...spec.headers?.(credential) },
+        headers: {
+          ...request.info?.headers,
+          Authorization: `Bearer ${credential.token}`,
+          ...spec.headers?.(credential),
+        },
         body,
         purpose,
         name: spec.name,
         providerId: spec.providerId,
         model: request.model,
         signal: request.signal,
-        failure: (answer: { status: number; text: string; headers: Headers; url: string }) => failure(answer, credential, request.model),
+        failure: (answer: { status: number; text: string; headers: Headers; url: string }) =>
+          failure(answer, credential, request.model),
       };
       return spec.api === "openai-responses" ? streamResponses(call) : streamChatCompletions(call);
     },
     async listModels(credential: Credential): Promise<ModelInfo[]> {
       if (spec.listModels) return spec.listModels(credential);
-      throw callFailed("bad_response", `listing ${spec.name}'s models`, `${spec.name} has no model listing`, "the embedded catalog is what pi knows (see `pi models`)");
+      throw callFailed(
+        "bad_response",
+        `listing ${spec.name}'s models`,
+        `${spec.name} has no model listing`,
+        "the embedded catalog is what pi knows (see `pi models`)",
+      );
     },
   };
 }
 
 /** GET a listing with the Bearer credential, for providers that have one. */
-export async function fetchListing(url: string, credential: Credential, name: string, providerId: string): Promise<unknown> {
-  const res = await httpRequest({ method: "GET", url, headers: { Authorization: `Bearer ${credential.token}` }, purpose: `listing ${name}'s models` });
+export async function fetchListing(
+  url: string,
+  credential: Credential,
+  name: string,
+  providerId: string,
+): Promise<unknown> {
+  const res = await httpRequest({
+    method: "GET",
+    url,
+    headers: { Authorization: `Bearer ${credential.token}` },
+    purpose: `listing ${name}'s models`,
+  });
   if (res.status !== 200) {
     throw modelCallFailure(
-      { purpose: `listing ${name}'s models`, name, providerId, credential: "credential", unknownModel: "does not offer", modelsHint: "", forbiddenHint: `check what this ${name} account may use` },
+      {
+        purpose: `listing ${name}'s models`,
+        name,
+        providerId,
+        credential: "credential",
+        unknownModel: "does not offer",
+        modelsHint: "",
+        forbiddenHint: `check what this ${name} account may use`,
+      },
       { status: res.status, headers: res.headers, url, message: openaiErrorText(res.text) },
       credential,
     );
   }
   const body = parseJson(res.text);
-  if (body === undefined) throw callFailed("bad_response", `listing ${name}'s models`, `${safeHost(url)} sent a listing pi cannot read`, "try again later");
+  if (body === undefined)
+    throw callFailed(
+      "bad_response",
+      `listing ${name}'s models`,
+      `${safeHost(url)} sent a listing pi cannot read`,
+      "try again later",
+    );
   return body;
 }

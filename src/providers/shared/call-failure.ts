@@ -39,27 +39,74 @@ export function providerWords(message: string | undefined): string {
   return message ? `: ${quoteOneLine(message, 400)}` : "";
 }
 
-export function modelCallFailure(words: ModelProviderWords, answer: FailedAnswer, credential: Credential, model?: string): PiError {
+export function modelCallFailure(
+  words: ModelProviderWords,
+  answer: FailedAnswer,
+  credential: Credential,
+  model?: string,
+): PiError {
   const { status } = answer;
   const said = providerWords(answer.message);
   const host = safeHost(answer.url);
   const details = { status };
   if (status === 401) {
-    const next = credential.source === "stored" ? `run \`pi login ${words.providerId}\`` : `check or unset ${credential.source}`;
-    return callFailed("unauthorized", words.purpose, `${host} did not accept the ${words.credential} from ${credential.source} (HTTP 401)${said}`, next, details);
+    const next =
+      credential.source === "stored" ? `run \`pi login ${words.providerId}\`` : `check or unset ${credential.source}`;
+    return callFailed(
+      "unauthorized",
+      words.purpose,
+      `${host} did not accept the ${words.credential} from ${credential.source} (HTTP 401)${said}`,
+      next,
+      details,
+    );
   }
-  if (status === 403) return callFailed("provider_refused", words.purpose, `${host} answered HTTP 403${said}`, words.forbiddenHint, details);
+  if (status === 403)
+    return callFailed(
+      "provider_refused",
+      words.purpose,
+      `${host} answered HTTP 403${said}`,
+      words.forbiddenHint,
+      details,
+    );
   if (status === 404 && model) {
     // The app layer replaces the hint with close matches from the catalog, when there are any.
-    return callFailed("model_not_found", words.purpose, `${words.name} ${words.unknownModel} the model "${model}"${said}`, words.modelsHint, { ...details, model });
+    return callFailed(
+      "model_not_found",
+      words.purpose,
+      `${words.name} ${words.unknownModel} the model "${model}"${said}`,
+      words.modelsHint,
+      { ...details, model },
+    );
   }
   if (status === 400 || status === 413 || status === 422) {
-    return callFailed("invalid_request", words.purpose, `${words.name} rejected the request (HTTP ${status})${said}`, "change the request and try again", details);
+    return callFailed(
+      "invalid_request",
+      words.purpose,
+      `${words.name} rejected the request (HTTP ${status})${said}`,
+      "change the request and try again",
+      details,
+    );
   }
   if (status === 429) {
     const retryAt = parseRetryAfter(answer.headers.get("retry-after"));
-    return callFailed("rate_limited", words.purpose, `${host} answered HTTP 429${said}`, retryHint(retryAt), { ...details, retryAt });
+    return callFailed("rate_limited", words.purpose, `${host} answered HTTP 429${said}`, retryHint(retryAt), {
+      ...details,
+      retryAt,
+    });
   }
-  if (status >= 500) return callFailed("server_error", words.purpose, `${host} answered HTTP ${status}${said}`, "try again in a few minutes", details);
-  return callFailed("bad_response", words.purpose, `${host} answered HTTP ${status}${said}`, "try again later", details);
+  if (status >= 500)
+    return callFailed(
+      "server_error",
+      words.purpose,
+      `${host} answered HTTP ${status}${said}`,
+      "try again in a few minutes",
+      details,
+    );
+  return callFailed(
+    "bad_response",
+    words.purpose,
+    `${host} answered HTTP ${status}${said}`,
+    "try again later",
+    details,
+  );
 }

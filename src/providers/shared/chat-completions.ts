@@ -17,11 +17,26 @@ export type MaxTokensField = "max_tokens" | "max_completion_tokens";
 /** How a Chat Completions API takes a thinking level: OpenAI's `reasoning_effort`, or OpenRouter's `reasoning: {effort}`. */
 export type ReasoningField = "reasoning_effort" | "reasoning";
 
-export function chatCompletionsBody(request: ChatRequest, maxTokensField: MaxTokensField = "max_completion_tokens", reasoningField: ReasoningField = "reasoning_effort"): Record<string, unknown> {
+export function chatCompletionsBody(
+  request: ChatRequest,
+  maxTokensField: MaxTokensField = "max_completion_tokens",
+  reasoningField: ReasoningField = "reasoning_effort",
+): Record<string, unknown> {
   const messages = [...(request.system ? [{ role: "system", content: request.system }] : []), ...request.messages];
   const effort = reasoningEffort(request);
-  const reasoning = effort === undefined ? {} : reasoningField === "reasoning" ? { reasoning: { effort } } : { reasoning_effort: effort };
-  return { model: request.model, messages, ...(request.maxTokens === undefined ? {} : { [maxTokensField]: request.maxTokens }), ...reasoning, stream: true };
+  const reasoning =
+    effort === undefined
+      ? {}
+      : reasoningField === "reasoning"
+        ? { reasoning: { effort } }
+        : { reasoning_effort: effort };
+  return {
+    model: request.model,
+    messages,
+    ...(request.maxTokens === undefined ? {} : { [maxTokensField]: request.maxTokens }),
+    ...reasoning,
+    stream: true,
+  };
 }
 
 /**
@@ -29,7 +44,9 @@ export function chatCompletionsBody(request: ChatRequest, maxTokensField: MaxTok
  * `{"message"}`, or ChatGPT's `{"detail":"…"}`; else a short plain-text body as it is.
  */
 export function openaiErrorText(text: string): string | undefined {
-  const body = parseJson(text) as { error?: { message?: unknown } | string; message?: unknown; detail?: unknown } | undefined;
+  const body = parseJson(text) as
+    | { error?: { message?: unknown } | string; message?: unknown; detail?: unknown }
+    | undefined;
   if (body === undefined) return plainText(text);
   if (typeof body?.error === "object" && typeof body.error?.message === "string") return body.error.message;
   if (typeof body?.error === "string") return body.error;
@@ -60,11 +77,20 @@ export async function* streamChatCompletions(call: StreamCall): AsyncGenerator<C
       const data = parseJson(sse.data) as any;
       if (data?.error) {
         const message = typeof data.error.message === "string" ? data.error.message : String(data.error);
-        throw callFailed("server_error", call.purpose, `${safeHost(call.url)} stopped the answer: ${quoteOneLine(message)}`, "try again");
+        throw callFailed(
+          "server_error",
+          call.purpose,
+          `${safeHost(call.url)} stopped the answer: ${quoteOneLine(message)}`,
+          "try again",
+        );
       }
       if (!started && data) {
         started = true;
-        yield { type: "start", model: typeof data.model === "string" && data.model ? data.model : call.model, provider: call.providerId };
+        yield {
+          type: "start",
+          model: typeof data.model === "string" && data.model ? data.model : call.model,
+          provider: call.providerId,
+        };
       }
       for (const choice of Array.isArray(data?.choices) ? data.choices : []) {
         const text = choice?.delta?.content;
@@ -81,5 +107,10 @@ export async function* streamChatCompletions(call: StreamCall): AsyncGenerator<C
     yield { type: "stop", reason: finish, ...(usage ? { usage } : {}) };
     return;
   }
-  throw callFailed("stream_cut", call.purpose, `the answer was cut off after ${received} characters, before ${call.name} said it was complete`, "try again");
+  throw callFailed(
+    "stream_cut",
+    call.purpose,
+    `the answer was cut off after ${received} characters, before ${call.name} said it was complete`,
+    "try again",
+  );
 }

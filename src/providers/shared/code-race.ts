@@ -46,10 +46,20 @@ export async function raceForCode<T>(options: CodeRaceOptions<T>): Promise<T> {
   const ended = new Promise<never>((_, reject) => {
     const timeoutMs = loginTimeoutMs(options.env);
     stop.timer = setTimeout(() => {
-      reject(new PiError("timeout", `no sign-in arrived within ${Math.round(timeoutMs / 60_000) || 1} minute(s); run \`${options.loginHint}\` again`));
+      reject(
+        new PiError(
+          "timeout",
+          `no sign-in arrived within ${Math.round(timeoutMs / 60_000) || 1} minute(s); run \`${options.loginHint}\` again`,
+        ),
+      );
     }, timeoutMs);
     // The UI may say why it cancelled (a sign-in link opened twice); else the person did.
-    stop.onAbort = () => reject(ui.signal.reason instanceof PiError ? ui.signal.reason : new PiError("interrupted", "login cancelled; nothing was changed"));
+    stop.onAbort = () =>
+      reject(
+        ui.signal.reason instanceof PiError
+          ? ui.signal.reason
+          : new PiError("interrupted", "login cancelled; nothing was changed"),
+      );
     if (ui.signal.aborted) stop.onAbort();
     else ui.signal.addEventListener("abort", stop.onAbort, { once: true });
   });
@@ -83,7 +93,10 @@ async function readPaste<T>(options: CodeRaceOptions<T>, withdrawn: AbortSignal)
     if (raw === undefined) {
       // Input ended (stdin was empty or closed): with a listener the browser may still come back.
       if (options.listener) return forever();
-      throw new PiError("bad_paste", `no code was given (the input ended); run \`${options.loginHint}\` again and paste the code shown after you approve`);
+      throw new PiError(
+        "bad_paste",
+        `no code was given (the input ended); run \`${options.loginHint}\` again and paste the code shown after you approve`,
+      );
     }
     try {
       return options.parsePaste(raw);

@@ -45,7 +45,9 @@ export const MAX_CODE_LIFETIME_SECONDS = 15 * 60;
 
 function minIntervalSeconds(env: NodeJS.ProcessEnv = process.env): number {
   const ms = Number(env.PI_DEVICE_POLL_MIN_MS);
-  return env.PI_DEVICE_POLL_MIN_MS !== undefined && Number.isFinite(ms) && ms >= 0 ? Math.min(ms / 1000, MIN_INTERVAL_SECONDS) : MIN_INTERVAL_SECONDS;
+  return env.PI_DEVICE_POLL_MIN_MS !== undefined && Number.isFinite(ms) && ms >= 0
+    ? Math.min(ms / 1000, MIN_INTERVAL_SECONDS)
+    : MIN_INTERVAL_SECONDS;
 }
 
 /** A server's interval kept within the bounds; RFC 8628 §3.2's 5 seconds when it named none (or an unusable one). */
@@ -55,7 +57,11 @@ export function boundedInterval(seconds: number | undefined, floor = minInterval
 }
 
 /** The interval after a slow_down: the server's new one, else 5 seconds more (RFC 8628 §3.5), within the bounds. */
-export function nextInterval(currentSeconds: number, answer: { intervalSeconds?: number }, floor = minIntervalSeconds()): number {
+export function nextInterval(
+  currentSeconds: number,
+  answer: { intervalSeconds?: number },
+  floor = minIntervalSeconds(),
+): number {
   return boundedInterval(answer.intervalSeconds ?? currentSeconds + 5, floor);
 }
 
@@ -64,7 +70,10 @@ export async function pollDeviceCode<T>(options: DevicePollOptions<T>): Promise<
   let interval = boundedInterval(options.intervalSeconds);
   let slowDowns = 0;
   let transient = 0;
-  const lifetime = Number.isFinite(options.expiresInSeconds) && options.expiresInSeconds > 0 ? Math.min(options.expiresInSeconds, MAX_CODE_LIFETIME_SECONDS) : MAX_CODE_LIFETIME_SECONDS;
+  const lifetime =
+    Number.isFinite(options.expiresInSeconds) && options.expiresInSeconds > 0
+      ? Math.min(options.expiresInSeconds, MAX_CODE_LIFETIME_SECONDS)
+      : MAX_CODE_LIFETIME_SECONDS;
   const deadline = Date.now() + lifetime * 1000;
   try {
     if (options.waitBeforeFirstPoll) await countdown(options, interval * 1000, deadline);
@@ -101,9 +110,14 @@ async function countdown<T>(options: DevicePollOptions<T>, ms: number, deadline:
   const { ui } = options;
   const until = Math.min(Date.now() + ms, deadline);
   for (;;) {
-    if (ui.signal.aborted) throw ui.signal.reason instanceof PiError ? ui.signal.reason : new PiError("interrupted", "login cancelled; nothing was changed");
+    if (ui.signal.aborted)
+      throw ui.signal.reason instanceof PiError
+        ? ui.signal.reason
+        : new PiError("interrupted", "login cancelled; nothing was changed");
     const left = Math.max(deadline - Date.now(), 0);
-    ui.progress(`Waiting for approval at ${options.verificationUri} … ${describeSpan(left)} left (${ui.cancelKey} to stop)`);
+    ui.progress(
+      `Waiting for approval at ${options.verificationUri} … ${describeSpan(left)} left (${ui.cancelKey} to stop)`,
+    );
     const rest = until - Date.now();
     if (rest <= 0) return;
     await sleep(Math.min(rest, 1000), ui.signal);

@@ -45,22 +45,43 @@ const deviceSchema = z.object({
 
 export async function runDeviceFlow(ui: LoginUI, spec: DeviceFlowSpec): Promise<Record<string, unknown>> {
   const res = await httpRequest({ method: "POST", url: spec.deviceUrl, form: spec.request, purpose: "sign-in" });
-  if (res.status < 200 || res.status >= 300) throw classifyFailure(res, { step: "sign-in", url: spec.deviceUrl, loginHint: spec.loginHint });
+  if (res.status < 200 || res.status >= 300)
+    throw classifyFailure(res, { step: "sign-in", url: spec.deviceUrl, loginHint: spec.loginHint });
   const parsed = deviceSchema.safeParse(parseJson(res.text));
-  if (!parsed.success) throw callFailed("bad_response", "sign-in", `${safeHost(spec.deviceUrl)} sent a device code pi cannot read`, "try again later");
+  if (!parsed.success)
+    throw callFailed(
+      "bad_response",
+      "sign-in",
+      `${safeHost(spec.deviceUrl)} sent a device code pi cannot read`,
+      "try again later",
+    );
   const device = parsed.data;
   registerSecret(device.device_code);
   const page = trustedPage(device.verification_uri_complete, spec) ?? trustedPage(device.verification_uri, spec);
   if (!page) {
-    throw callFailed("bad_response", "sign-in", `${safeHost(spec.deviceUrl)} named no ${spec.httpsOnly ? "https" : "web"} page to approve the code on`, "try again later, and report it if it persists");
+    throw callFailed(
+      "bad_response",
+      "sign-in",
+      `${safeHost(spec.deviceUrl)} named no ${spec.httpsOnly ? "https" : "web"} page to approve the code on`,
+      "try again later, and report it if it persists",
+    );
   }
 
   // The page on its own line, whole: a `code=` in it is the code shown below, for the person.
-  ui.info(`Open this page and enter this code${page === trustedPage(device.verification_uri_complete, spec) ? " (the page may fill it in for you)" : ""}:`);
+  ui.info(
+    `Open this page and enter this code${page === trustedPage(device.verification_uri_complete, spec) ? " (the page may fill it in for you)" : ""}:`,
+  );
   ui.showUrl(page);
   const copied = ui.showCode(device.user_code);
   const opened = await ui.openBrowser(page);
-  ui.info([copied ? "Where the terminal allows it, the code is on your clipboard too." : "", opened ? "A browser window should have opened." : ""].filter(Boolean).join(" ") || `Waiting for you to approve pi at ${spec.name}.`);
+  ui.info(
+    [
+      copied ? "Where the terminal allows it, the code is on your clipboard too." : "",
+      opened ? "A browser window should have opened." : "",
+    ]
+      .filter(Boolean)
+      .join(" ") || `Waiting for you to approve pi at ${spec.name}.`,
+  );
 
   return pollDeviceCode({
     ui,
@@ -69,29 +90,60 @@ export async function runDeviceFlow(ui: LoginUI, spec: DeviceFlowSpec): Promise<
     waitBeforeFirstPoll: spec.waitBeforeFirstPoll,
     verificationUri: page,
     expired: (slowDowns) =>
-      new PiError("login_rejected", `the code expired before it was approved; run \`${spec.loginHint}\` again${slowDowns ? `. ${spec.name} asked pi to slow down: if this machine's clock is off (common under WSL and in VMs), sync it` : ""}`),
+      new PiError(
+        "login_rejected",
+        `the code expired before it was approved; run \`${spec.loginHint}\` again${slowDowns ? `. ${spec.name} asked pi to slow down: if this machine's clock is off (common under WSL and in VMs), sync it` : ""}`,
+      ),
     poll: () => pollOnce(spec, device.device_code),
   });
 }
 
 async function pollOnce(spec: DeviceFlowSpec, deviceCode: string): Promise<PollAnswer<Record<string, unknown>>> {
-  const res = await httpRequest({ method: "POST", url: spec.tokenUrl, form: spec.pollForm(deviceCode), purpose: "sign-in" });
-  if (res.status === 429 || res.status >= 500) throw classifyFailure(res, { step: "sign-in", url: spec.tokenUrl, loginHint: spec.loginHint });
+  const res = await httpRequest({
+    method: "POST",
+    url: spec.tokenUrl,
+    form: spec.pollForm(deviceCode),
+    purpose: "sign-in",
+  });
+  if (res.status === 429 || res.status >= 500)
+    throw classifyFailure(res, { step: "sign-in", url: spec.tokenUrl, loginHint: spec.loginHint });
   const body = parseJson(res.text) as Record<string, unknown> | undefined;
-  if (res.status >= 200 && res.status < 300 && typeof body?.access_token === "string" && body.access_token !== "") return { kind: "complete", value: body };
+  if (res.status >= 200 && res.status < 300 && typeof body?.access_token === "string" && body.access_token !== "")
+    return { kind: "complete", value: body };
   switch (body?.error) {
     case "authorization_pending":
       return { kind: "pending" };
     case "slow_down":
-      return { kind: "slow_down", intervalSeconds: typeof body.interval === "number" && body.interval > 0 ? body.interval : undefined };
+      return {
+        kind: "slow_down",
+        intervalSeconds: typeof body.interval === "number" && body.interval > 0 ? body.interval : undefined,
+      };
     case "access_denied":
     case "authorization_denied":
-      return { kind: "failed", error: new PiError("consent_denied", `sign-in was not approved at ${spec.name}; run \`${spec.loginHint}\` again and approve it`) };
+      return {
+        kind: "failed",
+        error: new PiError(
+          "consent_denied",
+          `sign-in was not approved at ${spec.name}; run \`${spec.loginHint}\` again and approve it`,
+        ),
+      };
     case "expired_token":
-      return { kind: "failed", error: new PiError("login_rejected", `the code expired before it was approved; run \`${spec.loginHint}\` again`) };
+      return {
+        kind: "failed",
+        error: new PiError(
+          "login_rejected",
+          `the code expired before it was approved; run \`${spec.loginHint}\` again`,
+        ),
+      };
     default: {
       const what = typeof body?.error === "string" ? body.error : `HTTP ${res.status}`;
-      return { kind: "failed", error: new PiError("login_rejected", `sign-in failed: ${spec.name} answered ${what}; run \`${spec.loginHint}\` again`) };
+      return {
+        kind: "failed",
+        error: new PiError(
+          "login_rejected",
+          `sign-in failed: ${spec.name} answered ${what}; run \`${spec.loginHint}\` again`,
+        ),
+      };
     }
   }
 }

@@ -8,7 +8,9 @@ export function jwtClaims(token: string): Record<string, unknown> | undefined {
   if (!payload || !/^[A-Za-z0-9_-]+$/.test(payload)) return undefined;
   try {
     const value = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as unknown;
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -78,18 +78,28 @@ export function startCallbackListener<T>(options: ListenerOptions<T>): ListenerS
 
   const handle = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
-    if (req.method !== "GET" || url.pathname !== options.path) return page(404, "Not found", "Callback route not found.");
+    if (req.method !== "GET" || url.pathname !== options.path)
+      return page(404, "Not found", "Callback route not found.");
     const q = url.searchParams;
     if (options.expectedState !== undefined && q.get("state") !== options.expectedState) {
       debug("the sign-in callback carried a state that is not this sign-in's; still waiting");
-      return page(400, "Authentication failed", "State mismatch: this page does not belong to the sign-in pi is waiting for.");
+      return page(
+        400,
+        "Authentication failed",
+        "State mismatch: this page does not belong to the sign-in pi is waiting for.",
+      );
     }
     if (claimed || finished) return page(409, "Already handled", "This sign-in has already been handled.");
     const error = q.get("error");
     if (error) {
       finished = true;
       const detail = oneLine(q.get("error_description") || error);
-      settle.reject(new PiError(error === "access_denied" ? "consent_denied" : "login_rejected", `${options.providerName} authorization failed: ${detail}; run the sign-in again and choose to allow access`));
+      settle.reject(
+        new PiError(
+          error === "access_denied" ? "consent_denied" : "login_rejected",
+          `${options.providerName} authorization failed: ${detail}; run the sign-in again and choose to allow access`,
+        ),
+      );
       return page(400, "Authentication failed", `${options.providerName} authorization failed.`, detail);
     }
     const code = q.get("code");
@@ -99,7 +109,11 @@ export function startCallbackListener<T>(options: ListenerOptions<T>): ListenerS
       const value = q.get(name)?.trim();
       if (!value) {
         debug(`the sign-in callback carried no ${name}; still waiting`);
-        return page(400, "Authentication failed", `The callback carries no ${name}, which ${options.providerName} sends with every sign-in; pi is still waiting.`);
+        return page(
+          400,
+          "Authentication failed",
+          `The callback carries no ${name}, which ${options.providerName} sends with every sign-in; pi is still waiting.`,
+        );
       }
       extras[name] = value;
     }
@@ -108,7 +122,11 @@ export function startCallbackListener<T>(options: ListenerOptions<T>): ListenerS
       const value = await options.complete(code, extras);
       finished = true;
       settle.resolve(value);
-      return page(200, "Authentication successful", `Signed in to ${options.providerName}. You may now close this page and return to the terminal.`);
+      return page(
+        200,
+        "Authentication successful",
+        `Signed in to ${options.providerName}. You may now close this page and return to the terminal.`,
+      );
     } catch (err) {
       finished = true;
       settle.reject(err);
@@ -155,7 +173,10 @@ export function startCallbackListener<T>(options: ListenerOptions<T>): ListenerS
     };
   }
   const where = dual ? "localhost (127.0.0.1 and ::1)" : host;
-  return { busy, reason: `port${busy.length === 1 ? "" : "s"} ${busy.join(", ")} on ${where} ${busy.length === 1 ? "is" : "are"} not available` };
+  return {
+    busy,
+    reason: `port${busy.length === 1 ? "" : "s"} ${busy.join(", ")} on ${where} ${busy.length === 1 ? "is" : "are"} not available`,
+  };
 }
 
 type Server = ReturnType<typeof Bun.serve>;
@@ -166,7 +187,12 @@ type Server = ReturnType<typeof Bun.serve>;
  * (its browsers cannot reach ::1 either). Port 0 takes a free port on 127.0.0.1 and tries it
  * on ::1, a few times over.
  */
-function bindLoopback(host: string, port: number, dual: boolean, fetch: (req: Request) => Promise<Response>): Server[] | undefined {
+function bindLoopback(
+  host: string,
+  port: number,
+  dual: boolean,
+  fetch: (req: Request) => Promise<Response>,
+): Server[] | undefined {
   for (let attempt = 0; attempt < (port === 0 ? 5 : 1); attempt++) {
     let first: Server;
     try {
@@ -195,7 +221,10 @@ function page(status: number, title: string, message: string, detail?: string): 
     `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>` +
     (detail ? `<pre style="white-space:pre-wrap">${escapeHtml(detail)}</pre>` : "") +
     `</body></html>`;
-  return new Response(body, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
+  return new Response(body, {
+    status,
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+  });
 }
 
 function escapeHtml(text: string): string {

@@ -32,15 +32,23 @@ export interface PasteBinding {
 export function parsePastedCode(input: string, expected: PasteBinding, loginHint: string): PastedCode {
   const text = input.trim();
   if (text === "") throw badPaste(`nothing was pasted; ${EXPECTED}`);
-  if (text.length > MAX_PASTE) throw badPaste(`the paste is ${text.length} characters long, far more than a code; ${EXPECTED}`);
-  if (/\s/.test(text)) throw badPaste(`the paste contains spaces or line breaks, which a code never has; copy the code alone and paste it again`);
-  if (/[\u0000-\u001f\u007f]/.test(text)) throw badPaste(`the paste contains control characters or escape sequences; ${EXPECTED}`);
-  if (/[^\u0020-\u007e]/.test(text)) throw badPaste(`the paste contains non-ASCII characters, which a code never has; ${EXPECTED}`);
+  if (text.length > MAX_PASTE)
+    throw badPaste(`the paste is ${text.length} characters long, far more than a code; ${EXPECTED}`);
+  if (/\s/.test(text))
+    throw badPaste(
+      `the paste contains spaces or line breaks, which a code never has; copy the code alone and paste it again`,
+    );
+  if (/[\u0000-\u001f\u007f]/.test(text))
+    throw badPaste(`the paste contains control characters or escape sequences; ${EXPECTED}`);
+  if (/[^\u0020-\u007e]/.test(text))
+    throw badPaste(`the paste contains non-ASCII characters, which a code never has; ${EXPECTED}`);
 
   if (/^https?:\/\//i.test(text)) return fromRedirectUrl(text, expected, loginHint);
-  if (expected.redirectUri !== undefined) throw badPaste(`paste the whole address of the page the browser ended on (it starts with ${expected.redirectUri})`);
+  if (expected.redirectUri !== undefined)
+    throw badPaste(`paste the whole address of the page the browser ended on (it starts with ${expected.redirectUri})`);
   // The query of the redirect without its address ("code=…&…"), taken where no state binds the paste (OpenRouter).
-  if (expected.state === undefined && /^\??code=/.test(text)) return fromParams(new URLSearchParams(text.replace(/^\?/, "")), expected, loginHint);
+  if (expected.state === undefined && /^\??code=/.test(text))
+    return fromParams(new URLSearchParams(text.replace(/^\?/, "")), expected, loginHint);
 
   if (text.includes("#")) {
     const parts = text.split("#");
@@ -65,20 +73,30 @@ function fromRedirectUrl(text: string, expected: PasteBinding, loginHint: string
     throw badPaste(`the pasted URL is not valid; ${EXPECTED}`);
   }
   if (expected.path !== undefined && url.pathname !== expected.path) {
-    throw new PiError("state_mismatch", `the pasted URL belongs to a different sign-in; use the URL pi printed this time, or run \`${loginHint}\` again`);
+    throw new PiError(
+      "state_mismatch",
+      `the pasted URL belongs to a different sign-in; use the URL pi printed this time, or run \`${loginHint}\` again`,
+    );
   }
   if (expected.redirectUri !== undefined) {
     const want = new URL(expected.redirectUri);
-    if (url.origin !== want.origin || url.pathname !== want.pathname) throw badPaste(`the pasted address must start with ${expected.redirectUri}; paste the address of the page the browser ended on`);
+    if (url.origin !== want.origin || url.pathname !== want.pathname)
+      throw badPaste(
+        `the pasted address must start with ${expected.redirectUri}; paste the address of the page the browser ended on`,
+      );
   }
   const pasted = fromParams(url.searchParams, expected, loginHint);
   if (expected.required === undefined) return pasted;
   // Checked like the listener checks a callback: the state first, then what must come with the code.
-  if (expected.state !== undefined && pasted.state === undefined) throw badPaste("the pasted address carries no state; paste the whole address of the page the browser ended on");
+  if (expected.state !== undefined && pasted.state === undefined)
+    throw badPaste("the pasted address carries no state; paste the whole address of the page the browser ended on");
   const extras: Record<string, string> = {};
   for (const name of expected.required) {
     const value = url.searchParams.get(name)?.trim();
-    if (!value || !/^[\x21-\x7e]{1,256}$/.test(value)) throw badPaste(`the pasted address carries no ${name}, which the sign-in needs; paste the whole address of the page the browser ended on`);
+    if (!value || !/^[\x21-\x7e]{1,256}$/.test(value))
+      throw badPaste(
+        `the pasted address carries no ${name}, which the sign-in needs; paste the whole address of the page the browser ended on`,
+      );
     extras[name] = value;
   }
   return { ...pasted, extras };
@@ -95,7 +113,10 @@ function fromParams(params: URLSearchParams, expected: PasteBinding, loginHint: 
   }
   let code = params.get("code");
   let state = params.get("state") ?? undefined;
-  if (!code) throw badPaste(`the pasted URL has no code in it; paste the URL of the page you reached after approving, or the code it shows`);
+  if (!code)
+    throw badPaste(
+      `the pasted URL has no code in it; paste the URL of the page you reached after approving, or the code it shows`,
+    );
   // Some callback pages put "code#state" into the code parameter itself.
   if (!state && code.includes("#")) [code, state] = code.split("#", 2) as [string, string];
   checkCode(code);
@@ -117,4 +138,3 @@ function checkState(state: string, expected: PasteBinding, loginHint: string): v
 }
 
 const badPaste = (message: string) => new PiError("bad_paste", message);
-

@@ -59,7 +59,11 @@ export async function* streamResponses(call: StreamCall): AsyncGenerator<ChatEve
       if (!started && (type === "response.created" || type === "response.output_text.delta")) {
         started = true;
         const model = data?.response?.model;
-        yield { type: "start", model: typeof model === "string" && model ? model : call.model, provider: call.providerId };
+        yield {
+          type: "start",
+          model: typeof model === "string" && model ? model : call.model,
+          provider: call.providerId,
+        };
       }
       switch (type) {
         case "response.output_text.delta":
@@ -72,8 +76,13 @@ export async function* streamResponses(call: StreamCall): AsyncGenerator<ChatEve
         case "response.done":
         case "response.incomplete": {
           const usage = data.response?.usage;
-          const reason = type === "response.incomplete" ? (data.response?.incomplete_details?.reason ?? "incomplete") : "stop";
-          yield { type: "stop", reason, ...(usage ? { usage: { inputTokens: usage.input_tokens, outputTokens: usage.output_tokens } } : {}) };
+          const reason =
+            type === "response.incomplete" ? (data.response?.incomplete_details?.reason ?? "incomplete") : "stop";
+          yield {
+            type: "stop",
+            reason,
+            ...(usage ? { usage: { inputTokens: usage.input_tokens, outputTokens: usage.output_tokens } } : {}),
+          };
           return;
         }
         case "response.failed":
@@ -86,12 +95,27 @@ export async function* streamResponses(call: StreamCall): AsyncGenerator<ChatEve
       }
     }
   }
-  throw callFailed("stream_cut", call.purpose, `the answer was cut off after ${received} characters, before ${call.name} said it was complete`, "try again");
+  throw callFailed(
+    "stream_cut",
+    call.purpose,
+    `the answer was cut off after ${received} characters, before ${call.name} said it was complete`,
+    "try again",
+  );
 }
 
 function failedEvent(call: StreamCall, code: unknown, message: unknown, received: number) {
   const said = typeof message === "string" ? `: ${quoteOneLine(message)}` : "";
   const where = received > 0 ? ` after ${received} characters` : "";
-  const kind: ErrorCode = code === "rate_limit_exceeded" || code === "usage_limit_reached" ? "rate_limited" : code === "server_error" ? "server_error" : "stream_cut";
-  return callFailed(kind, call.purpose, `${safeHost(call.url)} stopped the answer${where} with ${typeof code === "string" ? code : "an error"}${said}`, "try again");
+  const kind: ErrorCode =
+    code === "rate_limit_exceeded" || code === "usage_limit_reached"
+      ? "rate_limited"
+      : code === "server_error"
+        ? "server_error"
+        : "stream_cut";
+  return callFailed(
+    kind,
+    call.purpose,
+    `${safeHost(call.url)} stopped the answer${where} with ${typeof code === "string" ? code : "an error"}${said}`,
+    "try again",
+  );
 }

@@ -25,7 +25,10 @@ export class SseParser {
   push(chunk: string): SseEvent[] {
     this.buffer += chunk;
     if (this.buffer.length > MAX_EVENT_CHARS || this.dataSize > MAX_EVENT_CHARS) {
-      throw new PiError("bad_response", "the answer stream sent a line or an event larger than 1 MiB, which pi refuses; try again");
+      throw new PiError(
+        "bad_response",
+        "the answer stream sent a line or an event larger than 1 MiB, which pi refuses; try again",
+      );
     }
     const events: SseEvent[] = [];
     for (;;) {
@@ -67,8 +70,7 @@ export class SseParser {
     else if (field === "data") {
       this.data.push(value);
       this.dataSize += value.length;
-    }
-    else if (field === "id") this.id = value;
+    } else if (field === "id") this.id = value;
     return undefined;
   }
 }

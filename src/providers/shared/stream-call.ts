@@ -36,6 +36,7 @@ export async function openStream(call: StreamCall): Promise<StreamingResponse> {
     purpose: call.purpose,
     signal: call.signal,
   });
-  if (res.status !== 200) throw call.failure({ status: res.status, text: await res.text(), headers: res.headers, url: call.url });
+  if (res.status !== 200)
+    throw call.failure({ status: res.status, text: await res.text(), headers: res.headers, url: call.url });
   return res;
 }

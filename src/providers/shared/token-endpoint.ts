@@ -79,7 +79,11 @@ export async function requestTokens(
 /** Logout's revocation (RFC 7009): best effort, a short timeout; a PiError when it did not happen. */
 const REVOKE_TIMEOUT_MS = 5_000;
 
-export async function revokeAt(url: string, body: { json: unknown } | { form: Record<string, string> }, loginHint: string): Promise<{ revoked: true }> {
+export async function revokeAt(
+  url: string,
+  body: { json: unknown } | { form: Record<string, string> },
+  loginHint: string,
+): Promise<{ revoked: true }> {
   const res = await httpRequest({ method: "POST", url, ...body, timeoutMs: REVOKE_TIMEOUT_MS, purpose: "revocation" });
   if (res.status < 200 || res.status >= 300) throw classifyFailure(res, { step: "revocation", url, loginHint });
   return { revoked: true };
@@ -120,25 +124,48 @@ export function classifyFailure(res: HttpResponse, ctx: TokenCallContext): PiErr
   const status = res.status;
   const oauth = oauthErrorSchema.safeParse(parseJson(res.text));
   const oauthError = oauth.success ? oauth.data.error : undefined;
-  const said = oauth.success ? providerSaid(oauth.data.error, oauth.data.error_description) : plainSaid(parseJson(res.text));
+  const said = oauth.success
+    ? providerSaid(oauth.data.error, oauth.data.error_description)
+    : plainSaid(parseJson(res.text));
   const details = { status, oauthError };
   const purpose = ctx.step;
 
   if (status >= 300 && status < 400) {
     const to = res.headers.get("location");
-    return callFailed("bad_response", purpose, `${host} redirected to ${to ? safeHost(to) : "another address"}, which pi does not follow for token calls`, "check the endpoint settings", details);
+    return callFailed(
+      "bad_response",
+      purpose,
+      `${host} redirected to ${to ? safeHost(to) : "another address"}, which pi does not follow for token calls`,
+      "check the endpoint settings",
+      details,
+    );
   }
   if (status === 429) {
     const retryAt = parseRetryAfter(res.headers.get("retry-after"));
-    return callFailed("rate_limited", purpose, `${host} answered HTTP 429${said}`, retryHint(retryAt), { ...details, retryAt });
+    return callFailed("rate_limited", purpose, `${host} answered HTTP 429${said}`, retryHint(retryAt), {
+      ...details,
+      retryAt,
+    });
   }
   if (status >= 500) {
-    return callFailed("server_error", purpose, `${host} answered HTTP ${status}${said}`, "try again in a few minutes", details);
+    return callFailed(
+      "server_error",
+      purpose,
+      `${host} answered HTTP ${status}${said}`,
+      "try again in a few minutes",
+      details,
+    );
   }
   if (oauthError === "invalid_grant" || status === 400 || status === 401 || status === 403) {
     const code = ctx.step === "token refresh" ? "refresh_rejected" : "login_rejected";
     const loginRevoked = oauthError === "invalid_grant";
-    return callFailed(code, purpose, `${host} answered HTTP ${status}${said}`, `run \`${ctx.loginHint}\` to sign in again`, { ...details, loginRevoked });
+    return callFailed(
+      code,
+      purpose,
+      `${host} answered HTTP ${status}${said}`,
+      `run \`${ctx.loginHint}\` to sign in again`,
+      { ...details, loginRevoked },
+    );
   }
   return callFailed("bad_response", purpose, `${host} answered HTTP ${status}${said}`, "try again later", details);
 }
@@ -157,5 +184,10 @@ function plainSaid(body: unknown): string {
 }
 
 function badResponse(ctx: TokenCallContext, what: string): PiError {
-  return callFailed("bad_response", ctx.step, `${safeHost(ctx.url)} sent ${what}`, "try again later, and report it if it persists");
+  return callFailed(
+    "bad_response",
+    ctx.step,
+    `${safeHost(ctx.url)} sent ${what}`,
+    "try again later, and report it if it persists",
+  );
 }

@@ -22,22 +22,56 @@ export interface UsageCall {
 const PURPOSE = "asking for usage";
 
 export async function fetchUsageJson(call: UsageCall): Promise<unknown> {
-  const res = await httpRequest({ method: "GET", url: call.url, headers: call.headers, purpose: PURPOSE, timeoutMs: 15_000 });
+  const res = await httpRequest({
+    method: "GET",
+    url: call.url,
+    headers: call.headers,
+    purpose: PURPOSE,
+    timeoutMs: 15_000,
+  });
   const words = oneLine(openaiErrorText(res.text) ?? "", 160);
   const said = words ? `: "${words}"` : "";
   if (res.status === 200) {
     const body = parseJson(res.text);
-    if (body === undefined) throw callFailed("bad_response", PURPOSE, `${safeHost(call.url)} sent usage pi cannot read`, "try again later");
+    if (body === undefined)
+      throw callFailed("bad_response", PURPOSE, `${safeHost(call.url)} sent usage pi cannot read`, "try again later");
     return body;
   }
   if (res.status === 429) {
     const retryAt = parseRetryAfter(res.headers.get("retry-after"));
-    throw callFailed("rate_limited", PURPOSE, `${call.name} asked pi to ask for usage less often (HTTP 429)${said}`, retryAt ? `try again after ${new Date(retryAt).toLocaleTimeString()}` : "try again in a minute", { status: 429, retryAt });
+    throw callFailed(
+      "rate_limited",
+      PURPOSE,
+      `${call.name} asked pi to ask for usage less often (HTTP 429)${said}`,
+      retryAt ? `try again after ${new Date(retryAt).toLocaleTimeString()}` : "try again in a minute",
+      { status: 429, retryAt },
+    );
   }
-  if (res.status === 403) throw new PiError("provider_refused", call.forbidden ?? `${call.name} does not show usage to this credential (HTTP 403${said})`, { status: 403 });
-  if (res.status === 401) throw callFailed("unauthorized", PURPOSE, `${call.name} did not accept the credential (HTTP 401)${said}`, "sign in again", { status: 401 });
-  if (res.status === 404) throw new PiError("provider_refused", `${call.name} has no usage for this account (HTTP 404${said})`, { status: 404 });
-  throw callFailed(res.status >= 500 ? "server_error" : "bad_response", PURPOSE, `${safeHost(call.url)} answered HTTP ${res.status}${said}`, "try again later", { status: res.status });
+  if (res.status === 403)
+    throw new PiError(
+      "provider_refused",
+      call.forbidden ?? `${call.name} does not show usage to this credential (HTTP 403${said})`,
+      { status: 403 },
+    );
+  if (res.status === 401)
+    throw callFailed(
+      "unauthorized",
+      PURPOSE,
+      `${call.name} did not accept the credential (HTTP 401)${said}`,
+      "sign in again",
+      { status: 401 },
+    );
+  if (res.status === 404)
+    throw new PiError("provider_refused", `${call.name} has no usage for this account (HTTP 404${said})`, {
+      status: 404,
+    });
+  throw callFailed(
+    res.status >= 500 ? "server_error" : "bad_response",
+    PURPOSE,
+    `${safeHost(call.url)} answered HTTP ${res.status}${said}`,
+    "try again later",
+    { status: res.status },
+  );
 }
 
 /** An object's field as an object, or undefined: every level of an undocumented answer may be missing. */

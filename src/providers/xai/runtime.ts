@@ -5,10 +5,15 @@ import type { RefreshableLogin, StoredLogin } from "../../core/login.ts";
 import { bearerClient } from "../shared/bearer-client.ts";
 import { DEVICE_CODE_GRANT } from "../shared/device-code.ts";
 import { runDeviceFlow } from "../shared/device-flow.ts";
-import { EXPIRY_MARGIN_MS, type TokenGrant, expiresAtFor, grantFromBody, requestTokens } from "../shared/token-endpoint.ts";
+import {
+  EXPIRY_MARGIN_MS,
+  type TokenGrant,
+  expiresAtFor,
+  grantFromBody,
+  requestTokens,
+} from "../shared/token-endpoint.ts";
 import type { LoginUI, ProviderRuntime } from "../types.ts";
 import { CLIENT_ID, LOGIN_HINT, SCOPE, xaiEndpoints } from "./oauth.ts";
-
 
 /**
  * xAI takes 5 minutes off every lifetime (§E) on top of the 5-minute window pi keeps for all
@@ -31,14 +36,23 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
     httpsOnly: true,
   });
   const grant = grantFromBody(body, { step: "sign-in", url: tokenUrl, loginHint: LOGIN_HINT });
-  if (!grant.refresh) throw callFailed("bad_response", "sign-in", "xAI sent no refresh token, so the login could not be kept", `run \`${LOGIN_HINT}\` again`);
+  if (!grant.refresh)
+    throw callFailed(
+      "bad_response",
+      "sign-in",
+      "xAI sent no refresh token, so the login could not be kept",
+      `run \`${LOGIN_HINT}\` again`,
+    );
   return { type: "oauth", access: grant.access, refresh: grant.refresh, expires: xaiExpiry(grant) };
 }
 
 async function refresh(stored: RefreshableLogin) {
   registerSecret(stored.refresh);
   const { tokenUrl } = xaiEndpoints();
-  const grant = await requestTokens({ step: "token refresh", url: tokenUrl, loginHint: LOGIN_HINT }, { form: { grant_type: "refresh_token", client_id: CLIENT_ID, refresh_token: stored.refresh } });
+  const grant = await requestTokens(
+    { step: "token refresh", url: tokenUrl, loginHint: LOGIN_HINT },
+    { form: { grant_type: "refresh_token", client_id: CLIENT_ID, refresh_token: stored.refresh } },
+  );
   // Rotation is optional at xAI: without a new refresh token the old one stays.
   return { access: grant.access, refresh: grant.refresh ?? stored.refresh, expires: xaiExpiry(grant) };
 }
@@ -47,7 +61,18 @@ export const runtime: ProviderRuntime = {
   loginWithToken: apiKeyLogin("an xAI", { pattern: /^xai-[A-Za-z0-9]{20,}$/, begins: "xai-" }),
   login: (_method, ui) => login(ui),
   refresh,
-  revoke: async (stored) => (stored.type === "api_key" ? { revoked: false, note: "an API key is withdrawn at console.x.ai, where it was made, not by pi" } : { revoked: false, note: "xAI has no revocation endpoint for this sign-in; to withdraw it, remove pi from your xAI account's connected apps" }),
+  revoke: async (stored) =>
+    stored.type === "api_key"
+      ? { revoked: false, note: "an API key is withdrawn at console.x.ai, where it was made, not by pi" }
+      : {
+          revoked: false,
+          note: "xAI has no revocation endpoint for this sign-in; to withdraw it, remove pi from your xAI account's connected apps",
+        },
   usage: (request) => import("./usage.ts").then((m) => m.xaiUsage(request)),
-  client: bearerClient({ providerId: "xai", name: "xAI", api: "openai-responses", url: (configured) => `${process.env.XAI_BASE_URL || !configured ? xaiEndpoints().apiBase : configured}/responses` }),
+  client: bearerClient({
+    providerId: "xai",
+    name: "xAI",
+    api: "openai-responses",
+    url: (configured) => `${process.env.XAI_BASE_URL || !configured ? xaiEndpoints().apiBase : configured}/responses`,
+  }),
 };

@@ -40,7 +40,11 @@ export interface FileLockHeld {
   stillHeld(): boolean;
 }
 
-export async function withExclusiveFileLock<T>(lockPath: string, options: LockOptions<T>, fn: (held: FileLockHeld) => Promise<T>): Promise<T> {
+export async function withExclusiveFileLock<T>(
+  lockPath: string,
+  options: LockOptions<T>,
+  fn: (held: FileLockHeld) => Promise<T>,
+): Promise<T> {
   const acquired = await acquire(lockPath, options);
   if ("done" in acquired) return acquired.done;
   const { release, nonce } = acquired;
@@ -63,7 +67,10 @@ function pidSpace(): string {
   return space;
 }
 
-async function acquire<T>(lockPath: string, { waitMs, whileWaiting }: LockOptions<T>): Promise<{ release: () => void; nonce: string } | { done: T }> {
+async function acquire<T>(
+  lockPath: string,
+  { waitMs, whileWaiting }: LockOptions<T>,
+): Promise<{ release: () => void; nonce: string } | { done: T }> {
   const me: Holder = { pid: process.pid, host: hostname(), nonce: crypto.randomUUID(), space: pidSpace() };
   const deadline = Date.now() + waitMs;
   let delay = 5;
@@ -111,7 +118,11 @@ function tryCreate(path: string, holder: Holder): boolean {
     fd = openSync(path, "wx", 0o600);
   } catch (error) {
     if (errnoOf(error) === "EEXIST") return false;
-    throw new PiError("store_io", `cannot create the lock file ${displayPath(path)} (${errnoOf(error) ?? String(error)}); check that the directory is writable`, { cause: error });
+    throw new PiError(
+      "store_io",
+      `cannot create the lock file ${displayPath(path)} (${errnoOf(error) ?? String(error)}); check that the directory is writable`,
+      { cause: error },
+    );
   }
   try {
     writeSync(fd, JSON.stringify(holder));
@@ -188,7 +199,6 @@ function parseHolder(raw: string): Holder | undefined {
   }
   return undefined;
 }
-
 
 function unlinkQuiet(path: string): void {
   try {

@@ -24,7 +24,10 @@ export function parseStore(path: string, text: string): StoreData {
     throw new StoreCorruptError(path, "it is not valid JSON");
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new StoreCorruptError(path, `it holds ${Array.isArray(value) ? "a list" : typeof value} instead of an object keyed by provider`);
+    throw new StoreCorruptError(
+      path,
+      `it holds ${Array.isArray(value) ? "a list" : typeof value} instead of an object keyed by provider`,
+    );
   }
   return value as StoreData;
 }

@@ -5,7 +5,17 @@
  * note (pid, host, what the holder is doing), read only for the messages of those waiting.
  */
 
-import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { hostname } from "node:os";
 import { debug } from "../../core/debug.ts";
 import { PiError, errnoOf } from "../../core/errors.ts";
@@ -15,7 +25,11 @@ import { type HeldLock, type LockOptions, type Note, describeHolder, waitingTurn
 import { withExclusiveFileLock } from "./exclusive-lock.ts";
 import { type KernelLock, kernelLock } from "./kernel-lock.ts";
 
-export async function withLock<T>(lockPath: string, options: LockOptions<T>, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  lockPath: string,
+  options: LockOptions<T>,
+  fn: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
   const kernel = kernelLock();
   if (!kernel) return withExclusiveFileLock(lockPath, options, (held) => fn(held));
   const acquired = await acquire(kernel, lockPath, options);
@@ -27,8 +41,16 @@ export async function withLock<T>(lockPath: string, options: LockOptions<T>, fn:
   }
 }
 
-async function acquire<T>(kernel: KernelLock, lockPath: string, options: LockOptions<T>): Promise<{ held: HeldLock; release: () => void } | { done: T }> {
-  const wait = waitingTurn(options, () => readNote(lockPath), (holder) => lockTimeout(holder, lockPath, options.waitMs));
+async function acquire<T>(
+  kernel: KernelLock,
+  lockPath: string,
+  options: LockOptions<T>,
+): Promise<{ held: HeldLock; release: () => void } | { done: T }> {
+  const wait = waitingTurn(
+    options,
+    () => readNote(lockPath),
+    (holder) => lockTimeout(holder, lockPath, options.waitMs),
+  );
   for (;;) {
     const fd = openLockFile(lockPath);
     let keep = false;
@@ -39,7 +61,10 @@ async function acquire<T>(kernel: KernelLock, lockPath: string, options: LockOpt
           // the lock that counts is on whatever file is at the path now.
           if (!sameFile(fd, lockPath)) break;
           keep = true;
-          return { held: { stillHeld: () => sameFile(fd, lockPath) }, release: holdingRelease(kernel, fd, lockPath, options.purpose) };
+          return {
+            held: { stillHeld: () => sameFile(fd, lockPath) },
+            release: holdingRelease(kernel, fd, lockPath, options.purpose),
+          };
         }
         const done = await wait();
         if (done !== undefined) return { done };
@@ -95,7 +120,11 @@ function openLockFile(lockPath: string): number {
         unlinkSync(lockPath);
         continue;
       }
-      throw new PiError("store_io", `cannot create the lock file ${displayPath(lockPath)} (${LOCK_REASONS[code ?? ""] ?? code ?? String(error)}); ${code === "ENOSPC" ? "free some space" : "check that the directory is writable"}, then try again`, { cause: error });
+      throw new PiError(
+        "store_io",
+        `cannot create the lock file ${displayPath(lockPath)} (${LOCK_REASONS[code ?? ""] ?? code ?? String(error)}); ${code === "ENOSPC" ? "free some space" : "check that the directory is writable"}, then try again`,
+        { cause: error },
+      );
     }
   }
 }

@@ -23,7 +23,11 @@ type Entry = Record<string, unknown>;
  * when they cannot be moved now (a secret the keychain does not give): nothing is lost, and
  * pi says what to do.
  */
-export async function migrateLegacyStore(target: FileStore, legacyPath: string, env: NodeJS.ProcessEnv): Promise<FileStore | undefined> {
+export async function migrateLegacyStore(
+  target: FileStore,
+  legacyPath: string,
+  env: NodeJS.ProcessEnv,
+): Promise<FileStore | undefined> {
   // Writes that cannot reach the keychain refuse, rather than write an entry without its secret.
   const legacy = new FileStore(legacyPath, env, "keyring");
   let original: StoreData = {};
@@ -36,11 +40,16 @@ export async function migrateLegacyStore(target: FileStore, legacyPath: string, 
         data = snapshot.data;
       } catch (error) {
         // The reference skips an oauth.json it cannot parse; pi says so and leaves it be.
-        warnNotice(`${displayPath(legacyPath)} could not be moved into ${displayPath(target.path)} (${error instanceof Error ? error.message : String(error)}); pi left it where it is`);
+        warnNotice(
+          `${displayPath(legacyPath)} could not be moved into ${displayPath(target.path)} (${error instanceof Error ? error.message : String(error)}); pi left it where it is`,
+        );
         return { value: "nothing", changed: false };
       }
       original = structuredClone(data);
-      const incoming = Object.entries(data).filter((e): e is [string, Entry] => typeof e[1] === "object" && e[1] !== null && !Array.isArray(e[1]) && !Object.hasOwn(current, e[0]));
+      const incoming = Object.entries(data).filter(
+        (e): e is [string, Entry] =>
+          typeof e[1] === "object" && e[1] !== null && !Array.isArray(e[1]) && !Object.hasOwn(current, e[0]),
+      );
       const stuck = incoming.filter(([, entry]) => missingSecrets(entry).length > 0).map(([key]) => key);
       if (stuck.length > 0) return { value: { stuck }, changed: false };
       for (const [key, entry] of incoming) {
@@ -68,11 +77,16 @@ export async function migrateLegacyStore(target: FileStore, legacyPath: string, 
   }
   const moved = Object.keys(original).filter((k) => typeof original[k] === "object");
   if (moved.length > 0) {
-    infoNotice(`moved the logins of ${displayPath(legacyPath)} (${moved.join(", ")}) into ${displayPath(target.path)}${target.format === "auth.json" ? ", where the reference program reads them too" : ""}; the old file is kept as ${displayPath(legacyPath)}.migrated`);
+    infoNotice(
+      `moved the logins of ${displayPath(legacyPath)} (${moved.join(", ")}) into ${displayPath(target.path)}${target.format === "auth.json" ? ", where the reference program reads them too" : ""}; the old file is kept as ${displayPath(legacyPath)}.migrated`,
+    );
   }
   if (hasKeyringMarkers(original)) {
     // The old file's keychain items: their secrets are in the new store now.
-    const [{ keyringItems, removeStaleItems }, { keychainVault }] = await Promise.all([import("../keyring/entries.ts"), import("../keyring/keychain.ts")]);
+    const [{ keyringItems, removeStaleItems }, { keychainVault }] = await Promise.all([
+      import("../keyring/entries.ts"),
+      import("../keyring/keychain.ts"),
+    ]);
     await removeStaleItems(legacyPath, keyringItems(original), new Set(), keychainVault(env));
   }
   return undefined;
@@ -82,5 +96,10 @@ export async function migrateLegacyStore(target: FileStore, legacyPath: string, 
 function missingSecrets(entry: Entry): string[] {
   const named = entry[KEYRING_FIELD];
   if (!Array.isArray(named)) return [];
-  return named.filter((f): f is string => typeof f === "string" && (SECRET_FIELDS as readonly string[]).includes(f) && !(typeof entry[f] === "string" && entry[f] !== ""));
+  return named.filter(
+    (f): f is string =>
+      typeof f === "string" &&
+      (SECRET_FIELDS as readonly string[]).includes(f) &&
+      !(typeof entry[f] === "string" && entry[f] !== ""),
+  );
 }

@@ -40,7 +40,11 @@ export interface ReferenceLock {
  * the 30 s stale limit finds another holder's lock in its place, and then neither renews,
  * writes under (`stillOurs()` is false), nor removes it.
  */
-export async function withReferenceLock<T>(realPath: string, waitMs: number, fn: (lock: ReferenceLock) => Promise<T>): Promise<T> {
+export async function withReferenceLock<T>(
+  realPath: string,
+  waitMs: number,
+  fn: (lock: ReferenceLock) => Promise<T>,
+): Promise<T> {
   const dir = await takeReferenceLock(realPath, waitMs);
   const note = `${realPath}.pi-refdir`;
   let ours = stamp(dir, note);
@@ -80,7 +84,12 @@ async function takeReferenceLock(realPath: string, waitMs: number): Promise<stri
       mkdirSync(dir, { mode: PI_DIRECTORY_MODE });
       return dir;
     } catch (error) {
-      if (errnoOf(error) !== "EEXIST") throw new PiError("store_io", `cannot take the lock ${displayPath(dir)} (${errnoOf(error) ?? String(error)}); check the agent directory's permissions`, { cause: error });
+      if (errnoOf(error) !== "EEXIST")
+        throw new PiError(
+          "store_io",
+          `cannot take the lock ${displayPath(dir)} (${errnoOf(error) ?? String(error)}); check the agent directory's permissions`,
+          { cause: error },
+        );
     }
     const age = ageOf(dir);
     if ((age !== undefined && age > STALE_MS) || leftByDeadPi(dir, `${realPath}.pi-refdir`)) {
@@ -93,11 +102,17 @@ async function takeReferenceLock(realPath: string, waitMs: number): Promise<stri
       continue;
     }
     if (Date.now() >= deadline) {
-      throw new PiError("lock_timeout", `another program (the reference pi, by its lock ${displayPath(dir)}) kept auth.json locked for over ${Math.round(waitMs / 1000)} s; try again`);
+      throw new PiError(
+        "lock_timeout",
+        `another program (the reference pi, by its lock ${displayPath(dir)}) kept auth.json locked for over ${Math.round(waitMs / 1000)} s; try again`,
+      );
     }
     if (!told && Date.now() - started >= TELL_AFTER_MS) {
       told = true;
-      notify({ kind: "waiting", text: `waiting for the original pi to let go of auth.json (its lock ${displayPath(dir)})…` });
+      notify({
+        kind: "waiting",
+        text: `waiting for the original pi to let go of auth.json (its lock ${displayPath(dir)})…`,
+      });
     }
     // proper-lockfile's back-off: doubling from 10 ms, with jitter, capped.
     await Bun.sleep(delay * (1 + Math.random()));

@@ -11,7 +11,18 @@ import { debug } from "../../core/debug.ts";
 import { PiError, errnoOf } from "../../core/errors.ts";
 import { dirnameOf, displayPath } from "../../core/paths.ts";
 import { checkAgentFile, statOf } from "../agent-file.ts";
-import { type CredentialStore, type Mutation, type SecretsPreference, type StoreDescription, StoreCorruptError, type StoreSnapshot, type UpdateOptions, type UpdateResult, registerStoredSecrets, storeIoError } from "../contract.ts";
+import {
+  type CredentialStore,
+  type Mutation,
+  type SecretsPreference,
+  type StoreDescription,
+  StoreCorruptError,
+  type StoreSnapshot,
+  type UpdateOptions,
+  type UpdateResult,
+  registerStoredSecrets,
+  storeIoError,
+} from "../contract.ts";
 import { SECRET_FIELDS, type StoreData, hasKeyringMarkers } from "../schema.ts";
 import { parseStore } from "./format.ts";
 
@@ -68,7 +79,9 @@ export class FileStore implements CredentialStore {
     } catch {
       return; // The command that reads it reports the problem.
     }
-    const entries = Object.values(data).filter((e): e is Record<string, unknown> => typeof e === "object" && e !== null);
+    const entries = Object.values(data).filter(
+      (e): e is Record<string, unknown> => typeof e === "object" && e !== null,
+    );
     const inKeyring = hasKeyringMarkers(data);
     const inFile = entries.some((e) => SECRET_FIELDS.some((f) => typeof e[f] === "string" && e[f] !== ""));
     if ((this.secretsIn === "file" && inKeyring) || (this.secretsIn === "keyring" && inFile)) {
@@ -92,17 +105,22 @@ export class FileStore implements CredentialStore {
       try {
         // The reference truncates and rewrites auth.json in place, so a read without its lock
         // can meet an empty or half-written file for a moment: look again before believing it.
-        if (this.format === "auth.json" && text.trim() === "" && attempt < TORN_READ_RETRIES) throw new StoreCorruptError(this.path, "it is empty");
+        if (this.format === "auth.json" && text.trim() === "" && attempt < TORN_READ_RETRIES)
+          throw new StoreCorruptError(this.path, "it is empty");
         const data = parseStore(this.path, text);
         if (hasKeyringMarkers(data)) {
           // Loaded only when some secret is in the keychain: the file-only hot path pays nothing.
-          const [{ fillFromKeyring }, { keychainVault }] = await Promise.all([import("../keyring/entries.ts"), import("../keyring/keychain.ts")]);
+          const [{ fillFromKeyring }, { keychainVault }] = await Promise.all([
+            import("../keyring/entries.ts"),
+            import("../keyring/keychain.ts"),
+          ]);
           await fillFromKeyring(this.path, data, keychainVault(this.env));
         }
         registerStoredSecrets(data);
         return { path: this.path, exists: true, data };
       } catch (error) {
-        if (!(error instanceof StoreCorruptError) || this.format !== "auth.json" || attempt >= TORN_READ_RETRIES) throw error;
+        if (!(error instanceof StoreCorruptError) || this.format !== "auth.json" || attempt >= TORN_READ_RETRIES)
+          throw error;
         debug(`${displayPath(this.path)}: ${error.problem}; reading it again (attempt ${attempt + 2})`);
         await Bun.sleep(20 * (attempt + 1));
       }
@@ -142,7 +160,8 @@ export class FileStore implements CredentialStore {
     const fileMode = (await statOf(real))?.mode;
     const dirMode = (await statOf(dirnameOf(real)))?.mode;
     const bits = (m?: number) => (m === undefined ? undefined : m & 0o777);
-    const ok = (fileMode === undefined || (fileMode & 0o077) === 0) && (dirMode === undefined || (dirMode & 0o077) === 0);
+    const ok =
+      (fileMode === undefined || (fileMode & 0o077) === 0) && (dirMode === undefined || (dirMode & 0o077) === 0);
     return { fileMode: bits(fileMode), dirMode: bits(dirMode), ok };
   }
 
@@ -183,16 +202,30 @@ export class FileStore implements CredentialStore {
   }
 
   /** Where the secrets are and why; with the keychain chosen, this asks it (3 s at most) whether it is there. */
-  private async describeSecrets(data: StoreData | undefined): Promise<Pick<StoreDescription, "secrets" | "secretsNote">> {
+  private async describeSecrets(
+    data: StoreData | undefined,
+  ): Promise<Pick<StoreDescription, "secrets" | "secretsNote">> {
     const marked = data !== undefined && hasKeyringMarkers(data);
-    if (this.format === "auth.json") return { secrets: "file", secretsNote: "the file, shared with the reference program, which reads them there" };
+    if (this.format === "auth.json")
+      return { secrets: "file", secretsNote: "the file, shared with the reference program, which reads them there" };
     const chosen = this.secretsFrom ? ` (${this.secretsFrom}=${this.secretsIn})` : "";
     const unseen = `; the reference program does not see the logins of ${displayPath(this.path)}`;
     if (this.secretsIn === "file") return { secrets: marked ? "keyring" : "file", secretsNote: `the file${chosen}` };
     const { probeKeyring } = await import("../keyring/keychain.ts");
     const probe = await probeKeyring(this.env);
-    if (marked) return { secrets: "keyring", secretsNote: `the OS keychain, service "pi"${chosen}${probe.ok ? "" : `, which is not answering now (${probe.reason})`}${unseen}` };
-    if (probe.ok) return { secrets: "file", secretsNote: `the file for now; the OS keychain answers, so the next login or refresh moves them there${chosen}${unseen}` };
-    return { secrets: "file", secretsNote: `the file: the OS keychain is not available (${probe.reason})${chosen}${unseen}` };
+    if (marked)
+      return {
+        secrets: "keyring",
+        secretsNote: `the OS keychain, service "pi"${chosen}${probe.ok ? "" : `, which is not answering now (${probe.reason})`}${unseen}`,
+      };
+    if (probe.ok)
+      return {
+        secrets: "file",
+        secretsNote: `the file for now; the OS keychain answers, so the next login or refresh moves them there${chosen}${unseen}`,
+      };
+    return {
+      secrets: "file",
+      secretsNote: `the file: the OS keychain is not available (${probe.reason})${chosen}${unseen}`,
+    };
   }
 }

@@ -3,7 +3,17 @@
  * the file through `StoreFile` (format.ts), so the reader that loads it is not imported back.
  */
 
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { basename, resolve } from "node:path";
 import { PiError, errnoOf } from "../../core/errors.ts";
 import { disableCoreDumps } from "../../core/harden.ts";
@@ -12,7 +22,14 @@ import { dirnameOf, displayPath } from "../../core/paths.ts";
 import { warnNotice } from "../../core/notice.ts";
 import { type PendingWrite, reserveWrite } from "../atomic-write.ts";
 import { assertWritable, snapshotEntries } from "../entry-check.ts";
-import { LOCAL_TOOLS, type Mutation, StoreCorruptError, type UpdateOptions, type UpdateResult, storeIoError } from "../contract.ts";
+import {
+  LOCAL_TOOLS,
+  type Mutation,
+  StoreCorruptError,
+  type UpdateOptions,
+  type UpdateResult,
+  storeIoError,
+} from "../contract.ts";
 import { checkStorePlace } from "../place.ts";
 import { type StoreData, hasKeyringMarkers } from "../schema.ts";
 import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv } from "../waiting.ts";
@@ -23,7 +40,11 @@ import { type ReferenceLock, withReferenceLock } from "./reference-lock.ts";
 /** Room for the store to grow by in one change (new tokens are a few KiB at most). */
 const RESERVE_SLACK_BYTES = 64 * 1024;
 
-export async function updateStore<T>(store: StoreFile, mutate: Mutation<T>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
+export async function updateStore<T>(
+  store: StoreFile,
+  mutate: Mutation<T>,
+  options: UpdateOptions<T>,
+): Promise<UpdateResult<T>> {
   // New tokens are about to be in memory (a refresh, a login): no core dump may hold them.
   disableCoreDumps();
   // Every writer gets the full check: nothing is created or replaced in a place others control.
@@ -39,10 +60,12 @@ export async function updateStore<T>(store: StoreFile, mutate: Mutation<T>, opti
   const lockOptions = {
     waitMs: lockWaitFromEnv(store.env) ?? options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
     purpose: options.purpose,
-    whileWaiting: whileWaiting && (async () => {
-      const value = await whileWaiting();
-      return value === undefined ? undefined : { value, written: false };
-    }),
+    whileWaiting:
+      whileWaiting &&
+      (async () => {
+        const value = await whileWaiting();
+        return value === undefined ? undefined : { value, written: false };
+      }),
   };
   // auth.json: `auth.json.lock` is the reference program's lock directory, so pi's own lock
   // file takes another name, and the reference's lock is taken too, inside pi's.
@@ -58,16 +81,20 @@ export async function updateStore<T>(store: StoreFile, mutate: Mutation<T>, opti
     } catch (error) {
       if (!(error instanceof StoreCorruptError) || options.onCorrupt !== "move-aside") throw error;
       const aside = moveAside(store.path, realPath);
-      warnNotice(`${displayPath(store.path)} could not be used (${error.problem}); kept it as ${displayPath(aside)} and started a new one`);
+      warnNotice(
+        `${displayPath(store.path)} could not be used (${error.problem}); kept it as ${displayPath(aside)} and started a new one`,
+      );
       data = {};
     }
     removeStrandedTempFiles(realPath);
     // Where the secrets go is settled before the mutation: a refresh must not spend a token
     // for a keychain that is not there.
-    const keyring = store.secretsIn !== "file" || hasKeyringMarkers(data) ? await import("../keyring/entries.ts") : undefined;
+    const keyring =
+      store.secretsIn !== "file" || hasKeyringMarkers(data) ? await import("../keyring/entries.ts") : undefined;
     const itemsBefore = keyring?.keyringItems(data);
     const vault = keyring ? (await import("../keyring/keychain.ts")).keychainVault(store.env) : undefined;
-    const { backend } = keyring && vault ? await keyring.chooseBackend(store.secretsIn, vault) : { backend: "file" as const };
+    const { backend } =
+      keyring && vault ? await keyring.chooseBackend(store.secretsIn, vault) : { backend: "file" as const };
     const pending = reserve(store.path, realPath);
     const run = async (): Promise<UpdateResult<T>> => {
       const before = snapshotEntries(data);
@@ -75,13 +102,19 @@ export async function updateStore<T>(store: StoreFile, mutate: Mutation<T>, opti
       if (!changed) return { value, written: false };
       assertWritable(data, before);
       if (!lock.stillHeld()) {
-        throw new PiError("lock_timeout", `the lock file beside ${displayPath(store.path)} was removed while this pi held it, so nothing was written; try again`);
+        throw new PiError(
+          "lock_timeout",
+          `the lock file beside ${displayPath(store.path)} was removed while this pi held it, so nothing was written; try again`,
+        );
       }
       if (reference && !reference.stillOurs()) {
         // Stopped past the reference's 30 s stale limit, this pi lost auth.json's lock to
         // another holder, who may have written since: its change goes in under the lock taken
         // again, on what the file holds now, and only where that is still what it changed.
-        return { value, written: await reapplyUnderReferenceLock(store, realPath, lockOptions.waitMs, before, data, pending) };
+        return {
+          value,
+          written: await reapplyUnderReferenceLock(store, realPath, lockOptions.waitMs, before, data, pending),
+        };
       }
       const written = keyring && vault ? await keyring.fileForm(store.path, data, backend, vault) : data;
       try {
@@ -90,7 +123,8 @@ export async function updateStore<T>(store: StoreFile, mutate: Mutation<T>, opti
         throw storeIoError(store.path, "write", error);
       }
       // Only once the file no longer refers to them: items of deleted logins, or of a move to the file.
-      if (keyring && vault && itemsBefore) await keyring.removeStaleItems(store.path, itemsBefore, keyring.keyringItems(written), vault);
+      if (keyring && vault && itemsBefore)
+        await keyring.removeStaleItems(store.path, itemsBefore, keyring.keyringItems(written), vault);
       return { value, written: true };
     };
     try {
@@ -106,8 +140,17 @@ export async function updateStore<T>(store: StoreFile, mutate: Mutation<T>, opti
  * read, under the lock taken again, if that entry is still what the change started from;
  * otherwise nothing is written and pi says so (the other holder's version stands).
  */
-async function reapplyUnderReferenceLock(store: StoreFile, realPath: string, waitMs: number, before: Map<string, string>, after: StoreData, pending: PendingWrite): Promise<boolean> {
-  const changed = [...new Set([...before.keys(), ...Object.keys(after)])].filter((id) => before.get(id) !== JSON.stringify(after[id]));
+async function reapplyUnderReferenceLock(
+  store: StoreFile,
+  realPath: string,
+  waitMs: number,
+  before: Map<string, string>,
+  after: StoreData,
+  pending: PendingWrite,
+): Promise<boolean> {
+  const changed = [...new Set([...before.keys(), ...Object.keys(after)])].filter(
+    (id) => before.get(id) !== JSON.stringify(after[id]),
+  );
   return withReferenceLock(realPath, waitMs, async (reference) => {
     const now = (await store.read()).data;
     const moved = changed.filter((id) => JSON.stringify(now[id]) !== before.get(id));
@@ -121,7 +164,11 @@ async function reapplyUnderReferenceLock(store: StoreFile, realPath: string, wai
       if (Object.hasOwn(after, id)) now[id] = after[id];
       else delete now[id];
     }
-    if (!reference.stillOurs()) throw new PiError("store_conflict", `${displayPath(store.path)}'s lock was taken over again while this pi wrote; nothing was written — run the command again`);
+    if (!reference.stillOurs())
+      throw new PiError(
+        "store_conflict",
+        `${displayPath(store.path)}'s lock was taken over again while this pi wrote; nothing was written — run the command again`,
+      );
     // The space reserved before the refresh was sent: the write cannot fail for want of it now.
     try {
       pending.commit(JSON.stringify(now, null, 2) + "\n");
@@ -148,7 +195,11 @@ function reserve(path: string, realPath: string): PendingWrite {
   } catch (error) {
     const code = errnoOf(error);
     if (code === "ENOSPC" || code === "EDQUOT") {
-      throw new PiError("store_io", `the disk holding ${displayPath(path)} is full, so pi changed nothing and asked the provider for nothing; free some space and try again`, { cause: error });
+      throw new PiError(
+        "store_io",
+        `the disk holding ${displayPath(path)} is full, so pi changed nothing and asked the provider for nothing; free some space and try again`,
+        { cause: error },
+      );
     }
     throw storeIoError(path, "write", error);
   }
@@ -194,7 +245,11 @@ function ensureDirectory(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new PiError("store_io", `cannot create ${displayPath(dir)} (${errnoOf(error) ?? String(error)}); check that you can write there or set PI_CODING_AGENT_DIR`, { cause: error });
+    throw new PiError(
+      "store_io",
+      `cannot create ${displayPath(dir)} (${errnoOf(error) ?? String(error)}); check that you can write there or set PI_CODING_AGENT_DIR`,
+      { cause: error },
+    );
   }
 }
 

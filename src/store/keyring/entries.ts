@@ -11,7 +11,10 @@ import type { SecretsPreference } from "../contract.ts";
 import { KEYRING_FIELD, SECRET_FIELDS, type StoreData } from "../schema.ts";
 
 type Entry = Record<string, unknown>;
-const entriesOf = (data: StoreData) => Object.entries(data).filter((e): e is [string, Entry] => typeof e[1] === "object" && e[1] !== null && !Array.isArray(e[1]));
+const entriesOf = (data: StoreData) =>
+  Object.entries(data).filter(
+    (e): e is [string, Entry] => typeof e[1] === "object" && e[1] !== null && !Array.isArray(e[1]),
+  );
 
 /** Reading: each marked entry gets its secrets back from the keychain (a missing item stays missing). */
 export async function fillFromKeyring(storePath: string, data: StoreData, vault: SecretVault): Promise<void> {
@@ -38,7 +41,10 @@ export function keyringItems(data: StoreData): Set<string> {
 }
 
 /** The backend a write uses: decided before anything is sent, so a missing keychain costs no token. */
-export async function chooseBackend(preference: SecretsPreference, vault: SecretVault): Promise<{ backend: "keyring" | "file"; fellBack?: string }> {
+export async function chooseBackend(
+  preference: SecretsPreference,
+  vault: SecretVault,
+): Promise<{ backend: "keyring" | "file"; fellBack?: string }> {
   if (preference === "file") return { backend: "file" };
   const probe = await vault.probe();
   if (probe.ok) return { backend: "keyring" };
@@ -55,7 +61,12 @@ export async function chooseBackend(preference: SecretsPreference, vault: Secret
  * keychain that fails now (after a refresh has spent the old token) does not lose the new
  * one: that entry is written to the file, with a warning.
  */
-export async function fileForm(storePath: string, data: StoreData, backend: "keyring" | "file", vault: SecretVault): Promise<StoreData> {
+export async function fileForm(
+  storePath: string,
+  data: StoreData,
+  backend: "keyring" | "file",
+  vault: SecretVault,
+): Promise<StoreData> {
   const out: StoreData = { ...data };
   for (const [key, entry] of entriesOf(data)) {
     const { [KEYRING_FIELD]: _marker, ...plain } = entry;
@@ -70,7 +81,9 @@ export async function fileForm(storePath: string, data: StoreData, backend: "key
       for (const field of secrets) delete kept[field];
       out[key] = { ...kept, [KEYRING_FIELD]: secrets };
     } catch (error) {
-      warnNotice(`the OS keychain failed (${error instanceof Error ? error.message : String(error)}); the ${key} login was written to the file instead, so it is not lost`);
+      warnNotice(
+        `the OS keychain failed (${error instanceof Error ? error.message : String(error)}); the ${key} login was written to the file instead, so it is not lost`,
+      );
       out[key] = plain;
     }
   }
@@ -78,7 +91,12 @@ export async function fileForm(storePath: string, data: StoreData, backend: "key
 }
 
 /** After the file is written: keychain items it no longer refers to are removed (best effort). */
-export async function removeStaleItems(storePath: string, before: Set<string>, after: Set<string>, vault: SecretVault): Promise<void> {
+export async function removeStaleItems(
+  storePath: string,
+  before: Set<string>,
+  after: Set<string>,
+  vault: SecretVault,
+): Promise<void> {
   for (const item of before) {
     if (after.has(item)) continue;
     const [key, field] = item.split("\0") as [string, string];
@@ -87,7 +105,9 @@ export async function removeStaleItems(storePath: string, before: Set<string>, a
       for (const legacy of legacyItemNames(storePath, key, field)) await vault.delete(legacy);
     } catch {
       // The file no longer refers to it, so no pi will use it; it is not retried, hence the warning.
-      warnNotice(`could not remove the keychain item for ${key} (${field}); remove "${itemName(storePath, key, field)}" under service "pi" by hand`);
+      warnNotice(
+        `could not remove the keychain item for ${key} (${field}); remove "${itemName(storePath, key, field)}" under service "pi" by hand`,
+      );
     }
   }
 }

@@ -20,7 +20,8 @@ export const KEYRING_TIMEOUT_MS = 3000;
  * An item's name: the entry, the field, and the store file by its real path, so the same
  * store reached through a symlinked home, `dir/.` or a relative path names the same items.
  */
-export const itemName = (storePath: string, key: string, field: string) => `${key}.${field}@${realStorePath(storePath)}`;
+export const itemName = (storePath: string, key: string, field: string) =>
+  `${key}.${field}@${realStorePath(storePath)}`;
 
 /**
  * Names an older pi may have given the item (the path as it was typed): read, and removed,
@@ -42,7 +43,10 @@ function realStorePath(path: string): string {
 
 export class KeyringUnavailable extends PiError {
   constructor(readonly reason: string) {
-    super("store_io", `the OS keychain is not available (${reason}); run pi where one is (a desktop session, or dbus-run-session with gnome-keyring), or set PI_CREDENTIAL_STORE=file`);
+    super(
+      "store_io",
+      `the OS keychain is not available (${reason}); run pi where one is (a desktop session, or dbus-run-session with gnome-keyring), or set PI_CREDENTIAL_STORE=file`,
+    );
   }
 }
 

@@ -21,13 +21,23 @@ export function parseRedisAddress(text: string, from: string): RedisAddress {
   try {
     url = new URL(text);
   } catch {
-    throw new PiError("usage", `${from} is not a Redis address; use redis://[user:password@]host:port[/db] (rediss:// for TLS)`);
+    throw new PiError(
+      "usage",
+      `${from} is not a Redis address; use redis://[user:password@]host:port[/db] (rediss:// for TLS)`,
+    );
   }
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    throw new PiError("usage", `${from} names ${url.protocol.replace(/:$/, "")}://, which pi cannot use as a store; use redis:// or rediss://`);
+    throw new PiError(
+      "usage",
+      `${from} names ${url.protocol.replace(/:$/, "")}://, which pi cannot use as a store; use redis:// or rediss://`,
+    );
   }
   const db = url.pathname.replace(/^\//, "");
-  if (db !== "" && !/^\d{1,2}$/.test(db)) throw new PiError("usage", `${from} names database "${db.slice(0, 10)}"; a Redis database is a number (redis://host:6379/0)`);
+  if (db !== "" && !/^\d{1,2}$/.test(db))
+    throw new PiError(
+      "usage",
+      `${from} names database "${db.slice(0, 10)}"; a Redis database is a number (redis://host:6379/0)`,
+    );
   registerSecret(decodeURIComponent(url.password));
   // `redis://secret@host`: a lone userinfo is taken as the password by Redis clients, so it is shown as one.
   const lone = url.username !== "" && url.password === "";
@@ -104,7 +114,10 @@ export class RedisConnection {
   private async withinLimit<T>(work: Promise<T>, what: string): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreTimeout(`${what} within ${Math.round(this.timeoutMs / 100) / 10} s`)), this.timeoutMs);
+      timer = setTimeout(
+        () => reject(new StoreTimeout(`${what} within ${Math.round(this.timeoutMs / 100) / 10} s`)),
+        this.timeoutMs,
+      );
     });
     try {
       return await Promise.race([work, limit]);
@@ -122,7 +135,11 @@ export class RedisConnection {
     const why = await diagnose(this.address, this.timeoutMs);
     if (why?.kind === "auth") {
       this.close();
-      return new PiError("store_unavailable", `the shared store ${this.address.shown} refused pi (${why.said}); check the user and password in the address`, { cause: error, what: "refused the password" });
+      return new PiError(
+        "store_unavailable",
+        `the shared store ${this.address.shown} refused pi (${why.said}); check the user and password in the address`,
+        { cause: error, what: "refused the password" },
+      );
     }
     if (why?.kind === "refused") {
       this.close();
@@ -130,7 +147,11 @@ export class RedisConnection {
     }
     if (why?.kind === "silent") {
       this.close();
-      return unavailable(this.address, `it accepted the connection but did not answer within ${Math.round(why.ms / 100) / 10} s`, error);
+      return unavailable(
+        this.address,
+        `it accepted the connection but did not answer within ${Math.round(why.ms / 100) / 10} s`,
+        error,
+      );
     }
     return this.failure(error);
   }
@@ -145,15 +166,29 @@ export class RedisConnection {
     const code = (error as { code?: string }).code ?? "";
     const message = stripControls(error instanceof Error ? error.message : String(error)).slice(0, 160);
     if (/WRONGPASS|NOAUTH|NOPERM|invalid password|AUTH/i.test(message)) {
-      return new PiError("store_unavailable", `the shared store ${this.address.shown} refused pi (${message}); check the user and password in the address`, { cause: error });
+      return new PiError(
+        "store_unavailable",
+        `the shared store ${this.address.shown} refused pi (${message}); check the user and password in the address`,
+        { cause: error },
+      );
     }
     if (code === "ERR_REDIS_SERVER_ERROR" && !/LOADING|READONLY|MASTERDOWN|TRYAGAIN|BUSY/.test(message)) {
       // An answer, not an outage: Redis said no to a command.
-      return new PiError("store_unavailable", `the shared store ${this.address.shown} answered "${message}"; check that it is Redis or Valkey 6 or newer`, { cause: error });
+      return new PiError(
+        "store_unavailable",
+        `the shared store ${this.address.shown} answered "${message}"; check that it is Redis or Valkey 6 or newer`,
+        { cause: error },
+      );
     }
     this.close();
-    const tls = this.address.url.startsWith("rediss:") ? "; with rediss://, also check that this machine trusts the server's certificate (NODE_EXTRA_CA_CERTS names a CA file)" : "";
-    return unavailable(this.address, /closed|refused|ECONN/i.test(message) ? `connection refused or closed${tls}` : message, error);
+    const tls = this.address.url.startsWith("rediss:")
+      ? "; with rediss://, also check that this machine trusts the server's certificate (NODE_EXTRA_CA_CERTS names a CA file)"
+      : "";
+    return unavailable(
+      this.address,
+      /closed|refused|ECONN/i.test(message) ? `connection refused or closed${tls}` : message,
+      error,
+    );
   }
 }
 
@@ -164,7 +199,10 @@ class StoreTimeout extends Error {}
  * password. Only for redis:// (a rediss:// server would need the TLS handshake first), and
  * only after a failed connection, so the hot path never pays for it.
  */
-async function diagnose(address: RedisAddress, timeoutMs: number): Promise<{ kind: "auth"; said: string } | { kind: "refused" } | { kind: "silent"; ms: number } | undefined> {
+async function diagnose(
+  address: RedisAddress,
+  timeoutMs: number,
+): Promise<{ kind: "auth"; said: string } | { kind: "refused" } | { kind: "silent"; ms: number } | undefined> {
   if (!address.url.startsWith("redis:")) return undefined;
   const url = new URL(address.url);
   const hostname = url.hostname.replace(/^\[|\]$/g, "");

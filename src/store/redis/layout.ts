@@ -18,7 +18,12 @@ import type { StoreData } from "../schema.ts";
 import type { RedisConnection } from "./connection.ts";
 import type { SealingKey } from "./seal.ts";
 
-export const KEYS = { version: "{pi}:version", check: "{pi}:key-check", logins: "{pi}:logins", lease: "{pi}:lease" } as const;
+export const KEYS = {
+  version: "{pi}:version",
+  check: "{pi}:key-check",
+  logins: "{pi}:logins",
+  lease: "{pi}:lease",
+} as const;
 export const CHECK_TEXT = "pi shared store";
 export const CHECK_LABEL = "key-check";
 

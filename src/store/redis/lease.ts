@@ -36,11 +36,21 @@ export async function acquireLease<T>(
   sealing: SealingKey,
   options: LockOptions<T>,
 ): Promise<{ lease: Lease } | { done: T }> {
-  const note = JSON.stringify({ pid: process.pid, host: hostname(), purpose: options.purpose, since: new Date().toISOString() });
+  const note = JSON.stringify({
+    pid: process.pid,
+    host: hostname(),
+    purpose: options.purpose,
+    since: new Date().toISOString(),
+  });
   const value = JSON.stringify({ id: crypto.randomUUID(), note: await seal(sealing, NOTE_LABEL, note) });
-  const wait = waitingTurn(options, () => holderOf(conn, key, sealing), (holder) => leaseTimeout(holder, options.waitMs));
+  const wait = waitingTurn(
+    options,
+    () => holderOf(conn, key, sealing),
+    (holder) => leaseTimeout(holder, options.waitMs),
+  );
   for (;;) {
-    if ((await conn.send("SET", [key, value, "NX", "PX", String(leaseMs)])) === "OK") return { lease: holding(conn, key, value, leaseMs) };
+    if ((await conn.send("SET", [key, value, "NX", "PX", String(leaseMs)])) === "OK")
+      return { lease: holding(conn, key, value, leaseMs) };
     const done = await wait();
     if (done !== undefined) return { done };
   }
@@ -49,18 +59,21 @@ export async function acquireLease<T>(
 function holding(conn: RedisConnection, key: string, value: string, leaseMs: number): Lease {
   let held = true;
   // Renewed at a third of its length: two renewals can fail before it lapses.
-  const timer = setInterval(async () => {
-    try {
-      if ((await conn.eval(RENEW, [key], [value, String(leaseMs)])) !== 1) {
-        held = false;
-        clearInterval(timer);
-        debug("the shared store's lease was lost: another pi holds it now");
+  const timer = setInterval(
+    async () => {
+      try {
+        if ((await conn.eval(RENEW, [key], [value, String(leaseMs)])) !== 1) {
+          held = false;
+          clearInterval(timer);
+          debug("the shared store's lease was lost: another pi holds it now");
+        }
+      } catch (error) {
+        // The store is not answering: the write will say so; the lease may still be ours.
+        debug(`renewing the shared store's lease failed: ${error instanceof Error ? error.message : String(error)}`);
       }
-    } catch (error) {
-      // The store is not answering: the write will say so; the lease may still be ours.
-      debug(`renewing the shared store's lease failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }, Math.max(50, Math.floor(leaseMs / 3)));
+    },
+    Math.max(50, Math.floor(leaseMs / 3)),
+  );
   let released = false;
   const release = async () => {
     if (released) return;

@@ -26,12 +26,19 @@ const MAKE_ONE = "make one with `openssl rand -base64 32` and give every machine
  * The key: `PI_CREDENTIAL_KEY` (base64), else the file `PI_CREDENTIAL_KEY_FILE` or
  * `credentialKeyFile` in settings.json names (holding the same base64 text).
  */
-export async function loadSealingKey(env: NodeJS.ProcessEnv, keyFileFromSettings: string | undefined): Promise<SealingKey> {
+export async function loadSealingKey(
+  env: NodeJS.ProcessEnv,
+  keyFileFromSettings: string | undefined,
+): Promise<SealingKey> {
   const inline = env.PI_CREDENTIAL_KEY;
-  if (inline !== undefined && inline.trim() !== "") return importKey(decodeKey(inline, "PI_CREDENTIAL_KEY"), "PI_CREDENTIAL_KEY");
+  if (inline !== undefined && inline.trim() !== "")
+    return importKey(decodeKey(inline, "PI_CREDENTIAL_KEY"), "PI_CREDENTIAL_KEY");
   const file = env.PI_CREDENTIAL_KEY_FILE?.trim() || keyFileFromSettings;
   if (!file) {
-    throw new PiError("usage", `the shared store needs the fleet's key in PI_CREDENTIAL_KEY (32 random bytes in base64) or a key file; ${MAKE_ONE}`);
+    throw new PiError(
+      "usage",
+      `the shared store needs the fleet's key in PI_CREDENTIAL_KEY (32 random bytes in base64) or a key file; ${MAKE_ONE}`,
+    );
   }
   const shown = displayPath(file);
   let text: string;
@@ -42,14 +49,29 @@ export async function loadSealingKey(env: NodeJS.ProcessEnv, keyFileFromSettings
     if (process.platform !== "win32") {
       // Whoever owns the key file chooses the fleet pi writes logins for: only you (or root).
       const uid = process.getuid?.();
-      if (uid !== undefined && st.uid !== uid && st.uid !== 0) throw new PiError("store_key", `the key file ${shown} belongs to another user (uid ${st.uid}); use a key file of your own`);
-      if (!st.isFile() || st.size > 4096) throw new PiError("store_key", `the key file ${shown} is not a small regular file; it should hold one line, the key in base64`);
-      if ((mode & 0o077) !== 0) throw new PiError("store_key", `the key file ${shown} can be read by other users (0${(mode & 0o777).toString(8)}); run: chmod 600 ${file}`);
+      if (uid !== undefined && st.uid !== uid && st.uid !== 0)
+        throw new PiError(
+          "store_key",
+          `the key file ${shown} belongs to another user (uid ${st.uid}); use a key file of your own`,
+        );
+      if (!st.isFile() || st.size > 4096)
+        throw new PiError(
+          "store_key",
+          `the key file ${shown} is not a small regular file; it should hold one line, the key in base64`,
+        );
+      if ((mode & 0o077) !== 0)
+        throw new PiError(
+          "store_key",
+          `the key file ${shown} can be read by other users (0${(mode & 0o777).toString(8)}); run: chmod 600 ${file}`,
+        );
     }
     text = await handle.text();
   } catch (error) {
     if (error instanceof PiError) throw error;
-    throw new PiError("store_key", `cannot read the key file ${shown} (${(error as { code?: string }).code ?? String(error)}); check the path in ${env.PI_CREDENTIAL_KEY_FILE ? "PI_CREDENTIAL_KEY_FILE" : "settings.json (credentialKeyFile)"}`);
+    throw new PiError(
+      "store_key",
+      `cannot read the key file ${shown} (${(error as { code?: string }).code ?? String(error)}); check the path in ${env.PI_CREDENTIAL_KEY_FILE ? "PI_CREDENTIAL_KEY_FILE" : "settings.json (credentialKeyFile)"}`,
+    );
   }
   return importKey(decodeKey(text, `the key file ${shown}`), shown);
 }
@@ -77,7 +99,11 @@ async function importKey(bytes: Uint8Array<ArrayBuffer>, from: string): Promise<
 /** `v1.<iv>.<ciphertext and tag>`, base64, bound to `label` (the entry's key in the store). */
 export async function seal(key: SealingKey, label: string, plaintext: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
-  const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: labelBytes(label) }, key.key, new TextEncoder().encode(plaintext));
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: labelBytes(label) },
+    key.key,
+    new TextEncoder().encode(plaintext),
+  );
   return `${FORMAT}.${toBase64(iv)}.${toBase64(new Uint8Array(sealed))}`;
 }
 
@@ -86,7 +112,11 @@ export async function unseal(key: SealingKey, label: string, sealed: string): Pr
   const [format, iv, body] = sealed.split(".");
   if (format !== FORMAT || !iv || !body) return undefined;
   try {
-    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: fromBase64(iv), additionalData: labelBytes(label) }, key.key, fromBase64(body));
+    const plain = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: fromBase64(iv), additionalData: labelBytes(label) },
+      key.key,
+      fromBase64(body),
+    );
     return new TextDecoder().decode(plain);
   } catch {
     return undefined;

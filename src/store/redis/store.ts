@@ -5,7 +5,14 @@
 
 import { PiError } from "../../core/errors.ts";
 import { agentDir, joinPath } from "../../core/paths.ts";
-import type { CredentialStore, StoreDescription, Mutation, StoreSnapshot, UpdateOptions, UpdateResult } from "../contract.ts";
+import type {
+  CredentialStore,
+  StoreDescription,
+  Mutation,
+  StoreSnapshot,
+  UpdateOptions,
+  UpdateResult,
+} from "../contract.ts";
 import { registerStoredSecrets } from "../contract.ts";
 import { type RedisAddress, RedisConnection, commandTimeoutMs, parseRedisAddress } from "./connection.ts";
 import { type StoreData, UNREADABLE_FIELD } from "../schema.ts";
@@ -106,18 +113,28 @@ export class RedisStore implements CredentialStore, SharedStoreHandle {
   }
 
   /** Whether Redis answers, and how fast, for `pi status`. */
-  async probe(): Promise<{ answered: true; ms: number; logins: number } | { answered: false; why: string; error: unknown }> {
+  async probe(): Promise<
+    { answered: true; ms: number; logins: number } | { answered: false; why: string; error: unknown }
+  > {
     const started = performance.now();
     try {
       const count = await this.connection.send("HLEN", [KEYS.logins]);
       return { answered: true, ms: Math.round(performance.now() - started), logins: Number(count) };
     } catch (error) {
-      return { answered: false, why: error instanceof PiError ? (error.details.what ?? error.message) : String(error), error };
+      return {
+        answered: false,
+        why: error instanceof PiError ? (error.details.what ?? error.message) : String(error),
+        error,
+      };
     }
   }
 
   async readRaw(): Promise<RawState> {
-    const reply = (await this.connection.eval(READ, [KEYS.version, KEYS.check, KEYS.logins], [])) as [string, string, string[] | Record<string, string>];
+    const reply = (await this.connection.eval(READ, [KEYS.version, KEYS.check, KEYS.logins], [])) as [
+      string,
+      string,
+      string[] | Record<string, string>,
+    ];
     const [version, check, list] = reply;
     const entries: Record<string, string> = {};
     if (Array.isArray(list)) for (let i = 0; i + 1 < list.length; i += 2) entries[list[i]!] = list[i + 1]!;

@@ -42,32 +42,47 @@ interface LockedState {
   lease: Lease;
 }
 
-export async function updateShared<T>(store: SharedStoreHandle, mutate: Mutation<T>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
-  return locked(store, async (state) => {
-    const before = snapshotEntries(state.data);
-    const marked = new Set<string>();
-    const tools = { markSending: (entryKey: string) => markSending(store, state, before, entryKey).then(() => void marked.add(entryKey)) };
-    let committed = false;
-    try {
-      const { value, changed } = await mutate(state.data, tools);
-      if (!changed) return { value, written: false };
-      assertWritable(state.data, before);
-      await commit(store, state, before, options.critical === true);
-      committed = true;
-      return { value, written: true };
-    } finally {
-      // Marked and not written (the refresh failed before anything was sent, or changed
-      // nothing): the mark goes, so the login stays usable. Best effort: Redis may be gone.
-      if (marked.size > 0 && !committed) await unmark(store, state, before, marked);
-    }
-  }, options);
+export async function updateShared<T>(
+  store: SharedStoreHandle,
+  mutate: Mutation<T>,
+  options: UpdateOptions<T>,
+): Promise<UpdateResult<T>> {
+  return locked(
+    store,
+    async (state) => {
+      const before = snapshotEntries(state.data);
+      const marked = new Set<string>();
+      const tools = {
+        markSending: (entryKey: string) =>
+          markSending(store, state, before, entryKey).then(() => void marked.add(entryKey)),
+      };
+      let committed = false;
+      try {
+        const { value, changed } = await mutate(state.data, tools);
+        if (!changed) return { value, written: false };
+        assertWritable(state.data, before);
+        await commit(store, state, before, options.critical === true);
+        committed = true;
+        return { value, written: true };
+      } finally {
+        // Marked and not written (the refresh failed before anything was sent, or changed
+        // nothing): the mark goes, so the login stays usable. Best effort: Redis may be gone.
+        if (marked.size > 0 && !committed) await unmark(store, state, before, marked);
+      }
+    },
+    options,
+  );
 }
 
 /**
  * Under the lease: the logins as they are now, and whatever the work makes of them. A
  * critical change (a refresh) defers signals from the read to the write, as on one machine.
  */
-async function locked<T>(store: SharedStoreHandle, work: (state: LockedState) => Promise<UpdateResult<T>>, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
+async function locked<T>(
+  store: SharedStoreHandle,
+  work: (state: LockedState) => Promise<UpdateResult<T>>,
+  options: UpdateOptions<T>,
+): Promise<UpdateResult<T>> {
   // New tokens are about to be in memory: no core dump may hold them.
   disableCoreDumps();
   const key = await store.sealingKey();
@@ -77,10 +92,12 @@ async function locked<T>(store: SharedStoreHandle, work: (state: LockedState) =>
     // A lease left by a holder that died expires within its length: waiting a little longer always outlasts it.
     waitMs: lockWaitFromEnv(store.env) ?? Math.max(options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, lease + 5_000),
     purpose: options.purpose,
-    whileWaiting: whileWaiting && (async () => {
-      const value = await whileWaiting();
-      return value === undefined ? undefined : { value, written: false };
-    }),
+    whileWaiting:
+      whileWaiting &&
+      (async () => {
+        const value = await whileWaiting();
+        return value === undefined ? undefined : { value, written: false };
+      }),
   });
   if ("done" in got) return got.done;
   try {
@@ -103,11 +120,17 @@ async function locked<T>(store: SharedStoreHandle, work: (state: LockedState) =>
  * landed, which the next read shows — and then keeps the change on this machine rather than
  * lose a token the provider has already rotated.
  */
-async function commit(store: SharedStoreHandle, state: LockedState, before: Map<string, string>, critical: boolean): Promise<void> {
+async function commit(
+  store: SharedStoreHandle,
+  state: LockedState,
+  before: Map<string, string>,
+  critical: boolean,
+): Promise<void> {
   const dels = Object.keys(state.raw.entries).filter((k) => !Object.hasOwn(state.data, k));
   const sets: [string, string][] = [];
   for (const entryKey of Object.keys(state.data)) {
-    if (before.get(entryKey) === JSON.stringify(state.data[entryKey]) && Object.hasOwn(state.raw.entries, entryKey)) continue;
+    if (before.get(entryKey) === JSON.stringify(state.data[entryKey]) && Object.hasOwn(state.raw.entries, entryKey))
+      continue;
     sets.push([entryKey, await sealEntry(state.key, entryKey, state.data[entryKey])]);
   }
   if (dels.length === 0 && sets.length === 0) return;
@@ -128,7 +151,12 @@ async function commit(store: SharedStoreHandle, state: LockedState, before: Map<
         continue;
       }
       if (sets.length === 0 || !critical) throw error;
-      throw await rescue(store, state, sets.map(([k]) => k), error);
+      throw await rescue(
+        store,
+        state,
+        sets.map(([k]) => k),
+        error,
+      );
     }
   }
 }
@@ -138,21 +166,39 @@ async function commit(store: SharedStoreHandle, state: LockedState, before: Map<
  * write), so a machine that takes the lease after this one was cut off never sends the token
  * this one may have spent. The write of the refreshed login replaces the entry, mark and all.
  */
-async function markSending(store: SharedStoreHandle, state: LockedState, before: Map<string, string>, entryKey: string): Promise<void> {
+async function markSending(
+  store: SharedStoreHandle,
+  state: LockedState,
+  before: Map<string, string>,
+  entryKey: string,
+): Promise<void> {
   const original = before.get(entryKey);
   if (original === undefined) return;
   const entry = { ...(JSON.parse(original) as Record<string, unknown>), [REFRESH_SENT_FIELD]: Date.now() };
   const value = await sealEntry(state.key, entryKey, entry);
-  const result = await store.connection.eval(WRITE, [KEYS.version, KEYS.check, KEYS.logins], [state.raw.version, "", "0", entryKey, value]);
+  const result = await store.connection.eval(
+    WRITE,
+    [KEYS.version, KEYS.check, KEYS.logins],
+    [state.raw.version, "", "0", entryKey, value],
+  );
   if (result === 0) throw conflict(store, state.lease);
   state.raw = { ...state.raw, version: String(result), entries: { ...state.raw.entries, [entryKey]: value } };
 }
 
-async function unmark(store: SharedStoreHandle, state: LockedState, before: Map<string, string>, keys: Set<string>): Promise<void> {
+async function unmark(
+  store: SharedStoreHandle,
+  state: LockedState,
+  before: Map<string, string>,
+  keys: Set<string>,
+): Promise<void> {
   try {
     const sets: string[] = [];
     for (const k of keys) sets.push(k, await sealEntry(state.key, k, JSON.parse(before.get(k)!)));
-    const result = await store.connection.eval(WRITE, [KEYS.version, KEYS.check, KEYS.logins], [state.raw.version, "", "0", ...sets]);
+    const result = await store.connection.eval(
+      WRITE,
+      [KEYS.version, KEYS.check, KEYS.logins],
+      [state.raw.version, "", "0", ...sets],
+    );
     if (result !== 0) state.raw = { ...state.raw, version: String(result) };
   } catch {
     // Redis is gone: the mark stays, and says a refresh may have been sent — the safe side.
@@ -169,7 +215,10 @@ function conflict(store: SharedStoreHandle, lease: Lease): PiError {
   const why = lease.stillHeld()
     ? "another pi changed the shared logins although this one held the lease"
     : `this pi lost its lease on the shared store (it was stopped or slow for over ${Math.round(leaseMs(store.env) / 1000)} s) and another pi changed the logins meanwhile`;
-  return new PiError("store_conflict", `${why}, so nothing was written and the newer logins stand; run the command again`);
+  return new PiError(
+    "store_conflict",
+    `${why}, so nothing was written and the newer logins stand; run the command again`,
+  );
 }
 
 /**
@@ -179,20 +228,26 @@ function conflict(store: SharedStoreHandle, lease: Lease): PiError {
  */
 async function rescue(store: SharedStoreHandle, state: LockedState, keys: string[], cause: PiError): Promise<PiError> {
   const rescue = new FileStore(store.rescuePath, store.env, "file");
-  await rescue.update(async (data) => {
-    const replaced = (typeof data.replaced === "object" && data.replaced !== null ? data.replaced : {}) as Record<string, string>;
-    for (const k of keys) {
-      data[`login:${k}`] = state.data[k];
-      replaced[k] = state.raw.entries[k] ?? "";
-    }
-    data.replaced = replaced;
-    // Bound to this store and this fleet's key: never judged against another store or database.
-    data.store = store.location;
-    data.keyFingerprint = state.key.fingerprint;
-    // This pi could not release its lease either: whoever restores the login drops it, instead of waiting for it to expire.
-    data.lease = state.lease.value;
-    return { value: undefined, changed: true };
-  }, { purpose: "keeping a renewed login while the shared store is down" });
+  await rescue.update(
+    async (data) => {
+      const replaced = (typeof data.replaced === "object" && data.replaced !== null ? data.replaced : {}) as Record<
+        string,
+        string
+      >;
+      for (const k of keys) {
+        data[`login:${k}`] = state.data[k];
+        replaced[k] = state.raw.entries[k] ?? "";
+      }
+      data.replaced = replaced;
+      // Bound to this store and this fleet's key: never judged against another store or database.
+      data.store = store.location;
+      data.keyFingerprint = state.key.fingerprint;
+      // This pi could not release its lease either: whoever restores the login drops it, instead of waiting for it to expire.
+      data.lease = state.lease.value;
+      return { value: undefined, changed: true };
+    },
+    { purpose: "keeping a renewed login while the shared store is down" },
+  );
   return new PiError(
     "store_unavailable",
     `the shared store ${store.location} stopped answering after the provider renewed ${keys.join(", ")}; the new login is kept in ${displayPath(store.rescuePath)} and goes back into the shared store on the next use once Redis answers (${cause.message.replace(/^the shared store \S+ /, "")})`,
@@ -205,32 +260,43 @@ export async function restoreRescued(store: SharedStoreHandle): Promise<void> {
   const rescue = new FileStore(store.rescuePath, store.env, "file");
   const held = (await rescue.read()).data;
   const key = await store.sealingKey();
-  if ((typeof held.store === "string" && held.store !== store.location) || (typeof held.keyFingerprint === "string" && held.keyFingerprint !== key.fingerprint)) {
+  if (
+    (typeof held.store === "string" && held.store !== store.location) ||
+    (typeof held.keyFingerprint === "string" && held.keyFingerprint !== key.fingerprint)
+  ) {
     // Kept for another store (or another fleet's key): it waits for that one, untouched.
-    warnNotice(`${displayPath(store.rescuePath)} holds logins kept during an outage of ${typeof held.store === "string" ? held.store : "another shared store"}; they go back when pi next uses that store`);
+    warnNotice(
+      `${displayPath(store.rescuePath)} holds logins kept during an outage of ${typeof held.store === "string" ? held.store : "another shared store"}; they go back when pi next uses that store`,
+    );
     return;
   }
   const abandoned = held.lease;
   if (typeof abandoned === "string") await releaseLease(store.connection, KEYS.lease, abandoned);
-  await locked(store, async (state) => {
-    const kept = (await rescue.read()).data;
-    const replaced = (kept.replaced ?? {}) as Record<string, string>;
-    const before = snapshotEntries(state.data);
-    const restored: string[] = [];
-    for (const name of Object.keys(kept)) {
-      if (!name.startsWith("login:")) continue;
-      const k = name.slice("login:".length);
-      if ((state.raw.entries[k] ?? "") === replaced[k]) {
-        state.data[k] = kept[name];
-        restored.push(k);
-      } else {
-        warnNotice(`the ${k} login kept during the shared store's outage was replaced there meanwhile; the newer one stands`);
+  await locked(
+    store,
+    async (state) => {
+      const kept = (await rescue.read()).data;
+      const replaced = (kept.replaced ?? {}) as Record<string, string>;
+      const before = snapshotEntries(state.data);
+      const restored: string[] = [];
+      for (const name of Object.keys(kept)) {
+        if (!name.startsWith("login:")) continue;
+        const k = name.slice("login:".length);
+        if ((state.raw.entries[k] ?? "") === replaced[k]) {
+          state.data[k] = kept[name];
+          restored.push(k);
+        } else {
+          warnNotice(
+            `the ${k} login kept during the shared store's outage was replaced there meanwhile; the newer one stands`,
+          );
+        }
       }
-    }
-    if (restored.length > 0) await commit(store, state, before, false);
-    rmSync(store.rescuePath, { force: true });
-    return { value: undefined, written: restored.length > 0 };
-  }, { purpose: "restoring logins kept during an outage" });
+      if (restored.length > 0) await commit(store, state, before, false);
+      rmSync(store.rescuePath, { force: true });
+      return { value: undefined, written: restored.length > 0 };
+    },
+    { purpose: "restoring logins kept during an outage" },
+  );
 }
 
 async function sealEntry(key: SealingKey, entryKey: string, entry: unknown): Promise<string> {

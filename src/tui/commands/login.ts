@@ -15,18 +15,25 @@ import { message } from "../words.ts";
 /** `/login [provider] [method]`: a sign-in inside the session; Esc or Ctrl+C cancels it, and nothing changes. */
 export const login: SlashCommand = async (host, arg) => {
   const [providerArg, methodArg] = arg?.split(/\s+/) ?? [];
-  const provider = providerArg ? findProvider(providerArg) : await host.pickProvider("Sign in to which provider?", PROVIDERS);
+  const provider = providerArg
+    ? findProvider(providerArg)
+    : await host.pickProvider("Sign in to which provider?", PROVIDERS);
   if (!provider) return host.say(style.dim("Login cancelled; nothing changed."));
   const account = await whichAccount(host, provider);
   if (account === null) return host.say(style.dim("Login cancelled; nothing changed."));
-  const canOpen = whyNoBrowser({ env: process.env, platform: process.platform, interactive: true, noBrowser: false }) === undefined;
+  const canOpen =
+    whyNoBrowser({ env: process.env, platform: process.platform, interactive: true, noBrowser: false }) === undefined;
   let method = chooseMethod(provider, methodArg, canOpen);
   if (!methodArg && provider.loginMethods.length > 1) {
     const chosen = await host.ask({
       kind: "select",
       selector: new Selector(
         `Sign in to ${provider.displayName} how?`,
-        provider.loginMethods.map((m) => ({ value: m.id, label: `${m.label}${m.id === method.id ? " (default)" : ""}`, detail: m.hint })),
+        provider.loginMethods.map((m) => ({
+          value: m.id,
+          label: `${m.label}${m.id === method.id ? " (default)" : ""}`,
+          detail: m.hint,
+        })),
         method.id,
       ),
     });
@@ -36,17 +43,31 @@ export const login: SlashCommand = async (host, arg) => {
   const cancel = new AbortController();
   host.busy(cancel);
   try {
-    const result = await loginAndStore({ store: await host.context.store(), env: host.context.env }, provider, method, sessionLoginUI(host, cancel), {}, account);
+    const result = await loginAndStore(
+      { store: await host.context.store(), env: host.context.env },
+      provider,
+      method,
+      sessionLoginUI(host, cancel),
+      {},
+      account,
+    );
     const as = result.account === DEFAULT_ACCOUNT ? "" : ` as account "${result.account}"`;
     host.say(style.green(`✓ Logged in to ${provider.displayName}${as}. Stored in ${displayPath(result.storePath)}.`));
     const replaced = replacedWords(result);
     if (replaced) host.say(replaced);
     const catalog = catalogWords(result);
     if (catalog) host.say(catalog);
-    if (result.movedAside) host.say(`"${result.movedAside}" is kept beside it; \`pi switch ${provider.id} ${result.movedAside}\` makes it active again.`);
-    if (result.hiddenBy) host.say(style.yellow(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one.`));
+    if (result.movedAside)
+      host.say(
+        `"${result.movedAside}" is kept beside it; \`pi switch ${provider.id} ${result.movedAside}\` makes it active again.`,
+      );
+    if (result.hiddenBy)
+      host.say(
+        style.yellow(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one.`),
+      );
   } catch (error) {
-    if (error instanceof PiError && error.code === "interrupted") host.say(style.dim("Login cancelled; nothing changed."));
+    if (error instanceof PiError && error.code === "interrupted")
+      host.say(style.dim("Login cancelled; nothing changed."));
     else host.say(style.red(`✗ Login failed: ${message(error)}`));
   } finally {
     cancel.abort();
@@ -57,7 +78,10 @@ export const login: SlashCommand = async (host, arg) => {
  * Signed in already: sign in again in the active account's place, or add another account
  * beside it, as `pi login --account` does. `undefined` is the active account; `null` is cancel.
  */
-async function whichAccount(host: Parameters<SlashCommand>[0], provider: ProviderDescriptor): Promise<string | undefined | null> {
+async function whichAccount(
+  host: Parameters<SlashCommand>[0],
+  provider: ProviderDescriptor,
+): Promise<string | undefined | null> {
   const store = await host.context.store();
   const who = await existingLogin(store, host.context.env, provider, undefined);
   if (!who) return undefined;
@@ -72,7 +96,11 @@ async function whichAccount(host: Parameters<SlashCommand>[0], provider: Provide
   if (choice === undefined) return null;
   if (choice === "replace") return active === DEFAULT_ACCOUNT ? undefined : active;
   for (;;) {
-    const name = await host.ask({ kind: "line", prompt: "Name for the new account (e.g. work): ", editor: new Editor() });
+    const name = await host.ask({
+      kind: "line",
+      prompt: "Name for the new account (e.g. work): ",
+      editor: new Editor(),
+    });
     if (name === undefined || name.trim() === "") return null;
     try {
       return checkAccountName(name.trim());

@@ -25,9 +25,17 @@ export const logout: SlashCommand = async (host, arg) => {
   const rows = accountsOf((await store.read()).data, provider);
   let account: string | undefined;
   if (rows.length > 1) {
-    const label = (r: (typeof rows)[number]) => `${r.name}${identityOf(r.entry) ? ` (${identityOf(r.entry)})` : ""}${r.active ? " — active" : ""}`;
+    const label = (r: (typeof rows)[number]) =>
+      `${r.name}${identityOf(r.entry) ? ` (${identityOf(r.entry)})` : ""}${r.active ? " — active" : ""}`;
     const active = rows.find((r) => r.active)?.name;
-    account = await host.ask({ kind: "select", selector: new Selector(`Log out of which ${provider.displayName} account?`, rows.map((r) => ({ value: r.name, label: label(r) })), active) });
+    account = await host.ask({
+      kind: "select",
+      selector: new Selector(
+        `Log out of which ${provider.displayName} account?`,
+        rows.map((r) => ({ value: r.name, label: label(r) })),
+        active,
+      ),
+    });
     if (!account) return host.say(style.dim("Logout cancelled; nothing changed."));
   }
   host.working(`Logging out of ${provider.displayName}…`);

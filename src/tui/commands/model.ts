@@ -21,7 +21,12 @@ export const model: SlashCommand = async (host, arg) => {
       current: m.provider === current.provider && m.id === current.id,
     }));
   // Hundreds of models: typing narrows the list ("opus 5", "grok").
-  const selector = new Selector("Choose a model", items(() => "checking…"), undefined, true);
+  const selector = new Selector(
+    "Choose a model",
+    items(() => "checking…"),
+    undefined,
+    true,
+  );
   // Availability arrives while the list is already usable.
   void Promise.all([host.availability(), offeredByProvider(host, models)]).then(([usable, offered]) => {
     selector.update(
@@ -53,13 +58,20 @@ async function use(host: SessionHost, name: string): Promise<void> {
   } catch (error) {
     if (!(error instanceof PiError)) throw error;
     // The switch stands for this session; only remembering it failed.
-    host.say(style.yellow(`This session uses ${qualified(host.model)}; it could not be remembered for the next one: ${message(error)}`));
+    host.say(
+      style.yellow(
+        `This session uses ${qualified(host.model)}; it could not be remembered for the next one: ${message(error)}`,
+      ),
+    );
   }
   await host.printHeader();
 }
 
 /** What each provider's own model listing named (`pi models --refresh`), where pi has one. */
-async function offeredByProvider(host: SessionHost, models: readonly ModelInfo[]): Promise<Map<string, ReadonlySet<string>>> {
+async function offeredByProvider(
+  host: SessionHost,
+  models: readonly ModelInfo[],
+): Promise<Map<string, ReadonlySet<string>>> {
   const out = new Map<string, ReadonlySet<string>>();
   for (const provider of new Set(models.map((m) => m.provider))) {
     const offered = await offeredModels(host.context.env, provider);
