@@ -121,3 +121,6 @@ export function spawnDriver(
     stderr: "pipe",
   });
 }
+
+// `bun test/reference/reference.ts` installs it ahead of a run that has no network of its own (scripts/test.sh).
+if (import.meta.main) console.log(`reference program: ${ensureReference()}`);
