@@ -53,7 +53,7 @@ export async function* chatWithRecovery(
   retry?: RetryPolicy,
 ): AsyncGenerator<ChatEvent> {
   const provider = await providerById(credential.providerId, env);
-  const [{ client }, routedRequest] = await Promise.all([provider.load(), routed(original, provider.id, env)]);
+  const [{ client }, routedRequest] = await Promise.all([provider.load(env), routed(original, provider.id, env)]);
   const request = { ...routedRequest, cacheRetention: routedRequest.cacheRetention ?? cacheRetentionOf(env) };
   let current = credential;
   let retries = 0;
@@ -87,7 +87,7 @@ export async function* chatWithRecovery(
       }
       if (!isPiError(error, "unauthorized") || attempt > 0 || started) throw error;
       if (current.source === "stored") {
-        current = await recoverFrom401(provider, current, store);
+        current = await recoverFrom401(provider, current, store, env);
       } else if (exchangesOnUse(provider, current)) {
         // A short-lived token exchanged from the environment: exchange once more.
         current = await resolveCredential(provider, { store, env });
@@ -146,6 +146,7 @@ export async function recoverFrom401(
   provider: ProviderDescriptor,
   rejected: Credential,
   store: CredentialStore,
+  env: NodeJS.ProcessEnv,
 ): Promise<Credential> {
   const entry = readEntry((await store.read()).data, provider.id);
   if (entry.kind !== "valid") {
@@ -167,7 +168,7 @@ export async function recoverFrom401(
     return credentialFrom(provider, "stored", stored);
   }
   const { refreshLogin } = await import("./refresh.ts");
-  const fresh = await refreshLogin(store, provider, stored, { minValidityMs: 0, rejectedAccess: rejected.token });
+  const fresh = await refreshLogin(store, provider, stored, { minValidityMs: 0, rejectedAccess: rejected.token, env });
   return credentialFrom(provider, "stored", fresh);
 }
 

@@ -338,7 +338,7 @@ async function use(
   if (state.spec.type === "env") {
     if (!state.spec.exchange)
       return { ...base, token: state.token!, extras: state.spec.bearer ? { authorization: "bearer" } : {} };
-    const exchanged = await (await provider.load()).exchange!(state.token!);
+    const exchanged = await (await provider.load(options.env)).exchange!(state.token!);
     return { ...base, token: exchanged.access, expires: exchanged.expires, extras: exchanged.extras ?? {} };
   }
   const login = state.stored!;
@@ -367,7 +367,7 @@ async function use(
     throw neverValidLongEnough(provider, lifetime, minValidityMs);
   // Loaded only now: a valid token never pays for the refresh machinery.
   const { refreshLogin } = await import("./refresh.ts");
-  const fresh = await refreshLogin(options.store, provider, login, { minValidityMs });
+  const fresh = await refreshLogin(options.store, provider, login, { minValidityMs, env: options.env });
   if (minValidityMs > 0 && needsRefresh(fresh, minValidityMs)) {
     throw neverValidLongEnough(
       provider,

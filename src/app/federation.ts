@@ -25,7 +25,7 @@ export async function federatedCredential(
   env: NodeJS.ProcessEnv,
   minValidityMs: number,
 ): Promise<Credential> {
-  const runtime = await provider.load();
+  const runtime = await provider.load(env);
   if (!runtime.federate) throw new PiError("internal", `${provider.displayName} has no workload identity exchange`);
   const cache = openCacheStore(federationCachePath(env), env);
   // One cached token per provider and identity: a change of rule, organisation or scope asks anew.

@@ -97,7 +97,7 @@ export async function loginAndStore(
   if (account !== undefined) checkAccountName(account);
   disableCoreDumps();
   if (provider.signInNotice) ui.info(provider.signInNotice);
-  const runtime = await provider.load();
+  const runtime = await provider.load(target.env);
   const login = await runtime.login(method.id, ui, options, loginContext(target.env));
   if (ui.signal.aborted) throw new PiError("interrupted", "login cancelled; nothing was changed");
   return keep(target, provider, login, account);
@@ -111,7 +111,7 @@ export async function loginWithToken(
   account?: string,
 ): Promise<LoginResult> {
   if (account !== undefined) checkAccountName(account);
-  const runtime = await provider.load();
+  const runtime = await provider.load(target.env);
   if (!runtime.loginWithToken || !provider.withToken) {
     throw new PiError(
       "usage",
@@ -184,7 +184,7 @@ async function keep(
     },
     { onCorrupt: "move-aside", purpose: "storing a login" },
   );
-  const replaced = placed.old === undefined ? undefined : await revokeReplaced(provider, placed.old, login);
+  const replaced = placed.old === undefined ? undefined : await revokeReplaced(provider, placed.old, login, env);
   const catalog = provider.models.fromProvider ? await fetchCatalog(env, provider, login) : undefined;
   return {
     provider,
@@ -209,7 +209,7 @@ async function fetchCatalog(
   login: StoredLogin,
 ): Promise<LoginResult["catalog"]> {
   try {
-    const models = await (await provider.load()).client.listModels(credentialFrom(provider, "stored", login));
+    const models = await (await provider.load(env)).client.listModels(credentialFrom(provider, "stored", login));
     const { writeCache } = await import("./catalog.ts");
     await writeCache(env, provider.id, models);
     return { models: models.length };
@@ -227,6 +227,7 @@ async function revokeReplaced(
   provider: ProviderDescriptor,
   old: unknown,
   now: StoredLogin,
+  env: NodeJS.ProcessEnv,
 ): Promise<Replaced | undefined> {
   const entry = readEntry({ [provider.id]: old }, provider.id);
   if (entry.kind !== "valid") return undefined;
@@ -235,7 +236,7 @@ async function revokeReplaced(
   );
   if (shares) return undefined;
   try {
-    const runtime = await provider.load();
+    const runtime = await provider.load(env);
     return await runtime.revoke(entry.login);
   } catch (error) {
     return { revoked: false, failed: error instanceof PiError ? (error.details.what ?? error.message) : String(error) };
@@ -333,7 +334,7 @@ export async function startLogin(
   provider: ProviderDescriptor,
   options: Readonly<Record<string, string>>,
 ): Promise<StartedLogin> {
-  const runtime = await provider.load();
+  const runtime = await provider.load(env);
   if (!provider.twoStep || !runtime.startLogin) {
     throw new PiError("usage", `${provider.displayName} has no two-step sign-in; run \`pi login ${provider.id}\``);
   }
@@ -361,7 +362,7 @@ export async function finishLogin(
 ): Promise<LoginResult> {
   const { env } = target;
   if (account !== undefined) checkAccountName(account);
-  const runtime = await provider.load();
+  const runtime = await provider.load(env);
   if (!provider.twoStep || !runtime.finishLogin) {
     throw new PiError("usage", `${provider.displayName} has no two-step sign-in; run \`pi login ${provider.id}\``);
   }

@@ -37,7 +37,7 @@ export async function logoutOne(
   const { data } = await store.read();
   if (!Object.hasOwn(data, provider.id)) return `Not logged in to ${who}; nothing to do.${envNote(provider, env)}`;
 
-  const runtime = await provider.load();
+  const runtime = await provider.load(env);
   const { value: revocation } = await store.update<Revocation>(
     async (current) => {
       const entry = readEntry(current, provider.id);

@@ -61,13 +61,13 @@ export function readModelsConfig(env: NodeJS.ProcessEnv): Promise<ModelsConfig> 
   const path = modelsConfigPath(env);
   let config = loaded.get(path);
   if (!config) {
-    config = load(path, env);
+    config = load(path);
     loaded.set(path, config);
   }
   return config;
 }
 
-async function load(path: string, env: NodeJS.ProcessEnv): Promise<ModelsConfig> {
+async function load(path: string): Promise<ModelsConfig> {
   const empty: ModelsConfig = { path, providers: {} };
   const trust = await checkAgentFile(path, { secret: false });
   let text: string;
@@ -81,7 +81,7 @@ async function load(path: string, env: NodeJS.ProcessEnv): Promise<ModelsConfig>
     value = JSON.parse(stripJsonComments(text.replace(/^\uFEFF/, "")));
   } catch (error) {
     warnNotice(
-      `${displayPath(path, env)} could not be read (${error instanceof Error ? error.message : String(error)}); pi uses none of it, and neither does the reference program until it is fixed`,
+      `${displayPath(path)} could not be read (${error instanceof Error ? error.message : String(error)}); pi uses none of it, and neither does the reference program until it is fixed`,
     );
     return empty;
   }
@@ -94,7 +94,7 @@ async function load(path: string, env: NodeJS.ProcessEnv): Promise<ModelsConfig>
     Array.isArray(providers)
   ) {
     warnNotice(
-      `${displayPath(path, env)} has no "providers" object, so pi uses none of it (the reference program refuses it too)`,
+      `${displayPath(path)} has no "providers" object, so pi uses none of it (the reference program refuses it too)`,
     );
     return empty;
   }
@@ -103,15 +103,11 @@ async function load(path: string, env: NodeJS.ProcessEnv): Promise<ModelsConfig>
     const config = providerConfig(raw);
     if (config) out[id] = config;
   }
-  return { path, providers: trust === "group" ? withoutRedirections(out, path, env) : out };
+  return { path, providers: trust === "group" ? withoutRedirections(out, path) : out };
 }
 
 /** What a file others may write cannot be trusted with: where credentials go, and what runs. */
-function withoutRedirections(
-  providers: Record<string, ProviderConfig>,
-  path: string,
-  env: NodeJS.ProcessEnv,
-): Record<string, ProviderConfig> {
+function withoutRedirections(providers: Record<string, ProviderConfig>, path: string): Record<string, ProviderConfig> {
   let dropped = false;
   const out: Record<string, ProviderConfig> = {};
   for (const [id, p] of Object.entries(providers)) {
@@ -126,7 +122,7 @@ function withoutRedirections(
   }
   if (dropped)
     warnNotice(
-      `${displayPath(path, env)} can be written by your group, so pi ignores its base URLs, headers and keys; to use them, run: chmod g-w ${path}`,
+      `${displayPath(path)} can be written by your group, so pi ignores its base URLs, headers and keys; to use them, run: chmod g-w ${path}`,
     );
   return out;
 }

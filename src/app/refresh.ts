@@ -36,6 +36,8 @@ export interface RefreshOptions {
    */
   rejectedAccess?: string;
   now?: () => number;
+  /** The run's environment: the provider's endpoints. */
+  env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function refreshLogin(
   options: RefreshOptions,
 ): Promise<RefreshableLogin> {
   const now = options.now ?? Date.now;
-  const runtime = await provider.load();
+  const runtime = await provider.load(options.env);
   const lockWaitMs = defaultTimeoutMs() + 15_000;
 
   // Critical from the lock to the write (see core/shutdown.ts); waiting for the lock is not.

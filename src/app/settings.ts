@@ -36,18 +36,18 @@ export async function readSettingsFile(env: NodeJS.ProcessEnv): Promise<Settings
   const parsed = parseSettings(text);
   if ("problem" in parsed) {
     warnNotice(
-      `${displayPath(path, env)} is not valid JSON (${parsed.problem}); pi uses none of its settings and changes nothing in it until it is fixed`,
+      `${displayPath(path)} is not valid JSON (${parsed.problem}); pi uses none of its settings and changes nothing in it until it is fixed`,
     );
     return {};
   }
-  return trust === "group" ? withoutRedirectingKeys(parsed.value, path, env) : parsed.value;
+  return trust === "group" ? withoutRedirectingKeys(parsed.value, path) : parsed.value;
 }
 
-function withoutRedirectingKeys(settings: SettingsFile, path: string, env: NodeJS.ProcessEnv): SettingsFile {
+function withoutRedirectingKeys(settings: SettingsFile, path: string): SettingsFile {
   const found = REDIRECTING_KEYS.filter((k) => settings[k] !== undefined);
   if (found.length === 0) return settings;
   warnNotice(
-    `${displayPath(path, env)} can be written by your group, so pi ignores ${found.join(", ")} in it; to use them, run: chmod g-w ${path}`,
+    `${displayPath(path)} can be written by your group, so pi ignores ${found.join(", ")} in it; to use them, run: chmod g-w ${path}`,
   );
   const kept = { ...settings };
   for (const k of found) delete kept[k];
@@ -93,7 +93,7 @@ export async function writeSettings(env: NodeJS.ProcessEnv, change: SettingsFile
     if ("problem" in parsed) {
       throw new PiError(
         "usage",
-        `${displayPath(path, env)} is not valid JSON (${parsed.problem}), so pi did not change it; fix it (or remove it) and try again`,
+        `${displayPath(path)} is not valid JSON (${parsed.problem}), so pi did not change it; fix it (or remove it) and try again`,
       );
     }
     const next: SettingsFile = { ...parsed.value, ...change };

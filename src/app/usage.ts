@@ -104,7 +104,7 @@ export async function usageOf(
     if (isPiError(error, "no_credential") || isPiError(error, "not_logged_in")) return notSignedIn(empty, provider);
     return { ...empty, status: "error", note: messageOf(error) };
   }
-  const runtime = await provider.load();
+  const runtime = await provider.load(options.env);
   if (!runtime.usage)
     return { ...empty, status: "unavailable", note: `${provider.displayName} publishes no usage figures` };
   const ask = (login?: StoredLogin) => runtime.usage!({ credential, env: options.env, login });

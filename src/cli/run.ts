@@ -6,7 +6,9 @@
 
 import { isDumbTerminal } from "../terminal/restore.ts";
 import { EXIT, PiError } from "../core/errors.ts";
-import { debugEnabled } from "../core/debug.ts";
+import { debugEnabled, setDebug } from "../core/debug.ts";
+import { setDisplayHome } from "../core/paths.ts";
+import { describeTerminal } from "../terminal/environment.ts";
 import { redact } from "../core/redact.ts";
 import { closest } from "../core/suggest.ts";
 import { stripControls } from "../core/text.ts";
@@ -26,10 +28,22 @@ const SESSION_ARGS = {
 export async function runCli(argv: readonly string[]): Promise<number> {
   // The one context of this run: every command, and the session, work with it.
   const context: CommandContext = { ...createRunContext(process.env), commands: COMMANDS };
+  tellLowerFloors(context.env);
   context.listen(printNotice);
   ignoreInsecureTls();
   const code = await dispatch(argv, context);
   return outputFailed(await flushStdout()) ?? code;
+}
+
+/**
+ * What the modules below read of the environment only to present things — PI_DEBUG, the home
+ * directory shown as `~`, TERM, NO_COLOR, FORCE_COLOR — told to them once, here: nothing below
+ * cli/ reads the process's environment.
+ */
+function tellLowerFloors(env: NodeJS.ProcessEnv): void {
+  setDebug(env.PI_DEBUG);
+  setDisplayHome(env.HOME);
+  describeTerminal(env);
 }
 
 /** On the command line a notice is a line on stderr (a warning once per run); the session shows them its own way. */
@@ -85,6 +99,8 @@ async function dispatch(argv: readonly string[], context: CommandContext): Promi
       writeStdout(help.rootHelp());
       return EXIT.ok;
     }
+    // Every credential in the environment, whatever its shape, is redacted from here on.
+    (await import("../providers/registry.ts")).registerEnvironmentSecrets(context.env);
     const entry = first === undefined ? undefined : COMMANDS[first];
     if (!entry || (entry.hidden && !first!.startsWith("__"))) {
       // The original's flags and idioms: --list-models, print mode implied without a terminal, …
@@ -210,7 +226,7 @@ async function session(argv: readonly string[], context: CommandContext): Promis
       `the interactive session needs a terminal; for scripts use \`${hint}\` (see \`pi --help\`)`,
     );
   }
-  if (isDumbTerminal(context.env)) {
+  if (isDumbTerminal()) {
     const hint = args.message ? `pi -p ${JSON.stringify(args.message)}` : 'pi -p "question"';
     throw new PiError(
       "usage",

@@ -30,7 +30,18 @@ export interface HttpResponse {
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+let networkEnv: NodeJS.ProcessEnv = {};
+
+/**
+ * The environment the network settings come from (PI_HTTP_TIMEOUT_MS, the proxy variables,
+ * the endpoint checks' allowances): the run context's, told when it is made; the same object,
+ * so settings.json's `httpProxy`, put there when settings are read, applies at once.
+ */
+export function setNetworkEnvironment(env: NodeJS.ProcessEnv): void {
+  networkEnv = env;
+}
+
+export function defaultTimeoutMs(env: NodeJS.ProcessEnv = networkEnv): number {
   const raw = env.PI_HTTP_TIMEOUT_MS;
   const value = raw ? Number(raw) : NaN;
   return Number.isFinite(value) && value > 0 ? value : 30_000;
@@ -42,7 +53,7 @@ export function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
  * none for a host NO_PROXY names (a name, a `.domain` or `domain` suffix, `host:port`, or `*`).
  * The run context puts settings.json's `httpProxy` in these variables when they are unset.
  */
-export function proxyFor(url: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function proxyFor(url: string, env: NodeJS.ProcessEnv = networkEnv): string | undefined {
   let target: URL;
   try {
     target = new URL(url);
@@ -126,7 +137,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
  * A token is never sent in clear text by mistake: only https://, or http:// to this machine
  * (tests, a local proxy), unless PI_ALLOW_INSECURE_HTTP=1 says otherwise.
  */
-export function assertSafeEndpoint(url: string, purpose: string, env: NodeJS.ProcessEnv = process.env): void {
+export function assertSafeEndpoint(url: string, purpose: string, env: NodeJS.ProcessEnv = networkEnv): void {
   let parsed: URL;
   try {
     parsed = new URL(url);

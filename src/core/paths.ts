@@ -18,7 +18,7 @@ function homeDir(env: NodeJS.ProcessEnv): string {
 }
 
 /** `$PI_CODING_AGENT_DIR`, else `~/.pi/agent`. A leading `~/` in the variable is expanded. */
-export function agentDir(env: NodeJS.ProcessEnv = process.env): string {
+export function agentDir(env: NodeJS.ProcessEnv): string {
   const fromEnv = env.PI_CODING_AGENT_DIR?.trim();
   if (fromEnv) return fromEnv.startsWith("~/") ? joinPath(homeDir(env), fromEnv.slice(2)) : fromEnv;
   return joinPath(homeDir(env), ".pi", "agent");
@@ -28,7 +28,7 @@ export function agentDir(env: NodeJS.ProcessEnv = process.env): string {
  * pi's store before it shared the reference program's: the reference migrates a lone one into
  * auth.json at its start-up, and so does pi (store/file/migrate.ts).
  */
-export function legacyStorePath(env: NodeJS.ProcessEnv = process.env): string {
+export function legacyStorePath(env: NodeJS.ProcessEnv): string {
   return joinPath(agentDir(env), "oauth.json");
 }
 
@@ -36,7 +36,7 @@ export function legacyStorePath(env: NodeJS.ProcessEnv = process.env): string {
  * pi's own index of the logins whose secrets are in the OS keychain (only when the keychain is
  * chosen): a file the reference never reads, so its markers can break nothing.
  */
-export function keychainIndexPath(env: NodeJS.ProcessEnv = process.env): string {
+export function keychainIndexPath(env: NodeJS.ProcessEnv): string {
   return joinPath(agentDir(env), "pi-keychain.json");
 }
 
@@ -44,22 +44,28 @@ export function keychainIndexPath(env: NodeJS.ProcessEnv = process.env): string 
  * pi's own cache of tokens exchanged for a workload's identity (workload identity federation):
  * a secret, 0600 like the store, kept apart from auth.json, which the reference validates entry by entry.
  */
-export function federationCachePath(env: NodeJS.ProcessEnv = process.env): string {
+export function federationCachePath(env: NodeJS.ProcessEnv): string {
   return joinPath(agentDir(env), "pi-federation.json");
 }
 
 /** Preferences (the session's model, where secrets go) beside the store. */
-export function settingsPath(env: NodeJS.ProcessEnv = process.env): string {
+export function settingsPath(env: NodeJS.ProcessEnv): string {
   return joinPath(agentDir(env), "settings.json");
 }
 
 /** The reference program's store (pi-coding-agent 1.6), and pi's: both programs keep their logins there. */
-export function authJsonPath(env: NodeJS.ProcessEnv = process.env): string {
+export function authJsonPath(env: NodeJS.ProcessEnv): string {
   return joinPath(agentDir(env), "auth.json");
 }
 
+let shownHome: string | undefined;
+
+/** The home directory messages shorten to `~` ($HOME), told once by the run context's owner (cli/run.ts). */
+export function setDisplayHome(home: string | undefined): void {
+  shownHome = home;
+}
+
 /** `/home/ann/.pi/agent/oauth.json` → `~/.pi/agent/oauth.json`, for messages. */
-export function displayPath(path: string, env: NodeJS.ProcessEnv = process.env): string {
-  const home = env.HOME;
+export function displayPath(path: string, home: string | undefined = shownHome): string {
   return home && home !== "/" && path.startsWith(home + "/") ? "~" + path.slice(home.length) : path;
 }

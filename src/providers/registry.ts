@@ -30,8 +30,8 @@ export const PROVIDERS: readonly ProviderDescriptor[] = [
   radius,
 ];
 
-// Whatever prints, prints through redact(): every provider's token shapes, and every
-// credential in the environment whatever its shape, are known from the start.
+// Whatever prints, prints through redact(): every provider's token shapes are known from the start,
+// and the credentials of the environment once the run names them (registerEnvironmentSecrets).
 /**
  * The reference's API-key providers (groq, mistral, …): pi keeps, checks nothing of, and
  * serves their keys. Found by id like the nine, but not listed where the nine are, unless a key is there.
@@ -41,10 +41,12 @@ export const KEY_PROVIDERS: readonly ProviderDescriptor[] = API_KEY_PROVIDERS;
 /** Every provider an id can name. */
 export const ALL_PROVIDERS: readonly ProviderDescriptor[] = [...PROVIDERS, ...KEY_PROVIDERS];
 
-for (const provider of ALL_PROVIDERS) {
-  registerTokenShapes(provider.tokenShapes);
-  for (const source of provider.sources)
-    if (source.type === "env") registerSecret(process.env[source.variable]?.trim());
+for (const provider of ALL_PROVIDERS) registerTokenShapes(provider.tokenShapes);
+
+/** The credentials the environment holds for any provider, whatever their shape: never printed. */
+export function registerEnvironmentSecrets(env: NodeJS.ProcessEnv): void {
+  for (const provider of ALL_PROVIDERS)
+    for (const source of provider.sources) if (source.type === "env") registerSecret(env[source.variable]?.trim());
 }
 
 export function findProvider(id: string): ProviderDescriptor {

@@ -181,7 +181,8 @@ export interface ProviderDescriptor {
   noUsage?: string;
   /** Rows `pi status` shows for a stored login (account, host, plan); never a secret. */
   describe?(login: StoredLogin): Record<string, string>;
-  load(): Promise<ProviderRuntime>;
+  /** The runtime for this run's environment (its endpoint overrides), which the run context hands down. */
+  load(env: NodeJS.ProcessEnv): Promise<ProviderRuntime>;
 }
 
 /** A login as it is handed back to be stored: fields of the entry, extras included. */

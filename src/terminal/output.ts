@@ -10,6 +10,7 @@
 import { errnoOf } from "../core/errors.ts";
 import { redact } from "../core/redact.ts";
 import { stripControls } from "../core/text.ts";
+import { terminalEnvironment } from "./environment.ts";
 
 const clean = (text: string) => stripControls(redact(text), true);
 
@@ -99,11 +100,8 @@ export function printError(message: string): void {
  * hot paths do not spend when all goes well.
  */
 function paint(code: string, text: string): string {
-  const env = process.env;
-  const on =
-    env.FORCE_COLOR && env.FORCE_COLOR !== "0"
-      ? true
-      : !env.NO_COLOR && env.TERM !== "dumb" && Boolean(process.stderr.isTTY);
+  const terminal = terminalEnvironment();
+  const on = terminal.forceColor || (!terminal.noColor && !terminal.dumb && Boolean(process.stderr.isTTY));
   return on ? `\x1b[${code}m${text}\x1b[0m` : text;
 }
 

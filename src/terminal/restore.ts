@@ -6,6 +6,7 @@
  */
 
 import { onExitCleanup } from "../core/shutdown.ts";
+import { terminalEnvironment } from "./environment.ts";
 
 export const BRACKETED_PASTE_ON = "\x1b[?2004h";
 export const BRACKETED_PASTE_OFF = "\x1b[?2004l";
@@ -22,8 +23,8 @@ export interface TerminalModes {
  * writes it no cursor movement, no paste mode, no colour, and so does not offer it anything
  * drawn in place.
  */
-export function isDumbTerminal(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.TERM === "dumb";
+export function isDumbTerminal(): boolean {
+  return terminalEnvironment().dumb;
 }
 
 /** Call the returned function to put the terminal back; a signal does it too. */

@@ -10,6 +10,7 @@ import { KeyDecoder } from "./keys.ts";
 import { guardTerminal, isDumbTerminal } from "./restore.ts";
 import { Selector } from "./selector.ts";
 import { cutToWidth } from "./width.ts";
+import { terminalEnvironment } from "./environment.ts";
 
 export interface Choice {
   value: string;
@@ -19,7 +20,7 @@ export interface Choice {
 
 const HIDE_CURSOR = "\x1b[?25l";
 const SHOW_CURSOR = "\x1b[?25h";
-const colour = () => Boolean(process.stderr.isTTY) && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+const colour = () => Boolean(process.stderr.isTTY) && !terminalEnvironment().noColor && !terminalEnvironment().dumb;
 const paint = (code: string) => (text: string) => (colour() ? `\x1b[${code}m${text}\x1b[0m` : text);
 const style = { bold: paint("1"), dim: paint("2"), green: paint("32") };
 

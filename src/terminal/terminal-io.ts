@@ -7,6 +7,7 @@
 import { PiError } from "../core/errors.ts";
 import { stripControls } from "../core/text.ts";
 import { isDumbTerminal } from "./restore.ts";
+import { terminalEnvironment } from "./environment.ts";
 
 export async function askLine(prompt: string): Promise<string | undefined> {
   const { createInterface } = await import("node:readline/promises");
@@ -36,9 +37,9 @@ export function clearStatusLine(): void {
 export function showCode(raw: string): boolean {
   const code = stripControls(raw);
   const tty = Boolean(process.stderr.isTTY);
-  const bold = tty && !process.env.NO_COLOR;
+  const bold = tty && !terminalEnvironment().noColor;
   process.stderr.write(`\n    ${bold ? `\x1b[1m${code}\x1b[0m` : code}\n\n`);
-  if (!tty || process.env.TERM === "dumb") return false;
+  if (!tty || terminalEnvironment().dumb) return false;
   process.stderr.write(osc52(code));
   return true;
 }

@@ -34,8 +34,8 @@ export interface SessionSurface {
 /** What a login shows may quote a server: redacted and without control sequences. */
 const plain = (text: string) => stripControls(redact(text), true);
 
-export function sessionLoginUI(surface: SessionSurface, cancel: AbortController): LoginUI {
-  const where = { env: process.env, platform: process.platform, interactive: true, noBrowser: false };
+export function sessionLoginUI(surface: SessionSurface, cancel: AbortController, env: NodeJS.ProcessEnv): LoginUI {
+  const where = { env, platform: process.platform, interactive: true, noBrowser: false };
   const toMode = (question: Question): SessionQuestion => {
     switch (question.type) {
       case "secret":

@@ -1,5 +1,7 @@
 /** Colours for the session, off with NO_COLOR or TERM=dumb. */
-const enabled = (): boolean => !process.env.NO_COLOR && process.env.TERM !== "dumb";
+
+import { terminalEnvironment } from "../terminal/environment.ts";
+const enabled = (): boolean => !terminalEnvironment().noColor && !terminalEnvironment().dumb;
 const paint = (code: string) => (text: string) => (enabled() ? `\x1b[${code}m${text}\x1b[0m` : text);
 
 export const style = {

@@ -37,6 +37,12 @@ const files = sourceFiles();
 const outside = (folder: string) => files.filter((f) => !f.path.startsWith(`${folder}/`));
 const inside = (folder: string) => files.filter((f) => f.path.startsWith(`${folder}/`));
 
+/** Whether code (its comments left out) reads the process's environment itself. */
+function readsEnvironment(text: string): boolean {
+  const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+  return /\bprocess\s*(?:\.\s*env\b|\[\s*["'`]env["'`]\s*\])|\bBun\.env\b|\bimport\.meta\.env\b/.test(code);
+}
+
 function violations(of: SourceFile[], forbidden: (imported: string, file: SourceFile) => boolean): string[] {
   return of.flatMap((f) => f.imports.filter((i) => forbidden(i, f)).map((i) => `${f.path} imports ${i}`));
 }
@@ -102,11 +108,20 @@ describe("the layers", () => {
     ).toEqual([]);
   });
 
-  test("the store and the application read no environment of their own: the run context hands it to them", () => {
-    const reads = [...inside("store"), ...inside("app")].filter(
-      (f) => f.path !== "app/context.ts" && /\bprocess\.env\b/.test(f.text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "")),
-    );
+  test("nothing below the CLI reads the process's environment: the run context hands it down", () => {
+    const reads = files.filter((f) => !f.path.startsWith("cli/") && f.path !== "main.ts" && readsEnvironment(f.text));
     expect(reads.map((f) => f.path)).toEqual([]);
+  });
+
+  test("a planted environment read is caught, however it is spelled", () => {
+    for (const planted of [
+      "const h = process.env.HOME;",
+      'const e = process["env"];',
+      "Bun.env.TERM",
+      "import.meta.env.X",
+    ])
+      expect(readsEnvironment(planted)).toBe(true);
+    expect(readsEnvironment("// process.env is not read here\nconst env = context.env;")).toBe(false);
   });
 
   test("no code outside the store asks which backend it has", () => {

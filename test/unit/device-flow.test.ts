@@ -7,7 +7,7 @@ import type { LoginUI } from "../../src/providers/types.ts";
  * (the reference polls forever for Meta), and pages are checked before they are shown.
  */
 // The fake asks for 50 ms between polls; pi keeps a second unless told otherwise.
-process.env.PI_DEVICE_POLL_MIN_MS = "10";
+// Polls 10 ms apart at the least, as a test against a local server may ask.
 
 let server: ReturnType<typeof Bun.serve>;
 let polls = 0;
@@ -62,6 +62,7 @@ describe("the shared device flow", () => {
       pollForm: (code) => ({ device_code: code }),
       waitBeforeFirstPoll: true,
       defaultExpiresInSeconds: 0.5,
+      env: { PI_DEVICE_POLL_MIN_MS: "10" },
     });
     await expect(flow).rejects.toThrow("the code expired before it was approved; run `pi login meta` again");
     expect(Date.now() - started).toBeLessThan(3000);

@@ -182,7 +182,7 @@ describe("refresh decisions", () => {
       return { value: undefined, changed: true };
     });
     const provider = providerWith(rotate);
-    const fresh = await refreshCredential(store, provider, stale as RefreshableLogin, { minValidityMs: 0 });
+    const fresh = await refreshCredential(store, provider, stale as RefreshableLogin, { minValidityMs: 0, env: {} });
     expect(fresh.access).toBe("sk-ant-oat01-theirs");
     expect(provider.calls).toHaveLength(0);
   });
@@ -207,7 +207,7 @@ describe("refresh decisions", () => {
       data.anthropic = { ...stale, refresh: "sk-ant-ort01-newer", access: "sk-ant-oat01-newer" };
       return { value: undefined, changed: true };
     });
-    await refreshCredential(store, provider, stale as RefreshableLogin, { minValidityMs: 0 }).catch(() => {});
+    await refreshCredential(store, provider, stale as RefreshableLogin, { minValidityMs: 0, env: {} }).catch(() => {});
     expect(provider.calls[0]!.refresh).toBe("sk-ant-ort01-newer");
   });
 

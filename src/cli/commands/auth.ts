@@ -385,7 +385,7 @@ function authHelp(context: CommandContext): string {
   ${USAGE.check}
 
 Log in to and out of model providers, print their credentials for external clients, or check that they are ready.
-Credentials are stored in ${displayPath(authJsonPath(context.env), context.env)}.
+Credentials are stored in ${displayPath(authJsonPath(context.env))}.
 
 Commands:
   login <provider>        Sign in with an account in the browser, or save an API key, then exit

@@ -41,7 +41,7 @@ const command = defineCommand({
       for (const provider of providers) {
         try {
           const credential = await resolveCredential(provider, { store, env: context.env });
-          const models = await (await provider.load()).client.listModels(credential);
+          const models = await (await provider.load(context.env)).client.listModels(credential);
           await writeCache(context.env, provider.id, models);
         } catch (error) {
           if (!(error instanceof PiError)) throw error;

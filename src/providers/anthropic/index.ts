@@ -50,5 +50,5 @@ export const anthropic: ProviderDescriptor = {
       ? { account: `${login.email}${typeof login.organization === "string" ? ` (${login.organization})` : ""}` }
       : {},
   withToken: "an API key (sk-ant-api…) or a long-lived OAuth token (sk-ant-oat…, e.g. from `claude setup-token`)",
-  load: () => import("./runtime.ts").then((m) => m.runtime),
+  load: (env) => import("./runtime.ts").then((m) => m.runtime(env)),
 };

@@ -34,18 +34,19 @@ interface Attempt {
   challenge: string;
   /** Its own random value: the verifier must never travel through the browser. */
   state: string;
+  env: NodeJS.ProcessEnv;
 }
 
-async function newAttempt(): Promise<Attempt> {
+async function newAttempt(env: NodeJS.ProcessEnv): Promise<Attempt> {
   const pkce = await createPkce();
   const state = randomToken();
   registerSecret(pkce.verifier);
   registerSecret(state);
-  return { endpoints: anthropicEndpoints(), verifier: pkce.verifier, challenge: pkce.challenge, state };
+  return { endpoints: anthropicEndpoints(env), verifier: pkce.verifier, challenge: pkce.challenge, state, env };
 }
 
-export async function login(method: LoginMethodId, ui: LoginUI): Promise<StoredLogin> {
-  const attempt = await newAttempt();
+export async function login(method: LoginMethodId, ui: LoginUI, env: NodeJS.ProcessEnv): Promise<StoredLogin> {
+  const attempt = await newAttempt(env);
   if (method === "browser") return browserLogin(ui, attempt);
   if (method === "copy-code") return copyCodeLogin(ui, attempt);
   throw new PiError("usage", `Anthropic has no ${method} sign-in; use --method browser or --method copy-code`);
@@ -59,6 +60,7 @@ async function browserLogin(ui: LoginUI, attempt: Attempt): Promise<StoredLogin>
     path: CALLBACK_PATH,
     expectedState: attempt.state,
     redirectHost: CALLBACK_HOST,
+    env: attempt.env,
     complete: (code) => exchangeCode(attempt, redirectUri, { code }),
   });
   if ("busy" in started) {
@@ -82,6 +84,7 @@ async function browserLogin(ui: LoginUI, attempt: Attempt): Promise<StoredLogin>
     parsePaste: (raw) => parsePastedCode(raw, { state: attempt.state }, LOGIN_HINT),
     complete: (pasted) => exchangeCode(attempt, redirectUri, pasted),
     loginHint: LOGIN_HINT,
+    env: attempt.env,
   });
 }
 
@@ -102,12 +105,13 @@ async function copyCodeLogin(ui: LoginUI, attempt: Attempt): Promise<StoredLogin
     parsePaste: (raw) => parsePastedCode(raw, { state: attempt.state }, LOGIN_HINT),
     complete: (pasted) => exchangeCode(attempt, redirectUri, pasted),
     loginHint: LOGIN_HINT,
+    env: attempt.env,
   });
 }
 
 /** `--start`: the copy-code URL, and what `--finish` needs to complete it in another process. */
-export async function startLogin(): Promise<PendingLogin> {
-  const attempt = await newAttempt();
+export async function startLogin(env: NodeJS.ProcessEnv): Promise<PendingLogin> {
+  const attempt = await newAttempt(env);
   const redirectUri = attempt.endpoints.redirectUri;
   return {
     url: buildAuthorizeUrl(attempt.endpoints, redirectUri, attempt.challenge, attempt.state),
@@ -115,7 +119,11 @@ export async function startLogin(): Promise<PendingLogin> {
   };
 }
 
-export async function finishLogin(pending: Readonly<Record<string, string>>, answer: string): Promise<StoredLogin> {
+export async function finishLogin(
+  pending: Readonly<Record<string, string>>,
+  answer: string,
+  env: NodeJS.ProcessEnv,
+): Promise<StoredLogin> {
   const { verifier, state, redirectUri } = pending;
   if (!verifier || !state || !redirectUri) {
     throw new PiError("usage", "the pending sign-in is incomplete; run `pi login anthropic --start` again");
@@ -123,11 +131,11 @@ export async function finishLogin(pending: Readonly<Record<string, string>>, ans
   registerSecret(verifier);
   registerSecret(state);
   const pasted = parsePastedCode(answer, { state }, `${LOGIN_HINT} --start`);
-  return exchangeCode({ endpoints: anthropicEndpoints(), verifier, state, challenge: "" }, redirectUri, pasted);
+  return exchangeCode({ endpoints: anthropicEndpoints(env), verifier, state, challenge: "", env }, redirectUri, pasted);
 }
 
 /** `--with-token`: an API key, or an OAuth token that lives long without a refresh token. */
-export async function loginWithToken(token: string): Promise<StoredLogin> {
+export async function loginWithToken(token: string, env: NodeJS.ProcessEnv): Promise<StoredLogin> {
   const login: StoredLogin | undefined = token.startsWith("sk-ant-api")
     ? { type: "api_key", key: token }
     : token.startsWith("sk-ant-oat")
@@ -138,7 +146,7 @@ export async function loginWithToken(token: string): Promise<StoredLogin> {
       "usage",
       "that is not an Anthropic API key (sk-ant-api…) or OAuth token (sk-ant-oat…); check what you piped in",
     );
-  await checkWithAnthropic(token, login.type === "api_key" ? "api_key" : "oauth");
+  await checkWithAnthropic(token, login.type === "api_key" ? "api_key" : "oauth", env);
   return login;
 }
 
@@ -146,11 +154,14 @@ export async function loginWithToken(token: string): Promise<StoredLogin> {
  * A brought token is asked about once before it is stored, as gh does: a key cut short in
  * the copy fails here, with Anthropic's words, not at the first model call.
  */
-async function checkWithAnthropic(token: string, kind: "api_key" | "oauth"): Promise<void> {
+async function checkWithAnthropic(token: string, kind: "api_key" | "oauth", env: NodeJS.ProcessEnv): Promise<void> {
   const what = kind === "api_key" ? "API key" : "OAuth token";
   let answer: Awaited<ReturnType<typeof askAboutCredential>>;
   try {
-    answer = await askAboutCredential({ providerId: "anthropic", source: "--with-token", kind, token, extras: {} });
+    answer = await askAboutCredential(
+      { providerId: "anthropic", source: "--with-token", kind, token, extras: {} },
+      env,
+    );
   } catch (error) {
     // A working OAuth token is never refused for want of an answer: kept, and said so.
     if (kind === "oauth" && error instanceof PiError) {

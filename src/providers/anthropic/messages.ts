@@ -17,7 +17,7 @@ import { quotaFromHeaders } from "./quota-headers.ts";
 const PURPOSE = "the request to Anthropic";
 
 /** ANTHROPIC_BASE_URL (set for the run), else the configured gateway (models.json `baseUrl`), else Anthropic's API. */
-export function messagesBase(env: NodeJS.ProcessEnv = process.env, configured?: string): string {
+export function messagesBase(env: NodeJS.ProcessEnv, configured?: string): string {
   return (env.ANTHROPIC_BASE_URL || configured || "https://api.anthropic.com").replace(/\/+$/, "");
 }
 
@@ -33,9 +33,9 @@ function authHeaders(credential: Credential): Record<string, string> {
 
 const modelList = z.object({ data: z.array(z.object({ id: z.string(), display_name: z.string().optional() })) });
 
-function chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
+function chat(request: ChatRequest, credential: Credential, env: NodeJS.ProcessEnv): AsyncGenerator<ChatEvent> {
   return streamMessages({
-    url: `${messagesBase(process.env, request.info?.baseUrl)}/v1/messages`,
+    url: `${messagesBase(env, request.info?.baseUrl)}/v1/messages`,
     headers: { ...request.info?.headers, ...authHeaders(credential) },
     // Anthropic's own API keeps a cache for an hour when asked.
     body: messagesBody(request, { longCache: true }),
@@ -49,12 +49,12 @@ function chat(request: ChatRequest, credential: Credential): AsyncGenerator<Chat
   });
 }
 
-async function listModels(credential: Credential): Promise<ModelInfo[]> {
+async function listModels(credential: Credential, env: NodeJS.ProcessEnv): Promise<ModelInfo[]> {
   // The listing refuses subscription tokens ("OAuth authentication is currently not supported"):
   // for them the catalog is pi's own, which follows the reference's.
   if (credential.kind === "oauth" && credential.extras.authorization !== "bearer")
     return [...(await import("./models.ts")).MODELS];
-  const url = `${messagesBase()}/v1/models?limit=1000`;
+  const url = `${messagesBase(env)}/v1/models?limit=1000`;
   const res = await httpRequest({
     method: "GET",
     url,
@@ -81,9 +81,10 @@ async function listModels(credential: Credential): Promise<ModelInfo[]> {
  */
 export async function askAboutCredential(
   credential: Credential,
+  env: NodeJS.ProcessEnv,
 ): Promise<{ accepted: true } | { accepted: false; status: number; words: string }> {
   const oauth = credential.kind === "oauth";
-  const url = oauth ? `${messagesBase()}/api/oauth/usage` : `${messagesBase()}/v1/models?limit=1`;
+  const url = oauth ? `${messagesBase(env)}/api/oauth/usage` : `${messagesBase(env)}/v1/models?limit=1`;
   const res = await httpRequest({
     method: "GET",
     url,
@@ -149,4 +150,7 @@ function failure(
   return modelCallFailure(WORDS, { ...answer, message }, credential, model);
 }
 
-export const messagesClient: ModelClient = { chat, listModels };
+export const messagesClient = (env: NodeJS.ProcessEnv): ModelClient => ({
+  chat: (request, credential) => chat(request, credential, env),
+  listModels: (credential) => listModels(credential, env),
+});

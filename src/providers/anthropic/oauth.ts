@@ -23,7 +23,7 @@ export const CALLBACK_PATH = "/callback";
 /** The host Anthropic's client registration expects in a loopback redirect URI (the listener binds 127.0.0.1). */
 export const CALLBACK_HOST = "localhost";
 
-export function anthropicEndpoints(env: NodeJS.ProcessEnv = process.env): AnthropicEndpoints {
+export function anthropicEndpoints(env: NodeJS.ProcessEnv): AnthropicEndpoints {
   const tokenUrl = env.PI_ANTHROPIC_TOKEN_URL || "https://platform.claude.com/v1/oauth/token";
   return {
     authorizeUrl: env.PI_ANTHROPIC_AUTHORIZE_URL || "https://claude.ai/oauth/authorize",

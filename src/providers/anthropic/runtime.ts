@@ -6,36 +6,36 @@ import { LOGIN_HINT, finishLogin, login, loginWithToken, startLogin } from "./lo
 import { messagesClient } from "./messages.ts";
 import { anthropicEndpoints, refreshBody, revokeBody } from "./oauth.ts";
 
-async function refresh(stored: RefreshableLogin) {
+async function refresh(stored: RefreshableLogin, env: NodeJS.ProcessEnv) {
   registerSecret(stored.refresh);
   const grant = await requestTokens(
-    { step: "token refresh", url: anthropicEndpoints().tokenUrl, loginHint: LOGIN_HINT },
+    { step: "token refresh", url: anthropicEndpoints(env).tokenUrl, loginHint: LOGIN_HINT },
     { json: refreshBody(stored.refresh) },
   );
   // Refresh tokens rotate; a provider that sends none expects the old one to be kept.
   return { access: grant.access, refresh: grant.refresh ?? stored.refresh, expires: expiresAtFor(grant) };
 }
 
-async function revoke(stored: StoredLogin): Promise<RevokeOutcome> {
+async function revoke(stored: StoredLogin, env: NodeJS.ProcessEnv): Promise<RevokeOutcome> {
   if (stored.type === "api_key") {
     return { revoked: false, note: "an API key is revoked in the Anthropic Console (Settings → API keys), not by pi" };
   }
   const token = stored.refresh || stored.access;
   return revokeAt(
-    anthropicEndpoints().revokeUrl,
+    anthropicEndpoints(env).revokeUrl,
     { json: revokeBody(token, stored.refresh ? "refresh_token" : "access_token") },
     LOGIN_HINT,
   );
 }
 
-export const runtime: ProviderRuntime = {
-  login: (method, ui) => login(method, ui),
-  refresh,
-  revoke,
-  loginWithToken,
-  startLogin: () => startLogin(),
-  finishLogin,
-  client: messagesClient,
+export const runtime = (env: NodeJS.ProcessEnv): ProviderRuntime => ({
+  login: (method, ui) => login(method, ui, env),
+  refresh: (stored) => refresh(stored, env),
+  revoke: (stored) => revoke(stored, env),
+  loginWithToken: (token) => loginWithToken(token, env),
+  startLogin: () => startLogin(env),
+  finishLogin: (pending, answer) => finishLogin(pending, answer, env),
+  client: messagesClient(env),
   federate: (env) => import("./federation.ts").then((m) => m.federate(env)),
   usage: (request) => import("./usage.ts").then((m) => m.anthropicUsage(request)),
-};
+});

@@ -23,13 +23,13 @@ import { apiBaseFromToken, copilotHeaders, modelSettingsPage } from "./protocol.
 
 const PURPOSE = "the request to GitHub Copilot";
 
-function apiBase(credential: Credential): string {
-  return apiBaseFromToken(credential.token, credential.extras.enterpriseUrl);
+function apiBase(credential: Credential, env: NodeJS.ProcessEnv): string {
+  return apiBaseFromToken(credential.token, credential.extras.enterpriseUrl, env);
 }
 
-function authHeaders(credential: Credential): Record<string, string> {
+function authHeaders(credential: Credential, env: NodeJS.ProcessEnv): Record<string, string> {
   return {
-    ...copilotHeaders(),
+    ...copilotHeaders(env),
     Authorization: `Bearer ${credential.token}`,
     "Openai-Intent": "conversation-edits",
     "X-Initiator": "user",
@@ -58,32 +58,32 @@ const modelList = z.object({
   ),
 });
 
-async function* chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
+async function* chat(request: ChatRequest, credential: Credential, env: NodeJS.ProcessEnv): AsyncGenerator<ChatEvent> {
   try {
-    yield* chatOnce(request, credential);
+    yield* chatOnce(request, credential, env);
     return;
   } catch (error) {
     if (!isPiError(error) || error.details.providerCode !== "model_not_supported") throw error;
-    if ((await policyState(request.model, credential)) !== "unconfigured")
+    if ((await policyState(request.model, credential, env)) !== "unconfigured")
       throw notEnabled(request.model, credential, error);
-    await enableModel(request.model, credential);
+    await enableModel(request.model, credential, env);
     yield {
       type: "notice",
       text: `Turned on ${request.model} for this Copilot account (first use); ${modelSettingsPage(credential.extras.enterpriseUrl)} can turn it off.`,
     };
   }
-  yield* chatOnce(request, credential);
+  yield* chatOnce(request, credential, env);
 }
 
-function chatOnce(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
+function chatOnce(request: ChatRequest, credential: Credential, env: NodeJS.ProcessEnv): AsyncGenerator<ChatEvent> {
   // The token names its API host; a gateway in models.json goes first, PI_COPILOT_API_URL before both.
-  const base = process.env.PI_COPILOT_API_URL || !request.info?.baseUrl ? apiBase(credential) : request.info.baseUrl;
+  const base = env.PI_COPILOT_API_URL || !request.info?.baseUrl ? apiBase(credential, env) : request.info.baseUrl;
   const api = request.info?.api ?? "openai-completions";
   const call = (path: string, body: unknown, errorText: (text: string) => string | undefined): StreamCall => ({
     url: `${base}${path}`,
     headers: {
       ...request.info?.headers,
-      ...authHeaders(credential),
+      ...authHeaders(credential, env),
       ...(api === "anthropic-messages" ? { "anthropic-version": "2023-06-01" } : {}),
     },
     body,
@@ -112,12 +112,12 @@ function chatOnce(request: ChatRequest, credential: Credential): AsyncGenerator<
   );
 }
 
-async function fetchModels(credential: Credential): Promise<z.infer<typeof modelList>["data"]> {
-  const url = `${apiBase(credential)}/models`;
+async function fetchModels(credential: Credential, env: NodeJS.ProcessEnv): Promise<z.infer<typeof modelList>["data"]> {
+  const url = `${apiBase(credential, env)}/models`;
   const res = await httpRequest({
     method: "GET",
     url,
-    headers: authHeaders(credential),
+    headers: authHeaders(credential, env),
     purpose: "listing Copilot's models",
   });
   if (res.status !== 200)
@@ -134,18 +134,18 @@ async function fetchModels(credential: Credential): Promise<z.infer<typeof model
 }
 
 /** What the account's listing says of one model's policy ("enabled", "unconfigured", "disabled"), if anything. */
-async function policyState(model: string, credential: Credential): Promise<string | undefined> {
-  return (await fetchModels(credential)).find((m) => m.id === model)?.policy?.state;
+async function policyState(model: string, credential: Credential, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  return (await fetchModels(credential, env)).find((m) => m.id === model)?.policy?.state;
 }
 
 /** Turns a model on for the account, as an editor does when the person accepts it. */
-async function enableModel(model: string, credential: Credential): Promise<void> {
-  const url = `${apiBase(credential)}/models/${encodeURIComponent(model)}/policy`;
+async function enableModel(model: string, credential: Credential, env: NodeJS.ProcessEnv): Promise<void> {
+  const url = `${apiBase(credential, env)}/models/${encodeURIComponent(model)}/policy`;
   const res = await httpRequest({
     method: "POST",
     url,
     headers: {
-      ...copilotHeaders(),
+      ...copilotHeaders(env),
       Authorization: `Bearer ${credential.token}`,
       "openai-intent": "chat-policy",
       "x-interaction-type": "chat-policy",
@@ -173,8 +173,8 @@ function notEnabled(model: string, credential: Credential, error: PiError): PiEr
   );
 }
 
-async function listModels(credential: Credential): Promise<ModelInfo[]> {
-  return (await fetchModels(credential))
+async function listModels(credential: Credential, env: NodeJS.ProcessEnv): Promise<ModelInfo[]> {
+  return (await fetchModels(credential, env))
     .filter((m) => m.capabilities?.type === undefined || m.capabilities.type === "chat")
     .map((m) => ({
       provider: "github-copilot",
@@ -232,4 +232,7 @@ function failure(
   return modelCallFailure(WORDS, answer, credential, model);
 }
 
-export const copilotClient: ModelClient = { chat, listModels };
+export const copilotClient = (env: NodeJS.ProcessEnv): ModelClient => ({
+  chat: (request, credential) => chat(request, credential, env),
+  listModels: (credential) => listModels(credential, env),
+});

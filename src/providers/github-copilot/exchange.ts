@@ -20,6 +20,7 @@ const copilotTokenSchema = z.object({
 export interface ExchangeCall {
   step: TokenStep;
   purpose: string;
+  env: NodeJS.ProcessEnv;
 }
 
 export async function exchangeFor(
@@ -28,11 +29,11 @@ export async function exchangeFor(
   call: ExchangeCall,
 ): Promise<{ access: string; expires: number }> {
   const { purpose } = call;
-  const endpoints = githubEndpoints(domain);
+  const endpoints = githubEndpoints(domain, call.env);
   const res = await httpRequest({
     method: "GET",
     url: endpoints.copilotTokenUrl,
-    headers: { ...copilotHeaders(), Authorization: `Bearer ${githubToken}` },
+    headers: { ...copilotHeaders(call.env), Authorization: `Bearer ${githubToken}` },
     purpose,
   });
   if (res.status !== 200) throw exchangeFailure(res, endpoints.copilotTokenUrl, call);

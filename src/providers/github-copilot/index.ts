@@ -34,5 +34,5 @@ export const githubCopilot: ProviderDescriptor = {
     ...(typeof login.githubUser === "string" ? { account: login.githubUser } : {}),
     ...(typeof login.enterpriseUrl === "string" ? { host: login.enterpriseUrl } : {}),
   }),
-  load: () => import("./runtime.ts").then((m) => m.runtime),
+  load: (env) => import("./runtime.ts").then((m) => m.runtime(env)),
 };

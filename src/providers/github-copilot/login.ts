@@ -26,17 +26,22 @@ const deviceCodeSchema = z.object({
   expires_in: z.number().positive(),
 });
 
-export async function login(ui: LoginUI, options: Readonly<Record<string, string>>): Promise<StoredLogin> {
+export async function login(
+  ui: LoginUI,
+  options: Readonly<Record<string, string>>,
+  env: NodeJS.ProcessEnv,
+): Promise<StoredLogin> {
   const domain = await chooseDomain(ui, options.enterprise);
-  const githubToken = await deviceFlow(ui, domain);
+  const githubToken = await deviceFlow(ui, domain, env);
   registerSecret(githubToken);
-  return loginFor(githubToken, domain);
+  return loginFor(githubToken, domain, env);
 }
 
 /** `--with-token`: a GitHub token the person already has, checked by exchanging it once. */
 export async function loginWithToken(
   token: string,
-  options: Readonly<Record<string, string>> = {},
+  options: Readonly<Record<string, string>>,
+  env: NodeJS.ProcessEnv,
 ): Promise<StoredLogin> {
   registerSecret(token);
   if (token.startsWith("github_pat_")) {
@@ -47,12 +52,12 @@ export async function loginWithToken(
     );
   }
   const domain = options.enterprise === undefined ? "github.com" : normalizeHost(options.enterprise);
-  return loginFor(token, domain);
+  return loginFor(token, domain, env);
 }
 
-async function loginFor(githubToken: string, domain: string): Promise<StoredLogin> {
-  const copilot = await exchangeFor(githubToken, domain, { step: "sign-in", purpose: "sign-in" });
-  const user = await githubUser(githubToken, domain);
+async function loginFor(githubToken: string, domain: string, env: NodeJS.ProcessEnv): Promise<StoredLogin> {
+  const copilot = await exchangeFor(githubToken, domain, { step: "sign-in", purpose: "sign-in", env });
+  const user = await githubUser(githubToken, domain, env);
   return {
     type: "oauth",
     refresh: githubToken,
@@ -64,11 +69,11 @@ async function loginFor(githubToken: string, domain: string): Promise<StoredLogi
 }
 
 /** The account's login name, for `pi status`; a sign-in never fails for want of it. */
-async function githubUser(githubToken: string, domain: string): Promise<string | undefined> {
+async function githubUser(githubToken: string, domain: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   try {
     const res = await httpRequest({
       method: "GET",
-      url: githubEndpoints(domain).userUrl,
+      url: githubEndpoints(domain, env).userUrl,
       headers: { Authorization: `Bearer ${githubToken}` },
       purpose: "sign-in",
       timeoutMs: 5_000,
@@ -107,8 +112,8 @@ async function chooseDomain(ui: LoginUI, flag: string | undefined): Promise<stri
   }
 }
 
-async function deviceFlow(ui: LoginUI, domain: string): Promise<string> {
-  const endpoints = githubEndpoints(domain);
+async function deviceFlow(ui: LoginUI, domain: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const endpoints = githubEndpoints(domain, env);
   const call = { step: "sign-in" as const, url: endpoints.deviceCodeUrl, loginHint: LOGIN_HINT };
   const res = await httpRequest({
     method: "POST",
@@ -141,6 +146,7 @@ async function deviceFlow(ui: LoginUI, domain: string): Promise<string> {
   );
 
   return pollDeviceCode({
+    env,
     ui,
     intervalSeconds: device.interval,
     expiresInSeconds: device.expires_in,

@@ -47,7 +47,7 @@ export interface GitHubEndpoints {
 }
 
 /** One normalised host for every call; PI_GITHUB_URL / PI_GITHUB_API_URL replace them for tests and proxies. */
-export function githubEndpoints(domain: string | undefined, env: NodeJS.ProcessEnv = process.env): GitHubEndpoints {
+export function githubEndpoints(domain: string | undefined, env: NodeJS.ProcessEnv): GitHubEndpoints {
   const host = domain ?? "github.com";
   const web = (env.PI_GITHUB_URL || `https://${host}`).replace(/\/+$/, "");
   const api = (env.PI_GITHUB_API_URL || `https://api.${host}`).replace(/\/+$/, "");
@@ -73,7 +73,7 @@ export const EDITOR_VERSION = "1.107.0";
 export const PLUGIN_VERSION = "0.35.0";
 export const INTEGRATION_ID = "vscode-chat";
 
-export function copilotHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function copilotHeaders(env: NodeJS.ProcessEnv): Record<string, string> {
   return {
     "User-Agent": `pi/${VERSION}`,
     "Editor-Version": `vscode/${versionOnly(env.PI_COPILOT_EDITOR_VERSION) ?? EDITOR_VERSION}`,
@@ -94,11 +94,7 @@ function versionOnly(value: string | undefined): string | undefined {
  * Enterprise host's `copilot-api.` (never to the individual host, which answers 421 to
  * Business and Enterprise tokens), else to the individual host.
  */
-export function apiBaseFromToken(
-  token: string,
-  enterpriseDomain?: string,
-  env: NodeJS.ProcessEnv = process.env,
-): string {
+export function apiBaseFromToken(token: string, enterpriseDomain: string | undefined, env: NodeJS.ProcessEnv): string {
   if (env.PI_COPILOT_API_URL) return env.PI_COPILOT_API_URL.replace(/\/+$/, "");
   const proxy = /(?:^|;)\s*proxy-ep=([^;\s]+)/.exec(token)?.[1];
   if (!proxy)

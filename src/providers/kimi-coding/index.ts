@@ -10,5 +10,5 @@ export const kimiCoding: ProviderDescriptor = {
   models: { default: "kimi-for-coding", embedded: () => import("./models.ts").then((m) => m.MODELS) },
   withToken: "a Kimi Code API key",
   loginMethods: [{ id: "device-code", label: "Device code", hint: "enter a code on Kimi's page" }],
-  load: () => import("./runtime.ts").then((m) => m.runtime),
+  load: (env) => import("./runtime.ts").then((m) => m.runtime(env)),
 };

@@ -2,7 +2,7 @@
 export const CLIENT_ID = "17e5f671-d194-4dfb-9706-5516cb48c098";
 export const LOGIN_HINT = "pi login kimi-coding";
 
-export function kimiEndpoints(env: NodeJS.ProcessEnv = process.env) {
+export function kimiEndpoints(env: NodeJS.ProcessEnv) {
   // PI_KIMI_AUTH_URL, and the reference's own variables, in that order.
   const auth = (
     env.PI_KIMI_AUTH_URL ||

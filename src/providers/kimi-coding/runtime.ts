@@ -14,14 +14,14 @@ import { CLIENT_ID, LOGIN_HINT, kimiEndpoints } from "./oauth.ts";
  * client does. `PI_KIMI_RETRY_DELAYS_MS` ("10,20,40") shortens them (tests, impatient scripts),
  * each bounded to a minute.
  */
-function retryDelays(env: NodeJS.ProcessEnv = process.env): number[] {
+function retryDelays(env: NodeJS.ProcessEnv): number[] {
   const given = env.PI_KIMI_RETRY_DELAYS_MS?.split(",").map((v) => Number(v.trim()));
   if (!given || given.length === 0 || given.some((v) => !Number.isFinite(v) || v < 0)) return [1000, 2000, 4000];
   return given.map((v) => Math.min(v, 60_000));
 }
 
-async function login(ui: LoginUI): Promise<StoredLogin> {
-  const { deviceUrl, tokenUrl } = kimiEndpoints();
+async function login(ui: LoginUI, env: NodeJS.ProcessEnv): Promise<StoredLogin> {
+  const { deviceUrl, tokenUrl } = kimiEndpoints(env);
   const body = await runDeviceFlow(ui, {
     name: "Kimi Code",
     loginHint: LOGIN_HINT,
@@ -31,6 +31,7 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
     pollForm: (deviceCode) => ({ client_id: CLIENT_ID, device_code: deviceCode, grant_type: DEVICE_CODE_GRANT }),
     waitBeforeFirstPoll: true,
     defaultExpiresInSeconds: 900,
+    env,
   });
   return loginFrom(grantFromBody(body, { step: "sign-in", url: tokenUrl, loginHint: LOGIN_HINT }), "sign-in");
 }
@@ -47,10 +48,10 @@ function loginFrom(grant: TokenGrant, step: "sign-in" | "token refresh"): Refres
   return { type: "oauth", access: grant.access, refresh: grant.refresh, expires: expiresAtFor(grant) };
 }
 
-async function refresh(stored: RefreshableLogin) {
+async function refresh(stored: RefreshableLogin, env: NodeJS.ProcessEnv) {
   registerSecret(stored.refresh);
-  const { tokenUrl } = kimiEndpoints();
-  const delays = retryDelays();
+  const { tokenUrl } = kimiEndpoints(env);
+  const delays = retryDelays(env);
   for (let attempt = 0; ; attempt++) {
     try {
       const grant = await requestTokens(
@@ -70,10 +71,10 @@ async function refresh(stored: RefreshableLogin) {
   }
 }
 
-export const runtime: ProviderRuntime = {
+export const runtime = (env: NodeJS.ProcessEnv): ProviderRuntime => ({
   loginWithToken: apiKeyLogin("a Kimi Code"),
-  login: (_method, ui) => login(ui),
-  refresh,
+  login: (_method, ui) => login(ui, env),
+  refresh: (stored) => refresh(stored, env),
   revoke: async (stored) =>
     stored.type === "api_key"
       ? { revoked: false, note: "an API key is withdrawn at Kimi Code's console, where it was made, not by pi" }
@@ -87,7 +88,7 @@ export const runtime: ProviderRuntime = {
     name: "Kimi Code",
     api: "openai-completions",
     url: (configured) =>
-      `${process.env.PI_KIMI_API_URL || !configured ? kimiEndpoints().apiBase : configured}/chat/completions`,
+      `${env.PI_KIMI_API_URL || !configured ? kimiEndpoints(env).apiBase : configured}/chat/completions`,
     body: { stream_options: { include_usage: true } },
     // Kimi's endpoint takes the older field only.
     maxTokensField: "max_tokens",
@@ -95,4 +96,4 @@ export const runtime: ProviderRuntime = {
     forbiddenHint:
       "Kimi Code serves only the coding agents on its own list, and pi identifies itself as pi rather than pose as one of them; a Kimi API key (KIMI_API_KEY) or another provider works",
   }),
-};
+});

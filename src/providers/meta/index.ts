@@ -11,5 +11,5 @@ export const meta: ProviderDescriptor = {
   withToken: "a Meta API key",
   loginMethods: [{ id: "device-code", label: "Device code", hint: "enter a code on Meta's page" }],
   noUsage: "Meta publishes no usage figures for Muse subscriptions",
-  load: () => import("./runtime.ts").then((m) => m.runtime),
+  load: (env) => import("./runtime.ts").then((m) => m.runtime(env)),
 };

@@ -2,7 +2,7 @@
 export const CLIENT_ID = "1031625952748946";
 export const LOGIN_HINT = "pi login meta";
 
-export function metaEndpoints(env: NodeJS.ProcessEnv = process.env) {
+export function metaEndpoints(env: NodeJS.ProcessEnv) {
   const auth = (env.PI_META_AUTH_URL || "https://auth.meta.com").replace(/\/+$/, "");
   const api = (env.PI_META_API_URL || "https://api.meta.ai").replace(/\/+$/, "");
   return {

@@ -25,8 +25,8 @@ const KEY_LIFETIME_MS = 24 * 3600_000;
 
 const mintSchema = z.object({ api_key: z.string().min(1).refine(isTokenText) });
 
-async function login(ui: LoginUI): Promise<StoredLogin> {
-  const { deviceUrl, tokenUrl } = metaEndpoints();
+async function login(ui: LoginUI, env: NodeJS.ProcessEnv): Promise<StoredLogin> {
+  const { deviceUrl, tokenUrl } = metaEndpoints(env);
   const body = await runDeviceFlow(ui, {
     name: "Meta",
     loginHint: LOGIN_HINT,
@@ -37,6 +37,7 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
     waitBeforeFirstPoll: true,
     // Unlike the reference, a code without expires_in still runs out: 15 minutes.
     defaultExpiresInSeconds: 900,
+    env,
   });
   const identity = String(body.access_token);
   if (!isTokenText(identity))
@@ -48,14 +49,14 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
     );
   registerSecret(identity);
   ui.progress("Enabling Meta Model API access…");
-  const key = await mint(identity, "sign-in");
+  const key = await mint(identity, "sign-in", env);
   ui.progress();
   return { type: "oauth", refresh: identity, access: key, expires: Date.now() + KEY_LIFETIME_MS - EXPIRY_MARGIN_MS };
 }
 
 /** A Model API key for the identity token. */
-async function mint(identity: string, step: "sign-in" | "token refresh"): Promise<string> {
-  const { mintUrl } = metaEndpoints();
+async function mint(identity: string, step: "sign-in" | "token refresh", env: NodeJS.ProcessEnv): Promise<string> {
+  const { mintUrl } = metaEndpoints(env);
   const res = await httpRequest({
     method: "POST",
     url: mintUrl,
@@ -89,19 +90,19 @@ async function mint(identity: string, step: "sign-in" | "token refresh"): Promis
   return parsed.data.api_key;
 }
 
-async function refresh(stored: RefreshableLogin) {
+async function refresh(stored: RefreshableLogin, env: NodeJS.ProcessEnv) {
   registerSecret(stored.refresh);
   // The identity token does not renew (Meta has no refresh grant): a new key is minted with it.
   return {
-    access: await mint(stored.refresh, "token refresh"),
+    access: await mint(stored.refresh, "token refresh", env),
     expires: Date.now() + KEY_LIFETIME_MS - EXPIRY_MARGIN_MS,
   };
 }
 
-export const runtime: ProviderRuntime = {
+export const runtime = (env: NodeJS.ProcessEnv): ProviderRuntime => ({
   loginWithToken: apiKeyLogin("a Meta"),
-  login: (_method, ui) => login(ui),
-  refresh,
+  login: (_method, ui) => login(ui, env),
+  refresh: (stored) => refresh(stored, env),
   revoke: async (stored) =>
     stored.type === "api_key"
       ? { revoked: false, note: "an API key is withdrawn at Meta's developer console, where it was made, not by pi" }
@@ -111,6 +112,6 @@ export const runtime: ProviderRuntime = {
     name: "Meta",
     api: "openai-responses",
     url: (configured) =>
-      process.env.PI_META_API_URL || !configured ? metaEndpoints().responsesUrl : `${configured}/responses`,
+      env.PI_META_API_URL || !configured ? metaEndpoints(env).responsesUrl : `${configured}/responses`,
   }),
-};
+});

@@ -16,7 +16,7 @@ import { quotaFromHeaders } from "./usage.ts";
 const PURPOSE = "the request to OpenAI";
 
 /** `PI_CODEX_API_URL`, else ChatGPT's backend; `/codex/responses` under it (a base that already ends so is kept). */
-export function responsesUrl(env: NodeJS.ProcessEnv = process.env, configured?: string): string {
+export function responsesUrl(env: NodeJS.ProcessEnv, configured?: string): string {
   const base = (env.PI_CODEX_API_URL || configured || "https://chatgpt.com/backend-api").replace(/\/+$/, "");
   if (base.endsWith("/codex/responses")) return base;
   return base.endsWith("/codex") ? `${base}/responses` : `${base}/codex/responses`;
@@ -46,7 +46,7 @@ export function codexBody(request: ChatRequest): Record<string, unknown> {
   };
 }
 
-function chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
+function chat(request: ChatRequest, credential: Credential, env: NodeJS.ProcessEnv): AsyncGenerator<ChatEvent> {
   if (request.maxTokens !== undefined) {
     throw new PiError(
       "usage",
@@ -55,7 +55,7 @@ function chat(request: ChatRequest, credential: Credential): AsyncGenerator<Chat
   }
   const accountId = credential.extras.accountId ?? accountIdOf(credential.token) ?? "";
   return streamResponses({
-    url: responsesUrl(process.env, request.info?.baseUrl),
+    url: responsesUrl(env, request.info?.baseUrl),
     headers: {
       ...request.info?.headers,
       Authorization: `Bearer ${credential.token}`,
@@ -134,4 +134,7 @@ function usageLimit(error: Record<string, unknown>, status?: number): PiError | 
   );
 }
 
-export const responsesClient: ModelClient = { chat, listModels };
+export const responsesClient = (env: NodeJS.ProcessEnv): ModelClient => ({
+  chat: (request, credential) => chat(request, credential, env),
+  listModels,
+});

@@ -37,5 +37,5 @@ export const openaiCodex: ProviderDescriptor = {
     typeof login.email === "string"
       ? { account: `${login.email}${typeof login.plan === "string" ? ` (${login.plan})` : ""}` }
       : {},
-  load: () => import("./runtime.ts").then((m) => m.runtime),
+  load: (env) => import("./runtime.ts").then((m) => m.runtime(env)),
 };

@@ -29,14 +29,14 @@ export const LOGIN_HINT = "pi login openai-codex";
 /** OpenAI's device sign-in lasts 15 minutes; its answers carry no lifetime. */
 const DEVICE_LIFETIME_S = 900;
 
-export async function login(method: LoginMethodId, ui: LoginUI): Promise<StoredLogin> {
-  if (method === "browser") return browserLogin(ui);
-  if (method === "device-code") return deviceLogin(ui);
+export async function login(method: LoginMethodId, ui: LoginUI, env: NodeJS.ProcessEnv): Promise<StoredLogin> {
+  if (method === "browser") return browserLogin(ui, env);
+  if (method === "device-code") return deviceLogin(ui, env);
   throw new PiError("usage", `OpenAI has no ${method} sign-in; use --method browser or --method device-code`);
 }
 
-async function browserLogin(ui: LoginUI): Promise<StoredLogin> {
-  const endpoints = openaiEndpoints();
+async function browserLogin(ui: LoginUI, env: NodeJS.ProcessEnv): Promise<StoredLogin> {
+  const endpoints = openaiEndpoints(env);
   const pkce = await createPkce();
   // Its own random value (16 bytes, hex, as OpenAI's client sends it): never the verifier.
   const state = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex");
@@ -50,6 +50,7 @@ async function browserLogin(ui: LoginUI): Promise<StoredLogin> {
     path: CALLBACK_PATH,
     expectedState: state,
     redirectHost: CALLBACK_HOST,
+    env,
     complete: (code) => exchange(endpoints, code, pkce.verifier, redirectUri),
   });
   if (!("listener" in started)) {
@@ -58,7 +59,7 @@ async function browserLogin(ui: LoginUI): Promise<StoredLogin> {
     ui.info(
       `pi cannot listen for the browser's return (${started.reason}; another sign-in or the Codex CLI may be using them), so it signs in with a device code instead.`,
     );
-    return deviceLogin(ui);
+    return deviceLogin(ui, env);
   }
   const listener = started.listener;
   redirectUri = listener.redirectUri;
@@ -76,6 +77,7 @@ async function browserLogin(ui: LoginUI): Promise<StoredLogin> {
     parsePaste: (raw) => parsePastedCode(raw, { state }, LOGIN_HINT),
     complete: (pasted) => exchange(endpoints, pasted.code, pkce.verifier, redirectUri),
     loginHint: LOGIN_HINT,
+    env,
   });
 }
 
@@ -90,8 +92,8 @@ const userCodeSchema = z.object({
 
 const deviceGrantSchema = z.object({ authorization_code: z.string().min(1), code_verifier: z.string().min(1) });
 
-async function deviceLogin(ui: LoginUI): Promise<StoredLogin> {
-  const endpoints = openaiEndpoints();
+async function deviceLogin(ui: LoginUI, env: NodeJS.ProcessEnv): Promise<StoredLogin> {
+  const endpoints = openaiEndpoints(env);
   const call = { step: "sign-in" as const, url: endpoints.userCodeUrl, loginHint: LOGIN_HINT };
   const res = await httpRequest({
     method: "POST",
@@ -131,6 +133,7 @@ async function deviceLogin(ui: LoginUI): Promise<StoredLogin> {
 
   const grant = await pollDeviceCode({
     ui,
+    env,
     intervalSeconds: device.interval > 0 ? device.interval : undefined,
     expiresInSeconds: DEVICE_LIFETIME_S,
     waitBeforeFirstPoll: false,

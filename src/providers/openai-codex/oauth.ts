@@ -34,7 +34,7 @@ export interface OpenAIEndpoints {
 
 const DEVICE_REDIRECT_URI = "https://auth.openai.com/deviceauth/callback";
 
-export function openaiEndpoints(env: NodeJS.ProcessEnv = process.env): OpenAIEndpoints {
+export function openaiEndpoints(env: NodeJS.ProcessEnv): OpenAIEndpoints {
   const base = (env.PI_OPENAI_AUTH_URL || "https://auth.openai.com").replace(/\/+$/, "");
   return {
     authorizeUrl: `${base}/oauth/authorize`,

@@ -36,7 +36,7 @@ export function openaiBody(request: ChatRequest, chatgpt: boolean): Record<strin
   return body;
 }
 
-function chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
+function chat(request: ChatRequest, credential: Credential, env: NodeJS.ProcessEnv): AsyncGenerator<ChatEvent> {
   const chatgpt = isChatGPT(credential);
   if (chatgpt && request.maxTokens !== undefined) {
     throw new PiError(
@@ -45,7 +45,7 @@ function chat(request: ChatRequest, credential: Credential): AsyncGenerator<Chat
     );
   }
   return streamResponses({
-    url: `${process.env.PI_OPENAI_API_URL || !request.info?.baseUrl ? apiBase() : request.info.baseUrl}/responses`,
+    url: `${env.PI_OPENAI_API_URL || !request.info?.baseUrl ? apiBase(env) : request.info.baseUrl}/responses`,
     headers: { ...request.info?.headers, Authorization: `Bearer ${credential.token}` },
     body: openaiBody(request, chatgpt),
     purpose: PURPOSE,
@@ -60,8 +60,8 @@ function chat(request: ChatRequest, credential: Credential): AsyncGenerator<Chat
 const listing = (body: unknown) => (body as { data?: unknown } | undefined)?.data;
 
 /** The account's models (GET /models), named from the catalog where pi knows them. */
-async function listModels(credential: Credential): Promise<ModelInfo[]> {
-  const url = `${apiBase()}/models`;
+async function listModels(credential: Credential, env: NodeJS.ProcessEnv): Promise<ModelInfo[]> {
+  const url = `${apiBase(env)}/models`;
   const res = await httpRequest({
     method: "GET",
     url,
@@ -130,4 +130,7 @@ function failure(
   return new PiError(found.code, `${what}; ${hint}`, found.details);
 }
 
-export const openaiClient: ModelClient = { chat, listModels };
+export const openaiClient = (env: NodeJS.ProcessEnv): ModelClient => ({
+  chat: (request, credential) => chat(request, credential, env),
+  listModels: (credential) => listModels(credential, env),
+});

@@ -32,5 +32,5 @@ export const openai: ProviderDescriptor = {
     typeof login.email === "string" ? { account: login.email } : {},
   noUsage:
     "OpenAI publishes no usage figures for the API through a ChatGPT sign-in (ChatGPT's own page: https://chatgpt.com/settings/usage); an API key's spending is at platform.openai.com/usage",
-  load: () => import("./runtime.ts").then((m) => m.runtime),
+  load: (env) => import("./runtime.ts").then((m) => m.runtime(env)),
 };

@@ -27,7 +27,7 @@ export interface ChatGPTEndpoints {
   apiBase: string;
 }
 
-export function chatgptEndpoints(env: NodeJS.ProcessEnv = process.env): ChatGPTEndpoints {
+export function chatgptEndpoints(env: NodeJS.ProcessEnv): ChatGPTEndpoints {
   const auth = (env.PI_OPENAI_AUTH_URL || "https://auth.openai.com").replace(/\/+$/, "");
   return {
     authorizeUrl: `${auth}/api/accounts/authorize`,
@@ -36,7 +36,7 @@ export function chatgptEndpoints(env: NodeJS.ProcessEnv = process.env): ChatGPTE
   };
 }
 
-export function apiBase(env: NodeJS.ProcessEnv = process.env): string {
+export function apiBase(env: NodeJS.ProcessEnv): string {
   return (env.PI_OPENAI_API_URL || RESOURCE).replace(/\/+$/, "");
 }
 

@@ -8,7 +8,7 @@ import { LOGIN_HINT, finishLogin, login, loginFromGrant, loginWithToken, startLo
 import { chatgptEndpoints, refreshForm } from "./oauth.ts";
 
 /** Renewed with the client id issued at sign-in; a login without one cannot be (the reference says the same). */
-async function refresh(stored: RefreshableLogin) {
+async function refresh(stored: RefreshableLogin, env: NodeJS.ProcessEnv) {
   registerSecret(stored.refresh);
   const clientId = typeof stored.clientId === "string" ? stored.clientId.trim() : "";
   if (!clientId) {
@@ -19,7 +19,7 @@ async function refresh(stored: RefreshableLogin) {
     );
   }
   const grant = await requestTokens(
-    { step: "token refresh", url: chatgptEndpoints().tokenUrl, loginHint: LOGIN_HINT },
+    { step: "token refresh", url: chatgptEndpoints(env).tokenUrl, loginHint: LOGIN_HINT },
     { form: refreshForm(clientId, stored.refresh) },
   );
   return loginFromGrant(grant, clientId, "token refresh");
@@ -34,12 +34,12 @@ async function revoke(stored: { type: string }): Promise<RevokeOutcome> {
   };
 }
 
-export const runtime: ProviderRuntime = {
+export const runtime = (env: NodeJS.ProcessEnv): ProviderRuntime => ({
   login: (method, ui, _options, context) => login(method, ui, context),
-  refresh,
+  refresh: (stored) => refresh(stored, env),
   revoke,
   loginWithToken: (token, _options, context) => loginWithToken(token, context),
   startLogin: (_options, context) => startLogin(context),
   finishLogin,
-  client: openaiClient,
-};
+  client: openaiClient(env),
+});

@@ -10,5 +10,5 @@ export const openrouter: ProviderDescriptor = {
   tokenShapes: [/\bsk-or-v1-[a-f0-9]{16,}/g],
   models: { default: "moonshotai/kimi-k2.7-code", embedded: () => import("./models.ts").then((m) => m.MODELS) },
   loginMethods: [{ id: "browser", label: "Browser login", hint: "the browser returns to pi on this machine" }],
-  load: () => import("./runtime.ts").then((m) => m.runtime),
+  load: (env) => import("./runtime.ts").then((m) => m.runtime(env)),
 };

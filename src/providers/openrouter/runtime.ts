@@ -27,8 +27,8 @@ const LOGIN_HINT = "pi login openrouter";
 
 const keySchema = z.object({ key: z.string().min(1).refine(isTokenText) });
 
-async function login(ui: LoginUI): Promise<StoredLogin> {
-  const urls = openrouterUrls();
+async function login(ui: LoginUI, env: NodeJS.ProcessEnv): Promise<StoredLogin> {
+  const urls = openrouterUrls(env);
   const pkce = await createPkce();
   registerSecret(pkce.verifier);
   const path = `/oauth/callback/${crypto.randomUUID()}`;
@@ -37,8 +37,9 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
     providerName: "OpenRouter",
     ports: [0],
     path,
-    redirectHost: callbackHost(),
-    complete: (code) => exchange(code, pkce.verifier),
+    redirectHost: callbackHost(env),
+    env,
+    complete: (code) => exchange(code, pkce.verifier, env),
   });
   if (!("listener" in started)) {
     throw new PiError(
@@ -63,14 +64,15 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
     listener,
     prompt: "Paste the redirect URL (or wait for the browser): ",
     parsePaste: (raw) => parsePastedCode(raw, { path }, LOGIN_HINT),
-    complete: (pasted) => exchange(pasted.code, pkce.verifier),
+    complete: (pasted) => exchange(pasted.code, pkce.verifier, env),
     loginHint: LOGIN_HINT,
+    env,
   });
 }
 
-async function exchange(code: string, verifier: string): Promise<StoredLogin> {
+async function exchange(code: string, verifier: string, env: NodeJS.ProcessEnv): Promise<StoredLogin> {
   registerSecret(code);
-  const { keysUrl } = openrouterUrls();
+  const { keysUrl } = openrouterUrls(env);
   const res = await httpRequest({
     method: "POST",
     url: keysUrl,
@@ -104,8 +106,8 @@ const listingSchema = z.object({
   ),
 });
 
-async function listModels(credential: Credential): Promise<ModelInfo[]> {
-  const url = `${openrouterUrls().apiBase}/models/user`;
+async function listModels(credential: Credential, env: NodeJS.ProcessEnv): Promise<ModelInfo[]> {
+  const url = `${openrouterUrls(env).apiBase}/models/user`;
   const parsed = listingSchema.safeParse(await fetchListing(url, credential, "OpenRouter", "openrouter"));
   if (!parsed.success)
     throw callFailed(
@@ -122,26 +124,27 @@ async function listModels(credential: Credential): Promise<ModelInfo[]> {
   }));
 }
 
-const completions = bearerClient({
-  providerId: "openrouter",
-  name: "OpenRouter",
-  api: "openai-completions",
-  url: (configured) =>
-    `${process.env.PI_OPENROUTER_URL || !configured ? openrouterUrls().apiBase : configured}/chat/completions`,
-  // As the reference sends them: usage at the end of the stream, and nothing kept by the upstream provider.
-  body: { stream_options: { include_usage: true }, store: false },
-  reasoningField: "reasoning",
-  listModels,
-});
+const completions = (env: NodeJS.ProcessEnv) =>
+  bearerClient({
+    providerId: "openrouter",
+    name: "OpenRouter",
+    api: "openai-completions",
+    url: (configured) =>
+      `${env.PI_OPENROUTER_URL || !configured ? openrouterUrls(env).apiBase : configured}/chat/completions`,
+    // As the reference sends them: usage at the end of the stream, and nothing kept by the upstream provider.
+    body: { stream_options: { include_usage: true }, store: false },
+    reasoningField: "reasoning",
+    listModels: (credential) => listModels(credential, env),
+  });
 
 /**
  * Anthropic's models go through OpenRouter's Messages endpoint (as the reference sends
  * them), the key as `x-api-key`; everything else through Chat Completions.
  */
-function messages(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
+function messages(request: ChatRequest, credential: Credential, env: NodeJS.ProcessEnv): AsyncGenerator<ChatEvent> {
   const purpose = "the request to OpenRouter";
   return streamMessages({
-    url: `${process.env.PI_OPENROUTER_URL || !request.info?.baseUrl ? openrouterUrls().apiBase : request.info.baseUrl}/messages`,
+    url: `${env.PI_OPENROUTER_URL || !request.info?.baseUrl ? openrouterUrls(env).apiBase : request.info.baseUrl}/messages`,
     headers: { ...request.info?.headers, "x-api-key": credential.token, "anthropic-version": "2023-06-01" },
     body: messagesBody(request),
     purpose,
@@ -167,14 +170,19 @@ function messages(request: ChatRequest, credential: Credential): AsyncGenerator<
   });
 }
 
-const client: ModelClient = {
-  chat: (request, credential) =>
-    request.info?.api === "anthropic-messages" ? messages(request, credential) : completions.chat(request, credential),
-  listModels: (credential) => completions.listModels(credential),
-};
+function client(env: NodeJS.ProcessEnv): ModelClient {
+  const chatCompletions = completions(env);
+  return {
+    chat: (request, credential) =>
+      request.info?.api === "anthropic-messages"
+        ? messages(request, credential, env)
+        : chatCompletions.chat(request, credential),
+    listModels: (credential) => chatCompletions.listModels(credential),
+  };
+}
 
-export const runtime: ProviderRuntime = {
-  login: (_method, ui) => login(ui),
+export const runtime = (env: NodeJS.ProcessEnv): ProviderRuntime => ({
+  login: (_method, ui) => login(ui, env),
   refresh: async () => {
     throw new PiError("internal", "an OpenRouter key does not expire and has nothing to refresh");
   },
@@ -183,5 +191,5 @@ export const runtime: ProviderRuntime = {
     note: "an OpenRouter key is revoked on the account's keys page (openrouter.ai/settings/keys), not by pi",
   }),
   usage: (request) => import("./usage.ts").then((m) => m.openrouterUsage(request)),
-  client,
-};
+  client: client(env),
+});

@@ -29,8 +29,8 @@ const WORDS: ModelProviderWords = {
 };
 
 /** The gateway a login was made at; for an API key (or a login the reference wrote) the configured one. */
-function gatewayOf(credential: Credential): string {
-  return credential.extras.gateway ?? configuredGateway(process.env, undefined);
+function gatewayOf(credential: Credential, env: NodeJS.ProcessEnv): string {
+  return credential.extras.gateway ?? configuredGateway(env, undefined);
 }
 
 /** Gateway errors: `{"error": {"message", "code"}}`. */
@@ -98,8 +98,8 @@ function sameOrigin(a: string, b: string): boolean {
   }
 }
 
-async function* chat(request: ChatRequest, credential: Credential): AsyncGenerator<ChatEvent> {
-  const base = servedAt(request.info?.baseUrl, gatewayOf(credential));
+async function* chat(request: ChatRequest, credential: Credential, env: NodeJS.ProcessEnv): AsyncGenerator<ChatEvent> {
+  const base = servedAt(request.info?.baseUrl, gatewayOf(credential, env));
   const url = `${base}/messages`;
   const res = await openStream({
     url,
@@ -165,8 +165,8 @@ const gatewayModel = z.object({
 const gatewayConfig = z.object({ baseUrl: z.string(), models: z.array(z.unknown()) });
 
 /** The gateway's catalog: entries it does not describe fully are left out, as the reference leaves them. */
-async function listModels(credential: Credential): Promise<ModelInfo[]> {
-  const url = gatewayEndpoints(gatewayOf(credential)).configUrl;
+async function listModels(credential: Credential, env: NodeJS.ProcessEnv): Promise<ModelInfo[]> {
+  const url = gatewayEndpoints(gatewayOf(credential, env)).configUrl;
   const res = await httpRequest({
     method: "GET",
     url,
@@ -174,7 +174,7 @@ async function listModels(credential: Credential): Promise<ModelInfo[]> {
     purpose: "listing the gateway's models",
   });
   if (res.status !== 200) throw failure({ status: res.status, text: res.text, headers: res.headers, url }, credential);
-  const models = catalogFromConfig(parseJson(res.text), gatewayOf(credential));
+  const models = catalogFromConfig(parseJson(res.text), gatewayOf(credential, env));
   if (!models)
     throw callFailed(
       "bad_response",
@@ -218,4 +218,7 @@ export function catalogFromConfig(value: unknown, gateway?: string): ModelInfo[]
   });
 }
 
-export const radiusClient: ModelClient = { chat, listModels };
+export const radiusClient = (env: NodeJS.ProcessEnv): ModelClient => ({
+  chat: (request, credential) => chat(request, credential, env),
+  listModels: (credential) => listModels(credential, env),
+});

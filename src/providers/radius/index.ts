@@ -42,5 +42,5 @@ export const radius: ProviderDescriptor = {
   describe: (login: StoredLogin): Record<string, string> =>
     typeof login.gateway === "string" ? { gateway: login.gateway } : {},
   noUsage: "the gateway publishes no usage figures",
-  load: () => import("./runtime.ts").then((m) => m.runtime),
+  load: (env) => import("./runtime.ts").then((m) => m.runtime(env)),
 };

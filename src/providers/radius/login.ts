@@ -40,7 +40,7 @@ export async function login(method: LoginMethodId, ui: LoginUI, context: LoginCo
     ui.info(
       `Signing in at ${DEFAULT_GATEWAY}, the reference program's gateway (set PI_RADIUS_URL, or "radiusUrl" in settings.json, for another).`,
     );
-  if (method === "device-code") return deviceLogin(ui, endpoints);
+  if (method === "device-code") return deviceLogin(ui, endpoints, context.env);
   if (method === "browser") return browserLogin(ui, endpoints, context);
   throw new PiError("usage", `Radius has no ${method} sign-in; use --method browser or --method device-code`);
 }
@@ -98,7 +98,7 @@ async function browserLogin(ui: LoginUI, endpoints: GatewayEndpoints, context: L
     ui.info(
       `pi cannot listen for the browser's return (${started.reason}; another sign-in may be using it), so it signs in with a device code instead.`,
     );
-    return deviceLogin(ui, endpoints);
+    return deviceLogin(ui, endpoints, context.env);
   }
   const listener = started.listener;
   redirectUri = listener.redirectUri;
@@ -120,7 +120,7 @@ async function browserLogin(ui: LoginUI, endpoints: GatewayEndpoints, context: L
   });
 }
 
-async function deviceLogin(ui: LoginUI, endpoints: GatewayEndpoints): Promise<StoredLogin> {
+async function deviceLogin(ui: LoginUI, endpoints: GatewayEndpoints, env: NodeJS.ProcessEnv): Promise<StoredLogin> {
   const body = await runDeviceFlow(ui, {
     name: "the gateway",
     loginHint: LOGIN_HINT,
@@ -131,6 +131,7 @@ async function deviceLogin(ui: LoginUI, endpoints: GatewayEndpoints): Promise<St
     // As the reference polls: at once, then at the interval the gateway names (pi honours it; the reference does not).
     waitBeforeFirstPoll: false,
     defaultExpiresInSeconds: 900,
+    env,
   });
   return loginFromGrant(
     grantFromBody(body, { step: "sign-in", url: endpoints.tokenUrl, loginHint: LOGIN_HINT }),

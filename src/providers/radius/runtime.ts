@@ -7,10 +7,10 @@ import { finishLogin, login, loginFromGrant, startLogin } from "./login.ts";
 import { LOGIN_HINT, configuredGateway, gatewayEndpoints, normalizeGateway, refreshForm } from "./oauth.ts";
 
 /** Renewed at the gateway the login was made at (a login the reference wrote names none: the configured one). */
-async function refresh(stored: RefreshableLogin) {
+async function refresh(stored: RefreshableLogin, env: NodeJS.ProcessEnv) {
   registerSecret(stored.refresh);
   const gateway =
-    typeof stored.gateway === "string" ? normalizeGateway(stored.gateway) : configuredGateway(process.env, undefined);
+    typeof stored.gateway === "string" ? normalizeGateway(stored.gateway) : configuredGateway(env, undefined);
   const { tokenUrl } = gatewayEndpoints(gateway);
   const grant = await requestTokens(
     { step: "token refresh", url: tokenUrl, loginHint: LOGIN_HINT },
@@ -19,14 +19,14 @@ async function refresh(stored: RefreshableLogin) {
   return loginFromGrant(grant, gateway);
 }
 
-export const runtime: ProviderRuntime = {
+export const runtime = (env: NodeJS.ProcessEnv): ProviderRuntime => ({
   login: (method, ui, _options, context) => login(method, ui, context),
-  refresh,
+  refresh: (stored) => refresh(stored, env),
   revoke: async () => ({
     revoked: false,
     note: "the gateway has no revocation endpoint; to withdraw the sign-in, sign pi out on the gateway's own pages",
   }),
   startLogin: (_options, context) => startLogin(context),
   finishLogin,
-  client: radiusClient,
-};
+  client: radiusClient(env),
+});

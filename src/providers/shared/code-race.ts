@@ -28,13 +28,13 @@ export interface CodeRaceOptions<T> {
   complete(pasted: PastedCode): Promise<T>;
   /** What to run again, for messages. */
   loginHint: string;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
 /** How long a sign-in may wait for the person: `PI_LOGIN_TIMEOUT_MS`, else 10 minutes. */
-export function loginTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+export function loginTimeoutMs(env: NodeJS.ProcessEnv): number {
   const value = Number(env.PI_LOGIN_TIMEOUT_MS);
   return Number.isFinite(value) && value > 0 ? value : DEFAULT_TIMEOUT_MS;
 }

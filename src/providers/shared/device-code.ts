@@ -26,6 +26,8 @@ export interface DevicePollOptions<T> {
   poll(): Promise<PollAnswer<T>>;
   /** The error for a code that expired; `slowDowns` > 0 hints at clock drift. */
   expired(slowDowns: number): PiError;
+  /** The run's environment: PI_DEVICE_POLL_MIN_MS lowers the floor. */
+  env: NodeJS.ProcessEnv;
 }
 
 /** RFC 8628's grant type, for the token polls. */
@@ -43,7 +45,7 @@ const MIN_INTERVAL_SECONDS = 1;
 const MAX_INTERVAL_SECONDS = 60;
 export const MAX_CODE_LIFETIME_SECONDS = 15 * 60;
 
-function minIntervalSeconds(env: NodeJS.ProcessEnv = process.env): number {
+function minIntervalSeconds(env: NodeJS.ProcessEnv): number {
   const ms = Number(env.PI_DEVICE_POLL_MIN_MS);
   return env.PI_DEVICE_POLL_MIN_MS !== undefined && Number.isFinite(ms) && ms >= 0
     ? Math.min(ms / 1000, MIN_INTERVAL_SECONDS)
@@ -51,7 +53,7 @@ function minIntervalSeconds(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /** A server's interval kept within the bounds; RFC 8628 §3.2's 5 seconds when it named none (or an unusable one). */
-export function boundedInterval(seconds: number | undefined, floor = minIntervalSeconds()): number {
+export function boundedInterval(seconds: number | undefined, floor = MIN_INTERVAL_SECONDS): number {
   const given = seconds !== undefined && Number.isFinite(seconds) && seconds > 0 ? seconds : 5;
   return Math.min(Math.max(given, floor), MAX_INTERVAL_SECONDS);
 }
@@ -60,14 +62,15 @@ export function boundedInterval(seconds: number | undefined, floor = minInterval
 export function nextInterval(
   currentSeconds: number,
   answer: { intervalSeconds?: number },
-  floor = minIntervalSeconds(),
+  floor = MIN_INTERVAL_SECONDS,
 ): number {
   return boundedInterval(answer.intervalSeconds ?? currentSeconds + 5, floor);
 }
 
 export async function pollDeviceCode<T>(options: DevicePollOptions<T>): Promise<T> {
   const { ui } = options;
-  let interval = boundedInterval(options.intervalSeconds);
+  const floor = minIntervalSeconds(options.env);
+  let interval = boundedInterval(options.intervalSeconds, floor);
   let slowDowns = 0;
   let transient = 0;
   const lifetime =
@@ -94,7 +97,7 @@ export async function pollDeviceCode<T>(options: DevicePollOptions<T>): Promise<
           throw answer.error;
         case "slow_down":
           slowDowns++;
-          interval = nextInterval(interval, answer);
+          interval = nextInterval(interval, answer, floor);
           break;
         case "pending":
           break;

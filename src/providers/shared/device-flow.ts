@@ -29,6 +29,7 @@ export interface DeviceFlowSpec {
   defaultExpiresInSeconds: number;
   /** Verification pages must be https (xAI), not merely http(s). */
   httpsOnly?: boolean;
+  env: NodeJS.ProcessEnv;
 }
 
 const positive = z.number().positive().finite().optional().catch(undefined);
@@ -84,6 +85,7 @@ export async function runDeviceFlow(ui: LoginUI, spec: DeviceFlowSpec): Promise<
   );
 
   return pollDeviceCode({
+    env: spec.env,
     ui,
     intervalSeconds: device.interval,
     expiresInSeconds: device.expires_in ?? spec.defaultExpiresInSeconds,

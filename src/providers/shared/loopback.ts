@@ -30,7 +30,7 @@ export interface ListenerOptions<T> {
    */
   required?: readonly string[];
   complete(code: string, extras: Readonly<Record<string, string>>): Promise<T>;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
 }
 
 export interface CallbackListener<T> {
@@ -48,7 +48,7 @@ export interface CallbackListener<T> {
 export type ListenerStart<T> = { listener: CallbackListener<T> } | { busy: readonly number[]; reason: string };
 
 /** The bind host: `PI_OAUTH_CALLBACK_HOST`, else 127.0.0.1 (never every interface). */
-export function callbackHost(env: NodeJS.ProcessEnv = process.env): string {
+export function callbackHost(env: NodeJS.ProcessEnv): string {
   return env.PI_OAUTH_CALLBACK_HOST?.trim() || "127.0.0.1";
 }
 
@@ -56,7 +56,7 @@ export function callbackHost(env: NodeJS.ProcessEnv = process.env): string {
  * `PI_OAUTH_CALLBACK_PORT` forces one port (0 = any free one) for tests and port forwarding;
  * otherwise the provider's own order.
  */
-export function callbackPorts(preferred: readonly number[], env: NodeJS.ProcessEnv = process.env): number[] {
+export function callbackPorts(preferred: readonly number[], env: NodeJS.ProcessEnv): number[] {
   const forced = env.PI_OAUTH_CALLBACK_PORT?.trim();
   if (forced === undefined || forced === "") return [...preferred];
   const port = Number(forced);

@@ -11,5 +11,5 @@ export const xai: ProviderDescriptor = {
   models: { default: "grok-4.7", embedded: () => import("./models.ts").then((m) => m.MODELS) },
   withToken: "an xAI API key (xai-…)",
   loginMethods: [{ id: "device-code", label: "Device code", hint: "enter a code on xAI's page" }],
-  load: () => import("./runtime.ts").then((m) => m.runtime),
+  load: (env) => import("./runtime.ts").then((m) => m.runtime(env)),
 };

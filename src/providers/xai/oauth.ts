@@ -3,7 +3,7 @@ export const CLIENT_ID = "b1a00492-073a-47ea-816f-4c329264a828";
 export const SCOPE = "openid profile email offline_access grok-cli:access api:access";
 export const LOGIN_HINT = "pi login xai";
 
-export function xaiEndpoints(env: NodeJS.ProcessEnv = process.env) {
+export function xaiEndpoints(env: NodeJS.ProcessEnv) {
   const auth = (env.PI_XAI_AUTH_URL || "https://auth.x.ai").replace(/\/+$/, "");
   return {
     deviceUrl: `${auth}/oauth2/device/code`,

@@ -21,8 +21,8 @@ import { CLIENT_ID, LOGIN_HINT, SCOPE, xaiEndpoints } from "./oauth.ts";
  */
 const xaiExpiry = (grant: TokenGrant) => expiresAtFor(grant, Date.now(), 2 * EXPIRY_MARGIN_MS);
 
-async function login(ui: LoginUI): Promise<StoredLogin> {
-  const { deviceUrl, tokenUrl } = xaiEndpoints();
+async function login(ui: LoginUI, env: NodeJS.ProcessEnv): Promise<StoredLogin> {
+  const { deviceUrl, tokenUrl } = xaiEndpoints(env);
   const body = await runDeviceFlow(ui, {
     name: "xAI",
     loginHint: LOGIN_HINT,
@@ -34,6 +34,7 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
     defaultExpiresInSeconds: 900,
     // xAI's own client accepts only https pages; so does pi.
     httpsOnly: true,
+    env,
   });
   const grant = grantFromBody(body, { step: "sign-in", url: tokenUrl, loginHint: LOGIN_HINT });
   if (!grant.refresh)
@@ -46,9 +47,9 @@ async function login(ui: LoginUI): Promise<StoredLogin> {
   return { type: "oauth", access: grant.access, refresh: grant.refresh, expires: xaiExpiry(grant) };
 }
 
-async function refresh(stored: RefreshableLogin) {
+async function refresh(stored: RefreshableLogin, env: NodeJS.ProcessEnv) {
   registerSecret(stored.refresh);
-  const { tokenUrl } = xaiEndpoints();
+  const { tokenUrl } = xaiEndpoints(env);
   const grant = await requestTokens(
     { step: "token refresh", url: tokenUrl, loginHint: LOGIN_HINT },
     { form: { grant_type: "refresh_token", client_id: CLIENT_ID, refresh_token: stored.refresh } },
@@ -57,10 +58,10 @@ async function refresh(stored: RefreshableLogin) {
   return { access: grant.access, refresh: grant.refresh ?? stored.refresh, expires: xaiExpiry(grant) };
 }
 
-export const runtime: ProviderRuntime = {
+export const runtime = (env: NodeJS.ProcessEnv): ProviderRuntime => ({
   loginWithToken: apiKeyLogin("an xAI", { pattern: /^xai-[A-Za-z0-9]{20,}$/, begins: "xai-" }),
-  login: (_method, ui) => login(ui),
-  refresh,
+  login: (_method, ui) => login(ui, env),
+  refresh: (stored) => refresh(stored, env),
   revoke: async (stored) =>
     stored.type === "api_key"
       ? { revoked: false, note: "an API key is withdrawn at console.x.ai, where it was made, not by pi" }
@@ -73,6 +74,6 @@ export const runtime: ProviderRuntime = {
     providerId: "xai",
     name: "xAI",
     api: "openai-responses",
-    url: (configured) => `${process.env.XAI_BASE_URL || !configured ? xaiEndpoints().apiBase : configured}/responses`,
+    url: (configured) => `${env.XAI_BASE_URL || !configured ? xaiEndpoints(env).apiBase : configured}/responses`,
   }),
-};
+});

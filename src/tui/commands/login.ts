@@ -22,7 +22,8 @@ export const login: SlashCommand = async (host, arg) => {
   const account = await whichAccount(host, provider);
   if (account === null) return host.say(style.dim("Login cancelled; nothing changed."));
   const canOpen =
-    whyNoBrowser({ env: process.env, platform: process.platform, interactive: true, noBrowser: false }) === undefined;
+    whyNoBrowser({ env: host.context.env, platform: process.platform, interactive: true, noBrowser: false }) ===
+    undefined;
   let method = chooseMethod(provider, methodArg, canOpen);
   if (!methodArg && provider.loginMethods.length > 1) {
     const chosen = await host.ask({
@@ -47,7 +48,7 @@ export const login: SlashCommand = async (host, arg) => {
       { store: await host.context.store(), env: host.context.env },
       provider,
       method,
-      sessionLoginUI(host, cancel),
+      sessionLoginUI(host, cancel, host.context.env),
       {},
       account,
     );
