@@ -180,8 +180,23 @@ try {
   console.log(
     `target: pi exec -- true ≤ 1.5x pi token (issue 35) — ${execRatio.toFixed(2)}x, ${execOk ? "met" : "MISSED"}`,
   );
+  // Issue 36's start-up targets, in wall time against the hello-world of this run.
+  const startup = [
+    ["pi --version", 1.15],
+    ["pi token", 1.4],
+    ["pi status", 1.8],
+  ] as const;
+  let startupOk = true;
+  for (const [name, limit] of startup) {
+    const row = rows.find((r) => r.name === name)!;
+    const met = row.msRatio <= limit;
+    startupOk &&= met;
+    console.log(
+      `target: ${name} ≤ ${limit}x hello-world wall (issue 36) — ${row.msRatio.toFixed(2)}x, ${met ? "met" : "MISSED"}`,
+    );
+  }
   agent.kill();
-  process.exitCode = ok && agentOk && bearerOk && execOk ? 0 : 1;
+  process.exitCode = ok && agentOk && bearerOk && execOk && startupOk ? 0 : 1;
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -1,11 +1,20 @@
-import { runCli } from "./cli/run.ts";
-import { hasAbandonedWork, installSignalHandlers } from "./core/shutdown.ts";
-
-// No heap or stack in a core file of any pi (see core/harden.ts for the rest). Not awaited:
-// it completes long before anything secret is read. Here, not in harden.ts, so starting pi
-// loads nothing of the C library.
-if (process.platform === "linux") Bun.write("/proc/self/coredump_filter", "0").catch(() => {});
-installSignalHandlers();
-process.exitCode = await runCli(process.argv.slice(2));
-// Output is written; what is left running was given up on (see abandonedWork).
-if (hasAbandonedWork()) setTimeout(() => process.exit(), 100);
+// `pi --version` answers before anything else of pi loads: the hot paths' start-up is measured
+// against a Bun hello-world (scripts/bench.ts), and this one should cost nothing beside it.
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === "--version" || args[0] === "-v" || args[0] === "version")) {
+  process.exitCode = await (await import("./cli/version.ts")).printVersion();
+} else {
+  // No heap or stack in a core file of any pi (see core/harden.ts for the rest). Not awaited:
+  // it completes long before anything secret is read. Here, not in harden.ts, so starting pi
+  // loads nothing of the C library.
+  if (process.platform === "linux") Bun.write("/proc/self/coredump_filter", "0").catch(() => {});
+  const [{ runCli }, { hasAbandonedWork, installSignalHandlers }] = await Promise.all([
+    import("./cli/run.ts"),
+    import("./core/shutdown.ts"),
+  ]);
+  installSignalHandlers();
+  process.exitCode = await runCli(args);
+  // Output is written; what is left running was given up on (see abandonedWork).
+  if (hasAbandonedWork()) setTimeout(() => process.exit(), 100);
+}
+export {};

@@ -12,11 +12,12 @@ import { describeTerminal } from "../terminal/environment.ts";
 import { redact } from "../core/redact.ts";
 import { closest } from "../core/suggest.ts";
 import { stripControls } from "../core/text.ts";
-import { COMMIT, TARGET, VERSION } from "../core/version.ts";
 import { flushStdout, printError, warn, writeErr, writeStdout } from "../terminal/output.ts";
 import { createRunContext } from "../app/context.ts";
 import type { Notice } from "../core/notice.ts";
 import { parseArgv } from "./argv.ts";
+import { outputFailed } from "./output-failure.ts";
+import { printVersion } from "./version.ts";
 import type { ArgsDef, CommandContext } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
 
@@ -66,33 +67,12 @@ function ignoreInsecureTls(): void {
   );
 }
 
-/**
- * A command whose output did not reach stdout did not do its job, whatever it returned: a
- * script must not take an empty token for a good one. One line on stderr says so (nothing,
- * when stderr is gone too).
- */
-function outputFailed(failure: string | undefined): number | undefined {
-  // A reader that stopped reading (`pi … | head -1`) is not the command's failure.
-  if (!failure || failure === "EPIPE") return undefined;
-  try {
-    printError(
-      `could not write to standard output (${failure === "ENOSPC" ? "the disk is full" : failure === "EBADF" ? "it is closed" : failure}); nothing was changed by the failed write — send the output somewhere that takes it and run again`,
-    );
-  } catch {
-    // stderr is gone as well: the exit code is all that can tell.
-  }
-  return EXIT.failure;
-}
-
 async function dispatch(argv: readonly string[], context: CommandContext): Promise<number> {
   const beforeDashes = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   const json = beforeDashes.includes("--json");
   try {
     const [first, ...rest] = argv;
-    if (first === "--version" || first === "-v" || first === "version") {
-      writeStdout(`pi ${VERSION} (commit ${COMMIT}, ${TARGET})\n`);
-      return EXIT.ok;
-    }
+    if (first === "--version" || first === "-v" || first === "version") return await printVersion();
     if (first === "--help" || first === "-h" || first === "help") {
       const help = await import("./help.ts");
       if (first === "help" && rest[0]) return await help.printCommandHelp(rest[0]);

@@ -36,11 +36,11 @@ let pending: Promise<void> = Promise.resolve();
  * empty token for a good one. Bun.write reports what console.log swallows, and loads nothing
  * the hot paths do not already have (node:fs would cost `pi token` a fifth of its start-up).
  */
-export function writeStdout(text: string): void {
+export function writeStdout(text: string, options: { askIfClosed?: boolean } = {}): void {
   if (stdoutError) return;
   pending = pending.then(async () => {
     if (stdoutError) return;
-    stdoutError ??= await stdoutWasClosed();
+    if (options.askIfClosed !== false) stdoutError ??= await stdoutWasClosed();
     if (stdoutError) return;
     try {
       await Bun.write(Bun.stdout, text);
