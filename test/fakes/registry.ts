@@ -41,6 +41,11 @@ interface FakeEntryBase<F extends RunningFake> {
   storedLogin(fake: F, inMs: number): Record<string, unknown>;
   /** The variables that point pi's token endpoint at `url` (a closing server, a closed port). */
   tokenUrlEnv(url: string): Record<string, string>;
+  /**
+   * A sign-in through the browser's return to pi's loopback listener, where the provider has
+   * one: the command, and the fixed port it listens on, which other test files use too.
+   */
+  browserSignIn?: { args: string[]; fixedPort?: number };
   /** The provider's API-key variable, where it has one: the leak audit watches its value. */
   apiKeyVariable?: string;
   /** How its refresh differs from the common rule, for the refresh-fault suite. */
@@ -74,6 +79,7 @@ export const FAKES: readonly ProviderFake[] = [
       expires: Date.now() + inMs,
     }),
     tokenUrlEnv: (url) => ({ PI_ANTHROPIC_TOKEN_URL: `${url}/v1/oauth/token` }),
+    browserSignIn: { args: ["login", "anthropic", "--method", "browser"] },
     apiKeyVariable: "ANTHROPIC_API_KEY",
   }),
   fixed({
@@ -101,12 +107,14 @@ export const FAKES: readonly ProviderFake[] = [
       };
     },
     tokenUrlEnv: (url) => ({ PI_OPENAI_AUTH_URL: url }),
+    browserSignIn: { args: ["login", "openai-codex", "--method", "browser"], fixedPort: 1455 },
   }),
   rotating({
     id: "openai",
     start: () => new FakeChatGPT().start(),
     storedLogin: (fake, inMs) => (fake as FakeChatGPT).storedLogin(inMs),
     tokenUrlEnv: (url) => ({ PI_OPENAI_AUTH_URL: url }),
+    browserSignIn: { args: ["login", "openai"], fixedPort: 1455 },
     apiKeyVariable: "OPENAI_API_KEY",
   }),
   rotating({
@@ -137,6 +145,7 @@ export const FAKES: readonly ProviderFake[] = [
     start: () => new FakeOpenRouter().start(),
     storedLogin: (fake) => ({ type: "api_key", key: (fake as FakeOpenRouter).issueKey() }),
     tokenUrlEnv: (url) => ({ PI_OPENROUTER_URL: url }),
+    browserSignIn: { args: ["login", "openrouter"] },
     apiKeyVariable: "OPENROUTER_API_KEY",
   }),
   rotating({
@@ -145,6 +154,7 @@ export const FAKES: readonly ProviderFake[] = [
     // As the reference writes it (no gateway named in the login), so the configured gateway is used, and can be moved.
     storedLogin: (fake, inMs) => (fake as FakeRadius).storedLogin(inMs, true),
     tokenUrlEnv: (url) => ({ PI_RADIUS_URL: url }),
+    browserSignIn: { args: ["login", "radius", "--method", "browser"] },
     apiKeyVariable: "RADIUS_API_KEY",
   }),
 ];

@@ -214,16 +214,30 @@ function bindLoopback(
   return undefined;
 }
 
+/**
+ * Takes the query (the code and state the provider sent) out of the address bar and the
+ * history as the page loads: the code is spent by then, but a synced history or a shared
+ * screen need not show it.
+ */
+const FORGET_QUERY = "history.replaceState(null,'',location.pathname)";
+
 function page(status: number, title: string, message: string, detail?: string): Response {
   const body =
-    `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` +
+    `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
+    `<script>${FORGET_QUERY}</script></head>` +
     `<body style="font-family:system-ui,sans-serif;max-width:40em;margin:4em auto">` +
     `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>` +
     (detail ? `<pre style="white-space:pre-wrap">${escapeHtml(detail)}</pre>` : "") +
     `</body></html>`;
   return new Response(body, {
     status,
-    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      "cache-control": "no-store",
+      // Nothing else runs or loads here, and no page it links to learns where the browser came from.
+      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
+      "referrer-policy": "no-referrer",
+    },
   });
 }
 
