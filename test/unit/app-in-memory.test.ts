@@ -3,7 +3,7 @@ import { storeForAccount, switchAccount } from "../../src/app/accounts.ts";
 import { resolveCredential } from "../../src/app/credentials.ts";
 import { collectStatus, renderStatusText } from "../../src/app/status.ts";
 import { type Notice, listenToNotices } from "../../src/core/notice.ts";
-import { PROVIDERS } from "../../src/providers/registry.ts";
+import { PROVIDERS, findProvider } from "../../src/providers/registry.ts";
 import type { ProviderDescriptor, ProviderRuntime } from "../../src/providers/types.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
 import type { RefreshableLogin } from "../../src/store/schema.ts";
@@ -31,7 +31,8 @@ function providerWith(refresh: ProviderRuntime["refresh"]): ProviderDescriptor &
       listModels: async () => [],
     },
   };
-  return { ...PROVIDERS[0]!, load: async () => runtime, calls };
+  // Anthropic by name: the logins below are of its shapes, whatever order the registry has.
+  return { ...findProvider("anthropic"), load: async () => runtime, calls };
 }
 
 const rotate = async (c: RefreshableLogin) => ({
@@ -53,7 +54,7 @@ function collectNotices(): { notices: Notice[]; stop: () => void } {
 
 describe("the application layer over the in-memory store", () => {
   test("ten concurrent resolutions of an expired login refresh it once and all get the new token", async () => {
-    const id = PROVIDERS[0]!.id;
+    const id = "anthropic";
     const store = new MemoryStore({ [id]: login("old", -1000) });
     const provider = providerWith(rotate);
     const results = await Promise.all(
@@ -98,7 +99,7 @@ describe("the application layer over the in-memory store", () => {
   });
 
   test("status composes the backend's own description", async () => {
-    const store = new MemoryStore({ [PROVIDERS[0]!.id]: login("s", 3600_000) });
+    const store = new MemoryStore({ ["anthropic"]: login("s", 3600_000) });
     const { store: described, providers } = await collectStatus(store, {}, PROVIDERS);
     expect(described.kind).toBe("memory");
     expect(providers[0]!.usable).toBe(true);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { resolveCredential } from "../../src/app/credentials.ts";
 import { refreshLogin as refreshCredential } from "../../src/app/refresh.ts";
 import { PiError } from "../../src/core/errors.ts";
-import { PROVIDERS } from "../../src/providers/registry.ts";
+import { findProvider } from "../../src/providers/registry.ts";
 import type { ProviderDescriptor, ProviderRuntime } from "../../src/providers/types.ts";
 import { FileStore } from "../../src/store/file/store.ts";
 import type { RefreshableLogin } from "../../src/store/schema.ts";
@@ -29,7 +29,8 @@ function providerWith(refresh: ProviderRuntime["refresh"]): ProviderDescriptor &
       listModels: async () => [],
     },
   };
-  return { ...PROVIDERS[0]!, load: async () => runtime, calls };
+  // Anthropic by name: the logins below are of its shapes, whatever order the registry has.
+  return { ...findProvider("anthropic"), load: async () => runtime, calls };
 }
 
 const rotate = async (c: RefreshableLogin) => ({
