@@ -1,6 +1,7 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { type PiResult, Sandbox, readUntil, until, fakeAndSandboxPerTest } from "../helpers/pi.ts";
+import { holdPort } from "../helpers/port-lock.ts";
 import { debugPass } from "../helpers/secrets.ts";
 
 /**
@@ -71,6 +72,12 @@ async function refused(url: string): Promise<boolean> {
 }
 
 describe("pi login anthropic --method browser", () => {
+  // Anthropic's preferred port (53692), which the real-browser sign-in uses too: one file at a time.
+  let release = () => {};
+  beforeAll(async () => {
+    release = await holdPort(53692);
+  });
+  afterAll(() => release());
   test("authorizes with a loopback redirect_uri on localhost at /callback", async () => {
     const login = await startBrowserLogin();
     expect(login.redirectUri).toMatch(/^http:\/\/localhost:\d+\/callback$/);

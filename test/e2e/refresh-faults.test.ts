@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { type Fault, FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import type { Fault } from "../fakes/answers.ts";
 import { closingServer, faults } from "../fakes/faults.ts";
 import { type RotatingFake, rotatingFakes } from "../fakes/registry.ts";
 import { Sandbox, loginThroughStdin, storedLogin } from "../helpers/pi.ts";

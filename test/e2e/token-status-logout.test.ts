@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
-import { FakeAnthropic, oauthError } from "../fakes/anthropic-server.ts";
+import { FakeAnthropic } from "../fakes/anthropic-server.ts";
+import { oauthError } from "../fakes/answers.ts";
 import { Sandbox, readUntil, storedLogin, until, fakeAndSandboxPerTest } from "../helpers/pi.ts";
 
 let fake: FakeAnthropic;

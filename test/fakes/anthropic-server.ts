@@ -7,23 +7,15 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
-import { LoopbackServer } from "./loopback-server.ts";
+import { type Fault, oauthError } from "./answers.ts";
 import { type RecordedRequest, recordRequest } from "./record.ts";
+import { TokenFamilyServer, type TokenFamily, type Tokens } from "./token-family-server.ts";
 
 export const CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
 
 export type { RecordedRequest };
 
 /** Answer this request yourself (return a Response), or let the normal logic run (undefined). */
-export type Fault = (req: RecordedRequest) => Response | undefined | Promise<Response | undefined>;
-
-interface Family {
-  id: number;
-  revoked: boolean;
-  current: string;
-  used: Set<string>;
-  access?: string;
-}
 
 interface PendingCode {
   challenge: string;
@@ -32,18 +24,11 @@ interface PendingCode {
   used: boolean;
 }
 
-export class FakeAnthropic extends LoopbackServer {
+export class FakeAnthropic extends TokenFamilyServer {
   readonly requests: RecordedRequest[] = [];
-  /** Faults applied once each, in order, before the normal logic. */
-  readonly faults: Fault[] = [];
-  /** A fault applied to every token request while set. */
-  persistentFault: Fault | undefined;
-  latencyMs: [number, number] = [0, 0];
   expiresIn: number | undefined = 28_800;
   sendRefreshToken = true;
   revocations = 0;
-  /** Refresh requests that replayed a used token (each one revoked a whole login). */
-  replays = 0;
   redirectUri = "https://platform.claude.com/oauth/code/callback";
   /** When a login's tokens rotate, its previous access token stops working (a 401 for a stale process). */
   revokeOldAccessOnRotate = false;
@@ -102,11 +87,7 @@ export class FakeAnthropic extends LoopbackServer {
 
   /** Headers the next streamed answer carries beside its own (a subscription's quota headers). */
   private answerHeaders: Record<string, string> = {};
-  private families: Family[] = [];
-  private byRefresh = new Map<string, Family>();
   private codes = new Map<string, PendingCode>();
-  private validAccess = new Set<string>();
-  private counter = 0;
 
   /** Back to a well-behaved server between tests: no recorded requests, faults, latency or test-set behaviour. */
   /**
@@ -131,7 +112,7 @@ export class FakeAnthropic extends LoopbackServer {
     this.federatedAccess.clear();
     this.expectUserAgent = /^pi\//;
     this.requests.length = 0;
-    this.faults.length = 0;
+    this.resetBehaviour();
     this.messageFaults.length = 0;
     this.listFaults.length = 0;
     this.usageAnswer = defaultUsage();
@@ -139,9 +120,6 @@ export class FakeAnthropic extends LoopbackServer {
     this.usageFaults.length = 0;
     this.profileScope = true;
     this.quotaHeaders = defaultQuotaHeaders();
-    this.persistentFault = undefined;
-    this.latencyMs = [0, 0];
-    this.replays = 0;
     this.chunkDelayMs = 0;
     this.consent = "approve";
     this.sendRefreshToken = true;
@@ -183,9 +161,8 @@ export class FakeAnthropic extends LoopbackServer {
 
   /** A login that pi did not perform: tokens as if issued earlier, for seeding oauth.json. */
   issueFamily(): { access: string; refresh: string } {
-    const family: Family = { id: this.families.length + 1, revoked: false, current: "", used: new Set() };
-    this.families.push(family);
-    return this.rotate(family);
+    const { access, refresh } = this.startFamily({});
+    return { access, refresh };
   }
 
   /** A long-lived OAuth token, as `claude setup-token` makes: valid for the API, with no refresh token behind it. */
@@ -195,13 +172,7 @@ export class FakeAnthropic extends LoopbackServer {
   }
 
   isRevoked(refresh: string): boolean {
-    return this.byRefresh.get(refresh)?.revoked ?? false;
-  }
-
-  /** The refresh token the server would accept now (not used, not revoked). */
-  isCurrentRefresh(token: string): boolean {
-    const family = this.byRefresh.get(token);
-    return family !== undefined && !family.revoked && family.current === token;
+    return this.familyOf(refresh)?.revoked ?? false;
   }
 
   /** The server stops accepting this access token (revoked on its side, before expiry). */
@@ -213,23 +184,16 @@ export class FakeAnthropic extends LoopbackServer {
     return this.requests.filter((r) => r.path === "/v1/messages");
   }
 
-  isValidAccess(token: string): boolean {
-    return this.validAccess.has(token);
+  protected mintTokens(family: TokenFamily, n: number): Tokens {
+    return {
+      access: `sk-ant-oat01-fam${family.id}-n${n}-${randomBytes(16).toString("hex")}`,
+      refresh: `sk-ant-ort01-fam${family.id}-n${n}-${randomBytes(16).toString("hex")}`,
+    };
   }
 
-  private rotate(family: Family): { access: string; refresh: string } {
+  protected override rotate(family: TokenFamily): Tokens {
     if (this.revokeOldAccessOnRotate && family.access) this.validAccess.delete(family.access);
-    const n = ++this.counter;
-    const access = `sk-ant-oat01-fam${family.id}-n${n}-${randomBytes(16).toString("hex")}`;
-    const refresh = `sk-ant-ort01-fam${family.id}-n${n}-${randomBytes(16).toString("hex")}`;
-    if (family.current) family.used.add(family.current);
-    family.current = refresh;
-    this.byRefresh.set(refresh, family);
-    this.validAccess.add(access);
-    family.access = access;
-    rememberSecret(access);
-    rememberSecret(refresh);
-    return { access, refresh };
+    return super.rotate(family);
   }
 
   protected async handle(req: Request): Promise<Response> {
@@ -237,15 +201,13 @@ export class FakeAnthropic extends LoopbackServer {
     const recorded = await recordRequest(req);
     this.requests.push(recorded);
 
-    const [lo, hi] = this.latencyMs;
-    if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
+    await this.waitLatency();
 
     if (url.pathname.startsWith("/v1/oauth/token")) {
       // The edge turns away Claude Code's own User-Agent from other hosts before the code is looked at.
       if (/^(claude-cli|claude-code)\//i.test(recorded.headers["user-agent"] ?? ""))
         return Response.json({ error: { type: "rate_limit_error", message: "Rate limited" } }, { status: 429 });
-      const fault = this.faults.shift() ?? this.persistentFault;
-      const faulted = fault ? await fault(recorded) : undefined;
+      const faulted = await this.tokenFault(recorded);
       if (faulted) return faulted;
     }
     if (req.method === "POST" && url.pathname === "/v1/messages") {
@@ -353,10 +315,8 @@ export class FakeAnthropic extends LoopbackServer {
     if (body.state !== pending.state) return oauthError(400, "invalid_grant", "state mismatch");
     const challenge = createHash("sha256").update(String(body.code_verifier)).digest("base64url");
     if (challenge !== pending.challenge) return oauthError(400, "invalid_grant", "code_verifier does not match");
-    const family: Family = { id: this.families.length + 1, revoked: false, current: "", used: new Set() };
-    this.families.push(family);
     // The real answer to a sign-in names the account and its organization.
-    return this.grant(this.rotate(family), {
+    return this.grant(this.startFamily({}), {
       account: { uuid: "acc-1", email_address: this.accountEmail },
       organization: { uuid: "org-1", name: "Example Org" },
     });
@@ -366,15 +326,8 @@ export class FakeAnthropic extends LoopbackServer {
     if ("scope" in body) return oauthError(400, "invalid_scope", "scope not allowed on refresh");
     const token = String(body.refresh_token);
     rememberSecret(token);
-    const family = this.byRefresh.get(token);
-    if (!family || family.revoked) return oauthError(400, "invalid_grant", "Refresh token not found or invalid");
-    if (family.current !== token) {
-      // Replay of a used refresh token: the whole family is revoked, as the real server does.
-      family.revoked = true;
-      this.replays++;
-      return oauthError(400, "invalid_grant", "Refresh token reuse detected");
-    }
-    return this.grant(this.rotate(family));
+    const family = this.redeem(token);
+    return family instanceof Response ? family : this.grant(this.rotate(family));
   }
 
   private grant(tokens: { access: string; refresh: string }, extra: Record<string, unknown> = {}): Response {
@@ -603,7 +556,7 @@ export class FakeAnthropic extends LoopbackServer {
     }
     if (req.json.client_id !== CLIENT_ID) return oauthError(401, "invalid_client", "unknown client");
     const token = String(req.json?.token ?? "");
-    const family = this.byRefresh.get(token);
+    const family = this.familyOf(token);
     if (!family) return oauthError(400, "invalid_request", "unknown token");
     family.revoked = true;
     this.revocations++;
@@ -623,15 +576,6 @@ export function apiError(
 /** One SSE frame exactly as the Messages API writes it. */
 export function sseFrame(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
-export function oauthError(
-  status: number,
-  error: string,
-  description: string,
-  headers: Record<string, string> = {},
-): Response {
-  return Response.json({ error, error_description: description }, { status, headers });
 }
 
 /** Claude Code's identity as the API recognises it: its User-Agent and the first line of its system prompt. */

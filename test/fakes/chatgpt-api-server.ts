@@ -9,10 +9,10 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
-import type { Fault } from "./anthropic-server.ts";
-import { oauthError, sseFrame } from "./anthropic-server.ts";
-import { LoopbackServer } from "./loopback-server.ts";
+import { sseFrame } from "./anthropic-server.ts";
+import { type Fault, oauthError } from "./answers.ts";
 import { type RecordedRequest, recordRequest } from "./record.ts";
+import { TokenFamilyServer, type TokenFamily, type Tokens } from "./token-family-server.ts";
 
 export const RESOURCE = "https://api.openai.com/v1";
 const DIRECT_SCOPE = "chatgpt.tokens.use.direct";
@@ -20,21 +20,13 @@ const SCOPE = `openid profile email offline_access resource.invoke ${DIRECT_SCOP
 
 type ChatGPTRequest = RecordedRequest & { form?: URLSearchParams };
 
-interface Family {
-  id: number;
+interface Family extends TokenFamily {
   clientId: string;
-  revoked: boolean;
-  current: string;
 }
 
-export class FakeChatGPT extends LoopbackServer {
+export class FakeChatGPT extends TokenFamilyServer<Family> {
   readonly requests: ChatGPTRequest[] = [];
-  /** Faults applied once each, in order, to token requests. */
-  readonly faults: Fault[] = [];
   readonly responseFaults: Fault[] = [];
-  persistentFault: Fault | undefined;
-  latencyMs: [number, number] = [0, 0];
-  replays = 0;
   email = "ada@example.com";
   reply = "Hello from the fake OpenAI API. Streamed as Responses events.";
   /** What the person does on the consent page; "no-client-id" is a callback that lacks the issued client id. */
@@ -49,11 +41,7 @@ export class FakeChatGPT extends LoopbackServer {
   /** The installation ids (ext_agent_host_id) sign-ins named. */
   readonly hosts: string[] = [];
 
-  private families: Family[] = [];
-  private byRefresh = new Map<string, Family>();
   private codes = new Map<string, { challenge: string; redirectUri: string; clientId: string; used: boolean }>();
-  private validAccess = new Set<string>();
-  private counter = 0;
 
   env(): Record<string, string> {
     return { PI_OPENAI_AUTH_URL: this.url, PI_OPENAI_API_URL: `${this.url}/v1` };
@@ -61,10 +49,8 @@ export class FakeChatGPT extends LoopbackServer {
 
   reset(): void {
     this.requests.length = 0;
-    this.faults.length = 0;
+    this.resetBehaviour();
     this.responseFaults.length = 0;
-    this.persistentFault = undefined;
-    this.latencyMs = [0, 0];
     this.consent = "approve";
     this.scope = SCOPE;
     this.hosts.length = 0;
@@ -80,21 +66,11 @@ export class FakeChatGPT extends LoopbackServer {
     return this.requests.filter((r) => r.path === "/v1/responses");
   }
 
-  isValidAccess(token: string): boolean {
-    return this.validAccess.has(token);
-  }
-
-  isCurrentRefresh(token: string): boolean {
-    const family = this.byRefresh.get(token);
-    return family !== undefined && !family.revoked && family.current === token;
-  }
-
   /** A login as if made earlier (its own registered client), for seeding the store. */
   issueFamily(): { access: string; refresh: string; clientId: string } {
     const clientId = this.register();
-    const family: Family = { id: this.families.length + 1, clientId, revoked: false, current: "" };
-    this.families.push(family);
-    return { ...this.rotate(family), clientId };
+    const { access, refresh } = this.startFamily({ clientId });
+    return { access, refresh, clientId };
   }
 
   /** The stored login of such a family, as both programs keep it. */
@@ -122,8 +98,7 @@ export class FakeChatGPT extends LoopbackServer {
     return `${part({ alg: "RS256", typ: "JWT" })}.${part(claims)}.${randomBytes(24).toString("base64url")}`;
   }
 
-  private rotate(family: Family): { access: string; refresh: string } {
-    const n = ++this.counter;
+  protected mintTokens(family: Family, n: number): Tokens {
     const access = this.jwt({
       sub: `user-${family.id}`,
       n,
@@ -131,11 +106,6 @@ export class FakeChatGPT extends LoopbackServer {
       exp: Math.floor(Date.now() / 1000) + 3600,
     });
     const refresh = `rt_dyn${family.id}_n${n}_${randomBytes(16).toString("hex")}`;
-    family.current = refresh;
-    this.byRefresh.set(refresh, family);
-    this.validAccess.add(access);
-    rememberSecret(access);
-    rememberSecret(refresh);
     return { access, refresh };
   }
 
@@ -145,15 +115,9 @@ export class FakeChatGPT extends LoopbackServer {
     if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
       recorded.form = new URLSearchParams(recorded.body);
     this.requests.push(recorded);
-    const [lo, hi] = this.latencyMs;
-    if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
+    await this.waitLatency();
 
-    if (url.pathname === "/api/accounts/oauth/token") {
-      const fault = this.faults.shift() ?? this.persistentFault;
-      const faulted = fault ? await fault(recorded) : undefined;
-      if (faulted) return faulted;
-      return this.token(recorded);
-    }
+    if (url.pathname === "/api/accounts/oauth/token") return (await this.tokenFault(recorded)) ?? this.token(recorded);
     if (req.method === "GET" && url.pathname === "/api/accounts/authorize") return this.authorize(url);
     if (req.method === "POST" && url.pathname === "/v1/responses") {
       const fault = this.responseFaults.shift();
@@ -239,9 +203,7 @@ export class FakeChatGPT extends LoopbackServer {
       return oauthError(400, "invalid_grant", "redirect_uri mismatch");
     if (createHash("sha256").update(verifier).digest("base64url") !== pending.challenge)
       return oauthError(400, "invalid_grant", "code_verifier does not match");
-    const family: Family = { id: this.families.length + 1, clientId, revoked: false, current: "" };
-    this.families.push(family);
-    return this.grant(this.rotate(family), true);
+    return this.grant(this.startFamily({ clientId }), true);
   }
 
   private refresh(form: URLSearchParams, clientId: string): Response {
@@ -249,16 +211,11 @@ export class FakeChatGPT extends LoopbackServer {
     if (keys !== "client_id,grant_type,refresh_token,resource")
       return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
     const token = form.get("refresh_token") ?? "";
-    const family = this.byRefresh.get(token);
-    if (!family || family.revoked) return oauthError(400, "invalid_grant", "Refresh token not found or invalid");
-    if (family.clientId !== clientId)
+    const known = this.familyOf(token);
+    if (known && !known.revoked && known.clientId !== clientId)
       return oauthError(400, "invalid_grant", "the refresh token was issued to another client");
-    if (family.current !== token) {
-      family.revoked = true;
-      this.replays++;
-      return oauthError(400, "invalid_grant", "Refresh token reuse detected");
-    }
-    return this.grant(this.rotate(family), false);
+    const family = this.redeem(token);
+    return family instanceof Response ? family : this.grant(this.rotate(family), false);
   }
 
   private grant(tokens: { access: string; refresh: string }, withIdToken: boolean): Response {

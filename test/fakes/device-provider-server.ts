@@ -8,10 +8,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
-import type { Fault } from "./anthropic-server.ts";
+import type { Fault } from "./answers.ts";
 import { completionFrames, responseFrames } from "./github-server.ts";
-import { LoopbackServer } from "./loopback-server.ts";
 import { type RecordedRequest, recordRequest } from "./record.ts";
+import { TokenFamilyServer, type TokenFamily, type Tokens } from "./token-family-server.ts";
 import { PollPace } from "./poll-pace.ts";
 
 export interface DeviceProfile {
@@ -124,18 +124,9 @@ const KIMI_CODING_AGENTS: readonly RegExp[] = [/^pi\//, /^KimiCLI\//, /^claude-c
 
 export type DevicePoll = "pending" | "slow_down" | "denied" | "expired" | "approve";
 
-interface Family {
-  revoked: boolean;
-  current: string;
-}
-
-export class FakeDeviceProvider extends LoopbackServer {
+export class FakeDeviceProvider extends TokenFamilyServer {
   readonly requests: (RecordedRequest & { form?: URLSearchParams })[] = [];
-  /** Faults applied once each, in order, to token (or, for Meta, mint) requests. */
-  readonly faults: Fault[] = [];
   readonly apiFaults: Fault[] = [];
-  latencyMs: [number, number] = [0, 0];
-  replays = 0;
   mints = 0;
   reply = "Hello from the fake device provider.";
   /** Answers to the device poll, in order; after them: approved once the code was entered. */
@@ -158,10 +149,7 @@ export class FakeDeviceProvider extends LoopbackServer {
   /** Usage answers replaced for a test (a refusal, an unreadable answer); undefined: the profile's own. */
   usageAnswer: (() => Response) | undefined;
 
-  private families = new Map<string, Family>();
-  private valid = new Set<string>();
   private identities = new Set<string>();
-  private counter = 0;
   private device: { code: string; userCode: string; entered: boolean } | undefined;
 
   constructor(readonly profile: DeviceProfile) {
@@ -174,9 +162,8 @@ export class FakeDeviceProvider extends LoopbackServer {
 
   reset(): void {
     this.requests.length = 0;
-    this.faults.length = 0;
+    this.resetBehaviour();
     this.apiFaults.length = 0;
-    this.latencyMs = [0, 0];
     this.pollScript = [];
     this.deviceAnswer = {};
     this.pace.reset();
@@ -186,7 +173,6 @@ export class FakeDeviceProvider extends LoopbackServer {
     this.storedResponses = 0;
     this.usageAnswer = undefined;
     this.device = undefined;
-    this.replays = 0;
     this.mints = 0;
   }
 
@@ -207,22 +193,15 @@ export class FakeDeviceProvider extends LoopbackServer {
     return this.requests.filter((r) => r.path === this.profile.apiPath);
   }
 
-  isValidAccess(token: string): boolean {
-    return this.valid.has(token);
-  }
-
-  isCurrentRefresh(token: string): boolean {
+  override isCurrentRefresh(token: string): boolean {
     if (this.profile.renewal === "mint") return this.identities.has(token);
-    const family = this.families.get(token);
-    return family !== undefined && !family.revoked && family.current === token;
+    return super.isCurrentRefresh(token);
   }
 
   /** A login as if made earlier, as oauth.json holds it, expiring in `inMs`. */
   storedLogin(inMs: number): { type: "oauth"; access: string; refresh: string; expires: number } {
     const { access, refresh } =
-      this.profile.renewal === "mint"
-        ? { access: this.mintKey(), refresh: this.identity() }
-        : this.rotate({ revoked: false, current: "" });
+      this.profile.renewal === "mint" ? { access: this.mintKey(), refresh: this.identity() } : this.startFamily({});
     return { type: "oauth", access, refresh, expires: Date.now() + inMs };
   }
 
@@ -233,16 +212,8 @@ export class FakeDeviceProvider extends LoopbackServer {
     return true;
   }
 
-  private rotate(family: Family): { access: string; refresh: string } {
-    const n = ++this.counter;
-    const access = this.profile.token("access", n);
-    const refresh = this.profile.token("refresh", n);
-    family.current = refresh;
-    this.families.set(refresh, family);
-    this.valid.add(access);
-    rememberSecret(access);
-    rememberSecret(refresh);
-    return { access, refresh };
+  protected mintTokens(_family: TokenFamily, n: number): Tokens {
+    return { access: this.profile.token("access", n), refresh: this.profile.token("refresh", n) };
   }
 
   private identity(): string {
@@ -254,7 +225,7 @@ export class FakeDeviceProvider extends LoopbackServer {
 
   private mintKey(): string {
     const key = this.profile.token("access", ++this.counter);
-    this.valid.add(key);
+    this.validAccess.add(key);
     rememberSecret(key);
     return key;
   }
@@ -264,8 +235,7 @@ export class FakeDeviceProvider extends LoopbackServer {
     if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
       recorded.form = new URLSearchParams(recorded.body);
     this.requests.push(recorded);
-    const [lo, hi] = this.latencyMs;
-    if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
+    await this.waitLatency();
     const p = this.profile;
     if (req.method === "GET" && p.usagePath && recorded.path === p.usagePath) return this.usage(recorded);
     if (req.method !== "POST") return Response.json({ error: "not_found" }, { status: 404 });
@@ -335,16 +305,11 @@ export class FakeDeviceProvider extends LoopbackServer {
       if (keys !== "client_id,grant_type,refresh_token")
         return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
       const token = form.get("refresh_token") ?? "";
-      const family = this.families.get(token);
-      if (!family || family.revoked) return oauthError(400, "invalid_grant", "Refresh token not found or invalid");
-      if (family.current !== token) {
-        family.revoked = true;
-        this.replays++;
-        return oauthError(400, "invalid_grant", "Refresh token reuse detected");
-      }
+      const family = this.redeem(token);
+      if (family instanceof Response) return family;
       if (!this.rotates) {
         const access = this.profile.token("access", ++this.counter);
-        this.valid.add(access);
+        this.validAccess.add(access);
         rememberSecret(access);
         return Response.json({ access_token: access, expires_in: 3600, token_type: "Bearer" });
       }
@@ -379,7 +344,7 @@ export class FakeDeviceProvider extends LoopbackServer {
         this.device = undefined;
         if (this.profile.renewal === "mint")
           return Response.json({ access_token: this.identity(), token_type: "Bearer", expires_in: 3600 });
-        const tokens = this.rotate({ revoked: false, current: "" });
+        const tokens = this.startFamily({});
         return Response.json({
           access_token: tokens.access,
           refresh_token: tokens.refresh,
@@ -402,14 +367,14 @@ export class FakeDeviceProvider extends LoopbackServer {
 
   private usage(req: RecordedRequest): Response {
     const auth = req.headers.authorization ?? "";
-    if (!auth.startsWith("Bearer ") || !this.valid.has(auth.slice(7)))
+    if (!auth.startsWith("Bearer ") || !this.validAccess.has(auth.slice(7)))
       return Response.json({ error: { message: "Invalid token" } }, { status: 401 });
     return this.usageAnswer?.() ?? Response.json(this.profile.usage!());
   }
 
   private model(req: RecordedRequest): Response {
     const auth = req.headers.authorization ?? "";
-    if (!auth.startsWith("Bearer ") || !this.valid.has(auth.slice(7)))
+    if (!auth.startsWith("Bearer ") || !this.validAccess.has(auth.slice(7)))
       return Response.json({ error: { message: "Invalid token" } }, { status: 401 });
     if (
       this.profile.id === "kimi-coding" &&

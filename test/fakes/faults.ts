@@ -2,8 +2,7 @@
  * Misbehaviour on demand for the fake token endpoint: each function returns a Fault that
  * answers one request the way a broken, overloaded or hostile server would.
  */
-import type { Fault } from "./anthropic-server.ts";
-import { oauthError } from "./anthropic-server.ts";
+import { type Fault, oauthError } from "./answers.ts";
 
 export const faults = {
   invalidGrant: (): Fault => () => oauthError(400, "invalid_grant", "Refresh token not found or invalid"),

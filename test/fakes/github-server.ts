@@ -5,7 +5,7 @@
  * back at this server, so the API base pi derives from the token is exercised for real.
  */
 import { randomBytes } from "node:crypto";
-import type { Fault } from "./anthropic-server.ts";
+import type { Fault } from "./answers.ts";
 import { LoopbackServer } from "./loopback-server.ts";
 import { type RecordedRequest, recordRequest } from "./record.ts";
 import { sseFrame } from "./anthropic-server.ts";

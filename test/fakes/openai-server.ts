@@ -8,33 +8,21 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
-import type { Fault } from "./anthropic-server.ts";
+import type { Fault } from "./answers.ts";
 import { sseFrame } from "./anthropic-server.ts";
-import { LoopbackServer } from "./loopback-server.ts";
 import { type RecordedRequest, recordRequest } from "./record.ts";
+import { TokenFamilyServer, type TokenFamily, type Tokens } from "./token-family-server.ts";
 
 export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
 const AUTH_CLAIM = "https://api.openai.com/auth";
 
 export type OpenAIRequest = RecordedRequest & { form?: URLSearchParams };
 
-interface Family {
-  id: number;
-  revoked: boolean;
-  current: string;
-  access?: string;
-}
-
 export type DeviceStep = "pending403" | "pending404" | "pending" | "slow_down" | "approve";
 
-export class FakeOpenAI extends LoopbackServer {
+export class FakeOpenAI extends TokenFamilyServer {
   readonly requests: OpenAIRequest[] = [];
-  /** Faults applied once each, in order, to token requests. */
-  readonly faults: Fault[] = [];
   readonly responseFaults: Fault[] = [];
-  persistentFault: Fault | undefined;
-  latencyMs: [number, number] = [0, 0];
-  replays = 0;
   revocations = 0;
   /** The account id in the tokens; one whose base64url form has "-" and "_" by default. */
   accountId = "acct-???>>>???>>>~~~";
@@ -53,12 +41,8 @@ export class FakeOpenAI extends LoopbackServer {
   usageAnswer: Record<string, unknown> | (() => Response) = codexUsage();
   quotaHeaders: Record<string, string> = codexQuotaHeaders();
 
-  private families: Family[] = [];
-  private byRefresh = new Map<string, Family>();
   private codes = new Map<string, { challenge: string; redirectUri: string; used: boolean }>();
-  private validAccess = new Set<string>();
   private personalTokens = new Set<string>();
-  private counter = 0;
   private device: { id: string; userCode: string; entered: boolean; verifier: string } | undefined;
 
   env(): Record<string, string> {
@@ -67,10 +51,8 @@ export class FakeOpenAI extends LoopbackServer {
 
   reset(): void {
     this.requests.length = 0;
-    this.faults.length = 0;
+    this.resetBehaviour();
     this.responseFaults.length = 0;
-    this.persistentFault = undefined;
-    this.latencyMs = [0, 0];
     this.deviceScript = [];
     this.deviceUserCodeEnabled = true;
     this.deviceIntervalSeconds = "0.05";
@@ -89,20 +71,10 @@ export class FakeOpenAI extends LoopbackServer {
     return this.requests.filter((r) => r.path === "/codex/responses");
   }
 
-  isValidAccess(token: string): boolean {
-    return this.validAccess.has(token);
-  }
-
-  isCurrentRefresh(token: string): boolean {
-    const family = this.byRefresh.get(token);
-    return family !== undefined && !family.revoked && family.current === token;
-  }
-
   /** A login as if made earlier, for seeding oauth.json. */
   issueFamily(): { access: string; refresh: string; accountId: string } {
-    const family: Family = { id: this.families.length + 1, revoked: false, current: "" };
-    this.families.push(family);
-    return { ...this.rotate(family), accountId: this.accountId };
+    const { access, refresh } = this.startFamily({});
+    return { access, refresh, accountId: this.accountId };
   }
 
   /**
@@ -145,8 +117,7 @@ export class FakeOpenAI extends LoopbackServer {
     return `${part({ alg: "RS256", typ: "JWT" })}.${payload}.${randomBytes(24).toString("base64url")}`;
   }
 
-  private rotate(family: Family): { access: string; refresh: string } {
-    const n = ++this.counter;
+  protected mintTokens(family: TokenFamily, n: number): Tokens {
     const access = this.jwt({
       sub: `user-${family.id}`,
       n,
@@ -154,12 +125,6 @@ export class FakeOpenAI extends LoopbackServer {
       [AUTH_CLAIM]: { chatgpt_account_id: this.accountId, chatgpt_plan_type: this.plan },
     });
     const refresh = `rt_fam${family.id}_n${n}_${randomBytes(16).toString("hex")}`;
-    family.current = refresh;
-    family.access = access;
-    this.byRefresh.set(refresh, family);
-    this.validAccess.add(access);
-    rememberSecret(access);
-    rememberSecret(refresh);
     return { access, refresh };
   }
 
@@ -169,15 +134,9 @@ export class FakeOpenAI extends LoopbackServer {
     if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
       recorded.form = new URLSearchParams(recorded.body);
     this.requests.push(recorded);
-    const [lo, hi] = this.latencyMs;
-    if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
+    await this.waitLatency();
 
-    if (url.pathname === "/oauth/token") {
-      const fault = this.faults.shift() ?? this.persistentFault;
-      const faulted = fault ? await fault(recorded) : undefined;
-      if (faulted) return faulted;
-      return this.token(recorded);
-    }
+    if (url.pathname === "/oauth/token") return (await this.tokenFault(recorded)) ?? this.token(recorded);
     if (req.method === "GET" && url.pathname === "/oauth/authorize") return this.authorize(url);
     if (req.method === "POST" && url.pathname === "/oauth/revoke") return this.revoke(recorded);
     if (req.method === "POST" && url.pathname === "/api/accounts/deviceauth/usercode") return this.userCode(recorded);
@@ -242,9 +201,7 @@ export class FakeOpenAI extends LoopbackServer {
       return oauthError(400, "invalid_grant", "redirect_uri mismatch");
     if (createHash("sha256").update(verifier).digest("base64url") !== pending.challenge)
       return oauthError(400, "invalid_grant", "code_verifier does not match");
-    const family: Family = { id: this.families.length + 1, revoked: false, current: "" };
-    this.families.push(family);
-    return this.grant(this.rotate(family), true);
+    return this.grant(this.startFamily({}), true);
   }
 
   private refresh(form: URLSearchParams): Response {
@@ -252,14 +209,8 @@ export class FakeOpenAI extends LoopbackServer {
     if (keys !== "client_id,grant_type,refresh_token")
       return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
     const token = form.get("refresh_token") ?? "";
-    const family = this.byRefresh.get(token);
-    if (!family || family.revoked) return oauthError(400, "invalid_grant", "Refresh token not found or invalid");
-    if (family.current !== token) {
-      family.revoked = true;
-      this.replays++;
-      return oauthError(400, "invalid_grant", "Refresh token reuse detected");
-    }
-    return this.grant(this.rotate(family), false);
+    const family = this.redeem(token);
+    return family instanceof Response ? family : this.grant(this.rotate(family), false);
   }
 
   private grant(tokens: { access: string; refresh: string }, withIdToken: boolean): Response {
@@ -292,7 +243,7 @@ export class FakeOpenAI extends LoopbackServer {
       return oauthError(401, "invalid_client", "unknown client");
     if (hint === "refresh_token" && clientId === undefined)
       return oauthError(400, "invalid_request", "client_id is required to revoke a refresh token");
-    const family = this.byRefresh.get(token);
+    const family = this.familyOf(token);
     const kind = family ? "refresh_token" : this.validAccess.has(token) ? "access_token" : undefined;
     if (kind && hint !== kind)
       return oauthError(400, "invalid_request", `token_type_hint ${String(hint)} does not match the token`);

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
-import type { Fault } from "./anthropic-server.ts";
+import type { Fault } from "./answers.ts";
 import { completionFrames, messageFrames } from "./github-server.ts";
 import { LoopbackServer } from "./loopback-server.ts";
 import { type RecordedRequest, recordRequest } from "./record.ts";

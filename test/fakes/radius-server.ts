@@ -8,22 +8,15 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
-import type { Fault } from "./anthropic-server.ts";
-import { oauthError } from "./anthropic-server.ts";
-import { LoopbackServer } from "./loopback-server.ts";
+import { oauthError } from "./answers.ts";
 import { type RecordedRequest, recordRequest } from "./record.ts";
+import { TokenFamilyServer, type TokenFamily, type Tokens } from "./token-family-server.ts";
 
 const CLIENT_ID = "pi-gateway";
 const SCOPE = "gateway offline_access";
 const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 
 type RadiusRequest = RecordedRequest & { form?: URLSearchParams };
-
-interface Family {
-  id: number;
-  revoked: boolean;
-  current: string;
-}
 
 export interface GatewayModel {
   id: string;
@@ -35,16 +28,12 @@ export interface GatewayModel {
   maxTokens: number;
 }
 
-export class FakeRadius extends LoopbackServer {
+export class FakeRadius extends TokenFamilyServer {
   /** The authorization page discovery names: this server's by default, or what a hostile gateway names. */
   authorizationPage: string | undefined;
   /** Where the catalog says models are served (default: this gateway's /v1). */
   servedAt: string | undefined;
   readonly requests: RadiusRequest[] = [];
-  readonly faults: Fault[] = [];
-  persistentFault: Fault | undefined;
-  latencyMs: [number, number] = [0, 0];
-  replays = 0;
   reply = "Hello from the fake gateway, in pi's own events.";
   /** What a device poll answers before the code is entered. */
   deviceIntervalSeconds = 0.05;
@@ -82,13 +71,8 @@ export class FakeRadius extends LoopbackServer {
   /** Answers a stream ends with: "done", "error" (a terminal error event) or "none" (cut off). */
   ending: "done" | "error" | "none" = "done";
 
-  private families: Family[] = [];
-  private byRefresh = new Map<string, Family>();
   private codes = new Map<string, { challenge: string; redirectUri: string; used: boolean }>();
-  private validAccess = new Set<string>();
   private device: { code: string; userCode: string; entered: boolean } | undefined;
-  private counter = 0;
-
   env(): Record<string, string> {
     return { PI_RADIUS_URL: this.url };
   }
@@ -97,9 +81,7 @@ export class FakeRadius extends LoopbackServer {
     this.authorizationPage = undefined;
     this.servedAt = undefined;
     this.requests.length = 0;
-    this.faults.length = 0;
-    this.persistentFault = undefined;
-    this.latencyMs = [0, 0];
+    this.resetBehaviour();
     this.ending = "done";
     this.device = undefined;
   }
@@ -112,19 +94,9 @@ export class FakeRadius extends LoopbackServer {
     return this.requests.filter((r) => r.path === "/v1/messages");
   }
 
-  isValidAccess(token: string): boolean {
-    return this.validAccess.has(token);
-  }
-
-  isCurrentRefresh(token: string): boolean {
-    const family = this.byRefresh.get(token);
-    return family !== undefined && !family.revoked && family.current === token;
-  }
-
-  issueFamily(): { access: string; refresh: string } {
-    const family: Family = { id: this.families.length + 1, revoked: false, current: "" };
-    this.families.push(family);
-    return this.rotate(family);
+  issueFamily(): Tokens {
+    const { access, refresh } = this.startFamily({});
+    return { access, refresh };
   }
 
   /** A stored login as pi keeps it (the gateway named); `asReference` leaves the gateway out, as the reference writes it. */
@@ -146,16 +118,11 @@ export class FakeRadius extends LoopbackServer {
     return true;
   }
 
-  private rotate(family: Family): { access: string; refresh: string } {
-    const n = ++this.counter;
-    const access = `rad_at_${family.id}_${n}_${randomBytes(16).toString("hex")}`;
-    const refresh = `rad_rt_${family.id}_${n}_${randomBytes(16).toString("hex")}`;
-    family.current = refresh;
-    this.byRefresh.set(refresh, family);
-    this.validAccess.add(access);
-    rememberSecret(access);
-    rememberSecret(refresh);
-    return { access, refresh };
+  protected mintTokens(family: TokenFamily, n: number): Tokens {
+    return {
+      access: `rad_at_${family.id}_${n}_${randomBytes(16).toString("hex")}`,
+      refresh: `rad_rt_${family.id}_${n}_${randomBytes(16).toString("hex")}`,
+    };
   }
 
   protected async handle(req: Request): Promise<Response> {
@@ -164,15 +131,9 @@ export class FakeRadius extends LoopbackServer {
     if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
       recorded.form = new URLSearchParams(recorded.body);
     this.requests.push(recorded);
-    const [lo, hi] = this.latencyMs;
-    if (hi > 0) await Bun.sleep(lo + Math.random() * (hi - lo));
+    await this.waitLatency();
 
-    if (url.pathname === "/v1/oauth/token") {
-      const fault = this.faults.shift() ?? this.persistentFault;
-      const faulted = fault ? await fault(recorded) : undefined;
-      if (faulted) return faulted;
-      return this.token(recorded);
-    }
+    if (url.pathname === "/v1/oauth/token") return (await this.tokenFault(recorded)) ?? this.token(recorded);
     if (req.method === "GET" && url.pathname === "/v1/oauth")
       return Response.json({ authorizationEndpoint: this.authorizationPage ?? `${this.url}/authorize` });
     if (req.method === "GET" && url.pathname === "/authorize") return this.authorize(url);
@@ -249,14 +210,11 @@ export class FakeRadius extends LoopbackServer {
         if (keys !== "client_id,grant_type,refresh_token")
           return oauthError(400, "invalid_request", `unexpected fields ${keys}`);
         const token = form.get("refresh_token") ?? "";
-        const family = this.byRefresh.get(token);
-        if (!family || family.revoked) return oauthError(400, "invalid_grant", "refresh token not found");
-        if (family.current !== token) {
-          family.revoked = true;
-          this.replays++;
-          return oauthError(400, "invalid_grant", "refresh token reuse detected");
-        }
-        return this.grant(this.rotate(family));
+        const family = this.redeem(token, {
+          unknown: "refresh token not found",
+          replay: "refresh token reuse detected",
+        });
+        return family instanceof Response ? family : this.grant(this.rotate(family));
       }
       default:
         return oauthError(400, "unsupported_grant_type", String(form.get("grant_type")));

@@ -1,4 +1,4 @@
-import type { Fault } from "./anthropic-server.ts";
+import type { Fault } from "./answers.ts";
 import { FakeAnthropic } from "./anthropic-server.ts";
 import { FakeChatGPT } from "./chatgpt-api-server.ts";
 import { DEVICE_PROFILES, FakeDeviceProvider } from "./device-provider-server.ts";
@@ -79,7 +79,7 @@ export const FAKES: readonly ProviderFake[] = [
       expires: Date.now() + inMs,
     }),
     tokenUrlEnv: (url) => ({ PI_ANTHROPIC_TOKEN_URL: `${url}/v1/oauth/token` }),
-    browserSignIn: { args: ["login", "anthropic", "--method", "browser"] },
+    browserSignIn: { args: ["login", "anthropic", "--method", "browser"], fixedPort: 53692 },
     apiKeyVariable: "ANTHROPIC_API_KEY",
   }),
   fixed({
