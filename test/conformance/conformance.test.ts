@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PROVIDERS } from "../../src/providers/registry.ts";
 import type { RecordedRequest } from "../fakes/record.ts";
+import { FAKES } from "../fakes/registry.ts";
 import { ROOT, Sandbox, loginThroughStdin, readUntil } from "../helpers/pi.ts";
 import { holdPort } from "../helpers/port-lock.ts";
 import { ensureReference, spawnDriver } from "../reference/reference.ts";
@@ -157,8 +158,10 @@ for (const scenario of SCENARIOS) {
 
     const signInStep = (name: string, signIn: SignIn, piLogin: string[], referenceMethod?: string) =>
       step(name, async () => {
-        // A browser sign-in of OpenAI's listens on its registered port, which other test files use too.
-        const release = signIn.kind === "browser" || referenceMethod === "browser" ? await holdPort(1455) : () => {};
+        // The provider's fixed callback port (OpenAI's registered 1455, Anthropic's 53692, where the
+        // reference listens whichever way the code comes back), which other test files use too.
+        const port = FAKES.find((f) => f.id === scenario.provider)?.browserSignIn?.fixedPort;
+        const release = port === undefined ? () => {} : await holdPort(port);
         try {
           return await signInSteps(name, signIn, piLogin, referenceMethod);
         } finally {

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { Sandbox, fakeAndSandboxPerTest, storedLogin } from "../helpers/pi.ts";
+import { Sandbox, storedLogin } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 import { ensureReference, runReference } from "../reference/reference.ts";
 

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { Sandbox, readUntil, storedLogin, until, fakeAndSandboxPerTest } from "../helpers/pi.ts";
+import { Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { debugPass } from "../helpers/secrets.ts";
 import { ensureReference, runReference, spawnReference } from "../reference/reference.ts";
 

@@ -13,7 +13,8 @@ import {
 import { join } from "node:path";
 import { FakeAnthropic, THOUGHT } from "../fakes/anthropic-server.ts";
 import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
-import { PI_BIN, Sandbox, fakeAndSandboxPerTest, readUntil, storedLogin } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, readUntil, storedLogin } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 import { ensureReference, runReference } from "../reference/reference.ts";
 

@@ -1,21 +1,14 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { Sandbox, readUntil } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 import { assertNoLeaks } from "../helpers/secrets.ts";
 
 let gh: FakeGitHub;
 let box: Sandbox;
 
-beforeAll(() => {
-  gh = new FakeGitHub().start();
-});
-afterAll(() => gh.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  gh.reset();
-});
-afterEach(() => box.cleanup());
+e2eFrame({ fakes: { gh: () => new FakeGitHub() } }, (f) => ({ gh, box } = f));
 
 const CODE_LINE = /^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$/m;
 

@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 import { debugPass, withoutDebugLines } from "../helpers/secrets.ts";
 
 /**
@@ -15,15 +16,7 @@ let fake: FakeAnthropic;
 let box: Sandbox;
 const canMount = process.getuid?.() === 0 && Bun.spawnSync(["unshare", "--mount", "true"]).success;
 
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => box.cleanup());
+e2eFrame({ fakes: { fake: () => new FakeAnthropic() } }, (f) => ({ fake, box } = f));
 
 interface FullDiskRun {
   code: number;

@@ -1,8 +1,9 @@
-import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 
 /**
  * `pi exec -- <command>` (issue 35): fresh credentials in the variables other programs read,
@@ -12,15 +13,7 @@ let fake: FakeAnthropic;
 let box: Sandbox;
 setDefaultTimeout(60_000);
 
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  fake.reset();
-  box = new Sandbox();
-});
-afterEach(() => box.cleanup());
+e2eFrame({ fakes: { fake: () => new FakeAnthropic() } }, (f) => ({ fake, box } = f));
 
 const OPENROUTER_KEY = "sk-or-v1-exec0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdef";
 const script = (name: string, body: string) => {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   chmodSync,
   chownSync,
@@ -13,6 +13,7 @@ import {
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { type PiResult, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 
 /**
  * A directory someone else controls must not turn pi against its user (OpenSSH's
@@ -26,16 +27,15 @@ const isRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
 const API_KEY = "sk-ant-api03-hostile-paths-key-0123456789";
 
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-  fake.apiKeys.add(API_KEY);
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => box.cleanup());
+e2eFrame(
+  {
+    fakes: { fake: () => new FakeAnthropic() },
+    started: () => {
+      fake.apiKeys.add(API_KEY);
+    },
+  },
+  (f) => ({ fake, box } = f),
+);
 
 function expectRefused(r: PiResult, what: RegExp): void {
   expect(r.code).toBe(1);

@@ -1,9 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { faults } from "../fakes/faults.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { PI_BIN, Sandbox, storedLogin, until } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
@@ -16,20 +17,7 @@ let fake: FakeAnthropic;
 let gh: FakeGitHub;
 let box: Sandbox;
 
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-  gh = new FakeGitHub().start();
-});
-afterAll(() => {
-  fake.stop();
-  gh.stop();
-});
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-  gh.reset();
-});
-afterEach(() => box.cleanup());
+e2eFrame({ fakes: { fake: () => new FakeAnthropic(), gh: () => new FakeGitHub() } }, (f) => ({ fake, gh, box } = f));
 setDefaultTimeout(30_000);
 
 const ESC = "\u001b";

@@ -13,7 +13,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { Sandbox, loginThroughStdin, storedLogin, fakeAndSandboxPerTest } from "../helpers/pi.ts";
+import { Sandbox, loginThroughStdin, storedLogin } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { hasSecretService, lookupItem, startSecretService, storeItem } from "../helpers/secret-service.ts";
 import { ensureReference, runReference } from "../reference/reference.ts";
 

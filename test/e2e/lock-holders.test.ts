@@ -1,7 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { type PiResult, Sandbox, storedLogin, until } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 
 /**
  * The lock cannot be stolen from a live holder: not from one in another PID namespace (a
@@ -12,15 +13,7 @@ let fake: FakeAnthropic;
 let box: Sandbox;
 const hasUnshare = Bun.spawnSync(["unshare", "--pid", "--fork", "true"]).success;
 
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => box.cleanup());
+e2eFrame({ fakes: { fake: () => new FakeAnthropic() } }, (f) => ({ fake, box } = f));
 
 setDefaultTimeout(60_000);
 

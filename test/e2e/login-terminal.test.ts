@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { PI_BIN, Sandbox, until } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
@@ -11,23 +12,10 @@ let gh: FakeGitHub;
 let box: Sandbox;
 let term: TmuxSession;
 
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-  gh = new FakeGitHub().start();
-});
-afterAll(() => {
-  fake.stop();
-  gh.stop();
-});
-beforeEach(() => {
-  box = new Sandbox();
-  term = new TmuxSession(box.root);
-  fake.reset();
-});
-afterEach(() => {
-  term.stop();
-  box.cleanup();
-});
+e2eFrame(
+  { fakes: { fake: () => new FakeAnthropic(), gh: () => new FakeGitHub() }, terminal: true },
+  (f) => ({ fake, gh, box, term } = f),
+);
 
 const URL_LINE = /(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)/;
 

@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { Sandbox, fakeAndSandboxPerTest } from "../helpers/pi.ts";
+import { Sandbox } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 
 /** `pi login anthropic --start` in one process, `--finish` in another: for scripts, remote UIs and agents. */
 let fake: FakeAnthropic;

@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { Sandbox, storedLogin } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 
 /** `pi login <provider> --with-token`: a token the person already has, read from stdin. */
@@ -13,23 +14,19 @@ const HOUR = 3_600_000;
 const API_KEY = "sk-ant-api03-with-token-test-key-0123456789";
 rememberSecret(API_KEY);
 
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-  fake.apiKeys.add(API_KEY);
-  gh = new FakeGitHub().start();
-});
-afterAll(() => {
-  fake.stop();
-  gh.stop();
-});
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-  // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
-  fake.subscriptionPolicy = "extra-usage";
-  gh.reset();
-});
-afterEach(() => box.cleanup());
+e2eFrame(
+  {
+    fakes: { fake: () => new FakeAnthropic(), gh: () => new FakeGitHub() },
+    started: () => {
+      fake.apiKeys.add(API_KEY);
+    },
+    each: () => {
+      // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
+      fake.subscriptionPolicy = "extra-usage";
+    },
+  },
+  (f) => ({ fake, gh, box } = f),
+);
 
 const env = () => ({ ...fake.env(), ...gh.env() });
 

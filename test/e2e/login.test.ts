@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { FakeAnthropic, CLIENT_ID } from "../fakes/anthropic-server.ts";
-import { Sandbox, loginThroughStdin, fakeAndSandboxPerTest } from "../helpers/pi.ts";
+import { Sandbox, loginThroughStdin } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 
 let fake: FakeAnthropic;
 let box: Sandbox;

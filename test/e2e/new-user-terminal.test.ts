@@ -1,9 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { PI_BIN, Sandbox, storedLogin, until, plainMessages } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 import { PROVIDERS } from "../../src/providers/registry.ts";
 
@@ -14,24 +15,16 @@ let box: Sandbox;
 let term: TmuxSession;
 const API_KEY = "sk-ant-api03-terminal-user-0123456789";
 
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-  fake.apiKeys.add(API_KEY);
-  gh = new FakeGitHub().start();
-});
-afterAll(() => {
-  fake.stop();
-  gh.stop();
-});
-beforeEach(() => {
-  box = new Sandbox();
-  term = new TmuxSession(box.root);
-  fake.reset();
-});
-afterEach(() => {
-  term.stop();
-  box.cleanup();
-});
+e2eFrame(
+  {
+    fakes: { fake: () => new FakeAnthropic(), gh: () => new FakeGitHub() },
+    terminal: true,
+    started: () => {
+      fake.apiKeys.add(API_KEY);
+    },
+  },
+  (f) => ({ fake, gh, box, term } = f),
+);
 
 function env(extra: Record<string, string> = {}) {
   const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();

@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { PI_BIN, Sandbox, loginThroughStdin, storedLogin, plainMessages } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 
 /** What a new user trips over, tried as one would: input, output, help, mistakes, scripts. */
 let fake: FakeAnthropic;
@@ -10,21 +11,15 @@ let gh: FakeGitHub;
 let box: Sandbox;
 const API_KEY = "sk-ant-api03-new-user-key-0123456789";
 
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-  fake.apiKeys.add(API_KEY);
-  gh = new FakeGitHub().start();
-});
-afterAll(() => {
-  fake.stop();
-  gh.stop();
-});
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-  gh.reset();
-});
-afterEach(() => box.cleanup());
+e2eFrame(
+  {
+    fakes: { fake: () => new FakeAnthropic(), gh: () => new FakeGitHub() },
+    started: () => {
+      fake.apiKeys.add(API_KEY);
+    },
+  },
+  (f) => ({ fake, gh, box } = f),
+);
 
 const withKey = () => ({ ...fake.env(), ANTHROPIC_API_KEY: API_KEY });
 const question = () => plainMessages(fake.messageRequests()[0]!.json!.messages)[0]!.content;

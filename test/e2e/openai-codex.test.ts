@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { FakeOpenAI } from "../fakes/openai-server.ts";
-import { type PiResult, Sandbox, readUntil, until, fakeAndSandboxPerTest } from "../helpers/pi.ts";
+import { type PiResult, Sandbox, readUntil, until } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { debugPass, withoutDebugLines } from "../helpers/secrets.ts";
 import { holdPort } from "../helpers/port-lock.ts";
 

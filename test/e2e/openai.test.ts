@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeChatGPT } from "../fakes/chatgpt-api-server.ts";
-import { type PiResult, Sandbox, fakeAndSandboxPerTest, readUntil } from "../helpers/pi.ts";
+import { type PiResult, Sandbox, readUntil } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 import { holdPort } from "../helpers/port-lock.ts";
 

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
-import { type PiResult, Sandbox, readUntil, fakeAndSandboxPerTest } from "../helpers/pi.ts";
+import { type PiResult, Sandbox, readUntil } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { debugPass, withoutDebugLines } from "../helpers/secrets.ts";
 
 /** OpenRouter end to end against a fake written from reference-providers.md §P5. */

@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { Sandbox, storedLogin, fakeAndSandboxPerTest } from "../helpers/pi.ts";
+import { Sandbox, storedLogin } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 
 /**
  * New files and settings skip the ownership and mode check — no more (issue 21, point 2):

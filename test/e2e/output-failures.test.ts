@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import { closeSync, openSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { PI_BIN, Sandbox, storedLogin, fakeAndSandboxPerTest } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 
 /**
  * A failed write to stdout is a failure (issue 21, point 13): a full disk or a closed

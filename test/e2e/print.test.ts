@@ -1,6 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { FakeAnthropic, apiError } from "../fakes/anthropic-server.ts";
 import { PI_BIN, Sandbox, storedLogin } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -9,19 +10,20 @@ let box: Sandbox;
 const API_KEY = "sk-ant-api03-print-test-key";
 const REPLY = "Hello from the fake Anthropic. This answer arrives in pieces.";
 
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-  fake.apiKeys.add(API_KEY);
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-  // This account has extra usage: Anthropic serves its subscription token outside its own apps.
-  // The refusal every other account meets is tested on its own below, with the policy restored.
-  fake.subscriptionPolicy = "extra-usage";
-});
-afterEach(() => box.cleanup());
+e2eFrame(
+  {
+    fakes: { fake: () => new FakeAnthropic() },
+    started: () => {
+      fake.apiKeys.add(API_KEY);
+    },
+    each: () => {
+      // This account has extra usage: Anthropic serves its subscription token outside its own apps.
+      // The refusal every other account meets is tested on its own below, with the policy restored.
+      fake.subscriptionPolicy = "extra-usage";
+    },
+  },
+  (f) => ({ fake, box } = f),
+);
 
 const HOUR = 3600_000;
 

@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { FakeRadius } from "../fakes/radius-server.ts";
-import { type PiResult, Sandbox, fakeAndSandboxPerTest, readUntil } from "../helpers/pi.ts";
+import { type PiResult, Sandbox, readUntil } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 
 /** `radius`: a pi gateway at an address the person names; browser or device-code sign-in, its own catalog, pi-messages. */
 let fake: FakeRadius;

@@ -2,7 +2,8 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { PI_BIN, Sandbox, fakeAndSandboxPerTest } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { debugPass, rememberSecret, withoutDebugLines } from "../helpers/secrets.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 

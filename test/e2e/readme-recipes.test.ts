@@ -1,9 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
 import { PI_BIN, ROOT, Sandbox } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 
 /**
  * The README's recipes for other programs (issue 35), run as written: the credential commands
@@ -19,16 +20,15 @@ const block = (lang: string, has: string) =>
 let anthropic: FakeAnthropic;
 let openrouter: FakeOpenRouter;
 let box: Sandbox;
-beforeAll(() => {
-  anthropic = new FakeAnthropic().start();
-  openrouter = new FakeOpenRouter().start();
-});
-afterAll(() => {
-  anthropic.stop();
-  openrouter.stop();
-});
-beforeEach(() => (box = new Sandbox()));
-afterEach(() => box.cleanup());
+e2eFrame(
+  {
+    fakes: { anthropic: () => new FakeAnthropic(), openrouter: () => new FakeOpenRouter() },
+    each: () => {
+      box = new Sandbox();
+    },
+  },
+  (f) => ({ anthropic, openrouter, box } = f),
+);
 
 /** The environment a program runs its credential command in: pi on PATH, pi's agent dir. */
 function programEnv(): Record<string, string> {

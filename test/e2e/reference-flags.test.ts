@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
-import { Sandbox, fakeAndSandboxPerTest, plainMessages, storedLogin } from "../helpers/pi.ts";
+import { Sandbox, plainMessages, storedLogin } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 
 /** The original's top-level flags and its API-key providers' variables (issue 32), on the compiled binary. */

@@ -1,7 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { PI_BIN, Sandbox, storedLogin, plainMessages } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
 /** The interactive session, driven through tmux as a person would: keys in, screen out. */
@@ -13,26 +14,20 @@ const API_KEY = "sk-ant-api03-session-test-key";
 const REPLY = "Hello from the fake Anthropic. This answer arrives in pieces.";
 const URL_LINE = /(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)/;
 
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-  fake.apiKeys.add(API_KEY);
-  gh = new FakeGitHub().start();
-});
-afterAll(() => {
-  fake.stop();
-  gh.stop();
-});
-beforeEach(() => {
-  box = new Sandbox();
-  term = new TmuxSession(box.root);
-  fake.reset();
-  // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
-  fake.subscriptionPolicy = "extra-usage";
-});
-afterEach(() => {
-  term.stop();
-  box.cleanup();
-});
+e2eFrame(
+  {
+    fakes: { fake: () => new FakeAnthropic(), gh: () => new FakeGitHub() },
+    terminal: true,
+    started: () => {
+      fake.apiKeys.add(API_KEY);
+    },
+    each: () => {
+      // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
+      fake.subscriptionPolicy = "extra-usage";
+    },
+  },
+  (f) => ({ fake, gh, box, term } = f),
+);
 
 function start(extra: Record<string, string> = {}, size = { width: 80, height: 40 }, args: string[] = []) {
   const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();

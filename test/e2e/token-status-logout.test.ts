@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { oauthError } from "../fakes/answers.ts";
-import { Sandbox, readUntil, storedLogin, until, fakeAndSandboxPerTest } from "../helpers/pi.ts";
+import { Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 
 let fake: FakeAnthropic;
 let box: Sandbox;

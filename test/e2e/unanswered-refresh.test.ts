@@ -1,7 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { faults } from "../fakes/faults.ts";
 import { Sandbox, storedLogin } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 
 /**
  * A refresh that got no answer may have rotated the token at the provider. Resending the
@@ -11,18 +12,7 @@ import { Sandbox, storedLogin } from "../helpers/pi.ts";
 let fake: FakeAnthropic;
 let box: Sandbox;
 
-beforeAll(() => {
-  fake = new FakeAnthropic().start();
-});
-afterAll(() => fake.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  fake.reset();
-});
-afterEach(() => {
-  fake.persistentFault = undefined;
-  box.cleanup();
-});
+e2eFrame({ fakes: { fake: () => new FakeAnthropic() } }, (f) => ({ fake, box } = f));
 
 const env = () => ({ ...fake.env(), PI_HTTP_TIMEOUT_MS: "500" });
 

@@ -1,7 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DEVICE_PROFILES, FakeDeviceProvider } from "../fakes/device-provider-server.ts";
 import { existsSync } from "node:fs";
 import { PI_BIN, Sandbox, until } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 
 /**
@@ -14,15 +15,7 @@ setDefaultTimeout(30_000);
 let xai: FakeDeviceProvider;
 let box: Sandbox;
 
-beforeAll(() => {
-  xai = new FakeDeviceProvider(DEVICE_PROFILES.xai).start();
-});
-afterAll(() => xai.stop());
-beforeEach(() => {
-  box = new Sandbox();
-  xai.reset();
-});
-afterEach(() => box.cleanup());
+e2eFrame({ fakes: { xai: () => new FakeDeviceProvider(DEVICE_PROFILES.xai) } }, (f) => ({ xai, box } = f));
 
 describe("device-code polling takes the server's word", () => {
   test("an interval of 0.001 s still leaves a second between polls", async () => {

@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, test } from "bun:test";
+import { beforeEach, afterEach, describe, expect, test } from "bun:test";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { DEVICE_PROFILES, FakeDeviceProvider } from "../fakes/device-provider-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { FakeOpenAI } from "../fakes/openai-server.ts";
 import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
 import { PI_BIN, Sandbox, readUntil, storedLogin } from "../helpers/pi.ts";
+import { e2eFrame } from "../helpers/frame.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 import { usageOutputSchema } from "../../src/core/usage-schema.ts";
 
@@ -18,25 +19,24 @@ let openrouter: FakeOpenRouter;
 let box: Sandbox;
 const HOUR = 3_600_000;
 
-beforeAll(() => {
-  anthropic = new FakeAnthropic().start();
-  codex = new FakeOpenAI().start();
-  gh = new FakeGitHub().start();
-  kimi = new FakeDeviceProvider(DEVICE_PROFILES["kimi-coding"]).start();
-  xai = new FakeDeviceProvider(DEVICE_PROFILES.xai).start();
-  openrouter = new FakeOpenRouter().start();
-});
-afterAll(() => {
-  for (const f of [anthropic, codex, gh, kimi, xai, openrouter]) f.stop();
-});
-beforeEach(() => {
-  box = new Sandbox();
-  for (const f of [anthropic, codex, gh, kimi, xai, openrouter]) f.reset();
-  gh.copilotPlan = "pro";
-  // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
-  anthropic.subscriptionPolicy = "extra-usage";
-});
-afterEach(() => box.cleanup());
+e2eFrame(
+  {
+    fakes: {
+      anthropic: () => new FakeAnthropic(),
+      codex: () => new FakeOpenAI(),
+      gh: () => new FakeGitHub(),
+      kimi: () => new FakeDeviceProvider(DEVICE_PROFILES["kimi-coding"]),
+      xai: () => new FakeDeviceProvider(DEVICE_PROFILES.xai),
+      openrouter: () => new FakeOpenRouter(),
+    },
+    each: () => {
+      gh.copilotPlan = "pro";
+      // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
+      anthropic.subscriptionPolicy = "extra-usage";
+    },
+  },
+  (f) => ({ anthropic, codex, gh, kimi, xai, openrouter, box } = f),
+);
 
 const env = () => ({
   ...anthropic.env(),

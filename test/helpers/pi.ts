@@ -2,7 +2,6 @@
  * Driving the compiled binary as a user would: a temp agent dir, a clean environment
  * (nothing from the developer's shell leaks in), endpoints pointed at fake servers.
  */
-import { afterAll, afterEach, beforeAll, beforeEach } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -224,27 +223,6 @@ export async function loginThroughStdin(
   const [stderr, stdout, code] = await Promise.all([seen.rest(), new Response(proc.stdout).text(), proc.exited]);
   const args = options.args ?? ["login", "anthropic"];
   return { url, ...box.audit(args, { code, stdout, stderr }, debugPass && env.PI_DEBUG === undefined) };
-}
-
-/**
- * The usual frame of an end-to-end file: one fake for the file (started once, reset before
- * each test) and a fresh sandbox for each test, cleaned up after it. The two setters hand
- * them to the file's own variables, so its tests read `fake` and `box` as before.
- */
-export function fakeAndSandboxPerTest<F extends { start(): F; stop(): void; reset(): void }>(
-  make: () => F,
-  setFake: (fake: F) => void,
-  setBox: (box: Sandbox) => void,
-): void {
-  let fake: F;
-  let box: Sandbox;
-  beforeAll(() => setFake((fake = make().start())));
-  afterAll(() => fake.stop());
-  beforeEach(() => {
-    setBox((box = new Sandbox()));
-    fake.reset();
-  });
-  afterEach(() => box.cleanup());
 }
 
 /**
