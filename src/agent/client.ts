@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { type ErrorCode, PiError } from "../core/errors.ts";
 import { notify } from "../core/notice.ts";
 import { registerSecret } from "../core/redact.ts";
-import { ANSWER_TIMEOUT_MS, type AgentAnswer, type AgentRequest, MAX_RESPONSE } from "./protocol.ts";
+import { ANSWER_TIMEOUT_MS, type AgentAnswer, type AgentRequest, MAX_RESPONSE, parseAnswer } from "./protocol.ts";
 
 /** After this long without an answer, the far side says what it waits for. */
 const TELL_AFTER_MS = 1_000;
@@ -69,18 +69,20 @@ export async function askAgent(
         close() {
           settle(() => {
             const line = text.split("\n")[0] ?? "";
-            try {
-              const answer = JSON.parse(line) as AgentAnswer;
-              if (answer?.v !== 1 || typeof answer.ok !== "boolean") throw new Error("not an answer");
+            const answer = line === "" ? undefined : parseAnswer(line);
+            if (answer) {
               if (answer.ok && "credential" in answer) registerSecret(answer.credential.token);
               resolve(answer);
-            } catch {
-              reject(
-                line === ""
-                  ? unreachable("closed the connection without an answer")
-                  : new PiError("bad_response", `the pi agent at ${socketPath} sent an answer pi cannot read`),
-              );
+              return;
             }
+            reject(
+              line === ""
+                ? unreachable("closed the connection without an answer")
+                : new PiError(
+                    "bad_response",
+                    `the pi agent at ${socketPath} sent an answer pi cannot read; check that it is a pi agent of this version (pi agent --status)`,
+                  ),
+            );
           });
         },
         error(_socket, error) {

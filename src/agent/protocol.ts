@@ -102,3 +102,59 @@ export function parseRequest(line: string): AgentRequest | { refused: string } {
       return { refused: `unknown operation ${JSON.stringify(r.op).slice(0, 40)}` };
   }
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isKind = (v: unknown): v is "oauth" | "api_key" => v === "oauth" || v === "api_key";
+const isExpiry = (v: unknown): v is number | null => v === null || (typeof v === "number" && Number.isFinite(v));
+const isStringMap = (v: unknown): v is Record<string, string> =>
+  isObject(v) && Object.values(v).every((x) => typeof x === "string");
+/** Printable ASCII without spaces: what every token and key is, and what a header can carry. */
+const TOKEN_TEXT = /^[\x21-\x7e]{1,8192}$/;
+const USAGE_STATUSES = ["ok", "unavailable", "unknown", "error", "not_signed_in"];
+
+/**
+ * An answer line as the client takes it, or undefined: every field a caller reads is checked
+ * (a token is token text, an expiry a number or null), so a damaged or hostile agent is "an
+ * answer pi cannot read", never a crash further on.
+ */
+export function parseAnswer(line: string): AgentAnswer | undefined {
+  let a: unknown;
+  try {
+    a = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(a) || a.v !== PROTOCOL_VERSION) return undefined;
+  if (a.ok === false)
+    return typeof a.code === "string" && typeof a.message === "string"
+      ? { v: 1, ok: false, code: a.code, message: a.message }
+      : undefined;
+  if (a.ok !== true) return undefined;
+  if ("credential" in a) {
+    const c = a.credential;
+    if (!isObject(c)) return undefined;
+    const { provider, token, kind, expires, source, extras } = c;
+    if (typeof provider !== "string" || !PROVIDER_ID.test(provider)) return undefined;
+    if (typeof token !== "string" || !TOKEN_TEXT.test(token) || !isKind(kind) || !isExpiry(expires)) return undefined;
+    if (typeof source !== "string" || !isStringMap(extras)) return undefined;
+    return { v: 1, ok: true, credential: { provider, token, kind, expires, source, extras } };
+  }
+  if ("status" in a) {
+    const s = a.status;
+    if (!isObject(s) || !isExpiry(s.until) || !Array.isArray(s.providers)) return undefined;
+    const providers: AgentStatus["providers"] = [];
+    for (const p of s.providers) {
+      if (!isObject(p) || typeof p.provider !== "string" || !isKind(p.kind) || !isExpiry(p.expires)) return undefined;
+      if (typeof p.source !== "string") return undefined;
+      providers.push({ provider: p.provider, kind: p.kind, expires: p.expires, source: p.source });
+    }
+    return { v: 1, ok: true, status: { providers, until: s.until } };
+  }
+  if (a.stopping === true) return { v: 1, ok: true, stopping: true };
+  if ("usage" in a) {
+    const u = a.usage;
+    if (!isObject(u) || typeof u.provider !== "string" || !USAGE_STATUSES.includes(u.status as string)) return undefined;
+    return { v: 1, ok: true, usage: u as unknown as UsageReport };
+  }
+  return undefined;
+}

@@ -286,6 +286,47 @@ describe("the far side uses the agent", () => {
     expect(Date.now() - started).toBeLessThan(70_000);
   }, 100_000);
 
+  test("an agent's answer is checked field by field: a token with control characters, an expiry that is no number or a missing provider is an answer pi cannot read (exit 5), never printed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pi-damaged-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const sock = join(dir, "agent.sock");
+    const credential = {
+      provider: "anthropic",
+      token: "sk-ant-oat01-damaged-0000000000",
+      kind: "oauth",
+      expires: null,
+      source: "stored",
+      extras: {},
+    };
+    const answers = [
+      { ...credential, token: "sk-ant-oat01-x\u001b]0;pwned\u0007" },
+      { ...credential, expires: "tomorrow" },
+      { ...credential, provider: undefined },
+      { ...credential, extras: { accountId: 7 } },
+    ];
+    let next = 0;
+    const damaged = Bun.listen({
+      unix: sock,
+      socket: {
+        data(s) {
+          s.write(`${JSON.stringify({ v: 1, ok: true, credential: answers[next++] })}\n`);
+          s.end();
+        },
+      },
+    });
+    cleanups.push(() => damaged.stop(true));
+    for (const _ of answers) {
+      const r = await far.run(["token", "anthropic"], { env: farEnv(sock) });
+      expect(r.code).toBe(5);
+      expect(r.stderr).toContain("sent an answer pi cannot read");
+      expect(r.stdout).toBe("");
+    }
+    // The well-formed answer is taken, as the check is no refusal of everything.
+    answers.push(credential);
+    const good = await far.run(["token", "anthropic"], { env: farEnv(sock), shownOnPurpose: [credential.token] });
+    expect(good.stdout.trim()).toBe(credential.token);
+  });
+
   test.skipIf(!isRoot || !Number.isInteger(NOBODY))(
     "a socket another user put where PI_AGENT_SOCK points is never asked: no prompt, no token from it (issue 34, point 3)",
     async () => {
