@@ -153,7 +153,8 @@ export function parseAnswer(line: string): AgentAnswer | undefined {
   if (a.stopping === true) return { v: 1, ok: true, stopping: true };
   if ("usage" in a) {
     const u = a.usage;
-    if (!isObject(u) || typeof u.provider !== "string" || !USAGE_STATUSES.includes(u.status as string)) return undefined;
+    if (!isObject(u) || typeof u.provider !== "string" || !USAGE_STATUSES.includes(u.status as string))
+      return undefined;
     return { v: 1, ok: true, usage: u as unknown as UsageReport };
   }
   return undefined;
