@@ -1,7 +1,7 @@
 /**
  * The models pi knows without asking anyone (each provider's embedded catalog), merged with
  * what `pi models --refresh` last fetched from the providers' model listings (pi-models.json
- * in the agent dir, pi's own file). Embedded entries win on the facts a listing does not give
+ * in pi's directory, pi's own file). Embedded entries win on the facts a listing does not give
  * (context window, images, wire format); the listing adds models pi has not heard of yet.
  *
  * models.json in the same directory is the person's configuration of the reference program
@@ -12,8 +12,8 @@
 
 import { infoNotice } from "../core/notice.ts";
 import { stripControls } from "../core/text.ts";
-import { agentDir, displayPath, joinPath } from "../core/paths.ts";
-import { checkAgentFile } from "../store/agent-file.ts";
+import { piDir, displayPath, joinPath } from "../core/paths.ts";
+import { checkPiDirFile } from "../store/pi-dir-file.ts";
 import { PROVIDERS } from "../providers/registry.ts";
 import type { ModelInfo } from "../providers/types.ts";
 import { type ModelOverride, type ProviderConfig, configuredProviders, readModelsConfig } from "./models-config.ts";
@@ -24,11 +24,11 @@ export interface CachedListing {
 }
 
 export function cachePath(env: NodeJS.ProcessEnv): string {
-  return joinPath(agentDir(env), "pi-models.json");
+  return joinPath(piDir(env), "pi-models.json");
 }
 
 export async function readCache(env: NodeJS.ProcessEnv): Promise<Record<string, CachedListing>> {
-  await checkAgentFile(cachePath(env), { secret: false });
+  await checkPiDirFile(cachePath(env), { secret: false });
   if (!(await Bun.file(cachePath(env)).exists())) await adoptEarlierCache(env);
   try {
     const value = JSON.parse(await Bun.file(cachePath(env)).text());
@@ -48,10 +48,10 @@ export async function writeCache(env: NodeJS.ProcessEnv, provider: string, model
 
 /** An earlier pi's cache at models.json (every key a provider's listing, nothing else) moves to pi-models.json. */
 async function adoptEarlierCache(env: NodeJS.ProcessEnv): Promise<void> {
-  const earlier = joinPath(agentDir(env), "models.json");
+  const earlier = joinPath(piDir(env), "models.json");
   let value: unknown;
   try {
-    await checkAgentFile(earlier, { secret: false });
+    await checkPiDirFile(earlier, { secret: false });
     value = JSON.parse(await Bun.file(earlier).text());
   } catch {
     return;

@@ -15,7 +15,7 @@ export interface RunContext {
   settings(): Promise<SettingsFile>;
   /** Writes a change to settings.json; later `settings()` calls see it. */
   updateSettings(change: SettingsFile): Promise<void>;
-  /** The store this run uses: a shared store when one is chosen, else the agent directory's file. */
+  /** The store this run uses: a shared store when one is chosen, else the file in pi's directory. */
   store(): Promise<CredentialStore>;
   /** This machine's own store while a shared store is in use (`pi store push|pull`); else undefined. */
   localStore(): Promise<CredentialStore | undefined>;

@@ -9,12 +9,12 @@ import { DEFAULT_ACCOUNT, accountsOf, checkAccountName, identityOf, placeLogin, 
 import { credentialFrom, describeSources, readStoreView } from "./credentials.ts";
 import { PiError, isPiError } from "../core/errors.ts";
 import { disableCoreDumps } from "../core/harden.ts";
-import { agentDir, joinPath } from "../core/paths.ts";
+import { piDir, joinPath } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
 import { isTokenText, stripControls } from "../core/text.ts";
 import type { LoginContext, LoginMethod, LoginUI, ProviderDescriptor } from "../providers/types.ts";
 import { installationId, readSettingsFile } from "./settings.ts";
-import { checkAgentFile } from "../store/agent-file.ts";
+import { checkPiDirFile } from "../store/pi-dir-file.ts";
 import type { CredentialStore } from "../store/contract.ts";
 import { SECRET_FIELDS, type StoredLogin, readEntry } from "../store/schema.ts";
 
@@ -315,7 +315,7 @@ interface PendingEntry {
 }
 
 export function pendingPath(env: NodeJS.ProcessEnv): string {
-  return joinPath(agentDir(env), "pending-login.json");
+  return joinPath(piDir(env), "pending-login.json");
 }
 
 export interface StartedLogin {
@@ -409,7 +409,7 @@ export async function finishLogin(
 
 async function readPending(env: NodeJS.ProcessEnv): Promise<Record<string, PendingEntry[]>> {
   // It holds the PKCE verifier: read only from a place nobody else controls (a FIFO must not hang pi).
-  await checkAgentFile(pendingPath(env));
+  await checkPiDirFile(pendingPath(env));
   let text: string;
   try {
     text = await Bun.file(pendingPath(env)).text();
@@ -441,7 +441,7 @@ async function readPending(env: NodeJS.ProcessEnv): Promise<Record<string, Pendi
 async function writePending(env: NodeJS.ProcessEnv, all: Record<string, PendingEntry[]>): Promise<void> {
   const { rmSync } = await import("node:fs");
   const path = pendingPath(env);
-  await checkAgentFile(path);
+  await checkPiDirFile(path);
   if (Object.keys(all).length === 0) {
     try {
       rmSync(path, { force: true });

@@ -1,5 +1,5 @@
 /**
- * models.json in the agent directory: the person's configuration of the reference program's
+ * models.json in pi's directory: the person's configuration of the reference program's
  * providers and models (docs/models-configuration.md in its package), which pi honours and
  * never writes. JSONC as the reference reads it (`//` comments, trailing commas). What pi
  * takes from it:
@@ -16,8 +16,8 @@
 import { warnNotice } from "../core/notice.ts";
 import { PROVIDERS, configuredProvider, findProvider } from "../providers/registry.ts";
 import type { ModelInfo, ProviderDescriptor } from "../providers/types.ts";
-import { agentDir, displayPath, joinPath } from "../core/paths.ts";
-import { checkAgentFile } from "../store/agent-file.ts";
+import { piDir, displayPath, joinPath } from "../core/paths.ts";
+import { checkPiDirFile } from "../store/pi-dir-file.ts";
 
 export interface ConfiguredModel {
   id: string;
@@ -51,12 +51,12 @@ export interface ModelsConfig {
 }
 
 export function modelsConfigPath(env: NodeJS.ProcessEnv): string {
-  return joinPath(agentDir(env), "models.json");
+  return joinPath(piDir(env), "models.json");
 }
 
 const loaded = new Map<string, Promise<ModelsConfig>>();
 
-/** Read once per run (per agent directory); an absent or unusable file is an empty configuration. */
+/** Read once per run (per pi directory); an absent or unusable file is an empty configuration. */
 export function readModelsConfig(env: NodeJS.ProcessEnv): Promise<ModelsConfig> {
   const path = modelsConfigPath(env);
   let config = loaded.get(path);
@@ -69,7 +69,7 @@ export function readModelsConfig(env: NodeJS.ProcessEnv): Promise<ModelsConfig> 
 
 async function load(path: string): Promise<ModelsConfig> {
   const empty: ModelsConfig = { path, providers: {} };
-  const trust = await checkAgentFile(path, { secret: false });
+  const trust = await checkPiDirFile(path, { secret: false });
   let text: string;
   try {
     text = await Bun.file(path).text();

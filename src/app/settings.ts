@@ -1,5 +1,5 @@
 /**
- * settings.json in the agent directory: the reference program's settings file, which pi shares
+ * settings.json in pi's directory: the reference program's settings file, which pi shares
  * and honours (its start-up model, `httpProxy`, …), plus pi's own keys (`credentialStore`,
  * `credentialKeyFile`, `radiusUrl`). Read once per run (app/context.ts).
  *
@@ -12,7 +12,7 @@
 import { PiError } from "../core/errors.ts";
 import { warnNotice } from "../core/notice.ts";
 import { displayPath, settingsPath } from "../core/paths.ts";
-import { checkAgentFile } from "../store/agent-file.ts";
+import { checkPiDirFile } from "../store/pi-dir-file.ts";
 
 export type SettingsFile = Record<string, unknown>;
 
@@ -26,7 +26,7 @@ const REDIRECTING_KEYS = ["credentialStore", "credentialKeyFile", "radiusUrl", "
 export async function readSettingsFile(env: NodeJS.ProcessEnv): Promise<SettingsFile> {
   const path = settingsPath(env);
   // It can name the store and its key: checked before it is read.
-  const trust = await checkAgentFile(path, { secret: false });
+  const trust = await checkPiDirFile(path, { secret: false });
   let text: string;
   try {
     text = await Bun.file(path).text();

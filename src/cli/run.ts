@@ -143,7 +143,7 @@ const FOREIGN_COMMANDS: Record<string, string> = {
 
 /**
  * Subcommands of the reference program (the Node coding agent) that manage the agent itself:
- * packages, its configuration, MCP servers. pi shares its agent directory but is not it; `update`
+ * packages, its configuration, MCP servers. pi shares its directory (the reference's "agent directory") but is not it; `update`
  * is pi's own (it updates pi).
  */
 const CODING_AGENT_COMMANDS = new Set(["install", "remove", "uninstall", "list", "config", "mcp"]);

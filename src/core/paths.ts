@@ -17,8 +17,12 @@ function homeDir(env: NodeJS.ProcessEnv): string {
   return env.HOME || env.USERPROFILE || (require("node:os") as typeof import("node:os")).homedir();
 }
 
-/** `$PI_CODING_AGENT_DIR`, else `~/.pi/agent`. A leading `~/` in the variable is expanded. */
-export function agentDir(env: NodeJS.ProcessEnv): string {
+/**
+ * pi's directory, shared with the reference program (which calls it its "agent directory"):
+ * `$PI_CODING_AGENT_DIR`, else `~/.pi/agent`. A leading `~/` in the variable is expanded.
+ * Named apart from `pi agent`, the credential-lending process (src/agent/), which it is not.
+ */
+export function piDir(env: NodeJS.ProcessEnv): string {
   const fromEnv = env.PI_CODING_AGENT_DIR?.trim();
   if (fromEnv) return fromEnv.startsWith("~/") ? joinPath(homeDir(env), fromEnv.slice(2)) : fromEnv;
   return joinPath(homeDir(env), ".pi", "agent");
@@ -29,7 +33,7 @@ export function agentDir(env: NodeJS.ProcessEnv): string {
  * auth.json at its start-up, and so does pi (store/file/migrate.ts).
  */
 export function legacyStorePath(env: NodeJS.ProcessEnv): string {
-  return joinPath(agentDir(env), "oauth.json");
+  return joinPath(piDir(env), "oauth.json");
 }
 
 /**
@@ -37,7 +41,7 @@ export function legacyStorePath(env: NodeJS.ProcessEnv): string {
  * chosen): a file the reference never reads, so its markers can break nothing.
  */
 export function keychainIndexPath(env: NodeJS.ProcessEnv): string {
-  return joinPath(agentDir(env), "pi-keychain.json");
+  return joinPath(piDir(env), "pi-keychain.json");
 }
 
 /**
@@ -45,17 +49,17 @@ export function keychainIndexPath(env: NodeJS.ProcessEnv): string {
  * a secret, 0600 like the store, kept apart from auth.json, which the reference validates entry by entry.
  */
 export function federationCachePath(env: NodeJS.ProcessEnv): string {
-  return joinPath(agentDir(env), "pi-federation.json");
+  return joinPath(piDir(env), "pi-federation.json");
 }
 
 /** Preferences (the session's model, where secrets go) beside the store. */
 export function settingsPath(env: NodeJS.ProcessEnv): string {
-  return joinPath(agentDir(env), "settings.json");
+  return joinPath(piDir(env), "settings.json");
 }
 
 /** The reference program's store (pi-coding-agent 1.6), and pi's: both programs keep their logins there. */
 export function authJsonPath(env: NodeJS.ProcessEnv): string {
-  return joinPath(agentDir(env), "auth.json");
+  return joinPath(piDir(env), "auth.json");
 }
 
 let shownHome: string | undefined;

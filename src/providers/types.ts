@@ -197,7 +197,7 @@ export type RevokeOutcome = { revoked: true } | { revoked: false; note: string }
 export interface PendingLogin {
   /** The URL the person opens. */
   url: string;
-  /** Everything the finish step needs (verifier, state, redirect): kept 0600 in the agent dir. */
+  /** Everything the finish step needs (verifier, state, redirect): kept 0600 in pi's directory. */
   secrets: Record<string, string>;
 }
 

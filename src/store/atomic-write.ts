@@ -80,7 +80,7 @@ export function writeFileAtomic(path: string, content: string): void {
 }
 
 /**
- * A file of the agent directory beside the store (settings, the model cache, a pending
+ * A file of pi's directory beside the store (settings, the model cache, a pending
  * sign-in), its directory made 0700 if need be, written atomically — or one line saying why
  * it could not be (a read-only directory, a full disk: exit 1), never an "unexpected failure".
  */

@@ -1,6 +1,6 @@
 /**
  * Which store a run uses, and the one place that names the backends. A shared store
- * (`PI_CREDENTIAL_STORE=redis://…`) when one is chosen; else the agent directory's auth.json,
+ * (`PI_CREDENTIAL_STORE=redis://…`) when one is chosen; else auth.json in pi's directory,
  * the reference program's store and pi's alike, with the secrets in it, where the reference
  * reads them. The OS keychain holds secrets only when it is chosen on purpose (`keyring`):
  * then pi's logins are indexed in pi-keychain.json, a file the reference never reads, since a

@@ -2,7 +2,7 @@
  * Where the store lives, checked like OpenSSH's StrictModes before anything is read or
  * written there: a directory someone else can write to could hold a symlink that turns a
  * write of oauth.json into a write of ~/.bashrc, or a FIFO that hangs every pi. So:
- *  - the agent directory, and a symlink to it, must belong to you (or root);
+ *  - pi's directory, and a symlink to it, must belong to you (or root);
  *  - it must not be writable by others, unless it is yours, without the sticky bit: then pi
  *    made it or you did, and it is tightened to 0700 with a warning;
  *  - its parent must not be writable by everyone (without the sticky bit), or the directory
@@ -10,7 +10,7 @@
  *  - oauth.json, and a symlink to it, must belong to you (or root) and be a regular file of
  *    at most 1 MiB; one found readable by others is tightened through its own descriptor,
  *    never through a path a symlink could redirect.
- * Loaded only when the quick check in agent-file.ts finds something to look at, and
+ * Loaded only when the quick check in pi-dir-file.ts finds something to look at, and
  * by every writer.
  */
 
@@ -80,7 +80,7 @@ export function checkStorePlace(path: string, options: { secret?: boolean } = {}
       `it is ${Math.round(file.size / 1024)} KiB, far more than a store of logins (at most 1 MiB)`,
     );
   if (fileLink.isSymbolicLink()) {
-    // The real file's own directory must be as safe as the agent directory.
+    // The real file's own directory must be as safe as pi's directory.
     const realDir = dirname(realpathSync(path));
     checkDirectory(realDir, statSync(realDir), uid, trusted, false);
   }

@@ -20,7 +20,7 @@ const command = defineCommand({
     json: { type: "boolean", description: "print JSON", default: false },
     refresh: {
       type: "boolean",
-      description: "fetch each provider's current model list first (cached in the agent dir)",
+      description: "fetch each provider's current model list first (cached in pi's directory)",
       default: false,
     },
     available: {

@@ -87,7 +87,7 @@ async function takeReferenceLock(realPath: string, waitMs: number): Promise<stri
       if (errnoOf(error) !== "EEXIST")
         throw new PiError(
           "store_io",
-          `cannot take the lock ${displayPath(dir)} (${errnoOf(error) ?? String(error)}); check the agent directory's permissions`,
+          `cannot take the lock ${displayPath(dir)} (${errnoOf(error) ?? String(error)}); check the permissions of that directory`,
           { cause: error },
         );
     }

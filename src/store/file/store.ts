@@ -10,7 +10,7 @@
 import { debug } from "../../core/debug.ts";
 import { PiError, errnoOf } from "../../core/errors.ts";
 import { dirnameOf, displayPath } from "../../core/paths.ts";
-import { checkAgentFile, statOf } from "../agent-file.ts";
+import { checkPiDirFile, statOf } from "../pi-dir-file.ts";
 import {
   type CredentialStore,
   type Mutation,
@@ -29,7 +29,7 @@ import { parseStore } from "./format.ts";
 /** How often a read that met a half-written auth.json tries again (the reference writes it in place). */
 const TORN_READ_RETRIES = 5;
 
-/** The agent directory's file: auth.json, or pi's own pi-keychain.json (or a legacy oauth.json). */
+/** The pi directory's file: auth.json, or pi's own pi-keychain.json (or a legacy oauth.json). */
 export class FileStore implements CredentialStore {
   readonly kind = "file" as const;
   readonly shared = false;
@@ -139,10 +139,10 @@ export class FileStore implements CredentialStore {
   }
 
   private async checkPlace(): Promise<void> {
-    await checkAgentFile(this.path);
+    await checkPiDirFile(this.path);
   }
 
-  /** Under the kernel lock of the agent directory (writer.ts). */
+  /** Under the kernel lock of pi's directory (writer.ts). */
   async update<T>(mutate: Mutation<T>, options: UpdateOptions<T> = {}): Promise<UpdateResult<T>> {
     const { updateStore } = await import("./writer.ts");
     return updateStore(this, mutate, options);
@@ -155,7 +155,7 @@ export class FileStore implements CredentialStore {
     try {
       real = realpathSync(this.path);
     } catch {
-      // Not there yet: its directory is the agent directory.
+      // Not there yet: its directory is pi's directory.
     }
     const fileMode = (await statOf(real))?.mode;
     const dirMode = (await statOf(dirnameOf(real)))?.mode;

@@ -3,7 +3,7 @@
  * Credential Manager) through Bun.secrets, which loads the platform library only when first
  * called: a binary without one still runs. Each secret of a login is its own item (Windows
  * holds at most 2,560 bytes in one), under service "pi", named after the store file and the
- * entry, so two agent directories never share items.
+ * entry, so two pi directoryectories never share items.
  */
 
 import { realpathSync } from "node:fs";

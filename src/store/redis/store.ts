@@ -4,7 +4,7 @@
  */
 
 import { PiError } from "../../core/errors.ts";
-import { agentDir, joinPath } from "../../core/paths.ts";
+import { piDir, joinPath } from "../../core/paths.ts";
 import type {
   CredentialStore,
   StoreDescription,
@@ -42,9 +42,9 @@ export class RedisStore implements CredentialStore, SharedStoreHandle {
     return this.address.shown;
   }
 
-  /** Where a change is kept when Redis stops answering after a token was spent: this machine's agent directory. */
+  /** Where a change is kept when Redis stops answering after a token was spent: this machine's pi directory. */
   get rescuePath(): string {
-    return joinPath(agentDir(this.env), "shared-store-rescue.json");
+    return joinPath(piDir(this.env), "shared-store-rescue.json");
   }
 
   sealingKey(): Promise<SealingKey> {

@@ -223,7 +223,7 @@ function conflict(store: SharedStoreHandle, lease: Lease): PiError {
 
 /**
  * Redis stopped answering after the provider rotated a token: the new login is kept in this
- * machine's agent directory (0600, like oauth.json) and goes back into the shared store by
+ * machine's pi directory (0600, like oauth.json) and goes back into the shared store by
  * itself on the next use that reaches Redis — unless the login there changed meanwhile.
  */
 async function rescue(store: SharedStoreHandle, state: LockedState, keys: string[], cause: PiError): Promise<PiError> {
