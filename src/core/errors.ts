@@ -2,6 +2,7 @@
  * One error family for everything pi reports to a person. `code` is stable (tests and
  * scripts branch on it); `message` is one line that says what happened and what to do next.
  */
+
 export const EXIT = {
   ok: 0,
   failure: 1,

@@ -2,6 +2,7 @@
  * Where pi keeps its files. Plain string work on purpose: node:path and node:os cost
  * start-up time on the hot paths, and these paths are always POSIX-or-Windows absolute.
  */
+
 const SEP = process.platform === "win32" ? "\\" : "/";
 
 export function joinPath(...parts: string[]): string {

@@ -4,6 +4,7 @@
  * (tokens, codes, verifiers, states) are replaced, and so is anything shaped like a
  * provider token, in case a server echoes one back in an error description.
  */
+
 const secrets = new Set<string>();
 
 /** Shapes of provider tokens; each provider's descriptor declares its own (see providers/registry.ts). */

@@ -7,6 +7,7 @@
  * the refresh token, and dropping its answer would leave a token in the file that can never
  * be used again (a replay that revokes the login). A second signal stops at once.
  */
+
 const SIGNALS: readonly [NodeJS.Signals, number][] = [
   ["SIGINT", 2],
   ["SIGTERM", 15],

@@ -3,6 +3,7 @@
  * run context's owner (cli/run.ts) before anything is drawn: the terminal modules ask this, not
  * the process's environment. Until told, a plain terminal with colour where it is one.
  */
+
 export interface TerminalEnvironment {
   /** TERM=dumb (Emacs' shell, some CI logs): no control sequences at all. */
   dumb: boolean;

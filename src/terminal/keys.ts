@@ -3,6 +3,7 @@
  * paste, or an escape sequence, may be split across reads, so unfinished sequences are
  * held until the rest arrives. Pure and synchronous, so tests feed it synthetic streams.
  */
+
 export type KeyEvent =
   | { type: "text"; text: string }
   | { type: "paste"; text: string }

@@ -1,4 +1,5 @@
 /** A one-of-many list: up/down (and j/k) move, Enter picks, Escape cancels. Pure state. */
+
 export interface SelectorItem {
   value: string;
   label: string;

@@ -1,4 +1,5 @@
 /** The session's slash commands: their help line, and Tab completion. */
+
 export const SLASH_COMMANDS = [
   { name: "/login", args: "[provider]", help: "sign in to a provider" },
   { name: "/logout", args: "[provider]", help: "log out of a provider" },

@@ -1,4 +1,5 @@
 /** Kimi Code's sign-in as constants: reference-providers.md §P6. */
+
 export const CLIENT_ID = "17e5f671-d194-4dfb-9706-5516cb48c098";
 export const LOGIN_HINT = "pi login kimi-coding";
 

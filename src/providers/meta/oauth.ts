@@ -1,4 +1,5 @@
 /** Meta's sign-in (Muse) as constants: reference-providers.md §P7. */
+
 export const CLIENT_ID = "1031625952748946";
 export const LOGIN_HINT = "pi login meta";
 

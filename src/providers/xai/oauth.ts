@@ -1,4 +1,5 @@
 /** xAI's sign-in (SuperGrok / X Premium) as constants and forms: reference-providers.md §P8. */
+
 export const CLIENT_ID = "b1a00492-073a-47ea-816f-4c329264a828";
 export const SCOPE = "openid profile email offline_access grok-cli:access api:access";
 export const LOGIN_HINT = "pi login xai";

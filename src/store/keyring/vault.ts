@@ -5,6 +5,7 @@
  * back to the file when the vault fails) is tested without a Secret Service. Keeping the
  * secrets in the file is the absence of a vault ("file" in settings), not a vault of its own.
  */
+
 export interface SecretVault {
   get(name: string): Promise<string | null>;
   set(name: string, value: string): Promise<void>;
