@@ -15,6 +15,7 @@ import { catalog } from "./catalog.ts";
 import { providerById, readModelsConfig } from "./models-config.ts";
 import { credentialFrom, resolveCredential } from "./credentials.ts";
 import { closeMatches, qualified } from "./select-model.ts";
+import { loginStep, say } from "../core/words.ts";
 
 /**
  * settings.json's `retry` (the reference's): a call that failed for a passing reason (rate
@@ -78,7 +79,7 @@ export async function* chatWithRecovery(
         if (waitMs <= retry.maxDelayMs) {
           retries++;
           infoNotice(
-            `${error.message}; trying again in ${Math.ceil(waitMs / 1000)} s (${retries} of ${retry.maxRetries}, as settings.json's retry says)`,
+            say`${error}; trying again in ${Math.ceil(waitMs / 1000)} s (${retries} of ${retry.maxRetries}, as settings.json's retry says)`,
           );
           await pause(waitMs, request.signal);
           attempt--;
@@ -152,7 +153,7 @@ export async function recoverFrom401(
   if (entry.kind !== "valid") {
     throw new PiError(
       "not_logged_in",
-      `the ${provider.displayName} token was rejected (HTTP 401) and the stored login is gone; run \`pi login ${provider.id}\``,
+      say`the ${provider.displayName} token was rejected (HTTP 401) and the stored login is gone; run ${loginStep(provider.id)}`,
     );
   }
   const stored = entry.login;
@@ -160,7 +161,7 @@ export async function recoverFrom401(
     const what = stored.type === "api_key" ? "stored API key" : "stored token (which cannot be renewed)";
     throw new PiError(
       "unauthorized",
-      `${provider.displayName} rejected the ${what} (HTTP 401); run \`pi login ${provider.id}\` to sign in again`,
+      say`${provider.displayName} rejected the ${what} (HTTP 401); run ${loginStep(provider.id)} to sign in again`,
     );
   }
   if (stored.access !== rejected.token && Date.now() < stored.expires) {

@@ -22,6 +22,7 @@ import {
 import { warnNotice } from "../core/notice.ts";
 import { resolveConfigValue, templateVariables } from "../core/config-value.ts";
 import { needsRefresh } from "./refresh-policy.ts";
+import { loginStep, logoutStep, say } from "../core/words.ts";
 
 export interface SourceState {
   /** "stored", or the environment variable's name. */
@@ -303,7 +304,7 @@ export async function resolveCredential(provider: ProviderDescriptor, options: R
       if (state.source === "stored" && state.stored?.type === "oauth" && paidKey) {
         throw new PiError(
           error.code,
-          `${error.message} (pi did not switch to ${paidKey.source}, which is billed per token: to use it instead, run \`pi logout ${provider.id}\`)`,
+          say`${error} (pi did not switch to ${paidKey.source}, which is billed per token: to use it instead, run ${logoutStep(provider.id)})`,
           error.details,
         );
       }
@@ -350,7 +351,7 @@ async function use(
     ) {
       throw new PiError(
         "not_logged_in",
-        `the stored ${provider.displayName} token has expired and cannot be renewed (it came without a refresh token); run \`pi login ${provider.id}\``,
+        say`the stored ${provider.displayName} token has expired and cannot be renewed (it came without a refresh token); run ${loginStep(provider.id)}`,
       );
     }
     // auth.json keys are templates (a command, a variable); the store resolves them on use.
@@ -401,9 +402,9 @@ function neverValidLongEnough(provider: ProviderDescriptor, lifetimeMs: number, 
 /** The error for "nothing to use": signing in first (what most people want), then the variables. */
 export function noCredential(provider: ProviderDescriptor, storePath: string): PiError {
   const variables = provider.sources.flatMap((spec) => (spec.type === "env" ? [spec.variable] : []));
-  const login = `run \`pi login ${provider.id}\` (stored in ${displayPath(storePath)})`;
+  const orSet = variables.length ? `, or set ${variables.join(" or ")}` : "";
   return new PiError(
     "no_credential",
-    `no credential for ${provider.displayName}; ${login}${variables.length ? `, or set ${variables.join(" or ")}` : ""}`,
+    say`no credential for ${provider.displayName}; run ${loginStep(provider.id)} (stored in ${displayPath(storePath)})${orSet}`,
   );
 }

@@ -17,6 +17,7 @@ import { installationId, readSettingsFile } from "./settings.ts";
 import { checkPiDirFile } from "../store/pi-dir-file.ts";
 import type { CredentialStore } from "../store/contract.ts";
 import { SECRET_FIELDS, type StoredLogin, readEntry } from "../store/schema.ts";
+import { loginStep, say } from "../core/words.ts";
 
 /** Where a login goes: the run's store, and its environment (whose variables may take precedence over the login). */
 export interface LoginPlace {
@@ -115,7 +116,7 @@ export async function loginWithToken(
   if (!runtime.loginWithToken || !provider.withToken) {
     throw new PiError(
       "usage",
-      `${provider.displayName} cannot store a token you bring; run \`pi login ${provider.id}\``,
+      say`${provider.displayName} cannot store a token you bring; run ${loginStep(provider.id)}`,
     );
   }
   const value = token.trim();
@@ -336,7 +337,7 @@ export async function startLogin(
 ): Promise<StartedLogin> {
   const runtime = await provider.load(env);
   if (!provider.twoStep || !runtime.startLogin) {
-    throw new PiError("usage", `${provider.displayName} has no two-step sign-in; run \`pi login ${provider.id}\``);
+    throw new PiError("usage", say`${provider.displayName} has no two-step sign-in; run ${loginStep(provider.id)}`);
   }
   const pending = await runtime.startLogin(options, loginContext(env));
   for (const value of Object.values(pending.secrets)) registerSecret(value);
@@ -364,7 +365,7 @@ export async function finishLogin(
   if (account !== undefined) checkAccountName(account);
   const runtime = await provider.load(env);
   if (!provider.twoStep || !runtime.finishLogin) {
-    throw new PiError("usage", `${provider.displayName} has no two-step sign-in; run \`pi login ${provider.id}\``);
+    throw new PiError("usage", say`${provider.displayName} has no two-step sign-in; run ${loginStep(provider.id)}`);
   }
   const all = await readPending(env);
   const entries = all[provider.id] ?? [];

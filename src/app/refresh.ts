@@ -17,6 +17,7 @@ import {
   readEntry,
 } from "../store/schema.ts";
 import { needsRefresh } from "./refresh-policy.ts";
+import { loginStep, say } from "../core/words.ts";
 
 /** A 429 without Retry-After still holds every process back this long. */
 const DEFAULT_WAIT_MS = 60_000;
@@ -65,19 +66,19 @@ export async function refreshLogin(
       if (entry.kind === "absent") {
         throw new PiError(
           "not_logged_in",
-          `the ${provider.displayName} login was removed by another pi process; run \`pi login ${provider.id}\``,
+          say`the ${provider.displayName} login was removed by another pi process; run ${loginStep(provider.id)}`,
         );
       }
       if (entry.kind === "invalid") {
         throw new PiError(
           "store_corrupt",
-          `cannot use the stored ${provider.displayName} login: ${entry.problem}; run \`pi login ${provider.id}\``,
+          say`cannot use the stored ${provider.displayName} login: ${entry.problem}; run ${loginStep(provider.id)}`,
         );
       }
       if (!isRefreshable(entry.login)) {
         throw new PiError(
           "not_logged_in",
-          `the ${provider.displayName} login was replaced by one that cannot be renewed; run \`pi login ${provider.id}\``,
+          say`the ${provider.displayName} login was replaced by one that cannot be renewed; run ${loginStep(provider.id)}`,
         );
       }
       const current = entry.login;
@@ -90,7 +91,7 @@ export async function refreshLogin(
       if (typeof current[REFUSED_FIELD] === "number") {
         throw new PiError(
           "refresh_rejected",
-          `${provider.displayName} refused this login's refresh at ${new Date(current[REFUSED_FIELD]).toLocaleString()}, so pi does not send it again; run \`pi login ${provider.id}\` to sign in again${otherAccounts(data, provider)}`,
+          say`${provider.displayName} refused this login's refresh at ${new Date(current[REFUSED_FIELD]).toLocaleString()}, so pi does not send it again; run ${loginStep(provider.id)} to sign in again${otherAccounts(data, provider)}`,
           { loginRevoked: true },
         );
       }
@@ -111,7 +112,7 @@ export async function refreshLogin(
       if (unanswered >= MAX_UNANSWERED) {
         throw new PiError(
           "refresh_unanswered",
-          `the last ${unanswered} refreshes of the ${provider.displayName} login got no answer, so the provider may have rotated its token already and pi will not send the old one again; run \`pi login ${provider.id}\``,
+          say`the last ${unanswered} refreshes of the ${provider.displayName} login got no answer, so the provider may have rotated its token already and pi will not send the old one again; run ${loginStep(provider.id)}`,
         );
       }
 
@@ -121,7 +122,7 @@ export async function refreshLogin(
         // the provider may have rotated it, so sending it again could revoke the login everywhere.
         throw new PiError(
           "store_conflict",
-          `another machine sent the ${provider.displayName} login's refresh at ${new Date(sentAt).toLocaleTimeString()} and its result has not reached the shared store; it is kept on that machine and goes back by itself when that machine next reaches the store — try again then (if that machine is gone for good, run \`pi login ${provider.id}\`)`,
+          say`another machine sent the ${provider.displayName} login's refresh at ${new Date(sentAt).toLocaleTimeString()} and its result has not reached the shared store; it is kept on that machine and goes back by itself when that machine next reaches the store — try again then (if that machine is gone for good, run ${loginStep(provider.id)})`,
         );
       }
 
@@ -144,7 +145,7 @@ export async function refreshLogin(
             return {
               value: new PiError(
                 error.code,
-                `${error.message} (the login stays in ${displayPath(store.location)}, which the reference program shares)${otherAccounts(data, provider)}`,
+                say`${error} (the login stays in ${displayPath(store.location)}, which the reference program shares)${otherAccounts(data, provider)}`,
                 error.details,
               ),
               changed: true,
@@ -154,7 +155,7 @@ export async function refreshLogin(
           const others = otherAccounts(data, provider);
           delete data[provider.id];
           return {
-            value: others ? new PiError(error.code, `${error.message}${others}`, error.details) : error,
+            value: others ? new PiError(error.code, say`${error}${others}`, error.details) : error,
             changed: true,
           };
         }
@@ -164,11 +165,11 @@ export async function refreshLogin(
           const next =
             unanswered + 1 < MAX_UNANSWERED
               ? "pi will try once more on the next use"
-              : `run \`pi login ${provider.id}\``;
+              : say`run ${loginStep(provider.id)}`;
           return {
             value: new PiError(
               error.code,
-              `${error.details.what ?? error.message}; the provider may have rotated the token without pi hearing of it: ${next}`,
+              say`${error.details.what ?? error}; the provider may have rotated the token without pi hearing of it: ${next}`,
               error.details,
             ),
             changed: true,

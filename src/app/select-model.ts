@@ -17,6 +17,7 @@ import type { ModelInfo, ThinkingLevel } from "../providers/types.ts";
 import { splitThinkingSuffix } from "./thinking.ts";
 import { catalog, defaultModel, offeredModels } from "./catalog.ts";
 import { isDatedSnapshot, isVariant, modelPart, namesVariant, newerFirst } from "./model-names.ts";
+import { loginStep, modelsStep, say } from "../core/words.ts";
 
 export interface ModelWanted {
   model?: string;
@@ -83,7 +84,7 @@ export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
   if (!query) {
     const p = provider ?? wanted.fallbackProvider;
     const id = defaultModel(p) ?? models.find((m) => m.provider === p)?.id;
-    if (!id) throw new PiError("usage", `no default model for ${p}; name one with ${via} (see \`pi models\`)`);
+    if (!id) throw new PiError("usage", say`no default model for ${p}; name one with ${via} (see ${modelsStep()})`);
     return models.find((m) => m.provider === p && m.id === id) ?? { provider: p, id, name: id };
   }
 
@@ -118,7 +119,7 @@ export async function selectModel(wanted: ModelWanted): Promise<ModelInfo> {
   const close = closeMatches(query, pool.map(qualified));
   throw new PiError(
     "usage",
-    `no model matches "${query}"${close.length ? `; did you mean ${close.join(", ")}?` : ""} (see \`pi models\`)`,
+    say`no model matches "${query}"${close.length ? `; did you mean ${close.join(", ")}?` : ""} (see ${modelsStep()})`,
   );
 }
 
@@ -176,7 +177,7 @@ export async function startupModel(options: {
   // stays, and the error for it says where it came from.
   if (saved && !options.usable(saved.provider) && options.usable(options.fallbackProvider)) {
     warnNotice(
-      `the default model in settings.json, ${saved.provider}/${saved.id}, has no credential here (\`pi login ${saved.provider}\` signs in again); using ${options.fallbackProvider} meanwhile`,
+      say`the default model in settings.json, ${saved.provider}/${saved.id}, has no credential here (${loginStep(saved.provider)} signs in again); using ${options.fallbackProvider} meanwhile`,
     );
     saved = undefined;
   }

@@ -49,7 +49,7 @@ function tellLowerFloors(env: NodeJS.ProcessEnv): void {
 
 /** On the command line a notice is a line on stderr (a warning once per run); the session shows them its own way. */
 function printNotice(notice: Notice): void {
-  if (notice.kind === "warning") warn(notice.text);
+  if (notice.kind === "warning") warn(String(notice.text));
   else writeErr(`pi: ${notice.text}`);
 }
 

@@ -8,6 +8,7 @@
  * `!`; anything else is literal. The resolved key is never written back.
  */
 
+import { loginStep, say } from "./words.ts";
 import { PiError } from "./errors.ts";
 import { registerSecret } from "./redact.ts";
 
@@ -99,7 +100,9 @@ function interpolate(template: string, lookup: (name: string) => string | undefi
     if (value === undefined) {
       throw new PiError(
         "no_credential",
-        `${where} names $${name}, which is not set, so it is not configured; set ${name}${where.includes("auth.json") ? ` (or put it in the entry's "env"), or run \`pi login\` to store the key itself` : ""}`,
+        where.includes("auth.json")
+          ? say`${where} names $${name}, which is not set, so it is not configured; set ${name} (or put it in the entry's "env"), or run ${loginStep()} to store the key itself`
+          : `${where} names $${name}, which is not set, so it is not configured; set ${name}`,
       );
     }
     out += value;

@@ -3,6 +3,8 @@
  * scripts branch on it); `message` is one line that says what happened and what to do next.
  */
 
+import { Words, say } from "./words.ts";
+
 export const EXIT = {
   ok: 0,
   failure: 1,
@@ -111,13 +113,16 @@ export class PiError extends Error {
   readonly code: ErrorCode;
   readonly exitCode: number;
   readonly details: PiErrorDetails;
+  /** The message with its next steps as values, when it was made with `say` (each interface words them). */
+  readonly words: Words | undefined;
 
-  constructor(code: ErrorCode, message: string, details: PiErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+  constructor(code: ErrorCode, message: string | Words, details: PiErrorDetails = {}) {
+    super(String(message), details.cause === undefined ? undefined : { cause: details.cause });
     this.name = "PiError";
     this.code = code;
     this.exitCode = EXIT_FOR[code];
     this.details = details;
+    this.words = message instanceof Words ? message : undefined;
   }
 }
 
@@ -161,9 +166,9 @@ export function callFailed(
   code: ErrorCode,
   purpose: string,
   detail: string,
-  next: string,
+  next: string | Words,
   details: PiErrorDetails = {},
 ): PiError {
   const what = `${purpose} failed (${CAUSE_CLASS[code] ?? code}): ${detail}`;
-  return new PiError(code, `${what}; ${next}`, { what, ...details });
+  return new PiError(code, say`${what}; ${next}`, { what, ...details });
 }

@@ -8,14 +8,15 @@
 
 import { redact } from "./redact.ts";
 import { stripControls } from "./text.ts";
+import type { Words } from "./words.ts";
 
 export type Notice =
   /** Something went wrong or is unsafe, and pi carried on: a person should act on it. */
-  | { kind: "warning"; text: string }
+  | { kind: "warning"; text: string | Words }
   /** pi is waiting on something outside it (another process's lock): why the wait. */
-  | { kind: "waiting"; text: string }
+  | { kind: "waiting"; text: string | Words }
   /** pi did something on its own that a person should hear of once (a file moved): no action needed. */
-  | { kind: "info"; text: string };
+  | { kind: "info"; text: string | Words };
 
 export type NoticeListener = (notice: Notice) => void;
 
@@ -24,15 +25,15 @@ let listener: NoticeListener | undefined;
 export function notify(notice: Notice): void {
   if (listener) return listener(notice);
   process.stderr.write(
-    `pi: ${notice.kind === "warning" ? "warning: " : ""}${stripControls(redact(notice.text), true)}\n`,
+    `pi: ${notice.kind === "warning" ? "warning: " : ""}${stripControls(redact(String(notice.text)), true)}\n`,
   );
 }
 
-export function infoNotice(text: string): void {
+export function infoNotice(text: string | Words): void {
   notify({ kind: "info", text });
 }
 
-export function warnNotice(text: string): void {
+export function warnNotice(text: string | Words): void {
   notify({ kind: "warning", text });
 }
 

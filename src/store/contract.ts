@@ -8,6 +8,7 @@ import { PiError, errnoOf } from "../core/errors.ts";
 import { displayPath } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
 import { SECRET_FIELDS, type StoreData } from "./schema.ts";
+import { loginStep, say } from "../core/words.ts";
 
 export interface StoreSnapshot {
   path: string;
@@ -128,7 +129,7 @@ export class StoreCorruptError extends PiError {
   ) {
     super(
       "store_corrupt",
-      `cannot use ${displayPath(path)}: ${problem}; fix or remove it, or run \`pi login\` to keep a copy of it and start a new one`,
+      say`cannot use ${displayPath(path)}: ${problem}; fix or remove it, or run ${loginStep()} to keep a copy of it and start a new one`,
     );
   }
 }

@@ -1,20 +1,26 @@
 /**
  * The session's own words: an error or a notice as the session shows it (secrets redacted,
- * control sequences from the network removed, the shell's `pi login x` said as `/login x`),
- * and the help text.
+ * control sequences from the network removed, a next step said as the session's command:
+ * `/login x`, where the command line says `pi login x`), and the help text.
  */
 
 import { PiError } from "../core/errors.ts";
 import { redact } from "../core/redact.ts";
 import { stripControls } from "../core/text.ts";
+import { type Step, Words } from "../core/words.ts";
 import { SLASH_COMMANDS } from "./slash-commands.ts";
 import { style } from "./style.ts";
 
+/** A next step as the session offers it: its own slash command where it has one. */
+function sessionStep(step: Step): string {
+  if (step.step === "models") return "/model";
+  return `/${step.step}${step.provider === undefined ? "" : ` ${step.provider}`}`;
+}
+
 export function message(error: unknown): string {
-  const text = stripControls(redact(error instanceof PiError ? error.message : String(error)), true);
-  return text
-    .replace(/`pi (login|logout)( [\w-]+)?`/g, (_, command: string, provider = "") => `/${command}${provider}`)
-    .replace(/\(see `pi models`\)/g, "(see /model)");
+  const words = error instanceof Words ? error : error instanceof PiError ? error.words : undefined;
+  const text = words ? words.render(sessionStep) : error instanceof Error ? error.message : String(error);
+  return stripControls(redact(text), true);
 }
 
 export function helpText(): string {

@@ -201,6 +201,7 @@ describe("pi login anthropic --method browser", () => {
 
   test("the callback listener binds 127.0.0.1 but sends the browser to localhost — no more: another user on [::1]:53692 never sees the code (issue 21, point 6)", async () => {
     // As nobody, hold the preferred port on IPv6 loopback, where browsers try localhost first.
+    // ReuseAddr, as servers bind: a browser's connection to a sign-in a moment ago may linger in TIME_WAIT there.
     const squatter = Bun.spawn(
       [
         "setpriv",
@@ -210,7 +211,7 @@ describe("pi login anthropic --method browser", () => {
         "perl",
         "-MIO::Socket::IP",
         "-e",
-        '$s = IO::Socket::IP->new(LocalHost => "::1", LocalPort => 53692, Listen => 1) or die "$@"; $| = 1; print "listening\\n"; sleep 60',
+        '$s = IO::Socket::IP->new(LocalHost => "::1", LocalPort => 53692, Listen => 1, ReuseAddr => 1) or die "$@"; $| = 1; print "listening\\n"; sleep 60',
       ],
       { stdout: "pipe", stderr: "pipe" },
     );

@@ -12,6 +12,7 @@ import { registerSecret } from "../../core/redact.ts";
 import { oneLine } from "../../core/text.ts";
 import type { OAuthLogin, StoredLogin } from "../../core/login.ts";
 import { openaiEndpoints } from "./oauth.ts";
+import { loginStep, say } from "../../core/words.ts";
 
 export const ACCESS_TOKEN_PREFIX = "at-";
 
@@ -43,7 +44,7 @@ export async function whoami(
     const words = typeof body?.detail === "string" ? body.detail : typeof body?.error === "string" ? body.error : "";
     throw new PiError(
       refusedAs,
-      `OpenAI did not accept the Codex access token (HTTP ${res.status}${words ? `: "${oneLine(words, 200)}"` : ""}); check that you copied all of it and that it is still active, or sign in with \`pi login openai-codex\``,
+      say`OpenAI did not accept the Codex access token (HTTP ${res.status}${words ? `: "${oneLine(words, 200)}"` : ""}); check that you copied all of it and that it is still active, or sign in with ${loginStep("openai-codex")}`,
       { status: res.status },
     );
   }

@@ -19,6 +19,7 @@ import {
   chatgptEndpoints,
   checkGrant,
 } from "./oauth.ts";
+import { loginStep, say } from "../../core/words.ts";
 
 export const LOGIN_HINT = "pi login openai";
 /** The redirect OpenAI registers for these clients, whichever port pi ends up listening on in tests. */
@@ -52,7 +53,7 @@ async function newAttempt(context: LoginContext): Promise<Attempt> {
 
 export async function login(method: LoginMethodId, ui: LoginUI, context: LoginContext): Promise<StoredLogin> {
   if (method !== "browser")
-    throw new PiError("usage", "Sign in with ChatGPT has only the browser sign-in; run `pi login openai`");
+    throw new PiError("usage", say`Sign in with ChatGPT has only the browser sign-in; run ${loginStep("openai")}`);
   const attempt = await newAttempt(context);
   let redirectUri = REDIRECT_URI;
   const started = startCallbackListener({
@@ -166,7 +167,7 @@ export async function loginWithToken(token: string, context: LoginContext): Prom
   if (!token.startsWith("sk-")) {
     throw new PiError(
       "usage",
-      "that is not an OpenAI API key (sk-…); a ChatGPT subscription signs in with `pi login openai` instead; nothing was stored",
+      say`that is not an OpenAI API key (sk-…); a ChatGPT subscription signs in with ${loginStep("openai")} instead; nothing was stored`,
     );
   }
   await askAboutKey(token, context.env);

@@ -19,6 +19,7 @@ import {
 } from "./chat-completions.ts";
 import { responsesBody, streamResponses } from "./responses.ts";
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
+import { modelsStep, say } from "../../core/words.ts";
 
 export interface BearerClientSpec {
   providerId: string;
@@ -93,7 +94,7 @@ export function bearerClient(spec: BearerClientSpec): ModelClient {
         "bad_response",
         `listing ${spec.name}'s models`,
         `${spec.name} has no model listing`,
-        "the embedded catalog is what pi knows (see `pi models`)",
+        say`the embedded catalog is what pi knows (see ${modelsStep()})`,
       );
     },
   };

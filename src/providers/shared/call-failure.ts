@@ -9,6 +9,7 @@ import { type PiError, callFailed } from "../../core/errors.ts";
 import { parseRetryAfter, safeHost } from "../../core/http.ts";
 import { quoteOneLine } from "../../core/text.ts";
 import type { Credential } from "../types.ts";
+import { loginStep, say } from "../../core/words.ts";
 
 export interface ModelProviderWords {
   /** "the request to Anthropic": the start of every message. */
@@ -51,7 +52,7 @@ export function modelCallFailure(
   const details = { status };
   if (status === 401) {
     const next =
-      credential.source === "stored" ? `run \`pi login ${words.providerId}\`` : `check or unset ${credential.source}`;
+      credential.source === "stored" ? say`run ${loginStep(words.providerId)}` : `check or unset ${credential.source}`;
     return callFailed(
       "unauthorized",
       words.purpose,
