@@ -9,7 +9,7 @@ import { DEFAULT_ACCOUNT, accountsOf, checkAccountName, identityOf, placeLogin, 
 import { credentialFrom, describeSources, readStoreView } from "./credentials.ts";
 import { PiError, isPiError } from "../core/errors.ts";
 import { disableCoreDumps } from "../core/harden.ts";
-import { piDir, joinPath } from "../core/paths.ts";
+import { displayPath, joinPath, piDir } from "../core/paths.ts";
 import { registerSecret } from "../core/redact.ts";
 import { isTokenText, stripControls } from "../core/text.ts";
 import type { LoginContext, LoginMethod, LoginUI, ProviderDescriptor } from "../providers/types.ts";
@@ -287,8 +287,40 @@ export async function existingLogin(
   }
 }
 
+/**
+ * What a sign-in came to, for the person, written once: the headline, what followed from it
+ * (the login it replaced, the catalog, an account moved aside) and a variable that hides it.
+ * The command line and the session show the same report, each in its own form.
+ */
+export interface LoginReport {
+  headline: string;
+  notes: string[];
+  warning?: string;
+}
+
+export function loginReport(result: LoginResult): LoginReport {
+  const name = result.provider.displayName;
+  const as = result.account === DEFAULT_ACCOUNT ? "" : ` as account "${result.account}"`;
+  const where = `${displayPath(result.storePath)} (${result.shared ? "the shared store, sealed with the fleet's key" : "readable only by you"})`;
+  const notes = [replacedWords(result), catalogWords(result)].filter((n): n is string => n !== undefined);
+  if (result.movedAside)
+    notes.push(
+      `"${result.movedAside}" is kept beside it; \`pi switch ${result.provider.id} ${result.movedAside}\` makes it active again.`,
+    );
+  return {
+    headline:
+      result.kind === "api_key"
+        ? `Stored the API key for ${name}${as} in ${where}.`
+        : `Logged in to ${name}${as}. Stored in ${where}.`,
+    notes,
+    ...(result.hiddenBy
+      ? { warning: `${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one` }
+      : {}),
+  };
+}
+
 /** What pi fetched of a provider's own catalog after the sign-in, for the person. */
-export function catalogWords(result: LoginResult): string | undefined {
+function catalogWords(result: LoginResult): string | undefined {
   const c = result.catalog;
   if (!c) return undefined;
   if ("models" in c)
@@ -297,7 +329,7 @@ export function catalogWords(result: LoginResult): string | undefined {
 }
 
 /** What became of the login a new one replaced, for the person; nothing when there was none to revoke. */
-export function replacedWords(result: LoginResult): string | undefined {
+function replacedWords(result: LoginResult): string | undefined {
   const r = result.replaced;
   if (!r) return undefined;
   if (r.revoked) return `The login it replaced was revoked at ${result.provider.displayName}.`;

@@ -1,18 +1,16 @@
 import {
-  catalogWords,
   chooseMethod,
   checkLoginOptions,
   existingLogin,
   finishLogin,
   loginAndStore,
   loginWithToken,
-  replacedWords,
+  loginReport,
   startLogin,
   type LoginResult,
 } from "../../app/login.ts";
 import { sourceHint, usableSources } from "../../app/credentials.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
-import { displayPath } from "../../core/paths.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import type { ProviderDescriptor } from "../../providers/types.ts";
 import { warn, writeErr, writeOut, writeStdout } from "../../terminal/output.ts";
@@ -276,25 +274,10 @@ function report(result: LoginResult, json: boolean): number {
     writeStdout(
       `${JSON.stringify({ provider: result.provider.id, stored: result.storePath, kind: result.kind, account: result.account })}\n`,
     );
-  } else {
-    const as = result.account === "default" ? "" : ` as account "${result.account}"`;
-    const where = `${displayPath(result.storePath)} (${result.shared ? "the shared store, sealed with the fleet's key" : "readable only by you"})`;
-    writeOut(
-      result.kind === "api_key"
-        ? `Stored the API key for ${result.provider.displayName}${as} in ${where}.`
-        : `Logged in to ${result.provider.displayName}${as}. Stored in ${where}.`,
-    );
-    const replaced = replacedWords(result);
-    if (replaced) writeOut(replaced);
-    const catalog = catalogWords(result);
-    if (catalog) writeOut(catalog);
-    if (result.movedAside)
-      writeOut(
-        `"${result.movedAside}" is kept beside it; \`pi switch ${result.provider.id} ${result.movedAside}\` makes it active again.`,
-      );
   }
-  if (result.hiddenBy)
-    warn(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one`);
+  const said = loginReport(result);
+  if (!json) for (const line of [said.headline, ...said.notes]) writeOut(line);
+  if (said.warning) warn(said.warning);
   return EXIT.ok;
 }
 

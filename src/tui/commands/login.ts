@@ -1,7 +1,6 @@
 import { DEFAULT_ACCOUNT, accountsOf, checkAccountName } from "../../app/accounts.ts";
-import { catalogWords, chooseMethod, existingLogin, loginAndStore, replacedWords } from "../../app/login.ts";
+import { chooseMethod, existingLogin, loginAndStore, loginReport } from "../../app/login.ts";
 import { PiError } from "../../core/errors.ts";
-import { displayPath } from "../../core/paths.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import type { ProviderDescriptor } from "../../providers/types.ts";
 import { whyNoBrowser } from "../../terminal/browser.ts";
@@ -52,20 +51,10 @@ export const login: SlashCommand = async (host, arg) => {
       {},
       account,
     );
-    const as = result.account === DEFAULT_ACCOUNT ? "" : ` as account "${result.account}"`;
-    host.say(style.green(`✓ Logged in to ${provider.displayName}${as}. Stored in ${displayPath(result.storePath)}.`));
-    const replaced = replacedWords(result);
-    if (replaced) host.say(replaced);
-    const catalog = catalogWords(result);
-    if (catalog) host.say(catalog);
-    if (result.movedAside)
-      host.say(
-        `"${result.movedAside}" is kept beside it; \`pi switch ${provider.id} ${result.movedAside}\` makes it active again.`,
-      );
-    if (result.hiddenBy)
-      host.say(
-        style.yellow(`${result.hiddenBy} is set and takes precedence over this login; unset it to use the stored one.`),
-      );
+    const said = loginReport(result);
+    host.say(style.green(`✓ ${said.headline}`));
+    for (const note of said.notes) host.say(note);
+    if (said.warning) host.say(style.yellow(`${said.warning}.`));
   } catch (error) {
     if (error instanceof PiError && error.code === "interrupted")
       host.say(style.dim("Login cancelled; nothing changed."));
