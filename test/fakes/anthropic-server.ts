@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
 import { type Fault, oauthError } from "./answers.ts";
-import { type RecordedRequest, recordRequest } from "./record.ts";
+import type { RecordedRequest } from "./record.ts";
 import { TokenFamilyServer, type TokenFamily, type Tokens } from "./token-family-server.ts";
 
 export const CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
@@ -25,7 +25,6 @@ interface PendingCode {
 }
 
 export class FakeAnthropic extends TokenFamilyServer {
-  readonly requests: RecordedRequest[] = [];
   expiresIn: number | undefined = 28_800;
   sendRefreshToken = true;
   revocations = 0;
@@ -198,10 +197,7 @@ export class FakeAnthropic extends TokenFamilyServer {
 
   protected async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
-    const recorded = await recordRequest(req);
-    this.requests.push(recorded);
-
-    await this.waitLatency();
+    const recorded = await this.take(req);
 
     if (url.pathname.startsWith("/v1/oauth/token")) {
       // The edge turns away Claude Code's own User-Agent from other hosts before the code is looked at.

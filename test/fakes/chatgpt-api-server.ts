@@ -11,7 +11,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
 import { sseFrame } from "./anthropic-server.ts";
 import { type Fault, oauthError } from "./answers.ts";
-import { type RecordedRequest, recordRequest } from "./record.ts";
+import type { RecordedRequest } from "./record.ts";
 import { TokenFamilyServer, type TokenFamily, type Tokens } from "./token-family-server.ts";
 
 export const RESOURCE = "https://api.openai.com/v1";
@@ -25,7 +25,6 @@ interface Family extends TokenFamily {
 }
 
 export class FakeChatGPT extends TokenFamilyServer<Family> {
-  readonly requests: ChatGPTRequest[] = [];
   readonly responseFaults: Fault[] = [];
   email = "ada@example.com";
   reply = "Hello from the fake OpenAI API. Streamed as Responses events.";
@@ -111,11 +110,7 @@ export class FakeChatGPT extends TokenFamilyServer<Family> {
 
   protected async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
-    const recorded: ChatGPTRequest = await recordRequest(req);
-    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
-      recorded.form = new URLSearchParams(recorded.body);
-    this.requests.push(recorded);
-    await this.waitLatency();
+    const recorded = await this.take(req);
 
     if (url.pathname === "/api/accounts/oauth/token") return (await this.tokenFault(recorded)) ?? this.token(recorded);
     if (req.method === "GET" && url.pathname === "/api/accounts/authorize") return this.authorize(url);

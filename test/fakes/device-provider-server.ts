@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
 import type { Fault } from "./answers.ts";
 import { completionFrames, responseFrames } from "./github-server.ts";
-import { type RecordedRequest, recordRequest } from "./record.ts";
+import type { RecordedRequest } from "./record.ts";
 import { TokenFamilyServer, type TokenFamily, type Tokens } from "./token-family-server.ts";
 import { PollPace } from "./poll-pace.ts";
 
@@ -125,7 +125,6 @@ const KIMI_CODING_AGENTS: readonly RegExp[] = [/^pi\//, /^KimiCLI\//, /^claude-c
 export type DevicePoll = "pending" | "slow_down" | "denied" | "expired" | "approve";
 
 export class FakeDeviceProvider extends TokenFamilyServer {
-  readonly requests: (RecordedRequest & { form?: URLSearchParams })[] = [];
   readonly apiFaults: Fault[] = [];
   mints = 0;
   reply = "Hello from the fake device provider.";
@@ -231,11 +230,7 @@ export class FakeDeviceProvider extends TokenFamilyServer {
   }
 
   protected async handle(req: Request): Promise<Response> {
-    const recorded: RecordedRequest & { form?: URLSearchParams } = await recordRequest(req);
-    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
-      recorded.form = new URLSearchParams(recorded.body);
-    this.requests.push(recorded);
-    await this.waitLatency();
+    const recorded = await this.take(req);
     const p = this.profile;
     if (req.method === "GET" && p.usagePath && recorded.path === p.usagePath) return this.usage(recorded);
     if (req.method !== "POST") return Response.json({ error: "not_found" }, { status: 404 });

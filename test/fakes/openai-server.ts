@@ -10,7 +10,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
 import type { Fault } from "./answers.ts";
 import { sseFrame } from "./anthropic-server.ts";
-import { type RecordedRequest, recordRequest } from "./record.ts";
+import type { RecordedRequest } from "./record.ts";
 import { TokenFamilyServer, type TokenFamily, type Tokens } from "./token-family-server.ts";
 
 export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
@@ -21,7 +21,6 @@ export type OpenAIRequest = RecordedRequest & { form?: URLSearchParams };
 export type DeviceStep = "pending403" | "pending404" | "pending" | "slow_down" | "approve";
 
 export class FakeOpenAI extends TokenFamilyServer {
-  readonly requests: OpenAIRequest[] = [];
   readonly responseFaults: Fault[] = [];
   revocations = 0;
   /** The account id in the tokens; one whose base64url form has "-" and "_" by default. */
@@ -130,11 +129,7 @@ export class FakeOpenAI extends TokenFamilyServer {
 
   protected async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
-    const recorded: OpenAIRequest = await recordRequest(req);
-    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
-      recorded.form = new URLSearchParams(recorded.body);
-    this.requests.push(recorded);
-    await this.waitLatency();
+    const recorded = await this.take(req);
 
     if (url.pathname === "/oauth/token") return (await this.tokenFault(recorded)) ?? this.token(recorded);
     if (req.method === "GET" && url.pathname === "/oauth/authorize") return this.authorize(url);

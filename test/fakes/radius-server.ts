@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
 import { oauthError } from "./answers.ts";
-import { type RecordedRequest, recordRequest } from "./record.ts";
+import type { RecordedRequest } from "./record.ts";
 import { TokenFamilyServer, type TokenFamily, type Tokens } from "./token-family-server.ts";
 
 const CLIENT_ID = "pi-gateway";
@@ -33,7 +33,6 @@ export class FakeRadius extends TokenFamilyServer {
   authorizationPage: string | undefined;
   /** Where the catalog says models are served (default: this gateway's /v1). */
   servedAt: string | undefined;
-  readonly requests: RadiusRequest[] = [];
   reply = "Hello from the fake gateway, in pi's own events.";
   /** What a device poll answers before the code is entered. */
   deviceIntervalSeconds = 0.05;
@@ -127,11 +126,7 @@ export class FakeRadius extends TokenFamilyServer {
 
   protected async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
-    const recorded: RadiusRequest = await recordRequest(req);
-    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
-      recorded.form = new URLSearchParams(recorded.body);
-    this.requests.push(recorded);
-    await this.waitLatency();
+    const recorded = await this.take(req);
 
     if (url.pathname === "/v1/oauth/token") return (await this.tokenFault(recorded)) ?? this.token(recorded);
     if (req.method === "GET" && url.pathname === "/v1/oauth")

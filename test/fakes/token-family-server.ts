@@ -8,7 +8,7 @@
 import { rememberSecret } from "../helpers/secrets.ts";
 import { type Fault, oauthError } from "./answers.ts";
 import { LoopbackServer } from "./loopback-server.ts";
-import type { RecordedRequest } from "./record.ts";
+import { type RecordedRequest, recordRequest } from "./record.ts";
 
 export interface TokenFamily {
   id: number;
@@ -26,7 +26,12 @@ export type Tokens = { access: string; refresh: string };
 /** How a refused refresh is worded (the error description beside invalid_grant). */
 const REFUSALS = { unknown: "Refresh token not found or invalid", replay: "Refresh token reuse detected" };
 
+/** A request as recorded, its form body (when it has one) parsed. */
+export type FormRequest = RecordedRequest & { form?: URLSearchParams };
+
 export abstract class TokenFamilyServer<F extends TokenFamily = TokenFamily> extends LoopbackServer {
+  /** Every request, in the order it came, for a test to assert what pi sent. */
+  readonly requests: FormRequest[] = [];
   /** Faults applied once each, in order, to token requests. */
   readonly faults: Fault[] = [];
   /** A fault applied to every token request until it is cleared. */
@@ -92,6 +97,16 @@ export abstract class TokenFamilyServer<F extends TokenFamily = TokenFamily> ext
   isCurrentRefresh(token: string): boolean {
     const family = this.byRefresh.get(token);
     return family !== undefined && !family.revoked && family.current === token;
+  }
+
+  /** What every handler starts with: the request recorded (its form parsed), then its latency waited. */
+  protected async take(req: Request): Promise<FormRequest> {
+    const recorded: FormRequest = await recordRequest(req);
+    if (recorded.headers["content-type"]?.startsWith("application/x-www-form-urlencoded"))
+      recorded.form = new URLSearchParams(recorded.body);
+    this.requests.push(recorded);
+    await this.waitLatency();
+    return recorded;
   }
 
   /** Every request waits its latency first. */
