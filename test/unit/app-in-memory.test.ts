@@ -3,43 +3,16 @@ import { storeForAccount, switchAccount } from "../../src/app/accounts.ts";
 import { resolveCredential } from "../../src/app/credentials.ts";
 import { collectStatus, renderStatusText } from "../../src/app/status.ts";
 import { type Notice, listenToNotices } from "../../src/core/notice.ts";
-import { PROVIDERS, findProvider } from "../../src/providers/registry.ts";
-import type { ProviderDescriptor, ProviderRuntime } from "../../src/providers/types.ts";
+import { PROVIDERS } from "../../src/providers/registry.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
 import type { RefreshableLogin } from "../../src/store/schema.ts";
+import { providerWith as played, rotate } from "../helpers/played-provider.ts";
 
 /**
  * The application layer over the in-memory backend: refresh, accounts, fallbacks and status,
  * with no file, lock, server or binary, and every notice caught where the interface would.
  */
-function providerWith(refresh: ProviderRuntime["refresh"]): ProviderDescriptor & { calls: RefreshableLogin[] } {
-  const calls: RefreshableLogin[] = [];
-  const runtime: ProviderRuntime = {
-    login: async () => {
-      throw new Error("not used");
-    },
-    refresh: async (c) => {
-      calls.push(c);
-      await Bun.sleep(5);
-      return refresh(c);
-    },
-    revoke: async () => ({ revoked: false, note: "not used" }),
-    client: {
-      chat: () => {
-        throw new Error("not used");
-      },
-      listModels: async () => [],
-    },
-  };
-  // Anthropic by name: the logins below are of its shapes, whatever order the registry has.
-  return { ...findProvider("anthropic"), load: async () => runtime, calls };
-}
-
-const rotate = async (c: RefreshableLogin) => ({
-  access: `${c.access}+`,
-  refresh: `${c.refresh}+`,
-  expires: Date.now() + 3600_000,
-});
+const providerWith = (refresh: Parameters<typeof played>[0]) => played(refresh, 5);
 const login = (name: string, expiresInMs: number) => ({
   type: "oauth",
   access: `sk-ant-oat01-${name}`,

@@ -5,39 +5,9 @@ import { join } from "node:path";
 import { resolveCredential } from "../../src/app/credentials.ts";
 import { refreshLogin as refreshCredential } from "../../src/app/refresh.ts";
 import { PiError } from "../../src/core/errors.ts";
-import { findProvider } from "../../src/providers/registry.ts";
-import type { ProviderDescriptor, ProviderRuntime } from "../../src/providers/types.ts";
 import { FileStore } from "../../src/store/file/store.ts";
 import type { RefreshableLogin } from "../../src/store/schema.ts";
-
-/** Anthropic's source order, with refresh played by the test. */
-function providerWith(refresh: ProviderRuntime["refresh"]): ProviderDescriptor & { calls: RefreshableLogin[] } {
-  const calls: RefreshableLogin[] = [];
-  const runtime: ProviderRuntime = {
-    login: async () => {
-      throw new Error("not used");
-    },
-    refresh: async (c) => {
-      calls.push(c);
-      return refresh(c);
-    },
-    revoke: async () => ({ revoked: false, note: "not used" }),
-    client: {
-      chat: () => {
-        throw new Error("not used");
-      },
-      listModels: async () => [],
-    },
-  };
-  // Anthropic by name: the logins below are of its shapes, whatever order the registry has.
-  return { ...findProvider("anthropic"), load: async () => runtime, calls };
-}
-
-const rotate = async (c: RefreshableLogin) => ({
-  access: `${c.access}+`,
-  refresh: `${c.refresh}+`,
-  expires: Date.now() + 3600_000,
-});
+import { providerWith, rotate } from "../helpers/played-provider.ts";
 
 let dir: string;
 let store: FileStore;
