@@ -59,23 +59,24 @@ function run(argv: string[], env: Record<string, string> = {}) {
 }
 
 /** One command as the far user over SSH, with the agent's socket forwarded to `farSock`. */
+/** ssh to the test's sshd as the far user: its key, no config, no questions. */
+const SSH = () => [
+  "ssh",
+  "-F",
+  "/dev/null",
+  "-i",
+  join(dir, "id_ed25519"),
+  "-p",
+  String(port),
+  ...["StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null", "BatchMode=yes", "LogLevel=ERROR"].flatMap((o) => [
+    "-o",
+    o,
+  ]),
+];
+
 async function overSsh(command: string, farSock = join(farHome, "agent.sock")) {
   const argv = [
-    "ssh",
-    "-F",
-    "/dev/null",
-    "-i",
-    join(dir, "id_ed25519"),
-    "-p",
-    String(port),
-    "-o",
-    "StrictHostKeyChecking=no",
-    "-o",
-    "UserKnownHostsFile=/dev/null",
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    "LogLevel=ERROR",
+    ...SSH(),
     "-o",
     "ExitOnForwardFailure=yes",
     "-o",
@@ -151,28 +152,7 @@ beforeAll(async () => {
 });
 
 async function overSshProbe(): Promise<number> {
-  const proc = Bun.spawn(
-    [
-      "ssh",
-      "-F",
-      "/dev/null",
-      "-i",
-      join(dir, "id_ed25519"),
-      "-p",
-      String(port),
-      "-o",
-      "StrictHostKeyChecking=no",
-      "-o",
-      "UserKnownHostsFile=/dev/null",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "LogLevel=ERROR",
-      `${user}@127.0.0.1`,
-      "true",
-    ],
-    { stdout: "ignore", stderr: "ignore" },
-  );
+  const proc = Bun.spawn([...SSH(), `${user}@127.0.0.1`, "true"], { stdout: "ignore", stderr: "ignore" });
   return proc.exited;
 }
 
