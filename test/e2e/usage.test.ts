@@ -4,7 +4,7 @@ import { DEVICE_PROFILES, FakeDeviceProvider } from "../fakes/device-provider-se
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { FakeOpenAI } from "../fakes/openai-server.ts";
 import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
-import { PI_BIN, Sandbox, readUntil, storedLogin } from "../helpers/pi.ts";
+import { PI_BIN, Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
 import { e2eFrame } from "../helpers/frame.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 import { usageOutputSchema } from "../../src/core/usage-schema.ts";
@@ -552,16 +552,22 @@ describe("figures no date can hold, and answers without end (issue 34, point 10)
 describe("a slow usage endpoint holds nobody up (issue 34, point 8)", () => {
   test("while pi usage waits on it, a refresh of the same login goes through at once; and concurrent pi usage still ask once", async () => {
     box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), 3 * 60_000) });
-    anthropic.usageDelayMs = 4000;
-    const usages = Array.from({ length: 5 }, () => box.run(["usage", "anthropic", "--json"], { env: env() }));
-    await Bun.sleep(500);
-    const started = Date.now();
-    // A token that must stay valid 10 minutes: this login has 3, so it is refreshed now.
+    anthropic.usageDelayMs = 6000;
+    let usagesDone = 0;
+    const usages = Array.from({ length: 5 }, () =>
+      box.run(["usage", "anthropic", "--json"], { env: env() }).finally(() => usagesDone++),
+    );
+    // Every pi usage has asked (and is held by the slow endpoint) before the token is asked for.
+    await until(() => usageCalls(anthropic, "/api/oauth/usage") === 1, "the usage request", 10_000);
+    const asked = Date.now();
+    // A token that must stay valid 10 minutes: this login has 3, so it is refreshed now — not
+    // after the usage answer: it is done while every pi usage still waits (an order, not a time).
     const token = await box.run(["token", "anthropic", "--min-validity", "10m"], { env: env() });
-    const took = Date.now() - started;
     expect(token.code).toBe(0);
     expect(anthropic.tokenRequests("refresh_token")).toHaveLength(1);
-    expect(took).toBeLessThan(2500);
+    expect(usagesDone).toBe(0);
+    // Held behind the usage answer it would take the endpoint's 6 s; free, a fraction of it even on a loaded machine.
+    expect(Date.now() - asked).toBeLessThan(5000);
     const results = await Promise.all(usages);
     for (const r of results) expect(r.code).toBe(0);
     expect(usageCalls(anthropic, "/api/oauth/usage")).toBe(1);
