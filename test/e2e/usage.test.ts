@@ -19,6 +19,21 @@ let openrouter: FakeOpenRouter;
 let box: Sandbox;
 const HOUR = 3_600_000;
 
+/** An Anthropic and a Codex login, each with an hour left, tokens issued by the fakes. */
+function storeBothLogins(): void {
+  const t = codex.issueFamily();
+  box.writeStore({
+    anthropic: storedLogin(anthropic.issueFamily(), HOUR),
+    "openai-codex": {
+      type: "oauth",
+      access: t.access,
+      refresh: t.refresh,
+      expires: Date.now() + HOUR,
+      accountId: t.accountId,
+    },
+  });
+}
+
 e2eFrame(
   {
     fakes: {
@@ -134,17 +149,7 @@ describe("pi usage for Anthropic", () => {
 
 describe("free figures first, and one call per minute for everyone", () => {
   test("after one pi -p through Anthropic and one through Codex, pi usage answers from the recorded headers without asking", async () => {
-    const t = codex.issueFamily();
-    box.writeStore({
-      anthropic: storedLogin(anthropic.issueFamily(), HOUR),
-      "openai-codex": {
-        type: "oauth",
-        access: t.access,
-        refresh: t.refresh,
-        expires: Date.now() + HOUR,
-        accountId: t.accountId,
-      },
-    });
+    storeBothLogins();
     expect((await box.run(["-p", "--model", "anthropic/claude-opus-5-5", "hi"], { env: env() })).code).toBe(0);
     expect((await box.run(["-p", "--model", "openai-codex/gpt-6.2-sol", "hi"], { env: env() })).code).toBe(0);
     const { out } = await usageJson(["anthropic"]);
@@ -164,17 +169,7 @@ describe("free figures first, and one call per minute for everyone", () => {
   });
 
   test("20 concurrent pi usage make at most one call per provider", async () => {
-    const t = codex.issueFamily();
-    box.writeStore({
-      anthropic: storedLogin(anthropic.issueFamily(), HOUR),
-      "openai-codex": {
-        type: "oauth",
-        access: t.access,
-        refresh: t.refresh,
-        expires: Date.now() + HOUR,
-        accountId: t.accountId,
-      },
-    });
+    storeBothLogins();
     anthropic.latencyMs = [100, 100];
     const runs = await Promise.all(Array.from({ length: 20 }, () => box.run(["usage", "--json"], { env: env() })));
     for (const r of runs) expect(r.code).toBe(0);
