@@ -5,7 +5,6 @@
  * notice channel, which each interface renders in its own words.
  */
 
-import { setNetworkEnvironment } from "../core/http.ts";
 import { type NoticeListener, listenToNotices } from "../core/notice.ts";
 import type { CredentialStore } from "../store/contract.ts";
 import { type SettingsFile, readSettingsFile, writeSettings } from "./settings.ts";
@@ -24,7 +23,6 @@ export interface RunContext {
 }
 
 export function createRunContext(env: NodeJS.ProcessEnv): RunContext {
-  setNetworkEnvironment(env);
   let settings: Promise<SettingsFile> | undefined;
   let store: Promise<CredentialStore> | undefined;
   const readSettings = () => (settings ??= readSettingsFile(env).then((read) => applyHttpProxy(env, read)));

@@ -7,6 +7,7 @@
 import { isDumbTerminal } from "../terminal/restore.ts";
 import { EXIT, PiError } from "../core/errors.ts";
 import { debugEnabled, setDebug } from "../core/debug.ts";
+import { setNetworkEnvironment } from "../core/network-env.ts";
 import { setDisplayHome } from "../core/paths.ts";
 import { describeTerminal } from "../terminal/environment.ts";
 import { redact } from "../core/redact.ts";
@@ -37,11 +38,13 @@ export async function runCli(argv: readonly string[]): Promise<number> {
 }
 
 /**
- * What the modules below read of the environment only to present things — PI_DEBUG, the home
- * directory shown as `~`, TERM, NO_COLOR, FORCE_COLOR — told to them once, here: nothing below
- * cli/ reads the process's environment.
+ * What the modules below read of the environment without a command handing it to them — the
+ * network settings (timeout, proxies; the context's own object, which settings.json's httpProxy
+ * joins), PI_DEBUG, the home directory shown as `~`, TERM, NO_COLOR, FORCE_COLOR — told to them
+ * once, here: nothing below cli/ reads the process's environment.
  */
 function tellLowerFloors(env: NodeJS.ProcessEnv): void {
+  setNetworkEnvironment(env);
   setDebug(env.PI_DEBUG);
   setDisplayHome(env.HOME);
   describeTerminal(env);

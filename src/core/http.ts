@@ -8,6 +8,7 @@
 import { debug } from "./debug.ts";
 import { PiError, callFailed } from "./errors.ts";
 import { USER_AGENT } from "./version.ts";
+import { networkEnvironment } from "./network-env.ts";
 
 export interface HttpRequest {
   method: "GET" | "POST";
@@ -30,18 +31,7 @@ export interface HttpResponse {
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-let networkEnv: NodeJS.ProcessEnv = {};
-
-/**
- * The environment the network settings come from (PI_HTTP_TIMEOUT_MS, the proxy variables,
- * the endpoint checks' allowances): the run context's, told when it is made; the same object,
- * so settings.json's `httpProxy`, put there when settings are read, applies at once.
- */
-export function setNetworkEnvironment(env: NodeJS.ProcessEnv): void {
-  networkEnv = env;
-}
-
-export function defaultTimeoutMs(env: NodeJS.ProcessEnv = networkEnv): number {
+export function defaultTimeoutMs(env: NodeJS.ProcessEnv = networkEnvironment()): number {
   const raw = env.PI_HTTP_TIMEOUT_MS;
   const value = raw ? Number(raw) : NaN;
   return Number.isFinite(value) && value > 0 ? value : 30_000;
@@ -53,7 +43,7 @@ export function defaultTimeoutMs(env: NodeJS.ProcessEnv = networkEnv): number {
  * none for a host NO_PROXY names (a name, a `.domain` or `domain` suffix, `host:port`, or `*`).
  * The run context puts settings.json's `httpProxy` in these variables when they are unset.
  */
-export function proxyFor(url: string, env: NodeJS.ProcessEnv = networkEnv): string | undefined {
+export function proxyFor(url: string, env: NodeJS.ProcessEnv = networkEnvironment()): string | undefined {
   let target: URL;
   try {
     target = new URL(url);
@@ -137,7 +127,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
  * A token is never sent in clear text by mistake: only https://, or http:// to this machine
  * (tests, a local proxy), unless PI_ALLOW_INSECURE_HTTP=1 says otherwise.
  */
-export function assertSafeEndpoint(url: string, purpose: string, env: NodeJS.ProcessEnv = networkEnv): void {
+export function assertSafeEndpoint(url: string, purpose: string, env: NodeJS.ProcessEnv = networkEnvironment()): void {
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -37,7 +37,7 @@ export const logoutStep = (provider?: string): Step => ({
 });
 export const modelsStep = (): Step => ({ step: "models" });
 
-export function commandLineStep(step: Step): string {
+function commandLineStep(step: Step): string {
   if (step.step === "models") return "`pi models`";
   return `\`pi ${step.step}${step.provider === undefined ? "" : ` ${step.provider}`}\``;
 }
