@@ -47,6 +47,10 @@ export const COMMANDS: CommandTable = {
     summary: "move logins between this machine and a shared store (push, pull)",
     load: () => import("./commands/store.ts").then((m) => m.default),
   },
+  mcp: {
+    summary: "sign in to MCP servers (mcp.json) and hand their tokens to other programs",
+    load: () => import("./commands/mcp.ts").then((m) => m.default),
+  },
   completion: {
     summary: "print a shell completion script (bash, zsh, fish)",
     load: () => import("./commands/completion.ts").then((m) => m.default),

@@ -149,7 +149,7 @@ const FOREIGN_COMMANDS: Record<string, string> = {
  * packages, its configuration, MCP servers. pi shares its directory (the reference's "agent directory") but is not it; `update`
  * is pi's own (it updates pi).
  */
-const CODING_AGENT_COMMANDS = new Set(["install", "remove", "uninstall", "list", "config", "mcp"]);
+const CODING_AGENT_COMMANDS = new Set(["install", "remove", "uninstall", "list", "config"]);
 
 /**
  * A first word that is a command mistyped (two edits at most, a swapped pair counting one) or

@@ -63,6 +63,16 @@ export function authJsonPath(env: NodeJS.ProcessEnv): string {
   return joinPath(piDir(env), "auth.json");
 }
 
+/** The reference program's MCP sign-ins (`pi mcp login`), shared by both programs. */
+export function mcpAuthPath(env: NodeJS.ProcessEnv): string {
+  return joinPath(piDir(env), "mcp-auth.json");
+}
+
+/** The reference program's MCP servers (`mcpServers`), which pi reads and never writes. */
+export function mcpConfigPath(env: NodeJS.ProcessEnv): string {
+  return joinPath(piDir(env), "mcp.json");
+}
+
 let shownHome: string | undefined;
 
 /** The home directory messages shorten to `~` ($HOME), told once by the run context's owner (cli/run.ts). */

@@ -72,3 +72,15 @@ function nearestProvider(wanted: string): ProviderDescriptor | undefined {
   );
   return names.find((n) => n.name === near)?.p;
 }
+
+/**
+ * Sign-in to MCP servers (`pi mcp`): its own protocol in three parts, each loaded only when
+ * used — reading a stored sign-in (the token's hot path) needs neither the sign-in nor the refresh.
+ */
+export const MCP_OAUTH = {
+  state: () => import("./mcp/state.ts"),
+  signIn: () => import("./mcp/sign-in.ts"),
+  refresh: () => import("./mcp/refresh.ts"),
+};
+export type { McpOAuthSettings, ProbeAnswer } from "./mcp/sign-in.ts";
+export type { McpServerState, McpTokens } from "./mcp/state.ts";

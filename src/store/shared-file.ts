@@ -25,8 +25,9 @@ export async function rewriteSharedFile<T>(
   env: NodeJS.ProcessEnv,
   purpose: string,
   change: (text: string | undefined) => { text?: string; value: T },
+  options: { secret?: boolean } = {},
 ): Promise<T> {
-  checkStorePlace(path, { secret: false });
+  checkStorePlace(path, { secret: options.secret ?? false });
   const real = resolveRealPath(path);
   try {
     mkdirSync(dirnameOf(real), { recursive: true, mode: 0o700 });

@@ -69,13 +69,20 @@ export class Sandbox {
     // The commands that exist to print a credential: pi token, and the original's pi auth print-… and check --credentials.
     const printing =
       args[0] === "token" ||
+      (args[0] === "mcp" && args[1] === "token") ||
       (args[0] === "auth" &&
         (args[1] === "print-api-key" ||
           args[1] === "print-bearer-token" ||
           (args[1] === "check" && args.includes("--credentials"))));
     const printsToken = printing && result.code === 0;
     const json = printsToken && args.includes("--json") ? JSON.parse(result.stdout) : undefined;
-    const printed = printsToken ? (json ? String(json.token ?? json.credentials) : result.stdout.trim()) : undefined;
+    const printed = printsToken
+      ? json
+        ? String(json.token ?? json.credentials)
+        : args.includes("--headers")
+          ? String(JSON.parse(result.stdout).Authorization).replace(/^Bearer /, "")
+          : result.stdout.trim()
+      : undefined;
     assertNoLeaks(`pi ${args.join(" ")}`, result.stdout, result.stderr, [
       ...(printed ? [printed] : []),
       ...shownOnPurpose,

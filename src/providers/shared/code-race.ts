@@ -29,6 +29,8 @@ export interface CodeRaceOptions<T> {
   /** What to run again, for messages. */
   loginHint: string;
   env: NodeJS.ProcessEnv;
+  /** How long the person has (`--timeout`); else loginTimeoutMs. */
+  timeoutMs?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
@@ -44,12 +46,12 @@ export async function raceForCode<T>(options: CodeRaceOptions<T>): Promise<T> {
   const withdraw = new AbortController();
   const stop: { timer?: Timer; onAbort?: () => void } = {};
   const ended = new Promise<never>((_, reject) => {
-    const timeoutMs = loginTimeoutMs(options.env);
+    const timeoutMs = options.timeoutMs ?? loginTimeoutMs(options.env);
     stop.timer = setTimeout(() => {
       reject(
         new PiError(
           "timeout",
-          `no sign-in arrived within ${Math.round(timeoutMs / 60_000) || 1} minute(s); run \`${options.loginHint}\` again`,
+          `no sign-in arrived within ${timeoutMs < 60_000 ? `${Math.max(1, Math.round(timeoutMs / 1000))} s` : `${Math.round(timeoutMs / 60_000)} minute(s)`}; run \`${options.loginHint}\` again`,
         ),
       );
     }, timeoutMs);

@@ -29,6 +29,8 @@ export interface ListenerOptions<T> {
    * without them gets a 400 page and the listener keeps waiting. Handed to `complete`.
    */
   required?: readonly string[];
+  /** Parameters handed to `complete` when the callback carries them (RFC 9207's `iss`). */
+  optional?: readonly string[];
   complete(code: string, extras: Readonly<Record<string, string>>): Promise<T>;
   env: NodeJS.ProcessEnv;
 }
@@ -116,6 +118,10 @@ export function startCallbackListener<T>(options: ListenerOptions<T>): ListenerS
         );
       }
       extras[name] = value;
+    }
+    for (const name of options.optional ?? []) {
+      const value = q.get(name);
+      if (value !== null) extras[name] = value;
     }
     claimed = true;
     try {

@@ -22,7 +22,14 @@ import { notify } from "../../core/notice.ts";
 import { displayPath } from "../../core/paths.ts";
 import { TELL_AFTER_MS } from "../waiting.ts";
 
-const STALE_MS = 30_000;
+/** Which of the reference's locks: how long before its holder counts as gone, and what it guards (for messages). */
+export interface ReferenceLockKind {
+  staleMs: number;
+  guards: string;
+}
+
+/** auth.json's (and settings.json's): proper-lockfile with a 30 s stale limit. */
+const AUTH_JSON_LOCK: ReferenceLockKind = { staleMs: 30_000, guards: "auth.json" };
 /** pi's own lock directories: owner-only, with the sticky bit no mkdir of proper-lockfile's sets. */
 const PI_DIRECTORY_MODE = 0o1700;
 const STICKY = 0o1000;
@@ -44,8 +51,9 @@ export async function withReferenceLock<T>(
   realPath: string,
   waitMs: number,
   fn: (lock: ReferenceLock) => Promise<T>,
+  kind: ReferenceLockKind = AUTH_JSON_LOCK,
 ): Promise<T> {
-  const dir = await takeReferenceLock(realPath, waitMs);
+  const dir = await takeReferenceLock(realPath, waitMs, kind);
   const note = `${realPath}.pi-refdir`;
   let ours = stamp(dir, note);
   const stillOurs = () => ours !== undefined && mtimeOf(dir) === ours;
@@ -73,7 +81,7 @@ export async function withReferenceLock<T>(
   }
 }
 
-async function takeReferenceLock(realPath: string, waitMs: number): Promise<string> {
+async function takeReferenceLock(realPath: string, waitMs: number, kind: ReferenceLockKind): Promise<string> {
   const dir = `${realPath}.lock`;
   const started = Date.now();
   const deadline = started + waitMs;
@@ -92,7 +100,7 @@ async function takeReferenceLock(realPath: string, waitMs: number): Promise<stri
         );
     }
     const age = ageOf(dir);
-    if ((age !== undefined && age > STALE_MS) || leftByDeadPi(dir, `${realPath}.pi-refdir`)) {
+    if ((age !== undefined && age > kind.staleMs) || leftByDeadPi(dir, `${realPath}.pi-refdir`)) {
       // Abandoned by a process that died: proper-lockfile's own rule lets anyone take it over.
       try {
         rmdirSync(dir);
@@ -104,14 +112,14 @@ async function takeReferenceLock(realPath: string, waitMs: number): Promise<stri
     if (Date.now() >= deadline) {
       throw new PiError(
         "lock_timeout",
-        `another program (the reference pi, by its lock ${displayPath(dir)}) kept auth.json locked for over ${Math.round(waitMs / 1000)} s; try again`,
+        `another program (the reference pi, by its lock ${displayPath(dir)}) kept ${kind.guards} locked for over ${Math.round(waitMs / 1000)} s; try again`,
       );
     }
     if (!told && Date.now() - started >= TELL_AFTER_MS) {
       told = true;
       notify({
         kind: "waiting",
-        text: `waiting for the original pi to let go of auth.json (its lock ${displayPath(dir)})…`,
+        text: `waiting for the original pi to let go of ${kind.guards} (its lock ${displayPath(dir)})…`,
       });
     }
     // proper-lockfile's back-off: doubling from 10 ms, with jitter, capped.

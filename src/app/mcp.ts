@@ -1,0 +1,324 @@
+/**
+ * MCP sign-ins, joined: the servers of mcp.json, their states in mcp-auth.json (the store), and
+ * the MCP OAuth protocol (providers/mcp). Outcomes are values; the CLI words them.
+ *
+ * A token is handed out fresh and single-flight: read without a lock when it is good for long
+ * enough; otherwise renewed under the server's refresh lock, re-read first — whoever renewed it
+ * meanwhile (another pi, the reference, Claude Code through `pi mcp token`) already did the work.
+ */
+
+import { resolveConfigValue } from "../core/config-value.ts";
+import { PiError } from "../core/errors.ts";
+import { registerSecret } from "../core/redact.ts";
+import { whileCritical } from "../core/shutdown.ts";
+import { closest } from "../core/suggest.ts";
+import {
+  MCP_OAUTH,
+  type McpOAuthSettings,
+  type McpServerState,
+  findProvider,
+} from "../providers/registry.ts";
+import type { LoginUI } from "../providers/types.ts";
+import { type McpAuthStates, readMcpAuth, updateMcpAuth, withMcpRefreshLock } from "../store/mcp-auth.ts";
+import type { RunContext } from "./context.ts";
+import { type McpServerEntry, type McpServers, loadMcpServers } from "./mcp-config.ts";
+
+/** A server to act on: one of mcp.json's, or one named by its URL. */
+export interface McpTarget {
+  name: string;
+  url: string;
+  entry?: McpServerEntry;
+}
+
+/** What `pi mcp token` hands out. */
+export interface McpCredential {
+  server: string;
+  token: string;
+  tokenType: string;
+  /** Epoch ms; undefined when the server gave no lifetime. */
+  expiresAt?: number;
+  /** "mcp-auth.json", or the provider whose login the server takes. */
+  source: string;
+}
+
+export type McpLoginOutcome =
+  | { kind: "already"; expiresAt?: number }
+  | { kind: "renewed"; expiresAt?: number }
+  | { kind: "signed-in"; expiresAt?: number }
+  /** The server answered without any sign-in. */
+  | { kind: "open" };
+
+export const loginHintFor = (name: string) => `pi mcp login ${name}`;
+
+export async function mcpServers(context: RunContext, cwd: string): Promise<McpServers> {
+  return loadMcpServers(context.env, cwd);
+}
+
+/** The server by its name in mcp.json, or by a URL (an https one, or loopback). */
+export function findTarget(servers: McpServers, wanted: string): McpTarget {
+  const entry = servers.servers.find((s) => s.name === wanted);
+  if (entry) {
+    if (!entry.url)
+      throw new PiError(
+        "usage",
+        `the MCP server "${entry.name}" is a local command (stdio), which needs no sign-in; only servers with a "url" do`,
+      );
+    return { name: entry.name, url: entry.url, entry };
+  }
+  if (/^https?:\/\//i.test(wanted) && URL.canParse(wanted)) {
+    const url = new URL(wanted);
+    const byUrl = servers.servers.find((s) => s.url !== undefined && URL.canParse(s.url) && new URL(s.url).href === url.href);
+    if (byUrl) return { name: byUrl.name, url: byUrl.url!, entry: byUrl };
+    if (url.protocol !== "https:" && !["localhost", "127.0.0.1", "[::1]"].includes(url.hostname))
+      throw new PiError("insecure_endpoint", `pi signs in only to https MCP servers (or this machine's); ${url.protocol}//${url.host} is neither`);
+    return { name: url.hostname.replace(/[^A-Za-z0-9_-]/g, "-"), url: url.href };
+  }
+  const names = servers.servers.map((s) => s.name);
+  const near = closest(wanted, names, 2);
+  throw new PiError(
+    "usage",
+    `no MCP server named "${wanted}"${near ? `; did you mean "${near}"?` : ""} (configured: ${names.join(", ") || "none"}${servers.note ? `; ${servers.note}` : ""}); add it to mcp.json, or give its URL`,
+  );
+}
+
+/** Refuses what is not signed in with MCP OAuth, saying what the server uses instead. */
+function oauthOnly(target: McpTarget, what: string): void {
+  const entry = target.entry;
+  if (entry?.auth === "provider")
+    throw new PiError(
+      "usage",
+      `the MCP server "${target.name}" uses the login of the provider ${entry.authProvider}; ${what === "login" ? `run \`pi login ${entry.authProvider}\`` : `run \`pi logout ${entry.authProvider}\``}`,
+    );
+  if (entry?.auth === "header")
+    throw new PiError(
+      "usage",
+      `the MCP server "${target.name}" sends its own Authorization header (mcp.json's "headers"), so it has no sign-in to ${what === "login" ? "make" : "remove"}`,
+    );
+}
+
+function settingsOf(target: McpTarget, env: NodeJS.ProcessEnv): McpOAuthSettings {
+  const oauth = target.entry?.oauth ?? {};
+  const { clientSecretTemplate, ...settings } = oauth;
+  if (clientSecretTemplate === undefined) return settings;
+  return {
+    ...settings,
+    clientSecret: resolveConfigValue(
+      clientSecretTemplate,
+      env,
+      undefined,
+      `oauth.clientSecret of the MCP server "${target.name}" in mcp.json`,
+    ),
+  };
+}
+
+/** The server's state in the file, under its key or, as older versions filed it, its URL. */
+async function storedState(states: McpAuthStates, target: McpTarget): Promise<McpServerState | undefined> {
+  const { stateKeys, readState } = await MCP_OAUTH.state();
+  const { key, legacy } = stateKeys(target.name, target.url);
+  return readState(states[key], target.url) ?? readState(states[legacy], target.url);
+}
+
+async function saveState(env: NodeJS.ProcessEnv, target: McpTarget, state: McpServerState, purpose: string) {
+  const { stateKeys } = await MCP_OAUTH.state();
+  const { key, legacy } = stateKeys(target.name, target.url);
+  await updateMcpAuth(env, purpose, (states) => {
+    states[key] = state;
+    // The reference takes a legacy state over the same way: it is this server's now.
+    delete states[legacy];
+    return { value: undefined, changed: true };
+  });
+}
+
+export async function loginMcp(
+  context: RunContext,
+  target: McpTarget,
+  ui: LoginUI,
+  options: { timeoutMs?: number },
+): Promise<McpLoginOutcome> {
+  oauthOnly(target, "login");
+  const env = context.env;
+  const stored = await storedState(await readMcpAuth(env), target);
+  const { probe, signIn } = await MCP_OAUTH.signIn();
+  const answer = await probe(target.url, stored?.tokens?.access_token);
+  if (answer.kind === "served") return stored?.tokens ? { kind: "already", expiresAt: stored.tokensExpireAt } : { kind: "open" };
+  // Rejected, not asked for more: a refresh token may still do (no browser needed).
+  if (answer.challenge.error !== "insufficient_scope" && stored?.tokens?.refresh_token) {
+    try {
+      const renewed = await freshToken(context, target, { minValidityMs: 0, rejected: stored.tokens.access_token });
+      return { kind: "renewed", expiresAt: renewed.expiresAt };
+    } catch (error) {
+      if (!(error instanceof PiError)) throw error;
+      ui.info(`The stored sign-in could not be renewed (${error.message}); signing in again.`);
+    }
+  }
+  const state = await signIn({
+    name: target.name,
+    serverUrl: target.url,
+    settings: settingsOf(target, env),
+    stored,
+    challenge: answer.challenge,
+    ui,
+    env,
+    loginHint: loginHintFor(target.name),
+    timeoutMs: options.timeoutMs,
+  });
+  await whileCritical(() => saveState(env, target, state, `signing in to the MCP server ${target.name}`));
+  return { kind: "signed-in", expiresAt: state.tokensExpireAt };
+}
+
+/** Deletes the server's sign-in (its registered client too, as the reference does); whether there was one. */
+export async function logoutMcp(context: RunContext, target: McpTarget): Promise<boolean> {
+  oauthOnly(target, "logout");
+  const { stateKeys } = await MCP_OAUTH.state();
+  const { key, legacy } = stateKeys(target.name, target.url);
+  return updateMcpAuth(context.env, `signing out of the MCP server ${target.name}`, (states) => {
+    const found = key in states ? key : legacy in states ? legacy : undefined;
+    if (found === undefined) return { value: false, changed: false };
+    delete states[found];
+    return { value: true, changed: true };
+  });
+}
+
+/** How long a token handed out must stay good by default: enough for the program it goes to to start. */
+export const DEFAULT_MIN_VALIDITY_MS = 60_000;
+
+export async function mcpToken(
+  context: RunContext,
+  target: McpTarget,
+  options: { minValidityMs?: number },
+): Promise<McpCredential> {
+  const entry = target.entry;
+  if (entry?.auth === "provider") {
+    const { resolveCredential } = await import("./credentials.ts");
+    const provider = findProvider(entry.authProvider!);
+    const credential = await resolveCredential(provider, {
+      env: context.env,
+      store: await context.store(),
+      minValidityMs: options.minValidityMs ?? DEFAULT_MIN_VALIDITY_MS,
+    });
+    return {
+      server: target.name,
+      token: credential.token,
+      tokenType: "Bearer",
+      expiresAt: credential.expires,
+      source: provider.id,
+    };
+  }
+  oauthOnly(target, "token");
+  return freshToken(context, target, { minValidityMs: options.minValidityMs ?? DEFAULT_MIN_VALIDITY_MS });
+}
+
+async function freshToken(
+  context: RunContext,
+  target: McpTarget,
+  options: { minValidityMs: number; rejected?: string },
+): Promise<McpCredential> {
+  const env = context.env;
+  const good = (state: McpServerState | undefined): state is McpServerState & { tokens: { access_token: string } } =>
+    state?.tokens !== undefined &&
+    state.tokens.access_token !== options.rejected &&
+    (state.tokensExpireAt === undefined || state.tokensExpireAt - Date.now() >= options.minValidityMs);
+  const handOut = (state: McpServerState & { tokens: { access_token: string } }): McpCredential => {
+    registerSecret(state.tokens.access_token);
+    return {
+      server: target.name,
+      token: state.tokens.access_token,
+      tokenType: state.tokens.token_type || "Bearer",
+      expiresAt: state.tokensExpireAt,
+      source: "mcp-auth.json",
+    };
+  };
+  const first = await storedState(await readMcpAuth(env), target);
+  if (!first?.tokens)
+    throw new PiError("not_logged_in", `not signed in to the MCP server "${target.name}"; run \`${loginHintFor(target.name)}\``);
+  if (good(first)) return handOut(first);
+  const { stateKeys } = await MCP_OAUTH.state();
+  const { key } = stateKeys(target.name, target.url);
+  return withMcpRefreshLock(env, key, async () => {
+    // Whoever held the lock before may have renewed it: then that token is the one.
+    const now = await storedState(await readMcpAuth(env), target);
+    if (!now?.tokens)
+      throw new PiError("not_logged_in", `not signed in to the MCP server "${target.name}"; run \`${loginHintFor(target.name)}\``);
+    if (good(now)) return handOut(now);
+    const { refreshState } = await MCP_OAUTH.refresh();
+    // Once the server has answered, its new refresh token must be kept, whatever signal comes.
+    const next = await whileCritical(async () => {
+      const renewed = await refreshState(now, settingsOf(target, env), loginHintFor(target.name));
+      await saveState(env, target, renewed, `renewing the sign-in to the MCP server ${target.name}`);
+      return renewed;
+    });
+    // Fresh from the server: handed out even when it lives shorter than asked (the server decides its lifetimes).
+    if (!next.tokens || (next.tokensExpireAt !== undefined && next.tokensExpireAt <= Date.now())) throw new PiError("bad_response", `the MCP server "${target.name}" renewed the sign-in with a token that has already expired; run \`${loginHintFor(target.name)}\``);
+    return handOut(next as McpServerState & { tokens: { access_token: string } });
+  });
+}
+
+export type McpSignInState =
+  /** A token that is good now. */
+  | "signed-in"
+  /** Expired, with a refresh token: the next `pi mcp token` renews it. */
+  | "renewable"
+  /** No sign-in, or one that cannot be renewed. */
+  | "needs-sign-in"
+  /** Not pi's to sign in (a header of its own, a local command) or turned off. */
+  | "not-applicable";
+
+export interface McpServerReport {
+  name: string;
+  scope: "global" | "project";
+  source: string;
+  enabled: boolean;
+  /** The URL, or the command of a stdio server. */
+  transport: string;
+  auth: McpServerEntry["auth"];
+  authProvider?: string;
+  state: McpSignInState;
+  expiresAt?: number;
+  /** The scopes granted, as the server said. */
+  grantedScope?: string;
+}
+
+/** Every configured server and its sign-in, from the files alone: nothing is sent anywhere. */
+export async function listMcp(context: RunContext, servers: McpServers): Promise<McpServerReport[]> {
+  const states = await readMcpAuth(context.env);
+  const providerLogins = servers.servers.some((s) => s.auth === "provider") ? await providerPresence(context) : undefined;
+  return Promise.all(
+    servers.servers.map(async (entry): Promise<McpServerReport> => {
+      const base = {
+        name: entry.name,
+        scope: entry.scope,
+        source: entry.source,
+        enabled: entry.enabled,
+        transport: entry.url ?? entry.command ?? "",
+        auth: entry.auth,
+        ...(entry.authProvider ? { authProvider: entry.authProvider } : {}),
+      };
+      if (!entry.enabled || entry.auth === "none" || entry.auth === "header") return { ...base, state: "not-applicable" };
+      if (entry.auth === "provider")
+        return { ...base, state: providerLogins?.(entry.authProvider!) ? "signed-in" : "needs-sign-in" };
+      const state = await storedState(states, { name: entry.name, url: entry.url!, entry });
+      const tokens = state?.tokens;
+      if (!tokens) return { ...base, state: "needs-sign-in" };
+      const expired = state.tokensExpireAt !== undefined && state.tokensExpireAt <= Date.now();
+      return {
+        ...base,
+        state: !expired ? "signed-in" : tokens.refresh_token ? "renewable" : "needs-sign-in",
+        ...(state.tokensExpireAt !== undefined ? { expiresAt: state.tokensExpireAt } : {}),
+        ...(tokens.scope ? { grantedScope: tokens.scope } : {}),
+      };
+    }),
+  );
+}
+
+/** Whether a provider has a credential here (stored or in the environment), without renewing anything. */
+async function providerPresence(context: RunContext): Promise<(id: string) => boolean> {
+  const { describeSources, readStoreView } = await import("./credentials.ts");
+  const view = await readStoreView(await context.store(), context.env);
+  return (id) => {
+    try {
+      return describeSources(findProvider(id), view, context.env).some((s) => s.present);
+    } catch {
+      return false;
+    }
+  };
+}

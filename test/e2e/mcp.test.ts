@@ -1,0 +1,215 @@
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FakeMcpServer } from "../fakes/mcp-server.ts";
+import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
+import { type PiResult, type Sandbox, readUntil } from "../helpers/pi.ts";
+import { debugPass } from "../helpers/secrets.ts";
+
+/**
+ * `pi mcp …` against a remote MCP server and its authorization server (test/fakes/mcp-server.ts),
+ * with the reference program's files: mcp.json names the server, mcp-auth.json keeps the sign-in.
+ * The test plays the browser: it opens the authorization URL pi prints and follows the redirect.
+ */
+let fake: FakeMcpServer;
+let box: Sandbox;
+fakeAndSandboxPerTest(
+  () => new FakeMcpServer(),
+  (f) => (fake = f),
+  (b) => (box = b),
+);
+
+const URL_LINE = /^(https?:\/\/\S+\/auth\/authorize\?\S+)$/m;
+const KEY = () => `mcp__docs|${fake.resource}`;
+
+function configure(servers: Record<string, unknown> = { docs: { url: fake.resource } }): void {
+  mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(box.agentDir, "mcp.json"), JSON.stringify({ mcpServers: servers }, null, 2));
+}
+
+function mcpAuth(): Record<string, any> {
+  return JSON.parse(readFileSync(join(box.agentDir, "mcp-auth.json"), "utf8"));
+}
+
+/** Starts `pi mcp login`, waits for the URL it prints; the caller plays the browser or pastes. */
+async function startLogin(name = "docs", extra: string[] = []) {
+  const args = ["mcp", "login", name, "--no-browser", ...extra];
+  const proc = box.spawn(args);
+  const seen = await readUntil(proc.stderr, URL_LINE);
+  const url = URL_LINE.exec(seen.text)![1]!;
+  return {
+    url,
+    paste(text: string) {
+      proc.stdin.write(`${text}\n`);
+      proc.stdin.flush();
+    },
+    async finish(): Promise<PiResult> {
+      await proc.stdin.end();
+      const [stderr, stdout, code] = await Promise.all([seen.rest(), new Response(proc.stdout).text(), proc.exited]);
+      return box.audit(args, { code, stdout, stderr }, debugPass);
+    },
+  };
+}
+
+/** Signs in through the browser: the authorization page redirects back to pi's listener. */
+async function signIn(name = "docs"): Promise<PiResult> {
+  const login = await startLogin(name);
+  const page = await fetch(login.url, { redirect: "follow" });
+  expect(page.status).toBe(200);
+  return login.finish();
+}
+
+describe("pi mcp login", () => {
+  test("signs in through the browser: discovery from the 401, a registered client, PKCE and resource, tokens in mcp-auth.json", async () => {
+    configure();
+    const result = await signIn();
+    expect(result.stderr).not.toContain("Error");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Signed in to MCP server "docs"');
+
+    // What pi sent, in order: the probe, both metadata documents, the registration, the exchange.
+    const paths = fake.requests.map((r) => `${r.method} ${r.path}`);
+    expect(paths).toEqual([
+      "POST /mcp",
+      "GET /.well-known/oauth-protected-resource/mcp",
+      "GET /.well-known/oauth-authorization-server/auth",
+      "POST /auth/register",
+      "GET /auth/authorize",
+      "POST /auth/token",
+    ]);
+    const registration = fake.requests[3]!.json!;
+    expect(registration.client_name).toBe("pi");
+    expect(registration.token_endpoint_auth_method).toBe("none");
+    const authorize = new URLSearchParams(fake.requests[4]!.query);
+    expect(authorize.get("code_challenge_method")).toBe("S256");
+    expect(authorize.get("resource")).toBe(fake.resource);
+    expect(authorize.get("state")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const exchange = fake.tokenRequests("authorization_code")[0]!.form!;
+    expect(exchange.get("resource")).toBe(fake.resource);
+    expect(exchange.get("code_verifier")).not.toBe(authorize.get("state"));
+    // Every request but the browser's (the authorization page) is pi's, and says so.
+    for (const r of fake.requests.filter((r) => r.path !== "/auth/authorize"))
+      expect(r.headers["user-agent"]).toMatch(/^pi\//);
+
+    const state = mcpAuth()[KEY()];
+    expect(state.serverUrl).toBe(fake.resource);
+    expect(fake.isValidAccess(state.tokens.access_token)).toBe(true);
+    expect(fake.isCurrentRefresh(state.tokens.refresh_token)).toBe(true);
+    expect(state.tokensExpireAt).toBeGreaterThan(Date.now());
+    expect(state.clientInformation.redirect_uris).toEqual([exchange.get("redirect_uri")]);
+    expect(state.discovery.authorizationServerMetadata.issuer).toBe(fake.issuer);
+    expect(state.codeVerifier).toBeUndefined();
+  });
+
+  test("signs in by a pasted redirect address when the browser cannot reach this machine", async () => {
+    configure();
+    const login = await startLogin();
+    const redirect = await fetch(login.url, { redirect: "manual" });
+    login.paste(redirect.headers.get("location")!);
+    const result = await login.finish();
+    expect(result.code).toBe(0);
+    expect(fake.tokenRequests("authorization_code")).toHaveLength(1);
+    expect(fake.isValidAccess(mcpAuth()[KEY()].tokens.access_token)).toBe(true);
+  });
+
+  test("refuses a code that comes back with another issuer (RFC 9207), exchanging nothing", async () => {
+    configure();
+    fake.issOverride = "https://evil.example/auth";
+    const login = await startLogin();
+    await fetch(login.url, { redirect: "follow" });
+    const result = await login.finish();
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("evil.example");
+    expect(result.stderr).toContain("mix-up");
+    expect(fake.tokenRequests("authorization_code")).toHaveLength(0);
+  });
+
+  test("says it is already signed in when the server takes the stored token", async () => {
+    configure();
+    expect((await signIn()).code).toBe(0);
+    const again = await box.run(["mcp", "login", "docs", "--no-browser"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Already signed in to MCP server "docs"');
+  });
+
+  test("names the configured servers when asked for one that is not there", async () => {
+    configure({ docs: { url: fake.resource }, wiki: { url: fake.resource } });
+    const result = await box.run(["mcp", "login", "dcos"]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('did you mean "docs"');
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("pi mcp token", () => {
+  test("prints the stored token, as JSON with its expiry, and as Claude Code's headersHelper wants it", async () => {
+    configure();
+    expect((await signIn()).code).toBe(0);
+    const token = mcpAuth()[KEY()].tokens.access_token;
+    const plain = await box.run(["mcp", "token", "docs"]);
+    expect(plain.stdout).toBe(`${token}\n`);
+    const json = JSON.parse((await box.run(["mcp", "token", "docs", "--json"])).stdout);
+    expect(json.token).toBe(token);
+    expect(Date.parse(json.expiresAt)).toBeGreaterThan(Date.now());
+    const headers = JSON.parse((await box.run(["mcp", "token", "docs", "--headers"])).stdout);
+    expect(headers).toEqual({ Authorization: `Bearer ${token}` });
+  });
+
+  test("twenty at once on an expired sign-in make one refresh, and all print its token", async () => {
+    configure();
+    expect((await signIn()).code).toBe(0);
+    const file = join(box.agentDir, "mcp-auth.json");
+    const states = mcpAuth();
+    states[KEY()].tokensExpireAt = Date.now() - 1000;
+    writeFileSync(file, JSON.stringify(states, null, 2));
+    fake.latencyMs = [50, 100];
+    const results = await Promise.all(Array.from({ length: 20 }, () => box.run(["mcp", "token", "docs"])));
+    for (const r of results) expect(r.code).toBe(0);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(fake.replays).toBe(0);
+    const fresh = mcpAuth()[KEY()].tokens.access_token;
+    expect(new Set(results.map((r) => r.stdout.trim()))).toEqual(new Set([fresh]));
+    expect(fake.isValidAccess(fresh)).toBe(true);
+  });
+
+  test("without a sign-in says how to make one", async () => {
+    configure();
+    const result = await box.run(["mcp", "token", "docs"]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("pi mcp login docs");
+  });
+});
+
+describe("pi mcp list and logout", () => {
+  test("list --json shows each server, how it signs in, and until when", async () => {
+    configure({
+      docs: { url: fake.resource },
+      gh: { url: "https://api.example/mcp", auth: { provider: "github-copilot" } },
+      wiki: { url: "https://wiki.example/mcp", headers: { Authorization: "Bearer ${WIKI}" } },
+      fs: { command: "npx", args: ["-y", "server-filesystem"] },
+    });
+    const before = JSON.parse((await box.run(["mcp", "list", "--json"])).stdout);
+    expect(before.servers.find((s: any) => s.name === "docs").state).toBe("needs-sign-in");
+    expect((await signIn()).code).toBe(0);
+    const result = await box.run(["mcp", "list", "--json"]);
+    const listed = JSON.parse(result.stdout);
+    const by = (name: string) => listed.servers.find((s: any) => s.name === name);
+    expect(by("docs")).toMatchObject({ auth: "oauth", state: "signed-in", transport: fake.resource });
+    expect(Date.parse(by("docs").expiresAt)).toBeGreaterThan(Date.now());
+    expect(by("gh")).toMatchObject({ auth: "provider", authProvider: "github-copilot", state: "needs-sign-in" });
+    expect(by("wiki")).toMatchObject({ auth: "header", state: "not-applicable" });
+    expect(by("fs")).toMatchObject({ auth: "none", state: "not-applicable" });
+  });
+
+  test("logout deletes the sign-in, and says so when there was none", async () => {
+    configure();
+    expect((await signIn()).code).toBe(0);
+    const out = await box.run(["mcp", "logout", "docs"]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('Signed out of MCP server "docs"');
+    expect(mcpAuth()[KEY()]).toBeUndefined();
+    const again = await box.run(["mcp", "logout", "docs"]);
+    expect(again.stdout).toContain('No stored credentials for MCP server "docs"');
+    expect((await box.run(["mcp", "token", "docs"])).code).toBe(3);
+  });
+});
