@@ -213,3 +213,63 @@ describe("pi mcp list and logout", () => {
     expect((await box.run(["mcp", "token", "docs"])).code).toBe(3);
   });
 });
+
+describe("hostile MCP servers", () => {
+  /** Signs in against what the fake has been told to say; returns pi's answer, the browser never needed. */
+  async function refusedLogin(): Promise<PiResult> {
+    configure();
+    return box.run(["mcp", "login", "docs", "--no-browser", "--timeout", "5"]);
+  }
+
+  const cases: [string, () => void, RegExp][] = [
+    [
+      "an authorization server at a file: URL",
+      () => (fake.resourceMetadataChange = { authorization_servers: ["file:///etc/passwd"] }),
+      /names an authorization server at "file:"/,
+    ],
+    [
+      "a token endpoint without TLS on another machine",
+      () => (fake.asMetadataChange = { token_endpoint: "http://tokens.example/token" }),
+      /token endpoint at "http:\/\/tokens\.example"/,
+    ],
+    [
+      "metadata of another issuer",
+      () => (fake.asMetadataChange = { issuer: "https://other.example/auth" }),
+      /as the issuer "https:\/\/other\.example\/auth"/,
+    ],
+    ["metadata larger than 1 MiB", () => (fake.oversizedMetadataBytes = 2 * 1024 * 1024), /larger than 1 MiB/],
+    [
+      "no PKCE S256",
+      () => (fake.asMetadataChange = { code_challenge_methods_supported: ["plain"] }),
+      /does not offer PKCE with S256/,
+    ],
+    [
+      "a resource that is another server",
+      () => (fake.resourceMetadataChange = { resource: "https://elsewhere.example/mcp" }),
+      /says it is the resource "https:\/\/elsewhere\.example\/mcp"/,
+    ],
+    [
+      "a challenge naming metadata at a custom protocol",
+      () => (fake.challengeMetadataUrl = "x-launch://run?cmd=calc"),
+      /resource metadata address at "x-launch:"/,
+    ],
+    [
+      "escape sequences in what it names",
+      () => (fake.asMetadataChange = { issuer: "https://evil.example/\u001b]0;owned\u0007\u001b[2J" }),
+      /as the issuer "https:\/\/evil\.example\//,
+    ],
+  ];
+
+  for (const [what, arrange, said] of cases) {
+    test(`refuses ${what} in one line, sending nothing further`, async () => {
+      arrange();
+      const result = await refusedLogin();
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(said);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(result.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+      // Nothing past discovery: no registration, no authorization, no token request.
+      expect(fake.requests.some((r) => r.path.startsWith("/auth/"))).toBe(false);
+    });
+  }
+});

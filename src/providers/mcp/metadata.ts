@@ -72,13 +72,13 @@ export function checkedUrl(value: unknown, what: string, server: string): string
   try {
     url = new URL(value);
   } catch {
-    throw hostile(server, `names a ${what} that is not a URL (${quoteOneLine(value, 80)})`, "pi did not follow it");
+    throw hostile(server, `names ${an(what)} that is not a URL (${quoteOneLine(value, 80)})`, "pi did not follow it");
   }
   if (url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname))) return url.href;
   const shown = url.protocol === "http:" ? `http://${url.host}` : url.protocol;
   throw hostile(
     server,
-    `names a ${what} at ${quoteOneLine(shown, 80)}`,
+    `names ${an(what)} at ${quoteOneLine(shown, 80)}`,
     "pi only follows https addresses (or this machine's loopback), so it did not go there",
   );
 }
@@ -86,9 +86,11 @@ export function checkedUrl(value: unknown, what: string, server: string): string
 function hostile(server: string, what: string, why: string): PiError {
   return new PiError(
     "provider_refused",
-    `the MCP server ${server} ${what}: ${why}; nothing was sent — ask its operator, or check the url in mcp.json`,
+    `the MCP server ${server} ${what}: ${why}; no sign-in was started — ask its operator, or check its url in mcp.json`,
   );
 }
+
+const an = (noun: string) => `${/^[aeiou]/i.test(noun) ? "an" : "a"} ${noun}`;
 
 /** 4xx and 502 mean "not here": discovery tries the next place (as the MCP SDK and the reference do). */
 const isMiss = (status: number) => (status >= 400 && status < 500) || status === 502;
