@@ -273,3 +273,20 @@ describe("hostile MCP servers", () => {
     });
   }
 });
+
+describe("a server that asks for more", () => {
+  test("a step-up asks for the new scope on top of the scopes already granted", async () => {
+    configure();
+    expect((await signIn()).code).toBe(0);
+    const granted = mcpAuth()[KEY()].tokens.scope;
+    expect(granted).toBe("tools.read tools.call");
+    fake.requiredScope = "admin";
+    fake.requests.length = 0;
+    expect((await signIn()).code).toBe(0);
+    const asked = new URLSearchParams(fake.requests.find((r) => r.path === "/auth/authorize")!.query).get("scope")!;
+    expect(asked.split(" ").sort()).toEqual(["admin", "tools.call", "tools.read"]);
+    // The registered client is kept: its redirect URI still matches.
+    expect(fake.requests.some((r) => r.path === "/auth/register")).toBe(false);
+    expect(mcpAuth()[KEY()].tokens.scope.split(" ")).toContain("admin");
+  });
+});
