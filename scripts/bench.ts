@@ -55,6 +55,21 @@ try {
     { mode: 0o600 },
   );
   writeFileSync(join(agentDir, "models-store.json"), "{}", { mode: 0o600 });
+  // An MCP server signed in as the reference program keeps it (issue 37): mcp.json and mcp-auth.json.
+  const mcpUrl = "https://mcp.bench.example/mcp";
+  writeFileSync(join(agentDir, "mcp.json"), JSON.stringify({ mcpServers: { docs: { url: mcpUrl } } }), { mode: 0o600 });
+  writeFileSync(
+    join(agentDir, "mcp-auth.json"),
+    JSON.stringify({
+      [`mcp__docs|${mcpUrl}`]: {
+        serverUrl: mcpUrl,
+        clientInformation: { client_id: "bench-client", redirect_uris: ["http://127.0.0.1:33418/callback"] },
+        tokens: { access_token: "mcp-bench-access", token_type: "Bearer", refresh_token: "mcp-bench-refresh" },
+        tokensExpireAt: Date.now() + 8 * 3600_000,
+      },
+    }),
+    { mode: 0o600 },
+  );
   const env = { PATH: process.env.PATH ?? "", HOME: work, PI_CODING_AGENT_DIR: agentDir };
 
   const cases: { name: string; argv: string[]; env?: Record<string, string>; peer?: boolean }[] = [
@@ -66,6 +81,8 @@ try {
     { name: "pi --version", argv: [pi, "--version"] },
     // Issue 35: a command run with the credentials handed over costs at most 1.5× `pi token`.
     { name: "pi exec -- true", argv: [pi, "exec", "--", "true"] },
+    // Issue 37: an MCP server's token for another program costs at most 1.5× `pi token`.
+    { name: "pi mcp token", argv: [pi, "mcp", "token", "docs"] },
   ];
   // The agent (issue 26): the same login served over its socket to a far side that holds none.
   const farDir = join(work, "far");
@@ -180,6 +197,10 @@ try {
   console.log(
     `target: pi exec -- true ≤ 1.5x pi token (issue 35) — ${execRatio.toFixed(2)}x, ${execOk ? "met" : "MISSED"}`,
   );
+  const mcp = rows.find((r) => r.name === "pi mcp token")!;
+  const mcpRatio = mcp.ms / token.ms;
+  const mcpOk = mcpRatio <= 1.5;
+  console.log(`target: pi mcp token ≤ 1.5x pi token (issue 37) — ${mcpRatio.toFixed(2)}x, ${mcpOk ? "met" : "MISSED"}`);
   // Issue 36's start-up targets, in wall time against the hello-world of this run.
   const startup = [
     ["pi --version", 1.15],
@@ -196,7 +217,7 @@ try {
     );
   }
   agent.kill();
-  process.exitCode = ok && agentOk && bearerOk && execOk && startupOk ? 0 : 1;
+  process.exitCode = ok && agentOk && bearerOk && execOk && mcpOk && startupOk ? 0 : 1;
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

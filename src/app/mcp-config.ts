@@ -5,7 +5,7 @@
  * only `enabled` changes just that) and which cannot send a provider's login anywhere (`auth`).
  */
 
-import { type Stats, readFileSync, statSync } from "node:fs";
+import type { Stats } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { displayPath, mcpConfigPath, piDir } from "../core/paths.ts";
 import { quoteOneLine } from "../core/text.ts";
@@ -42,29 +42,39 @@ export async function loadMcpServers(env: NodeJS.ProcessEnv, cwd: string): Promi
   const found = new Map<string, McpServerEntry>();
   const errors: string[] = [];
   const global = mcpConfigPath(env);
-  await checkPiDirFile(global, { secret: false });
-  readFile(global, "global", found, errors);
   const project = join(cwd, ".pi", "mcp.json");
+  // Checked before a byte is read (a FIFO planted there must not hang pi), while the project is looked at.
+  const [trust, projectStat] = await Promise.all([checkPiDirFile(global, { secret: false }), statOf(project)]);
+  const globalText = await textOf(global);
+  if (globalText !== undefined) readFile(global, globalText, "global", found, errors);
+  // A file your group may change cannot send a provider's login anywhere (as settings.json's redirecting keys).
+  if (trust === "group")
+    for (const [name, entry] of found)
+      if (entry.auth === "provider") {
+        found.delete(name);
+        errors.push(`${displayPath(global)}: server "${name}": auth is ignored in a file your group can change`);
+      }
   let note: string | undefined;
-  if (exists(project)) {
-    if (!trusted(env, cwd)) {
+  if (projectStat?.isFile()) {
+    if (!(await trusted(env, cwd))) {
       note = `${displayPath(project)} is ignored because the project is not trusted; start the coding agent in the project to trust it`;
     } else {
-      const unsafe = othersCanChange(project);
+      const unsafe = await othersCanChange(project);
+      const text = unsafe ? undefined : await textOf(project);
       if (unsafe) errors.push(`${displayPath(project)}: ignored, ${unsafe}`);
-      else readFile(project, "project", found, errors);
+      else if (text !== undefined) readFile(project, text, "project", found, errors);
     }
   }
   return { servers: [...found.values()], errors, ...(note ? { note } : {}) };
 }
 
-function readFile(path: string, scope: "global" | "project", found: Map<string, McpServerEntry>, errors: string[]) {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return;
-  }
+function readFile(
+  path: string,
+  text: string,
+  scope: "global" | "project",
+  found: Map<string, McpServerEntry>,
+  errors: string[],
+) {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text.replace(/^\uFEFF/, ""));
@@ -158,10 +168,10 @@ function isLoopbackRedirect(value: string): boolean {
 }
 
 /** The reference's trust.json: the nearest of the project's directories with a decision decides. */
-function trusted(env: NodeJS.ProcessEnv, cwd: string): boolean {
+async function trusted(env: NodeJS.ProcessEnv, cwd: string): Promise<boolean> {
   let data: Record<string, unknown> | undefined;
   try {
-    data = record(JSON.parse(readFileSync(join(piDir(env), "trust.json"), "utf8")));
+    data = record(JSON.parse((await textOf(join(piDir(env), "trust.json"))) ?? ""));
   } catch {
     return false;
   }
@@ -174,27 +184,31 @@ function trusted(env: NodeJS.ProcessEnv, cwd: string): boolean {
 }
 
 /** A project's file is read only when no one but you (or root) could have written it or its directory. */
-function othersCanChange(path: string): string | undefined {
+async function othersCanChange(path: string): Promise<string | undefined> {
   const uid = process.getuid?.();
   if (uid === undefined) return undefined;
   for (const target of [path, dirname(path)]) {
-    let st: Stats;
-    try {
-      st = statSync(target);
-    } catch {
-      return undefined;
-    }
+    const st = await statOf(target);
+    if (!st) return undefined;
     if (st.uid !== uid && st.uid !== 0) return `${displayPath(target)} belongs to another user`;
     if ((st.mode & 0o022) !== 0) return `${displayPath(target)} can be changed by other users (chmod go-w it)`;
   }
   return undefined;
 }
 
-function exists(path: string): boolean {
+async function statOf(path: string): Promise<Stats | undefined> {
   try {
-    return statSync(path).isFile();
+    return await Bun.file(path).stat();
   } catch {
-    return false;
+    return undefined;
+  }
+}
+
+async function textOf(path: string): Promise<string | undefined> {
+  try {
+    return await Bun.file(path).text();
+  } catch {
+    return undefined;
   }
 }
 

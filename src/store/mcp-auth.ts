@@ -10,15 +10,11 @@
  * never spent twice.
  */
 
-import { createHash } from "node:crypto";
-import { PiError } from "../core/errors.ts";
+import { PiError, errnoOf } from "../core/errors.ts";
 import { displayPath, joinPath, mcpAuthPath, piDir } from "../core/paths.ts";
-import { storeIoError } from "./contract.ts";
-import { withLock } from "./file/lock.ts";
-import { withReferenceLock } from "./file/reference-lock.ts";
 import { checkPiDirFile } from "./pi-dir-file.ts";
-import { rewriteSharedFile } from "./shared-file.ts";
-import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv } from "./waiting.ts";
+
+// Reading is the hot path (`pi mcp token` of a good token): the locks and the writer load only to change something.
 
 export type McpAuthStates = Record<string, unknown>;
 
@@ -35,8 +31,8 @@ export async function readMcpAuth(env: NodeJS.ProcessEnv): Promise<McpAuthStates
   try {
     text = await Bun.file(path).text();
   } catch (error) {
-    if ((error as { code?: string })?.code === "ENOENT") return {};
-    throw storeIoError(path, "read", error);
+    if (errnoOf(error) === "ENOENT") return {};
+    throw (await import("./contract.ts")).storeIoError(path, "read", error);
   }
   return parseStates(path, text);
 }
@@ -51,6 +47,7 @@ export async function updateMcpAuth<T>(
   change: (states: McpAuthStates) => { value: T; changed: boolean },
 ): Promise<T> {
   const path = mcpAuthPath(env);
+  const { rewriteSharedFile } = await import("./shared-file.ts");
   return rewriteSharedFile(
     path,
     env,
@@ -66,7 +63,12 @@ export async function updateMcpAuth<T>(
 
 /** Runs `fn` holding the server's refresh lock (pi's and the reference's). */
 export async function withMcpRefreshLock<T>(env: NodeJS.ProcessEnv, key: string, fn: () => Promise<T>): Promise<T> {
-  const hash = createHash("sha256").update(key).digest("hex").slice(0, 16);
+  const [{ withLock }, { withReferenceLock }, { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv }] = await Promise.all([
+    import("./file/lock.ts"),
+    import("./file/reference-lock.ts"),
+    import("./waiting.ts"),
+  ]);
+  const hash = new Bun.CryptoHasher("sha256").update(key).digest("hex").slice(0, 16);
   const base = joinPath(piDir(env), `mcp-auth-refresh-${hash}`);
   const waitMs = lockWaitFromEnv(env) ?? DEFAULT_LOCK_WAIT_MS;
   return withLock(`${base}.pi-lock`, { waitMs, purpose: "renewing an MCP sign-in" }, () =>

@@ -20,9 +20,7 @@ import { EXIT, PiError } from "../../core/errors.ts";
 import { displayPath, mcpConfigPath } from "../../core/paths.ts";
 import { isTokenText, stripControls } from "../../core/text.ts";
 import { writeOut, writeStdout } from "../../terminal/output.ts";
-import { isInteractive } from "../../terminal/select.ts";
 import { defineCommand } from "../command.ts";
-import { lineLoginUI } from "../login-ui.ts";
 
 const USAGE = {
   list: "pi mcp list [--json]",
@@ -137,7 +135,9 @@ const command = defineCommand({
     const seconds = args.timeout === undefined ? DEFAULT_LOGIN_TIMEOUT_S : Number(args.timeout);
     if (!Number.isFinite(seconds) || seconds <= 0)
       throw new PiError("usage", `--timeout must be a positive number of seconds (got "${stripControls(args.timeout!)}")`);
-    const ui = lineLoginUI({ interactive: isInteractive(), browserWanted: args.browser !== false, env: context.env });
+    const { lineLoginUI } = await import("../login-ui.ts");
+    const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+    const ui = lineLoginUI({ interactive, browserWanted: args.browser !== false, env: context.env });
     const outcome = await loginMcp(context, target, ui, { timeoutMs: seconds * 1000 });
     const until = "expiresAt" in outcome && outcome.expiresAt !== undefined ? ` (until ${when(outcome.expiresAt)})` : "";
     if (outcome.kind === "open")
