@@ -290,3 +290,32 @@ describe("a server that asks for more", () => {
     expect(mcpAuth()[KEY()].tokens.scope.split(" ")).toContain("admin");
   });
 });
+
+describe("pi exec --mcp", () => {
+  test("hands a fresh MCP token to the command in MCP_TOKEN_<NAME>, concealed in its output", async () => {
+    configure();
+    expect((await signIn()).code).toBe(0);
+    const states = mcpAuth();
+    states[KEY()].tokensExpireAt = Date.now() - 1000;
+    writeFileSync(join(box.agentDir, "mcp-auth.json"), JSON.stringify(states, null, 2));
+    const out = join(box.root, "seen");
+    const result = await box.run([
+      "exec",
+      "--mcp",
+      "docs",
+      "--provider",
+      "openrouter",
+      "--",
+      "sh",
+      "-c",
+      `printf %s "$MCP_TOKEN_DOCS" > ${out}; echo "token=$MCP_TOKEN_DOCS"`,
+    ], { env: { OPENROUTER_API_KEY: "sk-or-v1-exec-mcp-0123456789abcdef" } });
+    expect(result.code).toBe(0);
+    const fresh = mcpAuth()[KEY()].tokens.access_token;
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(readFileSync(out, "utf8")).toBe(fresh);
+    expect(result.stdout).toContain("token=");
+    expect(result.stdout).not.toContain(fresh);
+    expect(result.stderr).toContain("MCP_TOKEN_DOCS");
+  });
+});

@@ -39,6 +39,12 @@ const command = defineCommand({
       valueHint: "ids",
     },
     account: { type: "string", description: "which account of the provider (with one --provider)", valueHint: "name" },
+    mcp: {
+      type: "string",
+      description:
+        "also hand over these MCP servers' tokens (names in mcp.json, comma-separated), each as MCP_TOKEN_<NAME> (for a Bearer ${MCP_TOKEN_DOCS} header, or Codex's bearer_token_env_var)",
+      valueHint: "servers",
+    },
     "min-validity": {
       type: "string",
       description: "refresh first unless each credential stays valid at least this long",
@@ -62,6 +68,7 @@ const command = defineCommand({
     `pi exec --provider ${PROVIDERS[0]!.id} -- claude -p "hi"`,
     `pi exec --provider ${PROVIDERS.at(-2)!.id} -- python script.py`,
     "pi exec --min-validity 1h -- ./long-job.sh",
+    "pi exec --mcp docs -- codex",
   ],
   async run(args, context) {
     const named =
@@ -107,6 +114,12 @@ const command = defineCommand({
       // After a wait the credentials are handed over fresh.
       if (waited) handed = await handOver(store, context.env, { named, account: args.account, minValidityMs });
     }
+    if (args.mcp !== undefined) {
+      const mcp = await mcpHandoff(args.mcp, context, minValidityMs);
+      Object.assign(handed.variables, mcp.variables);
+      handed.secrets.push(...mcp.secrets);
+      handed.said.push(...mcp.said);
+    }
     for (const secret of handed.secrets) registerSecret(secret);
     await writeErrLines([
       ...handed.said.map((line) => `pi exec: ${line}`),
@@ -119,6 +132,31 @@ const command = defineCommand({
     return run(argv, { ...process.env, ...handed.variables }, args.conceal ? handed.secrets : []);
   },
 });
+
+/** The MCP servers named, each token fresh (single-flight, as `pi mcp token`), in MCP_TOKEN_<NAME>. */
+async function mcpHandoff(
+  names: string,
+  context: Parameters<(typeof command)["run"]>[1],
+  minValidityMs: number,
+): Promise<{ variables: Record<string, string>; secrets: string[]; said: string[] }> {
+  const wanted = names
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
+  if (wanted.length === 0) throw new PiError("usage", "--mcp names no server; give the names of mcp.json, e.g. --mcp docs");
+  const { DEFAULT_MIN_VALIDITY_MS, findTarget, mcpServers, mcpToken } = await import("../../app/mcp.ts");
+  const servers = await mcpServers(context, process.cwd());
+  const out = { variables: {} as Record<string, string>, secrets: [] as string[], said: [] as string[] };
+  for (const name of wanted) {
+    const target = findTarget(servers, name);
+    const credential = await mcpToken(context, target, { minValidityMs: Math.max(minValidityMs, DEFAULT_MIN_VALIDITY_MS) });
+    const variable = `MCP_TOKEN_${target.name.toUpperCase().replace(/-/g, "_")}`;
+    out.variables[variable] = credential.token;
+    out.secrets.push(credential.token);
+    out.said.push(`MCP server ${target.name}: its token is in ${variable}`);
+  }
+  return out;
+}
 
 async function run(argv: string[], env: Record<string, string | undefined>, secrets: string[]): Promise<number> {
   const conceal = secrets.length > 0;
