@@ -19,8 +19,18 @@ export type AgentRequest =
   | { v: 1; op: "token"; provider: string; minValidityMs?: number }
   /** The provider's usage, from the agent's record (so its once-a-minute memo holds for the far side too). */
   | { v: 1; op: "usage"; provider: string; refresh?: boolean }
+  /** An MCP server's token (`pi mcp token`, `pi exec --mcp`), by its name in the agent's mcp.json. */
+  | { v: 1; op: "mcp-token"; server: string; minValidityMs?: number }
   | { v: 1; op: "status" }
   | { v: 1; op: "stop" };
+
+export interface ServedMcpToken {
+  server: string;
+  token: string;
+  tokenType: string;
+  /** Epoch ms, when the server gave a lifetime. */
+  expires: number | null;
+}
 
 export interface ServedCredential {
   provider: string;
@@ -42,12 +52,15 @@ export interface AgentStatus {
 
 export type AgentAnswer =
   | { v: 1; ok: true; credential: ServedCredential }
+  | { v: 1; ok: true; mcp: ServedMcpToken }
   | { v: 1; ok: true; status: AgentStatus }
   | { v: 1; ok: true; stopping: true }
   | { v: 1; ok: true; usage: UsageReport }
   | { v: 1; ok: false; code: string; message: string };
 
 const PROVIDER_ID = /^[a-z][a-z0-9-]{0,39}$/;
+/** mcp.json's server names: letters, digits, "_" and "-". */
+const SERVER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** A request line as the agent accepts it, or the reason it does not. */
 export function parseRequest(line: string): AgentRequest | { refused: string } {
@@ -80,6 +93,16 @@ export function parseRequest(line: string): AgentRequest | { refused: string } {
         provider: r.provider,
         ...(min === undefined ? {} : { minValidityMs: min as number }),
       };
+    }
+    case "mcp-token": {
+      if (typeof r.server !== "string" || !SERVER_NAME.test(r.server))
+        return { refused: "an mcp-token request names a server of mcp.json" };
+      const min = r.minValidityMs;
+      if (min !== undefined && (typeof min !== "number" || !Number.isFinite(min) || min < 0 || min > 7 * 86_400_000))
+        return { refused: "minValidityMs is a number of milliseconds" };
+      if (keys !== (min === undefined ? "op,server,v" : "minValidityMs,op,server,v"))
+        return { refused: `unknown fields in an mcp-token request (${keys})` };
+      return { v: 1, op: "mcp-token", server: r.server, ...(min === undefined ? {} : { minValidityMs: min as number }) };
     }
     case "usage": {
       if (typeof r.provider !== "string" || !PROVIDER_ID.test(r.provider))
@@ -138,6 +161,15 @@ export function parseAnswer(line: string): AgentAnswer | undefined {
     if (typeof token !== "string" || !TOKEN_TEXT.test(token) || !isKind(kind) || !isExpiry(expires)) return undefined;
     if (typeof source !== "string" || !isStringMap(extras)) return undefined;
     return { v: 1, ok: true, credential: { provider, token, kind, expires, source, extras } };
+  }
+  if ("mcp" in a) {
+    const m = a.mcp;
+    if (!isObject(m)) return undefined;
+    const { server, token, tokenType, expires } = m;
+    if (typeof server !== "string" || !SERVER_NAME.test(server)) return undefined;
+    if (typeof token !== "string" || !TOKEN_TEXT.test(token) || !isExpiry(expires)) return undefined;
+    if (typeof tokenType !== "string" || !/^[A-Za-z0-9_-]{1,32}$/.test(tokenType)) return undefined;
+    return { v: 1, ok: true, mcp: { server, token, tokenType, expires } };
   }
   if ("status" in a) {
     const s = a.status;

@@ -21,6 +21,9 @@ import {
 import type { LoginUI } from "../providers/types.ts";
 import { type McpAuthStates, readMcpAuth, updateMcpAuth, withMcpRefreshLock } from "../store/mcp-auth.ts";
 import type { RunContext } from "./context.ts";
+
+/** What MCP sign-ins need of a run: its environment, and the store (for servers that take a provider's login). */
+export type McpContext = Pick<RunContext, "env" | "store">;
 import { type McpServerEntry, type McpServers, loadMcpServers } from "./mcp-config.ts";
 
 /** A server to act on: one of mcp.json's, or one named by its URL. */
@@ -50,7 +53,7 @@ export type McpLoginOutcome =
 
 export const loginHintFor = (name: string) => `pi mcp login ${name}`;
 
-export async function mcpServers(context: RunContext, cwd: string): Promise<McpServers> {
+export async function mcpServers(context: McpContext, cwd: string): Promise<McpServers> {
   return loadMcpServers(context.env, cwd);
 }
 
@@ -130,7 +133,7 @@ async function saveState(env: NodeJS.ProcessEnv, target: McpTarget, state: McpSe
 }
 
 export async function loginMcp(
-  context: RunContext,
+  context: McpContext,
   target: McpTarget,
   ui: LoginUI,
   options: { timeoutMs?: number },
@@ -167,7 +170,7 @@ export async function loginMcp(
 }
 
 /** Deletes the server's sign-in (its registered client too, as the reference does); whether there was one. */
-export async function logoutMcp(context: RunContext, target: McpTarget): Promise<boolean> {
+export async function logoutMcp(context: McpContext, target: McpTarget): Promise<boolean> {
   oauthOnly(target, "logout");
   const { stateKeys } = await MCP_OAUTH.state();
   const { key, legacy } = stateKeys(target.name, target.url);
@@ -183,7 +186,7 @@ export async function logoutMcp(context: RunContext, target: McpTarget): Promise
 export const DEFAULT_MIN_VALIDITY_MS = 60_000;
 
 export async function mcpToken(
-  context: RunContext,
+  context: McpContext,
   target: McpTarget,
   options: { minValidityMs?: number },
 ): Promise<McpCredential> {
@@ -209,7 +212,7 @@ export async function mcpToken(
 }
 
 async function freshToken(
-  context: RunContext,
+  context: McpContext,
   target: McpTarget,
   options: { minValidityMs: number; rejected?: string },
 ): Promise<McpCredential> {
@@ -279,7 +282,7 @@ export interface McpServerReport {
 }
 
 /** Every configured server and its sign-in, from the files alone: nothing is sent anywhere. */
-export async function listMcp(context: RunContext, servers: McpServers): Promise<McpServerReport[]> {
+export async function listMcp(context: McpContext, servers: McpServers): Promise<McpServerReport[]> {
   const states = await readMcpAuth(context.env);
   const providerLogins = servers.servers.some((s) => s.auth === "provider") ? await providerPresence(context) : undefined;
   return Promise.all(
@@ -311,7 +314,7 @@ export async function listMcp(context: RunContext, servers: McpServers): Promise
 }
 
 /** Whether a provider has a credential here (stored or in the environment), without renewing anything. */
-async function providerPresence(context: RunContext): Promise<(id: string) => boolean> {
+async function providerPresence(context: McpContext): Promise<(id: string) => boolean> {
   const { describeSources, readStoreView } = await import("./credentials.ts");
   const view = await readStoreView(await context.store(), context.env);
   return (id) => {
@@ -320,5 +323,49 @@ async function providerPresence(context: RunContext): Promise<(id: string) => bo
     } catch {
       return false;
     }
+  };
+}
+
+/**
+ * `pi mcp token <name>` as a far machine asks it: the sign-in here when there is one; else,
+ * where PI_AGENT_SOCK names a pi agent, the agent's (it renews, single-flight, on its machine).
+ */
+export async function mcpTokenNamed(
+  context: McpContext,
+  cwd: string,
+  wanted: string,
+  options: { minValidityMs?: number },
+): Promise<McpCredential> {
+  const socket = context.env.PI_AGENT_SOCK?.trim() || undefined;
+  const servers = await mcpServers(context, cwd);
+  const here = servers.servers.some((s) => s.name === wanted);
+  if (!here && socket && /^[A-Za-z0-9_-]{1,64}$/.test(wanted)) return fromAgent(socket, wanted, options);
+  const target = findTarget(servers, wanted);
+  try {
+    return await mcpToken(context, target, options);
+  } catch (error) {
+    if (socket && error instanceof PiError && error.code === "not_logged_in") return fromAgent(socket, target.name, options);
+    throw error;
+  }
+}
+
+async function fromAgent(socket: string, server: string, options: { minValidityMs?: number }): Promise<McpCredential> {
+  const { askAgent, agentRefusal } = await import("../agent/client.ts");
+  const answer = await askAgent(socket, {
+    v: 1,
+    op: "mcp-token",
+    server,
+    ...(options.minValidityMs ? { minValidityMs: options.minValidityMs } : {}),
+  });
+  if (!answer.ok) throw agentRefusal(answer);
+  if (!("mcp" in answer))
+    throw new PiError("bad_response", `the pi agent at ${socket} answered an MCP token request with something else`);
+  registerSecret(answer.mcp.token);
+  return {
+    server: answer.mcp.server,
+    token: answer.mcp.token,
+    tokenType: answer.mcp.tokenType,
+    expiresAt: answer.mcp.expires ?? undefined,
+    source: "agent",
   };
 }

@@ -33,6 +33,10 @@ export interface AgentOptions {
   env: NodeJS.ProcessEnv;
   /** The providers served; undefined: every one. */
   providers?: ReadonlySet<string>;
+  /** The MCP servers (names in mcp.json) whose tokens are served: none unless named (`--mcp`). */
+  mcp?: ReadonlySet<string>;
+  /** Where the agent was started: a trusted project's .pi/mcp.json counts from there. */
+  cwd?: string;
   /** Epoch ms after which nothing is served. */
   until?: number;
   /**
@@ -103,7 +107,14 @@ export function serveAgent(options: AgentOptions): { stop(why: string): Promise<
         `this agent's lifetime ended at ${new Date(options.until).toLocaleTimeString()}; start another with \`pi agent\` on the machine that holds the logins`,
       );
     }
-    if (request.op !== "status" && options.providers && !options.providers.has(request.provider)) {
+    if (request.op === "mcp-token" && !options.mcp?.has(request.server)) {
+      const served = [...(options.mcp ?? [])];
+      return refuse(
+        "not_served",
+        `this agent serves no token of the MCP server ${request.server} (${served.length ? `it serves: ${served.join(", ")}` : "it serves no MCP server"}); on the machine that holds the sign-ins, start one with \`pi agent --mcp ${[...served, request.server].join(",")}\``,
+      );
+    }
+    if ((request.op === "token" || request.op === "usage") && options.providers && !options.providers.has(request.provider)) {
       const served = [...options.providers];
       return refuse(
         "not_served",
@@ -116,14 +127,16 @@ export function serveAgent(options: AgentOptions): { stop(why: string): Promise<
           ? "which logins it holds"
           : request.op === "usage"
             ? `${request.provider} usage figures`
-            : `${request.provider} token`;
+            : request.op === "mcp-token"
+              ? `the MCP server ${request.server}'s token`
+              : `${request.provider} token`;
       // One question at a time on the one terminal.
       const asked = confirming.then(() => options.confirm!(peer, what));
       confirming = asked.catch(() => false);
       if (!(await asked))
         return refuse(
           "refused",
-          `the agent's owner did not allow this client (${who(peer)}) ${request.op === "status" ? "to see which logins it holds" : `to use ${request.provider}`}`,
+          `the agent's owner did not allow this client (${who(peer)}) ${request.op === "status" ? "to see which logins it holds" : `to use ${request.op === "mcp-token" ? `the MCP server ${request.server}` : request.provider}`}`,
         );
     }
     if (request.op === "status") {
@@ -152,6 +165,17 @@ export function serveAgent(options: AgentOptions): { stop(why: string): Promise<
           env: options.env,
           refresh: request.refresh,
         }),
+      };
+    }
+    if (request.op === "mcp-token") {
+      const { findTarget, mcpServers, mcpToken } = await import("../app/mcp.ts");
+      const context = { env: options.env, store: async () => options.store };
+      const target = findTarget(await mcpServers(context, options.cwd ?? process.cwd()), request.server);
+      const served = await mcpToken(context, target, { minValidityMs: request.minValidityMs });
+      return {
+        v: 1,
+        ok: true,
+        mcp: { server: target.name, token: served.token, tokenType: served.tokenType, expires: served.expiresAt ?? null },
       };
     }
     const provider = findProvider(request.provider);
@@ -292,7 +316,12 @@ const stoppedWords = (why: string) =>
   `this agent stopped (${why}); start another with \`pi agent\` on the machine that holds the logins`;
 
 /** A request as the log names it: "token anthropic", "status". */
-const describe = (request: AgentRequest) => ("provider" in request ? `${request.op} ${request.provider}` : request.op);
+const describe = (request: AgentRequest) =>
+  "provider" in request
+    ? `${request.op} ${request.provider}`
+    : "server" in request
+      ? `${request.op} ${request.server}`
+      : request.op;
 
 function refuse(code: string, message: string): AgentAnswer {
   return { v: 1, ok: false, code, message };

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeMcpServer } from "../fakes/mcp-server.ts";
 import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
-import { type PiResult, type Sandbox, readUntil } from "../helpers/pi.ts";
+import { type PiResult, Sandbox, readUntil } from "../helpers/pi.ts";
 import { debugPass } from "../helpers/secrets.ts";
 
 /**
@@ -317,5 +317,41 @@ describe("pi exec --mcp", () => {
     expect(result.stdout).toContain("token=");
     expect(result.stdout).not.toContain(fresh);
     expect(result.stderr).toContain("MCP_TOKEN_DOCS");
+  });
+});
+
+describe("pi agent --mcp", () => {
+  test("serves an MCP token to a machine that holds no sign-in, and only the servers it was told to", async () => {
+    configure();
+    expect((await signIn()).code).toBe(0);
+    const far = new Sandbox();
+    const pids: number[] = [];
+    try {
+      const start = async (args: string[]) => {
+        const r = await box.run(["agent", ...args]);
+        expect(r.code).toBe(0);
+        pids.push(Number(/pi agent pid (\d+)/.exec(r.stdout)![1]));
+        return /PI_AGENT_SOCK='([^']+)'/.exec(r.stdout)![1]!;
+      };
+      const sock = await start(["--mcp", "docs"]);
+      const served = await far.run(["mcp", "token", "docs", "--json"], { env: { PI_AGENT_SOCK: sock } });
+      expect(served.code).toBe(0);
+      const json = JSON.parse(served.stdout);
+      expect(json.token).toBe(mcpAuth()[KEY()].tokens.access_token);
+      expect(json.source).toBe("agent");
+      expect((await far.run(["agent", "--stop"], { env: { PI_AGENT_SOCK: sock } })).code).toBe(0);
+
+      const providersOnly = await start([]);
+      const refused = await far.run(["mcp", "token", "docs"], { env: { PI_AGENT_SOCK: providersOnly } });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain("pi agent --mcp docs");
+    } finally {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, "SIGTERM");
+        } catch {}
+      }
+      far.cleanup();
+    }
   });
 });

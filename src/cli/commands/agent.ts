@@ -24,6 +24,11 @@ const command = defineCommand({
       description: "serve only these providers (comma-separated; default: all)",
       valueHint: "ids",
     },
+    mcp: {
+      type: "string",
+      description: "also serve these MCP servers' tokens (names in mcp.json, comma-separated; default: none)",
+      valueHint: "servers",
+    },
     for: { type: "string", description: "stop serving after this long (e.g. 8h)", valueHint: "duration" },
     confirm: {
       type: "boolean",
@@ -69,6 +74,7 @@ const command = defineCommand({
     if (serving) {
       const asked =
         args.providers !== undefined ||
+        args.mcp !== undefined ||
         args.for !== undefined ||
         args.socket !== undefined ||
         args.confirm ||
@@ -87,6 +93,7 @@ const command = defineCommand({
       args.providers === undefined
         ? undefined
         : new Set(args.providers.split(",").map((id) => findProvider(id.trim()).id));
+    const mcp = args.mcp === undefined ? undefined : await mcpServersServed(args.mcp, context);
     const lifetime = args.for === undefined ? undefined : parseDuration(args.for, "--for");
     // An agent that serves for no time serves nothing: a mistake to say, not an agent to start.
     if (lifetime !== undefined && lifetime < 1000)
@@ -121,6 +128,8 @@ const command = defineCommand({
         store,
         env: context.env,
         providers: providers ?? new Set(PROVIDERS.map((p) => p.id)),
+        mcp,
+        cwd: process.cwd(),
         until,
         confirm: args.confirm ? confirmOnTerminal : undefined,
         log,
@@ -148,7 +157,7 @@ const command = defineCommand({
     const done = new Promise<void>((resolve) => (resolveDone = resolve));
     if (args.foreground || args.confirm) writeStdout(shellLines(socketPath, process.pid));
     log(
-      `serving ${[...(providers ?? PROVIDERS.map((p) => p.id))].join(", ")} on ${socketPath}${until ? ` until ${new Date(until).toLocaleTimeString()}` : ""}`,
+      `serving ${[...(providers ?? PROVIDERS.map((p) => p.id)), ...[...(mcp ?? [])].map((s) => `MCP server ${s}`)].join(", ")} on ${socketPath}${until ? ` until ${new Date(until).toLocaleTimeString()}` : ""}`,
     );
     const watch = setInterval(() => {
       if (until !== undefined && Date.now() >= until) void finish("its lifetime ended");
@@ -272,6 +281,18 @@ function agentLog(toTerminal: boolean): (line: string) => void {
   };
 }
 
+/** The MCP servers named, each one of mcp.json that has a URL: a typo is said before the agent starts. */
+async function mcpServersServed(names: string, context: Parameters<(typeof command)["run"]>[1]): Promise<Set<string>> {
+  const { findTarget, mcpServers } = await import("../../app/mcp.ts");
+  const servers = await mcpServers(context, process.cwd());
+  const wanted = names
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
+  if (wanted.length === 0) throw new PiError("usage", "--mcp names no server; give the names of mcp.json, e.g. --mcp docs");
+  return new Set(wanted.map((name) => findTarget(servers, name).name));
+}
+
 /** Starts the agent as its own process, waits until it answers, and prints the lines to eval. */
 async function startInBackground(
   socketPath: string,
@@ -279,6 +300,7 @@ async function startInBackground(
 ): Promise<number> {
   const argv = [process.execPath, "agent", "--foreground", "--socket", socketPath, "--own-dir"];
   if (typeof args.providers === "string") argv.push("--providers", args.providers);
+  if (typeof args.mcp === "string") argv.push("--mcp", args.mcp);
   if (typeof args.for === "string") argv.push("--for", args.for);
   if (args.parent === undefined) argv.push("--stay");
   else argv.push("--parent", String(args.parent));

@@ -144,16 +144,16 @@ async function mcpHandoff(
     .map((n) => n.trim())
     .filter(Boolean);
   if (wanted.length === 0) throw new PiError("usage", "--mcp names no server; give the names of mcp.json, e.g. --mcp docs");
-  const { DEFAULT_MIN_VALIDITY_MS, findTarget, mcpServers, mcpToken } = await import("../../app/mcp.ts");
-  const servers = await mcpServers(context, process.cwd());
+  const { DEFAULT_MIN_VALIDITY_MS, mcpTokenNamed } = await import("../../app/mcp.ts");
   const out = { variables: {} as Record<string, string>, secrets: [] as string[], said: [] as string[] };
   for (const name of wanted) {
-    const target = findTarget(servers, name);
-    const credential = await mcpToken(context, target, { minValidityMs: Math.max(minValidityMs, DEFAULT_MIN_VALIDITY_MS) });
-    const variable = `MCP_TOKEN_${target.name.toUpperCase().replace(/-/g, "_")}`;
+    const credential = await mcpTokenNamed(context, process.cwd(), name, {
+      minValidityMs: Math.max(minValidityMs, DEFAULT_MIN_VALIDITY_MS),
+    });
+    const variable = `MCP_TOKEN_${credential.server.toUpperCase().replace(/-/g, "_")}`;
     out.variables[variable] = credential.token;
     out.secrets.push(credential.token);
-    out.said.push(`MCP server ${target.name}: its token is in ${variable}`);
+    out.said.push(`MCP server ${credential.server}: its token is in ${variable}`);
   }
   return out;
 }

@@ -7,13 +7,14 @@
 
 import {
   DEFAULT_MIN_VALIDITY_MS,
+  type McpCredential,
   type McpServerReport,
   findTarget,
   listMcp,
   loginMcp,
   logoutMcp,
   mcpServers,
-  mcpToken,
+  mcpTokenNamed,
 } from "../../app/mcp.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
@@ -90,6 +91,10 @@ const command = defineCommand({
         "usage",
         `unknown mcp command "${stripControls(sub)}"; use list, login, logout or token (see \`pi mcp --help\`)`,
       );
+    if (sub === "token") {
+      if (args.server === undefined) throw new PiError("usage", `name the server: ${USAGE.token}`);
+      return token(args, await mcpTokenNamed(context, process.cwd(), args.server, { minValidityMs: minValidityOf(args["min-validity"]) }));
+    }
     const servers = await mcpServers(context, process.cwd());
     if (sub === "list") {
       if (args.server !== undefined) throw new PiError("usage", `usage: ${USAGE.list}`);
@@ -106,29 +111,6 @@ const command = defineCommand({
     if (sub === "logout") {
       const removed = await logoutMcp(context, target);
       writeOut(removed ? `Signed out of MCP server "${target.name}".` : `No stored credentials for MCP server "${target.name}".`);
-      return EXIT.ok;
-    }
-
-    if (sub === "token") {
-      if (args.json && args.headers) throw new PiError("usage", "choose one of --json and --headers");
-      const minValidity = args["min-validity"];
-      const credential = await mcpToken(context, target, {
-        minValidityMs: minValidity === undefined ? DEFAULT_MIN_VALIDITY_MS : parseDuration(minValidity, "--min-validity"),
-      });
-      if (!isTokenText(credential.token))
-        throw new PiError(
-          "bad_response",
-          `the token of the MCP server "${target.name}" contains spaces, control or non-ASCII characters, which no token has, so pi will not print it; run \`pi mcp login ${target.name}\``,
-        );
-      const expires = credential.expiresAt === undefined ? null : new Date(credential.expiresAt).toISOString();
-      // With `pi token`, the one place pi prints a secret: stdout holds it and nothing else.
-      if (args.headers)
-        writeStdout(`${JSON.stringify({ Authorization: `${bearerWord(credential.tokenType)} ${credential.token}` })}\n`);
-      else if (args.json)
-        writeStdout(
-          `${JSON.stringify({ server: credential.server, token: credential.token, tokenType: credential.tokenType, expires, expiresAt: expires, source: credential.source })}\n`,
-        );
-      else writeStdout(`${credential.token}\n`);
       return EXIT.ok;
     }
 
@@ -150,6 +132,28 @@ const command = defineCommand({
 });
 
 export default command;
+
+const minValidityOf = (given: string | undefined) =>
+  given === undefined ? DEFAULT_MIN_VALIDITY_MS : parseDuration(given, "--min-validity");
+
+function token(args: { json: boolean; headers: boolean }, credential: McpCredential): number {
+  if (args.json && args.headers) throw new PiError("usage", "choose one of --json and --headers");
+  if (!isTokenText(credential.token))
+    throw new PiError(
+      "bad_response",
+      `the token of the MCP server "${credential.server}" contains spaces, control or non-ASCII characters, which no token has, so pi will not print it; run \`pi mcp login ${credential.server}\``,
+    );
+  const expires = credential.expiresAt === undefined ? null : new Date(credential.expiresAt).toISOString();
+  // With `pi token`, the one place pi prints a secret: stdout holds it and nothing else.
+  if (args.headers)
+    writeStdout(`${JSON.stringify({ Authorization: `${bearerWord(credential.tokenType)} ${credential.token}` })}\n`);
+  else if (args.json)
+    writeStdout(
+      `${JSON.stringify({ server: credential.server, token: credential.token, tokenType: credential.tokenType, expires, expiresAt: expires, source: credential.source })}\n`,
+    );
+  else writeStdout(`${credential.token}\n`);
+  return EXIT.ok;
+}
 
 /** RFC 6750's scheme word, whatever case the server wrote `token_type` in. */
 const bearerWord = (tokenType: string) => (tokenType.toLowerCase() === "bearer" ? "Bearer" : tokenType);
