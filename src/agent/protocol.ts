@@ -102,7 +102,12 @@ export function parseRequest(line: string): AgentRequest | { refused: string } {
         return { refused: "minValidityMs is a number of milliseconds" };
       if (keys !== (min === undefined ? "op,server,v" : "minValidityMs,op,server,v"))
         return { refused: `unknown fields in an mcp-token request (${keys})` };
-      return { v: 1, op: "mcp-token", server: r.server, ...(min === undefined ? {} : { minValidityMs: min as number }) };
+      return {
+        v: 1,
+        op: "mcp-token",
+        server: r.server,
+        ...(min === undefined ? {} : { minValidityMs: min as number }),
+      };
     }
     case "usage": {
       if (typeof r.provider !== "string" || !PROVIDER_ID.test(r.provider))

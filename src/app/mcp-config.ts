@@ -93,7 +93,8 @@ function readFile(
     const base = found.get(name);
     if (scope === "project" && raw && base && !("url" in raw) && !("command" in raw) && !("type" in raw)) {
       const extra = Object.keys(raw).filter((k) => !OVERRIDE_KEYS.includes(k));
-      if (extra.length > 0) errors.push(`${displayPath(path)}: server "${name}": an override can only set ${OVERRIDE_KEYS.join(", ")}`);
+      if (extra.length > 0)
+        errors.push(`${displayPath(path)}: server "${name}": an override can only set ${OVERRIDE_KEYS.join(", ")}`);
       else if (typeof raw.enabled === "boolean") found.set(name, { ...base, enabled: raw.enabled });
       continue;
     }
@@ -111,7 +112,8 @@ function readEntry(
 ): McpServerEntry | string {
   if (!NAME.test(name)) return `invalid server name ${quoteOneLine(name, 60)} (use letters, digits, "_" and "-")`;
   if (!raw) return `server "${name}" must be an object`;
-  if (raw.enabled !== undefined && typeof raw.enabled !== "boolean") return `server "${name}": enabled must be a boolean`;
+  if (raw.enabled !== undefined && typeof raw.enabled !== "boolean")
+    return `server "${name}": enabled must be a boolean`;
   const enabled = raw.enabled !== false;
   if (raw.type === "sse") return `server "${name}": legacy SSE transport is not supported; use the streamable HTTP URL`;
   if (typeof raw.command === "string" && raw.url === undefined)
@@ -164,7 +166,9 @@ function readEntry(
 function isLoopbackRedirect(value: string): boolean {
   if (!URL.canParse(value)) return false;
   const url = new URL(value);
-  return url.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname) && !url.search && !url.hash;
+  return (
+    url.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname) && !url.search && !url.hash
+  );
 }
 
 /** The reference's trust.json: the nearest of the project's directories with a decision decides. */

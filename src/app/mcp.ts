@@ -12,12 +12,7 @@ import { PiError } from "../core/errors.ts";
 import { registerSecret } from "../core/redact.ts";
 import { whileCritical } from "../core/shutdown.ts";
 import { closest } from "../core/suggest.ts";
-import {
-  MCP_OAUTH,
-  type McpOAuthSettings,
-  type McpServerState,
-  findProvider,
-} from "../providers/registry.ts";
+import { MCP_OAUTH, type McpOAuthSettings, type McpServerState, findProvider } from "../providers/registry.ts";
 import type { LoginUI } from "../providers/types.ts";
 import { type McpAuthStates, readMcpAuth, updateMcpAuth, withMcpRefreshLock } from "../store/mcp-auth.ts";
 import type { RunContext } from "./context.ts";
@@ -70,10 +65,15 @@ export function findTarget(servers: McpServers, wanted: string): McpTarget {
   }
   if (/^https?:\/\//i.test(wanted) && URL.canParse(wanted)) {
     const url = new URL(wanted);
-    const byUrl = servers.servers.find((s) => s.url !== undefined && URL.canParse(s.url) && new URL(s.url).href === url.href);
+    const byUrl = servers.servers.find(
+      (s) => s.url !== undefined && URL.canParse(s.url) && new URL(s.url).href === url.href,
+    );
     if (byUrl) return { name: byUrl.name, url: byUrl.url!, entry: byUrl };
     if (url.protocol !== "https:" && !["localhost", "127.0.0.1", "[::1]"].includes(url.hostname))
-      throw new PiError("insecure_endpoint", `pi signs in only to https MCP servers (or this machine's); ${url.protocol}//${url.host} is neither`);
+      throw new PiError(
+        "insecure_endpoint",
+        `pi signs in only to https MCP servers (or this machine's); ${url.protocol}//${url.host} is neither`,
+      );
     return { name: url.hostname.replace(/[^A-Za-z0-9_-]/g, "-"), url: url.href };
   }
   const names = servers.servers.map((s) => s.name);
@@ -143,7 +143,8 @@ export async function loginMcp(
   const stored = await storedState(await readMcpAuth(env), target);
   const { probe, signIn } = await MCP_OAUTH.signIn();
   const answer = await probe(target.url, stored?.tokens?.access_token);
-  if (answer.kind === "served") return stored?.tokens ? { kind: "already", expiresAt: stored.tokensExpireAt } : { kind: "open" };
+  if (answer.kind === "served")
+    return stored?.tokens ? { kind: "already", expiresAt: stored.tokensExpireAt } : { kind: "open" };
   // Rejected, not asked for more: a refresh token may still do (no browser needed).
   if (answer.challenge.error !== "insufficient_scope" && stored?.tokens?.refresh_token) {
     try {
@@ -233,7 +234,10 @@ async function freshToken(
   };
   const first = await storedState(await readMcpAuth(env), target);
   if (!first?.tokens)
-    throw new PiError("not_logged_in", `not signed in to the MCP server "${target.name}"; run \`${loginHintFor(target.name)}\``);
+    throw new PiError(
+      "not_logged_in",
+      `not signed in to the MCP server "${target.name}"; run \`${loginHintFor(target.name)}\``,
+    );
   if (good(first)) return handOut(first);
   const { stateKeys } = await MCP_OAUTH.state();
   const { key } = stateKeys(target.name, target.url);
@@ -241,7 +245,10 @@ async function freshToken(
     // Whoever held the lock before may have renewed it: then that token is the one.
     const now = await storedState(await readMcpAuth(env), target);
     if (!now?.tokens)
-      throw new PiError("not_logged_in", `not signed in to the MCP server "${target.name}"; run \`${loginHintFor(target.name)}\``);
+      throw new PiError(
+        "not_logged_in",
+        `not signed in to the MCP server "${target.name}"; run \`${loginHintFor(target.name)}\``,
+      );
     if (good(now)) return handOut(now);
     const { refreshState } = await MCP_OAUTH.refresh();
     // Once the server has answered, its new refresh token must be kept, whatever signal comes.
@@ -251,7 +258,11 @@ async function freshToken(
       return renewed;
     });
     // Fresh from the server: handed out even when it lives shorter than asked (the server decides its lifetimes).
-    if (!next.tokens || (next.tokensExpireAt !== undefined && next.tokensExpireAt <= Date.now())) throw new PiError("bad_response", `the MCP server "${target.name}" renewed the sign-in with a token that has already expired; run \`${loginHintFor(target.name)}\``);
+    if (!next.tokens || (next.tokensExpireAt !== undefined && next.tokensExpireAt <= Date.now()))
+      throw new PiError(
+        "bad_response",
+        `the MCP server "${target.name}" renewed the sign-in with a token that has already expired; run \`${loginHintFor(target.name)}\``,
+      );
     return handOut(next as McpServerState & { tokens: { access_token: string } });
   });
 }
@@ -284,7 +295,9 @@ export interface McpServerReport {
 /** Every configured server and its sign-in, from the files alone: nothing is sent anywhere. */
 export async function listMcp(context: McpContext, servers: McpServers): Promise<McpServerReport[]> {
   const states = await readMcpAuth(context.env);
-  const providerLogins = servers.servers.some((s) => s.auth === "provider") ? await providerPresence(context) : undefined;
+  const providerLogins = servers.servers.some((s) => s.auth === "provider")
+    ? await providerPresence(context)
+    : undefined;
   return Promise.all(
     servers.servers.map(async (entry): Promise<McpServerReport> => {
       const base = {
@@ -296,7 +309,8 @@ export async function listMcp(context: McpContext, servers: McpServers): Promise
         auth: entry.auth,
         ...(entry.authProvider ? { authProvider: entry.authProvider } : {}),
       };
-      if (!entry.enabled || entry.auth === "none" || entry.auth === "header") return { ...base, state: "not-applicable" };
+      if (!entry.enabled || entry.auth === "none" || entry.auth === "header")
+        return { ...base, state: "not-applicable" };
       if (entry.auth === "provider")
         return { ...base, state: providerLogins?.(entry.authProvider!) ? "signed-in" : "needs-sign-in" };
       const state = await storedState(states, { name: entry.name, url: entry.url!, entry });
@@ -344,7 +358,8 @@ export async function mcpTokenNamed(
   try {
     return await mcpToken(context, target, options);
   } catch (error) {
-    if (socket && error instanceof PiError && error.code === "not_logged_in") return fromAgent(socket, target.name, options);
+    if (socket && error instanceof PiError && error.code === "not_logged_in")
+      return fromAgent(socket, target.name, options);
     throw error;
   }
 }

@@ -114,7 +114,11 @@ export function serveAgent(options: AgentOptions): { stop(why: string): Promise<
         `this agent serves no token of the MCP server ${request.server} (${served.length ? `it serves: ${served.join(", ")}` : "it serves no MCP server"}); on the machine that holds the sign-ins, start one with \`pi agent --mcp ${[...served, request.server].join(",")}\``,
       );
     }
-    if ((request.op === "token" || request.op === "usage") && options.providers && !options.providers.has(request.provider)) {
+    if (
+      (request.op === "token" || request.op === "usage") &&
+      options.providers &&
+      !options.providers.has(request.provider)
+    ) {
       const served = [...options.providers];
       return refuse(
         "not_served",
@@ -175,7 +179,12 @@ export function serveAgent(options: AgentOptions): { stop(why: string): Promise<
       return {
         v: 1,
         ok: true,
-        mcp: { server: target.name, token: served.token, tokenType: served.tokenType, expires: served.expiresAt ?? null },
+        mcp: {
+          server: target.name,
+          token: served.token,
+          tokenType: served.tokenType,
+          expires: served.expiresAt ?? null,
+        },
       };
     }
     const provider = findProvider(request.provider);

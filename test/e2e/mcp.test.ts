@@ -299,17 +299,20 @@ describe("pi exec --mcp", () => {
     states[KEY()].tokensExpireAt = Date.now() - 1000;
     writeFileSync(join(box.agentDir, "mcp-auth.json"), JSON.stringify(states, null, 2));
     const out = join(box.root, "seen");
-    const result = await box.run([
-      "exec",
-      "--mcp",
-      "docs",
-      "--provider",
-      "openrouter",
-      "--",
-      "sh",
-      "-c",
-      `printf %s "$MCP_TOKEN_DOCS" > ${out}; echo "token=$MCP_TOKEN_DOCS"`,
-    ], { env: { OPENROUTER_API_KEY: "sk-or-v1-exec-mcp-0123456789abcdef" } });
+    const result = await box.run(
+      [
+        "exec",
+        "--mcp",
+        "docs",
+        "--provider",
+        "openrouter",
+        "--",
+        "sh",
+        "-c",
+        `printf %s "$MCP_TOKEN_DOCS" > ${out}; echo "token=$MCP_TOKEN_DOCS"`,
+      ],
+      { env: { OPENROUTER_API_KEY: "sk-or-v1-exec-mcp-0123456789abcdef" } },
+    );
     expect(result.code).toBe(0);
     const fresh = mcpAuth()[KEY()].tokens.access_token;
     expect(fake.tokenRequests("refresh_token")).toHaveLength(1);

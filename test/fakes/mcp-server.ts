@@ -69,7 +69,10 @@ export class FakeMcpServer extends TokenFamilyServer<McpFamily> {
   }
 
   protected mintTokens(family: McpFamily, n: number): Tokens {
-    return { access: `mcp-at-${family.id}-${n}-${crypto.randomUUID()}`, refresh: `mcp-rt-${family.id}-${n}-${crypto.randomUUID()}` };
+    return {
+      access: `mcp-at-${family.id}-${n}-${crypto.randomUUID()}`,
+      refresh: `mcp-rt-${family.id}-${n}-${crypto.randomUUID()}`,
+    };
   }
 
   reset(): void {
@@ -198,17 +201,23 @@ export class FakeMcpServer extends TokenFamilyServer<McpFamily> {
       if (!grant || grant.used) return oauthError(400, "invalid_grant", "code is invalid or was used");
       grant.used = true;
       if (grant.clientId !== client.id) return oauthError(400, "invalid_grant", "code was issued to another client");
-      if (grant.redirectUri !== form.get("redirect_uri")) return oauthError(400, "invalid_grant", "redirect_uri mismatch");
+      if (grant.redirectUri !== form.get("redirect_uri"))
+        return oauthError(400, "invalid_grant", "redirect_uri mismatch");
       const verifier = form.get("code_verifier") ?? "";
       if (createHash("sha256").update(verifier).digest("base64url") !== grant.challenge)
         return oauthError(400, "invalid_grant", "PKCE verification failed");
-      const { family, ...tokens } = this.startFamily({ clientId: client.id, resource: grant.resource, scope: grant.scope });
+      const { family, ...tokens } = this.startFamily({
+        clientId: client.id,
+        resource: grant.resource,
+        scope: grant.scope,
+      });
       return this.issue(family, tokens);
     }
     if (form.get("grant_type") === "refresh_token") {
       const family = this.redeem(form.get("refresh_token") ?? "");
       if (family instanceof Response) return family;
-      if (family.clientId !== client.id) return oauthError(400, "invalid_grant", "refresh token was issued to another client");
+      if (family.clientId !== client.id)
+        return oauthError(400, "invalid_grant", "refresh token was issued to another client");
       return this.issue(family, this.rotate(family));
     }
     return oauthError(400, "unsupported_grant_type", "unsupported grant_type");
@@ -234,7 +243,10 @@ export class FakeMcpServer extends TokenFamilyServer<McpFamily> {
       const error = token ? `, error="invalid_token"` : "";
       return new Response(JSON.stringify({ error: `unauthorized${this.hostileText}` }), {
         status: 401,
-        headers: { "www-authenticate": `Bearer resource_metadata="${metadata}"${error}`, "content-type": "application/json" },
+        headers: {
+          "www-authenticate": `Bearer resource_metadata="${metadata}"${error}`,
+          "content-type": "application/json",
+        },
       });
     }
     if (this.requiredScope && !(issued.scope ?? "").split(" ").includes(this.requiredScope))
@@ -257,7 +269,11 @@ export class FakeMcpServer extends TokenFamilyServer<McpFamily> {
             serverInfo: { name: "fake-mcp", version: "1.0.0" },
           }
         : method === "tools/list"
-          ? { tools: [{ name: "search", description: "Search the docs", inputSchema: { type: "object", properties: {} } }] }
+          ? {
+              tools: [
+                { name: "search", description: "Search the docs", inputSchema: { type: "object", properties: {} } },
+              ],
+            }
           : {};
     return Response.json({ jsonrpc: "2.0", id, result });
   }

@@ -289,7 +289,8 @@ async function mcpServersServed(names: string, context: Parameters<(typeof comma
     .split(",")
     .map((n) => n.trim())
     .filter(Boolean);
-  if (wanted.length === 0) throw new PiError("usage", "--mcp names no server; give the names of mcp.json, e.g. --mcp docs");
+  if (wanted.length === 0)
+    throw new PiError("usage", "--mcp names no server; give the names of mcp.json, e.g. --mcp docs");
   return new Set(wanted.map((name) => findTarget(servers, name).name));
 }
 

@@ -143,7 +143,8 @@ async function mcpHandoff(
     .split(",")
     .map((n) => n.trim())
     .filter(Boolean);
-  if (wanted.length === 0) throw new PiError("usage", "--mcp names no server; give the names of mcp.json, e.g. --mcp docs");
+  if (wanted.length === 0)
+    throw new PiError("usage", "--mcp names no server; give the names of mcp.json, e.g. --mcp docs");
   const { DEFAULT_MIN_VALIDITY_MS, mcpTokenNamed } = await import("../../app/mcp.ts");
   const out = { variables: {} as Record<string, string>, secrets: [] as string[], said: [] as string[] };
   for (const name of wanted) {

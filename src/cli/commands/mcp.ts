@@ -71,12 +71,7 @@ const command = defineCommand({
       default: false,
     },
   },
-  examples: [
-    "pi mcp list",
-    "pi mcp login docs",
-    "pi mcp token docs --headers",
-    "pi mcp logout docs",
-  ],
+  examples: ["pi mcp list", "pi mcp login docs", "pi mcp token docs --headers", "pi mcp logout docs"],
   async run(args, context) {
     const sub = args.command;
     if (sub === "add" || sub === "remove")
@@ -93,7 +88,12 @@ const command = defineCommand({
       );
     if (sub === "token") {
       if (args.server === undefined) throw new PiError("usage", `name the server: ${USAGE.token}`);
-      return token(args, await mcpTokenNamed(context, process.cwd(), args.server, { minValidityMs: minValidityOf(args["min-validity"]) }));
+      return token(
+        args,
+        await mcpTokenNamed(context, process.cwd(), args.server, {
+          minValidityMs: minValidityOf(args["min-validity"]),
+        }),
+      );
     }
     const servers = await mcpServers(context, process.cwd());
     if (sub === "list") {
@@ -110,18 +110,26 @@ const command = defineCommand({
 
     if (sub === "logout") {
       const removed = await logoutMcp(context, target);
-      writeOut(removed ? `Signed out of MCP server "${target.name}".` : `No stored credentials for MCP server "${target.name}".`);
+      writeOut(
+        removed
+          ? `Signed out of MCP server "${target.name}".`
+          : `No stored credentials for MCP server "${target.name}".`,
+      );
       return EXIT.ok;
     }
 
     const seconds = args.timeout === undefined ? DEFAULT_LOGIN_TIMEOUT_S : Number(args.timeout);
     if (!Number.isFinite(seconds) || seconds <= 0)
-      throw new PiError("usage", `--timeout must be a positive number of seconds (got "${stripControls(args.timeout!)}")`);
+      throw new PiError(
+        "usage",
+        `--timeout must be a positive number of seconds (got "${stripControls(args.timeout!)}")`,
+      );
     const { lineLoginUI } = await import("../login-ui.ts");
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
     const ui = lineLoginUI({ interactive, browserWanted: args.browser !== false, env: context.env });
     const outcome = await loginMcp(context, target, ui, { timeoutMs: seconds * 1000 });
-    const until = "expiresAt" in outcome && outcome.expiresAt !== undefined ? ` (until ${when(outcome.expiresAt)})` : "";
+    const until =
+      "expiresAt" in outcome && outcome.expiresAt !== undefined ? ` (until ${when(outcome.expiresAt)})` : "";
     if (outcome.kind === "open")
       writeOut(`MCP server "${target.name}" answers without a sign-in; there is nothing to sign in to.`);
     else if (outcome.kind === "already") writeOut(`Already signed in to MCP server "${target.name}"${until}.`);
@@ -164,12 +172,7 @@ const when = (ms: number) => {
   return today ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : d.toLocaleString();
 };
 
-function list(
-  reports: McpServerReport[],
-  errors: readonly string[],
-  note: string | undefined,
-  json: boolean,
-): number {
+function list(reports: McpServerReport[], errors: readonly string[], note: string | undefined, json: boolean): number {
   const failed =
     errors.length > 0 || reports.some((r) => r.enabled && r.auth !== "none" && r.state === "needs-sign-in");
   if (json) {
@@ -181,12 +184,16 @@ function list(
     return failed ? EXIT.failure : EXIT.ok;
   }
   if (reports.length === 0 && errors.length === 0)
-    writeOut("No MCP servers configured. Add them to mcp.json beside auth.json (the coding agent's `pi mcp add`), or .pi/mcp.json in a project.");
+    writeOut(
+      "No MCP servers configured. Add them to mcp.json beside auth.json (the coding agent's `pi mcp add`), or .pi/mcp.json in a project.",
+    );
   for (const r of reports) {
     writeOut(`${r.name}: ${describe(r)} (${r.scope})`);
     writeOut(`  ${stripControls(r.transport)}`);
     if (r.state === "needs-sign-in")
-      writeOut(r.auth === "provider" ? `  sign in with: pi login ${r.authProvider}` : `  sign in with: pi mcp login ${r.name}`);
+      writeOut(
+        r.auth === "provider" ? `  sign in with: pi login ${r.authProvider}` : `  sign in with: pi mcp login ${r.name}`,
+      );
   }
   for (const e of errors) writeOut(`config error: ${stripControls(e)}`);
   if (note) writeOut(note);
@@ -199,8 +206,7 @@ function describe(r: McpServerReport): string {
   if (r.auth === "header") return "its own Authorization header";
   if (r.auth === "provider")
     return `the ${r.authProvider} login, ${r.state === "signed-in" ? "signed in" : "not signed in"}`;
-  if (r.state === "signed-in")
-    return `signed in${r.expiresAt === undefined ? "" : `, until ${when(r.expiresAt)}`}`;
+  if (r.state === "signed-in") return `signed in${r.expiresAt === undefined ? "" : `, until ${when(r.expiresAt)}`}`;
   if (r.state === "renewable") return "signed in, renewed on next use";
   return "needs sign-in";
 }

@@ -157,7 +157,10 @@ export function resourceFor(serverUrl: string, metadata: ResourceMetadata | unde
   requested.hash = "";
   const configured = new URL(metadata.resource);
   const withSlash = (p: string) => (p.endsWith("/") ? p : `${p}/`);
-  if (configured.origin !== requested.origin || !withSlash(requested.pathname).startsWith(withSlash(configured.pathname)))
+  if (
+    configured.origin !== requested.origin ||
+    !withSlash(requested.pathname).startsWith(withSlash(configured.pathname))
+  )
     throw hostile(
       requested.host,
       `says it is the resource ${quoteOneLine(`${configured.origin}${configured.pathname}`, 120)}`,
@@ -187,7 +190,9 @@ export async function discoverAuthorizationServer(
   server: string,
   metadataUrl?: string,
 ): Promise<AuthorizationServerMetadata> {
-  const urls = metadataUrl ? [checkedUrl(metadataUrl, "authorization server metadata address", server)] : metadataUrls(issuer);
+  const urls = metadataUrl
+    ? [checkedUrl(metadataUrl, "authorization server metadata address", server)]
+    : metadataUrls(issuer);
   for (const url of urls) {
     const { status, body } = await getJson(url, "MCP sign-in (authorization server metadata)");
     if (isMiss(status) && !metadataUrl) continue;

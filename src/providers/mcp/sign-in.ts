@@ -98,7 +98,11 @@ export interface Discovered {
   scopesSupported?: string[];
 }
 
-export async function discover(serverUrl: string, challenge: Challenge, settings: McpOAuthSettings): Promise<Discovered> {
+export async function discover(
+  serverUrl: string,
+  challenge: Challenge,
+  settings: McpOAuthSettings,
+): Promise<Discovered> {
   const server = new URL(serverUrl).host;
   const resourceMetadata = await discoverResource(serverUrl, challenge);
   const issuer = resourceMetadata?.authorization_servers?.[0] ?? new URL("/", serverUrl).href;
@@ -124,8 +128,7 @@ export async function signIn(request: SignInRequest): Promise<McpServerState> {
   // A server asking for more (403 insufficient_scope) gets it on top of what was granted: the
   // challenge may list only what is missing, and a token with just that would lose the rest.
   const stepUp = challenge.error === "insufficient_scope" ? stored?.tokens?.scope : undefined;
-  const scope =
-    mergeScopes(settings.scope, challenge.scope, stepUp) ?? mergeScopes(found.scopesSupported?.join(" "));
+  const scope = mergeScopes(settings.scope, challenge.scope, stepUp) ?? mergeScopes(found.scopesSupported?.join(" "));
 
   const callback = callbackOf(settings, stored);
   const pkce = await createPkce();
@@ -251,10 +254,18 @@ function callbackOf(
   const path = configured?.pathname || "/callback";
   const port = configured?.port ? Number(configured.port) : settings.callbackPort;
   if (port !== undefined)
-    return { ports: [port], preferred: false, path, host, fixedUri: configured?.port ? settings.callbackUrl : undefined };
+    return {
+      ports: [port],
+      preferred: false,
+      path,
+      host,
+      fixedUri: configured?.port ? settings.callbackUrl : undefined,
+    };
   const kept = stored?.clientInformation?.redirect_uris[0];
   const keptPort = kept ? Number(new URL(kept).port) || undefined : undefined;
-  return keptPort !== undefined ? { ports: [keptPort], preferred: true, path, host } : { ports: [0], preferred: false, path, host };
+  return keptPort !== undefined
+    ? { ports: [keptPort], preferred: true, path, host }
+    : { ports: [0], preferred: false, path, host };
 }
 
 async function clientFor(

@@ -66,8 +66,7 @@ export function readState(value: unknown, serverUrl: string): McpServerState | u
   if (state.serverUrl !== canonicalUrl(serverUrl)) return undefined;
   const tokens = state.tokens as Record<string, unknown> | undefined;
   const tokensFine =
-    tokens === undefined ||
-    (typeof tokens === "object" && tokens !== null && typeof tokens.access_token === "string");
+    tokens === undefined || (typeof tokens === "object" && tokens !== null && typeof tokens.access_token === "string");
   const client = state.clientInformation as Record<string, unknown> | undefined;
   const clientFine =
     client === undefined || (typeof client === "object" && client !== null && typeof client.client_id === "string");
