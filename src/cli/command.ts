@@ -67,6 +67,8 @@ export type CommandTable = Readonly<
       hidden?: boolean;
       /** Prints its own help (`pi auth --help` answers as the original's does). */
       ownHelp?: boolean;
+      /** Run with nothing after its name, it prints its help (exit 0). */
+      helpWhenBare?: boolean;
     }
   >
 >;

@@ -50,6 +50,7 @@ export const COMMANDS: CommandTable = {
   mcp: {
     summary: "sign in to MCP servers (mcp.json) and hand their tokens to other programs",
     load: () => import("./commands/mcp.ts").then((m) => m.default),
+    helpWhenBare: true,
   },
   completion: {
     summary: "print a shell completion script (bash, zsh, fish)",

@@ -117,6 +117,15 @@ async function dispatch(argv: readonly string[], context: CommandContext): Promi
     }
     // Hidden commands run by their exact name when it starts with "__" (the shell completion's helpers).
     if (entry && (!entry.hidden || first!.startsWith("__"))) {
+      const theirs = CODING_AGENT_SUBCOMMANDS[first!];
+      // Refused before its arguments are read: `mcp add … --header Authorization=…` carries a token.
+      if (theirs && rest[0] !== undefined && theirs.words.includes(rest[0]))
+        throw new PiError(
+          "usage",
+          `\`pi ${first} ${rest[0]}\` is the coding agent's (the reference program's); ${theirs.why} — run it with the coding agent, or see \`pi ${first} --help\``,
+        );
+      // Alone, it shows what it can do (as the coding agent's `pi mcp` does).
+      if (rest.length === 0 && entry.helpWhenBare) return await (await import("./help.ts")).printCommandHelp(first!);
       const command = await entry.load();
       const beforeSeparator = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
       if (beforeSeparator.includes("--help") || beforeSeparator.includes("-h")) {
@@ -150,6 +159,11 @@ const FOREIGN_COMMANDS: Record<string, string> = {
  * is pi's own (it updates pi).
  */
 const CODING_AGENT_COMMANDS = new Set(["install", "remove", "uninstall", "list", "config"]);
+
+/** Subcommands of the coding agent under a name pi shares: `pi mcp` signs in, the coding agent's changes mcp.json. */
+const CODING_AGENT_SUBCOMMANDS: Readonly<Record<string, { words: readonly string[]; why: string }>> = {
+  mcp: { words: ["add", "remove"], why: "pi signs in to MCP servers but does not change mcp.json" },
+};
 
 /**
  * A first word that is a command mistyped (two edits at most, a swapped pair counting one) or

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
+import { FakeMcpServer } from "../fakes/mcp-server.ts";
 import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
 import { PI_BIN, ROOT, Sandbox, storedLogin } from "../helpers/pi.ts";
 import { REDIS_SERVER, RedisServer } from "../helpers/redis.ts";
@@ -35,6 +36,7 @@ function readmeExamples(): string[] {
 let fake: FakeAnthropic;
 let gh: FakeGitHub;
 let openrouter: FakeOpenRouter;
+let mcp: FakeMcpServer;
 let box: Sandbox;
 /** For the shared-store examples (`pi store …`): a real redis-server and a fleet key. */
 let redis: RedisServer | undefined;
@@ -47,12 +49,14 @@ beforeAll(async () => {
   fake.apiKeys.add(API_KEY);
   gh = new FakeGitHub().start();
   openrouter = new FakeOpenRouter().start();
+  mcp = new FakeMcpServer().start();
 });
 afterAll(async () => {
   await redis?.dispose();
   fake.stop();
   gh.stop();
   openrouter.stop();
+  mcp.stop();
 });
 beforeEach(() => {
   box = new Sandbox();
@@ -80,6 +84,9 @@ describe("the README's examples", () => {
           openrouter: { type: "api_key", key: openrouter.issueKey() },
         });
         writeFileSync(join(box.root, "key.txt"), `${API_KEY}\n`);
+        // The MCP examples' server "docs", signed in as the original keeps it.
+        writeFileSync(join(box.agentDir, "mcp.json"), JSON.stringify({ mcpServers: { docs: { url: mcp.resource } } }));
+        writeFileSync(join(box.agentDir, "mcp-auth.json"), JSON.stringify(mcp.signedIn()), { mode: 0o600 });
         const bin = join(box.root, "bin");
         mkdirSync(bin);
         symlinkSync(PI_BIN, join(bin, "pi"));
@@ -106,7 +113,7 @@ describe("the README's examples", () => {
           new Response(proc.stderr).text(),
         ]);
         // The commands that exist to print a credential print one.
-        if (!/^pi (token|auth print-)/.test(example)) assertNoLeaks(example, stdout, stderr);
+        if (!/^pi (token|auth print-|mcp token)/.test(example)) assertNoLeaks(example, stdout, stderr);
         expect({ example, code, stderr: code === 0 ? "" : stderr }).toEqual({ example, code: 0, stderr: "" });
       },
     );

@@ -75,6 +75,33 @@ export class FakeMcpServer extends TokenFamilyServer<McpFamily> {
     };
   }
 
+  /**
+   * A sign-in as the original's mcp-auth.json keeps it, made here without a browser: a
+   * registered client and a token family, for tests about what comes after the sign-in.
+   */
+  signedIn(name = "docs"): Record<string, unknown> {
+    const redirect = "http://127.0.0.1:33418/callback";
+    const id = `client-${this.clients.size + 1}-${crypto.randomUUID().slice(0, 8)}`;
+    this.clients.set(id, { id, redirectUris: [redirect] });
+    const scope = "tools.read tools.call";
+    const { family, ...tokens } = this.startFamily({ clientId: id, resource: this.resource, scope });
+    this.audience.set(tokens.access, { resource: family.resource, scope });
+    return {
+      [`mcp__${name.replace(/-/g, "_")}|${this.resource}`]: {
+        serverUrl: this.resource,
+        clientInformation: { client_id: id, redirect_uris: [redirect] },
+        tokens: {
+          access_token: tokens.access,
+          token_type: "Bearer",
+          expires_in: this.accessLifetimeS,
+          refresh_token: tokens.refresh,
+          scope,
+        },
+        tokensExpireAt: Date.now() + this.accessLifetimeS * 1000,
+      },
+    };
+  }
+
   reset(): void {
     this.resetBehaviour();
     this.requests.length = 0;

@@ -18,7 +18,6 @@ import {
 } from "../../app/mcp.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
-import { displayPath, mcpConfigPath } from "../../core/paths.ts";
 import { isTokenText, stripControls } from "../../core/text.ts";
 import { writeOut, writeStdout } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
@@ -74,17 +73,12 @@ const command = defineCommand({
   examples: ["pi mcp list", "pi mcp login docs", "pi mcp token docs --headers", "pi mcp logout docs"],
   async run(args, context) {
     const sub = args.command;
-    if (sub === "add" || sub === "remove")
-      throw new PiError(
-        "usage",
-        `pi signs in to MCP servers but does not change mcp.json; run \`pi mcp ${sub}\` of the coding agent, or edit ${displayPath(mcpConfigPath(context.env))}`,
-      );
-    // As the coding agent's `pi mcp`: alone, it shows what it can do.
-    if (sub === undefined) return (await import("../help.ts")).printCommandHelp("mcp");
     if (sub !== "list" && sub !== "login" && sub !== "logout" && sub !== "token")
       throw new PiError(
         "usage",
-        `unknown mcp command "${stripControls(sub)}"; use list, login, logout or token (see \`pi mcp --help\`)`,
+        sub === undefined
+          ? "name what to do: list, login, logout or token (see `pi mcp --help`)"
+          : `unknown mcp command "${stripControls(sub)}"; use list, login, logout or token (see \`pi mcp --help\`)`,
       );
     if (sub === "token") {
       if (args.server === undefined) throw new PiError("usage", `name the server: ${USAGE.token}`);
