@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeMcpServer } from "../fakes/mcp-server.ts";
 import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
@@ -357,4 +357,45 @@ describe("pi agent --mcp", () => {
       far.cleanup();
     }
   });
+});
+
+describe("the reference's refresh lock", () => {
+  const lockDir = () => {
+    const hash = new Bun.CryptoHasher("sha256").update(KEY()).digest("hex").slice(0, 16);
+    return join(box.agentDir, `mcp-auth-refresh-${hash}.lock`);
+  };
+
+  test("a renewal waits while the reference holds the server's lock, then renews once", async () => {
+    configure();
+    writeFileSync(join(box.agentDir, "mcp-auth.json"), JSON.stringify(expiredSignIn()), { mode: 0o600 });
+    mkdirSync(lockDir());
+    const started = Date.now();
+    const pending = box.run(["mcp", "token", "docs"]);
+    await Bun.sleep(1200);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(0);
+    rmdirSync(lockDir());
+    const result = await pending;
+    expect(result.code).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1200);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(existsSync(lockDir())).toBe(false);
+  });
+
+  test("a lock the reference left behind (not renewed for over 20 s) is taken over", async () => {
+    configure();
+    writeFileSync(join(box.agentDir, "mcp-auth.json"), JSON.stringify(expiredSignIn()), { mode: 0o600 });
+    mkdirSync(lockDir());
+    const old = new Date(Date.now() - 25_000);
+    utimesSync(lockDir(), old, old);
+    const result = await box.run(["mcp", "token", "docs"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+  });
+
+  function expiredSignIn() {
+    const states = fake.signedIn();
+    (states[KEY()] as { tokensExpireAt: number }).tokensExpireAt = Date.now() - 1000;
+    return states;
+  }
 });

@@ -13,6 +13,7 @@ import { PiError } from "../../core/errors.ts";
 import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { quoteOneLine } from "../../core/text.ts";
+import type { McpDiscovery } from "./state.ts";
 
 /** The MCP revision whose authorization this follows, sent as the spec asks. */
 export const MCP_PROTOCOL_VERSION = "2025-06-18";
@@ -257,4 +258,36 @@ function badMetadata(server: string, url: string, what: string): PiError {
     "bad_response",
     `the MCP server ${server} sent ${what} (from ${safeHost(url)}); pi cannot sign in to it — try again later, or ask its operator`,
   );
+}
+
+export interface Discovered {
+  issuer: string;
+  metadata: AuthorizationServerMetadata;
+  resource?: string;
+  state: McpDiscovery;
+  scopesSupported?: string[];
+}
+
+/** The whole discovery, from the server's challenge (or none) to its authorization server's checked metadata. */
+export async function discover(
+  serverUrl: string,
+  challenge: Challenge,
+  settings: { authServerMetadataUrl?: string },
+): Promise<Discovered> {
+  const server = new URL(serverUrl).host;
+  const resourceMetadata = await discoverResource(serverUrl, challenge);
+  const issuer = resourceMetadata?.authorization_servers?.[0] ?? new URL("/", serverUrl).href;
+  const metadata = await discoverAuthorizationServer(issuer, server, settings.authServerMetadataUrl);
+  return {
+    issuer: metadata.issuer,
+    metadata,
+    resource: resourceFor(serverUrl, resourceMetadata),
+    scopesSupported: resourceMetadata?.scopes_supported,
+    state: {
+      authorizationServerUrl: issuer,
+      authorizationServerMetadata: metadata,
+      ...(resourceMetadata ? { resourceMetadata } : {}),
+      ...(challenge.resourceMetadataUrl ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}),
+    },
+  };
 }

@@ -7,7 +7,7 @@
 
 import { PiError } from "../../core/errors.ts";
 import { refreshTokens } from "./client.ts";
-import { checkAuthorizationServer, discoverAuthorizationServer, resourceFor } from "./metadata.ts";
+import { checkAuthorizationServer, discover, resourceFor } from "./metadata.ts";
 import type { McpOAuthSettings } from "./sign-in.ts";
 import type { McpClientInformation, McpServerState } from "./state.ts";
 
@@ -23,11 +23,11 @@ export async function refreshState(
       "not_logged_in",
       `the sign-in to the MCP server ${server} has expired and came without a refresh token; run \`${loginHint}\``,
     );
-  const discovery = state.discovery;
-  const issuer = discovery?.authorizationServerUrl ?? new URL("/", state.serverUrl).href;
-  const metadata = discovery?.authorizationServerMetadata
-    ? checkAuthorizationServer(discovery.authorizationServerMetadata, undefined, server, "mcp-auth.json")
-    : await discoverAuthorizationServer(issuer, server, settings.authServerMetadataUrl);
+  // The authorization server as the sign-in found it; a state without it (another program's) is discovered again.
+  const stored = state.discovery?.authorizationServerMetadata;
+  const found = stored ? undefined : await discover(state.serverUrl, {}, settings);
+  const discovery = found?.state ?? state.discovery;
+  const metadata = stored ? checkAuthorizationServer(stored, undefined, server, "mcp-auth.json") : found!.metadata;
   const client: McpClientInformation | undefined = settings.clientId
     ? {
         client_id: settings.clientId,
@@ -48,7 +48,7 @@ export async function refreshState(
     refreshToken,
     scope: state.tokens?.scope,
   });
-  const next: McpServerState = { ...state, tokens };
+  const next: McpServerState = { ...state, tokens, ...(discovery ? { discovery } : {}) };
   if (tokens.expires_in === undefined) delete next.tokensExpireAt;
   else next.tokensExpireAt = Date.now() + tokens.expires_in * 1000;
   return next;

@@ -21,10 +21,8 @@ import {
   type Challenge,
   MCP_PROTOCOL_VERSION,
   checkedUrl,
-  discoverAuthorizationServer,
-  discoverResource,
+  discover,
   parseChallenge,
-  resourceFor,
 } from "./metadata.ts";
 import { type McpClientInformation, type McpServerState, canonicalUrl, mergeScopes } from "./state.ts";
 
@@ -88,37 +86,6 @@ export async function probe(serverUrl: string, accessToken?: string): Promise<Pr
   if (res.status >= 200 && res.status < 300) return { kind: "served" };
   // Anything else (a 404 at the URL, a 5xx) says nothing of sign-in: discovery decides.
   return { kind: "challenged", status: res.status, challenge: {} };
-}
-
-export interface Discovered {
-  issuer: string;
-  metadata: AuthorizationServerMetadata;
-  resource?: string;
-  state: NonNullable<McpServerState["discovery"]>;
-  scopesSupported?: string[];
-}
-
-export async function discover(
-  serverUrl: string,
-  challenge: Challenge,
-  settings: McpOAuthSettings,
-): Promise<Discovered> {
-  const server = new URL(serverUrl).host;
-  const resourceMetadata = await discoverResource(serverUrl, challenge);
-  const issuer = resourceMetadata?.authorization_servers?.[0] ?? new URL("/", serverUrl).href;
-  const metadata = await discoverAuthorizationServer(issuer, server, settings.authServerMetadataUrl);
-  return {
-    issuer: metadata.issuer,
-    metadata,
-    resource: resourceFor(serverUrl, resourceMetadata),
-    scopesSupported: resourceMetadata?.scopes_supported,
-    state: {
-      authorizationServerUrl: issuer,
-      authorizationServerMetadata: metadata,
-      ...(resourceMetadata ? { resourceMetadata } : {}),
-      ...(challenge.resourceMetadataUrl ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}),
-    },
-  };
 }
 
 export async function signIn(request: SignInRequest): Promise<McpServerState> {
