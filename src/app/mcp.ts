@@ -14,11 +14,10 @@ import { whileCritical } from "../core/shutdown.ts";
 import { closest } from "../core/suggest.ts";
 import { MCP_OAUTH, type McpOAuthSettings, type McpServerState, findProvider } from "../providers/registry.ts";
 import type { LoginUI } from "../providers/types.ts";
-import { type McpAuthStates, readMcpAuth, updateMcpAuth, withMcpRefreshLock } from "../store/mcp-auth.ts";
-import type { RunContext } from "./context.ts";
+import type { McpAuthStates } from "../store/mcp-auth.ts";
+import { type McpContext, mcpStates } from "./mcp-states.ts";
 
-/** What MCP sign-ins need of a run: its environment, and the store (for servers that take a provider's login). */
-export type McpContext = Pick<RunContext, "env" | "store">;
+export type { McpContext } from "./mcp-states.ts";
 import { type McpServerEntry, type McpServers, loadMcpServers } from "./mcp-config.ts";
 
 /** A server to act on: one of mcp.json's, or one named by its URL. */
@@ -121,10 +120,10 @@ async function storedState(states: McpAuthStates, target: McpTarget): Promise<Mc
   return readState(states[key], target.url) ?? readState(states[legacy], target.url);
 }
 
-async function saveState(env: NodeJS.ProcessEnv, target: McpTarget, state: McpServerState, purpose: string) {
+async function saveState(context: McpContext, target: McpTarget, state: McpServerState, purpose: string) {
   const { stateKeys } = await MCP_OAUTH.state();
   const { key, legacy } = stateKeys(target.name, target.url);
-  await updateMcpAuth(env, purpose, (states) => {
+  await (await mcpStates(context)).change(purpose, (states) => {
     states[key] = state;
     // The reference takes a legacy state over the same way: it is this server's now.
     delete states[legacy];
@@ -140,7 +139,7 @@ export async function loginMcp(
 ): Promise<McpLoginOutcome> {
   oauthOnly(target, "login");
   const env = context.env;
-  const stored = await storedState(await readMcpAuth(env), target);
+  const stored = await storedState(await (await mcpStates(context)).read(), target);
   const { probe, signIn } = await MCP_OAUTH.signIn();
   const answer = await probe(target.url, stored?.tokens?.access_token);
   if (answer.kind === "served")
@@ -166,7 +165,7 @@ export async function loginMcp(
     loginHint: loginHintFor(target.name),
     timeoutMs: options.timeoutMs,
   });
-  await whileCritical(() => saveState(env, target, state, `signing in to the MCP server ${target.name}`));
+  await whileCritical(() => saveState(context, target, state, `signing in to the MCP server ${target.name}`));
   return { kind: "signed-in", expiresAt: state.tokensExpireAt };
 }
 
@@ -175,7 +174,7 @@ export async function logoutMcp(context: McpContext, target: McpTarget): Promise
   oauthOnly(target, "logout");
   const { stateKeys } = await MCP_OAUTH.state();
   const { key, legacy } = stateKeys(target.name, target.url);
-  return updateMcpAuth(context.env, `signing out of the MCP server ${target.name}`, (states) => {
+  return (await mcpStates(context)).change(`signing out of the MCP server ${target.name}`, (states) => {
     const found = key in states ? key : legacy in states ? legacy : undefined;
     if (found === undefined) return { value: false, changed: false };
     delete states[found];
@@ -222,50 +221,47 @@ async function freshToken(
     state?.tokens !== undefined &&
     state.tokens.access_token !== options.rejected &&
     (state.tokensExpireAt === undefined || state.tokensExpireAt - Date.now() >= options.minValidityMs);
-  const handOut = (state: McpServerState & { tokens: { access_token: string } }): McpCredential => {
+  const handOut = (state: McpServerState & { tokens: { access_token: string } }, source: string): McpCredential => {
     registerSecret(state.tokens.access_token);
     return {
       server: target.name,
       token: state.tokens.access_token,
       tokenType: state.tokens.token_type || "Bearer",
       expiresAt: state.tokensExpireAt,
-      source: "mcp-auth.json",
+      source,
     };
   };
-  const first = await storedState(await readMcpAuth(env), target);
-  if (!first?.tokens)
-    throw new PiError(
-      "not_logged_in",
-      `not signed in to the MCP server "${target.name}"; run \`${loginHintFor(target.name)}\``,
-    );
-  if (good(first)) return handOut(first);
+  const places = await mcpStates(context);
+  const first = await storedState(await places.read(), target);
+  if (!first?.tokens) throw notSignedIn(target);
+  if (good(first)) return handOut(first, places.where);
   const { stateKeys } = await MCP_OAUTH.state();
-  const { key } = stateKeys(target.name, target.url);
-  return withMcpRefreshLock(env, key, async () => {
+  const { key, legacy } = stateKeys(target.name, target.url);
+  const outcome = await places.renew(key, `renewing the sign-in to the MCP server ${target.name}`, async (states) => {
     // Whoever held the lock before may have renewed it: then that token is the one.
-    const now = await storedState(await readMcpAuth(env), target);
-    if (!now?.tokens)
-      throw new PiError(
-        "not_logged_in",
-        `not signed in to the MCP server "${target.name}"; run \`${loginHintFor(target.name)}\``,
-      );
-    if (good(now)) return handOut(now);
+    const now = await storedState(states, target);
+    if (!now?.tokens) throw notSignedIn(target);
+    if (good(now)) return { value: now, changed: false };
     const { refreshState } = await MCP_OAUTH.refresh();
-    // Once the server has answered, its new refresh token must be kept, whatever signal comes.
-    const next = await whileCritical(async () => {
-      const renewed = await refreshState(now, settingsOf(target, env), loginHintFor(target.name));
-      await saveState(env, target, renewed, `renewing the sign-in to the MCP server ${target.name}`);
-      return renewed;
-    });
-    // Fresh from the server: handed out even when it lives shorter than asked (the server decides its lifetimes).
-    if (!next.tokens || (next.tokensExpireAt !== undefined && next.tokensExpireAt <= Date.now()))
-      throw new PiError(
-        "bad_response",
-        `the MCP server "${target.name}" renewed the sign-in with a token that has already expired; run \`${loginHintFor(target.name)}\``,
-      );
-    return handOut(next as McpServerState & { tokens: { access_token: string } });
+    const renewed = await refreshState(now, settingsOf(target, env), loginHintFor(target.name));
+    states[key] = renewed;
+    delete states[legacy];
+    return { value: renewed, changed: true };
   });
+  // Fresh from the server: handed out even when it lives shorter than asked (the server decides its lifetimes).
+  if (!outcome.tokens || (outcome.tokensExpireAt !== undefined && outcome.tokensExpireAt <= Date.now()))
+    throw new PiError(
+      "bad_response",
+      `the MCP server "${target.name}" renewed the sign-in with a token that has already expired; run \`${loginHintFor(target.name)}\``,
+    );
+  return handOut(outcome as McpServerState & { tokens: { access_token: string } }, places.where);
 }
+
+const notSignedIn = (target: McpTarget) =>
+  new PiError(
+    "not_logged_in",
+    `not signed in to the MCP server "${target.name}"; run \`${loginHintFor(target.name)}\``,
+  );
 
 export type McpSignInState =
   /** A token that is good now. */
@@ -294,7 +290,7 @@ export interface McpServerReport {
 
 /** Every configured server and its sign-in, from the files alone: nothing is sent anywhere. */
 export async function listMcp(context: McpContext, servers: McpServers): Promise<McpServerReport[]> {
-  const states = await readMcpAuth(context.env);
+  const states = await (await mcpStates(context)).read();
   const providerLogins = servers.servers.some((s) => s.auth === "provider")
     ? await providerPresence(context)
     : undefined;
