@@ -399,3 +399,52 @@ describe("the reference's refresh lock", () => {
     return states;
   }
 });
+
+describe("other ways to name and reach a server", () => {
+  test("a Client ID Metadata Document the person publishes is the client, where the server takes one: nothing is registered", async () => {
+    const document = "https://pi.example.com/oauth/client.json";
+    configure({ docs: { url: fake.resource, oauth: { clientMetadataUrl: document } } });
+    fake.asMetadataChange = { client_id_metadata_document_supported: true };
+    fake.metadataDocuments.set(document, { redirect_uris: ["http://127.0.0.1/callback"] });
+    expect((await signIn()).code).toBe(0);
+    expect(fake.requests.some((r) => r.path === "/auth/register")).toBe(false);
+    expect(new URLSearchParams(fake.requests.find((r) => r.path === "/auth/authorize")!.query).get("client_id")).toBe(
+      document,
+    );
+    expect(mcpAuth()[KEY()].clientInformation.client_id).toBe(document);
+  });
+
+  test("a server named by its URL is signed in to without mcp.json", async () => {
+    const result = await (async () => {
+      const login = await startLogin(fake.resource);
+      await fetch(login.url, { redirect: "follow" });
+      return login.finish();
+    })();
+    expect(result.code).toBe(0);
+    const token = await box.run(["mcp", "token", fake.resource]);
+    expect(token.code).toBe(0);
+    expect(fake.isValidAccess(token.stdout.trim())).toBe(true);
+    expect(Object.keys(mcpAuth())).toEqual([`mcp__127_0_0_1|${fake.resource}`]);
+  });
+
+  test("a server that takes a provider's login gets that login's credential, and has no sign-in of its own", async () => {
+    const key = "sk-or-v1-mcp-provider-login-0123456789abcdef";
+    configure({ tools: { url: fake.resource, auth: { provider: "openrouter" } } });
+    const token = await box.run(["mcp", "token", "tools", "--json"], { env: { OPENROUTER_API_KEY: key } });
+    expect(token.code).toBe(0);
+    expect(JSON.parse(token.stdout)).toMatchObject({ token: key, source: "openrouter" });
+    const login = await box.run(["mcp", "login", "tools"]);
+    expect(login.code).toBe(2);
+    expect(login.stderr).toContain("pi login openrouter");
+  });
+
+  test("a sign-in nobody completes ends at --timeout, and leaves nothing behind", async () => {
+    configure();
+    const started = Date.now();
+    const result = await box.run(["mcp", "login", "docs", "--no-browser", "--timeout", "1"]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("no sign-in arrived within 1 s");
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(existsSync(join(box.agentDir, "mcp-auth.json"))).toBe(false);
+  });
+});

@@ -36,6 +36,11 @@ type McpFamily = TokenFamily & { clientId: string; resource: string; scope?: str
 
 export class FakeMcpServer extends TokenFamilyServer<McpFamily> {
   readonly clients = new Map<string, Client>();
+  /**
+   * Client ID Metadata Documents the server can fetch (the client id is the document's https
+   * URL); a loopback redirect matches one the document lists on any port (RFC 8252 §7.3).
+   */
+  readonly metadataDocuments = new Map<string, { redirect_uris: string[] }>();
   private readonly codes = new Map<string, Grant>();
   /** Which resource and scope each access token was issued for. */
   private readonly audience = new Map<string, { resource: string; scope?: string }>();
@@ -183,12 +188,29 @@ export class FakeMcpServer extends TokenFamilyServer<McpFamily> {
     );
   }
 
+  /** A registered client, or one a metadata document describes. */
+  private clientOf(id: string): Client | undefined {
+    const document = this.metadataDocuments.get(id);
+    return this.clients.get(id) ?? (document ? { id, redirectUris: document.redirect_uris } : undefined);
+  }
+
+  private redirectAllowed(client: Client, uri: string): boolean {
+    if (client.redirectUris.includes(uri)) return true;
+    if (!this.metadataDocuments.has(client.id) || !URL.canParse(uri)) return false;
+    const withoutPort = (u: string) => {
+      const url = new URL(u);
+      url.port = "";
+      return url.href;
+    };
+    return new URL(uri).hostname === "127.0.0.1" && client.redirectUris.map(withoutPort).includes(withoutPort(uri));
+  }
+
   private authorize(q: URLSearchParams): Response {
-    const client = this.clients.get(q.get("client_id") ?? "");
+    const client = this.clientOf(q.get("client_id") ?? "");
     const redirectUri = q.get("redirect_uri") ?? "";
     // Never redirect to an address this client did not register (RFC 6749 §4.1.2.1).
     if (!client) return new Response("unknown client", { status: 400 });
-    if (!client.redirectUris.includes(redirectUri)) return new Response("redirect_uri not registered", { status: 400 });
+    if (!this.redirectAllowed(client, redirectUri)) return new Response("redirect_uri not registered", { status: 400 });
     const back = new URL(redirectUri);
     const state = q.get("state");
     if (state) back.searchParams.set("state", state);
@@ -219,7 +241,7 @@ export class FakeMcpServer extends TokenFamilyServer<McpFamily> {
   }
 
   private token(form: URLSearchParams): Response {
-    const client = this.clients.get(form.get("client_id") ?? "");
+    const client = this.clientOf(form.get("client_id") ?? "");
     if (!client) return oauthError(401, "invalid_client", "unknown client");
     const resource = form.get("resource");
     if (resource !== null && resource !== this.resource) return oauthError(400, "invalid_target", "unknown resource");
