@@ -1,10 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeMcpServer } from "../fakes/mcp-server.ts";
-import { Sandbox, readUntil } from "../helpers/pi.ts";
-import { REDIS_SERVER, RedisServer } from "../helpers/redis.ts";
-import { rememberSecret } from "../helpers/secrets.ts";
+import { type Sandbox, readUntil } from "../helpers/pi.ts";
+import { REDIS_SERVER, fleetPerTest } from "../helpers/redis.ts";
 
 /**
  * MCP sign-ins for a fleet: with a shared store (a real redis-server, the fleet's key), a
@@ -13,33 +12,21 @@ import { rememberSecret } from "../helpers/secrets.ts";
  */
 setDefaultTimeout(60_000);
 
-const KEY = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
-rememberSecret(KEY);
-
+const fleet = fleetPerTest();
 let fake: FakeMcpServer;
-let redis: RedisServer;
-let boxes: Sandbox[] = [];
 
 beforeAll(() => {
   fake = new FakeMcpServer().start();
 });
 afterAll(() => fake.stop());
-beforeEach(async () => {
-  fake.reset();
-  redis = await new RedisServer().start();
-});
-afterEach(async () => {
-  for (const box of boxes) box.cleanup();
-  boxes = [];
-  await redis.dispose();
-});
+beforeEach(() => fake.reset());
 
+/** A machine of the fleet, with the MCP server in its mcp.json. */
 function machine(): { box: Sandbox; env: Record<string, string> } {
-  const box = new Sandbox();
-  boxes.push(box);
-  mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(box.agentDir, "mcp.json"), JSON.stringify({ mcpServers: { docs: { url: fake.resource } } }));
-  return { box, env: { PI_CREDENTIAL_STORE: redis.url, PI_CREDENTIAL_KEY: KEY } };
+  const m = fleet.machine();
+  mkdirSync(m.box.agentDir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(m.box.agentDir, "mcp.json"), JSON.stringify({ mcpServers: { docs: { url: fake.resource } } }));
+  return m;
 }
 
 describe.skipIf(!REDIS_SERVER)("MCP sign-ins on a shared store", () => {

@@ -1,11 +1,11 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TARGETS } from "../../scripts/stress.ts";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { faults } from "../fakes/faults.ts";
 import { type PiResult, Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
-import { REDIS_SERVER, RedisServer } from "../helpers/redis.ts";
+import { REDIS_SERVER, RedisServer, fleetPerTest } from "../helpers/redis.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 
 /**
@@ -15,35 +15,25 @@ import { rememberSecret } from "../helpers/secrets.ts";
  */
 setDefaultTimeout(120_000);
 
-const KEY = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
+const onRedis = fleetPerTest();
+const KEY = onRedis.key;
 const OTHER_KEY = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
-rememberSecret(KEY);
 rememberSecret(OTHER_KEY);
 
 let fake: FakeAnthropic;
 let redis: RedisServer;
-let boxes: Sandbox[] = [];
 
 beforeAll(() => {
   fake = new FakeAnthropic().start();
 });
 afterAll(() => fake.stop());
-beforeEach(async () => {
+beforeEach(() => {
   fake.reset();
-  redis = await new RedisServer().start();
-});
-afterEach(async () => {
-  for (const box of boxes) box.cleanup();
-  boxes = [];
-  await redis.dispose();
+  redis = onRedis.redis;
 });
 
 /** A machine of the fleet: its own agent directory, the shared store, the fleet's key. */
-function machine(key = KEY): { box: Sandbox; env: Record<string, string> } {
-  const box = new Sandbox();
-  boxes.push(box);
-  return { box, env: { ...fake.env(), PI_CREDENTIAL_STORE: redis.url, PI_CREDENTIAL_KEY: key } };
-}
+const machine = (key = KEY) => onRedis.machine(fake.env(), key);
 
 const finish = (box: Sandbox, proc: ReturnType<Sandbox["spawn"]>, args: string[]): Promise<PiResult> =>
   box.finish(proc, args);
@@ -404,11 +394,7 @@ for (const provider of Object.keys(TARGETS)) {
       const { fake: target, entry } = TARGETS[provider]!();
       try {
         const seeded = entry(Date.now() - 1000) as { access: string };
-        const fleet = [0, 1, 2].map(() => {
-          const box = new Sandbox();
-          boxes.push(box);
-          return { box, env: { ...target.env(), PI_CREDENTIAL_STORE: redis.url, PI_CREDENTIAL_KEY: KEY } };
-        });
+        const fleet = [0, 1, 2].map(() => onRedis.machine(target.env()));
         fleet[0]!.box.writeStore({ [provider]: seeded });
         expect((await fleet[0]!.box.run(["store", "push"], { env: fleet[0]!.env })).code).toBe(0);
         target.latencyMs = [50, 300];
@@ -437,8 +423,7 @@ describe.skipIf(!REDIS_SERVER)("a Redis with a password", () => {
     rememberSecret(wrongPassword);
     const locked = await new RedisServer({ password }).start();
     try {
-      const box = new Sandbox();
-      boxes.push(box);
+      const box = onRedis.sandbox();
       const tokens = fake.issueFamily();
       box.writeStore({ anthropic: storedLogin(tokens, 3_600_000) });
       const env = { ...fake.env(), PI_CREDENTIAL_KEY: KEY };
@@ -469,8 +454,7 @@ describe.skipIf(!REDIS_SERVER)("over TLS (rediss://)", () => {
   test("a rediss:// store whose certificate this machine trusts works, and one it does not trust is refused with a hint", async () => {
     const secure = await new RedisServer({ tls: true }).start();
     try {
-      const box = new Sandbox();
-      boxes.push(box);
+      const box = onRedis.sandbox();
       const tokens = fake.issueFamily();
       box.writeStore({ anthropic: storedLogin(tokens, 3_600_000) });
       const env = { ...fake.env(), PI_CREDENTIAL_STORE: secure.url, PI_CREDENTIAL_KEY: KEY };
@@ -608,8 +592,7 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
   });
 
   test("pi store push without a shared store says how to set one up", async () => {
-    const box = new Sandbox();
-    boxes.push(box);
+    const box = onRedis.sandbox();
     const result = await box.run(["store", "push"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("set PI_CREDENTIAL_STORE=redis://host:6379 and PI_CREDENTIAL_KEY first");
@@ -618,8 +601,7 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
   test("the store and its key file can be named in settings.json, and a key file others can read is refused", async () => {
     const a = machine();
     const tokens = await sharedLogin(a, 3_600_000);
-    const box = new Sandbox();
-    boxes.push(box);
+    const box = onRedis.sandbox();
     const keyFile = join(box.root, "fleet.key");
     writeFileSync(keyFile, `${KEY}\n`, { mode: 0o644 });
     box.writeStore({});
@@ -649,8 +631,7 @@ describe.skipIf(!REDIS_SERVER)("moving logins in and out", () => {
   });
 
   test("an address that is not Redis, and a key that is not 32 bytes, are refused before anything is sent", async () => {
-    const box = new Sandbox();
-    boxes.push(box);
+    const box = onRedis.sandbox();
     const badUrl = await box.run(["token", "anthropic"], { env: { PI_CREDENTIAL_STORE: "http://127.0.0.1:6379" } });
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toContain("use auto, keyring (or keychain), file or redis://host:port");

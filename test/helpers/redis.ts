@@ -6,7 +6,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach, beforeEach } from "bun:test";
 import type { Subprocess } from "bun";
+import { Sandbox } from "./pi.ts";
+import { rememberSecret } from "./secrets.ts";
 
 export const REDIS_SERVER = Bun.which("redis-server");
 
@@ -188,4 +191,43 @@ function freePort(): number {
   const port = server.port;
   server.stop(true);
   return port;
+}
+
+/**
+ * A fleet for each test: a fresh redis-server, the fleet's key, and its machines — each an
+ * agent directory of its own on the shared store — all gone after the test.
+ */
+export function fleetPerTest(): {
+  readonly key: string;
+  readonly redis: RedisServer;
+  machine(env?: Record<string, string>, key?: string): { box: Sandbox; env: Record<string, string> };
+  /** A sandbox cleaned up with the rest, not on the shared store. */
+  sandbox(): Sandbox;
+} {
+  const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
+  rememberSecret(key);
+  let redis: RedisServer | undefined;
+  const boxes: Sandbox[] = [];
+  beforeEach(async () => {
+    redis = await new RedisServer().start();
+  });
+  afterEach(async () => {
+    for (const box of boxes.splice(0)) box.cleanup();
+    await redis?.dispose();
+  });
+  return {
+    key,
+    get redis() {
+      return redis!;
+    },
+    sandbox() {
+      const box = new Sandbox();
+      boxes.push(box);
+      return box;
+    },
+    machine(env = {}, machineKey = key) {
+      const box = this.sandbox();
+      return { box, env: { ...env, PI_CREDENTIAL_STORE: redis!.url, PI_CREDENTIAL_KEY: machineKey } };
+    },
+  };
 }

@@ -14,6 +14,7 @@ import { processExists } from "../../core/process.ts";
 import { onExitCleanup } from "../../core/shutdown.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { writeErr, writeStdout } from "../../terminal/output.ts";
+import { mcpFlagNames } from "../mcp-flag.ts";
 import { defineCommand } from "../command.ts";
 
 const command = defineCommand({
@@ -285,13 +286,7 @@ function agentLog(toTerminal: boolean): (line: string) => void {
 async function mcpServersServed(names: string, context: Parameters<(typeof command)["run"]>[1]): Promise<Set<string>> {
   const { findTarget, mcpServers } = await import("../../app/mcp.ts");
   const servers = await mcpServers(context, process.cwd());
-  const wanted = names
-    .split(",")
-    .map((n) => n.trim())
-    .filter(Boolean);
-  if (wanted.length === 0)
-    throw new PiError("usage", "--mcp names no server; give the names of mcp.json, e.g. --mcp docs");
-  return new Set(wanted.map((name) => findTarget(servers, name).name));
+  return new Set(mcpFlagNames(names).map((name) => findTarget(servers, name).name));
 }
 
 /** Starts the agent as its own process, waits until it answers, and prints the lines to eval. */

@@ -14,6 +14,7 @@ import { forwardSignals, signalNumber } from "../../core/shutdown.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { writeErr, writeErrLines } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
+import { mcpFlagNames } from "../mcp-flag.ts";
 import { WAIT_FLAG, waitOf } from "../wait-flag.ts";
 
 /** A held piece too short to be a secret goes out after this much quiet (a prompt waits for no one). */
@@ -139,12 +140,7 @@ async function mcpHandoff(
   context: Parameters<(typeof command)["run"]>[1],
   minValidityMs: number,
 ): Promise<{ variables: Record<string, string>; secrets: string[]; said: string[] }> {
-  const wanted = names
-    .split(",")
-    .map((n) => n.trim())
-    .filter(Boolean);
-  if (wanted.length === 0)
-    throw new PiError("usage", "--mcp names no server; give the names of mcp.json, e.g. --mcp docs");
+  const wanted = mcpFlagNames(names);
   const { DEFAULT_MIN_VALIDITY_MS, mcpTokenNamed } = await import("../../app/mcp.ts");
   const out = { variables: {} as Record<string, string>, secrets: [] as string[], said: [] as string[] };
   for (const name of wanted) {
