@@ -13,7 +13,6 @@ import { PiError } from "../../core/errors.ts";
 import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { quoteOneLine } from "../../core/text.ts";
-import type { McpDiscovery } from "./state.ts";
 
 /** The MCP revision whose authorization this follows, sent as the spec asks. */
 export const MCP_PROTOCOL_VERSION = "2025-06-18";
@@ -37,6 +36,14 @@ export interface AuthorizationServerMetadata {
   client_id_metadata_document_supported?: boolean;
   authorization_response_iss_parameter_supported?: boolean;
   [field: string]: unknown;
+}
+
+/** What discovery found, kept with the sign-in (the reference's `discovery` field): a renewal needs no discovery. */
+export interface McpDiscovery {
+  authorizationServerUrl: string;
+  authorizationServerMetadata?: AuthorizationServerMetadata;
+  resourceMetadata?: ResourceMetadata;
+  resourceMetadataUrl?: string;
 }
 
 /** What a 401 (or a 403 asking for more scope) says: `WWW-Authenticate: Bearer resource_metadata="…", scope="…"`. */

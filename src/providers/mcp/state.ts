@@ -4,7 +4,7 @@
  * are the reference's and the OAuth answers' own, not pi's.
  */
 
-import type { AuthorizationServerMetadata, ResourceMetadata } from "./metadata.ts";
+import type { McpDiscovery } from "./metadata.ts";
 
 export interface McpTokens {
   access_token: string;
@@ -21,13 +21,6 @@ export interface McpClientInformation {
   client_secret?: string;
   redirect_uris: string[];
   [field: string]: unknown;
-}
-
-export interface McpDiscovery {
-  authorizationServerUrl: string;
-  authorizationServerMetadata?: AuthorizationServerMetadata;
-  resourceMetadata?: ResourceMetadata;
-  resourceMetadataUrl?: string;
 }
 
 export interface McpServerState {
