@@ -12,6 +12,7 @@ import { PiError } from "../core/errors.ts";
 import { registerSecret } from "../core/redact.ts";
 import { whileCritical } from "../core/shutdown.ts";
 import { closest } from "../core/suggest.ts";
+import { stripControls } from "../core/text.ts";
 import { MCP_OAUTH, type McpOAuthSettings, type McpServerState, findProvider } from "../providers/registry.ts";
 import type { LoginUI } from "../providers/types.ts";
 import type { McpAuthStates } from "../store/mcp-auth.ts";
@@ -79,7 +80,7 @@ export function findTarget(servers: McpServers, wanted: string): McpTarget {
   const near = closest(wanted, names, 2);
   throw new PiError(
     "usage",
-    `no MCP server named "${wanted}"${near ? `; did you mean "${near}"?` : ""} (configured: ${names.join(", ") || "none"}${servers.note ? `; ${servers.note}` : ""}); add it to mcp.json, or give its URL`,
+    `no MCP server named "${stripControls(wanted)}"${near ? `; did you mean "${near}"?` : ""} (configured: ${names.join(", ") || "none"}${servers.note ? `; ${servers.note}` : ""}${servers.errors.length > 0 ? `; and mcp.json has a problem: ${stripControls(servers.errors[0]!)}` : ""}); add it to mcp.json, or give its URL`,
   );
 }
 

@@ -448,3 +448,44 @@ describe("other ways to name and reach a server", () => {
     expect(existsSync(join(box.agentDir, "mcp-auth.json"))).toBe(false);
   });
 });
+
+describe("the files around it", () => {
+  test("a trusted project's .pi/mcp.json adds its servers; an untrusted one is left out, and said", async () => {
+    configure();
+    mkdirSync(join(box.root, ".pi"), { recursive: true });
+    writeFileSync(join(box.root, ".pi", "mcp.json"), JSON.stringify({ mcpServers: { wiki: { url: fake.resource } } }));
+    const untrusted = JSON.parse((await box.run(["mcp", "list", "--json"])).stdout);
+    expect(untrusted.servers.map((s: any) => s.name)).toEqual(["docs"]);
+    expect(untrusted.note).toContain("not trusted");
+    writeFileSync(join(box.agentDir, "trust.json"), JSON.stringify({ [box.root]: true }));
+    const trusted = JSON.parse((await box.run(["mcp", "list", "--json"])).stdout);
+    expect(trusted.servers.map((s: any) => [s.name, s.scope])).toEqual([
+      ["docs", "global"],
+      ["wiki", "project"],
+    ]);
+  });
+
+  test("a damaged mcp-auth.json is said in one line and left as it is", async () => {
+    configure();
+    const file = join(box.agentDir, "mcp-auth.json");
+    writeFileSync(file, "{ not json", { mode: 0o600 });
+    const token = await box.run(["mcp", "token", "docs"]);
+    expect(token.code).toBe(3);
+    expect(token.stderr).toContain("mcp-auth.json is not valid JSON");
+    expect(token.stderr.trim().split("\n")).toHaveLength(1);
+    const logout = await box.run(["mcp", "logout", "docs"]);
+    expect(logout.code).toBe(3);
+    expect(readFileSync(file, "utf8")).toBe("{ not json");
+  });
+
+  test("a damaged mcp.json is named when the server asked for is not found", async () => {
+    mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(box.agentDir, "mcp.json"), "{ broken");
+    const result = await box.run(["mcp", "token", "docs"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("mcp.json has a problem");
+    const list = await box.run(["mcp", "list"]);
+    expect(list.code).toBe(1);
+    expect(list.stdout).toContain("config error:");
+  });
+});
