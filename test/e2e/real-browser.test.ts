@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FakeMcpServer } from "../fakes/mcp-server.ts";
 import { FAKES, type RunningFake } from "../fakes/registry.ts";
 import { PI_BIN, Sandbox, until } from "../helpers/pi.ts";
 import { holdPort } from "../helpers/port-lock.ts";
@@ -89,4 +91,34 @@ describe.skipIf(!CHROMIUM || !hasTmux)("the browser sign-in, through a real brow
       }
     });
   }
+
+  test("an MCP server: pi mcp login opens the browser, the authorization server sends it back, and the page carries no code, token or state", async () => {
+    const fake = new FakeMcpServer().start();
+    try {
+      mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
+      writeFileSync(join(box.agentDir, "mcp.json"), JSON.stringify({ mcpServers: { docs: { url: fake.resource } } }));
+      const browser = chromiumAsBrowser();
+      const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
+      term.start([PI_BIN, "mcp", "login", "docs"], {
+        ...base,
+        TERM: "xterm-256color",
+        BROWSER: browser.script,
+        DISPLAY: ":0",
+      });
+      const done = await term.waitFor(/\[exit \d+\]/, 45_000);
+      expect(done).toContain("[exit 0]");
+      expect(done).toContain('Signed in to MCP server "docs"');
+      await until(() => existsSync(browser.page), "chromium's page", 15_000);
+      const html = readFileSync(browser.page, "utf8");
+      expect(html).toContain("Authentication successful");
+      const state = Object.values(JSON.parse(readFileSync(join(box.agentDir, "mcp-auth.json"), "utf8")))[0] as {
+        tokens: { access_token: string; refresh_token: string };
+      };
+      expect(html).not.toContain(state.tokens.access_token);
+      expect(html).not.toContain(state.tokens.refresh_token);
+      expect(html).not.toMatch(/[?&](code|state|iss)=/);
+    } finally {
+      fake.stop();
+    }
+  });
 });
