@@ -16,10 +16,10 @@ import { stripControls } from "../core/text.ts";
 import { MCP_OAUTH, type McpOAuthSettings, type McpServerState, findProvider } from "../providers/registry.ts";
 import type { LoginUI } from "../providers/types.ts";
 import type { McpAuthStates } from "../store/mcp-auth.ts";
+import { type McpServerEntry, type McpServers, loadMcpServers } from "./mcp-config.ts";
 import { type McpContext, mcpStates } from "./mcp-states.ts";
 
 export type { McpContext } from "./mcp-states.ts";
-import { type McpServerEntry, type McpServers, loadMcpServers } from "./mcp-config.ts";
 
 /** A server to act on: one of mcp.json's, or one named by its URL. */
 export interface McpTarget {
@@ -35,7 +35,7 @@ export interface McpCredential {
   tokenType: string;
   /** Epoch ms; undefined when the server gave no lifetime. */
   expiresAt?: number;
-  /** "mcp-auth.json", or the provider whose login the server takes. */
+  /** Where it came from: "mcp-auth.json", "shared store", "agent", or the provider whose login the server takes. */
   source: string;
 }
 
@@ -85,7 +85,7 @@ export function findTarget(servers: McpServers, wanted: string): McpTarget {
 }
 
 /** Refuses what is not signed in with MCP OAuth, saying what the server uses instead. */
-function oauthOnly(target: McpTarget, what: string): void {
+function oauthOnly(target: McpTarget, what: "login" | "logout" | "token"): void {
   const entry = target.entry;
   if (entry?.auth === "provider")
     throw new PiError(
@@ -95,7 +95,7 @@ function oauthOnly(target: McpTarget, what: string): void {
   if (entry?.auth === "header")
     throw new PiError(
       "usage",
-      `the MCP server "${target.name}" sends its own Authorization header (mcp.json's "headers"), so it has no sign-in to ${what === "login" ? "make" : "remove"}`,
+      `the MCP server "${target.name}" sends its own Authorization header (mcp.json's "headers"), so ${what === "token" ? "pi holds no token for it" : `it has no sign-in to ${what === "login" ? "make" : "remove"}`}`,
     );
 }
 

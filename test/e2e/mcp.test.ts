@@ -132,6 +132,18 @@ describe("pi mcp login", () => {
     expect(again.stdout).toContain('Already signed in to MCP server "docs"');
   });
 
+  test("renews with the refresh token, without a browser, when the server no longer takes the stored token", async () => {
+    configure();
+    expect((await signIn()).code).toBe(0);
+    const old = mcpAuth()[KEY()].tokens.access_token;
+    fake.rejectAccess(old);
+    const again = await box.run(["mcp", "login", "docs", "--no-browser", "--timeout", "5"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Signed in to MCP server "docs" (renewed)');
+    expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
+    expect(fake.isValidAccess(mcpAuth()[KEY()].tokens.access_token)).toBe(true);
+  });
+
   test("names the configured servers when asked for one that is not there", async () => {
     configure({ docs: { url: fake.resource }, wiki: { url: fake.resource } });
     const result = await box.run(["mcp", "login", "dcos"]);

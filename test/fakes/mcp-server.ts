@@ -107,6 +107,11 @@ export class FakeMcpServer extends TokenFamilyServer<McpFamily> {
     };
   }
 
+  /** The server stops taking an access token (revoked, or its own expiry came early). */
+  rejectAccess(token: string): void {
+    this.validAccess.delete(token);
+  }
+
   reset(): void {
     this.resetBehaviour();
     this.requests.length = 0;
