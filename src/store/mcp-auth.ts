@@ -27,15 +27,27 @@ export async function readMcpAuth(env: NodeJS.ProcessEnv): Promise<McpAuthStates
   const path = mcpAuthPath(env);
   // Tokens: checked like the store before a byte is read.
   await checkPiDirFile(path, { secret: true });
-  let text: string;
-  try {
-    text = await Bun.file(path).text();
-  } catch (error) {
-    if (errnoOf(error) === "ENOENT") return {};
-    throw (await import("./contract.ts")).storeIoError(path, "read", error);
+  for (let attempt = 0; ; attempt++) {
+    let text: string;
+    try {
+      text = await Bun.file(path).text();
+    } catch (error) {
+      if (errnoOf(error) === "ENOENT") return {};
+      throw (await import("./contract.ts")).storeIoError(path, "read", error);
+    }
+    try {
+      return parseStates(path, text, attempt < TORN_READ_RETRIES);
+    } catch (error) {
+      // The reference truncates and rewrites the file in place: a read without its lock can meet
+      // it empty or half-written for a moment, so it is looked at again before it is believed.
+      if (attempt >= TORN_READ_RETRIES) throw error;
+      await Bun.sleep(20 * (attempt + 1));
+    }
   }
-  return parseStates(path, text);
 }
+
+/** As for auth.json (file/store.ts): five looks, 20 to 100 ms apart. */
+const TORN_READ_RETRIES = 5;
 
 /**
  * Changes the states under both locks, on the file as it is then. `change` returns the value
@@ -53,7 +65,7 @@ export async function updateMcpAuth<T>(
     env,
     purpose,
     (text) => {
-      const states = text === undefined ? {} : parseStates(path, text);
+      const states = text === undefined ? {} : parseStates(path, text, false);
       const { value, changed } = change(states);
       return { value, text: changed ? `${JSON.stringify(states, null, 2)}\n` : undefined };
     },
@@ -76,8 +88,12 @@ export async function withMcpRefreshLock<T>(env: NodeJS.ProcessEnv, key: string,
   );
 }
 
-function parseStates(path: string, text: string): McpAuthStates {
-  if (!text.trim()) return {};
+/** `mayBeTorn`: an empty file is a write in progress (read again), not an empty one. */
+function parseStates(path: string, text: string, mayBeTorn: boolean): McpAuthStates {
+  if (!text.trim()) {
+    if (mayBeTorn) throw new PiError("store_corrupt", `${displayPath(path)} is empty`);
+    return {};
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text.replace(/^\uFEFF/, ""));

@@ -501,3 +501,17 @@ describe("the files around it", () => {
     expect(list.stdout).toContain("config error:");
   });
 });
+
+describe("beside a writer that rewrites mcp-auth.json in place", () => {
+  test("a reader that meets the file empty (truncated, not yet written) reads it again before believing it", async () => {
+    configure();
+    const file = join(box.agentDir, "mcp-auth.json");
+    // The reference's writeFileSync truncates first: caught between the two, the file is empty.
+    writeFileSync(file, "", { mode: 0o600 });
+    const reading = box.run(["mcp", "token", "docs"]);
+    await Bun.sleep(50);
+    writeFileSync(file, JSON.stringify(fake.signedIn(), null, 2));
+    const result = await reading;
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
+  });
+});
