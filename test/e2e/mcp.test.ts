@@ -77,6 +77,11 @@ describe("pi mcp login", () => {
       "GET /auth/authorize",
       "POST /auth/token",
     ]);
+    // The probe is an MCP initialize that says who asks: pi, by its version.
+    expect((fake.requests[0]!.json!.params as any).clientInfo).toEqual({
+      name: "pi",
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    });
     const registration = fake.requests[3]!.json!;
     expect(registration.client_name).toBe("pi");
     expect(registration.token_endpoint_auth_method).toBe("none");

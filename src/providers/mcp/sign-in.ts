@@ -10,6 +10,7 @@ import { PiError } from "../../core/errors.ts";
 import { httpRequest } from "../../core/http.ts";
 import { registerSecret } from "../../core/redact.ts";
 import { quoteOneLine } from "../../core/text.ts";
+import { VERSION } from "../../core/version.ts";
 import { raceForCode } from "../shared/code-race.ts";
 import { startCallbackListener } from "../shared/loopback.ts";
 import { parsePastedCode } from "../shared/paste.ts";
@@ -76,7 +77,7 @@ export async function probe(serverUrl: string, accessToken?: string): Promise<Pr
       params: {
         protocolVersion: MCP_PROTOCOL_VERSION,
         capabilities: {},
-        clientInfo: { name: CLIENT_NAME, version: "sign-in" },
+        clientInfo: { name: CLIENT_NAME, version: VERSION },
       },
     },
     purpose: "MCP sign-in (asking the server)",
