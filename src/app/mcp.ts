@@ -1,6 +1,6 @@
 /**
  * MCP sign-ins, joined: the servers of mcp.json, their states in mcp-auth.json (the store), and
- * the MCP OAuth protocol (providers/mcp). Outcomes are values; the CLI words them.
+ * the MCP OAuth protocol (providers/shared/mcp). Outcomes are values; the CLI words them.
  *
  * A token is handed out fresh and single-flight: read without a lock when it is good for long
  * enough; otherwise renewed under the server's refresh lock, re-read first — whoever renewed it

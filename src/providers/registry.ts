@@ -78,9 +78,9 @@ function nearestProvider(wanted: string): ProviderDescriptor | undefined {
  * used — reading a stored sign-in (the token's hot path) needs neither the sign-in nor the refresh.
  */
 export const MCP_OAUTH = {
-  state: () => import("./mcp/state.ts"),
-  signIn: () => import("./mcp/sign-in.ts"),
-  refresh: () => import("./mcp/refresh.ts"),
+  state: () => import("./shared/mcp/state.ts"),
+  signIn: () => import("./shared/mcp/sign-in.ts"),
+  refresh: () => import("./shared/mcp/refresh.ts"),
 };
-export type { McpOAuthSettings, ProbeAnswer } from "./mcp/sign-in.ts";
-export type { McpServerState, McpTokens } from "./mcp/state.ts";
+export type { McpOAuthSettings, ProbeAnswer } from "./shared/mcp/sign-in.ts";
+export type { McpServerState, McpTokens } from "./shared/mcp/state.ts";

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { parseAnswer, parseRequest } from "../../src/agent/protocol.ts";
-import { checkedUrl, parseChallenge, resourceFor } from "../../src/providers/mcp/metadata.ts";
-import { checkIssuer } from "../../src/providers/mcp/sign-in.ts";
-import { mergeScopes, readState, stateKeys } from "../../src/providers/mcp/state.ts";
+import { checkedUrl, parseChallenge, resourceFor } from "../../src/providers/shared/mcp/metadata.ts";
+import { checkIssuer } from "../../src/providers/shared/mcp/sign-in.ts";
+import { mergeScopes, readState, stateKeys } from "../../src/providers/shared/mcp/state.ts";
 
 describe("an MCP server's challenge", () => {
   test("is read for its metadata address, scope and error, quoted or not", () => {

@@ -4,12 +4,12 @@
  * a public client of a native application (RFC 8252): no secret, a loopback redirect.
  */
 
-import { PiError } from "../../core/errors.ts";
-import { httpRequest, safeHost } from "../../core/http.ts";
-import { parseJson } from "../../core/json.ts";
-import { registerSecret } from "../../core/redact.ts";
-import { quoteOneLine } from "../../core/text.ts";
-import { requestTokens } from "../shared/token-endpoint.ts";
+import { PiError } from "../../../core/errors.ts";
+import { httpRequest, safeHost } from "../../../core/http.ts";
+import { parseJson } from "../../../core/json.ts";
+import { registerSecret } from "../../../core/redact.ts";
+import { quoteOneLine } from "../../../core/text.ts";
+import { requestTokens } from "../token-endpoint.ts";
 import type { AuthorizationServerMetadata } from "./metadata.ts";
 import type { McpClientInformation, McpTokens } from "./state.ts";
 

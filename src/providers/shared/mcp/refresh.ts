@@ -5,7 +5,7 @@
  * shared with other programs.
  */
 
-import { PiError } from "../../core/errors.ts";
+import { PiError } from "../../../core/errors.ts";
 import { refreshTokens } from "./client.ts";
 import { checkAuthorizationServer, discover, resourceFor } from "./metadata.ts";
 import type { McpOAuthSettings } from "./sign-in.ts";

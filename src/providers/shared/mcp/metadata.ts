@@ -9,10 +9,10 @@
  * and answers are bounded (core/http.ts refuses over 1 MiB).
  */
 
-import { PiError } from "../../core/errors.ts";
-import { httpRequest, safeHost } from "../../core/http.ts";
-import { parseJson } from "../../core/json.ts";
-import { quoteOneLine } from "../../core/text.ts";
+import { PiError } from "../../../core/errors.ts";
+import { httpRequest, safeHost } from "../../../core/http.ts";
+import { parseJson } from "../../../core/json.ts";
+import { quoteOneLine } from "../../../core/text.ts";
 
 /** The MCP revision whose authorization this follows, sent as the spec asks. */
 export const MCP_PROTOCOL_VERSION = "2025-06-18";

@@ -6,16 +6,16 @@
  * providers — with `state` and RFC 9207's `iss` checked before any code is exchanged.
  */
 
-import { PiError } from "../../core/errors.ts";
-import { httpRequest } from "../../core/http.ts";
-import { registerSecret } from "../../core/redact.ts";
-import { quoteOneLine } from "../../core/text.ts";
-import { VERSION } from "../../core/version.ts";
-import { raceForCode } from "../shared/code-race.ts";
-import { startCallbackListener } from "../shared/loopback.ts";
-import { parsePastedCode } from "../shared/paste.ts";
-import { createPkce, randomToken } from "../shared/pkce.ts";
-import type { LoginUI } from "../types.ts";
+import { PiError } from "../../../core/errors.ts";
+import { httpRequest } from "../../../core/http.ts";
+import { registerSecret } from "../../../core/redact.ts";
+import { quoteOneLine } from "../../../core/text.ts";
+import { VERSION } from "../../../core/version.ts";
+import { raceForCode } from "../code-race.ts";
+import { startCallbackListener } from "../loopback.ts";
+import { parsePastedCode } from "../paste.ts";
+import { createPkce, randomToken } from "../pkce.ts";
+import type { LoginUI } from "../../types.ts";
 import { CLIENT_NAME, authorizationUrl, exchangeCode, registerClient } from "./client.ts";
 import {
   type AuthorizationServerMetadata,
