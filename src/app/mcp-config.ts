@@ -5,12 +5,11 @@
  * only `enabled` changes just that) and which cannot send a provider's login anywhere (`auth`).
  */
 
-import type { Stats } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { displayPath, mcpConfigPath, piDir } from "../core/paths.ts";
 import { quoteOneLine } from "../core/text.ts";
 import type { McpOAuthSettings } from "../providers/registry.ts";
-import { checkPiDirFile } from "../store/pi-dir-file.ts";
+import { checkPiDirFile, statOf } from "../store/pi-dir-file.ts";
 
 export type McpAuthKind = "oauth" | "provider" | "header" | "none";
 
@@ -173,9 +172,12 @@ function isLoopbackRedirect(value: string): boolean {
 
 /** The reference's trust.json: the nearest of the project's directories with a decision decides. */
 async function trusted(env: NodeJS.ProcessEnv, cwd: string): Promise<boolean> {
+  const path = join(piDir(env), "trust.json");
   let data: Record<string, unknown> | undefined;
   try {
-    data = record(JSON.parse((await textOf(join(piDir(env), "trust.json"))) ?? ""));
+    // Whoever could write it could trust any project for you: checked like the files beside it.
+    await checkPiDirFile(path, { secret: false });
+    data = record(JSON.parse((await textOf(path)) ?? ""));
   } catch {
     return false;
   }
@@ -198,14 +200,6 @@ async function othersCanChange(path: string): Promise<string | undefined> {
     if ((st.mode & 0o022) !== 0) return `${displayPath(target)} can be changed by other users (chmod go-w it)`;
   }
   return undefined;
-}
-
-async function statOf(path: string): Promise<Stats | undefined> {
-  try {
-    return await Bun.file(path).stat();
-  } catch {
-    return undefined;
-  }
 }
 
 async function textOf(path: string): Promise<string | undefined> {

@@ -44,8 +44,10 @@ function fileStates(env: NodeJS.ProcessEnv): McpStates {
     change: (purpose, fn) => updateMcpAuth(env, purpose, fn),
     renew: (key, purpose, fn) =>
       withMcpRefreshLock(env, key, async () => {
+        // Loaded only to renew (it brings zod): reading a good token stays light.
+        const { snapshotEntries } = await import("../store/entry-check.ts");
         const states = await readMcpAuth(env);
-        const before = snapshot(states);
+        const before = snapshotEntries(states);
         // The refresh runs outside the file's lock (the server's own lock keeps renewals apart);
         // what it changed is written on the file as it is then, leaving other servers' states be.
         // Once the server has answered, its new refresh token must be kept, whatever signal comes.
@@ -65,8 +67,6 @@ function fileStates(env: NodeJS.ProcessEnv): McpStates {
       }),
   };
 }
-
-const snapshot = (states: McpAuthStates) => new Map(Object.entries(states).map(([k, v]) => [k, JSON.stringify(v)]));
 
 function sharedStates(store: CredentialStore): McpStates {
   const statesOf = (data: Record<string, unknown>): McpAuthStates =>

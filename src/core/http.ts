@@ -142,7 +142,8 @@ export function assertSafeEndpoint(url: string, purpose: string, env: NodeJS.Pro
   );
 }
 
-function isLoopback(hostname: string): boolean {
+/** localhost, ::1 or 127.x.x.x (brackets allowed): this machine. */
+export function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
   return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

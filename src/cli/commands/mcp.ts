@@ -82,6 +82,8 @@ const command = defineCommand({
       );
     if (sub === "token") {
       if (args.server === undefined) throw new PiError("usage", `name the server: ${USAGE.token}`);
+      // Before anything is renewed: a usage mistake spends no refresh token.
+      if (args.json && args.headers) throw new PiError("usage", "choose one of --json and --headers");
       return token(
         args,
         await mcpTokenNamed(context, process.cwd(), args.server, {
@@ -139,7 +141,6 @@ const minValidityOf = (given: string | undefined) =>
   given === undefined ? DEFAULT_MIN_VALIDITY_MS : parseDuration(given, "--min-validity");
 
 function token(args: { json: boolean; headers: boolean }, credential: McpCredential): number {
-  if (args.json && args.headers) throw new PiError("usage", "choose one of --json and --headers");
   if (!isTokenText(credential.token))
     throw new PiError(
       "bad_response",

@@ -170,7 +170,8 @@ export function classifyFailure(res: HttpResponse, ctx: TokenCallContext): PiErr
   return callFailed("bad_response", purpose, `${host} answered HTTP ${status}${said}`, "try again later", details);
 }
 
-function providerSaid(error: string, description?: string): string {
+/** ` ("error: description")`: an OAuth error's words, one line, for inside pi's. */
+export function providerSaid(error: string, description?: string): string {
   return ` (${quoteOneLine(description ? `${error}: ${description}` : error)})`;
 }
 

@@ -8,8 +8,7 @@ import { PiError } from "../../../core/errors.ts";
 import { httpRequest, safeHost } from "../../../core/http.ts";
 import { parseJson } from "../../../core/json.ts";
 import { registerSecret } from "../../../core/redact.ts";
-import { quoteOneLine } from "../../../core/text.ts";
-import { requestTokens } from "../token-endpoint.ts";
+import { providerSaid, requestTokens } from "../token-endpoint.ts";
 import type { AuthorizationServerMetadata } from "./metadata.ts";
 import type { McpClientInformation, McpTokens } from "./state.ts";
 
@@ -43,7 +42,7 @@ export async function registerClient(
   if (res.status < 200 || res.status >= 300) {
     const said =
       body && typeof body.error === "string"
-        ? ` (${quoteOneLine(typeof body.error_description === "string" ? `${body.error}: ${body.error_description}` : body.error)})`
+        ? providerSaid(body.error, typeof body.error_description === "string" ? body.error_description : undefined)
         : "";
     throw new PiError(
       "login_rejected",

@@ -10,7 +10,7 @@
  */
 
 import { PiError } from "../../../core/errors.ts";
-import { httpRequest, safeHost } from "../../../core/http.ts";
+import { httpRequest, isLoopback, safeHost } from "../../../core/http.ts";
 import { parseJson } from "../../../core/json.ts";
 import { quoteOneLine } from "../../../core/text.ts";
 
@@ -64,11 +64,6 @@ export function parseChallenge(header: string | null): Challenge {
   return { resourceMetadataUrl: field("resource_metadata"), scope: field("scope"), error: field("error") };
 }
 
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
 /**
  * An address the server named, if pi may go there: https, or http to this machine. Refused
  * with the field it came from, the scheme and host only (never a query, which may carry anything).
@@ -82,7 +77,7 @@ export function checkedUrl(value: unknown, what: string, server: string): string
   } catch {
     throw hostile(server, `names ${an(what)} that is not a URL (${quoteOneLine(value, 80)})`, "pi did not follow it");
   }
-  if (url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname))) return url.href;
+  if (url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url.hostname))) return url.href;
   const shown = url.protocol === "http:" ? `http://${url.host}` : url.protocol;
   throw hostile(
     server,
