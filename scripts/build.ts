@@ -17,12 +17,18 @@
  *  --production              NODE_ENV=production baked in (otherwise "development")
  *  --no-compile-autoload-*   a compiled binary would otherwise load ./bunfig.toml and ./.env
  *                            from the current directory: a preload there runs inside pi
+ *  --compile-jit-policy=10   start-up: code that runs once while pi starts stays in the
+ *                            interpreter instead of waking JIT threads (main.ts restores the
+ *                            normal policy in any pi that keeps running)
+ *  --bytecode-order          start-up: the bytecode `pi token`, `pi status`, … use is laid out
+ *                            together at the front, from a first build's run (lib/startup-profile.ts)
  * Release targets for x64 use Bun's "baseline" runtime, which runs on CPUs without AVX2.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { existsSync } from "node:fs";
 import { sha256, tarGz, zip } from "./lib/archive.ts";
+import { recordStartupOrder } from "./lib/startup-profile.ts";
 import { publicKeyPem, signRelease } from "./release-key.ts";
 
 const root = join(import.meta.dir, "..");
@@ -48,6 +54,7 @@ const FLAGS = [
   "--production",
   "--no-compile-autoload-bunfig",
   "--no-compile-autoload-dotenv",
+  "--compile-jit-policy=10",
 ];
 
 function git(args: string[]): string {
@@ -98,7 +105,7 @@ export function releaseKey(): string {
 }
 
 /** Compile one executable; throws with bun's output when the build fails or the binary is broken. */
-export function compile(outfile: string, targetName: string, bunTarget?: string): void {
+export function compile(outfile: string, targetName: string, bunTarget?: string, order: string[] = []): void {
   mkdirSync(dirname(outfile), { recursive: true });
   const cmd = [
     process.execPath,
@@ -106,6 +113,7 @@ export function compile(outfile: string, targetName: string, bunTarget?: string)
     join(root, "src", "main.ts"),
     ...FLAGS,
     ...(bunTarget ? [`--target=${bunTarget}`] : []),
+    ...(order.length > 0 ? [`--bytecode-order=${order.join(",")}`] : []),
     "--define",
     `PI_BUILD_COMMIT=${JSON.stringify(gitCommit())}`,
     "--define",
@@ -124,9 +132,30 @@ export function compile(outfile: string, targetName: string, bunTarget?: string)
   }
 }
 
+/**
+ * Builds for this machine once, records which bytecode the hot paths use, and hands the order
+ * files to `use` (then removes them): every build is laid out by a profile of today's code.
+ */
+function withStartupOrder<T>(use: (order: string[]) => T): T {
+  const scratch = join(root, "dist", `.profile-${process.pid}`);
+  mkdirSync(scratch, { recursive: true });
+  try {
+    const first = join(scratch, "pi");
+    compile(first, hostTarget());
+    const { files, cleanup } = recordStartupOrder(first);
+    try {
+      return use(files);
+    } finally {
+      cleanup();
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 function buildHost(outfile: string): void {
   const started = performance.now();
-  compile(outfile, hostTarget());
+  withStartupOrder((order) => compile(outfile, hostTarget(), undefined, order));
   const check = Bun.spawnSync([outfile, "--version"]);
   if (!check.success) throw new Error(`built ${outfile}, but it does not start: ${check.stderr.toString()}`);
   process.stderr.write(
@@ -142,22 +171,24 @@ export async function buildAll(outdir: string, only?: string[]): Promise<string[
   mkdirSync(outdir, { recursive: true });
   const mtime = commitTime();
   const artefacts: string[] = [];
-  for (const name of names) {
-    const started = performance.now();
-    const windows = name.startsWith("windows-");
-    const binary = `pi-${name}${windows ? ".exe" : ""}`;
-    const path = join(outdir, binary);
-    rmSync(path, { force: true });
-    compile(path, name, TARGETS[name]);
-    const data = new Uint8Array(readFileSync(path));
-    const archive = windows ? `pi-${name}.zip` : `pi-${name}.tar.gz`;
-    writeFileSync(
-      join(outdir, archive),
-      windows ? zip("pi.exe", data, mtime) : tarGz("pi", data, Math.floor(mtime.getTime() / 1000)),
-    );
-    artefacts.push(binary, archive);
-    process.stderr.write(`built ${binary} and ${archive} in ${Math.round(performance.now() - started)} ms\n`);
-  }
+  withStartupOrder((order) => {
+    for (const name of names) {
+      const started = performance.now();
+      const windows = name.startsWith("windows-");
+      const binary = `pi-${name}${windows ? ".exe" : ""}`;
+      const path = join(outdir, binary);
+      rmSync(path, { force: true });
+      compile(path, name, TARGETS[name], order);
+      const data = new Uint8Array(readFileSync(path));
+      const archive = windows ? `pi-${name}.zip` : `pi-${name}.tar.gz`;
+      writeFileSync(
+        join(outdir, archive),
+        windows ? zip("pi.exe", data, mtime) : tarGz("pi", data, Math.floor(mtime.getTime() / 1000)),
+      );
+      artefacts.push(binary, archive);
+      process.stderr.write(`built ${binary} and ${archive} in ${Math.round(performance.now() - started)} ms\n`);
+    }
+  });
   // The installers travel with the release, so the one-line install fetches matching archives.
   // With the releases' address filled in, which only the build knows.
   const releases = releasesUrl();

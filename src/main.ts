@@ -8,6 +8,10 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-v" || args[0]
   // it completes long before anything secret is read. Here, not in harden.ts, so starting pi
   // loads nothing of the C library.
   if (process.platform === "linux") Bun.write("/proc/self/coredump_filter", "0").catch(() => {});
+  // The binary starts with the JIT held back (scripts/build.ts: run-once start-up code stays
+  // in the interpreter); a pi still running after a moment (the session, the agent, a stream)
+  // gets the normal JIT. Unref'd: it never keeps pi alive.
+  setTimeout(() => Bun.unsafe.setJITPolicy(1), 250).unref();
   const [{ runCli }, { hasAbandonedWork, installSignalHandlers }] = await Promise.all([
     import("./cli/run.ts"),
     import("./core/shutdown.ts"),
