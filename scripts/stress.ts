@@ -18,16 +18,7 @@
  *             its lock file is no obstacle to the next pi.
  * Prints its figures and exits 1 when a requirement fails.
  */
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RotatingFake, rotatingFakes } from "../test/fakes/registry.ts";
@@ -80,7 +71,7 @@ const root = join(import.meta.dir, "..");
 
 export async function runStress(opts: StressOptions): Promise<StressReport> {
   const log = opts.log ?? (() => {});
-  const work = mkdtempSync(join(tmpdir(), "pi-stress-"));
+  const work = fs.mkdtempSync(join(tmpdir(), "pi-stress-"));
   const agentDir = join(work, "agent");
   const storePath = join(agentDir, "auth.json");
   const id = opts.provider ?? "anthropic";
@@ -109,12 +100,12 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
   };
   const latencies: number[] = [];
 
-  const readStore = () => JSON.parse(readFileSync(storePath, "utf8")) as Record<string, any>;
+  const readStore = () => JSON.parse(fs.readFileSync(storePath, "utf8")) as Record<string, any>;
   // The fake's own "user logged in": a fresh token family written as pi would store it.
   const seedLogin = (keep: Record<string, unknown> = {}) => {
-    mkdirSync(agentDir, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(agentDir, { recursive: true, mode: 0o700 });
     const data = { ...keep, [id]: entry(Date.now() - 1000) };
-    writeFileSync(storePath, JSON.stringify(data, null, 2), { mode: 0o600 });
+    fs.writeFileSync(storePath, JSON.stringify(data, null, 2), { mode: 0o600 });
   };
   // Expire the stored token through pi's own lock, as another pi process could.
   const expire = async () => {
@@ -187,9 +178,9 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
     report.lostUpdates = increments - count + Object.keys(final).filter((k) => k.startsWith("stress-c-")).length;
     if (loginLogouts + increments > 0 && report.lostUpdates !== 0)
       report.failures.push(`lost updates: ${report.lostUpdates}`);
-    if ((statSync(storePath).mode & 0o777) !== 0o600)
+    if ((fs.statSync(storePath).mode & 0o777) !== 0o600)
       report.failures.push("auth.json is not 0600 after the load phases");
-    report.leftovers = readdirSync(agentDir).filter((f) => f !== "auth.json");
+    report.leftovers = fs.readdirSync(agentDir).filter((f) => f !== "auth.json");
 
     // 3: kills at random moments of refreshes and writes.
     for (let i = 0; i < opts.kills; i++) {
@@ -235,7 +226,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
       }
 
       // A lock file left by the killed process: the next pi must go on at once (nobody holds it).
-      if (existsSync(`${storePath}.pi-lock`)) {
+      if (fs.existsSync(`${storePath}.pi-lock`)) {
         report.staleLocksFound++;
         const started = performance.now();
         await piToken();
@@ -250,17 +241,19 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
         seedLogin(Object.fromEntries(Object.entries(readStore()).filter(([k]) => k !== id)));
       }
     }
-    const afterKills = readdirSync(agentDir).filter((f) => f !== "auth.json" && !/\.(pi-lock|lock|pi-refdir)$/.test(f));
+    const afterKills = fs
+      .readdirSync(agentDir)
+      .filter((f) => f !== "auth.json" && !/\.(pi-lock|lock|pi-refdir)$/.test(f));
     if (afterKills.some((f) => f.endsWith(".tmp"))) {
       // A run after the kills cleans temp files of dead writers; check that it did.
       await piToken();
-      const stillThere = readdirSync(agentDir).filter((f) => f.endsWith(".tmp"));
+      const stillThere = fs.readdirSync(agentDir).filter((f) => f.endsWith(".tmp"));
       if (stillThere.length > 0)
         report.failures.push(`temp files of killed processes not cleaned: ${stillThere.join(", ")}`);
     }
   } finally {
     fake.stop();
-    rmSync(work, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
   }
 
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -277,7 +270,7 @@ export async function runStress(opts: StressOptions): Promise<StressReport> {
 
 function lockHolder(path: string): number | undefined {
   try {
-    return (JSON.parse(readFileSync(path, "utf8")) as { pid?: number }).pid;
+    return (JSON.parse(fs.readFileSync(path, "utf8")) as { pid?: number }).pid;
   } catch {
     return undefined;
   }

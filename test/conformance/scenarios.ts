@@ -128,16 +128,7 @@ export const SCENARIOS: readonly Scenario[] = [
     // Both programs listen on the registered localhost:1455, one after the other.
     browser: { piLogin: ["login", "openai-codex", "--method", "browser", "--no-browser"], referenceMethod: "browser" },
     signIn: { kind: "device", enter: (fake, code) => (fake as FakeOpenAI).enterCode(code) },
-    login: (fake, inMs) => {
-      const tokens = (fake as FakeOpenAI).issueFamily();
-      return {
-        type: "oauth",
-        access: tokens.access,
-        refresh: tokens.refresh,
-        expires: Date.now() + inMs,
-        accountId: tokens.accountId,
-      };
-    },
+    login: (fake, inMs) => (fake as FakeOpenAI).storedLogin(inMs),
     model: "gpt-6.2-sol",
     capsOutput: false,
   },

@@ -10,22 +10,17 @@ import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
  * More than one account per provider: the active one under the provider's key (so the
  * reference program and older pi see it), the others under "<provider>@<name>".
  */
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 beforeEach(() => {
   // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
   fake.subscriptionPolicy = "extra-usage";
 });
 
-const approve = (url: string) => {
-  const { code, state } = fake.approve(url);
-  return `${code}#${state}`;
-};
+const approve = (url: string) => fake.pastedCode(url);
 
 describe("accounts", () => {
   test("pi login --account adds a second login and makes it active; the first is kept under anthropic@default", async () => {

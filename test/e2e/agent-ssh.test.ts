@@ -1,16 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import {
-  chmodSync,
-  chownSync,
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import * as fs from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +11,7 @@ import { PI_BIN, Sandbox, storedLogin, until } from "../helpers/pi.ts";
  * sshd on 127.0.0.1 with a throwaway host key and a throwaway user, `ssh -R` of the socket.
  * The far side is that user, with a HOME of its own that holds no login.
  */
-const SSHD = ["/usr/sbin/sshd", "/usr/bin/sshd"].find((p) => statSync(p, { throwIfNoEntry: false }));
+const SSHD = ["/usr/sbin/sshd", "/usr/bin/sshd"].find((p) => fs.statSync(p, { throwIfNoEntry: false }));
 const canRun =
   process.getuid?.() === 0 &&
   SSHD !== undefined &&
@@ -105,8 +94,8 @@ beforeAll(async () => {
   // This account has extra usage: Anthropic serves its subscription token outside its own apps.
   fake.subscriptionPolicy = "extra-usage";
   home = new Sandbox();
-  dir = mkdtempSync(join(tmpdir(), "pi-ssh-"));
-  chmodSync(dir, 0o755);
+  dir = fs.mkdtempSync(join(tmpdir(), "pi-ssh-"));
+  fs.chmodSync(dir, 0o755);
   user = `pifar${process.pid % 100000}`;
   run(["userdel", user]); // left over from a run that was killed, if any
   expect(run(["useradd", "--no-create-home", "--home-dir", join(dir, "far"), "--shell", "/bin/sh", user]).code).toBe(0);
@@ -114,16 +103,16 @@ beforeAll(async () => {
   expect(run(["usermod", "-p", "*", user]).code).toBe(0);
   const uid = Number(run(["id", "-u", user]).stdout.trim());
   farHome = join(dir, "far");
-  mkdirSync(farHome, { mode: 0o700 });
-  chownSync(farHome, uid, uid);
+  fs.mkdirSync(farHome, { mode: 0o700 });
+  fs.chownSync(farHome, uid, uid);
   // The far side's own pi: a copy the far user can run (the repository may sit in a directory it cannot reach).
   farPi = join(dir, "pi");
-  copyFileSync(PI_BIN, farPi);
-  chmodSync(farPi, 0o755);
+  fs.copyFileSync(PI_BIN, farPi);
+  fs.chmodSync(farPi, 0o755);
   expect(run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_ed25519")]).code).toBe(0);
   expect(run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "id_ed25519")]).code).toBe(0);
-  writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "id_ed25519.pub")));
-  chmodSync(join(dir, "authorized_keys"), 0o644);
+  fs.writeFileSync(join(dir, "authorized_keys"), fs.readFileSync(join(dir, "id_ed25519.pub")));
+  fs.chmodSync(join(dir, "authorized_keys"), 0o644);
   port = await freePort();
   const config = [
     `Port ${port}`,
@@ -140,8 +129,8 @@ beforeAll(async () => {
     "StreamLocalBindUnlink yes",
     `AllowUsers ${user}`,
   ].join("\n");
-  writeFileSync(join(dir, "sshd_config"), `${config}\n`);
-  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+  fs.writeFileSync(join(dir, "sshd_config"), `${config}\n`);
+  fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
   sshd = Bun.spawn([SSHD!, "-D", "-e", "-f", join(dir, "sshd_config")], { stdout: "ignore", stderr: "pipe" });
   await until(async () => (await overSshProbe()) === 0, "sshd to accept the throwaway user");
 
@@ -163,7 +152,7 @@ afterAll(() => {
   } catch {}
   sshd?.kill();
   run(["userdel", user]);
-  rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
   home.cleanup();
   fake.stop();
 });
@@ -191,11 +180,11 @@ describe.skipIf(!canRun)("the agent forwarded over SSH", () => {
     const stored = home.readStore().anthropic;
     const files: string[] = [];
     const walk = (d: string) => {
-      for (const name of readdirSync(d)) {
+      for (const name of fs.readdirSync(d)) {
         const p = join(d, name);
-        const st = statSync(p, { throwIfNoEntry: false });
+        const st = fs.statSync(p, { throwIfNoEntry: false });
         if (st?.isDirectory()) walk(p);
-        else if (st?.isFile()) files.push(readFileSync(p, "utf8"));
+        else if (st?.isFile()) files.push(fs.readFileSync(p, "utf8"));
       }
     };
     walk(farHome);

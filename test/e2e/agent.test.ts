@@ -1,15 +1,5 @@
 import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { processExists } from "../../src/core/process.ts";
@@ -74,12 +64,12 @@ const farEnv = (sock: string) => ({ ...fake.env(), ...gh.env(), PI_AGENT_SOCK: s
 /** Every file under a directory, read whole: nothing secret may be among them. */
 function everyFile(dir: string): string[] {
   const out: string[] = [];
-  for (const name of readdirSync(dir)) {
+  for (const name of fs.readdirSync(dir)) {
     const path = join(dir, name);
-    const st = statSync(path, { throwIfNoEntry: false });
+    const st = fs.statSync(path, { throwIfNoEntry: false });
     if (!st) continue;
     if (st.isDirectory()) out.push(...everyFile(path));
-    else if (st.isFile()) out.push(readFileSync(path, "utf8"));
+    else if (st.isFile()) out.push(fs.readFileSync(path, "utf8"));
   }
   return out;
 }
@@ -97,7 +87,7 @@ async function startConfirming(
     { ...home.baseEnv(), ...fake.env(), TERM: "xterm-256color" },
     size,
   );
-  await until(() => statSync(sock, { throwIfNoEntry: false }) !== undefined, "the agent's socket");
+  await until(() => fs.statSync(sock, { throwIfNoEntry: false }) !== undefined, "the agent's socket");
   return sock;
 }
 
@@ -143,8 +133,8 @@ describe("the far side uses the agent", () => {
     const tokens = fake.issueFamily();
     home.writeStore({ anthropic: storedLogin(tokens, 3_600_000) });
     const { sock } = await startAgent();
-    expect(statSync(sock).mode & 0o777).toBe(0o600);
-    expect(statSync(join(sock, "..")).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(sock).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(join(sock, "..")).mode & 0o777).toBe(0o700);
     const token = await far.run(["token", "anthropic"], { env: farEnv(sock) });
     expect(token.code).toBe(0);
     expect(token.stdout).toBe(`${tokens.access}\n`);
@@ -167,7 +157,7 @@ describe("the far side uses the agent", () => {
     ).toContainEqual(["anthropic", "ok"]);
     const store = home.readStore().anthropic;
     // Every request is in the agent's log, with its peer and outcome, and no secret.
-    const log = readFileSync(join(sock, "..", "agent.log"), "utf8");
+    const log = fs.readFileSync(join(sock, "..", "agent.log"), "utf8");
     expect(log).toMatch(/pi agent: token anthropic for uid \d+ pid \d+: served/);
     expect(log).not.toContain(tokens.access);
     expect(log).not.toContain(store.refresh);
@@ -273,8 +263,8 @@ describe("the far side uses the agent", () => {
   });
 
   test("an agent that never answers (a --confirm left alone) ends the far command after its 60 s, exit 5 — no hang", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pi-silent-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = fs.mkdtempSync(join(tmpdir(), "pi-silent-"));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
     const sock = join(dir, "agent.sock");
     // It takes the request and says nothing, holding the connection open.
     const silent = Bun.listen({ unix: sock, socket: { data() {}, open() {} } });
@@ -287,8 +277,8 @@ describe("the far side uses the agent", () => {
   }, 100_000);
 
   test("an agent's answer is checked field by field: a token with control characters, an expiry that is no number or a missing provider is an answer pi cannot read (exit 5), never printed", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pi-damaged-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = fs.mkdtempSync(join(tmpdir(), "pi-damaged-"));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
     const sock = join(dir, "agent.sock");
     const credential = {
       provider: "anthropic",
@@ -330,9 +320,9 @@ describe("the far side uses the agent", () => {
   test.skipIf(!isRoot || !Number.isInteger(NOBODY))(
     "a socket another user put where PI_AGENT_SOCK points is never asked: no prompt, no token from it (issue 34, point 3)",
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), "pi-shared-tmp-"));
-      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-      chmodSync(dir, 0o1777);
+      const dir = fs.mkdtempSync(join(tmpdir(), "pi-shared-tmp-"));
+      cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+      fs.chmodSync(dir, 0o1777);
       const sock = join(dir, "pi-root.sock");
       let connections = 0;
       const rogue = Bun.listen({
@@ -348,7 +338,7 @@ describe("the far side uses the agent", () => {
         },
       });
       cleanups.push(() => rogue.stop(true));
-      chownSync(sock, NOBODY, NOBODY);
+      fs.chownSync(sock, NOBODY, NOBODY);
       const r = await far.run(["token", "anthropic"], { env: farEnv(sock) });
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain("belongs to another user");
@@ -364,11 +354,11 @@ describe("the far side uses the agent", () => {
     const junk = `${JSON.stringify({ v: 1, op: "token", provider: "x".repeat(120) })}\n`;
     for (let round = 0; round < 150; round++) await Promise.all(Array.from({ length: 100 }, () => raw(sock, junk)));
     await until(
-      () => readFileSync(logPath, "utf8").includes("further lines are dropped"),
+      () => fs.readFileSync(logPath, "utf8").includes("further lines are dropped"),
       "the line that says the log is full",
       10_000,
     );
-    const log = readFileSync(logPath, "utf8");
+    const log = fs.readFileSync(logPath, "utf8");
     expect(log.length).toBeLessThan(1024 * 1024 + 4096);
     expect(log.split("\n")[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z pi agent: serving/);
     // It goes on serving.
@@ -378,15 +368,15 @@ describe("the far side uses the agent", () => {
   test.skipIf(!isRoot || !Number.isInteger(NOBODY))(
     "an XDG_RUNTIME_DIR or TMPDIR another user owns (su without -) is not where the agent's directory goes (issue 34, point 5)",
     async () => {
-      const theirs = mkdtempSync(join(tmpdir(), "pi-their-runtime-"));
-      const theirTmp = mkdtempSync(join(tmpdir(), "pi-their-tmp-"));
+      const theirs = fs.mkdtempSync(join(tmpdir(), "pi-their-runtime-"));
+      const theirTmp = fs.mkdtempSync(join(tmpdir(), "pi-their-tmp-"));
       cleanups.push(
-        () => rmSync(theirs, { recursive: true, force: true }),
-        () => rmSync(theirTmp, { recursive: true, force: true }),
+        () => fs.rmSync(theirs, { recursive: true, force: true }),
+        () => fs.rmSync(theirTmp, { recursive: true, force: true }),
       );
       for (const dir of [theirs, theirTmp]) {
-        chmodSync(dir, 0o700);
-        chownSync(dir, NOBODY, NOBODY);
+        fs.chmodSync(dir, 0o700);
+        fs.chownSync(dir, NOBODY, NOBODY);
       }
       const r = await home.run(["agent"], { env: { ...fake.env(), XDG_RUNTIME_DIR: theirs, TMPDIR: theirTmp } });
       expect(r.code).toBe(0);
@@ -394,10 +384,10 @@ describe("the far side uses the agent", () => {
       started.push(Number(/pi agent pid (\d+)/.exec(r.stdout)![1]));
       expect(sock.startsWith(theirs)).toBe(false);
       expect(sock.startsWith(theirTmp)).toBe(false);
-      expect(readdirSync(theirs)).toEqual([]);
-      expect(readdirSync(theirTmp)).toEqual([]);
+      expect(fs.readdirSync(theirs)).toEqual([]);
+      expect(fs.readdirSync(theirTmp)).toEqual([]);
       expect(r.stderr).toContain("belongs to another user");
-      expect(statSync(join(sock, "..")).uid).toBe(process.getuid!());
+      expect(fs.statSync(join(sock, "..")).uid).toBe(process.getuid!());
     },
   );
 
@@ -418,7 +408,7 @@ describe("the far side uses the agent", () => {
     const stop = await far.run(["agent", "--stop"], { env: { PI_AGENT_SOCK: sock } });
     expect(stop.code).toBe(0);
     expect(stop.stdout).toContain("unset PI_AGENT_SOCK PI_AGENT_PID;");
-    await until(() => !Bun.file(sock).size && !statSync(sock, { throwIfNoEntry: false }), "the socket to go");
+    await until(() => !Bun.file(sock).size && !fs.statSync(sock, { throwIfNoEntry: false }), "the socket to go");
   });
 
   test("it ends with the shell that started it, taking its socket along; --stay keeps it", async () => {
@@ -436,7 +426,7 @@ describe("the far side uses the agent", () => {
     const pid = Number(/pi agent pid (\d+)/.exec(ended)![1]);
     const sock = /PI_AGENT_SOCK='([^']+)'/.exec(ended)![1]!;
     await until(() => !processExists(pid), "the agent to end with its shell");
-    expect(statSync(sock, { throwIfNoEntry: false })).toBeUndefined();
+    expect(fs.statSync(sock, { throwIfNoEntry: false })).toBeUndefined();
     expect((await far.run(["token", "anthropic"], { env: farEnv(staySock) })).code).toBe(0);
   });
 
@@ -447,7 +437,7 @@ describe("the far side uses the agent", () => {
       home.writeStore({ anthropic: storedLogin(tokens, 3_600_000) });
       const { sock } = await startAgent();
       const run = join(far.root, "run");
-      mkdirSync(run);
+      fs.mkdirSync(run);
       const script = `mount -t tmpfs none "$RUN" && touch "$RUN/agent.sock" && mount --bind "$SOCK" "$RUN/agent.sock" && PI_AGENT_SOCK="$RUN/agent.sock" exec "$PI" token anthropic`;
       const proc = Bun.spawn(["unshare", "--mount", "--propagation", "private", "sh", "-c", script], {
         env: { ...far.baseEnv(), ...fake.env(), RUN: run, SOCK: sock, PI: PI_BIN },
@@ -468,7 +458,7 @@ describe("the far side uses the agent", () => {
 describe("starting and stopping it as a shell does (issue 34, point 18)", () => {
   test.skipIf(!hasTmux)("Ctrl+C ends an agent in the terminal with its socket and its directory gone", async () => {
     const tmp = join(home.root, "tmp");
-    mkdirSync(tmp, { mode: 0o700 });
+    fs.mkdirSync(tmp, { mode: 0o700 });
     const term = new TmuxSession(home.root);
     try {
       term.start(
@@ -478,11 +468,11 @@ describe("starting and stopping it as a shell does (issue 34, point 18)", () => 
       );
       const screen = await term.waitFor(/PI_AGENT_SOCK='([^']+)'/);
       const sock = /PI_AGENT_SOCK='([^']+)'/.exec(screen.replace(/\n/g, ""))![1]!;
-      expect(existsSync(sock)).toBe(true);
+      expect(fs.existsSync(sock)).toBe(true);
       term.send("C-c");
       await term.waitFor(/\[exit \d+\]/);
-      expect(existsSync(sock)).toBe(false);
-      expect(readdirSync(tmp)).toEqual([]);
+      expect(fs.existsSync(sock)).toBe(false);
+      expect(fs.readdirSync(tmp)).toEqual([]);
     } finally {
       term.stop();
     }
@@ -507,7 +497,7 @@ describe("starting and stopping it as a shell does (issue 34, point 18)", () => 
     const stop = await home.run(["agent", "--stop"], { env: served });
     expect(stop.code).toBe(0);
     expect(stop.stdout).toContain("unset PI_AGENT_SOCK PI_AGENT_PID;");
-    await until(() => !existsSync(join(sock, "..")), "the agent's directory to go");
+    await until(() => !fs.existsSync(join(sock, "..")), "the agent's directory to go");
     const help = await home.run(["agent", "--help"]);
     expect(help.stdout).toContain('eval "$(pi agent --stop)"');
   });
@@ -525,7 +515,7 @@ describe("the limits its owner sets", () => {
     });
     const idle: { end(): void }[] = [];
     try {
-      await until(() => statSync(sock, { throwIfNoEntry: false }) !== undefined, "the agent's socket");
+      await until(() => fs.statSync(sock, { throwIfNoEntry: false }) !== undefined, "the agent's socket");
       for (let i = 0; i < 80; i++) {
         idle.push(
           await Bun.connect({ unix: sock, socket: { data() {}, error() {}, close() {} } }).catch(() => ({ end() {} })),
@@ -621,13 +611,13 @@ describe("the limits its owner sets", () => {
   });
 
   test("--socket in a directory others can write to is refused before anything is created there", async () => {
-    const shared = mkdtempSync(join(tmpdir(), "pi-agent-shared-"));
-    chmodSync(shared, 0o1777);
-    cleanups.push(() => rmSync(shared, { recursive: true, force: true }));
+    const shared = fs.mkdtempSync(join(tmpdir(), "pi-agent-shared-"));
+    fs.chmodSync(shared, 0o1777);
+    cleanups.push(() => fs.rmSync(shared, { recursive: true, force: true }));
     const r = await home.run(["agent", "--socket", join(shared, "agent.sock")], { env: fake.env() });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("others can write to it (01777)");
-    expect(readdirSync(shared)).toEqual([]);
+    expect(fs.readdirSync(shared)).toEqual([]);
   });
 
   test("a request that is too long, of another version, or an unknown operation is refused and changes nothing", async () => {
@@ -653,13 +643,13 @@ describe("the limits its owner sets", () => {
     async () => {
       home.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3_600_000) });
       // A directory nobody can reach (the sandboxes are 0700 and root's).
-      const open = mkdtempSync(join(tmpdir(), "pi-agent-open-"));
-      chmodSync(open, 0o755);
-      cleanups.push(() => rmSync(open, { recursive: true, force: true }));
+      const open = fs.mkdtempSync(join(tmpdir(), "pi-agent-open-"));
+      fs.chmodSync(open, 0o755);
+      cleanups.push(() => fs.rmSync(open, { recursive: true, force: true }));
       const sock = join(open, "agent.sock");
       await startAgent(["--socket", sock]);
       // The owner's mistake, made on purpose: a socket anyone could reach.
-      chmodSync(sock, 0o666);
+      fs.chmodSync(sock, 0o666);
       const r = Bun.spawnSync(
         ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", PI_BIN, "token", "anthropic"],
         {

@@ -12,12 +12,10 @@ import { ensureReference, runReference } from "../reference/reference.ts";
  * CLI beside pi on one agent directory: a key or a login either program stores, renews or
  * removes is the other's too.
  */
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 beforeAll(() => {
   ensureReference();

@@ -19,12 +19,10 @@ async function finishReading(proc: ReturnType<Sandbox["spawn"]>, read: Awaited<R
   return box.audit(["token"], { code, stdout, stderr }, debugPass);
 }
 
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
 const authPath = () => join(box.agentDir, "auth.json");

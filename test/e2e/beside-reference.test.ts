@@ -25,12 +25,10 @@ import { ensureReference, runReference } from "../reference/reference.ts";
  */
 setDefaultTimeout(120_000);
 
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
 beforeAll(() => {

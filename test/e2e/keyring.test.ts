@@ -1,15 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
@@ -27,43 +17,39 @@ import { ensureReference, runReference } from "../reference/reference.ts";
  * locking and status work on that file as on any other. A keychain that is chosen and absent,
  * or hangs, is a clear error after 3 s at most.
  */
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
-const approve = (url: string) => {
-  const { code, state } = fake.approve(url);
-  return `${code}#${state}`;
-};
+const approve = (url: string) => fake.pastedCode(url);
 
 /** pi's own index of the logins whose secrets are in the keychain. */
 const indexPath = () => join(box.agentDir, "pi-keychain.json");
-const readIndex = () => JSON.parse(readFileSync(indexPath(), "utf8"));
+const readIndex = () => JSON.parse(fs.readFileSync(indexPath(), "utf8"));
 const KEYRING = { PI_CREDENTIAL_STORE: "keyring" };
 
 /** Every file under the agent directory, with its text. */
 function agentFiles(dir: string): { path: string; text: string }[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name))
-    .map((path) => ({ path, text: readFileSync(path, "utf8") }));
+    .map((path) => ({ path, text: fs.readFileSync(path, "utf8") }));
 }
 
 describe.skipIf(!hasSecretService)("with a Secret Service", () => {
   let service: Awaited<ReturnType<typeof startSecretService>>;
   let serviceDir: string;
   beforeAll(async () => {
-    serviceDir = mkdtempSync(join(tmpdir(), "pi-keyring-"));
+    serviceDir = fs.mkdtempSync(join(tmpdir(), "pi-keyring-"));
     service = await startSecretService(serviceDir);
   });
   afterAll(async () => {
     await service.stop();
-    rmSync(serviceDir, { recursive: true, force: true });
+    fs.rmSync(serviceDir, { recursive: true, force: true });
   });
   const env = (extra: Record<string, string> = {}) => ({ ...fake.env(), ...service.env, ...extra });
 
@@ -73,8 +59,8 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
     const entry = box.readStore().anthropic;
     expect(entry.refresh).toStartWith("sk-ant-ort01-");
     expect(entry.keyring).toBeUndefined();
-    expect(existsSync(join(box.agentDir, "oauth.json"))).toBe(false);
-    expect(existsSync(indexPath())).toBe(false);
+    expect(fs.existsSync(join(box.agentDir, "oauth.json"))).toBe(false);
+    expect(fs.existsSync(indexPath())).toBe(false);
     expect(await lookupItem(service.env, `anthropic.access@${box.storePath}`)).toBeNull();
     const status = await box.run(["status"], { env: env() });
     expect(status.stdout).toContain("Secrets: in the file, shared with the reference program, which reads them there");
@@ -98,7 +84,7 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
     expect(entry.access).toBeUndefined();
     expect(entry.refresh).toBeUndefined();
     expect(typeof entry.expires).toBe("number");
-    expect(existsSync(box.storePath)).toBe(false);
+    expect(fs.existsSync(box.storePath)).toBe(false);
     const token = await box.run(["token"], { env: env(KEYRING) });
     expect(token.code).toBe(0);
     const access = token.stdout.trim();
@@ -118,7 +104,7 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
     await loginThroughStdin(box, env(KEYRING), approve);
     const data = readIndex();
     data.anthropic.expires = Date.now() - 1000;
-    writeFileSync(indexPath(), JSON.stringify(data), { mode: 0o600 });
+    fs.writeFileSync(indexPath(), JSON.stringify(data), { mode: 0o600 });
     fake.latencyMs = [50, 150];
     const results = await Promise.all(Array.from({ length: 20 }, () => box.run(["token"], { env: env(KEYRING) })));
     expect(results.filter((r) => r.code !== 0).map((r) => r.stderr)).toEqual([]);
@@ -138,8 +124,8 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
     expect(r.stderr).toContain("moved the logins of");
     expect(box.readStore().anthropic).toMatchObject({ type: "oauth", access: tokens.access, refresh: tokens.refresh });
     expect(box.readStore().anthropic.keyring).toBeUndefined();
-    expect(existsSync(legacy)).toBe(false);
-    expect(existsSync(`${legacy}.migrated`)).toBe(true);
+    expect(fs.existsSync(legacy)).toBe(false);
+    expect(fs.existsSync(`${legacy}.migrated`)).toBe(true);
     expect(await lookupItem(service.env, `anthropic.refresh@${legacy}`)).toBeNull();
     ensureReference();
     const theirs = await runReference(
@@ -158,25 +144,25 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
     expect(readIndex().anthropic.refresh).toBeUndefined();
     expect(await lookupItem(service.env, `anthropic.refresh@${indexPath()}`)).toBe(tokens.refresh);
     expect(await lookupItem(service.env, `anthropic.refresh@${legacy}`)).toBeNull();
-    expect(existsSync(legacy)).toBe(false);
-    expect(existsSync(box.storePath)).toBe(false);
+    expect(fs.existsSync(legacy)).toBe(false);
+    expect(fs.existsSync(box.storePath)).toBe(false);
   });
 
   test("a keychain that does not give an old oauth.json's secrets leaves it where it is, and says what to do", async () => {
     const legacy = join(box.agentDir, "oauth.json");
     box.writeStore({});
-    rmSync(box.storePath);
-    writeFileSync(
+    fs.rmSync(box.storePath);
+    fs.writeFileSync(
       legacy,
       JSON.stringify({ anthropic: { type: "oauth", expires: Date.now() + 3600_000, keyring: ["access", "refresh"] } }),
       { mode: 0o600 },
     );
-    const before = readFileSync(legacy, "utf8");
+    const before = fs.readFileSync(legacy, "utf8");
     const r = await box.run(["token"], { env: env() });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("unlock the keychain and run pi again");
-    expect(readFileSync(legacy, "utf8")).toBe(before);
-    expect(existsSync(box.storePath)).toBe(false);
+    expect(fs.readFileSync(legacy, "utf8")).toBe(before);
+    expect(fs.existsSync(box.storePath)).toBe(false);
   });
 
   test("PI_CREDENTIAL_STORE=keychain is the keyring, by the name people use for it", async () => {
@@ -188,8 +174,10 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
   });
 
   test("credentialStore in settings.json chooses as PI_CREDENTIAL_STORE does", async () => {
-    mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
-    writeFileSync(join(box.agentDir, "settings.json"), JSON.stringify({ credentialStore: "keyring" }), { mode: 0o600 });
+    fs.mkdirSync(box.agentDir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(join(box.agentDir, "settings.json"), JSON.stringify({ credentialStore: "keyring" }), {
+      mode: 0o600,
+    });
     await loginThroughStdin(box, env(), approve);
     expect(readIndex().anthropic.refresh).toBeUndefined();
     expect(await lookupItem(service.env, `anthropic.refresh@${indexPath()}`)).toStartWith("sk-ant-ort01-");
@@ -201,7 +189,7 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
     await loginThroughStdin(box, env(KEYRING), approve);
     const access = await lookupItem(service.env, `anthropic.access@${indexPath()}`);
     const link = join(box.root, "linked-agent");
-    symlinkSync(box.agentDir, link);
+    fs.symlinkSync(box.agentDir, link);
     for (const dir of [link, `${box.agentDir}/.`]) {
       const token = await box.run(["token"], { env: env({ ...KEYRING, PI_CODING_AGENT_DIR: dir }) });
       expect(token.stderr).toBe("");
@@ -229,8 +217,8 @@ async function plantEarlierKeychainLogin(keychain: Record<string, string>) {
   const tokens = fake.issueFamily();
   const legacy = join(box.agentDir, "oauth.json");
   box.writeStore({});
-  rmSync(box.storePath);
-  writeFileSync(
+  fs.rmSync(box.storePath);
+  fs.writeFileSync(
     legacy,
     JSON.stringify({ anthropic: { type: "oauth", expires: Date.now() + 3600_000, keyring: ["access", "refresh"] } }),
     { mode: 0o600 },
@@ -259,8 +247,10 @@ describe("without a keychain", () => {
 
   test("PI_CREDENTIAL_STORE=keyring fails clearly, before anything is sent or stored", async () => {
     box.writeStore({});
-    writeFileSync(indexPath(), JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000) }), { mode: 0o600 });
-    const before = readFileSync(indexPath(), "utf8");
+    fs.writeFileSync(indexPath(), JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000) }), {
+      mode: 0o600,
+    });
+    const before = fs.readFileSync(indexPath(), "utf8");
     const r = await box.run(["token"], {
       env: { ...fake.env(), PI_CREDENTIAL_STORE: "keyring", DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" },
     });
@@ -269,7 +259,7 @@ describe("without a keychain", () => {
     expect(r.stderr).toContain("the OS keychain is not available");
     expect(r.stderr).toContain("PI_CREDENTIAL_STORE=file");
     expect(fake.tokenRequests()).toHaveLength(0);
-    expect(readFileSync(indexPath(), "utf8")).toBe(before);
+    expect(fs.readFileSync(indexPath(), "utf8")).toBe(before);
   });
 
   test("a chosen keychain that hangs is given up after 3 s, with one clear line and nothing sent", async () => {
@@ -279,7 +269,7 @@ describe("without a keychain", () => {
     try {
       const env = { ...fake.env(), ...KEYRING, DBUS_SESSION_BUS_ADDRESS: `unix:path=${socketPath}` };
       box.writeStore({});
-      writeFileSync(indexPath(), JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000) }), {
+      fs.writeFileSync(indexPath(), JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000) }), {
         mode: 0o600,
       });
       const started = Date.now();
@@ -292,7 +282,7 @@ describe("without a keychain", () => {
       expect(fake.tokenRequests()).toHaveLength(0);
     } finally {
       hung.stop(true);
-      rmSync(socketPath, { force: true });
+      fs.rmSync(socketPath, { force: true });
     }
   }, 30_000);
 
@@ -302,6 +292,6 @@ describe("without a keychain", () => {
     expect(r.stderr).toContain(
       'PI_CREDENTIAL_STORE is "vault"; use auto, keyring (or keychain), file or redis://host:port',
     );
-    expect(statSync(box.root).isDirectory()).toBe(true);
+    expect(fs.statSync(box.root).isDirectory()).toBe(true);
   });
 });

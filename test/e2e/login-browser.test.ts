@@ -10,12 +10,10 @@ import { debugPass } from "../helpers/secrets.ts";
  * drives it: the URL on stderr, the browser's return to the loopback listener, and a paste
  * on stdin racing it. The test plays the browser by following the authorize URL's redirect.
  */
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
 const URL_LINE = /^(https?:\/\/\S+\/oauth\/authorize\?\S+)$/m;

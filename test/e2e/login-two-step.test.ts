@@ -7,12 +7,10 @@ import { Sandbox } from "../helpers/pi.ts";
 import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 
 /** `pi login anthropic --start` in one process, `--finish` in another: for scripts, remote UIs and agents. */
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
 const pendingFile = () => join(box.agentDir, "pending-login.json");

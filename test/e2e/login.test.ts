@@ -5,12 +5,10 @@ import { FakeAnthropic, CLIENT_ID } from "../fakes/anthropic-server.ts";
 import { Sandbox, loginThroughStdin } from "../helpers/pi.ts";
 import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
 /** Run `pi login anthropic` with stdin piped, answer like a user pasting from the browser. */

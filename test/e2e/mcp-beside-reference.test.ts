@@ -13,12 +13,10 @@ import { ensureReference, runReference } from "../reference/reference.ts";
  */
 setDefaultTimeout(120_000);
 
-let fake: FakeMcpServer;
-let box: Sandbox;
+let fake: FakeMcpServer, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeMcpServer(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
 beforeAll(() => {

@@ -11,12 +11,10 @@ import { debugPass } from "../helpers/secrets.ts";
  * with the reference program's files: mcp.json names the server, mcp-auth.json keeps the sign-in.
  * The test plays the browser: it opens the authorization URL pi prints and follows the redirect.
  */
-let fake: FakeMcpServer;
-let box: Sandbox;
+let fake: FakeMcpServer, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeMcpServer(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
 const URL_LINE = /^(https?:\/\/\S+\/auth\/authorize\?\S+)$/m;

@@ -2,31 +2,22 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { FakeOpenAI } from "../fakes/openai-server.ts";
-import { type PiResult, Sandbox, readUntil, until } from "../helpers/pi.ts";
+import { type PiResult, Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
 import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { debugPass, withoutDebugLines } from "../helpers/secrets.ts";
 import { holdPort } from "../helpers/port-lock.ts";
 
 /** OpenAI Codex (ChatGPT Plus/Pro) end to end against a fake OpenAI written from reference-providers.md §P2. */
-let fake: FakeOpenAI;
-let box: Sandbox;
+let fake: FakeOpenAI, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeOpenAI(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
 const URL_LINE = /^(https?:\/\/\S+\/oauth\/authorize\?\S+)$/m;
 
-function stored(tokens: { access: string; refresh: string; accountId: string }, expiresInMs: number) {
-  return {
-    type: "oauth",
-    access: tokens.access,
-    refresh: tokens.refresh,
-    expires: Date.now() + expiresInMs,
-    accountId: tokens.accountId,
-  };
-}
+const stored = (tokens: { access: string; refresh: string; accountId: string }, expiresInMs: number) =>
+  storedLogin(tokens, expiresInMs, { accountId: tokens.accountId });
 
 async function finish(
   proc: ReturnType<Sandbox["spawn"]>,

@@ -11,12 +11,10 @@ import { holdPort } from "../helpers/port-lock.ts";
  * `openai`: Sign in with ChatGPT for the OpenAI API (a client registered for each sign-in,
  * its id coming back with the code), or an OpenAI API key; chat through the Responses API.
  */
-let fake: FakeChatGPT;
-let box: Sandbox;
+let fake: FakeChatGPT, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeChatGPT(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
 const HOUR = 3_600_000;

@@ -6,12 +6,10 @@ import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { debugPass, withoutDebugLines } from "../helpers/secrets.ts";
 
 /** OpenRouter end to end against a fake written from reference-providers.md §P5. */
-let fake: FakeOpenRouter;
-let box: Sandbox;
+let fake: FakeOpenRouter, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeOpenRouter(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
 const URL_LINE = /^(https?:\/\/\S+\/auth\?\S+)$/m;

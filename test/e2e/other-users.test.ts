@@ -15,12 +15,10 @@ const NOBODY = Number(Bun.spawnSync(["id", "-u", "nobody"]).stdout.toString().tr
 const NOGROUP = Number(Bun.spawnSync(["id", "-g", "nobody"]).stdout.toString().trim());
 const canTest = process.getuid?.() === 0 && Number.isInteger(NOBODY);
 
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
 /** A TCP listener that only counts who connects: where a planted settings.json would send pi. */

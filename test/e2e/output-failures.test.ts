@@ -9,12 +9,10 @@ import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
  * stdout ends the command with exit 1 and one line on stderr, so a script never carries on
  * with an empty token; a reader that stops early (`| head`) is still a normal end.
  */
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 beforeEach(() => {
   // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.

@@ -6,12 +6,10 @@ import { type PiResult, Sandbox, readUntil } from "../helpers/pi.ts";
 import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 
 /** `radius`: a pi gateway at an address the person names; browser or device-code sign-in, its own catalog, pi-messages. */
-let fake: FakeRadius;
-let box: Sandbox;
+let fake: FakeRadius, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeRadius(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
 const HOUR = 3_600_000;

@@ -13,12 +13,10 @@ import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
  * and does what it can without it. The directory is bind-mounted read-only in a mount
  * namespace of the test's own (root, unshare), so root's way around file modes does not apply.
  */
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 setDefaultTimeout(30_000);
 

@@ -45,16 +45,7 @@ afterEach(() => box.cleanup());
 
 const HOUR = 3600_000;
 
-function storedCodex() {
-  const tokens = openai.issueFamily();
-  return {
-    type: "oauth",
-    access: tokens.access,
-    refresh: tokens.refresh,
-    expires: Date.now() + HOUR,
-    accountId: tokens.accountId,
-  };
-}
+const storedCodex = () => openai.storedLogin(HOUR);
 
 function storedCopilot(extra: Record<string, unknown> = {}) {
   const github = gh.grantGitHubToken();

@@ -7,12 +7,10 @@ import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 
 /** The original's top-level flags and its API-key providers' variables (issue 32), on the compiled binary. */
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
 const KEY = "sk-ant-api03-one-run-key-0123456789";

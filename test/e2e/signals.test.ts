@@ -10,12 +10,10 @@ import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
  * SIGQUIT, SIGUSR1/2) waits while a refresh is in flight, so the rotated token is stored;
  * and however pi ends, the terminal is left as it was found.
  */
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 setDefaultTimeout(30_000);
 

@@ -11,12 +11,10 @@ import { rememberSecret } from "../helpers/secrets.ts";
  * token its platform writes to a file; pi exchanges it, once for any number of processes,
  * again before expiry, and names the source; ANTHROPIC_AUTH_TOKEN is a bearer token.
  */
-let fake: FakeAnthropic;
-let box: Sandbox;
+let fake: FakeAnthropic, box: Sandbox;
 fakeAndSandboxPerTest(
   () => new FakeAnthropic(),
-  (f) => (fake = f),
-  (b) => (box = b),
+  (f, b) => ([fake, box] = [f, b]),
 );
 
 const IDENTITY = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmNvcnAvYXBwIn0.c2lnbmF0dXJlLWZha2U";

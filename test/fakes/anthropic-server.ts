@@ -143,6 +143,12 @@ export class FakeAnthropic extends TokenFamilyServer {
   }
 
   /** What the browser step does: the user approves the URL pi printed, and gets a code. */
+  /** What the person pastes after approving on the page: the code and the state, as `code#state`. */
+  pastedCode(authorizeUrl: string): string {
+    const { code, state } = this.approve(authorizeUrl);
+    return `${code}#${state}`;
+  }
+
   approve(authorizeUrl: string): { code: string; state: string } {
     const url = new URL(authorizeUrl);
     const p = url.searchParams;

@@ -8,6 +8,7 @@
  * temperature). Every request is recorded so a test can assert what pi sent.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { storedLogin } from "../helpers/stored-login.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 import { sseFrame } from "./anthropic-server.ts";
 import { type Fault, oauthError } from "./answers.ts";
@@ -75,14 +76,7 @@ export class FakeChatGPT extends TokenFamilyServer<Family> {
   /** The stored login of such a family, as both programs keep it. */
   storedLogin(inMs: number): Record<string, unknown> {
     const t = this.issueFamily();
-    return {
-      type: "oauth",
-      access: t.access,
-      refresh: t.refresh,
-      expires: Date.now() + inMs,
-      clientId: t.clientId,
-      scopes: SCOPE.split(" "),
-    };
+    return storedLogin(t, inMs, { clientId: t.clientId, scopes: SCOPE.split(" ") });
   }
 
   private register(): string {

@@ -7,6 +7,7 @@
  * recorded so a test can assert what pi sent.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { storedLogin } from "../helpers/stored-login.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 import type { Fault } from "./answers.ts";
 import { sseFrame } from "./anthropic-server.ts";
@@ -71,6 +72,12 @@ export class FakeOpenAI extends TokenFamilyServer {
   }
 
   /** A login as if made earlier, for seeding oauth.json. */
+  /** The stored login of a new family, as both programs keep it (with the ChatGPT account id). */
+  storedLogin(inMs: number) {
+    const t = this.issueFamily();
+    return storedLogin(t, inMs, { accountId: t.accountId });
+  }
+
   issueFamily(): { access: string; refresh: string; accountId: string } {
     const { access, refresh } = this.startFamily({});
     return { access, refresh, accountId: this.accountId };

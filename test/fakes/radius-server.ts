@@ -7,6 +7,7 @@
  * it did not issue, a model it does not serve. Every request is recorded.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { storedLogin } from "../helpers/stored-login.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 import { oauthError } from "./answers.ts";
 import type { RecordedRequest } from "./record.ts";
@@ -100,15 +101,7 @@ export class FakeRadius extends TokenFamilyServer {
 
   /** A stored login as pi keeps it (the gateway named); `asReference` leaves the gateway out, as the reference writes it. */
   storedLogin(inMs: number, asReference = false): Record<string, unknown> {
-    const t = this.issueFamily();
-    return {
-      type: "oauth",
-      access: t.access,
-      refresh: t.refresh,
-      expires: Date.now() + inMs,
-      scope: SCOPE,
-      ...(asReference ? {} : { gateway: this.url }),
-    };
+    return storedLogin(this.issueFamily(), inMs, { scope: SCOPE, ...(asReference ? {} : { gateway: this.url }) });
   }
 
   enterCode(code: string): boolean {

@@ -96,16 +96,7 @@ export const FAKES: readonly ProviderFake[] = [
   rotating({
     id: "openai-codex",
     start: () => new FakeOpenAI().start(),
-    storedLogin: (fake, inMs) => {
-      const t = (fake as FakeOpenAI).issueFamily();
-      return {
-        type: "oauth",
-        access: t.access,
-        refresh: t.refresh,
-        expires: Date.now() + inMs,
-        accountId: t.accountId,
-      };
-    },
+    storedLogin: (fake, inMs) => (fake as FakeOpenAI).storedLogin(inMs),
     tokenUrlEnv: (url) => ({ PI_OPENAI_AUTH_URL: url }),
     browserSignIn: { args: ["login", "openai-codex", "--method", "browser"], fixedPort: 1455 },
   }),

@@ -64,14 +64,16 @@ export function e2eFrame<F extends Record<string, FrameFake>>(
   });
 }
 
-/** The most common frame: one fake, a sandbox per test (the setters keep the file's own names). */
+/**
+ * The most common frame: one fake, a sandbox per test. `bind` keeps the file's own names (the
+ * sandbox is undefined only while the fake is bound once, before any test):
+ *
+ *   let fake: FakeAnthropic, box: Sandbox;
+ *   fakeAndSandboxPerTest(() => new FakeAnthropic(), (f, b) => ([fake, box] = [f, b]));
+ */
 export function fakeAndSandboxPerTest<F extends FrameFake & { reset(): void }>(
   make: () => F,
-  setFake: (fake: F) => void,
-  setBox: (box: Sandbox) => void,
+  bind: (fake: F, box: Sandbox) => void,
 ): void {
-  e2eFrame({ fakes: { fake: make } }, (f) => {
-    setFake(f.fake);
-    if (f.box) setBox(f.box);
-  });
+  e2eFrame({ fakes: { fake: make } }, (f) => bind(f.fake, f.box));
 }

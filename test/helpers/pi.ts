@@ -174,10 +174,7 @@ export async function until(
   }
 }
 
-/** A stored login as auth.json holds it. */
-export function storedLogin(tokens: { access: string; refresh: string }, expiresInMs: number) {
-  return { type: "oauth", refresh: tokens.refresh, access: tokens.access, expires: Date.now() + expiresInMs };
-}
+export { storedLogin } from "./stored-login.ts";
 
 /** Read a stream until `pattern` appears; returns everything read so far. */
 export async function readUntil(

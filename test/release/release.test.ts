@@ -1,16 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TARGETS, buildAll } from "../../scripts/build.ts";
@@ -30,11 +19,11 @@ let tamper = false;
 let forgeSums = false;
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), "pi-release-"));
+  work = fs.mkdtempSync(join(tmpdir(), "pi-release-"));
   dist = join(work, "dist");
   // Signed as the release workflow signs, with a key of the tests' own.
   const keys = await generateKeyPair();
-  writeFileSync(join(work, "release-key.pub"), `${keys.publicKey}\n`);
+  fs.writeFileSync(join(work, "release-key.pub"), `${keys.publicKey}\n`);
   const saved = { file: process.env.PI_RELEASE_KEY_FILE, secret: process.env.PI_RELEASE_SIGNING_KEY };
   process.env.PI_RELEASE_KEY_FILE = join(work, "release-key.pub");
   process.env.PI_RELEASE_SIGNING_KEY = keys.privateKey;
@@ -52,8 +41,8 @@ beforeAll(async () => {
     async fetch(req) {
       const name = new URL(req.url).pathname.slice(1);
       const path = join(dist, name);
-      if (!/^[\w.-]+$/.test(name) || !existsSync(path)) return new Response("not found", { status: 404 });
-      const bytes = new Uint8Array(readFileSync(path));
+      if (!/^[\w.-]+$/.test(name) || !fs.existsSync(path)) return new Response("not found", { status: 404 });
+      const bytes = new Uint8Array(fs.readFileSync(path));
       // A download host that hands out its own SHA256SUMS (and a matching archive would follow).
       if (forgeSums && name === "SHA256SUMS")
         return new Response(`${"1".repeat(64)}  pi-${process.platform}-${process.arch}.tar.gz\n`);
@@ -65,7 +54,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   server?.stop(true);
-  rmSync(work, { recursive: true, force: true });
+  fs.rmSync(work, { recursive: true, force: true });
 });
 
 /** What a file's first bytes say it is: format, processor, and for ELF whether it wants musl. */
@@ -100,7 +89,7 @@ function inspect(bytes: Uint8Array): { format: string; arch: string; musl?: bool
 
 describe("scripts/build.ts --all", () => {
   test("produces a binary and an archive for every target, named pi-<os>-<arch>[-musl][.exe]", () => {
-    const files = readdirSync(dist);
+    const files = fs.readdirSync(dist);
     for (const name of Object.keys(TARGETS)) {
       const windows = name.startsWith("windows-");
       expect(files).toContain(`pi-${name}${windows ? ".exe" : ""}`);
@@ -114,7 +103,7 @@ describe("scripts/build.ts --all", () => {
     const host = `${process.platform}-${process.arch}`;
     const r = Bun.spawnSync([join(dist, `pi-${host}`), "--version"]);
     expect(r.success).toBe(true);
-    const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
+    const version = JSON.parse(fs.readFileSync(join(ROOT, "package.json"), "utf8")).version;
     expect(r.stdout.toString()).toMatch(
       new RegExp(`^pi ${version.replace(/\./g, "\\.")} \\(commit [0-9a-f]{12}(-dirty)?, ${host}\\)\\n$`),
     );
@@ -124,7 +113,7 @@ describe("scripts/build.ts --all", () => {
     test(`pi-${name} is the right kind of executable`, () => {
       const [os, arch, libc] = name.split("-") as [string, string, string | undefined];
       const file = join(dist, `pi-${name}${os === "windows" ? ".exe" : ""}`);
-      const info = inspect(new Uint8Array(readFileSync(file)).subarray(0, 65536));
+      const info = inspect(new Uint8Array(fs.readFileSync(file)).subarray(0, 65536));
       expect(info.format).toBe(os === "linux" ? "ELF" : os === "darwin" ? "Mach-O" : "PE");
       expect(info.arch).toBe(arch);
       if (os === "linux") expect(info.musl).toBe(libc === "musl");
@@ -132,28 +121,28 @@ describe("scripts/build.ts --all", () => {
   }
 
   test("SHA256SUMS holds the right hash of every artefact", () => {
-    const lines = readFileSync(join(dist, "SHA256SUMS"), "utf8").trim().split("\n");
+    const lines = fs.readFileSync(join(dist, "SHA256SUMS"), "utf8").trim().split("\n");
     expect(lines).toHaveLength(Object.keys(TARGETS).length * 2);
     for (const line of lines) {
       const [hash, file] = line.split(/\s+/) as [string, string];
-      expect(sha256(new Uint8Array(readFileSync(join(dist, file))))).toBe(hash);
+      expect(sha256(new Uint8Array(fs.readFileSync(join(dist, file))))).toBe(hash);
     }
   });
 
   test("a .tar.gz unpacks with tar to an executable pi identical to the binary", () => {
     const out = join(work, "untar");
-    mkdirSync(out);
+    fs.mkdirSync(out);
     const r = Bun.spawnSync(["tar", "-xzf", join(dist, "pi-linux-arm64.tar.gz"), "-C", out]);
     expect(r.success).toBe(true);
-    expect(statSync(join(out, "pi")).mode & 0o777).toBe(0o755);
-    expect(sha256(new Uint8Array(readFileSync(join(out, "pi"))))).toBe(
-      sha256(new Uint8Array(readFileSync(join(dist, "pi-linux-arm64")))),
+    expect(fs.statSync(join(out, "pi")).mode & 0o777).toBe(0o755);
+    expect(sha256(new Uint8Array(fs.readFileSync(join(out, "pi"))))).toBe(
+      sha256(new Uint8Array(fs.readFileSync(join(dist, "pi-linux-arm64")))),
     );
   });
 
   test("a .zip unpacks to pi.exe identical to the binary", () => {
     const out = join(work, "unzip");
-    mkdirSync(out);
+    fs.mkdirSync(out);
     // Python's zipfile is a strict, independent reader of the format.
     const r = Bun.spawnSync([
       "python3",
@@ -163,8 +152,8 @@ describe("scripts/build.ts --all", () => {
       out,
     ]);
     expect(r.stderr.toString()).toBe("");
-    expect(sha256(new Uint8Array(readFileSync(join(out, "pi.exe"))))).toBe(
-      sha256(new Uint8Array(readFileSync(join(dist, "pi-windows-x64.exe")))),
+    expect(sha256(new Uint8Array(fs.readFileSync(join(out, "pi.exe"))))).toBe(
+      sha256(new Uint8Array(fs.readFileSync(join(dist, "pi-windows-x64.exe")))),
     );
   });
 });
@@ -202,7 +191,7 @@ describe("scripts/install.sh", () => {
     expect(r.out).toContain("is not on your PATH");
     const v = Bun.spawnSync([join(r.dir, "pi"), "--version"]);
     expect(v.stdout.toString()).toContain(`${process.platform}-${process.arch}`);
-    expect(readdirSync(r.dir)).toEqual(["pi"]);
+    expect(fs.readdirSync(r.dir)).toEqual(["pi"]);
   });
 
   test("running it again upgrades in place by replacing the file, not rewriting it", async () => {
@@ -210,19 +199,19 @@ describe("scripts/install.sh", () => {
     const dir = join(work, "upgrade");
     const first = await install({ PI_INSTALL_DIR: dir });
     expect(first.code).toBe(0);
-    const before = statSync(join(dir, "pi")).ino;
+    const before = fs.statSync(join(dir, "pi")).ino;
     const second = await install({ PI_INSTALL_DIR: dir, PATH: `${dir}:${process.env.PATH}` });
     expect(second.code).toBe(0);
-    expect(statSync(join(dir, "pi")).ino).not.toBe(before);
+    expect(fs.statSync(join(dir, "pi")).ino).not.toBe(before);
     expect(second.out).not.toContain("is not on your PATH");
-    expect(readdirSync(dir)).toEqual(["pi"]);
+    expect(fs.readdirSync(dir)).toEqual(["pi"]);
   });
 
   test("without openssl to check the signature, nothing is installed, and it says how to get openssl (issue 34, point 6)", async () => {
     tamper = false;
     // Every tool install.sh uses, but no openssl: a slim image.
     const bin = join(work, "no-openssl-bin");
-    mkdirSync(bin, { recursive: true });
+    fs.mkdirSync(bin, { recursive: true });
     for (const tool of [
       "sh",
       "uname",
@@ -249,7 +238,7 @@ describe("scripts/install.sh", () => {
       "basename",
     ]) {
       const found = Bun.which(tool);
-      if (found && !existsSync(join(bin, tool))) symlinkSync(found, join(bin, tool));
+      if (found && !fs.existsSync(join(bin, tool))) fs.symlinkSync(found, join(bin, tool));
     }
     const r = await install({ PATH: bin });
     expect(r.code).not.toBe(0);
@@ -257,24 +246,24 @@ describe("scripts/install.sh", () => {
       "openssl is not installed, so the signature of SHA256SUMS cannot be checked and nothing was installed",
     );
     expect(r.err).toContain("apt-get install openssl");
-    expect(existsSync(join(r.dir, "pi"))).toBe(false);
+    expect(fs.existsSync(join(r.dir, "pi"))).toBe(false);
   });
 
   test("an older signed release offered as the latest never replaces a newer pi, unless PI_INSTALL_VERSION names it (issue 34, point 6)", async () => {
     tamper = false;
     const dir = join(work, "newer");
-    mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true });
     const newer = "#!/bin/sh\necho 'pi 99.1.0 (commit 0123456789ab, linux-x64)'\n";
-    writeFileSync(join(dir, "pi"), newer, { mode: 0o755 });
+    fs.writeFileSync(join(dir, "pi"), newer, { mode: 0o755 });
     const r = await install({ PI_INSTALL_DIR: dir });
     expect(r.code).not.toBe(0);
     expect(r.err).toContain("older than the 99.1.0 in");
     expect(r.err).toContain("PI_INSTALL_VERSION=v");
-    expect(readFileSync(join(dir, "pi"), "utf8")).toBe(newer);
-    expect(readdirSync(dir)).toEqual(["pi"]);
+    expect(fs.readFileSync(join(dir, "pi"), "utf8")).toBe(newer);
+    expect(fs.readdirSync(dir)).toEqual(["pi"]);
     const named = await install({ PI_INSTALL_DIR: dir, PI_INSTALL_VERSION: "v0.1.0" });
     expect(named.code).toBe(0);
-    expect(readFileSync(join(dir, "pi"), "utf8")).not.toBe(newer);
+    expect(fs.readFileSync(join(dir, "pi"), "utf8")).not.toBe(newer);
   });
 
   test("refuses a tampered archive: non-zero exit, nothing installed", async () => {
@@ -283,7 +272,7 @@ describe("scripts/install.sh", () => {
     tamper = false;
     expect(r.code).not.toBe(0);
     expect(r.err).toContain("checksum mismatch");
-    expect(existsSync(join(r.dir, "pi"))).toBe(false);
+    expect(fs.existsSync(join(r.dir, "pi"))).toBe(false);
   });
 
   test("fetches the musl build where the C library is musl", async () => {
@@ -291,10 +280,10 @@ describe("scripts/install.sh", () => {
     const r = await install({ PI_INSTALL_LIBC: "musl" });
     expect(r.out).toContain(`Downloading pi-linux-${process.arch}-musl.tar.gz`);
     // This machine has no musl loader, so the musl build cannot run here: install.sh says so.
-    const hasMusl = readdirSync("/lib").some((f) => f.startsWith("ld-musl"));
+    const hasMusl = fs.readdirSync("/lib").some((f) => f.startsWith("ld-musl"));
     if (!hasMusl) {
       expect(r.err).toContain("does not run on this machine");
-      expect(existsSync(join(r.dir, "pi"))).toBe(false);
+      expect(fs.existsSync(join(r.dir, "pi"))).toBe(false);
     }
   });
 
@@ -314,12 +303,12 @@ describe("scripts/install.sh", () => {
   test("install.sh stages through a predictable name: no more — a symlink another user planted in a shared directory is never followed (issue 21, point 8)", async () => {
     tamper = false;
     // Like /tmp: every user may add files, only their owner may remove them.
-    const shared = mkdtempSync(join(tmpdir(), "pi-shared-install-"));
-    chmodSync(shared, 0o1777);
+    const shared = fs.mkdtempSync(join(tmpdir(), "pi-shared-install-"));
+    fs.chmodSync(shared, 0o1777);
     const victim = join(work, `victim-${Math.random().toString(36).slice(2)}`);
-    writeFileSync(victim, "not pi\n", { mode: 0o600 });
+    fs.writeFileSync(victim, "not pi\n", { mode: 0o600 });
     // As nobody, plant links on every name the old staging could take next (its shell's pid).
-    const last = Number(readFileSync("/proc/sys/kernel/ns_last_pid", "utf8"));
+    const last = Number(fs.readFileSync("/proc/sys/kernel/ns_last_pid", "utf8"));
     const plant = Bun.spawnSync([
       "setpriv",
       "--reuid=nobody",
@@ -335,20 +324,20 @@ describe("scripts/install.sh", () => {
     const r = await install({ PI_INSTALL_DIR: shared });
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
-    expect(readFileSync(victim, "utf8")).toBe("not pi\n");
-    expect(statSync(victim).mode & 0o777).toBe(0o600);
-    expect(statSync(join(shared, "pi")).isFile()).toBe(true);
-    rmSync(shared, { recursive: true, force: true });
+    expect(fs.readFileSync(victim, "utf8")).toBe("not pi\n");
+    expect(fs.statSync(victim).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(join(shared, "pi")).isFile()).toBe(true);
+    fs.rmSync(shared, { recursive: true, force: true });
   });
 
   test("install.sh refuses a directory every user may write to without the sticky bit", async () => {
     const open = join(work, `open-${Math.random().toString(36).slice(2)}`);
-    mkdirSync(open);
-    chmodSync(open, 0o777);
+    fs.mkdirSync(open);
+    fs.chmodSync(open, 0o777);
     const r = await install({ PI_INSTALL_DIR: open });
     expect(r.code).toBe(1);
     expect(r.err).toContain("can be written by every user");
-    expect(readdirSync(open)).toEqual([]);
+    expect(fs.readdirSync(open)).toEqual([]);
   });
 
   test("checks the signature of SHA256SUMS with the release key built into it, and refuses a SHA256SUMS the key did not sign (issue 21, point 7)", async () => {
@@ -361,7 +350,7 @@ describe("scripts/install.sh", () => {
       const forged = await install({});
       expect(forged.code).toBe(1);
       expect(forged.err).toContain("SHA256SUMS is not signed by pi's release key");
-      expect(existsSync(join(forged.dir, "pi"))).toBe(false);
+      expect(fs.existsSync(join(forged.dir, "pi"))).toBe(false);
     } finally {
       forgeSums = false;
     }

@@ -50,7 +50,11 @@ describe("Anthropic endpoints", () => {
 describe("the authorize URL", () => {
   test("carries the documented parameters in the documented order", () => {
     const endpoints = anthropicEndpoints({});
-    const url = buildAuthorizeUrl(endpoints, endpoints.redirectUri, "CHALLENGE", STATE);
+    const url = buildAuthorizeUrl(endpoints, {
+      redirectUri: endpoints.redirectUri,
+      challenge: "CHALLENGE",
+      state: STATE,
+    });
     expect(url).toBe(
       "https://claude.ai/oauth/authorize?code=true&client_id=9d1c250a-e61b-44d9-88ed-5944d1962f5e&response_type=code" +
         "&redirect_uri=https%3A%2F%2Fplatform.claude.com%2Foauth%2Fcode%2Fcallback" +
@@ -61,7 +65,11 @@ describe("the authorize URL", () => {
 
   test("carries the loopback redirect URI of a browser sign-in", () => {
     const url = new URL(
-      buildAuthorizeUrl(anthropicEndpoints({}), "http://localhost:53692/callback", "CHALLENGE", STATE),
+      buildAuthorizeUrl(anthropicEndpoints({}), {
+        redirectUri: "http://localhost:53692/callback",
+        challenge: "CHALLENGE",
+        state: STATE,
+      }),
     );
     expect(url.searchParams.get("redirect_uri")).toBe("http://localhost:53692/callback");
   });

@@ -1,16 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PiError } from "../../src/core/errors.ts";
@@ -22,11 +11,11 @@ let path: string;
 let store: FileStore;
 
 beforeEach(() => {
-  dir = join(mkdtempSync(join(tmpdir(), "pi-store-")), "agent");
+  dir = join(fs.mkdtempSync(join(tmpdir(), "pi-store-")), "agent");
   path = join(dir, "oauth.json");
   store = new FileStore(path, process.env);
 });
-afterEach(() => rmSync(join(dir, ".."), { recursive: true, force: true }));
+afterEach(() => fs.rmSync(join(dir, ".."), { recursive: true, force: true }));
 
 const login = { type: "oauth" as const, refresh: "sk-ant-ort01-r", access: "sk-ant-oat01-a", expires: 1764000000000 };
 
@@ -52,7 +41,7 @@ describe("the credential store", () => {
     const snap = await store.read();
     expect(snap.exists).toBe(false);
     expect(snap.data).toEqual({});
-    expect(existsSync(dir)).toBe(false);
+    expect(fs.existsSync(dir)).toBe(false);
   });
 
   test("creates the directory 0700 and the file 0600, even under umask 000", async () => {
@@ -62,70 +51,70 @@ describe("the credential store", () => {
     } finally {
       process.umask(old);
     }
-    expect(statSync(dir).mode & 0o777).toBe(0o700);
-    expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ anthropic: login });
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(fs.readFileSync(path, "utf8"))).toEqual({ anthropic: login });
   });
 
   test("leaves no temp or lock file behind after a write", async () => {
     await put("anthropic", login);
-    expect(readdirSync(dir)).toEqual(["oauth.json"]);
+    expect(fs.readdirSync(dir)).toEqual(["oauth.json"]);
   });
 
   test("keeps entries it does not know, fields and all, when it changes another", async () => {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const foreign = {
       "github-copilot": { type: "oauth", refresh: "g", access: "c", expires: 5, enterpriseUrl: "ghe.example" },
       note: [1, { a: null }],
     };
-    writeFileSync(path, JSON.stringify(foreign), { mode: 0o600 });
+    fs.writeFileSync(path, JSON.stringify(foreign), { mode: 0o600 });
     await put("anthropic", login);
-    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ ...foreign, anthropic: login });
+    expect(JSON.parse(fs.readFileSync(path, "utf8"))).toEqual({ ...foreign, anthropic: login });
   });
 
   test("tightens a 0644 file and a 0755 directory when it reads them", async () => {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path, JSON.stringify({ anthropic: login }));
-    chmodSync(path, 0o644);
-    chmodSync(dir, 0o755);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path, JSON.stringify({ anthropic: login }));
+    fs.chmodSync(path, 0o644);
+    fs.chmodSync(dir, 0o755);
     // Described as found, then repaired by the read the description makes.
     expect((await store.describe()).permissionsOk).toBe(false);
-    expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     expect((await store.describe()).permissionsOk).toBe(true);
   });
 
   test("treats an empty file as an empty store", async () => {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(path, "", { mode: 0o600 });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path, "", { mode: 0o600 });
     expect((await store.read()).data).toEqual({});
   });
 
   test("reports invalid JSON with the path, and never overwrites it on an ordinary update", async () => {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(path, "{ nope", { mode: 0o600 });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path, "{ nope", { mode: 0o600 });
     const error = await corruptError();
     expect(error.code).toBe("store_corrupt");
     expect(error.message).toContain(path);
     expect(error.message).toContain("not valid JSON");
     await expect(put("anthropic", login)).rejects.toThrow("not valid JSON");
-    expect(readFileSync(path, "utf8")).toBe("{ nope");
+    expect(fs.readFileSync(path, "utf8")).toBe("{ nope");
   });
 
   test("reports a JSON array as the wrong shape", async () => {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(path, "[1,2]", { mode: 0o600 });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path, "[1,2]", { mode: 0o600 });
     expect((await corruptError()).message).toContain("a list instead of an object");
   });
 
   test("reports a directory where the file should be", async () => {
-    mkdirSync(path, { recursive: true });
+    fs.mkdirSync(path, { recursive: true });
     expect((await corruptError()).message).toContain("directory");
   });
 
   test("moves a corrupt file aside, 0600, when asked to (login)", async () => {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(path, "garbage", { mode: 0o644 });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path, "garbage", { mode: 0o644 });
     await store.update(
       async (data) => {
         data.anthropic = login;
@@ -133,44 +122,44 @@ describe("the credential store", () => {
       },
       { onCorrupt: "move-aside" },
     );
-    const aside = readdirSync(dir).find((f) => f.startsWith("oauth.json.corrupt-"))!;
-    expect(readFileSync(join(dir, aside), "utf8")).toBe("garbage");
-    expect(statSync(join(dir, aside)).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ anthropic: login });
+    const aside = fs.readdirSync(dir).find((f) => f.startsWith("oauth.json.corrupt-"))!;
+    expect(fs.readFileSync(join(dir, aside), "utf8")).toBe("garbage");
+    expect(fs.statSync(join(dir, aside)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(fs.readFileSync(path, "utf8"))).toEqual({ anthropic: login });
   });
 
   test("writes through a symlink to the real file and keeps the link", async () => {
     const realDir = join(dir, "..", "real");
-    mkdirSync(realDir, { recursive: true, mode: 0o700 });
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(join(realDir, "creds.json"), "{}", { mode: 0o600 });
-    symlinkSync(join(realDir, "creds.json"), path);
+    fs.mkdirSync(realDir, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(join(realDir, "creds.json"), "{}", { mode: 0o600 });
+    fs.symlinkSync(join(realDir, "creds.json"), path);
     await put("anthropic", login);
-    expect(JSON.parse(readFileSync(join(realDir, "creds.json"), "utf8"))).toEqual({ anthropic: login });
-    expect(statSync(path).isFile()).toBe(true);
-    expect(require("node:fs").lstatSync(path).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(fs.readFileSync(join(realDir, "creds.json"), "utf8"))).toEqual({ anthropic: login });
+    expect(fs.statSync(path).isFile()).toBe(true);
+    expect(fs.lstatSync(path).isSymbolicLink()).toBe(true);
   });
 
   test("refuses to write a malformed login for a known provider, and leaves the file as it was", async () => {
     await put("anthropic", login);
     await expect(put("anthropic", { type: "oauth", access: "" })).rejects.toThrow("refusing to store a malformed");
-    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ anthropic: login });
+    expect(JSON.parse(fs.readFileSync(path, "utf8"))).toEqual({ anthropic: login });
   });
 
   test("a broken entry left by someone else does not block changing another entry", async () => {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(path, JSON.stringify({ anthropic: { type: "oauth" } }), { mode: 0o600 });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path, JSON.stringify({ anthropic: { type: "oauth" } }), { mode: 0o600 });
     await put("other", { x: 1 });
-    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ anthropic: { type: "oauth" }, other: { x: 1 } });
+    expect(JSON.parse(fs.readFileSync(path, "utf8"))).toEqual({ anthropic: { type: "oauth" }, other: { x: 1 } });
   });
 
   test("does not write when the mutation reports no change", async () => {
     await put("anthropic", login);
-    const before = statSync(path).mtimeMs;
+    const before = fs.statSync(path).mtimeMs;
     await Bun.sleep(20);
     const r = await store.update(async () => ({ value: 1, changed: false }));
     expect(r.written).toBe(false);
-    expect(statSync(path).mtimeMs).toBe(before);
+    expect(fs.statSync(path).mtimeMs).toBe(before);
   });
 });
 

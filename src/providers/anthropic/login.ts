@@ -8,7 +8,7 @@ import { PiError, callFailed } from "../../core/errors.ts";
 import { oneLine } from "../../core/text.ts";
 import { registerSecret } from "../../core/redact.ts";
 import type { StoredLogin } from "../../core/login.ts";
-import { type PastedCode, raceForCode } from "../shared/code-race.ts";
+import { type PastedCode, offerSignInPage, raceForCode } from "../shared/code-race.ts";
 import { startCallbackListener } from "../shared/loopback.ts";
 import { parsePastedCode } from "../shared/paste.ts";
 import { createPkce, randomToken } from "../shared/pkce.ts";
@@ -69,14 +69,8 @@ async function browserLogin(ui: LoginUI, attempt: Attempt): Promise<StoredLogin>
   }
   const listener = started.listener;
   redirectUri = listener.redirectUri;
-  const url = buildAuthorizeUrl(attempt.endpoints, redirectUri, attempt.challenge, attempt.state);
-  ui.info("Open this URL in a browser, sign in to Claude and approve pi:");
-  ui.showUrl(url);
-  const opened = await ui.openBrowser(url);
-  ui.info(
-    `${opened ? "A browser window should have opened; " : ""}pi continues by itself once you approve. ` +
-      "If the browser runs on another machine, paste the address of the page it ends on here.",
-  );
+  const url = buildAuthorizeUrl(attempt.endpoints, { ...attempt, redirectUri });
+  await offerSignInPage(ui, "Open this URL in a browser, sign in to Claude and approve pi:", url);
   return raceForCode({
     ui,
     listener,
@@ -90,7 +84,7 @@ async function browserLogin(ui: LoginUI, attempt: Attempt): Promise<StoredLogin>
 
 async function copyCodeLogin(ui: LoginUI, attempt: Attempt): Promise<StoredLogin> {
   const redirectUri = attempt.endpoints.redirectUri;
-  const url = buildAuthorizeUrl(attempt.endpoints, redirectUri, attempt.challenge, attempt.state);
+  const url = buildAuthorizeUrl(attempt.endpoints, { ...attempt, redirectUri });
   ui.info("Open this URL in a browser, sign in to Claude and approve pi:");
   ui.showUrl(url);
   const opened = await ui.openBrowser(url);
@@ -114,7 +108,7 @@ export async function startLogin(env: NodeJS.ProcessEnv): Promise<PendingLogin> 
   const attempt = await newAttempt(env);
   const redirectUri = attempt.endpoints.redirectUri;
   return {
-    url: buildAuthorizeUrl(attempt.endpoints, redirectUri, attempt.challenge, attempt.state),
+    url: buildAuthorizeUrl(attempt.endpoints, { ...attempt, redirectUri }),
     secrets: { verifier: attempt.verifier, state: attempt.state, redirectUri },
   };
 }

@@ -5,6 +5,7 @@
  */
 
 import type { PastedCode } from "../shared/code-race.ts";
+import { type AuthorizeRequest, authorizeUrl } from "../shared/pkce.ts";
 
 export const CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
 export const SCOPES = "org:create_api_key user:profile user:inference";
@@ -36,12 +37,9 @@ export function anthropicEndpoints(env: NodeJS.ProcessEnv): AnthropicEndpoints {
 /** Query parameters in the order the provider's own clients send them. */
 export function buildAuthorizeUrl(
   endpoints: AnthropicEndpoints,
-  redirectUri: string,
-  challenge: string,
-  state: string,
+  { redirectUri, challenge, state }: AuthorizeRequest,
 ): string {
-  const url = new URL(endpoints.authorizeUrl);
-  const params: [string, string][] = [
+  return authorizeUrl(endpoints.authorizeUrl, [
     ["code", "true"],
     ["client_id", CLIENT_ID],
     ["response_type", "code"],
@@ -50,9 +48,7 @@ export function buildAuthorizeUrl(
     ["code_challenge", challenge],
     ["code_challenge_method", "S256"],
     ["state", state],
-  ];
-  for (const [key, value] of params) url.searchParams.append(key, value);
-  return url.toString();
+  ]);
 }
 
 /** `redirect_uri` must be exactly the one the person authorized, or the provider answers invalid_grant. */

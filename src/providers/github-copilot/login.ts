@@ -1,10 +1,11 @@
 import { z } from "zod";
-import { PiError, callFailed, isPiError } from "../../core/errors.ts";
+import { PiError, isPiError } from "../../core/errors.ts";
 import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { registerSecret } from "../../core/redact.ts";
 import type { StoredLogin } from "../../core/login.ts";
-import { DEVICE_CODE_GRANT, type PollAnswer, pollDeviceCode } from "../shared/device-code.ts";
+import { DEVICE_CODE_GRANT, type PollAnswer, pollDeviceCode, pollFailed } from "../shared/device-code.ts";
+import { presentDeviceCode, readDeviceAnswer } from "../shared/device-answer.ts";
 import { classifyFailure } from "../shared/token-endpoint.ts";
 import type { LoginUI } from "../types.ts";
 import { exchangeFor } from "./exchange.ts";
@@ -122,27 +123,16 @@ async function deviceFlow(ui: LoginUI, domain: string, env: NodeJS.ProcessEnv): 
     purpose: "sign-in",
   });
   if (res.status !== 200) throw classifyFailure(res, call);
-  const parsed = deviceCodeSchema.safeParse(parseJson(res.text));
-  if (!parsed.success)
-    throw callFailed(
-      "bad_response",
-      "sign-in",
-      `${safeHost(endpoints.deviceCodeUrl)} sent a device code pi cannot read`,
-      "try again later",
-    );
-  const device = { ...parsed.data, verification_uri: new URL(parsed.data.verification_uri).href };
+  const read = readDeviceAnswer(deviceCodeSchema, res.text, endpoints.deviceCodeUrl);
+  const device = { ...read, verification_uri: new URL(read.verification_uri).href };
   registerSecret(device.device_code);
 
   ui.info(`Open ${device.verification_uri} and enter this code${domain === "github.com" ? "" : ` (on ${domain})`}:`);
-  const copied = ui.showCode(device.user_code);
-  const opened = await ui.openBrowser(device.verification_uri);
-  ui.info(
-    [
-      copied ? "Where the terminal allows it, the code is on your clipboard too." : "",
-      opened ? "A browser window should have opened." : "",
-    ]
-      .filter(Boolean)
-      .join(" ") || "Waiting for you to approve pi in the browser.",
+  await presentDeviceCode(
+    ui,
+    device.user_code,
+    device.verification_uri,
+    "Waiting for you to approve pi in the browser.",
   );
 
   return pollDeviceCode({
@@ -180,37 +170,19 @@ async function deviceFlow(ui: LoginUI, domain: string, env: NodeJS.ProcessEnv): 
         case "slow_down":
           return answer;
         case "expired":
-          return {
-            kind: "failed",
-            error: new PiError(
-              "login_rejected",
-              `the code expired before it was approved; run \`${LOGIN_HINT}\` again`,
-            ),
-          };
+          return pollFailed("login_rejected", `the code expired before it was approved; run \`${LOGIN_HINT}\` again`);
         case "denied":
-          return {
-            kind: "failed",
-            error: new PiError(
-              "consent_denied",
-              `sign-in was not approved at ${safeHost(device.verification_uri)}; run \`${LOGIN_HINT}\` again and choose Authorize`,
-            ),
-          };
+          return pollFailed(
+            "consent_denied",
+            `sign-in was not approved at ${safeHost(device.verification_uri)}; run \`${LOGIN_HINT}\` again and choose Authorize`,
+          );
         case "incorrect":
-          return {
-            kind: "failed",
-            error: new PiError(
-              "login_rejected",
-              `GitHub did not recognise the device code; run \`${LOGIN_HINT}\` again`,
-            ),
-          };
+          return pollFailed("login_rejected", `GitHub did not recognise the device code; run \`${LOGIN_HINT}\` again`);
         case "error":
-          return {
-            kind: "failed",
-            error: new PiError(
-              "login_rejected",
-              `sign-in failed: GitHub answered ${answer.error}${answer.description ? ` (${answer.description})` : ""}; run \`${LOGIN_HINT}\` again`,
-            ),
-          };
+          return pollFailed(
+            "login_rejected",
+            `sign-in failed: GitHub answered ${answer.error}${answer.description ? ` (${answer.description})` : ""}; run \`${LOGIN_HINT}\` again`,
+          );
       }
     },
   });

@@ -4,8 +4,9 @@ import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { registerSecret } from "../../core/redact.ts";
 import type { OAuthLogin, StoredLogin } from "../../core/login.ts";
-import { raceForCode } from "../shared/code-race.ts";
-import { type PollAnswer, pollDeviceCode } from "../shared/device-code.ts";
+import { offerSignInPage, raceForCode } from "../shared/code-race.ts";
+import { type PollAnswer, pollDeviceCode, pollFailed } from "../shared/device-code.ts";
+import { presentDeviceCode, readDeviceAnswer } from "../shared/device-answer.ts";
 import { startCallbackListener } from "../shared/loopback.ts";
 import { parsePastedCode } from "../shared/paste.ts";
 import { createPkce } from "../shared/pkce.ts";
@@ -63,13 +64,8 @@ async function browserLogin(ui: LoginUI, env: NodeJS.ProcessEnv): Promise<Stored
   }
   const listener = started.listener;
   redirectUri = listener.redirectUri;
-  const url = buildAuthorizeUrl(endpoints, redirectUri, pkce.challenge, state);
-  ui.info("Open this URL in a browser, sign in to ChatGPT and approve pi:");
-  ui.showUrl(url);
-  const opened = await ui.openBrowser(url);
-  ui.info(
-    `${opened ? "A browser window should have opened; " : ""}pi continues by itself once you approve. If the browser runs on another machine, paste the address of the page it ends on here.`,
-  );
+  const url = buildAuthorizeUrl(endpoints, { redirectUri, challenge: pkce.challenge, state });
+  await offerSignInPage(ui, "Open this URL in a browser, sign in to ChatGPT and approve pi:", url);
   return raceForCode({
     ui,
     listener,
@@ -108,27 +104,15 @@ async function deviceLogin(ui: LoginUI, env: NodeJS.ProcessEnv): Promise<StoredL
     );
   }
   if (res.status !== 200) throw classifyFailure(res, call);
-  const parsed = userCodeSchema.safeParse(parseJson(res.text));
-  if (!parsed.success)
-    throw callFailed(
-      "bad_response",
-      "sign-in",
-      `${safeHost(endpoints.userCodeUrl)} sent a device code pi cannot read`,
-      "try again later",
-    );
-  const device = parsed.data;
+  const device = readDeviceAnswer(userCodeSchema, res.text, endpoints.userCodeUrl);
   registerSecret(device.device_auth_id);
 
   ui.info(`Open ${endpoints.verificationUrl} and enter this code:`);
-  const copied = ui.showCode(device.user_code);
-  const opened = await ui.openBrowser(endpoints.verificationUrl);
-  ui.info(
-    [
-      copied ? "Where the terminal allows it, the code is on your clipboard too." : "",
-      opened ? "A browser window should have opened." : "",
-    ]
-      .filter(Boolean)
-      .join(" ") || "Waiting for you to approve pi in the browser.",
+  await presentDeviceCode(
+    ui,
+    device.user_code,
+    endpoints.verificationUrl,
+    "Waiting for you to approve pi in the browser.",
   );
 
   const grant = await pollDeviceCode({
@@ -190,13 +174,10 @@ async function pollOnce(
       : ((body?.error as { code?: unknown } | undefined)?.code as string | undefined);
   if (error === "deviceauth_authorization_pending" || error === "authorization_pending") return { kind: "pending" };
   if (error === "slow_down") return { kind: "slow_down" };
-  return {
-    kind: "failed",
-    error: new PiError(
-      error === "access_denied" ? "consent_denied" : "login_rejected",
-      `sign-in failed: OpenAI answered ${error ?? `HTTP ${res.status}`}; run \`${LOGIN_HINT}\` again`,
-    ),
-  };
+  return pollFailed(
+    error === "access_denied" ? "consent_denied" : "login_rejected",
+    `sign-in failed: OpenAI answered ${error ?? `HTTP ${res.status}`}; run \`${LOGIN_HINT}\` again`,
+  );
 }
 
 async function exchange(

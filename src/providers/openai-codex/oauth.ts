@@ -5,6 +5,7 @@
  */
 
 import { jwtClaims } from "../shared/jwt.ts";
+import { type AuthorizeRequest, authorizeUrl, codeRequestParams } from "../shared/pkce.ts";
 
 export const CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
 export const SCOPE = "openid profile email offline_access";
@@ -49,27 +50,14 @@ export function openaiEndpoints(env: NodeJS.ProcessEnv): OpenAIEndpoints {
 }
 
 /** Query parameters in the order the provider's own client sends them; `originator` says pi. */
-export function buildAuthorizeUrl(
-  endpoints: OpenAIEndpoints,
-  redirectUri: string,
-  challenge: string,
-  state: string,
-): string {
-  const url = new URL(endpoints.authorizeUrl);
-  const params: [string, string][] = [
-    ["response_type", "code"],
-    ["client_id", CLIENT_ID],
-    ["redirect_uri", redirectUri],
-    ["scope", SCOPE],
-    ["code_challenge", challenge],
-    ["code_challenge_method", "S256"],
-    ["state", state],
+export function buildAuthorizeUrl(endpoints: OpenAIEndpoints, request: AuthorizeRequest): string {
+  return authorizeUrl(endpoints.authorizeUrl, [
+    ...codeRequestParams(CLIENT_ID, SCOPE, request),
+    ["state", request.state],
     ["id_token_add_organizations", "true"],
     ["codex_cli_simplified_flow", "true"],
     ["originator", "pi"],
-  ];
-  for (const [key, value] of params) url.searchParams.append(key, value);
-  return url.toString();
+  ]);
 }
 
 export function authorizationCodeForm(code: string, verifier: string, redirectUri: string): Record<string, string> {

@@ -1,7 +1,7 @@
 import { PiError, callFailed } from "../../core/errors.ts";
 import type { OAuthLogin, StoredLogin } from "../../core/login.ts";
 import { registerSecret } from "../../core/redact.ts";
-import { raceForCode } from "../shared/code-race.ts";
+import { offerSignInPage, raceForCode } from "../shared/code-race.ts";
 import { jwtClaims } from "../shared/jwt.ts";
 import { startCallbackListener } from "../shared/loopback.ts";
 import { parsePastedCode } from "../shared/paste.ts";
@@ -76,11 +76,11 @@ export async function login(method: LoginMethodId, ui: LoginUI, context: LoginCo
   const listener = started.listener;
   redirectUri = listener.redirectUri;
   const url = buildAuthorizeUrl(attempt.endpoints, { ...attempt, redirectUri });
-  ui.info("Open this URL in a browser, sign in to ChatGPT and allow pi to use the OpenAI API:");
-  ui.showUrl(url);
-  const opened = await ui.openBrowser(url);
-  ui.info(
-    `${opened ? "A browser window should have opened; " : ""}pi continues by itself once you allow it. If the browser runs on another machine, paste the whole address of the page it ends on here.`,
+  await offerSignInPage(
+    ui,
+    "Open this URL in a browser, sign in to ChatGPT and allow pi to use the OpenAI API:",
+    url,
+    "allow it",
   );
   return raceForCode({
     ui,

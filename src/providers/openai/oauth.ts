@@ -9,6 +9,7 @@
 
 import { callFailed } from "../../core/errors.ts";
 import type { TokenGrant } from "../shared/token-endpoint.ts";
+import { authorizeUrl } from "../shared/pkce.ts";
 
 export const DYNAMIC_CLIENT_ID = "dynamic_agent_client";
 /** The name OpenAI's consent page shows for the client being registered. */
@@ -50,8 +51,7 @@ export function buildAuthorizeUrl(
   endpoints: ChatGPTEndpoints,
   a: { redirectUri: string; installationId: string; state: string; challenge: string; nonce: string },
 ): string {
-  const url = new URL(endpoints.authorizeUrl);
-  const params: [string, string][] = [
+  return authorizeUrl(endpoints.authorizeUrl, [
     ["client_id", DYNAMIC_CLIENT_ID],
     ["agent_name_hint", AGENT_NAME],
     ["ext_agent_host_id", agentHostId(a.installationId)],
@@ -63,9 +63,7 @@ export function buildAuthorizeUrl(
     ["code_challenge", a.challenge],
     ["code_challenge_method", "S256"],
     ["nonce", a.nonce],
-  ];
-  for (const [key, value] of params) url.searchParams.append(key, value);
-  return url.toString();
+  ]);
 }
 
 export function authorizationCodeForm(

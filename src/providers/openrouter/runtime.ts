@@ -14,7 +14,7 @@ import { registerSecret } from "../../core/redact.ts";
 import { isTokenText } from "../../core/text.ts";
 import type { StoredLogin } from "../../core/login.ts";
 import { bearerClient, fetchListing } from "../shared/bearer-client.ts";
-import { raceForCode } from "../shared/code-race.ts";
+import { offerSignInPage, raceForCode } from "../shared/code-race.ts";
 import { callbackHost, startCallbackListener } from "../shared/loopback.ts";
 import { parsePastedCode } from "../shared/paste.ts";
 import { createPkce } from "../shared/pkce.ts";
@@ -53,12 +53,7 @@ async function login(ui: LoginUI, env: NodeJS.ProcessEnv): Promise<StoredLogin> 
   url.searchParams.append("callback_url", redirectUri);
   url.searchParams.append("code_challenge", pkce.challenge);
   url.searchParams.append("code_challenge_method", "S256");
-  ui.info("Open this URL in a browser, sign in to OpenRouter and approve pi:");
-  ui.showUrl(url.toString());
-  const opened = await ui.openBrowser(url.toString());
-  ui.info(
-    `${opened ? "A browser window should have opened; " : ""}pi continues by itself once you approve. If the browser runs on another machine, paste the address of the page it ends on here.`,
-  );
+  await offerSignInPage(ui, "Open this URL in a browser, sign in to OpenRouter and approve pi:", url.toString());
   return raceForCode({
     ui,
     listener,

@@ -4,7 +4,7 @@ import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import type { OAuthLogin, StoredLogin } from "../../core/login.ts";
 import { registerSecret } from "../../core/redact.ts";
-import { raceForCode } from "../shared/code-race.ts";
+import { offerSignInPage, raceForCode } from "../shared/code-race.ts";
 import { DEVICE_CODE_GRANT } from "../shared/device-code.ts";
 import { runDeviceFlow, trustedPage } from "../shared/device-flow.ts";
 import { startCallbackListener } from "../shared/loopback.ts";
@@ -102,12 +102,12 @@ async function browserLogin(ui: LoginUI, endpoints: GatewayEndpoints, context: L
   }
   const listener = started.listener;
   redirectUri = listener.redirectUri;
-  const url = buildAuthorizeUrl(page, redirectUri, pkce.challenge, state);
-  ui.info(`Open this URL in a browser and sign in to the gateway ${safeHost(endpoints.gateway)}:`);
-  ui.showUrl(url);
-  const opened = await ui.openBrowser(url);
-  ui.info(
-    `${opened ? "A browser window should have opened; " : ""}pi continues by itself once you sign in. If the browser runs on another machine, paste the address of the page it ends on here.`,
+  const url = buildAuthorizeUrl(page, { redirectUri, challenge: pkce.challenge, state });
+  await offerSignInPage(
+    ui,
+    `Open this URL in a browser and sign in to the gateway ${safeHost(endpoints.gateway)}:`,
+    url,
+    "sign in",
   );
   return raceForCode({
     ui,
@@ -146,7 +146,7 @@ export async function startLogin(context: LoginContext): Promise<PendingLogin> {
   const pkce = await createPkce();
   const state = crypto.randomUUID();
   return {
-    url: buildAuthorizeUrl(page, REDIRECT_URI, pkce.challenge, state),
+    url: buildAuthorizeUrl(page, { redirectUri: REDIRECT_URI, challenge: pkce.challenge, state }),
     secrets: { verifier: pkce.verifier, state, gateway: endpoints.gateway },
   };
 }

@@ -5,6 +5,7 @@
  */
 
 import { PiError } from "../../core/errors.ts";
+import { type AuthorizeRequest, authorizeUrl, codeRequestParams } from "../shared/pkce.ts";
 
 export const CLIENT_ID = "pi-gateway";
 export const SCOPE = "gateway offline_access";
@@ -57,25 +58,12 @@ export function gatewayEndpoints(gateway: string): GatewayEndpoints {
 }
 
 /** Query parameters in the order the reference sends them (`handoff=url` included). */
-export function buildAuthorizeUrl(
-  authorizationEndpoint: string,
-  redirectUri: string,
-  challenge: string,
-  state: string,
-): string {
-  const url = new URL(authorizationEndpoint);
-  const params: [string, string][] = [
-    ["response_type", "code"],
-    ["client_id", CLIENT_ID],
-    ["redirect_uri", redirectUri],
-    ["scope", SCOPE],
-    ["code_challenge", challenge],
-    ["code_challenge_method", "S256"],
+export function buildAuthorizeUrl(authorizationEndpoint: string, request: AuthorizeRequest): string {
+  return authorizeUrl(authorizationEndpoint, [
+    ...codeRequestParams(CLIENT_ID, SCOPE, request),
     ["handoff", "url"],
-    ["state", state],
-  ];
-  for (const [key, value] of params) url.searchParams.append(key, value);
-  return url.toString();
+    ["state", request.state],
+  ]);
 }
 
 export function authorizationCodeForm(code: string, verifier: string, redirectUri: string): Record<string, string> {

@@ -7,7 +7,7 @@
  */
 
 import { describeSpan } from "../../core/duration.ts";
-import { PiError, isTemporary } from "../../core/errors.ts";
+import { type ErrorCode, PiError, isTemporary } from "../../core/errors.ts";
 import type { LoginUI } from "../types.ts";
 
 export type PollAnswer<T> =
@@ -28,6 +28,11 @@ export interface DevicePollOptions<T> {
   expired(slowDowns: number): PiError;
   /** The run's environment: PI_DEVICE_POLL_MIN_MS lowers the floor. */
   env: NodeJS.ProcessEnv;
+}
+
+/** A poll that ends the sign-in with `message` (the server said no, or the code is spent). */
+export function pollFailed(code: ErrorCode, message: string): PollAnswer<never> {
+  return { kind: "failed", error: new PiError(code, message) };
 }
 
 /** RFC 8628's grant type, for the token polls. */

@@ -11,7 +11,8 @@ import { httpRequest, safeHost } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { registerSecret } from "../../core/redact.ts";
 import type { LoginUI } from "../types.ts";
-import { type PollAnswer, pollDeviceCode } from "./device-code.ts";
+import { type PollAnswer, pollDeviceCode, pollFailed } from "./device-code.ts";
+import { presentDeviceCode, readDeviceAnswer } from "./device-answer.ts";
 import { classifyFailure } from "./token-endpoint.ts";
 
 export interface DeviceFlowSpec {
@@ -48,15 +49,7 @@ export async function runDeviceFlow(ui: LoginUI, spec: DeviceFlowSpec): Promise<
   const res = await httpRequest({ method: "POST", url: spec.deviceUrl, form: spec.request, purpose: "sign-in" });
   if (res.status < 200 || res.status >= 300)
     throw classifyFailure(res, { step: "sign-in", url: spec.deviceUrl, loginHint: spec.loginHint });
-  const parsed = deviceSchema.safeParse(parseJson(res.text));
-  if (!parsed.success)
-    throw callFailed(
-      "bad_response",
-      "sign-in",
-      `${safeHost(spec.deviceUrl)} sent a device code pi cannot read`,
-      "try again later",
-    );
-  const device = parsed.data;
+  const device = readDeviceAnswer(deviceSchema, res.text, spec.deviceUrl);
   registerSecret(device.device_code);
   const page = trustedPage(device.verification_uri_complete, spec) ?? trustedPage(device.verification_uri, spec);
   if (!page) {
@@ -73,16 +66,7 @@ export async function runDeviceFlow(ui: LoginUI, spec: DeviceFlowSpec): Promise<
     `Open this page and enter this code${page === trustedPage(device.verification_uri_complete, spec) ? " (the page may fill it in for you)" : ""}:`,
   );
   ui.showUrl(page);
-  const copied = ui.showCode(device.user_code);
-  const opened = await ui.openBrowser(page);
-  ui.info(
-    [
-      copied ? "Where the terminal allows it, the code is on your clipboard too." : "",
-      opened ? "A browser window should have opened." : "",
-    ]
-      .filter(Boolean)
-      .join(" ") || `Waiting for you to approve pi at ${spec.name}.`,
-  );
+  await presentDeviceCode(ui, device.user_code, page, `Waiting for you to approve pi at ${spec.name}.`);
 
   return pollDeviceCode({
     env: spec.env,
@@ -122,30 +106,18 @@ async function pollOnce(spec: DeviceFlowSpec, deviceCode: string): Promise<PollA
       };
     case "access_denied":
     case "authorization_denied":
-      return {
-        kind: "failed",
-        error: new PiError(
-          "consent_denied",
-          `sign-in was not approved at ${spec.name}; run \`${spec.loginHint}\` again and approve it`,
-        ),
-      };
+      return pollFailed(
+        "consent_denied",
+        `sign-in was not approved at ${spec.name}; run \`${spec.loginHint}\` again and approve it`,
+      );
     case "expired_token":
-      return {
-        kind: "failed",
-        error: new PiError(
-          "login_rejected",
-          `the code expired before it was approved; run \`${spec.loginHint}\` again`,
-        ),
-      };
+      return pollFailed("login_rejected", `the code expired before it was approved; run \`${spec.loginHint}\` again`);
     default: {
       const what = typeof body?.error === "string" ? body.error : `HTTP ${res.status}`;
-      return {
-        kind: "failed",
-        error: new PiError(
-          "login_rejected",
-          `sign-in failed: ${spec.name} answered ${what}; run \`${spec.loginHint}\` again`,
-        ),
-      };
+      return pollFailed(
+        "login_rejected",
+        `sign-in failed: ${spec.name} answered ${what}; run \`${spec.loginHint}\` again`,
+      );
     }
   }
 }

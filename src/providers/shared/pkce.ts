@@ -14,6 +14,36 @@ export async function challengeFor(verifier: string): Promise<string> {
   return base64url(new Uint8Array(digest));
 }
 
+/** What every authorization request of a PKCE sign-in carries besides the provider's own parameters. */
+export interface AuthorizeRequest {
+  redirectUri: string;
+  challenge: string;
+  state: string;
+}
+
+/** `base` with `params` appended in the order given: providers' own clients send theirs in a fixed order, and pi keeps it. */
+export function authorizeUrl(base: string, params: readonly (readonly [string, string])[]): string {
+  const url = new URL(base);
+  for (const [key, value] of params) url.searchParams.append(key, value);
+  return url.toString();
+}
+
+/** The code request's own parameters in the order most clients send them (RFC 6749 §4.1.1, RFC 7636 §4.3). */
+export function codeRequestParams(
+  clientId: string,
+  scope: string,
+  { redirectUri, challenge }: AuthorizeRequest,
+): [string, string][] {
+  return [
+    ["response_type", "code"],
+    ["client_id", clientId],
+    ["redirect_uri", redirectUri],
+    ["scope", scope],
+    ["code_challenge", challenge],
+    ["code_challenge_method", "S256"],
+  ];
+}
+
 export interface PkcePair {
   verifier: string;
   challenge: string;

@@ -11,7 +11,7 @@ import { httpRequest } from "../../../core/http.ts";
 import { registerSecret } from "../../../core/redact.ts";
 import { quoteOneLine } from "../../../core/text.ts";
 import { VERSION } from "../../../core/version.ts";
-import { raceForCode } from "../code-race.ts";
+import { offerSignInPage, raceForCode } from "../code-race.ts";
 import { startCallbackListener } from "../loopback.ts";
 import { parsePastedCode } from "../paste.ts";
 import { createPkce, randomToken } from "../pkce.ts";
@@ -150,11 +150,10 @@ export async function signIn(request: SignInRequest): Promise<McpServerState> {
       scope,
       resource: found.resource,
     });
-    ui.info(`Open this URL in a browser and approve pi's access to the MCP server "${request.name}" (${server}):`);
-    ui.showUrl(url);
-    const opened = await ui.openBrowser(url);
-    ui.info(
-      `${opened ? "A browser window should have opened; " : ""}pi continues by itself once you approve. If the browser runs on another machine, paste the address of the page it ends on here.`,
+    await offerSignInPage(
+      ui,
+      `Open this URL in a browser and approve pi's access to the MCP server "${request.name}" (${server}):`,
+      url,
     );
     const tokens = await raceForCode({
       ui,
