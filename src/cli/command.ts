@@ -78,6 +78,13 @@ export interface CommandContext extends RunContext {
   readonly commands: CommandTable;
 }
 
+/** `--account`, as the commands that use one provider's credential take it. */
+export const ACCOUNT_ARG = {
+  type: "string",
+  description: "which account of the provider (see `pi status`; default: the active one)",
+  valueHint: "name",
+} as const satisfies ArgDef;
+
 /** Declares a command with its arguments' types inferred from `args`. */
 export function defineCommand<const A extends ArgsDef>(command: PiCommand<A>): PiCommand<A> {
   return command;

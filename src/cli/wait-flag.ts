@@ -10,6 +10,21 @@ export const WAIT_FLAG = {
   optional: { matches: /^\d+(\.\d+)?\s*(ms|s|m|h|d)?$/i, absent: "" },
 } as const satisfies ArgDef;
 
+/**
+ * `--min-left` and `--wait` read together: the share of the quota that must be left (undefined
+ * without the flag) and the wait for its reset, when one is asked for.
+ */
+export async function quotaGuardOf(args: { "min-left"?: string; wait?: string }): Promise<{
+  minLeft?: number;
+  wait?: { limitMs?: number };
+}> {
+  const given = args["min-left"];
+  // Loaded only with the flag: the commands' hot paths pay nothing for it.
+  const minLeft =
+    given === undefined ? undefined : (await import("../app/usage-words.ts")).parsePercent(given, "--min-left");
+  return { minLeft, wait: waitOf(args.wait, minLeft) };
+}
+
 /** The wait asked for: undefined (none), or its limit (undefined: as long as it takes). */
 export function waitOf(value: string | undefined, minLeft: number | undefined): { limitMs?: number } | undefined {
   if (value === undefined) return undefined;

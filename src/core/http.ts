@@ -162,6 +162,11 @@ function encode(req: HttpRequest): { headers: Record<string, string>; body?: str
   return { headers };
 }
 
+/** An answer from `url` that is not what `purpose` expects (`what`: "a listing", "usage"): one line, try later. */
+export function unreadableAnswer(purpose: string, url: string, what: string): PiError {
+  return callFailed("bad_response", purpose, `${safeHost(url)} sent ${what} pi cannot read`, "try again later");
+}
+
 /**
  * Certificates are always checked, whatever NODE_TLS_REJECT_UNAUTHORIZED says (cli/run.ts
  * warns when it is set): a refresh token must not go to a server that only claims the name.

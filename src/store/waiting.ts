@@ -26,6 +26,20 @@ export interface HeldLock {
   stillHeld(): boolean;
 }
 
+/**
+ * An update's `whileWaiting` as the lock's: a value found while waiting (another process did
+ * the work) ends the update unwritten.
+ */
+export function unwrittenWhileWaiting<T>(
+  whileWaiting: (() => Promise<T | undefined>) | undefined,
+): (() => Promise<{ value: T; written: false } | undefined>) | undefined {
+  if (!whileWaiting) return undefined;
+  return async () => {
+    const value = await whileWaiting();
+    return value === undefined ? undefined : { value, written: false };
+  };
+}
+
 /** How long a change waits for another pi's lock (or lease) unless told otherwise. */
 export const DEFAULT_LOCK_WAIT_MS = 60_000;
 

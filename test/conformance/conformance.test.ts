@@ -243,8 +243,7 @@ for (const scenario of SCENARIOS) {
             ["-p", "--model", `${scenario.provider}/${model}`, ...piArgs, ...(options.turns ?? ["hi"])],
             { env: options.piEnv ? options.piEnv() : scenario.piEnv(fake) },
           );
-          expect(r.stderr).toBe("");
-          expect(r.code).toBe(0);
+          expect(r).toMatchObject({ stderr: "", code: 0 });
         });
         // A second turn is compared on its own request: the one that carries the conversation.
         return followUp ? { reference: lastOfEach(ref), pi: lastOfEach(pi), outcome } : { reference: ref, pi, outcome };

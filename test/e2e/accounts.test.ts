@@ -11,10 +11,7 @@ import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
  * reference program and older pi see it), the others under "<provider>@<name>".
  */
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 beforeEach(() => {
   // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
   fake.subscriptionPolicy = "extra-usage";

@@ -7,6 +7,7 @@ import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { FakeGitHub } from "../fakes/github-server.ts";
 import { PI_BIN, Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
+import { ended } from "../helpers/process.ts";
 
 /**
  * `pi agent`: the logins stay on the machine that holds them (`home`); another place
@@ -444,13 +445,9 @@ describe("the far side uses the agent", () => {
         stdout: "pipe",
         stderr: "pipe",
       });
-      const [out, err, code] = await Promise.all([
-        new Response(proc.stdout).text(),
-        new Response(proc.stderr).text(),
-        proc.exited,
-      ]);
-      expect({ code, err }).toEqual({ code: 0, err: "" });
-      expect(out).toBe(`${tokens.access}\n`);
+      const { stdout, stderr, code } = await ended(proc);
+      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+      expect(stdout).toBe(`${tokens.access}\n`);
     },
   );
 });

@@ -13,13 +13,8 @@ import { ensureReference, runReference } from "../reference/reference.ts";
  * removes is the other's too.
  */
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
-beforeAll(() => {
-  ensureReference();
-}, 300_000);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
+beforeAll(() => ensureReference(), 300_000);
 
 const GROQ = "gsk_auth_commands_groq_key_0123456789";
 rememberSecret(GROQ);

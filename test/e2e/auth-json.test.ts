@@ -20,10 +20,7 @@ async function finishReading(proc: ReturnType<Sandbox["spawn"]>, read: Awaited<R
 }
 
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 
 const authPath = () => join(box.agentDir, "auth.json");
 const legacyPath = () => join(box.agentDir, "oauth.json");
@@ -238,9 +235,7 @@ describe("auth.json key templates", () => {
 });
 
 describe("with the real reference program (pi-coding-agent 1.6.0)", () => {
-  beforeAll(() => {
-    ensureReference();
-  }, 300_000);
+  beforeAll(() => ensureReference(), 300_000);
 
   const refEnv = () => ({ ...box.baseEnv(), PATH: process.env.PATH ?? "/usr/bin:/bin" });
   const rewrites = () => ({ "https://platform.claude.com": fake.url });

@@ -17,6 +17,7 @@ import { PI_BIN, Sandbox, readUntil, storedLogin } from "../helpers/pi.ts";
 import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 import { ensureReference, runReference } from "../reference/reference.ts";
+import { refusingProxy } from "../helpers/refusing-proxy.ts";
 
 /**
  * pi and the reference program (pi-coding-agent 1.6, its real CLI) on one agent directory, as
@@ -26,14 +27,9 @@ import { ensureReference, runReference } from "../reference/reference.ts";
 setDefaultTimeout(120_000);
 
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 
-beforeAll(() => {
-  ensureReference();
-}, 300_000);
+beforeAll(() => ensureReference(), 300_000);
 
 const KEY = "sk-ant-api03-beside-the-reference-0123456789";
 const file = (name: string) => join(box.agentDir, name);
@@ -402,8 +398,7 @@ describe("the reference's configuration is honoured (point 6)", () => {
       const theirs = await reference(["--list-models", "corp"], { CORP_KEY: key });
       expect(theirs.stdout).toContain("corp-large");
       const r = await box.run(["-p", "--model", "corp/corp-large", "hi"], { env });
-      expect(r.stderr).toBe("");
-      expect(r.code).toBe(0);
+      expect(r).toMatchObject({ stderr: "", code: 0 });
       expect(r.stdout).toContain(gateway.reply);
       const [call] = gateway.requests.filter((q) => q.path === "/api/v1/chat/completions");
       expect(call?.headers.authorization).toBe(`Bearer ${key}`);
@@ -483,30 +478,20 @@ describe("the reference's configuration is honoured (point 6)", () => {
   });
 
   test("HTTP_PROXY alone carries https calls too, as the reference's users expect", async () => {
-    const seen: string[] = [];
-    const proxy = Bun.listen({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        data(socket, chunk) {
-          seen.push(chunk.toString().split("\r\n")[0]!);
-          socket.end("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
-        },
-      },
-    });
+    const proxy = refusingProxy();
     try {
       put("auth.json", JSON.stringify({ anthropic: storedLogin(fake.issueFamily(), -1000) }));
       const r = await box.run(["token", "anthropic"], {
         env: {
           ...fake.env(),
           PI_ANTHROPIC_TOKEN_URL: "https://login.example.test/v1/oauth/token",
-          HTTP_PROXY: `http://127.0.0.1:${proxy.port}`,
+          HTTP_PROXY: proxy.url,
         },
       });
       expect(r.code).not.toBe(0);
-      expect(seen[0]).toStartWith("CONNECT login.example.test:443");
+      expect(proxy.firstLines[0]).toStartWith("CONNECT login.example.test:443");
     } finally {
-      proxy.stop(true);
+      proxy.stop();
     }
   });
 

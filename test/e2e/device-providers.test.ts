@@ -124,9 +124,7 @@ for (const profile of Object.values(DEVICE_PROFILES)) {
     test("pi -p streams the reply from the provider's endpoint with the Bearer token and pi's own User-Agent", async () => {
       box.writeStore({ [id]: fake.storedLogin(3600_000) });
       const r = await box.run(["-p", "--provider", id, "hi"], { env: fake.env() });
-      expect(r.stderr).toBe("");
-      expect(r.code).toBe(0);
-      expect(r.stdout).toBe(`${fake.reply}\n`);
+      expect(r).toMatchObject({ stderr: "", code: 0, stdout: `${fake.reply}\n` });
       const [req] = fake.apiRequests();
       expect(req!.headers.authorization).toBe(`Bearer ${box.readStore()[id].access}`);
       expect(req!.headers["user-agent"]).toMatch(/^pi\/\d/);

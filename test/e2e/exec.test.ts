@@ -23,21 +23,16 @@ const script = (name: string, body: string) => {
   return path;
 };
 
+/** `pi exec` with Anthropic's credentials around a shell script (the script follows). */
+const EXEC_SH = ["exec", "--provider", "anthropic", "--", "sh", "-c"];
+
 describe("pi exec hands fresh credentials to a command", () => {
   test("20 at once on an expired login make one refresh, and each command sees the fresh token in the variables Claude Code reads; pi says once what Anthropic allows", async () => {
     box.writeStore({ anthropic: storedLogin(fake.issueFamily(), -1000) });
     fake.latencyMs = [300, 300];
     const runs = Array.from({ length: 20 }, (_, i) =>
       box.run(
-        [
-          "exec",
-          "--provider",
-          "anthropic",
-          "--",
-          "sh",
-          "-c",
-          `printf '%s %s' "$CLAUDE_CODE_OAUTH_TOKEN" "$ANTHROPIC_OAUTH_TOKEN" > '${box.root}/seen-${i}'`,
-        ],
+        [...EXEC_SH, `printf '%s %s' "$CLAUDE_CODE_OAUTH_TOKEN" "$ANTHROPIC_OAUTH_TOKEN" > '${box.root}/seen-${i}'`],
         { env: fake.env() },
       ),
     );
@@ -180,18 +175,9 @@ describe("pi exec through the pi agent", () => {
       const sock = /PI_AGENT_SOCK='([^']+)'/.exec(started.stdout)![1]!;
       const pid = Number(/PI_AGENT_PID=(\d+)/.exec(started.stdout)![1]);
       try {
-        const r = await box.run(
-          [
-            "exec",
-            "--provider",
-            "anthropic",
-            "--",
-            "sh",
-            "-c",
-            `printf %s "$CLAUDE_CODE_OAUTH_TOKEN" > '${box.root}/seen'`,
-          ],
-          { env: { ...fake.env(), PI_AGENT_SOCK: sock } },
-        );
+        const r = await box.run([...EXEC_SH, `printf %s "$CLAUDE_CODE_OAUTH_TOKEN" > '${box.root}/seen'`], {
+          env: { ...fake.env(), PI_AGENT_SOCK: sock },
+        });
         expect(r.code).toBe(0);
         expect(readFileSync(join(box.root, "seen"), "utf8")).toBe(home.readStore().anthropic.access);
         const written = statSync(box.agentDir, { throwIfNoEntry: false }) ? readdirSync(box.agentDir) : [];

@@ -7,10 +7,7 @@ import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 
 /** What people paste and what they leave on disk: nothing of it crashes pi or loses a login. */
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 
 const approve = (url: string) => fake.pastedCode(url);
 

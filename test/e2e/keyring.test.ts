@@ -18,10 +18,7 @@ import { ensureReference, runReference } from "../reference/reference.ts";
  * or hangs, is a clear error after 3 s at most.
  */
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 
 const approve = (url: string) => fake.pastedCode(url);
 
@@ -71,8 +68,7 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
       { ...box.baseEnv(), ...service.env },
       { "https://platform.claude.com": fake.url },
     );
-    expect(theirs.stderr).toBe("");
-    expect(theirs.code).toBe(0);
+    expect(theirs).toMatchObject({ stderr: "", code: 0 });
     expect(theirs.stdout.trim()).toBe(entry.access);
   }, 300_000);
 
@@ -149,14 +145,7 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
   });
 
   test("a keychain that does not give an old oauth.json's secrets leaves it where it is, and says what to do", async () => {
-    const legacy = join(box.agentDir, "oauth.json");
-    box.writeStore({});
-    fs.rmSync(box.storePath);
-    fs.writeFileSync(
-      legacy,
-      JSON.stringify({ anthropic: { type: "oauth", expires: Date.now() + 3600_000, keyring: ["access", "refresh"] } }),
-      { mode: 0o600 },
-    );
+    const legacy = plantEarlierIndex();
     const before = fs.readFileSync(legacy, "utf8");
     const r = await box.run(["token"], { env: env() });
     expect(r.code).not.toBe(0);
@@ -192,8 +181,7 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
     fs.symlinkSync(box.agentDir, link);
     for (const dir of [link, `${box.agentDir}/.`]) {
       const token = await box.run(["token"], { env: env({ ...KEYRING, PI_CODING_AGENT_DIR: dir }) });
-      expect(token.stderr).toBe("");
-      expect(token.code).toBe(0);
+      expect(token).toMatchObject({ stderr: "", code: 0 });
       expect(token.stdout.trim()).toBe(access!);
     }
     const out = await box.run(["logout", "anthropic"], { env: env({ ...KEYRING, PI_CODING_AGENT_DIR: link }) });
@@ -212,9 +200,8 @@ describe.skipIf(!hasSecretService)("with a Secret Service", () => {
   });
 });
 
-/** An earlier pi's oauth.json alone in the agent dir, its secrets in the keychain. */
-async function plantEarlierKeychainLogin(keychain: Record<string, string>) {
-  const tokens = fake.issueFamily();
+/** An earlier pi's oauth.json alone in the agent dir, saying its secrets are in the keychain; returns its path. */
+function plantEarlierIndex(): string {
   const legacy = join(box.agentDir, "oauth.json");
   box.writeStore({});
   fs.rmSync(box.storePath);
@@ -223,6 +210,13 @@ async function plantEarlierKeychainLogin(keychain: Record<string, string>) {
     JSON.stringify({ anthropic: { type: "oauth", expires: Date.now() + 3600_000, keyring: ["access", "refresh"] } }),
     { mode: 0o600 },
   );
+  return legacy;
+}
+
+/** An earlier pi's oauth.json alone in the agent dir, its secrets in the keychain. */
+async function plantEarlierKeychainLogin(keychain: Record<string, string>) {
+  const tokens = fake.issueFamily();
+  const legacy = plantEarlierIndex();
   await storeItem(keychain, `anthropic.access@${legacy}`, tokens.access);
   await storeItem(keychain, `anthropic.refresh@${legacy}`, tokens.refresh);
   return { tokens, legacy };

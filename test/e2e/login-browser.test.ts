@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { FakeAnthropic } from "../fakes/anthropic-server.ts";
 import { type PiResult, Sandbox, readUntil, until } from "../helpers/pi.ts";
 import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
-import { holdPort } from "../helpers/port-lock.ts";
+import { holdPortThroughout } from "../helpers/port-lock.ts";
 import { debugPass } from "../helpers/secrets.ts";
 
 /**
@@ -11,10 +11,7 @@ import { debugPass } from "../helpers/secrets.ts";
  * on stdin racing it. The test plays the browser by following the authorize URL's redirect.
  */
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 
 const URL_LINE = /^(https?:\/\/\S+\/oauth\/authorize\?\S+)$/m;
 
@@ -72,11 +69,7 @@ async function refused(url: string): Promise<boolean> {
 
 describe("pi login anthropic --method browser", () => {
   // Anthropic's preferred port (53692), which the real-browser sign-in uses too: one file at a time.
-  let release = () => {};
-  beforeAll(async () => {
-    release = await holdPort(53692);
-  });
-  afterAll(() => release());
+  holdPortThroughout(53692);
   test("authorizes with a loopback redirect_uri on localhost at /callback", async () => {
     const login = await startBrowserLogin();
     expect(login.redirectUri).toMatch(/^http:\/\/localhost:\d+\/callback$/);

@@ -8,10 +8,7 @@ import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 
 /** `pi login anthropic --start` in one process, `--finish` in another: for scripts, remote UIs and agents. */
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 
 const pendingFile = () => join(box.agentDir, "pending-login.json");
 

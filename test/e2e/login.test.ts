@@ -6,10 +6,7 @@ import { Sandbox, loginThroughStdin } from "../helpers/pi.ts";
 import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 
 /** Run `pi login anthropic` with stdin piped, answer like a user pasting from the browser. */
 const login = (answer: (url: string) => string, env: Record<string, string> = {}) =>

@@ -14,14 +14,9 @@ import { ensureReference, runReference } from "../reference/reference.ts";
 setDefaultTimeout(120_000);
 
 let fake: FakeMcpServer, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeMcpServer(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeMcpServer, (f, b) => ([fake, box] = [f, b]));
 
-beforeAll(() => {
-  ensureReference();
-}, 300_000);
+beforeAll(() => ensureReference(), 300_000);
 
 const KEY = () => `mcp__docs|${fake.resource}`;
 const authFile = () => join(box.agentDir, "mcp-auth.json");

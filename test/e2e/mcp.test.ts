@@ -12,10 +12,7 @@ import { debugPass } from "../helpers/secrets.ts";
  * The test plays the browser: it opens the authorization URL pi prints and follows the redirect.
  */
 let fake: FakeMcpServer, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeMcpServer(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeMcpServer, (f, b) => ([fake, box] = [f, b]));
 
 const URL_LINE = /^(https?:\/\/\S+\/auth\/authorize\?\S+)$/m;
 const KEY = () => `mcp__docs|${fake.resource}`;
@@ -403,8 +400,7 @@ describe("the reference's refresh lock", () => {
     const old = new Date(Date.now() - 25_000);
     utimesSync(lockDir(), old, old);
     const result = await box.run(["mcp", "token", "docs"]);
-    expect(result.stderr).toBe("");
-    expect(result.code).toBe(0);
+    expect(result).toMatchObject({ stderr: "", code: 0 });
     expect(fake.tokenRequests("refresh_token")).toHaveLength(1);
   });
 

@@ -137,10 +137,17 @@ describe.skipIf(!hasTmux)("pi models on a terminal", () => {
       .stdout.toString()
       .split("\n");
     for (const row of rows) expect(Bun.stringWidth(row)).toBeLessThanOrEqual(80);
-    await until(() => Bun.file(join(box.root, "models.json")).size > 0, "the JSON listing");
-    const ids = (JSON.parse(await Bun.file(join(box.root, "models.json")).text()) as { provider: string; id: string }[])
-      .filter((m) => m.provider === "openrouter")
-      .map((m) => `openrouter/${m.id}`);
+    // Written by the shell as pi prints it: read once it is whole (it parses), not once it has begun.
+    let listing: { provider: string; id: string }[] = [];
+    await until(async () => {
+      try {
+        listing = JSON.parse(await Bun.file(join(box.root, "models.json")).text());
+        return true;
+      } catch {
+        return false;
+      }
+    }, "the whole JSON listing");
+    const ids = listing.filter((m) => m.provider === "openrouter").map((m) => `openrouter/${m.id}`);
     const shown = rows.map((r) => r.split(/\s+/)[0]!).filter((w) => w.startsWith("openrouter/"));
     expect(new Set(shown)).toEqual(new Set(ids));
     const long = ids.find((id) => id.length > 60)!;

@@ -1,18 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { FakeOpenAI } from "../fakes/openai-server.ts";
-import { type PiResult, Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
+import { CODE_REQUEST_KEYS, type PiResult, Sandbox, readUntil, storedLogin, until } from "../helpers/pi.ts";
 import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { debugPass, withoutDebugLines } from "../helpers/secrets.ts";
-import { holdPort } from "../helpers/port-lock.ts";
+import { holdPortThroughout } from "../helpers/port-lock.ts";
 
 /** OpenAI Codex (ChatGPT Plus/Pro) end to end against a fake OpenAI written from reference-providers.md §P2. */
 let fake: FakeOpenAI, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeOpenAI(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeOpenAI, (f, b) => ([fake, box] = [f, b]));
 
 const URL_LINE = /^(https?:\/\/\S+\/oauth\/authorize\?\S+)$/m;
 
@@ -59,22 +56,13 @@ async function portIsFree(port: number): Promise<boolean> {
 
 describe("browser sign-in", () => {
   // OpenAI's registered port (1455), which other test files' sign-ins use too: one file at a time.
-  let release = () => {};
-  beforeAll(async () => {
-    release = await holdPort(1455);
-  });
-  afterAll(() => release());
+  holdPortThroughout(1455);
 
   test("authorizes with the Codex client, PKCE, a separate state, and the §P2 parameters in order; the browser's return completes it", async () => {
     const b = await startBrowser({ PI_OAUTH_CALLBACK_PORT: "0" });
     const p = new URL(b.url).searchParams;
     expect([...p.keys()]).toEqual([
-      "response_type",
-      "client_id",
-      "redirect_uri",
-      "scope",
-      "code_challenge",
-      "code_challenge_method",
+      ...CODE_REQUEST_KEYS,
       "state",
       "id_token_add_organizations",
       "codex_cli_simplified_flow",

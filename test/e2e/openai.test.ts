@@ -1,21 +1,18 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeChatGPT } from "../fakes/chatgpt-api-server.ts";
 import { type PiResult, Sandbox, readUntil } from "../helpers/pi.ts";
 import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
-import { holdPort } from "../helpers/port-lock.ts";
+import { holdPortThroughout } from "../helpers/port-lock.ts";
 
 /**
  * `openai`: Sign in with ChatGPT for the OpenAI API (a client registered for each sign-in,
  * its id coming back with the code), or an OpenAI API key; chat through the Responses API.
  */
 let fake: FakeChatGPT, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeChatGPT(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeChatGPT, (f, b) => ([fake, box] = [f, b]));
 
 const HOUR = 3_600_000;
 const API_KEY = "sk-proj-openai-test-key-0123456789abcdef";
@@ -40,11 +37,7 @@ async function signIn(
 
 describe("pi login openai (Sign in with ChatGPT)", () => {
   // OpenAI's registered port (1455), which other test files' sign-ins use too: one file at a time.
-  let release = () => {};
-  beforeAll(async () => {
-    release = await holdPort(1455);
-  });
-  afterAll(() => release());
+  holdPortThroughout(1455);
 
   test("the browser's return to the listener signs in: the issued client id, the scopes and the email are kept", async () => {
     const r = await signIn(async (url, proc) => {
@@ -176,9 +169,7 @@ describe("using the openai login", () => {
   test("pi -p chats through the Responses API with the ChatGPT token, sending no output cap", async () => {
     box.writeStore({ openai: fake.storedLogin(HOUR) });
     const r = await box.run(["-p", "--model", "openai/gpt-6.2-sol", "hi"], { env: env() });
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`${fake.reply}\n`);
+    expect(r).toMatchObject({ stderr: "", code: 0, stdout: `${fake.reply}\n` });
     const [req] = fake.responseRequests();
     expect(req!.headers.authorization).toBe(`Bearer ${box.readStore().openai.access}`);
     expect(req!.headers["user-agent"]).toMatch(/^pi\//);

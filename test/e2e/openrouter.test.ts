@@ -7,10 +7,7 @@ import { debugPass, withoutDebugLines } from "../helpers/secrets.ts";
 
 /** OpenRouter end to end against a fake written from reference-providers.md §P5. */
 let fake: FakeOpenRouter, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeOpenRouter(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeOpenRouter, (f, b) => ([fake, box] = [f, b]));
 
 const URL_LINE = /^(https?:\/\/\S+\/auth\?\S+)$/m;
 
@@ -110,9 +107,7 @@ describe("using OpenRouter", () => {
     const key = fake.issueKey();
     box.writeStore({ openrouter: { type: "api_key", key } });
     const r = await box.run(["-p", "--provider", "openrouter", "hi"], { env: fake.env() });
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`${fake.reply}\n`);
+    expect(r).toMatchObject({ stderr: "", code: 0, stdout: `${fake.reply}\n` });
     const [req] = fake.requests.filter((q) => q.path === "/api/v1/chat/completions");
     expect(req!.headers.authorization).toBe(`Bearer ${key}`);
     expect(req!.headers["user-agent"]).toMatch(/^pi\/\d/);
@@ -133,9 +128,7 @@ describe("using OpenRouter", () => {
     const key = fake.issueKey();
     box.writeStore({ openrouter: { type: "api_key", key } });
     const r = await box.run(["-p", "--model", "openrouter/anthropic/claude-sonnet-5.5", "hi"], { env: fake.env() });
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`${fake.reply}\n`);
+    expect(r).toMatchObject({ stderr: "", code: 0, stdout: `${fake.reply}\n` });
     const [req] = fake.requests.filter((q) => q.path === "/api/v1/messages");
     expect(req!.headers["x-api-key"]).toBe(key);
     expect(req!.headers.authorization).toBeUndefined();
@@ -158,8 +151,7 @@ describe("using OpenRouter", () => {
   test("pi models openrouter --refresh takes the account's models from /models/user", async () => {
     box.writeStore({ openrouter: { type: "api_key", key: fake.issueKey() } });
     const r = await box.run(["models", "openrouter", "--refresh", "--json"], { env: fake.env() });
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
+    expect(r).toMatchObject({ stderr: "", code: 0 });
     const [listing] = fake.requests.filter((q) => q.path === "/api/v1/models/user");
     expect(listing!.method).toBe("GET");
     const rows = JSON.parse(r.stdout) as Record<string, unknown>[];

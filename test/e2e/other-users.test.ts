@@ -16,10 +16,7 @@ const NOGROUP = Number(Bun.spawnSync(["id", "-g", "nobody"]).stdout.toString().t
 const canTest = process.getuid?.() === 0 && Number.isInteger(NOBODY);
 
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 
 /** A TCP listener that only counts who connects: where a planted settings.json would send pi. */
 function listener() {

@@ -10,10 +10,7 @@ import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
  * with an empty token; a reader that stops early (`| head`) is still a normal end.
  */
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 beforeEach(() => {
   // This account has extra usage: Anthropic serves its subscription token outside its own apps (billed so), which pi's own tests rely on here.
   fake.subscriptionPolicy = "extra-usage";

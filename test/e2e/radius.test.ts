@@ -2,15 +2,12 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { FakeRadius } from "../fakes/radius-server.ts";
-import { type PiResult, Sandbox, readUntil } from "../helpers/pi.ts";
+import { CODE_REQUEST_KEYS, type PiResult, Sandbox, readUntil } from "../helpers/pi.ts";
 import { fakeAndSandboxPerTest } from "../helpers/frame.ts";
 
 /** `radius`: a pi gateway at an address the person names; browser or device-code sign-in, its own catalog, pi-messages. */
 let fake: FakeRadius, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeRadius(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeRadius, (f, b) => ([fake, box] = [f, b]));
 
 const HOUR = 3_600_000;
 const env = (extra: Record<string, string> = {}) => ({ ...fake.env(), PI_OAUTH_CALLBACK_PORT: "0", ...extra });
@@ -36,16 +33,7 @@ describe("pi login radius", () => {
   test("by browser: discovery, the page, the return to the listener; the login names its gateway and the gateway's catalog is cached", async () => {
     const r = await signIn(["--method", "browser"], AUTHORIZE, async (url, proc) => {
       const q = new URL(url).searchParams;
-      expect([...q.keys()]).toEqual([
-        "response_type",
-        "client_id",
-        "redirect_uri",
-        "scope",
-        "code_challenge",
-        "code_challenge_method",
-        "handoff",
-        "state",
-      ]);
+      expect([...q.keys()]).toEqual([...CODE_REQUEST_KEYS, "handoff", "state"]);
       expect(q.get("state")).not.toBe(q.get("code_challenge"));
       expect((await fetch(url)).status).toBe(200);
       await proc.stdin.end();
@@ -136,9 +124,7 @@ describe("using the radius login", () => {
   test("pi -p streams through pi-messages at the catalog's baseUrl, with pi's Context", async () => {
     box.writeStore({ radius: fake.storedLogin(HOUR) });
     const r = await box.run(["-p", "--model", "radius/balanced", "hi"], { env: env() });
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`${fake.reply}\n`);
+    expect(r).toMatchObject({ stderr: "", code: 0, stdout: `${fake.reply}\n` });
     const [req] = fake.messageRequests();
     expect(req!.headers.authorization).toBe(`Bearer ${box.readStore().radius.access}`);
     expect(req!.headers.accept).toBe("text/event-stream");

@@ -14,10 +14,7 @@ import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
  * namespace of the test's own (root, unshare), so root's way around file modes does not apply.
  */
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 setDefaultTimeout(30_000);
 
 const canMount = process.getuid?.() === 0 && Bun.spawnSync(["unshare", "--mount", "true"]).success;

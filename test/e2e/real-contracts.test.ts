@@ -7,6 +7,7 @@ import { FakeGitHub } from "../fakes/github-server.ts";
 import { FakeOpenAI } from "../fakes/openai-server.ts";
 import { FakeOpenRouter } from "../fakes/openrouter-server.ts";
 import { Sandbox, loginThroughStdin, storedLogin, until } from "../helpers/pi.ts";
+import { refusingProxy } from "../helpers/refusing-proxy.ts";
 
 /**
  * What the real services refuse (protocols.md, "What the real services refuse"), played by
@@ -63,9 +64,7 @@ describe("ChatGPT's Codex endpoint", () => {
   test("without --system pi sends its own non-empty instructions and no output cap, and the answer streams", async () => {
     box.writeStore({ "openai-codex": storedCodex() });
     const r = await box.run(["-p", "--provider", "openai-codex", "hi"], { env: openai.env() });
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`${openai.reply}\n`);
+    expect(r).toMatchObject({ stderr: "", code: 0, stdout: `${openai.reply}\n` });
     const body = openai.responseRequests()[0]!.json!;
     expect(typeof body.instructions).toBe("string");
     expect(String(body.instructions).trim()).not.toBe("");
@@ -109,8 +108,7 @@ describe("OpenAI revocation", () => {
     const login = storedCodex();
     box.writeStore({ "openai-codex": { ...login, refresh: "" } });
     const r = await box.run(["logout", "openai-codex"], { env: openai.env() });
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
+    expect(r).toMatchObject({ stderr: "", code: 0 });
     const revoke = openai.requests.find((q) => q.path === "/oauth/revoke")!;
     expect(revoke.headers["content-type"]).toStartWith("application/json");
     expect(revoke.json).toEqual({ token: login.access, token_type_hint: "access_token" });
@@ -124,8 +122,7 @@ describe("GitHub Copilot", () => {
     const r = await box.run(["-p", "--model", "github-copilot/o3-mini", "--max-tokens", "100", "hi"], {
       env: gh.env(),
     });
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
+    expect(r).toMatchObject({ stderr: "", code: 0 });
     const chat = gh.chats()[0]!;
     expect(chat.path).toBe("/chat/completions");
     expect(chat.json).toMatchObject({ model: "o3-mini", max_completion_tokens: 100 });
@@ -192,17 +189,7 @@ describe("GitHub Copilot", () => {
   });
 
   test("an Enterprise token without proxy-ep goes to copilot-api on the Enterprise host, not the individual host", async () => {
-    const connects: string[] = [];
-    const proxy = Bun.listen({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        data(socket, data) {
-          connects.push(data.toString().split("\r\n")[0]!);
-          socket.end();
-        },
-      },
-    });
+    const proxy = refusingProxy();
     try {
       const expiresAt = Math.floor(Date.now() / 1000) + 1800;
       box.writeStore({
@@ -215,13 +202,13 @@ describe("GitHub Copilot", () => {
         },
       });
       const r = await box.run(["-p", "--model", "github-copilot/gpt-6.1-sol", "hi"], {
-        env: { HTTPS_PROXY: `http://127.0.0.1:${proxy.port}` },
+        env: { HTTPS_PROXY: proxy.url },
       });
       expect(r.code).not.toBe(0);
-      await until(() => connects.length > 0, "the proxy to be asked for a tunnel");
-      expect(connects[0]).toBe("CONNECT copilot-api.company.ghe.com:443 HTTP/1.1");
+      await until(() => proxy.firstLines.length > 0, "the proxy to be asked for a tunnel");
+      expect(proxy.firstLines[0]).toBe("CONNECT copilot-api.company.ghe.com:443 HTTP/1.1");
     } finally {
-      proxy.stop(true);
+      proxy.stop();
     }
   });
 
@@ -294,9 +281,7 @@ describe("a login the reference program wrote", () => {
       { mode: 0o600 },
     );
     const token = await box.run(["token", "openrouter"], { env: openrouter.env() });
-    expect(token.stderr).toBe("");
-    expect(token.code).toBe(0);
-    expect(token.stdout).toBe(`${key}\n`);
+    expect(token).toMatchObject({ stderr: "", code: 0, stdout: `${key}\n` });
     const status = await box.run(["status", "openrouter"], { env: openrouter.env() });
     expect(status.code).toBe(0);
     expect(status.stdout).not.toMatch(/missing or wrong/);

@@ -8,10 +8,7 @@ import { rememberSecret } from "../helpers/secrets.ts";
 
 /** The original's top-level flags and its API-key providers' variables (issue 32), on the compiled binary. */
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 
 const KEY = "sk-ant-api03-one-run-key-0123456789";
 rememberSecret(KEY);

@@ -151,6 +151,16 @@ const COMMON_CASES = (id: string): FaultCase[] => [
   },
 ];
 
+/** Each test: a new sandbox, and the describe's fake with no faults left and no requests remembered. */
+function freshSandboxEachTest(fake: () => { faults: unknown[]; requests: unknown[] }): void {
+  beforeEach(() => {
+    box = new Sandbox();
+    fake().faults.length = 0;
+    fake().requests.length = 0;
+  });
+  afterEach(() => box.cleanup());
+}
+
 const target = (id: string) => PROVIDERS.find((p) => p.id === id)!;
 
 for (const provider of PROVIDERS) {
@@ -160,12 +170,7 @@ for (const provider of PROVIDERS) {
       fake = provider.start();
     });
     afterAll(() => fake.stop());
-    beforeEach(() => {
-      box = new Sandbox();
-      fake.faults.length = 0;
-      fake.requests.length = 0;
-    });
-    afterEach(() => box.cleanup());
+    freshSandboxEachTest(() => fake);
 
     function setUp(c: FaultCase) {
       const login = provider.storedLogin(fake, -1000);
@@ -235,12 +240,7 @@ describe("for the Anthropic-only cases below", () => {
     fake = new FakeAnthropic().start();
   });
   afterAll(() => fake.stop());
-  beforeEach(() => {
-    box = new Sandbox();
-    fake.faults.length = 0;
-    fake.requests.length = 0;
-  });
-  afterEach(() => box.cleanup());
+  freshSandboxEachTest(() => fake);
 
   describe("a 2xx whose lifetime is unusable still keeps the new tokens (the old refresh token is spent)", () => {
     for (const [name, expiresIn] of [

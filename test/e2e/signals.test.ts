@@ -11,10 +11,7 @@ import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
  * and however pi ends, the terminal is left as it was found.
  */
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 setDefaultTimeout(30_000);
 
 const SIGNALS: [NodeJS.Signals, number][] = [

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { PI_BIN, Sandbox, until } from "../helpers/pi.ts";
 import { e2eFrame } from "../helpers/frame.ts";
 import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
+import { selfSignedCertificate } from "../helpers/certificate.ts";
 
 /**
  * What a server says is data, not orders (issue 21, point 9): device-code polling keeps its
@@ -59,31 +60,12 @@ describe("device-code polling takes the server's word", () => {
 describe("NODE_TLS_REJECT_UNAUTHORIZED=0", () => {
   test("does not turn off certificate checks: the refresh token never reaches a server whose certificate is for another name, and a warning names the variable", async () => {
     const dir = box.root;
-    const made = Bun.spawnSync(
-      [
-        "openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        `${dir}/key.pem`,
-        "-out",
-        `${dir}/cert.pem`,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=other.example",
-      ],
-      { stderr: "pipe" },
-    );
-    expect(made.success).toBe(true);
+    const made = selfSignedCertificate(dir, "/CN=other.example");
     const received: string[] = [];
     const impostor = Bun.serve({
       port: 0,
       hostname: "127.0.0.1",
-      tls: { key: Bun.file(`${dir}/key.pem`), cert: Bun.file(`${dir}/cert.pem`) },
+      tls: { key: Bun.file(made.key), cert: Bun.file(made.cert) },
       fetch: async (req) => {
         received.push(await req.text());
         return Response.json({

@@ -19,19 +19,15 @@ let openrouter: FakeOpenRouter;
 let box: Sandbox;
 const HOUR = 3_600_000;
 
+/** A Copilot login as pi keeps it: the GitHub token to refresh with, a Copilot token for an hour. */
+function storeCopilotLogin(): void {
+  const access = gh.issueCopilotToken().token;
+  box.writeStore({ "github-copilot": storedLogin({ access, refresh: gh.grantGitHubToken() }, HOUR) });
+}
+
 /** An Anthropic and a Codex login, each with an hour left, tokens issued by the fakes. */
 function storeBothLogins(): void {
-  const t = codex.issueFamily();
-  box.writeStore({
-    anthropic: storedLogin(anthropic.issueFamily(), HOUR),
-    "openai-codex": {
-      type: "oauth",
-      access: t.access,
-      refresh: t.refresh,
-      expires: Date.now() + HOUR,
-      accountId: t.accountId,
-    },
-  });
+  box.writeStore({ anthropic: storedLogin(anthropic.issueFamily(), HOUR), "openai-codex": codex.storedLogin(HOUR) });
 }
 
 e2eFrame(
@@ -180,16 +176,7 @@ describe("free figures first, and one call per minute for everyone", () => {
 
 describe("pi usage for the other providers", () => {
   test("Codex: both windows from /wham/usage (the account named), the plan, the fullest window binding", async () => {
-    const t = codex.issueFamily();
-    box.writeStore({
-      "openai-codex": {
-        type: "oauth",
-        access: t.access,
-        refresh: t.refresh,
-        expires: Date.now() + HOUR,
-        accountId: t.accountId,
-      },
-    });
+    box.writeStore({ "openai-codex": codex.storedLogin(HOUR) });
     const c = (await usageJson(["openai-codex"])).out.providers[0]!;
     expect(c).toMatchObject({ status: "ok", plan: "plus", binding: "7d" });
     expect(c.windows.map((w) => [w.name, w.usedPercent, w.windowSeconds])).toEqual([
@@ -199,15 +186,7 @@ describe("pi usage for the other providers", () => {
   });
 
   test("Copilot, paid: premium requests from what remains; free: chat and completions from the month's quotas", async () => {
-    const copilot = gh.issueCopilotToken();
-    box.writeStore({
-      "github-copilot": {
-        type: "oauth",
-        refresh: gh.grantGitHubToken(),
-        access: copilot.token,
-        expires: Date.now() + HOUR,
-      },
-    });
+    storeCopilotLogin();
     const paid = (await usageJson(["github-copilot"])).out.providers[0]!;
     expect(paid).toMatchObject({ status: "ok", plan: "pro", binding: "premium" });
     expect(paid.windows.map((w) => [w.name, w.usedPercent])).toEqual([["premium", 20]]);
@@ -224,15 +203,7 @@ describe("pi usage for the other providers", () => {
 
   test("Copilot billed in AI credits (since 2026-06-01): credits used, left, of the month's, with their reset; the JSON says the unit (issue 33, point 4)", async () => {
     gh.copilotPlan = "credits";
-    const copilot = gh.issueCopilotToken();
-    box.writeStore({
-      "github-copilot": {
-        type: "oauth",
-        refresh: gh.grantGitHubToken(),
-        access: copilot.token,
-        expires: Date.now() + HOUR,
-      },
-    });
+    storeCopilotLogin();
     const report = (await usageJson(["github-copilot"])).out.providers[0]!;
     expect(report).toMatchObject({
       status: "ok",

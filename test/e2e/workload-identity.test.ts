@@ -12,10 +12,7 @@ import { rememberSecret } from "../helpers/secrets.ts";
  * again before expiry, and names the source; ANTHROPIC_AUTH_TOKEN is a bearer token.
  */
 let fake: FakeAnthropic, box: Sandbox;
-fakeAndSandboxPerTest(
-  () => new FakeAnthropic(),
-  (f, b) => ([fake, box] = [f, b]),
-);
+fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 
 const IDENTITY = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmNvcnAvYXBwIn0.c2lnbmF0dXJlLWZha2U";
 rememberSecret(IDENTITY);
@@ -37,8 +34,7 @@ describe("workload identity federation", () => {
   test("pi token exchanges the identity token (jwt-bearer, both betas, no client id) and pi -p answers with it; pi status names the source", async () => {
     const env = federation();
     const token = await box.run(["token", "anthropic"], { env });
-    expect(token.stderr).toBe("");
-    expect(token.code).toBe(0);
+    expect(token).toMatchObject({ stderr: "", code: 0 });
     const [exchange] = fake.tokenRequests("urn:ietf:params:oauth:grant-type:jwt-bearer");
     expect(exchange!.headers["anthropic-beta"]).toBe("oauth-2025-04-20,oidc-federation-2026-04-01");
     expect(exchange!.json).toEqual({

@@ -11,7 +11,7 @@ import { rememberSecret } from "../helpers/secrets.ts";
 import type { Fault } from "./answers.ts";
 import { completionFrames, responseFrames } from "./github-server.ts";
 import type { RecordedRequest } from "./record.ts";
-import { TokenFamilyServer, type TokenFamily, type Tokens } from "./token-family-server.ts";
+import { TokenFamilyServer, type TokenFamily, type Tokens, issueDeviceCode } from "./token-family-server.ts";
 import { PollPace } from "./poll-pace.ts";
 
 export interface DeviceProfile {
@@ -262,13 +262,7 @@ export class FakeDeviceProvider extends TokenFamilyServer {
         { status: 400 },
       );
     }
-    const letters = () => randomBytes(3).toString("hex").slice(0, 4).toUpperCase();
-    this.device = {
-      code: `dc_${randomBytes(16).toString("hex")}`,
-      userCode: `${letters()}-${letters()}`,
-      entered: false,
-    };
-    rememberSecret(this.device.code);
+    this.device = issueDeviceCode("dc_", 16);
     const answer = {
       device_code: this.device.code,
       user_code: this.device.userCode,

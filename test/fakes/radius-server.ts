@@ -11,7 +11,7 @@ import { storedLogin } from "../helpers/stored-login.ts";
 import { rememberSecret } from "../helpers/secrets.ts";
 import { oauthError } from "./answers.ts";
 import type { RecordedRequest } from "./record.ts";
-import { TokenFamilyServer, type TokenFamily, type Tokens } from "./token-family-server.ts";
+import { TokenFamilyServer, type TokenFamily, type Tokens, issueDeviceCode } from "./token-family-server.ts";
 
 const CLIENT_ID = "pi-gateway";
 const SCOPE = "gateway offline_access";
@@ -223,13 +223,7 @@ export class FakeRadius extends TokenFamilyServer {
     const form = req.form;
     if (form?.get("client_id") !== CLIENT_ID || form?.get("scope") !== SCOPE)
       return oauthError(400, "invalid_request", "client_id and scope are required");
-    const letters = () => randomBytes(3).toString("hex").slice(0, 4).toUpperCase();
-    this.device = {
-      code: `rad_dev_${randomBytes(12).toString("hex")}`,
-      userCode: `${letters()}-${letters()}`,
-      entered: false,
-    };
-    rememberSecret(this.device.code);
+    this.device = issueDeviceCode("rad_dev_", 12);
     return Response.json({
       device_code: this.device.code,
       user_code: this.device.userCode,

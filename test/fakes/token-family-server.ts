@@ -5,6 +5,7 @@
  * the pacing of the token endpoint (latency) and its misbehaviour on demand (faults). A fake
  * says only how its tokens look (`mintTokens`) and which of its routes is the token endpoint.
  */
+import { randomBytes } from "node:crypto";
 import { rememberSecret } from "../helpers/secrets.ts";
 import { type Fault, oauthError } from "./answers.ts";
 import { LoopbackServer } from "./loopback-server.ts";
@@ -128,4 +129,22 @@ export abstract class TokenFamilyServer<F extends TokenFamily = TokenFamily> ext
     this.latencyMs = [0, 0];
     this.replays = 0;
   }
+}
+
+/** A device authorization a fake hands out (RFC 8628): the device code (a secret), the code a person types. */
+export interface IssuedDeviceCode {
+  code: string;
+  userCode: string;
+  entered: boolean;
+}
+
+export function issueDeviceCode(prefix: string, bytes: number): IssuedDeviceCode {
+  const letters = () => randomBytes(3).toString("hex").slice(0, 4).toUpperCase();
+  const device = {
+    code: `${prefix}${randomBytes(bytes).toString("hex")}`,
+    userCode: `${letters()}-${letters()}`,
+    entered: false,
+  };
+  rememberSecret(device.code);
+  return device;
 }

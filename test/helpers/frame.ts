@@ -65,15 +65,15 @@ export function e2eFrame<F extends Record<string, FrameFake>>(
 }
 
 /**
- * The most common frame: one fake, a sandbox per test. `bind` keeps the file's own names (the
- * sandbox is undefined only while the fake is bound once, before any test):
+ * The most common frame: one fake (of the class `Fake`), a sandbox per test. `bind` keeps the
+ * file's own names (the sandbox is undefined only while the fake is bound once, before any test):
  *
  *   let fake: FakeAnthropic, box: Sandbox;
- *   fakeAndSandboxPerTest(() => new FakeAnthropic(), (f, b) => ([fake, box] = [f, b]));
+ *   fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
  */
 export function fakeAndSandboxPerTest<F extends FrameFake & { reset(): void }>(
-  make: () => F,
+  Fake: new () => F,
   bind: (fake: F, box: Sandbox) => void,
 ): void {
-  e2eFrame({ fakes: { fake: make } }, (f) => bind(f.fake, f.box));
+  e2eFrame({ fakes: { fake: () => new Fake() } }, (f) => bind(f.fake, f.box));
 }

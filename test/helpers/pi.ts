@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { apiKeyVariables } from "../fakes/registry.ts";
 import { assertNoLeaks, debugPass, rememberSecret, withoutDebugLines } from "./secrets.ts";
+import { ended } from "./process.ts";
 
 /** Whatever a test puts in a provider's key or token variable is a secret no output may show. */
 const WATCHED_VARIABLES = ["ANTHROPIC_OAUTH_TOKEN", ...apiKeyVariables()];
@@ -100,11 +101,7 @@ export class Sandbox {
       stderr: "pipe",
     });
     const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
+    const { stdout, stderr, code } = await ended(proc);
     clearTimeout(timer);
     return this.audit(args, { code, stdout, stderr }, stripDebug, opts.shownOnPurpose);
   }
@@ -121,11 +118,7 @@ export class Sandbox {
 
   /** What a process started with `spawn` printed and how it ended, audited for leaks as `run` is. */
   async finish(proc: ReturnType<Sandbox["spawn"]>, args: string[]): Promise<PiResult> {
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
+    const { stdout, stderr, code } = await ended(proc);
     return this.audit(args, { code, stdout, stderr: debugPass ? withoutDebugLines(stderr) : stderr }, false);
   }
 
@@ -175,6 +168,16 @@ export async function until(
 }
 
 export { storedLogin } from "./stored-login.ts";
+
+/** A code request's own query parameters, in the order most clients send them (RFC 6749 §4.1.1, RFC 7636 §4.3). */
+export const CODE_REQUEST_KEYS = [
+  "response_type",
+  "client_id",
+  "redirect_uri",
+  "scope",
+  "code_challenge",
+  "code_challenge_method",
+] as const;
 
 /** Read a stream until `pattern` appears; returns everything read so far. */
 export async function readUntil(

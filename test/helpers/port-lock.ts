@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "bun:test";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,4 +31,13 @@ export async function holdPort(port: number, timeoutMs = 120_000): Promise<() =>
       await Bun.sleep(50);
     }
   }
+}
+
+/** `port` held from the first test of the enclosing describe (or file) to its last. */
+export function holdPortThroughout(port: number): void {
+  let release = () => {};
+  beforeAll(async () => {
+    release = await holdPort(port);
+  });
+  afterAll(() => release());
 }

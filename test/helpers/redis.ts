@@ -10,6 +10,7 @@ import { afterEach, beforeEach } from "bun:test";
 import type { Subprocess } from "bun";
 import { Sandbox } from "./pi.ts";
 import { rememberSecret } from "./secrets.ts";
+import { selfSignedCertificate } from "./certificate.ts";
 
 export const REDIS_SERVER = Bun.which("redis-server");
 
@@ -43,21 +44,7 @@ export class RedisServer {
       if (!r.success) throw new Error(`openssl ${args[0]} failed: ${r.stderr.toString()}`);
     };
     writeFileSync(join(this.dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-    run(
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.crt",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=pi test CA",
-    );
+    selfSignedCertificate(this.dir, "/CN=pi test CA", "ca");
     run(
       "req",
       "-newkey",

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ended } from "../helpers/process.ts";
 
 /**
  * The real reference program (@earendil-works/pi-coding-agent 1.6.0 with pi-ai 1.6.1), for compatibility
@@ -97,12 +98,7 @@ export async function runReference(
   stdin?: string,
 ) {
   const proc = spawnReference(args, env, rewrites, wrapper, stdin);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
+  return ended(proc);
 }
 
 /**

@@ -6,6 +6,7 @@ import { TARGETS, buildAll } from "../../scripts/build.ts";
 import { generateKeyPair } from "../../scripts/release-key.ts";
 import { sha256 } from "../../scripts/lib/archive.ts";
 import { ROOT } from "../helpers/pi.ts";
+import { ended } from "../helpers/process.ts";
 
 /**
  * The release: every target compiled and packed in one run, with SHA256SUMS; each artefact
@@ -174,11 +175,7 @@ describe("scripts/install.sh", () => {
       stdout: "pipe",
       stderr: "pipe",
     });
-    const [out, err, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
+    const { stdout: out, stderr: err, code } = await ended(proc);
     return { code, out, err, dir };
   };
 

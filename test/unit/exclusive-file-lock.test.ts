@@ -12,6 +12,7 @@ import {
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { STALE_MS, withExclusiveFileLock } from "../../src/store/file/exclusive-lock.ts";
+import { mostInsideAtOnce } from "../helpers/concurrency.ts";
 
 /**
  * The fallback lock (where flock cannot be had: Windows): an O_EXCL file beside the store,
@@ -33,19 +34,7 @@ const deadPid = () => Number(readFileSync("/proc/sys/kernel/pid_max", "utf8")) +
 
 describe("the fallback lock (an O_EXCL file)", () => {
   test("lets one holder in at a time, and removes its file when done", async () => {
-    let inside = 0;
-    let most = 0;
-    await Promise.all(
-      Array.from({ length: 6 }, () =>
-        withExclusiveFileLock(lock, { waitMs: 10_000 }, async () => {
-          inside++;
-          most = Math.max(most, inside);
-          await Bun.sleep(5);
-          inside--;
-        }),
-      ),
-    );
-    expect(most).toBe(1);
+    expect(await mostInsideAtOnce(6, (hold) => withExclusiveFileLock(lock, { waitMs: 10_000 }, hold))).toBe(1);
     expect(existsSync(lock)).toBe(false);
   });
 

@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kernelLock } from "../../src/store/file/kernel-lock.ts";
 import { withLock } from "../../src/store/file/lock.ts";
+import { mostInsideAtOnce } from "../helpers/concurrency.ts";
 
 let dir: string;
 let lock: string;
@@ -39,19 +40,7 @@ describe("the store lock", () => {
   });
 
   test("lets one holder in at a time", async () => {
-    let inside = 0;
-    let maxInside = 0;
-    await Promise.all(
-      Array.from({ length: 8 }, () =>
-        withLock(lock, { waitMs: 5000 }, async () => {
-          inside++;
-          maxInside = Math.max(maxInside, inside);
-          await Bun.sleep(5);
-          inside--;
-        }),
-      ),
-    );
-    expect(maxInside).toBe(1);
+    expect(await mostInsideAtOnce(8, (hold) => withLock(lock, { waitMs: 5000 }, hold))).toBe(1);
     expect(existsSync(lock)).toBe(false);
   });
 

@@ -113,26 +113,10 @@ describe("choosing a model", () => {
         usable: (p) => p === "openai" || p === "openai-codex",
       }),
     ).rejects.toThrow("--model gpt-6.2-sol is openai-codex/gpt-6.2-sol, openai/gpt-6.2-sol; name one as provider/id");
-    expect(
-      qualified(
-        await selectModel({
-          env,
-          model: "claude-sonnet-5",
-          fallbackProvider: "anthropic",
-          usable: (p) => p === "anthropic" || p === "github-copilot",
-        }),
-      ),
-    ).toBe("anthropic/claude-sonnet-5");
-    expect(
-      qualified(
-        await selectModel({
-          env,
-          model: "claude-sonnet-5",
-          fallbackProvider: "anthropic",
-          usable: (p) => p === "github-copilot",
-        }),
-      ),
-    ).toBe("github-copilot/claude-sonnet-5");
+    const sonnetWith = async (usable: (p: string) => boolean) =>
+      qualified(await selectModel({ env, model: "claude-sonnet-5", fallbackProvider: "anthropic", usable }));
+    expect(await sonnetWith((p) => p === "anthropic" || p === "github-copilot")).toBe("anthropic/claude-sonnet-5");
+    expect(await sonnetWith((p) => p === "github-copilot")).toBe("github-copilot/claude-sonnet-5");
   });
 
   test("refuses an unknown model, suggesting close ones", async () => {

@@ -15,7 +15,7 @@ import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { writeErr, writeErrLines } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
 import { mcpFlagNames } from "../mcp-flag.ts";
-import { WAIT_FLAG, waitOf } from "../wait-flag.ts";
+import { WAIT_FLAG, quotaGuardOf } from "../wait-flag.ts";
 
 /** A held piece too short to be a secret goes out after this much quiet (a prompt waits for no one). */
 const QUIET_FLUSH_MS = 150;
@@ -91,11 +91,7 @@ const command = defineCommand({
       throw new PiError("usage", "--account goes with one --provider; see `pi exec --help`");
     const minValidityMs =
       args["min-validity"] === undefined ? 0 : parseDuration(args["min-validity"], "--min-validity");
-    const minLeft =
-      args["min-left"] === undefined
-        ? undefined
-        : (await import("../../app/usage-words.ts")).parsePercent(args["min-left"], "--min-left");
-    const wait = waitOf(args.wait, minLeft);
+    const { minLeft, wait } = await quotaGuardOf(args);
     const store = await context.store();
     let handed = await handOver(store, context.env, { named, account: args.account, minValidityMs });
     if (minLeft !== undefined) {

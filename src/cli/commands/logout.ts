@@ -6,7 +6,7 @@ import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import type { ProviderDescriptor } from "../../providers/types.ts";
 import { writeOut } from "../../terminal/output.ts";
 import { isInteractive, selectOne } from "../../terminal/select.ts";
-import { defineCommand } from "../command.ts";
+import { ACCOUNT_ARG, defineCommand } from "../command.ts";
 
 const command = defineCommand({
   meta: {
@@ -16,11 +16,7 @@ const command = defineCommand({
   args: {
     provider: { type: "positional", description: "provider id", required: false },
     all: { type: "boolean", description: "log out of every provider", default: false },
-    account: {
-      type: "string",
-      description: "which account of the provider (see `pi status`; default: the active one)",
-      valueHint: "name",
-    },
+    account: ACCOUNT_ARG,
   },
   examples: [`pi logout ${PROVIDERS[0]!.id}`, "pi logout --all", "pi logout"],
   async run(args, context) {

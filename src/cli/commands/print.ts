@@ -13,8 +13,8 @@ import { onInterrupt } from "../../core/shutdown.ts";
 import { stdoutFailure, writeErr, writeStdout } from "../../terminal/output.ts";
 import { PROVIDERS } from "../../providers/registry.ts";
 import { providerById } from "../../app/models-config.ts";
-import { defineCommand } from "../command.ts";
-import { WAIT_FLAG, waitOf } from "../wait-flag.ts";
+import { ACCOUNT_ARG, defineCommand } from "../command.ts";
+import { WAIT_FLAG, quotaGuardOf } from "../wait-flag.ts";
 
 /** `pi -p "question"`: one request, the answer streamed to stdout as it arrives. */
 
@@ -66,11 +66,7 @@ const command = defineCommand({
       description: "text (the answer), or json: the original pi's event lines for each turn (agent_start … agent_end)",
       valueHint: "mode",
     },
-    account: {
-      type: "string",
-      description: "which account of the provider (see `pi status`; default: the active one)",
-      valueHint: "name",
-    },
+    account: ACCOUNT_ARG,
     agent: {
       type: "boolean",
       description: "use the pi agent at PI_AGENT_SOCK even when a login is stored here",
@@ -101,11 +97,7 @@ const command = defineCommand({
     if (args["api-key"] !== undefined && !oneRunKey) throw new PiError("usage", "--api-key needs a key");
     if (oneRunKey) registerSecret(oneRunKey);
     const maxTokens = parseMaxTokens(args["max-tokens"]);
-    const minLeft =
-      args["min-left"] === undefined
-        ? undefined
-        : (await import("../../app/usage-words.ts")).parsePercent(args["min-left"], "--min-left");
-    const wait = waitOf(args.wait, minLeft);
+    const { minLeft, wait } = await quotaGuardOf(args);
     const agentStore = await context.store();
     const view = await readStoreView(agentStore, context.env);
     const wanted = {

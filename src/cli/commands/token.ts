@@ -5,7 +5,7 @@ import { EXIT, PiError } from "../../core/errors.ts";
 import { isTokenText } from "../../core/text.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
 import { writeStdout } from "../../terminal/output.ts";
-import { defineCommand } from "../command.ts";
+import { ACCOUNT_ARG, defineCommand } from "../command.ts";
 
 const command = defineCommand({
   meta: {
@@ -29,11 +29,7 @@ const command = defineCommand({
         "print {token, expires, expiresAt, source, kind} as JSON (expiresAt: for helpers that cache until then)",
       default: false,
     },
-    account: {
-      type: "string",
-      description: "which account of the provider (see `pi status`; default: the active one)",
-      valueHint: "name",
-    },
+    account: ACCOUNT_ARG,
     agent: {
       type: "boolean",
       description: "ask the pi agent at PI_AGENT_SOCK even when a login is stored here",

@@ -72,14 +72,21 @@ async function browserLogin(ui: LoginUI, attempt: Attempt): Promise<StoredLogin>
   const url = buildAuthorizeUrl(attempt.endpoints, { ...attempt, redirectUri });
   await offerSignInPage(ui, "Open this URL in a browser, sign in to Claude and approve pi:", url);
   return raceForCode({
-    ui,
+    ...pasteOptions(ui, attempt, redirectUri),
     listener,
     prompt: "Paste the redirect URL (or wait for the browser): ",
-    parsePaste: (raw) => parsePastedCode(raw, { state: attempt.state }, LOGIN_HINT),
-    complete: (pasted) => exchangeCode(attempt, redirectUri, pasted),
+  });
+}
+
+/** What both ways of signing in do with a paste: check its state, exchange its code at `redirectUri`. */
+function pasteOptions(ui: LoginUI, attempt: Attempt, redirectUri: string) {
+  return {
+    ui,
+    parsePaste: (raw: string) => parsePastedCode(raw, { state: attempt.state }, LOGIN_HINT),
+    complete: (pasted: PastedCode) => exchangeCode(attempt, redirectUri, pasted),
     loginHint: LOGIN_HINT,
     env: attempt.env,
-  });
+  };
 }
 
 async function copyCodeLogin(ui: LoginUI, attempt: Attempt): Promise<StoredLogin> {
@@ -93,14 +100,7 @@ async function copyCodeLogin(ui: LoginUI, attempt: Attempt): Promise<StoredLogin
       ? "A browser window should have opened. After approving, copy the code the page shows and paste it here."
       : "After approving, copy the code the page shows (code#state) and paste it here.",
   );
-  return raceForCode({
-    ui,
-    prompt: "Paste the code here: ",
-    parsePaste: (raw) => parsePastedCode(raw, { state: attempt.state }, LOGIN_HINT),
-    complete: (pasted) => exchangeCode(attempt, redirectUri, pasted),
-    loginHint: LOGIN_HINT,
-    env: attempt.env,
-  });
+  return raceForCode({ ...pasteOptions(ui, attempt, redirectUri), prompt: "Paste the code here: " });
 }
 
 /** `--start`: the copy-code URL, and what `--finish` needs to complete it in another process. */

@@ -6,7 +6,7 @@
 
 import { z } from "zod";
 import { type PiError, callFailed } from "../../core/errors.ts";
-import { httpRequest, safeHost } from "../../core/http.ts";
+import { httpRequest, unreadableAnswer } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { oneLine } from "../../core/text.ts";
 import { messagesBody, messagesErrorText, streamMessages } from "../shared/anthropic-messages.ts";
@@ -63,13 +63,7 @@ async function listModels(credential: Credential, env: NodeJS.ProcessEnv): Promi
   });
   if (res.status !== 200) throw failure({ status: res.status, text: res.text, headers: res.headers, url }, credential);
   const parsed = modelList.safeParse(parseJson(res.text));
-  if (!parsed.success)
-    throw callFailed(
-      "bad_response",
-      "listing Anthropic's models",
-      `${safeHost(url)} sent a listing pi cannot read`,
-      "try again later",
-    );
+  if (!parsed.success) throw unreadableAnswer("listing Anthropic's models", url, "a listing");
   return parsed.data.data.map((m) => ({ provider: "anthropic", id: m.id, name: m.display_name ?? m.id }));
 }
 

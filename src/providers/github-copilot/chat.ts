@@ -10,7 +10,7 @@
 
 import { z } from "zod";
 import { PiError, callFailed, isPiError } from "../../core/errors.ts";
-import { httpRequest, safeHost } from "../../core/http.ts";
+import { httpRequest, safeHost, unreadableAnswer } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { messagesBody, messagesErrorText, streamMessages } from "../shared/anthropic-messages.ts";
 import { type ModelProviderWords, modelCallFailure, providerWords } from "../shared/call-failure.ts";
@@ -123,13 +123,7 @@ async function fetchModels(credential: Credential, env: NodeJS.ProcessEnv): Prom
   if (res.status !== 200)
     throw failure({ status: res.status, headers: res.headers, url, message: openaiErrorText(res.text) }, credential);
   const parsed = modelList.safeParse(parseJson(res.text));
-  if (!parsed.success)
-    throw callFailed(
-      "bad_response",
-      "listing Copilot's models",
-      `${safeHost(url)} sent a listing pi cannot read`,
-      "try again later",
-    );
+  if (!parsed.success) throw unreadableAnswer("listing Copilot's models", url, "a listing");
   return parsed.data.data;
 }
 

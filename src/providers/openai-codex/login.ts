@@ -10,7 +10,7 @@ import { presentDeviceCode, readDeviceAnswer } from "../shared/device-answer.ts"
 import { startCallbackListener } from "../shared/loopback.ts";
 import { parsePastedCode } from "../shared/paste.ts";
 import { createPkce } from "../shared/pkce.ts";
-import { type TokenGrant, classifyFailure, expiresAtFor, requestTokens } from "../shared/token-endpoint.ts";
+import { type TokenGrant, classifyFailure, expiresAtFor, redeemCode } from "../shared/token-endpoint.ts";
 import type { LoginMethodId, LoginUI } from "../types.ts";
 import {
   CLIENT_ID,
@@ -180,18 +180,9 @@ async function pollOnce(
   );
 }
 
-async function exchange(
-  endpoints: OpenAIEndpoints,
-  code: string,
-  verifier: string,
-  redirectUri: string,
-): Promise<StoredLogin> {
-  registerSecret(code);
-  const grant = await requestTokens(
-    { step: "sign-in", url: endpoints.tokenUrl, loginHint: LOGIN_HINT },
-    { form: authorizationCodeForm(code, verifier, redirectUri) },
-  );
-  return loginFromGrant(grant, "sign-in");
+async function exchange(endpoints: OpenAIEndpoints, code: string, verifier: string, redirectUri: string) {
+  const form = authorizationCodeForm(code, verifier, redirectUri);
+  return loginFromGrant(await redeemCode(endpoints.tokenUrl, LOGIN_HINT, form), "sign-in");
 }
 
 /** Shared by sign-in and refresh: OpenAI's answers must carry a refresh token and name the account. */

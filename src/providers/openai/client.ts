@@ -4,8 +4,8 @@
  * the request leaves out what such requests may not carry (an output cap, a temperature).
  */
 
-import { PiError, callFailed } from "../../core/errors.ts";
-import { httpRequest, safeHost } from "../../core/http.ts";
+import { PiError } from "../../core/errors.ts";
+import { httpRequest, unreadableAnswer } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { oneLine } from "../../core/text.ts";
 import { type ModelProviderWords, modelCallFailure } from "../shared/call-failure.ts";
@@ -70,13 +70,7 @@ async function listModels(credential: Credential, env: NodeJS.ProcessEnv): Promi
   });
   if (res.status !== 200) throw failure({ status: res.status, text: res.text, headers: res.headers, url }, credential);
   const data = listing(parseJson(res.text));
-  if (!Array.isArray(data))
-    throw callFailed(
-      "bad_response",
-      "listing OpenAI's models",
-      `${safeHost(url)} sent a listing pi cannot read`,
-      "try again later",
-    );
+  if (!Array.isArray(data)) throw unreadableAnswer("listing OpenAI's models", url, "a listing");
   const { MODELS } = await import("./models.ts");
   const known = new Map(MODELS.map((m) => [m.id, m]));
   return data

@@ -8,7 +8,7 @@
 import { openrouterUrls } from "./urls.ts";
 import { z } from "zod";
 import { PiError, callFailed } from "../../core/errors.ts";
-import { httpRequest, safeHost } from "../../core/http.ts";
+import { httpRequest, safeHost, unreadableAnswer } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { registerSecret } from "../../core/redact.ts";
 import { isTokenText } from "../../core/text.ts";
@@ -104,13 +104,7 @@ const listingSchema = z.object({
 async function listModels(credential: Credential, env: NodeJS.ProcessEnv): Promise<ModelInfo[]> {
   const url = `${openrouterUrls(env).apiBase}/models/user`;
   const parsed = listingSchema.safeParse(await fetchListing(url, credential, "OpenRouter", "openrouter"));
-  if (!parsed.success)
-    throw callFailed(
-      "bad_response",
-      "listing OpenRouter's models",
-      `${safeHost(url)} sent a listing pi cannot read`,
-      "try again later",
-    );
+  if (!parsed.success) throw unreadableAnswer("listing OpenRouter's models", url, "a listing");
   return parsed.data.data.map((m) => ({
     provider: "openrouter",
     id: m.id,

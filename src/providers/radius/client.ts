@@ -7,12 +7,12 @@
 
 import { z } from "zod";
 import { type ErrorCode, PiError, callFailed } from "../../core/errors.ts";
-import { httpRequest, safeHost } from "../../core/http.ts";
+import { httpRequest, safeHost, unreadableAnswer } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { quoteOneLine } from "../../core/text.ts";
 import { type ModelProviderWords, modelCallFailure } from "../shared/call-failure.ts";
 import { SseParser } from "../shared/sse.ts";
-import { openStream } from "../shared/stream-call.ts";
+import { answerCutOff, openStream } from "../shared/stream-call.ts";
 import type { ChatEvent, ChatMessage, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
 import { configuredGateway, gatewayEndpoints } from "./oauth.ts";
 
@@ -147,12 +147,7 @@ async function* chat(request: ChatRequest, credential: Credential, env: NodeJS.P
       }
     }
   }
-  throw callFailed(
-    "stream_cut",
-    PURPOSE,
-    `the answer was cut off after ${received} characters, before the gateway said it was complete`,
-    "try again",
-  );
+  throw answerCutOff({ purpose: PURPOSE, name: "the gateway" }, received);
 }
 
 const gatewayModel = z.object({
@@ -175,13 +170,7 @@ async function listModels(credential: Credential, env: NodeJS.ProcessEnv): Promi
   });
   if (res.status !== 200) throw failure({ status: res.status, text: res.text, headers: res.headers, url }, credential);
   const models = catalogFromConfig(parseJson(res.text), gatewayOf(credential, env));
-  if (!models)
-    throw callFailed(
-      "bad_response",
-      "listing the gateway's models",
-      `${safeHost(url)} sent a catalog pi cannot read`,
-      "try again later",
-    );
+  if (!models) throw unreadableAnswer("listing the gateway's models", url, "a catalog");
   return models;
 }
 

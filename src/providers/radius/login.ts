@@ -10,7 +10,7 @@ import { runDeviceFlow, trustedPage } from "../shared/device-flow.ts";
 import { startCallbackListener } from "../shared/loopback.ts";
 import { parsePastedCode } from "../shared/paste.ts";
 import { createPkce } from "../shared/pkce.ts";
-import { type TokenGrant, expiresAtFor, grantFromBody, requestTokens } from "../shared/token-endpoint.ts";
+import { type TokenGrant, expiresAtFor, grantFromBody, redeemCode } from "../shared/token-endpoint.ts";
 import type { LoginContext, LoginMethodId, LoginUI, PendingLogin } from "../types.ts";
 import {
   CALLBACK_HOST,
@@ -161,18 +161,9 @@ export async function finishLogin(pending: Readonly<Record<string, string>>, ans
   return exchange(gatewayEndpoints(gateway), pasted.code, verifier, REDIRECT_URI);
 }
 
-async function exchange(
-  endpoints: GatewayEndpoints,
-  code: string,
-  verifier: string,
-  redirectUri: string,
-): Promise<StoredLogin> {
-  registerSecret(code);
-  const grant = await requestTokens(
-    { step: "sign-in", url: endpoints.tokenUrl, loginHint: LOGIN_HINT },
-    { form: authorizationCodeForm(code, verifier, redirectUri) },
-  );
-  return loginFromGrant(grant, endpoints.gateway);
+async function exchange(endpoints: GatewayEndpoints, code: string, verifier: string, redirectUri: string) {
+  const form = authorizationCodeForm(code, verifier, redirectUri);
+  return loginFromGrant(await redeemCode(endpoints.tokenUrl, LOGIN_HINT, form), endpoints.gateway);
 }
 
 /**

@@ -9,7 +9,7 @@ import { parseJson } from "../../core/json.ts";
 import { quoteOneLine } from "../../core/text.ts";
 import type { ChatEvent, ChatRequest } from "../types.ts";
 import { SseParser } from "./sse.ts";
-import { type StreamCall, openStream } from "./stream-call.ts";
+import { type StreamCall, answerCutOff, openStream } from "./stream-call.ts";
 import { anthropicThinking } from "./thinking.ts";
 
 /** Messages requires `max_tokens`; for a model pi has no figure for, this one fits every current Claude. */
@@ -99,12 +99,7 @@ export async function* streamMessages(call: StreamCall): AsyncGenerator<ChatEven
       }
     }
   }
-  throw callFailed(
-    "stream_cut",
-    call.purpose,
-    `the answer was cut off after ${received} characters, before ${call.name} said it was complete`,
-    "try again",
-  );
+  throw answerCutOff(call, received);
 }
 
 function streamError(call: StreamCall, type: string | undefined, message: unknown, received: number): PiError {

@@ -6,7 +6,7 @@
  */
 
 import type { PiError } from "../../core/errors.ts";
-import { httpRequest, safeHost } from "../../core/http.ts";
+import { httpRequest, unreadableAnswer } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { callFailed } from "../../core/errors.ts";
 import { type ModelProviderWords, modelCallFailure } from "./call-failure.ts";
@@ -129,12 +129,6 @@ export async function fetchListing(
     );
   }
   const body = parseJson(res.text);
-  if (body === undefined)
-    throw callFailed(
-      "bad_response",
-      `listing ${name}'s models`,
-      `${safeHost(url)} sent a listing pi cannot read`,
-      "try again later",
-    );
+  if (body === undefined) throw unreadableAnswer(`listing ${name}'s models`, url, "a listing");
   return body;
 }

@@ -4,7 +4,7 @@ import { parseJson } from "../../core/json.ts";
 import { quoteOneLine } from "../../core/text.ts";
 import type { ChatEvent, ChatRequest } from "../types.ts";
 import { SseParser } from "./sse.ts";
-import { type StreamCall, openStream } from "./stream-call.ts";
+import { type StreamCall, answerCutOff, openStream } from "./stream-call.ts";
 import { reasoningEffort } from "./thinking.ts";
 
 /**
@@ -107,10 +107,5 @@ export async function* streamChatCompletions(call: StreamCall): AsyncGenerator<C
     yield { type: "stop", reason: finish, ...(usage ? { usage } : {}) };
     return;
   }
-  throw callFailed(
-    "stream_cut",
-    call.purpose,
-    `the answer was cut off after ${received} characters, before ${call.name} said it was complete`,
-    "try again",
-  );
+  throw answerCutOff(call, received);
 }

@@ -4,21 +4,14 @@
  */
 
 import type { ZodType } from "zod";
-import { callFailed } from "../../core/errors.ts";
-import { safeHost } from "../../core/http.ts";
+import { unreadableAnswer } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import type { LoginUI } from "../types.ts";
 
 /** The device authorization answer from `url`, as `schema` reads it; one line when it is something else. */
 export function readDeviceAnswer<T>(schema: ZodType<T>, text: string, url: string): T {
   const parsed = schema.safeParse(parseJson(text));
-  if (!parsed.success)
-    throw callFailed(
-      "bad_response",
-      "sign-in",
-      `${safeHost(url)} sent a device code pi cannot read`,
-      "try again later",
-    );
+  if (!parsed.success) throw unreadableAnswer("sign-in", url, "a device code");
   return parsed.data;
 }
 

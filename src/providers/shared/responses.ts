@@ -9,7 +9,7 @@ import { parseJson } from "../../core/json.ts";
 import { quoteOneLine } from "../../core/text.ts";
 import type { ChatEvent, ChatMessage, ChatRequest } from "../types.ts";
 import { SseParser } from "./sse.ts";
-import { type StreamCall, openStream } from "./stream-call.ts";
+import { type StreamCall, answerCutOff, openStream } from "./stream-call.ts";
 import { reasoningEffort } from "./thinking.ts";
 
 export function responsesInput(messages: readonly ChatMessage[]): unknown[] {
@@ -95,12 +95,7 @@ export async function* streamResponses(call: StreamCall): AsyncGenerator<ChatEve
       }
     }
   }
-  throw callFailed(
-    "stream_cut",
-    call.purpose,
-    `the answer was cut off after ${received} characters, before ${call.name} said it was complete`,
-    "try again",
-  );
+  throw answerCutOff(call, received);
 }
 
 function failedEvent(call: StreamCall, code: unknown, message: unknown, received: number) {

@@ -5,7 +5,7 @@
  */
 
 import type { UsageReading } from "../../core/usage.ts";
-import type { PiError } from "../../core/errors.ts";
+import { type PiError, callFailed } from "../../core/errors.ts";
 import { type StreamingResponse, httpStream } from "../../core/http.ts";
 
 export interface StreamCall {
@@ -25,6 +25,16 @@ export interface StreamCall {
   eventFailure?(error: Record<string, unknown>): PiError | undefined;
   /** What the answer's headers say of the subscription's quota, where the provider sends such headers. */
   quota?(headers: Headers): UsageReading | undefined;
+}
+
+/** The stream ended before the provider said the answer was complete (`received` characters in). */
+export function answerCutOff(call: Pick<StreamCall, "purpose" | "name">, received: number): PiError {
+  return callFailed(
+    "stream_cut",
+    call.purpose,
+    `the answer was cut off after ${received} characters, before ${call.name} said it was complete`,
+    "try again",
+  );
 }
 
 export async function openStream(call: StreamCall): Promise<StreamingResponse> {

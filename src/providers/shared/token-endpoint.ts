@@ -76,6 +76,12 @@ export async function requestTokens(
   return grant;
 }
 
+/** The authorization code grant (RFC 6749 §4.1.3) at `url`, for a sign-in; the code is a secret from here on. */
+export function redeemCode(url: string, loginHint: string, form: Record<string, string>): Promise<TokenGrant> {
+  registerSecret(form.code);
+  return requestTokens({ step: "sign-in", url, loginHint }, { form });
+}
+
 /** Logout's revocation (RFC 7009): best effort, a short timeout; a PiError when it did not happen. */
 const REVOKE_TIMEOUT_MS = 5_000;
 

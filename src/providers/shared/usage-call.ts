@@ -5,7 +5,7 @@
  */
 
 import { PiError, callFailed } from "../../core/errors.ts";
-import { httpRequest, parseRetryAfter, safeHost } from "../../core/http.ts";
+import { httpRequest, parseRetryAfter, safeHost, unreadableAnswer } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
 import { oneLine } from "../../core/text.ts";
 import { openaiErrorText } from "./chat-completions.ts";
@@ -33,8 +33,7 @@ export async function fetchUsageJson(call: UsageCall): Promise<unknown> {
   const said = words ? `: "${words}"` : "";
   if (res.status === 200) {
     const body = parseJson(res.text);
-    if (body === undefined)
-      throw callFailed("bad_response", PURPOSE, `${safeHost(call.url)} sent usage pi cannot read`, "try again later");
+    if (body === undefined) throw unreadableAnswer(PURPOSE, call.url, "usage");
     return body;
   }
   if (res.status === 429) {

@@ -32,7 +32,7 @@ import {
 } from "../contract.ts";
 import { checkStorePlace } from "../place.ts";
 import { type StoreData, hasKeyringMarkers } from "../schema.ts";
-import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv } from "../waiting.ts";
+import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv, unwrittenWhileWaiting } from "../waiting.ts";
 import type { StoreFile } from "./format.ts";
 import { withLock } from "./lock.ts";
 import { type ReferenceLock, withReferenceLock } from "./reference-lock.ts";
@@ -56,16 +56,10 @@ export async function updateStore<T>(
   }
   const realPath = resolveRealPath(store.path);
   ensureDirectory(dirnameOf(realPath));
-  const whileWaiting = options.whileWaiting;
   const lockOptions = {
     waitMs: lockWaitFromEnv(store.env) ?? options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
     purpose: options.purpose,
-    whileWaiting:
-      whileWaiting &&
-      (async () => {
-        const value = await whileWaiting();
-        return value === undefined ? undefined : { value, written: false };
-      }),
+    whileWaiting: unwrittenWhileWaiting(options.whileWaiting),
   };
   // auth.json: `auth.json.lock` is the reference program's lock directory, so pi's own lock
   // file takes another name, and the reference's lock is taken too, inside pi's.

@@ -14,7 +14,7 @@ import { FileStore } from "../file/store.ts";
 import { type Mutation, type UpdateOptions, type UpdateResult, registerStoredSecrets } from "../contract.ts";
 import { assertWritable, snapshotEntries } from "../entry-check.ts";
 import { REFRESH_SENT_FIELD } from "../schema.ts";
-import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv } from "../waiting.ts";
+import { DEFAULT_LOCK_WAIT_MS, lockWaitFromEnv, unwrittenWhileWaiting } from "../waiting.ts";
 import { type Lease, acquireLease, releaseLease } from "./lease.ts";
 import { CHECK_LABEL, CHECK_TEXT, KEYS, type RawState, type SharedStoreHandle, WRITE } from "./layout.ts";
 import type { StoreData } from "../schema.ts";
@@ -86,18 +86,12 @@ async function locked<T>(
   // New tokens are about to be in memory: no core dump may hold them.
   disableCoreDumps();
   const key = await store.sealingKey();
-  const whileWaiting = options.whileWaiting;
   const lease = leaseMs(store.env);
   const got = await acquireLease<UpdateResult<T>>(store.connection, KEYS.lease, lease, key, {
     // A lease left by a holder that died expires within its length: waiting a little longer always outlasts it.
     waitMs: lockWaitFromEnv(store.env) ?? Math.max(options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, lease + 5_000),
     purpose: options.purpose,
-    whileWaiting:
-      whileWaiting &&
-      (async () => {
-        const value = await whileWaiting();
-        return value === undefined ? undefined : { value, written: false };
-      }),
+    whileWaiting: unwrittenWhileWaiting(options.whileWaiting),
   });
   if ("done" in got) return got.done;
   try {
