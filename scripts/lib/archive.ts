@@ -40,28 +40,27 @@ export function zip(name: string, data: Uint8Array, mtime: Date): Uint8Array {
   const dosTime = (mtime.getUTCHours() << 11) | (mtime.getUTCMinutes() << 5) | Math.floor(mtime.getUTCSeconds() / 2);
   const dosDate = ((mtime.getUTCFullYear() - 1980) << 9) | ((mtime.getUTCMonth() + 1) << 5) | mtime.getUTCDate();
 
+  // What the local header and the central directory's record both say of the file, from the
+  // "version needed" field on (APPNOTE 4.3.7 and 4.3.12): version 2.0, no flags, deflate,
+  // the time and date, the CRC, both sizes, the name's length.
+  const describeFile = (view: DataView, at: number) => {
+    view.setUint16(at, 20, true);
+    view.setUint16(at + 4, 8, true);
+    view.setUint16(at + 6, dosTime, true);
+    view.setUint16(at + 8, dosDate, true);
+    view.setUint32(at + 10, crc, true);
+    view.setUint32(at + 14, compressed.length, true);
+    view.setUint32(at + 18, data.length, true);
+    view.setUint16(at + 22, nameBytes.length, true);
+  };
   const local = new DataView(new ArrayBuffer(30));
   local.setUint32(0, 0x04034b50, true);
-  local.setUint16(4, 20, true);
-  local.setUint16(8, 8, true);
-  local.setUint16(10, dosTime, true);
-  local.setUint16(12, dosDate, true);
-  local.setUint32(14, crc, true);
-  local.setUint32(18, compressed.length, true);
-  local.setUint32(22, data.length, true);
-  local.setUint16(26, nameBytes.length, true);
+  describeFile(local, 4);
 
   const central = new DataView(new ArrayBuffer(46));
   central.setUint32(0, 0x02014b50, true);
-  central.setUint16(4, 20, true);
-  central.setUint16(6, 20, true);
-  central.setUint16(10, 8, true);
-  central.setUint16(12, dosTime, true);
-  central.setUint16(14, dosDate, true);
-  central.setUint32(16, crc, true);
-  central.setUint32(20, compressed.length, true);
-  central.setUint32(24, data.length, true);
-  central.setUint16(28, nameBytes.length, true);
+  central.setUint16(4, 20, true); // version made by
+  describeFile(central, 6);
   central.setUint32(42, 0, true);
 
   const centralOffset = 30 + nameBytes.length + compressed.length;

@@ -62,6 +62,37 @@ const PROVIDER_ID = /^[a-z][a-z0-9-]{0,39}$/;
 /** mcp.json's server names: letters, digits, "_" and "-". */
 const SERVER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * A token request: `token` names a provider, `mcp-token` a server of mcp.json; `minValidityMs`
+ * may come with either, and nothing else.
+ */
+function tokenRequest(
+  r: Record<string, unknown>,
+  keys: string,
+  op: "token" | "mcp-token",
+): AgentRequest | { refused: string } {
+  const [field, shape, what] =
+    op === "token"
+      ? (["provider", PROVIDER_ID, "a token request"] as const)
+      : (["server", SERVER_NAME, "an mcp-token request"] as const);
+  const name = r[field];
+  if (typeof name !== "string" || !shape.test(name))
+    return { refused: `${what} names ${op === "token" ? "a provider" : "a server of mcp.json"}` };
+  const min = minValidityField(r.minValidityMs);
+  if ("refused" in min) return min;
+  if (keys !== ["minValidityMs" in min ? "minValidityMs" : "", "op", field, "v"].filter(Boolean).join(","))
+    return { refused: `unknown fields in ${what} (${keys})` };
+  return op === "token" ? { v: 1, op, provider: name, ...min } : { v: 1, op, server: name, ...min };
+}
+
+/** A request's optional `minValidityMs`, checked: a number of milliseconds, a week at most. */
+function minValidityField(min: unknown): { minValidityMs?: number } | { refused: string } {
+  if (min === undefined) return {};
+  if (typeof min !== "number" || !Number.isFinite(min) || min < 0 || min > 7 * 86_400_000)
+    return { refused: "minValidityMs is a number of milliseconds" };
+  return { minValidityMs: min };
+}
+
 /** A request line as the agent accepts it, or the reason it does not. */
 export function parseRequest(line: string): AgentRequest | { refused: string } {
   let value: unknown;
@@ -79,36 +110,9 @@ export function parseRequest(line: string): AgentRequest | { refused: string } {
     };
   const keys = Object.keys(r).sort().join(",");
   switch (r.op) {
-    case "token": {
-      if (typeof r.provider !== "string" || !PROVIDER_ID.test(r.provider))
-        return { refused: "a token request names a provider" };
-      const min = r.minValidityMs;
-      if (min !== undefined && (typeof min !== "number" || !Number.isFinite(min) || min < 0 || min > 7 * 86_400_000))
-        return { refused: "minValidityMs is a number of milliseconds" };
-      if (keys !== (min === undefined ? "op,provider,v" : "minValidityMs,op,provider,v"))
-        return { refused: `unknown fields in a token request (${keys})` };
-      return {
-        v: 1,
-        op: "token",
-        provider: r.provider,
-        ...(min === undefined ? {} : { minValidityMs: min as number }),
-      };
-    }
-    case "mcp-token": {
-      if (typeof r.server !== "string" || !SERVER_NAME.test(r.server))
-        return { refused: "an mcp-token request names a server of mcp.json" };
-      const min = r.minValidityMs;
-      if (min !== undefined && (typeof min !== "number" || !Number.isFinite(min) || min < 0 || min > 7 * 86_400_000))
-        return { refused: "minValidityMs is a number of milliseconds" };
-      if (keys !== (min === undefined ? "op,server,v" : "minValidityMs,op,server,v"))
-        return { refused: `unknown fields in an mcp-token request (${keys})` };
-      return {
-        v: 1,
-        op: "mcp-token",
-        server: r.server,
-        ...(min === undefined ? {} : { minValidityMs: min as number }),
-      };
-    }
+    case "token":
+    case "mcp-token":
+      return tokenRequest(r, keys, r.op);
     case "usage": {
       if (typeof r.provider !== "string" || !PROVIDER_ID.test(r.provider))
         return { refused: "a usage request names a provider" };

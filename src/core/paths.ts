@@ -29,49 +29,41 @@ export function piDir(env: NodeJS.ProcessEnv): string {
   return joinPath(homeDir(env), ".pi", "agent");
 }
 
+/** A file of pi's directory, by name: where each of the files below lives. */
+const inPiDir =
+  (name: string) =>
+  (env: NodeJS.ProcessEnv): string =>
+    joinPath(piDir(env), name);
+
 /**
  * pi's store before it shared the reference program's: the reference migrates a lone one into
  * auth.json at its start-up, and so does pi (store/file/migrate.ts).
  */
-export function legacyStorePath(env: NodeJS.ProcessEnv): string {
-  return joinPath(piDir(env), "oauth.json");
-}
+export const legacyStorePath = inPiDir("oauth.json");
 
 /**
  * pi's own index of the logins whose secrets are in the OS keychain (only when the keychain is
  * chosen): a file the reference never reads, so its markers can break nothing.
  */
-export function keychainIndexPath(env: NodeJS.ProcessEnv): string {
-  return joinPath(piDir(env), "pi-keychain.json");
-}
+export const keychainIndexPath = inPiDir("pi-keychain.json");
 
 /**
  * pi's own cache of tokens exchanged for a workload's identity (workload identity federation):
  * a secret, 0600 like the store, kept apart from auth.json, which the reference validates entry by entry.
  */
-export function federationCachePath(env: NodeJS.ProcessEnv): string {
-  return joinPath(piDir(env), "pi-federation.json");
-}
+export const federationCachePath = inPiDir("pi-federation.json");
 
 /** Preferences (the session's model, where secrets go) beside the store. */
-export function settingsPath(env: NodeJS.ProcessEnv): string {
-  return joinPath(piDir(env), "settings.json");
-}
+export const settingsPath = inPiDir("settings.json");
 
 /** The reference program's store (pi-coding-agent 1.6), and pi's: both programs keep their logins there. */
-export function authJsonPath(env: NodeJS.ProcessEnv): string {
-  return joinPath(piDir(env), "auth.json");
-}
+export const authJsonPath = inPiDir("auth.json");
 
 /** The reference program's MCP sign-ins (`pi mcp login`), shared by both programs. */
-export function mcpAuthPath(env: NodeJS.ProcessEnv): string {
-  return joinPath(piDir(env), "mcp-auth.json");
-}
+export const mcpAuthPath = inPiDir("mcp-auth.json");
 
 /** The reference program's MCP servers (`mcpServers`), which pi reads and never writes. */
-export function mcpConfigPath(env: NodeJS.ProcessEnv): string {
-  return joinPath(piDir(env), "mcp.json");
-}
+export const mcpConfigPath = inPiDir("mcp.json");
 
 let shownHome: string | undefined;
 

@@ -53,22 +53,22 @@ export function checkStorePlace(path: string, options: { secret?: boolean } = {}
   const trusted = (owner: number) => owner === uid || owner === 0;
   const dir = dirname(path);
 
-  const dirLink = lstatOrUndefined(dir);
+  const dirLink = statusOf(dir, false);
   if (!dirLink) {
     // Not made yet: it will be made 0700, in a parent that must not let others swap it.
     checkParent(dir, trusted);
     return "private";
   }
   if (dirLink.isSymbolicLink() && !trusted(dirLink.uid)) refuse(dir, "is a symlink that belongs to another user");
-  const real = statOrUndefined(dir);
+  const real = statusOf(dir);
   if (!real) refuse(dir, "is a symlink to nothing");
   checkDirectory(dir, real, uid, trusted, true);
   checkParent(realpathSync(dir), trusted);
 
-  const fileLink = lstatOrUndefined(path);
+  const fileLink = statusOf(path, false);
   if (!fileLink) return "private";
   if (fileLink.isSymbolicLink() && !trusted(fileLink.uid)) refuse(path, "is a symlink that belongs to another user");
-  const file = statOrUndefined(path);
+  const file = statusOf(path);
   if (!file) return "private";
   if (file.isDirectory()) throw new StoreCorruptError(path, "it is a directory, not a file");
   if (!file.isFile())
@@ -142,7 +142,7 @@ function checkDirectory(
 function checkParent(realDir: string, trusted: (owner: number) => boolean): void {
   const parent = dirname(realDir);
   if (parent === realDir) return;
-  const st = statOrUndefined(parent);
+  const st = statusOf(parent);
   if (!st) return;
   const worldWritable = (st.mode & 0o002) !== 0;
   const sticky = (st.mode & STICKY) !== 0;
@@ -187,18 +187,10 @@ function refuse(path: string, why: string): never {
   );
 }
 
-function lstatOrUndefined(path: string): Stats | undefined {
+/** What `path` is (a link itself, with `follow` false), or undefined where there is nothing. */
+function statusOf(path: string, follow = true): Stats | undefined {
   try {
-    return lstatSync(path);
-  } catch (error) {
-    if (errnoOf(error) === "ENOENT") return undefined;
-    throw error;
-  }
-}
-
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
+    return follow ? statSync(path) : lstatSync(path);
   } catch (error) {
     if (errnoOf(error) === "ENOENT") return undefined;
     throw error;

@@ -79,6 +79,9 @@ function device(profile: keyof typeof DEVICE_PROFILES, model: string, hosts: Rec
   };
 }
 
+/** `key`, made one the fake accepts. */
+const acceptedKey = (fake: { apiKeys: Set<string> }, key: string) => (fake.apiKeys.add(key), key);
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     provider: "anthropic",
@@ -105,11 +108,7 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     login: (fake, inMs) => storedLogin((fake as FakeAnthropic).issueFamily(), inMs),
     model: "claude-opus-5-5",
-    apiKey: (fake) => {
-      const key = "sk-ant-api03-conformance-0123456789abcdefghijklmnop";
-      (fake as FakeAnthropic).apiKeys.add(key);
-      return key;
-    },
+    apiKey: (fake) => acceptedKey(fake as FakeAnthropic, "sk-ant-api03-conformance-0123456789abcdefghijklmnop"),
   },
   {
     provider: "openai-codex",
@@ -143,11 +142,7 @@ export const SCENARIOS: readonly Scenario[] = [
     login: (fake, inMs) => (fake as FakeChatGPT).storedLogin(inMs),
     model: "gpt-6.2-sol",
     capsOutput: false,
-    apiKey: (fake) => {
-      const key = "sk-proj-conformance0123456789abcdefghijklmnop";
-      (fake as FakeChatGPT).apiKeys.add(key);
-      return key;
-    },
+    apiKey: (fake) => acceptedKey(fake as FakeChatGPT, "sk-proj-conformance0123456789abcdefghijklmnop"),
   },
   {
     provider: "github-copilot",

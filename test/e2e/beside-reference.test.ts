@@ -32,6 +32,11 @@ fakeAndSandboxPerTest(FakeAnthropic, (f, b) => ([fake, box] = [f, b]));
 beforeAll(() => ensureReference(), 300_000);
 
 const KEY = "sk-ant-api03-beside-the-reference-0123456789";
+/** auth.json holding KEY for Anthropic, as the reference writes an API key, and the fake accepting it. */
+const storeAcceptedKey = () => {
+  put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
+  fake.apiKeys.add(KEY);
+};
 const file = (name: string) => join(box.agentDir, name);
 const read = (name: string) => readFileSync(file(name), "utf8");
 function put(name: string, text: string, mode = 0o600) {
@@ -88,8 +93,7 @@ describe("auth.json (point 1)", () => {
 describe("models.json is the reference's, and read-only to pi (point 2)", () => {
   test("pi models --refresh leaves a hand-written, commented models.json byte for byte, and the reference still reads its custom provider", async () => {
     put("models.json", HAND_WRITTEN);
-    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
-    fake.apiKeys.add(KEY);
+    storeAcceptedKey();
     const r = await box.run(["models", "anthropic", "--refresh"], { env: fake.env() });
     expect(r.code).toBe(0);
     expect(read("models.json")).toBe(HAND_WRITTEN);
@@ -100,8 +104,7 @@ describe("models.json is the reference's, and read-only to pi (point 2)", () => 
   });
 
   test("in a directory without models.json, pi creates none, and the reference starts without refusing one", async () => {
-    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
-    fake.apiKeys.add(KEY);
+    storeAcceptedKey();
     expect((await box.run(["models", "anthropic", "--refresh"], { env: fake.env() })).code).toBe(0);
     expect(existsSync(file("models.json"))).toBe(false);
     const theirs = await reference(["--list-models"]);
@@ -126,8 +129,7 @@ describe("models.json is the reference's, and read-only to pi (point 2)", () => 
 
 describe("umask 002 (point 3)", () => {
   test("after the reference writes settings.json 0664 under umask 002, pi token, pi status and pi -p work", async () => {
-    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
-    fake.apiKeys.add(KEY);
+    storeAcceptedKey();
     const installed = await reference(["install", localPackage()], {}, UMASK_002);
     expect(installed.code).toBe(0);
     expect(statSync(file("settings.json")).mode & 0o777).toBe(0o664);
@@ -144,8 +146,7 @@ describe("umask 002 (point 3)", () => {
   });
 
   test("a models.json edited under umask 002 is read; a settings.json key that could redirect a login is ignored, said in one line, never a lockout", async () => {
-    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
-    fake.apiKeys.add(KEY);
+    storeAcceptedKey();
     put(
       "models.json",
       JSON.stringify({
@@ -219,8 +220,7 @@ describe("settings.json is written as the reference writes it (point 4)", () => 
 
 describe.skipIf(!hasTmux)("--model on the command line (point 5)", () => {
   test("pi --model sonnet with only Anthropic signed in uses Anthropic's model for the session and saves nothing; the saved default still starts pi -p", async () => {
-    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
-    fake.apiKeys.add(KEY);
+    storeAcceptedKey();
     const saved = JSON.stringify({ defaultProvider: "anthropic", defaultModel: "claude-haiku-4-5" });
     put("settings.json", saved);
     const term = new TmuxSession(box.root);
@@ -248,8 +248,7 @@ describe.skipIf(!hasTmux)("--model on the command line (point 5)", () => {
 
 describe("the reference's configuration is honoured (point 6)", () => {
   test("the start-up model the reference saved (defaultProvider, defaultModel) is the one pi -p uses", async () => {
-    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
-    fake.apiKeys.add(KEY);
+    storeAcceptedKey();
     put("settings.json", JSON.stringify({ defaultProvider: "anthropic", defaultModel: "claude-haiku-4-5" }));
     const r = await box.run(["-p", "hi"], { env: fake.env() });
     expect(r.code).toBe(0);
@@ -257,8 +256,7 @@ describe("the reference's configuration is honoured (point 6)", () => {
   });
 
   test("enabledModels picks the start-up model as in the reference: the saved default when it is enabled, else the first enabled one a credential serves", async () => {
-    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
-    fake.apiKeys.add(KEY);
+    storeAcceptedKey();
     put(
       "settings.json",
       JSON.stringify({ enabledModels: ["github-copilot/*", "*sonnet-4-5:high", "anthropic/claude-haiku-4-5"] }),
@@ -290,8 +288,7 @@ describe("the reference's configuration is honoured (point 6)", () => {
   });
 
   test("settings.json's retry sends a call that met a passing failure again, after Retry-After; without it pi sends it once", async () => {
-    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
-    fake.apiKeys.add(KEY);
+    storeAcceptedKey();
     const overloaded = () =>
       Response.json({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }, { status: 529 });
     const limited = () =>
@@ -321,8 +318,7 @@ describe("the reference's configuration is honoured (point 6)", () => {
   });
 
   test("defaultThinkingLevel, modelThinkingLevels and thinkingBudgets are sent as each model takes them: a budget, or adaptive thinking with an effort; the thought is never printed", async () => {
-    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
-    fake.apiKeys.add(KEY);
+    storeAcceptedKey();
     put(
       "settings.json",
       JSON.stringify({
@@ -536,8 +532,7 @@ describe("a refused refresh (point 7)", () => {
 
 describe.skipIf(!hasTmux)("the coding agent's own subcommands (point 8)", () => {
   test("typed on a terminal, pi install and pi mcp add … --header get one line and exit 2; nothing is sent, no token shown; the reference's list still works", async () => {
-    put("auth.json", JSON.stringify({ anthropic: { type: "api_key", key: KEY } }));
-    fake.apiKeys.add(KEY);
+    storeAcceptedKey();
     const secret = "sk-mcp-secret-header-value-0123456789";
     const { NO_COLOR: _n, TERM: _t, ...base } = box.baseEnv();
     const commands = [

@@ -25,6 +25,14 @@ function slowRefresh(ms: number) {
   fake.latencyMs = [ms, ms];
 }
 
+/** A `pi token` that has sent its refresh, which the fake answers after `ms`: it holds the lock till then. */
+async function holderMidRefresh(ms: number) {
+  slowRefresh(ms);
+  const holder = box.spawn(["token"], fake.env());
+  await until(() => fake.tokenRequests("refresh_token").length === 1, "the holder's refresh");
+  return holder;
+}
+
 describe.skipIf(!hasUnshare)("a holder in another PID namespace", () => {
   for (const [where, holderWrap, waiterWrap] of [
     ["the waiter in a new PID namespace", [] as string[], ["unshare", "--pid", "--fork"]],
@@ -50,9 +58,7 @@ describe.skipIf(!hasUnshare)("a holder in another PID namespace", () => {
 
 describe("a stopped holder (SIGSTOP, Ctrl+Z)", () => {
   test("keeps the lock past any staleness limit; the waiter gives up with exit 5, refreshing nothing; after SIGCONT the holder stores its token", async () => {
-    slowRefresh(300);
-    const holder = box.spawn(["token"], fake.env());
-    await until(() => fake.tokenRequests("refresh_token").length === 1, "the holder's refresh");
+    const holder = await holderMidRefresh(300);
     holder.kill("SIGSTOP");
     try {
       const started = Date.now();
@@ -88,9 +94,7 @@ describe("a stopped holder (SIGSTOP, Ctrl+Z)", () => {
 
 describe("a dead holder", () => {
   test("frees the lock at once: a holder killed mid-refresh leaves a lock file that the next pi takes without waiting", async () => {
-    slowRefresh(2000);
-    const holder = box.spawn(["token"], fake.env());
-    await until(() => fake.tokenRequests("refresh_token").length === 1, "the holder's refresh");
+    const holder = await holderMidRefresh(2000);
     holder.kill("SIGKILL");
     await holder.exited;
     expect(existsSync(`${box.storePath}.pi-lock`)).toBe(true);

@@ -30,6 +30,10 @@ e2eFrame(
 
 const env = () => ({ ...fake.env(), ...gh.env() });
 
+/** `pi login anthropic --with-token` of API_KEY as `account`. */
+const bringKeyAs = (account: string) =>
+  box.run(["login", "anthropic", "--with-token", "--account", account], { env: env(), stdin: `${API_KEY}\n` });
+
 describe("API keys for the providers that also take one (issue 34, point 18)", () => {
   for (const [id, key, name] of [
     ["xai", "xai-withtoken0123456789abcdefghijklmnop", "xAI"],
@@ -217,10 +221,7 @@ describe("pi login anthropic --with-token", () => {
   test("a token brought over an OAuth login of the same account replaces it: pi says so first, and revokes the old login at Anthropic", async () => {
     const old = fake.issueFamily();
     box.writeStore({ anthropic: storedLogin(old, HOUR) });
-    const r = await box.run(["login", "anthropic", "--with-token", "--account", "default"], {
-      env: env(),
-      stdin: `${API_KEY}\n`,
-    });
+    const r = await bringKeyAs("default");
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("Already logged in to Anthropic");
     expect(r.stderr).toContain("this token replaces that login");
@@ -243,10 +244,7 @@ describe("pi login anthropic --with-token", () => {
   test("adding a token as another account keeps the OAuth login beside it, unrevoked", async () => {
     const old = fake.issueFamily();
     box.writeStore({ anthropic: storedLogin(old, HOUR) });
-    const r = await box.run(["login", "anthropic", "--with-token", "--account", "ci"], {
-      env: env(),
-      stdin: `${API_KEY}\n`,
-    });
+    const r = await bringKeyAs("ci");
     expect(r.code).toBe(0);
     expect(r.stderr).not.toContain("Already logged in");
     expect(r.stdout).toContain('"default" is kept beside it');

@@ -9,19 +9,14 @@ import { TmuxSession, hasTmux } from "../helpers/tmux.ts";
 import { PROVIDERS } from "../../src/providers/registry.ts";
 
 /** On a real terminal: what the screen shows after each key, not what was printed. */
-let fake: FakeAnthropic;
-let gh: FakeGitHub;
-let box: Sandbox;
-let term: TmuxSession;
+let fake: FakeAnthropic, gh: FakeGitHub, box: Sandbox, term: TmuxSession;
 const API_KEY = "sk-ant-api03-terminal-user-0123456789";
 
 e2eFrame(
   {
     fakes: { fake: () => new FakeAnthropic(), gh: () => new FakeGitHub() },
     terminal: true,
-    started: () => {
-      fake.apiKeys.add(API_KEY);
-    },
+    started: () => void fake.apiKeys.add(API_KEY),
   },
   (f) => ({ fake, gh, box, term } = f),
 );

@@ -6,17 +6,13 @@ import { PI_BIN, Sandbox, loginThroughStdin, storedLogin, plainMessages } from "
 import { e2eFrame } from "../helpers/frame.ts";
 
 /** What a new user trips over, tried as one would: input, output, help, mistakes, scripts. */
-let fake: FakeAnthropic;
-let gh: FakeGitHub;
-let box: Sandbox;
+let fake: FakeAnthropic, gh: FakeGitHub, box: Sandbox;
 const API_KEY = "sk-ant-api03-new-user-key-0123456789";
 
 e2eFrame(
   {
     fakes: { fake: () => new FakeAnthropic(), gh: () => new FakeGitHub() },
-    started: () => {
-      fake.apiKeys.add(API_KEY);
-    },
+    started: () => void fake.apiKeys.add(API_KEY),
   },
   (f) => ({ fake, gh, box } = f),
 );

@@ -149,21 +149,22 @@ describe("using the radius login", () => {
     ]);
   });
 
-  test("a stream that ends without done or error is cut off (exit 5), never taken as a whole answer", async () => {
-    box.writeStore({ radius: fake.storedLogin(HOUR) });
-    fake.ending = "none";
-    const r = await box.run(["-p", "--model", "radius/balanced", "hi"], { env: env() });
-    expect(r.code).toBe(5);
-    expect(r.stderr).toContain("before the gateway said it was complete");
-  });
-
-  test("an error event ends the answer with the gateway's words (exit 5)", async () => {
-    box.writeStore({ radius: fake.storedLogin(HOUR) });
-    fake.ending = "error";
-    const r = await box.run(["-p", "--model", "radius/balanced", "hi"], { env: env() });
-    expect(r.code).toBe(5);
-    expect(r.stderr).toContain("upstream provider failed");
-  });
+  for (const [ending, title, says] of [
+    [
+      "none",
+      "a stream that ends without done or error is cut off (exit 5), never taken as a whole answer",
+      "before the gateway said it was complete",
+    ],
+    ["error", "an error event ends the answer with the gateway's words (exit 5)", "upstream provider failed"],
+  ] as const) {
+    test(title, async () => {
+      box.writeStore({ radius: fake.storedLogin(HOUR) });
+      fake.ending = ending;
+      const r = await box.run(["-p", "--model", "radius/balanced", "hi"], { env: env() });
+      expect(r.code).toBe(5);
+      expect(r.stderr).toContain(says);
+    });
+  }
 
   test("a login the reference made (no gateway named, its catalog in gatewayConfig) lists that catalog and answers through its baseUrl, asking the gateway for no listing (issue 31)", async () => {
     // The reference's login names no gateway: it was made at the configured one, where its catalog's base is.

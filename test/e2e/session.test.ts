@@ -39,6 +39,14 @@ async function type(text: string, then = "Enter") {
   if (then) term.send(then);
 }
 
+/** A session on the API key, asked `question`: back once the answer has begun to stream. */
+async function askOnAKey(question: string): Promise<void> {
+  start({ ANTHROPIC_API_KEY: API_KEY });
+  await term.waitFor(/via ANTHROPIC_API_KEY/);
+  await type(question);
+  await term.waitFor(/Hello f/);
+}
+
 describe.skipIf(!hasTmux)("the interactive session", () => {
   setDefaultTimeout(30_000);
 
@@ -234,10 +242,7 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
 
   test("Ctrl+C stops a streaming answer and the session goes on", async () => {
     fake.chunkDelayMs = 150;
-    start({ ANTHROPIC_API_KEY: API_KEY });
-    await term.waitFor(/via ANTHROPIC_API_KEY/);
-    await type("tell me a long story");
-    await term.waitFor(/Hello f/);
+    await askOnAKey("tell me a long story");
     term.send("C-c");
     await term.waitFor(/\(stopped\)/);
     fake.chunkDelayMs = 0;
@@ -248,10 +253,7 @@ describe.skipIf(!hasTmux)("the interactive session", () => {
 
   test("typing while an answer streams lands in the input once it ends", async () => {
     fake.chunkDelayMs = 60;
-    start({ ANTHROPIC_API_KEY: API_KEY });
-    await term.waitFor(/via ANTHROPIC_API_KEY/);
-    await type("first");
-    await term.waitFor(/Hello f/);
+    await askOnAKey("first");
     term.send("next question", true);
     await term.waitFor(/arrives in pieces\.\s*\n› next question/);
     expect(fake.messageRequests()).toHaveLength(1);

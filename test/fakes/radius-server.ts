@@ -29,6 +29,19 @@ export interface GatewayModel {
   maxTokens: number;
 }
 
+/** One model of the gateway's catalog, in the shape the gateway sends it. */
+function catalogModel(
+  id: string,
+  name: string,
+  reasoning: boolean,
+  input: string[],
+  [inputCost, outputCost]: [number, number],
+  contextWindow: number,
+  maxTokens: number,
+): GatewayModel {
+  return { id, name, reasoning, input, cost: { input: inputCost, output: outputCost }, contextWindow, maxTokens };
+}
+
 export class FakeRadius extends TokenFamilyServer {
   /** The authorization page discovery names: this server's by default, or what a hostile gateway names. */
   authorizationPage: string | undefined;
@@ -39,33 +52,10 @@ export class FakeRadius extends TokenFamilyServer {
   deviceIntervalSeconds = 0.05;
   /** The catalog; one entry is incomplete on purpose (a gateway's catalog may hold entries pi must leave out). */
   models: (GatewayModel | Record<string, unknown>)[] = [
-    {
-      id: "balanced",
-      name: "Balanced",
-      reasoning: true,
-      input: ["text", "image"],
-      cost: { input: 3, output: 15 },
-      contextWindow: 1_048_576,
-      maxTokens: 262_144,
-    },
-    {
-      id: "cheap",
-      name: "Cheap",
-      reasoning: false,
-      input: ["text"],
-      cost: { input: 0.1, output: 0.4 },
-      contextWindow: 131_072,
-      maxTokens: 32_768,
-    },
-    {
-      id: "precise",
-      name: "Precise",
-      reasoning: true,
-      input: ["text", "image"],
-      cost: { input: 5, output: 25 },
-      contextWindow: 1_000_000,
-      maxTokens: 128_000,
-    },
+    // id, name, reasoning, input, cost (input/output per million), context window, longest answer
+    catalogModel("balanced", "Balanced", true, ["text", "image"], [3, 15], 1_048_576, 262_144),
+    catalogModel("cheap", "Cheap", false, ["text"], [0.1, 0.4], 131_072, 32_768),
+    catalogModel("precise", "Precise", true, ["text", "image"], [5, 25], 1_000_000, 128_000),
     { id: "half-described", name: "No sizes" },
   ];
   /** Answers a stream ends with: "done", "error" (a terminal error event) or "none" (cut off). */

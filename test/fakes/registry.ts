@@ -66,8 +66,20 @@ export type ProviderFake =
 const rotating = (entry: FakeEntryBase<RotatingFake>): ProviderFake => ({ ...entry, rotates: true });
 const fixed = (entry: FakeEntryBase<RunningFake>): ProviderFake => ({ ...entry, rotates: false });
 
-const device = (id: "xai" | "kimi-coding") => (): FakeDeviceProvider =>
-  new FakeDeviceProvider(DEVICE_PROFILES[id]).start();
+/** xAI and Kimi: the device-code fake in the provider's profile, its rotating logins, its variables. */
+const deviceProvider = (
+  id: "xai" | "kimi-coding",
+  env: { tokenUrl: string; apiKey: string },
+  refreshRule?: FakeEntryBase<RotatingFake>["refreshRule"],
+): ProviderFake =>
+  rotating({
+    id,
+    start: () => new FakeDeviceProvider(DEVICE_PROFILES[id]).start(),
+    storedLogin: (fake, inMs) => (fake as FakeDeviceProvider).storedLogin(inMs),
+    tokenUrlEnv: (url) => ({ [env.tokenUrl]: url }),
+    apiKeyVariable: env.apiKey,
+    refreshRule,
+  });
 
 export const FAKES: readonly ProviderFake[] = [
   rotating({
@@ -108,22 +120,13 @@ export const FAKES: readonly ProviderFake[] = [
     browserSignIn: { args: ["login", "openai"], fixedPort: 1455 },
     apiKeyVariable: "OPENAI_API_KEY",
   }),
-  rotating({
-    id: "xai",
-    start: device("xai"),
-    storedLogin: (fake, inMs) => (fake as FakeDeviceProvider).storedLogin(inMs),
-    tokenUrlEnv: (url) => ({ PI_XAI_AUTH_URL: url }),
-    apiKeyVariable: "XAI_API_KEY",
-  }),
-  rotating({
-    id: "kimi-coding",
-    start: device("kimi-coding"),
-    storedLogin: (fake, inMs) => (fake as FakeDeviceProvider).storedLogin(inMs),
-    tokenUrlEnv: (url) => ({ PI_KIMI_AUTH_URL: url }),
-    apiKeyVariable: "KIMI_API_KEY",
-    // Kimi's client retries passing failures three times, and treats 401 and 403 as a dead session.
-    refreshRule: { retries: 3, revokedBy: [401, 403], env: { PI_KIMI_RETRY_DELAYS_MS: "5,5,5" } },
-  }),
+  deviceProvider("xai", { tokenUrl: "PI_XAI_AUTH_URL", apiKey: "XAI_API_KEY" }),
+  // Kimi's client retries passing failures three times, and treats 401 and 403 as a dead session.
+  deviceProvider(
+    "kimi-coding",
+    { tokenUrl: "PI_KIMI_AUTH_URL", apiKey: "KIMI_API_KEY" },
+    { retries: 3, revokedBy: [401, 403], env: { PI_KIMI_RETRY_DELAYS_MS: "5,5,5" } },
+  ),
   fixed({
     id: "meta",
     start: () => new FakeDeviceProvider(DEVICE_PROFILES.meta).start(),

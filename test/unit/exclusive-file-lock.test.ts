@@ -1,31 +1,16 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import {
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  unlinkSync,
-  utimesSync,
-  writeFileSync,
-} from "node:fs";
-import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, readlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { STALE_MS, withExclusiveFileLock } from "../../src/store/file/exclusive-lock.ts";
-import { mostInsideAtOnce } from "../helpers/concurrency.ts";
+import { lockPathPerTest, mostInsideAtOnce } from "../helpers/concurrency.ts";
 
 /**
  * The fallback lock (where flock cannot be had: Windows): an O_EXCL file beside the store,
  * taken over when its holder is provably gone (issue 21, point 14). Tested here on Linux,
  * where the pid namespace can be told.
  */
-let dir: string;
 let lock: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "pi-filelock-"));
-  lock = join(dir, "oauth.json.lock");
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+lockPathPerTest("pi-filelock-", (p) => ({ lock } = p));
 
 const here = () =>
   `${readlinkSync("/proc/self/ns/pid")}/${readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()}`;

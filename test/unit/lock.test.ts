@@ -1,28 +1,12 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import {
-  closeSync,
-  existsSync,
-  lstatSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { closeSync, existsSync, lstatSync, openSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { kernelLock } from "../../src/store/file/kernel-lock.ts";
 import { withLock } from "../../src/store/file/lock.ts";
-import { mostInsideAtOnce } from "../helpers/concurrency.ts";
+import { lockPathPerTest, mostInsideAtOnce } from "../helpers/concurrency.ts";
 
-let dir: string;
-let lock: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "pi-lock-"));
-  lock = join(dir, "oauth.json.lock");
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+let dir: string, lock: string;
+lockPathPerTest("pi-lock-", (p) => ({ dir, lock } = p));
 
 /** Another holder: a descriptor of this process with the kernel lock on the file, and the note a pi would write. */
 function holdElsewhere(

@@ -95,19 +95,9 @@ export function modelCallFailure(
       retryAt,
     });
   }
-  if (status >= 500)
-    return callFailed(
-      "server_error",
-      words.purpose,
-      `${host} answered HTTP ${status}${said}`,
-      "try again in a few minutes",
-      details,
-    );
-  return callFailed(
-    "bad_response",
-    words.purpose,
-    `${host} answered HTTP ${status}${said}`,
-    "try again later",
-    details,
-  );
+  const [code, next] =
+    status >= 500
+      ? (["server_error", "try again in a few minutes"] as const)
+      : (["bad_response", "try again later"] as const);
+  return callFailed(code, words.purpose, `${host} answered HTTP ${status}${said}`, next, details);
 }
