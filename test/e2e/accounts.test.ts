@@ -85,10 +85,7 @@ describe("accounts", () => {
     const old = { ...storedLogin(fake.issueFamily(), 3600_000), email: "ada@home.example" };
     box.writeStore({ "anthropic@default": old });
     fake.apiKeys.add("sk-ant-api03-fifteen-0123456789abcdefghijklmnop");
-    const r = await box.run(["login", "anthropic", "--with-token"], {
-      env: fake.env(),
-      stdin: "sk-ant-api03-fifteen-0123456789abcdefghijklmnop\n",
-    });
+    const r = await box.loginWithToken("anthropic", "sk-ant-api03-fifteen-0123456789abcdefghijklmnop", fake.env());
     expect(r.code).toBe(0);
     expect(fake.revocations).toBe(0);
     const data = box.readStore();

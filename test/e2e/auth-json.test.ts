@@ -55,10 +55,7 @@ describe("auth.json, when it exists", () => {
 
   test("pi login stores into auth.json, made if need be", async () => {
     fake.apiKeys.add("sk-ant-api03-auth-json-0123456789");
-    const r = await box.run(["login", "anthropic", "--with-token"], {
-      env: fake.env(),
-      stdin: "sk-ant-api03-auth-json-0123456789\n",
-    });
+    const r = await box.loginWithToken("anthropic", "sk-ant-api03-auth-json-0123456789", fake.env());
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("auth.json");
     expect(readAuth().anthropic).toEqual({ type: "api_key", key: "sk-ant-api03-auth-json-0123456789" });

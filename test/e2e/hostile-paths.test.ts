@@ -79,10 +79,7 @@ describe.skipIf(!isRoot)("a place another user controls", () => {
     const shared = join(box.root, "shared-tmp");
     fs.mkdirSync(shared);
     fs.chmodSync(shared, 0o1777);
-    const r = await box.run(["login", "anthropic", "--with-token"], {
-      env: { ...fake.env(), PI_CODING_AGENT_DIR: shared },
-      stdin: `${API_KEY}\n`,
-    });
+    const r = await box.loginWithToken("anthropic", API_KEY, { ...fake.env(), PI_CODING_AGENT_DIR: shared });
     expectRefused(r, /is writable by other users \(01777\)/);
     expect(fs.statSync(shared).mode & 0o7777).toBe(0o1777);
     expect(fs.existsSync(join(shared, "auth.json"))).toBe(false);
@@ -97,10 +94,7 @@ describe.skipIf(!isRoot)("a place another user controls", () => {
     fs.chownSync(open, NOBODY, NOBODY);
     fs.chmodSync(open, 0o777);
     const agent = join(open, "agent");
-    const r = await box.run(["login", "anthropic", "--with-token"], {
-      env: { ...fake.env(), PI_CODING_AGENT_DIR: agent },
-      stdin: `${API_KEY}\n`,
-    });
+    const r = await box.loginWithToken("anthropic", API_KEY, { ...fake.env(), PI_CODING_AGENT_DIR: agent });
     expectRefused(r, /anyone can write to/);
     expect(fs.existsSync(agent)).toBe(false);
   });

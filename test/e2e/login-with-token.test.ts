@@ -177,10 +177,7 @@ describe("pi login anthropic --with-token", () => {
   });
 
   test("an OAuth token Anthropic does not take is refused the same way, pointing to claude setup-token", async () => {
-    const r = await box.run(["login", "anthropic", "--with-token"], {
-      env: env(),
-      stdin: "sk-ant-oat01-expired-long-ago-0123456789\n",
-    });
+    const r = await box.loginWithToken("anthropic", "sk-ant-oat01-expired-long-ago-0123456789", env());
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('Anthropic did not accept this OAuth token (HTTP 401: "Invalid bearer token")');
     expect(r.stderr).toContain("claude setup-token");
@@ -281,10 +278,7 @@ describe("pi login github-copilot --with-token", () => {
   });
 
   test("a GitHub token without Copilot access is refused with GitHub's answer, and nothing is stored", async () => {
-    const r = await box.run(["login", "github-copilot", "--with-token"], {
-      env: env(),
-      stdin: "ghu_notissuedbythisfakeserver0123456789\n",
-    });
+    const r = await box.loginWithToken("github-copilot", "ghu_notissuedbythisfakeserver0123456789", env());
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("HTTP 401");
     expect(await Bun.file(box.storePath).exists()).toBe(false);
@@ -293,10 +287,7 @@ describe("pi login github-copilot --with-token", () => {
 
 describe("small things that bite (issue 34, point 18)", () => {
   test("two lines on stdin are two things: --with-token stores neither and says so", async () => {
-    const r = await box.run(["login", "anthropic", "--with-token"], {
-      env: fake.env(),
-      stdin: `${API_KEY}\nsk-ant-api03-second-line-0123456789\n`,
-    });
+    const r = await box.loginWithToken("anthropic", `${API_KEY}\nsk-ant-api03-second-line-0123456789`, fake.env());
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("stdin held 2 lines; pipe in the token alone");
     expect(fake.requests).toHaveLength(0);

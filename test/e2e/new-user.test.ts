@@ -266,10 +266,7 @@ describe("smaller things", () => {
   });
 
   test("pi status names the GitHub account of a Copilot login", async () => {
-    const r = await box.run(["login", "github-copilot", "--with-token"], {
-      env: gh.env(),
-      stdin: `${gh.grantGitHubToken()}\n`,
-    });
+    const r = await box.loginWithToken("github-copilot", gh.grantGitHubToken(), gh.env());
     expect(r.code).toBe(0);
     const status = await box.run(["status", "github-copilot"], { env: gh.env() });
     expect(status.stdout).toContain("account:  octocat");

@@ -352,10 +352,7 @@ describe("personal access tokens (at-…)", () => {
   });
 
   test("an at- token OpenAI does not know is refused with its words, and nothing is stored", async () => {
-    const r = await box.run(["login", "openai-codex", "--with-token"], {
-      env: fake.env(),
-      stdin: "at-not-a-real-token-0123456789\n",
-    });
+    const r = await box.loginWithToken("openai-codex", "at-not-a-real-token-0123456789", fake.env());
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(
       'OpenAI did not accept the Codex access token (HTTP 401: "Could not validate credentials")',

@@ -200,10 +200,7 @@ describe("an OpenAI API key", () => {
   });
 
   test("a key OpenAI does not take is refused with its words (exit 4), and nothing is stored", async () => {
-    const r = await box.run(["login", "openai", "--with-token"], {
-      env: env(),
-      stdin: "sk-proj-not-a-key-this-fake-knows-0123\n",
-    });
+    const r = await box.loginWithToken("openai", "sk-proj-not-a-key-this-fake-knows-0123", env());
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('OpenAI did not accept this API key (HTTP 401: "Incorrect API key provided.")');
     expect(await Bun.file(box.storePath).exists()).toBe(false);

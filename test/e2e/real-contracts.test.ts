@@ -213,10 +213,11 @@ describe("GitHub Copilot", () => {
   });
 
   test("--with-token refuses a fine-grained personal access token before asking GitHub, saying what works", async () => {
-    const r = await box.run(["login", "github-copilot", "--with-token"], {
-      env: gh.env(),
-      stdin: "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz\n",
-    });
+    const r = await box.loginWithToken(
+      "github-copilot",
+      "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+      gh.env(),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/does not exchange fine-grained personal access tokens.*pi login github-copilot/);
     expect(gh.exchanges()).toHaveLength(0);
@@ -315,17 +316,15 @@ describe("Anthropic's policy on subscription tokens", () => {
     const start = await box.run(["login", "anthropic", "--start"], { env: anthropic.env() });
     expect(start.code).toBe(0);
     expect(start.stderr.match(NOTICE)).toHaveLength(1);
-    const oat = await box.run(["login", "anthropic", "--with-token"], {
-      env: anthropic.env(),
-      stdin: `${anthropic.acceptLongLived("sk-ant-oat01-long-lived-token-0123456789")}\n`,
-    });
+    const oat = await box.loginWithToken(
+      "anthropic",
+      `${anthropic.acceptLongLived("sk-ant-oat01-long-lived-token-0123456789")}`,
+      anthropic.env(),
+    );
     expect(oat.code).toBe(0);
     expect(oat.stderr.match(NOTICE)).toHaveLength(1);
     anthropic.apiKeys.add("sk-ant-api03-key-0123456789abcdef");
-    const key = await box.run(["login", "anthropic", "--with-token"], {
-      env: anthropic.env(),
-      stdin: "sk-ant-api03-key-0123456789abcdef\n",
-    });
+    const key = await box.loginWithToken("anthropic", "sk-ant-api03-key-0123456789abcdef", anthropic.env());
     expect(key.code).toBe(0);
     expect(key.stderr).not.toMatch(NOTICE);
   });

@@ -91,6 +91,11 @@ export class Sandbox {
     return stripDebug ? { ...result, stderr: withoutDebugLines(result.stderr) } : result;
   }
 
+  /** `pi login <provider> --with-token`, the token a line on stdin (as `gh auth login --with-token` takes it). */
+  loginWithToken(provider: string, token: string, env?: Record<string, string | undefined>): Promise<PiResult> {
+    return this.run(["login", provider, "--with-token"], { env, stdin: `${token}\n` });
+  }
+
   async run(args: string[], opts: PiRun = {}): Promise<PiResult> {
     const { env, stripDebug } = this.envFor(opts.env);
     const proc = Bun.spawn([PI_BIN, ...args], {
