@@ -80,7 +80,8 @@ export async function login(method: LoginMethodId, ui: LoginUI, context: LoginCo
     ui,
     "Open this URL in a browser, sign in to ChatGPT and allow pi to use the OpenAI API:",
     url,
-    "allow it",
+    // The whole address: its client_id is the new client's, which the exchange needs.
+    { youDo: "allow it", paste: "the whole address of the page it ends on" },
   );
   return raceForCode({
     ui,

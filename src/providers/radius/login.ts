@@ -107,7 +107,7 @@ async function browserLogin(ui: LoginUI, endpoints: GatewayEndpoints, context: L
     ui,
     `Open this URL in a browser and sign in to the gateway ${safeHost(endpoints.gateway)}:`,
     url,
-    "sign in",
+    { youDo: "sign in" },
   );
   return raceForCode({
     ui,

@@ -37,15 +37,21 @@ const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * The sign-in page offered: `intro`, the URL on its own line, the browser opened where one
- * can be, then how pi goes on — by itself once the person does `what` on the page ("approve",
- * "sign in"), or from a paste of the address the browser ends on.
+ * can be, then how pi goes on — by itself once the person does `then.youDo` on the page
+ * ("approve", "sign in"), or from a paste of `then.paste` (the address the browser ends on).
  */
-export async function offerSignInPage(ui: LoginUI, intro: string, url: string, what = "approve"): Promise<void> {
+export async function offerSignInPage(
+  ui: LoginUI,
+  intro: string,
+  url: string,
+  then: { youDo?: string; paste?: string } = {},
+): Promise<void> {
+  const { youDo = "approve", paste = "the address of the page it ends on" } = then;
   ui.info(intro);
   ui.showUrl(url);
   const opened = await ui.openBrowser(url);
   ui.info(
-    `${opened ? "A browser window should have opened; " : ""}pi continues by itself once you ${what}. If the browser runs on another machine, paste the ${what === "allow it" ? "whole " : ""}address of the page it ends on here.`,
+    `${opened ? "A browser window should have opened; " : ""}pi continues by itself once you ${youDo}. If the browser runs on another machine, paste ${paste} here.`,
   );
 }
 
