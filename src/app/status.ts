@@ -10,7 +10,8 @@ import { statusLine } from "./usage-words.ts";
 import { describeExpiry, knownExpiry } from "../core/duration.ts";
 import { PiError } from "../core/errors.ts";
 import { maskToken } from "../core/redact.ts";
-import type { ProviderDescriptor } from "../providers/types.ts";
+import type { ProviderDescriptor, SourceSpec } from "../providers/types.ts";
+import { templateVariables } from "../core/config-value.ts";
 import type { CredentialStore, StoreDescription } from "../store/contract.ts";
 import { RATE_LIMIT_FIELD, REFUSED_FIELD, type StoreData, isRefreshable } from "../store/schema.ts";
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
@@ -35,7 +36,15 @@ export interface ProviderStatus {
   /** The provider's own rows for a stored login (host, account); never a secret. */
   details: Record<string, string>;
   warnings: string[];
-  sources: { source: string; kind: string; present: boolean; problem: string | null; exchange: boolean }[];
+  sources: {
+    source: string;
+    kind: string;
+    present: boolean;
+    problem: string | null;
+    exchange: boolean;
+    /** What to set for this source to count: its variable, a workload's description, the variables models.json's key names. */
+    toSet: string;
+  }[];
   /** Every stored account (one login per account), with the identity the provider gave; the active one first. */
   accounts: { name: string; active: boolean; identity: string | null }[];
   /** The account shown above (--account), when it is not the active one. */
@@ -180,8 +189,18 @@ function describeProvider(provider: ProviderDescriptor, view: ShownView, env: No
       present: s.present,
       problem: s.problem ?? null,
       exchange: s.spec.type === "env" && s.spec.exchange === true,
+      toSet: toSet(s.spec, env),
     })),
   };
+}
+
+/** The words after "or set" for one source: models.json's key is set by the variables its template names. */
+function toSet(spec: SourceSpec, env: NodeJS.ProcessEnv): string {
+  if (spec.type === "env") return spec.variable;
+  if (spec.type === "workload") return spec.describe;
+  if (spec.type === "stored") return "stored";
+  const unset = templateVariables(spec.template).filter((name) => !env[name]);
+  return unset.length > 0 ? `${unset.join(" and ")} (named by its apiKey in ${spec.file})` : spec.file;
 }
 
 export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[]): string {
@@ -189,7 +208,7 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
   for (const s of statuses) {
     lines.push(`${s.name} (${s.id})${s.account ? ` — account "${s.account}"` : ""}`);
     if (!s.usable) {
-      const env = s.sources.filter((x) => x.source !== "stored").map((x) => x.source);
+      const env = s.sources.filter((x) => x.source !== "stored").map((x) => x.toSet);
       lines.push(`  not logged in — run \`pi login ${s.id}\`${env.length ? `, or set ${env.join(" or ")}` : ""}`);
     } else {
       lines.push(`  source:   ${s.source} (${s.sourceNote ?? (s.kind === "api_key" ? "API key" : "OAuth")})`);

@@ -103,6 +103,20 @@ describe("models.json is the reference's, and read-only to pi (point 2)", () => 
     expect(theirs.stdout).toContain("corp-large");
   });
 
+  test("pi status says which variable a custom provider's apiKey waits for, and counts it once the variable is set", async () => {
+    put("models.json", HAND_WRITTEN);
+    const unset = await box.run(["status", "corp"], { env: fake.env() });
+    expect(unset.code).toBe(3);
+    expect(unset.stdout).toContain(
+      "not logged in — run `pi login corp`, or set CORP_KEY (named by its apiKey in models.json)",
+    );
+    const set = await box.run(["status", "corp", "--json"], {
+      env: { ...fake.env(), CORP_KEY: "corp-key-0123456789" },
+    });
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout).providers[0]).toMatchObject({ usable: true, source: "models.json" });
+  });
+
   test("in a directory without models.json, pi creates none, and the reference starts without refusing one", async () => {
     storeAcceptedKey();
     expect((await box.run(["models", "anthropic", "--refresh"], { env: fake.env() })).code).toBe(0);
