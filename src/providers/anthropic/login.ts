@@ -12,7 +12,7 @@ import { type PastedCode, offerSignInPage, raceForCode } from "../shared/code-ra
 import { startCallbackListener } from "../shared/loopback.ts";
 import { parsePastedCode } from "../shared/paste.ts";
 import { createPkce, randomToken } from "../shared/pkce.ts";
-import { type TokenGrant, expiresAtFor, requestTokens } from "../shared/token-endpoint.ts";
+import { type TokenGrant, expiresAtFor, redeemCode } from "../shared/token-endpoint.ts";
 import type { LoginMethodId, LoginUI, PendingLogin } from "../types.ts";
 import { askAboutCredential } from "./messages.ts";
 import { warnNotice } from "../../core/notice.ts";
@@ -194,11 +194,9 @@ async function checkWithAnthropic(token: string, kind: "api_key" | "oauth", env:
 }
 
 async function exchangeCode(attempt: Attempt, redirectUri: string, pasted: PastedCode): Promise<StoredLogin> {
-  registerSecret(pasted.code);
-  const grant = await requestTokens(
-    { step: "sign-in", url: attempt.endpoints.tokenUrl, loginHint: LOGIN_HINT },
-    { json: authorizationCodeBody(redirectUri, pasted, attempt.state, attempt.verifier) },
-  );
+  const grant = await redeemCode(attempt.endpoints.tokenUrl, LOGIN_HINT, pasted.code, {
+    json: authorizationCodeBody(redirectUri, pasted, attempt.state, attempt.verifier),
+  });
   return loginFromGrant(grant);
 }
 

@@ -182,7 +182,7 @@ async function pollOnce(
 
 async function exchange(endpoints: OpenAIEndpoints, code: string, verifier: string, redirectUri: string) {
   const form = authorizationCodeForm(code, verifier, redirectUri);
-  return loginFromGrant(await redeemCode(endpoints.tokenUrl, LOGIN_HINT, form), "sign-in");
+  return loginFromGrant(await redeemCode(endpoints.tokenUrl, LOGIN_HINT, code, { form }), "sign-in");
 }
 
 /** Shared by sign-in and refresh: OpenAI's answers must carry a refresh token and name the account. */

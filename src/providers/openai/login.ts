@@ -6,7 +6,7 @@ import { jwtClaims } from "../shared/jwt.ts";
 import { startCallbackListener } from "../shared/loopback.ts";
 import { parsePastedCode } from "../shared/paste.ts";
 import { createPkce, randomToken } from "../shared/pkce.ts";
-import { type TokenGrant, expiresAtFor, requestTokens } from "../shared/token-endpoint.ts";
+import { type TokenGrant, expiresAtFor, redeemCode } from "../shared/token-endpoint.ts";
 import type { LoginContext, LoginMethodId, LoginUI, PendingLogin } from "../types.ts";
 import { askAboutKey } from "./client.ts";
 import {
@@ -131,11 +131,9 @@ export async function finishLogin(
 }
 
 async function exchange(attempt: Attempt, clientId: string, code: string, redirectUri: string): Promise<StoredLogin> {
-  registerSecret(code);
-  const grant = await requestTokens(
-    { step: "sign-in", url: attempt.endpoints.tokenUrl, loginHint: LOGIN_HINT },
-    { form: authorizationCodeForm(clientId, code, attempt.verifier, redirectUri) },
-  );
+  const grant = await redeemCode(attempt.endpoints.tokenUrl, LOGIN_HINT, code, {
+    form: authorizationCodeForm(clientId, code, attempt.verifier, redirectUri),
+  });
   if (!grant.idToken)
     throw callFailed("bad_response", "sign-in", "OpenAI's answer carried no ID token", `run \`${LOGIN_HINT}\` again`);
   return loginFromGrant(grant, clientId, "sign-in");

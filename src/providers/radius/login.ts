@@ -163,7 +163,7 @@ export async function finishLogin(pending: Readonly<Record<string, string>>, ans
 
 async function exchange(endpoints: GatewayEndpoints, code: string, verifier: string, redirectUri: string) {
   const form = authorizationCodeForm(code, verifier, redirectUri);
-  return loginFromGrant(await redeemCode(endpoints.tokenUrl, LOGIN_HINT, form), endpoints.gateway);
+  return loginFromGrant(await redeemCode(endpoints.tokenUrl, LOGIN_HINT, code, { form }), endpoints.gateway);
 }
 
 /**

@@ -76,10 +76,15 @@ export async function requestTokens(
   return grant;
 }
 
-/** The authorization code grant (RFC 6749 §4.1.3) at `url`, for a sign-in; the code is a secret from here on. */
-export function redeemCode(url: string, loginHint: string, form: Record<string, string>): Promise<TokenGrant> {
-  registerSecret(form.code);
-  return requestTokens({ step: "sign-in", url, loginHint }, { form });
+/** The authorization code grant (RFC 6749 §4.1.3) at `url`, for a sign-in; `code` is a secret from here on. */
+export function redeemCode(
+  url: string,
+  loginHint: string,
+  code: string,
+  body: { json: unknown } | { form: Record<string, string> },
+): Promise<TokenGrant> {
+  registerSecret(code);
+  return requestTokens({ step: "sign-in", url, loginHint }, body);
 }
 
 /** Logout's revocation (RFC 7009): best effort, a short timeout; a PiError when it did not happen. */
