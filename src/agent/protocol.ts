@@ -71,19 +71,22 @@ function tokenRequest(
   keys: string,
   op: "token" | "mcp-token",
 ): AgentRequest | { refused: string } {
-  const [field, shape, what] =
-    op === "token"
-      ? (["provider", PROVIDER_ID, "a token request"] as const)
-      : (["server", SERVER_NAME, "an mcp-token request"] as const);
+  const { field, shape, what, names } = TOKEN_REQUESTS[op];
   const name = r[field];
-  if (typeof name !== "string" || !shape.test(name))
-    return { refused: `${what} names ${op === "token" ? "a provider" : "a server of mcp.json"}` };
+  if (typeof name !== "string" || !shape.test(name)) return { refused: `${what} names ${names}` };
   const min = minValidityField(r.minValidityMs);
   if ("refused" in min) return min;
-  if (keys !== ["minValidityMs" in min ? "minValidityMs" : "", "op", field, "v"].filter(Boolean).join(","))
+  // The keys sorted: minValidityMs (when given), op, the name's field, v.
+  if (keys !== `${"minValidityMs" in min ? "minValidityMs," : ""}op,${field},v`)
     return { refused: `unknown fields in ${what} (${keys})` };
   return op === "token" ? { v: 1, op, provider: name, ...min } : { v: 1, op, server: name, ...min };
 }
+
+/** What each token request names, and how its refusals say it. */
+const TOKEN_REQUESTS = {
+  token: { field: "provider", shape: PROVIDER_ID, what: "a token request", names: "a provider" },
+  "mcp-token": { field: "server", shape: SERVER_NAME, what: "an mcp-token request", names: "a server of mcp.json" },
+} as const;
 
 /** A request's optional `minValidityMs`, checked: a number of milliseconds, a week at most. */
 function minValidityField(min: unknown): { minValidityMs?: number } | { refused: string } {
