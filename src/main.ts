@@ -12,13 +12,19 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-v" || args[0]
   // in the interpreter); a pi still running after a moment (the session, the agent, a stream)
   // gets the normal JIT. Unref'd: it never keeps pi alive.
   setTimeout(() => Bun.unsafe.setJITPolicy(1), 250).unref();
-  const [{ runCli }, { hasAbandonedWork, installSignalHandlers }] = await Promise.all([
-    import("./cli/run.ts"),
-    import("./core/shutdown.ts"),
-  ]);
-  installSignalHandlers();
-  process.exitCode = await runCli(args);
-  // Output is written; what is left running was given up on (see abandonedWork).
-  if (hasAbandonedWork()) setTimeout(() => process.exit(), 100);
+  // `pi token`, the call helpers make most, is answered at once where it can be (cli/quick-token.ts).
+  const quick =
+    args[0] === "token" ? await (await import("./cli/quick-token.ts")).quickToken(args, process.env) : undefined;
+  if (quick !== undefined) process.exitCode = quick;
+  else {
+    const [{ runCli }, { hasAbandonedWork, installSignalHandlers }] = await Promise.all([
+      import("./cli/run.ts"),
+      import("./core/shutdown.ts"),
+    ]);
+    installSignalHandlers();
+    process.exitCode = await runCli(args);
+    // Output is written; what is left running was given up on (see abandonedWork).
+    if (hasAbandonedWork()) setTimeout(() => process.exit(), 100);
+  }
 }
 export {};

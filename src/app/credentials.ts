@@ -22,6 +22,8 @@ import {
 import { warnNotice } from "../core/notice.ts";
 import { resolveConfigValue, templateVariables } from "../core/config-value.ts";
 import { needsRefresh } from "./refresh-policy.ts";
+import { variableValue, workloadSet } from "./environment-sources.ts";
+import { agentSocket, credentialFromAgent } from "./agent-credential.ts";
 import { loginStep, logoutStep, say } from "../core/words.ts";
 
 export interface SourceState {
@@ -71,12 +73,9 @@ function describeSource(
   store: StoreView,
   env: NodeJS.ProcessEnv,
 ): SourceState {
-  if (spec.type === "workload") {
-    const present = spec.variables.every((name) => Boolean(env[name]?.trim()));
-    return { source: spec.describe, kind: "oauth", present, spec };
-  }
+  if (spec.type === "workload") return { source: spec.describe, kind: "oauth", present: workloadSet(spec, env), spec };
   if (spec.type === "env") {
-    const token = env[spec.variable]?.trim() || undefined;
+    const token = variableValue(spec, env);
     const kind = (token && provider.kindOfToken?.(token)) || spec.kind;
     return { source: spec.variable, kind, present: token !== undefined, token, spec };
   }
@@ -184,11 +183,6 @@ export interface ResolveOptions {
   preferAgent?: boolean;
 }
 
-/** The agent's socket, when this run may use one. */
-export function agentSocket(env: NodeJS.ProcessEnv): string | undefined {
-  return env.PI_AGENT_SOCK?.trim() || undefined;
-}
-
 /**
  * What the pi agent at PI_AGENT_SOCK serves (provider → kind and expiry), for the commands
  * that say what is usable (`pi status`, `pi models`, the session); no token crosses for it.
@@ -239,32 +233,6 @@ export function sourceHint(source: string): string {
   return source === "stored" ? "logged in" : `via ${source}`;
 }
 
-/**
- * A credential from the pi agent (another machine's logins, forwarded): used as it comes,
- * never stored — the far side writes nothing secret to disk.
- */
-async function fromAgent(provider: ProviderDescriptor, socket: string, minValidityMs: number): Promise<Credential> {
-  const { askAgent, agentRefusal } = await import("../agent/client.ts");
-  const answer = await askAgent(socket, {
-    v: 1,
-    op: "token",
-    provider: provider.id,
-    ...(minValidityMs > 0 ? { minValidityMs } : {}),
-  });
-  if (!answer.ok) throw agentRefusal(answer);
-  if (!("credential" in answer))
-    throw new PiError("bad_response", `the pi agent at ${socket} answered a token request with something else`);
-  const c = answer.credential;
-  return {
-    providerId: provider.id,
-    source: "agent",
-    kind: c.kind,
-    token: c.token,
-    expires: c.expires ?? undefined,
-    extras: c.extras,
-  };
-}
-
 export function credentialFrom(provider: ProviderDescriptor, source: string, login: StoredLogin): Credential {
   return {
     providerId: provider.id,
@@ -279,7 +247,7 @@ export function credentialFrom(provider: ProviderDescriptor, source: string, log
 export async function resolveCredential(provider: ProviderDescriptor, options: ResolveOptions): Promise<Credential> {
   const minValidityMs = options.minValidityMs ?? 0;
   const socket = agentSocket(options.env);
-  if (socket && options.preferAgent) return fromAgent(provider, socket, minValidityMs);
+  if (socket && options.preferAgent) return credentialFromAgent(provider, socket, minValidityMs);
   if (!socket && options.preferAgent)
     throw new PiError(
       "usage",
@@ -312,7 +280,7 @@ export async function resolveCredential(provider: ProviderDescriptor, options: R
     }
   }
   // Nothing here: the agent, where one is reachable, holds the logins for this machine.
-  if (!failure && socket) return fromAgent(provider, socket, minValidityMs);
+  if (!failure && socket) return credentialFromAgent(provider, socket, minValidityMs);
   throw failure ?? noCredential(provider, options.store.location);
 }
 

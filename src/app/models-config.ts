@@ -16,8 +16,9 @@
 import { warnNotice } from "../core/notice.ts";
 import { PROVIDERS, configuredProvider, findProvider } from "../providers/registry.ts";
 import type { ModelInfo, ProviderDescriptor } from "../providers/types.ts";
-import { piDir, displayPath, joinPath } from "../core/paths.ts";
+import { displayPath, modelsJsonPath } from "../core/paths.ts";
 import { checkPiDirFile } from "../store/pi-dir-file.ts";
+import { parseModelsJson } from "./models-json.ts";
 
 export interface ConfiguredModel {
   id: string;
@@ -50,9 +51,7 @@ export interface ModelsConfig {
   providers: Record<string, ProviderConfig>;
 }
 
-export function modelsConfigPath(env: NodeJS.ProcessEnv): string {
-  return joinPath(piDir(env), "models.json");
-}
+export const modelsConfigPath = modelsJsonPath;
 
 const loaded = new Map<string, Promise<ModelsConfig>>();
 
@@ -76,30 +75,21 @@ async function load(path: string): Promise<ModelsConfig> {
   } catch {
     return empty;
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(stripJsonComments(text.replace(/^\uFEFF/, "")));
-  } catch (error) {
+  const parsed = parseModelsJson(text);
+  if ("unreadable" in parsed) {
     warnNotice(
-      `${displayPath(path)} could not be read (${error instanceof Error ? error.message : String(error)}); pi uses none of it, and neither does the reference program until it is fixed`,
+      `${displayPath(path)} could not be read (${parsed.unreadable}); pi uses none of it, and neither does the reference program until it is fixed`,
     );
     return empty;
   }
-  const providers = (value as { providers?: unknown } | null)?.providers;
-  if (
-    typeof value !== "object" ||
-    value === null ||
-    typeof providers !== "object" ||
-    providers === null ||
-    Array.isArray(providers)
-  ) {
+  if ("noProviders" in parsed) {
     warnNotice(
       `${displayPath(path)} has no "providers" object, so pi uses none of it (the reference program refuses it too)`,
     );
     return empty;
   }
   const out: Record<string, ProviderConfig> = {};
-  for (const [id, raw] of Object.entries(providers as Record<string, unknown>)) {
+  for (const [id, raw] of Object.entries(parsed.providers)) {
     const config = providerConfig(raw);
     if (config) out[id] = config;
   }
@@ -222,11 +212,4 @@ export function configuredModelInfo(provider: string, m: ConfiguredModel, p?: Pr
     ...(m.baseUrl ? { baseUrl: m.baseUrl } : {}),
     ...(m.headers ? { headers: m.headers } : {}),
   };
-}
-
-/** `//` comments and trailing commas out, string literals untouched: the reference's JSONC. */
-export function stripJsonComments(input: string): string {
-  return input
-    .replace(/"(?:\\.|[^"\\])*"|\/\/[^\n]*/g, (m) => (m[0] === '"' ? m : ""))
-    .replace(/"(?:\\.|[^"\\])*"|,(\s*[}\]])/g, (m, tail?: string) => tail ?? (m[0] === '"' ? m : ""));
 }

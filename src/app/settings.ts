@@ -55,7 +55,7 @@ function withoutRedirectingKeys(settings: SettingsFile, path: string): SettingsF
 }
 
 /** JSON as the reference reads it (a byte-order mark allowed), and an object. */
-function parseSettings(text: string): { value: SettingsFile } | { problem: string } {
+export function parseSettings(text: string): { value: SettingsFile } | { problem: string } {
   if (text.trim() === "") return { value: {} };
   try {
     const value = JSON.parse(text.replace(/^\uFEFF/, "")) as unknown;

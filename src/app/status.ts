@@ -15,7 +15,8 @@ import { templateVariables } from "../core/config-value.ts";
 import type { CredentialStore, StoreDescription } from "../store/contract.ts";
 import { RATE_LIMIT_FIELD, REFUSED_FIELD, type StoreData, isRefreshable } from "../store/schema.ts";
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
-import { type StoreView, agentServes, agentSocket, configuredKeysView, describeSources } from "./credentials.ts";
+import { type StoreView, agentServes, configuredKeysView, describeSources } from "./credentials.ts";
+import { agentSocket } from "./agent-credential.ts";
 
 export interface ProviderStatus {
   id: string;

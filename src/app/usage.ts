@@ -16,7 +16,8 @@ import type { Credential, ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
 import { type StoredLogin, USAGE_FIELD, readEntry, secretOf } from "../store/schema.ts";
 import { storeForAccount } from "./accounts.ts";
-import { activeSource, agentSocket, readStoreView, resolveCredential } from "./credentials.ts";
+import { activeSource, readStoreView, resolveCredential } from "./credentials.ts";
+import { agentSocket } from "./agent-credential.ts";
 
 /** An endpoint's answer is reused for this long; every process asks at most this often per login. */
 export const ENDPOINT_MEMO_MS = 60_000;

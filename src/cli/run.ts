@@ -6,18 +6,14 @@
 
 import { isDumbTerminal } from "../terminal/restore.ts";
 import { EXIT, PiError } from "../core/errors.ts";
-import { debugEnabled, setDebug } from "../core/debug.ts";
-import { setNetworkEnvironment } from "../core/network-env.ts";
-import { setDisplayHome } from "../core/paths.ts";
-import { describeTerminal } from "../terminal/environment.ts";
-import { redact } from "../core/redact.ts";
 import { closest } from "../core/suggest.ts";
 import { stripControls } from "../core/text.ts";
-import { flushStdout, printError, warn, writeErr, writeStdout } from "../terminal/output.ts";
+import { flushStdout, warn, writeStdout } from "../terminal/output.ts";
 import { createRunContext } from "../app/context.ts";
-import type { Notice } from "../core/notice.ts";
 import { parseArgv } from "./argv.ts";
 import { outputFailed } from "./output-failure.ts";
+import { printNotice, reportError } from "./report.ts";
+import { tellLowerFloors } from "./lower-floors.ts";
 import { printVersion } from "./version.ts";
 import type { ArgsDef, CommandContext } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
@@ -35,25 +31,6 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   ignoreInsecureTls();
   const code = await dispatch(argv, context);
   return outputFailed(await flushStdout()) ?? code;
-}
-
-/**
- * What the modules below read of the environment without a command handing it to them — the
- * network settings (timeout, proxies; the context's own object, which settings.json's httpProxy
- * joins), PI_DEBUG, the home directory shown as `~`, TERM, NO_COLOR, FORCE_COLOR — told to them
- * once, here: nothing below cli/ reads the process's environment.
- */
-function tellLowerFloors(env: NodeJS.ProcessEnv): void {
-  setNetworkEnvironment(env);
-  setDebug(env.PI_DEBUG);
-  setDisplayHome(env.HOME);
-  describeTerminal(env);
-}
-
-/** On the command line a notice is a line on stderr (a warning once per run); the session shows them its own way. */
-function printNotice(notice: Notice): void {
-  if (notice.kind === "warning") warn(String(notice.text));
-  else writeErr(`pi: ${notice.text}`);
 }
 
 /**
@@ -260,20 +237,4 @@ function parseRootArgs(argv: readonly string[]) {
     }
     throw error;
   }
-}
-
-export function reportError(error: unknown, json = false): number {
-  const known = error instanceof PiError;
-  const message = known
-    ? error.message
-    : `unexpected failure: ${error instanceof Error ? error.message : String(error)}; run again with PI_DEBUG=1 and report it`;
-  const exit = known ? error.exitCode : EXIT.failure;
-  printError(message);
-  if (json) {
-    // Scripts that asked for JSON get the failure as JSON too, on stdout.
-    const code = known ? error.code : "internal";
-    writeStdout(`${JSON.stringify({ type: "error", code, message: stripControls(redact(message)), exit })}\n`);
-  }
-  if (!known && debugEnabled() && error instanceof Error && error.stack) writeErr(error.stack);
-  return exit;
 }

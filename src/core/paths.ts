@@ -59,6 +59,9 @@ export const settingsPath = inPiDir("settings.json");
 /** The reference program's store (pi-coding-agent 1.6), and pi's: both programs keep their logins there. */
 export const authJsonPath = inPiDir("auth.json");
 
+/** The reference program's models and providers (models.json), which pi reads and never writes. */
+export const modelsJsonPath = inPiDir("models.json");
+
 /** The reference program's MCP sign-ins (`pi mcp login`), shared by both programs. */
 export const mcpAuthPath = inPiDir("mcp-auth.json");
 

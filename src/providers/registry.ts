@@ -1,7 +1,7 @@
 import { PiError } from "../core/errors.ts";
 import { closest } from "../core/suggest.ts";
 import { registerSecret, registerTokenShapes } from "../core/redact.ts";
-import { anthropic } from "./anthropic/index.ts";
+import { DEFAULT_PROVIDER } from "./quick-look.ts";
 import { githubCopilot } from "./github-copilot/index.ts";
 import { kimiCoding } from "./kimi-coding/index.ts";
 import { meta } from "./meta/index.ts";
@@ -17,9 +17,9 @@ import { API_KEY_PROVIDERS } from "./api-keys/index.ts";
 export { configuredProvider } from "./configured/index.ts";
 export type { ConfiguredProviderSpec } from "./configured/index.ts";
 
-/** Every provider pi knows, in the order pi offers them. Adding one is a folder beside this file and a line here. */
+/** Every provider pi knows, in the order pi offers them, the default (quick-look.ts) first. Adding one is a folder beside this file and a line here. */
 export const PROVIDERS: readonly ProviderDescriptor[] = [
-  anthropic,
+  DEFAULT_PROVIDER,
   githubCopilot,
   openaiCodex,
   openai,

@@ -56,7 +56,24 @@ export async function flushStdout(): Promise<string | undefined> {
   return stdoutError;
 }
 
+let closedCheck: Promise<string | undefined> | undefined;
 let checkedClosed = false;
+
+/**
+ * Starts the look at stdout that the first write waits for, so that it runs beside whatever
+ * the command reads first (`pi token`'s quick path) instead of after it.
+ */
+export function lookAtStdoutEarly(): void {
+  closedCheck ??= lookAtStdout();
+}
+
+/** Asked once per run, by the first write that asks: the answer is the same for every write. */
+function stdoutWasClosed(): Promise<string | undefined> {
+  if (checkedClosed) return Promise.resolve(undefined);
+  checkedClosed = true;
+  closedCheck ??= lookAtStdout();
+  return closedCheck;
+}
 
 /**
  * `pi token >&-` starts pi with no stdout; the runtime then opens /dev/null in its place, so
@@ -64,9 +81,8 @@ let checkedClosed = false;
  * have closed it), so a stdout that is one was opened by the runtime: there was none. Linux
  * only (elsewhere the runtime's stand-in cannot be told apart).
  */
-async function stdoutWasClosed(): Promise<string | undefined> {
-  if (checkedClosed || process.platform !== "linux") return undefined;
-  checkedClosed = true;
+async function lookAtStdout(): Promise<string | undefined> {
+  if (process.platform !== "linux") return undefined;
   try {
     const flags = /^flags:\s*([0-7]+)$/m.exec(await Bun.file("/proc/self/fdinfo/1").text())?.[1];
     return flags !== undefined && (Number.parseInt(flags, 8) & 0o2000000) !== 0 ? "EBADF" : undefined;

@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, lstatSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { agentSocket } from "../../app/credentials.ts";
+import { agentSocket } from "../../app/agent-credential.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { EXIT, PiError } from "../../core/errors.ts";
 import { processExists } from "../../core/process.ts";

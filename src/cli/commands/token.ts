@@ -1,11 +1,10 @@
 import { storeForAccount } from "../../app/accounts.ts";
 import { resolveCredential } from "../../app/credentials.ts";
 import { parseDuration } from "../../core/duration.ts";
-import { EXIT, PiError } from "../../core/errors.ts";
-import { isTokenText } from "../../core/text.ts";
+import { EXIT } from "../../core/errors.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
-import { writeStdout } from "../../terminal/output.ts";
 import { ACCOUNT_ARG, defineCommand } from "../command.ts";
+import { printToken } from "../token-output.ts";
 
 const command = defineCommand({
   meta: {
@@ -55,21 +54,7 @@ const command = defineCommand({
       minValidityMs: minValidity === undefined ? 0 : parseDuration(minValidity, "--min-validity"),
       preferAgent: args.agent,
     });
-    if (!isTokenText(resolved.token)) {
-      throw new PiError(
-        "bad_response",
-        `the ${provider.displayName} credential from ${resolved.source} contains spaces, control or non-ASCII characters, which no token has, so pi will not print it; ${resolved.source === "stored" ? `run \`pi login ${provider.id}\`` : `check ${resolved.source}`}`,
-      );
-    }
-    // The one place pi prints a secret, by design: stdout holds the token (and a newline) only.
-    if (args.json) {
-      const expires = resolved.expires === undefined ? null : new Date(resolved.expires).toISOString();
-      writeStdout(
-        `${JSON.stringify({ provider: provider.id, token: resolved.token, expires, expiresAt: expires, source: resolved.source, kind: resolved.kind })}\n`,
-      );
-    } else {
-      writeStdout(`${resolved.token}\n`);
-    }
+    printToken(provider, resolved, args.json);
     return EXIT.ok;
   },
 });

@@ -1,0 +1,39 @@
+/**
+ * models.json's text as the reference reads it: JSONC (`//` comments, trailing commas), a
+ * byte-order mark allowed, an object with a "providers" object. Read by models-config.ts, which
+ * says what is wrong and takes each provider's configuration, and by `pi token`'s quick path
+ * (token-at-once.ts), which only needs to know that nothing would be said.
+ */
+
+export type ModelsJson =
+  | { providers: Record<string, unknown> }
+  /** Not JSON, even with comments and trailing commas out: the parser's words. */
+  | { unreadable: string }
+  /** JSON, but no "providers" object in it. */
+  | { noProviders: true };
+
+export function parseModelsJson(text: string): ModelsJson {
+  let value: unknown;
+  try {
+    value = JSON.parse(stripJsonComments(text.replace(/^\uFEFF/, "")));
+  } catch (error) {
+    return { unreadable: error instanceof Error ? error.message : String(error) };
+  }
+  const providers = (value as { providers?: unknown } | null)?.providers;
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    typeof providers !== "object" ||
+    providers === null ||
+    Array.isArray(providers)
+  )
+    return { noProviders: true };
+  return { providers: providers as Record<string, unknown> };
+}
+
+/** `//` comments and trailing commas out, string literals untouched: the reference's JSONC. */
+function stripJsonComments(input: string): string {
+  return input
+    .replace(/"(?:\\.|[^"\\])*"|\/\/[^\n]*/g, (m) => (m[0] === '"' ? m : ""))
+    .replace(/"(?:\\.|[^"\\])*"|,(\s*[}\]])/g, (m, tail?: string) => tail ?? (m[0] === '"' ? m : ""));
+}

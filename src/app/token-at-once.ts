@@ -1,0 +1,128 @@
+/**
+ * `pi token` for its commonest call, without the full resolver: the default provider's stored
+ * login when it is fresh and nothing is ahead of it, or — with no credential here at all — the
+ * pi agent's answer, as the resolver (credentials.ts) would give them. Everything this path
+ * looks at is read in one round of stats and one of reads, and nothing else of pi loads.
+ *
+ * It answers only where the resolver would give the same answer and say nothing else. Anything
+ * else hands over (undefined) before anything is written or said: a file the quick look does not
+ * clear (the full check may tighten, warn or refuse), a store chosen elsewhere, a login to
+ * refresh, a file that does not parse (a warning), a keychain marker, a catalog to adopt, a
+ * legacy oauth.json to migrate. (PI_DEBUG changes nothing here: no step this path answers from
+ * writes a debug line in the full command either.)
+ */
+
+import { authJsonPath, legacyStorePath, modelsJsonPath, piDir, settingsPath } from "../core/paths.ts";
+import type { Credential, ProviderDescriptor } from "../providers/types.ts";
+import { WITH_LEGACY_CATALOG } from "../providers/quick-look.ts";
+import { fileStoreDataAtOnce } from "../store/file-at-once.ts";
+import { looksPrivate, statOf } from "../store/pi-dir-file.ts";
+import { type StoreData, readEntry, secretOf } from "../store/schema.ts";
+import { agentSocket, credentialFromAgent } from "./agent-credential.ts";
+import { variableValue, workloadSet } from "./environment-sources.ts";
+import { parseModelsJson } from "./models-json.ts";
+import { needsRefresh } from "./refresh-policy.ts";
+import { parseSettings } from "./settings.ts";
+
+/**
+ * The stored credential `pi token <provider>` would print; or the agent's socket, when the
+ * resolver would ask the agent (askAgentAtOnce asks it); or undefined: the full command decides.
+ */
+export type TokenAtOnce = Pick<Credential, "token" | "source" | "kind" | "expires"> | { agent: string };
+
+export async function tokenAtOnce(
+  provider: ProviderDescriptor,
+  env: NodeJS.ProcessEnv,
+): Promise<TokenAtOnce | undefined> {
+  if (env.PI_CREDENTIAL_STORE?.trim()) return undefined;
+  const storedAt = provider.sources.findIndex((s) => s.type === "stored");
+  if (storedAt < 0 || provider.sources.slice(0, storedAt).some((s) => setHere(s, env) !== false)) return undefined;
+
+  const paths = {
+    settings: settingsPath(env),
+    store: authJsonPath(env),
+    legacy: legacyStorePath(env),
+    models: modelsJsonPath(env),
+  };
+  const [dir, settings, store, legacy, models] = await Promise.all([
+    statOf(piDir(env)),
+    statOf(paths.settings),
+    statOf(paths.store),
+    statOf(paths.legacy),
+    statOf(paths.models),
+  ]);
+  if (
+    !looksPrivate(dir, settings, { secret: false }) ||
+    !looksPrivate(dir, store) ||
+    !looksPrivate(dir, models, { secret: false }) ||
+    // Without auth.json, a lone oauth.json is migrated first.
+    (store === undefined && legacy !== undefined)
+  )
+    return undefined;
+  const read = (path: string, stat: unknown) => (stat ? Bun.file(path).text() : undefined);
+  let texts: (string | undefined)[];
+  try {
+    texts = await Promise.all([read(paths.settings, settings), read(paths.store, store), read(paths.models, models)]);
+  } catch {
+    return undefined;
+  }
+  const [settingsText, storeText, modelsText] = texts;
+
+  if (settingsText !== undefined) {
+    const parsed = parseSettings(settingsText);
+    if ("problem" in parsed || parsed.value.credentialStore !== undefined) return undefined;
+  }
+  let configured: unknown;
+  if (modelsText !== undefined) {
+    const parsed = parseModelsJson(modelsText);
+    if (!("providers" in parsed)) return undefined;
+    configured = parsed.providers[provider.id];
+  }
+  const data = storeText === undefined ? {} : fileStoreDataAtOnce(paths.store, storeText);
+  if (!data || WITH_LEGACY_CATALOG.some((p) => carriesCatalog(data, p))) return undefined;
+
+  const entry = readEntry(data, provider.id);
+  if (entry.kind === "valid") {
+    const login = entry.login;
+    // api_key entries are templates (a command, a variable): resolved by the full path.
+    if (login.type !== "oauth" || login.expires === undefined || needsRefresh({ expires: login.expires }, 0))
+      return undefined;
+    return { token: secretOf(login), source: "stored", kind: "oauth", expires: login.expires };
+  }
+  if (entry.kind === "invalid") return undefined;
+
+  // Nothing stored: the resolver asks the agent when no later source is set either.
+  const socket = agentSocket(env);
+  if (!socket || hasApiKey(configured) || provider.sources.some((s) => setHere(s, env) !== false)) return undefined;
+  return { agent: socket };
+}
+
+/** What the agent gives for `pi token <provider>`, as the resolver asks it (a refusal throws its PiError). */
+export function askAgentAtOnce(provider: ProviderDescriptor, socket: string): Promise<Credential> {
+  return credentialFromAgent(provider, socket, 0);
+}
+
+/** Whether a source of the environment is set; undefined for the sources that are not the environment's. */
+function setHere(spec: ProviderDescriptor["sources"][number], env: NodeJS.ProcessEnv): boolean | undefined {
+  if (spec.type === "env") return variableValue(spec, env) !== undefined;
+  if (spec.type === "workload") return workloadSet(spec, env);
+  if (spec.type === "stored") return false;
+  return undefined;
+}
+
+function carriesCatalog(data: StoreData, provider: ProviderDescriptor): boolean {
+  const field = provider.models.legacyCatalog?.field;
+  const entry = data[provider.id];
+  return (
+    field !== undefined &&
+    typeof entry === "object" &&
+    entry !== null &&
+    (entry as Record<string, unknown>)[field] !== undefined
+  );
+}
+
+/** models.json gives this provider a key (`apiKey`, as models-config.ts takes it): the resolver's source after the stored login. */
+function hasApiKey(configured: unknown): boolean {
+  const key = (configured as { apiKey?: unknown } | null | undefined)?.apiKey;
+  return typeof configured === "object" && configured !== null && typeof key === "string" && key.trim() !== "";
+}

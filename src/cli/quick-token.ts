@@ -1,0 +1,52 @@
+/**
+ * `pi token` and `pi token <default provider>`, the call helpers make most, answered before the
+ * rest of pi loads (main.ts asks here first): what app/token-at-once.ts finds, printed as the
+ * command prints it. Anything else — another form of the command, NODE_TLS_REJECT_UNAUTHORIZED
+ * to warn about, a credential the quick look cannot vouch for — gets undefined, with nothing
+ * written or said, and the full command runs. What only a failure or the agent's wait needs
+ * (reporting, notices) loads only then.
+ */
+
+import { askAgentAtOnce, tokenAtOnce } from "../app/token-at-once.ts";
+import { EXIT } from "../core/errors.ts";
+import { DEFAULT_PROVIDER } from "../providers/quick-look.ts";
+import { flushStdout, lookAtStdoutEarly } from "../terminal/output.ts";
+import { printToken } from "./token-output.ts";
+
+/** The exit code, or undefined when the full command is to run. */
+export async function quickToken(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number | undefined> {
+  const plain = args[0] === "token" && (args.length === 1 || (args.length === 2 && args[1] === DEFAULT_PROVIDER.id));
+  // run.ts warns about this variable before any command runs.
+  const tls = env.NODE_TLS_REJECT_UNAUTHORIZED;
+  if (!plain || (tls !== undefined && tls.trim() !== "1")) return undefined;
+  lookAtStdoutEarly();
+  try {
+    const found = await tokenAtOnce(DEFAULT_PROVIDER, env);
+    if (!found) return undefined;
+    if ("agent" in found) {
+      // The agent may keep pi waiting (its owner asked first): that is said, as run.ts says it.
+      const [{ tellLowerFloors }, { printNotice }, { listenToNotices }, { installSignalHandlers }] = await Promise.all([
+        import("./lower-floors.ts"),
+        import("./report.ts"),
+        import("../core/notice.ts"),
+        import("../core/shutdown.ts"),
+      ]);
+      tellLowerFloors(env);
+      listenToNotices(printNotice);
+      // Ctrl+C while it waits ends pi as it ends every command (exit 130).
+      installSignalHandlers();
+      printToken(DEFAULT_PROVIDER, await askAgentAtOnce(DEFAULT_PROVIDER, found.agent), false);
+    } else {
+      printToken(DEFAULT_PROVIDER, found, false);
+    }
+  } catch (error) {
+    const [{ tellLowerFloors }, { reportError }] = await Promise.all([
+      import("./lower-floors.ts"),
+      import("./report.ts"),
+    ]);
+    tellLowerFloors(env);
+    return reportError(error);
+  }
+  const failure = await flushStdout();
+  return failure === undefined ? EXIT.ok : ((await import("./output-failure.ts")).outputFailed(failure) ?? EXIT.ok);
+}

@@ -1,0 +1,183 @@
+/**
+ * `pi token` (and `pi token <default>`) is answered by a quick path where it can be
+ * (src/cli/quick-token.ts); `pi token --min-validity 0s` asks for the same thing and always
+ * goes through the full resolver. Side by side, in twin directories, they must agree on
+ * everything a person or a script can see: the exit code, stdout, stderr, and the files left
+ * behind (names, modes, contents) — in the common case and in every case the quick path
+ * hands over.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Sandbox } from "../helpers/pi.ts";
+
+const HOUR = 3600_000;
+const EXPIRES = Date.now() + 8 * HOUR;
+const login = (name: string) => ({
+  type: "oauth",
+  access: `sk-ant-oat01-at-once-${name}-access`,
+  refresh: `sk-ant-ort01-at-once-${name}-refresh`,
+  expires: EXPIRES,
+});
+
+const boxes: Sandbox[] = [];
+afterEach(() => {
+  for (const box of boxes.splice(0)) box.cleanup();
+});
+
+function twin(arrange: (box: Sandbox) => void): Sandbox {
+  const box = new Sandbox();
+  boxes.push(box);
+  arrange(box);
+  return box;
+}
+
+function write(box: Sandbox, name: string, content: unknown, mode = 0o600): void {
+  const path = join(box.agentDir, name);
+  writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content, null, 2));
+  chmodSync(path, mode);
+}
+
+/** What a person can see of a run in one box, with the box's own path taken out. */
+function seen(box: Sandbox, result: { code: number; stdout: string; stderr: string }) {
+  const files = existsSync(box.agentDir)
+    ? readdirSync(box.agentDir)
+        .sort()
+        .map((name) => {
+          const path = join(box.agentDir, name);
+          const stat = statSync(path);
+          return { name, mode: (stat.mode & 0o777).toString(8), text: stat.isFile() ? readFileSync(path, "utf8") : "" };
+        })
+    : [];
+  // The box's own path, and when a catalog was taken, differ between twins and mean nothing here.
+  const scrub = (text: string) => text.replaceAll(box.root, "<box>").replace(/"fetchedAt": ?\d+/g, '"fetchedAt": 0');
+  return {
+    code: result.code,
+    stdout: result.stdout,
+    stderr: scrub(result.stderr),
+    dirMode: existsSync(box.agentDir) ? (statSync(box.agentDir).mode & 0o777).toString(8) : null,
+    files: files.map((f) => ({ ...f, text: scrub(f.text) })),
+  };
+}
+
+const situations: [string, (box: Sandbox) => void, Record<string, string>?][] = [
+  ["a fresh stored login", (box) => box.writeStore({ anthropic: login("fresh") })],
+  [
+    "the reference's settings.json and a JSONC models.json beside it",
+    (box) => {
+      box.writeStore({ anthropic: login("beside"), groq: { type: "api_key", key: "$GROQ_KEY" } });
+      write(box, "settings.json", { defaultProvider: "anthropic", defaultModel: "claude-haiku-4-5" });
+      write(
+        box,
+        "models.json",
+        '{\n  // gateway\n  "providers": { "corp": { "apiKey": "$CORP_KEY", "models": [{ "id": "m" },] } },\n}\n',
+      );
+    },
+  ],
+  [
+    "ANTHROPIC_OAUTH_TOKEN ahead of the login",
+    (box) => box.writeStore({ anthropic: login("env") }),
+    {
+      ANTHROPIC_OAUTH_TOKEN: "sk-ant-oat01-at-once-from-the-environment",
+    },
+  ],
+  [
+    "settings.json that does not parse",
+    (box) => {
+      box.writeStore({ anthropic: login("settings") });
+      write(box, "settings.json", "{ not json");
+    },
+  ],
+  [
+    "settings.json your group can write, naming a gateway",
+    (box) => {
+      box.writeStore({ anthropic: login("group") });
+      write(box, "settings.json", { radiusUrl: "https://gateway.example" }, 0o664);
+    },
+  ],
+  [
+    "models.json that does not parse",
+    (box) => {
+      box.writeStore({ anthropic: login("models") });
+      write(box, "models.json", "{ nope");
+    },
+  ],
+  [
+    "models.json without a providers object",
+    (box) => {
+      box.writeStore({ anthropic: login("noproviders") });
+      write(box, "models.json", { models: [] });
+    },
+  ],
+  ["auth.json readable by others (tightened, and said)", (box) => box.writeStore({ anthropic: login("open") }, 0o644)],
+  ["auth.json that does not parse", (box) => box.writeStore("{ broken")],
+  ["an entry with no token", (box) => box.writeStore({ anthropic: { type: "oauth", expires: EXPIRES } })],
+  [
+    "an API key stored as a template",
+    (box) => box.writeStore({ anthropic: { type: "api_key", key: "$MY_KEY" } }),
+    {
+      MY_KEY: "sk-ant-api03-at-once-from-a-variable",
+    },
+  ],
+  [
+    "a token brought without a refresh token or an expiry",
+    (box) => box.writeStore({ anthropic: { type: "oauth", access: "sk-ant-oat01-at-once-bare" } }),
+  ],
+  ["nothing stored", (box) => box.writeStore({})],
+  ["no directory at all", () => {}],
+  [
+    "a lone oauth.json (migrated)",
+    (box) => {
+      box.writeStore({});
+      writeFileSync(box.storePath.replace(/auth\.json$/, "oauth.json"), JSON.stringify({ anthropic: login("legacy") }));
+      chmodSync(box.storePath.replace(/auth\.json$/, "oauth.json"), 0o600);
+      rmSync(box.storePath);
+    },
+  ],
+  [
+    "a Radius login carrying its catalog (adopted)",
+    (box) =>
+      box.writeStore({
+        anthropic: login("catalog"),
+        radius: {
+          ...login("radius"),
+          gatewayConfig: {
+            baseUrl: "https://gateway.example/v1",
+            models: [{ id: "balanced", name: "Balanced", input: ["text"], contextWindow: 200000, maxTokens: 8192 }],
+          },
+        },
+      }),
+  ],
+  [
+    "NODE_TLS_REJECT_UNAUTHORIZED=0 (warned about)",
+    (box) => box.writeStore({ anthropic: login("tls") }),
+    {
+      NODE_TLS_REJECT_UNAUTHORIZED: "0",
+    },
+  ],
+];
+
+describe("pi token answers as the full resolver does", () => {
+  for (const [situation, arrange, env] of situations) {
+    for (const named of [[], ["anthropic"]]) {
+      test(`${named.length ? "pi token anthropic" : "pi token"} with ${situation}`, async () => {
+        const quick = twin(arrange);
+        const full = twin(arrange);
+        const [a, b] = await Promise.all([
+          quick.run(["token", ...named], { env }),
+          full.run(["token", ...named, "--min-validity", "0s"], { env }),
+        ]);
+        expect(seen(quick, a)).toEqual(seen(full, b));
+      });
+    }
+  }
+
+  test("a fresh login is printed with nothing else, and the files are left as they were", async () => {
+    const box = twin((b) => b.writeStore({ anthropic: login("plain") }));
+    const before = readFileSync(box.storePath, "utf8");
+    const r = await box.run(["token"]);
+    expect(r).toEqual({ code: 0, stdout: `${login("plain").access}\n`, stderr: "" });
+    expect(readFileSync(box.storePath, "utf8")).toBe(before);
+    expect(readdirSync(box.agentDir)).toEqual(["auth.json"]);
+  });
+});
