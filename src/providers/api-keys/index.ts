@@ -54,21 +54,47 @@ const TABLE: readonly [id: string, name: string, variables: readonly string[]][]
   ["zai-coding-cn", "Z.AI Coding CN", ["ZAI_CODING_CN_API_KEY"]],
 ];
 
-export const API_KEY_PROVIDERS: readonly ProviderDescriptor[] = TABLE.map(([id, displayName, variables]) => ({
-  id,
-  displayName,
-  sources: [
-    { type: "stored" },
-    ...variables.map((variable) => ({ type: "env" as const, variable, kind: "api_key" as const })),
-  ],
-  tokenShapes: [],
-  models: { default: "", embedded: async () => [] },
-  loginMethods: [],
-  withToken: `a ${displayName} API key`,
-  keyOnly: true,
-  noUsage: `pi knows no usage figures for ${displayName}`,
-  load: async () => runtime(id, displayName),
-}));
+/**
+ * One of them: what differs is kept on the object, what is alike (or made from those) on the
+ * prototype, so building the list at start-up is a few fields each, not a closure and two
+ * sentences each (every command that loads the registry pays for it).
+ */
+class KeyProvider {
+  readonly sources: ProviderDescriptor["sources"];
+  readonly tokenShapes = [];
+  readonly models = KEY_MODELS;
+  readonly loginMethods = [];
+  readonly keyOnly = true;
+
+  constructor(
+    readonly id: string,
+    readonly displayName: string,
+    variables: readonly string[],
+  ) {
+    this.sources = [
+      { type: "stored" },
+      ...variables.map((variable) => ({ type: "env" as const, variable, kind: "api_key" as const })),
+    ];
+  }
+
+  get withToken(): string {
+    return `a ${this.displayName} API key`;
+  }
+
+  get noUsage(): string {
+    return `pi knows no usage figures for ${this.displayName}`;
+  }
+
+  async load(): Promise<ProviderRuntime> {
+    return runtime(this.id, this.displayName);
+  }
+}
+
+const KEY_MODELS: ProviderDescriptor["models"] = { default: "", embedded: async () => [] };
+
+export const API_KEY_PROVIDERS: readonly ProviderDescriptor[] = TABLE.map(
+  ([id, displayName, variables]) => new KeyProvider(id, displayName, variables),
+);
 
 function runtime(id: string, name: string): ProviderRuntime {
   const notHere = (what: string) =>
