@@ -263,20 +263,6 @@ describe("the far side uses the agent", () => {
     expect(r.stderr).toContain("[redacted]");
   });
 
-  test("an agent that never answers (a --confirm left alone) ends the far command after its 60 s, exit 5 — no hang", async () => {
-    const dir = fs.mkdtempSync(join(tmpdir(), "pi-silent-"));
-    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const sock = join(dir, "agent.sock");
-    // It takes the request and says nothing, holding the connection open.
-    const silent = Bun.listen({ unix: sock, socket: { data() {}, open() {} } });
-    cleanups.push(() => silent.stop(true));
-    const started = Date.now();
-    const r = await far.run(["token", "anthropic"], { env: farEnv(sock), timeoutMs: 90_000 });
-    expect(r.code).toBe(5);
-    expect(r.stderr).toContain("gave no answer within 60 s");
-    expect(Date.now() - started).toBeLessThan(70_000);
-  }, 100_000);
-
   test("an agent's answer is checked field by field: a token with control characters, an expiry that is no number or a missing provider is an answer pi cannot read (exit 5), never printed", async () => {
     const dir = fs.mkdtempSync(join(tmpdir(), "pi-damaged-"));
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
