@@ -24,6 +24,7 @@ import { resolveConfigValue, templateVariables } from "../core/config-value.ts";
 import { needsRefresh } from "./refresh-policy.ts";
 import { variableValue, workloadSet } from "./environment-sources.ts";
 import { agentSocket, credentialFromAgent } from "./agent-credential.ts";
+import { carriedCatalog } from "./legacy-catalog.ts";
 import { loginStep, logoutStep, say } from "../core/words.ts";
 
 export interface SourceState {
@@ -153,10 +154,10 @@ export async function readStoreView(store: CredentialStore, env?: NodeJS.Process
 async function adoptLegacyCatalogs(env: NodeJS.ProcessEnv, data: StoreData): Promise<void> {
   for (const provider of PROVIDERS) {
     const legacy = provider.models.legacyCatalog;
-    const entry = data[provider.id] as Record<string, unknown> | undefined;
-    if (!legacy || typeof entry !== "object" || entry === null || entry[legacy.field] === undefined) continue;
+    const carried = carriedCatalog(provider, data);
+    if (!legacy || carried === undefined) continue;
     const { adoptListing } = await import("./catalog.ts");
-    await adoptListing(env, provider.id, () => legacy.read(entry[legacy.field]));
+    await adoptListing(env, provider.id, () => legacy.read(carried));
   }
 }
 

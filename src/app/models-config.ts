@@ -18,7 +18,7 @@ import { PROVIDERS, configuredProvider, findProvider } from "../providers/regist
 import type { ModelInfo, ProviderDescriptor } from "../providers/types.ts";
 import { displayPath, modelsJsonPath } from "../core/paths.ts";
 import { checkPiDirFile } from "../store/pi-dir-file.ts";
-import { parseModelsJson } from "./models-json.ts";
+import { configuredApiKey, parseModelsJson } from "./models-json.ts";
 
 export interface ConfiguredModel {
   id: string;
@@ -51,13 +51,11 @@ export interface ModelsConfig {
   providers: Record<string, ProviderConfig>;
 }
 
-export const modelsConfigPath = modelsJsonPath;
-
 const loaded = new Map<string, Promise<ModelsConfig>>();
 
 /** Read once per run (per pi directory); an absent or unusable file is an empty configuration. */
 export function readModelsConfig(env: NodeJS.ProcessEnv): Promise<ModelsConfig> {
-  const path = modelsConfigPath(env);
+  const path = modelsJsonPath(env);
   let config = loaded.get(path);
   if (!config) {
     config = load(path);
@@ -133,7 +131,7 @@ function providerConfig(raw: unknown): ProviderConfig | undefined {
   return {
     name: text(r.name),
     baseUrl: text(r.baseUrl)?.replace(/\/+$/, ""),
-    apiKey: text(r.apiKey),
+    apiKey: configuredApiKey(r),
     api: text(r.api),
     headers: headers(r.headers),
     authHeader: r.authHeader === true,

@@ -31,6 +31,12 @@ export function parseModelsJson(text: string): ModelsJson {
   return { providers: providers as Record<string, unknown> };
 }
 
+/** A provider's `apiKey` as pi takes it: a string with something in it, trimmed; else undefined. */
+export function configuredApiKey(raw: unknown): string | undefined {
+  const key = typeof raw === "object" && raw !== null ? (raw as { apiKey?: unknown }).apiKey : undefined;
+  return typeof key === "string" && key.trim() !== "" ? key.trim() : undefined;
+}
+
 /** `//` comments and trailing commas out, string literals untouched: the reference's JSONC. */
 function stripJsonComments(input: string): string {
   return input

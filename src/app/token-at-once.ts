@@ -17,16 +17,17 @@ import type { Credential, ProviderDescriptor } from "../providers/types.ts";
 import { WITH_LEGACY_CATALOG } from "../providers/quick-look.ts";
 import { fileStoreDataAtOnce } from "../store/file-at-once.ts";
 import { looksPrivate, statOf } from "../store/pi-dir-file.ts";
-import { type StoreData, readEntry, secretOf } from "../store/schema.ts";
-import { agentSocket, credentialFromAgent } from "./agent-credential.ts";
+import { readEntry, secretOf } from "../store/schema.ts";
+import { agentSocket } from "./agent-credential.ts";
 import { variableValue, workloadSet } from "./environment-sources.ts";
-import { parseModelsJson } from "./models-json.ts";
+import { carriedCatalog } from "./legacy-catalog.ts";
+import { configuredApiKey, parseModelsJson } from "./models-json.ts";
 import { needsRefresh } from "./refresh-policy.ts";
 import { parseSettings } from "./settings.ts";
 
 /**
  * The stored credential `pi token <provider>` would print; or the agent's socket, when the
- * resolver would ask the agent (askAgentAtOnce asks it); or undefined: the full command decides.
+ * resolver would ask the agent (app/agent-credential.ts asks it); or undefined: the full command decides.
  */
 export type TokenAtOnce = Pick<Credential, "token" | "source" | "kind" | "expires"> | { agent: string };
 
@@ -36,7 +37,7 @@ export async function tokenAtOnce(
 ): Promise<TokenAtOnce | undefined> {
   if (env.PI_CREDENTIAL_STORE?.trim()) return undefined;
   const storedAt = provider.sources.findIndex((s) => s.type === "stored");
-  if (storedAt < 0 || provider.sources.slice(0, storedAt).some((s) => setHere(s, env) !== false)) return undefined;
+  if (storedAt < 0 || provider.sources.slice(0, storedAt).some((s) => mayAnswer(s, env))) return undefined;
 
   const paths = {
     settings: settingsPath(env),
@@ -79,7 +80,7 @@ export async function tokenAtOnce(
     configured = parsed.providers[provider.id];
   }
   const data = storeText === undefined ? {} : fileStoreDataAtOnce(paths.store, storeText);
-  if (!data || WITH_LEGACY_CATALOG.some((p) => carriesCatalog(data, p))) return undefined;
+  if (!data || WITH_LEGACY_CATALOG.some((p) => carriedCatalog(p, data) !== undefined)) return undefined;
 
   const entry = readEntry(data, provider.id);
   if (entry.kind === "valid") {
@@ -93,36 +94,17 @@ export async function tokenAtOnce(
 
   // Nothing stored: the resolver asks the agent when no later source is set either.
   const socket = agentSocket(env);
-  if (!socket || hasApiKey(configured) || provider.sources.some((s) => setHere(s, env) !== false)) return undefined;
+  if (!socket || configuredApiKey(configured) !== undefined || provider.sources.some((s) => mayAnswer(s, env)))
+    return undefined;
   return { agent: socket };
 }
 
-/** What the agent gives for `pi token <provider>`, as the resolver asks it (a refusal throws its PiError). */
-export function askAgentAtOnce(provider: ProviderDescriptor, socket: string): Promise<Credential> {
-  return credentialFromAgent(provider, socket, 0);
-}
-
-/** Whether a source of the environment is set; undefined for the sources that are not the environment's. */
-function setHere(spec: ProviderDescriptor["sources"][number], env: NodeJS.ProcessEnv): boolean | undefined {
+/**
+ * Whether this source could be the resolver's answer here: a variable or a workload identity
+ * when it is set; a kind the quick path does not know, always (the resolver decides).
+ */
+function mayAnswer(spec: ProviderDescriptor["sources"][number], env: NodeJS.ProcessEnv): boolean {
   if (spec.type === "env") return variableValue(spec, env) !== undefined;
   if (spec.type === "workload") return workloadSet(spec, env);
-  if (spec.type === "stored") return false;
-  return undefined;
-}
-
-function carriesCatalog(data: StoreData, provider: ProviderDescriptor): boolean {
-  const field = provider.models.legacyCatalog?.field;
-  const entry = data[provider.id];
-  return (
-    field !== undefined &&
-    typeof entry === "object" &&
-    entry !== null &&
-    (entry as Record<string, unknown>)[field] !== undefined
-  );
-}
-
-/** models.json gives this provider a key (`apiKey`, as models-config.ts takes it): the resolver's source after the stored login. */
-function hasApiKey(configured: unknown): boolean {
-  const key = (configured as { apiKey?: unknown } | null | undefined)?.apiKey;
-  return typeof configured === "object" && configured !== null && typeof key === "string" && key.trim() !== "";
+  return spec.type !== "stored";
 }

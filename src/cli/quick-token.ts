@@ -7,7 +7,7 @@
  * (reporting, notices) loads only then.
  */
 
-import { askAgentAtOnce, tokenAtOnce } from "../app/token-at-once.ts";
+import { tokenAtOnce } from "../app/token-at-once.ts";
 import { EXIT } from "../core/errors.ts";
 import { DEFAULT_PROVIDER } from "../providers/quick-look.ts";
 import { flushStdout, lookAtStdoutEarly } from "../terminal/output.ts";
@@ -19,33 +19,33 @@ export async function quickToken(args: readonly string[], env: NodeJS.ProcessEnv
   // run.ts warns about this variable before any command runs.
   const tls = env.NODE_TLS_REJECT_UNAUTHORIZED;
   if (!plain || (tls !== undefined && tls.trim() !== "1")) return undefined;
+  // Whatever is said besides the token is said as run.ts says it, with what it tells the layers below.
+  const speaking = async () => {
+    const [{ tellLowerFloors }, report] = await Promise.all([import("./lower-floors.ts"), import("./report.ts")]);
+    tellLowerFloors(env);
+    return report;
+  };
   lookAtStdoutEarly();
   try {
     const found = await tokenAtOnce(DEFAULT_PROVIDER, env);
     if (!found) return undefined;
     if ("agent" in found) {
-      // The agent may keep pi waiting (its owner asked first): that is said, as run.ts says it.
-      const [{ tellLowerFloors }, { printNotice }, { listenToNotices }, { installSignalHandlers }] = await Promise.all([
-        import("./lower-floors.ts"),
-        import("./report.ts"),
-        import("../core/notice.ts"),
-        import("../core/shutdown.ts"),
-      ]);
-      tellLowerFloors(env);
+      const [{ printNotice }, { listenToNotices }, { installSignalHandlers }, { credentialFromAgent }] =
+        await Promise.all([
+          speaking(),
+          import("../core/notice.ts"),
+          import("../core/shutdown.ts"),
+          import("../app/agent-credential.ts"),
+        ]);
+      // The agent may keep pi waiting (its owner asked first): that is said; Ctrl+C then ends pi with 130.
       listenToNotices(printNotice);
-      // Ctrl+C while it waits ends pi as it ends every command (exit 130).
       installSignalHandlers();
-      printToken(DEFAULT_PROVIDER, await askAgentAtOnce(DEFAULT_PROVIDER, found.agent), false);
+      printToken(DEFAULT_PROVIDER, await credentialFromAgent(DEFAULT_PROVIDER, found.agent, 0), false);
     } else {
       printToken(DEFAULT_PROVIDER, found, false);
     }
   } catch (error) {
-    const [{ tellLowerFloors }, { reportError }] = await Promise.all([
-      import("./lower-floors.ts"),
-      import("./report.ts"),
-    ]);
-    tellLowerFloors(env);
-    return reportError(error);
+    return (await speaking()).reportError(error);
   }
   const failure = await flushStdout();
   return failure === undefined ? EXIT.ok : ((await import("./output-failure.ts")).outputFailed(failure) ?? EXIT.ok);

@@ -57,22 +57,19 @@ export async function flushStdout(): Promise<string | undefined> {
 }
 
 let closedCheck: Promise<string | undefined> | undefined;
-let checkedClosed = false;
+
+/** Looked at once per run: the answer is the same for every write. */
+function stdoutWasClosed(): Promise<string | undefined> {
+  closedCheck ??= lookAtStdout();
+  return closedCheck;
+}
 
 /**
  * Starts the look at stdout that the first write waits for, so that it runs beside whatever
  * the command reads first (`pi token`'s quick path) instead of after it.
  */
 export function lookAtStdoutEarly(): void {
-  closedCheck ??= lookAtStdout();
-}
-
-/** Asked once per run, by the first write that asks: the answer is the same for every write. */
-function stdoutWasClosed(): Promise<string | undefined> {
-  if (checkedClosed) return Promise.resolve(undefined);
-  checkedClosed = true;
-  closedCheck ??= lookAtStdout();
-  return closedCheck;
+  void stdoutWasClosed();
 }
 
 /**
