@@ -6,7 +6,9 @@
  */
 
 import { type NoticeListener, listenToNotices } from "../core/notice.ts";
+import { authJsonPath, modelsJsonPath, settingsPath } from "../core/paths.ts";
 import type { CredentialStore } from "../store/contract.ts";
+import { lookAhead } from "../store/pi-dir-file.ts";
 import { type SettingsFile, readSettingsFile, writeSettings } from "./settings.ts";
 
 export interface RunContext {
@@ -25,7 +27,14 @@ export interface RunContext {
 export function createRunContext(env: NodeJS.ProcessEnv): RunContext {
   let settings: Promise<SettingsFile> | undefined;
   let store: Promise<CredentialStore> | undefined;
-  const readSettings = () => (settings ??= readSettingsFile(env).then((read) => applyHttpProxy(env, read)));
+  const readSettings = () => {
+    if (!settings) {
+      // The files nearly every command reads next are asked for together (store/pi-dir-file.ts).
+      lookAhead([settingsPath(env), authJsonPath(env), modelsJsonPath(env)]);
+      settings = readSettingsFile(env).then((read) => applyHttpProxy(env, read));
+    }
+    return settings;
+  };
   return {
     env,
     settings: readSettings,

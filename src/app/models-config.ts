@@ -17,7 +17,7 @@ import { warnNotice } from "../core/notice.ts";
 import { PROVIDERS, configuredProvider, findProvider } from "../providers/registry.ts";
 import type { ModelInfo, ProviderDescriptor } from "../providers/types.ts";
 import { displayPath, modelsJsonPath } from "../core/paths.ts";
-import { checkPiDirFile } from "../store/pi-dir-file.ts";
+import { checkPiDirFile, readPiDirFile } from "../store/pi-dir-file.ts";
 import { configuredApiKey, parseModelsJson } from "./models-json.ts";
 
 export interface ConfiguredModel {
@@ -69,7 +69,7 @@ async function load(path: string): Promise<ModelsConfig> {
   const trust = await checkPiDirFile(path, { secret: false });
   let text: string;
   try {
-    text = await Bun.file(path).text();
+    text = await readPiDirFile(path);
   } catch {
     return empty;
   }

@@ -12,7 +12,7 @@
 import { PiError } from "../core/errors.ts";
 import { warnNotice } from "../core/notice.ts";
 import { displayPath, settingsPath } from "../core/paths.ts";
-import { checkPiDirFile } from "../store/pi-dir-file.ts";
+import { checkPiDirFile, readPiDirFile } from "../store/pi-dir-file.ts";
 
 export type SettingsFile = Record<string, unknown>;
 
@@ -29,7 +29,7 @@ export async function readSettingsFile(env: NodeJS.ProcessEnv): Promise<Settings
   const trust = await checkPiDirFile(path, { secret: false });
   let text: string;
   try {
-    text = await Bun.file(path).text();
+    text = await readPiDirFile(path);
   } catch {
     return {};
   }

@@ -2,7 +2,7 @@
  * `pi token` for its commonest call, without the full resolver: the default provider's stored
  * login when it is fresh and nothing is ahead of it, or — with no credential here at all — the
  * pi agent's answer, as the resolver (credentials.ts) would give them. Everything this path
- * looks at is read in one round of stats and one of reads, and nothing else of pi loads.
+ * looks at is read ahead at once (store/pi-dir-file.ts's lookAhead), and nothing else of pi loads.
  *
  * It answers only where the resolver would give the same answer and say nothing else. Anything
  * else hands over (undefined) before anything is written or said: a file the quick look does not
@@ -12,11 +12,11 @@
  * writes a debug line in the full command either.)
  */
 
-import { authJsonPath, legacyStorePath, modelsJsonPath, piDir, settingsPath } from "../core/paths.ts";
+import { authJsonPath, dirnameOf, legacyStorePath, modelsJsonPath, settingsPath } from "../core/paths.ts";
 import type { Credential, ProviderDescriptor } from "../providers/types.ts";
 import { WITH_LEGACY_CATALOG } from "../providers/quick-look.ts";
 import { fileStoreDataAtOnce } from "../store/file-at-once.ts";
-import { looksPrivate, statOf } from "../store/pi-dir-file.ts";
+import { lookAhead, looksPrivate, readPiDirFile, statOf } from "../store/pi-dir-file.ts";
 import { readEntry, secretOf } from "../store/schema.ts";
 import { agentSocket } from "./agent-credential.ts";
 import { variableValue, workloadSet } from "./environment-sources.ts";
@@ -45,8 +45,9 @@ export async function tokenAtOnce(
     legacy: legacyStorePath(env),
     models: modelsJsonPath(env),
   };
+  lookAhead([paths.settings, paths.store, paths.legacy, paths.models]);
   const [dir, settings, store, legacy, models] = await Promise.all([
-    statOf(piDir(env)),
+    statOf(dirnameOf(paths.settings)),
     statOf(paths.settings),
     statOf(paths.store),
     statOf(paths.legacy),
@@ -60,7 +61,7 @@ export async function tokenAtOnce(
     (store === undefined && legacy !== undefined)
   )
     return undefined;
-  const read = (path: string, stat: unknown) => (stat ? Bun.file(path).text() : undefined);
+  const read = (path: string, stat: unknown) => (stat ? readPiDirFile(path) : undefined);
   let texts: (string | undefined)[];
   try {
     texts = await Promise.all([read(paths.settings, settings), read(paths.store, store), read(paths.models, models)]);

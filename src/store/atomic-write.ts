@@ -22,6 +22,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { storeIoError } from "./contract.ts";
+import { forgetLookAhead } from "./pi-dir-file.ts";
 
 export interface PendingWrite {
   /** Writes `content` into the reserved file and renames it over the target. */
@@ -32,6 +33,7 @@ export interface PendingWrite {
 
 /** Reserves `bytes` (zeros, fsynced) in a 0600 temp file beside `path`. Throws the errno error (ENOSPC) if it cannot. */
 export function reserveWrite(path: string, bytes: number): PendingWrite {
+  forgetLookAhead();
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
   const fd = openSync(tmp, "wx", 0o600);

@@ -44,11 +44,65 @@ export function looksPrivate(
   return dirFine && fileFine;
 }
 
-/** Follows a symlink, as reading does. */
-export async function statOf(path: string): Promise<Stats | undefined> {
+/** What lookAhead started, by path: the stat, and the text of a small regular file. */
+const ahead = new Map<string, { stat: Promise<Stats | undefined>; text?: Promise<string | undefined> }>();
+
+/** Follows a symlink, as reading does. A stat looked at ahead (lookAhead) is that one. */
+export function statOf(path: string): Promise<Stats | undefined> {
+  return ahead.get(path)?.stat ?? statNow(path);
+}
+
+async function statNow(path: string): Promise<Stats | undefined> {
   try {
     return await Bun.file(path).stat();
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A file of pi's directory, read after its check: the text read ahead for it, once (lookAhead),
+ * else read now. A read that failed ahead fails here as it would have.
+ */
+export async function readPiDirFile(path: string): Promise<string> {
+  const early = ahead.get(path)?.text;
+  if (early) {
+    ahead.delete(path);
+    const text = await early;
+    if (text !== undefined) return text;
+  }
+  return Bun.file(path).text();
+}
+
+/**
+ * Starts at once, side by side, the stats of these files of pi's directory and of the directory,
+ * and the reads of those that are small regular files (never a FIFO or a device: their stat
+ * says so first): the readers then check and read what is already on its way — one round of
+ * stats and one of reads where each reader would have made its own. Nothing is trusted for it:
+ * each reader still checks the stats before it takes the text, as before. Whatever pi writes
+ * in the run forgets all of it first (forgetLookAhead), so no reader takes a text pi has
+ * since replaced; another program's write is met as a read a moment earlier would have met it.
+ */
+export function lookAhead(paths: readonly string[]): void {
+  if (paths.length === 0) return;
+  const dir = dirnameOf(paths[0]!);
+  if (!ahead.has(dir)) ahead.set(dir, { stat: statNow(dir) });
+  for (const path of paths) {
+    if (ahead.has(path)) continue;
+    const stat = statNow(path);
+    const text = stat.then((s) => (readsAhead(s) ? Bun.file(path).text() : undefined));
+    // A read that fails is met by the reader that takes it (readPiDirFile), or by none.
+    text.catch(() => {});
+    ahead.set(path, { stat, text });
+  }
+}
+
+/** Only a small regular file is read ahead: a FIFO could hang the read, a link to /dev/zero never end it. */
+export function readsAhead(stat: Stats | undefined): boolean {
+  return stat !== undefined && stat.isFile() && stat.size <= QUICK_MAX_BYTES;
+}
+
+/** Called by every write to pi's directory (under a lock, or atomically): what was read ahead may be old now. */
+export function forgetLookAhead(): void {
+  ahead.clear();
 }

@@ -24,12 +24,15 @@ import { onExitCleanup } from "../../core/shutdown.ts";
 import { type HeldLock, type LockOptions, type Note, describeHolder, waitingTurn } from "../waiting.ts";
 import { withExclusiveFileLock } from "./exclusive-lock.ts";
 import { type KernelLock, kernelLock } from "./kernel-lock.ts";
+import { forgetLookAhead } from "../pi-dir-file.ts";
 
 export async function withLock<T>(
   lockPath: string,
   options: LockOptions<T>,
   fn: (lock: HeldLock) => Promise<T>,
 ): Promise<T> {
+  // Whatever is written under it makes what was read ahead old.
+  forgetLookAhead();
   const kernel = kernelLock();
   if (!kernel) return withExclusiveFileLock(lockPath, options, (held) => fn(held));
   const acquired = await acquire(kernel, lockPath, options);

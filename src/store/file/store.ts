@@ -10,7 +10,7 @@
 import { debug } from "../../core/debug.ts";
 import { PiError, errnoOf } from "../../core/errors.ts";
 import { dirnameOf, displayPath } from "../../core/paths.ts";
-import { checkPiDirFile, statOf } from "../pi-dir-file.ts";
+import { checkPiDirFile, readPiDirFile, statOf } from "../pi-dir-file.ts";
 import {
   type CredentialStore,
   type Mutation,
@@ -95,7 +95,7 @@ export class FileStore implements CredentialStore {
       let text: string;
       try {
         // Bun.file follows a symlink, as reading should.
-        text = await Bun.file(this.path).text();
+        text = await readPiDirFile(this.path);
       } catch (error) {
         const code = errnoOf(error);
         if (code === "ENOENT") return { path: this.path, exists: false, data: {} };

@@ -1,0 +1,67 @@
+/**
+ * The files of pi's directory read ahead in one round (store/pi-dir-file.ts's lookAhead): a
+ * reader takes the text read ahead once; whatever pi writes first makes it forget; only a small
+ * regular file is read ahead.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeAgentFile } from "../../src/store/atomic-write.ts";
+import { withLock } from "../../src/store/file/lock.ts";
+import { forgetLookAhead, lookAhead, readPiDirFile, readsAhead, statOf } from "../../src/store/pi-dir-file.ts";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "pi-ahead-"));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+});
+afterEach(() => {
+  forgetLookAhead();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("reading ahead", () => {
+  test("a reader takes the text read ahead, once; the next read is of the file as it is then", async () => {
+    const path = join(dir, "settings.json");
+    writeFileSync(path, "before");
+    lookAhead([path]);
+    expect(await readPiDirFile(path)).toBe("before");
+    writeFileSync(path, "changed by another program");
+    expect(await readPiDirFile(path)).toBe("changed by another program");
+  });
+
+  test("an atomic write by pi makes it forget what it read ahead", async () => {
+    const path = join(dir, "auth.json");
+    writeFileSync(path, "old", { mode: 0o600 });
+    lookAhead([path]);
+    await statOf(path);
+    writeAgentFile(path, "new");
+    expect(await readPiDirFile(path)).toBe("new");
+  });
+
+  test("taking a lock makes it forget what it read ahead, before anything is written under it", async () => {
+    const path = join(dir, "auth.json");
+    writeFileSync(path, "old", { mode: 0o600 });
+    lookAhead([path]);
+    await statOf(path);
+    await withLock(`${path}.lock`, { waitMs: 1000, purpose: "a test" }, async () => {
+      writeFileSync(path, "written under the lock");
+    });
+    expect(await readPiDirFile(path)).toBe("written under the lock");
+  });
+
+  test("only a small regular file is read ahead: never a FIFO, a device or a file over 1 MiB", async () => {
+    const fifo = join(dir, "settings.json");
+    expect(Bun.spawnSync(["mkfifo", fifo]).success).toBe(true);
+    const big = join(dir, "models.json");
+    writeFileSync(big, "x".repeat(1024 * 1024 + 1));
+    const small = join(dir, "auth.json");
+    writeFileSync(small, "{}");
+    expect(readsAhead(await statOf(fifo))).toBe(false);
+    expect(readsAhead(await statOf("/dev/zero"))).toBe(false);
+    expect(readsAhead(await statOf(big))).toBe(false);
+    expect(readsAhead(await statOf(join(dir, "absent.json")))).toBe(false);
+    expect(readsAhead(await statOf(small))).toBe(true);
+  });
+});
