@@ -182,6 +182,8 @@ export interface ResolveOptions {
   minValidityMs?: number;
   /** Ask the agent at PI_AGENT_SOCK before any local credential (`--agent`); without it, only when there is none. */
   preferAgent?: boolean;
+  /** `store` as the caller has just read it with readStoreView (and this env): not read again. */
+  view?: StoreView;
 }
 
 /**
@@ -213,7 +215,15 @@ export async function usableSources(
   store: CredentialStore,
   env: NodeJS.ProcessEnv,
 ): Promise<Map<string, { source: string; kind: CredentialKind }>> {
-  const view = await readStoreView(store, env);
+  return usableSourcesIn(providers, await readStoreView(store, env), env);
+}
+
+/** usableSources, on a view of the store already read (readStoreView, with this env). */
+export async function usableSourcesIn(
+  providers: readonly ProviderDescriptor[],
+  view: StoreView,
+  env: NodeJS.ProcessEnv,
+): Promise<Map<string, { source: string; kind: CredentialKind }>> {
   const out = new Map<string, { source: string; kind: CredentialKind }>();
   for (const p of providers) {
     const local = activeSource(p, view, env);
@@ -254,7 +264,11 @@ export async function resolveCredential(provider: ProviderDescriptor, options: R
       "usage",
       "--agent needs PI_AGENT_SOCK: start `pi agent` on the machine that holds the logins and set what it prints",
     );
-  const states = describeSources(provider, await readStoreView(options.store, options.env), options.env);
+  const states = describeSources(
+    provider,
+    options.view ?? (await readStoreView(options.store, options.env)),
+    options.env,
+  );
   let failure: PiError | undefined;
 
   for (const state of states) {

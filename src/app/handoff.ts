@@ -12,7 +12,7 @@ import { PROVIDERS } from "../providers/registry.ts";
 import type { Credential, Handoff, ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
 import { storeForAccount } from "./accounts.ts";
-import { resolveCredential, usableSources } from "./credentials.ts";
+import { readStoreView, resolveCredential, usableSourcesIn } from "./credentials.ts";
 import { readModelsConfig } from "./models-config.ts";
 
 export interface HandedOver {
@@ -39,7 +39,9 @@ export async function handOver(
   options: HandoffOptions,
 ): Promise<HandedOver> {
   const named = options.named !== undefined;
-  const usable = named ? undefined : await usableSources(PROVIDERS, store, env);
+  // Read once for every provider; with an account named, its entry is read through its own view.
+  const view = options.account === undefined ? await readStoreView(store, env) : undefined;
+  const usable = named ? undefined : await usableSourcesIn(PROVIDERS, view ?? (await readStoreView(store, env)), env);
   const targets = options.named ?? PROVIDERS.filter((p) => usable!.has(p.id));
   const out: HandedOver = { variables: {}, secrets: [], said: [], providers: [] };
   for (const provider of targets) {
@@ -49,6 +51,7 @@ export async function handOver(
         store: await storeForAccount(store, provider, options.account),
         env,
         minValidityMs: options.minValidityMs,
+        view,
       });
     } catch (error) {
       // A provider named must be there; among all the usable ones, one that fails is said and left out.
