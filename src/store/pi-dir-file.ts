@@ -97,6 +97,33 @@ export function lookAhead(paths: readonly string[]): void {
   }
 }
 
+/**
+ * True when `path` is a regular file itself, not a symlink — told by listing its directory
+ * with Bun.Glob (no links followed, files only; the last character of the name is a class,
+ * so the pattern is searched, not taken literally), not by node:fs, whose loading costs
+ * `pi status` a tenth of its start-up. False when it is a link, is not there, or the listing
+ * cannot tell: then the caller asks node:fs. (test/unit/look-ahead.test.ts pins what Bun.Glob does.)
+ */
+export function isPlainFile(path: string): boolean {
+  const name = path.slice(dirnameOf(path).length + 1);
+  if (name === "" || name.includes("/") || name.includes("\\")) return false;
+  const escaped = [...name].map((c) => ("*?[]{}!\\".includes(c) ? `\\${c}` : c));
+  const last = escaped.pop()!;
+  const pattern = `${escaped.join("")}[${last}]`;
+  try {
+    for (const found of new Bun.Glob(pattern).scanSync({
+      cwd: dirnameOf(path),
+      onlyFiles: true,
+      followSymlinks: false,
+      dot: true,
+    }))
+      if (found === name) return true;
+  } catch {
+    // Not listable: node:fs will say.
+  }
+  return false;
+}
+
 /** Only a small regular file is read ahead: a FIFO could hang the read, a link to /dev/zero never end it. */
 export function readsAhead(stat: Stats | undefined): boolean {
   return stat !== undefined && stat.isFile() && stat.size <= QUICK_MAX_BYTES;

@@ -4,12 +4,19 @@
  * regular file is read ahead.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeAgentFile } from "../../src/store/atomic-write.ts";
 import { withLock } from "../../src/store/file/lock.ts";
-import { forgetLookAhead, lookAhead, readPiDirFile, readsAhead, statOf } from "../../src/store/pi-dir-file.ts";
+import {
+  forgetLookAhead,
+  isPlainFile,
+  lookAhead,
+  readPiDirFile,
+  readsAhead,
+  statOf,
+} from "../../src/store/pi-dir-file.ts";
 
 let dir: string;
 beforeEach(() => {
@@ -63,5 +70,26 @@ describe("reading ahead", () => {
     expect(readsAhead(await statOf(big))).toBe(false);
     expect(readsAhead(await statOf(join(dir, "absent.json")))).toBe(false);
     expect(readsAhead(await statOf(small))).toBe(true);
+  });
+});
+
+describe("telling a plain file from a link without node:fs", () => {
+  test("a regular file is one; a symlink to one, a directory or nothing is not (what Bun.Glob lists, pinned)", () => {
+    const file = join(dir, "auth.json");
+    writeFileSync(file, "{}");
+    symlinkSync(file, join(dir, "linked.json"));
+    mkdirSync(join(dir, "folder.json"));
+    expect(isPlainFile(file)).toBe(true);
+    expect(isPlainFile(join(dir, "linked.json"))).toBe(false);
+    expect(isPlainFile(join(dir, "folder.json"))).toBe(false);
+    expect(isPlainFile(join(dir, "absent.json"))).toBe(false);
+  });
+
+  test("a name with glob characters in it is still told apart", () => {
+    const file = join(dir, "a[1]*.json");
+    writeFileSync(file, "{}");
+    writeFileSync(join(dir, "a1x.json"), "{}");
+    expect(isPlainFile(file)).toBe(true);
+    expect(isPlainFile(join(dir, "a[1]?.json"))).toBe(false);
   });
 });

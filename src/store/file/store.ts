@@ -10,7 +10,7 @@
 import { debug } from "../../core/debug.ts";
 import { PiError, errnoOf } from "../../core/errors.ts";
 import { dirnameOf, displayPath } from "../../core/paths.ts";
-import { checkPiDirFile, readPiDirFile, statOf } from "../pi-dir-file.ts";
+import { checkPiDirFile, isPlainFile, readPiDirFile, statOf } from "../pi-dir-file.ts";
 import {
   type CredentialStore,
   type Mutation,
@@ -150,12 +150,15 @@ export class FileStore implements CredentialStore {
 
   /** The modes of the real file and of the directory it really is in (a symlink is followed), as found. */
   private async permissions(): Promise<{ fileMode?: number; dirMode?: number; ok: boolean }> {
-    const { realpathSync } = await import("node:fs");
+    // A file that is no link is where it is named: its real directory is its directory's.
     let real = this.path;
-    try {
-      real = realpathSync(this.path);
-    } catch {
-      // Not there yet: its directory is pi's directory.
+    if (!isPlainFile(this.path)) {
+      const { realpathSync } = await import("node:fs");
+      try {
+        real = realpathSync(this.path);
+      } catch {
+        // Not there yet: its directory is pi's directory.
+      }
     }
     const fileMode = (await statOf(real))?.mode;
     const dirMode = (await statOf(dirnameOf(real)))?.mode;
