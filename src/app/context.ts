@@ -29,8 +29,7 @@ export function createRunContext(env: NodeJS.ProcessEnv): RunContext {
   let store: Promise<CredentialStore> | undefined;
   const readSettings = () => {
     if (!settings) {
-      // The files nearly every command reads next are asked for together (store/pi-dir-file.ts).
-      lookAhead([settingsPath(env), authJsonPath(env), modelsJsonPath(env)]);
+      lookAheadAtPiFiles(env);
       settings = readSettingsFile(env).then((read) => applyHttpProxy(env, read));
     }
     return settings;
@@ -52,6 +51,14 @@ export function createRunContext(env: NodeJS.ProcessEnv): RunContext {
     },
     listen: listenToNotices,
   };
+}
+
+/**
+ * The files nearly every command reads (settings.json, the store, models.json), asked for
+ * together by whichever is read first (store/pi-dir-file.ts's lookAhead).
+ */
+export function lookAheadAtPiFiles(env: NodeJS.ProcessEnv): void {
+  lookAhead([settingsPath(env), authJsonPath(env), modelsJsonPath(env)]);
 }
 
 /**

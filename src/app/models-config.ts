@@ -18,6 +18,7 @@ import { PROVIDERS, configuredProvider, findProvider } from "../providers/regist
 import type { ModelInfo, ProviderDescriptor } from "../providers/types.ts";
 import { displayPath, modelsJsonPath } from "../core/paths.ts";
 import { checkPiDirFile, readPiDirFile } from "../store/pi-dir-file.ts";
+import { lookAheadAtPiFiles } from "./context.ts";
 import { configuredApiKey, parseModelsJson } from "./models-json.ts";
 
 export interface ConfiguredModel {
@@ -58,14 +59,15 @@ export function readModelsConfig(env: NodeJS.ProcessEnv): Promise<ModelsConfig> 
   const path = modelsJsonPath(env);
   let config = loaded.get(path);
   if (!config) {
-    config = load(path);
+    config = load(path, env);
     loaded.set(path, config);
   }
   return config;
 }
 
-async function load(path: string): Promise<ModelsConfig> {
+async function load(path: string, env: NodeJS.ProcessEnv): Promise<ModelsConfig> {
   const empty: ModelsConfig = { path, providers: {} };
+  lookAheadAtPiFiles(env);
   const trust = await checkPiDirFile(path, { secret: false });
   let text: string;
   try {

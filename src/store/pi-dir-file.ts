@@ -86,7 +86,9 @@ export async function readPiDirFile(path: string): Promise<string> {
 export function lookAhead(paths: readonly string[]): void {
   if (paths.length === 0) return;
   const dir = dirnameOf(paths[0]!);
-  if (!ahead.has(dir)) ahead.set(dir, { stat: statNow(dir) });
+  // Once per directory until pi writes: a text taken is not read ahead again.
+  if (ahead.has(dir)) return;
+  ahead.set(dir, { stat: statNow(dir) });
   for (const path of paths) {
     if (ahead.has(path)) continue;
     const stat = statNow(path);
