@@ -14,7 +14,9 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-v" || args[0]
   setTimeout(() => Bun.unsafe.setJITPolicy(1), 250).unref();
   // `pi token`, the call helpers make most, is answered at once where it can be (cli/quick-token.ts).
   const quick =
-    args[0] === "token" ? await (await import("./cli/quick-token.ts")).quickToken(args, process.env) : undefined;
+    args[0] === "token" || args[0] === "auth"
+      ? await (await import("./cli/quick-token.ts")).quickToken(args, process.env)
+      : undefined;
   if (quick !== undefined) process.exitCode = quick;
   else {
     const [{ runCli }, { hasAbandonedWork, installSignalHandlers }] = await Promise.all([

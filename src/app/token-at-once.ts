@@ -31,9 +31,15 @@ import { parseSettings } from "./settings.ts";
  */
 export type TokenAtOnce = Pick<Credential, "token" | "source" | "kind" | "expires"> | { agent: string };
 
+/**
+ * `minValidityMs`: the token must stay valid this long (`pi auth print-bearer-token`'s 30 min).
+ * `agent`: whether the command asks the agent when nothing here answers (the original's
+ * print-bearer-token does not: it says there is nothing).
+ */
 export async function tokenAtOnce(
   provider: ProviderDescriptor,
   env: NodeJS.ProcessEnv,
+  ask: { minValidityMs: number; agent: boolean } = { minValidityMs: 0, agent: true },
 ): Promise<TokenAtOnce | undefined> {
   if (env.PI_CREDENTIAL_STORE?.trim()) return undefined;
   const storedAt = provider.sources.findIndex((s) => s.type === "stored");
@@ -87,7 +93,11 @@ export async function tokenAtOnce(
   if (entry.kind === "valid") {
     const login = entry.login;
     // api_key entries are templates (a command, a variable): resolved by the full path.
-    if (login.type !== "oauth" || login.expires === undefined || needsRefresh({ expires: login.expires }, 0))
+    if (
+      login.type !== "oauth" ||
+      login.expires === undefined ||
+      needsRefresh({ expires: login.expires }, ask.minValidityMs)
+    )
       return undefined;
     return { token: secretOf(login), source: "stored", kind: "oauth", expires: login.expires };
   }
@@ -95,7 +105,12 @@ export async function tokenAtOnce(
 
   // Nothing stored: the resolver asks the agent when no later source is set either.
   const socket = agentSocket(env);
-  if (!socket || configuredApiKey(configured) !== undefined || provider.sources.some((s) => mayAnswer(s, env)))
+  if (
+    !ask.agent ||
+    !socket ||
+    configuredApiKey(configured) !== undefined ||
+    provider.sources.some((s) => mayAnswer(s, env))
+  )
     return undefined;
   return { agent: socket };
 }

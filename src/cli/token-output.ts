@@ -9,6 +9,9 @@ import { isTokenText } from "../core/text.ts";
 import type { Credential, ProviderDescriptor } from "../providers/types.ts";
 import { writeStdout } from "../terminal/output.ts";
 
+/** The original's `pi auth print-bearer-token` renews a token with less than this left, unless told otherwise. */
+export const BEARER_MIN_EXPIRY_MS = 30 * 60_000;
+
 export function printToken(
   provider: ProviderDescriptor,
   resolved: Pick<Credential, "token" | "source" | "kind" | "expires">,

@@ -1,7 +1,8 @@
 /**
- * `pi token` (and `pi token <default>`) is answered by a quick path where it can be
- * (src/cli/quick-token.ts); `pi token --min-validity 0s` asks for the same thing and always
- * goes through the full resolver. Side by side, in twin directories, they must agree on
+ * `pi token`, `pi token <default>` and `pi auth print-bearer-token --provider <default>` are
+ * answered by a quick path where they can be (src/cli/quick-token.ts); the same question with
+ * its default spelt out (`--min-validity 0s`, `--min-expiry 30m`) always goes through the full
+ * resolver. Side by side, in twin directories, they must agree on
  * everything a person or a script can see: the exit code, stdout, stderr, and the files left
  * behind (names, modes, contents) — in the common case and in every case the quick path
  * hands over.
@@ -13,6 +14,8 @@ import { Sandbox } from "../helpers/pi.ts";
 
 const HOUR = 3600_000;
 const EXPIRES = Date.now() + 8 * HOUR;
+/** One expiry for both twins, as every expiry here. */
+const TEN_MINUTES_LEFT = Date.now() + 10 * 60_000;
 const login = (name: string) => ({
   type: "oauth",
   access: `sk-ant-oat01-at-once-${name}-access`,
@@ -62,6 +65,11 @@ function seen(box: Sandbox, result: { code: number; stdout: string; stderr: stri
 
 const situations: [string, (box: Sandbox) => void, Record<string, string>?][] = [
   ["a fresh stored login", (box) => box.writeStore({ anthropic: login("fresh") })],
+  [
+    "a login with less left than print-bearer-token's 30 minutes (refused by the provider's absent server)",
+    (box) => box.writeStore({ anthropic: { ...login("short"), expires: TEN_MINUTES_LEFT } }),
+    { PI_ANTHROPIC_TOKEN_URL: "http://127.0.0.1:9/v1/oauth/token" },
+  ],
   [
     "the reference's settings.json and a JSONC models.json beside it",
     (box) => {
@@ -157,17 +165,27 @@ const situations: [string, (box: Sandbox) => void, Record<string, string>?][] = 
   ],
 ];
 
+/** Each form the quick path answers, and the same question put so that only the full resolver answers it. */
+const FORMS: [string[], string[]][] = [
+  [["token"], ["token", "--min-validity", "0s"]],
+  [
+    ["token", "anthropic"],
+    ["token", "anthropic", "--min-validity", "0s"],
+  ],
+  [
+    ["auth", "print-bearer-token", "--provider", "anthropic"],
+    ["auth", "print-bearer-token", "--provider", "anthropic", "--min-expiry", "30m"],
+  ],
+];
+
 describe("pi token answers as the full resolver does", () => {
   for (const [situation, arrange, env] of situations) {
-    for (const named of [[], ["anthropic"]]) {
-      test(`${named.length ? "pi token anthropic" : "pi token"} with ${situation}`, async () => {
-        const quick = twin(arrange);
-        const full = twin(arrange);
-        const [a, b] = await Promise.all([
-          quick.run(["token", ...named], { env }),
-          full.run(["token", ...named, "--min-validity", "0s"], { env }),
-        ]);
-        expect(seen(quick, a)).toEqual(seen(full, b));
+    for (const [form, full] of FORMS) {
+      test(`pi ${form.join(" ")} with ${situation}`, async () => {
+        const quickBox = twin(arrange);
+        const fullBox = twin(arrange);
+        const [a, b] = await Promise.all([quickBox.run(form, { env }), fullBox.run(full, { env })]);
+        expect(seen(quickBox, a)).toEqual(seen(fullBox, b));
       });
     }
   }

@@ -74,6 +74,20 @@ describe("pi token at once", () => {
     });
   });
 
+  test("asks for the validity it is told (print-bearer-token's 30 minutes): less left goes to the resolver", async () => {
+    write("auth.json", { [DEFAULT_PROVIDER.id]: login(10 * 60_000) });
+    const thirtyMinutes = { minValidityMs: 30 * 60_000, agent: false };
+    expect(await tokenAtOnce(DEFAULT_PROVIDER, env(), thirtyMinutes)).toBeUndefined();
+    expect(await tokenAtOnce(DEFAULT_PROVIDER, env())).toMatchObject({ token: ACCESS });
+    write("auth.json", { [DEFAULT_PROVIDER.id]: login(HOUR) });
+    expect(await tokenAtOnce(DEFAULT_PROVIDER, env(), thirtyMinutes)).toMatchObject({ token: ACCESS });
+  });
+
+  test("does not ask the agent for a command that never does (print-bearer-token)", async () => {
+    const socket = { PI_AGENT_SOCK: join(root, "agent.sock") };
+    expect(await tokenAtOnce(DEFAULT_PROVIDER, env(socket), { minValidityMs: 0, agent: false })).toBeUndefined();
+  });
+
   const variable = DEFAULT_PROVIDER.sources.find((s) => s.type === "env")!;
   const laterVariable = DEFAULT_PROVIDER.sources.filter((s) => s.type === "env").at(-1)!;
   const catalogProvider = WITH_LEGACY_CATALOG[0]!;

@@ -18,6 +18,7 @@ import type { ProviderDescriptor } from "../../providers/types.ts";
 import { readEntry } from "../../store/schema.ts";
 import { writeErr, writeStdout } from "../../terminal/output.ts";
 import { type CommandContext, defineCommand } from "../command.ts";
+import { BEARER_MIN_EXPIRY_MS } from "../token-output.ts";
 
 const USAGE = {
   login: "pi auth login <provider> [--api-key] [--no-browser]",
@@ -27,9 +28,6 @@ const USAGE = {
     "pi auth print-bearer-token [--provider <provider>] [--model <model>] [--min-expiry <duration>]",
   check: "pi auth check [--provider <provider>] [--model <model>] [--json] [--credentials] [--no-refresh]",
 } as const;
-
-/** The reference's default for print-bearer-token: a token with less left than this is renewed first. */
-const DEFAULT_MIN_EXPIRY_MS = 30 * 60_000;
 
 const command = defineCommand({
   meta: {
@@ -172,7 +170,7 @@ async function printCredential(
   const minExpiryMs =
     kind === "print-bearer-token"
       ? args["min-expiry"] === undefined
-        ? DEFAULT_MIN_EXPIRY_MS
+        ? BEARER_MIN_EXPIRY_MS
         : parseMinExpiry(args["min-expiry"])
       : 0;
   if (minExpiryMs === undefined) return fail("--min-expiry must use a duration such as 30m or 1h", 1);
