@@ -41,6 +41,14 @@ function write(box: Sandbox, name: string, content: unknown, mode = 0o600): void
   chmodSync(path, mode);
 }
 
+/** A fresh login, and beside it one file of pi's directory as given. */
+const besideLogin =
+  (name: string, file: string, content: unknown, mode?: number) =>
+  (box: Sandbox): void => {
+    box.writeStore({ anthropic: login(name) });
+    write(box, file, content, mode);
+  };
+
 /** What a person can see of a run in one box, with the box's own path taken out. */
 function seen(box: Sandbox, result: { code: number; stdout: string; stderr: string }) {
   const files = existsSync(box.agentDir)
@@ -89,34 +97,13 @@ const situations: [string, (box: Sandbox) => void, Record<string, string>?][] = 
       ANTHROPIC_OAUTH_TOKEN: "sk-ant-oat01-at-once-from-the-environment",
     },
   ],
-  [
-    "settings.json that does not parse",
-    (box) => {
-      box.writeStore({ anthropic: login("settings") });
-      write(box, "settings.json", "{ not json");
-    },
-  ],
+  ["settings.json that does not parse", besideLogin("settings", "settings.json", "{ not json")],
   [
     "settings.json your group can write, naming a gateway",
-    (box) => {
-      box.writeStore({ anthropic: login("group") });
-      write(box, "settings.json", { radiusUrl: "https://gateway.example" }, 0o664);
-    },
+    besideLogin("group", "settings.json", { radiusUrl: "https://gateway.example" }, 0o664),
   ],
-  [
-    "models.json that does not parse",
-    (box) => {
-      box.writeStore({ anthropic: login("models") });
-      write(box, "models.json", "{ nope");
-    },
-  ],
-  [
-    "models.json without a providers object",
-    (box) => {
-      box.writeStore({ anthropic: login("noproviders") });
-      write(box, "models.json", { models: [] });
-    },
-  ],
+  ["models.json that does not parse", besideLogin("models", "models.json", "{ nope")],
+  ["models.json without a providers object", besideLogin("noproviders", "models.json", { models: [] })],
   ["auth.json readable by others (tightened, and said)", (box) => box.writeStore({ anthropic: login("open") }, 0o644)],
   ["auth.json that does not parse", (box) => box.writeStore("{ broken")],
   ["an entry with no token", (box) => box.writeStore({ anthropic: { type: "oauth", expires: EXPIRES } })],

@@ -32,6 +32,11 @@ const write = (name: string, content: unknown, mode = 0o600) => {
   writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
   chmodSync(path, mode);
 };
+/** A fresh login, and beside it one file of pi's directory as given. */
+const besideLogin = (name: string, content: unknown, mode?: number) => () => {
+  write("auth.json", { [DEFAULT_PROVIDER.id]: login() });
+  write(name, content, mode);
+};
 const login = (expiresIn = HOUR) => ({
   type: "oauth",
   access: ACCESS,
@@ -136,41 +141,11 @@ describe("pi token at once", () => {
           [catalogProvider.id]: { ...login(), [catalogProvider.models.legacyCatalog!.field]: {} },
         }),
     ],
-    [
-      "settings.json does not parse (a warning)",
-      () => {
-        write("auth.json", { [DEFAULT_PROVIDER.id]: login() });
-        write("settings.json", "{ nope");
-      },
-    ],
-    [
-      "settings.json chooses the store",
-      () => {
-        write("auth.json", { [DEFAULT_PROVIDER.id]: login() });
-        write("settings.json", { credentialStore: "keychain" });
-      },
-    ],
-    [
-      "settings.json can be written by the group",
-      () => {
-        write("auth.json", { [DEFAULT_PROVIDER.id]: login() });
-        write("settings.json", {}, 0o664);
-      },
-    ],
-    [
-      "models.json does not parse (a warning)",
-      () => {
-        write("auth.json", { [DEFAULT_PROVIDER.id]: login() });
-        write("models.json", "{ nope");
-      },
-    ],
-    [
-      "models.json has no providers object (a warning)",
-      () => {
-        write("auth.json", { [DEFAULT_PROVIDER.id]: login() });
-        write("models.json", { models: [] });
-      },
-    ],
+    ["settings.json does not parse (a warning)", besideLogin("settings.json", "{ nope")],
+    ["settings.json chooses the store", besideLogin("settings.json", { credentialStore: "keychain" })],
+    ["settings.json can be written by the group", besideLogin("settings.json", {}, 0o664)],
+    ["models.json does not parse (a warning)", besideLogin("models.json", "{ nope")],
+    ["models.json has no providers object (a warning)", besideLogin("models.json", { models: [] })],
     [
       "pi's directory is open to others",
       () => {
