@@ -22,6 +22,20 @@ export function must(result: ReturnType<typeof Bun.spawnSync>, what: string): vo
   }
 }
 
+/**
+ * The commands of one round in a new random order. In a fixed order each command always runs
+ * just after the same one, and that alone moved a command's median here by up to a tenth (the
+ * same binary, timed in two places of one round); a new order each round spreads it over all.
+ */
+export function shuffled<T>(xs: readonly T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
 export function buildBinaries(work: string): { hello: string; pi: string } {
   const helloSrc = join(work, "hello.ts");
   writeFileSync(helloSrc, 'console.log("hello");\n');

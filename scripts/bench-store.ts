@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REDIS_SERVER, RedisServer } from "../test/helpers/redis.ts";
-import { buildBinaries, must } from "./bench-binaries.ts";
+import { buildBinaries, must, shuffled } from "./bench-binaries.ts";
 
 const runsIndex = process.argv.indexOf("--runs");
 const runs = runsIndex > 0 ? Number(process.argv[runsIndex + 1]) : 100;
@@ -57,7 +57,7 @@ try {
   for (const c of cases)
     for (let i = 0; i < 10; i++) must(Bun.spawnSync(c.argv, { env: c.env, stdout: "pipe", stderr: "pipe" }), c.name); // warm-up
   for (let i = 0; i < runs; i++) {
-    for (const c of cases) {
+    for (const c of shuffled(cases)) {
       const started = performance.now();
       const r = Bun.spawnSync(c.argv, { env: c.env, stdout: "ignore", stderr: "ignore" });
       samples.get(c.name)!.push(performance.now() - started);

@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBinaries } from "./bench-binaries.ts";
+import { buildBinaries, shuffled } from "./bench-binaries.ts";
 
 const runsIndex = process.argv.indexOf("--runs");
 const runs = runsIndex > 0 ? Number(process.argv[runsIndex + 1]) : 200;
@@ -120,9 +120,9 @@ try {
 
   const envOf = (c: (typeof cases)[number]) => ({ ...env, ...c.env });
   for (const c of cases) for (let i = 0; i < 10; i++) Bun.spawnSync(c.argv, { env: envOf(c) }); // warm-up
-  // Interleaved rounds: drift in machine load hits every command alike.
+  // Interleaved rounds, each in a new order (see shuffled): drift in machine load hits every command alike.
   for (let i = 0; i < runs; i++) {
-    for (const c of cases) {
+    for (const c of shuffled(cases)) {
       const started = performance.now();
       const r = Bun.spawnSync(c.argv, { env: envOf(c), stdout: "ignore", stderr: "ignore" });
       const ms = performance.now() - started;
