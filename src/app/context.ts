@@ -57,8 +57,8 @@ export function createRunContext(env: NodeJS.ProcessEnv): RunContext {
  * The files nearly every command reads (settings.json, the store, models.json), asked for
  * together by whichever is read first (store/pi-dir-file.ts's lookAhead).
  */
-export function lookAheadAtPiFiles(env: NodeJS.ProcessEnv): void {
-  lookAhead([settingsPath(env), authJsonPath(env), modelsJsonPath(env)]);
+export function lookAheadAtPiFiles(env: NodeJS.ProcessEnv, options: { links?: boolean } = {}): void {
+  lookAhead([settingsPath(env), authJsonPath(env), modelsJsonPath(env)], options);
 }
 
 /**

@@ -8,7 +8,7 @@ import { isDumbTerminal } from "../terminal/restore.ts";
 import { EXIT, PiError } from "../core/errors.ts";
 import { closest } from "../core/suggest.ts";
 import { stripControls } from "../core/text.ts";
-import { flushStdout, warn, writeStdout } from "../terminal/output.ts";
+import { flushStdout, lookAtStdoutEarly, warn, writeStdout } from "../terminal/output.ts";
 import { createRunContext } from "../app/context.ts";
 import { parseArgv } from "./argv.ts";
 import { outputFailed } from "./output-failure.ts";
@@ -24,6 +24,8 @@ const SESSION_ARGS = {
 } satisfies ArgsDef;
 
 export async function runCli(argv: readonly string[]): Promise<number> {
+  // Whether stdout was closed is asked now, beside the command's first reads, not after them.
+  lookAtStdoutEarly();
   // The one context of this run: every command, and the session, work with it.
   const context: CommandContext = { ...createRunContext(process.env), commands: COMMANDS };
   tellLowerFloors(context.env);

@@ -82,48 +82,58 @@ export async function readPiDirFile(path: string): Promise<string> {
  * each reader still checks the stats before it takes the text, as before. Whatever pi writes
  * in the run forgets all of it first (forgetLookAhead), so no reader takes a text pi has
  * since replaced; another program's write is met as a read a moment earlier would have met it.
+ *
+ * `links`: also list, while those are on their way, which names in the directory are plain
+ * files (isPlainFile's question, for a caller that will ask it: `pi status`).
  */
-export function lookAhead(paths: readonly string[]): void {
+export function lookAhead(paths: readonly string[], options: { links?: boolean } = {}): void {
   if (paths.length === 0) return;
   const dir = dirnameOf(paths[0]!);
   // Once per directory until pi writes: a text taken is not read ahead again.
-  if (ahead.has(dir)) return;
-  ahead.set(dir, { stat: statNow(dir) });
-  for (const path of paths) {
-    if (ahead.has(path)) continue;
-    const stat = statNow(path);
-    const text = stat.then((s) => (readsAhead(s) ? Bun.file(path).text() : undefined));
-    // A read that fails is met by the reader that takes it (readPiDirFile), or by none.
-    text.catch(() => {});
-    ahead.set(path, { stat, text });
+  if (!ahead.has(dir)) {
+    ahead.set(dir, { stat: statNow(dir) });
+    for (const path of paths) {
+      if (ahead.has(path)) continue;
+      const stat = statNow(path);
+      const text = stat.then((s) => (readsAhead(s) ? Bun.file(path).text() : undefined));
+      // A read that fails is met by the reader that takes it (readPiDirFile), or by none.
+      text.catch(() => {});
+      ahead.set(path, { stat, text });
+    }
   }
+  // Listed after the stats have started: the listing (synchronous) runs while they are under way.
+  if (options.links) plainFilesIn(dir);
 }
+
+/** The names of a directory's plain files (no links, no directories), listed once until pi writes. */
+const plainFiles = new Map<string, ReadonlySet<string>>();
 
 /**
  * True when `path` is a regular file itself, not a symlink — told by listing its directory
- * with Bun.Glob (no links followed, files only; the last character of the name is a class,
- * so the pattern is searched, not taken literally), not by node:fs, whose loading costs
+ * with Bun.Glob (no links followed, files only), not by node:fs, whose loading costs
  * `pi status` a tenth of its start-up. False when it is a link, is not there, or the listing
  * cannot tell: then the caller asks node:fs. (test/unit/look-ahead.test.ts pins what Bun.Glob does.)
  */
 export function isPlainFile(path: string): boolean {
-  const name = path.slice(dirnameOf(path).length + 1);
-  if (name === "" || name.includes("/") || name.includes("\\")) return false;
-  const escaped = [...name].map((c) => ("*?[]{}!\\".includes(c) ? `\\${c}` : c));
-  const last = escaped.pop()!;
-  const pattern = `${escaped.join("")}[${last}]`;
-  try {
-    for (const found of new Bun.Glob(pattern).scanSync({
-      cwd: dirnameOf(path),
-      onlyFiles: true,
-      followSymlinks: false,
-      dot: true,
-    }))
-      if (found === name) return true;
-  } catch {
-    // Not listable: node:fs will say.
+  const dir = dirnameOf(path);
+  const name = path.slice(dir.length + 1);
+  return name !== "" && !name.includes("/") && !name.includes("\\") && plainFilesIn(dir).has(name);
+}
+
+function plainFilesIn(dir: string): ReadonlySet<string> {
+  let names = plainFiles.get(dir);
+  if (!names) {
+    const found = new Set<string>();
+    try {
+      for (const name of new Bun.Glob("*").scanSync({ cwd: dir, onlyFiles: true, followSymlinks: false, dot: true }))
+        found.add(name);
+    } catch {
+      // Not listable: node:fs will say.
+    }
+    names = found;
+    plainFiles.set(dir, names);
   }
-  return false;
+  return names;
 }
 
 /** Only a small regular file is read ahead: a FIFO could hang the read, a link to /dev/zero never end it. */
@@ -134,4 +144,5 @@ export function readsAhead(stat: Stats | undefined): boolean {
 /** Called by every write to pi's directory (under a lock, or atomically): what was read ahead may be old now. */
 export function forgetLookAhead(): void {
   ahead.clear();
+  plainFiles.clear();
 }

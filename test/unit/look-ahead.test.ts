@@ -57,6 +57,21 @@ describe("reading ahead", () => {
       await write(path);
       expect(await readPiDirFile(path)).toBe("written by pi");
     });
+
+    test(`${what} makes it forget which files were plain when it looked`, async () => {
+      const path = join(dir, "auth.json");
+      writeFileSync(path, "old", { mode: 0o600 });
+      lookAhead([path], { links: true });
+      expect(isPlainFile(path)).toBe(true);
+      // Another program makes the store a link; pi met it as it was when it looked…
+      rmSync(path);
+      writeFileSync(join(dir, "elsewhere.json"), "{}");
+      symlinkSync(join(dir, "elsewhere.json"), path);
+      expect(isPlainFile(path)).toBe(true);
+      // …until pi itself writes there, and looks again.
+      await write(join(dir, "settings.json"));
+      expect(isPlainFile(path)).toBe(false);
+    });
   }
 
   test("only a small regular file is read ahead: never a FIFO, a device or a file over 1 MiB", async () => {

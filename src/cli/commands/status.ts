@@ -3,6 +3,7 @@
  * server: an expired stored login is reported as "will be refreshed on next use".
  */
 
+import { lookAheadAtPiFiles } from "../../app/context.ts";
 import { collectStatus, loginsLeftLocal, renderStatusText } from "../../app/status.ts";
 import { displayPath } from "../../core/paths.ts";
 import { EXIT } from "../../core/errors.ts";
@@ -26,6 +27,9 @@ const command = defineCommand({
   },
   examples: ["pi status", `pi status ${PROVIDERS[0]!.id}`, "pi status --json | jq '.providers[0].source'"],
   async run(args, context) {
+    // Everything status reads, and whether the store is a link (its modes are the real file's),
+    // asked for at once: the listing is taken while the reads are on their way.
+    lookAheadAtPiFiles(context.env, { links: true });
     const { allProviders, providerById } = await import("../../app/models-config.ts");
     const providers = args.provider
       ? [await providerById(args.provider, context.env)]
