@@ -153,7 +153,12 @@ describe("pi token at once", () => {
         chmodSync(dir, 0o755);
       },
     ],
-    ["a lone oauth.json waits to be migrated", () => write("oauth.json", { [DEFAULT_PROVIDER.id]: login() })],
+    [
+      // With an agent to ask, so that nothing but the migration keeps the quick path from answering.
+      "a lone oauth.json waits to be migrated",
+      () => write("oauth.json", { [DEFAULT_PROVIDER.id]: login() }),
+      { PI_AGENT_SOCK: "/nowhere.sock" },
+    ],
     ["nothing is stored and there is no agent (the resolver's error)", () => {}],
     [
       "nothing is stored and a later variable is set",
