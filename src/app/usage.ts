@@ -8,9 +8,8 @@
  * The record lives in the login's entry (pi's own field, never a token).
  */
 
-import { hostname } from "node:os";
 import { PiError, isPiError } from "../core/errors.ts";
-import { processExists } from "../core/process.ts";
+import { hostName, processExists } from "../core/process.ts";
 import { type UsageReading, type UsageReport, bindingWindow, boundedReading } from "../core/usage.ts";
 import type { Credential, ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
@@ -168,7 +167,7 @@ async function askOnce(
           askingUntil: now + ASK_LEASE_MS,
           askingId: id,
           askingPid: process.pid,
-          askingHost: hostname(),
+          askingHost: hostName(),
         };
         data[provider.id] = { ...entry.login, [USAGE_FIELD]: lease };
         return { value: { ask: entry.login, id }, changed: true };
@@ -193,7 +192,7 @@ async function askOnce(
 
 /** Whether the process holding a lease can still answer: one on this machine that is gone cannot. */
 function askerAlive(record: UsageRecord): boolean {
-  if (record.askingHost !== hostname() || typeof record.askingPid !== "number") return true;
+  if (record.askingHost !== hostName() || typeof record.askingPid !== "number") return true;
   return processExists(record.askingPid);
 }
 

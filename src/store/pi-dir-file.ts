@@ -101,36 +101,38 @@ export function lookAhead(paths: readonly string[], options: { links?: boolean }
       ahead.set(path, { stat, text });
     }
   }
-  // Listed after the stats have started: the listing (synchronous) runs while they are under way.
-  if (options.links) plainFilesIn(dir);
+  if (options.links) void plainFilesIn(dir);
 }
 
 /** The names of a directory's plain files (no links, no directories), listed once until pi writes. */
-const plainFiles = new Map<string, ReadonlySet<string>>();
+const plainFiles = new Map<string, Promise<ReadonlySet<string>>>();
 
 /**
  * True when `path` is a regular file itself, not a symlink — told by listing its directory
- * with Bun.Glob (no links followed, files only), not by node:fs, whose loading costs
- * `pi status` a tenth of its start-up. False when it is a link, is not there, or the listing
- * cannot tell: then the caller asks node:fs. (test/unit/look-ahead.test.ts pins what Bun.Glob does.)
+ * with Bun.Glob (no links followed, files only; the listing runs on Bun's I/O threads, beside
+ * the reads), not by node:fs, whose loading costs `pi status` a tenth of its start-up. False
+ * when it is a link, is not there, or the listing cannot tell: then the caller asks node:fs.
+ * (test/unit/look-ahead.test.ts pins what Bun.Glob does.)
  */
-export function isPlainFile(path: string): boolean {
+export async function isPlainFile(path: string): Promise<boolean> {
   const dir = dirnameOf(path);
   const name = path.slice(dir.length + 1);
-  return name !== "" && !name.includes("/") && !name.includes("\\") && plainFilesIn(dir).has(name);
+  return name !== "" && !name.includes("/") && !name.includes("\\") && (await plainFilesIn(dir)).has(name);
 }
 
-function plainFilesIn(dir: string): ReadonlySet<string> {
+function plainFilesIn(dir: string): Promise<ReadonlySet<string>> {
   let names = plainFiles.get(dir);
   if (!names) {
-    const found = new Set<string>();
-    try {
-      for (const name of new Bun.Glob("*").scanSync({ cwd: dir, onlyFiles: true, followSymlinks: false, dot: true }))
-        found.add(name);
-    } catch {
-      // Not listable: node:fs will say.
-    }
-    names = found;
+    names = (async () => {
+      const found = new Set<string>();
+      try {
+        const listing = new Bun.Glob("*").scan({ cwd: dir, onlyFiles: true, followSymlinks: false, dot: true });
+        for await (const name of listing) found.add(name);
+      } catch {
+        // Not listable: node:fs will say.
+      }
+      return found;
+    })();
     plainFiles.set(dir, names);
   }
   return names;

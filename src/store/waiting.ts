@@ -4,7 +4,7 @@
  * waiting itself, which says after a second whom it waits for.
  */
 
-import { hostname } from "node:os";
+import { hostName } from "../core/process.ts";
 import type { PiError } from "../core/errors.ts";
 import { notify } from "../core/notice.ts";
 
@@ -87,7 +87,7 @@ export function waitingTurn<T>(
 export function describeHolder(note: Note): string {
   const who =
     typeof note.pid === "number"
-      ? `pi (pid ${note.pid}${note.host && note.host !== hostname() ? ` on ${note.host}` : ""})`
+      ? `pi (pid ${note.pid}${note.host && note.host !== hostName() ? ` on ${note.host}` : ""})`
       : "another pi process";
   return typeof note.purpose === "string" ? `${who}, ${note.purpose}` : who;
 }

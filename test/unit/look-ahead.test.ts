@@ -62,15 +62,15 @@ describe("reading ahead", () => {
       const path = join(dir, "auth.json");
       writeFileSync(path, "old", { mode: 0o600 });
       lookAhead([path], { links: true });
-      expect(isPlainFile(path)).toBe(true);
+      expect(await isPlainFile(path)).toBe(true);
       // Another program makes the store a link; pi met it as it was when it looked…
       rmSync(path);
       writeFileSync(join(dir, "elsewhere.json"), "{}");
       symlinkSync(join(dir, "elsewhere.json"), path);
-      expect(isPlainFile(path)).toBe(true);
+      expect(await isPlainFile(path)).toBe(true);
       // …until pi itself writes there, and looks again.
       await write(join(dir, "settings.json"));
-      expect(isPlainFile(path)).toBe(false);
+      expect(await isPlainFile(path)).toBe(false);
     });
   }
 
@@ -90,22 +90,22 @@ describe("reading ahead", () => {
 });
 
 describe("telling a plain file from a link without node:fs", () => {
-  test("a regular file is one; a symlink to one, a directory or nothing is not (what Bun.Glob lists, pinned)", () => {
+  test("a regular file is one; a symlink to one, a directory or nothing is not (what Bun.Glob lists, pinned)", async () => {
     const file = join(dir, "auth.json");
     writeFileSync(file, "{}");
     symlinkSync(file, join(dir, "linked.json"));
     mkdirSync(join(dir, "folder.json"));
-    expect(isPlainFile(file)).toBe(true);
-    expect(isPlainFile(join(dir, "linked.json"))).toBe(false);
-    expect(isPlainFile(join(dir, "folder.json"))).toBe(false);
-    expect(isPlainFile(join(dir, "absent.json"))).toBe(false);
+    expect(await isPlainFile(file)).toBe(true);
+    expect(await isPlainFile(join(dir, "linked.json"))).toBe(false);
+    expect(await isPlainFile(join(dir, "folder.json"))).toBe(false);
+    expect(await isPlainFile(join(dir, "absent.json"))).toBe(false);
   });
 
-  test("a name with glob characters in it is still told apart", () => {
+  test("a name with glob characters in it is still told apart", async () => {
     const file = join(dir, "a[1]*.json");
     writeFileSync(file, "{}");
     writeFileSync(join(dir, "a1x.json"), "{}");
-    expect(isPlainFile(file)).toBe(true);
-    expect(isPlainFile(join(dir, "a[1]?.json"))).toBe(false);
+    expect(await isPlainFile(file)).toBe(true);
+    expect(await isPlainFile(join(dir, "a[1]?.json"))).toBe(false);
   });
 });

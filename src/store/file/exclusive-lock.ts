@@ -15,11 +15,10 @@
  */
 
 import { closeSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
-import { hostname } from "node:os";
 import { debug } from "../../core/debug.ts";
 import { PiError, errnoOf } from "../../core/errors.ts";
 import { displayPath } from "../../core/paths.ts";
-import { processExists } from "../../core/process.ts";
+import { hostName, processExists } from "../../core/process.ts";
 import { onExitCleanup } from "../../core/shutdown.ts";
 import type { LockOptions } from "../waiting.ts";
 
@@ -71,7 +70,7 @@ async function acquire<T>(
   lockPath: string,
   { waitMs, whileWaiting }: LockOptions<T>,
 ): Promise<{ release: () => void; nonce: string } | { done: T }> {
-  const me: Holder = { pid: process.pid, host: hostname(), nonce: crypto.randomUUID(), space: pidSpace() };
+  const me: Holder = { pid: process.pid, host: hostName(), nonce: crypto.randomUUID(), space: pidSpace() };
   const deadline = Date.now() + waitMs;
   let delay = 5;
   for (;;) {
@@ -137,7 +136,7 @@ function takeOverIfStale(lockPath: string): boolean {
   const seen = inspect(lockPath);
   if (!seen || !seen.stale) return false;
   const guard = `${lockPath}.takeover`;
-  const guardHolder: Holder = { pid: process.pid, host: hostname(), nonce: crypto.randomUUID() };
+  const guardHolder: Holder = { pid: process.pid, host: hostName(), nonce: crypto.randomUUID() };
   if (!tryCreate(guard, guardHolder)) {
     const guardSeen = inspect(guard, TAKEOVER_STALE_MS);
     if (guardSeen?.stale) unlinkQuiet(guard);
@@ -171,7 +170,7 @@ function inspect(path: string, staleMs = STALE_MS): { raw: string; holder?: Hold
   // An empty or half-written file: its creator died between open and write, or is about to write.
   if (!holder) return { raw, stale: old };
   // Its pid is judged only where it names the same process it named for the holder.
-  const dead = holder.host === hostname() && (holder.space ?? "") === pidSpace() && !processExists(holder.pid);
+  const dead = holder.host === hostName() && (holder.space ?? "") === pidSpace() && !processExists(holder.pid);
   return { raw, holder, stale: dead || old };
 }
 

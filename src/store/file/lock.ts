@@ -16,10 +16,10 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { hostname } from "node:os";
 import { debug } from "../../core/debug.ts";
 import { PiError, errnoOf } from "../../core/errors.ts";
 import { displayPath } from "../../core/paths.ts";
+import { hostName } from "../../core/process.ts";
 import { onExitCleanup } from "../../core/shutdown.ts";
 import { type HeldLock, type LockOptions, type Note, describeHolder, waitingTurn } from "../waiting.ts";
 import { withExclusiveFileLock } from "./exclusive-lock.ts";
@@ -81,7 +81,7 @@ async function acquire<T>(
 /** Writes the note, and returns the release: remove the file while still holding it, then unlock. */
 function holdingRelease(kernel: KernelLock, fd: number, lockPath: string, purpose: string | undefined): () => void {
   try {
-    const note = JSON.stringify({ pid: process.pid, host: hostname(), purpose, since: new Date().toISOString() });
+    const note = JSON.stringify({ pid: process.pid, host: hostName(), purpose, since: new Date().toISOString() });
     ftruncateSync(fd, 0);
     writeSync(fd, note, 0);
   } catch (error) {

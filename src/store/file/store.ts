@@ -152,7 +152,7 @@ export class FileStore implements CredentialStore {
   private async permissions(): Promise<{ fileMode?: number; dirMode?: number; ok: boolean }> {
     // A file that is no link is where it is named: its real directory is its directory's.
     let real = this.path;
-    if (!isPlainFile(this.path)) {
+    if (!(await isPlainFile(this.path))) {
       const { realpathSync } = await import("node:fs");
       try {
         real = realpathSync(this.path);

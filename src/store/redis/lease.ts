@@ -8,7 +8,7 @@
  * and its operators see a random id and an expiry, the fleet's machines see whom they wait for.
  */
 
-import { hostname } from "node:os";
+import { hostName } from "../../core/process.ts";
 import { debug } from "../../core/debug.ts";
 import { PiError } from "../../core/errors.ts";
 import { onExitCleanup } from "../../core/shutdown.ts";
@@ -38,7 +38,7 @@ export async function acquireLease<T>(
 ): Promise<{ lease: Lease } | { done: T }> {
   const note = JSON.stringify({
     pid: process.pid,
-    host: hostname(),
+    host: hostName(),
     purpose: options.purpose,
     since: new Date().toISOString(),
   });
