@@ -1,8 +1,9 @@
 /**
  * `pi token` for its commonest call, without the full resolver: the default provider's stored
  * login when it is fresh and nothing is ahead of it, or — with no credential here at all — the
- * pi agent's answer, as the resolver (credentials.ts) would give them. Everything this path
- * looks at is read ahead at once (store/pi-dir-file.ts's lookAhead), and nothing else of pi loads.
+ * pi agent's answer, as the resolver (credentials.ts) would give them. The files it reads are
+ * read ahead at once, as every command asks for them (app/context.ts's lookAheadAtPiFiles), the
+ * stat of oauth.json beside them, and nothing else of pi loads.
  *
  * It answers only where the resolver would give the same answer and say nothing else. Anything
  * else hands over (undefined) before anything is written or said: a file the quick look does not
@@ -16,9 +17,10 @@ import { authJsonPath, dirnameOf, legacyStorePath, modelsJsonPath, settingsPath 
 import type { Credential, ProviderDescriptor } from "../providers/types.ts";
 import { WITH_LEGACY_CATALOG } from "../providers/quick-look.ts";
 import { fileStoreDataAtOnce } from "../store/file-at-once.ts";
-import { lookAhead, looksPrivate, readPiDirFile, statOf } from "../store/pi-dir-file.ts";
+import { looksPrivate, readPiDirFile, statOf } from "../store/pi-dir-file.ts";
 import { readEntry, secretOf } from "../store/schema.ts";
 import { agentSocket } from "./agent-credential.ts";
+import { lookAheadAtPiFiles } from "./context.ts";
 import { variableValue, workloadSet } from "./environment-sources.ts";
 import { carriedCatalog } from "./legacy-catalog.ts";
 import { configuredApiKey, parseModelsJson } from "./models-json.ts";
@@ -51,7 +53,8 @@ export async function tokenAtOnce(
     legacy: legacyStorePath(env),
     models: modelsJsonPath(env),
   };
-  lookAhead([paths.settings, paths.store, paths.legacy, paths.models]);
+  // The files every command reads, as the full path asks for them (oauth.json is only looked at).
+  lookAheadAtPiFiles(env);
   const [dir, settings, store, legacy, models] = await Promise.all([
     statOf(dirnameOf(paths.settings)),
     statOf(paths.settings),
