@@ -66,7 +66,8 @@ function stdoutWasClosed(): Promise<string | undefined> {
 
 /**
  * Starts the look at stdout that the first write waits for, so that it runs beside whatever
- * the command reads first (`pi token`'s quick path) instead of after it.
+ * the command reads first (`pi token`'s quick path, and every full command from cli/run.ts)
+ * instead of after it.
  */
 export function lookAtStdoutEarly(): void {
   void stdoutWasClosed();
