@@ -22,8 +22,33 @@ export function registerSecret(value: unknown): void {
 }
 
 export function registerTokenShapes(shapes: readonly RegExp[]): void {
-  for (const shape of shapes)
-    tokenShapes.push(new RegExp(shape.source, shape.flags.includes("g") ? shape.flags : shape.flags + "g"));
+  // A global pattern is taken as it is (replace() starts it from 0 and leaves it there); only
+  // others are built again, global: compiling a pattern is most of what a shape costs at start-up.
+  for (const shape of shapes) tokenShapes.push(shape.global ? shape : new RegExp(shape.source, shape.flags + "g"));
+  anyShapes = undefined;
+}
+
+/**
+ * The shapes as few patterns as their flags allow (one, today), to ask first whether a text
+ * holds any: nearly none does, and one scan costs less than a scan and a compile per shape.
+ * A shape with a back-reference is asked alone (its group numbers would shift in a union).
+ */
+let anyShapes: RegExp[] | undefined;
+
+function holdsTokenShape(text: string): boolean {
+  anyShapes ??= unitedShapes();
+  return anyShapes.some((pattern) => pattern.test(text));
+}
+
+function unitedShapes(): RegExp[] {
+  const byFlags = new Map<string, string[]>();
+  const alone: RegExp[] = [];
+  for (const shape of tokenShapes) {
+    const flags = shape.flags.replace("g", "");
+    if (/\\[1-9k]/.test(shape.source)) alone.push(new RegExp(shape.source, flags));
+    else byFlags.set(flags, [...(byFlags.get(flags) ?? []), `(?:${shape.source})`]);
+  }
+  return [...[...byFlags].map(([flags, sources]) => new RegExp([...new Set(sources)].join("|"), flags)), ...alone];
 }
 
 export function redact(text: string): string {
@@ -31,8 +56,10 @@ export function redact(text: string): string {
   for (const secret of secrets) {
     if (out.includes(secret)) out = out.split(secret).join("[redacted]");
   }
-  for (const shape of tokenShapes) out = out.replace(shape, "[redacted]");
-  return out.replace(SECRET_QUERY_KEYS, "$1[redacted]").replace(URL_USERINFO, "$1[redacted]@");
+  // Each pattern is asked only where it could match: a shape, a `key=`, a `scheme://`.
+  if (holdsTokenShape(out)) for (const shape of tokenShapes) out = out.replace(shape, "[redacted]");
+  if (out.includes("=")) out = out.replace(SECRET_QUERY_KEYS, "$1[redacted]");
+  return out.includes("://") ? out.replace(URL_USERINFO, "$1[redacted]@") : out;
 }
 
 /** `sk-ant-oat01-…wxyz`: enough to tell two tokens apart, never enough to use one. */
