@@ -56,6 +56,19 @@ export function describeSources(provider: ProviderDescriptor, store: StoreView, 
   return sourcesOf(provider, store).map((spec) => describeSource(provider, spec, store, env));
 }
 
+/**
+ * False only where describeSources would find nothing present and no problem: no variable of
+ * the provider's set, no entry of its stored, no key in models.json, no problem with the store
+ * as a whole. Asked first of the reference's key providers (`pi status` looks at all 34, and
+ * nearly all have nothing), it spares describing each source of each.
+ */
+export function mayHaveSource(provider: ProviderDescriptor, store: StoreView, env: NodeJS.ProcessEnv): boolean {
+  if ("problem" in store || store.configured?.[provider.id] !== undefined) return true;
+  return provider.sources.some((s) =>
+    s.type === "env" ? Boolean(env[s.variable]) : s.type === "stored" ? Object.hasOwn(store.data, provider.id) : true,
+  );
+}
+
 /** The provider's sources, with models.json's key right after the stored login, as the reference orders them. */
 function sourcesOf(provider: ProviderDescriptor, store: StoreView): readonly SourceSpec[] {
   const template = store.configured?.[provider.id];

@@ -15,7 +15,7 @@ import { templateVariables } from "../core/config-value.ts";
 import type { CredentialStore, StoreDescription } from "../store/contract.ts";
 import { RATE_LIMIT_FIELD, REFUSED_FIELD, type StoreData, isRefreshable } from "../store/schema.ts";
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
-import { type StoreView, agentServes, configuredKeysView, describeSources } from "./credentials.ts";
+import { type StoreView, agentServes, configuredKeysView, describeSources, mayHaveSource } from "./credentials.ts";
 import { agentSocket } from "./agent-credential.ts";
 
 export interface ProviderStatus {
@@ -76,8 +76,8 @@ export async function collectStatus(
     ? { data, configured }
     : { problem: described.problem ?? "the logins could not be read", configured };
   // The reference's API-key providers are many: each is shown where it has a key.
-  const keyed = (options.alsoWhenConfigured ?? []).filter((p) =>
-    describeSources(p, view, env).some((s) => s.present || s.problem),
+  const keyed = (options.alsoWhenConfigured ?? []).filter(
+    (p) => mayHaveSource(p, view, env) && describeSources(p, view, env).some((s) => s.present || s.problem),
   );
   const statuses = [...providers, ...keyed].map((p) => describeProvider(p, accountView(p, view, options.account), env));
   return { store: { ...described, path: location }, providers: await withAgent(statuses, env) };

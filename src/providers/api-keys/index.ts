@@ -1,5 +1,5 @@
 import { PiError } from "../../core/errors.ts";
-import type { ProviderDescriptor, ProviderRuntime } from "../types.ts";
+import type { ProviderDescriptor, ProviderRuntime, SourceSpec } from "../types.ts";
 
 /**
  * The reference program's API-key providers beyond the nine pi signs in to (its `pi auth
@@ -60,21 +60,30 @@ const TABLE: readonly [id: string, name: string, variables: readonly string[]][]
  * sentences each (every command that loads the registry pays for it).
  */
 class KeyProvider {
-  readonly sources: ProviderDescriptor["sources"];
-  readonly tokenShapes = [];
-  readonly models = KEY_MODELS;
-  readonly loginMethods = [];
-  readonly keyOnly = true;
+  readonly sources: SourceSpec[] = [{ type: "stored" }];
 
   constructor(
     readonly id: string,
     readonly displayName: string,
     variables: readonly string[],
   ) {
-    this.sources = [
-      { type: "stored" },
-      ...variables.map((variable) => ({ type: "env" as const, variable, kind: "api_key" as const })),
-    ];
+    for (const variable of variables) this.sources.push({ type: "env", variable, kind: "api_key" });
+  }
+
+  get tokenShapes(): readonly RegExp[] {
+    return NONE;
+  }
+
+  get models(): ProviderDescriptor["models"] {
+    return KEY_MODELS;
+  }
+
+  get loginMethods(): ProviderDescriptor["loginMethods"] {
+    return NONE;
+  }
+
+  get keyOnly(): true {
+    return true;
   }
 
   get withToken(): string {
@@ -91,6 +100,7 @@ class KeyProvider {
 }
 
 const KEY_MODELS: ProviderDescriptor["models"] = { default: "", embedded: async () => [] };
+const NONE: readonly never[] = [];
 
 export const API_KEY_PROVIDERS: readonly ProviderDescriptor[] = TABLE.map(
   ([id, displayName, variables]) => new KeyProvider(id, displayName, variables),
