@@ -7,7 +7,7 @@
 
 import { dirname, join, resolve } from "node:path";
 import { displayPath, mcpConfigPath, piDir } from "../core/paths.ts";
-import { quoteOneLine } from "../core/text.ts";
+import { quoteOneLine, withoutByteOrderMark } from "../core/text.ts";
 import type { McpOAuthSettings } from "../providers/registry.ts";
 import { checkPiDirFile, statOf } from "../store/pi-dir-file.ts";
 
@@ -76,7 +76,7 @@ function readFile(
 ) {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text.replace(/^\uFEFF/, ""));
+    parsed = JSON.parse(withoutByteOrderMark(text));
   } catch (error) {
     errors.push(`${displayPath(path)}: ${(error as Error).message}`);
     return;

@@ -20,6 +20,7 @@ import { displayPath, modelsJsonPath } from "../core/paths.ts";
 import { checkPiDirFile, readPiDirFile } from "../store/pi-dir-file.ts";
 import { lookAheadAtPiFiles } from "./context.ts";
 import { configuredApiKey, parseModelsJson } from "./models-json.ts";
+import { withoutTrailingSlashes } from "../core/text.ts";
 
 export interface ConfiguredModel {
   id: string;
@@ -132,7 +133,7 @@ function providerConfig(raw: unknown): ProviderConfig | undefined {
   }
   return {
     name: text(r.name),
-    baseUrl: text(r.baseUrl)?.replace(/\/+$/, ""),
+    baseUrl: baseUrlOf(r),
     apiKey: configuredApiKey(r),
     api: text(r.api),
     headers: headers(r.headers),
@@ -152,7 +153,7 @@ function modelEntry(raw: unknown): ConfiguredModel | undefined {
     id,
     name: text(r.name),
     api: text(r.api),
-    baseUrl: text(r.baseUrl)?.replace(/\/+$/, ""),
+    baseUrl: baseUrlOf(r),
     reasoning: typeof r.reasoning === "boolean" ? r.reasoning : undefined,
     input: Array.isArray(r.input) ? r.input.filter((x): x is string => typeof x === "string") : undefined,
     contextWindow: positive(r.contextWindow),
@@ -160,6 +161,11 @@ function modelEntry(raw: unknown): ConfiguredModel | undefined {
     headers: headers(r.headers),
   };
 }
+
+const baseUrlOf = (r: Record<string, unknown>) => {
+  const url = text(r.baseUrl);
+  return url === undefined ? undefined : withoutTrailingSlashes(url);
+};
 
 const text = (v: unknown) => (typeof v === "string" && v.trim() !== "" ? v.trim() : undefined);
 

@@ -5,6 +5,8 @@
  * (token-at-once.ts), which only needs to know that nothing would be said.
  */
 
+import { withoutByteOrderMark } from "../core/text.ts";
+
 export type ModelsJson =
   | { providers: Record<string, unknown> }
   /** Not JSON, even with comments and trailing commas out: the parser's words. */
@@ -15,7 +17,7 @@ export type ModelsJson =
 export function parseModelsJson(text: string): ModelsJson {
   let value: unknown;
   try {
-    value = JSON.parse(stripJsonComments(text.replace(/^\uFEFF/, "")));
+    value = JSON.parse(stripJsonComments(withoutByteOrderMark(text)));
   } catch (error) {
     return { unreadable: error instanceof Error ? error.message : String(error) };
   }

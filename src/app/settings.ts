@@ -13,6 +13,7 @@ import { PiError } from "../core/errors.ts";
 import { warnNotice } from "../core/notice.ts";
 import { displayPath, settingsPath } from "../core/paths.ts";
 import { checkPiDirFile, readPiDirFile } from "../store/pi-dir-file.ts";
+import { withoutByteOrderMark } from "../core/text.ts";
 
 export type SettingsFile = Record<string, unknown>;
 
@@ -58,7 +59,7 @@ function withoutRedirectingKeys(settings: SettingsFile, path: string): SettingsF
 export function parseSettings(text: string): { value: SettingsFile } | { problem: string } {
   if (text.trim() === "") return { value: {} };
   try {
-    const value = JSON.parse(text.replace(/^\uFEFF/, "")) as unknown;
+    const value = JSON.parse(withoutByteOrderMark(text)) as unknown;
     if (typeof value !== "object" || value === null || Array.isArray(value)) return { problem: "it is not an object" };
     return { value: value as SettingsFile };
   } catch (error) {

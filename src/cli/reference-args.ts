@@ -12,6 +12,7 @@
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { PiError } from "../core/errors.ts";
+import { withoutByteOrderMark } from "../core/text.ts";
 
 /** Taken and dropped: pi has no session file, tools, extensions, skills or context files, and makes no start-up calls. */
 const ALREADY_SO = new Set([
@@ -156,7 +157,7 @@ export function readReferenceArgs(argv: readonly string[], terminal: boolean): R
 /** The original's rule: the text names a file → that file's contents; else the text itself. */
 function fileOrText(text: string): string {
   try {
-    if (existsSync(text) && statSync(text).isFile()) return readFileSync(text, "utf8").replace(/^\uFEFF/, "");
+    if (existsSync(text) && statSync(text).isFile()) return withoutByteOrderMark(readFileSync(text, "utf8"));
   } catch {
     // Not readable as a file: the text itself, as the original takes it.
   }

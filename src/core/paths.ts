@@ -5,8 +5,25 @@
 
 const SEP = process.platform === "win32" ? "\\" : "/";
 
+/** The parts with the separators between them trimmed (a leading one of the first part kept), joined by one. */
 export function joinPath(...parts: string[]): string {
-  return parts.map((p, i) => (i === 0 ? p.replace(/[\\/]+$/, "") : p.replace(/^[\\/]+|[\\/]+$/g, ""))).join(SEP);
+  let joined = "";
+  parts.forEach((part, i) => {
+    let start = 0;
+    let end = part.length;
+    if (i > 0) while (start < end && isSeparator(part[start]!)) start++;
+    while (end > start && isSeparator(part[end - 1]!)) end--;
+    joined += (i > 0 ? SEP : "") + part.slice(start, end);
+  });
+  return joined;
+}
+
+// Characters, not a pattern: compiling one costs more than every path pi joins in a run.
+const isSeparator = (c: string) => c === "/" || c === "\\";
+
+/** The last part of a path: `auth.json` of `~/.pi/agent/auth.json`. */
+export function fileNameOf(path: string): string {
+  return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
 }
 
 export function dirnameOf(path: string): string {

@@ -24,6 +24,8 @@ export function issuePaths(issues: readonly { path: readonly PropertyKey[] }[]):
  * removed; newlines and tabs kept only where `keepLines` says so.
  */
 export function stripControls(text: string, keepLines = false): string {
+  // Nearly every text has none: one scan answers that, where the four below would each scan and copy.
+  if (!(keepLines ? CONTROLS_BUT_LINES : CONTROLS).test(text)) return text;
   const sequences = text
     // CSI, OSC (ending in BEL or ST), and other ESC-introduced sequences.
     .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, "")
@@ -32,6 +34,22 @@ export function stripControls(text: string, keepLines = false): string {
   return keepLines
     ? sequences.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, "")
     : sequences.replace(/[\x00-\x1f\x7f-\x9f]/g, " ");
+}
+
+// ESC, which starts every sequence, is one of them.
+const CONTROLS = /[\x00-\x1f\x7f-\x9f]/;
+const CONTROLS_BUT_LINES = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+
+/** A file's text without the byte-order mark some editors put first (JSON.parse refuses it; the reference allows it). */
+export function withoutByteOrderMark(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** `https://host/v1/` → `https://host/v1`: a base URL that paths are added to. */
+export function withoutTrailingSlashes(url: string): string {
+  let end = url.length;
+  while (end > 0 && url[end - 1] === "/") end--;
+  return url.slice(0, end);
 }
 
 /**

@@ -13,6 +13,7 @@
 import { PiError, errnoOf } from "../core/errors.ts";
 import { displayPath, joinPath, mcpAuthPath, piDir } from "../core/paths.ts";
 import { checkPiDirFile } from "./pi-dir-file.ts";
+import { withoutByteOrderMark } from "../core/text.ts";
 
 // Reading is the hot path (`pi mcp token` of a good token): the locks and the writer load only to change something.
 
@@ -96,7 +97,7 @@ function parseStates(path: string, text: string, mayBeTorn: boolean): McpAuthSta
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text.replace(/^\uFEFF/, ""));
+    parsed = JSON.parse(withoutByteOrderMark(text));
   } catch (error) {
     throw new PiError(
       "store_corrupt",

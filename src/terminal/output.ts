@@ -82,11 +82,24 @@ export function lookAtStdoutEarly(): void {
 async function lookAtStdout(): Promise<string | undefined> {
   if (process.platform !== "linux") return undefined;
   try {
-    const flags = /^flags:\s*([0-7]+)$/m.exec(await Bun.file("/proc/self/fdinfo/1").text())?.[1];
-    return flags !== undefined && (Number.parseInt(flags, 8) & 0o2000000) !== 0 ? "EBADF" : undefined;
+    const flags = fdinfoFlags(await Bun.file("/proc/self/fdinfo/1").text());
+    return flags !== undefined && (flags & 0o2000000) !== 0 ? "EBADF" : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The octal `flags:` line of a /proc fdinfo file ("pos:\t0\nflags:\t02100001\n…"). Read with
+ * indexOf, not a pattern: this runs on every start, and a run's first pattern costs more than the line.
+ */
+export function fdinfoFlags(fdinfo: string): number | undefined {
+  const line = `\n${fdinfo}`.indexOf("\nflags:");
+  if (line < 0) return undefined;
+  const end = fdinfo.indexOf("\n", line);
+  const digits = fdinfo.slice(line + "flags:".length, end < 0 ? undefined : end).trim();
+  for (let i = 0; i < digits.length; i++) if (digits[i]! < "0" || digits[i]! > "7") return undefined;
+  return digits === "" ? undefined : Number.parseInt(digits, 8);
 }
 
 /** Why stdout could not be written ("ENOSPC", "EBADF", "EPIPE"), once a write has failed. */

@@ -7,7 +7,7 @@ import { qualified, selectModel, startupModel } from "../../app/select-model.ts"
 import { rememberedModel } from "../../app/settings.ts";
 import type { ChatEvent, ChatMessage, ModelInfo } from "../../providers/types.ts";
 import { EXIT, PiError, isPiError } from "../../core/errors.ts";
-import { stripControls } from "../../core/text.ts";
+import { stripControls, withoutByteOrderMark } from "../../core/text.ts";
 import { registerSecret } from "../../core/redact.ts";
 import { onInterrupt } from "../../core/shutdown.ts";
 import { stdoutFailure, writeErr, writeStdout } from "../../terminal/output.ts";
@@ -378,7 +378,7 @@ async function readFileArguments(paths: readonly string[], home: string | undefi
     const file = Bun.file(absolute);
     if (!(await file.exists())) throw new PiError("usage", `File not found: ${absolute}`);
     if (file.size === 0) continue;
-    const content = (await file.text()).replace(/^\uFEFF/, "");
+    const content = withoutByteOrderMark(await file.text());
     text += `<file name="${absolute}">\n${content}\n</file>\n`;
   }
   return text;

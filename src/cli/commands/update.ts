@@ -14,6 +14,7 @@ import { defaultTimeoutMs, safeHost } from "../../core/http.ts";
 import { RELEASES, RELEASE_KEY, TARGET, USER_AGENT, VERSION } from "../../core/version.ts";
 import { writeErr, writeOut } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
+import { withoutTrailingSlashes } from "../../core/text.ts";
 
 const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
 const MAX_SUMS_BYTES = 64 * 1024;
@@ -133,7 +134,7 @@ const command = defineCommand({
 /** PI_INSTALL_BASE_URL, else the releases this build was made for. */
 function releaseBase(env: NodeJS.ProcessEnv, version: string | undefined): string {
   const fromEnv = env.PI_INSTALL_BASE_URL?.trim();
-  if (fromEnv) return fromEnv.replace(/\/+$/, "");
+  if (fromEnv) return withoutTrailingSlashes(fromEnv);
   if (!RELEASES) {
     throw new PiError(
       "usage",

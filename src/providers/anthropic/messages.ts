@@ -8,7 +8,7 @@ import { z } from "zod";
 import { type PiError, callFailed } from "../../core/errors.ts";
 import { httpRequest, unreadableAnswer } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
-import { oneLine } from "../../core/text.ts";
+import { oneLine, withoutTrailingSlashes } from "../../core/text.ts";
 import { messagesBody, messagesErrorText, streamMessages } from "../shared/anthropic-messages.ts";
 import { type ModelProviderWords, modelCallFailure, providerWords } from "../shared/call-failure.ts";
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
@@ -18,7 +18,7 @@ const PURPOSE = "the request to Anthropic";
 
 /** ANTHROPIC_BASE_URL (set for the run), else the configured gateway (models.json `baseUrl`), else Anthropic's API. */
 export function messagesBase(env: NodeJS.ProcessEnv, configured?: string): string {
-  return (env.ANTHROPIC_BASE_URL || configured || "https://api.anthropic.com").replace(/\/+$/, "");
+  return withoutTrailingSlashes(env.ANTHROPIC_BASE_URL || configured || "https://api.anthropic.com");
 }
 
 function authHeaders(credential: Credential): Record<string, string> {

@@ -6,6 +6,7 @@
 
 import type { PastedCode } from "../shared/code-race.ts";
 import { type AuthorizeRequest, authorizeUrl } from "../shared/pkce.ts";
+import { withoutTrailingSlashes } from "../../core/text.ts";
 
 export const CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
 export const SCOPES = "org:create_api_key user:profile user:inference";
@@ -30,7 +31,7 @@ export function anthropicEndpoints(env: NodeJS.ProcessEnv): AnthropicEndpoints {
     authorizeUrl: env.PI_ANTHROPIC_AUTHORIZE_URL || "https://claude.ai/oauth/authorize",
     tokenUrl,
     redirectUri: env.PI_ANTHROPIC_REDIRECT_URL || "https://platform.claude.com/oauth/code/callback",
-    revokeUrl: `${tokenUrl.replace(/\/+$/, "")}/revoke`,
+    revokeUrl: `${withoutTrailingSlashes(tokenUrl)}/revoke`,
   };
 }
 

@@ -5,6 +5,7 @@ import { bearerClient } from "../shared/bearer-client.ts";
 import { type ModelProviderWords, modelCallFailure } from "../shared/call-failure.ts";
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo, ProviderRuntime } from "../types.ts";
 import { type ConfiguredProviderSpec, SPOKEN_APIS } from "./spec.ts";
+import { withoutTrailingSlashes } from "../../core/text.ts";
 
 /** A models.json provider's runtime: an API key, and one of the wire formats pi speaks. */
 export function runtime(spec: ConfiguredProviderSpec, name: string): ProviderRuntime {
@@ -35,7 +36,7 @@ function client(spec: ConfiguredProviderSpec, name: string): ModelClient {
         "usage",
         `${name} in models.json has no "baseUrl", so pi cannot tell where to send the request; add one`,
       );
-    return url.replace(/\/+$/, "");
+    return withoutTrailingSlashes(url);
   };
   const noListing = async (): Promise<ModelInfo[]> => [...spec.models];
   const api = spec.api ?? "openai-completions";

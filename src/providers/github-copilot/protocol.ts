@@ -5,6 +5,7 @@
 
 import { PiError } from "../../core/errors.ts";
 import { VERSION } from "../../core/version.ts";
+import { withoutTrailingSlashes } from "../../core/text.ts";
 
 export const CLIENT_ID = "Iv1.b507a08c87ecfe98";
 export const SCOPE = "read:user";
@@ -49,8 +50,8 @@ export interface GitHubEndpoints {
 /** One normalised host for every call; PI_GITHUB_URL / PI_GITHUB_API_URL replace them for tests and proxies. */
 export function githubEndpoints(domain: string | undefined, env: NodeJS.ProcessEnv): GitHubEndpoints {
   const host = domain ?? "github.com";
-  const web = (env.PI_GITHUB_URL || `https://${host}`).replace(/\/+$/, "");
-  const api = (env.PI_GITHUB_API_URL || `https://api.${host}`).replace(/\/+$/, "");
+  const web = withoutTrailingSlashes(env.PI_GITHUB_URL || `https://${host}`);
+  const api = withoutTrailingSlashes(env.PI_GITHUB_API_URL || `https://api.${host}`);
   return {
     domain: host,
     deviceCodeUrl: `${web}/login/device/code`,
@@ -95,14 +96,14 @@ function versionOnly(value: string | undefined): string | undefined {
  * Business and Enterprise tokens), else to the individual host.
  */
 export function apiBaseFromToken(token: string, enterpriseDomain: string | undefined, env: NodeJS.ProcessEnv): string {
-  if (env.PI_COPILOT_API_URL) return env.PI_COPILOT_API_URL.replace(/\/+$/, "");
+  if (env.PI_COPILOT_API_URL) return withoutTrailingSlashes(env.PI_COPILOT_API_URL);
   const proxy = /(?:^|;)\s*proxy-ep=([^;\s]+)/.exec(token)?.[1];
   if (!proxy)
     return enterpriseDomain && enterpriseDomain !== "github.com"
       ? `https://copilot-api.${enterpriseDomain}`
       : DEFAULT_API_BASE;
   // Real tokens carry a bare host; one with a scheme (a local test server) is taken as is.
-  if (/^https?:\/\//.test(proxy)) return proxy.replace(/\/+$/, "");
+  if (/^https?:\/\//.test(proxy)) return withoutTrailingSlashes(proxy);
   return `https://${proxy.replace(/^proxy\./, "api.")}`;
 }
 

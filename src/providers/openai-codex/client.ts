@@ -12,12 +12,13 @@ import { reasoningOf, responsesInput, streamResponses } from "../shared/response
 import type { ChatEvent, ChatRequest, Credential, ModelClient, ModelInfo } from "../types.ts";
 import { accountIdOf } from "./oauth.ts";
 import { quotaFromHeaders } from "./usage.ts";
+import { withoutTrailingSlashes } from "../../core/text.ts";
 
 const PURPOSE = "the request to OpenAI";
 
 /** `PI_CODEX_API_URL`, else ChatGPT's backend; `/codex/responses` under it (a base that already ends so is kept). */
 export function responsesUrl(env: NodeJS.ProcessEnv, configured?: string): string {
-  const base = (env.PI_CODEX_API_URL || configured || "https://chatgpt.com/backend-api").replace(/\/+$/, "");
+  const base = withoutTrailingSlashes(env.PI_CODEX_API_URL || configured || "https://chatgpt.com/backend-api");
   if (base.endsWith("/codex/responses")) return base;
   return base.endsWith("/codex") ? `${base}/responses` : `${base}/codex/responses`;
 }

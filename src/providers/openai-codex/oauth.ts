@@ -6,6 +6,7 @@
 
 import { jwtClaims } from "../shared/jwt.ts";
 import { type AuthorizeRequest, authorizeUrl, codeRequestParams } from "../shared/pkce.ts";
+import { withoutTrailingSlashes } from "../../core/text.ts";
 
 export const CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
 export const SCOPE = "openid profile email offline_access";
@@ -36,7 +37,7 @@ export interface OpenAIEndpoints {
 const DEVICE_REDIRECT_URI = "https://auth.openai.com/deviceauth/callback";
 
 export function openaiEndpoints(env: NodeJS.ProcessEnv): OpenAIEndpoints {
-  const base = (env.PI_OPENAI_AUTH_URL || "https://auth.openai.com").replace(/\/+$/, "");
+  const base = withoutTrailingSlashes(env.PI_OPENAI_AUTH_URL || "https://auth.openai.com");
   return {
     authorizeUrl: `${base}/oauth/authorize`,
     tokenUrl: `${base}/oauth/token`,

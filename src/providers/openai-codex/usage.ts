@@ -16,12 +16,14 @@ import {
 import { fetchUsageJson, objectAt, windowLabel, windowName } from "../shared/usage-call.ts";
 import type { Credential } from "../types.ts";
 import { accountIdOf } from "./oauth.ts";
+import { withoutTrailingSlashes } from "../../core/text.ts";
 
 /** The backend base the Codex endpoint hangs under (`PI_CODEX_API_URL`, or ChatGPT's). */
 function backendBase(env: NodeJS.ProcessEnv): string {
-  return (env.PI_CODEX_API_URL || "https://chatgpt.com/backend-api")
-    .replace(/\/+$/, "")
-    .replace(/\/codex(\/responses)?$/, "");
+  return withoutTrailingSlashes(env.PI_CODEX_API_URL || "https://chatgpt.com/backend-api").replace(
+    /\/codex(\/responses)?$/,
+    "",
+  );
 }
 
 export async function codexUsage({

@@ -10,6 +10,7 @@
 import { callFailed } from "../../core/errors.ts";
 import type { TokenGrant } from "../shared/token-endpoint.ts";
 import { authorizeUrl } from "../shared/pkce.ts";
+import { withoutTrailingSlashes } from "../../core/text.ts";
 
 export const DYNAMIC_CLIENT_ID = "dynamic_agent_client";
 /** The name OpenAI's consent page shows for the client being registered. */
@@ -29,7 +30,7 @@ export interface ChatGPTEndpoints {
 }
 
 export function chatgptEndpoints(env: NodeJS.ProcessEnv): ChatGPTEndpoints {
-  const auth = (env.PI_OPENAI_AUTH_URL || "https://auth.openai.com").replace(/\/+$/, "");
+  const auth = withoutTrailingSlashes(env.PI_OPENAI_AUTH_URL || "https://auth.openai.com");
   return {
     authorizeUrl: `${auth}/api/accounts/authorize`,
     tokenUrl: `${auth}/api/accounts/oauth/token`,
@@ -38,7 +39,7 @@ export function chatgptEndpoints(env: NodeJS.ProcessEnv): ChatGPTEndpoints {
 }
 
 export function apiBase(env: NodeJS.ProcessEnv): string {
-  return (env.PI_OPENAI_API_URL || RESOURCE).replace(/\/+$/, "");
+  return withoutTrailingSlashes(env.PI_OPENAI_API_URL || RESOURCE);
 }
 
 /** The installation as OpenAI names an agent host. */

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { type ErrorCode, PiError, callFailed } from "../../core/errors.ts";
 import { httpRequest, safeHost, unreadableAnswer } from "../../core/http.ts";
 import { parseJson } from "../../core/json.ts";
-import { quoteOneLine } from "../../core/text.ts";
+import { quoteOneLine, withoutTrailingSlashes } from "../../core/text.ts";
 import { type ModelProviderWords, modelCallFailure } from "../shared/call-failure.ts";
 import { SseParser } from "../shared/sse.ts";
 import { answerCutOff, openStream } from "../shared/stream-call.ts";
@@ -87,7 +87,7 @@ export function piMessagesBody(request: ChatRequest): Record<string, unknown> {
  */
 function servedAt(listed: string | undefined, gateway: string): string {
   const own = `${gateway}/v1`;
-  return (listed && sameOrigin(listed, gateway) ? listed : own).replace(/\/+$/, "");
+  return withoutTrailingSlashes(listed && sameOrigin(listed, gateway) ? listed : own);
 }
 
 function sameOrigin(a: string, b: string): boolean {
@@ -183,7 +183,7 @@ export function catalogFromConfig(value: unknown, gateway?: string): ModelInfo[]
   const config = gatewayConfig.safeParse(value);
   let baseUrl: string | undefined;
   try {
-    baseUrl = config.success ? new URL(config.data.baseUrl).href.replace(/\/+$/, "") : undefined;
+    baseUrl = config.success ? withoutTrailingSlashes(new URL(config.data.baseUrl).href) : undefined;
   } catch {
     baseUrl = undefined;
   }

@@ -9,7 +9,7 @@
 
 import { debug } from "../../core/debug.ts";
 import { PiError, errnoOf } from "../../core/errors.ts";
-import { dirnameOf, displayPath } from "../../core/paths.ts";
+import { dirnameOf, displayPath, fileNameOf } from "../../core/paths.ts";
 import { checkPiDirFile, isPlainFile, readPiDirFile, statOf } from "../pi-dir-file.ts";
 import {
   type CredentialStore,
@@ -50,7 +50,7 @@ export class FileStore implements CredentialStore {
     /** Where that preference was set ("PI_CREDENTIAL_STORE", "settings.json"), for status; undefined for the default. */
     readonly secretsFrom?: string,
   ) {
-    this.format = /(^|[\\/])auth\.json$/.test(path) ? "auth.json" : "oauth.json";
+    this.format = fileNameOf(path) === "auth.json" ? "auth.json" : "oauth.json";
     this.secretsIn = this.format === "auth.json" ? "file" : secretsIn;
     this.sharedWithReference = this.format === "auth.json";
   }

@@ -1,0 +1,89 @@
+import { describe, expect, test } from "bun:test";
+import { type StoreView, describeSources, mayHaveSource } from "../../src/app/credentials.ts";
+import { fileNameOf, joinPath } from "../../src/core/paths.ts";
+import { stripControls, withoutByteOrderMark, withoutTrailingSlashes } from "../../src/core/text.ts";
+import { ALL_PROVIDERS } from "../../src/providers/registry.ts";
+import { fdinfoFlags } from "../../src/terminal/output.ts";
+
+// The helpers that replaced patterns on the start-up path (issue 36): each answers as the pattern did.
+
+describe("paths without patterns", () => {
+  test("joinPath trims the separators between parts, keeps a leading one, and joins with one", () => {
+    expect(joinPath("/home/me/", ".pi", "agent")).toBe("/home/me/.pi/agent");
+    expect(joinPath("/home/me", "/.pi//", "//agent/")).toBe("/home/me/.pi/agent");
+    expect(joinPath("/", "tmp")).toBe("/tmp");
+    expect(joinPath("relative", "x")).toBe("relative/x");
+    expect(joinPath("C:\\Users\\me\\", "\\.pi")).toMatch(/^C:\\Users\\me[\\/]\.pi$/);
+  });
+
+  test("fileNameOf is the last part, whichever separator", () => {
+    expect(fileNameOf("/home/me/.pi/agent/auth.json")).toBe("auth.json");
+    expect(fileNameOf("C:\\pi\\auth.json")).toBe("auth.json");
+    expect(fileNameOf("auth.json")).toBe("auth.json");
+    expect(fileNameOf("/x/myauth.json")).toBe("myauth.json");
+  });
+});
+
+describe("text without patterns", () => {
+  test("a byte-order mark is taken off the front only", () => {
+    expect(withoutByteOrderMark('\uFEFF{"a":1}')).toBe('{"a":1}');
+    expect(withoutByteOrderMark('{"a":"\uFEFF"}')).toBe('{"a":"\uFEFF"}');
+    expect(withoutByteOrderMark("")).toBe("");
+  });
+
+  test("trailing slashes come off a base URL, and nothing else does", () => {
+    expect(withoutTrailingSlashes("https://api.example/v1///")).toBe("https://api.example/v1");
+    expect(withoutTrailingSlashes("https://api.example/v1")).toBe("https://api.example/v1");
+    expect(withoutTrailingSlashes("///")).toBe("");
+  });
+
+  test("stripControls gives back a text with no control characters as it is, and still cleans one that has them", () => {
+    const plain = "Anthropic (anthropic)\n  source: stored — it's fine";
+    expect(stripControls(plain, true)).toBe(plain);
+    expect(stripControls("a\tb\nc", true)).toBe("a\tb\nc");
+    expect(stripControls("a\nb")).toBe("a b");
+    expect(stripControls("x\x1b[31mred\x1b]0;title\x07\x9by", true)).toBe("xredy");
+    expect(stripControls("carriage\rreturn", true)).toBe("carriagereturn");
+  });
+
+  test("fdinfo's flags line is read as octal; anything else is no answer", () => {
+    expect(fdinfoFlags("pos:\t0\nflags:\t02100001\nmnt_id:\t24\n")).toBe(0o2100001);
+    expect(fdinfoFlags("flags:\t0100001\n")).toBe(0o100001);
+    expect(fdinfoFlags("pos:\t0\nflags:\t01x\n")).toBeUndefined();
+    expect(fdinfoFlags("pos:\t0\nxflags:\t1\n")).toBeUndefined();
+    expect(fdinfoFlags("pos:\t0\n")).toBeUndefined();
+    expect(fdinfoFlags("flags:\n")).toBeUndefined();
+  });
+});
+
+describe("mayHaveSource, the question status asks before describing a key provider", () => {
+  const groq = ALL_PROVIDERS.find((p) => p.id === "groq")!;
+  const views: [string, StoreView, NodeJS.ProcessEnv][] = [
+    ["nothing anywhere", { data: {} }, {}],
+    ["another provider's variable", { data: {} }, { MISTRAL_API_KEY: "k" }],
+    ["its variable", { data: {} }, { GROQ_API_KEY: "gsk_x" }],
+    ["its variable, blank", { data: {} }, { GROQ_API_KEY: "  " }],
+    ["a stored key", { data: { groq: { type: "api_key", key: "gsk_x" } } }, {}],
+    ["a broken stored entry", { data: { groq: { type: "api_key" } } }, {}],
+    ["a store that cannot be read", { problem: "unreadable" }, {}],
+    ["models.json's key", { data: {}, configured: { groq: "$GROQ_KEY" } }, { GROQ_KEY: "gsk_x" }],
+  ];
+
+  test("is true wherever describing the sources finds one present or a problem (every view, every provider)", () => {
+    for (const provider of ALL_PROVIDERS)
+      for (const [what, view, env] of views) {
+        const found = describeSources(provider, view, env).some((s) => s.present || s.problem);
+        if (found)
+          expect({ provider: provider.id, what, may: mayHaveSource(provider, view, env) }).toEqual({
+            provider: provider.id,
+            what,
+            may: true,
+          });
+      }
+  });
+
+  test("is false for a key provider with nothing of its own", () => {
+    expect(mayHaveSource(groq, { data: {} }, { MISTRAL_API_KEY: "k" })).toBe(false);
+    expect(mayHaveSource(groq, { data: { mistral: { type: "api_key", key: "k" } } }, {})).toBe(false);
+  });
+});
