@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REDIS_SERVER, RedisServer } from "../test/helpers/redis.ts";
-import { buildBinaries, must, shuffled } from "./bench-binaries.ts";
+import { buildBinaries, copyPerCommand, must, shuffled } from "./bench-binaries.ts";
 
 const runsIndex = process.argv.indexOf("--runs");
 const runs = runsIndex > 0 ? Number(process.argv[runsIndex + 1]) : 100;
@@ -46,12 +46,14 @@ try {
   // The shared login gets there as a person's would: pushed from this machine's file.
   must(Bun.spawnSync([pi, "store", "push"], { env: sharedEnv, stdout: "pipe", stderr: "pipe" }), "pi store push");
 
+  // Every binary once per round, as the hello (copyPerCommand).
+  const own = (command: string) => copyPerCommand(pi, work, command);
   const cases = [
     { name: "hello-world", argv: [hello], env: base },
-    { name: "pi token (file)", argv: [pi, "token", "anthropic"], env: fileEnv },
-    { name: "pi token (redis)", argv: [pi, "token", "anthropic"], env: sharedEnv },
-    { name: "pi status (file)", argv: [pi, "status", "anthropic"], env: fileEnv },
-    { name: "pi status (redis)", argv: [pi, "status", "anthropic"], env: sharedEnv },
+    { name: "pi token (file)", argv: [own("token-file"), "token", "anthropic"], env: fileEnv },
+    { name: "pi token (redis)", argv: [own("token-redis"), "token", "anthropic"], env: sharedEnv },
+    { name: "pi status (file)", argv: [own("status-file"), "status", "anthropic"], env: fileEnv },
+    { name: "pi status (redis)", argv: [own("status-redis"), "status", "anthropic"], env: sharedEnv },
   ];
   const samples = new Map(cases.map((c) => [c.name, [] as number[]]));
   for (const c of cases)

@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBinaries, shuffled } from "./bench-binaries.ts";
+import { buildBinaries, copyPerCommand, shuffled } from "./bench-binaries.ts";
 
 const runsIndex = process.argv.indexOf("--runs");
 const runs = runsIndex > 0 ? Number(process.argv[runsIndex + 1]) : 200;
@@ -72,17 +72,22 @@ try {
   );
   const env = { PATH: process.env.PATH ?? "", HOME: work, PI_CODING_AGENT_DIR: agentDir };
 
+  // Each command runs its own copy of pi, so that every binary runs once per round, as the hello does (copyPerCommand).
+  const own = (command: string) => copyPerCommand(pi, work, command);
   const cases: { name: string; argv: string[]; env?: Record<string, string>; peer?: boolean }[] = [
     { name: "hello-world", argv: [hello] },
-    { name: "pi token", argv: [pi, "token"] },
+    { name: "pi token", argv: [own("token"), "token"] },
     // The original's command for the same job (issue 32): the same resolver behind another door.
-    { name: "pi auth print-bearer-token", argv: [pi, "auth", "print-bearer-token", "--provider", "anthropic"] },
-    { name: "pi status", argv: [pi, "status"] },
-    { name: "pi --version", argv: [pi, "--version"] },
+    {
+      name: "pi auth print-bearer-token",
+      argv: [own("print-bearer-token"), "auth", "print-bearer-token", "--provider", "anthropic"],
+    },
+    { name: "pi status", argv: [own("status"), "status"] },
+    { name: "pi --version", argv: [own("version"), "--version"] },
     // Issue 35: a command run with the credentials handed over costs at most 1.5× `pi token`.
-    { name: "pi exec -- true", argv: [pi, "exec", "--", "true"] },
+    { name: "pi exec -- true", argv: [own("exec"), "exec", "--", "true"] },
     // Issue 37: an MCP server's token for another program costs at most 1.5× `pi token`.
-    { name: "pi mcp token", argv: [pi, "mcp", "token", "docs"] },
+    { name: "pi mcp token", argv: [own("mcp-token"), "mcp", "token", "docs"] },
   ];
   // The agent (issue 26): the same login served over its socket to a far side that holds none.
   const farDir = join(work, "far");
@@ -96,7 +101,7 @@ try {
   for (let i = 0; i < 200 && !existsSync(agentSock); i++) Bun.sleepSync(25);
   cases.push({
     name: "pi token (agent)",
-    argv: [pi, "token"],
+    argv: [own("token-agent"), "token"],
     env: { PI_CODING_AGENT_DIR: farDir, PI_AGENT_SOCK: agentSock },
   });
   const gh = Bun.which("gh");
