@@ -30,12 +30,15 @@ const command = defineCommand({
     // Everything status reads, and whether the store is a link (its modes are the real file's),
     // asked for at once: the listing is taken while the reads are on their way.
     lookAheadAtPiFiles(context.env, { links: true });
+    // The store is opened while models.json is read, not after it (its failure is met below, in its turn).
+    const opening = context.store();
+    opening.catch(() => {});
     const { allProviders, providerById } = await import("../../app/models-config.ts");
     const providers = args.provider
       ? [await providerById(args.provider, context.env)]
       : await allProviders(context.env);
     const alsoWhenConfigured = args.provider ? [] : KEY_PROVIDERS;
-    const { store, providers: statuses } = await collectStatus(await context.store(), context.env, providers, {
+    const { store, providers: statuses } = await collectStatus(await opening, context.env, providers, {
       account: args.account,
       alsoWhenConfigured,
     });
