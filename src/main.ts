@@ -8,10 +8,6 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-v" || args[0]
   // it completes long before anything secret is read. Here, not in harden.ts, so starting pi
   // loads nothing of the C library.
   if (process.platform === "linux") Bun.write("/proc/self/coredump_filter", "0").catch(() => {});
-  // The binary starts with the JIT held back (scripts/build.ts: run-once start-up code stays
-  // in the interpreter); a pi still running after a moment (the session, the agent, a stream)
-  // gets the normal JIT. Unref'd: it never keeps pi alive.
-  setTimeout(() => Bun.unsafe.setJITPolicy(1), 250).unref();
   // `pi token`, the call helpers make most, is answered at once where it can be (cli/quick-token.ts).
   const quick =
     args[0] === "token" || args[0] === "auth"
@@ -19,6 +15,11 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-v" || args[0]
       : undefined;
   if (quick !== undefined) process.exitCode = quick;
   else {
+    // The binary starts with the JIT held back (scripts/build.ts: run-once start-up code stays
+    // in the interpreter); a pi still running after a moment (the session, the agent, a stream)
+    // gets the normal JIT. Unref'd: it never keeps pi alive. Not for the quick path, which is
+    // done in milliseconds (its first timer costs it more than the JIT could give).
+    setTimeout(() => Bun.unsafe.setJITPolicy(1), 250).unref();
     const [{ runCli }, { hasAbandonedWork, installSignalHandlers }] = await Promise.all([
       import("./cli/run.ts"),
       import("./core/shutdown.ts"),
