@@ -64,9 +64,11 @@ export function describeSources(provider: ProviderDescriptor, store: StoreView, 
  */
 export function mayHaveSource(provider: ProviderDescriptor, store: StoreView, env: NodeJS.ProcessEnv): boolean {
   if ("problem" in store || store.configured?.[provider.id] !== undefined) return true;
-  return provider.sources.some((s) =>
-    s.type === "env" ? Boolean(env[s.variable]) : s.type === "stored" ? Object.hasOwn(store.data, provider.id) : true,
-  );
+  return provider.sources.some((s) => {
+    if (s.type === "env") return variableValue(s, env) !== undefined;
+    if (s.type === "workload") return workloadSet(s, env);
+    return s.type === "stored" ? Object.hasOwn(store.data, provider.id) : true;
+  });
 }
 
 /** The provider's sources, with models.json's key right after the stored login, as the reference orders them. */

@@ -1,5 +1,5 @@
 import type { Stats } from "node:fs";
-import { dirnameOf } from "../core/paths.ts";
+import { dirnameOf, fileNameOf } from "../core/paths.ts";
 import type { FileTrust } from "./place.ts";
 
 export type { FileTrust } from "./place.ts";
@@ -115,9 +115,8 @@ const plainFiles = new Map<string, Promise<ReadonlySet<string>>>();
  * (test/unit/look-ahead.test.ts pins what Bun.Glob does.)
  */
 export async function isPlainFile(path: string): Promise<boolean> {
-  const dir = dirnameOf(path);
-  const name = path.slice(dir.length + 1);
-  return name !== "" && !name.includes("/") && !name.includes("\\") && (await plainFilesIn(dir)).has(name);
+  const name = fileNameOf(path);
+  return name !== "" && (await plainFilesIn(dirnameOf(path))).has(name);
 }
 
 function plainFilesIn(dir: string): Promise<ReadonlySet<string>> {
