@@ -4,6 +4,7 @@
  * exactly when the resolver would take one of these before the stored login.
  */
 
+import { everyOf } from "../core/loops.ts";
 import type { SourceSpec } from "../providers/types.ts";
 
 /** A variable's credential, trimmed; undefined when it is unset or blank. */
@@ -13,5 +14,5 @@ export function variableValue(spec: Extract<SourceSpec, { type: "env" }>, env: N
 
 /** A workload's identity counts when every variable it names is set. */
 export function workloadSet(spec: Extract<SourceSpec, { type: "workload" }>, env: NodeJS.ProcessEnv): boolean {
-  return spec.variables.every((name) => Boolean(env[name]?.trim()));
+  return everyOf(spec.variables, (name) => Boolean(env[name]?.trim()));
 }

@@ -13,11 +13,12 @@
  * writes a debug line in the full command either.)
  */
 
+import { indexWhere, someOf } from "../core/loops.ts";
 import { authJsonPath, dirnameOf, legacyStorePath, modelsJsonPath, settingsPath } from "../core/paths.ts";
 import type { Credential, ProviderDescriptor } from "../providers/types.ts";
 import { WITH_LEGACY_CATALOG } from "../providers/quick-look.ts";
 import { fileStoreDataAtOnce } from "../store/file-at-once.ts";
-import { looksPrivate, readPiDirFile, statOf } from "../store/pi-dir-file.ts";
+import { lookNow, looksPrivate, readPiDirFile, statOf } from "../store/pi-dir-file.ts";
 import { readEntry, secretOf } from "../store/schema.ts";
 import { agentSocket } from "./agent-credential.ts";
 import { lookAheadAtPiFiles } from "./context.ts";
@@ -44,8 +45,9 @@ export async function tokenAtOnce(
   ask: { minValidityMs: number; agent: boolean } = { minValidityMs: 0, agent: true },
 ): Promise<TokenAtOnce | undefined> {
   if (env.PI_CREDENTIAL_STORE?.trim()) return undefined;
-  const storedAt = provider.sources.findIndex((s) => s.type === "stored");
-  if (storedAt < 0 || provider.sources.slice(0, storedAt).some((s) => mayAnswer(s, env))) return undefined;
+  // Loops from core/loops.ts, not the array builtins: this path runs once per start.
+  const storedAt = indexWhere(provider.sources, (s) => s.type === "stored");
+  if (storedAt < 0 || someOf(provider.sources.slice(0, storedAt), (s) => mayAnswer(s, env))) return undefined;
 
   const paths = {
     settings: settingsPath(env),
@@ -53,27 +55,27 @@ export async function tokenAtOnce(
     legacy: legacyStorePath(env),
     models: modelsJsonPath(env),
   };
-  // The files every command reads, as the full path asks for them (oauth.json is only looked at).
-  lookAheadAtPiFiles(env);
-  const [dir, settings, store, legacy, models] = await Promise.all([
-    statOf(dirnameOf(paths.settings)),
-    statOf(paths.settings),
-    statOf(paths.store),
-    statOf(paths.legacy),
-    statOf(paths.models),
-  ]);
+  const seen = lookNow(dirnameOf(paths.settings), [paths.settings, paths.store, paths.models], [paths.legacy]);
+  const looked = seen
+    ? {
+        dir: seen.dir,
+        files: [seen.reads[0]!.facts, seen.reads[1]!.facts, seen.reads[2]!.facts],
+        legacy: seen.stats[0],
+        texts: async () => [seen.reads[0]!.text, seen.reads[1]!.text, seen.reads[2]!.text],
+      }
+    : await lookAsync(env, paths);
+  const [settings, store, models] = looked.files;
   if (
-    !looksPrivate(dir, settings, { secret: false }) ||
-    !looksPrivate(dir, store) ||
-    !looksPrivate(dir, models, { secret: false }) ||
+    !looksPrivate(looked.dir, settings, { secret: false }) ||
+    !looksPrivate(looked.dir, store) ||
+    !looksPrivate(looked.dir, models, { secret: false }) ||
     // Without auth.json, a lone oauth.json is migrated first.
-    (store === undefined && legacy !== undefined)
+    (store === undefined && looked.legacy !== undefined)
   )
     return undefined;
-  const read = (path: string, stat: unknown) => (stat ? readPiDirFile(path) : undefined);
   let texts: (string | undefined)[];
   try {
-    texts = await Promise.all([read(paths.settings, settings), read(paths.store, store), read(paths.models, models)]);
+    texts = await looked.texts();
   } catch {
     return undefined;
   }
@@ -90,7 +92,7 @@ export async function tokenAtOnce(
     configured = parsed.providers[provider.id];
   }
   const data = storeText === undefined ? {} : fileStoreDataAtOnce(paths.store, storeText);
-  if (!data || WITH_LEGACY_CATALOG.some((p) => carriedCatalog(p, data) !== undefined)) return undefined;
+  if (!data || someOf(WITH_LEGACY_CATALOG, (p) => carriedCatalog(p, data) !== undefined)) return undefined;
 
   const entry = readEntry(data, provider.id);
   if (entry.kind === "valid") {
@@ -112,10 +114,35 @@ export async function tokenAtOnce(
     !ask.agent ||
     !socket ||
     configuredApiKey(configured) !== undefined ||
-    provider.sources.some((s) => mayAnswer(s, env))
+    someOf(provider.sources, (s) => mayAnswer(s, env))
   )
     return undefined;
   return { agent: socket };
+}
+
+/**
+ * The same look where the C library is not to be had: the files every command reads, asked for
+ * at once as the full path asks for them (oauth.json is only looked at), read after the check.
+ */
+async function lookAsync(
+  env: NodeJS.ProcessEnv,
+  paths: { settings: string; store: string; legacy: string; models: string },
+) {
+  lookAheadAtPiFiles(env);
+  const [dir, settings, store, legacy, models] = await Promise.all([
+    statOf(dirnameOf(paths.settings)),
+    statOf(paths.settings),
+    statOf(paths.store),
+    statOf(paths.legacy),
+    statOf(paths.models),
+  ]);
+  const read = (path: string, stat: unknown) => (stat ? readPiDirFile(path) : undefined);
+  return {
+    dir,
+    files: [settings, store, models],
+    legacy,
+    texts: () => Promise.all([read(paths.settings, settings), read(paths.store, store), read(paths.models, models)]),
+  };
 }
 
 /**

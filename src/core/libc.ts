@@ -8,11 +8,32 @@ import { debug } from "./debug.ts";
 
 type Definitions = Record<string, { args: readonly string[]; returns: string }>;
 
+type Ffi = Pick<typeof import("bun:ffi"), "dlopen" | "read" | "ptr">;
+
+/**
+ * `plain`: the runtime's own FFI object (Bun.FFI), which the bun:ffi module wraps, where it is
+ * there. Loading bun:ffi's module costs `pi token` a quarter of a millisecond, the object next
+ * to nothing; its functions take numbers (a pointer as ptr() gives it), and return a 64-bit
+ * integer as a BigInt. For callers whose arguments and results are plain 32-bit numbers and
+ * pointers, the two behave alike.
+ */
+export function ffiModule(plain = false): Ffi {
+  const native = plain ? (Bun as unknown as { FFI?: Partial<Ffi> }).FFI : undefined;
+  if (
+    typeof native?.dlopen === "function" &&
+    typeof native.ptr === "function" &&
+    typeof native.read?.i32 === "function"
+  )
+    return native as Ffi;
+  return require("bun:ffi") as typeof import("bun:ffi");
+}
+
 export function openLibc<T extends Definitions>(
   definitions: T,
+  options: { plain?: boolean } = {},
 ): { symbols: Record<keyof T, (...args: any[]) => any>; errno(): number } | undefined {
   if (process.platform === "win32") return undefined;
-  const { dlopen, read } = require("bun:ffi") as typeof import("bun:ffi");
+  const { dlopen, read } = ffiModule(options.plain);
   const errnoSymbol = process.platform === "darwin" ? "__error" : "__errno_location";
   // musl answers to the glibc soname too (it will not load a second libc).
   const names =

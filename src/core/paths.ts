@@ -8,13 +8,15 @@ const SEP = process.platform === "win32" ? "\\" : "/";
 /** The parts with the separators between them trimmed (a leading one of the first part kept), joined by one. */
 export function joinPath(...parts: string[]): string {
   let joined = "";
-  parts.forEach((part, i) => {
+  // A loop, not forEach: this runs on every start (core/loops.ts).
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
     let start = 0;
     let end = part.length;
     if (i > 0) while (start < end && isSeparator(part[start]!)) start++;
     while (end > start && isSeparator(part[end - 1]!)) end--;
     joined += (i > 0 ? SEP : "") + part.slice(start, end);
-  });
+  }
   return joined;
 }
 

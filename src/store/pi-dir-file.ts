@@ -1,11 +1,12 @@
 import type { Stats } from "node:fs";
+import { type FileFacts, filesNow } from "../core/files-now.ts";
 import { dirnameOf, fileNameOf } from "../core/paths.ts";
 import type { FileTrust } from "./place.ts";
 
 export type { FileTrust } from "./place.ts";
 
 /** Larger than this, a store is looked at by the full check (which refuses over 1 MiB). */
-const QUICK_MAX_BYTES = 1024 * 1024;
+export const QUICK_MAX_BYTES = 1024 * 1024;
 
 /**
  * Every file pi reads or writes in pi's directory (the store, settings.json, the
@@ -29,19 +30,57 @@ export async function checkPiDirFile(path: string, options: { secret?: boolean }
  * check has something to look at (and may tighten, warn or refuse), never that the file is bad.
  */
 export function looksPrivate(
-  dir: Stats | undefined,
-  file: Stats | undefined,
+  dir: FileFacts | undefined,
+  file: FileFacts | undefined,
   options: { secret?: boolean } = {},
 ): boolean {
   const uid = process.getuid?.();
   if (uid === undefined) return true;
-  const owned = (s: Stats) => s.uid === uid || s.uid === 0;
+  const owned = (s: FileFacts) => s.uid === uid || s.uid === 0;
   const dirFine = dir === undefined || (owned(dir) && (dir.mode & 0o077) === 0);
   const openBits = options.secret === false ? 0o022 : 0o077;
   const fileFine =
     file === undefined ||
     (owned(file) && (file.mode & openBits) === 0 && file.isFile() && file.size <= QUICK_MAX_BYTES);
   return dirFine && fileFine;
+}
+
+/** A file of pi's directory looked at now: its stat (undefined: not there) and, when small and regular, its text. */
+export interface SeenNow {
+  facts: FileFacts | undefined;
+  text: string | undefined;
+}
+
+/**
+ * The quick look of `pi token` taken now, on this thread, where the C library allows
+ * (core/files-now.ts): the directory's stat, each of `reads` opened with its stat taken on what
+ * was opened and read when it is a small regular file, and the stat of each of `stats`.
+ * Undefined when that is not to be had here, or when anything failed other than "not there":
+ * the caller then takes statOf and readPiDirFile, which meet the failure as they always have.
+ */
+export function lookNow(
+  dir: string,
+  reads: readonly string[],
+  stats: readonly string[],
+): { dir: FileFacts | undefined; reads: SeenNow[]; stats: (FileFacts | undefined)[] } | undefined {
+  if (process.getuid === undefined) return undefined;
+  const files = filesNow();
+  if (!files) return undefined;
+  const dirFacts = files.stat(dir);
+  if (dirFacts === "unknown") return undefined;
+  const seen: SeenNow[] = [];
+  for (const path of reads) {
+    const read = files.read(path, QUICK_MAX_BYTES);
+    if (read === "unknown") return undefined;
+    seen.push(read === "absent" ? { facts: undefined, text: undefined } : { facts: read.facts, text: read.text });
+  }
+  const statted: (FileFacts | undefined)[] = [];
+  for (const path of stats) {
+    const facts = files.stat(path);
+    if (facts === "unknown") return undefined;
+    statted.push(facts === "absent" ? undefined : facts);
+  }
+  return { dir: dirFacts === "absent" ? undefined : dirFacts, reads: seen, stats: statted };
 }
 
 /** What lookAhead started, by path: the stat, and the text of a small regular file. */

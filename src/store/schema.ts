@@ -67,9 +67,14 @@ export const UNREADABLE_FIELD = "unreadable";
 
 /** Whether some entry has its secrets in the keychain. */
 export function hasKeyringMarkers(data: StoreData): boolean {
-  return Object.values(data).some(
-    (e) => typeof e === "object" && e !== null && Array.isArray((e as Record<string, unknown>)[KEYRING_FIELD]),
-  );
+  // A loop, not .some(): `pi token`'s quick path asks this on every start (core/loops.ts).
+  for (const key in data) {
+    if (!Object.hasOwn(data, key)) continue;
+    const e = data[key];
+    if (typeof e === "object" && e !== null && Array.isArray((e as Record<string, unknown>)[KEYRING_FIELD]))
+      return true;
+  }
+  return false;
 }
 
 /** Fields of an entry that are not extras handed to the provider's model calls. */

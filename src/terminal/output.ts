@@ -74,6 +74,15 @@ export function lookAtStdoutEarly(): void {
 }
 
 /**
+ * The answer of lookAtStdout, from a caller that could ask the kernel at once whether stdout is
+ * close-on-exec (`pi token`'s quick path, through the C library it has loaded): no read of /proc,
+ * which would be that run's first asynchronous file operation.
+ */
+export function stdoutClosesOnExec(closes: boolean): void {
+  closedCheck ??= Promise.resolve(closes ? "EBADF" : undefined);
+}
+
+/**
  * `pi token >&-` starts pi with no stdout; the runtime then opens /dev/null in its place, so
  * every write "succeeds". An inherited descriptor can never be close-on-exec (exec would
  * have closed it), so a stdout that is one was opened by the runtime: there was none. Linux

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { type StoreView, describeSources, mayHaveSource } from "../../src/app/credentials.ts";
+import { parseModelsJson, stripJsonComments } from "../../src/app/models-json.ts";
 import { fileNameOf, joinPath } from "../../src/core/paths.ts";
 import { stripControls, withoutByteOrderMark, withoutTrailingSlashes } from "../../src/core/text.ts";
 import { ALL_PROVIDERS } from "../../src/providers/registry.ts";
@@ -85,5 +86,52 @@ describe("mayHaveSource, the question status asks before describing a key provid
   test("is false for a key provider with nothing of its own", () => {
     expect(mayHaveSource(groq, { data: {} }, { MISTRAL_API_KEY: "k" })).toBe(false);
     expect(mayHaveSource(groq, { data: { mistral: { type: "api_key", key: "k" } } }, {})).toBe(false);
+  });
+});
+
+describe("models.json's comments without patterns", () => {
+  // The reference's two patterns, the oracle the scanner is held to.
+  const byPatterns = (input: string) =>
+    input
+      .replace(/"(?:\\.|[^"\\])*"|\/\/[^\n]*/g, (m) => (m[0] === '"' ? m : ""))
+      .replace(/"(?:\\.|[^"\\])*"|,(\s*[}\]])/g, (m, tail?: string) => tail ?? (m[0] === '"' ? m : ""));
+
+  test("comments and trailing commas go, strings keep theirs", () => {
+    const text = '{\n  // the gateway\n  "providers": { "a": { "url": "https://x//y", "k": ",}" }, }, // end\n}\n';
+    expect(stripJsonComments(text)).toBe('{\n  \n  "providers": { "a": { "url": "https://x//y", "k": ",}" } } \n}\n');
+    expect(parseModelsJson(text)).toEqual({ providers: { a: { url: "https://x//y", k: ",}" } } });
+  });
+
+  test("the scanner answers as the patterns on the edges: escapes, line ends in strings, unclosed quotes", () => {
+    for (const text of [
+      "",
+      "//",
+      '"\\\\"//x',
+      '"a\\"//b"//c\n',
+      '"a\\\n"//b\n,]',
+      '"unclosed // still a comment\n, }',
+      ",\u00a0\u2028]",
+      ",\u200b]",
+      '"\\',
+      "[1,2,]//,]\n,",
+      '{"a":"\\\\",}',
+    ])
+      expect(stripJsonComments(text)).toBe(byPatterns(text));
+  });
+
+  test("the scanner answers as the patterns on ten thousand random texts of the characters that matter", () => {
+    const alphabet = ['"', "\\", "/", "/", ",", "}", "]", "\n", "\r", " ", "\u2028", "\u00a0", "a", "{", ":"];
+    let seed = 36;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed;
+    };
+    for (let n = 0; n < 10_000; n++) {
+      let text = "";
+      const length = next() % 40;
+      for (let i = 0; i < length; i++) text += alphabet[next() % alphabet.length];
+      if (stripJsonComments(text) !== byPatterns(text))
+        expect({ text, got: stripJsonComments(text) }).toEqual({ text, got: byPatterns(text) });
+    }
   });
 });
