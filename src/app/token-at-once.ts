@@ -18,7 +18,7 @@ import { authJsonPath, dirnameOf, legacyStorePath, modelsJsonPath, settingsPath 
 import type { Credential, ProviderDescriptor } from "../providers/types.ts";
 import { WITH_LEGACY_CATALOG } from "../providers/quick-look.ts";
 import { fileStoreDataAtOnce } from "../store/file-at-once.ts";
-import { lookNow, looksPrivate, readPiDirFile, statOf } from "../store/pi-dir-file.ts";
+import { looksPrivate, readPiDirFile, statOf } from "../store/pi-dir-file.ts";
 import { readEntry, secretOf } from "../store/schema.ts";
 import { agentSocket } from "./agent-credential.ts";
 import { lookAheadAtPiFiles } from "./context.ts";
@@ -55,31 +55,38 @@ export async function tokenAtOnce(
     legacy: legacyStorePath(env),
     models: modelsJsonPath(env),
   };
-  const seen = lookNow(dirnameOf(paths.settings), [paths.settings, paths.store, paths.models], [paths.legacy]);
-  const looked = seen
-    ? {
-        dir: seen.dir,
-        files: [seen.reads[0]!.facts, seen.reads[1]!.facts, seen.reads[2]!.facts],
-        legacy: seen.stats[0],
-        texts: async () => [seen.reads[0]!.text, seen.reads[1]!.text, seen.reads[2]!.text],
-      }
-    : await lookAsync(env, paths);
-  const [settings, store, models] = looked.files;
+  // The files every command reads, as the full path asks for them (oauth.json is only looked at).
+  lookAheadAtPiFiles(env);
+  // All asked for before any is awaited (side by side where they are asynchronous); not
+  // Promise.all, a builtin compiled from source at its first call (core/loops.ts).
+  const looks = [
+    statOf(dirnameOf(paths.settings)),
+    statOf(paths.settings),
+    statOf(paths.store),
+    statOf(paths.legacy),
+    statOf(paths.models),
+  ];
+  const [dir, settings, store, legacy, models] = [
+    await looks[0],
+    await looks[1],
+    await looks[2],
+    await looks[3],
+    await looks[4],
+  ];
   if (
-    !looksPrivate(looked.dir, settings, { secret: false }) ||
-    !looksPrivate(looked.dir, store) ||
-    !looksPrivate(looked.dir, models, { secret: false }) ||
+    !looksPrivate(dir, settings, { secret: false }) ||
+    !looksPrivate(dir, store) ||
+    !looksPrivate(dir, models, { secret: false }) ||
     // Without auth.json, a lone oauth.json is migrated first.
-    (store === undefined && looked.legacy !== undefined)
+    (store === undefined && legacy !== undefined)
   )
     return undefined;
-  let texts: (string | undefined)[];
-  try {
-    texts = await looked.texts();
-  } catch {
-    return undefined;
-  }
-  const [settingsText, storeText, modelsText] = texts;
+  // A read that fails (null) hands over. Each failure is caught where its read starts, so none
+  // is left unhandled while an earlier one is awaited.
+  const read = (path: string, stat: unknown) => (stat ? readPiDirFile(path).catch(() => null) : undefined);
+  const reads = [read(paths.settings, settings), read(paths.store, store), read(paths.models, models)];
+  const [settingsText, storeText, modelsText] = [await reads[0], await reads[1], await reads[2]];
+  if (settingsText === null || storeText === null || modelsText === null) return undefined;
 
   if (settingsText !== undefined) {
     const parsed = parseSettings(settingsText);
@@ -118,31 +125,6 @@ export async function tokenAtOnce(
   )
     return undefined;
   return { agent: socket };
-}
-
-/**
- * The same look where the C library is not to be had: the files every command reads, asked for
- * at once as the full path asks for them (oauth.json is only looked at), read after the check.
- */
-async function lookAsync(
-  env: NodeJS.ProcessEnv,
-  paths: { settings: string; store: string; legacy: string; models: string },
-) {
-  lookAheadAtPiFiles(env);
-  const [dir, settings, store, legacy, models] = await Promise.all([
-    statOf(dirnameOf(paths.settings)),
-    statOf(paths.settings),
-    statOf(paths.store),
-    statOf(paths.legacy),
-    statOf(paths.models),
-  ]);
-  const read = (path: string, stat: unknown) => (stat ? readPiDirFile(path) : undefined);
-  return {
-    dir,
-    files: [settings, store, models],
-    legacy,
-    texts: () => Promise.all([read(paths.settings, settings), read(paths.store, store), read(paths.models, models)]),
-  };
 }
 
 /**

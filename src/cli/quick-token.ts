@@ -10,10 +10,9 @@
 
 import { tokenAtOnce } from "../app/token-at-once.ts";
 import { EXIT } from "../core/errors.ts";
-import { filesNowIfLoaded } from "../core/files-now.ts";
 import { isTokenText } from "../core/text.ts";
 import { DEFAULT_PROVIDER } from "../providers/quick-look.ts";
-import { flushStdout, stdoutClosesOnExec, writeStdout } from "../terminal/output.ts";
+import { flushStdout, lookAtStdoutEarly, writeStdout } from "../terminal/output.ts";
 import { BEARER_MIN_EXPIRY_MS, printToken } from "./token-output.ts";
 
 /** The forms answered here, and how each asks and prints. */
@@ -44,12 +43,10 @@ export async function quickToken(args: readonly string[], env: NodeJS.ProcessEnv
     tellLowerFloors(env);
     return report;
   };
+  lookAtStdoutEarly();
   try {
     const found = await tokenAtOnce(DEFAULT_PROVIDER, env, form.ask);
     if (!found) return undefined;
-    // The C library the quick look loaded says whether there is a stdout (terminal/output.ts).
-    const closesOnExec = process.platform === "linux" ? filesNowIfLoaded()?.closesOnExec(1) : undefined;
-    if (closesOnExec !== undefined) stdoutClosesOnExec(closesOnExec);
     if (form.bearer && "token" in found) {
       // The original's command prints what it has; a token no token looks like is its to print.
       if (!isTokenText(found.token)) return undefined;

@@ -5,9 +5,9 @@
  * threads — about a sixth of a Bun hello-world's whole start, more than everything else the
  * quick path does. Here the same reads cost the C library's loading (well under that).
  *
- * A file is opened first and its stat taken on the open descriptor, so the file that is checked
- * is the file that is read (never a FIFO waited on: it is opened non-blocking, and only a
- * regular file is read). `undefined` from filesNow() means "not here" (another system, a C
+ * Only what a stat by its path says is a small regular file is opened (never a FIFO, a device),
+ * and its stat is taken again on the open descriptor, so the file that is checked is the file
+ * that is read (opened non-blocking, should a FIFO have taken its place in between). `undefined` from filesNow() means "not here" (another system, a C
  * library without statx, a kernel before 4.11): the caller takes the asynchronous path it had.
  */
 
@@ -26,11 +26,12 @@ export interface FileFacts {
 export type Looked = FileFacts | "absent" | "unknown";
 
 export interface FilesNow {
-  /** The stat of a path, following a symlink as reading does. */
-  stat(path: string): Looked;
+  /** The stat of a path, following a symlink as reading does; `follow: false`, of the link itself. */
+  stat(path: string, options?: { follow?: boolean }): Looked;
   /**
-   * Opens a path and takes the stat of what it opened; reads it when it is a regular file of at
-   * most `maxBytes` bytes (text: UTF-8, a byte-order mark dropped, as Bun.file().text() gives it).
+   * The stat of a path, and its text when it is a regular file of at most `maxBytes` bytes
+   * (UTF-8, a byte-order mark dropped, as Bun.file().text() gives it): then the stat is the one
+   * taken on the descriptor the text was read from.
    */
   read(path: string, maxBytes: number): { facts: FileFacts; text?: string } | "absent" | "unknown";
   /** Whether a descriptor is close-on-exec; undefined when it is not open or cannot be asked. */
@@ -39,6 +40,7 @@ export interface FilesNow {
 
 const AT_FDCWD = -100;
 const AT_EMPTY_PATH = 0x1000;
+const AT_SYMLINK_NOFOLLOW = 0x100;
 const STATX_BASIC_STATS = 0x7ff;
 // Linux's values on x86-64 and arm64 alike (the only architectures this is used on).
 const O_RDONLY_NONBLOCK_CLOEXEC_NOCTTY = 0o4000 | 0o2000000 | 0o400;
@@ -59,10 +61,10 @@ export function filesNow(): FilesNow | undefined {
 
 /**
  * For the tests: `false` makes filesNow() answer as on a system without these calls (the
- * asynchronous path other systems take is then tested here too); `true` undoes it.
+ * asynchronous path other systems take is then tested here too); `true` loads them again.
  */
 export function allowFilesNow(allowed: boolean): void {
-  loaded = allowed ? undefined : null;
+  loaded = allowed ? (load() ?? null) : null;
 }
 
 /** The same, only when something already loaded them (a caller that has a cheaper way otherwise). */
@@ -115,14 +117,17 @@ function load(): FilesNow | undefined {
   if (!statAt(AT_FDCWD, encoder.encode("/\0"), 0)) return undefined;
 
   return {
-    stat(path) {
+    stat(path, options = {}) {
       const bytes = cPath(path);
       if (!bytes) return "unknown";
-      return statAt(AT_FDCWD, bytes, 0) ? factsFrom() : failure();
+      return statAt(AT_FDCWD, bytes, options.follow === false ? AT_SYMLINK_NOFOLLOW : 0) ? factsFrom() : failure();
     },
     read(path, maxBytes) {
       const bytes = cPath(path);
       if (!bytes) return "unknown";
+      if (!statAt(AT_FDCWD, bytes, 0)) return failure();
+      const named = factsFrom();
+      if (!named.isFile() || named.size > maxBytes) return { facts: named };
       const fd = c.open(ptr(bytes), O_RDONLY_NONBLOCK_CLOEXEC_NOCTTY) as number;
       if (fd < 0) return failure();
       try {

@@ -5,6 +5,8 @@
  * provider token, in case a server echoes one back in an error description.
  */
 
+import { someOf } from "./loops.ts";
+
 const secrets = new Set<string>();
 
 /** Shapes of provider tokens; each provider's descriptor declares its own (see providers/registry.ts). */
@@ -37,18 +39,46 @@ let anyShapes: RegExp[] | undefined;
 
 function holdsTokenShape(text: string): boolean {
   anyShapes ??= unitedShapes();
-  return anyShapes.some((pattern) => pattern.test(text));
+  return someOf(anyShapes, (pattern) => pattern.test(text));
 }
 
+// Plain loops and string tests: this runs once in every command that prints (core/loops.ts).
 function unitedShapes(): RegExp[] {
-  const byFlags = new Map<string, string[]>();
+  // Each set of flags, in the order first met, with its sources: one pattern per set.
+  const flagSets: string[] = [];
+  const sourcesOf: string[][] = [];
   const alone: RegExp[] = [];
-  for (const shape of tokenShapes) {
-    const flags = shape.flags.replace("g", "");
-    if (/\\[1-9k]/.test(shape.source)) alone.push(new RegExp(shape.source, flags));
-    else byFlags.set(flags, [...(byFlags.get(flags) ?? []), `(?:${shape.source})`]);
+  for (let i = 0; i < tokenShapes.length; i++) {
+    const shape = tokenShapes[i]!;
+    const flags = withoutGlobalFlag(shape.flags);
+    if (hasBackReference(shape.source)) {
+      alone.push(new RegExp(shape.source, flags));
+      continue;
+    }
+    let set = flagSets.indexOf(flags);
+    if (set < 0) set = flagSets.push(flags) - 1;
+    const sources = (sourcesOf[set] ??= []);
+    const source = `(?:${shape.source})`;
+    if (sources.indexOf(source) < 0) sources.push(source);
   }
-  return [...[...byFlags].map(([flags, sources]) => new RegExp([...new Set(sources)].join("|"), flags)), ...alone];
+  const united: RegExp[] = [];
+  for (let set = 0; set < flagSets.length; set++) united.push(new RegExp(sourcesOf[set]!.join("|"), flagSets[set]));
+  for (let i = 0; i < alone.length; i++) united.push(alone[i]!);
+  return united;
+}
+
+const withoutGlobalFlag = (flags: string) => {
+  const at = flags.indexOf("g");
+  return at < 0 ? flags : flags.slice(0, at) + flags.slice(at + 1);
+};
+
+/** Whether a pattern's source holds `\1`…`\9` or `\k` (a back-reference, numbered or named). */
+function hasBackReference(source: string): boolean {
+  for (let at = source.indexOf("\\"); at >= 0 && at + 1 < source.length; at = source.indexOf("\\", at + 1)) {
+    const next = source[at + 1]!;
+    if ((next >= "1" && next <= "9") || next === "k") return true;
+  }
+  return false;
 }
 
 export function redact(text: string): string {

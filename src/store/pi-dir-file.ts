@@ -1,5 +1,4 @@
-import type { Stats } from "node:fs";
-import { type FileFacts, filesNow } from "../core/files-now.ts";
+import { type FileFacts, filesNow, filesNowIfLoaded } from "../core/files-now.ts";
 import { dirnameOf, fileNameOf } from "../core/paths.ts";
 import type { FileTrust } from "./place.ts";
 
@@ -45,53 +44,22 @@ export function looksPrivate(
   return dirFine && fileFine;
 }
 
-/** A file of pi's directory looked at now: its stat (undefined: not there) and, when small and regular, its text. */
-export interface SeenNow {
-  facts: FileFacts | undefined;
-  text: string | undefined;
-}
-
-/**
- * The quick look of `pi token` taken now, on this thread, where the C library allows
- * (core/files-now.ts): the directory's stat, each of `reads` opened with its stat taken on what
- * was opened and read when it is a small regular file, and the stat of each of `stats`.
- * Undefined when that is not to be had here, or when anything failed other than "not there":
- * the caller then takes statOf and readPiDirFile, which meet the failure as they always have.
- */
-export function lookNow(
-  dir: string,
-  reads: readonly string[],
-  stats: readonly string[],
-): { dir: FileFacts | undefined; reads: SeenNow[]; stats: (FileFacts | undefined)[] } | undefined {
-  if (process.getuid === undefined) return undefined;
-  const files = filesNow();
-  if (!files) return undefined;
-  const dirFacts = files.stat(dir);
-  if (dirFacts === "unknown") return undefined;
-  const seen: SeenNow[] = [];
-  for (const path of reads) {
-    const read = files.read(path, QUICK_MAX_BYTES);
-    if (read === "unknown") return undefined;
-    seen.push(read === "absent" ? { facts: undefined, text: undefined } : { facts: read.facts, text: read.text });
-  }
-  const statted: (FileFacts | undefined)[] = [];
-  for (const path of stats) {
-    const facts = files.stat(path);
-    if (facts === "unknown") return undefined;
-    statted.push(facts === "absent" ? undefined : facts);
-  }
-  return { dir: dirFacts === "absent" ? undefined : dirFacts, reads: seen, stats: statted };
-}
-
 /** What lookAhead started, by path: the stat, and the text of a small regular file. */
-const ahead = new Map<string, { stat: Promise<Stats | undefined>; text?: Promise<string | undefined> }>();
+const ahead = new Map<string, { stat: Promise<FileFacts | undefined>; text?: Promise<string | undefined> }>();
 
 /** Follows a symlink, as reading does. A stat looked at ahead (lookAhead) is that one. */
-export function statOf(path: string): Promise<Stats | undefined> {
+export function statOf(path: string): Promise<FileFacts | undefined> {
   return ahead.get(path)?.stat ?? statNow(path);
 }
 
-async function statNow(path: string): Promise<Stats | undefined> {
+/**
+ * A stat taken now: through the C library where lookAhead loaded it (core/files-now.ts: no
+ * asynchronous file operation, which would start Bun's I/O threads), else through Bun.file.
+ * Undefined when there is none, whatever the reason.
+ */
+async function statNow(path: string, files = filesNowIfLoaded()): Promise<FileFacts | undefined> {
+  const looked = files?.stat(path);
+  if (looked !== undefined && looked !== "unknown") return looked === "absent" ? undefined : looked;
   try {
     return await Bun.file(path).stat();
   } catch {
@@ -110,6 +78,10 @@ export async function readPiDirFile(path: string): Promise<string> {
     const text = await early;
     if (text !== undefined) return text;
   }
+  // Anything the C library does not read (not there, large, not a file) is read as it always
+  // was, and fails as it always did.
+  const read = filesNowIfLoaded()?.read(path, QUICK_MAX_BYTES);
+  if (typeof read === "object" && read.text !== undefined) return read.text;
   return Bun.file(path).text();
 }
 
@@ -128,11 +100,23 @@ export async function readPiDirFile(path: string): Promise<string> {
 export function lookAhead(paths: readonly string[], options: { links?: boolean } = {}): void {
   if (paths.length === 0) return;
   const dir = dirnameOf(paths[0]!);
+  // Where the C library is to be had, the stats and reads are taken now, on this thread
+  // (core/files-now.ts); each comes to its reader as it would have, as a settled promise.
+  const files = process.getuid === undefined ? undefined : filesNow();
   // Once per directory until pi writes: a text taken is not read ahead again.
   if (!ahead.has(dir)) {
-    ahead.set(dir, { stat: statNow(dir) });
+    ahead.set(dir, { stat: statNow(dir, files) });
     for (const path of paths) {
       if (ahead.has(path)) continue;
+      const read = files?.read(path, QUICK_MAX_BYTES);
+      if (read === "absent") {
+        ahead.set(path, { stat: Promise.resolve(undefined), text: Promise.resolve(undefined) });
+        continue;
+      }
+      if (typeof read === "object") {
+        ahead.set(path, { stat: Promise.resolve(read.facts), text: Promise.resolve(read.text) });
+        continue;
+      }
       const stat = statNow(path);
       const text = stat.then((s) => (readsAhead(s) ? Bun.file(path).text() : undefined));
       // A read that fails is met by the reader that takes it (readPiDirFile), or by none.
@@ -140,7 +124,7 @@ export function lookAhead(paths: readonly string[], options: { links?: boolean }
       ahead.set(path, { stat, text });
     }
   }
-  if (options.links) void plainFilesIn(dir);
+  if (options.links && !files) void plainFilesIn(dir);
 }
 
 /** The names of a directory's plain files (no links, no directories), listed once until pi writes. */
@@ -154,6 +138,9 @@ const plainFiles = new Map<string, Promise<ReadonlySet<string>>>();
  * (test/unit/look-ahead.test.ts pins what Bun.Glob does.)
  */
 export async function isPlainFile(path: string): Promise<boolean> {
+  // The C library answers it at once: the stat of the link itself.
+  const itself = filesNowIfLoaded()?.stat(path, { follow: false });
+  if (itself !== undefined && itself !== "unknown") return itself !== "absent" && itself.isFile();
   const name = fileNameOf(path);
   return name !== "" && (await plainFilesIn(dirnameOf(path))).has(name);
 }
@@ -177,7 +164,7 @@ function plainFilesIn(dir: string): Promise<ReadonlySet<string>> {
 }
 
 /** Only a small regular file is read ahead: a FIFO could hang the read, a link to /dev/zero never end it. */
-export function readsAhead(stat: Stats | undefined): boolean {
+export function readsAhead(stat: FileFacts | undefined): boolean {
   return stat !== undefined && stat.isFile() && stat.size <= QUICK_MAX_BYTES;
 }
 

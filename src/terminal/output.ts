@@ -8,6 +8,7 @@
  */
 
 import { errnoOf } from "../core/errors.ts";
+import { filesNow } from "../core/files-now.ts";
 import { redact } from "../core/redact.ts";
 import { stripControls } from "../core/text.ts";
 import { terminalEnvironment } from "./environment.ts";
@@ -74,15 +75,6 @@ export function lookAtStdoutEarly(): void {
 }
 
 /**
- * The answer of lookAtStdout, from a caller that could ask the kernel at once whether stdout is
- * close-on-exec (`pi token`'s quick path, through the C library it has loaded): no read of /proc,
- * which would be that run's first asynchronous file operation.
- */
-export function stdoutClosesOnExec(closes: boolean): void {
-  closedCheck ??= Promise.resolve(closes ? "EBADF" : undefined);
-}
-
-/**
  * `pi token >&-` starts pi with no stdout; the runtime then opens /dev/null in its place, so
  * every write "succeeds". An inherited descriptor can never be close-on-exec (exec would
  * have closed it), so a stdout that is one was opened by the runtime: there was none. Linux
@@ -90,6 +82,10 @@ export function stdoutClosesOnExec(closes: boolean): void {
  */
 async function lookAtStdout(): Promise<string | undefined> {
   if (process.platform !== "linux") return undefined;
+  // The C library answers at once (fcntl); /proc's answer would be the run's first asynchronous
+  // file operation, which starts Bun's I/O threads (core/files-now.ts).
+  const closesOnExec = filesNow()?.closesOnExec(1);
+  if (closesOnExec !== undefined) return closesOnExec ? "EBADF" : undefined;
   try {
     const flags = fdinfoFlags(await Bun.file("/proc/self/fdinfo/1").text());
     return flags !== undefined && (flags & 0o2000000) !== 0 ? "EBADF" : undefined;

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { type StoreView, describeSources, mayHaveSource } from "../../src/app/credentials.ts";
 import { parseModelsJson, stripJsonComments } from "../../src/app/models-json.ts";
+import { redact, registerTokenShapes } from "../../src/core/redact.ts";
 import { fileNameOf, joinPath } from "../../src/core/paths.ts";
 import { stripControls, withoutByteOrderMark, withoutTrailingSlashes } from "../../src/core/text.ts";
 import { ALL_PROVIDERS } from "../../src/providers/registry.ts";
@@ -133,5 +134,23 @@ describe("models.json's comments without patterns", () => {
       if (stripJsonComments(text) !== byPatterns(text))
         expect({ text, got: stripJsonComments(text) }).toEqual({ text, got: byPatterns(text) });
     }
+  });
+});
+
+describe("token shapes united without builtins", () => {
+  test("shapes of other flags, and one with a back-reference, are each still found and redacted", () => {
+    registerTokenShapes([
+      /\bQQcase-[0-9]{6}\b/i,
+      /\bQQgroup-(a|b)[0-9]{3}/g,
+      /\bQQ(x+)-\1-[0-9]{4}/g,
+      /\bQQplain-[a-z]{5}/g,
+      /\bQQplain-[a-z]{5}/g,
+    ]);
+    expect(redact("a qqCASE-123456 b")).toBe("a [redacted] b");
+    expect(redact("a QQxx-xx-1234 b")).toBe("a [redacted] b");
+    expect(redact("a QQxx-xy-1234 b")).toBe("a QQxx-xy-1234 b");
+    expect(redact("a QQgroup-b123 b")).toBe("a [redacted] b");
+    expect(redact("a QQplain-abcde b QQplain-fghij")).toBe("a [redacted] b [redacted]");
+    expect(redact("nothing shaped here, sk-ant- alone")).toBe("nothing shaped here, sk-ant- alone");
   });
 });
