@@ -3,9 +3,9 @@
  * size and time. An agent that is gone or silent is a clear error (exit 5), never a hang.
  */
 
-import { type Stats, lstatSync, statSync } from "node:fs";
-import { dirname } from "node:path";
 import { type ErrorCode, PiError } from "../core/errors.ts";
+import { type FileFacts, filesNow } from "../core/files-now.ts";
+import { dirnameOf } from "../core/paths.ts";
 import { notify } from "../core/notice.ts";
 import { registerSecret } from "../core/redact.ts";
 import { ANSWER_TIMEOUT_MS, type AgentAnswer, type AgentRequest, MAX_RESPONSE, parseAnswer } from "./protocol.ts";
@@ -114,24 +114,38 @@ export function checkSocketOwner(socketPath: string): void {
   const uid = process.getuid?.();
   if (uid === undefined) return;
   const trusted = (owner: number) => owner === uid || owner === 0;
-  let st: Stats;
-  try {
-    st = lstatSync(socketPath);
-  } catch {
-    return; // Not there: connecting says so, in the usual words.
-  }
+  const st = statOf(socketPath, { follow: false });
+  // Not there: connecting says so, in the usual words.
+  if (!st) return;
   if (!st.isSocket())
     throw new PiError(
       "usage",
       `PI_AGENT_SOCK names ${socketPath}, which is not a socket; point it at the pi agent's socket`,
     );
   if (trusted(st.uid)) return;
-  const dir = statSync(dirname(socketPath), { throwIfNoEntry: false });
+  const dir = statOf(dirnameOf(socketPath), { follow: true });
   if (dir && trusted(dir.uid) && (dir.mode & 0o022) === 0) return;
   throw new PiError(
     "unsafe_store",
     `the socket ${socketPath} belongs to another user (uid ${st.uid}), so pi does not ask it for logins or send it prompts; forward the agent to a path of your own (a directory only you can write), or remove it and forward again`,
   );
+}
+
+/**
+ * A stat, or undefined when there is none: through the C library where it loads
+ * (core/files-now.ts), else node:fs, loaded only then — its loading would cost the far side's
+ * `pi token` a fifth of a Bun hello-world's start.
+ */
+function statOf(path: string, options: { follow: boolean }): FileFacts | undefined {
+  const looked = filesNow()?.stat(path, options);
+  if (looked === "absent") return undefined;
+  if (looked !== undefined && looked !== "unknown") return looked;
+  const fs = require("node:fs") as typeof import("node:fs");
+  try {
+    return options.follow ? fs.statSync(path) : fs.lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** An agent's refusal as the error a local command would give. */

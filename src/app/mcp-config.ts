@@ -5,8 +5,7 @@
  * only `enabled` changes just that) and which cannot send a provider's login anywhere (`auth`).
  */
 
-import { dirname, join, resolve } from "node:path";
-import { displayPath, mcpConfigPath, piDir } from "../core/paths.ts";
+import { dirnameOf, displayPath, joinPath, mcpConfigPath, piDir } from "../core/paths.ts";
 import { quoteOneLine, withoutByteOrderMark } from "../core/text.ts";
 import type { McpOAuthSettings } from "../providers/registry.ts";
 import { checkPiDirFile, statOf } from "../store/pi-dir-file.ts";
@@ -41,7 +40,7 @@ export async function loadMcpServers(env: NodeJS.ProcessEnv, cwd: string): Promi
   const found = new Map<string, McpServerEntry>();
   const errors: string[] = [];
   const global = mcpConfigPath(env);
-  const project = join(cwd, ".pi", "mcp.json");
+  const project = joinPath(cwd, ".pi", "mcp.json");
   // Checked before a byte is read (a FIFO planted there must not hang pi), while the project is looked at.
   const [trust, projectStat] = await Promise.all([checkPiDirFile(global, { secret: false }), statOf(project)]);
   const globalText = await textOf(global);
@@ -172,7 +171,7 @@ function isLoopbackRedirect(value: string): boolean {
 
 /** The reference's trust.json: the nearest of the project's directories with a decision decides. */
 async function trusted(env: NodeJS.ProcessEnv, cwd: string): Promise<boolean> {
-  const path = join(piDir(env), "trust.json");
+  const path = joinPath(piDir(env), "trust.json");
   let data: Record<string, unknown> | undefined;
   try {
     // Whoever could write it could trust any project for you: checked like the files beside it.
@@ -182,6 +181,9 @@ async function trusted(env: NodeJS.ProcessEnv, cwd: string): Promise<boolean> {
     return false;
   }
   if (!data) return false;
+  // node:path only here, where a project's trust is asked: loading it costs `pi mcp token` a
+  // twelfth of a Bun hello-world's start.
+  const { dirname, resolve } = require("node:path") as typeof import("node:path");
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
     const decision = data[dir];
     if (decision === true || decision === false) return decision;
@@ -193,7 +195,7 @@ async function trusted(env: NodeJS.ProcessEnv, cwd: string): Promise<boolean> {
 async function othersCanChange(path: string): Promise<string | undefined> {
   const uid = process.getuid?.();
   if (uid === undefined) return undefined;
-  for (const target of [path, dirname(path)]) {
+  for (const target of [path, dirnameOf(path)]) {
     const st = await statOf(target);
     if (!st) return undefined;
     if (st.uid !== uid && st.uid !== 0) return `${displayPath(target)} belongs to another user`;

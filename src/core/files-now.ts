@@ -20,6 +20,7 @@ export interface FileFacts {
   readonly size: number;
   isFile(): boolean;
   isDirectory(): boolean;
+  isSocket(): boolean;
 }
 
 /** A stat, or why there is none: "absent" (ENOENT, ENOTDIR), "unknown" (any other failure). */
@@ -103,6 +104,7 @@ function load(): FilesNow | undefined {
       size: Number(view.getBigUint64(40, true)),
       isFile: () => (mode & S_IFMT) === 0o100000,
       isDirectory: () => (mode & S_IFMT) === 0o040000,
+      isSocket: () => (mode & S_IFMT) === 0o140000,
     };
   };
   const failure = (): "absent" | "unknown" => {
