@@ -50,54 +50,54 @@ export function stripJsonComments(text: string): string {
   return withoutTrailingCommas(withoutLineComments(text));
 }
 
-function withoutLineComments(text: string): string {
-  const literalEnd = literalEnds(text);
-  let out = "";
-  let kept = 0;
-  let quote = text.indexOf('"');
-  let slash = text.indexOf("//");
-  while (slash >= 0) {
-    if (quote >= 0 && quote < slash) {
-      const end = literalEnd(quote);
-      const next = end < 0 ? quote + 1 : end;
-      quote = text.indexOf('"', next);
-      if (slash < next) slash = text.indexOf("//", next);
-      continue;
-    }
-    // To the end of the line; the newline stays.
-    const newline = text.indexOf("\n", slash);
-    out += text.slice(kept, slash);
-    kept = newline < 0 ? text.length : newline;
-    if (quote >= 0 && quote < kept) quote = text.indexOf('"', kept);
-    slash = text.indexOf("//", kept);
-  }
-  return kept === 0 ? text : out + text.slice(kept);
-}
+// A `//` comment runs to the end of its line (the newline stays).
+const withoutLineComments = (text: string) =>
+  withoutMarked(text, "//", (at) => {
+    const newline = text.indexOf("\n", at);
+    const end = newline < 0 ? text.length : newline;
+    return { end, resume: end };
+  });
 
-function withoutTrailingCommas(text: string): string {
+// A comma with only spaces between it and a closing bracket; nothing else.
+const withoutTrailingCommas = (text: string) =>
+  withoutMarked(text, ",", (at) => {
+    let after = at + 1;
+    while (after < text.length && isSpace(text.charCodeAt(after))) after++;
+    return text[after] === "}" || text[after] === "]" ? { end: at + 1, resume: after + 1 } : undefined;
+  });
+
+/**
+ * `text` without what `cut` takes at each `marker` outside a string literal: from the marker to
+ * `end`, the search going on at `resume` (undefined: nothing taken, the search goes on after the
+ * marker) — as a global pattern `"(?:\\.|[^"\\])*"|<marker…>` replaces its matches.
+ */
+function withoutMarked(
+  text: string,
+  marker: string,
+  cut: (at: number) => { end: number; resume: number } | undefined,
+): string {
   const literalEnd = literalEnds(text);
   let out = "";
   let kept = 0;
   let quote = text.indexOf('"');
-  let comma = text.indexOf(",");
-  while (comma >= 0) {
-    if (quote >= 0 && quote < comma) {
+  let found = text.indexOf(marker);
+  while (found >= 0) {
+    if (quote >= 0 && quote < found) {
       const end = literalEnd(quote);
       const next = end < 0 ? quote + 1 : end;
       quote = text.indexOf('"', next);
-      if (comma < next) comma = text.indexOf(",", next);
+      if (found < next) found = text.indexOf(marker, next);
       continue;
     }
-    let after = comma + 1;
-    while (after < text.length && isSpace(text.charCodeAt(after))) after++;
-    if (text[after] === "}" || text[after] === "]") {
-      out += text.slice(kept, comma);
-      kept = comma + 1;
-      // Only spaces lie between the comma and its bracket: no quote to look past.
-      comma = text.indexOf(",", after + 1);
-    } else {
-      comma = text.indexOf(",", comma + 1);
+    const taken = cut(found);
+    if (!taken) {
+      found = text.indexOf(marker, found + 1);
+      continue;
     }
+    out += text.slice(kept, found);
+    kept = taken.end;
+    if (quote >= 0 && quote < taken.resume) quote = text.indexOf('"', taken.resume);
+    found = text.indexOf(marker, taken.resume);
   }
   return kept === 0 ? text : out + text.slice(kept);
 }
