@@ -13,7 +13,10 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-v" || args[0]
     args[0] === "token" || args[0] === "auth"
       ? await (await import("./cli/quick-token.ts")).quickToken(args, process.env)
       : undefined;
-  if (quick !== undefined) process.exitCode = quick;
+  // A quiet answer ends here: its output is flushed and nothing else is under way, so Bun's own
+  // wind-down (a fortieth of a hello-world's start) is skipped. Anything else ends as usual.
+  if (quick?.quiet) process.exit(quick.code);
+  if (quick !== undefined) process.exitCode = quick.code;
   else {
     // The binary starts with the JIT held back (scripts/build.ts: run-once start-up code stays
     // in the interpreter); a pi still running after a moment (the session, the agent, a stream)

@@ -31,8 +31,15 @@ function quickForm(args: readonly string[]) {
   return undefined;
 }
 
-/** The exit code, or undefined when the full command is to run. */
-export async function quickToken(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number | undefined> {
+/**
+ * The exit code, or undefined when the full command is to run. `quiet`: the token was printed
+ * and flushed, and nothing else was said or started (not the agent's path, whose notices go to
+ * stderr): main.ts may end the process at once.
+ */
+export async function quickToken(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; quiet: boolean } | undefined> {
   const form = quickForm(args);
   // run.ts warns about this variable before any command runs.
   const tls = env.NODE_TLS_REJECT_UNAUTHORIZED;
@@ -44,6 +51,7 @@ export async function quickToken(args: readonly string[], env: NodeJS.ProcessEnv
     return report;
   };
   lookAtStdoutEarly();
+  let quiet = true;
   try {
     const found = await tokenAtOnce(DEFAULT_PROVIDER, env, form.ask);
     if (!found) return undefined;
@@ -52,6 +60,7 @@ export async function quickToken(args: readonly string[], env: NodeJS.ProcessEnv
       if (!isTokenText(found.token)) return undefined;
       writeStdout(`${found.token}\n`);
     } else if ("agent" in found) {
+      quiet = false;
       const [{ printNotice }, { listenToNotices }, { installSignalHandlers }, { credentialFromAgent }] =
         await Promise.all([
           speaking(),
@@ -67,8 +76,9 @@ export async function quickToken(args: readonly string[], env: NodeJS.ProcessEnv
       printToken(DEFAULT_PROVIDER, found, false);
     }
   } catch (error) {
-    return (await speaking()).reportError(error);
+    return { code: (await speaking()).reportError(error), quiet: false };
   }
   const failure = await flushStdout();
-  return failure === undefined ? EXIT.ok : ((await import("./output-failure.ts")).outputFailed(failure) ?? EXIT.ok);
+  if (failure === undefined) return { code: EXIT.ok, quiet };
+  return { code: (await import("./output-failure.ts")).outputFailed(failure) ?? EXIT.ok, quiet: false };
 }
