@@ -2,7 +2,9 @@
  * No core dumps: a crashing pi must not leave its memory — refresh tokens included — in a
  * core file or a crash collector.
  *
- * Two steps, because loading the C library costs `pi token` about a millisecond:
+ * Two steps, because loading bun:ffi and the calls below costs `pi token` about half a
+ * millisecond (its own reads load a few calls through the runtime's plain FFI object instead,
+ * core/files-now.ts):
  *  - at start (main.ts), on Linux, /proc/self/coredump_filter is set to 0, so a core file of
  *    any pi holds no anonymous memory (heap, stacks: where tokens live);
  *  - before pi asks a provider for new tokens or changes the store (`disableCoreDumps`),

@@ -10,7 +10,7 @@ export const QUICK_MAX_BYTES = 1024 * 1024;
 /**
  * Every file pi reads or writes in pi's directory (the store, settings.json, the
  * pending sign-in, the model cache, the rescue file) is checked first, whichever store is in
- * use. The quick look (Bun.file only, for the hot paths): a private directory and a small
+ * use. The quick look (the C library or Bun.file only, for the hot paths): a private directory and a small
  * regular file, both yours, need nothing more. Anything else gets the full check of place.ts,
  * which tightens what is yours and refuses what others could have planted (a settings.json
  * naming their Redis, a FIFO that hangs every pi, a link to /dev/zero).
@@ -94,8 +94,9 @@ export async function readPiDirFile(path: string): Promise<string> {
  * in the run forgets all of it first (forgetLookAhead), so no reader takes a text pi has
  * since replaced; another program's write is met as a read a moment earlier would have met it.
  *
- * `links`: also list, while those are on their way, which names in the directory are plain
- * files (isPlainFile's question, for a caller that will ask it: `pi status`).
+ * `links`: where the C library is not to be had, also list, while those are on their way, which
+ * names in the directory are plain files (isPlainFile's question, for a caller that will ask it:
+ * `pi status`); the C library answers that question at once when it is asked.
  */
 export function lookAhead(paths: readonly string[], options: { links?: boolean } = {}): void {
   if (paths.length === 0) return;
@@ -131,11 +132,12 @@ export function lookAhead(paths: readonly string[], options: { links?: boolean }
 const plainFiles = new Map<string, Promise<ReadonlySet<string>>>();
 
 /**
- * True when `path` is a regular file itself, not a symlink — told by listing its directory
- * with Bun.Glob (no links followed, files only; the listing runs on Bun's I/O threads, beside
- * the reads), not by node:fs, whose loading costs `pi status` a tenth of its start-up. False
- * when it is a link, is not there, or the listing cannot tell: then the caller asks node:fs.
- * (test/unit/look-ahead.test.ts pins what Bun.Glob does.)
+ * True when `path` is a regular file itself, not a symlink — told by the C library's stat of
+ * the name itself where lookAhead loaded it, else by listing its directory with Bun.Glob (no
+ * links followed, files only; the listing runs on Bun's I/O threads, beside the reads); never by
+ * node:fs, whose loading costs `pi status` a tenth of its start-up. False when it is a link, is
+ * not there, or neither can tell: then the caller asks node:fs. (test/unit/look-ahead.test.ts
+ * pins both ways.)
  */
 export async function isPlainFile(path: string): Promise<boolean> {
   // The C library answers it at once: the stat of the link itself.

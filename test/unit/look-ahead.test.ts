@@ -102,7 +102,7 @@ for (const way of ["through the C library", "through Bun.file and Bun.Glob"]) {
     beforeAll(() => allowFilesNow(viaLibc));
     afterAll(() => allowFilesNow(true));
 
-    test("a regular file is one; a symlink to one, a directory or nothing is not (what Bun.Glob lists, pinned)", async () => {
+    test("a regular file is one; a symlink to one, a directory or nothing is not (what each way says, pinned)", async () => {
       const file = join(dir, "auth.json");
       writeFileSync(file, "{}");
       symlinkSync(file, join(dir, "linked.json"));
