@@ -7,8 +7,9 @@
  *
  * Only what a stat by its path says is a small regular file is opened (never a FIFO, a device),
  * and its stat is taken again on the open descriptor, so the file that is checked is the file
- * that is read (opened non-blocking, should a FIFO have taken its place in between). `undefined` from filesNow() means "not here" (another system, a C
- * library without statx, a kernel before 4.11): the caller takes the asynchronous path it had.
+ * that is read (opened non-blocking, should a FIFO have taken its place in between).
+ * `undefined` from filesNow() means "not here" (another system, a C library without statx, a
+ * kernel before 4.11): the caller takes the asynchronous path it had.
  */
 
 import { ffiModule, openLibc } from "./libc.ts";
