@@ -185,4 +185,14 @@ describe("pi token answers as the full resolver does", () => {
     expect(readFileSync(box.storePath, "utf8")).toBe(before);
     expect(readdirSync(box.agentDir)).toEqual(["auth.json"]);
   });
+
+  test("a quiet answer ends only once a slow reader has the whole token, however long", async () => {
+    // Longer than a pipe holds: the write waits for the reader, and pi must wait for the write.
+    const long = `sk-ant-oat01-${"x".repeat(300_000)}`;
+    const box = twin((b) => b.writeStore({ anthropic: { ...login("long"), access: long } }));
+    const slowReader = 'pi="$1"; shift; "$pi" "$@" | (sleep 0.3; wc -c); echo "pi exited ${PIPESTATUS[0]}"';
+    const proc = box.spawn(["token"], undefined, ["bash", "-c", slowReader, "bash"]);
+    const [out] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+    expect(out.trim().split(/\s+/)).toEqual([String(long.length + 1), "pi", "exited", "0"]);
+  });
 });
