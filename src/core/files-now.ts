@@ -12,7 +12,7 @@
  * kernel before 4.11): the caller takes the asynchronous path it had.
  */
 
-import { ffiModule, openLibc } from "./libc.ts";
+import { openLibc } from "./libc.ts";
 
 /** What the checks of pi's directory ask of a stat (a subset of node:fs's Stats). */
 export interface FileFacts {
@@ -89,7 +89,7 @@ function load(): FilesNow | undefined {
     { plain: true },
   );
   if (!libc) return undefined;
-  const { ptr } = ffiModule(true);
+  const { ptr } = libc;
   const c = libc.symbols;
   // struct statx is the same on every architecture: uid at 20, mode (16 bits) at 28, size at 40.
   const statxBuffer = new Uint8Array(256);

@@ -28,9 +28,8 @@ export function disableCoreDumps(): void {
       ...(process.platform === "linux" ? { prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" } } : {}),
     });
     if (!libc) return;
-    const { ptr } = require("bun:ffi") as typeof import("bun:ffi");
     const zero = new BigUint64Array([0n, 0n]);
-    libc.symbols.setrlimit(RLIMIT_CORE, ptr(zero));
+    libc.symbols.setrlimit(RLIMIT_CORE, libc.ptr(zero));
     libc.symbols.prctl?.(PR_SET_DUMPABLE, 0n, 0n, 0n, 0n);
   } catch {
     // Hardening, not a precondition.

@@ -10,6 +10,13 @@ type Definitions = Record<string, { args: readonly string[]; returns: string }>;
 
 type Ffi = Pick<typeof import("bun:ffi"), "dlopen" | "read" | "ptr">;
 
+/** The opened library: its calls, errno, and `ptr` of the same FFI module (its calls take what it gives). */
+export interface Libc<T> {
+  symbols: Record<keyof T, (...args: any[]) => any>;
+  errno(): number;
+  ptr: Ffi["ptr"];
+}
+
 /**
  * `plain`: the runtime's own FFI object (Bun.FFI), which the bun:ffi module wraps, where it is
  * there. Loading bun:ffi's module costs `pi token` a quarter of a millisecond, the object next
@@ -17,7 +24,7 @@ type Ffi = Pick<typeof import("bun:ffi"), "dlopen" | "read" | "ptr">;
  * integer as a BigInt. For callers whose arguments and results are plain 32-bit numbers and
  * pointers, the two behave alike.
  */
-export function ffiModule(plain = false): Ffi {
+function ffiModule(plain = false): Ffi {
   const native = plain ? (Bun as unknown as { FFI?: Partial<Ffi> }).FFI : undefined;
   if (
     typeof native?.dlopen === "function" &&
@@ -31,9 +38,9 @@ export function ffiModule(plain = false): Ffi {
 export function openLibc<T extends Definitions>(
   definitions: T,
   options: { plain?: boolean } = {},
-): { symbols: Record<keyof T, (...args: any[]) => any>; errno(): number } | undefined {
+): Libc<T> | undefined {
   if (process.platform === "win32") return undefined;
-  const { dlopen, read } = ffiModule(options.plain);
+  const { dlopen, read, ptr } = ffiModule(options.plain);
   const errnoSymbol = process.platform === "darwin" ? "__error" : "__errno_location";
   // musl answers to the glibc soname too (it will not load a second libc).
   const names =
@@ -45,6 +52,7 @@ export function openLibc<T extends Definitions>(
       return {
         symbols: symbols as Record<keyof T, (...args: any[]) => any>,
         errno: () => read.i32(symbols[errnoSymbol]!(), 0),
+        ptr,
       };
     } catch (error) {
       debug(`cannot load ${name}: ${String((error as Error)?.message ?? error)}`);

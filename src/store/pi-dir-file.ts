@@ -11,9 +11,9 @@ export const QUICK_MAX_BYTES = 1024 * 1024;
  * Every file pi reads or writes in pi's directory (the store, settings.json, the
  * pending sign-in, the model cache, the rescue file) is checked first, whichever store is in
  * use. The quick look (the C library or Bun.file only, for the hot paths): a private directory
- * and a small regular file, both yours, need nothing more. Anything else gets the full check of place.ts,
- * which tightens what is yours and refuses what others could have planted (a settings.json
- * naming their Redis, a FIFO that hangs every pi, a link to /dev/zero).
+ * and a small regular file, both yours, need nothing more. Anything else gets the full check of
+ * place.ts, which tightens what is yours and refuses what others could have planted (a
+ * settings.json naming their Redis, a FIFO that hangs every pi, a link to /dev/zero).
  */
 export async function checkPiDirFile(path: string, options: { secret?: boolean } = {}): Promise<FileTrust> {
   if (process.getuid === undefined) return "private";
