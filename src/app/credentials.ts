@@ -26,6 +26,7 @@ import { variableValue, workloadSet } from "./environment-sources.ts";
 import { agentSocket, credentialFromAgent } from "./agent-credential.ts";
 import { carriedCatalog } from "./legacy-catalog.ts";
 import { loginStep, logoutStep, say } from "../core/words.ts";
+import { everyOf, findOf, indexWhere, mapOf, objectOf, someOf } from "../core/loops.ts";
 
 export interface SourceState {
   /** "stored", or the environment variable's name. */
@@ -53,7 +54,7 @@ export type StoreView = ({ data: StoreData } | { problem: string; error?: PiErro
 
 /** What every source holds right now, refreshing nothing. */
 export function describeSources(provider: ProviderDescriptor, store: StoreView, env: NodeJS.ProcessEnv): SourceState[] {
-  return sourcesOf(provider, store).map((spec) => describeSource(provider, spec, store, env));
+  return mapOf(sourcesOf(provider, store), (spec) => describeSource(provider, spec, store, env));
 }
 
 /**
@@ -64,7 +65,7 @@ export function describeSources(provider: ProviderDescriptor, store: StoreView, 
  */
 export function mayHaveSource(provider: ProviderDescriptor, store: StoreView, env: NodeJS.ProcessEnv): boolean {
   if ("problem" in store || store.configured?.[provider.id] !== undefined) return true;
-  return provider.sources.some((s) => {
+  return someOf(provider.sources, (s) => {
     if (s.type === "env") return variableValue(s, env) !== undefined;
     if (s.type === "workload") return workloadSet(s, env);
     return s.type === "stored" ? Object.hasOwn(store.data, provider.id) : true;
@@ -75,7 +76,7 @@ export function mayHaveSource(provider: ProviderDescriptor, store: StoreView, en
 function sourcesOf(provider: ProviderDescriptor, store: StoreView): readonly SourceSpec[] {
   const template = store.configured?.[provider.id];
   if (template === undefined) return provider.sources;
-  const at = provider.sources.findIndex((s) => s.type === "stored") + 1;
+  const at = indexWhere(provider.sources, (s) => s.type === "stored") + 1;
   return [
     ...provider.sources.slice(0, at),
     { type: "models-json-key", template, file: "models.json" },
@@ -100,7 +101,7 @@ function describeSource(
     return {
       source: spec.file,
       kind: "api_key",
-      present: templateVariables(spec.template).every((name) => Boolean(env[name])),
+      present: everyOf(templateVariables(spec.template), (name) => Boolean(env[name])),
       spec,
     };
   }
@@ -126,7 +127,7 @@ export function activeSource(
   store: StoreView,
   env: NodeJS.ProcessEnv,
 ): SourceState | undefined {
-  return describeSources(provider, store, env).find((s) => s.present);
+  return findOf(describeSources(provider, store, env), (s) => s.present);
 }
 
 /**
@@ -135,10 +136,10 @@ export function activeSource(
  */
 export function usableIn(view: StoreView, env: NodeJS.ProcessEnv): (providerId: string) => boolean {
   return (id) => {
-    const own = PROVIDERS.find((p) => p.id === id);
+    const own = findOf(PROVIDERS, (p) => p.id === id);
     if (own) return activeSource(own, view, env) !== undefined;
     const template = view.configured?.[id];
-    if (template !== undefined && templateVariables(template).every((name) => Boolean(env[name]))) return true;
+    if (template !== undefined && everyOf(templateVariables(template), (name) => Boolean(env[name]))) return true;
     return "data" in view && typeof view.data[id] === "object" && view.data[id] !== null;
   };
 }
@@ -149,7 +150,7 @@ export function firstUsableProvider(
   store: StoreView,
   env: NodeJS.ProcessEnv,
 ): ProviderDescriptor {
-  return providers.find((p) => activeSource(p, store, env) !== undefined) ?? providers[0]!;
+  return findOf(providers, (p) => activeSource(p, store, env) !== undefined) ?? providers[0]!;
 }
 
 /** With `env`, the keys models.json configures come too (what resolving a credential needs). */
@@ -185,8 +186,10 @@ export async function configuredKeysView(env: NodeJS.ProcessEnv): Promise<{ conf
 async function configuredKeys(env: NodeJS.ProcessEnv): Promise<Record<string, string> | undefined> {
   const { readModelsConfig } = await import("./models-config.ts");
   const providers = (await readModelsConfig(env)).providers;
-  const keys = Object.entries(providers).filter(([, p]) => p.apiKey !== undefined);
-  return keys.length > 0 ? Object.fromEntries(keys.map(([id, p]) => [id, p.apiKey!])) : undefined;
+  // Loops, not the array builtins: `pi status` asks this at its start (core/loops.ts).
+  const keys: [string, string][] = [];
+  for (const [id, p] of Object.entries(providers)) if (p.apiKey !== undefined) keys.push([id, p.apiKey]);
+  return keys.length > 0 ? objectOf(keys) : undefined;
 }
 
 export interface ResolveOptions {

@@ -9,6 +9,7 @@
 
 import { isPiError } from "../core/errors.ts";
 import { PROVIDERS } from "../providers/registry.ts";
+import { filterOf, findOf } from "../core/loops.ts";
 import type { Credential, Handoff, ProviderDescriptor } from "../providers/types.ts";
 import type { CredentialStore } from "../store/contract.ts";
 import { storeForAccount } from "./accounts.ts";
@@ -42,7 +43,8 @@ export async function handOver(
   // Read once for every provider; with an account named, its entry is read through its own view.
   const view = options.account === undefined ? await readStoreView(store, env) : undefined;
   const usable = named ? undefined : await usableSourcesIn(PROVIDERS, view ?? (await readStoreView(store, env)), env);
-  const targets = options.named ?? PROVIDERS.filter((p) => usable!.has(p.id));
+  // Loops, not the array builtins, on the way to the command (core/loops.ts).
+  const targets = options.named ?? filterOf(PROVIDERS, (p) => usable!.has(p.id));
   const out: HandedOver = { variables: {}, secrets: [], said: [], providers: [] };
   for (const provider of targets) {
     let credential: Credential;
@@ -83,7 +85,7 @@ export async function handOver(
 /** The provider's own word, else its first API-key variable (what SDKs read for it). */
 function variablesFor(provider: ProviderDescriptor, credential: Credential): Handoff {
   if (provider.handoff) return provider.handoff(credential);
-  const variable = provider.sources.find((s) => s.type === "env" && s.kind === "api_key");
+  const variable = findOf(provider.sources, (s) => s.type === "env" && s.kind === "api_key");
   if (variable?.type !== "env")
     return {
       none: `no program's variable is known for ${provider.displayName}; \`pi token ${provider.id}\` prints the credential`,

@@ -21,6 +21,7 @@ import { checkPiDirFile, readPiDirFile } from "../store/pi-dir-file.ts";
 import { lookAheadAtPiFiles } from "./context.ts";
 import { configuredApiKey, parseModelsJson } from "./models-json.ts";
 import { withoutTrailingSlashes } from "../core/text.ts";
+import { filterOf, mapOf, objectOf, someOf } from "../core/loops.ts";
 
 export interface ConfiguredModel {
   id: string;
@@ -121,9 +122,13 @@ function withoutRedirections(providers: Record<string, ProviderConfig>, path: st
 function providerConfig(raw: unknown): ProviderConfig | undefined {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return undefined;
   const r = raw as Record<string, unknown>;
-  const models = Array.isArray(r.models)
-    ? r.models.map(modelEntry).filter((m): m is ConfiguredModel => m !== undefined)
-    : [];
+  // Loops, not the array builtins, in this file's reading: `pi status` reads it at its start (core/loops.ts).
+  const models: ConfiguredModel[] = [];
+  if (Array.isArray(r.models))
+    for (const item of r.models as unknown[]) {
+      const model = modelEntry(item);
+      if (model) models.push(model);
+    }
   const overrides: Record<string, ModelOverride> = {};
   if (typeof r.modelOverrides === "object" && r.modelOverrides !== null) {
     for (const [id, o] of Object.entries(r.modelOverrides as Record<string, unknown>)) {
@@ -155,7 +160,9 @@ function modelEntry(raw: unknown): ConfiguredModel | undefined {
     api: text(r.api),
     baseUrl: baseUrlOf(r),
     reasoning: typeof r.reasoning === "boolean" ? r.reasoning : undefined,
-    input: Array.isArray(r.input) ? r.input.filter((x): x is string => typeof x === "string") : undefined,
+    input: Array.isArray(r.input)
+      ? filterOf(r.input as unknown[], (x): x is string => typeof x === "string")
+      : undefined,
     contextWindow: positive(r.contextWindow),
     maxTokens: positive(r.maxTokens),
     headers: headers(r.headers),
@@ -171,27 +178,30 @@ const text = (v: unknown) => (typeof v === "string" && v.trim() !== "" ? v.trim(
 
 function headers(v: unknown): Record<string, string> | undefined {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
-  const out = Object.fromEntries(
-    Object.entries(v as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string"),
+  const out = objectOf(
+    filterOf(Object.entries(v as Record<string, unknown>), (e): e is [string, string] => typeof e[1] === "string"),
   );
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** The providers models.json defines that pi does not have itself (a company gateway, a local server). */
 export async function configuredProviders(env: NodeJS.ProcessEnv): Promise<ProviderDescriptor[]> {
-  const builtIn = new Set(PROVIDERS.map((p) => p.id));
-  return Object.entries((await readModelsConfig(env)).providers)
-    .filter(([id, p]) => !builtIn.has(id) && (p.baseUrl !== undefined || p.models.some((m) => m.baseUrl)))
-    .map(([id, p]) =>
+  const builtIn = new Set(mapOf(PROVIDERS, (p) => p.id));
+  const defined: ProviderDescriptor[] = [];
+  for (const [id, p] of Object.entries((await readModelsConfig(env)).providers)) {
+    if (builtIn.has(id) || (p.baseUrl === undefined && !someOf(p.models, (m) => Boolean(m.baseUrl)))) continue;
+    defined.push(
       configuredProvider({
         id,
         name: p.name,
         baseUrl: p.baseUrl,
         api: p.api,
         authHeader: p.authHeader === true,
-        models: p.models.map((m) => configuredModelInfo(id, m, p)),
+        models: mapOf(p.models, (m) => configuredModelInfo(id, m, p)),
       }),
     );
+  }
+  return defined;
 }
 
 /** Every provider: pi's own, then those of models.json. */

@@ -17,6 +17,7 @@ import { RATE_LIMIT_FIELD, REFUSED_FIELD, type StoreData, isRefreshable } from "
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
 import { type StoreView, agentServes, configuredKeysView, describeSources, mayHaveSource } from "./credentials.ts";
 import { agentSocket } from "./agent-credential.ts";
+import { everyOf, filterOf, findOf, mapOf, someOf } from "../core/loops.ts";
 
 export interface ProviderStatus {
   id: string;
@@ -76,10 +77,14 @@ export async function collectStatus(
     ? { data, configured }
     : { problem: described.problem ?? "the logins could not be read", configured };
   // The reference's API-key providers are many: each is shown where it has a key.
-  const keyed = (options.alsoWhenConfigured ?? []).filter(
-    (p) => mayHaveSource(p, view, env) && describeSources(p, view, env).some((s) => s.present || s.problem),
+  // Loops, not the array builtins, here and below: this is `pi status`'s start (core/loops.ts).
+  const keyed = filterOf(
+    options.alsoWhenConfigured ?? [],
+    (p) => mayHaveSource(p, view, env) && someOf(describeSources(p, view, env), (s) => s.present || !!s.problem),
   );
-  const statuses = [...providers, ...keyed].map((p) => describeProvider(p, accountView(p, view, options.account), env));
+  const statuses = mapOf([...providers, ...keyed], (p) =>
+    describeProvider(p, accountView(p, view, options.account), env),
+  );
   return { store: { ...described, path: location }, providers: await withAgent(statuses, env) };
 }
 
@@ -89,7 +94,7 @@ export async function collectStatus(
  */
 async function withAgent(statuses: ProviderStatus[], env: NodeJS.ProcessEnv): Promise<ProviderStatus[]> {
   const socket = agentSocket(env);
-  if (!socket || statuses.every((s) => s.usable)) return statuses;
+  if (!socket || everyOf(statuses, (s) => s.usable)) return statuses;
   let served: Awaited<ReturnType<typeof agentServes>>;
   try {
     served = await agentServes(env);
@@ -131,8 +136,8 @@ type ShownView = StoreView & { account?: string; stored?: StoreData };
 
 function describeProvider(provider: ProviderDescriptor, view: ShownView, env: NodeJS.ProcessEnv): ProviderStatus {
   const sources = describeSources(provider, view, env);
-  const active = sources.find((s) => s.present);
-  const stored = sources.find((s) => s.source === "stored");
+  const active = findOf(sources, (s) => s.present);
+  const stored = findOf(sources, (s) => s.source === "stored");
   const warnings: string[] = [];
   if (active && stored?.present && active !== stored && sources.indexOf(active) < sources.indexOf(stored)) {
     warnings.push(`${active.source} is set and hides the stored login; unset it to use the stored one`);
@@ -175,7 +180,7 @@ function describeProvider(provider: ProviderDescriptor, view: ShownView, env: No
     details: login && provider.describe ? provider.describe(login) : {},
     accounts:
       "data" in view
-        ? accountsOf(view.stored ?? view.data, provider).map((r) => ({
+        ? mapOf(accountsOf(view.stored ?? view.data, provider), (r) => ({
             name: r.name,
             active: r.active,
             identity: identityOf(r.entry),
@@ -184,7 +189,7 @@ function describeProvider(provider: ProviderDescriptor, view: ShownView, env: No
     account: view.account ?? null,
     usage: active?.source === "stored" && login ? (keptUsage(provider, login) ?? null) : null,
     warnings,
-    sources: sources.map((s) => ({
+    sources: mapOf(sources, (s) => ({
       source: s.source,
       kind: s.kind,
       present: s.present,
@@ -200,7 +205,7 @@ function toSet(spec: SourceSpec, env: NodeJS.ProcessEnv): string {
   if (spec.type === "env") return spec.variable;
   if (spec.type === "workload") return spec.describe;
   if (spec.type === "stored") return "stored";
-  const unset = templateVariables(spec.template).filter((name) => !env[name]);
+  const unset = filterOf(templateVariables(spec.template), (name) => !env[name]);
   return unset.length > 0 ? `${unset.join(" and ")} (named by its apiKey in ${spec.file})` : spec.file;
 }
 
@@ -209,7 +214,10 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
   for (const s of statuses) {
     lines.push(`${s.name} (${s.id})${s.account ? ` — account "${s.account}"` : ""}`);
     if (!s.usable) {
-      const env = s.sources.filter((x) => x.source !== "stored").map((x) => x.toSet);
+      const env = mapOf(
+        filterOf(s.sources, (x) => x.source !== "stored"),
+        (x) => x.toSet,
+      );
       lines.push(`  not logged in — run \`pi login ${s.id}\`${env.length ? `, or set ${env.join(" or ")}` : ""}`);
     } else {
       lines.push(`  source:   ${s.source} (${s.sourceNote ?? (s.kind === "api_key" ? "API key" : "OAuth")})`);
@@ -221,8 +229,9 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
       const usage = s.usage ? statusLine(s.usage) : undefined;
       if (usage) lines.push(`  usage:    ${usage} (\`pi usage ${s.id}\` for all of it)`);
     }
-    if (s.accounts.length > 1 || s.accounts.some((a) => a.name !== "default")) {
-      const shown = s.accounts.map(
+    if (s.accounts.length > 1 || someOf(s.accounts, (a) => a.name !== "default")) {
+      const shown = mapOf(
+        s.accounts,
         (a) => `${a.name}${a.identity ? ` (${a.identity})` : ""}${a.active ? " [active]" : ""}`,
       );
       lines.push(`  accounts: ${shown.join(", ")} — ${switchHint(s)}`);
@@ -239,7 +248,7 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
 
 /** What `pi switch` does here: change the active account, or (the provider ended the active login) make one active. */
 function switchHint(s: ProviderStatus): string {
-  if (s.accounts.some((a) => a.active)) return `\`pi switch ${s.id}\` changes the active one`;
+  if (someOf(s.accounts, (a) => a.active)) return `\`pi switch ${s.id}\` changes the active one`;
   return s.accounts.length === 1
     ? `none is active: \`pi switch ${s.id}\` makes it active`
     : `none is active: \`pi switch ${s.id} <account>\` makes one active`;

@@ -144,7 +144,10 @@ function paint(code: string, text: string): string {
 export async function writeErrLines(lines: readonly string[]): Promise<void> {
   if (lines.length === 0) return;
   try {
-    await Bun.write(Bun.stderr, lines.map((l) => `${clean(l)}\n`).join(""));
+    // A loop, not .map(): `pi exec` says its lines here on its way to the command (core/loops.ts).
+    let text = "";
+    for (let i = 0; i < lines.length; i++) text += `${clean(lines[i]!)}\n`;
+    await Bun.write(Bun.stderr, text);
   } catch {
     // stderr closed: the words are lost, not the command.
   }

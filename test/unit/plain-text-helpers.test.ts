@@ -4,6 +4,7 @@ import { parseModelsJson, stripJsonComments } from "../../src/app/models-json.ts
 import { redact, registerTokenShapes } from "../../src/core/redact.ts";
 import { fileNameOf, joinPath } from "../../src/core/paths.ts";
 import { stripControls, withoutByteOrderMark, withoutTrailingSlashes } from "../../src/core/text.ts";
+import { filterOf, findOf, mapOf, objectOf } from "../../src/core/loops.ts";
 import { ALL_PROVIDERS } from "../../src/providers/registry.ts";
 import { fdinfoFlags } from "../../src/terminal/output.ts";
 
@@ -152,5 +153,29 @@ describe("token shapes united without builtins", () => {
     expect(redact("a QQgroup-b123 b")).toBe("a [redacted] b");
     expect(redact("a QQplain-abcde b QQplain-fghij")).toBe("a [redacted] b [redacted]");
     expect(redact("nothing shaped here, sk-ant- alone")).toBe("nothing shaped here, sk-ant- alone");
+  });
+});
+
+describe("loops in place of the array builtins", () => {
+  const items = [3, 0, 7, 0, 9];
+  test("mapOf, filterOf and findOf answer as map, filter and find, in order, on empty arrays too", () => {
+    expect(mapOf(items, (n) => n * 2)).toEqual(items.map((n) => n * 2));
+    expect(filterOf(items, (n) => n > 0)).toEqual(items.filter((n) => n > 0));
+    expect(findOf(items, (n) => n > 5)).toBe(7);
+    expect(findOf(items, (n) => n > 50)).toBeUndefined();
+    expect(mapOf([] as number[], (n) => n)).toEqual([]);
+    expect(filterOf([] as number[], () => true)).toEqual([]);
+  });
+  test("objectOf answers as Object.fromEntries: a later key wins, and __proto__ is an own key, not the prototype", () => {
+    const pairs: [string, string][] = [
+      ["a", "1"],
+      ["__proto__", "2"],
+      ["a", "3"],
+    ];
+    const made = objectOf(pairs);
+    expect(made).toEqual(Object.fromEntries(pairs));
+    expect(Object.keys(made)).toEqual(["a", "__proto__"]);
+    expect(Object.getPrototypeOf(made)).toBe(Object.prototype);
+    expect(JSON.stringify(made)).toBe(JSON.stringify(Object.fromEntries(pairs)));
   });
 });

@@ -9,6 +9,7 @@ import { handOver } from "../../app/handoff.ts";
 import { Concealer } from "../../core/conceal.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { PiError } from "../../core/errors.ts";
+import { filterOf, mapOf } from "../../core/loops.ts";
 import { registerSecret } from "../../core/redact.ts";
 import { forwardSignals, signalNumber } from "../../core/shutdown.ts";
 import { PROVIDERS, findProvider } from "../../providers/registry.ts";
@@ -67,7 +68,7 @@ const command = defineCommand({
   examples: [
     "pi exec -- env",
     `pi exec --provider ${PROVIDERS[0]!.id} -- claude -p "hi"`,
-    `pi exec --provider ${PROVIDERS.at(-2)!.id} -- python script.py`,
+    `pi exec --provider ${PROVIDERS[PROVIDERS.length - 2]!.id} -- python script.py`,
     "pi exec --min-validity 1h -- ./long-job.sh",
     "pi exec --mcp docs -- codex",
   ],
@@ -75,11 +76,10 @@ const command = defineCommand({
     const named =
       args.provider === undefined
         ? undefined
-        : args.provider
-            .split(",")
-            .map((id) => id.trim())
-            .filter(Boolean)
-            .map((id) => findProvider(id));
+        : mapOf(
+            filterOf(args.provider.split(","), (id) => id.trim() !== ""),
+            (id) => findProvider(id.trim()),
+          );
     if (named?.length === 0)
       throw new PiError(
         "usage",
@@ -119,7 +119,7 @@ const command = defineCommand({
     }
     for (const secret of handed.secrets) registerSecret(secret);
     await writeErrLines([
-      ...handed.said.map((line) => `pi exec: ${line}`),
+      ...mapOf(handed.said, (line) => `pi exec: ${line}`),
       ...(handed.secrets.length === 0
         ? ["pi exec: no credential to hand over (see `pi status`); running the command as it is"]
         : []),

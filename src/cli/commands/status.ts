@@ -7,6 +7,7 @@ import { lookAheadAtPiFiles } from "../../app/context.ts";
 import { collectStatus, loginsLeftLocal, renderStatusText } from "../../app/status.ts";
 import { displayPath } from "../../core/paths.ts";
 import { EXIT } from "../../core/errors.ts";
+import { someOf } from "../../core/loops.ts";
 import { KEY_PROVIDERS, PROVIDERS } from "../../providers/registry.ts";
 import { writeOut, writeStdout } from "../../terminal/output.ts";
 import { defineCommand } from "../command.ts";
@@ -57,7 +58,7 @@ const command = defineCommand({
     }
     // A shared store that did not answer is an outage, not a missing login: scripts can wait and retry.
     if (store.answered === false) return EXIT.temporary;
-    return statuses.some((s) => s.usable) ? EXIT.ok : EXIT.noCredential;
+    return someOf(statuses, (s) => s.usable) ? EXIT.ok : EXIT.noCredential;
   },
 });
 

@@ -1,5 +1,6 @@
 import { PiError } from "../../core/errors.ts";
 import type { ProviderDescriptor, ProviderRuntime, SourceSpec } from "../types.ts";
+import { mapOf } from "../../core/loops.ts";
 
 /**
  * The reference program's API-key providers beyond the nine pi signs in to (its `pi auth
@@ -102,7 +103,9 @@ class KeyProvider {
 const KEY_MODELS: ProviderDescriptor["models"] = { default: "", embedded: async () => [] };
 const NONE: readonly never[] = [];
 
-export const API_KEY_PROVIDERS: readonly ProviderDescriptor[] = TABLE.map(
+// mapOf, not the builtin: every command that loads the registry runs this (core/loops.ts).
+export const API_KEY_PROVIDERS: readonly ProviderDescriptor[] = mapOf(
+  TABLE,
   ([id, displayName, variables]) => new KeyProvider(id, displayName, variables),
 );
 
