@@ -5,15 +5,13 @@
  */
 
 import type { UsageReport } from "../core/usage.ts";
-import { keptUsage } from "./usage.ts";
-import { statusLine } from "./usage-words.ts";
 import { describeExpiry, knownExpiry } from "../core/duration.ts";
 import { PiError } from "../core/errors.ts";
 import { maskToken } from "../core/redact.ts";
 import type { ProviderDescriptor, SourceSpec } from "../providers/types.ts";
 import { templateVariables } from "../core/config-value.ts";
 import type { CredentialStore, StoreDescription } from "../store/contract.ts";
-import { RATE_LIMIT_FIELD, REFUSED_FIELD, type StoreData, isRefreshable } from "../store/schema.ts";
+import { RATE_LIMIT_FIELD, REFUSED_FIELD, type StoreData, USAGE_FIELD, isRefreshable } from "../store/schema.ts";
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
 import { type StoreView, agentServes, configuredKeysView, describeSources, mayHaveSource } from "./credentials.ts";
 import { agentSocket } from "./agent-credential.ts";
@@ -82,10 +80,21 @@ export async function collectStatus(
     options.alsoWhenConfigured ?? [],
     (p) => mayHaveSource(p, view, env) && someOf(describeSources(p, view, env), (s) => s.present || !!s.problem),
   );
+  // Usage figures are read (app/usage.ts) only where a login keeps some: most runs have none to show.
+  const kept = data && holdsUsage(data) ? (await import("./usage.ts")).keptUsage : undefined;
   const statuses = mapOf([...providers, ...keyed], (p) =>
-    describeProvider(p, accountView(p, view, options.account), env),
+    describeProvider(p, accountView(p, view, options.account), env, kept),
   );
   return { store: { ...described, path: location }, providers: await withAgent(statuses, env) };
+}
+
+/** Whether some login of the store keeps usage figures (fresh or not: keptUsage tells). */
+function holdsUsage(data: StoreData): boolean {
+  for (const id in data) {
+    const entry = data[id];
+    if (typeof entry === "object" && entry !== null && USAGE_FIELD in entry) return true;
+  }
+  return false;
 }
 
 /**
@@ -134,7 +143,13 @@ function accountView(provider: ProviderDescriptor, view: StoreView, account: str
 /** What status shows of a provider: the active account's picture, or (`--account`) another's, and the logins as stored. */
 type ShownView = StoreView & { account?: string; stored?: StoreData };
 
-function describeProvider(provider: ProviderDescriptor, view: ShownView, env: NodeJS.ProcessEnv): ProviderStatus {
+/** `keptUsage`: app/usage.ts's reader of a login's figures, where the store has any. */
+function describeProvider(
+  provider: ProviderDescriptor,
+  view: ShownView,
+  env: NodeJS.ProcessEnv,
+  keptUsage?: (provider: ProviderDescriptor, entry: unknown) => UsageReport | undefined,
+): ProviderStatus {
   const sources = describeSources(provider, view, env);
   const active = findOf(sources, (s) => s.present);
   const stored = findOf(sources, (s) => s.source === "stored");
@@ -187,7 +202,7 @@ function describeProvider(provider: ProviderDescriptor, view: ShownView, env: No
           }))
         : [],
     account: view.account ?? null,
-    usage: active?.source === "stored" && login ? (keptUsage(provider, login) ?? null) : null,
+    usage: active?.source === "stored" && login && keptUsage ? (keptUsage(provider, login) ?? null) : null,
     warnings,
     sources: mapOf(sources, (s) => ({
       source: s.source,
@@ -209,7 +224,11 @@ function toSet(spec: SourceSpec, env: NodeJS.ProcessEnv): string {
   return unset.length > 0 ? `${unset.join(" and ")} (named by its apiKey in ${spec.file})` : spec.file;
 }
 
-export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[]): string {
+export async function renderStatusText(store: StoreStatus, statuses: ProviderStatus[]): Promise<string> {
+  // The words for usage figures load only where there are figures to say.
+  const usageLine = someOf(statuses, (s) => s.usage !== null)
+    ? (await import("./usage-words.ts")).statusLine
+    : undefined;
   const lines: string[] = [];
   for (const s of statuses) {
     lines.push(`${s.name} (${s.id})${s.account ? ` — account "${s.account}"` : ""}`);
@@ -226,7 +245,7 @@ export function renderStatusText(store: StoreStatus, statuses: ProviderStatus[])
       );
       for (const [name, value] of Object.entries(s.details)) lines.push(`  ${`${name}:`.padEnd(10)}${value}`);
       lines.push(`  expires:  ${expiryText(s)}`);
-      const usage = s.usage ? statusLine(s.usage) : undefined;
+      const usage = s.usage && usageLine ? usageLine(s.usage) : undefined;
       if (usage) lines.push(`  usage:    ${usage} (\`pi usage ${s.id}\` for all of it)`);
     }
     if (s.accounts.length > 1 || someOf(s.accounts, (a) => a.name !== "default")) {

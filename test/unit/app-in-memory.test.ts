@@ -76,7 +76,7 @@ describe("the application layer over the in-memory store", () => {
     const { store: described, providers } = await collectStatus(store, {}, PROVIDERS);
     expect(described.kind).toBe("memory");
     expect(providers[0]!.usable).toBe(true);
-    expect(renderStatusText(described, providers)).toContain(
+    expect(await renderStatusText(described, providers)).toContain(
       "Store: in memory (nothing is kept after this process)\nSecrets: in this process's memory",
     );
   });

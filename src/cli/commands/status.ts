@@ -48,7 +48,7 @@ const command = defineCommand({
       const { summary: _, ...facts } = store;
       writeStdout(`${JSON.stringify({ store: facts, providers: statuses }, null, 2)}\n`);
     } else {
-      writeOut(renderStatusText(store, statuses));
+      writeOut(await renderStatusText(store, statuses));
       const local = await context.localStore();
       const left = local ? await loginsLeftLocal(local, providers) : [];
       if (left.length > 0)

@@ -5,5 +5,5 @@ import type { SlashCommand } from "../host.ts";
 /** `/status`: what `pi status` shows, in the transcript. */
 export const status: SlashCommand = async (host) => {
   const { store, providers } = await collectStatus(await host.context.store(), host.context.env, PROVIDERS);
-  host.say(renderStatusText(store, providers).trimEnd());
+  host.say((await renderStatusText(store, providers)).trimEnd());
 };
