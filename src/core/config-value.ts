@@ -13,7 +13,22 @@ import { PiError } from "./errors.ts";
 import { registerSecret } from "./redact.ts";
 
 const COMMAND_TIMEOUT_MS = 10_000;
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
+
+/**
+ * How long the variable name at `start` is (`[A-Za-z_][A-Za-z0-9_]*`), 0 for none. Characters,
+ * not a pattern: `pi status` reads models.json's keys at its start, and compiling the pattern
+ * cost more than all the names it reads.
+ */
+function nameLengthAt(text: string, start: number): number {
+  let at = start;
+  while (at < text.length) {
+    const c = text.charCodeAt(at);
+    const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+    if (!letter && !(at > start && c >= 48 && c <= 57)) break;
+    at++;
+  }
+  return at - start;
+}
 
 /** `where` names the value in messages: "the API key in auth.json", "a header of models.json". */
 export function resolveConfigValue(
@@ -77,7 +92,7 @@ function interpolate(template: string, lookup: (name: string) => string | undefi
     if (next === "{") {
       const close = template.indexOf("}", dollar + 2);
       const inner = close < 0 ? "" : template.slice(dollar + 2, close);
-      if (close >= 0 && NAME.exec(inner)?.[0] === inner) {
+      if (close >= 0 && inner !== "" && nameLengthAt(inner, 0) === inner.length) {
         name = inner;
         end = close + 1;
       } else {
@@ -87,14 +102,14 @@ function interpolate(template: string, lookup: (name: string) => string | undefi
         continue;
       }
     } else {
-      const match = NAME.exec(template.slice(dollar + 1));
-      if (!match) {
+      const length = nameLengthAt(template, dollar + 1);
+      if (length === 0) {
         out += "$";
         i = dollar + 1;
         continue;
       }
-      name = match[0];
-      end = dollar + 1 + name.length;
+      name = template.slice(dollar + 1, dollar + 1 + length);
+      end = dollar + 1 + length;
     }
     const value = lookup(name);
     if (value === undefined) {

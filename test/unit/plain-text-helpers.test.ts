@@ -5,6 +5,7 @@ import { redact, registerTokenShapes } from "../../src/core/redact.ts";
 import { fileNameOf, joinPath } from "../../src/core/paths.ts";
 import { stripControls, withoutByteOrderMark, withoutTrailingSlashes } from "../../src/core/text.ts";
 import { filterOf, findOf, mapOf, objectOf } from "../../src/core/loops.ts";
+import { templateVariables } from "../../src/core/config-value.ts";
 import { ALL_PROVIDERS } from "../../src/providers/registry.ts";
 import { fdinfoFlags } from "../../src/terminal/output.ts";
 
@@ -177,5 +178,70 @@ describe("loops in place of the array builtins", () => {
     expect(Object.keys(made)).toEqual(["a", "__proto__"]);
     expect(Object.getPrototypeOf(made)).toBe(Object.prototype);
     expect(JSON.stringify(made)).toBe(JSON.stringify(Object.fromEntries(pairs)));
+  });
+});
+
+describe("a template's variable names without a pattern", () => {
+  // The pattern the character test replaced, and the reference's reading of `$NAME` / `${NAME}`, as the oracle.
+  const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
+  const byPattern = (template: string): string[] => {
+    if (template.startsWith("!")) return [];
+    const names: string[] = [];
+    let i = 0;
+    while (i < template.length) {
+      const dollar = template.indexOf("$", i);
+      if (dollar < 0) break;
+      const next = template[dollar + 1];
+      if (next === "$" || next === "!") {
+        i = dollar + 2;
+        continue;
+      }
+      if (next === "{") {
+        const close = template.indexOf("}", dollar + 2);
+        const inner = close < 0 ? "" : template.slice(dollar + 2, close);
+        if (close >= 0 && NAME.exec(inner)?.[0] === inner) names.push(inner);
+        i = close < 0 ? dollar + 1 : close + 1;
+        continue;
+      }
+      const match = NAME.exec(template.slice(dollar + 1));
+      if (match) names.push(match[0]);
+      i = dollar + 1 + (match ? match[0].length : 0);
+    }
+    return names;
+  };
+
+  test("names, braces, digits, escapes and stray dollars read as the pattern read them", () => {
+    for (const template of [
+      "$KEY",
+      "${KEY}x",
+      "$1A",
+      "${}",
+      "${1A}",
+      "$A1_b-c",
+      "a$$B$!C$",
+      "${A",
+      "$_",
+      "é$Aé",
+      "!$CMD",
+    ])
+      expect(templateVariables(template)).toEqual(byPattern(template));
+    expect(templateVariables("${CORP_KEY}-$Second")).toEqual(["CORP_KEY", "Second"]);
+  });
+
+  test("ten thousand random templates of the characters that matter read as the pattern read them", () => {
+    const alphabet = ["$", "$", "{", "}", "A", "z", "_", "0", "9", "!", "-", " ", "é", "["];
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed;
+    };
+    for (let n = 0; n < 10_000; n++) {
+      let template = "";
+      const length = next() % 16;
+      for (let i = 0; i < length; i++) template += alphabet[next() % alphabet.length];
+      const got = templateVariables(template);
+      const expected = byPattern(template);
+      if (got.join("\n") !== expected.join("\n")) expect({ template, got }).toEqual({ template, got: expected });
+    }
   });
 });
