@@ -3,7 +3,7 @@ import { type StoreView, describeSources, mayHaveSource } from "../../src/app/cr
 import { parseModelsJson, stripJsonComments } from "../../src/app/models-json.ts";
 import { redact, registerTokenShapes } from "../../src/core/redact.ts";
 import { fileNameOf, joinPath } from "../../src/core/paths.ts";
-import { stripControls, withoutByteOrderMark, withoutTrailingSlashes } from "../../src/core/text.ts";
+import { isTokenText, stripControls, withoutByteOrderMark, withoutTrailingSlashes } from "../../src/core/text.ts";
 import { filterOf, findOf, mapOf, objectOf } from "../../src/core/loops.ts";
 import { templateVariables } from "../../src/core/config-value.ts";
 import { ALL_PROVIDERS } from "../../src/providers/registry.ts";
@@ -48,6 +48,18 @@ describe("text without patterns", () => {
     expect(stripControls("a\nb")).toBe("a b");
     expect(stripControls("x\x1b[31mred\x1b]0;title\x07\x9by", true)).toBe("xredy");
     expect(stripControls("carriage\rreturn", true)).toBe("carriagereturn");
+  });
+
+  test("isTokenText takes visible ASCII only, as /^[\\x21-\\x7e]+$/ did: every UTF-16 unit alone and inside a token", () => {
+    const pattern = /^[\x21-\x7e]+$/;
+    for (let c = 0; c < 0x10000; c++) {
+      const unit = String.fromCharCode(c);
+      for (const text of [unit, `sk-${unit}-token`])
+        if (isTokenText(text) !== pattern.test(text)) expect({ text, got: isTokenText(text) }).toBe(pattern.test(text));
+    }
+    expect(isTokenText("")).toBe(false);
+    expect(isTokenText("sk-ant-oat01-abc")).toBe(true);
+    expect(isTokenText("a\u{1f600}b")).toBe(false);
   });
 
   test("fdinfo's flags line is read as octal; anything else is no answer", () => {
