@@ -11,6 +11,20 @@ import { fdinfoFlags } from "../../src/terminal/output.ts";
 
 // The helpers that replaced patterns on the start-up path (issue 36): each answers as the pattern did.
 
+/** Texts of these characters, shorter than `longest`, the same on every run (a seeded linear congruential generator). */
+function randomTexts(alphabet: readonly string[], longest: number, seed: number): () => string {
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed;
+  };
+  return () => {
+    let text = "";
+    const length = next() % longest;
+    for (let i = 0; i < length; i++) text += alphabet[next() % alphabet.length];
+    return text;
+  };
+}
+
 describe("paths without patterns", () => {
   test("joinPath trims the separators between parts, keeps a leading one, and joins with one", () => {
     expect(joinPath("/home/me/", ".pi", "agent")).toBe("/home/me/.pi/agent");
@@ -137,15 +151,9 @@ describe("models.json's comments without patterns", () => {
 
   test("the scanner answers as the patterns on ten thousand random texts of the characters that matter", () => {
     const alphabet = ['"', "\\", "/", "/", ",", "}", "]", "\n", "\r", " ", "\u2028", "\u00a0", "a", "{", ":"];
-    let seed = 36;
-    const next = () => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed;
-    };
+    const random = randomTexts(alphabet, 40, 36);
     for (let n = 0; n < 10_000; n++) {
-      let text = "";
-      const length = next() % 40;
-      for (let i = 0; i < length; i++) text += alphabet[next() % alphabet.length];
+      const text = random();
       if (stripJsonComments(text) !== byPatterns(text))
         expect({ text, got: stripJsonComments(text) }).toEqual({ text, got: byPatterns(text) });
     }
@@ -242,16 +250,9 @@ describe("a template's variable names without a pattern", () => {
   });
 
   test("ten thousand random templates of the characters that matter read as the pattern read them", () => {
-    const alphabet = ["$", "$", "{", "}", "A", "z", "_", "0", "9", "!", "-", " ", "é", "["];
-    let seed = 7;
-    const next = () => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed;
-    };
+    const random = randomTexts(["$", "$", "{", "}", "A", "z", "_", "0", "9", "!", "-", " ", "é", "["], 16, 7);
     for (let n = 0; n < 10_000; n++) {
-      let template = "";
-      const length = next() % 16;
-      for (let i = 0; i < length; i++) template += alphabet[next() % alphabet.length];
+      const template = random();
       const got = templateVariables(template);
       const expected = byPattern(template);
       if (got.join("\n") !== expected.join("\n")) expect({ template, got }).toEqual({ template, got: expected });
