@@ -11,7 +11,7 @@ import { maskToken } from "../core/redact.ts";
 import type { ProviderDescriptor, SourceSpec } from "../providers/types.ts";
 import { templateVariables } from "../core/config-value.ts";
 import type { CredentialStore, StoreDescription } from "../store/contract.ts";
-import { RATE_LIMIT_FIELD, REFUSED_FIELD, type StoreData, USAGE_FIELD, isRefreshable } from "../store/schema.ts";
+import { RATE_LIMIT_FIELD, REFUSED_FIELD, type StoreData, hasUsageRecords, isRefreshable } from "../store/schema.ts";
 import { accountsOf, checkAccountName, identityOf, noSuchAccount, pictureOfAccount } from "./accounts.ts";
 import { type StoreView, agentServes, configuredKeysView, describeSources, mayHaveSource } from "./credentials.ts";
 import { agentSocket } from "./agent-credential.ts";
@@ -81,20 +81,11 @@ export async function collectStatus(
     (p) => mayHaveSource(p, view, env) && someOf(describeSources(p, view, env), (s) => s.present || !!s.problem),
   );
   // Usage figures are read (app/usage.ts) only where a login keeps some: most runs have none to show.
-  const kept = data && holdsUsage(data) ? (await import("./usage.ts")).keptUsage : undefined;
+  const kept = data && hasUsageRecords(data) ? (await import("./usage.ts")).keptUsage : undefined;
   const statuses = mapOf([...providers, ...keyed], (p) =>
     describeProvider(p, accountView(p, view, options.account), env, kept),
   );
   return { store: { ...described, path: location }, providers: await withAgent(statuses, env) };
-}
-
-/** Whether some login of the store keeps usage figures (fresh or not: keptUsage tells). */
-function holdsUsage(data: StoreData): boolean {
-  for (const id in data) {
-    const entry = data[id];
-    if (typeof entry === "object" && entry !== null && USAGE_FIELD in entry) return true;
-  }
-  return false;
 }
 
 /**

@@ -67,12 +67,23 @@ export const UNREADABLE_FIELD = "unreadable";
 
 /** Whether some entry has its secrets in the keychain. */
 export function hasKeyringMarkers(data: StoreData): boolean {
-  // A loop, not .some(): `pi token`'s quick path asks this on every start (core/loops.ts).
+  return someEntry(data, (e) => Array.isArray(e[KEYRING_FIELD]));
+}
+
+/** Whether some entry keeps usage figures (fresh or not: app/usage.ts's keptUsage tells). */
+export function hasUsageRecords(data: StoreData): boolean {
+  return someEntry(data, (e) => USAGE_FIELD in e);
+}
+
+/**
+ * Whether some entry that is an object passes. A loop, not Object.values().some(): `pi token`'s
+ * quick path and `pi status` ask on every start (core/loops.ts).
+ */
+function someEntry(data: StoreData, test: (entry: Record<string, unknown>) => boolean): boolean {
   for (const key in data) {
     if (!Object.hasOwn(data, key)) continue;
     const e = data[key];
-    if (typeof e === "object" && e !== null && Array.isArray((e as Record<string, unknown>)[KEYRING_FIELD]))
-      return true;
+    if (typeof e === "object" && e !== null && test(e as Record<string, unknown>)) return true;
   }
   return false;
 }
